@@ -1,0 +1,5 @@
+"""``python -m carbonpeak``."""
+
+from carbonpeak.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure domain calculations: no I/O, no configuration, no clock."""

@@ -1,0 +1,129 @@
+"""Accounting rules that are not SQL: consolidation, intensities, key-unit thresholds.
+
+中文：合并口径（企业及其所属建筑）、单位面积能耗、单位GDP能耗、重点用能单位判定。
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "KWH_PER_KGCE",
+    "KeyUnitRule",
+    "classify_key_units",
+    "consolidate",
+    "energy_use_intensity",
+    "intensity_per_gdp",
+]
+
+#: 1 kgce = 29.3076 MJ (GB/T 2589) and 1 kWh = 3.6 MJ, so 1 kgce = 8.141 kWh of energy.
+KWH_PER_KGCE = 29.3076 / 3.6
+
+
+def consolidate(values: pd.DataFrame, parent_of: Mapping[str, str | None],
+                columns: Sequence[str]) -> pd.DataFrame:
+    """Sum ``columns`` of every entity with those of all its descendants.
+
+    Parameters
+    ----------
+    values
+        One row per entity, indexed by entity id (entities without a row count as 0).
+    parent_of
+        entity id -> parent id (``None`` for top-level entities).
+    columns
+        Additive columns to consolidate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by every entity in ``parent_of``: the entity's own values plus its
+        descendants' (合并口径). Each descendant is counted once per ancestor, never twice
+        within one entity's total.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"tce": [1.0, 2.0, 4.0]}, index=["E", "B1", "B2"])
+    >>> consolidate(v, {"E": None, "B1": "E", "B2": "B1"}, ["tce"])["tce"].to_dict()
+    {'E': 7.0, 'B1': 6.0, 'B2': 4.0}
+    """
+    ids = list(parent_of)
+    pos = {e: i for i, e in enumerate(ids)}
+    own = values.reindex(ids)[list(columns)].fillna(0.0).to_numpy(dtype="float64")
+    total = own.copy()
+    for entity in ids:
+        seen = {entity}
+        parent = _parent(parent_of.get(entity))
+        while parent is not None and parent in pos and parent not in seen:
+            total[pos[parent]] += own[pos[entity]]
+            seen.add(parent)
+            parent = _parent(parent_of.get(parent))
+    return pd.DataFrame(total, index=pd.Index(ids, name=values.index.name), columns=list(columns))
+
+
+def _parent(value: object) -> str | None:
+    """A parent id, or None for missing values (None, NaN, empty)."""
+    return value if isinstance(value, str) and value else None
+
+
+def energy_use_intensity(energy: pd.Series, floor_area_m2: pd.Series) -> pd.Series:
+    """Energy per floor area, NaN where the area is unknown or not positive.
+
+    ``energy`` in kWh gives [kWh/m²·a]; in kgce gives [kgce/m²·a].
+
+    >>> energy_use_intensity(pd.Series([1.0e6, 5.0]), pd.Series([1.0e4, 0.0])).tolist()
+    [100.0, nan]
+    """
+    area = floor_area_m2.astype("float64")
+    return (energy.astype("float64") / area.where(area > 0)).astype("float64")
+
+
+def intensity_per_gdp(total: float, gdp_10k_cny: float | None) -> float | None:
+    """``total`` per 10^4 CNY of GDP (comparable prices); ``None`` without GDP.
+
+    >>> intensity_per_gdp(1200.0, 4.0e4)
+    0.03
+    """
+    if gdp_10k_cny is None or not np.isfinite(gdp_10k_cny) or gdp_10k_cny <= 0:
+        return None
+    return total / gdp_10k_cny
+
+
+@dataclass(frozen=True)
+class KeyUnitRule:
+    """A threshold that makes an entity a key energy-using unit (重点用能单位).
+
+    ``metric`` is a column of the consolidated metrics: ``energy_tce_equivalent``,
+    ``energy_tce_equal``, ``electricity_kwh`` or ``floor_area_m2``.
+    """
+
+    metric: str
+    threshold: float
+    label_zh: str
+    label_en: str
+    source: str = ""
+    status: str = "unverified"
+
+
+def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
+                       year: int) -> dict[str, str | None]:
+    """Rule text per entity that meets at least one rule (``None`` for the others).
+
+    >>> m = pd.DataFrame({"energy_tce_equivalent": [3500.0, 10.0]}, index=["A", "B"])
+    >>> r = KeyUnitRule("energy_tce_equivalent", 3000, "年综合能耗≥3000吨标准煤", "≥3000 tce")
+    >>> classify_key_units(m, [r], 2024)["A"]
+    '2024: 年综合能耗≥3000吨标准煤 (energy_tce_equivalent = 3,500 ≥ 3,000)'
+    """
+    out: dict[str, str | None] = {}
+    for entity, row in metrics.iterrows():
+        hits = []
+        for rule in rules:
+            value = row.get(rule.metric)
+            if value is not None and pd.notna(value) and float(value) >= rule.threshold:
+                hits.append(f"{rule.label_zh} ({rule.metric} = {float(value):,.0f} "
+                            f"≥ {rule.threshold:,.0f})")
+        out[str(entity)] = f"{year}: " + "; ".join(hits) if hits else None
+    return out

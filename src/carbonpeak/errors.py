@@ -1,0 +1,90 @@
+"""Errors raised by carbonpeak.
+
+Tree::
+
+    CarbonPeakError
+    ├── ConfigError                (also RuntimeError)   settings, profiles, missing init
+    ├── NotFoundError              (also LookupError)    unknown district, street, entity, meter, factor set
+    ├── UnitError                  (also ValueError)     unknown unit, unit not valid for a carrier
+    ├── FactorError                (also ValueError)     factor set incomplete or ambiguous for a year
+    └── InputValidationError       (also ValueError)     a file or batch has bad rows; carries every RowError
+
+Every subclass also inherits the matching builtin, so callers may catch either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CarbonPeakError",
+    "ConfigError",
+    "FactorError",
+    "InputValidationError",
+    "NotFoundError",
+    "RowError",
+    "UnitError",
+]
+
+
+class CarbonPeakError(Exception):
+    """Root of every error carbonpeak raises on purpose."""
+
+
+class ConfigError(CarbonPeakError, RuntimeError):
+    """Settings, profile or set-up problem (e.g. the registry was never initialised)."""
+
+
+class NotFoundError(CarbonPeakError, LookupError):
+    """A named object (district, street, entity, meter, factor set) does not exist."""
+
+
+class UnitError(CarbonPeakError, ValueError):
+    """A unit is unknown or not valid for the carrier it is used with."""
+
+
+class FactorError(CarbonPeakError, ValueError):
+    """A factor set cannot give a coefficient for a carrier, quantity and year."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad cell or row of an input file.
+
+    ``row`` is the 1-based line number in the file as a spreadsheet shows it
+    (the header is line 1, the first data row line 2); ``None`` for file-level errors.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        """Render as ``file:row: column 'value': message``."""
+        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        what = ""
+        if self.column is not None:
+            what = f" column {self.column}"
+            if self.value is not None:
+                what += f" = {self.value!r}"
+        return f"{where}:{what} {self.message}".replace(":  ", ": ")
+
+
+class InputValidationError(CarbonPeakError, ValueError):
+    """A file or batch was refused; nothing of it was stored.
+
+    Parameters
+    ----------
+    errors
+        Every problem found, each naming file, row and column.
+    """
+
+    def __init__(self, errors: list[RowError], *, limit: int = 50) -> None:
+        self.errors = errors
+        shown = "\n".join(f"  {e}" for e in errors[:limit])
+        more = f"\n  … and {len(errors) - limit} more" if len(errors) > limit else ""
+        file = errors[0].file if errors else "input"
+        msg = f"{file}: refused, {len(errors)} problem(s); nothing was imported:\n{shown}{more}"
+        super().__init__(msg)

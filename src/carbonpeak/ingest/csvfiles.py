@@ -1,0 +1,426 @@
+"""Reading and validating import files (CSV) into canonical frames.
+
+中文：导入文件解析与校验。
+
+Every reader returns the rows it accepts *and* a list of :class:`RowError` naming file, line,
+column and value; the caller refuses the whole file when that list is not empty, so a file is
+never half-imported. Line numbers are those a spreadsheet shows (header = line 1).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
+from carbonpeak.errors import InputValidationError, RowError, UnitError
+from carbonpeak.ingest.vocab import COLUMNS, canonical_column, canonical_value
+
+__all__ = [
+    "ParsedFile",
+    "parse_entities",
+    "parse_ledger",
+    "parse_meters",
+    "parse_readings",
+    "parse_statistics",
+    "read_import_file",
+]
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
+_SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
+
+
+@dataclass
+class ParsedFile:
+    """A file read into strings with canonical column names."""
+
+    name: str
+    frame: pd.DataFrame
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, str]:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    err = RowError(name, None, None, None, "not UTF-8 or GB18030/GBK text; save the file as UTF-8")
+    raise InputValidationError([err])
+
+
+def read_import_file(path: Path, kind: str) -> ParsedFile:
+    """Read a CSV import file of ``kind`` (entities, meters, readings, ledger, statistics).
+
+    Raises
+    ------
+    InputValidationError
+        The file is not text, cannot be parsed as CSV, or lacks required columns.
+    """
+    name = path.name
+    text, enc = _decode(path.read_bytes(), name)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise InputValidationError(
+            [RowError(name, int(line.group(1)) if line else None, None, None,
+                      f"not a well-formed CSV file: {exc}")]
+        ) from None
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    errors: list[RowError] = []
+    for col in frame.columns:
+        canon = canonical_column(kind, str(col))
+        if canon is None:
+            ignored.append(str(col))
+        elif canon in mapping.values():
+            errors.append(RowError(name, 1, str(col), None, f"column {canon} appears twice"))
+        else:
+            mapping[str(col)] = canon
+    frame = frame.rename(columns=mapping)[list(mapping.values())]
+    for col, (required, aliases) in COLUMNS[kind].items():
+        if required and col not in frame.columns:
+            hint = f" (or {', '.join(aliases[:2])})" if aliases else ""
+            errors.append(RowError(name, 1, col, None, f"required column {col}{hint} is missing"))
+    if errors:
+        raise InputValidationError(errors)
+    for col in COLUMNS[kind]:
+        if col not in frame.columns:
+            frame[col] = ""
+    frame = frame.fillna("")
+    for col in frame.columns:
+        frame[col] = frame[col].astype(str).str.strip()
+    frame["_line"] = np.arange(2, len(frame) + 2)
+    blank = (frame.drop(columns="_line") == "").all(axis=1)
+    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc)
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _number(
+    pf: ParsedFile, col: str, errors: list[RowError], *, required: bool,
+    check: Callable[[pd.Series], pd.Series] | None = None, why: str = "",
+) -> pd.Series:
+    raw = pf.frame[col]
+    cleaned = raw.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    bad = values.isna() & (raw != "")
+    bad |= ~np.isfinite(values.fillna(0.0))
+    if required:
+        _flag(pf, raw == "", col, errors, "is required")
+    _flag(pf, bad, col, errors, "is not a number")
+    if check is not None:
+        _flag(pf, ~bad & values.notna() & ~check(values), col, errors, why)
+    return values
+
+
+def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError], why: str) -> None:
+    if not bool(mask.any()):
+        return
+    sub = pf.frame.loc[mask, ["_line", col]]
+    errors.extend(
+        RowError(pf.name, int(line), col, str(val), why)
+        for line, val in zip(sub["_line"], sub[col], strict=True)
+    )
+
+
+def _vocab(pf: ParsedFile, col: str, vocab: str, errors: list[RowError], *, required: bool,
+           allowed: str) -> pd.Series:
+    raw = pf.frame[col]
+    mapped = raw.map(lambda v: canonical_value(vocab, v) if v else None)
+    if required:
+        _flag(pf, raw == "", col, errors, "is required")
+    _flag(pf, (raw != "") & mapped.isna(), col, errors, f"is not one of: {allowed}")
+    return mapped
+
+
+def _references(pf: ParsedFile, col: str, known: Callable[[str], bool], errors: list[RowError],
+                why: str) -> None:
+    raw = pf.frame[col]
+    _flag(pf, (raw != "") & ~raw.map(known).astype(bool), col, errors, why)
+
+
+def _duplicates(pf: ParsedFile, cols: list[str], errors: list[RowError], *,
+                same_ok: Mapping[str, pd.Series] | None = None) -> pd.Series:
+    """Flag rows whose key repeats; returns a mask of exact repeats to drop (if allowed)."""
+    keyed = pf.frame[cols]
+    dup = keyed.duplicated(keep=False)
+    if not bool(dup.any()):
+        return pd.Series(False, index=pf.frame.index)
+    if same_ok is not None:
+        values = pd.DataFrame(same_ok)
+        full = pd.concat([keyed, values], axis=1)
+        conflicting = dup & ~full.duplicated(keep=False)
+        conflict_keys = keyed[conflicting].drop_duplicates()
+        in_conflict = keyed.merge(conflict_keys.assign(_c=True), how="left", on=cols)["_c"]
+        in_conflict = in_conflict.fillna(False).to_numpy(dtype=bool)
+        _flag_dups(pf, cols, pd.Series(in_conflict, index=pf.frame.index), errors,
+                   "repeats a key of another row with a different value")
+        return pd.Series(full.duplicated(keep="first").to_numpy() & ~in_conflict,
+                         index=pf.frame.index)
+    _flag_dups(pf, cols, dup, errors, "repeats a key of another row")
+    return pd.Series(False, index=pf.frame.index)
+
+
+def _flag_dups(pf: ParsedFile, cols: list[str], mask: pd.Series, errors: list[RowError],
+               why: str) -> None:
+    sub = pf.frame.loc[mask]
+    lines_by_key = sub.groupby(cols, sort=False)["_line"].apply(list)
+    for key, lines in lines_by_key.items():
+        key_t = key if isinstance(key, tuple) else (key,)
+        shown = ", ".join(f"{c}={v}" for c, v in zip(cols, key_t, strict=True))
+        for line in lines:
+            others = [str(x) for x in lines if x != line]
+            errors.append(RowError(pf.name, int(line), cols[0], shown,
+                                   f"{why} (lines {', '.join(others)})"))
+
+
+# -- entities -----------------------------------------------------------------------------
+def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
+                   known_entities: set[str]) -> list[dict[str, Any]]:
+    """Validate an entities file. ``streets`` maps any accepted street spelling to its id."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _flag(pf, f["name"] == "", "name", errors, "is required")
+    _duplicates(pf, ["entity_id"], errors)
+    kind = _vocab(pf, "kind", "kind", errors, required=True,
+                  allowed="building, enterprise, public_institution (建筑/企业/公共机构)")
+    btype = _vocab(pf, "building_type", "building_type", errors, required=False,
+                   allowed="office, hotel, mall, hospital, school, government, data_centre, "
+                   "mixed, other")
+    needs_place = kind.isin(["building", "public_institution"])
+    _flag(pf, needs_place & (f["building_type"] == ""), "building_type", errors,
+          "is required for buildings and public institutions")
+    _flag(pf, needs_place & (f["street"] == ""), "street", errors,
+          "is required for buildings and public institutions")
+    _references(pf, "street", lambda s: s in streets, errors,
+                f"is not a street of this district (streets: {', '.join(_names(streets))})")
+    area = _number(pf, "floor_area_m2", errors, required=False, check=lambda v: v > 0,
+                   why="must be > 0 m²")
+    lat = _number(pf, "lat", errors, required=False, check=lambda v: v.between(-90, 90),
+                  why="latitude must be within -90..90")
+    lon = _number(pf, "lon", errors, required=False, check=lambda v: v.between(-180, 180),
+                  why="longitude must be within -180..180")
+    in_file = set(f["entity_id"])
+    _references(pf, "parent_id", lambda p: p in in_file or p in known_entities, errors,
+                "is not an entity in this file or the registry")
+    _flag(pf, (f["parent_id"] != "") & (f["parent_id"] == f["entity_id"]), "parent_id", errors,
+          "an entity cannot be its own parent")
+    sector = f["sector_code"].str.upper()
+    _flag(pf, (sector != "") & ~sector.str.match(_SECTOR), "sector_code", errors,
+          "must be a GB/T 4754-2017 code: a section letter A-T and optional digits, e.g. L72")
+    if errors:
+        raise InputValidationError(errors)
+    recs: list[dict[str, Any]] = []
+    for i in range(len(f)):
+        recs.append({
+            "id": f["entity_id"].iat[i], "name": f["name"].iat[i], "kind": _text(kind.iat[i]),
+            "street_id": streets.get(f["street"].iat[i]) if f["street"].iat[i] else None,
+            "building_type": _text(btype.iat[i]), "floor_area_m2": _opt(area.iat[i]),
+            "lat": _opt(lat.iat[i]), "lon": _opt(lon.iat[i]),
+            "parent_id": f["parent_id"].iat[i] or None, "sector_code": sector.iat[i] or None,
+            "_line": int(f["_line"].iat[i]),
+        })
+    return recs
+
+
+def _names(streets: Mapping[str, int]) -> list[str]:
+    return [k for k in streets if re.search(r"[\u4e00-\u9fff]", k)]
+
+
+def _opt(v: float) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _text(v: object) -> str | None:
+    """A code or text value, None for missing (None, NaN, empty)."""
+    return v if isinstance(v, str) and v else None
+
+
+# -- meters -------------------------------------------------------------------------------
+def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, Any]]:
+    """Validate a meters file."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
+    _duplicates(pf, ["meter_id"], errors)
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _references(pf, "entity_id", lambda e: e in known_entities, errors,
+                "is not a registered entity (import entities first)")
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
+                     allowed=", ".join(CARRIERS))
+    sub = _vocab(pf, "submeter", "submeter", errors, required=False,
+                 allowed="(blank = main meter), lighting_socket, hvac, power, special")
+    register = _vocab(pf, "register", "register", errors, required=True,
+                      allowed="interval, cumulative (间隔/累计)")
+    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+    for i in np.flatnonzero((f["unit"] != "").to_numpy() & carrier.notna().to_numpy()):
+        try:
+            unit_factor(f["unit"].iat[i], str(carrier.iat[i]))
+        except UnitError as exc:
+            errors.append(RowError(pf.name, int(f["_line"].iat[i]), "unit", f["unit"].iat[i],
+                                   str(exc)))
+    mult = _number(pf, "multiplier", errors, required=False, check=lambda v: v > 0,
+                   why="must be > 0 (CT × PT ratio)")
+    interval = _number(pf, "interval_minutes", errors, required=False,
+                       check=lambda v: (v > 0) & (v == v.round()) & (v <= 44640),
+                       why="must be a whole number of minutes, 1..44640")
+    rollover = _number(pf, "rollover_at", errors, required=False, check=lambda v: v > 0,
+                       why="must be > 0")
+    if errors:
+        raise InputValidationError(errors)
+    return [
+        {
+            "id": f["meter_id"].iat[i], "entity_id": f["entity_id"].iat[i],
+            "carrier": _text(carrier.iat[i]), "unit": normalise_unit(f["unit"].iat[i]),
+            "submeter": _text(sub.iat[i]), "register": _text(register.iat[i]),
+            "multiplier": 1.0 if math.isnan(mult.iat[i]) else float(mult.iat[i]),
+            "interval_minutes": 60 if math.isnan(interval.iat[i]) else int(interval.iat[i]),
+            "rollover_at": _opt(rollover.iat[i]), "_line": int(f["_line"].iat[i]),
+        }
+        for i in range(len(f))
+    ]
+
+
+# -- readings -----------------------------------------------------------------------------
+def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 strings to naive UTC; no offset means local time in ``tz``. NaT where invalid."""
+    has_offset = raw.str.contains(_OFFSET, regex=True)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    if bool(has_offset.any()):
+        aware = pd.to_datetime(raw[has_offset], format="ISO8601", utc=True, errors="coerce")
+        out[has_offset] = aware.dt.tz_localize(None).astype("datetime64[us]")
+    naive_mask = ~has_offset
+    if bool(naive_mask.any()):
+        naive = pd.to_datetime(raw[naive_mask], format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        out[naive_mask] = local.dt.tz_convert("UTC").dt.tz_localize(None).astype(
+            "datetime64[us]")
+    return out
+
+
+def local_month(ts_utc: pd.Series, tz: str) -> pd.Series:
+    """``YYYY-MM`` of naive-UTC timestamps in ``tz``."""
+    local = ts_utc.dt.tz_localize("UTC").dt.tz_convert(tz)
+    return local.dt.strftime("%Y-%m")
+
+
+def parse_readings(
+    pf: ParsedFile, *, meters: Mapping[str, str], tz: str
+) -> tuple[dict[str, pa.Table], int]:
+    """Validate a readings file against the registered ``meters`` (id → register type).
+
+    Returns
+    -------
+    tables, collapsed
+        ``{"readings": interval rows, "registers": cumulative rows}`` (columns meter_id, ts,
+        value, month) and the number of exact duplicate rows collapsed into one.
+    """
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
+    register = f["meter_id"].map(meters)
+    _flag(pf, (f["meter_id"] != "") & register.isna(), "meter_id", errors,
+          "is not a registered meter (import meters first)")
+    ts = parse_timestamps(f["ts"], tz)
+    _flag(pf, ts.isna(), "ts", errors,
+          "is not an ISO 8601 time (e.g. 2024-01-01T08:00:00 or 2024-01-01T00:00:00+08:00)")
+    value = _number(pf, "value", errors, required=True)
+    f = f.assign(_ts=ts.astype("int64").astype(str))
+    repeat = _duplicates(
+        ParsedFile(pf.name, f), ["meter_id", "_ts"], errors, same_ok={"value": value})
+    if errors:
+        raise InputValidationError(errors)
+    keep = ~repeat
+    out = pd.DataFrame({
+        "meter_id": f["meter_id"][keep], "ts": ts[keep], "value": value[keep],
+        "month": local_month(ts[keep], tz), "register": register[keep],
+    })
+    tables = {}
+    for dataset, reg in (("readings", "interval"), ("registers", "cumulative")):
+        part = out[out["register"] == reg].drop(columns="register")
+        tables[dataset] = pa.Table.from_pandas(part, preserve_index=False, schema=pa.schema([
+            ("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("value", pa.float64()),
+            ("month", pa.string()),
+        ]))
+    return tables, int(repeat.sum())
+
+
+# -- ledger -------------------------------------------------------------------------------
+def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
+    """Validate a ledger (台账) file: monthly quantity per entity and carrier."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _references(pf, "entity_id", lambda e: e in known_entities, errors,
+                "is not a registered entity (import entities first)")
+    m = f["period"].str.extract(_PERIOD)
+    month_ok = m[1].fillna("0").astype(int).between(1, 12) & m[0].notna()
+    _flag(pf, ~month_ok, "period", errors, "must be a month YYYY-MM, e.g. 2024-03")
+    period = (m[0].fillna("") + "-" + m[1].fillna("")).where(month_ok, "")
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
+                     allowed=", ".join(CARRIERS))
+    qty = _number(pf, "quantity", errors, required=True, check=lambda v: v >= 0,
+                  why="must be >= 0")
+    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+    units = f["unit"].map(normalise_unit)
+    for (u, c), idx in f.assign(_u=units, _c=carrier).groupby(["_u", "_c"]).groups.items():
+        try:
+            unit_factor(str(u), str(c))
+        except UnitError as exc:
+            for i in idx:
+                errors.append(RowError(pf.name, int(f["_line"].iat[i]), "unit",
+                                       f["unit"].iat[i], str(exc)))
+    tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
+    repeat = _duplicates(tmp, ["entity_id", "period", "carrier"], errors,
+                         same_ok={"q": qty, "u": units})
+    if errors:
+        raise InputValidationError(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
+    keep = ~repeat
+    return pa.table({
+        "entity_id": pa.array(f["entity_id"][keep], pa.string()),
+        "period": pa.array(period[keep], pa.string()),
+        "carrier": pa.array(carrier[keep], pa.string()),
+        "quantity": pa.array(qty[keep], pa.float64()),
+        "unit": pa.array(units[keep], pa.string()),
+        "line": pa.array(f["_line"][keep], pa.int32()),
+        "month": pa.array(period[keep], pa.string()),
+    })
+
+
+# -- statistics ---------------------------------------------------------------------------
+def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
+    """Validate district statistics: year, GDP (10^4 CNY, comparable prices), population."""
+    errors: list[RowError] = []
+    year = _number(pf, "year", errors, required=True,
+                   check=lambda v: (v == v.round()) & v.between(1990, 2100),
+                   why="must be a year 1990..2100")
+    _duplicates(pf, ["year"], errors)
+    gdp = _number(pf, "gdp_10k_cny", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0 (10^4 CNY)")
+    pop = _number(pf, "population", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0")
+    energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
+                     why="must be > 0 tce")
+    if errors:
+        raise InputValidationError(errors)
+    return [
+        {"year": int(year.iat[i]), "gdp_10k_cny": _opt(gdp.iat[i]),
+         "population": _opt(pop.iat[i]), "energy_tce": _opt(energy.iat[i])}
+        for i in range(len(pf.frame))
+    ]

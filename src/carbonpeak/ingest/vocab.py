@@ -1,0 +1,146 @@
+"""Column names and coded values of the import contract, with their Chinese aliases.
+
+中文：导入文件的列名与代码值（接受中文表头与中文取值）。
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "BUILDING_TYPES",
+    "COLUMNS",
+    "ENTITY_KINDS",
+    "REGISTERS",
+    "SUBMETERS",
+    "canonical_column",
+    "canonical_value",
+]
+
+# kind -> column -> (required, aliases)
+COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
+    "entities": {
+        "entity_id": (True, ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")),
+        "name": (True, ("名称", "单位名称", "建筑名称", "主体名称")),
+        "kind": (True, ("主体类型", "类型", "类别")),
+        "street": (False, ("街道", "所属街道")),
+        "building_type": (False, ("建筑类型", "建筑功能", "功能类型")),
+        "floor_area_m2": (False, ("建筑面积", "面积")),
+        "lat": (False, ("纬度", "latitude")),
+        "lon": (False, ("经度", "longitude", "lng")),
+        "parent_id": (False, ("上级单位", "上级单位编号", "所属企业", "所属单位编号")),
+        "sector_code": (False, ("行业代码", "行业", "国民经济行业代码")),
+    },
+    "meters": {
+        "meter_id": (True, ("表号", "计量表编号", "表计编号", "电表编号")),
+        "entity_id": (True, ("主体编号", "用能主体编号", "单位编号", "建筑编号")),
+        "carrier": (True, ("能源品种", "能源类型", "能源种类")),
+        "unit": (True, ("单位", "计量单位")),
+        "submeter": (False, ("分项", "分项类别", "分项代码")),
+        "register": (True, ("表型", "读数类型", "计量方式")),
+        "multiplier": (False, ("倍率", "变比", "综合倍率")),
+        "interval_minutes": (False, ("采集间隔", "采集间隔分钟")),
+        "rollover_at": (False, ("满量程", "翻转值", "表码上限")),
+    },
+    "readings": {
+        "meter_id": (True, ("表号", "计量表编号", "表计编号", "电表编号")),
+        "ts": (True, ("时间", "采集时间", "读数时间", "时间戳", "timestamp")),
+        "value": (True, ("读数", "数值", "用量", "示数")),
+    },
+    "ledger": {
+        "entity_id": (True, ("主体编号", "用能主体编号", "单位编号", "建筑编号")),
+        "period": (True, ("月份", "期间", "统计期", "年月")),
+        "carrier": (True, ("能源品种", "能源类型", "能源种类")),
+        "quantity": (True, ("数量", "用量", "消费量", "实物量")),
+        "unit": (True, ("单位", "计量单位")),
+    },
+    "statistics": {
+        "year": (True, ("年份", "年度")),
+        "gdp_10k_cny": (False, ("地区生产总值", "gdp", "地区生产总值万元", "gdp万元")),
+        "population": (False, ("常住人口", "人口")),
+        "energy_tce": (False, ("能源消费总量", "综合能源消费量", "能耗总量")),
+    },
+}
+
+ENTITY_KINDS: dict[str, tuple[str, ...]] = {
+    "building": ("建筑", "楼宇", "大楼"),
+    "enterprise": ("企业", "公司", "法人单位"),
+    "public_institution": ("公共机构", "机关事业单位", "事业单位"),
+}
+BUILDING_TYPES: dict[str, tuple[str, ...]] = {
+    "office": ("办公", "商务办公", "写字楼", "办公建筑"),
+    "hotel": ("酒店", "宾馆", "饭店", "旅馆"),
+    "mall": ("商场", "商业", "购物中心", "百货", "商业建筑"),
+    "hospital": ("医院", "医疗", "医疗卫生"),
+    "school": ("学校", "教育", "高校", "学校建筑"),
+    "government": ("政府", "机关", "政府办公", "机关办公"),
+    "data_centre": ("数据中心", "机房", "data_center", "datacenter"),
+    "mixed": ("综合", "综合体", "商住", "混合"),
+    "other": ("其他", "其它"),
+}
+CARRIER_ALIASES: dict[str, tuple[str, ...]] = {
+    "electricity": ("电", "电力", "用电", "电量"),
+    "heat": ("热力", "热", "蒸汽", "热水", "外购热力"),
+    "natural_gas": ("天然气", "燃气", "管道天然气", "gas"),
+    "diesel": ("柴油",),
+    "gasoline": ("汽油",),
+    "kerosene": ("煤油",),
+    "fuel_oil": ("燃料油", "重油"),
+    "lpg": ("液化石油气", "液化气"),
+    "pv_generation": ("光伏", "光伏发电", "光伏发电量", "pv"),
+}
+SUBMETERS: dict[str, tuple[str, ...]] = {
+    "": ("总表", "总", "main", "total", "-"),
+    "lighting_socket": ("照明插座", "照明", "a", "照明插座用电"),
+    "hvac": ("空调", "b", "空调用电"),
+    "power": ("动力", "c", "动力用电"),
+    "special": ("特殊", "d", "特殊用电"),
+}
+REGISTERS: dict[str, tuple[str, ...]] = {
+    "interval": ("间隔", "区间", "区间用量", "增量"),
+    "cumulative": ("累计", "累积", "累计读数", "表码", "示数"),
+}
+
+_VOCABS = {
+    "kind": ENTITY_KINDS,
+    "building_type": BUILDING_TYPES,
+    "carrier": CARRIER_ALIASES,
+    "submeter": SUBMETERS,
+    "register": REGISTERS,
+}
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    return re.sub(r"\s+", "", text)
+
+
+def canonical_column(kind: str, header: str) -> str | None:
+    """English column name for ``header`` in a ``kind`` file, ``None`` if unknown.
+
+    Case, spaces, full-width characters and a trailing unit in brackets are ignored:
+    ``建筑面积（m²）`` and ``Floor_Area_m2`` both map to ``floor_area_m2``.
+
+    >>> canonical_column("entities", "建筑面积（m²）")
+    'floor_area_m2'
+    """
+    key = re.sub(r"\(.*\)$", "", _norm(header)).strip()
+    key = re.sub(r"\[.*\]$", "", key)
+    for name, (_req, aliases) in COLUMNS[kind].items():
+        if key == name or key in {_norm(a) for a in aliases}:
+            return name
+    return None
+
+
+def canonical_value(vocab: str, value: str) -> str | None:
+    """Code for ``value`` in vocabulary ``vocab`` (English code or Chinese alias), else ``None``.
+
+    >>> canonical_value("carrier", "天然气")
+    'natural_gas'
+    """
+    key = _norm(value)
+    for code, aliases in _VOCABS[vocab].items():
+        if key == code or key in {_norm(a) for a in aliases}:
+            return code
+    return None

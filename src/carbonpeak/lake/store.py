@@ -1,0 +1,270 @@
+"""The readings lake: append-only Parquet files under ``$CARBONPEAK_HOME/lake``.
+
+Layout::
+
+    lake/<dataset>/month=YYYY-MM/b<batch:08d>-<n>.parquet
+
+Datasets and their keys:
+
+``readings``  interval registers: ``meter_id, ts`` (ts = interval start, UTC)
+``registers`` cumulative registers: ``meter_id, ts`` (ts = moment read, UTC)
+``ledger``    monthly 台账 quantities: ``entity_id, period, carrier``
+
+Invariant: among the *live* files of a dataset, a key occurs once. A batch that overlaps live
+rows of a month rewrites that month into one new file (its rows win; the rows it does not touch
+keep their original ``batch_id``); the old files become ``superseded`` in the same registry
+transaction that commits the batch. Files are written to a temporary name, fsynced and renamed
+before that transaction, so a crash leaves at most unreferenced files, which :meth:`Lake.recover`
+removes. Readers take only the live files the registry lists.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select, update
+
+from carbonpeak.registry.db import Registry
+from carbonpeak.registry.models import LakeFile
+
+__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch"]
+
+logger = logging.getLogger(__name__)
+
+DATASETS: dict[str, tuple[str, ...]] = {
+    "readings": ("meter_id", "ts"),
+    "registers": ("meter_id", "ts"),
+    "ledger": ("entity_id", "period", "carrier"),
+}
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "readings": ("value",),
+    "registers": ("value",),
+    "ledger": ("quantity", "unit"),
+}
+
+
+@dataclass
+class MonthWrite:
+    """What a batch does to one month of one dataset."""
+
+    dataset: str
+    month: str
+    rows_in: int
+    overlapping: int = 0
+    replaced: int = 0
+    overlapped_batches: list[int] = field(default_factory=list)
+    new_path: str | None = None
+    new_rows: int = 0
+    supersedes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PreparedBatch:
+    """Files written (not yet visible) for a batch, and what they change."""
+
+    batch_id: int
+    months: list[MonthWrite]
+
+    @property
+    def rows_in(self) -> int:
+        """Rows the batch brought."""
+        return sum(m.rows_in for m in self.months)
+
+    @property
+    def overlapping(self) -> int:
+        """Rows whose key was already live."""
+        return sum(m.overlapping for m in self.months)
+
+    @property
+    def replaced(self) -> int:
+        """Overlapping rows whose value this batch changed."""
+        return sum(m.replaced for m in self.months)
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Every row was already live with the same value."""
+        return all(m.new_path is None for m in self.months)
+
+    @property
+    def overlapped_batches(self) -> list[int]:
+        """Earlier batches whose rows this batch overlaps."""
+        return sorted({b for m in self.months for b in m.overlapped_batches})
+
+
+class Lake:
+    """Parquet store of one carbonpeak home.
+
+    Parameters
+    ----------
+    root
+        The lake folder.
+    registry
+        Registry whose ``lake_files`` table says which files are live.
+    """
+
+    def __init__(self, root: Path, registry: Registry) -> None:
+        self.root = root
+        self.registry = registry
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # -- reading -----------------------------------------------------------------------
+    def live_files(self, dataset: str, months: Sequence[str] | None = None) -> list[Path]:
+        """Paths of the live files of ``dataset`` (optionally only some months)."""
+        with self.registry.session() as s:
+            q = select(LakeFile.path).where(
+                LakeFile.dataset == dataset, LakeFile.status == "live"
+            )
+            if months is not None:
+                q = q.where(LakeFile.month.in_(list(months)))
+            return [self.root / p for p in s.scalars(q.order_by(LakeFile.month, LakeFile.id))]
+
+    # -- writing -----------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive lock over the lake: one writer at a time (process-wide, advisory)."""
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def prepare(self, batch_id: int, dataset: str, table: pa.Table) -> PreparedBatch:
+        """Write ``table`` (with a ``month`` column) as files of batch ``batch_id``.
+
+        Nothing becomes visible until :meth:`commit_files` runs in the registry transaction
+        that commits the batch. Call under :meth:`locked`.
+        """
+        keys = DATASETS[dataset]
+        table = table.append_column("batch_id", pa.array([batch_id] * table.num_rows, pa.int64()))
+        months: list[MonthWrite] = []
+        con = duckdb.connect()
+        try:
+            con.execute("SET threads TO 2")
+            con.register("incoming", table)
+            month_list = [r[0] for r in con.execute(
+                "SELECT DISTINCT month FROM incoming ORDER BY 1").fetchall()]
+            for month in month_list:
+                months.append(self._prepare_month(con, batch_id, dataset, keys, month))
+        finally:
+            con.close()
+        return PreparedBatch(batch_id=batch_id, months=months)
+
+    def _prepare_month(
+        self, con: duckdb.DuckDBPyConnection, batch_id: int, dataset: str,
+        keys: tuple[str, ...], month: str,
+    ) -> MonthWrite:
+        existing = self._live_records(dataset, month)
+        new = con.sql(
+            f"SELECT * FROM incoming WHERE month = $m ORDER BY {', '.join(keys)}",
+            params={"m": month},
+        ).to_arrow_table()
+        mw = MonthWrite(dataset=dataset, month=month, rows_in=new.num_rows)
+        out = new
+        if existing:
+            files = [str(self.root / p) for _, p in existing]
+            con.register("new_rows", new)
+            on = " AND ".join(f"o.{k} = n.{k}" for k in keys)
+            differs = " OR ".join(
+                f"o.{v} IS DISTINCT FROM n.{v}" for v in VALUE_COLUMNS[dataset])
+            stats = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {differs}), "
+                f"list(DISTINCT o.batch_id) FROM read_parquet(?) o JOIN new_rows n ON {on}",
+                [files],
+            ).fetchone()
+            assert stats is not None
+            mw.overlapping, mw.replaced = int(stats[0]), int(stats[1])
+            mw.overlapped_batches = sorted(int(b) for b in (stats[2] or []))
+            if mw.overlapping == new.num_rows and mw.replaced == 0:
+                con.unregister("new_rows")
+                return mw  # every row already live with the same value: nothing to write
+            if mw.overlapping:
+                out = con.sql(
+                    f"SELECT * FROM (SELECT o.* FROM read_parquet($f) o ANTI JOIN new_rows n "
+                    f"ON {on} UNION ALL SELECT * FROM new_rows) ORDER BY {', '.join(keys)}",
+                    params={"f": files},
+                ).to_arrow_table()
+                mw.supersedes = [fid for fid, _ in existing]
+            con.unregister("new_rows")
+        rel = Path(dataset) / f"month={month}" / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet"
+        self._write_durably(out, self.root / rel)
+        mw.new_path, mw.new_rows = str(rel), out.num_rows
+        return mw
+
+    def _live_records(self, dataset: str, month: str) -> list[tuple[int, str]]:
+        with self.registry.session() as s:
+            rows = s.execute(
+                select(LakeFile.id, LakeFile.path).where(
+                    LakeFile.dataset == dataset, LakeFile.month == month,
+                    LakeFile.status == "live",
+                )
+            ).all()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    @staticmethod
+    def _write_durably(table: pa.Table, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.rename(path)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+    @staticmethod
+    def commit_files(session: object, prepared: PreparedBatch) -> None:
+        """Make a prepared batch's files live, in the caller's registry transaction."""
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        for mw in prepared.months:
+            if mw.new_path is None:
+                continue
+            f = LakeFile(
+                batch_id=prepared.batch_id, dataset=mw.dataset, month=mw.month,
+                path=mw.new_path, row_count=mw.new_rows, status="live",
+            )
+            session.add(f)
+            if mw.supersedes:
+                session.execute(
+                    update(LakeFile).where(LakeFile.id.in_(mw.supersedes)).values(
+                        status="superseded", superseded_by=prepared.batch_id)
+                )
+
+    def discard(self, prepared: PreparedBatch) -> None:
+        """Delete the files of a batch that will not be committed."""
+        for mw in prepared.months:
+            if mw.new_path:
+                (self.root / mw.new_path).unlink(missing_ok=True)
+
+    def recover(self) -> list[Path]:
+        """Remove files no registry row references (left by a crash). Returns what was removed."""
+        with self.registry.session() as s:
+            known = {str(p) for p in s.scalars(select(LakeFile.path))}
+        removed: list[Path] = []
+        for path in self.root.rglob("*.parquet*"):
+            rel = str(path.relative_to(self.root))
+            if rel not in known:
+                path.unlink()
+                removed.append(path)
+        if removed:
+            logger.warning("removed %d unreferenced lake file(s) left by an interrupted import",
+                           len(removed))
+        return removed

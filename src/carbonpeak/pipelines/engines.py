@@ -1,0 +1,112 @@
+"""Run the SQL steps of a pipeline on DuckDB (in-process, default) or Spark.
+
+The steps are written once in DuckDB's dialect; for Spark each is transpiled by sqlglot.
+DuckDB materialises each step as a temporary table, so the big scan of the readings happens
+once however many roll-ups read the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+
+__all__ = ["EMPTY_SCHEMAS", "PipelineInputs", "run_duckdb", "run_spark", "to_spark_sql"]
+
+logger = logging.getLogger(__name__)
+
+EMPTY_SCHEMAS: dict[str, pa.Schema] = {
+    "readings": pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")),
+                           ("value", pa.float64()), ("month", pa.string()),
+                           ("batch_id", pa.int64())]),
+    "registers": pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")),
+                            ("value", pa.float64()), ("month", pa.string()),
+                            ("batch_id", pa.int64())]),
+    "ledger": pa.schema([("entity_id", pa.string()), ("period", pa.string()),
+                         ("carrier", pa.string()), ("quantity", pa.float64()),
+                         ("unit", pa.string()), ("line", pa.int32()), ("month", pa.string()),
+                         ("batch_id", pa.int64())]),
+}
+
+
+@dataclass
+class PipelineInputs:
+    """Inputs of a pipeline: Parquet file lists (lake) and small in-memory tables."""
+
+    files: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+
+Progress = Callable[[str], None]
+
+
+def run_duckdb(
+    steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
+    threads: int = 2, progress: Progress | None = None,
+) -> dict[str, pa.Table]:
+    """Run ``steps`` on an in-memory DuckDB and return the ``outputs`` tables."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET threads TO {int(threads)}")
+        con.execute("SET TimeZone = 'UTC'")
+        for name, files in inputs.files.items():
+            if files:
+                con.read_parquet(files, union_by_name=True).create_view(name)
+            else:
+                con.register(name, EMPTY_SCHEMAS[name].empty_table())
+        for name, table in inputs.tables.items():
+            con.register(name, table)
+        for name, sql in steps:
+            if progress:
+                progress(name)
+            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+        return {name: con.sql(f"SELECT * FROM {name}").to_arrow_table() for name in outputs}
+    finally:
+        con.close()
+
+
+def to_spark_sql(sql: str) -> str:
+    """Transpile one DuckDB SELECT to Spark SQL."""
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+def run_spark(
+    steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
+    spark: Any, progress: Progress | None = None,
+) -> dict[str, pa.Table]:
+    """Run ``steps`` on a SparkSession (session time zone must be UTC, timestamps NTZ)."""
+    for name, files in inputs.files.items():
+        if files:
+            df = spark.read.parquet(*files)
+        else:
+            df = spark.createDataFrame(EMPTY_SCHEMAS[name].empty_table().to_pandas(),
+                                       schema=_spark_schema(EMPTY_SCHEMAS[name]))
+        df.createOrReplaceTempView(name)
+    for name, table in inputs.tables.items():
+        spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)) \
+            .createOrReplaceTempView(name)
+    for name, sql in steps:
+        if progress:
+            progress(name)
+        spark.sql(to_spark_sql(sql)).cache().createOrReplaceTempView(name)
+    out = {}
+    for name in outputs:
+        pdf = spark.sql(f"SELECT * FROM {name}").toPandas()
+        out[name] = pa.Table.from_pandas(pdf, preserve_index=False)
+    return out
+
+
+def _spark_schema(schema: pa.Schema) -> Any:
+    from pyspark.sql import types as T  # noqa: N812
+
+    mapping = {
+        pa.string(): T.StringType(), pa.float64(): T.DoubleType(), pa.int64(): T.LongType(),
+        pa.int32(): T.IntegerType(), pa.timestamp("us"): T.TimestampNTZType(),
+        pa.bool_(): T.BooleanType(),
+    }
+    return T.StructType([T.StructField(f.name, mapping[f.type], True) for f in schema])

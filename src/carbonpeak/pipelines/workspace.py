@@ -1,0 +1,190 @@
+"""A carbonpeak home: its registry, its lake, who is acting, and set-up (init, factor sets)."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carbonpeak.config import Settings
+from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.lake.store import Lake
+from carbonpeak.reference import FactorSetSpec, read_factor_set, read_profile, shipped_factor_sets
+from carbonpeak.registry.db import Registry
+from carbonpeak.registry.models import (
+    AuditLog,
+    District,
+    FactorRowRecord,
+    FactorSetRecord,
+    Street,
+)
+
+__all__ = ["Workspace", "audit", "init_workspace", "latest_factor_set", "load_factor_set"]
+
+
+@dataclass
+class Workspace:
+    """Registry + lake of one ``$CARBONPEAK_HOME``, and the actor recorded in the audit log."""
+
+    settings: Settings
+    registry: Registry
+    lake: Lake
+    actor: str
+
+    @classmethod
+    def open(cls, settings: Settings, *, actor: str | None = None,
+             check: bool = True) -> Workspace:
+        """Open the home; with ``check`` refuse a registry that is not migrated to head."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        registry = Registry(settings.url)
+        if check:
+            registry.check_current()
+        return cls(settings, registry, Lake(settings.lake_dir, registry),
+                   actor or f"cli:{getpass.getuser()}")
+
+    def district(self, code: str | None = None) -> District:
+        """The district ``code``, or the only one when ``code`` is None."""
+        with self.registry.session() as s:
+            if code is not None:
+                d = s.get(District, code)
+                if d is None:
+                    msg = f"no district {code!r}; known: {', '.join(_codes(s)) or 'none'}"
+                    raise NotFoundError(msg)
+                return d
+            districts = list(s.scalars(select(District).order_by(District.id)))
+        if not districts:
+            msg = "no district yet: run `carbonpeak init --profile huangpu` (or tianhe, or a .toml)"
+            raise ConfigError(msg)
+        if len(districts) > 1:
+            msg = f"several districts ({', '.join(d.id for d in districts)}): pass --district"
+            raise ConfigError(msg)
+        return districts[0]
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.registry.dispose()
+
+
+def _codes(s: Session) -> list[str]:
+    return list(s.scalars(select(District.id).order_by(District.id)))
+
+
+def audit(s: Session, actor: str, action: str, object_type: str, object_id: str,
+          details: dict[str, Any] | None = None) -> None:
+    """Append an audit-log entry in the caller's transaction."""
+    s.add(AuditLog(actor=actor, action=action, object_type=object_type,
+                   object_id=str(object_id), details=details or {}))
+
+
+def latest_factor_set(s: Session, set_id: str) -> FactorSetRecord:
+    """Newest version of factor set ``set_id``."""
+    rec = s.scalars(
+        select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
+        .order_by(FactorSetRecord.version.desc()).limit(1)
+    ).first()
+    if rec is None:
+        known = s.scalars(select(FactorSetRecord.set_id).distinct().order_by(
+            FactorSetRecord.set_id))
+        msg = f"no factor set {set_id!r}; loaded: {', '.join(known)}"
+        raise NotFoundError(msg)
+    return rec
+
+
+def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord, bool]:
+    """Store ``spec`` as a new version unless the newest version has the same content.
+
+    Returns the stored (or unchanged) version and whether a new version was created.
+    """
+    checksum = spec.checksum
+    with ws.registry.session() as s:
+        current = s.scalars(
+            select(FactorSetRecord).where(FactorSetRecord.set_id == spec.set_id)
+            .order_by(FactorSetRecord.version.desc()).limit(1)
+        ).first()
+        if current is not None and current.checksum == checksum:
+            return current, False
+        version = (current.version + 1) if current is not None else 1
+        rec = FactorSetRecord(
+            set_id=spec.set_id, version=version, name_zh=spec.name_zh, name_en=spec.name_en,
+            region=spec.region, kind=spec.kind, description=spec.description,
+            includes=list(spec.includes), effective_from=spec.effective_from,
+            effective_to=spec.effective_to, checksum=checksum, loaded_by=ws.actor,
+            rows=[
+                FactorRowRecord(
+                    carrier=r.carrier, quantity=r.quantity, value=r.value, per_unit=r.per_unit,
+                    year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
+                    status=r.status, source=r.source, note=r.note, origin_set=r.origin_set,
+                )
+                for r in spec.rows
+            ],
+        )
+        s.add(rec)
+        s.flush()
+        audit(s, ws.actor, "load", "factor_set", f"{spec.set_id}@v{version}", {
+            "checksum": checksum, "rows": len(spec.rows),
+            "previous_version": current.version if current else None,
+        })
+        return rec, True
+
+
+def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
+                   actor: str | None = None) -> tuple[Workspace, list[str]]:
+    """Migrate the registry, load the shipped factor sets, create districts from profiles.
+
+    Idempotent: running it again changes nothing unless a shipped set or profile changed.
+    """
+    ws = Workspace.open(settings, actor=actor, check=False)
+    ws.registry.upgrade()
+    notes: list[str] = []
+    for set_id in shipped_factor_sets():
+        rec, created = load_factor_set(ws, read_factor_set(set_id))
+        if created:
+            notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
+    for profile in profiles or []:
+        notes.extend(_ensure_district(ws, read_profile(profile)))
+    ws.lake.root.mkdir(parents=True, exist_ok=True)
+    return ws, notes
+
+
+def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
+    notes: list[str] = []
+    with ws.registry.session() as s:
+        d = s.get(District, p["code"])
+        fields = {
+            "name_zh": p["name_zh"], "name_en": p["name_en"], "province": p["province"],
+            "timezone": p.get("timezone", "Asia/Shanghai"), "grid_region": p["grid_region"],
+            "climate_zone": p.get("climate_zone"), "default_factor_set": p["default_factor_set"],
+            "profile": {k: v for k, v in p.items() if k != "streets"},
+        }
+        latest_factor_set(s, p["default_factor_set"])  # must exist
+        if d is None:
+            d = District(id=p["code"], **fields)
+            s.add(d)
+            audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]})
+            notes.append(f"district {p['code']} ({p['name_zh']}) created")
+        else:
+            changed = {k: v for k, v in fields.items() if getattr(d, k) != v}
+            for k, v in changed.items():
+                setattr(d, k, v)
+            if changed:
+                audit(s, ws.actor, "update", "district", d.id, {"fields": sorted(changed)})
+        s.flush()
+        have = {st.name_zh for st in s.scalars(select(Street).where(Street.district_id == d.id))}
+        added = 0
+        for st in p.get("streets", []):
+            if st["name_zh"] not in have:
+                s.add(Street(district_id=d.id, code=st["code"], name_zh=st["name_zh"],
+                             name_en=st["name_en"], lat=st.get("lat"), lon=st.get("lon")))
+                added += 1
+        if added:
+            audit(s, ws.actor, "create", "streets", d.id, {"added": added})
+            notes.append(f"{added} streets of {d.id} added")
+        n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
+        if not n:
+            msg = f"district profile {p['code']} defines no streets"
+            raise ConfigError(msg)
+    return notes

@@ -1,0 +1,1 @@
+"""Registry: relational metadata (SQLite by default, PostgreSQL at scale), migrated by Alembic."""

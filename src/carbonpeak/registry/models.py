@@ -1,0 +1,257 @@
+"""Registry tables (SQLAlchemy 2, typed). Schema changes go through Alembic migrations.
+
+中文：登记库：区、街道、用能主体、计量表、排放因子集、统计数据、导入批次、审计日志。
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "AccountRun",
+    "AuditLog",
+    "Base",
+    "District",
+    "DistrictStatistics",
+    "Entity",
+    "FactorRowRecord",
+    "FactorSetRecord",
+    "IngestBatch",
+    "LakeFile",
+    "Meter",
+    "Street",
+]
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Now, UTC, timezone-naive (stored as UTC everywhere)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class District(Base):
+    """区: an administrative district running a carbon-peak plan."""
+
+    __tablename__ = "districts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    province: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    grid_region: Mapped[str] = mapped_column(String(64))
+    climate_zone: Mapped[str | None] = mapped_column(String(16))
+    default_factor_set: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    streets: Mapped[list[Street]] = relationship(back_populates="district")
+
+
+class Street(Base):
+    """街道: a sub-district; belongs to one district."""
+
+    __tablename__ = "streets"
+    __table_args__ = (UniqueConstraint("district_id", "name_zh"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    district: Mapped[District] = relationship(back_populates="streets")
+
+
+class Entity(Base):
+    """用能主体: a building, an enterprise (which may own buildings) or a public institution."""
+
+    __tablename__ = "entities"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
+    building_type: Mapped[str | None] = mapped_column(String(32))
+    floor_area_m2: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("entities.id"), index=True)
+    sector_code: Mapped[str | None] = mapped_column(String(16))
+    is_key_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+    key_unit_rule: Mapped[str | None] = mapped_column(Text)
+    key_unit_year: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Meter(Base):
+    """计量表: measures one carrier for one entity."""
+
+    __tablename__ = "meters"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    submeter: Mapped[str | None] = mapped_column(String(32))
+    register: Mapped[str] = mapped_column(String(16))
+    multiplier: Mapped[float] = mapped_column(Float, default=1.0)
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    rollover_at: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class FactorSetRecord(Base):
+    """排放因子集: one version of a factor set, rows flattened (includes resolved)."""
+
+    __tablename__ = "factor_sets"
+    __table_args__ = (UniqueConstraint("set_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    set_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(256))
+    name_en: Mapped[str] = mapped_column(String(256))
+    region: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    includes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    effective_from: Mapped[dt.date | None] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+    checksum: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    loaded_by: Mapped[str] = mapped_column(String(128))
+    rows: Mapped[list[FactorRowRecord]] = relationship(
+        back_populates="factor_set", cascade="all, delete-orphan", order_by="FactorRowRecord.id"
+    )
+
+
+class FactorRowRecord(Base):
+    """One coefficient of a factor-set version, with its source and status."""
+
+    __tablename__ = "factor_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    factor_set_pk: Mapped[int] = mapped_column(ForeignKey("factor_sets.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    per_unit: Mapped[str] = mapped_column(String(32))
+    year_from: Mapped[int | None] = mapped_column(Integer)
+    year_to: Mapped[int | None] = mapped_column(Integer)
+    data_year: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    origin_set: Mapped[str] = mapped_column(String(64))
+    factor_set: Mapped[FactorSetRecord] = relationship(back_populates="rows")
+
+
+class DistrictStatistics(Base):
+    """统计数据: a district's GDP (comparable prices), population and total energy for a year."""
+
+    __tablename__ = "district_statistics"
+    __table_args__ = (UniqueConstraint("district_id", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    gdp_10k_cny: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[float | None] = mapped_column(Float)
+    energy_tce: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+
+class IngestBatch(Base):
+    """导入批次: one import (a file or a pushed batch); its id orders batches (later wins)."""
+
+    __tablename__ = "ingest_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source_name: Mapped[str] = mapped_column(String(512))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    rows_in: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    rows_overlapping: Mapped[int] = mapped_column(Integer, default=0)
+    rows_replaced: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LakeFile(Base):
+    """A Parquet file of the lake. Readers use only ``live`` files of committed batches."""
+
+    __tablename__ = "lake_files"
+    __table_args__ = (Index("ix_lake_files_dataset_month_status", "dataset", "month", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    month: Mapped[str] = mapped_column(String(7))
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    row_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    superseded_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditLog(Base):
+    """审计日志: every change to accounting inputs, with who and when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccountRun(Base):
+    """核算记录: one account of a district and year, with the factor-set version it used."""
+
+    __tablename__ = "account_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    factor_set_pk: Mapped[int] = mapped_column(ForeignKey("factor_sets.id"))
+    official: Mapped[bool] = mapped_column(Boolean, default=True)
+    restates_run_id: Mapped[int | None] = mapped_column(Integer)
+    restated_by_run_id: Mapped[int | None] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    out_dir: Mapped[str | None] = mapped_column(String(512))
+    input_batches: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

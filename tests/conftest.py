@@ -1,0 +1,62 @@
+"""Shared fixtures: a carbonpeak home on SQLite and, when configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from carbonpeak.config import Settings
+from carbonpeak.pipelines.workspace import Workspace, init_workspace
+
+PG_URL = os.environ.get("CARBONPEAK_TEST_DATABASE_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(
+        not PG_URL, reason="CARBONPEAK_TEST_DATABASE_URL not set (CI sets it to the PostgreSQL "
+        "on 127.0.0.1:5432)")),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh registry database: a SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.sqlite'}"
+        return
+    assert PG_URL
+    url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"cp_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def ws(settings: Settings) -> Iterator[Workspace]:
+    """An initialised home with the Huangpu district."""
+    workspace, _ = init_workspace(settings, profiles=["huangpu"], actor="test")
+    yield workspace
+    workspace.close()
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    """Write a small CSV (dedented) and return its path."""
+    path = folder / name
+    lines = [line.strip() for line in text.strip().splitlines()]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path

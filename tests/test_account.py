@@ -1,0 +1,222 @@
+"""The account on a reference district worked out by hand (tests/reference_district.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from carbonpeak.pipelines.account import run_account
+from carbonpeak.pipelines.workspace import Workspace, load_factor_set
+from carbonpeak.reference import read_factor_set, reference_dir
+from carbonpeak.registry.models import AccountRun, AuditLog, Entity
+from tests import reference_district
+
+# Electricity per entity, 2024 [kWh]:
+#   B1: Jan ledger 1,000 (wins over its meter: M1 (100 + 50) x multiplier 2 = 300, and the
+#       hvac sub-meter M1a is never added to a main meter) + Feb ledger 1.5 万kWh = 15,000
+#       -> 16,000
+#   B2: cumulative M2 x 10, rollover at 10,000: Jan intervals 9995->5 = 5 + 10000 - 9995 = 10
+#       and 5->25 = 20 -> 30 x 10 = 300 (the 23:00-24:00 Dec-31 interval belongs to 2023)
+#   B3: ledger 1 万kWh in each of Jan..Nov = 110,000 (December missing, flagged)
+#   B4: cumulative M5 100->110 = 10, 110->5 reset (excluded), 5->15 = 10 -> 20
+ELEC = {"B1": 16_000.0, "B2": 300.0, "B3": 110_000.0, "B4": 20.0}
+ELEC_TOTAL = 126_320.0
+# Gas: M3 1000 -> 1100 m3 over 48 h from 2024-01-31 00:00 to 2024-02-02 00:00 local,
+#      half in January and half in February -> 50 + 50 = 100 m3
+GAS = 100.0
+DIESEL_T = 1000 * 0.84 / 1000  # 1,000 L x 0.84 t/m3 = 0.84 t
+HEAT_GJ = 100.0
+PV_KWH = 40.0
+TCO2 = {
+    "electricity": ELEC_TOTAL * 0.42 / 1000,  # 53.0544
+    "natural_gas": GAS * 21.6219 / 1e4,  # 0.216219
+    "diesel": DIESEL_T * 3.0959,  # 2.600556
+    "heat": HEAT_GJ * 0.06,  # 6.0
+}
+TCE_EQUIVALENT = {
+    "electricity": ELEC_TOTAL * 0.1229 / 1000,  # 15.524728
+    "natural_gas": GAS * 1.33 / 1000,  # 0.133
+    "diesel": DIESEL_T * 1000 * 1.4571 / 1000,  # 1.223964
+    "heat": HEAT_GJ * 1000 * 0.03412 / 1000,  # 3.412
+}
+TCE_EQUAL = {**TCE_EQUIVALENT, "electricity": ELEC_TOTAL * 0.300 / 1000}  # 37.896
+
+
+@pytest.fixture
+def result(ws: Workspace, tmp_path: Path):
+    reference_district.load(ws, tmp_path / "in")
+    return run_account(ws, year=2024, out_dir=tmp_path / "out")
+
+
+def _year(res, level="entity"):
+    return res.tables[f"inventory_{level}_year"]
+
+
+def test_entity_electricity_by_hand(result):
+    ey = _year(result)
+    elec = ey[ey["carrier"] == "electricity"].set_index("entity_id")["quantity"]
+    assert elec.to_dict() == pytest.approx(ELEC)
+
+
+def test_district_totals_by_hand(result):
+    dy = _year(result, "district").set_index("carrier")
+    assert dy.loc["electricity", "quantity"] == pytest.approx(ELEC_TOTAL)
+    assert dy.loc["natural_gas", "quantity"] == pytest.approx(GAS)
+    assert dy.loc["diesel", "quantity"] == pytest.approx(DIESEL_T)
+    assert dy.loc["heat", "quantity"] == pytest.approx(HEAT_GJ)
+    for carrier, t in TCO2.items():
+        assert dy.loc[carrier, "tco2"] == pytest.approx(t)
+        assert dy.loc[carrier, "tce_equivalent"] == pytest.approx(TCE_EQUIVALENT[carrier])
+        assert dy.loc[carrier, "tce_equal"] == pytest.approx(TCE_EQUAL[carrier])
+    assert dy.loc["diesel", "scope"] == "1"
+    assert dy.loc["electricity", "scope"] == "2"
+    tot = result.totals
+    assert tot["tco2"] == pytest.approx(sum(TCO2.values()))  # 61.871175
+    assert tot["tco2_scope1"] == pytest.approx(TCO2["natural_gas"] + TCO2["diesel"])
+    assert tot["tce_equal"] == pytest.approx(sum(TCE_EQUAL.values()))  # 42.664964
+
+
+def test_pv_is_reported_apart(result):
+    dy = _year(result, "district").set_index("carrier")
+    assert dy.loc["pv_generation", "quantity"] == pytest.approx(PV_KWH)
+    assert dy.loc["pv_generation", "scope"] == "generation"
+    assert dy.loc["pv_generation", "tco2"] == 0
+    assert result.totals["pv_generation_kwh"] == pytest.approx(PV_KWH)
+    assert result.totals["tce_equivalent"] == pytest.approx(sum(TCE_EQUIVALENT.values()))
+
+
+def test_streets_and_no_double_counting(result):
+    sy = _year(result, "street")
+    by_street = sy[sy["carrier"] == "electricity"].set_index("street")["quantity"]
+    # 外滩街道: B1 16,000 + B4 20 (E1 has no electricity); 豫园街道: B2 300 + B3 110,000
+    assert by_street.to_dict() == pytest.approx({"外滩街道": 16_020.0, "豫园街道": 110_300.0})
+    for level in ("street", "building_type", "sector", "district"):
+        roll = _year(result, level)
+        assert roll["tco2"].sum() == pytest.approx(_year(result)["tco2"].sum())
+
+
+def test_enterprise_consolidated_once(result):
+    ku = result.tables["key_units"].set_index("entity_id")
+    # E1 own diesel 1.223964 tce + its building B1 16,000 kWh x 0.1229 = 1.9664 tce
+    assert ku.loc["E1", "energy_tce_equivalent"] == pytest.approx(1.223964 + 1.9664)
+    assert ku.loc["B1", "energy_tce_equivalent"] == pytest.approx(1.9664)
+    assert ku.loc["E1", "n_children"] == 1
+
+
+def test_missing_months_are_flagged_not_zero(result):
+    em = result.tables["inventory_entity_month"]
+    dec = em[(em["entity_id"] == "B3") & (em["carrier"] == "electricity")
+             & (em["month"] == "2024-12")].iloc[0]
+    assert dec["flags"] == "missing"
+    assert pd.isna(dec["quantity"])
+    assert dec["coverage"] == 0
+    ey = _year(result).set_index(["entity_id", "carrier"])
+    assert ey.loc[("B3", "electricity"), "missing_months"] == 1
+    assert "missing_months=1" in ey.loc[("B3", "electricity"), "flags"]
+
+
+def test_resets_and_rollovers_flagged(result):
+    ey = _year(result).set_index(["entity_id", "carrier"])
+    assert ey.loc[("B4", "electricity"), "n_resets"] == 1
+    assert "register_resets=1" in ey.loc[("B4", "electricity"), "flags"]
+    assert ey.loc[("B2", "electricity"), "n_rollovers"] == 1
+
+
+def test_coverage(result):
+    em = result.tables["inventory_entity_month"].set_index(["entity_id", "carrier", "month"])
+    # B2 electricity Jan: valid register intervals cover 2 h of 744 h
+    assert em.loc[("B2", "electricity", "2024-01"), "coverage"] == pytest.approx(2 / 744)
+    # B2 gas Jan: the 48 h read interval covers the 24 h of 31 January
+    assert em.loc[("B2", "natural_gas", "2024-01"), "coverage"] == pytest.approx(24 / 744)
+    # B4: of three 1-hour intervals one is a reset, so 2 h are known
+    assert em.loc[("B4", "electricity", "2024-01"), "coverage"] == pytest.approx(2 / 744)
+    assert em.loc[("B3", "electricity", "2024-01"), "coverage"] == 1.0  # ledger
+    assert em.loc[("B3", "electricity", "2024-01"), "source"] == "ledger"
+
+
+def test_intensity_metered_share_and_eui(result):
+    tot = result.totals
+    tce_equal = sum(TCE_EQUAL.values())
+    assert tot["tce_equal_per_10k_cny"] == pytest.approx(tce_equal / 1_000_000)
+    assert tot["metered_share"] == pytest.approx(tce_equal / 100)
+    eui = result.tables["eui_building_year"].set_index("entity_id")
+    assert eui.loc["B2", "electricity_kwh_per_m2"] == pytest.approx(300 / 60_000)
+    # B3: 110,000 kWh x 0.1229 + 100 GJ x 34.12 kgce/GJ = 13,519 + 3,412 = 16,931 kgce / 5,000 m2
+    assert eui.loc["B3", "eui_kgce_per_m2_equivalent"] == pytest.approx(16_931 / 5_000)
+    assert "E1" not in eui.index  # enterprises have no floor area of their own
+
+
+def test_key_units_flagged_with_rule(result, ws):
+    with ws.registry.session() as s:
+        b2 = s.get(Entity, "B2")
+        assert b2.is_key_unit
+        assert "建筑面积≥5万平方米" in b2.key_unit_rule
+        assert "60,000" in b2.key_unit_rule
+        assert not s.get(Entity, "B1").is_key_unit
+        changes = s.scalars(select(AuditLog).where(AuditLog.object_id == "B2",
+                                                   AuditLog.action == "update")).all()
+        assert changes
+
+
+def test_output_files_and_columns(result, tmp_path):
+    out = tmp_path / "out"
+    for name in ("inventory_entity_month", "inventory_entity_year", "inventory_street_year",
+                 "inventory_district_year"):
+        df = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
+        cols = list(df.columns)
+        assert cols[1] in ("month", "year")
+        assert cols[2] == "carrier"
+        assert cols[3:11] == ["quantity", "unit", "tce_equivalent", "tce_equal", "tco2",
+                              "scope", "coverage", "factor_set"]
+        assert (df["factor_set"] == "shanghai_local@v1").all()
+    assert (out / "manifest.json").is_file()
+
+
+def test_unverified_factor_is_said(result):
+    assert any("UNVERIFIED" in n and "electricity/kgce_equal" in n for n in result.notes)
+
+
+def test_restatement_keeps_old_set_until_asked(ws, tmp_path):
+    reference_district.load(ws, tmp_path / "in")
+    first = run_account(ws, year=2024)
+    assert first.official and first.factor_set == "shanghai_local@v1"
+    # a new version of the set is published: electricity 0.42 -> 0.40
+    folder = tmp_path / "fs"
+    folder.mkdir()
+    src = reference_dir() / "factor_sets"
+    for ext in ("toml", "csv"):
+        shutil.copy(src / f"shanghai_local.{ext}", folder / f"shanghai_local.{ext}")
+    csv_path = folder / "shanghai_local.csv"
+    csv_path.write_text(csv_path.read_text(encoding="utf-8").replace(
+        "electricity,tco2,0.42,", "electricity,tco2,0.40,"), encoding="utf-8")
+    rec, created = load_factor_set(ws, read_factor_set(folder / "shanghai_local.toml"))
+    assert created and rec.version == 2
+
+    kept = run_account(ws, year=2024)
+    assert kept.factor_set == "shanghai_local@v1"
+    assert kept.totals["tco2"] == pytest.approx(first.totals["tco2"])
+    assert any("--restate" in n for n in kept.notes)
+
+    restated = run_account(ws, year=2024, restate=True)
+    assert restated.factor_set == "shanghai_local@v2"
+    assert restated.totals["tco2"] == pytest.approx(
+        first.totals["tco2"] - ELEC_TOTAL * 0.02 / 1000)
+
+    variant = run_account(ws, year=2024, factor_set="national_average")
+    assert not variant.official
+    assert variant.factor_set == "national_average@v1"
+    with ws.registry.session() as s:
+        runs = {r.id: r for r in s.scalars(select(AccountRun))}
+    assert runs[kept.run_id].restated_by_run_id == restated.run_id
+    assert runs[restated.run_id].restates_run_id == kept.run_id
+    assert runs[first.run_id].official  # both recorded
+
+
+def test_account_records_its_input_batches(result, ws):
+    with ws.registry.session() as s:
+        run = s.get(AccountRun, result.run_id)
+        assert run.input_batches == [1, 2, 3, 4, 5]
