@@ -47,8 +47,9 @@ factors_app = typer.Typer(help="The factor library: standard-coal and CO2 factor
                           "row with its source and status.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(factors_app, name="factors")
-console = Console()
-err = Console(stderr=True)
+# Wide tables: when stdout is not a terminal (CI logs, pipes) rich would fall back to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 DistrictOpt = Annotated[str | None, typer.Option(
     "--district", "-d", help="District code; default the only one.")]

@@ -1651,7 +1651,10 @@ def generate_demo(
             months = np.sort(lrng.choice(12, size=k_months, replace=False)) + 1
             lo, hi = (800.0, 4000.0) if model.types[b] == "data_centre" else (150.0, 1500.0)
             litres = lrng.uniform(lo, hi, k_months)
-            for m, litre in zip(months, litres, strict=True):
+            by_month = dict(zip(months.tolist(), litres.tolist(), strict=True))
+            # a ledger states its zeros: a month without a row is "missing", not zero
+            for m in range(1, 13):
+                litre = by_month.get(m, 0.0)
                 q = litre if unit == "L" else litre * _DIESEL_T_PER_L
                 rows.append((model.b_ids[b], f"{year}-{m:02d}", "diesel", _fmt_num(q), unit))
             tce += _TCE_PER_T_DIESEL * float(litres.sum()) * _DIESEL_T_PER_L

@@ -181,8 +181,7 @@ class Lake:
                 f"SELECT count(*), count(*) FILTER (WHERE {differs}), "
                 f"list(DISTINCT o.batch_id) FROM read_parquet(?) o JOIN new_rows n ON {on}",
                 [files],
-            ).fetchone()
-            assert stats is not None
+            ).fetchall()[0]
             mw.overlapping, mw.replaced = int(stats[0]), int(stats[1])
             mw.overlapped_batches = sorted(int(b) for b in (stats[2] or []))
             if mw.overlapping == new.num_rows and mw.replaced == 0:
