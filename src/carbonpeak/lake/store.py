@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select, update
 
 from carbonpeak.registry.db import Registry
-from carbonpeak.registry.models import LakeFile
+from carbonpeak.registry.models import IngestBatch, LakeFile
 
 __all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch"]
 
@@ -254,8 +254,16 @@ class Lake:
                 (self.root / mw.new_path).unlink(missing_ok=True)
 
     def recover(self) -> list[Path]:
-        """Remove files no registry row references (left by a crash). Returns what was removed."""
+        """Clean up after a crashed writer; call under :meth:`locked`.
+
+        A batch still ``pending`` while we hold the lock belongs to a writer that died: it is
+        marked ``interrupted``. Files no registry row references are removed.
+        Returns the removed paths.
+        """
         with self.registry.session() as s:
+            s.execute(update(IngestBatch).where(IngestBatch.status == "pending").values(
+                status="interrupted", message="the import was interrupted before it committed; "
+                "nothing of it is visible"))
             known = {str(p) for p in s.scalars(select(LakeFile.path))}
         removed: list[Path] = []
         for path in self.root.rglob("*.parquet*"):
