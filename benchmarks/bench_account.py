@@ -233,6 +233,29 @@ def hwm_mib(field: str = "VmHWM") -> float | None:
     return int(m.group(1)) / 1024.0 if m else None
 
 
+def cpu_snapshot() -> tuple[float, float, float]:
+    """(wall clock, busy CPU seconds of the whole machine, CPU seconds of this process)."""
+    busy = 0.0
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        # user nice system idle iowait irq softirq steal ...: everything but idle and iowait
+        busy = sum(int(x) for i, x in enumerate(fields[:8]) if i not in (3, 4))
+        busy /= os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    t = os.times()
+    return time.perf_counter(), busy, t.user + t.system
+
+
+def cpu_usage(before: tuple[float, float, float]) -> dict[str, float]:
+    """CPU seconds of this process since ``before``, and the share of the machine's CPUs
+    that other processes used meanwhile (0 = quiet machine; 1 = all cores busy elsewhere)."""
+    after = cpu_snapshot()
+    wall, own = after[0] - before[0], after[2] - before[2]
+    others = max(0.0, (after[1] - before[1]) - own)
+    return {"cpu_s": own, "others_cpu_share": others / (wall * (os.cpu_count() or 1))}
+
+
 def digest_of(*parts: object) -> str:
     return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -402,17 +425,27 @@ def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         nonlocal bare_table
         reset_hwm()
         before = hwm_mib("VmRSS")
+        cpu = cpu_snapshot()
         seconds, bare_table = run_bare(files)
         bare.append(
-            {"seconds": seconds, "rss_before_mib": before, "hwm_mib": hwm_mib() if hwm_ok else None}
+            {
+                "seconds": seconds,
+                **cpu_usage(cpu),
+                "rss_before_mib": before,
+                "hwm_mib": hwm_mib() if hwm_ok else None,
+            }
         )
-        log(f"bare GROUP BY: {seconds:.2f} s, {bare_table.num_rows:,} groups")
+        log(
+            f"bare GROUP BY: {seconds:.2f} s (CPU {bare[-1]['cpu_s']:.2f} s; other processes "
+            f"{bare[-1]['others_cpu_share']:.0%} of the CPUs), {bare_table.num_rows:,} groups"
+        )
 
     def one_account() -> None:
         nonlocal result
         marks: list[tuple[str, float]] = []
         reset_hwm()
         before = hwm_mib("VmRSS")
+        cpu = cpu_snapshot()
         t0 = time.perf_counter()
         result = run_account(
             ws,
@@ -421,6 +454,7 @@ def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             progress=lambda name: marks.append((name, time.perf_counter())),
         )
         t_end = time.perf_counter()
+        usage = cpu_usage(cpu)
         sec = dict(result.seconds)
         # step durations from the progress marks (the last step includes fetching the outputs)
         pipe_end = t0 + sec["inputs"] + sec["pipeline"]
@@ -433,6 +467,7 @@ def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             {
                 "seconds": sec,
                 "wall_s": t_end - t0,
+                **usage,
                 "steps": steps,
                 "run_id": result.run_id,
                 "rss_before_mib": before,
@@ -441,7 +476,9 @@ def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
         log(
             f"account: pipeline {sec['pipeline']:.2f} s, total {sec['total']:.2f} s "
-            f"(inputs {sec['inputs']:.2f}, outputs {sec['outputs']:.2f})"
+            f"(inputs {sec['inputs']:.2f}, outputs {sec['outputs']:.2f}; "
+            f"CPU {usage['cpu_s']:.2f} s; other processes {usage['others_cpu_share']:.0%} "
+            "of the CPUs)"
         )
 
     order: list[Callable[[], None]] = []

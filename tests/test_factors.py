@@ -53,7 +53,8 @@ def test_fuel_sets_differ_and_a_is_default():
     assert a == {}
     rows_a = {r.carrier: r.value for r in read_factor_set("cn_fuel_ef_set_a").rows}
     rows_b = {r.carrier: r.value for r in read_factor_set("cn_fuel_ef_set_b").rows}
-    assert rows_a["lpg"] == 3.1013 and rows_b["lpg"] == 2.9538
+    assert rows_a["lpg"] == 3.1013
+    assert rows_b["lpg"] == 2.9538
     assert rows_a["natural_gas"] == rows_b["natural_gas"] == 21.6219
     assert "cn_fuel_ef_set_a" in read_factor_set("shanghai_local").includes
 

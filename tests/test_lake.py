@@ -1,4 +1,4 @@
-"""The lake: same batch twice changes nothing, later batches win, a crash leaves no partial batch."""
+"""The lake: a batch twice changes nothing, later batches win, a crash leaves no partial batch."""
 
 from __future__ import annotations
 

@@ -304,7 +304,8 @@ def print_summary(res: AccountResult) -> None:
                    _fmt(r.tce_equal), _fmt(r.tco2), f"{r.coverage:.1%}")
     console.print(st)
     lines = [
-        f"屋顶光伏发电 on-site PV (reported apart): {_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
+        f"屋顶光伏发电 on-site PV (reported apart): "
+        f"{_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
     ]
     if tot.get("gdp_10k_cny"):
         lines.append(

@@ -3,11 +3,11 @@
 Tree::
 
     CarbonPeakError
-    ├── ConfigError                (also RuntimeError)   settings, profiles, missing init
-    ├── NotFoundError              (also LookupError)    unknown district, street, entity, meter, factor set
-    ├── UnitError                  (also ValueError)     unknown unit, unit not valid for a carrier
-    ├── FactorError                (also ValueError)     factor set incomplete or ambiguous for a year
-    └── InputValidationError       (also ValueError)     a file or batch has bad rows; carries every RowError
+    ├── ConfigError           (RuntimeError)  settings, profiles, registry not initialised
+    ├── NotFoundError         (LookupError)   unknown district, street, entity, factor set
+    ├── UnitError             (ValueError)    unknown unit, or not valid for the carrier
+    ├── FactorError           (ValueError)    factor set incomplete or ambiguous for a year
+    └── InputValidationError  (ValueError)    a file or batch has bad rows (every RowError)
 
 Every subclass also inherits the matching builtin, so callers may catch either.
 """

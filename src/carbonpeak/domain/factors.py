@@ -58,7 +58,8 @@ class FactorRow:
     value
         The number as published.
     per_unit
-        The unit the number is given per (``kWh``, ``MWh``, ``10^4 m3``, ``kg``, ``t``, ``GJ``, ``MJ``).
+        The unit the number is given per (``kWh``, ``MWh``, ``10^4 m3``, ``kg``, ``t``,
+        ``GJ``, ``MJ``).
     year_from, year_to
         First and last accounting year the row applies to, inclusive; ``None`` is open.
     data_year

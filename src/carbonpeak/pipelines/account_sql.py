@@ -5,7 +5,8 @@
 Input tables, registered by the engine runner:
 
 ``readings``      live lake rows of interval registers (meter_id, ts, value, month, batch_id)
-``registers``     live lake rows of cumulative registers (same columns), the year and the month before
+``registers``     live lake rows of cumulative registers (same columns), the year and the
+                  month before it
 ``ledger``        live 台账 rows (entity_id, period, carrier, quantity, unit, line, batch_id)
 ``meters``        meter_id, entity_id, carrier, unit, submeter, register, multiplier,
                   interval_minutes, rollover_at

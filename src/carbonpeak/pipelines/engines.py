@@ -84,11 +84,11 @@ def run_spark(
         if files:
             df = spark.read.parquet(*files)
         else:
-            df = spark.createDataFrame(EMPTY_SCHEMAS[name].empty_table().to_pandas(),
-                                       schema=_spark_schema(EMPTY_SCHEMAS[name]))
+            df = spark.createDataFrame([], schema=_spark_schema(EMPTY_SCHEMAS[name]))
         df.createOrReplaceTempView(name)
     for name, table in inputs.tables.items():
-        spark.createDataFrame(table.to_pandas(), schema=_spark_schema(table.schema)) \
+        # rows, not pandas: PySpark does not support pandas 3 yet
+        spark.createDataFrame(table.to_pylist(), schema=_spark_schema(table.schema)) \
             .createOrReplaceTempView(name)
     for name, sql in steps:
         if progress:
@@ -96,8 +96,10 @@ def run_spark(
         spark.sql(to_spark_sql(sql)).cache().createOrReplaceTempView(name)
     out = {}
     for name in outputs:
-        pdf = spark.sql(f"SELECT * FROM {name}").toPandas()
-        out[name] = pa.Table.from_pandas(pdf, preserve_index=False)
+        df = spark.sql(f"SELECT * FROM {name}")
+        rows = [r.asDict() for r in df.collect()]
+        out[name] = pa.Table.from_pylist(rows) if rows else pa.table(
+            {c: pa.array([], pa.null()) for c in df.columns})
     return out
 
 

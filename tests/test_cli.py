@@ -1,0 +1,93 @@
+"""The carbonpeak command, as a newcomer uses it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from carbonpeak.cli import app
+from tests import reference_district
+from tests.conftest import write
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CARBONPEAK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("CARBONPEAK_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_help_lists_the_commands():
+    r = run("--help")
+    assert r.exit_code == 0
+    for cmd in ("init", "import", "account", "factors", "demo", "batches", "runs"):
+        assert cmd in r.output
+
+
+def test_commands_before_init_say_what_to_do(home):
+    r = run("account", "--year", "2024")
+    assert r.exit_code == 1
+    assert "carbonpeak init" in r.output
+
+
+def test_full_flow(home):
+    r = run("init", "--profile", "huangpu")
+    assert r.exit_code == 0, r.output
+    assert "district huangpu (黄浦区) created" in r.output
+    assert "already up to date" in run("init", "--profile", "huangpu").output
+    files = reference_district.write_files(home / "in")
+    for kind in ("entities", "meters", "readings", "ledger", "statistics"):
+        r = run("import", kind, str(files[kind]))
+        assert r.exit_code == 0, r.output
+        assert "imported" in r.output
+    r = run("import", "readings", str(files["readings"]))
+    assert "already imported" in r.output
+    r = run("account", "--year", "2024", "--out", str(home / "out"))
+    assert r.exit_code == 0, r.output
+    assert "黄浦区 2024年" in r.output
+    assert "外滩街道" in r.output
+    assert "UNVERIFIED" in r.output
+    df = pd.read_csv(home / "out" / "inventory_district_year.csv", encoding="utf-8-sig")
+    assert df.loc[df["carrier"] == "electricity", "quantity"].item() == pytest.approx(126_320)
+    assert "shanghai_local@v1" in run("runs").output
+    assert "readings.csv" in run("batches").output
+
+
+def test_bad_file_exit_code_and_rows(home):
+    run("init", "--profile", "huangpu")
+    bad = write(home, "bad.csv", """
+        entity_id,name,kind,street,building_type
+        A1,甲,building,外滩街道,castle
+    """)
+    r = run("import", "entities", str(bad))
+    assert r.exit_code == 1
+    assert "refused" in r.output
+    assert "castle" in r.output
+
+
+def test_factors_list_and_show(home):
+    run("init")
+    r = run("factors", "list")
+    assert r.exit_code == 0
+    assert "shanghai_local" in r.output
+    assert "guangdong_provincial" in r.output
+    r = run("factors", "show", "shanghai_local")
+    assert r.exit_code == 0
+    assert "沪环气〔2022〕34号" in r.output
+    assert "unverified" in r.output
+    assert run("factors", "show", "nope").exit_code == 1
+
+
+def test_demo_small(home):
+    r = run("demo", "--buildings", "8", "--years", "2024")
+    assert r.exit_code == 0, r.output
+    assert "黄浦区 2024年" in r.output
+    assert "demo dirt" in r.output
+    assert (home / "home" / "out" / "huangpu-2024" / "inventory_entity_year.csv").is_file()

@@ -1,0 +1,47 @@
+"""The same account on PySpark (local mode) gives the same numbers as on DuckDB."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from carbonpeak.pipelines.account import run_account
+from tests import reference_district
+
+pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from carbonpeak.pipelines.spark import local_session
+
+    session = local_session()
+    yield session
+    session.stop()
+
+
+def _frame(res, name, keys):
+    df = res.tables[name].sort_values(keys).reset_index(drop=True)
+    cols = [c for c in df.columns if c not in ("factor_set",)]
+    return df[cols]
+
+
+def test_spark_equals_duckdb(ws, tmp_path, spark, database_url):
+    if "postgresql" in database_url:
+        pytest.skip("the engine comparison does not depend on the registry database")
+    reference_district.load(ws, tmp_path / "in")
+    duck = run_account(ws, year=2024, engine="duckdb")
+    sp = run_account(ws, year=2024, engine="spark", spark=spark)
+    for name, keys in (("inventory_entity_month", ["entity_id", "month", "carrier"]),
+                       ("inventory_street_year", ["street", "year", "carrier"]),
+                       ("inventory_district_year", ["district", "year", "carrier"])):
+        a, b = _frame(duck, name, keys), _frame(sp, name, keys)
+        assert list(a.columns) == list(b.columns)
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
+    assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)
