@@ -26,8 +26,9 @@ setup-dev: .venv/.dev-installed   ## runtime + tests, lint, Spark
 demo: setup                       ## build the demo district, import it, run the account
 	.venv/bin/carbonpeak demo $(DEMO_ARGS)
 
-test: setup-dev                   ## lint, then the whole test suite (SQLite; PostgreSQL if configured)
+test: setup-dev                   ## lint, type-check, then the whole test suite (SQLite; PostgreSQL if configured)
 	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/mypy
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 lint: setup-dev

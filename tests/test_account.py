@@ -222,3 +222,12 @@ def test_account_records_its_input_batches(result, ws):
     with ws.registry.session() as s:
         run = s.get(AccountRun, result.run_id)
         assert run.input_batches == [1, 2, 3, 4, 5]
+
+
+def test_factor_set_outside_its_effective_dates_is_said(ws, tmp_path):
+    reference_district.load(ws, tmp_path / "in")
+    res = run_account(ws, year=2024, factor_set="shanghai_local_pre2022")
+    assert any("effective until 2022-02-10" in n for n in res.notes)
+    # 0.788 tCO2/MWh instead of 0.42: electricity CO2 rises by 126,320 kWh x 0.368 / 1000
+    assert res.totals["tco2"] - sum(TCO2.values()) == pytest.approx(
+        ELEC_TOTAL * 0.368 / 1000 + HEAT_GJ * (0.11 - 0.06))

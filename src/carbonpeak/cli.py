@@ -286,22 +286,23 @@ def print_summary(res: AccountResult) -> None:
     dy = res.tables["inventory_district_year"]
     t = Table("能源品种 carrier", "实物量 quantity", "单位 unit", "当量 tce (equivalent)",
               "等价 tce (equal)", "tCO2", "scope", "覆盖率 coverage", title="全区 District")
-    for r in dy.itertuples():
-        t.add_row(r.carrier, _fmt(r.quantity), r.unit, _fmt(r.tce_equivalent),
-                  _fmt(r.tce_equal), _fmt(r.tco2), r.scope, f"{r.coverage:.1%}")
+    for r in dy.to_dict("records"):
+        t.add_row(str(r["carrier"]), _fmt(r["quantity"]), str(r["unit"]),
+                  _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                  str(r["scope"]), f"{r['coverage']:.1%}")
     t.add_row("[bold]合计 total[/] (excl. PV)", "", "", _fmt(tot["tce_equivalent"]),
               _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2", f"{tot['coverage']:.1%}")
     console.print(t)
-    sy = res.tables["inventory_street_year"]
-    sy = sy[sy["scope"].isin(["1", "2"])].groupby("street").agg(
+    ey = res.tables["inventory_entity_year"]
+    sy = ey[ey["scope"].isin(["1", "2"])].groupby("street").agg(
         tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
-        tco2=("tco2", "sum"), n_entities=("n_entities", "max"), coverage=("coverage", "mean"),
+        tco2=("tco2", "sum"), n_entities=("entity_id", "nunique"), coverage=("coverage", "mean"),
     ).sort_values("tco2", ascending=False)
     st = Table("街道 street", "主体 entities", "当量 tce", "等价 tce", "tCO2", "覆盖率 coverage",
                title="街道 Streets")
-    for name, r in sy.iterrows():
-        st.add_row(str(name), str(int(r.n_entities)), _fmt(r.tce_equivalent),
-                   _fmt(r.tce_equal), _fmt(r.tco2), f"{r.coverage:.1%}")
+    for name, r in zip(sy.index, sy.to_dict("records"), strict=True):
+        st.add_row(str(name), str(r["n_entities"]), _fmt(r["tce_equivalent"]),
+                   _fmt(r["tce_equal"]), _fmt(r["tco2"]), f"{r['coverage']:.1%}")
     console.print(st)
     lines = [
         f"屋顶光伏发电 on-site PV (reported apart): "
@@ -413,4 +414,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

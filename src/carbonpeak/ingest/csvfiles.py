@@ -105,7 +105,7 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
     frame = frame.fillna("")
     for col in frame.columns:
         frame[col] = frame[col].astype(str).str.strip()
-    frame["_line"] = np.arange(2, len(frame) + 2)
+    frame["_line"] = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)
     blank = (frame.drop(columns="_line") == "").all(axis=1)
     return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc)
 
@@ -166,8 +166,8 @@ def _duplicates(pf: ParsedFile, cols: list[str], errors: list[RowError], *,
         full = pd.concat([keyed, values], axis=1)
         conflicting = dup & ~full.duplicated(keep=False)
         conflict_keys = keyed[conflicting].drop_duplicates()
-        in_conflict = keyed.merge(conflict_keys.assign(_c=True), how="left", on=cols)["_c"]
-        in_conflict = in_conflict.fillna(False).to_numpy(dtype=bool)
+        merged = keyed.merge(conflict_keys.assign(_c=True), how="left", on=cols)["_c"]
+        in_conflict = merged.fillna(False).to_numpy(dtype=bool)
         _flag_dups(pf, cols, pd.Series(in_conflict, index=pf.frame.index), errors,
                    "repeats a key of another row with a different value")
         return pd.Series(full.duplicated(keep="first").to_numpy() & ~in_conflict,
@@ -226,24 +226,23 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
           "must be a GB/T 4754-2017 code: a section letter A-T and optional digits, e.g. L72")
     if errors:
         raise InputValidationError(errors)
-    recs: list[dict[str, Any]] = []
-    for i in range(len(f)):
-        recs.append({
-            "id": f["entity_id"].iat[i], "name": f["name"].iat[i], "kind": _text(kind.iat[i]),
-            "street_id": streets.get(f["street"].iat[i]) if f["street"].iat[i] else None,
-            "building_type": _text(btype.iat[i]), "floor_area_m2": _opt(area.iat[i]),
-            "lat": _opt(lat.iat[i]), "lon": _opt(lon.iat[i]),
-            "parent_id": f["parent_id"].iat[i] or None, "sector_code": sector.iat[i] or None,
-            "_line": int(f["_line"].iat[i]),
-        })
-    return recs
+    street_col: list[str] = f["street"].tolist()
+    return [
+        {"id": eid, "name": name, "kind": _text(k), "street_id": streets.get(st) if st else None,
+         "building_type": _text(bt), "floor_area_m2": _opt(a), "lat": _opt(la), "lon": _opt(lo),
+         "parent_id": parent or None, "sector_code": sec or None, "_line": int(line)}
+        for eid, name, k, st, bt, a, la, lo, parent, sec, line in zip(
+            f["entity_id"].tolist(), f["name"].tolist(), kind.tolist(), street_col,
+            btype.tolist(), area.tolist(), lat.tolist(), lon.tolist(), f["parent_id"].tolist(),
+            sector.tolist(), f["_line"].tolist(), strict=True)
+    ]
 
 
 def _names(streets: Mapping[str, int]) -> list[str]:
     return [k for k in streets if re.search(r"[\u4e00-\u9fff]", k)]
 
 
-def _opt(v: float) -> float | None:
+def _opt(v: Any) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
@@ -269,12 +268,7 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
     register = _vocab(pf, "register", "register", errors, required=True,
                       allowed="interval, cumulative (间隔/累计)")
     _flag(pf, f["unit"] == "", "unit", errors, "is required")
-    for i in np.flatnonzero((f["unit"] != "").to_numpy() & carrier.notna().to_numpy()):
-        try:
-            unit_factor(f["unit"].iat[i], str(carrier.iat[i]))
-        except UnitError as exc:
-            errors.append(RowError(pf.name, int(f["_line"].iat[i]), "unit", f["unit"].iat[i],
-                                   str(exc)))
+    _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     mult = _number(pf, "multiplier", errors, required=False, check=lambda v: v > 0,
                    why="must be > 0 (CT × PT ratio)")
     interval = _number(pf, "interval_minutes", errors, required=False,
@@ -285,22 +279,40 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
     if errors:
         raise InputValidationError(errors)
     return [
-        {
-            "id": f["meter_id"].iat[i], "entity_id": f["entity_id"].iat[i],
-            "carrier": _text(carrier.iat[i]), "unit": normalise_unit(f["unit"].iat[i]),
-            "submeter": _text(sub.iat[i]), "register": _text(register.iat[i]),
-            "multiplier": 1.0 if math.isnan(mult.iat[i]) else float(mult.iat[i]),
-            "interval_minutes": 60 if math.isnan(interval.iat[i]) else int(interval.iat[i]),
-            "rollover_at": _opt(rollover.iat[i]), "_line": int(f["_line"].iat[i]),
-        }
-        for i in range(len(f))
+        {"id": mid, "entity_id": eid, "carrier": _text(c), "unit": normalise_unit(u),
+         "submeter": _text(sm), "register": _text(rg),
+         "multiplier": 1.0 if math.isnan(mu) else float(mu),
+         "interval_minutes": 60 if math.isnan(iv) else int(iv), "rollover_at": _opt(ro),
+         "_line": int(line)}
+        for mid, eid, c, u, sm, rg, mu, iv, ro, line in zip(
+            f["meter_id"].tolist(), f["entity_id"].tolist(), carrier.tolist(),
+            f["unit"].tolist(), sub.tolist(), register.tolist(), mult.tolist(),
+            interval.tolist(), rollover.tolist(), f["_line"].tolist(), strict=True)
     ]
+
+
+def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],
+                 errors: list[RowError]) -> None:
+    """Name every row whose unit does not measure its carrier (checked once per pair)."""
+    verdicts: dict[tuple[str, str], str | None] = {}
+    for unit, carrier, line in zip(units, carriers, pf.frame["_line"].tolist(), strict=True):
+        if not unit or not isinstance(carrier, str):
+            continue
+        if (unit, carrier) not in verdicts:
+            try:
+                unit_factor(unit, carrier)
+                verdicts[(unit, carrier)] = None
+            except UnitError as exc:
+                verdicts[(unit, carrier)] = str(exc)
+        problem = verdicts[(unit, carrier)]
+        if problem is not None:
+            errors.append(RowError(pf.name, int(line), "unit", unit, problem))
 
 
 # -- readings -----------------------------------------------------------------------------
 def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
     """ISO 8601 strings to naive UTC; no offset means local time in ``tz``. NaT where invalid."""
-    has_offset = raw.str.contains(_OFFSET, regex=True)
+    has_offset: pd.Series = raw.str.contains(_OFFSET, regex=True)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     if bool(has_offset.any()):
         aware = pd.to_datetime(raw[has_offset], format="ISO8601", utc=True, errors="coerce")
@@ -317,7 +329,7 @@ def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
 def local_month(ts_utc: pd.Series, tz: str) -> pd.Series:
     """``YYYY-MM`` of naive-UTC timestamps in ``tz``."""
     local = ts_utc.dt.tz_localize("UTC").dt.tz_convert(tz)
-    return local.dt.strftime("%Y-%m")
+    return pd.Series(local.dt.strftime("%Y-%m"), index=ts_utc.index)
 
 
 def parse_readings(
@@ -379,13 +391,7 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
                   why="must be >= 0")
     _flag(pf, f["unit"] == "", "unit", errors, "is required")
     units = f["unit"].map(normalise_unit)
-    for (u, c), idx in f.assign(_u=units, _c=carrier).groupby(["_u", "_c"]).groups.items():
-        try:
-            unit_factor(str(u), str(c))
-        except UnitError as exc:
-            for i in idx:
-                errors.append(RowError(pf.name, int(f["_line"].iat[i]), "unit",
-                                       f["unit"].iat[i], str(exc)))
+    _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
     repeat = _duplicates(tmp, ["entity_id", "period", "carrier"], errors,
                          same_ok={"q": qty, "u": units})
@@ -420,7 +426,7 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     if errors:
         raise InputValidationError(errors)
     return [
-        {"year": int(year.iat[i]), "gdp_10k_cny": _opt(gdp.iat[i]),
-         "population": _opt(pop.iat[i]), "energy_tce": _opt(energy.iat[i])}
-        for i in range(len(pf.frame))
+        {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e)}
+        for y, g, p, e in zip(year.tolist(), gdp.tolist(), pop.tolist(), energy.tolist(),
+                              strict=True)
     ]

@@ -159,6 +159,7 @@ def _choose_factor_set(
         AccountRun.restated_by_run_id.is_(None),
     ).order_by(AccountRun.id.desc()).limit(1)).first()
     latest = latest_factor_set(s, requested or d.default_factor_set)
+    notes.extend(_effective_note(latest, year))
     if restate or previous is None:
         if previous is not None:
             notes.append(f"restating {year}: run {previous.id} is kept, marked restated")
@@ -175,6 +176,18 @@ def _choose_factor_set(
                  f"(run {previous.id}); this run with {latest.set_id}@v{latest.version} is "
                  "recorded as a variant: use --restate to make it official")
     return latest, False, None, notes
+
+
+def _effective_note(fs: FactorSetRecord, year: int) -> list[str]:
+    """Say so when a set is used for a year outside its effective dates."""
+    label = f"{fs.set_id}@v{fs.version}"
+    if fs.effective_to is not None and year > fs.effective_to.year:
+        return [f"factor set {label} was effective until {fs.effective_to}; it is applied "
+                f"to {year} as asked"]
+    if fs.effective_from is not None and year < fs.effective_from.year:
+        return [f"factor set {label} is effective from {fs.effective_from}; it is applied "
+                f"to {year} as asked"]
+    return []
 
 
 # -- inputs -------------------------------------------------------------------------------
@@ -292,7 +305,10 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
                                                   strict=True)]
     ey["flags"] = [_flags(r) for r in ey[["missing_months", "n_resets", "n_rollovers",
                                           "n_negative"]].itertuples(index=False)]
+    attrs = entities.set_index("entity_id")
     ey["name"] = ey["entity_id"].map(names)
+    for col in ("street", "building_type", "kind"):
+        ey[col] = ey["entity_id"].map(attrs[col])
     for name, df in out.items():
         if name.startswith("inventory_"):
             keys = list(df.columns[:3])  # entity_id|street|…, month|year, carrier
