@@ -83,9 +83,9 @@ def write_files(folder: Path) -> dict[str, Path]:
     return out
 
 
-def load(ws: Workspace, folder: Path) -> dict[str, Path]:
-    """Import the reference district into ``ws``."""
+def load(ws: Workspace, folder: Path, district: str | None = None) -> dict[str, Path]:
+    """Import the reference district into ``ws`` (into Huangpu when there are several)."""
     files = write_files(folder)
     for kind in ("entities", "meters", "readings", "ledger", "statistics"):
-        import_file(ws, kind, files[kind])
+        import_file(ws, kind, files[kind], district=district)
     return files

@@ -26,7 +26,7 @@ from tests.conftest import write
 
 
 def _live_rows(ws: Workspace, dataset: str = "readings") -> list[tuple]:
-    files = [str(p) for p in ws.lake.live_files(dataset)]
+    files = [str(p) for p in ws.lake.live_files("huangpu", dataset)]
     if not files:
         return []
     return duckdb.connect().sql(
@@ -49,11 +49,11 @@ def test_same_rows_in_another_file_change_nothing(ws, tmp_path):
     files = reference_district.load(ws, tmp_path / "in")
     copy = tmp_path / "copy.csv"
     copy.write_text(files["readings"].read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    before = ws.lake.live_files("readings")
+    before = ws.lake.live_files("huangpu", "readings")
     r = import_file(ws, "readings", copy)
     assert r.status == "no_change"
     assert r.overlapping == r.rows == 14
-    assert ws.lake.live_files("readings") == before
+    assert ws.lake.live_files("huangpu", "readings") == before
 
 
 def test_later_batch_wins_and_says_so(ws, tmp_path):
@@ -100,15 +100,27 @@ def test_failed_commit_discards_files(ws, tmp_path, monkeypatch):
 
 def test_orphan_files_of_a_crash_are_removed(ws, tmp_path):
     reference_district.load(ws, tmp_path / "in")
-    orphan = ws.lake.root / "readings" / "month=2024-07" / "b00000099-deadbeef.parquet"
-    orphan.parent.mkdir(parents=True)
+    with ws.registry.session() as s:  # a writer died after creating its batch and files
+        dead = IngestBatch(district_id="huangpu", kind="readings", source_name="x.csv",
+                           sha256="0" * 64, status="pending", actor="test")
+        s.add(dead)
+        s.flush()
+        dead_id = dead.id
+    folder = ws.lake.root / "readings" / "district=huangpu" / "month=2024-07"
+    folder.mkdir(parents=True)
+    orphan = folder / f"b{dead_id:08d}-deadbeef.parquet"
     orphan.write_bytes(b"PAR1 partial")
-    tmp = ws.lake.root / "readings" / "month=2024-07" / "b00000099-x.parquet.tmp"
+    tmp = folder / f"b{dead_id:08d}-0a1b2c3d.parquet.tmp"
     tmp.write_bytes(b"partial")
+    foreign = folder / "b00000999-abcdef12.parquet"  # another registry's file in this folder
+    foreign.write_bytes(b"PAR1 someone else's")
     path = write(tmp_path, "more.csv", "meter_id,ts,value\nM1,2024-06-01T00:00:00,5")
     import_file(ws, "readings", path)
     assert not orphan.exists()
     assert not tmp.exists()
+    assert foreign.exists()
+    with ws.registry.session() as s:
+        assert s.get(IngestBatch, dead_id).status == "interrupted"
 
 
 KILL_SCRIPT = """

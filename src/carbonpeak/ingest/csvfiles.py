@@ -9,9 +9,11 @@ never half-imported. Line numbers are those a spreadsheet shows (header = line 1
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas._libs.tslibs.nattype import NaTType
 
 from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
@@ -35,7 +38,8 @@ __all__ = [
     "read_import_file",
 ]
 
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
 
@@ -48,6 +52,7 @@ class ParsedFile:
     frame: pd.DataFrame
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
+    present_columns: set[str] = field(default_factory=set)
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
@@ -71,10 +76,14 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
     name = path.name
     text, enc = _decode(path.read_bytes(), name)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
-            engine="c",
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                engine="c", index_col=False,
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _check_extra_fields(text, name)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise InputValidationError(
@@ -93,6 +102,7 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         else:
             mapping[str(col)] = canon
     frame = frame.rename(columns=mapping)[list(mapping.values())]
+    present = set(frame.columns)
     for col, (required, aliases) in COLUMNS[kind].items():
         if required and col not in frame.columns:
             hint = f" (or {', '.join(aliases[:2])})" if aliases else ""
@@ -107,7 +117,22 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         frame[col] = frame[col].astype(str).str.strip()
     frame["_line"] = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)
     blank = (frame.drop(columns="_line") == "").all(axis=1)
-    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc)
+    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present)
+
+
+def _check_extra_fields(text: str, name: str) -> None:
+    """Rows longer than the header: fine when the extra fields are empty (a trailing comma)."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    errors = [
+        RowError(name, line, None, None,
+                 f"has {len(row)} fields but the header has {len(header)}; the extra ones are "
+                 "not empty")
+        for line, row in enumerate(rows, start=2)
+        if len(row) > len(header) and any(v.strip() for v in row[len(header):])
+    ]
+    if errors:
+        raise InputValidationError(errors)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -116,7 +141,9 @@ def _number(
     check: Callable[[pd.Series], pd.Series] | None = None, why: str = "",
 ) -> pd.Series:
     raw = pf.frame[col]
-    cleaned = raw.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    # thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
+    grouped = raw.str.match(_THOUSANDS)
+    cleaned = raw.where(~grouped, raw.str.replace(",", "", regex=False))
     values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     bad = values.isna() & (raw != "")
     bad |= ~np.isfinite(values.fillna(0.0))
@@ -203,12 +230,14 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
     btype = _vocab(pf, "building_type", "building_type", errors, required=False,
                    allowed="office, hotel, mall, hospital, school, government, data_centre, "
                    "mixed, other")
-    needs_place = kind.isin(["building", "public_institution"])
+    # required for new buildings; an update of a registered one may leave them out
+    needs_place = kind.isin(["building", "public_institution"]) & ~f["entity_id"].isin(
+        list(known_entities))
     _flag(pf, needs_place & (f["building_type"] == ""), "building_type", errors,
           "is required for buildings and public institutions")
     _flag(pf, needs_place & (f["street"] == ""), "street", errors,
           "is required for buildings and public institutions")
-    _references(pf, "street", lambda s: s in streets, errors,
+    _references(pf, "street", lambda s: s in streets or s.lower() in streets, errors,
                 f"is not a street of this district (streets: {', '.join(_names(streets))})")
     area = _number(pf, "floor_area_m2", errors, required=False, check=lambda v: v > 0,
                    why="must be > 0 m²")
@@ -228,7 +257,8 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
         raise InputValidationError(errors)
     street_col: list[str] = f["street"].tolist()
     return [
-        {"id": eid, "name": name, "kind": _text(k), "street_id": streets.get(st) if st else None,
+        {"id": eid, "name": name, "kind": _text(k),
+         "street_id": streets.get(st, streets.get(st.lower())) if st else None,
          "building_type": _text(bt), "floor_area_m2": _opt(a), "lat": _opt(la), "lon": _opt(lo),
          "parent_id": parent or None, "sector_code": sec or None, "_line": int(line)}
         for eid, name, k, st, bt, a, la, lo, parent, sec, line in zip(
@@ -315,15 +345,41 @@ def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
     has_offset: pd.Series = raw.str.contains(_OFFSET, regex=True)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     if bool(has_offset.any()):
-        aware = pd.to_datetime(raw[has_offset], format="ISO8601", utc=True, errors="coerce")
-        out[has_offset] = aware.dt.tz_localize(None).astype("datetime64[us]")
+        out[has_offset] = _parse_aware(raw[has_offset])
     naive_mask = ~has_offset
     if bool(naive_mask.any()):
-        naive = pd.to_datetime(raw[naive_mask], format="ISO8601", errors="coerce")
-        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-        out[naive_mask] = local.dt.tz_convert("UTC").dt.tz_localize(None).astype(
-            "datetime64[us]")
+        out[naive_mask] = _parse_naive(raw[naive_mask], tz)
     return out
+
+
+def _parse_aware(raw: pd.Series) -> pd.Series:
+    try:
+        aware = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
+    except (TypeError, ValueError):  # pandas refuses some mixes; fall back row by row
+        aware = pd.Series([_one(v, utc=True) for v in raw], index=raw.index)
+    return aware.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _parse_naive(raw: pd.Series, tz: str) -> pd.Series:
+    try:
+        naive = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except (TypeError, ValueError, AttributeError):
+        local = pd.Series([_one(v, utc=False) for v in raw], index=raw.index,
+                          dtype="datetime64[us]").dt.tz_localize(
+            tz, ambiguous="NaT", nonexistent="NaT")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _one(value: str, *, utc: bool) -> pd.Timestamp | NaTType:
+    """One timestamp; NaT when it does not parse or its offset presence is not the expected."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return pd.NaT
+    if utc:
+        return ts.tz_convert("UTC") if ts.tzinfo is not None else pd.NaT
+    return ts if ts.tzinfo is None else pd.NaT
 
 
 def local_month(ts_utc: pd.Series, tz: str) -> pd.Series:
@@ -426,7 +482,8 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     if errors:
         raise InputValidationError(errors)
     return [
-        {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e)}
-        for y, g, p, e in zip(year.tolist(), gdp.tolist(), pop.tolist(), energy.tolist(),
-                              strict=True)
+        {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e),
+         "_line": int(line)}
+        for y, g, p, e, line in zip(year.tolist(), gdp.tolist(), pop.tolist(), energy.tolist(),
+                                    pf.frame["_line"].tolist(), strict=True)
     ]

@@ -2,7 +2,7 @@
 
 Layout::
 
-    lake/<dataset>/month=YYYY-MM/b<batch:08d>-<n>.parquet
+    lake/<dataset>/district=<id>/month=YYYY-MM/b<batch:08d>-<n>.parquet
 
 Datasets and their keys:
 
@@ -10,12 +10,14 @@ Datasets and their keys:
 ``registers`` cumulative registers: ``meter_id, ts`` (ts = moment read, UTC)
 ``ledger``    monthly 台账 quantities: ``entity_id, period, carrier``
 
-Invariant: among the *live* files of a dataset, a key occurs once. A batch that overlaps live
-rows of a month rewrites that month into one new file (its rows win; the rows it does not touch
-keep their original ``batch_id``); the old files become ``superseded`` in the same registry
-transaction that commits the batch. Files are written to a temporary name, fsynced and renamed
-before that transaction, so a crash leaves at most unreferenced files, which :meth:`Lake.recover`
-removes. Readers take only the live files the registry lists.
+Invariant: among the *live* files of a dataset and district, a key occurs once. A batch that
+overlaps live rows of a month rewrites that month into one new file (its rows win; the rows it
+does not touch keep their original ``batch_id``); the old files become ``superseded`` in the
+same registry transaction that commits the batch. Files are written to a temporary name,
+fsynced and renamed before that transaction, so a crash leaves at most unreferenced files,
+which :meth:`Lake.recover` removes. Readers take only the live files the registry lists, all
+datasets in one statement
+(one snapshot), so an account never sees half of a batch.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +49,8 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "registers": ("meter_id", "ts"),
     "ledger": ("entity_id", "period", "carrier"),
 }
+# the path carries district=/month= folders: never let DuckDB add them as columns
+_READ = "read_parquet($f, hive_partitioning=false)"
 VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "readings": ("value",),
     "registers": ("value",),
@@ -73,6 +78,7 @@ class PreparedBatch:
     """Files written (not yet visible) for a batch, and what they change."""
 
     batch_id: int
+    district_id: str
     months: list[MonthWrite]
 
     @property
@@ -118,15 +124,47 @@ class Lake:
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- reading -----------------------------------------------------------------------
-    def live_files(self, dataset: str, months: Sequence[str] | None = None) -> list[Path]:
+    def live_files(self, district_id: str, dataset: str,
+                   months: Sequence[str] | None = None) -> list[Path]:
         """Paths of the live files of ``dataset`` (optionally only some months)."""
+        return self.live_file_sets(district_id, {dataset: months})[dataset]
+
+    def live_file_sets(self, district_id: str,
+                       wanted: Mapping[str, Sequence[str] | None]) -> dict[str, list[Path]]:
+        """Live files of several datasets, read in one statement (a consistent snapshot).
+
+        ``wanted`` maps a dataset to the months to read (``None``: every month).
+        """
         with self.registry.session() as s:
-            q = select(LakeFile.path).where(
-                LakeFile.dataset == dataset, LakeFile.status == "live"
-            )
-            if months is not None:
-                q = q.where(LakeFile.month.in_(list(months)))
-            return [self.root / p for p in s.scalars(q.order_by(LakeFile.month, LakeFile.id))]
+            rows = s.execute(
+                select(LakeFile.dataset, LakeFile.month, LakeFile.path).where(
+                    LakeFile.district_id == district_id, LakeFile.status == "live",
+                    LakeFile.dataset.in_(list(wanted)),
+                ).order_by(LakeFile.dataset, LakeFile.month, LakeFile.id)
+            ).all()
+        out: dict[str, list[Path]] = {d: [] for d in wanted}
+        for dataset, month, path in rows:
+            months = wanted[dataset]
+            if months is None or month in months:
+                out[dataset].append(self.root / path)
+        return out
+
+    def meters_with_data(self, meter_ids: Sequence[str]) -> set[str]:
+        """Which of ``meter_ids`` have rows in the live readings or registers (any district)."""
+        with self.registry.session() as s:
+            paths = [str(self.root / p) for p in s.scalars(select(LakeFile.path).where(
+                LakeFile.status == "live", LakeFile.dataset.in_(["readings", "registers"])))]
+        if not paths or not meter_ids:
+            return set()
+        con = duckdb.connect()
+        try:
+            rows = con.execute(
+                "SELECT DISTINCT meter_id FROM read_parquet(?, hive_partitioning=false) "
+                "WHERE meter_id IN (SELECT unnest(?::VARCHAR[]))",
+                [paths, list(meter_ids)]).fetchall()
+        finally:
+            con.close()
+        return {str(r[0]) for r in rows}
 
     # -- writing -----------------------------------------------------------------------
     @contextmanager
@@ -139,7 +177,8 @@ class Lake:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def prepare(self, batch_id: int, dataset: str, table: pa.Table) -> PreparedBatch:
+    def prepare(self, batch_id: int, district_id: str, dataset: str,
+                table: pa.Table) -> PreparedBatch:
         """Write ``table`` (with a ``month`` column) as files of batch ``batch_id``.
 
         Nothing becomes visible until :meth:`commit_files` runs in the registry transaction
@@ -155,16 +194,17 @@ class Lake:
             month_list = [r[0] for r in con.execute(
                 "SELECT DISTINCT month FROM incoming ORDER BY 1").fetchall()]
             for month in month_list:
-                months.append(self._prepare_month(con, batch_id, dataset, keys, month))
+                months.append(
+                    self._prepare_month(con, batch_id, district_id, dataset, keys, month))
         finally:
             con.close()
-        return PreparedBatch(batch_id=batch_id, months=months)
+        return PreparedBatch(batch_id=batch_id, district_id=district_id, months=months)
 
     def _prepare_month(
-        self, con: duckdb.DuckDBPyConnection, batch_id: int, dataset: str,
+        self, con: duckdb.DuckDBPyConnection, batch_id: int, district_id: str, dataset: str,
         keys: tuple[str, ...], month: str,
     ) -> MonthWrite:
-        existing = self._live_records(dataset, month)
+        existing = self._live_records(district_id, dataset, month)
         new = con.sql(
             f"SELECT * FROM incoming WHERE month = $m ORDER BY {', '.join(keys)}",
             params={"m": month},
@@ -179,8 +219,8 @@ class Lake:
                 f"o.{v} IS DISTINCT FROM n.{v}" for v in VALUE_COLUMNS[dataset])
             stats = con.execute(
                 f"SELECT count(*), count(*) FILTER (WHERE {differs}), "
-                f"list(DISTINCT o.batch_id) FROM read_parquet(?) o JOIN new_rows n ON {on}",
-                [files],
+                f"list(DISTINCT o.batch_id) FROM {_READ} o JOIN new_rows n ON {on}",
+                {"f": files},
             ).fetchall()[0]
             mw.overlapping, mw.replaced = int(stats[0]), int(stats[1])
             mw.overlapped_batches = sorted(int(b) for b in (stats[2] or []))
@@ -189,23 +229,25 @@ class Lake:
                 return mw  # every row already live with the same value: nothing to write
             if mw.overlapping:
                 out = con.sql(
-                    f"SELECT * FROM (SELECT o.* FROM read_parquet($f) o ANTI JOIN new_rows n "
+                    f"SELECT * FROM (SELECT o.* FROM {_READ} o ANTI JOIN new_rows n "
                     f"ON {on} UNION ALL SELECT * FROM new_rows) ORDER BY {', '.join(keys)}",
                     params={"f": files},
                 ).to_arrow_table()
                 mw.supersedes = [fid for fid, _ in existing]
             con.unregister("new_rows")
-        rel = Path(dataset) / f"month={month}" / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet"
+        rel = (Path(dataset) / f"district={district_id}" / f"month={month}"
+               / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet")
         self._write_durably(out, self.root / rel)
         mw.new_path, mw.new_rows = str(rel), out.num_rows
         return mw
 
-    def _live_records(self, dataset: str, month: str) -> list[tuple[int, str]]:
+    def _live_records(self, district_id: str, dataset: str,
+                      month: str) -> list[tuple[int, str]]:
         with self.registry.session() as s:
             rows = s.execute(
                 select(LakeFile.id, LakeFile.path).where(
-                    LakeFile.dataset == dataset, LakeFile.month == month,
-                    LakeFile.status == "live",
+                    LakeFile.district_id == district_id, LakeFile.dataset == dataset,
+                    LakeFile.month == month, LakeFile.status == "live",
                 )
             ).all()
         return [(int(r[0]), str(r[1])) for r in rows]
@@ -237,7 +279,8 @@ class Lake:
             if mw.new_path is None:
                 continue
             f = LakeFile(
-                batch_id=prepared.batch_id, dataset=mw.dataset, month=mw.month,
+                batch_id=prepared.batch_id, district_id=prepared.district_id,
+                dataset=mw.dataset, month=mw.month,
                 path=mw.new_path, row_count=mw.new_rows, status="live",
             )
             session.add(f)
@@ -257,21 +300,28 @@ class Lake:
         """Clean up after a crashed writer; call under :meth:`locked`.
 
         A batch still ``pending`` while we hold the lock belongs to a writer that died: it is
-        marked ``interrupted``. Files no registry row references are removed.
-        Returns the removed paths.
+        marked ``interrupted``. The files of this registry's interrupted or failed batches that
+        no registry row references are removed. Files of batches this registry does not know
+        (another registry sharing the folder) are never touched. Returns the removed paths.
         """
         with self.registry.session() as s:
             s.execute(update(IngestBatch).where(IngestBatch.status == "pending").values(
                 status="interrupted", message="the import was interrupted before it committed; "
                 "nothing of it is visible"))
+            dead = set(s.scalars(select(IngestBatch.id).where(
+                IngestBatch.status.in_(["interrupted", "failed"]))))
             known = {str(p) for p in s.scalars(select(LakeFile.path))}
         removed: list[Path] = []
-        for path in self.root.rglob("*.parquet*"):
-            rel = str(path.relative_to(self.root))
-            if rel not in known:
+        for path in self.root.rglob("b*.parquet*"):
+            match = _BATCH_FILE.match(path.name)
+            if match is None or int(match.group(1)) not in dead:
+                continue
+            if str(path.relative_to(self.root)) not in known:
                 path.unlink()
                 removed.append(path)
         if removed:
-            logger.warning("removed %d unreferenced lake file(s) left by an interrupted import",
-                           len(removed))
+            logger.warning("removed %d lake file(s) left by an interrupted import", len(removed))
         return removed
+
+
+_BATCH_FILE = re.compile(r"^b(\d{8})-[0-9a-f]+\.parquet(\.tmp)?$")

@@ -79,6 +79,7 @@ class AccountResult:
     totals: dict[str, Any]
     factors_used: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
+    input_batches: list[int] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -123,10 +124,10 @@ def run_account(
                      f"{', '.join(unverified)}")
     key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
-    run_id = _record_run(ws, d.id, year, fs_pk, official, previous, engine, out_dir, tables,
-                         totals, key_units, notes)
+    run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
+                                        out_dir, tables, totals, key_units, notes)
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
-                           totals, factors_used, notes)
+                           totals, factors_used, notes, input_batches)
     if out_dir is not None:
         result.files = _write_outputs(result, out_dir)
     t3 = time.perf_counter()
@@ -241,18 +242,18 @@ def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[
     uf = unit_factor_table()
     unit_factors = pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],
                              "factor": pa.array([r[2] for r in uf], pa.float64())})
-    previous_month = f"{year - 1}-12"
-    files = {
-        "readings": [str(p) for p in ws.lake.live_files("readings", months)],
-        "registers": [str(p) for p in ws.lake.live_files("registers", [previous_month, *months])],
-        "ledger": [str(p) for p in ws.lake.live_files("ledger", months)],
-    }
+    # one statement, one snapshot: a batch is either wholly in the account or not at all.
+    # Registers: every month, so the reads on either side of the year (however far) are seen.
+    sets = ws.lake.live_file_sets(d.id, {"readings": months, "registers": None,
+                                         "ledger": months})
+    files = {k: [str(p) for p in v] for k, v in sets.items()}
     carriers = {m.carrier for m in meters}
     if files["ledger"]:
         con = duckdb.connect()
         try:
             carriers |= {r[0] for r in con.execute(
-                "SELECT DISTINCT carrier FROM read_parquet(?)", [files["ledger"]]).fetchall()}
+                "SELECT DISTINCT carrier FROM read_parquet(?, hive_partitioning=false)",
+                [files["ledger"]]).fetchall()}
         finally:
             con.close()
     tables = {"meters": meter_table, "entities": entities, "unit_factors": unit_factors,
@@ -301,10 +302,11 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
     em["flags"] = em.pop("flag")
     em["name"] = em["entity_id"].map(names)
     ey = out["inventory_entity_year"]
-    ey["source"] = [_source(a, b) for a, b in zip(ey.pop("source_min"), ey.pop("source_max"),
-                                                  strict=True)]
-    ey["flags"] = [_flags(r) for r in ey[["missing_months", "n_resets", "n_rollovers",
-                                          "n_negative"]].itertuples(index=False)]
+    ey["source"] = [_source(led, met) for led, met in zip(
+        ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
+    ey["flags"] = [_flags(r) for r in ey[[
+        "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
+        "n_negative"]].to_dict("records")]
     attrs = entities.set_index("entity_id")
     ey["name"] = ey["entity_id"].map(names)
     for col in ("street", "building_type", "kind"):
@@ -319,22 +321,17 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
     return out
 
 
-def _source(lo: str, hi: str) -> str:
-    found = sorted({lo, hi} - {"none"})
+def _source(ledger_months: int, meter_months: int) -> str:
+    found = [name for name, n in (("ledger", ledger_months), ("meter", meter_months)) if n]
     return "+".join(found) if found else "none"
 
 
-def _flags(r: Any) -> str:
-    parts = []
-    if r.missing_months:
-        parts.append(f"missing_months={int(r.missing_months)}")
-    if r.n_resets:
-        parts.append(f"register_resets={int(r.n_resets)}")
-    if r.n_rollovers:
-        parts.append(f"register_rollovers={int(r.n_rollovers)}")
-    if r.n_negative:
-        parts.append(f"negative_values={int(r.n_negative)}")
-    return ";".join(parts)
+def _flags(r: dict[Any, Any]) -> str:
+    labels = (("missing_months", "missing_months"), ("partial_months", "partial_months"),
+              ("meter_missing_months", "meter_missing_months"),
+              ("n_resets", "register_resets"), ("n_rollovers", "register_rollovers"),
+              ("n_negative", "negative_values"))
+    return ";".join(f"{label}={int(r[col])}" for col, label in labels if r[col])
 
 
 def _eui(ey: pd.DataFrame, entities: pd.DataFrame, fs_label: str, year: int) -> pd.DataFrame:
@@ -430,7 +427,7 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
 def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
                 previous: AccountRun | None, engine: str, out_dir: Path | None,
                 tables: dict[str, pd.DataFrame], totals: dict[str, Any],
-                key_units: pd.DataFrame, notes: list[str]) -> int:
+                key_units: pd.DataFrame, notes: list[str]) -> tuple[int, list[int]]:
     lake_batches = sorted(int(b) for b in tables["input_batches"]["batch_id"].dropna())
     with ws.registry.session() as s:
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
@@ -452,12 +449,14 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
             "year": year, "official": official, "restates": previous.id if previous else None})
         if official:
             _apply_key_units(s, ws.actor, year, key_units)
-        return run.id
+        return run.id, list(run.input_batches)
 
 
 def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame) -> None:
     flags = dict(zip(key_units["entity_id"], key_units["key_unit_rule"], strict=True))
     for e in s.scalars(select(Entity).where(Entity.id.in_(list(flags)))):
+        if e.key_unit_year is not None and e.key_unit_year > year:
+            continue  # a newer year's account already decided this entity's flag
         rule = flags.get(e.id)
         rule = None if rule is None or (isinstance(rule, float) and pd.isna(rule)) else rule
         if bool(rule) != e.is_key_unit or (rule and rule != e.key_unit_rule):
@@ -481,7 +480,7 @@ def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:
         "factor_set": result.factor_set, "official": result.official,
         "engine": result.engine, "totals": result.totals, "notes": result.notes,
         "factors_used": result.factors_used,
-        "input_batches": sorted(int(b) for b in result.tables["input_batches"]["batch_id"]),
+        "input_batches": result.input_batches,
         "files": [p.name for p in written],
     }
     path = out_dir / "manifest.json"

@@ -20,8 +20,11 @@ Rules, in order of the steps:
 1. Interval registers: consumption per meter and month is the sum of the interval values
    (interval start decides the month). Coverage = intervals present × interval length / month.
 2. Cumulative registers: consumption of (previous read, read] = difference of the reads. A drop
-   is a *rollover* when the meter has ``rollover_at`` (difference + rollover_at) and otherwise a
-   *reset*: that interval is excluded (never a huge negative or positive value) and flagged.
+   is a *rollover* when the meter has ``rollover_at``, the previous read was within the top
+   10 % of the register and the new one within the bottom 10 % (difference + rollover_at);
+   any other drop is a *reset*: that interval is excluded (never a huge negative or positive
+   value) and flagged. All register months are read, so intervals across the year boundary
+   count their share of the year.
    An interval is spread over the months it spans in proportion to time. Coverage = share of
    the month's time inside valid intervals.
 3. Multiplier (CT×PT ratio) and unit factor turn raw values into the carrier's canonical unit.
@@ -65,11 +68,14 @@ FROM registers g JOIN meters m ON m.meter_id = g.meter_id
         ("register_intervals", """
 SELECT meter_id, t_start, t_end,
        CASE WHEN value >= prev_value THEN value - prev_value
-            WHEN rollover_at IS NOT NULL AND prev_value <= rollover_at
+            WHEN rollover_at IS NOT NULL AND prev_value >= 0.9 * rollover_at
+                 AND prev_value <= rollover_at AND value < 0.1 * rollover_at
                  THEN value + rollover_at - prev_value
             ELSE NULL END AS raw_delta,
        CASE WHEN value >= prev_value THEN 0 ELSE 1 END AS is_drop,
-       CASE WHEN value < prev_value AND (rollover_at IS NULL OR prev_value > rollover_at)
+       CASE WHEN value < prev_value AND NOT (rollover_at IS NOT NULL
+                 AND prev_value >= 0.9 * rollover_at AND prev_value <= rollover_at
+                 AND value < 0.1 * rollover_at)
             THEN 1 ELSE 0 END AS is_reset,
        epoch(t_end) - epoch(t_start) AS seconds
 FROM register_steps
@@ -112,7 +118,9 @@ FROM meters GROUP BY entity_id, carrier
         ("metered_month", """
 SELECT mm.entity_id, mm.carrier, mm.month,
        SUM(mm.quantity) AS quantity, AVG(mm.coverage) AS coverage,
-       COUNT(*) AS n_meters, SUM(mm.n_negative) AS n_negative,
+       COUNT(*) AS n_meters,
+       SUM(CASE WHEN mm.quantity IS NULL THEN 1 ELSE 0 END) AS n_meters_without_data,
+       SUM(mm.n_negative) AS n_negative,
        SUM(mm.n_resets) AS n_resets, SUM(mm.n_rollovers) AS n_rollovers
 FROM meter_month mm
 JOIN entity_carrier_mains ec ON ec.entity_id = mm.entity_id AND ec.carrier = mm.carrier
@@ -122,7 +130,9 @@ GROUP BY mm.entity_id, mm.carrier, mm.month
         ("ledger_month", f"""
 SELECT l.entity_id, l.carrier, l.period AS month, l.quantity * u.factor AS quantity,
        l.batch_id, l.line
-FROM ledger l JOIN unit_factors u ON u.carrier = l.carrier AND u.unit = l.unit
+FROM ledger l
+JOIN entities e ON e.entity_id = l.entity_id
+JOIN unit_factors u ON u.carrier = l.carrier AND u.unit = l.unit
 WHERE l.period BETWEEN '{first}' AND '{last}'
 """),
         ("entity_carrier", """
@@ -138,6 +148,7 @@ SELECT ec.entity_id, mo.month, ec.carrier,
        CASE WHEN lm.entity_id IS NOT NULL THEN 'ledger'
             WHEN me.quantity IS NOT NULL THEN 'meter' ELSE 'none' END AS source,
        CASE WHEN lm.entity_id IS NULL AND me.quantity IS NULL THEN 'missing'
+            WHEN lm.entity_id IS NULL AND me.n_meters_without_data > 0 THEN 'meter_missing'
             WHEN lm.entity_id IS NULL AND me.n_resets > 0 THEN 'register_reset'
             WHEN lm.entity_id IS NULL AND me.coverage < 1.0 THEN 'partial'
             ELSE '' END AS flag,
@@ -164,9 +175,13 @@ SELECT entity_id, {year} AS year, carrier, SUM(quantity) AS quantity,
        SUM(tce_equivalent) AS tce_equivalent, SUM(tce_equal) AS tce_equal, SUM(tco2) AS tco2,
        MAX(scope) AS scope, AVG(coverage) AS coverage,
        SUM(CASE WHEN flag = 'missing' THEN 1 ELSE 0 END) AS missing_months,
+       SUM(CASE WHEN flag IN ('partial', 'register_reset') THEN 1 ELSE 0 END)
+           AS partial_months,
+       SUM(CASE WHEN flag = 'meter_missing' THEN 1 ELSE 0 END) AS meter_missing_months,
        SUM(n_resets) AS n_resets, SUM(n_rollovers) AS n_rollovers,
        SUM(n_negative) AS n_negative,
-       MIN(source) AS source_min, MAX(source) AS source_max
+       SUM(CASE WHEN source = 'ledger' THEN 1 ELSE 0 END) AS ledger_months,
+       SUM(CASE WHEN source = 'meter' THEN 1 ELSE 0 END) AS meter_months
 FROM inventory_entity_month
 GROUP BY entity_id, carrier
 """),

@@ -56,7 +56,8 @@ def run_duckdb(
         con.execute("SET TimeZone = 'UTC'")
         for name, files in inputs.files.items():
             if files:
-                con.read_parquet(files, union_by_name=True).create_view(name)
+                rel = con.read_parquet(files, union_by_name=True, hive_partitioning=False)
+                rel.create_view(name)
             else:
                 con.register(name, EMPTY_SCHEMAS[name].empty_table())
         for name, table in inputs.tables.items():

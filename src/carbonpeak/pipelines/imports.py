@@ -110,6 +110,11 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             _check_meter_changes(s, recs, pf.name)
         else:
             recs = csvfiles.parse_statistics(pf)
+        if kind != "statistics":
+            _check_other_districts(s, kind, district_id, recs, pf.name)
+        if kind == "meters":
+            _check_meter_rescaling(ws, s, recs, pf)
+        given = _given_fields(pf, kind)
         batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
                             sha256=digest, status="committed", rows_in=len(recs),
                             actor=ws.actor, committed_at=utcnow())
@@ -118,7 +123,7 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
         model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
         for rec in recs:
-            rec.pop("_line", None)
+            line = rec.pop("_line", None)
             if kind == "statistics":
                 rec.update(district_id=district_id, batch_id=batch.id)
                 obj = s.scalars(select(DistrictStatistics).where(
@@ -130,7 +135,8 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
                     rec["district_id"] = district_id
                 obj = s.get(model, rec["id"])
                 key = rec["id"]
-            _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",))
+            _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",),
+                    given=given.get(line) if line is not None else None)
         batch.rows_written = result.added + result.updated
         batch.message = f"{result.added} added, {result.updated} updated, " \
                         f"{result.unchanged} unchanged"
@@ -141,8 +147,29 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         return result
 
 
+# record field -> the file column it comes from (when the names differ)
+_FIELD_COLUMN = {"entities": {"id": "entity_id", "street_id": "street"},
+                 "meters": {"id": "meter_id"}, "statistics": {}}
+
+
+def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
+    """Per file line, the record fields whose cell is filled in."""
+    columns = {v: k for k, v in _FIELD_COLUMN[kind].items()}
+    present = [c for c in pf.present_columns if c in pf.frame.columns]
+    out: dict[int, set[str]] = {}
+    values = pf.frame[present].to_dict("records")
+    for line, row in zip(pf.frame["_line"].tolist(), values, strict=True):
+        out[int(line)] = {columns.get(str(c), str(c)) for c, v in row.items() if v != ""}
+    return out
+
+
 def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
-            rec: dict[str, Any], result: ImportResult, *, ignore: tuple[str, ...]) -> None:
+            rec: dict[str, Any], result: ImportResult, *, ignore: tuple[str, ...],
+            given: set[str] | None = None) -> None:
+    """Insert, or update the fields the file gives: a blank or absent cell never erases."""
+    if obj is not None and given is not None:
+        rec = {k: v for k, v in rec.items() if k in given or k in ignore
+               or k in ("district_id",)}
     if obj is None:
         s.add(model(**rec))
         audit(s, actor, "create", OBJECT_TYPES[kind], key,
@@ -166,6 +193,7 @@ def _street_lookup(s: Session, district_id: str) -> dict[str, int]:
     for st in s.scalars(select(Street).where(Street.district_id == district_id)):
         for spelling in (st.name_zh, st.name_en, st.code, st.name_zh.removesuffix("街道")):
             out[spelling] = st.id
+            out[spelling.lower()] = st.id
     return out
 
 
@@ -182,6 +210,51 @@ def _check_cycles(s: Session, recs: list[dict[str, Any]], name: str) -> None:
                 break
             seen.add(cur)
             cur = parents.get(cur)
+    if errors:
+        raise InputValidationError(errors)
+
+
+def _check_other_districts(s: Session, kind: str, district_id: str,
+                           recs: list[dict[str, Any]], name: str) -> None:
+    """Ids are global: refuse an id another district already uses (never move it)."""
+    ids = [r["id"] for r in recs]
+    if kind == "entities":
+        taken = {str(r[0]): str(r[1]) for r in s.execute(select(Entity.id, Entity.district_id)
+                 .where(Entity.id.in_(ids), Entity.district_id != district_id))}
+        column = "entity_id"
+    else:
+        taken = {str(r[0]): str(r[1]) for r in s.execute(
+            select(Meter.id, Entity.district_id).join(Entity)
+            .where(Meter.id.in_(ids), Entity.district_id != district_id))}
+        column = "meter_id"
+    errors = [RowError(name, r["_line"], column, r["id"],
+                       f"is already registered in district {taken[r['id']]}; ids are unique "
+                       "across districts") for r in recs if r["id"] in taken]
+    if errors:
+        raise InputValidationError(errors)
+
+
+def _check_meter_rescaling(ws: Workspace, s: Session, recs: list[dict[str, Any]],
+                           pf: csvfiles.ParsedFile) -> None:
+    """Refuse a unit or multiplier change on a meter that has readings (it would rescale them)."""
+    changing = {}
+    for r in recs:
+        m = s.get(Meter, r["id"])
+        if m is None:
+            continue
+        for col in ("unit", "multiplier"):
+            if col in pf.present_columns and r["_line"] is not None \
+                    and getattr(m, col) != r[col] and r[col] is not None:
+                cell = pf.frame.loc[pf.frame["_line"] == r["_line"], col].iloc[0]
+                if cell != "":
+                    changing[(r["id"], col)] = (r["_line"], getattr(m, col), r[col])
+    if not changing:
+        return
+    with_data = ws.lake.meters_with_data(sorted({mid for mid, _ in changing}))
+    errors = [RowError(pf.name, line, col, str(new),
+                       f"meter {mid} has readings recorded with {col}={old}; changing it would "
+                       "rescale them all, past accounts included: register a new meter id")
+              for (mid, col), (line, old, new) in changing.items() if mid in with_data]
     if errors:
         raise InputValidationError(errors)
 
@@ -239,7 +312,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
         try:
             for dataset, table in tables.items():
                 if table.num_rows:
-                    prepared.append(ws.lake.prepare(batch_id, dataset, table))
+                    prepared.append(ws.lake.prepare(batch_id, district_id, dataset, table))
             with ws.registry.session() as s:
                 b = s.get(IngestBatch, batch_id)
                 assert b is not None

@@ -214,9 +214,11 @@ class LakeFile(Base):
     """A Parquet file of the lake. Readers use only ``live`` files of committed batches."""
 
     __tablename__ = "lake_files"
-    __table_args__ = (Index("ix_lake_files_dataset_month_status", "dataset", "month", "status"),)
+    __table_args__ = (Index("ix_lake_files_district_dataset_month_status", "district_id",
+                            "dataset", "month", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
     dataset: Mapped[str] = mapped_column(String(32))
     month: Mapped[str] = mapped_column(String(7))
     path: Mapped[str] = mapped_column(String(512), unique=True)

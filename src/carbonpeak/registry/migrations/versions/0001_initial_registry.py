@@ -1,8 +1,8 @@
 """initial registry
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-21 19:52:22.616527
+Revises:
+Create Date: 2026-11-21 20:15:53.447453
 """
 import sqlalchemy as sa
 from alembic import op
@@ -177,6 +177,7 @@ def upgrade() -> None:
     op.create_table('lake_files',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
+    sa.Column('district_id', sa.String(length=64), nullable=False),
     sa.Column('dataset', sa.String(length=32), nullable=False),
     sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('path', sa.String(length=512), nullable=False),
@@ -184,12 +185,13 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('superseded_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['ingest_batches.id'], name=op.f('fk_lake_files_batch_id_ingest_batches')),
+    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_lake_files_district_id_districts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lake_files')),
     sa.UniqueConstraint('path', name=op.f('uq_lake_files_path'))
     )
     with op.batch_alter_table('lake_files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lake_files_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index('ix_lake_files_dataset_month_status', ['dataset', 'month', 'status'], unique=False)
+        batch_op.create_index('ix_lake_files_district_dataset_month_status', ['district_id', 'dataset', 'month', 'status'], unique=False)
 
     op.create_table('meters',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -219,7 +221,7 @@ def downgrade() -> None:
 
     op.drop_table('meters')
     with op.batch_alter_table('lake_files', schema=None) as batch_op:
-        batch_op.drop_index('ix_lake_files_dataset_month_status')
+        batch_op.drop_index('ix_lake_files_district_dataset_month_status')
         batch_op.drop_index(batch_op.f('ix_lake_files_batch_id'))
 
     op.drop_table('lake_files')
