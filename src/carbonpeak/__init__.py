@@ -1,1 +1,38 @@
-"""carbonpeak."""
+"""carbonpeak: energy and carbon accounting for district carbon-peak plans (碳达峰实施方案).
+
+The public API is small; the command line (``carbonpeak --help``) is the main way in.
+"""
+
+from carbonpeak.config import Settings
+from carbonpeak.errors import (
+    CarbonPeakError,
+    ConfigError,
+    FactorError,
+    InputValidationError,
+    NotFoundError,
+    RowError,
+    UnitError,
+)
+from carbonpeak.pipelines.account import AccountResult, run_account
+from carbonpeak.pipelines.imports import ImportResult, import_file
+from carbonpeak.pipelines.workspace import Workspace, init_workspace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccountResult",
+    "CarbonPeakError",
+    "ConfigError",
+    "FactorError",
+    "ImportResult",
+    "InputValidationError",
+    "NotFoundError",
+    "RowError",
+    "Settings",
+    "UnitError",
+    "Workspace",
+    "__version__",
+    "import_file",
+    "init_workspace",
+    "run_account",
+]
