@@ -49,7 +49,7 @@ def build(home: Path, year: int) -> tuple[Any, list[tuple[str, str]], list[str],
     inputs, carriers = acc._inputs(ws, d, year)
     factors = resolve_factors(rows, year, carriers=carriers, set_id=label)
     inputs.tables["factors"] = acc._factor_table(factors)
-    steps = [*account_steps(year), ("input_batches", acc._BATCHES_SQL)]
+    steps = list(account_steps(year))
     ws.close()
     return inputs, steps, list(acc.OUTPUTS), inputs.files["readings"]
 
@@ -62,7 +62,7 @@ def connect(inputs: Any, threads: int) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     for name, files in inputs.files.items():
         if files:
-            con.read_parquet(files, union_by_name=True).create_view(name)
+            con.read_parquet(files, union_by_name=True, hive_partitioning=False).create_view(name)
         else:
             con.register(name, EMPTY_SCHEMAS[name].empty_table())
     for name, table in inputs.tables.items():
@@ -96,6 +96,12 @@ def run_once(
         con.sql(f"SELECT * FROM {name}").to_arrow_table()
     times["(fetch outputs)"] = time.perf_counter() - t
     return times, time.perf_counter() - t0, con
+
+
+def compact(plan: str) -> str:
+    """DuckDB's plan boxes are padded to the widest line: squeeze the padding."""
+    lines = (re.sub(r"[ ─]{3,}", "  ", line).rstrip() for line in plan.splitlines())
+    return "\n".join(line for line in lines if line.strip("│ ╭╮╰╯┌┐└┘┬┴┒┎┚┖"))
 
 
 def main() -> None:
@@ -138,7 +144,7 @@ def main() -> None:
     for name in heavy:
         sql = dict(steps)[name]
         plan = con.sql(f"EXPLAIN ANALYZE {sql}").fetchall()[0][1]
-        print(f"\nEXPLAIN ANALYZE {name}\n{plan}")
+        print(f"\nEXPLAIN ANALYZE {name}\n{compact(plan)}")
     con.close()
     bare = duckdb.connect()
     bare.execute(f"SET threads TO {args.threads}")
@@ -148,7 +154,7 @@ def main() -> None:
             f"read_parquet($f{opts}) GROUP BY ALL",
             params={"f": files},
         ).fetchall()
-        print(f"\nEXPLAIN ANALYZE bare GROUP BY{opts}\n{plan[0][1]}")
+        print(f"\nEXPLAIN ANALYZE bare GROUP BY{opts}\n{compact(plan[0][1])}")
     bare.close()
 
 

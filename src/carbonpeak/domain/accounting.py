@@ -117,13 +117,16 @@ def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
     >>> classify_key_units(m, [r], 2024)["A"]
     '2024: 年综合能耗≥3000吨标准煤 (energy_tce_equivalent = 3,500 ≥ 3,000)'
     """
+    hits = pd.DataFrame(index=metrics.index)
+    for i, rule in enumerate(rules):
+        if rule.metric not in metrics.columns:
+            continue
+        value = metrics[rule.metric].astype("float64")
+        text = [f"{rule.label_zh} ({rule.metric} = {v:,.0f} ≥ {rule.threshold:,.0f})"
+                for v in value.fillna(0.0)]
+        hits[i] = pd.Series(text, index=metrics.index).where(value >= rule.threshold)
     out: dict[str, str | None] = {}
-    for entity, row in metrics.iterrows():
-        hits = []
-        for rule in rules:
-            value = row.get(rule.metric)
-            if value is not None and pd.notna(value) and float(value) >= rule.threshold:
-                hits.append(f"{rule.label_zh} ({rule.metric} = {float(value):,.0f} "
-                            f"≥ {rule.threshold:,.0f})")
-        out[str(entity)] = f"{year}: " + "; ".join(hits) if hits else None
+    for entity, texts in zip(metrics.index, hits.to_numpy(dtype=object), strict=True):
+        found = [t for t in texts if isinstance(t, str)]
+        out[str(entity)] = f"{year}: " + "; ".join(found) if found else None
     return out

@@ -149,6 +149,26 @@ class Lake:
                 out[dataset].append(self.root / path)
         return out
 
+    @staticmethod
+    def batches_in(files: Sequence[str | Path]) -> set[int]:
+        """The batch ids of the rows in ``files``, from Parquet statistics where they suffice.
+
+        A row group whose ``batch_id`` min equals its max holds one batch; only row groups
+        that mix batches (months rewritten by an overlapping batch) are read.
+        """
+        found: set[int] = set()
+        for path in files:
+            pf = pq.ParquetFile(path)
+            col = pf.schema_arrow.get_field_index("batch_id")
+            for rg in range(pf.metadata.num_row_groups):
+                stats = pf.metadata.row_group(rg).column(col).statistics
+                if stats is not None and stats.has_min_max and stats.min == stats.max:
+                    found.add(int(stats.min))
+                else:
+                    ids = pf.read_row_group(rg, columns=["batch_id"]).column(0).unique()
+                    found.update(int(b) for b in ids.to_pylist() if b is not None)
+        return found
+
     def meters_with_data(self, meter_ids: Sequence[str]) -> set[str]:
         """Which of ``meter_ids`` have rows in the live readings or registers (any district)."""
         with self.registry.session() as s:
@@ -185,7 +205,8 @@ class Lake:
         that commits the batch. Call under :meth:`locked`.
         """
         keys = DATASETS[dataset]
-        table = table.append_column("batch_id", pa.array([batch_id] * table.num_rows, pa.int64()))
+        table = table.append_column(
+            "batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), table.num_rows))
         months: list[MonthWrite] = []
         con = duckdb.connect()
         try:

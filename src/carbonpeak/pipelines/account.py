@@ -56,7 +56,7 @@ __all__ = ["AccountResult", "run_account"]
 NO_STREET = "(未分配街道)"
 NONE = "(none)"
 OUTPUTS = [
-    "inventory_entity_month", "inventory_entity_year", "input_batches",
+    "inventory_entity_month", "inventory_entity_year",
     *[f"inventory_{lvl}_{p}" for lvl in ROLLUP_LEVELS for p in ("month", "year")],
 ]
 VALUE_COLUMNS = ["quantity", "unit", "tce_equivalent", "tce_equal", "tco2", "scope",
@@ -101,7 +101,7 @@ def run_account(
     factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
     inputs.tables["factors"] = _factor_table(factors)
     t1 = time.perf_counter()
-    steps = account_steps(year) + [("input_batches", _BATCHES_SQL)]
+    steps = account_steps(year)
     if engine == "duckdb":
         arrow = run_duckdb(steps, inputs, OUTPUTS, progress=progress)
     elif engine == "spark":
@@ -113,6 +113,7 @@ def run_account(
         msg = f"unknown engine {engine!r}; use duckdb or spark"
         raise ValueError(msg)
     t2 = time.perf_counter()
+    lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
     tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
     totals, more_notes = _totals(ws, d, year, tables)
     notes.extend(more_notes)
@@ -125,7 +126,7 @@ def run_account(
     key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
-                                        out_dir, tables, totals, key_units, notes)
+                                        out_dir, lake_batches, totals, key_units, notes)
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
                            totals, factors_used, notes, input_batches)
     if out_dir is not None:
@@ -134,13 +135,6 @@ def run_account(
     result.seconds = {"inputs": t1 - t0, "pipeline": t2 - t1, "outputs": t3 - t2,
                       "total": t3 - t0}
     return result
-
-
-_BATCHES_SQL = """
-SELECT DISTINCT batch_id FROM readings
-UNION SELECT DISTINCT batch_id FROM registers
-UNION SELECT DISTINCT batch_id FROM ledger
-"""
 
 
 def _row(r: Any) -> FactorRow:
@@ -172,7 +166,9 @@ def _choose_factor_set(
             notes.append(
                 f"{year} keeps factor set {kept.set_id}@v{kept.version} of its official "
                 f"account (run {previous.id}); v{latest.version} exists: use --restate to restate")
-        return kept, True, None, notes
+        notes.append(f"this run supersedes run {previous.id} as the official {year} account "
+                     "(same factor set; the inputs as they are now)")
+        return kept, True, previous, notes
     notes.append(f"{year} was officially accounted with {kept.set_id}@v{kept.version} "
                  f"(run {previous.id}); this run with {latest.set_id}@v{latest.version} is "
                  "recorded as a variant: use --restate to make it official")
@@ -211,11 +207,17 @@ def _months(year: int, tz: str) -> pa.Table:
 
 def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[str]]:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    with ws.registry.session() as s:
+    with ws.registry.session() as s:  # plain rows, not ORM objects: thousands of them
         streets = {st.id: st.name_zh for st in s.scalars(
             select(Street).where(Street.district_id == d.id))}
-        ents = list(s.scalars(select(Entity).where(Entity.district_id == d.id)))
-        meters = list(s.scalars(select(Meter).join(Entity).where(Entity.district_id == d.id)))
+        ents = s.execute(select(
+            Entity.id, Entity.name, Entity.kind, Entity.street_id, Entity.building_type,
+            Entity.sector_code, Entity.floor_area_m2, Entity.parent_id,
+        ).where(Entity.district_id == d.id)).all()
+        meters = s.execute(select(
+            Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
+            Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at,
+        ).join(Entity).where(Entity.district_id == d.id)).all()
     entities = pa.table({
         "entity_id": [e.id for e in ents],
         "name": [e.name for e in ents],
@@ -426,9 +428,8 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
 
 def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
                 previous: AccountRun | None, engine: str, out_dir: Path | None,
-                tables: dict[str, pd.DataFrame], totals: dict[str, Any],
+                lake_batches: set[int], totals: dict[str, Any],
                 key_units: pd.DataFrame, notes: list[str]) -> tuple[int, list[int]]:
-    lake_batches = sorted(int(b) for b in tables["input_batches"]["batch_id"].dropna())
     with ws.registry.session() as s:
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
             IngestBatch.district_id == district_id,
@@ -470,8 +471,6 @@ def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, df in result.tables.items():
-        if name == "input_batches":
-            continue
         path = out_dir / f"{name}.csv"
         df.to_csv(path, index=False, encoding="utf-8-sig")
         written.append(path)

@@ -96,9 +96,18 @@ def _sha256(path: Path) -> str:
 
 
 # -- registry kinds -----------------------------------------------------------------------
+def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
+    """Existing rows by id, fetched in chunks (one query per 1,000 ids, not one per row)."""
+    out: dict[str, Any] = {}
+    for i in range(0, len(ids), 1000):
+        out.update({o.id: o for o in s.scalars(select(model).where(
+            model.id.in_(ids[i:i + 1000])))})
+    return out
+
+
 def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
                      digest: str) -> ImportResult:
-    with ws.registry.session() as s:
+    with ws.registry.session() as s, s.no_autoflush:
         if kind == "entities":
             streets = _street_lookup(s, district_id)
             known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
@@ -122,6 +131,7 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         s.flush()
         result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
         model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
+        existing = _preload(s, model, [r["id"] for r in recs]) if kind != "statistics" else {}
         for rec in recs:
             line = rec.pop("_line", None)
             if kind == "statistics":
@@ -133,7 +143,7 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             else:
                 if kind == "entities":
                     rec["district_id"] = district_id
-                obj = s.get(model, rec["id"])
+                obj = existing.get(rec["id"])
                 key = rec["id"]
             _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",),
                     given=given.get(line) if line is not None else None)
@@ -238,8 +248,9 @@ def _check_meter_rescaling(ws: Workspace, s: Session, recs: list[dict[str, Any]]
                            pf: csvfiles.ParsedFile) -> None:
     """Refuse a unit or multiplier change on a meter that has readings (it would rescale them)."""
     changing = {}
+    existing = _preload(s, Meter, [r["id"] for r in recs])
     for r in recs:
-        m = s.get(Meter, r["id"])
+        m = existing.get(r["id"])
         if m is None:
             continue
         for col in ("unit", "multiplier"):
@@ -261,8 +272,9 @@ def _check_meter_rescaling(ws: Workspace, s: Session, recs: list[dict[str, Any]]
 
 def _check_meter_changes(s: Session, recs: list[dict[str, Any]], name: str) -> None:
     errors = []
+    existing = _preload(s, Meter, [r["id"] for r in recs])
     for r in recs:
-        m = s.get(Meter, r["id"])
+        m = existing.get(r["id"])
         if m is None:
             continue
         for col in ("carrier", "register", "entity_id"):
