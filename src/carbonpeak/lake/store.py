@@ -82,11 +82,6 @@ class PreparedBatch:
     months: list[MonthWrite]
 
     @property
-    def rows_in(self) -> int:
-        """Rows the batch brought."""
-        return sum(m.rows_in for m in self.months)
-
-    @property
     def overlapping(self) -> int:
         """Rows whose key was already live."""
         return sum(m.overlapping for m in self.months)

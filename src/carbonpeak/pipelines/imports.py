@@ -116,22 +116,22 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         elif kind == "meters":
             known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
             recs = csvfiles.parse_meters(pf, known_entities=known)
-            _check_meter_changes(s, recs, pf.name)
         else:
             recs = csvfiles.parse_statistics(pf)
+        model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
+        existing = _preload(s, model, [r["id"] for r in recs]) if kind != "statistics" else {}
+        given = _given_fields(pf, kind)
         if kind != "statistics":
             _check_other_districts(s, kind, district_id, recs, pf.name)
         if kind == "meters":
-            _check_meter_rescaling(ws, s, recs, pf)
-        given = _given_fields(pf, kind)
+            _check_meter_changes(existing, recs, pf.name)
+            _check_meter_rescaling(ws, existing, recs, given, pf.name)
         batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
                             sha256=digest, status="committed", rows_in=len(recs),
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
         result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
-        model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
-        existing = _preload(s, model, [r["id"] for r in recs]) if kind != "statistics" else {}
         for rec in recs:
             line = rec.pop("_line", None)
             if kind == "statistics":
@@ -244,25 +244,21 @@ def _check_other_districts(s: Session, kind: str, district_id: str,
         raise InputValidationError(errors)
 
 
-def _check_meter_rescaling(ws: Workspace, s: Session, recs: list[dict[str, Any]],
-                           pf: csvfiles.ParsedFile) -> None:
+def _check_meter_rescaling(ws: Workspace, existing: dict[str, Any], recs: list[dict[str, Any]],
+                           given: dict[int, set[str]], name: str) -> None:
     """Refuse a unit or multiplier change on a meter that has readings (it would rescale them)."""
     changing = {}
-    existing = _preload(s, Meter, [r["id"] for r in recs])
     for r in recs:
         m = existing.get(r["id"])
         if m is None:
             continue
         for col in ("unit", "multiplier"):
-            if col in pf.present_columns and r["_line"] is not None \
-                    and getattr(m, col) != r[col] and r[col] is not None:
-                cell = pf.frame.loc[pf.frame["_line"] == r["_line"], col].iloc[0]
-                if cell != "":
-                    changing[(r["id"], col)] = (r["_line"], getattr(m, col), r[col])
+            if col in given.get(r["_line"], set()) and getattr(m, col) != r[col]:
+                changing[(r["id"], col)] = (r["_line"], getattr(m, col), r[col])
     if not changing:
         return
     with_data = ws.lake.meters_with_data(sorted({mid for mid, _ in changing}))
-    errors = [RowError(pf.name, line, col, str(new),
+    errors = [RowError(name, line, col, str(new),
                        f"meter {mid} has readings recorded with {col}={old}; changing it would "
                        "rescale them all, past accounts included: register a new meter id")
               for (mid, col), (line, old, new) in changing.items() if mid in with_data]
@@ -270,9 +266,9 @@ def _check_meter_rescaling(ws: Workspace, s: Session, recs: list[dict[str, Any]]
         raise InputValidationError(errors)
 
 
-def _check_meter_changes(s: Session, recs: list[dict[str, Any]], name: str) -> None:
+def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
+                         name: str) -> None:
     errors = []
-    existing = _preload(s, Meter, [r["id"] for r in recs])
     for r in recs:
         m = existing.get(r["id"])
         if m is None:
@@ -331,14 +327,14 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 for p in prepared:
                     ws.lake.commit_files(s, p)
                 nothing = all(p.changes_nothing for p in prepared)
+                overlapping = sum(p.overlapping for p in prepared)
+                replaced = sum(p.replaced for p in prepared)
+                overlapped = sorted({x for p in prepared for x in p.overlapped_batches})
                 b.status = "no_change" if nothing else "committed"
-                b.rows_overlapping = sum(p.overlapping for p in prepared)
-                b.rows_replaced = sum(p.replaced for p in prepared)
+                b.rows_overlapping, b.rows_replaced = overlapping, replaced
                 b.rows_written = 0 if nothing else rows
                 b.committed_at = utcnow()
-                overlapped = sorted({x for p in prepared for x in p.overlapped_batches})
-                b.message = _overlap_message(rows, b.rows_overlapping, b.rows_replaced,
-                                             overlapped, nothing)
+                b.message = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
                 audit(s, ws.actor, "import", f"{kind}_batch", str(batch_id), {
                     "file": source_name, "sha256": digest, "rows": rows,
                     "overlapping": b.rows_overlapping, "replaced": b.rows_replaced,
@@ -357,11 +353,8 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
     messages.append(message)
     return ImportResult(kind, source_name, batch_id, status, rows=rows,
                         added=0 if status == "no_change" else rows,
-                        overlapping=sum(p.overlapping for p in prepared),
-                        replaced=sum(p.replaced for p in prepared),
-                        overlapped_batches=sorted({x for p in prepared
-                                                   for x in p.overlapped_batches}),
-                        messages=messages)
+                        overlapping=overlapping, replaced=replaced,
+                        overlapped_batches=overlapped, messages=messages)
 
 
 def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],
