@@ -25,9 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "ROLES",
     "AccountRun",
+    "ApiToken",
     "AuditLog",
     "Base",
+    "BatchRejection",
     "District",
     "DistrictStatistics",
     "Entity",
@@ -37,6 +40,8 @@ __all__ = [
     "LakeFile",
     "Meter",
     "Street",
+    "User",
+    "UserEntity",
 ]
 
 NAMING = {
@@ -127,6 +132,7 @@ class Meter(Base):
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
     rollover_at: Mapped[float | None] = mapped_column(Float)
+    commissioned_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -190,9 +196,14 @@ class DistrictStatistics(Base):
 
 
 class IngestBatch(Base):
-    """导入批次: one import (a file or a pushed batch); its id orders batches (later wins)."""
+    """导入批次: one import (a file or a pushed batch); its id orders batches (later wins).
+
+    A pushed batch carries the client's ``idempotency_key``: the same key from the same
+    actor is the same batch, answered again and never stored twice.
+    """
 
     __tablename__ = "ingest_batches"
+    __table_args__ = (UniqueConstraint("actor", "idempotency_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
     kind: Mapped[str] = mapped_column(String(32))
@@ -204,6 +215,10 @@ class IngestBatch(Base):
     rows_overlapping: Mapped[int] = mapped_column(Integer, default=0)
     rows_replaced: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    quarantine_path: Mapped[str | None] = mapped_column(String(512))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16), default="file")
     message: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -257,3 +272,64 @@ class AccountRun(Base):
     out_dir: Mapped[str | None] = mapped_column(String(512))
     input_batches: Mapped[list[Any]] = mapped_column(JSON, default=list)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class BatchRejection(Base):
+    """A row (or cell) of a batch that was refused, and why; the batch says how many."""
+
+    __tablename__ = "batch_rejections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    sheet: Mapped[str | None] = mapped_column(String(128))
+    row: Mapped[int | None] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)
+
+
+# role -> what it may do (enforced in the data layer; see carbonpeak.api.auth)
+ROLES: dict[str, str] = {
+    "district_admin": "everything in its district; manages users and factor sets",
+    "district_analyst": "reads everything in its district",
+    "street_officer": "reads its street",
+    "entity_manager": "reads and writes its own entity",
+    "data_feeder": "writes readings and ledgers for the entities it is registered for",
+}
+
+
+class User(Base):
+    """用户: a person or a machine client, with one role scoped to a district/street/entity."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UserEntity(Base):
+    """The entities a user is registered for (entity managers, data feeders)."""
+
+    __tablename__ = "user_entities"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token of a user; only its SHA-256 is stored (the token is shown once)."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
