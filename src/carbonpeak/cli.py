@@ -10,6 +10,7 @@ Start here::
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
-from carbonpeak.errors import CarbonPeakError, InputValidationError
+from carbonpeak.errors import CarbonPeakError, InputValidationError, RowError
+from carbonpeak.ingest.messages import sort_errors, write_error_report, zh
+from carbonpeak.ingest.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.pipelines.account import AccountResult, run_account
 from carbonpeak.pipelines.imports import ImportResult, import_file
 from carbonpeak.pipelines.workspace import (
@@ -33,7 +36,7 @@ from carbonpeak.pipelines.workspace import (
     load_factor_set,
 )
 from carbonpeak.reference import list_profiles, read_factor_set
-from carbonpeak.registry.models import AccountRun, FactorSetRecord, IngestBatch
+from carbonpeak.registry.models import AccountRun, FactorSetRecord, IngestBatch, Street
 
 app = typer.Typer(
     help="carbonpeak: district energy and carbon accounting for carbon-peak plans "
@@ -41,8 +44,9 @@ app = typer.Typer(
     "is SQLite there unless $CARBONPEAK_DATABASE_URL names PostgreSQL.",
     no_args_is_help=True, rich_markup_mode="rich", pretty_exceptions_enable=False,
 )
-import_app = typer.Typer(help="Import CSV files (English or Chinese headers). A bad file is "
-                         "refused whole, with every bad row named.", no_args_is_help=True)
+import_app = typer.Typer(help="Import CSV or Excel files (English or Chinese headers). A bad "
+                         "file is refused whole, with every bad cell named in a bilingual "
+                         "report; --skip-bad-rows imports the good rows.", no_args_is_help=True)
 factors_app = typer.Typer(help="The factor library: standard-coal and CO2 factor sets, each "
                           "row with its source and status.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -60,18 +64,37 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InputValidationError as exc:
-        err.print(f"[bold red]refused:[/] {exc.errors[0].file if exc.errors else ''}: "
-                  f"{len(exc.errors)} problem(s); nothing was imported")
-        t = Table("line 行", "column 列", "value 值", "problem 问题", show_lines=False)
-        for e in exc.errors[:200]:
-            t.add_row(str(e.row or ""), e.column or "", e.value or "", e.message)
-        err.print(t)
-        if len(exc.errors) > 200:
-            err.print(f"… and {len(exc.errors) - 200} more")
+        err.print(f"[bold red]refused 拒收:[/] {exc.errors[0].file if exc.errors else ''}: "
+                  f"{len(exc.errors)} problem(s); nothing was imported 未导入任何数据")
+        _print_errors(exc.errors)
         raise typer.Exit(1) from None
     except CarbonPeakError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from None
+
+
+def _print_errors(errors: list[RowError], limit: int = 200) -> None:
+    """One bilingual table of problems: sheet, row, column, value, 原因, reason."""
+    t = Table("sheet 工作表", "row 行", "column 列", "value 值", "原因", "reason",
+              show_lines=False)
+    for e in sort_errors(errors)[:limit]:
+        t.add_row(e.sheet or "", "" if e.row is None else str(e.row), e.column or "",
+                  e.value or "", zh(e), e.message)
+    err.print(t)
+    if len(errors) > limit:
+        err.print(f"… and {len(errors) - limit} more 另有 {len(errors) - limit} 条")
+
+
+def _refused(exc: InputValidationError, path: Path, report: Path | None) -> None:
+    """Print a refused file's problems and write them all to an error report."""
+    if report is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        report = Settings().home / "import-errors" / f"{path.stem}-{stamp}.xlsx"
+    err.print(f"[bold red]refused 拒收:[/] {path.name}: {len(exc.errors)} problem(s); nothing "
+              "was imported 文件有问题，未导入任何数据")
+    _print_errors(exc.errors)
+    write_error_report(exc.errors, report)
+    err.print(f"error report 错误报告: {report}")
 
 
 def _ws(check: bool = True) -> Workspace:
@@ -103,7 +126,8 @@ def init(
 
 
 # -- import -------------------------------------------------------------------------------
-def _import(kind: str, files: list[Path], district: str | None) -> None:
+def _import(kind: str, files: list[Path], district: str | None, *,
+            skip_bad_rows: bool = False, error_report: Path | None = None) -> None:
     with _errors():
         ws = _ws()
         try:
@@ -114,7 +138,13 @@ def _import(kind: str, files: list[Path], district: str | None) -> None:
                         err.print(f"[red]error:[/] {f}: no such file")
                         raise typer.Exit(1)
                     prog.update(task, description=f"import {kind}: {f.name}")
-                    _print_import(import_file(ws, kind, f, district=district))
+                    try:
+                        result = import_file(ws, kind, f, district=district,
+                                             skip_bad_rows=skip_bad_rows)
+                    except InputValidationError as exc:
+                        _refused(exc, f, error_report)
+                        raise typer.Exit(1) from None
+                    _print_import(result)
                     prog.advance(task)
         finally:
             ws.close()
@@ -124,42 +154,88 @@ def _print_import(r: ImportResult) -> None:
     tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
            "no_change": "[yellow]no change[/]"}[r.status]
     console.print(f"{tag} {r.file} → batch {r.batch_id}: {'; '.join(r.messages)}")
+    if r.rows_rejected:
+        console.print(f"[yellow]{r.rows_rejected} row(s) refused 行被拒收[/]; quarantine 隔离文件: "
+                      f"{r.quarantine_path}")
+        _print_errors(r.rejections)
 
 
-FilesArg = Annotated[list[Path], typer.Argument(help="CSV file(s), imported in the order given.")]
+SkipOpt = Annotated[bool, typer.Option(
+    "--skip-bad-rows", help="Import the good rows; refused rows go to a quarantine file "
+    "$CARBONPEAK_HOME/quarantine/b<batch>-<file>.csv with the reasons. File-level problems "
+    "still refuse the file.")]
+ReportOpt = Annotated[Path | None, typer.Option(
+    "--error-report", help="Where to write the error report of a refused file (.xlsx, or .csv);"
+    " default $CARBONPEAK_HOME/import-errors/<file>-<time>.xlsx")]
+
+
+FilesArg = Annotated[list[Path], typer.Argument(
+    help="CSV, .xlsx or .xls file(s), imported in the order given.")]
 
 
 @import_app.command("entities")
-def import_entities(files: FilesArg, district: DistrictOpt = None) -> None:
+def import_entities(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                    error_report: ReportOpt = None) -> None:
     """Entities 用能主体: entity_id, name, kind, street, building_type, floor_area_m2, lat, lon,
     parent_id, sector_code."""
-    _import("entities", files, district)
+    _import("entities", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
 
 
 @import_app.command("meters")
-def import_meters(files: FilesArg, district: DistrictOpt = None) -> None:
+def import_meters(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                  error_report: ReportOpt = None) -> None:
     """Meters 计量表: meter_id, entity_id, carrier, unit, submeter, register (interval|cumulative),
     multiplier [, interval_minutes, rollover_at]."""
-    _import("meters", files, district)
+    _import("meters", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
 
 
 @import_app.command("readings")
-def import_readings(files: FilesArg, district: DistrictOpt = None) -> None:
+def import_readings(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                    error_report: ReportOpt = None) -> None:
     """Readings 读数: meter_id, ts (ISO 8601, no offset = Asia/Shanghai), value."""
-    _import("readings", files, district)
+    _import("readings", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
 
 
 @import_app.command("ledger")
-def import_ledger(files: FilesArg, district: DistrictOpt = None) -> None:
+def import_ledger(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                  error_report: ReportOpt = None) -> None:
     """Monthly ledger 台账: entity_id, period (YYYY-MM), carrier, quantity, unit."""
-    _import("ledger", files, district)
+    _import("ledger", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
 
 
 @import_app.command("statistics")
-def import_statistics(files: FilesArg, district: DistrictOpt = None) -> None:
+def import_statistics(files: FilesArg, district: DistrictOpt = None,
+                      skip_bad_rows: SkipOpt = False, error_report: ReportOpt = None) -> None:
     """District statistics 统计数据: year, gdp_10k_cny (comparable prices), population
     [, energy_tce]."""
-    _import("statistics", files, district)
+    _import("statistics", files, district, skip_bad_rows=skip_bad_rows,
+            error_report=error_report)
+
+
+# -- templates ----------------------------------------------------------------------------
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(TEMPLATE_KINDS)}")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file to write")],
+    district: DistrictOpt = None,
+) -> None:
+    """Write an Excel form 填报模板 (drop-down lists, the district's streets, instructions in
+    Chinese and English) that `carbonpeak import KIND` reads back."""
+    if kind not in TEMPLATE_KINDS:
+        err.print(f"[red]error:[/] no template for {kind!r}; one of {', '.join(TEMPLATE_KINDS)}")
+        raise typer.Exit(2)
+    with _errors():
+        ws = _ws()
+        try:
+            d = ws.district(district)
+            with ws.registry.session() as s:
+                streets = list(s.scalars(select(Street.name_zh).where(
+                    Street.district_id == d.id).order_by(Street.id)))
+            write_template(kind, out, streets=streets, district=d.name_zh)
+        finally:
+            ws.close()
+    console.print(f"wrote 已生成 {out} ({kind}, {d.name_zh}, {len(streets)} streets 街道); fill "
+                  f"it in from row 3, then `carbonpeak import {kind} {out.name}`")
 
 
 # -- factors ------------------------------------------------------------------------------
@@ -245,6 +321,12 @@ def account(
                                           "with the newest factor-set version")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the inventory CSVs here")] = None,
     engine: Annotated[str, typer.Option(help="duckdb (in-process) or spark")] = "duckdb",
+    fill_gaps: Annotated[bool, typer.Option(
+        "--fill-gaps", help="Fill short gaps of interval meters by linear interpolation; the "
+        "filled values are marked estimated (estimated_quantity, manifest, run summary). "
+        "插补短时缺测并标记为估算值")] = False,
+    max_gap_hours: Annotated[float, typer.Option(
+        "--max-gap-hours", help="Longest gap filled with --fill-gaps, in hours")] = 6.0,
 ) -> None:
     """Energy (tce) and CO2 account by entity, month, carrier, street and district."""
     with _errors():
@@ -255,6 +337,7 @@ def account(
                 task = prog.add_task("account", total=None)
                 res = run_account(ws, year=year, district=district, factor_set=factor_set,
                                   restate=restate, out_dir=out, engine=engine, spark=spark,
+                                  fill_gaps=fill_gaps, max_gap_hours=max_gap_hours,
                                   progress=lambda step: prog.update(
                                       task, description=f"account {year}: {step}"))
                 prog.remove_task(task)
@@ -313,12 +396,124 @@ def print_summary(res: AccountResult) -> None:
             f"单位GDP能耗 energy per 10^4 CNY GDP: {_fmt(tot['tce_equal_per_10k_cny'], 4)} tce "
             f"(equal value), {_fmt(tot['tce_equivalent_per_10k_cny'], 4)} tce (equivalent); "
             f"单位GDP碳排放 {_fmt(tot['tco2_per_10k_cny'], 4)} tCO2")
+    if tot.get("interval_coverage") is not None:
+        lines.append(
+            f"读数覆盖率 interval readings received: {tot['interval_coverage']:.1%} "
+            f"({tot['intervals_received']:,} of {tot['intervals_expected']:,.0f} expected)")
+    gap = tot.get("gap_filling") or {}
+    if gap.get("enabled"):
+        lines.append(f"缺测插补 gaps filled (estimated 估算): {gap['intervals_filled']:,} "
+                     f"interval(s) of {gap['meters']} meter(s), gaps <= {gap['max_gap_hours']:g} h")
     ku = res.tables["key_units"]
     lines.append(f"重点用能单位 key units: {int(ku['is_key_unit'].sum())} of {len(ku)} entities")
     for line in lines + [f"note: {n}" for n in res.notes]:
         console.print(f"  • {line}")
     if res.files:
         console.print(f"  • wrote {len(res.files)} files to {res.files[0].parent}")
+
+
+# -- quality ------------------------------------------------------------------------------
+def _quality_issues(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> str:
+    """``缺测 gap 3, 尖峰 spike 1``: the flags of a summary with their meter-day counts."""
+    found = [(rec[f"days_{f}"], f) for f in flags if rec.get(f"days_{f}")]
+    return ", ".join(f"{flags[f]['zh']} {f} {n:,}" for n, f in found) or "—"
+
+
+def _quality_table(title: str, first: list[str]) -> Table:
+    return Table(*first, "表计 meters", "表日 meter-days", "完整率 completeness",
+                 "问题表日 flagged days", "问题 issues (meter-days)", title=title)
+
+
+def _quality_row(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> list[str]:
+    comp = rec.get("completeness")
+    return [str(rec["meters"]), f"{rec['meter_days']:,}",
+            "—" if comp is None else f"{comp:.1%}", f"{rec['days_flagged']:,}",
+            _quality_issues(rec, flags)]
+
+
+@app.command()
+def quality(
+    district: DistrictOpt = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only this entity")] = None,
+    street: Annotated[str | None, typer.Option(
+        "--street", help="Only this street (name, code or id)")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="One month, YYYY-MM")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="One year")] = None,
+    detail: Annotated[bool, typer.Option(
+        "--detail", help="List the flagged meter-days too")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write every meter-day row to this CSV file")] = None,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Recompute the flags even when the stored ones are current")] = False,
+) -> None:
+    """Data quality 数据质量: completeness, gaps, duplicates, negative, impossible, spikes,
+    stuck values, resets, rollovers, future or pre-commissioning timestamps, unit mismatches,
+    per meter and day; summarised per street and entity. See docs/data-quality.md."""
+    from carbonpeak.pipelines.quality import quality_report
+
+    with _errors():
+        ws = _ws()
+        try:
+            with _progress() as prog:
+                task = prog.add_task("数据质量 quality", total=None)
+
+                def step(mo: str, i: int, n: int) -> None:
+                    prog.update(task, total=n, completed=i,
+                                description=f"数据质量 quality: {mo}" if mo else "quality")
+
+                rep = quality_report(ws, district, entity_id=entity, street_id=street,
+                                     month=month, year=year, force=refresh, progress=step)
+                prog.remove_task(task)
+        finally:
+            ws.close()
+        period = (f"{rep.months[0]} … {rep.months[-1]}" if len(rep.months) > 1
+                  else (rep.months[0] if rep.months else "—"))
+        console.print(f"\n[bold]{rep.district_name} 数据质量 Data quality[/] {period} "
+                      f"(checked {rep.checked_at[:16]} UTC; "
+                      f"recomputed {len(rep.recomputed)} month(s))")
+        if not rep.rows and not rep.entities:
+            console.print("  • no meter readings for this selection 无读数")
+            return
+        summ = rep.district_summary
+        comp = summ.get("completeness")
+        console.print(f"  • {summ['meters']} 表计 meters, {summ['meter_days']:,} 表日 meter-days, "
+                      f"完整率 completeness {'—' if comp is None else f'{comp:.1%}'} "
+                      f"({summ['received']:,} of {summ['expected']:,} expected readings)")
+        ft = Table("标记 flag", "说明 meaning", "表日 meter-days", title="问题 Flags")
+        for name, info in rep.flags.items():
+            ft.add_row(f"{info['zh']} {name}", info["en"], f"{summ[f'days_{name}']:,}")
+        console.print(ft)
+        st = _quality_table("街道 Streets", ["街道 street"])
+        for rec in rep.streets:
+            st.add_row(str(rec["street"]), *_quality_row(rec, rep.flags))
+        console.print(st)
+        worst = sorted(rep.entities, key=lambda r: (-(r["days_flagged"]),
+                                                    r["completeness"] or 0.0))
+        et = _quality_table("主体 Entities (most flagged first)", ["主体 entity", "名称 name"])
+        for rec in worst[:30]:
+            et.add_row(str(rec["entity_id"]), str(rec["entity_name"]),
+                       *_quality_row(rec, rep.flags))
+        console.print(et)
+        if len(worst) > 30:
+            console.print(f"  • … {len(worst) - 30} more entities; --entity or --out for all")
+        if detail:
+            dt_ = Table("日期 day", "表计 meter", "主体 entity", "应收 expected", "实收 received",
+                        "完整率", "最长缺测 longest gap (min)", "标记 flags",
+                        title="问题表日 Flagged meter-days")
+            flagged = [r for r in rep.rows if r["flags"]]
+            for r in flagged[:200]:
+                comp = r["completeness"]
+                dt_.add_row(str(r["day"]), str(r["meter_id"]), str(r["entity_id"]),
+                            str(r["expected"]), str(r["received"]),
+                            "—" if comp is None else f"{comp:.0%}",
+                            _fmt(r["longest_gap_minutes"], 0), str(r["flags"]))
+            console.print(dt_)
+            if len(flagged) > 200:
+                console.print(f"  • … {len(flagged) - 200} more flagged meter-days; use --out")
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            rep.rows_frame().to_csv(out, index=False, encoding="utf-8-sig")
+            console.print(f"  • wrote {len(rep.rows):,} meter-day rows to {out}")
 
 
 # -- lists --------------------------------------------------------------------------------
@@ -406,6 +601,10 @@ def demo(
             print_summary(res)
         finally:
             ws.close()
+
+
+# users, tokens, serve, ingest mqtt: registered on ``app`` when imported
+import carbonpeak.cli_feeds  # noqa: E402, F401
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ Tree::
     ├── NotFoundError         (LookupError)   unknown district, street, entity, factor set
     ├── UnitError             (ValueError)    unknown unit, or not valid for the carrier
     ├── FactorError           (ValueError)    factor set incomplete or ambiguous for a year
-    └── InputValidationError  (ValueError)    a file or batch has bad rows (every RowError)
+    ├── InputValidationError  (ValueError)    a file or batch has bad rows (every RowError)
+    ├── ConflictError         (ValueError)    a request contradicts stored state (reused key)
+    └── AccessDenied          (PermissionError) the actor may not read or write this object
 
 Every subclass also inherits the matching builtin, so callers may catch either.
 """
@@ -17,7 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessDenied",
     "CarbonPeakError",
+    "ConflictError",
     "ConfigError",
     "FactorError",
     "InputValidationError",
@@ -47,12 +51,21 @@ class FactorError(CarbonPeakError, ValueError):
     """A factor set cannot give a coefficient for a carrier, quantity and year."""
 
 
+class ConflictError(CarbonPeakError, ValueError):
+    """A request contradicts what is stored (e.g. an Idempotency-Key reused for other data)."""
+
+
+class AccessDenied(CarbonPeakError, PermissionError):
+    """The actor's role does not allow this read or write."""
+
+
 @dataclass(frozen=True)
 class RowError:
     """One bad cell or row of an input file.
 
     ``row`` is the 1-based line number in the file as a spreadsheet shows it
     (the header is line 1, the first data row line 2); ``None`` for file-level errors.
+    ``sheet`` names the worksheet of a spreadsheet (``None`` for CSV and pushed batches).
     """
 
     file: str
@@ -60,10 +73,12 @@ class RowError:
     column: str | None
     value: str | None
     message: str
+    sheet: str | None = None
 
     def __str__(self) -> str:
-        """Render as ``file:row: column 'value': message``."""
-        where = self.file if self.row is None else f"{self.file}:{self.row}"
+        """Render as ``file[sheet]:row: column 'value': message``."""
+        where = self.file if self.sheet is None else f"{self.file}[{self.sheet}]"
+        where = where if self.row is None else f"{where}:{self.row}"
         what = ""
         if self.column is not None:
             what = f" column {self.column}"

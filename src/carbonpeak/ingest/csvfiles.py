@@ -1,6 +1,6 @@
-"""Reading and validating import files (CSV) into canonical frames.
+"""Reading and validating import files (CSV, .xlsx, .xls) into canonical frames.
 
-中文：导入文件解析与校验。
+中文：导入文件解析与校验。Spreadsheets are read by :mod:`carbonpeak.ingest.excel`.
 
 Every reader returns the rows it accepts *and* a list of :class:`RowError` naming file, line,
 column and value; the caller refuses the whole file when that list is not empty, so a file is
@@ -10,6 +10,7 @@ never half-imported. Line numbers are those a spreadsheet shows (header = line 1
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -26,6 +27,7 @@ from pandas._libs.tslibs.nattype import NaTType
 
 from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
+from carbonpeak.ingest import excel
 from carbonpeak.ingest.vocab import COLUMNS, canonical_column, canonical_value
 
 __all__ = [
@@ -42,6 +44,7 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ParsedFile:
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
     present_columns: set[str] = field(default_factory=set)
+    sheet: str | None = None
 
 
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
@@ -66,7 +70,10 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
 
 
 def read_import_file(path: Path, kind: str) -> ParsedFile:
-    """Read a CSV import file of ``kind`` (entities, meters, readings, ledger, statistics).
+    """Read an import file of ``kind`` (entities, meters, readings, ledger, statistics).
+
+    CSV, or a spreadsheet (.xlsx, .xls; recognised by its magic bytes) whose rows then carry
+    the spreadsheet's own row numbers and whose errors name the sheet.
 
     Raises
     ------
@@ -74,6 +81,14 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         The file is not text, cannot be parsed as CSV, or lacks required columns.
     """
     name = path.name
+    fmt = excel.spreadsheet_format(path)
+    if fmt is not None:
+        table = excel.read_spreadsheet(path, kind, fmt)
+        sheet_frame = pd.DataFrame(table.rows, columns=range(len(table.headers)), dtype=str)
+        ignored_extra = [f"(column {c}, no header)" for c in table.unnamed]
+        return _to_parsed(name, kind, table.headers, sheet_frame, table.lines, fmt,
+                          header_line=table.header_line, sheet=table.sheet,
+                          ignored=ignored_extra)
     text, enc = _decode(path.read_bytes(), name)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -90,23 +105,41 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
             [RowError(name, int(line.group(1)) if line else None, None, None,
                       f"not a well-formed CSV file: {exc}")]
         ) from None
-    mapping: dict[str, str] = {}
-    ignored: list[str] = []
+    headers = [str(c) for c in frame.columns]
+    lines = list(range(2, len(frame) + 2))
+    frame.columns = pd.RangeIndex(len(headers))
+    return _to_parsed(name, kind, headers, frame, lines, enc)
+
+
+def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, lines: list[int],
+               enc: str, *, header_line: int = 1, sheet: str | None = None,
+               ignored: list[str] | None = None) -> ParsedFile:
+    """Canonical column names, required columns checked, cells stripped, blank rows dropped.
+
+    ``frame`` has positional columns (0..n-1) matching ``headers``; ``lines`` numbers its rows.
+    """
+    mapping: dict[int, str] = {}
+    ignored = list(ignored or [])
     errors: list[RowError] = []
-    for col in frame.columns:
-        canon = canonical_column(kind, str(col))
+    for pos, col in enumerate(headers):
+        if not col:
+            continue
+        canon = canonical_column(kind, col)
         if canon is None:
-            ignored.append(str(col))
+            ignored.append(col)
         elif canon in mapping.values():
-            errors.append(RowError(name, 1, str(col), None, f"column {canon} appears twice"))
+            errors.append(RowError(name, header_line, col, None,
+                                   f"column {canon} appears twice", sheet))
         else:
-            mapping[str(col)] = canon
-    frame = frame.rename(columns=mapping)[list(mapping.values())]
+            mapping[pos] = canon
+    frame = frame[list(mapping)]
+    frame.columns = pd.Index(list(mapping.values()))
     present = set(frame.columns)
     for col, (required, aliases) in COLUMNS[kind].items():
         if required and col not in frame.columns:
             hint = f" (or {', '.join(aliases[:2])})" if aliases else ""
-            errors.append(RowError(name, 1, col, None, f"required column {col}{hint} is missing"))
+            errors.append(RowError(name, header_line, col, None,
+                                   f"required column {col}{hint} is missing", sheet))
     if errors:
         raise InputValidationError(errors)
     for col in COLUMNS[kind]:
@@ -115,9 +148,9 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
     frame = frame.fillna("")
     for col in frame.columns:
         frame[col] = frame[col].astype(str).str.strip()
-    frame["_line"] = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)
+    frame["_line"] = pd.Series(np.asarray(lines, dtype=np.int64), index=frame.index)
     blank = (frame.drop(columns="_line") == "").all(axis=1)
-    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present)
+    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present, sheet)
 
 
 def _check_extra_fields(text: str, name: str) -> None:
@@ -306,6 +339,7 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
                        why="must be a whole number of minutes, 1..44640")
     rollover = _number(pf, "rollover_at", errors, required=False, check=lambda v: v > 0,
                        why="must be > 0")
+    commissioned = _dates(pf, "commissioned_on", errors)
     if errors:
         raise InputValidationError(errors)
     return [
@@ -313,12 +347,29 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
          "submeter": _text(sm), "register": _text(rg),
          "multiplier": 1.0 if math.isnan(mu) else float(mu),
          "interval_minutes": 60 if math.isnan(iv) else int(iv), "rollover_at": _opt(ro),
-         "_line": int(line)}
-        for mid, eid, c, u, sm, rg, mu, iv, ro, line in zip(
+         "commissioned_on": co, "_line": int(line)}
+        for mid, eid, c, u, sm, rg, mu, iv, ro, co, line in zip(
             f["meter_id"].tolist(), f["entity_id"].tolist(), carrier.tolist(),
             f["unit"].tolist(), sub.tolist(), register.tolist(), mult.tolist(),
-            interval.tolist(), rollover.tolist(), f["_line"].tolist(), strict=True)
+            interval.tolist(), rollover.tolist(), commissioned, f["_line"].tolist(), strict=True)
     ]
+
+
+def _dates(pf: ParsedFile, col: str, errors: list[RowError]) -> list[dt.date | None]:
+    """Optional ISO dates (YYYY-MM-DD) of ``col``; a bad one is a RowError naming its line."""
+    out: list[dt.date | None] = []
+    for raw, line in zip(pf.frame[col].tolist(), pf.frame["_line"].tolist(), strict=True):
+        value: dt.date | None = None
+        if raw:
+            try:
+                value = dt.date.fromisoformat(raw) if _DATE.match(raw) else None
+            except ValueError:
+                value = None
+            if value is None:
+                errors.append(RowError(pf.name, int(line), col, raw,
+                                       "must be a date YYYY-MM-DD, e.g. 2023-06-01"))
+        out.append(value)
+    return out
 
 
 def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],

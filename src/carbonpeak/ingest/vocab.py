@@ -42,6 +42,7 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "multiplier": (False, ("倍率", "变比", "综合倍率")),
         "interval_minutes": (False, ("采集间隔", "采集间隔分钟")),
         "rollover_at": (False, ("满量程", "翻转值", "表码上限")),
+        "commissioned_on": (False, ("投运日期", "启用日期", "安装日期")),
     },
     "readings": {
         "meter_id": (True, ("表号", "计量表编号", "表计编号", "电表编号")),
@@ -119,13 +120,15 @@ def _norm(text: str) -> str:
 def canonical_column(kind: str, header: str) -> str | None:
     """English column name for ``header`` in a ``kind`` file, ``None`` if unknown.
 
-    Case, spaces, full-width characters and a trailing unit in brackets are ignored:
+    Case, spaces, full-width characters, a ``*`` required mark and a trailing unit or note in
+    brackets are ignored (``数量（必填）``):
     ``建筑面积（m²）`` and ``Floor_Area_m2`` both map to ``floor_area_m2``.
 
     >>> canonical_column("entities", "建筑面积（m²）")
     'floor_area_m2'
     """
-    key = re.sub(r"\(.*\)$", "", _norm(header)).strip()
+    key = _norm(header).strip("*")  # a required-column mark, "*主体编号" or "主体编号*"
+    key = re.sub(r"\(.*\)$", "", key).strip("*")
     key = re.sub(r"\[.*\]$", "", key)
     for name, (_req, aliases) in COLUMNS[kind].items():
         if key == name or key in {_norm(a) for a in aliases}:

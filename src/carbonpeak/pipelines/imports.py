@@ -7,20 +7,27 @@ earlier ones wins and says which. Every change to accounting inputs is audit-log
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.errors import ConflictError, InputValidationError, RowError
 from carbonpeak.ingest import csvfiles
+from carbonpeak.ingest.messages import zh
+from carbonpeak.ingest.vocab import COLUMNS
 from carbonpeak.lake.store import PreparedBatch
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import (
+    BatchRejection,
     DistrictStatistics,
     Entity,
     IngestBatch,
@@ -51,16 +58,25 @@ class ImportResult:
     replaced: int = 0
     overlapped_batches: list[int] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    rows_rejected: int = 0
+    quarantine_path: str | None = None
+    rejections: list[RowError] = field(default_factory=list)
 
 
 def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = None,
-                tables: dict[str, pa.Table] | None = None) -> ImportResult:
-    """Import ``path`` as ``kind`` into the district.
+                tables: dict[str, pa.Table] | None = None,
+                skip_bad_rows: bool = False) -> ImportResult:
+    """Import ``path`` (CSV, .xlsx or .xls) as ``kind`` into the district.
+
+    With ``skip_bad_rows`` the good rows are imported as the batch and the refused ones go to
+    a quarantine file ``$CARBONPEAK_HOME/quarantine/b<batch>-<stem>.csv`` (recorded with the
+    batch, each problem as a :class:`BatchRejection`). File-level problems are never skipped.
 
     Raises
     ------
     InputValidationError
-        The file was refused; nothing was stored. The error lists every bad row.
+        The file was refused; nothing was stored. The error lists every bad row (and, with
+        ``skip_bad_rows``, when no good row is left).
     """
     if kind not in IMPORT_KINDS:
         msg = f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}"
@@ -79,12 +95,109 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
     pf = csvfiles.read_import_file(path, kind)
     notes = [f"ignored column(s) not in the contract: {', '.join(pf.ignored_columns)}"] \
         if pf.ignored_columns else []
-    if kind in ("readings", "ledger"):
-        result = _import_lake(ws, d.id, d.timezone, kind, pf, digest)
+    quarantine = _Quarantine(ws.settings.home, path, pf, kind) if skip_bad_rows else None
+    for _round in range(_SKIP_ROUNDS):
+        try:
+            if kind in ("readings", "ledger"):
+                result = _import_lake(ws, d.id, d.timezone, kind, pf, digest, quarantine)
+            else:
+                result = _import_registry(ws, d.id, kind, pf, digest, quarantine)
+            break
+        except InputValidationError as exc:
+            errors = _with_sheet(exc.errors, pf)
+            if quarantine is None:
+                raise InputValidationError(errors) from None
+            pf = quarantine.take(pf, errors)
     else:
-        result = _import_registry(ws, d.id, kind, pf, digest)
+        assert quarantine is not None
+        raise InputValidationError(quarantine.errors)
+    if quarantine is not None and quarantine.errors:
+        result.rows_rejected = quarantine.rows
+        result.quarantine_path = quarantine.path
+        result.rejections = list(quarantine.errors)
+        result.messages.append(f"{quarantine.rows} row(s) refused and kept in "
+                               f"{quarantine.path}")
     result.messages[:0] = notes
     return result
+
+
+_SKIP_ROUNDS = 6  # dropping bad rows can uncover others (a parent only a dropped row defined)
+
+
+def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:
+    """Name the sheet of a spreadsheet in errors the parsers made without it."""
+    if pf.sheet is None:
+        return errors
+    return [replace(e, sheet=pf.sheet) if e.sheet is None and e.file == pf.name else e
+            for e in errors]
+
+
+class _Quarantine:
+    """Rows refused under ``--skip-bad-rows``: their cells and problems, then their file."""
+
+    def __init__(self, home: Path, source: Path, pf: csvfiles.ParsedFile, kind: str) -> None:
+        self.home, self.stem = home, source.stem
+        self.columns = [c for c in COLUMNS[kind] if c in pf.present_columns]
+        self.sheet = pf.sheet
+        self.errors: list[RowError] = []
+        self.frames: list[pd.DataFrame] = []
+        self.path: str | None = None
+
+    @property
+    def rows(self) -> int:
+        """Number of rows refused."""
+        return len({(e.sheet, e.row) for e in self.errors})
+
+    def take(self, pf: csvfiles.ParsedFile, errors: list[RowError]) -> csvfiles.ParsedFile:
+        """Move the rows named by ``errors`` aside; the file is refused if any is not a row's."""
+        lines = set(pf.frame["_line"].tolist())
+        if any(e.row not in lines or e.file != pf.name for e in errors):
+            raise InputValidationError(self.errors + errors)
+        bad = pf.frame["_line"].isin({e.row for e in errors})
+        self.errors.extend(errors)
+        self.frames.append(pf.frame[bad])
+        kept = pf.frame[~bad].reset_index(drop=True)
+        if kept.empty:
+            raise InputValidationError(self.errors + [RowError(
+                pf.name, None, None, None, "no good row left to import: every row has a "
+                "problem; nothing was imported", pf.sheet)])
+        return replace(pf, frame=kept)
+
+    def write(self, batch_id: int) -> str:
+        """Write the refused rows (original cells, sheet, row, reasons) for batch ``batch_id``."""
+        folder = self.home / "quarantine"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"b{batch_id}-{self.stem}.csv"
+        by_line: dict[int, list[RowError]] = {}
+        for e in self.errors:
+            by_line.setdefault(int(e.row or 0), []).append(e)
+        frame = pd.concat(self.frames).sort_values("_line")
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([*self.columns, "sheet", "row", "原因", "reason"])
+            for rec in frame.to_dict("records"):
+                line = int(rec["_line"])
+                problems = by_line.get(line, [])
+                w.writerow([*(rec.get(c, "") for c in self.columns), self.sheet or "", line,
+                            "；".join(_where(e) + zh(e) for e in problems),
+                            "; ".join(_where(e) + e.message for e in problems)])
+        self.path = str(path)
+        return self.path
+
+    def record(self, s: Session, batch: IngestBatch, *, add_rows: bool) -> None:
+        """Write the quarantine file and record it (and, ``add_rows``, each problem)."""
+        batch.rows_rejected = self.rows
+        batch.quarantine_path = self.write(batch.id)
+        if add_rows:
+            s.add_all(BatchRejection(batch_id=batch.id, sheet=e.sheet, row=e.row,
+                                     column=e.column, value=e.value, message=e.message)
+                      for e in self.errors)
+
+
+def _where(e: RowError) -> str:
+    if e.column is None:
+        return ""
+    return f"{e.column} = {e.value!r}: " if e.value is not None else f"{e.column}: "
 
 
 def _sha256(path: Path) -> str:
@@ -106,7 +219,7 @@ def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
 
 
 def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
-                     digest: str) -> ImportResult:
+                     digest: str, quarantine: _Quarantine | None = None) -> ImportResult:
     with ws.registry.session() as s, s.no_autoflush:
         if kind == "entities":
             streets = _street_lookup(s, district_id)
@@ -126,11 +239,14 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         if kind == "meters":
             _check_meter_changes(existing, recs, pf.name)
             _check_meter_rescaling(ws, existing, recs, given, pf.name)
+        rejected = quarantine.rows if quarantine is not None else 0
         batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
-                            sha256=digest, status="committed", rows_in=len(recs),
+                            sha256=digest, status="committed", rows_in=len(recs) + rejected,
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
+        if quarantine is not None and quarantine.errors:
+            quarantine.record(s, batch, add_rows=True)
         result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
         for rec in recs:
             line = rec.pop("_line", None)
@@ -152,14 +268,21 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
                         f"{result.unchanged} unchanged"
         audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
               {"file": pf.name, "sha256": digest, "added": result.added,
-               "updated": result.updated, "unchanged": result.unchanged})
+               "updated": result.updated, "unchanged": result.unchanged,
+               "rows_rejected": rejected, "quarantine": batch.quarantine_path})
         result.messages.append(batch.message)
         return result
 
 
-# record field -> the file column it comes from (when the names differ)
+# record field -> the file column it comes from (when the names differ); meters'
+# commissioned_on has the same name as its column
 _FIELD_COLUMN = {"entities": {"id": "entity_id", "street_id": "street"},
                  "meters": {"id": "meter_id"}, "statistics": {}}
+
+
+def _json_safe(v: Any) -> Any:
+    """Audit-log details are JSON: dates (a meter's commissioned_on) go in as ISO text."""
+    return v.isoformat() if isinstance(v, dt.date) else v
 
 
 def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
@@ -183,10 +306,10 @@ def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
     if obj is None:
         s.add(model(**rec))
         audit(s, actor, "create", OBJECT_TYPES[kind], key,
-              {k: v for k, v in rec.items() if k not in ignore})
+              {k: _json_safe(v) for k, v in rec.items() if k not in ignore})
         result.added += 1
         return
-    changes = {k: [getattr(obj, k), v] for k, v in rec.items()
+    changes = {k: [_json_safe(getattr(obj, k)), _json_safe(v)] for k, v in rec.items()
                if k not in ignore and getattr(obj, k) != v}
     for k, v in rec.items():
         setattr(obj, k, v)
@@ -285,7 +408,8 @@ def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
 
 # -- lake kinds ---------------------------------------------------------------------------
 def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
-                 pf: csvfiles.ParsedFile, digest: str) -> ImportResult:
+                 pf: csvfiles.ParsedFile, digest: str,
+                 quarantine: _Quarantine | None = None) -> ImportResult:
     with ws.registry.session() as s:
         if kind == "readings":
             meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
@@ -299,21 +423,50 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
             messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
     else:
         tables = {"ledger": csvfiles.parse_ledger(pf, known_entities=known)}
-    return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages)
+    if quarantine is None or not quarantine.errors:
+        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages)
+    result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
+                              rejections=quarantine.errors)
+    assert result.batch_id is not None
+    with ws.registry.session() as s:  # the batch's rejections are stored; add their file
+        b = s.get(IngestBatch, result.batch_id)
+        assert b is not None
+        quarantine.record(s, b, add_rows=False)
+    return result
 
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
                      digest: str, tables: dict[str, pa.Table],
-                     messages: list[str] | None = None) -> ImportResult:
-    """Write validated rows as one atomic lake batch (files durable before the commit)."""
+                     messages: list[str] | None = None, *, channel: str = "file",
+                     idempotency_key: str | None = None,
+                     rejections: Sequence[RowError] = ()) -> ImportResult:
+    """Write validated rows as one atomic lake batch (files durable before the commit).
+
+    ``rejections`` (rows refused by validation) are recorded with the batch in the same
+    transaction. With an ``idempotency_key``, a batch the same actor already sent under that
+    key is answered again (status ``replayed``) and nothing is written; the same key with a
+    different body raises :class:`ConflictError`. The check runs under the lake lock, so
+    concurrent senders of one key store it once.
+    """
     messages = list(messages or [])
     rows = sum(t.num_rows for t in tables.values())
     with ws.lake.locked():
+        if idempotency_key is not None:
+            replay = _replay(ws, idempotency_key, digest)
+            if replay is not None:
+                return replay
         ws.lake.recover()
         with ws.registry.session() as s:
             batch = IngestBatch(district_id=district_id, kind=kind, source_name=source_name,
-                                sha256=digest, status="pending", rows_in=rows, actor=ws.actor)
+                                sha256=digest, status="pending",
+                                rows_in=rows + len({(e.sheet, e.row) for e in rejections}),
+                                actor=ws.actor, channel=channel,
+                                idempotency_key=idempotency_key,
+                                rows_rejected=len({(e.sheet, e.row) for e in rejections}))
             s.add(batch)
+            s.add_all(BatchRejection(sheet=e.sheet, row=e.row, column=e.column,
+                                     value=None if e.value is None else str(e.value)[:1000],
+                                     message=e.message, batch=batch) for e in rejections)
             s.flush()
             batch_id = batch.id
         prepared: list[PreparedBatch] = []
@@ -330,7 +483,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 overlapping = sum(p.overlapping for p in prepared)
                 replaced = sum(p.replaced for p in prepared)
                 overlapped = sorted({x for p in prepared for x in p.overlapped_batches})
-                b.status = "no_change" if nothing else "committed"
+                b.status = "rejected" if not rows else "no_change" if nothing else "committed"
                 b.rows_overlapping, b.rows_replaced = overlapping, replaced
                 b.rows_written = 0 if nothing else rows
                 b.committed_at = utcnow()
@@ -339,6 +492,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                     "file": source_name, "sha256": digest, "rows": rows,
                     "overlapping": b.rows_overlapping, "replaced": b.rows_replaced,
                     "overlapped_batches": overlapped, "status": b.status,
+                    "rows_rejected": b.rows_rejected,
                     "months": sorted({m.month for p in prepared for m in p.months}),
                 })
                 status, message = b.status, b.message
@@ -367,3 +521,25 @@ def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[i
     return (f"{rows:,} rows stored; {overlapping:,} overlap earlier batch(es) {ids}: "
             f"{replaced:,} with a different value now replaced by this batch, "
             f"{overlapping - replaced:,} identical")
+
+
+def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
+    """The answer already given to this actor's batch ``key`` (None: a new key)."""
+    with ws.registry.session() as s:
+        prev = s.scalars(select(IngestBatch).where(
+            IngestBatch.actor == ws.actor, IngestBatch.idempotency_key == key)).first()
+        if prev is None:
+            return None
+        if prev.sha256 != digest:
+            msg = (f"Idempotency-Key {key!r} was used for batch {prev.id} with a different "
+                   "body; use a new key for new data")
+            raise ConflictError(msg)
+        if prev.status in ("pending", "interrupted", "failed"):
+            # never acknowledged: forget the key so the client's retry is stored
+            prev.idempotency_key = None
+            return None
+        return ImportResult(prev.kind, prev.source_name, prev.id, "replayed",
+                            rows=prev.rows_in, added=prev.rows_written,
+                            overlapping=prev.rows_overlapping, replaced=prev.rows_replaced,
+                            messages=[f"batch {prev.id} was already stored under this "
+                                      f"Idempotency-Key: {prev.message}"])
