@@ -1,0 +1,78 @@
+"""The FastAPI application: ``create_app(settings)``; run with ``carbonpeak serve``.
+
+Errors are JSON with a ``detail`` message (and ``errors``, one per bad row or cell, for refused
+input); a request never gets a 500 for anything it sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from carbonpeak import __version__
+from carbonpeak.api.routes_ingest import router as ingest_router
+from carbonpeak.config import Settings
+from carbonpeak.errors import (
+    AccessDenied,
+    CarbonPeakError,
+    ConflictError,
+    InputValidationError,
+    NotFoundError,
+)
+from carbonpeak.pipelines.workspace import Workspace
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+def _errors(exc: InputValidationError) -> list[dict[str, Any]]:
+    return [{"sheet": getattr(e, "sheet", None), "row": e.row, "column": e.column,
+             "value": e.value, "message": e.message} for e in exc.errors[:1000]]
+
+
+def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
+    """The API over one carbonpeak home (``settings``, or an open ``workspace``)."""
+    ws = workspace or Workspace.open(settings or Settings(), actor="api")
+    app = FastAPI(
+        title="carbonpeak API",
+        version=__version__,
+        summary="District carbon-peak platform (碳达峰平台): data in, accounts, targets.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.workspace = ws
+
+    @app.exception_handler(InputValidationError)
+    async def _invalid(_: Request, exc: InputValidationError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 403)
+
+    @app.exception_handler(NotFoundError)
+    async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.args[0]) if exc.args else "not found"}, 404)
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 409)
+
+    @app.exception_handler(CarbonPeakError)
+    async def _other(_: Request, exc: CarbonPeakError) -> JSONResponse:
+        logger.warning("request refused: %s", exc)
+        return JSONResponse({"detail": str(exc)}, 400)
+
+    @app.get("/api/v1/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: the registry answers."""
+        ws.registry.check_current()
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(ingest_router)
+    return app

@@ -1,0 +1,228 @@
+"""Users, their scope, and bearer tokens for machine clients.
+
+中文：用户、角色范围与机器客户端令牌。
+
+A token is shown once when issued (``cpk_<prefix>_<secret>``); the registry keeps only its
+SHA-256, so a stolen database does not give working tokens. Tokens are high-entropy random
+strings (256 bits), which is why a fast hash is enough for them; people's passwords are a
+different matter and are never stored this way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from carbonpeak.errors import AccessDenied, ConflictError, InputValidationError, NotFoundError
+from carbonpeak.errors import RowError as _RowError
+from carbonpeak.pipelines.workspace import Workspace, audit
+from carbonpeak.registry.models import (
+    ROLES,
+    ApiToken,
+    Entity,
+    Street,
+    User,
+    UserEntity,
+    utcnow,
+)
+
+__all__ = [
+    "WRITER_ROLES",
+    "IssuedToken",
+    "Principal",
+    "authenticate_token",
+    "create_user",
+    "issue_token",
+    "list_users",
+    "revoke_token",
+]
+
+# roles that may push readings and ledgers (each limited to its scope)
+WRITER_ROLES = ("district_admin", "entity_manager", "data_feeder")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+_TOKEN = re.compile(r"^cpk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, and what they may see and write."""
+
+    user_id: int
+    username: str
+    role: str
+    district_id: str
+    street_id: int | None = None
+    entity_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        """The name recorded in the audit log and on batches."""
+        return f"user:{self.username}"
+
+    def may_write_entity(self, entity_id: str) -> bool:
+        """Whether this principal may push data for ``entity_id`` (of its district)."""
+        if self.role == "district_admin":
+            return True
+        return self.role in WRITER_ROLES and entity_id in self.entity_ids
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token; ``token`` is never stored and cannot be shown again."""
+
+    token: str
+    token_id: int
+    username: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(ws: Workspace, username: str, role: str, *, district: str | None = None,
+                street: str | None = None, entities: list[str] | None = None,
+                display_name: str = "") -> int:
+    """Register a user with one role; entity managers and feeders name their entities.
+
+    Raises
+    ------
+    InputValidationError
+        Bad username, unknown role, a scope that does not fit the role.
+    ConflictError
+        The username is taken.
+    """
+    errors: list[_RowError] = []
+    if not _USERNAME.match(username):
+        errors.append(_RowError("users", None, "username", username,
+                                "2-64 letters, digits or _ . @ -"))
+    if role not in ROLES:
+        errors.append(_RowError("users", None, "role", role,
+                                f"is not one of: {', '.join(ROLES)}"))
+    entities = sorted(set(entities or []))
+    if role in ("entity_manager", "data_feeder") and not entities:
+        errors.append(_RowError("users", None, "entities", None,
+                                f"a {role} must be registered for at least one entity"))
+    if role == "street_officer" and not street:
+        errors.append(_RowError("users", None, "street", None,
+                                "a street_officer needs a street"))
+    if errors:
+        raise InputValidationError(errors)
+    d = ws.district(district)
+    with ws.registry.session() as s:
+        if s.scalars(select(User.id).where(User.username == username)).first() is not None:
+            msg = f"user {username!r} already exists"
+            raise ConflictError(msg)
+        street_id = None
+        if street:
+            st = s.scalars(select(Street).where(Street.district_id == d.id).where(
+                (Street.code == street) | (Street.name_zh == street)
+                | (Street.name_en == street))).first()
+            if st is None:
+                msg = f"no street {street!r} in district {d.id}"
+                raise NotFoundError(msg)
+            street_id = st.id
+        found = set(s.scalars(select(Entity.id).where(Entity.id.in_(entities),
+                                                      Entity.district_id == d.id)))
+        missing = [e for e in entities if e not in found]
+        if missing:
+            msg = f"no entity {', '.join(missing)} in district {d.id}"
+            raise NotFoundError(msg)
+        user = User(username=username, role=role, district_id=d.id, street_id=street_id,
+                    display_name=display_name, active=True)
+        s.add(user)
+        s.flush()
+        s.add_all(UserEntity(user_id=user.id, entity_id=e) for e in entities)
+        audit(s, ws.actor, "create", "user", username,
+              {"role": role, "district": d.id, "street_id": street_id, "entities": entities})
+        return int(user.id)
+
+
+def issue_token(ws: Workspace, username: str, *, name: str = "",
+                expires_days: int | None = None) -> IssuedToken:
+    """Issue a bearer token for ``username``; the plain token is returned once."""
+    prefix = secrets.token_hex(4)
+    token = f"cpk_{prefix}_{secrets.token_urlsafe(32)}"
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            msg = f"no user {username!r}"
+            raise NotFoundError(msg)
+        expires = utcnow() + dt.timedelta(days=expires_days) if expires_days else None
+        rec = ApiToken(user_id=user.id, name=name, token_hash=_hash(token), prefix=prefix,
+                       expires_at=expires)
+        s.add(rec)
+        s.flush()
+        audit(s, ws.actor, "create", "api_token", str(rec.id),
+              {"user": username, "prefix": prefix, "name": name,
+               "expires_at": expires.isoformat() if expires else None})
+        return IssuedToken(token, int(rec.id), username)
+
+
+def revoke_token(ws: Workspace, prefix: str) -> None:
+    """Revoke the token whose prefix is ``prefix`` (as ``users list`` shows it)."""
+    with ws.registry.session() as s:
+        rec = s.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).first()
+        if rec is None:
+            msg = f"no token with prefix {prefix!r}"
+            raise NotFoundError(msg)
+        rec.revoked_at = utcnow()
+        audit(s, ws.actor, "revoke", "api_token", str(rec.id), {"prefix": prefix})
+
+
+def authenticate_token(ws: Workspace, token: str) -> Principal:
+    """The principal of a bearer token.
+
+    Raises
+    ------
+    AccessDenied
+        Malformed, unknown, revoked or expired token, or an inactive user (one message for
+        all, so a caller learns nothing about which).
+    """
+    denied = AccessDenied("invalid or expired token")
+    if not _TOKEN.match(token):
+        raise denied
+    now = utcnow()
+    with ws.registry.session() as s:
+        rec = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+        if rec is None or rec.revoked_at is not None or (
+                rec.expires_at is not None and rec.expires_at <= now):
+            raise denied
+        user = s.get(User, rec.user_id)
+        if user is None or not user.active:
+            raise denied
+        if rec.last_used_at is None or (now - rec.last_used_at) > dt.timedelta(minutes=1):
+            rec.last_used_at = now  # at most one write a minute per token
+        entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
+            UserEntity.user_id == user.id)))
+        return Principal(int(user.id), user.username, user.role, user.district_id,
+                         user.street_id, entities)
+
+
+def list_users(ws: Workspace) -> list[dict[str, object]]:
+    """Every user with role, scope and tokens (prefixes only)."""
+    with ws.registry.session() as s:
+        out: list[dict[str, object]] = []
+        for u in s.scalars(select(User).order_by(User.username)):
+            ents = sorted(s.scalars(select(UserEntity.entity_id).where(
+                UserEntity.user_id == u.id)))
+            toks = [{"prefix": t.prefix, "name": t.name,
+                     "revoked": t.revoked_at is not None,
+                     "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
+                    for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)
+                                       .order_by(ApiToken.id))]
+            out.append({"username": u.username, "role": u.role, "district": u.district_id,
+                        "street_id": u.street_id, "entities": ents, "active": u.active,
+                        "tokens": toks})
+        return out
+
+
+def require_writer(p: Principal) -> None:
+    """Refuse a principal whose role never writes data."""
+    if p.role not in WRITER_ROLES:
+        msg = f"role {p.role} cannot send data"
+        raise AccessDenied(msg)

@@ -1,0 +1,218 @@
+"""MQTT ingestion against the real Mosquitto on 127.0.0.1:1883: batch, store, then ack.
+
+The kill -9 test runs the ingester as a process, kills it after it stored some batches and
+before it stored the rest, restarts it under the same client id, and checks that the broker
+delivered the unacknowledged messages again and that every reading is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import duckdb
+import orjson
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import select
+
+from carbonpeak.config import Settings
+from carbonpeak.ingest.mqtt import MqttIngester, messages_table
+from carbonpeak.pipelines.imports import import_file
+from carbonpeak.pipelines.users import Principal
+from carbonpeak.pipelines.workspace import init_workspace
+from carbonpeak.registry.models import BatchRejection, IngestBatch
+from tests import reference_district
+
+BROKER = ("127.0.0.1", 1883)
+
+
+def _broker_up() -> bool:
+    try:
+        socket.create_connection(BROKER, timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _broker_up(), reason="no MQTT broker on 127.0.0.1:1883")
+
+
+def _publisher() -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{uuid.uuid4().hex[:8]}",
+                    protocol=mqtt.MQTTv5)
+    c.connect(*BROKER)
+    c.loop_start()
+    return c
+
+
+def _publish(pub: mqtt.Client, items: list[tuple[str, bytes]]) -> None:
+    infos = [pub.publish(topic, payload, qos=1) for topic, payload in items]
+    for info in infos:
+        info.wait_for_publish(10)  # the broker has it (PUBACK)
+
+
+def _forget_session(client_id: str) -> None:
+    """Delete the broker's persistent session of a test's client id."""
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    c.connect(*BROKER, clean_start=True)
+    c.disconnect()
+
+
+def _reading(hour: int, value: float) -> bytes:
+    return orjson.dumps({"ts": f"2024-04-{1 + hour // 24:02d}T{hour % 24:02d}:00:00",
+                         "value": value})
+
+
+def _lake_keys(ws) -> list[tuple[str, str, int]]:
+    files = [str(p) for p in ws.lake.live_files("huangpu", "readings")]
+    if not files:
+        return []
+    return duckdb.sql(
+        f"SELECT meter_id, strftime(ts, '%Y-%m-%dT%H'), batch_id FROM read_parquet({files!r}, "
+        "hive_partitioning=false)").fetchall()
+
+
+@pytest.fixture
+def meters_ws(ws, tmp_path):
+    files = reference_district.write_files(tmp_path / "in")
+    for kind in ("entities", "meters"):
+        import_file(ws, kind, files[kind])
+    return ws
+
+
+def test_messages_table_names_bad_messages():
+    table, errors = messages_table([
+        ("carbonpeak/readings/M1", b'{"ts": "2024-01-01T00:00:00", "value": 1.5}'),
+        ("carbonpeak/readings/M1", b"not json"),
+        ("carbonpeak/readings/M1/extra", b'{"ts": 1, "value": 1}'),
+        ("carbonpeak/readings/M1", b"[1, 2]"),
+    ])
+    assert table.column("meter_id").to_pylist() == ["M1", "M1", None, "M1"]
+    assert table.column("value").to_pylist() == ["1.5", None, "1", None]
+    assert [(e.row, e.column, e.message) for e in errors] == [
+        (2, "payload", "is not valid JSON"),
+        (3, "topic", "is not carbonpeak/readings/<meter_id>"),
+        (4, "payload", 'is not a JSON object {"ts", "value"}'),
+    ]
+
+
+def test_ingester_stores_batches_then_acks(meters_ws):
+    ws = meters_ws
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    ing = MqttIngester(ws, Principal(0, "mqtt", "district_admin", "huangpu"),
+                       broker="mqtt://127.0.0.1:1883", client_id=client_id, batch_size=50,
+                       batch_seconds=0.2)
+    thread = threading.Thread(target=ing.run, daemon=True)
+    thread.start()
+    try:
+        assert ing.wait_connected(10)
+        time.sleep(0.3)  # subscription acknowledged
+        pub = _publisher()
+        items = [(f"carbonpeak/readings/{m}", _reading(h, h + 0.5))
+                 for m in ("M1", "M1a") for h in range(60)]
+        items += [("carbonpeak/readings/M1", b"{oops"),
+                  ("carbonpeak/readings/NOPE", _reading(0, 1)),
+                  ("carbonpeak/readings/M1", _reading(0, 0.5))]  # exact repeat of one above
+        _publish(pub, items)
+        pub.disconnect()
+        deadline = time.monotonic() + 30
+        while ing.stats.acked < len(items) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ing.stop()
+        thread.join(15)
+        _forget_session(client_id)
+    assert ing.stats.acked == len(items) == 123
+    keys = _lake_keys(ws)
+    assert len(keys) == 120  # 2 meters x 60 hours, the repeat stored once
+    assert len({k[:2] for k in keys}) == 120
+    with ws.registry.session() as s:
+        batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")))
+        assert len(batches) >= 3  # batch_size 50
+        assert all(b.status in ("committed", "no_change") for b in batches)
+        reasons = {(r.column, r.message) for r in s.scalars(select(BatchRejection))}
+    assert ("payload", "is not valid JSON") in reasons
+    assert any(c == "meter_id" and m.startswith("is not a meter this client may write")
+               for c, m in reasons)
+
+
+INGEST = [sys.executable, "-m", "carbonpeak", "ingest", "mqtt", "--batch-size", "200",
+          "--batch-seconds", "0.3"]
+
+
+def test_kill_9_ingester_mid_stream_every_reading_once(tmp_path, database_url):
+    settings = Settings(home=tmp_path / "home", database_url=database_url)
+    ws, _ = init_workspace(settings, profiles=["huangpu"], actor="test")
+    files = reference_district.write_files(tmp_path / "in")
+    for kind in ("entities", "meters"):
+        import_file(ws, kind, files[kind])
+    client_id = f"test-kill-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "CARBONPEAK_HOME": str(settings.home),
+           "CARBONPEAK_DATABASE_URL": database_url, "PYTHONPATH": str(Path.cwd() / "src")}
+    cmd = [*INGEST, "--client-id", client_id]
+    n_hours = 24 * 30
+    items = [(f"carbonpeak/readings/{m}", _reading(h, (h % 17) + 0.25))
+             for h in range(n_hours) for m in ("M1", "M1a", "M4")]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "MQTT ingest" in line, line
+        time.sleep(1.0)  # connected and subscribed
+        pub = _publisher()
+        _publish(pub, items)  # all 2,160 messages are with the broker now
+        # kill as soon as some batches are stored, while others are not
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with ws.registry.session() as s:
+                stored = s.scalars(select(IngestBatch).where(
+                    IngestBatch.channel == "mqtt", IngestBatch.status == "committed")).all()
+            if stored:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        before = len(_lake_keys(ws))
+        assert 0 < before < len(items), "kill landed before or after the whole stream"
+        # restart under the same client id: the broker delivers what was never acked
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 90
+        while len(_lake_keys(ws)) < len(items) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)  # let redelivered duplicates (if any) arrive and be stored once
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        pub.disconnect()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _forget_session(client_id)
+    keys = _lake_keys(ws)
+    assert len(keys) == len(items)
+    assert len({k[:2] for k in keys}) == len(items)  # each reading exactly once
+    with ws.registry.session() as s:
+        batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")))
+    # no partial batch is visible: a committed batch's rows are all in the lake
+    per_batch: dict[int, int] = {}
+    for _m, _h, b in keys:
+        per_batch[b] = per_batch.get(b, 0) + 1
+    for b in batches:
+        if b.status == "committed":
+            assert per_batch.get(b.id, 0) == b.rows_written
+        else:
+            assert b.status in ("no_change", "interrupted")
+            assert b.id not in per_batch
+    on_disk = {str(p.relative_to(ws.lake.root)) for p in ws.lake.root.rglob("*.parquet*")}
+    assert all(not p.endswith(".tmp") for p in on_disk)
+    ws.close()
