@@ -280,6 +280,7 @@ class BatchRejection(Base):
     __tablename__ = "batch_rejections"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    batch: Mapped[IngestBatch] = relationship()
     sheet: Mapped[str | None] = mapped_column(String(128))
     row: Mapped[int | None] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(64))
