@@ -279,3 +279,30 @@ def test_openapi_documents_the_feeds(feed):
     assert set(post["requestBody"]["content"]) == {"application/json", "text/csv"}
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
     assert "/api/v1/batches/{batch_id}" in spec["paths"]
+
+
+def test_quality_report_over_the_api_is_scoped(feed, ws):
+    client, auth, _ = feed
+    # M1 (B1) gets 22 of its 24 hours on 2024-03-02 (local): a 2-hour gap
+    rows = [{"meter_id": "M1", "ts": f"2024-03-02T{h:02d}:00:00", "value": 10}
+            for h in range(24) if h not in (5, 6)]
+    assert client.post("/api/v1/readings", json=rows, headers=auth("gw-b1")).status_code == 202
+    r = client.get("/api/v1/quality?month=2024-03&rows=true", headers=auth("gw-b1"))
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert {e["entity_id"] for e in report["entities"]} == {"B1"}
+    day = next(x for x in report["rows"] if x["meter_id"] == "M1" and x["day"] == "2024-03-02")
+    assert (day["expected"], day["received"], day["n_missing"]) == (24, 22, 2)
+    assert day["longest_gap_minutes"] == 120
+    # another entity's feeder cannot see B1's quality; the analyst sees the district
+    assert client.get("/api/v1/quality?entity=B1", headers=auth("gw-b2")).status_code == 404
+    analyst = client.get("/api/v1/quality?month=2024-03", headers=auth("analyst")).json()
+    assert "B1" in {e["entity_id"] for e in analyst["entities"]}
+    assert analyst["rows"] == []  # rows only on request
+    create_user(ws, "bund", "street_officer", street="外滩街道")
+    token = issue_token(ws, "bund").token
+    street = client.get("/api/v1/quality?month=2024-03",
+                        headers={"Authorization": f"Bearer {token}"}).json()
+    assert {s["street"] for s in street["streets"]} == {"外滩街道"}
+    assert client.get("/api/v1/quality?street=999", headers={
+        "Authorization": f"Bearer {token}"}).status_code == 404
