@@ -43,6 +43,9 @@ def _broker_up() -> bool:
         return False
 
 
+if os.environ.get("CARBONPEAK_REQUIRE_MQTT") and not _broker_up():
+    pytest.fail("CARBONPEAK_REQUIRE_MQTT is set but no broker answers on 127.0.0.1:1883",
+                pytrace=False)
 pytestmark = pytest.mark.skipif(not _broker_up(), reason="no MQTT broker on 127.0.0.1:1883")
 
 
