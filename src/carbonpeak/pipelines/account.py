@@ -39,6 +39,7 @@ from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError
 from carbonpeak.pipelines.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.pipelines.engines import PipelineInputs, run_duckdb, run_spark
+from carbonpeak.pipelines.quality import FILL_METHOD, fill_interval_gaps
 from carbonpeak.pipelines.workspace import Workspace, audit, latest_factor_set
 from carbonpeak.registry.models import (
     AccountRun,
@@ -51,7 +52,7 @@ from carbonpeak.registry.models import (
     Street,
 )
 
-__all__ = ["AccountResult", "run_account"]
+__all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "run_account"]
 
 NO_STREET = "(未分配街道)"
 NONE = "(none)"
@@ -62,6 +63,7 @@ OUTPUTS = [
 VALUE_COLUMNS = ["quantity", "unit", "tce_equivalent", "tce_equal", "tco2", "scope",
                  "coverage", "factor_set"]
 Progress = Callable[[str], None]
+DEFAULT_MAX_GAP_HOURS = 6.0
 
 
 @dataclass
@@ -87,9 +89,16 @@ class AccountResult:
 def run_account(
     ws: Workspace, *, year: int, district: str | None = None, factor_set: str | None = None,
     restate: bool = False, out_dir: Path | None = None, engine: str = "duckdb",
-    spark: Any = None, progress: Progress | None = None,
+    spark: Any = None, progress: Progress | None = None, fill_gaps: bool = False,
+    max_gap_hours: float = DEFAULT_MAX_GAP_HOURS,
 ) -> AccountResult:
-    """Account ``year`` for the district; see the module docstring for factor-set rules."""
+    """Account ``year`` for the district; see the module docstring for factor-set rules.
+
+    With ``fill_gaps`` the gaps of interval meters no longer than ``max_gap_hours`` are filled
+    by linear interpolation (:func:`carbonpeak.pipelines.quality.fill_interval_gaps`); the
+    filled values are counted in ``estimated_quantity``, listed per meter in the manifest and
+    recorded in the run summary. Without it nothing is filled.
+    """
     t0 = time.perf_counter()
     d = ws.district(district)
     with ws.registry.session() as s:
@@ -100,8 +109,10 @@ def run_account(
     inputs, carriers = _inputs(ws, d, year)
     factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
     inputs.tables["factors"] = _factor_table(factors)
+    gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
+    notes.extend(_gap_filling_notes(gap_filling, previous))
     t1 = time.perf_counter()
-    steps = account_steps(year)
+    steps = account_steps(year, fill_gaps=fill_gaps)
     if engine == "duckdb":
         arrow = run_duckdb(steps, inputs, OUTPUTS, progress=progress)
     elif engine == "spark":
@@ -116,6 +127,7 @@ def run_account(
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
     tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
     totals, more_notes = _totals(ws, d, year, tables)
+    totals["gap_filling"] = gap_filling
     notes.extend(more_notes)
     factors_used = _factors_used(factors)
     unverified = sorted({f"{f['carrier']}/{f['quantity']}" for f in factors_used
@@ -308,7 +320,7 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
         ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
     ey["flags"] = [_flags(r) for r in ey[[
         "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
-        "n_negative"]].to_dict("records")]
+        "n_negative", "intervals_filled"]].to_dict("records")]
     attrs = entities.set_index("entity_id")
     ey["name"] = ey["entity_id"].map(names)
     for col in ("street", "building_type", "kind"):
@@ -319,8 +331,58 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
             rest = [c for c in df.columns if c not in keys and c not in VALUE_COLUMNS]
             out[name] = df[keys + VALUE_COLUMNS + rest].sort_values(
                 keys, kind="stable").reset_index(drop=True)
+    for name, df in out.items():
+        if name.startswith("inventory_"):
+            df["estimated_share"] = (df["estimated_quantity"] / df["quantity"]).where(
+                df["quantity"].notna() & (df["quantity"] != 0))
     out["eui_building_year"] = _eui(ey, entities, fs_label, year)
     return out
+
+
+def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
+                 engine: str) -> dict[str, Any]:
+    """Compute the estimated intervals (registered as input table ``filled``) and describe them."""
+    if not fill:
+        return {"enabled": False}
+    if not max_gap_hours > 0:
+        msg = f"max_gap_hours must be > 0; got {max_gap_hours}"
+        raise ValueError(msg)
+    filled = fill_interval_gaps(inputs.files.get("readings", []), inputs.tables["meters"],
+                                inputs.tables["months"], max_gap_hours=max_gap_hours)
+    inputs.tables["filled"] = filled
+    per_meter = filled.group_by("meter_id").aggregate([("value", "count")]).to_pylist()
+    by_meter = {str(r["meter_id"]): int(r["value_count"]) for r in sorted(
+        per_meter, key=lambda r: str(r["meter_id"]))}
+    return {"enabled": True, "method": FILL_METHOD, "max_gap_hours": float(max_gap_hours),
+            "intervals_filled": int(filled.num_rows), "meters": len(by_meter),
+            "intervals_filled_by_meter": by_meter,
+            "computed_on": "duckdb (before the pipeline; the estimated rows are an input "
+                           f"table of the {engine} engine)"}
+
+
+def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list[str]:
+    notes = []
+    if gap["enabled"]:
+        notes.append(
+            f"gap filling on: {gap['intervals_filled']:,} interval(s) of {gap['meters']} "
+            f"meter(s) estimated by linear interpolation (gaps <= {gap['max_gap_hours']:g} h); "
+            "they are in estimated_quantity, not in coverage")
+    if previous is not None:
+        before = bool((previous.summary or {}).get("gap_filling", {}) and
+                      previous.summary.get("gap_filling", {}).get("enabled"))
+        if before != gap["enabled"]:
+            notes.append(f"run {previous.id} was made {'with' if before else 'without'} gap "
+                         f"filling; this run is {'with' if gap['enabled'] else 'without'} it")
+    return notes
+
+
+def _interval_coverage(em: pd.DataFrame) -> dict[str, Any]:
+    """Share of the expected interval readings received, over every entity-month."""
+    expected = float(em["intervals_expected"].sum()) if len(em) else 0.0
+    received = int(em["intervals_received"].sum()) if len(em) else 0
+    return {"intervals_expected": expected, "intervals_received": received,
+            "interval_coverage": min(1.0, received / expected) if expected else None,
+            "intervals_filled": int(em["intervals_filled"].sum()) if len(em) else 0}
 
 
 def _source(ledger_months: int, meter_months: int) -> str:
@@ -332,7 +394,7 @@ def _flags(r: dict[Any, Any]) -> str:
     labels = (("missing_months", "missing_months"), ("partial_months", "partial_months"),
               ("meter_missing_months", "meter_missing_months"),
               ("n_resets", "register_resets"), ("n_rollovers", "register_rollovers"),
-              ("n_negative", "negative_values"))
+              ("n_negative", "negative_values"), ("intervals_filled", "estimated_intervals"))
     return ";".join(f"{label}={int(r[col])}" for col, label in labels if r[col])
 
 
@@ -374,6 +436,7 @@ def _totals(ws: Workspace, d: District, year: int,
         if len(tables["inventory_entity_month"]) else 0.0,
         "missing_entity_months": int(
             (tables["inventory_entity_month"]["flags"] == "missing").sum()),
+        **_interval_coverage(tables["inventory_entity_month"]),
         "entities": int(tables["inventory_entity_year"]["entity_id"].nunique()),
     }
     notes: list[str] = []
@@ -439,7 +502,8 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                          official=official, engine=engine, actor=ws.actor,
                          out_dir=str(out_dir) if out_dir else None,
                          input_batches=sorted(set(lake_batches) | set(registry_batches)),
-                         summary={"totals": totals, "notes": notes},
+                         summary={"totals": totals, "notes": notes,
+                                  "gap_filling": totals.get("gap_filling")},
                          restates_run_id=previous.id if previous else None)
         s.add(run)
         s.flush()
@@ -479,6 +543,7 @@ def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:
         "factor_set": result.factor_set, "official": result.official,
         "engine": result.engine, "totals": result.totals, "notes": result.notes,
         "factors_used": result.factors_used,
+        "gap_filling": result.totals.get("gap_filling"),
         "input_batches": result.input_batches,
         "files": [p.name for p in written],
     }

@@ -19,6 +19,8 @@ Rules, in order of the steps:
 
 1. Interval registers: consumption per meter and month is the sum of the interval values
    (interval start decides the month). Coverage = intervals present × interval length / month.
+   Opt-in gap filling adds estimated intervals (input table ``filled``): they count in the
+   quantity and in ``estimated_quantity``, never in coverage or ``intervals_received``.
 2. Cumulative registers: consumption of (previous read, read] = difference of the reads. A drop
    is a *rollover* when the meter has ``rollover_at``, the previous read was within the top
    10 % of the register and the new one within the bottom 10 % (difference + rollover_at);
@@ -41,23 +43,22 @@ from __future__ import annotations
 __all__ = ["ROLLUP_LEVELS", "account_steps"]
 
 
-def account_steps(year: int) -> list[tuple[str, str]]:
+def account_steps(year: int, *, fill_gaps: bool = False) -> list[tuple[str, str]]:
     """Ordered ``(view name, SELECT)`` steps of the account for ``year``.
 
     Parameters
     ----------
     year
         Accounting year.
+    fill_gaps
+        Add the estimated intervals of the input table ``filled`` (meter_id, ts, value,
+        month; see :func:`carbonpeak.pipelines.quality.fill_interval_gaps`) to the interval
+        readings. Their values count in ``quantity`` and in ``estimated_quantity``, never in
+        ``coverage``.
     """
     first, last = f"{year}-01", f"{year}-12"
     return [
-        ("interval_meter_month", f"""
-SELECT meter_id, month, SUM(value) AS raw_sum, COUNT(*) AS n_values,
-       COUNT(*) FILTER (WHERE value < 0) AS n_negative
-FROM readings
-WHERE month BETWEEN '{first}' AND '{last}'
-GROUP BY meter_id, month
-"""),
+        ("interval_meter_month", _interval_meter_month(first, last, fill_gaps)),
         ("register_steps", """
 SELECT g.meter_id, g.ts AS t_end, g.value,
        LAG(g.ts) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS t_start,
@@ -102,6 +103,13 @@ SELECT m.meter_id, m.entity_id, m.carrier, m.submeter, mo.month,
        LEAST(1.0, CASE WHEN m.register = 'interval'
                        THEN COALESCE(iv.n_values, 0) * m.interval_minutes
                        ELSE COALESCE(rg.covered_minutes, 0) END / mo.minutes) AS coverage,
+       CASE WHEN m.register = 'interval' THEN COALESCE(iv.raw_estimated, 0.0) ELSE 0.0 END
+           * m.multiplier * u.factor AS estimated_quantity,
+       CASE WHEN m.register = 'interval' THEN mo.minutes / m.interval_minutes ELSE 0.0 END
+           AS intervals_expected,
+       CASE WHEN m.register = 'interval' THEN COALESCE(iv.n_values, 0) ELSE 0 END
+           AS intervals_received,
+       COALESCE(iv.n_filled, 0) AS intervals_filled,
        COALESCE(iv.n_negative, 0) AS n_negative,
        COALESCE(rg.n_resets, 0) AS n_resets,
        COALESCE(rg.n_rollovers, 0) AS n_rollovers
@@ -118,6 +126,10 @@ FROM meters GROUP BY entity_id, carrier
         ("metered_month", """
 SELECT mm.entity_id, mm.carrier, mm.month,
        SUM(mm.quantity) AS quantity, AVG(mm.coverage) AS coverage,
+       SUM(mm.estimated_quantity) AS estimated_quantity,
+       SUM(mm.intervals_expected) AS intervals_expected,
+       SUM(mm.intervals_received) AS intervals_received,
+       SUM(mm.intervals_filled) AS intervals_filled,
        COUNT(*) AS n_meters,
        SUM(CASE WHEN mm.quantity IS NULL THEN 1 ELSE 0 END) AS n_meters_without_data,
        SUM(mm.n_negative) AS n_negative,
@@ -153,7 +165,13 @@ SELECT ec.entity_id, mo.month, ec.carrier,
             WHEN lm.entity_id IS NULL AND me.coverage < 1.0 THEN 'partial'
             ELSE '' END AS flag,
        COALESCE(me.n_resets, 0) AS n_resets, COALESCE(me.n_rollovers, 0) AS n_rollovers,
-       COALESCE(me.n_negative, 0) AS n_negative
+       COALESCE(me.n_negative, 0) AS n_negative,
+       CASE WHEN lm.entity_id IS NOT NULL OR me.quantity IS NULL THEN 0.0
+            ELSE me.estimated_quantity END AS estimated_quantity,
+       COALESCE(me.intervals_expected, 0.0) AS intervals_expected,
+       COALESCE(me.intervals_received, 0) AS intervals_received,
+       CASE WHEN lm.entity_id IS NOT NULL THEN 0 ELSE COALESCE(me.intervals_filled, 0) END
+           AS intervals_filled
 FROM entity_carrier ec
 CROSS JOIN months mo
 LEFT JOIN ledger_month lm
@@ -167,7 +185,9 @@ SELECT em.entity_id, em.month, em.carrier, em.quantity,
        em.quantity * f.kgce_equal / 1000.0 AS tce_equal,
        em.quantity * f.tco2 AS tco2,
        f.scope, em.coverage, em.source, em.flag,
-       em.n_resets, em.n_rollovers, em.n_negative
+       em.n_resets, em.n_rollovers, em.n_negative,
+       em.estimated_quantity, em.intervals_expected, em.intervals_received,
+       em.intervals_filled
 FROM entity_month em JOIN factors f ON f.carrier = em.carrier
 """),
         ("inventory_entity_year", f"""
@@ -181,11 +201,40 @@ SELECT entity_id, {year} AS year, carrier, SUM(quantity) AS quantity,
        SUM(n_resets) AS n_resets, SUM(n_rollovers) AS n_rollovers,
        SUM(n_negative) AS n_negative,
        SUM(CASE WHEN source = 'ledger' THEN 1 ELSE 0 END) AS ledger_months,
-       SUM(CASE WHEN source = 'meter' THEN 1 ELSE 0 END) AS meter_months
+       SUM(CASE WHEN source = 'meter' THEN 1 ELSE 0 END) AS meter_months,
+       SUM(estimated_quantity) AS estimated_quantity,
+       SUM(intervals_expected) AS intervals_expected,
+       SUM(intervals_received) AS intervals_received,
+       SUM(intervals_filled) AS intervals_filled
 FROM inventory_entity_month
 GROUP BY entity_id, carrier
 """),
     ] + [step for level in ROLLUP_LEVELS for step in _rollups(level)]
+
+
+def _interval_meter_month(first: str, last: str, fill_gaps: bool) -> str:
+    """Interval sums per meter and month; with ``fill_gaps`` the estimated intervals too."""
+    if not fill_gaps:
+        return f"""
+SELECT meter_id, month, SUM(value) AS raw_sum, COUNT(*) AS n_values,
+       COUNT(*) FILTER (WHERE value < 0) AS n_negative,
+       CAST(0.0 AS DOUBLE) AS raw_estimated, 0 AS n_filled
+FROM readings
+WHERE month BETWEEN '{first}' AND '{last}'
+GROUP BY meter_id, month
+"""
+    return f"""
+SELECT meter_id, month, SUM(value) AS raw_sum, SUM(1 - estimated) AS n_values,
+       COUNT(*) FILTER (WHERE value < 0 AND estimated = 0) AS n_negative,
+       SUM(CASE WHEN estimated = 1 THEN value ELSE 0.0 END) AS raw_estimated,
+       SUM(estimated) AS n_filled
+FROM (SELECT meter_id, month, value, 0 AS estimated FROM readings
+      WHERE month BETWEEN '{first}' AND '{last}'
+      UNION ALL
+      SELECT meter_id, month, value, 1 AS estimated FROM filled
+      WHERE month BETWEEN '{first}' AND '{last}') r
+GROUP BY meter_id, month
+"""
 
 
 ROLLUP_LEVELS: dict[str, str] = {
@@ -207,7 +256,11 @@ def _rollups(level: str) -> list[tuple[str, str]]:
 SELECT e.{col} AS {level}, i.{period}, i.carrier, SUM(i.quantity) AS quantity,
        SUM(i.tce_equivalent) AS tce_equivalent, SUM(i.tce_equal) AS tce_equal,
        SUM(i.tco2) AS tco2, MAX(i.scope) AS scope, AVG(i.coverage) AS coverage,
-       COUNT(DISTINCT i.entity_id) AS n_entities, {missing} AS missing_months
+       COUNT(DISTINCT i.entity_id) AS n_entities, {missing} AS missing_months,
+       SUM(i.estimated_quantity) AS estimated_quantity,
+       SUM(i.intervals_expected) AS intervals_expected,
+       SUM(i.intervals_received) AS intervals_received,
+       SUM(i.intervals_filled) AS intervals_filled
 FROM {src} i JOIN entities e ON e.entity_id = i.entity_id
 GROUP BY e.{col}, i.{period}, i.carrier
 """))
