@@ -40,7 +40,7 @@ from sqlalchemy import select, update
 from carbonpeak.registry.db import Registry
 from carbonpeak.registry.models import IngestBatch, LakeFile
 
-__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch"]
+__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "write_parquet_durably"]
 
 logger = logging.getLogger(__name__)
 
@@ -270,20 +270,7 @@ class Lake:
 
     @staticmethod
     def _write_durably(table: pa.Table, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.rename(path)
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        write_parquet_durably(table, path)
 
     @staticmethod
     def commit_files(session: object, prepared: PreparedBatch) -> None:
@@ -338,6 +325,27 @@ class Lake:
         if removed:
             logger.warning("removed %d lake file(s) left by an interrupted import", len(removed))
         return removed
+
+
+def write_parquet_durably(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` so that a crash leaves the old state or the new, never half.
+
+    ``<path>.tmp`` is written (zstd), fsynced, renamed over ``path``, and the folder fsynced.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 _BATCH_FILE = re.compile(r"^b(\d{8})-[0-9a-f]+\.parquet(\.tmp)?$")

@@ -27,9 +27,7 @@ import fcntl
 import hashlib
 import json
 import math
-import os
 import re
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -44,6 +42,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.lake.store import write_parquet_durably
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import District, Entity, Meter, Street
 
@@ -708,21 +707,8 @@ def _is_fresh(path: Path, month_end: dt.datetime, now: dt.datetime,
 
 
 def _write_atomically(table: pa.Table, path: Path) -> None:
-    """tmp → fsync → rename in place → fsync folder; then delete the month's older files."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    """Write durably in place (tmp → fsync → rename), then delete the month's older files."""
+    write_parquet_durably(table, path)
     for old in path.parent.glob("q-*.parquet"):
         if old != path:
             old.unlink(missing_ok=True)
