@@ -206,16 +206,14 @@ def test_kill_9_ingester_mid_stream_every_reading_once(tmp_path, database_url):
     assert len({k[:2] for k in keys}) == len(items)  # each reading exactly once
     with ws.registry.session() as s:
         batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")))
-    # no partial batch is visible: a committed batch's rows are all in the lake
-    per_batch: dict[int, int] = {}
-    for _m, _h, b in keys:
-        per_batch[b] = per_batch.get(b, 0) + 1
-    for b in batches:
-        if b.status == "committed":
-            assert per_batch.get(b.id, 0) == b.rows_written
-        else:
-            assert b.status in ("no_change", "interrupted")
-            assert b.id not in per_batch
+    # no partial batch is visible: live rows come only from committed batches (a batch that
+    # was stored but not acked before the kill is delivered again; the re-sent rows may then
+    # carry the later batch's id, the values are the same)
+    by_id = {b.id: b for b in batches}
+    live_ids = {b for _m, _h, b in keys}
+    assert all(by_id[b].status == "committed" for b in live_ids)
+    assert all(b.status in ("committed", "no_change", "interrupted") for b in batches)
+    assert sum(b.rows_written for b in batches if b.status == "committed") >= len(items)
     on_disk = {str(p.relative_to(ws.lake.root)) for p in ws.lake.root.rglob("*.parquet*")}
     assert all(not p.endswith(".tmp") for p in on_disk)
     ws.close()

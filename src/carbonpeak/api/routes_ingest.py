@@ -130,7 +130,7 @@ async def post_ledger(request: Request, principal: CurrentPrincipal,
 
 @router.get("/batches/{batch_id}")
 def get_batch(request: Request, principal: CurrentPrincipal,
-              batch_id: Annotated[int, Path(ge=1, le=2**62)]) -> dict[str, Any]:
+              batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     """导入批次 — a batch: status, accepted and rejected rows, and why each was rejected."""
     return batch_report(get_workspace(request), principal, batch_id)
 

@@ -41,7 +41,7 @@ async def get_quality(
     entity: Annotated[str | None, Query(max_length=64, description="entity id")] = None,
     street: Annotated[str | None, Query(max_length=64, description="street id, code or name")
                       ] = None,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: Annotated[str | None, Query(pattern=r"^(199\d|20\d\d)-(0[1-9]|1[0-2])$")] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     rows: Annotated[bool, Query(description="include the meter-day rows")] = False,
 ) -> dict[str, Any]:

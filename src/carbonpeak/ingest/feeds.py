@@ -19,6 +19,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from carbonpeak.domain.units import normalise_unit, unit_factor
@@ -127,6 +130,10 @@ def _text(v: Any) -> str | None:
 
 def records_table(records: Iterable[Any], source: str) -> pa.Table:
     """JSON records (dicts) as a string table; a record that is not an object is an error."""
+    if isinstance(records, list):
+        fast = _regular_records_table(records)
+        if fast is not None:
+            return fast
     cols: dict[str, list[str | None]] = {c: [] for c in _RAW_COLUMNS}
     errors: list[RowError] = []
     meter, ts, value, unit = (cols[c] for c in _RAW_COLUMNS)
@@ -142,6 +149,36 @@ def records_table(records: Iterable[Any], source: str) -> pa.Table:
     table = pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
     table = table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
     return _with_errors(table, errors)
+
+
+def _regular_records_table(records: list[Any]) -> pa.Table | None:
+    """The common shape, column by column: every record an object, meter_id, ts and unit
+    strings (or absent/null), value a finite number or a string (or absent/null).
+
+    Returns None for anything else; :func:`records_table` then goes row by row, which gives
+    the same table (a finite number's text differs, e.g. ``100`` for ``100.0``, but it reads
+    as the same value, and only invalid values are ever quoted back).
+    """
+    if not all(type(r) is dict for r in records):
+        return None
+    cols: dict[str, pa.Array] = {}
+    for name in _RAW_COLUMNS:
+        values = [r.get(name) for r in records]
+        types = set(map(type, values))
+        if types <= {str, type(None)}:
+            cols[name] = pa.array(values, pa.string())
+        elif name == "value" and types <= {float, int, type(None)}:
+            try:
+                num = pa.array(values, pa.float64())
+            except (pa.ArrowException, OverflowError, TypeError):
+                return None
+            if not pc.all(pc.is_finite(num)).as_py() and num.null_count < len(num):
+                return None
+            cols[name] = num.cast(pa.string())
+        else:
+            return None
+    table = pa.table(cols)
+    return table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
 
 
 def _with_errors(table: pa.Table, errors: list[RowError]) -> pa.Table:
@@ -193,24 +230,77 @@ def _csv_table(body: bytes, source: str) -> pa.Table:
 _CHECKS = """
 WITH p AS (
   SELECT r.row, r.meter_id, r.ts AS ts_raw, r.value AS value_raw, r.unit AS unit_raw,
-         m.register, m.carrier, m.unit AS meter_unit,
-         CASE WHEN regexp_full_match(trim(r.ts), $iso)
-                THEN TRY_CAST(trim(r.ts) AS TIMESTAMPTZ)
-              WHEN regexp_full_match(trim(r.ts), $epoch)
-                THEN to_timestamp(CASE WHEN TRY_CAST(trim(r.ts) AS DOUBLE) >= 1e12
-                  THEN TRY_CAST(trim(r.ts) AS DOUBLE) / 1000
-                  ELSE TRY_CAST(trim(r.ts) AS DOUBLE) END) END AS tstz,
+         m.register, m.carrier, m.unit AS meter_unit, trim(r.ts) AS t,
          TRY_CAST(replace(trim(r.value), ',', '') AS DOUBLE) AS v,
          CASE WHEN r.unit IS NULL OR trim(r.unit) = '' THEN 1.0 ELSE s.scale END AS scale
   FROM raw r
   LEFT JOIN meters m ON m.meter_id = r.meter_id
   LEFT JOIN scales s ON s.unit_raw = r.unit AND s.carrier = m.carrier
                     AND s.meter_unit = m.unit
+), k AS (
+  SELECT *, regexp_full_match(t, $iso) AS iso FROM p
+), c AS (
+  SELECT *,
+         CASE WHEN iso THEN TRY_CAST(t AS TIMESTAMPTZ)
+              WHEN regexp_full_match(t, $epoch)
+                THEN to_timestamp(CASE WHEN TRY_CAST(t AS DOUBLE) >= 1e12
+                  THEN TRY_CAST(t AS DOUBLE) / 1000
+                  ELSE TRY_CAST(t AS DOUBLE) END) END AS tstz
+  FROM k
 )
-SELECT *, tstz AT TIME ZONE 'UTC' AS ts_utc,
-       strftime(tstz AT TIME ZONE $tz, '%Y-%m') AS month
-FROM p
+SELECT row, meter_id, ts_raw, value_raw, unit_raw, register, carrier, meter_unit, v, scale,
+       tstz AT TIME ZONE 'UTC' AS ts_utc,
+       -- a local time without offset names its month itself, on days 2-27: a daylight-saving
+       -- gap (up to a skipped day) or 24:00 moves a time by at most a day, never out of them
+       CASE WHEN tstz IS NULL THEN NULL
+            WHEN iso AND substr(t, 9, 2) BETWEEN '02' AND '27' AND NOT suffix(t, 'Z')
+                 AND NOT contains(substr(t, 11), '+') AND NOT contains(substr(t, 11), '-')
+              THEN substr(t, 1, 7)
+            ELSE strftime(tstz AT TIME ZONE $tz, '%Y-%m') END AS month,
+       coalesce(register IS NOT NULL AND tstz IS NOT NULL AND NOT isnan(v) AND NOT isinf(v)
+                AND scale IS NOT NULL, false) AS ok
+FROM c
 """
+
+_BAD = """
+WITH b AS (SELECT * FROM checked WHERE NOT ok)
+SELECT row, 'meter_id' AS col, meter_id AS val,
+       CASE WHEN meter_id IS NULL OR trim(meter_id) = '' THEN 'is required'
+            ELSE 'is not a meter this client may write (unknown, or registered '
+                 || 'to an entity the client is not registered for)' END AS why
+FROM b WHERE register IS NULL
+UNION ALL
+SELECT row, 'ts', ts_raw, CASE WHEN ts_raw IS NULL OR trim(ts_raw) = ''
+    THEN 'is required' ELSE 'is not an ISO 8601 time (e.g. 2024-01-01T08:00:00 or '
+    || '2024-01-01T00:00:00+08:00) or Unix epoch seconds' END
+FROM b WHERE ts_utc IS NULL
+UNION ALL
+SELECT row, 'value', value_raw, CASE WHEN value_raw IS NULL OR trim(value_raw) = ''
+    THEN 'is required' ELSE 'is not a number' END
+FROM b WHERE v IS NULL OR isnan(v) OR isinf(v)
+UNION ALL
+SELECT row, 'unit', unit_raw, 'is not a unit of ' || carrier
+       || ' (the meter records ' || meter_unit || ')'
+FROM b WHERE register IS NOT NULL AND scale IS NULL
+"""
+
+_DUCK: tuple[int, duckdb.DuckDBPyConnection] | None = None
+_DUCK_LOCK = threading.Lock()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """A new connection (cursor) to this process's in-memory DuckDB database.
+
+    Opening a database costs ~20 ms, a cursor on it well under 1 ms; cursors keep their own
+    settings (TimeZone) and registered tables, and may be used from different threads.
+    """
+    global _DUCK  # one database per process, made on first use
+    with _DUCK_LOCK:
+        if _DUCK is None or _DUCK[0] != os.getpid():  # not a database of a parent process
+            db = duckdb.connect()
+            db.execute("SET threads TO 2")
+            _DUCK = (os.getpid(), db)
+        return _DUCK[1].cursor()
 
 
 def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str,
@@ -224,9 +314,8 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
     """
     errors: list[RowError] = [RowError(**e) for e in orjson.loads(
         (raw.schema.metadata or {}).get(b"errors", b"[]"))]
-    con = duckdb.connect()
+    con = _duckdb()
     try:
-        con.execute("SET threads TO 2")
         con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
         meter_ids = list(meters)
         con.register("raw", raw)
@@ -239,69 +328,58 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
         con.register("scales", _unit_scales_con(con, raw, meters))
         checked = con.sql(_CHECKS, params={"iso": _ISO, "epoch": _EPOCH, "tz": tz})
         con.register("checked", checked.to_arrow_table())
-        bad = con.sql("""
-            SELECT row, 'meter_id' AS col, meter_id AS val,
-                   CASE WHEN meter_id IS NULL OR trim(meter_id) = '' THEN 'is required'
-                        ELSE 'is not a meter this client may write (unknown, or registered '
-                             || 'to an entity the client is not registered for)' END AS why
-            FROM checked WHERE register IS NULL
-            UNION ALL
-            SELECT row, 'ts', ts_raw, CASE WHEN ts_raw IS NULL OR trim(ts_raw) = ''
-                THEN 'is required' ELSE 'is not an ISO 8601 time (e.g. 2024-01-01T08:00:00 or '
-                || '2024-01-01T00:00:00+08:00) or Unix epoch seconds' END
-            FROM checked WHERE ts_utc IS NULL
-            UNION ALL
-            SELECT row, 'value', value_raw, CASE WHEN value_raw IS NULL OR trim(value_raw) = ''
-                THEN 'is required' ELSE 'is not a number' END
-            FROM checked WHERE v IS NULL OR isnan(v) OR isinf(v)
-            UNION ALL
-            SELECT row, 'unit', unit_raw, 'is not a unit of ' || carrier
-                   || ' (the meter records ' || meter_unit || ')'
-            FROM checked WHERE register IS NOT NULL AND scale IS NULL
-        """).fetchall()
+        bad = con.sql(_BAD).fetchall()
         shape_bad = {e.row for e in errors}  # not an object: its missing fields go unsaid
         errors.extend(RowError(source, int(r[0]), str(r[1]), None if r[2] is None else str(r[2]),
                                str(r[3])) for r in bad if int(r[0]) not in shape_bad)
-        bad_rows = sorted({e.row for e in errors if e.row is not None})
-        con.register("bad", pa.table({"row": pa.array(bad_rows, pa.int64())}))
-        good = con.sql("""
-            SELECT row, meter_id, ts_utc AS ts, v * scale AS value, month, register,
-                   scale <> 1.0 AS converted
-            FROM checked ANTI JOIN bad USING (row)
-        """).to_arrow_table()
-        con.register("good", good)
-        conflicts = con.sql("""
-            SELECT row, meter_id, ts, value,
-                   list(row) OVER (PARTITION BY meter_id, ts) AS rows_with_key
-            FROM good QUALIFY count(DISTINCT value) OVER (PARTITION BY meter_id, ts) > 1
-            ORDER BY row
-        """).fetchall() if good.num_rows else []
-        for row, meter, ts, _value, others in conflicts:
-            lines = ", ".join(str(o) for o in others if o != row)
-            errors.append(RowError(source, int(row), "meter_id", f"{meter}@{ts:%Y-%m-%dT%H:%M:%S}Z",
-                                   f"repeats meter_id+ts of row(s) {lines} with a different "
-                                   "value; none of them was stored"))
-        con.register("conflict", pa.table({"row": pa.array([int(c[0]) for c in conflicts],
-                                                            pa.int64())}))
-        kept = con.sql("""
-            SELECT meter_id, ts, value, month, register, converted,
-                   count(*) OVER (PARTITION BY meter_id, ts) AS copies,
-                   row_number() OVER (PARTITION BY meter_id, ts ORDER BY row) AS n
-            FROM good ANTI JOIN conflict USING (row)
-        """)
-        con.register("kept", kept.to_arrow_table())
-        counts = con.sql("SELECT count(*) FILTER (WHERE n > 1), "
-                         "count(*) FILTER (WHERE converted AND n = 1) FROM kept").fetchall()[0]
-        tables = {}
-        for dataset, reg in (("readings", "interval"), ("registers", "cumulative")):
-            tables[dataset] = con.sql(
-                "SELECT meter_id, ts, value, month FROM kept WHERE n = 1 AND register = $r "
-                "ORDER BY meter_id, ts", params={"r": reg}).to_arrow_table().cast(READING_SCHEMA)
+        good = ("SELECT row, meter_id, ts_utc AS ts, v * scale AS value, month, register, "
+                "scale <> 1.0 AS converted FROM checked WHERE ok")
+        if shape_bad:
+            con.register("shape_bad", pa.table({"row": pa.array(
+                sorted(r for r in shape_bad if r is not None), pa.int64())}))
+            good += " AND row NOT IN (SELECT row FROM shape_bad)"
+        # rows sharing a key: exact repeats count once; repeats with another value conflict
+        dup_keys = con.sql(f"SELECT meter_id, ts FROM ({good}) GROUP BY ALL "
+                           "HAVING count(*) > 1").to_arrow_table()
+        drop: list[int] = []
+        collapsed = 0
+        if dup_keys.num_rows:
+            con.register("dup_keys", dup_keys)
+            repeats = con.sql(f"""
+                SELECT row, meter_id, ts, list(row ORDER BY row)
+                         OVER (PARTITION BY meter_id, ts) AS rows_with_key,
+                       count(DISTINCT value) OVER (PARTITION BY meter_id, ts) > 1 AS conflict,
+                       row_number() OVER (PARTITION BY meter_id, ts ORDER BY row) AS n
+                FROM ({good}) g SEMI JOIN dup_keys USING (meter_id, ts)
+                ORDER BY row
+            """).fetchall()
+            for row, meter, ts, others, conflict, n in repeats:
+                if conflict:
+                    lines = ", ".join(str(o) for o in others if o != row)
+                    errors.append(RowError(
+                        source, int(row), "meter_id", f"{meter}@{ts:%Y-%m-%dT%H:%M:%S}Z",
+                        f"repeats meter_id+ts of row(s) {lines} with a different value; "
+                        "none of them was stored"))
+                    drop.append(int(row))
+                elif n > 1:
+                    collapsed += 1
+                    drop.append(int(row))
+        kept = good
+        if drop:
+            con.register("dropped", pa.table({"row": pa.array(drop, pa.int64())}))
+            kept = f"SELECT * FROM ({good}) ANTI JOIN dropped USING (row)"
+        out = con.sql(f"SELECT meter_id, ts, value, month, register, converted FROM ({kept}) "
+                      "ORDER BY meter_id, ts").to_arrow_table()
     finally:
         con.close()
+    converted = int(pc.sum(out["converted"]).as_py() or 0) if out.num_rows else 0
+    tables = {}
+    for dataset, reg in (("readings", "interval"), ("registers", "cumulative")):
+        part = out.filter(pc.equal(out["register"], reg)) if out.num_rows else out
+        tables[dataset] = part.select(["meter_id", "ts", "value", "month"]).cast(READING_SCHEMA)
     errors.sort(key=lambda e: (e.row or 0, e.column or ""))
-    return ValidatedReadings(tables, errors, raw.num_rows, collapsed=int(counts[0]),
-                             converted=int(counts[1]))
+    return ValidatedReadings(tables, errors, raw.num_rows, collapsed=collapsed,
+                             converted=converted)
 
 
 def _unit_scales_con(con: duckdb.DuckDBPyConnection, raw: pa.Table,

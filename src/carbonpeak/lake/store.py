@@ -117,6 +117,7 @@ class Lake:
         self.root = root
         self.registry = registry
         self.root.mkdir(parents=True, exist_ok=True)
+        self._swept: set[int] = set()  # dead batches whose files a scan has already removed
 
     # -- reading -----------------------------------------------------------------------
     def live_files(self, district_id: str, dataset: str,
@@ -299,20 +300,28 @@ class Lake:
             if mw.new_path:
                 (self.root / mw.new_path).unlink(missing_ok=True)
 
-    def recover(self) -> list[Path]:
+    def recover(self, *, full: bool = False) -> list[Path]:
         """Clean up after a crashed writer; call under :meth:`locked`.
 
         A batch still ``pending`` while we hold the lock belongs to a writer that died: it is
         marked ``interrupted``. The files of this registry's interrupted or failed batches that
         no registry row references are removed. Files of batches this registry does not know
         (another registry sharing the folder) are never touched. Returns the removed paths.
+
+        The lake is scanned only when there is something to clean: a batch was still pending,
+        or an interrupted or failed batch this object has not swept yet (``full`` always scans).
         """
         with self.registry.session() as s:
-            s.execute(update(IngestBatch).where(IngestBatch.status == "pending").values(
-                status="interrupted", message="the import was interrupted before it committed; "
-                "nothing of it is visible"))
+            pending = list(s.scalars(select(IngestBatch.id).where(
+                IngestBatch.status == "pending")))
+            if pending:
+                s.execute(update(IngestBatch).where(IngestBatch.id.in_(pending)).values(
+                    status="interrupted", message="the import was interrupted before it "
+                    "committed; nothing of it is visible"))
             dead = set(s.scalars(select(IngestBatch.id).where(
                 IngestBatch.status.in_(["interrupted", "failed"]))))
+            if not full and dead <= self._swept:
+                return []
             known = {str(p) for p in s.scalars(select(LakeFile.path))}
         removed: list[Path] = []
         for path in self.root.rglob("b*.parquet*"):
@@ -322,6 +331,7 @@ class Lake:
             if str(path.relative_to(self.root)) not in known:
                 path.unlink()
                 removed.append(path)
+        self._swept |= dead
         if removed:
             logger.warning("removed %d lake file(s) left by an interrupted import", len(removed))
         return removed

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, RowError
@@ -464,11 +464,13 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                                 idempotency_key=idempotency_key,
                                 rows_rejected=len({(e.sheet, e.row) for e in rejections}))
             s.add(batch)
-            s.add_all(BatchRejection(sheet=e.sheet, row=e.row, column=e.column,
-                                     value=None if e.value is None else str(e.value)[:1000],
-                                     message=e.message, batch=batch) for e in rejections)
             s.flush()
             batch_id = batch.id
+            if rejections:  # one multi-row INSERT, not an ORM object per rejected row
+                s.execute(insert(BatchRejection), [
+                    {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
+                     "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
+                     "message": _no_nul(e.message)} for e in rejections])
         prepared: list[PreparedBatch] = []
         try:
             for dataset, table in tables.items():
@@ -509,6 +511,11 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                         added=0 if status == "no_change" else rows,
                         overlapping=overlapping, replaced=replaced,
                         overlapped_batches=overlapped, messages=messages)
+
+
+def _no_nul(text: str) -> str:
+    """A rejected cell as text a registry stores (PostgreSQL text cannot hold NUL)."""
+    return text.replace("\x00", "\\x00")
 
 
 def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],
