@@ -57,7 +57,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -206,21 +205,10 @@ def machine_busy() -> float:
 
 # -- 1. baseline ----------------------------------------------------------------------------
 def write_durably(table: pa.Table, path: Path) -> None:
-    """As ``Lake._write_durably``: zstd, 1 M-row row groups, fsync file and folder, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.rename(path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    """The lake's own writer: zstd, 1 M-row row groups, fsync file and folder, rename."""
+    from carbonpeak.lake.store import write_parquet_durably
+
+    write_parquet_durably(table, path)
 
 
 def phase_baseline(batches: list[Batch], folder: Path) -> dict[str, Any]:
