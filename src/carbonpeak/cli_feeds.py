@@ -13,13 +13,13 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli import DistrictOpt, _errors, _ws, app, console, err
-from carbonpeak.errors import ConfigError
 from carbonpeak.pipelines.feeds import FeedResult
 from carbonpeak.pipelines.users import (
     Principal,
     create_user,
     issue_token,
     list_users,
+    principal_for,
     revoke_token,
 )
 from carbonpeak.registry.models import ROLES
@@ -142,27 +142,14 @@ def ingest_mqtt(
     district: DistrictOpt = None,
 ) -> None:
     """Subscribe to carbonpeak/readings/{meter_id}; store in batches; ack after storing."""
-    from sqlalchemy import select
-
     from carbonpeak.ingest.mqtt import MqttIngester
     from carbonpeak.pipelines.feeds import writable_entities
-    from carbonpeak.registry.models import User, UserEntity
 
     with _errors():
         ws = _ws()
         d = ws.district(district)
-        if as_user is None:
-            principal = Principal(0, "mqtt", "district_admin", d.id)
-        else:
-            with ws.registry.session() as s:
-                u = s.scalars(select(User).where(User.username == as_user)).first()
-                if u is None or not u.active:
-                    msg = f"no active user {as_user!r}"
-                    raise ConfigError(msg)
-                ents = frozenset(s.scalars(select(UserEntity.entity_id).where(
-                    UserEntity.user_id == u.id)))
-                principal = Principal(u.id, u.username, u.role, u.district_id, u.street_id,
-                                      ents)
+        principal = Principal(0, "mqtt", "district_admin", d.id) if as_user is None \
+            else principal_for(ws, as_user)
         console.print(f"MQTT ingest for {d.id} ({len(writable_entities(ws, principal))} "
                       f"entities) from {broker}; Ctrl-C stops after storing what it holds")
 

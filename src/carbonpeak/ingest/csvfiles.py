@@ -32,6 +32,7 @@ from carbonpeak.ingest.vocab import COLUMNS, canonical_column, canonical_value
 
 __all__ = [
     "ParsedFile",
+    "decode_text",
     "parse_entities",
     "parse_ledger",
     "parse_meters",
@@ -59,7 +60,8 @@ class ParsedFile:
     sheet: str | None = None
 
 
-def _decode(raw: bytes, name: str) -> tuple[str, str]:
+def decode_text(raw: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding of ``raw``: UTF-8 (BOM or not), else GB18030/GBK; else refused."""
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(enc), enc
@@ -89,7 +91,7 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         return _to_parsed(name, kind, table.headers, sheet_frame, table.lines, fmt,
                           header_line=table.header_line, sheet=table.sheet,
                           ignored=ignored_extra)
-    text, enc = _decode(path.read_bytes(), name)
+    text, enc = decode_text(path.read_bytes(), name)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)

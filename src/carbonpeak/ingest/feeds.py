@@ -40,6 +40,7 @@ __all__ = [
     "MeterInfo",
     "ValidatedReadings",
     "parse_body",
+    "json_text",
     "records_table",
     "validate_readings",
 ]
@@ -115,7 +116,7 @@ def parse_body(body: bytes, content_type: str, source: str) -> pa.Table:
         f"unsupported content type {ctype!r}: send application/json or text/csv")])
 
 
-def _text(v: Any) -> str | None:
+def json_text(v: Any) -> str | None:
     """A JSON scalar as text for validation; None when absent; objects are kept visible."""
     if v is None:
         return None
@@ -139,13 +140,13 @@ def records_table(records: Iterable[Any], source: str) -> pa.Table:
     meter, ts, value, unit = (cols[c] for c in _RAW_COLUMNS)
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, dict):
-            errors.append(RowError(source, i, None, _text(rec),
+            errors.append(RowError(source, i, None, json_text(rec),
                                    "is not an object with meter_id, ts and value"))
             rec = {}
-        meter.append(_text(rec.get("meter_id")))
-        ts.append(_text(rec.get("ts")))
-        value.append(_text(rec.get("value")))
-        unit.append(_text(rec.get("unit")))
+        meter.append(json_text(rec.get("meter_id")))
+        ts.append(json_text(rec.get("ts")))
+        value.append(json_text(rec.get("value")))
+        unit.append(json_text(rec.get("unit")))
     table = pa.table({c: pa.array(v, pa.string()) for c, v in cols.items()})
     table = table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
     return _with_errors(table, errors)

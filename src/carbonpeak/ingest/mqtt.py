@@ -35,6 +35,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carbonpeak.errors import ConfigError, RowError
+from carbonpeak.ingest.feeds import json_text
 from carbonpeak.pipelines.feeds import FeedResult, ingest_reading_table
 from carbonpeak.pipelines.users import Principal
 from carbonpeak.pipelines.workspace import Workspace
@@ -99,10 +100,7 @@ def messages_table(messages: list[tuple[str, bytes]], prefix: str = TOPIC_PREFIX
                     "utf-8", "replace"), "is not valid JSON"))
         cols["meter_id"].append(meter)
         for k in ("ts", "value", "unit"):
-            v = rec.get(k)
-            cols[k].append(None if v is None else v if isinstance(v, str) else
-                           "true" if v is True else "false" if v is False else
-                           repr(v) if isinstance(v, float) else str(v))
+            cols[k].append(json_text(rec.get(k)))
     table = pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
     table = table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
     if errors:

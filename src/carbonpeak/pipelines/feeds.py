@@ -227,14 +227,7 @@ def _parse_keeping_good(pf: csvfiles.ParsedFile,
 def _ledger_frame(body: bytes, content_type: str, source: str) -> pd.DataFrame:
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in ("text/csv", "application/csv"):
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = body.decode("gb18030")
-            except UnicodeDecodeError:
-                raise InputValidationError([RowError(
-                    source, None, None, None, "not UTF-8 or GB18030/GBK text")]) from None
+        text, _enc = csvfiles.decode_text(body, source)
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                                 index_col=False)

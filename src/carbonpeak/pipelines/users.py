@@ -17,9 +17,15 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from carbonpeak.errors import AccessDenied, ConflictError, InputValidationError, NotFoundError
-from carbonpeak.errors import RowError as _RowError
+from carbonpeak.errors import (
+    AccessDenied,
+    ConflictError,
+    InputValidationError,
+    NotFoundError,
+    RowError,
+)
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import (
     ROLES,
@@ -39,6 +45,7 @@ __all__ = [
     "create_user",
     "issue_token",
     "list_users",
+    "principal_for",
     "revoke_token",
 ]
 
@@ -96,19 +103,19 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
     ConflictError
         The username is taken.
     """
-    errors: list[_RowError] = []
+    errors: list[RowError] = []
     if not _USERNAME.match(username):
-        errors.append(_RowError("users", None, "username", username,
+        errors.append(RowError("users", None, "username", username,
                                 "2-64 letters, digits or _ . @ -"))
     if role not in ROLES:
-        errors.append(_RowError("users", None, "role", role,
+        errors.append(RowError("users", None, "role", role,
                                 f"is not one of: {', '.join(ROLES)}"))
     entities = sorted(set(entities or []))
     if role in ("entity_manager", "data_feeder") and not entities:
-        errors.append(_RowError("users", None, "entities", None,
+        errors.append(RowError("users", None, "entities", None,
                                 f"a {role} must be registered for at least one entity"))
     if role == "street_officer" and not street:
-        errors.append(_RowError("users", None, "street", None,
+        errors.append(RowError("users", None, "street", None,
                                 "a street_officer needs a street"))
     if errors:
         raise InputValidationError(errors)
@@ -197,10 +204,30 @@ def authenticate_token(ws: Workspace, token: str) -> Principal:
             raise denied
         if rec.last_used_at is None or (now - rec.last_used_at) > dt.timedelta(minutes=1):
             rec.last_used_at = now  # at most one write a minute per token
-        entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
-            UserEntity.user_id == user.id)))
-        return Principal(int(user.id), user.username, user.role, user.district_id,
-                         user.street_id, entities)
+        return _principal(s, user)
+
+
+def principal_for(ws: Workspace, username: str) -> Principal:
+    """The principal of an active user, by name (for processes acting as a user).
+
+    Raises
+    ------
+    NotFoundError
+        No such user, or the user is inactive.
+    """
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None or not user.active:
+            msg = f"no active user {username!r}"
+            raise NotFoundError(msg)
+        return _principal(s, user)
+
+
+def _principal(s: Session, user: User) -> Principal:
+    entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
+        UserEntity.user_id == user.id)))
+    return Principal(int(user.id), user.username, user.role, user.district_id,
+                     user.street_id, entities)
 
 
 def list_users(ws: Workspace) -> list[dict[str, object]]:
