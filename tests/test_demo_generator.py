@@ -288,15 +288,27 @@ def test_ledger_files(demo, entities):
 
 def test_statistics_and_weather(demo, profile):
     stats = pd.read_csv(demo.statistics)
-    assert list(stats.columns) == ["year", "gdp_10k_cny", "population", "energy_tce"]
+    assert list(stats.columns) == ["year", "gdp_10k_cny", "population", "energy_tce", "co2_t"]
     assert list(stats["year"]) == list(range(2020, YEARS[1] + 1))
     assert stats.loc[stats["year"] == 2020, "gdp_10k_cny"].iloc[0] == pytest.approx(
         profile["demo"]["gdp_2020_10k_cny"]
     )
     assert stats["gdp_10k_cny"].is_monotonic_increasing
-    generated = stats["year"].between(*YEARS)
-    assert stats.loc[~generated, "energy_tce"].isna().all()
-    assert (stats.loc[generated, "energy_tce"] > 0).all()
+    assert (stats["energy_tce"] > 0).all()
+    # back-cast years: energy per GDP falls 3 %/a (profile default) up to the first metered year
+    first = YEARS[0]
+    per_gdp = (stats["energy_tce"] / stats["gdp_10k_cny"]).to_numpy()
+    back = per_gdp[: first - 2020 + 1]
+    assert back[1:] / back[:-1] == pytest.approx([1 / 1.03] * (first - 2020), rel=1e-4)
+    # CO2 per tce falls 1 %/a (profile default) and is 1.42 in the last year
+    ratio = (stats["co2_t"] / stats["energy_tce"]).to_numpy()
+    assert ratio[-1] == pytest.approx(1.42, rel=1e-4)
+    assert ratio[:-1] / ratio[1:] == pytest.approx([1.01] * (len(ratio) - 1), rel=1e-4)
+    sectors = pd.read_csv(demo.sector_statistics)
+    by_year = sectors.groupby("year")["value_added_10k_cny"].sum()
+    # sector value added sums to GDP (each rounded to 1 CNY 10^4)
+    assert by_year.to_numpy() == pytest.approx(stats.set_index("year")["gdp_10k_cny"]
+                                               .to_numpy(), abs=len(set(sectors["sector"])))
     weather = pd.read_csv(demo.weather)
     assert list(weather.columns) == ["date", "temp_mean_c"]
     assert len(weather) == 366

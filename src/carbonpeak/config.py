@@ -15,12 +15,26 @@ class Settings(BaseSettings):
 
     Environment variables: ``CARBONPEAK_HOME`` (default ``./carbonpeak-data``) and
     ``CARBONPEAK_DATABASE_URL`` (default: a SQLite file ``registry.sqlite`` in the home).
+
+    Early-warning notifications are off unless a webhook URL or e-mail recipients are set:
+    ``CARBONPEAK_NOTIFY_WEBHOOK_URL``, ``CARBONPEAK_NOTIFY_EMAIL_TO`` (comma-separated) with
+    ``CARBONPEAK_SMTP_HOST``/``_PORT``/``_FROM``, and ``CARBONPEAK_NOTIFY_MIN_LEVEL``
+    (``yellow`` or ``red``). Warning thresholds: ``CARBONPEAK_WARNING_YELLOW_AT`` and
+    ``CARBONPEAK_WARNING_RED_AT`` (projected ÷ budget).
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
 
     home: Path = Field(default=Path("carbonpeak-data"))
     database_url: str | None = None
+    notify_webhook_url: str | None = None
+    notify_email_to: str | None = None
+    notify_min_level: str = Field(default="yellow", pattern="^(yellow|red)$")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "carbonpeak@localhost"
+    warning_yellow_at: float = Field(default=0.95, gt=0)
+    warning_red_at: float = Field(default=1.0, gt=0)
 
     @property
     def lake_dir(self) -> Path:

@@ -319,7 +319,11 @@ class DemoFiles:
     ledger : list[Path]
         Monthly ledger files, one per year.
     statistics : Path
-        ``statistics.csv`` (district GDP, population and energy).
+        ``statistics.csv`` (district GDP, population, energy and CO2; the years before the
+        metered ones are back-cast at ``intensity_decline_history`` a year).
+    sector_statistics : Path
+        ``sector_statistics.csv`` (value added by GB/T 4754 section, shares drifting a
+        little from year to year).
     weather : Path
         ``weather.csv`` (daily mean air temperature).
     notes : list[str]
@@ -332,6 +336,7 @@ class DemoFiles:
     readings: list[Path]
     ledger: list[Path]
     statistics: Path
+    sector_statistics: Path
     weather: Path
     notes: list[str]
 
@@ -389,6 +394,31 @@ def _demo_param(profile: dict[str, Any], key: str) -> Any:
     except (KeyError, TypeError):
         msg = f"profile {profile.get('code', '?')!r} lacks demo.{key}"
         raise ValueError(msg) from None
+
+
+def _demo_param_or(profile: dict[str, Any], key: str, default: float) -> Any:
+    """A ``[demo]`` parameter of the profile, or ``default`` when the profile has none."""
+    return profile.get("demo", {}).get(key, default)
+
+
+# GB/T 4754 sections of a central business district's economy and their shares of GDP in
+# the first year (synthetic; finance J and commerce F lead, as in Huangpu and Tianhe).
+_SECTOR_SHARES = {"J": 0.30, "F": 0.15, "L": 0.12, "M": 0.10, "I": 0.08, "K": 0.05,
+                  "H": 0.05, "Q": 0.04, "P": 0.03, "S": 0.03, "C": 0.05}
+
+
+def _sector_statistics(stat_rows: Sequence[tuple[str, ...]],
+                       rng: np.random.Generator) -> pd.DataFrame:
+    """Value added by section: the shares drift (J, I, M up; C, F, L down) with some noise."""
+    trend = {"J": 0.004, "I": 0.003, "M": 0.002, "C": -0.004, "F": -0.003, "L": -0.002}
+    rows = []
+    for k, (year, gdp, *_rest) in enumerate(stat_rows):
+        raw = np.array([max(v + trend.get(sec, 0.0) * k + rng.normal(0.0, 0.002), 0.001)
+                        for sec, v in _SECTOR_SHARES.items()])
+        shares = raw / raw.sum()
+        rows += [(year, sec, f"{float(gdp) * sh:.0f}")
+                 for sec, sh in zip(_SECTOR_SHARES, shares, strict=True)]
+    return pd.DataFrame(rows, columns=["year", "sector", "value_added_10k_cny"])
 
 
 def _streets(profile: dict[str, Any]) -> list[dict[str, Any]]:
@@ -1694,19 +1724,30 @@ def generate_demo(
         msg = f"demo.metered_share must be in (0, 1], got {share}"
         raise ValueError(msg)
     drift = float(srng.uniform(-0.003, 0.003))
+    first = min(energy_tce)
+    hist_decline = float(_demo_param_or(profile, "intensity_decline_history", 0.03))
+    co2_per_tce = float(_demo_param_or(profile, "co2_per_tce", 1.42))
+    co2_decline = float(_demo_param_or(profile, "co2_per_tce_decline", 0.01))
     stat_rows = []
     for year in range(min(2020, cal.years[0]), last + 1):
         gdp = gdp0 * (1.0 + growth) ** (year - 2020)
         pop = pop0 * (1.0 + drift) ** (year - 2020)
-        tce_text = f"{energy_tce[year] / share:.1f}" if year in energy_tce else ""
-        stat_rows.append((str(year), f"{gdp:.0f}", f"{pop:.0f}", tce_text))
+        if year in energy_tce:
+            tce = energy_tce[year] / share
+        else:  # back-cast before the metered years: the district's intensity fell hist_decline/a
+            gdp_first = gdp0 * (1.0 + growth) ** (first - 2020)
+            tce = energy_tce[first] / share * gdp / gdp_first \
+                * (1.0 + hist_decline) ** (first - year)
+        co2 = tce * co2_per_tce * (1.0 + co2_decline) ** (last - year)
+        stat_rows.append((str(year), f"{gdp:.0f}", f"{pop:.0f}", f"{tce:.1f}", f"{co2:.1f}"))
     stats_path = out / "statistics.csv"
     _write_frame(
-        pd.DataFrame(stat_rows, columns=["year", "gdp_10k_cny", "population", "energy_tce"]).astype(
-            object
-        ),
+        pd.DataFrame(stat_rows, columns=["year", "gdp_10k_cny", "population", "energy_tce",
+                                         "co2_t"]).astype(object),
         stats_path,
     )
+    sector_path = out / "sector_statistics.csv"
+    _write_frame(_sector_statistics(stat_rows, srng).astype(object), sector_path)
     weather_path = out / "weather.csv"
     _write_frame(
         pd.DataFrame(
@@ -1725,6 +1766,7 @@ def generate_demo(
         readings=readings,
         ledger=ledger_paths,
         statistics=stats_path,
+        sector_statistics=sector_path,
         weather=weather_path,
         notes=notes,
     )

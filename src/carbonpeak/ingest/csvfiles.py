@@ -520,7 +520,8 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
 
 # -- statistics ---------------------------------------------------------------------------
 def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
-    """Validate district statistics: year, GDP (10^4 CNY, comparable prices), population."""
+    """Validate district statistics: year, GDP (10^4 CNY, comparable prices), population,
+    total energy (tce, equal value) and CO2 (t) of the district's official statistics."""
     errors: list[RowError] = []
     year = _number(pf, "year", errors, required=True,
                    check=lambda v: (v == v.round()) & v.between(1990, 2100),
@@ -532,11 +533,14 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
                   why="must be > 0")
     energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
                      why="must be > 0 tce")
+    co2 = _number(pf, "co2_t", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0 tCO2")
     if errors:
         raise InputValidationError(errors)
     return [
         {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e),
-         "_line": int(line)}
-        for y, g, p, e, line in zip(year.tolist(), gdp.tolist(), pop.tolist(), energy.tolist(),
-                                    pf.frame["_line"].tolist(), strict=True)
+         "co2_t": _opt(c), "_line": int(line)}
+        for y, g, p, e, c, line in zip(year.tolist(), gdp.tolist(), pop.tolist(),
+                                       energy.tolist(), co2.tolist(),
+                                       pf.frame["_line"].tolist(), strict=True)
     ]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +38,8 @@ from carbonpeak.domain.accounting import (
 )
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
-from carbonpeak.errors import ConfigError
+from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.lake.store import write_parquet_durably
 from carbonpeak.pipelines.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.pipelines.engines import PipelineInputs, run_duckdb, run_spark
 from carbonpeak.pipelines.quality import FILL_METHOD, fill_interval_gaps
@@ -52,7 +55,8 @@ from carbonpeak.registry.models import (
     Street,
 )
 
-__all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "run_account"]
+__all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
+           "run_account"]
 
 NO_STREET = "(未分配街道)"
 NONE = "(none)"
@@ -137,8 +141,10 @@ def run_account(
                      f"{', '.join(unverified)}")
     key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
+    tables_dir = _store_tables(ws, d.id, year, tables)
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
-                                        out_dir, lake_batches, totals, key_units, notes)
+                                        out_dir, lake_batches, totals, key_units, notes,
+                                        tables_dir)
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
                            totals, factors_used, notes, input_batches)
     if out_dir is not None:
@@ -161,10 +167,7 @@ def _choose_factor_set(
     s: Session, d: District, year: int, requested: str | None, restate: bool,
 ) -> tuple[FactorSetRecord, bool, AccountRun | None, list[str]]:
     notes: list[str] = []
-    previous = s.scalars(select(AccountRun).where(
-        AccountRun.district_id == d.id, AccountRun.year == year, AccountRun.official.is_(True),
-        AccountRun.restated_by_run_id.is_(None),
-    ).order_by(AccountRun.id.desc()).limit(1)).first()
+    previous = official_run(s, d.id, year)
     latest = latest_factor_set(s, requested or d.default_factor_set)
     notes.extend(_effective_note(latest, year))
     if restate or previous is None:
@@ -489,10 +492,53 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
     return cons.reset_index().rename(columns={"index": "entity_id"})
 
 
+def _store_tables(ws: Workspace, district_id: str, year: int,
+                  tables: dict[str, pd.DataFrame]) -> str:
+    """Keep the run's tables in the lake (derived data), durable before the run is recorded.
+
+    Targets, warnings and the trajectory read the official run's tables from here; the folder
+    is named by a fresh id because the run id is only known at commit. A crash before the
+    commit leaves an unreferenced folder and no run.
+    """
+    rel = Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
+    for name, df in tables.items():
+        write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
+                              ws.lake.root / rel / f"{name}.parquet")
+    return rel.as_posix()
+
+
+def load_run_tables(ws: Workspace, run: AccountRun,
+                    names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The stored tables of an account run (all, or ``names``).
+
+    Raises
+    ------
+    NotFoundError
+        When the run was made before tables were stored: re-run the account of that year.
+    """
+    rel = (run.summary or {}).get("tables_dir")
+    folder = ws.lake.root / rel if rel else None
+    if folder is None or not folder.is_dir():
+        msg = (f"account run {run.id} ({run.year}) has no stored tables; run "
+               f"`carbonpeak account --year {run.year}` again")
+        raise NotFoundError(msg)
+    wanted = list(names) if names is not None else sorted(p.stem for p in folder.glob("*.parquet"))
+    return {n: pq.read_table(folder / f"{n}.parquet").to_pandas() for n in wanted}
+
+
+def official_run(s: Session, district_id: str, year: int) -> AccountRun | None:
+    """The current official account run of a district and year (None if never accounted)."""
+    return s.scalars(select(AccountRun).where(
+        AccountRun.district_id == district_id, AccountRun.year == year,
+        AccountRun.official.is_(True), AccountRun.restated_by_run_id.is_(None))
+        .order_by(AccountRun.id.desc())).first()
+
+
 def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
                 previous: AccountRun | None, engine: str, out_dir: Path | None,
                 lake_batches: set[int], totals: dict[str, Any],
-                key_units: pd.DataFrame, notes: list[str]) -> tuple[int, list[int]]:
+                key_units: pd.DataFrame, notes: list[str],
+                tables_dir: str) -> tuple[int, list[int]]:
     with ws.registry.session() as s:
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
             IngestBatch.district_id == district_id,
@@ -503,7 +549,8 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                          out_dir=str(out_dir) if out_dir else None,
                          input_batches=sorted(set(lake_batches) | set(registry_batches)),
                          summary={"totals": totals, "notes": notes,
-                                  "gap_filling": totals.get("gap_filling")},
+                                  "gap_filling": totals.get("gap_filling"),
+                                  "tables_dir": tables_dir},
                          restates_run_id=previous.id if previous else None)
         s.add(run)
         s.flush()

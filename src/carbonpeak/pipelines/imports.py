@@ -25,9 +25,11 @@ from carbonpeak.ingest import csvfiles
 from carbonpeak.ingest.messages import zh
 from carbonpeak.ingest.vocab import COLUMNS
 from carbonpeak.lake.store import PreparedBatch
+from carbonpeak.pipelines.plan_inputs import PLAN_KINDS, import_plan_records
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import (
     BatchRejection,
+    District,
     DistrictStatistics,
     Entity,
     IngestBatch,
@@ -38,7 +40,8 @@ from carbonpeak.registry.models import (
 
 __all__ = ["IMPORT_KINDS", "ImportResult", "import_file"]
 
-IMPORT_KINDS = ("entities", "meters", "readings", "ledger", "statistics")
+IMPORT_KINDS = ("entities", "meters", "readings", "ledger", "statistics", "sector_statistics",
+                "targets", "observations", "budgets")
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
 
 
@@ -100,6 +103,8 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
         try:
             if kind in ("readings", "ledger"):
                 result = _import_lake(ws, d.id, d.timezone, kind, pf, digest, quarantine)
+            elif kind in PLAN_KINDS:
+                result = _import_plan(ws, d, kind, pf, digest, quarantine)
             else:
                 result = _import_registry(ws, d.id, kind, pf, digest, quarantine)
             break
@@ -216,6 +221,22 @@ def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
         out.update({o.id: o for o in s.scalars(select(model).where(
             model.id.in_(ids[i:i + 1000])))})
     return out
+
+
+def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile, digest: str,
+                 quarantine: _Quarantine | None) -> ImportResult:
+    rejected = quarantine.rows if quarantine is not None else 0
+
+    def on_batch(s: Session, batch: IngestBatch) -> None:
+        if quarantine is not None and quarantine.errors:
+            quarantine.record(s, batch, add_rows=True)
+
+    counts = import_plan_records(ws, d, kind, pf, digest, rejected, on_batch=on_batch)
+    return ImportResult(kind, pf.name, counts.batch_id, "committed",
+                        rows=counts.added + counts.updated + counts.unchanged,
+                        added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
+                        messages=[f"{counts.added} added, {counts.updated} updated, "
+                                  f"{counts.unchanged} unchanged"])
 
 
 def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,

@@ -31,17 +31,23 @@ __all__ = [
     "AuditLog",
     "Base",
     "BatchRejection",
+    "Budget",
     "District",
     "DistrictStatistics",
+    "EarlyWarning",
     "Entity",
     "FactorRowRecord",
     "FactorSetRecord",
     "IngestBatch",
     "LakeFile",
     "Meter",
+    "SectorStatistics",
     "Street",
+    "Target",
+    "TargetObservation",
     "User",
     "UserEntity",
+    "WarningEvent",
 ]
 
 NAMING = {
@@ -192,6 +198,23 @@ class DistrictStatistics(Base):
     gdp_10k_cny: Mapped[float | None] = mapped_column(Float)
     population: Mapped[float | None] = mapped_column(Float)
     energy_tce: Mapped[float | None] = mapped_column(Float)
+    co2_t: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+
+
+class SectorStatistics(Base):
+    """分行业增加值: value added of one sector (GB/T 4754 section letter) in a year.
+
+    The structure effect of the LMDI decomposition needs it; comparable prices, 10^4 CNY.
+    """
+
+    __tablename__ = "sector_statistics"
+    __table_args__ = (UniqueConstraint("district_id", "year", "sector"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(String(16))
+    value_added_10k_cny: Mapped[float] = mapped_column(Float)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
 
 
@@ -334,3 +357,126 @@ class ApiToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Target(Base):
+    """目标: one quantified goal of a plan, for the district, a street or an entity.
+
+    ``metric`` names what the account computes for it (e.g. ``energy_per_gdp``); targets
+    without a metric are followed by observations (:class:`TargetObservation`).
+    ``target_value`` is empty when the plan's value is not a number (``target_text`` then
+    holds it, e.g. 市下达目标).
+    """
+
+    __tablename__ = "targets"
+    __table_args__ = (UniqueConstraint("district_id", "code", "scope_type", "scope_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    scope_type: Mapped[str] = mapped_column(String(16), default="district")
+    scope_id: Mapped[str] = mapped_column(String(64))
+    section: Mapped[str] = mapped_column(Text, default="")
+    indicator_zh: Mapped[str] = mapped_column(Text)
+    indicator_en: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str | None] = mapped_column(String(64))
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_value: Mapped[float | None] = mapped_column(Float)
+    target_year: Mapped[int | None] = mapped_column(Integer)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_text: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(64), default="")
+    comparator: Mapped[str] = mapped_column(String(4), default=">=")
+    period: Mapped[str] = mapped_column(Text, default="")
+    responsible_units: Mapped[str] = mapped_column(Text, default="")
+    quote: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class TargetObservation(Base):
+    """目标观测值: a measured value of a target's indicator on a date, with its source."""
+
+    __tablename__ = "target_observations"
+    __table_args__ = (UniqueConstraint("target_id", "observed_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("targets.id"), index=True)
+    observed_on: Mapped[dt.date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Budget(Base):
+    """预算: a yearly energy or CO2 budget of the district, a street or a key unit.
+
+    ``method`` says how it was set (``manual``, ``baseline_share``, ``intensity_benchmark``,
+    ``mixed``); ``basis`` keeps the inputs of the decomposition.
+    """
+
+    __tablename__ = "budgets"
+    __table_args__ = (UniqueConstraint("district_id", "year", "metric", "scope_type",
+                                       "scope_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(32))
+    scope_type: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(64))
+    budget: Mapped[float] = mapped_column(Float)
+    method: Mapped[str] = mapped_column(String(32))
+    intensity_target: Mapped[float | None] = mapped_column(Float)
+    basis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class EarlyWarning(Base):
+    """预警: the current state of a budget's early warning for one unit and year."""
+
+    __tablename__ = "warnings"
+    __table_args__ = (UniqueConstraint("district_id", "year", "metric", "scope_type",
+                                       "scope_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    metric: Mapped[str] = mapped_column(String(32))
+    scope_type: Mapped[str] = mapped_column(String(16))
+    scope_id: Mapped[str] = mapped_column(String(64))
+    scope_name: Mapped[str] = mapped_column(String(256), default="")
+    street_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    projected: Mapped[float | None] = mapped_column(Float)
+    budget: Mapped[float | None] = mapped_column(Float)
+    ratio: Mapped[float | None] = mapped_column(Float)
+    months_elapsed: Mapped[int] = mapped_column(Integer)
+    reason_zh: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+    account_run_id: Mapped[int | None] = mapped_column(Integer)
+    first_raised_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WarningEvent(Base):
+    """预警记录: one evaluation of a warning whose level or figures changed."""
+
+    __tablename__ = "warning_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    level: Mapped[str] = mapped_column(String(16))
+    previous_level: Mapped[str | None] = mapped_column(String(16))
+    projected: Mapped[float | None] = mapped_column(Float)
+    budget: Mapped[float | None] = mapped_column(Float)
+    ratio: Mapped[float | None] = mapped_column(Float)
+    months_elapsed: Mapped[int] = mapped_column(Integer)
+    reason_zh: Mapped[str] = mapped_column(Text)
+    reason_en: Mapped[str] = mapped_column(Text)
+    account_run_id: Mapped[int | None] = mapped_column(Integer)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
