@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -581,7 +581,8 @@ def demo(
                 prog.remove_task(task)
                 plan: list[tuple[str, Path]] = [("entities", files.entities),
                                                 ("meters", files.meters),
-                                                ("statistics", files.statistics)]
+                                                ("statistics", files.statistics),
+                                                ("sector_statistics", files.sector_statistics)]
                 plan += [("ledger", p) for p in files.ledger]
                 plan += [("readings", p) for p in files.readings]
                 task = prog.add_task("import", total=len(plan))
@@ -595,16 +596,29 @@ def demo(
             out_dir = out or settings.home / "out" / f"{profile}-{year}"
             with _progress() as prog:
                 task = prog.add_task("account", total=None)
-                res = run_account(ws, year=year, district=profile, out_dir=out_dir,
-                                  progress=lambda step: prog.update(
-                                      task, description=f"account {year}: {step}"))
+                # the year before too: its monthly profile spreads the budgets of warnings
+                for y in [y for y in (year - 1, year) if y >= span[0]]:
+                    res = run_account(ws, year=y, district=profile,
+                                      out_dir=out_dir if y == year else None,
+                                      progress=_account_progress(prog, task, y))
             print_summary(res)
         finally:
             ws.close()
+        from carbonpeak.cli_plan import demo_plan
+
+        demo_plan(profile, year)
 
 
-# users, tokens, serve, ingest mqtt: registered on ``app`` when imported
+def _account_progress(prog: Progress, task: Any, year: int) -> Callable[[str], None]:
+    def show(step: str) -> None:
+        prog.update(task, description=f"account {year}: {step}")
+    return show
+
+
+# users, tokens, serve, ingest mqtt; targets, budgets, warnings, lmdi, peak: registered on
+# ``app`` when imported
 import carbonpeak.cli_feeds  # noqa: E402, F401
+import carbonpeak.cli_plan  # noqa: E402, F401
 
 
 def main() -> None:

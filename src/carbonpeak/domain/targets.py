@@ -272,9 +272,10 @@ def assess_trajectory(*, baseline: float, baseline_year: int, target: float, tar
     capacity in MW, a count of charging piles ...). A target without a baseline (a count
     "600 charging piles by 2025") is assessed from ``baseline=0`` at the plan's start year.
 
-    Rules
+    Notes
     -----
-    Let ``y`` be the latest observation year and ``v`` its value (NaN values are ignored).
+    Status rules. Let ``y`` be the latest observation year and ``v`` its value (NaN values
+    are ignored).
 
     1. No observation → ``no_data``.
     2. ``y >= target_year`` → ``achieved`` if ``meets(v, target, comparator)`` else ``missed``

@@ -416,34 +416,41 @@ def _frame(actual: pd.DataFrame, prior: pd.DataFrame, budgets: list[Budget]) -> 
 def _elastic(frame: pd.DataFrame, out: pd.DataFrame, budgets: list[Budget],
              ents: pd.DataFrame, months: int, th: Thresholds, metric: str) -> pd.DataFrame:
     """Raise the budget of key units that keep within their intensity target (弹性总量)."""
-    targets = {("entity", x.scope_id): x.intensity_target for x in budgets
+    targets = {x.scope_id: x.intensity_target for x in budgets
                if x.scope_type == "entity" and x.intensity_target}
     out["elastic"] = False
-    idx = [i for i in out.index if i in targets and pd.notna(out.loc[i, "projected"])]
-    if not idx:
+    ids = [i[1] for i in out.index
+           if i[0] == "entity" and i[1] in targets and pd.notna(out.loc[i, "projected"])]
+    if not ids:
         return out
+    keys = [("entity", i) for i in ids]
     e0 = ents.set_index("entity_id")
     parents = {str(k): (v if isinstance(v, str) else None) for k, v in e0["parent_id"].items()}
     area = consolidate(pd.DataFrame({"a": pd.to_numeric(e0["floor_area_m2"]).fillna(0.0)}),
                        parents, ["a"])["a"]  # an enterprise's area is its buildings'
-    e = pd.DataFrame({"budget": out.loc[idx, "budget"], "actual": out.loc[idx, "projected"],
-                      "activity": [float(area.get(i[1], 0.0)) for i in idx],
-                      "intensity_target": [targets[i] for i in idx]}, index=idx)
+    e = pd.DataFrame({"budget": [float(out.loc[k, "budget"]) for k in keys],
+                      "actual": [float(out.loc[k, "projected"]) for k in keys],
+                      "activity": [float(area.get(i, 0.0)) for i in ids],
+                      "intensity_target": [targets[i] for i in ids]}, index=ids)
     el = elastic_budgets(e)
-    raised = el.index[el["elastic"].astype(bool)]
-    if len(raised) == 0:
+    raised = [i for i in ids if bool(el.at[i, "elastic"])]
+    if not raised:
         return out
-    f2 = frame.loc[raised].copy()
-    f2["budget"] = el.loc[raised, "effective_budget"]
+    rkeys = [("entity", i) for i in raised]
+    f2 = frame.loc[rkeys].copy()
+    f2["budget"] = el.loc[raised, "effective_budget"].to_numpy(dtype="float64")
     again = evaluate(f2, months_elapsed=months, thresholds=th, unit=UNIT[metric])
-    for i in raised:
-        out.loc[i, again.columns] = again.loc[i]
-        out.loc[i, "elastic"] = True
-        per = float(el.loc[i, "intensity_actual"])
-        tgt = float(el.loc[i, "intensity_target"])
-        out.loc[i, "reason_en"] = (f"{again.loc[i, 'reason_en']} (elastic budget: "
-                                   f"{per:.4g} ≤ {tgt:.4g} per m²)")
-        out.loc[i, "reason_zh"] = f"{again.loc[i, 'reason_zh']}（强度达标，弹性预算）"
+    new = again.to_dict("index")
+    lim = el[["intensity_actual", "intensity_target"]].to_numpy(dtype="float64")
+    pos = {u: n for n, u in enumerate(ids)}
+    for i, k in zip(raised, rkeys, strict=True):
+        for c, v in new[k].items():
+            out.at[k, c] = v
+        out.at[k, "elastic"] = True
+        per, tgt = lim[pos[i]]
+        out.at[k, "reason_en"] = (f"{again.at[k, 'reason_en']!s} (elastic budget: intensity "
+                                  f"{per:.4g} ≤ target {tgt:.4g} per m²)")
+        out.at[k, "reason_zh"] = f"{again.at[k, 'reason_zh']!s}（强度达标，适用弹性总量）"
     return out
 
 

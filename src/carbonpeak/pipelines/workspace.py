@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.lake.store import Lake
-from carbonpeak.reference import FactorSetSpec, read_factor_set, read_profile, shipped_factor_sets
+from carbonpeak.reference import (
+    FactorSetSpec,
+    read_factor_set,
+    read_profile,
+    reference_dir,
+    shipped_factor_sets,
+)
 from carbonpeak.registry.db import Registry
 from carbonpeak.registry.models import (
     AuditLog,
@@ -145,9 +151,28 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
         if created:
             notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
     for profile in profiles or []:
-        notes.extend(_ensure_district(ws, read_profile(profile)))
+        prof = read_profile(profile)
+        notes.extend(_ensure_district(ws, prof))
+        notes.extend(_ensure_targets(ws, prof["code"]))
     ws.lake.root.mkdir(parents=True, exist_ok=True)
     return ws, notes
+
+
+def _ensure_targets(ws: Workspace, code: str) -> list[str]:
+    """Load the shipped target catalogue of a new district (``reference/targets/<code>.csv``).
+
+    Only when the district has no targets yet: an edited catalogue is never overwritten.
+    """
+    from carbonpeak.pipelines.imports import import_file
+    from carbonpeak.registry.models import Target
+
+    path = reference_dir() / "targets" / f"{code}.csv"
+    with ws.registry.session() as s:
+        has = s.scalars(select(Target.id).where(Target.district_id == code).limit(1)).first()
+    if has is not None or not path.is_file():
+        return []
+    res = import_file(ws, "targets", path, district=code)
+    return [f"target catalogue {path.name} loaded: {res.added} targets (batch {res.batch_id})"]
 
 
 def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
