@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from carbonpeak import __version__
 from carbonpeak.api.routes_ingest import router as ingest_router
 from carbonpeak.api.routes_quality import router as quality_router
+from carbonpeak.api.routes_targets import router as targets_router
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
     AccessDenied,
@@ -77,4 +78,5 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
 
     app.include_router(ingest_router)
     app.include_router(quality_router)
+    app.include_router(targets_router)
     return app
