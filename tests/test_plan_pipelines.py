@@ -375,3 +375,24 @@ def test_plan_files_are_checked(district: Workspace, tmp_path: Path) -> None:
     with pytest.raises(InputValidationError) as exc:
         import_file(district, "targets", tianhe, district="huangpu")
     assert all(e.column == "district" for e in exc.value.errors)
+
+
+def test_custom_catalogue_with_scopes_and_metrics(district: Workspace, tmp_path: Path) -> None:
+    cat = write(tmp_path, "cat.csv", """
+    id,indicator_zh,kind,target_year,target_value,unit,comparator,period,metric,scope_type,scope_id
+    X-1,金融业占GDP比重,share,2025,50,%,>=,十四五 2021-2025,gdp_share:J,district,
+    X-2,外滩街道用能,level,2025,40,tce,<=,十四五 2021-2025,,street,外滩
+    X-3,光伏发电量,cumulative,2025,10,MWh,>=,十四五 2021-2025,pv_generation_mwh,district,
+    """)
+    r = import_file(district, "targets", cat, district="huangpu")
+    assert (r.status, r.added) == ("committed", 3)
+    rows = {t.code: t for t in evaluate_targets(district, district="huangpu", codes=["X-1", "X-2",
+                                                                                    "X-3"])}
+    # J share: 2023 60,000/115,000 = 52.17 %, 2024 66,000/120,000 = 55.0 % (≥ 50: ahead)
+    assert rows["X-1"].value == pytest.approx(55.0)
+    assert rows["X-1"].history[0] == (2023, pytest.approx(100 * 60000 / 115000))
+    assert rows["X-1"].status == "on_track"
+    assert (rows["X-2"].scope_type, rows["X-2"].scope_id) == ("street", "waitan")
+    # no PV in this district: 0 MWh both years, behind the path to 10 MWh
+    assert rows["X-3"].value == 0.0
+    assert rows["X-3"].status == "off_track"

@@ -45,6 +45,7 @@ TARGET_METRICS = {
     "key_unit_monitoring_coverage": "% of key units with online (interval) meter data",
     "public_institution_energy_per_m2": "public institutions' kgce (equivalent value) per m²",
     "building_electricity_share": "% electricity in buildings' energy (equivalent value)",
+    "pv_generation_mwh": "on-site PV generation in the official account, MWh",
     "key_unit_rule": "a threshold the account applies as a key-unit rule",
 }
 BUDGET_METRICS = ("energy_tce", "tco2")

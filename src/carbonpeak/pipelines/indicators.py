@@ -176,6 +176,10 @@ def computed_metric(ws: Workspace, d: District, metric: str,
         col = "energy_tce" if metric == "energy_total" else "co2_t"
         vals = series[col].dropna()
         return [(int(str(y)), float(v)) for y, v in vals.items()], "district series"
+    if metric == "pv_generation_mwh":
+        vals = series["pv_kwh"].dropna() / 1000.0
+        return ([(int(str(y)), float(v)) for y, v in vals.items()],
+                "official accounts: on-site PV generation (pv_generation meters and ledgers)")
     if metric.startswith("gdp_share:"):
         return _gdp_share(ws, d, metric.split(":", 1)[1], series)
     if metric in ("key_unit_monitoring_coverage", "public_institution_energy_per_m2",
