@@ -12,7 +12,7 @@ from sqlalchemy import select
 from carbonpeak.pipelines.account import run_account
 from carbonpeak.pipelines.workspace import Workspace, load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
-from carbonpeak.registry.models import AccountRun, AuditLog, Entity
+from carbonpeak.registry.models import AccountRun, AuditLog, Entity, IngestBatch
 from tests import reference_district
 
 # Electricity per entity, 2024 [kWh]:
@@ -221,7 +221,13 @@ def test_restatement_keeps_old_set_until_asked(ws, tmp_path):
 def test_account_records_its_input_batches(result, ws):
     with ws.registry.session() as s:
         run = s.get(AccountRun, result.run_id)
-        assert run.input_batches == [1, 2, 3, 4, 5]
+        inputs = list(s.scalars(select(IngestBatch.id).where(IngestBatch.kind.in_(
+            ["entities", "meters", "readings", "ledger", "statistics"])).order_by(IngestBatch.id)))
+        # the five files of the reference district; not the target catalogue loaded at init
+        assert len(inputs) == 5
+        assert run.input_batches == inputs
+        assert s.scalars(select(IngestBatch.kind).where(
+            IngestBatch.id.not_in(run.input_batches))).all() == ["targets"]
 
 
 def test_factor_set_outside_its_effective_dates_is_said(ws, tmp_path):

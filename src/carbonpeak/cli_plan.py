@@ -64,43 +64,31 @@ STATUS_STYLE = {"off_track": "bold red", "missed": "bold red", "not_met": "red",
 
 
 # -- imports of plan inputs -----------------------------------------------------------------
+PLAN_IMPORTS = {
+    "targets": ("targets", "Target catalogue 目标清单 (shape of reference/targets/<district>.csv):"
+                " id, indicator_zh, kind, baseline_year, baseline_value, target_year, "
+                "target_value, unit, comparator, metric, scope_type, scope_id, …"),
+    "observations": ("observations", "Target observations 目标观测值: target_id, date "
+                     "(YYYY-MM-DD or YYYY), value, source [, scope_id]."),
+    "budgets": ("budgets", "Budgets 预算: year, metric (energy_tce|tco2), scope_type "
+                "(district|street|entity), scope_id, budget [, intensity_target]."),
+    "sector-statistics": ("sector_statistics", "Value added by sector 分行业增加值: year, sector"
+                          " (GB/T 4754 section A..T), value_added_10k_cny."),
+}
+
+
+def _plan_import(kind: str) -> Any:
+    def command(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                error_report: ReportOpt = None) -> None:
+        _import(kind, files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+    return command
+
+
 def _register_imports() -> None:
     from carbonpeak.cli import import_app
 
-    @import_app.command("targets")
-    def import_targets(files: FilesArg, district: DistrictOpt = None,
-                       skip_bad_rows: SkipOpt = False, error_report: ReportOpt = None) -> None:
-        """Target catalogue 目标清单 (shape of reference/targets/<district>.csv): id,
-        indicator_zh, kind, baseline_year, baseline_value, target_year, target_value, unit,
-        comparator, metric, scope_type, scope_id, …"""
-        _import("targets", files, district, skip_bad_rows=skip_bad_rows,
-                error_report=error_report)
-
-    @import_app.command("observations")
-    def import_observations(files: FilesArg, district: DistrictOpt = None,
-                            skip_bad_rows: SkipOpt = False,
-                            error_report: ReportOpt = None) -> None:
-        """Target observations 目标观测值: target_id, date (YYYY-MM-DD or YYYY), value,
-        source [, scope_id]."""
-        _import("observations", files, district, skip_bad_rows=skip_bad_rows,
-                error_report=error_report)
-
-    @import_app.command("budgets")
-    def import_budgets(files: FilesArg, district: DistrictOpt = None,
-                       skip_bad_rows: SkipOpt = False, error_report: ReportOpt = None) -> None:
-        """Budgets 预算: year, metric (energy_tce|tco2), scope_type (district|street|entity),
-        scope_id, budget [, intensity_target]."""
-        _import("budgets", files, district, skip_bad_rows=skip_bad_rows,
-                error_report=error_report)
-
-    @import_app.command("sector-statistics")
-    def import_sector_statistics(files: FilesArg, district: DistrictOpt = None,
-                                 skip_bad_rows: SkipOpt = False,
-                                 error_report: ReportOpt = None) -> None:
-        """Value added by sector 分行业增加值: year, sector (GB/T 4754 section A..T),
-        value_added_10k_cny."""
-        _import("sector_statistics", files, district, skip_bad_rows=skip_bad_rows,
-                error_report=error_report)
+    for name, (kind, help_text) in PLAN_IMPORTS.items():
+        import_app.command(name, help=help_text)(_plan_import(kind))
 
 
 _register_imports()
