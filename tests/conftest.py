@@ -48,8 +48,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def ws(settings: Settings) -> Iterator[Workspace]:
-    """An initialised home with the Huangpu district."""
-    workspace, _ = init_workspace(settings, profiles=["huangpu"], actor="test")
+    """An initialised home with the Huangpu district (without its target catalogue, which
+    ``carbonpeak init`` loads; tests of targets load it themselves)."""
+    workspace, _ = init_workspace(settings, profiles=["huangpu"], actor="test",
+                                  load_targets=False)
     yield workspace
     workspace.close()
 

@@ -223,11 +223,9 @@ def test_account_records_its_input_batches(result, ws):
         run = s.get(AccountRun, result.run_id)
         inputs = list(s.scalars(select(IngestBatch.id).where(IngestBatch.kind.in_(
             ["entities", "meters", "readings", "ledger", "statistics"])).order_by(IngestBatch.id)))
-        # the five files of the reference district; not the target catalogue loaded at init
-        assert len(inputs) == 5
+        # the five files of the reference district
+        assert inputs == [1, 2, 3, 4, 5]
         assert run.input_batches == inputs
-        assert s.scalars(select(IngestBatch.kind).where(
-            IngestBatch.id.not_in(run.input_batches))).all() == ["targets"]
 
 
 def test_factor_set_outside_its_effective_dates_is_said(ws, tmp_path):

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from carbonpeak.config import Settings
 from carbonpeak.errors import InputValidationError, NotFoundError
 from carbonpeak.pipelines.account import run_account
 from carbonpeak.pipelines.dual_control import dual_control
@@ -43,7 +44,7 @@ from carbonpeak.pipelines.warnings import (
     evaluate_warnings,
     set_budget,
 )
-from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.pipelines.workspace import Workspace, init_workspace
 from carbonpeak.registry.models import AuditLog, EarlyWarning, WarningEvent
 from tests.conftest import write
 
@@ -77,8 +78,12 @@ def _ledger(year: int, w1_kwh: int) -> str:
     return "\n".join(rows)
 
 
+CATALOGUE = Path(__file__).parents[1] / "reference" / "targets" / "huangpu.csv"
+
+
 @pytest.fixture
 def district(ws: Workspace, tmp_path: Path) -> Workspace:
+    import_file(ws, "targets", CATALOGUE, district="huangpu")
     for kind, name, text in [("entities", "e.csv", ENTITIES),
                              ("statistics", "s.csv", STATISTICS),
                              ("sector_statistics", "sec.csv", SECTORS),
@@ -94,7 +99,11 @@ def _target(ws: Workspace, code: str) -> Any:
     return next(t for t in evaluate_targets(ws, district="huangpu") if t.code == code)
 
 
-def test_init_loads_the_shipped_catalogue(ws: Workspace) -> None:
+def test_init_loads_the_shipped_catalogue(settings: Settings) -> None:
+    ws, notes = init_workspace(settings, profiles=["huangpu"])
+    assert "target catalogue huangpu.csv loaded: 57 targets (batch 1)" in notes
+    # an edited catalogue is never overwritten: init again loads nothing
+    assert init_workspace(settings, profiles=["huangpu"])[1] == []
     rows = evaluate_targets(ws, district="huangpu")
     assert len(rows) == 57  # HP-01 .. HP-57 of ../shared/reference/targets.csv
     assert {r.code for r in rows} == {f"HP-{i:02d}" for i in range(1, 58)}

@@ -24,6 +24,7 @@ from carbonpeak.cli import (
     app,
     console,
 )
+from carbonpeak.errors import NotFoundError
 from carbonpeak.pipelines.dual_control import dual_control
 from carbonpeak.pipelines.notify import build_notifier
 from carbonpeak.pipelines.targets import (
@@ -390,8 +391,12 @@ def demo_plan(district: str, year: int) -> None:
         console.print(f"  • 区能耗预算 district energy budget {year}: {_fmt(b.budget)} tce "
                       f"(intensity path of {b.basis['target']})")
         for level in ("streets", "key_units"):
-            out = allocate_budgets(ws, year=year, level=level, method="mixed",
-                                   district=district)
+            try:
+                out = allocate_budgets(ws, year=year, level=level, method="mixed",
+                                       district=district)
+            except NotFoundError as exc:  # a one-year demo has no baseline year
+                console.print(f"  • 预算分解 budgets of {level} not decomposed: {exc}")
+                continue
             console.print(f"  • 预算分解 budgets decomposed to {len(out)} {level} "
                           "(mixed: ½ baseline share, ½ floor area × type benchmark)")
         notifier = build_notifier(ws.settings)

@@ -138,8 +138,11 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
 
 
 def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
-                   actor: str | None = None) -> tuple[Workspace, list[str]]:
+                   actor: str | None = None,
+                   load_targets: bool = True) -> tuple[Workspace, list[str]]:
     """Migrate the registry, load the shipped factor sets, create districts from profiles.
+
+    With ``load_targets`` a new district also gets its shipped target catalogue (one batch).
 
     Idempotent: running it again changes nothing unless a shipped set or profile changed.
     """
@@ -153,7 +156,8 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
     for profile in profiles or []:
         prof = read_profile(profile)
         notes.extend(_ensure_district(ws, prof))
-        notes.extend(_ensure_targets(ws, prof["code"]))
+        if load_targets:
+            notes.extend(_ensure_targets(ws, prof["code"]))
     ws.lake.root.mkdir(parents=True, exist_ok=True)
     return ws, notes
 
