@@ -507,9 +507,10 @@ def test_cli_template_then_import_with_skip_bad_rows(cli_home):
     assert r.exit_code == 0, r.output
     flat = r.output.replace("\n", "")
     assert "1 row(s) refused 行被拒收" in flat
-    assert "b1-form.csv" in flat
+    # batch 1 is the target catalogue `init` loads; the form is batch 2
+    assert "b2-form.csv" in flat
     assert "火星街道" in r.output
-    q = cli_home / "home" / "quarantine" / "b1-form.csv"
+    q = cli_home / "home" / "quarantine" / "b2-form.csv"
     rows = list(csv.reader(q.read_text("utf-8-sig").splitlines()))
     assert rows[0] == ["entity_id", "name", "kind", "street", "building_type", "floor_area_m2",
                        "lat", "lon", "parent_id", "sector_code", "sheet", "row", "原因", "reason"]
