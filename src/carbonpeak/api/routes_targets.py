@@ -20,14 +20,18 @@ import dataclasses
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, case, false, func, select
 
@@ -72,7 +76,30 @@ from carbonpeak.registry.models import (
 
 __all__ = ["LEVEL_ORDER", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"])
+
+
+class _JsonSafeRoute(APIRoute):
+    """FastAPI's 422 for a refused body, made JSON-safe.
+
+    The JSON parser accepts ``NaN`` and ``Infinity``; the default answer echoes the refused
+    input, which then cannot be encoded (a 500). Non-finite numbers are echoed as ``null``.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The default handler, with refused input answered as a JSON-safe 422."""
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse({"detail": _safe(jsonable_encoder(exc.errors()))}, 422)
+
+        return route
+
+
+router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"],
+                   route_class=_JsonSafeRoute)
 
 ANALYST_ROLES = ("district_admin", "district_analyst")
 ENTITY_ROLES = ("entity_manager", "data_feeder")
