@@ -52,6 +52,7 @@ from carbonpeak.pipelines.targets import (
     TargetStatus,
     add_observation,
     evaluate_targets,
+    target_row,
     update_target,
 )
 from carbonpeak.pipelines.trajectory import decompose, peak_outlook, peak_target_status
@@ -246,14 +247,8 @@ def _visible_target(ws: Workspace, p: Principal, target_id: int) -> Target:
 
 
 def _inactive(t: Target) -> TargetStatus:
-    return TargetStatus(
-        id=t.id, code=t.code, scope_type=t.scope_type, scope_id=t.scope_id, section=t.section,
-        indicator_zh=t.indicator_zh, indicator_en=t.indicator_en, kind=t.kind, metric=t.metric,
-        unit=t.unit, comparator=t.comparator, baseline_year=t.baseline_year,
-        baseline_value=t.baseline_value, target_year=t.target_year,
-        target_value=t.target_value, target_text=t.target_text,
-        responsible_units=t.responsible_units, status="inactive",
-        reason_en="inactive: not assessed", reason_zh="已停用，不作评估")
+    return target_row(t, "inactive", reason_en="inactive: not assessed",
+                      reason_zh="已停用，不作评估")
 
 
 def _target_detail(ws: Workspace, p: Principal, target_id: int) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import District, Target, TargetObservation
 
 __all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
-           "evaluate_targets", "find_target", "update_target"]
+           "evaluate_targets", "find_target", "target_row", "update_target"]
 
 _PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
 #: status -> (English, Chinese) labels, for tables and reports
@@ -141,19 +141,22 @@ def _yearly(obs: list[TargetObservation], computed: list[tuple[int, float]],
     return {y: v for y, v in sorted(merged.items()) if year is None or y <= year}
 
 
-def _base(t: Target) -> TargetStatus:
+def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
+               reason_zh: str = "") -> TargetStatus:
+    """A target's fields as a :class:`TargetStatus` (not assessed: ``status`` as given)."""
     return TargetStatus(
         id=t.id, code=t.code, scope_type=t.scope_type, scope_id=t.scope_id, section=t.section,
         indicator_zh=t.indicator_zh, indicator_en=t.indicator_en, kind=t.kind, metric=t.metric,
         unit=t.unit, comparator=t.comparator, baseline_year=t.baseline_year,
         baseline_value=t.baseline_value, target_year=t.target_year,
         target_value=t.target_value, target_text=t.target_text,
-        responsible_units=t.responsible_units, status="no_data")
+        responsible_units=t.responsible_units, status=status, reason_en=reason_en,
+        reason_zh=reason_zh)
 
 
 def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
             computed: tuple[list[tuple[int, float]], str], year: int | None) -> TargetStatus:
-    st = _base(t)
+    st = target_row(t)
     st.n_observations = len(obs)
     if t.metric == "key_unit_rule":
         return _applied(st, d)
