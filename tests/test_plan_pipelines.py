@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
-from carbonpeak.errors import InputValidationError, NotFoundError
+from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError
 from carbonpeak.pipelines.account import run_account
 from carbonpeak.pipelines.dual_control import dual_control
 from carbonpeak.pipelines.imports import import_file
@@ -45,7 +45,7 @@ from carbonpeak.pipelines.warnings import (
     set_budget,
 )
 from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.registry.models import AuditLog, EarlyWarning, WarningEvent
+from carbonpeak.registry.models import AuditLog, EarlyWarning, Target, WarningEvent
 from tests.conftest import write
 
 ENTITIES = """
@@ -405,3 +405,43 @@ def test_custom_catalogue_with_scopes_and_metrics(district: Workspace, tmp_path:
     # no PV in this district: 0 MWh both years, behind the path to 10 MWh
     assert rows["X-3"].value == 0.0
     assert rows["X-3"].status == "off_track"
+
+
+def test_a_target_that_cannot_be_assessed_does_not_break_the_others(
+        district: Workspace, tmp_path: Path) -> None:
+    hp01 = find_target(district, "HP-01", district="huangpu")
+    with pytest.raises(InputValidationError) as exc:
+        update_target(district, hp01, {"target_value": 150.0})
+    assert exc.value.errors[0].column == "target_value"
+    with pytest.raises(InputValidationError) as exc:
+        update_target(district, hp01, {"target_year": 2019})
+    assert "after the baseline year 2020" in exc.value.errors[0].message
+    bad = write(tmp_path, "bad_cat.csv", """
+    id,indicator_zh,kind,baseline_year,target_year,target_value,unit
+    Z-1,下降,reduction_vs_baseline,2020,2025,120,%
+    """)
+    with pytest.raises(InputValidationError) as exc:
+        import_file(district, "targets", bad, district="huangpu")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, "target_value")]
+    # a target stored wrong some other way is reported as invalid; the rest are assessed
+    with district.registry.session() as s:
+        s.get(Target, hp01).target_value = 100.0  # type: ignore[union-attr]
+    rows = {t.code: t for t in evaluate_targets(district, district="huangpu")}
+    assert rows["HP-01"].status == "invalid"
+    assert "cannot be assessed" in rows["HP-01"].reason_en
+    assert rows["HP-02"].status == "no_target_value"
+    assert dual_control(district, district="huangpu").indicators[1].status == "invalid"
+
+
+def test_a_passed_peak_deadline_is_judged_by_the_history(district: Workspace) -> None:
+    update_target(district, find_target(district, "HP-06", district="huangpu"),
+                  {"target_year": 2022})
+    # CO2 2020 1,500 … 2024 1,400: the maximum is in 2020, only 4 years before the latest
+    # data (C40 asks for 5), so no confirmed peak by 2022: missed
+    t = _target(district, "HP-06")
+    assert t.status == "missed"
+    assert t.reason_en.startswith("the deadline 2022 has passed; C40 test: not_peaked")
+    with pytest.raises(ConfigError):
+        peak_outlook(district, district="huangpu", deadline_year=2035, end_year=2035)
+    with pytest.raises(ConfigError):
+        peak_outlook(district, district="huangpu", deadline_year=2020)

@@ -10,11 +10,14 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
 from carbonpeak.api.routes_ingest import router as ingest_router
 from carbonpeak.api.routes_quality import router as quality_router
+from carbonpeak.api.routes_targets import json_safe
 from carbonpeak.api.routes_targets import router as targets_router
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
@@ -48,6 +51,12 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         redoc_url=None,
     )
     app.state.workspace = ws
+
+    @app.exception_handler(RequestValidationError)
+    async def _refused(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # the default answer echoes the refused input; a NaN or Infinity in a JSON body
+        # (Python's parser accepts them) would then fail to encode: echo them as null
+        return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, 422)
 
     @app.exception_handler(InputValidationError)
     async def _invalid(_: Request, exc: InputValidationError) -> JSONResponse:

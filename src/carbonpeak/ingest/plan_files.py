@@ -28,6 +28,7 @@ __all__ = [
     "parse_observations",
     "parse_sector_statistics",
     "parse_targets",
+    "target_problems",
 ]
 
 #: kinds of targets in the plans' catalogue (../shared/reference/targets.csv)
@@ -51,6 +52,7 @@ TARGET_METRICS = {
 BUDGET_METRICS = ("energy_tce", "tco2")
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")
 _YEAR = re.compile(r"^\d{4}$")
+_PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FULLWIDTH_CMP = {"≥": ">=", "≤": "<=", "＝": "=", "＞": ">", "＜": "<", "==": "="}
 
@@ -100,6 +102,13 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
     grouped = f["target_value"].str.replace(",", "", regex=False)
     target_num = pd.to_numeric(grouped, errors="coerce")
     _duplicates(pf, ["id", "scope_id"], errors)
+    for i, line in enumerate(f["_line"].tolist()):
+        tv = target_num.iloc[i]
+        for col, why in target_problems(str(kind.iloc[i]), {
+                "target_value": None if pd.isna(tv) else float(tv),
+                "baseline_year": _int(base_year.iloc[i]),
+                "target_year": _int(target_year.iloc[i])}, str(f["period"].iloc[i])):
+            errors.append(RowError(pf.name, int(line), col, str(f[col].iloc[i]), why))
     if errors:
         raise InputValidationError(errors)
     out = []
@@ -118,6 +127,25 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
             "notes": row["notes"], "scope_type": scope.iloc[i], "scope_ref": row["scope_id"],
             "_line": int(row["_line"]),
         })
+    return out
+
+
+def target_problems(kind: str, v: dict[str, Any], period: str = "") -> list[tuple[str, str]]:
+    """What makes a target impossible to assess: ``[(field, reason), ...]``.
+
+    A reduction target needs a value below 100 % and a target year after its baseline year
+    (given, or the year before its period starts: 十四五 2021-2025 → 2020).
+    """
+    out = []
+    if kind == "reduction_vs_baseline":
+        if v.get("target_value") is not None and not v["target_value"] < 100:
+            out.append(("target_value", "a reduction must be below 100 %"))
+        by, ty = v.get("baseline_year"), v.get("target_year")
+        start = _PERIOD_START.search(period)
+        if by is None and start:
+            by = int(start.group(1)) - 1
+        if by is not None and ty is not None and ty <= by:
+            out.append(("target_year", f"must be after the baseline year {by}"))
     return out
 
 

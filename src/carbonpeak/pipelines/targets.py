@@ -30,7 +30,7 @@ from carbonpeak.domain.targets import (
     reduction_vs_baseline,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.ingest.plan_files import COMPARATORS, TARGET_METRICS
+from carbonpeak.ingest.plan_files import COMPARATORS, TARGET_METRICS, target_problems
 from carbonpeak.pipelines.indicators import computed_metric, district_series
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import District, Target, TargetObservation
@@ -47,6 +47,7 @@ STATUS_LABELS = {
     "met": ("met", "达标"), "not_met": ("not met", "未达标"),
     "no_target_value": ("no target value", "目标值待下达"),
     "qualitative": ("qualitative", "定性目标"), "applied": ("applied", "已用于核算"),
+    "invalid": ("invalid", "目标设定有误"),
 }
 EDITABLE_FIELDS = ("indicator_zh", "indicator_en", "metric", "baseline_year", "baseline_value",
                    "target_year", "target_value", "target_text", "unit", "comparator",
@@ -156,6 +157,16 @@ def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
 
 def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
             computed: tuple[list[tuple[int, float]], str], year: int | None) -> TargetStatus:
+    try:
+        return _assess_one(ws, d, t, obs, computed, year)
+    except ValueError as exc:  # a target the method cannot judge; the others still are
+        return target_row(t, "invalid", reason_en=f"cannot be assessed: {exc}; correct the "
+                          "target", reason_zh=f"无法评估：{exc}；请修正目标")
+
+
+def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
+                computed: tuple[list[tuple[int, float]], str],
+                year: int | None) -> TargetStatus:
     st = target_row(t)
     st.n_observations = len(obs)
     if t.metric == "key_unit_rule":
@@ -336,6 +347,11 @@ def update_target(ws: Workspace, target_id: int, changes: dict[str, Any]) -> Tar
         if t is None:
             msg = f"no target {target_id}"
             raise NotFoundError(msg)
+        problems = target_problems(t.kind, {f: changes.get(f, getattr(t, f)) for f in (
+            "target_value", "target_year", "baseline_year")}, t.period)
+        if problems:
+            raise InputValidationError([RowError("(request)", None, c, None, m)
+                                        for c, m in problems])
         diff = {k: [getattr(t, k), v] for k, v in changes.items() if getattr(t, k) != v}
         for k, v in changes.items():
             setattr(t, k, v)

@@ -33,7 +33,7 @@ from carbonpeak.domain.peak import (
     peak_of,
     project,
 )
-from carbonpeak.errors import NotFoundError
+from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.pipelines.indicators import district_series, sector_frame
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import District
@@ -185,6 +185,9 @@ def peak_outlook(ws: Workspace, *, district: str | None = None, end_year: int = 
     ``{"grid_factor_decline": 0.04}``); ``runs`` Monte Carlo draws per scenario, seeded.
     """
     d = ws.district(district)
+    if not deadline_year < end_year:
+        msg = f"the deadline ({deadline_year}) must be before the end year ({end_year})"
+        raise ConfigError(msg)
     return _outlook(ws, d, end_year=end_year, deadline_year=deadline_year, runs=runs, seed=seed,
                     overrides=overrides or {}, up_to_year=up_to_year,
                     current_year=current_year or dt.date.today().year)
@@ -195,6 +198,10 @@ def _outlook(ws: Workspace, d: District, *, end_year: int, deadline_year: int, r
              current_year: int) -> PeakOutlook:
     series = district_series(ws, d)
     base, notes = _base_year(series, up_to_year)
+    if not base.year <= deadline_year:
+        msg = (f"the deadline ({deadline_year}) and end year ({end_year}) must not be before "
+               f"the base year {base.year}")
+        raise ConfigError(msg)
     hist = series["co2_t"].dropna()
     hist = hist[hist.index <= base.year]
     history = [(int(str(y)), float(v)) for y, v in hist.items()]
@@ -222,13 +229,16 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
                        up_to_year: int | None = None) -> dict[str, Any]:
     """Status of a "peak before ``deadline_year``" target, from the C40 test and the plan
     scenario's Monte Carlo (≥ 80 % of draws peak by the deadline: on track; ≥ 50 %: at risk)."""
+    current = up_to_year or dt.date.today().year
     try:
-        o = _outlook(ws, d, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
-                     runs=2000, seed=0, overrides={}, up_to_year=up_to_year,
-                     current_year=up_to_year or dt.date.today().year)
+        base, _notes = _base_year(district_series(ws, d), up_to_year)
     except NotFoundError as exc:
         return {"status": "no_data", "value": None, "year": None, "source": "",
                 "reason_en": str(exc), "reason_zh": "缺少核算或统计数据，无法评估达峰"}
+    if deadline_year < base.year:  # the deadline has passed: only the history can tell
+        return _peak_after_deadline(ws, d, deadline_year, base.year, current)
+    o = _outlook(ws, d, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
+                 runs=2000, seed=0, overrides={}, up_to_year=up_to_year, current_year=current)
     src = o.notes[0]
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
@@ -254,4 +264,24 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
                       else "规划情景在预测期内未达峰")
         + f"；{plan.monte_carlo.n:,}次蒙特卡洛模拟中{share:.0%}在{deadline_year}年前达峰"
         + need_zh,
+    }
+
+
+def _peak_after_deadline(ws: Workspace, d: District, deadline_year: int, base_year: int,
+                         current_year: int) -> dict[str, Any]:
+    """A peak deadline in the past: achieved when the C40 test finds a peak by then."""
+    hist = district_series(ws, d)["co2_t"].dropna()
+    hist = hist[hist.index <= base_year]
+    c40 = c40_peak_test([int(str(y)) for y in hist.index], hist.to_numpy(dtype="float64"),
+                        current_year=current_year)
+    ok = c40.status == "peaked" and c40.peak_year is not None and c40.peak_year <= deadline_year
+    return {
+        "status": "achieved" if ok else "missed",
+        "value": float(c40.peak_year) if c40.peak_year is not None else None,
+        "year": base_year, "source": "C40 test on the district series",
+        "reason_en": (f"the deadline {deadline_year} has passed; C40 test: {c40.status}"
+                      + (f", peak {c40.peak_year}" if c40.peak_year else "")),
+        "reason_zh": (f"达峰期限{deadline_year}年已过；C40判定："
+                      + ("已达峰" if c40.status == "peaked" else "未确认达峰")
+                      + (f"，峰值年{c40.peak_year}" if c40.peak_year else "")),
     }

@@ -191,7 +191,11 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
     ratio = district_budget / float(district_prior)
     units = _units(level, t, ents, streets, METRIC_COLUMN[metric])
     total = float(units["baseline"].sum()) * ratio
-    out = allocate(total, units, method=method, weight=weight)
+    try:
+        out = allocate(total, units, method=method, weight=weight)
+    except ValueError as exc:
+        msg = f"cannot decompose the {year} budget to {level}: {exc}"
+        raise ConfigError(msg) from None
     if level == "key_units":
         out["intensity_target"] = out["benchmark_intensity"]
     with ws.registry.session() as s:
