@@ -101,6 +101,16 @@ def _ws(check: bool = True) -> Workspace:
     return Workspace.open(Settings(), check=check)
 
 
+@contextmanager
+def _workspace(check: bool = True) -> Iterator[Workspace]:
+    """The workspace of ``$CARBONPEAK_HOME``, closed afterwards."""
+    ws = _ws(check)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
 def _progress() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),

@@ -20,10 +20,11 @@ from carbonpeak.cli import (
     SkipOpt,
     _errors,
     _import,
-    _ws,
+    _workspace,
     app,
     console,
 )
+from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
 from carbonpeak.pipelines.dual_control import dual_control
 from carbonpeak.pipelines.notify import build_notifier
@@ -119,12 +120,8 @@ def targets_table(
     """Every target of the plan: value, progress, path and status (规划目标进度表)."""
     if ctx.invoked_subcommand is not None:
         return
-    with _errors():
-        ws = _ws()
-        try:
-            rows = evaluate_targets(ws, district=district, year=year)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        rows = evaluate_targets(ws, district=district, year=year)
     if status:
         rows = [r for r in rows if r.status == status]
     if as_json:
@@ -157,13 +154,9 @@ def targets_show(code: Annotated[str, typer.Argument(help="Target id, e.g. HP-01
                  scope_id: Annotated[str | None, typer.Option(help="Street/entity")] = None,
                  ) -> None:
     """One target: the plan's words, its value history and status."""
-    with _errors():
-        ws = _ws()
-        try:
-            tid = find_target(ws, code, district=district, scope_id=scope_id)
-            row = next(r for r in evaluate_targets(ws, district=district) if r.id == tid)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        tid = find_target(ws, code, district=district, scope_id=scope_id)
+        row = next(r for r in evaluate_targets(ws, district=district) if r.id == tid)
     d = row.to_dict()
     for k in ("code", "indicator_zh", "indicator_en", "section", "kind", "metric", "unit",
               "comparator", "baseline_year", "baseline_value", "target_year", "target_value",
@@ -188,12 +181,9 @@ def targets_set(
     audit-logged."""
     with _errors():
         changes = {k: _parse_field(k, v) for k, _, v in (f.partition("=") for f in field)}
-        ws = _ws()
-        try:
+        with _workspace() as ws:
             tid = find_target(ws, code, district=district, scope_id=scope_id)
             update_target(ws, tid, changes)
-        finally:
-            ws.close()
     console.print(f"[green]updated[/] {code}: {changes}")
 
 
@@ -221,12 +211,9 @@ def targets_observe(
     """Record an observation of a target (目标观测值), with its date and source."""
     with _errors():
         when = dt.date.fromisoformat(date) if date else dt.date.today()
-        ws = _ws()
-        try:
+        with _workspace() as ws:
             tid = find_target(ws, code, district=district, scope_id=scope_id)
             _o, state = add_observation(ws, tid, observed_on=when, value=value, source=source)
-        finally:
-            ws.close()
     console.print(f"{state}: {code} {when} = {value} ({source})")
 
 
@@ -236,12 +223,8 @@ def dual_control_cmd(district: DistrictOpt = None, year: YearOpt = None,
                      as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """District dual control 能耗双控/碳排放双控: totals and intensities against 2020, the
     yearly rate the 2025 and 2030 targets need, budgets, status."""
-    with _errors():
-        ws = _ws()
-        try:
-            dc = dual_control(ws, district=district, year=year)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        dc = dual_control(ws, district=district, year=year)
     if as_json:
         console.print_json(json.dumps(dc.to_dict(), ensure_ascii=False, default=str))
         return
@@ -272,12 +255,8 @@ MetricOpt = Annotated[str, typer.Option(help="energy_tce (equal value) or tco2")
 @budgets_app.command("list")
 def budgets_list(district: DistrictOpt = None, year: YearOpt = None) -> None:
     """The budgets of the district, its streets and key units."""
-    with _errors():
-        ws = _ws()
-        try:
-            rows = list_budgets(ws, year=year, district=district)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        rows = list_budgets(ws, year=year, district=district)
     t = Table("year", "metric", "scope", "budget", "intensity target", "method")
     for b in rows:
         t.add_row(str(b.year), b.metric, f"{b.scope_type}:{b.scope_id}", _fmt(b.budget),
@@ -297,14 +276,10 @@ def budgets_set(
     district: DistrictOpt = None,
 ) -> None:
     """Set a budget by hand (e.g. the city's allocation to the district); audit-logged."""
-    with _errors():
-        ws = _ws()
-        try:
-            b = set_budget(ws, year=year, metric=metric, budget=budget, scope_type=scope_type,
-                           scope_id=scope_id, intensity_target=intensity_target,
-                           district=district)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        b = set_budget(ws, year=year, metric=metric, budget=budget, scope_type=scope_type,
+                       scope_id=scope_id, intensity_target=intensity_target,
+                       district=district)
     console.print(f"budget {b.year} {b.metric} {b.scope_type}:{b.scope_id} = {_fmt(b.budget)}")
 
 
@@ -312,12 +287,8 @@ def budgets_set(
 def budgets_derive(year: Annotated[int, typer.Option(help="Budget year")],
                    district: DistrictOpt = None) -> None:
     """Derive the district's energy budget from its energy-per-GDP target's path."""
-    with _errors():
-        ws = _ws()
-        try:
-            b = derive_district_budget(ws, year=year, district=district)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        b = derive_district_budget(ws, year=year, district=district)
     console.print(f"district energy budget {year} = {_fmt(b.budget)} tce "
                   f"(GDP {_fmt(b.basis['gdp_10k_cny'])} × path "
                   f"{b.basis['path_energy_per_gdp']:.6f} tce/10^4 CNY; target "
@@ -334,13 +305,9 @@ def budgets_allocate(
     metric: MetricOpt = "energy_tce", district: DistrictOpt = None,
 ) -> None:
     """Decompose the district budget to streets or key units (目标分解)."""
-    with _errors():
-        ws = _ws()
-        try:
-            out = allocate_budgets(ws, year=year, level=level, method=method, metric=metric,
-                                   weight=weight, district=district)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        out = allocate_budgets(ws, year=year, level=level, method=method, metric=metric,
+                               weight=weight, district=district)
     t = Table("unit", "baseline", "floor area m²", "benchmark /m²", "budget", "share")
     for uid, r in out.iterrows():
         t.add_row(str(uid), _fmt(r["baseline"]), _fmt(r["activity"]),
@@ -363,30 +330,25 @@ def warnings_list(
 
     from carbonpeak.registry.models import EarlyWarning
 
-    with _errors():
-        ws = _ws()
-        try:
-            d = ws.district(district)
-            with ws.registry.session() as s:
-                q = select(EarlyWarning).where(EarlyWarning.district_id == d.id)
-                rows = list(s.scalars(q))
-                s.expunge_all()
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        d = ws.district(district)
+        with ws.registry.session() as s:
+            q = select(EarlyWarning).where(EarlyWarning.district_id == d.id)
+            rows = list(s.scalars(q))
+            s.expunge_all()
     if not rows:
         console.print("no warnings yet: run `carbonpeak warnings evaluate --year Y`")
         return
     y = year or max(r.year for r in rows)
     rows = [r for r in rows if r.year == y and (level is None or r.level == level)]
-    rank = {"red": 0, "yellow": 1, "green": 2, "no_data": 3, "no_budget": 4}
+    rank: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
     rows.sort(key=lambda r: (rank.get(r.level, 9), -(r.ratio or 0)))
     _print_warnings(rows, y)
 
 
 def demo_plan(district: str, year: int) -> None:
     """The demo's plan part: budgets for ``year``, warnings as the year goes, targets, peak."""
-    ws = _ws()
-    try:
+    with _workspace() as ws:
         b = derive_district_budget(ws, year=year, district=district)
         console.print(f"  • 区能耗预算 district energy budget {year}: {_fmt(b.budget)} tce "
                       f"(intensity path of {b.basis['target']})")
@@ -420,8 +382,6 @@ def demo_plan(district: str, year: int) -> None:
             if st.metric in ("energy_per_gdp", "co2_peak_year"):
                 console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "
                               f"{st.reason_zh}")
-    finally:
-        ws.close()
 
 
 def _print_warnings(rows: list[Any], year: int) -> None:
@@ -442,14 +402,10 @@ def warnings_evaluate(
     metric: MetricOpt = "energy_tce", district: DistrictOpt = None,
 ) -> None:
     """Evaluate the early warnings of a year, store them and their history, notify."""
-    with _errors():
-        ws = _ws()
-        try:
-            wr = evaluate_warnings(ws, year=year, district=district, metric=metric,
-                                   through_month=through_month,
-                                   notifier=build_notifier(ws.settings))
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        wr = evaluate_warnings(ws, year=year, district=district, metric=metric,
+                               through_month=through_month,
+                               notifier=build_notifier(ws.settings))
     t = Table("级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
               "原因 reason", title=f"预警 warnings {year}, {wr.months_elapsed} months")
     for key, r in wr.table.iterrows():
@@ -467,28 +423,22 @@ def warnings_history(warning_id: Annotated[int, typer.Argument(help="Warning id"
     """The history of one warning: every evaluation that changed it."""
     from sqlalchemy import select
 
-    from carbonpeak.errors import NotFoundError
     from carbonpeak.registry.models import EarlyWarning, WarningEvent
 
-    with _errors():
-        ws = _ws()
-        try:
-            with ws.registry.session() as s:
-                w = s.get(EarlyWarning, warning_id)
-                if w is None:
-                    msg = f"no warning {warning_id}"
-                    raise NotFoundError(msg)
-                evs = list(s.scalars(select(WarningEvent).where(
-                    WarningEvent.warning_id == warning_id).order_by(WarningEvent.id)))
-                title = f"{w.scope_name} ({w.scope_type}:{w.scope_id}) {w.year} {w.metric}"
-                t = Table("at (UTC)", "level", "months", "projected", "budget", "reason",
-                          "sent", title=title)
-                for e in evs:
-                    t.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.level, str(e.months_elapsed),
-                              _fmt(e.projected), _fmt(e.budget), e.reason_zh,
-                              "yes" if e.notified else "")
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws, ws.registry.session() as s:
+        w = s.get(EarlyWarning, warning_id)
+        if w is None:
+            msg = f"no warning {warning_id}"
+            raise NotFoundError(msg)
+        evs = list(s.scalars(select(WarningEvent).where(
+            WarningEvent.warning_id == warning_id).order_by(WarningEvent.id)))
+        title = f"{w.scope_name} ({w.scope_type}:{w.scope_id}) {w.year} {w.metric}"
+        t = Table("at (UTC)", "level", "months", "projected", "budget", "reason",
+                  "sent", title=title)
+        for e in evs:
+            t.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.level, str(e.months_elapsed),
+                      _fmt(e.projected), _fmt(e.budget), e.reason_zh,
+                      "yes" if e.notified else "")
     console.print(t)
 
 
@@ -500,13 +450,9 @@ def lmdi_cmd(
     district: DistrictOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Why CO2 moved: additive LMDI-I into activity, structure, intensity and carbon factor."""
-    with _errors():
-        ws = _ws()
-        try:
-            res, source = decompose(ws, base_year=base_year, target_year=target_year,
-                                    district=district)
-        finally:
-            ws.close()
+    with _errors(), _workspace() as ws:
+        res, source = decompose(ws, base_year=base_year, target_year=target_year,
+                                district=district)
     if as_json:
         console.print_json(json.dumps({"source": source, **res.to_dict()}, ensure_ascii=False))
         return
@@ -541,13 +487,10 @@ def peak_cmd(
     intensity decline that peaks in time, and the C40 peaking test."""
     with _errors():
         overrides = {k: float(v) for k, _, v in (s.partition("=") for s in set_ or [])}
-        ws = _ws()
-        try:
+        with _workspace() as ws:
             o = peak_outlook(ws, district=district, runs=runs, seed=seed,
                              deadline_year=deadline_year, end_year=end_year,
                              overrides=overrides)
-        finally:
-            ws.close()
     t = Table("情景 scenario", "峰值年 peak year", "峰值 peak tCO2", "MC peak year p5–p50–p95",
               f"P(peak ≤ {deadline_year})", "需单位GDP能耗年降 needed decline/a",
               title=f"达峰路径 peak outlook, base {o.base.year}")

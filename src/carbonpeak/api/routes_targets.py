@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NoReturn
 
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from sqlalchemy import ColumnElement, case, false, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
     AccessDenied,
     ConfigError,
@@ -79,11 +79,10 @@ router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"])
 ANALYST_ROLES = ("district_admin", "district_analyst")
 ENTITY_ROLES = ("entity_manager", "data_feeder")
 #: warning levels, most severe first (the order of ``GET /warnings``)
-LEVEL_ORDER = ("red", "yellow", "green", "no_data", "no_budget")
+LEVEL_ORDER = LEVELS
 #: largest magnitude accepted for a target value or an observation
 MAX_ABS = 1e15
 _INT32 = 2**31 - 1
-_PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
 _NOT_NUL = r"^[^\x00]*$"
 
 Year = Annotated[int, Field(ge=1990, le=2100)]

@@ -28,6 +28,7 @@ __all__ = [
     "parse_observations",
     "parse_sector_statistics",
     "parse_targets",
+    "period_baseline_year",
     "target_problems",
 ]
 
@@ -130,6 +131,12 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
     return out
 
 
+def period_baseline_year(period: str) -> int | None:
+    """The year before a plan period starts (``十四五 2021-2025`` → 2020), or ``None``."""
+    m = _PERIOD_START.search(period)
+    return int(m.group(1)) - 1 if m else None
+
+
 def target_problems(kind: str, v: dict[str, Any], period: str = "") -> list[tuple[str, str]]:
     """What makes a target impossible to assess: ``[(field, reason), ...]``.
 
@@ -141,9 +148,8 @@ def target_problems(kind: str, v: dict[str, Any], period: str = "") -> list[tupl
         if v.get("target_value") is not None and not v["target_value"] < 100:
             out.append(("target_value", "a reduction must be below 100 %"))
         by, ty = v.get("baseline_year"), v.get("target_year")
-        start = _PERIOD_START.search(period)
-        if by is None and start:
-            by = int(start.group(1)) - 1
+        if by is None:
+            by = period_baseline_year(period)
         if by is not None and ty is not None and ty <= by:
             out.append(("target_year", f"must be after the baseline year {by}"))
     return out

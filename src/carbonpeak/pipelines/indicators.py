@@ -36,7 +36,7 @@ from carbonpeak.registry.models import (
 )
 
 __all__ = ["RunTables", "computed_metric", "district_series", "finite", "official_runs",
-           "sector_frame"]
+           "purchased", "sector_frame"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
 TCE_PER_KWH_EQUIVALENT = 0.0001229
@@ -66,7 +66,8 @@ def official_runs(ws: Workspace, d: District, names: list[str]) -> dict[int, Run
     return out
 
 
-def _purchased(df: pd.DataFrame) -> pd.DataFrame:
+def purchased(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows of purchased energy (scope 1 and 2): on-site PV generation left out."""
     return df[df["scope"].isin(["1", "2"])]
 
 
@@ -89,7 +90,7 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
         acc = runs.get(year)
         if acc is not None:
             dy = acc.tables["inventory_district_year"]
-            p = _purchased(dy)
+            p = purchased(dy)
             elec = p[p["carrier"] == "electricity"]
             fuel = p[p["carrier"] != "electricity"]
             pv = dy[dy["scope"] == "generation"]
@@ -147,7 +148,7 @@ def sector_frame(ws: Workspace, d: District, year: int) -> pd.DataFrame | None:
     runs = official_runs(ws, d, ["inventory_sector_year"])
     if year not in runs:
         return None
-    sy = _purchased(runs[year].tables["inventory_sector_year"]).copy()
+    sy = purchased(runs[year].tables["inventory_sector_year"]).copy()
     sy["section"] = sy["sector"].astype(str).str[:1]
     agg = sy.groupby("section").agg(energy_tce=("tce_equal", "sum"), tco2=("tco2", "sum"))
     with ws.registry.session() as s:
@@ -233,7 +234,7 @@ def _metric_value(metric: str, t: dict[str, pd.DataFrame], kinds: dict[str, str]
         pub = eui[eui["kind"] == "public_institution"]
         area = float(pub["floor_area_m2"].sum())
         return 1000.0 * float(pub["tce_equivalent"].sum()) / area if area > 0 else None
-    ey = _purchased(t["inventory_entity_year"])
+    ey = purchased(t["inventory_entity_year"])
     bld = ey[ey["entity_id"].map(kinds).isin(["building", "public_institution"])]
     total = float(bld["tce_equivalent"].sum())
     elec = float(bld.loc[bld["carrier"] == "electricity", "tce_equivalent"].sum())

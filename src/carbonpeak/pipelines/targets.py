@@ -14,7 +14,6 @@ the domain cannot judge: ``met``/``not_met`` (ongoing targets without a year),
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,7 +29,12 @@ from carbonpeak.domain.targets import (
     reduction_vs_baseline,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.ingest.plan_files import COMPARATORS, TARGET_METRICS, target_problems
+from carbonpeak.ingest.plan_files import (
+    COMPARATORS,
+    TARGET_METRICS,
+    period_baseline_year,
+    target_problems,
+)
 from carbonpeak.pipelines.indicators import computed_metric, district_series
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import District, Target, TargetObservation
@@ -38,7 +42,6 @@ from carbonpeak.registry.models import District, Target, TargetObservation
 __all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
            "evaluate_targets", "find_target", "target_row", "update_target"]
 
-_PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
 #: status -> (English, Chinese) labels, for tables and reports
 STATUS_LABELS = {
     "on_track": ("on track", "进度正常"), "at_risk": ("at risk", "进度略有滞后"),
@@ -127,7 +130,7 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
             if t.metric not in cache:
                 cache[t.metric] = computed_metric(ws, d, t.metric, series)
             computed = cache[t.metric]
-        out.append(_assess(ws, d, t, by_target.get(t.id, []), computed, year))
+        out.append(_assess(ws, d, t, by_target.get(t.id, []), computed, year, series))
     return out
 
 
@@ -156,23 +159,24 @@ def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
 
 
 def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
-            computed: tuple[list[tuple[int, float]], str], year: int | None) -> TargetStatus:
+            computed: tuple[list[tuple[int, float]], str], year: int | None,
+            series: pd.DataFrame) -> TargetStatus:
     try:
-        return _assess_one(ws, d, t, obs, computed, year)
+        return _assess_one(ws, d, t, obs, computed, year, series)
     except ValueError as exc:  # a target the method cannot judge; the others still are
         return target_row(t, "invalid", reason_en=f"cannot be assessed: {exc}; correct the "
                           "target", reason_zh=f"无法评估：{exc}；请修正目标")
 
 
 def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
-                computed: tuple[list[tuple[int, float]], str],
-                year: int | None) -> TargetStatus:
+                computed: tuple[list[tuple[int, float]], str], year: int | None,
+                series: pd.DataFrame) -> TargetStatus:
     st = target_row(t)
     st.n_observations = len(obs)
     if t.metric == "key_unit_rule":
         return _applied(st, d)
     if t.metric == "co2_peak_year":
-        return _peak(ws, d, st, year)
+        return _peak(ws, d, st, year, series)
     values = _yearly(obs, computed[0], year)
     st.history = list(values.items())
     if values:
@@ -216,11 +220,12 @@ def _applied(st: TargetStatus, d: District) -> TargetStatus:
     return st
 
 
-def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None) -> TargetStatus:
+def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
+          series: pd.DataFrame) -> TargetStatus:
     from carbonpeak.pipelines.trajectory import peak_target_status
 
     deadline = st.target_year or 2030
-    res = peak_target_status(ws, d, deadline_year=deadline, up_to_year=year)
+    res = peak_target_status(ws, d, deadline_year=deadline, up_to_year=year, series=series)
     st.status, st.value, st.value_year = res["status"], res["value"], res["year"]
     st.reason_en, st.reason_zh, st.value_source = res["reason_en"], res["reason_zh"], \
         res["source"]
@@ -228,10 +233,7 @@ def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None) -> Tar
 
 
 def _baseline_of(t: Target, values: dict[int, float]) -> tuple[int | None, float | None]:
-    by = t.baseline_year
-    if by is None:
-        m = _PERIOD_START.search(t.period)
-        by = int(m.group(1)) - 1 if m else None
+    by = t.baseline_year if t.baseline_year is not None else period_baseline_year(t.period)
     if t.baseline_value is not None:
         return by, t.baseline_value
     return by, (values.get(by) if by is not None else None)

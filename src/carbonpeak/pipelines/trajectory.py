@@ -188,15 +188,15 @@ def peak_outlook(ws: Workspace, *, district: str | None = None, end_year: int = 
     if not deadline_year < end_year:
         msg = f"the deadline ({deadline_year}) must be before the end year ({end_year})"
         raise ConfigError(msg)
-    return _outlook(ws, d, end_year=end_year, deadline_year=deadline_year, runs=runs, seed=seed,
-                    overrides=overrides or {}, up_to_year=up_to_year,
+    return _outlook(d, district_series(ws, d), end_year=end_year, deadline_year=deadline_year,
+                    runs=runs, seed=seed, overrides=overrides or {}, up_to_year=up_to_year,
                     current_year=current_year or dt.date.today().year)
 
 
-def _outlook(ws: Workspace, d: District, *, end_year: int, deadline_year: int, runs: int,
-             seed: int, overrides: dict[str, float], up_to_year: int | None,
-             current_year: int) -> PeakOutlook:
-    series = district_series(ws, d)
+def _outlook(d: District, series: pd.DataFrame, *, end_year: int, deadline_year: int,
+             runs: int, seed: int, overrides: dict[str, float], up_to_year: int | None,
+             current_year: int, only: str | None = None) -> PeakOutlook:
+    """The outlook from the district series; ``only`` one scenario (by name) if given."""
     base, notes = _base_year(series, up_to_year)
     if not base.year <= deadline_year:
         msg = (f"the deadline ({deadline_year}) and end year ({end_year}) must not be before "
@@ -214,6 +214,8 @@ def _outlook(ws: Workspace, d: District, *, end_year: int, deadline_year: int, r
                      "from the statistics")
     out: dict[str, ScenarioOutlook] = {}
     for name, params in default_scenarios(base).items():
+        if only is not None and name != only:
+            continue
         p = replace(params, **overrides)  # type: ignore[arg-type]
         proj = project(base, p, end_year=end_year)
         pk = peak_of(proj.index.to_numpy(), proj["tco2"].to_numpy())
@@ -226,19 +228,26 @@ def _outlook(ws: Workspace, d: District, *, end_year: int, deadline_year: int, r
 
 
 def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
-                       up_to_year: int | None = None) -> dict[str, Any]:
+                       up_to_year: int | None = None,
+                       series: pd.DataFrame | None = None) -> dict[str, Any]:
     """Status of a "peak before ``deadline_year``" target, from the C40 test and the plan
-    scenario's Monte Carlo (≥ 80 % of draws peak by the deadline: on track; ≥ 50 %: at risk)."""
+    scenario's Monte Carlo (≥ 80 % of draws peak by the deadline: on track; ≥ 50 %: at risk).
+
+    ``series`` is the district series when the caller has it already.
+    """
     current = up_to_year or dt.date.today().year
+    if series is None:
+        series = district_series(ws, d)
     try:
-        base, _notes = _base_year(district_series(ws, d), up_to_year)
+        base, _notes = _base_year(series, up_to_year)
     except NotFoundError as exc:
         return {"status": "no_data", "value": None, "year": None, "source": "",
                 "reason_en": str(exc), "reason_zh": "缺少核算或统计数据，无法评估达峰"}
     if deadline_year < base.year:  # the deadline has passed: only the history can tell
-        return _peak_after_deadline(ws, d, deadline_year, base.year, current)
-    o = _outlook(ws, d, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
-                 runs=2000, seed=0, overrides={}, up_to_year=up_to_year, current_year=current)
+        return _peak_after_deadline(series, deadline_year, base.year, current)
+    o = _outlook(d, series, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
+                 runs=2000, seed=0, overrides={}, up_to_year=up_to_year, current_year=current,
+                 only="plan")
     src = o.notes[0]
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
@@ -256,8 +265,7 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
         "status": status, "value": float(when) if when else None, "year": o.base.year,
         "source": src,
         "reason_en": (f"plan scenario peaks in {when} at {plan.peak_tco2:,.0f} t" if when
-                      else "plan scenario does not peak by " + str(o.scenarios['plan']
-                                                                    .projection.index.max()))
+                      else f"plan scenario does not peak by {plan.projection.index.max()}")
         + f"; {share:.0%} of {plan.monte_carlo.n:,} Monte Carlo draws peak by "
           f"{deadline_year}{need_en}",
         "reason_zh": (f"规划情景{when}年达峰，峰值{plan.peak_tco2:,.0f}吨" if when
@@ -267,10 +275,10 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     }
 
 
-def _peak_after_deadline(ws: Workspace, d: District, deadline_year: int, base_year: int,
+def _peak_after_deadline(series: pd.DataFrame, deadline_year: int, base_year: int,
                          current_year: int) -> dict[str, Any]:
     """A peak deadline in the past: achieved when the C40 test finds a peak by then."""
-    hist = district_series(ws, d)["co2_t"].dropna()
+    hist = series["co2_t"].dropna()
     hist = hist[hist.index <= base_year]
     c40 = c40_peak_test([int(str(y)) for y in hist.index], hist.to_numpy(dtype="float64"),
                         current_year=current_year)

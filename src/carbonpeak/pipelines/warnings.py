@@ -36,7 +36,7 @@ from carbonpeak.domain.early_warning import Thresholds, evaluate, sort_by_severi
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.pipelines.account import load_run_tables, official_run
-from carbonpeak.pipelines.indicators import district_series
+from carbonpeak.pipelines.indicators import district_series, finite, purchased
 from carbonpeak.pipelines.notify import Notifier, should_notify
 from carbonpeak.pipelines.plan_inputs import store_budget
 from carbonpeak.pipelines.workspace import Workspace
@@ -144,10 +144,6 @@ def _year_tables(ws: Workspace, d: District, year: int,
     return run.id, load_run_tables(ws, run, names)
 
 
-def _purchased(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["scope"].isin(["1", "2"])]
-
-
 def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
                      metric: str = "energy_tce", weight: float = 0.5,
                      district: str | None = None) -> pd.DataFrame:
@@ -203,7 +199,7 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
             store_budget(s, ws.actor, d.id, year=year, metric=metric,
                          scope_type="street" if level == "streets" else "entity",
                          scope_id=str(uid), budget=float(r["budget"]), method=method,
-                         intensity_target=_opt(r.get("intensity_target")),
+                         intensity_target=finite(r.get("intensity_target")),
                          basis={"baseline_year": prior, "baseline_run": run_id,
                                 "baseline": float(r["baseline"]),
                                 "district_budget": district_budget,
@@ -212,14 +208,15 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
     return out
 
 
-def _opt(v: Any) -> float | None:
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+def _parents(parent_id: pd.Series) -> dict[str, str | None]:
+    """entity id -> parent id (None for top-level entities), from a column indexed by id."""
+    return {str(k): (v if isinstance(v, str) else None) for k, v in parent_id.items()}
 
 
 def _units(level: str, t: dict[str, pd.DataFrame], ents: pd.DataFrame,
            streets: dict[int, str], value_col: str) -> pd.DataFrame:
     """Baseline, activity (floor area) and benchmark intensity per street or key unit."""
-    own = _purchased(t["inventory_entity_year"]).groupby("entity_id")[value_col].sum()
+    own = purchased(t["inventory_entity_year"]).groupby("entity_id")[value_col].sum()
     e = ents.set_index("entity_id")
     eui = t["eui_building_year"]
     per_m2 = (eui[value_col] / eui["floor_area_m2"]).where(eui["floor_area_m2"] > 0)
@@ -240,8 +237,7 @@ def _units(level: str, t: dict[str, pd.DataFrame], ents: pd.DataFrame,
         if not keys:
             msg = "no key units in the baseline year's account"
             raise NotFoundError(msg)
-        parents = {str(k): (v if isinstance(v, str) else None)
-                   for k, v in e["parent_id"].items()}
+        parents = _parents(e["parent_id"])
         cols = pd.DataFrame({"own": own.reindex(e.index).fillna(0.0),
                              "area": e["floor_area_m2"].fillna(0.0),
                              "bench_energy": e["floor_area_m2"].fillna(0.0) * e["bench"]})
@@ -291,7 +287,7 @@ class WarningRun:
 
 def _monthly(df: pd.DataFrame, key: str, value_col: str) -> pd.DataFrame:
     """Rows ``key``, columns m1..m12 (NaN where the month has no data)."""
-    p = _purchased(df).copy()
+    p = purchased(df).copy()
     p["m"] = "m" + p["month"].astype(str).str[5:7].astype(int).astype(str)
     # a month whose every carrier is missing stays NaN (min_count), never a silent zero
     wide = p.pivot_table(index=key, columns="m", values=value_col, aggfunc="sum",
@@ -308,8 +304,7 @@ def _unit_months(t: dict[str, pd.DataFrame], value_col: str, ents: pd.DataFrame,
     street.index = pd.MultiIndex.from_tuples(
         [("street", street_code.get(str(i), str(i))) for i in street.index])
     own = _monthly(t["inventory_entity_month"], "entity_id", value_col)
-    parents = {str(k): (v if isinstance(v, str) else None)
-               for k, v in ents.set_index("entity_id")["parent_id"].items()}
+    parents = _parents(ents.set_index("entity_id")["parent_id"])
     present = own.notna()
     cons = consolidate(own.fillna(0.0), parents, _MONTH_COLS)
     # a month in which neither the unit nor any descendant had data stays NaN
@@ -429,7 +424,7 @@ def _elastic(frame: pd.DataFrame, out: pd.DataFrame, budgets: list[Budget],
         return out
     keys = [("entity", i) for i in ids]
     e0 = ents.set_index("entity_id")
-    parents = {str(k): (v if isinstance(v, str) else None) for k, v in e0["parent_id"].items()}
+    parents = _parents(e0["parent_id"])
     area = consolidate(pd.DataFrame({"a": pd.to_numeric(e0["floor_area_m2"]).fillna(0.0)}),
                        parents, ["a"])["a"]  # an enterprise's area is its buildings'
     e = pd.DataFrame({"budget": [float(out.loc[k, "budget"]) for k in keys],
@@ -480,8 +475,8 @@ def _store(ws: Workspace, d: District, wr: WarningRun, ents: pd.DataFrame,
             EarlyWarning.metric == wr.metric))}
         for key, r in wr.table.iterrows():
             k = (str(key[0]), str(key[1]))  # type: ignore[index]
-            vals = {"level": str(r["level"]), "projected": _opt(r["projected"]),
-                    "budget": _opt(r["budget"]), "ratio": _opt(r["ratio"]),
+            vals = {"level": str(r["level"]), "projected": finite(r["projected"]),
+                    "budget": finite(r["budget"]), "ratio": finite(r["ratio"]),
                     "months_elapsed": wr.months_elapsed, "reason_zh": str(r["reason_zh"]),
                     "reason_en": str(r["reason_en"]), "account_run_id": wr.account_run_id}
             w = existing.get(k)
