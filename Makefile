@@ -5,7 +5,7 @@ UV := .uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: setup setup-dev demo test lint typecheck bench clean
+.PHONY: setup setup-dev system-packages opendsm-env demo test lint typecheck bench clean
 
 $(UV):
 	$(PY) -m venv .uv
@@ -19,9 +19,32 @@ $(UV):
 	$(UV) sync --frozen --all-extras --python $(PY)
 	touch $@ .venv/.core-installed
 
-setup: .venv/.core-installed      ## runtime environment
+# the dashboard's libraries (ECharts, MapLibre GL) from npm, exactly as package-lock.json says
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	touch $@
 
-setup-dev: .venv/.dev-installed   ## runtime + tests, lint, Spark
+# OpenDSM (OpenEEmeter) for the M&V cross-check, in its own environment: it needs pandas<3
+.venv-opendsm/.installed: $(UV) tools/opendsm/requirements.txt
+	$(UV) venv --allow-existing .venv-opendsm --python $(PY)
+	$(UV) pip install --python .venv-opendsm/bin/python -r tools/opendsm/requirements.txt
+	touch $@
+
+opendsm-env: .venv-opendsm/.installed   ## OpenDSM 1.2.7 for tests/test_mv_opendsm.py and benchmarks/bench_mv.py
+
+# the browser tests drive Debian's Chromium; Chinese pages need a CJK font to render
+SYSTEM_PACKAGES := chromium fonts-noto-cjk
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+setup: .venv/.core-installed frontend/node_modules/.installed     ## runtime environment and dashboard assets
+
+setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages opendsm-env  ## + tests, lint, Spark, Chromium, OpenDSM
 
 demo: setup                       ## build the demo district, import it, run the account
 	.venv/bin/carbonpeak demo $(DEMO_ARGS)
@@ -42,4 +65,4 @@ bench: setup-dev                  ## account benchmark (see docs/benchmarks.md);
 	.venv/bin/python benchmarks/bench_account.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .venv .uv carbonpeak-data .pytest_cache .ruff_cache
+	rm -rf .venv .venv-opendsm .uv carbonpeak-data .pytest_cache .ruff_cache frontend/node_modules test-artifacts

@@ -86,8 +86,14 @@ def test_factors_list_and_show(home):
 
 
 def test_demo_small(home):
-    r = run("demo", "--buildings", "8", "--years", "2024")
+    r = run("demo", "--buildings", "8", "--years", "2024", "--no-serve")
     assert r.exit_code == 0, r.output
     assert "黄浦区 2024年" in r.output
     assert "demo dirt" in r.output
     assert (home / "home" / "out" / "huangpu-2024" / "inventory_entity_year.csv").is_file()
+    # the dashboard's demo users and the approximate street polygons
+    assert "carbonpeak-demo" in r.output
+    assert "street_nanjingdonglu" in r.output
+    listed = run("users", "list")
+    assert "analyst" in listed.output
+    assert "password" in listed.output

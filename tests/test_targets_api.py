@@ -7,7 +7,6 @@ warnings; six users, one per role and two street officers.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +32,7 @@ from carbonpeak.pipelines.workspace import Workspace, init_workspace
 from carbonpeak.reference import reference_dir
 from carbonpeak.registry.models import AuditLog, EarlyWarning
 from tests import reference_district
-from tests.conftest import BACKENDS, PG_URL
+from tests.conftest import BACKENDS, registry_url
 
 STATISTICS = """year,gdp_10k_cny,population,energy_tce,co2_t
 2020,900000,500000,120,300
@@ -119,27 +117,13 @@ def world(request: pytest.FixtureRequest,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One district per backend for the module (the tests below leave it evaluable)."""
     tmp = tmp_path_factory.mktemp("targets_api")
-    admin_engine, schema = None, ""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp / 'registry.sqlite'}"
-    else:
-        assert PG_URL
-        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"cp_test_{uuid.uuid4().hex[:12]}"
-        admin_engine = sa.create_engine(base)
-        with admin_engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    ws, _ = init_workspace(Settings(home=tmp / "home", database_url=url),
-                           profiles=["huangpu"], actor="test")
-    try:
-        yield build(ws, tmp / "in")
-    finally:
-        ws.close()
-        if admin_engine is not None:
-            with admin_engine.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin_engine.dispose()
+    with registry_url(request.param, tmp) as url:
+        ws, _ = init_workspace(Settings(home=tmp / "home", database_url=url),
+                               profiles=["huangpu"], actor="test")
+        try:
+            yield build(ws, tmp / "in")
+        finally:
+            ws.close()
 
 
 # -- (1) who may do what ---------------------------------------------------------------------
@@ -215,11 +199,11 @@ def test_access_matrix(world: World, role: str, method: str, path: str, body: An
 ], ids=["admin", "street-officer", "other-street-officer", "entity-manager", "data-feeder"])
 def test_lists_are_scoped(world: World, user: str, targets: set[str], budgets: set[str],
                           warnings: set[str]) -> None:
-    listed = world.call(user, "GET", "/api/v1/targets").json()
+    listed = world.call(user, "GET", "/api/v1/targets").json()["items"]
     district = {t["code"] for t in listed if t["scope_type"] == "district"}
     assert len(district) == 57  # the public plan: every role sees all of it
     assert {t["code"] for t in listed if t["scope_type"] != "district"} == targets
-    got = world.call(user, "GET", "/api/v1/budgets?year=2024").json()
+    got = world.call(user, "GET", "/api/v1/budgets?year=2024").json()["items"]
     assert {b["scope_id"] for b in got} == budgets
     page = world.call(user, "GET", "/api/v1/warnings?year=2024").json()
     assert {w["scope_id"] for w in page["items"]} == warnings
@@ -301,7 +285,7 @@ def test_inactive_target_is_hidden_from_the_list_but_readable(world: World) -> N
     r = world.call("admin", "PATCH", "/api/v1/targets/{t_YY-01}", {"active": False})
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["active"]) == ("inactive", False)
-    codes = {t["code"] for t in world.call("admin", "GET", "/api/v1/targets").json()}
+    codes = {t["code"] for t in world.call("admin", "GET", "/api/v1/targets").json()["items"]}
     assert "YY-01" not in codes
     back = world.call("admin", "PATCH", "/api/v1/targets/{t_YY-01}", {"active": True})
     assert back.json()["status"] != "inactive"
@@ -381,7 +365,7 @@ def test_warnings_sorted_by_severity_and_paginated(world: World) -> None:
     red = world.call("admin", "GET", "/api/v1/warnings?level=red&scope_type=entity").json()
     assert [w["scope_id"] for w in red["items"]] == ["B4", "E1"]
     assert world.call("admin", "GET", "/api/v1/warnings?year=2023").json() == {
-        "items": [], "total": 0, "limit": 50, "offset": 0}
+        "items": [], "total": 0, "limit": 50, "offset": 0, "years": [2024]}
     mine = world.call("officer", "GET", "/api/v1/warnings?limit=2").json()
     assert ([w["scope_id"] for w in mine["items"]], mine["total"]) == (["B4", "E1"], 3)
 
@@ -429,7 +413,7 @@ def test_put_budget_and_allocate(world: World) -> None:
     keys = world.call("admin", "POST", "/api/v1/budgets/allocate", {
         "year": 2025, "level": "key_units", "method": "intensity_benchmark"}).json()
     assert [r["unit"] for r in keys["rows"]] == ["B2"]
-    stored = world.call("officer_yy", "GET", "/api/v1/budgets?year=2025").json()
+    stored = world.call("officer_yy", "GET", "/api/v1/budgets?year=2025").json()["items"]
     assert {b["scope_id"] for b in stored} == {"huangpu", "yuyuan", "B2"}
     # 2024 has no 2023 account to allocate from
     assert world.call("admin", "POST", "/api/v1/budgets/allocate", {

@@ -10,6 +10,7 @@ Start here::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
@@ -189,6 +190,25 @@ def import_entities(files: FilesArg, district: DistrictOpt = None, skip_bad_rows
     """Entities 用能主体: entity_id, name, kind, street, building_type, floor_area_m2, lat, lon,
     parent_id, sector_code."""
     _import("entities", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+
+
+@import_app.command("boundaries")
+def import_boundaries_cmd(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection, one feature per "
+                                         "street (properties.code or name_zh)")],
+    district: DistrictOpt = None,
+    approximate: Annotated[bool, typer.Option(
+        help="Mark the polygons approximate (the map says so)")] = False,
+    source: Annotated[str, typer.Option(help="Where the boundaries come from")] = "",
+) -> None:
+    """Street boundaries 街道边界 (GeoJSON Polygon/MultiPolygon, WGS84) for the carbon map."""
+    from carbonpeak.geo.boundaries import import_boundaries
+
+    with _workspace() as ws:
+        res = import_boundaries(ws, file, district=district, approximate=approximate,
+                                note=source)
+        console.print(f"{file.name}: {res['updated']} street boundaries stored, "
+                      f"{res['unchanged']} unchanged")
 
 
 @import_app.command("meters")
@@ -572,8 +592,12 @@ def demo(
     account_year: Annotated[int | None, typer.Option(
         "--account", help="Year to account after import; default the last year")] = None,
     out: Annotated[Path | None, typer.Option(help="Inventory output folder")] = None,
+    serve: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="End by serving the dashboard (Ctrl-C stops it)")] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8000,
 ) -> None:
-    """Generate a deterministic demo district, import it, and run the account."""
+    """Generate a deterministic demo district, import it, run the account and the plan, then
+    serve the dashboard at http://127.0.0.1:8000 with demo users."""
     from carbonpeak.demo.generator import generate_demo
     from carbonpeak.reference import read_profile
 
@@ -617,6 +641,73 @@ def demo(
         from carbonpeak.cli_plan import demo_plan
 
         demo_plan(profile, year)
+        users = _demo_web(settings, profile, files_dir)
+        if serve:
+            import uvicorn
+
+            console.print(f"\n[bold]驾驶舱 dashboard: http://127.0.0.1:{port}/[/]  "
+                          "(Ctrl-C stops it)")
+            _print_demo_users(users)
+            uvicorn.run("carbonpeak.api.app:create_app", factory=True, host="127.0.0.1",
+                        port=port, log_level="warning")
+        else:
+            _print_demo_users(users)
+
+
+DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105  # printed by the demo; demo homes only
+
+
+def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:
+    """Approximate street polygons and one demo user per role (password DEMO_PASSWORD)."""
+    import json
+
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.geo.boundaries import approximate_boundaries, import_boundaries
+    from carbonpeak.pipelines.users import create_user
+    from carbonpeak.registry.models import Entity
+
+    ws = Workspace.open(settings, actor="demo")
+    try:
+        with ws.registry.session() as s:
+            streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
+                        "lat": st.lat, "lon": st.lon, "id": st.id}
+                       for st in s.scalars(select(Street).where(Street.district_id == profile)
+                                           .order_by(Street.id))]
+            # the entity manager: the first key unit of the first street that has one
+            first = streets[0]["id"] if streets else None
+            manager = s.scalars(select(Entity.id).where(
+                Entity.district_id == profile, Entity.street_id == first,
+                Entity.parent_id.is_(None)).order_by(
+                Entity.is_key_unit.desc(), Entity.id)).first()
+        geo = approximate_boundaries(streets)
+        path = files_dir / "street_boundaries.approximate.geojson"
+        path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
+        import_boundaries(ws, path, district=profile, approximate=True,
+                          note="demo: Voronoi cells around approximate street centroids, "
+                               "NOT official boundaries / 示意边界，非官方")
+        users: list[tuple[str, str, str]] = [
+            ("admin", "district_admin", "区管理员"), ("analyst", "district_analyst", "区分析员")]
+        for st in streets[:2]:
+            users.append((f"street_{st['code']}", "street_officer", str(st["name_zh"])))
+        if manager:
+            users += [("manager", "entity_manager", manager), ("feeder", "data_feeder", manager)]
+        for name, role, what in users:
+            with contextlib.suppress(ConflictError):  # the demo ran before into this home
+                create_user(ws, name, role, district=profile,
+                            street=what if role == "street_officer" else None,
+                            entities=[what] if role in ("entity_manager", "data_feeder")
+                            else None, display_name=f"演示 {what}", password=DEMO_PASSWORD)
+        return users
+    finally:
+        ws.close()
+
+
+def _print_demo_users(users: list[tuple[str, str, str]]) -> None:
+    t = Table("user 用户", "role 角色", "scope 范围", "password 口令",
+              title="演示用户 demo users (demo only; change or remove them for real use)")
+    for name, role, what in users:
+        t.add_row(name, role, what, DEMO_PASSWORD)
+    console.print(t)
 
 
 def _account_progress(prog: Progress, task: Any, year: int) -> Callable[[str], None]:

@@ -6,6 +6,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`.
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli import DistrictOpt, _errors, _ws, app, console, err
+from carbonpeak.pipelines.auth import set_password
 from carbonpeak.pipelines.feeds import FeedResult
 from carbonpeak.pipelines.users import (
     Principal,
@@ -21,6 +23,7 @@ from carbonpeak.pipelines.users import (
     list_users,
     principal_for,
     revoke_token,
+    set_active,
 )
 from carbonpeak.registry.models import ROLES
 
@@ -43,17 +46,74 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name")] = "",
     token: Annotated[bool, typer.Option(
         "--token/--no-token", help="Issue an API token now (shown once)")] = False,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the sign-in password from standard input (first "
+        "line); without it the user can only use tokens until `users passwd`")] = False,
     district: DistrictOpt = None,
 ) -> None:
-    """Register a user; ``--token`` issues a bearer token for a machine client."""
+    """Register a user; ``--password-stdin`` sets a sign-in password for the dashboard,
+    ``--token`` issues a bearer token for a machine client."""
     with _errors():
+        password = _read_password(prompt=False) if password_stdin else None
         ws = _ws()
         try:
             create_user(ws, username, role, district=district, street=street,
-                        entities=list(entity or []), display_name=name)
+                        entities=list(entity or []), display_name=name, password=password)
             console.print(f"user {username} ({role}) registered")
             if token:
                 _print_token(issue_token(ws, username, name="cli").token)
+        finally:
+            ws.close()
+
+
+def _read_password(*, prompt: bool) -> str:
+    if prompt and sys.stdin.isatty():
+        first = str(typer.prompt("password 口令", hide_input=True))
+        if first != typer.prompt("again 再次输入", hide_input=True):
+            err.print("the two passwords differ / 两次输入不一致")
+            raise typer.Exit(2)
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input instead of asking")]
+        = False,
+) -> None:
+    """Set a user's sign-in password (Argon2id); the user's open sessions end."""
+    with _errors():
+        password = _read_password(prompt=not password_stdin)
+        ws = _ws()
+        try:
+            set_password(ws, username, password)
+            console.print(f"password of {username} set / 口令已设置")
+        finally:
+            ws.close()
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: Annotated[str, typer.Argument()]) -> None:
+    """Deactivate a user: sign-in, sessions and tokens stop working at once."""
+    with _errors():
+        ws = _ws()
+        try:
+            set_active(ws, username, False)
+            console.print(f"user {username} deactivated / 已停用")
+        finally:
+            ws.close()
+
+
+@users_app.command("activate")
+def users_activate(username: Annotated[str, typer.Argument()]) -> None:
+    """Activate a deactivated user again."""
+    with _errors():
+        ws = _ws()
+        try:
+            set_active(ws, username, True)
+            console.print(f"user {username} activated / 已启用")
         finally:
             ws.close()
 
@@ -97,7 +157,7 @@ def users_list() -> None:
         ws = _ws()
         try:
             t = Table("user 用户", "role 角色", "district", "street", "entities 主体",
-                      "tokens 令牌")
+                      "sign-in 登录", "tokens 令牌")
             for u in list_users(ws):
                 toks = u["tokens"]
                 assert isinstance(toks, list)
@@ -105,6 +165,8 @@ def users_list() -> None:
                 assert isinstance(ents, list)
                 t.add_row(str(u["username"]), str(u["role"]), str(u["district"]),
                           str(u["street_id"] or ""), ", ".join(ents),
+                          ("password" if u["has_password"] else "tokens only")
+                          + ("" if u["active"] else " (inactive 已停用)"),
                           ", ".join(f"{k['prefix']}{' (revoked)' if k['revoked'] else ''}"
                                     for k in toks))
             console.print(t)
@@ -118,14 +180,17 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Serve the HTTP API (and, later, the dashboard) with uvicorn."""
+    """Serve the dashboard (/) and the HTTP API (/api/v1) with uvicorn."""
     import uvicorn
 
     with _errors():
         _ws().close()  # refuse early when the registry is not initialised
-        console.print(f"carbonpeak API on http://{host}:{port}/api/v1/docs")
+        console.print(f"carbonpeak dashboard 驾驶舱 on http://{host}:{port}/ "
+                      f"(API docs: http://{host}:{port}/api/v1/docs)")
+        from carbonpeak.api.server import NoDelayH11Protocol
+
         uvicorn.run("carbonpeak.api.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+                    workers=workers, log_level="info", http=NoDelayH11Protocol)
 
 
 @ingest_app.command("mqtt")

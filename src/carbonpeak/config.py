@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     ``CARBONPEAK_SMTP_HOST``/``_PORT``/``_FROM``, and ``CARBONPEAK_NOTIFY_MIN_LEVEL``
     (``yellow`` or ``red``). Warning thresholds: ``CARBONPEAK_WARNING_YELLOW_AT`` and
     ``CARBONPEAK_WARNING_RED_AT`` (projected ÷ budget).
+
+    Web: ``CARBONPEAK_SESSION_HOURS`` (sign-in lifetime), ``CARBONPEAK_SESSION_IDLE_MINUTES``,
+    ``CARBONPEAK_COOKIE_SECURE`` (send the session cookie over HTTPS only; set it behind TLS),
+    ``CARBONPEAK_LOGIN_MAX_FAILURES`` (per username) and
+    ``CARBONPEAK_LOGIN_MAX_FAILURES_PER_CLIENT`` (per client address) within
+    ``CARBONPEAK_LOGIN_WINDOW_MINUTES``,
+    ``CARBONPEAK_MAP_TILE_URL`` (an intranet raster tile URL such as
+    ``https://tiles.example.gov.cn/{z}/{x}/{y}.png``; none by default: the map draws the
+    district's own GeoJSON only) and ``CARBONPEAK_VENDOR_DIR`` (the npm ``node_modules`` the
+    dashboard's libraries are served from; default ``frontend/node_modules`` of the checkout).
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -35,6 +45,14 @@ class Settings(BaseSettings):
     smtp_from: str = "carbonpeak@localhost"
     warning_yellow_at: float = Field(default=0.95, gt=0)
     warning_red_at: float = Field(default=1.0, gt=0)
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_idle_minutes: float = Field(default=120.0, gt=0)
+    cookie_secure: bool = False
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_client: int = Field(default=20, ge=1)
+    login_window_minutes: float = Field(default=15.0, gt=0)
+    map_tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
+    vendor_dir: Path | None = None
 
     @property
     def lake_dir(self) -> Path:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 
 __all__ = [
     "AccessDenied",
+    "AuthenticationError",
     "CarbonPeakError",
     "ConflictError",
     "ConfigError",
     "FactorError",
     "InputValidationError",
     "NotFoundError",
+    "RateLimited",
     "RowError",
     "UnitError",
 ]
@@ -57,6 +59,18 @@ class ConflictError(CarbonPeakError, ValueError):
 
 class AccessDenied(CarbonPeakError, PermissionError):
     """The actor's role does not allow this read or write."""
+
+
+class AuthenticationError(CarbonPeakError):
+    """Wrong credentials, or an expired or unknown session (one message for all)."""
+
+
+class RateLimited(CarbonPeakError):
+    """Too many failed sign-ins; ``retry_after`` seconds until the next attempt is taken."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

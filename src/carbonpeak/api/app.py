@@ -15,6 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
+from carbonpeak.api.routes_auth import router as auth_router
+from carbonpeak.api.routes_dashboard import router as dashboard_router
+from carbonpeak.api.routes_data import router as data_router
 from carbonpeak.api.routes_ingest import router as ingest_router
 from carbonpeak.api.routes_quality import router as quality_router
 from carbonpeak.api.routes_targets import json_safe
@@ -22,12 +25,15 @@ from carbonpeak.api.routes_targets import router as targets_router
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
     AccessDenied,
+    AuthenticationError,
     CarbonPeakError,
     ConflictError,
     InputValidationError,
     NotFoundError,
+    RateLimited,
 )
 from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.web import mount_dashboard
 
 __all__ = ["create_app"]
 
@@ -66,6 +72,15 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, 403)
 
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 401)
+
+    @app.exception_handler(RateLimited)
+    async def _limited(_: Request, exc: RateLimited) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, 429,
+                            headers={"Retry-After": str(exc.retry_after)})
+
     @app.exception_handler(NotFoundError)
     async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
         return JSONResponse({"detail": str(exc.args[0]) if exc.args else "not found"}, 404)
@@ -85,7 +100,11 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         ws.registry.check_current()
         return {"status": "ok", "version": __version__}
 
+    app.include_router(auth_router)
     app.include_router(ingest_router)
     app.include_router(quality_router)
     app.include_router(targets_router)
+    app.include_router(data_router)
+    app.include_router(dashboard_router)
+    mount_dashboard(app, ws.settings)
     return app

@@ -1,20 +1,36 @@
-"""Request dependencies: the workspace and the authenticated principal."""
+"""Request dependencies: the workspace and the authenticated principal.
+
+A request is authenticated by a bearer token (machine clients) or by the browser's session
+cookie. Requests that change something and come with the cookie must also carry the
+session's CSRF token in ``X-CSRF-Token``; a bearer token needs none (a browser never sends
+one on its own).
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
-from carbonpeak.errors import AccessDenied
+from carbonpeak.errors import AccessDenied, AuthenticationError
+from carbonpeak.pipelines.auth import session_principal
 from carbonpeak.pipelines.users import Principal, authenticate_token
 from carbonpeak.pipelines.workspace import Workspace
 
-__all__ = ["CurrentPrincipal", "get_principal", "get_workspace"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "get_principal",
+           "get_workspace"]
+
+SESSION_COOKIE = "cp_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `carbonpeak users token`")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                       description="The browser session from POST /api/v1/auth/login; "
+                       "changes also need the X-CSRF-Token header")
 
 
 def get_workspace(request: Request) -> Workspace:
@@ -23,19 +39,37 @@ def get_workspace(request: Request) -> Workspace:
     return ws
 
 
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 async def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
-    """The user behind the bearer token; 401 without a valid one."""
-    if creds is None or creds.scheme.lower() != "bearer":
-        raise HTTPException(401, "a bearer token is required (Authorization: Bearer cpk_…)",
-                            headers={"WWW-Authenticate": "Bearer"})
-    try:
-        return await run_in_threadpool(authenticate_token, get_workspace(request),
-                                       creds.credentials)
-    except AccessDenied as exc:
-        raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    """The user behind the bearer token or the session cookie; 401 without a valid one,
+    403 for a cookie-authenticated change without the right CSRF token."""
+    ws = get_workspace(request)
+    if creds is not None:
+        if creds.scheme.lower() != "bearer":
+            msg = "a bearer token is required (Authorization: Bearer cpk_…)"
+            raise _unauthorized(msg)
+        try:
+            return await run_in_threadpool(authenticate_token, ws, creds.credentials)
+        except AccessDenied as exc:
+            raise _unauthorized(str(exc)) from None
+    if session:
+        try:
+            principal, csrf = await run_in_threadpool(session_principal, ws, session)
+        except AuthenticationError as exc:
+            raise _unauthorized(str(exc)) from None
+        if request.method not in SAFE_METHODS and not hmac.compare_digest(
+                request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
+            raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF check)")
+        return principal
+    msg = "sign in, or send a bearer token (Authorization: Bearer cpk_…)"
+    raise _unauthorized(msg)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, get_workspace
 from carbonpeak.pipelines.feeds import (
@@ -150,9 +150,11 @@ def list_batches(
     if kind:
         q = q.where(IngestBatch.kind == kind)
     with ws.registry.session() as s:
-        rows = list(s.scalars(q.order_by(IngestBatch.id.desc()).offset(offset).limit(limit + 1)))
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = list(s.scalars(q.order_by(IngestBatch.id.desc()).offset(offset).limit(limit)))
         items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
                   "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
                   "created_at": b.created_at.isoformat() + "Z", "message": b.message}
-                 for b in rows[:limit]]
-    return {"items": items, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+                 for b in rows]
+    return {"items": items, "total": int(total), "limit": limit, "offset": offset,
+            "has_more": offset + len(items) < total}

@@ -19,18 +19,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NoReturn
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from sqlalchemy import ColumnElement, case, false, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.exports import Format, fast_json, page, table_response
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
     AccessDenied,
@@ -39,9 +39,10 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.pipelines.dashboard import account_years
 from carbonpeak.pipelines.dual_control import dual_control
-from carbonpeak.pipelines.feeds import writable_entities
 from carbonpeak.pipelines.notify import build_notifier
+from carbonpeak.pipelines.scope import ANALYST_ROLES, scope_of
 from carbonpeak.pipelines.targets import (
     STATUS_LABELS,
     TargetStatus,
@@ -63,8 +64,6 @@ from carbonpeak.registry.models import (
     AuditLog,
     Budget,
     EarlyWarning,
-    Entity,
-    Street,
     Target,
     TargetObservation,
     WarningEvent,
@@ -76,8 +75,6 @@ __all__ = ["LEVEL_ORDER", "json_safe", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"])
 
-ANALYST_ROLES = ("district_admin", "district_analyst")
-ENTITY_ROLES = ("entity_manager", "data_feeder")
 #: warning levels, most severe first (the order of ``GET /warnings``)
 LEVEL_ORDER = LEVELS
 #: largest magnitude accepted for a target value or an observation
@@ -101,43 +98,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-# -- scope ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scope:
-    """What a principal may read beyond the district-wide plan."""
-
-    everything: bool
-    street_id: int | None = None
-    street_code: str | None = None
-    entities: frozenset[str] = frozenset()
-
-    def sees(self, scope_type: str, scope_id: str, *, district: bool) -> bool:
-        """Whether an object of ``scope_type``/``scope_id`` is visible (``district``: whether
-        district-scope objects of this kind are visible to every role)."""
-        if self.everything:
-            return True
-        if scope_type == "district":
-            return district
-        if scope_type == "street":
-            return self.street_code is not None and scope_id == self.street_code
-        return scope_id in self.entities
-
-
-def _scope(ws: Workspace, p: Principal) -> Scope:
-    if p.role in ANALYST_ROLES:
-        return Scope(everything=True)
-    if p.role == "street_officer":
-        if p.street_id is None:
-            return Scope(everything=False)
-        with ws.registry.session() as s:
-            st = s.get(Street, p.street_id)
-            code = st.code if st is not None and st.district_id == p.district_id else None
-            ents = frozenset(str(e) for e in s.scalars(select(Entity.id).where(
-                Entity.district_id == p.district_id, Entity.street_id == p.street_id)))
-        return Scope(everything=False, street_id=p.street_id, street_code=code, entities=ents)
-    if p.role in ENTITY_ROLES:
-        return Scope(everything=False, entities=frozenset(writable_entities(ws, p)))
-    return Scope(everything=False)
 
 
 def _require(p: Principal, roles: tuple[str, ...], what: str) -> None:
@@ -196,9 +156,14 @@ def _ts(t: dt.datetime | None) -> str | None:
 _STATUS_PATTERN = "^(" + "|".join(STATUS_LABELS) + ")$"
 
 
+_BUDGET_COLUMNS = ["id", "year", "metric", "scope_type", "scope_id", "budget", "method",
+                   "intensity_target", "basis", "actor", "created_at", "updated_at"]
+_TARGET_COLUMNS = [f.name for f in dataclasses.fields(TargetStatus) if f.name != "history"]
+
+
 def _list_targets(ws: Workspace, p: Principal, year: int | None, status: str | None,
                   metric: str | None, code: str | None) -> list[dict[str, Any]]:
-    scope = _scope(ws, p)
+    scope = scope_of(ws, p)
     out = evaluate_targets(ws, district=p.district_id, year=year,
                            codes=[code] if code else None)
     return [_obj(t.to_dict()) for t in out
@@ -208,7 +173,7 @@ def _list_targets(ws: Workspace, p: Principal, year: int | None, status: str | N
 
 
 def _visible_target(ws: Workspace, p: Principal, target_id: int) -> Target:
-    scope = _scope(ws, p)
+    scope = scope_of(ws, p)
     with ws.registry.session() as s:
         t = s.get(Target, target_id)
         if t is None or t.district_id != p.district_id or not scope.sees(
@@ -328,14 +293,25 @@ async def list_targets(
     status: Annotated[str | None, Query(pattern=_STATUS_PATTERN)] = None,
     metric: Annotated[str | None, Query(pattern=r"^([a-z_]{1,40}|gdp_share:[A-T])$")] = None,
     code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")] = None,
-) -> list[dict[str, Any]]:
-    """规划目标 — every active target and where it stands (``year``: as at the end of it).
+    limit: Annotated[int, Query(ge=1, le=500, description="page size (default 500: a whole "
+                                "plan catalogue)")] = 500,
+    offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
+    format: Format = "json",  # noqa: A002
+) -> Response:
+    """规划目标 — every active target and where it stands (``year``: as at the end of it);
+    ``format=csv|xlsx`` exports every matching target.
 
     District-wide targets are the public plan and visible to every role; street and entity
     targets only within the caller's scope.
     """
-    return await run_in_threadpool(_list_targets, get_workspace(request), principal, year,
-                                   status, metric, code)
+    ws = get_workspace(request)
+    rows = await run_in_threadpool(_list_targets, ws, principal, year, status, metric, code)
+    if format != "json":
+        flat = [{k: v for k, v in r.items() if k != "history"} for r in rows]
+        return table_response(flat, format, f"targets-{year or 'latest'}",
+                              columns=list(flat[0]) if flat else _TARGET_COLUMNS)
+    years = await run_in_threadpool(account_years, ws, principal.district_id)
+    return fast_json(page(rows, limit, offset, year=year, years=years))
 
 
 @router.get("/targets/{target_id}", responses=_RESPONSES)
@@ -392,7 +368,7 @@ def _budget(b: Budget) -> dict[str, Any]:
 
 
 def _list_budgets(ws: Workspace, p: Principal, year: int | None) -> list[dict[str, Any]]:
-    scope = _scope(ws, p)
+    scope = scope_of(ws, p)
     district = p.role == "street_officer"  # entity roles see their entities' budgets only
     return [_budget(b) for b in list_budgets(ws, year=year, district=p.district_id)
             if scope.sees(b.scope_type, b.scope_id, district=district)]
@@ -446,11 +422,19 @@ def _allocate(ws: Workspace, p: Principal, body: AllocationIn) -> dict[str, Any]
 
 
 @router.get("/budgets", responses=_RESPONSES)
-async def get_budgets(request: Request, principal: CurrentPrincipal,
-                      year: YearQuery = None) -> list[dict[str, Any]]:
+async def get_budgets(
+    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+    offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
+    format: Format = "json",  # noqa: A002
+) -> Response:
     """预算 — energy and CO2 budgets in the caller's scope (street officers also see the
-    district's)."""
-    return await run_in_threadpool(_list_budgets, get_workspace(request), principal, year)
+    district's); ``format=csv|xlsx`` exports them."""
+    rows = await run_in_threadpool(_list_budgets, get_workspace(request), principal, year)
+    if format != "json":
+        return table_response(rows, format, f"budgets-{year or 'all'}",
+                              columns=list(rows[0]) if rows else _BUDGET_COLUMNS)
+    return fast_json(page(rows, limit, offset))
 
 
 @router.put("/budgets", responses=_RESPONSES)
@@ -488,26 +472,11 @@ def _warning(w: EarlyWarning) -> dict[str, Any]:
         "updated_at": _ts(w.updated_at)})
 
 
-def _warning_filter(scope: Scope) -> ColumnElement[bool] | None:
-    """The rows of ``warnings`` in scope (``None``: all of the district)."""
-    if scope.everything:
-        return None
-    if scope.street_id is not None:  # a street officer: its street and its entities
-        return (EarlyWarning.scope_type.in_(("street", "entity"))
-                & (EarlyWarning.street_id == scope.street_id))
-    if scope.entities:
-        return (EarlyWarning.scope_type == "entity") & EarlyWarning.scope_id.in_(
-            sorted(scope.entities))
-    return false()
-
-
 def _list_warnings(ws: Workspace, p: Principal, *, year: int | None, level: str | None,
                    scope_type: str | None, metric: str | None, limit: int,
                    offset: int) -> dict[str, Any]:
     conds: list[ColumnElement[bool]] = [EarlyWarning.district_id == p.district_id]
-    visible = _warning_filter(_scope(ws, p))
-    if visible is not None:
-        conds.append(visible)
+    conds.append(scope_of(ws, p).warning_condition())
     if year is not None:
         conds.append(EarlyWarning.year == year)
     if level is not None:
@@ -528,7 +497,7 @@ def _list_warnings(ws: Workspace, p: Principal, *, year: int | None, level: str 
 
 
 def _warning_detail(ws: Workspace, p: Principal, warning_id: int) -> dict[str, Any]:
-    scope = _scope(ws, p)
+    scope = scope_of(ws, p)
     with ws.registry.session() as s:
         w = s.get(EarlyWarning, warning_id)
         visible = w is not None and w.district_id == p.district_id and (
@@ -583,10 +552,12 @@ async def list_warnings(
 ) -> dict[str, Any]:
     """分析预警 — early warnings in the caller's scope, most severe first (red, yellow, green,
     no data, no budget; then by projected use ÷ budget, highest first)."""
-    return await run_in_threadpool(
-        lambda: _list_warnings(get_workspace(request), principal, year=year, level=level,
-                               scope_type=scope_type, metric=metric, limit=limit,
-                               offset=offset))
+    ws = get_workspace(request)
+    out = await run_in_threadpool(
+        lambda: _list_warnings(ws, principal, year=year, level=level, scope_type=scope_type,
+                               metric=metric, limit=limit, offset=offset))
+    out["years"] = await run_in_threadpool(account_years, ws, principal.district_id)
+    return out
 
 
 @router.get("/warnings/{warning_id}", responses=_RESPONSES)

@@ -61,7 +61,7 @@ __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "officia
 NO_STREET = "(未分配街道)"
 NONE = "(none)"
 OUTPUTS = [
-    "inventory_entity_month", "inventory_entity_year",
+    "meter_month", "inventory_entity_month", "inventory_entity_year",
     *[f"inventory_{lvl}_{p}" for lvl in ROLLUP_LEVELS for p in ("month", "year")],
 ]
 VALUE_COLUMNS = ["quantity", "unit", "tce_equivalent", "tce_equal", "tco2", "scope",
@@ -558,7 +558,8 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
             s.execute(update(AccountRun).where(AccountRun.id == previous.id)
                       .values(restated_by_run_id=run.id))
         audit(s, ws.actor, "account", "account_run", str(run.id), {
-            "year": year, "official": official, "restates": previous.id if previous else None})
+            "year": year, "official": official, "restates": previous.id if previous else None},
+              district=district_id)
         if official:
             _apply_key_units(s, ws.actor, year, key_units)
         return run.id, list(run.input_batches)
@@ -574,7 +575,8 @@ def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame)
         if bool(rule) != e.is_key_unit or (rule and rule != e.key_unit_rule):
             audit(s, actor, "update", "entity", e.id, {"changes": {
                 "is_key_unit": [e.is_key_unit, bool(rule)], "key_unit_rule": [e.key_unit_rule,
-                                                                              rule]}})
+                                                                              rule]}},
+                  district=e.district_id)
             e.is_key_unit, e.key_unit_rule, e.key_unit_year = bool(rule), rule, year
 
 

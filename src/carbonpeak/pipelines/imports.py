@@ -283,14 +283,16 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
                 obj = existing.get(rec["id"])
                 key = rec["id"]
             _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",),
-                    given=given.get(line) if line is not None else None)
+                    given=given.get(line) if line is not None else None,
+                    district_id=district_id)
         batch.rows_written = result.added + result.updated
         batch.message = f"{result.added} added, {result.updated} updated, " \
                         f"{result.unchanged} unchanged"
         audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
               {"file": pf.name, "sha256": digest, "added": result.added,
                "updated": result.updated, "unchanged": result.unchanged,
-               "rows_rejected": rejected, "quarantine": batch.quarantine_path})
+               "rows_rejected": rejected, "quarantine": batch.quarantine_path},
+              district=batch.district_id)
         result.messages.append(batch.message)
         return result
 
@@ -319,7 +321,7 @@ def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
 
 def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
             rec: dict[str, Any], result: ImportResult, *, ignore: tuple[str, ...],
-            given: set[str] | None = None) -> None:
+            district_id: str, given: set[str] | None = None) -> None:
     """Insert, or update the fields the file gives: a blank or absent cell never erases."""
     if obj is not None and given is not None:
         rec = {k: v for k, v in rec.items() if k in given or k in ignore
@@ -327,7 +329,7 @@ def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
     if obj is None:
         s.add(model(**rec))
         audit(s, actor, "create", OBJECT_TYPES[kind], key,
-              {k: _json_safe(v) for k, v in rec.items() if k not in ignore})
+              {k: _json_safe(v) for k, v in rec.items() if k not in ignore}, district=district_id)
         result.added += 1
         return
     changes = {k: [_json_safe(getattr(obj, k)), _json_safe(v)] for k, v in rec.items()
@@ -336,7 +338,7 @@ def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
         setattr(obj, k, v)
     if changes:
         audit(s, actor, "update", OBJECT_TYPES[kind], key,
-              {"changes": changes})
+              {"changes": changes}, district=district_id)
         result.updated += 1
     else:
         result.unchanged += 1
@@ -517,7 +519,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                     "overlapped_batches": overlapped, "status": b.status,
                     "rows_rejected": b.rows_rejected,
                     "months": sorted({m.month for p in prepared for m in p.months}),
-                })
+                }, district=b.district_id)
                 status, message = b.status, b.message
         except BaseException:
             for p in prepared:

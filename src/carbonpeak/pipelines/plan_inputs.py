@@ -116,7 +116,8 @@ def import_plan_records(ws: Workspace, district: District, kind: str, pf: Parsed
                          f"{counts.unchanged} unchanged")
         audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
               {"file": pf.name, "sha256": digest, "added": counts.added,
-               "updated": counts.updated, "unchanged": counts.unchanged})
+               "updated": counts.updated, "unchanged": counts.unchanged},
+              district=batch.district_id)
         return counts
 
 
@@ -167,7 +168,8 @@ def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
         s.add(Target(district_id=d.id, code=rec["code"], scope_type=rec["scope_type"],
                      scope_id=rec["scope_id"], **values))
         audit(s, actor, "create", "target", key, {k: v for k, v in values.items()
-                                                  if k != "quote"} | {"batch": batch.id})
+                                                  if k != "quote"} | {"batch": batch.id},
+              district=d.id)
         counts.added += 1
         return
     changes = _changes(obj, {k: v for k, v in values.items() if k != "source"})
@@ -176,13 +178,12 @@ def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
         return
     for k, v in values.items():
         setattr(obj, k, v)
-    audit(s, actor, "update", "target", key, {"changes": changes, "batch": batch.id})
+    audit(s, actor, "update", "target", key, {"changes": changes, "batch": batch.id}, district=d.id)
     counts.updated += 1
 
 
 def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
                        rec: dict[str, Any], counts: PlanImportCounts) -> None:
-    del d
     obj = s.scalars(select(TargetObservation).where(
         TargetObservation.target_id == rec["target_id"],
         TargetObservation.observed_on == rec["observed_on"])).first()
@@ -192,7 +193,7 @@ def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
         s.add(TargetObservation(target_id=rec["target_id"], observed_on=rec["observed_on"],
                                 batch_id=batch.id, actor=actor, **values))
         audit(s, actor, "create", "target_observation", key,
-              values | {"batch": batch.id})
+              values | {"batch": batch.id}, district=d.id)
         counts.added += 1
         return
     changes = _changes(obj, values)
@@ -201,7 +202,7 @@ def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
         return
     obj.value, obj.source, obj.batch_id, obj.actor = rec["value"], rec["source"], batch.id, actor
     audit(s, actor, "update", "target_observation", key,
-          {"changes": changes, "batch": batch.id})
+          {"changes": changes, "batch": batch.id}, district=d.id)
     counts.updated += 1
 
 
@@ -228,7 +229,7 @@ def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric:
         obj = Budget(district_id=district_id, year=year, metric=metric, scope_type=scope_type,
                      scope_id=scope_id, basis=basis, actor=actor, **values)
         s.add(obj)
-        audit(s, actor, "create", "budget", key, values | {"basis": basis})
+        audit(s, actor, "create", "budget", key, values | {"basis": basis}, district=district_id)
         if counts is not None:
             counts.added += 1
         return obj
@@ -240,7 +241,8 @@ def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric:
     for k, v in values.items():
         setattr(obj, k, v)
     obj.basis, obj.actor = basis, actor
-    audit(s, actor, "update", "budget", key, {"changes": changes, "basis": basis})
+    audit(s, actor, "update", "budget", key, {"changes": changes, "basis": basis},
+          district=district_id)
     if counts is not None:
         counts.updated += 1
     return obj
@@ -257,12 +259,12 @@ def _store_sector(s: Session, actor: str, d: District, batch: IngestBatch,
                                value_added_10k_cny=rec["value_added_10k_cny"],
                                batch_id=batch.id))
         audit(s, actor, "create", "sector_statistics", key,
-              {"value_added_10k_cny": rec["value_added_10k_cny"], "batch": batch.id})
+              {"value_added_10k_cny": rec["value_added_10k_cny"], "batch": batch.id}, district=d.id)
         counts.added += 1
     elif obj.value_added_10k_cny != rec["value_added_10k_cny"]:
         audit(s, actor, "update", "sector_statistics", key, {"changes": {
             "value_added_10k_cny": [obj.value_added_10k_cny, rec["value_added_10k_cny"]]},
-            "batch": batch.id})
+            "batch": batch.id}, district=d.id)
         obj.value_added_10k_cny, obj.batch_id = rec["value_added_10k_cny"], batch.id
         counts.updated += 1
     else:

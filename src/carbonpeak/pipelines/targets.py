@@ -359,7 +359,7 @@ def update_target(ws: Workspace, target_id: int, changes: dict[str, Any]) -> Tar
             setattr(t, k, v)
         if diff:
             audit(s, ws.actor, "update", "target", f"{t.code}@{t.scope_type}:{t.scope_id}",
-                  {"changes": diff})
+                  {"changes": diff}, district=t.district_id)
         s.flush()
         s.expunge(t)
         return t
@@ -389,11 +389,11 @@ def add_observation(ws: Workspace, target_id: int, *, observed_on: dt.date, valu
                                   source=source, actor=ws.actor)
             s.add(o)
             audit(s, ws.actor, "create", "target_observation", key,
-                  {"value": value, "source": source})
+                  {"value": value, "source": source}, district=t.district_id)
             state = "created"
         elif (o.value, o.source) != (value, source):
             audit(s, ws.actor, "update", "target_observation", key, {"changes": {
-                "value": [o.value, value], "source": [o.source, source]}})
+                "value": [o.value, value], "source": [o.source, source]}}, district=t.district_id)
             o.value, o.source, o.actor = value, source, ws.actor
             state = "updated"
         else:

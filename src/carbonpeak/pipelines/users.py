@@ -16,6 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,15 +40,25 @@ from carbonpeak.registry.models import (
 
 __all__ = [
     "WRITER_ROLES",
+    "MIN_PASSWORD_LENGTH",
     "IssuedToken",
     "Principal",
     "authenticate_token",
     "create_user",
     "issue_token",
+    "hash_password",
     "list_users",
+    "password_hasher",
     "principal_for",
+    "principal_of",
+    "set_active",
     "revoke_token",
 ]
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+#: Argon2id with argon2-cffi's defaults (RFC 9106, second recommended parameter set)
+password_hasher = PasswordHasher()
 
 # roles that may push readings and ledgers (each limited to its scope)
 WRITER_ROLES = ("district_admin", "entity_manager", "data_feeder")
@@ -91,9 +102,24 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` (after the length policy).
+
+    Raises
+    ------
+    InputValidationError
+        Shorter than :data:`MIN_PASSWORD_LENGTH` or longer than 256 characters.
+    """
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InputValidationError([RowError(
+            "users", None, "password", None,
+            f"must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters")])
+    return password_hasher.hash(password)
+
+
 def create_user(ws: Workspace, username: str, role: str, *, district: str | None = None,
                 street: str | None = None, entities: list[str] | None = None,
-                display_name: str = "") -> int:
+                display_name: str = "", password: str | None = None) -> int:
     """Register a user with one role; entity managers and feeders name their entities.
 
     Raises
@@ -119,6 +145,7 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
                                 "a street_officer needs a street"))
     if errors:
         raise InputValidationError(errors)
+    hashed = hash_password(password) if password is not None else None
     d = ws.district(district)
     with ws.registry.session() as s:
         if s.scalars(select(User.id).where(User.username == username)).first() is not None:
@@ -140,12 +167,13 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
             msg = f"no entity {', '.join(missing)} in district {d.id}"
             raise NotFoundError(msg)
         user = User(username=username, role=role, district_id=d.id, street_id=street_id,
-                    display_name=display_name, active=True)
+                    display_name=display_name, active=True, password_hash=hashed)
         s.add(user)
         s.flush()
         s.add_all(UserEntity(user_id=user.id, entity_id=e) for e in entities)
         audit(s, ws.actor, "create", "user", username,
-              {"role": role, "district": d.id, "street_id": street_id, "entities": entities})
+              {"role": role, "district": d.id, "street_id": street_id, "entities": entities},
+              district=d.id)
         return int(user.id)
 
 
@@ -166,7 +194,7 @@ def issue_token(ws: Workspace, username: str, *, name: str = "",
         s.flush()
         audit(s, ws.actor, "create", "api_token", str(rec.id),
               {"user": username, "prefix": prefix, "name": name,
-               "expires_at": expires.isoformat() if expires else None})
+               "expires_at": expires.isoformat() if expires else None}, district=user.district_id)
         return IssuedToken(token, int(rec.id), username)
 
 
@@ -178,7 +206,9 @@ def revoke_token(ws: Workspace, prefix: str) -> None:
             msg = f"no token with prefix {prefix!r}"
             raise NotFoundError(msg)
         rec.revoked_at = utcnow()
-        audit(s, ws.actor, "revoke", "api_token", str(rec.id), {"prefix": prefix})
+        owner = s.get(User, rec.user_id)
+        audit(s, ws.actor, "revoke", "api_token", str(rec.id), {"prefix": prefix},
+              district=owner.district_id if owner else None)
 
 
 def authenticate_token(ws: Workspace, token: str) -> Principal:
@@ -204,7 +234,7 @@ def authenticate_token(ws: Workspace, token: str) -> Principal:
             raise denied
         if rec.last_used_at is None or (now - rec.last_used_at) > dt.timedelta(minutes=1):
             rec.last_used_at = now  # at most one write a minute per token
-        return _principal(s, user)
+        return principal_of(s, user)
 
 
 def principal_for(ws: Workspace, username: str) -> Principal:
@@ -220,10 +250,11 @@ def principal_for(ws: Workspace, username: str) -> Principal:
         if user is None or not user.active:
             msg = f"no active user {username!r}"
             raise NotFoundError(msg)
-        return _principal(s, user)
+        return principal_of(s, user)
 
 
-def _principal(s: Session, user: User) -> Principal:
+def principal_of(s: Session, user: User) -> Principal:
+    """The principal of a registered user (inside an open registry session)."""
     entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
         UserEntity.user_id == user.id)))
     return Principal(int(user.id), user.username, user.role, user.district_id,
@@ -242,10 +273,26 @@ def list_users(ws: Workspace) -> list[dict[str, object]]:
                      "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
                     for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)
                                        .order_by(ApiToken.id))]
-            out.append({"username": u.username, "role": u.role, "district": u.district_id,
+            out.append({"username": u.username, "display_name": u.display_name,
+                        "role": u.role, "district": u.district_id,
                         "street_id": u.street_id, "entities": ents, "active": u.active,
-                        "tokens": toks})
+                        "has_password": u.password_hash is not None,
+                        "created_at": u.created_at.isoformat(), "tokens": toks})
         return out
+
+
+def set_active(ws: Workspace, username: str, active: bool) -> None:
+    """Activate or deactivate a user; a deactivated user's sessions and tokens stop working
+    at once (they are checked on every request)."""
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            msg = f"no user {username!r}"
+            raise NotFoundError(msg)
+        if user.active != active:
+            user.active = active
+            audit(s, ws.actor, "activate" if active else "deactivate", "user", username, {},
+                  district=user.district_id)
 
 
 def require_writer(p: Principal) -> None:

@@ -80,10 +80,14 @@ def _codes(s: Session) -> list[str]:
 
 
 def audit(s: Session, actor: str, action: str, object_type: str, object_id: str,
-          details: dict[str, Any] | None = None) -> None:
-    """Append an audit-log entry in the caller's transaction."""
+          details: dict[str, Any] | None = None, *, district: str | None) -> None:
+    """Append an audit-log entry in the caller's transaction.
+
+    ``district`` is the district the change belongs to (``None`` only for what all districts
+    share, such as a factor-set version); the audit log is read per district.
+    """
     s.add(AuditLog(actor=actor, action=action, object_type=object_type,
-                   object_id=str(object_id), details=details or {}))
+                   object_id=str(object_id), details=details or {}, district_id=district))
 
 
 def latest_factor_set(s: Session, set_id: str) -> FactorSetRecord:
@@ -133,7 +137,7 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
         audit(s, ws.actor, "load", "factor_set", f"{spec.set_id}@v{version}", {
             "checksum": checksum, "rows": len(spec.rows),
             "previous_version": current.version if current else None,
-        })
+        }, district=None)
         return rec, True
 
 
@@ -193,14 +197,16 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
         if d is None:
             d = District(id=p["code"], **fields)
             s.add(d)
-            audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]})
+            audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]},
+                  district=p["code"])
             notes.append(f"district {p['code']} ({p['name_zh']}) created")
         else:
             changed = {k: v for k, v in fields.items() if getattr(d, k) != v}
             for k, v in changed.items():
                 setattr(d, k, v)
             if changed:
-                audit(s, ws.actor, "update", "district", d.id, {"fields": sorted(changed)})
+                audit(s, ws.actor, "update", "district", d.id, {"fields": sorted(changed)},
+                      district=d.id)
         s.flush()
         have = {st.name_zh for st in s.scalars(select(Street).where(Street.district_id == d.id))}
         added = 0
@@ -210,7 +216,7 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
                              name_en=st["name_en"], lat=st.get("lat"), lon=st.get("lon")))
                 added += 1
         if added:
-            audit(s, ws.actor, "create", "streets", d.id, {"added": added})
+            audit(s, ws.actor, "create", "streets", d.id, {"added": added}, district=d.id)
             notes.append(f"{added} streets of {d.id} added")
         n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
         if not n:

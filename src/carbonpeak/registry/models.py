@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -40,6 +41,7 @@ __all__ = [
     "FactorSetRecord",
     "IngestBatch",
     "LakeFile",
+    "LoginAttempt",
     "Meter",
     "SectorStatistics",
     "Street",
@@ -48,6 +50,7 @@ __all__ = [
     "User",
     "UserEntity",
     "WarningEvent",
+    "WebSession",
 ]
 
 NAMING = {
@@ -100,6 +103,12 @@ class Street(Base):
     name_en: Mapped[str] = mapped_column(String(128))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # GeoJSON geometry (Polygon/MultiPolygon, WGS84) of the street, from `import boundaries`
+    boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # where the boundary comes from; "approximate" ones are drawn with a note
+    boundary_source: Mapped[str | None] = mapped_column(Text)
+    boundary_approximate: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     district: Mapped[District] = relationship(back_populates="streets")
 
 
@@ -276,6 +285,8 @@ class AuditLog(Base):
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the district the change belongs to; NULL for shared objects (factor-set versions)
+    district_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AccountRun(Base):
@@ -334,6 +345,31 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A browser sign-in: only the SHA-256 of the cookie value is stored, with its CSRF token."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    client: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt (for rate limiting and the security log)."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
 
 
 class UserEntity(Base):

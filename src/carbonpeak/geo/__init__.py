@@ -1,0 +1,1 @@
+"""Street boundaries (街道边界) as GeoJSON: validation, import, and approximate demo polygons."""

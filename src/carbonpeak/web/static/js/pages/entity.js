@@ -1,0 +1,111 @@
+// One entity: GET /dashboard/entities/{id}?year= — monthly energy by carrier and by
+// sub-meter, EUI against its building type, data quality and warnings. A 404 (no such entity
+// or not in the caller's scope: the API does not say which) shows one clear message.
+import { ApiError, get } from '../api.js';
+import { chart } from '../charts.js';
+import { $, html, on, setHTML } from '../dom.js';
+import { isNum, num, pct } from '../format.js';
+import { label, pick, sectorLabel, t } from '../i18n.js';
+import { rememberYears } from '../state.js';
+import { change, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+import { pivot, stackedOption } from './overview.js';
+
+function notFound(view, id) {
+  setHTML(view, html`<div class="panel not-found" data-testid="not-found" role="alert">
+    <div class="big">404</div>
+    <h2>${t('en.notFound')}</h2>
+    <p class="muted">${t('en.notFoundHint')}</p>
+    <p class="muted small">${id}</p>
+    <p><a href="#/overview">${t('back')}</a></p></div>`);
+}
+
+function euiPanel(eui, entity) {
+  if (!eui) return html`<p class="muted">${t('app.noData')}</p>`;
+  const v = eui.eui_kgce_per_m2_equal;
+  const p = eui.area_weighted_percentile;
+  return html`
+    <div class="kpi-value"><span data-testid="entity-eui" data-value="${isNum(v) ? v : ''}">${num(v, 1)}</span>
+      <span class="unit">kgce/m²</span></div>
+    <div class="kpi-sub">
+      ${isNum(eui.eui_kwh_per_m2) ? html`<span>${num(eui.eui_kwh_per_m2, 0)} kWh/m²</span>` : ''}
+      ${isNum(eui.tco2_per_m2) ? html`<span>${num(eui.tco2_per_m2 * 1000, 1)} kgCO2/m²</span>` : ''}</div>
+    ${isNum(p) ? html`<div class="eui-scale" title="${t('en.euiPercentile', { p: pct(p, { ratio: true, digits: 0 }) })}">
+      <div class="marker" style="left:${Math.max(0, Math.min(100, p * 100))}%"><span>${pct(p, { ratio: true, digits: 0 })}</span></div></div>` : ''}
+    <p class="small muted" data-testid="entity-eui-rank">
+      ${label('btype', entity.building_type || 'other')} · ${t('en.euiBenchmark', { v: num(eui.type_median_kgce_per_m2_equal, 1) })}
+      · n = ${num(eui.type_count, 0)}${isNum(p) ? html` · ${t('en.euiPercentile', { p: pct(p, { ratio: true, digits: 0 }) })}` : ''}</p>`;
+}
+
+export async function render(view, { params, query, setQuery, isCurrent }) {
+  setHTML(view, loading());
+  const year = query.year || '';
+  let d;
+  try {
+    d = await get(`/dashboard/entities/${encodeURIComponent(params.id)}`, { year });
+  } catch (err) {
+    if (!isCurrent()) return undefined;
+    if (err instanceof ApiError && err.status === 404) { notFound(view, params.id); return undefined; }
+    throw err;
+  }
+  if (!isCurrent()) return undefined;
+  rememberYears(d.years);
+  const e = d.entity || {};
+  const tot = d.totals || {};
+  const q = d.quality || {};
+  const warnings = (d.warnings || []).filter((w) => !d.year || w.year === d.year);
+  // one unit per chart: the sub-meters of the unit most rows have (kWh in practice)
+  const allSub = d.monthly_by_submeter || [];
+  const unitCount = new Map();
+  for (const r of allSub) unitCount.set(r.unit, (unitCount.get(r.unit) || 0) + 1);
+  const subUnit = [...unitCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const wan = subUnit === 'kWh';
+  const subUnitText = wan ? t('unit.wanKwh') : subUnit;
+  const submeters = allSub.filter((r) => r.unit === subUnit).map((r) => ({
+    ...r, value: wan && isNum(r.quantity) ? r.quantity / 1e4 : r.quantity, key: `${r.submeter ? label('submeter', r.submeter) : label('submeter', '')} · ${r.meter_id}`,
+  }));
+
+  setHTML(view, html`
+    ${pageHead(html`${e.name || e.entity_id} <span class="muted small">${e.entity_id}</span>
+      ${e.is_key_unit ? html`<span class="badge key">${t('en.keyUnit')}</span>` : ''}`,
+      html`${yearSelect(d.years, d.year)}`)}
+    <section class="card" style="margin-bottom:14px">
+      <dl class="facts">
+        <div><dt>${t('en.street')}</dt><dd>${pick(e, 'street_name') || '—'}</dd></div>
+        <div><dt>${t('col.type')}</dt><dd>${label('kind', e.kind)}${e.building_type ? ` · ${label('btype', e.building_type)}` : ''}</dd></div>
+        <div><dt>${t('col.sector')}</dt><dd>${sectorLabel(e.sector)}</dd></div>
+        <div><dt>${t('en.floorArea')}</dt><dd>${num(e.floor_area_m2, 0)} <span class="unit">m²</span></dd></div>
+        <div><dt>${t('en.energy')} (${d.year || ''})</dt><dd><span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span> <span class="unit">tce</span>
+          ${change(tot.tce_equal, tot.tce_equal_last)}</dd></div>
+        <div><dt>${t('en.co2')} (${d.year || ''})</dt><dd><span data-testid="entity-co2" data-value="${isNum(tot.tco2) ? tot.tco2 : ''}">${num(tot.tco2)}</span> <span class="unit">tCO2</span></dd></div>
+      </dl>
+      ${e.children && e.children.length ? html`<p class="small">${e.children.map((c, i) => html`${i ? '、' : ''}<a href="#/entities/${encodeURIComponent(c.entity_id)}">${c.name || c.entity_id}</a>`)}</p>` : ''}
+    </section>
+    <section class="grid grid-2">
+      <div class="card"><h2>${t('en.byCarrier')}</h2><div class="chart" data-chart="carrier" data-testid="chart-entity-carrier"></div></div>
+      <div class="card"><h2>${t('en.byMeter')}${subUnitText ? ` (${subUnitText})` : ''}</h2>
+        ${submeters.length ? html`<div class="chart" data-chart="submeter" data-testid="chart-entity-submeter"></div>` : html`<p class="muted">${t('app.noData')}</p>`}</div>
+      <div class="card"><h2>${t('en.eui')}</h2>${euiPanel(d.eui, e)}</div>
+      <div class="card"><h2>${t('en.quality')}</h2>
+        <dl class="facts">
+          <div><dt>${t('col.coverage')}</dt><dd data-testid="entity-coverage" data-value="${isNum(q.coverage) ? q.coverage : ''}">${pct(q.coverage, { ratio: true })}</dd></div>
+          <div><dt>${t('en.missingMonths')}</dt><dd>${num(q.missing_months ?? 0, 0)}</dd></div>
+          <div><dt>${t('en.source')}</dt><dd class="small">${(q.source || []).join(', ') || '—'}</dd></div>
+          <div><dt>${t('en.flags')}</dt><dd class="small">${(q.flags || []).join(', ') || '—'}</dd></div>
+        </dl></div>
+    </section>
+    <section class="card"><h2>${t('en.warnings')}</h2>
+      ${warnings.length ? html`<table class="data"><thead><tr><th>${t('col.level')}</th><th class="num">${t('col.projected')}</th>
+        <th class="num">${t('col.budget')}</th><th class="num">${t('col.ratio')}</th><th>${t('col.reason')}</th></tr></thead><tbody>
+        ${warnings.map((w) => html`<tr><td>${levelBadge(w.level)}</td><td class="num">${num(w.projected, 0)}</td>
+          <td class="num">${num(w.budget, 0)}</td><td class="num">${pct(w.ratio, { ratio: true })}</td>
+          <td class="reason">${pick(w, 'reason')}</td></tr>`)}</tbody></table>`
+        : html`<p class="muted">${t('en.noWarnings')}</p>`}
+    </section>`);
+
+  const purchased = (d.monthly_by_carrier || []).filter((r) => r.scope !== 'generation');
+  chart($('[data-chart="carrier"]', view), stackedOption(pivot(purchased, 'carrier', 'tce_equal', (k) => label('carrier', k))));
+  if (submeters.length) {
+    chart($('[data-chart="submeter"]', view), stackedOption(pivot(submeters, 'key', 'value', (k) => k)));
+  }
+  return on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value }));
+}

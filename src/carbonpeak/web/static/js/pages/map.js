@@ -1,0 +1,382 @@
+// Carbon map: GET /map?year=&month= drawn with MapLibre GL (ES module, loaded on this page
+// only). Streets are polygons shaded by tCO2 or kgce/m²; buildings are circles sized by tCO2
+// and coloured by kgce/m². A slider over `months` (plus the whole year) refetches and updates
+// the sources in place. The map object is `window.__cpMap` (for tests and the console).
+import { get } from '../api.js';
+import { $, debounce, html, on, raw, setHTML } from '../dom.js';
+import { isNum, num } from '../format.js';
+import { label, lang, pick, t } from '../i18n.js';
+import { loading, pageHead, yearSelect } from '../ui.js';
+import { rememberYears, session } from '../state.js';
+
+const LIB = '/vendor/maplibre-gl/maplibre-gl.mjs';
+const WORKER = '/vendor/maplibre-gl/maplibre-gl-worker.mjs';
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const RAMP = ['#f1f7d6', '#f9d56e', '#f3a14a', '#e0603b', '#b3242f'];
+const EUI_RAMP = ['#2e9e5b', '#a5c94f', '#f2c744', '#ec8a3a', '#c8323a'];
+const NO_DATA = '#d5dcda';
+
+let libPromise = null;
+
+function loadLib() {
+  if (!libPromise) {
+    libPromise = import(LIB).then((lib) => {
+      const m = lib.default && lib.default.Map ? lib.default : lib;
+      if (typeof m.setWorkerUrl === 'function') m.setWorkerUrl(WORKER);
+      return m;
+    });
+  }
+  return libPromise;
+}
+
+/** Months as [{year, month, param}] whatever the API sends ('2024-03', 3, or {year, month});
+ * `param` is what `GET /map?month=` takes back ('2024-03'). */
+function parseMonths(months, year) {
+  return (months || []).map((m) => {
+    let y = Number(year);
+    let mm;
+    if (typeof m === 'number') mm = m;
+    else if (typeof m === 'string') {
+      const parts = m.split('-').map(Number);
+      if (parts.length > 1) [y, mm] = parts; else [mm] = parts;
+    } else { y = Number(m.year ?? year); mm = Number(m.month); }
+    return { year: y, month: mm, param: `${y}-${String(mm).padStart(2, '0')}` };
+  }).filter((m) => m.month >= 1 && m.month <= 12);
+}
+
+function periodLabel(year, month) {
+  if (!month) return `${t('map.wholeYear')} ${year}`;
+  return t('map.month', { y: year, m: month, mm: String(month).padStart(2, '0') });
+}
+
+function values(fc, prop) {
+  return (fc.features || []).map((f) => f.properties && f.properties[prop]).filter(isNum);
+}
+
+/** Strictly increasing colour stops at the data's quantiles (one per colour), so that one
+ * outlier (a data centre) does not leave every other building the same colour. */
+function stops(vals, n) {
+  if (!vals.length) return null;
+  const sorted = [...vals].sort((a, b) => a - b);
+  const out = Array.from({ length: n }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (n - 1))]);
+  const eps = Math.max(Math.abs(sorted[sorted.length - 1]), 1) * 1e-6;
+  for (let i = 1; i < n; i += 1) if (out[i] <= out[i - 1]) out[i] = out[i - 1] + eps;
+  return out;
+}
+
+function median(vals) {
+  if (!vals.length) return null;
+  const s = [...vals].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)];
+}
+
+function colourExpr(prop, vals, ramp) {
+  const s = stops(vals, ramp.length);
+  if (!s) return NO_DATA;
+  const interp = ['interpolate', ['linear'], ['to-number', ['get', prop]]];
+  s.forEach((v, i) => interp.push(v, ramp[i]));
+  return ['case', ['==', ['typeof', ['get', prop]], 'number'], interp, NO_DATA];
+}
+
+function radiusExpr(vals) {
+  if (!vals.length) return 6;
+  const lo = Math.sqrt(Math.max(0, Math.min(...vals)));
+  let hi = Math.sqrt(Math.max(...vals));
+  if (hi - lo < 1e-9) hi = lo + 1;
+  return ['interpolate', ['linear'], ['sqrt', ['max', 0, ['to-number', ['get', 'tco2'], 0]]],
+    lo, 5, hi, 20];
+}
+
+function bounds(collections) {
+  let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
+  const visit = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(visit);
+  };
+  for (const fc of collections) {
+    for (const f of fc.features || []) if (f.geometry && f.geometry.coordinates) visit(f.geometry.coordinates);
+  }
+  return Number.isFinite(w) ? [[w, s], [e, n]] : null;
+}
+
+function legendMarkup(state) {
+  const byEui = state.shade === 'kgce_per_m2';
+  const sv = values(state.data.streets, state.shade);
+  const ev = values(state.data.entities, 'kgce_per_m2');
+  const tv = values(state.data.entities, 'tco2');
+  const ramp = (r) => `linear-gradient(90deg, ${r.join(', ')})`;
+  const ends = (v, unitText) => (v.length ? html`<div class="legend-ends"><span>${num(Math.min(...v))}</span>
+    <span>${num(median(v))}</span><span>${num(Math.max(...v))} ${unitText}</span></div>`
+    : html`<div class="legend-ends muted">${t('app.noData')}</div>`);
+  return html`<div class="card" data-testid="map-legend">
+    <h3>${t('map.legend')}</h3>
+    <div class="small">${t('map.legendStreets')}: ${byEui ? t('map.byEui') : t('map.byCo2')}</div>
+    <div class="legend-ramp" style="background:${ramp(byEui ? EUI_RAMP : RAMP)}"></div>
+    ${ends(sv, byEui ? 'kgce/m²' : 'tCO2')}
+    <div class="small" style="margin-top:12px">${t('map.legendBuildings')}</div>
+    <div class="legend-ramp" style="background:${ramp(EUI_RAMP)}"></div>
+    ${ends(ev, 'kgce/m²')}
+    <div class="legend-dots" style="margin-top:6px">
+      <i style="width:10px;height:10px"></i>${tv.length ? num(Math.min(...tv)) : '—'}
+      <i style="width:26px;height:26px"></i>${tv.length ? num(Math.max(...tv)) : '—'} tCO2
+    </div>
+    <div class="legend-dots" style="margin-top:6px"><i style="width:12px;height:12px;border:2px solid #1d2a27"></i>${t('map.legendKey')}</div>
+    <div class="muted small" style="margin-top:6px">${t('map.legendQuantiles')}</div>
+  </div>`;
+}
+
+const entityId = (p) => p.entity_id ?? p.id;
+const streetKey = (p) => p.street_id ?? p.code;
+
+function entityCard(p, period) {
+  const id = entityId(p);
+  const name = pick(p, 'name') || id;
+  const type = [label('kind', p.kind), p.building_type ? label('btype', p.building_type) : '']
+    .filter(Boolean).join(' · ') || '—';
+  return html`<div class="card info-card" data-testid="entity-card" data-entity-id="${id}">
+    <h3>${name}</h3>
+    <div class="muted small">${id}${p.is_key_unit ? html` · <span class="badge key">${t('map.keyUnit')}</span>` : ''}</div>
+    <dl>
+      <dt>${t('col.type')}</dt><dd>${type}</dd>
+      ${pick(p, 'street_name') ? html`<dt>${t('col.street')}</dt><dd>${pick(p, 'street_name')}</dd>` : ''}
+      <dt>${t('col.co2')}</dt><dd data-testid="entity-card-tco2" data-value="${isNum(p.tco2) ? p.tco2 : ''}">${num(p.tco2)}</dd>
+      ${isNum(p.tce_equal) ? html`<dt>${t('col.energy')}</dt><dd>${num(p.tce_equal)}</dd>` : ''}
+      <dt>${t('col.eui')}</dt><dd data-testid="entity-card-eui" data-value="${isNum(p.kgce_per_m2) ? p.kgce_per_m2 : ''}">${num(p.kgce_per_m2, 1)}</dd>
+    </dl>
+    <div class="muted small">${period}</div>
+    <p><a href="#/entities/${encodeURIComponent(id)}" data-testid="entity-card-link">${t('map.open')} →</a></p>
+  </div>`;
+}
+
+function streetCard(p, period, year) {
+  const name = pick(p, 'name') || p.code;
+  const id = p.street_id;
+  return html`<div class="card info-card" data-testid="street-card" data-street-id="${id ?? ''}">
+    <h3>${name}</h3>
+    <div class="muted small">${t('map.streetCard')}${p.approximate ? html` · ${t('map.approx')}` : ''}</div>
+    <dl>
+      <dt>${t('col.co2')}</dt><dd data-value="${isNum(p.tco2) ? p.tco2 : ''}">${num(p.tco2)}</dd>
+      <dt>${t('col.energy')}</dt><dd data-value="${isNum(p.tce_equal) ? p.tce_equal : ''}">${num(p.tce_equal)}</dd>
+      <dt>${t('col.eui')}</dt><dd>${num(p.kgce_per_m2, 1)}</dd>
+      ${isNum(p.n_entities) ? html`<dt>${t('col.entities')}</dt><dd>${num(p.n_entities, 0)}</dd>` : ''}
+    </dl>
+    <div class="muted small">${period}</div>
+    ${id !== undefined && id !== null ? html`<p><a href="#/key-units?street_id=${encodeURIComponent(id)}&year=${year}">${t('nav.keyUnits')} →</a></p>` : ''}
+  </div>`;
+}
+
+function addLayers(map, state) {
+  map.addSource('streets', { type: 'geojson', data: state.data.streets || EMPTY });
+  map.addSource('entities', { type: 'geojson', data: state.data.entities || EMPTY });
+  map.addLayer({ id: 'streets-fill', type: 'fill', source: 'streets',
+    paint: { 'fill-color': NO_DATA, 'fill-opacity': 0.72 } });
+  map.addLayer({ id: 'streets-line', type: 'line', source: 'streets',
+    paint: { 'line-color': '#ffffff', 'line-width': 1.5 } });
+  map.addLayer({ id: 'streets-selected', type: 'line', source: 'streets',
+    filter: ['==', ['get', 'code'], '__none__'],
+    paint: { 'line-color': '#0f5a4a', 'line-width': 3 } });
+  map.addLayer({ id: 'entities-circle', type: 'circle', source: 'entities',
+    paint: { 'circle-color': NO_DATA, 'circle-radius': 6, 'circle-opacity': 0.9,
+      'circle-stroke-color': ['case', ['to-boolean', ['get', 'is_key_unit']], '#1d2a27', '#ffffff'],
+      'circle-stroke-width': ['case', ['to-boolean', ['get', 'is_key_unit']], 2, 1] } });
+}
+
+function restyle(map, state) {
+  const d = state.data;
+  map.setPaintProperty('streets-fill', 'fill-color',
+    colourExpr(state.shade, values(d.streets, state.shade), state.shade === 'tco2' ? RAMP : EUI_RAMP));
+  map.setPaintProperty('entities-circle', 'circle-color',
+    colourExpr('kgce_per_m2', values(d.entities, 'kgce_per_m2'), EUI_RAMP));
+  map.setPaintProperty('entities-circle', 'circle-radius', radiusExpr(values(d.entities, 'tco2')));
+}
+
+export async function render(view, { query, setQuery, isCurrent }) {
+  setHTML(view, loading());
+  const year = query.year || '';
+  const [lib, first] = await Promise.all([loadLib(), get('/map', { year })]);
+  if (!isCurrent()) return undefined;
+  rememberYears(first.years);
+  const shownYear = first.year || year || (session.years[0] ?? '');
+  const months = parseMonths(first.months, shownYear);
+  const state = {
+    data: { streets: first.streets || EMPTY, entities: first.entities || EMPTY },
+    shade: query.shade === 'kgce_per_m2' ? 'kgce_per_m2' : 'tco2',
+    index: 0, // 0: whole year; i: months[i - 1]
+    seq: 0,
+    approximate: first.approximate_boundaries ?? (first.streets?.features || []).some((f) => f.properties?.approximate),
+  };
+  const period = () => {
+    const m = months[state.index - 1];
+    return m ? periodLabel(m.year, m.month) : periodLabel(shownYear, null);
+  };
+
+  setHTML(view, html`
+    ${pageHead(t('map.title'), html`${yearSelect(first.years, shownYear)}`)}
+    <div class="map-controls card">
+      <div class="field-inline"><span class="muted small">${t('map.shadeBy')}</span>
+        <div class="seg" role="group" data-testid="map-shade">
+          <button type="button" data-shade="tco2" class="${state.shade === 'tco2' ? 'on' : ''}">${t('map.byCo2')}</button>
+          <button type="button" data-shade="kgce_per_m2" class="${state.shade === 'kgce_per_m2' ? 'on' : ''}">${t('map.byEui')}</button>
+        </div></div>
+      <div class="slider">
+        <span class="muted small">${t('map.period')}</span>
+        <input type="range" min="0" max="${months.length}" step="1" value="0" data-testid="map-slider"
+          aria-label="${t('map.period')}" ${months.length ? '' : raw('disabled')}>
+        <span class="map-month" data-testid="map-month-label" data-month="">${period()}</span>
+      </div>
+    </div>
+    <div class="map-layout">
+      <div class="map-box">
+        <div class="map-canvas" data-testid="map-canvas" data-loaded=""></div>
+        ${state.approximate ? html`<div class="map-note" data-testid="map-approx">${t('map.approx')}</div>` : ''}
+        <div class="map-busy" hidden>${t('app.loading')}</div>
+      </div>
+      <div class="map-side">
+        <div data-role="legend"></div>
+        <div data-role="card"><div class="card muted small">${t('map.clickHint')}</div></div>
+      </div>
+    </div>`);
+
+  const canvasBox = $('[data-testid="map-canvas"]', view);
+  const slider = $('[data-testid="map-slider"]', view);
+  const monthLabel = $('[data-testid="map-month-label"]', view);
+  const busy = $('.map-busy', view);
+  const legendBox = $('[data-role="legend"]', view);
+  const cardBox = $('[data-role="card"]', view);
+  const key = () => {
+    const m = months[state.index - 1];
+    return m ? m.param : `${shownYear}`;
+  };
+
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#e9efed' } }],
+  };
+  if (first.tile_url) {
+    style.sources.tiles = { type: 'raster', tiles: [first.tile_url], tileSize: 256 };
+    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles', paint: { 'raster-opacity': 0.85 } });
+  }
+  let map;
+  try {
+    map = new lib.Map({
+      container: canvasBox,
+      style,
+      bounds: bounds([state.data.streets, state.data.entities]) || undefined,
+      fitBoundsOptions: { padding: 30 },
+      center: [121.48, 31.23],
+      zoom: 12,
+      attributionControl: false,
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+      locale: lang() === 'zh' ? { 'NavigationControl.ZoomIn': '放大', 'NavigationControl.ZoomOut': '缩小',
+        'NavigationControl.ResetBearing': '重置方向' } : undefined,
+    });
+  } catch (err) {
+    setHTML(canvasBox, html`<div class="panel error-panel">${t('map.noWebgl')}<br><span class="muted small">${String(err && err.message)}</span></div>`);
+    return undefined;
+  }
+  window.__cpMap = map;
+  // a missing background tile is not worth an error: the data layers are the map
+  map.on('error', (ev) => {
+    const src = ev && ev.sourceId;
+    if (src === 'tiles') console.warn('map tile failed', ev.error && ev.error.message);
+    else console.error('map error', ev && ev.error ? ev.error.message || ev.error : ev);
+  });
+  map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-right');
+
+  const markReady = () => {
+    const want = key();
+    map.once('idle', () => { if (key() === want) canvasBox.dataset.loaded = want; });
+    map.triggerRepaint();
+  };
+  const drawLegend = () => setHTML(legendBox, legendMarkup(state));
+
+  map.on('load', () => {
+    addLayers(map, state);
+    restyle(map, state);
+    drawLegend();
+    markReady();
+  });
+
+  const pickAt = (point) => {
+    const ents = map.queryRenderedFeatures(point, { layers: ['entities-circle'] });
+    if (ents.length) return { kind: 'entity', f: ents[0] };
+    const sts = map.queryRenderedFeatures(point, { layers: ['streets-fill'] });
+    return sts.length ? { kind: 'street', f: sts[0] } : null;
+  };
+  map.on('click', (ev) => {
+    const hit = pickAt(ev.point);
+    if (!hit) return;
+    const p = hit.f.properties || {};
+    if (hit.kind === 'entity') {
+      state.selected = { kind: 'entity', id: entityId(p) };
+      setHTML(cardBox, entityCard(p, period()));
+      map.setFilter('streets-selected', ['==', ['get', 'code'], '__none__']);
+    } else {
+      state.selected = { kind: 'street', id: streetKey(p) };
+      setHTML(cardBox, streetCard(p, period(), shownYear));
+      map.setFilter('streets-selected', ['==', ['get', 'code'], p.code ?? '__none__']);
+    }
+  });
+  map.on('mousemove', (ev) => {
+    map.getCanvas().style.cursor = pickAt(ev.point) ? 'pointer' : '';
+  });
+
+  /** Refresh the open card from the new data (same entity or street, new period). */
+  const refreshCard = () => {
+    const sel = state.selected;
+    if (!sel) return;
+    if (sel.kind === 'entity') {
+      const f = (state.data.entities.features || []).find((x) => x.properties && entityId(x.properties) === sel.id);
+      if (f) setHTML(cardBox, entityCard(f.properties, period()));
+    } else {
+      const f = (state.data.streets.features || []).find((x) => x.properties && streetKey(x.properties) === sel.id);
+      if (f) setHTML(cardBox, streetCard(f.properties, period(), shownYear));
+    }
+  };
+
+  const refetch = debounce(async () => {
+    const seq = ++state.seq;
+    const m = months[state.index - 1];
+    busy.hidden = false;
+    try {
+      const d = await get('/map', { year: m ? m.year : shownYear, month: m ? m.param : '' });
+      if (seq !== state.seq || !isCurrent()) return;
+      state.data = { streets: d.streets || EMPTY, entities: d.entities || EMPTY };
+      map.getSource('streets')?.setData(state.data.streets);
+      map.getSource('entities')?.setData(state.data.entities);
+      restyle(map, state);
+      drawLegend();
+      refreshCard();
+      markReady();
+    } catch (err) {
+      if (isCurrent()) console.warn('map refresh failed', err);
+    } finally {
+      if (seq === state.seq) busy.hidden = true;
+    }
+  }, 200);
+
+  const offs = [
+    on(view, 'input', '[data-testid="map-slider"]', () => {
+      state.index = Number(slider.value) || 0;
+      const m = months[state.index - 1];
+      monthLabel.textContent = period();
+      monthLabel.dataset.month = m ? key() : '';
+      canvasBox.dataset.loaded = '';
+      refetch();
+    }),
+    on(view, 'click', 'button[data-shade]', (_, el) => {
+      state.shade = el.dataset.shade;
+      view.querySelectorAll('button[data-shade]').forEach((b) => b.classList.toggle('on', b === el));
+      if (map.getLayer('streets-fill')) { restyle(map, state); drawLegend(); markReady(); }
+    }),
+    on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
+  ];
+  return () => {
+    offs.forEach((f) => f());
+    state.seq += 1;
+    if (window.__cpMap === map) window.__cpMap = null;
+    map.remove();
+  };
+}

@@ -1,0 +1,61 @@
+// Early warnings: GET /warnings?year= (most severe first), filter by level, paginated.
+import { get } from '../api.js';
+import { html, on, raw, setHTML } from '../dom.js';
+import { num, pct } from '../format.js';
+import { label, pick, t } from '../i18n.js';
+import { itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
+import { session } from '../state.js';
+
+const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget'];
+const LIMIT = 50;
+
+function scopeCell(w) {
+  const name = pick(w, 'scope_name') || w.scope_name || w.scope_id;
+  const kind = label('scope', w.scope_type);
+  if (w.scope_type === 'entity') {
+    return html`<span class="muted small">${kind}</span> <a href="#/entities/${encodeURIComponent(w.scope_id)}">${name}</a>`;
+  }
+  return html`<span class="muted small">${kind}</span> ${name}`;
+}
+
+export async function render(view, { query, setQuery, isCurrent }) {
+  setHTML(view, loading());
+  const year = query.year || '';
+  const level = query.level || '';
+  const offset = Number.parseInt(query.offset || '0', 10) || 0;
+  const data = await get('/warnings', { year, level, limit: LIMIT, offset });
+  if (!isCurrent()) return undefined;
+  const items = itemsOf(data);
+  const shownYear = year || (items[0] && items[0].year) || '';
+  const unitOf = (w) => (w.metric === 'tco2' ? 'tCO2' : 'tce');
+  setHTML(view, html`
+    ${pageHead(t('wn.title'), html`
+      ${yearSelect(session.years, shownYear)}
+      <label class="field field-inline">${t('col.level')}
+        <select data-role="level" data-testid="warnings-level">
+          <option value="">${t('all')}</option>
+          ${LEVELS.map((l) => html`<option value="${l}" ${l === level ? raw('selected') : ''}>${label('level', l)}</option>`)}
+        </select></label>`)}
+    <div class="panel">
+      <p class="muted small">${t('wn.count', { n: num(data.total ?? items.length, 0) })}</p>
+      <div class="table-wrap"><table class="data" data-testid="warnings-table">
+        <thead><tr><th>${t('col.level')}</th><th>${t('col.scope')}</th>
+          <th class="num">${t('col.projected')}</th><th class="num">${t('col.budget')}</th>
+          <th class="num">${t('col.ratio')}</th><th>${t('col.reason')}</th></tr></thead>
+        <tbody>${items.length ? items.map((w) => html`<tr data-level="${w.level}">
+          <td>${levelBadge(w.level)}</td><td>${scopeCell(w)}</td>
+          <td class="num">${num(w.projected, 0)} <span class="unit">${unitOf(w)}</span></td>
+          <td class="num">${num(w.budget, 0)}</td>
+          <td class="num">${pct(w.ratio, { ratio: true })}</td>
+          <td class="reason">${pick(w, 'reason')}</td></tr>`)
+          : html`<tr><td colspan="6" class="muted">${t('app.noData')}</td></tr>`}</tbody>
+      </table></div>
+      ${pager({ total: data.total ?? items.length, limit: data.limit ?? LIMIT, offset: data.offset ?? offset })}
+    </div>`);
+  const off = [
+    on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value, offset: '' })),
+    on(view, 'change', 'select[data-role="level"]', (_, el) => setQuery({ level: el.value, offset: '' })),
+    on(view, 'click', 'button[data-page]', (_, el) => setQuery({ offset: el.dataset.page })),
+  ];
+  return () => off.forEach((f) => f());
+}
