@@ -31,6 +31,7 @@ __all__ = [
     "read_profile",
     "reference_dir",
     "shipped_factor_sets",
+    "shipped_quota_tables",
 ]
 
 
@@ -88,6 +89,12 @@ class FactorSetSpec:
 def shipped_factor_sets() -> list[str]:
     """Ids of the factor sets shipped in ``reference/factor_sets``."""
     return sorted(p.stem for p in (reference_dir() / "factor_sets").glob("*.toml"))
+
+
+def shipped_quota_tables() -> list[Path]:
+    """The quota tables shipped in ``reference/quotas`` (one CSV per table)."""
+    folder = reference_dir() / "quotas"
+    return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
 
 def read_factor_set(path_or_id: str | Path, *, search: Path | None = None) -> FactorSetSpec:

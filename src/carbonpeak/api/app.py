@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
 from carbonpeak.api.routes_auth import router as auth_router
+from carbonpeak.api.routes_buildings import router as buildings_router
 from carbonpeak.api.routes_dashboard import router as dashboard_router
 from carbonpeak.api.routes_data import router as data_router
 from carbonpeak.api.routes_ingest import router as ingest_router
@@ -106,5 +107,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(targets_router)
     app.include_router(data_router)
     app.include_router(dashboard_router)
+    app.include_router(buildings_router)
     mount_dashboard(app, ws.settings)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.ingest.quota_files import QuotaTableSpec, read_quota_file
 from carbonpeak.lake.store import Lake
 from carbonpeak.reference import (
     FactorSetSpec,
@@ -19,6 +20,7 @@ from carbonpeak.reference import (
     read_profile,
     reference_dir,
     shipped_factor_sets,
+    shipped_quota_tables,
 )
 from carbonpeak.registry.db import Registry
 from carbonpeak.registry.models import (
@@ -26,10 +28,13 @@ from carbonpeak.registry.models import (
     District,
     FactorRowRecord,
     FactorSetRecord,
+    QuotaRowRecord,
+    QuotaTableRecord,
     Street,
 )
 
-__all__ = ["Workspace", "audit", "init_workspace", "latest_factor_set", "load_factor_set"]
+__all__ = ["Workspace", "audit", "init_workspace", "latest_factor_set", "load_factor_set",
+           "load_quota_table"]
 
 
 @dataclass
@@ -141,6 +146,32 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
         return rec, True
 
 
+def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRecord, bool]:
+    """Store a quota table as a new version unless the newest version has the same content.
+
+    Returns the stored (or unchanged) version and whether a new version was created.
+    """
+    with ws.registry.session() as s:
+        current = s.scalars(
+            select(QuotaTableRecord).where(QuotaTableRecord.table_id == spec.table_id)
+            .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+        if current is not None and current.checksum == spec.checksum:
+            return current, False
+        version = (current.version + 1) if current is not None else 1
+        rec = QuotaTableRecord(
+            table_id=spec.table_id, version=version, checksum=spec.checksum,
+            origin=spec.origin[:256], loaded_by=ws.actor,
+            rows=[QuotaRowRecord(**asdict(r)) for r in spec.rows])
+        s.add(rec)
+        s.flush()
+        audit(s, ws.actor, "load", "quota_table", f"{spec.table_id}@v{version}", {
+            "checksum": spec.checksum, "rows": len(spec.rows), "origin": spec.origin,
+            "statuses": sorted({r.status for r in spec.rows}),
+            "previous_version": current.version if current else None,
+        }, district=None)
+        return rec, True
+
+
 def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
                    actor: str | None = None,
                    load_targets: bool = True) -> tuple[Workspace, list[str]]:
@@ -157,6 +188,10 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
         rec, created = load_factor_set(ws, read_factor_set(set_id))
         if created:
             notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
+    for path in shipped_quota_tables():
+        qt, created = load_quota_table(ws, read_quota_file(path))
+        if created:
+            notes.append(f"quota table {qt.table_id} v{qt.version} loaded ({len(qt.rows)} rows)")
     for profile in profiles or []:
         prof = read_profile(profile)
         notes.extend(_ensure_district(ws, prof))

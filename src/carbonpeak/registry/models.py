@@ -37,12 +37,16 @@ __all__ = [
     "DistrictStatistics",
     "EarlyWarning",
     "Entity",
+    "EntityQuotaClass",
     "FactorRowRecord",
     "FactorSetRecord",
     "IngestBatch",
     "LakeFile",
     "LoginAttempt",
     "Meter",
+    "QuotaCase",
+    "QuotaRowRecord",
+    "QuotaTableRecord",
     "SectorStatistics",
     "Street",
     "Target",
@@ -516,3 +520,91 @@ class WarningEvent(Base):
     reason_en: Mapped[str] = mapped_column(Text)
     account_run_id: Mapped[int | None] = mapped_column(Integer)
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QuotaTableRecord(Base):
+    """能耗限额标准: one version of a quota table (rows with a source and a status each)."""
+
+    __tablename__ = "quota_tables"
+    __table_args__ = (UniqueConstraint("table_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    table_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(256))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    loaded_by: Mapped[str] = mapped_column(String(128))
+    rows: Mapped[list[QuotaRowRecord]] = relationship(
+        back_populates="table", cascade="all, delete-orphan", order_by="QuotaRowRecord.id")
+
+
+class QuotaRowRecord(Base):
+    """One quota class of a table: constraint and guide values, convention, source, status."""
+
+    __tablename__ = "quota_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    quota_table_pk: Mapped[int] = mapped_column(ForeignKey("quota_tables.id"), index=True)
+    region: Mapped[str] = mapped_column(String(64))
+    quota_class: Mapped[str] = mapped_column(String(64))
+    label_zh: Mapped[str] = mapped_column(String(256))
+    label_en: Mapped[str] = mapped_column(String(256))
+    default_for: Mapped[str] = mapped_column(String(32), default="")
+    metric: Mapped[str] = mapped_column(Text)
+    convention: Mapped[str] = mapped_column(String(32))
+    electricity_kgce_per_kwh: Mapped[float] = mapped_column(Float)
+    exclude_carriers: Mapped[str] = mapped_column(String(128), default="")
+    constraint_value: Mapped[float | None] = mapped_column(Float)
+    guide_value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    table: Mapped[QuotaTableRecord] = relationship(back_populates="rows")
+
+
+class EntityQuotaClass(Base):
+    """A building's class in a quota table (assigned by the district, with where it came from)."""
+
+    __tablename__ = "entity_quota_classes"
+    __table_args__ = (UniqueConstraint("entity_id", "table_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    table_id: Mapped[str] = mapped_column(String(64))
+    quota_class: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(128))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QuotaCase(Base):
+    """超限额整改: a building over its quota in a year, from notice to closure or escalation."""
+
+    __tablename__ = "quota_cases"
+    __table_args__ = (UniqueConstraint("entity_id", "table_id", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    table_id: Mapped[str] = mapped_column(String(64))
+    table_version: Mapped[int] = mapped_column(Integer)
+    quota_class: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    eui: Mapped[float] = mapped_column(Float)
+    constraint_value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    excess_fraction: Mapped[float] = mapped_column(Float)
+    reduction_required: Mapped[float] = mapped_column(Float)
+    quota_status: Mapped[str] = mapped_column(String(16))
+    account_run_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    notice_no: Mapped[str | None] = mapped_column(String(64))
+    notice_date: Mapped[dt.date | None] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_year: Mapped[int | None] = mapped_column(Integer)
+    review_rating: Mapped[str | None] = mapped_column(String(32))
+    reason_zh: Mapped[str] = mapped_column(Text, default="")
+    reason_en: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
