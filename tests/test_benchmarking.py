@@ -247,6 +247,7 @@ O3,外滩办公三,building,外滩街道,office,5000
 O4,外滩办公四,building,外滩街道,office,8000
 H1,豫园酒店,building,豫园街道,hotel,10000
 P1,豫园医院,public_institution,豫园街道,hospital,5000
+G1,豫园商场,building,豫园街道,mall,30000
 """
 
 
@@ -260,6 +261,9 @@ def _ledger(year: int) -> str:
                   f"H1,{p},heat,100,GJ", f"P1,{p},electricity,60000,kWh"]
         if m <= 6:
             lines.append(f"O4,{p},electricity,50000,kWh")
+        lines.append(f"G1,{p},natural_gas,1000,m3")
+        if m <= 9:  # gas all year, electricity 9 months: mean coverage 0.875, least 0.75
+            lines.append(f"G1,{p},electricity,200000,kWh")
     return "\n".join(lines) + "\n"
 
 
@@ -320,7 +324,8 @@ def test_benchmark_2024_by_hand(district: District) -> None:
     r = _rows(district, 2024)
     assert {k: v["rating"] for k, v in r.items()} == {
         "O1": "meets_constraint", "O2": "meets_guide", "O3": "over_constraint",
-        "O4": "incomplete_data", "H1": "meets_guide", "P1": "no_quota"}
+        "O4": "incomplete_data", "H1": "meets_guide", "P1": "no_quota",
+        "G1": "incomplete_data"}  # the least-covered carrier decides, not the mean
     assert r["O1"]["eui"] == pytest.approx(O1_2024)
     assert r["O2"]["eui"] == pytest.approx(60.0)
     assert r["O3"]["eui"] == pytest.approx(120.0)
@@ -341,6 +346,8 @@ def test_benchmark_2024_by_hand(district: District) -> None:
     assert r["O3"]["area_percentile_in_type"] == pytest.approx(30_000 / 35_000)
     assert r["O4"]["area_percentile_in_type"] is None
     assert r["O4"]["rank_in_type"] is None
+    assert r["G1"]["coverage"] == pytest.approx(0.75)
+    assert r["G1"]["rank_in_type"] is None
 
 
 def test_benchmark_against_the_shanghai_table_by_hand(district: District) -> None:
@@ -390,6 +397,7 @@ def test_a_checked_table_is_a_new_version_and_used(district: District,
     assert (created, rec.version) == (True, 2)
     again, created = load_quota_table(ws, read_quota_file(path))
     assert (created, again.version) == (False, 2)
+    assert len(again.rows) == 6  # readable after the session (the CLI prints it)
     r = _rows(district, 2024, "db31-shanghai")
     assert (r["O3"]["constraint_value"], r["O3"]["quota_status"]) == (15.0, "verified")
     assert r["O3"]["rating"] == "meets_constraint"  # 14.748 ≤ 15
@@ -409,7 +417,7 @@ def test_disclosure_workbook_lists_every_building_and_the_status(district: Distr
     assert "未经核实" in str(sh["A2"].value)
     header = [c.value for c in sh[4]]
     rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sh.iter_rows(min_row=5)]
-    assert len(rows) == 6
+    assert len(rows) == 7
     o3 = next(x for x in rows if x["建筑名称 Building"] == "外滩办公三")
     assert o3["评级 Rating"] == "超过约束值"
     assert o3["限额口径能耗 EUI (quota convention)"] == pytest.approx(120.0)
@@ -429,8 +437,13 @@ def test_quota_workflow_open_notify_close_escalate(district: District) -> None:
     with pytest.raises(InputValidationError, match="deadline"):
         notify_cases(ws, "huangpu", year=2023, deadline=dt.date(2024, 3, 1),
                      notice_date=dt.date(2024, 3, 1))
+    assert notify_cases(ws, "huangpu", year=2023, deadline=dt.date(2024, 6, 30),
+                        notice_date=dt.date(2024, 3, 1), entity_ids=[]) == []  # nobody
     notified = notify_cases(ws, "huangpu", year=2023, deadline=dt.date(2024, 6, 30),
                             notice_date=dt.date(2024, 3, 1))
+    # a review year without an account is refused, not read as "no figure" and escalated
+    with pytest.raises(NotFoundError, match="2030"):
+        review_cases(ws, "huangpu", review_year=2030, as_of=dt.date(2031, 1, 1))
     assert {c.notice_no for c in notified} == {f"QN-huangpu-2023-{c.id:05d}" for c in opened}
     # before the deadline: O1's 2024 figure meets the constraint, O3 is still over
     changed = review_cases(ws, "huangpu", review_year=2024, as_of=dt.date(2024, 5, 1))
@@ -440,6 +453,8 @@ def test_quota_workflow_open_notify_close_escalate(district: District) -> None:
     assert [(c.entity_id, before, c.status) for c, before in changed] == [
         ("O3", "notified", "escalated")]
     assert review_cases(ws, "huangpu", review_year=2024, as_of=dt.date(2024, 8, 1)) == []
+    assert {c.class_source for c in opened} == {"default"}
+
     everything = Scope(district_id="huangpu", everything=True)
     assert {c["entity_id"]: c["status"] for c in list_cases(ws, everything, year=2023)} == {
         "O1": "closed", "O3": "escalated"}
@@ -453,8 +468,8 @@ def test_quota_workflow_open_notify_close_escalate(district: District) -> None:
 
 # -- the API, per role --------------------------------------------------------------------
 @pytest.mark.parametrize(("user", "seen"), [
-    ("admin", {"O1", "O2", "O3", "O4", "H1", "P1"}),
-    ("analyst", {"O1", "O2", "O3", "O4", "H1", "P1"}),
+    ("admin", {"O1", "O2", "O3", "O4", "H1", "P1", "G1"}),
+    ("analyst", {"O1", "O2", "O3", "O4", "H1", "P1", "G1"}),
     ("officer", {"O1", "O3", "O4"}),
     ("manager", {"O2"}),
 ])
@@ -472,9 +487,9 @@ def test_benchmarking_api_is_scoped(district: District, user: str, seen: set[str
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["能效公示"]
     assert sheet.max_row - 4 == len(seen)
-    cases = district.get(user, "/api/v1/quota-cases")
+    cases = district.get(user, "/api/v1/quota-cases?year=2023")  # O1 and O3 (workflow test)
     assert cases.status_code == 200
-    assert {c["entity_id"] for c in cases.json()["items"]} <= seen
+    assert {c["entity_id"] for c in cases.json()["items"]} == {"O1", "O3"} & seen
 
 
 def test_benchmarking_api_filters_exports_and_validates(district: District) -> None:
@@ -501,6 +516,8 @@ def test_benchmarking_api_filters_exports_and_validates(district: District) -> N
     ("analyst", "/api/v1/quota-cases/notify", {"year": 2024, "deadline": "2030-01-01"}, 403),
     ("analyst", "/api/v1/quota-cases/open", {"year": 2024, "extra": 1}, 422),
     ("admin", "/api/v1/quota-cases/notify", {"year": 2024, "deadline": "not a date"}, 422),
+    ("admin", "/api/v1/quota-cases/notify", {"year": 2024, "deadline": "2030-01-01",
+                                             "entity_ids": []}, 422),
 ])
 def test_quota_case_actions_by_role(district: District, user: str, path: str, body: object,
                                    status: int) -> None:
@@ -544,10 +561,9 @@ def test_generated_requests_never_answer_500(district: District) -> None:
         @settings(max_examples=25, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case: Any, data: st.DataObject) -> None:
-            for where in (case.path_parameters, case.query):
-                if where and "table_id" in where and data.draw(st.booleans()):
-                    where["table_id"] = data.draw(st.sampled_from(["gbt51161-2016",
-                                                                   "db31-shanghai"]))
+            for where, key in ((case.path_parameters, "table_id"), (case.query, "table")):
+                if where and key in where and data.draw(st.booleans()):
+                    where[key] = data.draw(st.sampled_from(["gbt51161-2016", "db31-shanghai"]))
             if case.query and "year" in case.query and data.draw(st.booleans()):
                 case.query["year"] = 2024
             if isinstance(case.body, dict) and "year" in case.body and data.draw(st.booleans()):

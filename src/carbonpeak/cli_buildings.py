@@ -203,7 +203,11 @@ def cases_review(
 ) -> None:
     """Close or escalate notified cases on a later year's figures and their deadlines."""
     with _errors(), _workspace() as ws:
-        when = dt.date.fromisoformat(as_of) if as_of else None
+        try:
+            when = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError as exc:
+            raise InputValidationError([RowError("--as-of", None, None, as_of,
+                                                 str(exc))]) from None
         changed = review_cases(ws, ws.district(district).id, review_year=year, as_of=when)
         _print_cases([case_dict(c) for c, _ in changed], f"{len(changed)} case(s) changed")
 

@@ -178,7 +178,7 @@ class NotifyIn(BaseModel):
     deadline: dt.date
     notice_date: dt.date | None = None
     entity_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
-        None, max_length=10_000)
+        None, min_length=1, max_length=10_000)
 
 
 class ReviewIn(BaseModel):

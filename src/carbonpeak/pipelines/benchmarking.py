@@ -161,6 +161,21 @@ def _regions(d: District) -> set[str]:
     return {x for x in (d.climate_zone, d.province, d.id) if x}
 
 
+def _applicable_rows(rec: QuotaTableRecord, d: District) -> pd.DataFrame:
+    """The table's rows for the district: a class (and a type's default) from the most
+    specific region that has it — the district itself, then its province, then its climate
+    zone."""
+    order = {x: i for i, x in enumerate((d.id, d.province, d.climate_zone)) if x}
+    rows = pd.DataFrame([_row_dict(r) for r in rec.rows if r.region in order])
+    if rows.empty:
+        return rows
+    rows["_rank"] = rows["region"].map(order)
+    rows = rows.sort_values("_rank", kind="stable").drop_duplicates("quota_class")
+    dup_default = rows["default_for"].ne("") & rows.duplicated("default_for")
+    rows.loc[dup_default, "default_for"] = ""
+    return rows.drop(columns="_rank").reset_index(drop=True)
+
+
 def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
     """Assign buildings to quota classes from a CSV (``entity_id,table_id,quota_class[,source]``).
 
@@ -260,8 +275,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
             raise NotFoundError(district_id)
         district_name = d.name_zh
         rec = _latest(s, table_id)
-        regions = _regions(d)
-        rows = pd.DataFrame([_row_dict(r) for r in rec.rows if r.region in regions])
+        rows = _applicable_rows(rec, d)
         version = rec.version
         assigned: dict[str, str] = dict(s.execute(
             select(EntityQuotaClass.entity_id, EntityQuotaClass.quota_class)
@@ -273,9 +287,13 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
     purchased = inv[inv["scope"].isin(PURCHASED)]
     elec = purchased[purchased["carrier"] == "electricity"].groupby("entity_id")["quantity"].sum()
     b["electricity_kwh"] = b["entity_id"].map(elec)
+    # a figure is a full year only when every purchased carrier is: the least-covered one
+    # decides (the account's own coverage column is their mean)
+    b["coverage"] = b["entity_id"].map(purchased.groupby("entity_id")["coverage"].min())
     # the district's own distribution: all buildings with a figure, then cut to the scope
     # (a part-year figure is left out of the distribution, as it is from the rating)
-    full = b["coverage"].to_numpy(dtype=float) >= min_coverage
+    full = (b["coverage"].to_numpy(dtype=float) >= min_coverage) & np.isfinite(
+        b["electricity_kwh"].to_numpy(dtype=float))
     eq = np.where(full, b["eui_kgce_per_m2_equal"].to_numpy(dtype=float), np.nan)
     types = b["building_type"].fillna("other").to_numpy(dtype=object)
     b["rank_in_type"] = rank_within(eq, types)
@@ -364,7 +382,7 @@ _DISCLOSURE = [
     ("限额类别 Quota class", "quota_label_zh"), ("类别来源 Class from", "class_source"),
     ("限额口径能耗 EUI (quota convention)", "eui"), ("单位 Unit", "eui_unit"),
     ("约束值 Constraint", "constraint_value"), ("引导值 Guide", "guide_value"),
-    ("评级 Rating", "rating_zh"), ("超出比例 Excess", "excess_fraction"),
+    ("评级 Rating", "rating_zh"), ("需降低比例 Reduction needed", "excess_fraction"),
     ("限额数据状态 Quota status", "quota_status"),
 ]
 
@@ -426,7 +444,8 @@ def case_dict(c: QuotaCase, names: dict[str, str] | None = None) -> dict[str, An
     """A case as JSON-safe dict."""
     return {"id": c.id, "entity_id": c.entity_id, "name": (names or {}).get(c.entity_id),
             "year": c.year, "table_id": c.table_id, "table_version": c.table_version,
-            "quota_class": c.quota_class, "eui": c.eui, "constraint_value": c.constraint_value,
+            "quota_class": c.quota_class, "class_source": c.class_source, "eui": c.eui,
+            "constraint_value": c.constraint_value,
             "unit": c.unit, "excess_fraction": c.excess_fraction,
             "reduction_required": c.reduction_required, "quota_status": c.quota_status,
             "status": c.status, "notice_no": c.notice_no, "notice_date": c.notice_date,
@@ -458,7 +477,8 @@ def open_cases(ws: Workspace, district_id: str, year: int,
                 eui=float(r["eui"]), constraint_value=float(r["constraint_value"]),
                 unit=str(r["eui_unit"]), excess_fraction=float(r["excess_fraction"]),
                 reduction_required=float(r["reduction_required"]),
-                quota_status=str(r["quota_status"]), account_run_id=bm.account_run_id,
+                quota_status=str(r["quota_status"]), class_source=str(r["class_source"]),
+                account_run_id=bm.account_run_id,
                 status="open", created_by=ws.actor,
                 reason_zh=f"{year}年单位面积能耗超过约束值",
                 reason_en=f"{year} EUI over the constraint value")
@@ -486,7 +506,7 @@ def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.dat
     with ws.registry.session() as s:
         q = select(QuotaCase).where(QuotaCase.district_id == district_id,
                                     QuotaCase.year == year, QuotaCase.status == "open")
-        if entity_ids:
+        if entity_ids is not None:  # an empty selection notifies nobody
             q = q.where(QuotaCase.entity_id.in_(entity_ids))
         cases = list(s.scalars(q.order_by(QuotaCase.id)))
         for c in cases:
@@ -517,17 +537,15 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
             QuotaCase.year < review_year).order_by(QuotaCase.id)))
         tables = sorted({c.table_id for c in cases})
     ratings: dict[str, dict[str, str]] = {}
-    for tid in tables:
-        try:
-            bm = benchmark(ws, district_id, review_year, table_id=tid)
-            ratings[tid] = dict(zip(bm.frame["entity_id"], bm.frame["rating"], strict=True))
-        except NotFoundError:
-            ratings[tid] = {}
+    for tid in tables:  # no account of the review year: refused, nothing escalated
+        bm = benchmark(ws, district_id, review_year, table_id=tid)
+        ratings[tid] = dict(zip(bm.frame["entity_id"], bm.frame["rating"], strict=True))
     changed: list[tuple[QuotaCase, str]] = []
     with ws.registry.session() as s:
         for c0 in cases:
-            c = s.get(QuotaCase, c0.id)
-            assert c is not None  # noqa: S101 - read in this function
+            c = s.get(QuotaCase, c0.id, with_for_update=True)
+            if c is None or c.status != "notified":  # changed meanwhile
+                continue
             rating = ratings[c.table_id].get(c.entity_id)
             rated = rating if rating in ("meets_guide", "meets_constraint",
                                          "over_constraint") else None

@@ -156,6 +156,7 @@ def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRec
             select(QuotaTableRecord).where(QuotaTableRecord.table_id == spec.table_id)
             .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
         if current is not None and current.checksum == spec.checksum:
+            len(current.rows)  # load the rows while the session is open
             return current, False
         version = (current.version + 1) if current is not None else 1
         rec = QuotaTableRecord(

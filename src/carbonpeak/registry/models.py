@@ -595,6 +595,7 @@ class QuotaCase(Base):
     excess_fraction: Mapped[float] = mapped_column(Float)
     reduction_required: Mapped[float] = mapped_column(Float)
     quota_status: Mapped[str] = mapped_column(String(16))
+    class_source: Mapped[str] = mapped_column(String(16))
     account_run_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     notice_no: Mapped[str | None] = mapped_column(String(64))

@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('excess_fraction', sa.Float(), nullable=False),
     sa.Column('reduction_required', sa.Float(), nullable=False),
     sa.Column('quota_status', sa.String(length=16), nullable=False),
+    sa.Column('class_source', sa.String(length=16), nullable=False),
     sa.Column('account_run_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('notice_no', sa.String(length=64), nullable=True),
