@@ -177,7 +177,8 @@ class NotifyIn(BaseModel):
     year: int = Field(ge=1990, le=2100)
     deadline: dt.date
     notice_date: dt.date | None = None
-    entity_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+    entity_ids: list[Annotated[str, Field(min_length=1, max_length=64,
+                                          pattern=r"^[A-Za-z0-9_.\-]+$")]] | None = Field(
         None, min_length=1, max_length=10_000)
 
 
