@@ -8,6 +8,7 @@ one on its own).
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from typing import Annotated
 
@@ -20,8 +21,8 @@ from carbonpeak.pipelines.auth import session_principal
 from carbonpeak.pipelines.users import Principal, authenticate_token
 from carbonpeak.pipelines.workspace import Workspace
 
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "get_principal",
-           "get_workspace"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "acting_as", "get_principal",
+           "get_workspace", "require_role"]
 
 SESSION_COOKIE = "cp_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -73,3 +74,15 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(p: Principal, roles: tuple[str, ...], what: str) -> None:
+    """Refuse (403) unless the principal has one of ``roles``."""
+    if p.role not in roles:
+        msg = f"role {p.role} may not {what} (needs {' or '.join(roles)})"
+        raise AccessDenied(msg)
+
+
+def acting_as(ws: Workspace, p: Principal) -> Workspace:
+    """The workspace acting as the principal (its name goes to the audit log)."""
+    return dataclasses.replace(ws, actor=p.actor)

@@ -8,7 +8,6 @@ reviewing cases is for analysts and admins; notices are issued by admins.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
@@ -17,10 +16,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
 from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
 from carbonpeak.domain.benchmarking import RATINGS
-from carbonpeak.errors import AccessDenied, NotFoundError
+from carbonpeak.errors import NotFoundError
 from carbonpeak.pipelines import dashboard
 from carbonpeak.pipelines.benchmarking import (
     BENCHMARK_COLUMNS,
@@ -37,7 +36,6 @@ from carbonpeak.pipelines.benchmarking import (
     review_cases,
 )
 from carbonpeak.pipelines.scope import ANALYST_ROLES, Scope, scope_of
-from carbonpeak.pipelines.users import Principal
 from carbonpeak.pipelines.workspace import Workspace
 
 __all__ = ["router"]
@@ -59,12 +57,6 @@ Rating = Literal["meets_guide", "meets_constraint", "over_constraint", "no_quota
                  "incomplete_data"]
 assert set(RATINGS) == set(get_args(Rating))  # noqa: S101 - one list of ratings
 CaseStatus = Literal["open", "notified", "closed", "escalated"]
-
-
-def _require(p: Principal, roles: tuple[str, ...], what: str) -> None:
-    if p.role not in roles:
-        msg = f"role {p.role} may not {what} (needs {' or '.join(roles)})"
-        raise AccessDenied(msg)
 
 
 def _year(ws: Workspace, district_id: str, year: int | None) -> int:
@@ -190,16 +182,12 @@ class ReviewIn(BaseModel):
     as_of: dt.date | None = None
 
 
-def _as_user(ws: Workspace, p: Principal) -> Workspace:
-    return dataclasses.replace(ws, actor=p.actor)
-
-
 @router.post("/quota-cases/open", responses=_RESPONSES)
 async def post_open_cases(request: Request, principal: CurrentPrincipal,
                           body: OpenCasesIn) -> dict[str, Any]:
     """立案 — open a case for each building over its constraint (none twice; audit-logged)."""
-    _require(principal, ANALYST_ROLES, "open quota cases")
-    ws = _as_user(get_workspace(request), principal)
+    require_role(principal, ANALYST_ROLES, "open quota cases")
+    ws = acting_as(get_workspace(request), principal)
     created = await run_in_threadpool(open_cases, ws, principal.district_id, body.year,
                                       body.table)
     return {"opened": [case_dict(c) for c in created]}
@@ -209,8 +197,8 @@ async def post_open_cases(request: Request, principal: CurrentPrincipal,
 async def post_notify(request: Request, principal: CurrentPrincipal,
                       body: NotifyIn) -> dict[str, Any]:
     """下发整改通知 — notices with a deadline for the open cases of a year (admins)."""
-    _require(principal, ("district_admin",), "issue rectification notices")
-    ws = _as_user(get_workspace(request), principal)
+    require_role(principal, ("district_admin",), "issue rectification notices")
+    ws = acting_as(get_workspace(request), principal)
     cases = await run_in_threadpool(
         lambda: notify_cases(ws, principal.district_id, year=body.year, deadline=body.deadline,
                              notice_date=body.notice_date, entity_ids=body.entity_ids))
@@ -221,8 +209,8 @@ async def post_notify(request: Request, principal: CurrentPrincipal,
 async def post_review(request: Request, principal: CurrentPrincipal,
                       body: ReviewIn) -> dict[str, Any]:
     """复核 — close or escalate notified cases on a later year's figures and the deadline."""
-    _require(principal, ANALYST_ROLES, "review quota cases")
-    ws = _as_user(get_workspace(request), principal)
+    require_role(principal, ANALYST_ROLES, "review quota cases")
+    ws = acting_as(get_workspace(request), principal)
     changed = await run_in_threadpool(
         lambda: review_cases(ws, principal.district_id, review_year=body.year,
                              as_of=body.as_of))

@@ -29,11 +29,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, case, func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
 from carbonpeak.api.exports import Format, fast_json, page, table_response
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
-    AccessDenied,
     ConfigError,
     InputValidationError,
     NotFoundError,
@@ -98,17 +97,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-
-
-def _require(p: Principal, roles: tuple[str, ...], what: str) -> None:
-    if p.role not in roles:
-        msg = f"role {p.role} may not {what} (needs {' or '.join(roles)})"
-        raise AccessDenied(msg)
-
-
-def _as_user(ws: Workspace, p: Principal) -> Workspace:
-    """The workspace acting as the principal (its name goes to the audit log)."""
-    return dataclasses.replace(ws, actor=p.actor)
 
 
 def _refuse(column: str, value: object, message: str) -> NoReturn:
@@ -256,7 +244,7 @@ def _patch_target(ws: Workspace, p: Principal, target_id: int,
                   changes: dict[str, Any]) -> dict[str, Any]:
     t = _visible_target(ws, p, target_id)
     del t  # visible to the caller (404 otherwise); update_target refuses what cannot be assessed
-    update_target(_as_user(ws, p), target_id, changes)
+    update_target(acting_as(ws, p), target_id, changes)
     return _target_detail(ws, p, target_id)
 
 
@@ -282,7 +270,7 @@ class ObservationIn(BaseModel):
 def _observe(ws: Workspace, p: Principal, target_id: int, body: ObservationIn,
              ) -> tuple[dict[str, Any], str]:
     _visible_target(ws, p, target_id)
-    o, state = add_observation(_as_user(ws, p), target_id, observed_on=body.observed_on,
+    o, state = add_observation(acting_as(ws, p), target_id, observed_on=body.observed_on,
                                value=body.value, source=body.source)
     return _obj(_observation(o)), state
 
@@ -325,7 +313,7 @@ async def get_target(request: Request, principal: CurrentPrincipal,
 async def patch_target(request: Request, principal: CurrentPrincipal, target_id: TargetId,
                        body: TargetChanges) -> dict[str, Any]:
     """修改目标 — change fields of a target (district admins; audit-logged)."""
-    _require(principal, ("district_admin",), "edit targets")
+    require_role(principal, ("district_admin",), "edit targets")
     changes = body.model_dump(exclude_unset=True)
     return await run_in_threadpool(_patch_target, get_workspace(request), principal, target_id,
                                    changes)
@@ -340,7 +328,7 @@ async def post_observation(request: Request, principal: CurrentPrincipal,
     201 when created; 200 with ``state`` ``updated`` or ``unchanged`` when the target already
     had a value on that date.
     """
-    _require(principal, ANALYST_ROLES, "record target observations")
+    require_role(principal, ANALYST_ROLES, "record target observations")
     obs, state = await run_in_threadpool(_observe, get_workspace(request), principal,
                                          target_id, body)
     return JSONResponse({"observation": obs, "state": state},
@@ -353,7 +341,7 @@ async def get_dual_control(request: Request, principal: CurrentPrincipal,
                            year: YearQuery = None) -> dict[str, Any]:
     """能耗双控 — energy and CO2 totals and intensities against 2020, their targets and
     budgets (district figures: admins, analysts and street officers)."""
-    _require(principal, (*ANALYST_ROLES, "street_officer"), "read the district's dual control")
+    require_role(principal, (*ANALYST_ROLES, "street_officer"), "read the district's dual control")
     out = await run_in_threadpool(dual_control, get_workspace(request),
                                   district=principal.district_id, year=year)
     return _obj(out.to_dict())
@@ -410,7 +398,7 @@ class AllocationIn(BaseModel):
 
 def _allocate(ws: Workspace, p: Principal, body: AllocationIn) -> dict[str, Any]:
     try:
-        out = allocate_budgets(_as_user(ws, p), year=body.year, level=body.level,
+        out = allocate_budgets(acting_as(ws, p), year=body.year, level=body.level,
                                method=body.method, metric=body.metric, weight=body.weight,
                                district=p.district_id)
     except ConfigError as exc:  # the method cannot be applied to these units (domain check)
@@ -441,8 +429,8 @@ async def get_budgets(
 async def put_budget(request: Request, principal: CurrentPrincipal,
                      body: BudgetIn) -> dict[str, Any]:
     """设定预算 — set one budget by hand (district admins; audit-logged)."""
-    _require(principal, ("district_admin",), "set budgets")
-    ws = _as_user(get_workspace(request), principal)
+    require_role(principal, ("district_admin",), "set budgets")
+    ws = acting_as(get_workspace(request), principal)
     b = await run_in_threadpool(
         lambda: set_budget(ws, year=body.year, metric=body.metric, budget=body.budget,
                            scope_type=body.scope_type, scope_id=body.scope_id,
@@ -456,7 +444,7 @@ async def post_allocation(request: Request, principal: CurrentPrincipal,
                           body: AllocationIn) -> dict[str, Any]:
     """预算分解 — decompose the district budget of a year to streets or key units, from the
     prior year's official account (district admins; stored as budgets, audit-logged)."""
-    _require(principal, ("district_admin",), "allocate budgets")
+    require_role(principal, ("district_admin",), "allocate budgets")
     return await run_in_threadpool(_allocate, get_workspace(request), principal, body)
 
 
@@ -532,7 +520,7 @@ class EvaluationIn(BaseModel):
 
 
 def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]:
-    wr = evaluate_warnings(_as_user(ws, p), year=body.year, district=p.district_id,
+    wr = evaluate_warnings(acting_as(ws, p), year=body.year, district=p.district_id,
                            metric=body.metric, through_month=body.through_month,
                            notifier=build_notifier(ws.settings))
     return _obj({"district": wr.district, "year": wr.year, "metric": wr.metric,
@@ -574,7 +562,7 @@ async def post_evaluation(request: Request, principal: CurrentPrincipal,
                           body: EvaluationIn) -> dict[str, Any]:
     """评估预警 — evaluate (and, when configured, send) the early warnings of a year
     (admins and analysts)."""
-    _require(principal, ANALYST_ROLES, "evaluate warnings")
+    require_role(principal, ANALYST_ROLES, "evaluate warnings")
     return await run_in_threadpool(_evaluate, get_workspace(request), principal, body)
 
 
@@ -605,7 +593,7 @@ async def get_lmdi(request: Request, principal: CurrentPrincipal,
                    target_year: Annotated[int, Query(ge=1990, le=2100)]) -> dict[str, Any]:
     """LMDI 因素分解 — why the district's CO2 changed between two years (activity,
     structure, intensity, carbon factor; admins and analysts)."""
-    _require(principal, ANALYST_ROLES, "read the LMDI decomposition")
+    require_role(principal, ANALYST_ROLES, "read the LMDI decomposition")
     return await run_in_threadpool(_lmdi, get_workspace(request), principal, base_year,
                                    target_year)
 
@@ -621,7 +609,7 @@ async def get_peak(
 ) -> dict[str, Any]:
     """达峰路径 — history, C40 peak test and the bau/plan/enhanced scenarios with their Monte
     Carlo spread (admins, analysts and street officers)."""
-    _require(principal, (*ANALYST_ROLES, "street_officer"), "read the peak outlook")
+    require_role(principal, (*ANALYST_ROLES, "street_officer"), "read the peak outlook")
     return await run_in_threadpool(
         lambda: _peak(get_workspace(request), principal, runs=runs, seed=seed,
                       deadline_year=deadline_year, end_year=end_year))
