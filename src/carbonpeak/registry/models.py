@@ -36,6 +36,7 @@ __all__ = [
     "District",
     "DistrictStatistics",
     "EarlyWarning",
+    "EnergyAudit",
     "Entity",
     "EntityQuotaClass",
     "FactorRowRecord",
@@ -44,9 +45,12 @@ __all__ = [
     "LakeFile",
     "LoginAttempt",
     "Meter",
+    "MvResult",
+    "ObligationFiling",
     "QuotaCase",
     "QuotaRowRecord",
     "QuotaTableRecord",
+    "RetrofitProject",
     "SectorStatistics",
     "Street",
     "Target",
@@ -54,6 +58,7 @@ __all__ = [
     "User",
     "UserEntity",
     "WarningEvent",
+    "WeatherDay",
     "WebSession",
 ]
 
@@ -609,3 +614,113 @@ class QuotaCase(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class WeatherDay(Base):
+    """日平均气温: the daily mean outdoor temperature of a district (the M&V baseline's input)."""
+
+    __tablename__ = "weather_days"
+    __table_args__ = (UniqueConstraint("district_id", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    t_mean_c: Mapped[float] = mapped_column(Float)
+    station: Mapped[str] = mapped_column(String(128), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class RetrofitProject(Base):
+    """节能改造/调适项目: a retrofit or a commissioning (调适) of one building, as claimed."""
+
+    __tablename__ = "retrofit_projects"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # retrofit | commissioning
+    name: Mapped[str] = mapped_column(String(256))
+    measures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    start_date: Mapped[dt.date] = mapped_column(Date)  # works begin (baseline ends the day before)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)  # completion (reporting starts)
+    floor_area_m2: Mapped[float] = mapped_column(Float)
+    investment_10k_cny: Mapped[float | None] = mapped_column(Float)
+    claimed_savings_kwh: Mapped[float | None] = mapped_column(Float)
+    claimed_savings_fraction: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))  # planned | in_progress | completed
+    note: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class MvResult(Base):
+    """节能量核定: one measurement of a project's savings (the latest per project is current)."""
+
+    __tablename__ = "mv_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("retrofit_projects.id"), index=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32))
+    sufficient: Mapped[bool] = mapped_column(Boolean)
+    model_type: Mapped[str | None] = mapped_column(String(32))
+    reporting_start: Mapped[dt.date | None] = mapped_column(Date)
+    reporting_end: Mapped[dt.date | None] = mapped_column(Date)
+    n_reporting_days: Mapped[int] = mapped_column(Integer, default=0)
+    adjusted_baseline_kwh: Mapped[float | None] = mapped_column(Float)
+    reporting_kwh: Mapped[float | None] = mapped_column(Float)
+    savings_kwh: Mapped[float | None] = mapped_column(Float)
+    fractional_savings: Mapped[float | None] = mapped_column(Float)
+    fsu_68: Mapped[float | None] = mapped_column(Float)
+    fsu_90: Mapped[float | None] = mapped_column(Float)
+    cv_rmse: Mapped[float | None] = mapped_column(Float)
+    nmbe: Mapped[float | None] = mapped_column(Float)
+    meets_g14: Mapped[bool] = mapped_column(Boolean, default=False)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # SavingsResult.to_dict
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # batch ids, weather
+    computed_by: Mapped[str] = mapped_column(String(128))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EnergyAudit(Base):
+    """能源审计/节能诊断: an audit of a building or unit, its findings and recommended measures."""
+
+    __tablename__ = "energy_audits"
+    __table_args__ = (UniqueConstraint("entity_id", "audit_date", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # audit | diagnosis
+    audit_date: Mapped[dt.date] = mapped_column(Date)
+    auditor: Mapped[str] = mapped_column(String(256))
+    report_ref: Mapped[str] = mapped_column(String(128), default="")
+    findings: Mapped[str] = mapped_column(Text, default="")
+    recommended_measures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    estimated_savings_tce: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ObligationFiling(Base):
+    """重点用能单位义务履行: a report or filing a key unit owes for a year, and when it came."""
+
+    __tablename__ = "obligation_filings"
+    __table_args__ = (UniqueConstraint("entity_id", "obligation", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    obligation: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(128), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
