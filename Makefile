@@ -5,7 +5,7 @@ UV := .uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: setup setup-dev system-packages opendsm-env demo test lint typecheck bench clean
+.PHONY: setup setup-dev system-packages runtime-system-packages opendsm-env demo test lint typecheck bench clean
 
 $(UV):
 	$(PY) -m venv .uv
@@ -32,17 +32,21 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 
 opendsm-env: .venv-opendsm/.installed   ## OpenDSM 1.2.7 for tests/test_mv_opendsm.py and benchmarks/bench_mv.py
 
-# the browser tests drive Debian's Chromium; Chinese pages need a CJK font to render
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
-system-packages:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# reports and PDFs need a CJK font and Pango (WeasyPrint); the browser tests drive Debian's
+# Chromium and the PDF tests read pages back with poppler (pdftotext, pdftoppm)
+RUNTIME_SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+SYSTEM_PACKAGES := $(RUNTIME_SYSTEM_PACKAGES) chromium poppler-utils
+runtime-system-packages: PKGS = $(RUNTIME_SYSTEM_PACKAGES)
+system-packages: PKGS = $(SYSTEM_PACKAGES)
+runtime-system-packages system-packages:
+	@missing=$$(for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-setup: .venv/.core-installed frontend/node_modules/.installed     ## runtime environment and dashboard assets
+setup: .venv/.core-installed frontend/node_modules/.installed runtime-system-packages     ## runtime environment and dashboard assets
 
 setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages opendsm-env  ## + tests, lint, Spark, Chromium, OpenDSM
 

@@ -718,9 +718,12 @@ def _account_progress(prog: Progress, task: Any, year: int) -> Callable[[str], N
 
 # users, tokens, serve, ingest mqtt; targets, budgets, warnings, lmdi, peak: registered on
 # ``app`` when imported
+import carbonpeak.cli_audits  # noqa: E402, F401
 import carbonpeak.cli_buildings  # noqa: E402, F401
+import carbonpeak.cli_commissioning  # noqa: E402, F401
 import carbonpeak.cli_feeds  # noqa: E402, F401
 import carbonpeak.cli_plan  # noqa: E402, F401
+import carbonpeak.cli_retrofits  # noqa: E402, F401
 
 
 def main() -> None:

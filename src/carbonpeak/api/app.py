@@ -15,12 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
+from carbonpeak.api.routes_audits import router as audits_router
 from carbonpeak.api.routes_auth import router as auth_router
 from carbonpeak.api.routes_buildings import router as buildings_router
+from carbonpeak.api.routes_commissioning import router as commissioning_router
 from carbonpeak.api.routes_dashboard import router as dashboard_router
 from carbonpeak.api.routes_data import router as data_router
 from carbonpeak.api.routes_ingest import router as ingest_router
 from carbonpeak.api.routes_quality import router as quality_router
+from carbonpeak.api.routes_retrofits import router as retrofits_router
 from carbonpeak.api.routes_targets import json_safe
 from carbonpeak.api.routes_targets import router as targets_router
 from carbonpeak.config import Settings
@@ -108,5 +111,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(data_router)
     app.include_router(dashboard_router)
     app.include_router(buildings_router)
+    app.include_router(retrofits_router)
+    app.include_router(audits_router)
+    app.include_router(commissioning_router)
     mount_dashboard(app, ws.settings)
     return app
