@@ -63,8 +63,9 @@ from carbonpeak.domain.benchmarking import (
     reduction_required,
     review_case,
 )
-from carbonpeak.errors import InputValidationError, NotFoundError
+from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError
 from carbonpeak.ingest.quota_files import read_quota_file
+from carbonpeak.pipelines import benchmarking as benchmarking_pipeline
 from carbonpeak.pipelines.account import run_account
 from carbonpeak.pipelines.benchmarking import (
     benchmark,
@@ -113,6 +114,11 @@ def test_rating_boundaries_belong_to_the_better_rating() -> None:
                             "over_constraint", "no_data", "no_quota", "incomplete_data"]
     # has_quota false wins over a figure
     assert rate([50], [110], [80], has_quota=[False]).tolist() == ["no_quota"]
+    # a sum that lands on the limit with float noise is at the limit: 1.1 + 2.2 =
+    # 3.3000000000000003 in binary floating point, compared at 6 decimals = 3.3
+    assert 1.1 + 2.2 > 3.3
+    assert rate([1.1 + 2.2, 3.300001], [3.3] * 2, [1.1 + 2.2 - 1e-12] * 2).tolist() == [
+        "meets_guide", "over_constraint"]
 
 
 def test_reduction_required_by_hand() -> None:
@@ -208,6 +214,8 @@ GOOD = "t1,HSCW,C1,办公,office,office,m,kgce,0.1229,,14,11,kgce/(m2·a),verifi
      (2, "electricity_kgce_per_kwh")),
     ("t1,HSCW,C1,办公,office,office,m,kgce,0.1229,,14,11,kgce/(m2·a),verified,,\n",
      (2, "source")),
+    (GOOD.replace(",办公,", "," + "办" * 257 + ",", 1), (2, "label_zh")),
+    (GOOD.replace("t1,", "t 1/..,", 1), (2, "table_id")),
     (GOOD + GOOD, (3, "quota_class")),
     (GOOD + GOOD.replace(",C1,", ",C2,"), (3, "default_for")),
     (GOOD + GOOD.replace("t1,", "t2,", 1).replace(",C1,", ",C2,").replace(",office,m", ",,m"),
@@ -381,9 +389,14 @@ def test_classify_refuses_unknown_entities_tables_and_classes(district: District
         (2, "entity_id"), (3, "table_id"), (4, "quota_class"), (6, "entity_id")}
     # refused whole: O3 was not classified
     assert _rows(district, 2024)["O3"]["class_source"] == "default"
-    # re-sending the accepted file changes nothing
+    # re-sending the accepted file changes nothing, also saved by Excel as GB18030
     assert classify(district.ws, "huangpu", district.folder / "classes.csv") == {
         "created": 0, "changed": 0, "unchanged": 1}
+    gb = district.folder / "classes-gb18030.csv"
+    gb.write_bytes((district.folder / "classes.csv").read_text(encoding="utf-8")
+                   .encode("gb18030"))
+    assert classify(district.ws, "huangpu", gb) == {"created": 0, "changed": 0,
+                                                     "unchanged": 1}
 
 
 def test_a_checked_table_is_a_new_version_and_used(district: District,
@@ -425,7 +438,8 @@ def test_disclosure_workbook_lists_every_building_and_the_status(district: Distr
     assert counts["超过约束值 over constraint value"] == 1
 
 
-def test_quota_workflow_open_notify_close_escalate(district: District) -> None:
+def test_quota_workflow_open_notify_close_escalate(district: District,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     ws = district.ws
     opened = open_cases(ws, "huangpu", 2023)
     assert sorted(c.entity_id for c in opened) == ["O1", "O3"]
@@ -434,6 +448,12 @@ def test_quota_workflow_open_notify_close_escalate(district: District) -> None:
     assert o1.excess_fraction == pytest.approx(1 - 110 / O1_2023)
     assert o1.reduction_required == pytest.approx(229_861.676, rel=1e-7)
     assert open_cases(ws, "huangpu", 2023) == []  # nothing opened twice
+    # a second run that read before the first one wrote hits the unique key: a clear
+    # conflict (409 in the API), not a 500, and nothing is opened twice
+    with monkeypatch.context() as mp:
+        mp.setattr(benchmarking_pipeline, "_cased", lambda *_a: set())
+        with pytest.raises(ConflictError, match="run it again"):
+            open_cases(ws, "huangpu", 2023)
     with pytest.raises(InputValidationError, match="deadline"):
         notify_cases(ws, "huangpu", year=2023, deadline=dt.date(2024, 3, 1),
                      notice_date=dt.date(2024, 3, 1))

@@ -96,6 +96,10 @@ def convention_eui(electricity_kwh: npt.ArrayLike, other_kgce: npt.ArrayLike,
                     np.where(conv == "kgce", as_kgce, np.nan)).astype(np.float64)
 
 
+#: decimals at which an EUI is compared with its quota values
+COMPARE_DECIMALS = 6
+
+
 def rate(eui: npt.ArrayLike, constraint: npt.ArrayLike, guide: npt.ArrayLike,
          *, coverage: npt.ArrayLike | None = None, min_coverage: float = 0.9,
          has_quota: npt.ArrayLike | None = None) -> npt.NDArray[np.str_]:
@@ -111,8 +115,12 @@ def rate(eui: npt.ArrayLike, constraint: npt.ArrayLike, guide: npt.ArrayLike,
     ['meets_guide', 'meets_constraint', 'over_constraint', 'no_data']
     >>> rate([70], [80], [np.nan]).tolist()
     ['meets_constraint']
+    >>> rate([0.1 + 0.2], [0.3], [np.nan]).tolist()  # 0.30000000000000004 is at the limit
+    ['meets_constraint']
     """
     v, lim, g = np.broadcast_arrays(_f(eui), _f(constraint), _f(guide))
+    # compared at 1e-6 of the unit: floating-point noise in a sum never decides a rating
+    v, lim, g = (np.round(x, COMPARE_DECIMALS) for x in (v, lim, g))
     out = np.full(v.shape, "no_quota", dtype="<U16")
     quota = np.isfinite(lim)
     if has_quota is not None:

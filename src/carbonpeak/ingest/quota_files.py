@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,7 +25,14 @@ from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.ingest.vocab import BUILDING_TYPES
 
-__all__ = ["COLUMNS", "STATUSES", "QuotaRowSpec", "QuotaTableSpec", "read_quota_file"]
+#: the registry's column widths (QuotaRowRecord)
+MAX_LENGTH = {"region": 64, "quota_class": 64, "label_zh": 256, "label_en": 256,
+              "default_for": 32, "convention": 32, "exclude_carriers": 128, "unit": 32,
+              "status": 16}
+TABLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+__all__ = ["COLUMNS", "STATUSES", "QuotaRowSpec", "QuotaTableSpec", "decode_text",
+           "read_quota_file"]
 
 COLUMNS = ("table_id", "region", "quota_class", "label_zh", "label_en", "default_for", "metric",
            "convention", "electricity_kgce_per_kwh", "exclude_carriers", "constraint_value",
@@ -87,7 +95,8 @@ def _number(text: str, name: str, err: list[RowError], where: tuple[str, int],
     return value
 
 
-def _decode(path: Path) -> str:
+def decode_text(path: Path) -> str:
+    """A small text file's content, UTF-8 (with or without BOM) or GB18030."""
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
@@ -113,7 +122,7 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
     name = path.name
     if not path.is_file():
         raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
-    reader = csv.DictReader(io.StringIO(_decode(path)))
+    reader = csv.DictReader(io.StringIO(decode_text(path)))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
@@ -131,7 +140,15 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
         for c in REQUIRED:
             if c not in ("electricity_kgce_per_kwh", "constraint_value") and not r[c]:
                 errors.append(RowError(name, line, c, "", "required 必填"))
-        if r["table_id"]:
+        for c, most in MAX_LENGTH.items():
+            if len(r[c]) > most:
+                errors.append(RowError(name, line, c, r[c][:40] + "…",
+                                       f"longer than {most} characters 超过{most}个字符"))
+        if r["table_id"] and not TABLE_ID.fullmatch(r["table_id"]):
+            errors.append(RowError(name, line, "table_id", r["table_id"][:40],
+                                   "letters, digits, '.', '_' or '-' only, at most 64 "
+                                   "仅限字母、数字、点、下划线、连字符"))
+        elif r["table_id"]:
             table_ids.add(r["table_id"])
         coef = _number(r["electricity_kgce_per_kwh"], "electricity_kgce_per_kwh", errors, where,
                        required=True)

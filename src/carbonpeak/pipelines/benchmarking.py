@@ -29,6 +29,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from carbonpeak.domain.benchmarking import (
     RATING_LABELS,
@@ -39,7 +41,8 @@ from carbonpeak.domain.benchmarking import (
     reduction_required,
     review_case,
 )
-from carbonpeak.errors import InputValidationError, NotFoundError, RowError
+from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
+from carbonpeak.ingest.quota_files import decode_text
 from carbonpeak.pipelines.account import load_run_tables, official_run
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.workspace import Workspace, audit
@@ -183,12 +186,9 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
     by line and column. Re-sending the same file changes nothing; each change is audit-logged.
     """
     name = path.name
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputValidationError([RowError(name, None, None, None,
-                                             f"cannot read as UTF-8: {exc}")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    if not path.is_file():
+        raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
+    reader = csv.DictReader(io.StringIO(decode_text(path)))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("entity_id", "table_id", "quota_class") if c not in header]
     if missing:
@@ -461,10 +461,26 @@ def open_cases(ws: Workspace, district_id: str, year: int,
     bm = benchmark(ws, district_id, year, table_id=table_id)
     over = bm.frame[bm.frame["rating"] == "over_constraint"]
     created: list[QuotaCase] = []
+    try:
+        _open(ws, district_id, year, bm, over, created)
+    except IntegrityError:  # another run opened the same cases between our read and write
+        msg = ("quota cases of this year were being opened by another run at the same time; "
+               "nothing was opened by this one, run it again 另一进程正在立案，请重试")
+        raise ConflictError(msg) from None
+    return created
+
+
+def _cased(s: Session, district_id: str, year: int, table_id: str) -> set[str]:
+    """Entities that already have a case of ``year`` in ``table_id``."""
+    return set(s.scalars(select(QuotaCase.entity_id).where(
+        QuotaCase.district_id == district_id, QuotaCase.year == year,
+        QuotaCase.table_id == table_id)))
+
+
+def _open(ws: Workspace, district_id: str, year: int, bm: Benchmark, over: pd.DataFrame,
+          created: list[QuotaCase]) -> None:
     with ws.registry.session() as s:
-        have = set(s.scalars(select(QuotaCase.entity_id).where(
-            QuotaCase.district_id == district_id, QuotaCase.year == year,
-            QuotaCase.table_id == bm.table_id)))
+        have = _cased(s, district_id, year, bm.table_id)
         streets = dict(s.execute(select(Entity.id, Entity.street_id).where(
             Entity.district_id == district_id)).all())
         for _, r in over.iterrows():
@@ -491,7 +507,6 @@ def open_cases(ws: Workspace, district_id: str, year: int,
             created.append(c)
         for c in created:
             s.expunge(c)
-    return created
 
 
 def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.date,
