@@ -1,0 +1,383 @@
+"""The annual white paper's content (年度碳排放状况白皮书): every figure from the account.
+
+:func:`white_paper` gathers, for one district and year, what the white paper says: the
+official account run of the year (the same totals ``carbonpeak account`` prints), the runs of
+the previous years, the district series (statistics), dual control, warnings, key units, the
+LMDI decomposition, the peak outlook, public buildings, renewables, the plan's targets, the
+street map and the method (factor sets with their sources and status, conventions, coverage,
+input batches). Nothing is typed in: a section whose inputs do not exist says so, with the
+reason, instead of showing a number.
+
+The result is a plain, JSON-safe dict (floats, ints, strings, lists, dicts; NaN as None), so
+the same content feeds the PDF, the HTML edition and the tests. Rendering is in
+:mod:`carbonpeak.reports`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from carbonpeak.errors import CarbonPeakError, NotFoundError
+from carbonpeak.pipelines.account import load_run_tables, official_run
+from carbonpeak.pipelines.dual_control import dual_control
+from carbonpeak.pipelines.indicators import district_series, purchased
+from carbonpeak.pipelines.targets import evaluate_targets
+from carbonpeak.pipelines.trajectory import decompose, peak_outlook
+from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.registry.models import (
+    AccountRun,
+    District,
+    EarlyWarning,
+    FactorSetRecord,
+    IngestBatch,
+    Street,
+)
+
+__all__ = ["BASELINE_YEAR", "white_paper"]
+
+#: the plans' baseline year (十四五: 2021-2025 against 2020)
+BASELINE_YEAR = 2020
+
+SUMS = ["tce_equivalent", "tce_equal", "tco2"]
+
+
+def _num(v: Any) -> float | None:
+    """A JSON-safe float (None for missing, NaN and infinities)."""
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _change(now: float | None, then: float | None) -> float | None:
+    """Relative change in percent (None when either is missing or ``then`` is 0)."""
+    if now is None or then is None or then == 0:
+        return None
+    return 100.0 * (now - then) / then
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for r in df.to_dict("records"):
+        out.append({str(k): (_num(v) if isinstance(v, float) else v) for k, v in r.items()})
+    return out
+
+
+def _unavailable(zh: str, en: str) -> dict[str, Any]:
+    return {"available": False, "reason_zh": zh, "reason_en": en}
+
+
+def _section(build: Callable[[], dict[str, Any]], what_zh: str,
+             what_en: str) -> dict[str, Any]:
+    """A section's content, or why it is not available (a missing input is a statement)."""
+    try:
+        return {"available": True, **build()}
+    except (NotFoundError, CarbonPeakError, ValueError) as exc:
+        return _unavailable(f"{what_zh}暂无法提供：{exc}", f"{what_en} not available: {exc}")
+
+
+def _grouped(df: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+    p = purchased(df)
+    if p.empty:
+        return []
+    g = p.groupby(by, dropna=False)[SUMS].sum().reset_index()
+    g[by] = g[by].fillna("(none)").astype(str)
+    total = float(g["tco2"].sum())
+    g["share_tco2_pct"] = g["tco2"] / total * 100.0 if total else float("nan")
+    return _records(g.sort_values("tco2", ascending=False))
+
+
+def _run_of(ws: Workspace, district_id: str, year: int) -> AccountRun | None:
+    with ws.registry.session() as s:
+        run = official_run(s, district_id, year)
+        if run is not None:
+            s.expunge(run)
+        return run
+
+
+def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[str, Any]]:
+    run = _run_of(ws, d.id, year)
+    if run is None:
+        msg = (f"no official account of {d.id} for {year}; run `carbonpeak account --year "
+               f"{year}` first 尚无{year}年正式核算")
+        raise NotFoundError(msg)
+    tables = load_run_tables(ws, run, ["inventory_district_year", "inventory_sector_year",
+                                       "inventory_building_type_year", "inventory_street_year",
+                                       "inventory_entity_year", "key_units",
+                                       "eui_building_year"])
+    with ws.registry.session() as s:
+        fs = s.get(FactorSetRecord, run.factor_set_pk)
+        assert fs is not None
+        factor_set = {"set_id": fs.set_id, "version": fs.version,
+                      "label": f"{fs.set_id}@v{fs.version}",
+                      "rows": [{"carrier": r.carrier, "quantity": r.quantity,
+                                "value": _num(r.value), "per_unit": r.per_unit,
+                                "status": r.status, "source": r.source}
+                               for r in fs.rows]}
+        batches = [{"id": b.id, "kind": b.kind, "file": b.source_name,
+                    "committed_at": b.committed_at.isoformat(timespec="seconds")
+                    if b.committed_at else None}
+                   for b in s.scalars(select(IngestBatch).where(
+                       IngestBatch.id.in_(list(run.input_batches or [])))
+                       .order_by(IngestBatch.id))]
+    return run, {"tables": tables, "factor_set": factor_set, "batches": batches}
+
+
+def _totals(run: AccountRun) -> dict[str, Any]:
+    t = (run.summary or {}).get("totals", {})
+    keys = ["tce_equivalent", "tce_equal", "tco2", "tco2_scope1", "tco2_scope2",
+            "pv_generation_kwh", "coverage", "interval_coverage", "gdp_10k_cny",
+            "tce_equal_per_10k_cny", "tce_equivalent_per_10k_cny", "tco2_per_10k_cny",
+            "statistics_energy_tce", "metered_share", "entities", "missing_entity_months"]
+    return {k: _num(t.get(k)) for k in keys}
+
+
+def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str, Any]:
+    now = _totals(run)
+    prev_run = _run_of(ws, d.id, year - 1)
+    prev = _totals(prev_run) if prev_run is not None else None
+    base_run = _run_of(ws, d.id, BASELINE_YEAR) if year != BASELINE_YEAR else None
+    base = _totals(base_run) if base_run is not None else None
+    series = district_series(ws, d)
+
+    def stat(y: int, col: str) -> float | None:
+        return _num(series.loc[y, col]) if y in series.index and col in series else None
+
+    headline = []
+    for key, zh, en, unit in (("tce_equal", "综合能耗（等价值）", "energy (equal value)", "tce"),
+                              ("tce_equivalent", "综合能耗（当量值）", "energy (equivalent)",
+                               "tce"),
+                              ("tco2", "二氧化碳排放", "CO2 emissions", "tCO2"),
+                              ("tco2_per_10k_cny", "单位GDP二氧化碳排放", "CO2 per GDP",
+                               "tCO2/万元"),
+                              ("tce_equal_per_10k_cny", "单位GDP能耗（等价值）",
+                               "energy per GDP (equal value)", "tce/万元")):
+        v = now[key]
+        p = prev[key] if prev else None
+        b = base[key] if base else None
+        headline.append({"key": key, "label_zh": zh, "label_en": en, "unit": unit, "value": v,
+                         "previous": p, "change_vs_previous_pct": _change(v, p),
+                         "baseline": b, "change_vs_baseline_pct": _change(v, b)})
+    district_wide = {
+        "energy_tce": stat(year, "energy_tce"), "energy_source": series.loc[year, "energy_source"]
+        if year in series.index else None,
+        "co2_t": stat(year, "co2_t"), "gdp_10k_cny": stat(year, "gdp_10k_cny"),
+        "energy_per_gdp": stat(year, "energy_per_gdp"),
+        "energy_per_gdp_baseline": stat(BASELINE_YEAR, "energy_per_gdp"),
+        "energy_per_gdp_change_vs_baseline_pct": _change(stat(year, "energy_per_gdp"),
+                                                         stat(BASELINE_YEAR, "energy_per_gdp")),
+        "co2_per_gdp": stat(year, "co2_per_gdp"),
+        "co2_per_gdp_change_vs_baseline_pct": _change(stat(year, "co2_per_gdp"),
+                                                      stat(BASELINE_YEAR, "co2_per_gdp")),
+    }
+    return {"totals": now, "previous_year": year - 1 if prev else None,
+            "baseline_year": BASELINE_YEAR if base else None, "headline": headline,
+            "district_wide": district_wide}
+
+
+def _breakdowns(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    dy = tables["inventory_district_year"]
+    carriers = _records(dy[["carrier", "quantity", "unit", "scope", *SUMS, "coverage"]]
+                        .sort_values(["scope", "carrier"]))
+    return {"by_carrier": carriers,
+            "by_sector": _grouped(tables["inventory_sector_year"], "sector"),
+            "by_building_type": _grouped(tables["inventory_building_type_year"],
+                                         "building_type"),
+            "by_street": _grouped(tables["inventory_street_year"], "street")}
+
+
+def _trends(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    s = district_series(ws, d)
+    s = s[(s.index >= BASELINE_YEAR) & (s.index <= year)]
+    cols = ["gdp_10k_cny", "energy_tce", "co2_t", "energy_per_gdp", "co2_per_gdp",
+            "account_tce_equal", "account_tco2", "pv_kwh"]
+    rows = [{"year": int(str(y)), **{c: _num(r.get(c)) for c in cols},
+             "energy_source": r.get("energy_source"), "co2_source": r.get("co2_source")}
+            for y, r in zip(s.index, s.to_dict("records"), strict=True)]
+    return {"rows": rows}
+
+
+def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    dc = dual_control(ws, district=d.id, year=year).to_dict()
+    with ws.registry.session() as s:
+        ws_rows = list(s.scalars(select(EarlyWarning).where(
+            EarlyWarning.district_id == d.id, EarlyWarning.year == year)
+            .order_by(EarlyWarning.scope_type, EarlyWarning.scope_id, EarlyWarning.metric)))
+    order = {"red": 0, "yellow": 1, "green": 2}
+    ws_rows.sort(key=lambda w: (order.get(w.level, 9), -(w.ratio or 0.0)))
+    warnings: list[dict[str, Any]] = [
+        {"scope_type": w.scope_type, "scope_id": w.scope_id, "scope_name": w.scope_name,
+         "metric": w.metric, "level": w.level, "projected": _num(w.projected),
+         "budget": _num(w.budget), "ratio": _num(w.ratio), "months_elapsed": w.months_elapsed,
+         "reason_zh": w.reason_zh, "reason_en": w.reason_en} for w in ws_rows]
+    counts: dict[str, int] = {}
+    for w in warnings:
+        counts[str(w["level"])] = counts.get(str(w["level"]), 0) + 1
+    return {"indicators": dc["indicators"], "notes": dc["notes"], "warnings": warnings,
+            "warning_counts": counts}
+
+
+def _key_units(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    ku = tables["key_units"]
+    ku = ku[ku["is_key_unit"].astype(bool)]
+    names = tables["inventory_entity_year"].drop_duplicates("entity_id").set_index(
+        "entity_id")["name"]
+    rows = _records(ku.sort_values("energy_tce_equal", ascending=False)[
+        ["entity_id", "energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
+         "floor_area_m2", "key_unit_rule"]])
+    for r in rows:
+        r["name"] = str(names.get(r["entity_id"], r["entity_id"]))
+    return {"rows": rows, "count": len(rows),
+            "tce_equal": _num(ku["energy_tce_equal"].sum()),
+            "tco2": _num(ku["tco2"].sum())}
+
+
+def _lmdi(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    base = BASELINE_YEAR if _run_of(ws, d.id, BASELINE_YEAR) is not None else year - 1
+    res, source = decompose(ws, base_year=base, target_year=year, district=d.id)
+    effects = [{"effect": k, "tco2": _num(v)} for k, v in res.effects.items()]
+    sectors = res.to_dict()["by_sector"]
+    return {"base_year": res.base_year, "target_year": res.target_year,
+            "co2_base_tco2": _num(res.co2_base_tco2),
+            "co2_target_tco2": _num(res.co2_target_tco2),
+            "delta_tco2": _num(res.delta_tco2), "effects": effects,
+            "residual_tco2": _num(res.residual_tco2), "by_sector": sectors,
+            "source": source, "notes": list(res.notes)}
+
+
+def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    out = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
+                       runs=500, seed=0).to_dict()
+    scen = {}
+    for name, sc in out["scenarios"].items():
+        scen[name] = {"peak_year": sc["peak_year"], "peak_tco2": _num(sc["peak_tco2"]),
+                      "peaked_within_horizon": sc["peaked_within_horizon"],
+                      "share_peaked_by_deadline": _num(
+                          sc["monte_carlo"]["share_peaked_by_deadline"]),
+                      "peak_year_p5_p50_p95": sc["monte_carlo"]["peak_year"],
+                      "projection": [{"year": r["year"], "tco2": _num(r["tco2"])}
+                                     for r in sc["projection"]]}
+    return {"deadline_year": out["deadline_year"], "history": out["history"],
+            "c40": out["c40"], "scenarios": scen, "notes": out["notes"],
+            "monte_carlo_runs": 500, "seed": 0}
+
+
+def _targets(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    rows = [t.to_dict() for t in evaluate_targets(ws, district=d.id, year=year)]
+    keep = ["code", "section", "indicator_zh", "indicator_en", "unit", "comparator",
+            "target_year", "target_value", "target_text", "responsible_units", "status",
+            "status_zh", "status_en", "value", "value_year", "progress_pct", "reason_zh",
+            "reason_en"]
+    items = [{k: (_num(r[k]) if isinstance(r[k], float) else r[k]) for k in keep}
+             for r in rows]
+    counts: dict[str, int] = {}
+    for r in items:
+        counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+    return {"rows": items, "counts": counts}
+
+
+def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict[str, Any]:
+    dy = tables["inventory_district_year"]
+    pv = dy[dy["scope"] == "generation"]
+    ey = tables["inventory_entity_year"]
+    sites = int(ey.loc[ey["scope"] == "generation", "entity_id"].nunique())
+    return {"pv_generation_kwh": totals["pv_generation_kwh"],
+            "pv_tco2_avoided": _num(pv["tco2"].sum()) if len(pv) else None,
+            "pv_sites": sites}
+
+
+def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    by_street = {r["street"]: r for r in _grouped(tables["inventory_street_year"], "street")}
+    with ws.registry.session() as s:
+        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)
+                                 .order_by(Street.id)))
+    features = []
+    approximate = False
+    for st in streets:
+        if st.boundary is None:
+            continue
+        approximate |= bool(st.boundary_approximate)
+        r = by_street.get(st.name_zh, {})
+        features.append({"name_zh": st.name_zh, "name_en": st.name_en,
+                         "geometry": st.boundary, "tco2": r.get("tco2"),
+                         "tce_equal": r.get("tce_equal")})
+    if not features:
+        msg = "no street boundaries (carbonpeak import boundaries) 尚无街道边界"
+        raise NotFoundError(msg)
+    return {"features": features, "approximate": approximate,
+            "boundary_sources": sorted({st.boundary_source or "" for st in streets
+                                        if st.boundary is not None})}
+
+
+def _method(run: AccountRun, acc: dict[str, Any]) -> dict[str, Any]:
+    summary = run.summary or {}
+    fs = acc["factor_set"]
+    statuses: dict[str, int] = {}
+    for r in fs["rows"]:
+        statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    return {"run_id": run.id, "engine": run.engine, "factor_set": fs,
+            "factor_statuses": statuses, "notes": list(summary.get("notes", [])),
+            "gap_filling": summary.get("gap_filling"), "batches": acc["batches"],
+            "conventions": {
+                "energy": "tce_equal and tce_equivalent",
+                "zh": "综合能耗按等价值（电力按发电煤耗折算）与当量值（电力按0.1229 kgce/kWh）"
+                      "分别列示；单位GDP能耗按等价值；二氧化碳为范围一（直接燃烧）与范围二"
+                      "（外购电力、热力）之和；屋顶光伏发电单列，不抵扣。",
+                "en": "Energy is shown by equal value (electricity at the generation coal "
+                      "rate) and by equivalent value (electricity at 0.1229 kgce/kWh); energy "
+                      "per GDP uses equal value; CO2 is scope 1 (combustion) plus scope 2 "
+                      "(purchased electricity and heat); on-site PV is reported apart and not "
+                      "netted."}}
+
+
+def white_paper(ws: Workspace, *, year: int, district: str | None = None,
+                sections: dict[str, Callable[[Workspace, District, int], dict[str, Any]]]
+                | None = None) -> dict[str, Any]:
+    """The white paper's content for ``district`` and ``year`` (see the module docstring).
+
+    ``sections`` adds programme sections by key (public buildings and the like), each a
+    function of the workspace, district and year; one that raises a
+    :class:`~carbonpeak.errors.CarbonPeakError` is reported as not available, with its reason.
+
+    Raises
+    ------
+    NotFoundError
+        When the year has no official account: the white paper reports an account.
+    """
+    d = ws.district(district)
+    run, acc = _account(ws, d, year)
+    tables = acc["tables"]
+    summary = _summary(ws, d, year, run)
+    out: dict[str, Any] = {
+        "district": {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en,
+                     "province": d.province, "climate_zone": d.climate_zone},
+        "year": year,
+        "run": {"id": run.id, "factor_set": acc["factor_set"]["label"],
+                "created_at": run.created_at.isoformat(timespec="seconds"),
+                "engine": run.engine, "input_batches": list(run.input_batches or [])},
+        "summary": summary,
+        "breakdowns": _breakdowns(tables),
+        "trends": _section(lambda: _trends(ws, d, year), "历年趋势", "trends"),
+        "dual_control": _section(lambda: _dual(ws, d, year), "双控", "dual control"),
+        "key_units": _section(lambda: _key_units(tables), "重点用能单位", "key units"),
+        "lmdi": _section(lambda: _lmdi(ws, d, year), "因素分解", "LMDI decomposition"),
+        "peak": _section(lambda: _peak(ws, d, year), "达峰预测", "peak outlook"),
+        "renewables": _section(lambda: _renewables(tables, summary["totals"]),
+                               "可再生能源", "renewables"),
+        "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
+        "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
+        "method": _method(run, acc),
+    }
+    for key, build in (sections or {}).items():
+        out[key] = _section(lambda b=build: b(ws, d, year), key, key)  # type: ignore[misc]
+    out["as_of"] = dt.date(year, 12, 31).isoformat()
+    return out
