@@ -82,6 +82,7 @@ from carbonpeak.pipelines.users import create_user, issue_token
 from carbonpeak.pipelines.workspace import Workspace, init_workspace, load_quota_table
 from carbonpeak.reference import reference_dir
 from carbonpeak.registry.models import AuditLog
+from carbonpeak.registry.models import District as DistrictRecord
 from tests.conftest import BACKENDS, registry_url
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas
@@ -484,6 +485,32 @@ def test_quota_workflow_open_notify_close_escalate(district: District,
         assert actions.count("open") == 2
         assert actions.count("notify") == 2
         assert actions.count("review") == 2
+
+
+def test_quota_management_threshold_of_the_profile(district: District) -> None:
+    """Tianhe puts buildings using >= 5 GWh a year under quota management; here 1 GWh.
+
+    2024 electricity: O1 80,000 × 12 = 960,000 kWh (< 1 GWh), O2 100,000 × 12 = 1.2 GWh,
+    O3 50,000 × 12 = 600,000 kWh (over its constraint, 120 > 110 kWh/m², but not managed).
+    """
+    ws = district.ws
+    with ws.registry.session() as s:
+        d = s.get(DistrictRecord, "huangpu")
+        assert d is not None
+        before = dict(d.profile)
+        d.profile = {**before, "quota_electricity_kwh": 1_000_000}
+    try:
+        r = _rows(district, 2024)
+        assert {k: r[k]["quota_managed"] for k in ("O1", "O2", "O3")} == {
+            "O1": False, "O2": True, "O3": False}
+        assert r["O3"]["rating"] == "over_constraint"  # still rated, for information
+        assert open_cases(ws, "huangpu", 2024) == []  # but no case: not under management
+    finally:
+        with ws.registry.session() as s:
+            d = s.get(DistrictRecord, "huangpu")
+            assert d is not None
+            d.profile = before
+    assert _rows(district, 2024)["O3"]["quota_managed"] is True
 
 
 # -- the API, per role --------------------------------------------------------------------

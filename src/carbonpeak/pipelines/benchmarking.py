@@ -81,7 +81,7 @@ BENCHMARK_COLUMNS = [
     "quota_class", "quota_label_zh", "quota_label_en", "class_source", "convention", "eui",
     "eui_unit", "constraint_value", "guide_value", "rating", "rating_zh", "rating_en",
     "excess_fraction", "reduction_per_m2", "reduction_required", "quota_status",
-    "quota_source",
+    "quota_source", "quota_managed",
 ]
 
 
@@ -274,6 +274,9 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
         if d is None:
             raise NotFoundError(district_id)
         district_name = d.name_zh
+        # a district may put only its larger buildings under quota management (Tianhe:
+        # >= 5 GWh of electricity a year); the others are rated for information only
+        managed_from = (d.profile or {}).get("quota_electricity_kwh")
         rec = _latest(s, table_id)
         rows = _applicable_rows(rec, d)
         version = rec.version
@@ -348,6 +351,8 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
     guide = pd.to_numeric(b["guide_value"]).to_numpy(dtype=float)
     b["rating"] = rate(b["eui"].to_numpy(dtype=float), lim, guide,
                        coverage=b["coverage"].to_numpy(dtype=float), min_coverage=min_coverage)
+    b["quota_managed"] = True if managed_from is None else (
+        b["electricity_kwh"].fillna(0.0).to_numpy(dtype=float) >= float(managed_from))
     b["rating_zh"] = b["rating"].map(lambda r: RATING_LABELS[r][0])
     b["rating_en"] = b["rating"].map(lambda r: RATING_LABELS[r][1])
     per_m2, total, frac = reduction_required(b["eui"].to_numpy(dtype=float), lim,
@@ -457,9 +462,11 @@ def case_dict(c: QuotaCase, names: dict[str, str] | None = None) -> dict[str, An
 def open_cases(ws: Workspace, district_id: str, year: int,
                table_id: str | None = None) -> list[QuotaCase]:
     """A case for every building over its constraint in ``year`` that has none yet
-    (re-running opens nothing twice). Only buildings with a quota and a full year count."""
+    (re-running opens nothing twice). Only buildings with a quota and a full year count, and
+    only those under the district's quota management (``quota_electricity_kwh`` in its
+    profile, e.g. Tianhe's 5 GWh a year; every building when the profile sets none)."""
     bm = benchmark(ws, district_id, year, table_id=table_id)
-    over = bm.frame[bm.frame["rating"] == "over_constraint"]
+    over = bm.frame[(bm.frame["rating"] == "over_constraint") & bm.frame["quota_managed"]]
     created: list[QuotaCase] = []
     try:
         _open(ws, district_id, year, bm, over, created)
