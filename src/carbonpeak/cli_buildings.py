@@ -31,6 +31,8 @@ from carbonpeak.pipelines.benchmarking import (
 )
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.workspace import load_quota_table
+from carbonpeak.reports import Lang
+from carbonpeak.reports.disclosure import disclosure_pdf, report_names
 
 __all__ = ["cases_app", "quotas_app"]
 
@@ -111,6 +113,9 @@ def benchmark_cmd(
                                                "over_constraint")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="Write the disclosure list (能效公示) "
                                               "as xlsx")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write the disclosure list (能效公示) "
+                                             "as PDF")] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the PDF: zh (中文) or en")] = "zh",
     min_coverage: Annotated[float, typer.Option(help="Rate only buildings whose account "
                                                 "covers this share of the year")] = 0.9,
     district: DistrictOpt = None,
@@ -150,6 +155,9 @@ def benchmark_cmd(
         if xlsx is not None:
             disclosure_workbook(bm, xlsx)
             console.print(f"disclosure list 能效公示: {xlsx}")
+        if pdf is not None:
+            disclosure_pdf(bm, pdf, lang=lang, names=report_names(ws, d.id))
+            console.print(f"disclosure list 能效公示 (PDF): {pdf}")
 
 
 def _print_cases(rows: list[dict[str, object]], title: str) -> None:

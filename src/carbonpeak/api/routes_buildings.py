@@ -37,6 +37,8 @@ from carbonpeak.pipelines.benchmarking import (
 )
 from carbonpeak.pipelines.scope import ANALYST_ROLES, Scope, scope_of
 from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.reports import Lang
+from carbonpeak.reports.disclosure import disclosure_pdf, report_names
 
 __all__ = ["router"]
 
@@ -134,6 +136,23 @@ async def get_disclosure(request: Request, principal: CurrentPrincipal,
     data = await run_in_threadpool(disclosure_workbook, bm)
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}.xlsx"
     return Response(data, media_type=_XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/benchmarking/disclosure.pdf", responses=_RESPONSES)
+async def get_disclosure_pdf(request: Request, principal: CurrentPrincipal,
+                             year: YearQuery = None, table: TableId = DEFAULT_TABLE,
+                             lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
+                             ) -> Response:
+    """能效公示 PDF — the disclosure list of the buildings in scope as PDF (A4), with the
+    quota table's version and status on the title page."""
+    ws = get_workspace(request)
+    scope = scope_of(ws, principal)
+    bm = await run_in_threadpool(lambda: _benchmark(ws, scope, year, table))
+    data = await run_in_threadpool(lambda: disclosure_pdf(
+        bm, lang=lang, names=report_names(ws, scope.district_id, scope)))
+    name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}-{lang}.pdf"
+    return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
