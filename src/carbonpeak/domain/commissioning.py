@@ -58,6 +58,7 @@ __all__ = [
     "commissioning_indicators",
     "hour_calendar",
     "rank_buildings",
+    "simultaneous_mask",
 ]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
@@ -456,15 +457,53 @@ def _load_indicators(x: FloatArray, cal: HourCalendar,
     }
 
 
-def _simultaneous(heating: FloatArray, cooling: FloatArray,
-                  opt: CommissioningOptions) -> dict[str, Any]:
-    """Indicator 5: hours (and kWh) with heating and cooling both above their threshold."""
+def simultaneous_mask(heating_kwh: npt.ArrayLike, cooling_kwh: npt.ArrayLike, *,
+                      options: CommissioningOptions | None = None) -> BoolArray:
+    """Which hours count as simultaneous heating and cooling (indicator 5), per building.
+
+    ``H_j > f · peak(H)`` and ``C_j > f · peak(C)`` with both read, ``f`` the
+    ``simultaneous_fraction`` and the peaks the ``peak_quantile`` of each row over the whole
+    period given: the hours :func:`commissioning_indicators` counts in ``simultaneous_hours``
+    (for a breakdown by month, say).
+
+    Parameters
+    ----------
+    heating_kwh, cooling_kwh
+        (n_buildings, n_hours) or (n_hours,) [kWh per hour], NaN = missing, same shape.
+    options
+        :class:`CommissioningOptions` (``simultaneous_fraction``, ``peak_quantile``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, (n_buildings, n_hours).
+
+    Examples
+    --------
+    >>> simultaneous_mask([[0.0, 5.0, 10.0]], [[10.0, 10.0, 0.5]]).tolist()
+    [[False, True, False]]
+    """
+    opt = options if options is not None else CommissioningOptions()
+    heating = _hourly("heating_kwh", heating_kwh, None)
+    cooling = _hourly("cooling_kwh", cooling_kwh, heating.shape)
+    return _simultaneous_on(heating, cooling, opt)
+
+
+def _simultaneous_on(heating: FloatArray, cooling: FloatArray,
+                     opt: CommissioningOptions) -> BoolArray:
     f = opt.simultaneous_fraction
     h_peak, _ = _row_quantile(heating, opt.peak_quantile)
     c_peak, _ = _row_quantile(cooling, opt.peak_quantile)
     both = ~np.isnan(heating) & ~np.isnan(cooling)
+    return np.asarray(both & (heating > f * h_peak[:, None]) & (cooling > f * c_peak[:, None]))
+
+
+def _simultaneous(heating: FloatArray, cooling: FloatArray,
+                  opt: CommissioningOptions) -> dict[str, Any]:
+    """Indicator 5: hours (and kWh) with heating and cooling both above their threshold."""
+    both = ~np.isnan(heating) & ~np.isnan(cooling)
     n = np.count_nonzero(both, axis=1).astype(np.int64)
-    on = both & (heating > f * h_peak[:, None]) & (cooling > f * c_peak[:, None])
+    on = _simultaneous_on(heating, cooling, opt)
     hours = np.where(n > 0, np.count_nonzero(on, axis=1), np.nan)
     kwh = np.where(n > 0, np.where(on, np.minimum(heating, cooling), 0.0).sum(axis=1), np.nan)
     return {"simultaneous_hours": hours.astype(np.float64), "simultaneous_kwh": kwh,

@@ -139,6 +139,13 @@ SUBMETERS: dict[str, tuple[str, ...]] = {
     "hvac": ("空调", "b", "空调用电"),
     "power": ("动力", "c", "动力用电"),
     "special": ("特殊", "d", "特殊用电"),
+    # parts of ``hvac`` (空调用电), for the commissioning screen (docs/commissioning.md): the
+    # cooling plant (chillers, chilled- and condenser-water pumps, cooling towers) and the
+    # heating plant (electric boilers, heat pumps heating, hot-water pumps). An entity
+    # without a main meter should not have both ``hvac`` and these parts (the account sums
+    # every sub-meter of such an entity).
+    "cooling_plant": ("冷站", "冷站用电", "制冷站", "制冷站用电", "冷机房", "冷源用电"),
+    "heating_plant": ("热站", "热站用电", "供热站", "供热站用电", "热源用电", "采暖用电"),
 }
 REGISTERS: dict[str, tuple[str, ...]] = {
     "interval": ("间隔", "区间", "区间用量", "增量"),
