@@ -439,6 +439,382 @@ def test_language_toggle_switches_to_english_and_back(page: Page, demo: Demo) ->
     assert page.get_by_test_id("user-role").inner_text() == "区分析员"
 
 
+# -- public buildings -------------------------------------------------------------------------
+def _bm_rows(page: Page) -> list[str]:
+    rows = page.get_by_test_id("bm-table").locator("tbody tr[data-entity-id]")
+    return [str(rows.nth(i).get_attribute("data-entity-id")) for i in range(rows.count())]
+
+
+def _fresh(page: Page, demo: Demo, hash_: str) -> None:
+    """Load the dashboard anew at ``hash_`` (after a sign-in as another user: moving to
+    another hash of the same page would keep the page's session)."""
+    if page.url.startswith(demo.url):
+        page.goto("about:blank")
+    page.goto(f"{demo.url}/{hash_}")
+
+
+def _open_buildings(page: Page, demo: Demo, hash_: str = "#/buildings") -> None:
+    _fresh(page, demo, hash_)
+    page.get_by_test_id("bm-table").wait_for()
+    wait_loaded(page)
+
+
+def test_benchmarking_page_in_chinese_and_english(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    api_sign_in(context, demo, "analyst")
+    _open_buildings(page, demo)
+    api = api_get(page, demo, "/benchmarking?limit=500")
+    assert api["total"] > 0, "the demo has public buildings"
+    assert page.locator("h1").inner_text() == "公共建筑"
+    assert page.locator("nav.mainnav a.active").inner_text() == "公共建筑"
+    # the headline, the rating counts and the table are the API's
+    assert value_of(page, "bm-total") == api["total"]
+    for rating in ("meets_guide", "meets_constraint", "over_constraint", "no_quota"):
+        assert value_of(page, f"bm-count-{rating}") == api["counts"].get(rating, 0), rating
+    assert page.get_by_test_id("bm-count").get_attribute("data-total") == str(api["total"])
+    assert _bm_rows(page) == [r["entity_id"] for r in api["items"][:50]]
+    # the shipped quota tables are unverified: said on top, in red
+    assert api["quota_statuses"] == ["unverified"]
+    assert page.get_by_test_id("bm-unverified").is_visible()
+    assert "未经核实" in page.get_by_test_id("bm-unverified").inner_text()
+    assert page.get_by_test_id("bm-quota-status").get_attribute("data-status") == "unverified"
+    # the chart drew, in both conventions
+    assert page.get_by_test_id("chart-bm-eui").locator("canvas").count() >= 1
+    page.locator("button[data-mode=equal]").click()
+    assert page.get_by_test_id("chart-bm-eui").locator("canvas").count() >= 1
+    # downloads of the same filter and the disclosure list of the year
+    year = api["year"]
+    assert page.get_by_test_id("bm-csv").get_attribute("href") == (
+        f"/api/v1/benchmarking?year={year}&table={api['table_id']}&format=csv")
+    disclosure = page.get_by_test_id("bm-disclosure-xlsx").get_attribute("href")
+    assert disclosure == f"/api/v1/benchmarking/disclosure.xlsx?year={year}&table={api['table_id']}"
+    r = page.request.get(f"{demo.url}{disclosure}")
+    assert r.status == 200
+    assert r.body()[:2] == b"PK"  # an xlsx is a zip
+    pdf = page.get_by_test_id("bm-disclosure-pdf").get_attribute("href")
+    assert pdf == disclosure.replace("disclosure.xlsx", "disclosure.pdf")
+    r = page.request.get(f"{demo.url}{pdf}")
+    assert (r.status, r.body()[:5]) == (200, b"%PDF-")
+    shot(page, "test_buildings_zh")
+
+    page.get_by_test_id("lang-toggle").click()
+    page.locator("h1", has_text="Public buildings").wait_for()
+    page.get_by_test_id("bm-table").wait_for()
+    assert page.locator("nav.mainnav a.active").inner_text() == "Buildings"
+    assert page.locator("nav.mainnav a.active").is_visible()
+    assert "UNVERIFIED" in page.get_by_test_id("bm-unverified").inner_text()
+    assert page.get_by_test_id("buildings-tabs").locator("a").all_inner_texts() == [
+        "Benchmarking", "Quota cases", "Retrofits", "Energy audits", "Commissioning"]
+    assert page.get_by_test_id("chart-bm-eui").locator("canvas").count() >= 1
+    assert _bm_rows(page) == [r["entity_id"] for r in api["items"][:50]]
+    shot(page, "test_buildings_en")
+    page.get_by_test_id("lang-toggle").click()
+    page.locator("h1", has_text="公共建筑").wait_for()
+
+
+def test_benchmarking_filter_by_rating_equals_the_api(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    api_sign_in(context, demo, "admin")
+    _open_buildings(page, demo)
+    everything = api_get(page, demo, "/benchmarking?limit=500")
+    rating = max(everything["counts"], key=lambda k: everything["counts"][k])
+    page.get_by_test_id("bm-rating").select_option(rating)
+    # the page drawn again for the filter has the option selected in its markup
+    page.wait_for_selector(f"[data-testid=bm-rating] option[value={rating}][selected]",
+                           state="attached")
+    page.get_by_test_id("bm-table").wait_for()
+    wait_loaded(page)
+    api = api_get(page, demo, f"/benchmarking?rating={rating}&limit=500")
+    assert api["total"] == everything["counts"][rating]
+    assert page.get_by_test_id("bm-count").get_attribute("data-total") == str(api["total"])
+    assert _bm_rows(page) == [r["entity_id"] for r in api["items"][:50]]
+    ratings = page.get_by_test_id("bm-table").locator("tbody tr[data-rating]")
+    assert {ratings.nth(i).get_attribute("data-rating") for i in range(ratings.count())} == {rating}
+    # the counts stay those of every rating
+    assert value_of(page, "bm-total") == everything["total"]
+    assert f"rating={rating}" in str(page.get_by_test_id("bm-xlsx").get_attribute("href"))
+
+
+def test_street_officer_benchmarks_only_their_buildings(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    with _login_client(demo, "admin") as admin:
+        district = admin.get("/benchmarking?limit=500").json()
+    officer = None
+    for name in demo.street_officers:
+        with _login_client(demo, name) as c:
+            if c.get("/benchmarking?limit=1").json()["total"] > 0:
+                officer = name
+                break
+    assert officer is not None, "no street officer has a public building"
+    me = api_sign_in(context, demo, officer)["user"]
+    _open_buildings(page, demo)
+    api = api_get(page, demo, "/benchmarking?limit=500")
+    mine = {r["entity_id"] for r in district["items"] if r["street"] == me["street_name_zh"]}
+    assert {r["entity_id"] for r in api["items"]} == mine
+    assert api["total"] < district["total"]
+    shown = _bm_rows(page)
+    assert shown == [r["entity_id"] for r in api["items"][:50]]
+    assert page.get_by_test_id("bm-count").get_attribute("data-total") == str(api["total"])
+    assert value_of(page, "bm-total") == api["total"]
+    streets = page.get_by_test_id("bm-table").locator("tbody tr td:nth-child(3)")
+    assert {streets.nth(i).inner_text() for i in range(streets.count())} <= {me["street_name_zh"]}
+    assert page.get_by_test_id("bm-scope-note").is_visible()
+    others = {r["name"] for r in district["items"] if r["entity_id"] not in mine}
+    text = page.locator("#view").inner_text()
+    assert not [n for n in others if n and n in text]
+    shot(page, "test_buildings_street")
+
+
+def _cases_page(page: Page, demo: Demo, hash_: str = "#/buildings/cases") -> None:
+    _fresh(page, demo, hash_)
+    page.wait_for_selector("[data-testid=cases-count][data-total]")
+    wait_loaded(page)
+
+
+def _case_rows(page: Page) -> dict[str, dict[str, str | None]]:
+    rows = page.get_by_test_id("cases-table").locator("tbody tr[data-case-id]")
+    return {str(rows.nth(i).get_attribute("data-case-id")): {
+        "entity_id": rows.nth(i).get_attribute("data-entity-id"),
+        "status": rows.nth(i).get_attribute("data-status"),
+        "overdue": rows.nth(i).get_attribute("data-overdue")} for i in range(rows.count())}
+
+
+def _act(page: Page, button: str) -> int:
+    """Press an action button; the number of cases it changed."""
+    page.get_by_test_id(button).click()
+    page.wait_for_selector("[data-testid=cases-msg][data-n]")
+    return int(str(page.get_by_test_id("cases-msg").get_attribute("data-n")))
+
+
+def test_quota_cases_actions_by_role_and_overdue_cases(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    # a street officer reads, an analyst opens and reviews, an admin also notifies
+    officer = demo.street_officers[0]
+    api_sign_in(context, demo, officer)
+    _cases_page(page, demo)
+    assert page.get_by_test_id("cases-actions").count() == 0
+    api_sign_in(context, demo, "analyst")
+    _cases_page(page, demo)
+    assert page.get_by_test_id("cases-open").is_visible()
+    assert page.get_by_test_id("cases-review").is_visible()
+    assert page.get_by_test_id("cases-notify").count() == 0
+    csrf = api_sign_in(context, demo, "admin")["csrf_token"]
+    _cases_page(page, demo)
+    bench = api_get(page, demo, "/benchmarking?limit=500")
+    year = bench["year"]
+    over = {r["entity_id"] for r in bench["items"] if r["rating"] == "over_constraint"}
+    assert over, "the demo has buildings over their constraint"
+
+    # open: a case for each building over its constraint in the latest year (the default)
+    assert page.locator("[data-op=open] select[name=year]").input_value() == str(year)
+    assert _act(page, "cases-open") == len(over)
+    cases = api_get(page, demo, "/quota-cases?limit=500")
+    assert {c["entity_id"] for c in cases["items"] if c["year"] == year} == over
+    assert page.get_by_test_id("cases-count").get_attribute("data-total") == str(cases["total"])
+    assert {k: v["status"] for k, v in _case_rows(page).items()} == {
+        str(c["id"]): c["status"] for c in cases["items"]}
+
+    # a notice whose deadline has passed is marked overdue
+    late = sorted(over)[0]
+    r = context.request.post(f"{demo.url}/api/v1/quota-cases/notify",
+                             headers={"X-CSRF-Token": csrf},
+                             data={"year": year, "notice_date": "2020-01-02",
+                                   "deadline": "2020-06-30", "entity_ids": [late]})
+    assert r.status == 200, r.text()
+    _cases_page(page, demo)
+    rows = _case_rows(page)
+    assert {v["entity_id"] for v in rows.values() if v["overdue"]} == {late}
+    assert value_of(page, "cases-overdue-count") == 1
+    overdue_row = page.locator(f"[data-testid=cases-table] tr[data-entity-id='{late}']")
+    assert "已逾期" in overdue_row.inner_text()
+    assert "QN-" in overdue_row.inner_text()
+
+    # notify the others with a deadline to come: none overdue among them
+    page.get_by_test_id("cases-deadline").fill("2099-12-31")
+    assert _act(page, "cases-notify") == len(over) - 1
+    rows = _case_rows(page)
+    assert {v["status"] for v in rows.values()} == {"notified"}
+    assert {v["entity_id"] for v in rows.values() if v["overdue"]} == {late}
+    shot(page, "test_quota_cases_admin")
+
+    # review: last year's notified cases against this year's figures
+    years = sorted(api_get(page, demo, "/key-units?limit=1")["years"])
+    if len(years) >= 2:
+        before = years[-2]
+        r = context.request.post(f"{demo.url}/api/v1/quota-cases/open",
+                                 headers={"X-CSRF-Token": csrf}, data={"year": before})
+        assert r.status == 200, r.text()
+        r = context.request.post(f"{demo.url}/api/v1/quota-cases/notify",
+                                 headers={"X-CSRF-Token": csrf},
+                                 data={"year": before, "notice_date": "2020-01-02",
+                                       "deadline": "2020-06-30"})
+        assert r.status == 200, r.text()
+        earlier = {c["entity_id"] for c in r.json()["notified"]}
+        _cases_page(page, demo)
+        assert page.locator("[data-op=review] select[name=year]").input_value() == str(year)
+        assert _act(page, "cases-review") == len(earlier)
+        rating = {r["entity_id"]: r["rating"] for r in bench["items"]}
+        reviewed = api_get(page, demo, f"/quota-cases?year={before}&limit=500")["items"]
+        for c in reviewed:
+            met = rating.get(c["entity_id"]) in ("meets_guide", "meets_constraint")
+            expected = "closed" if met else "escalated"  # the deadline has passed
+            assert c["status"] == expected, c
+        rows = _case_rows(page)
+        assert {rows[str(c["id"])]["status"] for c in reviewed} == {c["status"] for c in reviewed}
+        assert not [c for c in reviewed if rows[str(c["id"])]["overdue"]]
+
+    # a street officer sees its street's cases only, and no actions
+    every = api_get(page, demo, "/quota-cases?limit=500")["items"]
+    api_sign_in(context, demo, officer)
+    _cases_page(page, demo)
+    mine = api_get(page, demo, "/quota-cases?limit=500")
+    buildings = {r["entity_id"] for r in api_get(page, demo, "/benchmarking?limit=500")["items"]}
+    assert {c["id"] for c in mine["items"]} == {
+        c["id"] for c in every if c["entity_id"] in buildings}
+    assert mine["total"] < len(every)
+    assert page.get_by_test_id("cases-count").get_attribute("data-total") == str(mine["total"])
+    assert set(_case_rows(page)) == {str(c["id"]) for c in mine["items"]}
+    assert page.get_by_test_id("cases-actions").count() == 0
+
+
+def _carbonpeak(demo: Demo, *args: str) -> None:
+    """Run the CLI on the demo home (the server keeps serving it)."""
+    env = {**os.environ, "CARBONPEAK_HOME": str(demo.home), "PYTHONPATH": str(ROOT / "src")}
+    env.pop("CARBONPEAK_DATABASE_URL", None)
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "carbonpeak", *args], env=env, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def projects(demo: Demo) -> Demo:
+    """The demo's retrofit and commissioning projects with their measured savings: the demo
+    writes ``retrofits.csv`` and ``weather.csv``; they are loaded and measured here unless the
+    demo has done it already."""
+    with _login_client(demo, "admin") as admin:
+        loaded = admin.get("/retrofits?limit=1").json()["total"]
+    if not loaded:
+        inputs = sorted(demo.home.glob("demo-input/*/retrofits.csv"))
+        assert inputs, "the demo wrote no retrofits.csv"
+        folder = inputs[0].parent
+        _carbonpeak(demo, "import", "weather", str(folder / "weather.csv"))
+        _carbonpeak(demo, "retrofits", "import", str(folder / "retrofits.csv"))
+        _carbonpeak(demo, "mv", "run")
+    return demo
+
+
+def _ids(page: Page, table: str, attr: str = "data-entity-id") -> list[str]:
+    rows = page.get_by_test_id(table).locator(f"tbody tr[{attr}]")
+    return [str(rows.nth(i).get_attribute(attr)) for i in range(rows.count())]
+
+
+def test_retrofits_tab_shows_progress_projects_and_measured_savings(
+        page: Page, context: BrowserContext, projects: Demo) -> None:
+    demo = projects
+    api_sign_in(context, demo, "analyst")
+    _fresh(page, demo, "#/buildings/retrofits")
+    page.get_by_test_id("rf-count").wait_for()
+    wait_loaded(page)
+    year = page.get_by_test_id("year-select").input_value()
+    progress = api_get(page, demo, f"/retrofits/progress?year={year}")
+    assert value_of(page, "rf-area") == progress["retrofit_area_m2"]
+    assert value_of(page, "rf-saving15") == progress["saving15_area_m2"]
+    assert value_of(page, "rf-commissioning") == progress["commissioning_this_year"]
+    listed = api_get(page, demo, "/retrofits?limit=500")
+    assert listed["total"] > 0
+    assert page.get_by_test_id("rf-count").get_attribute("data-total") == str(listed["total"])
+    assert _ids(page, "rf-table", "data-code") == [r["code"] for r in listed["items"]]
+    # a measured project: its monthly baseline against the actual use
+    measured = max((r for r in listed["items"] if r["mv_savings_kwh"] is not None),
+                   key=lambda r: r["mv_savings_kwh"])
+    page.locator(f"[data-testid=rf-table] tr[data-code='{measured['code']}'] "
+                 "[data-testid=rf-open]").click()
+    page.get_by_test_id("chart-rf-monthly").locator("canvas").wait_for()
+    assert value_of(page, "rf-detail-savings") == measured["mv_savings_kwh"]
+    shot(page, "test_retrofits")
+
+    # a street officer: the projects of its street's buildings only
+    with _login_client(demo, "admin") as admin:
+        district = admin.get("/retrofits?limit=500").json()["items"]
+    officer = demo.street_officers[0]
+    for name in demo.street_officers:  # one with a project, if any has
+        with _login_client(demo, name) as c:
+            if c.get("/retrofits?limit=1").json()["total"]:
+                officer = name
+                break
+    me = api_sign_in(context, demo, officer)["user"]
+    _fresh(page, demo, "#/buildings/retrofits")
+    page.get_by_test_id("rf-count").wait_for()
+    wait_loaded(page)
+    mine = api_get(page, demo, "/retrofits?limit=500")
+    assert [r["code"] for r in mine["items"]] == [
+        r["code"] for r in district if r["street"] == me["street_name_zh"]]
+    assert mine["total"] < len(district)
+    assert page.get_by_test_id("rf-count").get_attribute("data-total") == str(mine["total"])
+    assert _ids(page, "rf-table", "data-code") == [r["code"] for r in mine["items"]]
+
+
+def test_audits_tab_shows_the_schedule_records_and_obligations(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    api_sign_in(context, demo, "analyst")
+    _fresh(page, demo, "#/buildings/audits")
+    page.get_by_test_id("au-schedule-table").wait_for()
+    page.get_by_test_id("au-obligations-table").wait_for()
+    wait_loaded(page)
+    year = page.get_by_test_id("year-select").input_value()
+    schedule = api_get(page, demo, "/audits/schedule?limit=500")
+    assert schedule["total"] > 0
+    assert _ids(page, "au-schedule-table") == [r["entity_id"] for r in schedule["items"]]
+    for status, n in schedule["summary"]["counts"].items():
+        assert value_of(page, f"au-count-{status}") == n, status
+    assert value_of(page, "au-coverage") == schedule["summary"]["coverage"]
+    records = api_get(page, demo, "/audits?limit=500")
+    assert page.get_by_test_id("au-table").get_attribute("data-total") == str(records["total"])
+    checklist = api_get(page, demo, f"/obligations?year={year}&limit=500")
+    assert _ids(page, "au-obligations-table") == [u["entity_id"] for u in checklist["items"]]
+    worst = page.get_by_test_id("au-obligations-table").locator("tbody tr[data-status]")
+    assert [worst.nth(i).get_attribute("data-status") for i in range(worst.count())] == [
+        u["worst"] for u in checklist["items"]]
+    shot(page, "test_audits")
+
+    # a street officer: its street's buildings only
+    api_sign_in(context, demo, demo.street_officers[0])
+    _fresh(page, demo, "#/buildings/audits")
+    page.get_by_test_id("au-schedule-table").wait_for()
+    wait_loaded(page)
+    mine = api_get(page, demo, "/audits/schedule?limit=500")
+    assert mine["total"] < schedule["total"]
+    assert _ids(page, "au-schedule-table") == [r["entity_id"] for r in mine["items"]]
+
+
+def test_commissioning_tab_ranks_candidates_and_draws_the_evidence(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    api_sign_in(context, demo, "analyst")
+    _fresh(page, demo, "#/buildings/commissioning")
+    page.get_by_test_id("cm-count").wait_for(timeout=60_000)
+    wait_loaded(page)
+    api = api_get(page, demo, "/commissioning?limit=500")
+    assert api["total"] > 0
+    assert page.get_by_test_id("cm-count").get_attribute("data-total") == str(api["total"])
+    assert _ids(page, "cm-table") == [r["entity_id"] for r in api["items"]]
+    first = api["items"][0]
+    page.locator(f"[data-testid=cm-table] tr[data-entity-id='{first['entity_id']}'] "
+                 "[data-testid=cm-open]").click()
+    page.get_by_test_id("cm-detail").wait_for()
+    evidence = api_get(page, demo, f"/commissioning/{first['entity_id']}?year={api['year']}")
+    assert value_of(page, "cm-detail-avoidable") == evidence["item"]["avoidable_kwh"]
+    for c in evidence["charts"]:
+        assert page.get_by_test_id(f"chart-cm-{c['id']}").locator("canvas").count() == 1, c["id"]
+    page.get_by_test_id("lang-toggle").click()
+    page.locator("h1", has_text="Public buildings").wait_for()
+    page.get_by_test_id("chart-cm-profile").locator("canvas").wait_for()
+    assert "Commissioning candidates" in page.locator("#view").inner_text()
+    shot(page, "test_commissioning_en")
+    page.get_by_test_id("lang-toggle").click()
+    page.locator("h1", has_text="公共建筑").wait_for()
+
+
 # -- hygiene -----------------------------------------------------------------------------------
 def test_no_request_leaves_localhost_and_the_console_is_clean(
         page: Page, context: BrowserContext, demo: Demo) -> None:
@@ -449,6 +825,10 @@ def test_no_request_leaves_localhost_and_the_console_is_clean(
     for hash_, ready in [("#/streets", "streets-table"), ("#/key-units", "key-units-table"),
                          ("#/targets", "targets-table"), ("#/warnings", "warnings-table"),
                          (f"#/entities/{entity}", "entity-energy"), ("#/map", "map-slider"),
+                         ("#/buildings", "bm-table"), ("#/buildings/cases", "cases-table"),
+                         ("#/buildings/retrofits", "rf-count"),
+                         ("#/buildings/audits", "au-schedule-table"),
+                         ("#/buildings/commissioning", "cm-count"),
                          ("#/overview", "kpi-energy")]:
         page.goto(f"{demo.url}/{hash_}")
         page.get_by_test_id(ready).wait_for()

@@ -13,6 +13,9 @@ import * as keyUnits from './pages/key-units.js';
 import * as targets from './pages/targets.js';
 import * as warnings from './pages/warnings.js';
 import * as map from './pages/map.js';
+import * as buildings from './pages/buildings.js';
+import * as quotaCases from './pages/quota-cases.js';
+import { audits, commissioning, retrofits } from './pages/building-programmes.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -22,11 +25,17 @@ const ROUTES = [
   { pattern: /^\/targets$/, page: targets, nav: 'targets' },
   { pattern: /^\/warnings$/, page: warnings, nav: 'warnings' },
   { pattern: /^\/map$/, page: map, nav: 'map' },
+  { pattern: /^\/buildings$/, page: buildings, nav: 'buildings' },
+  { pattern: /^\/buildings\/cases$/, page: quotaCases, nav: 'buildings' },
+  { pattern: /^\/buildings\/retrofits$/, page: retrofits, nav: 'buildings' },
+  { pattern: /^\/buildings\/audits$/, page: audits, nav: 'buildings' },
+  { pattern: /^\/buildings\/commissioning$/, page: commissioning, nav: 'buildings' },
 ];
 
 const NAV = [
   ['overview', '#/overview'], ['streets', '#/streets'], ['keyUnits', '#/key-units'],
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
+  ['buildings', '#/buildings'],
 ];
 
 const root = document.getElementById('app');
