@@ -235,3 +235,35 @@ def test_factor_set_outside_its_effective_dates_is_said(ws, tmp_path):
     # 0.788 tCO2/MWh instead of 0.42: electricity CO2 rises by 126,320 kWh x 0.368 / 1000
     assert res.totals["tco2"] - sum(TCO2.values()) == pytest.approx(
         ELEC_TOTAL * 0.368 / 1000 + HEAT_GJ * (0.11 - 0.06))
+
+
+def test_plant_sub_meters_are_parts_of_hvac_not_added_twice(ws: Workspace,
+                                                            tmp_path: Path) -> None:
+    """B5 has no main meter: its electricity is the sum of its sub-meters, where the
+    cooling-plant meter is a part of the hvac meter. January 2024, one hour each:
+    lighting 20 + hvac 80 (of which the cooling plant 50) = 100 kWh, not 150.
+    B6 has only a cooling-plant sub-meter: it is all we know of it, so it counts (30 kWh)."""
+    from carbonpeak.pipelines.imports import import_file
+
+    reference_district.load(ws, tmp_path / "in")
+    folder = tmp_path / "plant"
+    folder.mkdir()
+    (folder / "entities.csv").write_text(
+        "entity_id,name,kind,street,building_type,floor_area_m2\n"
+        "B5,外滩三号楼,building,外滩街道,office,9000\n"
+        "B6,外滩四号楼,building,外滩街道,office,9000\n", encoding="utf-8")
+    (folder / "meters.csv").write_text(
+        "meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes\n"
+        "S1,B5,electricity,kWh,lighting_socket,interval,1,60\n"
+        "S2,B5,electricity,kWh,hvac,interval,1,60\n"
+        "S3,B5,electricity,kWh,cooling_plant,interval,1,60\n"
+        "S4,B6,electricity,kWh,cooling_plant,interval,1,60\n", encoding="utf-8")
+    (folder / "readings.csv").write_text(
+        "meter_id,ts,value\nS1,2024-01-10T10:00:00,20\nS2,2024-01-10T10:00:00,80\n"
+        "S3,2024-01-10T10:00:00,50\nS4,2024-01-10T10:00:00,30\n", encoding="utf-8")
+    for kind in ("entities", "meters", "readings"):
+        import_file(ws, kind, folder / f"{kind}.csv")
+    ey = _year(run_account(ws, year=2024))
+    elec = ey[ey["carrier"] == "electricity"].set_index("entity_id")["quantity"]
+    assert elec["B5"] == pytest.approx(100.0)
+    assert elec["B6"] == pytest.approx(30.0)

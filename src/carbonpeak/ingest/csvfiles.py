@@ -28,7 +28,7 @@ from pandas._libs.tslibs.nattype import NaTType
 from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
 from carbonpeak.ingest import excel
-from carbonpeak.ingest.vocab import COLUMNS, canonical_column, canonical_value
+from carbonpeak.ingest.vocab import COLUMNS, SUBMETERS, canonical_column, canonical_value
 
 __all__ = [
     "ParsedFile",
@@ -329,7 +329,7 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
     carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
                      allowed=", ".join(CARRIERS))
     sub = _vocab(pf, "submeter", "submeter", errors, required=False,
-                 allowed="(blank = main meter), lighting_socket, hvac, power, special")
+                 allowed="(blank = main meter), " + ", ".join(SUBMETERS))
     register = _vocab(pf, "register", "register", errors, required=True,
                       allowed="interval, cumulative (间隔/累计)")
     _flag(pf, f["unit"] == "", "unit", errors, "is required")

@@ -31,7 +31,9 @@ Rules, in order of the steps:
    the month's time inside valid intervals.
 3. Multiplier (CT×PT ratio) and unit factor turn raw values into the carrier's canonical unit.
 4. Per entity, carrier and month: main meters (no ``submeter``) if the entity has any, else the
-   sum of its sub-meters; a ledger (台账) entry wins over meters for the same month and carrier.
+   sum of its sub-meters (the plant sub-meters ``cooling_plant``/``heating_plant`` are parts of
+   ``hvac`` and are left out of that sum when the entity has an ``hvac`` sub-meter); a ledger
+   (台账) entry wins over meters for the same month and carrier.
 5. Every (entity, carrier) with a meter or a ledger row in the year gets all 12 months; a month
    with no data has NULL quantity, coverage 0 and the flag ``missing`` (never a silent zero).
 6. tce and tCO2 come from the factor table; scope 1 fuel, 2 purchased electricity/heat,
@@ -40,7 +42,10 @@ Rules, in order of the steps:
 
 from __future__ import annotations
 
-__all__ = ["ROLLUP_LEVELS", "account_steps"]
+__all__ = ["HVAC_PARTS", "ROLLUP_LEVELS", "account_steps"]
+
+#: electricity sub-meters that are parts of ``hvac`` (vocab.SUBMETERS), as an SQL list
+HVAC_PARTS = "'cooling_plant', 'heating_plant'"
 
 
 def account_steps(year: int, *, fill_gaps: bool = False) -> list[tuple[str, str]]:
@@ -120,10 +125,11 @@ LEFT JOIN interval_meter_month iv ON iv.meter_id = m.meter_id AND iv.month = mo.
 LEFT JOIN register_meter_month rg ON rg.meter_id = m.meter_id AND rg.month = mo.month
 """),
         ("entity_carrier_mains", """
-SELECT entity_id, carrier, MAX(CASE WHEN submeter IS NULL THEN 1 ELSE 0 END) AS has_main
+SELECT entity_id, carrier, MAX(CASE WHEN submeter IS NULL THEN 1 ELSE 0 END) AS has_main,
+       MAX(CASE WHEN submeter = 'hvac' THEN 1 ELSE 0 END) AS has_hvac
 FROM meters GROUP BY entity_id, carrier
 """),
-        ("metered_month", """
+        ("metered_month", f"""
 SELECT mm.entity_id, mm.carrier, mm.month,
        SUM(mm.quantity) AS quantity, AVG(mm.coverage) AS coverage,
        SUM(mm.estimated_quantity) AS estimated_quantity,
@@ -136,7 +142,8 @@ SELECT mm.entity_id, mm.carrier, mm.month,
        SUM(mm.n_resets) AS n_resets, SUM(mm.n_rollovers) AS n_rollovers
 FROM meter_month mm
 JOIN entity_carrier_mains ec ON ec.entity_id = mm.entity_id AND ec.carrier = mm.carrier
-WHERE (ec.has_main = 1 AND mm.submeter IS NULL) OR ec.has_main = 0
+WHERE (ec.has_main = 1 AND mm.submeter IS NULL)
+   OR (ec.has_main = 0 AND NOT (ec.has_hvac = 1 AND mm.submeter IN ({HVAC_PARTS})))
 GROUP BY mm.entity_id, mm.carrier, mm.month
 """),
         ("ledger_month", f"""
