@@ -145,6 +145,7 @@ _TAG_GAS = 6
 _TAG_LEDGER = 7
 _TAG_DIRT = 8
 _TAG_STATS = 9
+_TAG_RETROFIT = 10
 
 _PREFIXES: dict[str, str] = {"huangpu": "HP", "tianhe": "TH"}
 
@@ -326,6 +327,12 @@ class DemoFiles:
         little from year to year).
     weather : Path
         ``weather.csv`` (daily mean air temperature).
+    retrofits : Path
+        ``retrofits.csv``: retrofit and commissioning projects (节能改造/调适). The completed
+        ones end early in the last year and their building's electricity (main and
+        sub-meters) really falls by the listed share from the completion day on, when the
+        demo spans two years or more (a one-year demo has no baseline year: its projects are
+        listed, the drop is not simulated).
     notes : list[str]
         Human-readable list of the data-quality problems injected on purpose.
     """
@@ -338,6 +345,7 @@ class DemoFiles:
     statistics: Path
     sector_statistics: Path
     weather: Path
+    retrofits: Path
     notes: list[str]
 
 
@@ -1165,9 +1173,14 @@ def _year_power(model: _Model, yc: _YearCal) -> np.ndarray:
 
 
 def _month_electricity(
-    model: _Model, cal: _Calendar, year: int, month: int
+    model: _Model, cal: _Calendar, year: int, month: int, retro: _Retrofits | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hourly electricity of all buildings in one local month.
+
+    With ``retro``, the buildings of completed projects keep their first year's power scale
+    (drifting by their trend only, so their load follows the weather from year to year, as a
+    baseline model expects) and their whole load (main and sub-meters) is multiplied by the
+    project's factor from its completion on.
 
     Returns
     -------
@@ -1180,6 +1193,9 @@ def _month_electricity(
     d0, d1 = int(yc.month_day[month - 1]), int(yc.month_day[month])
     t = model.type_idx
     power = _year_power(model, yc)[:, None]
+    if retro is not None:
+        for b, p0 in retro.base_power.items():
+            power[b] = p0 * (1.0 + model.trend[b]) ** (year - retro.first_year)
     sched = yc.sched[:, h0:h1][t]
     hvac = yc.hvac[:, h0:h1][t]
     base = power * model.bf[:, None]
@@ -1192,6 +1208,10 @@ def _month_electricity(
     hour_noise = rng.normal(0.0, 1.0, (n, h)) * model.sd_hour[:, None]
     local_day = yc.day_of_hour[h0:h1] - d0
     noise = np.clip((1.0 + day_noise[:, local_day]) * (1.0 + hour_noise), 0.7, 1.3)
+    for b, first_hour, factor in retro.drops if retro is not None else ():
+        after = yc.hours[h0:h1] >= first_hour
+        if after.any():
+            noise[b, after] *= factor
     main = (base + occ + weather) * noise
 
     sb = model.sub_b
@@ -1318,6 +1338,7 @@ def iter_reading_tables(
     _check_args(buildings, years, seed)
     model = _build_model(profile, buildings=buildings, seed=seed)
     cal = _Calendar(profile, years, model.entropy, model.lat0, model.lon0)
+    retro = _retrofits(model, _demo_projects(model, cal), cal)
     rows = _interval_electricity_rows(model)
     ids = pa.array(model.meters["meter_id"].to_numpy(dtype=object)[rows], type=pa.string())
     offset = np.timedelta64(int(cal.offset.total_seconds() // 60), "m")
@@ -1328,7 +1349,7 @@ def iter_reading_tables(
         yc = cal.year(year)
         for month in range(1, 13):
             h0, h1 = int(yc.month_hour[month - 1]), int(yc.month_hour[month])
-            main, subs = _month_electricity(model, cal, year, month)
+            main, subs = _month_electricity(model, cal, year, month, retro)
             values = _assemble(model, rows, main, subs, None)
             del main, subs
             h = h1 - h0
@@ -1344,6 +1365,134 @@ def iter_reading_tables(
             )
             del values
             yield f"{year}-{month:02d}", table
+
+
+# --------------------------------------------------------------------------------------
+# Retrofit and commissioning projects
+# --------------------------------------------------------------------------------------
+
+# types whose daily use hardly depends on the weekday first: a daily baseline without calendar
+# terms fits them (offices, schools and government buildings have strong weekday patterns)
+_RETROFIT_PREFERENCE = ("hotel", "hospital", "mall", "data_centre", "mixed", "office",
+                        "government", "school")
+_RETROFIT_MEASURES = ("LED照明改造", "冷水机组更换", "空调水泵变频改造", "楼宇自控(BA)系统升级",
+                      "外窗节能改造", "电梯能量回馈")
+_COMMISSIONING_MEASURES = ("空调系统调适", "冷冻水供水温度优化", "新风量与运行时间表优化")
+
+
+@dataclass
+class _Project:
+    """A synthetic project: its building, dates and the drop in electricity it causes."""
+
+    code: str
+    b: int
+    kind: str  # retrofit | commissioning
+    status: str  # completed | planned
+    start: dt.date
+    end: dt.date | None
+    drop: float  # share of the building's electricity saved from ``end`` on [-]
+    measures: tuple[str, ...]
+    investment_10k_cny: float
+    claimed_fraction: float | None
+
+
+def _demo_projects(model: _Model, cal: _Calendar) -> list[_Project]:
+    """Three retrofits completed early in the last year (drops 10-25 %), one commissioning
+    (6 %) completed in its second quarter and one retrofit planned for the next year.
+
+    Buildings are drawn among those with an interval main meter and no injected dirt,
+    preferring types with little weekday variation; the third retrofit is an office when one
+    is left (a daily baseline without calendar terms may then miss ASHRAE G14).
+    """
+    rng = _rng(model.entropy, _TAG_RETROFIT)
+    dirt = _choose_dirt(model, cal)
+    row_b = {int(r): int(b) for b, r in zip(model.main_int_b, model.main_int_row, strict=True)}
+    skip = {row_b.get(dirt.gap_row), row_b.get(dirt.corr_row)}
+    cand = [int(b) for b in model.main_int_b if int(b) not in skip]
+    order = rng.permutation(len(cand))
+    cand = [cand[i] for i in sorted(range(len(cand)), key=lambda i: (
+        _RETROFIT_PREFERENCE.index(model.types[cand[i]]), int(order[i])))]
+    picked = cand[:2]
+    office = [b for b in cand[2:] if model.types[b] == "office"]
+    picked += office[:1] or cand[2:3]
+    rest = [b for b in cand if b not in picked]
+    last = cal.years[-1]
+    out: list[_Project] = []
+    for k, b in enumerate(picked, start=1):
+        start = dt.date(last, 1, int(rng.integers(6, 21)))
+        end = start + dt.timedelta(days=int(rng.integers(35, 61)))
+        # the first two save 16-25 % (they count toward the ≥ 15 % area), the third 10-25 %
+        drop = round(float(rng.uniform(0.16 if k < 3 else 0.10, 0.25)), 2)
+        n_meas = int(rng.integers(2, 4))
+        meas = tuple(_RETROFIT_MEASURES[int(i)] for i in np.sort(
+            rng.choice(len(_RETROFIT_MEASURES), size=n_meas, replace=False)))
+        claim = round(min(max(drop + float(rng.normal(0.0, 0.03)), 0.05), 0.4), 2)
+        invest = round(float(model.area[b] * rng.uniform(150.0, 400.0)) / 1e4, 1)
+        out.append(_Project(f"{model.prefix}-R{k:02d}", b, "retrofit", "completed", start, end,
+                            drop, meas, invest, claim))
+    if rest:
+        b = rest.pop(0)
+        start = dt.date(last, 4, int(rng.integers(1, 16)))
+        end = start + dt.timedelta(days=int(rng.integers(20, 41)))
+        invest = round(float(model.area[b] * rng.uniform(5.0, 15.0)) / 1e4, 1)
+        out.append(_Project(f"{model.prefix}-C01", b, "commissioning", "completed", start, end,
+                            0.06, _COMMISSIONING_MEASURES, invest, 0.05))
+    if rest:
+        b = rest.pop(0)
+        invest = round(float(model.area[b] * rng.uniform(150.0, 400.0)) / 1e4, 1)
+        out.append(_Project(f"{model.prefix}-R{len(picked) + 1:02d}", b, "retrofit", "planned",
+                            dt.date(last + 1, 3, 1), None, 0.0, _RETROFIT_MEASURES[:2], invest,
+                            0.15))
+    return out
+
+
+@dataclass
+class _Retrofits:
+    """What completed projects change in the load model (see :func:`_month_electricity`)."""
+
+    first_year: int
+    base_power: dict[int, float]  # building -> power scale of the first year [kW]
+    drops: list[tuple[int, np.datetime64, float]]  # (building, first local hour, factor)
+
+
+def _retrofits(model: _Model, projects: Sequence[_Project],
+               cal: _Calendar) -> _Retrofits | None:
+    """The load changes of the completed projects, when the demo has a baseline year before
+    its last one (``None`` in a one-year demo: nothing changes)."""
+    done = [p for p in projects if p.end is not None and p.drop > 0]
+    if len(cal.years) < 2 or not done:
+        return None
+    first = cal.years[0]
+    p0 = _year_power(model, cal.year(first))
+    return _Retrofits(first, {p.b: float(p0[p.b]) for p in done},
+                      [(p.b, np.datetime64(p.end.isoformat(), "h"), 1.0 - p.drop)
+                       for p in done if p.end is not None])
+
+
+def _projects_text(model: _Model, projects: Sequence[_Project]) -> pd.DataFrame:
+    """The projects in the import contract of ``carbonpeak retrofits import``."""
+    rows = []
+    for p in projects:
+        name = str(model.entities.loc[model.entities["entity_id"] == model.b_ids[p.b],
+                                      "name"].iloc[0])
+        suffix = "节能改造" if p.kind == "retrofit" else "建筑调适"
+        annual = float(model.eui[p.b] * model.area[p.b])
+        claimed = (f"{round(annual * p.claimed_fraction, -3):.0f}"
+                   if p.claimed_fraction is not None else "")
+        rows.append({
+            "code": p.code, "entity_id": model.b_ids[p.b], "kind": p.kind,
+            "name": f"{name}{suffix}", "measures": "；".join(p.measures),
+            "start_date": p.start.isoformat(), "end_date": p.end.isoformat() if p.end else "",
+            "floor_area_m2": f"{model.area[p.b]:.0f}",
+            "investment_10k_cny": f"{p.investment_10k_cny:.1f}",
+            "claimed_savings_kwh": claimed,
+            "claimed_savings_fraction": "" if p.claimed_fraction is None
+            else f"{p.claimed_fraction:.2f}",
+            "status": p.status})
+    cols = ["code", "entity_id", "kind", "name", "measures", "start_date", "end_date",
+            "floor_area_m2", "investment_10k_cny", "claimed_savings_kwh",
+            "claimed_savings_fraction", "status"]
+    return pd.DataFrame(rows, columns=cols).astype(object)
 
 
 # --------------------------------------------------------------------------------------
@@ -1521,6 +1670,8 @@ def generate_demo(
     model = _build_model(profile, buildings=buildings, seed=seed)
     cal = _Calendar(profile, years, model.entropy, model.lat0, model.lon0)
     dirt = _choose_dirt(model, cal)
+    projects = _demo_projects(model, cal)
+    retro = _retrofits(model, projects, cal)
     last = cal.years[-1]
     offset_text = _offset_suffix(cal.offset)
     notes: list[str] = []
@@ -1561,7 +1712,7 @@ def generate_demo(
                 for month in range(6 * half - 5, 6 * half + 1):
                     h0, h1 = int(yc.month_hour[month - 1]), int(yc.month_hour[month])
                     d0, d1 = int(yc.month_day[month - 1]), int(yc.month_day[month])
-                    main, subs = _month_electricity(model, cal, year, month)
+                    main, subs = _month_electricity(model, cal, year, month, retro)
                     pv = _month_pv(model, cal, year, month)
                     elec_month[(year, month)] = main.sum(axis=1)
                     values = _assemble(model, hourly_rows, main, subs, pv)
@@ -1758,6 +1909,8 @@ def generate_demo(
         ).astype(object),
         weather_path,
     )
+    retrofits_path = out / "retrofits.csv"
+    _write_frame(_projects_text(model, projects), retrofits_path)
 
     return DemoFiles(
         out_dir=out,
@@ -1768,5 +1921,6 @@ def generate_demo(
         statistics=stats_path,
         sector_statistics=sector_path,
         weather=weather_path,
+        retrofits=retrofits_path,
         notes=notes,
     )

@@ -49,6 +49,10 @@ TARGET_METRICS = {
     "building_electricity_share": "% electricity in buildings' energy (equivalent value)",
     "pv_generation_mwh": "on-site PV generation in the official account, MWh",
     "key_unit_rule": "a threshold the account applies as a key-unit rule",
+    "retrofit_area_m2": "cumulative floor area of completed retrofits in the plan period, m²",
+    "retrofit_area_saving15_m2": "cumulative retrofit floor area with measured savings ≥ 15 % "
+                                 "(M&V sufficient, ASHRAE G14), m²",
+    "commissioning_projects": "commissioning (调适) projects completed in the year",
 }
 BUDGET_METRICS = ("energy_tce", "tco2")
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")

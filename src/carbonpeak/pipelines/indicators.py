@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
 from carbonpeak.pipelines.account import load_run_tables, official_run
+from carbonpeak.pipelines.retrofits import metric_series
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import (
     AccountRun,
@@ -186,6 +187,15 @@ def computed_metric(ws: Workspace, d: District, metric: str,
     if metric in ("key_unit_monitoring_coverage", "public_institution_energy_per_m2",
                   "building_electricity_share"):
         return _from_accounts(ws, d, metric)
+    if metric in ("retrofit_area_m2", "retrofit_area_saving15_m2", "commissioning_projects"):
+        years = [int(str(y)) for y in series.index]
+        return metric_series(ws, d, metric, max(years) if years else None)
+    if metric == "public_building_audits_min":
+        # 次 per audit interval (HP-12: ≥ 1 次/5年 for each covered building): the least count
+        # over the covered buildings, so that ≥ 1 holds only when every one of them complies
+        from carbonpeak.pipelines.audits import audit_min_counts
+
+        return audit_min_counts(ws, d)
     return [], ""
 
 
