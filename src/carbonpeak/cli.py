@@ -636,6 +636,7 @@ def demo(
                                       out_dir=out_dir if y == year else None,
                                       progress=_account_progress(prog, task, y))
             print_summary(res)
+            _demo_programmes(ws, profile, files, files_dir, seed, year)
         finally:
             ws.close()
         from carbonpeak.cli_plan import demo_plan
@@ -652,6 +653,30 @@ def demo(
                         port=port, log_level="warning")
         else:
             _print_demo_users(users)
+
+
+def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, seed: int,
+                     year: int) -> None:
+    """The demo's buildings programmes: weather, retrofit projects and their measured savings,
+    energy audits and key units' filings (after the account, which flags the key units)."""
+    from carbonpeak.cli_retrofits import demo_retrofits
+    from carbonpeak.demo.audits import generate_audit_files, registry_entities
+    from carbonpeak.pipelines.audits import import_audits, import_filings
+    from carbonpeak.reference import read_profile
+
+    demo_retrofits(ws, profile, files.weather, files.retrofits, year)
+    # a fixed "as of" keeps the demo's files the same from day to day (never in the future:
+    # an audit dated after today is refused)
+    demo_audits = generate_audit_files(
+        registry_entities(ws, profile), profile=read_profile(profile), seed=seed,
+        as_of=min(dt.date(year + 1, 6, 30), dt.date.today()), years=(year - 1, year), out_dir=files_dir)
+    for what, done in (
+            ("energy audits 能源审计", import_audits(ws, demo_audits.audits, district=profile)),
+            ("filings 义务报送", import_filings(ws, demo_audits.filings, district=profile))):
+        console.print(f"  • {what}: {done.added} added, {done.updated} updated, "
+                      f"{done.unchanged} unchanged")
+    for n in demo_audits.notes:
+        console.print(f"  [dim]demo audits: {n}[/]")
 
 
 DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105  # printed by the demo; demo homes only
@@ -723,6 +748,7 @@ import carbonpeak.cli_buildings  # noqa: E402, F401
 import carbonpeak.cli_commissioning  # noqa: E402, F401
 import carbonpeak.cli_feeds  # noqa: E402, F401
 import carbonpeak.cli_plan  # noqa: E402, F401
+import carbonpeak.cli_report  # noqa: E402, F401
 import carbonpeak.cli_retrofits  # noqa: E402, F401
 
 

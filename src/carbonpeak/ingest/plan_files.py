@@ -50,6 +50,9 @@ TARGET_METRICS = {
     "pv_generation_mwh": "on-site PV generation in the official account, MWh",
     "key_unit_rule": "a threshold the account applies as a key-unit rule",
     "retrofit_area_m2": "cumulative floor area of completed retrofits in the plan period, m²",
+    "public_building_audits_min": "least number of energy audits/diagnoses within the audit "
+                                  "interval over the public buildings the profile's rule "
+                                  "covers (次 per interval)",
     "retrofit_area_saving15_m2": "cumulative retrofit floor area with measured savings ≥ 15 % "
                                  "(M&V sufficient, ASHRAE G14), m²",
     "commissioning_projects": "commissioning (调适) projects completed in the year",
