@@ -669,7 +669,8 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
     # an audit dated after today is refused)
     demo_audits = generate_audit_files(
         registry_entities(ws, profile), profile=read_profile(profile), seed=seed,
-        as_of=min(dt.date(year + 1, 6, 30), dt.date.today()), years=(year - 1, year), out_dir=files_dir)
+        as_of=min(dt.date(year + 1, 6, 30), dt.date.today()), years=(year - 1, year),
+        out_dir=files_dir)
     for what, done in (
             ("energy audits 能源审计", import_audits(ws, demo_audits.audits, district=profile)),
             ("filings 义务报送", import_filings(ws, demo_audits.filings, district=profile))):

@@ -23,6 +23,7 @@ from carbonpeak.api.routes_dashboard import router as dashboard_router
 from carbonpeak.api.routes_data import router as data_router
 from carbonpeak.api.routes_ingest import router as ingest_router
 from carbonpeak.api.routes_quality import router as quality_router
+from carbonpeak.api.routes_reports import router as reports_router
 from carbonpeak.api.routes_retrofits import router as retrofits_router
 from carbonpeak.api.routes_targets import json_safe
 from carbonpeak.api.routes_targets import router as targets_router
@@ -114,5 +115,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(retrofits_router)
     app.include_router(audits_router)
     app.include_router(commissioning_router)
+    app.include_router(reports_router)
     mount_dashboard(app, ws.settings)
     return app

@@ -16,15 +16,19 @@ the same content feeds the PDF, the HTML edition and the tests. Rendering is in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import select
 
+from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import CarbonPeakError, NotFoundError
 from carbonpeak.pipelines.account import load_run_tables, official_run
+from carbonpeak.pipelines.benchmarking import benchmark
 from carbonpeak.pipelines.dual_control import dual_control
 from carbonpeak.pipelines.indicators import district_series, purchased
 from carbonpeak.pipelines.targets import evaluate_targets
@@ -39,12 +43,46 @@ from carbonpeak.registry.models import (
     Street,
 )
 
-__all__ = ["BASELINE_YEAR", "white_paper"]
+__all__ = ["BASELINE_YEAR", "PEAK_RUNS", "PEAK_SEED", "ExtraSection", "SectionBuilder",
+           "white_paper"]
 
 #: the plans' baseline year (十四五: 2021-2025 against 2020)
 BASELINE_YEAR = 2020
 
 SUMS = ["tce_equivalent", "tce_equal", "tco2"]
+#: Monte Carlo draws of the peak outlook and their seed (the same draws in every edition)
+PEAK_RUNS = 500
+PEAK_SEED = 0
+
+SectionBuilder = Callable[[Workspace, District, int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ExtraSection:
+    """A programme section added to the white paper through ``white_paper(sections=...)``.
+
+    ``build(ws, district, year)`` returns the section's content in the generic shape the
+    template prints (every key optional; numbers only from the pipelines)::
+
+        {"text_zh": "…", "text_en": "…",                     # sentences built from figures
+         "figures": [{"label_zh", "label_en", "value", "unit", "digits"}],   # key figures
+         "table": {"columns": [{"key", "label_zh", "label_en", "digits"}],   # digits: number
+                   "rows": [{key: value, …}]},                               # columns only
+         "notes_zh": ["…"], "notes_en": ["…"]}
+
+    ``placement`` is the chapter it is printed in: ``public_buildings`` (audits, retrofits,
+    measured savings, commissioning) or ``programmes`` (a chapter of its own before the
+    method). A build that raises a :class:`~carbonpeak.errors.CarbonPeakError` is printed as
+    not available, with its reason.
+    """
+
+    title_zh: str
+    title_en: str
+    build: SectionBuilder
+    placement: str = "public_buildings"
+
+
+PLACEMENTS = ("public_buildings", "programmes")
 
 
 def _num(v: Any) -> float | None:
@@ -179,9 +217,28 @@ def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str
         "co2_per_gdp_change_vs_baseline_pct": _change(stat(year, "co2_per_gdp"),
                                                       stat(BASELINE_YEAR, "co2_per_gdp")),
     }
+    statistics = []
+    for col, zh, en, unit in (("energy_tce", "全区综合能耗", "district energy use", "tce"),
+                              ("co2_t", "全区二氧化碳排放", "district CO2 emissions", "tCO2"),
+                              ("gdp_10k_cny", "地区生产总值", "GDP", "万元"),
+                              ("energy_per_gdp", "单位GDP能耗", "energy per GDP", "tce/万元"),
+                              ("co2_per_gdp", "单位GDP二氧化碳排放", "CO2 per GDP",
+                               "tCO2/万元")):
+        v, p, b = stat(year, col), stat(year - 1, col), stat(BASELINE_YEAR, col)
+        src_col = "co2_source" if col.startswith("co2") else "energy_source"
+        source = (str(series.loc[year, src_col]) if col != "gdp_10k_cny" and year in
+                  series.index else ("statistics" if v is not None else ""))
+        statistics.append({"key": col, "label_zh": zh, "label_en": en, "unit": unit,
+                           "value": v, "previous": p, "change_vs_previous_pct": _change(v, p),
+                           "baseline": b, "change_vs_baseline_pct": _change(v, b),
+                           "source": source})
     return {"totals": now, "previous_year": year - 1 if prev else None,
             "baseline_year": BASELINE_YEAR if base else None, "headline": headline,
-            "district_wide": district_wide}
+            "district_wide": district_wide, "statistics": statistics,
+            "statistics_previous_year": year - 1 if stat(year - 1, "gdp_10k_cny") is not None
+            or stat(year - 1, "energy_tce") is not None else None,
+            "statistics_baseline_year": BASELINE_YEAR if BASELINE_YEAR in series.index
+            else None}
 
 
 def _breakdowns(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -222,8 +279,25 @@ def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for w in warnings:
         counts[str(w["level"])] = counts.get(str(w["level"]), 0) + 1
+    for ind in dc["indicators"]:
+        for tgt in ind["targets"]:
+            tgt["path"] = _target_path(ind["baseline_value"], ind["baseline_year"], tgt)
     return {"indicators": dc["indicators"], "notes": dc["notes"], "warnings": warnings,
             "warning_counts": counts}
+
+
+def _target_path(baseline: float | None, baseline_year: int,
+                 target: dict[str, Any]) -> list[dict[str, Any]]:
+    """The target path of a dual-control target: constant yearly rate from the baseline to the
+    target value (:func:`~carbonpeak.domain.targets.path_value`), one point a year; none
+    without a baseline, a target value or a target year after the baseline."""
+    value, ty = _num(target.get("target_value")), target.get("target_year")
+    if baseline is None or value is None or ty is None or int(ty) <= baseline_year:
+        return []
+    geometric = baseline > 0 and value > 0
+    return [{"year": y, "value": path_value(baseline, baseline_year, value, int(ty), y,
+                                            shape="geometric" if geometric else "linear")}
+            for y in range(baseline_year, int(ty) + 1)]
 
 
 def _key_units(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -256,19 +330,27 @@ def _lmdi(ws: Workspace, d: District, year: int) -> dict[str, Any]:
 
 def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     out = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
-                       runs=500, seed=0).to_dict()
+                       runs=PEAK_RUNS, seed=PEAK_SEED).to_dict()
     scen = {}
     for name, sc in out["scenarios"].items():
+        params = sc.get("params", {})
         scen[name] = {"peak_year": sc["peak_year"], "peak_tco2": _num(sc["peak_tco2"]),
                       "peaked_within_horizon": sc["peaked_within_horizon"],
                       "share_peaked_by_deadline": _num(
                           sc["monte_carlo"]["share_peaked_by_deadline"]),
                       "peak_year_p5_p50_p95": sc["monte_carlo"]["peak_year"],
+                      "params": {k: _num(params.get(k)) for k in (
+                          "gdp_growth", "intensity_decline", "grid_factor_decline",
+                          "electrification")},
+                      "bands": [{"year": r["year"], "p5": _num(r.get("p5")),
+                                 "p95": _num(r.get("p95"))}
+                                for r in sc["monte_carlo"].get("bands", [])],
                       "projection": [{"year": r["year"], "tco2": _num(r["tco2"])}
                                      for r in sc["projection"]]}
     return {"deadline_year": out["deadline_year"], "history": out["history"],
+            "base_year": (out.get("base") or {}).get("year"),
             "c40": out["c40"], "scenarios": scen, "notes": out["notes"],
-            "monte_carlo_runs": 500, "seed": 0}
+            "monte_carlo_runs": PEAK_RUNS, "seed": PEAK_SEED}
 
 
 def _targets(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -292,7 +374,57 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
     sites = int(ey.loc[ey["scope"] == "generation", "entity_id"].nunique())
     return {"pv_generation_kwh": totals["pv_generation_kwh"],
             "pv_tco2_avoided": _num(pv["tco2"].sum()) if len(pv) else None,
-            "pv_sites": sites}
+            "pv_tce_equivalent": _num(pv["tce_equivalent"].sum()) if len(pv) else None,
+            "pv_tce_equal": _num(pv["tce_equal"].sum()) if len(pv) else None,
+            "pv_sites": sites,
+            "forecast": _not_yet("光伏发电预测", "PV generation forecasts")}
+
+
+def _not_yet(zh: str, en: str) -> dict[str, Any]:
+    """A capability the product does not have yet: said plainly, never a number."""
+    return {"available": False, "capability": False,
+            "reason_zh": f"本平台尚不具备{zh}功能，本节暂无数据；功能建成后将在此列示。",
+            "reason_en": f"This platform does not provide {en} yet, so this section has no "
+                         "figures; they will be shown here once the capability exists."}
+
+
+def _public_buildings(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    """Public buildings from :func:`~carbonpeak.pipelines.benchmarking.benchmark` (default
+    quota table): EUI (kgce/m², equal value) by building type over the buildings with a full
+    year, ratings against the quota, the buildings over their constraint."""
+    bm = benchmark(ws, d.id, year)
+    f = bm.frame
+    if f.empty:
+        msg = f"no buildings with a figure in the {year} account 尚无建筑能耗数据"
+        raise NotFoundError(msg)
+    full = f[f["rank_in_type"].notna()]
+    types = []
+    for t, g in f.groupby(f["building_type"].fillna("other"), sort=True):
+        r = full[full["building_type"].fillna("other") == t]
+        eui = pd.to_numeric(r["eui_kgce_per_m2_equal"]).dropna()
+        area = pd.to_numeric(r["floor_area_m2"])
+        q = eui.quantile([0.0, 0.25, 0.5, 0.75, 1.0]).tolist() if len(eui) else [None] * 5
+        types.append({"building_type": str(t), "buildings": len(g), "with_full_year": len(eui),
+                      "floor_area_m2": _num(pd.to_numeric(g["floor_area_m2"]).sum()),
+                      "min": _num(q[0]), "p25": _num(q[1]), "median": _num(q[2]),
+                      "p75": _num(q[3]), "max": _num(q[4]),
+                      "area_weighted_mean": _num(
+                          (eui * area).sum() / area.sum()) if len(eui) and area.sum() else None,
+                      "values": [float(v) for v in sorted(eui.tolist())]})
+    ratings: dict[str, dict[str, Any]] = {}
+    for rating, g in f.groupby("rating", sort=True):
+        ratings[str(rating)] = {"buildings": len(g), "floor_area_m2": _num(
+            pd.to_numeric(g["floor_area_m2"]).sum())}
+    over = f[f["rating"] == "over_constraint"].sort_values("excess_fraction", ascending=False)
+    over_rows = _records(over[["entity_id", "name", "street", "building_type", "eui",
+                               "eui_unit", "constraint_value", "excess_fraction",
+                               "reduction_required", "quota_label_zh", "quota_label_en"]])
+    return {"table_id": bm.table_id, "table_version": bm.table_version,
+            "quota_statuses": sorted({str(x) for x in f["quota_status"].dropna()}),
+            "buildings": len(f), "floor_area_m2": _num(pd.to_numeric(f["floor_area_m2"]).sum()),
+            "by_type": types, "ratings": ratings, "over_constraint": over_rows,
+            "rated": sum(v["buildings"] for k, v in ratings.items()
+                         if k in ("meets_guide", "meets_constraint", "over_constraint"))}
 
 
 def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
@@ -318,35 +450,75 @@ def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[st
                                         if st.boundary is not None})}
 
 
+def _factor(rows: list[dict[str, Any]], carrier: str, quantity: str) -> dict[str, Any] | None:
+    return next((r for r in rows if r["carrier"] == carrier and r["quantity"] == quantity),
+                None)
+
+
+def _g(v: float | None) -> str:
+    """A coefficient as published (no rounding, no trailing zeros): 0.1229, 0.3, 21.6219."""
+    return "—" if v is None else f"{v:g}"
+
+
+def _conventions(fs: dict[str, Any]) -> dict[str, Any]:
+    """The energy and CO2 conventions, with the electricity coefficients of the run's factor
+    set (not typed in: read from its rows)."""
+    rows = fs["rows"]
+    eq = _factor(rows, "electricity", "kgce_equivalent")
+    el = _factor(rows, "electricity", "kgce_equal")
+    co2 = _factor(rows, "electricity", "tco2")
+
+    def coef(r: dict[str, Any] | None, unit: str) -> str:
+        return f"{_g(r['value'])} {unit}/{r['per_unit']}" if r else "—"
+
+    return {
+        "energy": "tce_equal and tce_equivalent",
+        "electricity_kgce_equivalent": eq["value"] if eq else None,
+        "electricity_kgce_equal": el["value"] if el else None,
+        "electricity_tco2": co2["value"] if co2 else None,
+        "zh": f"综合能耗按等价值（电力按发电煤耗 {coef(el, 'kgce')}）与当量值（电力按 "
+              f"{coef(eq, 'kgce')}）分别列示；单位GDP能耗按等价值；二氧化碳为范围一（直接燃烧）"
+              f"与范围二（外购电力 {coef(co2, 'tCO2')}、外购热力）之和；屋顶光伏发电单列，不抵扣。",
+        "en": f"Energy is shown by equal value (electricity at the generation coal rate, "
+              f"{coef(el, 'kgce')}) and by equivalent value (electricity at "
+              f"{coef(eq, 'kgce')}); energy per GDP uses equal value; CO2 is scope 1 "
+              f"(combustion) plus scope 2 (purchased electricity at {coef(co2, 'tCO2')}, and "
+              "heat); on-site PV is reported apart and not netted."}
+
+
 def _method(run: AccountRun, acc: dict[str, Any]) -> dict[str, Any]:
     summary = run.summary or {}
     fs = acc["factor_set"]
     statuses: dict[str, int] = {}
     for r in fs["rows"]:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+    t = _totals(run)
+    coverage = {k: t[k] for k in ("coverage", "interval_coverage", "metered_share", "entities",
+                                  "missing_entity_months", "statistics_energy_tce")}
     return {"run_id": run.id, "engine": run.engine, "factor_set": fs,
             "factor_statuses": statuses, "notes": list(summary.get("notes", [])),
             "gap_filling": summary.get("gap_filling"), "batches": acc["batches"],
-            "conventions": {
-                "energy": "tce_equal and tce_equivalent",
-                "zh": "综合能耗按等价值（电力按发电煤耗折算）与当量值（电力按0.1229 kgce/kWh）"
-                      "分别列示；单位GDP能耗按等价值；二氧化碳为范围一（直接燃烧）与范围二"
-                      "（外购电力、热力）之和；屋顶光伏发电单列，不抵扣。",
-                "en": "Energy is shown by equal value (electricity at the generation coal "
-                      "rate) and by equivalent value (electricity at 0.1229 kgce/kWh); energy "
-                      "per GDP uses equal value; CO2 is scope 1 (combustion) plus scope 2 "
-                      "(purchased electricity and heat); on-site PV is reported apart and not "
-                      "netted."}}
+            "coverage": coverage, "conventions": _conventions(fs)}
+
+
+def _streets(ws: Workspace, d: District) -> list[dict[str, Any]]:
+    with ws.registry.session() as s:
+        return [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en}
+                for st in s.scalars(select(Street).where(Street.district_id == d.id)
+                                    .order_by(Street.id))]
 
 
 def white_paper(ws: Workspace, *, year: int, district: str | None = None,
-                sections: dict[str, Callable[[Workspace, District, int], dict[str, Any]]]
-                | None = None) -> dict[str, Any]:
+                sections: Mapping[str, SectionBuilder | ExtraSection] | None = None,
+                ) -> dict[str, Any]:
     """The white paper's content for ``district`` and ``year`` (see the module docstring).
 
-    ``sections`` adds programme sections by key (public buildings and the like), each a
-    function of the workspace, district and year; one that raises a
-    :class:`~carbonpeak.errors.CarbonPeakError` is reported as not available, with its reason.
+    ``sections`` adds programme sections by key (audits, retrofits and measured savings,
+    commissioning and the like): an :class:`ExtraSection` (titles, placement and a build
+    function of the workspace, district and year returning the generic shape documented
+    there), or a bare build function (titled by its key). One whose build raises a
+    :class:`~carbonpeak.errors.CarbonPeakError` is reported as not available, with its
+    reason. Their keys, in order, are listed in ``extra_sections``.
 
     Raises
     ------
@@ -359,7 +531,8 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
     summary = _summary(ws, d, year, run)
     out: dict[str, Any] = {
         "district": {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en,
-                     "province": d.province, "climate_zone": d.climate_zone},
+                     "province": d.province, "climate_zone": d.climate_zone,
+                     "streets": _streets(ws, d)},
         "year": year,
         "run": {"id": run.id, "factor_set": acc["factor_set"]["label"],
                 "created_at": run.created_at.isoformat(timespec="seconds"),
@@ -371,13 +544,31 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
         "key_units": _section(lambda: _key_units(tables), "重点用能单位", "key units"),
         "lmdi": _section(lambda: _lmdi(ws, d, year), "因素分解", "LMDI decomposition"),
         "peak": _section(lambda: _peak(ws, d, year), "达峰预测", "peak outlook"),
+        "public_buildings": _section(lambda: _public_buildings(ws, d, year), "公共建筑能耗",
+                                     "public buildings"),
         "renewables": _section(lambda: _renewables(tables, summary["totals"]),
                                "可再生能源", "renewables"),
+        "demand_response": _not_yet("需求响应（负荷调节、响应事件与响应量）",
+                                    "demand response (events, load shifted and shed)"),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),
     }
-    for key, build in (sections or {}).items():
-        out[key] = _section(lambda b=build: b(ws, d, year), key, key)  # type: ignore[misc]
+    extra: list[str] = []
+    for key, spec in (sections or {}).items():
+        if key in out:
+            msg = f"white paper section {key!r} exists already; choose another key"
+            raise ValueError(msg)
+        if not isinstance(spec, ExtraSection):
+            spec = ExtraSection(title_zh=key, title_en=key, build=spec)
+        if spec.placement not in PLACEMENTS:
+            msg = f"placement {spec.placement!r} of section {key!r}: one of {PLACEMENTS}"
+            raise ValueError(msg)
+        out[key] = {**_section(functools.partial(spec.build, ws, d, year), spec.title_zh,
+                               spec.title_en),
+                    "title_zh": spec.title_zh, "title_en": spec.title_en,
+                    "placement": spec.placement}
+        extra.append(key)
+    out["extra_sections"] = extra
     out["as_of"] = dt.date(year, 12, 31).isoformat()
     return out
