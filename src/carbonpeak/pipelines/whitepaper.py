@@ -518,7 +518,10 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
     function of the workspace, district and year returning the generic shape documented
     there), or a bare build function (titled by its key). One whose build raises a
     :class:`~carbonpeak.errors.CarbonPeakError` is reported as not available, with its
-    reason. Their keys, in order, are listed in ``extra_sections``.
+    reason. Their keys, in order, are listed in ``extra_sections``. ``None`` (the default)
+    adds :func:`~carbonpeak.pipelines.whitepaper_programmes.programme_sections` (retrofits
+    and measured savings, energy audits, key units' obligations, commissioning candidates);
+    ``{}`` adds none.
 
     Raises
     ------
@@ -554,8 +557,12 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),
     }
+    if sections is None:  # the programmes of the public buildings (audits, retrofits, ...)
+        from carbonpeak.pipelines.whitepaper_programmes import programme_sections
+
+        sections = programme_sections()
     extra: list[str] = []
-    for key, spec in (sections or {}).items():
+    for key, spec in sections.items():
         if key in out:
             msg = f"white paper section {key!r} exists already; choose another key"
             raise ValueError(msg)

@@ -990,6 +990,8 @@ def _extra(sec: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         cols = tbl["columns"]
 
         def cell(col: Mapping[str, Any], v: object) -> str:
+            if isinstance(v, Mapping) and "zh" in v:  # a text in both languages
+                v = w.pick((str(v["zh"]), str(v.get("en", v["zh"]))))
             if col.get("digits") is not None and (isinstance(v, (int, float)) or v is None):
                 return _num(v, int(col["digits"]))
             return "" if v is None else str(v)
