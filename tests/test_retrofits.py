@@ -51,7 +51,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from typer.testing import CliRunner
 
 from carbonpeak.api import create_app
@@ -59,10 +59,12 @@ from carbonpeak.cli import app as cli_app
 from carbonpeak.cli_retrofits import demo_retrofits
 from carbonpeak.config import Settings
 from carbonpeak.errors import InputValidationError, NotFoundError
-from carbonpeak.ingest.retrofit_files import read_retrofit_file, split_measures
+from carbonpeak.ingest.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
 from carbonpeak.ingest.weather_files import parse_date, read_weather_file
+from carbonpeak.pipelines import retrofits as retrofits_pipeline
 from carbonpeak.pipelines.imports import import_file
 from carbonpeak.pipelines.retrofits import (
+    building_areas,
     daily_usage,
     import_retrofits,
     list_projects,
@@ -70,18 +72,21 @@ from carbonpeak.pipelines.retrofits import (
     metric_series,
     project_detail,
     retrofit_progress,
+    save_project,
 )
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.targets import evaluate_targets
 from carbonpeak.pipelines.users import create_user, issue_token
 from carbonpeak.pipelines.weather import import_weather, weather_days
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
+from carbonpeak.pipelines.workspace import Workspace, audit, init_workspace
 from carbonpeak.reference import reference_dir
 from carbonpeak.registry.models import (
     AuditLog,
+    Entity,
     IngestBatch,
     MvResult,
     RetrofitProject,
+    Street,
     WeatherDay,
 )
 from tests.conftest import BACKENDS, registry_url, write
@@ -297,6 +302,79 @@ def test_bad_retrofit_file_names_row_and_field(tmp_path: Path) -> None:
                    (6, "claimed_savings_fraction"), (7, "start_date")}
 
 
+def test_units_in_headers_are_converted_or_refused(tmp_path: Path) -> None:
+    specs, notes = read_retrofit_file(write(tmp_path, "万.csv", """
+    项目编号,建筑编号,项目名称,开工日期,竣工日期,改造面积（万平方米）,投资（亿元）,申报节能率（%）
+    P1,R1,照明改造,2024-01-01,2024-03-01,1.2,0.5,18
+    """))
+    # 1.2 万m² = 1.2 × 10⁴ = 12,000 m²; 0.5 亿元 = 0.5 × 10⁴ = 5,000 万元; 18 under (%) = 0.18
+    assert specs[0].floor_area_m2 == pytest.approx(12_000)
+    assert specs[0].investment_10k_cny == pytest.approx(5_000)
+    assert specs[0].claimed_savings_fraction == pytest.approx(0.18)
+    assert len(notes) == 3  # every conversion is stated
+    specs, notes = read_retrofit_file(write(tmp_path, "m2.csv", """
+    code,entity_id,name,start_date,floor_area_m2 (㎡),investment (千元),claimed_savings_kwh
+    P1,R1,照明改造,2024-01-01,"1,000",3000,5
+    P2,R1,照明改造,2024-01-01,500,25,
+    """))
+    # ㎡ as is; 3,000 千元 = 3,000 / 10 = 300 万元, 25 千元 = 2.5 万元
+    assert [(s.floor_area_m2, s.investment_10k_cny) for s in specs] == [
+        (1000.0, pytest.approx(300.0)), (500.0, pytest.approx(2.5))]
+    assert len(notes) == 1
+    specs, notes = read_retrofit_file(write(tmp_path, "plain.csv", """
+    项目编号,建筑编号,项目名称,开工日期,改造面积（必填）,投资（万元）
+    P1,R1,照明改造,2024-01-01,800,12
+    """))
+    assert (specs[0].floor_area_m2, specs[0].investment_10k_cny, notes) == (800.0, 12.0, [])
+    with pytest.raises(InputValidationError) as exc:
+        read_retrofit_file(write(tmp_path, "bad.csv", """
+        项目编号,建筑编号,项目名称,开工日期,改造面积（公顷）,投资（美元）,申报节能量（tce）
+        P1,R1,照明改造,2024-01-01,1.2,50000,3
+        """))
+    got = {(e.row, e.column, e.value) for e in exc.value.errors}
+    assert got == {(1, "floor_area_m2", "改造面积（公顷）"),
+                   (1, "investment_10k_cny", "投资（美元）"),
+                   (1, "claimed_savings_kwh", "申报节能量（tce）")}
+    assert all(e.file == "bad.csv" and "header" in e.message for e in exc.value.errors)
+
+
+def test_a_nul_in_a_cell_is_a_row_error(tmp_path: Path) -> None:
+    with pytest.raises(InputValidationError) as exc:
+        read_retrofit_file(write(tmp_path, "nul.csv", """
+        code,entity_id,name,measures,start_date,floor_area_m2,note
+        P1,R1,照明\x00改造,LED,2024-01-01,100,
+        P2,R1,照明改造,LED；冷机\x00,2024-01-01,100,
+        P3,R1,照明改造,LED,2024-01-01,100,备\x00注
+        """))
+    assert {(e.row, e.column) for e in exc.value.errors} == {
+        (2, "name"), (3, "measures"), (4, "note")}
+    assert all(e.file == "nul.csv" and "NUL" in e.message and "\x00" not in (e.value or "")
+               for e in exc.value.errors)
+    with pytest.raises(InputValidationError) as exc:
+        read_weather_file(write(tmp_path, "wnul.csv", """
+        date,temp_mean_c,station
+        2024-01-01,5,徐家\x00汇
+        2024-01-02,6,徐家汇
+        """))
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, "station")]
+
+
+def test_weather_dates_outside_1990_2100_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputValidationError) as exc:
+        read_weather_file(write(tmp_path, "years.csv", """
+        date,temp_mean_c
+        0001-01-01,5
+        1989-12-31,5
+        1990-01-01,5
+        2100-12-31,5
+        2101-01-01,5
+        9999-12-31,5
+        """))
+    assert [(e.row, e.column) for e in exc.value.errors] == [
+        (2, "date"), (3, "date"), (6, "date"), (7, "date")]
+    assert all("1990" in e.message for e in exc.value.errors)
+
+
 # -- weather into the registry --------------------------------------------------------------
 def test_weather_reimport_changes_nothing_and_changes_are_audited(ws: Workspace,
                                                                    tmp_path: Path) -> None:
@@ -341,6 +419,28 @@ def test_refused_weather_file_stores_nothing(ws: Workspace, tmp_path: Path) -> N
     with ws.registry.session() as s:
         assert s.scalar(select(func.count()).select_from(WeatherDay)) == 0
         assert s.scalar(select(func.count()).select_from(IngestBatch)) == 0
+
+
+def test_nul_in_imported_files_is_refused_by_row(ws: Workspace, tmp_path: Path) -> None:
+    # on PostgreSQL a NUL reached the database as a raw DataError before
+    import_file(ws, "entities", write(tmp_path, "entities.csv", ENTITIES))
+    with pytest.raises(InputValidationError) as exc:
+        import_retrofits(ws, write(tmp_path, "p.csv", """
+        code,entity_id,name,start_date,floor_area_m2
+        P1,R1,照明\x00改造,2024-01-01,100
+        """))
+    assert [(e.file, e.row, e.column) for e in exc.value.errors] == [("p.csv", 2, "name")]
+    with pytest.raises(InputValidationError) as exc:
+        import_weather(ws, write(tmp_path, "w.csv", "date,temp_mean_c,station\n"
+                                 "2024-01-01,5,徐家\x00汇\n"))
+    assert [(e.file, e.row, e.column) for e in exc.value.errors] == [("w.csv", 2, "station")]
+    with pytest.raises(InputValidationError) as exc:
+        import_weather(ws, write(tmp_path, "w2.csv", "date,temp_mean_c\n2024-01-01,5\n"),
+                       station="徐家\x00汇")
+    assert [e.column for e in exc.value.errors] == ["station"]
+    with ws.registry.session() as s:
+        assert s.scalar(select(func.count()).select_from(RetrofitProject)) == 0
+        assert s.scalar(select(func.count()).select_from(WeatherDay)) == 0
 
 
 # -- projects into the registry -------------------------------------------------------------
@@ -425,9 +525,10 @@ def world(request: pytest.FixtureRequest,
 
 def test_daily_usage_sums_local_days(world: World) -> None:
     # 06-01: 24 × 10 = 240; 06-02: 11 of 24 intervals (< half): missing; 06-03: 12 × 10 + 5
-    # (15:00Z = 23:00 local) = 125; 06-04: only 00:00 local (16:00Z): missing
+    # (15:00Z = 23:00 local) = 125 kWh from 13 of 24 intervals, filled with their mean
+    # (CalTRACK 2.2.2.1): 24 × 125 / 13 = 230.769…; 06-04: only 00:00 local (16:00Z): missing
     u = daily_usage(world.ws, "huangpu", ["R6"], dt.date(2024, 6, 1), dt.date(2024, 6, 4))
-    np.testing.assert_array_equal(u.kwh[0], [240.0, np.nan, 125.0, np.nan])
+    np.testing.assert_allclose(u.kwh[0], [240.0, np.nan, 24 * 125 / 13, np.nan], rtol=1e-12)
     assert u.meters == {"R6": ["RM6"]}
     # the sub-meter RM1a (99,999 a day) is not part of R1's day; RM2 × multiplier 2; RM3 MWh
     u = daily_usage(world.ws, "huangpu", ["R1", "R2", "R3", "R4", "R5"], D0, D0)
@@ -526,6 +627,22 @@ def test_as_of_limits_the_reporting_period(world: World) -> None:
     assert world.latest("P1")["n_reporting_days"] == 306
 
 
+def test_reporting_ends_at_the_last_complete_day(world: World,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # measured on 2024-07-01 (district time) without as_of: that day's readings are still
+    # arriving, so the reporting period ends on 2024-06-30: 122 days, Σe1 = 20 + 10, savings
+    # 122,000 − 0.8 × (122,000 + 30) = 24,376 kWh (as with as_of = 2024-06-30)
+    monkeypatch.setattr(retrofits_pipeline, "_today", lambda _d: dt.date(2024, 7, 1))
+    measure(world.ws, "huangpu", codes=["P1"])
+    r = world.latest("P1")
+    assert (r["reporting_end"], r["n_reporting_days"]) == ("2024-06-30", 122)
+    assert r["savings_kwh"] == pytest.approx(24_376, rel=1e-9)
+    assert r["inputs"]["as_of"] is None
+    monkeypatch.undo()
+    measure(world.ws, "huangpu", codes=["P1"])  # back to the full year for the tests below
+    assert world.latest("P1")["n_reporting_days"] == 306
+
+
 def test_progress_summed_by_hand(world: World) -> None:
     g = retrofit_progress(world.ws, "huangpu", 2024)
     assert g["plan_start"] == 2021  # 十四五+十五五 2021-2030
@@ -544,12 +661,26 @@ def test_progress_summed_by_hand(world: World) -> None:
     g23 = retrofit_progress(world.ws, "huangpu", 2023)
     assert (g23["retrofit_area_m2"], g23["saving15_area_m2"], g23["commissioning_this_year"]) \
         == (20_000, 0, 1)
-    # a street officer of 外滩 sees the totals and only its street's projects
-    officer = Scope("huangpu", everything=False, street_id=None,
-                    entities=frozenset({"R1", "R3", "R5", "E1"}))
+    # a street officer of 外滩 (its street: E1, R1, R3, R5) sees the totals and only its
+    # street's projects; an entity manager of E1 (E1 and R1) only P1
+    with world.ws.registry.session() as s:
+        street = s.scalars(select(Street).where(Street.district_id == "huangpu",
+                                                Street.code == "waitan")).one()
+        on_street = frozenset(s.scalars(select(Entity.id).where(Entity.street_id == street.id)))
+    assert on_street == {"E1", "R1", "R3", "R5"}
+    officer = Scope("huangpu", everything=False, street_id=street.id, street_code="waitan",
+                    entities=on_street)
+    assert officer.kind == "street"
     g_off = retrofit_progress(world.ws, "huangpu", 2024, officer)
-    assert g_off["retrofit_area_m2"] == 43_000
+    assert (g_off["retrofit_area_m2"], g_off["saving15_area_m2"]) == (43_000, 18_000)
     assert [p["code"] for p in g_off["projects"]] == ["P1", "P3"]
+    assert [p["code"] for p in g_off["commissioning_projects"]] == ["C1"]
+    manager = Scope("huangpu", everything=False, entities=frozenset({"E1", "R1"}))
+    assert manager.kind == "entities"
+    g_man = retrofit_progress(world.ws, "huangpu", 2024, manager)
+    assert g_man["retrofit_area_m2"] == 43_000
+    assert [p["code"] for p in g_man["projects"]] == ["P1"]
+    assert g_man["commissioning_projects"] == []
 
 
 def test_targets_assessment_shows_the_progress(world: World) -> None:
@@ -566,6 +697,85 @@ def test_targets_assessment_shows_the_progress(world: World) -> None:
     assert hp10.status == "off_track"
     assert by_code["HP-11"].value == 18_000
     assert (by_code["HP-16"].value, by_code["HP-16"].status) == (1, "not_met")  # 1 < 5 a year
+
+
+def test_building_areas_count_each_building_once() -> None:
+    # A (registered 11,000 m²): 10,000 meets, 12,000 below, 15,000 not measured → counted
+    #   min(15,000, 11,000) = 11,000: meets 10,000, below 11,000 − 10,000 = 1,000, the rest 0
+    # B (no floor area, no cap): 5,000 fails G14, 3,000 meets → meets 3,000, fails 2,000
+    # C (8,000): 8,000 not measured
+    got = building_areas([("A", 10_000, "meets"), ("A", 12_000, "below"),
+                          ("A", 15_000, "not_measured"), ("B", 5_000, "fails_g14"),
+                          ("B", 3_000, "meets"), ("C", 8_000, "not_measured")],
+                         {"A": 11_000, "B": None, "C": 8_000})
+    assert got == {"meets": 13_000, "fails_g14": 2_000, "below": 1_000, "not_measured": 8_000}
+    assert sum(got.values()) == 11_000 + 5_000 + 8_000
+
+
+def _drop_projects(ws: Workspace, codes: list[str]) -> None:
+    """Remove test projects and their results (audit-logged, so cached answers expire)."""
+    with ws.registry.session() as s:
+        for p in s.scalars(select(RetrofitProject).where(RetrofitProject.code.in_(codes))):
+            for r in s.scalars(select(MvResult).where(MvResult.project_id == p.id)):
+                s.delete(r)
+            s.delete(p)
+            audit(s, "test", "delete", "retrofit_project", p.code, {}, district="huangpu")
+
+
+def test_a_building_counts_once_and_overlapping_baselines_are_flagged(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # R1 (12,000 m², P1 10,000 m²) gets P1b (12,000 m², the same works 2024-01-01 → 03-01 on
+    # the same whole-building meter: the same measured saving, ≥ 15 % and G14) and P1c
+    # (6,000 m², works 2024-06-01 → 07-01; its baseline 2023-06-02 … 2024-05-31 holds P1's and
+    # P1b's works and reporting months).
+    def spec(code: str, start: dt.date, end: dt.date, area: float) -> ProjectSpec:
+        return ProjectSpec(code=code, entity_id="R1", kind="retrofit", name="一号楼二期",
+                           measures=(), start_date=start, end_date=end, floor_area_m2=area,
+                           investment_10k_cny=None, claimed_savings_kwh=None,
+                           claimed_savings_fraction=None, status="completed")
+
+    try:
+        save_project(world.ws, "huangpu", spec("P1b", dt.date(2024, 1, 1), END, 12_000))
+        save_project(world.ws, "huangpu", spec("P1c", dt.date(2024, 6, 1),
+                                               dt.date(2024, 7, 1), 6_000))
+        measure(world.ws, "huangpu", codes=["P1b", "P1c"])
+        assert world.latest("P1b")["fractional_savings"] == pytest.approx(61_184 / 306_000)
+        g = retrofit_progress(world.ws, "huangpu", 2024)
+        # R1 once: max(10,000, 12,000, 6,000) = 12,000 ≤ its 12,000 m² (not 28,000):
+        # 12,000 + 8,000 (R2) + 5,000 (R3) + 20,000 (R4) = 45,000
+        assert g["retrofit_area_m2"] == 45_000
+        assert g["retrofit_buildings"] == 4
+        # ≥ 15 % with G14: R1 once with its best qualifying project (P1b 12,000) + P2 8,000
+        assert g["saving15_area_m2"] == 20_000
+        assert (g["saving15_fails_g14_area_m2"], g["below15_area_m2"],
+                g["not_measured_area_m2"]) == (5_000, 0, 20_000)
+        d = world.ws.district("huangpu")
+        assert metric_series(world.ws, d, "retrofit_area_m2")[0][-1] == (2024, 45_000)
+        assert metric_series(world.ws, d, "retrofit_area_saving15_m2")[0][-1] == (2024, 20_000)
+        # the contaminated baseline is flagged, naming the projects in it
+        warned = [w for w in world.latest("P1c")["result"]["warnings"]
+                  if w["code"] == "mv.baseline.overlaps_project"]
+        assert [w["data"]["project"] for w in warned] == ["P1", "P1b"]
+        assert not [w for w in world.latest("P1b")["result"]["warnings"]
+                    if w["code"] == "mv.baseline.overlaps_project"]
+        # P2's baseline 2023 holds C2's commissioning (2023-09-01 → 10-31) on R2
+        measure(world.ws, "huangpu", codes=["P2"])
+        assert [w["data"]["project"] for w in world.latest("P2")["result"]["warnings"]
+                if w["code"] == "mv.baseline.overlaps_project"] == ["C2"]
+        items = {p["code"]: p for p in world.call("analyst", "GET",
+                                                  "/api/v1/retrofits?limit=500").json()["items"]}
+        assert items["P1c"]["mv_warning_codes"] == "mv.baseline.overlaps_project"
+        assert items["P1b"]["mv_warning_codes"] is None
+        api = world.call("analyst", "GET", "/api/v1/retrofits/progress?year=2024").json()
+        assert (api["retrofit_area_m2"], api["saving15_area_m2"]) == (45_000, 20_000)
+        monkeypatch.setenv("CARBONPEAK_HOME", str(world.ws.settings.home))
+        monkeypatch.setenv("CARBONPEAK_DATABASE_URL", str(world.ws.settings.url))
+        out = CliRunner().invoke(cli_app, ["mv", "show", "P1c"], catch_exceptions=False)
+        assert out.exit_code == 0, out.output
+        assert "mv.baseline.overlaps_project" in out.output
+    finally:
+        _drop_projects(world.ws, ["P1b", "P1c"])
+    assert retrofit_progress(world.ws, "huangpu", 2024)["retrofit_area_m2"] == 43_000
 
 
 # -- API -----------------------------------------------------------------------------------------
@@ -659,8 +869,12 @@ NEW = {"code": "N1", "entity_id": "R6", "kind": "commissioning", "name": "六号
     ("admin", {**NEW, "floor_area_m2": 3001}, 422),               # larger than the building
     ("admin", {**NEW, "kind": "rebuild"}, 422),
     ("admin", {**NEW, "surprise": 1}, 422),
+    ("admin", {**NEW, "name": "六号楼\x00调适"}, 422),            # PostgreSQL text: no NUL
+    ("admin", {**NEW, "note": "\x00"}, 422),
+    ("admin", {**NEW, "measures": ["空调\x00调适"]}, 422),
+    ("admin", {**NEW, "name": "楼" * 257}, 422),                  # over 256 characters
 ], ids=["officer", "manager", "end-before-start", "no-end", "unknown", "enterprise", "area",
-        "area-too-large", "kind", "extra"])
+        "area-too-large", "kind", "extra", "nul-name", "nul-note", "nul-measure", "long-name"])
 def test_project_writes_refused(world: World, user: str, body: dict[str, Any],
                                 status: int) -> None:
     assert world.call(user, "POST", "/api/v1/retrofits", body).status_code == status
@@ -682,6 +896,58 @@ def test_create_then_update_a_project(world: World) -> None:
     assert actors == ["user:analyst", "user:admin"]
     assert "N1" in {p["code"] for p in world.call("officer_yy", "GET", "/api/v1/retrofits")
                     .json()["items"]}
+
+
+def test_concurrent_creation_of_one_code_updates_or_conflicts(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    rivals: list[str] = []  # codes another request inserts, once each, meanwhile
+
+    def another_request_inserts(code: str) -> None:
+        with world.ws.registry.session() as other:
+            other.add(RetrofitProject(
+                district_id="huangpu", code=code, entity_id="R6", kind="retrofit",
+                name="另一请求", measures=[], start_date=dt.date(2025, 1, 1),
+                floor_area_m2=1000.0, status="planned", created_by="test", note=""))
+
+    real_audit = retrofits_pipeline.audit
+
+    def racing_audit(s: Any, actor: str, action: str, object_type: str, object_id: str,
+                     *args: Any, **kwargs: Any) -> None:
+        """Between this request's look-up (none found) and its commit, another request
+        commits a project of the same code."""
+        if action == "create" and object_type == "retrofit_project" and object_id in rivals:
+            rivals.remove(object_id)
+            another_request_inserts(object_id)
+        real_audit(s, actor, action, object_type, object_id, *args, **kwargs)
+
+    monkeypatch.setattr(retrofits_pipeline, "audit", racing_audit)
+    body = {"code": "RACE1", "entity_id": "R6", "name": "六号楼改造", "start_date": "2025-01-01",
+            "floor_area_m2": 1000}
+    try:
+        rivals.append("RACE1")
+        r = world.call("analyst", "POST", "/api/v1/retrofits", body)
+        # the insert loses (IntegrityError); the retry finds the other request's project and
+        # updates its name
+        assert (r.status_code, r.json()["result"]) == (200, "updated"), r.text
+        assert r.json()["project"]["name"] == "六号楼改造"
+        assert rivals == []
+        # the other project vanishes before each look-up and comes back before each commit:
+        # both tries lose, 409
+        real_check = retrofits_pipeline._check_registry
+
+        def vanishing(*args: Any, **kwargs: Any) -> Any:
+            with world.ws.registry.session() as other:
+                other.execute(delete(RetrofitProject).where(RetrofitProject.code == "RACE2"))
+            return real_check(*args, **kwargs)
+
+        monkeypatch.setattr(retrofits_pipeline, "_check_registry", vanishing)
+        rivals.extend(["RACE2", "RACE2"])
+        r = world.call("analyst", "POST", "/api/v1/retrofits", {**body, "code": "RACE2"})
+        assert r.status_code == 409, r.text
+        assert rivals == []
+    finally:
+        monkeypatch.undo()
+        _drop_projects(world.ws, ["RACE1", "RACE2"])
 
 
 def test_the_cli(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

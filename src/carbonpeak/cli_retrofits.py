@@ -137,7 +137,7 @@ def _projects_table(rows: list[dict[str, Any]], title: str) -> Table:
         t.add_column(name, no_wrap=not width, min_width=width or None)
     for r in rows:
         note = r.get("skipped") or (r.get("mv_reason_codes") if r.get("mv_sufficient") is False
-                                    else "")
+                                    else r.get("mv_warning_codes"))
         if r.get("mv_id") is not None and r.get("mv_current") is False:
             note = "stale: project changed 项目已变更，请重新测算"
         kind = {"retrofit": "改造", "commissioning": "调适"}.get(str(r.get("kind")), "")
@@ -206,6 +206,8 @@ def _print_detail(p: dict[str, Any]) -> None:
                       f"{_pct(r['nmbe'])}, ASHRAE G14 {_fmt(r['meets_g14'])}")
         for x in (r["result"] or {}).get("reasons", []):
             console.print(f"    [red]{x.get('code')}[/]: {x.get('message')}")
+        for x in (r["result"] or {}).get("warnings", []):
+            console.print(f"    [yellow]warning 提示 {x.get('code')}[/]: {x.get('message')}")
     if len(results) > 1:
         t = Table("id", "computed 测算时间", "sufficient", "model 模型", "reporting end",
                   "savings kWh 节能量", "rate 节能率", "G14", title="earlier results 历次测算")
@@ -238,7 +240,8 @@ def retrofits_progress(year: Annotated[int, typer.Option(help="As of the end of 
 
         t = Table("indicator 指标", "value 完成", "target 目标", "progress 进度",
                   title=f"{g['district_id']} plan {g['plan_start']}–{year} 规划进度")
-        t.add_row("既有建筑节能改造面积 retrofitted area, m²", _fmt(g["retrofit_area_m2"]),
+        t.add_row(f"既有建筑节能改造面积 retrofitted area ({g['retrofit_buildings']} buildings "
+                  "栋, each once), m²", _fmt(g["retrofit_area_m2"]),
                   target(ta), _pct_of(g["retrofit_progress_pct"]))
         t.add_row("节能率≥15%且满足G14 area ≥ 15 % (G14), m²", _fmt(g["saving15_area_m2"]),
                   target(t15), _pct_of(g["saving15_progress_pct"]))

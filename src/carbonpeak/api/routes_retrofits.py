@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
 from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
@@ -45,6 +45,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid parameters"},
 }
 _CODE = r"^[A-Za-z0-9_.\-]+$"
+_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as 422, not a 500
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=_CODE)]
 Kind = Literal["retrofit", "commissioning"]
 Status = Literal["planned", "in_progress", "completed"]
@@ -108,8 +109,9 @@ class ProjectIn(BaseModel):
     code: Code
     entity_id: Code
     kind: Kind = "retrofit"
-    name: str = Field(min_length=1, max_length=256)
-    measures: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    name: str = Field(min_length=1, max_length=256, pattern=_NO_NUL)
+    measures: list[Annotated[str, StringConstraints(min_length=1, max_length=200,
+                                                    pattern=_NO_NUL)]] = Field(
         default_factory=list, max_length=100)
     start_date: Day
     end_date: Day | None = None
@@ -118,14 +120,17 @@ class ProjectIn(BaseModel):
     claimed_savings_kwh: float | None = Field(None, ge=0, le=1e12, allow_inf_nan=False)
     claimed_savings_fraction: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False)
     status: Status = "planned"
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, pattern=_NO_NUL)
 
 
-@router.post("/retrofits", responses=_RESPONSES)
+@router.post("/retrofits", responses=_RESPONSES | {
+    409: {"description": "the project was changed by a concurrent request; try again"}})
 async def post_retrofit(request: Request, principal: CurrentPrincipal,
                         body: ProjectIn) -> Response:
     """登记/修改项目 — create a project, or update the one with this code (analysts and
-    admins; audit-logged field by field; an equal project changes nothing)."""
+    admins; audit-logged field by field; an equal project changes nothing). Two requests
+    creating the same new code at once: the later one updates the project (409 if that
+    fails too)."""
     require_role(principal, ANALYST_ROLES, "register retrofit projects")
     errors = check_values(body.model_dump(), "request", None)
     if errors:

@@ -29,10 +29,11 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.ingest import excel
 from carbonpeak.ingest.csvfiles import decode_text, read_import_file
 from carbonpeak.ingest.vocab import COLUMNS, canonical_column
-from carbonpeak.ingest.weather_files import parse_date
+from carbonpeak.ingest.weather_files import FIRST_DAY, LAST_DAY, nul_error, parse_date
 
-__all__ = ["KINDS", "PROJECT_COLUMNS", "STATUSES", "ProjectSpec", "check_project",
-           "parse_kind", "parse_status", "read_retrofit_file", "split_measures"]
+__all__ = ["AREA_UNITS", "INVESTMENT_UNITS", "KINDS", "PROJECT_COLUMNS", "STATUSES",
+           "ProjectSpec", "check_project", "parse_kind", "parse_status", "read_retrofit_file",
+           "split_measures"]
 
 KINDS: dict[str, tuple[str, ...]] = {
     "retrofit": ("改造", "节能改造", "既有建筑节能改造", "建筑节能改造"),
@@ -65,6 +66,18 @@ PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
 _SEPARATORS = re.compile(r"[;；、\n]+")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+#: a header's unit (NFKC, no spaces, lower case: ``m²`` and ``㎡`` are ``m2``) -> factor to m²
+AREA_UNITS: dict[str, float] = {"m2": 1.0, "m^2": 1.0, "sqm": 1.0, "平方米": 1.0, "平米": 1.0,
+                                "万m2": 1e4, "万m^2": 1e4, "万平方米": 1e4, "万平米": 1e4}
+#: a header's unit -> factor to 10⁴ CNY (万元)
+INVESTMENT_UNITS: dict[str, float] = {"元": 1e-4, "cny": 1e-4, "yuan": 1e-4, "rmb": 1e-4,
+                                      "千元": 1e-1, "万元": 1.0, "万": 1.0, "10^4cny": 1.0,
+                                      "10kcny": 1.0, "亿元": 1e4, "亿": 1e4}
+#: a header's unit -> factor to kWh
+SAVINGS_UNITS: dict[str, float] = {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "万kwh": 1e4,
+                                   "万千瓦时": 1e4, "万度": 1e4, "mwh": 1e3}
+#: bracketed header text that is a note, not a unit (``改造面积（必填）``)
+_HEADER_NOTES = frozenset({"必填", "选填", "可选", "required", "optional"})
 
 
 def register_kind() -> None:
@@ -147,13 +160,18 @@ def _num(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _fraction(text: str) -> float | None:
-    """``0.18`` or ``18%`` (also ``18％``) as a fraction; ``None`` when it is neither."""
+def _fraction(text: str, *, percent: bool = False) -> float | None:
+    """``0.18`` or ``18%`` (also ``18％``) as a fraction; ``None`` when it is neither.
+
+    ``percent``: the header says %, so a bare number is a percentage (``18`` → 0.18).
+    """
     t = unicodedata.normalize("NFKC", text).strip()
     if t.endswith("%"):
         v = _num(t[:-1])
         return None if v is None else v / 100.0
     v = _num(t)
+    if percent:
+        return None if v is None else v / 100.0
     return v if v is not None and v <= 1.0 else None
 
 
@@ -162,8 +180,9 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
                   sheet: str | None = None) -> tuple[ProjectSpec | None, list[RowError]]:
     """Check one project given as text cells; the spec, or ``None`` and every problem.
 
-    ``scales`` multiplies numeric columns whose header named another unit (元 → 万元,
-    万kWh → kWh).
+    ``scales`` multiplies numeric columns whose header named another unit (万m² → m²,
+    元 → 万元, 万kWh → kWh); ``claimed_savings_fraction: 0.01`` reads bare numbers as %.
+    A cell holding a NUL character (``\\x00``) is refused.
     """
     errors: list[RowError] = []
     scales = scales or {}
@@ -174,6 +193,9 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
     def cell(col: str) -> str:
         return (row.get(col) or "").strip()
 
+    for col, text in row.items():
+        if "\x00" in (text or ""):
+            errors.append(nul_error(file, line, col, text, sheet))
     code, eid, name = cell("code"), cell("entity_id"), cell("name")
     for col, v in (("code", code), ("entity_id", eid), ("name", name)):
         if not v:
@@ -214,7 +236,8 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
         numbers[col] = None if num is None else num * scales.get(col, 1.0)
     frac = None
     if cell("claimed_savings_fraction"):
-        frac = _fraction(cell("claimed_savings_fraction"))
+        frac = _fraction(cell("claimed_savings_fraction"),
+                         percent=scales.get("claimed_savings_fraction") == 0.01)
         if frac is None:
             bad("claimed_savings_fraction",
                 "is not a fraction 0…1 or a percentage (0.18 or 18%) 节能率应为 0.18 或 18%")
@@ -264,7 +287,7 @@ def check_values(v: Mapping[str, Any], file: str, line: int | None, *,
         bad("end_date", "is required for a completed project 已完成项目须填写竣工日期")
     for col in ("start_date", "end_date"):
         d = v.get(col)
-        if d is not None and not dt.date(1990, 1, 1) <= d <= dt.date(2100, 12, 31):
+        if d is not None and not FIRST_DAY <= d <= LAST_DAY:
             bad(col, "must be within 1990…2100 日期超出范围")
     area = v.get("floor_area_m2")
     if area is not None and not area > 0:
@@ -289,29 +312,51 @@ def _raw_headers(path: Path) -> list[str]:
     return next(csv.reader(io.StringIO(text)), [])
 
 
+def _header_unit(header: str) -> str:
+    """The unit a header names in trailing brackets, as compared (NFKC, no spaces, lower
+    case): ``改造面积（万m²）`` → ``万m2``; ``""`` when it names none or only a note
+    (``必填``). The same brackets :func:`~carbonpeak.ingest.vocab.canonical_column` drops."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", header)).lower().strip("*")
+    m = re.search(r"[(\[]([^()\[\]]*)[)\]]$", key)
+    unit = m.group(1).strip("*") if m else ""
+    return "" if unit in _HEADER_NOTES else unit
+
+
 def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str], list[RowError]]:
-    """Unit factors a header's unit asks for: investment in 元 (÷ 10⁴), savings in 万kWh
-    (× 10⁴), MWh (× 10³); savings in tce refused (kWh only: no conversion is neutral)."""
+    """Unit factors a header's unit asks for; a unit that is not known for its column is
+    refused, naming the header (a number must never be read in another unit than written).
+
+    Floor area: m²/㎡/平方米 (× 1) or 万m²/万平方米 (× 10⁴); investment: 元 (÷ 10⁴), 千元
+    (÷ 10), 万元 (× 1), 亿元 (× 10⁴); claimed savings: kWh, 万kWh (× 10⁴), MWh (× 10³), tce
+    refused (no conversion is neutral); claimed fraction: % (bare numbers are percentages).
+    """
     scales: dict[str, float] = {}
     notes: list[str] = []
     errors: list[RowError] = []
+    known: dict[str, tuple[dict[str, float], str, str]] = {
+        "floor_area_m2": (AREA_UNITS, "give the area in m² or 万m² 面积请以平方米或万平方米填写",
+                          "converted to m² 面积已换算为平方米"),
+        "investment_10k_cny": (INVESTMENT_UNITS, "give the investment in 元, 千元, 万元 or 亿元 "
+                               "投资额请以元、千元、万元或亿元填写",
+                               "converted to 10^4 CNY 投资额已换算为万元"),
+        "claimed_savings_kwh": (SAVINGS_UNITS, "give claimed savings in kWh (or 万kWh, MWh) "
+                                "申报节能量请以 kWh 或万kWh 填写", "converted to kWh 已换算为 kWh"),
+        "claimed_savings_fraction": ({"%": 0.01}, "give the fraction as 0.18 or in % "
+                                     "申报节能率请填写小数或百分数", "read as % 按百分数读取"),
+    }
     for h in headers:
         col = canonical_column("retrofits", h) if h else None
-        key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", h)).lower()
-        unit = m.group(1) if (m := re.search(r"[(\[]([^)\]]*)[)\]]$", key)) else ""
-        if col == "investment_10k_cny" and unit in ("元", "cny", "yuan", "rmb"):
-            scales[col] = 1e-4
-            notes.append(f"column {h!r}: yuan converted to 10^4 CNY 投资额由元换算为万元")
-        elif col == "claimed_savings_kwh" and unit:
-            factor = {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "万kwh": 1e4, "万千瓦时": 1e4,
-                      "万度": 1e4, "mwh": 1e3}.get(unit)
-            if factor is None:
-                errors.append(RowError(file, 1, "claimed_savings_kwh", h,
-                                       "give claimed savings in kWh (or 万kWh, MWh) "
-                                       "申报节能量请以 kWh 或万kWh 填写"))
-            elif factor != 1.0:
-                scales[col] = factor
-                notes.append(f"column {h!r}: converted to kWh 已换算为 kWh")
+        unit = _header_unit(h) if h else ""
+        if col not in known or not unit:
+            continue
+        table, refuse, done = known[col]
+        factor = table.get(unit)
+        if factor is None:
+            errors.append(RowError(file, 1, col, h, f"header {h!r}: unknown unit {unit!r}; "
+                                   f"{refuse}"))
+        elif factor != 1.0:
+            scales[col] = factor
+            notes.append(f"column {h!r}: {done}")
     return scales, notes, errors
 
 

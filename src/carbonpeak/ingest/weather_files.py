@@ -6,8 +6,8 @@ One row per day: ``date`` and the day's mean temperature. Headers may be English
 (``日期``, ``日平均气温``). The unit is °C unless the temperature header says °F (``temp_mean
 (°F)``, ``日平均气温（℉）``, ``temp_mean_f``) or a ``unit`` column does, row by row; °F is
 converted, ``(T − 32) × 5/9``, and the result says so. A value outside −50…45 °C, a date that
-is not a calendar day, and a date given twice are refused, naming file, row and column; nothing
-of a refused file is stored.
+is not a calendar day or lies outside 1990…2100, a date given twice and a cell holding a NUL
+character are refused, naming file, row and column; nothing of a refused file is stored.
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ from carbonpeak.ingest.csvfiles import (
 )
 from carbonpeak.ingest.vocab import COLUMNS, canonical_column
 
-__all__ = ["MAX_TEMP_C", "MIN_TEMP_C", "WEATHER_COLUMNS", "WeatherFile", "parse_date",
-           "read_weather_file", "register_kind"]
+__all__ = ["FIRST_DAY", "LAST_DAY", "MAX_TEMP_C", "MIN_TEMP_C", "WEATHER_COLUMNS",
+           "WeatherFile", "nul_error", "parse_date", "read_weather_file", "register_kind"]
 
 #: plausible daily mean outdoor temperature [°C] (records: about −50 °C in Siberia's winter
 #: days, about 40 °C in the hottest deserts; China −45 … 38)
 MIN_TEMP_C, MAX_TEMP_C = -50.0, 45.0
+#: the plausible days of weather and projects (the API's date range too)
+FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 #: column -> (required, aliases) of a weather file, in the shape of :data:`vocab.COLUMNS`
 WEATHER_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
@@ -107,6 +109,14 @@ def parse_date(text: str) -> dt.date | None:
         return None
 
 
+def nul_error(file: str, line: int | None, column: str, value: str,
+              sheet: str | None = None) -> RowError:
+    """The error of a cell holding a NUL character (``\\x00``), which no text column of the
+    registry can store (PostgreSQL refuses it); the value is shown with ``\\x00`` escaped."""
+    return RowError(file, line, column, value.replace("\x00", "\\x00")[:80],
+                    "contains a NUL character (\\x00) 含有非法字符（NUL）", sheet)
+
+
 def _unit_of(text: str) -> str | None:
     """``"C"``, ``"F"`` or ``None`` (unknown) for a unit cell or a header's unit suffix."""
     key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
@@ -140,8 +150,9 @@ def read_weather_file(path: Path) -> WeatherFile:
     """Read and check a daily weather file; raise :class:`InputValidationError` with every
     problem (file, row, column, value, reason).
 
-    Checks: a date and a temperature column; every date a calendar day and given once; every
-    temperature a number in −50…45 °C after conversion; a unit, when given, °C or °F.
+    Checks: a date and a temperature column; every date a calendar day within 1990…2100 and
+    given once; every temperature a number in −50…45 °C after conversion; a unit, when given,
+    °C or °F; no cell holding a NUL character.
     """
     name = path.name
     if not path.is_file():
@@ -156,6 +167,13 @@ def read_weather_file(path: Path) -> WeatherFile:
     if f.empty:
         raise InputValidationError([RowError(name, None, None, None,
                                              "no rows 文件没有数据行", pf.sheet)])
+    for col in f.columns:
+        if col == "_line":
+            continue
+        cells = f[col].astype(str)
+        has_nul = cells.str.contains("\x00", regex=False)
+        errors.extend(nul_error(name, int(line), str(col), v, pf.sheet) for line, v in
+                      zip(f.loc[has_nul, "_line"], cells[has_nul], strict=True))
     value = _number(pf, "temp_mean_c", errors, required=True)
     units = _row_units(pf, header_unit, errors)
     days = [parse_date(v) for v in f["date"].tolist()]
@@ -163,6 +181,9 @@ def read_weather_file(path: Path) -> WeatherFile:
     _flag(pf, bad_day & (f["date"] != ""), "date", errors,
           "is not a calendar day YYYY-MM-DD 不是有效日期（如 2024-01-31）")
     _flag(pf, f["date"] == "", "date", errors, "is required")
+    _flag(pf, pd.Series([d is not None and not FIRST_DAY <= d <= LAST_DAY for d in days],
+                        index=f.index, dtype=bool), "date", errors,
+          f"must be within {FIRST_DAY.year}…{LAST_DAY.year} 日期超出范围")
     is_f = units == "F"
     temps = value.where(~is_f, (value - 32.0) * 5.0 / 9.0)
     implausible = value.notna() & ~temps.between(MIN_TEMP_C, MAX_TEMP_C)

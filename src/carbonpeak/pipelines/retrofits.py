@@ -10,15 +10,19 @@
 * **Measured savings** (:func:`measure`): for each completed project, the building's daily
   electricity [kWh] is the sum of the interval readings of its main (non-sub-) electricity
   meters per local day of the district's time zone (× multiplier × unit factor); a meter day
-  with less than half its intervals is missing (CalTRACK 2.2.2.1), and so is the building day.
-  Baseline = the 365 days before ``start_date``; reporting = ``end_date`` … up to 364 days
-  later, never beyond ``as_of`` or the last day with usage and weather. Projects sharing the
+  with less than half its intervals is missing (CalTRACK 2.2.2.1), and so is the building day;
+  one with at least half is filled with the mean of its intervals present. Baseline = the 365
+  days before ``start_date``; reporting = ``end_date`` … up to 364 days later, never beyond
+  ``as_of`` (default: yesterday, the last complete day) or the last day with usage and
+  weather. A baseline holding another project of the building (its works or reporting year)
+  is flagged ``mv.baseline.overlaps_project``. Projects sharing the
   same dates are measured together by :func:`carbonpeak.domain.mv.measure_savings`
   (vectorised). Every project measured gets one :class:`~carbonpeak.registry.models.MvResult`;
   one without daily data or weather gets a result with ``sufficient = False`` and its reasons.
 * **Progress** (:func:`retrofit_progress`, :func:`metric_series`): completed retrofits' area
-  within the plan period, the part whose current measurement is sufficient, meets ASHRAE G14
-  and saves ≥ 15 %, and completed commissioning projects per year; targets from the district's
+  within the plan period, each building counted once (:func:`building_areas`), the part whose
+  current measurement is sufficient, meets ASHRAE G14 and saves ≥ 15 %, and completed
+  commissioning projects per year; targets from the district's
   Target rows (``metric`` ``retrofit_area_m2``, ``retrofit_area_saving15_m2``,
   ``commissioning_projects``).
 """
@@ -29,7 +33,7 @@ import datetime as dt
 import hashlib
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +44,17 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.units import unit_factor
-from carbonpeak.errors import InputValidationError, NotFoundError, RowError, UnitError
+from carbonpeak.errors import (
+    ConflictError,
+    InputValidationError,
+    NotFoundError,
+    RowError,
+    UnitError,
+)
 from carbonpeak.ingest.retrofit_files import ProjectSpec, read_retrofit_file
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.weather import temperature_series
@@ -63,10 +74,10 @@ from carbonpeak.registry.models import (
 if TYPE_CHECKING:  # the engine (scipy) is imported when a measurement runs, not with the CLI
     from carbonpeak.domain.mv import Issue, MvOptions, SavingsResult
 
-__all__ = ["BASELINE_DAYS", "LIST_COLUMNS", "PROGRESS_METRICS", "REPORTING_DAYS",
-           "SAVING_THRESHOLD", "DailyUsage", "RetrofitImportResult", "daily_usage",
-           "import_retrofits", "list_projects", "measure", "metric_series", "project_detail",
-           "retrofit_progress", "save_project"]
+__all__ = ["BASELINE_DAYS", "CATEGORIES", "LIST_COLUMNS", "PROGRESS_METRICS", "REPORTING_DAYS",
+           "SAVING_THRESHOLD", "DailyUsage", "RetrofitImportResult", "building_areas",
+           "daily_usage", "import_retrofits", "list_projects", "measure", "metric_series",
+           "project_detail", "retrofit_progress", "save_project"]
 
 BASELINE_DAYS = 365
 REPORTING_DAYS = 365  # at most: end_date … end_date + 364
@@ -145,12 +156,17 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _existing(s: Session, district_id: str, code: str) -> RetrofitProject | None:
+    """The stored project of this natural key, if any."""
+    return s.scalars(select(RetrofitProject).where(
+        RetrofitProject.district_id == district_id, RetrofitProject.code == code)).first()
+
+
 def _store(s: Session, actor: str, district_id: str, spec: ProjectSpec, batch_id: int | None,
            source: str) -> str:
     """Insert or update one project; ``created``, ``updated`` or ``unchanged``."""
     values = spec.values()
-    obj = s.scalars(select(RetrofitProject).where(
-        RetrofitProject.district_id == district_id, RetrofitProject.code == spec.code)).first()
+    obj = _existing(s, district_id, spec.code)
     shown = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
     if obj is None:
         s.add(RetrofitProject(district_id=district_id, code=spec.code, batch_id=batch_id,
@@ -229,13 +245,31 @@ def import_retrofits(ws: Workspace, path: Path, *,
 def save_project(ws: Workspace, district_id: str, spec: ProjectSpec, *,
                  source: str = "api") -> tuple[dict[str, Any], str]:
     """Create or update one project (checked like a file row); the project and what happened
-    (``created``, ``updated``, ``unchanged``)."""
-    with ws.registry.session() as s:
-        errors = _check_registry(s, district_id, [spec], "request")
-        if errors:
-            raise InputValidationError(errors)
-        what = _store(s, ws.actor, district_id, spec, None, source)
-    return project_detail(ws, Scope(district_id, everything=True), spec.code), what
+    (``created``, ``updated``, ``unchanged``).
+
+    Two requests creating the same new code at once: the one that loses the insert tries
+    again once, and then updates (or leaves unchanged) the project the other one created.
+
+    Raises
+    ------
+    ConflictError
+        The second try failed too (the project keeps changing under the request).
+    """
+    for attempt in (1, 2):
+        try:
+            with ws.registry.session() as s:
+                errors = _check_registry(s, district_id, [spec], "request")
+                if errors:
+                    raise InputValidationError(errors)
+                what = _store(s, ws.actor, district_id, spec, None, source)
+        except IntegrityError as exc:
+            if attempt == 1:
+                continue
+            msg = (f"project {spec.code!r} was changed by another request at the same time; "
+                   "try again 项目正被其他请求同时修改，请重试")
+            raise ConflictError(msg) from exc
+        return project_detail(ws, Scope(district_id, everything=True), spec.code), what
+    raise AssertionError  # pragma: no cover - the loop returns or raises
 
 
 # -- reading projects -----------------------------------------------------------------------
@@ -243,7 +277,8 @@ LIST_COLUMNS = (
     "code", "name", "kind", "entity_id", "entity_name", "street", "measures", "start_date",
     "end_date", "floor_area_m2", "investment_10k_cny", "claimed_savings_kwh",
     "claimed_savings_fraction", "status", "mv_id", "mv_computed_at", "mv_current",
-    "mv_sufficient", "mv_reason", "mv_reason_codes", "mv_model_type", "mv_reporting_start",
+    "mv_sufficient", "mv_reason", "mv_reason_codes", "mv_warning_codes", "mv_model_type",
+    "mv_reporting_start",
     "mv_reporting_end",
     "mv_n_reporting_days", "mv_adjusted_baseline_kwh", "mv_reporting_kwh", "mv_savings_kwh",
     "mv_fractional_savings", "mv_fsu_68", "mv_cv_rmse", "mv_nmbe", "mv_meets_g14",
@@ -260,9 +295,9 @@ def _is_current(p: RetrofitProject, r: MvResult | None) -> bool:
                 and used.get("end_date") == (p.end_date.isoformat() if p.end_date else None))
 
 
-def _reason(r: MvResult, key: str = "message") -> str:
-    reasons = (r.result or {}).get("reasons") or []
-    return "; ".join(str(x.get(key, "")) for x in reasons)
+def _reason(r: MvResult, key: str = "message", which: str = "reasons") -> str:
+    reasons = (r.result or {}).get(which) or []
+    return "; ".join(dict.fromkeys(str(x.get(key, "")) for x in reasons))
 
 
 def _project_row(p: RetrofitProject, name: str | None, street: str | None,
@@ -288,6 +323,7 @@ def _mv_fields(p: RetrofitProject, r: MvResult | None) -> dict[str, Any]:
         "mv_id": r.id, "mv_computed_at": r.computed_at.isoformat(timespec="seconds"),
         "mv_current": _is_current(p, r), "mv_sufficient": r.sufficient,
         "mv_reason": _reason(r) or None, "mv_reason_codes": _reason(r, "code") or None,
+        "mv_warning_codes": _reason(r, "code", "warnings") or None,
         "mv_model_type": r.model_type,
         "mv_reporting_start": r.reporting_start.isoformat() if r.reporting_start else None,
         "mv_reporting_end": r.reporting_end.isoformat() if r.reporting_end else None,
@@ -407,7 +443,10 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
     A building's day is the sum over its main (no ``submeter``) interval electricity meters of
     ``value × multiplier × unit factor`` of the intervals starting that local day, in the
     district's time zone; it is missing (NaN) when any of them has less than half of the day's
-    intervals (CalTRACK 2.2.2.1).
+    intervals (CalTRACK 2.2.2.1). A meter day with some intervals missing (but at least half)
+    is filled with the mean of those present: ``Σ value × expected / n`` with ``expected =
+    1440 / interval_minutes`` (CalTRACK 2.2.2.1: the average of the non-missing values), so a
+    partly read day is not under-counted.
     """
     from carbonpeak.domain.mv import Issue  # noqa: PLC0415 - scipy only when measuring
 
@@ -421,7 +460,8 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
         rows = list(s.scalars(select(Meter).where(Meter.entity_id.in_(ids),
                                                   Meter.carrier == _CARRIER,
                                                   Meter.submeter.is_(None)).order_by(Meter.id)))
-    table: dict[str, list[Any]] = {"meter_id": [], "entity_id": [], "factor": [], "need": []}
+    table: dict[str, list[Any]] = {"meter_id": [], "entity_id": [], "factor": [], "need": [],
+                                   "expected": []}
     for m in rows:
         if m.register != "interval":
             problems[m.entity_id] = Issue(
@@ -438,7 +478,9 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
         table["meter_id"].append(m.id)
         table["entity_id"].append(m.entity_id)
         table["factor"].append(float(factor))
-        table["need"].append(_MIN_DAY_SHARE * 1440.0 / max(m.interval_minutes, 1))
+        expected = 1440.0 / max(m.interval_minutes, 1)
+        table["need"].append(_MIN_DAY_SHARE * expected)
+        table["expected"].append(expected)
     for e in ids:
         if e not in problems and not meters[e]:
             problems[e] = Issue("mv.usage.no_meter", "the building has no main electricity "
@@ -455,15 +497,15 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
             con.register("mv_meters", pa.table(table))
             res = con.execute("""
 WITH per_meter AS (
-  SELECT m.entity_id, m.meter_id, m.need,
+  SELECT m.entity_id, m.meter_id, m.need, m.expected,
          CAST(timezone(?, timezone('UTC', r.ts)) AS DATE) AS day,
          SUM(r.value) * m.factor AS kwh, COUNT(*) AS n
   FROM read_parquet(?, hive_partitioning=false, union_by_name=true) r
   JOIN mv_meters m ON m.meter_id = r.meter_id
   WHERE r.ts >= ? AND r.ts < ?
-  GROUP BY m.entity_id, m.meter_id, m.need, m.factor, day)
-SELECT entity_id, day, SUM(kwh) AS kwh, COUNT(*) AS n_meters,
-       BOOL_AND(n >= need) AS complete
+  GROUP BY m.entity_id, m.meter_id, m.need, m.expected, m.factor, day)
+SELECT entity_id, day, SUM(kwh * GREATEST(expected / n, 1.0)) AS kwh,
+       COUNT(*) AS n_meters, BOOL_AND(n >= need) AS complete
 FROM per_meter GROUP BY entity_id, day
 """, [d.timezone, files, t0, t1]).fetchall()
         finally:
@@ -548,6 +590,41 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
+def _today(d: District) -> dt.date:
+    """Today in the district's time zone (its readings of today are still arriving)."""
+    return dt.datetime.now(ZoneInfo(d.timezone or "Asia/Shanghai")).date()
+
+
+def _overlaps(p: RetrofitProject, others: Sequence[RetrofitProject]) -> list[Issue]:
+    """Warnings ``mv.baseline.overlaps_project``: another project of the same building (begun:
+    in progress or completed) whose works (start … end − 1) or reporting year (end … end +
+    364; open-ended while in progress) fall in ``p``'s baseline (the 365 days before its
+    start). The whole-building meter then carries the other project's effect in ``p``'s
+    baseline, and ``p``'s measured savings are not its own."""
+    from carbonpeak.domain.mv import Issue  # noqa: PLC0415 - scipy only when measuring
+
+    b0 = p.start_date - dt.timedelta(days=BASELINE_DAYS)
+    b1 = p.start_date - dt.timedelta(days=1)
+    out = []
+    for o in sorted(others, key=lambda x: (x.start_date, x.code)):
+        if o.id == p.id or o.entity_id != p.entity_id or o.status == "planned":
+            continue
+        o_end = (o.end_date + dt.timedelta(days=REPORTING_DAYS - 1) if o.end_date is not None
+                 else dt.date.max)
+        if o.start_date <= b1 and o_end >= b0:
+            shown = "…" if o.end_date is None else o_end.isoformat()
+            out.append(Issue(
+                "mv.baseline.overlaps_project",
+                f"the baseline {b0}…{b1} overlaps project {o.code}'s works or reporting period "
+                f"({o.start_date}…{shown}) on the same building: its effect is in this "
+                "baseline, the savings measured are not this project's alone 基准期与同一建筑"
+                f"其他项目（{o.code}）的施工期或报告期重叠，基准期已含该项目的影响",
+                {"project": o.code, "start_date": o.start_date.isoformat(),
+                 "end_date": o.end_date.isoformat() if o.end_date else None,
+                 "baseline": [b0.isoformat(), b1.isoformat()]}))
+    return out
+
+
 def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | None = None,
             as_of: dt.date | None = None, *,
             progress: Callable[[int, int, str], None] | None = None,
@@ -558,6 +635,11 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     returned rows are the list rows of the projects measured (see :func:`list_projects`), plus
     ``skipped`` rows for named projects that are not completed (nothing stored for them).
     ``progress(done, total, label)`` is called after each group of projects.
+
+    Data after ``as_of`` is ignored; without ``as_of``, data of today (in the district's time
+    zone, still arriving) is: a reporting period ends at the last complete day. A project
+    whose baseline overlaps another project's works or reporting year on the same building
+    gets the warning ``mv.baseline.overlaps_project`` (:func:`_overlaps`).
 
     Raises
     ------
@@ -588,21 +670,26 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
                 "completed projects are measured"} for p in projects if p not in done]
     if not done:
         return skipped
+    with ws.registry.session() as s:  # every project of the buildings, for the overlaps
+        neighbours = list(s.scalars(select(RetrofitProject).where(
+            RetrofitProject.district_id == d.id,
+            RetrofitProject.entity_id.in_(sorted({p.entity_id for p in done})))))
+        s.expunge_all()
+    # the last day that counts: as_of, else yesterday (today's readings are still arriving)
+    limit = as_of if as_of is not None else _today(d) - dt.timedelta(days=1)
     jobs: list[_Job] = []
     for p in done:
         assert p.end_date is not None  # noqa: S101 - filtered above
         first = p.start_date - dt.timedelta(days=BASELINE_DAYS)
-        r_end = p.end_date + dt.timedelta(days=REPORTING_DAYS - 1)
-        if as_of is not None:
-            r_end = min(r_end, as_of)
+        r_end = min(p.end_date + dt.timedelta(days=REPORTING_DAYS - 1), limit)
         jobs.append(_Job(p, p.entity_id, first, max(r_end, p.end_date)))
     first = min(j.first for j in jobs)
     last = max(j.r_end for j in jobs)
     usage = daily_usage(ws, d.id, [j.entity for j in jobs], first, last)
     temp, weather_batches = temperature_series(ws, d.id, first, last)
     all_days = usage.days
-    if as_of is not None:  # nothing after as_of counts
-        late = all_days > np.datetime64(as_of.isoformat())
+    late = all_days > np.datetime64(limit.isoformat())  # nothing after the limit counts
+    if late.any():
         usage.kwh[:, late] = np.nan
         temp = np.where(late, np.nan, temp)
     row_of = {e: i for i, e in enumerate(usage.entity_ids)}
@@ -674,6 +761,8 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
                 res["monthly"] = _monthly(days, yrow, t, pred, start, end, opt.zero_is_missing)
             res["claimed"] = {"savings_kwh": p.claimed_savings_kwh,
                               "fraction": p.claimed_savings_fraction}
+            res["warnings"] = list(res.get("warnings") or []) + [
+                i.to_dict() for i in _overlaps(p, neighbours)]
             stored.append((p, res, inputs))
         n_done += len(group)
         if progress is not None:
@@ -750,6 +839,49 @@ def _completed(s: Session, district_id: str) -> list[tuple[RetrofitProject, MvRe
     return [(p, latest.get(p.id)) for p in projects]
 
 
+def _floor_areas(s: Session, entity_ids: Sequence[str]) -> dict[str, float | None]:
+    """The registered floor area [m²] of each building (``None`` when not given)."""
+    ids = sorted(set(entity_ids))
+    if not ids:
+        return {}
+    return {str(e): a for e, a in s.execute(
+        select(Entity.id, Entity.floor_area_m2).where(Entity.id.in_(ids)))}
+
+
+#: the categories of :func:`_category`, best first
+CATEGORIES = ("meets", "fails_g14", "below", "not_measured")
+
+
+def building_areas(items: Sequence[tuple[str, float, str]],
+                   floor_area: Mapping[str, float | None]) -> dict[str, float]:
+    """Retrofitted area per category, each building counted once.
+
+    ``items`` are ``(entity_id, project area, category)`` of completed retrofits. Projects on
+    the same building are measured on the same whole-building meter and all claim the same
+    saving, so their areas are not added: a building counts the largest area of its
+    projects, at most its registered floor area (``floor_area``; no cap when unknown), and
+    that area goes to its best category first (a building's ≥ 15 % area is its best
+    qualifying project's), the rest of it to the next categories in :data:`CATEGORIES` order.
+    The categories add up to the total retrofitted area.
+
+    >>> building_areas([("A", 10_000, "meets"), ("A", 12_000, "below")], {"A": 11_000})
+    {'meets': 10000.0, 'fails_g14': 0.0, 'below': 1000.0, 'not_measured': 0.0}
+    """
+    best: dict[str, dict[str, float]] = {}
+    for eid, area, cat in items:
+        b = best.setdefault(eid, dict.fromkeys(CATEGORIES, 0.0))
+        b[cat] = max(b[cat], float(area))
+    out = dict.fromkeys(CATEGORIES, 0.0)
+    for eid, b in best.items():
+        cap = floor_area.get(eid) or math.inf
+        counted = 0.0
+        for cat in CATEGORIES:  # cumulative: the area up to this category
+            reach = min(max(counted, b[cat]), cap)
+            out[cat] += reach - counted
+            counted = reach
+    return out
+
+
 def _target_info(t: Target | None) -> dict[str, Any] | None:
     if t is None:
         return None
@@ -761,9 +893,11 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
                       scope: Scope | None = None) -> dict[str, Any]:
     """The plan's retrofit figures at the end of ``year``.
 
-    ``retrofit_area_m2``: completed retrofits with ``end_date`` in plan start…``year``;
-    ``saving15_area_m2``: of those, the area whose current M&V result is sufficient, meets G14
-    and saves ≥ 15 %; ``saving15_fails_g14_area_m2``: ≥ 15 % but not meeting G14;
+    ``retrofit_area_m2``: completed retrofits with ``end_date`` in plan start…``year``, each
+    building counted once (:func:`building_areas`: the largest of its projects' areas, at
+    most its floor area); ``saving15_area_m2``: of those, the area whose current M&V result is
+    sufficient, meets G14 and saves ≥ 15 %; ``saving15_fails_g14_area_m2``: ≥ 15 % but not
+    meeting G14;
     ``commissioning``: completed commissioning projects per year. Targets come from the Target
     rows with those metrics (``None`` when the district has none). The totals are the
     district's; the project lists hold only the projects in ``scope``.
@@ -775,22 +909,25 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
         t_comm = _target(s, d.id, "commissioning_projects")
         start = _plan_start(t_area, t_15, t_comm)
         done = _completed(s, d.id)
+        floor_area = _floor_areas(s, [p.entity_id for p, _r in done])
         visible = set(s.scalars(select(Entity.id).where(
             (scope or Scope(d.id, everything=True)).entity_condition())))
         s.expunge_all()
     retro = [(p, r) for p, r in done if p.kind == "retrofit" and p.end_date is not None
              and start <= p.end_date.year <= year]
-    area: dict[str, float] = {"meets": 0.0, "fails_g14": 0.0, "below": 0.0, "not_measured": 0.0}
+    cats = [_category(p, r) for p, r in retro]
+    area = building_areas([(p.entity_id, p.floor_area_m2, c)
+                           for (p, _r), c in zip(retro, cats, strict=True)], floor_area)
     listed = []
-    for p, r in retro:
-        cat = _category(p, r)
-        area[cat] += p.floor_area_m2
+    for (p, r), cat in zip(retro, cats, strict=True):
         if p.entity_id in visible:
             listed.append({"code": p.code, "entity_id": p.entity_id, "name": p.name,
                            "end_date": p.end_date.isoformat() if p.end_date else None,
                            "floor_area_m2": p.floor_area_m2, "category": cat,
                            "fractional_savings": r.fractional_savings if r else None,
-                           "meets_g14": r.meets_g14 if r else None})
+                           "meets_g14": r.meets_g14 if r else None,
+                           "mv_warning_codes": (_reason(r, "code", "warnings") or None)
+                           if r is not None and _is_current(p, r) else None})
     total = sum(area.values())
     comm_years = dict.fromkeys(range(start, year + 1), 0)
     comm_list = []
@@ -808,7 +945,8 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
     return {
         "district_id": d.id, "year": year, "plan_start": start,
         "saving_threshold": SAVING_THRESHOLD,
-        "retrofit_area_m2": total, "retrofit_target": _target_info(t_area),
+        "retrofit_area_m2": total, "retrofit_buildings": len({p.entity_id for p, _r in retro}),
+        "retrofit_target": _target_info(t_area),
         "retrofit_progress_pct": share(total, t_area),
         "saving15_area_m2": area["meets"], "saving15_target": _target_info(t_15),
         "saving15_progress_pct": share(area["meets"], t_15),
@@ -826,12 +964,14 @@ def metric_series(ws: Workspace, d: District, metric: str,
     """Yearly values of a progress metric (:data:`PROGRESS_METRICS`) for the targets
     assessment: from the plan start to the later of ``last_year`` and the last completion.
 
-    Empty when the district has no completed project of the kind (no data, not zero).
+    Empty when the district has no completed project of the kind (no data, not zero). Areas
+    count each building once (:func:`building_areas`).
     """
     with ws.registry.session() as s:
         t = _target(s, d.id, metric)
         start = _plan_start(t)
         done = _completed(s, d.id)
+        floor_area = _floor_areas(s, [p.entity_id for p, _r in done])
         s.expunge_all()
     kind = "commissioning" if metric == "commissioning_projects" else "retrofit"
     mine = [(p, r) for p, r in done if p.kind == kind and p.end_date is not None]
@@ -844,9 +984,10 @@ def metric_series(ws: Workspace, d: District, metric: str,
         if metric == "commissioning_projects":
             v = float(sum(1 for p, _r in mine if p.end_date is not None and p.end_date.year == y))
         else:
-            v = float(sum(p.floor_area_m2 for p, r in mine if p.end_date is not None
-                          and start <= p.end_date.year <= y
-                          and (metric == "retrofit_area_m2" or _category(p, r) == "meets")))
+            area = building_areas([(p.entity_id, p.floor_area_m2, _category(p, r))
+                                   for p, r in mine if p.end_date is not None
+                                   and start <= p.end_date.year <= y], floor_area)
+            v = sum(area.values()) if metric == "retrofit_area_m2" else area["meets"]
         out.append((y, v))
     source = {"retrofit_area_m2": "registered projects: completed retrofits (竣工) by year",
               "retrofit_area_saving15_m2": "registered projects and their latest M&V results "

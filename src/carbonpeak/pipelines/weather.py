@@ -22,7 +22,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.ingest.weather_files import read_weather_file
+from carbonpeak.ingest.weather_files import nul_error, read_weather_file
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import IngestBatch, WeatherDay, utcnow
 
@@ -77,6 +77,8 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     if station is not None and len(station) > 128:
         raise InputValidationError([RowError("--station", None, "station", station[:40],
                                              "at most 128 characters 站点名称过长")])
+    if station is not None and "\x00" in station:
+        raise InputValidationError([nul_error("--station", None, "station", station)])
     digest = _sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
