@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ from carbonpeak.domain.audits import (
     quota_item_status,
     schedule_status,
 )
-from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError
+from carbonpeak.errors import AccessDenied, ConfigError, InputValidationError, NotFoundError
 from carbonpeak.ingest.audit_files import parse_date, split_measures
 from carbonpeak.pipelines.account import run_account
 from carbonpeak.pipelines.audits import (
@@ -79,8 +79,10 @@ from carbonpeak.pipelines.audits import (
     obligations,
     obligations_workbook,
     record_audit,
+    record_filing,
     schedule_workbook,
 )
+from carbonpeak.pipelines.dashboard import data_version
 from carbonpeak.pipelines.imports import import_file
 from carbonpeak.pipelines.indicators import computed_metric, district_series
 from carbonpeak.pipelines.scope import Scope
@@ -92,6 +94,7 @@ from carbonpeak.registry.models import (
     District,
     EnergyAudit,
     Entity,
+    IngestBatch,
     ObligationFiling,
     QuotaCase,
 )
@@ -345,12 +348,35 @@ def test_reimport_changes_nothing_and_a_change_is_audit_logged(district: Workspa
             return int(s.scalar(select(func.count()).select_from(AuditLog).where(
                 AuditLog.object_type == "energy_audit")) or 0)
 
+    def batches() -> int:
+        with district.registry.session() as s:
+            return int(s.scalar(select(func.count()).select_from(IngestBatch)) or 0)
+
     first = import_audits(district, path, district="huangpu")
     assert (first.added, first.updated, first.unchanged, first.status) == (5, 0, 0, "committed")
     assert logged() == 5
+    # the same file again: reported as already imported, nothing written (no batch, no audit
+    # entry), so the data version (the dashboard's caches) stays
+    n_batches, version = batches(), data_version(district)
     again = import_audits(district, path, district="huangpu")
-    assert (again.added, again.updated, again.unchanged, again.status) == (0, 0, 5, "no_change")
+    assert (again.status, again.batch_id, again.added, again.updated) == (
+        "duplicate", first.batch_id, 0, 0)
+    assert f"batch {first.batch_id}" in again.message
+    assert (batches(), data_version(district), logged()) == (n_batches, version, 5)
+    # the same rows in another file (another order): a batch that changes nothing
+    lines = AUDITS.splitlines()
+    (tmp_path / "reordered.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n",
+                                            encoding="utf-8")
+    moved = import_audits(district, tmp_path / "reordered.csv", district="huangpu")
+    assert (moved.added, moved.updated, moved.unchanged, moved.status) == (0, 0, 5, "no_change")
     assert logged() == 5
+    # filings likewise
+    (tmp_path / "filings.csv").write_text(FILINGS.replace("E1,", "B1,"), encoding="utf-8")
+    assert import_filings(district, tmp_path / "filings.csv", district="huangpu").added == 3
+    n_batches = batches()
+    assert import_filings(district, tmp_path / "filings.csv", district="huangpu").status \
+        == "duplicate"
+    assert batches() == n_batches
     path.write_text(AUDITS.replace("演示审计所,SJ-2019-012", "新机构,SJ-2019-012"),
                     encoding="utf-8")
     changed = import_audits(district, path, district="huangpu")
@@ -385,6 +411,120 @@ def test_bad_filings_file(district: Workspace, tmp_path: Path) -> None:
         import_filings(district, tianhe_only, district="tianhe")
     with district.registry.session() as s:
         assert s.scalar(select(func.count()).select_from(ObligationFiling)) == 0
+
+
+def test_nul_characters_are_named_row_errors(district: Workspace, tmp_path: Path) -> None:
+    """A NUL in any cell is refused by row and field (PostgreSQL cannot store it in text)."""
+    path = tmp_path / "nul.csv"
+    path.write_text("entity_id,kind,audit_date,auditor,findings,recommended_measures\n"
+                    "B1,audit,2023-01-01,A,冷机\x00老化,\n"            # 2: findings
+                    "B2,audit,2023-01-01,A\x00B,,LED；变\x00频\n",     # 3: auditor, measures
+                    encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_audits(district, path, district="huangpu")
+    assert {(e.file, e.row, e.column) for e in exc.value.errors} == {
+        ("nul.csv", 2, "findings"), ("nul.csv", 3, "auditor"),
+        ("nul.csv", 3, "recommended_measures")}
+    assert all("NUL" in e.message and "\x00" not in str(e.value) for e in exc.value.errors)
+    filings = tmp_path / "nulf.csv"
+    filings.write_text("entity_id,obligation,year,filed_on,reference,note\n"
+                       "B2,energy_report,2024,2025-03-01,NB-1,补\x00报\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_filings(district, filings, district="huangpu", today=dt.date(2025, 4, 15))
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, "note")]
+    with pytest.raises(InputValidationError) as exc:  # one at a time too (the API's path)
+        record_filing(district, "huangpu", {"entity_id": "B2", "obligation": "energy_report",
+                                            "year": "2024", "filed_on": "2025-03-01",
+                                            "reference": "\x00"}, today=dt.date(2025, 4, 15))
+    assert [e.column for e in exc.value.errors] == ["reference"]
+    with district.registry.session() as s:
+        assert s.scalar(select(func.count()).select_from(EnergyAudit)) == 0
+        assert s.scalar(select(func.count()).select_from(ObligationFiling)) == 0
+
+
+def test_overlong_texts_are_named(district: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("entity_id,kind,audit_date,auditor,findings\n"
+                    f"B1,audit,2023-01-01,A,{'问' * 20_001}\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_audits(district, path, district="huangpu")
+    [err] = exc.value.errors
+    assert (err.row, err.column) == (2, "findings")
+    assert "20000" in err.message
+
+
+@pytest.mark.parametrize(("header", "cell", "stored"), [
+    ("预计节能量（吨标准煤）", "12.5", 12.5),
+    ("estimated_savings_tce", "12.5", 12.5),
+    ("预计节能量(tce/a)", "12.5", 12.5),
+    ("预计节能量（万吨标准煤）", "0.0012", 12.0),   # 0.0012 × 10,000 = 12 tce
+    ("savings_tce [万tce]", "0.0012", 12.0),
+    ("预计节能量（kgce）", "3500", 3.5),             # 3,500 kgce / 1,000 = 3.5 tce
+    ("预计节能量（千克标准煤）", "3500", 3.5),
+    ("*预计节能量（必填）", "7", 7.0),               # a note, not a unit
+])
+def test_savings_header_units(district: Workspace, tmp_path: Path, header: str, cell: str,
+                              stored: float) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(f"entity_id,kind,audit_date,auditor,{header}\n"
+                    f"B1,audit,2023-01-01,A,{cell}\n", encoding="utf-8")
+    import_audits(district, path, district="huangpu")
+    [rec] = list_audits(district, Scope("huangpu", everything=True))
+    assert rec["estimated_savings_tce"] == pytest.approx(stored)
+
+
+@pytest.mark.parametrize("header", ["预计节能量（万kWh）", "预计节能量(kWh)", "预计节能量（tCO2）",
+                                    "预计节能量（吨）", "节能潜力（万元）"])
+def test_savings_in_another_unit_is_refused(district: Workspace, tmp_path: Path,
+                                            header: str) -> None:
+    path = tmp_path / "u.csv"
+    path.write_text(f"entity_id,kind,audit_date,auditor,{header}\n"
+                    "B1,audit,2023-01-01,A,12\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_audits(district, path, district="huangpu")
+    [err] = exc.value.errors
+    assert (err.file, err.row, err.column, err.value) == ("u.csv", 1, "estimated_savings_tce",
+                                                          header)
+    assert "convert" in err.message
+    # in a workbook under a title row: the header's own line and the sheet
+    wb = openpyxl.Workbook()
+    sh = wb.active
+    assert sh is not None
+    sh.append(["2023年能源审计记录"])
+    sh.append(["主体编号", "类型", "审计日期", "审计机构", header])
+    sh.append(["B1", "审计", "2023-01-01", "A", 12])
+    wb.save(tmp_path / "u.xlsx")
+    with pytest.raises(InputValidationError) as exc:
+        import_audits(district, tmp_path / "u.xlsx", district="huangpu")
+    [err] = exc.value.errors
+    assert (err.row, err.column, err.sheet) == (2, "estimated_savings_tce", sh.title)
+    with district.registry.session() as s:
+        assert s.scalar(select(func.count()).select_from(EnergyAudit)) == 0
+
+
+def test_implausible_dates_are_refused(district: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text("entity_id,kind,audit_date,auditor\n"
+                    "B1,audit,0001-01-01,A\n"       # 2: year 1
+                    "B2,audit,1989-12-31,A\n"       # 3: the day before 1990
+                    "B5,audit,1990-01-01,A\n",      # 4: fine
+                    encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_audits(district, path, district="huangpu")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, "audit_date"),
+                                                             (3, "audit_date")]
+    assert "1990..2100" in exc.value.errors[0].message
+    # an energy manager's filing has no earliest date of its own: 1000-01-01 was accepted
+    filings = tmp_path / "f.csv"
+    filings.write_text("entity_id,obligation,year,filed_on\n"
+                       "E1,energy_manager,2022,1000-01-01\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_filings(district, filings, district="huangpu")
+    assert [(e.row, e.column, e.value) for e in exc.value.errors] == [
+        (2, "filed_on", "1000-01-01")]
+    with pytest.raises(InputValidationError, match="1990"):
+        record_audit(district, "huangpu", {"entity_id": "B1", "kind": "audit",
+                                           "audit_date": "0001-01-01", "auditor": "A"})
 
 
 # -- the schedule and the checklist ------------------------------------------------------------
@@ -481,6 +621,103 @@ def test_obligations_checklist_with_every_status(built: Workspace) -> None:
     assert sum(1 for r in rows if r[0] in ("B2", "E1")) == 14  # 2 units × 7 items
 
 
+def test_a_street_officer_sees_only_its_part_of_a_unit(built: Workspace) -> None:
+    """E1 (外滩) with B1 (外滩) and, here, B2 (豫园) as its buildings: the 外滩 officer reads E1's
+    checklist with the whole unit's statuses, but only E1's and B1's figures and ids."""
+    alone = obligations(built, "huangpu", 2024, as_of=CHECK_DAY)
+    [e1_alone] = [u for u in alone["units"] if u["entity_id"] == "E1"]
+    tce_e1_b1 = e1_alone["items"][0]["details"]["tce_equivalent"]
+    with built.registry.session() as s:
+        s.get(Entity, "B2").parent_id = "E1"  # type: ignore[union-attr]
+        waitan = s.scalar(select(Entity.street_id).where(Entity.id == "B4"))
+        case_id = s.scalar(select(QuotaCase.id).where(QuotaCase.entity_id == "B2"))
+    whole = obligations(built, "huangpu", 2024, as_of=CHECK_DAY)
+    [e1] = [u for u in whole["units"] if u["entity_id"] == "E1"]
+    items = {it["code"]: it for it in e1["items"]}
+    # the district sees B2 in E1: its overdue audit (last 2019-05-31) and its case
+    assert items["audit"]["details"]["buildings"] == ["B1", "B2"]
+    assert items["audit"]["status"] == "overdue"
+    assert items["quota"]["details"]["cases"] == [case_id]
+    assert items["quota"]["status"] == "missing"  # notified, deadline 2025-06-30 ahead
+    assert items["monitoring"]["details"]["tce_equivalent"] > tce_e1_b1
+    assert e1["partial_scope"] is False
+    officer = Scope("huangpu", everything=False, street_id=waitan, street_code="waitan",
+                    entities=frozenset({"E1", "B1", "B4", "B5", "B7"}))
+    part = obligations(built, "huangpu", 2024, as_of=CHECK_DAY, scope=officer)
+    [mine] = part["units"]
+    assert mine["entity_id"] == "E1"
+    assert mine["partial_scope"] is True
+    seen = {it["code"]: it for it in mine["items"]}
+    # the statuses are the whole unit's ...
+    assert {c: it["status"] for c, it in seen.items()} == {c: it["status"]
+                                                          for c, it in items.items()}
+    # ... the figures and ids only those of E1 and B1: E1's diesel and B1's ledgers, 0 %
+    # metered, the tce of E1 and B1 alone; B1 only in the audit; no case of B2
+    assert seen["monitoring"]["details"]["tce_equivalent"] == pytest.approx(tce_e1_b1)
+    assert seen["monitoring"]["details"]["meter_share"] == 0.0
+    assert seen["audit"]["details"]["buildings"] == ["B1"]
+    assert seen["audit"]["deadline"] == "2029-03-01"  # B1's, not B2's 2024-05-31
+    assert seen["quota"]["details"]["cases"] == []
+    text = repr(mine)
+    assert "B2" not in text
+    assert f"case {case_id}" not in text
+    for code in ("monitoring", "audit", "quota"):
+        assert "outside your scope" in seen[code]["evidence"]
+        assert "不在您的数据范围内" in seen[code]["evidence_zh"]
+    assert "outside your scope" not in seen["energy_report"]["evidence"]  # E1's own
+
+
+def test_an_entity_manager_does_not_rewrite_the_districts_filings(built: Workspace) -> None:
+    """E1's energy report for 2024, recorded by the district on 2025-04-10 (10 days late);
+    its manager may not move it to 2025-03-01 (which would turn it ok), but may record and
+    correct the unit's own filings."""
+    admin = replace(built, actor="user:admin")
+    create_user(built, "admin", "district_admin")
+    create_user(built, "manager", "entity_manager", entities=["E1"])
+    create_user(built, "manager2", "entity_manager", entities=["E1"])
+    manager = replace(built, actor="user:manager")
+    report = {"entity_id": "E1", "obligation": "energy_report", "year": "2024",
+              "filed_on": "2025-04-10", "reference": "NB-E1"}
+    record_filing(admin, "huangpu", report, today=CHECK_DAY)
+    with pytest.raises(AccessDenied, match="user:admin"):
+        record_filing(manager, "huangpu", report | {"filed_on": "2025-03-01"},
+                      today=CHECK_DAY, unit_side=True)
+    # the same values change nothing and are not refused
+    assert record_filing(manager, "huangpu", report, today=CHECK_DAY,
+                         unit_side=True)[0].status == "no_change"
+    # a filing imported from a file (actor "test") is the district's too
+    with pytest.raises(AccessDenied, match="test"):
+        record_filing(manager, "huangpu", {"entity_id": "E1", "obligation": "energy_manager",
+                                           "year": "2022", "filed_on": "2022-04-01"},
+                      today=CHECK_DAY, unit_side=True)
+    ghg = {"entity_id": "E1", "obligation": "ghg_report", "year": "2024",
+           "filed_on": "2025-03-30"}
+    assert record_filing(manager, "huangpu", ghg, today=CHECK_DAY,
+                         unit_side=True)[0].added == 1
+    fixed = record_filing(replace(built, actor="user:manager2"), "huangpu",
+                          ghg | {"reference": "GHG-E1"}, today=CHECK_DAY, unit_side=True)
+    assert fixed[0].updated == 1  # another manager of the unit corrects the unit's filing
+    # once the district has changed it, it is the district's
+    record_filing(admin, "huangpu", ghg | {"filed_on": "2025-04-02"}, today=CHECK_DAY)
+    with pytest.raises(AccessDenied, match="user:admin"):
+        record_filing(manager, "huangpu", ghg, today=CHECK_DAY, unit_side=True)
+    with built.registry.session() as s:
+        stored = {f.obligation: (f.filed_on, f.created_by) for f in s.scalars(
+            select(ObligationFiling).where(ObligationFiling.entity_id == "E1"))}
+    assert stored["energy_report"] == (dt.date(2025, 4, 10), "user:admin")
+    assert stored["ghg_report"] == (dt.date(2025, 4, 2), "user:manager")
+    # the checklist says who recorded each filing
+    items = {it["code"]: it for it in next(
+        u for u in obligations(built, "huangpu", 2024, as_of=CHECK_DAY)["units"]
+        if u["entity_id"] == "E1")["items"]}
+    assert items["energy_report"]["status"] == "late"  # 2025-04-10 > 2025-03-31
+    assert items["energy_report"]["details"]["recorded_by"] == "user:admin"
+    assert "recorded by user:admin" in items["energy_report"]["evidence"]
+    assert "登记人 user:admin" in items["energy_report"]["evidence_zh"]
+    assert items["ghg_report"]["details"]["recorded_by"] == "user:manager"
+    assert items["energy_manager"]["details"]["recorded_by"] == "test"
+
+
 def test_hp12_metric_is_the_least_count_per_interval(built: Workspace) -> None:
     d = built.district("huangpu")
     # to 2024-06-01: 2023 (2018-12-31..2023-12-31): B1 0, B8 0 → 0; 2024 (2019-06-01..
@@ -542,8 +779,8 @@ def test_cli_import_schedule_and_checklist(tmp_path: Path,
 
     r = run("audits", "import", str(tmp_path / "in" / "audits.csv"))
     assert r.exit_code == 0, r.output
-    assert "0 added" in r.output
-    assert "5 unchanged" in r.output
+    assert "already imported as batch" in r.output  # the same file as in the setup
+    assert "duplicate" in r.output
     r = run("audits", "schedule", "--as-of", "2024-06-01", "--xlsx", str(tmp_path / "s.xlsx"))
     assert r.exit_code == 0, r.output
     assert "已逾期" in r.output
@@ -564,6 +801,14 @@ def test_cli_import_schedule_and_checklist(tmp_path: Path,
     r = run("audits", "import", str(tmp_path / "bad.csv"))
     assert r.exit_code == 1
     assert "audit_date" in r.output
+    # a NUL in a cell: a named error, not a database traceback
+    (tmp_path / "nul.csv").write_text("entity_id,obligation,year,filed_on,note\n"
+                                      "B2,saving_plan,2024,2024-05-01,a\x00b\n",
+                                      encoding="utf-8")
+    r = run("obligations", "import", str(tmp_path / "nul.csv"))
+    assert r.exit_code == 1
+    assert "note" in r.output
+    assert "NUL" in r.output
     assert run("audits", "schedule", "--as-of", "2024-13-01").exit_code == 1
     assert "energy_report" in run("obligations", "codes").output
 
@@ -689,6 +934,15 @@ def test_who_may_record_an_audit(world: World, user: str, status: int) -> None:
 
 @pytest.mark.parametrize(("body", "status", "field"), [
     ({"audit_date": "2099-01-01"}, 422, "audit_date"),
+    ({"audit_date": "0001-01-01"}, 422, None),
+    ({"audit_date": "1989-12-31"}, 422, None),
+    ({"findings": "冷机\x00老化"}, 422, None),
+    ({"auditor": "A\x00"}, 422, None),
+    ({"recommended_measures": ["LED", "变\x00频"]}, 422, None),
+    ({"findings": "问" * 20_001}, 422, None),
+    ({"auditor": "A" * 257}, 422, None),
+    ({"report_ref": "R" * 129}, 422, None),
+    ({"recommended_measures": ["措" * 501]}, 422, None),
     ({"auditor": "   "}, 422, "auditor"),
     ({"entity_id": "NOPE"}, 404, None),
     ({"kind": "inspection"}, 422, None),
@@ -716,6 +970,48 @@ def test_who_may_record_a_filing(world: World, user: str, entity: str, status: i
     assert r.status_code == status, r.text
     if status == 201:
         assert r.json()["filing"]["deadline"] == "2024-06-30"
+
+
+@pytest.mark.parametrize("body", [
+    {"note": "补\x00报"}, {"reference": "\x00"}, {"entity_id": "E1\x00"},
+    {"note": "注" * 2_001}, {"reference": "R" * 129},
+    {"filed_on": "1000-01-01"}, {"filed_on": "1989-12-31"}, {"year": 1989},
+])
+def test_refused_filings(world: World, body: dict[str, Any]) -> None:
+    base = {"entity_id": "E1", "obligation": "energy_manager", "year": 2021,
+            "filed_on": "2021-03-01"}
+    for user in ("admin", "manager"):
+        r = world.call(user, "POST", "/api/v1/obligation-filings", base | body)
+        assert r.status_code == 422, r.text
+    with world.ws.registry.session() as s:
+        assert s.scalars(select(ObligationFiling).where(
+            ObligationFiling.entity_id == "E1", ObligationFiling.year == 2021)).first() is None
+
+
+def test_a_manager_may_not_change_the_districts_filing(world: World) -> None:
+    """E1's 2023 energy report, recorded by an admin 10 days late (deadline 2024-03-31): its
+    manager may not move it earlier (403); it records and corrects the unit's own filings."""
+    report = {"entity_id": "E1", "obligation": "energy_report", "year": 2023,
+              "filed_on": "2024-04-10", "reference": "NB-2023-E1"}
+    assert world.call("admin", "POST", "/api/v1/obligation-filings", report).status_code == 201
+    r = world.call("manager", "POST", "/api/v1/obligation-filings",
+                   report | {"filed_on": "2024-03-01"})
+    assert r.status_code == 403, r.text
+    assert "recorded by the district" in r.json()["detail"]
+    own = {"entity_id": "E1", "obligation": "ghg_report", "year": 2023,
+           "filed_on": "2024-03-20"}
+    assert world.call("manager", "POST", "/api/v1/obligation-filings", own).status_code == 201
+    r = world.call("manager", "POST", "/api/v1/obligation-filings",
+                   own | {"reference": "GHG-2023-E1"})
+    assert (r.status_code, r.json()["status"]) == (200, "updated")
+    chk = world.call("manager", "GET", "/api/v1/obligations?year=2023&as_of=2025-04-15").json()
+    [e1] = chk["items"]
+    items = {it["code"]: it for it in e1["items"]}
+    assert items["energy_report"]["status"] == "late"  # still the district's date
+    assert items["energy_report"]["details"]["recorded_by"] == "user:admin"
+    assert "recorded by user:admin" in items["energy_report"]["evidence"]
+    assert items["ghg_report"]["details"]["recorded_by"] == "user:manager"
+    assert items["ghg_report"]["details"]["reference"] == "GHG-2023-E1"
 
 
 def test_a_filing_turns_the_item_ok(world: World) -> None:

@@ -17,15 +17,20 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
+from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
+from carbonpeak.api import routes_buildings
 from carbonpeak.cli import app
 from carbonpeak.domain.benchmarking import RATING_LABELS
 from carbonpeak.errors import ConfigError
-from carbonpeak.pipelines.benchmarking import Benchmark, benchmark
+from carbonpeak.pipelines.benchmarking import Benchmark, benchmark, classify
+from carbonpeak.pipelines.workspace import audit
+from carbonpeak.registry.models import AuditLog, EntityQuotaClass
 from carbonpeak.reports import charts, fonts
 from carbonpeak.reports.disclosure import (
     EUI_DIGITS,
@@ -310,3 +315,51 @@ def test_cli_writes_the_disclosure_pdf(district: District, tmp_path: Path,
     r = CliRunner().invoke(app, ["benchmark", "--year", "2024", "--pdf", str(out), "--lang",
                                  "fr"], catch_exceptions=False)
     assert r.exit_code != 0
+
+
+def test_disclosure_pdf_api_is_cached_and_dated_by_the_data(
+        district: District, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PDF is rendered once per data version, scope, year, table and language, and carries
+    the time of the data (the latest change), not the time of the request: the same data
+    gives the same bytes; a change of the data gives new ones, dated by that change."""
+    renders: list[str] = []
+    real = routes_buildings.disclosure_pdf
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        renders.append(kwargs["lang"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(routes_buildings, "disclosure_pdf", counted)
+    url = "/api/v1/benchmarking/disclosure.pdf?year=2024&lang=en"
+    first = district.get("officer", url)
+    second = district.get("officer", url)
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert renders == ["en"]  # the second answer came from the cache
+    assert district.get("manager", url).content != first.content  # another scope
+    assert len(renders) == 2
+    # a change of the data: O1 assigned to the government-office class (constraint 90 in the
+    # hot-summer cold-winter zone: O1's 108.99 is then over it), audit-logged as every change
+    (tmp_path / "classes.csv").write_text("entity_id,table_id,quota_class,source\n"
+                                          "O1,gbt51161-2016,B_government_office,认定 2025\n",
+                                          encoding="utf-8")
+    assert classify(district.ws, "huangpu", tmp_path / "classes.csv")["created"] == 1
+    try:
+        with district.ws.registry.session() as s:
+            changed_at = s.scalars(select(AuditLog.at).where(
+                AuditLog.object_type.not_in(("user", "api_token")))
+                .order_by(AuditLog.id.desc())).first()
+        assert changed_at is not None
+        third = district.get("officer", url)
+        assert third.content != first.content
+        assert len(renders) == 3
+        path = _pdf_file(tmp_path, third.content)
+        assert "class B government office" in pdftotext(path)
+        # the PDF's time is that of the change, to the second
+        assert pdfinfo(path)["CreationDate"] == f"{changed_at:%Y-%m-%dT%H:%M:%S}Z"
+        assert district.get("officer", url).content == third.content
+        assert len(renders) == 3
+    finally:  # O1 back to the default class
+        with district.ws.registry.session() as s:
+            s.execute(delete(EntityQuotaClass).where(EntityQuotaClass.entity_id == "O1"))
+            audit(s, "test", "delete", "entity_quota_class", "O1", {}, district="huangpu")

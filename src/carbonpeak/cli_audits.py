@@ -58,6 +58,9 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _print_counts(c: ImportCounts, what: str) -> None:
+    if c.status == "duplicate":
+        console.print(f"{what} {c.file}: duplicate 重复文件: {c.message}")
+        return
     state = "no change 无变化" if c.status == "no_change" else "committed 已导入"
     console.print(f"{what} {c.file}: batch {c.batch_id} {state}: {c.rows} row(s), "
                   f"{c.added} added 新增, {c.updated} updated 更新, {c.unchanged} unchanged 未变")
@@ -71,7 +74,8 @@ def _status(code: str, labels: dict[str, tuple[str, str]]) -> str:
 def audits_import(path: FileArg, district: DistrictOpt = None) -> None:
     """Audit records: entity_id, kind (audit|diagnosis, 能源审计|节能诊断), audit_date, auditor,
     report_ref, findings, recommended_measures (separated by ; ； or 、),
-    estimated_savings_tce. All or nothing; re-importing changes nothing."""
+    estimated_savings_tce (tce; a header unit 万tce or kgce is converted, another refused).
+    All or nothing; the same file again is reported as already imported."""
     with _errors(), _workspace() as ws:
         _print_counts(import_audits(ws, path, district=district), "能源审计 audits")
 
@@ -155,7 +159,8 @@ def audits_schedule(
 @obligations_app.command("import")
 def obligations_import(path: FileArg, district: DistrictOpt = None) -> None:
     """Key units' filings: entity_id, obligation (a code of `carbonpeak obligations codes` or
-    its Chinese name), year, filed_on, reference, note. All or nothing; idempotent."""
+    its Chinese name), year, filed_on, reference, note. All or nothing; idempotent (the same
+    file again is reported as already imported)."""
     with _errors(), _workspace() as ws:
         _print_counts(import_filings(ws, path, district=district), "义务报送 filings")
 

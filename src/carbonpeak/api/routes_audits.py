@@ -3,7 +3,8 @@
 Every role reads its own scope: analysts and admins the district, a street officer its
 street's buildings and key units, an entity role its own entities; an entity or street outside
 the scope is answered like one that does not exist (404). Audit records are written by
-analysts and admins; a key unit's filing also by the unit's entity manager.
+analysts and admins; a key unit's filing also by the unit's entity manager, who may not change
+a filing the district recorded (403).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ StreetQuery = Annotated[str | None, Query(min_length=1, max_length=128, pattern=
                                           description="only this street (id, code or name)")]
 AsOfQuery = Annotated[dt.date | None, Query(description="judge on this date (1990-2100); "
                                             "default today in the district")]
+_FIRST_DAY, _LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 AuditKind = Literal["audit", "diagnosis"]
 ScheduleStatus = Literal["overdue", "never_audited", "due_this_year", "ok"]
 CheckStatus = Literal["overdue", "missing", "late", "unknown", "ok", "not_applicable"]
@@ -98,7 +100,8 @@ class AuditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     entity_id: str = Field(min_length=1, max_length=64, pattern=_NO_NUL)
     kind: AuditKind
-    audit_date: dt.date
+    audit_date: dt.date = Field(ge=_FIRST_DAY, le=_LAST_DAY,
+                                description="1990-01-01..2100-12-31, not in the future")
     auditor: str = Field(min_length=1, max_length=256, pattern=_NO_NUL)
     report_ref: str = Field("", max_length=128, pattern=_NO_NUL)
     findings: str = Field("", max_length=20_000, pattern=_NO_NUL)
@@ -191,7 +194,8 @@ class FilingIn(BaseModel):
     entity_id: str = Field(min_length=1, max_length=64, pattern=_NO_NUL)
     obligation: str = Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$")
     year: int = Field(ge=1990, le=2100)
-    filed_on: dt.date
+    filed_on: dt.date = Field(ge=_FIRST_DAY, le=_LAST_DAY,
+                              description="1990-01-01..2100-12-31, not in the future")
     reference: str = Field("", max_length=128, pattern=_NO_NUL)
     note: str = Field("", max_length=2_000, pattern=_NO_NUL)
 
@@ -201,14 +205,16 @@ async def post_filing(request: Request, principal: CurrentPrincipal,
                       body: FilingIn) -> Response:
     """报送登记 — record that a key unit filed an obligation (analysts and admins; an entity
     manager for its own entities): upserted, audit-logged; an entity outside the caller's
-    scope is answered 404."""
+    scope is answered 404. An entity manager creates filings and changes the unit's own, not
+    one the district recorded or changed (403)."""
     require_role(principal, (*ANALYST_ROLES, "entity_manager"), "record obligation filings")
     ws = acting_as(get_workspace(request), principal)
     data = body.model_dump() | {"filed_on": body.filed_on.isoformat(), "year": str(body.year)}
 
     def run() -> tuple[Any, dict[str, Any]]:
         scope = scope_of(ws, principal)
-        return record_filing(ws, principal.district_id, data, visible=scope.sees_entity)
+        return record_filing(ws, principal.district_id, data, visible=scope.sees_entity,
+                             unit_side=principal.role not in ANALYST_ROLES)
 
     counts, rec = await run_in_threadpool(run)
     status = "created" if counts.added else "updated" if counts.updated else "unchanged"

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
 from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
@@ -37,6 +38,7 @@ from carbonpeak.pipelines.benchmarking import (
 )
 from carbonpeak.pipelines.scope import ANALYST_ROLES, Scope, scope_of
 from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.registry.models import AccountRun, AuditLog, IngestBatch, WarningEvent
 from carbonpeak.reports import Lang
 from carbonpeak.reports.disclosure import disclosure_pdf, report_names
 
@@ -139,18 +141,43 @@ async def get_disclosure(request: Request, principal: CurrentPrincipal,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def _data_time(ws: Workspace) -> dt.datetime:
+    """The time of the data the disclosure PDF shows: the latest of the rows that make the
+    data version (the newest account run, import batch, data audit-log entry and warning
+    event), so the cached bytes carry a time that changes only with the data."""
+    v = dashboard.data_version(ws)
+    with ws.registry.session() as s:
+        times = s.execute(select(
+            select(AccountRun.created_at).where(AccountRun.id == v.runs).scalar_subquery(),
+            select(IngestBatch.created_at).where(IngestBatch.id == v.batches).scalar_subquery(),
+            select(AuditLog.at).where(AuditLog.id == v.audit).scalar_subquery(),
+            select(WarningEvent.at).where(WarningEvent.id == v.warnings).scalar_subquery(),
+        )).one()
+    known = [t for t in times if t is not None]
+    return max(known) if known else dt.datetime(1970, 1, 1)
+
+
 @router.get("/benchmarking/disclosure.pdf", responses=_RESPONSES)
 async def get_disclosure_pdf(request: Request, principal: CurrentPrincipal,
                              year: YearQuery = None, table: TableId = DEFAULT_TABLE,
                              lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
                              ) -> Response:
     """能效公示 PDF — the disclosure list of the buildings in scope as PDF (A4), with the
-    quota table's version and status on the title page."""
+    quota table's version and status on the title page. Its time is that of the data (the
+    latest account run, import or change), so the same data gives the same bytes (cached)."""
     ws = get_workspace(request)
     scope = scope_of(ws, principal)
-    bm = await run_in_threadpool(lambda: _benchmark(ws, scope, year, table))
-    data = await run_in_threadpool(lambda: disclosure_pdf(
-        bm, lang=lang, names=report_names(ws, scope.district_id, scope)))
+
+    def render() -> tuple[Benchmark, bytes]:
+        bm = _benchmark(ws, scope, year, table)
+        return bm, disclosure_pdf(bm, lang=lang, generated=_data_time(ws),
+                                  names=report_names(ws, scope.district_id, scope))
+
+    def compute() -> tuple[Benchmark, bytes]:
+        y = _year(ws, scope.district_id, year)
+        return dashboard.cached(ws, ("disclosure.pdf", scope.key(), y, table, lang), render)
+
+    bm, data = await run_in_threadpool(compute)
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}-{lang}.pdf"
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -7,32 +7,47 @@ A file is read by :func:`carbonpeak.ingest.csvfiles.read_import_file` (encodings
 header detection, row numbers as a spreadsheet shows them) under the kinds
 ``energy_audits`` and ``obligation_filings``, whose columns and Chinese aliases are defined
 here. The parsers check what a row says on its own (required cells, dates, codes, lengths,
-repeated keys); the pipeline checks the entities against the registry. Either way the whole
-file is refused when one row is bad, each problem naming file, row and column.
+repeated keys, NUL characters); the pipeline checks the entities against the registry. Either
+way the whole file is refused when one row is bad, each problem naming file, row and column.
+
+Estimated savings are stored in tce (吨标准煤). A unit in the savings header is read:
+``（吨标准煤）``/``(tce)`` as is, ``（万吨标准煤）``/``(万tce)`` × 10⁴,
+``（千克标准煤）``/``(kgce)`` ÷ 1,000 (also per year: ``tce/a``, ``吨标准煤/年``); any other
+unit (``万kWh``, ``tCO2``…) refuses the file naming the header: savings in electricity are
+not tce until a conversion (equivalent or calorific value) is chosen, which is the auditor's,
+not the platform's.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from carbonpeak.domain.audits import AUDIT_KINDS, OBLIGATIONS
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.ingest.csvfiles import ParsedFile
-from carbonpeak.ingest.vocab import COLUMNS
+from carbonpeak.ingest import excel
+from carbonpeak.ingest.csvfiles import ParsedFile, decode_text
+from carbonpeak.ingest.vocab import COLUMNS, canonical_column
 
 __all__ = [
     "AUDIT_COLUMNS",
     "FILING_COLUMNS",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "check_audit",
     "check_filing",
     "parse_audits",
     "parse_date",
     "parse_filings",
+    "raw_headers",
+    "savings_scale",
     "split_measures",
 ]
 
@@ -73,9 +88,19 @@ _DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
                re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
                re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"))
 _YEAR = re.compile(r"^(\d{4})年?(?:度)?$")
-#: registry column lengths (a longer text would be refused by PostgreSQL)
-MAX_LEN = {"entity_id": 64, "auditor": 256, "report_ref": 128, "reference": 128}
+#: text lengths: the registry's columns (a longer text would be refused by PostgreSQL) and,
+#: for the unbounded texts, the API's limits
+MAX_LEN = {"entity_id": 64, "auditor": 256, "report_ref": 128, "reference": 128,
+           "findings": 20_000, "note": 2_000, "recommended_measures": 500}
 MAX_MEASURES = 100
+#: plausible years of an audit or a filing date
+MIN_YEAR, MAX_YEAR = 1990, 2100
+#: units of the savings header -> factor to tce (吨标准煤)
+_SAVINGS_UNITS = {"tce": 1.0, "吨标准煤": 1.0, "吨标煤": 1.0, "t标准煤": 1.0,
+                  "万tce": 1e4, "万吨标准煤": 1e4, "万吨标煤": 1e4,
+                  "kgce": 1e-3, "千克标准煤": 1e-3, "公斤标准煤": 1e-3, "kg标准煤": 1e-3}
+_NOTES = {"必填", "选填", "可选", "required", "optional"}  # a note in brackets, not a unit
+_PER_YEAR = ("/a", "/年", "/yr", "/year", "每年")
 
 
 def _norm(text: str) -> str:
@@ -107,6 +132,58 @@ def parse_date(text: str) -> dt.date | None:
     return None
 
 
+def raw_headers(path: Path, kind: str) -> tuple[list[str], int, str | None]:
+    """The header cells as written, their line and sheet (the shared reader keeps only the
+    canonical names, without the unit a header names)."""
+    fmt = excel.spreadsheet_format(path)
+    if fmt is not None:
+        table = excel.read_spreadsheet(path, kind, fmt)
+        return table.headers, table.header_line, table.sheet
+    text, _enc = decode_text(path.read_bytes(), path.name)
+    return next(csv.reader(io.StringIO(text)), []), 1, None
+
+
+def _savings_unit(header: str) -> str:
+    """The unit in brackets at the end of a header (``预计节能量（万kWh）`` → ``万kwh``), ``""``
+    when there is none."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", header)).lower().strip("*")
+    m = re.search(r"[(\[]([^)\]]*)[)\]]\*?$", key)
+    unit = m.group(1) if m else ""
+    return "" if unit in _NOTES else unit
+
+
+def savings_scale(headers: Sequence[str], file: str, *, header_line: int = 1,
+                  sheet: str | None = None) -> float:
+    """The factor to tce of the estimated-savings column, read from its header's unit.
+
+    ``tce``/``吨标准煤`` (or no unit): 1; ``万tce``/``万吨标准煤``: 10⁴; ``kgce``/``千克标准煤``:
+    10⁻³; per year (``/a``, ``/年``) the same. Any other unit raises
+    :class:`InputValidationError` naming the header.
+
+    >>> savings_scale(["预计节能量（万吨标准煤）"], "a.csv"), savings_scale(["savings_tce"], "f")
+    (10000.0, 1.0)
+    """
+    for h in headers:
+        if not h or canonical_column("energy_audits", h) != "estimated_savings_tce":
+            continue
+        unit = _savings_unit(h)
+        if not unit:
+            return 1.0
+        base = unit
+        for suffix in _PER_YEAR:
+            base = base.removesuffix(suffix)
+        factor = _SAVINGS_UNITS.get(base)
+        if factor is None:
+            raise InputValidationError([RowError(
+                file, header_line, "estimated_savings_tce", h,
+                f"unit {unit!r} is not tce: give the estimated savings in tce (吨标准煤), 万tce "
+                "or kgce; savings in electricity (kWh, 万kWh) must first be converted to tce "
+                "with the conversion the audit uses (equivalent or calorific value) "
+                "预计节能量请换算为吨标准煤后填写", sheet)])
+        return factor
+    return 1.0
+
+
 def split_measures(text: str | Sequence[str]) -> list[str]:
     """Recommended measures: a list, or one text separated by ``;``, ``；``, ``、`` or lines.
 
@@ -127,11 +204,33 @@ def _date(raw: str, col: str, where: tuple[str, int | None], today: dt.date,
         errors.append(RowError(where[0], where[1], col, raw,
                                "must be a date YYYY-MM-DD, e.g. 2023-06-01"))
         return None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        errors.append(RowError(where[0], where[1], col, raw,
+                               f"must be a date in {MIN_YEAR}..{MAX_YEAR} "
+                               f"日期应在 {MIN_YEAR}–{MAX_YEAR} 年之间"))
+        return None
     if day > today:
         errors.append(RowError(where[0], where[1], col, raw,
                                f"is in the future (today is {today.isoformat()}) 日期晚于今天"))
         return None
     return day
+
+
+def _shown(text: str) -> str:
+    """A cell as an error shows it: NUL written as ``\\x00``, at most 40 characters."""
+    text = text.replace("\x00", "\\x00")
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _nul_cells(cell: dict[str, Any], where: tuple[str, int | None],
+               errors: list[RowError]) -> None:
+    """Name every cell with a NUL character (PostgreSQL refuses it in text)."""
+    for col, v in cell.items():
+        texts = v if isinstance(v, list | tuple) else [v]
+        bad = next((str(t) for t in texts if isinstance(t, str) and "\x00" in t), None)
+        if bad is not None:
+            errors.append(RowError(where[0], where[1], col, _shown(bad),
+                                   "contains a NUL character (\\x00) 含有空字符（\\x00）"))
 
 
 def _text(raw: str, col: str, where: tuple[str, int | None], errors: list[RowError], *,
@@ -140,22 +239,24 @@ def _text(raw: str, col: str, where: tuple[str, int | None], errors: list[RowErr
         errors.append(RowError(where[0], where[1], col, "", "is required"))
     limit = MAX_LEN.get(col)
     if limit is not None and len(raw) > limit:
-        errors.append(RowError(where[0], where[1], col, raw[:40] + "…",
+        errors.append(RowError(where[0], where[1], col, _shown(raw),
                                f"is longer than {limit} characters 超过 {limit} 个字符"))
     return raw
 
 
-def check_audit(row: dict[str, Any], where: tuple[str, int | None],
-                today: dt.date) -> tuple[dict[str, Any] | None, list[RowError]]:
+def check_audit(row: dict[str, Any], where: tuple[str, int | None], today: dt.date, *,
+                scale: float = 1.0) -> tuple[dict[str, Any] | None, list[RowError]]:
     """One audit record from its cells (strings; ``recommended_measures`` may be a list and
     ``estimated_savings_tce`` a number): the clean record, or the problems of the row.
 
-    Checks: entity, kind (audit | diagnosis, or 能源审计 / 节能诊断), date (not in the future),
-    auditor (not empty), lengths, estimated savings a number ≥ 0.
+    Checks: no cell with a NUL character, entity, kind (audit | diagnosis, or 能源审计 /
+    节能诊断), date (1990..2100, not in the future), auditor (not empty), lengths, estimated
+    savings a number ≥ 0 (times ``scale``, the header unit's factor to tce).
     """
     errors: list[RowError] = []
     cell = {k: ("" if v is None else v.strip() if isinstance(v, str) else v)
             for k, v in row.items()}
+    _nul_cells(cell, where, errors)
     eid = _text(str(cell.get("entity_id", "")), "entity_id", where, errors, required=True)
     raw_kind = str(cell.get("kind", ""))
     kind = _code(raw_kind, _KIND_ALIASES) if raw_kind else None
@@ -168,15 +269,21 @@ def check_audit(row: dict[str, Any], where: tuple[str, int | None],
     auditor = _text(str(cell.get("auditor", "")), "auditor", where, errors, required=True)
     report = _text(str(cell.get("report_ref", "")), "report_ref", where, errors,
                    required=False)
+    findings = _text(str(cell.get("findings", "") or ""), "findings", where, errors,
+                     required=False)
     measures = split_measures(cell.get("recommended_measures") or "")
     if len(measures) > MAX_MEASURES:
         errors.append(RowError(where[0], where[1], "recommended_measures", str(len(measures)),
                                f"more than {MAX_MEASURES} measures 措施过多"))
+    for m in measures:
+        _text(m, "recommended_measures", where, errors, required=False)
     savings = _savings(cell.get("estimated_savings_tce"), where, errors)
     if errors:
         return None, errors
+    if savings is not None:
+        savings *= scale
     return {"entity_id": eid, "kind": kind, "audit_date": day, "auditor": auditor,
-            "report_ref": report, "findings": str(cell.get("findings", "") or ""),
+            "report_ref": report, "findings": findings,
             "recommended_measures": measures, "estimated_savings_tce": savings,
             "_line": where[1]}, []
 
@@ -202,12 +309,14 @@ def check_filing(row: dict[str, Any], where: tuple[str, int | None], today: dt.d
                  allowed: Sequence[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
     """One filing from its cells: the clean record, or the problems of the row.
 
-    Checks: entity, obligation (a code of ``allowed`` — the district's — or its Chinese name),
-    year (1990 to next year), filing date (not in the future, and not before the obligation
-    allows: a report on a year is filed after the year ends), lengths.
+    Checks: no cell with a NUL character, entity, obligation (a code of ``allowed`` — the
+    district's — or its Chinese name), year (1990 to next year), filing date (1990..2100, not
+    in the future, and not before the obligation allows: a report on a year is filed after the
+    year ends), lengths.
     """
     errors: list[RowError] = []
     cell = {k: ("" if v is None else str(v).strip()) for k, v in row.items()}
+    _nul_cells(cell, where, errors)
     eid = _text(cell.get("entity_id", ""), "entity_id", where, errors, required=True)
     raw_ob = cell.get("obligation", "")
     code = _code(raw_ob, _OBLIGATION_ALIASES) if raw_ob else None
@@ -237,10 +346,11 @@ def check_filing(row: dict[str, Any], where: tuple[str, int | None], today: dt.d
                 f"is before {earliest.isoformat()}: a {code} for {year} cannot be filed then "
                 f"报送日期早于 {earliest.isoformat()}"))
     reference = _text(cell.get("reference", ""), "reference", where, errors, required=False)
+    note = _text(cell.get("note", ""), "note", where, errors, required=False)
     if errors:
         return None, errors
     return {"entity_id": eid, "obligation": code, "year": year, "filed_on": filed,
-            "reference": reference, "note": cell.get("note", ""), "_line": where[1]}, []
+            "reference": reference, "note": note, "_line": where[1]}, []
 
 
 def _rows(pf: ParsedFile, columns: dict[str, tuple[bool, tuple[str, ...]]]
@@ -262,13 +372,15 @@ def _repeats(pf: ParsedFile, recs: list[dict[str, Any]], key: tuple[str, ...],
             first[k] = r["_line"]
 
 
-def parse_audits(pf: ParsedFile, *, today: dt.date) -> list[dict[str, Any]]:
+def parse_audits(pf: ParsedFile, *, today: dt.date,
+                 scale: float = 1.0) -> list[dict[str, Any]]:
     """Validate an audits file: every row checked by :func:`check_audit`, no repeated
-    (entity, date, kind). Raises :class:`InputValidationError` with every problem."""
+    (entity, date, kind); savings times ``scale`` (see :func:`savings_scale`).
+    Raises :class:`InputValidationError` with every problem."""
     errors: list[RowError] = []
     recs: list[dict[str, Any]] = []
     for line, row in _rows(pf, AUDIT_COLUMNS):
-        rec, errs = check_audit(row, (pf.name, line), today)
+        rec, errs = check_audit(row, (pf.name, line), today, scale=scale)
         errors.extend(errs)
         if rec is not None:
             recs.append(rec)

@@ -5,8 +5,10 @@
 * Audit records (能源审计/节能诊断) come from files (:func:`import_audits`) or one at a time
   (:func:`record_audit`); key units' filings likewise (:func:`import_filings`,
   :func:`record_filing`). Upserts by natural key: (entity, date, kind) for audits, (entity,
-  obligation, year) for filings; a record equal to the stored one changes nothing, every
-  change is audit-logged.
+  obligation, year) for filings; a record equal to the stored one changes nothing, a file
+  already imported (same SHA-256) is reported as a duplicate and writes nothing, every change
+  is audit-logged. A filing recorded by the district (an analyst, an admin, a file import) is
+  not changed by a unit's entity manager.
 * :func:`audit_schedule` applies the district profile's ``[buildings]`` rule (Huangpu: public
   buildings ≥ 10,000 m² at least once every 5 years) to the buildings in scope on a date.
 * :func:`obligations` is the checklist of every key unit (``Entity.is_key_unit``) for a year:
@@ -17,6 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -49,13 +52,27 @@ from carbonpeak.domain.audits import (
     quota_item_status,
     schedule_status,
 )
-from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError, RowError
+from carbonpeak.errors import (
+    AccessDenied,
+    ConfigError,
+    InputValidationError,
+    NotFoundError,
+    RowError,
+)
 from carbonpeak.ingest import csvfiles
-from carbonpeak.ingest.audit_files import check_audit, check_filing, parse_audits, parse_filings
+from carbonpeak.ingest.audit_files import (
+    check_audit,
+    check_filing,
+    parse_audits,
+    parse_filings,
+    raw_headers,
+    savings_scale,
+)
 from carbonpeak.pipelines.account import load_run_tables, official_run
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import (
+    AuditLog,
     District,
     EnergyAudit,
     Entity,
@@ -63,6 +80,7 @@ from carbonpeak.registry.models import (
     ObligationFiling,
     QuotaCase,
     Street,
+    User,
     utcnow,
 )
 
@@ -114,11 +132,12 @@ class ImportCounts:
     kind: str
     file: str
     batch_id: int | None
-    status: str  # committed | no_change
+    status: str  # committed | no_change | duplicate (the same file was imported before)
     rows: int = 0
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    message: str = ""
 
 
 def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:
@@ -155,12 +174,21 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
                                              "file not found 文件不存在")])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with ws.registry.session() as s:  # the same bytes again: nothing to do, nothing written
+        prev = s.scalars(select(IngestBatch).where(
+            IngestBatch.district_id == d.id, IngestBatch.kind == kind,
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+        ).order_by(IngestBatch.id).limit(1)).first()
+        if prev is not None:
+            return ImportCounts(kind, path.name, prev.id, "duplicate", rows=prev.rows_in or 0,
+                                message=f"{path.name} was already imported as batch {prev.id}; "
+                                        "nothing changed 该文件已导入，未作任何更改")
     pf = csvfiles.read_import_file(path, kind)
     try:
         recs = parse(pf, d)
     except InputValidationError as exc:
         raise InputValidationError(_with_sheet(exc.errors, pf)) from None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with ws.registry.session() as s:
         _check_entities(s, d.id, recs, pf.name, pf.sheet)
         batch = IngestBatch(district_id=d.id, kind=kind, source_name=path.name[:512],
@@ -220,8 +248,26 @@ def _store_audit(s: Session, ws: Workspace, district_id: str, batch: IngestBatch
     counts.updated += 1
 
 
+def _district_hands(s: Session, district_id: str, key: str, obj: ObligationFiling,
+                    actor: str) -> list[str]:
+    """Who, other than ``actor`` and the units' entity managers, recorded or changed the filing
+    (its creator and the audit log's actors): the district's hands, or none."""
+    actors = {obj.created_by, *(str(a) for a in s.scalars(select(AuditLog.actor).where(
+        AuditLog.district_id == district_id, AuditLog.object_type == "obligation_filing",
+        AuditLog.object_id == key)))} - {actor}
+    users = {a.removeprefix("user:") for a in actors if a.startswith("user:")}
+    managers = {str(u) for u in s.scalars(select(User.username).where(
+        User.username.in_(sorted(users)), User.role == "entity_manager"))} if users else set()
+    return sorted(a for a in actors
+                  if not (a.startswith("user:") and a.removeprefix("user:") in managers))
+
+
 def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatch | None,
-                  rec: dict[str, Any], counts: ImportCounts) -> None:
+                  rec: dict[str, Any], counts: ImportCounts, *,
+                  unit_side: bool = False) -> None:
+    """Upsert a filing. ``unit_side``: the writer is a unit's entity manager, who may create a
+    filing and change one the unit's managers recorded, not one the district recorded or
+    changed (:class:`AccessDenied`)."""
     values = {"filed_on": rec["filed_on"], "reference": rec["reference"], "note": rec["note"]}
     key = f"{rec['entity_id']}/{rec['obligation']}/{rec['year']}"
     where = {"batch": batch.id} if batch is not None else {"channel": "api"}
@@ -242,6 +288,13 @@ def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatc
     if not changes:
         counts.unchanged += 1
         return
+    if unit_side:
+        hands = _district_hands(s, district_id, key, obj, ws.actor)
+        if hands:
+            msg = (f"the filing {key} was recorded by the district ({', '.join(hands)}): an "
+                   "entity manager may not change it; ask the district's analysts to correct "
+                   f"it 该报送记录由区级用户登记（{', '.join(hands)}），单位用户不能修改")
+            raise AccessDenied(msg)
     for k, v in values.items():
         setattr(obj, k, v)
     obj.batch_id = batch.id if batch is not None else None
@@ -255,10 +308,14 @@ def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
     """Import audit records (CSV, .xlsx, .xls; UTF-8 or GB18030; Chinese or English headers).
 
     All or nothing: every bad cell, unknown entity or entity of another district is named by
-    file, row and column. Re-importing the same rows changes nothing (``unchanged``).
+    file, row and column. The savings header's unit is read (tce, 万tce, kgce; any other is
+    refused). The same file again is a ``duplicate`` (nothing written); the same rows in
+    another file change nothing (``unchanged``).
     """
     def parse(pf: csvfiles.ParsedFile, d: District) -> list[dict[str, Any]]:
-        return parse_audits(pf, today=today or district_today(d))
+        headers, line, sheet = raw_headers(path, "energy_audits")
+        scale = savings_scale(headers, pf.name, header_line=line, sheet=sheet)
+        return parse_audits(pf, today=today or district_today(d), scale=scale)
 
     return _import(ws, "energy_audits", path, district, parse, _store_audit)
 
@@ -323,15 +380,20 @@ def record_audit(ws: Workspace, district_id: str, body: dict[str, Any], *,
 
 def record_filing(ws: Workspace, district_id: str, body: dict[str, Any], *,
                   visible: Callable[[str], bool] | None = None,
-                  today: dt.date | None = None) -> tuple[ImportCounts, dict[str, Any]]:
-    """Record one key unit's filing (the API's POST); see :func:`record_audit`."""
+                  today: dt.date | None = None,
+                  unit_side: bool = False) -> tuple[ImportCounts, dict[str, Any]]:
+    """Record one key unit's filing (the API's POST); see :func:`record_audit`.
+
+    ``unit_side``: the writer is the unit's entity manager; a filing the district recorded or
+    changed is then not changed (:class:`AccessDenied`), the unit's own are.
+    """
     d = ws.district(district_id)
     allowed = KeyUnitRules.from_profile(d.profile).obligations
     rec, errors = check_filing(body, ("request", None), today or district_today(d), allowed)
     if rec is None:
         raise InputValidationError(errors)
-    counts = _single(ws, d.id, rec, visible or (lambda _e: True), _store_filing,
-                     "obligation_filing")
+    counts = _single(ws, d.id, rec, visible or (lambda _e: True),
+                     functools.partial(_store_filing, unit_side=unit_side), "obligation_filing")
     with ws.registry.session() as s:
         f = s.scalars(select(ObligationFiling).where(
             ObligationFiling.entity_id == rec["entity_id"],
@@ -585,10 +647,11 @@ def _descendants(ents: pd.DataFrame) -> dict[str, list[str]]:
     return out
 
 
-def _monitoring(ws: Workspace, district_id: str, year: int, units: dict[str, list[str]]
+def _monitoring(ws: Workspace, district_id: str, year: int, entities: Iterable[str]
                 ) -> tuple[int | None, dict[str, dict[str, float]]]:
-    """Per key unit (itself and its descendants): purchased energy (tce, equivalent value) in
-    the official account of ``year`` by source: meters (interval or register) and ledgers."""
+    """Per entity: purchased energy (tce, equivalent value) in the official account of ``year``
+    by source: meters (interval or register) and ledgers; summed per unit by
+    :func:`_unit_figures`."""
     with ws.registry.session() as s:
         run = official_run(s, district_id, year)
         if run is not None:
@@ -599,18 +662,37 @@ def _monitoring(ws: Workspace, district_id: str, year: int, units: dict[str, lis
         em = load_run_tables(ws, run, ["inventory_entity_month"])["inventory_entity_month"]
     except (NotFoundError, FileNotFoundError):
         return None, {}
-    em = em[em["scope"].isin(["1", "2"]) & em["tce_equivalent"].notna()]
-    pairs = pd.DataFrame([(u, e) for u, es in units.items() for e in es],
-                         columns=["unit", "entity_id"])
-    m = pairs.merge(em[["entity_id", "source", "intervals_received", "tce_equivalent"]],
-                    on="entity_id")
-    tce = m["tce_equivalent"].astype("float64")
-    meter = m["source"] == "meter"
-    m = m.assign(meter=tce.where(meter, 0.0),
-                 interval=tce.where(meter & (m["intervals_received"] > 0), 0.0),
-                 ledger=tce.where(m["source"] == "ledger", 0.0), total=tce)
-    g = m.groupby("unit")[["total", "meter", "interval", "ledger"]].sum()
-    return run.id, {str(u): {str(k): float(v) for k, v in r.items()} for u, r in g.iterrows()}
+    em = em[em["scope"].isin(["1", "2"]) & em["tce_equivalent"].notna()
+            & em["entity_id"].isin(set(entities))]
+    tce = em["tce_equivalent"].astype("float64")
+    meter = em["source"] == "meter"
+    m = em.assign(meter=tce.where(meter, 0.0),
+                  interval=tce.where(meter & (em["intervals_received"] > 0), 0.0),
+                  ledger=tce.where(em["source"] == "ledger", 0.0), total=tce)
+    g = m.groupby("entity_id")[["total", "meter", "interval", "ledger"]].sum()
+    return run.id, {str(e): {str(k): float(v) for k, v in r.items()} for e, r in g.iterrows()}
+
+
+def _unit_figures(per_entity: dict[str, dict[str, float]], members: Iterable[str]
+                  ) -> dict[str, float] | None:
+    """A unit's figures: the sum over its members (None when none has any)."""
+    got = [per_entity[m] for m in members if m in per_entity]
+    if not got:
+        return None
+    return {k: sum(g[k] for g in got) for k in ("total", "meter", "interval", "ledger")}
+
+
+_PARTIAL = ("part of the unit lies outside your scope: the status is the whole unit's; the "
+            "figures and ids shown are those of its part in your scope",
+            "该单位部分建筑不在您的数据范围内：状态按整个单位判定，所列数据与编号仅为范围内部分")
+
+
+def _partial(item: dict[str, Any]) -> dict[str, Any]:
+    """An item of a unit partly outside the reader's scope: says so in its evidence."""
+    item["evidence"] = f"{item['evidence']} ({_PARTIAL[0]})"
+    item["evidence_zh"] = f"{item['evidence_zh']}（{_PARTIAL[1]}）"
+    item["details"]["partial_scope"] = True
+    return item
 
 
 def _item(item: str, code: str, label_zh: str, label_en: str, status: str,
@@ -624,19 +706,26 @@ def _item(item: str, code: str, label_zh: str, label_en: str, status: str,
 
 
 def _monitoring_item(fig: dict[str, float] | None, run_id: int | None, year: int,
-                     min_share: float) -> dict[str, Any]:
+                     min_share: float, *, shown: dict[str, float] | None = None,
+                     partial: bool = False) -> dict[str, Any]:
+    """The monitoring item: the status on the whole unit's figures ``fig``; the evidence on
+    ``shown`` (the part in the reader's scope) when ``partial``."""
     label = ("能源计量覆盖（在线计量表/台账）", "monitoring coverage (meters vs ledgers)")
     if run_id is None:
         return _item("monitoring", "monitoring", *label, "unknown", None,
                      f"no official account of {year}", f"{year}年无正式核算")
+    status = ("unknown" if fig is None or not fig["total"] > 0
+              else monitoring_status(fig["meter"] / fig["total"], min_share))
+    if partial:
+        fig = shown
     if fig is None or not fig["total"] > 0:
-        return _item("monitoring", "monitoring", *label, "unknown", None,
+        item = _item("monitoring", "monitoring", *label, status, None,
                      f"no purchased energy of the unit in account run {run_id}",
                      f"核算批次 {run_id} 中无该单位外购能源", account_run_id=run_id)
+        return _partial(item) if partial else item
     share = fig["meter"] / fig["total"]
-    status = monitoring_status(share, min_share)
     iv, led = fig["interval"] / fig["total"], fig["ledger"] / fig["total"]
-    return _item(
+    item = _item(
         "monitoring", "monitoring", *label, status, None,
         f"meters {share:.1%} (interval meters {iv:.1%}), ledgers {led:.1%} of "
         f"{fig['total']:,.1f} tce (equivalent value), account run {run_id}; "
@@ -645,17 +734,21 @@ def _monitoring_item(fig: dict[str, float] | None, run_id: int | None, year: int
         f"吨标准煤（当量值），核算批次 {run_id}；要求 ≥{min_share:.0%}",
         account_run_id=run_id, meter_share=share, interval_share=iv, ledger_share=led,
         tce_equivalent=fig["total"], min_share=min_share)
+    return _partial(item) if partial else item
 
 
-def _filing_item(code: str, year: int, filings: list[tuple[int, dt.date, str]],
+def _filing_item(code: str, year: int, filings: list[tuple[int, dt.date, str, str]],
                  as_of: dt.date) -> dict[str, Any]:
+    """A filing item; ``filings`` are (year, filed on, reference, recorded by)."""
     ob = OBLIGATIONS[code]
-    status, deadline, used = filing_status(ob, year, [(y, f) for y, f, _ in filings], as_of)
-    ref = next((r for y, f, r in filings if used and (y, f) == used), "")
+    status, deadline, used = filing_status(ob, year, [(y, f) for y, f, _, _ in filings], as_of)
+    ref, by = next(((r, b) for y, f, r, b in filings if used and (y, f) == used), ("", ""))
     if used is not None:
         late = (used[1] - deadline).days
-        what = f"filed {used[1].isoformat()} for {used[0]}" + (f" ({ref})" if ref else "")
-        what_zh = f"{used[1].isoformat()} 已报送 {used[0]} 年度" + (f"（{ref}）" if ref else "")
+        what = (f"filed {used[1].isoformat()} for {used[0]}" + (f" ({ref})" if ref else "")
+                + f", recorded by {by}")
+        what_zh = (f"{used[1].isoformat()} 已报送 {used[0]} 年度" + (f"（{ref}）" if ref else "")
+                   + f"，登记人 {by}")
         ev = (f"{what}, {late} days after the deadline {deadline.isoformat()}"
               if status == "late" else f"{what}; deadline {deadline.isoformat()}")
         ev_zh = (f"{what_zh}，超过期限 {deadline.isoformat()} {late} 天" if status == "late"
@@ -670,20 +763,25 @@ def _filing_item(code: str, year: int, filings: list[tuple[int, dt.date, str]],
     return _item("filing", code, ob.label_zh, ob.label_en, status, deadline, ev, ev_zh,
                  filed_on=used[1].isoformat() if used else None,
                  filing_year=used[0] if used else None, reference=ref,
-                 rule_status=ob.status, rule_source=ob.source)
+                 recorded_by=by or None, rule_status=ob.status, rule_source=ob.source)
 
 
-def _audit_item(rows: Sequence[Mapping[Hashable, Any]], rule: AuditRule) -> dict[str, Any]:
+def _audit_item(rows: Sequence[Mapping[Hashable, Any]], rule: AuditRule, *,
+                shown: Sequence[Mapping[Hashable, Any]] | None = None,
+                partial: bool = False) -> dict[str, Any]:
+    """The audit item: the status on every covered building of the unit (``rows``); the
+    evidence on ``shown`` (those in the reader's scope) when ``partial``."""
     label = ("能源审计/节能诊断", "energy audit or diagnosis")
     rule_status = "/".join(sorted({str(e["status"]) for e in rule.entries.values()}))
-    entries = [r["entry"] for r in rows]
-    status = audit_item_status(entries)
+    status = audit_item_status([r["entry"] for r in rows])
+    rows = shown if partial and shown is not None else rows
     if not rows:
-        return _item("audit", "audit", *label, status, None,
+        item = _item("audit", "audit", *label, status, None,
                      f"no building of the unit is covered by the audit rule "
                      f"(≥{rule.min_floor_area_m2:,.0f} m², counted types)",
                      f"该单位无适用审计规定的建筑（≥{rule.min_floor_area_m2:,.0f} m²）",
-                     rule_status=rule_status)
+                     rule_status=rule_status, buildings=[])
+        return _partial(item) if partial else item
     parts, parts_zh = [], []
     for r in rows:
         e: ScheduleEntry = r["entry"]
@@ -693,16 +791,25 @@ def _audit_item(rows: Sequence[Mapping[Hashable, Any]], rule: AuditRule) -> dict
         parts_zh.append(f"{r['entity_id']} {SCHEDULE_STATUSES[e.status][0]}（上次 "
                         f"{last or '无'}，应于 {e.next_due.isoformat()}）")
     worst_due = min((r["entry"].next_due for r in rows), default=None)
-    return _item("audit", "audit", *label, status, worst_due, "; ".join(parts),
+    item = _item("audit", "audit", *label, status, worst_due, "; ".join(parts),
                  "；".join(parts_zh), rule_status=rule_status,
                  buildings=[r["entity_id"] for r in rows])
+    return _partial(item) if partial else item
 
 
-def _quota_item(cases: list[QuotaCase], as_of: dt.date) -> dict[str, Any]:
+def _quota_item(cases: list[QuotaCase], as_of: dt.date, *,
+                shown: Callable[[str], bool] | None = None) -> dict[str, Any]:
+    """The quota item: the status on every case of the unit; with ``shown`` (a scope that
+    does not see every member), the evidence and ids of the cases of members it sees."""
     label = ("超限额整改", "quota rectification")
     status = quota_item_status([(c.status, c.deadline) for c in cases], as_of)
+    partial = shown is not None
+    if shown is not None:
+        cases = [c for c in cases if shown(c.entity_id)]
     if not cases:
-        return _item("quota", "quota", *label, status, None, "no quota case", "无超限额整改案件")
+        item = _item("quota", "quota", *label, status, None, "no quota case", "无超限额整改案件",
+                     cases=[], open_cases=[])
+        return _partial(item) if partial else item
     pending = [c for c in cases if c.status != "closed"]
     deadline = min((c.deadline for c in pending if c.deadline), default=None)
     ev = "; ".join(f"case {c.id} {c.entity_id} {c.year} {c.status}"
@@ -711,8 +818,9 @@ def _quota_item(cases: list[QuotaCase], as_of: dt.date) -> dict[str, Any]:
     ev_zh = "；".join(f"案件 {c.id} {c.entity_id} {c.year}年 {c.status}"
                      + (f"，期限 {c.deadline.isoformat()}" if c.deadline else "")
                      for c in cases)
-    return _item("quota", "quota", *label, status, deadline, ev, ev_zh,
+    item = _item("quota", "quota", *label, status, deadline, ev, ev_zh,
                  cases=[c.id for c in cases], open_cases=[c.id for c in pending])
+    return _partial(item) if partial else item
 
 
 def obligations(ws: Workspace, district_id: str, year: int, *, scope: Scope | None = None,
@@ -722,9 +830,14 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: Scope | No
 
     Per unit (``Entity.is_key_unit``; an enterprise with its buildings): monitoring coverage
     (share of its purchased energy measured by meters rather than ledgers in the official
-    account of ``year``), each filing the district's profile lists, the audit of its covered
-    buildings (the schedule on ``as_of``) and its quota cases of ``year`` or before. Each item
-    has a status, a deadline when there is one, and its evidence in English and Chinese.
+    account of ``year``), each filing the district's profile lists (with who recorded it), the
+    audit of its covered buildings (the schedule on ``as_of``) and its quota cases of ``year``
+    or before. Each item has a status, a deadline when there is one, and its evidence in
+    English and Chinese.
+
+    A unit in ``scope`` whose buildings are partly outside it (a street officer's unit with a
+    building in another street) keeps the status of the whole unit; its figures, building ids
+    and case ids are those of the part in scope, and the evidence says so (``partial_scope``).
     """
     d = ws.district(district_id)
     ku = KeyUnitRules.from_profile(d.profile)
@@ -737,28 +850,39 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: Scope | No
         if scope is not None:
             q = q.where(scope.entity_condition())
         unit_ids = sorted(str(e) for e in s.scalars(q))
+        visible: set[str] | None = None
+        if scope is not None and not scope.everything:
+            visible = {str(e) for e in s.scalars(select(Entity.id).where(
+                scope.entity_condition()))}
         members = sorted({m for u in unit_ids for m in desc.get(u, [u])})
-        filings: dict[tuple[str, str], list[tuple[int, dt.date, str]]] = {}
+        filings: dict[tuple[str, str], list[tuple[int, dt.date, str, str]]] = {}
         for f in s.scalars(select(ObligationFiling).where(
                 ObligationFiling.entity_id.in_(unit_ids),
                 ObligationFiling.obligation.in_(ku.obligations))):
             filings.setdefault((f.entity_id, f.obligation), []).append(
-                (f.year, f.filed_on, f.reference))
+                (f.year, f.filed_on, f.reference, f.created_by))
         cases = list(s.scalars(select(QuotaCase).where(
             QuotaCase.entity_id.in_(members), QuotaCase.year <= year).order_by(QuotaCase.id)))
         s.expunge_all()
     units = {u: desc.get(u, [u]) for u in unit_ids}
-    run_id, figures = _monitoring(ws, d.id, year, units) if units else (None, {})
+    run_id, per_entity = _monitoring(ws, d.id, year, members) if units else (None, {})
     rows = frame.set_index("entity_id", drop=False)
     out = []
     for u in unit_ids:
         r = rows.loc[u]
+        seen = [m for m in units[u] if visible is None or m in visible]
+        partial = len(seen) < len(units[u])
         covered = [rows.loc[m].to_dict() for m in units[u] if rows.loc[m, "reason"] == "covered"]
-        items = [_monitoring_item(figures.get(u), run_id, year, ku.monitoring_min_share)]
+        items = [_monitoring_item(_unit_figures(per_entity, units[u]), run_id, year,
+                                  ku.monitoring_min_share,
+                                  shown=_unit_figures(per_entity, seen), partial=partial)]
         items += [_filing_item(code, year, filings.get((u, code), []), as_of)
                   for code in ku.obligations]
-        items.append(_audit_item(covered, rule))
-        items.append(_quota_item([c for c in cases if c.entity_id in units[u]], as_of))
+        items.append(_audit_item(covered, rule, shown=[c for c in covered
+                                                       if c["entity_id"] in seen],
+                                 partial=partial))
+        items.append(_quota_item([c for c in cases if c.entity_id in units[u]], as_of,
+                                 shown=set(seen).__contains__ if partial else None))
         counts = dict.fromkeys(CHECK_STATUSES, 0)
         for it in items:
             counts[it["status"]] += 1
@@ -766,6 +890,7 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: Scope | No
                     "street": r["street"], "key_unit_rule": r["key_unit_rule"],
                     "key_unit_year": None if pd.isna(r["key_unit_year"])
                     else int(r["key_unit_year"]),
+                    "partial_scope": partial,
                     "worst": min((it["status"] for it in items), key=_CHECK_ORDER.__getitem__),
                     "counts": counts, "items": items})
     by_item: dict[str, dict[str, int]] = {}
