@@ -674,8 +674,11 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
     for what, done in (
             ("energy audits 能源审计", import_audits(ws, demo_audits.audits, district=profile)),
             ("filings 义务报送", import_filings(ws, demo_audits.filings, district=profile))):
-        console.print(f"  • {what}: {done.added} added, {done.updated} updated, "
-                      f"{done.unchanged} unchanged")
+        if done.status == "duplicate":  # the demo ran before into this home
+            console.print(f"  • {what}: {done.message}")
+        else:
+            console.print(f"  • {what}: {done.added} added, {done.updated} updated, "
+                          f"{done.unchanged} unchanged")
     for n in demo_audits.notes:
         console.print(f"  [dim]demo audits: {n}[/]")
 
