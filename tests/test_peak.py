@@ -232,6 +232,22 @@ def test_degenerate_uncertainty_gives_the_deterministic_projection():
         assert r.share_peaked_by_deadline == expected
 
 
+def test_monte_carlo_draws_below_a_higher_history_peak_in_that_year():
+    """The deterministic plan projection from 2020; a history year 2019 higher than its
+    maximum makes every draw of a degenerate run peak in 2019 (with that value), and a
+    history year lower than it changes nothing."""
+    det = project(BASE, PLAN, end_year=2035)
+    peak = peak_of(det.index, det["tco2"])
+    high = (2019, peak.peak_tco2 * 1.01)
+    r = monte_carlo(BASE, PLAN, Uncertainty(), n=50, seed=7, history_peak=high)
+    assert r.peak_year_p5 == r.peak_year_p95 == 2019
+    assert r.peak_tco2_p50 == pytest.approx(high[1])
+    assert r.share_peaked_by_deadline == 1.0
+    low = monte_carlo(BASE, PLAN, Uncertainty(), n=50, seed=7,
+                      history_peak=(2019, peak.peak_tco2 * 0.5))
+    assert low.peak_year_p50 == peak.peak_year
+
+
 def test_monte_carlo_large_n_is_fast_enough_to_be_vectorised():
     r = monte_carlo(BASE, PLAN, UNC, n=200_000, seed=0)
     assert r.n == 200_000

@@ -548,7 +548,8 @@ def peak_of(years: npt.ArrayLike, tco2: npt.ArrayLike) -> PeakResult:
 
 def monte_carlo(base: BaseYear, params: ScenarioParams, uncertainty: Uncertainty, *,
                 n: int = 10_000, seed: int = 0, end_year: int = 2035,
-                deadline_year: int = 2030) -> MonteCarloResult:
+                deadline_year: int = 2030,
+                history_peak: tuple[int, float] | None = None) -> MonteCarloResult:
     """Peak distribution under triangular uncertainty of the scenario parameters.
 
     Parameters
@@ -568,6 +569,10 @@ def monte_carlo(base: BaseYear, params: ScenarioParams, uncertainty: Uncertainty
         Last projected year.
     deadline_year
         Peaking deadline (2030年前达峰: peak year ≤ 2030).
+    history_peak
+        ``(year, tCO2)`` of the highest year before the base year, if any: a draw whose
+        projected maximum does not exceed it peaks in that year (as the scenario's own peak
+        and the C40 test read the history).
 
     Returns
     -------
@@ -604,6 +609,11 @@ def monte_carlo(base: BaseYear, params: ScenarioParams, uncertainty: Uncertainty
     peak_years = years[first_max]
     peak_tco2 = co2.max(axis=1)
     peaked = first_max < years.size - 1
+    if history_peak is not None:
+        before = peak_tco2 <= float(history_peak[1])
+        peak_years = np.where(before, int(history_peak[0]), peak_years)
+        peak_tco2 = np.where(before, float(history_peak[1]), peak_tco2)
+        peaked = peaked | before
     by_deadline = peaked & (peak_years <= deadline_year)
     q = [5.0, 50.0, 95.0]
     year_pct = np.percentile(peak_years, q, method="inverted_cdf")

@@ -8,7 +8,9 @@
 * **Peak**: the base year is the latest year with both a district CO2 figure and an account;
   the account's electricity/fuel mix and factors are scaled to the district's CO2. GDP growth
   of every scenario is the district's own (geometric mean of the last ≤ 5 years of
-  statistics) unless given.
+  statistics) unless given. A scenario's peak year and peak value are taken over the history
+  and the projection together: when a year before the base year is higher than every
+  projected year, that year is the peak (as in the C40 test), not the base year.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from carbonpeak.domain.peak import (
     BaseYear,
     C40Result,
     MonteCarloResult,
+    PeakResult,
     ScenarioParams,
     Uncertainty,
     c40_peak_test,
@@ -38,12 +41,16 @@ from carbonpeak.pipelines.indicators import district_series, sector_frame
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import District
 
-__all__ = ["PeakOutlook", "ScenarioOutlook", "decompose", "peak_outlook", "peak_target_status"]
+__all__ = ["TARGET_RUNS", "PeakOutlook", "ScenarioOutlook", "decompose", "peak_outlook",
+           "peak_target_status"]
 
 #: Spread of the Monte Carlo draws around each scenario value (triangular low/high offsets).
 SPREAD = {"gdp_growth": 0.02, "intensity_decline": 0.015, "grid_factor_decline": 0.02,
           "electrification": 0.003}
 RELATIVE_SPREAD = {"pv_added_kwp_per_year": 0.5, "retrofit_savings_tce_per_year": 0.5}
+#: Monte Carlo draws (seed 0) of the peak target's assessment (:func:`peak_target_status`,
+#: e.g. HP-06); the white paper uses the same so that it prints one count.
+TARGET_RUNS = 2000
 
 
 def decompose(ws: Workspace, *, base_year: int, target_year: int,
@@ -76,7 +83,12 @@ def decompose(ws: Workspace, *, base_year: int, target_year: int,
 
 @dataclass
 class ScenarioOutlook:
-    """One scenario's projection and what it means for the peak."""
+    """One scenario's projection and what it means for the peak.
+
+    ``peak_year`` and ``peak_tco2`` are over the history and the projection together (a
+    historic year higher than every projected one is the peak), and so are the Monte Carlo
+    draws' peaks.
+    """
 
     params: ScenarioParams
     projection: pd.DataFrame
@@ -218,13 +230,26 @@ def _outlook(d: District, series: pd.DataFrame, *, end_year: int, deadline_year:
             continue
         p = replace(params, **overrides)  # type: ignore[arg-type]
         proj = project(base, p, end_year=end_year)
-        pk = peak_of(proj.index.to_numpy(), proj["tco2"].to_numpy())
+        pk = _peak_with_history(history, proj)
+        before = [(y, v) for y, v in history if y < int(str(proj.index.min()))]
+        top = max(before, key=lambda yv: (yv[1], -yv[0])) if before else None
         mc = monte_carlo(base, p, _uncertainty(p), n=runs, seed=seed, end_year=end_year,
-                         deadline_year=deadline_year)
+                         deadline_year=deadline_year, history_peak=top)
         need = min_intensity_decline(base, p, deadline_year=deadline_year, end_year=end_year)
         out[name] = ScenarioOutlook(p, proj, pk.peak_year, pk.peak_tco2,
                                     pk.peaked_within_horizon, mc, need)
     return PeakOutlook(d.id, base, history, c40, out, deadline_year, notes)
+
+
+def _peak_with_history(history: list[tuple[int, float]], proj: pd.DataFrame) -> PeakResult:
+    """The first year of the maximum over the history before the projection's first year and
+    the projection (``peaked_within_horizon``: the maximum is not in the last projected
+    year)."""
+    first = int(str(proj.index.min()))
+    before = sorted((y, v) for y, v in history if y < first)
+    years = [y for y, _ in before] + [int(str(y)) for y in proj.index]
+    values = [v for _, v in before] + [float(v) for v in proj["tco2"]]
+    return peak_of(years, values)
 
 
 def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
@@ -246,8 +271,8 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     if deadline_year < base.year:  # the deadline has passed: only the history can tell
         return _peak_after_deadline(series, deadline_year, base.year, current)
     o = _outlook(d, series, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
-                 runs=2000, seed=0, overrides={}, up_to_year=up_to_year, current_year=current,
-                 only="plan")
+                 runs=TARGET_RUNS, seed=0, overrides={}, up_to_year=up_to_year,
+                 current_year=current, only="plan")
     src = o.notes[0]
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),

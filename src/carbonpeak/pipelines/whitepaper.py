@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,26 +33,28 @@ from carbonpeak.pipelines.benchmarking import benchmark
 from carbonpeak.pipelines.dual_control import dual_control
 from carbonpeak.pipelines.indicators import district_series, purchased
 from carbonpeak.pipelines.targets import evaluate_targets
-from carbonpeak.pipelines.trajectory import decompose, peak_outlook
+from carbonpeak.pipelines.trajectory import TARGET_RUNS, decompose, peak_outlook
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import (
     AccountRun,
     District,
     EarlyWarning,
+    Entity,
     FactorSetRecord,
     IngestBatch,
     Street,
 )
 
 __all__ = ["BASELINE_YEAR", "PEAK_RUNS", "PEAK_SEED", "ExtraSection", "SectionBuilder",
-           "white_paper"]
+           "bilingual", "white_paper"]
 
 #: the plans' baseline year (十四五: 2021-2025 against 2020)
 BASELINE_YEAR = 2020
 
 SUMS = ["tce_equivalent", "tce_equal", "tco2"]
-#: Monte Carlo draws of the peak outlook and their seed (the same draws in every edition)
-PEAK_RUNS = 500
+#: Monte Carlo draws of the peak outlook and their seed (the same draws in every edition):
+#: the count of the peak target's assessment (HP-06), so that the white paper says one number
+PEAK_RUNS = TARGET_RUNS
 PEAK_SEED = 0
 
 SectionBuilder = Callable[[Workspace, District, int], dict[str, Any]]
@@ -112,6 +115,168 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _unavailable(zh: str, en: str) -> dict[str, Any]:
     return {"available": False, "reason_zh": zh, "reason_en": en}
+
+
+# -- the pipelines' English notes in Chinese ---------------------------------------------------
+# The pipelines write their notes and data sources in English. The white paper gives every such
+# text in both languages: ``*_en`` is the pipeline's own text, ``*_zh`` its translation by the
+# patterns below (numbers kept as written); a text no pattern knows stays as it is in both.
+
+#: GB/T 4754-style names of the key-unit metrics (rule texts of ``classify_key_units``)
+_METRICS_ZH = {"energy_tce_equivalent": ("年综合能耗（当量值）", "吨标准煤"),
+               "energy_tce_equal": ("年综合能耗（等价值）", "吨标准煤"),
+               "tco2": ("年二氧化碳排放", "吨"), "electricity_kwh": ("年用电量", "千瓦时"),
+               "floor_area_m2": ("建筑面积", "平方米")}
+_LMDI_EFFECTS_ZH = {"activity": "经济规模效应", "structure": "产业结构效应",
+                    "intensity": "能耗强度效应", "carbon_factor": "碳排放系数效应"}
+_LMDI_WHY_ZH = {"value added 0": "增加值为0", "energy 0 with value added > 0":
+                "增加值大于0而能耗为0", "CO2 0 with energy > 0": "能耗大于0而二氧化碳为0"}
+_WITH_ZH = {"with": "启用了", "without": "未启用"}
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _source_zh(text: str) -> str:
+    """A data source (``energy_source``, ``co2_source``, an LMDI source) in Chinese."""
+    return _translate(text, _SOURCES)
+
+
+_SOURCES: list[_Rule] = [
+    (_rx(r"statistics"), lambda m: "统计数据"),
+    (_rx(r"—"), lambda m: "—"),
+    (_rx(r"account run (\d+) \(metered entities only\)"),
+     lambda m: f"核算批次{m[1]}（仅含计量单位）"),
+    (_rx(r"statistics energy × CO2 per tce of account run (\d+)"),
+     lambda m: f"统计能耗×核算批次{m[1]}的单位能耗二氧化碳排放"),
+    (_rx(r"district series \(statistics\)"), lambda m: "全区统计数据序列"),
+    (_rx(r"official accounts of (\d{4}) and (\d{4}) by GB/T 4754 section \(metered entities\), "
+         r"value added from the sector statistics"),
+     lambda m: f"{m[1]}年与{m[2]}年正式核算，按GB/T 4754门类（计量单位）；增加值取自分行业统计"),
+]
+
+_NOTES: list[_Rule] = [
+    # dual control
+    (_rx(r"(\d{4}): energy from (.+); CO2 from (.+)"),
+     lambda m: f"{m[1]}年：能耗来自{_source_zh(m[2])}；二氧化碳来自{_source_zh(m[3])}"),
+    # peak outlook
+    (_rx(r"base year (\d{4}): the mix and factors of account run (\d+), scaled ×([\d.,]+) to "
+         r"the district CO2 \((.+)\)"),
+     lambda m: f"基准年{m[1]}：采用核算批次{m[2]}的用能结构与排放因子，按全区二氧化碳排放"
+               f"（{_source_zh(m[4])}）折算（×{m[3]}）"),
+    (_rx(r"GDP growth (-?[\d.]+%)/a in every scenario: the district's own, from the statistics"),
+     lambda m: f"各情景GDP年均增速均为{m[1]}：取本区统计数据的历史增速"),
+    # LMDI
+    (_rx(r"district totals \(statistics\) as one sector: the structure effect is not separated "
+         r"\(it needs accounts and sector value added of both years\)"),
+     lambda m: "以全区统计总量作为单一部门分解：未分离产业结构效应"
+               "（需两年的正式核算与分行业增加值）"),
+    (_rx(r"(\d{4}): no row for sector\(s\) (.+); counted as zero\."),
+     lambda m: f"{m[1]}年：行业{m[2]}无数据，按零计。"),
+    (_rx(r"sector (\S+): (.+) in (\d{4}); its whole change (\S+) tCO2 goes to the (\w+) effect "
+         r"\(zero-value limit, Ang & Liu 2007\)\."),
+     lambda m: f"行业{m[1]}：{m[3]}年{_LMDI_WHY_ZH.get(m[2], m[2])}，其全部变化{m[4]}吨二氧化碳"
+               f"计入{_LMDI_EFFECTS_ZH.get(m[5], m[5])}（零值极限法，Ang & Liu 2007）。"),
+    # account run
+    (_rx(r"([\d.]+%) of district energy \(([\d,.]+) tce, statistics; equal value\) is in this "
+         r"account"),
+     lambda m: f"本次核算覆盖全区综合能耗（统计数据，等价值，{m[2]}吨标准煤）的{m[1]}"),
+    (_rx(r"([\d,]+) entity-carrier-months have no data \(flagged 'missing', not counted as "
+         r"zero\)"),
+     lambda m: f"{m[1]}个“单位·能源品种·月”无数据（标记为缺失，不按零计）"),
+    (_rx(r"factor set (\S+) uses UNVERIFIED coefficients for: (.+)"),
+     lambda m: f"因子集{m[1]}中以下系数未经核实：{m[2]}"),
+    (_rx(r"no GDP for (\d{4}) in the district statistics: intensities not computed"),
+     lambda m: f"全区统计数据中无{m[1]}年GDP：未计算强度指标"),
+    (_rx(r"restating (\d{4}): run (\d+) is kept, marked restated"),
+     lambda m: f"重新核算{m[1]}年：保留核算批次{m[2]}，标记为已重算"),
+    (_rx(r"(\d{4}) keeps factor set (\S+) of its official account \(run (\d+)\); v(\d+) exists: "
+         r"use --restate to restate"),
+     lambda m: f"{m[1]}年沿用其正式核算（批次{m[3]}）的因子集{m[2]}；已有v{m[4]}版，"
+               "可用 --restate 重新核算"),
+    (_rx(r"this run supersedes run (\d+) as the official (\d{4}) account \(same factor set; "
+         r"the inputs as they are now\)"),
+     lambda m: f"本批次取代批次{m[1]}作为{m[2]}年正式核算（因子集相同，输入为当前数据）"),
+    (_rx(r"(\d{4}) was officially accounted with (\S+) \(run (\d+)\); this run with (\S+) is "
+         r"recorded as a variant: use --restate to make it official"),
+     lambda m: f"{m[1]}年已按因子集{m[2]}正式核算（批次{m[3]}）；本批次采用{m[4]}，记为比较方案，"
+               "可用 --restate 设为正式核算"),
+    (_rx(r"factor set (\S+) was effective until (\S+); it is applied to (\d{4}) as asked"),
+     lambda m: f"因子集{m[1]}有效期至{m[2]}，按要求用于{m[3]}年"),
+    (_rx(r"factor set (\S+) is effective from (\S+); it is applied to (\d{4}) as asked"),
+     lambda m: f"因子集{m[1]}自{m[2]}起生效，按要求用于{m[3]}年"),
+    (_rx(r"gap filling on: ([\d,]+) interval\(s\) of (\d+) meter\(s\) estimated by linear "
+         r"interpolation \(gaps <= ([\d.]+) h\); they are in estimated_quantity, not in "
+         r"coverage"),
+     lambda m: f"已启用缺测填补：{m[2]}块表计的{m[1]}个时段按线性插值估算（缺口≤{m[3]}小时），"
+               "计入估算量，不计入覆盖率"),
+    (_rx(r"run (\d+) was made (with|without) gap filling; this run is (with|without) it"),
+     lambda m: f"核算批次{m[1]}{_WITH_ZH[m[2]]}缺测填补；本批次{_WITH_ZH[m[3]]}"),
+]
+
+
+def _rule_item_zh(text: str) -> str:
+    """One key-unit rule hit in Chinese: ``label (floor_area_m2 = 91,750 ≥ 50,000)`` →
+    ``label（建筑面积91,750，门槛50,000平方米）``."""
+    m = re.fullmatch(r"(.+) \((\w+) = ([\d,.]+) ≥ ([\d,.]+)\)", text)
+    if m is None:
+        return text
+    name, unit = _METRICS_ZH.get(m[2], (m[2], ""))
+    return f"{m[1]}（{name}{m[3]}，门槛{m[4]}{unit}）"
+
+
+def _rule_item_en(text: str, labels: Mapping[str, str]) -> str:
+    """One key-unit rule hit with the rule's English label (``labels``: zh → en)."""
+    m = re.fullmatch(r"(.+) \((\w+) = ([\d,.]+) ≥ ([\d,.]+)\)", text)
+    if m is None:
+        return text
+    return f"{labels.get(m[1], m[1])} ({m[2]} = {m[3]} ≥ {m[4]})"
+
+
+def _key_unit_rule(text: Any, labels: Mapping[str, str]) -> tuple[str, str]:
+    """A key unit's rule text (``2024: label (metric = v ≥ t); …``) in Chinese and English."""
+    if not isinstance(text, str) or not text:
+        return "", ""
+    m = re.fullmatch(r"(\d{4}): (.+)", text)
+    if m is None:
+        return text, text
+    items = m[2].split("; ")
+    return (f"{m[1]}年：" + "；".join(_rule_item_zh(t) for t in items),
+            f"{m[1]}: " + "; ".join(_rule_item_en(t, labels) for t in items))
+
+
+def _translate(text: str, rules: list[_Rule]) -> str:
+    for rx, zh in rules:
+        m = rx.fullmatch(text)
+        if m is not None:
+            return zh(m)
+    return text
+
+
+def bilingual(text: Any) -> dict[str, str]:
+    """A pipeline's note or data source as ``{"zh": …, "en": …}``: the English is the text as
+    the pipeline wrote it, the Chinese its translation (the text itself when no pattern knows
+    it)."""
+    en = "" if text is None else str(text)
+    zh = _translate(en, _SOURCES)
+    if zh == en:
+        zh = _translate(en, _NOTES)
+    return {"zh": zh, "en": en}
+
+
+def _notes(notes: list[str]) -> dict[str, list[str]]:
+    """``notes_zh`` and ``notes_en`` of a list of pipeline notes."""
+    both = [bilingual(n) for n in notes]
+    return {"notes_zh": [b["zh"] for b in both], "notes_en": [b["en"] for b in both]}
+
+
+def _sourced(key: str, text: Any) -> dict[str, str]:
+    """``{key}_zh`` and ``{key}_en`` of a data source."""
+    b = bilingual(text)
+    return {f"{key}_zh": b["zh"], f"{key}_en": b["en"]}
 
 
 def _section(build: Callable[[], dict[str, Any]], what_zh: str,
@@ -190,24 +355,24 @@ def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str
     def stat(y: int, col: str) -> float | None:
         return _num(series.loc[y, col]) if y in series.index and col in series else None
 
+    # the account's totals only: its tCO2 or tce over the whole district's GDP is no intensity
+    # of anything (the account covers part of the district's energy); the district's
+    # intensities are in ``statistics``, from the district statistics
     headline = []
     for key, zh, en, unit in (("tce_equal", "综合能耗（等价值）", "energy (equal value)", "tce"),
                               ("tce_equivalent", "综合能耗（当量值）", "energy (equivalent)",
                                "tce"),
-                              ("tco2", "二氧化碳排放", "CO2 emissions", "tCO2"),
-                              ("tco2_per_10k_cny", "单位GDP二氧化碳排放", "CO2 per GDP",
-                               "tCO2/万元"),
-                              ("tce_equal_per_10k_cny", "单位GDP能耗（等价值）",
-                               "energy per GDP (equal value)", "tce/万元")):
+                              ("tco2", "二氧化碳排放", "CO2 emissions", "tCO2")):
         v = now[key]
         p = prev[key] if prev else None
         b = base[key] if base else None
         headline.append({"key": key, "label_zh": zh, "label_en": en, "unit": unit, "value": v,
                          "previous": p, "change_vs_previous_pct": _change(v, p),
                          "baseline": b, "change_vs_baseline_pct": _change(v, b)})
+    energy_source = series.loc[year, "energy_source"] if year in series.index else None
     district_wide = {
-        "energy_tce": stat(year, "energy_tce"), "energy_source": series.loc[year, "energy_source"]
-        if year in series.index else None,
+        "energy_tce": stat(year, "energy_tce"), "energy_source": energy_source,
+        **_sourced("energy_source", energy_source),
         "co2_t": stat(year, "co2_t"), "gdp_10k_cny": stat(year, "gdp_10k_cny"),
         "energy_per_gdp": stat(year, "energy_per_gdp"),
         "energy_per_gdp_baseline": stat(BASELINE_YEAR, "energy_per_gdp"),
@@ -231,7 +396,7 @@ def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str
         statistics.append({"key": col, "label_zh": zh, "label_en": en, "unit": unit,
                            "value": v, "previous": p, "change_vs_previous_pct": _change(v, p),
                            "baseline": b, "change_vs_baseline_pct": _change(v, b),
-                           "source": source})
+                           "source": source, **_sourced("source", source)})
     return {"totals": now, "previous_year": year - 1 if prev else None,
             "baseline_year": BASELINE_YEAR if base else None, "headline": headline,
             "district_wide": district_wide, "statistics": statistics,
@@ -258,7 +423,9 @@ def _trends(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     cols = ["gdp_10k_cny", "energy_tce", "co2_t", "energy_per_gdp", "co2_per_gdp",
             "account_tce_equal", "account_tco2", "pv_kwh"]
     rows = [{"year": int(str(y)), **{c: _num(r.get(c)) for c in cols},
-             "energy_source": r.get("energy_source"), "co2_source": r.get("co2_source")}
+             "energy_source": r.get("energy_source"), "co2_source": r.get("co2_source"),
+             **_sourced("energy_source", r.get("energy_source")),
+             **_sourced("co2_source", r.get("co2_source"))}
             for y, r in zip(s.index, s.to_dict("records"), strict=True)]
     return {"rows": rows}
 
@@ -282,7 +449,8 @@ def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     for ind in dc["indicators"]:
         for tgt in ind["targets"]:
             tgt["path"] = _target_path(ind["baseline_value"], ind["baseline_year"], tgt)
-    return {"indicators": dc["indicators"], "notes": dc["notes"], "warnings": warnings,
+    return {"indicators": dc["indicators"], "notes": dc["notes"], **_notes(dc["notes"]),
+            "warnings": warnings,
             "warning_counts": counts}
 
 
@@ -300,16 +468,24 @@ def _target_path(baseline: float | None, baseline_year: int,
             for y in range(baseline_year, int(ty) + 1)]
 
 
-def _key_units(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def _key_units(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """The year's key units, largest first, named from the registry (an enterprise has no
+    inventory row of its own: its buildings do), each with its rule text in both languages."""
     ku = tables["key_units"]
     ku = ku[ku["is_key_unit"].astype(bool)]
-    names = tables["inventory_entity_year"].drop_duplicates("entity_id").set_index(
-        "entity_id")["name"]
+    ids = [str(e) for e in ku["entity_id"]]
+    with ws.registry.session() as s:
+        names = {str(eid): str(name) for eid, name in s.execute(select(Entity.id, Entity.name)
+                                                                .where(Entity.district_id == d.id,
+                                                                       Entity.id.in_(ids)))}
+    labels = {str(r.get("label_zh", "")): str(r.get("label_en", ""))
+              for r in (d.profile or {}).get("key_unit_rules", [])}
     rows = _records(ku.sort_values("energy_tce_equal", ascending=False)[
         ["entity_id", "energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
          "floor_area_m2", "key_unit_rule"]])
     for r in rows:
-        r["name"] = str(names.get(r["entity_id"], r["entity_id"]))
+        r["name"] = str(names.get(r["entity_id"]) or r["entity_id"])
+        r["key_unit_rule_zh"], r["key_unit_rule_en"] = _key_unit_rule(r["key_unit_rule"], labels)
     return {"rows": rows, "count": len(rows),
             "tce_equal": _num(ku["energy_tce_equal"].sum()),
             "tco2": _num(ku["tco2"].sum())}
@@ -325,7 +501,8 @@ def _lmdi(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             "co2_target_tco2": _num(res.co2_target_tco2),
             "delta_tco2": _num(res.delta_tco2), "effects": effects,
             "residual_tco2": _num(res.residual_tco2), "by_sector": sectors,
-            "source": source, "notes": list(res.notes)}
+            "source": source, **_sourced("source", source), "notes": list(res.notes),
+            **_notes(list(res.notes))}
 
 
 def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -350,6 +527,7 @@ def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     return {"deadline_year": out["deadline_year"], "history": out["history"],
             "base_year": (out.get("base") or {}).get("year"),
             "c40": out["c40"], "scenarios": scen, "notes": out["notes"],
+            **_notes(out["notes"]),
             "monte_carlo_runs": PEAK_RUNS, "seed": PEAK_SEED}
 
 
@@ -361,10 +539,39 @@ def _targets(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             "reason_en"]
     items = [{k: (_num(r[k]) if isinstance(r[k], float) else r[k]) for k in keep}
              for r in rows]
+    audits = None
+    for r, t in zip(items, rows, strict=True):
+        if t.get("metric") != "public_building_audits_min":
+            continue
+        # the least count over the covered buildings reads "0" while half of them comply:
+        # the schedule's own figures say how far the district is
+        if audits is None:
+            audits = _audit_figures(ws, d, year)
+        if audits is not None:
+            r["reason_zh"] = f"{r['reason_zh']}；{audits[0]}" if r["reason_zh"] else audits[0]
+            r["reason_en"] = f"{r['reason_en']}; {audits[1]}" if r["reason_en"] else audits[1]
     counts: dict[str, int] = {}
     for r in items:
         counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
     return {"rows": items, "counts": counts}
+
+
+def _audit_figures(ws: Workspace, d: District, year: int) -> tuple[str, str] | None:
+    """The audit schedule at the end of ``year`` in a sentence (zh, en); None without one."""
+    from carbonpeak.pipelines.audits import audit_schedule
+
+    try:
+        sm = audit_schedule(ws, d.id, dt.date(year, 12, 31))["summary"]
+    except CarbonPeakError:
+        return None
+    n, ok = int(sm["n_covered"]), int(sm["n_within_interval"])
+    if not n:
+        return None
+    never = int(sm["counts"].get("never_audited", 0))
+    pct = 100.0 * float(sm["coverage"])
+    return (f"周期内已审计{ok}/{n}栋（{pct:.1f}%），{never}栋从未审计",
+            f"{ok} of {n} buildings audited within the interval ({pct:.1f} %), {never} never "
+            "audited")
 
 
 def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict[str, Any]:
@@ -377,15 +584,16 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
             "pv_tce_equivalent": _num(pv["tce_equivalent"].sum()) if len(pv) else None,
             "pv_tce_equal": _num(pv["tce_equal"].sum()) if len(pv) else None,
             "pv_sites": sites,
-            "forecast": _not_yet("光伏发电预测", "PV generation forecasts")}
+            "forecast": _not_yet("本年度未开展光伏发电预测",
+                                 "No PV generation forecast for this year",
+                                 "光伏发电预测模块", "PV forecasting module")}
 
 
-def _not_yet(zh: str, en: str) -> dict[str, Any]:
+def _not_yet(what_zh: str, what_en: str, module_zh: str, module_en: str) -> dict[str, Any]:
     """A capability the product does not have yet: said plainly, never a number."""
     return {"available": False, "capability": False,
-            "reason_zh": f"本平台尚不具备{zh}功能，本节暂无数据；功能建成后将在此列示。",
-            "reason_en": f"This platform does not provide {en} yet, so this section has no "
-                         "figures; they will be shown here once the capability exists."}
+            "reason_zh": f"{what_zh}：平台的{module_zh}尚未上线。",
+            "reason_en": f"{what_en}: the platform's {module_en} is not yet in service."}
 
 
 def _public_buildings(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -497,6 +705,7 @@ def _method(run: AccountRun, acc: dict[str, Any]) -> dict[str, Any]:
                                   "missing_entity_months", "statistics_energy_tce")}
     return {"run_id": run.id, "engine": run.engine, "factor_set": fs,
             "factor_statuses": statuses, "notes": list(summary.get("notes", [])),
+            **_notes(list(summary.get("notes", []))),
             "gap_filling": summary.get("gap_filling"), "batches": acc["batches"],
             "coverage": coverage, "conventions": _conventions(fs)}
 
@@ -544,15 +753,17 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
         "breakdowns": _breakdowns(tables),
         "trends": _section(lambda: _trends(ws, d, year), "历年趋势", "trends"),
         "dual_control": _section(lambda: _dual(ws, d, year), "双控", "dual control"),
-        "key_units": _section(lambda: _key_units(tables), "重点用能单位", "key units"),
+        "key_units": _section(lambda: _key_units(ws, d, tables), "重点用能单位", "key units"),
         "lmdi": _section(lambda: _lmdi(ws, d, year), "因素分解", "LMDI decomposition"),
         "peak": _section(lambda: _peak(ws, d, year), "达峰预测", "peak outlook"),
         "public_buildings": _section(lambda: _public_buildings(ws, d, year), "公共建筑能耗",
                                      "public buildings"),
         "renewables": _section(lambda: _renewables(tables, summary["totals"]),
                                "可再生能源", "renewables"),
-        "demand_response": _not_yet("需求响应（负荷调节、响应事件与响应量）",
-                                    "demand response (events, load shifted and shed)"),
+        "demand_response": _not_yet("本年度未开展需求响应数据统计",
+                                    "No demand-response figures were compiled for this year",
+                                    "需求响应（虚拟电厂）模块",
+                                    "demand-response (virtual power plant) module"),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),

@@ -21,7 +21,7 @@ from carbonpeak.pipelines.whitepaper import ExtraSection
 from carbonpeak.pipelines.workspace import Workspace
 from carbonpeak.registry.models import District
 
-__all__ = ["TOP_CANDIDATES", "programme_sections"]
+__all__ = ["TOP_CANDIDATES", "programme_sections", "split_candidates"]
 
 #: commissioning candidates listed in the white paper (the CLI and API list all)
 TOP_CANDIDATES = 10
@@ -102,13 +102,19 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                + f". {g['commissioning_this_year']} commissioning project(s) were completed in "
                f"{year}" + (f" ({t16['code']}: {t16['target_value']:,.0f} a year)" if t16
                             else "") + ".")
+    fails = _measured_failing_g14(g)
     notes_zh = [f"≥15%但模型未达ASHRAE G14要求的面积{g['saving15_fails_g14_area_m2']:,.0f}平方米，"
                 f"实测节能率<15%的面积{g['below15_area_m2']:,.0f}平方米，未能实测的面积"
-                f"{g['not_measured_area_m2']:,.0f}平方米；面积计入项目竣工之年。"]
+                f"{g['not_measured_area_m2']:,.0f}平方米；面积计入项目竣工之年。",
+                f"已实测但模型未达ASHRAE G14要求的面积合计{fails:,.0f}平方米（无论节能率高低；"
+                "节能率<15%者计入上述<15%面积），其节能率仅供参考。"]
     notes_en = [f"{g['saving15_fails_g14_area_m2']:,.0f} m² reach 15 % with a model that fails "
                 f"ASHRAE G14, {g['below15_area_m2']:,.0f} m² measured below 15 %, "
                 f"{g['not_measured_area_m2']:,.0f} m² not measurable; areas count in the year "
-                "a project was completed."]
+                "a project was completed.",
+                f"{fails:,.0f} m² in all were measured with a model that fails ASHRAE G14 "
+                "(whatever their savings; those below 15 % are in the < 15 % area above): their "
+                "savings are indicative only."]
     return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
             "table": {"columns": [
                 {"key": "code", "label_zh": "项目编号", "label_en": "project"},
@@ -125,6 +131,18 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                 {"key": "g14", "label_zh": "符合G14", "label_en": "meets G14"}],
                 "rows": rows},
             "notes_zh": notes_zh, "notes_en": notes_en}
+
+
+def _measured_failing_g14(g: dict[str, Any]) -> float:
+    """Retrofitted area measured (sufficient M&V) whose model fails ASHRAE G14, each building
+    once (:func:`~carbonpeak.pipelines.retrofits.building_areas`): the ``fails_g14`` category
+    holds only those saving ≥ 15 %, the ones below 15 % are counted under ``below``."""
+    from carbonpeak.pipelines.retrofits import building_areas
+
+    items = [(str(p["entity_id"]), float(p["floor_area_m2"] or 0.0), "fails_g14")
+             for p in g.get("projects", [])
+             if p.get("category") in ("fails_g14", "below") and p.get("meets_g14") is False]
+    return sum(building_areas(items, {}).values())
 
 
 def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -175,8 +193,46 @@ def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             {"key": "never", "label_zh": "从未审计", "label_en": "never", "digits": 0},
             {"key": "coverage", "label_zh": "审计覆盖率（%）", "label_en": "coverage (%)",
              "digits": 1}], "rows": rows},
-        "notes_zh": [f"规则来源：{rule.get('source', '')}（{rule.get('status', '')}）"],
-        "notes_en": [f"Rule source: {rule.get('source', '')} ({rule.get('status', '')})"]}
+        **_rule_notes(rule)}
+
+
+#: the statuses of a profile entry (reference/profiles/*.toml)
+STATUS_LABELS = {"verified": ("已核实", "verified"), "unverified": ("未核实", "unverified"),
+                 "default": ("平台默认", "platform default")}
+
+
+def _value_text(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+
+def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
+    """The audit rule's entries (value, source, status), one note each, and a warning first
+    when any entry is unverified or a platform default."""
+    entries: dict[str, dict[str, Any]] = rule.get("entries") or {}
+    zh: list[str] = []
+    en: list[str] = []
+    weak = [k for k, e in entries.items() if e.get("status") in ("unverified", "default")]
+    if weak:
+        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'、'.join(weak)}），"
+                  "请区主管部门确认。")
+        en.append(f"{len(weak)} of the rule's entries are unverified or platform defaults "
+                  f"({', '.join(weak)}): to be confirmed by the district.")
+    for key, e in entries.items():
+        st = str(e.get("status", ""))
+        st_zh, st_en = STATUS_LABELS.get(st, (st, st))
+        value = _value_text(e.get("value"))
+        zh.append(f"规则来源：{e.get('label_zh') or key}（{key} = {value}）——"
+                  f"{e.get('source', '')}（{st_zh}）")
+        en.append(f"Rule source: {e.get('label_en') or key} ({key} = {value}) — "
+                  f"{e.get('source', '')} ({st_en})")
+    if not entries:
+        zh.append("规则来源：画像中未列明。")
+        en.append("Rule source: not given in the district profile.")
+    return {"notes_zh": zh, "notes_en": en}
 
 
 def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -223,26 +279,52 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     if not c.items:
         msg = (f"no building with hourly electricity in {year} {year}年无逐时电表数据的建筑")
         raise NotFoundError(msg)
-    top = c.items[:TOP_CANDIDATES]
-    total = sum(float(i["avoidable_kwh"] or 0.0) for i in c.items)
-    rows = [{"rank": i["rank"], "building": i["name"], "type": _type(i["building_type"]),
+    candidates, normal = split_candidates(c.items)
+    top = candidates[:TOP_CANDIDATES]
+    total = sum(float(i["avoidable_kwh"] or 0.0) for i in candidates)
+    rows = [{"rank": rank, "building": i["name"], "type": _type(i["building_type"]),
              "base": _pct(i["base_load_ratio"]), "weekend": _pct(i["weekend_ratio"]),
              "avoidable": i["avoidable_kwh"], "findings": i["n_findings"],
-             "caveat": {"zh": "；".join(x["zh"] for x in i.get("caveats", [])),
-                        "en": "; ".join(x["en"] for x in i.get("caveats", []))}}
-            for i in top]
+             "caveat": {"zh": "", "en": ""}}
+            for rank, i in enumerate(top, start=1)]
+    by_type: dict[str, int] = {}
+    for i in normal:
+        t = str(i["building_type"] or "other")
+        by_type[t] = by_type.get(t, 0) + 1
+    types_zh = "、".join(f"{_type(t)['zh']}{n}栋" for t, n in sorted(by_type.items()))
+    types_en = ", ".join(f"{n} {_type(t)['en']}" for t, n in sorted(by_type.items()))
+    apart_zh = (f"另有{len(normal)}栋建筑（{types_zh}）的夜间或非工作日负荷高属其类型的正常运行"
+                "特征（全天候运行或每天营业），不列为调适候选，其电量不计入可避免电量合计。"
+                if normal else "")
+    apart_en = (f"{len(normal)} more buildings ({types_en}) run with a high night or "
+                "non-working-day load as their type normally does (around the clock or open "
+                "every day): they are not listed as candidates and their energy is not in the "
+                "avoidable total." if normal else "")
     return {
         "text_zh": f"{year}年对{len(c.items)}栋具备逐时电表数据的建筑进行调适候选筛查"
-                   f"（另有{len(c.without_data)}栋缺少数据），按可避免电量排序，"
-                   f"合计可避免电量约{total:,.0f}千瓦时；下表列出前{len(top)}栋。",
+                   f"（另有{len(c.without_data)}栋缺少数据），其中{len(candidates)}栋为调适候选，"
+                   f"按可避免电量排序，合计可避免电量约{total / 1e4:,.1f}万千瓦时"
+                   + (f"；下表列出前{len(top)}栋" if top else "") + "。" + apart_zh,
         "text_en": f"In {year}, {len(c.items)} buildings with hourly electricity were screened "
-                   f"for commissioning ({len(c.without_data)} more lack the data), ranked by "
-                   f"avoidable energy, about {total:,.0f} kWh in all; the first {len(top)} "
-                   "are listed.",
+                   f"for commissioning ({len(c.without_data)} more lack the data); "
+                   f"{len(candidates)} are candidates, ranked by avoidable energy, about "
+                   f"{total / 1e3:,.0f} MWh in all"
+                   + (f"; the first {len(top)} are listed" if top else "") + ". " + apart_en,
         "figures": [{"label_zh": "筛查建筑", "label_en": "buildings screened",
                      "value": len(c.items), "unit": "", "digits": 0},
+                    {"label_zh": "调适候选", "label_en": "candidates",
+                     "value": len(candidates), "unit": "", "digits": 0},
+                    {"label_zh": "运行特征属正常（不列为候选）",
+                     "label_en": "normal for their type (not candidates)",
+                     "value": len(normal), "unit": "", "digits": 0},
                     {"label_zh": "可避免电量合计", "label_en": "avoidable energy, total",
                      "value": total, "unit": "kWh", "digits": 0}],
+        "normal_for_type": [{"entity_id": i["entity_id"], "building": i["name"],
+                             "type": _type(i["building_type"]),
+                             "avoidable": i["avoidable_kwh"],
+                             "caveat": {"zh": "；".join(x["zh"] for x in i["caveats"]),
+                                        "en": "; ".join(x["en"] for x in i["caveats"])}}
+                            for i in normal],
         "table": {"columns": [
             {"key": "rank", "label_zh": "排名", "label_en": "rank", "digits": 0},
             {"key": "building", "label_zh": "建筑", "label_en": "building"},
@@ -255,8 +337,24 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "digits": 0},
             {"key": "findings", "label_zh": "问题数", "label_en": "findings", "digits": 0},
             {"key": "caveat", "label_zh": "说明", "label_en": "caveat"}], "rows": rows},
-        "notes_zh": ["筛查阈值为未经核实的默认值（docs/commissioning.md）。"],
-        "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md)."]}
+        "notes_zh": ["筛查阈值为未经核实的默认值（docs/commissioning.md）。",
+                     *([apart_zh] if apart_zh else [])],
+        "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md).",
+                     *([apart_en] if apart_en else [])]}
+
+
+def split_candidates(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+    """The screened buildings as (candidates, normal for their type), both in rank order.
+
+    A building whose type carries a caveat (data centres, hospitals and hotels run around the
+    clock, malls open every day: :data:`~carbonpeak.pipelines.commissioning.CAVEATS`) shows a
+    high night or non-working-day load by design, which the screen's windows read as waste:
+    it is not a candidate and its "avoidable" energy is not counted.
+    """
+    candidates = [i for i in items if not i.get("caveats")]
+    normal = [i for i in items if i.get("caveats")]
+    return candidates, normal
 
 
 def programme_sections() -> dict[str, ExtraSection]:
