@@ -76,7 +76,8 @@ from tests.test_reports import pdffonts, pdfinfo, pdftotext
 
 WHEN = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2025, 3, 2, 9, 30, tzinfo=dt.UTC)
-STAMP = re.compile(r"2025-03-0[12][ T]0[89]:[0-9]{2}(:00Z| UTC)?")
+# the report time: UTC in the PDF's and HTML's metadata, Beijing time (UTC+8) on the pages
+STAMP = re.compile(r"2025-03-0[12][ T](0[89]|1[67]):[0-9]{2}(:00Z| UTC\+8| 北京时间| UTC)?")
 
 # by hand (module docstring)
 TCO2_2024 = 8_280 * 0.42 + 1.2 * 21.6219 + 1_200 * 0.06
@@ -247,7 +248,7 @@ def test_content_carries_the_hand_worked_account(content: dict[str, Any]) -> Non
         "available": False, "capability": False,
         "reason_zh": content["demand_response"]["reason_zh"],
         "reason_en": content["demand_response"]["reason_en"]}
-    assert "尚不具备需求响应" in content["demand_response"]["reason_zh"]
+    assert "需求响应（虚拟电厂）模块尚未上线" in content["demand_response"]["reason_zh"]
     assert content["renewables"]["forecast"]["available"] is False
     # the dual-control target path starts at the 2020 baseline (constant yearly rate)
     ep = next(i for i in content["dual_control"]["indicators"]
@@ -314,7 +315,7 @@ def test_pdf_has_every_section(zh_text: str, content: dict[str, Any]) -> None:
         assert title in flat, title
     for phrase in ("豫园商场（G1）", "经济规模效应", "规划情景", "达到约束值", "C40达峰判定",
                    "shanghai_local@v1", "ledger2024.csv", "街道边界为示意边界",
-                   "本平台尚不具备需求响应", "本平台尚不具备光伏发电预测",
+                   "需求响应（虚拟电厂）模块尚未上线", "光伏发电预测模块尚未上线",
                    # the programme sections: a programme without data says so, with its reason
                    "既有建筑节能改造与实测节能量", "无已完成的改造或调适项目", "公共建筑能源审计",
                    "重点用能单位义务履行", "建筑调适候选"):
@@ -378,7 +379,7 @@ def test_same_inputs_same_bytes_and_only_the_time_differs(
     texts = [pdftotext(_write(tmp_path / f"{n}.pdf", x)) for n, x in (("a", again),
                                                                        ("b", later))]
     assert STAMP.sub("<time>", texts[0]) == STAMP.sub("<time>", texts[1])
-    assert "2025-03-02 09:30" in texts[1]
+    assert "2025-03-02 17:30" in texts[1]  # 09:30 UTC in Beijing time
     h1, h2 = whitepaper_html(content, generated=WHEN), whitepaper_html(content, generated=LATER)
     assert h1 != h2
     assert STAMP.sub("<time>", h1) == STAMP.sub("<time>", h2)
@@ -405,7 +406,8 @@ def test_english_edition(content: dict[str, Any], world: World, tmp_path: Path) 
     flat = _flat(text)
     for phrase in ("Huangpu District: carbon emissions white paper 2024", "1. Summary",
                    "2. Energy and CO2 by carrier", "5. Why it moved: LMDI decomposition",
-                   "9. Demand response", "does not provide demand response",
+                   "9. Demand response",
+                   "demand-response (virtual power plant) module is not yet in service",
                    "12. Method and data", "down 5.3% on 2023", "The Bund", "Yuyuan"):
         assert _flat(phrase) in flat, phrase
     for figure in _account_totals(world.account_output):
@@ -421,7 +423,7 @@ def test_a_section_without_inputs_states_its_reason(world: World) -> None:
     html = whitepaper_html(white_paper(world.ws, year=2023), generated=WHEN)
     text = re.sub(r"<[^>]+>", "", html)
     assert "2022年尚无正式核算，核算口径暂不能与上年比较。" in text
-    assert "本平台尚不具备需求响应" in text
+    assert _flat("需求响应（虚拟电厂）模块尚未上线") in _flat(text)
     wp = white_paper(world.ws, year=2024)
     wp["map"] = {"available": False, "reason_zh": "碳排放地图暂无法提供：尚无街道边界",
                  "reason_en": "carbon map not available: no street boundaries"}
@@ -518,7 +520,7 @@ def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path
     html = tmp_path / "whitepaper-huangpu-2024-en.html"
     assert html.is_file()
     assert not (tmp_path / "whitepaper-huangpu-2024-en.pdf").exists()
-    assert "2025-03-01 08:00 UTC" in html.read_text(encoding="utf-8")
+    assert "2025-03-01 16:00 UTC+8" in html.read_text(encoding="utf-8")  # 08:00 UTC
     assert "3,575.5 tCO2" in r.output
     r = CliRunner().invoke(app, ["report", "--year", "2024", "--format", "docx"])
     assert r.exit_code != 0
@@ -627,3 +629,105 @@ def test_programme_sections_from_their_pipelines(tmp_path: Path) -> None:
         en = whitepaper_html(wp, generated=WHEN, lang="en")
         assert "insufficient data" in en
         assert "数据不足" not in en
+
+
+# -- the words and numbers of the white paper ---------------------------------------------------
+def _blocks(context: dict[str, Any], chapter: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = next(
+        ch for ch in context["chapters"] if ch["id"] == chapter)["blocks"]
+    return blocks
+
+
+def _tables(context: dict[str, Any], chapter: str) -> list[dict[str, Any]]:
+    return [b for b in _blocks(context, chapter) if b["kind"] == "table"]
+
+
+def test_buildings_over_their_constraint_show_the_reduction_needed(
+        content: dict[str, Any]) -> None:
+    wp = json.loads(json.dumps(content))
+    # EUI 400 kWh/(m²·a) against a constraint of 200: (400 − 200) / 400 = 50 % to cut; on
+    # 10,000 m² that is 200 × 10,000 = 2,000,000 kWh a year
+    wp["public_buildings"]["over_constraint"] = [{
+        "entity_id": "X1", "name": "某酒店", "street": "外滩街道", "building_type": "hotel",
+        "eui": 400.0, "eui_unit": "kWh/(m2·a)", "constraint_value": 200.0,
+        "excess_fraction": 0.5, "reduction_required": 2_000_000.0,
+        "quota_label_zh": "四星级酒店", "quota_label_en": "4-star hotel"}]
+    for lang, share, amount in (("zh", "需降低比例", "需降低量（年）"),
+                                ("en", "Reduction needed", "Reduction needed a year")):
+        table = _tables(whitepaper_context(wp, lang=lang), "public_buildings")[-1]
+        labels = [h["label"] for h in table["head"]]
+        assert labels[-2:] == [share, amount]
+        assert "超出" not in labels
+        assert "Over by" not in labels
+        assert table["rows"][0]["cells"][-2:] == ["50.0%", "2,000,000 kWh"]
+
+
+def test_target_values_are_printed_to_their_magnitude(content: dict[str, Any]) -> None:
+    wp = json.loads(json.dumps(content))
+    base = {"section": "", "indicator_zh": "碳达峰时间", "indicator_en": "carbon peak year",
+            "comparator": "<=", "target_year": 2030, "target_text": "", "status": "on_track",
+            "status_zh": "", "status_en": "", "value_year": 2024, "progress_pct": None,
+            "reason_zh": "", "reason_en": "", "responsible_units": ""}
+    wp["targets"]["rows"] = [
+        {**base, "code": "Y1", "unit": "year", "target_value": 2030.0, "value": 2024.0},
+        {**base, "code": "A1", "unit": "m2", "target_value": 3_500_000.0, "value": 92_210.0},
+        {**base, "code": "C1", "unit": "次/5年 times per 5 years", "comparator": ">=",
+         "target_value": 1.0,
+         "value": 0.0068292564},
+        {**base, "code": "P1", "unit": "%", "comparator": ">=", "target_value": 13.5,
+         "value": 2.6345714}]
+    for lang in ("zh", "en"):
+        rows = {r["cells"][0]: r["cells"]
+                for r in _tables(whitepaper_context(wp, lang=lang), "targets")[0]["rows"]}
+        assert rows["Y1"][3] == "2024 (2024)"  # a year, never "2,024"
+        assert rows["Y1"][2].endswith("≤ 2030")
+        assert rows["A1"][3] == "92,210 m² (2024)"
+        assert rows["P1"][2].endswith("≥ 13.5%")
+        assert rows["P1"][3] == "2.635% (2024)"
+        # four significant figures, the unit in the edition's language
+        unit = "次/5年" if lang == "zh" else "times per 5 years"
+        sep = "" if lang == "zh" else " "
+        assert rows["C1"][3] == f"0.006829{sep}{unit} (2024)"
+        assert rows["C1"][2].endswith(f"≥ 1{sep}{unit}")
+
+
+def test_lmdi_and_trends_say_which_way_emissions_moved(content: dict[str, Any]) -> None:
+    zh, en = (whitepaper_context(content, lang=lang) for lang in ("zh", "en"))
+    lmdi = content["lmdi"]
+    assert lmdi["available"]
+    # the account: 3,777.14628 → 3,575.54628 t, −201.6 t (module docstring); the sentence
+    # says "fell by" with the amount, not "a change of −201.6"
+    delta = lmdi["delta_tco2"]
+    assert delta < 0
+    text_zh = _blocks(zh, "lmdi")[0]["text"]
+    text_en = _blocks(en, "lmdi")[0]["text"]
+    assert f"减少{number(-delta)}吨" in text_zh
+    assert f"fell by {number(-delta)} t" in text_en
+    assert "变化-" not in text_zh
+    assert "变为" not in text_zh
+    base, target = number(lmdi["co2_base_tco2"]), number(lmdi["co2_target_tco2"])
+    assert f"由{base}吨降至{target}吨（下降" in text_zh
+    # the percent worked from the printed values
+    printed = [float(x.replace(",", "")) for x in (base, target)]
+    pct = f"{abs(100 * (printed[1] - printed[0]) / printed[0]):.1f}"
+    assert f"（下降{pct}%）" in text_zh
+    assert f"(down {pct}%)" in text_en
+    trend = _blocks(zh, "trends")[0]["text"]
+    assert "变为" not in trend
+
+
+def test_times_are_printed_in_beijing_time(content: dict[str, Any]) -> None:
+    # WHEN is 2025-03-01 08:00 UTC = 16:00 in Beijing (UTC+8)
+    zh = whitepaper_html(content, generated=WHEN)
+    en = whitepaper_html(content, lang="en", generated=WHEN)
+    assert "2025-03-01 16:00 北京时间" in zh
+    assert "2025-03-01 16:00 UTC+8" in en
+    # the account run's time too (stored in UTC)
+    created = dt.datetime.fromisoformat(str(content["run"]["created_at"]))
+    local = (created.replace(tzinfo=dt.UTC) if created.tzinfo is None else created).astimezone(
+        dt.timezone(dt.timedelta(hours=8)))
+    assert local.strftime("%Y-%m-%d %H:%M:%S") + " 北京时间" in zh
+    # the engine is named in the method chapter, not on the cover
+    cover = zh.split('<div class="contents">')[0]
+    assert "duckdb" not in cover.lower()
+    assert "核算引擎" in zh

@@ -218,16 +218,33 @@ def waterfall(labels: Sequence[str], values: Sequence[float], *, total_label: st
         bottoms.append(min(0.0, start))
         heights.append(abs(start))
         colors.append("#4a7ab5")
-        bars = ax.bar(x, heights, bottom=bottoms, color=colors, width=0.6)
         shown = [*values, start]
-        ax.bar_label(bars, labels=[f"{v:+,.{digits}f}" for v in shown], padding=2,
-                     fontsize=7)
+        ends = [b + h for b, h in zip(bottoms, heights, strict=True)]
+        low, high = min(0.0, *bottoms), max(0.0, *ends)
+        span = (high - low) or 1.0
+        tiny = 0.015 * span  # a bar thinner than this is drawn this thick (still visible)
+        drawn = [max(h, tiny) for h in heights]
+        drawn_bottoms = [b - (d - h) / 2 for b, h, d in zip(bottoms, heights, drawn,
+                                                              strict=True)]
+        ax.bar(x, drawn, bottom=drawn_bottoms, color=colors, width=0.6)
+        pad = 0.02 * span
+        for xi, v, b, h in zip(x, shown, drawn_bottoms, drawn, strict=True):
+            # the label at the bar's end: above an increase, below a decrease
+            if v >= 0:
+                ax.text(xi, b + h + pad, f"{v:+,.{digits}f}", ha="center", va="bottom",
+                        fontsize=7)
+            else:
+                ax.text(xi, b - pad, f"{v:+,.{digits}f}".replace("-", "−"), ha="center",
+                        va="top", fontsize=7)
         for i in range(len(values)):  # connectors between the bars
             level = sum(values[: i + 1])
             ax.plot([i + 0.3, i + 0.7], [level, level], color="#888888", linewidth=0.6)
         ax.axhline(0, color="#333333", linewidth=0.6)
+        # explicit limits with room for the labels (no sticky edges at the bars' ends)
+        ax.use_sticky_edges = False
+        ax.set_ylim(low - 0.14 * span, high + 0.14 * span)
+        ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xticks(x, [*labels, total_label])
-        ax.margins(y=0.18)
         _thousands(ax)
         if ylabel:
             ax.set_ylabel(ylabel)
@@ -257,11 +274,18 @@ def boxes(labels: Sequence[str], groups: Sequence[Sequence[float]], *, xlabel: s
         ax.set_yticks(pos, list(labels))
         ax.set_ylim(0.4, n + 0.6)
         if log:
-            from matplotlib.ticker import NullFormatter  # noqa: PLC0415
+            from matplotlib.ticker import FixedLocator, NullFormatter  # noqa: PLC0415
 
             ax.set_xscale("log")
+            values = [float(v) for g in groups for v in g if v > 0]
+            lo, hi = (min(values), max(values)) if values else (1.0, 10.0)
+            # readable plain ticks 1-2-5 per decade (…, 20, 50, 100, 200, 500, 1,000, …)
+            ticks = [m * 10.0 ** e for e in range(-3, 8) for m in (1, 2, 5)
+                     if lo / 1.5 <= m * 10.0 ** e <= hi * 1.5]
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
             _thousands(ax, "x")
             ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xlim(lo / 1.3, hi * 1.3)
         ax.grid(axis="x", color="#e5e5e5", linewidth=0.6)
         if xlabel:
             ax.set_xlabel(xlabel)

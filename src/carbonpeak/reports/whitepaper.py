@@ -26,6 +26,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,10 @@ __all__ = [
 ]
 
 TOTAL_DIGITS = 1  # tce and tCO2, as `carbonpeak account` prints them
-INTENSITY_DIGITS = 4  # tce or tCO2 per 10^4 CNY, as `carbonpeak account` prints them
+#: tce or tCO2 per 10^4 CNY: significant figures (0.006829), so that a change in percent
+#: can be worked again from the printed values to the shown precision
+INTENSITY_DIGITS = 4
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 PCT_DIGITS = 1
 EUI_DIGITS = 1
 
@@ -118,8 +122,8 @@ UNITS = {"tce": ("吨标准煤", "tce"), "tCO2": ("吨二氧化碳", "tCO2"),
          "tCO2/万元": ("吨二氧化碳/万元", "tCO2 per 10,000 CNY"),
          "万元": ("万元", "10,000 CNY")}
 COMPARATORS = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
-DIGITS = {"tce": TOTAL_DIGITS, "tCO2": TOTAL_DIGITS, "tce/万元": INTENSITY_DIGITS,
-          "tCO2/万元": INTENSITY_DIGITS, "万元": 0}
+DIGITS = {"tce": TOTAL_DIGITS, "tCO2": TOTAL_DIGITS, "万元": 0}
+INTENSITY_UNITS = {"tce/万元", "tCO2/万元"}
 
 
 # -- words and numbers ------------------------------------------------------------------------
@@ -183,18 +187,125 @@ def _moved(w: _Words, pct: object) -> str:
     return w(f"下降{shown}%", f"down {shown}%")
 
 
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+_BILINGUAL = re.compile(r"^(\S*[\u3000-\u9fff\uff00-\uffef]\S*)\s+(\S.*)$")
+
+
 def _unit(w: _Words, unit: str) -> str:
-    return w.pick(UNITS[unit]) if unit in UNITS else unit_label(unit)
+    return w.pick(UNITS[unit]) if unit in UNITS else _unit_text(w, unit)
+
+
+def _unit_text(w: _Words, unit: object) -> str:
+    """A unit of the content in the edition's language: ``次/5年 times per 5 years`` is
+    ``次/5年`` in Chinese and ``times per 5 years`` in English; ``m2``, ``%`` stay."""
+    text = unit_label(unit)
+    m = _BILINGUAL.match(text)
+    if m:
+        return w.pick((m.group(1), m.group(2)))
+    return text
+
+
+def _with_unit(value: str, unit: str) -> str:
+    """``2.6%`` (no space before a percent sign), ``12 m²``."""
+    if not unit:
+        return value
+    return f"{value}{unit}" if unit in ("%", "‰") or _CJK.match(unit) else f"{value} {unit}"
+
+
+def _text(w: _Words, x: Mapping[str, Any], key: str) -> Any:
+    """A text of the content in the edition's language: ``x[key + "_zh"]`` (or ``_en``) when
+    the content has it, else ``x[key]``."""
+    own = x.get(key + ("_en" if w.lang == "en" else "_zh"))
+    return own if own else x.get(key)
+
+
+def _part(w: _Words, text: str) -> str:
+    """``English / 中文`` (a text in both languages) in the edition's language."""
+    parts = [p.strip() for p in text.split(" / ")]
+    if len(parts) == 2 and bool(_CJK.search(parts[0])) != bool(_CJK.search(parts[1])):
+        zh, en = (parts[0], parts[1]) if _CJK.search(parts[0]) else (parts[1], parts[0])
+        return w.pick((zh, en))
+    return text
 
 
 def _value(v: object) -> str:
-    """A coefficient or target value as published (no rounding, no trailing zeros)."""
+    """A coefficient as published (no rounding, no trailing zeros)."""
     if not _has(v):
         return number(None)
     if isinstance(v, (int, float)):
         f = float(v)
         return f"{f:,.0f}" if f.is_integer() else f"{f:g}"
     return str(v)
+
+
+def _sig(v: object, digits: int = INTENSITY_DIGITS, *, strip: bool = True) -> str:
+    """A value to ``digits`` significant figures (at least whole numbers, thousands
+    separated): ``0.006829``, ``13.5``, ``92,210``; ``strip``: no trailing zeros."""
+    if not _has(v) or not isinstance(v, (int, float)):
+        return number(None)
+    f = float(v)
+    if f == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(f))))
+    out = f"{f:,.{decimals}f}"
+    if strip and "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return out
+
+
+def _intensity(v: object) -> str:
+    """tce or tCO2 per 10^4 CNY to :data:`INTENSITY_DIGITS` significant figures."""
+    return _sig(v, INTENSITY_DIGITS, strip=False)
+
+
+def _year(v: object) -> str:
+    """A year: ``2024`` (never ``2,024``)."""
+    if not _has(v) or not isinstance(v, (int, float)):
+        return number(None)
+    return str(round(float(v)))
+
+
+def _local(when: object) -> dt.datetime:
+    """A UTC time of the content (naive or aware) in Beijing time."""
+    t = when if isinstance(when, dt.datetime) else dt.datetime.fromisoformat(str(when))
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(BEIJING)
+
+
+def _clock(w: _Words, when: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``2025-03-01 16:00 北京时间`` / ``2025-03-01 16:00 UTC+8``."""
+    return _local(when).strftime(fmt) + w(" 北京时间", " UTC+8")
+
+
+def _delta(w: _Words, v: object, unit_zh: str = "吨", unit_en: str = " t") -> str:
+    """``增加4,635.6吨`` / ``减少614.0吨`` (rose by / fell by)."""
+    if not _has(v) or not isinstance(v, (int, float)):
+        return w("无数据", "no data")
+    shown = _num(abs(v))
+    if float(shown.replace(",", "")) == 0:
+        return w("基本不变", "unchanged")
+    if v > 0:
+        return w(f"增加{shown}{unit_zh}", f"rose by {shown}{unit_en}")
+    return w(f"减少{shown}{unit_zh}", f"fell by {shown}{unit_en}")
+
+
+def _from_to(w: _Words, a: object, b: object, text: Callable[[object], str], unit_zh: str,
+             unit_en: str) -> str:
+    """``由301,229.7吨降至300,677.0吨（下降0.2%）`` / ``fell from … to … (down 0.2%)``."""
+    if not (isinstance(a, (int, float)) and isinstance(b, (int, float))) or not a:
+        return w(f"由{text(a)}{unit_zh}变为{text(b)}{unit_zh}",
+                 f"went from {text(a)}{unit_en} to {text(b)}{unit_en}")
+    shown_a, shown_b = (float(text(x).replace(",", "")) for x in (a, b))
+    # the change as worked from the printed values, so a reader gets the same figure
+    moved = _moved(w, 100.0 * (shown_b - shown_a) / shown_a if shown_a else None)
+    if b < a:
+        return w(f"由{text(a)}{unit_zh}降至{text(b)}{unit_zh}（{moved}）",
+                 f"fell from {text(a)}{unit_en} to {text(b)}{unit_en} ({moved})")
+    if b > a:
+        return w(f"由{text(a)}{unit_zh}升至{text(b)}{unit_zh}（{moved}）",
+                 f"rose from {text(a)}{unit_en} to {text(b)}{unit_en} ({moved})")
+    return w(f"保持{text(b)}{unit_zh}", f"stayed at {text(b)}{unit_en}")
 
 
 # -- blocks ----------------------------------------------------------------------------------
@@ -233,12 +344,24 @@ def _table(head: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]], *,
            widths: Sequence[int] | None = None) -> dict[str, Any]:
     """A table: ``head`` (label, numeric?), rows of formatted cells, an optional total row;
     ``widths`` (percent of the text width per column) fixes the layout of wide tables."""
+    cells = [[str(x) for x in r] for r in rows] + ([list(foot)] if foot else [])
+    nowrap = [all(_short(r[i]) for r in cells if i < len(r)) for i in range(len(head))]
     return {"kind": "table", "caption": caption, "cls": cls, "empty": empty,
             "widths": list(widths or []),
-            "head": [{"label": a, "num": b} for a, b in head],
+            "head": [{"label": a, "num": b, "nw": nowrap[i] and _short(a)}
+                     for i, (a, b) in enumerate(head)],
+            "nowrap": nowrap,
             "rows": [{"cells": list(r), "cls": (row_cls[i] if row_cls else "")}
                      for i, r in enumerate(rows)],
             "foot": list(foot) if foot is not None else None}
+
+
+def _short(text: str) -> bool:
+    """A cell printed on one line: a single word of at most 12 columns (a CJK character is
+    two), e.g. ``液化石油气``, ``未核实``, ``qualitative``, ``1,234,567.8``."""
+    if any(ch.isspace() for ch in text.strip()):
+        return False
+    return sum(2 if _CJK.match(ch) else 1 for ch in text) <= 12
 
 
 def _svg(draw: Callable[[], Any]) -> str:
@@ -255,15 +378,22 @@ def _chapter(cid: str, title: str, blocks: list[dict[str, Any]], *,
 
 
 # -- the chapters ------------------------------------------------------------------------------
+def _formatter(unit: str) -> Callable[[object], str]:
+    """How a value in ``unit`` is printed: totals with one decimal, intensities (per 10^4
+    CNY) to four significant figures, 10^4 CNY whole."""
+    if unit in INTENSITY_UNITS or "10^4 CNY" in unit:
+        return _intensity
+    return functools.partial(_num, digits=DIGITS.get(unit, TOTAL_DIGITS))
+
+
 def _headline_rows(w: _Words, rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     out = []
     for r in rows:
-        digits = DIGITS.get(str(r["unit"]), TOTAL_DIGITS)
+        fmt = _formatter(str(r["unit"]))
         label = w.pick((r["label_zh"], r["label_en"]))
         out.append([label[:1].upper() + label[1:], _unit(w, str(r["unit"])),
-                    _num(r["value"], digits), _num(r["previous"], digits),
-                    _chg(r["change_vs_previous_pct"]), _num(r["baseline"], digits),
-                    _chg(r["change_vs_baseline_pct"])])
+                    fmt(r["value"]), fmt(r["previous"]), _chg(r["change_vs_previous_pct"]),
+                    fmt(r["baseline"]), _chg(r["change_vs_baseline_pct"])])
     return out
 
 
@@ -310,14 +440,14 @@ def _summary(c: Mapping[str, Any], w: _Words, district: str) -> dict[str, Any]:
         blocks.append(_p(w(
             f"全区（统计口径）综合能耗{_num(stats['energy_tce']['value'])}吨标准煤，"
             f"二氧化碳排放{_num(stats['co2_t']['value'])}吨；单位GDP能耗"
-            f"{_num(ep['value'], INTENSITY_DIGITS)}吨标准煤/万元，较2020年"
+            f"{_intensity(ep['value'])}吨标准煤/万元，较2020年"
             f"{_moved(w, ep['change_vs_baseline_pct'])}，较上年"
             f"{_moved(w, ep['change_vs_previous_pct'])}；单位GDP二氧化碳排放较2020年"
             f"{_moved(w, cp['change_vs_baseline_pct'] if cp else None)}。",
             f"District-wide (statistics), energy use was "
             f"{_num(stats['energy_tce']['value'])} tce and CO2 emissions "
             f"{_num(stats['co2_t']['value'])} t; energy per GDP, "
-            f"{_num(ep['value'], INTENSITY_DIGITS)} tce per 10,000 CNY, was "
+            f"{_intensity(ep['value'])} tce per 10,000 CNY, was "
             f"{_moved(w, ep['change_vs_baseline_pct'])} on 2020 and "
             f"{_moved(w, ep['change_vs_previous_pct'])} on the previous year; CO2 per GDP was "
             f"{_moved(w, cp['change_vs_baseline_pct'] if cp else None)} on 2020.")))
@@ -364,6 +494,21 @@ def _breakdown_table(w: _Words, rows: Sequence[Mapping[str, Any]], key: str, lab
     return _table(head, body)
 
 
+#: large physical quantities in the Chinese edition: kWh and m³ in 万 (10^4)
+_TEN_THOUSANDS = {"kWh": "万kWh", "m³": "万m³", "m3": "万m³"}
+
+
+def _quantity(w: _Words, value: object, unit: object) -> tuple[str, str]:
+    """A physical quantity and its unit as printed: ``22,827.9`` ``万kWh`` in Chinese,
+    ``228,279,398`` ``kWh`` in English (no decimals on kWh or m³)."""
+    u = str(unit or "")
+    if u in _TEN_THOUSANDS:
+        if w.lang == "zh" and isinstance(value, (int, float)):
+            return _num(value / 1e4, 1), _TEN_THOUSANDS[u]
+        return _num(value, 0), unit_label(u)
+    return _num(value), _unit_text(w, u)
+
+
 def _breakdowns(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dict[str, Any]:
     b = c["breakdowns"]
     tot = c["summary"]["totals"]
@@ -382,7 +527,7 @@ def _breakdowns(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) 
             (w("单位", "Unit"), False), (w("当量值 tce", "tce (equivalent)"), True),
             (w("等价值 tce", "tce (equal)"), True), ("tCO2", True), (w("范围", "Scope"), False),
             (w("覆盖率", "Coverage"), True)]
-    rows = [[w.label(CARRIERS, r["carrier"]), _num(r["quantity"]), unit_label(r["unit"]),
+    rows = [[w.label(CARRIERS, r["carrier"]), *_quantity(w, r["quantity"], r["unit"]),
              _num(r["tce_equivalent"]), _num(r["tce_equal"]), _num(r["tco2"]),
              w("光伏（单列）", "PV (apart)") if r["scope"] == "generation" else str(r["scope"]),
              _pct(r["coverage"])] for r in carriers]
@@ -442,22 +587,21 @@ def _trends(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     rows = sec["rows"]
     years = [int(r["year"]) for r in rows]
     first, last = rows[0], rows[-1]
-    blocks = [_p(w(
-        f"{years[0]}—{years[-1]}年，全区二氧化碳排放由{_num(first['co2_t'])}吨变为"
-        f"{_num(last['co2_t'])}吨，单位GDP能耗由{_num(first['energy_per_gdp'], INTENSITY_DIGITS)}"
-        f"变为{_num(last['energy_per_gdp'], INTENSITY_DIGITS)}吨标准煤/万元。",
-        f"From {years[0]} to {years[-1]}, district CO2 went from {_num(first['co2_t'])} t to "
-        f"{_num(last['co2_t'])} t and energy per GDP from "
-        f"{_num(first['energy_per_gdp'], INTENSITY_DIGITS)} to "
-        f"{_num(last['energy_per_gdp'], INTENSITY_DIGITS)} tce per 10,000 CNY."))]
+    t_ = functools.partial(_num, digits=TOTAL_DIGITS)
+    co2 = _from_to(w, first["co2_t"], last["co2_t"], t_, "吨", " t")
+    ep = _from_to(w, first["energy_per_gdp"], last["energy_per_gdp"], _intensity,
+                  "吨标准煤/万元", " tce per 10,000 CNY")
+    blocks = [_p(w(f"{years[0]}—{years[-1]}年，全区二氧化碳排放{co2}，单位GDP能耗{ep}。",
+                   f"From {years[0]} to {years[-1]}, district CO2 {co2} and energy per GDP "
+                   f"{ep}."))]
     head = [(w("年份", "Year"), False), (w("GDP 万元", "GDP 10,000 CNY"), True),
             (w("全区能耗 tce", "Energy tce"), True), (w("全区CO2 t", "CO2 t"), True),
             (w("单位GDP能耗", "Energy per GDP"), True), (w("单位GDP CO2", "CO2 per GDP"), True),
             (w("核算能耗 tce（等价值）", "Account energy tce (equal)"), True),
             (w("核算CO2 t", "Account CO2 t"), True), (w("光伏发电 kWh", "PV kWh"), True)]
     body = [[str(r["year"]), _num(r["gdp_10k_cny"], 0), _num(r["energy_tce"]),
-             _num(r["co2_t"]), _num(r["energy_per_gdp"], INTENSITY_DIGITS),
-             _num(r["co2_per_gdp"], INTENSITY_DIGITS), _num(r["account_tce_equal"]),
+             _num(r["co2_t"]), _intensity(r["energy_per_gdp"]),
+             _intensity(r["co2_per_gdp"]), _num(r["account_tce_equal"]),
              _num(r["account_tco2"]), _num(r["pv_kwh"], 0)] for r in rows]
     blocks.append(_table(head, body, cls="small-table"))
     by_source: dict[tuple[str, str], list[int]] = {}
@@ -524,8 +668,6 @@ def _status(w: _Words, code: object) -> str:
     return w.pick(TARGET_STATUS.get(str(code), (str(code), str(code)))[::-1])
 
 
-def _indicator_digits(unit: str) -> int:
-    return INTENSITY_DIGITS if "10^4" in unit or "万元" in unit else TOTAL_DIGITS
 
 
 def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dict[str, Any]:
@@ -547,43 +689,27 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
             (w("预算使用", "Budget used"), True), (w("状态", "Status"), False)]
     rows = []
     for i in sec["indicators"]:
-        digits = _indicator_digits(str(i["unit"]))
+        fmt = _formatter(str(i["unit"]).replace("10^4 CNY", "万元"))
         targets = w.sep.join(
             f"{t['code']} {t['target_year'] or ''} "
-            + (_num(t["target_value"], digits) if t["target_value"] is not None
+            + (fmt(t["target_value"]) if t["target_value"] is not None
                else str(t["target_text"] or "—")) for t in i["targets"]) or "—"
         rates = w.sep.join(_chg(100.0 * t["required_annual_rate"]) for t in i["targets"]
                            if t["required_annual_rate"] is not None) or "—"
         budget = i.get("budget")
         rows.append([w.pick((i["name_zh"], i["name_en"])),
                      unit_label(str(i["unit"]).replace("10^4 CNY", w("万元", "10,000 CNY"))),
-                     _num(i["baseline_value"], digits), str(i["latest_year"] or "—"),
-                     _num(i["latest_value"], digits), _chg(i["change_vs_baseline_pct"]),
+                     fmt(i["baseline_value"]), str(i["latest_year"] or "—"),
+                     fmt(i["latest_value"]), _chg(i["change_vs_baseline_pct"]),
                      targets, rates,
                      f"{_num(budget['used_pct'], 1)}%" if budget else "—",
                      _status(w, i["status"])])
     blocks.append(_table(head, rows, cls="small-table"))
-    paths = _paths(c)
-    if "energy_per_gdp" in paths and ep:
-
-        def draw() -> Any:
-            xs = [p["year"] for p in ep["series"]]
-            series = [charts.Series(w("单位GDP能耗（统计）", "energy per GDP (statistics)"), xs,
-                                    [p["value"] for p in ep["series"]], charts.PALETTE[0])]
-            for k, (code, path) in enumerate(paths["energy_per_gdp"]):
-                series.append(charts.Series(w(f"目标路径 {code}", f"target path {code}"),
-                                            [p["year"] for p in path],
-                                            [p["value"] for p in path], charts.PALETTE[2 + k],
-                                            style=":", marker="s"))
-            return charts.line_panels([{"title": w("单位GDP能耗与目标路径（吨标准煤/万元）",
-                                                   "Energy per GDP against the target path "
-                                                   "(tce per 10,000 CNY)"),
-                                        "series": series}], columns=1, width_mm=130)
-
-        blocks.append(_figure(_svg(draw), w("图：单位GDP能耗与目标路径（按不变年均降速）",
-                                            "Figure: energy per GDP against the target path "
-                                            "(constant yearly rate)"), size="medium"))
-    for n in sec["notes"]:
+    if "energy_per_gdp" in _paths(c) and ep:  # drawn once, in the trends chapter
+        blocks.append(_note(w("单位GDP能耗与目标路径的对比见“历年趋势”一章的图。",
+                              "Energy per GDP against the target path: see the figure of "
+                              "the trends chapter.")))
+    for n in _text(w, sec, "notes") or []:
         blocks.append(_note(n))
     # warnings of the year
     blocks.append(_h3(w(f"{c['year']}年预警", f"Warnings of {c['year']}")))
@@ -646,19 +772,19 @@ def _lmdi(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     effects = sec["effects"]
     by = {e["effect"]: e["tco2"] for e in effects}
     largest = max(effects, key=lambda e: abs(e["tco2"] or 0.0)) if effects else None
+    t_ = functools.partial(_num, digits=TOTAL_DIGITS)
+    moved = _from_to(w, sec["co2_base_tco2"], sec["co2_target_tco2"], t_, "吨", " t")
+    parts = w.sep.join(f"{w.label(EFFECTS, k)}{_delta(w, by.get(k))}"
+                       if w.lang == "zh" else f"{w.label(EFFECTS, k)} {_delta(w, by.get(k))}"
+                       for k in EFFECTS)
     blocks = [_p(w(
-        f"{sec['base_year']}—{sec['target_year']}年，二氧化碳排放由{_num(sec['co2_base_tco2'])}吨"
-        f"变为{_num(sec['co2_target_tco2'])}吨，变化{_num(sec['delta_tco2'])}吨。其中经济规模效应"
-        f"{_num(by.get('activity'))}吨、产业结构效应{_num(by.get('structure'))}吨、能耗强度效应"
-        f"{_num(by.get('intensity'))}吨、碳排放系数效应{_num(by.get('carbon_factor'))}吨"
+        f"{sec['base_year']}—{sec['target_year']}年，二氧化碳排放{moved}，"
+        f"{_delta(w, sec['delta_tco2'])}。其中{parts}"
         + (f"；影响最大的是{w.label(EFFECTS, largest['effect'])}。" if largest else "。"),
-        f"From {sec['base_year']} to {sec['target_year']}, CO2 went from "
-        f"{_num(sec['co2_base_tco2'])} t to {_num(sec['co2_target_tco2'])} t, a change of "
-        f"{_num(sec['delta_tco2'])} t: activity {_num(by.get('activity'))} t, structure "
-        f"{_num(by.get('structure'))} t, intensity {_num(by.get('intensity'))} t, carbon factor "
-        f"{_num(by.get('carbon_factor'))} t"
+        f"From {sec['base_year']} to {sec['target_year']}, CO2 {moved}: it "
+        f"{_delta(w, sec['delta_tco2'])}. Of this, {parts}"
         + (f"; the largest is {w.label(EFFECTS, largest['effect'])}." if largest else "."))),
-        _note(w("数据：", "Data: ") + str(sec["source"]))]
+        _note(w("数据：", "Data: ") + str(_text(w, sec, "source")))]
     head = [(w("因素", "Effect"), False), ("tCO2", True)]
     delta = sec["delta_tco2"]
     rows = [[w.label(EFFECTS, e["effect"]), _num(e["tco2"])] for e in effects]
@@ -679,7 +805,7 @@ def _lmdi(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
                 for code, v in sorted(sectors.items())]
         blocks.append(_h3(w("分行业", "By sector")))
         blocks.append(_table(head, rows, cls="small-table"))
-    for n in sec["notes"]:
+    for n in _text(w, sec, "notes") or []:
         blocks.append(_note(n))
     return _chapter("lmdi", title, blocks)
 
@@ -751,7 +877,7 @@ def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     rows = [[w.pick((x["message_zh"], x["message_en"])), w("是", "yes") if x["passed"]
              else w("否", "no")] for x in c40["criteria"]]
     blocks.append(_table(head, rows, cls="narrow"))
-    for n in sec["notes"]:
+    for n in _text(w, sec, "notes") or []:
         blocks.append(_note(n))
     return _chapter("peak", title, blocks)
 
@@ -812,15 +938,21 @@ def _public_buildings(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         head = [(w("建筑", "Building"), False), (w("限额类别", "Quota class"), False),
                 (w("限额口径能耗", "EUI (quota convention)"), True),
                 (w("约束值", "Constraint"), True),
-                (w("单位", "Unit"), False), (w("超出", "Over by"), True),
+                (w("单位", "Unit"), False), (w("需降低比例", "Reduction needed"), True),
                 (w("需降低量（年）", "Reduction needed a year"), True)]
         rows = [[f"{r['name']}（{r['entity_id']}）" if w.lang == "zh"
                  else f"{r['name']} ({r['entity_id']})",
                  w.pick((str(r["quota_label_zh"] or ""), str(r["quota_label_en"] or ""))),
                  _num(r["eui"], 2), _value(r["constraint_value"]), unit_label(r["eui_unit"]),
-                 _pct(r["excess_fraction"]), _num(r["reduction_required"], 0)]
+                 _pct(r["excess_fraction"]),
+                 _with_unit(_num(r["reduction_required"], 0),
+                            unit_label(str(r["eui_unit"] or "").split("/")[0]))]
                 for r in sec["over_constraint"]]
         blocks.append(_h3(w("超过约束值的建筑", "Buildings over their constraint value")))
+        blocks.append(_note(w(
+            "需降低比例＝（限额口径能耗－约束值）÷限额口径能耗；需降低量为按建筑面积折算的全年能耗降低量。",
+            "Reduction needed = (EUI − constraint) ÷ EUI; the yearly reduction is that share "
+            "of the building's energy use a year.")))
         blocks.append(_table(head, rows, cls="small-table"))
     return _chapter("public_buildings", title, blocks)
 
@@ -854,6 +986,19 @@ def _demand_response(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
                     section=c["demand_response"], w=w)
 
 
+def _achieved_reductions(c: Mapping[str, Any]) -> dict[str, float]:
+    """The reduction on the baseline (percent, positive = down) reached by each target of a
+    dual-control indicator (e.g. HP-01, energy per GDP down 13.5 % on 2020)."""
+    dual = c["dual_control"]
+    out: dict[str, float] = {}
+    for ind in dual.get("indicators", []) if dual.get("available") else []:
+        pct = ind.get("change_vs_baseline_pct")
+        if isinstance(pct, (int, float)):
+            for t in ind["targets"]:
+                out[str(t["code"])] = -float(pct)
+    return out
+
+
 def _targets(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     sec = c["targets"]
     title = w("规划量化目标", "Plan targets")
@@ -870,23 +1015,36 @@ def _targets(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
             (w("目标", "Target"), False), (w("现值", "Value"), True),
             (w("进度", "Progress"), True), (w("状态", "Status"), False),
             (w("说明", "Reason"), False), (w("责任单位", "Responsible units"), False)]
+    reductions = _achieved_reductions(c)
     body, cls = [], []
     for r in rows_:
-        unit = unit_label(r["unit"])
+        unit = _unit_text(w, r["unit"])
+        is_year = str(r.get("metric") or "").endswith("_year") or r["unit"] == "year"
+        if is_year:
+            unit = ""
+        shown = _year if is_year else _sig
         target = (f"{COMPARATORS.get(r['comparator'], r['comparator'])} "
-                  f"{_value(r['target_value'])} {unit}".strip()
+                  + _with_unit(shown(r["target_value"]), unit)
                   if r["target_value"] is not None else str(r["target_text"] or "—"))
         if r["target_year"]:
             target = w(f"{r['target_year']}年 ", f"{r['target_year']}: ") + target
-        value = (f"{_value(r['value'])}" + (f" ({r['value_year']})" if r["value_year"] else "")
-                 if r["value"] is not None else "—")
+        achieved = reductions.get(str(r["code"])) if r.get("kind") in (
+            None, "reduction_vs_baseline") and r["unit"] == "%" else None
+        if r["value"] is None:
+            value = "—"
+        elif achieved is not None:  # the reduction reached, not the raw intensity
+            value = _moved(w, -achieved)
+        else:
+            value = _with_unit(shown(r["value"]), unit)
+        if r["value"] is not None and r["value_year"]:
+            value += f" ({r['value_year']})"
         body.append([str(r["code"]), w.pick((r["indicator_zh"], r["indicator_en"])), target,
                      value, f"{_num(r['progress_pct'], 0)}%" if r["progress_pct"] is not None
                      else "—", _status(w, r["status"]), w.pick((r["reason_zh"], r["reason_en"])),
                      str(r["responsible_units"] or "")])
         cls.append(f"status-{r['status']}")
     blocks.append(_table(head, body, cls="small-table targets", row_cls=cls,
-                         widths=[7, 17, 12, 8, 6, 8, 22, 20]))
+                         widths=[7, 14, 12, 11, 6, 10, 22, 18]))
     return _chapter("targets", title, blocks)
 
 
@@ -905,13 +1063,34 @@ def _map(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         f"图示{len(feats)}个街道{c['year']}年核算范围内的二氧化碳排放（吨），其中{len(with_value)}个街道有核算数据。",
         f"The map shows the account's {c['year']} CO2 emissions (t) of {len(feats)} streets, "
         f"{len(with_value)} of which have accounted entities."))]
+    if note:  # said once, above the map, in the edition's language
+        # a source that only says again what the note says is left out
+        said = set(note)
+        sources = w.sep.join(x for x in (_part(w, str(y)) for y in sec["boundary_sources"])
+                             if not {ch for ch in x if ch.isalnum()} <= said)
+        blocks.append(_warning(note + (w(f"边界来源：{sources}。", f" Boundaries: {sources}.")
+                                       if sources else "")))
     blocks.append(_figure(_svg(lambda: charts.choropleth(
         [(w.pick((f["name_zh"], f["name_en"] or f["name_zh"])), f["geometry"], f["tco2"])
-         for f in feats], legend="tCO2", note=note)),
+         for f in feats], legend="tCO2")),
         w("图：各街道二氧化碳排放（吨）", "Figure: CO2 by street (t)")))
-    if note:
-        blocks.append(_warning(note + " " + "; ".join(sec["boundary_sources"])))
     return _chapter("map", title, blocks)
+
+
+#: a coefficient per a unit too small to read well, shown per a larger one (value × factor)
+_PER_UNITS = {"MJ": ("GJ", 1000.0), "Wh": ("kWh", 1000.0)}
+
+
+def _per_unit(w: _Words, value: object, per: str) -> tuple[str, str]:
+    """A coefficient and its 'per' unit as printed: ``0.03412`` kgce/MJ → ``34.12`` kgce/GJ,
+    ``10^4 m3`` → ``万m³`` (``10,000 m³``)."""
+    if per in _PER_UNITS and isinstance(value, (int, float)):
+        bigger, k = _PER_UNITS[per]
+        return _value(float(f"{value * k:.12g}")), bigger
+    if per.startswith("10^4 "):
+        rest = unit_label(per[5:])
+        return _value(value), w(f"万{rest}", f"10,000 {rest}")
+    return _value(value), unit_label(per)
 
 
 def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
@@ -932,10 +1111,13 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
             (w("数值", "Value"), True), (w("单位", "Per"), False), (w("状态", "Status"), False),
             (w("来源", "Source"), False)]
     unit_of = {"kgce_equivalent": "kgce", "kgce_equal": "kgce", "tco2": "tCO2"}
-    rows = [[w.label(CARRIERS, r["carrier"]), w.label(QUANTITIES, r["quantity"]),
-             _value(r["value"]), f"{unit_of.get(r['quantity'], '')}/{unit_label(r['per_unit'])}",
-             w.label(FACTOR_STATUS, r["status"]), str(r["source"])] for r in fs["rows"]]
-    blocks.append(_table(head, rows, cls="small-table factors",
+    rows = []
+    for r in fs["rows"]:
+        value, per = _per_unit(w, r["value"], str(r["per_unit"]))
+        rows.append([w.label(CARRIERS, r["carrier"]), w.label(QUANTITIES, r["quantity"]),
+                     value, f"{unit_of.get(r['quantity'], '')}/{per}",
+                     w.label(FACTOR_STATUS, r["status"]), str(r["source"])])
+    blocks.append(_table(head, rows, cls="small-table factors", widths=[9, 17, 9, 12, 9, 44],
                          row_cls=[f"factor-{r['status']}" for r in fs["rows"]]))
     blocks.append(_h3(w("数据覆盖与质量", "Data coverage and quality")))
     share = cov.get("metered_share")
@@ -955,17 +1137,19 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         blocks.append(_p(w("未进行缺测插补：缺失数据标记为缺失，不计为零。",
                            "No gap filling: missing data is flagged missing, not counted as "
                            "zero.")))
-    for n in m["notes"]:
+    for n in _text(w, m, "notes") or []:
         blocks.append(_note(n))
     blocks.append(_h3(w("输入数据批次", "Input batches")))
-    blocks.append(_p(w(f"本白皮书数字来自核算批次 {m['run_id']}（{m['engine']}），其输入为以下"
+    engine = {"duckdb": "DuckDB"}.get(str(m["engine"]), str(m["engine"]))
+    blocks.append(_p(w(f"本白皮书数字来自核算批次 {m['run_id']}（核算引擎 {engine}），其输入为以下"
                        f"{len(m['batches'])}个数据批次。",
-                       f"The figures come from account run {m['run_id']} ({m['engine']}), "
-                       f"whose inputs are these {len(m['batches'])} batches.")))
+                       f"The figures come from account run {m['run_id']} (accounting engine "
+                       f"{engine}), whose inputs are these {len(m['batches'])} batches.")))
     head = [(w("批次", "Batch"), True), (w("类型", "Kind"), False), (w("文件", "File"), False),
-            (w("提交时间（UTC）", "Committed (UTC)"), False)]
+            (w("提交时间（北京时间）", "Committed (UTC+8)"), False)]
     rows = [[str(b["id"]), w.label(BATCH_KINDS, b["kind"]), str(b["file"] or ""),
-             str(b["committed_at"] or "").replace("T", " ")] for b in m["batches"]]
+             _local(b["committed_at"]).strftime("%Y-%m-%d %H:%M:%S") if b["committed_at"]
+             else ""] for b in m["batches"]]
     blocks.append(_table(head, rows, cls="small-table"))
     return {"id": "method", "title": "", "blocks": blocks, "extras": []}
 
@@ -983,7 +1167,7 @@ def _extra(sec: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     out["figures"] = [{"label": w.pick((f["label_zh"], f["label_en"])),
                        "value": _num(f["value"], int(f.get("digits", TOTAL_DIGITS)))
                        if isinstance(f.get("value"), (int, float)) or f.get("value") is None
-                       else str(f["value"]), "unit": unit_label(f.get("unit", ""))}
+                       else str(f["value"]), "unit": _unit_text(w, f.get("unit", ""))}
                       for f in sec.get("figures", [])]
     tbl = sec.get("table")
     if tbl:
@@ -1042,6 +1226,9 @@ def whitepaper_context(content: Mapping[str, Any], *, lang: Lang = "zh") -> dict
                                "method": w("方法与数据说明", "Method and data")}[ch["id"]]
         zh_no = numerals[i - 1] if i <= 10 else "十" + numerals[i - 11]
         ch["title"] = w(f"{zh_no}、{name}", f"{i}. {name}")
+        # a short chapter (no table, figure or programme section) follows on the same page
+        ch["flow"] = i > 1 and not ch["extras"] and not any(
+            b["kind"] in ("table", "figure") for b in ch["blocks"])
     run = content["run"]
     statuses = content["method"]["factor_statuses"]
     return {
@@ -1050,8 +1237,10 @@ def whitepaper_context(content: Mapping[str, Any], *, lang: Lang = "zh") -> dict
                    f"{district}: carbon emissions white paper {content['year']}"),
         "run_id": run["id"], "factor_set": run["factor_set"],
         "factor_unverified": bool(statuses.get("unverified")),
-        "run_created": str(run["created_at"]).replace("T", " "), "as_of": content["as_of"],
-        "engine": run["engine"], "chapters": chapters,
+        "run_created": _clock(w, run["created_at"], "%Y-%m-%d %H:%M:%S"),
+        "as_of": content["as_of"],
+        "engine": run["engine"], "chapters": chapters, "beijing": BEIJING,
+        "clock": w("%Y-%m-%d %H:%M 北京时间", "%Y-%m-%d %H:%M UTC+8"),
         "extra_css": Markup(stylesheet("whitepaper.css")),  # noqa: S704 - our package file
     }
 
