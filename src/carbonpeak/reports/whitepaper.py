@@ -479,7 +479,9 @@ def _summary(c: Mapping[str, Any], w: _Words, district: str) -> dict[str, Any]:
     if s.get("statistics") and any(r["value"] is not None for r in s["statistics"]):
         blocks.append(_h3(w("全区（统计口径）", "District-wide (statistics)")))
         blocks.append(_table(head, _headline_rows(w, s["statistics"]), cls="headline"))
-        sources = sorted({str(r["source"]) for r in s["statistics"] if r["source"]})
+        key = "source_zh" if w.lang == "zh" else "source_en"
+        sources = sorted({str(r.get(key) or r["source"]) for r in s["statistics"]
+                          if r["source"]})
         blocks.append(_note(w("数据来源：", "Source: ") + "; ".join(sources)))
     return _chapter("summary", w("概要", "Summary"), blocks)
 
