@@ -22,8 +22,8 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-__all__ = ["EXPORT_LIMIT", "Format", "Limit", "Offset", "fast_json", "geojson_response", "page",
-           "table_response"]
+__all__ = ["EXPORT_LIMIT", "NO_NUL", "XLSX", "Format", "Limit", "Offset", "fast_json",
+           "geojson_response", "page", "table_response"]
 
 EXPORT_LIMIT = 100_000
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
@@ -31,7 +31,10 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(
     description="json (a page), or csv/xlsx (every matching row, up to 100,000)")]
 
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: the media type of an xlsx file
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: a text parameter without NUL (PostgreSQL text cannot hold one: a 422, not a 500)
+NO_NUL = r"^[^\x00]*$"
 
 
 def _default(v: Any) -> Any:
@@ -117,7 +120,7 @@ def table_response(rows: Sequence[dict[str, Any]], fmt: str, filename: str,
         ws.append(cells)
     out = io.BytesIO()
     wb.save(out)
-    return Response(out.getvalue(), media_type=_XLSX,
+    return Response(out.getvalue(), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'})
 
 

@@ -18,7 +18,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
-from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.api.exports import (
+    NO_NUL,
+    Format,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.pipelines import dashboard
@@ -47,10 +55,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters or record (every problem named by field)"},
 }
-_NO_NUL = r"^[^\x00]*$"
-EntityQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=_NO_NUL,
+EntityQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=NO_NUL,
                                           description="only this entity")]
-StreetQuery = Annotated[str | None, Query(min_length=1, max_length=128, pattern=_NO_NUL,
+StreetQuery = Annotated[str | None, Query(min_length=1, max_length=128, pattern=NO_NUL,
                                           description="only this street (id, code or name)")]
 AsOfQuery = Annotated[dt.date | None, Query(description="judge on this date (1990-2100); "
                                             "default today in the district")]
@@ -98,15 +105,15 @@ class AuditIn(BaseModel):
     """One energy audit or diagnosis (upserted by entity, date and kind)."""
 
     model_config = ConfigDict(extra="forbid")
-    entity_id: str = Field(min_length=1, max_length=64, pattern=_NO_NUL)
+    entity_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     kind: AuditKind
     audit_date: dt.date = Field(ge=_FIRST_DAY, le=_LAST_DAY,
                                 description="1990-01-01..2100-12-31, not in the future")
-    auditor: str = Field(min_length=1, max_length=256, pattern=_NO_NUL)
-    report_ref: str = Field("", max_length=128, pattern=_NO_NUL)
-    findings: str = Field("", max_length=20_000, pattern=_NO_NUL)
+    auditor: str = Field(min_length=1, max_length=256, pattern=NO_NUL)
+    report_ref: str = Field("", max_length=128, pattern=NO_NUL)
+    findings: str = Field("", max_length=20_000, pattern=NO_NUL)
     recommended_measures: list[Annotated[str, StringConstraints(
-        max_length=500, pattern=_NO_NUL)]] = Field(default_factory=list, max_length=100)
+        max_length=500, pattern=NO_NUL)]] = Field(default_factory=list, max_length=100)
     estimated_savings_tce: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
@@ -191,13 +198,13 @@ class FilingIn(BaseModel):
     """One filing of a key unit (upserted by entity, obligation and year)."""
 
     model_config = ConfigDict(extra="forbid")
-    entity_id: str = Field(min_length=1, max_length=64, pattern=_NO_NUL)
+    entity_id: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     obligation: str = Field(min_length=1, max_length=32, pattern=r"^[a-z_]+$")
     year: int = Field(ge=1990, le=2100)
     filed_on: dt.date = Field(ge=_FIRST_DAY, le=_LAST_DAY,
                               description="1990-01-01..2100-12-31, not in the future")
-    reference: str = Field("", max_length=128, pattern=_NO_NUL)
-    note: str = Field("", max_length=2_000, pattern=_NO_NUL)
+    reference: str = Field("", max_length=128, pattern=NO_NUL)
+    note: str = Field("", max_length=2_000, pattern=NO_NUL)
 
 
 @router.post("/obligation-filings", responses=_RESPONSES)

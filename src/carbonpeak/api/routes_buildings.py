@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
-from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.api.exports import (
+    XLSX,
+    Format,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
 from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import NotFoundError
 from carbonpeak.pipelines import dashboard
@@ -52,7 +60,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters"},
 }
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TableId = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
                                description="quota table id")]
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100,
@@ -137,7 +144,7 @@ async def get_disclosure(request: Request, principal: CurrentPrincipal,
     bm = await run_in_threadpool(lambda: _benchmark(ws, scope_of(ws, principal), year, table))
     data = await run_in_threadpool(disclosure_workbook, bm)
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}.xlsx"
-    return Response(data, media_type=_XLSX,
+    return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

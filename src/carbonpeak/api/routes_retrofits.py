@@ -19,7 +19,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
-from carbonpeak.api.exports import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.api.exports import (
+    NO_NUL,
+    Format,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.ingest.retrofit_files import ProjectSpec, check_values
 from carbonpeak.pipelines import dashboard
@@ -45,7 +53,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid parameters"},
 }
 _CODE = r"^[A-Za-z0-9_.\-]+$"
-_NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as 422, not a 500
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=_CODE)]
 Kind = Literal["retrofit", "commissioning"]
 Status = Literal["planned", "in_progress", "completed"]
@@ -109,9 +116,9 @@ class ProjectIn(BaseModel):
     code: Code
     entity_id: Code
     kind: Kind = "retrofit"
-    name: str = Field(min_length=1, max_length=256, pattern=_NO_NUL)
+    name: str = Field(min_length=1, max_length=256, pattern=NO_NUL)
     measures: list[Annotated[str, StringConstraints(min_length=1, max_length=200,
-                                                    pattern=_NO_NUL)]] = Field(
+                                                    pattern=NO_NUL)]] = Field(
         default_factory=list, max_length=100)
     start_date: Day
     end_date: Day | None = None
@@ -120,7 +127,7 @@ class ProjectIn(BaseModel):
     claimed_savings_kwh: float | None = Field(None, ge=0, le=1e12, allow_inf_nan=False)
     claimed_savings_fraction: float | None = Field(None, ge=0, lt=1, allow_inf_nan=False)
     status: Status = "planned"
-    note: str = Field("", max_length=2000, pattern=_NO_NUL)
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
 @router.post("/retrofits", responses=_RESPONSES | {

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -69,6 +68,7 @@ from carbonpeak.ingest.audit_files import (
     savings_scale,
 )
 from carbonpeak.pipelines.account import load_run_tables, official_run
+from carbonpeak.pipelines.imports import file_sha256
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import (
@@ -174,7 +174,7 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
                                              "file not found 文件不存在")])
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     with ws.registry.session() as s:  # the same bytes again: nothing to do, nothing written
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == kind,

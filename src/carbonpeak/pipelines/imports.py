@@ -85,7 +85,7 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
         msg = f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}"
         raise ValueError(msg)
     d = ws.district(district)
-    digest = _sha256(path)
+    digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == kind,
@@ -205,7 +205,9 @@ def _where(e: RowError) -> str:
     return f"{e.column} = {e.value!r}: " if e.value is not None else f"{e.column}: "
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (a batch's identity: re-sending it is a
+    duplicate)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

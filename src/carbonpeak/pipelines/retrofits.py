@@ -30,7 +30,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +55,7 @@ from carbonpeak.errors import (
     UnitError,
 )
 from carbonpeak.ingest.retrofit_files import ProjectSpec, read_retrofit_file
+from carbonpeak.pipelines.imports import file_sha256
 from carbonpeak.pipelines.scope import Scope
 from carbonpeak.pipelines.weather import temperature_series
 from carbonpeak.pipelines.workspace import Workspace, audit
@@ -116,14 +116,6 @@ class RetrofitImportResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (API, CLI)."""
         return dict(self.__dict__)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], file: str,
@@ -203,7 +195,7 @@ def import_retrofits(ws: Workspace, path: Path, *,
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
                                              "file not found 文件不存在")])
-    digest = _sha256(path)
+    digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == "retrofits",

@@ -12,7 +12,6 @@ and new value.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.ingest.weather_files import nul_error, read_weather_file
+from carbonpeak.pipelines.imports import file_sha256
 from carbonpeak.pipelines.workspace import Workspace, audit
 from carbonpeak.registry.models import IngestBatch, WeatherDay, utcnow
 
@@ -51,14 +51,6 @@ class WeatherImportResult:
         return dict(self.__dict__)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
                    station: str | None = None) -> WeatherImportResult:
     """Import a daily weather file into the district (one batch, audit-logged).
@@ -79,7 +71,7 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
                                              "at most 128 characters 站点名称过长")])
     if station is not None and "\x00" in station:
         raise InputValidationError([nul_error("--station", None, "station", station)])
-    digest = _sha256(path)
+    digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == "weather",
