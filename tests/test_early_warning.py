@@ -278,22 +278,23 @@ def test_evaluate_after_twelve_months(december):
     assert out["level"].tolist() == ["red", "yellow", "green", "yellow", "no_budget"]
     assert out["worst_month"].tolist() == pytest.approx([7.0, 12.0, 1.0, 1.0, NAN],
                                                         nan_ok=True)
+    # all twelve months are in: the year's figure is actual, and the reason says so
     assert out["reason_en"].tolist() == [
-        "projected 4,210 tce against a budget of 3,900 tce: +8 %; July +21 % against July "
-        "last year",
-        "projected 972 tce against a budget of 1,000 tce: −3 %; December +15 % against "
-        "December last year",
-        "projected 9.60 tce against a budget of 12.5 tce: −23 %; January −20 % against "
-        "January last year",
-        "projected 1,200 tce against a budget of 1,200 tce: 0 %; January 0 % against January "
-        "last year",
+        "actual for the year 4,210 tce against a budget of 3,900 tce: +8 %; July +21 % "
+        "against July last year",
+        "actual for the year 972 tce against a budget of 1,000 tce: −3 %; December +15 % "
+        "against December last year",
+        "actual for the year 9.60 tce against a budget of 12.5 tce: −23 %; January −20 % "
+        "against January last year",
+        "actual for the year 1,200 tce against a budget of 1,200 tce: 0 %; January 0 % "
+        "against January last year",
         "no budget set; no data this year",
     ]
     assert out["reason_zh"].tolist() == [
-        "预计全年4,210吨标准煤，预算3,900吨标准煤，超出8%；7月同比增长21%",
-        "预计全年972吨标准煤，预算1,000吨标准煤，低于预算3%；12月同比增长15%",
-        "预计全年9.60吨标准煤，预算12.5吨标准煤，低于预算23%；1月同比下降20%",
-        "预计全年1,200吨标准煤，预算1,200吨标准煤，与预算持平；1月同比持平",
+        "全年实际4,210吨标准煤，预算3,900吨标准煤，超出8%；7月同比增长21%",
+        "全年实际972吨标准煤，预算1,000吨标准煤，低于预算3%；12月同比增长15%",
+        "全年实际9.60吨标准煤，预算12.5吨标准煤，低于预算23%；1月同比下降20%",
+        "全年实际1,200吨标准煤，预算1,200吨标准煤，与预算持平；1月同比持平",
         "未设定预算；本年暂无数据",
     ]
 
@@ -301,10 +302,11 @@ def test_evaluate_after_twelve_months(december):
 def test_evaluate_other_unit():
     frame = _frame({"S1": (1000.0, [1100.0] + [0.0] * 11, [50.0] * 12)})
     out = evaluate(frame, months_elapsed=12, thresholds=Thresholds(), unit="tCO2")
-    # 1100/1000 = +10 %; Jan 1100/50 − 1 = +2,100 % (thousands separator)
-    assert out.at["S1", "reason_en"] == ("projected 1,100 tCO2 against a budget of 1,000 tCO2: "
-                                         "+10 %; January +2,100 % against January last year")
-    assert out.at["S1", "reason_zh"] == ("预计全年1,100吨二氧化碳，预算1,000吨二氧化碳，"
+    # 1100/1000 = +10 %; Jan 1100/50 − 1 = +2,100 % (thousands separator); twelve months in
+    assert out.at["S1", "reason_en"] == ("actual for the year 1,100 tCO2 against a budget of "
+                                         "1,000 tCO2: +10 %; January +2,100 % against January "
+                                         "last year")
+    assert out.at["S1", "reason_zh"] == ("全年实际1,100吨二氧化碳，预算1,000吨二氧化碳，"
                                          "超出10%；1月同比增长2,100%")
 
 

@@ -299,7 +299,8 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
           ``worst_month_change``: that change as a fraction;
         * ``reason_en``, ``reason_zh``, e.g. "projected 4,210 tce against a budget of
           3,900 tce: +8 %; July +21 % against July last year" /
-          "预计全年4,210吨标准煤，预算3,900吨标准煤，超出8%；7月同比增长21%".
+          "预计全年4,210吨标准煤，预算3,900吨标准煤，超出8%；7月同比增长21%"; once all twelve
+          months are in, "actual for the year 4,210 tce …" / "全年实际4,210吨标准煤…".
 
     Raises
     ------
@@ -352,15 +353,24 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
     out["worst_month"] = np.where(has_change, worst_index + 1.0, np.nan)
     out["worst_month_change"] = np.where(has_change, worst_change, np.nan)
     zh = unit_zh if unit_zh is not None else _UNIT_ZH.get(unit, unit)
+    complete = observed.sum(axis=1) == _MONTHS  # twelve months in: the year is actual
     reasons = [
-        _reasons(str(lv), float(b), float(p), str(pm), float(wm), float(wc), unit, zh)
-        for lv, b, p, pm, wm, wc in zip(level, budget, projected, method,
-                                        out["worst_month"], out["worst_month_change"],
-                                        strict=True)
+        _reasons(str(lv), float(b), float(p), str(pm), float(wm), float(wc), unit, zh,
+                 bool(c))
+        for lv, b, p, pm, wm, wc, c in zip(level, budget, projected, method,
+                                           out["worst_month"], out["worst_month_change"],
+                                           complete, strict=True)
     ]
     out["reason_en"] = [en for en, _ in reasons]
     out["reason_zh"] = [cn for _, cn in reasons]
     return out
+
+
+def _actual_words(reasons: tuple[str, str]) -> tuple[str, str]:
+    """A complete year's reason: the year's actual total, not a projection."""
+    en, zh = reasons
+    return (en.replace("projected ", "actual for the year ", 1),
+            zh.replace("预计全年", "全年实际", 1))
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -373,9 +383,14 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def _reasons(level: str, budget: float, projected: float, method: str, worst_month: float,
-             worst_change: float, unit: str, unit_zh: str) -> tuple[str, str]:
-    """The English and Chinese reason of one unit."""
+             worst_change: float, unit: str, unit_zh: str,
+             complete: bool = False) -> tuple[str, str]:
+    """The English and Chinese reason of one unit (``complete``: all twelve months are in, so
+    the year's figure is actual, not projected)."""
     p_en, p_zh = f"{format_value(projected)} {unit}", f"{format_value(projected)}{unit_zh}"
+    if complete:
+        return _actual_words(_reasons(level, budget, projected, method, worst_month,
+                                      worst_change, unit, unit_zh))
     b_en, b_zh = f"{format_value(budget)} {unit}", f"{format_value(budget)}{unit_zh}"
     if level == "no_budget":
         if math.isnan(projected):

@@ -724,8 +724,9 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
             f"{len(warnings)} warnings: {n.get('red', 0)} red, {n.get('yellow', 0)} yellow, "
             f"{n.get('green', 0)} green (by level, then by how far over budget).")))
         head = [(w("级别", "Level"), False), (w("范围", "Scope"), False),
-                (w("名称", "Name"), False), (w("预计全年", "Projected"), True),
-                (w("预算", "Budget"), True), (w("预计/预算", "Ratio"), True),
+                (w("名称", "Name"), False),
+                (w("全年（实际或预计）", "Year (actual or projected)"), True),
+                (w("预算", "Budget"), True), (w("全年/预算", "Ratio"), True),
                 (w("原因", "Reason"), False)]
         rows = [[w.label(LEVELS, x["level"]), w.label(SCOPE_TYPES, x["scope_type"]),
                  streets_en.get(str(x["scope_name"]), str(x["scope_name"]))
