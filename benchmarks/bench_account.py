@@ -6,8 +6,8 @@ One run, on the same synthetic data:
 1. **Lake load** - N buildings x 4 interval electricity meters (one main meter and the
    sub-meters lighting_socket, hvac, power) x ``--hours`` hourly readings of ``--year``,
    written month by month (one lake batch per month) through
-   :func:`carbonpeak.pipelines.imports.write_lake_batch`, after importing the entities and
-   meters CSV files with :func:`carbonpeak.pipelines.imports.import_file`.
+   :func:`carbonpeak.intake.imports.write_lake_batch`, after importing the entities and
+   meters CSV files with :func:`carbonpeak.intake.imports.import_file`.
 2. **CSV import rate** - one month of the first M buildings' readings written to a CSV file
    and imported with ``import_file(ws2, "readings", path)`` into a separate fresh home that has
    the same registry (entities, meters).
@@ -262,7 +262,7 @@ def digest_of(*parts: object) -> str:
 
 def open_home(home: Path, *, init: bool) -> Any:
     from carbonpeak.config import Settings
-    from carbonpeak.pipelines.workspace import Workspace, init_workspace
+    from carbonpeak.storage.workspace import Workspace, init_workspace
 
     settings = Settings(home=home, database_url=None)
     if init:
@@ -289,7 +289,7 @@ def log(msg: str) -> None:
 
 # -- phases (each runs in its own process) --------------------------------------------------
 def phase_load(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from carbonpeak.pipelines.imports import import_file, write_lake_batch
+    from carbonpeak.intake.imports import import_file, write_lake_batch
 
     t0 = time.perf_counter()
     ws = open_home(workdir / "home", init=True)
@@ -364,7 +364,7 @@ def phase_load(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 def phase_csv(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     import duckdb
 
-    from carbonpeak.pipelines.imports import import_file
+    from carbonpeak.intake.imports import import_file
 
     m = min(args.csv_import_buildings, args.buildings)
     home2 = workdir / "home_csv"
@@ -449,7 +449,7 @@ def wait_idle(max_wait: float, threshold: float = 0.15) -> dict[str, float]:
 
 
 def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from carbonpeak.pipelines.account import run_account
+    from carbonpeak.services.accounting.account import run_account
 
     ws = open_home(workdir / "home", init=False)
     months = [f"{args.year}-{m:02d}" for m in range(1, 13)]
@@ -755,7 +755,7 @@ unmetered loads), 8,760 hourly readings per meter from 2024-01-01 00:00 Asia/Sha
 leap year: 8,760 hours end on 30 December, so December is 97% covered and flagged partial).
 Values: a daily/weekly occupancy shape per building type x seasonal HVAC x building size x
 log-normal noise, rounded to 3 decimals, seed 2024. Loaded month by month (one lake batch per
-month) through `carbonpeak.pipelines.imports.write_lake_batch` after importing the entities and
+month) through `carbonpeak.intake.imports.write_lake_batch` after importing the entities and
 meters CSV files with `import_file`.
 
 Columns: *lake load* = rows / seconds in `write_lake_batch` (data generation excluded);
@@ -773,7 +773,8 @@ Why two bare queries: the SQL `read_parquet()` detects hive partitioning from th
 `district=…/month=YYYY-MM` folders and then takes `month` (and `district`) from the file path,
 which costs about 1.35x the CPU of reading the column from the files. The account reads the
 files with hive partitioning off (`con.read_parquet(..., hive_partitioning=False)` in
-`carbonpeak.pipelines.engines.run_duckdb`), so the no-hive query is the like-for-like baseline
+`carbonpeak.services.accounting.engines.run_duckdb`), so the no-hive query is the like-for-like
+baseline
 and the stricter test of the aim.
 """
 

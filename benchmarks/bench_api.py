@@ -10,7 +10,7 @@ One run, against one demo home of ``--buildings`` buildings (default 5,000):
 2. **In process, uncached (the baseline)** - in a process of its own, against the same home:
    the seconds of ``data_version`` (the one registry query every cached request makes), of
    loading the run tables, and of each endpoint's computation with the answer cache bypassed
-   (``carbonpeak.pipelines.dashboard._overview``, ``_map``, ... called directly; the run
+   (``carbonpeak.publish.dashboard._overview``, ``_map``, ... called directly; the run
    tables warm), its orjson serialisation, and the same call through the public function
    with the answer cached (what a warm request runs); ``--reps`` repetitions; a cProfile of
    the heaviest computations.
@@ -240,8 +240,8 @@ def pick_context(ws: Any) -> dict[str, Any]:
     (the one with the most meters, ties by id), the last accounted year and its June."""
     from sqlalchemy import func, select
 
-    from carbonpeak.pipelines.dashboard import account_years
-    from carbonpeak.registry.models import Entity, Meter, User
+    from carbonpeak.publish.dashboard import account_years
+    from carbonpeak.storage.registry.models import Entity, Meter, User
 
     with ws.registry.session() as s:
         officer = s.scalars(select(User).where(User.role == "street_officer",
@@ -269,7 +269,7 @@ def home_facts(ws: Any) -> dict[str, Any]:
     import duckdb
     from sqlalchemy import func, select
 
-    from carbonpeak.registry.models import (
+    from carbonpeak.storage.registry.models import (
         AccountRun,
         AuditLog,
         EarlyWarning,
@@ -310,11 +310,11 @@ def endpoint_calls(ws: Any, ctx: dict[str, Any], role: str,
                    ) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
     """Per endpoint: (uncached computation, the request's own work with the cache warm) -
     each returns the JSON-ready answer, as the route builds it (before serialisation)."""
-    from carbonpeak.api.exports import page
-    from carbonpeak.api.routes_targets import _list_targets, _list_warnings
-    from carbonpeak.pipelines import dashboard as d
-    from carbonpeak.pipelines.scope import scope_of
-    from carbonpeak.pipelines.users import principal_for
+    from carbonpeak.api.responses import page
+    from carbonpeak.api.routes.targets import _list_targets, _list_warnings
+    from carbonpeak.publish import dashboard as d
+    from carbonpeak.services.access.scope import scope_of
+    from carbonpeak.services.access.users import principal_for
 
     p = principal_for(ws, ctx["users"][role])
     scope = scope_of(ws, p)
@@ -322,7 +322,7 @@ def endpoint_calls(ws: Any, ctx: dict[str, Any], role: str,
     tile = ws.settings.map_tile_url
 
     def map_hit(m: str | None) -> Any:
-        from carbonpeak.api import routes_dashboard as rd
+        from carbonpeak.api.routes import dashboard as rd
 
         if not hasattr(rd, "_encoded"):  # the route serialises the cached answer each time
             return d.map_layers(ws, scope_of(ws, p), None, m, tile)
@@ -367,7 +367,7 @@ class RawJson(bytes):
 
 
 def _body(v: Any) -> bytes:
-    from carbonpeak.api.exports import fast_json
+    from carbonpeak.api.responses import fast_json
 
     return bytes(v) if isinstance(v, RawJson) else bytes(fast_json(v).body)
 
@@ -392,11 +392,11 @@ def _profile_top(fn: Callable[[], Any], n: int = 14) -> list[str]:
 
 
 def phase_inproc(args: argparse.Namespace, home: Path) -> dict[str, Any]:
-    from carbonpeak.pipelines import dashboard as d
-    from carbonpeak.pipelines.auth import session_principal, sign_in
-    from carbonpeak.pipelines.scope import scope_of
-    from carbonpeak.pipelines.users import principal_for
-    from carbonpeak.pipelines.workspace import Workspace
+    from carbonpeak.publish import dashboard as d
+    from carbonpeak.services.access.auth import session_principal, sign_in
+    from carbonpeak.services.access.scope import scope_of
+    from carbonpeak.services.access.users import principal_for
+    from carbonpeak.storage.workspace import Workspace
 
     ws = Workspace.open(home_settings(home), actor="bench")
     out: dict[str, Any] = {"reps": args.reps}
@@ -453,7 +453,7 @@ def phase_inproc(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         for name in ("overview", "map", "entity", "targets"):
             out["profiles"][f"admin:{name}"] = _profile_top(calls[name][0])
         for tok in sess.values():  # sign out again (sessions only; the audit rows stay)
-            from carbonpeak.pipelines.auth import end_session
+            from carbonpeak.services.access.auth import end_session
 
             end_session(ws, tok)
     finally:
@@ -466,7 +466,7 @@ def nocache_app() -> Any:
     """The API with the dashboard's answer cache bypassed (``data_version`` is still read,
     as each cached request does; the run tables stay cached): the HTTP baseline."""
     from carbonpeak.api.app import create_app
-    from carbonpeak.pipelines import dashboard
+    from carbonpeak.publish import dashboard
 
     def compute_every_time(ws: Any, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         dashboard.data_version(ws)

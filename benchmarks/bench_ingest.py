@@ -20,7 +20,7 @@ the Huangpu profile; every batch carries new readings, never repeats):
 4. **File import** - ``import_file(ws, "readings", path)`` of the rows of one HTTP run as a CSV
    file and (at most ``--xlsx-rows`` of them) as an .xlsx file (openpyxl write-only), each into
    a fresh home with the same entities and meters -> rows/s.
-5. **Where the time goes** - in process, ``carbonpeak.pipelines.feeds.ingest_readings`` of one
+5. **Where the time goes** - in process, ``carbonpeak.intake.feeds.ingest_readings`` of one
    batch per format into a fresh home, with the time split into parse / validate / lake prepare
    (Parquet writes) / lake recover / registry and the rest, and a cProfile top list.
 
@@ -168,8 +168,8 @@ def free_port() -> int:
 
 def open_home(home: Path, meters_csv: tuple[Path, Path]) -> Any:
     from carbonpeak.config import Settings
-    from carbonpeak.pipelines.imports import import_file
-    from carbonpeak.pipelines.workspace import init_workspace
+    from carbonpeak.intake.imports import import_file
+    from carbonpeak.storage.workspace import init_workspace
 
     settings = Settings(home=home, database_url=None)
     ws, _ = init_workspace(settings, profiles=[DISTRICT], actor="bench")
@@ -206,7 +206,7 @@ def machine_busy() -> float:
 # -- 1. baseline ----------------------------------------------------------------------------
 def write_durably(table: pa.Table, path: Path) -> None:
     """The lake's own writer: zstd, 1 M-row row groups, fsync file and folder, rename."""
-    from carbonpeak.lake.store import write_parquet_durably
+    from carbonpeak.storage.lake.store import write_parquet_durably
 
     write_parquet_durably(table, path)
 
@@ -329,7 +329,7 @@ def lake_count(ws: Any) -> int:
 
 def phase_http(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
                meters: list[str]) -> tuple[dict[str, Any], list[Batch]]:
-    from carbonpeak.pipelines.users import create_user, issue_token
+    from carbonpeak.services.access.users import create_user, issue_token
 
     ws = open_home(work / "http", csvs)
     create_user(ws, "bench-admin", "district_admin")
@@ -382,7 +382,7 @@ def phase_mqtt(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
     from paho.mqtt.enums import CallbackAPIVersion
     from sqlalchemy import func, select
 
-    from carbonpeak.registry.models import IngestBatch
+    from carbonpeak.storage.registry.models import IngestBatch
 
     if not broker_up():
         return {"skipped": "no MQTT broker on 127.0.0.1:1883"}
@@ -464,7 +464,7 @@ def phase_mqtt(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
 # -- 4. file import -------------------------------------------------------------------------
 def phase_files(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
                 batches: list[Batch]) -> dict[str, Any]:
-    from carbonpeak.pipelines.imports import import_file
+    from carbonpeak.intake.imports import import_file
 
     out: dict[str, Any] = {}
     csv_path = work / "readings.csv"
@@ -543,9 +543,9 @@ def timed_calls(targets: list[tuple[Any, str, str]], acc: dict[str, float]) -> I
 
 def phase_profile(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
                   meters: list[str]) -> dict[str, Any]:
-    from carbonpeak.lake.store import Lake
-    from carbonpeak.pipelines import feeds
-    from carbonpeak.pipelines.users import Principal
+    from carbonpeak.intake import feeds
+    from carbonpeak.services.access.users import Principal
+    from carbonpeak.storage.lake.store import Lake
 
     ws = open_home(work / "profile", csvs)
     p = Principal(0, "bench", "district_admin", DISTRICT)
@@ -675,7 +675,7 @@ def doc_section(res: dict[str, Any]) -> str:
         f"{best:,.0f} readings/s, {aim:.2f}x the bare write rate "
         f"({base['rows_per_s']:,.0f} rows/s).",
         "",
-        "Where the server's time goes (in process, `carbonpeak.pipelines.feeds.ingest_readings` "
+        "Where the server's time goes (in process, `carbonpeak.intake.feeds.ingest_readings` "
         "into a fresh home, wall seconds):",
         "",
         "| format | rows | total s | " + " | ".join(res["profile"]["json"]["parts"]) + " |",

@@ -1,15 +1,17 @@
 #!/usr/bin/env python
 """Where the account's time goes: each SQL step timed, and EXPLAIN ANALYZE of the heaviest.
 
-Replays the DuckDB pipeline of :func:`carbonpeak.pipelines.account.run_account` on a lake kept
+Replays the DuckDB pipeline of :func:`carbonpeak.services.accounting.account.run_account` on a lake
+kept
 by ``bench_account.py --keep`` (same inputs, same steps, same settings as
-:func:`carbonpeak.pipelines.engines.run_duckdb`), timing every ``CREATE TEMP TABLE`` step, then
+:func:`carbonpeak.services.accounting.engines.run_duckdb`), timing every ``CREATE TEMP TABLE``
+step, then
 prints DuckDB's ``EXPLAIN ANALYZE`` of the heaviest steps and the bare GROUP BY for comparison.
 
 ``--mode lean`` is an experiment, not what the product does: steps that are neither outputs nor
 read by more than one later step become views instead of temporary tables.
 
-It uses private helpers of ``carbonpeak.pipelines.account`` to build the inputs; it is a
+It uses private helpers of ``carbonpeak.services.accounting.account`` to build the inputs; it is a
 profiling aid and may need updating when those change.
 
 Usage::
@@ -36,9 +38,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 def build(home: Path, year: int) -> tuple[Any, list[tuple[str, str]], list[str], list[str]]:
     from carbonpeak.config import Settings
     from carbonpeak.domain.factors import resolve_factors
-    from carbonpeak.pipelines import account as acc
-    from carbonpeak.pipelines.account_sql import account_steps
-    from carbonpeak.pipelines.workspace import Workspace, latest_factor_set
+    from carbonpeak.services.accounting import account as acc
+    from carbonpeak.services.accounting.account_sql import account_steps
+    from carbonpeak.storage.workspace import Workspace, latest_factor_set
 
     ws = Workspace.open(Settings(home=home, database_url=None), actor="bench")
     d = ws.district(None)
@@ -55,7 +57,7 @@ def build(home: Path, year: int) -> tuple[Any, list[tuple[str, str]], list[str],
 
 
 def connect(inputs: Any, threads: int) -> duckdb.DuckDBPyConnection:
-    from carbonpeak.pipelines.engines import EMPTY_SCHEMAS
+    from carbonpeak.services.accounting.engines import EMPTY_SCHEMAS
 
     con = duckdb.connect()
     con.execute(f"SET threads TO {threads}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.intake.imports import import_file
+from carbonpeak.storage.workspace import Workspace
 
 ENTITIES = """
 entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code

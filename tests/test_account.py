@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.workspace import Workspace, load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
-from carbonpeak.registry.models import AccountRun, AuditLog, Entity, IngestBatch
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.storage.registry.models import AccountRun, AuditLog, Entity, IngestBatch
+from carbonpeak.storage.workspace import Workspace, load_factor_set
 from tests import reference_district
 
 # Electricity per entity, 2024 [kWh]:
@@ -243,7 +243,7 @@ def test_plant_sub_meters_are_parts_of_hvac_not_added_twice(ws: Workspace,
     cooling-plant meter is a part of the hvac meter. January 2024, one hour each:
     lighting 20 + hvac 80 (of which the cooling plant 50) = 100 kWh, not 150.
     B6 has only a cooling-plant sub-meter: it is all we know of it, so it counts (30 kWh)."""
-    from carbonpeak.pipelines.imports import import_file
+    from carbonpeak.intake.imports import import_file
 
     reference_district.load(ws, tmp_path / "in")
     folder = tmp_path / "plant"

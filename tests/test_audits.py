@@ -68,9 +68,14 @@ from carbonpeak.domain.audits import (
     schedule_status,
 )
 from carbonpeak.errors import AccessDenied, ConfigError, InputValidationError, NotFoundError
-from carbonpeak.ingest.audit_files import parse_date, split_measures
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.audits import (
+from carbonpeak.intake.audit_files import parse_date, split_measures
+from carbonpeak.intake.imports import import_file
+from carbonpeak.publish.dashboard import data_version
+from carbonpeak.reference import read_profile
+from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.buildings.audits import (
     audit_min_counts,
     audit_schedule,
     import_audits,
@@ -82,14 +87,8 @@ from carbonpeak.pipelines.audits import (
     record_filing,
     schedule_workbook,
 )
-from carbonpeak.pipelines.dashboard import data_version
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.indicators import computed_metric, district_series
-from carbonpeak.pipelines.scope import Scope
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.reference import read_profile
-from carbonpeak.registry.models import (
+from carbonpeak.services.plan.indicators import computed_metric, district_series
+from carbonpeak.storage.registry.models import (
     AuditLog,
     District,
     EnergyAudit,
@@ -98,6 +97,7 @@ from carbonpeak.registry.models import (
     ObligationFiling,
     QuotaCase,
 )
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, registry_url
 

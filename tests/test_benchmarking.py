@@ -64,10 +64,14 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError
-from carbonpeak.ingest.quota_files import read_quota_file
-from carbonpeak.pipelines import benchmarking as benchmarking_pipeline
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.benchmarking import (
+from carbonpeak.intake.imports import import_file
+from carbonpeak.intake.quota_files import read_quota_file
+from carbonpeak.reference import reference_dir
+from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.buildings import benchmarking as benchmarking_pipeline
+from carbonpeak.services.buildings.benchmarking import (
     benchmark,
     classify,
     disclosure_workbook,
@@ -76,13 +80,9 @@ from carbonpeak.pipelines.benchmarking import (
     open_cases,
     review_cases,
 )
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.scope import Scope
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.workspace import Workspace, init_workspace, load_quota_table
-from carbonpeak.reference import reference_dir
-from carbonpeak.registry.models import AuditLog
-from carbonpeak.registry.models import District as DistrictRecord
+from carbonpeak.storage.registry.models import AuditLog
+from carbonpeak.storage.registry.models import District as DistrictRecord
+from carbonpeak.storage.workspace import Workspace, init_workspace, load_quota_table
 from tests.conftest import BACKENDS, registry_url
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas

@@ -72,8 +72,12 @@ from carbonpeak.domain.commissioning import (
     simultaneous_mask,
 )
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.ingest.vocab import canonical_value
-from carbonpeak.pipelines.commissioning import (
+from carbonpeak.intake.formats.vocab import canonical_value
+from carbonpeak.intake.imports import import_file
+from carbonpeak.publish.commissioning_charts import evidence_png
+from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.buildings.commissioning import (
     COMMISSIONING_COLUMNS,
     Commissioning,
     commissioning,
@@ -81,11 +85,7 @@ from carbonpeak.pipelines.commissioning import (
     options_from_profile,
     readings_years,
 )
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.scope import Scope
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.reports.commissioning_charts import evidence_png
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests.conftest import BACKENDS, registry_url
 
 ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code
@@ -307,7 +307,7 @@ def test_scope_cuts_the_list(world: World) -> None:
 def _street_id(ws: Workspace, code: str) -> int:
     from sqlalchemy import select
 
-    from carbonpeak.registry.models import Street
+    from carbonpeak.storage.registry.models import Street
 
     with ws.registry.session() as s:
         sid = s.scalar(select(Street.id).where(Street.code == code))

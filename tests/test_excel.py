@@ -31,12 +31,12 @@ from typer.testing import CliRunner
 
 from carbonpeak.cli import app
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.ingest.csvfiles import read_import_file
-from carbonpeak.ingest.messages import zh
-from carbonpeak.ingest.templates import write_template
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.workspace import Workspace
-from carbonpeak.registry.models import AuditLog, BatchRejection, Entity, IngestBatch, Meter
+from carbonpeak.intake.formats.csvfiles import read_import_file
+from carbonpeak.intake.formats.messages import zh
+from carbonpeak.intake.formats.templates import write_template
+from carbonpeak.intake.imports import import_file
+from carbonpeak.storage.registry.models import AuditLog, BatchRejection, Entity, IngestBatch, Meter
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import write
 
 DATA = Path(__file__).parent / "data"

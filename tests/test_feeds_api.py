@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from carbonpeak.api import create_app, routes_ingest
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.users import create_user, issue_token, revoke_token
-from carbonpeak.registry.models import AuditLog, BatchRejection, IngestBatch
+from carbonpeak.api import create_app
+from carbonpeak.api.routes import ingest as routes_ingest
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.access.users import create_user, issue_token, revoke_token
+from carbonpeak.storage.registry.models import AuditLog, BatchRejection, IngestBatch
 from tests import reference_district
 
 

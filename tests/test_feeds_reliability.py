@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.registry.models import IngestBatch
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.storage.registry.models import IngestBatch
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests import reference_district
 
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from carbonpeak.api import create_app
 from carbonpeak.errors import InputValidationError
-from carbonpeak.ingest.feeds import MeterInfo, parse_body, validate_readings
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.users import create_user, issue_token
+from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.access.users import create_user, issue_token
 from tests import reference_district
 
 METERS = {"M1": MeterInfo("interval", "electricity", "kwh"),

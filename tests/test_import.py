@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonpeak.errors import InputValidationError
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.registry.models import AuditLog, Entity, IngestBatch, Meter
+from carbonpeak.intake.imports import import_file
+from carbonpeak.storage.registry.models import AuditLog, Entity, IngestBatch, Meter
 from tests import reference_district
 from tests.conftest import write
 

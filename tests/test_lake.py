@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
-from carbonpeak.lake.store import Lake
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.registry.models import IngestBatch, LakeFile
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.storage.lake.store import Lake
+from carbonpeak.storage.registry.models import IngestBatch, LakeFile
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests import reference_district
 from tests.conftest import write
 
@@ -127,8 +127,8 @@ KILL_SCRIPT = """
 import sys
 from pathlib import Path
 from carbonpeak.config import Settings
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.intake.imports import import_file
+from carbonpeak.storage.workspace import Workspace
 ws = Workspace.open(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2]))
 print("ready", flush=True)
 import_file(ws, "readings", Path(sys.argv[3]))

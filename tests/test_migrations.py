@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from carbonpeak.errors import ConfigError
-from carbonpeak.registry.db import Registry
-from carbonpeak.registry.models import Base
+from carbonpeak.storage.registry.db import Registry
+from carbonpeak.storage.registry.models import Base
 
 
 def test_models_match_migrations(database_url):
@@ -35,7 +35,7 @@ def test_0004_gives_old_audit_entries_their_district(database_url):
     import sqlalchemy as sa
     from alembic import command
 
-    from carbonpeak.registry.db import alembic_config
+    from carbonpeak.storage.registry.db import alembic_config
 
     reg = Registry(database_url)
     command.upgrade(alembic_config(database_url), "0003")

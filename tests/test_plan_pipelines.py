@@ -27,25 +27,25 @@ from sqlalchemy import select
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.dual_control import dual_control
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.notify import Notifier, should_notify
-from carbonpeak.pipelines.targets import (
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.plan.dual_control import dual_control
+from carbonpeak.services.plan.notify import Notifier, should_notify
+from carbonpeak.services.plan.targets import (
     add_observation,
     evaluate_targets,
     find_target,
     update_target,
 )
-from carbonpeak.pipelines.trajectory import decompose, peak_outlook
-from carbonpeak.pipelines.warnings import (
+from carbonpeak.services.plan.trajectory import decompose, peak_outlook
+from carbonpeak.services.plan.warnings import (
     allocate_budgets,
     derive_district_budget,
     evaluate_warnings,
     set_budget,
 )
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.registry.models import AuditLog, EarlyWarning, Target, WarningEvent
+from carbonpeak.storage.registry.models import AuditLog, EarlyWarning, Target, WarningEvent
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests.conftest import write
 
 ENTITIES = """

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from carbonpeak.cli import app
 from carbonpeak.errors import InputValidationError
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.quality import (
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.accounting.quality import (
     QualityReport,
     check_quality,
     context_months,
@@ -30,7 +30,7 @@ from carbonpeak.pipelines.quality import (
     quality_report,
     refresh_quality,
 )
-from carbonpeak.registry.models import AccountRun, AuditLog, Meter
+from carbonpeak.storage.registry.models import AccountRun, AuditLog, Meter
 from tests.conftest import write
 
 TZ = "Asia/Shanghai"
@@ -559,7 +559,7 @@ def test_gap_filling_on_spark_matches_duckdb(gappy, database_url):
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
     if "postgresql" in database_url:
         pytest.skip("the engine comparison does not depend on the registry database")
-    from carbonpeak.pipelines.spark import local_session
+    from carbonpeak.services.accounting.spark import local_session
 
     spark = local_session()
     try:

@@ -24,21 +24,21 @@ from PIL import Image
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
-from carbonpeak.api import routes_buildings
+from carbonpeak.api.routes import buildings as routes_buildings
 from carbonpeak.cli import app
 from carbonpeak.domain.benchmarking import RATING_LABELS
 from carbonpeak.errors import ConfigError
-from carbonpeak.pipelines.benchmarking import Benchmark, benchmark, classify
-from carbonpeak.pipelines.workspace import audit
-from carbonpeak.registry.models import AuditLog, EntityQuotaClass
-from carbonpeak.reports import charts, fonts
-from carbonpeak.reports.disclosure import (
+from carbonpeak.publish import charts, fonts
+from carbonpeak.publish.disclosure import (
     EUI_DIGITS,
     disclosure_html,
     disclosure_pdf,
     report_names,
 )
-from carbonpeak.reports.render import html_to_pdf, number, percent, report_time, unit_label
+from carbonpeak.publish.render import html_to_pdf, number, percent, report_time, unit_label
+from carbonpeak.services.buildings.benchmarking import Benchmark, benchmark, classify
+from carbonpeak.storage.registry.models import AuditLog, EntityQuotaClass
+from carbonpeak.storage.workspace import audit
 from tests import test_benchmarking
 from tests.test_benchmarking import O1_2024, District
 
@@ -226,7 +226,7 @@ def test_disclosure_pdf_is_byte_stable(bm: Benchmark, zh_pdf: Path, tmp_path: Pa
     # and in another process with another hash seed (no set order leaks into the bytes)
     dumped = tmp_path / "bm.pickle"
     dumped.write_bytes(pickle.dumps(bm))
-    code = ("import pickle, sys, datetime as dt; from carbonpeak.reports.disclosure import "
+    code = ("import pickle, sys, datetime as dt; from carbonpeak.publish.disclosure import "
             "disclosure_pdf; bm = pickle.loads(open(sys.argv[1], 'rb').read()); "
             "sys.stdout.buffer.write(disclosure_pdf(bm, generated=dt.datetime(2025, 3, 1, 8)))")
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"

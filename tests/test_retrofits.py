@@ -56,14 +56,17 @@ from typer.testing import CliRunner
 
 from carbonpeak.api import create_app
 from carbonpeak.cli import app as cli_app
-from carbonpeak.cli_retrofits import demo_retrofits
+from carbonpeak.cli.retrofits import demo_retrofits
 from carbonpeak.config import Settings
 from carbonpeak.errors import InputValidationError, NotFoundError
-from carbonpeak.ingest.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
-from carbonpeak.ingest.weather_files import parse_date, read_weather_file
-from carbonpeak.pipelines import retrofits as retrofits_pipeline
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.retrofits import (
+from carbonpeak.intake.imports import import_file
+from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
+from carbonpeak.intake.weather_files import parse_date, read_weather_file
+from carbonpeak.reference import reference_dir
+from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.buildings import retrofits as retrofits_pipeline
+from carbonpeak.services.buildings.retrofits import (
     building_areas,
     daily_usage,
     import_retrofits,
@@ -74,13 +77,9 @@ from carbonpeak.pipelines.retrofits import (
     retrofit_progress,
     save_project,
 )
-from carbonpeak.pipelines.scope import Scope
-from carbonpeak.pipelines.targets import evaluate_targets
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.weather import import_weather, weather_days
-from carbonpeak.pipelines.workspace import Workspace, audit, init_workspace
-from carbonpeak.reference import reference_dir
-from carbonpeak.registry.models import (
+from carbonpeak.services.buildings.weather import import_weather, weather_days
+from carbonpeak.services.plan.targets import evaluate_targets
+from carbonpeak.storage.registry.models import (
     AuditLog,
     Entity,
     IngestBatch,
@@ -89,6 +88,7 @@ from carbonpeak.registry.models import (
     Street,
     WeatherDay,
 )
+from carbonpeak.storage.workspace import Workspace, audit, init_workspace
 from tests.conftest import BACKENDS, registry_url, write
 
 D0 = dt.date(2023, 1, 1)

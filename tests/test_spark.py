@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from carbonpeak.pipelines.account import run_account
+from carbonpeak.services.accounting.account import run_account
 from tests import reference_district
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
@@ -19,7 +19,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark():
-    from carbonpeak.pipelines.spark import local_session
+    from carbonpeak.services.accounting.spark import local_session
 
     session = local_session()
     yield session

@@ -20,17 +20,17 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from carbonpeak.api import create_app
-from carbonpeak.api.routes_targets import LEVEL_ORDER, TargetChanges
+from carbonpeak.api.routes.targets import LEVEL_ORDER, TargetChanges
 from carbonpeak.config import Settings
-from carbonpeak.ingest.plan_files import COMPARATORS
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.targets import EDITABLE_FIELDS, find_target
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.warnings import evaluate_warnings, set_budget
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
+from carbonpeak.intake.imports import import_file
+from carbonpeak.intake.plan_files import COMPARATORS
 from carbonpeak.reference import reference_dir
-from carbonpeak.registry.models import AuditLog, EarlyWarning
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.plan.targets import EDITABLE_FIELDS, find_target
+from carbonpeak.services.plan.warnings import evaluate_warnings, set_budget
+from carbonpeak.storage.registry.models import AuditLog, EarlyWarning
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, registry_url
 

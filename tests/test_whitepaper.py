@@ -58,19 +58,23 @@ from carbonpeak.api.app import create_app
 from carbonpeak.cli import app
 from carbonpeak.config import Settings
 from carbonpeak.errors import NotFoundError
-from carbonpeak.geo.boundaries import approximate_boundaries, import_boundaries
-from carbonpeak.pipelines.account import run_account
-from carbonpeak.pipelines.imports import import_file
-from carbonpeak.pipelines.targets import evaluate_targets
-from carbonpeak.pipelines.users import create_user, issue_token
-from carbonpeak.pipelines.warnings import derive_district_budget, evaluate_warnings
-from carbonpeak.pipelines.whitepaper import ExtraSection, white_paper
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
-from carbonpeak.registry.models import Street
-from carbonpeak.reports import charts, fonts
-from carbonpeak.reports.exports import export_workbook
-from carbonpeak.reports.render import number
-from carbonpeak.reports.whitepaper import whitepaper_context, whitepaper_html, whitepaper_pdf
+from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
+from carbonpeak.intake.imports import import_file
+from carbonpeak.publish import charts, fonts
+from carbonpeak.publish.render import number
+from carbonpeak.publish.whitepaper.content import ExtraSection, white_paper
+from carbonpeak.publish.whitepaper.document import (
+    whitepaper_context,
+    whitepaper_html,
+    whitepaper_pdf,
+)
+from carbonpeak.publish.workbooks import export_workbook
+from carbonpeak.services.access.users import create_user, issue_token
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.plan.targets import evaluate_targets
+from carbonpeak.services.plan.warnings import derive_district_budget, evaluate_warnings
+from carbonpeak.storage.registry.models import Street
+from carbonpeak.storage.workspace import Workspace, init_workspace
 from tests.conftest import BACKENDS, registry_url
 from tests.test_reports import pdffonts, pdfinfo, pdftotext
 
@@ -386,7 +390,7 @@ def test_same_inputs_same_bytes_and_only_the_time_differs(
     # and in another process with another hash seed (no set order leaks into the bytes)
     dumped = tmp_path / "content.json"
     dumped.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
-    code = ("import json, sys, datetime as dt; from carbonpeak.reports.whitepaper import "
+    code = ("import json, sys, datetime as dt; from carbonpeak.publish.whitepaper.document import "
             "whitepaper_pdf; c = json.loads(open(sys.argv[1], encoding='utf-8').read()); "
             "sys.stdout.buffer.write(whitepaper_pdf(c, generated=dt.datetime(2025, 3, 1, 8)))")
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
@@ -588,8 +592,8 @@ def test_programme_sections_from_their_pipelines(tmp_path: Path) -> None:
     G1 are covered (P1 has 5,000 m²); O1 was audited on 2022-05-01, due again 2027-05-01, so
     at the end of 2024 1 of 4 is within the interval (25.0 %) and 3 were never audited.
     """
-    from carbonpeak.pipelines.audits import import_audits
-    from carbonpeak.pipelines.retrofits import import_retrofits, measure
+    from carbonpeak.services.buildings.audits import import_audits
+    from carbonpeak.services.buildings.retrofits import import_retrofits, measure
 
     with _world("sqlite", tmp_path) as w:
         proj = tmp_path / "projects.csv"

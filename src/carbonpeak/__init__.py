@@ -13,9 +13,9 @@ from carbonpeak.errors import (
     RowError,
     UnitError,
 )
-from carbonpeak.pipelines.account import AccountResult, run_account
-from carbonpeak.pipelines.imports import ImportResult, import_file
-from carbonpeak.pipelines.workspace import Workspace, init_workspace
+from carbonpeak.intake.imports import ImportResult, import_file
+from carbonpeak.services.accounting.account import AccountResult, run_account
+from carbonpeak.storage.workspace import Workspace, init_workspace
 
 __version__ = "0.1.0"
 

@@ -15,18 +15,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
-from carbonpeak.api.routes_audits import router as audits_router
-from carbonpeak.api.routes_auth import router as auth_router
-from carbonpeak.api.routes_buildings import router as buildings_router
-from carbonpeak.api.routes_commissioning import router as commissioning_router
-from carbonpeak.api.routes_dashboard import router as dashboard_router
-from carbonpeak.api.routes_data import router as data_router
-from carbonpeak.api.routes_ingest import router as ingest_router
-from carbonpeak.api.routes_quality import router as quality_router
-from carbonpeak.api.routes_reports import router as reports_router
-from carbonpeak.api.routes_retrofits import router as retrofits_router
-from carbonpeak.api.routes_targets import json_safe
-from carbonpeak.api.routes_targets import router as targets_router
+from carbonpeak.api.routes.audits import router as audits_router
+from carbonpeak.api.routes.auth import router as auth_router
+from carbonpeak.api.routes.buildings import router as buildings_router
+from carbonpeak.api.routes.commissioning import router as commissioning_router
+from carbonpeak.api.routes.dashboard import router as dashboard_router
+from carbonpeak.api.routes.data import router as data_router
+from carbonpeak.api.routes.ingest import router as ingest_router
+from carbonpeak.api.routes.quality import router as quality_router
+from carbonpeak.api.routes.reports import router as reports_router
+from carbonpeak.api.routes.retrofits import router as retrofits_router
+from carbonpeak.api.routes.targets import json_safe
+from carbonpeak.api.routes.targets import router as targets_router
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
     AccessDenied,
@@ -37,7 +37,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
-from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.storage.workspace import Workspace
 from carbonpeak.web import mount_dashboard
 
 __all__ = ["create_app"]

@@ -17,9 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from carbonpeak.errors import AccessDenied, AuthenticationError
-from carbonpeak.pipelines.auth import session_principal
-from carbonpeak.pipelines.users import Principal, authenticate_token
-from carbonpeak.pipelines.workspace import Workspace
+from carbonpeak.services.access.auth import session_principal
+from carbonpeak.services.access.users import Principal, authenticate_token
+from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "acting_as", "get_principal",
            "get_workspace", "require_role"]

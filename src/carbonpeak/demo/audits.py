@@ -23,8 +23,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.audits import OBLIGATIONS, AuditRule, KeyUnitRules, add_years
-from carbonpeak.pipelines.workspace import Workspace
-from carbonpeak.registry.models import Entity
+from carbonpeak.storage.registry.models import Entity
+from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["AUDIT_MIX", "DemoAuditFiles", "generate_audit_files", "read_entities_csv",
            "registry_entities"]

@@ -3,7 +3,7 @@
 中文：公共建筑能耗对标——按限额标准的口径计算单位面积能耗，评级、排名与区内分位。
 
 Pure functions over arrays (one element per building); the pipeline
-(:mod:`carbonpeak.pipelines.benchmarking`) feeds them the official account.
+(:mod:`carbonpeak.services.buildings.benchmarking`) feeds them the official account.
 
 Conventions (``convention`` of a quota row; each table says which energy counts and how
 electricity and the other carriers are added up):

@@ -1,0 +1,269 @@
+"""Public buildings: quota tables, benchmarking, disclosure and quota cases (公共建筑能耗管理).
+
+Every role reads its own scope: analysts the district, a street officer its street's
+buildings, an entity role its own. Rank and percentile are within the whole district's
+buildings of the same type (the district's own distribution), whoever reads them. Opening and
+reviewing cases is for analysts and admins; notices are issued by admins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, get_args
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
+from carbonpeak.api.responses import (
+    XLSX,
+    Format,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
+from carbonpeak.domain.benchmarking import RATINGS
+from carbonpeak.errors import NotFoundError
+from carbonpeak.publish import Lang, dashboard
+from carbonpeak.publish.disclosure import disclosure_pdf, report_names
+from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
+from carbonpeak.services.buildings.benchmarking import (
+    BENCHMARK_COLUMNS,
+    DEFAULT_TABLE,
+    Benchmark,
+    benchmark,
+    case_dict,
+    disclosure_workbook,
+    list_cases,
+    notify_cases,
+    open_cases,
+    quota_table,
+    quota_tables,
+    review_cases,
+)
+from carbonpeak.storage.registry.models import AccountRun, AuditLog, IngestBatch, WarningEvent
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "the caller's role may not do this"},
+    404: {"description": "not found, or outside the caller's scope"},
+    422: {"description": "invalid parameters"},
+}
+TableId = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
+                               description="quota table id")]
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100,
+                                        description="default: the latest accounted year")]
+Rating = Literal["meets_guide", "meets_constraint", "over_constraint", "no_quota", "no_data",
+                 "incomplete_data"]
+assert set(RATINGS) == set(get_args(Rating))  # noqa: S101 - one list of ratings
+CaseStatus = Literal["open", "notified", "closed", "escalated"]
+
+
+def _year(ws: Workspace, district_id: str, year: int | None) -> int:
+    if year is not None:
+        return year
+    years = dashboard.account_years(ws, district_id)
+    if not years:
+        msg = "no official account yet"
+        raise NotFoundError(msg)
+    return years[-1]
+
+
+def _benchmark(ws: Workspace, scope: Scope, year: int | None, table: str) -> Benchmark:
+    y = _year(ws, scope.district_id, year)
+    return dashboard.cached(ws, ("benchmark", scope.key(), y, table),
+                            lambda: benchmark(ws, scope.district_id, y, table_id=table,
+                                              scope=scope))
+
+
+@router.get("/quota-tables", responses=_RESPONSES)
+async def get_quota_tables(request: Request, _principal: CurrentPrincipal) -> dict[str, Any]:
+    """限额表 — the loaded quota tables (newest version) with their rows' statuses."""
+    items = await run_in_threadpool(quota_tables, get_workspace(request))
+    return page(items, 500, 0)
+
+
+@router.get("/quota-tables/{table_id}", responses=_RESPONSES)
+async def get_quota_table(
+    request: Request, _principal: CurrentPrincipal,
+    table_id: Annotated[str, Path(min_length=1, max_length=64,
+                                  pattern=r"^[A-Za-z0-9_.\-]+$")],
+    version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+) -> dict[str, Any]:
+    """限额表明细 — every row of a quota table: classes, convention, values, source, status."""
+    return await run_in_threadpool(quota_table, get_workspace(request), table_id, version)
+
+
+@router.get("/benchmarking", responses=_RESPONSES)
+async def get_benchmarking(
+    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+    table: TableId = DEFAULT_TABLE,
+    building_type: Annotated[str | None, Query(max_length=32)] = None,
+    rating: Rating | None = None, limit: Limit = 100, offset: Offset = 0,
+    format: Format = "json",  # noqa: A002
+) -> Response:
+    """能耗对标 — buildings in scope against a quota table: EUI by the table's convention,
+    rating, reduction required, rank and floor-area-weighted percentile within type."""
+    ws = get_workspace(request)
+    bm = await run_in_threadpool(lambda: _benchmark(ws, scope_of(ws, principal), year, table))
+    rows = bm.records()
+    if building_type is not None:
+        rows = [r for r in rows if r["building_type"] == building_type]
+    if rating is not None:
+        rows = [r for r in rows if r["rating"] == rating]
+    if format != "json":
+        return table_response(rows, format, f"benchmark-{bm.table_id}-{bm.year}",
+                              BENCHMARK_COLUMNS)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["rating"]] = counts.get(r["rating"], 0) + 1
+    return fast_json(page(rows, limit, offset, year=bm.year, table_id=bm.table_id,
+                          table_version=bm.table_version, account_run_id=bm.account_run_id,
+                          factor_set=bm.factor_set, counts=counts,
+                          quota_statuses=sorted({str(r["quota_status"]) for r in rows
+                                                 if r["quota_status"]})))
+
+
+@router.get("/benchmarking/disclosure.xlsx", responses=_RESPONSES)
+async def get_disclosure(request: Request, principal: CurrentPrincipal,
+                         year: YearQuery = None, table: TableId = DEFAULT_TABLE) -> Response:
+    """能效公示 — the disclosure list of the buildings in scope as xlsx (with the quota
+    table's version and status on top)."""
+    ws = get_workspace(request)
+    bm = await run_in_threadpool(lambda: _benchmark(ws, scope_of(ws, principal), year, table))
+    data = await run_in_threadpool(disclosure_workbook, bm)
+    name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}.xlsx"
+    return Response(data, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _data_time(ws: Workspace) -> dt.datetime:
+    """The time of the data the disclosure PDF shows: the latest of the rows that make the
+    data version (the newest account run, import batch, data audit-log entry and warning
+    event), so the cached bytes carry a time that changes only with the data."""
+    v = dashboard.data_version(ws)
+    with ws.registry.session() as s:
+        times = s.execute(select(
+            select(AccountRun.created_at).where(AccountRun.id == v.runs).scalar_subquery(),
+            select(IngestBatch.created_at).where(IngestBatch.id == v.batches).scalar_subquery(),
+            select(AuditLog.at).where(AuditLog.id == v.audit).scalar_subquery(),
+            select(WarningEvent.at).where(WarningEvent.id == v.warnings).scalar_subquery(),
+        )).one()
+    known = [t for t in times if t is not None]
+    return max(known) if known else dt.datetime(1970, 1, 1)
+
+
+@router.get("/benchmarking/disclosure.pdf", responses=_RESPONSES)
+async def get_disclosure_pdf(request: Request, principal: CurrentPrincipal,
+                             year: YearQuery = None, table: TableId = DEFAULT_TABLE,
+                             lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
+                             ) -> Response:
+    """能效公示 PDF — the disclosure list of the buildings in scope as PDF (A4), with the
+    quota table's version and status on the title page. Its time is that of the data (the
+    latest account run, import or change), so the same data gives the same bytes (cached)."""
+    ws = get_workspace(request)
+    scope = scope_of(ws, principal)
+
+    def render() -> tuple[Benchmark, bytes]:
+        bm = _benchmark(ws, scope, year, table)
+        return bm, disclosure_pdf(bm, lang=lang, generated=_data_time(ws),
+                                  names=report_names(ws, scope.district_id, scope))
+
+    def compute() -> tuple[Benchmark, bytes]:
+        y = _year(ws, scope.district_id, year)
+        return dashboard.cached(ws, ("disclosure.pdf", scope.key(), y, table, lang), render)
+
+    bm, data = await run_in_threadpool(compute)
+    name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}-{lang}.pdf"
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/quota-cases", responses=_RESPONSES)
+async def get_quota_cases(
+    request: Request, principal: CurrentPrincipal,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    status: CaseStatus | None = None, limit: Limit = 100, offset: Offset = 0,
+    format: Format = "json",  # noqa: A002
+) -> Response:
+    """超限额整改 — quota cases in scope (a street officer: its street's buildings)."""
+    ws = get_workspace(request)
+    rows = await run_in_threadpool(
+        lambda: list_cases(ws, scope_of(ws, principal), year=year, status=status))
+    if format != "json":
+        return table_response(rows, format, "quota-cases")
+    return fast_json(page(rows, limit, offset))
+
+
+class OpenCasesIn(BaseModel):
+    """Open cases for the buildings over their constraint in a year."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=1990, le=2100)
+    table: str = Field(DEFAULT_TABLE, min_length=1, max_length=64,
+                       pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class NotifyIn(BaseModel):
+    """Issue rectification notices for the open cases of a year."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=1990, le=2100)
+    deadline: dt.date
+    notice_date: dt.date | None = None
+    entity_ids: list[Annotated[str, Field(min_length=1, max_length=64,
+                                          pattern=r"^[A-Za-z0-9_.\-]+$")]] | None = Field(
+        None, min_length=1, max_length=10_000)
+
+
+class ReviewIn(BaseModel):
+    """Review notified cases against a later year's figures."""
+
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=1990, le=2100)
+    as_of: dt.date | None = None
+
+
+@router.post("/quota-cases/open", responses=_RESPONSES)
+async def post_open_cases(request: Request, principal: CurrentPrincipal,
+                          body: OpenCasesIn) -> dict[str, Any]:
+    """立案 — open a case for each building over its constraint (none twice; audit-logged)."""
+    require_role(principal, ANALYST_ROLES, "open quota cases")
+    ws = acting_as(get_workspace(request), principal)
+    created = await run_in_threadpool(open_cases, ws, principal.district_id, body.year,
+                                      body.table)
+    return {"opened": [case_dict(c) for c in created]}
+
+
+@router.post("/quota-cases/notify", responses=_RESPONSES)
+async def post_notify(request: Request, principal: CurrentPrincipal,
+                      body: NotifyIn) -> dict[str, Any]:
+    """下发整改通知 — notices with a deadline for the open cases of a year (admins)."""
+    require_role(principal, ("district_admin",), "issue rectification notices")
+    ws = acting_as(get_workspace(request), principal)
+    cases = await run_in_threadpool(
+        lambda: notify_cases(ws, principal.district_id, year=body.year, deadline=body.deadline,
+                             notice_date=body.notice_date, entity_ids=body.entity_ids))
+    return {"notified": [case_dict(c) for c in cases]}
+
+
+@router.post("/quota-cases/review", responses=_RESPONSES)
+async def post_review(request: Request, principal: CurrentPrincipal,
+                      body: ReviewIn) -> dict[str, Any]:
+    """复核 — close or escalate notified cases on a later year's figures and the deadline."""
+    require_role(principal, ANALYST_ROLES, "review quota cases")
+    ws = acting_as(get_workspace(request), principal)
+    changed = await run_in_threadpool(
+        lambda: review_cases(ws, principal.district_id, review_year=body.year,
+                             as_of=body.as_of))
+    return {"changed": [{**case_dict(c), "previous_status": before} for c, before in changed]}

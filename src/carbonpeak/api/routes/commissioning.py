@@ -1,0 +1,109 @@
+"""API: Commissioning candidates (调适) from stored interval data, with the evidence per building.
+
+Every role reads its own scope: analysts and admins the district, a street officer its
+street's buildings, an entity role its own; ranks are within the reader's scope. A building
+outside the scope is answered exactly like one that does not exist (404). Answers are cached
+per scope and year until the data change (:func:`carbonpeak.publish.dashboard.cached`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.responses import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.errors import NotFoundError
+from carbonpeak.publish import dashboard
+from carbonpeak.services.access.scope import Scope, scope_of
+from carbonpeak.services.buildings.commissioning import (
+    COMMISSIONING_COLUMNS,
+    Commissioning,
+    commissioning,
+    readings_years,
+)
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    404: {"description": "not found, outside the caller's scope, or no hourly data"},
+    422: {"description": "invalid parameters"},
+    400: {"description": "no Chinese font for the chart, or bad thresholds in the profile"},
+}
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100, description=(
+    "year of the hourly data; default the latest year with interval readings"))]
+EntityPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+def _screen(ws: Workspace, scope: Scope, year: int | None) -> Commissioning:
+    if year is None:
+        years = readings_years(ws, scope.district_id)
+        if not years:
+            msg = "no interval readings yet 尚无逐时读数"
+            raise NotFoundError(msg)
+        year = years[-1]
+    y = year
+    return dashboard.cached(ws, ("commissioning", scope.key(), y),
+                            lambda: commissioning(ws, scope.district_id, y, scope=scope))
+
+
+def _png(ws: Workspace, scope: Scope, year: int | None, entity_id: str) -> bytes:
+    from carbonpeak.publish.commissioning_charts import evidence_png
+
+    c = _screen(ws, scope, year)
+    evidence = c.evidence(entity_id)  # NotFoundError before any drawing
+    return dashboard.cached(ws, ("commissioning.png", scope.key(), c.year, entity_id),
+                            lambda: evidence_png(evidence))
+
+
+@router.get("/commissioning", responses=_RESPONSES)
+async def get_commissioning(
+    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+    limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
+) -> Response:
+    """调适候选 — buildings in scope ranked by avoidable energy (holiday waste and night base
+    load above the target), with night/occupied load, non-working-day ratio, load factor,
+    simultaneous heating/cooling and plant COP where measurable, and findings (zh/en).
+    ``without_data`` lists the buildings in scope that could not be screened, and why."""
+    ws = get_workspace(request)
+    c = await run_in_threadpool(lambda: _screen(ws, scope_of(ws, principal), year))
+    if format != "json":
+        return table_response(c.rows(), format, f"commissioning-{c.district_id}-{c.year}",
+                              COMMISSIONING_COLUMNS)
+    return fast_json(page(c.items, limit, offset, **c.header()))
+
+
+@router.get("/commissioning/{entity_id}", responses=_RESPONSES)
+async def get_commissioning_evidence(
+    request: Request, principal: CurrentPrincipal, entity_id: EntityPath,
+    year: YearQuery = None,
+) -> Response:
+    """调适证据 — one building's figures and evidence series (ECharts-ready): mean 24-hour
+    profile of working and non-working days [kW], night base load and occupied load by month
+    [kW], daily energy [kWh], and where measured simultaneous heating/cooling hours and plant
+    COP by month."""
+    ws = get_workspace(request)
+    data = await run_in_threadpool(
+        lambda: _screen(ws, scope_of(ws, principal), year).evidence(entity_id))
+    return fast_json(data)
+
+
+@router.get("/commissioning/{entity_id}/chart.png", responses={
+    **_RESPONSES, 200: {"content": {"image/png": {}}, "description": "the evidence chart"}})
+async def get_commissioning_chart(
+    request: Request, principal: CurrentPrincipal, entity_id: EntityPath,
+    year: YearQuery = None,
+) -> Response:
+    """调适证据图 — the building's evidence as a PNG (Chinese titles, units)."""
+    ws = get_workspace(request)
+    data = await run_in_threadpool(
+        lambda: _png(ws, scope_of(ws, principal), year, entity_id))
+    return Response(data, media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,602 @@
+"""The registry and the account over HTTP: districts, streets, entities, meters, readings,
+inventory, factor sets, the audit log and (for admins) users.
+
+中文：行政区、街道、用能主体、计量表、读数、清单、排放因子集、审计日志与用户管理接口。
+
+Every query is scoped by the caller's role (:mod:`carbonpeak.services.access.scope`); an object
+outside the scope answers 404 like a missing one. Lists answer ``{items, total, limit,
+offset}``; the exportable ones take ``format=csv|xlsx``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import duckdb
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import ColumnElement, func, select
+
+from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.responses import (
+    EXPORT_LIMIT,
+    Format,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
+from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.publish.dashboard import _run_tables, entities_frame
+from carbonpeak.services.access.auth import end_user_sessions, set_password
+from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
+from carbonpeak.services.access.users import Principal, create_user, list_users, set_active
+from carbonpeak.services.accounting.account import VALUE_COLUMNS as INVENTORY_VALUES
+from carbonpeak.services.accounting.account import official_run
+from carbonpeak.storage.registry.models import (
+    ROLES,
+    AuditLog,
+    District,
+    Entity,
+    FactorSetRecord,
+    Meter,
+    Street,
+    User,
+)
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["registry, readings and inventory"])
+
+_INT32 = 2**31 - 1
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "the caller's role may not do this"},
+    404: {"description": "not found, or outside the caller's scope"},
+    422: {"description": "invalid parameters"},
+}
+Code = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+IdQuery = Annotated[str | None, Query(min_length=1, max_length=64,
+                                      pattern=r"^[A-Za-z0-9_.\-]+$")]
+Text = Annotated[str | None, Query(min_length=1, max_length=100, pattern=r"^[^\x00]*$")]
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
+StreetIdQuery = Annotated[int | None, Query(ge=1, le=_INT32)]
+
+
+def _ts(v: dt.datetime | dt.date | None) -> str | None:
+    if v is None:
+        return None
+    return v.isoformat() + ("Z" if isinstance(v, dt.datetime) else "")
+
+
+def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Frame rows as dicts with None for missing values."""
+    clean = df.astype(object).where(df.notna(), None)
+    return [{str(k): v for k, v in r.items()} for r in clean.to_dict("records")]
+
+
+def _require(p: Principal, roles: tuple[str, ...], what: str) -> None:
+    if p.role not in roles:
+        msg = f"role {p.role} may not {what}"
+        raise AccessDenied(msg)
+
+
+def _listing(rows: list[dict[str, Any]], fmt: str, limit: int, offset: int, name: str,
+             columns: list[str] | None = None, **extra: Any) -> Response:
+    if fmt != "json":
+        return table_response(rows[:EXPORT_LIMIT], fmt, name, columns=columns)
+    return fast_json(page(rows, limit, offset, **extra))
+
+
+# -- districts and streets ------------------------------------------------------------------
+def _district(d: District) -> dict[str, Any]:
+    return {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en, "province": d.province,
+            "timezone": d.timezone, "grid_region": d.grid_region,
+            "climate_zone": d.climate_zone, "default_factor_set": d.default_factor_set}
+
+
+@router.get("/districts", responses=_RESPONSES)
+def list_districts(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """行政区 — the caller's district (a user belongs to one)."""
+    with get_workspace(request).registry.session() as s:
+        d = s.get(District, principal.district_id)
+        items = [_district(d)] if d else []
+    return page(items, 50, 0)
+
+
+@router.get("/districts/{district_id}", responses=_RESPONSES)
+def get_district(request: Request, principal: CurrentPrincipal,
+                 district_id: Code) -> dict[str, Any]:
+    """行政区详情 — the caller's own district with its street count."""
+    if district_id != principal.district_id:
+        msg = f"no district {district_id}"
+        raise NotFoundError(msg)
+    with get_workspace(request).registry.session() as s:
+        d = s.get(District, district_id)
+        if d is None:
+            msg = f"no district {district_id}"
+            raise NotFoundError(msg)
+        n = s.scalar(select(func.count()).select_from(Street).where(
+            Street.district_id == d.id)) or 0
+        return _district(d) | {"streets": int(n)}
+
+
+def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
+    out = {"id": st.id, "code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
+           "lat": st.lat, "lon": st.lon, "has_boundary": st.boundary is not None,
+           "boundary_approximate": bool(st.boundary_approximate),
+           "boundary_source": st.boundary_source}
+    if geometry:
+        out["boundary"] = st.boundary
+    return out
+
+
+@router.get("/streets", responses=_RESPONSES)
+def list_streets(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+                 offset: Offset = 0) -> dict[str, Any]:
+    """街道 — streets in the caller's scope."""
+    ws = get_workspace(request)
+    cond = scope_of(ws, principal).street_condition()
+    with ws.registry.session() as s:
+        total = s.scalar(select(func.count()).select_from(Street).where(cond)) or 0
+        items = [_street(st) for st in s.scalars(select(Street).where(cond).order_by(
+            Street.id).offset(offset).limit(limit))]
+    return page(items, limit, offset, total=int(total))
+
+
+@router.get("/streets/{street_id}", responses=_RESPONSES)
+def get_street(request: Request, principal: CurrentPrincipal,
+               street_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
+    """街道详情 — a street with its boundary (GeoJSON geometry)."""
+    ws = get_workspace(request)
+    with ws.registry.session() as s:
+        st = s.scalars(select(Street).where(scope_of(ws, principal).street_condition(),
+                                            Street.id == street_id)).first()
+        if st is None:
+            msg = f"no street {street_id}"
+            raise NotFoundError(msg)
+        return _street(st, geometry=True)
+
+
+# -- entities and meters --------------------------------------------------------------------
+_ENTITY_COLUMNS = ["entity_id", "name", "kind", "street_id", "street_code", "street_name_zh",
+                   "street_name_en", "building_type", "floor_area_m2", "lat", "lon",
+                   "parent_id", "sector", "is_key_unit", "key_unit_rule"]
+
+
+def _entities(ws: Workspace, p: Principal, *, street_id: int | None, kind: str | None,
+              building_type: str | None, key_unit: bool | None, q: str | None,
+              sort: str) -> list[dict[str, Any]]:
+    scope = scope_of(ws, p)
+    df = entities_frame(ws, p.district_id)
+    if not scope.everything:
+        df = df[df["street_id"] == scope.street_id] if scope.street_id is not None else \
+            df[df.index.isin(list(scope.entities))]
+    if street_id is not None:
+        df = df[df["street_id"] == street_id]
+    if kind is not None:
+        df = df[df["kind"] == kind]
+    if building_type is not None:
+        df = df[df["building_type"] == building_type]
+    if key_unit is not None:
+        df = df[df["is_key_unit"].astype(bool) == key_unit]
+    if q is not None:
+        needle = q.lower()
+        df = df[df["entity_id"].str.lower().str.contains(needle, regex=False)
+                | df["name"].str.lower().str.contains(needle, regex=False)]
+    desc = sort.startswith("-")
+    df = df.sort_values([sort.lstrip("-"), "entity_id"], ascending=[not desc, True],
+                        na_position="last")
+    return _rows(df[_ENTITY_COLUMNS])
+
+
+@router.get("/entities", responses=_RESPONSES)
+async def list_entities(
+    request: Request, principal: CurrentPrincipal, street_id: StreetIdQuery = None,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    building_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    key_unit: bool | None = None, q: Text = None,
+    sort: Literal["entity_id", "name", "floor_area_m2", "-floor_area_m2", "street_id"]
+    = "entity_id",
+    limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+) -> Response:
+    """用能主体 — entities in scope; search ``q`` in id and name; export with ``format``."""
+    rows = await run_in_threadpool(
+        lambda: _entities(get_workspace(request), principal, street_id=street_id, kind=kind,
+                          building_type=building_type, key_unit=key_unit, q=q, sort=sort))
+    return _listing(rows, format, limit, offset, "entities", columns=_ENTITY_COLUMNS)
+
+
+def _meter(m: Meter) -> dict[str, Any]:
+    return {"meter_id": m.id, "entity_id": m.entity_id, "carrier": m.carrier, "unit": m.unit,
+            "submeter": m.submeter, "register": m.register, "multiplier": m.multiplier,
+            "interval_minutes": m.interval_minutes, "rollover_at": m.rollover_at,
+            "commissioned_on": _ts(m.commissioned_on)}
+
+
+@router.get("/entities/{entity_id}", responses=_RESPONSES)
+def get_entity(request: Request, principal: CurrentPrincipal,
+               entity_id: Code) -> dict[str, Any]:
+    """用能主体详情 — an entity with its meters."""
+    ws = get_workspace(request)
+    scope = scope_of(ws, principal)
+    with ws.registry.session() as s:
+        e = s.scalars(select(Entity).where(scope.entity_condition(),
+                                           Entity.id == entity_id)).first()
+        if e is None:
+            msg = f"no entity {entity_id}"
+            raise NotFoundError(msg)
+        st = s.get(Street, e.street_id) if e.street_id is not None else None
+        meters = [_meter(m) for m in s.scalars(select(Meter).where(
+            Meter.entity_id == e.id).order_by(Meter.id))]
+        return {"entity_id": e.id, "name": e.name, "kind": e.kind, "street_id": e.street_id,
+                "street_code": st.code if st else None,
+                "street_name_zh": st.name_zh if st else None,
+                "street_name_en": st.name_en if st else None,
+                "building_type": e.building_type, "floor_area_m2": e.floor_area_m2,
+                "lat": e.lat, "lon": e.lon, "parent_id": e.parent_id,
+                "sector": e.sector_code, "is_key_unit": e.is_key_unit,
+                "key_unit_rule": e.key_unit_rule, "key_unit_year": e.key_unit_year,
+                "updated_at": _ts(e.updated_at), "meters": meters}
+
+
+def _meter_query(scope: Scope) -> Any:
+    return select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
+        scope.entity_condition())
+
+
+@router.get("/meters", responses=_RESPONSES)
+def list_meters(request: Request, principal: CurrentPrincipal, entity_id: IdQuery = None,
+                carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+                limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    """计量表 — meters of the entities in scope."""
+    ws = get_workspace(request)
+    q = _meter_query(scope_of(ws, principal))
+    if entity_id is not None:
+        q = q.where(Meter.entity_id == entity_id)
+    if carrier is not None:
+        q = q.where(Meter.carrier == carrier)
+    with ws.registry.session() as s:
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        items = [_meter(m) for m in s.scalars(q.order_by(Meter.id).offset(offset).limit(limit))]
+    return page(items, limit, offset, total=int(total))
+
+
+def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
+    with ws.registry.session() as s:
+        m: Meter | None = s.scalars(_meter_query(scope_of(ws, p)).where(
+            Meter.id == meter_id)).first()
+        if m is None:
+            msg = f"no meter {meter_id}"
+            raise NotFoundError(msg)
+        s.expunge(m)
+        return m
+
+
+@router.get("/meters/{meter_id}", responses=_RESPONSES)
+def get_meter(request: Request, principal: CurrentPrincipal, meter_id: Code) -> dict[str, Any]:
+    """计量表详情."""
+    return _meter(_visible_meter(get_workspace(request), principal, meter_id))
+
+
+# -- readings -------------------------------------------------------------------------------
+MAX_WINDOW = dt.timedelta(days=31)
+
+
+def _utc(v: dt.datetime, name: str) -> dt.datetime:
+    """A naive UTC datetime in 1900..2200 (422 outside: no overflow on odd input)."""
+    if not 1900 <= v.year <= 2200:
+        raise InputValidationError([RowError("query", None, name, v.isoformat(),
+                                             "must be in the years 1900..2200")])
+    return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
+
+
+def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
+              end: dt.datetime) -> list[dict[str, Any]]:
+    m = _visible_meter(ws, p, meter_id)
+    dataset = "readings" if m.register == "interval" else "registers"
+    months = pd.period_range(start.date(), (end - dt.timedelta(microseconds=1)).date(),
+                             freq="M").strftime("%Y-%m").tolist()
+    files = ws.lake.live_files(p.district_id, dataset, months)
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        rel = con.execute(
+            "SELECT ts, value, batch_id FROM read_parquet(?, union_by_name=true) "
+            "WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            [[str(f) for f in files], meter_id, start, end])
+        rows = rel.fetchall()
+    finally:
+        con.close()
+    return [{"ts": _ts(r[0]), "value": r[1], "batch_id": r[2]} for r in rows]
+
+
+@router.get("/readings", responses=_RESPONSES)
+async def list_readings(
+    request: Request, principal: CurrentPrincipal,
+    meter_id: Annotated[str, Query(min_length=1, max_length=64,
+                                   pattern=r"^[A-Za-z0-9_.\-]+$")],
+    start: Annotated[dt.datetime, Query(description="window start (ISO 8601; no offset = UTC)")],
+    end: Annotated[dt.datetime | None, Query(
+        description="window end, exclusive (default start + 7 days; at most 31 days)")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000, offset: Offset = 0,
+    format: Format = "json",  # noqa: A002
+) -> Response:
+    """读数 — stored readings of one meter in a window of at most 31 days (UTC timestamps
+    of interval starts; cumulative registers at the moment read)."""
+    s = _utc(start, "start")
+    e = _utc(end, "end") if end is not None else s + dt.timedelta(days=7)
+    if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > MAX_WINDOW:
+        raise InputValidationError([RowError("query", None, "end", str(end),
+                                             "the window must be 1990..2100, start < end, "
+                                             "at most 31 days")])
+    rows = await run_in_threadpool(_readings, get_workspace(request), principal, meter_id, s, e)
+    return _listing(rows, format, limit, offset, f"readings-{meter_id}",
+                    columns=["ts", "value", "batch_id"],
+                    meter_id=meter_id, start=_ts(s), end=_ts(e))
+
+
+# -- inventory ------------------------------------------------------------------------------
+Level = Literal["entity", "street", "district", "sector", "building_type"]
+
+
+def _inventory(ws: Workspace, p: Principal, *, level: str, period: str, year: int,
+               month: str | None, carrier: str | None, street_id: int | None,
+               entity_id: str | None) -> tuple[list[dict[str, Any]], int | None]:
+    scope = scope_of(ws, p)
+    if level in ("sector", "building_type") and not scope.everything:
+        msg = f"role {p.role} may not read the {level} inventory (district-wide)"
+        raise AccessDenied(msg)
+    if level in ("street", "district") and not (scope.everything or scope.street_id):
+        msg = f"role {p.role} may not read the {level} inventory"
+        raise AccessDenied(msg)
+    with ws.registry.session() as s:
+        run = official_run(s, p.district_id, year)
+        street = s.get(Street, street_id) if street_id is not None else None
+        own = s.get(Street, scope.street_id) if scope.street_id is not None else None
+        s.expunge_all()
+    if run is None:
+        return [], None
+    table = f"inventory_{level}_{period}"
+    from carbonpeak.services.accounting.account import load_run_tables
+
+    df = load_run_tables(ws, run, [table])[table] if level in (
+        "street", "sector", "building_type", "district") else \
+        _run_tables(ws, run)[f"inventory_entity_{period}"]
+    if level == "entity":
+        ents = entities_frame(ws, p.district_id)
+        visible = ents if scope.everything else (
+            ents[ents["street_id"] == scope.street_id] if scope.street_id is not None
+            else ents[ents.index.isin(list(scope.entities))])
+        if street_id is not None:
+            visible = visible[visible["street_id"] == street_id]
+        df = df[df["entity_id"].isin(set(visible.index))]
+        if entity_id is not None:
+            df = df[df["entity_id"] == entity_id]
+    elif level == "street":
+        if not scope.everything:
+            df = df[df["street"] == (own.name_zh if own else None)]
+        if street_id is not None:
+            df = df[df["street"] == (street.name_zh if street else None)]
+    if month is not None and period == "month":
+        df = df[df["month"] == month]
+    if carrier is not None:
+        df = df[df["carrier"] == carrier]
+    return _rows(df), run.id
+
+
+@router.get("/inventory", responses=_RESPONSES)
+async def get_inventory(
+    request: Request, principal: CurrentPrincipal,
+    year: Annotated[int, Query(ge=1990, le=2100)],
+    level: Level = "district", period: Literal["month", "year"] = "year",
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    street_id: StreetIdQuery = None, entity_id: IdQuery = None,
+    limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+) -> Response:
+    """排放清单 — the official account of ``year`` by entity, street, district, sector or
+    building type, per month or year (tce equal/equivalent value, tCO2, coverage, flags).
+
+    Street officers read their street's entities, their street and the district total;
+    entity roles their entities; sector and building-type tables are for analysts."""
+    rows, run_id = await run_in_threadpool(
+        lambda: _inventory(get_workspace(request), principal, level=level, period=period,
+                           year=year, month=month, carrier=carrier, street_id=street_id,
+                           entity_id=entity_id))
+    key = "entity_id" if level == "entity" else level
+    return _listing(rows, format, limit, offset, f"inventory-{level}-{period}-{year}",
+                    columns=None if rows else [key, period, "carrier", *INVENTORY_VALUES],
+                    account_run_id=run_id, level=level, period=period, year=year)
+
+
+# -- factor sets ----------------------------------------------------------------------------
+def _factor_set(fs: FactorSetRecord, *, rows: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "set_id": fs.set_id, "version": fs.version, "name_zh": fs.name_zh,
+        "name_en": fs.name_en, "region": fs.region, "kind": fs.kind,
+        "description": fs.description, "includes": fs.includes,
+        "effective_from": _ts(fs.effective_from), "effective_to": _ts(fs.effective_to),
+        "checksum": fs.checksum, "loaded_at": _ts(fs.loaded_at), "loaded_by": fs.loaded_by}
+    statuses = sorted({r.status for r in fs.rows})
+    out["row_statuses"] = statuses
+    if rows:
+        out["rows"] = [{"carrier": r.carrier, "quantity": r.quantity, "value": r.value,
+                        "per_unit": r.per_unit, "year_from": r.year_from,
+                        "year_to": r.year_to, "data_year": r.data_year, "status": r.status,
+                        "source": r.source, "note": r.note, "origin_set": r.origin_set}
+                       for r in fs.rows]
+    return out
+
+
+@router.get("/factor-sets", responses=_RESPONSES)
+def list_factor_sets(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+                     offset: Offset = 0) -> dict[str, Any]:
+    """排放因子集 — every loaded factor set version, with the statuses of its rows."""
+    del principal  # official coefficients: readable by every signed-in role
+    with get_workspace(request).registry.session() as s:
+        total = s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0
+        items = [_factor_set(fs, rows=False) for fs in s.scalars(
+            select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
+            .offset(offset).limit(limit))]
+    return page(items, limit, offset, total=int(total))
+
+
+@router.get("/factor-sets/{set_id}", responses=_RESPONSES)
+def get_factor_set(request: Request, principal: CurrentPrincipal, set_id: Code,
+                   version: Annotated[int | None, Query(ge=1, le=_INT32)] = None,
+                   ) -> dict[str, Any]:
+    """排放因子集详情 — one version (default the newest) with every row, source and status."""
+    del principal
+    with get_workspace(request).registry.session() as s:
+        q = select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
+        if version is not None:
+            q = q.where(FactorSetRecord.version == version)
+        fs = s.scalars(q.order_by(FactorSetRecord.version.desc())).first()
+        if fs is None:
+            msg = f"no factor set {set_id}" + (f" version {version}" if version else "")
+            raise NotFoundError(msg)
+        return _factor_set(fs, rows=True)
+
+
+# -- audit log ------------------------------------------------------------------------------
+@router.get("/audit-log", responses=_RESPONSES)
+async def list_audit_log(
+    request: Request, principal: CurrentPrincipal,
+    actor: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
+    object_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    object_id: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+    since: dt.datetime | None = None, until: dt.datetime | None = None,
+    limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+) -> Response:
+    """审计日志 — who changed what and when, newest first (district admins and analysts)."""
+    _require(principal, ANALYST_ROLES, "read the audit log")
+    # the caller's district, and the factor-set versions all districts share
+    conds: list[ColumnElement[bool]] = [
+        (AuditLog.district_id == principal.district_id)
+        | (AuditLog.district_id.is_(None) & (AuditLog.object_type == "factor_set"))]
+    if actor is not None:
+        conds.append(AuditLog.actor == actor)
+    if object_type is not None:
+        conds.append(AuditLog.object_type == object_type)
+    if object_id is not None:
+        conds.append(AuditLog.object_id == object_id)
+    if action is not None:
+        conds.append(AuditLog.action == action)
+    if since is not None:
+        conds.append(AuditLog.at >= _utc(since, "since"))
+    if until is not None:
+        conds.append(AuditLog.at < _utc(until, "until"))
+
+    def run() -> tuple[int, list[dict[str, Any]]]:
+        with get_workspace(request).registry.session() as s:
+            total = s.scalar(select(func.count()).select_from(AuditLog).where(*conds)) or 0
+            n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
+            rows = [{"id": a.id, "at": _ts(a.at), "actor": a.actor, "action": a.action,
+                     "object_type": a.object_type, "object_id": a.object_id,
+                     "district": a.district_id, "details": a.details}
+                    for a in s.scalars(select(AuditLog).where(*conds).order_by(
+                        AuditLog.id.desc()).offset(o).limit(n))]
+            return int(total), rows
+
+    total, rows = await run_in_threadpool(run)
+    if format != "json":
+        return table_response(rows, format, "audit-log", columns=[
+            "id", "at", "actor", "action", "object_type", "object_id", "district", "details"])
+    return fast_json(page(rows, limit, offset, total=total))
+
+
+# -- users (admins) -------------------------------------------------------------------------
+Username = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")]
+
+
+class UserIn(BaseModel):
+    """A new user: role and scope; a password for signing in to the dashboard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: Annotated[str, StringConstraints(min_length=2, max_length=64,
+                                               pattern=r"^[A-Za-z0-9_.@-]+$")]
+    role: Annotated[str, StringConstraints(pattern="^(" + "|".join(ROLES) + ")$")] = Field(
+        description="one of: " + ", ".join(ROLES))
+    display_name: Annotated[str, StringConstraints(max_length=128,
+                                                   pattern=r"^[^\x00]*$")] = ""
+    street: Annotated[str, StringConstraints(max_length=128, pattern=r"^[^\x00]*$")] | None \
+        = None
+    entities: list[Annotated[str, StringConstraints(max_length=64,
+                                                    pattern=r"^[A-Za-z0-9_.\-]+$")]] = Field(
+        default_factory=list, max_length=1000)
+    password: Annotated[str, StringConstraints(max_length=256,
+                                               pattern=r"^[^\x00]*$")] | None = None
+
+
+class UserChange(BaseModel):
+    """Activate/deactivate a user, or set a new password (the user's sessions end)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = None
+    password: Annotated[str, StringConstraints(max_length=256,
+                                               pattern=r"^[^\x00]*$")] | None = None
+
+
+def _users_of(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
+    return [u for u in list_users(ws) if u["district"] == p.district_id]
+
+
+@router.get("/users", responses=_RESPONSES)
+def get_users(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+              offset: Offset = 0) -> dict[str, Any]:
+    """用户 — users of the district with role, scope and token prefixes (admins)."""
+    _require(principal, ("district_admin",), "manage users")
+    return page(_users_of(get_workspace(request), principal), limit, offset)
+
+
+@router.post("/users", status_code=201, responses=_RESPONSES | {
+    409: {"description": "the username is taken"}})
+def post_user(request: Request, principal: CurrentPrincipal, body: UserIn) -> dict[str, Any]:
+    """新增用户 — register a user in the admin's district (audit-logged)."""
+    _require(principal, ("district_admin",), "manage users")
+    ws = dataclasses.replace(get_workspace(request), actor=principal.actor)
+    create_user(ws, body.username, body.role, district=principal.district_id,
+                street=body.street, entities=body.entities, display_name=body.display_name,
+                password=body.password)
+    return next(u for u in _users_of(ws, principal) if u["username"] == body.username)
+
+
+@router.patch("/users/{username}", responses=_RESPONSES)
+def patch_user(request: Request, principal: CurrentPrincipal, username: Username,
+               body: UserChange) -> dict[str, Any]:
+    """修改用户 — activate or deactivate (sessions end at once), or set a password."""
+    _require(principal, ("district_admin",), "manage users")
+    ws = dataclasses.replace(get_workspace(request), actor=principal.actor)
+    with ws.registry.session() as s:
+        u = s.scalars(select(User).where(User.username == username,
+                                         User.district_id == principal.district_id)).first()
+        if u is None:
+            msg = f"no user {username}"
+            raise NotFoundError(msg)
+    if username == principal.username and body.active is False:
+        msg = "an admin cannot deactivate themselves"
+        raise AccessDenied(msg)
+    if username == principal.username and body.password is not None:
+        msg = "change your own password with POST /api/v1/auth/password (needs the current one)"
+        raise AccessDenied(msg)
+    if body.password is not None:
+        set_password(ws, username, body.password)
+    if body.active is not None:
+        set_active(ws, username, body.active)
+        if not body.active:
+            end_user_sessions(ws, username)
+    return next(u for u in _users_of(ws, principal) if u["username"] == username)
+
+

@@ -1,0 +1,160 @@
+"""Data in over HTTP: pushed readings and ledgers, and the batches they became.
+
+中文：数据推送接口：读数、台账推送与批次查询。
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.intake.feeds import (
+    FeedResult,
+    batch_report,
+    ingest_ledger,
+    ingest_readings,
+)
+from carbonpeak.storage.registry.models import IngestBatch
+
+__all__ = ["MAX_BODY_BYTES", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["data in"])
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+    description="A key unique per batch for this client (e.g. a UUID); re-sending the same "
+    "batch with the same key stores nothing and answers the stored batch again.")]
+
+_READING = {
+    "type": "object",
+    "required": ["meter_id", "ts", "value"],
+    "properties": {
+        "meter_id": {"type": "string", "description": "registered meter id (表号)"},
+        "ts": {"type": ["string", "number"],
+               "description": "ISO 8601 (no offset = the district's local time) or Unix "
+               "seconds; interval start for interval meters, reading time for registers"},
+        "value": {"type": ["number", "string"],
+                  "description": "quantity in the meter's unit (or in `unit`)"},
+        "unit": {"type": "string", "description": "optional; converted to the meter's unit"},
+    },
+}
+_LEDGER_ROW = {
+    "type": "object",
+    "required": ["entity_id", "period", "carrier", "quantity", "unit"],
+    "properties": {
+        "entity_id": {"type": "string"}, "period": {"type": "string", "example": "2024-03"},
+        "carrier": {"type": "string", "example": "electricity"},
+        "quantity": {"type": ["number", "string"]}, "unit": {"type": "string"},
+    },
+}
+
+
+def _body_doc(item: dict[str, Any], csv_example: str) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "array", "items": item, "maxItems": 1_000_000}},
+        "text/csv": {"schema": {"type": "string"}, "example": csv_example},
+    }}}
+
+
+_FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "stored (durably) as a batch; rejected rows are listed"},
+    401: {"description": "no or invalid bearer token"},
+    403: {"description": "the token may not write any of these meters/entities"},
+    409: {"description": "the Idempotency-Key was used for a different body"},
+    413: {"description": "body larger than 64 MiB: split it"},
+    422: {"description": "the body cannot be read, or every row was rejected"},
+}
+
+
+async def _read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes; split the batch")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes; split the batch")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer(result: FeedResult) -> JSONResponse:
+    body = result.to_dict()
+    headers = {"Location": f"/api/v1/batches/{result.batch_id}"}
+    if result.status == "replayed":
+        headers["Idempotent-Replayed"] = "true"
+    status = 422 if result.accepted == 0 and result.rejected > 0 else 202
+    if status == 422:
+        body["detail"] = "every row was rejected; see errors (the batch is kept for the record)"
+    return JSONResponse(body, status, headers=headers)
+
+
+@router.post("/readings", status_code=202, responses=_FEED_RESPONSES,
+             openapi_extra=_body_doc(_READING, "meter_id,ts,value\nM001,2024-01-01T08:00,12.5\n"))
+async def post_readings(request: Request, principal: CurrentPrincipal,
+                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """推送计量读数 — push meter readings (JSON array or CSV).
+
+    Valid rows are stored as one batch before the answer; each invalid row is rejected with
+    its reason. The answer carries the batch id; ``GET /api/v1/batches/{id}`` tells the rest.
+    """
+    body = await _read_body(request)
+    result = await run_in_threadpool(
+        ingest_readings, get_workspace(request), principal, body,
+        request.headers.get("content-type", "application/json"),
+        idempotency_key=idempotency_key, source=f"http:{principal.username}")
+    return _answer(result)
+
+
+@router.post("/ledger", status_code=202, responses=_FEED_RESPONSES,
+             openapi_extra=_body_doc(_LEDGER_ROW, "entity_id,period,carrier,quantity,unit\n"
+                                     "E001,2024-03,electricity,12000,kWh\n"))
+async def post_ledger(request: Request, principal: CurrentPrincipal,
+                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    """推送能源台账 — push monthly ledger rows (JSON array or CSV)."""
+    body = await _read_body(request)
+    result = await run_in_threadpool(
+        ingest_ledger, get_workspace(request), principal, body,
+        request.headers.get("content-type", "application/json"),
+        idempotency_key=idempotency_key, source=f"http:{principal.username}")
+    return _answer(result)
+
+
+@router.get("/batches/{batch_id}")
+def get_batch(request: Request, principal: CurrentPrincipal,
+              batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
+    """导入批次 — a batch: status, accepted and rejected rows, and why each was rejected."""
+    return batch_report(get_workspace(request), principal, batch_id)
+
+
+@router.get("/batches")
+def list_batches(
+    request: Request, principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
+) -> dict[str, Any]:
+    """批次列表 — batches visible to the caller, newest first (analysts: all of the district)."""
+    ws = get_workspace(request)
+    q = select(IngestBatch).where(IngestBatch.district_id == principal.district_id)
+    if principal.role not in ("district_admin", "district_analyst"):
+        q = q.where(IngestBatch.actor == principal.actor)
+    if kind:
+        q = q.where(IngestBatch.kind == kind)
+    with ws.registry.session() as s:
+        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+        rows = list(s.scalars(q.order_by(IngestBatch.id.desc()).offset(offset).limit(limit)))
+        items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
+                  "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
+                  "created_at": b.created_at.isoformat() + "Z", "message": b.message}
+                 for b in rows]
+    return {"items": items, "total": int(total), "limit": limit, "offset": offset,
+            "has_more": offset + len(items) < total}

@@ -1,0 +1,57 @@
+"""Data quality (数据质量) per entity and street, scoped by the caller's role."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.intake.feeds import writable_entities
+from carbonpeak.services.access.users import Principal
+from carbonpeak.services.accounting.quality import quality_report
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["data quality"])
+
+
+def _scope(ws: Workspace, p: Principal, entity: str | None,
+           street: str | None) -> tuple[str | None, str | int | None]:
+    """The entity and street filters this principal may use (404 outside its scope)."""
+    if p.role in ("district_admin", "district_analyst"):
+        return entity, street
+    if p.role == "street_officer":
+        if p.street_id is None or (street is not None and street != str(p.street_id)):
+            raise HTTPException(404, "no such street in your scope")
+        return entity, p.street_id  # an entity of another street gives an empty report
+    mine = writable_entities(ws, p) if p.role in ("entity_manager", "data_feeder") else set()
+    if entity is None and len(p.entity_ids) == 1:
+        entity = next(iter(p.entity_ids))
+    if entity is None or entity not in mine:
+        raise HTTPException(404, "name one of your entities with ?entity=")
+    return entity, None
+
+
+@router.get("/quality")
+async def get_quality(
+    request: Request, principal: CurrentPrincipal,
+    entity: Annotated[str | None, Query(max_length=64, description="entity id")] = None,
+    street: Annotated[str | None, Query(max_length=64, description="street id, code or name")
+                      ] = None,
+    month: Annotated[str | None, Query(pattern=r"^(199\d|20\d\d)-(0[1-9]|1[0-2])$")] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    rows: Annotated[bool, Query(description="include the meter-day rows")] = False,
+) -> dict[str, Any]:
+    """数据质量报告 — completeness and flags per entity and street (meter-day rows on request).
+
+    Stale months (whose readings changed since their flags were computed) are recomputed first.
+    """
+    ws = get_workspace(request)
+    entity_id, street_id = _scope(ws, principal, entity, street)
+    report = await run_in_threadpool(
+        quality_report, ws, principal.district_id, entity_id=entity_id, street_id=street_id,
+        month=month, year=year, include_rows=rows)
+    return report.to_dict()

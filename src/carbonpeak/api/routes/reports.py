@@ -1,0 +1,128 @@
+"""The annual white paper (年度碳排放状况白皮书) and the bureau's xlsx exports (报送表格).
+
+The white paper and the exports are district documents: analysts and admins of the district
+read them; a street officer or an entity role gets 403 (their own figures are in the
+dashboard and the scoped disclosure list). The content is computed once per data version
+(``dashboard.cached``); a rendered edition too, so it carries the time it was first rendered
+(or ``SOURCE_DATE_EPOCH``) until the data change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from carbonpeak.api.deps import CurrentPrincipal, get_workspace, require_role
+from carbonpeak.api.responses import fast_json
+from carbonpeak.errors import NotFoundError
+from carbonpeak.publish import Lang, dashboard
+from carbonpeak.publish.render import report_time
+from carbonpeak.publish.whitepaper.content import white_paper
+from carbonpeak.publish.whitepaper.document import report_filename, whitepaper_html, whitepaper_pdf
+from carbonpeak.publish.workbooks import XLSX, ExportKind, export_workbook
+from carbonpeak.services.access.scope import ANALYST_ROLES
+from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "only district analysts and admins read district reports"},
+    404: {"description": "the year has no official account"},
+    422: {"description": "invalid parameters"},
+}
+YearQuery = Annotated[int | None, Query(ge=1990, le=2100,
+                                        description="default: the latest accounted year")]
+LangQuery = Annotated[Lang, Query(description="zh (中文) or en")]
+
+
+def _year(ws: Workspace, district_id: str, year: int | None) -> int:
+    if year is not None:
+        return year
+    years = dashboard.account_years(ws, district_id)
+    if not years:
+        msg = "no official account yet"
+        raise NotFoundError(msg)
+    return years[-1]
+
+
+def _allowed(p: Principal) -> None:
+    require_role(p, ANALYST_ROLES, "read the district white paper and exports")
+
+
+def _content(ws: Workspace, district_id: str, year: int) -> dict[str, Any]:
+    return dashboard.cached(ws, ("whitepaper", district_id, year),
+                            lambda: white_paper(ws, year=year, district=district_id))
+
+
+def _edition(ws: Workspace, district_id: str, year: int, lang: Lang,
+             fmt: Literal["pdf", "html"]) -> tuple[bytes, str]:
+    def render() -> tuple[bytes, str]:
+        content = _content(ws, district_id, year)
+        when = report_time()
+        html = whitepaper_html(content, lang=lang, generated=when)
+        if fmt == "html":
+            return html.encode("utf-8"), report_filename(content, lang, "html")
+        return (whitepaper_pdf(content, lang=lang, generated=when, html=html),
+                report_filename(content, lang, "pdf"))
+
+    return dashboard.cached(ws, ("whitepaper-edition", district_id, year, lang, fmt), render)
+
+
+@router.get("/whitepaper.pdf", responses=_RESPONSES)
+async def get_whitepaper_pdf(request: Request, principal: CurrentPrincipal,
+                             year: YearQuery = None, lang: LangQuery = "zh") -> Response:
+    """年度碳排放状况白皮书 (PDF, A4) — every figure from the year's official account run."""
+    _allowed(principal)
+    ws = get_workspace(request)
+    y = await run_in_threadpool(_year, ws, principal.district_id, year)
+    data, name = await run_in_threadpool(_edition, ws, principal.district_id, y, lang, "pdf")
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/whitepaper.html", responses=_RESPONSES)
+async def get_whitepaper_html(request: Request, principal: CurrentPrincipal,
+                              year: YearQuery = None, lang: LangQuery = "zh") -> Response:
+    """年度碳排放状况白皮书 (one self-contained HTML file: stylesheet and charts inline)."""
+    _allowed(principal)
+    ws = get_workspace(request)
+    y = await run_in_threadpool(_year, ws, principal.district_id, year)
+    data, name = await run_in_threadpool(_edition, ws, principal.district_id, y, lang, "html")
+    return Response(data, media_type="text/html; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.get("/whitepaper", responses=_RESPONSES)
+async def get_whitepaper(request: Request, principal: CurrentPrincipal,
+                         year: YearQuery = None) -> Response:
+    """白皮书数据 — the white paper's content as JSON (every figure, each section's
+    availability and reason)."""
+    _allowed(principal)
+    ws = get_workspace(request)
+    y = await run_in_threadpool(_year, ws, principal.district_id, year)
+    return fast_json(await run_in_threadpool(_content, ws, principal.district_id, y))
+
+
+@router.get("/exports/{what}.xlsx", responses=_RESPONSES)
+async def get_export(
+    request: Request, principal: CurrentPrincipal,
+    what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure or "
+                                                 "targets")],
+    year: YearQuery = None,
+) -> Response:
+    """报送表格 — inventory tables, key-unit list, disclosure list or targets table as xlsx
+    with Chinese headers (``中文 English``) and a sheet saying where the figures come from."""
+    _allowed(principal)
+    ws = get_workspace(request)
+    y = await run_in_threadpool(_year, ws, principal.district_id, year)
+    ex = await run_in_threadpool(lambda: export_workbook(ws, what, year=y,
+                                                         district=principal.district_id))
+    return Response(ex.data, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{ex.filename}"'})

@@ -1,0 +1,216 @@
+"""The account and its data quality: ``carbonpeak account``, ``carbonpeak quality``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from carbonpeak.cli.common import DistrictOpt, _errors, _fmt, _progress, _ws, app, console
+from carbonpeak.services.accounting.account import AccountResult, run_account
+
+
+@app.command()
+def account(
+    year: Annotated[int, typer.Option(help="Accounting year")],
+    district: DistrictOpt = None,
+    factor_set: Annotated[str | None, typer.Option(
+        "--factor-set", help="Factor set id; default the district's (or the one the year's "
+        "official account used)")] = None,
+    restate: Annotated[bool, typer.Option(help="Make this run the year's official account, "
+                                          "with the newest factor-set version")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the inventory CSVs here")] = None,
+    engine: Annotated[str, typer.Option(help="duckdb (in-process) or spark")] = "duckdb",
+    fill_gaps: Annotated[bool, typer.Option(
+        "--fill-gaps", help="Fill short gaps of interval meters by linear interpolation; the "
+        "filled values are marked estimated (estimated_quantity, manifest, run summary). "
+        "插补短时缺测并标记为估算值")] = False,
+    max_gap_hours: Annotated[float, typer.Option(
+        "--max-gap-hours", help="Longest gap filled with --fill-gaps, in hours")] = 6.0,
+) -> None:
+    """Energy (tce) and CO2 account by entity, month, carrier, street and district."""
+    with _errors():
+        ws = _ws()
+        spark = _spark_session() if engine == "spark" else None
+        try:
+            with _progress() as prog:
+                task = prog.add_task("account", total=None)
+                res = run_account(ws, year=year, district=district, factor_set=factor_set,
+                                  restate=restate, out_dir=out, engine=engine, spark=spark,
+                                  fill_gaps=fill_gaps, max_gap_hours=max_gap_hours,
+                                  progress=lambda step: prog.update(
+                                      task, description=f"account {year}: {step}"))
+                prog.remove_task(task)
+            print_summary(res)
+        finally:
+            ws.close()
+            if spark is not None:
+                spark.stop()
+
+
+def _spark_session() -> Any:
+    from carbonpeak.services.accounting.spark import local_session
+
+    return local_session()
+
+
+
+def print_summary(res: AccountResult) -> None:
+    """Print the account's district summary, streets and notes."""
+    tot = res.totals
+    kind = "official 正式" if res.official else "variant 比较"
+    console.print(f"\n[bold]{res.district_name} {res.year}年 能耗与碳排放核算[/] "
+                  f"(run {res.run_id}, {kind}, factor set {res.factor_set}, {res.engine})")
+    dy = res.tables["inventory_district_year"]
+    t = Table("能源品种 carrier", "实物量 quantity", "单位 unit", "当量 tce (equivalent)",
+              "等价 tce (equal)", "tCO2", "scope", "覆盖率 coverage", title="全区 District")
+    for r in dy.to_dict("records"):
+        t.add_row(str(r["carrier"]), _fmt(r["quantity"]), str(r["unit"]),
+                  _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                  str(r["scope"]), f"{r['coverage']:.1%}")
+    t.add_row("[bold]合计 total[/] (excl. PV)", "", "", _fmt(tot["tce_equivalent"]),
+              _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2", f"{tot['coverage']:.1%}")
+    console.print(t)
+    ey = res.tables["inventory_entity_year"]
+    sy = ey[ey["scope"].isin(["1", "2"])].groupby("street").agg(
+        tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
+        tco2=("tco2", "sum"), n_entities=("entity_id", "nunique"), coverage=("coverage", "mean"),
+    ).sort_values("tco2", ascending=False)
+    st = Table("街道 street", "主体 entities", "当量 tce", "等价 tce", "tCO2", "覆盖率 coverage",
+               title="街道 Streets")
+    for name, r in zip(sy.index, sy.to_dict("records"), strict=True):
+        st.add_row(str(name), str(r["n_entities"]), _fmt(r["tce_equivalent"]),
+                   _fmt(r["tce_equal"]), _fmt(r["tco2"]), f"{r['coverage']:.1%}")
+    console.print(st)
+    lines = [
+        f"屋顶光伏发电 on-site PV (reported apart): "
+        f"{_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
+    ]
+    if tot.get("gdp_10k_cny"):
+        lines.append(
+            f"单位GDP能耗 energy per 10^4 CNY GDP: {_fmt(tot['tce_equal_per_10k_cny'], 4)} tce "
+            f"(equal value), {_fmt(tot['tce_equivalent_per_10k_cny'], 4)} tce (equivalent); "
+            f"单位GDP碳排放 {_fmt(tot['tco2_per_10k_cny'], 4)} tCO2")
+    if tot.get("interval_coverage") is not None:
+        lines.append(
+            f"读数覆盖率 interval readings received: {tot['interval_coverage']:.1%} "
+            f"({tot['intervals_received']:,} of {tot['intervals_expected']:,.0f} expected)")
+    gap = tot.get("gap_filling") or {}
+    if gap.get("enabled"):
+        lines.append(f"缺测插补 gaps filled (estimated 估算): {gap['intervals_filled']:,} "
+                     f"interval(s) of {gap['meters']} meter(s), gaps <= {gap['max_gap_hours']:g} h")
+    ku = res.tables["key_units"]
+    lines.append(f"重点用能单位 key units: {int(ku['is_key_unit'].sum())} of {len(ku)} entities")
+    for line in lines + [f"note: {n}" for n in res.notes]:
+        console.print(f"  • {line}")
+    if res.files:
+        console.print(f"  • wrote {len(res.files)} files to {res.files[0].parent}")
+
+
+# -- quality ------------------------------------------------------------------------------
+def _quality_issues(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> str:
+    """``缺测 gap 3, 尖峰 spike 1``: the flags of a summary with their meter-day counts."""
+    found = [(rec[f"days_{f}"], f) for f in flags if rec.get(f"days_{f}")]
+    return ", ".join(f"{flags[f]['zh']} {f} {n:,}" for n, f in found) or "—"
+
+
+def _quality_table(title: str, first: list[str]) -> Table:
+    return Table(*first, "表计 meters", "表日 meter-days", "完整率 completeness",
+                 "问题表日 flagged days", "问题 issues (meter-days)", title=title)
+
+
+def _quality_row(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> list[str]:
+    comp = rec.get("completeness")
+    return [str(rec["meters"]), f"{rec['meter_days']:,}",
+            "—" if comp is None else f"{comp:.1%}", f"{rec['days_flagged']:,}",
+            _quality_issues(rec, flags)]
+
+
+@app.command()
+def quality(
+    district: DistrictOpt = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only this entity")] = None,
+    street: Annotated[str | None, typer.Option(
+        "--street", help="Only this street (name, code or id)")] = None,
+    month: Annotated[str | None, typer.Option("--month", help="One month, YYYY-MM")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="One year")] = None,
+    detail: Annotated[bool, typer.Option(
+        "--detail", help="List the flagged meter-days too")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write every meter-day row to this CSV file")] = None,
+    refresh: Annotated[bool, typer.Option(
+        "--refresh", help="Recompute the flags even when the stored ones are current")] = False,
+) -> None:
+    """Data quality 数据质量: completeness, gaps, duplicates, negative, impossible, spikes,
+    stuck values, resets, rollovers, future or pre-commissioning timestamps, unit mismatches,
+    per meter and day; summarised per street and entity. See docs/data-quality.md."""
+    from carbonpeak.services.accounting.quality import quality_report
+
+    with _errors():
+        ws = _ws()
+        try:
+            with _progress() as prog:
+                task = prog.add_task("数据质量 quality", total=None)
+
+                def step(mo: str, i: int, n: int) -> None:
+                    prog.update(task, total=n, completed=i,
+                                description=f"数据质量 quality: {mo}" if mo else "quality")
+
+                rep = quality_report(ws, district, entity_id=entity, street_id=street,
+                                     month=month, year=year, force=refresh, progress=step)
+                prog.remove_task(task)
+        finally:
+            ws.close()
+        period = (f"{rep.months[0]} … {rep.months[-1]}" if len(rep.months) > 1
+                  else (rep.months[0] if rep.months else "—"))
+        console.print(f"\n[bold]{rep.district_name} 数据质量 Data quality[/] {period} "
+                      f"(checked {rep.checked_at[:16]} UTC; "
+                      f"recomputed {len(rep.recomputed)} month(s))")
+        if not rep.rows and not rep.entities:
+            console.print("  • no meter readings for this selection 无读数")
+            return
+        summ = rep.district_summary
+        comp = summ.get("completeness")
+        console.print(f"  • {summ['meters']} 表计 meters, {summ['meter_days']:,} 表日 meter-days, "
+                      f"完整率 completeness {'—' if comp is None else f'{comp:.1%}'} "
+                      f"({summ['received']:,} of {summ['expected']:,} expected readings)")
+        ft = Table("标记 flag", "说明 meaning", "表日 meter-days", title="问题 Flags")
+        for name, info in rep.flags.items():
+            ft.add_row(f"{info['zh']} {name}", info["en"], f"{summ[f'days_{name}']:,}")
+        console.print(ft)
+        st = _quality_table("街道 Streets", ["街道 street"])
+        for rec in rep.streets:
+            st.add_row(str(rec["street"]), *_quality_row(rec, rep.flags))
+        console.print(st)
+        worst = sorted(rep.entities, key=lambda r: (-(r["days_flagged"]),
+                                                    r["completeness"] or 0.0))
+        et = _quality_table("主体 Entities (most flagged first)", ["主体 entity", "名称 name"])
+        for rec in worst[:30]:
+            et.add_row(str(rec["entity_id"]), str(rec["entity_name"]),
+                       *_quality_row(rec, rep.flags))
+        console.print(et)
+        if len(worst) > 30:
+            console.print(f"  • … {len(worst) - 30} more entities; --entity or --out for all")
+        if detail:
+            dt_ = Table("日期 day", "表计 meter", "主体 entity", "应收 expected", "实收 received",
+                        "完整率", "最长缺测 longest gap (min)", "标记 flags",
+                        title="问题表日 Flagged meter-days")
+            flagged = [r for r in rep.rows if r["flags"]]
+            for r in flagged[:200]:
+                comp = r["completeness"]
+                dt_.add_row(str(r["day"]), str(r["meter_id"]), str(r["entity_id"]),
+                            str(r["expected"]), str(r["received"]),
+                            "—" if comp is None else f"{comp:.0%}",
+                            _fmt(r["longest_gap_minutes"], 0), str(r["flags"]))
+            console.print(dt_)
+            if len(flagged) > 200:
+                console.print(f"  • … {len(flagged) - 200} more flagged meter-days; use --out")
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            rep.rows_frame().to_csv(out, index=False, encoding="utf-8-sig")
+            console.print(f"  • wrote {len(rep.rows):,} meter-day rows to {out}")
+
+
+# -- lists --------------------------------------------------------------------------------

@@ -1,0 +1,251 @@
+"""Setting up and feeding the registry: init, imports, templates, the factor library, batches
+and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    FilesArg,
+    ReportOpt,
+    SkipOpt,
+    _errors,
+    _fmt,
+    _import,
+    _workspace,
+    _ws,
+    app,
+    console,
+    err,
+    factors_app,
+    import_app,
+)
+from carbonpeak.config import Settings
+from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
+from carbonpeak.reference import list_profiles, read_factor_set
+from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord, IngestBatch, Street
+from carbonpeak.storage.workspace import (
+    init_workspace,
+    latest_factor_set,
+    load_factor_set,
+)
+
+
+@app.command()
+def init(
+    profile: Annotated[list[str] | None, typer.Option(
+        "--profile", "-p", help=f"District profile to create: {', '.join(list_profiles())} "
+        "or a .toml file. Repeatable.")] = None,
+) -> None:
+    """Create or upgrade the registry, load the factor library, add districts and streets."""
+    with _errors():
+        ws, notes = init_workspace(Settings(), profiles=list(profile or []))
+        console.print(f"registry: {ws.settings.url}\nlake: {ws.lake.root}")
+        for n in notes:
+            console.print(f"  • {n}")
+        if not notes:
+            console.print("  • already up to date; nothing changed")
+        ws.close()
+
+
+# -- import -------------------------------------------------------------------------------
+@import_app.command("entities")
+def import_entities(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                    error_report: ReportOpt = None) -> None:
+    """Entities 用能主体: entity_id, name, kind, street, building_type, floor_area_m2, lat, lon,
+    parent_id, sector_code."""
+    _import("entities", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+
+
+@import_app.command("boundaries")
+def import_boundaries_cmd(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection, one feature per "
+                                         "street (properties.code or name_zh)")],
+    district: DistrictOpt = None,
+    approximate: Annotated[bool, typer.Option(
+        help="Mark the polygons approximate (the map says so)")] = False,
+    source: Annotated[str, typer.Option(help="Where the boundaries come from")] = "",
+) -> None:
+    """Street boundaries 街道边界 (GeoJSON Polygon/MultiPolygon, WGS84) for the carbon map."""
+    from carbonpeak.intake.boundaries import import_boundaries
+
+    with _workspace() as ws:
+        res = import_boundaries(ws, file, district=district, approximate=approximate,
+                                note=source)
+        console.print(f"{file.name}: {res['updated']} street boundaries stored, "
+                      f"{res['unchanged']} unchanged")
+
+
+@import_app.command("meters")
+def import_meters(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                  error_report: ReportOpt = None) -> None:
+    """Meters 计量表: meter_id, entity_id, carrier, unit, submeter, register (interval|cumulative),
+    multiplier [, interval_minutes, rollover_at]."""
+    _import("meters", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+
+
+@import_app.command("readings")
+def import_readings(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                    error_report: ReportOpt = None) -> None:
+    """Readings 读数: meter_id, ts (ISO 8601, no offset = Asia/Shanghai), value."""
+    _import("readings", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+
+
+@import_app.command("ledger")
+def import_ledger(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                  error_report: ReportOpt = None) -> None:
+    """Monthly ledger 台账: entity_id, period (YYYY-MM), carrier, quantity, unit."""
+    _import("ledger", files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+
+
+@import_app.command("statistics")
+def import_statistics(files: FilesArg, district: DistrictOpt = None,
+                      skip_bad_rows: SkipOpt = False, error_report: ReportOpt = None) -> None:
+    """District statistics 统计数据: year, gdp_10k_cny (comparable prices), population
+    [, energy_tce]."""
+    _import("statistics", files, district, skip_bad_rows=skip_bad_rows,
+            error_report=error_report)
+
+
+# -- templates ----------------------------------------------------------------------------
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help=f"One of {', '.join(TEMPLATE_KINDS)}")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file to write")],
+    district: DistrictOpt = None,
+) -> None:
+    """Write an Excel form 填报模板 (drop-down lists, the district's streets, instructions in
+    Chinese and English) that `carbonpeak import KIND` reads back."""
+    if kind not in TEMPLATE_KINDS:
+        err.print(f"[red]error:[/] no template for {kind!r}; one of {', '.join(TEMPLATE_KINDS)}")
+        raise typer.Exit(2)
+    with _errors():
+        ws = _ws()
+        try:
+            d = ws.district(district)
+            with ws.registry.session() as s:
+                streets = list(s.scalars(select(Street.name_zh).where(
+                    Street.district_id == d.id).order_by(Street.id)))
+            write_template(kind, out, streets=streets, district=d.name_zh)
+        finally:
+            ws.close()
+    console.print(f"wrote 已生成 {out} ({kind}, {d.name_zh}, {len(streets)} streets 街道); fill "
+                  f"it in from row 3, then `carbonpeak import {kind} {out.name}`")
+
+
+# -- factors ------------------------------------------------------------------------------
+@factors_app.command("list")
+def factors_list() -> None:
+    """List factor sets (newest version of each) with the status of their rows."""
+    with _errors():
+        ws = _ws()
+        t = Table("set", "ver", "名称 / name", "region", "kind", "rows", "verified/secondary/"
+                  "unverified", title="因子库 Factor library")
+        with ws.registry.session() as s:
+            ids = s.scalars(select(FactorSetRecord.set_id).distinct().order_by(
+                FactorSetRecord.set_id)).all()
+            for sid in ids:
+                fs = latest_factor_set(s, sid)
+                st = [sum(r.status == k for r in fs.rows) for k in
+                      ("verified", "secondary", "unverified")]
+                t.add_row(sid, str(fs.version), f"{fs.name_zh}\n{fs.name_en}", fs.region,
+                          fs.kind, str(len(fs.rows)), "/".join(map(str, st)))
+        console.print(t)
+        ws.close()
+
+
+@factors_app.command("show")
+def factors_show(
+    set_id: Annotated[str, typer.Argument(help="Factor set id, e.g. shanghai_local")],
+    version: Annotated[int | None, typer.Option(help="Version; default newest")] = None,
+) -> None:
+    """Show every row of a factor set: value as published, per canonical unit, source, status."""
+    with _errors():
+        ws = _ws()
+        with ws.registry.session() as s:
+            if version is None:
+                fs = latest_factor_set(s, set_id)
+            else:
+                found = s.scalars(select(FactorSetRecord).where(
+                    FactorSetRecord.set_id == set_id, FactorSetRecord.version == version)).first()
+                if found is None:
+                    err.print(f"[red]error:[/] no version {version} of {set_id}")
+                    raise typer.Exit(1)
+                fs = found
+            console.print(f"[bold]{fs.set_id}@v{fs.version}[/] {fs.name_zh} / {fs.name_en}")
+            console.print(f"region {fs.region}; includes {', '.join(fs.includes) or '—'}; "
+                          f"effective {fs.effective_from or '—'} … {fs.effective_to or '—'}; "
+                          f"loaded {fs.loaded_at:%Y-%m-%d} by {fs.loaded_by}")
+            if fs.description:
+                console.print(fs.description)
+            t = Table("carrier", "quantity", "value", "per", "years", "data yr", "status",
+                      "source", "from set", show_lines=True)
+            for r in fs.rows:
+                years = f"{r.year_from or '…'}–{r.year_to or '…'}"
+                colour = {"verified": "green", "secondary": "yellow"}.get(r.status, "red")
+                t.add_row(r.carrier, r.quantity, f"{r.value:g}", r.per_unit, years,
+                          str(r.data_year or ""), f"[{colour}]{r.status}[/]", r.source,
+                          r.origin_set)
+            console.print(t)
+        ws.close()
+
+
+@factors_app.command("load")
+def factors_load(
+    manifest: Annotated[Path, typer.Argument(help="A factor set manifest .toml with its .csv "
+                                             "rows beside it (same columns as reference/)")],
+) -> None:
+    """Load a factor set (a new version if it differs from the newest); audit-logged."""
+    with _errors():
+        ws = _ws()
+        rec, created = load_factor_set(ws, read_factor_set(manifest))
+        console.print(f"{rec.set_id}@v{rec.version}: " +
+                      (f"loaded, {len(rec.rows)} rows" if created else "unchanged"))
+        ws.close()
+
+
+# -- account ------------------------------------------------------------------------------
+
+
+@app.command()
+def batches(limit: Annotated[int, typer.Option(help="Newest N")] = 30) -> None:
+    """List ingest batches: what was imported, when, by whom, and what it changed."""
+    with _errors():
+        ws = _ws()
+        t = Table("batch", "kind", "file", "status", "rows", "overlap", "replaced", "at (UTC)",
+                  "by", "message")
+        with ws.registry.session() as s:
+            for b in s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc()).limit(limit)):
+                t.add_row(str(b.id), b.kind, b.source_name, b.status, f"{b.rows_in:,}",
+                          f"{b.rows_overlapping:,}", f"{b.rows_replaced:,}",
+                          f"{b.created_at:%Y-%m-%d %H:%M}", b.actor, b.message)
+        console.print(t)
+        ws.close()
+
+
+@app.command()
+def runs() -> None:
+    """List account runs: year, factor-set version, official or variant, restatements."""
+    with _errors():
+        ws = _ws()
+        t = Table("run", "district", "year", "factor set", "official", "restates", "restated by",
+                  "at (UTC)", "tCO2")
+        with ws.registry.session() as s:
+            for r in s.scalars(select(AccountRun).order_by(AccountRun.id)):
+                fs = s.get(FactorSetRecord, r.factor_set_pk)
+                t.add_row(str(r.id), r.district_id, str(r.year),
+                          f"{fs.set_id}@v{fs.version}" if fs else "?", "yes" if r.official
+                          else "variant", str(r.restates_run_id or ""),
+                          str(r.restated_by_run_id or ""), f"{r.created_at:%Y-%m-%d %H:%M}",
+                          _fmt(r.summary.get("totals", {}).get("tco2")))
+        console.print(t)
+        ws.close()
+
+
+# -- demo ---------------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+"""``carbonpeak demo``: the demo district end to end, orchestrated in one place."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+
+from carbonpeak.cli.accounting import print_summary
+from carbonpeak.cli.common import _errors, _print_import, _progress, app, console
+from carbonpeak.config import Settings
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.accounting.account import run_account
+from carbonpeak.storage.registry.models import Street
+from carbonpeak.storage.workspace import (
+    Workspace,
+    init_workspace,
+)
+
+
+@app.command()
+def demo(
+    profile: Annotated[str, typer.Option(help="huangpu or tianhe")] = "huangpu",
+    buildings: Annotated[int, typer.Option(help="Number of buildings")] = 40,
+    years: Annotated[str, typer.Option(help="Year range, e.g. 2023-2024")] = "2023-2024",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same district)")] = 7,
+    account_year: Annotated[int | None, typer.Option(
+        "--account", help="Year to account after import; default the last year")] = None,
+    out: Annotated[Path | None, typer.Option(help="Inventory output folder")] = None,
+    serve: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="End by serving the dashboard (Ctrl-C stops it)")] = True,
+    port: Annotated[int, typer.Option(help="Port of the dashboard")] = 8000,
+) -> None:
+    """Generate a deterministic demo district, import it, run the account and the plan, then
+    serve the dashboard at http://127.0.0.1:8000 with demo users."""
+    from carbonpeak.demo.generator import generate_demo
+    from carbonpeak.reference import read_profile
+
+    with _errors():
+        y0, _, y1 = years.partition("-")
+        span = (int(y0), int(y1 or y0))
+        settings = Settings()
+        ws, _notes = init_workspace(settings, profiles=[profile])
+        try:
+            files_dir = settings.home / "demo-input" / f"{profile}-{buildings}-{seed}"
+            with _progress() as prog:
+                task = prog.add_task("generating demo district", total=None)
+                files = generate_demo(read_profile(profile), buildings=buildings, years=span,
+                                      seed=seed, out_dir=files_dir)
+                prog.remove_task(task)
+                plan: list[tuple[str, Path]] = [("entities", files.entities),
+                                                ("meters", files.meters),
+                                                ("statistics", files.statistics),
+                                                ("sector_statistics", files.sector_statistics)]
+                plan += [("ledger", p) for p in files.ledger]
+                plan += [("readings", p) for p in files.readings]
+                task = prog.add_task("import", total=len(plan))
+                for kind, path in plan:
+                    prog.update(task, description=f"import {kind}: {path.name}")
+                    _print_import(import_file(ws, kind, path, district=profile))
+                    prog.advance(task)
+            for n in files.notes:
+                console.print(f"  [dim]demo dirt: {n}[/]")
+            year = account_year or span[1]
+            out_dir = out or settings.home / "out" / f"{profile}-{year}"
+            with _progress() as prog:
+                task = prog.add_task("account", total=None)
+                # the year before too: its monthly profile spreads the budgets of warnings
+                for y in [y for y in (year - 1, year) if y >= span[0]]:
+                    res = run_account(ws, year=y, district=profile,
+                                      out_dir=out_dir if y == year else None,
+                                      progress=_account_progress(prog, task, y))
+            print_summary(res)
+            _demo_programmes(ws, profile, files, files_dir, seed, year)
+        finally:
+            ws.close()
+        from carbonpeak.cli.plan import demo_plan
+
+        demo_plan(profile, year)
+        users = _demo_web(settings, profile, files_dir)
+        if serve:
+            import uvicorn
+
+            console.print(f"\n[bold]驾驶舱 dashboard: http://127.0.0.1:{port}/[/]  "
+                          "(Ctrl-C stops it)")
+            _print_demo_users(users)
+            uvicorn.run("carbonpeak.api.app:create_app", factory=True, host="127.0.0.1",
+                        port=port, log_level="warning")
+        else:
+            _print_demo_users(users)
+
+
+def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, seed: int,
+                     year: int) -> None:
+    """The demo's buildings programmes: weather, retrofit projects and their measured savings,
+    energy audits and key units' filings (after the account, which flags the key units)."""
+    from carbonpeak.cli.retrofits import demo_retrofits
+    from carbonpeak.demo.audits import generate_audit_files, registry_entities
+    from carbonpeak.reference import read_profile
+    from carbonpeak.services.buildings.audits import import_audits, import_filings
+
+    demo_retrofits(ws, profile, files.weather, files.retrofits, year)
+    # a fixed "as of" keeps the demo's files the same from day to day (never in the future:
+    # an audit dated after today is refused)
+    demo_audits = generate_audit_files(
+        registry_entities(ws, profile), profile=read_profile(profile), seed=seed,
+        as_of=min(dt.date(year + 1, 6, 30), dt.date.today()), years=(year - 1, year),
+        out_dir=files_dir)
+    for what, done in (
+            ("energy audits 能源审计", import_audits(ws, demo_audits.audits, district=profile)),
+            ("filings 义务报送", import_filings(ws, demo_audits.filings, district=profile))):
+        if done.status == "duplicate":  # the demo ran before into this home
+            console.print(f"  • {what}: {done.message}")
+        else:
+            console.print(f"  • {what}: {done.added} added, {done.updated} updated, "
+                          f"{done.unchanged} unchanged")
+    for n in demo_audits.notes:
+        console.print(f"  [dim]demo audits: {n}[/]")
+
+
+DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105  # printed by the demo; demo homes only
+
+
+def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:
+    """Approximate street polygons and one demo user per role (password DEMO_PASSWORD)."""
+    import json
+
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
+    from carbonpeak.services.access.users import create_user
+    from carbonpeak.storage.registry.models import Entity
+
+    ws = Workspace.open(settings, actor="demo")
+    try:
+        with ws.registry.session() as s:
+            streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
+                        "lat": st.lat, "lon": st.lon, "id": st.id}
+                       for st in s.scalars(select(Street).where(Street.district_id == profile)
+                                           .order_by(Street.id))]
+            # the entity manager: the first key unit of the first street that has one
+            first = streets[0]["id"] if streets else None
+            manager = s.scalars(select(Entity.id).where(
+                Entity.district_id == profile, Entity.street_id == first,
+                Entity.parent_id.is_(None)).order_by(
+                Entity.is_key_unit.desc(), Entity.id)).first()
+        geo = approximate_boundaries(streets)
+        path = files_dir / "street_boundaries.approximate.geojson"
+        path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
+        import_boundaries(ws, path, district=profile, approximate=True,
+                          note="demo: Voronoi cells around approximate street centroids, "
+                               "NOT official boundaries / 示意边界，非官方")
+        users: list[tuple[str, str, str]] = [
+            ("admin", "district_admin", "区管理员"), ("analyst", "district_analyst", "区分析员")]
+        for st in streets[:2]:
+            users.append((f"street_{st['code']}", "street_officer", str(st["name_zh"])))
+        if manager:
+            users += [("manager", "entity_manager", manager), ("feeder", "data_feeder", manager)]
+        for name, role, what in users:
+            with contextlib.suppress(ConflictError):  # the demo ran before into this home
+                create_user(ws, name, role, district=profile,
+                            street=what if role == "street_officer" else None,
+                            entities=[what] if role in ("entity_manager", "data_feeder")
+                            else None, display_name=f"演示 {what}", password=DEMO_PASSWORD)
+        return users
+    finally:
+        ws.close()
+
+
+def _print_demo_users(users: list[tuple[str, str, str]]) -> None:
+    t = Table("user 用户", "role 角色", "scope 范围", "password 口令",
+              title="演示用户 demo users (demo only; change or remove them for real use)")
+    for name, role, what in users:
+        t.add_row(name, role, what, DEMO_PASSWORD)
+    console.print(t)
+
+
+def _account_progress(prog: Progress, task: Any, year: int) -> Callable[[str], None]:
+    def show(step: str) -> None:
+        prog.update(task, description=f"account {year}: {step}")
+    return show
+
+
+# users, tokens, serve, ingest mqtt; targets, budgets, warnings, lmdi, peak: registered on

@@ -1,0 +1,514 @@
+"""CLI commands for plan targets, dual control, budgets, early warnings, LMDI and the peak.
+
+Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    FilesArg,
+    ReportOpt,
+    SkipOpt,
+    _errors,
+    _import,
+    _workspace,
+    app,
+    console,
+)
+from carbonpeak.domain.early_warning import LEVELS
+from carbonpeak.errors import NotFoundError
+from carbonpeak.services.plan.dual_control import dual_control
+from carbonpeak.services.plan.notify import build_notifier
+from carbonpeak.services.plan.targets import (
+    EDITABLE_FIELDS,
+    STATUS_LABELS,
+    TargetStatus,
+    add_observation,
+    evaluate_targets,
+    find_target,
+    update_target,
+)
+from carbonpeak.services.plan.trajectory import decompose, peak_outlook
+from carbonpeak.services.plan.warnings import (
+    allocate_budgets,
+    derive_district_budget,
+    evaluate_warnings,
+    list_budgets,
+    set_budget,
+)
+
+__all__ = ["budgets_app", "targets_app", "warnings_app"]
+
+targets_app = typer.Typer(help="Plan targets (规划目标): status table, details, edits, "
+                          "observations. Without a sub-command: the status table.",
+                          invoke_without_command=True)
+budgets_app = typer.Typer(help="Energy and CO2 budgets (预算) and their decomposition (目标分解).",
+                          no_args_is_help=True)
+warnings_app = typer.Typer(help="Early warnings (分析预警). Without a sub-command: the list.",
+                           invoke_without_command=True)
+app.add_typer(targets_app, name="targets")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(warnings_app, name="warnings")
+
+YearOpt = Annotated[int | None, typer.Option(help="As of this year (default: all data)")]
+LEVEL_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+STATUS_STYLE = {"off_track": "bold red", "missed": "bold red", "not_met": "red",
+                "at_risk": "yellow", "on_track": "green", "achieved": "green", "met": "green"}
+
+
+# -- imports of plan inputs -----------------------------------------------------------------
+PLAN_IMPORTS = {
+    "targets": ("targets", "Target catalogue 目标清单 (shape of reference/targets/<district>.csv):"
+                " id, indicator_zh, kind, baseline_year, baseline_value, target_year, "
+                "target_value, unit, comparator, metric, scope_type, scope_id, …"),
+    "observations": ("observations", "Target observations 目标观测值: target_id, date "
+                     "(YYYY-MM-DD or YYYY), value, source [, scope_id]."),
+    "budgets": ("budgets", "Budgets 预算: year, metric (energy_tce|tco2), scope_type "
+                "(district|street|entity), scope_id, budget [, intensity_target]."),
+    "sector-statistics": ("sector_statistics", "Value added by sector 分行业增加值: year, sector"
+                          " (GB/T 4754 section A..T), value_added_10k_cny."),
+}
+
+
+def _plan_import(kind: str) -> Any:
+    def command(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: SkipOpt = False,
+                error_report: ReportOpt = None) -> None:
+        _import(kind, files, district, skip_bad_rows=skip_bad_rows, error_report=error_report)
+    return command
+
+
+def _register_imports() -> None:
+    from carbonpeak.cli.common import import_app
+
+    for name, (kind, help_text) in PLAN_IMPORTS.items():
+        import_app.command(name, help=help_text)(_plan_import(kind))
+
+
+_register_imports()
+
+
+def _fmt(v: float | None, digits: int = 4) -> str:
+    if v is None:
+        return "—"
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    return f"{v:.{digits}g}"
+
+
+def _status(status: str) -> str:
+    en, zh = STATUS_LABELS.get(status, (status, status))
+    style = STATUS_STYLE.get(status, "dim")
+    return f"[{style}]{zh} {en}[/]"
+
+
+# -- targets ------------------------------------------------------------------------------
+@targets_app.callback()
+def targets_table(
+    ctx: typer.Context, district: DistrictOpt = None, year: YearOpt = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (e.g. off_track)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Every target of the plan: value, progress, path and status (规划目标进度表)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _errors(), _workspace() as ws:
+        rows = evaluate_targets(ws, district=district, year=year)
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if as_json:
+        console.print_json(json.dumps([r.to_dict() for r in rows], ensure_ascii=False))
+        return
+    _print_targets(rows)
+
+
+def _print_targets(rows: list[TargetStatus]) -> None:
+    t = Table("编号 id", "指标 indicator", "目标 target", "当前 value", "进度 progress",
+              "状态 status", "说明 reason", show_lines=False)
+    for r in rows:
+        target = (f"{r.comparator} {_fmt(r.target_value)} {r.unit}" if r.target_value is not None
+                  else r.target_text or "—") + (f" ({r.target_year})" if r.target_year else "")
+        shown = str(int(r.value)) if r.metric == "co2_peak_year" and r.value is not None \
+            else _fmt(r.value)
+        value = f"{shown} ({r.value_year})" if r.value is not None else "—"
+        prog = f"{r.progress_pct:.0f}%" if r.progress_pct is not None else ""
+        t.add_row(r.code, r.indicator_zh, target, value, prog, _status(r.status), r.reason_zh)
+    console.print(t)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    console.print("  " + "; ".join(f"{_status(k)}: {v}" for k, v in sorted(counts.items())))
+
+
+@targets_app.command("show")
+def targets_show(code: Annotated[str, typer.Argument(help="Target id, e.g. HP-01")],
+                 district: DistrictOpt = None,
+                 scope_id: Annotated[str | None, typer.Option(help="Street/entity")] = None,
+                 ) -> None:
+    """One target: the plan's words, its value history and status."""
+    with _errors(), _workspace() as ws:
+        tid = find_target(ws, code, district=district, scope_id=scope_id)
+        row = next(r for r in evaluate_targets(ws, district=district) if r.id == tid)
+    d = row.to_dict()
+    for k in ("code", "indicator_zh", "indicator_en", "section", "kind", "metric", "unit",
+              "comparator", "baseline_year", "baseline_value", "target_year", "target_value",
+              "target_text", "responsible_units", "value", "value_year", "value_source",
+              "progress_pct", "path_value", "required_annual_rate", "reason_zh", "reason_en"):
+        console.print(f"[bold]{k}[/]: {d[k]}")
+    console.print(f"[bold]status[/]: {_status(row.status)}")
+    for y, v in row.history:
+        console.print(f"  {y}: {_fmt(v)}")
+
+
+@targets_app.command("set")
+def targets_set(
+    code: Annotated[str, typer.Argument(help="Target id, e.g. HP-02")],
+    field: Annotated[list[str], typer.Option(
+        "--field", "-f", help=f"FIELD=VALUE (repeatable); fields: {', '.join(EDITABLE_FIELDS)}"
+        "; an empty VALUE clears it")],
+    district: DistrictOpt = None,
+    scope_id: Annotated[str | None, typer.Option(help="Street/entity of the target")] = None,
+) -> None:
+    """Edit a target (e.g. enter the value the city assigned: -f target_value=18);
+    audit-logged."""
+    with _errors():
+        changes = {k: _parse_field(k, v) for k, _, v in (f.partition("=") for f in field)}
+        with _workspace() as ws:
+            tid = find_target(ws, code, district=district, scope_id=scope_id)
+            update_target(ws, tid, changes)
+    console.print(f"[green]updated[/] {code}: {changes}")
+
+
+def _parse_field(key: str, value: str) -> Any:
+    if value == "":
+        return None
+    if key in ("baseline_year", "target_year"):
+        return int(value)
+    if key in ("baseline_value", "target_value"):
+        return float(value)
+    if key == "active":
+        return value.lower() in ("1", "true", "yes", "y")
+    return value
+
+
+@targets_app.command("observe")
+def targets_observe(
+    code: Annotated[str, typer.Argument(help="Target id, e.g. HP-33")],
+    value: Annotated[float, typer.Option(help="The observed value, in the target's unit")],
+    source: Annotated[str, typer.Option(help="Where the value comes from (required)")],
+    date: Annotated[str, typer.Option(help="YYYY-MM-DD (default today)")] = "",
+    district: DistrictOpt = None,
+    scope_id: Annotated[str | None, typer.Option(help="Street/entity of the target")] = None,
+) -> None:
+    """Record an observation of a target (目标观测值), with its date and source."""
+    with _errors():
+        when = dt.date.fromisoformat(date) if date else dt.date.today()
+        with _workspace() as ws:
+            tid = find_target(ws, code, district=district, scope_id=scope_id)
+            _o, state = add_observation(ws, tid, observed_on=when, value=value, source=source)
+    console.print(f"{state}: {code} {when} = {value} ({source})")
+
+
+# -- dual control -------------------------------------------------------------------------
+@app.command("dual-control")
+def dual_control_cmd(district: DistrictOpt = None, year: YearOpt = None,
+                     as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """District dual control 能耗双控/碳排放双控: totals and intensities against 2020, the
+    yearly rate the 2025 and 2030 targets need, budgets, status."""
+    with _errors(), _workspace() as ws:
+        dc = dual_control(ws, district=district, year=year)
+    if as_json:
+        console.print_json(json.dumps(dc.to_dict(), ensure_ascii=False, default=str))
+        return
+    t = Table("指标 indicator", "2020", "最新 latest", "较2020 vs 2020", "目标 targets",
+              "所需年均变化 required/a", "预算 budget", "状态 status")
+    for i in dc.indicators:
+        tg = "; ".join(f"{x['code']} {_fmt(x['target_value'])} ({x['target_year']})"
+                       if x["target_value"] is not None else f"{x['code']} {x['target_text']}"
+                       for x in i.targets)
+        rates = "; ".join(f"{x['required_annual_rate']:+.1%}" for x in i.targets
+                          if x["required_annual_rate"] is not None)
+        budget = f"{_fmt(i.budget['budget'])} ({i.budget['used_pct']:.0f}% used)" \
+            if i.budget else "—"
+        change = f"{i.change_vs_baseline_pct:+.1f}%" if i.change_vs_baseline_pct is not None \
+            else "—"
+        t.add_row(f"{i.name_zh} {i.name_en} [{i.unit}]", _fmt(i.baseline_value),
+                  f"{_fmt(i.latest_value)} ({i.latest_year})", change, tg or "—",
+                  rates or "—", budget, _status(i.status))
+    console.print(t)
+    for n in dc.notes:
+        console.print(f"  • {n}")
+
+
+# -- budgets ------------------------------------------------------------------------------
+MetricOpt = Annotated[str, typer.Option(help="energy_tce (equal value) or tco2")]
+
+
+@budgets_app.command("list")
+def budgets_list(district: DistrictOpt = None, year: YearOpt = None) -> None:
+    """The budgets of the district, its streets and key units."""
+    with _errors(), _workspace() as ws:
+        rows = list_budgets(ws, year=year, district=district)
+    t = Table("year", "metric", "scope", "budget", "intensity target", "method")
+    for b in rows:
+        t.add_row(str(b.year), b.metric, f"{b.scope_type}:{b.scope_id}", _fmt(b.budget),
+                  _fmt(b.intensity_target), b.method)
+    console.print(t)
+
+
+@budgets_app.command("set")
+def budgets_set(
+    year: Annotated[int, typer.Option(help="Budget year")],
+    budget: Annotated[float, typer.Option(help="tce (equal value) or tCO2")],
+    metric: MetricOpt = "energy_tce",
+    scope_type: Annotated[str, typer.Option(help="district, street or entity")] = "district",
+    scope_id: Annotated[str | None, typer.Option(help="Street (code/name) or entity id")] = None,
+    intensity_target: Annotated[float | None, typer.Option(
+        help="Intensity target per m² (enables the elastic total)")] = None,
+    district: DistrictOpt = None,
+) -> None:
+    """Set a budget by hand (e.g. the city's allocation to the district); audit-logged."""
+    with _errors(), _workspace() as ws:
+        b = set_budget(ws, year=year, metric=metric, budget=budget, scope_type=scope_type,
+                       scope_id=scope_id, intensity_target=intensity_target,
+                       district=district)
+    console.print(f"budget {b.year} {b.metric} {b.scope_type}:{b.scope_id} = {_fmt(b.budget)}")
+
+
+@budgets_app.command("derive")
+def budgets_derive(year: Annotated[int, typer.Option(help="Budget year")],
+                   district: DistrictOpt = None) -> None:
+    """Derive the district's energy budget from its energy-per-GDP target's path."""
+    with _errors(), _workspace() as ws:
+        b = derive_district_budget(ws, year=year, district=district)
+    console.print(f"district energy budget {year} = {_fmt(b.budget)} tce "
+                  f"(GDP {_fmt(b.basis['gdp_10k_cny'])} × path "
+                  f"{b.basis['path_energy_per_gdp']:.6f} tce/10^4 CNY; target "
+                  f"{b.basis['target']})")
+
+
+@budgets_app.command("allocate")
+def budgets_allocate(
+    year: Annotated[int, typer.Option(help="Budget year (the prior year is the baseline)")],
+    level: Annotated[str, typer.Option(help="streets or key_units")] = "streets",
+    method: Annotated[str, typer.Option(
+        help="baseline_share, intensity_benchmark or mixed")] = "mixed",
+    weight: Annotated[float, typer.Option(help="Baseline-share weight of 'mixed'")] = 0.5,
+    metric: MetricOpt = "energy_tce", district: DistrictOpt = None,
+) -> None:
+    """Decompose the district budget to streets or key units (目标分解)."""
+    with _errors(), _workspace() as ws:
+        out = allocate_budgets(ws, year=year, level=level, method=method, metric=metric,
+                               weight=weight, district=district)
+    t = Table("unit", "baseline", "floor area m²", "benchmark /m²", "budget", "share")
+    for uid, r in out.iterrows():
+        t.add_row(str(uid), _fmt(r["baseline"]), _fmt(r["activity"]),
+                  _fmt(r["benchmark_intensity"]), _fmt(r["budget"]), f"{r['share']:.1%}")
+    console.print(t)
+    console.print(f"  {len(out)} budgets stored; total {_fmt(float(out['budget'].sum()))}")
+
+
+# -- warnings -----------------------------------------------------------------------------
+@warnings_app.callback()
+def warnings_list(
+    ctx: typer.Context, district: DistrictOpt = None,
+    year: Annotated[int | None, typer.Option(help="Year (default: the latest evaluated)")] = None,
+    level: Annotated[str | None, typer.Option(help="Only red, yellow or green")] = None,
+) -> None:
+    """The stored warnings, most severe first (预警清单)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sqlalchemy import select
+
+    from carbonpeak.storage.registry.models import EarlyWarning
+
+    with _errors(), _workspace() as ws:
+        d = ws.district(district)
+        with ws.registry.session() as s:
+            q = select(EarlyWarning).where(EarlyWarning.district_id == d.id)
+            rows = list(s.scalars(q))
+            s.expunge_all()
+    if not rows:
+        console.print("no warnings yet: run `carbonpeak warnings evaluate --year Y`")
+        return
+    y = year or max(r.year for r in rows)
+    rows = [r for r in rows if r.year == y and (level is None or r.level == level)]
+    rank: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
+    rows.sort(key=lambda r: (rank.get(r.level, 9), -(r.ratio or 0)))
+    _print_warnings(rows, y)
+
+
+def demo_plan(district: str, year: int) -> None:
+    """The demo's plan part: budgets for ``year``, warnings as the year goes, targets, peak."""
+    with _workspace() as ws:
+        b = derive_district_budget(ws, year=year, district=district)
+        console.print(f"  • 区能耗预算 district energy budget {year}: {_fmt(b.budget)} tce "
+                      f"(intensity path of {b.basis['target']})")
+        for level in ("streets", "key_units"):
+            try:
+                out = allocate_budgets(ws, year=year, level=level, method="mixed",
+                                       district=district)
+            except NotFoundError as exc:  # a one-year demo has no baseline year
+                console.print(f"  • 预算分解 budgets of {level} not decomposed: {exc}")
+                continue
+            console.print(f"  • 预算分解 budgets decomposed to {len(out)} {level} "
+                          "(mixed: ½ baseline share, ½ floor area × type benchmark)")
+        notifier = build_notifier(ws.settings)
+        for month in (6, 9, 12):  # the year as it went: each evaluation adds to the history
+            wr = evaluate_warnings(ws, year=year, district=district, through_month=month,
+                                   notifier=notifier)
+        rows = wr.table
+        worst = rows[rows["level"].isin(["red", "yellow"])].head(5)
+        console.print(f"  • 预警 warnings {year} (evaluated after months 6, 9 and 12): "
+                      f"{wr.counts()}")
+        for _key, r in worst.iterrows():
+            console.print(f"      [{LEVEL_STYLE.get(str(r['level']), 'dim')}]{r['level']}[/] "
+                          f"{r['scope_name']}: {r['reason_zh']}")
+        statuses = evaluate_targets(ws, district=district)
+        counts: dict[str, int] = {}
+        for st in statuses:
+            counts[st.status] = counts.get(st.status, 0) + 1
+        console.print(f"  • 规划目标 {len(statuses)} targets: " + "; ".join(
+            f"{STATUS_LABELS.get(k, (k, k))[1]} {v}" for k, v in sorted(counts.items())))
+        for st in statuses:
+            if st.metric in ("energy_per_gdp", "co2_peak_year"):
+                console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "
+                              f"{st.reason_zh}")
+
+
+def _print_warnings(rows: list[Any], year: int) -> None:
+    t = Table("id", "级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
+              "原因 reason", title=f"预警 warnings {year}")
+    for r in rows:
+        style = LEVEL_STYLE.get(r.level, "dim")
+        t.add_row(str(r.id), f"[{style}]{r.level}[/]", r.scope_type, r.scope_name,
+                  _fmt(r.projected), _fmt(r.budget), r.reason_zh)
+    console.print(t)
+
+
+@warnings_app.command("evaluate")
+def warnings_evaluate(
+    year: Annotated[int, typer.Option(help="Year to evaluate (its account must exist)")],
+    through_month: Annotated[int | None, typer.Option(
+        min=1, max=12, help="Months elapsed (default: the last month with data)")] = None,
+    metric: MetricOpt = "energy_tce", district: DistrictOpt = None,
+) -> None:
+    """Evaluate the early warnings of a year, store them and their history, notify."""
+    with _errors(), _workspace() as ws:
+        wr = evaluate_warnings(ws, year=year, district=district, metric=metric,
+                               through_month=through_month,
+                               notifier=build_notifier(ws.settings))
+    t = Table("级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
+              "原因 reason", title=f"预警 warnings {year}, {wr.months_elapsed} months")
+    for key, r in wr.table.iterrows():
+        style = LEVEL_STYLE.get(str(r["level"]), "dim")
+        t.add_row(f"[{style}]{r['level']}[/]", str(key[0]), str(r["scope_name"]),  # type: ignore[index]
+                  _fmt(r["projected"]), _fmt(r["budget"]), str(r["reason_zh"]))
+    console.print(t)
+    console.print(f"  {wr.counts()}; {len(wr.events)} changed (history), {wr.notified} sent")
+    for n in wr.notes:
+        console.print(f"  • {n}")
+
+
+@warnings_app.command("history")
+def warnings_history(warning_id: Annotated[int, typer.Argument(help="Warning id")]) -> None:
+    """The history of one warning: every evaluation that changed it."""
+    from sqlalchemy import select
+
+    from carbonpeak.storage.registry.models import EarlyWarning, WarningEvent
+
+    with _errors(), _workspace() as ws, ws.registry.session() as s:
+        w = s.get(EarlyWarning, warning_id)
+        if w is None:
+            msg = f"no warning {warning_id}"
+            raise NotFoundError(msg)
+        evs = list(s.scalars(select(WarningEvent).where(
+            WarningEvent.warning_id == warning_id).order_by(WarningEvent.id)))
+        title = f"{w.scope_name} ({w.scope_type}:{w.scope_id}) {w.year} {w.metric}"
+        t = Table("at (UTC)", "level", "months", "projected", "budget", "reason",
+                  "sent", title=title)
+        for e in evs:
+            t.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.level, str(e.months_elapsed),
+                      _fmt(e.projected), _fmt(e.budget), e.reason_zh,
+                      "yes" if e.notified else "")
+    console.print(t)
+
+
+# -- LMDI and the peak --------------------------------------------------------------------
+@app.command("lmdi")
+def lmdi_cmd(
+    base_year: Annotated[int, typer.Option("--from", help="Base year, e.g. 2020")],
+    target_year: Annotated[int, typer.Option("--to", help="Later year, e.g. 2024")],
+    district: DistrictOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Why CO2 moved: additive LMDI-I into activity, structure, intensity and carbon factor."""
+    with _errors(), _workspace() as ws:
+        res, source = decompose(ws, base_year=base_year, target_year=target_year,
+                                district=district)
+    if as_json:
+        console.print_json(json.dumps({"source": source, **res.to_dict()}, ensure_ascii=False))
+        return
+    names = {"activity": "经济规模 activity", "structure": "产业结构 structure",
+             "intensity": "能耗强度 intensity", "carbon_factor": "碳排放系数 carbon factor"}
+    t = Table("效应 effect", "tCO2", "share of change",
+              title=f"CO2 {base_year} {_fmt(res.co2_base_tco2)} t → {target_year} "
+                    f"{_fmt(res.co2_target_tco2)} t: {res.delta_tco2:+,.0f} t")
+    for k, v in res.effects.items():
+        share = f"{v / res.delta_tco2:+.0%}" if res.delta_tco2 else ""
+        t.add_row(names[k], f"{v:+,.0f}", share)
+    t.add_row("残差 residual", f"{res.residual_tco2:.2e}", "")
+    console.print(t)
+    console.print(f"  source: {source}")
+    for n in res.notes:
+        console.print(f"  • {n}")
+
+
+@app.command("peak")
+def peak_cmd(
+    district: DistrictOpt = None,
+    runs: Annotated[int, typer.Option(min=100, max=200_000, help="Monte Carlo draws")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 0,
+    deadline_year: Annotated[int, typer.Option(help="Peak no later than")] = 2030,
+    end_year: Annotated[int, typer.Option(help="Projection horizon")] = 2035,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a scenario parameter in all scenarios, e.g. "
+        "grid_factor_decline=0.04 (repeatable)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the full outlook as JSON")] = None,
+) -> None:
+    """Where CO2 is going: bau/plan/enhanced scenarios, Monte Carlo peak year, the smallest
+    intensity decline that peaks in time, and the C40 peaking test."""
+    with _errors():
+        overrides = {k: float(v) for k, _, v in (s.partition("=") for s in set_ or [])}
+        with _workspace() as ws:
+            o = peak_outlook(ws, district=district, runs=runs, seed=seed,
+                             deadline_year=deadline_year, end_year=end_year,
+                             overrides=overrides)
+    t = Table("情景 scenario", "峰值年 peak year", "峰值 peak tCO2", "MC peak year p5–p50–p95",
+              f"P(peak ≤ {deadline_year})", "需单位GDP能耗年降 needed decline/a",
+              title=f"达峰路径 peak outlook, base {o.base.year}")
+    for name, sc in o.scenarios.items():
+        mc = sc.monte_carlo
+        peak = str(sc.peak_year) if sc.peaked_within_horizon else f"> {end_year}"
+        need = f"{sc.min_intensity_decline:.2%}" if sc.min_intensity_decline is not None \
+            else "not reachable"
+        t.add_row(name, peak, _fmt(sc.peak_tco2),
+                  f"{mc.peak_year_p5}–{mc.peak_year_p50}–{mc.peak_year_p95}",
+                  f"{mc.share_peaked_by_deadline:.0%}", need)
+    console.print(t)
+    console.print(f"  C40 test: {o.c40.status}")
+    for code, ok, en, _zh in o.c40.criteria:
+        console.print(f"    {'✓' if ok else '✗'} {code}: {en}")
+    for n in o.notes:
+        console.print(f"  • {n}")
+    if out is not None:
+        out.write_text(json.dumps(o.to_dict(), ensure_ascii=False, indent=1, default=str),
+                       encoding="utf-8")
+        console.print(f"  wrote {out}")

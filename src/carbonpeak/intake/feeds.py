@@ -1,0 +1,292 @@
+"""Machine feeds in: pushed readings and ledgers become batches, durable before the answer.
+
+中文：机器推送数据入库：HTTP 与 MQTT 推送的读数、台账，落盘后才应答。
+
+Used by the HTTP API and the MQTT ingester alike. A feed batch stores every valid row and
+records every rejected row with its reason; the same Idempotency-Key from the same sender
+answers the stored batch again and stores nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import func, select
+
+from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.intake.formats import csvfiles
+from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.formats.vocab import canonical_column
+from carbonpeak.intake.imports import write_lake_batch
+from carbonpeak.services.access.users import Principal, require_writer
+from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = [
+    "FeedResult",
+    "batch_report",
+    "ingest_ledger",
+    "ingest_readings",
+    "ingest_reading_table",
+    "writable_entities",
+    "writable_meters",
+]
+
+MAX_ERRORS_SHOWN = 100
+
+
+@dataclass
+class FeedResult:
+    """The answer to a pushed batch."""
+
+    batch_id: int | None
+    status: str  # committed | no_change | replayed | rejected
+    rows_in: int
+    accepted: int
+    rejected: int
+    errors: list[RowError] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (at most the first 100 errors; the batch keeps them all)."""
+        return {
+            "batch_id": self.batch_id, "status": self.status, "rows_in": self.rows_in,
+            "accepted": self.accepted, "rejected": self.rejected,
+            "errors": [_error_dict(e) for e in self.errors[:MAX_ERRORS_SHOWN]],
+            "errors_truncated": len(self.errors) > MAX_ERRORS_SHOWN,
+            "messages": self.messages,
+        }
+
+
+def _error_dict(e: RowError) -> dict[str, Any]:
+    return {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
+
+
+def writable_entities(ws: Workspace, p: Principal) -> set[str]:
+    """Entities ``p`` may push data for: its own and, for an enterprise, its buildings."""
+    with ws.registry.session() as s:
+        pairs = [(str(r[0]), r[1]) for r in s.execute(
+            select(Entity.id, Entity.parent_id).where(Entity.district_id == p.district_id))]
+    if p.role == "district_admin":
+        return {e for e, _ in pairs}
+    allowed = set(p.entity_ids)
+    grew = True
+    while grew:
+        more = {e for e, parent in pairs if parent in allowed and e not in allowed}
+        allowed |= more
+        grew = bool(more)
+    return allowed
+
+
+def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:
+    """Meters ``p`` may push readings for."""
+    require_writer(p)
+    entities = writable_entities(ws, p)
+    with ws.registry.session() as s:
+        rows = s.execute(select(Meter.id, Meter.entity_id, Meter.register, Meter.carrier,
+                                Meter.unit).join(Entity)
+                         .where(Entity.district_id == p.district_id)).all()
+    return {str(r[0]): MeterInfo(str(r[2]), str(r[3]), str(r[4]))
+            for r in rows if r[1] in entities}
+
+
+def _as(ws: Workspace, p: Principal) -> Workspace:
+    return dataclasses.replace(ws, actor=p.actor)
+
+
+def _timezone(ws: Workspace, district_id: str) -> str:
+    with ws.registry.session() as s:
+        d = s.get(District, district_id)
+        if d is None:
+            msg = f"no district {district_id!r}"
+            raise NotFoundError(msg)
+        return d.timezone
+
+
+def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
+                    idempotency_key: str | None = None, source: str = "http",
+                    channel: str = "http") -> FeedResult:
+    """Validate and store a pushed readings body (JSON array or CSV).
+
+    Raises
+    ------
+    InputValidationError
+        The body as a whole cannot be read (not JSON/CSV, missing columns): nothing stored.
+    AccessDenied
+        The sender's role never writes, or every row is for a meter it may not write.
+    ConflictError
+        The Idempotency-Key was used before for a different body.
+    """
+    raw = parse_body(body, content_type, source)
+    digest = hashlib.sha256(b"readings\0" + body).hexdigest()
+    return ingest_reading_table(ws, p, raw, digest, idempotency_key=idempotency_key,
+                                source=source, channel=channel)
+
+
+def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str, *,
+                         idempotency_key: str | None = None, source: str = "http",
+                         channel: str = "http", deny_if_all_forbidden: bool = True,
+                         ) -> FeedResult:
+    """Validate and store raw reading rows (string columns meter_id, ts, value, unit, row).
+
+    With ``deny_if_all_forbidden`` a batch none of whose meters the sender may write is
+    refused with :class:`AccessDenied` (HTTP 403); without it (MQTT, where there is nobody
+    to answer) it is stored as a rejected batch with every row's reason.
+    """
+    meters = writable_meters(ws, p)
+    checked = validate_readings(raw, meters, tz=_timezone(ws, p.district_id), source=source)
+    forbidden = [e for e in checked.errors if e.column == "meter_id"
+                 and e.message.startswith("is not a meter this client may write")]
+    if deny_if_all_forbidden and raw.num_rows and len({e.row for e in forbidden}) == raw.num_rows:
+        msg = ("none of the meters in this batch may be written with this token: "
+               + ", ".join(sorted({str(e.value) for e in forbidden})[:20]))
+        raise AccessDenied(msg)
+    notes = []
+    if checked.collapsed:
+        notes.append(f"{checked.collapsed} exact repeat(s) of a row counted once")
+    if checked.converted:
+        notes.append(f"{checked.converted} value(s) converted to their meter's unit")
+    res = write_lake_batch(_as(ws, p), p.district_id, "readings", source, digest,
+                           checked.tables, notes, channel=channel,
+                           idempotency_key=idempotency_key, rejections=checked.errors)
+    if res.status == "replayed":
+        return _replayed(ws, res.batch_id, res.messages)
+    return FeedResult(res.batch_id, res.status, checked.rows_in, checked.accepted,
+                      checked.rejected_rows, checked.errors, res.messages)
+
+
+def _replayed(ws: Workspace, batch_id: int | None, messages: list[str]) -> FeedResult:
+    assert batch_id is not None
+    with ws.registry.session() as s:
+        b = s.get(IngestBatch, batch_id)
+        assert b is not None
+        errs = [RowError(b.source_name, r.row, r.column, r.value, r.message)
+                for r in s.scalars(select(BatchRejection).where(
+                    BatchRejection.batch_id == batch_id).order_by(BatchRejection.id)
+                    .limit(MAX_ERRORS_SHOWN + 1))]
+        accepted = b.rows_in - b.rows_rejected
+        return FeedResult(batch_id, "replayed", b.rows_in, accepted, b.rows_rejected, errs,
+                          messages)
+
+
+_LEDGER_COLUMNS = ("entity_id", "period", "carrier", "quantity", "unit")
+
+
+def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
+                  idempotency_key: str | None = None, source: str = "http") -> FeedResult:
+    """Validate and store pushed ledger (台账) rows; bad rows are rejected with reasons."""
+    require_writer(p)
+    frame = _ledger_frame(body, content_type, source)
+    allowed = writable_entities(ws, p)
+    pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
+    not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
+    errors = [RowError(source, int(r), "entity_id", str(e),
+                       "is not an entity this client may write (unknown, or not registered "
+                       "for this client)")
+              for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
+                              strict=True)]
+    if len(frame) and int(not_mine.sum()) == len(frame):
+        msg = "none of the entities in this batch may be written with this token"
+        raise AccessDenied(msg)
+    pf.frame = frame[~not_mine].reset_index(drop=True)
+    table, more = _parse_keeping_good(pf, allowed)
+    errors = sorted(errors + more, key=lambda e: (e.row or 0, e.column or ""))
+    digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
+    res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
+                           {"ledger": table}, [], channel="http",
+                           idempotency_key=idempotency_key, rejections=errors)
+    if res.status == "replayed":
+        return _replayed(ws, res.batch_id, res.messages)
+    return FeedResult(res.batch_id, res.status, len(frame), table.num_rows,
+                      len({e.row for e in errors}), errors, res.messages)
+
+
+def _parse_keeping_good(pf: csvfiles.ParsedFile,
+                        known: set[str]) -> tuple[pa.Table, list[RowError]]:
+    """Parse, dropping the rows the parser names, until what is left is clean."""
+    errors: list[RowError] = []
+    for _ in range(4):
+        try:
+            return csvfiles.parse_ledger(pf, known_entities=known), errors
+        except InputValidationError as exc:
+            if any(e.row is None for e in exc.errors):
+                raise
+            errors.extend(exc.errors)
+            bad = {e.row for e in exc.errors}
+            pf.frame = pf.frame[~pf.frame["_line"].isin(sorted(bad))].reset_index(drop=True)
+    raise InputValidationError(errors)
+
+
+def _ledger_frame(body: bytes, content_type: str, source: str) -> pd.DataFrame:
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype in ("text/csv", "application/csv"):
+        text, _enc = csvfiles.decode_text(body, source)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                index_col=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise InputValidationError([RowError(
+                source, None, None, None, f"not a well-formed CSV body: {exc}")]) from None
+        records: list[Any] = frame.to_dict("records")
+    else:
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise InputValidationError(
+                [RowError(source, None, None, None, f"not valid JSON: {exc}")]) from None
+        if isinstance(doc, dict) and isinstance(doc.get("ledger"), list):
+            doc = doc["ledger"]
+        if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+            raise InputValidationError([RowError(
+                source, None, None, None, "expected a JSON array of ledger rows "
+                '[{"entity_id", "period", "carrier", "quantity", "unit"}, ...]')])
+        records = doc
+    cols: dict[str, list[str]] = {c: [] for c in _LEDGER_COLUMNS}
+    for rec in records:
+        named = {canonical_column("ledger", str(k)): v for k, v in rec.items()}
+        for c in _LEDGER_COLUMNS:
+            v = named.get(c)
+            cols[c].append("" if v is None else str(v).strip())
+    frame = pd.DataFrame(cols, dtype=str)
+    frame["_line"] = range(1, len(frame) + 1)
+    return frame
+
+
+def batch_report(ws: Workspace, p: Principal, batch_id: int) -> dict[str, Any]:
+    """A batch's status, counts and every rejected row, if ``p`` may see it.
+
+    District admins and analysts see every batch of their district; other roles see the
+    batches they sent. Any other batch is reported as not found (its existence is not told).
+    """
+    with ws.registry.session() as s:
+        b = s.get(IngestBatch, batch_id)
+        visible = b is not None and b.district_id == p.district_id and (
+            p.role in ("district_admin", "district_analyst") or b.actor == p.actor)
+        if b is None or not visible:
+            msg = f"no batch {batch_id}"
+            raise NotFoundError(msg)
+        rejections = [
+            {"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
+             "message": r.message}
+            for r in s.scalars(select(BatchRejection).where(BatchRejection.batch_id == b.id)
+                               .order_by(BatchRejection.row, BatchRejection.id))]
+        n_rej = s.scalar(select(func.count()).select_from(BatchRejection).where(
+            BatchRejection.batch_id == b.id)) or 0
+        return {
+            "batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
+            "source": b.source_name, "sent_by": b.actor,
+            "idempotency_key": b.idempotency_key,
+            "created_at": b.created_at.isoformat() + "Z",
+            "committed_at": b.committed_at.isoformat() + "Z" if b.committed_at else None,
+            "rows_in": b.rows_in, "rows_accepted": b.rows_in - b.rows_rejected,
+            "rows_rejected": b.rows_rejected, "rows_written": b.rows_written,
+            "rows_overlapping": b.rows_overlapping, "rows_replaced": b.rows_replaced,
+            "message": b.message, "rejections": rejections, "rejection_count": int(n_rej),
+        }

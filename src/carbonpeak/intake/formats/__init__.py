@@ -1,0 +1,1 @@
+"""Outside formats to canonical frames: CSV, Excel, templates, column vocabularies, feed rows."""

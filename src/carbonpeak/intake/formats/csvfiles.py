@@ -1,0 +1,546 @@
+"""Reading and validating import files (CSV, .xlsx, .xls) into canonical frames.
+
+中文：导入文件解析与校验。Spreadsheets are read by :mod:`carbonpeak.intake.formats.excel`.
+
+Every reader returns the rows it accepts *and* a list of :class:`RowError` naming file, line,
+column and value; the caller refuses the whole file when that list is not empty, so a file is
+never half-imported. Line numbers are those a spreadsheet shows (header = line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pandas._libs.tslibs.nattype import NaTType
+
+from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
+from carbonpeak.errors import InputValidationError, RowError, UnitError
+from carbonpeak.intake.formats import excel
+from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column, canonical_value
+
+__all__ = [
+    "ParsedFile",
+    "decode_text",
+    "parse_entities",
+    "parse_ledger",
+    "parse_meters",
+    "parse_readings",
+    "parse_statistics",
+    "read_import_file",
+]
+
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
+_SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class ParsedFile:
+    """A file read into strings with canonical column names."""
+
+    name: str
+    frame: pd.DataFrame
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    present_columns: set[str] = field(default_factory=set)
+    sheet: str | None = None
+
+
+def decode_text(raw: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding of ``raw``: UTF-8 (BOM or not), else GB18030/GBK; else refused."""
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    err = RowError(name, None, None, None, "not UTF-8 or GB18030/GBK text; save the file as UTF-8")
+    raise InputValidationError([err])
+
+
+def read_import_file(path: Path, kind: str) -> ParsedFile:
+    """Read an import file of ``kind`` (entities, meters, readings, ledger, statistics).
+
+    CSV, or a spreadsheet (.xlsx, .xls; recognised by its magic bytes) whose rows then carry
+    the spreadsheet's own row numbers and whose errors name the sheet.
+
+    Raises
+    ------
+    InputValidationError
+        The file is not text, cannot be parsed as CSV, or lacks required columns.
+    """
+    name = path.name
+    fmt = excel.spreadsheet_format(path)
+    if fmt is not None:
+        table = excel.read_spreadsheet(path, kind, fmt)
+        sheet_frame = pd.DataFrame(table.rows, columns=range(len(table.headers)), dtype=str)
+        ignored_extra = [f"(column {c}, no header)" for c in table.unnamed]
+        return _to_parsed(name, kind, table.headers, sheet_frame, table.lines, fmt,
+                          header_line=table.header_line, sheet=table.sheet,
+                          ignored=ignored_extra)
+    text, enc = decode_text(path.read_bytes(), name)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                engine="c", index_col=False,
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _check_extra_fields(text, name)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise InputValidationError(
+            [RowError(name, int(line.group(1)) if line else None, None, None,
+                      f"not a well-formed CSV file: {exc}")]
+        ) from None
+    headers = [str(c) for c in frame.columns]
+    lines = list(range(2, len(frame) + 2))
+    frame.columns = pd.RangeIndex(len(headers))
+    return _to_parsed(name, kind, headers, frame, lines, enc)
+
+
+def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, lines: list[int],
+               enc: str, *, header_line: int = 1, sheet: str | None = None,
+               ignored: list[str] | None = None) -> ParsedFile:
+    """Canonical column names, required columns checked, cells stripped, blank rows dropped.
+
+    ``frame`` has positional columns (0..n-1) matching ``headers``; ``lines`` numbers its rows.
+    """
+    mapping: dict[int, str] = {}
+    ignored = list(ignored or [])
+    errors: list[RowError] = []
+    for pos, col in enumerate(headers):
+        if not col:
+            continue
+        canon = canonical_column(kind, col)
+        if canon is None:
+            ignored.append(col)
+        elif canon in mapping.values():
+            errors.append(RowError(name, header_line, col, None,
+                                   f"column {canon} appears twice", sheet))
+        else:
+            mapping[pos] = canon
+    frame = frame[list(mapping)]
+    frame.columns = pd.Index(list(mapping.values()))
+    present = set(frame.columns)
+    for col, (required, aliases) in COLUMNS[kind].items():
+        if required and col not in frame.columns:
+            hint = f" (or {', '.join(aliases[:2])})" if aliases else ""
+            errors.append(RowError(name, header_line, col, None,
+                                   f"required column {col}{hint} is missing", sheet))
+    if errors:
+        raise InputValidationError(errors)
+    for col in COLUMNS[kind]:
+        if col not in frame.columns:
+            frame[col] = ""
+    frame = frame.fillna("")
+    for col in frame.columns:
+        frame[col] = frame[col].astype(str).str.strip()
+    frame["_line"] = pd.Series(np.asarray(lines, dtype=np.int64), index=frame.index)
+    blank = (frame.drop(columns="_line") == "").all(axis=1)
+    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present, sheet)
+
+
+def _check_extra_fields(text: str, name: str) -> None:
+    """Rows longer than the header: fine when the extra fields are empty (a trailing comma)."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    errors = [
+        RowError(name, line, None, None,
+                 f"has {len(row)} fields but the header has {len(header)}; the extra ones are "
+                 "not empty")
+        for line, row in enumerate(rows, start=2)
+        if len(row) > len(header) and any(v.strip() for v in row[len(header):])
+    ]
+    if errors:
+        raise InputValidationError(errors)
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _number(
+    pf: ParsedFile, col: str, errors: list[RowError], *, required: bool,
+    check: Callable[[pd.Series], pd.Series] | None = None, why: str = "",
+) -> pd.Series:
+    raw = pf.frame[col]
+    # thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
+    grouped = raw.str.match(_THOUSANDS)
+    cleaned = raw.where(~grouped, raw.str.replace(",", "", regex=False))
+    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    bad = values.isna() & (raw != "")
+    bad |= ~np.isfinite(values.fillna(0.0))
+    if required:
+        _flag(pf, raw == "", col, errors, "is required")
+    _flag(pf, bad, col, errors, "is not a number")
+    if check is not None:
+        _flag(pf, ~bad & values.notna() & ~check(values), col, errors, why)
+    return values
+
+
+def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError], why: str) -> None:
+    if not bool(mask.any()):
+        return
+    sub = pf.frame.loc[mask, ["_line", col]]
+    errors.extend(
+        RowError(pf.name, int(line), col, str(val), why)
+        for line, val in zip(sub["_line"], sub[col], strict=True)
+    )
+
+
+def _vocab(pf: ParsedFile, col: str, vocab: str, errors: list[RowError], *, required: bool,
+           allowed: str) -> pd.Series:
+    raw = pf.frame[col]
+    mapped = raw.map(lambda v: canonical_value(vocab, v) if v else None)
+    if required:
+        _flag(pf, raw == "", col, errors, "is required")
+    _flag(pf, (raw != "") & mapped.isna(), col, errors, f"is not one of: {allowed}")
+    return mapped
+
+
+def _references(pf: ParsedFile, col: str, known: Callable[[str], bool], errors: list[RowError],
+                why: str) -> None:
+    raw = pf.frame[col]
+    _flag(pf, (raw != "") & ~raw.map(known).astype(bool), col, errors, why)
+
+
+def _duplicates(pf: ParsedFile, cols: list[str], errors: list[RowError], *,
+                same_ok: Mapping[str, pd.Series] | None = None) -> pd.Series:
+    """Flag rows whose key repeats; returns a mask of exact repeats to drop (if allowed)."""
+    keyed = pf.frame[cols]
+    dup = keyed.duplicated(keep=False)
+    if not bool(dup.any()):
+        return pd.Series(False, index=pf.frame.index)
+    if same_ok is not None:
+        values = pd.DataFrame(same_ok)
+        full = pd.concat([keyed, values], axis=1)
+        conflicting = dup & ~full.duplicated(keep=False)
+        conflict_keys = keyed[conflicting].drop_duplicates()
+        merged = keyed.merge(conflict_keys.assign(_c=True), how="left", on=cols)["_c"]
+        in_conflict = merged.fillna(False).to_numpy(dtype=bool)
+        _flag_dups(pf, cols, pd.Series(in_conflict, index=pf.frame.index), errors,
+                   "repeats a key of another row with a different value")
+        return pd.Series(full.duplicated(keep="first").to_numpy() & ~in_conflict,
+                         index=pf.frame.index)
+    _flag_dups(pf, cols, dup, errors, "repeats a key of another row")
+    return pd.Series(False, index=pf.frame.index)
+
+
+def _flag_dups(pf: ParsedFile, cols: list[str], mask: pd.Series, errors: list[RowError],
+               why: str) -> None:
+    sub = pf.frame.loc[mask]
+    lines_by_key = sub.groupby(cols, sort=False)["_line"].apply(list)
+    for key, lines in lines_by_key.items():
+        key_t = key if isinstance(key, tuple) else (key,)
+        shown = ", ".join(f"{c}={v}" for c, v in zip(cols, key_t, strict=True))
+        for line in lines:
+            others = [str(x) for x in lines if x != line]
+            errors.append(RowError(pf.name, int(line), cols[0], shown,
+                                   f"{why} (lines {', '.join(others)})"))
+
+
+# -- entities -----------------------------------------------------------------------------
+def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
+                   known_entities: set[str]) -> list[dict[str, Any]]:
+    """Validate an entities file. ``streets`` maps any accepted street spelling to its id."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _flag(pf, f["name"] == "", "name", errors, "is required")
+    _duplicates(pf, ["entity_id"], errors)
+    kind = _vocab(pf, "kind", "kind", errors, required=True,
+                  allowed="building, enterprise, public_institution (建筑/企业/公共机构)")
+    btype = _vocab(pf, "building_type", "building_type", errors, required=False,
+                   allowed="office, hotel, mall, hospital, school, government, data_centre, "
+                   "mixed, other")
+    # required for new buildings; an update of a registered one may leave them out
+    needs_place = kind.isin(["building", "public_institution"]) & ~f["entity_id"].isin(
+        list(known_entities))
+    _flag(pf, needs_place & (f["building_type"] == ""), "building_type", errors,
+          "is required for buildings and public institutions")
+    _flag(pf, needs_place & (f["street"] == ""), "street", errors,
+          "is required for buildings and public institutions")
+    _references(pf, "street", lambda s: s in streets or s.lower() in streets, errors,
+                f"is not a street of this district (streets: {', '.join(_names(streets))})")
+    area = _number(pf, "floor_area_m2", errors, required=False, check=lambda v: v > 0,
+                   why="must be > 0 m²")
+    lat = _number(pf, "lat", errors, required=False, check=lambda v: v.between(-90, 90),
+                  why="latitude must be within -90..90")
+    lon = _number(pf, "lon", errors, required=False, check=lambda v: v.between(-180, 180),
+                  why="longitude must be within -180..180")
+    in_file = set(f["entity_id"])
+    _references(pf, "parent_id", lambda p: p in in_file or p in known_entities, errors,
+                "is not an entity in this file or the registry")
+    _flag(pf, (f["parent_id"] != "") & (f["parent_id"] == f["entity_id"]), "parent_id", errors,
+          "an entity cannot be its own parent")
+    sector = f["sector_code"].str.upper()
+    _flag(pf, (sector != "") & ~sector.str.match(_SECTOR), "sector_code", errors,
+          "must be a GB/T 4754-2017 code: a section letter A-T and optional digits, e.g. L72")
+    if errors:
+        raise InputValidationError(errors)
+    street_col: list[str] = f["street"].tolist()
+    return [
+        {"id": eid, "name": name, "kind": _text(k),
+         "street_id": streets.get(st, streets.get(st.lower())) if st else None,
+         "building_type": _text(bt), "floor_area_m2": _opt(a), "lat": _opt(la), "lon": _opt(lo),
+         "parent_id": parent or None, "sector_code": sec or None, "_line": int(line)}
+        for eid, name, k, st, bt, a, la, lo, parent, sec, line in zip(
+            f["entity_id"].tolist(), f["name"].tolist(), kind.tolist(), street_col,
+            btype.tolist(), area.tolist(), lat.tolist(), lon.tolist(), f["parent_id"].tolist(),
+            sector.tolist(), f["_line"].tolist(), strict=True)
+    ]
+
+
+def _names(streets: Mapping[str, int]) -> list[str]:
+    return [k for k in streets if re.search(r"[\u4e00-\u9fff]", k)]
+
+
+def _opt(v: Any) -> float | None:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+
+def _text(v: object) -> str | None:
+    """A code or text value, None for missing (None, NaN, empty)."""
+    return v if isinstance(v, str) and v else None
+
+
+# -- meters -------------------------------------------------------------------------------
+def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, Any]]:
+    """Validate a meters file."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
+    _duplicates(pf, ["meter_id"], errors)
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _references(pf, "entity_id", lambda e: e in known_entities, errors,
+                "is not a registered entity (import entities first)")
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
+                     allowed=", ".join(CARRIERS))
+    sub = _vocab(pf, "submeter", "submeter", errors, required=False,
+                 allowed="(blank = main meter), " + ", ".join(SUBMETERS))
+    register = _vocab(pf, "register", "register", errors, required=True,
+                      allowed="interval, cumulative (间隔/累计)")
+    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+    _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
+    mult = _number(pf, "multiplier", errors, required=False, check=lambda v: v > 0,
+                   why="must be > 0 (CT × PT ratio)")
+    interval = _number(pf, "interval_minutes", errors, required=False,
+                       check=lambda v: (v > 0) & (v == v.round()) & (v <= 44640),
+                       why="must be a whole number of minutes, 1..44640")
+    rollover = _number(pf, "rollover_at", errors, required=False, check=lambda v: v > 0,
+                       why="must be > 0")
+    commissioned = _dates(pf, "commissioned_on", errors)
+    if errors:
+        raise InputValidationError(errors)
+    return [
+        {"id": mid, "entity_id": eid, "carrier": _text(c), "unit": normalise_unit(u),
+         "submeter": _text(sm), "register": _text(rg),
+         "multiplier": 1.0 if math.isnan(mu) else float(mu),
+         "interval_minutes": 60 if math.isnan(iv) else int(iv), "rollover_at": _opt(ro),
+         "commissioned_on": co, "_line": int(line)}
+        for mid, eid, c, u, sm, rg, mu, iv, ro, co, line in zip(
+            f["meter_id"].tolist(), f["entity_id"].tolist(), carrier.tolist(),
+            f["unit"].tolist(), sub.tolist(), register.tolist(), mult.tolist(),
+            interval.tolist(), rollover.tolist(), commissioned, f["_line"].tolist(), strict=True)
+    ]
+
+
+def _dates(pf: ParsedFile, col: str, errors: list[RowError]) -> list[dt.date | None]:
+    """Optional ISO dates (YYYY-MM-DD) of ``col``; a bad one is a RowError naming its line."""
+    out: list[dt.date | None] = []
+    for raw, line in zip(pf.frame[col].tolist(), pf.frame["_line"].tolist(), strict=True):
+        value: dt.date | None = None
+        if raw:
+            try:
+                value = dt.date.fromisoformat(raw) if _DATE.match(raw) else None
+            except ValueError:
+                value = None
+            if value is None:
+                errors.append(RowError(pf.name, int(line), col, raw,
+                                       "must be a date YYYY-MM-DD, e.g. 2023-06-01"))
+        out.append(value)
+    return out
+
+
+def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],
+                 errors: list[RowError]) -> None:
+    """Name every row whose unit does not measure its carrier (checked once per pair)."""
+    verdicts: dict[tuple[str, str], str | None] = {}
+    for unit, carrier, line in zip(units, carriers, pf.frame["_line"].tolist(), strict=True):
+        if not unit or not isinstance(carrier, str):
+            continue
+        if (unit, carrier) not in verdicts:
+            try:
+                unit_factor(unit, carrier)
+                verdicts[(unit, carrier)] = None
+            except UnitError as exc:
+                verdicts[(unit, carrier)] = str(exc)
+        problem = verdicts[(unit, carrier)]
+        if problem is not None:
+            errors.append(RowError(pf.name, int(line), "unit", unit, problem))
+
+
+# -- readings -----------------------------------------------------------------------------
+def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 strings to naive UTC; no offset means local time in ``tz``. NaT where invalid."""
+    has_offset: pd.Series = raw.str.contains(_OFFSET, regex=True)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    if bool(has_offset.any()):
+        out[has_offset] = _parse_aware(raw[has_offset])
+    naive_mask = ~has_offset
+    if bool(naive_mask.any()):
+        out[naive_mask] = _parse_naive(raw[naive_mask], tz)
+    return out
+
+
+def _parse_aware(raw: pd.Series) -> pd.Series:
+    try:
+        aware = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
+    except (TypeError, ValueError):  # pandas refuses some mixes; fall back row by row
+        aware = pd.Series([_one(v, utc=True) for v in raw], index=raw.index)
+    return aware.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _parse_naive(raw: pd.Series, tz: str) -> pd.Series:
+    try:
+        naive = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    except (TypeError, ValueError, AttributeError):
+        local = pd.Series([_one(v, utc=False) for v in raw], index=raw.index,
+                          dtype="datetime64[us]").dt.tz_localize(
+            tz, ambiguous="NaT", nonexistent="NaT")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _one(value: str, *, utc: bool) -> pd.Timestamp | NaTType:
+    """One timestamp; NaT when it does not parse or its offset presence is not the expected."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return pd.NaT
+    if utc:
+        return ts.tz_convert("UTC") if ts.tzinfo is not None else pd.NaT
+    return ts if ts.tzinfo is None else pd.NaT
+
+
+def local_month(ts_utc: pd.Series, tz: str) -> pd.Series:
+    """``YYYY-MM`` of naive-UTC timestamps in ``tz``."""
+    local = ts_utc.dt.tz_localize("UTC").dt.tz_convert(tz)
+    return pd.Series(local.dt.strftime("%Y-%m"), index=ts_utc.index)
+
+
+def parse_readings(
+    pf: ParsedFile, *, meters: Mapping[str, str], tz: str
+) -> tuple[dict[str, pa.Table], int]:
+    """Validate a readings file against the registered ``meters`` (id → register type).
+
+    Returns
+    -------
+    tables, collapsed
+        ``{"readings": interval rows, "registers": cumulative rows}`` (columns meter_id, ts,
+        value, month) and the number of exact duplicate rows collapsed into one.
+    """
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
+    register = f["meter_id"].map(meters)
+    _flag(pf, (f["meter_id"] != "") & register.isna(), "meter_id", errors,
+          "is not a registered meter (import meters first)")
+    ts = parse_timestamps(f["ts"], tz)
+    _flag(pf, ts.isna(), "ts", errors,
+          "is not an ISO 8601 time (e.g. 2024-01-01T08:00:00 or 2024-01-01T00:00:00+08:00)")
+    value = _number(pf, "value", errors, required=True)
+    f = f.assign(_ts=ts.astype("int64").astype(str))
+    repeat = _duplicates(
+        ParsedFile(pf.name, f), ["meter_id", "_ts"], errors, same_ok={"value": value})
+    if errors:
+        raise InputValidationError(errors)
+    keep = ~repeat
+    out = pd.DataFrame({
+        "meter_id": f["meter_id"][keep], "ts": ts[keep], "value": value[keep],
+        "month": local_month(ts[keep], tz), "register": register[keep],
+    })
+    tables = {}
+    for dataset, reg in (("readings", "interval"), ("registers", "cumulative")):
+        part = out[out["register"] == reg].drop(columns="register")
+        tables[dataset] = pa.Table.from_pandas(part, preserve_index=False, schema=pa.schema([
+            ("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("value", pa.float64()),
+            ("month", pa.string()),
+        ]))
+    return tables, int(repeat.sum())
+
+
+# -- ledger -------------------------------------------------------------------------------
+def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
+    """Validate a ledger (台账) file: monthly quantity per entity and carrier."""
+    errors: list[RowError] = []
+    f = pf.frame
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _references(pf, "entity_id", lambda e: e in known_entities, errors,
+                "is not a registered entity (import entities first)")
+    m = f["period"].str.extract(_PERIOD)
+    month_ok = m[1].fillna("0").astype(int).between(1, 12) & m[0].notna()
+    _flag(pf, ~month_ok, "period", errors, "must be a month YYYY-MM, e.g. 2024-03")
+    period = (m[0].fillna("") + "-" + m[1].fillna("")).where(month_ok, "")
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
+                     allowed=", ".join(CARRIERS))
+    qty = _number(pf, "quantity", errors, required=True, check=lambda v: v >= 0,
+                  why="must be >= 0")
+    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+    units = f["unit"].map(normalise_unit)
+    _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
+    tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
+    repeat = _duplicates(tmp, ["entity_id", "period", "carrier"], errors,
+                         same_ok={"q": qty, "u": units})
+    if errors:
+        raise InputValidationError(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
+    keep = ~repeat
+    return pa.table({
+        "entity_id": pa.array(f["entity_id"][keep], pa.string()),
+        "period": pa.array(period[keep], pa.string()),
+        "carrier": pa.array(carrier[keep], pa.string()),
+        "quantity": pa.array(qty[keep], pa.float64()),
+        "unit": pa.array(units[keep], pa.string()),
+        "line": pa.array(f["_line"][keep], pa.int32()),
+        "month": pa.array(period[keep], pa.string()),
+    })
+
+
+# -- statistics ---------------------------------------------------------------------------
+def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
+    """Validate district statistics: year, GDP (10^4 CNY, comparable prices), population,
+    total energy (tce, equal value) and CO2 (t) of the district's official statistics."""
+    errors: list[RowError] = []
+    year = _number(pf, "year", errors, required=True,
+                   check=lambda v: (v == v.round()) & v.between(1990, 2100),
+                   why="must be a year 1990..2100")
+    _duplicates(pf, ["year"], errors)
+    gdp = _number(pf, "gdp_10k_cny", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0 (10^4 CNY)")
+    pop = _number(pf, "population", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0")
+    energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
+                     why="must be > 0 tce")
+    co2 = _number(pf, "co2_t", errors, required=False, check=lambda v: v > 0,
+                  why="must be > 0 tCO2")
+    if errors:
+        raise InputValidationError(errors)
+    return [
+        {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e),
+         "co2_t": _opt(c), "_line": int(line)}
+        for y, g, p, e, c, line in zip(year.tolist(), gdp.tolist(), pop.tolist(),
+                                       energy.tolist(), co2.tolist(),
+                                       pf.frame["_line"].tolist(), strict=True)
+    ]

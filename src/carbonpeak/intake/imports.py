@@ -1,0 +1,577 @@
+"""Import use cases: a file in, a committed batch (or a clear refusal) out.
+
+The same file imported twice is recognised by its SHA-256 and changes nothing; a batch whose
+rows are all already live with the same values changes nothing either; a batch that overlaps
+earlier ones wins and says which. Every change to accounting inputs is audit-logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from carbonpeak.errors import ConflictError, InputValidationError, RowError
+from carbonpeak.intake.formats import csvfiles
+from carbonpeak.intake.formats.messages import zh
+from carbonpeak.intake.formats.vocab import COLUMNS
+from carbonpeak.intake.plan_records import PLAN_KINDS, import_plan_records
+from carbonpeak.storage.lake.store import PreparedBatch
+from carbonpeak.storage.registry.models import (
+    BatchRejection,
+    District,
+    DistrictStatistics,
+    Entity,
+    IngestBatch,
+    Meter,
+    Street,
+    utcnow,
+)
+from carbonpeak.storage.workspace import Workspace, audit
+
+__all__ = ["IMPORT_KINDS", "ImportResult", "import_file"]
+
+IMPORT_KINDS = ("entities", "meters", "readings", "ledger", "statistics", "sector_statistics",
+                "targets", "observations", "budgets")
+OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    kind: str
+    file: str
+    batch_id: int | None
+    status: str  # committed | duplicate | no_change
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    overlapping: int = 0
+    replaced: int = 0
+    overlapped_batches: list[int] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    rows_rejected: int = 0
+    quarantine_path: str | None = None
+    rejections: list[RowError] = field(default_factory=list)
+
+
+def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = None,
+                tables: dict[str, pa.Table] | None = None,
+                skip_bad_rows: bool = False) -> ImportResult:
+    """Import ``path`` (CSV, .xlsx or .xls) as ``kind`` into the district.
+
+    With ``skip_bad_rows`` the good rows are imported as the batch and the refused ones go to
+    a quarantine file ``$CARBONPEAK_HOME/quarantine/b<batch>-<stem>.csv`` (recorded with the
+    batch, each problem as a :class:`BatchRejection`). File-level problems are never skipped.
+
+    Raises
+    ------
+    InputValidationError
+        The file was refused; nothing was stored. The error lists every bad row (and, with
+        ``skip_bad_rows``, when no good row is left).
+    """
+    if kind not in IMPORT_KINDS:
+        msg = f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}"
+        raise ValueError(msg)
+    d = ws.district(district)
+    digest = file_sha256(path)
+    with ws.registry.session() as s:
+        prev = s.scalars(select(IngestBatch).where(
+            IngestBatch.district_id == d.id, IngestBatch.kind == kind,
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+        ).order_by(IngestBatch.id).limit(1)).first()
+        if prev is not None:
+            return ImportResult(kind, path.name, prev.id, "duplicate", messages=[
+                f"{path.name} was already imported as batch {prev.id} "
+                f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed"])
+    pf = csvfiles.read_import_file(path, kind)
+    notes = [f"ignored column(s) not in the contract: {', '.join(pf.ignored_columns)}"] \
+        if pf.ignored_columns else []
+    quarantine = _Quarantine(ws.settings.home, path, pf, kind) if skip_bad_rows else None
+    for _round in range(_SKIP_ROUNDS):
+        try:
+            if kind in ("readings", "ledger"):
+                result = _import_lake(ws, d.id, d.timezone, kind, pf, digest, quarantine)
+            elif kind in PLAN_KINDS:
+                result = _import_plan(ws, d, kind, pf, digest, quarantine)
+            else:
+                result = _import_registry(ws, d.id, kind, pf, digest, quarantine)
+            break
+        except InputValidationError as exc:
+            errors = _with_sheet(exc.errors, pf)
+            if quarantine is None:
+                raise InputValidationError(errors) from None
+            pf = quarantine.take(pf, errors)
+    else:
+        assert quarantine is not None
+        raise InputValidationError(quarantine.errors)
+    if quarantine is not None and quarantine.errors:
+        result.rows_rejected = quarantine.rows
+        result.quarantine_path = quarantine.path
+        result.rejections = list(quarantine.errors)
+        result.messages.append(f"{quarantine.rows} row(s) refused and kept in "
+                               f"{quarantine.path}")
+    result.messages[:0] = notes
+    return result
+
+
+_SKIP_ROUNDS = 6  # dropping bad rows can uncover others (a parent only a dropped row defined)
+
+
+def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:
+    """Name the sheet of a spreadsheet in errors the parsers made without it."""
+    if pf.sheet is None:
+        return errors
+    return [replace(e, sheet=pf.sheet) if e.sheet is None and e.file == pf.name else e
+            for e in errors]
+
+
+class _Quarantine:
+    """Rows refused under ``--skip-bad-rows``: their cells and problems, then their file."""
+
+    def __init__(self, home: Path, source: Path, pf: csvfiles.ParsedFile, kind: str) -> None:
+        self.home, self.stem = home, source.stem
+        self.columns = [c for c in COLUMNS[kind] if c in pf.present_columns]
+        self.sheet = pf.sheet
+        self.errors: list[RowError] = []
+        self.frames: list[pd.DataFrame] = []
+        self.path: str | None = None
+
+    @property
+    def rows(self) -> int:
+        """Number of rows refused."""
+        return len({(e.sheet, e.row) for e in self.errors})
+
+    def take(self, pf: csvfiles.ParsedFile, errors: list[RowError]) -> csvfiles.ParsedFile:
+        """Move the rows named by ``errors`` aside; the file is refused if any is not a row's."""
+        lines = set(pf.frame["_line"].tolist())
+        if any(e.row not in lines or e.file != pf.name for e in errors):
+            raise InputValidationError(self.errors + errors)
+        bad = pf.frame["_line"].isin({e.row for e in errors})
+        self.errors.extend(errors)
+        self.frames.append(pf.frame[bad])
+        kept = pf.frame[~bad].reset_index(drop=True)
+        if kept.empty:
+            raise InputValidationError(self.errors + [RowError(
+                pf.name, None, None, None, "no good row left to import: every row has a "
+                "problem; nothing was imported", pf.sheet)])
+        return replace(pf, frame=kept)
+
+    def write(self, batch_id: int) -> str:
+        """Write the refused rows (original cells, sheet, row, reasons) for batch ``batch_id``."""
+        folder = self.home / "quarantine"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"b{batch_id}-{self.stem}.csv"
+        by_line: dict[int, list[RowError]] = {}
+        for e in self.errors:
+            by_line.setdefault(int(e.row or 0), []).append(e)
+        frame = pd.concat(self.frames).sort_values("_line")
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([*self.columns, "sheet", "row", "原因", "reason"])
+            for rec in frame.to_dict("records"):
+                line = int(rec["_line"])
+                problems = by_line.get(line, [])
+                w.writerow([*(rec.get(c, "") for c in self.columns), self.sheet or "", line,
+                            "；".join(_where(e) + zh(e) for e in problems),
+                            "; ".join(_where(e) + e.message for e in problems)])
+        self.path = str(path)
+        return self.path
+
+    def record(self, s: Session, batch: IngestBatch, *, add_rows: bool) -> None:
+        """Write the quarantine file and record it (and, ``add_rows``, each problem)."""
+        batch.rows_rejected = self.rows
+        batch.quarantine_path = self.write(batch.id)
+        if add_rows:
+            s.add_all(BatchRejection(batch_id=batch.id, sheet=e.sheet, row=e.row,
+                                     column=e.column, value=e.value, message=e.message)
+                      for e in self.errors)
+
+
+def _where(e: RowError) -> str:
+    if e.column is None:
+        return ""
+    return f"{e.column} = {e.value!r}: " if e.value is not None else f"{e.column}: "
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (a batch's identity: re-sending it is a
+    duplicate)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- registry kinds -----------------------------------------------------------------------
+def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
+    """Existing rows by id, fetched in chunks (one query per 1,000 ids, not one per row)."""
+    out: dict[str, Any] = {}
+    for i in range(0, len(ids), 1000):
+        out.update({o.id: o for o in s.scalars(select(model).where(
+            model.id.in_(ids[i:i + 1000])))})
+    return out
+
+
+def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile, digest: str,
+                 quarantine: _Quarantine | None) -> ImportResult:
+    rejected = quarantine.rows if quarantine is not None else 0
+
+    def on_batch(s: Session, batch: IngestBatch) -> None:
+        if quarantine is not None and quarantine.errors:
+            quarantine.record(s, batch, add_rows=True)
+
+    counts = import_plan_records(ws, d, kind, pf, digest, rejected, on_batch=on_batch)
+    return ImportResult(kind, pf.name, counts.batch_id, "committed",
+                        rows=counts.added + counts.updated + counts.unchanged,
+                        added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
+                        messages=[f"{counts.added} added, {counts.updated} updated, "
+                                  f"{counts.unchanged} unchanged"])
+
+
+def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
+                     digest: str, quarantine: _Quarantine | None = None) -> ImportResult:
+    with ws.registry.session() as s, s.no_autoflush:
+        if kind == "entities":
+            streets = _street_lookup(s, district_id)
+            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+            recs = csvfiles.parse_entities(pf, streets=streets, known_entities=known)
+            _check_cycles(s, recs, pf.name)
+        elif kind == "meters":
+            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+            recs = csvfiles.parse_meters(pf, known_entities=known)
+        else:
+            recs = csvfiles.parse_statistics(pf)
+        model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
+        existing = _preload(s, model, [r["id"] for r in recs]) if kind != "statistics" else {}
+        given = _given_fields(pf, kind)
+        if kind != "statistics":
+            _check_other_districts(s, kind, district_id, recs, pf.name)
+        if kind == "meters":
+            _check_meter_changes(existing, recs, pf.name)
+            _check_meter_rescaling(ws, existing, recs, given, pf.name)
+        rejected = quarantine.rows if quarantine is not None else 0
+        batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
+                            sha256=digest, status="committed", rows_in=len(recs) + rejected,
+                            actor=ws.actor, committed_at=utcnow())
+        s.add(batch)
+        s.flush()
+        if quarantine is not None and quarantine.errors:
+            quarantine.record(s, batch, add_rows=True)
+        result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
+        for rec in recs:
+            line = rec.pop("_line", None)
+            if kind == "statistics":
+                rec.update(district_id=district_id, batch_id=batch.id)
+                obj = s.scalars(select(DistrictStatistics).where(
+                    DistrictStatistics.district_id == district_id,
+                    DistrictStatistics.year == rec["year"])).first()
+                key = str(rec["year"])
+            else:
+                if kind == "entities":
+                    rec["district_id"] = district_id
+                obj = existing.get(rec["id"])
+                key = rec["id"]
+            _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",),
+                    given=given.get(line) if line is not None else None,
+                    district_id=district_id)
+        batch.rows_written = result.added + result.updated
+        batch.message = f"{result.added} added, {result.updated} updated, " \
+                        f"{result.unchanged} unchanged"
+        audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
+              {"file": pf.name, "sha256": digest, "added": result.added,
+               "updated": result.updated, "unchanged": result.unchanged,
+               "rows_rejected": rejected, "quarantine": batch.quarantine_path},
+              district=batch.district_id)
+        result.messages.append(batch.message)
+        return result
+
+
+# record field -> the file column it comes from (when the names differ); meters'
+# commissioned_on has the same name as its column
+_FIELD_COLUMN = {"entities": {"id": "entity_id", "street_id": "street"},
+                 "meters": {"id": "meter_id"}, "statistics": {}}
+
+
+def _json_safe(v: Any) -> Any:
+    """Audit-log details are JSON: dates (a meter's commissioned_on) go in as ISO text."""
+    return v.isoformat() if isinstance(v, dt.date) else v
+
+
+def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
+    """Per file line, the record fields whose cell is filled in."""
+    columns = {v: k for k, v in _FIELD_COLUMN[kind].items()}
+    present = [c for c in pf.present_columns if c in pf.frame.columns]
+    out: dict[int, set[str]] = {}
+    values = pf.frame[present].to_dict("records")
+    for line, row in zip(pf.frame["_line"].tolist(), values, strict=True):
+        out[int(line)] = {columns.get(str(c), str(c)) for c, v in row.items() if v != ""}
+    return out
+
+
+def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
+            rec: dict[str, Any], result: ImportResult, *, ignore: tuple[str, ...],
+            district_id: str, given: set[str] | None = None) -> None:
+    """Insert, or update the fields the file gives: a blank or absent cell never erases."""
+    if obj is not None and given is not None:
+        rec = {k: v for k, v in rec.items() if k in given or k in ignore
+               or k in ("district_id",)}
+    if obj is None:
+        s.add(model(**rec))
+        audit(s, actor, "create", OBJECT_TYPES[kind], key,
+              {k: _json_safe(v) for k, v in rec.items() if k not in ignore}, district=district_id)
+        result.added += 1
+        return
+    changes = {k: [_json_safe(getattr(obj, k)), _json_safe(v)] for k, v in rec.items()
+               if k not in ignore and getattr(obj, k) != v}
+    for k, v in rec.items():
+        setattr(obj, k, v)
+    if changes:
+        audit(s, actor, "update", OBJECT_TYPES[kind], key,
+              {"changes": changes}, district=district_id)
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
+def _street_lookup(s: Session, district_id: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for st in s.scalars(select(Street).where(Street.district_id == district_id)):
+        for spelling in (st.name_zh, st.name_en, st.code, st.name_zh.removesuffix("街道")):
+            out[spelling] = st.id
+            out[spelling.lower()] = st.id
+    return out
+
+
+def _check_cycles(s: Session, recs: list[dict[str, Any]], name: str) -> None:
+    parents = {e.id: e.parent_id for e in s.scalars(select(Entity))}
+    parents.update({r["id"]: r["parent_id"] for r in recs})
+    errors = []
+    for r in recs:
+        seen, cur = {r["id"]}, r["parent_id"]
+        while cur is not None:
+            if cur in seen:
+                errors.append(RowError(name, r["_line"], "parent_id", r["parent_id"],
+                                       "parent chain loops back to this entity"))
+                break
+            seen.add(cur)
+            cur = parents.get(cur)
+    if errors:
+        raise InputValidationError(errors)
+
+
+def _check_other_districts(s: Session, kind: str, district_id: str,
+                           recs: list[dict[str, Any]], name: str) -> None:
+    """Ids are global: refuse an id another district already uses (never move it)."""
+    ids = [r["id"] for r in recs]
+    if kind == "entities":
+        taken = {str(r[0]): str(r[1]) for r in s.execute(select(Entity.id, Entity.district_id)
+                 .where(Entity.id.in_(ids), Entity.district_id != district_id))}
+        column = "entity_id"
+    else:
+        taken = {str(r[0]): str(r[1]) for r in s.execute(
+            select(Meter.id, Entity.district_id).join(Entity)
+            .where(Meter.id.in_(ids), Entity.district_id != district_id))}
+        column = "meter_id"
+    errors = [RowError(name, r["_line"], column, r["id"],
+                       f"is already registered in district {taken[r['id']]}; ids are unique "
+                       "across districts") for r in recs if r["id"] in taken]
+    if errors:
+        raise InputValidationError(errors)
+
+
+def _check_meter_rescaling(ws: Workspace, existing: dict[str, Any], recs: list[dict[str, Any]],
+                           given: dict[int, set[str]], name: str) -> None:
+    """Refuse a unit or multiplier change on a meter that has readings (it would rescale them)."""
+    changing = {}
+    for r in recs:
+        m = existing.get(r["id"])
+        if m is None:
+            continue
+        for col in ("unit", "multiplier"):
+            if col in given.get(r["_line"], set()) and getattr(m, col) != r[col]:
+                changing[(r["id"], col)] = (r["_line"], getattr(m, col), r[col])
+    if not changing:
+        return
+    with_data = ws.lake.meters_with_data(sorted({mid for mid, _ in changing}))
+    errors = [RowError(name, line, col, str(new),
+                       f"meter {mid} has readings recorded with {col}={old}; changing it would "
+                       "rescale them all, past accounts included: register a new meter id")
+              for (mid, col), (line, old, new) in changing.items() if mid in with_data]
+    if errors:
+        raise InputValidationError(errors)
+
+
+def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
+                         name: str) -> None:
+    errors = []
+    for r in recs:
+        m = existing.get(r["id"])
+        if m is None:
+            continue
+        for col in ("carrier", "register", "entity_id"):
+            if getattr(m, col) != r[col]:
+                errors.append(RowError(
+                    name, r["_line"], col, str(r[col]),
+                    f"meter {m.id} is registered with {col}={getattr(m, col)}; a meter cannot "
+                    "change it (its readings would change meaning): register a new meter id"))
+    if errors:
+        raise InputValidationError(errors)
+
+
+# -- lake kinds ---------------------------------------------------------------------------
+def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
+                 pf: csvfiles.ParsedFile, digest: str,
+                 quarantine: _Quarantine | None = None) -> ImportResult:
+    with ws.registry.session() as s:
+        if kind == "readings":
+            meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
+                      .join(Entity).where(Entity.district_id == district_id))}
+        else:
+            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+    messages = []
+    if kind == "readings":
+        tables, collapsed = csvfiles.parse_readings(pf, meters=meters, tz=tz)
+        if collapsed:
+            messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
+    else:
+        tables = {"ledger": csvfiles.parse_ledger(pf, known_entities=known)}
+    if quarantine is None or not quarantine.errors:
+        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages)
+    result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
+                              rejections=quarantine.errors)
+    assert result.batch_id is not None
+    with ws.registry.session() as s:  # the batch's rejections are stored; add their file
+        b = s.get(IngestBatch, result.batch_id)
+        assert b is not None
+        quarantine.record(s, b, add_rows=False)
+    return result
+
+
+def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
+                     digest: str, tables: dict[str, pa.Table],
+                     messages: list[str] | None = None, *, channel: str = "file",
+                     idempotency_key: str | None = None,
+                     rejections: Sequence[RowError] = ()) -> ImportResult:
+    """Write validated rows as one atomic lake batch (files durable before the commit).
+
+    ``rejections`` (rows refused by validation) are recorded with the batch in the same
+    transaction. With an ``idempotency_key``, a batch the same actor already sent under that
+    key is answered again (status ``replayed``) and nothing is written; the same key with a
+    different body raises :class:`ConflictError`. The check runs under the lake lock, so
+    concurrent senders of one key store it once.
+    """
+    messages = list(messages or [])
+    rows = sum(t.num_rows for t in tables.values())
+    with ws.lake.locked():
+        if idempotency_key is not None:
+            replay = _replay(ws, idempotency_key, digest)
+            if replay is not None:
+                return replay
+        ws.lake.recover()
+        with ws.registry.session() as s:
+            batch = IngestBatch(district_id=district_id, kind=kind, source_name=source_name,
+                                sha256=digest, status="pending",
+                                rows_in=rows + len({(e.sheet, e.row) for e in rejections}),
+                                actor=ws.actor, channel=channel,
+                                idempotency_key=idempotency_key,
+                                rows_rejected=len({(e.sheet, e.row) for e in rejections}))
+            s.add(batch)
+            s.flush()
+            batch_id = batch.id
+            if rejections:  # one multi-row INSERT, not an ORM object per rejected row
+                s.execute(insert(BatchRejection), [
+                    {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
+                     "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
+                     "message": _no_nul(e.message)} for e in rejections])
+        prepared: list[PreparedBatch] = []
+        try:
+            for dataset, table in tables.items():
+                if table.num_rows:
+                    prepared.append(ws.lake.prepare(batch_id, district_id, dataset, table))
+            with ws.registry.session() as s:
+                b = s.get(IngestBatch, batch_id)
+                assert b is not None
+                for p in prepared:
+                    ws.lake.commit_files(s, p)
+                nothing = all(p.changes_nothing for p in prepared)
+                overlapping = sum(p.overlapping for p in prepared)
+                replaced = sum(p.replaced for p in prepared)
+                overlapped = sorted({x for p in prepared for x in p.overlapped_batches})
+                b.status = "rejected" if not rows else "no_change" if nothing else "committed"
+                b.rows_overlapping, b.rows_replaced = overlapping, replaced
+                b.rows_written = 0 if nothing else rows
+                b.committed_at = utcnow()
+                b.message = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
+                audit(s, ws.actor, "import", f"{kind}_batch", str(batch_id), {
+                    "file": source_name, "sha256": digest, "rows": rows,
+                    "overlapping": b.rows_overlapping, "replaced": b.rows_replaced,
+                    "overlapped_batches": overlapped, "status": b.status,
+                    "rows_rejected": b.rows_rejected,
+                    "months": sorted({m.month for p in prepared for m in p.months}),
+                }, district=b.district_id)
+                status, message = b.status, b.message
+        except BaseException:
+            for p in prepared:
+                ws.lake.discard(p)
+            with ws.registry.session() as s:
+                b = s.get(IngestBatch, batch_id)
+                if b is not None:
+                    b.status = "failed"
+            raise
+    messages.append(message)
+    return ImportResult(kind, source_name, batch_id, status, rows=rows,
+                        added=0 if status == "no_change" else rows,
+                        overlapping=overlapping, replaced=replaced,
+                        overlapped_batches=overlapped, messages=messages)
+
+
+def _no_nul(text: str) -> str:
+    """A rejected cell as text a registry stores (PostgreSQL text cannot hold NUL)."""
+    return text.replace("\x00", "\\x00")
+
+
+def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],
+                     nothing: bool) -> str:
+    if nothing:
+        return f"all {rows:,} rows were already stored with the same values; nothing changed"
+    if not overlapping:
+        return f"{rows:,} rows stored"
+    ids = ", ".join(str(b) for b in batches)
+    return (f"{rows:,} rows stored; {overlapping:,} overlap earlier batch(es) {ids}: "
+            f"{replaced:,} with a different value now replaced by this batch, "
+            f"{overlapping - replaced:,} identical")
+
+
+def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
+    """The answer already given to this actor's batch ``key`` (None: a new key)."""
+    with ws.registry.session() as s:
+        prev = s.scalars(select(IngestBatch).where(
+            IngestBatch.actor == ws.actor, IngestBatch.idempotency_key == key)).first()
+        if prev is None:
+            return None
+        if prev.sha256 != digest:
+            msg = (f"Idempotency-Key {key!r} was used for batch {prev.id} with a different "
+                   "body; use a new key for new data")
+            raise ConflictError(msg)
+        if prev.status in ("pending", "interrupted", "failed"):
+            # never acknowledged: forget the key so the client's retry is stored
+            prev.idempotency_key = None
+            return None
+        return ImportResult(prev.kind, prev.source_name, prev.id, "replayed",
+                            rows=prev.rows_in, added=prev.rows_written,
+                            overlapping=prev.rows_overlapping, replaced=prev.rows_replaced,
+                            messages=[f"batch {prev.id} was already stored under this "
+                                      f"Idempotency-Key: {prev.message}"])

@@ -1,0 +1,271 @@
+"""Plan inputs into the registry: target catalogues, observations, budgets, sector statistics.
+
+中文：目标清单、目标观测值、预算与分行业增加值入库（批次、审计日志、重复提交不改变任何数据）。
+
+Called by :func:`carbonpeak.intake.imports.import_file` for the kinds in
+:data:`PLAN_KINDS`. Every insert and change is audit-logged with the batch; a row equal to
+what is stored changes nothing, so re-sending a file is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.intake import plan_files
+from carbonpeak.storage.registry.models import (
+    Budget,
+    District,
+    Entity,
+    IngestBatch,
+    SectorStatistics,
+    Street,
+    Target,
+    TargetObservation,
+    utcnow,
+)
+from carbonpeak.storage.workspace import audit
+
+if TYPE_CHECKING:
+    from carbonpeak.intake.formats.csvfiles import ParsedFile
+    from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["PLAN_KINDS", "PlanImportCounts", "import_plan_records", "resolve_scope"]
+
+PLAN_KINDS = ("targets", "observations", "budgets", "sector_statistics")
+
+_TARGET_FIELDS = ("section", "indicator_zh", "indicator_en", "kind", "metric", "baseline_year",
+                  "baseline_value", "target_year", "target_value", "target_text", "unit",
+                  "comparator", "period", "responsible_units", "quote", "notes")
+
+
+@dataclass
+class PlanImportCounts:
+    """What an import of plan inputs did."""
+
+    batch_id: int
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> str | None:
+    """The stored scope id of a street (its code, from name/code/Chinese name) or an entity.
+
+    Returns ``None`` when ``ref`` names nothing in the district; the district's own scope id is
+    its code.
+    """
+    if scope_type == "district":
+        return district.id
+    if scope_type == "street":
+        for st in s.scalars(select(Street).where(Street.district_id == district.id)):
+            if ref in (st.code, st.name_zh, st.name_en, st.name_zh.removesuffix("街道")):
+                return st.code
+        return None
+    e = s.get(Entity, ref)
+    return e.id if e is not None and e.district_id == district.id else None
+
+
+def import_plan_records(ws: Workspace, district: District, kind: str, pf: ParsedFile,
+                        digest: str, rejected: int = 0, *,
+                        on_batch: Callable[[Session, IngestBatch], None] | None = None,
+                        ) -> PlanImportCounts:
+    """Validate ``pf`` as ``kind``, check its references, and store it as one batch.
+
+    Raises
+    ------
+    InputValidationError
+        Rows that fail validation or name an unknown target, street or entity; nothing is
+        stored.
+    """
+    if kind == "targets":
+        recs = plan_files.parse_targets(pf, district=district.id)
+    elif kind == "observations":
+        recs = plan_files.parse_observations(pf)
+    elif kind == "budgets":
+        recs = plan_files.parse_budgets(pf)
+    else:
+        recs = plan_files.parse_sector_statistics(pf)
+    with ws.registry.session() as s:
+        errors: list[RowError] = []
+        if kind in ("targets", "budgets"):
+            _resolve_scopes(s, district, pf.name, recs, errors)
+        elif kind == "observations":
+            _resolve_targets(s, district, pf.name, recs, errors)
+        if errors:
+            raise InputValidationError(errors)
+        batch = IngestBatch(district_id=district.id, kind=kind, source_name=pf.name,
+                            sha256=digest, status="committed", rows_in=len(recs) + rejected,
+                            actor=ws.actor, committed_at=utcnow())
+        s.add(batch)
+        s.flush()
+        if on_batch is not None:
+            on_batch(s, batch)
+        counts = PlanImportCounts(batch.id)
+        store = {"targets": _store_target, "observations": _store_observation,
+                 "budgets": _store_budget, "sector_statistics": _store_sector}[kind]
+        for rec in recs:
+            store(s, ws.actor, district, batch, rec, counts)
+        batch.rows_written = counts.added + counts.updated
+        batch.message = (f"{counts.added} added, {counts.updated} updated, "
+                         f"{counts.unchanged} unchanged")
+        audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
+              {"file": pf.name, "sha256": digest, "added": counts.added,
+               "updated": counts.updated, "unchanged": counts.unchanged},
+              district=batch.district_id)
+        return counts
+
+
+def _resolve_scopes(s: Session, d: District, name: str, recs: list[dict[str, Any]],
+                    errors: list[RowError]) -> None:
+    for r in recs:
+        sid = resolve_scope(s, d, r["scope_type"], r["scope_ref"])
+        if sid is None:
+            errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
+                                   f"names no {r['scope_type']} of {d.id}"))
+        r["scope_id"] = sid
+
+
+def _resolve_targets(s: Session, d: District, name: str, recs: list[dict[str, Any]],
+                     errors: list[RowError]) -> None:
+    targets = list(s.scalars(select(Target).where(Target.district_id == d.id)))
+    by_code: dict[str, list[Target]] = {}
+    for t in targets:
+        by_code.setdefault(t.code, []).append(t)
+    for r in recs:
+        found = by_code.get(r["code"], [])
+        if r["scope_ref"]:
+            found = [t for t in found if r["scope_ref"] == t.scope_id]
+        if not found:
+            errors.append(RowError(name, r["_line"], "target_id", r["code"],
+                                   f"names no target of {d.id} (load the catalogue first)"))
+        elif len(found) > 1:
+            errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
+                                   f"target {r['code']} exists for several scopes; give the "
+                                   "scope id"))
+        else:
+            r["target_id"] = found[0].id
+
+
+def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [getattr(obj, k), v] for k, v in values.items() if getattr(obj, k) != v}
+
+
+def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
+                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+    values = {k: rec[k] for k in _TARGET_FIELDS}
+    values["source"] = f"{batch.source_name} line {rec['_line']} (batch {batch.id})"
+    obj = s.scalars(select(Target).where(
+        Target.district_id == d.id, Target.code == rec["code"],
+        Target.scope_type == rec["scope_type"], Target.scope_id == rec["scope_id"])).first()
+    key = f"{rec['code']}@{rec['scope_type']}:{rec['scope_id']}"
+    if obj is None:
+        s.add(Target(district_id=d.id, code=rec["code"], scope_type=rec["scope_type"],
+                     scope_id=rec["scope_id"], **values))
+        audit(s, actor, "create", "target", key, {k: v for k, v in values.items()
+                                                  if k != "quote"} | {"batch": batch.id},
+              district=d.id)
+        counts.added += 1
+        return
+    changes = _changes(obj, {k: v for k, v in values.items() if k != "source"})
+    if not changes:
+        counts.unchanged += 1
+        return
+    for k, v in values.items():
+        setattr(obj, k, v)
+    audit(s, actor, "update", "target", key, {"changes": changes, "batch": batch.id}, district=d.id)
+    counts.updated += 1
+
+
+def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
+                       rec: dict[str, Any], counts: PlanImportCounts) -> None:
+    obj = s.scalars(select(TargetObservation).where(
+        TargetObservation.target_id == rec["target_id"],
+        TargetObservation.observed_on == rec["observed_on"])).first()
+    key = f"{rec['code']}@{rec['observed_on']}"
+    values = {"value": rec["value"], "source": rec["source"]}
+    if obj is None:
+        s.add(TargetObservation(target_id=rec["target_id"], observed_on=rec["observed_on"],
+                                batch_id=batch.id, actor=actor, **values))
+        audit(s, actor, "create", "target_observation", key,
+              values | {"batch": batch.id}, district=d.id)
+        counts.added += 1
+        return
+    changes = _changes(obj, values)
+    if not changes:
+        counts.unchanged += 1
+        return
+    obj.value, obj.source, obj.batch_id, obj.actor = rec["value"], rec["source"], batch.id, actor
+    audit(s, actor, "update", "target_observation", key,
+          {"changes": changes, "batch": batch.id}, district=d.id)
+    counts.updated += 1
+
+
+def _store_budget(s: Session, actor: str, d: District, batch: IngestBatch,
+                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+    store_budget(s, actor, d.id, year=rec["year"], metric=rec["metric"],
+                 scope_type=rec["scope_type"], scope_id=rec["scope_id"], budget=rec["budget"],
+                 method="manual", intensity_target=rec["intensity_target"],
+                 basis={"file": batch.source_name, "line": rec["_line"], "batch": batch.id},
+                 counts=counts)
+
+
+def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric: str,
+                 scope_type: str, scope_id: str, budget: float, method: str,
+                 intensity_target: float | None, basis: dict[str, Any],
+                 counts: PlanImportCounts | None = None) -> Budget:
+    """Insert or update one budget; audit-log the change; leave an equal budget alone."""
+    obj = s.scalars(select(Budget).where(
+        Budget.district_id == district_id, Budget.year == year, Budget.metric == metric,
+        Budget.scope_type == scope_type, Budget.scope_id == scope_id)).first()
+    key = f"{year}/{metric}/{scope_type}:{scope_id}"
+    values = {"budget": budget, "method": method, "intensity_target": intensity_target}
+    if obj is None:
+        obj = Budget(district_id=district_id, year=year, metric=metric, scope_type=scope_type,
+                     scope_id=scope_id, basis=basis, actor=actor, **values)
+        s.add(obj)
+        audit(s, actor, "create", "budget", key, values | {"basis": basis}, district=district_id)
+        if counts is not None:
+            counts.added += 1
+        return obj
+    changes = _changes(obj, values)
+    if not changes:
+        if counts is not None:
+            counts.unchanged += 1
+        return obj
+    for k, v in values.items():
+        setattr(obj, k, v)
+    obj.basis, obj.actor = basis, actor
+    audit(s, actor, "update", "budget", key, {"changes": changes, "basis": basis},
+          district=district_id)
+    if counts is not None:
+        counts.updated += 1
+    return obj
+
+
+def _store_sector(s: Session, actor: str, d: District, batch: IngestBatch,
+                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+    obj = s.scalars(select(SectorStatistics).where(
+        SectorStatistics.district_id == d.id, SectorStatistics.year == rec["year"],
+        SectorStatistics.sector == rec["sector"])).first()
+    key = f"{rec['year']}/{rec['sector']}"
+    if obj is None:
+        s.add(SectorStatistics(district_id=d.id, year=rec["year"], sector=rec["sector"],
+                               value_added_10k_cny=rec["value_added_10k_cny"],
+                               batch_id=batch.id))
+        audit(s, actor, "create", "sector_statistics", key,
+              {"value_added_10k_cny": rec["value_added_10k_cny"], "batch": batch.id}, district=d.id)
+        counts.added += 1
+    elif obj.value_added_10k_cny != rec["value_added_10k_cny"]:
+        audit(s, actor, "update", "sector_statistics", key, {"changes": {
+            "value_added_10k_cny": [obj.value_added_10k_cny, rec["value_added_10k_cny"]]},
+            "batch": batch.id}, district=d.id)
+        obj.value_added_10k_cny, obj.batch_id = rec["value_added_10k_cny"], batch.id
+        counts.updated += 1
+    else:
+        counts.unchanged += 1

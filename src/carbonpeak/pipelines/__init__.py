@@ -1,1 +1,0 @@
-"""carbonpeak.pipelines."""

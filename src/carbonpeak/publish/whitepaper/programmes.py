@@ -1,0 +1,373 @@
+"""The white paper's programme sections: retrofits and measured savings, energy audits, key
+units' obligations and commissioning candidates (issue 6's programmes, in issue 7's report).
+
+Each is an :class:`~carbonpeak.publish.whitepaper.content.ExtraSection` whose build function reads
+the programme's own pipeline (:mod:`~carbonpeak.services.buildings.retrofits`,
+:mod:`~carbonpeak.services.buildings.audits`, :mod:`~carbonpeak.services.buildings.commissioning`)
+for the
+whole district: every figure comes from there, nothing is typed in. A programme without data
+for the year raises :class:`~carbonpeak.errors.NotFoundError`, which the white paper prints as
+"not available" with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from carbonpeak.errors import NotFoundError
+from carbonpeak.intake.formats.vocab import BUILDING_TYPES
+from carbonpeak.publish.whitepaper.content import ExtraSection
+from carbonpeak.services.access.scope import Scope
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["TOP_CANDIDATES", "programme_sections", "split_candidates"]
+
+#: commissioning candidates listed in the white paper (the CLI and API list all)
+TOP_CANDIDATES = 10
+
+
+YES = {"zh": "是", "en": "yes"}
+NO = {"zh": "否", "en": "no"}
+
+
+def _type(code: Any) -> dict[str, str]:
+    """A building type in both languages (the import vocabulary's Chinese name)."""
+    c = str(code) if code else "other"
+    return {"zh": BUILDING_TYPES.get(c, (c,))[0], "en": c.replace("_", " ")}
+
+
+def _pct(v: Any) -> float | None:
+    return None if v is None else 100.0 * float(v)
+
+
+def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    from carbonpeak.services.buildings.retrofits import list_projects, retrofit_progress
+
+    g = retrofit_progress(ws, d.id, year)
+    projects = [p for p in list_projects(ws, Scope(district_id=d.id, everything=True))
+                if p["status"] == "completed" and p["end_date"]
+                and int(str(p["end_date"])[:4]) <= year]
+    if not projects:
+        msg = (f"no retrofit or commissioning project completed by {year} "
+               f"(carbonpeak retrofits import) {year}年前无已完成的改造或调适项目")
+        raise NotFoundError(msg)
+    area, a15 = g["retrofit_area_m2"], g["saving15_area_m2"]
+    t10, t11 = g.get("retrofit_target") or {}, g.get("saving15_target") or {}
+    t16 = g.get("commissioning_target") or {}
+    figures = [
+        {"label_zh": "累计节能改造面积", "label_en": "retrofitted floor area (cumulative)",
+         "value": area, "unit": "m2", "digits": 0},
+        {"label_zh": "实测节能率≥15%的改造面积", "label_en": "area with measured savings ≥ 15 %",
+         "value": a15, "unit": "m2", "digits": 0},
+        {"label_zh": f"{year}年完成建筑调适", "label_en": f"commissioning completed in {year}",
+         "value": g["commissioning_this_year"], "unit": "", "digits": 0},
+    ]
+    if g.get("retrofit_progress_pct") is not None:
+        figures.append({"label_zh": f"占{t10.get('code', '')}目标比例",
+                        "label_en": f"share of {t10.get('code', '')} target",
+                        "value": g["retrofit_progress_pct"], "unit": "%", "digits": 1})
+    if g.get("saving15_progress_pct") is not None:
+        figures.append({"label_zh": f"占{t11.get('code', '')}目标比例",
+                        "label_en": f"share of {t11.get('code', '')} target",
+                        "value": g["saving15_progress_pct"], "unit": "%", "digits": 1})
+    rows = [{"code": p["code"], "building": p["entity_name"] or p["entity_id"],
+             "kind": {"zh": "调适", "en": "commissioning"} if p["kind"] == "commissioning"
+             else {"zh": "改造", "en": "retrofit"}, "end_date": str(p["end_date"]),
+             "area": p["floor_area_m2"], "claimed": _pct(p["claimed_savings_fraction"]),
+             "measured": _pct(p["mv_fractional_savings"]) if p["mv_sufficient"] else None,
+             "savings_kwh": p["mv_savings_kwh"] if p["mv_sufficient"] else None,
+             "g14": (YES if p["mv_meets_g14"] else NO) if p["mv_sufficient"]
+             else {"zh": "数据不足", "en": "insufficient data"}}
+            for p in projects]
+    text_zh = (f"截至{year}年底，累计完成既有建筑节能改造{area:,.0f}平方米"
+               + (f"，为{t10['code']}目标{t10['target_value']:,.0f}平方米的"
+                  f"{g['retrofit_progress_pct']:.1f}%" if t10 and g.get('retrofit_progress_pct')
+                  is not None else "")
+               + f"；经天气归一化实测（ASHRAE Guideline 14）节能率≥15%的改造面积{a15:,.0f}平方米"
+               + (f"，为{t11['code']}目标{t11['target_value']:,.0f}平方米的"
+                  f"{g['saving15_progress_pct']:.1f}%" if t11 and g.get('saving15_progress_pct')
+                  is not None else "")
+               + f"。{year}年完成建筑调适{g['commissioning_this_year']}家"
+               + (f"（{t16['code']}目标每年{t16['target_value']:,.0f}家）" if t16 else "") + "。")
+    text_en = (f"By the end of {year}, {area:,.0f} m² of existing buildings were retrofitted"
+               + (f" ({g['retrofit_progress_pct']:.1f} % of {t10['code']}'s "
+                  f"{t10['target_value']:,.0f} m²)" if t10 and g.get('retrofit_progress_pct')
+                  is not None else "")
+               + f"; {a15:,.0f} m² show weather-normalised measured savings of at least 15 % "
+               "meeting ASHRAE Guideline 14"
+               + (f" ({g['saving15_progress_pct']:.1f} % of {t11['code']}'s "
+                  f"{t11['target_value']:,.0f} m²)" if t11 and g.get('saving15_progress_pct')
+                  is not None else "")
+               + f". {g['commissioning_this_year']} commissioning project(s) were completed in "
+               f"{year}" + (f" ({t16['code']}: {t16['target_value']:,.0f} a year)" if t16
+                            else "") + ".")
+    fails = _measured_failing_g14(g)
+    notes_zh = [f"≥15%但模型未达ASHRAE G14要求的面积{g['saving15_fails_g14_area_m2']:,.0f}平方米，"
+                f"实测节能率<15%的面积{g['below15_area_m2']:,.0f}平方米，未能实测的面积"
+                f"{g['not_measured_area_m2']:,.0f}平方米；面积计入项目竣工之年。",
+                f"已实测但模型未达ASHRAE G14要求的面积合计{fails:,.0f}平方米（无论节能率高低；"
+                "节能率<15%者计入上述<15%面积），其节能率仅供参考。"]
+    notes_en = [f"{g['saving15_fails_g14_area_m2']:,.0f} m² reach 15 % with a model that fails "
+                f"ASHRAE G14, {g['below15_area_m2']:,.0f} m² measured below 15 %, "
+                f"{g['not_measured_area_m2']:,.0f} m² not measurable; areas count in the year "
+                "a project was completed.",
+                f"{fails:,.0f} m² in all were measured with a model that fails ASHRAE G14 "
+                "(whatever their savings; those below 15 % are in the < 15 % area above): their "
+                "savings are indicative only."]
+    return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
+            "table": {"columns": [
+                {"key": "code", "label_zh": "项目编号", "label_en": "project"},
+                {"key": "building", "label_zh": "建筑", "label_en": "building"},
+                {"key": "kind", "label_zh": "类型", "label_en": "kind"},
+                {"key": "end_date", "label_zh": "竣工日期", "label_en": "completed"},
+                {"key": "area", "label_zh": "面积（m²）", "label_en": "area (m²)", "digits": 0},
+                {"key": "claimed", "label_zh": "申报节能率（%）", "label_en": "claimed (%)",
+                 "digits": 1},
+                {"key": "measured", "label_zh": "实测节能率（%）", "label_en": "measured (%)",
+                 "digits": 1},
+                {"key": "savings_kwh", "label_zh": "实测节能量（kWh）",
+                 "label_en": "measured savings (kWh)", "digits": 0},
+                {"key": "g14", "label_zh": "符合G14", "label_en": "meets G14"}],
+                "rows": rows},
+            "notes_zh": notes_zh, "notes_en": notes_en}
+
+
+def _measured_failing_g14(g: dict[str, Any]) -> float:
+    """Retrofitted area measured (sufficient M&V) whose model fails ASHRAE G14, each building
+    once (:func:`~carbonpeak.services.buildings.retrofits.building_areas`): the ``fails_g14``
+    category
+    holds only those saving ≥ 15 %, the ones below 15 % are counted under ``below``."""
+    from carbonpeak.services.buildings.retrofits import building_areas
+
+    items = [(str(p["entity_id"]), float(p["floor_area_m2"] or 0.0), "fails_g14")
+             for p in g.get("projects", [])
+             if p.get("category") in ("fails_g14", "below") and p.get("meets_g14") is False]
+    return sum(building_areas(items, {}).values())
+
+
+def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    from carbonpeak.services.buildings.audits import audit_schedule
+
+    sch = audit_schedule(ws, d.id, dt.date(year, 12, 31))
+    sm = sch["summary"]
+    if not sm["n_covered"]:
+        msg = "no building is covered by the profile's audit rule 无审计规则覆盖的建筑"
+        raise NotFoundError(msg)
+    c = sm["counts"]
+    rule = sch["rule"]
+    cov = 100.0 * float(sm["coverage"])
+    figures = [
+        {"label_zh": "规则覆盖的公共建筑", "label_en": "public buildings the rule covers",
+         "value": sm["n_covered"], "unit": "", "digits": 0},
+        {"label_zh": "周期内已审计比例", "label_en": "audited within the interval",
+         "value": cov, "unit": "%", "digits": 1},
+        {"label_zh": "逾期", "label_en": "overdue", "value": c.get("overdue", 0),
+         "unit": "", "digits": 0},
+        {"label_zh": "从未审计", "label_en": "never audited", "value": c.get("never_audited", 0),
+         "unit": "", "digits": 0},
+    ]
+    rows = [{"street": r["street"], "n": r["n_covered"], "ok": r["counts"].get("ok", 0),
+             "due": r["counts"].get("due_this_year", 0),
+             "overdue": r["counts"].get("overdue", 0),
+             "never": r["counts"].get("never_audited", 0),
+             "coverage": 100.0 * float(r["coverage"])} for r in sm["by_street"]]
+    interval = rule.get("interval_years")
+    area = rule.get("min_floor_area_m2")
+    return {
+        "text_zh": f"按每{interval}年至少开展一次能源审计或节能诊断的要求（{area:,.0f}平方米以上"
+                   f"公共建筑），截至{year}年底规则覆盖{sm['n_covered']}栋，周期内已审计"
+                   f"{sm['n_within_interval']}栋（{cov:.1f}%），逾期{c.get('overdue', 0)}栋，"
+                   f"从未审计{c.get('never_audited', 0)}栋。",
+        "text_en": f"Under the rule of an energy audit or diagnosis at least every {interval} "
+                   f"years (public buildings of {area:,.0f} m² or more), {sm['n_covered']} "
+                   f"buildings were covered at the end of {year}: {sm['n_within_interval']} "
+                   f"audited within the interval ({cov:.1f} %), {c.get('overdue', 0)} overdue, "
+                   f"{c.get('never_audited', 0)} never audited.",
+        "figures": figures,
+        "table": {"columns": [
+            {"key": "street", "label_zh": "街道", "label_en": "street"},
+            {"key": "n", "label_zh": "覆盖建筑", "label_en": "covered", "digits": 0},
+            {"key": "ok", "label_zh": "周期内", "label_en": "ok", "digits": 0},
+            {"key": "due", "label_zh": "本年到期", "label_en": "due this year", "digits": 0},
+            {"key": "overdue", "label_zh": "逾期", "label_en": "overdue", "digits": 0},
+            {"key": "never", "label_zh": "从未审计", "label_en": "never", "digits": 0},
+            {"key": "coverage", "label_zh": "审计覆盖率（%）", "label_en": "coverage (%)",
+             "digits": 1}], "rows": rows},
+        **_rule_notes(rule)}
+
+
+#: the statuses of a profile entry (reference/profiles/*.toml)
+STATUS_LABELS = {"verified": ("已核实", "verified"), "unverified": ("未核实", "unverified"),
+                 "default": ("平台默认", "platform default")}
+
+
+def _value_text(v: Any) -> str:
+    if isinstance(v, list | tuple):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
+
+
+def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
+    """The audit rule's entries (value, source, status), one note each, and a warning first
+    when any entry is unverified or a platform default."""
+    entries: dict[str, dict[str, Any]] = rule.get("entries") or {}
+    zh: list[str] = []
+    en: list[str] = []
+    weak = [k for k, e in entries.items() if e.get("status") in ("unverified", "default")]
+    if weak:
+        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'、'.join(weak)}），"
+                  "请区主管部门确认。")
+        en.append(f"{len(weak)} of the rule's entries are unverified or platform defaults "
+                  f"({', '.join(weak)}): to be confirmed by the district.")
+    for key, e in entries.items():
+        st = str(e.get("status", ""))
+        st_zh, st_en = STATUS_LABELS.get(st, (st, st))
+        value = _value_text(e.get("value"))
+        zh.append(f"规则来源：{e.get('label_zh') or key}（{key} = {value}）——"
+                  f"{e.get('source', '')}（{st_zh}）")
+        en.append(f"Rule source: {e.get('label_en') or key} ({key} = {value}) — "
+                  f"{e.get('source', '')} ({st_en})")
+    if not entries:
+        zh.append("规则来源：画像中未列明。")
+        en.append("Rule source: not given in the district profile.")
+    return {"notes_zh": zh, "notes_en": en}
+
+
+def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    from carbonpeak.services.buildings.audits import obligations
+
+    ob = obligations(ws, d.id, year)
+    sm = ob["summary"]
+    if not sm["n_units"]:
+        msg = f"no key unit in {year} {year}年无重点用能单位"
+        raise NotFoundError(msg)
+    labels = {o["code"]: (o["label_zh"], o["label_en"]) for o in ob["obligations"]}
+    labels.update({"monitoring": ("在线监测覆盖", "monitoring coverage"),
+                   "audit": ("能源审计", "energy audit"), "quota": ("能耗限额", "energy quota")})
+    rows = [{"item": {"zh": labels.get(k, (k, k))[0], "en": labels.get(k, (k, k))[1]},
+             **{s: v.get(s, 0) for s in ("ok", "late", "overdue", "missing", "unknown",
+                                          "not_applicable")}}
+            for k, v in sm["by_item"].items()]
+    return {
+        "text_zh": f"{year}年{sm['n_units']}家重点用能单位中，{sm['units_with_problems']}家"
+                   "至少有一项义务未按期履行或缺少证明。",
+        "text_en": f"Of the {sm['n_units']} key energy-using units of {year}, "
+                   f"{sm['units_with_problems']} have at least one obligation late, overdue or "
+                   "without evidence.",
+        "figures": [{"label_zh": "重点用能单位", "label_en": "key units",
+                     "value": sm["n_units"], "unit": "", "digits": 0},
+                    {"label_zh": "存在问题的单位", "label_en": "units with a problem",
+                     "value": sm["units_with_problems"], "unit": "", "digits": 0}],
+        "table": {"columns": [
+            {"key": "item", "label_zh": "义务", "label_en": "obligation"},
+            {"key": "ok", "label_zh": "按期", "label_en": "ok", "digits": 0},
+            {"key": "late", "label_zh": "逾期履行", "label_en": "late", "digits": 0},
+            {"key": "overdue", "label_zh": "逾期未履行", "label_en": "overdue", "digits": 0},
+            {"key": "missing", "label_zh": "缺失", "label_en": "missing", "digits": 0},
+            {"key": "unknown", "label_zh": "无法判断", "label_en": "unknown", "digits": 0},
+            {"key": "not_applicable", "label_zh": "不适用", "label_en": "n/a", "digits": 0}],
+            "rows": rows},
+        "notes_zh": [], "notes_en": []}
+
+
+def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    from carbonpeak.services.buildings.commissioning import commissioning
+
+    c = commissioning(ws, d.id, year)
+    if not c.items:
+        msg = (f"no building with hourly electricity in {year} {year}年无逐时电表数据的建筑")
+        raise NotFoundError(msg)
+    candidates, normal = split_candidates(c.items)
+    top = candidates[:TOP_CANDIDATES]
+    total = sum(float(i["avoidable_kwh"] or 0.0) for i in candidates)
+    rows = [{"rank": rank, "building": i["name"], "type": _type(i["building_type"]),
+             "base": _pct(i["base_load_ratio"]), "weekend": _pct(i["weekend_ratio"]),
+             "avoidable": i["avoidable_kwh"], "findings": i["n_findings"],
+             "caveat": {"zh": "", "en": ""}}
+            for rank, i in enumerate(top, start=1)]
+    by_type: dict[str, int] = {}
+    for i in normal:
+        t = str(i["building_type"] or "other")
+        by_type[t] = by_type.get(t, 0) + 1
+    types_zh = "、".join(f"{_type(t)['zh']}{n}栋" for t, n in sorted(by_type.items()))
+    types_en = ", ".join(f"{n} {_type(t)['en']}" for t, n in sorted(by_type.items()))
+    apart_zh = (f"另有{len(normal)}栋建筑（{types_zh}）的夜间或非工作日负荷高属其类型的正常运行"
+                "特征（全天候运行或每天营业），不列为调适候选，其电量不计入可避免电量合计。"
+                if normal else "")
+    apart_en = (f"{len(normal)} more buildings ({types_en}) run with a high night or "
+                "non-working-day load as their type normally does (around the clock or open "
+                "every day): they are not listed as candidates and their energy is not in the "
+                "avoidable total." if normal else "")
+    return {
+        "text_zh": f"{year}年对{len(c.items)}栋具备逐时电表数据的建筑进行调适候选筛查"
+                   f"（另有{len(c.without_data)}栋缺少数据），其中{len(candidates)}栋为调适候选，"
+                   f"按可避免电量排序，合计可避免电量约{total / 1e4:,.1f}万千瓦时"
+                   + (f"；下表列出前{len(top)}栋" if top else "") + "。" + apart_zh,
+        "text_en": f"In {year}, {len(c.items)} buildings with hourly electricity were screened "
+                   f"for commissioning ({len(c.without_data)} more lack the data); "
+                   f"{len(candidates)} are candidates, ranked by avoidable energy, about "
+                   f"{total / 1e3:,.0f} MWh in all"
+                   + (f"; the first {len(top)} are listed" if top else "") + ". " + apart_en,
+        "figures": [{"label_zh": "筛查建筑", "label_en": "buildings screened",
+                     "value": len(c.items), "unit": "", "digits": 0},
+                    {"label_zh": "调适候选", "label_en": "candidates",
+                     "value": len(candidates), "unit": "", "digits": 0},
+                    {"label_zh": "运行特征属正常（不列为候选）",
+                     "label_en": "normal for their type (not candidates)",
+                     "value": len(normal), "unit": "", "digits": 0},
+                    {"label_zh": "可避免电量合计", "label_en": "avoidable energy, total",
+                     "value": total, "unit": "kWh", "digits": 0}],
+        "normal_for_type": [{"entity_id": i["entity_id"], "building": i["name"],
+                             "type": _type(i["building_type"]),
+                             "avoidable": i["avoidable_kwh"],
+                             "caveat": {"zh": "；".join(x["zh"] for x in i["caveats"]),
+                                        "en": "; ".join(x["en"] for x in i["caveats"])}}
+                            for i in normal],
+        "table": {"columns": [
+            {"key": "rank", "label_zh": "排名", "label_en": "rank", "digits": 0},
+            {"key": "building", "label_zh": "建筑", "label_en": "building"},
+            {"key": "type", "label_zh": "类型", "label_en": "type"},
+            {"key": "base", "label_zh": "夜间基础负荷比（%）", "label_en": "night base (%)",
+             "digits": 0},
+            {"key": "weekend", "label_zh": "非工作日比（%）", "label_en": "non-working (%)",
+             "digits": 0},
+            {"key": "avoidable", "label_zh": "可避免电量（kWh）", "label_en": "avoidable (kWh)",
+             "digits": 0},
+            {"key": "findings", "label_zh": "问题数", "label_en": "findings", "digits": 0},
+            {"key": "caveat", "label_zh": "说明", "label_en": "caveat"}], "rows": rows},
+        "notes_zh": ["筛查阈值为未经核实的默认值（docs/commissioning.md）。",
+                     *([apart_zh] if apart_zh else [])],
+        "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md).",
+                     *([apart_en] if apart_en else [])]}
+
+
+def split_candidates(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+    """The screened buildings as (candidates, normal for their type), both in rank order.
+
+    A building whose type carries a caveat (data centres, hospitals and hotels run around the
+    clock, malls open every day: :data:`~carbonpeak.services.buildings.commissioning.CAVEATS`)
+    shows a
+    high night or non-working-day load by design, which the screen's windows read as waste:
+    it is not a candidate and its "avoidable" energy is not counted.
+    """
+    candidates = [i for i in items if not i.get("caveats")]
+    normal = [i for i in items if i.get("caveats")]
+    return candidates, normal
+
+
+def programme_sections() -> dict[str, ExtraSection]:
+    """The programme sections the white paper prints by default, in order."""
+    return {
+        "retrofits": ExtraSection("既有建筑节能改造与实测节能量",
+                                  "Retrofits and measured savings", _retrofits),
+        "audits": ExtraSection("公共建筑能源审计", "Energy audits of public buildings", _audits),
+        "obligations": ExtraSection("重点用能单位义务履行", "Key units' obligations",
+                                    _obligations),
+        "commissioning": ExtraSection("建筑调适候选", "Commissioning candidates",
+                                      _commissioning),
+    }

@@ -1,0 +1,1 @@
+"""Access: users, sign-in, sessions, tokens and the role scope. 中文：用户与权限。"""

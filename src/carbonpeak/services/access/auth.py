@@ -1,0 +1,267 @@
+"""Passwords, browser sessions and sign-in rate limiting.
+
+中文：口令（Argon2id 哈希）、浏览器会话与登录限流。
+
+* Passwords are hashed with Argon2id (``argon2-cffi``'s defaults, RFC 9106's second
+  recommended parameter set); a hash made with older parameters is upgraded at the next sign-in.
+* A session is a random 256-bit cookie value; the registry keeps only its SHA-256, with a
+  CSRF token that the page sends back in ``X-CSRF-Token`` on every change (double submit,
+  checked against the server's copy).
+* Failed sign-ins are recorded; after ``login_max_failures`` failures within
+  ``login_window_minutes`` for a username (or ``login_max_failures_per_client`` from one
+  client address, higher because offices share a proxy), further attempts are refused
+  (:class:`RateLimited`) without checking the password, until the window has passed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from carbonpeak.errors import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimited,
+)
+from carbonpeak.services.access.users import (
+    MIN_PASSWORD_LENGTH,
+    Principal,
+    hash_password,
+    password_hasher,
+    principal_of,
+)
+from carbonpeak.storage.registry.models import LoginAttempt, User, WebSession, utcnow
+from carbonpeak.storage.workspace import Workspace, audit
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "SignIn",
+    "end_session",
+    "end_user_sessions",
+    "hash_password",
+    "session_principal",
+    "set_password",
+    "sign_in",
+    "verify_password",
+]
+
+# verified when the username is unknown, so that a miss costs as long as a wrong password
+_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+_SESSION_TOUCH = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A new session: the cookie value (never stored) and its CSRF token."""
+
+    session_token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: dt.datetime
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def set_password(ws: Workspace, username: str, password: str) -> None:
+    """Set (or replace) a user's password; every session of the user ends (audit-logged)."""
+    hashed = hash_password(password)
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            msg = f"no user {username!r}"
+            raise NotFoundError(msg)
+        user.password_hash = hashed
+        ended = _delete_sessions(s, user.id)
+        audit(s, ws.actor, "set_password", "user", username, {"sessions_ended": ended},
+              district=user.district_id)
+
+
+def verify_password(ws: Workspace, username: str, password: str, *, client: str = "") -> None:
+    """Check a user's current password (for a password change); a wrong one counts as a
+    failed sign-in, so a stolen session cannot be used to guess the password.
+
+    Raises
+    ------
+    RateLimited
+        Too many recent failures for this username or client.
+    AuthenticationError
+        Wrong password, or no password set.
+    """
+    attempt_id = _claim_attempt(ws, username, client[:64], utcnow())
+    with ws.registry.session() as s:
+        stored = s.scalars(select(User.password_hash).where(User.username == username)).first()
+        try:
+            if stored and password_hasher.verify(stored, password):
+                attempt = s.get(LoginAttempt, attempt_id)
+                if attempt is not None:
+                    attempt.success = True
+                return
+        except (VerificationError, InvalidHashError):
+            pass
+    msg = "the current password is wrong / 当前口令错误"
+    raise AuthenticationError(msg)
+
+
+def _retry_after(ws: Workspace, username: str, client: str, now: dt.datetime) -> int | None:
+    st = ws.settings
+    since = now - dt.timedelta(minutes=st.login_window_minutes)
+    with ws.registry.session() as s:
+        worst: dt.datetime | None = None
+        for cond, limit in ((LoginAttempt.username == username, st.login_max_failures),
+                            (LoginAttempt.client == client, st.login_max_failures_per_client)):
+            q = select(func.count(), func.min(LoginAttempt.at)).where(
+                cond, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+            n, oldest = s.execute(q).one()
+            if n >= limit and oldest is not None:
+                # blocked until enough of the failures leave the window; the oldest first
+                rows = list(s.scalars(select(LoginAttempt.at).where(
+                    cond, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+                    .order_by(LoginAttempt.at.desc()).limit(limit)))
+                until = rows[-1]
+                worst = until if worst is None or until > worst else worst
+    if worst is None:
+        return None
+    left = worst + dt.timedelta(minutes=st.login_window_minutes) - now
+    return max(1, math.ceil(left.total_seconds()))
+
+
+def _limited(wait: int) -> RateLimited:
+    return RateLimited(f"too many failed sign-ins; try again in {wait} s / "
+                       f"登录失败次数过多，请{wait}秒后再试", wait)
+
+
+def _claim_attempt(ws: Workspace, username: str, client: str, now: dt.datetime) -> int:
+    """Record an attempt as failed *before* the (slow) password check, then count again.
+
+    Parallel guesses cannot all slip under the limit: each sees the attempts recorded before
+    its count, so no more than the limit get past it. A refused attempt is removed again (it
+    was never checked), so waiting out the window is enough. The id of the attempt is
+    returned; a correct password marks it successful.
+    """
+    wait = _retry_after(ws, username, client, now)
+    if wait is not None:
+        raise _limited(wait)
+    with ws.registry.session() as s:
+        attempt = LoginAttempt(at=now, username=username, client=client, success=False)
+        s.add(attempt)
+        s.flush()
+        attempt_id = int(attempt.id)
+    st = ws.settings
+    since = now - dt.timedelta(minutes=st.login_window_minutes)
+    with ws.registry.session() as s:
+        over = False
+        for cond, limit in ((LoginAttempt.username == username, st.login_max_failures),
+                            (LoginAttempt.client == client, st.login_max_failures_per_client)):
+            n = s.scalar(select(func.count()).select_from(LoginAttempt).where(
+                cond, LoginAttempt.success.is_(False), LoginAttempt.at > since,
+                LoginAttempt.id <= attempt_id)) or 0
+            over = over or n > limit
+        if over:
+            s.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+    if over:
+        raise _limited(_retry_after(ws, username, client, now) or 1)
+    return attempt_id
+
+
+def sign_in(ws: Workspace, username: str, password: str, *, client: str = "") -> SignIn:
+    """Check a username and password and open a session.
+
+    Raises
+    ------
+    RateLimited
+        Too many recent failures for this username or client; the password is not checked.
+    AuthenticationError
+        Unknown user, inactive user, no password set, or a wrong password (one message).
+    """
+    now = utcnow()
+    client = client[:64]
+    username = username[:64]
+    attempt_id = _claim_attempt(ws, username, client, now)
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        stored = user.password_hash if user is not None else None
+        ok = False
+        try:
+            ok = password_hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        ok = ok and user is not None and user.active
+        if not ok or user is None:
+            msg = "wrong username or password / 用户名或密码错误"
+            raise AuthenticationError(msg)
+        attempt = s.get(LoginAttempt, attempt_id)
+        if attempt is not None:
+            attempt.success = True
+        if stored is not None and password_hasher.check_needs_rehash(stored):
+            user.password_hash = password_hasher.hash(password)
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(24)
+        expires = now + dt.timedelta(hours=ws.settings.session_hours)
+        s.add(WebSession(user_id=user.id, session_hash=_sha(token), csrf_token=csrf,
+                         created_at=now, expires_at=expires, last_seen_at=now, client=client))
+        # expired sessions of anyone are cleared as sign-ins happen
+        s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+        audit(s, f"user:{user.username}", "sign_in", "user", user.username, {"client": client},
+              district=user.district_id)
+        principal = principal_of(s, user)
+        return SignIn(token, csrf, principal, expires)
+
+
+def session_principal(ws: Workspace, token: str) -> tuple[Principal, str]:
+    """The principal and CSRF token of a live session.
+
+    Raises
+    ------
+    AuthenticationError
+        Unknown, expired or idle session, or the user is no longer active.
+    """
+    denied = AuthenticationError("not signed in or the session has expired / 未登录或会话已过期")
+    if not token or len(token) > 128:
+        raise denied
+    now = utcnow()
+    idle = dt.timedelta(minutes=ws.settings.session_idle_minutes)
+    with ws.registry.session() as s:
+        rec = s.scalars(select(WebSession).where(WebSession.session_hash == _sha(token))).first()
+        if rec is None or rec.expires_at <= now or rec.last_seen_at + idle <= now:
+            raise denied
+        user = s.get(User, rec.user_id)
+        if user is None or not user.active:
+            raise denied
+        if now - rec.last_seen_at > _SESSION_TOUCH:
+            rec.last_seen_at = now  # at most one write a minute per session
+        return principal_of(s, user), rec.csrf_token
+
+
+def end_session(ws: Workspace, token: str) -> None:
+    """Sign out: the session row is deleted (a no-op for an unknown token)."""
+    with ws.registry.session() as s:
+        rec = s.scalars(select(WebSession).where(WebSession.session_hash == _sha(token))).first()
+        if rec is not None:
+            user = s.get(User, rec.user_id)
+            s.delete(rec)
+            if user is not None:
+                audit(s, f"user:{user.username}", "sign_out", "user", user.username, {},
+                      district=user.district_id)
+
+
+def end_user_sessions(ws: Workspace, username: str) -> int:
+    """End every session of a user (deactivation, role change); the number ended."""
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        return _delete_sessions(s, user.id) if user is not None else 0
+
+
+def _delete_sessions(s: Session, user_id: int) -> int:
+    ids = list(s.scalars(select(WebSession.id).where(WebSession.user_id == user_id)))
+    if ids:
+        s.execute(delete(WebSession).where(WebSession.id.in_(ids)))
+    return len(ids)

@@ -1,0 +1,131 @@
+"""What a principal may read: the role's scope, applied in the queries of every reader.
+
+中文：数据范围——按角色在查询中限定可见数据。
+
+* ``district_admin`` / ``district_analyst``: everything of their district;
+* ``street_officer``: their street, the entities in it, and district-wide figures;
+* ``entity_manager`` / ``data_feeder``: their entities (an enterprise's buildings included).
+
+Readers filter with :meth:`Scope.entity_condition` / :meth:`Scope.street_condition` in SQL,
+or :meth:`Scope.sees_entity` on frames; an object outside the scope is reported exactly like
+one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, select
+
+from carbonpeak.intake.feeds import writable_entities
+from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["ANALYST_ROLES", "ENTITY_ROLES", "Scope", "scope_of"]
+
+ANALYST_ROLES = ("district_admin", "district_analyst")
+ENTITY_ROLES = ("entity_manager", "data_feeder")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a principal may read beyond the district-wide plan."""
+
+    district_id: str
+    everything: bool
+    street_id: int | None = None
+    street_code: str | None = None
+    entities: frozenset[str] = frozenset()
+
+    @property
+    def kind(self) -> str:
+        """``district``, ``street`` or ``entities``."""
+        if self.everything:
+            return "district"
+        return "street" if self.street_id is not None else "entities"
+
+    def sees(self, scope_type: str, scope_id: str, *, district: bool) -> bool:
+        """Whether an object of ``scope_type``/``scope_id`` is visible (``district``: whether
+        district-scope objects of this kind are visible to every role)."""
+        if self.everything:
+            return True
+        if scope_type == "district":
+            return district
+        if scope_type == "street":
+            return self.street_code is not None and scope_id == self.street_code
+        return scope_id in self.entities
+
+    def sees_entity(self, entity_id: str) -> bool:
+        """Whether the entity is in scope."""
+        return self.everything or entity_id in self.entities
+
+    def sees_street(self, street_id: int | None) -> bool:
+        """Whether the street (its figures, its polygon) is in scope."""
+        return self.everything or (street_id is not None and street_id == self.street_id)
+
+    def entity_condition(self) -> ColumnElement[bool]:
+        """SQL condition on :class:`Entity` rows (their district included)."""
+        in_district = Entity.district_id == self.district_id
+        if self.everything:
+            return in_district
+        if self.street_id is not None:
+            return in_district & (Entity.street_id == self.street_id)
+        if self.entities:
+            return in_district & Entity.id.in_(sorted(self.entities))
+        return false()
+
+    def street_condition(self) -> ColumnElement[bool]:
+        """SQL condition on :class:`Street` rows: all of the district for analysts, the
+        officer's own street, and for entity roles the streets their entities are in."""
+        in_district = Street.district_id == self.district_id
+        if self.everything:
+            return in_district
+        if self.street_id is not None:
+            return in_district & (Street.id == self.street_id)
+        if self.entities:
+            return in_district & Street.id.in_(
+                select(Entity.street_id).where(Entity.id.in_(sorted(self.entities))))
+        return false()
+
+    def warning_condition(self) -> ColumnElement[bool]:
+        """SQL condition on :class:`EarlyWarning` rows: a street officer sees its street's
+        and its entities' warnings, entity roles their entities'."""
+        in_district = EarlyWarning.district_id == self.district_id
+        if self.everything:
+            return in_district
+        if self.street_id is not None:
+            return in_district & EarlyWarning.scope_type.in_(("street", "entity")) & (
+                EarlyWarning.street_id == self.street_id)
+        if self.entities:
+            return in_district & (EarlyWarning.scope_type == "entity") & (
+                EarlyWarning.scope_id.in_(sorted(self.entities)))
+        return false()
+
+    def key(self) -> str:
+        """A short key of the scope (for caches)."""
+        if self.everything:
+            return f"{self.district_id}:*"
+        if self.street_id is not None:
+            return f"{self.district_id}:s{self.street_id}"
+        return f"{self.district_id}:e" + ",".join(sorted(self.entities))
+
+
+def scope_of(ws: Workspace, p: Principal) -> Scope:
+    """The scope of a principal (one small query for street officers and entity roles)."""
+    if p.role in ANALYST_ROLES:
+        return Scope(p.district_id, everything=True)
+    if p.role == "street_officer":
+        if p.street_id is None:
+            return Scope(p.district_id, everything=False)
+        with ws.registry.session() as s:
+            st = s.get(Street, p.street_id)
+            code = st.code if st is not None and st.district_id == p.district_id else None
+            ents = frozenset(str(e) for e in s.scalars(select(Entity.id).where(
+                Entity.district_id == p.district_id, Entity.street_id == p.street_id)))
+        return Scope(p.district_id, everything=False, street_id=p.street_id,
+                     street_code=code, entities=ents)
+    if p.role in ENTITY_ROLES:
+        return Scope(p.district_id, everything=False,
+                     entities=frozenset(writable_entities(ws, p)))
+    return Scope(p.district_id, everything=False)

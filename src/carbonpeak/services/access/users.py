@@ -1,0 +1,302 @@
+"""Users, their scope, and bearer tokens for machine clients.
+
+中文：用户、角色范围与机器客户端令牌。
+
+A token is shown once when issued (``cpk_<prefix>_<secret>``); the registry keeps only its
+SHA-256, so a stolen database does not give working tokens. Tokens are high-entropy random
+strings (256 bits), which is why a fast hash is enough for them; people's passwords are a
+different matter and are never stored this way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carbonpeak.errors import (
+    AccessDenied,
+    ConflictError,
+    InputValidationError,
+    NotFoundError,
+    RowError,
+)
+from carbonpeak.storage.registry.models import (
+    ROLES,
+    ApiToken,
+    Entity,
+    Street,
+    User,
+    UserEntity,
+    utcnow,
+)
+from carbonpeak.storage.workspace import Workspace, audit
+
+__all__ = [
+    "WRITER_ROLES",
+    "MIN_PASSWORD_LENGTH",
+    "IssuedToken",
+    "Principal",
+    "authenticate_token",
+    "create_user",
+    "issue_token",
+    "hash_password",
+    "list_users",
+    "password_hasher",
+    "principal_for",
+    "principal_of",
+    "set_active",
+    "revoke_token",
+]
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
+#: Argon2id with argon2-cffi's defaults (RFC 9106, second recommended parameter set)
+password_hasher = PasswordHasher()
+
+# roles that may push readings and ledgers (each limited to its scope)
+WRITER_ROLES = ("district_admin", "entity_manager", "data_feeder")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+_TOKEN = re.compile(r"^cpk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting, and what they may see and write."""
+
+    user_id: int
+    username: str
+    role: str
+    district_id: str
+    street_id: int | None = None
+    entity_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def actor(self) -> str:
+        """The name recorded in the audit log and on batches."""
+        return f"user:{self.username}"
+
+    def may_write_entity(self, entity_id: str) -> bool:
+        """Whether this principal may push data for ``entity_id`` (of its district)."""
+        if self.role == "district_admin":
+            return True
+        return self.role in WRITER_ROLES and entity_id in self.entity_ids
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token; ``token`` is never stored and cannot be shown again."""
+
+    token: str
+    token_id: int
+    username: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash of ``password`` (after the length policy).
+
+    Raises
+    ------
+    InputValidationError
+        Shorter than :data:`MIN_PASSWORD_LENGTH` or longer than 256 characters.
+    """
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InputValidationError([RowError(
+            "users", None, "password", None,
+            f"must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters")])
+    return password_hasher.hash(password)
+
+
+def create_user(ws: Workspace, username: str, role: str, *, district: str | None = None,
+                street: str | None = None, entities: list[str] | None = None,
+                display_name: str = "", password: str | None = None) -> int:
+    """Register a user with one role; entity managers and feeders name their entities.
+
+    Raises
+    ------
+    InputValidationError
+        Bad username, unknown role, a scope that does not fit the role.
+    ConflictError
+        The username is taken.
+    """
+    errors: list[RowError] = []
+    if not _USERNAME.match(username):
+        errors.append(RowError("users", None, "username", username,
+                                "2-64 letters, digits or _ . @ -"))
+    if role not in ROLES:
+        errors.append(RowError("users", None, "role", role,
+                                f"is not one of: {', '.join(ROLES)}"))
+    entities = sorted(set(entities or []))
+    if role in ("entity_manager", "data_feeder") and not entities:
+        errors.append(RowError("users", None, "entities", None,
+                                f"a {role} must be registered for at least one entity"))
+    if role == "street_officer" and not street:
+        errors.append(RowError("users", None, "street", None,
+                                "a street_officer needs a street"))
+    if errors:
+        raise InputValidationError(errors)
+    hashed = hash_password(password) if password is not None else None
+    d = ws.district(district)
+    with ws.registry.session() as s:
+        if s.scalars(select(User.id).where(User.username == username)).first() is not None:
+            msg = f"user {username!r} already exists"
+            raise ConflictError(msg)
+        street_id = None
+        if street:
+            st = s.scalars(select(Street).where(Street.district_id == d.id).where(
+                (Street.code == street) | (Street.name_zh == street)
+                | (Street.name_en == street))).first()
+            if st is None:
+                msg = f"no street {street!r} in district {d.id}"
+                raise NotFoundError(msg)
+            street_id = st.id
+        found = set(s.scalars(select(Entity.id).where(Entity.id.in_(entities),
+                                                      Entity.district_id == d.id)))
+        missing = [e for e in entities if e not in found]
+        if missing:
+            msg = f"no entity {', '.join(missing)} in district {d.id}"
+            raise NotFoundError(msg)
+        user = User(username=username, role=role, district_id=d.id, street_id=street_id,
+                    display_name=display_name, active=True, password_hash=hashed)
+        s.add(user)
+        s.flush()
+        s.add_all(UserEntity(user_id=user.id, entity_id=e) for e in entities)
+        audit(s, ws.actor, "create", "user", username,
+              {"role": role, "district": d.id, "street_id": street_id, "entities": entities},
+              district=d.id)
+        return int(user.id)
+
+
+def issue_token(ws: Workspace, username: str, *, name: str = "",
+                expires_days: int | None = None) -> IssuedToken:
+    """Issue a bearer token for ``username``; the plain token is returned once."""
+    prefix = secrets.token_hex(4)
+    token = f"cpk_{prefix}_{secrets.token_urlsafe(32)}"
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            msg = f"no user {username!r}"
+            raise NotFoundError(msg)
+        expires = utcnow() + dt.timedelta(days=expires_days) if expires_days else None
+        rec = ApiToken(user_id=user.id, name=name, token_hash=_hash(token), prefix=prefix,
+                       expires_at=expires)
+        s.add(rec)
+        s.flush()
+        audit(s, ws.actor, "create", "api_token", str(rec.id),
+              {"user": username, "prefix": prefix, "name": name,
+               "expires_at": expires.isoformat() if expires else None}, district=user.district_id)
+        return IssuedToken(token, int(rec.id), username)
+
+
+def revoke_token(ws: Workspace, prefix: str) -> None:
+    """Revoke the token whose prefix is ``prefix`` (as ``users list`` shows it)."""
+    with ws.registry.session() as s:
+        rec = s.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).first()
+        if rec is None:
+            msg = f"no token with prefix {prefix!r}"
+            raise NotFoundError(msg)
+        rec.revoked_at = utcnow()
+        owner = s.get(User, rec.user_id)
+        audit(s, ws.actor, "revoke", "api_token", str(rec.id), {"prefix": prefix},
+              district=owner.district_id if owner else None)
+
+
+def authenticate_token(ws: Workspace, token: str) -> Principal:
+    """The principal of a bearer token.
+
+    Raises
+    ------
+    AccessDenied
+        Malformed, unknown, revoked or expired token, or an inactive user (one message for
+        all, so a caller learns nothing about which).
+    """
+    denied = AccessDenied("invalid or expired token")
+    if not _TOKEN.match(token):
+        raise denied
+    now = utcnow()
+    with ws.registry.session() as s:
+        rec = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+        if rec is None or rec.revoked_at is not None or (
+                rec.expires_at is not None and rec.expires_at <= now):
+            raise denied
+        user = s.get(User, rec.user_id)
+        if user is None or not user.active:
+            raise denied
+        if rec.last_used_at is None or (now - rec.last_used_at) > dt.timedelta(minutes=1):
+            rec.last_used_at = now  # at most one write a minute per token
+        return principal_of(s, user)
+
+
+def principal_for(ws: Workspace, username: str) -> Principal:
+    """The principal of an active user, by name (for processes acting as a user).
+
+    Raises
+    ------
+    NotFoundError
+        No such user, or the user is inactive.
+    """
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None or not user.active:
+            msg = f"no active user {username!r}"
+            raise NotFoundError(msg)
+        return principal_of(s, user)
+
+
+def principal_of(s: Session, user: User) -> Principal:
+    """The principal of a registered user (inside an open registry session)."""
+    entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
+        UserEntity.user_id == user.id)))
+    return Principal(int(user.id), user.username, user.role, user.district_id,
+                     user.street_id, entities)
+
+
+def list_users(ws: Workspace) -> list[dict[str, object]]:
+    """Every user with role, scope and tokens (prefixes only)."""
+    with ws.registry.session() as s:
+        out: list[dict[str, object]] = []
+        for u in s.scalars(select(User).order_by(User.username)):
+            ents = sorted(s.scalars(select(UserEntity.entity_id).where(
+                UserEntity.user_id == u.id)))
+            toks = [{"prefix": t.prefix, "name": t.name,
+                     "revoked": t.revoked_at is not None,
+                     "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
+                    for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)
+                                       .order_by(ApiToken.id))]
+            out.append({"username": u.username, "display_name": u.display_name,
+                        "role": u.role, "district": u.district_id,
+                        "street_id": u.street_id, "entities": ents, "active": u.active,
+                        "has_password": u.password_hash is not None,
+                        "created_at": u.created_at.isoformat(), "tokens": toks})
+        return out
+
+
+def set_active(ws: Workspace, username: str, active: bool) -> None:
+    """Activate or deactivate a user; a deactivated user's sessions and tokens stop working
+    at once (they are checked on every request)."""
+    with ws.registry.session() as s:
+        user = s.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            msg = f"no user {username!r}"
+            raise NotFoundError(msg)
+        if user.active != active:
+            user.active = active
+            audit(s, ws.actor, "activate" if active else "deactivate", "user", username, {},
+                  district=user.district_id)
+
+
+def require_writer(p: Principal) -> None:
+    """Refuse a principal whose role never writes data."""
+    if p.role not in WRITER_ROLES:
+        msg = f"role {p.role} cannot send data"
+        raise AccessDenied(msg)

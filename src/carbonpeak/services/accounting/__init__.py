@@ -1,0 +1,1 @@
+"""The account: runs, engines (DuckDB, Spark), data quality. 中文：能耗与碳排放核算。"""

@@ -1,0 +1,602 @@
+"""The account use case: load inputs, run the SQL steps, write the inventory, record the run.
+
+中文：年度能耗与碳排放核算。
+
+Factor sets and restatement: the first account of a year is *official* and records the factor
+set version it used. Later runs of that year keep that version (even when a newer version or
+another set was published) unless ``restate=True``: then the new run becomes official and the
+old one is marked as restated by it; both stay recorded. A run with another set without
+``restate`` is recorded as a variant (not official).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from carbonpeak.domain.accounting import (
+    KWH_PER_KGCE,
+    KeyUnitRule,
+    classify_key_units,
+    consolidate,
+    energy_use_intensity,
+    intensity_per_gdp,
+)
+from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
+from carbonpeak.domain.units import CARRIERS, unit_factor_table
+from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
+from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
+from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps
+from carbonpeak.storage.lake.store import write_parquet_durably
+from carbonpeak.storage.registry.models import (
+    AccountRun,
+    District,
+    DistrictStatistics,
+    Entity,
+    FactorSetRecord,
+    IngestBatch,
+    Meter,
+    Street,
+)
+from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
+
+__all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
+           "run_account"]
+
+NO_STREET = "(未分配街道)"
+NONE = "(none)"
+OUTPUTS = [
+    "meter_month", "inventory_entity_month", "inventory_entity_year",
+    *[f"inventory_{lvl}_{p}" for lvl in ROLLUP_LEVELS for p in ("month", "year")],
+]
+VALUE_COLUMNS = ["quantity", "unit", "tce_equivalent", "tce_equal", "tco2", "scope",
+                 "coverage", "factor_set"]
+Progress = Callable[[str], None]
+DEFAULT_MAX_GAP_HOURS = 6.0
+
+
+@dataclass
+class AccountResult:
+    """An account of one district and year."""
+
+    run_id: int
+    district: str
+    district_name: str
+    year: int
+    factor_set: str
+    official: bool
+    engine: str
+    tables: dict[str, pd.DataFrame]
+    totals: dict[str, Any]
+    factors_used: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    input_batches: list[int] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_account(
+    ws: Workspace, *, year: int, district: str | None = None, factor_set: str | None = None,
+    restate: bool = False, out_dir: Path | None = None, engine: str = "duckdb",
+    spark: Any = None, progress: Progress | None = None, fill_gaps: bool = False,
+    max_gap_hours: float = DEFAULT_MAX_GAP_HOURS,
+) -> AccountResult:
+    """Account ``year`` for the district; see the module docstring for factor-set rules.
+
+    With ``fill_gaps`` the gaps of interval meters no longer than ``max_gap_hours`` are filled
+    by linear interpolation (:func:`carbonpeak.services.accounting.quality.fill_interval_gaps`); the
+    filled values are counted in ``estimated_quantity``, listed per meter in the manifest and
+    recorded in the run summary. Without it nothing is filled.
+    """
+    t0 = time.perf_counter()
+    d = ws.district(district)
+    with ws.registry.session() as s:
+        fs, official, previous, notes = _choose_factor_set(s, d, year, factor_set, restate)
+        fs_label = f"{fs.set_id}@v{fs.version}"
+        fs_rows = [_row(r) for r in fs.rows]
+        fs_pk = fs.id
+    inputs, carriers = _inputs(ws, d, year)
+    factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
+    inputs.tables["factors"] = _factor_table(factors)
+    gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
+    notes.extend(_gap_filling_notes(gap_filling, previous))
+    t1 = time.perf_counter()
+    steps = account_steps(year, fill_gaps=fill_gaps)
+    if engine == "duckdb":
+        arrow = run_duckdb(steps, inputs, OUTPUTS, progress=progress)
+    elif engine == "spark":
+        if spark is None:
+            msg = "engine 'spark' needs a SparkSession (install the spark extra)"
+            raise ConfigError(msg)
+        arrow = run_spark(steps, inputs, OUTPUTS, spark=spark, progress=progress)
+    else:
+        msg = f"unknown engine {engine!r}; use duckdb or spark"
+        raise ValueError(msg)
+    t2 = time.perf_counter()
+    lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
+    tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
+    totals, more_notes = _totals(ws, d, year, tables)
+    totals["gap_filling"] = gap_filling
+    notes.extend(more_notes)
+    factors_used = _factors_used(factors)
+    unverified = sorted({f"{f['carrier']}/{f['quantity']}" for f in factors_used
+                         if f["status"] == "unverified"})
+    if unverified:
+        notes.append(f"factor set {fs_label} uses UNVERIFIED coefficients for: "
+                     f"{', '.join(unverified)}")
+    key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
+    tables["key_units"] = key_units
+    tables_dir = _store_tables(ws, d.id, year, tables)
+    run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
+                                        out_dir, lake_batches, totals, key_units, notes,
+                                        tables_dir)
+    result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
+                           totals, factors_used, notes, input_batches)
+    if out_dir is not None:
+        result.files = _write_outputs(result, out_dir)
+    t3 = time.perf_counter()
+    result.seconds = {"inputs": t1 - t0, "pipeline": t2 - t1, "outputs": t3 - t2,
+                      "total": t3 - t0}
+    return result
+
+
+def _row(r: Any) -> FactorRow:
+    return FactorRow(carrier=r.carrier, quantity=r.quantity, value=r.value,
+                     per_unit=r.per_unit, source=r.source, status=r.status,
+                     year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
+                     note=r.note, origin_set=r.origin_set)
+
+
+# -- factor set choice --------------------------------------------------------------------
+def _choose_factor_set(
+    s: Session, d: District, year: int, requested: str | None, restate: bool,
+) -> tuple[FactorSetRecord, bool, AccountRun | None, list[str]]:
+    notes: list[str] = []
+    previous = official_run(s, d.id, year)
+    latest = latest_factor_set(s, requested or d.default_factor_set)
+    notes.extend(_effective_note(latest, year))
+    if restate or previous is None:
+        if previous is not None:
+            notes.append(f"restating {year}: run {previous.id} is kept, marked restated")
+        return latest, True, previous, notes
+    kept = s.get(FactorSetRecord, previous.factor_set_pk)
+    assert kept is not None
+    if requested is None or requested == kept.set_id:
+        if latest.set_id == kept.set_id and latest.version != kept.version:
+            notes.append(
+                f"{year} keeps factor set {kept.set_id}@v{kept.version} of its official "
+                f"account (run {previous.id}); v{latest.version} exists: use --restate to restate")
+        notes.append(f"this run supersedes run {previous.id} as the official {year} account "
+                     "(same factor set; the inputs as they are now)")
+        return kept, True, previous, notes
+    notes.append(f"{year} was officially accounted with {kept.set_id}@v{kept.version} "
+                 f"(run {previous.id}); this run with {latest.set_id}@v{latest.version} is "
+                 "recorded as a variant: use --restate to make it official")
+    return latest, False, None, notes
+
+
+def _effective_note(fs: FactorSetRecord, year: int) -> list[str]:
+    """Say so when a set is used for a year outside its effective dates."""
+    label = f"{fs.set_id}@v{fs.version}"
+    if fs.effective_to is not None and year > fs.effective_to.year:
+        return [f"factor set {label} was effective until {fs.effective_to}; it is applied "
+                f"to {year} as asked"]
+    if fs.effective_from is not None and year < fs.effective_from.year:
+        return [f"factor set {label} is effective from {fs.effective_from}; it is applied "
+                f"to {year} as asked"]
+    return []
+
+
+# -- inputs -------------------------------------------------------------------------------
+def _months(year: int, tz: str) -> pa.Table:
+    zone = ZoneInfo(tz)
+    rows = []
+    for m in range(1, 13):
+        start = dt.datetime(year, m, 1, tzinfo=zone)
+        end = dt.datetime(year + (m == 12), m % 12 + 1, 1, tzinfo=zone)
+        to_utc = [t.astimezone(dt.UTC).replace(tzinfo=None) for t in (start, end)]
+        rows.append((f"{year}-{m:02d}", *to_utc, (to_utc[1] - to_utc[0]).total_seconds() / 60))
+    cols = list(zip(*rows, strict=True))
+    return pa.table({
+        "month": pa.array(cols[0], pa.string()),
+        "month_start": pa.array(cols[1], pa.timestamp("us")),
+        "month_end": pa.array(cols[2], pa.timestamp("us")),
+        "minutes": pa.array(cols[3], pa.float64()),
+    })
+
+
+def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[str]]:
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    with ws.registry.session() as s:  # plain rows, not ORM objects: thousands of them
+        streets = {st.id: st.name_zh for st in s.scalars(
+            select(Street).where(Street.district_id == d.id))}
+        ents = s.execute(select(
+            Entity.id, Entity.name, Entity.kind, Entity.street_id, Entity.building_type,
+            Entity.sector_code, Entity.floor_area_m2, Entity.parent_id,
+        ).where(Entity.district_id == d.id)).all()
+        meters = s.execute(select(
+            Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
+            Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at,
+        ).join(Entity).where(Entity.district_id == d.id)).all()
+    entities = pa.table({
+        "entity_id": [e.id for e in ents],
+        "name": [e.name for e in ents],
+        "kind": [e.kind for e in ents],
+        "street": [streets.get(e.street_id, NO_STREET) if e.street_id else NO_STREET
+                   for e in ents],
+        "building_type": [e.building_type or NONE for e in ents],
+        "sector": [(e.sector_code or "")[:1] or NONE for e in ents],
+        "district": [d.id for _ in ents],
+        "floor_area_m2": pa.array([e.floor_area_m2 for e in ents], pa.float64()),
+        "parent_id": pa.array([e.parent_id for e in ents], pa.string()),
+    })
+    meter_table = pa.table({
+        "meter_id": pa.array([m.id for m in meters], pa.string()),
+        "entity_id": pa.array([m.entity_id for m in meters], pa.string()),
+        "carrier": pa.array([m.carrier for m in meters], pa.string()),
+        "unit": pa.array([m.unit for m in meters], pa.string()),
+        "submeter": pa.array([m.submeter for m in meters], pa.string()),
+        "register": pa.array([m.register for m in meters], pa.string()),
+        "multiplier": pa.array([m.multiplier for m in meters], pa.float64()),
+        "interval_minutes": pa.array([m.interval_minutes for m in meters], pa.int64()),
+        "rollover_at": pa.array([m.rollover_at for m in meters], pa.float64()),
+    })
+    uf = unit_factor_table()
+    unit_factors = pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],
+                             "factor": pa.array([r[2] for r in uf], pa.float64())})
+    # one statement, one snapshot: a batch is either wholly in the account or not at all.
+    # Registers: every month, so the reads on either side of the year (however far) are seen.
+    sets = ws.lake.live_file_sets(d.id, {"readings": months, "registers": None,
+                                         "ledger": months})
+    files = {k: [str(p) for p in v] for k, v in sets.items()}
+    carriers = {m.carrier for m in meters}
+    if files["ledger"]:
+        con = duckdb.connect()
+        try:
+            carriers |= {r[0] for r in con.execute(
+                "SELECT DISTINCT carrier FROM read_parquet(?, hive_partitioning=false)",
+                [files["ledger"]]).fetchall()}
+        finally:
+            con.close()
+    tables = {"meters": meter_table, "entities": entities, "unit_factors": unit_factors,
+              "months": _months(year, d.timezone)}
+    return PipelineInputs(files=files, tables=tables), carriers
+
+
+def _factor_table(factors: dict[str, CarrierFactors]) -> pa.Table:
+    items = sorted(factors.values(), key=lambda f: f.carrier)
+    return pa.table({
+        "carrier": [f.carrier for f in items],
+        "kgce_equivalent": pa.array([f.kgce_equivalent for f in items], pa.float64()),
+        "kgce_equal": pa.array([f.kgce_equal for f in items], pa.float64()),
+        "tco2": pa.array([f.tco2 for f in items], pa.float64()),
+        "scope": [CARRIERS[f.carrier].scope for f in items],
+    })
+
+
+def _factors_used(factors: dict[str, CarrierFactors]) -> list[dict[str, Any]]:
+    out = []
+    for f in sorted(factors.values(), key=lambda x: x.carrier):
+        for r in f.rows:
+            out.append({
+                "carrier": f.carrier, "quantity": r.quantity, "value": r.value,
+                "per_unit": r.per_unit, "per_canonical_unit": r.per_canonical_unit(),
+                "canonical_unit": CARRIERS[f.carrier].canonical_unit,
+                "data_year": r.data_year, "status": r.status, "source": r.source,
+                "origin_set": r.origin_set,
+            })
+    return out
+
+
+# -- outputs ------------------------------------------------------------------------------
+def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label: str,
+                   year: int) -> dict[str, pd.DataFrame]:
+    units = {c: CARRIERS[c].canonical_unit for c in CARRIERS}
+    names = entities.set_index("entity_id")["name"]
+    out: dict[str, pd.DataFrame] = {}
+    for name, table in arrow.items():
+        df = table.to_pandas()
+        if "carrier" in df.columns:
+            df.insert(df.columns.get_loc("quantity") + 1, "unit", df["carrier"].map(units))
+            df["factor_set"] = fs_label
+        out[name] = df
+    em = out["inventory_entity_month"]
+    em["flags"] = em.pop("flag")
+    em["name"] = em["entity_id"].map(names)
+    ey = out["inventory_entity_year"]
+    ey["source"] = [_source(led, met) for led, met in zip(
+        ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
+    ey["flags"] = [_flags(r) for r in ey[[
+        "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
+        "n_negative", "intervals_filled"]].to_dict("records")]
+    attrs = entities.set_index("entity_id")
+    ey["name"] = ey["entity_id"].map(names)
+    for col in ("street", "building_type", "kind"):
+        ey[col] = ey["entity_id"].map(attrs[col])
+    for name, df in out.items():
+        if name.startswith("inventory_"):
+            keys = list(df.columns[:3])  # entity_id|street|…, month|year, carrier
+            rest = [c for c in df.columns if c not in keys and c not in VALUE_COLUMNS]
+            out[name] = df[keys + VALUE_COLUMNS + rest].sort_values(
+                keys, kind="stable").reset_index(drop=True)
+    for name, df in out.items():
+        if name.startswith("inventory_"):
+            df["estimated_share"] = (df["estimated_quantity"] / df["quantity"]).where(
+                df["quantity"].notna() & (df["quantity"] != 0))
+    out["eui_building_year"] = _eui(ey, entities, fs_label, year)
+    return out
+
+
+def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
+                 engine: str) -> dict[str, Any]:
+    """Compute the estimated intervals (registered as input table ``filled``) and describe them."""
+    if not fill:
+        return {"enabled": False}
+    if not max_gap_hours > 0:
+        msg = f"max_gap_hours must be > 0; got {max_gap_hours}"
+        raise ValueError(msg)
+    filled = fill_interval_gaps(inputs.files.get("readings", []), inputs.tables["meters"],
+                                inputs.tables["months"], max_gap_hours=max_gap_hours)
+    inputs.tables["filled"] = filled
+    per_meter = filled.group_by("meter_id").aggregate([("value", "count")]).to_pylist()
+    by_meter = {str(r["meter_id"]): int(r["value_count"]) for r in sorted(
+        per_meter, key=lambda r: str(r["meter_id"]))}
+    return {"enabled": True, "method": FILL_METHOD, "max_gap_hours": float(max_gap_hours),
+            "intervals_filled": int(filled.num_rows), "meters": len(by_meter),
+            "intervals_filled_by_meter": by_meter,
+            "computed_on": "duckdb (before the pipeline; the estimated rows are an input "
+                           f"table of the {engine} engine)"}
+
+
+def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list[str]:
+    notes = []
+    if gap["enabled"]:
+        notes.append(
+            f"gap filling on: {gap['intervals_filled']:,} interval(s) of {gap['meters']} "
+            f"meter(s) estimated by linear interpolation (gaps <= {gap['max_gap_hours']:g} h); "
+            "they are in estimated_quantity, not in coverage")
+    if previous is not None:
+        before = bool((previous.summary or {}).get("gap_filling", {}) and
+                      previous.summary.get("gap_filling", {}).get("enabled"))
+        if before != gap["enabled"]:
+            notes.append(f"run {previous.id} was made {'with' if before else 'without'} gap "
+                         f"filling; this run is {'with' if gap['enabled'] else 'without'} it")
+    return notes
+
+
+def _interval_coverage(em: pd.DataFrame) -> dict[str, Any]:
+    """Share of the expected interval readings received, over every entity-month."""
+    expected = float(em["intervals_expected"].sum()) if len(em) else 0.0
+    received = int(em["intervals_received"].sum()) if len(em) else 0
+    return {"intervals_expected": expected, "intervals_received": received,
+            "interval_coverage": min(1.0, received / expected) if expected else None,
+            "intervals_filled": int(em["intervals_filled"].sum()) if len(em) else 0}
+
+
+def _source(ledger_months: int, meter_months: int) -> str:
+    found = [name for name, n in (("ledger", ledger_months), ("meter", meter_months)) if n]
+    return "+".join(found) if found else "none"
+
+
+def _flags(r: dict[Any, Any]) -> str:
+    labels = (("missing_months", "missing_months"), ("partial_months", "partial_months"),
+              ("meter_missing_months", "meter_missing_months"),
+              ("n_resets", "register_resets"), ("n_rollovers", "register_rollovers"),
+              ("n_negative", "negative_values"), ("intervals_filled", "estimated_intervals"))
+    return ";".join(f"{label}={int(r[col])}" for col, label in labels if r[col])
+
+
+def _eui(ey: pd.DataFrame, entities: pd.DataFrame, fs_label: str, year: int) -> pd.DataFrame:
+    purchased = ey[ey["scope"].isin(["1", "2"])]
+    g = purchased.groupby("entity_id").agg(
+        tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
+        tco2=("tco2", "sum"), coverage=("coverage", "mean"))
+    elec = purchased[purchased["carrier"] == "electricity"].set_index("entity_id")["quantity"]
+    b = entities[entities["kind"].isin(["building", "public_institution"])
+                 & entities["floor_area_m2"].notna()].set_index("entity_id")
+    df = b[["name", "kind", "building_type", "street", "floor_area_m2"]].join(g, how="left")
+    df["electricity_kwh"] = elec.reindex(df.index)
+    area = df["floor_area_m2"]
+    df["site_energy_kwh"] = df["tce_equivalent"] * 1000.0 * KWH_PER_KGCE
+    df["eui_kwh_per_m2"] = energy_use_intensity(df["site_energy_kwh"], area)
+    df["electricity_kwh_per_m2"] = energy_use_intensity(df["electricity_kwh"], area)
+    df["eui_kgce_per_m2_equivalent"] = energy_use_intensity(df["tce_equivalent"] * 1000, area)
+    df["eui_kgce_per_m2_equal"] = energy_use_intensity(df["tce_equal"] * 1000, area)
+    df["tco2_per_m2"] = energy_use_intensity(df["tco2"], area)
+    df.insert(0, "year", year)
+    df["factor_set"] = fs_label
+    return df.reset_index().rename(columns={"index": "entity_id"})
+
+
+def _totals(ws: Workspace, d: District, year: int,
+            tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Any], list[str]]:
+    dy = tables["inventory_district_year"]
+    purchased = dy[dy["scope"].isin(["1", "2"])]
+    pv = dy[dy["scope"] == "generation"]
+    totals: dict[str, Any] = {
+        "tce_equivalent": float(purchased["tce_equivalent"].sum()),
+        "tce_equal": float(purchased["tce_equal"].sum()),
+        "tco2": float(purchased["tco2"].sum()),
+        "tco2_scope1": float(purchased.loc[purchased["scope"] == "1", "tco2"].sum()),
+        "tco2_scope2": float(purchased.loc[purchased["scope"] == "2", "tco2"].sum()),
+        "pv_generation_kwh": float(pv["quantity"].sum()) if len(pv) else 0.0,
+        "coverage": float(tables["inventory_entity_month"]["coverage"].mean())
+        if len(tables["inventory_entity_month"]) else 0.0,
+        "missing_entity_months": int(
+            (tables["inventory_entity_month"]["flags"] == "missing").sum()),
+        **_interval_coverage(tables["inventory_entity_month"]),
+        "entities": int(tables["inventory_entity_year"]["entity_id"].nunique()),
+    }
+    notes: list[str] = []
+    with ws.registry.session() as s:
+        stats = s.scalars(select(DistrictStatistics).where(
+            DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
+        gdp = stats.gdp_10k_cny if stats else None
+        energy = stats.energy_tce if stats else None
+    totals["gdp_10k_cny"] = gdp
+    totals["tce_equal_per_10k_cny"] = intensity_per_gdp(totals["tce_equal"], gdp)
+    totals["tce_equivalent_per_10k_cny"] = intensity_per_gdp(totals["tce_equivalent"], gdp)
+    totals["tco2_per_10k_cny"] = intensity_per_gdp(totals["tco2"], gdp)
+    totals["statistics_energy_tce"] = energy
+    totals["metered_share"] = totals["tce_equal"] / energy if energy else None
+    if gdp is None:
+        notes.append(f"no GDP for {year} in the district statistics: intensities not computed")
+    if energy:
+        notes.append(f"{totals['metered_share']:.1%} of district energy ({energy:,.0f} tce, "
+                     "statistics; equal value) is in this account")
+    if totals["missing_entity_months"]:
+        notes.append(f"{totals['missing_entity_months']} entity-carrier-months have no data "
+                     "(flagged 'missing', not counted as zero)")
+    return totals, notes
+
+
+def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
+               entities: pd.DataFrame) -> pd.DataFrame:
+    ey = tables["inventory_entity_year"]
+    purchased = ey[ey["scope"].isin(["1", "2"])]
+    own = purchased.groupby("entity_id").agg(
+        energy_tce_equivalent=("tce_equivalent", "sum"), energy_tce_equal=("tce_equal", "sum"),
+        tco2=("tco2", "sum"))
+    own["electricity_kwh"] = purchased[purchased["carrier"] == "electricity"].groupby(
+        "entity_id")["quantity"].sum()
+    own = own.join(entities.set_index("entity_id")["floor_area_m2"], how="outer")
+    parents = dict(zip(entities["entity_id"], entities["parent_id"].where(
+        entities["parent_id"].notna(), None), strict=True))
+    cols = ["energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
+            "floor_area_m2"]
+    cons = consolidate(own, parents, cols)
+    rules = [KeyUnitRule(**{k: r[k] for k in ("metric", "threshold", "label_zh", "label_en",
+                                               "source", "status") if k in r})
+             for r in d.profile.get("key_unit_rules", [])]
+    flags = classify_key_units(cons, rules, year)
+    cons["key_unit_rule"] = pd.Series(flags)
+    cons["is_key_unit"] = cons["key_unit_rule"].notna()
+    cons["n_children"] = pd.Series(parents).dropna().value_counts().reindex(cons.index)\
+        .fillna(0).astype(int)
+    cons.insert(0, "year", year)
+    return cons.reset_index().rename(columns={"index": "entity_id"})
+
+
+def _store_tables(ws: Workspace, district_id: str, year: int,
+                  tables: dict[str, pd.DataFrame]) -> str:
+    """Keep the run's tables in the lake (derived data), durable before the run is recorded.
+
+    Targets, warnings and the trajectory read the official run's tables from here; the folder
+    is named by a fresh id because the run id is only known at commit. A crash before the
+    commit leaves an unreferenced folder and no run.
+    """
+    rel = Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
+    for name, df in tables.items():
+        write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
+                              ws.lake.root / rel / f"{name}.parquet")
+    return rel.as_posix()
+
+
+def load_run_tables(ws: Workspace, run: AccountRun,
+                    names: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The stored tables of an account run (all, or ``names``).
+
+    Raises
+    ------
+    NotFoundError
+        When the run was made before tables were stored: re-run the account of that year.
+    """
+    rel = (run.summary or {}).get("tables_dir")
+    folder = ws.lake.root / rel if rel else None
+    if folder is None or not folder.is_dir():
+        msg = (f"account run {run.id} ({run.year}) has no stored tables; run "
+               f"`carbonpeak account --year {run.year}` again")
+        raise NotFoundError(msg)
+    wanted = list(names) if names is not None else sorted(p.stem for p in folder.glob("*.parquet"))
+    return {n: pq.read_table(folder / f"{n}.parquet").to_pandas() for n in wanted}
+
+
+def official_run(s: Session, district_id: str, year: int) -> AccountRun | None:
+    """The current official account run of a district and year (None if never accounted)."""
+    return s.scalars(select(AccountRun).where(
+        AccountRun.district_id == district_id, AccountRun.year == year,
+        AccountRun.official.is_(True), AccountRun.restated_by_run_id.is_(None))
+        .order_by(AccountRun.id.desc())).first()
+
+
+def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
+                previous: AccountRun | None, engine: str, out_dir: Path | None,
+                lake_batches: set[int], totals: dict[str, Any],
+                key_units: pd.DataFrame, notes: list[str],
+                tables_dir: str) -> tuple[int, list[int]]:
+    with ws.registry.session() as s:
+        registry_batches = list(s.scalars(select(IngestBatch.id).where(
+            IngestBatch.district_id == district_id,
+            IngestBatch.kind.in_(["entities", "meters", "statistics"]),
+            IngestBatch.status == "committed")))
+        run = AccountRun(district_id=district_id, year=year, factor_set_pk=fs_pk,
+                         official=official, engine=engine, actor=ws.actor,
+                         out_dir=str(out_dir) if out_dir else None,
+                         input_batches=sorted(set(lake_batches) | set(registry_batches)),
+                         summary={"totals": totals, "notes": notes,
+                                  "gap_filling": totals.get("gap_filling"),
+                                  "tables_dir": tables_dir},
+                         restates_run_id=previous.id if previous else None)
+        s.add(run)
+        s.flush()
+        if previous is not None:
+            s.execute(update(AccountRun).where(AccountRun.id == previous.id)
+                      .values(restated_by_run_id=run.id))
+        audit(s, ws.actor, "account", "account_run", str(run.id), {
+            "year": year, "official": official, "restates": previous.id if previous else None},
+              district=district_id)
+        if official:
+            _apply_key_units(s, ws.actor, year, key_units)
+        return run.id, list(run.input_batches)
+
+
+def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame) -> None:
+    flags = dict(zip(key_units["entity_id"], key_units["key_unit_rule"], strict=True))
+    for e in s.scalars(select(Entity).where(Entity.id.in_(list(flags)))):
+        if e.key_unit_year is not None and e.key_unit_year > year:
+            continue  # a newer year's account already decided this entity's flag
+        rule = flags.get(e.id)
+        rule = None if rule is None or (isinstance(rule, float) and pd.isna(rule)) else rule
+        if bool(rule) != e.is_key_unit or (rule and rule != e.key_unit_rule):
+            audit(s, actor, "update", "entity", e.id, {"changes": {
+                "is_key_unit": [e.is_key_unit, bool(rule)], "key_unit_rule": [e.key_unit_rule,
+                                                                              rule]}},
+                  district=e.district_id)
+            e.is_key_unit, e.key_unit_rule, e.key_unit_year = bool(rule), rule, year
+
+
+def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, df in result.tables.items():
+        path = out_dir / f"{name}.csv"
+        df.to_csv(path, index=False, encoding="utf-8-sig")
+        written.append(path)
+    manifest = {
+        "run_id": result.run_id, "district": result.district, "year": result.year,
+        "factor_set": result.factor_set, "official": result.official,
+        "engine": result.engine, "totals": result.totals, "notes": result.notes,
+        "factors_used": result.factors_used,
+        "gap_filling": result.totals.get("gap_filling"),
+        "input_batches": result.input_batches,
+        "files": [p.name for p in written],
+    }
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str),
+                    encoding="utf-8")
+    return [*written, path]

@@ -1,0 +1,136 @@
+"""District dual control (能耗双控 / 碳排放双控): totals and intensities against 2020.
+
+中文：区级能耗和碳排放总量、强度双控：较2020年变化、完成2025和2030年目标所需的年均变化率、状态。
+
+Four indicators from the district series (:mod:`carbonpeak.services.plan.indicators`): energy
+total (tce, equal value), energy per GDP, CO2 total and CO2 per GDP. Each is linked to the
+catalogue's targets by metric (``energy_total``, ``energy_per_gdp``, ``co2_total``,
+``co2_per_gdp``, and ``co2_peak_year`` for the CO2 total) and, for the totals, to the year's
+budget. The required yearly rate for a target is the constant rate that takes the latest
+value to the target value in the target year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
+from carbonpeak.services.plan.indicators import district_series, finite
+from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
+from carbonpeak.storage.registry.models import Budget
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["DualControl", "IndicatorControl", "dual_control"]
+
+BASELINE_YEAR = 2020
+INDICATORS = {
+    "energy_total": ("能耗总量", "Energy use", "tce", "energy_tce", ("energy_total",)),
+    "energy_per_gdp": ("单位GDP能耗", "Energy per GDP", "tce/10^4 CNY", "energy_per_gdp",
+                       ("energy_per_gdp",)),
+    "co2_total": ("碳排放总量", "CO2 emissions", "tCO2", "co2_t", ("co2_total", "co2_peak_year")),
+    "co2_per_gdp": ("单位GDP二氧化碳排放", "CO2 per GDP", "tCO2/10^4 CNY", "co2_per_gdp",
+                    ("co2_per_gdp",)),
+}
+_SEVERITY = ["off_track", "missed", "not_met", "at_risk", "on_track", "met", "achieved",
+             "no_target_value", "no_data"]
+
+
+@dataclass
+class IndicatorControl:
+    """One dual-control indicator."""
+
+    indicator: str
+    name_zh: str
+    name_en: str
+    unit: str
+    baseline_year: int
+    baseline_value: float | None
+    latest_year: int | None
+    latest_value: float | None
+    change_vs_baseline_pct: float | None
+    series: list[dict[str, Any]]
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    budget: dict[str, Any] | None = None
+    status: str = "no_data"
+
+
+@dataclass
+class DualControl:
+    """The district's dual control as of a year."""
+
+    district: str
+    year: int | None
+    indicators: list[IndicatorControl]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary."""
+        return asdict(self)
+
+
+def dual_control(ws: Workspace, *, district: str | None = None,
+                 year: int | None = None) -> DualControl:
+    """The four dual-control indicators, their targets and budgets, as of ``year``."""
+    d = ws.district(district)
+    series = district_series(ws, d)
+    if year is not None:
+        series = series[series.index <= year]
+    statuses = evaluate_targets(ws, district=d.id, year=year)
+    with ws.registry.session() as s:
+        budgets = {(b.year, b.metric): b for b in s.scalars(select(Budget).where(
+            Budget.district_id == d.id, Budget.scope_type == "district"))}
+        s.expunge_all()
+    out = []
+    for key, (zh, en, unit, col, metrics) in INDICATORS.items():
+        out.append(_indicator(key, zh, en, unit, series, col, metrics, statuses, budgets))
+    notes = []
+    if not series.empty:
+        last = series.iloc[-1]
+        notes.append(f"{int(str(series.index[-1]))}: energy from {last['energy_source'] or '—'};"
+                     f" CO2 from {last['co2_source'] or '—'}")
+    return DualControl(d.id, year, out, notes)
+
+
+def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col: str,
+               metrics: tuple[str, ...], statuses: list[TargetStatus],
+               budgets: dict[tuple[int, str], Budget]) -> IndicatorControl:
+    vals = series[col].dropna()
+    src_col = "energy_source" if col.startswith("energy") else "co2_source"
+    rows = [{"year": int(str(y)), "value": float(v), "source": str(series[src_col].get(y, ""))}
+            for y, v in vals.items()]
+    base = finite(vals.get(BASELINE_YEAR))
+    ly = int(str(vals.index[-1])) if len(vals) else None
+    lv = float(vals.iloc[-1]) if len(vals) else None
+    ic = IndicatorControl(key, zh, en, unit, BASELINE_YEAR, base, ly, lv,
+                          -reduction_vs_baseline(base, lv) if base and lv is not None else None,
+                          rows)
+    for st in statuses:
+        if st.metric in metrics and st.scope_type == "district":
+            ic.targets.append(_target_row(st, lv, ly))
+    if key in ("energy_total", "co2_total") and ly is not None:
+        b = budgets.get((ly, "energy_tce" if key == "energy_total" else "tco2"))
+        if b is not None and lv is not None:
+            ic.budget = {"year": ly, "budget": b.budget, "method": b.method,
+                         "used_pct": 100.0 * lv / b.budget,
+                         "status": "met" if lv <= b.budget else "not_met"}
+    ranked = [t["status"] for t in ic.targets] + ([ic.budget["status"]] if ic.budget else [])
+    ic.status = min(ranked, key=lambda s: _SEVERITY.index(s) if s in _SEVERITY else 99,
+                    default="no_target" if lv is not None else "no_data")
+    return ic
+
+
+def _target_row(st: TargetStatus, latest: float | None, year: int | None) -> dict[str, Any]:
+    target_value = st.target_value
+    if st.kind == "reduction_vs_baseline" and st.baseline_value and target_value is not None:
+        target_value = st.baseline_value * (1 - target_value / 100.0)
+    rate = None
+    if (latest and target_value and year is not None and st.target_year is not None
+            and st.target_year > year and target_value > 0):
+        rate = required_annual_rate(latest, year, target_value, st.target_year)
+    return {"code": st.code, "target_year": st.target_year, "target_value": target_value,
+            "target_text": st.target_text, "status": st.status,
+            "required_annual_rate": rate, "reason_en": st.reason_en, "reason_zh": st.reason_zh}

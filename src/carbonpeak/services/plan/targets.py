@@ -1,0 +1,410 @@
+"""Every quantified plan target: its value, progress, the path it needs and its status.
+
+中文：规划目标跟踪：每个量化目标的当前值、进度、所需路径与状态。
+
+Values come from the account (targets with a ``metric``: energy and CO2 intensity, monitoring
+coverage, public institutions' energy per m², electricity share, GDP shares, the peak) or from
+observations entered with their date and source (PV capacity, charging piles, retrofitted
+area, ...). Status rules are the domain's (:mod:`carbonpeak.domain.targets`) plus, for targets
+the domain cannot judge: ``met``/``not_met`` (ongoing targets without a year),
+``no_target_value`` (the plan gives no number, e.g. 市下达目标), ``qualitative`` and
+``applied`` (a threshold the account applies, e.g. the key-unit rule).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from carbonpeak.domain.targets import (
+    Comparator,
+    assess_reduction_target,
+    assess_trajectory,
+    format_value,
+    meets,
+    reduction_vs_baseline,
+)
+from carbonpeak.errors import InputValidationError, NotFoundError, RowError
+from carbonpeak.intake.plan_files import (
+    COMPARATORS,
+    TARGET_METRICS,
+    period_baseline_year,
+    target_problems,
+)
+from carbonpeak.services.plan.indicators import computed_metric, district_series
+from carbonpeak.storage.registry.models import District, Target, TargetObservation
+from carbonpeak.storage.workspace import Workspace, audit
+
+__all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
+           "evaluate_targets", "find_target", "target_row", "update_target"]
+
+#: status -> (English, Chinese) labels, for tables and reports
+STATUS_LABELS = {
+    "on_track": ("on track", "进度正常"), "at_risk": ("at risk", "进度略有滞后"),
+    "off_track": ("off track", "进度严重滞后"), "achieved": ("achieved", "已完成"),
+    "missed": ("missed", "未完成"), "no_data": ("no data", "暂无数据"),
+    "met": ("met", "达标"), "not_met": ("not met", "未达标"),
+    "no_target_value": ("no target value", "目标值待下达"),
+    "qualitative": ("qualitative", "定性目标"), "applied": ("applied", "已用于核算"),
+    "invalid": ("invalid", "目标设定有误"),
+}
+EDITABLE_FIELDS = ("indicator_zh", "indicator_en", "metric", "baseline_year", "baseline_value",
+                   "target_year", "target_value", "target_text", "unit", "comparator",
+                   "responsible_units", "notes", "active")
+
+
+@dataclass
+class TargetStatus:
+    """A target and where it stands."""
+
+    id: int
+    code: str
+    scope_type: str
+    scope_id: str
+    section: str
+    indicator_zh: str
+    indicator_en: str
+    kind: str
+    metric: str | None
+    unit: str
+    comparator: str
+    baseline_year: int | None
+    baseline_value: float | None
+    target_year: int | None
+    target_value: float | None
+    target_text: str
+    responsible_units: str
+    status: str
+    value: float | None = None
+    value_year: int | None = None
+    value_source: str = ""
+    progress_pct: float | None = None
+    path_value: float | None = None
+    required_annual_rate: float | None = None
+    achieved_annual_rate: float | None = None
+    reason_en: str = ""
+    reason_zh: str = ""
+    n_observations: int = 0
+    history: list[tuple[int, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dictionary (history as ``[[year, value], ...]``)."""
+        out = asdict(self)
+        out["history"] = [list(h) for h in self.history]
+        out["status_en"], out["status_zh"] = STATUS_LABELS.get(self.status,
+                                                               (self.status, self.status))
+        return out
+
+
+def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | None = None,
+                     codes: list[str] | None = None,
+                     scope: tuple[str, str] | None = None) -> list[TargetStatus]:
+    """Assess every active target of the district (or those in ``codes`` / of ``scope``).
+
+    ``year`` ignores data after that year (the state as it was at the end of it).
+    """
+    d = ws.district(district)
+    with ws.registry.session() as s:
+        q = select(Target).where(Target.district_id == d.id, Target.active.is_(True))
+        if codes:
+            q = q.where(Target.code.in_(codes))
+        if scope is not None:
+            q = q.where(Target.scope_type == scope[0], Target.scope_id == scope[1])
+        targets = list(s.scalars(q.order_by(Target.id)))
+        obs = list(s.scalars(select(TargetObservation).where(
+            TargetObservation.target_id.in_([t.id for t in targets]))))
+        s.expunge_all()
+    by_target: dict[int, list[TargetObservation]] = {}
+    for o in obs:
+        by_target.setdefault(o.target_id, []).append(o)
+    series = district_series(ws, d)
+    cache: dict[str, tuple[list[tuple[int, float]], str]] = {}
+    out = []
+    for t in targets:
+        computed: tuple[list[tuple[int, float]], str] = ([], "")
+        if t.metric and t.metric not in ("key_unit_rule", "co2_peak_year"):
+            if t.metric not in cache:
+                cache[t.metric] = computed_metric(ws, d, t.metric, series)
+            computed = cache[t.metric]
+        out.append(_assess(ws, d, t, by_target.get(t.id, []), computed, year, series))
+    return out
+
+
+def _yearly(obs: list[TargetObservation], computed: list[tuple[int, float]],
+            year: int | None) -> dict[int, float]:
+    """Observations by year (the latest date of each year wins); computed values win."""
+    values: dict[int, tuple[dt.date, float]] = {}
+    for o in sorted(obs, key=lambda o: o.observed_on):
+        values[o.observed_on.year] = (o.observed_on, o.value)
+    merged = {y: v for y, (_d, v) in values.items()}
+    merged.update(dict(computed))
+    return {y: v for y, v in sorted(merged.items()) if year is None or y <= year}
+
+
+def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
+               reason_zh: str = "") -> TargetStatus:
+    """A target's fields as a :class:`TargetStatus` (not assessed: ``status`` as given)."""
+    return TargetStatus(
+        id=t.id, code=t.code, scope_type=t.scope_type, scope_id=t.scope_id, section=t.section,
+        indicator_zh=t.indicator_zh, indicator_en=t.indicator_en, kind=t.kind, metric=t.metric,
+        unit=t.unit, comparator=t.comparator, baseline_year=t.baseline_year,
+        baseline_value=t.baseline_value, target_year=t.target_year,
+        target_value=t.target_value, target_text=t.target_text,
+        responsible_units=t.responsible_units, status=status, reason_en=reason_en,
+        reason_zh=reason_zh)
+
+
+def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
+            computed: tuple[list[tuple[int, float]], str], year: int | None,
+            series: pd.DataFrame) -> TargetStatus:
+    try:
+        return _assess_one(ws, d, t, obs, computed, year, series)
+    except ValueError as exc:  # a target the method cannot judge; the others still are
+        return target_row(t, "invalid", reason_en=f"cannot be assessed: {exc}; correct the "
+                          "target", reason_zh=f"无法评估：{exc}；请修正目标")
+
+
+def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
+                computed: tuple[list[tuple[int, float]], str], year: int | None,
+                series: pd.DataFrame) -> TargetStatus:
+    st = target_row(t)
+    st.n_observations = len(obs)
+    if t.metric == "key_unit_rule":
+        return _applied(st, d)
+    if t.metric == "co2_peak_year":
+        return _peak(ws, d, st, year, series)
+    values = _yearly(obs, computed[0], year)
+    st.history = list(values.items())
+    if values:
+        st.value_year, st.value = max(values.items())
+        st.value_source = computed[1] if st.value_year in dict(computed[0]) else _obs_source(
+            obs, st.value_year)
+    if t.kind == "reduction_vs_baseline":
+        return _reduction(st, t, values)
+    if t.target_value is None:
+        st.status = "qualitative" if t.kind in ("level", "deadline") or not values \
+            else "no_target_value"
+        shown = t.target_text or "—"
+        st.reason_en = (f"qualitative target ({shown})" if st.status == "qualitative"
+                        else f"the plan gives no number ({shown})")
+        st.reason_zh = f"定性目标（{shown}）" if st.status == "qualitative" \
+            else f"规划未给出数值（{shown}）"
+        if values:
+            st.reason_en += f"; latest record {st.value_year}: {format_value(st.value or 0)}"
+            st.reason_zh += f"；最新记录{st.value_year}年：{format_value(st.value or 0)}"
+        else:
+            st.reason_en += "; record evidence as observations"
+            st.reason_zh += "；请以观测值记录进展"
+        return st
+    if t.target_year is None:
+        return _ongoing(st, t)
+    return _trajectory(st, t, values)
+
+
+def _obs_source(obs: list[TargetObservation], year: int) -> str:
+    same = sorted((o for o in obs if o.observed_on.year == year), key=lambda o: o.observed_on)
+    return f"{same[-1].source} ({same[-1].observed_on})" if same else ""
+
+
+def _applied(st: TargetStatus, d: District) -> TargetStatus:
+    rules = d.profile.get("key_unit_rules", [])
+    st.status = "applied"
+    st.reason_en = "applied by the account as a key-unit rule: " + "; ".join(
+        str(r.get("label_en", "")) for r in rules)
+    st.reason_zh = "核算中用作重点用能单位判定规则：" + "；".join(
+        str(r.get("label_zh", "")) for r in rules)
+    return st
+
+
+def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
+          series: pd.DataFrame) -> TargetStatus:
+    from carbonpeak.services.plan.trajectory import peak_target_status
+
+    deadline = st.target_year or 2030
+    res = peak_target_status(ws, d, deadline_year=deadline, up_to_year=year, series=series)
+    st.status, st.value, st.value_year = res["status"], res["value"], res["year"]
+    st.reason_en, st.reason_zh, st.value_source = res["reason_en"], res["reason_zh"], \
+        res["source"]
+    return st
+
+
+def _baseline_of(t: Target, values: dict[int, float]) -> tuple[int | None, float | None]:
+    by = t.baseline_year if t.baseline_year is not None else period_baseline_year(t.period)
+    if t.baseline_value is not None:
+        return by, t.baseline_value
+    return by, (values.get(by) if by is not None else None)
+
+
+def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
+    by, base = _baseline_of(t, values)
+    if by is None or base is None or base <= 0:
+        st.status = "no_data"
+        st.reason_en = f"no baseline value for {by or 'the baseline year'}"
+        st.reason_zh = f"缺少{by or '基准'}年基准值"
+        return st
+    st.baseline_year, st.baseline_value = by, base
+    later = [(y, v) for y, v in values.items() if y > by]
+    if t.target_value is None or t.target_year is None:
+        st.status = "no_target_value"
+        done = reduction_vs_baseline(base, later[-1][1]) if later else None
+        shown = t.target_text or "—"
+        st.reason_en = (f"{done:.1f} % below {by} by {later[-1][0]}; " if done is not None
+                        else "") + f"the target value is not set ({shown}): enter it"
+        st.reason_zh = (f"{later[-1][0]}年较{by}年下降{done:.1f}%；" if done is not None
+                        else "") + f"目标值待录入（{shown}）"
+        return st
+    a = assess_reduction_target(baseline_value=base, baseline_year=by,
+                                reduction_pct=t.target_value, target_year=t.target_year,
+                                observations=later)
+    _fill(st, a)
+    if a.value is not None and t.target_value:
+        st.progress_pct = 100.0 * reduction_vs_baseline(base, a.value) / t.target_value
+    return st
+
+
+def _ongoing(st: TargetStatus, t: Target) -> TargetStatus:
+    assert t.target_value is not None
+    if st.value is None:
+        st.status = "no_data"
+        st.reason_en, st.reason_zh = "no observations", "暂无数据"
+        return st
+    cmp_: Comparator = t.comparator  # type: ignore[assignment]
+    ok = meets(st.value, t.target_value, cmp_)
+    st.status = "met" if ok else "not_met"
+    st.progress_pct = 100.0 * st.value / t.target_value if t.target_value else None
+    sym = {">=": "≥", "<=": "≤"}.get(t.comparator, t.comparator)
+    st.reason_en = (f"{format_value(st.value)} {t.unit} in {st.value_year}; target {sym} "
+                    f"{format_value(t.target_value)} {t.unit}; {'met' if ok else 'not met'}")
+    st.reason_zh = (f"{st.value_year}年为{format_value(st.value)}{t.unit}，目标{sym}"
+                    f"{format_value(t.target_value)}{t.unit}，{'达标' if ok else '未达标'}")
+    return st
+
+
+def _trajectory(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
+    assert t.target_value is not None
+    assert t.target_year is not None
+    by, base = _baseline_of(t, values)
+    if base is None and t.kind in ("share", "level") and len(values) > 1:
+        by, base = min(values.items())  # the first record is the starting point
+    if base is None:
+        base = 0.0  # counts, capacities and cumulative areas start from 0 at the plan's start
+    if by is None:
+        by = min(values) if values else t.target_year - 5
+    by = min(by, t.target_year - 1)
+    st.baseline_year, st.baseline_value = by, base
+    cmp_: Comparator = t.comparator  # type: ignore[assignment]
+    a = assess_trajectory(baseline=base, baseline_year=by, target=t.target_value,
+                          target_year=t.target_year, comparator=cmp_,
+                          observations=[(y, v) for y, v in values.items() if y > by],
+                          unit=t.unit if t.unit != "%" else " %")
+    _fill(st, a)
+    if a.value is not None and t.target_value != base:
+        st.progress_pct = 100.0 * (a.value - base) / (t.target_value - base)
+    return st
+
+
+def _fill(st: TargetStatus, a: Any) -> None:
+    st.status, st.path_value = a.status, a.path_value
+    st.required_annual_rate, st.achieved_annual_rate = a.required_annual_rate, \
+        a.achieved_annual_rate
+    st.reason_en, st.reason_zh = a.reason_en, a.reason_zh
+    if a.value is not None:
+        st.value, st.value_year = a.value, a.year
+
+
+# -- editing ------------------------------------------------------------------------------
+def _find(ws: Workspace, d: District, code: str, scope_id: str | None) -> int:
+    with ws.registry.session() as s:
+        q = select(Target.id).where(Target.district_id == d.id, Target.code == code)
+        if scope_id:
+            q = q.where(Target.scope_id == scope_id)
+        ids = list(s.scalars(q))
+    if not ids:
+        msg = f"no target {code!r} in {d.id}"
+        raise NotFoundError(msg)
+    if len(ids) > 1:
+        msg = f"target {code!r} exists for several scopes; give the scope id"
+        raise InputValidationError([RowError("(request)", None, "scope_id", None, msg)])
+    return ids[0]
+
+
+def update_target(ws: Workspace, target_id: int, changes: dict[str, Any]) -> Target:
+    """Change fields of a target (:data:`EDITABLE_FIELDS`); every change is audit-logged."""
+    errors = [RowError("(request)", None, k, str(v), "cannot be changed")
+              for k, v in changes.items() if k not in EDITABLE_FIELDS]
+    if "comparator" in changes and changes["comparator"] not in COMPARATORS:
+        errors.append(RowError("(request)", None, "comparator", str(changes["comparator"]),
+                               f"is not one of: {', '.join(COMPARATORS)}"))
+    metric = changes.get("metric")
+    if metric and metric not in TARGET_METRICS and not str(metric).startswith("gdp_share:"):
+        errors.append(RowError("(request)", None, "metric", str(metric), "is not a known metric"))
+    if errors:
+        raise InputValidationError(errors)
+    with ws.registry.session() as s:
+        t = s.get(Target, target_id)
+        if t is None:
+            msg = f"no target {target_id}"
+            raise NotFoundError(msg)
+        problems = target_problems(t.kind, {f: changes.get(f, getattr(t, f)) for f in (
+            "target_value", "target_year", "baseline_year")}, t.period)
+        if problems:
+            raise InputValidationError([RowError("(request)", None, c, None, m)
+                                        for c, m in problems])
+        diff = {k: [getattr(t, k), v] for k, v in changes.items() if getattr(t, k) != v}
+        for k, v in changes.items():
+            setattr(t, k, v)
+        if diff:
+            audit(s, ws.actor, "update", "target", f"{t.code}@{t.scope_type}:{t.scope_id}",
+                  {"changes": diff}, district=t.district_id)
+        s.flush()
+        s.expunge(t)
+        return t
+
+
+def add_observation(ws: Workspace, target_id: int, *, observed_on: dt.date, value: float,
+                    source: str) -> tuple[TargetObservation, str]:
+    """Record (or correct) the observation of a target on a date; returns it and
+    ``created``/``updated``/``unchanged``. A source is required."""
+    if not source.strip():
+        raise InputValidationError([RowError("(request)", None, "source", source,
+                                             "is required (where the value comes from)")])
+    if not pd.notna(value) or value in (float("inf"), float("-inf")):
+        raise InputValidationError([RowError("(request)", None, "value", str(value),
+                                             "is not a finite number")])
+    with ws.registry.session() as s:
+        t = s.get(Target, target_id)
+        if t is None:
+            msg = f"no target {target_id}"
+            raise NotFoundError(msg)
+        o = s.scalars(select(TargetObservation).where(
+            TargetObservation.target_id == target_id,
+            TargetObservation.observed_on == observed_on)).first()
+        key = f"{t.code}@{observed_on}"
+        if o is None:
+            o = TargetObservation(target_id=target_id, observed_on=observed_on, value=value,
+                                  source=source, actor=ws.actor)
+            s.add(o)
+            audit(s, ws.actor, "create", "target_observation", key,
+                  {"value": value, "source": source}, district=t.district_id)
+            state = "created"
+        elif (o.value, o.source) != (value, source):
+            audit(s, ws.actor, "update", "target_observation", key, {"changes": {
+                "value": [o.value, value], "source": [o.source, source]}}, district=t.district_id)
+            o.value, o.source, o.actor = value, source, ws.actor
+            state = "updated"
+        else:
+            state = "unchanged"
+        s.flush()
+        s.expunge(o)
+        return o, state
+
+
+def find_target(ws: Workspace, code: str, *, district: str | None = None,
+                scope_id: str | None = None) -> int:
+    """The id of target ``code`` of the district (optionally of one scope)."""
+    return _find(ws, ws.district(district), code, scope_id)
+

@@ -1,0 +1,1 @@
+"""carbonpeak.storage.lake."""

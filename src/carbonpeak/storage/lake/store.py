@@ -1,0 +1,361 @@
+"""The readings lake: append-only Parquet files under ``$CARBONPEAK_HOME/lake``.
+
+Layout::
+
+    lake/<dataset>/district=<id>/month=YYYY-MM/b<batch:08d>-<n>.parquet
+
+Datasets and their keys:
+
+``readings``  interval registers: ``meter_id, ts`` (ts = interval start, UTC)
+``registers`` cumulative registers: ``meter_id, ts`` (ts = moment read, UTC)
+``ledger``    monthly 台账 quantities: ``entity_id, period, carrier``
+
+Invariant: among the *live* files of a dataset and district, a key occurs once. A batch that
+overlaps live rows of a month rewrites that month into one new file (its rows win; the rows it
+does not touch keep their original ``batch_id``); the old files become ``superseded`` in the
+same registry transaction that commits the batch. Files are written to a temporary name,
+fsynced and renamed before that transaction, so a crash leaves at most unreferenced files,
+which :meth:`Lake.recover` removes. Readers take only the live files the registry lists, all
+datasets in one statement
+(one snapshot), so an account never sees half of a batch.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select, update
+
+from carbonpeak.storage.registry.db import Registry
+from carbonpeak.storage.registry.models import IngestBatch, LakeFile
+
+__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "write_parquet_durably"]
+
+logger = logging.getLogger(__name__)
+
+DATASETS: dict[str, tuple[str, ...]] = {
+    "readings": ("meter_id", "ts"),
+    "registers": ("meter_id", "ts"),
+    "ledger": ("entity_id", "period", "carrier"),
+}
+# the path carries district=/month= folders: never let DuckDB add them as columns
+_READ = "read_parquet($f, hive_partitioning=false)"
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "readings": ("value",),
+    "registers": ("value",),
+    "ledger": ("quantity", "unit"),
+}
+
+
+@dataclass
+class MonthWrite:
+    """What a batch does to one month of one dataset."""
+
+    dataset: str
+    month: str
+    rows_in: int
+    overlapping: int = 0
+    replaced: int = 0
+    overlapped_batches: list[int] = field(default_factory=list)
+    new_path: str | None = None
+    new_rows: int = 0
+    supersedes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PreparedBatch:
+    """Files written (not yet visible) for a batch, and what they change."""
+
+    batch_id: int
+    district_id: str
+    months: list[MonthWrite]
+
+    @property
+    def overlapping(self) -> int:
+        """Rows whose key was already live."""
+        return sum(m.overlapping for m in self.months)
+
+    @property
+    def replaced(self) -> int:
+        """Overlapping rows whose value this batch changed."""
+        return sum(m.replaced for m in self.months)
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Every row was already live with the same value."""
+        return all(m.new_path is None for m in self.months)
+
+    @property
+    def overlapped_batches(self) -> list[int]:
+        """Earlier batches whose rows this batch overlaps."""
+        return sorted({b for m in self.months for b in m.overlapped_batches})
+
+
+class Lake:
+    """Parquet store of one carbonpeak home.
+
+    Parameters
+    ----------
+    root
+        The lake folder.
+    registry
+        Registry whose ``lake_files`` table says which files are live.
+    """
+
+    def __init__(self, root: Path, registry: Registry) -> None:
+        self.root = root
+        self.registry = registry
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._swept: set[int] = set()  # dead batches whose files a scan has already removed
+
+    # -- reading -----------------------------------------------------------------------
+    def live_files(self, district_id: str, dataset: str,
+                   months: Sequence[str] | None = None) -> list[Path]:
+        """Paths of the live files of ``dataset`` (optionally only some months)."""
+        return self.live_file_sets(district_id, {dataset: months})[dataset]
+
+    def live_file_sets(self, district_id: str,
+                       wanted: Mapping[str, Sequence[str] | None]) -> dict[str, list[Path]]:
+        """Live files of several datasets, read in one statement (a consistent snapshot).
+
+        ``wanted`` maps a dataset to the months to read (``None``: every month).
+        """
+        with self.registry.session() as s:
+            rows = s.execute(
+                select(LakeFile.dataset, LakeFile.month, LakeFile.path).where(
+                    LakeFile.district_id == district_id, LakeFile.status == "live",
+                    LakeFile.dataset.in_(list(wanted)),
+                ).order_by(LakeFile.dataset, LakeFile.month, LakeFile.id)
+            ).all()
+        out: dict[str, list[Path]] = {d: [] for d in wanted}
+        for dataset, month, path in rows:
+            months = wanted[dataset]
+            if months is None or month in months:
+                out[dataset].append(self.root / path)
+        return out
+
+    @staticmethod
+    def batches_in(files: Sequence[str | Path]) -> set[int]:
+        """The batch ids of the rows in ``files``, from Parquet statistics where they suffice.
+
+        A row group whose ``batch_id`` min equals its max holds one batch; only row groups
+        that mix batches (months rewritten by an overlapping batch) are read.
+        """
+        found: set[int] = set()
+        for path in files:
+            pf = pq.ParquetFile(path)
+            col = pf.schema_arrow.get_field_index("batch_id")
+            for rg in range(pf.metadata.num_row_groups):
+                stats = pf.metadata.row_group(rg).column(col).statistics
+                if stats is not None and stats.has_min_max and stats.min == stats.max:
+                    found.add(int(stats.min))
+                else:
+                    ids = pf.read_row_group(rg, columns=["batch_id"]).column(0).unique()
+                    found.update(int(b) for b in ids.to_pylist() if b is not None)
+        return found
+
+    def meters_with_data(self, meter_ids: Sequence[str]) -> set[str]:
+        """Which of ``meter_ids`` have rows in the live readings or registers (any district)."""
+        with self.registry.session() as s:
+            paths = [str(self.root / p) for p in s.scalars(select(LakeFile.path).where(
+                LakeFile.status == "live", LakeFile.dataset.in_(["readings", "registers"])))]
+        if not paths or not meter_ids:
+            return set()
+        con = duckdb.connect()
+        try:
+            rows = con.execute(
+                "SELECT DISTINCT meter_id FROM read_parquet(?, hive_partitioning=false) "
+                "WHERE meter_id IN (SELECT unnest(?::VARCHAR[]))",
+                [paths, list(meter_ids)]).fetchall()
+        finally:
+            con.close()
+        return {str(r[0]) for r in rows}
+
+    # -- writing -----------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive lock over the lake: one writer at a time (process-wide, advisory)."""
+        with (self.root / ".lock").open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def prepare(self, batch_id: int, district_id: str, dataset: str,
+                table: pa.Table) -> PreparedBatch:
+        """Write ``table`` (with a ``month`` column) as files of batch ``batch_id``.
+
+        Nothing becomes visible until :meth:`commit_files` runs in the registry transaction
+        that commits the batch. Call under :meth:`locked`.
+        """
+        keys = DATASETS[dataset]
+        table = table.append_column(
+            "batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), table.num_rows))
+        months: list[MonthWrite] = []
+        con = duckdb.connect()
+        try:
+            con.execute("SET threads TO 2")
+            con.register("incoming", table)
+            month_list = [r[0] for r in con.execute(
+                "SELECT DISTINCT month FROM incoming ORDER BY 1").fetchall()]
+            for month in month_list:
+                months.append(
+                    self._prepare_month(con, batch_id, district_id, dataset, keys, month))
+        finally:
+            con.close()
+        return PreparedBatch(batch_id=batch_id, district_id=district_id, months=months)
+
+    def _prepare_month(
+        self, con: duckdb.DuckDBPyConnection, batch_id: int, district_id: str, dataset: str,
+        keys: tuple[str, ...], month: str,
+    ) -> MonthWrite:
+        existing = self._live_records(district_id, dataset, month)
+        new = con.sql(
+            f"SELECT * FROM incoming WHERE month = $m ORDER BY {', '.join(keys)}",
+            params={"m": month},
+        ).to_arrow_table()
+        mw = MonthWrite(dataset=dataset, month=month, rows_in=new.num_rows)
+        out = new
+        if existing:
+            files = [str(self.root / p) for _, p in existing]
+            con.register("new_rows", new)
+            on = " AND ".join(f"o.{k} = n.{k}" for k in keys)
+            differs = " OR ".join(
+                f"o.{v} IS DISTINCT FROM n.{v}" for v in VALUE_COLUMNS[dataset])
+            stats = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {differs}), "
+                f"list(DISTINCT o.batch_id) FROM {_READ} o JOIN new_rows n ON {on}",
+                {"f": files},
+            ).fetchall()[0]
+            mw.overlapping, mw.replaced = int(stats[0]), int(stats[1])
+            mw.overlapped_batches = sorted(int(b) for b in (stats[2] or []))
+            if mw.overlapping == new.num_rows and mw.replaced == 0:
+                con.unregister("new_rows")
+                return mw  # every row already live with the same value: nothing to write
+            if mw.overlapping:
+                out = con.sql(
+                    f"SELECT * FROM (SELECT o.* FROM {_READ} o ANTI JOIN new_rows n "
+                    f"ON {on} UNION ALL SELECT * FROM new_rows) ORDER BY {', '.join(keys)}",
+                    params={"f": files},
+                ).to_arrow_table()
+                mw.supersedes = [fid for fid, _ in existing]
+            con.unregister("new_rows")
+        rel = (Path(dataset) / f"district={district_id}" / f"month={month}"
+               / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet")
+        self._write_durably(out, self.root / rel)
+        mw.new_path, mw.new_rows = str(rel), out.num_rows
+        return mw
+
+    def _live_records(self, district_id: str, dataset: str,
+                      month: str) -> list[tuple[int, str]]:
+        with self.registry.session() as s:
+            rows = s.execute(
+                select(LakeFile.id, LakeFile.path).where(
+                    LakeFile.district_id == district_id, LakeFile.dataset == dataset,
+                    LakeFile.month == month, LakeFile.status == "live",
+                )
+            ).all()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    @staticmethod
+    def _write_durably(table: pa.Table, path: Path) -> None:
+        write_parquet_durably(table, path)
+
+    @staticmethod
+    def commit_files(session: object, prepared: PreparedBatch) -> None:
+        """Make a prepared batch's files live, in the caller's registry transaction."""
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        for mw in prepared.months:
+            if mw.new_path is None:
+                continue
+            f = LakeFile(
+                batch_id=prepared.batch_id, district_id=prepared.district_id,
+                dataset=mw.dataset, month=mw.month,
+                path=mw.new_path, row_count=mw.new_rows, status="live",
+            )
+            session.add(f)
+            if mw.supersedes:
+                session.execute(
+                    update(LakeFile).where(LakeFile.id.in_(mw.supersedes)).values(
+                        status="superseded", superseded_by=prepared.batch_id)
+                )
+
+    def discard(self, prepared: PreparedBatch) -> None:
+        """Delete the files of a batch that will not be committed."""
+        for mw in prepared.months:
+            if mw.new_path:
+                (self.root / mw.new_path).unlink(missing_ok=True)
+
+    def recover(self, *, full: bool = False) -> list[Path]:
+        """Clean up after a crashed writer; call under :meth:`locked`.
+
+        A batch still ``pending`` while we hold the lock belongs to a writer that died: it is
+        marked ``interrupted``. The files of this registry's interrupted or failed batches that
+        no registry row references are removed. Files of batches this registry does not know
+        (another registry sharing the folder) are never touched. Returns the removed paths.
+
+        The lake is scanned only when there is something to clean: a batch was still pending,
+        or an interrupted or failed batch this object has not swept yet (``full`` always scans).
+        """
+        with self.registry.session() as s:
+            pending = list(s.scalars(select(IngestBatch.id).where(
+                IngestBatch.status == "pending")))
+            if pending:
+                s.execute(update(IngestBatch).where(IngestBatch.id.in_(pending)).values(
+                    status="interrupted", message="the import was interrupted before it "
+                    "committed; nothing of it is visible"))
+            dead = set(s.scalars(select(IngestBatch.id).where(
+                IngestBatch.status.in_(["interrupted", "failed"]))))
+            if not full and dead <= self._swept:
+                return []
+            known = {str(p) for p in s.scalars(select(LakeFile.path))}
+        removed: list[Path] = []
+        for path in self.root.rglob("b*.parquet*"):
+            match = _BATCH_FILE.match(path.name)
+            if match is None or int(match.group(1)) not in dead:
+                continue
+            if str(path.relative_to(self.root)) not in known:
+                path.unlink()
+                removed.append(path)
+        self._swept |= dead
+        if removed:
+            logger.warning("removed %d lake file(s) left by an interrupted import", len(removed))
+        return removed
+
+
+def write_parquet_durably(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` so that a crash leaves the old state or the new, never half.
+
+    ``<path>.tmp`` is written (zstd), fsynced, renamed over ``path``, and the folder fsynced.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+_BATCH_FILE = re.compile(r"^b(\d{8})-[0-9a-f]+\.parquet(\.tmp)?$")
