@@ -53,13 +53,15 @@ setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages
 demo: setup                       ## build the demo district, import it, run the account
 	.venv/bin/carbonpeak demo $(DEMO_ARGS)
 
-test: setup-dev                   ## lint, type-check, then the whole test suite (SQLite; PostgreSQL if configured)
+test: setup-dev                   ## lint, layers, type-check, then the whole suite on both cores (SQLite; the contract tests also on PostgreSQL if configured)
 	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/lint-imports
 	.venv/bin/mypy
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup-dev
 	.venv/bin/ruff check src tests benchmarks
+	.venv/bin/lint-imports
 	.venv/bin/ruff format --check src tests benchmarks
 
 typecheck: setup-dev

@@ -262,7 +262,8 @@ def digest_of(*parts: object) -> str:
 
 def open_home(home: Path, *, init: bool) -> Any:
     from carbonpeak.config import Settings
-    from carbonpeak.storage.workspace import Workspace, init_workspace
+    from carbonpeak.intake.bootstrap import init_workspace
+    from carbonpeak.storage.workspace import Workspace
 
     settings = Settings(home=home, database_url=None)
     if init:

@@ -168,8 +168,8 @@ def free_port() -> int:
 
 def open_home(home: Path, meters_csv: tuple[Path, Path]) -> Any:
     from carbonpeak.config import Settings
+    from carbonpeak.intake.bootstrap import init_workspace
     from carbonpeak.intake.imports import import_file
-    from carbonpeak.storage.workspace import init_workspace
 
     settings = Settings(home=home, database_url=None)
     ws, _ = init_workspace(settings, profiles=[DISTRICT], actor="bench")
@@ -544,8 +544,8 @@ def timed_calls(targets: list[tuple[Any, str, str]], acc: dict[str, float]) -> I
 def phase_profile(args: argparse.Namespace, work: Path, csvs: tuple[Path, Path],
                   meters: list[str]) -> dict[str, Any]:
     from carbonpeak.intake import feeds
-    from carbonpeak.services.access.users import Principal
     from carbonpeak.storage.lake.store import Lake
+    from carbonpeak.storage.principals import Principal
 
     ws = open_home(work / "profile", csvs)
     p = Principal(0, "bench", "district_admin", DISTRICT)

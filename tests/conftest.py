@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
 
 from carbonpeak.config import Settings
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.intake.bootstrap import init_workspace
+from carbonpeak.storage.workspace import Workspace
 
 # Property tests search randomly on a developer's machine, to find new failing cases; CI
 # (HYPOTHESIS_PROFILE=ci, set by .ci/run) replays a fixed sequence so that a landing does not

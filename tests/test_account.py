@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from carbonpeak.intake.bootstrap import load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.storage.registry.models import AccountRun, AuditLog, Entity, IngestBatch
-from carbonpeak.storage.workspace import Workspace, load_factor_set
+from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 
 # Electricity per entity, 2024 [kWh]:

@@ -69,6 +69,7 @@ from carbonpeak.domain.audits import (
 )
 from carbonpeak.errors import AccessDenied, ConfigError, InputValidationError, NotFoundError
 from carbonpeak.intake.audit_files import parse_date, split_measures
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.dashboard import data_version
 from carbonpeak.reference import read_profile
@@ -97,7 +98,7 @@ from carbonpeak.storage.registry.models import (
     ObligationFiling,
     QuotaCase,
 )
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, registry_url
 

@@ -64,6 +64,7 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError
+from carbonpeak.intake.bootstrap import init_workspace, load_quota_table
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.reference import reference_dir
@@ -82,7 +83,7 @@ from carbonpeak.services.buildings.benchmarking import (
 )
 from carbonpeak.storage.registry.models import AuditLog
 from carbonpeak.storage.registry.models import District as DistrictRecord
-from carbonpeak.storage.workspace import Workspace, init_workspace, load_quota_table
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas

@@ -72,6 +72,7 @@ from carbonpeak.domain.commissioning import (
     simultaneous_mask,
 )
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.formats.vocab import canonical_value
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.commissioning_charts import evidence_png
@@ -85,7 +86,7 @@ from carbonpeak.services.buildings.commissioning import (
     options_from_profile,
     readings_years,
 )
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
 
 ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code

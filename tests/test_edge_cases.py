@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.storage.registry.models import DistrictStatistics, Entity, Meter
-from carbonpeak.storage.workspace import init_workspace
 from tests import reference_district
 from tests.conftest import write
 

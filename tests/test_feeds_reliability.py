@@ -22,10 +22,11 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import IngestBatch
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 
 

@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.storage.lake.store import Lake
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import write
 

@@ -25,11 +25,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.mqtt import MqttIngester, messages_table
-from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import BatchRejection, IngestBatch
-from carbonpeak.storage.workspace import init_workspace
 from tests import reference_district
 
 BROKER = ("127.0.0.1", 1883)

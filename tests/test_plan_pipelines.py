@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.plan.dual_control import dual_control
@@ -45,7 +46,7 @@ from carbonpeak.services.plan.warnings import (
     set_budget,
 )
 from carbonpeak.storage.registry.models import AuditLog, EarlyWarning, Target, WarningEvent
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import write
 
 ENTITIES = """

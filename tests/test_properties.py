@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from carbonpeak.config import Settings
 from carbonpeak.domain.accounting import consolidate
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
-from carbonpeak.storage.workspace import init_workspace
 
 STREETS = ["外滩街道", "豫园街道", "老西门街道"]
 TYPES = ["office", "hotel", "mall"]

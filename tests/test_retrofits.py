@@ -56,9 +56,10 @@ from typer.testing import CliRunner
 
 from carbonpeak.api import create_app
 from carbonpeak.cli import app as cli_app
-from carbonpeak.cli.retrofits import demo_retrofits
+from carbonpeak.cli.demo import demo_retrofits
 from carbonpeak.config import Settings
 from carbonpeak.errors import InputValidationError, NotFoundError
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
 from carbonpeak.intake.weather_files import parse_date, read_weather_file
@@ -88,7 +89,7 @@ from carbonpeak.storage.registry.models import (
     Street,
     WeatherDay,
 )
-from carbonpeak.storage.workspace import Workspace, audit, init_workspace
+from carbonpeak.storage.workspace import Workspace, audit
 from tests.conftest import BACKENDS, registry_url, write
 
 D0 = dt.date(2023, 1, 1)

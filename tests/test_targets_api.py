@@ -22,6 +22,7 @@ from sqlalchemy import select
 from carbonpeak.api import create_app
 from carbonpeak.api.routes.targets import LEVEL_ORDER, TargetChanges
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.plan_files import COMPARATORS
 from carbonpeak.reference import reference_dir
@@ -30,7 +31,7 @@ from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.plan.targets import EDITABLE_FIELDS, find_target
 from carbonpeak.services.plan.warnings import evaluate_warnings, set_budget
 from carbonpeak.storage.registry.models import AuditLog, EarlyWarning
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, registry_url
 

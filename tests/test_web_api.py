@@ -27,11 +27,12 @@ from carbonpeak.api.responses import table_response
 from carbonpeak.config import Settings
 from carbonpeak.domain.voronoi import voronoi_cells
 from carbonpeak.errors import AuthenticationError, InputValidationError, RateLimited
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
 from carbonpeak.services.access.auth import set_password, sign_in
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import AuditLog, LoginAttempt, Street, User, WebSession
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
 from tests.test_targets_api import USERS, World, build
 

@@ -58,6 +58,7 @@ from carbonpeak.api.app import create_app
 from carbonpeak.cli import app
 from carbonpeak.config import Settings
 from carbonpeak.errors import NotFoundError
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish import charts, fonts
@@ -74,7 +75,7 @@ from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.services.plan.warnings import derive_district_budget, evaluate_warnings
 from carbonpeak.storage.registry.models import Street
-from carbonpeak.storage.workspace import Workspace, init_workspace
+from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
 from tests.test_reports import pdffonts, pdfinfo, pdftotext
 

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.publish.whitepaper.content import PEAK_RUNS, _key_units, bilingual, white_paper
 from carbonpeak.publish.whitepaper.programmes import programme_sections, split_candidates
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.plan.trajectory import TARGET_RUNS, _peak_with_history
-from carbonpeak.storage.workspace import init_workspace
 from tests.conftest import registry_url
 from tests.test_commissioning_pipeline import build as build_hourly
 from tests.test_whitepaper import STATISTICS, TCE_EQUAL_2024, World, _world

@@ -18,7 +18,8 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from carbonpeak.errors import AccessDenied, AuthenticationError
 from carbonpeak.services.access.auth import session_principal
-from carbonpeak.services.access.users import Principal, authenticate_token
+from carbonpeak.services.access.users import authenticate_token
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "acting_as", "get_principal",

@@ -15,6 +15,7 @@ from rich.table import Table
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
 from carbonpeak.domain.benchmarking import RATING_LABELS
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.intake.bootstrap import load_quota_table
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.publish import Lang
 from carbonpeak.publish.disclosure import disclosure_pdf, report_names
@@ -32,7 +33,6 @@ from carbonpeak.services.buildings.benchmarking import (
     quota_tables,
     review_cases,
 )
-from carbonpeak.storage.workspace import load_quota_table
 
 __all__ = ["cases_app", "quotas_app"]
 

@@ -27,14 +27,11 @@ from carbonpeak.cli.common import (
     import_app,
 )
 from carbonpeak.config import Settings
+from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_profiles, read_factor_set
 from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord, IngestBatch, Street
-from carbonpeak.storage.workspace import (
-    init_workspace,
-    latest_factor_set,
-    load_factor_set,
-)
+from carbonpeak.storage.workspace import latest_factor_set
 
 
 @app.command()

@@ -17,7 +17,6 @@ from carbonpeak.cli.common import DistrictOpt, _errors, _ws, app, console, err
 from carbonpeak.intake.feeds import FeedResult
 from carbonpeak.services.access.auth import set_password
 from carbonpeak.services.access.users import (
-    Principal,
     create_user,
     issue_token,
     list_users,
@@ -25,6 +24,7 @@ from carbonpeak.services.access.users import (
     revoke_token,
     set_active,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import ROLES
 
 __all__ = ["ingest_app", "users_app"]
@@ -207,8 +207,8 @@ def ingest_mqtt(
     district: DistrictOpt = None,
 ) -> None:
     """Subscribe to carbonpeak/readings/{meter_id}; store in batches; ack after storing."""
-    from carbonpeak.intake.feeds import writable_entities
     from carbonpeak.intake.mqtt import MqttIngester
+    from carbonpeak.storage.principals import writable_entities
 
     with _errors():
         ws = _ws()

@@ -346,44 +346,6 @@ def warnings_list(
     _print_warnings(rows, y)
 
 
-def demo_plan(district: str, year: int) -> None:
-    """The demo's plan part: budgets for ``year``, warnings as the year goes, targets, peak."""
-    with _workspace() as ws:
-        b = derive_district_budget(ws, year=year, district=district)
-        console.print(f"  • 区能耗预算 district energy budget {year}: {_fmt(b.budget)} tce "
-                      f"(intensity path of {b.basis['target']})")
-        for level in ("streets", "key_units"):
-            try:
-                out = allocate_budgets(ws, year=year, level=level, method="mixed",
-                                       district=district)
-            except NotFoundError as exc:  # a one-year demo has no baseline year
-                console.print(f"  • 预算分解 budgets of {level} not decomposed: {exc}")
-                continue
-            console.print(f"  • 预算分解 budgets decomposed to {len(out)} {level} "
-                          "(mixed: ½ baseline share, ½ floor area × type benchmark)")
-        notifier = build_notifier(ws.settings)
-        for month in (6, 9, 12):  # the year as it went: each evaluation adds to the history
-            wr = evaluate_warnings(ws, year=year, district=district, through_month=month,
-                                   notifier=notifier)
-        rows = wr.table
-        worst = rows[rows["level"].isin(["red", "yellow"])].head(5)
-        console.print(f"  • 预警 warnings {year} (evaluated after months 6, 9 and 12): "
-                      f"{wr.counts()}")
-        for _key, r in worst.iterrows():
-            console.print(f"      [{LEVEL_STYLE.get(str(r['level']), 'dim')}]{r['level']}[/] "
-                          f"{r['scope_name']}: {r['reason_zh']}")
-        statuses = evaluate_targets(ws, district=district)
-        counts: dict[str, int] = {}
-        for st in statuses:
-            counts[st.status] = counts.get(st.status, 0) + 1
-        console.print(f"  • 规划目标 {len(statuses)} targets: " + "; ".join(
-            f"{STATUS_LABELS.get(k, (k, k))[1]} {v}" for k, v in sorted(counts.items())))
-        for st in statuses:
-            if st.metric in ("energy_per_gdp", "co2_peak_year"):
-                console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "
-                              f"{st.reason_zh}")
-
-
 def _print_warnings(rows: list[Any], year: int) -> None:
     t = Table("id", "级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
               "原因 reason", title=f"预警 warnings {year}")

@@ -39,9 +39,8 @@ from carbonpeak.services.buildings.retrofits import (
     retrofit_progress,
 )
 from carbonpeak.services.buildings.weather import import_weather, weather_days, weather_summary
-from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["demo_retrofits", "mv_app", "retrofits_app", "weather_app"]
+__all__ = ["mv_app", "retrofits_app", "weather_app"]
 
 retrofits_app = typer.Typer(help="Retrofit and commissioning projects (节能改造/建筑调适): "
                             "import, list, show, plan progress.", no_args_is_help=True)
@@ -300,23 +299,3 @@ def mv_show(code: Annotated[str, typer.Argument(help="Project code")],
     with _errors(), _workspace() as ws:
         d = ws.district(district)
         _print_detail(project_detail(ws, Scope(d.id, everything=True), code))
-
-
-# -- the demo ---------------------------------------------------------------------------------
-def demo_retrofits(ws: Workspace, district: str, weather: Path, retrofits: Path,
-                   year: int) -> list[dict[str, Any]]:
-    """The demo's part: import its weather and projects, measure the savings, print the
-    progress of ``year``; the measured rows."""
-    for res in (import_weather(ws, weather, district=district),
-                import_retrofits(ws, retrofits, district=district)):
-        tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-               "no_change": "[yellow]no change[/]"}[res.status]
-        console.print(f"{tag} {res.file} → batch {res.batch_id}: {'; '.join(res.messages)}")
-    rows = [r for r in measure(ws, district) if "skipped" not in r]
-    g = retrofit_progress(ws, district, year)
-    console.print(
-        f"  • 节能量测算 M&V: {len(rows)} completed project(s), "
-        f"{sum(bool(r['mv_sufficient']) for r in rows)} with sufficient data; {year}: "
-        f"改造面积 retrofitted {_fmt(g['retrofit_area_m2'])} m², 节能率≥15% (G14) "
-        f"{_fmt(g['saving15_area_m2'])} m², 调适 commissioning {g['commissioning_this_year']}")
-    return rows

@@ -25,7 +25,7 @@ from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
 from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import write_lake_batch
-from carbonpeak.services.access.users import Principal, require_writer
+from carbonpeak.storage.principals import Principal, require_writer, writable_entities
 from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
 from carbonpeak.storage.workspace import Workspace
 
@@ -35,7 +35,6 @@ __all__ = [
     "ingest_ledger",
     "ingest_readings",
     "ingest_reading_table",
-    "writable_entities",
     "writable_meters",
 ]
 
@@ -67,22 +66,6 @@ class FeedResult:
 
 def _error_dict(e: RowError) -> dict[str, Any]:
     return {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
-
-
-def writable_entities(ws: Workspace, p: Principal) -> set[str]:
-    """Entities ``p`` may push data for: its own and, for an enterprise, its buildings."""
-    with ws.registry.session() as s:
-        pairs = [(str(r[0]), r[1]) for r in s.execute(
-            select(Entity.id, Entity.parent_id).where(Entity.district_id == p.district_id))]
-    if p.role == "district_admin":
-        return {e for e, _ in pairs}
-    allowed = set(p.entity_ids)
-    grew = True
-    while grew:
-        more = {e for e, parent in pairs if parent in allowed and e not in allowed}
-        allowed |= more
-        grew = bool(more)
-    return allowed
 
 
 def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:

@@ -37,7 +37,7 @@ from paho.mqtt.properties import Properties
 from carbonpeak.errors import ConfigError, RowError
 from carbonpeak.intake.feeds import FeedResult, ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
-from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["MqttIngester", "MqttStats", "TOPIC_PREFIX", "messages_table"]

@@ -1,40 +1,29 @@
-"""A carbonpeak home: its registry, its lake, who is acting, and set-up (init, factor sets)."""
+"""A carbonpeak home: its registry, its lake and who is acting; the audit log entry.
+
+Setting a home up (migrations, shipped factor sets, quota tables, districts) is
+:mod:`carbonpeak.intake.bootstrap`.
+"""
 
 from __future__ import annotations
 
 import getpass
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.intake.quota_files import QuotaTableSpec, read_quota_file
-from carbonpeak.reference import (
-    FactorSetSpec,
-    read_factor_set,
-    read_profile,
-    reference_dir,
-    shipped_factor_sets,
-    shipped_quota_tables,
-)
 from carbonpeak.storage.lake.store import Lake
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import (
     AuditLog,
     District,
-    FactorRowRecord,
     FactorSetRecord,
-    QuotaRowRecord,
-    QuotaTableRecord,
-    Street,
 )
 
-__all__ = ["Workspace", "audit", "init_workspace", "latest_factor_set", "load_factor_set",
-           "load_quota_table"]
+__all__ = ["Workspace", "audit", "latest_factor_set"]
 
 
 @dataclass
@@ -107,155 +96,3 @@ def latest_factor_set(s: Session, set_id: str) -> FactorSetRecord:
         msg = f"no factor set {set_id!r}; loaded: {', '.join(known)}"
         raise NotFoundError(msg)
     return rec
-
-
-def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord, bool]:
-    """Store ``spec`` as a new version unless the newest version has the same content.
-
-    Returns the stored (or unchanged) version and whether a new version was created.
-    """
-    checksum = spec.checksum
-    with ws.registry.session() as s:
-        current = s.scalars(
-            select(FactorSetRecord).where(FactorSetRecord.set_id == spec.set_id)
-            .order_by(FactorSetRecord.version.desc()).limit(1)
-        ).first()
-        if current is not None and current.checksum == checksum:
-            return current, False
-        version = (current.version + 1) if current is not None else 1
-        rec = FactorSetRecord(
-            set_id=spec.set_id, version=version, name_zh=spec.name_zh, name_en=spec.name_en,
-            region=spec.region, kind=spec.kind, description=spec.description,
-            includes=list(spec.includes), effective_from=spec.effective_from,
-            effective_to=spec.effective_to, checksum=checksum, loaded_by=ws.actor,
-            rows=[
-                FactorRowRecord(
-                    carrier=r.carrier, quantity=r.quantity, value=r.value, per_unit=r.per_unit,
-                    year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
-                    status=r.status, source=r.source, note=r.note, origin_set=r.origin_set,
-                )
-                for r in spec.rows
-            ],
-        )
-        s.add(rec)
-        s.flush()
-        audit(s, ws.actor, "load", "factor_set", f"{spec.set_id}@v{version}", {
-            "checksum": checksum, "rows": len(spec.rows),
-            "previous_version": current.version if current else None,
-        }, district=None)
-        return rec, True
-
-
-def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRecord, bool]:
-    """Store a quota table as a new version unless the newest version has the same content.
-
-    Returns the stored (or unchanged) version and whether a new version was created.
-    """
-    with ws.registry.session() as s:
-        current = s.scalars(
-            select(QuotaTableRecord).where(QuotaTableRecord.table_id == spec.table_id)
-            .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
-        if current is not None and current.checksum == spec.checksum:
-            len(current.rows)  # load the rows while the session is open
-            return current, False
-        version = (current.version + 1) if current is not None else 1
-        rec = QuotaTableRecord(
-            table_id=spec.table_id, version=version, checksum=spec.checksum,
-            origin=spec.origin[:256], loaded_by=ws.actor,
-            rows=[QuotaRowRecord(**asdict(r)) for r in spec.rows])
-        s.add(rec)
-        s.flush()
-        audit(s, ws.actor, "load", "quota_table", f"{spec.table_id}@v{version}", {
-            "checksum": spec.checksum, "rows": len(spec.rows), "origin": spec.origin,
-            "statuses": sorted({r.status for r in spec.rows}),
-            "previous_version": current.version if current else None,
-        }, district=None)
-        return rec, True
-
-
-def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
-                   actor: str | None = None,
-                   load_targets: bool = True) -> tuple[Workspace, list[str]]:
-    """Migrate the registry, load the shipped factor sets, create districts from profiles.
-
-    With ``load_targets`` a new district also gets its shipped target catalogue (one batch).
-
-    Idempotent: running it again changes nothing unless a shipped set or profile changed.
-    """
-    ws = Workspace.open(settings, actor=actor, check=False)
-    ws.registry.upgrade()
-    notes: list[str] = []
-    for set_id in shipped_factor_sets():
-        rec, created = load_factor_set(ws, read_factor_set(set_id))
-        if created:
-            notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
-    for path in shipped_quota_tables():
-        qt, created = load_quota_table(ws, read_quota_file(path))
-        if created:
-            notes.append(f"quota table {qt.table_id} v{qt.version} loaded ({len(qt.rows)} rows)")
-    for profile in profiles or []:
-        prof = read_profile(profile)
-        notes.extend(_ensure_district(ws, prof))
-        if load_targets:
-            notes.extend(_ensure_targets(ws, prof["code"]))
-    ws.lake.root.mkdir(parents=True, exist_ok=True)
-    return ws, notes
-
-
-def _ensure_targets(ws: Workspace, code: str) -> list[str]:
-    """Load the shipped target catalogue of a new district (``reference/targets/<code>.csv``).
-
-    Only when the district has no targets yet: an edited catalogue is never overwritten.
-    """
-    from carbonpeak.intake.imports import import_file
-    from carbonpeak.storage.registry.models import Target
-
-    path = reference_dir() / "targets" / f"{code}.csv"
-    with ws.registry.session() as s:
-        has = s.scalars(select(Target.id).where(Target.district_id == code).limit(1)).first()
-    if has is not None or not path.is_file():
-        return []
-    res = import_file(ws, "targets", path, district=code)
-    return [f"target catalogue {path.name} loaded: {res.added} targets (batch {res.batch_id})"]
-
-
-def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
-    notes: list[str] = []
-    with ws.registry.session() as s:
-        d = s.get(District, p["code"])
-        fields = {
-            "name_zh": p["name_zh"], "name_en": p["name_en"], "province": p["province"],
-            "timezone": p.get("timezone", "Asia/Shanghai"), "grid_region": p["grid_region"],
-            "climate_zone": p.get("climate_zone"), "default_factor_set": p["default_factor_set"],
-            "profile": {k: v for k, v in p.items() if k != "streets"},
-        }
-        latest_factor_set(s, p["default_factor_set"])  # must exist
-        if d is None:
-            d = District(id=p["code"], **fields)
-            s.add(d)
-            audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]},
-                  district=p["code"])
-            notes.append(f"district {p['code']} ({p['name_zh']}) created")
-        else:
-            changed = {k: v for k, v in fields.items() if getattr(d, k) != v}
-            for k, v in changed.items():
-                setattr(d, k, v)
-            if changed:
-                audit(s, ws.actor, "update", "district", d.id, {"fields": sorted(changed)},
-                      district=d.id)
-        s.flush()
-        have = {st.name_zh for st in s.scalars(select(Street).where(Street.district_id == d.id))}
-        added = 0
-        for st in p.get("streets", []):
-            if st["name_zh"] not in have:
-                s.add(Street(district_id=d.id, code=st["code"], name_zh=st["name_zh"],
-                             name_en=st["name_en"], lat=st.get("lat"), lon=st.get("lon")))
-                added += 1
-        if added:
-            audit(s, ws.actor, "create", "streets", d.id, {"added": added}, district=d.id)
-            notes.append(f"{added} streets of {d.id} added")
-        n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
-        if not n:
-            msg = f"district profile {p['code']} defines no streets"
-            raise ConfigError(msg)
-    return notes

@@ -28,7 +28,7 @@ from carbonpeak.services.access.auth import (
     sign_in,
     verify_password,
 )
-from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import District, Street, User
 from carbonpeak.storage.workspace import Workspace
 

@@ -36,9 +36,10 @@ from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError,
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
 from carbonpeak.services.access.auth import end_user_sessions, set_password
 from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
-from carbonpeak.services.access.users import Principal, create_user, list_users, set_active
+from carbonpeak.services.access.users import create_user, list_users, set_active
 from carbonpeak.services.accounting.account import VALUE_COLUMNS as INVENTORY_VALUES
 from carbonpeak.services.accounting.account import official_run
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
     AuditLog,

@@ -8,9 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from carbonpeak.api.deps import CurrentPrincipal, get_workspace
-from carbonpeak.intake.feeds import writable_entities
-from carbonpeak.services.access.users import Principal
 from carbonpeak.services.accounting.quality import quality_report
+from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]

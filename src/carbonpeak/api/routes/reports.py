@@ -24,7 +24,7 @@ from carbonpeak.publish.whitepaper.content import white_paper
 from carbonpeak.publish.whitepaper.document import report_filename, whitepaper_html, whitepaper_pdf
 from carbonpeak.publish.workbooks import XLSX, ExportKind, export_workbook
 from carbonpeak.services.access.scope import ANALYST_ROLES
-from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]

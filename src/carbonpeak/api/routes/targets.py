@@ -40,7 +40,6 @@ from carbonpeak.errors import (
 )
 from carbonpeak.publish.dashboard import account_years
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
-from carbonpeak.services.access.users import Principal
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
@@ -58,6 +57,7 @@ from carbonpeak.services.plan.warnings import (
     list_budgets,
     set_budget,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     AuditLog,
     Budget,

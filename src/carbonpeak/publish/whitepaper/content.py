@@ -20,7 +20,6 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -28,6 +27,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import CarbonPeakError, NotFoundError
+from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark
 from carbonpeak.services.plan.dual_control import dual_control
@@ -56,34 +56,6 @@ SUMS = ["tce_equivalent", "tce_equal", "tco2"]
 #: the count of the peak target's assessment (HP-06), so that the white paper says one number
 PEAK_RUNS = TARGET_RUNS
 PEAK_SEED = 0
-
-SectionBuilder = Callable[[Workspace, District, int], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ExtraSection:
-    """A programme section added to the white paper through ``white_paper(sections=...)``.
-
-    ``build(ws, district, year)`` returns the section's content in the generic shape the
-    template prints (every key optional; numbers only from the pipelines)::
-
-        {"text_zh": "…", "text_en": "…",                     # sentences built from figures
-         "figures": [{"label_zh", "label_en", "value", "unit", "digits"}],   # key figures
-         "table": {"columns": [{"key", "label_zh", "label_en", "digits"}],   # digits: number
-                   "rows": [{key: value, …}]},                               # columns only
-         "notes_zh": ["…"], "notes_en": ["…"]}
-
-    ``placement`` is the chapter it is printed in: ``public_buildings`` (audits, retrofits,
-    measured savings, commissioning) or ``programmes`` (a chapter of its own before the
-    method). A build that raises a :class:`~carbonpeak.errors.CarbonPeakError` is printed as
-    not available, with its reason.
-    """
-
-    title_zh: str
-    title_en: str
-    build: SectionBuilder
-    placement: str = "public_buildings"
-
 
 PLACEMENTS = ("public_buildings", "programmes")
 

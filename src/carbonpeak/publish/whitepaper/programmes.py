@@ -1,7 +1,7 @@
 """The white paper's programme sections: retrofits and measured savings, energy audits, key
 units' obligations and commissioning candidates (issue 6's programmes, in issue 7's report).
 
-Each is an :class:`~carbonpeak.publish.whitepaper.content.ExtraSection` whose build function reads
+Each is an :class:`~carbonpeak.publish.whitepaper.sections.ExtraSection` whose build function reads
 the programme's own pipeline (:mod:`~carbonpeak.services.buildings.retrofits`,
 :mod:`~carbonpeak.services.buildings.audits`, :mod:`~carbonpeak.services.buildings.commissioning`)
 for the
@@ -17,7 +17,7 @@ from typing import Any
 
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
-from carbonpeak.publish.whitepaper.content import ExtraSection
+from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace

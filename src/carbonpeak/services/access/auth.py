@@ -32,11 +32,11 @@ from carbonpeak.errors import (
 )
 from carbonpeak.services.access.users import (
     MIN_PASSWORD_LENGTH,
-    Principal,
     hash_password,
     password_hasher,
     principal_of,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import LoginAttempt, User, WebSession, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
 

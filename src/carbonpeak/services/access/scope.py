@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, select
 
-from carbonpeak.intake.feeds import writable_entities
-from carbonpeak.services.access.users import Principal
+from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
 from carbonpeak.storage.workspace import Workspace
 

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
     ApiToken,
@@ -39,10 +40,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = [
-    "WRITER_ROLES",
     "MIN_PASSWORD_LENGTH",
     "IssuedToken",
-    "Principal",
     "authenticate_token",
     "create_user",
     "issue_token",
@@ -60,33 +59,8 @@ MAX_PASSWORD_LENGTH = 256
 #: Argon2id with argon2-cffi's defaults (RFC 9106, second recommended parameter set)
 password_hasher = PasswordHasher()
 
-# roles that may push readings and ledgers (each limited to its scope)
-WRITER_ROLES = ("district_admin", "entity_manager", "data_feeder")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 _TOKEN = re.compile(r"^cpk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,100})$")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting, and what they may see and write."""
-
-    user_id: int
-    username: str
-    role: str
-    district_id: str
-    street_id: int | None = None
-    entity_ids: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def actor(self) -> str:
-        """The name recorded in the audit log and on batches."""
-        return f"user:{self.username}"
-
-    def may_write_entity(self, entity_id: str) -> bool:
-        """Whether this principal may push data for ``entity_id`` (of its district)."""
-        if self.role == "district_admin":
-            return True
-        return self.role in WRITER_ROLES and entity_id in self.entity_ids
 
 
 @dataclass(frozen=True)
@@ -293,10 +267,3 @@ def set_active(ws: Workspace, username: str, active: bool) -> None:
             user.active = active
             audit(s, ws.actor, "activate" if active else "deactivate", "user", username, {},
                   district=user.district_id)
-
-
-def require_writer(p: Principal) -> None:
-    """Refuse a principal whose role never writes data."""
-    if p.role not in WRITER_ROLES:
-        msg = f"role {p.role} cannot send data"
-        raise AccessDenied(msg)

@@ -1,0 +1,42 @@
+"""The shape of a section plugged into the white paper (the programme sections).
+
+中文：白皮书的可插入章节（各专项工作）。
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["ExtraSection", "SectionBuilder"]
+
+SectionBuilder = Callable[[Workspace, District, int], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ExtraSection:
+    """A programme section added to the white paper through ``white_paper(sections=...)``.
+
+    ``build(ws, district, year)`` returns the section's content in the generic shape the
+    template prints (every key optional; numbers only from the pipelines)::
+
+        {"text_zh": "…", "text_en": "…",                     # sentences built from figures
+         "figures": [{"label_zh", "label_en", "value", "unit", "digits"}],   # key figures
+         "table": {"columns": [{"key", "label_zh", "label_en", "digits"}],   # digits: number
+                   "rows": [{key: value, …}]},                               # columns only
+         "notes_zh": ["…"], "notes_en": ["…"]}
+
+    ``placement`` is the chapter it is printed in: ``public_buildings`` (audits, retrofits,
+    measured savings, commissioning) or ``programmes`` (a chapter of its own before the
+    method). A build that raises a :class:`~carbonpeak.errors.CarbonPeakError` is printed as
+    not available, with its reason.
+    """
+
+    title_zh: str
+    title_en: str
+    build: SectionBuilder
+    placement: str = "public_buildings"
