@@ -37,9 +37,8 @@ _LAZY = {
     "init_workspace": "carbonpeak.intake.bootstrap",
     "Workspace": "carbonpeak.storage.workspace",
     "Settings": "carbonpeak.config",
-    **{name: "carbonpeak.errors" for name in (
-        "CarbonPeakError", "ConfigError", "FactorError", "InputValidationError",
-        "NotFoundError", "RowError", "UnitError")},
+    **dict.fromkeys(("CarbonPeakError", "ConfigError", "FactorError", "InputValidationError",
+                     "NotFoundError", "RowError", "UnitError"), "carbonpeak.errors"),
 }
 
 __all__ = [

@@ -1,0 +1,146 @@
+"""The message catalogue: every user-facing text is a code with parameters.
+
+中文：消息目录——每条面向用户的文字都是“代码 + 参数”，只在输出端渲染为中文或英文。
+
+A message is stored and passed around as :class:`Message` (``code`` and JSON-serialisable
+``params``), never as rendered text. It is rendered only at the edge (CLI, API, dashboard,
+reports) by :func:`render` in ``zh`` or ``en`` from one catalogue: the JSON files in
+``carbonpeak/i18n/catalogue/``, one per area, each mapping a code to its two templates::
+
+    {"intake.cell.required": {"zh": "必填，不能为空", "en": "is required"}}
+
+Templates use :meth:`str.format` fields (``{value}``, ``{share:.1%}``). Both languages of a
+code name the same fields (``tests/test_i18n.py`` checks every code). A parameter may itself
+be a :class:`Message`, rendered in the same language, or a :class:`Label` of a closed list
+(a carrier, a level, a role), rendered through its own code.
+
+This module imports nothing of the layers, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+__all__ = ["LANGS", "Label", "Lang", "Message", "catalogue", "fields", "label", "msg", "render",
+           "render_both"]
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A code from the catalogue and its parameters (JSON-serialisable values or messages)."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form: ``{"code": …, "params": {…}}`` (nested messages as dicts too)."""
+        return {"code": self.code, "params": {k: _stored(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Message:
+        """Inverse of :meth:`to_dict`."""
+        return cls(str(data["code"]), {k: _loaded(v) for k, v in
+                                      dict(data.get("params") or {}).items()})
+
+
+@dataclass(frozen=True)
+class Label:
+    """A member of a closed list (``kind`` e.g. ``carrier``, ``value`` e.g. ``natural_gas``),
+    rendered through the catalogue code ``label.<kind>.<value>``."""
+
+    kind: str
+    value: str
+
+
+def msg(code: str, /, **params: Any) -> Message:  # noqa: ANN401 - any JSON value
+    """Shorthand for ``Message(code, params)``."""
+    return Message(code, params)
+
+
+def label(kind: str, value: str) -> Label:
+    """Shorthand for ``Label(kind, value)``."""
+    return Label(kind, value)
+
+
+def _stored(v: Any) -> Any:  # noqa: ANN401
+    if isinstance(v, Message):
+        return {"$message": v.to_dict()}
+    if isinstance(v, Label):
+        return {"$label": [v.kind, v.value]}
+    return v
+
+
+def _loaded(v: Any) -> Any:  # noqa: ANN401
+    if isinstance(v, dict) and "$message" in v:
+        return Message.from_dict(v["$message"])
+    if isinstance(v, dict) and "$label" in v:
+        kind, value = v["$label"]
+        return Label(str(kind), str(value))
+    return v
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every code with its ``zh`` and ``en`` template, from all the catalogue files."""
+    out: dict[str, dict[str, str]] = {}
+    folder = resources.files("carbonpeak.i18n") / "catalogue"
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".json"):
+            continue
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        for code, texts in data.items():
+            if code in out:
+                msg_ = f"message code {code!r} is defined twice (again in {entry.name})"
+                raise ValueError(msg_)
+            out[code] = texts
+    return out
+
+
+def fields(template: str) -> set[str]:
+    """The parameter names a template uses (``{share:.1%}`` gives ``share``)."""
+    return {name.split(".")[0].split("[")[0]
+            for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _param(v: Any, lang: Lang) -> Any:  # noqa: ANN401
+    if isinstance(v, Message):
+        return render(v, lang)
+    if isinstance(v, Label):
+        return render(Message(f"label.{v.kind}.{v.value}"), lang) \
+            if f"label.{v.kind}.{v.value}" in catalogue() else v.value
+    if isinstance(v, list | tuple) and any(isinstance(x, Message | Label) for x in v):
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(str(_param(x, lang)) for x in v)
+    return v
+
+
+def render(message: Message | str, lang: Lang = "zh", /, **params: Any) -> str:  # noqa: ANN401
+    """The text of ``message`` (or of a bare code with ``params``) in ``lang``.
+
+    Raises
+    ------
+    KeyError
+        For a code the catalogue does not have, or a template field without its parameter:
+        a programming error, never shown to a user as half-rendered text.
+    """
+    m = message if isinstance(message, Message) else Message(message, params)
+    try:
+        template = catalogue()[m.code][lang]
+    except KeyError:
+        msg_ = f"message code {m.code!r} has no {lang} text in the catalogue"
+        raise KeyError(msg_) from None
+    return template.format_map({k: _param(v, lang) for k, v in m.params.items()})
+
+
+def render_both(message: Message) -> tuple[str, str]:
+    """``(zh, en)``, for the bilingual tables and error reports."""
+    return render(message, "zh"), render(message, "en")

@@ -1,0 +1,38 @@
+"""The message catalogue: every code in both languages with the same parameters."""
+
+import pytest
+
+from carbonpeak.i18n import LANGS, Label, Message, catalogue, fields, label, msg, render
+
+
+def test_every_code_has_both_languages_with_the_same_parameters():
+    problems = []
+    for code, texts in catalogue().items():
+        if set(texts) != set(LANGS):
+            problems.append(f"{code}: languages {sorted(texts)}")
+            continue
+        if fields(texts["zh"]) != fields(texts["en"]):
+            problems.append(f"{code}: zh {sorted(fields(texts['zh']))} en "
+                            f"{sorted(fields(texts['en']))}")
+        if not texts["zh"].strip() or not texts["en"].strip():
+            problems.append(f"{code}: empty text")
+    assert problems == []
+
+
+def test_codes_are_dotted_lowercase():
+    bad = [c for c in catalogue() if not all(p and p.replace("_", "").isalnum() and p == p.lower()
+                                            for p in c.split("."))]
+    assert bad == []
+
+
+def test_render_nested_messages_labels_and_round_trip():
+    m = msg("common.none", extra=msg("common.not_available"), what=label("nothing", "x"))
+    assert render(m, "zh") == "无"
+    assert render(msg("common.not_available"), "en") == "no data"
+    assert Message.from_dict(m.to_dict()) == m
+    assert isinstance(Message.from_dict(m.to_dict()).params["what"], Label)
+
+
+def test_unknown_code_is_a_programming_error():
+    with pytest.raises(KeyError, match="no zh text"):
+        render(msg("no.such.code"), "zh")
