@@ -414,6 +414,7 @@ def test_bad_filings_file(district: Workspace, tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(ObligationFiling)) == 0
 
 
+@pytest.mark.contract
 def test_nul_characters_are_named_row_errors(district: Workspace, tmp_path: Path) -> None:
     """A NUL in any cell is refused by row and field (PostgreSQL cannot store it in text)."""
     path = tmp_path / "nul.csv"
@@ -861,6 +862,7 @@ def world(request: pytest.FixtureRequest,
     ("manager", {"B1"}, {"B1"}, {"E1"}),
     ("feeder", {"B2"}, {"B2"}, {"B2"}),
 ])
+@pytest.mark.contract
 def test_reads_are_scoped(world: World, user: str, audited: set[str], schedule: set[str],
                           units: set[str]) -> None:
     r = world.call(user, "GET", "/api/v1/audits?limit=500")
@@ -879,6 +881,7 @@ def test_reads_are_scoped(world: World, user: str, audited: set[str], schedule: 
     ("manager", "entity=B2"), ("manager", "entity=B5"), ("feeder", "entity=B1"),
     ("admin", "entity=NOPE"), ("admin", "street=nowhere"),
 ])
+@pytest.mark.contract
 def test_guessed_ids_are_404(world: World, user: str, query: str) -> None:
     assert world.call(user, "GET", f"/api/v1/audits?{query}").status_code == 404
 
@@ -1034,6 +1037,7 @@ OPERATIONS = {"GET /api/v1/audits", "POST /api/v1/audits", "GET /api/v1/audits/s
               "GET /api/v1/obligations", "POST /api/v1/obligation-filings"}
 
 
+@pytest.mark.contract
 def test_generated_requests_never_answer_500(world: World) -> None:
     """Generated parameters and bodies with an admin token (schemathesis + Hypothesis)."""
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.client.app)

@@ -521,6 +521,7 @@ def test_quota_management_threshold_of_the_profile(district: District) -> None:
     ("officer", {"O1", "O3", "O4"}),
     ("manager", {"O2"}),
 ])
+@pytest.mark.contract
 def test_benchmarking_api_is_scoped(district: District, user: str, seen: set[str]) -> None:
     r = district.get(user, "/api/v1/benchmarking?year=2024&limit=500")
     assert r.status_code == 200, r.text
@@ -567,6 +568,7 @@ def test_benchmarking_api_filters_exports_and_validates(district: District) -> N
     ("admin", "/api/v1/quota-cases/notify", {"year": 2024, "deadline": "2030-01-01",
                                              "entity_ids": []}, 422),
 ])
+@pytest.mark.contract
 def test_quota_case_actions_by_role(district: District, user: str, path: str, body: object,
                                    status: int) -> None:
     assert district.post(user, path, body).status_code == status
@@ -595,6 +597,7 @@ NEW_OPERATIONS = {
 }
 
 
+@pytest.mark.contract
 def test_generated_requests_never_answer_500(district: District) -> None:
     """Generated parameters and bodies with an admin token (schemathesis + Hypothesis); run
     last in this module, as its POSTs open, notify and review cases."""

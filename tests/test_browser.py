@@ -38,6 +38,8 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
+from tests.conftest import STARTUP_WAIT_S  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "carbonpeak-demo"  # noqa: S105  # the demo users' password (demo homes only)
@@ -84,7 +86,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_WAIT_S
         while True:
             try:
                 if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:

@@ -342,6 +342,7 @@ def test_chart_is_a_deterministic_png(world: World) -> None:
 
 
 # -- the API, per role ------------------------------------------------------------------------
+@pytest.mark.contract
 def test_api_list_per_role(world: World) -> None:
     expected = {"analyst": ["B1", "B2", "B3"], "officer": ["B1", "B2"], "manager": ["B3"],
                 "feeder": []}
@@ -376,6 +377,7 @@ def test_api_csv_and_xlsx_export(world: World) -> None:
     assert x.content[:2] == b"PK"
 
 
+@pytest.mark.contract
 def test_api_evidence_and_chart_scoped(world: World) -> None:
     r = world.get("officer", "/api/v1/commissioning/B1?year=2024")
     assert r.status_code == 200
@@ -468,6 +470,7 @@ def test_simultaneous_mask_matches_the_indicator() -> None:
         simultaneous_mask([[1.0, 2.0]], [[1.0]])
 
 
+@pytest.mark.contract
 def test_generated_requests_never_answer_500(world: World) -> None:
     """The three operations with generated parameters (schemathesis + Hypothesis), as the
     analyst, who sees every building."""

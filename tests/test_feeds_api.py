@@ -15,6 +15,9 @@ from carbonpeak.services.access.users import create_user, issue_token, revoke_to
 from carbonpeak.storage.registry.models import AuditLog, BatchRejection, IngestBatch
 from tests import reference_district
 
+# idempotency keys, batches and scope in SQL: on both databases
+pytestmark = pytest.mark.contract
+
 
 def _lake_rows(ws, dataset="readings"):
     files = [str(p) for p in ws.lake.live_files("huangpu", dataset)]

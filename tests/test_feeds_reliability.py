@@ -28,6 +28,10 @@ from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import IngestBatch
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
+from tests.conftest import STARTUP_WAIT_S
+
+# kill -9 and retries against the registry's transactions: on both databases
+pytestmark = pytest.mark.contract
 
 
 def _free_port() -> int:
@@ -51,7 +55,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "carbonpeak", "serve", "--port", str(self.port)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_WAIT_S
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:

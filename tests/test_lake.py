@@ -23,7 +23,10 @@ from carbonpeak.storage.lake.store import Lake
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import write
+from tests.conftest import STARTUP_WAIT_S, write
+
+# the registry is the lake's commit point: on both databases
+pytestmark = pytest.mark.contract
 
 
 def _live_rows(ws: Workspace, dataset: str = "readings") -> list[tuple]:
@@ -137,7 +140,8 @@ print("done", flush=True)
 """
 
 
-def _wait_for_pending(ws: Workspace, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_pending(ws: Workspace, proc: subprocess.Popen,
+                      timeout: float = STARTUP_WAIT_S) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end and proc.poll() is None:
         with ws.registry.session() as s:

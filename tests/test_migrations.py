@@ -10,6 +10,9 @@ from carbonpeak.errors import ConfigError
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import Base
 
+# the migration history on both databases
+pytestmark = pytest.mark.contract
+
 
 def test_models_match_migrations(database_url):
     reg = Registry(database_url)

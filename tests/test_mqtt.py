@@ -31,6 +31,7 @@ from carbonpeak.intake.mqtt import MqttIngester, messages_table
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import BatchRejection, IngestBatch
 from tests import reference_district
+from tests.conftest import STARTUP_WAIT_S
 
 BROKER = ("127.0.0.1", 1883)
 
@@ -46,7 +47,9 @@ def _broker_up() -> bool:
 if os.environ.get("CARBONPEAK_REQUIRE_MQTT") and not _broker_up():
     pytest.fail("CARBONPEAK_REQUIRE_MQTT is set but no broker answers on 127.0.0.1:1883",
                 pytrace=False)
-pytestmark = pytest.mark.skipif(not _broker_up(), reason="no MQTT broker on 127.0.0.1:1883")
+# ack after the registry commit, kill -9: on both databases
+pytestmark = [pytest.mark.skipif(not _broker_up(), reason="no MQTT broker on 127.0.0.1:1883"),
+              pytest.mark.contract]
 
 
 def _publisher() -> mqtt.Client:
@@ -127,7 +130,7 @@ def test_ingester_stores_batches_then_acks(meters_ws):
                   ("carbonpeak/readings/M1", _reading(0, 0.5))]  # exact repeat of one above
         _publish(pub, items)
         pub.disconnect()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_WAIT_S
         while ing.stats.acked < len(items) and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:

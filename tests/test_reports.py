@@ -271,6 +271,7 @@ def test_html_edition_is_self_contained_and_escaped(bm: Benchmark) -> None:
     ("officer", {"O1", "O3", "O4"}, "外滩街道"),
     ("manager", {"O2"}, "本单位建筑"),
 ])
+@pytest.mark.contract
 def test_disclosure_pdf_api_is_scoped(district: District, tmp_path: Path, user: str,
                                       seen: set[str], scope: str) -> None:
     r = district.get(user, "/api/v1/benchmarking/disclosure.pdf?year=2024")

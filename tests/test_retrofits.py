@@ -422,6 +422,7 @@ def test_refused_weather_file_stores_nothing(ws: Workspace, tmp_path: Path) -> N
         assert s.scalar(select(func.count()).select_from(IngestBatch)) == 0
 
 
+@pytest.mark.contract
 def test_nul_in_imported_files_is_refused_by_row(ws: Workspace, tmp_path: Path) -> None:
     # on PostgreSQL a NUL reached the database as a raw DataError before
     import_file(ws, "entities", write(tmp_path, "entities.csv", ENTITIES))
@@ -445,6 +446,7 @@ def test_nul_in_imported_files_is_refused_by_row(ws: Workspace, tmp_path: Path) 
 
 
 # -- projects into the registry -------------------------------------------------------------
+@pytest.mark.contract
 def test_projects_registry_checks_and_idempotent_upsert(ws: Workspace, tmp_path: Path) -> None:
     import_file(ws, "entities", write(tmp_path, "entities.csv", ENTITIES))
     bad = write(tmp_path, "bad.csv", """
@@ -790,6 +792,7 @@ VISIBLE = {
 }
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize("user", list(VISIBLE))
 def test_each_role_sees_its_own_projects(world: World, user: str) -> None:
     r = world.call(user, "GET", "/api/v1/retrofits?limit=500")
@@ -899,6 +902,7 @@ def test_create_then_update_a_project(world: World) -> None:
                     .json()["items"]}
 
 
+@pytest.mark.contract
 def test_concurrent_creation_of_one_code_updates_or_conflicts(
         world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     rivals: list[str] = []  # codes another request inserts, once each, meanwhile
@@ -992,6 +996,7 @@ OPERATIONS = {"GET /api/v1/retrofits", "GET /api/v1/retrofits/progress",
               "GET /api/v1/weather"}
 
 
+@pytest.mark.contract
 def test_generated_requests_never_answer_500(world: World) -> None:
     """Generated parameters and bodies with an admin token (schemathesis + Hypothesis); last
     in the module, as its POSTs may add projects and results."""

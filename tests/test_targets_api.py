@@ -35,6 +35,9 @@ from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, registry_url
 
+# the role matrix and the scope SQL of targets, budgets and warnings: on both databases
+pytestmark = pytest.mark.contract
+
 STATISTICS = """year,gdp_10k_cny,population,energy_tce,co2_t
 2020,900000,500000,120,300
 2021,930000,500000,118,290

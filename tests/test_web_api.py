@@ -36,6 +36,9 @@ from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
 from tests.test_targets_api import USERS, World, build
 
+# the role x endpoint matrix and the scope SQL: on both databases
+pytestmark = pytest.mark.contract
+
 PASSWORD = "correct horse battery"  # noqa: S105  # test users only
 BASE = "http://testserver"
 

@@ -548,6 +548,7 @@ def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path
 
 
 # -- the API ---------------------------------------------------------------------------------
+@pytest.mark.contract
 def test_api_roles(api_world: World, tmp_path: Path) -> None:
     w = api_world
     r = w.get("analyst", "/api/v1/reports/whitepaper.html?year=2024&lang=en")
