@@ -2,10 +2,11 @@
 
 Most tests run on SQLite only. The contract suite (repositories, migrations, scope SQL, the
 role matrices, anything dialect-specific such as NUL bytes, races and locks) also runs on
-PostgreSQL when ``CARBONPEAK_TEST_DATABASE_URL`` is set (CI sets it): mark a test, a class or
-a module with ``pytest.mark.contract`` and every ``BACKENDS`` parametrization it uses (the
-``database_url`` fixture, or a module fixture with ``params=BACKENDS``) includes PostgreSQL;
-unmarked tests keep only their SQLite case.
+PostgreSQL when ``CARBONPEAK_TEST_DATABASE_URL`` is set (CI sets it). A test using the
+``database_url`` fixture (and so ``settings`` and ``ws``) keeps its PostgreSQL case only when
+it, its class or its module is marked ``pytest.mark.contract``. The API worlds that modules
+build once over ``BACKENDS`` (module fixtures: the role matrices, scope SQL and generated
+requests of each area) always run on both: their tests depend on one another's state.
 """
 
 from __future__ import annotations
@@ -66,17 +67,18 @@ def registry_url(backend: str, folder: Path) -> Iterator[str]:
 STARTUP_WAIT_S = 120
 
 
-def _is_postgres_case(item: pytest.Item) -> bool:
+def _is_function_postgres_case(item: pytest.Item) -> bool:
+    """A PostgreSQL case of the function-scoped ``database_url`` fixture (a module's API world
+    over ``BACKENDS`` is the scope-SQL contract itself and always runs on both)."""
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and any(
-        isinstance(v, str) and v == "postgresql" for v in callspec.params.values())
+    return callspec is not None and callspec.params.get("database_url") == "postgresql"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the PostgreSQL cases of the contract tests only; the rest run on SQLite."""
     kept, dropped = [], []
     for item in items:
-        if _is_postgres_case(item) and item.get_closest_marker("contract") is None:
+        if _is_function_postgres_case(item) and item.get_closest_marker("contract") is None:
             dropped.append(item)
         else:
             kept.append(item)

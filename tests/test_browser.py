@@ -495,7 +495,9 @@ def test_benchmarking_page_in_chinese_and_english(
     assert r.body()[:2] == b"PK"  # an xlsx is a zip
     pdf = page.get_by_test_id("bm-disclosure-pdf").get_attribute("href")
     assert pdf == disclosure.replace("disclosure.xlsx", "disclosure.pdf")
-    r = page.request.get(f"{demo.url}{pdf}")
+    # the PDF is rendered on request (WeasyPrint): on a busy shared machine that takes longer
+    # than the page timeout
+    r = page.request.get(f"{demo.url}{pdf}", timeout=STARTUP_WAIT_S * 1000)
     assert (r.status, r.body()[:5]) == (200, b"%PDF-")
     shot(page, "test_buildings_zh")
 
