@@ -61,6 +61,10 @@ class Registry:
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+        if self.engine.dialect.name == "sqlite":
+            # a migration may turn SQLite's foreign keys off on its connection (0007 rebuilds
+            # referenced tables): new connections get them on again
+            self.engine.dispose()
 
     def current_revision(self) -> str | None:
         """Revision the database is at, ``None`` if it was never migrated."""
