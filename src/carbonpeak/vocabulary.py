@@ -23,6 +23,7 @@ from enum import StrEnum
 
 __all__ = [
     "ANALYST_ROLES",
+    "DONE_BATCH_STATUSES",
     "ENTITY_ROLES",
     "IMPORT_KINDS",
     "LABEL_KINDS",
@@ -308,6 +309,10 @@ class BatchStatus(StrEnum):
     REJECTED = "rejected"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+
+
+#: a batch of these statuses is done: the same file again is a duplicate
+DONE_BATCH_STATUSES: tuple[BatchStatus, ...] = (BatchStatus.COMMITTED, BatchStatus.NO_CHANGE)
 
 
 class ImportOutcome(StrEnum):
