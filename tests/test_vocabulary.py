@@ -80,3 +80,28 @@ def test_the_registry_refuses_a_value_outside_a_list(database_url):
     with reg.session() as s:
         assert s.scalars(sa.select(User.role)).all() == ["data_feeder"]
     reg.dispose()
+
+
+def test_the_dashboard_constants_are_what_the_generator_writes():
+    """``web/static/js/constants.js`` is committed as ``python -m carbonpeak.web.constants``
+    writes it (``make setup`` runs it): a changed enum needs the file regenerated."""
+    from carbonpeak.web import constants
+
+    assert constants.TARGET.read_text(encoding="utf-8") == constants.render()
+    assert constants.main(["--check"]) == 0
+    text = constants.render()
+    assert "export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', " \
+           "'no_budget']);" in text
+    assert all(f"export const {e.__name__} = " in text for e in v.VOCABULARIES)
+
+
+def test_the_dashboard_spells_no_level_or_role_itself():
+    """The dashboard's pages take levels and roles from constants.js."""
+    from carbonpeak.web import constants
+
+    js = constants.TARGET.parent
+    spelled = [f"{p.relative_to(js)}: {code}" for p in sorted(js.rglob("*.js"))
+               if p.name not in ("constants.js", "i18n.js")
+               for code in ("'red'", "'yellow'", *(f"'{r.value}'" for r in v.Role))
+               if code in p.read_text(encoding="utf-8")]
+    assert spelled == []
