@@ -6,9 +6,9 @@ Create Date: 2026-12-06 22:00:00
 
 The lists are those of ``carbonpeak.vocabulary`` at this revision, spelled out here so that
 the migration stays what it was when the enums grow (a new member needs a new migration).
-On SQLite each table is rebuilt (batch mode), with its foreign keys off meanwhile: dropping
-a table that others reference would fail them (``Registry.upgrade`` then reconnects, so the
-registry's connections check foreign keys again).
+On SQLite each table is rebuilt (batch mode), with foreign keys off meanwhile: dropping a
+table that others reference would fail them. ``Registry.upgrade`` runs every migration so
+(and checks the foreign keys before it commits); the PRAGMAs here cover a run on its own.
 """
 from alembic import op
 
@@ -187,7 +187,7 @@ def downgrade() -> None:
 
 
 def _foreign_keys(state: str) -> None:
-    """SQLite only: foreign keys off while tables are rebuilt, then on again (a no-op inside
-    a transaction, hence the reconnect in ``Registry.upgrade``)."""
+    """SQLite only: foreign keys off while tables are rebuilt, then on again (both no-ops
+    inside a transaction, where ``Registry.upgrade`` has turned them off already)."""
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"PRAGMA foreign_keys = {state}")
