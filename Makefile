@@ -47,6 +47,7 @@ runtime-system-packages system-packages:
 	fi
 
 setup: .venv/.core-installed frontend/node_modules/.installed runtime-system-packages     ## runtime environment and dashboard assets
+	.venv/bin/python -m carbonpeak.web.constants    # the dashboard's constants.js from the vocabulary
 
 setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages opendsm-env  ## + tests, lint, Spark, Chromium, OpenDSM
 

@@ -32,6 +32,7 @@ from carbonpeak.services.plan.warnings import (
 )
 from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import ENTITY_ROLES, Role, WarningLevel
 
 
 @app.command()
@@ -163,16 +164,18 @@ def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[s
                           note="demo: Voronoi cells around approximate street centroids, "
                                "NOT official boundaries / 示意边界，非官方")
         users: list[tuple[str, str, str]] = [
-            ("admin", "district_admin", "区管理员"), ("analyst", "district_analyst", "区分析员")]
+            ("admin", Role.DISTRICT_ADMIN, "区管理员"),
+            ("analyst", Role.DISTRICT_ANALYST, "区分析员")]
         for st in streets[:2]:
-            users.append((f"street_{st['code']}", "street_officer", str(st["name_zh"])))
+            users.append((f"street_{st['code']}", Role.STREET_OFFICER, str(st["name_zh"])))
         if manager:
-            users += [("manager", "entity_manager", manager), ("feeder", "data_feeder", manager)]
+            users += [("manager", Role.ENTITY_MANAGER, manager),
+                      ("feeder", Role.DATA_FEEDER, manager)]
         for name, role, what in users:
             with contextlib.suppress(ConflictError):  # the demo ran before into this home
                 create_user(ws, name, role, district=profile,
-                            street=what if role == "street_officer" else None,
-                            entities=[what] if role in ("entity_manager", "data_feeder")
+                            street=what if role == Role.STREET_OFFICER else None,
+                            entities=[what] if role in ENTITY_ROLES
                             else None, display_name=f"演示 {what}", password=DEMO_PASSWORD)
         return users
     finally:
@@ -216,7 +219,7 @@ def demo_plan(district: str, year: int) -> None:
             wr = evaluate_warnings(ws, year=year, district=district, through_month=month,
                                    notifier=notifier)
         rows = wr.table
-        worst = rows[rows["level"].isin(["red", "yellow"])].head(5)
+        worst = rows[rows["level"].isin([WarningLevel.RED, WarningLevel.YELLOW])].head(5)
         console.print(f"  • 预警 warnings {year} (evaluated after months 6, 9 and 12): "
                       f"{wr.counts()}")
         for _key, r in worst.iterrows():

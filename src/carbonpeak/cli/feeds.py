@@ -26,6 +26,7 @@ from carbonpeak.services.access.users import (
 )
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import ROLES
+from carbonpeak.vocabulary import Role
 
 __all__ = ["ingest_app", "users_app"]
 
@@ -213,7 +214,7 @@ def ingest_mqtt(
     with _errors():
         ws = _ws()
         d = ws.district(district)
-        principal = Principal(0, "mqtt", "district_admin", d.id) if as_user is None \
+        principal = Principal(0, "mqtt", Role.DISTRICT_ADMIN, d.id) if as_user is None \
             else principal_for(ws, as_user)
         console.print(f"MQTT ingest for {d.id} ({len(writable_entities(ws, principal))} "
                       f"entities) from {broker}; Ctrl-C stops after storing what it holds")

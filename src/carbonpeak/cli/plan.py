@@ -45,6 +45,7 @@ from carbonpeak.services.plan.warnings import (
     list_budgets,
     set_budget,
 )
+from carbonpeak.vocabulary import WarningLevel
 
 __all__ = ["budgets_app", "targets_app", "warnings_app"]
 
@@ -60,7 +61,8 @@ app.add_typer(budgets_app, name="budgets")
 app.add_typer(warnings_app, name="warnings")
 
 YearOpt = Annotated[int | None, typer.Option(help="As of this year (default: all data)")]
-LEVEL_STYLE = {"red": "bold red", "yellow": "yellow", "green": "green"}
+LEVEL_STYLE: dict[str, str] = {WarningLevel.RED: "bold red", WarningLevel.YELLOW: "yellow",
+                               WarningLevel.GREEN: "green"}
 STATUS_STYLE = {"off_track": "bold red", "missed": "bold red", "not_met": "red",
                 "at_risk": "yellow", "on_track": "green", "achieved": "green", "met": "green"}
 
@@ -341,7 +343,7 @@ def warnings_list(
         return
     y = year or max(r.year for r in rows)
     rows = [r for r in rows if r.year == y and (level is None or r.level == level)]
-    rank: dict[str, int] = {lvl: i for i, lvl in enumerate(LEVELS)}
+    rank: dict[str, int] = {lvl: WarningLevel.severity(lvl) for lvl in LEVELS}
     rows.sort(key=lambda r: (rank.get(r.level, 9), -(r.ratio or 0)))
     _print_warnings(rows, y)
 

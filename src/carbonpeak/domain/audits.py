@@ -22,6 +22,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from carbonpeak.errors import ConfigError
+from carbonpeak.vocabulary import (
+    AuditKind,
+    CheckStatus,
+    QuotaCaseStatus,
+    RuleStatus,
+    ScheduleStatus,
+)
+from carbonpeak.vocabulary import Obligation as ObligationCode
 
 __all__ = [
     "AUDIT_KINDS",
@@ -43,26 +51,26 @@ __all__ = [
 
 #: kind -> (中文, English)
 AUDIT_KINDS: dict[str, tuple[str, str]] = {
-    "audit": ("能源审计", "energy audit"),
-    "diagnosis": ("节能诊断", "energy diagnosis"),
+    AuditKind.AUDIT: ("能源审计", "energy audit"),
+    AuditKind.DIAGNOSIS: ("节能诊断", "energy diagnosis"),
 }
 #: schedule status -> (中文, English), worst first
 SCHEDULE_STATUSES: dict[str, tuple[str, str]] = {
-    "overdue": ("已逾期", "overdue"),
-    "never_audited": ("从未审计", "never audited"),
-    "due_this_year": ("本年到期", "due this year"),
-    "ok": ("周期内", "within the interval"),
+    ScheduleStatus.OVERDUE: ("已逾期", "overdue"),
+    ScheduleStatus.NEVER_AUDITED: ("从未审计", "never audited"),
+    ScheduleStatus.DUE_THIS_YEAR: ("本年到期", "due this year"),
+    ScheduleStatus.OK: ("周期内", "within the interval"),
 }
 #: checklist status -> (中文, English), worst first
 CHECK_STATUSES: dict[str, tuple[str, str]] = {
-    "overdue": ("逾期未履行", "overdue"),
-    "missing": ("未履行", "missing"),
-    "late": ("逾期履行", "done late"),
-    "unknown": ("无法判断", "cannot be judged"),
-    "ok": ("已履行", "ok"),
-    "not_applicable": ("不适用", "not applicable"),
+    CheckStatus.OVERDUE: ("逾期未履行", "overdue"),
+    CheckStatus.MISSING: ("未履行", "missing"),
+    CheckStatus.LATE: ("逾期履行", "done late"),
+    CheckStatus.UNKNOWN: ("无法判断", "cannot be judged"),
+    CheckStatus.OK: ("已履行", "ok"),
+    CheckStatus.NOT_APPLICABLE: ("不适用", "not applicable"),
 }
-RULE_STATUSES = ("verified", "unverified", "default")
+RULE_STATUSES: tuple[RuleStatus, ...] = tuple(RuleStatus)
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -198,7 +206,7 @@ class ScheduleEntry:
     @property
     def within_interval(self) -> bool:
         """Audited within the interval (not yet due again)."""
-        return self.status in ("ok", "due_this_year")
+        return self.status in (ScheduleStatus.OK, ScheduleStatus.DUE_THIS_YEAR)
 
 
 def schedule_status(last_audit: dt.date | None, as_of: dt.date, *, interval_years: int,
@@ -212,13 +220,14 @@ def schedule_status(last_audit: dt.date | None, as_of: dt.date, *, interval_year
       start as days overdue (0 while the start is still ahead).
     """
     if last_audit is None:
-        return ScheduleEntry(rule_start, "never_audited", max(0, (as_of - rule_start).days))
+        return ScheduleEntry(rule_start, ScheduleStatus.NEVER_AUDITED,
+                             max(0, (as_of - rule_start).days))
     due = add_years(last_audit, interval_years)
     if due < as_of:
-        return ScheduleEntry(due, "overdue", (as_of - due).days)
+        return ScheduleEntry(due, ScheduleStatus.OVERDUE, (as_of - due).days)
     if due.year == as_of.year:
-        return ScheduleEntry(due, "due_this_year", 0)
-    return ScheduleEntry(due, "ok", 0)
+        return ScheduleEntry(due, ScheduleStatus.DUE_THIS_YEAR, 0)
+    return ScheduleEntry(due, ScheduleStatus.OK, 0)
 
 
 def coverage_share(entries: Iterable[ScheduleEntry]) -> float | None:
@@ -267,7 +276,8 @@ class Obligation:
 #: read; the platform's assumption, to be confirmed by the district).
 OBLIGATIONS: dict[str, Obligation] = {o.code: o for o in (
     Obligation(
-        "energy_report", "能源利用状况报告", "energy utilisation status report", "annual",
+        ObligationCode.ENERGY_REPORT, "能源利用状况报告", "energy utilisation status report",
+        "annual",
         3, 31, 1, 1,
         basis="节约能源法 第五十三条：重点用能单位应当每年向管理节能工作的部门报送上年度的"
               "能源利用状况报告",
@@ -275,30 +285,30 @@ OBLIGATIONS: dict[str, Obligation] = {o.code: o for o in (
                "2008); the deadline 31 March of the following year is the annual-report date "
                "a Guangdong secondary source gives (quarterly reports apart); not checked "
                "against an official text",
-        status="unverified"),
+        status=RuleStatus.UNVERIFIED),
     Obligation(
-        "ghg_report", "温室气体排放报告", "greenhouse-gas emission report", "annual",
+        ObligationCode.GHG_REPORT, "温室气体排放报告", "greenhouse-gas emission report", "annual",
         3, 31, 1, 1,
         basis="黄浦区碳达峰实施方案 (七)1: 结合能源利用状况报告和温室气体排放报告",
         source="named in the Huangpu plan; the plan gives no deadline: 31 March of the "
                "following year, as for the energy report, is a platform default",
-        status="default"),
+        status=RuleStatus.DEFAULT),
     Obligation(
-        "saving_plan", "节能减碳工作方案", "energy-saving and carbon-reduction work plan",
-        "annual", 6, 30, 0, -1,
+        ObligationCode.SAVING_PLAN, "节能减碳工作方案",
+        "energy-saving and carbon-reduction work plan", "annual", 6, 30, 0, -1,
         basis="黄浦区碳达峰实施方案 (七)1: 支持引导重点用能单位…制定节能减碳工作方案",
         source="named in the Huangpu plan; the plan gives no deadline: 30 June of the plan's "
                "year (three months after the previous year's reports) is a platform default",
-        status="default"),
+        status=RuleStatus.DEFAULT),
     Obligation(
-        "energy_manager", "能源管理负责人备案", "energy manager on file", "standing",
+        ObligationCode.ENERGY_MANAGER, "能源管理负责人备案", "energy manager on file", "standing",
         12, 31, 0, None,
         basis="节约能源法 第五十五条：重点用能单位应当设立能源管理岗位…聘任能源管理负责人，"
               "并报管理节能工作的部门和有关部门备案",
         source="Energy Conservation Law Art. 55 (recalled, not checked against the text); a "
                "filing stays valid until replaced; on file by 31 December of the year is a "
                "platform default",
-        status="unverified"),
+        status=RuleStatus.UNVERIFIED),
 )}
 
 
@@ -321,17 +331,17 @@ def filing_status(obligation: Obligation, year: int,
     if match:
         used = match[-1]
         if obligation.recurrence == "standing" and used[0] < year:
-            return "ok", deadline, used  # an earlier year's filing is still valid
-        return ("ok" if used[1] <= deadline else "late"), deadline, used
-    return ("overdue" if as_of > deadline else "missing"), deadline, None
+            return CheckStatus.OK, deadline, used  # an earlier year's filing is still valid
+        return (CheckStatus.OK if used[1] <= deadline else CheckStatus.LATE), deadline, used
+    return (CheckStatus.OVERDUE if as_of > deadline else CheckStatus.MISSING), deadline, None
 
 
 def monitoring_status(share: float | None, min_share: float) -> str:
     """``ok`` when the share of the unit's energy measured by meters reaches ``min_share``,
     ``missing`` when it does not, ``unknown`` without a figure."""
     if share is None or share != share:  # NaN
-        return "unknown"
-    return "ok" if share >= min_share else "missing"
+        return CheckStatus.UNKNOWN
+    return CheckStatus.OK if share >= min_share else CheckStatus.MISSING
 
 
 def audit_item_status(entries: Sequence[ScheduleEntry]) -> str:
@@ -342,13 +352,14 @@ def audit_item_status(entries: Sequence[ScheduleEntry]) -> str:
     otherwise ``ok``.
     """
     if not entries:
-        return "not_applicable"
-    if any(e.status == "overdue" or (e.status == "never_audited" and e.days_overdue > 0)
+        return CheckStatus.NOT_APPLICABLE
+    if any(e.status == ScheduleStatus.OVERDUE
+           or (e.status == ScheduleStatus.NEVER_AUDITED and e.days_overdue > 0)
            for e in entries):
-        return "overdue"
-    if any(e.status == "never_audited" for e in entries):
-        return "missing"
-    return "ok"
+        return CheckStatus.OVERDUE
+    if any(e.status == ScheduleStatus.NEVER_AUDITED for e in entries):
+        return CheckStatus.MISSING
+    return CheckStatus.OK
 
 
 def quota_item_status(cases: Sequence[tuple[str, dt.date | None]], as_of: dt.date) -> str:
@@ -359,8 +370,9 @@ def quota_item_status(cases: Sequence[tuple[str, dt.date | None]], as_of: dt.dat
     (rectification pending); all closed: ``ok``.
     """
     if not cases:
-        return "not_applicable"
-    pending = [(st, dl) for st, dl in cases if st != "closed"]
-    if any(st == "escalated" or (dl is not None and dl < as_of) for st, dl in pending):
-        return "overdue"
-    return "missing" if pending else "ok"
+        return CheckStatus.NOT_APPLICABLE
+    pending = [(st, dl) for st, dl in cases if st != QuotaCaseStatus.CLOSED]
+    if any(st == QuotaCaseStatus.ESCALATED or (dl is not None and dl < as_of)
+           for st, dl in pending):
+        return CheckStatus.OVERDUE
+    return CheckStatus.MISSING if pending else CheckStatus.OK

@@ -29,6 +29,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from carbonpeak.vocabulary import QuotaCaseStatus, QuotaRating
+
 __all__ = [
     "CONVENTIONS",
     "RATINGS",
@@ -47,15 +49,14 @@ FloatArray = npt.NDArray[np.float64]
 Convention = Literal["kwh_electricity", "kgce"]
 CONVENTIONS: dict[str, str] = {"kwh_electricity": "kWh/(m2·a)", "kgce": "kgce/(m2·a)"}
 
-RATINGS = ("meets_guide", "meets_constraint", "over_constraint", "no_quota", "no_data",
-           "incomplete_data")
+RATINGS: tuple[QuotaRating, ...] = tuple(QuotaRating)
 RATING_LABELS: dict[str, tuple[str, str]] = {
-    "meets_guide": ("达到引导值", "meets guide value"),
-    "meets_constraint": ("达到约束值", "meets constraint value"),
-    "over_constraint": ("超过约束值", "over constraint value"),
-    "no_quota": ("无适用限额", "no applicable quota"),
-    "no_data": ("无数据", "no data"),
-    "incomplete_data": ("数据不完整", "incomplete data"),
+    QuotaRating.MEETS_GUIDE: ("达到引导值", "meets guide value"),
+    QuotaRating.MEETS_CONSTRAINT: ("达到约束值", "meets constraint value"),
+    QuotaRating.OVER_CONSTRAINT: ("超过约束值", "over constraint value"),
+    QuotaRating.NO_QUOTA: ("无适用限额", "no applicable quota"),
+    QuotaRating.NO_DATA: ("无数据", "no data"),
+    QuotaRating.INCOMPLETE_DATA: ("数据不完整", "incomplete data"),
 }
 
 
@@ -121,18 +122,18 @@ def rate(eui: npt.ArrayLike, constraint: npt.ArrayLike, guide: npt.ArrayLike,
     v, lim, g = np.broadcast_arrays(_f(eui), _f(constraint), _f(guide))
     # compared at 1e-6 of the unit: floating-point noise in a sum never decides a rating
     v, lim, g = (np.round(x, COMPARE_DECIMALS) for x in (v, lim, g))
-    out = np.full(v.shape, "no_quota", dtype="<U16")
+    out = np.full(v.shape, QuotaRating.NO_QUOTA.value, dtype="<U16")
     quota = np.isfinite(lim)
     if has_quota is not None:
         quota &= np.broadcast_to(np.asarray(has_quota, dtype=bool), v.shape)
     ok = quota & np.isfinite(v)
-    out[ok & (v > lim)] = "over_constraint"
-    out[ok & (v <= lim)] = "meets_constraint"
-    out[ok & np.isfinite(g) & (v <= g)] = "meets_guide"
-    out[quota & ~np.isfinite(v)] = "no_data"
+    out[ok & (v > lim)] = QuotaRating.OVER_CONSTRAINT.value
+    out[ok & (v <= lim)] = QuotaRating.MEETS_CONSTRAINT.value
+    out[ok & np.isfinite(g) & (v <= g)] = QuotaRating.MEETS_GUIDE.value
+    out[quota & ~np.isfinite(v)] = QuotaRating.NO_DATA.value
     if coverage is not None:
         cov = np.broadcast_to(_f(coverage), v.shape)
-        out[quota & np.isfinite(v) & ~(cov >= min_coverage)] = "incomplete_data"
+        out[quota & np.isfinite(v) & ~(cov >= min_coverage)] = QuotaRating.INCOMPLETE_DATA.value
     return out
 
 
@@ -220,7 +221,7 @@ def rank_within(values: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
 class CaseDecision:
     """What a review does to a quota case: ``status`` and why (Chinese and English)."""
 
-    status: Literal["notified", "closed", "escalated"]
+    status: QuotaCaseStatus
     reason_zh: str
     reason_en: str
 
@@ -241,13 +242,15 @@ def review_case(*, deadline: dt.date, review_date: dt.date, later_rating: str | 
     ...             later_rating=None, later_year=None).status
     'escalated'
     """
-    if later_rating in ("meets_guide", "meets_constraint"):
-        return CaseDecision("closed", f"{later_year}年能耗已达到约束值",
+    if later_rating in (QuotaRating.MEETS_GUIDE, QuotaRating.MEETS_CONSTRAINT):
+        return CaseDecision(QuotaCaseStatus.CLOSED, f"{later_year}年能耗已达到约束值",
                             f"{later_year} figure meets the constraint")
     if review_date <= deadline:
-        return CaseDecision("notified", "整改期限未到", "rectification deadline not reached")
-    if later_rating == "over_constraint":
-        return CaseDecision("escalated", f"整改期限已过，{later_year}年能耗仍超约束值",
+        return CaseDecision(QuotaCaseStatus.NOTIFIED, "整改期限未到",
+                            "rectification deadline not reached")
+    if later_rating == QuotaRating.OVER_CONSTRAINT:
+        return CaseDecision(QuotaCaseStatus.ESCALATED,
+                            f"整改期限已过，{later_year}年能耗仍超约束值",
                             f"deadline passed; {later_year} figure still over the constraint")
-    return CaseDecision("escalated", "整改期限已过，无后续年度完整能耗数据",
+    return CaseDecision(QuotaCaseStatus.ESCALATED, "整改期限已过，无后续年度完整能耗数据",
                         "deadline passed; no complete later-year figure")

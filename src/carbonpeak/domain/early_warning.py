@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.domain.targets import format_value
+from carbonpeak.vocabulary import WarningLevel
 
 __all__ = [
     "DAYS_IN_MONTH",
@@ -34,14 +35,14 @@ __all__ = [
     "spread_budget",
 ]
 
-Level = Literal["red", "yellow", "green", "no_data", "no_budget"]
+Level = WarningLevel
 SpreadBasis = Literal["prior_year", "days_in_month"]
 ProjectionMethod = Literal["ratio", "run_rate", "none"]
 
 #: Days in each month of a non-leap year (the default spread profile).
 DAYS_IN_MONTH: tuple[int, ...] = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 #: Levels from the most to the least severe (the order of :func:`sort_by_severity`).
-LEVELS: tuple[Level, ...] = ("red", "yellow", "green", "no_data", "no_budget")
+LEVELS: tuple[Level, ...] = WarningLevel.by_severity()
 
 _MONTHS = 12
 _MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -245,13 +246,14 @@ class Thresholds:
 
     def level(self, ratio: float) -> Level:
         """The level of one ratio (NaN gives ``no_data``)."""
-        return cast("Level", str(_levels(np.array([ratio], dtype="float64"), self)[0]))
+        return WarningLevel(str(_levels(np.array([ratio], dtype="float64"), self)[0]))
 
 
 def _levels(ratio: np.ndarray, thresholds: Thresholds) -> np.ndarray:
     """green / yellow / red per ratio; NaN ratios give ``no_data``."""
     return np.select([np.isnan(ratio), ratio > thresholds.red_at, ratio >= thresholds.yellow_at],
-                     ["no_data", "red", "yellow"], "green")
+                     [WarningLevel.NO_DATA.value, WarningLevel.RED.value,
+                      WarningLevel.YELLOW.value], WarningLevel.GREEN.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,8 +341,8 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
     has_change = comparable.any(axis=1)
     worst_index = np.argmax(change, axis=1)
     worst_change = change[np.arange(len(frame)), worst_index]
-    level = np.where(~np.isfinite(budget), "no_budget",
-                     np.where(has_data, _levels(ratio, thresholds), "no_data"))
+    level = np.where(~np.isfinite(budget), WarningLevel.NO_BUDGET.value,
+                     np.where(has_data, _levels(ratio, thresholds), WarningLevel.NO_DATA.value))
 
     out = frame.copy()
     out["ytd_actual"] = np.where(has_data, np.where(observed, actual, 0.0).sum(axis=1), np.nan)
@@ -392,11 +394,11 @@ def _reasons(level: str, budget: float, projected: float, method: str, worst_mon
         return _actual_words(_reasons(level, budget, projected, method, worst_month,
                                       worst_change, unit, unit_zh))
     b_en, b_zh = f"{format_value(budget)} {unit}", f"{format_value(budget)}{unit_zh}"
-    if level == "no_budget":
+    if level == WarningLevel.NO_BUDGET:
         if math.isnan(projected):
             return "no budget set; no data this year", "未设定预算；本年暂无数据"
         return f"no budget set; projected {p_en}", f"未设定预算；预计全年{p_zh}"
-    if level == "no_data":
+    if level == WarningLevel.NO_DATA:
         return f"no data this year; budget {b_en}", f"本年暂无数据；预算{b_zh}"
     if not math.isfinite((projected / budget - 1.0) * 100.0):
         return (f"projected {p_en} against a budget of {b_en}",
@@ -460,7 +462,8 @@ def sort_by_severity(frame: pd.DataFrame) -> pd.DataFrame:
     if missing:
         msg = f"missing column(s): {', '.join(missing)}"
         raise ValueError(msg)
-    rank = frame["level"].map({lv: i for i, lv in enumerate(LEVELS)}).fillna(len(LEVELS))
+    rank = frame["level"].map({lv.value: WarningLevel.severity(lv) for lv in LEVELS}
+                              ).fillna(len(LEVELS))
     ratio = pd.to_numeric(frame["ratio"], errors="coerce").to_numpy(dtype="float64",
                                                                     na_value=np.nan)
     descending = np.where(np.isnan(ratio), np.inf, -ratio)

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from carbonpeak.domain.units import CARRIERS, unit_factor
 from carbonpeak.errors import FactorError, UnitError
+from carbonpeak.vocabulary import EmissionScope, FactorQuantity, FactorStatus
 
 __all__ = [
     "QUANTITIES",
@@ -40,9 +40,9 @@ __all__ = [
     "with_origin",
 ]
 
-Quantity = Literal["kgce_equivalent", "kgce_equal", "tco2"]
-QUANTITIES: tuple[Quantity, ...] = ("kgce_equivalent", "kgce_equal", "tco2")
-STATUSES = ("verified", "secondary", "unverified", "user")
+Quantity = FactorQuantity
+QUANTITIES: tuple[Quantity, ...] = tuple(FactorQuantity)
+STATUSES: tuple[FactorStatus, ...] = tuple(FactorStatus)
 
 
 @dataclass(frozen=True)
@@ -205,10 +205,12 @@ def resolve_factors(
                 problems.append(f"{carrier}/{quantity}: {len(hits)} rows apply to {year}: {spans}")
             elif hits:
                 chosen[quantity] = hits[0]
-        if "tco2" not in chosen and CARRIERS[carrier].scope == "generation":
-            chosen["tco2"] = FactorRow(
-                carrier, "tco2", 0.0, CARRIERS[carrier].canonical_unit,
-                "on-site generation is reported apart; no emissions attributed", "verified",
+        if FactorQuantity.TCO2 not in chosen \
+                and CARRIERS[carrier].scope == EmissionScope.GENERATION:
+            chosen[FactorQuantity.TCO2] = FactorRow(
+                carrier, FactorQuantity.TCO2, 0.0, CARRIERS[carrier].canonical_unit,
+                "on-site generation is reported apart; no emissions attributed",
+                FactorStatus.VERIFIED,
                 origin_set="(rule)",
             )
         missing = [q for q in QUANTITIES if q not in chosen]
@@ -218,9 +220,9 @@ def resolve_factors(
         out[carrier] = CarrierFactors(
             carrier=carrier,
             year=year,
-            kgce_equivalent=chosen["kgce_equivalent"].per_canonical_unit(),
-            kgce_equal=chosen["kgce_equal"].per_canonical_unit(),
-            tco2=chosen["tco2"].per_canonical_unit(),
+            kgce_equivalent=chosen[FactorQuantity.KGCE_EQUIVALENT].per_canonical_unit(),
+            kgce_equal=chosen[FactorQuantity.KGCE_EQUAL].per_canonical_unit(),
+            tco2=chosen[FactorQuantity.TCO2].per_canonical_unit(),
             rows=tuple(chosen[q] for q in QUANTITIES),
         )
     if problems:

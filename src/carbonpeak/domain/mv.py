@@ -49,11 +49,13 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, overload
+from typing import Any, TypeAlias, overload
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
+
+from carbonpeak.vocabulary import MvModelType
 
 __all__ = [
     "DEFAULT_BALANCE_POINTS_C",
@@ -78,10 +80,10 @@ __all__ = [
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
 DateLike: TypeAlias = str | dt.date | np.datetime64
-ModelType = Literal["intercept_only", "heating", "cooling", "heating_cooling"]
+ModelType = MvModelType
 
 #: Model types, in the order of their integer codes in :class:`BaselineFits`.
-MODEL_TYPES: tuple[ModelType, ...] = ("intercept_only", "heating", "cooling", "heating_cooling")
+MODEL_TYPES: tuple[ModelType, ...] = tuple(MvModelType)
 #: −1 … 32 °C by 1 °C: CalTRACK's 30–90 °F range (−1.1 … 32.2 °C), steps of 1.8 °F ≤ 3 °F.
 DEFAULT_BALANCE_POINTS_C: tuple[float, ...] = tuple(float(t) for t in range(-1, 33))
 _N_SLOPES = np.array([0, 1, 1, 2])  # regressors besides the intercept, per model code

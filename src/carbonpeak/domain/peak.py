@@ -37,11 +37,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from carbonpeak.vocabulary import C40Status as C40
 
 __all__ = [
     "C40_CRITERIA",
@@ -321,7 +322,7 @@ class MonteCarloResult:
     bands: pd.DataFrame
 
 
-C40Status = Literal["peaked", "not_peaked", "insufficient_data"]
+C40Status = C40
 
 
 @dataclass(frozen=True)
@@ -769,7 +770,7 @@ def c40_peak_test(years: npt.ArrayLike, tco2: npt.ArrayLike, *,
             ("below_peak", False, "latest emissions more than 10 % below the peak (no data)",
              "最新排放量比峰值低10%以上（无数据）"),
         ]
-        return C40Result("insufficient_data", None, None, None, None, None, tuple(criteria))
+        return C40Result(C40.INSUFFICIENT_DATA, None, None, None, None, None, tuple(criteria))
     i = int(np.argmax(c))
     peak_year, peak_tco2 = int(y[i]), float(c[i])
     latest_year, latest_tco2 = int(y[-1]), float(c[-1])
@@ -791,10 +792,10 @@ def c40_peak_test(years: npt.ArrayLike, tco2: npt.ArrayLike, *,
     ]
     status: C40Status
     if count < 3:
-        status = "insufficient_data"
+        status = C40.INSUFFICIENT_DATA
     elif all(passed for _, passed, _, _ in criteria):
-        status = "peaked"
+        status = C40.PEAKED
     else:
-        status = "not_peaked"
+        status = C40.NOT_PEAKED
     return C40Result(status, peak_year, peak_tco2, latest_year, latest_tco2, below,
                      tuple(criteria))

@@ -24,6 +24,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from carbonpeak.vocabulary import BudgetMethod, TargetState
+
 __all__ = [
     "ALLOCATION_METHODS",
     "COMPARATORS",
@@ -47,12 +49,13 @@ __all__ = [
 
 Comparator = Literal[">=", "<=", "=", ">", "<"]
 Shape = Literal["geometric", "linear"]
-Status = Literal["on_track", "at_risk", "off_track", "achieved", "missed", "no_data"]
+Status = TargetState
 
 #: The valid comparators, in the order of :data:`Comparator`.
 COMPARATORS: tuple[Comparator, ...] = (">=", "<=", "=", ">", "<")
 #: The valid decomposition methods of :func:`allocate`.
-ALLOCATION_METHODS: tuple[str, ...] = ("baseline_share", "intensity_benchmark", "mixed")
+ALLOCATION_METHODS: tuple[str, ...] = (
+    BudgetMethod.BASELINE_SHARE, BudgetMethod.INTENSITY_BENCHMARK, BudgetMethod.MIXED)
 
 #: Relative float-noise guard used by :func:`assess_trajectory`: values this close (relative to
 #: the indicator's scale) to the path or the target count as equal to it.
@@ -60,12 +63,14 @@ _REL_EPS = 1e-9
 
 _SYMBOL: dict[str, str] = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
 _STATUS_EN: dict[str, str] = {
-    "on_track": "on track", "at_risk": "at risk", "off_track": "off track",
-    "achieved": "achieved", "missed": "missed", "no_data": "no data",
+    TargetState.ON_TRACK: "on track", TargetState.AT_RISK: "at risk",
+    TargetState.OFF_TRACK: "off track", TargetState.ACHIEVED: "achieved",
+    TargetState.MISSED: "missed", TargetState.NO_DATA: "no data",
 }
 _STATUS_ZH: dict[str, str] = {
-    "on_track": "进度正常", "at_risk": "进度略有滞后", "off_track": "进度严重滞后",
-    "achieved": "已完成", "missed": "未完成", "no_data": "暂无数据",
+    TargetState.ON_TRACK: "进度正常", TargetState.AT_RISK: "进度略有滞后",
+    TargetState.OFF_TRACK: "进度严重滞后", TargetState.ACHIEVED: "已完成",
+    TargetState.MISSED: "未完成", TargetState.NO_DATA: "暂无数据",
 }
 
 
@@ -332,7 +337,7 @@ def assess_trajectory(*, baseline: float, baseline_year: int, target: float, tar
     target_zh = f"目标{target_year}年{symbol}{_with_unit(target, unit, sep='')}"
     latest = _latest(observations)
     if latest is None:
-        return TargetAssessment("no_data", None, None, None, None, None, None,
+        return TargetAssessment(TargetState.NO_DATA, None, None, None, None, None, None,
                                 f"no observations; {target_en}", f"暂无数据，{target_zh}", used)
     year, value = latest
     direction = _direction(comparator, baseline, target)
@@ -340,7 +345,7 @@ def assess_trajectory(*, baseline: float, baseline_year: int, target: float, tar
     value_en, value_zh = _with_unit(value, unit), _with_unit(value, unit, sep="")
     if year >= target_year:
         ok = meets(value, target, comparator, tolerance=max(tolerance, _REL_EPS))
-        status: Status = "achieved" if ok else "missed"
+        status: Status = TargetState.ACHIEVED if ok else TargetState.MISSED
         return TargetAssessment(
             status, value, year, float(target), None, achieved_rate,
             _gap(value, float(target), direction),
@@ -405,7 +410,7 @@ def assess_reduction_target(*, baseline_value: float, baseline_year: int, reduct
     done_en = (f"{_pct(done)} % below {by} by {y}" if done >= 0
                else f"{_pct(-done)} % above {by} by {y}")
     done_zh = f"{y}年较{by}年" + (f"下降{_pct(done)}%" if done >= 0 else f"上升{_pct(-done)}%")
-    if result.status in ("achieved", "missed"):
+    if result.status in (TargetState.ACHIEVED, TargetState.MISSED):
         need_en = f"the target is {_pct(reduction_pct)} %"
         need_zh = f"目标为下降{_pct(reduction_pct)}%"
     elif needed >= 0:
@@ -478,10 +483,10 @@ def _progress_status(gap: float, baseline: float, target: float, path: float,
     noise = _REL_EPS * max(abs(baseline), abs(target), abs(path), 1e-300)
     change = abs(target - baseline) or abs(target)
     if gap <= noise:
-        return "on_track"
+        return TargetState.ON_TRACK
     if gap <= at_risk_margin * change + noise:
-        return "at_risk"
-    return "off_track"
+        return TargetState.AT_RISK
+    return TargetState.OFF_TRACK
 
 
 def _rate_or_none(start: float, start_year: int, end: float, end_year: int) -> float | None:
@@ -494,7 +499,7 @@ def _rate_or_none(start: float, start_year: int, end: float, end_year: int) -> f
 def _status_en(status: Status, rate: float | None, target_year: int) -> str:
     """Status words, with the required yearly rate for at_risk and off_track."""
     words = _STATUS_EN[status]
-    if status in ("at_risk", "off_track") and rate is not None:
+    if status in (TargetState.AT_RISK, TargetState.OFF_TRACK) and rate is not None:
         kind = "fall" if rate < 0 else "rise"
         words += f"; needs a {_pct(abs(rate) * 100)} % {kind} a year to {target_year}"
     return words
@@ -503,7 +508,7 @@ def _status_en(status: Status, rate: float | None, target_year: int) -> str:
 def _status_zh(status: Status, rate: float | None, target_year: int) -> str:
     """Chinese status words, with the required yearly rate for at_risk and off_track."""
     words = _STATUS_ZH[status]
-    if status in ("at_risk", "off_track") and rate is not None:
+    if status in (TargetState.AT_RISK, TargetState.OFF_TRACK) and rate is not None:
         kind = "下降" if rate < 0 else "增长"
         words += f"，至{target_year}年需年均{kind}{_pct(abs(rate) * 100)}%"
     return words
@@ -584,11 +589,11 @@ def allocate(total: float, units: pd.DataFrame, *, method: str,
         with a missing, non-finite or negative input (named with its column), inputs that sum
         to 0, or an invalid ``total``.
     """
-    if method == "baseline_share":
+    if method == BudgetMethod.BASELINE_SHARE:
         return allocate_baseline_share(total, units)
-    if method == "intensity_benchmark":
+    if method == BudgetMethod.INTENSITY_BENCHMARK:
         return allocate_intensity_benchmark(total, units)
-    if method == "mixed":
+    if method == BudgetMethod.MIXED:
         return allocate_mixed(total, units, weight=weight)
     msg = f"unknown allocation method {method!r}; valid: {', '.join(ALLOCATION_METHODS)}"
     raise ValueError(msg)
@@ -607,7 +612,7 @@ def allocate_baseline_share(total: float, units: pd.DataFrame) -> pd.DataFrame:
     """
     _check_total(total, units)
     share = _shares(_column(units, "baseline"), "baseline")
-    return _finish(total, units, share, "baseline_share")
+    return _finish(total, units, share, BudgetMethod.BASELINE_SHARE)
 
 
 def allocate_intensity_benchmark(total: float, units: pd.DataFrame) -> pd.DataFrame:
@@ -620,7 +625,7 @@ def allocate_intensity_benchmark(total: float, units: pd.DataFrame) -> pd.DataFr
     _check_total(total, units)
     need = _column(units, "activity") * _column(units, "benchmark_intensity")
     share = _shares(need, "activity × benchmark_intensity")
-    return _finish(total, units, share, "intensity_benchmark")
+    return _finish(total, units, share, BudgetMethod.INTENSITY_BENCHMARK)
 
 
 def allocate_mixed(total: float, units: pd.DataFrame, *, weight: float = 0.5) -> pd.DataFrame:
@@ -636,7 +641,7 @@ def allocate_mixed(total: float, units: pd.DataFrame, *, weight: float = 0.5) ->
     need = _column(units, "activity") * _column(units, "benchmark_intensity")
     by_benchmark = _shares(need, "activity × benchmark_intensity")
     share = weight * by_baseline + (1.0 - weight) * by_benchmark
-    return _finish(total, units, share, "mixed")
+    return _finish(total, units, share, BudgetMethod.MIXED)
 
 
 def _check_total(total: float, units: pd.DataFrame) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carbonpeak.errors import UnitError
+from carbonpeak.vocabulary import EmissionScope, EnergyCarrier
 
 __all__ = [
     "CARRIERS",
@@ -25,7 +26,7 @@ __all__ = [
     "unit_factor_table",
 ]
 
-Scope = Literal["1", "2", "generation"]
+Scope = EmissionScope
 Dimension = Literal["electric_energy", "gas_volume", "heat_energy", "mass"]
 
 
@@ -71,18 +72,24 @@ _DENSITY_SOURCE = (
 CARRIERS: dict[str, Carrier] = {
     c.code: c
     for c in (
-        Carrier("electricity", "电力", "Electricity", "kWh", "electric_energy", "2"),
-        Carrier("heat", "热力", "Heat (steam, hot water)", "GJ", "heat_energy", "2"),
-        Carrier("natural_gas", "天然气", "Natural gas", "m³", "gas_volume", "1"),
-        Carrier("diesel", "柴油", "Diesel", "t", "mass", "1", 0.84, _DENSITY_SOURCE),
-        Carrier("gasoline", "汽油", "Gasoline", "t", "mass", "1", 0.73, _DENSITY_SOURCE),
-        Carrier("kerosene", "煤油", "Kerosene", "t", "mass", "1", 0.80, _DENSITY_SOURCE),
-        Carrier("fuel_oil", "燃料油", "Fuel oil", "t", "mass", "1", 0.95, _DENSITY_SOURCE),
-        Carrier("lpg", "液化石油气", "LPG", "t", "mass", "1", 0.54, _DENSITY_SOURCE),
-        Carrier(
-            "pv_generation", "光伏发电量", "On-site PV generation", "kWh", "electric_energy",
-            "generation",
-        ),
+        Carrier(EnergyCarrier.ELECTRICITY, "电力", "Electricity", "kWh", "electric_energy",
+                EmissionScope.SCOPE_2),
+        Carrier(EnergyCarrier.HEAT, "热力", "Heat (steam, hot water)", "GJ", "heat_energy",
+                EmissionScope.SCOPE_2),
+        Carrier(EnergyCarrier.NATURAL_GAS, "天然气", "Natural gas", "m³", "gas_volume",
+                EmissionScope.SCOPE_1),
+        Carrier(EnergyCarrier.DIESEL, "柴油", "Diesel", "t", "mass", EmissionScope.SCOPE_1, 0.84,
+                _DENSITY_SOURCE),
+        Carrier(EnergyCarrier.GASOLINE, "汽油", "Gasoline", "t", "mass", EmissionScope.SCOPE_1,
+                0.73, _DENSITY_SOURCE),
+        Carrier(EnergyCarrier.KEROSENE, "煤油", "Kerosene", "t", "mass", EmissionScope.SCOPE_1,
+                0.80, _DENSITY_SOURCE),
+        Carrier(EnergyCarrier.FUEL_OIL, "燃料油", "Fuel oil", "t", "mass", EmissionScope.SCOPE_1,
+                0.95, _DENSITY_SOURCE),
+        Carrier(EnergyCarrier.LPG, "液化石油气", "LPG", "t", "mass", EmissionScope.SCOPE_1, 0.54,
+                _DENSITY_SOURCE),
+        Carrier(EnergyCarrier.PV_GENERATION, "光伏发电量", "On-site PV generation", "kWh",
+                "electric_energy", EmissionScope.GENERATION),
     )
 }
 

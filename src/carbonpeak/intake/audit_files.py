@@ -36,6 +36,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import ParsedFile, decode_text
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
+from carbonpeak.vocabulary import AuditKind, Obligation
 
 __all__ = [
     "AUDIT_COLUMNS",
@@ -75,13 +76,14 @@ FILING_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
 COLUMNS.setdefault("energy_audits", AUDIT_COLUMNS)
 COLUMNS.setdefault("obligation_filings", FILING_COLUMNS)
 
-_KIND_ALIASES = {"audit": ("能源审计", "审计", "energy audit"),
-                 "diagnosis": ("节能诊断", "诊断", "能效诊断", "energy diagnosis")}
-_OBLIGATION_ALIASES = {
-    "energy_report": ("能源利用状况报告", "能源利用状况", "能报"),
-    "ghg_report": ("温室气体排放报告", "碳排放报告"),
-    "saving_plan": ("节能减碳工作方案", "节能计划", "节能工作方案"),
-    "energy_manager": ("能源管理负责人备案", "能源管理负责人"),
+_KIND_ALIASES: dict[str, tuple[str, ...]] = {
+    AuditKind.AUDIT: ("能源审计", "审计", "energy audit"),
+    AuditKind.DIAGNOSIS: ("节能诊断", "诊断", "能效诊断", "energy diagnosis")}
+_OBLIGATION_ALIASES: dict[str, tuple[str, ...]] = {
+    Obligation.ENERGY_REPORT: ("能源利用状况报告", "能源利用状况", "能报"),
+    Obligation.GHG_REPORT: ("温室气体排放报告", "碳排放报告"),
+    Obligation.SAVING_PLAN: ("节能减碳工作方案", "节能计划", "节能工作方案"),
+    Obligation.ENERGY_MANAGER: ("能源管理负责人备案", "能源管理负责人"),
 }
 _MEASURE_SEP = re.compile(r"[;；、\n\r]+")
 _DATE_FORMS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),

@@ -28,6 +28,7 @@ from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
 from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import ANALYST_ROLES, BatchChannel, ImportOutcome
 
 __all__ = [
     "FeedResult",
@@ -95,7 +96,7 @@ def _timezone(ws: Workspace, district_id: str) -> str:
 
 def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
                     idempotency_key: str | None = None, source: str = "http",
-                    channel: str = "http") -> FeedResult:
+                    channel: str = BatchChannel.HTTP) -> FeedResult:
     """Validate and store a pushed readings body (JSON array or CSV).
 
     Raises
@@ -115,7 +116,7 @@ def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str,
 
 def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str, *,
                          idempotency_key: str | None = None, source: str = "http",
-                         channel: str = "http", deny_if_all_forbidden: bool = True,
+                         channel: str = BatchChannel.HTTP, deny_if_all_forbidden: bool = True,
                          ) -> FeedResult:
     """Validate and store raw reading rows (string columns meter_id, ts, value, unit, row).
 
@@ -139,7 +140,7 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
     res = write_lake_batch(_as(ws, p), p.district_id, "readings", source, digest,
                            checked.tables, notes, channel=channel,
                            idempotency_key=idempotency_key, rejections=checked.errors)
-    if res.status == "replayed":
+    if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
     return FeedResult(res.batch_id, res.status, checked.rows_in, checked.accepted,
                       checked.rejected_rows, checked.errors, res.messages)
@@ -155,8 +156,8 @@ def _replayed(ws: Workspace, batch_id: int | None, messages: list[str]) -> FeedR
                     BatchRejection.batch_id == batch_id).order_by(BatchRejection.id)
                     .limit(MAX_ERRORS_SHOWN + 1))]
         accepted = b.rows_in - b.rows_rejected
-        return FeedResult(batch_id, "replayed", b.rows_in, accepted, b.rows_rejected, errs,
-                          messages)
+        return FeedResult(batch_id, ImportOutcome.REPLAYED, b.rows_in, accepted,
+                          b.rows_rejected, errs, messages)
 
 
 _LEDGER_COLUMNS = ("entity_id", "period", "carrier", "quantity", "unit")
@@ -183,9 +184,9 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     errors = sorted(errors + more, key=lambda e: (e.row or 0, e.column or ""))
     digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
     res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
-                           {"ledger": table}, [], channel="http",
+                           {"ledger": table}, [], channel=BatchChannel.HTTP,
                            idempotency_key=idempotency_key, rejections=errors)
-    if res.status == "replayed":
+    if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
     return FeedResult(res.batch_id, res.status, len(frame), table.num_rows,
                       len({e.row for e in errors}), errors, res.messages)
@@ -251,7 +252,7 @@ def batch_report(ws: Workspace, p: Principal, batch_id: int) -> dict[str, Any]:
     with ws.registry.session() as s:
         b = s.get(IngestBatch, batch_id)
         visible = b is not None and b.district_id == p.district_id and (
-            p.role in ("district_admin", "district_analyst") or b.actor == p.actor)
+            p.role in ANALYST_ROLES or b.actor == p.actor)
         if b is None or not visible:
             msg = f"no batch {batch_id}"
             raise NotFoundError(msg)

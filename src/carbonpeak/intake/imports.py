@@ -24,7 +24,7 @@ from carbonpeak.errors import ConflictError, InputValidationError, RowError
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.messages import zh
 from carbonpeak.intake.formats.vocab import COLUMNS
-from carbonpeak.intake.plan_records import PLAN_KINDS, import_plan_records
+from carbonpeak.intake.plan_records import import_plan_records
 from carbonpeak.storage.lake.store import PreparedBatch
 from carbonpeak.storage.registry.models import (
     BatchRejection,
@@ -37,11 +37,17 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import (
+    DONE_BATCH_STATUSES,
+    IMPORT_KINDS,
+    PLAN_KINDS,
+    BatchChannel,
+    BatchStatus,
+    ImportOutcome,
+)
 
 __all__ = ["IMPORT_KINDS", "ImportResult", "import_file"]
 
-IMPORT_KINDS = ("entities", "meters", "readings", "ledger", "statistics", "sector_statistics",
-                "targets", "observations", "budgets")
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
 
 
@@ -89,10 +95,10 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == kind,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
         ).order_by(IngestBatch.id).limit(1)).first()
         if prev is not None:
-            return ImportResult(kind, path.name, prev.id, "duplicate", messages=[
+            return ImportResult(kind, path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
                 f"{path.name} was already imported as batch {prev.id} "
                 f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed"])
     pf = csvfiles.read_import_file(path, kind)
@@ -234,7 +240,7 @@ def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile,
             quarantine.record(s, batch, add_rows=True)
 
     counts = import_plan_records(ws, d, kind, pf, digest, rejected, on_batch=on_batch)
-    return ImportResult(kind, pf.name, counts.batch_id, "committed",
+    return ImportResult(kind, pf.name, counts.batch_id, BatchStatus.COMMITTED,
                         rows=counts.added + counts.updated + counts.unchanged,
                         added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
                         messages=[f"{counts.added} added, {counts.updated} updated, "
@@ -264,13 +270,14 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             _check_meter_rescaling(ws, existing, recs, given, pf.name)
         rejected = quarantine.rows if quarantine is not None else 0
         batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
-                            sha256=digest, status="committed", rows_in=len(recs) + rejected,
+                            sha256=digest, status=BatchStatus.COMMITTED,
+                            rows_in=len(recs) + rejected,
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
         if quarantine is not None and quarantine.errors:
             quarantine.record(s, batch, add_rows=True)
-        result = ImportResult(kind, pf.name, batch.id, "committed", rows=len(recs))
+        result = ImportResult(kind, pf.name, batch.id, BatchStatus.COMMITTED, rows=len(recs))
         for rec in recs:
             line = rec.pop("_line", None)
             if kind == "statistics":
@@ -462,7 +469,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
                      digest: str, tables: dict[str, pa.Table],
-                     messages: list[str] | None = None, *, channel: str = "file",
+                     messages: list[str] | None = None, *, channel: str = BatchChannel.FILE,
                      idempotency_key: str | None = None,
                      rejections: Sequence[RowError] = ()) -> ImportResult:
     """Write validated rows as one atomic lake batch (files durable before the commit).
@@ -483,7 +490,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
         ws.lake.recover()
         with ws.registry.session() as s:
             batch = IngestBatch(district_id=district_id, kind=kind, source_name=source_name,
-                                sha256=digest, status="pending",
+                                sha256=digest, status=BatchStatus.PENDING,
                                 rows_in=rows + len({(e.sheet, e.row) for e in rejections}),
                                 actor=ws.actor, channel=channel,
                                 idempotency_key=idempotency_key,
@@ -510,7 +517,8 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 overlapping = sum(p.overlapping for p in prepared)
                 replaced = sum(p.replaced for p in prepared)
                 overlapped = sorted({x for p in prepared for x in p.overlapped_batches})
-                b.status = "rejected" if not rows else "no_change" if nothing else "committed"
+                b.status = (BatchStatus.REJECTED if not rows else BatchStatus.NO_CHANGE if nothing
+                            else BatchStatus.COMMITTED)
                 b.rows_overlapping, b.rows_replaced = overlapping, replaced
                 b.rows_written = 0 if nothing else rows
                 b.committed_at = utcnow()
@@ -529,11 +537,11 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
             with ws.registry.session() as s:
                 b = s.get(IngestBatch, batch_id)
                 if b is not None:
-                    b.status = "failed"
+                    b.status = BatchStatus.FAILED
             raise
     messages.append(message)
     return ImportResult(kind, source_name, batch_id, status, rows=rows,
-                        added=0 if status == "no_change" else rows,
+                        added=0 if status == BatchStatus.NO_CHANGE else rows,
                         overlapping=overlapping, replaced=replaced,
                         overlapped_batches=overlapped, messages=messages)
 
@@ -566,11 +574,11 @@ def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
             msg = (f"Idempotency-Key {key!r} was used for batch {prev.id} with a different "
                    "body; use a new key for new data")
             raise ConflictError(msg)
-        if prev.status in ("pending", "interrupted", "failed"):
+        if prev.status in (BatchStatus.PENDING, BatchStatus.INTERRUPTED, BatchStatus.FAILED):
             # never acknowledged: forget the key so the client's retry is stored
             prev.idempotency_key = None
             return None
-        return ImportResult(prev.kind, prev.source_name, prev.id, "replayed",
+        return ImportResult(prev.kind, prev.source_name, prev.id, ImportOutcome.REPLAYED,
                             rows=prev.rows_in, added=prev.rows_written,
                             overlapping=prev.rows_overlapping, replaced=prev.rows_replaced,
                             messages=[f"batch {prev.id} was already stored under this "

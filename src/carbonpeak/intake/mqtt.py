@@ -39,6 +39,7 @@ from carbonpeak.intake.feeds import FeedResult, ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import BatchChannel
 
 __all__ = ["MqttIngester", "MqttStats", "TOPIC_PREFIX", "messages_table"]
 
@@ -234,7 +235,7 @@ class MqttIngester:
         try:
             result = ingest_reading_table(
                 self.ws, self.principal, raw, digest, source=f"mqtt:{self.client_id}",
-                channel="mqtt", deny_if_all_forbidden=False)
+                channel=BatchChannel.MQTT, deny_if_all_forbidden=False)
         except Exception as exc:
             # not stored: do not ack; put the messages back and retry after a pause
             logger.exception("storing an MQTT batch failed; will retry")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.intake.formats.csvfiles import ParsedFile, _duplicates, _flag, _number, _opt
+from carbonpeak.vocabulary import BudgetMetric, ScopeType, TargetKind
 
 __all__ = [
     "BUDGET_METRICS",
@@ -33,10 +34,9 @@ __all__ = [
 ]
 
 #: kinds of targets in the plans' catalogue (../shared/reference/targets.csv)
-TARGET_KINDS = ("reduction_vs_baseline", "share", "count", "cumulative", "capacity", "level",
-                "deadline", "frequency")
+TARGET_KINDS: tuple[TargetKind, ...] = tuple(TargetKind)
 COMPARATORS = (">=", "<=", "=", ">", "<")
-SCOPE_TYPES = ("district", "street", "entity")
+SCOPE_TYPES: tuple[ScopeType, ...] = tuple(ScopeType)
 #: what the account computes for a target (``metric`` column); ``gdp_share:<letter>`` too
 TARGET_METRICS = {
     "energy_per_gdp": "tce (equal value) per 10^4 CNY GDP at comparable prices",
@@ -57,7 +57,7 @@ TARGET_METRICS = {
                                  "(M&V sufficient, ASHRAE G14), m²",
     "commissioning_projects": "commissioning (调适) projects completed in the year",
 }
-BUDGET_METRICS = ("energy_tce", "tco2")
+BUDGET_METRICS: tuple[BudgetMetric, ...] = tuple(BudgetMetric)
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")
 _YEAR = re.compile(r"^\d{4}$")
 _PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")

@@ -30,6 +30,7 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import audit
+from carbonpeak.vocabulary import PLAN_KINDS, BatchStatus, BudgetMethod
 
 if TYPE_CHECKING:
     from carbonpeak.intake.formats.csvfiles import ParsedFile
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PLAN_KINDS", "PlanImportCounts", "import_plan_records", "resolve_scope"]
 
-PLAN_KINDS = ("targets", "observations", "budgets", "sector_statistics")
 
 _TARGET_FIELDS = ("section", "indicator_zh", "indicator_en", "kind", "metric", "baseline_year",
                   "baseline_value", "target_year", "target_value", "target_text", "unit",
@@ -100,7 +100,8 @@ def import_plan_records(ws: Workspace, district: District, kind: str, pf: Parsed
         if errors:
             raise InputValidationError(errors)
         batch = IngestBatch(district_id=district.id, kind=kind, source_name=pf.name,
-                            sha256=digest, status="committed", rows_in=len(recs) + rejected,
+                            sha256=digest, status=BatchStatus.COMMITTED,
+                            rows_in=len(recs) + rejected,
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
@@ -210,7 +211,7 @@ def _store_budget(s: Session, actor: str, d: District, batch: IngestBatch,
                   rec: dict[str, Any], counts: PlanImportCounts) -> None:
     store_budget(s, actor, d.id, year=rec["year"], metric=rec["metric"],
                  scope_type=rec["scope_type"], scope_id=rec["scope_id"], budget=rec["budget"],
-                 method="manual", intensity_target=rec["intensity_target"],
+                 method=BudgetMethod.MANUAL, intensity_target=rec["intensity_target"],
                  basis={"file": batch.source_name, "line": rec["_line"], "batch": batch.id},
                  counts=counts)
 

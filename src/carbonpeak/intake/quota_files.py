@@ -24,6 +24,7 @@ from carbonpeak.domain.benchmarking import CONVENTIONS
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
+from carbonpeak.vocabulary import QuotaStatus
 
 #: the registry's column widths (QuotaRowRecord)
 MAX_LENGTH = {"region": 64, "quota_class": 64, "label_zh": 256, "label_en": 256,
@@ -39,7 +40,7 @@ COLUMNS = ("table_id", "region", "quota_class", "label_zh", "label_en", "default
            "guide_value", "unit", "status", "source", "note")
 REQUIRED = ("table_id", "region", "quota_class", "label_zh", "convention",
             "electricity_kgce_per_kwh", "constraint_value", "unit", "status", "source")
-STATUSES = ("verified", "unverified", "provisional")
+STATUSES: tuple[QuotaStatus, ...] = tuple(QuotaStatus)
 
 
 @dataclass(frozen=True)

@@ -30,20 +30,21 @@ from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import decode_text, read_import_file
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.intake.weather_files import FIRST_DAY, LAST_DAY, nul_error, parse_date
+from carbonpeak.vocabulary import RetrofitKind, RetrofitStatus
 
 __all__ = ["AREA_UNITS", "INVESTMENT_UNITS", "KINDS", "PROJECT_COLUMNS", "STATUSES",
            "ProjectSpec", "check_project", "parse_kind", "parse_status", "read_retrofit_file",
            "split_measures"]
 
 KINDS: dict[str, tuple[str, ...]] = {
-    "retrofit": ("改造", "节能改造", "既有建筑节能改造", "建筑节能改造"),
-    "commissioning": ("调适", "建筑调适", "楼宇调适", "调试", "建筑楼宇调适",
+    RetrofitKind.RETROFIT: ("改造", "节能改造", "既有建筑节能改造", "建筑节能改造"),
+    RetrofitKind.COMMISSIONING: ("调适", "建筑调适", "楼宇调适", "调试", "建筑楼宇调适",
                       "retro-commissioning", "recommissioning"),
 }
 STATUSES: dict[str, tuple[str, ...]] = {
-    "planned": ("计划", "拟实施", "规划", "未开工", "计划中"),
-    "in_progress": ("实施中", "在建", "施工中", "进行中", "in progress"),
-    "completed": ("已完成", "完成", "竣工", "已竣工", "done"),
+    RetrofitStatus.PLANNED: ("计划", "拟实施", "规划", "未开工", "计划中"),
+    RetrofitStatus.IN_PROGRESS: ("实施中", "在建", "施工中", "进行中", "in progress"),
+    RetrofitStatus.COMPLETED: ("已完成", "完成", "竣工", "已竣工", "done"),
 }
 PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
     "code": (True, ("项目编号", "编号", "project_code", "project_id", "项目代码")),
@@ -132,7 +133,7 @@ def _choice(vocab: Mapping[str, tuple[str, ...]], text: str) -> str | None:
 
 def parse_kind(text: str) -> str | None:
     """``retrofit`` or ``commissioning`` from the code or a Chinese name (empty: retrofit)."""
-    return "retrofit" if not text.strip() else _choice(KINDS, text)
+    return RetrofitKind.RETROFIT if not text.strip() else _choice(KINDS, text)
 
 
 def parse_status(text: str) -> str | None:
@@ -220,7 +221,7 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
     if cell("end_date") and end is None:
         bad("end_date", "is not a calendar day YYYY-MM-DD 不是有效日期（如 2024-01-31）")
     if status is None and not cell("status"):
-        status = "completed" if end is not None else "planned"
+        status = RetrofitStatus.COMPLETED if end is not None else RetrofitStatus.PLANNED
     numbers: dict[str, float | None] = {}
     for col, required in (("floor_area_m2", True), ("investment_10k_cny", False),
                           ("claimed_savings_kwh", False)):
@@ -283,7 +284,7 @@ def check_values(v: Mapping[str, Any], file: str, line: int | None, *,
     start, end = v.get("start_date"), v.get("end_date")
     if start is not None and end is not None and end < start:
         bad("end_date", f"is before the start date {start} 竣工日期早于开工日期")
-    if v.get("status") == "completed" and end is None and not cells.get("end_date"):
+    if v.get("status") == RetrofitStatus.COMPLETED and end is None and not cells.get("end_date"):
         bad("end_date", "is required for a completed project 已完成项目须填写竣工日期")
     for col in ("start_date", "end_date"):
         d = v.get(col)

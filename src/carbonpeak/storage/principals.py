@@ -17,11 +17,9 @@ from sqlalchemy import select
 from carbonpeak.errors import AccessDenied
 from carbonpeak.storage.registry.models import Entity
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import WRITER_ROLES, Role
 
 __all__ = ["WRITER_ROLES", "Principal", "require_writer", "writable_entities"]
-
-# roles that may push readings and ledgers (each limited to its scope)
-WRITER_ROLES = ("district_admin", "entity_manager", "data_feeder")
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class Principal:
 
     def may_write_entity(self, entity_id: str) -> bool:
         """Whether this principal may push data for ``entity_id`` (of its district)."""
-        if self.role == "district_admin":
+        if self.role == Role.DISTRICT_ADMIN:
             return True
         return self.role in WRITER_ROLES and entity_id in self.entity_ids
 
@@ -59,7 +57,7 @@ def writable_entities(ws: Workspace, p: Principal) -> set[str]:
     with ws.registry.session() as s:
         pairs = [(str(r[0]), r[1]) for r in s.execute(
             select(Entity.id, Entity.parent_id).where(Entity.district_id == p.district_id))]
-    if p.role == "district_admin":
+    if p.role == Role.DISTRICT_ADMIN:
         return {e for e, _ in pairs}
     allowed = set(p.entity_ids)
     grew = True

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from carbonpeak.vocabulary import BuildingType, EnergyCarrier, EntityKind, MeterRegister
+
 __all__ = [
     "BUILDING_TYPES",
     "COLUMNS",
@@ -107,31 +109,31 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
 }
 
 ENTITY_KINDS: dict[str, tuple[str, ...]] = {
-    "building": ("建筑", "楼宇", "大楼"),
-    "enterprise": ("企业", "公司", "法人单位"),
-    "public_institution": ("公共机构", "机关事业单位", "事业单位"),
+    EntityKind.BUILDING: ("建筑", "楼宇", "大楼"),
+    EntityKind.ENTERPRISE: ("企业", "公司", "法人单位"),
+    EntityKind.PUBLIC_INSTITUTION: ("公共机构", "机关事业单位", "事业单位"),
 }
 BUILDING_TYPES: dict[str, tuple[str, ...]] = {
-    "office": ("办公", "商务办公", "写字楼", "办公建筑"),
-    "hotel": ("酒店", "宾馆", "饭店", "旅馆"),
-    "mall": ("商场", "商业", "购物中心", "百货", "商业建筑"),
-    "hospital": ("医院", "医疗", "医疗卫生"),
-    "school": ("学校", "教育", "高校", "学校建筑"),
-    "government": ("政府", "机关", "政府办公", "机关办公"),
-    "data_centre": ("数据中心", "机房", "data_center", "datacenter"),
-    "mixed": ("综合", "综合体", "商住", "混合"),
-    "other": ("其他", "其它"),
+    BuildingType.OFFICE: ("办公", "商务办公", "写字楼", "办公建筑"),
+    BuildingType.HOTEL: ("酒店", "宾馆", "饭店", "旅馆"),
+    BuildingType.MALL: ("商场", "商业", "购物中心", "百货", "商业建筑"),
+    BuildingType.HOSPITAL: ("医院", "医疗", "医疗卫生"),
+    BuildingType.SCHOOL: ("学校", "教育", "高校", "学校建筑"),
+    BuildingType.GOVERNMENT: ("政府", "机关", "政府办公", "机关办公"),
+    BuildingType.DATA_CENTRE: ("数据中心", "机房", "data_center", "datacenter"),
+    BuildingType.MIXED: ("综合", "综合体", "商住", "混合"),
+    BuildingType.OTHER: ("其他", "其它"),
 }
 CARRIER_ALIASES: dict[str, tuple[str, ...]] = {
-    "electricity": ("电", "电力", "用电", "电量"),
-    "heat": ("热力", "热", "蒸汽", "热水", "外购热力"),
-    "natural_gas": ("天然气", "燃气", "管道天然气", "gas"),
-    "diesel": ("柴油",),
-    "gasoline": ("汽油",),
-    "kerosene": ("煤油",),
-    "fuel_oil": ("燃料油", "重油"),
-    "lpg": ("液化石油气", "液化气"),
-    "pv_generation": ("光伏", "光伏发电", "光伏发电量", "pv"),
+    EnergyCarrier.ELECTRICITY: ("电", "电力", "用电", "电量"),
+    EnergyCarrier.HEAT: ("热力", "热", "蒸汽", "热水", "外购热力"),
+    EnergyCarrier.NATURAL_GAS: ("天然气", "燃气", "管道天然气", "gas"),
+    EnergyCarrier.DIESEL: ("柴油",),
+    EnergyCarrier.GASOLINE: ("汽油",),
+    EnergyCarrier.KEROSENE: ("煤油",),
+    EnergyCarrier.FUEL_OIL: ("燃料油", "重油"),
+    EnergyCarrier.LPG: ("液化石油气", "液化气"),
+    EnergyCarrier.PV_GENERATION: ("光伏", "光伏发电", "光伏发电量", "pv"),
 }
 SUBMETERS: dict[str, tuple[str, ...]] = {
     "": ("总表", "总", "main", "total", "-"),
@@ -148,8 +150,8 @@ SUBMETERS: dict[str, tuple[str, ...]] = {
     "heating_plant": ("热站", "热站用电", "供热站", "供热站用电", "热源用电", "采暖用电"),
 }
 REGISTERS: dict[str, tuple[str, ...]] = {
-    "interval": ("间隔", "区间", "区间用量", "增量"),
-    "cumulative": ("累计", "累积", "累计读数", "表码", "示数"),
+    MeterRegister.INTERVAL: ("间隔", "区间", "区间用量", "增量"),
+    MeterRegister.CUMULATIVE: ("累计", "累积", "累计读数", "表码", "示数"),
 }
 
 _VOCABS = {

@@ -20,11 +20,9 @@ from sqlalchemy import ColumnElement, false, select
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
 
 __all__ = ["ANALYST_ROLES", "ENTITY_ROLES", "Scope", "scope_of"]
-
-ANALYST_ROLES = ("district_admin", "district_analyst")
-ENTITY_ROLES = ("entity_manager", "data_feeder")
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ def scope_of(ws: Workspace, p: Principal) -> Scope:
     """The scope of a principal (one small query for street officers and entity roles)."""
     if p.role in ANALYST_ROLES:
         return Scope(p.district_id, everything=True)
-    if p.role == "street_officer":
+    if p.role == Role.STREET_OFFICER:
         if p.street_id is None:
             return Scope(p.district_id, everything=False)
         with ws.registry.session() as s:

@@ -38,6 +38,7 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import ENTITY_ROLES, Role
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -111,10 +112,10 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
         errors.append(RowError("users", None, "role", role,
                                 f"is not one of: {', '.join(ROLES)}"))
     entities = sorted(set(entities or []))
-    if role in ("entity_manager", "data_feeder") and not entities:
+    if role in ENTITY_ROLES and not entities:
         errors.append(RowError("users", None, "entities", None,
                                 f"a {role} must be registered for at least one entity"))
-    if role == "street_officer" and not street:
+    if role == Role.STREET_OFFICER and not street:
         errors.append(RowError("users", None, "street", None,
                                 "a street_officer needs a street"))
     if errors:

@@ -54,6 +54,7 @@ from carbonpeak.storage.registry.models import (
     Street,
 )
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
+from carbonpeak.vocabulary import BatchStatus, FactorStatus
 
 __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
            "run_account"]
@@ -135,7 +136,7 @@ def run_account(
     notes.extend(more_notes)
     factors_used = _factors_used(factors)
     unverified = sorted({f"{f['carrier']}/{f['quantity']}" for f in factors_used
-                         if f["status"] == "unverified"})
+                         if f["status"] == FactorStatus.UNVERIFIED})
     if unverified:
         notes.append(f"factor set {fs_label} uses UNVERIFIED coefficients for: "
                      f"{', '.join(unverified)}")
@@ -543,7 +544,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
             IngestBatch.district_id == district_id,
             IngestBatch.kind.in_(["entities", "meters", "statistics"]),
-            IngestBatch.status == "committed")))
+            IngestBatch.status == BatchStatus.COMMITTED)))
         run = AccountRun(district_id=district_id, year=year, factor_set_pk=fs_pk,
                          official=official, engine=engine, actor=ws.actor,
                          out_dir=str(out_dir) if out_dir else None,

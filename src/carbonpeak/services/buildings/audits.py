@@ -83,6 +83,14 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import (
+    DONE_BATCH_STATUSES,
+    BatchKind,
+    BatchStatus,
+    ImportOutcome,
+    QuotaCaseStatus,
+    Role,
+)
 
 __all__ = [
     "AUDIT_COLUMNS_OUT",
@@ -178,10 +186,11 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     with ws.registry.session() as s:  # the same bytes again: nothing to do, nothing written
         prev = s.scalars(select(IngestBatch).where(
             IngestBatch.district_id == d.id, IngestBatch.kind == kind,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
         ).order_by(IngestBatch.id).limit(1)).first()
         if prev is not None:
-            return ImportCounts(kind, path.name, prev.id, "duplicate", rows=prev.rows_in or 0,
+            return ImportCounts(kind, path.name, prev.id, ImportOutcome.DUPLICATE,
+                                rows=prev.rows_in or 0,
                                 message=f"{path.name} was already imported as batch {prev.id}; "
                                         "nothing changed 该文件已导入，未作任何更改")
     pf = csvfiles.read_import_file(path, kind)
@@ -192,16 +201,16 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     with ws.registry.session() as s:
         _check_entities(s, d.id, recs, pf.name, pf.sheet)
         batch = IngestBatch(district_id=d.id, kind=kind, source_name=path.name[:512],
-                            sha256=digest, status="committed", rows_in=len(recs),
+                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(recs),
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
-        counts = ImportCounts(kind, path.name, batch.id, "committed", rows=len(recs))
+        counts = ImportCounts(kind, path.name, batch.id, BatchStatus.COMMITTED, rows=len(recs))
         for rec in recs:
             store(s, ws, d.id, batch, rec, counts)
         batch.rows_written = counts.added + counts.updated
         if not batch.rows_written:
-            batch.status = counts.status = "no_change"
+            batch.status = counts.status = BatchStatus.NO_CHANGE
         batch.message = (f"{counts.added} added, {counts.updated} updated, "
                          f"{counts.unchanged} unchanged")
         audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
@@ -257,7 +266,7 @@ def _district_hands(s: Session, district_id: str, key: str, obj: ObligationFilin
         AuditLog.object_id == key)))} - {actor}
     users = {a.removeprefix("user:") for a in actors if a.startswith("user:")}
     managers = {str(u) for u in s.scalars(select(User.username).where(
-        User.username.in_(sorted(users)), User.role == "entity_manager"))} if users else set()
+        User.username.in_(sorted(users)), User.role == Role.ENTITY_MANAGER))} if users else set()
     return sorted(a for a in actors
                   if not (a.startswith("user:") and a.removeprefix("user:") in managers))
 
@@ -317,7 +326,7 @@ def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
         scale = savings_scale(headers, pf.name, header_line=line, sheet=sheet)
         return parse_audits(pf, today=today or district_today(d), scale=scale)
 
-    return _import(ws, "energy_audits", path, district, parse, _store_audit)
+    return _import(ws, BatchKind.ENERGY_AUDITS, path, district, parse, _store_audit)
 
 
 def import_filings(ws: Workspace, path: Path, *, district: str | None = None,
@@ -328,7 +337,7 @@ def import_filings(ws: Workspace, path: Path, *, district: str | None = None,
         allowed = KeyUnitRules.from_profile(d.profile).obligations
         return parse_filings(pf, today=today or district_today(d), allowed=allowed)
 
-    return _import(ws, "obligation_filings", path, district, parse, _store_filing)
+    return _import(ws, BatchKind.OBLIGATION_FILINGS, path, district, parse, _store_filing)
 
 
 def _entity_in(s: Session, district_id: str, entity_id: str, visible: Callable[[str], bool]
@@ -346,7 +355,7 @@ def _single(ws: Workspace, district_id: str, rec: dict[str, Any],
                              ImportCounts], None],
             kind: str) -> ImportCounts:
     for attempt in (1, 2):  # a concurrent insert of the same key: the second try updates it
-        counts = ImportCounts(kind, "request", None, "committed", rows=1)
+        counts = ImportCounts(kind, "request", None, BatchStatus.COMMITTED, rows=1)
         try:
             with ws.registry.session() as s:
                 _entity_in(s, district_id, rec["entity_id"], visible)
@@ -356,7 +365,7 @@ def _single(ws: Workspace, district_id: str, rec: dict[str, Any],
                 raise
             continue
         if not (counts.added or counts.updated):
-            counts.status = "no_change"
+            counts.status = BatchStatus.NO_CHANGE
         return counts
     raise AssertionError  # pragma: no cover - the loop returns or raises
 
@@ -810,7 +819,7 @@ def _quota_item(cases: list[QuotaCase], as_of: dt.date, *,
         item = _item("quota", "quota", *label, status, None, "no quota case", "无超限额整改案件",
                      cases=[], open_cases=[])
         return _partial(item) if partial else item
-    pending = [c for c in cases if c.status != "closed"]
+    pending = [c for c in cases if c.status != QuotaCaseStatus.CLOSED]
     deadline = min((c.deadline for c in pending if c.deadline), default=None)
     ev = "; ".join(f"case {c.id} {c.entity_id} {c.year} {c.status}"
                    + (f", deadline {c.deadline.isoformat()}" if c.deadline else "")

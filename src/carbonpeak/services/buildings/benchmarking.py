@@ -55,6 +55,7 @@ from carbonpeak.storage.registry.models import (
     QuotaTableRecord,
 )
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import QuotaCaseStatus, QuotaStatus
 
 __all__ = [
     "BENCHMARK_COLUMNS",
@@ -405,7 +406,7 @@ def disclosure_workbook(bm: Benchmark, out: Path | None = None) -> bytes:
     statuses = sorted({str(x) for x in bm.frame["quota_status"].dropna()})
     note = (f"限额表 Quota table: {bm.table_id} v{bm.table_version}; 限额数据状态 status: "
             f"{', '.join(statuses) or '—'}")
-    if "unverified" in statuses:
+    if QuotaStatus.UNVERIFIED in statuses:
         note += "（限额值未经核实，仅供参考 values not verified against the standard's text）"
     sh.append([note])
     sh.append([f"核算批次 Account run {bm.account_run_id}; 因子集 factor set {bm.factor_set}; "
@@ -502,7 +503,7 @@ def _open(ws: Workspace, district_id: str, year: int, bm: Benchmark, over: pd.Da
                 reduction_required=float(r["reduction_required"]),
                 quota_status=str(r["quota_status"]), class_source=str(r["class_source"]),
                 account_run_id=bm.account_run_id,
-                status="open", created_by=ws.actor,
+                status=QuotaCaseStatus.OPEN, created_by=ws.actor,
                 reason_zh=f"{year}年单位面积能耗超过约束值",
                 reason_en=f"{year} EUI over the constraint value")
             s.add(c)
@@ -527,12 +528,13 @@ def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.dat
         raise InputValidationError([RowError("notice", None, "deadline", str(deadline), msg)])
     with ws.registry.session() as s:
         q = select(QuotaCase).where(QuotaCase.district_id == district_id,
-                                    QuotaCase.year == year, QuotaCase.status == "open")
+                                    QuotaCase.year == year,
+                                    QuotaCase.status == QuotaCaseStatus.OPEN)
         if entity_ids is not None:  # an empty selection notifies nobody
             q = q.where(QuotaCase.entity_id.in_(entity_ids))
         cases = list(s.scalars(q.order_by(QuotaCase.id)))
         for c in cases:
-            c.status = "notified"
+            c.status = QuotaCaseStatus.NOTIFIED
             c.notice_no = f"QN-{district_id}-{year}-{c.id:05d}"
             c.notice_date, c.deadline = notice_date, deadline
             c.reason_zh = f"已下发整改通知，整改期限 {deadline.isoformat()}"
@@ -555,7 +557,7 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
     as_of = as_of or dt.date.today()
     with ws.registry.session() as s:
         cases = list(s.scalars(select(QuotaCase).where(
-            QuotaCase.district_id == district_id, QuotaCase.status == "notified",
+            QuotaCase.district_id == district_id, QuotaCase.status == QuotaCaseStatus.NOTIFIED,
             QuotaCase.year < review_year).order_by(QuotaCase.id)))
         tables = sorted({c.table_id for c in cases})
     ratings: dict[str, dict[str, str]] = {}
@@ -566,7 +568,7 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
     with ws.registry.session() as s:
         for c0 in cases:
             c = s.get(QuotaCase, c0.id, with_for_update=True)
-            if c is None or c.status != "notified":  # changed meanwhile
+            if c is None or c.status != QuotaCaseStatus.NOTIFIED:  # changed meanwhile
                 continue
             rating = ratings[c.table_id].get(c.entity_id)
             rated = rating if rating in ("meets_guide", "meets_constraint",

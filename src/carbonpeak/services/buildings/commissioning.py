@@ -66,6 +66,7 @@ from carbonpeak.errors import ConfigError, NotFoundError, UnitError
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import EnergyCarrier, EntityKind, LakeFileStatus
 
 __all__ = [
     "COMMISSIONING_COLUMNS",
@@ -177,7 +178,7 @@ def readings_years(ws: Workspace, district_id: str) -> list[int]:
     """Years with live interval or register data in the lake (local months)."""
     with ws.registry.session() as s:
         months = s.scalars(select(LakeFile.month).where(
-            LakeFile.district_id == district_id, LakeFile.status == "live",
+            LakeFile.district_id == district_id, LakeFile.status == LakeFileStatus.LIVE,
             LakeFile.dataset.in_(("readings", "registers"))).distinct())
         return sorted({int(m[:4]) for m in months})
 
@@ -200,7 +201,7 @@ def _hourly_meters(meters: Sequence[Any]) -> tuple[list[_MeterRow], dict[str, st
     usable: list[_MeterRow] = []
     coarse: dict[str, str] = {}
     for m in meters:
-        if m.carrier != "electricity":
+        if m.carrier != EnergyCarrier.ELECTRICITY:
             continue
         iv = int(m.interval_minutes or 60)
         if iv > 60 or 60 % iv:
@@ -523,7 +524,7 @@ def _reason(code: str, year: int, detail: str = "") -> dict[str, str]:
 def _screen(ws: Workspace, d: District, year: int, scope: Scope,
             options: CommissioningOptions, source: str) -> Commissioning:
     ents, meter_rows = _entities(ws, scope)
-    is_building = {e.id: (e.kind == "building" or bool(e.building_type)) for e in ents}
+    is_building = {e.id: (e.kind == EntityKind.BUILDING or bool(e.building_type)) for e in ents}
     buildings = [e for e in ents if is_building[e.id]]
     usable, coarse = _hourly_meters([m for m in meter_rows if is_building.get(m.entity_id)])
     holidays, workdays = _calendar_days(year)

@@ -71,6 +71,18 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import (
+    DONE_BATCH_STATUSES,
+    BatchKind,
+    BatchStatus,
+    EnergyCarrier,
+    EntityKind,
+    ImportOutcome,
+    MeterRegister,
+    RetrofitKind,
+    RetrofitStatus,
+    ScopeType,
+)
 
 if TYPE_CHECKING:  # the engine (scipy) is imported when a measurement runs, not with the CLI
     from carbonpeak.domain.mv import Issue, MvOptions, SavingsResult
@@ -96,9 +108,9 @@ PROGRESS_METRICS: dict[str, tuple[str, str]] = {
 }
 _DEFAULT_PLAN_START = 2021  # 十四五 begins
 _PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
-_CARRIER = "electricity"
+_CARRIER = EnergyCarrier.ELECTRICITY
 _MIN_DAY_SHARE = 0.5  # a day with more than half its intervals missing is missing
-_BUILDING_KINDS = ("building", "public_institution")
+_BUILDING_KINDS = (EntityKind.BUILDING, EntityKind.PUBLIC_INSTITUTION)
 
 
 # -- projects ------------------------------------------------------------------------------
@@ -199,21 +211,21 @@ def import_retrofits(ws: Workspace, path: Path, *,
     digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == "retrofits",
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+            IngestBatch.district_id == d.id, IngestBatch.kind == BatchKind.RETROFITS,
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
         ).order_by(IngestBatch.id).limit(1)).first()
         if prev is not None:
-            return RetrofitImportResult(path.name, prev.id, "duplicate", messages=[
+            return RetrofitImportResult(path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
                 f"{path.name} was already imported as batch {prev.id}; nothing changed "
                 "已导入，未作任何更改"])
     specs, notes = read_retrofit_file(path)
-    res = RetrofitImportResult(path.name, None, "committed", messages=notes)
+    res = RetrofitImportResult(path.name, None, BatchStatus.COMMITTED, messages=notes)
     with ws.registry.session() as s:
         errors = _check_registry(s, d.id, specs, path.name)
         if errors:
             raise InputValidationError(errors)
-        batch = IngestBatch(district_id=d.id, kind="retrofits", source_name=path.name[:512],
-                            sha256=digest, status="committed", rows_in=len(specs),
+        batch = IngestBatch(district_id=d.id, kind=BatchKind.RETROFITS, source_name=path.name[:512],
+                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(specs),
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
@@ -224,7 +236,7 @@ def import_retrofits(ws: Workspace, path: Path, *,
             res.updated += what == "updated"
             res.unchanged += what == "unchanged"
         if not res.added and not res.updated:
-            batch.status, res.status = "no_change", "no_change"
+            batch.status = res.status = BatchStatus.NO_CHANGE
         batch.rows_written = res.added + res.updated
         batch.message = f"{res.added} added, {res.updated} updated, {res.unchanged} unchanged"
         audit(s, ws.actor, "import", "retrofits_batch", str(batch.id),
@@ -456,7 +468,7 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
     table: dict[str, list[Any]] = {"meter_id": [], "entity_id": [], "factor": [], "need": [],
                                    "expected": []}
     for m in rows:
-        if m.register != "interval":
+        if m.register != MeterRegister.INTERVAL:
             problems[m.entity_id] = Issue(
                 "mv.usage.cumulative_meter",
                 f"main electricity meter {m.id} is a cumulative register: daily use is taken "
@@ -600,7 +612,7 @@ def _overlaps(p: RetrofitProject, others: Sequence[RetrofitProject]) -> list[Iss
     b1 = p.start_date - dt.timedelta(days=1)
     out = []
     for o in sorted(others, key=lambda x: (x.start_date, x.code)):
-        if o.id == p.id or o.entity_id != p.entity_id or o.status == "planned":
+        if o.id == p.id or o.entity_id != p.entity_id or o.status == RetrofitStatus.PLANNED:
             continue
         o_end = (o.end_date + dt.timedelta(days=REPORTING_DAYS - 1) if o.end_date is not None
                  else dt.date.max)
@@ -658,7 +670,7 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
         if missing:
             msg = f"no project {', '.join(missing)} in {d.id} 项目不存在"
             raise NotFoundError(msg)
-    done = [p for p in projects if p.status == "completed" and p.end_date is not None]
+    done = [p for p in projects if p.status == RetrofitStatus.COMPLETED and p.end_date is not None]
     skipped = [{"code": p.code, "status": p.status, "skipped": "not completed 未竣工: only "
                 "completed projects are measured"} for p in projects if p not in done]
     if not done:
@@ -814,7 +826,8 @@ def _category(p: RetrofitProject, r: MvResult | None) -> str:
 def _target(s: Session, district_id: str, metric: str) -> Target | None:
     return s.scalars(select(Target).where(
         Target.district_id == district_id, Target.metric == metric,
-        Target.scope_type == "district", Target.active.is_(True)).order_by(Target.code)).first()
+        Target.scope_type == ScopeType.DISTRICT,
+        Target.active.is_(True)).order_by(Target.code)).first()
 
 
 def _plan_start(*targets: Target | None) -> int:
@@ -826,7 +839,8 @@ def _plan_start(*targets: Target | None) -> int:
 
 def _completed(s: Session, district_id: str) -> list[tuple[RetrofitProject, MvResult | None]]:
     projects = list(s.scalars(select(RetrofitProject).where(
-        RetrofitProject.district_id == district_id, RetrofitProject.status == "completed",
+        RetrofitProject.district_id == district_id,
+        RetrofitProject.status == RetrofitStatus.COMPLETED,
         RetrofitProject.end_date.is_not(None)).order_by(RetrofitProject.code)))
     latest = _latest_results(s, [p.id for p in projects])
     return [(p, latest.get(p.id)) for p in projects]
@@ -906,7 +920,7 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
         visible = set(s.scalars(select(Entity.id).where(
             (scope or Scope(d.id, everything=True)).entity_condition())))
         s.expunge_all()
-    retro = [(p, r) for p, r in done if p.kind == "retrofit" and p.end_date is not None
+    retro = [(p, r) for p, r in done if p.kind == RetrofitKind.RETROFIT and p.end_date is not None
              and start <= p.end_date.year <= year]
     cats = [_category(p, r) for p, r in retro]
     area = building_areas([(p.entity_id, p.floor_area_m2, c)
@@ -925,7 +939,7 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
     comm_years = dict.fromkeys(range(start, year + 1), 0)
     comm_list = []
     for p, _r in done:
-        if p.kind == "commissioning" and p.end_date is not None and \
+        if p.kind == RetrofitKind.COMMISSIONING and p.end_date is not None and \
                 start <= p.end_date.year <= year:
             comm_years[p.end_date.year] += 1
             if p.entity_id in visible:
@@ -966,7 +980,8 @@ def metric_series(ws: Workspace, d: District, metric: str,
         done = _completed(s, d.id)
         floor_area = _floor_areas(s, [p.entity_id for p, _r in done])
         s.expunge_all()
-    kind = "commissioning" if metric == "commissioning_projects" else "retrofit"
+    kind = (RetrofitKind.COMMISSIONING if metric == "commissioning_projects"
+            else RetrofitKind.RETROFIT)
     mine = [(p, r) for p, r in done if p.kind == kind and p.end_date is not None]
     if not mine:
         return [], ""

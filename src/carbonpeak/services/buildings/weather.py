@@ -25,6 +25,7 @@ from carbonpeak.intake.imports import file_sha256
 from carbonpeak.intake.weather_files import nul_error, read_weather_file
 from carbonpeak.storage.registry.models import IngestBatch, WeatherDay, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import DONE_BATCH_STATUSES, BatchKind, BatchStatus, ImportOutcome
 
 __all__ = ["WeatherImportResult", "import_weather", "temperature_series", "weather_days",
            "weather_summary"]
@@ -74,11 +75,11 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == "weather",
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
+            IngestBatch.district_id == d.id, IngestBatch.kind == BatchKind.WEATHER,
+            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
         ).order_by(IngestBatch.id).limit(1)).first()
         if prev is not None:
-            return WeatherImportResult(path.name, prev.id, "duplicate", messages=[
+            return WeatherImportResult(path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
                 f"{path.name} was already imported as batch {prev.id} "
                 f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed 已导入，未作任何更改"])
     wf = read_weather_file(path)
@@ -87,14 +88,14 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
         raise InputValidationError([RowError(wf.name, wf.lines[i], "station", wf.stations[i][:40],
                                              "at most 128 characters 站点名称过长")
                                     for i in long_station])
-    res = WeatherImportResult(wf.name, None, "committed", first=str(wf.first),
+    res = WeatherImportResult(wf.name, None, BatchStatus.COMMITTED, first=str(wf.first),
                               last=str(wf.last), messages=list(wf.notes))
     with ws.registry.session() as s:
         existing = {w.day: w for w in s.scalars(select(WeatherDay).where(
             WeatherDay.district_id == d.id, WeatherDay.day >= wf.first,
             WeatherDay.day <= wf.last))}
-        batch = IngestBatch(district_id=d.id, kind="weather", source_name=wf.name[:512],
-                            sha256=digest, status="committed", rows_in=len(wf.days),
+        batch = IngestBatch(district_id=d.id, kind=BatchKind.WEATHER, source_name=wf.name[:512],
+                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(wf.days),
                             actor=ws.actor, committed_at=utcnow())
         s.add(batch)
         s.flush()
@@ -123,7 +124,7 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
             audit(s, ws.actor, "update", "weather_day", f"{d.id}/{c['day']}",
                   {**c, "batch": batch.id, "file": wf.name}, district=d.id)
         if not new and not changed:
-            batch.status, res.status = "no_change", "no_change"
+            batch.status = res.status = BatchStatus.NO_CHANGE
         batch.rows_written = res.added + res.updated
         batch.message = (f"{res.added} added, {res.updated} updated, {res.unchanged} unchanged; "
                          f"{wf.first}..{wf.last}")

@@ -23,6 +23,7 @@ from carbonpeak.services.plan.indicators import district_series, finite
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.storage.registry.models import Budget
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import TARGET_SEVERITY, ScopeType, TargetKind, TargetState
 
 __all__ = ["DualControl", "IndicatorControl", "dual_control"]
 
@@ -35,8 +36,7 @@ INDICATORS = {
     "co2_per_gdp": ("单位GDP二氧化碳排放", "CO2 per GDP", "tCO2/10^4 CNY", "co2_per_gdp",
                     ("co2_per_gdp",)),
 }
-_SEVERITY = ["off_track", "missed", "not_met", "at_risk", "on_track", "met", "achieved",
-             "no_target_value", "no_data"]
+_SEVERITY = list(TARGET_SEVERITY)
 
 
 @dataclass
@@ -82,7 +82,7 @@ def dual_control(ws: Workspace, *, district: str | None = None,
     statuses = evaluate_targets(ws, district=d.id, year=year)
     with ws.registry.session() as s:
         budgets = {(b.year, b.metric): b for b in s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.scope_type == "district"))}
+            Budget.district_id == d.id, Budget.scope_type == ScopeType.DISTRICT))}
         s.expunge_all()
     out = []
     for key, (zh, en, unit, col, metrics) in INDICATORS.items():
@@ -109,14 +109,14 @@ def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col:
                           -reduction_vs_baseline(base, lv) if base and lv is not None else None,
                           rows)
     for st in statuses:
-        if st.metric in metrics and st.scope_type == "district":
+        if st.metric in metrics and st.scope_type == ScopeType.DISTRICT:
             ic.targets.append(_target_row(st, lv, ly))
     if key in ("energy_total", "co2_total") and ly is not None:
         b = budgets.get((ly, "energy_tce" if key == "energy_total" else "tco2"))
         if b is not None and lv is not None:
             ic.budget = {"year": ly, "budget": b.budget, "method": b.method,
                          "used_pct": 100.0 * lv / b.budget,
-                         "status": "met" if lv <= b.budget else "not_met"}
+                         "status": TargetState.MET if lv <= b.budget else TargetState.NOT_MET}
     ranked = [t["status"] for t in ic.targets] + ([ic.budget["status"]] if ic.budget else [])
     ic.status = min(ranked, key=lambda s: _SEVERITY.index(s) if s in _SEVERITY else 99,
                     default="no_target" if lv is not None else "no_data")
@@ -125,7 +125,8 @@ def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col:
 
 def _target_row(st: TargetStatus, latest: float | None, year: int | None) -> dict[str, Any]:
     target_value = st.target_value
-    if st.kind == "reduction_vs_baseline" and st.baseline_value and target_value is not None:
+    if (st.kind == TargetKind.REDUCTION_VS_BASELINE and st.baseline_value
+            and target_value is not None):
         target_value = st.baseline_value * (1 - target_value / 100.0)
     rate = None
     if (latest and target_value and year is not None and st.target_year is not None

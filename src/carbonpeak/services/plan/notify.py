@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 
 from carbonpeak.config import Settings
+from carbonpeak.vocabulary import WarningLevel
 
 __all__ = ["LEVEL_RANK", "Notifier", "build_notifier", "should_notify"]
 
 logger = logging.getLogger(__name__)
 
-LEVEL_RANK = {"no_data": 0, "no_budget": 0, "green": 1, "yellow": 2, "red": 3}
+LEVEL_RANK: dict[str, int] = {lv.value: WarningLevel.alert_rank(lv) for lv in WarningLevel}
 
 
 def should_notify(level: str, previous: str | None, min_level: str) -> bool:

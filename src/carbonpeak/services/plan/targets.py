@@ -38,6 +38,7 @@ from carbonpeak.intake.plan_files import (
 from carbonpeak.services.plan.indicators import computed_metric, district_series
 from carbonpeak.storage.registry.models import District, Target, TargetObservation
 from carbonpeak.storage.workspace import Workspace, audit
+from carbonpeak.vocabulary import TargetKind, TargetState
 
 __all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
            "evaluate_targets", "find_target", "target_row", "update_target"]
@@ -183,11 +184,11 @@ def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservati
         st.value_year, st.value = max(values.items())
         st.value_source = computed[1] if st.value_year in dict(computed[0]) else _obs_source(
             obs, st.value_year)
-    if t.kind == "reduction_vs_baseline":
+    if t.kind == TargetKind.REDUCTION_VS_BASELINE:
         return _reduction(st, t, values)
     if t.target_value is None:
-        st.status = "qualitative" if t.kind in ("level", "deadline") or not values \
-            else "no_target_value"
+        st.status = TargetState.QUALITATIVE if t.kind in (TargetKind.LEVEL, TargetKind.DEADLINE) \
+            or not values else TargetState.NO_TARGET_VALUE
         shown = t.target_text or "—"
         st.reason_en = (f"qualitative target ({shown})" if st.status == "qualitative"
                         else f"the plan gives no number ({shown})")
@@ -212,7 +213,7 @@ def _obs_source(obs: list[TargetObservation], year: int) -> str:
 
 def _applied(st: TargetStatus, d: District) -> TargetStatus:
     rules = d.profile.get("key_unit_rules", [])
-    st.status = "applied"
+    st.status = TargetState.APPLIED
     st.reason_en = "applied by the account as a key-unit rule: " + "; ".join(
         str(r.get("label_en", "")) for r in rules)
     st.reason_zh = "核算中用作重点用能单位判定规则：" + "；".join(
@@ -242,14 +243,14 @@ def _baseline_of(t: Target, values: dict[int, float]) -> tuple[int | None, float
 def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
     by, base = _baseline_of(t, values)
     if by is None or base is None or base <= 0:
-        st.status = "no_data"
+        st.status = TargetState.NO_DATA
         st.reason_en = f"no baseline value for {by or 'the baseline year'}"
         st.reason_zh = f"缺少{by or '基准'}年基准值"
         return st
     st.baseline_year, st.baseline_value = by, base
     later = [(y, v) for y, v in values.items() if y > by]
     if t.target_value is None or t.target_year is None:
-        st.status = "no_target_value"
+        st.status = TargetState.NO_TARGET_VALUE
         done = reduction_vs_baseline(base, later[-1][1]) if later else None
         shown = t.target_text or "—"
         st.reason_en = (f"{done:.1f} % below {by} by {later[-1][0]}; " if done is not None
@@ -269,12 +270,12 @@ def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetS
 def _ongoing(st: TargetStatus, t: Target) -> TargetStatus:
     assert t.target_value is not None
     if st.value is None:
-        st.status = "no_data"
+        st.status = TargetState.NO_DATA
         st.reason_en, st.reason_zh = "no observations", "暂无数据"
         return st
     cmp_: Comparator = t.comparator  # type: ignore[assignment]
     ok = meets(st.value, t.target_value, cmp_)
-    st.status = "met" if ok else "not_met"
+    st.status = TargetState.MET if ok else TargetState.NOT_MET
     st.progress_pct = 100.0 * st.value / t.target_value if t.target_value else None
     sym = {">=": "≥", "<=": "≤"}.get(t.comparator, t.comparator)
     st.reason_en = (f"{format_value(st.value)} {t.unit} in {st.value_year}; target {sym} "

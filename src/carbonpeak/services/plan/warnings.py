@@ -50,6 +50,7 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import BudgetMethod, BudgetMetric, ScopeType, TargetKind
 
 __all__ = ["METRIC_COLUMN", "WarningRun", "allocate_budgets", "derive_district_budget",
            "evaluate_warnings", "list_budgets", "set_budget"]
@@ -67,7 +68,7 @@ def _check_metric(metric: str) -> None:
 
 # -- budgets ------------------------------------------------------------------------------
 def set_budget(ws: Workspace, *, year: int, metric: str, budget: float,
-               scope_type: str = "district", scope_id: str | None = None,
+               scope_type: str = ScopeType.DISTRICT, scope_id: str | None = None,
                intensity_target: float | None = None, district: str | None = None) -> Budget:
     """Set one budget by hand (e.g. the district's allocation from the city)."""
     _check_metric(metric)
@@ -83,7 +84,7 @@ def set_budget(ws: Workspace, *, year: int, metric: str, budget: float,
             msg = f"no {scope_type} {scope_id!r} in {d.id}"
             raise NotFoundError(msg)
         b = store_budget(s, ws.actor, d.id, year=year, metric=metric, scope_type=scope_type,
-                         scope_id=sid, budget=budget, method="manual",
+                         scope_id=sid, budget=budget, method=BudgetMethod.MANUAL,
                          intensity_target=intensity_target, basis={"set_by": ws.actor})
         s.flush()
         s.expunge(b)
@@ -91,13 +92,13 @@ def set_budget(ws: Workspace, *, year: int, metric: str, budget: float,
 
 
 def derive_district_budget(ws: Workspace, *, year: int, district: str | None = None,
-                           metric: str = "energy_tce") -> Budget:
+                           metric: str = BudgetMetric.ENERGY_TCE) -> Budget:
     """The district's energy budget of ``year`` from its energy-per-GDP target's path.
 
     ``budget = GDP_year × path_value(year)`` of the active target with metric
     ``energy_per_gdp`` (baseline from the district series). Needs the year's GDP.
     """
-    if metric != "energy_tce":
+    if metric != BudgetMetric.ENERGY_TCE:
         msg = "only the energy budget can be derived from the intensity path; set a CO2 " \
               "budget by hand"
         raise ConfigError(msg)
@@ -118,12 +119,12 @@ def derive_district_budget(ws: Workspace, *, year: int, district: str | None = N
         if base is None or pd.isna(base) or gdp is None or pd.isna(gdp):
             msg = f"derive the {year} budget: need energy per GDP of {by} and GDP of {year}"
             raise NotFoundError(msg)
-        target_value = base * (1 - t.target_value / 100) if t.kind == "reduction_vs_baseline" \
-            else t.target_value
+        target_value = base * (1 - t.target_value / 100) \
+            if t.kind == TargetKind.REDUCTION_VS_BASELINE else t.target_value
         per_gdp = path_value(float(base), by, float(target_value), t.target_year, year)
         budget = float(gdp) * per_gdp
-        b = store_budget(s, ws.actor, d.id, year=year, metric=metric, scope_type="district",
-                         scope_id=d.id, budget=budget, method="intensity_path",
+        b = store_budget(s, ws.actor, d.id, year=year, metric=metric, scope_type=ScopeType.DISTRICT,
+                         scope_id=d.id, budget=budget, method=BudgetMethod.INTENSITY_PATH,
                          intensity_target=per_gdp,
                          basis={"target": t.code, "baseline_year": by,
                                 "baseline_energy_per_gdp": float(base),
@@ -166,7 +167,7 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
     with ws.registry.session() as s:
         db = s.scalars(select(Budget).where(
             Budget.district_id == d.id, Budget.year == year, Budget.metric == metric,
-            Budget.scope_type == "district")).first()
+            Budget.scope_type == ScopeType.DISTRICT)).first()
         if db is None:
             msg = (f"no {year} district {metric} budget: set it (`carbonpeak budgets set`) "
                    "or derive it (`carbonpeak budgets derive`)")
@@ -197,7 +198,7 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
     with ws.registry.session() as s:
         for uid, r in out.iterrows():
             store_budget(s, ws.actor, d.id, year=year, metric=metric,
-                         scope_type="street" if level == "streets" else "entity",
+                         scope_type=ScopeType.STREET if level == "streets" else ScopeType.ENTITY,
                          scope_id=str(uid), budget=float(r["budget"]), method=method,
                          intensity_target=finite(r.get("intensity_target")),
                          basis={"baseline_year": prior, "baseline_run": run_id,

@@ -39,6 +39,7 @@ from sqlalchemy import select, update
 
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
+from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
 
 __all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "write_parquet_durably"]
 
@@ -134,7 +135,7 @@ class Lake:
         with self.registry.session() as s:
             rows = s.execute(
                 select(LakeFile.dataset, LakeFile.month, LakeFile.path).where(
-                    LakeFile.district_id == district_id, LakeFile.status == "live",
+                    LakeFile.district_id == district_id, LakeFile.status == LakeFileStatus.LIVE,
                     LakeFile.dataset.in_(list(wanted)),
                 ).order_by(LakeFile.dataset, LakeFile.month, LakeFile.id)
             ).all()
@@ -169,7 +170,8 @@ class Lake:
         """Which of ``meter_ids`` have rows in the live readings or registers (any district)."""
         with self.registry.session() as s:
             paths = [str(self.root / p) for p in s.scalars(select(LakeFile.path).where(
-                LakeFile.status == "live", LakeFile.dataset.in_(["readings", "registers"])))]
+                LakeFile.status == LakeFileStatus.LIVE,
+                LakeFile.dataset.in_(["readings", "registers"])))]
         if not paths or not meter_ids:
             return set()
         con = duckdb.connect()
@@ -264,7 +266,7 @@ class Lake:
             rows = s.execute(
                 select(LakeFile.id, LakeFile.path).where(
                     LakeFile.district_id == district_id, LakeFile.dataset == dataset,
-                    LakeFile.month == month, LakeFile.status == "live",
+                    LakeFile.month == month, LakeFile.status == LakeFileStatus.LIVE,
                 )
             ).all()
         return [(int(r[0]), str(r[1])) for r in rows]
@@ -285,13 +287,13 @@ class Lake:
             f = LakeFile(
                 batch_id=prepared.batch_id, district_id=prepared.district_id,
                 dataset=mw.dataset, month=mw.month,
-                path=mw.new_path, row_count=mw.new_rows, status="live",
+                path=mw.new_path, row_count=mw.new_rows, status=LakeFileStatus.LIVE,
             )
             session.add(f)
             if mw.supersedes:
                 session.execute(
                     update(LakeFile).where(LakeFile.id.in_(mw.supersedes)).values(
-                        status="superseded", superseded_by=prepared.batch_id)
+                        status=LakeFileStatus.SUPERSEDED, superseded_by=prepared.batch_id)
                 )
 
     def discard(self, prepared: PreparedBatch) -> None:
@@ -313,13 +315,13 @@ class Lake:
         """
         with self.registry.session() as s:
             pending = list(s.scalars(select(IngestBatch.id).where(
-                IngestBatch.status == "pending")))
+                IngestBatch.status == BatchStatus.PENDING)))
             if pending:
                 s.execute(update(IngestBatch).where(IngestBatch.id.in_(pending)).values(
-                    status="interrupted", message="the import was interrupted before it "
+                    status=BatchStatus.INTERRUPTED, message="the import was interrupted before it "
                     "committed; nothing of it is visible"))
             dead = set(s.scalars(select(IngestBatch.id).where(
-                IngestBatch.status.in_(["interrupted", "failed"]))))
+                IngestBatch.status.in_([BatchStatus.INTERRUPTED, BatchStatus.FAILED]))))
             if not full and dead <= self._swept:
                 return []
             known = {str(p) for p in s.scalars(select(LakeFile.path))}

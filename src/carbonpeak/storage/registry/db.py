@@ -56,11 +56,26 @@ class Registry:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self) -> None:
-        """Apply every pending migration (``alembic upgrade head``)."""
-        with self.engine.begin() as conn:
-            cfg = alembic_config(self.url)
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        """Apply every pending migration (``alembic upgrade head``).
+
+        On SQLite, migrations rebuild tables that others reference (batch mode), so they run
+        as SQLite prescribes for schema changes: foreign keys off (outside the transaction),
+        every foreign key checked before the commit, then on again.
+        """
+        sqlite = self.engine.dialect.name == "sqlite"
+        with self.engine.connect() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            with conn.begin():
+                cfg = alembic_config(self.url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    msg = "the registry's migration left rows whose foreign keys do not hold"
+                    raise ConfigError(msg)
+        if sqlite:  # every connection of the pool gets its foreign keys on again
+            self.engine.dispose()
 
     def current_revision(self) -> str | None:
         """Revision the database is at, ``None`` if it was never migrated."""

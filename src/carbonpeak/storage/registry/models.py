@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -24,6 +26,34 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from carbonpeak.vocabulary import (
+    AuditKind,
+    BatchChannel,
+    BatchKind,
+    BatchStatus,
+    BudgetMethod,
+    BudgetMetric,
+    BuildingType,
+    EnergyCarrier,
+    EntityKind,
+    FactorQuantity,
+    FactorStatus,
+    LakeFileStatus,
+    MeterRegister,
+    MvModelType,
+    Obligation,
+    QuotaCaseStatus,
+    QuotaRating,
+    QuotaStatus,
+    RetrofitKind,
+    RetrofitStatus,
+    Role,
+    ScopeType,
+    TargetKind,
+    WarningLevel,
+    values,
+)
 
 __all__ = [
     "ROLES",
@@ -69,6 +99,13 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
+    """A CHECK that ``column`` holds a value of ``enum`` (NULL passes), named
+    ``ck_<table>_<column>``; the closed lists are those of :mod:`carbonpeak.vocabulary`."""
+    listed = ", ".join(f"'{v}'" for v in values(enum))
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 def utcnow() -> dt.datetime:
@@ -128,9 +165,10 @@ class Entity(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     name: Mapped[str] = mapped_column(String(256))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", EntityKind))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)
-    building_type: Mapped[str | None] = mapped_column(String(32))
+    building_type: Mapped[str | None] = mapped_column(String(32),
+                                                      one_of("building_type", BuildingType))
     floor_area_m2: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -149,10 +187,10 @@ class Meter(Base):
     __tablename__ = "meters"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
-    carrier: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(32), one_of("carrier", EnergyCarrier))
     unit: Mapped[str] = mapped_column(String(16))
     submeter: Mapped[str | None] = mapped_column(String(32))
-    register: Mapped[str] = mapped_column(String(16))
+    register: Mapped[str] = mapped_column(String(16), one_of("register", MeterRegister))
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
     rollover_at: Mapped[float | None] = mapped_column(Float)
@@ -191,14 +229,14 @@ class FactorRowRecord(Base):
     __tablename__ = "factor_rows"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     factor_set_pk: Mapped[int] = mapped_column(ForeignKey("factor_sets.id"), index=True)
-    carrier: Mapped[str] = mapped_column(String(32))
-    quantity: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(32), one_of("carrier", EnergyCarrier))
+    quantity: Mapped[str] = mapped_column(String(32), one_of("quantity", FactorQuantity))
     value: Mapped[float] = mapped_column(Float)
     per_unit: Mapped[str] = mapped_column(String(32))
     year_from: Mapped[int | None] = mapped_column(Integer)
     year_to: Mapped[int | None] = mapped_column(Integer)
     data_year: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", FactorStatus))
     source: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
     origin_set: Mapped[str] = mapped_column(String(64))
@@ -247,10 +285,10 @@ class IngestBatch(Base):
     __table_args__ = (UniqueConstraint("actor", "idempotency_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", BatchKind))
     source_name: Mapped[str] = mapped_column(String(512))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", BatchStatus))
     rows_in: Mapped[int] = mapped_column(Integer, default=0)
     rows_written: Mapped[int] = mapped_column(Integer, default=0)
     rows_overlapping: Mapped[int] = mapped_column(Integer, default=0)
@@ -259,7 +297,8 @@ class IngestBatch(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     quarantine_path: Mapped[str | None] = mapped_column(String(512))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
-    channel: Mapped[str] = mapped_column(String(16), default="file")
+    channel: Mapped[str] = mapped_column(String(16), one_of("channel", BatchChannel),
+                                         default=BatchChannel.FILE.value)
     message: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -279,7 +318,7 @@ class LakeFile(Base):
     month: Mapped[str] = mapped_column(String(7))
     path: Mapped[str] = mapped_column(String(512), unique=True)
     row_count: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", LakeFileStatus))
     superseded_by: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -333,11 +372,11 @@ class BatchRejection(Base):
 
 # role -> what it may do (enforced in the data layer; see carbonpeak.api.auth)
 ROLES: dict[str, str] = {
-    "district_admin": "everything in its district; manages users and factor sets",
-    "district_analyst": "reads everything in its district",
-    "street_officer": "reads its street",
-    "entity_manager": "reads and writes its own entity",
-    "data_feeder": "writes readings and ledgers for the entities it is registered for",
+    Role.DISTRICT_ADMIN: "everything in its district; manages users and factor sets",
+    Role.DISTRICT_ANALYST: "reads everything in its district",
+    Role.STREET_OFFICER: "reads its street",
+    Role.ENTITY_MANAGER: "reads and writes its own entity",
+    Role.DATA_FEEDER: "writes readings and ledgers for the entities it is registered for",
 }
 
 
@@ -348,7 +387,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128), default="")
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32), one_of("role", Role))
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
@@ -418,12 +457,13 @@ class Target(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     code: Mapped[str] = mapped_column(String(32))
-    scope_type: Mapped[str] = mapped_column(String(16), default="district")
+    scope_type: Mapped[str] = mapped_column(String(16), one_of("scope_type", ScopeType),
+                                            default=ScopeType.DISTRICT.value)
     scope_id: Mapped[str] = mapped_column(String(64))
     section: Mapped[str] = mapped_column(Text, default="")
     indicator_zh: Mapped[str] = mapped_column(Text)
     indicator_en: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", TargetKind))
     metric: Mapped[str | None] = mapped_column(String(64))
     baseline_year: Mapped[int | None] = mapped_column(Integer)
     baseline_value: Mapped[float | None] = mapped_column(Float)
@@ -470,11 +510,11 @@ class Budget(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(32))
-    scope_type: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(32), one_of("metric", BudgetMetric))
+    scope_type: Mapped[str] = mapped_column(String(16), one_of("scope_type", ScopeType))
     scope_id: Mapped[str] = mapped_column(String(64))
     budget: Mapped[float] = mapped_column(Float)
-    method: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(32), one_of("method", BudgetMethod))
     intensity_target: Mapped[float | None] = mapped_column(Float)
     basis: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(128))
@@ -491,12 +531,12 @@ class EarlyWarning(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    metric: Mapped[str] = mapped_column(String(32))
-    scope_type: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(32), one_of("metric", BudgetMetric))
+    scope_type: Mapped[str] = mapped_column(String(16), one_of("scope_type", ScopeType))
     scope_id: Mapped[str] = mapped_column(String(64))
     scope_name: Mapped[str] = mapped_column(String(256), default="")
     street_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16), one_of("level", WarningLevel))
     projected: Mapped[float | None] = mapped_column(Float)
     budget: Mapped[float | None] = mapped_column(Float)
     ratio: Mapped[float | None] = mapped_column(Float)
@@ -515,8 +555,9 @@ class WarningEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    level: Mapped[str] = mapped_column(String(16))
-    previous_level: Mapped[str | None] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16), one_of("level", WarningLevel))
+    previous_level: Mapped[str | None] = mapped_column(String(16),
+                                                       one_of("previous_level", WarningLevel))
     projected: Mapped[float | None] = mapped_column(Float)
     budget: Mapped[float | None] = mapped_column(Float)
     ratio: Mapped[float | None] = mapped_column(Float)
@@ -561,7 +602,7 @@ class QuotaRowRecord(Base):
     constraint_value: Mapped[float | None] = mapped_column(Float)
     guide_value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", QuotaStatus))
     source: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="")
     table: Mapped[QuotaTableRecord] = relationship(back_populates="rows")
@@ -599,16 +640,17 @@ class QuotaCase(Base):
     unit: Mapped[str] = mapped_column(String(32))
     excess_fraction: Mapped[float] = mapped_column(Float)
     reduction_required: Mapped[float] = mapped_column(Float)
-    quota_status: Mapped[str] = mapped_column(String(16))
+    quota_status: Mapped[str] = mapped_column(String(16), one_of("quota_status", QuotaStatus))
     class_source: Mapped[str] = mapped_column(String(16))
     account_run_id: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", QuotaCaseStatus))
     notice_no: Mapped[str | None] = mapped_column(String(64))
     notice_date: Mapped[dt.date | None] = mapped_column(Date)
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     reviewed_on: Mapped[dt.date | None] = mapped_column(Date)
     review_year: Mapped[int | None] = mapped_column(Integer)
-    review_rating: Mapped[str | None] = mapped_column(String(32))
+    review_rating: Mapped[str | None] = mapped_column(String(32),
+                                                      one_of("review_rating", QuotaRating))
     reason_zh: Mapped[str] = mapped_column(Text, default="")
     reason_en: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(128))
@@ -642,7 +684,7 @@ class RetrofitProject(Base):
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # retrofit | commissioning
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", RetrofitKind))
     name: Mapped[str] = mapped_column(String(256))
     measures: Mapped[list[Any]] = mapped_column(JSON, default=list)
     start_date: Mapped[dt.date] = mapped_column(Date)  # works begin (baseline ends the day before)
@@ -651,7 +693,7 @@ class RetrofitProject(Base):
     investment_10k_cny: Mapped[float | None] = mapped_column(Float)
     claimed_savings_kwh: Mapped[float | None] = mapped_column(Float)
     claimed_savings_fraction: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16))  # planned | in_progress | completed
+    status: Mapped[str] = mapped_column(String(16), one_of("status", RetrofitStatus))
     note: Mapped[str] = mapped_column(Text, default="")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     created_by: Mapped[str] = mapped_column(String(128))
@@ -666,9 +708,10 @@ class MvResult(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("retrofit_projects.id"), index=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
-    carrier: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(32), one_of("carrier", EnergyCarrier))
     sufficient: Mapped[bool] = mapped_column(Boolean)
-    model_type: Mapped[str | None] = mapped_column(String(32))
+    model_type: Mapped[str | None] = mapped_column(String(32),
+                                                   one_of("model_type", MvModelType))
     reporting_start: Mapped[dt.date | None] = mapped_column(Date)
     reporting_end: Mapped[dt.date | None] = mapped_column(Date)
     n_reporting_days: Mapped[int] = mapped_column(Integer, default=0)
@@ -695,7 +738,7 @@ class EnergyAudit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # audit | diagnosis
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", AuditKind))
     audit_date: Mapped[dt.date] = mapped_column(Date)
     auditor: Mapped[str] = mapped_column(String(256))
     report_ref: Mapped[str] = mapped_column(String(128), default="")
@@ -716,7 +759,7 @@ class ObligationFiling(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
     entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
-    obligation: Mapped[str] = mapped_column(String(32))
+    obligation: Mapped[str] = mapped_column(String(32), one_of("obligation", Obligation))
     year: Mapped[int] = mapped_column(Integer)
     filed_on: Mapped[dt.date] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(128), default="")

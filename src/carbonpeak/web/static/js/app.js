@@ -1,6 +1,7 @@
 // The dashboard's shell: session, header, navigation and hash routing.
 import { ApiError, get, onUnauthorized, post, setCsrfToken } from './api.js';
 import { disposeAll } from './charts.js';
+import { ENTITY_ROLES, Role } from './constants.js';
 import { $, html, on, setHTML } from './dom.js';
 import { lang, onLangChange, setLang, t } from './i18n.js';
 import { session } from './state.js';
@@ -45,11 +46,11 @@ let afterLogin = '#/overview';
 
 function scopeText(user) {
   if (!user) return '';
-  if (user.role === 'street_officer') {
+  if (user.role === Role.STREET_OFFICER) {
     return (lang() === 'zh' ? user.street_name_zh : user.street_name_en) || user.street_name_zh
       || user.street_code || '';
   }
-  if (user.role === 'entity_manager' || user.role === 'data_feeder') {
+  if (ENTITY_ROLES.includes(user.role)) {
     const ids = user.entities || [];
     return ids.length <= 2 ? ids.join('、') : t('scope.entities', { n: ids.length });
   }

@@ -6,6 +6,7 @@
 // building-programmes.js; `tabs`, `allRows` and `unitText` are shared with them.
 import { apiUrl, get } from '../api.js';
 import { chart } from '../charts.js';
+import { ANALYST_ROLES, QUOTA_RATINGS } from '../constants.js';
 import { $, esc, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
@@ -14,8 +15,7 @@ import { hashFor, itemsOf, loading, pageHead, pager, yearSelect } from '../ui.js
 
 const LIMIT = 50;
 const PAGE = 500; // the API's largest page
-export const RATINGS = ['meets_guide', 'meets_constraint', 'over_constraint', 'no_quota',
-  'no_data', 'incomplete_data'];
+export const RATINGS = QUOTA_RATINGS;
 const RATING_COLORS = {
   meets_guide: '#2e9e5b', meets_constraint: '#3c8dbc', over_constraint: '#d23f3f',
   no_quota: '#9aa6a2', no_data: '#c0c8c5', incomplete_data: '#e0a13a',
@@ -162,7 +162,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const params = { year: data.year, table: data.table_id };
   const filters = { ...params, building_type: f.building_type, rating: f.rating };
   const link = (q) => hashFor('/buildings', { year: f.year, table: f.table, type: f.building_type, ...q });
-  const isScoped = session.user && !['district_admin', 'district_analyst'].includes(session.user.role);
+  const isScoped = session.user && !ANALYST_ROLES.includes(session.user.role);
 
   setHTML(view, html`
     ${pageHead(t('bd.title'), html`${yearSelect(session.years.length ? session.years : [data.year], data.year)}`)}

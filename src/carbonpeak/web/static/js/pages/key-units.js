@@ -1,6 +1,7 @@
 // Key energy-using units: GET /key-units?year=&q=&street_id=&level=&limit=&offset= with a
 // search box, filters, paging and CSV/xlsx downloads of the same filter.
 import { apiUrl, get } from '../api.js';
+import { LEVEL_ORDER, Role } from '../constants.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num } from '../format.js';
 import { label, pick, sectorLabel, t } from '../i18n.js';
@@ -8,7 +9,7 @@ import { rememberYears, session } from '../state.js';
 import { hashFor, itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
 
 const LIMIT = 50;
-const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget'];
+const LEVELS = LEVEL_ORDER;
 
 async function streetsList() {
   if (!session.streets) {
@@ -43,7 +44,7 @@ export async function render(view, { query, isCurrent }) {
     level: query.level || '', sector: query.sector || '',
     offset: Number.parseInt(query.offset || '0', 10) || 0,
   };
-  const isStreetUser = session.user && session.user.role === 'street_officer';
+  const isStreetUser = session.user && session.user.role === Role.STREET_OFFICER;
   const [first, streets] = await Promise.all([
     get('/key-units', { ...f, limit: LIMIT }),
     isStreetUser ? Promise.resolve([]) : streetsList(),

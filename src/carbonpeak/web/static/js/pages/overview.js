@@ -1,13 +1,14 @@
 // District (or street, or own entities) overview: GET /dashboard/overview?year=
 import { get } from '../api.js';
 import { axisNum, chart } from '../charts.js';
+import { LEVEL_ORDER, WarningLevel } from '../constants.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, lang, pick, sectorLabel, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { change, kpiCard, levelBadge, loading, numSpan, pageHead, yearSelect } from '../ui.js';
 
-const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget'];
+const LEVELS = LEVEL_ORDER;
 
 /** '2024-03' -> '3月' / 'Mar' */
 export function monthName(m) {
@@ -127,7 +128,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
       <div class="kpi card">
         <div class="kpi-label">${t('ov.warningsCount')}</div>
         <div class="warn-counts">
-          ${LEVELS.filter((l) => l === 'red' || l === 'yellow' || counts[l]).map((l) => html`
+          ${LEVELS.filter((l) => l === WarningLevel.RED || l === WarningLevel.YELLOW || counts[l]).map((l) => html`
             <a class="warn-count level-${l}" href="#/warnings?level=${l}${d.year ? `&year=${d.year}` : ''}">
               <strong data-testid="warnings-${l}" data-value="${counts[l] || 0}">${num(counts[l] || 0, 0)}</strong>
               <span class="small">${label('level', l)}</span></a>`)}

@@ -3,6 +3,9 @@
 // and review them (POST /quota-cases/open, /review), for admins the one that issues notices
 // (POST /quota-cases/notify). A form the role may not use is not shown.
 import { ApiError, apiUrl, get, post } from '../api.js';
+import {
+  ANALYST_ROLES, QUOTA_CASE_STATUSES, QuotaCaseStatus, QuotaStatus, Role,
+} from '../constants.js';
 import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
@@ -11,8 +14,8 @@ import { loading, pageHead, pager } from '../ui.js';
 import { allRows, tabs, unitText } from './buildings.js';
 
 const LIMIT = 50;
-const STATUSES = ['open', 'notified', 'closed', 'escalated'];
-const ANALYSTS = ['district_admin', 'district_analyst'];
+const STATUSES = QUOTA_CASE_STATUSES;
+const ANALYSTS = ANALYST_ROLES;
 
 /** Today as `YYYY-MM-DD` in the browser's time zone (deadlines are calendar dates). */
 function today() {
@@ -23,7 +26,7 @@ function today() {
 
 /** A notified case whose deadline has passed (it waits for a review). */
 export function isOverdue(c, day = today()) {
-  return c.status === 'notified' && Boolean(c.deadline) && String(c.deadline) < day;
+  return c.status === QuotaCaseStatus.NOTIFIED && Boolean(c.deadline) && String(c.deadline) < day;
 }
 
 function caseBadge(status) {
@@ -43,7 +46,7 @@ function rowsMarkup(items, now) {
       <td class="num">${num(c.eui, 1)} / ${num(c.constraint_value, 1)} <span class="unit">${unit}</span></td>
       <td class="num">${pct(c.excess_fraction, { ratio: true })}</td>
       <td class="num">${num(c.reduction_required, 0)} <span class="unit">${unit ? `${unit.split('/')[0]}/a` : ''}</span></td>
-      <td>${caseBadge(c.status)} ${c.quota_status === 'unverified' ? html`<span class="badge quota-unverified" title="${t('bd.unverified')}">${label('quota', 'unverified')}</span>` : ''}</td>
+      <td>${caseBadge(c.status)} ${c.quota_status === QuotaStatus.UNVERIFIED ? html`<span class="badge quota-unverified" title="${t('bd.unverified')}">${label('quota', 'unverified')}</span>` : ''}</td>
       <td class="nowrap">${c.notice_no || '—'}<div class="muted small">${c.notice_date || ''}</div></td>
       <td class="nowrap" data-testid="case-deadline">${c.deadline || '—'}
         ${late ? html` <span class="badge overdue-badge" data-testid="case-overdue">${t('qc.overdue')}</span>` : ''}</td>
@@ -70,7 +73,7 @@ function actionsMarkup(role, years, year, tables) {
             ${tables.map((x) => html`<option value="${x}">${x}</option>`)}</select></label>
           <button type="submit" class="btn-primary" data-testid="cases-open">${t('qc.open')}</button>
         </div></form>
-      ${role === 'district_admin' ? html`<form class="action-form" data-op="notify" data-testid="cases-notify-form">
+      ${role === Role.DISTRICT_ADMIN ? html`<form class="action-form" data-op="notify" data-testid="cases-notify-form">
         <h3>${t('qc.notify')}</h3><p class="muted small">${t('qc.notifyHint')}</p>
         <div class="toolbar">
           <label class="field">${t('year')}<select name="year">${yearOptions(years, year || latest)}</select></label>

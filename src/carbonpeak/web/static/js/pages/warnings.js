@@ -1,12 +1,13 @@
 // Early warnings: GET /warnings?year= (most severe first), filter by level, paginated.
 import { get } from '../api.js';
+import { LEVEL_ORDER } from '../constants.js';
 import { html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
 import { session } from '../state.js';
 
-const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget'];
+const LEVELS = LEVEL_ORDER;
 const LIMIT = 50;
 
 function scopeCell(w) {

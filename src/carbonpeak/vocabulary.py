@@ -1,0 +1,484 @@
+"""The one vocabulary: every closed list of codes the platform stores, checks or shows.
+
+中文：统一词表——平台存储、校验和展示的每个封闭代码表只在此处拼写一次。
+
+Each list is a :class:`enum.StrEnum`, so a member *is* its stored string
+(``WarningLevel.RED == "red"``) and the registry, the files and the API keep their spelling.
+Members are declared in the order that matters where one does (warning levels from the most
+to the least severe, audit statuses worst first); role groups are defined here once.
+
+Labels (Chinese and English names) are not part of the enums: they live in the message
+catalogue, ``carbonpeak/i18n/catalogue/vocabulary.json``, as ``label.<kind>.<value>``
+(``Label(kind, value)`` renders through it; :data:`LABEL_KINDS` gives each enum's ``kind``).
+The registry enforces the lists with CHECK constraints (migration 0007) and the dashboard
+imports them from ``web/static/js/constants.js``, generated from this module by
+``python -m carbonpeak.web.constants``.
+
+This module imports nothing of carbonpeak, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "ANALYST_ROLES",
+    "DONE_BATCH_STATUSES",
+    "ENTITY_ROLES",
+    "IMPORT_KINDS",
+    "LABEL_KINDS",
+    "PLAN_KINDS",
+    "TARGET_SEVERITY",
+    "VOCABULARIES",
+    "WRITER_ROLES",
+    "AuditKind",
+    "BatchChannel",
+    "BatchKind",
+    "BatchStatus",
+    "BudgetMethod",
+    "BudgetMetric",
+    "BuildingType",
+    "C40Status",
+    "CheckStatus",
+    "EmissionScope",
+    "EnergyCarrier",
+    "EntityKind",
+    "FactorQuantity",
+    "FactorStatus",
+    "ImportOutcome",
+    "LakeFileStatus",
+    "MeterRegister",
+    "MvModelType",
+    "Obligation",
+    "QuotaCaseStatus",
+    "QuotaRating",
+    "QuotaStatus",
+    "RetrofitKind",
+    "RetrofitStatus",
+    "Role",
+    "RuleStatus",
+    "ScheduleStatus",
+    "ScopeType",
+    "TargetKind",
+    "TargetState",
+    "WarningLevel",
+    "values",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Plan: early warnings, targets, budgets
+# --------------------------------------------------------------------------------------------
+
+class WarningLevel(StrEnum):
+    """预警级别, from the most to the least severe (the order of :meth:`severity`)."""
+
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+    NO_DATA = "no_data"
+    NO_BUDGET = "no_budget"
+
+    @classmethod
+    def by_severity(cls) -> tuple[WarningLevel, ...]:
+        """Every level, most severe first: red, yellow, green, no_data, no_budget."""
+        return tuple(cls)
+
+    @classmethod
+    def severity(cls, level: str) -> int:
+        """Rank of ``level`` by severity: 0 for red, 1 for yellow, …; an unknown level ranks
+        after every known one. Sort ascending to get the most severe first."""
+        order = [m.value for m in cls]
+        return order.index(level) if level in order else len(order)
+
+    @classmethod
+    def alert_rank(cls, level: str | None) -> int:
+        """How alarming ``level`` is as an escalation: red 3, yellow 2, green 1, and 0 for
+        no_data, no_budget, none or an unknown level (a warning escalates when it rises)."""
+        ranks: dict[str, int] = {cls.RED: 3, cls.YELLOW: 2, cls.GREEN: 1}
+        return ranks.get(level or "", 0)
+
+
+class TargetState(StrEnum):
+    """Where a plan target stands (目标进展): the trajectory's states, then the checks'."""
+
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    OFF_TRACK = "off_track"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    NO_DATA = "no_data"
+    MET = "met"
+    NOT_MET = "not_met"
+    NO_TARGET_VALUE = "no_target_value"
+    QUALITATIVE = "qualitative"
+    APPLIED = "applied"
+    INVALID = "invalid"
+
+
+#: Target states from the worst to the best (an indicator shows its worst target's state).
+TARGET_SEVERITY: tuple[TargetState, ...] = (
+    TargetState.OFF_TRACK, TargetState.MISSED, TargetState.NOT_MET, TargetState.AT_RISK,
+    TargetState.ON_TRACK, TargetState.MET, TargetState.ACHIEVED, TargetState.NO_TARGET_VALUE,
+    TargetState.NO_DATA,
+)
+
+
+class TargetKind(StrEnum):
+    """Kinds of targets in the plans' catalogue."""
+
+    REDUCTION_VS_BASELINE = "reduction_vs_baseline"
+    SHARE = "share"
+    COUNT = "count"
+    CUMULATIVE = "cumulative"
+    CAPACITY = "capacity"
+    LEVEL = "level"
+    DEADLINE = "deadline"
+    FREQUENCY = "frequency"
+
+
+class ScopeType(StrEnum):
+    """What a target, budget or warning is about: the district, a street or an entity."""
+
+    DISTRICT = "district"
+    STREET = "street"
+    ENTITY = "entity"
+
+
+class BudgetMetric(StrEnum):
+    """What a budget limits: energy (tce, equal value) or CO2 (t)."""
+
+    ENERGY_TCE = "energy_tce"
+    TCO2 = "tco2"
+
+
+class BudgetMethod(StrEnum):
+    """How a budget was set: by hand (``manual``), from the intensity target's path, or
+    decomposed from the district's."""
+
+    MANUAL = "manual"
+    INTENSITY_PATH = "intensity_path"
+    BASELINE_SHARE = "baseline_share"
+    INTENSITY_BENCHMARK = "intensity_benchmark"
+    MIXED = "mixed"
+
+
+class C40Status(StrEnum):
+    """Whether district CO2 has peaked, by the C40 rule."""
+
+    PEAKED = "peaked"
+    NOT_PEAKED = "not_peaked"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+# --------------------------------------------------------------------------------------------
+# Access
+# --------------------------------------------------------------------------------------------
+
+class Role(StrEnum):
+    """A user's role (one per user, scoped to a district, a street or entities)."""
+
+    DISTRICT_ADMIN = "district_admin"
+    DISTRICT_ANALYST = "district_analyst"
+    STREET_OFFICER = "street_officer"
+    ENTITY_MANAGER = "entity_manager"
+    DATA_FEEDER = "data_feeder"
+
+
+#: roles that read everything of their district
+ANALYST_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST)
+#: roles scoped to the entities they are registered for
+ENTITY_ROLES: tuple[Role, ...] = (Role.ENTITY_MANAGER, Role.DATA_FEEDER)
+#: roles that may push readings and ledgers (each limited to its scope)
+WRITER_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.ENTITY_MANAGER, Role.DATA_FEEDER)
+
+
+# --------------------------------------------------------------------------------------------
+# Energy, entities and meters
+# --------------------------------------------------------------------------------------------
+
+class EnergyCarrier(StrEnum):
+    """能源品种: the carriers of :data:`carbonpeak.domain.units.CARRIERS`, in its order."""
+
+    ELECTRICITY = "electricity"
+    HEAT = "heat"
+    NATURAL_GAS = "natural_gas"
+    DIESEL = "diesel"
+    GASOLINE = "gasoline"
+    KEROSENE = "kerosene"
+    FUEL_OIL = "fuel_oil"
+    LPG = "lpg"
+    PV_GENERATION = "pv_generation"
+
+
+class EmissionScope(StrEnum):
+    """``1`` fuel burnt on site, ``2`` purchased electricity or heat, ``generation`` on-site
+    generation reported apart."""
+
+    SCOPE_1 = "1"
+    SCOPE_2 = "2"
+    GENERATION = "generation"
+
+
+class EntityKind(StrEnum):
+    """用能主体类型."""
+
+    BUILDING = "building"
+    ENTERPRISE = "enterprise"
+    PUBLIC_INSTITUTION = "public_institution"
+
+
+class BuildingType(StrEnum):
+    """建筑类型 of a building entity."""
+
+    OFFICE = "office"
+    HOTEL = "hotel"
+    MALL = "mall"
+    HOSPITAL = "hospital"
+    SCHOOL = "school"
+    GOVERNMENT = "government"
+    DATA_CENTRE = "data_centre"
+    MIXED = "mixed"
+    OTHER = "other"
+
+
+class MeterRegister(StrEnum):
+    """How a meter reports: usage per interval, or a cumulative register (表码)."""
+
+    INTERVAL = "interval"
+    CUMULATIVE = "cumulative"
+
+
+class FactorQuantity(StrEnum):
+    """What a factor converts to: standard coal (equivalent or equal value) or CO2."""
+
+    KGCE_EQUIVALENT = "kgce_equivalent"
+    KGCE_EQUAL = "kgce_equal"
+    TCO2 = "tco2"
+
+
+class FactorStatus(StrEnum):
+    """How far a factor row's value is checked."""
+
+    VERIFIED = "verified"
+    SECONDARY = "secondary"
+    UNVERIFIED = "unverified"
+    USER = "user"
+
+
+# --------------------------------------------------------------------------------------------
+# Imports, batches and the lake
+# --------------------------------------------------------------------------------------------
+
+class BatchKind(StrEnum):
+    """What a batch imported: the file kinds of ``carbonpeak import`` and the others."""
+
+    ENTITIES = "entities"
+    METERS = "meters"
+    READINGS = "readings"
+    LEDGER = "ledger"
+    STATISTICS = "statistics"
+    SECTOR_STATISTICS = "sector_statistics"
+    TARGETS = "targets"
+    OBSERVATIONS = "observations"
+    BUDGETS = "budgets"
+    WEATHER = "weather"
+    RETROFITS = "retrofits"
+    ENERGY_AUDITS = "energy_audits"
+    OBLIGATION_FILINGS = "obligation_filings"
+
+
+#: the kinds ``carbonpeak import`` takes
+IMPORT_KINDS: tuple[BatchKind, ...] = (
+    BatchKind.ENTITIES, BatchKind.METERS, BatchKind.READINGS, BatchKind.LEDGER,
+    BatchKind.STATISTICS, BatchKind.SECTOR_STATISTICS, BatchKind.TARGETS,
+    BatchKind.OBSERVATIONS, BatchKind.BUDGETS,
+)
+#: the import kinds that are plan records (stored in registry tables, not in the lake)
+PLAN_KINDS: tuple[BatchKind, ...] = (
+    BatchKind.TARGETS, BatchKind.OBSERVATIONS, BatchKind.BUDGETS, BatchKind.SECTOR_STATISTICS,
+)
+
+
+class BatchStatus(StrEnum):
+    """The state of an import batch in the registry."""
+
+    PENDING = "pending"
+    COMMITTED = "committed"
+    NO_CHANGE = "no_change"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+#: a batch of these statuses is done: the same file again is a duplicate
+DONE_BATCH_STATUSES: tuple[BatchStatus, ...] = (BatchStatus.COMMITTED, BatchStatus.NO_CHANGE)
+
+
+class ImportOutcome(StrEnum):
+    """What an import answers beyond its batch's status: nothing stored again."""
+
+    DUPLICATE = "duplicate"
+    REPLAYED = "replayed"
+
+
+class BatchChannel(StrEnum):
+    """How a batch arrived."""
+
+    FILE = "file"
+    HTTP = "http"
+    MQTT = "mqtt"
+
+
+class LakeFileStatus(StrEnum):
+    """A lake file is read while ``live``; a rewrite of its month supersedes it."""
+
+    LIVE = "live"
+    SUPERSEDED = "superseded"
+
+
+# --------------------------------------------------------------------------------------------
+# Buildings: quotas, retrofits, M&V, audits
+# --------------------------------------------------------------------------------------------
+
+class QuotaStatus(StrEnum):
+    """How far a quota row's values are checked."""
+
+    VERIFIED = "verified"
+    UNVERIFIED = "unverified"
+    PROVISIONAL = "provisional"
+
+
+class QuotaRating(StrEnum):
+    """A building's rating against its quota, best first."""
+
+    MEETS_GUIDE = "meets_guide"
+    MEETS_CONSTRAINT = "meets_constraint"
+    OVER_CONSTRAINT = "over_constraint"
+    NO_QUOTA = "no_quota"
+    NO_DATA = "no_data"
+    INCOMPLETE_DATA = "incomplete_data"
+
+
+class QuotaCaseStatus(StrEnum):
+    """超限额整改 case: opened, notified to rectify, then closed or escalated."""
+
+    OPEN = "open"
+    NOTIFIED = "notified"
+    CLOSED = "closed"
+    ESCALATED = "escalated"
+
+
+class RetrofitKind(StrEnum):
+    """A retrofit (节能改造) or a commissioning (调适)."""
+
+    RETROFIT = "retrofit"
+    COMMISSIONING = "commissioning"
+
+
+class RetrofitStatus(StrEnum):
+    """Where a retrofit project is."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class MvModelType(StrEnum):
+    """The M&V baseline model chosen for a project."""
+
+    INTERCEPT_ONLY = "intercept_only"
+    HEATING = "heating"
+    COOLING = "cooling"
+    HEATING_COOLING = "heating_cooling"
+
+
+class AuditKind(StrEnum):
+    """能源审计 or 节能诊断."""
+
+    AUDIT = "audit"
+    DIAGNOSIS = "diagnosis"
+
+
+class ScheduleStatus(StrEnum):
+    """Audit schedule of a key unit, worst first."""
+
+    OVERDUE = "overdue"
+    NEVER_AUDITED = "never_audited"
+    DUE_THIS_YEAR = "due_this_year"
+    OK = "ok"
+
+
+class CheckStatus(StrEnum):
+    """One item of a key unit's checklist, worst first."""
+
+    OVERDUE = "overdue"
+    MISSING = "missing"
+    LATE = "late"
+    UNKNOWN = "unknown"
+    OK = "ok"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class RuleStatus(StrEnum):
+    """How far a rule (a deadline, an interval) is checked against its source."""
+
+    VERIFIED = "verified"
+    UNVERIFIED = "unverified"
+    DEFAULT = "default"
+
+
+class Obligation(StrEnum):
+    """The filings a key unit owes (the catalogue is ``carbonpeak.domain.audits.OBLIGATIONS``)."""
+
+    ENERGY_REPORT = "energy_report"
+    GHG_REPORT = "ghg_report"
+    SAVING_PLAN = "saving_plan"
+    ENERGY_MANAGER = "energy_manager"
+
+
+# --------------------------------------------------------------------------------------------
+# The whole vocabulary
+# --------------------------------------------------------------------------------------------
+
+#: every enum with its label kind (the ``<kind>`` of ``label.<kind>.<value>``)
+LABEL_KINDS: dict[type[StrEnum], str] = {
+    WarningLevel: "warning_level",
+    TargetState: "target_state",
+    TargetKind: "target_kind",
+    ScopeType: "scope_type",
+    BudgetMetric: "budget_metric",
+    BudgetMethod: "budget_method",
+    C40Status: "c40_status",
+    Role: "role",
+    EnergyCarrier: "carrier",
+    EmissionScope: "emission_scope",
+    EntityKind: "entity_kind",
+    BuildingType: "building_type",
+    MeterRegister: "meter_register",
+    FactorQuantity: "factor_quantity",
+    FactorStatus: "factor_status",
+    BatchKind: "batch_kind",
+    BatchStatus: "batch_status",
+    ImportOutcome: "import_outcome",
+    BatchChannel: "batch_channel",
+    LakeFileStatus: "lake_file_status",
+    QuotaStatus: "quota_status",
+    QuotaRating: "quota_rating",
+    QuotaCaseStatus: "quota_case_status",
+    RetrofitKind: "retrofit_kind",
+    RetrofitStatus: "retrofit_status",
+    MvModelType: "mv_model_type",
+    AuditKind: "audit_kind",
+    ScheduleStatus: "schedule_status",
+    CheckStatus: "check_status",
+    RuleStatus: "rule_status",
+    Obligation: "obligation",
+}
+#: every enum of the vocabulary
+VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The plain string values of ``enum``, in its order."""
+    return tuple(m.value for m in enum)

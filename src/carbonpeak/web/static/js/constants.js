@@ -1,0 +1,249 @@
+// Generated from carbonpeak/vocabulary.py by `python -m carbonpeak.web.constants`
+// (make setup): do not edit. Each enum's members are in its order; Object.values()
+// gives the codes in that order.
+
+export const WarningLevel = Object.freeze({
+  RED: 'red',
+  YELLOW: 'yellow',
+  GREEN: 'green',
+  NO_DATA: 'no_data',
+  NO_BUDGET: 'no_budget',
+});
+
+export const TargetState = Object.freeze({
+  ON_TRACK: 'on_track',
+  AT_RISK: 'at_risk',
+  OFF_TRACK: 'off_track',
+  ACHIEVED: 'achieved',
+  MISSED: 'missed',
+  NO_DATA: 'no_data',
+  MET: 'met',
+  NOT_MET: 'not_met',
+  NO_TARGET_VALUE: 'no_target_value',
+  QUALITATIVE: 'qualitative',
+  APPLIED: 'applied',
+  INVALID: 'invalid',
+});
+
+export const TargetKind = Object.freeze({
+  REDUCTION_VS_BASELINE: 'reduction_vs_baseline',
+  SHARE: 'share',
+  COUNT: 'count',
+  CUMULATIVE: 'cumulative',
+  CAPACITY: 'capacity',
+  LEVEL: 'level',
+  DEADLINE: 'deadline',
+  FREQUENCY: 'frequency',
+});
+
+export const ScopeType = Object.freeze({
+  DISTRICT: 'district',
+  STREET: 'street',
+  ENTITY: 'entity',
+});
+
+export const BudgetMetric = Object.freeze({
+  ENERGY_TCE: 'energy_tce',
+  TCO2: 'tco2',
+});
+
+export const BudgetMethod = Object.freeze({
+  MANUAL: 'manual',
+  INTENSITY_PATH: 'intensity_path',
+  BASELINE_SHARE: 'baseline_share',
+  INTENSITY_BENCHMARK: 'intensity_benchmark',
+  MIXED: 'mixed',
+});
+
+export const C40Status = Object.freeze({
+  PEAKED: 'peaked',
+  NOT_PEAKED: 'not_peaked',
+  INSUFFICIENT_DATA: 'insufficient_data',
+});
+
+export const Role = Object.freeze({
+  DISTRICT_ADMIN: 'district_admin',
+  DISTRICT_ANALYST: 'district_analyst',
+  STREET_OFFICER: 'street_officer',
+  ENTITY_MANAGER: 'entity_manager',
+  DATA_FEEDER: 'data_feeder',
+});
+
+export const EnergyCarrier = Object.freeze({
+  ELECTRICITY: 'electricity',
+  HEAT: 'heat',
+  NATURAL_GAS: 'natural_gas',
+  DIESEL: 'diesel',
+  GASOLINE: 'gasoline',
+  KEROSENE: 'kerosene',
+  FUEL_OIL: 'fuel_oil',
+  LPG: 'lpg',
+  PV_GENERATION: 'pv_generation',
+});
+
+export const EmissionScope = Object.freeze({
+  SCOPE_1: '1',
+  SCOPE_2: '2',
+  GENERATION: 'generation',
+});
+
+export const EntityKind = Object.freeze({
+  BUILDING: 'building',
+  ENTERPRISE: 'enterprise',
+  PUBLIC_INSTITUTION: 'public_institution',
+});
+
+export const BuildingType = Object.freeze({
+  OFFICE: 'office',
+  HOTEL: 'hotel',
+  MALL: 'mall',
+  HOSPITAL: 'hospital',
+  SCHOOL: 'school',
+  GOVERNMENT: 'government',
+  DATA_CENTRE: 'data_centre',
+  MIXED: 'mixed',
+  OTHER: 'other',
+});
+
+export const MeterRegister = Object.freeze({
+  INTERVAL: 'interval',
+  CUMULATIVE: 'cumulative',
+});
+
+export const FactorQuantity = Object.freeze({
+  KGCE_EQUIVALENT: 'kgce_equivalent',
+  KGCE_EQUAL: 'kgce_equal',
+  TCO2: 'tco2',
+});
+
+export const FactorStatus = Object.freeze({
+  VERIFIED: 'verified',
+  SECONDARY: 'secondary',
+  UNVERIFIED: 'unverified',
+  USER: 'user',
+});
+
+export const BatchKind = Object.freeze({
+  ENTITIES: 'entities',
+  METERS: 'meters',
+  READINGS: 'readings',
+  LEDGER: 'ledger',
+  STATISTICS: 'statistics',
+  SECTOR_STATISTICS: 'sector_statistics',
+  TARGETS: 'targets',
+  OBSERVATIONS: 'observations',
+  BUDGETS: 'budgets',
+  WEATHER: 'weather',
+  RETROFITS: 'retrofits',
+  ENERGY_AUDITS: 'energy_audits',
+  OBLIGATION_FILINGS: 'obligation_filings',
+});
+
+export const BatchStatus = Object.freeze({
+  PENDING: 'pending',
+  COMMITTED: 'committed',
+  NO_CHANGE: 'no_change',
+  REJECTED: 'rejected',
+  FAILED: 'failed',
+  INTERRUPTED: 'interrupted',
+});
+
+export const ImportOutcome = Object.freeze({
+  DUPLICATE: 'duplicate',
+  REPLAYED: 'replayed',
+});
+
+export const BatchChannel = Object.freeze({
+  FILE: 'file',
+  HTTP: 'http',
+  MQTT: 'mqtt',
+});
+
+export const LakeFileStatus = Object.freeze({
+  LIVE: 'live',
+  SUPERSEDED: 'superseded',
+});
+
+export const QuotaStatus = Object.freeze({
+  VERIFIED: 'verified',
+  UNVERIFIED: 'unverified',
+  PROVISIONAL: 'provisional',
+});
+
+export const QuotaRating = Object.freeze({
+  MEETS_GUIDE: 'meets_guide',
+  MEETS_CONSTRAINT: 'meets_constraint',
+  OVER_CONSTRAINT: 'over_constraint',
+  NO_QUOTA: 'no_quota',
+  NO_DATA: 'no_data',
+  INCOMPLETE_DATA: 'incomplete_data',
+});
+
+export const QuotaCaseStatus = Object.freeze({
+  OPEN: 'open',
+  NOTIFIED: 'notified',
+  CLOSED: 'closed',
+  ESCALATED: 'escalated',
+});
+
+export const RetrofitKind = Object.freeze({
+  RETROFIT: 'retrofit',
+  COMMISSIONING: 'commissioning',
+});
+
+export const RetrofitStatus = Object.freeze({
+  PLANNED: 'planned',
+  IN_PROGRESS: 'in_progress',
+  COMPLETED: 'completed',
+});
+
+export const MvModelType = Object.freeze({
+  INTERCEPT_ONLY: 'intercept_only',
+  HEATING: 'heating',
+  COOLING: 'cooling',
+  HEATING_COOLING: 'heating_cooling',
+});
+
+export const AuditKind = Object.freeze({
+  AUDIT: 'audit',
+  DIAGNOSIS: 'diagnosis',
+});
+
+export const ScheduleStatus = Object.freeze({
+  OVERDUE: 'overdue',
+  NEVER_AUDITED: 'never_audited',
+  DUE_THIS_YEAR: 'due_this_year',
+  OK: 'ok',
+});
+
+export const CheckStatus = Object.freeze({
+  OVERDUE: 'overdue',
+  MISSING: 'missing',
+  LATE: 'late',
+  UNKNOWN: 'unknown',
+  OK: 'ok',
+  NOT_APPLICABLE: 'not_applicable',
+});
+
+export const RuleStatus = Object.freeze({
+  VERIFIED: 'verified',
+  UNVERIFIED: 'unverified',
+  DEFAULT: 'default',
+});
+
+export const Obligation = Object.freeze({
+  ENERGY_REPORT: 'energy_report',
+  GHG_REPORT: 'ghg_report',
+  SAVING_PLAN: 'saving_plan',
+  ENERGY_MANAGER: 'energy_manager',
+});
+
+// orders and groups
+export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
+export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
+export const ANALYST_ROLES = Object.freeze(['district_admin', 'district_analyst']);
+export const ENTITY_ROLES = Object.freeze(['entity_manager', 'data_feeder']);
+export const WRITER_ROLES = Object.freeze(['district_admin', 'entity_manager', 'data_feeder']);
+export const IMPORT_KINDS = Object.freeze(['entities', 'meters', 'readings', 'ledger', 'statistics', 'sector_statistics', 'targets', 'observations', 'budgets']);
+export const QUOTA_RATINGS = Object.freeze(['meets_guide', 'meets_constraint', 'over_constraint', 'no_quota', 'no_data', 'incomplete_data']);
+export const QUOTA_CASE_STATUSES = Object.freeze(['open', 'notified', 'closed', 'escalated']);
