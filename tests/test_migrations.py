@@ -123,3 +123,38 @@ def test_0007_stores_old_reasons_as_codes(database_url):
     assert "reason_zh" not in columns
     assert "reason_en" not in columns
     reg.dispose()
+
+
+def test_0007_account_notes_become_messages():
+    """An old run's English notes become messages that render the same English and, now, the
+    Chinese; an unknown note is kept as it is in both languages."""
+    import importlib.util
+    from pathlib import Path
+
+    from carbonpeak.i18n import Message, render
+
+    path = (Path(__file__).resolve().parents[1] / "src" / "carbonpeak" / "storage" / "registry"
+            / "migrations" / "versions" / "0007_message_codes.py")
+    spec = importlib.util.spec_from_file_location("m0007", path)
+    assert spec is not None
+    assert spec.loader is not None
+    m0007 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m0007)
+    old = {
+        "24.8% of district energy (10,250 tce, statistics; equal value) is in this account":
+            "本次核算覆盖全区综合能耗（统计数据，等价值，10,250吨标准煤）的24.8%",
+        "3 entity-carrier-months have no data (flagged 'missing', not counted as zero)":
+            "3个“单位·能源品种·月”无数据（标记为缺失，不按零计）",
+        "factor set shanghai_local@v1 uses UNVERIFIED coefficients for: electricity/kgce_equal":
+            "因子集shanghai_local@v1中以下系数未经核实：electricity/kgce_equal",
+        "run 3 was made without gap filling; this run is with it":
+            "核算批次3未启用缺测填补；本批次启用了",
+        "gap filling on: 1,234 interval(s) of 5 meter(s) estimated by linear interpolation "
+        "(gaps <= 6 h); they are in estimated_quantity, not in coverage":
+            "已启用缺测填补：5块表计的1,234个时段按线性插值估算（缺口≤6小时），计入估算量，不计入覆盖率",
+        "something else": "something else",
+    }
+    for en, zh in old.items():
+        note = Message.from_dict(m0007.account_note(en))
+        assert (render(note, "en"), render(note, "zh")) == (en, zh)
+    assert m0007.account_note("something else")["code"] == "accounting.legacy"

@@ -1,9 +1,13 @@
-"""reasons stored as message code and parameters (warnings, warning events, quota cases)
+"""reasons and account notes stored as message code and parameters
 
-The rendered ``reason_zh``/``reason_en`` columns become ``reason_code`` + ``reason_params``.
+Warnings, warning events and quota cases: 
+the rendered ``reason_zh``/``reason_en`` columns become ``reason_code`` + ``reason_params``.
 Old rows: a rendered reason this migration recognises (every text the code wrote) becomes its
 code and parameters, checked by rendering them again from the catalogue; any other text is kept
 as is in the ``legacy`` parameter (``plan.legacy`` / ``buildings.legacy``), both languages.
+Account runs: the English notes of ``summary["notes"]`` become messages the same way
+(``accounting.note.*``; others ``accounting.legacy``, the text in both languages). This is the
+one place that reads the old texts; nothing renders through these patterns.
 
 Revision ID: 0007
 Revises: 0006
@@ -11,6 +15,7 @@ Create Date: 2026-12-06 22:00:00
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -108,6 +113,78 @@ def _quota(en: str) -> Message | None:
     return None
 
 
+_ACCOUNT_NOTES: list[tuple[re.Pattern[str], str, dict[str, Any]]] = [
+    (re.compile(r"factor set (?P<factor_set>\S+) was effective until (?P<date>\S+); it is applied "
+                r"to (?P<year>\d{4}) as asked"), "accounting.note.effective_until", {"year": int}),
+    (re.compile(r"factor set (?P<factor_set>\S+) is effective from (?P<date>\S+); it is applied to "
+                r"(?P<year>\d{4}) as asked"), "accounting.note.effective_from", {"year": int}),
+    (re.compile(r"restating (?P<year>\d{4}): run (?P<run>\d+) is kept, marked restated"),
+     "accounting.note.restating", {"year": int, "run": int}),
+    (re.compile(r"(?P<year>\d{4}) keeps factor set (?P<factor_set>\S+) of its official account "
+                r"\(run (?P<run>\d+)\); v(?P<version>\d+) exists: use --restate to restate"),
+     "accounting.note.keeps_factor_set", {"year": int, "run": int, "version": int}),
+    (re.compile(r"this run supersedes run (?P<run>\d+) as the official (?P<year>\d{4}) account "
+                r"\(same factor set; the inputs as they are now\)"),
+     "accounting.note.supersedes", {"year": int, "run": int}),
+    (re.compile(r"(?P<year>\d{4}) was officially accounted with (?P<kept>\S+) \(run (?P<run>\d+)\); "
+                r"this run with (?P<latest>\S+) is recorded as a variant: use --restate to make "
+                r"it official"), "accounting.note.variant", {"year": int, "run": int}),
+    (re.compile(r"gap filling on: (?P<intervals>[\d,]+) interval\(s\) of (?P<meters>\d+) "
+                r"meter\(s\) estimated by linear interpolation \(gaps <= (?P<hours>[\d.]+) h\); "
+                r"they are in estimated_quantity, not in coverage"),
+     "accounting.note.gap_filling",
+     {"intervals": lambda v: int(v.replace(",", "")), "meters": int, "hours": float}),
+    (re.compile(r"no GDP for (?P<year>\d{4}) in the district statistics: intensities not "
+                r"computed"), "accounting.note.no_gdp", {"year": int}),
+    (re.compile(r"(?P<share>[\d.]+)% of district energy \((?P<energy>[\d,]+) tce, statistics; "
+                r"equal value\) is in this account"), "accounting.note.metered_share",
+     {"share": lambda v: float(v) / 100, "energy": lambda v: float(v.replace(",", ""))}),
+    (re.compile(r"(?P<n>\d+) entity-carrier-months have no data \(flagged 'missing', not counted "
+                r"as zero\)"), "accounting.note.missing_months", {"n": int}),
+    (re.compile(r"factor set (?P<factor_set>\S+) uses UNVERIFIED coefficients for: (?P<items>.+)"),
+     "accounting.note.unverified", {}),
+]
+
+
+def account_note(en: str) -> dict[str, Any]:
+    """The stored form of an old account note (English): its message when recognised and
+    rendering the same text again, else the text kept in both languages."""
+    for rx, code, types in _ACCOUNT_NOTES:
+        m = rx.fullmatch(en)
+        if m is None:
+            continue
+        params = {k: types[k](v) if k in types else v for k, v in m.groupdict().items()}
+        note = msg(code, **params)
+        try:
+            if render(note, "en") == en:
+                return note.to_dict()
+        except (KeyError, ValueError):
+            pass
+    if m := re.fullmatch(r"run (\d+) was made (with|without) gap filling; this run is "
+                         r"(with|without) it", en):
+        note = msg("accounting.note.gap_filling_changed", run=int(m[1]),
+                   before=msg(f"accounting.{m[2]}"), now=msg(f"accounting.{m[3]}"))
+        return note.to_dict()
+    return msg("accounting.legacy", legacy={"zh": en, "en": en}).to_dict()
+
+
+def _account_notes(upgrade: bool) -> None:
+    conn = op.get_bind()
+    t = sa.table("account_runs", sa.column("id", sa.Integer()), sa.column("summary", sa.JSON()))
+    for row_id, summary in conn.execute(sa.select(t.c.id, t.c.summary)).all():
+        if isinstance(summary, str):  # SQLite without the JSON type's processing
+            summary = json.loads(summary)
+        if not isinstance(summary, dict) or not summary.get("notes"):
+            continue
+        if upgrade:
+            notes = [account_note(n) if isinstance(n, str) else n for n in summary["notes"]]
+        else:
+            notes = [render(Message.from_dict(n), "en") if isinstance(n, dict) else n
+                     for n in summary["notes"]]
+        conn.execute(t.update().where(t.c.id == row_id).values(
+            summary={**summary, "notes": notes}))
+
+
 def as_message(area: str, zh: str, en: str) -> Message | None:
     """The message of an old rendered reason: recognised (and rendering both texts again: the
     Chinese of an elastic budget now names the figures, so only its English is compared), or
@@ -125,6 +202,7 @@ def as_message(area: str, zh: str, en: str) -> Message | None:
 
 
 def upgrade() -> None:
+    _account_notes(upgrade=True)
     for table, area in _TABLES.items():
         # no table copy (SQLite's ALTER TABLE ADD/DROP COLUMN): warning_events refers to
         # warnings, whose copy SQLite would refuse to drop
@@ -150,6 +228,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _account_notes(upgrade=False)
     for table in _TABLES:
         with op.batch_alter_table(table, recreate="never") as batch:
             batch.add_column(sa.Column('reason_zh', sa.Text(), nullable=False, server_default=''))
