@@ -764,9 +764,7 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
         rows = [[str(k), f"{r['name']}（{r['entity_id']}）" if w.lang == "zh"
                  else f"{r['name']} ({r['entity_id']})", _num(r["energy_tce_equal"]),
                  _num(r["energy_tce_equivalent"]), _num(r["tco2"]), _num(r["electricity_kwh"], 0),
-                 _num(r["floor_area_m2"], 0),
-                 w.pick((r.get("key_unit_rule_zh") or str(r["key_unit_rule"] or ""),
-                         r.get("key_unit_rule_en") or str(r["key_unit_rule"] or "")))]
+                 _num(r["floor_area_m2"], 0), str(r["key_unit_rule"] or "")]
                 for k, r in enumerate(ku["rows"], start=1)]
         blocks.append(_table(head, rows, cls="small-table",
                              empty=w("无重点用能单位", "No key units")))
