@@ -46,7 +46,11 @@ runtime-system-packages system-packages:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-setup: .venv/.core-installed frontend/node_modules/.installed runtime-system-packages     ## runtime environment and dashboard assets
+# the dashboard's strings, from the message catalogue (committed; tests/test_i18n.py checks it)
+src/carbonpeak/web/static/js/messages.generated.js: .venv/.core-installed src/carbonpeak/i18n/catalogue/web.json src/carbonpeak/web/messages.py
+	PYTHONPATH=src .venv/bin/python -m carbonpeak.web.messages
+
+setup: .venv/.core-installed frontend/node_modules/.installed runtime-system-packages src/carbonpeak/web/static/js/messages.generated.js  ## runtime environment and dashboard assets
 	.venv/bin/python -m carbonpeak.web.constants    # the dashboard's constants.js from the vocabulary
 
 setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages opendsm-env  ## + tests, lint, Spark, Chromium, OpenDSM

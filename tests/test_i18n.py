@@ -36,3 +36,19 @@ def test_render_nested_messages_labels_and_round_trip():
 def test_unknown_code_is_a_programming_error():
     with pytest.raises(KeyError, match="no zh text"):
         render(msg("no.such.code"), "zh")
+
+
+def test_dashboard_strings_are_generated_from_the_catalogue():
+    """``messages.generated.js`` is what ``python -m carbonpeak.web.messages`` writes from the
+    catalogue's ``web.*`` codes (``make setup`` runs it)."""
+    from carbonpeak.web.messages import GENERATED, code_of, generate
+
+    assert GENERATED.read_text(encoding="utf-8") == generate()
+    assert code_of("login.tooMany") == "web.login.too_many"
+    assert code_of("sector.(none)") == "web.sector._none_"
+    assert code_of("submeter.") == "web.submeter.empty"
+    assert render(msg("web.map.month", y=2024, m=3), "zh") == "2024 年 3 月"
+    # i18n.js keeps no strings of its own
+    js = (GENERATED.parent / "i18n.js").read_text(encoding="utf-8")
+    assert "加载中" not in js
+    assert "messages.generated.js" in js

@@ -116,3 +116,108 @@ def test_0007_keeps_data_of_referenced_tables_and_checks_the_lists(database_url)
     with reg.engine.begin() as conn:
         conn.execute(sa.text("UPDATE users SET role = 'superuser'"))
     reg.dispose()
+
+
+# Reasons as the code wrote them before 0008 (zh, en), from tests/test_early_warning.py and the
+# plan pipelines: each becomes a code with parameters and renders the same text again.
+_OLD_REASONS = [
+    ("预计全年1,100吨标准煤，预算1,000吨标准煤，超出10%；2月同比增长21%",
+     "projected 1,100 tce against a budget of 1,000 tce: +10 %; "
+     "February +21 % against February last year", "plan.warning.month_up"),
+    ("预计全年1,800吨标准煤，预算2,000吨标准煤，低于预算10%；按月均值外推（上年同期数据不可用）",
+     "projected 1,800 tce against a budget of 2,000 tce: −10 %; "
+     "run-rate projection (no usable prior-year months)", "plan.warning.run_rate"),
+    ("未设定预算；预计全年968吨标准煤", "no budget set; projected 968 tce",
+     "plan.warning.no_budget.value"),
+    ("本年暂无数据；预算500吨标准煤", "no data this year; budget 500 tce", "plan.warning.no_data"),
+    ("全年实际1,100吨二氧化碳，预算1,000吨二氧化碳，超出10%；1月同比增长2,100%",
+     "actual for the year 1,100 tCO2 against a budget of 1,000 tCO2: +10 %; January +2,100 % "
+     "against January last year", "plan.warning.month_up"),
+    ("全年实际1,200吨标准煤，预算1,200吨标准煤，与预算持平；1月同比持平",
+     "actual for the year 1,200 tce against a budget of 1,200 tce: 0 %; January 0 % "
+     "against January last year", "plan.warning.month_even"),
+    ("未设定预算；本年暂无数据", "no budget set; no data this year",
+     "plan.warning.no_budget.no_data"),
+    ("某个手写的原因", "a reason typed by hand", "plan.legacy"),
+]
+
+
+def test_0008_stores_old_reasons_as_codes(database_url):
+    """Old rendered reasons become code + parameters and render the same texts again; a text
+    the migration does not know is kept as it is (``plan.legacy``)."""
+    import json
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from carbonpeak.i18n import Message, render
+    from carbonpeak.storage.registry.db import alembic_config
+
+    reg = Registry(database_url)
+    command.upgrade(alembic_config(database_url), "0006")
+    with reg.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO districts (id, name_zh, name_en, province, timezone, grid_region, "
+            "default_factor_set, profile, created_at) VALUES ('huangpu', '黄浦区', 'Huangpu', "
+            "'Shanghai', 'Asia/Shanghai', 'East', 'x', '{}', '2024-01-01')"))
+        for n, (zh, en, _) in enumerate(_OLD_REASONS):
+            conn.execute(sa.text(
+                "INSERT INTO warnings (district_id, year, metric, scope_type, scope_id, "
+                "scope_name, level, months_elapsed, reason_zh, reason_en, first_raised_at, "
+                "updated_at) VALUES ('huangpu', 2024, 'energy_tce', 'entity', :sid, '', 'red', "
+                "3, :zh, :en, '2024-04-01', '2024-04-01')"), {"sid": f"E{n}", "zh": zh, "en": en})
+            conn.execute(sa.text(
+                "INSERT INTO warning_events (warning_id, at, level, months_elapsed, reason_zh, "
+                "reason_en, notified) VALUES ((SELECT id FROM warnings WHERE scope_id = :sid), "
+                "'2024-04-01', 'red', 3, :zh, :en, false)"), {"sid": f"E{n}", "zh": zh, "en": en})
+    reg.upgrade()
+    with reg.engine.connect() as conn:
+        for table in ("warnings", "warning_events"):
+            rows = conn.execute(sa.text(
+                f"SELECT reason_code, reason_params FROM {table} ORDER BY id")).all()  # noqa: S608
+            assert len(rows) == len(_OLD_REASONS)
+            for (code, params), (zh, en, expected) in zip(rows, _OLD_REASONS, strict=True):
+                assert code == expected
+                if isinstance(params, str):  # SQLite hands JSON back as text
+                    params = json.loads(params)
+                m = Message.from_dict({"code": code, "params": params})
+                assert (render(m, "zh"), render(m, "en")) == (zh, en)
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("warnings")}
+    assert "reason_zh" not in columns
+    assert "reason_en" not in columns
+    reg.dispose()
+
+
+def test_0008_account_notes_become_messages():
+    """An old run's English notes become messages that render the same English and, now, the
+    Chinese; an unknown note is kept as it is in both languages."""
+    import importlib.util
+    from pathlib import Path
+
+    from carbonpeak.i18n import Message, render
+
+    path = (Path(__file__).resolve().parents[1] / "src" / "carbonpeak" / "storage" / "registry"
+            / "migrations" / "versions" / "0008_message_codes.py")
+    spec = importlib.util.spec_from_file_location("m0008", path)
+    assert spec is not None
+    assert spec.loader is not None
+    m0008 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m0008)
+    old = {
+        "24.8% of district energy (10,250 tce, statistics; equal value) is in this account":
+            "本次核算覆盖全区综合能耗（统计数据，等价值，10,250吨标准煤）的24.8%",
+        "3 entity-carrier-months have no data (flagged 'missing', not counted as zero)":
+            "3个“单位·能源品种·月”无数据（标记为缺失，不按零计）",
+        "factor set shanghai_local@v1 uses UNVERIFIED coefficients for: electricity/kgce_equal":
+            "因子集shanghai_local@v1中以下系数未经核实：electricity/kgce_equal",
+        "run 3 was made without gap filling; this run is with it":
+            "核算批次3未启用缺测填补；本批次启用了",
+        "gap filling on: 1,234 interval(s) of 5 meter(s) estimated by linear interpolation "
+        "(gaps <= 6 h); they are in estimated_quantity, not in coverage":
+            "已启用缺测填补：5块表计的1,234个时段按线性插值估算（缺口≤6小时），计入估算量，不计入覆盖率",
+        "something else": "something else",
+    }
+    for en, zh in old.items():
+        note = Message.from_dict(m0008.account_note(en))
+        assert (render(note, "en"), render(note, "zh")) == (en, zh)
+    assert m0008.account_note("something else")["code"] == "accounting.legacy"

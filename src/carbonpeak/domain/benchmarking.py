@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.vocabulary import QuotaCaseStatus, QuotaRating
 
 __all__ = [
@@ -219,11 +220,20 @@ def rank_within(values: npt.ArrayLike, groups: npt.ArrayLike) -> FloatArray:
 
 @dataclass(frozen=True)
 class CaseDecision:
-    """What a review does to a quota case: ``status`` and why (Chinese and English)."""
+    """What a review does to a quota case: ``status`` and why (a catalogue message)."""
 
     status: QuotaCaseStatus
-    reason_zh: str
-    reason_en: str
+    reason: Message
+
+    @property
+    def reason_zh(self) -> str:
+        """The reason in Chinese."""
+        return render(self.reason, "zh")
+
+    @property
+    def reason_en(self) -> str:
+        """The reason in English."""
+        return render(self.reason, "en")
 
 
 def review_case(*, deadline: dt.date, review_date: dt.date, later_rating: str | None,
@@ -243,14 +253,10 @@ def review_case(*, deadline: dt.date, review_date: dt.date, later_rating: str | 
     'escalated'
     """
     if later_rating in (QuotaRating.MEETS_GUIDE, QuotaRating.MEETS_CONSTRAINT):
-        return CaseDecision(QuotaCaseStatus.CLOSED, f"{later_year}年能耗已达到约束值",
-                            f"{later_year} figure meets the constraint")
+        return CaseDecision(QuotaCaseStatus.CLOSED, msg("buildings.quota.closed", year=later_year))
     if review_date <= deadline:
-        return CaseDecision(QuotaCaseStatus.NOTIFIED, "整改期限未到",
-                            "rectification deadline not reached")
+        return CaseDecision(QuotaCaseStatus.NOTIFIED, msg("buildings.quota.deadline_not_reached"))
     if later_rating == QuotaRating.OVER_CONSTRAINT:
         return CaseDecision(QuotaCaseStatus.ESCALATED,
-                            f"整改期限已过，{later_year}年能耗仍超约束值",
-                            f"deadline passed; {later_year} figure still over the constraint")
-    return CaseDecision(QuotaCaseStatus.ESCALATED, "整改期限已过，无后续年度完整能耗数据",
-                        "deadline passed; no complete later-year figure")
+                            msg("buildings.quota.still_over", year=later_year))
+    return CaseDecision(QuotaCaseStatus.ESCALATED, msg("buildings.quota.no_later_figure"))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from carbonpeak.domain.targets import format_value
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.vocabulary import WarningLevel
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "monthly_weights",
     "project_year_end",
     "projection_method",
+    "reason",
     "sort_by_severity",
     "spread_budget",
 ]
@@ -45,13 +47,11 @@ DAYS_IN_MONTH: tuple[int, ...] = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
 LEVELS: tuple[Level, ...] = WarningLevel.by_severity()
 
 _MONTHS = 12
-_MONTH_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
-_UNIT_ZH: dict[str, str] = {
-    "tce": "吨标准煤", "kgce": "千克标准煤", "tCO2": "吨二氧化碳", "tco2": "吨二氧化碳",
-    "kWh": "千瓦时", "MWh": "兆瓦时", "10^4 kWh": "万千瓦时", "m3": "立方米", "GJ": "吉焦",
+#: Units with a name in the catalogue (``plan.unit.<code>``).
+_UNIT_CODE: dict[str, str] = {
+    "tce": "tce", "kgce": "kgce", "tCO2": "tco2", "tco2": "tco2_lower", "kWh": "kwh",
+    "MWh": "mwh", "10^4 kWh": "10k_kwh", "m3": "m3", "GJ": "gj",
 }
-_MINUS = "−"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,8 +299,9 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
           the same month last year (``actual/prior − 1``, months with a value and a prior > 0;
           the earliest on ties; it may be a decrease if every month fell), NaN if none;
           ``worst_month_change``: that change as a fraction;
-        * ``reason_en``, ``reason_zh``, e.g. "projected 4,210 tce against a budget of
-          3,900 tce: +8 %; July +21 % against July last year" /
+        * ``reason``: why, as a :class:`~carbonpeak.i18n.Message` (what is stored);
+          ``reason_en``, ``reason_zh``: its text from the catalogue, e.g. "projected 4,210 tce
+          against a budget of 3,900 tce: +8 %; July +21 % against July last year" /
           "预计全年4,210吨标准煤，预算3,900吨标准煤，超出8%；7月同比增长21%"; once all twelve
           months are in, "actual for the year 4,210 tce …" / "全年实际4,210吨标准煤…".
 
@@ -354,25 +355,27 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
     out["level"] = level
     out["worst_month"] = np.where(has_change, worst_index + 1.0, np.nan)
     out["worst_month_change"] = np.where(has_change, worst_change, np.nan)
-    zh = unit_zh if unit_zh is not None else _UNIT_ZH.get(unit, unit)
+    unit_msg = _unit(unit, unit_zh)
     complete = observed.sum(axis=1) == _MONTHS  # twelve months in: the year is actual
     reasons = [
-        _reasons(str(lv), float(b), float(p), str(pm), float(wm), float(wc), unit, zh,
-                 bool(c))
+        reason(str(lv), float(b), float(p), str(pm), float(wm), float(wc), unit_msg, bool(c))
         for lv, b, p, pm, wm, wc, c in zip(level, budget, projected, method,
                                            out["worst_month"], out["worst_month_change"],
                                            complete, strict=True)
     ]
-    out["reason_en"] = [en for en, _ in reasons]
-    out["reason_zh"] = [cn for _, cn in reasons]
+    out["reason"] = pd.Series(reasons, index=out.index, dtype=object)
+    out["reason_en"] = [render(r, "en") for r in reasons]
+    out["reason_zh"] = [render(r, "zh") for r in reasons]
     return out
 
 
-def _actual_words(reasons: tuple[str, str]) -> tuple[str, str]:
-    """A complete year's reason: the year's actual total, not a projection."""
-    en, zh = reasons
-    return (en.replace("projected ", "actual for the year ", 1),
-            zh.replace("预计全年", "全年实际", 1))
+def _unit(unit: str, unit_zh: str | None) -> Message:
+    """The unit of the reasons as a message (a known unit's code, else the unit as it is)."""
+    if unit_zh is None and unit in _UNIT_CODE:
+        return msg(f"plan.unit.{_UNIT_CODE[unit]}")
+    if unit_zh is not None and unit_zh != unit:
+        return msg("plan.legacy", legacy={"zh": unit_zh, "en": unit})
+    return msg("plan.unit.other", unit=unit)
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -384,63 +387,38 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return np.column_stack(parts)
 
 
-def _reasons(level: str, budget: float, projected: float, method: str, worst_month: float,
-             worst_change: float, unit: str, unit_zh: str,
-             complete: bool = False) -> tuple[str, str]:
-    """The English and Chinese reason of one unit (``complete``: all twelve months are in, so
+def reason(level: str, budget: float, projected: float, method: str, worst_month: float,
+           worst_change: float, unit: Message, complete: bool = False) -> Message:
+    """The reason of one unit's level as a message (``complete``: all twelve months are in, so
     the year's figure is actual, not projected)."""
-    p_en, p_zh = f"{format_value(projected)} {unit}", f"{format_value(projected)}{unit_zh}"
-    if complete:
-        return _actual_words(_reasons(level, budget, projected, method, worst_month,
-                                      worst_change, unit, unit_zh))
-    b_en, b_zh = f"{format_value(budget)} {unit}", f"{format_value(budget)}{unit_zh}"
+    basis = msg("plan.warning.basis.actual" if complete else "plan.warning.basis.projected")
+    value, budget_text = format_value(projected), format_value(budget)
     if level == WarningLevel.NO_BUDGET:
         if math.isnan(projected):
-            return "no budget set; no data this year", "未设定预算；本年暂无数据"
-        return f"no budget set; projected {p_en}", f"未设定预算；预计全年{p_zh}"
+            return msg("plan.warning.no_budget.no_data")
+        return msg("plan.warning.no_budget.value", basis=basis, value=value, unit=unit)
     if level == WarningLevel.NO_DATA:
-        return f"no data this year; budget {b_en}", f"本年暂无数据；预算{b_zh}"
+        return msg("plan.warning.no_data", budget=budget_text, unit=unit)
+    figures = {"basis": basis, "value": value, "budget": budget_text, "unit": unit}
     if not math.isfinite((projected / budget - 1.0) * 100.0):
-        return (f"projected {p_en} against a budget of {b_en}",
-                f"预计全年{p_zh}，预算{b_zh}")
+        return msg("plan.warning.against", **figures)
     over = _round_pct(projected / budget - 1.0)
-    en = f"projected {p_en} against a budget of {b_en}: {_signed_pct(over)}"
-    if over > 0:
-        zh = f"预计全年{p_zh}，预算{b_zh}，超出{over:,}%"
-    elif over < 0:
-        zh = f"预计全年{p_zh}，预算{b_zh}，低于预算{-over:,}%"
-    else:
-        zh = f"预计全年{p_zh}，预算{b_zh}，与预算持平"
+    code = "over" if over > 0 else "under" if over < 0 else "even"
+    out = msg(f"plan.warning.{code}", pct=abs(over), **figures)
     if math.isfinite(worst_month) and math.isfinite(worst_change * 100.0):
-        m = int(worst_month)
-        name = _MONTH_EN[m - 1]
         change = _round_pct(worst_change)
-        en += f"; {name} {_signed_pct(change)} against {name} last year"
-        if change > 0:
-            zh += f"；{m}月同比增长{change:,}%"
-        elif change < 0:
-            zh += f"；{m}月同比下降{-change:,}%"
-        else:
-            zh += f"；{m}月同比持平"
+        code = "up" if change > 0 else "down" if change < 0 else "even"
+        out = msg(f"plan.warning.month_{code}", reason=out, pct=abs(change),
+                  month=msg(f"plan.month.{int(worst_month)}"))
     if method == "run_rate":
-        en += "; run-rate projection (no usable prior-year months)"
-        zh += "；按月均值外推（上年同期数据不可用）"
-    return en, zh
+        out = msg("plan.warning.run_rate", reason=out)
+    return out
 
 
 def _round_pct(fraction: float) -> int:
     """A fraction as a whole percentage, halves rounded away from zero."""
     pct = fraction * 100.0
     return int(math.copysign(math.floor(abs(pct) + 0.5), pct))
-
-
-def _signed_pct(pct: int) -> str:
-    """``+8 %``, ``−3 %`` or ``0 %``."""
-    if pct > 0:
-        return f"+{pct:,} %"
-    if pct < 0:
-        return f"{_MINUS}{-pct:,} %"
-    return "0 %"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ Conventions
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -24,6 +25,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from carbonpeak.i18n import Message, render
+from carbonpeak.i18n import msg as _m
 from carbonpeak.vocabulary import BudgetMethod, TargetState
 
 __all__ = [
@@ -45,6 +48,9 @@ __all__ = [
     "path_value",
     "reduction_vs_baseline",
     "required_annual_rate",
+    "status_message",
+    "valued",
+    "unit_message",
 ]
 
 Comparator = Literal[">=", "<=", "=", ">", "<"]
@@ -62,16 +68,7 @@ ALLOCATION_METHODS: tuple[str, ...] = (
 _REL_EPS = 1e-9
 
 _SYMBOL: dict[str, str] = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
-_STATUS_EN: dict[str, str] = {
-    TargetState.ON_TRACK: "on track", TargetState.AT_RISK: "at risk",
-    TargetState.OFF_TRACK: "off track", TargetState.ACHIEVED: "achieved",
-    TargetState.MISSED: "missed", TargetState.NO_DATA: "no data",
-}
-_STATUS_ZH: dict[str, str] = {
-    TargetState.ON_TRACK: "进度正常", TargetState.AT_RISK: "进度略有滞后",
-    TargetState.OFF_TRACK: "进度严重滞后", TargetState.ACHIEVED: "已完成",
-    TargetState.MISSED: "未完成", TargetState.NO_DATA: "暂无数据",
-}
+_CJK_WORD = re.compile(r"^(\S*[\u3000-\u9fff\uff00-\uffef]\S*)\s+(\S.*)$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,8 +245,9 @@ class TargetAssessment:
         for ``>=``/``>`` targets; for ``=`` targets the direction of the path decides
         (falling path: as ``<=``; rising: as ``>=``; flat: ``|value − path_value|``).
         Negative means ahead of the path. ``None`` without data.
-    reason_en, reason_zh
-        Plain-language explanation with the figures.
+    reason
+        Plain-language explanation with the figures, a catalogue message (``reason_en`` and
+        ``reason_zh`` render it).
     shape
         The path shape actually used (``geometric`` falls back to ``linear`` when the baseline
         or the target is not > 0).
@@ -262,15 +260,24 @@ class TargetAssessment:
     required_annual_rate: float | None
     achieved_annual_rate: float | None
     gap: float | None
-    reason_en: str
-    reason_zh: str
+    reason: Message
     shape: Shape = "geometric"
+
+    @property
+    def reason_en(self) -> str:
+        """The reason in English."""
+        return render(self.reason, "en")
+
+    @property
+    def reason_zh(self) -> str:
+        """The reason in Chinese."""
+        return render(self.reason, "zh")
 
 
 def assess_trajectory(*, baseline: float, baseline_year: int, target: float, target_year: int,
                       comparator: Comparator, observations: Sequence[tuple[int, float]],
                       at_risk_margin: float = 0.10, shape: Shape = "geometric",
-                      tolerance: float = 0.0, unit: str = "") -> TargetAssessment:
+                      tolerance: float = 0.0, unit: str | Message = "") -> TargetAssessment:
     """Assess the latest observation of an indicator against the path to its target.
 
     The indicator is the quantity itself (energy per GDP in tce/10^4 CNY, total tCO2, PV
@@ -333,34 +340,32 @@ def assess_trajectory(*, baseline: float, baseline_year: int, target: float, tar
         raise ValueError(msg)
     used: Shape = shape if baseline > 0 and target > 0 else "linear"
     symbol = _SYMBOL[comparator]
-    target_en = f"target {symbol} {_with_unit(target, unit)} by {target_year}"
-    target_zh = f"目标{target_year}年{symbol}{_with_unit(target, unit, sep='')}"
+    u = unit if isinstance(unit, Message) else unit_message(unit)
+    goal = _m("plan.target.goal", year=target_year, symbol=symbol, value=valued(target, u))
     latest = _latest(observations)
     if latest is None:
         return TargetAssessment(TargetState.NO_DATA, None, None, None, None, None, None,
-                                f"no observations; {target_en}", f"暂无数据，{target_zh}", used)
+                                _m("plan.target.no_observations", target=goal), used)
     year, value = latest
     direction = _direction(comparator, baseline, target)
     achieved_rate = _rate_or_none(baseline, baseline_year, value, year)
-    value_en, value_zh = _with_unit(value, unit), _with_unit(value, unit, sep="")
     if year >= target_year:
         ok = meets(value, target, comparator, tolerance=max(tolerance, _REL_EPS))
         status: Status = TargetState.ACHIEVED if ok else TargetState.MISSED
         return TargetAssessment(
             status, value, year, float(target), None, achieved_rate,
             _gap(value, float(target), direction),
-            f"{value_en} in {year}; {target_en}; {_STATUS_EN[status]}",
-            f"{year}年为{value_zh}，{target_zh}，{_STATUS_ZH[status]}", used)
+            _m("plan.target.final", year=year, value=valued(value, u), target=goal,
+                status=_m(f"plan.target.status.{status}")), used)
     path = path_value(baseline, baseline_year, target, target_year, year, shape=used)
     gap = _gap(value, path, direction)
     status = _progress_status(gap, baseline, target, path, at_risk_margin)
     required = _rate_or_none(value, year, target, target_year)
     return TargetAssessment(
         status, value, year, path, required, achieved_rate, gap,
-        f"{value_en} in {year}; path {_with_unit(path, unit)}; {target_en}; "
-        + _status_en(status, required, target_year),
-        f"{year}年为{value_zh}，路径值{_with_unit(path, unit, sep='')}，{target_zh}，"
-        + _status_zh(status, required, target_year), used)
+        _m("plan.target.progress", year=year, value=valued(value, u),
+            path=valued(path, u), target=goal,
+            status=status_message(status, required, target_year)), used)
 
 
 def assess_reduction_target(*, baseline_value: float, baseline_year: int, reduction_pct: float,
@@ -399,31 +404,24 @@ def assess_reduction_target(*, baseline_value: float, baseline_year: int, reduct
                                observations=observations, at_risk_margin=at_risk_margin,
                                shape=shape)
     if result.value is None or result.year is None or result.path_value is None:
-        return replace(result,
-                       reason_en=f"no observations; target {_pct(reduction_pct)} % below "
-                                 f"{baseline_year} by {target_year}",
-                       reason_zh=f"暂无数据，目标{target_year}年较{baseline_year}年下降"
-                                 f"{_pct(reduction_pct)}%")
+        return replace(result, reason=_m(
+            "plan.target.reduction.no_observations", pct=_pct(reduction_pct),
+            baseline_year=baseline_year, target_year=target_year))
     done = reduction_vs_baseline(baseline_value, result.value)
     needed = reduction_vs_baseline(baseline_value, result.path_value)
     y, by = result.year, baseline_year
-    done_en = (f"{_pct(done)} % below {by} by {y}" if done >= 0
-               else f"{_pct(-done)} % above {by} by {y}")
-    done_zh = f"{y}年较{by}年" + (f"下降{_pct(done)}%" if done >= 0 else f"上升{_pct(-done)}%")
+    done_msg = _m("plan.target.reduction.below" if done >= 0
+                   else "plan.target.reduction.above", pct=_pct(abs(done)), year=y,
+                   baseline_year=by)
     if result.status in (TargetState.ACHIEVED, TargetState.MISSED):
-        need_en = f"the target is {_pct(reduction_pct)} %"
-        need_zh = f"目标为下降{_pct(reduction_pct)}%"
+        need = _m("plan.target.reduction.target_is", pct=_pct(reduction_pct))
     elif needed >= 0:
-        need_en, need_zh = f"the path needs {_pct(needed)} %", f"按路径应下降{_pct(needed)}%"
+        need = _m("plan.target.reduction.path_needs", pct=_pct(needed))
     else:
-        need_en = f"the path allows {_pct(-needed)} % above"
-        need_zh = f"按路径可上升{_pct(-needed)}%"
-    return replace(
-        result,
-        reason_en=f"{done_en}; {need_en}; "
-                  + _status_en(result.status, result.required_annual_rate, target_year),
-        reason_zh=f"{done_zh}，{need_zh}，"
-                  + _status_zh(result.status, result.required_annual_rate, target_year))
+        need = _m("plan.target.reduction.path_allows", pct=_pct(-needed))
+    return replace(result, reason=_m(
+        "plan.target.reduction", done=done_msg, need=need,
+        status=status_message(result.status, result.required_annual_rate, target_year)))
 
 
 def _check_plan(baseline: float, baseline_year: int, target: float, target_year: int,
@@ -496,32 +494,34 @@ def _rate_or_none(start: float, start_year: int, end: float, end_year: int) -> f
     return required_annual_rate(start, start_year, end, end_year)
 
 
-def _status_en(status: Status, rate: float | None, target_year: int) -> str:
+def status_message(status: str, rate: float | None, target_year: int) -> Message:
     """Status words, with the required yearly rate for at_risk and off_track."""
-    words = _STATUS_EN[status]
+    words = _m(f"plan.target.status.{status}")
     if status in (TargetState.AT_RISK, TargetState.OFF_TRACK) and rate is not None:
-        kind = "fall" if rate < 0 else "rise"
-        words += f"; needs a {_pct(abs(rate) * 100)} % {kind} a year to {target_year}"
+        return _m("plan.target.status_fall" if rate < 0 else "plan.target.status_rise",
+                   status=words, pct=_pct(abs(rate) * 100), year=target_year)
     return words
 
 
-def _status_zh(status: Status, rate: float | None, target_year: int) -> str:
-    """Chinese status words, with the required yearly rate for at_risk and off_track."""
-    words = _STATUS_ZH[status]
-    if status in (TargetState.AT_RISK, TargetState.OFF_TRACK) and rate is not None:
-        kind = "下降" if rate < 0 else "增长"
-        words += f"，至{target_year}年需年均{kind}{_pct(abs(rate) * 100)}%"
-    return words
+def unit_message(unit: str) -> Message:
+    """A target's unit as a message: the plan's ``个 piles`` (Chinese, then English) is
+    ``个`` in Chinese and ``piles`` in English; any other unit is the same in both."""
+    m = _CJK_WORD.match(unit)
+    if m:
+        return _m("plan.unit.pair", unit={"zh": m.group(1), "en": m.group(2)})
+    return _m("plan.unit.other", unit=unit)
+
+
+def valued(x: float, unit: Message) -> Message:
+    """``format_value(x)`` with its unit (a :func:`unit_message`; none when it is empty)."""
+    if unit.code == "plan.unit.other" and not unit.params.get("unit"):
+        return _m("plan.unit.other", unit=format_value(x))
+    return _m("plan.target.value", value=format_value(x), unit=unit)
 
 
 def _pct(x: float) -> str:
     """A percentage with one decimal (no sign handling: callers pass magnitudes)."""
     return f"{x:.1f}"
-
-
-def _with_unit(x: float, unit: str, *, sep: str = " ") -> str:
-    """``format_value(x)`` followed by the unit, if any."""
-    return format_value(x) + (f"{sep}{unit}" if unit else "")
 
 
 def format_value(x: float) -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import CarbonPeakError, NotFoundError
+from carbonpeak.i18n import Message, render_both
 from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark
@@ -152,41 +153,6 @@ _NOTES: list[_Rule] = [
          r"\(zero-value limit, Ang & Liu 2007\)\."),
      lambda m: f"行业{m[1]}：{m[3]}年{_LMDI_WHY_ZH.get(m[2], m[2])}，其全部变化{m[4]}吨二氧化碳"
                f"计入{_LMDI_EFFECTS_ZH.get(m[5], m[5])}（零值极限法，Ang & Liu 2007）。"),
-    # account run
-    (_rx(r"([\d.]+%) of district energy \(([\d,.]+) tce, statistics; equal value\) is in this "
-         r"account"),
-     lambda m: f"本次核算覆盖全区综合能耗（统计数据，等价值，{m[2]}吨标准煤）的{m[1]}"),
-    (_rx(r"([\d,]+) entity-carrier-months have no data \(flagged 'missing', not counted as "
-         r"zero\)"),
-     lambda m: f"{m[1]}个“单位·能源品种·月”无数据（标记为缺失，不按零计）"),
-    (_rx(r"factor set (\S+) uses UNVERIFIED coefficients for: (.+)"),
-     lambda m: f"因子集{m[1]}中以下系数未经核实：{m[2]}"),
-    (_rx(r"no GDP for (\d{4}) in the district statistics: intensities not computed"),
-     lambda m: f"全区统计数据中无{m[1]}年GDP：未计算强度指标"),
-    (_rx(r"restating (\d{4}): run (\d+) is kept, marked restated"),
-     lambda m: f"重新核算{m[1]}年：保留核算批次{m[2]}，标记为已重算"),
-    (_rx(r"(\d{4}) keeps factor set (\S+) of its official account \(run (\d+)\); v(\d+) exists: "
-         r"use --restate to restate"),
-     lambda m: f"{m[1]}年沿用其正式核算（批次{m[3]}）的因子集{m[2]}；已有v{m[4]}版，"
-               "可用 --restate 重新核算"),
-    (_rx(r"this run supersedes run (\d+) as the official (\d{4}) account \(same factor set; "
-         r"the inputs as they are now\)"),
-     lambda m: f"本批次取代批次{m[1]}作为{m[2]}年正式核算（因子集相同，输入为当前数据）"),
-    (_rx(r"(\d{4}) was officially accounted with (\S+) \(run (\d+)\); this run with (\S+) is "
-         r"recorded as a variant: use --restate to make it official"),
-     lambda m: f"{m[1]}年已按因子集{m[2]}正式核算（批次{m[3]}）；本批次采用{m[4]}，记为比较方案，"
-               "可用 --restate 设为正式核算"),
-    (_rx(r"factor set (\S+) was effective until (\S+); it is applied to (\d{4}) as asked"),
-     lambda m: f"因子集{m[1]}有效期至{m[2]}，按要求用于{m[3]}年"),
-    (_rx(r"factor set (\S+) is effective from (\S+); it is applied to (\d{4}) as asked"),
-     lambda m: f"因子集{m[1]}自{m[2]}起生效，按要求用于{m[3]}年"),
-    (_rx(r"gap filling on: ([\d,]+) interval\(s\) of (\d+) meter\(s\) estimated by linear "
-         r"interpolation \(gaps <= ([\d.]+) h\); they are in estimated_quantity, not in "
-         r"coverage"),
-     lambda m: f"已启用缺测填补：{m[2]}块表计的{m[1]}个时段按线性插值估算（缺口≤{m[3]}小时），"
-               "计入估算量，不计入覆盖率"),
-    (_rx(r"run (\d+) was made (with|without) gap filling; this run is (with|without) it"),
-     lambda m: f"核算批次{m[1]}{_WITH_ZH[m[2]]}缺测填补；本批次{_WITH_ZH[m[3]]}"),
 ]
 
 
@@ -229,9 +195,15 @@ def _translate(text: str, rules: list[_Rule]) -> str:
 
 
 def bilingual(text: Any) -> dict[str, str]:
-    """A pipeline's note or data source as ``{"zh": …, "en": …}``: the English is the text as
-    the pipeline wrote it, the Chinese its translation (the text itself when no pattern knows
-    it)."""
+    """A pipeline's note or data source as ``{"zh": …, "en": …}``: a message (or its stored
+    form, as in an account run's notes) rendered from the catalogue in both languages; a plain
+    text (an old run's note) as it is in both, unless it is one of the plan services' English
+    texts the patterns above still translate."""
+    if isinstance(text, dict) and "code" in text:
+        text = Message.from_dict(text)
+    if isinstance(text, Message):
+        zh, en = render_both(text)
+        return {"zh": zh, "en": en}
     en = "" if text is None else str(text)
     zh = _translate(en, _SOURCES)
     if zh == en:
@@ -239,10 +211,12 @@ def bilingual(text: Any) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
-def _notes(notes: list[str]) -> dict[str, list[str]]:
-    """``notes_zh`` and ``notes_en`` of a list of pipeline notes."""
+def _notes(notes: list[Any]) -> dict[str, list[str]]:
+    """``notes`` (in English), ``notes_zh`` and ``notes_en`` of a list of pipeline notes
+    (messages, their stored form or plain texts)."""
     both = [bilingual(n) for n in notes]
-    return {"notes_zh": [b["zh"] for b in both], "notes_en": [b["en"] for b in both]}
+    return {"notes": [b["en"] for b in both], "notes_zh": [b["zh"] for b in both],
+            "notes_en": [b["en"] for b in both]}
 
 
 def _sourced(key: str, text: Any) -> dict[str, str]:
@@ -421,7 +395,7 @@ def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     for ind in dc["indicators"]:
         for tgt in ind["targets"]:
             tgt["path"] = _target_path(ind["baseline_value"], ind["baseline_year"], tgt)
-    return {"indicators": dc["indicators"], "notes": dc["notes"], **_notes(dc["notes"]),
+    return {"indicators": dc["indicators"], **_notes(dc["notes"]),
             "warnings": warnings,
             "warning_counts": counts}
 
@@ -473,8 +447,7 @@ def _lmdi(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             "co2_target_tco2": _num(res.co2_target_tco2),
             "delta_tco2": _num(res.delta_tco2), "effects": effects,
             "residual_tco2": _num(res.residual_tco2), "by_sector": sectors,
-            "source": source, **_sourced("source", source), "notes": list(res.notes),
-            **_notes(list(res.notes))}
+            "source": source, **_sourced("source", source), **_notes(list(res.notes))}
 
 
 def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -498,8 +471,7 @@ def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                                      for r in sc["projection"]]}
     return {"deadline_year": out["deadline_year"], "history": out["history"],
             "base_year": (out.get("base") or {}).get("year"),
-            "c40": out["c40"], "scenarios": scen, "notes": out["notes"],
-            **_notes(out["notes"]),
+            "c40": out["c40"], "scenarios": scen, **_notes(out["notes"]),
             "monte_carlo_runs": PEAK_RUNS, "seed": PEAK_SEED}
 
 
@@ -676,8 +648,7 @@ def _method(run: AccountRun, acc: dict[str, Any]) -> dict[str, Any]:
     coverage = {k: t[k] for k in ("coverage", "interval_coverage", "metered_share", "entities",
                                   "missing_entity_months", "statistics_energy_tce")}
     return {"run_id": run.id, "engine": run.engine, "factor_set": fs,
-            "factor_statuses": statuses, "notes": list(summary.get("notes", [])),
-            **_notes(list(summary.get("notes", []))),
+            "factor_statuses": statuses, **_notes(list(summary.get("notes", []))),
             "gap_filling": summary.get("gap_filling"), "batches": acc["batches"],
             "coverage": coverage, "conventions": _conventions(fs)}
 

@@ -606,14 +606,18 @@ def _trends(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
              _intensity(r["co2_per_gdp"]), _num(r["account_tce_equal"]),
              _num(r["account_tco2"]), _num(r["pv_kwh"], 0)] for r in rows]
     blocks.append(_table(head, body, cls="small-table"))
-    by_source: dict[tuple[str, str], list[int]] = {}
+    by_source: dict[tuple[tuple[str, str], tuple[str, str]], list[int]] = {}
     for r in rows:
         if r["energy_source"] or r["co2_source"]:
-            by_source.setdefault((str(r["energy_source"] or "—"), str(r["co2_source"] or "—")),
-                                 []).append(int(r["year"]))
+            key = ((str(r.get("energy_source_zh") or r["energy_source"] or "—"),
+                    str(r.get("energy_source_en") or r["energy_source"] or "—")),
+                   (str(r.get("co2_source_zh") or r["co2_source"] or "—"),
+                    str(r.get("co2_source_en") or r["co2_source"] or "—")))
+            by_source.setdefault(key, []).append(int(r["year"]))
     if by_source:
         blocks.append(_note(w("全区能耗与CO2来源：", "Sources of district energy and CO2: ")
-                            + " | ".join(f"{_years(ys)}: {w('能耗', 'energy')} {e}; CO2 {c2}"
+                            + " | ".join(w(f"{_years(ys)}年：能耗{e[0]}；CO2 {c2[0]}",
+                                           f"{_years(ys)}: energy {e[1]}; CO2 {c2[1]}")
                                          for (e, c2), ys in by_source.items())))
     paths = _paths(c)
     stat, acc = w("统计口径", "statistics"), w("核算范围", "account")
@@ -900,7 +904,7 @@ def _public_buildings(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         f"against quota table {sec['table_id']} v{sec['table_version']}, {sec['rated']} have a "
         f"full year and are rated, {over} of them over their constraint value."))]
     if "unverified" in sec["quota_statuses"]:
-        blocks.append(_warning(w("所用限额值未经核实（unverified），尚未与标准原文核对，评级仅供参考。",
+        blocks.append(_warning(w("所用限额值未经核实，尚未与标准原文核对，评级仅供参考。",
                                  "The quota values used are unverified (not checked against "
                                  "the standard's text): the ratings are for information only.")))
     types = sec["by_type"]
@@ -1108,7 +1112,7 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks.append(_p(w(f"因子集 {fs['label']}，共{len(fs['rows'])}条（{statuses}）。",
                        f"Factor set {fs['label']}, {len(fs['rows'])} rows ({statuses}).")))
     if m["factor_statuses"].get("unverified"):
-        blocks.append(_warning(w("部分系数未经核实（unverified），见下表“状态”列。",
+        blocks.append(_warning(w("部分系数未经核实，见下表“状态”列。",
                                  "Some coefficients are unverified: see the status column.")))
     head = [(w("能源品种", "Carrier"), False), (w("系数", "Quantity"), False),
             (w("数值", "Value"), True), (w("单位", "Per"), False), (w("状态", "Status"), False),

@@ -39,6 +39,8 @@ from carbonpeak.domain.accounting import (
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.i18n import Message, render
+from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
 from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps
@@ -85,10 +87,16 @@ class AccountResult:
     tables: dict[str, pd.DataFrame]
     totals: dict[str, Any]
     factors_used: list[dict[str, Any]]
-    notes: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     input_batches: list[int] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """The notes in English (as ``carbonpeak account`` prints them); the run stores
+        :attr:`messages`, codes with parameters."""
+        return [render(m, "en") for m in self.messages]
 
 
 def run_account(
@@ -138,8 +146,8 @@ def run_account(
     unverified = sorted({f"{f['carrier']}/{f['quantity']}" for f in factors_used
                          if f["status"] == FactorStatus.UNVERIFIED})
     if unverified:
-        notes.append(f"factor set {fs_label} uses UNVERIFIED coefficients for: "
-                     f"{', '.join(unverified)}")
+        notes.append(note("accounting.note.unverified", factor_set=fs_label,
+                         items=", ".join(unverified)))
     key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
     tables_dir = _store_tables(ws, d.id, year, tables)
@@ -166,40 +174,39 @@ def _row(r: Any) -> FactorRow:
 # -- factor set choice --------------------------------------------------------------------
 def _choose_factor_set(
     s: Session, d: District, year: int, requested: str | None, restate: bool,
-) -> tuple[FactorSetRecord, bool, AccountRun | None, list[str]]:
-    notes: list[str] = []
+) -> tuple[FactorSetRecord, bool, AccountRun | None, list[Message]]:
+    notes: list[Message] = []
     previous = official_run(s, d.id, year)
     latest = latest_factor_set(s, requested or d.default_factor_set)
     notes.extend(_effective_note(latest, year))
     if restate or previous is None:
         if previous is not None:
-            notes.append(f"restating {year}: run {previous.id} is kept, marked restated")
+            notes.append(note("accounting.note.restating", year=year, run=previous.id))
         return latest, True, previous, notes
     kept = s.get(FactorSetRecord, previous.factor_set_pk)
     assert kept is not None
     if requested is None or requested == kept.set_id:
         if latest.set_id == kept.set_id and latest.version != kept.version:
-            notes.append(
-                f"{year} keeps factor set {kept.set_id}@v{kept.version} of its official "
-                f"account (run {previous.id}); v{latest.version} exists: use --restate to restate")
-        notes.append(f"this run supersedes run {previous.id} as the official {year} account "
-                     "(same factor set; the inputs as they are now)")
+            notes.append(note("accounting.note.keeps_factor_set", year=year, run=previous.id,
+                             factor_set=f"{kept.set_id}@v{kept.version}",
+                             version=latest.version))
+        notes.append(note("accounting.note.supersedes", run=previous.id, year=year))
         return kept, True, previous, notes
-    notes.append(f"{year} was officially accounted with {kept.set_id}@v{kept.version} "
-                 f"(run {previous.id}); this run with {latest.set_id}@v{latest.version} is "
-                 "recorded as a variant: use --restate to make it official")
+    notes.append(note("accounting.note.variant", year=year, run=previous.id,
+                     kept=f"{kept.set_id}@v{kept.version}",
+                     latest=f"{latest.set_id}@v{latest.version}"))
     return latest, False, None, notes
 
 
-def _effective_note(fs: FactorSetRecord, year: int) -> list[str]:
+def _effective_note(fs: FactorSetRecord, year: int) -> list[Message]:
     """Say so when a set is used for a year outside its effective dates."""
     label = f"{fs.set_id}@v{fs.version}"
     if fs.effective_to is not None and year > fs.effective_to.year:
-        return [f"factor set {label} was effective until {fs.effective_to}; it is applied "
-                f"to {year} as asked"]
+        return [note("accounting.note.effective_until", factor_set=label,
+                    date=str(fs.effective_to), year=year)]
     if fs.effective_from is not None and year < fs.effective_from.year:
-        return [f"factor set {label} is effective from {fs.effective_from}; it is applied "
-                f"to {year} as asked"]
+        return [note("accounting.note.effective_from", factor_set=label,
+                    date=str(fs.effective_from), year=year)]
     return []
 
 
@@ -364,19 +371,19 @@ def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
                            f"table of the {engine} engine)"}
 
 
-def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list[str]:
+def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list[Message]:
     notes = []
     if gap["enabled"]:
-        notes.append(
-            f"gap filling on: {gap['intervals_filled']:,} interval(s) of {gap['meters']} "
-            f"meter(s) estimated by linear interpolation (gaps <= {gap['max_gap_hours']:g} h); "
-            "they are in estimated_quantity, not in coverage")
+        notes.append(note("accounting.note.gap_filling", intervals=int(gap["intervals_filled"]),
+                         meters=gap["meters"], hours=float(gap["max_gap_hours"])))
     if previous is not None:
         before = bool((previous.summary or {}).get("gap_filling", {}) and
                       previous.summary.get("gap_filling", {}).get("enabled"))
         if before != gap["enabled"]:
-            notes.append(f"run {previous.id} was made {'with' if before else 'without'} gap "
-                         f"filling; this run is {'with' if gap['enabled'] else 'without'} it")
+            notes.append(note("accounting.note.gap_filling_changed", run=previous.id,
+                             before=note("accounting.with" if before else "accounting.without"),
+                             now=note("accounting.with" if gap["enabled"]
+                                     else "accounting.without")))
     return notes
 
 
@@ -425,7 +432,7 @@ def _eui(ey: pd.DataFrame, entities: pd.DataFrame, fs_label: str, year: int) -> 
 
 
 def _totals(ws: Workspace, d: District, year: int,
-            tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Any], list[str]]:
+            tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Any], list[Message]]:
     dy = tables["inventory_district_year"]
     purchased = dy[dy["scope"].isin(["1", "2"])]
     pv = dy[dy["scope"] == "generation"]
@@ -443,7 +450,7 @@ def _totals(ws: Workspace, d: District, year: int,
         **_interval_coverage(tables["inventory_entity_month"]),
         "entities": int(tables["inventory_entity_year"]["entity_id"].nunique()),
     }
-    notes: list[str] = []
+    notes: list[Message] = []
     with ws.registry.session() as s:
         stats = s.scalars(select(DistrictStatistics).where(
             DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
@@ -456,13 +463,12 @@ def _totals(ws: Workspace, d: District, year: int,
     totals["statistics_energy_tce"] = energy
     totals["metered_share"] = totals["tce_equal"] / energy if energy else None
     if gdp is None:
-        notes.append(f"no GDP for {year} in the district statistics: intensities not computed")
+        notes.append(note("accounting.note.no_gdp", year=year))
     if energy:
-        notes.append(f"{totals['metered_share']:.1%} of district energy ({energy:,.0f} tce, "
-                     "statistics; equal value) is in this account")
+        notes.append(note("accounting.note.metered_share", share=float(totals["metered_share"]),
+                         energy=float(energy)))
     if totals["missing_entity_months"]:
-        notes.append(f"{totals['missing_entity_months']} entity-carrier-months have no data "
-                     "(flagged 'missing', not counted as zero)")
+        notes.append(note("accounting.note.missing_months", n=int(totals["missing_entity_months"])))
     return totals, notes
 
 
@@ -538,7 +544,7 @@ def official_run(s: Session, district_id: str, year: int) -> AccountRun | None:
 def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
                 previous: AccountRun | None, engine: str, out_dir: Path | None,
                 lake_batches: set[int], totals: dict[str, Any],
-                key_units: pd.DataFrame, notes: list[str],
+                key_units: pd.DataFrame, notes: list[Message],
                 tables_dir: str) -> tuple[int, list[int]]:
     with ws.registry.session() as s:
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
@@ -549,7 +555,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                          official=official, engine=engine, actor=ws.actor,
                          out_dir=str(out_dir) if out_dir else None,
                          input_batches=sorted(set(lake_batches) | set(registry_batches)),
-                         summary={"totals": totals, "notes": notes,
+                         summary={"totals": totals, "notes": [n.to_dict() for n in notes],
                                   "gap_filling": totals.get("gap_filling"),
                                   "tables_dir": tables_dir},
                          restates_run_id=previous.id if previous else None)

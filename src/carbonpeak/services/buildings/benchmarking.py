@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbonpeak import i18n
 from carbonpeak.domain.benchmarking import (
     RATING_LABELS,
     area_weighted_percentile,
@@ -504,8 +505,7 @@ def _open(ws: Workspace, district_id: str, year: int, bm: Benchmark, over: pd.Da
                 quota_status=str(r["quota_status"]), class_source=str(r["class_source"]),
                 account_run_id=bm.account_run_id,
                 status=QuotaCaseStatus.OPEN, created_by=ws.actor,
-                reason_zh=f"{year}年单位面积能耗超过约束值",
-                reason_en=f"{year} EUI over the constraint value")
+                reason=i18n.msg("buildings.quota.case_opened", year=year))
             s.add(c)
             s.flush()
             audit(s, ws.actor, "open", "quota_case", str(c.id), {
@@ -537,8 +537,7 @@ def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.dat
             c.status = QuotaCaseStatus.NOTIFIED
             c.notice_no = f"QN-{district_id}-{year}-{c.id:05d}"
             c.notice_date, c.deadline = notice_date, deadline
-            c.reason_zh = f"已下发整改通知，整改期限 {deadline.isoformat()}"
-            c.reason_en = f"rectification notice issued, deadline {deadline.isoformat()}"
+            c.reason = i18n.msg("buildings.quota.notified", deadline=deadline.isoformat())
             audit(s, ws.actor, "notify", "quota_case", str(c.id), {
                 "notice_no": c.notice_no, "notice_date": notice_date.isoformat(),
                 "deadline": deadline.isoformat()}, district=district_id)
@@ -579,7 +578,7 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
             if d.status == c.status:
                 continue
             before = c.status
-            c.status, c.reason_zh, c.reason_en = d.status, d.reason_zh, d.reason_en
+            c.status, c.reason = d.status, d.reason
             c.reviewed_on, c.review_year, c.review_rating = as_of, review_year, rating
             audit(s, ws.actor, "review", "quota_case", str(c.id), {
                 "from": before, "to": d.status, "review_year": review_year, "rating": rating,

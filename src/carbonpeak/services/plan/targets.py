@@ -14,7 +14,7 @@ the domain cannot judge: ``met``/``not_met`` (ongoing targets without a year),
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -27,8 +27,11 @@ from carbonpeak.domain.targets import (
     format_value,
     meets,
     reduction_vs_baseline,
+    unit_message,
+    valued,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import Message, msg, render_both
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
     TARGET_METRICS,
@@ -91,10 +94,13 @@ class TargetStatus:
     reason_zh: str = ""
     n_observations: int = 0
     history: list[tuple[int, float]] = field(default_factory=list)
+    #: why, as a catalogue message; ``reason_en``/``reason_zh`` are its rendering (:func:`explain`)
+    reason: Message | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary (history as ``[[year, value], ...]``)."""
-        out = asdict(self)
+        out = asdict(replace(self, reason=None))
+        out.pop("reason")
         out["history"] = [list(h) for h in self.history]
         out["status_en"], out["status_zh"] = STATUS_LABELS.get(self.status,
                                                                (self.status, self.status))
@@ -146,10 +152,17 @@ def _yearly(obs: list[TargetObservation], computed: list[tuple[int, float]],
     return {y: v for y, v in sorted(merged.items()) if year is None or y <= year}
 
 
+def explain(st: TargetStatus, reason: Message) -> TargetStatus:
+    """Give ``st`` its reason (a message) and the reason's texts in both languages."""
+    st.reason = reason
+    st.reason_zh, st.reason_en = render_both(reason)
+    return st
+
+
 def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
-               reason_zh: str = "") -> TargetStatus:
+               reason_zh: str = "", reason: Message | None = None) -> TargetStatus:
     """A target's fields as a :class:`TargetStatus` (not assessed: ``status`` as given)."""
-    return TargetStatus(
+    st = TargetStatus(
         id=t.id, code=t.code, scope_type=t.scope_type, scope_id=t.scope_id, section=t.section,
         indicator_zh=t.indicator_zh, indicator_en=t.indicator_en, kind=t.kind, metric=t.metric,
         unit=t.unit, comparator=t.comparator, baseline_year=t.baseline_year,
@@ -157,6 +170,7 @@ def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
         target_value=t.target_value, target_text=t.target_text,
         responsible_units=t.responsible_units, status=status, reason_en=reason_en,
         reason_zh=reason_zh)
+    return st if reason is None else explain(st, reason)
 
 
 def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
@@ -165,8 +179,7 @@ def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
     try:
         return _assess_one(ws, d, t, obs, computed, year, series)
     except ValueError as exc:  # a target the method cannot judge; the others still are
-        return target_row(t, "invalid", reason_en=f"cannot be assessed: {exc}; correct the "
-                          "target", reason_zh=f"无法评估：{exc}；请修正目标")
+        return target_row(t, "invalid", reason=msg("plan.status.invalid", error=str(exc)))
 
 
 def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
@@ -190,17 +203,12 @@ def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservati
         st.status = TargetState.QUALITATIVE if t.kind in (TargetKind.LEVEL, TargetKind.DEADLINE) \
             or not values else TargetState.NO_TARGET_VALUE
         shown = t.target_text or "—"
-        st.reason_en = (f"qualitative target ({shown})" if st.status == "qualitative"
-                        else f"the plan gives no number ({shown})")
-        st.reason_zh = f"定性目标（{shown}）" if st.status == "qualitative" \
-            else f"规划未给出数值（{shown}）"
+        why = msg("plan.status.qualitative" if st.status == "qualitative"
+                  else "plan.status.no_number", text=shown)
         if values:
-            st.reason_en += f"; latest record {st.value_year}: {format_value(st.value or 0)}"
-            st.reason_zh += f"；最新记录{st.value_year}年：{format_value(st.value or 0)}"
-        else:
-            st.reason_en += "; record evidence as observations"
-            st.reason_zh += "；请以观测值记录进展"
-        return st
+            return explain(st, msg("plan.status.latest_record", reason=why, year=st.value_year,
+                                   value=format_value(st.value or 0)))
+        return explain(st, msg("plan.status.record_evidence", reason=why))
     if t.target_year is None:
         return _ongoing(st, t)
     return _trajectory(st, t, values)
@@ -214,11 +222,9 @@ def _obs_source(obs: list[TargetObservation], year: int) -> str:
 def _applied(st: TargetStatus, d: District) -> TargetStatus:
     rules = d.profile.get("key_unit_rules", [])
     st.status = TargetState.APPLIED
-    st.reason_en = "applied by the account as a key-unit rule: " + "; ".join(
-        str(r.get("label_en", "")) for r in rules)
-    st.reason_zh = "核算中用作重点用能单位判定规则：" + "；".join(
-        str(r.get("label_zh", "")) for r in rules)
-    return st
+    return explain(st, msg("plan.status.applied", rules={
+        "zh": "；".join(str(r.get("label_zh", "")) for r in rules),
+        "en": "; ".join(str(r.get("label_en", "")) for r in rules)}))
 
 
 def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
@@ -228,9 +234,8 @@ def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
     deadline = st.target_year or 2030
     res = peak_target_status(ws, d, deadline_year=deadline, up_to_year=year, series=series)
     st.status, st.value, st.value_year = res["status"], res["value"], res["year"]
-    st.reason_en, st.reason_zh, st.value_source = res["reason_en"], res["reason_zh"], \
-        res["source"]
-    return st
+    st.value_source = res["source"]
+    return explain(st, res["reason"])
 
 
 def _baseline_of(t: Target, values: dict[int, float]) -> tuple[int | None, float | None]:
@@ -244,20 +249,18 @@ def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetS
     by, base = _baseline_of(t, values)
     if by is None or base is None or base <= 0:
         st.status = TargetState.NO_DATA
-        st.reason_en = f"no baseline value for {by or 'the baseline year'}"
-        st.reason_zh = f"缺少{by or '基准'}年基准值"
-        return st
+        return explain(st, msg("plan.status.no_baseline",
+                               year=by or msg("plan.status.baseline_year")))
     st.baseline_year, st.baseline_value = by, base
     later = [(y, v) for y, v in values.items() if y > by]
     if t.target_value is None or t.target_year is None:
         st.status = TargetState.NO_TARGET_VALUE
         done = reduction_vs_baseline(base, later[-1][1]) if later else None
         shown = t.target_text or "—"
-        st.reason_en = (f"{done:.1f} % below {by} by {later[-1][0]}; " if done is not None
-                        else "") + f"the target value is not set ({shown}): enter it"
-        st.reason_zh = (f"{later[-1][0]}年较{by}年下降{done:.1f}%；" if done is not None
-                        else "") + f"目标值待录入（{shown}）"
-        return st
+        if done is None:
+            return explain(st, msg("plan.status.target_unset", text=shown))
+        return explain(st, msg("plan.status.target_unset_done", text=shown, pct=f"{done:.1f}",
+                               year=later[-1][0], baseline_year=by))
     a = assess_reduction_target(baseline_value=base, baseline_year=by,
                                 reduction_pct=t.target_value, target_year=t.target_year,
                                 observations=later)
@@ -271,18 +274,16 @@ def _ongoing(st: TargetStatus, t: Target) -> TargetStatus:
     assert t.target_value is not None
     if st.value is None:
         st.status = TargetState.NO_DATA
-        st.reason_en, st.reason_zh = "no observations", "暂无数据"
-        return st
+        return explain(st, msg("plan.status.no_observations"))
     cmp_: Comparator = t.comparator  # type: ignore[assignment]
     ok = meets(st.value, t.target_value, cmp_)
     st.status = TargetState.MET if ok else TargetState.NOT_MET
     st.progress_pct = 100.0 * st.value / t.target_value if t.target_value else None
     sym = {">=": "≥", "<=": "≤"}.get(t.comparator, t.comparator)
-    st.reason_en = (f"{format_value(st.value)} {t.unit} in {st.value_year}; target {sym} "
-                    f"{format_value(t.target_value)} {t.unit}; {'met' if ok else 'not met'}")
-    st.reason_zh = (f"{st.value_year}年为{format_value(st.value)}{t.unit}，目标{sym}"
-                    f"{format_value(t.target_value)}{t.unit}，{'达标' if ok else '未达标'}")
-    return st
+    unit = unit_message(t.unit)
+    return explain(st, msg("plan.status.met" if ok else "plan.status.not_met",
+                           year=st.value_year, symbol=sym,
+                           value=valued(st.value, unit), target=valued(t.target_value, unit)))
 
 
 def _trajectory(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
@@ -312,7 +313,7 @@ def _fill(st: TargetStatus, a: Any) -> None:
     st.status, st.path_value = a.status, a.path_value
     st.required_annual_rate, st.achieved_annual_rate = a.required_annual_rate, \
         a.achieved_annual_rate
-    st.reason_en, st.reason_zh = a.reason_en, a.reason_zh
+    explain(st, a.reason)
     if a.value is not None:
         st.value, st.value_year = a.value, a.year
 

@@ -37,6 +37,7 @@ from carbonpeak.domain.peak import (
     project,
 )
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.i18n import Message, msg, render_both
 from carbonpeak.services.plan.indicators import district_series, sector_frame
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -267,7 +268,8 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
         base, _notes = _base_year(series, up_to_year)
     except NotFoundError as exc:
         return {"status": "no_data", "value": None, "year": None, "source": "",
-                "reason_en": str(exc), "reason_zh": "缺少核算或统计数据，无法评估达峰"}
+                **_reason(msg("plan.legacy", legacy={"zh": "缺少核算或统计数据，无法评估达峰",
+                                                     "en": str(exc)}))}
     if deadline_year < base.year:  # the deadline has passed: only the history can tell
         return _peak_after_deadline(series, deadline_year, base.year, current)
     o = _outlook(d, series, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
@@ -277,27 +279,28 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
                 "year": o.c40.latest_year, "source": "C40 test on the district series",
-                "reason_en": f"peaked in {o.c40.peak_year} by the C40 test",
-                "reason_zh": f"按C40判定已于{o.c40.peak_year}年达峰"}
+                **_reason(msg("plan.peak.c40_peaked", year=o.c40.peak_year))}
     plan = o.scenarios["plan"]
     share = plan.monte_carlo.share_peaked_by_deadline
     status = "on_track" if share >= 0.8 else "at_risk" if share >= 0.5 else "off_track"
     need = plan.min_intensity_decline
-    need_en = f"; needs energy per GDP −{need:.1%}/a" if need is not None and need > 0 else ""
-    need_zh = f"；需单位GDP能耗年均下降{need:.1%}" if need is not None and need > 0 else ""
     when = plan.peak_year if plan.peaked_within_horizon else None
+    why = msg("plan.peak.plan_peaks", year=when, peak=float(plan.peak_tco2)) if when \
+        else msg("plan.peak.plan_no_peak", end=int(plan.projection.index.max()))
+    why = msg("plan.peak.draws", reason=why, n=int(plan.monte_carlo.n), share=float(share),
+              deadline=deadline_year)
+    if need is not None and need > 0:
+        why = msg("plan.peak.needs", reason=why, need=float(need))
     return {
         "status": status, "value": float(when) if when else None, "year": o.base.year,
-        "source": src,
-        "reason_en": (f"plan scenario peaks in {when} at {plan.peak_tco2:,.0f} t" if when
-                      else f"plan scenario does not peak by {plan.projection.index.max()}")
-        + f"; {share:.0%} of {plan.monte_carlo.n:,} Monte Carlo draws peak by "
-          f"{deadline_year}{need_en}",
-        "reason_zh": (f"规划情景{when}年达峰，峰值{plan.peak_tco2:,.0f}吨" if when
-                      else "规划情景在预测期内未达峰")
-        + f"；{plan.monte_carlo.n:,}次蒙特卡洛模拟中{share:.0%}在{deadline_year}年前达峰"
-        + need_zh,
+        "source": src, **_reason(why),
     }
+
+
+def _reason(why: Message) -> dict[str, Any]:
+    """A status's reason: the message and its texts (``reason_zh``, ``reason_en``)."""
+    zh, en = render_both(why)
+    return {"reason": why, "reason_zh": zh, "reason_en": en}
 
 
 def _peak_after_deadline(series: pd.DataFrame, deadline_year: int, base_year: int,
@@ -312,9 +315,8 @@ def _peak_after_deadline(series: pd.DataFrame, deadline_year: int, base_year: in
         "status": "achieved" if ok else "missed",
         "value": float(c40.peak_year) if c40.peak_year is not None else None,
         "year": base_year, "source": "C40 test on the district series",
-        "reason_en": (f"the deadline {deadline_year} has passed; C40 test: {c40.status}"
-                      + (f", peak {c40.peak_year}" if c40.peak_year else "")),
-        "reason_zh": (f"达峰期限{deadline_year}年已过；C40判定："
-                      + ("已达峰" if c40.status == "peaked" else "未确认达峰")
-                      + (f"，峰值年{c40.peak_year}" if c40.peak_year else "")),
+        **_reason(msg("plan.peak.deadline_passed_peak", deadline=deadline_year,
+                      c40=msg(f"plan.peak.c40.{c40.status}"), year=c40.peak_year)
+                  if c40.peak_year else msg("plan.peak.deadline_passed", deadline=deadline_year,
+                                            c40=msg(f"plan.peak.c40.{c40.status}"))),
     }

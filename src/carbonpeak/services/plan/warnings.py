@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,7 @@ from carbonpeak.domain.accounting import consolidate
 from carbonpeak.domain.early_warning import Thresholds, evaluate, sort_by_severity
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.i18n import msg, render
 from carbonpeak.intake.plan_records import store_budget
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.plan.indicators import district_series, finite, purchased
@@ -448,9 +449,10 @@ def _elastic(frame: pd.DataFrame, out: pd.DataFrame, budgets: list[Budget],
             out.at[k, c] = v
         out.at[k, "elastic"] = True
         per, tgt = lim[pos[i]]
-        out.at[k, "reason_en"] = (f"{again.at[k, 'reason_en']!s} (elastic budget: intensity "
-                                  f"{per:.4g} ≤ target {tgt:.4g} per m²)")
-        out.at[k, "reason_zh"] = f"{again.at[k, 'reason_zh']!s}（强度达标，适用弹性总量）"
+        why = msg("plan.warning.elastic", reason=again.at[k, "reason"],
+                  intensity=f"{per:.4g}", target=f"{tgt:.4g}")
+        out.at[k, "reason"] = cast("Any", why)
+        out.at[k, "reason_en"], out.at[k, "reason_zh"] = render(why, "en"), render(why, "zh")
     return out
 
 
@@ -478,8 +480,8 @@ def _store(ws: Workspace, d: District, wr: WarningRun, ents: pd.DataFrame,
             k = (str(key[0]), str(key[1]))  # type: ignore[index]
             vals = {"level": str(r["level"]), "projected": finite(r["projected"]),
                     "budget": finite(r["budget"]), "ratio": finite(r["ratio"]),
-                    "months_elapsed": wr.months_elapsed, "reason_zh": str(r["reason_zh"]),
-                    "reason_en": str(r["reason_en"]), "account_run_id": wr.account_run_id}
+                    "months_elapsed": wr.months_elapsed, "reason": r["reason"],
+                    "account_run_id": wr.account_run_id}
             w = existing.get(k)
             previous = w.level if w is not None else None
             if w is None:
@@ -497,12 +499,13 @@ def _store(ws: Workspace, d: District, wr: WarningRun, ents: pd.DataFrame,
                 w.updated_at = now
             ev = WarningEvent(warning_id=w.id, at=now, previous_level=previous, **{
                 f: vals[f] for f in ("level", "projected", "budget", "ratio", "months_elapsed",
-                                     "reason_zh", "reason_en", "account_run_id")})
+                                     "reason", "account_run_id")})
             s.add(ev)
             s.flush()
             wr.events.append({"event_id": ev.id, "warning_id": w.id, "year": wr.year,
                               "scope_type": k[0], "scope_id": k[1],
-                              "scope_name": w.scope_name, "previous_level": previous, **vals})
+                              "scope_name": w.scope_name, "previous_level": previous, **vals,
+                              "reason_zh": w.reason_zh, "reason_en": w.reason_en})
     if notifier is not None:  # after the commit: a warning is stored before it is sent
         with ws.registry.session() as s:
             wr.notified = _notify(s, notifier, d.id)

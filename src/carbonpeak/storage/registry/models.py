@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from carbonpeak.i18n import Message, render
 from carbonpeak.vocabulary import (
     AuditKind,
     BatchChannel,
@@ -111,6 +112,39 @@ def one_of(column: str, enum: type[StrEnum]) -> CheckConstraint:
 def utcnow() -> dt.datetime:
     """Now, UTC, timezone-naive (stored as UTC everywhere)."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class _Reason:
+    """A row whose reason is stored as a message code and its parameters, never as text;
+    ``reason_zh`` and ``reason_en`` render it from the catalogue when read (the edge)."""
+
+    if TYPE_CHECKING:
+        reason_code: Mapped[str | None]
+        reason_params: Mapped[dict[str, Any]]
+
+    @property
+    def reason(self) -> Message | None:
+        """The stored reason (None when there is none)."""
+        if not self.reason_code:
+            return None
+        return Message.from_dict({"code": self.reason_code, "params": self.reason_params})
+
+    @reason.setter
+    def reason(self, value: Message | None) -> None:
+        stored = value.to_dict() if value is not None else {"code": None, "params": {}}
+        self.reason_code, self.reason_params = stored["code"], stored["params"]
+
+    @property
+    def reason_zh(self) -> str:
+        """The reason in Chinese."""
+        r = self.reason
+        return render(r, "zh") if r is not None else ""
+
+    @property
+    def reason_en(self) -> str:
+        """The reason in English."""
+        r = self.reason
+        return render(r, "en") if r is not None else ""
 
 
 class Base(DeclarativeBase):
@@ -522,7 +556,7 @@ class Budget(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class EarlyWarning(Base):
+class EarlyWarning(_Reason, Base):
     """预警: the current state of a budget's early warning for one unit and year."""
 
     __tablename__ = "warnings"
@@ -541,14 +575,14 @@ class EarlyWarning(Base):
     budget: Mapped[float | None] = mapped_column(Float)
     ratio: Mapped[float | None] = mapped_column(Float)
     months_elapsed: Mapped[int] = mapped_column(Integer)
-    reason_zh: Mapped[str] = mapped_column(Text)
-    reason_en: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     account_run_id: Mapped[int | None] = mapped_column(Integer)
     first_raised_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class WarningEvent(Base):
+class WarningEvent(_Reason, Base):
     """预警记录: one evaluation of a warning whose level or figures changed."""
 
     __tablename__ = "warning_events"
@@ -562,8 +596,8 @@ class WarningEvent(Base):
     budget: Mapped[float | None] = mapped_column(Float)
     ratio: Mapped[float | None] = mapped_column(Float)
     months_elapsed: Mapped[int] = mapped_column(Integer)
-    reason_zh: Mapped[str] = mapped_column(Text)
-    reason_en: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     account_run_id: Mapped[int | None] = mapped_column(Integer)
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -622,7 +656,7 @@ class EntityQuotaClass(Base):
     set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class QuotaCase(Base):
+class QuotaCase(_Reason, Base):
     """超限额整改: a building over its quota in a year, from notice to closure or escalation."""
 
     __tablename__ = "quota_cases"
@@ -651,8 +685,8 @@ class QuotaCase(Base):
     review_year: Mapped[int | None] = mapped_column(Integer)
     review_rating: Mapped[str | None] = mapped_column(String(32),
                                                       one_of("review_rating", QuotaRating))
-    reason_zh: Mapped[str] = mapped_column(Text, default="")
-    reason_en: Mapped[str] = mapped_column(Text, default="")
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -46,7 +46,8 @@ function parseMonths(months, year) {
 
 function periodLabel(year, month) {
   if (!month) return `${t('map.wholeYear')} ${year}`;
-  return t('map.month', { y: year, m: month, mm: String(month).padStart(2, '0') });
+  // the catalogue's map.month: zh "{y} 年 {m} 月", en "{y}-{m}" with a two-digit month
+  return t('map.month', { y: year, m: lang() === 'en' ? String(month).padStart(2, '0') : month });
 }
 
 function values(fc, prop) {
