@@ -52,28 +52,9 @@ __all__ = [
     "split_measures",
 ]
 
-_ENTITY = ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")
-# column -> (required, aliases); registered with the import contract's columns (vocab.COLUMNS)
-AUDIT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "entity_id": (True, _ENTITY),
-    "kind": (True, ("类型", "审计类型", "类别", "审计或诊断")),
-    "audit_date": (True, ("审计日期", "诊断日期", "完成日期", "日期", "date")),
-    "auditor": (True, ("审计机构", "诊断机构", "审计单位", "实施单位", "服务机构", "auditor_name")),
-    "report_ref": (False, ("报告编号", "报告文号", "report")),
-    "findings": (False, ("主要问题", "审计发现", "发现问题", "主要发现", "结论")),
-    "recommended_measures": (False, ("建议措施", "节能措施", "改进建议", "措施", "measures")),
-    "estimated_savings_tce": (False, ("预计节能量", "节能潜力", "savings_tce")),
-}
-FILING_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "entity_id": (True, _ENTITY),
-    "obligation": (True, ("义务", "义务类型", "报送事项", "事项", "报送类型")),
-    "year": (True, ("年度", "年份", "报告年度", "所属年度")),
-    "filed_on": (True, ("报送日期", "提交日期", "备案日期", "日期", "date")),
-    "reference": (False, ("回执编号", "文号", "报送编号", "备案编号")),
-    "note": (False, ("备注", "说明")),
-}
-COLUMNS.setdefault("energy_audits", AUDIT_COLUMNS)
-COLUMNS.setdefault("obligation_filings", FILING_COLUMNS)
+# column -> (required, aliases): declared with the import contract's columns (vocab.COLUMNS)
+AUDIT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["energy_audits"]
+FILING_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["obligation_filings"]
 
 _KIND_ALIASES = {"audit": ("能源审计", "审计", "energy audit"),
                  "diagnosis": ("节能诊断", "诊断", "能效诊断", "energy diagnosis")}

@@ -45,24 +45,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "in_progress": ("实施中", "在建", "施工中", "进行中", "in progress"),
     "completed": ("已完成", "完成", "竣工", "已竣工", "done"),
 }
-PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "code": (True, ("项目编号", "编号", "project_code", "project_id", "项目代码")),
-    "entity_id": (True, ("建筑编号", "主体编号", "用能主体编号", "building_id", "entity")),
-    "kind": (False, ("项目类型", "类型", "类别", "type")),
-    "name": (True, ("项目名称", "名称", "project_name", "project")),
-    "measures": (False, ("改造措施", "措施", "主要措施", "改造内容", "调适内容", "measure")),
-    "start_date": (True, ("开工日期", "开始日期", "实施开始日期", "开工时间", "start")),
-    "end_date": (False, ("竣工日期", "完成日期", "完工日期", "竣工时间", "end", "completion")),
-    "floor_area_m2": (True, ("改造面积", "建筑面积", "面积", "floor_area", "area_m2", "area")),
-    "investment_10k_cny": (False, ("投资", "投资额", "项目投资", "总投资", "investment",
-                                   "investment_10k")),
-    "claimed_savings_kwh": (False, ("申报节能量", "预计节能量", "节能量", "年节能量",
-                                    "claimed_savings", "savings_kwh")),
-    "claimed_savings_fraction": (False, ("申报节能率", "预计节能率", "节能率", "claimed_fraction",
-                                         "savings_fraction", "saving_rate")),
-    "status": (False, ("状态", "项目状态", "进度")),
-    "note": (False, ("备注", "说明", "notes")),
-}
+PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["retrofits"]
 _SEPARATORS = re.compile(r"[;；、\n]+")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -79,13 +62,6 @@ SAVINGS_UNITS: dict[str, float] = {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "�
 #: bracketed header text that is a note, not a unit (``改造面积（必填）``)
 _HEADER_NOTES = frozenset({"必填", "选填", "可选", "required", "optional"})
 
-
-def register_kind() -> None:
-    """Make ``retrofits`` a kind the shared CSV/Excel reader knows (idempotent)."""
-    COLUMNS.setdefault("retrofits", PROJECT_COLUMNS)
-
-
-register_kind()
 
 
 @dataclass(frozen=True)

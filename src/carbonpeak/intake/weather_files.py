@@ -35,7 +35,7 @@ from carbonpeak.intake.formats.csvfiles import (
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 
 __all__ = ["FIRST_DAY", "LAST_DAY", "MAX_TEMP_C", "MIN_TEMP_C", "WEATHER_COLUMNS",
-           "WeatherFile", "nul_error", "parse_date", "read_weather_file", "register_kind"]
+           "WeatherFile", "nul_error", "parse_date", "read_weather_file"]
 
 #: plausible daily mean outdoor temperature [°C] (records: about −50 °C in Siberia's winter
 #: days, about 40 °C in the hottest deserts; China −45 … 38)
@@ -44,15 +44,7 @@ MIN_TEMP_C, MAX_TEMP_C = -50.0, 45.0
 FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 #: column -> (required, aliases) of a weather file, in the shape of :data:`vocab.COLUMNS`
-WEATHER_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "date": (True, ("日期", "观测日期", "day", "日", "时间", "date_local")),
-    "temp_mean_c": (True, ("日平均气温", "平均气温", "日均气温", "气温", "日平均温度",
-                           "平均温度", "temp_mean", "temperature", "mean_temperature",
-                           "tavg", "tmean", "t_mean", "temp", "temp_mean_f", "tavg_f",
-                           "temp_f", "mean_temperature_f")),
-    "unit": (False, ("单位", "温度单位", "计量单位")),
-    "station": (False, ("站点", "气象站", "站名", "观测站", "station_name", "站点名称")),
-}
+WEATHER_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["weather"]
 
 _CELSIUS = {"c", "°c", "℃", "degc", "celsius", "摄氏度", "摄氏", "°", "度"}
 _FAHRENHEIT = {"f", "°f", "℉", "degf", "fahrenheit", "华氏度", "华氏"}
@@ -60,13 +52,6 @@ _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00)?)?$
 _DATE_ZH = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
-
-def register_kind() -> None:
-    """Make ``weather`` a kind the shared CSV/Excel reader knows (idempotent)."""
-    COLUMNS.setdefault("weather", WEATHER_COLUMNS)
-
-
-register_kind()
 
 
 @dataclass

@@ -21,7 +21,7 @@ import io
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,8 +305,7 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 
 
 def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str,
-                      source: str, may_write: Callable[[str], bool] | None = None,
-                      ) -> ValidatedReadings:
+                      source: str) -> ValidatedReadings:
     """Check every row of ``raw`` (string columns meter_id, ts, value, unit, and row).
 
     ``meters`` are the meters the sender may write (id → register, carrier, unit). A row for
