@@ -21,8 +21,10 @@ import pyarrow as pa
 from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
@@ -65,7 +67,8 @@ class FeedResult:
 
 
 def _error_dict(e: RowError) -> dict[str, Any]:
-    return {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
+    return {"row": e.row, "column": e.column, "value": e.value, "message": e.message,
+            "code": e.code, "message_zh": e.text("zh")}
 
 
 def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:
@@ -126,7 +129,7 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
     meters = writable_meters(ws, p)
     checked = validate_readings(raw, meters, tz=_timezone(ws, p.district_id), source=source)
     forbidden = [e for e in checked.errors if e.column == "meter_id"
-                 and e.message.startswith("is not a meter this client may write")]
+                 and e.code == NOT_WRITABLE.code]
     if deny_if_all_forbidden and raw.num_rows and len({e.row for e in forbidden}) == raw.num_rows:
         msg = ("none of the meters in this batch may be written with this token: "
                + ", ".join(sorted({str(e.value) for e in forbidden})[:20]))
@@ -171,8 +174,7 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
     not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
     errors = [RowError(source, int(r), "entity_id", str(e),
-                       "is not an entity this client may write (unknown, or not registered "
-                       "for this client)")
+                       i18n_msg("intake.feed.not_writable_entity"))
               for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
                               strict=True)]
     if len(frame) and int(not_mine.sum()) == len(frame):
@@ -216,20 +218,21 @@ def _ledger_frame(body: bytes, content_type: str, source: str) -> pd.DataFrame:
                                 index_col=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputValidationError([RowError(
-                source, None, None, None, f"not a well-formed CSV body: {exc}")]) from None
+                source, None, None, None,
+                i18n_msg("intake.feed.bad_csv", detail=str(exc)))]) from None
         records: list[Any] = frame.to_dict("records")
     else:
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise InputValidationError(
-                [RowError(source, None, None, None, f"not valid JSON: {exc}")]) from None
+            raise InputValidationError([RowError(
+                source, None, None, None,
+                i18n_msg("intake.feed.bad_json", detail=str(exc)))]) from None
         if isinstance(doc, dict) and isinstance(doc.get("ledger"), list):
             doc = doc["ledger"]
         if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
             raise InputValidationError([RowError(
-                source, None, None, None, "expected a JSON array of ledger rows "
-                '[{"entity_id", "period", "carrier", "quantity", "unit"}, ...]')])
+                source, None, None, None, i18n_msg("intake.feed.not_ledger_array"))])
         records = doc
     cols: dict[str, list[str]] = {c: [] for c in _LEDGER_COLUMNS}
     for rec in records:

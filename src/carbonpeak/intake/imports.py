@@ -21,8 +21,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats import csvfiles
-from carbonpeak.intake.formats.messages import zh
 from carbonpeak.intake.formats.vocab import COLUMNS
 from carbonpeak.intake.plan_records import PLAN_KINDS, import_plan_records
 from carbonpeak.storage.lake.store import PreparedBatch
@@ -164,8 +164,7 @@ class _Quarantine:
         kept = pf.frame[~bad].reset_index(drop=True)
         if kept.empty:
             raise InputValidationError(self.errors + [RowError(
-                pf.name, None, None, None, "no good row left to import: every row has a "
-                "problem; nothing was imported", pf.sheet)])
+                pf.name, None, None, None, msg("intake.file.no_good_row"), pf.sheet)])
         return replace(pf, frame=kept)
 
     def write(self, batch_id: int) -> str:
@@ -184,8 +183,8 @@ class _Quarantine:
                 line = int(rec["_line"])
                 problems = by_line.get(line, [])
                 w.writerow([*(rec.get(c, "") for c in self.columns), self.sheet or "", line,
-                            "；".join(_where(e) + zh(e) for e in problems),
-                            "; ".join(_where(e) + e.message for e in problems)])
+                            "；".join(_where(e) + e.text("zh") for e in problems),
+                            "; ".join(_where(e) + e.text("en") for e in problems)])
         self.path = str(path)
         return self.path
 
@@ -364,7 +363,7 @@ def _check_cycles(s: Session, recs: list[dict[str, Any]], name: str) -> None:
         while cur is not None:
             if cur in seen:
                 errors.append(RowError(name, r["_line"], "parent_id", r["parent_id"],
-                                       "parent chain loops back to this entity"))
+                                       msg("intake.entity.parent_loop")))
                 break
             seen.add(cur)
             cur = parents.get(cur)
@@ -386,8 +385,8 @@ def _check_other_districts(s: Session, kind: str, district_id: str,
             .where(Meter.id.in_(ids), Entity.district_id != district_id))}
         column = "meter_id"
     errors = [RowError(name, r["_line"], column, r["id"],
-                       f"is already registered in district {taken[r['id']]}; ids are unique "
-                       "across districts") for r in recs if r["id"] in taken]
+                       msg("intake.id.other_district", district=taken[r["id"]]))
+              for r in recs if r["id"] in taken]
     if errors:
         raise InputValidationError(errors)
 
@@ -407,8 +406,7 @@ def _check_meter_rescaling(ws: Workspace, existing: dict[str, Any], recs: list[d
         return
     with_data = ws.lake.meters_with_data(sorted({mid for mid, _ in changing}))
     errors = [RowError(name, line, col, str(new),
-                       f"meter {mid} has readings recorded with {col}={old}; changing it would "
-                       "rescale them all, past accounts included: register a new meter id")
+                       msg("intake.meter.rescale", meter=mid, column=col, old=str(old)))
               for (mid, col), (line, old, new) in changing.items() if mid in with_data]
     if errors:
         raise InputValidationError(errors)
@@ -425,8 +423,8 @@ def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
             if getattr(m, col) != r[col]:
                 errors.append(RowError(
                     name, r["_line"], col, str(r[col]),
-                    f"meter {m.id} is registered with {col}={getattr(m, col)}; a meter cannot "
-                    "change it (its readings would change meaning): register a new meter id"))
+                    msg("intake.meter.immutable", meter=m.id, column=col,
+                        old=str(getattr(m, col)))))
     if errors:
         raise InputValidationError(errors)
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake import plan_files
 from carbonpeak.storage.registry.models import (
     Budget,
@@ -127,7 +128,8 @@ def _resolve_scopes(s: Session, d: District, name: str, recs: list[dict[str, Any
         sid = resolve_scope(s, d, r["scope_type"], r["scope_ref"])
         if sid is None:
             errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
-                                   f"names no {r['scope_type']} of {d.id}"))
+                                   msg("intake.plan.no_scope", district=d.id,
+                                       scope_type=msg(f"intake.plan.scope.{r['scope_type']}"))))
         r["scope_id"] = sid
 
 
@@ -143,11 +145,10 @@ def _resolve_targets(s: Session, d: District, name: str, recs: list[dict[str, An
             found = [t for t in found if r["scope_ref"] == t.scope_id]
         if not found:
             errors.append(RowError(name, r["_line"], "target_id", r["code"],
-                                   f"names no target of {d.id} (load the catalogue first)"))
+                                   msg("intake.plan.no_target", district=d.id)))
         elif len(found) > 1:
             errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
-                                   f"target {r['code']} exists for several scopes; give the "
-                                   "scope id"))
+                                   msg("intake.plan.several_scopes", code=r["code"])))
         else:
             r["target_id"] = found[0].id
 

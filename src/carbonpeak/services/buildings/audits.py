@@ -58,6 +58,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.audit_files import (
     check_audit,
     check_filing,
@@ -156,12 +157,11 @@ def _check_entities(s: Session, district_id: str, recs: list[dict[str, Any]], fi
         home = where.get(r["entity_id"])
         if home is None:
             errors.append(RowError(file, r["_line"], "entity_id", r["entity_id"],
-                                   "is not a registered entity (import entities first)",
-                                   sheet))
+                                   i18n_msg("intake.cell.unregistered_entity"), sheet))
         elif home != district_id:
             errors.append(RowError(file, r["_line"], "entity_id", r["entity_id"],
-                                   f"is an entity of district {home}, not of {district_id} "
-                                   f"属于其他区（{home}）", sheet))
+                                   i18n_msg("intake.audit.entity_of_other_district", home=home,
+                                       district=district_id), sheet))
     if errors:
         raise InputValidationError(errors)
 
@@ -173,7 +173,7 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     digest = file_sha256(path)
     with ws.registry.session() as s:  # the same bytes again: nothing to do, nothing written
         prev = s.scalars(select(IngestBatch).where(

@@ -55,6 +55,7 @@ from carbonpeak.errors import (
     RowError,
     UnitError,
 )
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.imports import file_sha256
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file
 from carbonpeak.services.access.scope import Scope
@@ -130,16 +131,16 @@ def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], 
         e = ents.get(p.entity_id)
         if e is None or e.district_id != district_id:
             errors.append(RowError(file, p.line, "entity_id", p.entity_id,
-                                   f"is not a registered building of {district_id} (import "
-                                   "entities first) 不是本区已登记的建筑", sheet))
+                                   i18n_msg("intake.retrofit.not_building_of",
+                                       district=district_id), sheet))
         elif e.kind not in _BUILDING_KINDS:
             errors.append(RowError(file, p.line, "entity_id", p.entity_id,
-                                   f"is a {e.kind}: a project is of one building or public "
-                                   "institution; name the building 请填写建筑编号", sheet))
+                                   i18n_msg("intake.retrofit.not_a_building",
+                                       kind=i18n_msg(f"intake.entity.kind.{e.kind}")), sheet))
         elif e.floor_area_m2 and p.floor_area_m2 > e.floor_area_m2 * (1 + 1e-9):
             errors.append(RowError(file, p.line, "floor_area_m2", f"{p.floor_area_m2:g}",
-                                   f"is larger than the building's floor area "
-                                   f"({e.floor_area_m2:g} m²) 改造面积大于建筑面积", sheet))
+                                   i18n_msg("intake.retrofit.area_over_building",
+                                       area=f"{e.floor_area_m2:g}"), sheet))
     return errors
 
 
@@ -195,7 +196,7 @@ def import_retrofits(ws: Workspace, path: Path, *,
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     digest = file_sha256(path)
     with ws.registry.session() as s:
         prev = s.scalars(select(IngestBatch).where(

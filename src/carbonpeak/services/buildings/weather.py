@@ -21,6 +21,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.imports import file_sha256
 from carbonpeak.intake.weather_files import nul_error, read_weather_file
 from carbonpeak.storage.registry.models import IngestBatch, WeatherDay, utcnow
@@ -65,10 +66,10 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     if station is not None and len(station) > 128:
         raise InputValidationError([RowError("--station", None, "station", station[:40],
-                                             "at most 128 characters 站点名称过长")])
+                                             i18n_msg("intake.weather.station_too_long"))])
     if station is not None and "\x00" in station:
         raise InputValidationError([nul_error("--station", None, "station", station)])
     digest = file_sha256(path)
@@ -85,7 +86,7 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     long_station = [i for i, st in enumerate(wf.stations) if len(st) > 128]
     if long_station:
         raise InputValidationError([RowError(wf.name, wf.lines[i], "station", wf.stations[i][:40],
-                                             "at most 128 characters 站点名称过长")
+                                             i18n_msg("intake.weather.station_too_long"))
                                     for i in long_station])
     res = WeatherImportResult(wf.name, None, "committed", first=str(wf.first),
                               last=str(wf.last), messages=list(wf.notes))
