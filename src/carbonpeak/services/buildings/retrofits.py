@@ -34,7 +34,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -56,20 +56,26 @@ from carbonpeak.errors import (
     UnitError,
 )
 from carbonpeak.i18n import msg as i18n_msg
-from carbonpeak.intake.imports import file_sha256
+from carbonpeak.intake.batches import (
+    BatchResult,
+    Tally,
+    audited_upsert,
+    close_batch,
+    file_sha256,
+    find_duplicate,
+    new_batch,
+)
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.services.buildings.weather import temperature_series
 from carbonpeak.storage.registry.models import (
     District,
     Entity,
-    IngestBatch,
     Meter,
     MvResult,
     RetrofitProject,
     Street,
     Target,
-    utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
 
@@ -103,21 +109,8 @@ _BUILDING_KINDS = ("building", "public_institution")
 
 
 # -- projects ------------------------------------------------------------------------------
-@dataclass
-class RetrofitImportResult:
-    """What an import of a project list did."""
-
-    file: str
-    batch_id: int | None
-    status: str  # committed | duplicate | no_change
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (API, CLI)."""
-        return dict(self.__dict__)
+#: what an import of a project list did: the intake kernel's one batch result
+RetrofitImportResult = BatchResult
 
 
 def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], file: str,
@@ -160,24 +153,14 @@ def _store(s: Session, actor: str, district_id: str, spec: ProjectSpec, batch_id
            source: str) -> str:
     """Insert or update one project; ``created``, ``updated`` or ``unchanged``."""
     values = spec.values()
-    obj = _existing(s, district_id, spec.code)
-    shown = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
-    if obj is None:
-        s.add(RetrofitProject(district_id=district_id, code=spec.code, batch_id=batch_id,
-                              created_by=actor, **values))
-        audit(s, actor, "create", "retrofit_project", spec.code,
-              shown | {"batch": batch_id, "source": source}, district=district_id)
-        return "created"
-    changes = {k: [_plain(getattr(obj, k)), shown[k]] for k, v in values.items()
-               if not _same(getattr(obj, k), v)}
-    if not changes:
-        return "unchanged"
-    for k in changes:
-        setattr(obj, k, values[k])
-    obj.batch_id = batch_id
-    audit(s, actor, "update", "retrofit_project", spec.code,
-          {"changes": changes, "batch": batch_id, "source": source}, district=district_id)
-    return "updated"
+    outcome = audited_upsert(
+        s, actor, _existing(s, district_id, spec.code), values,
+        create=lambda: RetrofitProject(district_id=district_id, code=spec.code,
+                                       batch_id=batch_id, created_by=actor, **values),
+        object_type="retrofit_project", key=spec.code, district_id=district_id,
+        context={"batch": batch_id, "source": source}, same=_same,
+        on_change={"batch_id": batch_id}, log=audit)
+    return "created" if outcome == "added" else outcome
 
 
 def _plain(v: Any) -> Any:
@@ -198,42 +181,22 @@ def import_retrofits(ws: Workspace, path: Path, *,
         raise InputValidationError([RowError(path.name, None, None, None,
                                              i18n_msg("intake.file.not_found"))])
     digest = file_sha256(path)
-    with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == "retrofits",
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
-        ).order_by(IngestBatch.id).limit(1)).first()
-        if prev is not None:
-            return RetrofitImportResult(path.name, prev.id, "duplicate", messages=[
-                f"{path.name} was already imported as batch {prev.id}; nothing changed "
-                "已导入，未作任何更改"])
+    duplicate = find_duplicate(ws, d.id, "retrofits", digest, path.name)
+    if duplicate is not None:
+        return duplicate
     specs, notes = read_retrofit_file(path)
-    res = RetrofitImportResult(path.name, None, "committed", messages=notes)
+    res = Tally()
     with ws.registry.session() as s:
         errors = _check_registry(s, d.id, specs, path.name)
         if errors:
             raise InputValidationError(errors)
-        batch = IngestBatch(district_id=d.id, kind="retrofits", source_name=path.name[:512],
-                            sha256=digest, status="committed", rows_in=len(specs),
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
-        res.batch_id = batch.id
+        batch = new_batch(s, ws, d.id, "retrofits", path.name, digest, rows_in=len(specs))
         for spec in specs:
             what = _store(s, ws.actor, d.id, spec, batch.id, f"{path.name} line {spec.line}")
-            res.added += what == "created"
-            res.updated += what == "updated"
-            res.unchanged += what == "unchanged"
-        if not res.added and not res.updated:
-            batch.status, res.status = "no_change", "no_change"
-        batch.rows_written = res.added + res.updated
-        batch.message = f"{res.added} added, {res.updated} updated, {res.unchanged} unchanged"
-        audit(s, ws.actor, "import", "retrofits_batch", str(batch.id),
-              {"file": path.name, "sha256": digest, "added": res.added,
-               "updated": res.updated, "unchanged": res.unchanged}, district=d.id)
-    res.messages.insert(0, f"{res.added} added, {res.updated} updated, {res.unchanged} "
-                           "unchanged 新增/更新/未变")
-    return res
+            res.count("added" if what == "created" else "updated" if what == "updated"
+                      else "unchanged")
+        done = close_batch(s, ws, batch, res)
+    return replace(done, messages=[f"{res.summary()} 新增/更新/未变", *notes])
 
 
 def save_project(ws: Workspace, district_id: str, spec: ProjectSpec, *,
