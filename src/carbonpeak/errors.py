@@ -16,7 +16,12 @@ Every subclass also inherits the matching builtin, so callers may catch either.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from carbonpeak.i18n import Lang, Message, catalogue, fields, render
 
 __all__ = [
     "AccessDenied",
@@ -46,7 +51,14 @@ class NotFoundError(CarbonPeakError, LookupError):
 
 
 class UnitError(CarbonPeakError, ValueError):
-    """A unit is unknown or not valid for the carrier it is used with."""
+    """A unit is unknown or not valid for the carrier it is used with.
+
+    ``reason`` is the same problem as a catalogue message (for row errors in both languages).
+    """
+
+    def __init__(self, message: str, reason: Message | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class FactorError(CarbonPeakError, ValueError):
@@ -80,14 +92,61 @@ class RowError:
     ``row`` is the 1-based line number in the file as a spreadsheet shows it
     (the header is line 1, the first data row line 2); ``None`` for file-level errors.
     ``sheet`` names the worksheet of a spreadsheet (``None`` for CSV and pushed batches).
+    ``reason`` is a catalogue message (:mod:`carbonpeak.i18n`, codes ``intake.*``): the error
+    carries its ``code`` and ``params`` and is rendered in Chinese or English only at the edge
+    (:meth:`text`); ``message`` is the English rendering. A plain text given as ``reason`` is
+    kept as the code whose English text it is, or else as ``intake.text`` (shown as given).
     """
 
     file: str
     row: int | None
     column: str | None
     value: str | None
-    message: str
+    reason: Message | str
     sheet: str | None = None
+
+    def __post_init__(self) -> None:
+        """A plain-text reason becomes a message (the catalogue's code for that English text)."""
+        if isinstance(self.reason, str):
+            code = _code_of_english().get(self.reason)
+            object.__setattr__(self, "reason", Message(code) if code is not None
+                               else Message("intake.text", {"text": self.reason}))
+
+    @property
+    def msg(self) -> Message:
+        """The reason as a catalogue message."""
+        assert isinstance(self.reason, Message)
+        return self.reason
+
+    @property
+    def code(self) -> str:
+        """The reason's catalogue code (``intake.…``)."""
+        return self.msg.code
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The reason's parameters."""
+        return self.msg.params
+
+    @property
+    def message(self) -> str:
+        """The reason in English."""
+        return render(self.msg, "en")
+
+    def text(self, lang: Lang) -> str:
+        """The reason in ``lang``."""
+        return render(self.msg, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (the reason as code and parameters)."""
+        return {"file": self.file, "row": self.row, "column": self.column, "value": self.value,
+                "reason": self.msg.to_dict(), "sheet": self.sheet}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RowError:
+        """Inverse of :meth:`to_dict`."""
+        return cls(data["file"], data["row"], data["column"], data["value"],
+                   Message.from_dict(data["reason"]), data.get("sheet"))
 
     def __str__(self) -> str:
         """Render as ``file[sheet]:row: column 'value': message``."""
@@ -99,6 +158,13 @@ class RowError:
             if self.value is not None:
                 what += f" = {self.value!r}"
         return f"{where}:{what} {self.message}".replace(":  ", ": ")
+
+
+@cache
+def _code_of_english() -> dict[str, str]:
+    """English text -> code, for the catalogue's row-error codes without parameters."""
+    return {texts["en"]: code for code, texts in catalogue().items()
+            if code.startswith("intake.") and not fields(texts["en"])}
 
 
 class InputValidationError(CarbonPeakError, ValueError):

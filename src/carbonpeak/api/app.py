@@ -47,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 def _errors(exc: InputValidationError) -> list[dict[str, Any]]:
     return [{"sheet": getattr(e, "sheet", None), "row": e.row, "column": e.column,
-             "value": e.value, "message": e.message} for e in exc.errors[:1000]]
+             "value": e.value, "message": e.message, "code": e.code,
+             "message_zh": e.text("zh")} for e in exc.errors[:1000]]
 
 
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import CarbonPeakError, InputValidationError, RowError
-from carbonpeak.intake.formats.messages import sort_errors, write_error_report, zh
+from carbonpeak.intake.formats.messages import sort_errors, write_error_report
 from carbonpeak.intake.imports import ImportResult, import_file
 from carbonpeak.storage.workspace import (
     Workspace,
@@ -64,7 +64,7 @@ def _print_errors(errors: list[RowError], limit: int = 200) -> None:
               show_lines=False)
     for e in sort_errors(errors)[:limit]:
         t.add_row(e.sheet or "", "" if e.row is None else str(e.row), e.column or "",
-                  e.value or "", zh(e), e.message)
+                  e.value or "", e.text("zh"), e.text("en"))
     err.print(t)
     if len(errors) > limit:
         err.print(f"… and {len(errors) - limit} more 另有 {len(errors) - limit} 条")

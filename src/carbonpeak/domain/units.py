@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carbonpeak.errors import UnitError
+from carbonpeak.i18n import msg as _msg
 from carbonpeak.vocabulary import EmissionScope, EnergyCarrier
 
 __all__ = [
@@ -203,11 +204,12 @@ def unit_factor(unit: str, carrier: str) -> float:
     if key in _LIQUID_VOLUME_M3:
         if c.density_t_per_m3 is None:
             msg = f"unit {unit!r} (a volume of liquid) is not valid for carrier {carrier!r}"
-            raise UnitError(msg)
+            raise UnitError(msg, _msg("intake.unit.liquid_volume", unit=unit, carrier=carrier))
         return _LIQUID_VOLUME_M3[key] * c.density_t_per_m3
     if key not in _UNITS:
-        msg = f"unknown unit {unit!r}; known: {', '.join(sorted(_display_units()))}"
-        raise UnitError(msg)
+        known = ", ".join(sorted(_display_units()))
+        msg = f"unknown unit {unit!r}; known: {known}"
+        raise UnitError(msg, _msg("intake.unit.unknown", unit=unit, known=known))
     dimension, factor = _UNITS[key]
     if dimension == c.dimension:
         return factor
@@ -217,7 +219,9 @@ def unit_factor(unit: str, carrier: str) -> float:
         f"unit {unit!r} measures {dimension.replace('_', ' ')}, but carrier {carrier!r} "
         f"is accounted in {c.canonical_unit}"
     )
-    raise UnitError(msg)
+    raise UnitError(msg, _msg("intake.unit.wrong_dimension", unit=unit, carrier=carrier,
+                              dimension=_msg(f"intake.unit.dimension.{dimension}"),
+                              canonical=c.canonical_unit))
 
 
 def convert(quantity: float, unit: str, carrier: str, *, to: str | None = None) -> float:
@@ -252,7 +256,8 @@ def _carrier(carrier: str) -> Carrier:
         return CARRIERS[carrier]
     except KeyError:
         msg = f"unknown carrier {carrier!r}; known: {', '.join(CARRIERS)}"
-        raise UnitError(msg) from None
+        raise UnitError(msg, _msg("intake.unit.unknown_carrier", carrier=carrier,
+                                  known=", ".join(CARRIERS))) from None
 
 
 def _display_units() -> set[str]:

@@ -33,6 +33,7 @@ from typing import Any
 
 from carbonpeak.domain.audits import AUDIT_KINDS, OBLIGATIONS
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import ParsedFile, decode_text
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
@@ -53,28 +54,9 @@ __all__ = [
     "split_measures",
 ]
 
-_ENTITY = ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")
-# column -> (required, aliases); registered with the import contract's columns (vocab.COLUMNS)
-AUDIT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "entity_id": (True, _ENTITY),
-    "kind": (True, ("类型", "审计类型", "类别", "审计或诊断")),
-    "audit_date": (True, ("审计日期", "诊断日期", "完成日期", "日期", "date")),
-    "auditor": (True, ("审计机构", "诊断机构", "审计单位", "实施单位", "服务机构", "auditor_name")),
-    "report_ref": (False, ("报告编号", "报告文号", "report")),
-    "findings": (False, ("主要问题", "审计发现", "发现问题", "主要发现", "结论")),
-    "recommended_measures": (False, ("建议措施", "节能措施", "改进建议", "措施", "measures")),
-    "estimated_savings_tce": (False, ("预计节能量", "节能潜力", "savings_tce")),
-}
-FILING_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "entity_id": (True, _ENTITY),
-    "obligation": (True, ("义务", "义务类型", "报送事项", "事项", "报送类型")),
-    "year": (True, ("年度", "年份", "报告年度", "所属年度")),
-    "filed_on": (True, ("报送日期", "提交日期", "备案日期", "日期", "date")),
-    "reference": (False, ("回执编号", "文号", "报送编号", "备案编号")),
-    "note": (False, ("备注", "说明")),
-}
-COLUMNS.setdefault("energy_audits", AUDIT_COLUMNS)
-COLUMNS.setdefault("obligation_filings", FILING_COLUMNS)
+# column -> (required, aliases): declared with the import contract's columns (vocab.COLUMNS)
+AUDIT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["energy_audits"]
+FILING_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["obligation_filings"]
 
 _KIND_ALIASES: dict[str, tuple[str, ...]] = {
     AuditKind.AUDIT: ("能源审计", "审计", "energy audit"),
@@ -179,10 +161,7 @@ def savings_scale(headers: Sequence[str], file: str, *, header_line: int = 1,
         if factor is None:
             raise InputValidationError([RowError(
                 file, header_line, "estimated_savings_tce", h,
-                f"unit {unit!r} is not tce: give the estimated savings in tce (吨标准煤), 万tce "
-                "or kgce; savings in electricity (kWh, 万kWh) must first be converted to tce "
-                "with the conversion the audit uses (equivalent or calorific value) "
-                "预计节能量请换算为吨标准煤后填写", sheet)])
+                msg("intake.audit.savings_unit", unit=unit), sheet)])
         return factor
     return 1.0
 
@@ -200,21 +179,20 @@ def split_measures(text: str | Sequence[str]) -> list[str]:
 def _date(raw: str, col: str, where: tuple[str, int | None], today: dt.date,
           errors: list[RowError]) -> dt.date | None:
     if not raw:
-        errors.append(RowError(where[0], where[1], col, "", "is required"))
+        errors.append(RowError(where[0], where[1], col, "", msg("intake.cell.required")))
         return None
     day = parse_date(raw)
     if day is None:
         errors.append(RowError(where[0], where[1], col, raw,
-                               "must be a date YYYY-MM-DD, e.g. 2023-06-01"))
+                               msg("intake.cell.date", example="2023-06-01")))
         return None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
         errors.append(RowError(where[0], where[1], col, raw,
-                               f"must be a date in {MIN_YEAR}..{MAX_YEAR} "
-                               f"日期应在 {MIN_YEAR}–{MAX_YEAR} 年之间"))
+                               msg("intake.cell.date_in", first=MIN_YEAR, last=MAX_YEAR)))
         return None
     if day > today:
         errors.append(RowError(where[0], where[1], col, raw,
-                               f"is in the future (today is {today.isoformat()}) 日期晚于今天"))
+                               msg("intake.cell.future", today=today.isoformat())))
         return None
     return day
 
@@ -233,17 +211,17 @@ def _nul_cells(cell: dict[str, Any], where: tuple[str, int | None],
         bad = next((str(t) for t in texts if isinstance(t, str) and "\x00" in t), None)
         if bad is not None:
             errors.append(RowError(where[0], where[1], col, _shown(bad),
-                                   "contains a NUL character (\\x00) 含有空字符（\\x00）"))
+                                   msg("intake.cell.nul")))
 
 
 def _text(raw: str, col: str, where: tuple[str, int | None], errors: list[RowError], *,
           required: bool) -> str:
     if required and not raw:
-        errors.append(RowError(where[0], where[1], col, "", "is required"))
+        errors.append(RowError(where[0], where[1], col, "", msg("intake.cell.required")))
     limit = MAX_LEN.get(col)
     if limit is not None and len(raw) > limit:
         errors.append(RowError(where[0], where[1], col, _shown(raw),
-                               f"is longer than {limit} characters 超过 {limit} 个字符"))
+                               msg("intake.cell.longer_than", limit=limit)))
     return raw
 
 
@@ -264,10 +242,9 @@ def check_audit(row: dict[str, Any], where: tuple[str, int | None], today: dt.da
     raw_kind = str(cell.get("kind", ""))
     kind = _code(raw_kind, _KIND_ALIASES) if raw_kind else None
     if not raw_kind:
-        errors.append(RowError(where[0], where[1], "kind", "", "is required"))
+        errors.append(RowError(where[0], where[1], "kind", "", msg("intake.cell.required")))
     elif kind is None:
-        errors.append(RowError(where[0], where[1], "kind", raw_kind,
-                               "is not one of: audit (能源审计), diagnosis (节能诊断)"))
+        errors.append(RowError(where[0], where[1], "kind", raw_kind, msg("intake.audit.kind")))
     day = _date(str(cell.get("audit_date", "")), "audit_date", where, today, errors)
     auditor = _text(str(cell.get("auditor", "")), "auditor", where, errors, required=True)
     report = _text(str(cell.get("report_ref", "")), "report_ref", where, errors,
@@ -277,7 +254,7 @@ def check_audit(row: dict[str, Any], where: tuple[str, int | None], today: dt.da
     measures = split_measures(cell.get("recommended_measures") or "")
     if len(measures) > MAX_MEASURES:
         errors.append(RowError(where[0], where[1], "recommended_measures", str(len(measures)),
-                               f"more than {MAX_MEASURES} measures 措施过多"))
+                               msg("intake.audit.too_many_measures", limit=MAX_MEASURES)))
     for m in measures:
         _text(m, "recommended_measures", where, errors, required=False)
     savings = _savings(cell.get("estimated_savings_tce"), where, errors)
@@ -299,11 +276,11 @@ def _savings(raw: Any, where: tuple[str, int | None], errors: list[RowError]) ->
         value = float(text)
     except (TypeError, ValueError):
         errors.append(RowError(where[0], where[1], "estimated_savings_tce", str(raw),
-                               "is not a number"))
+                               msg("intake.cell.not_number")))
         return None
     if not math.isfinite(value) or value < 0:
         errors.append(RowError(where[0], where[1], "estimated_savings_tce", str(raw),
-                               "must be >= 0"))
+                               msg("intake.cell.non_negative")))
         return None
     return value
 
@@ -324,21 +301,21 @@ def check_filing(row: dict[str, Any], where: tuple[str, int | None], today: dt.d
     raw_ob = cell.get("obligation", "")
     code = _code(raw_ob, _OBLIGATION_ALIASES) if raw_ob else None
     if not raw_ob:
-        errors.append(RowError(where[0], where[1], "obligation", "", "is required"))
+        errors.append(RowError(where[0], where[1], "obligation", "", msg("intake.cell.required")))
     elif code is None or code not in allowed:
         names = ", ".join(f"{c} ({OBLIGATIONS[c].label_zh})" for c in allowed)
         errors.append(RowError(where[0], where[1], "obligation", raw_ob,
-                               f"is not one of: {names}"))
+                               msg("intake.cell.not_one_of", allowed=names)))
         code = None
     raw_year = cell.get("year", "")
     m = _YEAR.match(raw_year)
     year = int(m.group(1)) if m else None
     if not raw_year:
-        errors.append(RowError(where[0], where[1], "year", "", "is required"))
+        errors.append(RowError(where[0], where[1], "year", "", msg("intake.cell.required")))
         year = None
     elif year is None or not 1990 <= year <= today.year + 1:
         errors.append(RowError(where[0], where[1], "year", raw_year,
-                               f"must be a year 1990..{today.year + 1} 年度无效"))
+                               msg("intake.cell.year", first=1990, last=today.year + 1)))
         year = None
     filed = _date(cell.get("filed_on", ""), "filed_on", where, today, errors)
     if code is not None and year is not None and filed is not None:
@@ -346,8 +323,8 @@ def check_filing(row: dict[str, Any], where: tuple[str, int | None], today: dt.d
         if earliest is not None and filed < earliest:
             errors.append(RowError(
                 where[0], where[1], "filed_on", filed.isoformat(),
-                f"is before {earliest.isoformat()}: a {code} for {year} cannot be filed then "
-                f"报送日期早于 {earliest.isoformat()}"))
+                msg("intake.audit.filed_too_early", earliest=earliest.isoformat(),
+                    obligation=code, year=year)))
     reference = _text(cell.get("reference", ""), "reference", where, errors, required=False)
     note = _text(cell.get("note", ""), "note", where, errors, required=False)
     if errors:
@@ -370,7 +347,7 @@ def _repeats(pf: ParsedFile, recs: list[dict[str, Any]], key: tuple[str, ...],
         if k in first:
             shown = ", ".join(f"{c}={v}" for c, v in zip(key, k, strict=True))
             errors.append(RowError(pf.name, r["_line"], key[0], shown,
-                                   f"repeats a key of another row (lines {first[k]})"))
+                                   msg("intake.cell.repeat", lines=first[k])))
         else:
             first[k] = r["_line"]
 
@@ -389,7 +366,7 @@ def parse_audits(pf: ParsedFile, *, today: dt.date,
             recs.append(rec)
     _repeats(pf, recs, ("entity_id", "audit_date", "kind"), errors)
     if not errors and not recs:
-        errors.append(RowError(pf.name, None, None, None, "no rows 文件没有数据行"))
+        errors.append(RowError(pf.name, None, None, None, msg("intake.file.no_rows")))
     if errors:
         raise InputValidationError(errors)
     return recs
@@ -408,7 +385,7 @@ def parse_filings(pf: ParsedFile, *, today: dt.date,
             recs.append(rec)
     _repeats(pf, recs, ("entity_id", "obligation", "year"), errors)
     if not errors and not recs:
-        errors.append(RowError(pf.name, None, None, None, "no rows 文件没有数据行"))
+        errors.append(RowError(pf.name, None, None, None, msg("intake.file.no_rows")))
     if errors:
         raise InputValidationError(errors)
     return recs

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.voronoi import voronoi_cells
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import Message, msg
 from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace, audit
 
@@ -25,38 +26,38 @@ __all__ = ["approximate_boundaries", "import_boundaries", "validate_geometry"]
 MAX_BYTES = 50 * 1024 * 1024
 
 
-def _ring_problem(ring: Any) -> str | None:
+def _ring_problem(ring: Any) -> Message | None:
     if not isinstance(ring, list) or len(ring) < 4:
-        return "a ring needs at least 4 positions (closed)"
+        return msg("intake.geo.ring_short")
     for pos in ring:
         if (not isinstance(pos, list) or len(pos) < 2
                 or not all(isinstance(v, int | float) and not isinstance(v, bool)
                            for v in pos[:2])):
-            return f"position {pos!r} is not [longitude, latitude]"
+            return msg("intake.geo.position", position=repr(pos))
         lon, lat = float(pos[0]), float(pos[1])
         if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-            return f"position {pos!r} is outside WGS84 longitude/latitude"
+            return msg("intake.geo.outside", position=repr(pos))
     if ring[0][:2] != ring[-1][:2]:
-        return "a ring must be closed (first position = last)"
+        return msg("intake.geo.not_closed")
     return None
 
 
-def validate_geometry(geom: Any) -> str | None:
+def validate_geometry(geom: Any) -> Message | None:
     """Why ``geom`` is not a valid Polygon/MultiPolygon (None when it is)."""
     if not isinstance(geom, dict):
-        return "geometry must be an object"
+        return msg("intake.geo.not_object")
     kind, coords = geom.get("type"), geom.get("coordinates")
     if kind == "Polygon":
         polys = [coords]
     elif kind == "MultiPolygon":
         polys = coords if isinstance(coords, list) else [None]
     else:
-        return f"geometry type {kind!r} is not Polygon or MultiPolygon"
+        return msg("intake.geo.type", kind=repr(kind))
     if not polys:
-        return "no polygons"
+        return msg("intake.geo.no_polygons")
     for poly in polys:
         if not isinstance(poly, list) or not poly:
-            return "a polygon must be a list of rings"
+            return msg("intake.geo.polygon")
         for ring in poly:
             problem = _ring_problem(ring)
             if problem:
@@ -82,18 +83,19 @@ def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
     if isinstance(source, Path):
         if source.stat().st_size > MAX_BYTES:
             raise InputValidationError([RowError(name, None, None, None,
-                                                 "larger than 50 MB")])
+                                                 msg("intake.geo.too_large"))])
         try:
             doc = json.loads(source.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputValidationError([RowError(name, None, None, None,
-                                                 f"not UTF-8 GeoJSON: {exc}")]) from None
+                                                 msg("intake.geo.not_geojson",
+                                                     detail=str(exc)))]) from None
     else:
         doc = source
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
             doc.get("features"), list):
         raise InputValidationError([RowError(name, None, "type", None,
-                                             "must be a GeoJSON FeatureCollection")])
+                                             msg("intake.geo.not_collection"))])
     d = ws.district(district)
     with ws.registry.session() as s:
         streets = list(s.scalars(select(Street).where(Street.district_id == d.id)))
@@ -110,8 +112,8 @@ def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
             found = by_key.get(key) if key is not None else None
             if found is None:
                 errors.append(RowError(name, None, f"features[{i}].properties.code", key,
-                                       f"no street {key!r} in district {d.id}"
-                                       if key else "feature names no street (code/name_zh)"))
+                                       msg("intake.geo.no_street", key=repr(key), district=d.id)
+                                       if key else msg("intake.geo.names_no_street")))
                 continue
             st = found
             problem = validate_geometry(f.get("geometry"))
@@ -121,7 +123,7 @@ def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
                 continue
             if st.id in chosen:
                 errors.append(RowError(name, None, f"features[{i}].properties.code",
-                                       st.code, "street given twice"))
+                                       st.code, msg("intake.geo.twice")))
                 continue
             chosen[st.id] = (st, f["geometry"])
         if errors:

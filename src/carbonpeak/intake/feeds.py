@@ -12,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -21,8 +22,11 @@ import pyarrow as pa
 from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
@@ -39,34 +43,10 @@ __all__ = [
     "writable_meters",
 ]
 
-MAX_ERRORS_SHOWN = 100
 
 
-@dataclass
-class FeedResult:
-    """The answer to a pushed batch."""
-
-    batch_id: int | None
-    status: str  # committed | no_change | replayed | rejected
-    rows_in: int
-    accepted: int
-    rejected: int
-    errors: list[RowError] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (at most the first 100 errors; the batch keeps them all)."""
-        return {
-            "batch_id": self.batch_id, "status": self.status, "rows_in": self.rows_in,
-            "accepted": self.accepted, "rejected": self.rejected,
-            "errors": [_error_dict(e) for e in self.errors[:MAX_ERRORS_SHOWN]],
-            "errors_truncated": len(self.errors) > MAX_ERRORS_SHOWN,
-            "messages": self.messages,
-        }
-
-
-def _error_dict(e: RowError) -> dict[str, Any]:
-    return {"row": e.row, "column": e.column, "value": e.value, "message": e.message}
+#: the answer to a pushed batch: the intake kernel's one batch result
+FeedResult = BatchResult
 
 
 def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:
@@ -96,7 +76,7 @@ def _timezone(ws: Workspace, district_id: str) -> str:
 
 def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
                     idempotency_key: str | None = None, source: str = "http",
-                    channel: str = BatchChannel.HTTP) -> FeedResult:
+                    channel: str = BatchChannel.HTTP) -> BatchResult:
     """Validate and store a pushed readings body (JSON array or CSV).
 
     Raises
@@ -117,7 +97,7 @@ def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str,
 def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str, *,
                          idempotency_key: str | None = None, source: str = "http",
                          channel: str = BatchChannel.HTTP, deny_if_all_forbidden: bool = True,
-                         ) -> FeedResult:
+                         ) -> BatchResult:
     """Validate and store raw reading rows (string columns meter_id, ts, value, unit, row).
 
     With ``deny_if_all_forbidden`` a batch none of whose meters the sender may write is
@@ -127,7 +107,7 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
     meters = writable_meters(ws, p)
     checked = validate_readings(raw, meters, tz=_timezone(ws, p.district_id), source=source)
     forbidden = [e for e in checked.errors if e.column == "meter_id"
-                 and e.message.startswith("is not a meter this client may write")]
+                 and e.code == NOT_WRITABLE.code]
     if deny_if_all_forbidden and raw.num_rows and len({e.row for e in forbidden}) == raw.num_rows:
         msg = ("none of the meters in this batch may be written with this token: "
                + ", ".join(sorted({str(e.value) for e in forbidden})[:20]))
@@ -142,11 +122,11 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
                            idempotency_key=idempotency_key, rejections=checked.errors)
     if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
-    return FeedResult(res.batch_id, res.status, checked.rows_in, checked.accepted,
-                      checked.rejected_rows, checked.errors, res.messages)
+    return replace(res, source=source, rows_in=checked.rows_in,
+                   rejected=checked.rejected_rows, errors=list(checked.errors))
 
 
-def _replayed(ws: Workspace, batch_id: int | None, messages: list[str]) -> FeedResult:
+def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[str]) -> BatchResult:
     assert batch_id is not None
     with ws.registry.session() as s:
         b = s.get(IngestBatch, batch_id)
@@ -155,16 +135,16 @@ def _replayed(ws: Workspace, batch_id: int | None, messages: list[str]) -> FeedR
                 for r in s.scalars(select(BatchRejection).where(
                     BatchRejection.batch_id == batch_id).order_by(BatchRejection.id)
                     .limit(MAX_ERRORS_SHOWN + 1))]
-        accepted = b.rows_in - b.rows_rejected
-        return FeedResult(batch_id, ImportOutcome.REPLAYED, b.rows_in, accepted,
-                          b.rows_rejected, errs, messages)
+        return BatchResult(b.kind, b.source_name, batch_id, "replayed", rows_in=b.rows_in,
+                           added=b.rows_in - b.rows_rejected, rejected=b.rows_rejected,
+                           errors=list(errs), messages=list(messages))
 
 
 _LEDGER_COLUMNS = ("entity_id", "period", "carrier", "quantity", "unit")
 
 
 def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
-                  idempotency_key: str | None = None, source: str = "http") -> FeedResult:
+                  idempotency_key: str | None = None, source: str = "http") -> BatchResult:
     """Validate and store pushed ledger (台账) rows; bad rows are rejected with reasons."""
     require_writer(p)
     frame = _ledger_frame(body, content_type, source)
@@ -172,8 +152,7 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
     not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
     errors = [RowError(source, int(r), "entity_id", str(e),
-                       "is not an entity this client may write (unknown, or not registered "
-                       "for this client)")
+                       i18n_msg("intake.feed.not_writable_entity"))
               for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
                               strict=True)]
     if len(frame) and int(not_mine.sum()) == len(frame):
@@ -188,8 +167,8 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
                            idempotency_key=idempotency_key, rejections=errors)
     if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
-    return FeedResult(res.batch_id, res.status, len(frame), table.num_rows,
-                      len({e.row for e in errors}), errors, res.messages)
+    return replace(res, rows_in=len(frame), rejected=len({e.row for e in errors}),
+                   errors=list(errors))
 
 
 def _parse_keeping_good(pf: csvfiles.ParsedFile,
@@ -217,20 +196,21 @@ def _ledger_frame(body: bytes, content_type: str, source: str) -> pd.DataFrame:
                                 index_col=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputValidationError([RowError(
-                source, None, None, None, f"not a well-formed CSV body: {exc}")]) from None
+                source, None, None, None,
+                i18n_msg("intake.feed.bad_csv", detail=str(exc)))]) from None
         records: list[Any] = frame.to_dict("records")
     else:
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise InputValidationError(
-                [RowError(source, None, None, None, f"not valid JSON: {exc}")]) from None
+            raise InputValidationError([RowError(
+                source, None, None, None,
+                i18n_msg("intake.feed.bad_json", detail=str(exc)))]) from None
         if isinstance(doc, dict) and isinstance(doc.get("ledger"), list):
             doc = doc["ledger"]
         if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
             raise InputValidationError([RowError(
-                source, None, None, None, "expected a JSON array of ledger rows "
-                '[{"entity_id", "period", "carrier", "quantity", "unit"}, ...]')])
+                source, None, None, None, i18n_msg("intake.feed.not_ledger_array"))])
         records = doc
     cols: dict[str, list[str]] = {c: [] for c in _LEDGER_COLUMNS}
     for rec in records:

@@ -8,26 +8,34 @@ earlier ones wins and says which. Every change to accounting inputs is audit-log
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, RowError
+from carbonpeak.i18n import msg
+from carbonpeak.intake.batches import (
+    BatchResult,
+    Outcome,
+    Tally,
+    audited_upsert,
+    close_batch,
+    file_sha256,
+    find_duplicate,
+    new_batch,
+    rejected_rows,
+)
 from carbonpeak.intake.formats import csvfiles
-from carbonpeak.intake.formats.messages import zh
 from carbonpeak.intake.formats.vocab import COLUMNS
 from carbonpeak.intake.plan_records import import_plan_records
 from carbonpeak.storage.lake.store import PreparedBatch
 from carbonpeak.storage.registry.models import (
-    BatchRejection,
     District,
     DistrictStatistics,
     Entity,
@@ -38,38 +46,19 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
-    DONE_BATCH_STATUSES,
     IMPORT_KINDS,
     PLAN_KINDS,
     BatchChannel,
     BatchStatus,
-    ImportOutcome,
 )
 
-__all__ = ["IMPORT_KINDS", "ImportResult", "import_file"]
+__all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "write_lake_batch"]
 
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
 
 
-@dataclass
-class ImportResult:
-    """What an import did."""
-
-    kind: str
-    file: str
-    batch_id: int | None
-    status: str  # committed | duplicate | no_change
-    rows: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    overlapping: int = 0
-    replaced: int = 0
-    overlapped_batches: list[int] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-    rows_rejected: int = 0
-    quarantine_path: str | None = None
-    rejections: list[RowError] = field(default_factory=list)
+#: what an import did: the intake kernel's one batch result
+ImportResult = BatchResult
 
 
 def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = None,
@@ -92,15 +81,9 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
         raise ValueError(msg)
     d = ws.district(district)
     digest = file_sha256(path)
-    with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == kind,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
-        ).order_by(IngestBatch.id).limit(1)).first()
-        if prev is not None:
-            return ImportResult(kind, path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
-                f"{path.name} was already imported as batch {prev.id} "
-                f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed"])
+    duplicate = find_duplicate(ws, d.id, kind, digest, path.name)
+    if duplicate is not None:
+        return duplicate
     pf = csvfiles.read_import_file(path, kind)
     notes = [f"ignored column(s) not in the contract: {', '.join(pf.ignored_columns)}"] \
         if pf.ignored_columns else []
@@ -123,13 +106,10 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
         assert quarantine is not None
         raise InputValidationError(quarantine.errors)
     if quarantine is not None and quarantine.errors:
-        result.rows_rejected = quarantine.rows
-        result.quarantine_path = quarantine.path
-        result.rejections = list(quarantine.errors)
-        result.messages.append(f"{quarantine.rows} row(s) refused and kept in "
-                               f"{quarantine.path}")
-    result.messages[:0] = notes
-    return result
+        result = replace(result, rejected=quarantine.rows, quarantine_path=quarantine.path,
+                         errors=list(quarantine.errors)).with_messages(after=[
+                             f"{quarantine.rows} row(s) refused and kept in {quarantine.path}"])
+    return result.with_messages(*notes)
 
 
 _SKIP_ROUNDS = 6  # dropping bad rows can uncover others (a parent only a dropped row defined)
@@ -170,8 +150,7 @@ class _Quarantine:
         kept = pf.frame[~bad].reset_index(drop=True)
         if kept.empty:
             raise InputValidationError(self.errors + [RowError(
-                pf.name, None, None, None, "no good row left to import: every row has a "
-                "problem; nothing was imported", pf.sheet)])
+                pf.name, None, None, None, msg("intake.file.no_good_row"), pf.sheet)])
         return replace(pf, frame=kept)
 
     def write(self, batch_id: int) -> str:
@@ -190,35 +169,21 @@ class _Quarantine:
                 line = int(rec["_line"])
                 problems = by_line.get(line, [])
                 w.writerow([*(rec.get(c, "") for c in self.columns), self.sheet or "", line,
-                            "；".join(_where(e) + zh(e) for e in problems),
-                            "; ".join(_where(e) + e.message for e in problems)])
+                            "；".join(_where(e) + e.text("zh") for e in problems),
+                            "; ".join(_where(e) + e.text("en") for e in problems)])
         self.path = str(path)
         return self.path
 
-    def record(self, s: Session, batch: IngestBatch, *, add_rows: bool) -> None:
-        """Write the quarantine file and record it (and, ``add_rows``, each problem)."""
-        batch.rows_rejected = self.rows
+    def record(self, batch: IngestBatch) -> None:
+        """Write the quarantine file and record it with the batch (whose rejections the
+        kernel recorded when it opened the batch)."""
         batch.quarantine_path = self.write(batch.id)
-        if add_rows:
-            s.add_all(BatchRejection(batch_id=batch.id, sheet=e.sheet, row=e.row,
-                                     column=e.column, value=e.value, message=e.message)
-                      for e in self.errors)
 
 
 def _where(e: RowError) -> str:
     if e.column is None:
         return ""
     return f"{e.column} = {e.value!r}: " if e.value is not None else f"{e.column}: "
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks (a batch's identity: re-sending it is a
-    duplicate)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -- registry kinds -----------------------------------------------------------------------
@@ -233,18 +198,13 @@ def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
 
 def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile, digest: str,
                  quarantine: _Quarantine | None) -> ImportResult:
-    rejected = quarantine.rows if quarantine is not None else 0
-
-    def on_batch(s: Session, batch: IngestBatch) -> None:
+    def on_batch(_s: Session, batch: IngestBatch) -> None:
         if quarantine is not None and quarantine.errors:
-            quarantine.record(s, batch, add_rows=True)
+            quarantine.record(batch)
 
-    counts = import_plan_records(ws, d, kind, pf, digest, rejected, on_batch=on_batch)
-    return ImportResult(kind, pf.name, counts.batch_id, BatchStatus.COMMITTED,
-                        rows=counts.added + counts.updated + counts.unchanged,
-                        added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
-                        messages=[f"{counts.added} added, {counts.updated} updated, "
-                                  f"{counts.unchanged} unchanged"])
+    return import_plan_records(ws, d, kind, pf, digest,
+                               quarantine.errors if quarantine is not None else (),
+                               on_batch=on_batch)
 
 
 def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
@@ -268,16 +228,11 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         if kind == "meters":
             _check_meter_changes(existing, recs, pf.name)
             _check_meter_rescaling(ws, existing, recs, given, pf.name)
-        rejected = quarantine.rows if quarantine is not None else 0
-        batch = IngestBatch(district_id=district_id, kind=kind, source_name=pf.name,
-                            sha256=digest, status=BatchStatus.COMMITTED,
-                            rows_in=len(recs) + rejected,
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
+        batch = new_batch(s, ws, district_id, kind, pf.name, digest, rows_in=len(recs),
+                          rejections=quarantine.errors if quarantine is not None else ())
         if quarantine is not None and quarantine.errors:
-            quarantine.record(s, batch, add_rows=True)
-        result = ImportResult(kind, pf.name, batch.id, BatchStatus.COMMITTED, rows=len(recs))
+            quarantine.record(batch)
+        tally = Tally()
         for rec in recs:
             line = rec.pop("_line", None)
             if kind == "statistics":
@@ -291,30 +246,16 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
                     rec["district_id"] = district_id
                 obj = existing.get(rec["id"])
                 key = rec["id"]
-            _upsert(s, ws.actor, model, kind, key, obj, rec, result, ignore=("batch_id",),
-                    given=given.get(line) if line is not None else None,
-                    district_id=district_id)
-        batch.rows_written = result.added + result.updated
-        batch.message = f"{result.added} added, {result.updated} updated, " \
-                        f"{result.unchanged} unchanged"
-        audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
-              {"file": pf.name, "sha256": digest, "added": result.added,
-               "updated": result.updated, "unchanged": result.unchanged,
-               "rows_rejected": rejected, "quarantine": batch.quarantine_path},
-              district=batch.district_id)
-        result.messages.append(batch.message)
-        return result
+            tally.count(_upsert(s, ws.actor, model, kind, key, obj, rec, ignore=("batch_id",),
+                                given=given.get(line) if line is not None else None,
+                                district_id=district_id))
+        return close_batch(s, ws, batch, tally, details={"quarantine": batch.quarantine_path})
 
 
 # record field -> the file column it comes from (when the names differ); meters'
 # commissioned_on has the same name as its column
 _FIELD_COLUMN = {"entities": {"id": "entity_id", "street_id": "street"},
                  "meters": {"id": "meter_id"}, "statistics": {}}
-
-
-def _json_safe(v: Any) -> Any:
-    """Audit-log details are JSON: dates (a meter's commissioned_on) go in as ISO text."""
-    return v.isoformat() if isinstance(v, dt.date) else v
 
 
 def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
@@ -329,28 +270,16 @@ def _given_fields(pf: csvfiles.ParsedFile, kind: str) -> dict[int, set[str]]:
 
 
 def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
-            rec: dict[str, Any], result: ImportResult, *, ignore: tuple[str, ...],
-            district_id: str, given: set[str] | None = None) -> None:
+            rec: dict[str, Any], *, ignore: tuple[str, ...], district_id: str,
+            given: set[str] | None = None) -> Outcome:
     """Insert, or update the fields the file gives: a blank or absent cell never erases."""
     if obj is not None and given is not None:
         rec = {k: v for k, v in rec.items() if k in given or k in ignore
                or k in ("district_id",)}
-    if obj is None:
-        s.add(model(**rec))
-        audit(s, actor, "create", OBJECT_TYPES[kind], key,
-              {k: _json_safe(v) for k, v in rec.items() if k not in ignore}, district=district_id)
-        result.added += 1
-        return
-    changes = {k: [_json_safe(getattr(obj, k)), _json_safe(v)] for k, v in rec.items()
-               if k not in ignore and getattr(obj, k) != v}
-    for k, v in rec.items():
-        setattr(obj, k, v)
-    if changes:
-        audit(s, actor, "update", OBJECT_TYPES[kind], key,
-              {"changes": changes}, district=district_id)
-        result.updated += 1
-    else:
-        result.unchanged += 1
+    return audited_upsert(
+        s, actor, obj, {k: v for k, v in rec.items() if k not in ignore},
+        create=lambda: model(**rec), object_type=OBJECT_TYPES[kind], key=key,
+        district_id=district_id, always={k: v for k, v in rec.items() if k in ignore})
 
 
 def _street_lookup(s: Session, district_id: str) -> dict[str, int]:
@@ -371,7 +300,7 @@ def _check_cycles(s: Session, recs: list[dict[str, Any]], name: str) -> None:
         while cur is not None:
             if cur in seen:
                 errors.append(RowError(name, r["_line"], "parent_id", r["parent_id"],
-                                       "parent chain loops back to this entity"))
+                                       msg("intake.entity.parent_loop")))
                 break
             seen.add(cur)
             cur = parents.get(cur)
@@ -393,8 +322,8 @@ def _check_other_districts(s: Session, kind: str, district_id: str,
             .where(Meter.id.in_(ids), Entity.district_id != district_id))}
         column = "meter_id"
     errors = [RowError(name, r["_line"], column, r["id"],
-                       f"is already registered in district {taken[r['id']]}; ids are unique "
-                       "across districts") for r in recs if r["id"] in taken]
+                       msg("intake.id.other_district", district=taken[r["id"]]))
+              for r in recs if r["id"] in taken]
     if errors:
         raise InputValidationError(errors)
 
@@ -414,8 +343,7 @@ def _check_meter_rescaling(ws: Workspace, existing: dict[str, Any], recs: list[d
         return
     with_data = ws.lake.meters_with_data(sorted({mid for mid, _ in changing}))
     errors = [RowError(name, line, col, str(new),
-                       f"meter {mid} has readings recorded with {col}={old}; changing it would "
-                       "rescale them all, past accounts included: register a new meter id")
+                       msg("intake.meter.rescale", meter=mid, column=col, old=str(old)))
               for (mid, col), (line, old, new) in changing.items() if mid in with_data]
     if errors:
         raise InputValidationError(errors)
@@ -432,8 +360,8 @@ def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
             if getattr(m, col) != r[col]:
                 errors.append(RowError(
                     name, r["_line"], col, str(r[col]),
-                    f"meter {m.id} is registered with {col}={getattr(m, col)}; a meter cannot "
-                    "change it (its readings would change meaning): register a new meter id"))
+                    msg("intake.meter.immutable", meter=m.id, column=col,
+                        old=str(getattr(m, col)))))
     if errors:
         raise InputValidationError(errors)
 
@@ -463,7 +391,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
     with ws.registry.session() as s:  # the batch's rejections are stored; add their file
         b = s.get(IngestBatch, result.batch_id)
         assert b is not None
-        quarantine.record(s, b, add_rows=False)
+        quarantine.record(b)
     return result
 
 
@@ -489,20 +417,9 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 return replay
         ws.lake.recover()
         with ws.registry.session() as s:
-            batch = IngestBatch(district_id=district_id, kind=kind, source_name=source_name,
-                                sha256=digest, status=BatchStatus.PENDING,
-                                rows_in=rows + len({(e.sheet, e.row) for e in rejections}),
-                                actor=ws.actor, channel=channel,
-                                idempotency_key=idempotency_key,
-                                rows_rejected=len({(e.sheet, e.row) for e in rejections}))
-            s.add(batch)
-            s.flush()
-            batch_id = batch.id
-            if rejections:  # one multi-row INSERT, not an ORM object per rejected row
-                s.execute(insert(BatchRejection), [
-                    {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
-                     "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
-                     "message": _no_nul(e.message)} for e in rejections])
+            batch_id = new_batch(s, ws, district_id, kind, source_name, digest, rows_in=rows,
+                                 status="pending", channel=channel,
+                                 idempotency_key=idempotency_key, rejections=rejections).id
         prepared: list[PreparedBatch] = []
         try:
             for dataset, table in tables.items():
@@ -540,15 +457,13 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                     b.status = BatchStatus.FAILED
             raise
     messages.append(message)
-    return ImportResult(kind, source_name, batch_id, status, rows=rows,
-                        added=0 if status == BatchStatus.NO_CHANGE else rows,
-                        overlapping=overlapping, replaced=replaced,
-                        overlapped_batches=overlapped, messages=messages)
-
-
-def _no_nul(text: str) -> str:
-    """A rejected cell as text a registry stores (PostgreSQL text cannot hold NUL)."""
-    return text.replace("\x00", "\\x00")
+    return BatchResult(kind, source_name, batch_id, status,
+                       rows_in=rows + rejected_rows(rejections),
+                       added=0 if status == "no_change" else rows,
+                       unchanged=rows if status == "no_change" else 0,
+                       rejected=rejected_rows(rejections), errors=list(rejections),
+                       overlapping=overlapping, replaced=replaced,
+                       overlapped_batches=list(overlapped), messages=list(messages))
 
 
 def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],
@@ -578,8 +493,9 @@ def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
             # never acknowledged: forget the key so the client's retry is stored
             prev.idempotency_key = None
             return None
-        return ImportResult(prev.kind, prev.source_name, prev.id, ImportOutcome.REPLAYED,
-                            rows=prev.rows_in, added=prev.rows_written,
-                            overlapping=prev.rows_overlapping, replaced=prev.rows_replaced,
-                            messages=[f"batch {prev.id} was already stored under this "
-                                      f"Idempotency-Key: {prev.message}"])
+        return BatchResult(prev.kind, prev.source_name, prev.id, "replayed",
+                           rows_in=prev.rows_in, added=prev.rows_in - prev.rows_rejected,
+                           rejected=prev.rows_rejected, overlapping=prev.rows_overlapping,
+                           replaced=prev.rows_replaced,
+                           messages=[f"batch {prev.id} was already stored under this "
+                                     f"Idempotency-Key: {prev.message}"])

@@ -35,8 +35,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from carbonpeak.errors import ConfigError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.feeds import FeedResult, ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
+from carbonpeak.intake.formats.readings import with_raw_errors
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import BatchChannel
@@ -84,10 +86,10 @@ def messages_table(messages: list[tuple[str, bytes]], prefix: str = TOPIC_PREFIX
             meter = topic[len(prefix) + 1:] or None
         if meter is None:
             errors.append(RowError(source, i, "topic", topic[:200],
-                                   f"is not {prefix}/<meter_id>"))
+                                   msg("intake.mqtt.topic", prefix=prefix)))
         if len(payload) > MAX_PAYLOAD:
             errors.append(RowError(source, i, "payload", f"{len(payload)} bytes",
-                                   f"is larger than {MAX_PAYLOAD} bytes"))
+                                   msg("intake.mqtt.too_large", limit=MAX_PAYLOAD)))
         else:
             try:
                 doc = orjson.loads(payload)
@@ -95,19 +97,16 @@ def messages_table(messages: list[tuple[str, bytes]], prefix: str = TOPIC_PREFIX
                     rec = doc
                 else:
                     errors.append(RowError(source, i, "payload", payload[:200].decode(
-                        "utf-8", "replace"), 'is not a JSON object {"ts", "value"}'))
+                        "utf-8", "replace"), msg("intake.mqtt.not_object")))
             except orjson.JSONDecodeError:
                 errors.append(RowError(source, i, "payload", payload[:200].decode(
-                    "utf-8", "replace"), "is not valid JSON"))
+                    "utf-8", "replace"), msg("intake.mqtt.bad_json")))
         cols["meter_id"].append(meter)
         for k in ("ts", "value", "unit"):
             cols[k].append(json_text(rec.get(k)))
     table = pa.table({k: pa.array(v, pa.string()) for k, v in cols.items()})
     table = table.append_column("row", pa.array(range(1, table.num_rows + 1), pa.int64()))
-    if errors:
-        table = table.replace_schema_metadata(
-            {b"errors": orjson.dumps([e.__dict__ for e in errors])})
-    return table, errors
+    return with_raw_errors(table, errors), errors
 
 
 class MqttIngester:

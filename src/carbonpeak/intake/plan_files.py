@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.csvfiles import ParsedFile, _duplicates, _flag, _number, _opt
 from carbonpeak.vocabulary import BudgetMetric, ScopeType, TargetKind
 
@@ -68,7 +69,7 @@ _FULLWIDTH_CMP = {"≥": ">=", "≤": "<=", "＝": "=", "＞": ">", "＜": "<", 
 def _year(pf: ParsedFile, col: str, errors: list[RowError], *, required: bool) -> pd.Series:
     return _number(pf, col, errors, required=required,
                    check=lambda v: (v == v.round()) & v.between(1990, 2100),
-                   why="must be a year 1990..2100")
+                   why=msg("intake.cell.year", first=1990, last=2100))
 
 
 def _choice(pf: ParsedFile, col: str, allowed: tuple[str, ...], errors: list[RowError], *,
@@ -76,7 +77,8 @@ def _choice(pf: ParsedFile, col: str, allowed: tuple[str, ...], errors: list[Row
     raw = pf.frame[col].map(lambda v: _FULLWIDTH_CMP.get(v, v))
     if default is not None:
         raw = raw.where(raw != "", default)
-    _flag(pf, ~raw.isin(allowed), col, errors, f"is not one of: {', '.join(allowed)}")
+    _flag(pf, ~raw.isin(allowed), col, errors, msg("intake.cell.not_one_of",
+                                                    allowed=", ".join(allowed)))
     return raw
 
 
@@ -93,17 +95,17 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
     """
     errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["id"] == "", "id", errors, "is required")
-    _flag(pf, f["indicator_zh"] == "", "indicator_zh", errors, "is required")
+    _flag(pf, f["id"] == "", "id", errors, msg("intake.cell.required"))
+    _flag(pf, f["indicator_zh"] == "", "indicator_zh", errors, msg("intake.cell.required"))
     _flag(pf, (f["district"] != "") & (f["district"] != district), "district", errors,
-          f"names another district; this catalogue is loaded into {district}")
+          msg("intake.plan.other_district", district=district))
     kind = _choice(pf, "kind", TARGET_KINDS, errors)
     cmp_ = _choice(pf, "comparator", COMPARATORS, errors, default=">=")
     scope = _choice(pf, "scope_type", SCOPE_TYPES, errors, default="district")
     _flag(pf, (scope != "district") & (f["scope_id"] == ""), "scope_id", errors,
-          "is required for a street or entity target")
+          msg("intake.plan.scope_id_target"))
     _flag(pf, ~f["metric"].map(_is_metric).astype(bool), "metric", errors,
-          f"is not one of: {', '.join(TARGET_METRICS)}, gdp_share:<GB/T 4754 section letter>")
+          msg("intake.plan.metric", metrics=", ".join(TARGET_METRICS)))
     base_year = _year(pf, "baseline_year", errors, required=False)
     target_year = _year(pf, "target_year", errors, required=False)
     base_value = _number(pf, "baseline_value", errors, required=False)
@@ -144,21 +146,22 @@ def period_baseline_year(period: str) -> int | None:
     return int(m.group(1)) - 1 if m else None
 
 
-def target_problems(kind: str, v: dict[str, Any], period: str = "") -> list[tuple[str, str]]:
+def target_problems(kind: str, v: dict[str, Any],
+                    period: str = "") -> list[tuple[str, Message]]:
     """What makes a target impossible to assess: ``[(field, reason), ...]``.
 
     A reduction target needs a value below 100 % and a target year after its baseline year
     (given, or the year before its period starts: 十四五 2021-2025 → 2020).
     """
-    out = []
+    out: list[tuple[str, Message]] = []
     if kind == "reduction_vs_baseline":
         if v.get("target_value") is not None and not v["target_value"] < 100:
-            out.append(("target_value", "a reduction must be below 100 %"))
+            out.append(("target_value", msg("intake.plan.reduction_below_100")))
         by, ty = v.get("baseline_year"), v.get("target_year")
         if by is None:
             by = period_baseline_year(period)
         if by is not None and ty is not None and ty <= by:
-            out.append(("target_year", f"must be after the baseline year {by}"))
+            out.append(("target_year", msg("intake.plan.after_baseline", year=by)))
     return out
 
 
@@ -167,15 +170,15 @@ def parse_observations(pf: ParsedFile) -> list[dict[str, Any]]:
     numeric value and a source (required: every number must say where it comes from)."""
     errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["target_id"] == "", "target_id", errors, "is required")
-    _flag(pf, f["source"] == "", "source", errors, "is required (where the value comes from)")
+    _flag(pf, f["target_id"] == "", "target_id", errors, msg("intake.cell.required"))
+    _flag(pf, f["source"] == "", "source", errors, msg("intake.plan.source_required"))
     value = _number(pf, "value", errors, required=True)
     dates = []
     for line, raw in zip(f["_line"].tolist(), f["date"].tolist(), strict=True):
         d = _date(raw)
         if d is None:
             errors.append(RowError(pf.name, int(line), "date", raw,
-                                   "must be a date YYYY-MM-DD or a year YYYY"))
+                                   msg("intake.plan.date_or_year")))
         dates.append(d)
     keyed = f.assign(_d=[str(d) for d in dates])
     sub = ParsedFile(pf.name, keyed, pf.ignored_columns, pf.encoding, pf.present_columns,
@@ -198,11 +201,11 @@ def parse_budgets(pf: ParsedFile) -> list[dict[str, Any]]:
     metric = _choice(pf, "metric", BUDGET_METRICS, errors)
     scope = _choice(pf, "scope_type", SCOPE_TYPES, errors)
     _flag(pf, (scope != "district") & (f["scope_id"] == ""), "scope_id", errors,
-          "is required for a street or entity budget")
+          msg("intake.plan.scope_id_budget"))
     budget = _number(pf, "budget", errors, required=True, check=lambda v: v > 0,
-                     why="must be > 0")
+                     why=msg("intake.cell.positive"))
     intensity = _number(pf, "intensity_target", errors, required=False, check=lambda v: v > 0,
-                        why="must be > 0")
+                        why=msg("intake.cell.positive"))
     _duplicates(pf, ["year", "metric", "scope_type", "scope_id"], errors)
     if errors:
         raise InputValidationError(errors)
@@ -220,9 +223,9 @@ def parse_sector_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     year = _year(pf, "year", errors, required=True)
     sector = f["sector"].str.upper()
     _flag(pf, ~sector.str.fullmatch(r"[A-T]"), "sector", errors,
-          "must be a GB/T 4754 section letter A..T")
+          msg("intake.plan.sector_letter"))
     va = _number(pf, "value_added_10k_cny", errors, required=True, check=lambda v: v >= 0,
-                 why="must be ≥ 0 (10^4 CNY)")
+                 why=msg("intake.cell.non_negative_10k_cny"))
     _duplicates(pf, ["year", "sector"], errors)
     if errors:
         raise InputValidationError(errors)

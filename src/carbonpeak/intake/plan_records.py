@@ -9,15 +9,16 @@ what is stored changes nothing, so re-sending a file is harmless.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake import plan_files
+from carbonpeak.intake.batches import BatchResult, Tally, audited_upsert, close_batch, new_batch
 from carbonpeak.storage.registry.models import (
     Budget,
     District,
@@ -27,10 +28,9 @@ from carbonpeak.storage.registry.models import (
     Street,
     Target,
     TargetObservation,
-    utcnow,
 )
 from carbonpeak.storage.workspace import audit
-from carbonpeak.vocabulary import PLAN_KINDS, BatchStatus, BudgetMethod
+from carbonpeak.vocabulary import PLAN_KINDS, BudgetMethod
 
 if TYPE_CHECKING:
     from carbonpeak.intake.formats.csvfiles import ParsedFile
@@ -44,14 +44,8 @@ _TARGET_FIELDS = ("section", "indicator_zh", "indicator_en", "kind", "metric", "
                   "comparator", "period", "responsible_units", "quote", "notes")
 
 
-@dataclass
-class PlanImportCounts:
-    """What an import of plan inputs did."""
-
-    batch_id: int
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
+#: what an import of plan inputs did: the intake kernel's one batch result
+PlanImportCounts = BatchResult
 
 
 def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> str | None:
@@ -72,9 +66,9 @@ def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> 
 
 
 def import_plan_records(ws: Workspace, district: District, kind: str, pf: ParsedFile,
-                        digest: str, rejected: int = 0, *,
+                        digest: str, rejections: Sequence[RowError] = (), *,
                         on_batch: Callable[[Session, IngestBatch], None] | None = None,
-                        ) -> PlanImportCounts:
+                        ) -> BatchResult:
     """Validate ``pf`` as ``kind``, check its references, and store it as one batch.
 
     Raises
@@ -99,27 +93,16 @@ def import_plan_records(ws: Workspace, district: District, kind: str, pf: Parsed
             _resolve_targets(s, district, pf.name, recs, errors)
         if errors:
             raise InputValidationError(errors)
-        batch = IngestBatch(district_id=district.id, kind=kind, source_name=pf.name,
-                            sha256=digest, status=BatchStatus.COMMITTED,
-                            rows_in=len(recs) + rejected,
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
+        batch = new_batch(s, ws, district.id, kind, pf.name, digest, rows_in=len(recs),
+                          rejections=rejections)
         if on_batch is not None:
             on_batch(s, batch)
-        counts = PlanImportCounts(batch.id)
+        counts = Tally()
         store = {"targets": _store_target, "observations": _store_observation,
                  "budgets": _store_budget, "sector_statistics": _store_sector}[kind]
         for rec in recs:
             store(s, ws.actor, district, batch, rec, counts)
-        batch.rows_written = counts.added + counts.updated
-        batch.message = (f"{counts.added} added, {counts.updated} updated, "
-                         f"{counts.unchanged} unchanged")
-        audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
-              {"file": pf.name, "sha256": digest, "added": counts.added,
-               "updated": counts.updated, "unchanged": counts.unchanged},
-              district=batch.district_id)
-        return counts
+        return close_batch(s, ws, batch, counts)
 
 
 def _resolve_scopes(s: Session, d: District, name: str, recs: list[dict[str, Any]],
@@ -128,7 +111,8 @@ def _resolve_scopes(s: Session, d: District, name: str, recs: list[dict[str, Any
         sid = resolve_scope(s, d, r["scope_type"], r["scope_ref"])
         if sid is None:
             errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
-                                   f"names no {r['scope_type']} of {d.id}"))
+                                   msg("intake.plan.no_scope", district=d.id,
+                                       scope_type=msg(f"intake.plan.scope.{r['scope_type']}"))))
         r["scope_id"] = sid
 
 
@@ -144,11 +128,10 @@ def _resolve_targets(s: Session, d: District, name: str, recs: list[dict[str, An
             found = [t for t in found if r["scope_ref"] == t.scope_id]
         if not found:
             errors.append(RowError(name, r["_line"], "target_id", r["code"],
-                                   f"names no target of {d.id} (load the catalogue first)"))
+                                   msg("intake.plan.no_target", district=d.id)))
         elif len(found) > 1:
             errors.append(RowError(name, r["_line"], "scope_id", r["scope_ref"],
-                                   f"target {r['code']} exists for several scopes; give the "
-                                   "scope id"))
+                                   msg("intake.plan.several_scopes", code=r["code"])))
         else:
             r["target_id"] = found[0].id
 
@@ -158,7 +141,7 @@ def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
-                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+                  rec: dict[str, Any], counts: Tally) -> None:
     values = {k: rec[k] for k in _TARGET_FIELDS}
     values["source"] = f"{batch.source_name} line {rec['_line']} (batch {batch.id})"
     obj = s.scalars(select(Target).where(
@@ -171,44 +154,35 @@ def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
         audit(s, actor, "create", "target", key, {k: v for k, v in values.items()
                                                   if k != "quote"} | {"batch": batch.id},
               district=d.id)
-        counts.added += 1
+        counts.count("added")
         return
     changes = _changes(obj, {k: v for k, v in values.items() if k != "source"})
     if not changes:
-        counts.unchanged += 1
+        counts.count("unchanged")
         return
     for k, v in values.items():
         setattr(obj, k, v)
     audit(s, actor, "update", "target", key, {"changes": changes, "batch": batch.id}, district=d.id)
-    counts.updated += 1
+    counts.count("updated")
 
 
 def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
-                       rec: dict[str, Any], counts: PlanImportCounts) -> None:
+                       rec: dict[str, Any], counts: Tally) -> None:
     obj = s.scalars(select(TargetObservation).where(
         TargetObservation.target_id == rec["target_id"],
         TargetObservation.observed_on == rec["observed_on"])).first()
     key = f"{rec['code']}@{rec['observed_on']}"
     values = {"value": rec["value"], "source": rec["source"]}
-    if obj is None:
-        s.add(TargetObservation(target_id=rec["target_id"], observed_on=rec["observed_on"],
-                                batch_id=batch.id, actor=actor, **values))
-        audit(s, actor, "create", "target_observation", key,
-              values | {"batch": batch.id}, district=d.id)
-        counts.added += 1
-        return
-    changes = _changes(obj, values)
-    if not changes:
-        counts.unchanged += 1
-        return
-    obj.value, obj.source, obj.batch_id, obj.actor = rec["value"], rec["source"], batch.id, actor
-    audit(s, actor, "update", "target_observation", key,
-          {"changes": changes, "batch": batch.id}, district=d.id)
-    counts.updated += 1
+    counts.count(audited_upsert(
+        s, actor, obj, values, object_type="target_observation", key=key, district_id=d.id,
+        create=lambda: TargetObservation(target_id=rec["target_id"],
+                                         observed_on=rec["observed_on"], batch_id=batch.id,
+                                         actor=actor, **values),
+        context={"batch": batch.id}, on_change={"batch_id": batch.id, "actor": actor}))
 
 
 def _store_budget(s: Session, actor: str, d: District, batch: IngestBatch,
-                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+                  rec: dict[str, Any], counts: Tally) -> None:
     store_budget(s, actor, d.id, year=rec["year"], metric=rec["metric"],
                  scope_type=rec["scope_type"], scope_id=rec["scope_id"], budget=rec["budget"],
                  method=BudgetMethod.MANUAL, intensity_target=rec["intensity_target"],
@@ -219,54 +193,42 @@ def _store_budget(s: Session, actor: str, d: District, batch: IngestBatch,
 def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric: str,
                  scope_type: str, scope_id: str, budget: float, method: str,
                  intensity_target: float | None, basis: dict[str, Any],
-                 counts: PlanImportCounts | None = None) -> Budget:
+                 counts: Tally | None = None) -> Budget:
     """Insert or update one budget; audit-log the change; leave an equal budget alone."""
     obj = s.scalars(select(Budget).where(
         Budget.district_id == district_id, Budget.year == year, Budget.metric == metric,
         Budget.scope_type == scope_type, Budget.scope_id == scope_id)).first()
     key = f"{year}/{metric}/{scope_type}:{scope_id}"
     values = {"budget": budget, "method": method, "intensity_target": intensity_target}
-    if obj is None:
-        obj = Budget(district_id=district_id, year=year, metric=metric, scope_type=scope_type,
-                     scope_id=scope_id, basis=basis, actor=actor, **values)
-        s.add(obj)
-        audit(s, actor, "create", "budget", key, values | {"basis": basis}, district=district_id)
-        if counts is not None:
-            counts.added += 1
-        return obj
-    changes = _changes(obj, values)
-    if not changes:
-        if counts is not None:
-            counts.unchanged += 1
-        return obj
-    for k, v in values.items():
-        setattr(obj, k, v)
-    obj.basis, obj.actor = basis, actor
-    audit(s, actor, "update", "budget", key, {"changes": changes, "basis": basis},
-          district=district_id)
+    made: list[Budget] = []
+
+    def create() -> Budget:
+        made.append(Budget(district_id=district_id, year=year, metric=metric,
+                           scope_type=scope_type, scope_id=scope_id, basis=basis, actor=actor,
+                           **values))
+        return made[0]
+
+    outcome = audited_upsert(s, actor, obj, values, create=create, object_type="budget",
+                             key=key, district_id=district_id, context={"basis": basis},
+                             on_change={"basis": basis, "actor": actor})
     if counts is not None:
-        counts.updated += 1
-    return obj
+        counts.count(outcome)
+    stored = made[0] if made else obj
+    assert stored is not None
+    return stored
 
 
 def _store_sector(s: Session, actor: str, d: District, batch: IngestBatch,
-                  rec: dict[str, Any], counts: PlanImportCounts) -> None:
+                  rec: dict[str, Any], counts: Tally) -> None:
     obj = s.scalars(select(SectorStatistics).where(
         SectorStatistics.district_id == d.id, SectorStatistics.year == rec["year"],
         SectorStatistics.sector == rec["sector"])).first()
     key = f"{rec['year']}/{rec['sector']}"
-    if obj is None:
-        s.add(SectorStatistics(district_id=d.id, year=rec["year"], sector=rec["sector"],
-                               value_added_10k_cny=rec["value_added_10k_cny"],
-                               batch_id=batch.id))
-        audit(s, actor, "create", "sector_statistics", key,
-              {"value_added_10k_cny": rec["value_added_10k_cny"], "batch": batch.id}, district=d.id)
-        counts.added += 1
-    elif obj.value_added_10k_cny != rec["value_added_10k_cny"]:
-        audit(s, actor, "update", "sector_statistics", key, {"changes": {
-            "value_added_10k_cny": [obj.value_added_10k_cny, rec["value_added_10k_cny"]]},
-            "batch": batch.id}, district=d.id)
-        obj.value_added_10k_cny, obj.batch_id = rec["value_added_10k_cny"], batch.id
-        counts.updated += 1
-    else:
-        counts.unchanged += 1
+    counts.count(audited_upsert(
+        s, actor, obj, {"value_added_10k_cny": rec["value_added_10k_cny"]},
+        object_type="sector_statistics", key=key, district_id=d.id,
+        create=lambda: SectorStatistics(district_id=d.id, year=rec["year"],
+                                        sector=rec["sector"],
+                                        value_added_10k_cny=rec["value_added_10k_cny"],
+                                        batch_id=batch.id),
+        context={"batch": batch.id}, on_change={"batch_id": batch.id}))

@@ -23,6 +23,7 @@ from pathlib import Path
 from carbonpeak.domain.benchmarking import CONVENTIONS
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.vocabulary import QuotaStatus
 
@@ -83,15 +84,15 @@ def _number(text: str, name: str, err: list[RowError], where: tuple[str, int],
             *, required: bool) -> float | None:
     if text == "":
         if required:
-            err.append(RowError(where[0], where[1], name, "", "required 必填"))
+            err.append(RowError(where[0], where[1], name, "", msg("intake.quota.required")))
         return None
     try:
         value = float(text)
     except ValueError:
-        err.append(RowError(where[0], where[1], name, text, "not a number 不是数字"))
+        err.append(RowError(where[0], where[1], name, text, msg("intake.quota.not_number")))
         return None
     if not math.isfinite(value) or value <= 0:
-        err.append(RowError(where[0], where[1], name, text, "must be a positive number 须为正数"))
+        err.append(RowError(where[0], where[1], name, text, msg("intake.quota.positive")))
         return None
     return value
 
@@ -107,7 +108,7 @@ def decode_text(path: Path) -> str:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         err = RowError(path.name, None, None, None,
-                       "the file is neither UTF-8 nor GB18030 文件编码无法识别")
+                       msg("intake.quota.encoding"))
         raise InputValidationError([err]) from None
 
 
@@ -122,12 +123,13 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
     """
     name = path.name
     if not path.is_file():
-        raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
+        raise InputValidationError([RowError(name, None, None, None,
+                                                     msg("intake.file.not_found"))])
     reader = csv.DictReader(io.StringIO(decode_text(path)))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise InputValidationError([RowError(name, 1, c, None, "column missing 缺少列")
+        raise InputValidationError([RowError(name, 1, c, None, msg("intake.quota.column_missing"))
                                     for c in missing])
     errors: list[RowError] = []
     rows: list[QuotaRowSpec] = []
@@ -140,15 +142,14 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
         n_before = len(errors)
         for c in REQUIRED:
             if c not in ("electricity_kgce_per_kwh", "constraint_value") and not r[c]:
-                errors.append(RowError(name, line, c, "", "required 必填"))
+                errors.append(RowError(name, line, c, "", msg("intake.quota.required")))
         for c, most in MAX_LENGTH.items():
             if len(r[c]) > most:
                 errors.append(RowError(name, line, c, r[c][:40] + "…",
-                                       f"longer than {most} characters 超过{most}个字符"))
+                                       msg("intake.quota.too_long", limit=most)))
         if r["table_id"] and not TABLE_ID.fullmatch(r["table_id"]):
             errors.append(RowError(name, line, "table_id", r["table_id"][:40],
-                                   "letters, digits, '.', '_' or '-' only, at most 64 "
-                                   "仅限字母、数字、点、下划线、连字符"))
+                                   msg("intake.quota.table_id")))
         elif r["table_id"]:
             table_ids.add(r["table_id"])
         coef = _number(r["electricity_kgce_per_kwh"], "electricity_kgce_per_kwh", errors, where,
@@ -157,36 +158,38 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
         guide = _number(r["guide_value"], "guide_value", errors, where, required=False)
         if r["convention"] and r["convention"] not in CONVENTIONS:
             errors.append(RowError(name, line, "convention", r["convention"],
-                                   f"unknown convention 口径未知; one of {', '.join(CONVENTIONS)}"))
+                                   msg("intake.quota.convention",
+                                       conventions=", ".join(CONVENTIONS))))
         elif r["convention"] and r["unit"] and r["unit"] != CONVENTIONS[r["convention"]]:
             errors.append(RowError(name, line, "unit", r["unit"],
-                                   f"convention {r['convention']} gives "
-                                   f"{CONVENTIONS[r['convention']]} 单位与口径不符"))
+                                   msg("intake.quota.unit", convention=r["convention"],
+                                       unit=CONVENTIONS[r["convention"]])))
         if r["status"] and r["status"] not in STATUSES:
             errors.append(RowError(name, line, "status", r["status"],
-                                   f"status must be one of {', '.join(STATUSES)} 状态无效"))
+                                   msg("intake.quota.status",
+                                       statuses=", ".join(STATUSES))))
         if r["default_for"] and r["default_for"] not in BUILDING_TYPES:
             errors.append(RowError(name, line, "default_for", r["default_for"],
-                                   "not a building type 不是建筑类型; one of "
-                                   + ", ".join(BUILDING_TYPES)))
+                                   msg("intake.quota.building_type",
+                                       types=", ".join(BUILDING_TYPES))))
         for c in filter(None, (x.strip() for x in r["exclude_carriers"].split(","))):
             if c not in CARRIERS:
                 errors.append(RowError(name, line, "exclude_carriers", c,
-                                       "unknown carrier 能源品种未知"))
+                                       msg("intake.quota.carrier")))
         if limit is not None and guide is not None and guide > limit:
             errors.append(RowError(name, line, "guide_value", r["guide_value"],
-                                   "guide value above the constraint value 引导值高于约束值"))
+                                   msg("intake.quota.guide_above")))
         key = (r["region"], r["quota_class"])
         if key in seen:
             errors.append(RowError(name, line, "quota_class", r["quota_class"],
-                                   f"same class and region as line {seen[key]} 类别重复"))
+                                   msg("intake.quota.repeat_class", line=seen[key])))
         seen.setdefault(key, line)
         if r["default_for"]:
             dkey = (r["region"], r["default_for"])
             if dkey in defaults:
                 errors.append(RowError(name, line, "default_for", r["default_for"],
-                                       f"type already defaulted on line {defaults[dkey]} "
-                                       "默认类别重复"))
+                                       msg("intake.quota.repeat_default",
+                                           line=defaults[dkey])))
             defaults.setdefault(dkey, line)
         if len(errors) == n_before and coef is not None and limit is not None:
             rows.append(QuotaRowSpec(
@@ -199,9 +202,9 @@ def read_quota_file(path: Path) -> QuotaTableSpec:
                 source=r["source"], note=r["note"]))
     if len(table_ids) > 1:
         errors.append(RowError(name, None, "table_id", ", ".join(sorted(table_ids)),
-                               "one table per file 每个文件只能包含一张限额表"))
+                               msg("intake.quota.one_table")))
     if not errors and not rows:
-        errors.append(RowError(name, None, None, None, "no rows 文件没有数据行"))
+        errors.append(RowError(name, None, None, None, msg("intake.file.no_rows")))
     if errors:
         raise InputValidationError(errors)
     return QuotaTableSpec(table_id=table_ids.pop(), origin=name, rows=tuple(rows))

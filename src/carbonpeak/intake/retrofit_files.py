@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import decode_text, read_import_file
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
@@ -46,24 +47,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     RetrofitStatus.IN_PROGRESS: ("实施中", "在建", "施工中", "进行中", "in progress"),
     RetrofitStatus.COMPLETED: ("已完成", "完成", "竣工", "已竣工", "done"),
 }
-PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "code": (True, ("项目编号", "编号", "project_code", "project_id", "项目代码")),
-    "entity_id": (True, ("建筑编号", "主体编号", "用能主体编号", "building_id", "entity")),
-    "kind": (False, ("项目类型", "类型", "类别", "type")),
-    "name": (True, ("项目名称", "名称", "project_name", "project")),
-    "measures": (False, ("改造措施", "措施", "主要措施", "改造内容", "调适内容", "measure")),
-    "start_date": (True, ("开工日期", "开始日期", "实施开始日期", "开工时间", "start")),
-    "end_date": (False, ("竣工日期", "完成日期", "完工日期", "竣工时间", "end", "completion")),
-    "floor_area_m2": (True, ("改造面积", "建筑面积", "面积", "floor_area", "area_m2", "area")),
-    "investment_10k_cny": (False, ("投资", "投资额", "项目投资", "总投资", "investment",
-                                   "investment_10k")),
-    "claimed_savings_kwh": (False, ("申报节能量", "预计节能量", "节能量", "年节能量",
-                                    "claimed_savings", "savings_kwh")),
-    "claimed_savings_fraction": (False, ("申报节能率", "预计节能率", "节能率", "claimed_fraction",
-                                         "savings_fraction", "saving_rate")),
-    "status": (False, ("状态", "项目状态", "进度")),
-    "note": (False, ("备注", "说明", "notes")),
-}
+PROJECT_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["retrofits"]
 _SEPARATORS = re.compile(r"[;；、\n]+")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -80,13 +64,6 @@ SAVINGS_UNITS: dict[str, float] = {"kwh": 1.0, "千瓦时": 1.0, "度": 1.0, "�
 #: bracketed header text that is a note, not a unit (``改造面积（必填）``)
 _HEADER_NOTES = frozenset({"必填", "选填", "可选", "required", "optional"})
 
-
-def register_kind() -> None:
-    """Make ``retrofits`` a kind the shared CSV/Excel reader knows (idempotent)."""
-    COLUMNS.setdefault("retrofits", PROJECT_COLUMNS)
-
-
-register_kind()
 
 
 @dataclass(frozen=True)
@@ -188,7 +165,7 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
     errors: list[RowError] = []
     scales = scales or {}
 
-    def bad(col: str, why: str) -> None:
+    def bad(col: str, why: Message) -> None:
         errors.append(RowError(file, line, col, row.get(col, ""), why, sheet))
 
     def cell(col: str) -> str:
@@ -200,26 +177,25 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
     code, eid, name = cell("code"), cell("entity_id"), cell("name")
     for col, v in (("code", code), ("entity_id", eid), ("name", name)):
         if not v:
-            bad(col, "is required")
+            bad(col, msg("intake.cell.required"))
     if code and not _CODE.match(code):
-        bad("code", "may hold only letters, digits, '.', '_', '-' (≤ 64) "
-            "编号只能含字母、数字、.、_、-")
+        bad("code", msg("intake.retrofit.code"))
     if len(name) > 256:
-        bad("name", "at most 256 characters 名称过长")
+        bad("name", msg("intake.cell.too_long", limit=256))
     kind = parse_kind(cell("kind"))
     if kind is None:
-        bad("kind", "is not one of: retrofit (改造), commissioning (调适)")
+        bad("kind", msg("intake.retrofit.kind"))
     status = parse_status(cell("status"))
     if cell("status") and status is None:
-        bad("status", "is not one of: planned (计划), in_progress (实施中), completed (已完成)")
+        bad("status", msg("intake.retrofit.status"))
     start = parse_date(cell("start_date")) if cell("start_date") else None
     if not cell("start_date"):
-        bad("start_date", "is required")
+        bad("start_date", msg("intake.cell.required"))
     elif start is None:
-        bad("start_date", "is not a calendar day YYYY-MM-DD 不是有效日期（如 2024-01-31）")
+        bad("start_date", msg("intake.weather.day"))
     end = parse_date(cell("end_date")) if cell("end_date") else None
     if cell("end_date") and end is None:
-        bad("end_date", "is not a calendar day YYYY-MM-DD 不是有效日期（如 2024-01-31）")
+        bad("end_date", msg("intake.weather.day"))
     if status is None and not cell("status"):
         status = RetrofitStatus.COMPLETED if end is not None else RetrofitStatus.PLANNED
     numbers: dict[str, float | None] = {}
@@ -228,20 +204,19 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
         text = cell(col)
         if not text:
             if required:
-                bad(col, "is required")
+                bad(col, msg("intake.cell.required"))
             numbers[col] = None
             continue
         num = _num(text)
         if num is None:
-            bad(col, "is not a number")
+            bad(col, msg("intake.cell.not_number"))
         numbers[col] = None if num is None else num * scales.get(col, 1.0)
     frac = None
     if cell("claimed_savings_fraction"):
         frac = _fraction(cell("claimed_savings_fraction"),
                          percent=scales.get("claimed_savings_fraction") == 0.01)
         if frac is None:
-            bad("claimed_savings_fraction",
-                "is not a fraction 0…1 or a percentage (0.18 or 18%) 节能率应为 0.18 或 18%")
+            bad("claimed_savings_fraction", msg("intake.retrofit.fraction"))
     errors.extend(check_values(
         {"start_date": start, "end_date": end, "status": status, "kind": kind,
          "floor_area_m2": numbers["floor_area_m2"],
@@ -253,8 +228,8 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
         return None, errors
     area = numbers["floor_area_m2"]
     if start is None or kind is None or status is None or area is None:  # pragma: no cover
-        msg = "a project without errors has its start date, kind, status and area"
-        raise AssertionError(msg)
+        problem = "a project without errors has its start date, kind, status and area"
+        raise AssertionError(problem)
     return ProjectSpec(
         code=code, entity_id=eid, kind=kind, name=name,
         measures=split_measures(cell("measures")), start_date=start, end_date=end,
@@ -275,7 +250,7 @@ def check_values(v: Mapping[str, Any], file: str, line: int | None, *,
     errors: list[RowError] = []
     cells = cells or {}
 
-    def bad(col: str, why: str) -> None:
+    def bad(col: str, why: Message) -> None:
         shown = cells.get(col)
         if shown is None:
             shown = "" if v.get(col) is None else str(v.get(col))
@@ -283,25 +258,26 @@ def check_values(v: Mapping[str, Any], file: str, line: int | None, *,
 
     start, end = v.get("start_date"), v.get("end_date")
     if start is not None and end is not None and end < start:
-        bad("end_date", f"is before the start date {start} 竣工日期早于开工日期")
+        bad("end_date", msg("intake.retrofit.end_before_start", start=str(start)))
     if v.get("status") == RetrofitStatus.COMPLETED and end is None and not cells.get("end_date"):
-        bad("end_date", "is required for a completed project 已完成项目须填写竣工日期")
+        bad("end_date", msg("intake.retrofit.end_required"))
     for col in ("start_date", "end_date"):
         d = v.get(col)
         if d is not None and not FIRST_DAY <= d <= LAST_DAY:
-            bad(col, "must be within 1990…2100 日期超出范围")
+            bad(col, msg("intake.weather.day_range", first=FIRST_DAY.year, last=LAST_DAY.year))
     area = v.get("floor_area_m2")
     if area is not None and not area > 0:
-        bad("floor_area_m2", "must be > 0 m²")
+        bad("floor_area_m2", msg("intake.cell.positive_m2"))
     elif area is not None and area > 1e8:
-        bad("floor_area_m2", "is implausibly large (> 100 million m²) 面积过大")
-    for col, unit in (("investment_10k_cny", "10^4 CNY 万元"), ("claimed_savings_kwh", "kWh")):
+        bad("floor_area_m2", msg("intake.retrofit.area_too_large"))
+    for col, code in (("investment_10k_cny", "intake.cell.non_negative_10k_cny"),
+                      ("claimed_savings_kwh", "intake.cell.non_negative_kwh")):
         x = v.get(col)
         if x is not None and x < 0:
-            bad(col, f"must be ≥ 0 {unit}")
+            bad(col, msg(code))
     frac = v.get("claimed_savings_fraction")
     if frac is not None and not 0.0 <= frac < 1.0:
-        bad("claimed_savings_fraction", "must be within 0…1 (below 100 %) 节能率应在 0～100% 之间")
+        bad("claimed_savings_fraction", msg("intake.retrofit.fraction_range"))
     return errors
 
 
@@ -336,15 +312,14 @@ def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str],
     notes: list[str] = []
     errors: list[RowError] = []
     known: dict[str, tuple[dict[str, float], str, str]] = {
-        "floor_area_m2": (AREA_UNITS, "give the area in m² or 万m² 面积请以平方米或万平方米填写",
+        "floor_area_m2": (AREA_UNITS, "intake.retrofit.header_unit.area",
                           "converted to m² 面积已换算为平方米"),
-        "investment_10k_cny": (INVESTMENT_UNITS, "give the investment in 元, 千元, 万元 or 亿元 "
-                               "投资额请以元、千元、万元或亿元填写",
+        "investment_10k_cny": (INVESTMENT_UNITS, "intake.retrofit.header_unit.investment",
                                "converted to 10^4 CNY 投资额已换算为万元"),
-        "claimed_savings_kwh": (SAVINGS_UNITS, "give claimed savings in kWh (or 万kWh, MWh) "
-                                "申报节能量请以 kWh 或万kWh 填写", "converted to kWh 已换算为 kWh"),
-        "claimed_savings_fraction": ({"%": 0.01}, "give the fraction as 0.18 or in % "
-                                     "申报节能率请填写小数或百分数", "read as % 按百分数读取"),
+        "claimed_savings_kwh": (SAVINGS_UNITS, "intake.retrofit.header_unit.savings",
+                                "converted to kWh 已换算为 kWh"),
+        "claimed_savings_fraction": ({"%": 0.01}, "intake.retrofit.header_unit.fraction",
+                                     "read as % 按百分数读取"),
     }
     for h in headers:
         col = canonical_column("retrofits", h) if h else None
@@ -354,8 +329,7 @@ def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str],
         table, refuse, done = known[col]
         factor = table.get(unit)
         if factor is None:
-            errors.append(RowError(file, 1, col, h, f"header {h!r}: unknown unit {unit!r}; "
-                                   f"{refuse}"))
+            errors.append(RowError(file, 1, col, h, msg(refuse, header=h, unit=unit)))
         elif factor != 1.0:
             scales[col] = factor
             notes.append(f"column {h!r}: {done}")
@@ -370,7 +344,8 @@ def read_retrofit_file(path: Path) -> tuple[list[ProjectSpec], list[str]]:
     """
     name = path.name
     if not path.is_file():
-        raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
+        raise InputValidationError([RowError(name, None, None, None,
+                                                     msg("intake.file.not_found"))])
     pf = read_import_file(path, "retrofits")
     scales, notes, errors = _scales(_raw_headers(path), name)
     if pf.ignored_columns:
@@ -384,13 +359,14 @@ def read_retrofit_file(path: Path) -> tuple[list[ProjectSpec], list[str]]:
         errors.extend(errs)
         code = str(rec["code"]).strip()
         if code and code in seen:
-            errors.append(RowError(name, line, "code", code, "repeats a key of another row "
-                                   f"(lines {seen[code]}) 项目编号重复", pf.sheet))
+            errors.append(RowError(name, line, "code", code,
+                                   msg("intake.retrofit.repeat_code", lines=seen[code]),
+                                   pf.sheet))
         seen.setdefault(code, line)
         if spec is not None:
             specs.append(spec)
     if not errors and not specs:
-        errors.append(RowError(name, None, None, None, "no rows 文件没有数据行", pf.sheet))
+        errors.append(RowError(name, None, None, None, msg("intake.file.no_rows"), pf.sheet))
     if errors:
         raise InputValidationError(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
     return specs, notes

@@ -17,12 +17,13 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import (
     ParsedFile,
@@ -35,7 +36,7 @@ from carbonpeak.intake.formats.csvfiles import (
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 
 __all__ = ["FIRST_DAY", "LAST_DAY", "MAX_TEMP_C", "MIN_TEMP_C", "WEATHER_COLUMNS",
-           "WeatherFile", "nul_error", "parse_date", "read_weather_file", "register_kind"]
+           "WeatherFile", "nul_error", "parse_date", "read_weather_file"]
 
 #: plausible daily mean outdoor temperature [°C] (records: about −50 °C in Siberia's winter
 #: days, about 40 °C in the hottest deserts; China −45 … 38)
@@ -44,15 +45,7 @@ MIN_TEMP_C, MAX_TEMP_C = -50.0, 45.0
 FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 #: column -> (required, aliases) of a weather file, in the shape of :data:`vocab.COLUMNS`
-WEATHER_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = {
-    "date": (True, ("日期", "观测日期", "day", "日", "时间", "date_local")),
-    "temp_mean_c": (True, ("日平均气温", "平均气温", "日均气温", "气温", "日平均温度",
-                           "平均温度", "temp_mean", "temperature", "mean_temperature",
-                           "tavg", "tmean", "t_mean", "temp", "temp_mean_f", "tavg_f",
-                           "temp_f", "mean_temperature_f")),
-    "unit": (False, ("单位", "温度单位", "计量单位")),
-    "station": (False, ("站点", "气象站", "站名", "观测站", "station_name", "站点名称")),
-}
+WEATHER_COLUMNS: dict[str, tuple[bool, tuple[str, ...]]] = COLUMNS["weather"]
 
 _CELSIUS = {"c", "°c", "℃", "degc", "celsius", "摄氏度", "摄氏", "°", "度"}
 _FAHRENHEIT = {"f", "°f", "℉", "degf", "fahrenheit", "华氏度", "华氏"}
@@ -60,13 +53,6 @@ _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]00:00(?::00)?)?$
 _DATE_ZH = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
-
-def register_kind() -> None:
-    """Make ``weather`` a kind the shared CSV/Excel reader knows (idempotent)."""
-    COLUMNS.setdefault("weather", WEATHER_COLUMNS)
-
-
-register_kind()
 
 
 @dataclass
@@ -114,7 +100,7 @@ def nul_error(file: str, line: int | None, column: str, value: str,
     """The error of a cell holding a NUL character (``\\x00``), which no text column of the
     registry can store (PostgreSQL refuses it); the value is shown with ``\\x00`` escaped."""
     return RowError(file, line, column, value.replace("\x00", "\\x00")[:80],
-                    "contains a NUL character (\\x00) 含有非法字符（NUL）", sheet)
+                    msg("intake.cell.nul"), sheet)
 
 
 def _unit_of(text: str) -> str | None:
@@ -156,7 +142,8 @@ def read_weather_file(path: Path) -> WeatherFile:
     """
     name = path.name
     if not path.is_file():
-        raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
+        raise InputValidationError([RowError(name, None, None, None,
+                                                     msg("intake.file.not_found"))])
     pf = read_import_file(path, "weather")
     header_unit = None
     for h in _raw_headers(path):
@@ -166,7 +153,7 @@ def read_weather_file(path: Path) -> WeatherFile:
     f = pf.frame
     if f.empty:
         raise InputValidationError([RowError(name, None, None, None,
-                                             "no rows 文件没有数据行", pf.sheet)])
+                                             msg("intake.file.no_rows"), pf.sheet)])
     for col in f.columns:
         if col == "_line":
             continue
@@ -179,31 +166,26 @@ def read_weather_file(path: Path) -> WeatherFile:
     days = [parse_date(v) for v in f["date"].tolist()]
     bad_day = pd.Series([d is None for d in days], index=f.index)
     _flag(pf, bad_day & (f["date"] != ""), "date", errors,
-          "is not a calendar day YYYY-MM-DD 不是有效日期（如 2024-01-31）")
-    _flag(pf, f["date"] == "", "date", errors, "is required")
+          msg("intake.weather.day"))
+    _flag(pf, f["date"] == "", "date", errors, msg("intake.cell.required"))
     _flag(pf, pd.Series([d is not None and not FIRST_DAY <= d <= LAST_DAY for d in days],
                         index=f.index, dtype=bool), "date", errors,
-          f"must be within {FIRST_DAY.year}…{LAST_DAY.year} 日期超出范围")
+          msg("intake.weather.day_range", first=FIRST_DAY.year, last=LAST_DAY.year))
     is_f = units == "F"
     temps = value.where(~is_f, (value - 32.0) * 5.0 / 9.0)
     implausible = value.notna() & ~temps.between(MIN_TEMP_C, MAX_TEMP_C)
-    hint = "" if bool(is_f.any()) else (
-        "; a Fahrenheit file needs a unit column (°F) or a header such as 'temp_mean (°F)' "
-        "华氏温度请注明单位")
+    code = "intake.weather.implausible" if bool(is_f.any()) \
+        else "intake.weather.implausible_hint_f"
     _flag(pf, implausible & ~is_f, "temp_mean_c", errors,
-          f"is not a plausible daily mean temperature ({MIN_TEMP_C:g}…{MAX_TEMP_C:g} °C){hint} "
-          "日平均气温超出合理范围")
+          msg(code, low=f"{MIN_TEMP_C:g}", high=f"{MAX_TEMP_C:g}"))
     _flag(pf, implausible & is_f, "temp_mean_c", errors,
-          f"is not a plausible daily mean temperature in °F ({MIN_TEMP_C:g}…{MAX_TEMP_C:g} °C "
-          "after conversion) 华氏换算后超出合理范围")
+          msg("intake.weather.implausible_f", low=f"{MIN_TEMP_C:g}", high=f"{MAX_TEMP_C:g}"))
     keyed = ParsedFile(name, f.assign(_day=[str(d) if d else f"?{i}" for i, d in
                                              enumerate(days)]), sheet=pf.sheet)
     _duplicates(keyed, ["_day"], errors)
-    errors = [RowError(e.file, e.row, "date" if e.column == "_day" else e.column,
-                       e.value.removeprefix("_day=") if e.column == "_day" and e.value
-                       else e.value,
-                       e.message + (" 日期重复" if e.column == "_day" else ""), pf.sheet)
-              for e in errors]
+    errors = [RowError(e.file, e.row, "date", (e.value or "").removeprefix("_day="),
+                       msg("intake.weather.repeat_day", lines=e.params["lines"]), pf.sheet)
+              if e.column == "_day" else replace(e, sheet=pf.sheet) for e in errors]
     if errors:
         raise InputValidationError(sorted(errors, key=lambda e: (e.row or 0, e.column or "")))
     out = WeatherFile(name=name, days=[d for d in days if d is not None],
@@ -224,10 +206,10 @@ def _row_units(pf: ParsedFile, header_unit: str | None, errors: list[RowError]) 
     cells = f["unit"]
     parsed = cells.map(lambda v: _unit_of(v) if v else None)
     _flag(pf, (cells != "") & parsed.isna(), "unit", errors,
-          "is not a temperature unit (°C or °F) 温度单位应为 °C 或 °F")
+          msg("intake.weather.unit"))
     if header_unit is not None:
         _flag(pf, parsed.notna() & (parsed != header_unit), "unit", errors,
-              f"contradicts the temperature header (°{header_unit}) 与表头单位不一致")
+              msg("intake.weather.unit_contradicts", unit=f"°{header_unit}"))
     default = header_unit or "C"
     return parsed.where(parsed.notna(), default).astype(str)
 

@@ -29,6 +29,7 @@ from carbonpeak.api.responses import (
 )
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.buildings.audits import (
@@ -75,7 +76,8 @@ def _as_of(ws: Workspace, district_id: str, value: dt.date | None) -> dt.date:
         return district_today(ws.district(district_id))
     if not 1990 <= value.year <= 2100:
         raise InputValidationError([RowError("query", None, "as_of", value.isoformat(),
-                                             "must be a date in 1990..2100")])
+                                             i18n_msg("intake.cell.date_in", first=1990,
+                                                      last=2100))])
     return value
 
 

@@ -33,6 +33,7 @@ from carbonpeak.api.responses import (
     table_response,
 )
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
 from carbonpeak.services.access.auth import end_user_sessions, set_password
 from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
@@ -295,7 +296,8 @@ def _utc(v: dt.datetime, name: str) -> dt.datetime:
     """A naive UTC datetime in 1900..2200 (422 outside: no overflow on odd input)."""
     if not 1900 <= v.year <= 2200:
         raise InputValidationError([RowError("query", None, name, v.isoformat(),
-                                             "must be in the years 1900..2200")])
+                                             i18n_msg("intake.query.years", first=1900,
+                                                      last=2200))])
     return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
 
 
@@ -337,8 +339,7 @@ async def list_readings(
     e = _utc(end, "end") if end is not None else s + dt.timedelta(days=7)
     if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > MAX_WINDOW:
         raise InputValidationError([RowError("query", None, "end", str(end),
-                                             "the window must be 1990..2100, start < end, "
-                                             "at most 31 days")])
+                                             i18n_msg("intake.query.window"))])
     rows = await run_in_threadpool(_readings, get_workspace(request), principal, meter_id, s, e)
     return _listing(rows, format, limit, offset, f"readings-{meter_id}",
                     columns=["ts", "value", "batch_id"],

@@ -29,6 +29,7 @@ from carbonpeak.api.responses import (
     table_response,
 )
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.retrofit_files import ProjectSpec, check_values
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
@@ -190,12 +191,13 @@ async def get_weather(
     for name, v in (("from", start), ("to", end)):
         if v is not None and not dt.date(1990, 1, 1) <= v <= dt.date(2100, 12, 31):
             raise InputValidationError([RowError("query", None, name, v.isoformat(),
-                                                 "must be within 1990…2100")])
+                                                 i18n_msg("intake.weather.day_range",
+                                                          first=1990, last=2100))])
     if start is not None and end is not None and (
             end < start or (end - start).days >= MAX_WEATHER_DAYS):
         raise InputValidationError([RowError("query", None, "to", end.isoformat(),
-                                             "must be on or after from, at most "
-                                             f"{MAX_WEATHER_DAYS} days later")])
+                                             i18n_msg("intake.query.to_range",
+                                                      days=MAX_WEATHER_DAYS))])
     ws = get_workspace(request)
     rows = await run_in_threadpool(weather_days, ws, principal.district_id, start, end)
     rows = rows[-MAX_WEATHER_DAYS:] if start is None else rows[:MAX_WEATHER_DAYS]

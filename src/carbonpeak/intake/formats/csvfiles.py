@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pandas._libs.tslibs.nattype import NaTType
 
 from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
+from carbonpeak.intake.formats.readings import MeterInfo, validate_readings
 from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column, canonical_value
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "read_import_file",
 ]
 
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
@@ -67,7 +67,7 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
             return raw.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    err = RowError(name, None, None, None, "not UTF-8 or GB18030/GBK text; save the file as UTF-8")
+    err = RowError(name, None, None, None, msg("intake.file.encoding"))
     raise InputValidationError([err])
 
 
@@ -105,7 +105,7 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         line = re.search(r"line (\d+)", str(exc))
         raise InputValidationError(
             [RowError(name, int(line.group(1)) if line else None, None, None,
-                      f"not a well-formed CSV file: {exc}")]
+                      msg("intake.file.bad_csv", detail=str(exc)))]
         ) from None
     headers = [str(c) for c in frame.columns]
     lines = list(range(2, len(frame) + 2))
@@ -131,7 +131,7 @@ def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, li
             ignored.append(col)
         elif canon in mapping.values():
             errors.append(RowError(name, header_line, col, None,
-                                   f"column {canon} appears twice", sheet))
+                                   msg("intake.file.duplicate_column", column=canon), sheet))
         else:
             mapping[pos] = canon
     frame = frame[list(mapping)]
@@ -139,9 +139,10 @@ def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, li
     present = set(frame.columns)
     for col, (required, aliases) in COLUMNS[kind].items():
         if required and col not in frame.columns:
-            hint = f" (or {', '.join(aliases[:2])})" if aliases else ""
-            errors.append(RowError(name, header_line, col, None,
-                                   f"required column {col}{hint} is missing", sheet))
+            why = msg("intake.file.missing_column_or", column=col,
+                      aliases=", ".join(aliases[:2])) if aliases \
+                else msg("intake.file.missing_column", column=col)
+            errors.append(RowError(name, header_line, col, None, why, sheet))
     if errors:
         raise InputValidationError(errors)
     for col in COLUMNS[kind]:
@@ -161,8 +162,7 @@ def _check_extra_fields(text: str, name: str) -> None:
     header = next(rows, [])
     errors = [
         RowError(name, line, None, None,
-                 f"has {len(row)} fields but the header has {len(header)}; the extra ones are "
-                 "not empty")
+                 msg("intake.file.extra_fields", fields=len(row), header=len(header)))
         for line, row in enumerate(rows, start=2)
         if len(row) > len(header) and any(v.strip() for v in row[len(header):])
     ]
@@ -173,7 +173,8 @@ def _check_extra_fields(text: str, name: str) -> None:
 # -- helpers ------------------------------------------------------------------------------
 def _number(
     pf: ParsedFile, col: str, errors: list[RowError], *, required: bool,
-    check: Callable[[pd.Series], pd.Series] | None = None, why: str = "",
+    check: Callable[[pd.Series], pd.Series] | None = None,
+    why: Message | None = None,
 ) -> pd.Series:
     raw = pf.frame[col]
     # thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
@@ -183,14 +184,15 @@ def _number(
     bad = values.isna() & (raw != "")
     bad |= ~np.isfinite(values.fillna(0.0))
     if required:
-        _flag(pf, raw == "", col, errors, "is required")
-    _flag(pf, bad, col, errors, "is not a number")
-    if check is not None:
+        _flag(pf, raw == "", col, errors, msg("intake.cell.required"))
+    _flag(pf, bad, col, errors, msg("intake.cell.not_number"))
+    if check is not None and why is not None:
         _flag(pf, ~bad & values.notna() & ~check(values), col, errors, why)
     return values
 
 
-def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError], why: str) -> None:
+def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError],
+          why: Message) -> None:
     if not bool(mask.any()):
         return
     sub = pf.frame.loc[mask, ["_line", col]]
@@ -205,13 +207,14 @@ def _vocab(pf: ParsedFile, col: str, vocab: str, errors: list[RowError], *, requ
     raw = pf.frame[col]
     mapped = raw.map(lambda v: canonical_value(vocab, v) if v else None)
     if required:
-        _flag(pf, raw == "", col, errors, "is required")
-    _flag(pf, (raw != "") & mapped.isna(), col, errors, f"is not one of: {allowed}")
+        _flag(pf, raw == "", col, errors, msg("intake.cell.required"))
+    _flag(pf, (raw != "") & mapped.isna(), col, errors, msg("intake.cell.not_one_of",
+                                                             allowed=allowed))
     return mapped
 
 
 def _references(pf: ParsedFile, col: str, known: Callable[[str], bool], errors: list[RowError],
-                why: str) -> None:
+                why: Message) -> None:
     raw = pf.frame[col]
     _flag(pf, (raw != "") & ~raw.map(known).astype(bool), col, errors, why)
 
@@ -231,15 +234,15 @@ def _duplicates(pf: ParsedFile, cols: list[str], errors: list[RowError], *,
         merged = keyed.merge(conflict_keys.assign(_c=True), how="left", on=cols)["_c"]
         in_conflict = merged.fillna(False).to_numpy(dtype=bool)
         _flag_dups(pf, cols, pd.Series(in_conflict, index=pf.frame.index), errors,
-                   "repeats a key of another row with a different value")
+                   "intake.cell.repeat_conflict")
         return pd.Series(full.duplicated(keep="first").to_numpy() & ~in_conflict,
                          index=pf.frame.index)
-    _flag_dups(pf, cols, dup, errors, "repeats a key of another row")
+    _flag_dups(pf, cols, dup, errors, "intake.cell.repeat")
     return pd.Series(False, index=pf.frame.index)
 
 
 def _flag_dups(pf: ParsedFile, cols: list[str], mask: pd.Series, errors: list[RowError],
-               why: str) -> None:
+               code: str) -> None:
     sub = pf.frame.loc[mask]
     lines_by_key = sub.groupby(cols, sort=False)["_line"].apply(list)
     for key, lines in lines_by_key.items():
@@ -248,7 +251,7 @@ def _flag_dups(pf: ParsedFile, cols: list[str], mask: pd.Series, errors: list[Ro
         for line in lines:
             others = [str(x) for x in lines if x != line]
             errors.append(RowError(pf.name, int(line), cols[0], shown,
-                                   f"{why} (lines {', '.join(others)})"))
+                                   msg(code, lines=", ".join(others))))
 
 
 # -- entities -----------------------------------------------------------------------------
@@ -257,8 +260,8 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
     """Validate an entities file. ``streets`` maps any accepted street spelling to its id."""
     errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
-    _flag(pf, f["name"] == "", "name", errors, "is required")
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
+    _flag(pf, f["name"] == "", "name", errors, msg("intake.cell.required"))
     _duplicates(pf, ["entity_id"], errors)
     kind = _vocab(pf, "kind", "kind", errors, required=True,
                   allowed="building, enterprise, public_institution (建筑/企业/公共机构)")
@@ -269,25 +272,25 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
     needs_place = kind.isin(["building", "public_institution"]) & ~f["entity_id"].isin(
         list(known_entities))
     _flag(pf, needs_place & (f["building_type"] == ""), "building_type", errors,
-          "is required for buildings and public institutions")
+          msg("intake.cell.required_for_buildings"))
     _flag(pf, needs_place & (f["street"] == ""), "street", errors,
-          "is required for buildings and public institutions")
+          msg("intake.cell.required_for_buildings"))
     _references(pf, "street", lambda s: s in streets or s.lower() in streets, errors,
-                f"is not a street of this district (streets: {', '.join(_names(streets))})")
+                msg("intake.cell.not_a_street", streets=", ".join(_names(streets))))
     area = _number(pf, "floor_area_m2", errors, required=False, check=lambda v: v > 0,
-                   why="must be > 0 m²")
+                   why=msg("intake.cell.positive_m2"))
     lat = _number(pf, "lat", errors, required=False, check=lambda v: v.between(-90, 90),
-                  why="latitude must be within -90..90")
+                  why=msg("intake.cell.latitude"))
     lon = _number(pf, "lon", errors, required=False, check=lambda v: v.between(-180, 180),
-                  why="longitude must be within -180..180")
+                  why=msg("intake.cell.longitude"))
     in_file = set(f["entity_id"])
     _references(pf, "parent_id", lambda p: p in in_file or p in known_entities, errors,
-                "is not an entity in this file or the registry")
+                msg("intake.cell.unknown_parent"))
     _flag(pf, (f["parent_id"] != "") & (f["parent_id"] == f["entity_id"]), "parent_id", errors,
-          "an entity cannot be its own parent")
+          msg("intake.cell.own_parent"))
     sector = f["sector_code"].str.upper()
     _flag(pf, (sector != "") & ~sector.str.match(_SECTOR), "sector_code", errors,
-          "must be a GB/T 4754-2017 code: a section letter A-T and optional digits, e.g. L72")
+          msg("intake.cell.sector_code"))
     if errors:
         raise InputValidationError(errors)
     street_col: list[str] = f["street"].tolist()
@@ -321,26 +324,26 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
     """Validate a meters file."""
     errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
+    _flag(pf, f["meter_id"] == "", "meter_id", errors, msg("intake.cell.required"))
     _duplicates(pf, ["meter_id"], errors)
-    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
     _references(pf, "entity_id", lambda e: e in known_entities, errors,
-                "is not a registered entity (import entities first)")
+                msg("intake.cell.unregistered_entity"))
     carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
                      allowed=", ".join(CARRIERS))
     sub = _vocab(pf, "submeter", "submeter", errors, required=False,
                  allowed="(blank = main meter), " + ", ".join(SUBMETERS))
     register = _vocab(pf, "register", "register", errors, required=True,
                       allowed="interval, cumulative (间隔/累计)")
-    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+    _flag(pf, f["unit"] == "", "unit", errors, msg("intake.cell.required"))
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     mult = _number(pf, "multiplier", errors, required=False, check=lambda v: v > 0,
-                   why="must be > 0 (CT × PT ratio)")
+                   why=msg("intake.cell.positive_ct_pt"))
     interval = _number(pf, "interval_minutes", errors, required=False,
                        check=lambda v: (v > 0) & (v == v.round()) & (v <= 44640),
-                       why="must be a whole number of minutes, 1..44640")
+                       why=msg("intake.cell.interval_minutes"))
     rollover = _number(pf, "rollover_at", errors, required=False, check=lambda v: v > 0,
-                       why="must be > 0")
+                       why=msg("intake.cell.positive"))
     commissioned = _dates(pf, "commissioned_on", errors)
     if errors:
         raise InputValidationError(errors)
@@ -369,7 +372,7 @@ def _dates(pf: ParsedFile, col: str, errors: list[RowError]) -> list[dt.date | N
                 value = None
             if value is None:
                 errors.append(RowError(pf.name, int(line), col, raw,
-                                       "must be a date YYYY-MM-DD, e.g. 2023-06-01"))
+                                       msg("intake.cell.date", example="2023-06-01")))
         out.append(value)
     return out
 
@@ -377,7 +380,7 @@ def _dates(pf: ParsedFile, col: str, errors: list[RowError]) -> list[dt.date | N
 def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],
                  errors: list[RowError]) -> None:
     """Name every row whose unit does not measure its carrier (checked once per pair)."""
-    verdicts: dict[tuple[str, str], str | None] = {}
+    verdicts: dict[tuple[str, str], Message | None] = {}
     for unit, carrier, line in zip(units, carriers, pf.frame["_line"].tolist(), strict=True):
         if not unit or not isinstance(carrier, str):
             continue
@@ -386,65 +389,21 @@ def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],
                 unit_factor(unit, carrier)
                 verdicts[(unit, carrier)] = None
             except UnitError as exc:
-                verdicts[(unit, carrier)] = str(exc)
+                verdicts[(unit, carrier)] = exc.reason or msg("intake.text", text=str(exc))
         problem = verdicts[(unit, carrier)]
         if problem is not None:
             errors.append(RowError(pf.name, int(line), "unit", unit, problem))
 
 
 # -- readings -----------------------------------------------------------------------------
-def parse_timestamps(raw: pd.Series, tz: str) -> pd.Series:
-    """ISO 8601 strings to naive UTC; no offset means local time in ``tz``. NaT where invalid."""
-    has_offset: pd.Series = raw.str.contains(_OFFSET, regex=True)
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    if bool(has_offset.any()):
-        out[has_offset] = _parse_aware(raw[has_offset])
-    naive_mask = ~has_offset
-    if bool(naive_mask.any()):
-        out[naive_mask] = _parse_naive(raw[naive_mask], tz)
-    return out
-
-
-def _parse_aware(raw: pd.Series) -> pd.Series:
-    try:
-        aware = pd.to_datetime(raw, format="ISO8601", utc=True, errors="coerce")
-    except (TypeError, ValueError):  # pandas refuses some mixes; fall back row by row
-        aware = pd.Series([_one(v, utc=True) for v in raw], index=raw.index)
-    return aware.dt.tz_localize(None).astype("datetime64[us]")
-
-
-def _parse_naive(raw: pd.Series, tz: str) -> pd.Series:
-    try:
-        naive = pd.to_datetime(raw, format="ISO8601", errors="coerce")
-        local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    except (TypeError, ValueError, AttributeError):
-        local = pd.Series([_one(v, utc=False) for v in raw], index=raw.index,
-                          dtype="datetime64[us]").dt.tz_localize(
-            tz, ambiguous="NaT", nonexistent="NaT")
-    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
-
-
-def _one(value: str, *, utc: bool) -> pd.Timestamp | NaTType:
-    """One timestamp; NaT when it does not parse or its offset presence is not the expected."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        return pd.NaT
-    if utc:
-        return ts.tz_convert("UTC") if ts.tzinfo is not None else pd.NaT
-    return ts if ts.tzinfo is None else pd.NaT
-
-
-def local_month(ts_utc: pd.Series, tz: str) -> pd.Series:
-    """``YYYY-MM`` of naive-UTC timestamps in ``tz``."""
-    local = ts_utc.dt.tz_localize("UTC").dt.tz_convert(tz)
-    return pd.Series(local.dt.strftime("%Y-%m"), index=ts_utc.index)
-
-
 def parse_readings(
     pf: ParsedFile, *, meters: Mapping[str, str], tz: str
 ) -> tuple[dict[str, pa.Table], int]:
     """Validate a readings file against the registered ``meters`` (id → register type).
+
+    The rows go through the validator pushed readings go through
+    (:func:`~carbonpeak.intake.formats.readings.validate_readings`): the same time forms, the
+    same number rule, the same errors; a file is then refused whole when any row is bad.
 
     Returns
     -------
@@ -452,34 +411,20 @@ def parse_readings(
         ``{"readings": interval rows, "registers": cumulative rows}`` (columns meter_id, ts,
         value, month) and the number of exact duplicate rows collapsed into one.
     """
-    errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["meter_id"] == "", "meter_id", errors, "is required")
-    register = f["meter_id"].map(meters)
-    _flag(pf, (f["meter_id"] != "") & register.isna(), "meter_id", errors,
-          "is not a registered meter (import meters first)")
-    ts = parse_timestamps(f["ts"], tz)
-    _flag(pf, ts.isna(), "ts", errors,
-          "is not an ISO 8601 time (e.g. 2024-01-01T08:00:00 or 2024-01-01T00:00:00+08:00)")
-    value = _number(pf, "value", errors, required=True)
-    f = f.assign(_ts=ts.astype("int64").astype(str))
-    repeat = _duplicates(
-        ParsedFile(pf.name, f), ["meter_id", "_ts"], errors, same_ok={"value": value})
-    if errors:
-        raise InputValidationError(errors)
-    keep = ~repeat
-    out = pd.DataFrame({
-        "meter_id": f["meter_id"][keep], "ts": ts[keep], "value": value[keep],
-        "month": local_month(ts[keep], tz), "register": register[keep],
+    raw = pa.table({
+        "meter_id": pa.array(f["meter_id"].tolist(), pa.string()),
+        "ts": pa.array(f["ts"].tolist(), pa.string()),
+        "value": pa.array(f["value"].tolist(), pa.string()),
+        "unit": pa.nulls(len(f), pa.string()),
+        "row": pa.array(f["_line"].tolist(), pa.int64()),
     })
-    tables = {}
-    for dataset, reg in (("readings", "interval"), ("registers", "cumulative")):
-        part = out[out["register"] == reg].drop(columns="register")
-        tables[dataset] = pa.Table.from_pandas(part, preserve_index=False, schema=pa.schema([
-            ("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("value", pa.float64()),
-            ("month", pa.string()),
-        ]))
-    return tables, int(repeat.sum())
+    info = {m: MeterInfo(register, "", "") for m, register in meters.items()}
+    checked = validate_readings(raw, info, tz=tz, source=pf.name,
+                                unknown_meter=msg("intake.cell.unregistered_meter"))
+    if checked.errors:
+        raise InputValidationError(checked.errors)
+    return checked.tables, checked.collapsed
 
 
 # -- ledger -------------------------------------------------------------------------------
@@ -487,18 +432,18 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
     """Validate a ledger (台账) file: monthly quantity per entity and carrier."""
     errors: list[RowError] = []
     f = pf.frame
-    _flag(pf, f["entity_id"] == "", "entity_id", errors, "is required")
+    _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
     _references(pf, "entity_id", lambda e: e in known_entities, errors,
-                "is not a registered entity (import entities first)")
+                msg("intake.cell.unregistered_entity"))
     m = f["period"].str.extract(_PERIOD)
     month_ok = m[1].fillna("0").astype(int).between(1, 12) & m[0].notna()
-    _flag(pf, ~month_ok, "period", errors, "must be a month YYYY-MM, e.g. 2024-03")
+    _flag(pf, ~month_ok, "period", errors, msg("intake.cell.month", example="2024-03"))
     period = (m[0].fillna("") + "-" + m[1].fillna("")).where(month_ok, "")
     carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
                      allowed=", ".join(CARRIERS))
     qty = _number(pf, "quantity", errors, required=True, check=lambda v: v >= 0,
-                  why="must be >= 0")
-    _flag(pf, f["unit"] == "", "unit", errors, "is required")
+                  why=msg("intake.cell.non_negative"))
+    _flag(pf, f["unit"] == "", "unit", errors, msg("intake.cell.required"))
     units = f["unit"].map(normalise_unit)
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
@@ -525,16 +470,16 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     errors: list[RowError] = []
     year = _number(pf, "year", errors, required=True,
                    check=lambda v: (v == v.round()) & v.between(1990, 2100),
-                   why="must be a year 1990..2100")
+                   why=msg("intake.cell.year", first=1990, last=2100))
     _duplicates(pf, ["year"], errors)
     gdp = _number(pf, "gdp_10k_cny", errors, required=False, check=lambda v: v > 0,
-                  why="must be > 0 (10^4 CNY)")
+                  why=msg("intake.cell.positive_10k_cny"))
     pop = _number(pf, "population", errors, required=False, check=lambda v: v > 0,
-                  why="must be > 0")
+                  why=msg("intake.cell.positive"))
     energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
-                     why="must be > 0 tce")
+                     why=msg("intake.cell.positive_tce"))
     co2 = _number(pf, "co2_t", errors, required=False, check=lambda v: v > 0,
-                  why="must be > 0 tCO2")
+                  why=msg("intake.cell.positive_tco2"))
     if errors:
         raise InputValidationError(errors)
     return [

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 
 __all__ = ["HEADER_SCAN_ROWS", "SheetTable", "cell_text", "read_spreadsheet", "spreadsheet_format"]
@@ -71,7 +72,7 @@ def spreadsheet_format(path: Path) -> str | None:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         raise InputValidationError([RowError(
             path.name, None, None, None,
-            f"is not a valid Excel workbook ({suffix}); open it in Excel and save it as .xlsx")])
+            msg("intake.excel.invalid", suffix=suffix))])
     return None
 
 
@@ -129,11 +130,10 @@ def read_spreadsheet(path: Path, kind: str, fmt: str) -> SheetTable:
     except Exception as exc:  # noqa: BLE001 - any reader failure is a file-level refusal
         raise InputValidationError([RowError(
             path.name, None, None, None,
-            f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc}); "
-            "open it in Excel and save it as .xlsx")]) from None
+            msg("intake.excel.unreadable", detail=f"{type(exc).__name__}: {exc}"))]) from None
     if not sheets:
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "the workbook has no sheet")])
+                                             msg("intake.excel.no_sheet"))])
     chosen = None
     for name, rows in sheets:
         header = _find_header(rows, kind)

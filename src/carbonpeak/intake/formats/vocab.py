@@ -20,7 +20,10 @@ __all__ = [
     "canonical_value",
 ]
 
-# kind -> column -> (required, aliases)
+_ENTITY_ALIASES = ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")
+
+# kind -> column -> (required, aliases): every kind the shared CSV/Excel reader knows, declared
+# here as data (no module adds a kind at import time)
 COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
     "entities": {
         "entity_id": (True, ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")),
@@ -105,6 +108,54 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "scope_id": (False, ("范围编号", "街道或主体", "编号")),
         "budget": (True, ("预算", "预算值", "控制目标", "总量目标")),
         "intensity_target": (False, ("强度目标", "强度控制目标")),
+    },
+    # kinds read by their own modules (intake.weather_files, retrofit_files, audit_files)
+    "weather": {
+        "date": (True, ("日期", "观测日期", "day", "日", "时间", "date_local")),
+        "temp_mean_c": (True, ("日平均气温", "平均气温", "日均气温", "气温", "日平均温度",
+                               "平均温度", "temp_mean", "temperature", "mean_temperature",
+                               "tavg", "tmean", "t_mean", "temp", "temp_mean_f", "tavg_f",
+                               "temp_f", "mean_temperature_f")),
+        "unit": (False, ("单位", "温度单位", "计量单位")),
+        "station": (False, ("站点", "气象站", "站名", "观测站", "station_name", "站点名称")),
+    },
+    "retrofits": {
+        "code": (True, ("项目编号", "编号", "project_code", "project_id", "项目代码")),
+        "entity_id": (True, ("建筑编号", "主体编号", "用能主体编号", "building_id", "entity")),
+        "kind": (False, ("项目类型", "类型", "类别", "type")),
+        "name": (True, ("项目名称", "名称", "project_name", "project")),
+        "measures": (False, ("改造措施", "措施", "主要措施", "改造内容", "调适内容", "measure")),
+        "start_date": (True, ("开工日期", "开始日期", "实施开始日期", "开工时间", "start")),
+        "end_date": (False, ("竣工日期", "完成日期", "完工日期", "竣工时间", "end", "completion")),
+        "floor_area_m2": (True, ("改造面积", "建筑面积", "面积", "floor_area", "area_m2", "area")),
+        "investment_10k_cny": (False, ("投资", "投资额", "项目投资", "总投资", "investment",
+                                       "investment_10k")),
+        "claimed_savings_kwh": (False, ("申报节能量", "预计节能量", "节能量", "年节能量",
+                                        "claimed_savings", "savings_kwh")),
+        "claimed_savings_fraction": (False, ("申报节能率", "预计节能率", "节能率",
+                                             "claimed_fraction", "savings_fraction",
+                                             "saving_rate")),
+        "status": (False, ("状态", "项目状态", "进度")),
+        "note": (False, ("备注", "说明", "notes")),
+    },
+    "energy_audits": {
+        "entity_id": (True, _ENTITY_ALIASES),
+        "kind": (True, ("类型", "审计类型", "类别", "审计或诊断")),
+        "audit_date": (True, ("审计日期", "诊断日期", "完成日期", "日期", "date")),
+        "auditor": (True, ("审计机构", "诊断机构", "审计单位", "实施单位", "服务机构",
+                           "auditor_name")),
+        "report_ref": (False, ("报告编号", "报告文号", "report")),
+        "findings": (False, ("主要问题", "审计发现", "发现问题", "主要发现", "结论")),
+        "recommended_measures": (False, ("建议措施", "节能措施", "改进建议", "措施", "measures")),
+        "estimated_savings_tce": (False, ("预计节能量", "节能潜力", "savings_tce")),
+    },
+    "obligation_filings": {
+        "entity_id": (True, _ENTITY_ALIASES),
+        "obligation": (True, ("义务", "义务类型", "报送事项", "事项", "报送类型")),
+        "year": (True, ("年度", "年份", "报告年度", "所属年度")),
+        "filed_on": (True, ("报送日期", "提交日期", "备案日期", "日期", "date")),
+        "reference": (False, ("回执编号", "文号", "报送编号", "备案编号")),
+        "note": (False, ("备注", "说明")),
     },
 }
 

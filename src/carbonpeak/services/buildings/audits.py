@@ -22,7 +22,7 @@ import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -58,6 +58,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.audit_files import (
     check_audit,
     check_filing,
@@ -66,8 +67,16 @@ from carbonpeak.intake.audit_files import (
     raw_headers,
     savings_scale,
 )
+from carbonpeak.intake.batches import (
+    BatchResult,
+    Tally,
+    audited_upsert,
+    close_batch,
+    file_sha256,
+    find_duplicate,
+    new_batch,
+)
 from carbonpeak.intake.formats import csvfiles
-from carbonpeak.intake.imports import file_sha256
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
@@ -80,14 +89,10 @@ from carbonpeak.storage.registry.models import (
     QuotaCase,
     Street,
     User,
-    utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
-    DONE_BATCH_STATUSES,
     BatchKind,
-    BatchStatus,
-    ImportOutcome,
     QuotaCaseStatus,
     Role,
 )
@@ -133,19 +138,8 @@ def district_today(d: District) -> dt.date:
 
 
 # -- imports ---------------------------------------------------------------------------------
-@dataclass
-class ImportCounts:
-    """What an import or a single record did."""
-
-    kind: str
-    file: str
-    batch_id: int | None
-    status: str  # committed | no_change | duplicate (the same file was imported before)
-    rows: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    message: str = ""
+#: what an import or a single record did: the intake kernel's one batch result
+ImportCounts = BatchResult
 
 
 def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:
@@ -164,12 +158,11 @@ def _check_entities(s: Session, district_id: str, recs: list[dict[str, Any]], fi
         home = where.get(r["entity_id"])
         if home is None:
             errors.append(RowError(file, r["_line"], "entity_id", r["entity_id"],
-                                   "is not a registered entity (import entities first)",
-                                   sheet))
+                                   i18n_msg("intake.cell.unregistered_entity"), sheet))
         elif home != district_id:
             errors.append(RowError(file, r["_line"], "entity_id", r["entity_id"],
-                                   f"is an entity of district {home}, not of {district_id} "
-                                   f"属于其他区（{home}）", sheet))
+                                   i18n_msg("intake.audit.entity_of_other_district", home=home,
+                                       district=district_id), sheet))
     if errors:
         raise InputValidationError(errors)
 
@@ -177,22 +170,15 @@ def _check_entities(s: Session, district_id: str, recs: list[dict[str, Any]], fi
 def _import(ws: Workspace, kind: str, path: Path, district: str | None,
             parse: Callable[[csvfiles.ParsedFile, District], list[dict[str, Any]]],
             store: Callable[[Session, Workspace, str, IngestBatch | None, dict[str, Any],
-                             ImportCounts], None]) -> ImportCounts:
+                             Tally], None]) -> BatchResult:
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     digest = file_sha256(path)
-    with ws.registry.session() as s:  # the same bytes again: nothing to do, nothing written
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == kind,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
-        ).order_by(IngestBatch.id).limit(1)).first()
-        if prev is not None:
-            return ImportCounts(kind, path.name, prev.id, ImportOutcome.DUPLICATE,
-                                rows=prev.rows_in or 0,
-                                message=f"{path.name} was already imported as batch {prev.id}; "
-                                        "nothing changed 该文件已导入，未作任何更改")
+    duplicate = find_duplicate(ws, d.id, kind, digest, path.name)
+    if duplicate is not None:  # the same bytes again: nothing to do, nothing written
+        return duplicate
     pf = csvfiles.read_import_file(path, kind)
     try:
         recs = parse(pf, d)
@@ -200,23 +186,11 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
         raise InputValidationError(_with_sheet(exc.errors, pf)) from None
     with ws.registry.session() as s:
         _check_entities(s, d.id, recs, pf.name, pf.sheet)
-        batch = IngestBatch(district_id=d.id, kind=kind, source_name=path.name[:512],
-                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(recs),
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
-        counts = ImportCounts(kind, path.name, batch.id, BatchStatus.COMMITTED, rows=len(recs))
+        batch = new_batch(s, ws, d.id, kind, path.name, digest, rows_in=len(recs))
+        counts = Tally()
         for rec in recs:
             store(s, ws, d.id, batch, rec, counts)
-        batch.rows_written = counts.added + counts.updated
-        if not batch.rows_written:
-            batch.status = counts.status = BatchStatus.NO_CHANGE
-        batch.message = (f"{counts.added} added, {counts.updated} updated, "
-                         f"{counts.unchanged} unchanged")
-        audit(s, ws.actor, "import", f"{kind}_batch", str(batch.id),
-              {"file": path.name, "sha256": digest, "added": counts.added,
-               "updated": counts.updated, "unchanged": counts.unchanged}, district=d.id)
-    return counts
+        return close_batch(s, ws, batch, counts)
 
 
 def _changes(obj: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
@@ -229,7 +203,7 @@ def _plain(v: Any) -> Any:
 
 
 def _store_audit(s: Session, ws: Workspace, district_id: str, batch: IngestBatch | None,
-                 rec: dict[str, Any], counts: ImportCounts) -> None:
+                 rec: dict[str, Any], counts: Tally) -> None:
     values = {k: rec[k] for k in ("auditor", "report_ref", "findings", "recommended_measures",
                                   "estimated_savings_tce")}
     key = f"{rec['entity_id']}/{rec['audit_date'].isoformat()}/{rec['kind']}"
@@ -237,24 +211,13 @@ def _store_audit(s: Session, ws: Workspace, district_id: str, batch: IngestBatch
     obj = s.scalars(select(EnergyAudit).where(
         EnergyAudit.entity_id == rec["entity_id"], EnergyAudit.audit_date == rec["audit_date"],
         EnergyAudit.kind == rec["kind"])).first()
-    if obj is None:
-        s.add(EnergyAudit(district_id=district_id, entity_id=rec["entity_id"], kind=rec["kind"],
-                          audit_date=rec["audit_date"],
-                          batch_id=batch.id if batch is not None else None,
-                          created_by=ws.actor, **values))
-        audit(s, ws.actor, "create", "energy_audit", key, values | where, district=district_id)
-        counts.added += 1
-        return
-    changes = _changes(obj, values)
-    if not changes:
-        counts.unchanged += 1
-        return
-    for k, v in values.items():
-        setattr(obj, k, v)
-    obj.batch_id = batch.id if batch is not None else None
-    audit(s, ws.actor, "update", "energy_audit", key, {"changes": changes} | where,
-          district=district_id)
-    counts.updated += 1
+    counts.count(audited_upsert(
+        s, ws.actor, obj, values, object_type="energy_audit", key=key, district_id=district_id,
+        create=lambda: EnergyAudit(district_id=district_id, entity_id=rec["entity_id"],
+                                   kind=rec["kind"], audit_date=rec["audit_date"],
+                                   batch_id=batch.id if batch is not None else None,
+                                   created_by=ws.actor, **values),
+        context=where, on_change={"batch_id": batch.id if batch is not None else None}))
 
 
 def _district_hands(s: Session, district_id: str, key: str, obj: ObligationFiling,
@@ -272,7 +235,7 @@ def _district_hands(s: Session, district_id: str, key: str, obj: ObligationFilin
 
 
 def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatch | None,
-                  rec: dict[str, Any], counts: ImportCounts, *,
+                  rec: dict[str, Any], counts: Tally, *,
                   unit_side: bool = False) -> None:
     """Upsert a filing. ``unit_side``: the writer is a unit's entity manager, who may create a
     filing and change one the unit's managers recorded, not one the district recorded or
@@ -291,11 +254,11 @@ def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatc
                                created_by=ws.actor, **values))
         audit(s, ws.actor, "create", "obligation_filing", key,
               {k: _plain(v) for k, v in values.items()} | where, district=district_id)
-        counts.added += 1
+        counts.count("added")
         return
     changes = _changes(obj, values)
     if not changes:
-        counts.unchanged += 1
+        counts.count("unchanged")
         return
     if unit_side:
         hands = _district_hands(s, district_id, key, obj, ws.actor)
@@ -309,11 +272,11 @@ def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatc
     obj.batch_id = batch.id if batch is not None else None
     audit(s, ws.actor, "update", "obligation_filing", key, {"changes": changes} | where,
           district=district_id)
-    counts.updated += 1
+    counts.count("updated")
 
 
 def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
-                  today: dt.date | None = None) -> ImportCounts:
+                  today: dt.date | None = None) -> BatchResult:
     """Import audit records (CSV, .xlsx, .xls; UTF-8 or GB18030; Chinese or English headers).
 
     All or nothing: every bad cell, unknown entity or entity of another district is named by
@@ -330,7 +293,7 @@ def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
 
 
 def import_filings(ws: Workspace, path: Path, *, district: str | None = None,
-                   today: dt.date | None = None) -> ImportCounts:
+                   today: dt.date | None = None) -> BatchResult:
     """Import key units' filings; the obligations allowed are the district profile's
     (``[key_units.obligations]``). All or nothing, idempotent, audit-logged."""
     def parse(pf: csvfiles.ParsedFile, d: District) -> list[dict[str, Any]]:
@@ -352,10 +315,10 @@ def _entity_in(s: Session, district_id: str, entity_id: str, visible: Callable[[
 def _single(ws: Workspace, district_id: str, rec: dict[str, Any],
             visible: Callable[[str], bool],
             store: Callable[[Session, Workspace, str, IngestBatch | None, dict[str, Any],
-                             ImportCounts], None],
-            kind: str) -> ImportCounts:
+                             Tally], None],
+            kind: str) -> BatchResult:
     for attempt in (1, 2):  # a concurrent insert of the same key: the second try updates it
-        counts = ImportCounts(kind, "request", None, BatchStatus.COMMITTED, rows=1)
+        counts = Tally()
         try:
             with ws.registry.session() as s:
                 _entity_in(s, district_id, rec["entity_id"], visible)
@@ -364,15 +327,15 @@ def _single(ws: Workspace, district_id: str, rec: dict[str, Any],
             if attempt == 2:
                 raise
             continue
-        if not (counts.added or counts.updated):
-            counts.status = BatchStatus.NO_CHANGE
-        return counts
+        return BatchResult(kind, "request", None, "committed" if counts.written else "no_change",
+                           rows_in=1, added=counts.added, updated=counts.updated,
+                           unchanged=counts.unchanged)
     raise AssertionError  # pragma: no cover - the loop returns or raises
 
 
 def record_audit(ws: Workspace, district_id: str, body: dict[str, Any], *,
                  visible: Callable[[str], bool] | None = None,
-                 today: dt.date | None = None) -> tuple[ImportCounts, dict[str, Any]]:
+                 today: dt.date | None = None) -> tuple[BatchResult, dict[str, Any]]:
     """Record one audit (the API's POST): the same checks as a file row; an entity outside
     ``visible`` is reported like one that does not exist. Returns the counts and the record."""
     d = ws.district(district_id)
@@ -390,7 +353,7 @@ def record_audit(ws: Workspace, district_id: str, body: dict[str, Any], *,
 def record_filing(ws: Workspace, district_id: str, body: dict[str, Any], *,
                   visible: Callable[[str], bool] | None = None,
                   today: dt.date | None = None,
-                  unit_side: bool = False) -> tuple[ImportCounts, dict[str, Any]]:
+                  unit_side: bool = False) -> tuple[BatchResult, dict[str, Any]]:
     """Record one key unit's filing (the API's POST); see :func:`record_audit`.
 
     ``unit_side``: the writer is the unit's entity manager; a filing the district recorded or

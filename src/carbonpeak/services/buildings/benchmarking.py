@@ -43,6 +43,7 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.quota_files import decode_text
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -189,12 +190,14 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
     """
     name = path.name
     if not path.is_file():
-        raise InputValidationError([RowError(name, None, None, None, "file not found 文件不存在")])
+        raise InputValidationError([RowError(name, None, None, None,
+                                                     i18n_msg("intake.file.not_found"))])
     reader = csv.DictReader(io.StringIO(decode_text(path)))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("entity_id", "table_id", "quota_class") if c not in header]
     if missing:
-        raise InputValidationError([RowError(name, 1, c, None, "column missing 缺少列")
+        raise InputValidationError([RowError(name, 1, c, None,
+                                             i18n_msg("intake.quota.column_missing"))
                                     for c in missing])
     errors: list[RowError] = []
     wanted: dict[tuple[str, str], tuple[str, str, int]] = {}
@@ -209,7 +212,7 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
             r = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
             if r["entity_id"] not in entities:
                 errors.append(RowError(name, line, "entity_id", r["entity_id"],
-                                       "no such entity in the district 区内无此主体"))
+                                       i18n_msg("intake.quota.no_entity")))
             tid = r["table_id"]
             if tid not in classes:
                 try:
@@ -217,16 +220,17 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
                     classes[tid] = {x.quota_class for x in rec.rows if x.region in regions}
                 except NotFoundError:
                     classes[tid] = set()
-                    errors.append(RowError(name, line, "table_id", tid, "no such quota table "
-                                           "无此限额表"))
+                    errors.append(RowError(name, line, "table_id", tid,
+                                           i18n_msg("intake.quota.no_table")))
                     continue
             if classes[tid] and r["quota_class"] not in classes[tid]:
                 errors.append(RowError(name, line, "quota_class", r["quota_class"],
-                                       f"not a class of {tid} for this district's region 类别无效"))
+                                       i18n_msg("intake.quota.not_a_class", table=tid)))
             key = (r["entity_id"], tid)
             if key in wanted:
                 errors.append(RowError(name, line, "entity_id", r["entity_id"],
-                                       f"already classified on line {wanted[key][2]} 重复"))
+                                       i18n_msg("intake.quota.classified_twice",
+                                                line=wanted[key][2])))
             wanted.setdefault(key, (r["quota_class"], r.get("source", ""), line))
         if errors:
             raise InputValidationError(errors)
@@ -524,8 +528,9 @@ def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.dat
     the notice date and the deadline. Cases already notified are left as they are."""
     notice_date = notice_date or dt.date.today()
     if deadline <= notice_date:
-        msg = f"the deadline {deadline} must be after the notice date {notice_date}"
-        raise InputValidationError([RowError("notice", None, "deadline", str(deadline), msg)])
+        raise InputValidationError([RowError(
+            "notice", None, "deadline", str(deadline),
+            i18n_msg("intake.quota.deadline", deadline=str(deadline), notice=str(notice_date)))])
     with ws.registry.session() as s:
         q = select(QuotaCase).where(QuotaCase.district_id == district_id,
                                     QuotaCase.year == year,

@@ -34,7 +34,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -55,29 +55,32 @@ from carbonpeak.errors import (
     RowError,
     UnitError,
 )
-from carbonpeak.intake.imports import file_sha256
+from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.intake.batches import (
+    BatchResult,
+    Tally,
+    audited_upsert,
+    close_batch,
+    file_sha256,
+    find_duplicate,
+    new_batch,
+)
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file
 from carbonpeak.services.access.scope import Scope
 from carbonpeak.services.buildings.weather import temperature_series
 from carbonpeak.storage.registry.models import (
     District,
     Entity,
-    IngestBatch,
     Meter,
     MvResult,
     RetrofitProject,
     Street,
     Target,
-    utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
-    DONE_BATCH_STATUSES,
-    BatchKind,
-    BatchStatus,
     EnergyCarrier,
     EntityKind,
-    ImportOutcome,
     MeterRegister,
     RetrofitKind,
     RetrofitStatus,
@@ -114,21 +117,8 @@ _BUILDING_KINDS = (EntityKind.BUILDING, EntityKind.PUBLIC_INSTITUTION)
 
 
 # -- projects ------------------------------------------------------------------------------
-@dataclass
-class RetrofitImportResult:
-    """What an import of a project list did."""
-
-    file: str
-    batch_id: int | None
-    status: str  # committed | duplicate | no_change
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (API, CLI)."""
-        return dict(self.__dict__)
+#: what an import of a project list did: the intake kernel's one batch result
+RetrofitImportResult = BatchResult
 
 
 def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], file: str,
@@ -142,16 +132,16 @@ def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], 
         e = ents.get(p.entity_id)
         if e is None or e.district_id != district_id:
             errors.append(RowError(file, p.line, "entity_id", p.entity_id,
-                                   f"is not a registered building of {district_id} (import "
-                                   "entities first) 不是本区已登记的建筑", sheet))
+                                   i18n_msg("intake.retrofit.not_building_of",
+                                       district=district_id), sheet))
         elif e.kind not in _BUILDING_KINDS:
             errors.append(RowError(file, p.line, "entity_id", p.entity_id,
-                                   f"is a {e.kind}: a project is of one building or public "
-                                   "institution; name the building 请填写建筑编号", sheet))
+                                   i18n_msg("intake.retrofit.not_a_building",
+                                       kind=i18n_msg(f"intake.entity.kind.{e.kind}")), sheet))
         elif e.floor_area_m2 and p.floor_area_m2 > e.floor_area_m2 * (1 + 1e-9):
             errors.append(RowError(file, p.line, "floor_area_m2", f"{p.floor_area_m2:g}",
-                                   f"is larger than the building's floor area "
-                                   f"({e.floor_area_m2:g} m²) 改造面积大于建筑面积", sheet))
+                                   i18n_msg("intake.retrofit.area_over_building",
+                                       area=f"{e.floor_area_m2:g}"), sheet))
     return errors
 
 
@@ -171,24 +161,14 @@ def _store(s: Session, actor: str, district_id: str, spec: ProjectSpec, batch_id
            source: str) -> str:
     """Insert or update one project; ``created``, ``updated`` or ``unchanged``."""
     values = spec.values()
-    obj = _existing(s, district_id, spec.code)
-    shown = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
-    if obj is None:
-        s.add(RetrofitProject(district_id=district_id, code=spec.code, batch_id=batch_id,
-                              created_by=actor, **values))
-        audit(s, actor, "create", "retrofit_project", spec.code,
-              shown | {"batch": batch_id, "source": source}, district=district_id)
-        return "created"
-    changes = {k: [_plain(getattr(obj, k)), shown[k]] for k, v in values.items()
-               if not _same(getattr(obj, k), v)}
-    if not changes:
-        return "unchanged"
-    for k in changes:
-        setattr(obj, k, values[k])
-    obj.batch_id = batch_id
-    audit(s, actor, "update", "retrofit_project", spec.code,
-          {"changes": changes, "batch": batch_id, "source": source}, district=district_id)
-    return "updated"
+    outcome = audited_upsert(
+        s, actor, _existing(s, district_id, spec.code), values,
+        create=lambda: RetrofitProject(district_id=district_id, code=spec.code,
+                                       batch_id=batch_id, created_by=actor, **values),
+        object_type="retrofit_project", key=spec.code, district_id=district_id,
+        context={"batch": batch_id, "source": source}, same=_same,
+        on_change={"batch_id": batch_id}, log=audit)
+    return "created" if outcome == "added" else outcome
 
 
 def _plain(v: Any) -> Any:
@@ -207,44 +187,24 @@ def import_retrofits(ws: Workspace, path: Path, *,
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     digest = file_sha256(path)
-    with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == BatchKind.RETROFITS,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
-        ).order_by(IngestBatch.id).limit(1)).first()
-        if prev is not None:
-            return RetrofitImportResult(path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
-                f"{path.name} was already imported as batch {prev.id}; nothing changed "
-                "已导入，未作任何更改"])
+    duplicate = find_duplicate(ws, d.id, "retrofits", digest, path.name)
+    if duplicate is not None:
+        return duplicate
     specs, notes = read_retrofit_file(path)
-    res = RetrofitImportResult(path.name, None, BatchStatus.COMMITTED, messages=notes)
+    res = Tally()
     with ws.registry.session() as s:
         errors = _check_registry(s, d.id, specs, path.name)
         if errors:
             raise InputValidationError(errors)
-        batch = IngestBatch(district_id=d.id, kind=BatchKind.RETROFITS, source_name=path.name[:512],
-                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(specs),
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
-        res.batch_id = batch.id
+        batch = new_batch(s, ws, d.id, "retrofits", path.name, digest, rows_in=len(specs))
         for spec in specs:
             what = _store(s, ws.actor, d.id, spec, batch.id, f"{path.name} line {spec.line}")
-            res.added += what == "created"
-            res.updated += what == "updated"
-            res.unchanged += what == "unchanged"
-        if not res.added and not res.updated:
-            batch.status = res.status = BatchStatus.NO_CHANGE
-        batch.rows_written = res.added + res.updated
-        batch.message = f"{res.added} added, {res.updated} updated, {res.unchanged} unchanged"
-        audit(s, ws.actor, "import", "retrofits_batch", str(batch.id),
-              {"file": path.name, "sha256": digest, "added": res.added,
-               "updated": res.updated, "unchanged": res.unchanged}, district=d.id)
-    res.messages.insert(0, f"{res.added} added, {res.updated} updated, {res.unchanged} "
-                           "unchanged 新增/更新/未变")
-    return res
+            res.count("added" if what == "created" else "updated" if what == "updated"
+                      else "unchanged")
+        done = close_batch(s, ws, batch, res)
+    return replace(done, messages=[f"{res.summary()} 新增/更新/未变", *notes])
 
 
 def save_project(ws: Workspace, district_id: str, spec: ProjectSpec, *,

@@ -12,7 +12,7 @@ and new value.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,18 @@ import numpy.typing as npt
 from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.intake.imports import file_sha256
+from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.intake.batches import (
+    BatchResult,
+    Tally,
+    close_batch,
+    file_sha256,
+    find_duplicate,
+    open_batch,
+)
 from carbonpeak.intake.weather_files import nul_error, read_weather_file
-from carbonpeak.storage.registry.models import IngestBatch, WeatherDay, utcnow
+from carbonpeak.storage.registry.models import WeatherDay
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import DONE_BATCH_STATUSES, BatchKind, BatchStatus, ImportOutcome
 
 __all__ = ["WeatherImportResult", "import_weather", "temperature_series", "weather_days",
            "weather_summary"]
@@ -33,23 +40,9 @@ __all__ = ["WeatherImportResult", "import_weather", "temperature_series", "weath
 _SAME = 1e-9  # °C: a stored value this close to the file's is unchanged
 
 
-@dataclass
-class WeatherImportResult:
-    """What an import of a weather file did."""
-
-    file: str
-    batch_id: int | None
-    status: str  # committed | duplicate | no_change
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    first: str | None = None
-    last: str | None = None
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (API, CLI)."""
-        return dict(self.__dict__)
+#: what an import of a weather file did: the intake kernel's one batch result (``first`` and
+#: ``last`` day in its ``span``)
+WeatherImportResult = BatchResult
 
 
 def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
@@ -66,40 +59,27 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
-                                             "file not found 文件不存在")])
+                                             i18n_msg("intake.file.not_found"))])
     if station is not None and len(station) > 128:
         raise InputValidationError([RowError("--station", None, "station", station[:40],
-                                             "at most 128 characters 站点名称过长")])
+                                             i18n_msg("intake.weather.station_too_long"))])
     if station is not None and "\x00" in station:
         raise InputValidationError([nul_error("--station", None, "station", station)])
     digest = file_sha256(path)
-    with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == d.id, IngestBatch.kind == BatchKind.WEATHER,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(DONE_BATCH_STATUSES),
-        ).order_by(IngestBatch.id).limit(1)).first()
-        if prev is not None:
-            return WeatherImportResult(path.name, prev.id, ImportOutcome.DUPLICATE, messages=[
-                f"{path.name} was already imported as batch {prev.id} "
-                f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed 已导入，未作任何更改"])
+    duplicate = find_duplicate(ws, d.id, "weather", digest, path.name)
+    if duplicate is not None:
+        return duplicate
     wf = read_weather_file(path)
     long_station = [i for i, st in enumerate(wf.stations) if len(st) > 128]
     if long_station:
         raise InputValidationError([RowError(wf.name, wf.lines[i], "station", wf.stations[i][:40],
-                                             "at most 128 characters 站点名称过长")
+                                             i18n_msg("intake.weather.station_too_long"))
                                     for i in long_station])
-    res = WeatherImportResult(wf.name, None, BatchStatus.COMMITTED, first=str(wf.first),
-                              last=str(wf.last), messages=list(wf.notes))
-    with ws.registry.session() as s:
+    res = Tally(notes=list(wf.notes))
+    with open_batch(ws, d.id, "weather", wf.name, digest, rows_in=len(wf.days)) as (s, batch):
         existing = {w.day: w for w in s.scalars(select(WeatherDay).where(
             WeatherDay.district_id == d.id, WeatherDay.day >= wf.first,
             WeatherDay.day <= wf.last))}
-        batch = IngestBatch(district_id=d.id, kind=BatchKind.WEATHER, source_name=wf.name[:512],
-                            sha256=digest, status=BatchStatus.COMMITTED, rows_in=len(wf.days),
-                            actor=ws.actor, committed_at=utcnow())
-        s.add(batch)
-        s.flush()
-        res.batch_id = batch.id
         new: list[WeatherDay] = []
         changed: list[dict[str, Any]] = []
         for day, temp, st, line in zip(wf.days, wf.temps_c, wf.stations, wf.lines, strict=True):
@@ -123,18 +103,12 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
         for c in changed:
             audit(s, ws.actor, "update", "weather_day", f"{d.id}/{c['day']}",
                   {**c, "batch": batch.id, "file": wf.name}, district=d.id)
-        if not new and not changed:
-            batch.status = res.status = BatchStatus.NO_CHANGE
-        batch.rows_written = res.added + res.updated
-        batch.message = (f"{res.added} added, {res.updated} updated, {res.unchanged} unchanged; "
-                         f"{wf.first}..{wf.last}")
-        audit(s, ws.actor, "import", "weather_batch", str(batch.id),
-              {"file": wf.name, "sha256": digest, "first": str(wf.first), "last": str(wf.last),
-               "added": res.added, "updated": res.updated, "unchanged": res.unchanged,
-               "converted_from_f": wf.converted_rows}, district=d.id)
-    res.messages.insert(0, f"{res.added} added, {res.updated} updated, {res.unchanged} "
-                           f"unchanged ({res.first}..{res.last}) 新增/更新/未变")
-    return res
+        done = close_batch(s, ws, batch, res,
+                           message=f"{res.summary()}; {wf.first}..{wf.last}",
+                           details={"first": str(wf.first), "last": str(wf.last),
+                                    "converted_from_f": wf.converted_rows})
+    return replace(done, span=(str(wf.first), str(wf.last)), messages=[
+        f"{res.summary()} ({wf.first}..{wf.last}) 新增/更新/未变", *wf.notes])
 
 
 def weather_days(ws: Workspace, district_id: str, start: dt.date | None = None,
