@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, get_workspace
 from carbonpeak.intake.feeds import (
     FeedResult,
     batch_report,
@@ -129,21 +129,20 @@ async def post_ledger(request: Request, principal: CurrentPrincipal,
 
 
 @router.get("/batches/{batch_id}")
-def get_batch(request: Request, principal: CurrentPrincipal,
+def get_batch(ws: CurrentWorkspace, principal: CurrentPrincipal,
               batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     """导入批次 — a batch: status, accepted and rejected rows, and why each was rejected."""
-    return batch_report(get_workspace(request), principal, batch_id)
+    return batch_report(ws, principal, batch_id)
 
 
 @router.get("/batches")
 def list_batches(
-    request: Request, principal: CurrentPrincipal,
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
 ) -> dict[str, Any]:
     """批次列表 — batches visible to the caller, newest first (analysts: all of the district)."""
-    ws = get_workspace(request)
     q = select(IngestBatch).where(IngestBatch.district_id == principal.district_id)
     if principal.role not in ("district_admin", "district_analyst"):
         q = q.where(IngestBatch.actor == principal.actor)
