@@ -20,6 +20,7 @@ from carbonpeak.api.deps import (
     acting_as,
     get_principal,
 )
+from carbonpeak.api.responses import JSONRoute
 from carbonpeak.errors import AuthenticationError
 from carbonpeak.services.access.auth import (
     end_session,
@@ -34,7 +35,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router", "user_info"]
 
-router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
+router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"], route_class=JSONRoute)
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256,

@@ -14,7 +14,15 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
-from carbonpeak.api.responses import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.api.responses import (
+    Format,
+    JSONRoute,
+    Limit,
+    Offset,
+    fast_json,
+    page,
+    table_response,
+)
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import Scope, scope_of
@@ -28,7 +36,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import (
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
@@ -27,7 +28,7 @@ from carbonpeak.services.access.scope import scope_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["dashboard and map"])
+router = APIRouter(prefix="/api/v1", tags=["dashboard and map"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

@@ -25,6 +25,7 @@ from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
 from carbonpeak.api.responses import (
     EXPORT_LIMIT,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
@@ -53,7 +54,8 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["registry, readings and inventory"])
+router = APIRouter(prefix="/api/v1", tags=["registry, readings and inventory"],
+                   route_class=JSONRoute)
 
 _INT32 = 2**31 - 1
 _RESPONSES: dict[int | str, dict[str, Any]] = {

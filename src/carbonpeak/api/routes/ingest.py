@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, get_workspace
+from carbonpeak.api.responses import JSONBody, JSONRoute
 from carbonpeak.intake.feeds import (
     FeedResult,
     batch_report,
@@ -23,7 +23,7 @@ from carbonpeak.storage.registry.models import IngestBatch
 
 __all__ = ["MAX_BODY_BYTES", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["data in"])
+router = APIRouter(prefix="/api/v1", tags=["data in"], route_class=JSONRoute)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, Header(
@@ -86,7 +86,7 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _answer(result: FeedResult) -> JSONResponse:
+def _answer(result: FeedResult) -> JSONBody:
     body = result.to_dict()
     headers = {"Location": f"/api/v1/batches/{result.batch_id}"}
     if result.status == "replayed":
@@ -94,13 +94,13 @@ def _answer(result: FeedResult) -> JSONResponse:
     status = 422 if result.accepted == 0 and result.rejected > 0 else 202
     if status == 422:
         body["detail"] = "every row was rejected; see errors (the batch is kept for the record)"
-    return JSONResponse(body, status, headers=headers)
+    return JSONBody(body, status, headers=headers)
 
 
 @router.post("/readings", status_code=202, responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_READING, "meter_id,ts,value\nM001,2024-01-01T08:00,12.5\n"))
 async def post_readings(request: Request, principal: CurrentPrincipal,
-                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                        idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送计量读数 — push meter readings (JSON array or CSV).
 
     Valid rows are stored as one batch before the answer; each invalid row is rejected with
@@ -118,7 +118,7 @@ async def post_readings(request: Request, principal: CurrentPrincipal,
              openapi_extra=_body_doc(_LEDGER_ROW, "entity_id,period,carrier,quantity,unit\n"
                                      "E001,2024-03,electricity,12000,kWh\n"))
 async def post_ledger(request: Request, principal: CurrentPrincipal,
-                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+                      idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送能源台账 — push monthly ledger rows (JSON array or CSV)."""
     body = await _read_body(request)
     result = await run_in_threadpool(

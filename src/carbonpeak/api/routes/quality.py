@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.responses import JSONRoute
 from carbonpeak.services.accounting.quality import quality_report
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["data quality"])
+router = APIRouter(prefix="/api/v1", tags=["data quality"], route_class=JSONRoute)
 
 
 def _scope(ws: Workspace, p: Principal, entity: str | None,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentWorkspace, requires
-from carbonpeak.api.responses import fast_json
+from carbonpeak.api.responses import JSONRoute, fast_json
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import Lang, dashboard
 from carbonpeak.publish.render import report_time
@@ -28,7 +28,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

@@ -21,6 +21,7 @@ from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, r
 from carbonpeak.api.responses import (
     NO_NUL,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
@@ -44,7 +45,7 @@ from carbonpeak.storage.principals import Principal
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

@@ -18,18 +18,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from typing import Annotated, Any, Literal, NoReturn
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
-from carbonpeak.api.responses import Format, fast_json, page, table_response
+from carbonpeak.api.responses import (
+    Format,
+    JSONBody,
+    JSONRoute,
+    fast_json,
+    json_safe,
+    page,
+    table_response,
+)
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
     ConfigError,
@@ -67,11 +72,11 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["LEVEL_ORDER", "json_safe", "router"]
+__all__ = ["LEVEL_ORDER", "router"]
 
 
 
-router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"])
+router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"], route_class=JSONRoute)
 
 #: warning levels, most severe first (the order of ``GET /warnings``)
 LEVEL_ORDER = LEVELS
@@ -116,31 +121,6 @@ def _refuse(column: str, value: object, message: str) -> NoReturn:
     """Refuse the request (422) for one bad parameter."""
     raise InputValidationError([RowError("(request)", None, column,
                                          None if value is None else str(value), message)])
-
-
-# -- JSON ----------------------------------------------------------------------------------
-def json_safe(v: Any) -> Any:
-    """``v`` with every non-finite float as ``None`` and numpy/pandas scalars as plain ones."""
-    if isinstance(v, dict):
-        return {str(k): json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple | set | frozenset):
-        return [json_safe(x) for x in v]
-    if v is None or isinstance(v, str | bool):
-        return v
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, dt.datetime):
-        return None if pd.isna(v) else v.isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if v is pd.NA:
-        return None
-    return v
 
 
 def _obj(d: dict[str, Any]) -> dict[str, Any]:
@@ -332,14 +312,14 @@ def patch_target(ws: CurrentWorkspace, principal: TargetEditor, target_id: Targe
 @router.post("/targets/{target_id}/observations", status_code=201, responses={
     **_RESPONSES, 200: {"description": "the observation existed: updated or unchanged"}})
 def post_observation(ws: CurrentWorkspace, principal: ObservationRecorder,
-                     target_id: TargetId, body: ObservationIn) -> JSONResponse:
+                     target_id: TargetId, body: ObservationIn) -> JSONBody:
     """录入观测值 — record (or correct) a target's value on a date (admins and analysts).
 
     201 when created; 200 with ``state`` ``updated`` or ``unchanged`` when the target already
     had a value on that date.
     """
     obs, state = _observe(ws, principal, target_id, body)
-    return JSONResponse({"observation": obs, "state": state},
+    return JSONBody({"observation": obs, "state": state},
                         201 if state == "created" else 200)
 
 
