@@ -14,7 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 
 from carbonpeak import __version__
-from carbonpeak.api.responses import JSONBody, JSONRoute
+from carbonpeak.api.responses import JSONBody
 from carbonpeak.api.routes.audits import router as audits_router
 from carbonpeak.api.routes.auth import router as auth_router
 from carbonpeak.api.routes.buildings import router as buildings_router
@@ -26,6 +26,7 @@ from carbonpeak.api.routes.quality import router as quality_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
 from carbonpeak.api.routes.targets import router as targets_router
+from carbonpeak.api.schemas.auth import HealthPublic
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
     AccessDenied,
@@ -62,7 +63,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         default_response_class=JSONBody,
     )
     app.state.workspace = ws
-    app.router.route_class = JSONRoute
 
     @app.exception_handler(RequestValidationError)
     async def _refused(_: Request, exc: RequestValidationError) -> JSONBody:
@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         logger.warning("request refused: %s", exc)
         return JSONBody({"detail": str(exc)}, 400)
 
-    @app.get("/api/v1/health", tags=["meta"])
+    @app.get("/api/v1/health", tags=["meta"], response_model=HealthPublic,
+             response_class=JSONBody)
     def health() -> dict[str, str]:
         """Liveness: the registry answers."""
         ws.registry.check_current()

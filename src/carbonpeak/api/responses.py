@@ -19,13 +19,14 @@ import orjson
 import pandas as pd
 from fastapi import Query
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-__all__ = ["EXPORT_LIMIT", "NO_NUL", "XLSX", "Format", "JSONBody", "JSONRoute", "Limit", "Offset",
-           "fast_json", "geojson_response", "json_bytes", "json_safe", "page", "table_response"]
+__all__ = ["EXPORTS", "EXPORT_LIMIT", "GEOJSON", "NO_NUL", "XLSX", "Format", "JSONBody",
+           "JSONRoute", "Limit", "Offset", "fast_json", "file_responses", "geojson_response",
+           "json_bytes", "json_safe", "page", "table_response"]
 
 EXPORT_LIMIT = 100_000
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
@@ -33,8 +34,21 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(
     description="json (a page), or csv/xlsx (every matching row, up to 100,000)")]
 
+#: the media type of a GeoJSON download
+GEOJSON = "application/geo+json"
 #: the media type of an xlsx file
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: OpenAPI: what a list with ``format=csv|xlsx`` also answers (its JSON is the response model)
+EXPORTS: dict[int | str, dict[str, Any]] = {200: {
+    "description": "a page of JSON; with format=csv or xlsx, every matching row as a file",
+    "content": {"text/csv": {}, XLSX: {}}}}
+
+
+def file_responses(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: a route answering a file of ``media_type`` (declare ``response_class``)."""
+    return {200: {"description": what, "content": {media_type: {}}}}
+
+
 #: a text parameter without NUL (PostgreSQL text cannot hold one: a 422, not a 500)
 NO_NUL = r"^[^\x00]*$"
 
@@ -83,7 +97,7 @@ def json_bytes(data: Any) -> bytes:
     return orjson.dumps(json_safe(data), default=_default)
 
 
-class JSONBody(Response):
+class JSONBody(JSONResponse):
     """A JSON answer rendered by :func:`json_bytes`; the app's default response class, so
     answers validated against a response model go through the same function."""
 
@@ -182,7 +196,7 @@ def table_response(rows: Sequence[dict[str, Any]], fmt: str, filename: str,
 
 def geojson_response(collection: dict[str, Any], filename: str) -> Response:
     """A FeatureCollection as a ``.geojson`` download."""
-    return Response(json_bytes(collection), media_type="application/geo+json",
+    return Response(json_bytes(collection), media_type=GEOJSON,
                     headers={"Content-Disposition": f'attachment; filename="{filename}.geojson"'})
 
 

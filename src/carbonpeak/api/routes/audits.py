@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     NO_NUL,
     Format,
     JSONRoute,
@@ -26,6 +27,13 @@ from carbonpeak.api.responses import (
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.audits import (
+    AuditRecordedPublic,
+    AuditSchedulePublic,
+    AuditsPublic,
+    FilingRecordedPublic,
+    ObligationsPublic,
 )
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
@@ -89,7 +97,7 @@ def _export_audit(r: dict[str, Any]) -> dict[str, Any]:
     return r | {"recommended_measures": "；".join(r["recommended_measures"])}
 
 
-@router.get("/audits", responses=_RESPONSES)
+@router.get("/audits", response_model=AuditsPublic, responses=_RESPONSES | EXPORTS)
 def get_audits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, entity: EntityQuery = None,
     street: StreetQuery = None, kind: AuditKind | None = None, limit: Limit = 100,
@@ -120,7 +128,7 @@ class AuditIn(BaseModel):
     estimated_savings_tce: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
-@router.post("/audits", responses=_RESPONSES)
+@router.post("/audits", response_model=AuditRecordedPublic, responses=_RESPONSES)
 def post_audit(ws: CurrentWorkspace, principal: AuditRecorder, body: AuditIn) -> Response:
     """记录能源审计 — record one audit (analysts and admins): the same checks as a file row
     (a date in the future or an empty auditor is refused); equal to the stored record it
@@ -132,7 +140,7 @@ def post_audit(ws: CurrentWorkspace, principal: AuditRecorder, body: AuditIn) ->
     return fast_json({"status": status, "audit": rec}, 201 if counts.added else 200)
 
 
-@router.get("/audits/schedule", responses=_RESPONSES)
+@router.get("/audits/schedule", response_model=AuditSchedulePublic, responses=_RESPONSES | EXPORTS)
 def get_schedule(
     ws: CurrentWorkspace, principal: CurrentPrincipal, as_of: AsOfQuery = None,
     status: ScheduleStatus | None = None, limit: Limit = 100, offset: Offset = 0,
@@ -160,7 +168,7 @@ def get_schedule(
                           summary=sched["summary"]))
 
 
-@router.get("/obligations", responses=_RESPONSES)
+@router.get("/obligations", response_model=ObligationsPublic, responses=_RESPONSES | EXPORTS)
 def get_obligations(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100, description="year the obligations are for")],
@@ -207,7 +215,7 @@ class FilingIn(BaseModel):
     note: str = Field("", max_length=2_000, pattern=NO_NUL)
 
 
-@router.post("/obligation-filings", responses=_RESPONSES)
+@router.post("/obligation-filings", response_model=FilingRecordedPublic, responses=_RESPONSES)
 def post_filing(ws: CurrentWorkspace, principal: FilingRecorder,
                 body: FilingIn) -> Response:
     """报送登记 — record that a key unit filed an obligation (analysts and admins; an entity

@@ -21,6 +21,10 @@ from carbonpeak.api.deps import (
     get_principal,
 )
 from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.schemas.auth import (
+    LoginPublic,
+    MePublic,
+)
 from carbonpeak.errors import AuthenticationError
 from carbonpeak.services.access.auth import (
     end_session,
@@ -81,7 +85,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-@router.post("/login", responses={
+@router.post("/login", response_model=LoginPublic, responses={
     401: {"description": "wrong username or password"},
     429: {"description": "too many failed attempts; see Retry-After"}})
 def login(request: Request, ws: CurrentWorkspace, response: Response,
@@ -97,7 +101,7 @@ def login(request: Request, ws: CurrentWorkspace, response: Response,
             "expires_at": signed.expires_at.isoformat() + "Z"}
 
 
-@router.get("/me")
+@router.get("/me", response_model=MePublic)
 def me(request: Request, ws: CurrentWorkspace,
        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
        session: Annotated[str | None, Depends(_cookie)]) -> dict[str, Any]:
@@ -120,8 +124,9 @@ def me(request: Request, ws: CurrentWorkspace,
     return {"user": user_info(ws, principal), "csrf_token": csrf}
 
 
-@router.post("/logout", status_code=204, responses={401: {"description": "not signed in"},
-                                                    403: {"description": "CSRF check"}})
+@router.post("/logout", status_code=204, response_class=Response,
+             responses={401: {"description": "not signed in"},
+                        403: {"description": "CSRF check"}})
 def logout(request: Request, ws: CurrentWorkspace, response: Response,
            principal: CurrentPrincipal) -> None:
     """退出 — end the browser session and clear its cookie."""
@@ -133,7 +138,7 @@ def logout(request: Request, ws: CurrentWorkspace, response: Response,
                            secure=ws.settings.cookie_secure)
 
 
-@router.post("/password", status_code=204, responses={
+@router.post("/password", status_code=204, response_class=Response, responses={
     401: {"description": "not signed in, or the current password is wrong"},
     422: {"description": "the new password does not meet the policy"}})
 def change_password(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,

@@ -18,14 +18,25 @@ from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     XLSX,
     Format,
     JSONRoute,
     Limit,
     Offset,
     fast_json,
+    file_responses,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.buildings import (
+    BenchmarkingPublic,
+    CasesChangedPublic,
+    CasesNotifiedPublic,
+    CasesOpenedPublic,
+    QuotaCasesPublic,
+    QuotaTableDetailPublic,
+    QuotaTablesPublic,
 )
 from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import NotFoundError
@@ -93,14 +104,14 @@ def _benchmark(ws: Workspace, scope: Scope, year: int | None, table: str) -> Ben
                                               scope=scope))
 
 
-@router.get("/quota-tables", responses=_RESPONSES)
+@router.get("/quota-tables", response_model=QuotaTablesPublic, responses=_RESPONSES)
 def get_quota_tables(ws: CurrentWorkspace, _principal: CurrentPrincipal) -> dict[str, Any]:
     """限额表 — the loaded quota tables (newest version) with their rows' statuses."""
     items = quota_tables(ws)
     return page(items, 500, 0)
 
 
-@router.get("/quota-tables/{table_id}", responses=_RESPONSES)
+@router.get("/quota-tables/{table_id}", response_model=QuotaTableDetailPublic, responses=_RESPONSES)
 def get_quota_table(
     ws: CurrentWorkspace, _principal: CurrentPrincipal,
     table_id: Annotated[str, Path(min_length=1, max_length=64,
@@ -111,7 +122,7 @@ def get_quota_table(
     return quota_table(ws, table_id, version)
 
 
-@router.get("/benchmarking", responses=_RESPONSES)
+@router.get("/benchmarking", response_model=BenchmarkingPublic, responses=_RESPONSES | EXPORTS)
 def get_benchmarking(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     table: TableId = DEFAULT_TABLE,
@@ -140,7 +151,8 @@ def get_benchmarking(
                                                  if r["quota_status"]})))
 
 
-@router.get("/benchmarking/disclosure.xlsx", responses=_RESPONSES)
+@router.get("/benchmarking/disclosure.xlsx", response_class=Response,
+            responses=_RESPONSES | file_responses(XLSX, "the disclosure list (xlsx)"))
 def get_disclosure(ws: CurrentWorkspace, principal: CurrentPrincipal,
                    year: YearQuery = None, table: TableId = DEFAULT_TABLE) -> Response:
     """能效公示 — the disclosure list of the buildings in scope as xlsx (with the quota
@@ -168,7 +180,8 @@ def _data_time(ws: Workspace) -> dt.datetime:
     return max(known) if known else dt.datetime(1970, 1, 1)
 
 
-@router.get("/benchmarking/disclosure.pdf", responses=_RESPONSES)
+@router.get("/benchmarking/disclosure.pdf", response_class=Response,
+            responses=_RESPONSES | file_responses("application/pdf", "the disclosure list (PDF)"))
 def get_disclosure_pdf(ws: CurrentWorkspace, principal: CurrentPrincipal,
                        year: YearQuery = None, table: TableId = DEFAULT_TABLE,
                        lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
@@ -193,7 +206,7 @@ def get_disclosure_pdf(ws: CurrentWorkspace, principal: CurrentPrincipal,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/quota-cases", responses=_RESPONSES)
+@router.get("/quota-cases", response_model=QuotaCasesPublic, responses=_RESPONSES | EXPORTS)
 def get_quota_cases(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
@@ -236,7 +249,7 @@ class ReviewIn(BaseModel):
     as_of: dt.date | None = None
 
 
-@router.post("/quota-cases/open", responses=_RESPONSES)
+@router.post("/quota-cases/open", response_model=CasesOpenedPublic, responses=_RESPONSES)
 def post_open_cases(ws: CurrentWorkspace, principal: CaseOpener,
                     body: OpenCasesIn) -> dict[str, Any]:
     """立案 — open a case for each building over its constraint (none twice; audit-logged)."""
@@ -245,7 +258,7 @@ def post_open_cases(ws: CurrentWorkspace, principal: CaseOpener,
     return {"opened": [case_dict(c) for c in created]}
 
 
-@router.post("/quota-cases/notify", responses=_RESPONSES)
+@router.post("/quota-cases/notify", response_model=CasesNotifiedPublic, responses=_RESPONSES)
 def post_notify(ws: CurrentWorkspace, principal: CaseNotifier,
                 body: NotifyIn) -> dict[str, Any]:
     """下发整改通知 — notices with a deadline for the open cases of a year (admins)."""
@@ -255,7 +268,7 @@ def post_notify(ws: CurrentWorkspace, principal: CaseNotifier,
     return {"notified": [case_dict(c) for c in cases]}
 
 
-@router.post("/quota-cases/review", responses=_RESPONSES)
+@router.post("/quota-cases/review", response_model=CasesChangedPublic, responses=_RESPONSES)
 def post_review(ws: CurrentWorkspace, principal: CaseReviewer,
                 body: ReviewIn) -> dict[str, Any]:
     """复核 — close or escalate notified cases on a later year's figures and the deadline."""

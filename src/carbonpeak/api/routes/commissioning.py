@@ -15,13 +15,19 @@ from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import (
+    EXPORTS,
     Format,
     JSONRoute,
     Limit,
     Offset,
     fast_json,
+    file_responses,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.commissioning import (
+    CommissioningPublic,
+    EvidencePublic,
 )
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import dashboard
@@ -70,7 +76,7 @@ def _png(ws: Workspace, scope: Scope, year: int | None, entity_id: str) -> bytes
                             lambda: evidence_png(evidence))
 
 
-@router.get("/commissioning", responses=_RESPONSES)
+@router.get("/commissioning", response_model=CommissioningPublic, responses=_RESPONSES | EXPORTS)
 def get_commissioning(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
@@ -86,7 +92,7 @@ def get_commissioning(
     return fast_json(page(c.items, limit, offset, **c.header()))
 
 
-@router.get("/commissioning/{entity_id}", responses=_RESPONSES)
+@router.get("/commissioning/{entity_id}", response_model=EvidencePublic, responses=_RESPONSES)
 def get_commissioning_evidence(
     ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: EntityPath,
     year: YearQuery = None,
@@ -99,8 +105,8 @@ def get_commissioning_evidence(
     return fast_json(data)
 
 
-@router.get("/commissioning/{entity_id}/chart.png", responses={
-    **_RESPONSES, 200: {"content": {"image/png": {}}, "description": "the evidence chart"}})
+@router.get("/commissioning/{entity_id}/chart.png", response_class=Response,
+            responses=_RESPONSES | file_responses("image/png", "the evidence chart"))
 def get_commissioning_chart(
     ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: EntityPath,
     year: YearQuery = None,

@@ -14,14 +14,24 @@ from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import (
+    EXPORTS,
+    GEOJSON,
     Format,
     JSONRoute,
     Limit,
     Offset,
     fast_json,
+    file_responses,
     geojson_response,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.dashboard import (
+    EntityPagePublic,
+    KeyUnitsPublic,
+    MapPublic,
+    OverviewPublic,
+    StreetComparisonPublic,
 )
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import scope_of
@@ -41,7 +51,7 @@ MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                          description="YYYY-MM; default the whole year")]
 
 
-@router.get("/dashboard/overview", responses=_RESPONSES)
+@router.get("/dashboard/overview", response_model=OverviewPublic, responses=_RESPONSES)
 def get_overview(ws: CurrentWorkspace, principal: CurrentPrincipal,
                  year: YearQuery = None) -> Response:
     """总览 — energy and CO2 this year and last, intensity against the target path, monthly
@@ -50,7 +60,8 @@ def get_overview(ws: CurrentWorkspace, principal: CurrentPrincipal,
     return fast_json(data)
 
 
-@router.get("/dashboard/streets", responses=_RESPONSES)
+@router.get("/dashboard/streets", response_model=StreetComparisonPublic,
+            responses=_RESPONSES | EXPORTS)
 def get_street_comparison(ws: CurrentWorkspace, principal: CurrentPrincipal,
                           year: YearQuery = None, format: Format = "json",  # noqa: A002
                           ) -> Response:
@@ -62,7 +73,8 @@ def get_street_comparison(ws: CurrentWorkspace, principal: CurrentPrincipal,
     return fast_json(data)
 
 
-@router.get("/dashboard/entities/{entity_id}", responses=_RESPONSES)
+@router.get("/dashboard/entities/{entity_id}", response_model=EntityPagePublic,
+            responses=_RESPONSES)
 def get_entity_page(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     entity_id: Annotated[str, Path(min_length=1, max_length=64,
@@ -75,7 +87,7 @@ def get_entity_page(
     return fast_json(data)
 
 
-@router.get("/key-units", responses=_RESPONSES)
+@router.get("/key-units", response_model=KeyUnitsPublic, responses=_RESPONSES | EXPORTS)
 def get_key_units(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100,
@@ -111,7 +123,7 @@ def get_key_units(
                           years=years))
 
 
-@router.get("/map", responses=_RESPONSES)
+@router.get("/map", response_model=MapPublic, responses=_RESPONSES)
 def get_map(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
             year: YearQuery = None, month: MonthQuery = None) -> Response:
     """碳排放地图 — street polygons and buildings (points) with tCO2 and kgce/m² for a year
@@ -137,7 +149,8 @@ def _encoded(data: Any) -> tuple[bytes, bytes]:
     return bytes(body), gzip.compress(bytes(body), compresslevel=5, mtime=0)
 
 
-@router.get("/map/streets.geojson", responses=_RESPONSES)
+@router.get("/map/streets.geojson", response_class=Response,
+            responses=_RESPONSES | file_responses(GEOJSON, "the street polygons (download)"))
 def get_map_streets(ws: CurrentWorkspace, principal: CurrentPrincipal,
                     year: YearQuery = None, month: MonthQuery = None) -> Response:
     """街道图层 (GeoJSON download) — the map's street polygons with their figures."""
@@ -145,7 +158,8 @@ def get_map_streets(ws: CurrentWorkspace, principal: CurrentPrincipal,
     return geojson_response(data["streets"], f"streets-{month or data['year']}")
 
 
-@router.get("/map/entities.geojson", responses=_RESPONSES)
+@router.get("/map/entities.geojson", response_class=Response,
+            responses=_RESPONSES | file_responses(GEOJSON, "the building points (download)"))
 def get_map_entities(ws: CurrentWorkspace, principal: CurrentPrincipal,
                      year: YearQuery = None, month: MonthQuery = None) -> Response:
     """建筑图层 (GeoJSON download) — the map's buildings (points) with their figures."""

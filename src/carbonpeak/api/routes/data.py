@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, func, select
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
 from carbonpeak.api.responses import (
     EXPORT_LIMIT,
+    EXPORTS,
     Format,
     JSONRoute,
     Limit,
@@ -31,6 +32,23 @@ from carbonpeak.api.responses import (
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.registry import (
+    AuditLogPublic,
+    DistrictDetailPublic,
+    DistrictsPublic,
+    EntitiesPublic,
+    EntityDetailPublic,
+    FactorSetDetailPublic,
+    FactorSetsPublic,
+    InventoryPublic,
+    MeterPublic,
+    MetersPublic,
+    ReadingsPublic,
+    StreetDetailPublic,
+    StreetsPublic,
+    UserPublic,
+    UsersPublic,
 )
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
@@ -102,7 +120,7 @@ def _district(d: District) -> dict[str, Any]:
             "climate_zone": d.climate_zone, "default_factor_set": d.default_factor_set}
 
 
-@router.get("/districts", responses=_RESPONSES)
+@router.get("/districts", response_model=DistrictsPublic, responses=_RESPONSES)
 def list_districts(ws: CurrentWorkspace, principal: CurrentPrincipal) -> dict[str, Any]:
     """行政区 — the caller's district (a user belongs to one)."""
     with ws.registry.session() as s:
@@ -111,7 +129,7 @@ def list_districts(ws: CurrentWorkspace, principal: CurrentPrincipal) -> dict[st
     return page(items, 50, 0)
 
 
-@router.get("/districts/{district_id}", responses=_RESPONSES)
+@router.get("/districts/{district_id}", response_model=DistrictDetailPublic, responses=_RESPONSES)
 def get_district(ws: CurrentWorkspace, principal: CurrentPrincipal,
                  district_id: Code) -> dict[str, Any]:
     """行政区详情 — the caller's own district with its street count."""
@@ -138,7 +156,7 @@ def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
     return out
 
 
-@router.get("/streets", responses=_RESPONSES)
+@router.get("/streets", response_model=StreetsPublic, responses=_RESPONSES)
 def list_streets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit = 50,
                  offset: Offset = 0) -> dict[str, Any]:
     """街道 — streets in the caller's scope."""
@@ -150,7 +168,7 @@ def list_streets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit
     return page(items, limit, offset, total=int(total))
 
 
-@router.get("/streets/{street_id}", responses=_RESPONSES)
+@router.get("/streets/{street_id}", response_model=StreetDetailPublic, responses=_RESPONSES)
 def get_street(ws: CurrentWorkspace, principal: CurrentPrincipal,
                street_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
     """街道详情 — a street with its boundary (GeoJSON geometry)."""
@@ -195,7 +213,7 @@ def _entities(ws: Workspace, p: Principal, *, street_id: int | None, kind: str |
     return _rows(df[_ENTITY_COLUMNS])
 
 
-@router.get("/entities", responses=_RESPONSES)
+@router.get("/entities", response_model=EntitiesPublic, responses=_RESPONSES | EXPORTS)
 def list_entities(
     ws: CurrentWorkspace, principal: CurrentPrincipal, street_id: StreetIdQuery = None,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
@@ -218,7 +236,7 @@ def _meter(m: Meter) -> dict[str, Any]:
             "commissioned_on": _ts(m.commissioned_on)}
 
 
-@router.get("/entities/{entity_id}", responses=_RESPONSES)
+@router.get("/entities/{entity_id}", response_model=EntityDetailPublic, responses=_RESPONSES)
 def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
                entity_id: Code) -> dict[str, Any]:
     """用能主体详情 — an entity with its meters."""
@@ -248,7 +266,7 @@ def _meter_query(scope: Scope) -> Any:
         scope.entity_condition())
 
 
-@router.get("/meters", responses=_RESPONSES)
+@router.get("/meters", response_model=MetersPublic, responses=_RESPONSES)
 def list_meters(ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: IdQuery = None,
                 carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
                 limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
@@ -275,7 +293,7 @@ def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
         return m
 
 
-@router.get("/meters/{meter_id}", responses=_RESPONSES)
+@router.get("/meters/{meter_id}", response_model=MeterPublic, responses=_RESPONSES)
 def get_meter(ws: CurrentWorkspace, principal: CurrentPrincipal, meter_id: Code) -> dict[str, Any]:
     """计量表详情."""
     return _meter(_visible_meter(ws, principal, meter_id))
@@ -314,7 +332,7 @@ def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
     return [{"ts": _ts(r[0]), "value": r[1], "batch_id": r[2]} for r in rows]
 
 
-@router.get("/readings", responses=_RESPONSES)
+@router.get("/readings", response_model=ReadingsPublic, responses=_RESPONSES | EXPORTS)
 def list_readings(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     meter_id: Annotated[str, Query(min_length=1, max_length=64,
@@ -388,7 +406,7 @@ def _inventory(ws: Workspace, p: Principal, *, level: str, period: str, year: in
     return _rows(df), run.id
 
 
-@router.get("/inventory", responses=_RESPONSES)
+@router.get("/inventory", response_model=InventoryPublic, responses=_RESPONSES | EXPORTS)
 def get_inventory(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100)],
@@ -431,7 +449,7 @@ def _factor_set(fs: FactorSetRecord, *, rows: bool) -> dict[str, Any]:
     return out
 
 
-@router.get("/factor-sets", responses=_RESPONSES)
+@router.get("/factor-sets", response_model=FactorSetsPublic, responses=_RESPONSES)
 def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit = 50,
                      offset: Offset = 0) -> dict[str, Any]:
     """排放因子集 — every loaded factor set version, with the statuses of its rows."""
@@ -444,7 +462,7 @@ def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: L
     return page(items, limit, offset, total=int(total))
 
 
-@router.get("/factor-sets/{set_id}", responses=_RESPONSES)
+@router.get("/factor-sets/{set_id}", response_model=FactorSetDetailPublic, responses=_RESPONSES)
 def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Code,
                    version: Annotated[int | None, Query(ge=1, le=_INT32)] = None,
                    ) -> dict[str, Any]:
@@ -462,7 +480,7 @@ def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Co
 
 
 # -- audit log ------------------------------------------------------------------------------
-@router.get("/audit-log", responses=_RESPONSES)
+@router.get("/audit-log", response_model=AuditLogPublic, responses=_RESPONSES | EXPORTS)
 def list_audit_log(
     ws: CurrentWorkspace, principal: AuditLogReader,
     actor: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
@@ -546,14 +564,14 @@ def _users_of(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
     return [u for u in list_users(ws) if u["district"] == p.district_id]
 
 
-@router.get("/users", responses=_RESPONSES)
+@router.get("/users", response_model=UsersPublic, responses=_RESPONSES)
 def get_users(ws: CurrentWorkspace, principal: UserManager, limit: Limit = 50,
               offset: Offset = 0) -> dict[str, Any]:
     """用户 — users of the district with role, scope and token prefixes (admins)."""
     return page(_users_of(ws, principal), limit, offset)
 
 
-@router.post("/users", status_code=201, responses=_RESPONSES | {
+@router.post("/users", response_model=UserPublic, status_code=201, responses=_RESPONSES | {
     409: {"description": "the username is taken"}})
 def post_user(ws: CurrentWorkspace, principal: UserManager, body: UserIn) -> dict[str, Any]:
     """新增用户 — register a user in the admin's district (audit-logged)."""
@@ -564,7 +582,7 @@ def post_user(ws: CurrentWorkspace, principal: UserManager, body: UserIn) -> dic
     return next(u for u in _users_of(ws, principal) if u["username"] == body.username)
 
 
-@router.patch("/users/{username}", responses=_RESPONSES)
+@router.patch("/users/{username}", response_model=UserPublic, responses=_RESPONSES)
 def patch_user(ws: CurrentWorkspace, principal: UserManager, username: Username,
                body: UserChange) -> dict[str, Any]:
     """修改用户 — activate or deactivate (sessions end at once), or set a password."""

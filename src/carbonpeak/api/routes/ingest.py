@@ -13,6 +13,11 @@ from sqlalchemy import func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, get_workspace
 from carbonpeak.api.responses import JSONBody, JSONRoute
+from carbonpeak.api.schemas.ingest import (
+    BatchDetailPublic,
+    BatchesPublic,
+    FeedResultPublic,
+)
 from carbonpeak.intake.feeds import (
     FeedResult,
     batch_report,
@@ -97,7 +102,8 @@ def _answer(result: FeedResult) -> JSONBody:
     return JSONBody(body, status, headers=headers)
 
 
-@router.post("/readings", status_code=202, responses=_FEED_RESPONSES,
+@router.post("/readings", response_model=FeedResultPublic, status_code=202,
+             responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_READING, "meter_id,ts,value\nM001,2024-01-01T08:00,12.5\n"))
 async def post_readings(request: Request, principal: CurrentPrincipal,
                         idempotency_key: IdempotencyKey = None) -> JSONBody:
@@ -114,7 +120,7 @@ async def post_readings(request: Request, principal: CurrentPrincipal,
     return _answer(result)
 
 
-@router.post("/ledger", status_code=202, responses=_FEED_RESPONSES,
+@router.post("/ledger", response_model=FeedResultPublic, status_code=202, responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_LEDGER_ROW, "entity_id,period,carrier,quantity,unit\n"
                                      "E001,2024-03,electricity,12000,kWh\n"))
 async def post_ledger(request: Request, principal: CurrentPrincipal,
@@ -128,14 +134,14 @@ async def post_ledger(request: Request, principal: CurrentPrincipal,
     return _answer(result)
 
 
-@router.get("/batches/{batch_id}")
+@router.get("/batches/{batch_id}", response_model=BatchDetailPublic)
 def get_batch(ws: CurrentWorkspace, principal: CurrentPrincipal,
               batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     """导入批次 — a batch: status, accepted and rejected rows, and why each was rejected."""
     return batch_report(ws, principal, batch_id)
 
 
-@router.get("/batches")
+@router.get("/batches", response_model=BatchesPublic)
 def list_batches(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

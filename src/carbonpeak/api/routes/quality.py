@@ -8,6 +8,9 @@ from fastapi import APIRouter, HTTPException, Query
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.schemas.quality import (
+    QualityPublic,
+)
 from carbonpeak.services.accounting.quality import quality_report
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
@@ -34,7 +37,7 @@ def _scope(ws: Workspace, p: Principal, entity: str | None,
     return entity, None
 
 
-@router.get("/quality")
+@router.get("/quality", response_model=QualityPublic)
 def get_quality(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     entity: Annotated[str | None, Query(max_length=64, description="entity id")] = None,

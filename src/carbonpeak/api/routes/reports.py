@@ -15,7 +15,10 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentWorkspace, requires
-from carbonpeak.api.responses import JSONRoute, fast_json
+from carbonpeak.api.responses import JSONRoute, fast_json, file_responses
+from carbonpeak.api.schemas.reports import (
+    WhitePaperPublic,
+)
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import Lang, dashboard
 from carbonpeak.publish.render import report_time
@@ -74,7 +77,8 @@ def _edition(ws: Workspace, district_id: str, year: int, lang: Lang,
     return dashboard.cached(ws, ("whitepaper-edition", district_id, year, lang, fmt), render)
 
 
-@router.get("/whitepaper.pdf", responses=_RESPONSES)
+@router.get("/whitepaper.pdf", response_class=Response,
+            responses=_RESPONSES | file_responses("application/pdf", "the white paper (A4)"))
 def get_whitepaper_pdf(ws: CurrentWorkspace, principal: ReportReader,
                        year: YearQuery = None, lang: LangQuery = "zh") -> Response:
     """年度碳排放状况白皮书 (PDF, A4) — every figure from the year's official account run."""
@@ -84,7 +88,8 @@ def get_whitepaper_pdf(ws: CurrentWorkspace, principal: ReportReader,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/whitepaper.html", responses=_RESPONSES)
+@router.get("/whitepaper.html", response_class=Response, responses=_RESPONSES | file_responses(
+    "text/html", "the white paper as one self-contained HTML file"))
 def get_whitepaper_html(ws: CurrentWorkspace, principal: ReportReader,
                         year: YearQuery = None, lang: LangQuery = "zh") -> Response:
     """年度碳排放状况白皮书 (one self-contained HTML file: stylesheet and charts inline)."""
@@ -94,7 +99,7 @@ def get_whitepaper_html(ws: CurrentWorkspace, principal: ReportReader,
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-@router.get("/whitepaper", responses=_RESPONSES)
+@router.get("/whitepaper", response_model=WhitePaperPublic, responses=_RESPONSES)
 def get_whitepaper(ws: CurrentWorkspace, principal: ReportReader,
                    year: YearQuery = None) -> Response:
     """白皮书数据 — the white paper's content as JSON (every figure, each section's
@@ -103,7 +108,8 @@ def get_whitepaper(ws: CurrentWorkspace, principal: ReportReader,
     return fast_json(_content(ws, principal.district_id, y))
 
 
-@router.get("/exports/{what}.xlsx", responses=_RESPONSES)
+@router.get("/exports/{what}.xlsx", response_class=Response,
+            responses=_RESPONSES | file_responses(XLSX, "the table (xlsx)"))
 def get_export(
     ws: CurrentWorkspace, principal: ReportReader,
     what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure or "

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     NO_NUL,
     Format,
     JSONRoute,
@@ -27,6 +28,14 @@ from carbonpeak.api.responses import (
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.retrofits import (
+    MeasuredPublic,
+    ProjectSavedPublic,
+    RetrofitDetailPublic,
+    RetrofitProgressPublic,
+    RetrofitsPublic,
+    WeatherPublic,
 )
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.intake.retrofit_files import ProjectSpec, check_values
@@ -65,7 +74,7 @@ Day = Annotated[dt.date, Field(ge=dt.date(1990, 1, 1), le=dt.date(2100, 12, 31))
 MAX_WEATHER_DAYS = 3700  # about ten years per request
 
 
-@router.get("/retrofits", responses=_RESPONSES)
+@router.get("/retrofits", response_model=RetrofitsPublic, responses=_RESPONSES | EXPORTS)
 def get_retrofits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, kind: Kind | None = None,
     status: Status | None = None, limit: Limit = 100, offset: Offset = 0,
@@ -83,7 +92,7 @@ def get_retrofits(
     return fast_json(page(rows, limit, offset))
 
 
-@router.get("/retrofits/progress", responses=_RESPONSES)
+@router.get("/retrofits/progress", response_model=RetrofitProgressPublic, responses=_RESPONSES)
 def get_retrofit_progress(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100, description="as of the end of this year")],
@@ -99,7 +108,7 @@ def get_retrofit_progress(
     return fast_json(out)
 
 
-@router.get("/retrofits/{code}", responses=_RESPONSES)
+@router.get("/retrofits/{code}", response_model=RetrofitDetailPublic, responses=_RESPONSES)
 def get_retrofit(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     code: Annotated[str, Path(min_length=1, max_length=64, pattern=_CODE)],
@@ -132,7 +141,7 @@ class ProjectIn(BaseModel):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/retrofits", responses=_RESPONSES | {
+@router.post("/retrofits", response_model=ProjectSavedPublic, responses=_RESPONSES | {
     409: {"description": "the project was changed by a concurrent request; try again"}})
 def post_retrofit(ws: CurrentWorkspace, principal: ProjectEditor,
                   body: ProjectIn) -> Response:
@@ -165,7 +174,7 @@ class MvRunIn(BaseModel):
     as_of: Day | None = None
 
 
-@router.post("/mv/run", responses=_RESPONSES)
+@router.post("/mv/run", response_model=MeasuredPublic, responses=_RESPONSES)
 def post_mv_run(ws: CurrentWorkspace, principal: MvRunner,
                 body: MvRunIn) -> Response:
     """节能量测算 — measure the savings of the completed projects (or ``codes``): one stored
@@ -175,7 +184,7 @@ def post_mv_run(ws: CurrentWorkspace, principal: MvRunner,
     return fast_json({"measured": rows})
 
 
-@router.get("/weather", responses=_RESPONSES)
+@router.get("/weather", response_model=WeatherPublic, responses=_RESPONSES | EXPORTS)
 def get_weather(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     start: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,

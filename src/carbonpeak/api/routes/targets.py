@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     Format,
     JSONBody,
     JSONRoute,
@@ -34,6 +35,20 @@ from carbonpeak.api.responses import (
     json_safe,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.targets import (
+    AllocationPublic,
+    BudgetPublic,
+    BudgetsPublic,
+    DualControlPublic,
+    EvaluationPublic,
+    LmdiPublic,
+    ObservationRecordedPublic,
+    PeakPublic,
+    TargetDetailPublic,
+    TargetsPublic,
+    WarningDetailPublic,
+    WarningsPublic,
 )
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
@@ -268,7 +283,7 @@ def _observe(ws: Workspace, p: Principal, target_id: int, body: ObservationIn,
     return _obj(_observation(o)), state
 
 
-@router.get("/targets", responses=_RESPONSES)
+@router.get("/targets", response_model=TargetsPublic, responses=_RESPONSES | EXPORTS)
 def list_targets(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     status: Annotated[str | None, Query(pattern=_STATUS_PATTERN)] = None,
@@ -294,14 +309,14 @@ def list_targets(
     return fast_json(page(rows, limit, offset, year=year, years=years))
 
 
-@router.get("/targets/{target_id}", responses=_RESPONSES)
+@router.get("/targets/{target_id}", response_model=TargetDetailPublic, responses=_RESPONSES)
 def get_target(ws: CurrentWorkspace, principal: CurrentPrincipal,
                target_id: TargetId) -> dict[str, Any]:
     """目标详情 — a target, its status, its observations and its change log."""
     return _target_detail(ws, principal, target_id)
 
 
-@router.patch("/targets/{target_id}", responses=_RESPONSES)
+@router.patch("/targets/{target_id}", response_model=TargetDetailPublic, responses=_RESPONSES)
 def patch_target(ws: CurrentWorkspace, principal: TargetEditor, target_id: TargetId,
                  body: TargetChanges) -> dict[str, Any]:
     """修改目标 — change fields of a target (district admins; audit-logged)."""
@@ -309,7 +324,8 @@ def patch_target(ws: CurrentWorkspace, principal: TargetEditor, target_id: Targe
     return _patch_target(ws, principal, target_id, changes)
 
 
-@router.post("/targets/{target_id}/observations", status_code=201, responses={
+@router.post("/targets/{target_id}/observations", response_model=ObservationRecordedPublic,
+             status_code=201, responses={
     **_RESPONSES, 200: {"description": "the observation existed: updated or unchanged"}})
 def post_observation(ws: CurrentWorkspace, principal: ObservationRecorder,
                      target_id: TargetId, body: ObservationIn) -> JSONBody:
@@ -324,7 +340,7 @@ def post_observation(ws: CurrentWorkspace, principal: ObservationRecorder,
 
 
 # -- dual control ----------------------------------------------------------------------------
-@router.get("/dual-control", responses=_RESPONSES)
+@router.get("/dual-control", response_model=DualControlPublic, responses=_RESPONSES)
 def get_dual_control(ws: CurrentWorkspace, principal: DualControlReader,
                      year: YearQuery = None) -> dict[str, Any]:
     """能耗双控 — energy and CO2 totals and intensities against 2020, their targets and
@@ -395,7 +411,7 @@ def _allocate(ws: Workspace, p: Principal, body: AllocationIn) -> dict[str, Any]
                   "metric": body.metric, "weight": body.weight, "rows": rows})
 
 
-@router.get("/budgets", responses=_RESPONSES)
+@router.get("/budgets", response_model=BudgetsPublic, responses=_RESPONSES | EXPORTS)
 def get_budgets(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
@@ -411,7 +427,7 @@ def get_budgets(
     return fast_json(page(rows, limit, offset))
 
 
-@router.put("/budgets", responses=_RESPONSES)
+@router.put("/budgets", response_model=BudgetPublic, responses=_RESPONSES)
 def put_budget(ws: CurrentWorkspace, principal: BudgetSetter,
                body: BudgetIn) -> dict[str, Any]:
     """设定预算 — set one budget by hand (district admins; audit-logged)."""
@@ -422,7 +438,7 @@ def put_budget(ws: CurrentWorkspace, principal: BudgetSetter,
     return _budget(b)
 
 
-@router.post("/budgets/allocate", responses=_RESPONSES)
+@router.post("/budgets/allocate", response_model=AllocationPublic, responses=_RESPONSES)
 def post_allocation(ws: CurrentWorkspace, principal: BudgetAllocator,
                     body: AllocationIn) -> dict[str, Any]:
     """预算分解 — decompose the district budget of a year to streets or key units, from the
@@ -511,7 +527,7 @@ def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]
                   "notified": wr.notified, "notes": wr.notes})
 
 
-@router.get("/warnings", responses=_RESPONSES)
+@router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES)
 def list_warnings(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     level: Literal["red", "yellow", "green", "no_data", "no_budget"] | None = None,
@@ -528,7 +544,7 @@ def list_warnings(
     return out
 
 
-@router.get("/warnings/{warning_id}", responses=_RESPONSES)
+@router.get("/warnings/{warning_id}", response_model=WarningDetailPublic, responses=_RESPONSES)
 def get_warning(ws: CurrentWorkspace, principal: CurrentPrincipal,
                 warning_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
     """预警详情 — a warning and its history (every change of level or projection, oldest
@@ -536,7 +552,7 @@ def get_warning(ws: CurrentWorkspace, principal: CurrentPrincipal,
     return _warning_detail(ws, principal, warning_id)
 
 
-@router.post("/warnings/evaluate", responses=_RESPONSES)
+@router.post("/warnings/evaluate", response_model=EvaluationPublic, responses=_RESPONSES)
 def post_evaluation(ws: CurrentWorkspace, principal: WarningEvaluator,
                     body: EvaluationIn) -> dict[str, Any]:
     """评估预警 — evaluate (and, when configured, send) the early warnings of a year
@@ -565,7 +581,7 @@ def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: i
     return _obj(out.to_dict())
 
 
-@router.get("/lmdi", responses=_RESPONSES)
+@router.get("/lmdi", response_model=LmdiPublic, responses=_RESPONSES)
 def get_lmdi(ws: CurrentWorkspace, principal: LmdiReader,
              base_year: Annotated[int, Query(ge=1990, le=2100)],
              target_year: Annotated[int, Query(ge=1990, le=2100)]) -> dict[str, Any]:
@@ -574,7 +590,7 @@ def get_lmdi(ws: CurrentWorkspace, principal: LmdiReader,
     return _lmdi(ws, principal, base_year, target_year)
 
 
-@router.get("/peak", responses=_RESPONSES)
+@router.get("/peak", response_model=PeakPublic, responses=_RESPONSES)
 def get_peak(
     ws: CurrentWorkspace, principal: PeakReader,
     runs: Annotated[int, Query(ge=100, le=20000, description="Monte Carlo draws per scenario")
