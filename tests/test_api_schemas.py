@@ -290,3 +290,47 @@ def test_model_answers_go_through_the_same_function() -> None:
     r = TestClient(app).get("/nan")
     assert r.status_code == 200
     assert r.json() == {"value": None, "values": [None, 2.0]}
+
+
+def _model_of(method: str, path: str) -> Any:
+    found = [r for r in ROUTES if method in r.methods and r.path == path]
+    assert len(found) == 1, (method, path)
+    return found[0].response_model
+
+
+def test_answers_of_changes_match_their_models(demo: Demo) -> None:
+    """The POST answers FastAPI does not validate itself (``fast_json``, ``JSONBody`` with
+    their own status): a project saved and measured, an audit, a filing, an observation,
+    and a refused feed batch (422, with ``detail``)."""
+    admin = demo.clients["admin"]
+    checks: list[tuple[str, str, Any, set[int]]] = []
+    row = next(r for r in admin.get("/api/v1/retrofits").json()["items"]
+               if r["status"] == "completed")
+    project = {k: row[k] for k in (
+        "code", "entity_id", "kind", "name", "measures", "start_date", "end_date",
+        "floor_area_m2", "investment_10k_cny", "claimed_savings_kwh",
+        "claimed_savings_fraction", "status")}
+    checks.append(("POST", "/api/v1/retrofits", project, {200, 201}))
+    checks.append(("POST", "/api/v1/mv/run", {"codes": [row["code"]]}, {200}))
+    entity = demo.ids["entity_id"]
+    checks.append(("POST", "/api/v1/audits", {"entity_id": entity, "kind": "audit",
+                                              "audit_date": "2024-05-06",
+                                              "auditor": "上海某节能服务公司"}, {200, 201}))
+    units = admin.get("/api/v1/obligations", params={"year": 2024}).json()["items"]
+    checks.append(("POST", "/api/v1/obligation-filings", {
+        "entity_id": units[0]["entity_id"], "obligation": "saving_plan", "year": 2024,
+        "filed_on": "2024-03-01"}, {200, 201}))
+    checks.append(("POST", "/api/v1/targets/{target_id}/observations", {
+        "observed_on": "2024-06-30", "value": 12.5, "source": "test"}, {200, 201}))
+    for method, path, body, statuses in checks:
+        r = admin.request(method, _fill(path, demo.ids), json=body,
+                          headers={"X-CSRF-Token": admin.get("/api/v1/auth/me").json()[
+                              "csrf_token"]})
+        assert r.status_code in statuses, (path, r.text[:500])
+        TypeAdapter(_model_of(method, path)).validate_python(r.json())
+    bad = admin.post("/api/v1/readings", json=[{"meter_id": "nope", "ts": "x", "value": 1}],
+                     headers={"X-CSRF-Token": admin.get("/api/v1/auth/me").json()[
+                         "csrf_token"]})
+    assert bad.status_code in (403, 422), bad.text[:500]
+    if bad.status_code == 422:
+        TypeAdapter(_model_of("POST", "/api/v1/readings")).validate_python(bad.json())

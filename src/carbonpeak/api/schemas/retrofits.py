@@ -100,11 +100,6 @@ class RetrofitDetailPublic(ProjectPublic):
     monthly: list[MonthlySavingsPublic]
 
 
-class ProjectSavedPublic(Public):
-    """A project created, updated or unchanged."""
-
-    result: str
-    project: ProjectPublic
 
 
 class SkippedProjectPublic(Public):
@@ -119,6 +114,13 @@ class MeasuredPublic(Public):
     """The projects measured (list rows), and those skipped."""
 
     measured: list[ProjectPublic | SkippedProjectPublic]
+
+
+class ProjectSavedPublic(Public):
+    """A project created, updated or unchanged, with its details."""
+
+    result: str
+    project: RetrofitDetailPublic
 
 
 class PlanTargetPublic(Public):
