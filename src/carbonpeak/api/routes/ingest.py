@@ -11,7 +11,7 @@ from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import JSONBody, JSONRoute
 from carbonpeak.api.schemas.ingest import (
     BatchDetailPublic,
@@ -105,7 +105,7 @@ def _answer(result: FeedResult) -> JSONBody:
 @router.post("/readings", response_model=FeedResultPublic, status_code=202,
              responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_READING, "meter_id,ts,value\nM001,2024-01-01T08:00,12.5\n"))
-async def post_readings(request: Request, principal: CurrentPrincipal,
+async def post_readings(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
                         idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送计量读数 — push meter readings (JSON array or CSV).
 
@@ -114,7 +114,7 @@ async def post_readings(request: Request, principal: CurrentPrincipal,
     """
     body = await _read_body(request)
     result = await run_in_threadpool(
-        ingest_readings, get_workspace(request), principal, body,
+        ingest_readings, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
     return _answer(result)
@@ -123,12 +123,12 @@ async def post_readings(request: Request, principal: CurrentPrincipal,
 @router.post("/ledger", response_model=FeedResultPublic, status_code=202, responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_LEDGER_ROW, "entity_id,period,carrier,quantity,unit\n"
                                      "E001,2024-03,electricity,12000,kWh\n"))
-async def post_ledger(request: Request, principal: CurrentPrincipal,
+async def post_ledger(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
                       idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送能源台账 — push monthly ledger rows (JSON array or CSV)."""
     body = await _read_body(request)
     result = await run_in_threadpool(
-        ingest_ledger, get_workspace(request), principal, body,
+        ingest_ledger, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
     return _answer(result)
