@@ -12,9 +12,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 
 from carbonpeak import __version__
+from carbonpeak.api.responses import JSONBody
 from carbonpeak.api.routes.audits import router as audits_router
 from carbonpeak.api.routes.auth import router as auth_router
 from carbonpeak.api.routes.buildings import router as buildings_router
@@ -25,8 +25,8 @@ from carbonpeak.api.routes.ingest import router as ingest_router
 from carbonpeak.api.routes.quality import router as quality_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
-from carbonpeak.api.routes.targets import json_safe
 from carbonpeak.api.routes.targets import router as targets_router
+from carbonpeak.api.schemas.auth import HealthPublic
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
     AccessDenied,
@@ -61,46 +61,48 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        default_response_class=JSONBody,
     )
     app.state.workspace = ws
 
     @app.exception_handler(RequestValidationError)
-    async def _refused(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _refused(_: Request, exc: RequestValidationError) -> JSONBody:
         # the default answer echoes the refused input; a NaN or Infinity in a JSON body
-        # (Python's parser accepts them) would then fail to encode: echo them as null
-        return JSONResponse({"detail": json_safe(jsonable_encoder(exc.errors()))}, 422)
+        # (Python's parser accepts them) is echoed as null (JSONBody: json_safe)
+        return JSONBody({"detail": jsonable_encoder(exc.errors())}, 422)
 
     @app.exception_handler(InputValidationError)
-    async def _invalid(_: Request, exc: InputValidationError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
+    async def _invalid(_: Request, exc: InputValidationError) -> JSONBody:
+        return JSONBody({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
 
     @app.exception_handler(AccessDenied)
-    async def _denied(_: Request, exc: AccessDenied) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, 403)
+    async def _denied(_: Request, exc: AccessDenied) -> JSONBody:
+        return JSONBody({"detail": str(exc)}, 403)
 
     @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, 401)
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONBody:
+        return JSONBody({"detail": str(exc)}, 401)
 
     @app.exception_handler(RateLimited)
-    async def _limited(_: Request, exc: RateLimited) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, 429,
+    async def _limited(_: Request, exc: RateLimited) -> JSONBody:
+        return JSONBody({"detail": str(exc)}, 429,
                             headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(NotFoundError)
-    async def _missing(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc.args[0]) if exc.args else "not found"}, 404)
+    async def _missing(_: Request, exc: NotFoundError) -> JSONBody:
+        return JSONBody({"detail": str(exc.args[0]) if exc.args else "not found"}, 404)
 
     @app.exception_handler(ConflictError)
-    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, 409)
+    async def _conflict(_: Request, exc: ConflictError) -> JSONBody:
+        return JSONBody({"detail": str(exc)}, 409)
 
     @app.exception_handler(CarbonPeakError)
-    async def _other(_: Request, exc: CarbonPeakError) -> JSONResponse:
+    async def _other(_: Request, exc: CarbonPeakError) -> JSONBody:
         logger.warning("request refused: %s", exc)
-        return JSONResponse({"detail": str(exc)}, 400)
+        return JSONBody({"detail": str(exc)}, 400)
 
-    @app.get("/api/v1/health", tags=["meta"])
+    @app.get("/api/v1/health", tags=["meta"], response_model=HealthPublic,
+             response_class=JSONBody)
     def health() -> dict[str, str]:
         """Liveness: the registry answers."""
         ws.registry.check_current()

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from carbonpeak.errors import AccessDenied, AuthenticationError
@@ -22,8 +21,8 @@ from carbonpeak.services.access.users import authenticate_token
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "acting_as", "get_principal",
-           "get_workspace", "require_role"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "CurrentWorkspace", "acting_as",
+           "get_principal", "get_workspace", "requires"]
 
 SESSION_COOKIE = "cp_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -45,25 +44,27 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def get_principal(
+def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: Annotated[str | None, Depends(_cookie)],
 ) -> Principal:
     """The user behind the bearer token or the session cookie; 401 without a valid one,
-    403 for a cookie-authenticated change without the right CSRF token."""
+    403 for a cookie-authenticated change without the right CSRF token.
+
+    A plain function: it reads the registry, so FastAPI runs it in its threadpool."""
     ws = get_workspace(request)
     if creds is not None:
         if creds.scheme.lower() != "bearer":
             msg = "a bearer token is required (Authorization: Bearer cpk_…)"
             raise _unauthorized(msg)
         try:
-            return await run_in_threadpool(authenticate_token, ws, creds.credentials)
+            return authenticate_token(ws, creds.credentials)
         except AccessDenied as exc:
             raise _unauthorized(str(exc)) from None
     if session:
         try:
-            principal, csrf = await run_in_threadpool(session_principal, ws, session)
+            principal, csrf = session_principal(ws, session)
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from None
         if request.method not in SAFE_METHODS and not hmac.compare_digest(
@@ -77,11 +78,25 @@ async def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require_role(p: Principal, roles: tuple[str, ...], what: str) -> None:
-    """Refuse (403) unless the principal has one of ``roles``."""
-    if p.role not in roles:
-        msg = f"role {p.role} may not {what} (needs {' or '.join(roles)})"
-        raise AccessDenied(msg)
+CurrentWorkspace = Annotated[Workspace, Depends(get_workspace)]
+
+
+def requires(*roles: str, what: str) -> Any:
+    """The one role check: a dependency giving the principal when its role is one of
+    ``roles``, refusing (403) otherwise. Use it as
+    ``principal: Annotated[Principal, requires("district_admin", what="set budgets")]``."""
+    if not roles:
+        msg = "requires() needs at least one role"
+        raise ValueError(msg)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            msg = f"role {principal.role} may not {what} (needs {' or '.join(roles)})"
+            raise AccessDenied(msg)
+        return principal
+
+    check.__name__ = f"requires_{'_or_'.join(roles)}"
+    return Depends(check)
 
 
 def acting_as(ws: Workspace, p: Principal) -> Workspace:

@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -18,12 +18,15 @@ import numpy as np
 import orjson
 import pandas as pd
 from fastapi import Query
-from fastapi.responses import Response
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-__all__ = ["EXPORT_LIMIT", "NO_NUL", "XLSX", "Format", "Limit", "Offset", "fast_json",
-           "geojson_response", "page", "table_response"]
+__all__ = ["EXPORTS", "EXPORT_LIMIT", "GEOJSON", "NO_NUL", "XLSX", "Format", "JSONBody",
+           "JSONRoute", "Limit", "Offset", "fast_json", "file_responses", "geojson_response",
+           "json_bytes", "json_safe", "page", "table_response"]
 
 EXPORT_LIMIT = 100_000
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
@@ -31,25 +34,92 @@ Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip")]
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(
     description="json (a page), or csv/xlsx (every matching row, up to 100,000)")]
 
+#: the media type of a GeoJSON download
+GEOJSON = "application/geo+json"
 #: the media type of an xlsx file
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: OpenAPI: what a list with ``format=csv|xlsx`` also answers (its JSON is the response model)
+EXPORTS: dict[int | str, dict[str, Any]] = {200: {
+    "description": "a page of JSON; with format=csv or xlsx, every matching row as a file",
+    "content": {"text/csv": {}, XLSX: {}}}}
+
+
+def file_responses(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: a route answering a file of ``media_type`` (declare ``response_class``)."""
+    return {200: {"description": what, "content": {media_type: {}}}}
+
+
 #: a text parameter without NUL (PostgreSQL text cannot hold one: a 422, not a 500)
 NO_NUL = r"^[^\x00]*$"
 
 
-def _default(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, dt.date | dt.datetime):
+def json_safe(v: Any) -> Any:
+    """``v`` ready for JSON: every NaN and infinity becomes ``None`` (null), numpy and pandas
+    scalars and arrays plain Python values, dates ISO 8601, ``Decimal`` a float.
+
+    The one place a non-finite number becomes null: :func:`json_bytes` (and so
+    :func:`fast_json` and :class:`JSONBody`, the app's response class for every answer
+    with a response model) and the handlers that validate an answer first all use it."""
+    if isinstance(v, dict):
+        return {k if isinstance(k, str) else str(k): json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | set | frozenset):
+        return [json_safe(x) for x in v]
+    if v is None or isinstance(v, str | bool):
+        return v
+    if isinstance(v, int):  # before float: bool is handled above
+        return int(v)
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating | Decimal):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    if isinstance(v, np.ndarray):
+        return json_safe(v.tolist())
+    if isinstance(v, dt.datetime | pd.Timestamp):
+        return None if pd.isna(v) else v.isoformat()
+    if isinstance(v, dt.date):
         return v.isoformat()
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _default(v: Any) -> Any:
     return str(v)
 
 
+def json_bytes(data: Any) -> bytes:
+    """``data`` as JSON (UTF-8) through :func:`json_safe`, serialised by orjson."""
+    return orjson.dumps(json_safe(data), default=_default)
+
+
+class JSONBody(JSONResponse):
+    """A JSON answer rendered by :func:`json_bytes`; the app's default response class, so
+    answers validated against a response model go through the same function."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
+class JSONRoute(APIRoute):
+    """A route whose JSON answers are rendered by :class:`JSONBody` (FastAPI's own fast path
+    would serialise a response model with pydantic's encoder instead of :func:`json_bytes`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if isinstance(kwargs.get("response_class"), DefaultPlaceholder):
+            kwargs["response_class"] = JSONBody
+        super().__init__(path, endpoint, **kwargs)
+
+
 def fast_json(data: Any, status: int = 200) -> Response:
-    """A JSON response serialised by orjson (NaN and infinities become null)."""
-    body = orjson.dumps(data, default=_default,
-                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-    return Response(body, status, media_type="application/json")
+    """A JSON response from a plain dict, not validated again (the hot endpoints)."""
+    return Response(json_bytes(data), status, media_type="application/json")
 
 
 def page(items: Sequence[dict[str, Any]], limit: int, offset: int,
@@ -126,7 +196,7 @@ def table_response(rows: Sequence[dict[str, Any]], fmt: str, filename: str,
 
 def geojson_response(collection: dict[str, Any], filename: str) -> Response:
     """A FeatureCollection as a ``.geojson`` download."""
-    return Response(orjson.dumps(collection), media_type="application/geo+json",
+    return Response(json_bytes(collection), media_type=GEOJSON,
                     headers={"Content-Disposition": f'attachment; filename="{filename}.geojson"'})
 
 

@@ -12,20 +12,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     NO_NUL,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.audits import (
+    AuditRecordedPublic,
+    AuditSchedulePublic,
+    AuditsPublic,
+    FilingRecordedPublic,
+    ObligationsPublic,
 )
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
@@ -44,11 +52,12 @@ from carbonpeak.services.buildings.audits import (
     record_audit,
     record_filing,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -56,6 +65,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters or record (every problem named by field)"},
 }
+# who may do what: the one role check (carbonpeak.api.deps.requires)
+AuditRecorder = Annotated[Principal, requires(*ANALYST_ROLES, what="record energy audits")]
+FilingRecorder = Annotated[Principal, requires(*ANALYST_ROLES, "entity_manager",
+                                               what="record obligation filings")]
+
 EntityQuery = Annotated[str | None, Query(min_length=1, max_length=64, pattern=NO_NUL,
                                           description="only this entity")]
 StreetQuery = Annotated[str | None, Query(min_length=1, max_length=128, pattern=NO_NUL,
@@ -85,18 +99,15 @@ def _export_audit(r: dict[str, Any]) -> dict[str, Any]:
     return r | {"recommended_measures": "；".join(r["recommended_measures"])}
 
 
-@router.get("/audits", responses=_RESPONSES)
-async def get_audits(
-    request: Request, principal: CurrentPrincipal, entity: EntityQuery = None,
+@router.get("/audits", response_model=AuditsPublic, responses=_RESPONSES | EXPORTS)
+def get_audits(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, entity: EntityQuery = None,
     street: StreetQuery = None, kind: AuditKind | None = None, limit: Limit = 100,
     offset: Offset = 0, format: Format = "json",  # noqa: A002
 ) -> Response:
     """能源审计记录 — audits and diagnoses in scope, newest first (date, auditor, findings,
     recommended measures, estimated savings)."""
-    ws = get_workspace(request)
-    rows = await run_in_threadpool(
-        lambda: list_audits(ws, scope_of(ws, principal), entity=entity, street=street,
-                            kind=kind))
+    rows = list_audits(ws, scope_of(ws, principal), entity=entity, street=street, kind=kind)
     if format != "json":
         return table_response([_export_audit(r) for r in rows], format, "energy-audits",
                               AUDIT_COLUMNS_OUT)
@@ -119,22 +130,21 @@ class AuditIn(BaseModel):
     estimated_savings_tce: float | None = Field(None, ge=0, allow_inf_nan=False)
 
 
-@router.post("/audits", responses=_RESPONSES)
-async def post_audit(request: Request, principal: CurrentPrincipal, body: AuditIn) -> Response:
+@router.post("/audits", response_model=AuditRecordedPublic, responses=_RESPONSES)
+def post_audit(ws: CurrentWorkspace, principal: AuditRecorder, body: AuditIn) -> Response:
     """记录能源审计 — record one audit (analysts and admins): the same checks as a file row
     (a date in the future or an empty auditor is refused); equal to the stored record it
     changes nothing; audit-logged."""
-    require_role(principal, ANALYST_ROLES, "record energy audits")
-    ws = acting_as(get_workspace(request), principal)
+    ws = acting_as(ws, principal)
     data = body.model_dump() | {"audit_date": body.audit_date.isoformat()}
-    counts, rec = await run_in_threadpool(record_audit, ws, principal.district_id, data)
+    counts, rec = record_audit(ws, principal.district_id, data)
     status = "created" if counts.added else "updated" if counts.updated else "unchanged"
     return fast_json({"status": status, "audit": rec}, 201 if counts.added else 200)
 
 
-@router.get("/audits/schedule", responses=_RESPONSES)
-async def get_schedule(
-    request: Request, principal: CurrentPrincipal, as_of: AsOfQuery = None,
+@router.get("/audits/schedule", response_model=AuditSchedulePublic, responses=_RESPONSES | EXPORTS)
+def get_schedule(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, as_of: AsOfQuery = None,
     status: ScheduleStatus | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
 ) -> Response:
@@ -143,7 +153,6 @@ async def get_schedule(
     and days overdue; the summary has the counts, the coverage (share audited within the
     interval), per street, and the buildings left out. The rule's values come with their
     sources and statuses."""
-    ws = get_workspace(request)
 
     def compute() -> dict[str, Any]:
         scope = scope_of(ws, principal)
@@ -152,7 +161,7 @@ async def get_schedule(
                                 lambda: audit_schedule(ws, scope.district_id, when,
                                                        scope=scope))
 
-    sched = await run_in_threadpool(compute)
+    sched = compute()
     rows = [it for it in sched["items"] if status is None or it["status"] == status]
     if format != "json":
         return table_response(rows, format, f"audit-schedule-{sched['as_of']}",
@@ -161,9 +170,9 @@ async def get_schedule(
                           summary=sched["summary"]))
 
 
-@router.get("/obligations", responses=_RESPONSES)
-async def get_obligations(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/obligations", response_model=ObligationsPublic, responses=_RESPONSES | EXPORTS)
+def get_obligations(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100, description="year the obligations are for")],
     as_of: AsOfQuery = None,
     status: Annotated[CheckStatus | None, Query(
@@ -174,7 +183,6 @@ async def get_obligations(
     the year's official account), the filings the district's profile lists with their
     deadlines, the energy audit of its covered buildings and its open quota cases; each
     item ok / late / missing / overdue / not_applicable / unknown with its evidence."""
-    ws = get_workspace(request)
 
     def compute() -> dict[str, Any]:
         scope = scope_of(ws, principal)
@@ -183,7 +191,7 @@ async def get_obligations(
                                 lambda: obligations(ws, scope.district_id, year, scope=scope,
                                                     as_of=when))
 
-    chk = await run_in_threadpool(compute)
+    chk = compute()
     units = [u for u in chk["units"] if status is None
              or any(it["status"] == status for it in u["items"])]
     if format != "json":
@@ -209,15 +217,14 @@ class FilingIn(BaseModel):
     note: str = Field("", max_length=2_000, pattern=NO_NUL)
 
 
-@router.post("/obligation-filings", responses=_RESPONSES)
-async def post_filing(request: Request, principal: CurrentPrincipal,
-                      body: FilingIn) -> Response:
+@router.post("/obligation-filings", response_model=FilingRecordedPublic, responses=_RESPONSES)
+def post_filing(ws: CurrentWorkspace, principal: FilingRecorder,
+                body: FilingIn) -> Response:
     """报送登记 — record that a key unit filed an obligation (analysts and admins; an entity
     manager for its own entities): upserted, audit-logged; an entity outside the caller's
     scope is answered 404. An entity manager creates filings and changes the unit's own, not
     one the district recorded or changed (403)."""
-    require_role(principal, (*ANALYST_ROLES, "entity_manager"), "record obligation filings")
-    ws = acting_as(get_workspace(request), principal)
+    ws = acting_as(ws, principal)
     data = body.model_dump() | {"filed_on": body.filed_on.isoformat(), "year": str(body.year)}
 
     def run() -> tuple[Any, dict[str, Any]]:
@@ -225,6 +232,6 @@ async def post_filing(request: Request, principal: CurrentPrincipal,
         return record_filing(ws, principal.district_id, data, visible=scope.sees_entity,
                              unit_side=principal.role not in ANALYST_ROLES)
 
-    counts, rec = await run_in_threadpool(run)
+    counts, rec = run()
     status = "created" if counts.added else "updated" if counts.updated else "unchanged"
     return fast_json({"status": status, "filing": rec}, 201 if counts.added else 200)

@@ -5,20 +5,25 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from carbonpeak.api.deps import (
     SESSION_COOKIE,
     CurrentPrincipal,
+    CurrentWorkspace,
     _bearer,
     _cookie,
+    acting_as,
     get_principal,
-    get_workspace,
+)
+from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.schemas.auth import (
+    LoginPublic,
+    MePublic,
 )
 from carbonpeak.errors import AuthenticationError
 from carbonpeak.services.access.auth import (
@@ -34,7 +39,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router", "user_info"]
 
-router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"])
+router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"], route_class=JSONRoute)
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256,
@@ -80,31 +85,31 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-@router.post("/login", responses={
+@router.post("/login", response_model=LoginPublic, responses={
     401: {"description": "wrong username or password"},
     429: {"description": "too many failed attempts; see Retry-After"}})
-async def login(request: Request, response: Response, body: LoginIn) -> dict[str, Any]:
+def login(request: Request, ws: CurrentWorkspace, response: Response,
+          body: LoginIn) -> dict[str, Any]:
     """登录 — check the password, open a session: sets the ``cp_session`` cookie and answers
     the CSRF token the page must send back in ``X-CSRF-Token`` on every change."""
-    ws = get_workspace(request)
-    signed = await run_in_threadpool(sign_in, ws, body.username, body.password,
-                                     client=_client(request))
+    signed = sign_in(ws, body.username, body.password, client=_client(request))
     max_age = int(ws.settings.session_hours * 3600)
     response.set_cookie(SESSION_COOKIE, signed.session_token, max_age=max_age, path="/",
                         httponly=True, samesite="strict", secure=ws.settings.cookie_secure)
-    info = await run_in_threadpool(user_info, ws, signed.principal)
+    info = user_info(ws, signed.principal)
     return {"user": info, "csrf_token": signed.csrf_token,
             "expires_at": signed.expires_at.isoformat() + "Z"}
 
 
-@router.get("/me")
-async def me(request: Request) -> dict[str, Any]:
+@router.get("/me", response_model=MePublic)
+def me(request: Request, ws: CurrentWorkspace,
+       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+       session: Annotated[str | None, Depends(_cookie)]) -> dict[str, Any]:
     """当前用户 — the signed-in user and, for a browser session, its CSRF token;
     ``{"user": null, "csrf_token": null}`` when not signed in (so the sign-in page can ask
     without an error)."""
-    ws = get_workspace(request)
     try:
-        principal = await get_principal(request, await _bearer(request), await _cookie(request))
+        principal = get_principal(request, creds, session)
     except HTTPException as exc:
         if exc.status_code == 401:
             return {"user": None, "csrf_token": None}
@@ -113,36 +118,31 @@ async def me(request: Request) -> dict[str, Any]:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and "authorization" not in request.headers:
         try:
-            csrf = (await run_in_threadpool(session_principal, ws, cookie))[1]
+            csrf = session_principal(ws, cookie)[1]
         except AuthenticationError:
             csrf = None
-    return {"user": await run_in_threadpool(user_info, ws, principal), "csrf_token": csrf}
+    return {"user": user_info(ws, principal), "csrf_token": csrf}
 
 
-@router.post("/logout", status_code=204, responses={401: {"description": "not signed in"},
-                                                    403: {"description": "CSRF check"}})
-async def logout(request: Request, response: Response, principal: CurrentPrincipal) -> None:
+@router.post("/logout", status_code=204, response_class=Response,
+             responses={401: {"description": "not signed in"},
+                        403: {"description": "CSRF check"}})
+def logout(request: Request, ws: CurrentWorkspace, response: Response,
+           principal: CurrentPrincipal) -> None:
     """退出 — end the browser session and clear its cookie."""
     del principal  # signed in, with the CSRF token
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        await run_in_threadpool(end_session, get_workspace(request), cookie)
+        end_session(ws, cookie)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=get_workspace(request).settings.cookie_secure)
+                           secure=ws.settings.cookie_secure)
 
 
-@router.post("/password", status_code=204, responses={
+@router.post("/password", status_code=204, response_class=Response, responses={
     401: {"description": "not signed in, or the current password is wrong"},
     422: {"description": "the new password does not meet the policy"}})
-async def change_password(request: Request, principal: CurrentPrincipal,
-                          body: PasswordIn) -> None:
+def change_password(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
+                    body: PasswordIn) -> None:
     """修改口令 — change one's own password (all of one's sessions end; sign in again)."""
-    ws = get_workspace(request)
-
-    def change() -> None:
-        verify_password(ws, principal.username, body.current_password,
-                        client=_client(request))
-        set_password(dataclasses.replace(ws, actor=principal.actor), principal.username,
-                     body.new_password)
-
-    await run_in_threadpool(change)
+    verify_password(ws, principal.username, body.current_password, client=_client(request))
+    set_password(acting_as(ws, principal), principal.username, body.new_password)

@@ -11,21 +11,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     XLSX,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
+    file_responses,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.buildings import (
+    BenchmarkingPublic,
+    CasesChangedPublic,
+    CasesNotifiedPublic,
+    CasesOpenedPublic,
+    QuotaCasesPublic,
+    QuotaTableDetailPublic,
+    QuotaTablesPublic,
 )
 from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import NotFoundError
@@ -46,12 +57,13 @@ from carbonpeak.services.buildings.benchmarking import (
     quota_tables,
     review_cases,
 )
+from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import AccountRun, AuditLog, IngestBatch, WarningEvent
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -59,6 +71,12 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters"},
 }
+# who may do what: the one role check (carbonpeak.api.deps.requires)
+CaseOpener = Annotated[Principal, requires(*ANALYST_ROLES, what="open quota cases")]
+CaseNotifier = Annotated[Principal, requires("district_admin",
+                                             what="issue rectification notices")]
+CaseReviewer = Annotated[Principal, requires(*ANALYST_ROLES, what="review quota cases")]
+
 TableId = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$",
                                description="quota table id")]
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100,
@@ -86,27 +104,27 @@ def _benchmark(ws: Workspace, scope: Scope, year: int | None, table: str) -> Ben
                                               scope=scope))
 
 
-@router.get("/quota-tables", responses=_RESPONSES)
-async def get_quota_tables(request: Request, _principal: CurrentPrincipal) -> dict[str, Any]:
+@router.get("/quota-tables", response_model=QuotaTablesPublic, responses=_RESPONSES)
+def get_quota_tables(ws: CurrentWorkspace, _principal: CurrentPrincipal) -> dict[str, Any]:
     """限额表 — the loaded quota tables (newest version) with their rows' statuses."""
-    items = await run_in_threadpool(quota_tables, get_workspace(request))
+    items = quota_tables(ws)
     return page(items, 500, 0)
 
 
-@router.get("/quota-tables/{table_id}", responses=_RESPONSES)
-async def get_quota_table(
-    request: Request, _principal: CurrentPrincipal,
+@router.get("/quota-tables/{table_id}", response_model=QuotaTableDetailPublic, responses=_RESPONSES)
+def get_quota_table(
+    ws: CurrentWorkspace, _principal: CurrentPrincipal,
     table_id: Annotated[str, Path(min_length=1, max_length=64,
                                   pattern=r"^[A-Za-z0-9_.\-]+$")],
     version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> dict[str, Any]:
     """限额表明细 — every row of a quota table: classes, convention, values, source, status."""
-    return await run_in_threadpool(quota_table, get_workspace(request), table_id, version)
+    return quota_table(ws, table_id, version)
 
 
-@router.get("/benchmarking", responses=_RESPONSES)
-async def get_benchmarking(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/benchmarking", response_model=BenchmarkingPublic, responses=_RESPONSES | EXPORTS)
+def get_benchmarking(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     table: TableId = DEFAULT_TABLE,
     building_type: Annotated[str | None, Query(max_length=32)] = None,
     rating: Rating | None = None, limit: Limit = 100, offset: Offset = 0,
@@ -114,8 +132,7 @@ async def get_benchmarking(
 ) -> Response:
     """能耗对标 — buildings in scope against a quota table: EUI by the table's convention,
     rating, reduction required, rank and floor-area-weighted percentile within type."""
-    ws = get_workspace(request)
-    bm = await run_in_threadpool(lambda: _benchmark(ws, scope_of(ws, principal), year, table))
+    bm = _benchmark(ws, scope_of(ws, principal), year, table)
     rows = bm.records()
     if building_type is not None:
         rows = [r for r in rows if r["building_type"] == building_type]
@@ -134,14 +151,14 @@ async def get_benchmarking(
                                                  if r["quota_status"]})))
 
 
-@router.get("/benchmarking/disclosure.xlsx", responses=_RESPONSES)
-async def get_disclosure(request: Request, principal: CurrentPrincipal,
-                         year: YearQuery = None, table: TableId = DEFAULT_TABLE) -> Response:
+@router.get("/benchmarking/disclosure.xlsx", response_class=Response,
+            responses=_RESPONSES | file_responses(XLSX, "the disclosure list (xlsx)"))
+def get_disclosure(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                   year: YearQuery = None, table: TableId = DEFAULT_TABLE) -> Response:
     """能效公示 — the disclosure list of the buildings in scope as xlsx (with the quota
     table's version and status on top)."""
-    ws = get_workspace(request)
-    bm = await run_in_threadpool(lambda: _benchmark(ws, scope_of(ws, principal), year, table))
-    data = await run_in_threadpool(disclosure_workbook, bm)
+    bm = _benchmark(ws, scope_of(ws, principal), year, table)
+    data = disclosure_workbook(bm)
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}.xlsx"
     return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -163,15 +180,15 @@ def _data_time(ws: Workspace) -> dt.datetime:
     return max(known) if known else dt.datetime(1970, 1, 1)
 
 
-@router.get("/benchmarking/disclosure.pdf", responses=_RESPONSES)
-async def get_disclosure_pdf(request: Request, principal: CurrentPrincipal,
-                             year: YearQuery = None, table: TableId = DEFAULT_TABLE,
-                             lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
-                             ) -> Response:
+@router.get("/benchmarking/disclosure.pdf", response_class=Response,
+            responses=_RESPONSES | file_responses("application/pdf", "the disclosure list (PDF)"))
+def get_disclosure_pdf(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                       year: YearQuery = None, table: TableId = DEFAULT_TABLE,
+                       lang: Annotated[Lang, Query(description="zh (中文) or en")] = "zh",
+                       ) -> Response:
     """能效公示 PDF — the disclosure list of the buildings in scope as PDF (A4), with the
     quota table's version and status on the title page. Its time is that of the data (the
     latest account run, import or change), so the same data gives the same bytes (cached)."""
-    ws = get_workspace(request)
     scope = scope_of(ws, principal)
 
     def render() -> tuple[Benchmark, bytes]:
@@ -183,23 +200,21 @@ async def get_disclosure_pdf(request: Request, principal: CurrentPrincipal,
         y = _year(ws, scope.district_id, year)
         return dashboard.cached(ws, ("disclosure.pdf", scope.key(), y, table, lang), render)
 
-    bm, data = await run_in_threadpool(compute)
+    bm, data = compute()
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}-{lang}.pdf"
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/quota-cases", responses=_RESPONSES)
-async def get_quota_cases(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/quota-cases", response_model=QuotaCasesPublic, responses=_RESPONSES | EXPORTS)
+def get_quota_cases(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     status: CaseStatus | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
 ) -> Response:
     """超限额整改 — quota cases in scope (a street officer: its street's buildings)."""
-    ws = get_workspace(request)
-    rows = await run_in_threadpool(
-        lambda: list_cases(ws, scope_of(ws, principal), year=year, status=status))
+    rows = list_cases(ws, scope_of(ws, principal), year=year, status=status)
     if format != "json":
         return table_response(rows, format, "quota-cases")
     return fast_json(page(rows, limit, offset))
@@ -234,36 +249,29 @@ class ReviewIn(BaseModel):
     as_of: dt.date | None = None
 
 
-@router.post("/quota-cases/open", responses=_RESPONSES)
-async def post_open_cases(request: Request, principal: CurrentPrincipal,
-                          body: OpenCasesIn) -> dict[str, Any]:
+@router.post("/quota-cases/open", response_model=CasesOpenedPublic, responses=_RESPONSES)
+def post_open_cases(ws: CurrentWorkspace, principal: CaseOpener,
+                    body: OpenCasesIn) -> dict[str, Any]:
     """立案 — open a case for each building over its constraint (none twice; audit-logged)."""
-    require_role(principal, ANALYST_ROLES, "open quota cases")
-    ws = acting_as(get_workspace(request), principal)
-    created = await run_in_threadpool(open_cases, ws, principal.district_id, body.year,
-                                      body.table)
+    ws = acting_as(ws, principal)
+    created = open_cases(ws, principal.district_id, body.year, body.table)
     return {"opened": [case_dict(c) for c in created]}
 
 
-@router.post("/quota-cases/notify", responses=_RESPONSES)
-async def post_notify(request: Request, principal: CurrentPrincipal,
-                      body: NotifyIn) -> dict[str, Any]:
+@router.post("/quota-cases/notify", response_model=CasesNotifiedPublic, responses=_RESPONSES)
+def post_notify(ws: CurrentWorkspace, principal: CaseNotifier,
+                body: NotifyIn) -> dict[str, Any]:
     """下发整改通知 — notices with a deadline for the open cases of a year (admins)."""
-    require_role(principal, ("district_admin",), "issue rectification notices")
-    ws = acting_as(get_workspace(request), principal)
-    cases = await run_in_threadpool(
-        lambda: notify_cases(ws, principal.district_id, year=body.year, deadline=body.deadline,
-                             notice_date=body.notice_date, entity_ids=body.entity_ids))
+    ws = acting_as(ws, principal)
+    cases = notify_cases(ws, principal.district_id, year=body.year, deadline=body.deadline,
+                         notice_date=body.notice_date, entity_ids=body.entity_ids)
     return {"notified": [case_dict(c) for c in cases]}
 
 
-@router.post("/quota-cases/review", responses=_RESPONSES)
-async def post_review(request: Request, principal: CurrentPrincipal,
-                      body: ReviewIn) -> dict[str, Any]:
+@router.post("/quota-cases/review", response_model=CasesChangedPublic, responses=_RESPONSES)
+def post_review(ws: CurrentWorkspace, principal: CaseReviewer,
+                body: ReviewIn) -> dict[str, Any]:
     """复核 — close or escalate notified cases on a later year's figures and the deadline."""
-    require_role(principal, ANALYST_ROLES, "review quota cases")
-    ws = acting_as(get_workspace(request), principal)
-    changed = await run_in_threadpool(
-        lambda: review_cases(ws, principal.district_id, review_year=body.year,
-                             as_of=body.as_of))
+    ws = acting_as(ws, principal)
+    changed = review_cases(ws, principal.district_id, review_year=body.year, as_of=body.as_of)
     return {"changed": [{**case_dict(c), "previous_status": before} for c, before in changed]}

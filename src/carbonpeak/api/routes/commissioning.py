@@ -10,12 +10,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
-from carbonpeak.api.responses import Format, Limit, Offset, fast_json, page, table_response
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.responses import (
+    EXPORTS,
+    Format,
+    JSONRoute,
+    Limit,
+    Offset,
+    fast_json,
+    file_responses,
+    page,
+    table_response,
+)
+from carbonpeak.api.schemas.commissioning import (
+    CommissioningPublic,
+    EvidencePublic,
+)
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import Scope, scope_of
@@ -29,7 +42,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -63,47 +76,42 @@ def _png(ws: Workspace, scope: Scope, year: int | None, entity_id: str) -> bytes
                             lambda: evidence_png(evidence))
 
 
-@router.get("/commissioning", responses=_RESPONSES)
-async def get_commissioning(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/commissioning", response_model=CommissioningPublic, responses=_RESPONSES | EXPORTS)
+def get_commissioning(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
 ) -> Response:
     """调适候选 — buildings in scope ranked by avoidable energy (holiday waste and night base
     load above the target), with night/occupied load, non-working-day ratio, load factor,
     simultaneous heating/cooling and plant COP where measurable, and findings (zh/en).
     ``without_data`` lists the buildings in scope that could not be screened, and why."""
-    ws = get_workspace(request)
-    c = await run_in_threadpool(lambda: _screen(ws, scope_of(ws, principal), year))
+    c = _screen(ws, scope_of(ws, principal), year)
     if format != "json":
         return table_response(c.rows(), format, f"commissioning-{c.district_id}-{c.year}",
                               COMMISSIONING_COLUMNS)
     return fast_json(page(c.items, limit, offset, **c.header()))
 
 
-@router.get("/commissioning/{entity_id}", responses=_RESPONSES)
-async def get_commissioning_evidence(
-    request: Request, principal: CurrentPrincipal, entity_id: EntityPath,
+@router.get("/commissioning/{entity_id}", response_model=EvidencePublic, responses=_RESPONSES)
+def get_commissioning_evidence(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: EntityPath,
     year: YearQuery = None,
 ) -> Response:
     """调适证据 — one building's figures and evidence series (ECharts-ready): mean 24-hour
     profile of working and non-working days [kW], night base load and occupied load by month
     [kW], daily energy [kWh], and where measured simultaneous heating/cooling hours and plant
     COP by month."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: _screen(ws, scope_of(ws, principal), year).evidence(entity_id))
+    data = _screen(ws, scope_of(ws, principal), year).evidence(entity_id)
     return fast_json(data)
 
 
-@router.get("/commissioning/{entity_id}/chart.png", responses={
-    **_RESPONSES, 200: {"content": {"image/png": {}}, "description": "the evidence chart"}})
-async def get_commissioning_chart(
-    request: Request, principal: CurrentPrincipal, entity_id: EntityPath,
+@router.get("/commissioning/{entity_id}/chart.png", response_class=Response,
+            responses=_RESPONSES | file_responses("image/png", "the evidence chart"))
+def get_commissioning_chart(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: EntityPath,
     year: YearQuery = None,
 ) -> Response:
     """调适证据图 — the building's evidence as a PNG (Chinese titles, units)."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: _png(ws, scope_of(ws, principal), year, entity_id))
+    data = _png(ws, scope_of(ws, principal), year, entity_id)
     return Response(data, media_type="image/png",
                     headers={"Cache-Control": "private, max-age=300"})

@@ -10,25 +10,35 @@ import gzip
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import (
+    EXPORTS,
+    GEOJSON,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
+    file_responses,
     geojson_response,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.dashboard import (
+    EntityPagePublic,
+    KeyUnitsPublic,
+    MapPublic,
+    OverviewPublic,
+    StreetComparisonPublic,
 )
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import scope_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["dashboard and map"])
+router = APIRouter(prefix="/api/v1", tags=["dashboard and map"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -41,49 +51,45 @@ MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                          description="YYYY-MM; default the whole year")]
 
 
-@router.get("/dashboard/overview", responses=_RESPONSES)
-async def get_overview(request: Request, principal: CurrentPrincipal,
-                       year: YearQuery = None) -> Response:
+@router.get("/dashboard/overview", response_model=OverviewPublic, responses=_RESPONSES)
+def get_overview(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                 year: YearQuery = None) -> Response:
     """总览 — energy and CO2 this year and last, intensity against the target path, monthly
     by carrier and sector, key units, warnings and data coverage, in the caller's scope."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: dashboard.overview(ws, scope_of(ws, principal), year))
+    data = dashboard.overview(ws, scope_of(ws, principal), year)
     return fast_json(data)
 
 
-@router.get("/dashboard/streets", responses=_RESPONSES)
-async def get_street_comparison(request: Request, principal: CurrentPrincipal,
-                                year: YearQuery = None, format: Format = "json",  # noqa: A002
-                                ) -> Response:
+@router.get("/dashboard/streets", response_model=StreetComparisonPublic,
+            responses=_RESPONSES | EXPORTS)
+def get_street_comparison(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                          year: YearQuery = None, format: Format = "json",  # noqa: A002
+                          ) -> Response:
     """街道对比 — energy, CO2, floor area, kgce/m², change against last year and the worst
     warning of each street in scope."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: dashboard.street_comparison(ws, scope_of(ws, principal), year))
+    data = dashboard.street_comparison(ws, scope_of(ws, principal), year)
     if format != "json":
         return table_response(data["items"], format, f"streets-{data['year']}")
     return fast_json(data)
 
 
-@router.get("/dashboard/entities/{entity_id}", responses=_RESPONSES)
-async def get_entity_page(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/dashboard/entities/{entity_id}", response_model=EntityPagePublic,
+            responses=_RESPONSES)
+def get_entity_page(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     entity_id: Annotated[str, Path(min_length=1, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.\-]+$")],
     year: YearQuery = None,
 ) -> Response:
     """主体页 — monthly energy by carrier and sub-meter, EUI and its rank in its building
     type, data quality, warnings and meters of one entity."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: dashboard.entity_page(ws, scope_of(ws, principal), entity_id, year))
+    data = dashboard.entity_page(ws, scope_of(ws, principal), entity_id, year)
     return fast_json(data)
 
 
-@router.get("/key-units", responses=_RESPONSES)
-async def get_key_units(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/key-units", response_model=KeyUnitsPublic, responses=_RESPONSES | EXPORTS)
+def get_key_units(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100,
                                    pattern=r"^[^\x00]*$")] = None,
     street_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -94,7 +100,6 @@ async def get_key_units(
 ) -> Response:
     """重点用能单位 — key units in scope with consolidated energy, CO2, budget and warning;
     search ``q`` in id and name, filter by street, sector and warning level."""
-    ws = get_workspace(request)
 
     def run() -> list[dict[str, Any]]:
         rows = dashboard.key_units(ws, scope_of(ws, principal), year)
@@ -110,20 +115,19 @@ async def get_key_units(
             rows = [r for r in rows if (r["warning_level"] or "none") == level]
         return rows
 
-    rows = await run_in_threadpool(run)
+    rows = run()
     if format != "json":
         return table_response(rows, format, "key-units", columns=dashboard.KEY_UNIT_COLUMNS)
-    years = await run_in_threadpool(dashboard.account_years, ws, principal.district_id)
+    years = dashboard.account_years(ws, principal.district_id)
     return fast_json(page(rows, limit, offset, year=year or (years[-1] if years else None),
                           years=years))
 
 
-@router.get("/map", responses=_RESPONSES)
-async def get_map(request: Request, principal: CurrentPrincipal, year: YearQuery = None,
-                  month: MonthQuery = None) -> Response:
+@router.get("/map", response_model=MapPublic, responses=_RESPONSES)
+def get_map(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
+            year: YearQuery = None, month: MonthQuery = None) -> Response:
     """碳排放地图 — street polygons and buildings (points) with tCO2 and kgce/m² for a year
     or one month, the months available, and the optional base-map tile URL."""
-    ws = get_workspace(request)
 
     def payload() -> tuple[bytes, bytes]:
         # the district map is ~2 MB of JSON: encoded and gzipped once per data version
@@ -133,7 +137,7 @@ async def get_map(request: Request, principal: CurrentPrincipal, year: YearQuery
             lambda: _encoded(dashboard.map_layers(ws, scope, year, month,
                                                   ws.settings.map_tile_url)))
 
-    body, gz = await run_in_threadpool(payload)
+    body, gz = payload()
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         return Response(gz, media_type="application/json",
                         headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
@@ -145,23 +149,21 @@ def _encoded(data: Any) -> tuple[bytes, bytes]:
     return bytes(body), gzip.compress(bytes(body), compresslevel=5, mtime=0)
 
 
-@router.get("/map/streets.geojson", responses=_RESPONSES)
-async def get_map_streets(request: Request, principal: CurrentPrincipal,
-                          year: YearQuery = None, month: MonthQuery = None) -> Response:
+@router.get("/map/streets.geojson", response_class=Response,
+            responses=_RESPONSES | file_responses(GEOJSON, "the street polygons (download)"))
+def get_map_streets(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                    year: YearQuery = None, month: MonthQuery = None) -> Response:
     """街道图层 (GeoJSON download) — the map's street polygons with their figures."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: dashboard.map_layers(ws, scope_of(ws, principal), year, month, None))
+    data = dashboard.map_layers(ws, scope_of(ws, principal), year, month, None)
     return geojson_response(data["streets"], f"streets-{month or data['year']}")
 
 
-@router.get("/map/entities.geojson", responses=_RESPONSES)
-async def get_map_entities(request: Request, principal: CurrentPrincipal,
-                           year: YearQuery = None, month: MonthQuery = None) -> Response:
+@router.get("/map/entities.geojson", response_class=Response,
+            responses=_RESPONSES | file_responses(GEOJSON, "the building points (download)"))
+def get_map_entities(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                     year: YearQuery = None, month: MonthQuery = None) -> Response:
     """建筑图层 (GeoJSON download) — the map's buildings (points) with their figures."""
-    ws = get_workspace(request)
-    data = await run_in_threadpool(
-        lambda: dashboard.map_layers(ws, scope_of(ws, principal), year, month, None))
+    data = dashboard.map_layers(ws, scope_of(ws, principal), year, month, None)
     return geojson_response(data["entities"], f"entities-{month or data['year']}")
 
 

@@ -16,21 +16,39 @@ from typing import Annotated, Any, Literal
 
 import duckdb
 import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import ColumnElement, func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
 from carbonpeak.api.responses import (
     EXPORT_LIMIT,
+    EXPORTS,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.registry import (
+    AuditLogPublic,
+    DistrictDetailPublic,
+    DistrictsPublic,
+    EntitiesPublic,
+    EntityDetailPublic,
+    FactorSetDetailPublic,
+    FactorSetsPublic,
+    InventoryPublic,
+    MeterPublic,
+    MetersPublic,
+    ReadingsPublic,
+    StreetDetailPublic,
+    StreetsPublic,
+    UserPublic,
+    UsersPublic,
 )
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg as i18n_msg
@@ -55,7 +73,8 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["registry, readings and inventory"])
+router = APIRouter(prefix="/api/v1", tags=["registry, readings and inventory"],
+                   route_class=JSONRoute)
 
 _INT32 = 2**31 - 1
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -64,6 +83,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters"},
 }
+# who may do what: the one role check (carbonpeak.api.deps.requires)
+AuditLogReader = Annotated[Principal, requires(*ANALYST_ROLES, what="read the audit log")]
+UserManager = Annotated[Principal, requires("district_admin", what="manage users")]
+
 Code = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 IdQuery = Annotated[str | None, Query(min_length=1, max_length=64,
                                       pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -84,12 +107,6 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in clean.to_dict("records")]
 
 
-def _require(p: Principal, roles: tuple[str, ...], what: str) -> None:
-    if p.role not in roles:
-        msg = f"role {p.role} may not {what}"
-        raise AccessDenied(msg)
-
-
 def _listing(rows: list[dict[str, Any]], fmt: str, limit: int, offset: int, name: str,
              columns: list[str] | None = None, **extra: Any) -> Response:
     if fmt != "json":
@@ -104,23 +121,23 @@ def _district(d: District) -> dict[str, Any]:
             "climate_zone": d.climate_zone, "default_factor_set": d.default_factor_set}
 
 
-@router.get("/districts", responses=_RESPONSES)
-def list_districts(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+@router.get("/districts", response_model=DistrictsPublic, responses=_RESPONSES)
+def list_districts(ws: CurrentWorkspace, principal: CurrentPrincipal) -> dict[str, Any]:
     """行政区 — the caller's district (a user belongs to one)."""
-    with get_workspace(request).registry.session() as s:
+    with ws.registry.session() as s:
         d = s.get(District, principal.district_id)
         items = [_district(d)] if d else []
     return page(items, 50, 0)
 
 
-@router.get("/districts/{district_id}", responses=_RESPONSES)
-def get_district(request: Request, principal: CurrentPrincipal,
+@router.get("/districts/{district_id}", response_model=DistrictDetailPublic, responses=_RESPONSES)
+def get_district(ws: CurrentWorkspace, principal: CurrentPrincipal,
                  district_id: Code) -> dict[str, Any]:
     """行政区详情 — the caller's own district with its street count."""
     if district_id != principal.district_id:
         msg = f"no district {district_id}"
         raise NotFoundError(msg)
-    with get_workspace(request).registry.session() as s:
+    with ws.registry.session() as s:
         d = s.get(District, district_id)
         if d is None:
             msg = f"no district {district_id}"
@@ -140,11 +157,10 @@ def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
     return out
 
 
-@router.get("/streets", responses=_RESPONSES)
-def list_streets(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+@router.get("/streets", response_model=StreetsPublic, responses=_RESPONSES)
+def list_streets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit = 50,
                  offset: Offset = 0) -> dict[str, Any]:
     """街道 — streets in the caller's scope."""
-    ws = get_workspace(request)
     cond = scope_of(ws, principal).street_condition()
     with ws.registry.session() as s:
         total = s.scalar(select(func.count()).select_from(Street).where(cond)) or 0
@@ -153,11 +169,10 @@ def list_streets(request: Request, principal: CurrentPrincipal, limit: Limit = 5
     return page(items, limit, offset, total=int(total))
 
 
-@router.get("/streets/{street_id}", responses=_RESPONSES)
-def get_street(request: Request, principal: CurrentPrincipal,
+@router.get("/streets/{street_id}", response_model=StreetDetailPublic, responses=_RESPONSES)
+def get_street(ws: CurrentWorkspace, principal: CurrentPrincipal,
                street_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
     """街道详情 — a street with its boundary (GeoJSON geometry)."""
-    ws = get_workspace(request)
     with ws.registry.session() as s:
         st = s.scalars(select(Street).where(scope_of(ws, principal).street_condition(),
                                             Street.id == street_id)).first()
@@ -199,9 +214,9 @@ def _entities(ws: Workspace, p: Principal, *, street_id: int | None, kind: str |
     return _rows(df[_ENTITY_COLUMNS])
 
 
-@router.get("/entities", responses=_RESPONSES)
-async def list_entities(
-    request: Request, principal: CurrentPrincipal, street_id: StreetIdQuery = None,
+@router.get("/entities", response_model=EntitiesPublic, responses=_RESPONSES | EXPORTS)
+def list_entities(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, street_id: StreetIdQuery = None,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     building_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     key_unit: bool | None = None, q: Text = None,
@@ -210,9 +225,8 @@ async def list_entities(
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
 ) -> Response:
     """用能主体 — entities in scope; search ``q`` in id and name; export with ``format``."""
-    rows = await run_in_threadpool(
-        lambda: _entities(get_workspace(request), principal, street_id=street_id, kind=kind,
-                          building_type=building_type, key_unit=key_unit, q=q, sort=sort))
+    rows = _entities(ws, principal, street_id=street_id, kind=kind,
+                          building_type=building_type, key_unit=key_unit, q=q, sort=sort)
     return _listing(rows, format, limit, offset, "entities", columns=_ENTITY_COLUMNS)
 
 
@@ -223,11 +237,10 @@ def _meter(m: Meter) -> dict[str, Any]:
             "commissioned_on": _ts(m.commissioned_on)}
 
 
-@router.get("/entities/{entity_id}", responses=_RESPONSES)
-def get_entity(request: Request, principal: CurrentPrincipal,
+@router.get("/entities/{entity_id}", response_model=EntityDetailPublic, responses=_RESPONSES)
+def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
                entity_id: Code) -> dict[str, Any]:
     """用能主体详情 — an entity with its meters."""
-    ws = get_workspace(request)
     scope = scope_of(ws, principal)
     with ws.registry.session() as s:
         e = s.scalars(select(Entity).where(scope.entity_condition(),
@@ -254,12 +267,11 @@ def _meter_query(scope: Scope) -> Any:
         scope.entity_condition())
 
 
-@router.get("/meters", responses=_RESPONSES)
-def list_meters(request: Request, principal: CurrentPrincipal, entity_id: IdQuery = None,
+@router.get("/meters", response_model=MetersPublic, responses=_RESPONSES)
+def list_meters(ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: IdQuery = None,
                 carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
                 limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
     """计量表 — meters of the entities in scope."""
-    ws = get_workspace(request)
     q = _meter_query(scope_of(ws, principal))
     if entity_id is not None:
         q = q.where(Meter.entity_id == entity_id)
@@ -282,10 +294,10 @@ def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
         return m
 
 
-@router.get("/meters/{meter_id}", responses=_RESPONSES)
-def get_meter(request: Request, principal: CurrentPrincipal, meter_id: Code) -> dict[str, Any]:
+@router.get("/meters/{meter_id}", response_model=MeterPublic, responses=_RESPONSES)
+def get_meter(ws: CurrentWorkspace, principal: CurrentPrincipal, meter_id: Code) -> dict[str, Any]:
     """计量表详情."""
-    return _meter(_visible_meter(get_workspace(request), principal, meter_id))
+    return _meter(_visible_meter(ws, principal, meter_id))
 
 
 # -- readings -------------------------------------------------------------------------------
@@ -322,9 +334,9 @@ def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
     return [{"ts": _ts(r[0]), "value": r[1], "batch_id": r[2]} for r in rows]
 
 
-@router.get("/readings", responses=_RESPONSES)
-async def list_readings(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/readings", response_model=ReadingsPublic, responses=_RESPONSES | EXPORTS)
+def list_readings(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     meter_id: Annotated[str, Query(min_length=1, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.\-]+$")],
     start: Annotated[dt.datetime, Query(description="window start (ISO 8601; no offset = UTC)")],
@@ -340,7 +352,7 @@ async def list_readings(
     if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > MAX_WINDOW:
         raise InputValidationError([RowError("query", None, "end", str(end),
                                              i18n_msg("intake.query.window"))])
-    rows = await run_in_threadpool(_readings, get_workspace(request), principal, meter_id, s, e)
+    rows = _readings(ws, principal, meter_id, s, e)
     return _listing(rows, format, limit, offset, f"readings-{meter_id}",
                     columns=["ts", "value", "batch_id"],
                     meter_id=meter_id, start=_ts(s), end=_ts(e))
@@ -395,9 +407,9 @@ def _inventory(ws: Workspace, p: Principal, *, level: str, period: str, year: in
     return _rows(df), run.id
 
 
-@router.get("/inventory", responses=_RESPONSES)
-async def get_inventory(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/inventory", response_model=InventoryPublic, responses=_RESPONSES | EXPORTS)
+def get_inventory(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100)],
     level: Level = "district", period: Literal["month", "year"] = "year",
     month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
@@ -410,10 +422,9 @@ async def get_inventory(
 
     Street officers read their street's entities, their street and the district total;
     entity roles their entities; sector and building-type tables are for analysts."""
-    rows, run_id = await run_in_threadpool(
-        lambda: _inventory(get_workspace(request), principal, level=level, period=period,
+    rows, run_id = _inventory(ws, principal, level=level, period=period,
                            year=year, month=month, carrier=carrier, street_id=street_id,
-                           entity_id=entity_id))
+                           entity_id=entity_id)
     key = "entity_id" if level == "entity" else level
     return _listing(rows, format, limit, offset, f"inventory-{level}-{period}-{year}",
                     columns=None if rows else [key, period, "carrier", *INVENTORY_VALUES],
@@ -439,12 +450,12 @@ def _factor_set(fs: FactorSetRecord, *, rows: bool) -> dict[str, Any]:
     return out
 
 
-@router.get("/factor-sets", responses=_RESPONSES)
-def list_factor_sets(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+@router.get("/factor-sets", response_model=FactorSetsPublic, responses=_RESPONSES)
+def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit = 50,
                      offset: Offset = 0) -> dict[str, Any]:
     """排放因子集 — every loaded factor set version, with the statuses of its rows."""
     del principal  # official coefficients: readable by every signed-in role
-    with get_workspace(request).registry.session() as s:
+    with ws.registry.session() as s:
         total = s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0
         items = [_factor_set(fs, rows=False) for fs in s.scalars(
             select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
@@ -452,13 +463,13 @@ def list_factor_sets(request: Request, principal: CurrentPrincipal, limit: Limit
     return page(items, limit, offset, total=int(total))
 
 
-@router.get("/factor-sets/{set_id}", responses=_RESPONSES)
-def get_factor_set(request: Request, principal: CurrentPrincipal, set_id: Code,
+@router.get("/factor-sets/{set_id}", response_model=FactorSetDetailPublic, responses=_RESPONSES)
+def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Code,
                    version: Annotated[int | None, Query(ge=1, le=_INT32)] = None,
                    ) -> dict[str, Any]:
     """排放因子集详情 — one version (default the newest) with every row, source and status."""
     del principal
-    with get_workspace(request).registry.session() as s:
+    with ws.registry.session() as s:
         q = select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
         if version is not None:
             q = q.where(FactorSetRecord.version == version)
@@ -470,9 +481,9 @@ def get_factor_set(request: Request, principal: CurrentPrincipal, set_id: Code,
 
 
 # -- audit log ------------------------------------------------------------------------------
-@router.get("/audit-log", responses=_RESPONSES)
-async def list_audit_log(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/audit-log", response_model=AuditLogPublic, responses=_RESPONSES | EXPORTS)
+def list_audit_log(
+    ws: CurrentWorkspace, principal: AuditLogReader,
     actor: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
     object_type: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     object_id: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
@@ -481,7 +492,6 @@ async def list_audit_log(
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
 ) -> Response:
     """审计日志 — who changed what and when, newest first (district admins and analysts)."""
-    _require(principal, ANALYST_ROLES, "read the audit log")
     # the caller's district, and the factor-set versions all districts share
     conds: list[ColumnElement[bool]] = [
         (AuditLog.district_id == principal.district_id)
@@ -500,7 +510,7 @@ async def list_audit_log(
         conds.append(AuditLog.at < _utc(until, "until"))
 
     def run() -> tuple[int, list[dict[str, Any]]]:
-        with get_workspace(request).registry.session() as s:
+        with ws.registry.session() as s:
             total = s.scalar(select(func.count()).select_from(AuditLog).where(*conds)) or 0
             n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
             rows = [{"id": a.id, "at": _ts(a.at), "actor": a.actor, "action": a.action,
@@ -510,7 +520,7 @@ async def list_audit_log(
                         AuditLog.id.desc()).offset(o).limit(n))]
             return int(total), rows
 
-    total, rows = await run_in_threadpool(run)
+    total, rows = run()
     if format != "json":
         return table_response(rows, format, "audit-log", columns=[
             "id", "at", "actor", "action", "object_type", "object_id", "district", "details"])
@@ -555,32 +565,29 @@ def _users_of(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
     return [u for u in list_users(ws) if u["district"] == p.district_id]
 
 
-@router.get("/users", responses=_RESPONSES)
-def get_users(request: Request, principal: CurrentPrincipal, limit: Limit = 50,
+@router.get("/users", response_model=UsersPublic, responses=_RESPONSES)
+def get_users(ws: CurrentWorkspace, principal: UserManager, limit: Limit = 50,
               offset: Offset = 0) -> dict[str, Any]:
     """用户 — users of the district with role, scope and token prefixes (admins)."""
-    _require(principal, ("district_admin",), "manage users")
-    return page(_users_of(get_workspace(request), principal), limit, offset)
+    return page(_users_of(ws, principal), limit, offset)
 
 
-@router.post("/users", status_code=201, responses=_RESPONSES | {
+@router.post("/users", response_model=UserPublic, status_code=201, responses=_RESPONSES | {
     409: {"description": "the username is taken"}})
-def post_user(request: Request, principal: CurrentPrincipal, body: UserIn) -> dict[str, Any]:
+def post_user(ws: CurrentWorkspace, principal: UserManager, body: UserIn) -> dict[str, Any]:
     """新增用户 — register a user in the admin's district (audit-logged)."""
-    _require(principal, ("district_admin",), "manage users")
-    ws = dataclasses.replace(get_workspace(request), actor=principal.actor)
+    ws = dataclasses.replace(ws, actor=principal.actor)
     create_user(ws, body.username, body.role, district=principal.district_id,
                 street=body.street, entities=body.entities, display_name=body.display_name,
                 password=body.password)
     return next(u for u in _users_of(ws, principal) if u["username"] == body.username)
 
 
-@router.patch("/users/{username}", responses=_RESPONSES)
-def patch_user(request: Request, principal: CurrentPrincipal, username: Username,
+@router.patch("/users/{username}", response_model=UserPublic, responses=_RESPONSES)
+def patch_user(ws: CurrentWorkspace, principal: UserManager, username: Username,
                body: UserChange) -> dict[str, Any]:
     """修改用户 — activate or deactivate (sessions end at once), or set a password."""
-    _require(principal, ("district_admin",), "manage users")
-    ws = dataclasses.replace(get_workspace(request), actor=principal.actor)
+    ws = dataclasses.replace(ws, actor=principal.actor)
     with ws.registry.session() as s:
         u = s.scalars(select(User).where(User.username == username,
                                          User.district_id == principal.district_id)).first()

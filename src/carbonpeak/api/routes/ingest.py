@@ -9,10 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.responses import JSONBody, JSONRoute
+from carbonpeak.api.schemas.ingest import (
+    BatchDetailPublic,
+    BatchesPublic,
+    FeedResultPublic,
+)
 from carbonpeak.intake.feeds import (
     FeedResult,
     batch_report,
@@ -23,7 +28,7 @@ from carbonpeak.storage.registry.models import IngestBatch
 
 __all__ = ["MAX_BODY_BYTES", "router"]
 
-router = APIRouter(prefix="/api/v1", tags=["data in"])
+router = APIRouter(prefix="/api/v1", tags=["data in"], route_class=JSONRoute)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, Header(
@@ -86,7 +91,7 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _answer(result: FeedResult) -> JSONResponse:
+def _answer(result: FeedResult) -> JSONBody:
     body = result.to_dict()
     headers = {"Location": f"/api/v1/batches/{result.batch_id}"}
     if result.status == "replayed":
@@ -94,13 +99,14 @@ def _answer(result: FeedResult) -> JSONResponse:
     status = 422 if result.accepted == 0 and result.rejected > 0 else 202
     if status == 422:
         body["detail"] = "every row was rejected; see errors (the batch is kept for the record)"
-    return JSONResponse(body, status, headers=headers)
+    return JSONBody(body, status, headers=headers)
 
 
-@router.post("/readings", status_code=202, responses=_FEED_RESPONSES,
+@router.post("/readings", response_model=FeedResultPublic, status_code=202,
+             responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_READING, "meter_id,ts,value\nM001,2024-01-01T08:00,12.5\n"))
-async def post_readings(request: Request, principal: CurrentPrincipal,
-                        idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def post_readings(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
+                        idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送计量读数 — push meter readings (JSON array or CSV).
 
     Valid rows are stored as one batch before the answer; each invalid row is rejected with
@@ -108,42 +114,41 @@ async def post_readings(request: Request, principal: CurrentPrincipal,
     """
     body = await _read_body(request)
     result = await run_in_threadpool(
-        ingest_readings, get_workspace(request), principal, body,
+        ingest_readings, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
     return _answer(result)
 
 
-@router.post("/ledger", status_code=202, responses=_FEED_RESPONSES,
+@router.post("/ledger", response_model=FeedResultPublic, status_code=202, responses=_FEED_RESPONSES,
              openapi_extra=_body_doc(_LEDGER_ROW, "entity_id,period,carrier,quantity,unit\n"
                                      "E001,2024-03,electricity,12000,kWh\n"))
-async def post_ledger(request: Request, principal: CurrentPrincipal,
-                      idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def post_ledger(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
+                      idempotency_key: IdempotencyKey = None) -> JSONBody:
     """推送能源台账 — push monthly ledger rows (JSON array or CSV)."""
     body = await _read_body(request)
     result = await run_in_threadpool(
-        ingest_ledger, get_workspace(request), principal, body,
+        ingest_ledger, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
     return _answer(result)
 
 
-@router.get("/batches/{batch_id}")
-def get_batch(request: Request, principal: CurrentPrincipal,
+@router.get("/batches/{batch_id}", response_model=BatchDetailPublic)
+def get_batch(ws: CurrentWorkspace, principal: CurrentPrincipal,
               batch_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> dict[str, Any]:
     """导入批次 — a batch: status, accepted and rejected rows, and why each was rejected."""
-    return batch_report(get_workspace(request), principal, batch_id)
+    return batch_report(ws, principal, batch_id)
 
 
-@router.get("/batches")
+@router.get("/batches", response_model=BatchesPublic)
 def list_batches(
-    request: Request, principal: CurrentPrincipal,
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
 ) -> dict[str, Any]:
     """批次列表 — batches visible to the caller, newest first (analysts: all of the district)."""
-    ws = get_workspace(request)
     q = select(IngestBatch).where(IngestBatch.district_id == principal.district_id)
     if principal.role not in ("district_admin", "district_analyst"):
         q = q.where(IngestBatch.actor == principal.actor)

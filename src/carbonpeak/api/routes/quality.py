@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Query
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.schemas.quality import (
+    QualityPublic,
+)
 from carbonpeak.services.accounting.quality import quality_report
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["data quality"])
+router = APIRouter(prefix="/api/v1", tags=["data quality"], route_class=JSONRoute)
 
 
 def _scope(ws: Workspace, p: Principal, entity: str | None,
@@ -34,9 +37,9 @@ def _scope(ws: Workspace, p: Principal, entity: str | None,
     return entity, None
 
 
-@router.get("/quality")
-async def get_quality(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/quality", response_model=QualityPublic)
+def get_quality(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     entity: Annotated[str | None, Query(max_length=64, description="entity id")] = None,
     street: Annotated[str | None, Query(max_length=64, description="street id, code or name")
                       ] = None,
@@ -48,9 +51,7 @@ async def get_quality(
 
     Stale months (whose readings changed since their flags were computed) are recomputed first.
     """
-    ws = get_workspace(request)
     entity_id, street_id = _scope(ws, principal, entity, street)
-    report = await run_in_threadpool(
-        quality_report, ws, principal.district_id, entity_id=entity_id, street_id=street_id,
+    report = quality_report(ws, principal.district_id, entity_id=entity_id, street_id=street_id,
         month=month, year=year, include_rows=rows)
     return report.to_dict()

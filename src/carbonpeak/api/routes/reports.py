@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from carbonpeak.api.deps import CurrentPrincipal, get_workspace, require_role
-from carbonpeak.api.responses import fast_json
+from carbonpeak.api.deps import CurrentWorkspace, requires
+from carbonpeak.api.responses import JSONRoute, fast_json, file_responses
+from carbonpeak.api.schemas.reports import (
+    WhitePaperPublic,
+)
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import Lang, dashboard
 from carbonpeak.publish.render import report_time
@@ -29,7 +31,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -37,6 +39,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "the year has no official account"},
     422: {"description": "invalid parameters"},
 }
+# who may read the district's documents: the one role check (carbonpeak.api.deps.requires)
+ReportReader = Annotated[Principal, requires(*ANALYST_ROLES,
+                                             what="read the district white paper and exports")]
+
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100,
                                         description="default: the latest accounted year")]
 LangQuery = Annotated[Lang, Query(description="zh (中文) or en")]
@@ -50,10 +56,6 @@ def _year(ws: Workspace, district_id: str, year: int | None) -> int:
         msg = "no official account yet"
         raise NotFoundError(msg)
     return years[-1]
-
-
-def _allowed(p: Principal) -> None:
-    require_role(p, ANALYST_ROLES, "read the district white paper and exports")
 
 
 def _content(ws: Workspace, district_id: str, year: int) -> dict[str, Any]:
@@ -75,54 +77,48 @@ def _edition(ws: Workspace, district_id: str, year: int, lang: Lang,
     return dashboard.cached(ws, ("whitepaper-edition", district_id, year, lang, fmt), render)
 
 
-@router.get("/whitepaper.pdf", responses=_RESPONSES)
-async def get_whitepaper_pdf(request: Request, principal: CurrentPrincipal,
-                             year: YearQuery = None, lang: LangQuery = "zh") -> Response:
+@router.get("/whitepaper.pdf", response_class=Response,
+            responses=_RESPONSES | file_responses("application/pdf", "the white paper (A4)"))
+def get_whitepaper_pdf(ws: CurrentWorkspace, principal: ReportReader,
+                       year: YearQuery = None, lang: LangQuery = "zh") -> Response:
     """年度碳排放状况白皮书 (PDF, A4) — every figure from the year's official account run."""
-    _allowed(principal)
-    ws = get_workspace(request)
-    y = await run_in_threadpool(_year, ws, principal.district_id, year)
-    data, name = await run_in_threadpool(_edition, ws, principal.district_id, y, lang, "pdf")
+    y = _year(ws, principal.district_id, year)
+    data, name = _edition(ws, principal.district_id, y, lang, "pdf")
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.get("/whitepaper.html", responses=_RESPONSES)
-async def get_whitepaper_html(request: Request, principal: CurrentPrincipal,
-                              year: YearQuery = None, lang: LangQuery = "zh") -> Response:
+@router.get("/whitepaper.html", response_class=Response, responses=_RESPONSES | file_responses(
+    "text/html", "the white paper as one self-contained HTML file"))
+def get_whitepaper_html(ws: CurrentWorkspace, principal: ReportReader,
+                        year: YearQuery = None, lang: LangQuery = "zh") -> Response:
     """年度碳排放状况白皮书 (one self-contained HTML file: stylesheet and charts inline)."""
-    _allowed(principal)
-    ws = get_workspace(request)
-    y = await run_in_threadpool(_year, ws, principal.district_id, year)
-    data, name = await run_in_threadpool(_edition, ws, principal.district_id, y, lang, "html")
+    y = _year(ws, principal.district_id, year)
+    data, name = _edition(ws, principal.district_id, y, lang, "html")
     return Response(data, media_type="text/html; charset=utf-8",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
-@router.get("/whitepaper", responses=_RESPONSES)
-async def get_whitepaper(request: Request, principal: CurrentPrincipal,
-                         year: YearQuery = None) -> Response:
+@router.get("/whitepaper", response_model=WhitePaperPublic, responses=_RESPONSES)
+def get_whitepaper(ws: CurrentWorkspace, principal: ReportReader,
+                   year: YearQuery = None) -> Response:
     """白皮书数据 — the white paper's content as JSON (every figure, each section's
     availability and reason)."""
-    _allowed(principal)
-    ws = get_workspace(request)
-    y = await run_in_threadpool(_year, ws, principal.district_id, year)
-    return fast_json(await run_in_threadpool(_content, ws, principal.district_id, y))
+    y = _year(ws, principal.district_id, year)
+    return fast_json(_content(ws, principal.district_id, y))
 
 
-@router.get("/exports/{what}.xlsx", responses=_RESPONSES)
-async def get_export(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/exports/{what}.xlsx", response_class=Response,
+            responses=_RESPONSES | file_responses(XLSX, "the table (xlsx)"))
+def get_export(
+    ws: CurrentWorkspace, principal: ReportReader,
     what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure or "
                                                  "targets")],
     year: YearQuery = None,
 ) -> Response:
     """报送表格 — inventory tables, key-unit list, disclosure list or targets table as xlsx
     with Chinese headers (``中文 English``) and a sheet saying where the figures come from."""
-    _allowed(principal)
-    ws = get_workspace(request)
-    y = await run_in_threadpool(_year, ws, principal.district_id, year)
-    ex = await run_in_threadpool(lambda: export_workbook(ws, what, year=y,
-                                                         district=principal.district_id))
+    y = _year(ws, principal.district_id, year)
+    ex = export_workbook(ws, what, year=y, district=principal.district_id)
     return Response(ex.data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{ex.filename}"'})

@@ -13,20 +13,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import (
+    EXPORTS,
     NO_NUL,
     Format,
+    JSONRoute,
     Limit,
     Offset,
     fast_json,
     page,
     table_response,
+)
+from carbonpeak.api.schemas.retrofits import (
+    MeasuredPublic,
+    ProjectSavedPublic,
+    RetrofitDetailPublic,
+    RetrofitProgressPublic,
+    RetrofitsPublic,
+    WeatherPublic,
 )
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg as i18n_msg
@@ -42,10 +51,11 @@ from carbonpeak.services.buildings.retrofits import (
     save_project,
 )
 from carbonpeak.services.buildings.weather import weather_days, weather_summary
+from carbonpeak.storage.principals import Principal
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/v1", tags=["public buildings"])
+router = APIRouter(prefix="/api/v1", tags=["public buildings"], route_class=JSONRoute)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
@@ -53,6 +63,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "not found, or outside the caller's scope"},
     422: {"description": "invalid parameters"},
 }
+# who may do what: the one role check (carbonpeak.api.deps.requires)
+ProjectEditor = Annotated[Principal, requires(*ANALYST_ROLES, what="register retrofit projects")]
+MvRunner = Annotated[Principal, requires(*ANALYST_ROLES, what="run the M&V measurement")]
+
 _CODE = r"^[A-Za-z0-9_.\-]+$"
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=_CODE)]
 Kind = Literal["retrofit", "commissioning"]
@@ -61,52 +75,49 @@ Day = Annotated[dt.date, Field(ge=dt.date(1990, 1, 1), le=dt.date(2100, 12, 31))
 MAX_WEATHER_DAYS = 3700  # about ten years per request
 
 
-@router.get("/retrofits", responses=_RESPONSES)
-async def get_retrofits(
-    request: Request, principal: CurrentPrincipal, kind: Kind | None = None,
+@router.get("/retrofits", response_model=RetrofitsPublic, responses=_RESPONSES | EXPORTS)
+def get_retrofits(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, kind: Kind | None = None,
     status: Status | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
 ) -> Response:
     """节能改造/调适项目 — projects in scope, each with its latest measured savings (M&V):
     savings, fractional savings, FSU, CV(RMSE), NMBE, whether it meets ASHRAE G14 and counts
     toward the ≥ 15 % area."""
-    ws = get_workspace(request)
     scope = scope_of(ws, principal)
-    rows = await run_in_threadpool(lambda: dashboard.cached(
+    rows = dashboard.cached(
         ws, ("retrofits", scope.key(), kind, status),
-        lambda: list_projects(ws, scope, kind=kind, status=status)))
+        lambda: list_projects(ws, scope, kind=kind, status=status))
     if format != "json":
         return table_response(rows, format, f"retrofits-{principal.district_id}", LIST_COLUMNS)
     return fast_json(page(rows, limit, offset))
 
 
-@router.get("/retrofits/progress", responses=_RESPONSES)
-async def get_retrofit_progress(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/retrofits/progress", response_model=RetrofitProgressPublic, responses=_RESPONSES)
+def get_retrofit_progress(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int, Query(ge=1990, le=2100, description="as of the end of this year")],
 ) -> Response:
     """规划进度 — retrofitted area (completed retrofits in the plan period) against its target,
     the area with measured savings ≥ 15 % meeting ASHRAE G14 (and the area ≥ 15 % failing G14
     apart), commissioning projects completed per year. Targets come from the district's
     target catalogue."""
-    ws = get_workspace(request)
     scope = scope_of(ws, principal)
-    out = await run_in_threadpool(lambda: dashboard.cached(
+    out = dashboard.cached(
         ws, ("retrofit_progress", scope.key(), year),
-        lambda: retrofit_progress(ws, principal.district_id, year, scope)))
+        lambda: retrofit_progress(ws, principal.district_id, year, scope))
     return fast_json(out)
 
 
-@router.get("/retrofits/{code}", responses=_RESPONSES)
-async def get_retrofit(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/retrofits/{code}", response_model=RetrofitDetailPublic, responses=_RESPONSES)
+def get_retrofit(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     code: Annotated[str, Path(min_length=1, max_length=64, pattern=_CODE)],
 ) -> Response:
     """项目详情 — one project in scope, every M&V result (newest first, with the inputs used)
     and the latest result's monthly baseline vs actual kWh (for a chart)."""
-    ws = get_workspace(request)
     scope = scope_of(ws, principal)
-    out = await run_in_threadpool(project_detail, ws, scope, code)
+    out = project_detail(ws, scope, code)
     return fast_json(out)
 
 
@@ -131,15 +142,14 @@ class ProjectIn(BaseModel):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
-@router.post("/retrofits", responses=_RESPONSES | {
+@router.post("/retrofits", response_model=ProjectSavedPublic, responses=_RESPONSES | {
     409: {"description": "the project was changed by a concurrent request; try again"}})
-async def post_retrofit(request: Request, principal: CurrentPrincipal,
-                        body: ProjectIn) -> Response:
+def post_retrofit(ws: CurrentWorkspace, principal: ProjectEditor,
+                  body: ProjectIn) -> Response:
     """登记/修改项目 — create a project, or update the one with this code (analysts and
     admins; audit-logged field by field; an equal project changes nothing). Two requests
     creating the same new code at once: the later one updates the project (409 if that
     fails too)."""
-    require_role(principal, ANALYST_ROLES, "register retrofit projects")
     errors = check_values(body.model_dump(), "request", None)
     if errors:
         raise InputValidationError(errors)
@@ -151,10 +161,9 @@ async def post_retrofit(request: Request, principal: CurrentPrincipal,
         claimed_savings_kwh=body.claimed_savings_kwh,
         claimed_savings_fraction=body.claimed_savings_fraction, status=body.status,
         note=body.note)
-    ws = acting_as(get_workspace(request), principal)
-    out, what = await run_in_threadpool(
-        lambda: save_project(ws, principal.district_id, spec,
-                             source=f"api by {principal.actor}"))
+    ws = acting_as(ws, principal)
+    out, what = save_project(ws, principal.district_id, spec,
+                             source=f"api by {principal.actor}")
     return fast_json({"result": what, "project": out}, 201 if what == "created" else 200)
 
 
@@ -166,21 +175,19 @@ class MvRunIn(BaseModel):
     as_of: Day | None = None
 
 
-@router.post("/mv/run", responses=_RESPONSES)
-async def post_mv_run(request: Request, principal: CurrentPrincipal,
-                      body: MvRunIn) -> Response:
+@router.post("/mv/run", response_model=MeasuredPublic, responses=_RESPONSES)
+def post_mv_run(ws: CurrentWorkspace, principal: MvRunner,
+                body: MvRunIn) -> Response:
     """节能量测算 — measure the savings of the completed projects (or ``codes``): one stored
     result per project (analysts and admins)."""
-    require_role(principal, ANALYST_ROLES, "run the M&V measurement")
-    ws = acting_as(get_workspace(request), principal)
-    rows = await run_in_threadpool(
-        lambda: measure(ws, principal.district_id, codes=body.codes, as_of=body.as_of))
+    ws = acting_as(ws, principal)
+    rows = measure(ws, principal.district_id, codes=body.codes, as_of=body.as_of)
     return fast_json({"measured": rows})
 
 
-@router.get("/weather", responses=_RESPONSES)
-async def get_weather(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/weather", response_model=WeatherPublic, responses=_RESPONSES | EXPORTS)
+def get_weather(
+    ws: CurrentWorkspace, principal: CurrentPrincipal,
     start: Annotated[dt.date | None, Query(alias="from", description="first day")] = None,
     end: Annotated[dt.date | None, Query(alias="to", description="last day (inclusive)")]
     = None,
@@ -198,8 +205,7 @@ async def get_weather(
         raise InputValidationError([RowError("query", None, "to", end.isoformat(),
                                              i18n_msg("intake.query.to_range",
                                                       days=MAX_WEATHER_DAYS))])
-    ws = get_workspace(request)
-    rows = await run_in_threadpool(weather_days, ws, principal.district_id, start, end)
+    rows = weather_days(ws, principal.district_id, start, end)
     rows = rows[-MAX_WEATHER_DAYS:] if start is None else rows[:MAX_WEATHER_DAYS]
     if format != "json":
         return table_response(rows, format, f"weather-{principal.district_id}")

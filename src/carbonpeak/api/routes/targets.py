@@ -18,19 +18,38 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from typing import Annotated, Any, Literal, NoReturn
 
-import numpy as np
-import pandas as pd
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import ColumnElement, case, func, select
 
-from carbonpeak.api.deps import CurrentPrincipal, acting_as, get_workspace, require_role
-from carbonpeak.api.responses import Format, fast_json, page, table_response
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
+from carbonpeak.api.responses import (
+    EXPORTS,
+    Format,
+    JSONBody,
+    JSONRoute,
+    fast_json,
+    json_safe,
+    page,
+    table_response,
+)
+from carbonpeak.api.schemas.targets import (
+    AllocationPublic,
+    BudgetPublic,
+    BudgetsPublic,
+    DualControlPublic,
+    EvaluationPublic,
+    LmdiPublic,
+    ObservationRecordedPublic,
+    PeakPublic,
+    TargetDetailPublic,
+    TargetsPublic,
+    WarningDetailPublic,
+    WarningsPublic,
+)
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import (
     ConfigError,
@@ -68,11 +87,11 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["LEVEL_ORDER", "json_safe", "router"]
+__all__ = ["LEVEL_ORDER", "router"]
 
 
 
-router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"])
+router = APIRouter(prefix="/api/v1", tags=["targets, budgets and warnings"], route_class=JSONRoute)
 
 #: warning levels, most severe first (the order of ``GET /warnings``)
 LEVEL_ORDER = LEVELS
@@ -89,6 +108,20 @@ Metric = Literal["energy_tce", "tco2"]
 TargetId = Annotated[int, Path(ge=1, le=_INT32)]
 YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
 
+# who may do what: the one role check (carbonpeak.api.deps.requires)
+_ADMIN = ("district_admin",)
+_DISTRICT_READERS = (*ANALYST_ROLES, "street_officer")
+TargetEditor = Annotated[Principal, requires(*_ADMIN, what="edit targets")]
+ObservationRecorder = Annotated[Principal, requires(*ANALYST_ROLES,
+                                                    what="record target observations")]
+DualControlReader = Annotated[Principal, requires(*_DISTRICT_READERS,
+                                                  what="read the district's dual control")]
+BudgetSetter = Annotated[Principal, requires(*_ADMIN, what="set budgets")]
+BudgetAllocator = Annotated[Principal, requires(*_ADMIN, what="allocate budgets")]
+WarningEvaluator = Annotated[Principal, requires(*ANALYST_ROLES, what="evaluate warnings")]
+LmdiReader = Annotated[Principal, requires(*ANALYST_ROLES, what="read the LMDI decomposition")]
+PeakReader = Annotated[Principal, requires(*_DISTRICT_READERS, what="read the peak outlook")]
+
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or invalid bearer token"},
     403: {"description": "the caller's role may not do this"},
@@ -103,31 +136,6 @@ def _refuse(column: str, value: object, message: str) -> NoReturn:
     """Refuse the request (422) for one bad parameter."""
     raise InputValidationError([RowError("(request)", None, column,
                                          None if value is None else str(value), message)])
-
-
-# -- JSON ----------------------------------------------------------------------------------
-def json_safe(v: Any) -> Any:
-    """``v`` with every non-finite float as ``None`` and numpy/pandas scalars as plain ones."""
-    if isinstance(v, dict):
-        return {str(k): json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple | set | frozenset):
-        return [json_safe(x) for x in v]
-    if v is None or isinstance(v, str | bool):
-        return v
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, dt.datetime):
-        return None if pd.isna(v) else v.isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if v is pd.NA:
-        return None
-    return v
 
 
 def _obj(d: dict[str, Any]) -> dict[str, Any]:
@@ -275,9 +283,9 @@ def _observe(ws: Workspace, p: Principal, target_id: int, body: ObservationIn,
     return _obj(_observation(o)), state
 
 
-@router.get("/targets", responses=_RESPONSES)
-async def list_targets(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/targets", response_model=TargetsPublic, responses=_RESPONSES | EXPORTS)
+def list_targets(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     status: Annotated[str | None, Query(pattern=_STATUS_PATTERN)] = None,
     metric: Annotated[str | None, Query(pattern=r"^([a-z_]{1,40}|gdp_share:[A-T])$")] = None,
     code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")] = None,
@@ -292,58 +300,52 @@ async def list_targets(
     District-wide targets are the public plan and visible to every role; street and entity
     targets only within the caller's scope.
     """
-    ws = get_workspace(request)
-    rows = await run_in_threadpool(_list_targets, ws, principal, year, status, metric, code)
+    rows = _list_targets(ws, principal, year, status, metric, code)
     if format != "json":
         flat = [{k: v for k, v in r.items() if k != "history"} for r in rows]
         return table_response(flat, format, f"targets-{year or 'latest'}",
                               columns=list(flat[0]) if flat else _TARGET_COLUMNS)
-    years = await run_in_threadpool(account_years, ws, principal.district_id)
+    years = account_years(ws, principal.district_id)
     return fast_json(page(rows, limit, offset, year=year, years=years))
 
 
-@router.get("/targets/{target_id}", responses=_RESPONSES)
-async def get_target(request: Request, principal: CurrentPrincipal,
-                     target_id: TargetId) -> dict[str, Any]:
+@router.get("/targets/{target_id}", response_model=TargetDetailPublic, responses=_RESPONSES)
+def get_target(ws: CurrentWorkspace, principal: CurrentPrincipal,
+               target_id: TargetId) -> dict[str, Any]:
     """目标详情 — a target, its status, its observations and its change log."""
-    return await run_in_threadpool(_target_detail, get_workspace(request), principal, target_id)
+    return _target_detail(ws, principal, target_id)
 
 
-@router.patch("/targets/{target_id}", responses=_RESPONSES)
-async def patch_target(request: Request, principal: CurrentPrincipal, target_id: TargetId,
-                       body: TargetChanges) -> dict[str, Any]:
+@router.patch("/targets/{target_id}", response_model=TargetDetailPublic, responses=_RESPONSES)
+def patch_target(ws: CurrentWorkspace, principal: TargetEditor, target_id: TargetId,
+                 body: TargetChanges) -> dict[str, Any]:
     """修改目标 — change fields of a target (district admins; audit-logged)."""
-    require_role(principal, ("district_admin",), "edit targets")
     changes = body.model_dump(exclude_unset=True)
-    return await run_in_threadpool(_patch_target, get_workspace(request), principal, target_id,
-                                   changes)
+    return _patch_target(ws, principal, target_id, changes)
 
 
-@router.post("/targets/{target_id}/observations", status_code=201, responses={
+@router.post("/targets/{target_id}/observations", response_model=ObservationRecordedPublic,
+             status_code=201, responses={
     **_RESPONSES, 200: {"description": "the observation existed: updated or unchanged"}})
-async def post_observation(request: Request, principal: CurrentPrincipal,
-                           target_id: TargetId, body: ObservationIn) -> JSONResponse:
+def post_observation(ws: CurrentWorkspace, principal: ObservationRecorder,
+                     target_id: TargetId, body: ObservationIn) -> JSONBody:
     """录入观测值 — record (or correct) a target's value on a date (admins and analysts).
 
     201 when created; 200 with ``state`` ``updated`` or ``unchanged`` when the target already
     had a value on that date.
     """
-    require_role(principal, ANALYST_ROLES, "record target observations")
-    obs, state = await run_in_threadpool(_observe, get_workspace(request), principal,
-                                         target_id, body)
-    return JSONResponse({"observation": obs, "state": state},
+    obs, state = _observe(ws, principal, target_id, body)
+    return JSONBody({"observation": obs, "state": state},
                         201 if state == "created" else 200)
 
 
 # -- dual control ----------------------------------------------------------------------------
-@router.get("/dual-control", responses=_RESPONSES)
-async def get_dual_control(request: Request, principal: CurrentPrincipal,
-                           year: YearQuery = None) -> dict[str, Any]:
+@router.get("/dual-control", response_model=DualControlPublic, responses=_RESPONSES)
+def get_dual_control(ws: CurrentWorkspace, principal: DualControlReader,
+                     year: YearQuery = None) -> dict[str, Any]:
     """能耗双控 — energy and CO2 totals and intensities against 2020, their targets and
     budgets (district figures: admins, analysts and street officers)."""
-    require_role(principal, (*ANALYST_ROLES, "street_officer"), "read the district's dual control")
-    out = await run_in_threadpool(dual_control, get_workspace(request),
-                                  district=principal.district_id, year=year)
+    out = dual_control(ws, district=principal.district_id, year=year)
     return _obj(out.to_dict())
 
 
@@ -409,43 +411,39 @@ def _allocate(ws: Workspace, p: Principal, body: AllocationIn) -> dict[str, Any]
                   "metric": body.metric, "weight": body.weight, "rows": rows})
 
 
-@router.get("/budgets", responses=_RESPONSES)
-async def get_budgets(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/budgets", response_model=BudgetsPublic, responses=_RESPONSES | EXPORTS)
+def get_budgets(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
     format: Format = "json",  # noqa: A002
 ) -> Response:
     """预算 — energy and CO2 budgets in the caller's scope (street officers also see the
     district's); ``format=csv|xlsx`` exports them."""
-    rows = await run_in_threadpool(_list_budgets, get_workspace(request), principal, year)
+    rows = _list_budgets(ws, principal, year)
     if format != "json":
         return table_response(rows, format, f"budgets-{year or 'all'}",
                               columns=list(rows[0]) if rows else _BUDGET_COLUMNS)
     return fast_json(page(rows, limit, offset))
 
 
-@router.put("/budgets", responses=_RESPONSES)
-async def put_budget(request: Request, principal: CurrentPrincipal,
-                     body: BudgetIn) -> dict[str, Any]:
+@router.put("/budgets", response_model=BudgetPublic, responses=_RESPONSES)
+def put_budget(ws: CurrentWorkspace, principal: BudgetSetter,
+               body: BudgetIn) -> dict[str, Any]:
     """设定预算 — set one budget by hand (district admins; audit-logged)."""
-    require_role(principal, ("district_admin",), "set budgets")
-    ws = acting_as(get_workspace(request), principal)
-    b = await run_in_threadpool(
-        lambda: set_budget(ws, year=body.year, metric=body.metric, budget=body.budget,
-                           scope_type=body.scope_type, scope_id=body.scope_id,
-                           intensity_target=body.intensity_target,
-                           district=principal.district_id))
+    ws = acting_as(ws, principal)
+    b = set_budget(ws, year=body.year, metric=body.metric, budget=body.budget,
+                   scope_type=body.scope_type, scope_id=body.scope_id,
+                   intensity_target=body.intensity_target, district=principal.district_id)
     return _budget(b)
 
 
-@router.post("/budgets/allocate", responses=_RESPONSES)
-async def post_allocation(request: Request, principal: CurrentPrincipal,
-                          body: AllocationIn) -> dict[str, Any]:
+@router.post("/budgets/allocate", response_model=AllocationPublic, responses=_RESPONSES)
+def post_allocation(ws: CurrentWorkspace, principal: BudgetAllocator,
+                    body: AllocationIn) -> dict[str, Any]:
     """预算分解 — decompose the district budget of a year to streets or key units, from the
     prior year's official account (district admins; stored as budgets, audit-logged)."""
-    require_role(principal, ("district_admin",), "allocate budgets")
-    return await run_in_threadpool(_allocate, get_workspace(request), principal, body)
+    return _allocate(ws, principal, body)
 
 
 # -- warnings --------------------------------------------------------------------------------
@@ -529,9 +527,9 @@ def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]
                   "notified": wr.notified, "notes": wr.notes})
 
 
-@router.get("/warnings", responses=_RESPONSES)
-async def list_warnings(
-    request: Request, principal: CurrentPrincipal, year: YearQuery = None,
+@router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES)
+def list_warnings(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     level: Literal["red", "yellow", "green", "no_data", "no_budget"] | None = None,
     scope_type: Literal["district", "street", "entity"] | None = None,
     metric: Metric | None = None,
@@ -540,30 +538,26 @@ async def list_warnings(
 ) -> dict[str, Any]:
     """分析预警 — early warnings in the caller's scope, most severe first (red, yellow, green,
     no data, no budget; then by projected use ÷ budget, highest first)."""
-    ws = get_workspace(request)
-    out = await run_in_threadpool(
-        lambda: _list_warnings(ws, principal, year=year, level=level, scope_type=scope_type,
-                               metric=metric, limit=limit, offset=offset))
-    out["years"] = await run_in_threadpool(account_years, ws, principal.district_id)
+    out = _list_warnings(ws, principal, year=year, level=level, scope_type=scope_type,
+                         metric=metric, limit=limit, offset=offset)
+    out["years"] = account_years(ws, principal.district_id)
     return out
 
 
-@router.get("/warnings/{warning_id}", responses=_RESPONSES)
-async def get_warning(request: Request, principal: CurrentPrincipal,
-                      warning_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
+@router.get("/warnings/{warning_id}", response_model=WarningDetailPublic, responses=_RESPONSES)
+def get_warning(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                warning_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
     """预警详情 — a warning and its history (every change of level or projection, oldest
     first)."""
-    return await run_in_threadpool(_warning_detail, get_workspace(request), principal,
-                                   warning_id)
+    return _warning_detail(ws, principal, warning_id)
 
 
-@router.post("/warnings/evaluate", responses=_RESPONSES)
-async def post_evaluation(request: Request, principal: CurrentPrincipal,
-                          body: EvaluationIn) -> dict[str, Any]:
+@router.post("/warnings/evaluate", response_model=EvaluationPublic, responses=_RESPONSES)
+def post_evaluation(ws: CurrentWorkspace, principal: WarningEvaluator,
+                    body: EvaluationIn) -> dict[str, Any]:
     """评估预警 — evaluate (and, when configured, send) the early warnings of a year
     (admins and analysts)."""
-    require_role(principal, ANALYST_ROLES, "evaluate warnings")
-    return await run_in_threadpool(_evaluate, get_workspace(request), principal, body)
+    return _evaluate(ws, principal, body)
 
 
 # -- LMDI and peak ---------------------------------------------------------------------------
@@ -587,20 +581,18 @@ def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: i
     return _obj(out.to_dict())
 
 
-@router.get("/lmdi", responses=_RESPONSES)
-async def get_lmdi(request: Request, principal: CurrentPrincipal,
-                   base_year: Annotated[int, Query(ge=1990, le=2100)],
-                   target_year: Annotated[int, Query(ge=1990, le=2100)]) -> dict[str, Any]:
+@router.get("/lmdi", response_model=LmdiPublic, responses=_RESPONSES)
+def get_lmdi(ws: CurrentWorkspace, principal: LmdiReader,
+             base_year: Annotated[int, Query(ge=1990, le=2100)],
+             target_year: Annotated[int, Query(ge=1990, le=2100)]) -> dict[str, Any]:
     """LMDI 因素分解 — why the district's CO2 changed between two years (activity,
     structure, intensity, carbon factor; admins and analysts)."""
-    require_role(principal, ANALYST_ROLES, "read the LMDI decomposition")
-    return await run_in_threadpool(_lmdi, get_workspace(request), principal, base_year,
-                                   target_year)
+    return _lmdi(ws, principal, base_year, target_year)
 
 
-@router.get("/peak", responses=_RESPONSES)
-async def get_peak(
-    request: Request, principal: CurrentPrincipal,
+@router.get("/peak", response_model=PeakPublic, responses=_RESPONSES)
+def get_peak(
+    ws: CurrentWorkspace, principal: PeakReader,
     runs: Annotated[int, Query(ge=100, le=20000, description="Monte Carlo draws per scenario")
                     ] = 2000,
     seed: Annotated[int, Query(ge=0, le=_INT32)] = 0,
@@ -609,7 +601,5 @@ async def get_peak(
 ) -> dict[str, Any]:
     """达峰路径 — history, C40 peak test and the bau/plan/enhanced scenarios with their Monte
     Carlo spread (admins, analysts and street officers)."""
-    require_role(principal, (*ANALYST_ROLES, "street_officer"), "read the peak outlook")
-    return await run_in_threadpool(
-        lambda: _peak(get_workspace(request), principal, runs=runs, seed=seed,
-                      deadline_year=deadline_year, end_year=end_year))
+    return _peak(ws, principal, runs=runs, seed=seed, deadline_year=deadline_year,
+                 end_year=end_year)

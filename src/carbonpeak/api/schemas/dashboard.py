@@ -1,0 +1,459 @@
+"""Answers of the dashboard and carbon-map endpoints (``routes/dashboard.py``).
+
+The overview and the entity page of a year without an official account answer their
+header only (``scope``/``entity``, ``year``, ``years``, ``account_run_id``, ``notes``): the
+other fields are then absent, which the models give as defaults of ``None``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from carbonpeak.api.schemas.common import GeoJsonGeometry, Page, Public
+
+__all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
+           "EntityFeaturePublic", "EntityInfoPublic", "EntityLayerPublic", "EntityPagePublic",
+           "EntityPropertiesPublic", "EnergyPublic", "EuiPublic", "IntensityPointPublic",
+           "IntensityPublic", "IntensityTargetPublic", "KeyUnitPublic", "KeyUnitTopPublic",
+           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MonthlyCarrierPublic",
+           "MonthlyEntityCarrierPublic", "MonthlySectorPublic", "MonthlySubmeterPublic",
+           "OverviewPublic", "PageMeterPublic", "PageWarningPublic", "QualityLinePublic",
+           "ScopeInfoPublic", "StreetComparisonPublic", "StreetFeaturePublic",
+           "StreetLayerPublic", "StreetPropertiesPublic", "StreetRowPublic", "TotalsPublic",
+           "WarningTopPublic", "WarningsSummaryPublic"]
+
+
+class ScopeInfoPublic(Public):
+    """Whose figures these are: the district, a street or the caller's entities."""
+
+    type: str
+    id: str | None
+    name_zh: str | None
+    name_en: str | None
+
+
+class EnergyPublic(Public):
+    """Energy this year (tce, equal and equivalent value) and the same months last year."""
+
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tce_equal_last: float | None
+    tce_equal_last_full_year: float | None
+    change: float | None
+
+
+class Co2Public(Public):
+    """CO2 this year and the same months last year [tCO2]."""
+
+    tco2: float | None
+    tco2_last: float | None
+    tco2_last_full_year: float | None
+    change: float | None
+
+
+class ComparisonPublic(Public):
+    """What this year is compared with."""
+
+    year: int | None
+    months: int
+    zh: str
+    en: str
+
+
+class IntensityTargetPublic(Public):
+    """The plan target of the district intensity."""
+
+    code: str
+    target_year: int | None
+    target_value: float | None
+    status: str | None
+    reason_zh: str | None
+    reason_en: str | None
+
+
+class IntensityPointPublic(Public):
+    """A year of the intensity series and of its target path."""
+
+    year: int
+    value: float | None
+    path: float | None
+    source: str | None
+
+
+class IntensityPublic(Public):
+    """The district intensity against its target path, since the baseline year."""
+
+    unit: str
+    name_zh: str
+    name_en: str
+    baseline_year: int | None
+    baseline_value: float | None
+    year: int
+    value: float | None
+    path_value: float | None
+    change_vs_baseline_pct: float | None
+    status: str | None
+    target: IntensityTargetPublic | None
+    series: list[IntensityPointPublic]
+
+
+class MonthlyCarrierPublic(Public):
+    """A month's energy and CO2 of one carrier."""
+
+    month: str
+    carrier: str
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+
+
+class MonthlySectorPublic(Public):
+    """A month's energy and CO2 of one sector."""
+
+    month: str
+    sector: str
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+
+
+class KeyUnitTopPublic(Public):
+    """One of the largest key units."""
+
+    entity_id: str
+    name: str
+    tce_equal: float | None
+    tco2: float | None
+    rule: str | None
+    warning_level: str | None
+
+
+class KeyUnitsSummaryPublic(Public):
+    """How many key units, and the ten largest."""
+
+    count: int
+    top: list[KeyUnitTopPublic]
+
+
+class WarningTopPublic(Public):
+    """One of the most severe warnings."""
+
+    id: int
+    scope_type: str
+    scope_id: str | None
+    name: str | None
+    level: str
+    ratio: float | None
+    projected: float | None
+    budget: float | None
+    reason_zh: str
+    reason_en: str
+
+
+class WarningsSummaryPublic(Public):
+    """Warnings by level, and the most severe."""
+
+    counts: dict[str, int]
+    top: list[WarningTopPublic]
+
+
+class CoverageLinePublic(Public):
+    """Data coverage of the scope."""
+
+    coverage: float | None
+    entities: int
+    entities_with_data: int
+    missing_entity_months: int | None
+    intervals_expected: float | None
+    intervals_received: float | None
+    interval_completeness: float | None
+
+
+class OverviewPublic(Public):
+    """The overview (总览) of the caller's scope for a year."""
+
+    scope: ScopeInfoPublic
+    year: int | None
+    years: list[int]
+    account_run_id: int | None
+    previous_run_id: int | None = None
+    notes: list[str]
+    months: list[str] | None = None
+    energy: EnergyPublic | None = None
+    co2: Co2Public | None = None
+    pv_generation_kwh: float | None = None
+    comparison: ComparisonPublic | None = None
+    intensity: IntensityPublic | None = None
+    monthly_by_carrier: list[MonthlyCarrierPublic] | None = None
+    monthly_by_sector: list[MonthlySectorPublic] | None = None
+    key_units: KeyUnitsSummaryPublic | None = None
+    warnings: WarningsSummaryPublic | None = None
+    coverage: CoverageLinePublic | None = None
+
+
+class StreetRowPublic(Public):
+    """A street compared: energy, CO2, floor area, kgce/m², change, worst warning."""
+
+    street_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    n_entities: int
+    n_key_units: int
+    floor_area_m2: float | None
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+    tce_equal_last: float | None
+    change: float | None
+    kgce_per_m2: float | None
+    warning_level: str | None
+
+
+class StreetComparisonPublic(Public):
+    """The street comparison of a year: every street in scope in ``items`` (a year without
+    an official account answers only ``year``, ``years`` and no items)."""
+
+    year: int | None
+    years: list[int]
+    account_run_id: int | None = None
+    months: list[str] | None = None
+    items: list[StreetRowPublic]
+    total: int | None = None
+    limit: int | None = None
+    offset: int | None = None
+
+
+class ChildPublic(Public):
+    """A building of an enterprise."""
+
+    entity_id: str
+    name: str
+
+
+class EntityInfoPublic(Public):
+    """The entity the page is about."""
+
+    entity_id: str
+    name: str
+    kind: str
+    street_id: int | None
+    building_type: str | None
+    floor_area_m2: float | None
+    lat: float | None
+    lon: float | None
+    parent_id: str | None
+    sector: str | None
+    is_key_unit: bool
+    key_unit_rule: str | None
+    street_code: str | None
+    street_name_zh: str | None
+    street_name_en: str | None
+    children: list[ChildPublic]
+
+
+class PageMeterPublic(Public):
+    """A meter of the entity."""
+
+    meter_id: str
+    carrier: str
+    unit: str
+    submeter: str | None
+    register_: str = Field(alias="register", description="interval or cumulative")
+    interval_minutes: int | None
+
+
+class PageWarningPublic(Public):
+    """A warning of the entity."""
+
+    id: int
+    year: int
+    metric: str
+    level: str
+    ratio: float | None
+    projected: float | None
+    budget: float | None
+    reason_zh: str
+    reason_en: str
+
+
+class MonthlyEntityCarrierPublic(Public):
+    """A month of one carrier of the entity."""
+
+    month: str
+    carrier: str
+    quantity: float | None
+    unit: str | None
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+    scope: str | None
+    coverage: float | None
+    flags: str | None
+    estimated_share: float | None
+
+
+class MonthlySubmeterPublic(Public):
+    """A month of one meter of the entity."""
+
+    month: str
+    meter_id: str
+    carrier: str
+    submeter: str | None
+    quantity: float | None
+    unit: str | None
+    coverage: float | None
+
+
+class TotalsPublic(Public):
+    """The entity's totals of the year."""
+
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+    tce_equal_last: float | None
+
+
+class QualityLinePublic(Public):
+    """The entity's data quality in the year."""
+
+    coverage: float | None
+    missing_months: int
+    source: list[str]
+    flags: list[str]
+
+
+class EuiPublic(Public):
+    """The building's EUI and its place among the district's buildings of its type."""
+
+    eui_kwh_per_m2: float | None
+    eui_kgce_per_m2_equal: float | None
+    eui_kgce_per_m2_equivalent: float | None
+    tco2_per_m2: float | None
+    type_median_kgce_per_m2_equal: float | None
+    type_count: int
+    area_weighted_percentile: float | None
+
+
+class EntityPagePublic(Public):
+    """The entity page (主体页) of a year."""
+
+    entity: EntityInfoPublic
+    year: int | None
+    years: list[int]
+    meters: list[PageMeterPublic]
+    warnings: list[PageWarningPublic]
+    monthly_by_carrier: list[MonthlyEntityCarrierPublic] | None = None
+    monthly_by_submeter: list[MonthlySubmeterPublic] | None = None
+    totals: TotalsPublic | None = None
+    quality: QualityLinePublic | None = None
+    eui: EuiPublic | None = None
+
+
+class KeyUnitPublic(Public):
+    """A key unit (重点用能单位) with consolidated energy, CO2, budget and warning."""
+
+    entity_id: str
+    name: str
+    kind: str
+    street_id: int | None
+    street_code: str | None
+    street_name_zh: str | None
+    street_name_en: str | None
+    sector: str | None
+    building_type: str | None
+    floor_area_m2: float | None
+    key_unit_rule: str | None
+    n_children: int
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+    budget_tce: float | None
+    warning_level: str | None
+    warning_ratio: float | None
+    warning_reason_zh: str | None
+    warning_reason_en: str | None
+
+
+class KeyUnitsPublic(Page[KeyUnitPublic]):
+    """Key units in scope."""
+
+    year: int | None
+    years: list[int]
+
+
+class StreetPropertiesPublic(Public):
+    """A street polygon's figures."""
+
+    street_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    tce_equal: float | None
+    tco2: float | None
+    kgce_per_m2: float | None
+    n_entities: int
+    approximate: bool
+    boundary_source: str | None
+
+
+class EntityPropertiesPublic(Public):
+    """A building point's figures."""
+
+    entity_id: str
+    name: str
+    kind: str
+    building_type: str | None
+    street_id: int | None
+    is_key_unit: bool
+    floor_area_m2: float | None
+    tce_equal: float | None
+    tco2: float | None
+    kgce_per_m2: float | None
+
+
+class StreetFeaturePublic(Public):
+    """A GeoJSON feature: a street polygon (WGS84)."""
+
+    type: str
+    id: int
+    geometry: GeoJsonGeometry
+    properties: StreetPropertiesPublic
+
+
+class EntityFeaturePublic(Public):
+    """A GeoJSON feature: a building point (WGS84)."""
+
+    type: str
+    id: int
+    geometry: GeoJsonGeometry
+    properties: EntityPropertiesPublic
+
+
+class StreetLayerPublic(Public):
+    """The street polygons (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[StreetFeaturePublic]
+
+
+class EntityLayerPublic(Public):
+    """The building points (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[EntityFeaturePublic]
+
+
+class MapPublic(Public):
+    """The carbon map (碳排放地图): streets and buildings with their figures."""
+
+    year: int | None
+    month: str | None
+    years: list[int]
+    months: list[str]
+    account_run_id: int | None
+    approximate_boundaries: bool
+    streets_without_boundary: list[str]
+    streets: StreetLayerPublic
+    entities: EntityLayerPublic
+    tile_url: str | None
