@@ -60,12 +60,14 @@ def json_safe(v: Any) -> Any:
     The one place a non-finite number becomes null: :func:`json_bytes` (and so
     :func:`fast_json` and :class:`JSONBody`, the app's response class for every answer
     with a response model) and the handlers that validate an answer first all use it."""
-    if isinstance(v, dict):
-        return {k if isinstance(k, str) else str(k): json_safe(x) for k, x in v.items()}
+    if isinstance(v, dict):  # orjson takes only exact str keys, not a StrEnum member
+        return {k if type(k) is str else str(k): json_safe(x) for k, x in v.items()}
     if isinstance(v, list | tuple | set | frozenset):
         return [json_safe(x) for x in v]
-    if v is None or isinstance(v, str | bool):
+    if v is None or type(v) is str or isinstance(v, bool):
         return v
+    if isinstance(v, str):  # a member of a vocabulary StrEnum: its value
+        return str(v)
     if isinstance(v, int):  # before float: bool is handled above
         return int(v)
     if isinstance(v, float):
