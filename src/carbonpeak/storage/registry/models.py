@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from carbonpeak.vocabulary import (
+    AccountEngine,
     AuditKind,
     BatchChannel,
     BatchKind,
@@ -44,6 +45,8 @@ from carbonpeak.vocabulary import (
     MvModelType,
     Obligation,
     QuotaCaseStatus,
+    QuotaClassSource,
+    QuotaConvention,
     QuotaRating,
     QuotaStatus,
     RetrofitKind,
@@ -348,7 +351,7 @@ class AccountRun(Base):
     official: Mapped[bool] = mapped_column(Boolean, default=True)
     restates_run_id: Mapped[int | None] = mapped_column(Integer)
     restated_by_run_id: Mapped[int | None] = mapped_column(Integer)
-    engine: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(16), one_of("engine", AccountEngine))
     actor: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     out_dir: Mapped[str | None] = mapped_column(String(512))
@@ -596,7 +599,7 @@ class QuotaRowRecord(Base):
     label_en: Mapped[str] = mapped_column(String(256))
     default_for: Mapped[str] = mapped_column(String(32), default="")
     metric: Mapped[str] = mapped_column(Text)
-    convention: Mapped[str] = mapped_column(String(32))
+    convention: Mapped[str] = mapped_column(String(32), one_of("convention", QuotaConvention))
     electricity_kgce_per_kwh: Mapped[float] = mapped_column(Float)
     exclude_carriers: Mapped[str] = mapped_column(String(128), default="")
     constraint_value: Mapped[float | None] = mapped_column(Float)
@@ -641,7 +644,8 @@ class QuotaCase(Base):
     excess_fraction: Mapped[float] = mapped_column(Float)
     reduction_required: Mapped[float] = mapped_column(Float)
     quota_status: Mapped[str] = mapped_column(String(16), one_of("quota_status", QuotaStatus))
-    class_source: Mapped[str] = mapped_column(String(16))
+    class_source: Mapped[str] = mapped_column(String(16),
+                                              one_of("class_source", QuotaClassSource))
     account_run_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), one_of("status", QuotaCaseStatus))
     notice_no: Mapped[str | None] = mapped_column(String(64))
