@@ -31,6 +31,7 @@ __all__ = [
     "TARGET_SEVERITY",
     "VOCABULARIES",
     "WRITER_ROLES",
+    "AccountEngine",
     "AuditKind",
     "BatchChannel",
     "BatchKind",
@@ -51,6 +52,8 @@ __all__ = [
     "MvModelType",
     "Obligation",
     "QuotaCaseStatus",
+    "QuotaClassSource",
+    "QuotaConvention",
     "QuotaRating",
     "QuotaStatus",
     "RetrofitKind",
@@ -330,6 +333,13 @@ class BatchChannel(StrEnum):
     MQTT = "mqtt"
 
 
+class AccountEngine(StrEnum):
+    """What runs the account's SQL: DuckDB in-process, or Spark SQL."""
+
+    DUCKDB = "duckdb"
+    SPARK = "spark"
+
+
 class LakeFileStatus(StrEnum):
     """A lake file is read while ``live``; a rewrite of its month supersedes it."""
 
@@ -347,6 +357,22 @@ class QuotaStatus(StrEnum):
     VERIFIED = "verified"
     UNVERIFIED = "unverified"
     PROVISIONAL = "provisional"
+
+
+class QuotaConvention(StrEnum):
+    """How a quota table counts a building's EUI: electricity only (kWh/(m2·a)) or all
+    carriers as standard coal (kgce/(m2·a))."""
+
+    KWH_ELECTRICITY = "kwh_electricity"
+    KGCE = "kgce"
+
+
+class QuotaClassSource(StrEnum):
+    """Where a building's quota class comes from: assigned by the district, or the table's
+    default for its building type."""
+
+    ASSIGNED = "assigned"
+    DEFAULT = "default"
 
 
 class QuotaRating(StrEnum):
@@ -463,7 +489,10 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     ImportOutcome: "import_outcome",
     BatchChannel: "batch_channel",
     LakeFileStatus: "lake_file_status",
+    AccountEngine: "account_engine",
     QuotaStatus: "quota_status",
+    QuotaConvention: "quota_convention",
+    QuotaClassSource: "quota_class_source",
     QuotaRating: "quota_rating",
     QuotaCaseStatus: "quota_case_status",
     RetrofitKind: "retrofit_kind",

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from carbonpeak.i18n import Message, msg, render
-from carbonpeak.vocabulary import QuotaCaseStatus, QuotaRating
+from carbonpeak.vocabulary import QuotaCaseStatus, QuotaConvention, QuotaRating
 
 __all__ = [
     "CONVENTIONS",
@@ -47,8 +46,9 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-Convention = Literal["kwh_electricity", "kgce"]
-CONVENTIONS: dict[str, str] = {"kwh_electricity": "kWh/(m2·a)", "kgce": "kgce/(m2·a)"}
+Convention = QuotaConvention
+CONVENTIONS: dict[str, str] = {QuotaConvention.KWH_ELECTRICITY: "kWh/(m2·a)",
+                               QuotaConvention.KGCE: "kgce/(m2·a)"}
 
 RATINGS: tuple[QuotaRating, ...] = tuple(QuotaRating)
 RATING_LABELS: dict[str, tuple[str, str]] = {
@@ -94,8 +94,9 @@ def convention_eui(electricity_kwh: npt.ArrayLike, other_kgce: npt.ArrayLike,
     with np.errstate(divide="ignore", invalid="ignore"):
         as_kwh = (e + q / np.where(c > 0, c, np.nan)) / area
         as_kgce = (e * c + q) / area
-    return np.where(conv == "kwh_electricity", as_kwh,
-                    np.where(conv == "kgce", as_kgce, np.nan)).astype(np.float64)
+    return np.where(conv == QuotaConvention.KWH_ELECTRICITY.value, as_kwh,
+                    np.where(conv == QuotaConvention.KGCE.value, as_kgce, np.nan)
+                    ).astype(np.float64)
 
 
 #: decimals at which an EUI is compared with its quota values

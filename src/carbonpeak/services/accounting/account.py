@@ -56,7 +56,7 @@ from carbonpeak.storage.registry.models import (
     Street,
 )
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
-from carbonpeak.vocabulary import BatchStatus, FactorStatus
+from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus
 
 __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
            "run_account"]
@@ -101,7 +101,7 @@ class AccountResult:
 
 def run_account(
     ws: Workspace, *, year: int, district: str | None = None, factor_set: str | None = None,
-    restate: bool = False, out_dir: Path | None = None, engine: str = "duckdb",
+    restate: bool = False, out_dir: Path | None = None, engine: str = AccountEngine.DUCKDB,
     spark: Any = None, progress: Progress | None = None, fill_gaps: bool = False,
     max_gap_hours: float = DEFAULT_MAX_GAP_HOURS,
 ) -> AccountResult:
@@ -126,9 +126,9 @@ def run_account(
     notes.extend(_gap_filling_notes(gap_filling, previous))
     t1 = time.perf_counter()
     steps = account_steps(year, fill_gaps=fill_gaps)
-    if engine == "duckdb":
+    if engine == AccountEngine.DUCKDB:
         arrow = run_duckdb(steps, inputs, OUTPUTS, progress=progress)
-    elif engine == "spark":
+    elif engine == AccountEngine.SPARK:
         if spark is None:
             msg = "engine 'spark' needs a SparkSession (install the spark extra)"
             raise ConfigError(msg)

@@ -57,7 +57,7 @@ from carbonpeak.storage.registry.models import (
     QuotaTableRecord,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import QuotaCaseStatus, QuotaStatus
+from carbonpeak.vocabulary import QuotaCaseStatus, QuotaClassSource, QuotaStatus
 
 __all__ = [
     "BENCHMARK_COLUMNS",
@@ -318,8 +318,8 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
     dflt = b["building_type"].map(defaults).astype(object)
     b["quota_class"] = cls.where(cls.notna(), dflt)
     b["class_source"] = pd.Series(None, index=b.index, dtype=object)
-    b.loc[dflt.notna(), "class_source"] = "default"
-    b.loc[cls.notna(), "class_source"] = "assigned"
+    b.loc[dflt.notna(), "class_source"] = QuotaClassSource.DEFAULT.value
+    b.loc[cls.notna(), "class_source"] = QuotaClassSource.ASSIGNED.value
 
     def col(name: str) -> pd.Series:
         if by_class.empty or name not in by_class:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from carbonpeak.i18n import Message, render
 from carbonpeak.vocabulary import (
+    AccountEngine,
     AuditKind,
     BatchChannel,
     BatchKind,
@@ -45,6 +46,8 @@ from carbonpeak.vocabulary import (
     MvModelType,
     Obligation,
     QuotaCaseStatus,
+    QuotaClassSource,
+    QuotaConvention,
     QuotaRating,
     QuotaStatus,
     RetrofitKind,
@@ -382,7 +385,7 @@ class AccountRun(Base):
     official: Mapped[bool] = mapped_column(Boolean, default=True)
     restates_run_id: Mapped[int | None] = mapped_column(Integer)
     restated_by_run_id: Mapped[int | None] = mapped_column(Integer)
-    engine: Mapped[str] = mapped_column(String(16))
+    engine: Mapped[str] = mapped_column(String(16), one_of("engine", AccountEngine))
     actor: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     out_dir: Mapped[str | None] = mapped_column(String(512))
@@ -630,7 +633,7 @@ class QuotaRowRecord(Base):
     label_en: Mapped[str] = mapped_column(String(256))
     default_for: Mapped[str] = mapped_column(String(32), default="")
     metric: Mapped[str] = mapped_column(Text)
-    convention: Mapped[str] = mapped_column(String(32))
+    convention: Mapped[str] = mapped_column(String(32), one_of("convention", QuotaConvention))
     electricity_kgce_per_kwh: Mapped[float] = mapped_column(Float)
     exclude_carriers: Mapped[str] = mapped_column(String(128), default="")
     constraint_value: Mapped[float | None] = mapped_column(Float)
@@ -675,7 +678,8 @@ class QuotaCase(_Reason, Base):
     excess_fraction: Mapped[float] = mapped_column(Float)
     reduction_required: Mapped[float] = mapped_column(Float)
     quota_status: Mapped[str] = mapped_column(String(16), one_of("quota_status", QuotaStatus))
-    class_source: Mapped[str] = mapped_column(String(16))
+    class_source: Mapped[str] = mapped_column(String(16),
+                                              one_of("class_source", QuotaClassSource))
     account_run_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), one_of("status", QuotaCaseStatus))
     notice_no: Mapped[str | None] = mapped_column(String(64))

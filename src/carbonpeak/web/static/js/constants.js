@@ -164,10 +164,25 @@ export const LakeFileStatus = Object.freeze({
   SUPERSEDED: 'superseded',
 });
 
+export const AccountEngine = Object.freeze({
+  DUCKDB: 'duckdb',
+  SPARK: 'spark',
+});
+
 export const QuotaStatus = Object.freeze({
   VERIFIED: 'verified',
   UNVERIFIED: 'unverified',
   PROVISIONAL: 'provisional',
+});
+
+export const QuotaConvention = Object.freeze({
+  KWH_ELECTRICITY: 'kwh_electricity',
+  KGCE: 'kgce',
+});
+
+export const QuotaClassSource = Object.freeze({
+  ASSIGNED: 'assigned',
+  DEFAULT: 'default',
 });
 
 export const QuotaRating = Object.freeze({

@@ -20,6 +20,10 @@ depends_on = None
 
 def upgrade() -> None:
     _foreign_keys("OFF")
+    with op.batch_alter_table('account_runs') as batch_op:
+        batch_op.create_check_constraint(op.f('ck_account_runs_engine'),
+                                         "engine IN ('duckdb', 'spark')")
+
     with op.batch_alter_table('budgets') as batch_op:
         batch_op.create_check_constraint(op.f('ck_budgets_metric'),
                                          "metric IN ('energy_tce', 'tco2')")
@@ -45,6 +49,8 @@ def upgrade() -> None:
                                          "channel IN ('file', 'http', 'mqtt')")
 
     with op.batch_alter_table('quota_rows') as batch_op:
+        batch_op.create_check_constraint(op.f('ck_quota_rows_convention'),
+                                         "convention IN ('kwh_electricity', 'kgce')")
         batch_op.create_check_constraint(op.f('ck_quota_rows_status'),
                                          "status IN ('verified', 'unverified', 'provisional')")
 
@@ -97,6 +103,8 @@ def upgrade() -> None:
                                          "obligation IN ('energy_report', 'ghg_report', 'saving_plan', 'energy_manager')")
 
     with op.batch_alter_table('quota_cases') as batch_op:
+        batch_op.create_check_constraint(op.f('ck_quota_cases_class_source'),
+                                         "class_source IN ('assigned', 'default')")
         batch_op.create_check_constraint(op.f('ck_quota_cases_quota_status'),
                                          "quota_status IN ('verified', 'unverified', 'provisional')")
         batch_op.create_check_constraint(op.f('ck_quota_cases_status'),
@@ -129,6 +137,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_retrofit_projects_status'), type_='check')
 
     with op.batch_alter_table('quota_cases') as batch_op:
+        batch_op.drop_constraint(op.f('ck_quota_cases_class_source'), type_='check')
         batch_op.drop_constraint(op.f('ck_quota_cases_quota_status'), type_='check')
         batch_op.drop_constraint(op.f('ck_quota_cases_status'), type_='check')
         batch_op.drop_constraint(op.f('ck_quota_cases_review_rating'), type_='check')
@@ -167,6 +176,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_targets_kind'), type_='check')
 
     with op.batch_alter_table('quota_rows') as batch_op:
+        batch_op.drop_constraint(op.f('ck_quota_rows_convention'), type_='check')
         batch_op.drop_constraint(op.f('ck_quota_rows_status'), type_='check')
 
     with op.batch_alter_table('ingest_batches') as batch_op:
@@ -183,6 +193,9 @@ def downgrade() -> None:
         batch_op.drop_constraint(op.f('ck_budgets_metric'), type_='check')
         batch_op.drop_constraint(op.f('ck_budgets_scope_type'), type_='check')
         batch_op.drop_constraint(op.f('ck_budgets_method'), type_='check')
+
+    with op.batch_alter_table('account_runs') as batch_op:
+        batch_op.drop_constraint(op.f('ck_account_runs_engine'), type_='check')
     _foreign_keys("ON")
 
 
