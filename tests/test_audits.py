@@ -73,7 +73,7 @@ from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.dashboard import data_version
 from carbonpeak.reference import read_profile
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.buildings.audits import (
@@ -311,7 +311,8 @@ def test_gb18030_file_with_chinese_headers(district: Workspace, tmp_path: Path) 
                       "B2,节能诊断,2023/6/7,演示审计所,,\n").encode("gb18030"))
     res = import_audits(district, path, district="huangpu")
     assert (res.added, res.updated, res.unchanged) == (2, 0, 0)
-    rows = {r["entity_id"]: r for r in list_audits(district, Scope("huangpu", everything=True))}
+    everything = AccessScope("huangpu", everything=True)
+    rows = {r["entity_id"]: r for r in list_audits(district, everything)}
     assert rows["B1"]["kind"] == "audit"
     assert rows["B1"]["audit_date"] == "2023-05-06"
     assert rows["B1"]["recommended_measures"] == ["冷机更换", "LED照明", "变频水泵"]
@@ -471,7 +472,7 @@ def test_savings_header_units(district: Workspace, tmp_path: Path, header: str, 
     path.write_text(f"entity_id,kind,audit_date,auditor,{header}\n"
                     f"B1,audit,2023-01-01,A,{cell}\n", encoding="utf-8")
     import_audits(district, path, district="huangpu")
-    [rec] = list_audits(district, Scope("huangpu", everything=True))
+    [rec] = list_audits(district, AccessScope("huangpu", everything=True))
     assert rec["estimated_savings_tce"] == pytest.approx(stored)
 
 
@@ -556,7 +557,7 @@ def test_schedule_by_hand(built: Workspace) -> None:
     # a street officer's scope: 外滩's covered buildings only
     with built.registry.session() as s:
         waitan = s.scalar(select(Entity.street_id).where(Entity.id == "B4"))
-    officer = Scope("huangpu", everything=False, street_id=waitan, street_code="waitan",
+    officer = AccessScope("huangpu", everything=False, street_id=waitan, street_code="waitan",
                     entities=frozenset({"E1", "B1", "B4", "B5", "B7"}))
     part = audit_schedule(built, "huangpu", AS_OF, scope=officer)
     assert [it["entity_id"] for it in part["items"]] == ["B5", "B1"]
@@ -643,7 +644,7 @@ def test_a_street_officer_sees_only_its_part_of_a_unit(built: Workspace) -> None
     assert items["quota"]["status"] == "missing"  # notified, deadline 2025-06-30 ahead
     assert items["monitoring"]["details"]["tce_equivalent"] > tce_e1_b1
     assert e1["partial_scope"] is False
-    officer = Scope("huangpu", everything=False, street_id=waitan, street_code="waitan",
+    officer = AccessScope("huangpu", everything=False, street_id=waitan, street_code="waitan",
                     entities=frozenset({"E1", "B1", "B4", "B5", "B7"}))
     part = obligations(built, "huangpu", 2024, as_of=CHECK_DAY, scope=officer)
     [mine] = part["units"]
@@ -1074,4 +1075,4 @@ def test_unknown_district_rule_is_a_clear_error(built: Workspace) -> None:
     with pytest.raises(ConfigError, match="carbonpeak init"):
         audit_schedule(built, "huangpu", AS_OF)
     with pytest.raises(NotFoundError):
-        list_audits(built, Scope("huangpu", everything=True), entity="NOPE")
+        list_audits(built, AccessScope("huangpu", everything=True), entity="NOPE")

@@ -68,7 +68,7 @@ from carbonpeak.intake.bootstrap import init_workspace, load_quota_table
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.reference import reference_dir
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.buildings import benchmarking as benchmarking_pipeline
@@ -477,7 +477,7 @@ def test_quota_workflow_open_notify_close_escalate(district: District,
     assert review_cases(ws, "huangpu", review_year=2024, as_of=dt.date(2024, 8, 1)) == []
     assert {c.class_source for c in opened} == {"default"}
 
-    everything = Scope(district_id="huangpu", everything=True)
+    everything = AccessScope(district_id="huangpu", everything=True)
     assert {c["entity_id"]: c["status"] for c in list_cases(ws, everything, year=2023)} == {
         "O1": "closed", "O3": "escalated"}
     with ws.registry.session() as s:

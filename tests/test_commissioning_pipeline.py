@@ -76,7 +76,7 @@ from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.formats.vocab import canonical_value
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.commissioning_charts import evidence_png
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.services.buildings.commissioning import (
     COMMISSIONING_COLUMNS,
@@ -296,7 +296,7 @@ def test_evidence_series_by_hand(world: World) -> None:
 
 
 def test_scope_cuts_the_list(world: World) -> None:
-    street = Scope("huangpu", everything=False, street_id=_street_id(world.ws, "waitan"),
+    street = AccessScope("huangpu", everything=False, street_id=_street_id(world.ws, "waitan"),
                    street_code="waitan", entities=frozenset({"E1", "B1", "B2", "B4"}))
     c = commissioning(world.ws, "huangpu", 2024, scope=street)
     assert [(i["rank"], i["entity_id"]) for i in c.items] == [(1, "B1"), (2, "B2")]

@@ -64,7 +64,7 @@ from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
 from carbonpeak.intake.weather_files import parse_date, read_weather_file
 from carbonpeak.reference import reference_dir
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.services.buildings import retrofits as retrofits_pipeline
 from carbonpeak.services.buildings.retrofits import (
@@ -473,7 +473,7 @@ def test_projects_registry_checks_and_idempotent_upsert(ws: Workspace, tmp_path:
                                                AuditLog.action == "update")).all()
     assert [(a.object_id, a.details["changes"]) for a in upd] == [
         ("P2", {"floor_area_m2": [8000.0, 7500.0]})]
-    rows = list_projects(ws, Scope("huangpu", everything=True))
+    rows = list_projects(ws, AccessScope("huangpu", everything=True))
     assert [p["code"] for p in rows] == ["C1", "C2", "P1", "P2", "P3", "P4", "P6"]
     p1 = next(p for p in rows if p["code"] == "P1")
     assert p1["measures"] == ["LED照明", "冷机更换"]
@@ -505,7 +505,8 @@ class World:
         return self.client.request(method, path, json=body, headers=headers)
 
     def latest(self, code: str) -> dict[str, Any]:
-        return project_detail(self.ws, Scope("huangpu", everything=True), code)["mv_results"][0]
+        everything = AccessScope("huangpu", everything=True)
+        return project_detail(self.ws, everything, code)["mv_results"][0]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -671,14 +672,14 @@ def test_progress_summed_by_hand(world: World) -> None:
                                                 Street.code == "waitan")).one()
         on_street = frozenset(s.scalars(select(Entity.id).where(Entity.street_id == street.id)))
     assert on_street == {"E1", "R1", "R3", "R5"}
-    officer = Scope("huangpu", everything=False, street_id=street.id, street_code="waitan",
+    officer = AccessScope("huangpu", everything=False, street_id=street.id, street_code="waitan",
                     entities=on_street)
     assert officer.kind == "street"
     g_off = retrofit_progress(world.ws, "huangpu", 2024, officer)
     assert (g_off["retrofit_area_m2"], g_off["saving15_area_m2"]) == (43_000, 18_000)
     assert [p["code"] for p in g_off["projects"]] == ["P1", "P3"]
     assert [p["code"] for p in g_off["commissioning_projects"]] == ["C1"]
-    manager = Scope("huangpu", everything=False, entities=frozenset({"E1", "R1"}))
+    manager = AccessScope("huangpu", everything=False, entities=frozenset({"E1", "R1"}))
     assert manager.kind == "entities"
     g_man = retrofit_progress(world.ws, "huangpu", 2024, manager)
     assert g_man["retrofit_area_m2"] == 43_000

@@ -15,7 +15,7 @@ from rich.table import Table
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, OBLIGATIONS, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.audits import (
     ImportCounts,
     audit_schedule,
@@ -94,7 +94,7 @@ def audits_list(
             raise InputValidationError([RowError("--kind", None, "kind", kind,
                                                  "is not one of: " + ", ".join(AUDIT_KINDS))])
         d = ws.district(district)
-        rows = list_audits(ws, Scope(d.id, everything=True), entity=entity, street=street,
+        rows = list_audits(ws, AccessScope(d.id, everything=True), entity=entity, street=street,
                            kind=kind)
         t = Table("date 日期", "entity", "name 名称", "street 街道", "kind 类型", "auditor 机构",
                   "report 报告", "measures 建议措施", "tce", title=f"{len(rows)} audit(s)")

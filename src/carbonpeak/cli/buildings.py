@@ -19,7 +19,7 @@ from carbonpeak.intake.bootstrap import load_quota_table
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.publish import Lang
 from carbonpeak.publish.disclosure import disclosure_pdf, report_names
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.benchmarking import (
     DEFAULT_TABLE,
     benchmark,
@@ -228,6 +228,6 @@ def cases_list(year: Annotated[int | None, typer.Option(help="Year over quota")]
     """The quota cases of the district."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        rows = list_cases(ws, Scope(district_id=d.id, everything=True), year=year,
+        rows = list_cases(ws, AccessScope(district_id=d.id, everything=True), year=year,
                           status=status)
         _print_cases(rows, f"{len(rows)} case(s)")

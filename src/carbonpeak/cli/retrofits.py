@@ -30,7 +30,7 @@ from carbonpeak.cli.common import (
     import_app,
 )
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.retrofits import (
     import_retrofits,
     list_projects,
@@ -168,7 +168,7 @@ def retrofits_list(
     """The district's projects with their latest measured savings."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        rows = list_projects(ws, Scope(d.id, everything=True), kind=kind, status=status)
+        rows = list_projects(ws, AccessScope(d.id, everything=True), kind=kind, status=status)
         console.print(_projects_table(rows, f"{len(rows)} project(s) 项目"))
 
 
@@ -178,7 +178,7 @@ def retrofits_show(code: Annotated[str, typer.Argument(help="Project code")],
     """One project: its fields, every M&V result and the monthly baseline vs actual."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        p = project_detail(ws, Scope(d.id, everything=True), code)
+        p = project_detail(ws, AccessScope(d.id, everything=True), code)
         _print_detail(p)
 
 
@@ -298,4 +298,4 @@ def mv_show(code: Annotated[str, typer.Argument(help="Project code")],
     """A project's M&V results and monthly baseline vs actual."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        _print_detail(project_detail(ws, Scope(d.id, everything=True), code))
+        _print_detail(project_detail(ws, AccessScope(d.id, everything=True), code))

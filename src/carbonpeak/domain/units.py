@@ -27,7 +27,6 @@ __all__ = [
     "unit_factor_table",
 ]
 
-Scope = EmissionScope
 Dimension = Literal["electric_energy", "gas_volume", "heat_energy", "mass"]
 
 
@@ -60,7 +59,7 @@ class Carrier:
     name_en: str
     canonical_unit: str
     dimension: Dimension
-    scope: Scope
+    scope: EmissionScope
     density_t_per_m3: float | None = None
     density_source: str | None = None
 

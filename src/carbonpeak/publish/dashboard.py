@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import NotFoundError
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -158,7 +158,7 @@ def entities_frame(ws: Workspace, district_id: str) -> pd.DataFrame:
     return df.set_index("entity_id", drop=False).rename_axis(None)
 
 
-def _visible(ents: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+def _visible(ents: pd.DataFrame, scope: AccessScope) -> pd.DataFrame:
     if scope.everything:
         return ents
     if scope.street_id is not None:
@@ -207,7 +207,7 @@ def _purchased(em: pd.DataFrame) -> pd.DataFrame:
     return em[em["scope"].isin(PURCHASED)]
 
 
-def _scope_info(ws: Workspace, scope: Scope) -> dict[str, Any]:
+def _scope_info(ws: Workspace, scope: AccessScope) -> dict[str, Any]:
     with ws.registry.session() as s:
         d = s.get(District, scope.district_id)
         if scope.everything:
@@ -223,7 +223,7 @@ def _scope_info(ws: Workspace, scope: Scope) -> dict[str, Any]:
 
 
 # -- overview --------------------------------------------------------------------------------
-def _warning_counts(ws: Workspace, scope: Scope, year: int) -> tuple[dict[str, int],
+def _warning_counts(ws: Workspace, scope: AccessScope, year: int) -> tuple[dict[str, int],
                                                                      list[dict[str, Any]]]:
     rank = {lv: i for i, lv in enumerate(LEVEL_RANK)}
     with ws.registry.session() as s:
@@ -242,7 +242,7 @@ def _warning_counts(ws: Workspace, scope: Scope, year: int) -> tuple[dict[str, i
     return counts, top
 
 
-def _worst_levels(ws: Workspace, scope: Scope, year: int, scope_type: str) -> dict[str, str]:
+def _worst_levels(ws: Workspace, scope: AccessScope, year: int, scope_type: str) -> dict[str, str]:
     with ws.registry.session() as s:
         rows = s.execute(select(EarlyWarning.scope_id, EarlyWarning.level).where(
             scope.warning_condition(), EarlyWarning.year == year,
@@ -291,7 +291,7 @@ def _month_sums(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return g.reset_index()
 
 
-def overview(ws: Workspace, scope: Scope, year: int | None) -> dict[str, Any]:
+def overview(ws: Workspace, scope: AccessScope, year: int | None) -> dict[str, Any]:
     """The overview of the caller's scope for ``year`` (default: the latest accounted)."""
     years = account_years(ws, scope.district_id)
     if year is None:
@@ -303,7 +303,7 @@ def overview(ws: Workspace, scope: Scope, year: int | None) -> dict[str, Any]:
                   lambda: _overview(ws, scope, year, years))
 
 
-def _overview(ws: Workspace, scope: Scope, year: int, years: list[int]) -> dict[str, Any]:
+def _overview(ws: Workspace, scope: AccessScope, year: int, years: list[int]) -> dict[str, Any]:
     run, prev = _runs(ws, scope.district_id, year)
     ents = _visible(entities_frame(ws, scope.district_id), scope)
     ids = set(ents.index)
@@ -382,7 +382,7 @@ def _overview(ws: Workspace, scope: Scope, year: int, years: list[int]) -> dict[
 
 
 # -- streets ---------------------------------------------------------------------------------
-def street_comparison(ws: Workspace, scope: Scope, year: int | None) -> dict[str, Any]:
+def street_comparison(ws: Workspace, scope: AccessScope, year: int | None) -> dict[str, Any]:
     """One row per street in scope: energy, CO2, floor area, intensity, change, warnings."""
     years = account_years(ws, scope.district_id)
     year = year if year is not None else (years[-1] if years else None)
@@ -417,7 +417,7 @@ def _entity_sums(ws: Workspace, run: AccountRun | None, ids: set[str],
     return em.groupby("entity_id")[["tce_equal", "tce_equivalent", "tco2"]].sum(min_count=1)
 
 
-def _street_comparison(ws: Workspace, scope: Scope, year: int,
+def _street_comparison(ws: Workspace, scope: AccessScope, year: int,
                        years: list[int]) -> dict[str, Any]:
     run, prev = _runs(ws, scope.district_id, year)
     ents = entities_frame(ws, scope.district_id)
@@ -455,7 +455,7 @@ def _street_comparison(ws: Workspace, scope: Scope, year: int,
 
 
 # -- key units -------------------------------------------------------------------------------
-def key_units(ws: Workspace, scope: Scope, year: int | None) -> list[dict[str, Any]]:
+def key_units(ws: Workspace, scope: AccessScope, year: int | None) -> list[dict[str, Any]]:
     """Key energy-using units in scope with consolidated energy, CO2, budget and warning."""
     years = account_years(ws, scope.district_id)
     year = year if year is not None else (years[-1] if years else None)
@@ -466,7 +466,7 @@ def key_units(ws: Workspace, scope: Scope, year: int | None) -> list[dict[str, A
     return result
 
 
-def _key_units(ws: Workspace, scope: Scope, year: int) -> list[dict[str, Any]]:
+def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, Any]]:
     from carbonpeak.storage.registry.models import Budget
 
     run, _prev = _runs(ws, scope.district_id, year)
@@ -513,7 +513,7 @@ KEY_UNIT_COLUMNS = [
 
 
 # -- entity page -----------------------------------------------------------------------------
-def entity_page(ws: Workspace, scope: Scope, entity_id: str, year: int | None,
+def entity_page(ws: Workspace, scope: AccessScope, entity_id: str, year: int | None,
                 ) -> dict[str, Any]:
     """One entity: monthly energy by carrier and sub-meter, EUI and its rank in its type,
     data quality, warnings and meters.
@@ -539,7 +539,7 @@ def entity_page(ws: Workspace, scope: Scope, entity_id: str, year: int | None,
                                        entity_id, year, years))
 
 
-def _entity_page(ws: Workspace, scope: Scope, ents: pd.DataFrame, entity_id: str,
+def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_id: str,
                  year: int | None, years: list[int]) -> dict[str, Any]:
     from carbonpeak.storage.registry.models import Meter
 
@@ -628,7 +628,7 @@ def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any) -> dict[str
 
 
 # -- map -------------------------------------------------------------------------------------
-def map_layers(ws: Workspace, scope: Scope, year: int | None, month: str | None,
+def map_layers(ws: Workspace, scope: AccessScope, year: int | None, month: str | None,
                tile_url: str | None) -> dict[str, Any]:
     """Street polygons and building points with tCO2 and intensity, for a year or a month.
 
@@ -647,7 +647,7 @@ def map_layers(ws: Workspace, scope: Scope, year: int | None, month: str | None,
     return result | {"tile_url": tile_url}
 
 
-def _map(ws: Workspace, scope: Scope, year: int | None, month: str | None,
+def _map(ws: Workspace, scope: AccessScope, year: int | None, month: str | None,
          years: list[int]) -> dict[str, Any]:
     ents = _visible(entities_frame(ws, scope.district_id), scope)
     run = _runs(ws, scope.district_id, year)[0] if year is not None else None

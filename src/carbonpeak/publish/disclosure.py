@@ -34,7 +34,7 @@ from carbonpeak.publish.render import (
     report_time,
     unit_label,
 )
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.benchmarking import Benchmark
 from carbonpeak.storage.registry.models import District, Street
 from carbonpeak.storage.workspace import Workspace
@@ -70,7 +70,7 @@ class ReportNames:
     scope_en: str = "whole district"
 
 
-def report_names(ws: Workspace, district_id: str, scope: Scope | None = None) -> ReportNames:
+def report_names(ws: Workspace, district_id: str, scope: AccessScope | None = None) -> ReportNames:
     """The district's and streets' English names and the label of ``scope``."""
     with ws.registry.session() as s:
         d = s.get(District, district_id)

@@ -42,7 +42,7 @@ from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import Lang, dashboard
 from carbonpeak.publish.disclosure import disclosure_pdf, report_names
-from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
+from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
 from carbonpeak.services.buildings.benchmarking import (
     BENCHMARK_COLUMNS,
     DEFAULT_TABLE,
@@ -97,7 +97,7 @@ def _year(ws: Workspace, district_id: str, year: int | None) -> int:
     return years[-1]
 
 
-def _benchmark(ws: Workspace, scope: Scope, year: int | None, table: str) -> Benchmark:
+def _benchmark(ws: Workspace, scope: AccessScope, year: int | None, table: str) -> Benchmark:
     y = _year(ws, scope.district_id, year)
     return dashboard.cached(ws, ("benchmark", scope.key(), y, table),
                             lambda: benchmark(ws, scope.district_id, y, table_id=table,

@@ -31,7 +31,7 @@ from carbonpeak.api.schemas.commissioning import (
 )
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import dashboard
-from carbonpeak.services.access.scope import Scope, scope_of
+from carbonpeak.services.access.scope import AccessScope, scope_of
 from carbonpeak.services.buildings.commissioning import (
     COMMISSIONING_COLUMNS,
     Commissioning,
@@ -55,7 +55,7 @@ YearQuery = Annotated[int | None, Query(ge=1990, le=2100, description=(
 EntityPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-def _screen(ws: Workspace, scope: Scope, year: int | None) -> Commissioning:
+def _screen(ws: Workspace, scope: AccessScope, year: int | None) -> Commissioning:
     if year is None:
         years = readings_years(ws, scope.district_id)
         if not years:
@@ -67,7 +67,7 @@ def _screen(ws: Workspace, scope: Scope, year: int | None) -> Commissioning:
                             lambda: commissioning(ws, scope.district_id, y, scope=scope))
 
 
-def _png(ws: Workspace, scope: Scope, year: int | None, entity_id: str) -> bytes:
+def _png(ws: Workspace, scope: AccessScope, year: int | None, entity_id: str) -> bytes:
     from carbonpeak.publish.commissioning_charts import evidence_png
 
     c = _screen(ws, scope, year)

@@ -54,7 +54,7 @@ from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError,
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
 from carbonpeak.services.access.auth import end_user_sessions, set_password
-from carbonpeak.services.access.scope import ANALYST_ROLES, Scope, scope_of
+from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
 from carbonpeak.services.access.users import create_user, list_users, set_active
 from carbonpeak.services.accounting.account import VALUE_COLUMNS as INVENTORY_VALUES
 from carbonpeak.services.accounting.account import official_run
@@ -262,7 +262,7 @@ def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
                 "updated_at": _ts(e.updated_at), "meters": meters}
 
 
-def _meter_query(scope: Scope) -> Any:
+def _meter_query(scope: AccessScope) -> Any:
     return select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
         scope.entity_condition())
 

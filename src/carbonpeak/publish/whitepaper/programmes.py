@@ -18,7 +18,7 @@ from typing import Any
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.sections import ExtraSection
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
@@ -46,7 +46,7 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     from carbonpeak.services.buildings.retrofits import list_projects, retrofit_progress
 
     g = retrofit_progress(ws, d.id, year)
-    projects = [p for p in list_projects(ws, Scope(district_id=d.id, everything=True))
+    projects = [p for p in list_projects(ws, AccessScope(district_id=d.id, everything=True))
                 if p["status"] == "completed" and p["end_date"]
                 and int(str(p["end_date"])[:4]) <= year]
     if not projects:

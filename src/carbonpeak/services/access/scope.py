@@ -1,4 +1,5 @@
-"""What a principal may read: the role's scope, applied in the queries of every reader.
+"""What a principal may read (the access scope, not an emission scope): the role's scope,
+applied in the queries of every reader.
 
 中文：数据范围——按角色在查询中限定可见数据。
 
@@ -6,9 +7,9 @@
 * ``street_officer``: their street, the entities in it, and district-wide figures;
 * ``entity_manager`` / ``data_feeder``: their entities (an enterprise's buildings included).
 
-Readers filter with :meth:`Scope.entity_condition` / :meth:`Scope.street_condition` in SQL,
-or :meth:`Scope.sees_entity` on frames; an object outside the scope is reported exactly like
-one that does not exist.
+Readers filter with :meth:`AccessScope.entity_condition` /
+:meth:`AccessScope.street_condition` in SQL, or :meth:`AccessScope.sees_entity` on frames;
+an object outside the scope is reported exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
 
-__all__ = ["ANALYST_ROLES", "ENTITY_ROLES", "Scope", "scope_of"]
+__all__ = ["ANALYST_ROLES", "ENTITY_ROLES", "AccessScope", "scope_of"]
 
 
 @dataclass(frozen=True)
-class Scope:
+class AccessScope:
     """What a principal may read beyond the district-wide plan."""
 
     district_id: str
@@ -108,21 +109,21 @@ class Scope:
         return f"{self.district_id}:e" + ",".join(sorted(self.entities))
 
 
-def scope_of(ws: Workspace, p: Principal) -> Scope:
+def scope_of(ws: Workspace, p: Principal) -> AccessScope:
     """The scope of a principal (one small query for street officers and entity roles)."""
     if p.role in ANALYST_ROLES:
-        return Scope(p.district_id, everything=True)
+        return AccessScope(p.district_id, everything=True)
     if p.role == Role.STREET_OFFICER:
         if p.street_id is None:
-            return Scope(p.district_id, everything=False)
+            return AccessScope(p.district_id, everything=False)
         with ws.registry.session() as s:
             st = s.get(Street, p.street_id)
             code = st.code if st is not None and st.district_id == p.district_id else None
             ents = frozenset(str(e) for e in s.scalars(select(Entity.id).where(
                 Entity.district_id == p.district_id, Entity.street_id == p.street_id)))
-        return Scope(p.district_id, everything=False, street_id=p.street_id,
+        return AccessScope(p.district_id, everything=False, street_id=p.street_id,
                      street_code=code, entities=ents)
     if p.role in ENTITY_ROLES:
-        return Scope(p.district_id, everything=False,
+        return AccessScope(p.district_id, everything=False,
                      entities=frozenset(writable_entities(ws, p)))
-    return Scope(p.district_id, everything=False)
+    return AccessScope(p.district_id, everything=False)

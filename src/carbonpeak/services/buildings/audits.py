@@ -77,7 +77,7 @@ from carbonpeak.intake.batches import (
     new_batch,
 )
 from carbonpeak.intake.formats import csvfiles
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
     AuditLog,
@@ -407,7 +407,7 @@ def filing_dict(f: ObligationFiling) -> dict[str, Any]:
             "reference": f.reference, "note": f.note, "created_by": f.created_by}
 
 
-def resolve_street(s: Session, scope: Scope, street: str) -> int:
+def resolve_street(s: Session, scope: AccessScope, street: str) -> int:
     """The id of a street of the scope's district by id, code or name; outside the scope it
     is reported like a street that does not exist."""
     for st in s.scalars(select(Street).where(Street.district_id == scope.district_id)):
@@ -418,7 +418,7 @@ def resolve_street(s: Session, scope: Scope, street: str) -> int:
     raise NotFoundError(msg)
 
 
-def list_audits(ws: Workspace, scope: Scope, *, entity: str | None = None,
+def list_audits(ws: Workspace, scope: AccessScope, *, entity: str | None = None,
                 street: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """Audit records in ``scope`` (newest first); an entity or street outside the scope is
     reported like one that does not exist."""
@@ -526,7 +526,7 @@ def _summary(pairs: list[tuple[dict[str, Any], ScheduleEntry]]) -> dict[str, Any
 
 
 def audit_schedule(ws: Workspace, district_id: str, as_of: dt.date, *,
-                   scope: Scope | None = None) -> dict[str, Any]:
+                   scope: AccessScope | None = None) -> dict[str, Any]:
     """The audit schedule of the buildings in ``scope`` on ``as_of``.
 
     ``items``: every covered building (worst status first) with its last audit, next due
@@ -795,7 +795,7 @@ def _quota_item(cases: list[QuotaCase], as_of: dt.date, *,
     return _partial(item) if partial else item
 
 
-def obligations(ws: Workspace, district_id: str, year: int, *, scope: Scope | None = None,
+def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScope | None = None,
                 as_of: dt.date | None = None) -> dict[str, Any]:
     """The checklist of every key unit in ``scope`` for ``year``, judged on ``as_of``
     (default today in the district).

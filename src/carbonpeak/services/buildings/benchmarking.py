@@ -45,7 +45,7 @@ from carbonpeak.domain.benchmarking import (
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.quota_files import decode_text
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -271,7 +271,7 @@ def _account(ws: Workspace, district_id: str, year: int) -> tuple[AccountRun, di
 
 
 def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | None = None,
-              scope: Scope | None = None, min_coverage: float = 0.9) -> Benchmark:
+              scope: AccessScope | None = None, min_coverage: float = 0.9) -> Benchmark:
     """Every building of the district (within ``scope``) against a quota table in ``year``."""
     table_id = table_id or DEFAULT_TABLE
     run, tables = _account(ws, district_id, year)
@@ -377,7 +377,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
                      factor_set=str(b["factor_set"].iloc[0]) if len(b) else "", frame=b)
 
 
-def _visible_ids(ws: Workspace, scope: Scope) -> set[str]:
+def _visible_ids(ws: Workspace, scope: AccessScope) -> set[str]:
     with ws.registry.session() as s:
         return set(s.scalars(select(Entity.id).where(scope.entity_condition())))
 
@@ -594,7 +594,7 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
     return changed
 
 
-def list_cases(ws: Workspace, scope: Scope, *, year: int | None = None,
+def list_cases(ws: Workspace, scope: AccessScope, *, year: int | None = None,
                status: str | None = None) -> list[dict[str, Any]]:
     """Quota cases within ``scope`` (a street officer: its street's; an entity role: its own)."""
     with ws.registry.session() as s:

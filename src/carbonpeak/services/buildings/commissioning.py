@@ -63,7 +63,7 @@ from carbonpeak.domain.commissioning import (
 )
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import ConfigError, NotFoundError, UnitError
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import EnergyCarrier, EntityKind, LakeFileStatus
@@ -455,7 +455,7 @@ def _series(name_zh: str, name_en: str, values: npt.ArrayLike, *, kind: str | No
 
 # -- the pipeline ----------------------------------------------------------------------------
 def commissioning(ws: Workspace, district: str | None, year: int, *,
-                  scope: Scope | None = None,
+                  scope: AccessScope | None = None,
                   options: CommissioningOptions | None = None) -> Commissioning:
     """Screen the buildings of ``district`` (within ``scope``) for commissioning in ``year``.
 
@@ -488,14 +488,14 @@ def commissioning(ws: Workspace, district: str | None, year: int, *,
     if scope is not None and scope.district_id != d.id:
         msg = f"scope of district {scope.district_id}, not {d.id}"
         raise NotFoundError(msg)
-    sc = scope if scope is not None else Scope(d.id, everything=True)
+    sc = scope if scope is not None else AccessScope(d.id, everything=True)
     source = "given"
     if options is None:
         options, source = options_from_profile(d.profile)
     return _screen(ws, d, year, sc, options, source)
 
 
-def _entities(ws: Workspace, scope: Scope) -> tuple[list[Any], list[Any]]:
+def _entities(ws: Workspace, scope: AccessScope) -> tuple[list[Any], list[Any]]:
     with ws.registry.session() as s:
         ents = s.execute(
             select(Entity.id, Entity.name, Entity.kind, Entity.building_type,
@@ -521,7 +521,7 @@ def _reason(code: str, year: int, detail: str = "") -> dict[str, str]:
     return {"reason": code, "reason_zh": zh, "reason_en": en}
 
 
-def _screen(ws: Workspace, d: District, year: int, scope: Scope,
+def _screen(ws: Workspace, d: District, year: int, scope: AccessScope,
             options: CommissioningOptions, source: str) -> Commissioning:
     ents, meter_rows = _entities(ws, scope)
     is_building = {e.id: (e.kind == EntityKind.BUILDING or bool(e.building_type)) for e in ents}

@@ -66,7 +66,7 @@ from carbonpeak.intake.batches import (
     new_batch,
 )
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file
-from carbonpeak.services.access.scope import Scope
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.weather import temperature_series
 from carbonpeak.storage.registry.models import (
     District,
@@ -233,7 +233,7 @@ def save_project(ws: Workspace, district_id: str, spec: ProjectSpec, *,
             msg = (f"project {spec.code!r} was changed by another request at the same time; "
                    "try again 项目正被其他请求同时修改，请重试")
             raise ConflictError(msg) from exc
-        return project_detail(ws, Scope(district_id, everything=True), spec.code), what
+        return project_detail(ws, AccessScope(district_id, everything=True), spec.code), what
     raise AssertionError  # pragma: no cover - the loop returns or raises
 
 
@@ -307,7 +307,7 @@ def _latest_results(s: Session, project_ids: Sequence[int]) -> dict[int, MvResul
     return {r.project_id: r for r in s.scalars(select(MvResult).where(MvResult.id.in_(latest)))}
 
 
-def list_projects(ws: Workspace, scope: Scope, *, kind: str | None = None,
+def list_projects(ws: Workspace, scope: AccessScope, *, kind: str | None = None,
                   status: str | None = None) -> list[dict[str, Any]]:
     """Projects in ``scope`` (a street officer: its street's buildings; an entity role: its
     own), each with its latest M&V figures, by code."""
@@ -339,7 +339,7 @@ def _result_dict(r: MvResult) -> dict[str, Any]:
             "inputs": r.inputs}
 
 
-def project_detail(ws: Workspace, scope: Scope, code: str) -> dict[str, Any]:
+def project_detail(ws: Workspace, scope: AccessScope, code: str) -> dict[str, Any]:
     """One project in scope with every M&V result (newest first) and the latest result's
     monthly baseline-vs-actual sums (for a chart).
 
@@ -857,7 +857,7 @@ def _target_info(t: Target | None) -> dict[str, Any] | None:
 
 
 def retrofit_progress(ws: Workspace, district: str | None, year: int,
-                      scope: Scope | None = None) -> dict[str, Any]:
+                      scope: AccessScope | None = None) -> dict[str, Any]:
     """The plan's retrofit figures at the end of ``year``.
 
     ``retrofit_area_m2``: completed retrofits with ``end_date`` in plan start…``year``, each
@@ -878,7 +878,7 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
         done = _completed(s, d.id)
         floor_area = _floor_areas(s, [p.entity_id for p, _r in done])
         visible = set(s.scalars(select(Entity.id).where(
-            (scope or Scope(d.id, everything=True)).entity_condition())))
+            (scope or AccessScope(d.id, everything=True)).entity_condition())))
         s.expunge_all()
     retro = [(p, r) for p, r in done if p.kind == RetrofitKind.RETROFIT and p.end_date is not None
              and start <= p.end_date.year <= year]
