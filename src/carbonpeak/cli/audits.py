@@ -15,9 +15,9 @@ from rich.table import Table
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, OBLIGATIONS, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.audits import (
-    ImportCounts,
     audit_schedule,
     district_today,
     import_audits,
@@ -57,7 +57,7 @@ def _date(value: str | None, option: str) -> dt.date | None:
                                    ) from None
 
 
-def _print_counts(c: ImportCounts, what: str) -> None:
+def _print_counts(c: BatchResult, what: str) -> None:
     if c.status == "duplicate":
         console.print(f"{what} {c.file}: duplicate 重复文件: {c.message}")
         return

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _ws, app, console, err
-from carbonpeak.intake.feeds import FeedResult
+from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.auth import set_password
 from carbonpeak.services.access.users import (
     create_user,
@@ -219,7 +219,7 @@ def ingest_mqtt(
         console.print(f"MQTT ingest for {d.id} ({len(writable_entities(ws, principal))} "
                       f"entities) from {broker}; Ctrl-C stops after storing what it holds")
 
-        def report(r: FeedResult) -> None:
+        def report(r: BatchResult) -> None:
             console.print(f"batch {r.batch_id}: {r.accepted:,} stored, {r.rejected:,} rejected"
                           f" ({r.status})")
 

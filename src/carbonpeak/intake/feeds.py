@@ -35,18 +35,12 @@ from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, BatchChannel, ImportOutcome
 
 __all__ = [
-    "FeedResult",
     "batch_report",
     "ingest_ledger",
     "ingest_readings",
     "ingest_reading_table",
     "writable_meters",
 ]
-
-
-
-#: the answer to a pushed batch: the intake kernel's one batch result
-FeedResult = BatchResult
 
 
 def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:

@@ -36,7 +36,8 @@ from paho.mqtt.properties import Properties
 
 from carbonpeak.errors import ConfigError, RowError
 from carbonpeak.i18n import msg
-from carbonpeak.intake.feeds import FeedResult, ingest_reading_table
+from carbonpeak.intake.batches import BatchResult
+from carbonpeak.intake.feeds import ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
 from carbonpeak.intake.formats.readings import with_raw_errors
 from carbonpeak.storage.principals import Principal
@@ -69,7 +70,7 @@ class MqttStats:
     batches: int = 0
     stored: int = 0
     rejected: int = 0
-    last: FeedResult | None = None
+    last: BatchResult | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -127,7 +128,7 @@ class MqttIngester:
     def __init__(self, ws: Workspace, principal: Principal, *, broker: str,
                  client_id: str | None = None, batch_size: int = 5000,
                  batch_seconds: float = 1.0, prefix: str = TOPIC_PREFIX,
-                 on_batch: Callable[[FeedResult], None] | None = None) -> None:
+                 on_batch: Callable[[BatchResult], None] | None = None) -> None:
         url = urlparse(broker if "://" in broker else f"mqtt://{broker}")
         if url.scheme not in ("mqtt", "mqtts", "tcp"):
             msg = f"broker URL must be mqtt://host:port, not {broker!r}"
@@ -218,7 +219,7 @@ class MqttIngester:
                 if not self._pending:
                     return
 
-    def flush(self) -> FeedResult | None:
+    def flush(self) -> BatchResult | None:
         """Store up to ``batch_size`` waiting messages as one batch, then acknowledge them.
 
         Returns None when there was nothing to store or storing failed (nothing acked).

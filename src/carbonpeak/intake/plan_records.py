@@ -36,16 +36,12 @@ if TYPE_CHECKING:
     from carbonpeak.intake.formats.csvfiles import ParsedFile
     from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["PLAN_KINDS", "PlanImportCounts", "import_plan_records", "resolve_scope"]
+__all__ = ["PLAN_KINDS", "import_plan_records", "resolve_scope"]
 
 
 _TARGET_FIELDS = ("section", "indicator_zh", "indicator_en", "kind", "metric", "baseline_year",
                   "baseline_value", "target_year", "target_value", "target_text", "unit",
                   "comparator", "period", "responsible_units", "quote", "notes")
-
-
-#: what an import of plan inputs did: the intake kernel's one batch result
-PlanImportCounts = BatchResult
 
 
 def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> str | None:

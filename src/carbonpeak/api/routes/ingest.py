@@ -18,8 +18,8 @@ from carbonpeak.api.schemas.ingest import (
     BatchesPublic,
     FeedResultPublic,
 )
+from carbonpeak.intake.batches import BatchResult
 from carbonpeak.intake.feeds import (
-    FeedResult,
     batch_report,
     ingest_ledger,
     ingest_readings,
@@ -91,7 +91,7 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _answer(result: FeedResult) -> JSONBody:
+def _answer(result: BatchResult) -> JSONBody:
     body = result.to_dict()
     headers = {"Location": f"/api/v1/batches/{result.batch_id}"}
     if result.status == "replayed":

@@ -101,7 +101,6 @@ __all__ = [
     "AUDIT_COLUMNS_OUT",
     "CHECKLIST_COLUMNS",
     "SCHEDULE_COLUMNS",
-    "ImportCounts",
     "audit_dict",
     "audit_min_counts",
     "audit_schedule",
@@ -138,8 +137,6 @@ def district_today(d: District) -> dt.date:
 
 
 # -- imports ---------------------------------------------------------------------------------
-#: what an import or a single record did: the intake kernel's one batch result
-ImportCounts = BatchResult
 
 
 def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:

@@ -91,7 +91,7 @@ if TYPE_CHECKING:  # the engine (scipy) is imported when a measurement runs, not
     from carbonpeak.domain.mv import Issue, MvOptions, SavingsResult
 
 __all__ = ["BASELINE_DAYS", "CATEGORIES", "LIST_COLUMNS", "PROGRESS_METRICS", "REPORTING_DAYS",
-           "SAVING_THRESHOLD", "DailyUsage", "RetrofitImportResult", "building_areas",
+           "SAVING_THRESHOLD", "DailyUsage", "building_areas",
            "daily_usage", "import_retrofits", "list_projects", "measure", "metric_series",
            "project_detail", "retrofit_progress", "save_project"]
 
@@ -117,8 +117,6 @@ _BUILDING_KINDS = (EntityKind.BUILDING, EntityKind.PUBLIC_INSTITUTION)
 
 
 # -- projects ------------------------------------------------------------------------------
-#: what an import of a project list did: the intake kernel's one batch result
-RetrofitImportResult = BatchResult
 
 
 def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], file: str,
@@ -176,7 +174,7 @@ def _plain(v: Any) -> Any:
 
 
 def import_retrofits(ws: Workspace, path: Path, *,
-                     district: str | None = None) -> RetrofitImportResult:
+                     district: str | None = None) -> BatchResult:
     """Import a project list (CSV, .xlsx, .xls) as one batch; upsert by (district, code).
 
     Raises

@@ -34,19 +34,14 @@ from carbonpeak.intake.weather_files import nul_error, read_weather_file
 from carbonpeak.storage.registry.models import WeatherDay
 from carbonpeak.storage.workspace import Workspace, audit
 
-__all__ = ["WeatherImportResult", "import_weather", "temperature_series", "weather_days",
+__all__ = ["import_weather", "temperature_series", "weather_days",
            "weather_summary"]
 
 _SAME = 1e-9  # °C: a stored value this close to the file's is unchanged
 
 
-#: what an import of a weather file did: the intake kernel's one batch result (``first`` and
-#: ``last`` day in its ``span``)
-WeatherImportResult = BatchResult
-
-
 def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
-                   station: str | None = None) -> WeatherImportResult:
+                   station: str | None = None) -> BatchResult:
     """Import a daily weather file into the district (one batch, audit-logged).
 
     ``station`` names the station of rows whose file gives none.
