@@ -75,18 +75,21 @@ LONGEST_FIRST = ("test_browser", "test_web_api", "test_targets_api", "test_white
                  "test_mqtt", "test_mv_opendsm", "test_benchmarking", "test_reports")
 
 
-def _is_function_postgres_case(item: pytest.Item) -> bool:
-    """A PostgreSQL case of the function-scoped ``database_url`` fixture (a module's API world
-    over ``BACKENDS`` is the scope-SQL contract itself and always runs on both)."""
+def _is_postgres_case(item: pytest.Item) -> bool:
+    """A PostgreSQL case: of the function-scoped ``database_url`` fixture, or of a module's
+    world built over ``BACKENDS``."""
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and callspec.params.get("database_url") == "postgresql"
+    return callspec is not None and "postgresql" in callspec.params.values()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the PostgreSQL cases of the contract tests only; the rest run on SQLite."""
+    """Keep the PostgreSQL cases of the contract tests only (dialect-specific: the registry's
+    transactions and constraints, scope SQL, role matrices, generated requests); the rest run
+    on SQLite. A module's world over ``BACKENDS`` is built on PostgreSQL only if one of its
+    contract tests asks for it."""
     kept, dropped = [], []
     for item in items:
-        if _is_function_postgres_case(item) and item.get_closest_marker("contract") is None:
+        if _is_postgres_case(item) and item.get_closest_marker("contract") is None:
             dropped.append(item)
         else:
             kept.append(item)

@@ -915,6 +915,7 @@ def test_schedule_and_checklist_answers(world: World) -> None:
                       ).status_code == 422
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize(("user", "status"), [
     ("admin", 201), ("analyst", 201), ("officer", 403), ("officer_yy", 403),
     ("manager", 403), ("feeder", 403), ("anonymous", 401),
@@ -963,6 +964,7 @@ def test_refused_audits(world: World, body: dict[str, Any], status: int,
         assert [e["column"] for e in r.json()["errors"]] == [field]
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize(("user", "entity", "status"), [
     ("admin", "B2", 201), ("manager", "E1", 201), ("manager", "B1", 201),
     ("manager", "B2", 404), ("feeder", "B2", 403), ("officer", "E1", 403),
@@ -993,6 +995,7 @@ def test_refused_filings(world: World, body: dict[str, Any]) -> None:
             ObligationFiling.entity_id == "E1", ObligationFiling.year == 2021)).first() is None
 
 
+@pytest.mark.contract
 def test_a_manager_may_not_change_the_districts_filing(world: World) -> None:
     """E1's 2023 energy report, recorded by an admin 10 days late (deadline 2024-03-31): its
     manager may not move it earlier (403); it records and corrects the unit's own filings."""

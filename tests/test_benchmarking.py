@@ -440,6 +440,7 @@ def test_disclosure_workbook_lists_every_building_and_the_status(district: Distr
     assert counts["超过约束值 over constraint value"] == 1
 
 
+@pytest.mark.contract  # its cases are read by the scope test on both databases
 def test_quota_workflow_open_notify_close_escalate(district: District,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ws = district.ws

@@ -295,6 +295,7 @@ def test_evidence_series_by_hand(world: World) -> None:
     assert hours[0] == 0.0
 
 
+@pytest.mark.contract
 def test_scope_cuts_the_list(world: World) -> None:
     street = AccessScope("huangpu", everything=False, street_id=_street_id(world.ws, "waitan"),
                    street_code="waitan", entities=frozenset({"E1", "B1", "B2", "B4"}))

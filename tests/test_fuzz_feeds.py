@@ -40,7 +40,7 @@ records = st.one_of(
 
 
 @given(st.lists(records, max_size=30))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_any_json_array_is_split_into_stored_and_rejected_rows(items):
     body = json.dumps(items).encode()  # stdlib: big integers and NaN pass through
     try:
@@ -58,7 +58,7 @@ def test_any_json_array_is_split_into_stored_and_rejected_rows(items):
 
 
 @given(st.binary(max_size=300), st.sampled_from(["application/json", "text/csv", "text/plain"]))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_any_bytes_are_refused_cleanly_or_validated(body, ctype):
     try:
         raw = parse_body(body, ctype, "fuzz")
@@ -73,7 +73,7 @@ csv_cell = st.text(alphabet=string.printable.replace("\r", ""), max_size=12)
 
 
 @given(st.lists(st.tuples(csv_cell, csv_cell, csv_cell), max_size=20))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_any_csv_rows_are_stored_or_rejected(rows):
     import csv
     import io
@@ -116,7 +116,7 @@ def test_api_never_answers_500(app_and_token):
     for op in operations:
 
         @given(case=op.as_strategy())
-        @settings(max_examples=40, deadline=None, database=None,
+        @settings(max_examples=20, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case):
             response = case.call(headers={"Authorization": f"Bearer {token}"})

@@ -151,13 +151,13 @@ def _wait_for_pending(ws: Workspace, proc: subprocess.Popen,
     pytest.fail("the import never reached its write phase")
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5, 2.0])
+@pytest.mark.parametrize("delay", [0.0, 0.5])
 def test_kill_9_mid_import_leaves_all_or_nothing(tmp_path, database_url, delay):
     """SIGKILL an import while it writes its batch; afterwards the batch is all there or absent."""
     settings = Settings(home=tmp_path / "home", database_url=database_url)
     ws, _ = init_workspace(settings, profiles=["huangpu"], actor="test")
     reference_district.load(ws, tmp_path / "in")
-    minutes = pd.date_range("2024-01-01", "2024-05-31 23:59", freq="min").strftime(
+    minutes = pd.date_range("2024-01-01", "2024-03-31 23:59", freq="min").strftime(
         "%Y-%m-%dT%H:%M:%S")
     big = tmp_path / "big.csv"
     pd.DataFrame({

@@ -848,6 +848,7 @@ def test_progress_and_weather_through_the_api(world: World) -> None:
     assert bad.status_code == 422
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize(("user", "status"), [
     ("admin", 200), ("analyst", 200), ("officer", 403), ("manager", 403), ("feeder", 403),
     ("anonymous", 401)])
@@ -863,6 +864,7 @@ NEW = {"code": "N1", "entity_id": "R6", "kind": "commissioning", "name": "六号
        "floor_area_m2": 3000, "status": "completed"}
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize(("user", "body", "status"), [
     ("officer", NEW, 403),
     ("manager", NEW, 403),

@@ -510,7 +510,7 @@ def test_generated_requests_never_answer_500(ws: Workspace, tmp_path: Path) -> N
     seen: dict[str, dict[int, int]] = {}
     for op in operations:
         @given(case=op.as_strategy(), data=st.data())
-        @settings(max_examples=40, deadline=None, database=None,
+        @settings(max_examples=20, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case: Any, data: st.DataObject) -> None:
             counts = seen.setdefault(case.operation.label, {})

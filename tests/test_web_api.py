@@ -648,7 +648,7 @@ def test_generated_requests_never_answer_500(world: World) -> None:
     seen: dict[str, set[int]] = {}
     for op in operations:
         @given(case=op.as_strategy(), data=st.data())
-        @settings(max_examples=25, deadline=None, database=None,
+        @settings(max_examples=15, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case: Any, data: st.DataObject) -> None:
             for where in (case.path_parameters, case.query):

@@ -375,20 +375,9 @@ def test_charts_are_drawn_on_their_pages(zh_pdf: Path, tmp_path: Path) -> None:
 
 def test_same_inputs_same_bytes_and_only_the_time_differs(
         content: dict[str, Any], zh_pdf: Path, tmp_path: Path) -> None:
-    again = whitepaper_pdf(content, generated=WHEN)
-    assert again == zh_pdf.read_bytes()
-    later = whitepaper_pdf(content, generated=LATER)
-    assert later != again
-    ids = [re.findall(rb"/ID \[\((\w+)\)", x) for x in (again, later)]
-    assert ids[0] == ids[1] != []  # the identifier does not depend on the time
-    texts = [pdftotext(_write(tmp_path / f"{n}.pdf", x)) for n, x in (("a", again),
-                                                                       ("b", later))]
-    assert STAMP.sub("<time>", texts[0]) == STAMP.sub("<time>", texts[1])
-    assert "2025-03-02 17:30" in texts[1]  # 09:30 UTC in Beijing time
-    h1, h2 = whitepaper_html(content, generated=WHEN), whitepaper_html(content, generated=LATER)
-    assert h1 != h2
-    assert STAMP.sub("<time>", h1) == STAMP.sub("<time>", h2)
-    # and in another process with another hash seed (no set order leaks into the bytes)
+    again = zh_pdf.read_bytes()
+    # the same inputs in another process with another hash seed give the same bytes (no set
+    # order leaks into them)
     dumped = tmp_path / "content.json"
     dumped.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
     code = ("import json, sys, datetime as dt; from carbonpeak.publish.whitepaper.document import "
@@ -398,6 +387,17 @@ def test_same_inputs_same_bytes_and_only_the_time_differs(
     out = subprocess.run([sys.executable, "-c", code, str(dumped)], check=True,
                          capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
     assert out.stdout == again
+    # another time changes the printed time only
+    later = whitepaper_pdf(content, generated=LATER)
+    assert later != again
+    ids = [re.findall(rb"/ID \[\((\w+)\)", x) for x in (again, later)]
+    assert ids[0] == ids[1] != []  # the identifier does not depend on the time
+    texts = [pdftotext(zh_pdf), pdftotext(_write(tmp_path / "b.pdf", later))]
+    assert STAMP.sub("<time>", texts[0]) == STAMP.sub("<time>", texts[1])
+    assert "2025-03-02 17:30" in texts[1]  # 09:30 UTC in Beijing time
+    h1, h2 = whitepaper_html(content, generated=WHEN), whitepaper_html(content, generated=LATER)
+    assert h1 != h2
+    assert STAMP.sub("<time>", h1) == STAMP.sub("<time>", h2)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -574,13 +574,15 @@ def test_api_roles(api_world: World, tmp_path: Path) -> None:
     assert w.get("analyst", "/api/v1/reports/whitepaper.html?year=2019").status_code == 404
 
 
-def test_api_pdf(api_world: World, tmp_path: Path) -> None:
-    r = api_world.get("analyst", "/api/v1/reports/whitepaper.pdf?year=2024")
+def test_api_pdf(world: World, tmp_path: Path) -> None:
+    """The PDF over the API (on SQLite: rendering is not dialect-specific; the roles and the
+    scope SQL of these routes run on both databases in ``test_api_roles``)."""
+    r = world.get("analyst", "/api/v1/reports/whitepaper.pdf?year=2024")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
     assert "whitepaper-huangpu-2024-zh.pdf" in r.headers["content-disposition"]
     text = pdftotext(_write(tmp_path / "api.pdf", r.content))
-    for figure in _account_totals(api_world.account_output):
+    for figure in _account_totals(world.account_output):
         assert figure in text
 
 
@@ -737,3 +739,30 @@ def test_times_are_printed_in_beijing_time(content: dict[str, Any]) -> None:
     cover = zh.split('<div class="contents">')[0]
     assert "duckdb" not in cover.lower()
     assert "核算引擎" in zh
+
+
+def test_the_context_is_built_once_per_content_and_language(
+        content: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTML and PDF editions of one content draw their charts once; a changed content or
+    another language is built anew, and each caller gets its own copy."""
+    from carbonpeak.publish.whitepaper import document
+
+    drawn: list[int] = []
+    svg = charts.svg
+    monkeypatch.setattr(charts, "svg", lambda fig: drawn.append(1) or svg(fig))
+    monkeypatch.setattr(document, "_CONTEXTS", type(document._CONTEXTS)())
+    first = document.whitepaper_context(content, lang="zh")
+    charts_drawn = len(drawn)
+    assert charts_drawn > 0
+    second = document.whitepaper_context(content, lang="zh")
+    assert len(drawn) == charts_drawn  # kept: no chart drawn again
+    assert second == first
+    assert second is not first
+    second["chapters"].clear()  # a caller's change does not reach the kept context
+    assert document.whitepaper_context(content, lang="zh")["chapters"] == first["chapters"]
+    document.whitepaper_context(content, lang="en")
+    assert len(drawn) == 2 * charts_drawn  # another language: drawn for it
+    changed = json.loads(json.dumps(content))
+    changed["year"] = content["year"] + 1
+    assert document.whitepaper_context(changed, lang="zh")["year"] == content["year"] + 1
+    assert len(drawn) == 3 * charts_drawn

@@ -21,12 +21,15 @@ SVG, the PDF's identifier is derived from the content, not the time).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import hashlib
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -1196,9 +1199,35 @@ def _extra(sec: Mapping[str, Any], w: _Words) -> dict[str, Any]:
 
 
 # -- the document ------------------------------------------------------------------------------
+#: the contexts built last, by (digest of the content, language): the HTML and the PDF edition
+#: of one content, or a second download of it, draw their charts once
+_CONTEXTS: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_CONTEXTS_KEPT = 8
+_CONTEXTS_LOCK = threading.Lock()
+
+
 def whitepaper_context(content: Mapping[str, Any], *, lang: Lang = "zh") -> dict[str, Any]:
     """What the white paper template shows, every figure formatted from ``content`` (the
-    result of :func:`~carbonpeak.publish.whitepaper.content.white_paper`)."""
+    result of :func:`~carbonpeak.publish.whitepaper.content.white_paper`).
+
+    A function of the content and the language only (the time is the template's): the last
+    few are kept, by a digest of the content, and the caller gets its own copy."""
+    key = (hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False,
+                                     default=str).encode()).hexdigest(), lang)
+    with _CONTEXTS_LOCK:
+        kept = _CONTEXTS.get(key)
+        if kept is not None:
+            _CONTEXTS.move_to_end(key)
+    if kept is None:
+        kept = _context(content, lang)
+        with _CONTEXTS_LOCK:
+            _CONTEXTS[key] = kept
+            while len(_CONTEXTS) > _CONTEXTS_KEPT:
+                _CONTEXTS.popitem(last=False)
+    return copy.deepcopy(kept)
+
+
+def _context(content: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     w = _Words(lang)
     d = content["district"]
     district = w.pick((d["name_zh"], d["name_en"] or d["id"]))
