@@ -95,11 +95,11 @@ def test_key_unit_names_come_from_the_registry(world: World) -> None:
     ku = _key_units(ws, d, {"key_units": tables["key_units"]})
     (row,) = ku["rows"]
     assert (row["entity_id"], row["name"]) == ("G1", "豫园商场")
-    assert row["key_unit_rule"] == "2024: 建筑面积≥5万平方米 (floor_area_m2 = 60,000 ≥ 50,000)"
+    # the stored rule is a message: each language from the catalogue and the profile's labels
     assert row["key_unit_rule_zh"] == ("2024年：建筑面积≥5万平方米"
                                        "（建筑面积60,000，门槛50,000平方米）")
     assert row["key_unit_rule_en"] == ("2024: floor area >= 50,000 m2 "
-                                       "(floor_area_m2 = 60,000 ≥ 50,000)")
+                                       "(floor area = 60,000 ≥ 50,000 m²)")
 
 
 # -- findings 5 and 6: the audit rule's sources; HP-12 with the schedule's figures ------------

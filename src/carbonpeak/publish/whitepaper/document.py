@@ -764,10 +764,13 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
         rows = [[str(k), f"{r['name']}（{r['entity_id']}）" if w.lang == "zh"
                  else f"{r['name']} ({r['entity_id']})", _num(r["energy_tce_equal"]),
                  _num(r["energy_tce_equivalent"]), _num(r["tco2"]), _num(r["electricity_kwh"], 0),
-                 _num(r["floor_area_m2"], 0), str(r["key_unit_rule"] or "")]
+                 _num(r["floor_area_m2"], 0),
+                 str(r.get(f"key_unit_rule_{w.lang}") or "")]
                 for k, r in enumerate(ku["rows"], start=1)]
+        # the unit's name on as few lines as its rule allows (a rule can be long)
         blocks.append(_table(head, rows, cls="small-table",
-                             empty=w("无重点用能单位", "No key units")))
+                             empty=w("无重点用能单位", "No key units"),
+                             widths=[5, 21, 9, 9, 9, 11, 9, 27]))
     return _chapter("dual_control", title, blocks)
 
 
