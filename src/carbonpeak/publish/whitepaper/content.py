@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
-from carbonpeak.errors import CarbonPeakError, NotFoundError
+from carbonpeak.errors import CarbonPeakError, ConfigError, NotFoundError
 from carbonpeak.i18n import loads, msg, render_both, stored_text
 from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -162,11 +162,18 @@ def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[st
     with ws.registry.session() as s:
         fs = s.get(FactorSetRecord, run.factor_set_pk)
         assert fs is not None
+        # each row's set (a set includes others) by its Chinese title, with its document number
+        titles = {str(r.set_id): str(r.name_zh) for r in s.execute(
+            select(FactorSetRecord.set_id, FactorSetRecord.name_zh)
+            .order_by(FactorSetRecord.version))}
         factor_set = {"set_id": fs.set_id, "version": fs.version,
                       "label": f"{fs.set_id}@v{fs.version}",
+                      "name_zh": fs.name_zh, "name_en": fs.name_en,
                       "rows": [{"carrier": r.carrier, "quantity": r.quantity,
                                 "value": _num(r.value), "per_unit": r.per_unit,
-                                "status": r.status, "source": r.source}
+                                "status": r.status, "source": r.source,
+                                "origin_set": r.origin_set,
+                                "source_zh": titles.get(r.origin_set, "")}
                                for r in fs.rows]}
         batches = [{"id": b.id, "kind": b.kind, "file": b.source_name,
                     "committed_at": b.committed_at.isoformat(timespec="seconds")
@@ -428,16 +435,40 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
             "pv_tce_equivalent": _num(pv["tce_equivalent"].sum()) if len(pv) else None,
             "pv_tce_equal": _num(pv["tce_equal"].sum()) if len(pv) else None,
             "pv_sites": sites,
-            "forecast": _not_yet("本年度未开展光伏发电预测",
-                                 "No PV generation forecast for this year",
-                                 "光伏发电预测模块", "PV forecasting module")}
+            "forecast": not_done("whitepaper.what.pv_forecast")}
 
 
-def _not_yet(what_zh: str, what_en: str, module_zh: str, module_en: str) -> dict[str, Any]:
-    """A capability the product does not have yet: said plainly, never a number."""
-    return {"available": False, "capability": False,
-            "reason_zh": f"{what_zh}：平台的{module_zh}尚未上线。",
-            "reason_en": f"{what_en}: the platform's {module_en} is not yet in service."}
+def not_done(what: str) -> dict[str, Any]:
+    """A piece of work without data this year (``what``: a ``whitepaper.what.*`` code): the
+    edition says "本年度未开展…" or leaves it out (the profile's ``whitepaper.empty_chapters``),
+    never a number and never a word about the platform."""
+    zh, en = render_both(msg("whitepaper.not_done", what=msg(what)))
+    return {"available": False, "not_done": True, "reason_zh": zh, "reason_en": en}
+
+
+#: the edition's settings in a district profile's ``[whitepaper]`` table, with their defaults
+EDITION_DEFAULTS: dict[str, str] = {"issuing_office_zh": "", "issuing_office_en": "",
+                                    "empty_chapters": "state"}
+EMPTY_CHAPTERS = ("state", "omit")
+
+
+def edition(profile: Mapping[str, Any] | None) -> dict[str, str]:
+    """The edition's settings: the issuing office named on the cover (zh, en; none when the
+    profile does not name one) and what a chapter without data does: ``state`` says
+    "本年度未开展…", ``omit`` leaves it out.
+
+    Raises
+    ------
+    ConfigError
+        For an ``empty_chapters`` other than ``state`` or ``omit``.
+    """
+    given = dict((profile or {}).get("whitepaper") or {})
+    out = {k: str(given.get(k) or v) for k, v in EDITION_DEFAULTS.items()}
+    if out["empty_chapters"] not in EMPTY_CHAPTERS:
+        msg_ = (f"district profile [whitepaper] empty_chapters = {out['empty_chapters']!r}: "
+                f"one of {', '.join(EMPTY_CHAPTERS)}")
+        raise ConfigError(msg_)
+    return out
 
 
 def _public_buildings(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -585,6 +616,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
     tables = acc["tables"]
     summary = _summary(ws, d, year, run)
     out: dict[str, Any] = {
+        "edition": edition(d.profile),
         "district": {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en,
                      "province": d.province, "climate_zone": d.climate_zone,
                      "streets": _streets(ws, d)},
@@ -603,10 +635,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
                                      "public buildings"),
         "renewables": _section(lambda: _renewables(tables, summary["totals"]),
                                "可再生能源", "renewables"),
-        "demand_response": _not_yet("本年度未开展需求响应数据统计",
-                                    "No demand-response figures were compiled for this year",
-                                    "需求响应（虚拟电厂）模块",
-                                    "demand-response (virtual power plant) module"),
+        "demand_response": not_done("whitepaper.what.demand_response"),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),
