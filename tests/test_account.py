@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from carbonpeak.i18n import loads, render
 from carbonpeak.intake.bootstrap import load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
 from carbonpeak.services.accounting.account import run_account
@@ -155,8 +156,14 @@ def test_key_units_flagged_with_rule(result, ws):
     with ws.registry.session() as s:
         b2 = s.get(Entity, "B2")
         assert b2.is_key_unit
-        assert "建筑面积≥5万平方米" in b2.key_unit_rule
-        assert "60,000" in b2.key_unit_rule
+        # stored as its message (code and parameters), rendered at the edge
+        rule = loads(b2.key_unit_rule)
+        assert rule is not None
+        assert rule.code == "accounting.key_unit.rule"
+        assert render(rule, "zh") == ("2024年：建筑面积≥5万平方米"
+                                      "（建筑面积60,000，门槛50,000平方米）")
+        assert render(rule, "en").startswith("2024: ")
+        assert render(rule, "en").endswith("(floor area = 60,000 ≥ 50,000 m²)")
         assert not s.get(Entity, "B1").is_key_unit
         changes = s.scalars(select(AuditLog).where(AuditLog.object_id == "B2",
                                                    AuditLog.action == "update")).all()
@@ -178,7 +185,7 @@ def test_output_files_and_columns(result, tmp_path):
 
 
 def test_unverified_factor_is_said(result):
-    assert any("UNVERIFIED" in n and "electricity/kgce_equal" in n for n in result.notes)
+    assert any("UNVERIFIED" in n and "Electricity (kgce, equal value)" in n for n in result.notes)
 
 
 def test_restatement_keeps_old_set_until_asked(ws, tmp_path):

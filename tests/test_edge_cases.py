@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError
+from carbonpeak.i18n import stored_text
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
@@ -161,7 +162,7 @@ def test_older_year_does_not_overwrite_key_unit_flags(ws, tmp_path):
     with ws.registry.session() as s:
         b2 = s.get(Entity, "B2")
         assert b2.key_unit_year == 2024
-        assert b2.key_unit_rule.startswith("2024:")
+        assert str(stored_text(b2.key_unit_rule, "zh")).startswith("2024年：")
 
 
 @pytest.mark.parametrize(("ts", "ok"), [("2024-03-01T00:00:00+08", True),

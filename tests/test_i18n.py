@@ -2,7 +2,20 @@
 
 import pytest
 
-from carbonpeak.i18n import LANGS, Label, Message, catalogue, fields, label, msg, render
+from carbonpeak.i18n import (
+    LANGS,
+    Label,
+    Message,
+    Text,
+    catalogue,
+    dumps,
+    fields,
+    label,
+    loads,
+    msg,
+    render,
+    stored_text,
+)
 
 
 def test_every_code_has_both_languages_with_the_same_parameters():
@@ -52,3 +65,23 @@ def test_dashboard_strings_are_generated_from_the_catalogue():
     js = (GENERATED.parent / "i18n.js").read_text(encoding="utf-8")
     assert "加载中" not in js
     assert "messages.generated.js" in js
+
+
+def test_text_parameters_and_stored_values():
+    """A user's label in both languages is given as it is; a message stored as JSON text in a
+    column renders; an old plain text stored before it is shown as it is."""
+    m = msg("accounting.key_unit.rule", year=2024, hits=[msg(
+        "accounting.key_unit.hit", label=Text("面积≥5万平方米", "area >= 50,000 m2"),
+        metric=label("key_unit_metric", "floor_area_m2"), value=60000.0, threshold=50000.0,
+        unit=label("key_unit_metric_unit", "floor_area_m2"))])
+    stored = dumps(m)
+    assert loads(stored) == m
+    # 60000 → "60,000" (the template's {value:,.0f}); the label in its own language
+    assert stored_text(stored, "zh") == "2024年：面积≥5万平方米（建筑面积60,000，门槛50,000平方米）"
+    assert stored_text(stored, "en") == ("2024: area >= 50,000 m2 (floor area = 60,000 ≥ "
+                                         "50,000 m²)")
+    old = "2024: 建筑面积≥5万平方米 (floor_area_m2 = 60,000 ≥ 50,000)"
+    assert loads(old) is None
+    assert stored_text(old, "zh") == old
+    assert stored_text(None) is None
+    assert stored_text('{"code": broken', "en") == '{"code": broken'

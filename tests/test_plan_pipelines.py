@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, InputValidationError, NotFoundError
+from carbonpeak.i18n import msg, render
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
@@ -328,7 +329,10 @@ def test_should_notify(level: str, previous: str | None, min_level: str,
 
 def test_lmdi_from_accounts_and_statistics(district: Workspace) -> None:
     res, source = decompose(district, base_year=2023, target_year=2024, district="huangpu")
-    assert "official accounts" in source
+    # the source is a message: the code says which, both languages render from the catalogue
+    assert source == msg("plan.source.sector_accounts", base=2023, target=2024)
+    assert render(source, "en").startswith("official accounts of 2023 and 2024")
+    assert render(source, "zh").startswith("2023年与2024年正式核算")
     # CO2: 2023 (120,000 + 240,000 kWh) × 0.42 t/MWh = 151.2 t; 2024 (132,000 + 240,000) →
     # 156.24 t; ΔC = 5.04 t, split residual-free over the four effects
     assert res.delta_tco2 == pytest.approx(5.04)
@@ -336,7 +340,8 @@ def test_lmdi_from_accounts_and_statistics(district: Workspace) -> None:
     assert res.effects["carbon_factor"] == pytest.approx(0.0, abs=1e-9)  # same grid factor
     assert res.effects["structure"] != 0.0
     stat, src2 = decompose(district, base_year=2020, target_year=2024, district="huangpu")
-    assert "statistics" in src2
+    assert src2 == msg("plan.source.district_series")
+    assert "structure effect is not separated" in stat.notes[-1]
     assert stat.delta_tco2 == pytest.approx(-100.0)
     assert stat.effects["structure"] == 0.0
     with pytest.raises(NotFoundError):

@@ -364,3 +364,12 @@ def test_disclosure_pdf_api_is_cached_and_dated_by_the_data(
         with district.ws.registry.session() as s:
             s.execute(delete(EntityQuotaClass).where(EntityQuotaClass.entity_id == "O1"))
             audit(s, "test", "delete", "entity_quota_class", "O1", {}, district="huangpu")
+
+
+def test_disclosure_prints_beijing_time_like_the_white_paper(bm: Benchmark) -> None:
+    # WHEN is 2025-03-01 08:00 UTC = 16:00 in Beijing (UTC+8)
+    zh = disclosure_html(bm, generated=WHEN)
+    en = disclosure_html(bm, lang="en", generated=WHEN)
+    assert "2025-03-01 16:00 北京时间" in zh
+    assert "2025-03-01 16:00 UTC+8" in en
+    assert "08:00 UTC" not in zh + en

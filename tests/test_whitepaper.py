@@ -54,6 +54,7 @@ from PIL import Image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from carbonpeak import __version__
 from carbonpeak.api.app import create_app
 from carbonpeak.cli import app
 from carbonpeak.config import Settings
@@ -248,13 +249,12 @@ def test_content_carries_the_hand_worked_account(content: dict[str, Any]) -> Non
     conv = content["method"]["conventions"]
     assert (conv["electricity_kgce_equivalent"], conv["electricity_kgce_equal"]) == (0.1229, 0.3)
     assert "0.1229 kgce/kWh" in conv["zh"]
-    # capabilities the product does not have yet say so
+    # work without data this year says so (never a word about platform modules)
     assert content["demand_response"] == {
-        "available": False, "capability": False,
-        "reason_zh": content["demand_response"]["reason_zh"],
-        "reason_en": content["demand_response"]["reason_en"]}
-    assert "需求响应（虚拟电厂）模块尚未上线" in content["demand_response"]["reason_zh"]
+        "available": False, "not_done": True, "reason_zh": "本年度未开展需求响应工作。",
+        "reason_en": "No demand response was carried out this year."}
     assert content["renewables"]["forecast"]["available"] is False
+    assert content["renewables"]["forecast"]["reason_zh"] == "本年度未开展光伏发电预测。"
     # the dual-control target path starts at the 2020 baseline (constant yearly rate)
     ep = next(i for i in content["dual_control"]["indicators"]
               if i["indicator"] == "energy_per_gdp")
@@ -306,7 +306,7 @@ def test_pdf_carries_the_account_totals_as_the_command_prints_them(
         assert figure in zh_text, figure
     flat = _flat(zh_text)
     # the generated sentences, built from the same figures
-    assert "2024年核算范围内二氧化碳排放3,575.5吨，比上年下降5.3%" in flat
+    assert "2024年核算范围内二氧化碳排放3,575.5吨，比上年（2023年）下降5.3%" in flat
     assert "综合能耗（等价值）2,540.9吨标准煤，当量值1,074.5吨标准煤" in flat
     assert re.search(r"合计（不含光伏）\s+1,074\.5\s+2,540\.9\s+3,575\.5", zh_text)
 
@@ -319,8 +319,8 @@ def test_pdf_has_every_section(zh_text: str, content: dict[str, Any]) -> None:
                   "十一、碳排放地图", "十二、方法与数据说明"):
         assert title in flat, title
     for phrase in ("豫园商场（G1）", "经济规模效应", "规划情景", "达到约束值", "C40达峰判定",
-                   "shanghai_local@v1", "ledger2024.csv", "街道边界为示意边界",
-                   "需求响应（虚拟电厂）模块尚未上线", "光伏发电预测模块尚未上线",
+                   "沪环气〔2022〕34号", "街道边界为示意边界",
+                   "本年度未开展需求响应工作。", "本年度未开展光伏发电预测。",
                    # the programme sections: a programme without data says so, with its reason
                    "既有建筑节能改造与实测节能量", "无已完成的改造或调适项目", "公共建筑能源审计",
                    "重点用能单位义务履行", "建筑调适候选"):
@@ -329,9 +329,10 @@ def test_pdf_has_every_section(zh_text: str, content: dict[str, Any]) -> None:
     for row in content["targets"]["rows"]:
         assert row["code"] in zh_text
     assert _flat("区发展改革委") in flat
-    # the batch ids behind the numbers
+    # the batches behind the numbers, by number and kind (a file name is no Chinese)
+    assert "能源台账" in zh_text
     for b in content["method"]["batches"]:
-        assert b["file"] in zh_text
+        assert b["file"] not in zh_text
 
 
 def test_pdf_fonts_are_embedded_and_cover_every_character(zh_pdf: Path, zh_text: str) -> None:
@@ -412,7 +413,7 @@ def test_english_edition(content: dict[str, Any], world: World, tmp_path: Path) 
     for phrase in ("Huangpu District: carbon emissions white paper 2024", "1. Summary",
                    "2. Energy and CO2 by carrier", "5. Why it moved: LMDI decomposition",
                    "9. Demand response",
-                   "demand-response (virtual power plant) module is not yet in service",
+                   "No demand response was carried out this year.",
                    "12. Method and data", "down 5.3% on 2023", "The Bund", "Yuyuan"):
         assert _flat(phrase) in flat, phrase
     for figure in _account_totals(world.account_output):
@@ -428,7 +429,7 @@ def test_a_section_without_inputs_states_its_reason(world: World) -> None:
     html = whitepaper_html(white_paper(world.ws, year=2023), generated=WHEN)
     text = re.sub(r"<[^>]+>", "", html)
     assert "2022年尚无正式核算，核算口径暂不能与上年比较。" in text
-    assert _flat("需求响应（虚拟电厂）模块尚未上线") in _flat(text)
+    assert "本年度未开展需求响应工作。" in text
     wp = white_paper(world.ws, year=2024)
     wp["map"] = {"available": False, "reason_zh": "碳排放地图暂无法提供：尚无街道边界",
                  "reason_en": "carbon map not available: no street boundaries"}
@@ -766,3 +767,64 @@ def test_the_context_is_built_once_per_content_and_language(
     changed["year"] = content["year"] + 1
     assert document.whitepaper_context(changed, lang="zh")["year"] == content["year"] + 1
     assert len(drawn) == 3 * charts_drawn
+
+
+def _chapter_html(page: str, cid: str) -> str:
+    """One chapter's HTML (``<section … id="cid">`` to the next section)."""
+    return page.split(f'id="{cid}"', 1)[1].split("<section", 1)[0]
+
+
+def test_the_edition_names_its_office_and_says_what_was_not_done(
+        content: dict[str, Any]) -> None:
+    zh = whitepaper_html(content, generated=WHEN)
+    cover = zh.split('<div class="contents">')[0]
+    # the cover names the issuing office, from the profile's [whitepaper] table
+    office = content["edition"]["issuing_office_zh"]
+    assert office == "上海市黄浦区发展和改革委员会"
+    assert f"<th>发布单位</th><td>{office}</td>" in cover
+    # a chapter without data says so, never that a platform module is not online
+    assert "本年度未开展需求响应工作。" in _chapter_html(zh, "demand_response")
+    for said in ("尚未上线", "模块接入", "not yet in service"):
+        assert said not in zh
+    # the software version is in the method chapter only: not on the cover, not in the footer
+    body = zh.split("<body", 1)[1]
+    version = f"carbonpeak {__version__}"
+    assert body.count(version) == 1
+    assert version in _chapter_html(zh, "method")
+    # the setting leaves such chapters out
+    omitted = whitepaper_html({**content, "edition": {**content["edition"],
+                                                      "empty_chapters": "omit"}},
+                              generated=WHEN)
+    assert 'id="demand_response"' not in omitted
+    assert "本年度未开展" not in omitted
+    assert 'id="renewables"' in omitted  # a chapter with data stays
+
+
+def test_the_peak_chapter_never_contradicts_the_c40_status(content: dict[str, Any]) -> None:
+    peak = content["peak"]
+    assert peak["available"]
+    plan = peak["scenarios"]["plan"]
+    assert plan["peaked_within_horizon"]
+
+    def chapter(p: dict[str, Any]) -> str:
+        return _chapter_html(whitepaper_html({**content, "peak": p}, generated=WHEN), "peak")
+
+    text = chapter(peak)
+    if peak["c40"]["status"] == "peaked":
+        assert f"已于{peak['c40']['peak_year']}年达峰" in text
+    else:  # the data do not confirm a peak: the scenario's peak year is a projection
+        assert "现有历史数据尚不能确认全区二氧化碳排放已经达峰" in text
+        assert f"的最高值为{plan['peak_year']}年的" in text
+        assert "这是情景预测的达峰年份，不是已由数据确认的峰值" in text
+    # a peak the data confirm, higher than anything the scenario projects: one peak
+    year = int(plan["peak_year"]) - 1
+    high = {**peak, "c40": {**peak["c40"], "status": "peaked", "peak_year": year,
+                            "peak_tco2": 10 * float(plan["peak_tco2"])}}
+    text = chapter(high)
+    assert f"历史数据确认全区二氧化碳排放已于{year}年达峰" in text
+    assert f"此后排放不再超过{year}年的峰值" in text
+    assert "将于" not in text
+    # the scenario projects more than the confirmed peak: said as a risk to that peak
+    low = {**high, "c40": {**high["c40"], "peak_tco2": 0.5 * float(plan["peak_tco2"])}}
+    text = chapter(low)
+    assert f"高于{year}年的峰值；若如此，{year}年的峰值将不再成立" in text

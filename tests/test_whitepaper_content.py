@@ -95,11 +95,11 @@ def test_key_unit_names_come_from_the_registry(world: World) -> None:
     ku = _key_units(ws, d, {"key_units": tables["key_units"]})
     (row,) = ku["rows"]
     assert (row["entity_id"], row["name"]) == ("G1", "豫园商场")
-    assert row["key_unit_rule"] == "2024: 建筑面积≥5万平方米 (floor_area_m2 = 60,000 ≥ 50,000)"
+    # the stored rule is a message: each language from the catalogue and the profile's labels
     assert row["key_unit_rule_zh"] == ("2024年：建筑面积≥5万平方米"
                                        "（建筑面积60,000，门槛50,000平方米）")
     assert row["key_unit_rule_en"] == ("2024: floor area >= 50,000 m2 "
-                                       "(floor_area_m2 = 60,000 ≥ 50,000)")
+                                       "(floor area = 60,000 ≥ 50,000 m²)")
 
 
 # -- findings 5 and 6: the audit rule's sources; HP-12 with the schedule's figures ------------
@@ -111,14 +111,21 @@ def test_audit_rule_sources_and_hp12(content: dict[str, Any]) -> None:
     entries = {k: v for k, v in prof.items() if k.startswith("audit_")}
     a = content["audits"]
     notes = "\n".join(a["notes_zh"])
+    notes_en = "\n".join(a["notes_en"])
     assert "（）" not in notes
     for key, e in entries.items():
-        assert f"{key} = " in notes
-        assert str(e["source"]) in notes
+        # the Chinese edition: the rule in words and its Chinese source, no parameter name
+        assert f"规则来源：{e['label_zh']}——{e['source_zh']}" in notes
+        assert key not in notes
+        # the English edition: the parameter, its value and the source as the profile has it
+        assert f"{key} = " in notes_en
+        assert str(e["source"]) in notes_en
     weak = [k for k, e in entries.items() if e["status"] in ("unverified", "default")]
     assert a["notes_zh"][0].startswith(f"规则中有{len(weak)}项未经核实或为平台默认值")
     area = entries["audit_min_floor_area_m2"]
-    assert f"（audit_min_floor_area_m2 = {area['value']:,}）——{area['source']}（已核实）" in notes
+    assert f"规则来源：{area['label_zh']}——{area['source_zh']}（已核实）" in notes
+    assert (f"(audit_min_floor_area_m2 = {area['value']:,}) — {area['source']} (verified)"
+            in notes_en)
     hp12 = next(r for r in content["targets"]["rows"] if r["code"] == "HP-12")
     assert hp12["reason_zh"].endswith("周期内已审计0/4栋（0.0%），4栋从未审计")
     assert hp12["reason_en"].endswith("0 of 4 buildings audited within the interval (0.0 %), "

@@ -26,6 +26,7 @@ from carbonpeak.cli.common import (
 )
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import render
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
@@ -430,7 +431,7 @@ def lmdi_cmd(
         t.add_row(names[k], f"{v:+,.0f}", share)
     t.add_row("残差 residual", f"{res.residual_tco2:.2e}", "")
     console.print(t)
-    console.print(f"  source: {source}")
+    console.print(f"  source: {render(source, 'en')}")
     for n in res.notes:
         console.print(f"  • {n}")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from carbonpeak.i18n import Label, Message, Text, msg
+
 __all__ = [
     "KWH_PER_KGCE",
     "KeyUnitRule",
@@ -109,24 +111,30 @@ class KeyUnitRule:
 
 
 def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
-                       year: int) -> dict[str, str | None]:
-    """Rule text per entity that meets at least one rule (``None`` for the others).
+                       year: int) -> dict[str, Message | None]:
+    """Why each entity that meets at least one rule is a key unit (``None`` for the others):
+    a message ``accounting.key_unit.rule`` of the year and the rules it meets, each with its
+    metric, value and threshold (rendered at the edge, in either language).
 
+    >>> from carbonpeak.i18n import render
     >>> m = pd.DataFrame({"energy_tce_equivalent": [3500.0, 10.0]}, index=["A", "B"])
     >>> r = KeyUnitRule("energy_tce_equivalent", 3000, "年综合能耗≥3000吨标准煤", "≥3000 tce")
-    >>> classify_key_units(m, [r], 2024)["A"]
-    '2024: 年综合能耗≥3000吨标准煤 (energy_tce_equivalent = 3,500 ≥ 3,000)'
+    >>> render(classify_key_units(m, [r], 2024)["A"], "zh")
+    '2024年：年综合能耗≥3000吨标准煤（年综合能耗（当量值）3,500，门槛3,000吨标准煤）'
+    >>> render(classify_key_units(m, [r], 2024)["A"], "en")
+    '2024: ≥3000 tce (energy, equivalent value = 3,500 ≥ 3,000 tce)'
     """
-    hits = pd.DataFrame(index=metrics.index)
-    for i, rule in enumerate(rules):
+    hits: dict[str, list[Message]] = {str(e): [] for e in metrics.index}
+    for rule in rules:
         if rule.metric not in metrics.columns:
             continue
-        value = metrics[rule.metric].astype("float64")
-        text = [f"{rule.label_zh} ({rule.metric} = {v:,.0f} ≥ {rule.threshold:,.0f})"
-                for v in value.fillna(0.0)]
-        hits[i] = pd.Series(text, index=metrics.index).where(value >= rule.threshold)
-    out: dict[str, str | None] = {}
-    for entity, texts in zip(metrics.index, hits.to_numpy(dtype=object), strict=True):
-        found = [t for t in texts if isinstance(t, str)]
-        out[str(entity)] = f"{year}: " + "; ".join(found) if found else None
-    return out
+        values = metrics[rule.metric].astype("float64")
+        for entity, v in values.items():
+            if pd.notna(v) and v >= rule.threshold:
+                hits[str(entity)].append(msg(
+                    "accounting.key_unit.hit", label=Text(rule.label_zh, rule.label_en),
+                    metric=Label("key_unit_metric", rule.metric), value=float(v),
+                    threshold=float(rule.threshold),
+                    unit=Label("key_unit_metric_unit", rule.metric)))
+    return {e: msg("accounting.key_unit.rule", year=year, hits=h) if h else None
+            for e, h in hits.items()}

@@ -97,7 +97,8 @@ def _entry(table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
         msg = (f"district profile: [{where}.{key}] status {status!r} is not one of "
                f"{', '.join(RULE_STATUSES)}")
         raise ConfigError(msg)
-    return {"value": raw["value"], "source": str(raw.get("source", "")), "status": status,
+    return {"value": raw["value"], "source": str(raw.get("source", "")),
+            "source_zh": str(raw.get("source_zh", "")), "status": status,
             "label_zh": str(raw.get("label_zh", "")), "label_en": str(raw.get("label_en", ""))}
 
 

@@ -37,6 +37,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from carbonpeak.i18n import Label, Message, render
+from carbonpeak.i18n import msg as i18n_msg
+
 __all__ = [
     "EFFECTS",
     "INPUT_COLUMNS",
@@ -148,8 +151,9 @@ class LmdiResult:
         (over the effects) to the sector's ``delta_tco2``.
     residual_tco2
         ``delta_tco2 − Σ effects``: zero by construction, up to rounding [tCO2].
-    notes
-        How zero values and missing sectors were treated, one sentence per case.
+    messages
+        How zero values and missing sectors were treated, one message per case
+        (``plan.lmdi.*``); :attr:`notes` gives them in English.
     """
 
     base_year: int
@@ -160,7 +164,12 @@ class LmdiResult:
     effects: dict[str, float]
     by_sector: pd.DataFrame
     residual_tco2: float
-    notes: tuple[str, ...]
+    messages: tuple[Message, ...]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The :attr:`messages` in English."""
+        return tuple(render(m, "en") for m in self.messages)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary: plain ``int``, ``float``, ``str``, ``list`` and ``dict``.
@@ -248,11 +257,12 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
     b = _checked(base, base_year)
     t = _checked(target, target_year)
     sectors = b.index.union(t.index, sort=False)
-    notes: list[str] = []
+    notes: list[Message] = []
     for frame, year in ((b, base_year), (t, target_year)):
         missing = [str(s) for s in sectors if s not in frame.index]
         if missing:
-            notes.append(f"{year}: no row for sector(s) {', '.join(missing)}; counted as zero.")
+            notes.append(i18n_msg("plan.lmdi.missing_sectors", year=year,
+                             sectors=[Label("sector", s) for s in missing]))
     v0 = b.reindex(sectors).fillna(0.0).to_numpy(dtype="float64")
     v1 = t.reindex(sectors).fillna(0.0).to_numpy(dtype="float64")
     codes = [str(s) for s in sectors]
@@ -284,15 +294,15 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
         zero_year, (q, e) = ((base_year, (q0[i], e0[i])) if c0[i] == 0
                              else (target_year, (q1[i], e1[i])))
         if q == 0:
-            k, why = 1, "value added 0"
+            k, why = 1, "value_added_zero"
         elif e == 0:
-            k, why = 2, "energy 0 with value added > 0"
+            k, why = 2, "energy_zero"
         else:
-            k, why = 3, "CO2 0 with energy > 0"
+            k, why = 3, "co2_zero"
         effects[i, k] = c1[i] - c0[i]
-        notes.append(f"sector {codes[i]}: {why} in {zero_year}; its whole change "
-                     f"{c1[i] - c0[i]:+,.6g} tCO2 goes to the {EFFECTS[k]} effect "
-                     "(zero-value limit, Ang & Liu 2007).")
+        notes.append(i18n_msg("plan.lmdi.zero_value", sector=Label("sector", codes[i]),
+                         why=i18n_msg(f"plan.lmdi.why.{why}"), year=zero_year,
+                         delta=float(c1[i] - c0[i]), effect=Label("lmdi_effect", EFFECTS[k])))
 
     delta_by_sector = c1 - c0
     by_sector = pd.DataFrame(np.column_stack([effects, delta_by_sector]),
@@ -304,7 +314,7 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
     return LmdiResult(base_year=base_year, target_year=target_year, co2_base_tco2=co2_0,
                       co2_target_tco2=co2_1, delta_tco2=delta, effects=totals,
                       by_sector=by_sector, residual_tco2=delta - sum(totals.values()),
-                      notes=tuple(notes))
+                      messages=tuple(notes))
 
 
 def _checked(frame: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -503,12 +503,22 @@ def status_message(status: str, rate: float | None, target_year: int) -> Message
     return words
 
 
+#: plain units of the plan file with their own catalogue code (``m2`` is 平方米 / m²)
+_UNIT_CODES = {"m2": "plan.unit.m2", "tce": "plan.unit.tce", "tCO2": "plan.unit.tco2",
+               "kWh": "plan.unit.kwh", "MWh": "plan.unit.mwh", "m3": "plan.unit.m3",
+               "GJ": "plan.unit.gj", "kW": "plan.unit.kw", "MW": "plan.unit.mw",
+               "10^4 kWh": "plan.unit.10k_kwh"}
+
+
 def unit_message(unit: str) -> Message:
     """A target's unit as a message: the plan's ``个 piles`` (Chinese, then English) is
-    ``个`` in Chinese and ``piles`` in English; any other unit is the same in both."""
+    ``个`` in Chinese and ``piles`` in English; a unit of :data:`_UNIT_CODES` (``m2``) is
+    its catalogue entry (平方米 / m²); any other unit is the same in both."""
     m = _CJK_WORD.match(unit)
     if m:
         return _m("plan.unit.pair", unit={"zh": m.group(1), "en": m.group(2)})
+    if unit in _UNIT_CODES:
+        return _m(_UNIT_CODES[unit])
     return _m("plan.unit.other", unit=unit)
 
 

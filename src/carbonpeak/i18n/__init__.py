@@ -11,8 +11,13 @@ reports) by :func:`render` in ``zh`` or ``en`` from one catalogue: the JSON file
 
 Templates use :meth:`str.format` fields (``{value}``, ``{share:.1%}``). Both languages of a
 code name the same fields (``tests/test_i18n.py`` checks every code). A parameter may itself
-be a :class:`Message`, rendered in the same language, or a :class:`Label` of a closed list
-(a carrier, a level, a role), rendered through its own code.
+be a :class:`Message`, rendered in the same language, a :class:`Label` of a closed list
+(a carrier, a level, a role), rendered through its own code, or a :class:`Text`: a name the
+user configured in both languages (a profile's rule label), given as it is.
+
+A stored message may sit in a text column (a key unit's rule) as the JSON of its stored form;
+:func:`stored_text` renders such a value, and gives an old plain text (written before the
+column held messages) as it is.
 
 This module imports nothing of the layers, so every layer may use it.
 """
@@ -27,8 +32,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["LANGS", "Label", "Lang", "Message", "catalogue", "fields", "label", "msg", "render",
-           "render_both"]
+__all__ = ["LANGS", "Label", "Lang", "Message", "Text", "catalogue", "dumps", "fields", "label",
+           "loads", "msg", "render", "render_both", "stored_text"]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -61,6 +66,15 @@ class Label:
     value: str
 
 
+@dataclass(frozen=True)
+class Text:
+    """A text configured by the user in both languages (a profile's label), given as it is
+    in each language; never a translation."""
+
+    zh: str
+    en: str
+
+
 def msg(code: str, /, **params: Any) -> Message:  # noqa: ANN401 - any JSON value
     """Shorthand for ``Message(code, params)``."""
     return Message(code, params)
@@ -76,6 +90,10 @@ def _stored(v: Any) -> Any:  # noqa: ANN401
         return {"$message": v.to_dict()}
     if isinstance(v, Label):
         return {"$label": [v.kind, v.value]}
+    if isinstance(v, Text):
+        return {"$text": [v.zh, v.en]}
+    if isinstance(v, list | tuple):
+        return [_stored(x) for x in v]
     return v
 
 
@@ -85,6 +103,11 @@ def _loaded(v: Any) -> Any:  # noqa: ANN401
     if isinstance(v, dict) and "$label" in v:
         kind, value = v["$label"]
         return Label(str(kind), str(value))
+    if isinstance(v, dict) and "$text" in v:
+        zh, en = v["$text"]
+        return Text(str(zh), str(en))
+    if isinstance(v, list):
+        return [_loaded(x) for x in v]
     return v
 
 
@@ -117,7 +140,9 @@ def _param(v: Any, lang: Lang) -> Any:  # noqa: ANN401
     if isinstance(v, Label):
         return render(Message(f"label.{v.kind}.{v.value}"), lang) \
             if f"label.{v.kind}.{v.value}" in catalogue() else v.value
-    if isinstance(v, list | tuple) and any(isinstance(x, Message | Label) for x in v):
+    if isinstance(v, Text):
+        return v.zh if lang == "zh" else v.en
+    if isinstance(v, list | tuple) and any(isinstance(x, Message | Label | Text) for x in v):
         sep = "、" if lang == "zh" else ", "
         return sep.join(str(_param(x, lang)) for x in v)
     return v
@@ -144,3 +169,35 @@ def render(message: Message | str, lang: Lang = "zh", /, **params: Any) -> str: 
 def render_both(message: Message) -> tuple[str, str]:
     """``(zh, en)``, for the bilingual tables and error reports."""
     return render(message, "zh"), render(message, "en")
+
+
+def dumps(message: Message) -> str:
+    """The stored form of ``message`` as JSON text, for a text column."""
+    return json.dumps(message.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(value: Any) -> Message | None:  # noqa: ANN401 - a column's value
+    """The message of a stored value (a :class:`Message`, its stored form, or that form as
+    JSON text); None for anything else (an old plain text, None)."""
+    if isinstance(value, Message):
+        return value
+    if isinstance(value, Mapping) and "code" in value:
+        return Message.from_dict(value)
+    if isinstance(value, str) and value.startswith('{"code"'):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return None
+        return Message.from_dict(data) if isinstance(data, dict) and "code" in data else None
+    return None
+
+
+def stored_text(value: Any, lang: Lang = "zh") -> str | None:  # noqa: ANN401
+    """A stored value in ``lang``: a message (or its stored form, or that as JSON text)
+    rendered; an old plain text as it is; None for None (and for NaN)."""
+    m = loads(value)
+    if m is not None:
+        return render(m, lang)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return str(value)

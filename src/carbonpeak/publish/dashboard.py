@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import stored_text
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
@@ -155,6 +156,7 @@ def entities_frame(ws: Workspace, district_id: str) -> pd.DataFrame:
             "street_name_zh", "street_name_en"]
     df = pd.DataFrame([tuple(r) for r in rows], columns=cols)
     df["street_id"] = df["street_id"].astype("Int64")
+    df["key_unit_rule"] = df["key_unit_rule"].map(stored_text).astype(object)
     return df.set_index("entity_id", drop=False).rename_axis(None)
 
 
@@ -364,7 +366,7 @@ def _overview(ws: Workspace, scope: AccessScope, year: int, years: list[int]) ->
     out["key_units"] = {"count": len(ku), "top": [
         {"entity_id": r["entity_id"], "name": str(ents["name"].get(r["entity_id"], "")),
          "tce_equal": _num(r["energy_tce_equal"]), "tco2": _num(r["tco2"]),
-         "rule": r["key_unit_rule"], "warning_level": levels.get(r["entity_id"])}
+         "rule": stored_text(r["key_unit_rule"]), "warning_level": levels.get(r["entity_id"])}
         for r in top.to_dict("records")]}
     counts, top_w = _warning_counts(ws, scope, year)
     out["warnings"] = {"counts": counts, "top": top_w}
@@ -495,7 +497,8 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
             "street_code": e["street_code"], "street_name_zh": e["street_name_zh"],
             "street_name_en": e["street_name_en"], "sector": e["sector"],
             "building_type": e["building_type"], "floor_area_m2": _num(e["floor_area_m2"]),
-            "key_unit_rule": r["key_unit_rule"], "n_children": int(r.get("n_children") or 0),
+            "key_unit_rule": stored_text(r["key_unit_rule"]),
+            "n_children": int(r.get("n_children") or 0),
             "tce_equal": _num(r["energy_tce_equal"]),
             "tce_equivalent": _num(r["energy_tce_equivalent"]), "tco2": _num(r["tco2"]),
             "budget_tce": _num(budgets.get(r["entity_id"])),

@@ -85,6 +85,10 @@ def _t(ctx: jinja2.runtime.Context, zh: str, en: str) -> str:
     return en if ctx.get("lang") == "en" else zh
 
 
+#: the reports print times in Beijing time (UTC+8), the time of the district's offices
+BEIJING = dt.timezone(dt.timedelta(hours=8), "UTC+8")
+
+
 # -- templates --------------------------------------------------------------------------------
 @functools.cache
 def environment() -> jinja2.Environment:
@@ -128,8 +132,9 @@ def render_html(template: str, context: Mapping[str, Any], *, lang: Lang,
                 generated: dt.datetime) -> str:
     """A template rendered to one self-contained HTML document.
 
-    The context gets ``lang``, ``generated`` (the report time, UTC), ``css`` (the package
-    stylesheet), ``font_family`` (the CJK face, checked to exist) and ``generator``.
+    The context gets ``lang``, ``generated`` (the report time, UTC), ``beijing`` (the time
+    zone the reports print times in), ``css`` (the package stylesheet), ``font_family`` (the
+    CJK face, checked to exist) and ``generator``.
     """
     if lang not in LANGS:
         msg = f"unknown report language {lang!r}; one of {', '.join(LANGS)}"
@@ -137,6 +142,7 @@ def render_html(template: str, context: Mapping[str, Any], *, lang: Lang,
     font = cjk_font()  # a clear error naming the package rather than tofu in the PDF
     tpl = environment().get_template(template)
     return tpl.render({**context, "lang": lang, "generated": report_time(generated),
+                       "beijing": BEIJING,
                        "css": Markup(stylesheet()),  # noqa: S704 - our own package file
                        "font_family": font.family,
                        "generator": f"carbonpeak {__version__}"})

@@ -29,6 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.i18n import stored_text
 from carbonpeak.publish.render import report_time
 from carbonpeak.publish.whitepaper.document import BUILDING_TYPES, CARRIERS, SECTORS
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -219,6 +220,7 @@ def _key_units(ws: Workspace, district_id: str, year: int,
     for r in ku.to_dict("records"):
         eid = str(r["entity_id"])
         row = {str(k): v for k, v in r.items()}
+        row["key_unit_rule"] = stored_text(row.get("key_unit_rule"))
         for col in ("name", "street", "kind"):
             row[col] = info[col].get(eid) if col in info else None
         bt = info["building_type"].get(eid) if "building_type" in info else None

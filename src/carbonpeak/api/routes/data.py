@@ -52,6 +52,7 @@ from carbonpeak.api.schemas.registry import (
 )
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.i18n import stored_text
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
 from carbonpeak.services.access.auth import end_user_sessions, set_password
 from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
@@ -258,7 +259,7 @@ def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
                 "building_type": e.building_type, "floor_area_m2": e.floor_area_m2,
                 "lat": e.lat, "lon": e.lon, "parent_id": e.parent_id,
                 "sector": e.sector_code, "is_key_unit": e.is_key_unit,
-                "key_unit_rule": e.key_unit_rule, "key_unit_year": e.key_unit_year,
+                "key_unit_rule": stored_text(e.key_unit_rule), "key_unit_year": e.key_unit_year,
                 "updated_at": _ts(e.updated_at), "meters": meters}
 
 

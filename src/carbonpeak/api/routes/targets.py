@@ -57,6 +57,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.i18n import render
 from carbonpeak.publish.dashboard import account_years
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.plan.dual_control import dual_control
@@ -566,7 +567,7 @@ def _lmdi(ws: Workspace, p: Principal, base_year: int, target_year: int) -> dict
         _refuse("target_year", target_year, f"must be after base_year {base_year}")
     res, source = decompose(ws, base_year=base_year, target_year=target_year,
                             district=p.district_id)
-    return _obj({"source": source, **res.to_dict()})
+    return _obj({"source": render(source, "en"), **res.to_dict()})
 
 
 def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: int,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,8 +25,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
-from carbonpeak.errors import CarbonPeakError, NotFoundError
-from carbonpeak.i18n import Message, render_both
+from carbonpeak.errors import CarbonPeakError, ConfigError, NotFoundError
+from carbonpeak.i18n import loads, msg, render_both, stored_text
 from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark
@@ -90,125 +89,22 @@ def _unavailable(zh: str, en: str) -> dict[str, Any]:
     return {"available": False, "reason_zh": zh, "reason_en": en}
 
 
-# -- the pipelines' English notes in Chinese ---------------------------------------------------
-# The pipelines write their notes and data sources in English. The white paper gives every such
-# text in both languages: ``*_en`` is the pipeline's own text, ``*_zh`` its translation by the
-# patterns below (numbers kept as written); a text no pattern knows stays as it is in both.
-
-#: GB/T 4754-style names of the key-unit metrics (rule texts of ``classify_key_units``)
-_METRICS_ZH = {"energy_tce_equivalent": ("年综合能耗（当量值）", "吨标准煤"),
-               "energy_tce_equal": ("年综合能耗（等价值）", "吨标准煤"),
-               "tco2": ("年二氧化碳排放", "吨"), "electricity_kwh": ("年用电量", "千瓦时"),
-               "floor_area_m2": ("建筑面积", "平方米")}
-_LMDI_EFFECTS_ZH = {"activity": "经济规模效应", "structure": "产业结构效应",
-                    "intensity": "能耗强度效应", "carbon_factor": "碳排放系数效应"}
-_LMDI_WHY_ZH = {"value added 0": "增加值为0", "energy 0 with value added > 0":
-                "增加值大于0而能耗为0", "CO2 0 with energy > 0": "能耗大于0而二氧化碳为0"}
-_WITH_ZH = {"with": "启用了", "without": "未启用"}
-
-_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+# -- notes and data sources -------------------------------------------------------------------
+# The services give their notes and data sources as messages (code and parameters); the white
+# paper renders each in both languages. A note stored before it was a message (an old run's
+# plain text) is shown as it is, in both.
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _source_zh(text: str) -> str:
-    """A data source (``energy_source``, ``co2_source``, an LMDI source) in Chinese."""
-    return _translate(text, _SOURCES)
-
-
-_SOURCES: list[_Rule] = [
-    (_rx(r"statistics"), lambda m: "统计数据"),
-    (_rx(r"—"), lambda m: "—"),
-    (_rx(r"account run (\d+) \(metered entities only\)"),
-     lambda m: f"核算批次{m[1]}（仅含计量单位）"),
-    (_rx(r"statistics energy × CO2 per tce of account run (\d+)"),
-     lambda m: f"统计能耗×核算批次{m[1]}的单位能耗二氧化碳排放"),
-    (_rx(r"district series \(statistics\)"), lambda m: "全区统计数据序列"),
-    (_rx(r"official accounts of (\d{4}) and (\d{4}) by GB/T 4754 section \(metered entities\), "
-         r"value added from the sector statistics"),
-     lambda m: f"{m[1]}年与{m[2]}年正式核算，按GB/T 4754门类（计量单位）；增加值取自分行业统计"),
-]
-
-_NOTES: list[_Rule] = [
-    # dual control
-    (_rx(r"(\d{4}): energy from (.+); CO2 from (.+)"),
-     lambda m: f"{m[1]}年：能耗来自{_source_zh(m[2])}；二氧化碳来自{_source_zh(m[3])}"),
-    # peak outlook
-    (_rx(r"base year (\d{4}): the mix and factors of account run (\d+), scaled ×([\d.,]+) to "
-         r"the district CO2 \((.+)\)"),
-     lambda m: f"基准年{m[1]}：采用核算批次{m[2]}的用能结构与排放因子，按全区二氧化碳排放"
-               f"（{_source_zh(m[4])}）折算（×{m[3]}）"),
-    (_rx(r"GDP growth (-?[\d.]+%)/a in every scenario: the district's own, from the statistics"),
-     lambda m: f"各情景GDP年均增速均为{m[1]}：取本区统计数据的历史增速"),
-    # LMDI
-    (_rx(r"district totals \(statistics\) as one sector: the structure effect is not separated "
-         r"\(it needs accounts and sector value added of both years\)"),
-     lambda m: "以全区统计总量作为单一部门分解：未分离产业结构效应"
-               "（需两年的正式核算与分行业增加值）"),
-    (_rx(r"(\d{4}): no row for sector\(s\) (.+); counted as zero\."),
-     lambda m: f"{m[1]}年：行业{m[2]}无数据，按零计。"),
-    (_rx(r"sector (\S+): (.+) in (\d{4}); its whole change (\S+) tCO2 goes to the (\w+) effect "
-         r"\(zero-value limit, Ang & Liu 2007\)\."),
-     lambda m: f"行业{m[1]}：{m[3]}年{_LMDI_WHY_ZH.get(m[2], m[2])}，其全部变化{m[4]}吨二氧化碳"
-               f"计入{_LMDI_EFFECTS_ZH.get(m[5], m[5])}（零值极限法，Ang & Liu 2007）。"),
-]
-
-
-def _rule_item_zh(text: str) -> str:
-    """One key-unit rule hit in Chinese: ``label (floor_area_m2 = 91,750 ≥ 50,000)`` →
-    ``label（建筑面积91,750，门槛50,000平方米）``."""
-    m = re.fullmatch(r"(.+) \((\w+) = ([\d,.]+) ≥ ([\d,.]+)\)", text)
-    if m is None:
-        return text
-    name, unit = _METRICS_ZH.get(m[2], (m[2], ""))
-    return f"{m[1]}（{name}{m[3]}，门槛{m[4]}{unit}）"
-
-
-def _rule_item_en(text: str, labels: Mapping[str, str]) -> str:
-    """One key-unit rule hit with the rule's English label (``labels``: zh → en)."""
-    m = re.fullmatch(r"(.+) \((\w+) = ([\d,.]+) ≥ ([\d,.]+)\)", text)
-    if m is None:
-        return text
-    return f"{labels.get(m[1], m[1])} ({m[2]} = {m[3]} ≥ {m[4]})"
-
-
-def _key_unit_rule(text: Any, labels: Mapping[str, str]) -> tuple[str, str]:
-    """A key unit's rule text (``2024: label (metric = v ≥ t); …``) in Chinese and English."""
-    if not isinstance(text, str) or not text:
-        return "", ""
-    m = re.fullmatch(r"(\d{4}): (.+)", text)
-    if m is None:
-        return text, text
-    items = m[2].split("; ")
-    return (f"{m[1]}年：" + "；".join(_rule_item_zh(t) for t in items),
-            f"{m[1]}: " + "; ".join(_rule_item_en(t, labels) for t in items))
-
-
-def _translate(text: str, rules: list[_Rule]) -> str:
-    for rx, zh in rules:
-        m = rx.fullmatch(text)
-        if m is not None:
-            return zh(m)
-    return text
-
-
-def bilingual(text: Any) -> dict[str, str]:
-    """A pipeline's note or data source as ``{"zh": …, "en": …}``: a message (or its stored
-    form, as in an account run's notes) rendered from the catalogue in both languages; a plain
-    text (an old run's note) as it is in both, unless it is one of the plan services' English
-    texts the patterns above still translate."""
-    if isinstance(text, dict) and "code" in text:
-        text = Message.from_dict(text)
-    if isinstance(text, Message):
-        zh, en = render_both(text)
+def bilingual(text: Any) -> dict[str, str]:  # noqa: ANN401 - a message or an old text
+    """A note or data source as ``{"zh": …, "en": …}``: a message (or its stored form, as in
+    an account run's notes, or that form as JSON text) rendered from the catalogue in both
+    languages; an old plain text as it is in both."""
+    m = loads(text)
+    if m is not None:
+        zh, en = render_both(m)
         return {"zh": zh, "en": en}
-    en = "" if text is None else str(text)
-    zh = _translate(en, _SOURCES)
-    if zh == en:
-        zh = _translate(en, _NOTES)
-    return {"zh": zh, "en": en}
+    t = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
+    return {"zh": t, "en": t}
 
 
 def _notes(notes: list[Any]) -> dict[str, list[str]]:
@@ -266,11 +162,18 @@ def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[st
     with ws.registry.session() as s:
         fs = s.get(FactorSetRecord, run.factor_set_pk)
         assert fs is not None
+        # each row's set (a set includes others) by its Chinese title, with its document number
+        titles = {str(r.set_id): str(r.name_zh) for r in s.execute(
+            select(FactorSetRecord.set_id, FactorSetRecord.name_zh)
+            .order_by(FactorSetRecord.version))}
         factor_set = {"set_id": fs.set_id, "version": fs.version,
                       "label": f"{fs.set_id}@v{fs.version}",
+                      "name_zh": fs.name_zh, "name_en": fs.name_en,
                       "rows": [{"carrier": r.carrier, "quantity": r.quantity,
                                 "value": _num(r.value), "per_unit": r.per_unit,
-                                "status": r.status, "source": r.source}
+                                "status": r.status, "source": r.source,
+                                "origin_set": r.origin_set,
+                                "source_zh": titles.get(r.origin_set, "")}
                                for r in fs.rows]}
         batches = [{"id": b.id, "kind": b.kind, "file": b.source_name,
                     "committed_at": b.committed_at.isoformat(timespec="seconds")
@@ -317,7 +220,7 @@ def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str
                          "baseline": b, "change_vs_baseline_pct": _change(v, b)})
     energy_source = series.loc[year, "energy_source"] if year in series.index else None
     district_wide = {
-        "energy_tce": stat(year, "energy_tce"), "energy_source": energy_source,
+        "energy_tce": stat(year, "energy_tce"), "energy_source": stored_text(energy_source, "en"),
         **_sourced("energy_source", energy_source),
         "co2_t": stat(year, "co2_t"), "gdp_10k_cny": stat(year, "gdp_10k_cny"),
         "energy_per_gdp": stat(year, "energy_per_gdp"),
@@ -337,12 +240,13 @@ def _summary(ws: Workspace, d: District, year: int, run: AccountRun) -> dict[str
                                "tCO2/万元")):
         v, p, b = stat(year, col), stat(year - 1, col), stat(BASELINE_YEAR, col)
         src_col = "co2_source" if col.startswith("co2") else "energy_source"
-        source = (str(series.loc[year, src_col]) if col != "gdp_10k_cny" and year in
-                  series.index else ("statistics" if v is not None else ""))
+        source = (series.loc[year, src_col] if col != "gdp_10k_cny" and year in
+                  series.index else (msg("plan.source.statistics") if v is not None else None))
         statistics.append({"key": col, "label_zh": zh, "label_en": en, "unit": unit,
                            "value": v, "previous": p, "change_vs_previous_pct": _change(v, p),
                            "baseline": b, "change_vs_baseline_pct": _change(v, b),
-                           "source": source, **_sourced("source", source)})
+                           "source": stored_text(source, "en") or "",
+                           **_sourced("source", source)})
     return {"totals": now, "previous_year": year - 1 if prev else None,
             "baseline_year": BASELINE_YEAR if base else None, "headline": headline,
             "district_wide": district_wide, "statistics": statistics,
@@ -369,7 +273,8 @@ def _trends(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     cols = ["gdp_10k_cny", "energy_tce", "co2_t", "energy_per_gdp", "co2_per_gdp",
             "account_tce_equal", "account_tco2", "pv_kwh"]
     rows = [{"year": int(str(y)), **{c: _num(r.get(c)) for c in cols},
-             "energy_source": r.get("energy_source"), "co2_source": r.get("co2_source"),
+             "energy_source": stored_text(r.get("energy_source"), "en"),
+             "co2_source": stored_text(r.get("co2_source"), "en"),
              **_sourced("energy_source", r.get("energy_source")),
              **_sourced("co2_source", r.get("co2_source"))}
             for y, r in zip(s.index, s.to_dict("records"), strict=True)]
@@ -377,7 +282,8 @@ def _trends(ws: Workspace, d: District, year: int) -> dict[str, Any]:
 
 
 def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
-    dc = dual_control(ws, district=d.id, year=year).to_dict()
+    dual = dual_control(ws, district=d.id, year=year)
+    dc = dual.to_dict()
     with ws.registry.session() as s:
         ws_rows = list(s.scalars(select(EarlyWarning).where(
             EarlyWarning.district_id == d.id, EarlyWarning.year == year)
@@ -395,7 +301,7 @@ def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     for ind in dc["indicators"]:
         for tgt in ind["targets"]:
             tgt["path"] = _target_path(ind["baseline_value"], ind["baseline_year"], tgt)
-    return {"indicators": dc["indicators"], **_notes(dc["notes"]),
+    return {"indicators": dc["indicators"], **_notes(list(dual.messages)),
             "warnings": warnings,
             "warning_counts": counts}
 
@@ -424,14 +330,13 @@ def _key_units(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> d
         names = {str(eid): str(name) for eid, name in s.execute(select(Entity.id, Entity.name)
                                                                 .where(Entity.district_id == d.id,
                                                                        Entity.id.in_(ids)))}
-    labels = {str(r.get("label_zh", "")): str(r.get("label_en", ""))
-              for r in (d.profile or {}).get("key_unit_rules", [])}
     rows = _records(ku.sort_values("energy_tce_equal", ascending=False)[
         ["entity_id", "energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
          "floor_area_m2", "key_unit_rule"]])
     for r in rows:
         r["name"] = str(names.get(r["entity_id"]) or r["entity_id"])
-        r["key_unit_rule_zh"], r["key_unit_rule_en"] = _key_unit_rule(r["key_unit_rule"], labels)
+        r["key_unit_rule_zh"] = stored_text(r["key_unit_rule"], "zh") or ""
+        r["key_unit_rule_en"] = stored_text(r["key_unit_rule"], "en") or ""
     return {"rows": rows, "count": len(rows),
             "tce_equal": _num(ku["energy_tce_equal"].sum()),
             "tco2": _num(ku["tco2"].sum())}
@@ -447,12 +352,14 @@ def _lmdi(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             "co2_target_tco2": _num(res.co2_target_tco2),
             "delta_tco2": _num(res.delta_tco2), "effects": effects,
             "residual_tco2": _num(res.residual_tco2), "by_sector": sectors,
-            "source": source, **_sourced("source", source), **_notes(list(res.notes))}
+            "source": stored_text(source, "en"), **_sourced("source", source),
+            **_notes(list(res.messages))}
 
 
 def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
-    out = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
-                       runs=PEAK_RUNS, seed=PEAK_SEED).to_dict()
+    outlook = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
+                           runs=PEAK_RUNS, seed=PEAK_SEED)
+    out = outlook.to_dict()
     scen = {}
     for name, sc in out["scenarios"].items():
         params = sc.get("params", {})
@@ -471,7 +378,7 @@ def _peak(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                                      for r in sc["projection"]]}
     return {"deadline_year": out["deadline_year"], "history": out["history"],
             "base_year": (out.get("base") or {}).get("year"),
-            "c40": out["c40"], "scenarios": scen, **_notes(out["notes"]),
+            "c40": out["c40"], "scenarios": scen, **_notes(list(outlook.messages)),
             "monte_carlo_runs": PEAK_RUNS, "seed": PEAK_SEED}
 
 
@@ -528,16 +435,40 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
             "pv_tce_equivalent": _num(pv["tce_equivalent"].sum()) if len(pv) else None,
             "pv_tce_equal": _num(pv["tce_equal"].sum()) if len(pv) else None,
             "pv_sites": sites,
-            "forecast": _not_yet("本年度未开展光伏发电预测",
-                                 "No PV generation forecast for this year",
-                                 "光伏发电预测模块", "PV forecasting module")}
+            "forecast": not_done("whitepaper.what.pv_forecast")}
 
 
-def _not_yet(what_zh: str, what_en: str, module_zh: str, module_en: str) -> dict[str, Any]:
-    """A capability the product does not have yet: said plainly, never a number."""
-    return {"available": False, "capability": False,
-            "reason_zh": f"{what_zh}：平台的{module_zh}尚未上线。",
-            "reason_en": f"{what_en}: the platform's {module_en} is not yet in service."}
+def not_done(what: str) -> dict[str, Any]:
+    """A piece of work without data this year (``what``: a ``whitepaper.what.*`` code): the
+    edition says "本年度未开展…" or leaves it out (the profile's ``whitepaper.empty_chapters``),
+    never a number and never a word about the platform."""
+    zh, en = render_both(msg("whitepaper.not_done", what=msg(what)))
+    return {"available": False, "not_done": True, "reason_zh": zh, "reason_en": en}
+
+
+#: the edition's settings in a district profile's ``[whitepaper]`` table, with their defaults
+EDITION_DEFAULTS: dict[str, str] = {"issuing_office_zh": "", "issuing_office_en": "",
+                                    "empty_chapters": "state"}
+EMPTY_CHAPTERS = ("state", "omit")
+
+
+def edition(profile: Mapping[str, Any] | None) -> dict[str, str]:
+    """The edition's settings: the issuing office named on the cover (zh, en; none when the
+    profile does not name one) and what a chapter without data does: ``state`` says
+    "本年度未开展…", ``omit`` leaves it out.
+
+    Raises
+    ------
+    ConfigError
+        For an ``empty_chapters`` other than ``state`` or ``omit``.
+    """
+    given = dict((profile or {}).get("whitepaper") or {})
+    out = {k: str(given.get(k) or v) for k, v in EDITION_DEFAULTS.items()}
+    if out["empty_chapters"] not in EMPTY_CHAPTERS:
+        msg_ = (f"district profile [whitepaper] empty_chapters = {out['empty_chapters']!r}: "
+                f"one of {', '.join(EMPTY_CHAPTERS)}")
+        raise ConfigError(msg_)
+    return out
 
 
 def _public_buildings(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -685,6 +616,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
     tables = acc["tables"]
     summary = _summary(ws, d, year, run)
     out: dict[str, Any] = {
+        "edition": edition(d.profile),
         "district": {"id": d.id, "name_zh": d.name_zh, "name_en": d.name_en,
                      "province": d.province, "climate_zone": d.climate_zone,
                      "streets": _streets(ws, d)},
@@ -703,10 +635,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
                                      "public buildings"),
         "renewables": _section(lambda: _renewables(tables, summary["totals"]),
                                "可再生能源", "renewables"),
-        "demand_response": _not_yet("本年度未开展需求响应数据统计",
-                                    "No demand-response figures were compiled for this year",
-                                    "需求响应（虚拟电厂）模块",
-                                    "demand-response (virtual power plant) module"),
+        "demand_response": not_done("whitepaper.what.demand_response"),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),

@@ -37,7 +37,9 @@ from typing import Any
 
 from markupsafe import Markup
 
+from carbonpeak import __version__
 from carbonpeak.domain.benchmarking import RATING_LABELS, RATINGS
+from carbonpeak.i18n import Label, Message, render, render_both
 from carbonpeak.publish import charts
 from carbonpeak.publish.render import (
     Lang,
@@ -74,23 +76,10 @@ CARRIERS = {
     "lpg": ("液化石油气", "LPG"), "coal": ("煤炭", "coal"), "steam": ("蒸汽", "steam"),
     "pv_generation": ("光伏发电", "on-site PV"),
 }
-SECTORS = {
-    "A": ("农林牧渔业", "agriculture, forestry, fishing"), "B": ("采矿业", "mining"),
-    "C": ("制造业", "manufacturing"), "D": ("电力、热力、燃气及水", "utilities"),
-    "E": ("建筑业", "construction"), "F": ("批发和零售业", "wholesale and retail"),
-    "G": ("交通运输、仓储和邮政", "transport, storage and post"),
-    "H": ("住宿和餐饮业", "hotels and catering"),
-    "I": ("信息传输、软件和信息技术服务", "information technology"),
-    "J": ("金融业", "finance"), "K": ("房地产业", "real estate"),
-    "L": ("租赁和商务服务业", "leasing and business services"),
-    "M": ("科学研究和技术服务", "research and technical services"),
-    "N": ("水利、环境和公共设施管理", "water, environment, public facilities"),
-    "O": ("居民服务、修理和其他服务", "household and other services"), "P": ("教育", "education"),
-    "Q": ("卫生和社会工作", "health and social work"),
-    "R": ("文化、体育和娱乐业", "culture, sports, entertainment"),
-    "S": ("公共管理、社会保障和社会组织", "public administration"),
-    "T": ("国际组织", "international organisations"), "(none)": ("未分类", "unclassified"),
-}
+#: GB/T 4754-2017 sections by their full names (the catalogue's ``label.sector.*``)
+SECTORS = {code: render_both(Message(f"label.sector.{code.lower()}"))
+           for code in "ABCDEFGHIJKLMNOPQRST"} | {
+    "(none)": render_both(Message("label.sector.none"))}
 BUILDING_TYPES = {
     "office": ("办公", "office"), "hotel": ("酒店", "hotel"), "mall": ("商场", "shopping mall"),
     "hospital": ("医院", "hospital"), "school": ("学校", "school"),
@@ -148,6 +137,10 @@ class _Words:
             return self.pick(table[key])
         return key.replace("_", " ") if self.lang == "en" else key
 
+    def say(self, code: str, **params: Any) -> str:  # noqa: ANN401 - message parameters
+        """The catalogue's text of ``code`` with ``params`` in the edition's language."""
+        return render(Message(code, params), self.lang)
+
     @property
     def sep(self) -> str:
         return ", " if self.lang == "en" else "、"
@@ -181,13 +174,11 @@ def _pct(fraction: object, digits: int = PCT_DIGITS) -> str:
 def _moved(w: _Words, pct: object) -> str:
     """``增长0.3%`` / ``下降4.0%`` / ``持平`` (up 0.3% / down 4.0% / unchanged)."""
     if not _has(pct) or not isinstance(pct, (int, float)):
-        return w("无可比数据", "not comparable")
+        return w.say("whitepaper.moved.none")
     shown = f"{abs(pct):.{PCT_DIGITS}f}"
     if float(shown) == 0:
-        return w("基本持平", "unchanged")
-    if pct > 0:
-        return w(f"增长{shown}%", f"up {shown}%")
-    return w(f"下降{shown}%", f"down {shown}%")
+        return w.say("whitepaper.moved.flat")
+    return w.say("whitepaper.moved.up" if pct > 0 else "whitepaper.moved.down", pct=shown)
 
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -407,66 +398,43 @@ def _summary(c: Mapping[str, Any], w: _Words, district: str) -> dict[str, Any]:
     by_key = {r["key"]: r for r in s["headline"]}
     blocks: list[dict[str, Any]] = []
     entities = _num(tot.get("entities"), 0)
-    blocks.append(_p(w(
-        f"{year}年，{district}核算范围内（{entities}个用能主体）综合能耗（等价值）"
-        f"{_num(tot['tce_equal'])}吨标准煤，当量值{_num(tot['tce_equivalent'])}吨标准煤；"
-        f"二氧化碳排放{_num(tot['tco2'])}吨，其中范围一（直接燃烧）{_num(tot['tco2_scope1'])}吨、"
-        f"范围二（外购电力和热力）{_num(tot['tco2_scope2'])}吨。",
-        f"In {year}, the account of {district} ({entities} entities) puts energy use at "
-        f"{_num(tot['tce_equal'])} tce (equal value; {_num(tot['tce_equivalent'])} tce at "
-        f"equivalent value) and CO2 emissions at {_num(tot['tco2'])} t: "
-        f"{_num(tot['tco2_scope1'])} t in scope 1 (combustion) and {_num(tot['tco2_scope2'])} t "
-        "in scope 2 (purchased electricity and heat).")))
+    blocks.append(_p(w.say(
+        "whitepaper.summary.account", year=year, district=district, entities=entities,
+        tce_equal=_num(tot["tce_equal"]), tce_equivalent=_num(tot["tce_equivalent"]),
+        tco2=_num(tot["tco2"]), scope1=_num(tot["tco2_scope1"]),
+        scope2=_num(tot["tco2_scope2"]))))
     prev = s.get("previous_year")
     e, co2 = by_key["tce_equal"], by_key["tco2"]
     if prev:
-        blocks.append(_p(w(
-            f"{year}年核算范围内二氧化碳排放{_num(co2['value'])}吨，比上年"
-            f"{_moved(w, co2['change_vs_previous_pct'])}；综合能耗（等价值）比上年"
-            f"{_moved(w, e['change_vs_previous_pct'])}。",
-            f"Within the account, CO2 emissions of {_num(co2['value'])} t were "
-            f"{_moved(w, co2['change_vs_previous_pct'])} on {year - 1}; energy use (equal "
-            f"value) was {_moved(w, e['change_vs_previous_pct'])}.")))
+        blocks.append(_p(w.say(
+            "whitepaper.summary.vs_previous", year=year, previous=year - 1,
+            tco2=_num(co2["value"]), co2_moved=_moved(w, co2["change_vs_previous_pct"]),
+            energy_moved=_moved(w, e["change_vs_previous_pct"]))))
     else:
-        blocks.append(_p(w(f"{year - 1}年尚无正式核算，核算口径暂不能与上年比较。",
-                           f"{year - 1} has no official account: the account cannot be "
-                           "compared with the previous year.")))
+        blocks.append(_p(w.say("whitepaper.summary.no_previous", previous=year - 1)))
     if s.get("baseline_year"):
-        blocks.append(_p(w(
-            f"与基准年{s['baseline_year']}年相比，核算范围内二氧化碳排放"
-            f"{_moved(w, co2['change_vs_baseline_pct'])}。",
-            f"Against the baseline year {s['baseline_year']}, CO2 emissions within the account "
-            f"were {_moved(w, co2['change_vs_baseline_pct'])}.")))
+        blocks.append(_p(w.say("whitepaper.summary.vs_baseline", baseline=s["baseline_year"],
+                               co2_moved=_moved(w, co2["change_vs_baseline_pct"]))))
     stats = {r["key"]: r for r in s.get("statistics", [])}
     ep, cp = stats.get("energy_per_gdp"), stats.get("co2_per_gdp")
     if ep and ep["value"] is not None:
-        blocks.append(_p(w(
-            f"全区（统计口径）综合能耗{_num(stats['energy_tce']['value'])}吨标准煤，"
-            f"二氧化碳排放{_num(stats['co2_t']['value'])}吨；单位GDP能耗"
-            f"{_intensity(ep['value'])}吨标准煤/万元，较2020年"
-            f"{_moved(w, ep['change_vs_baseline_pct'])}，较上年"
-            f"{_moved(w, ep['change_vs_previous_pct'])}；单位GDP二氧化碳排放较2020年"
-            f"{_moved(w, cp['change_vs_baseline_pct'] if cp else None)}。",
-            f"District-wide (statistics), energy use was "
-            f"{_num(stats['energy_tce']['value'])} tce and CO2 emissions "
-            f"{_num(stats['co2_t']['value'])} t; energy per GDP, "
-            f"{_intensity(ep['value'])} tce per 10,000 CNY, was "
-            f"{_moved(w, ep['change_vs_baseline_pct'])} on 2020 and "
-            f"{_moved(w, ep['change_vs_previous_pct'])} on the previous year; CO2 per GDP was "
-            f"{_moved(w, cp['change_vs_baseline_pct'] if cp else None)} on 2020.")))
+        blocks.append(_p(w.say(
+            "whitepaper.summary.statistics", energy=_num(stats["energy_tce"]["value"]),
+            co2=_num(stats["co2_t"]["value"]), intensity=_intensity(ep["value"]),
+            vs_baseline=_moved(w, ep["change_vs_baseline_pct"]),
+            vs_previous=_moved(w, ep["change_vs_previous_pct"]),
+            co2_vs_baseline=_moved(w, cp["change_vs_baseline_pct"] if cp else None))))
     dual, targets = c["dual_control"], c["targets"]
     if dual.get("available") and dual["warnings"]:
         n = dual["warning_counts"]
-        blocks.append(_p(w(
-            f"{year}年共发布预警{len(dual['warnings'])}条：红色{n.get('red', 0)}条、黄色"
-            f"{n.get('yellow', 0)}条、绿色{n.get('green', 0)}条。",
-            f"{len(dual['warnings'])} warnings were issued for {year}: {n.get('red', 0)} red, "
-            f"{n.get('yellow', 0)} yellow, {n.get('green', 0)} green.")))
+        blocks.append(_p(w.say("whitepaper.summary.warnings", year=year,
+                               n=len(dual["warnings"]), red=n.get("red", 0),
+                               yellow=n.get("yellow", 0), green=n.get("green", 0))))
     if targets.get("available"):
         counts = targets["counts"]
         parts = w.sep.join(f"{_status(w, k)} {v}" for k, v in sorted(counts.items()))
-        blocks.append(_p(w(f"规划目标{len(targets['rows'])}项：{parts}。",
-                           f"{len(targets['rows'])} plan targets: {parts}.")))
+        blocks.append(_p(w.say("whitepaper.summary.targets", n=len(targets["rows"]),
+                               parts=parts)))
 
     head = [(w("指标", "Indicator"), False), (w("单位", "Unit"), False),
             (w(f"{year}年", str(year)), True), (w(f"{year - 1}年", str(year - 1)), True),
@@ -485,7 +453,8 @@ def _summary(c: Mapping[str, Any], w: _Words, district: str) -> dict[str, Any]:
         key = "source_zh" if w.lang == "zh" else "source_en"
         sources = sorted({str(r.get(key) or r["source"]) for r in s["statistics"]
                           if r["source"]})
-        blocks.append(_note(w("数据来源：", "Source: ") + "; ".join(sources)))
+        blocks.append(_note(w.say("whitepaper.summary.sources",
+                                  sources=("；" if w.lang == "zh" else "; ").join(sources))))
     return _chapter("summary", w("概要", "Summary"), blocks)
 
 
@@ -767,10 +736,13 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
         rows = [[str(k), f"{r['name']}（{r['entity_id']}）" if w.lang == "zh"
                  else f"{r['name']} ({r['entity_id']})", _num(r["energy_tce_equal"]),
                  _num(r["energy_tce_equivalent"]), _num(r["tco2"]), _num(r["electricity_kwh"], 0),
-                 _num(r["floor_area_m2"], 0), str(r["key_unit_rule"] or "")]
+                 _num(r["floor_area_m2"], 0),
+                 str(r.get(f"key_unit_rule_{w.lang}") or "")]
                 for k, r in enumerate(ku["rows"], start=1)]
+        # the unit's name on as few lines as its rule allows (a rule can be long)
         blocks.append(_table(head, rows, cls="small-table",
-                             empty=w("无重点用能单位", "No key units")))
+                             empty=w("无重点用能单位", "No key units"),
+                             widths=[5, 21, 9, 9, 9, 11, 9, 27]))
     return _chapter("dual_control", title, blocks)
 
 
@@ -829,14 +801,33 @@ def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     sc = sec["scenarios"]
     blocks: list[dict[str, Any]] = []
     plan = sc.get("plan")
+    c40 = sec["c40"]
+    # first what the data confirm (the C40 test), then what the scenario projects: the
+    # scenario's peak year is a projection, never a confirmed peak
+    peaked = c40["status"] == "peaked" and c40.get("peak_year") is not None
+    if peaked:
+        blocks.append(_p(w.say("whitepaper.peak.c40_peaked", year=c40["peak_year"],
+                               peak=_num(c40.get("peak_tco2")))))
+    else:
+        blocks.append(_p(w.say("whitepaper.peak.c40_not_confirmed",
+                               status=Label("c40_status", str(c40["status"])))))
     if plan:
-        blocks.append(_p(w(
-            f"按规划情景，全区二氧化碳排放{plan['peak_year']}年达峰，峰值{_num(plan['peak_tco2'])}吨；"
-            f"{sec['monte_carlo_runs']}次蒙特卡洛模拟中{_pct(plan['share_peaked_by_deadline'], 0)}"
-            f"在{deadline}年前达峰。",
-            f"In the plan scenario district CO2 peaks in {plan['peak_year']} at "
-            f"{_num(plan['peak_tco2'])} t; {_pct(plan['share_peaked_by_deadline'], 0)} of "
-            f"{sec['monte_carlo_runs']} Monte Carlo draws peak by {deadline}.")))
+        draws = {"runs": sec["monte_carlo_runs"], "deadline": deadline,
+                 "share": _pct(plan["share_peaked_by_deadline"], 0)}
+        if not plan["peaked_within_horizon"]:
+            blocks.append(_p(w.say("whitepaper.peak.scenario_no_peak", year=plan["peak_year"],
+                                   **draws)))
+        elif peaked and (plan["peak_year"] <= c40["peak_year"]
+                         or (plan["peak_tco2"] or 0.0) <= (c40.get("peak_tco2") or 0.0)):
+            blocks.append(_p(w.say("whitepaper.peak.scenario_keeps_peak",
+                                   year=c40["peak_year"], **draws)))
+        elif peaked:
+            blocks.append(_p(w.say("whitepaper.peak.scenario_exceeds", year=plan["peak_year"],
+                                   peak=_num(plan["peak_tco2"]), c40_year=c40["peak_year"],
+                                   **draws)))
+        else:
+            blocks.append(_p(w.say("whitepaper.peak.scenario", year=plan["peak_year"],
+                                   peak=_num(plan["peak_tco2"]), **draws)))
     head = [(w("情景", "Scenario"), False), (w("达峰年份", "Peak year"), True),
             (w("峰值 tCO2", "Peak tCO2"), True),
             (w(f"{deadline}年前达峰概率", f"Share peaked by {deadline}"), True),
@@ -879,7 +870,6 @@ def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks.append(_figure(_svg(draw), w("图：达峰路径（规划情景阴影为蒙特卡洛 P5—P95）",
                                         "Figure: peak trajectories (shaded: P5–P95 of the "
                                         "plan scenario's Monte Carlo draws)"), size="medium"))
-    c40 = sec["c40"]
     blocks.append(_h3(w("C40达峰判定", "C40 peak test")))
     blocks.append(_p(w(f"判定结果：{w.label(C40_STATUS, c40['status'])}。",
                        f"Result: {w.label(C40_STATUS, c40['status'])}.")))
@@ -985,15 +975,22 @@ def _renewables(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
                 (w("折标准煤（当量值）", "tce (equivalent)"), _num(sec.get("pv_tce_equivalent")),
                  "tce")])]
     fc = sec.get("forecast")
-    if fc:
+    if fc and not (fc.get("not_done") and _omit(c)):
         blocks.append(_h3(w("光伏发电预测", "PV generation forecast")))
         blocks.append(_unavailable(w.pick((fc["reason_zh"], fc["reason_en"]))))
     return _chapter("renewables", title, blocks)
 
 
-def _demand_response(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
-    return _chapter("demand_response", w("需求响应", "Demand response"), [],
-                    section=c["demand_response"], w=w)
+def _omit(c: Mapping[str, Any]) -> bool:
+    """The edition leaves out what was not done this year (profile: ``empty_chapters``)."""
+    return (c.get("edition") or {}).get("empty_chapters") == "omit"
+
+
+def _demand_response(c: Mapping[str, Any], w: _Words) -> dict[str, Any] | None:
+    sec = c["demand_response"]
+    if sec.get("not_done") and _omit(c):
+        return None
+    return _chapter("demand_response", w("需求响应", "Demand response"), [], section=sec, w=w)
 
 
 def _achieved_reductions(c: Mapping[str, Any]) -> dict[str, float]:
@@ -1112,8 +1109,10 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks.append(_h3(w("排放因子与折标系数", "Factors")))
     statuses = w.sep.join(f"{w.label(FACTOR_STATUS, k)} {v}"
                           for k, v in sorted(m["factor_statuses"].items()))
-    blocks.append(_p(w(f"因子集 {fs['label']}，共{len(fs['rows'])}条（{statuses}）。",
-                       f"Factor set {fs['label']}, {len(fs['rows'])} rows ({statuses}).")))
+    blocks.append(_p(w.say("whitepaper.method.factor_set",
+                           name=w.pick((fs.get("name_zh") or fs["set_id"],
+                                        fs.get("name_en") or fs["set_id"])),
+                           version=fs["version"], n=len(fs["rows"]), statuses=statuses)))
     if m["factor_statuses"].get("unverified"):
         blocks.append(_warning(w("部分系数未经核实，见下表“状态”列。",
                                  "Some coefficients are unverified: see the status column.")))
@@ -1126,7 +1125,11 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         value, per = _per_unit(w, r["value"], str(r["per_unit"]))
         rows.append([w.label(CARRIERS, r["carrier"]), w.label(QUANTITIES, r["quantity"]),
                      value, f"{unit_of.get(r['quantity'], '')}/{per}",
-                     w.label(FACTOR_STATUS, r["status"]), str(r["source"])])
+                     w.label(FACTOR_STATUS, r["status"]),
+                     # the Chinese edition cites the set the row comes from by its Chinese
+                     # title (with its document number); the English one the row's own source
+                     str(r.get("source_zh") or r["source"]) if w.lang == "zh"
+                     else str(r["source"])])
     blocks.append(_table(head, rows, cls="small-table factors", widths=[9, 17, 9, 12, 9, 44],
                          row_cls=[f"factor-{r['status']}" for r in fs["rows"]]))
     blocks.append(_h3(w("数据覆盖与质量", "Data coverage and quality")))
@@ -1155,12 +1158,18 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
                        f"{len(m['batches'])}个数据批次。",
                        f"The figures come from account run {m['run_id']} (accounting engine "
                        f"{engine}), whose inputs are these {len(m['batches'])} batches.")))
-    head = [(w("批次", "Batch"), True), (w("类型", "Kind"), False), (w("文件", "File"), False),
+    # the Chinese edition names a batch by its number and kind (a file name is no Chinese)
+    files = w.lang == "en"
+    head = [(w("批次", "Batch"), True), (w("类型", "Kind"), False),
+            *([("File", False)] if files else []),
             (w("提交时间（北京时间）", "Committed (UTC+8)"), False)]
-    rows = [[str(b["id"]), w.label(BATCH_KINDS, b["kind"]), str(b["file"] or ""),
+    rows = [[str(b["id"]), w.label(BATCH_KINDS, b["kind"]),
+             *([str(b["file"] or "")] if files else []),
              _local(b["committed_at"]).strftime("%Y-%m-%d %H:%M:%S") if b["committed_at"]
              else ""] for b in m["batches"]]
     blocks.append(_table(head, rows, cls="small-table"))
+    blocks.append(_h3(w("软件版本", "Software")))
+    blocks.append(_p(w.say("whitepaper.method.software", version=__version__)))
     return {"id": "method", "title": "", "blocks": blocks, "extras": []}
 
 
@@ -1232,10 +1241,11 @@ def _context(content: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     d = content["district"]
     district = w.pick((d["name_zh"], d["name_en"] or d["id"]))
     streets_en = {s["name_zh"]: s["name_en"] or s["name_zh"] for s in d.get("streets", [])}
-    chapters = [_summary(content, w, district), _breakdowns(content, w, streets_en),
-                _trends(content, w), _dual(content, w, streets_en), _lmdi(content, w),
-                _peak(content, w), _public_buildings(content, w), _renewables(content, w),
-                _demand_response(content, w), _targets(content, w), _map(content, w)]
+    chapters = [ch for ch in (
+        _summary(content, w, district), _breakdowns(content, w, streets_en),
+        _trends(content, w), _dual(content, w, streets_en), _lmdi(content, w),
+        _peak(content, w), _public_buildings(content, w), _renewables(content, w),
+        _demand_response(content, w), _targets(content, w), _map(content, w)) if ch is not None]
     by_id = {ch["id"]: ch for ch in chapters}
     programmes = _chapter("programmes", "", [])
     for key in content.get("extra_sections", []):
@@ -1244,14 +1254,11 @@ def _context(content: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
             else programmes
         target["extras"].append(_extra(sec, w))
     pb = by_id["public_buildings"]
-    if not pb["extras"]:
+    if not pb["extras"] and not _omit(content):
         pb["blocks"].append(_h3(w("能源审计、节能改造与实测节能量",
                                   "Energy audits, retrofits and measured savings")))
-        pb["blocks"].append(_unavailable(w(
-            "本版白皮书尚未纳入能源审计、节能改造项目及其实测节能量（M&V）的数据，相关模块接入后在此列示。",
-            "This edition does not yet include energy audits, retrofit projects or their "
-            "measured savings (M&V); they will be shown here once those modules are "
-            "connected.")))
+        pb["blocks"].append(_unavailable(w.say("whitepaper.not_done",
+                                               what=Message("whitepaper.what.programmes"))))
     if programmes["extras"]:
         chapters.append(programmes)
     method = _method(content, w)
@@ -1267,7 +1274,13 @@ def _context(content: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
             b["kind"] in ("table", "figure") for b in ch["blocks"])
     run = content["run"]
     statuses = content["method"]["factor_statuses"]
+    fs = content["method"]["factor_set"]
+    ed = content.get("edition") or {}
     return {
+        "office": w.pick((ed.get("issuing_office_zh", ""),
+                          ed.get("issuing_office_en") or ed.get("issuing_office_zh", ""))),
+        "factor_set_name": w.pick((fs.get("name_zh") or run["factor_set"],
+                                   fs.get("name_en") or run["factor_set"])),
         "district": district, "district_id": d["id"], "year": content["year"],
         "title": w(f"{district}{content['year']}年度碳排放状况白皮书",
                    f"{district}: carbon emissions white paper {content['year']}"),

@@ -219,7 +219,8 @@ def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
     en: list[str] = []
     weak = [k for k, e in entries.items() if e.get("status") in ("unverified", "default")]
     if weak:
-        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'、'.join(weak)}），"
+        names = [str(entries[k].get("label_zh") or k) for k in weak]
+        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'；'.join(names)}），"
                   "请区主管部门确认。")
         en.append(f"{len(weak)} of the rule's entries are unverified or platform defaults "
                   f"({', '.join(weak)}): to be confirmed by the district.")
@@ -227,8 +228,10 @@ def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
         st = str(e.get("status", ""))
         st_zh, st_en = STATUS_LABELS.get(st, (st, st))
         value = _value_text(e.get("value"))
-        zh.append(f"规则来源：{e.get('label_zh') or key}（{key} = {value}）——"
-                  f"{e.get('source', '')}（{st_zh}）")
+        # the Chinese edition: the rule in words and its source's Chinese text (``source_zh``
+        # of the profile entry), never the parameter's name
+        zh.append(f"规则来源：{e.get('label_zh') or key}——"
+                  f"{e.get('source_zh') or e.get('source', '')}（{st_zh}）")
         en.append(f"Rule source: {e.get('label_en') or key} ({key} = {value}) — "
                   f"{e.get('source', '')} ({st_en})")
     if not entries:
@@ -339,7 +342,7 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "digits": 0},
             {"key": "findings", "label_zh": "问题数", "label_en": "findings", "digits": 0},
             {"key": "caveat", "label_zh": "说明", "label_en": "caveat"}], "rows": rows},
-        "notes_zh": ["筛查阈值为未经核实的默认值（docs/commissioning.md）。",
+        "notes_zh": ["筛查阈值为未经核实的平台默认值。",
                      *([apart_zh] if apart_zh else [])],
         "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md).",
                      *([apart_en] if apart_en else [])]}

@@ -39,7 +39,7 @@ from carbonpeak.domain.accounting import (
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.i18n import Message, render
+from carbonpeak.i18n import Label, Message, dumps, render
 from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
@@ -143,11 +143,12 @@ def run_account(
     totals["gap_filling"] = gap_filling
     notes.extend(more_notes)
     factors_used = _factors_used(factors)
-    unverified = sorted({f"{f['carrier']}/{f['quantity']}" for f in factors_used
+    unverified = sorted({(str(f["carrier"]), str(f["quantity"])) for f in factors_used
                          if f["status"] == FactorStatus.UNVERIFIED})
     if unverified:
-        notes.append(note("accounting.note.unverified", factor_set=fs_label,
-                         items=", ".join(unverified)))
+        notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
+            note("accounting.note.factor_item", carrier=Label("carrier", c),
+                 quantity=Label("factor_quantity", q)) for c, q in unverified]))
     key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
     tables_dir = _store_tables(ws, d.id, year, tables)
@@ -490,8 +491,10 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
     rules = [KeyUnitRule(**{k: r[k] for k in ("metric", "threshold", "label_zh", "label_en",
                                                "source", "status") if k in r})
              for r in d.profile.get("key_unit_rules", [])]
-    flags = classify_key_units(cons, rules, year)
-    cons["key_unit_rule"] = pd.Series(flags)
+    # the rule as its message, stored as JSON text (rendered at the edge: i18n.stored_text)
+    flags = {e: None if m is None else dumps(m)
+             for e, m in classify_key_units(cons, rules, year).items()}
+    cons["key_unit_rule"] = pd.Series(flags, dtype=object)
     cons["is_key_unit"] = cons["key_unit_rule"].notna()
     cons["n_children"] = pd.Series(parents).dropna().value_counts().reindex(cons.index)\
         .fillna(0).astype(int)

@@ -59,6 +59,7 @@ from carbonpeak.errors import (
     RowError,
 )
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.i18n import stored_text
 from carbonpeak.intake.audit_files import (
     check_audit,
     check_filing,
@@ -856,7 +857,7 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScop
         for it in items:
             counts[it["status"]] += 1
         out.append({"entity_id": u, "name": r["name"], "kind": r["kind"],
-                    "street": r["street"], "key_unit_rule": r["key_unit_rule"],
+                    "street": r["street"], "key_unit_rule": stored_text(r["key_unit_rule"]),
                     "key_unit_year": None if pd.isna(r["key_unit_year"])
                     else int(r["key_unit_year"]),
                     "partial_scope": partial,

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
+from carbonpeak.i18n import Message, msg, render, stored_text
 from carbonpeak.services.plan.indicators import district_series, finite
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.storage.registry.models import Budget
@@ -65,11 +66,18 @@ class DualControl:
     district: str
     year: int | None
     indicators: list[IndicatorControl]
-    notes: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """The :attr:`messages` in English."""
+        return [render(m, "en") for m in self.messages]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dictionary."""
-        return asdict(self)
+        """JSON-safe dictionary (the notes in English)."""
+        out = asdict(self)
+        del out["messages"]
+        return {**out, "notes": self.notes}
 
 
 def dual_control(ws: Workspace, *, district: str | None = None,
@@ -90,8 +98,9 @@ def dual_control(ws: Workspace, *, district: str | None = None,
     notes = []
     if not series.empty:
         last = series.iloc[-1]
-        notes.append(f"{int(str(series.index[-1]))}: energy from {last['energy_source'] or '—'};"
-                     f" CO2 from {last['co2_source'] or '—'}")
+        none = msg("plan.source.none")
+        notes.append(msg("plan.note.dual_sources", year=int(str(series.index[-1])),
+                         energy=last["energy_source"] or none, co2=last["co2_source"] or none))
     return DualControl(d.id, year, out, notes)
 
 
@@ -100,7 +109,8 @@ def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col:
                budgets: dict[tuple[int, str], Budget]) -> IndicatorControl:
     vals = series[col].dropna()
     src_col = "energy_source" if col.startswith("energy") else "co2_source"
-    rows = [{"year": int(str(y)), "value": float(v), "source": str(series[src_col].get(y, ""))}
+    rows = [{"year": int(str(y)), "value": float(v),
+             "source": stored_text(series[src_col].get(y), "en") or ""}
             for y, v in vals.items()]
     base = finite(vals.get(BASELINE_YEAR))
     ly = int(str(vals.index[-1])) if len(vals) else None

@@ -25,6 +25,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
@@ -78,6 +79,7 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
     Columns: ``gdp_10k_cny, energy_tce, energy_source, co2_t, co2_source, energy_per_gdp,
     co2_per_gdp, account_run_id, account_tce_equal, account_tce_equivalent, account_tco2,
     electricity_kwh, fuel_tce_equivalent, fuel_tco2, electricity_tco2, pv_kwh, population``.
+    The sources are messages (``plan.source.*``; None without a figure).
     """
     runs = official_runs(ws, d, ["inventory_district_year"])
     with ws.registry.session() as s:
@@ -120,22 +122,22 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
 
 def _energy_and_co2(st: DistrictStatistics | None, row: dict[str, Any]) -> dict[str, Any]:
     acc_e, acc_c = row.get("account_tce_equal"), row.get("account_tco2")
-    out: dict[str, Any] = {"energy_tce": None, "energy_source": "",
-                           "co2_t": None, "co2_source": ""}
+    out: dict[str, Any] = {"energy_tce": None, "energy_source": None,
+                           "co2_t": None, "co2_source": None}
     if st is not None and st.energy_tce:
-        out.update(energy_tce=st.energy_tce, energy_source="statistics")
+        out.update(energy_tce=st.energy_tce, energy_source=msg("plan.source.statistics"))
     elif acc_e:
-        out.update(energy_tce=acc_e, energy_source=f"account run {row['account_run_id']} "
-                   "(metered entities only)")
+        out.update(energy_tce=acc_e,
+                   energy_source=msg("plan.source.account", run=int(row["account_run_id"])))
     if st is not None and st.co2_t:
-        out.update(co2_t=st.co2_t, co2_source="statistics")
+        out.update(co2_t=st.co2_t, co2_source=msg("plan.source.statistics"))
     elif st is not None and st.energy_tce and acc_e and acc_c:
         out.update(co2_t=st.energy_tce * acc_c / acc_e,
-                   co2_source=f"statistics energy × CO2 per tce of account run "
-                              f"{row['account_run_id']}")
+                   co2_source=msg("plan.source.statistics_scaled",
+                                  run=int(row["account_run_id"])))
     elif acc_c:
-        out.update(co2_t=acc_c, co2_source=f"account run {row['account_run_id']} "
-                   "(metered entities only)")
+        out.update(co2_t=acc_c, co2_source=msg("plan.source.account",
+                                               run=int(row["account_run_id"])))
     return out
 
 

@@ -37,7 +37,8 @@ from carbonpeak.domain.peak import (
     project,
 )
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.i18n import Message, msg, render_both
+from carbonpeak.i18n import Message, render, render_both
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.services.plan.indicators import district_series, sector_frame
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -55,15 +56,15 @@ TARGET_RUNS = 2000
 
 
 def decompose(ws: Workspace, *, base_year: int, target_year: int,
-              district: str | None = None) -> tuple[LmdiResult, str]:
-    """LMDI-I decomposition of the district's CO2 change; returns it and its data source."""
+              district: str | None = None) -> tuple[LmdiResult, Message]:
+    """LMDI-I decomposition of the district's CO2 change; returns it and its data source (a
+    message, ``plan.source.*``)."""
     d = ws.district(district)
     b, t = sector_frame(ws, d, base_year), sector_frame(ws, d, target_year)
     if b is not None and t is not None and b["value_added_10k_cny"].sum() > 0 \
             and t["value_added_10k_cny"].sum() > 0:
         res = lmdi_additive(b, t, base_year=base_year, target_year=target_year)
-        return res, (f"official accounts of {base_year} and {target_year} by GB/T 4754 "
-                     "section (metered entities), value added from the sector statistics")
+        return res, i18n_msg("plan.source.sector_accounts", base=base_year, target=target_year)
     series = district_series(ws, d)
     frames = []
     for y in (base_year, target_year):
@@ -77,9 +78,8 @@ def decompose(ws: Workspace, *, base_year: int, target_year: int,
                                     "energy_tce": [row["energy_tce"]], "tco2": [row["co2_t"]]},
                                    index=pd.Index(["total"], name="sector")))
     res = lmdi_additive(frames[0], frames[1], base_year=base_year, target_year=target_year)
-    note = ("district totals (statistics) as one sector: the structure effect is not "
-            "separated (it needs accounts and sector value added of both years)")
-    return replace(res, notes=(*res.notes, note)), "district series (statistics)"
+    return (replace(res, messages=(*res.messages, i18n_msg("plan.lmdi.one_sector"))),
+            i18n_msg("plan.source.district_series"))
 
 
 @dataclass
@@ -110,7 +110,12 @@ class PeakOutlook:
     c40: C40Result
     scenarios: dict[str, ScenarioOutlook]
     deadline_year: int
-    notes: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """The :attr:`messages` in English."""
+        return [render(m, "en") for m in self.messages]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary (projections as lists of rows)."""
@@ -146,7 +151,7 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for y, row in zip(frame.index.tolist(), frame.to_dict("records"), strict=True)]
 
 
-def _base_year(series: pd.DataFrame, up_to: int | None) -> tuple[BaseYear, list[str]]:
+def _base_year(series: pd.DataFrame, up_to: int | None) -> tuple[BaseYear, list[Message]]:
     usable = series.dropna(subset=["co2_t", "gdp_10k_cny", "account_tco2", "electricity_kwh"])
     if up_to is not None:
         usable = usable[usable.index <= up_to]
@@ -165,8 +170,8 @@ def _base_year(series: pd.DataFrame, up_to: int | None) -> tuple[BaseYear, list[
                     fuel_tce=float(r["fuel_tce_equivalent"]) * scale,
                     grid_factor_tco2_per_kwh=grid, fuel_factor_tco2_per_tce=fuel_factor,
                     pv_generation_kwh=float(r["pv_kwh"] or 0.0) * scale)
-    notes = [f"base year {y}: the mix and factors of account run {int(r['account_run_id'])}, "
-             f"scaled ×{scale:.3f} to the district CO2 ({r['co2_source']})"]
+    notes = [i18n_msg("plan.note.peak_base", year=y, run=int(r["account_run_id"]), scale=scale,
+                 source=r["co2_source"] or i18n_msg("plan.source.none"))]
     return base, notes
 
 
@@ -223,8 +228,7 @@ def _outlook(d: District, series: pd.DataFrame, *, end_year: int, deadline_year:
     growth = _gdp_growth(series, base.year)
     if growth is not None and "gdp_growth" not in overrides:
         overrides = {**overrides, "gdp_growth": growth}
-        notes.append(f"GDP growth {growth:.2%}/a in every scenario: the district's own, "
-                     "from the statistics")
+        notes.append(i18n_msg("plan.note.gdp_growth", growth=growth))
     out: dict[str, ScenarioOutlook] = {}
     for name, params in default_scenarios(base).items():
         if only is not None and name != only:
@@ -268,7 +272,7 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
         base, _notes = _base_year(series, up_to_year)
     except NotFoundError as exc:
         return {"status": "no_data", "value": None, "year": None, "source": "",
-                **_reason(msg("plan.legacy", legacy={"zh": "缺少核算或统计数据，无法评估达峰",
+                **_reason(i18n_msg("plan.legacy", legacy={"zh": "缺少核算或统计数据，无法评估达峰",
                                                      "en": str(exc)}))}
     if deadline_year < base.year:  # the deadline has passed: only the history can tell
         return _peak_after_deadline(series, deadline_year, base.year, current)
@@ -279,18 +283,18 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
                 "year": o.c40.latest_year, "source": "C40 test on the district series",
-                **_reason(msg("plan.peak.c40_peaked", year=o.c40.peak_year))}
+                **_reason(i18n_msg("plan.peak.c40_peaked", year=o.c40.peak_year))}
     plan = o.scenarios["plan"]
     share = plan.monte_carlo.share_peaked_by_deadline
     status = "on_track" if share >= 0.8 else "at_risk" if share >= 0.5 else "off_track"
     need = plan.min_intensity_decline
     when = plan.peak_year if plan.peaked_within_horizon else None
-    why = msg("plan.peak.plan_peaks", year=when, peak=float(plan.peak_tco2)) if when \
-        else msg("plan.peak.plan_no_peak", end=int(plan.projection.index.max()))
-    why = msg("plan.peak.draws", reason=why, n=int(plan.monte_carlo.n), share=float(share),
+    why = i18n_msg("plan.peak.plan_peaks", year=when, peak=float(plan.peak_tco2)) if when \
+        else i18n_msg("plan.peak.plan_no_peak", end=int(plan.projection.index.max()))
+    why = i18n_msg("plan.peak.draws", reason=why, n=int(plan.monte_carlo.n), share=float(share),
               deadline=deadline_year)
     if need is not None and need > 0:
-        why = msg("plan.peak.needs", reason=why, need=float(need))
+        why = i18n_msg("plan.peak.needs", reason=why, need=float(need))
     return {
         "status": status, "value": float(when) if when else None, "year": o.base.year,
         "source": src, **_reason(why),
@@ -315,8 +319,9 @@ def _peak_after_deadline(series: pd.DataFrame, deadline_year: int, base_year: in
         "status": "achieved" if ok else "missed",
         "value": float(c40.peak_year) if c40.peak_year is not None else None,
         "year": base_year, "source": "C40 test on the district series",
-        **_reason(msg("plan.peak.deadline_passed_peak", deadline=deadline_year,
-                      c40=msg(f"plan.peak.c40.{c40.status}"), year=c40.peak_year)
-                  if c40.peak_year else msg("plan.peak.deadline_passed", deadline=deadline_year,
-                                            c40=msg(f"plan.peak.c40.{c40.status}"))),
+        **_reason(i18n_msg("plan.peak.deadline_passed_peak", deadline=deadline_year,
+                           c40=i18n_msg(f"plan.peak.c40.{c40.status}"), year=c40.peak_year)
+                  if c40.peak_year else
+                  i18n_msg("plan.peak.deadline_passed", deadline=deadline_year,
+                           c40=i18n_msg(f"plan.peak.c40.{c40.status}"))),
     }
