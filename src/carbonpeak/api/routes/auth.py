@@ -18,6 +18,7 @@ from carbonpeak.api.deps import (
     _bearer,
     _cookie,
     acting_as,
+    client_address,
     get_principal,
 )
 from carbonpeak.api.responses import JSONRoute
@@ -37,7 +38,10 @@ from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import District, Street, User
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["router", "user_info"]
+__all__ = ["SIGN_IN_MAX_BYTES", "router", "user_info"]
+
+#: the largest body of a sign-in route (a username and two passwords fit with room to spare)
+SIGN_IN_MAX_BYTES = 4096
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"], route_class=JSONRoute)
 
@@ -82,7 +86,7 @@ def user_info(ws: Workspace, p: Principal) -> dict[str, Any]:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
+    return client_address(request)
 
 
 @router.post("/login", response_model=LoginPublic, responses={

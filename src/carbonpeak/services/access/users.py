@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -41,10 +42,12 @@ from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import ENTITY_ROLES, Role
 
 __all__ = [
+    "DEMO_PASSWORD",
     "MIN_PASSWORD_LENGTH",
     "IssuedToken",
     "authenticate_token",
     "create_user",
+    "demo_password_users",
     "issue_token",
     "hash_password",
     "list_users",
@@ -56,6 +59,9 @@ __all__ = [
 ]
 
 MIN_PASSWORD_LENGTH = 10
+#: the password ``carbonpeak demo`` gives its users and prints: published, so a served
+#: instance warns while a user has it, and ``serve --public`` refuses to start
+DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105
 MAX_PASSWORD_LENGTH = 256
 #: Argon2id with argon2-cffi's defaults (RFC 9106, second recommended parameter set)
 password_hasher = PasswordHasher()
@@ -268,3 +274,18 @@ def set_active(ws: Workspace, username: str, active: bool) -> None:
             user.active = active
             audit(s, ws.actor, "activate" if active else "deactivate", "user", username, {},
                   district=user.district_id)
+
+
+def demo_password_users(ws: Workspace) -> list[str]:
+    """Active users whose password is the demo's published one (checked against each hash)."""
+    with ws.registry.session() as s:
+        rows = list(s.execute(select(User.username, User.password_hash).where(
+            User.active.is_(True), User.password_hash.is_not(None)).order_by(User.username)))
+    found = []
+    for name, stored in rows:
+        try:
+            if stored and password_hasher.verify(stored, DEMO_PASSWORD):
+                found.append(name)
+        except (VerificationError, InvalidHashError):
+            continue
+    return found
