@@ -22,9 +22,11 @@ from carbonpeak.api.app import REFUSALS_SHOWN, create_app
 from carbonpeak.api.routes.auth import SIGN_IN_MAX_BYTES
 from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace
+from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.auth import set_password
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.workspace import Workspace
+from tests import reference_district
 
 PASSWORD = "a long enough test password"  # noqa: S105  # test users only
 LOGIN = "/api/v1/auth/login"
@@ -35,6 +37,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     tmp: Path = tmp_path_factory.mktemp("http_limits")
     ws, _ = init_workspace(Settings(home=tmp / "home", cookie_secure=False),
                            profiles=["huangpu"], actor="test", load_targets=False)
+    files = reference_district.write_files(tmp / "in")  # entities and meters, no readings
+    for kind in ("entities", "meters"):
+        import_file(ws, kind, files[kind])
     create_user(ws, "admin", "district_admin")
     set_password(ws, "admin", PASSWORD)
     try:
@@ -516,3 +521,102 @@ def test_api_docs_without_npm_say_what_is_missing(home: Workspace, tmp_path: Pat
     assert r.status_code == 503
     assert "swagger-ui" in r.text
     assert "make setup" in r.text
+
+
+# -- Low: the rest of the findings ---------------------------------------------------------------
+@pytest.mark.parametrize(("base", "secure"), [
+    ("http://testserver", True), ("http://carbon.example.gov.cn", True),
+    ("https://127.0.0.1", True), ("http://127.0.0.1:8000", False),
+    ("http://localhost:8000", False), ("http://[::1]:8000", False)])
+def test_the_cookie_is_secure_by_default_except_on_loopback(home: Workspace, base: str,
+                                                             secure: bool) -> None:
+    default = dataclasses.replace(home, settings=home.settings.model_copy(
+        update={"cookie_secure": None}))
+    r = TestClient(create_app(workspace=default), base_url=base).post(
+        LOGIN, json={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    flags = [part.strip().lower() for part in r.headers["set-cookie"].split(";")]
+    assert ("secure" in flags) is secure
+
+
+def test_serve_warns_about_demo_users_and_refuses_to_go_public(
+        home: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from carbonpeak.services.access.users import DEMO_PASSWORD, set_active
+
+    result, got = _serve_call(home, ["--public"], monkeypatch)
+    assert result.exit_code == 0, result.output  # no demo users: it starts
+    assert got is not None
+    assert got["host"] == "0.0.0.0"  # noqa: S104
+    create_user(home, "demo_viewer", "district_analyst")
+    set_password(home, "demo_viewer", DEMO_PASSWORD)
+    try:
+        result, got = _serve_call(home, ["--public"], monkeypatch)
+        assert result.exit_code == 2
+        assert got is None  # never started
+        assert "demo_viewer" in result.output
+        result, got = _serve_call(home, [], monkeypatch)  # on loopback: started, warned
+        assert result.exit_code == 0
+        assert got is not None
+        assert "WARNING" in result.output
+        assert "demo_viewer" in result.output
+    finally:
+        set_active(home, "demo_viewer", False)
+    result, got = _serve_call(home, ["--public"], monkeypatch)
+    assert result.exit_code == 0  # deactivated: no longer a risk
+    assert got is not None
+
+
+def test_a_full_disk_answers_507(client: TestClient, admin: dict[str, str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import pyarrow.parquet as pq
+
+    def full(*_: Any, **__: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", full)
+    r = client.post("/api/v1/readings", json=[
+        {"meter_id": "M1", "ts": "2024-03-01T08:00:00", "value": 12.5}], headers=admin)
+    assert r.status_code == 507, r.text
+    assert r.json()["code"] == "api.disk.full"
+    assert "存储空间已满" in r.json()["detail_zh"]
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("short pass1", "access.password.length"),  # 11 characters
+    ("password1234", "access.password.common"), ("!!Password!!2024", "access.password.common"),
+    ("qwertyqwerty", "access.password.common"), ("superman1234567", "access.password.common"),
+    ("123456789012", "access.password.common"), ("aaaaaaaaaaaaaaaa", "access.password.common"),
+    ("abababababab", "access.password.common"),
+])
+def test_passwords_are_12_characters_and_not_common(home: Workspace, password: str,
+                                                     why: str) -> None:
+    from carbonpeak.errors import InputValidationError
+
+    with pytest.raises(InputValidationError) as refused:
+        set_password(home, "admin", password)
+    assert refused.value.errors[0].code == why
+    assert refused.value.errors[0].text("zh").startswith("口令")
+
+
+def test_an_uncommon_password_of_12_characters_is_taken(home: Workspace) -> None:
+    from carbonpeak.services.access.users import common_passwords, is_common_password
+
+    assert len(common_passwords()) == 556
+    assert {"password", "qwerty", "superman"} <= common_passwords()
+    for fine in ("tram 7 to Yuyuan", "Huangpu-peak-2030", PASSWORD):
+        assert not is_common_password(fine)
+    set_password(home, "admin", "tram 7 to Yuyuan")
+    set_password(home, "admin", PASSWORD)
+
+
+def test_a_password_change_to_a_common_one_is_a_422(client: TestClient) -> None:
+    signed = client.post(LOGIN, json={"username": "admin", "password": PASSWORD})
+    assert signed.status_code == 200, signed.text
+    r = client.post("/api/v1/auth/password", json={
+        "current_password": PASSWORD, "new_password": "Password2024!"},
+        headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["code"] == "access.password.common"
+    client.cookies.clear()

@@ -24,7 +24,9 @@ class Settings(BaseSettings):
     ``CARBONPEAK_WARNING_RED_AT`` (projected ÷ budget).
 
     Web: ``CARBONPEAK_SESSION_HOURS`` (sign-in lifetime), ``CARBONPEAK_SESSION_IDLE_MINUTES``,
-    ``CARBONPEAK_COOKIE_SECURE`` (send the session cookie over HTTPS only; set it behind TLS),
+    ``CARBONPEAK_COOKIE_SECURE`` (send the session cookie over HTTPS only; by default it is,
+    except to a loopback address such as ``http://127.0.0.1:8000``; ``false`` for a plain-HTTP
+    intranet),
     ``CARBONPEAK_LOGIN_MAX_FAILURES`` (per username: a soft limit, refusing only the clients
     that failed on it) and ``CARBONPEAK_LOGIN_MAX_FAILURES_PER_CLIENT`` (per client address)
     within ``CARBONPEAK_LOGIN_WINDOW_MINUTES``; after ``CARBONPEAK_LOGIN_DELAY_AFTER``
@@ -62,7 +64,7 @@ class Settings(BaseSettings):
     warning_red_at: float = Field(default=1.0, gt=0)
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     session_idle_minutes: float = Field(default=120.0, gt=0)
-    cookie_secure: bool = False
+    cookie_secure: bool | None = None
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
