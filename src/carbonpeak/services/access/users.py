@@ -17,6 +17,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,7 +32,6 @@ from carbonpeak.errors import (
     RowError,
 )
 from carbonpeak.i18n import msg
-from carbonpeak.reference import reference_dir
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
@@ -90,9 +90,9 @@ def _hash(token: str) -> str:
 
 @cache
 def common_passwords() -> frozenset[str]:
-    """The shipped list of common passwords (``reference/passwords/common-passwords.txt``,
+    """The shipped list of common passwords (``common-passwords.txt`` next to this module,
     its origin in its header), case-folded."""
-    path = reference_dir() / "passwords" / "common-passwords.txt"
+    path = Path(__file__).with_name("common-passwords.txt")
     return frozenset(line.strip().casefold() for line in
                      path.read_text(encoding="utf-8").splitlines()
                      if line.strip() and not line.startswith("#"))
