@@ -620,3 +620,29 @@ def test_a_password_change_to_a_common_one_is_a_422(client: TestClient) -> None:
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["code"] == "access.password.common"
     client.cookies.clear()
+
+
+def test_quality_answers_a_foreign_entity_as_an_unknown_one(home: Workspace,
+                                                            client: TestClient) -> None:
+    create_user(home, "officer_wt", "street_officer", street="waitan")  # 外滩: E1, B1, B4
+    officer = {"Authorization": f"Bearer {issue_token(home, 'officer_wt').token}"}
+    foreign = client.get("/api/v1/quality?entity=B2&month=2024-03", headers=officer)  # 豫园
+    unknown = client.get("/api/v1/quality?entity=NOPE&month=2024-03", headers=officer)
+    assert foreign.status_code == unknown.status_code == 404
+    assert foreign.json() == unknown.json()
+    assert foreign.json()["code"] == "api.quality.no_entity"
+    own = client.get("/api/v1/quality?entity=B1&month=2024-03", headers=officer)
+    assert own.status_code == 200, own.text
+
+
+def test_quality_needs_a_month_or_an_entity(client: TestClient, admin: dict[str, str]) -> None:
+    for query in ("", "?year=2024", "?street=waitan"):
+        r = client.get(f"/api/v1/quality{query}", headers=admin)
+        assert r.status_code == 422, (query, r.text)
+        assert r.json()["code"] == "api.quality.needs_filter"
+        assert "月份" in r.json()["detail_zh"]
+    assert client.get("/api/v1/quality?month=2024-03", headers=admin).status_code == 200
+    assert client.get("/api/v1/quality?year=2024&entity=B1", headers=admin).status_code == 200
+    unknown = client.get("/api/v1/quality?entity=NOPE&month=2024-03", headers=admin)
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "api.quality.no_entity"

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from carbonpeak import __version__
 from carbonpeak.api.limits import LIMIT_SCOPE_KEY, BodyLimit, too_large_body
-from carbonpeak.api.responses import JSONBody
+from carbonpeak.api.responses import JSONBody, Refusal
 from carbonpeak.api.routes.audits import router as audits_router
 from carbonpeak.api.routes.auth import SIGN_IN_MAX_BYTES
 from carbonpeak.api.routes.auth import router as auth_router
@@ -142,6 +142,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc, Refusal):
+            return message_response(exc.message, exc.status_code)
         if exc.status_code == 413:
             limit = int(request.scope.get(LIMIT_SCOPE_KEY, st.max_body_kb * 1024))
             return JSONBody(too_large_body(limit), 413)

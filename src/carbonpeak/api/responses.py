@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import orjson
 import pandas as pd
-from fastapi import Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
@@ -26,9 +26,12 @@ from fastapi.routing import APIRoute
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from carbonpeak.i18n import Message, render
+
 __all__ = ["EXPORTS", "EXPORT_LIMIT", "GEOJSON", "NO_NUL", "XLSX", "Format", "JSONBody",
-           "JSONRoute", "Limit", "Offset", "fast_json", "file_responses", "geojson_response",
-           "json_bytes", "json_safe", "page", "table_response"]
+           "JSONRoute", "Limit", "Offset", "Refusal", "fast_json", "file_responses",
+           "geojson_response", "json_bytes", "json_safe", "parse_json_body", "page",
+           "table_response"]
 
 EXPORT_LIMIT = 100_000
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
@@ -109,6 +112,15 @@ class JSONBody(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json_bytes(content)
+
+
+class Refusal(HTTPException):
+    """An error answer from a catalogue message (:mod:`carbonpeak.i18n`): the app answers
+    ``{"detail": <English>, "detail_zh": <Chinese>, "code"}`` with ``status``."""
+
+    def __init__(self, status: int, message: Message) -> None:
+        super().__init__(status, render(message, "en"))
+        self.message = message
 
 
 #: a JSON body larger than this is parsed in the threadpool, not on the event loop
