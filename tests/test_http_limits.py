@@ -646,3 +646,36 @@ def test_quality_needs_a_month_or_an_entity(client: TestClient, admin: dict[str,
     unknown = client.get("/api/v1/quality?entity=NOPE&month=2024-03", headers=admin)
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "api.quality.no_entity"
+
+
+def test_refused_requests_are_audit_logged_at_a_bounded_rate(home: Workspace,
+                                                             client: TestClient) -> None:
+    from sqlalchemy import select
+
+    from carbonpeak.storage.registry.models import AuditLog
+
+    create_user(home, "feeder_b1", "data_feeder", entities=["B1"])
+    feeder = {"Authorization": f"Bearer {issue_token(home, 'feeder_b1').token}"}
+    for i in range(30):  # a scan of forbidden writes: one record, not thirty
+        r = client.patch(f"/api/v1/users/someone{i}", json={"active": False}, headers=feeder)
+        assert r.status_code == 403, r.text
+    with home.registry.session() as s:
+        rows = list(s.scalars(select(AuditLog).where(AuditLog.action == "request_refused",
+                                                     AuditLog.actor == "user:feeder_b1")))
+    assert len(rows) == 1
+    assert rows[0].object_id == "PATCH /api/v1/users/{username}"
+    assert rows[0].district_id == "huangpu"
+    assert rows[0].details["status"] == 403
+
+
+def test_the_refusal_audit_rate() -> None:
+    from carbonpeak.api.app import RefusalAudit
+
+    now = [0.0]
+    gate = RefusalAudit(per_key_s=60, per_minute=3, clock=lambda: now[0])
+    assert [gate.admit("user:a", "GET /x") for _ in range(5)] == [True] + [False] * 4
+    assert gate.admit("user:a", "GET /y")
+    assert gate.admit("user:b", "GET /x")
+    assert not gate.admit("user:c", "GET /x")  # three a minute in all
+    now[0] = 61.0
+    assert gate.admit("user:a", "GET /x")  # a minute later: again

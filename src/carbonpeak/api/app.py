@@ -9,15 +9,20 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from carbonpeak import __version__
+from carbonpeak.api.deps import client_address
 from carbonpeak.api.limits import LIMIT_SCOPE_KEY, BodyLimit, too_large_body
 from carbonpeak.api.responses import JSONBody, Refusal
 from carbonpeak.api.routes.audits import router as audits_router
@@ -44,10 +49,11 @@ from carbonpeak.errors import (
     RateLimited,
 )
 from carbonpeak.i18n import Message, msg, render
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.web import mount_dashboard
 
-__all__ = ["REFUSALS_SHOWN", "create_app", "message_response"]
+__all__ = ["REFUSALS_SHOWN", "RefusalAudit", "create_app", "message_response"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +99,51 @@ def message_response(message: Message, status: int,
     Chinese, and its ``code``."""
     return JSONBody({"detail": render(message, "en"), "detail_zh": render(message, "zh"),
                      "code": message.code}, status, headers=headers)
+
+
+class RefusalAudit:
+    """Audit-logs refused (403) requests, rate-limited: at most one entry per actor and route
+    every ``per_key_s`` seconds and ``per_minute`` in all (a scan of forbidden URLs must not
+    become a flood of audit rows). ``clock`` is for the tests."""
+
+    def __init__(self, per_key_s: float = 60.0, per_minute: int = 60,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_key_s = per_key_s
+        self.per_minute = per_minute
+        self.clock = clock
+        self.last: dict[tuple[str, str], float] = {}
+        self.minute = clock()
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def admit(self, actor: str, route: str) -> bool:
+        """Whether a refusal of ``actor`` on ``route`` is audit-logged now."""
+        with self.lock:
+            now = self.clock()
+            if now - self.minute >= 60.0:
+                self.minute, self.count = now, 0
+                self.last = {k: t for k, t in self.last.items() if now - t < self.per_key_s}
+            last = self.last.get((actor, route))
+            if self.count >= self.per_minute or (last is not None
+                                                 and now - last < self.per_key_s):
+                return False
+            self.last[(actor, route)] = now
+            self.count += 1
+            return True
+
+    def record(self, ws: Workspace, request: Request, reason: str) -> None:
+        """Audit-log the refusal of ``request`` if :meth:`admit` lets it (a registry write:
+        call it in the threadpool)."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        actor = principal.actor if principal is not None else \
+            f"client:{client_address(request) or 'unknown'}"
+        route = getattr(request.scope.get("route"), "path", None) or request.url.path[:200]
+        if not self.admit(actor, f"{request.method} {route}"):
+            return
+        with ws.registry.session() as s:
+            audit(s, actor, "request_refused", "request", f"{request.method} {route}",
+                  {"status": 403, "reason": reason[:300], "path": request.url.path[:300]},
+                  district=principal.district_id if principal is not None else None)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -142,6 +193,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 403:  # the CSRF check
+            await run_in_threadpool(refusals.record, ws, request, str(exc.detail))
         if isinstance(exc, Refusal):
             return message_response(exc.message, exc.status_code)
         if exc.status_code == 413:
@@ -168,8 +221,12 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     async def _invalid(_: Request, exc: InputValidationError) -> JSONBody:
         return JSONBody({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
 
+    refusals = RefusalAudit()
+    app.state.refusal_audit = refusals
+
     @app.exception_handler(AccessDenied)
-    async def _denied(_: Request, exc: AccessDenied) -> JSONBody:
+    async def _denied(request: Request, exc: AccessDenied) -> JSONBody:
+        await run_in_threadpool(refusals.record, ws, request, str(exc))
         return JSONBody({"detail": str(exc)}, 403)
 
     @app.exception_handler(AuthenticationError)

@@ -76,14 +76,17 @@ def get_principal(
             msg = "a bearer token is required (Authorization: Bearer cpk_…)"
             raise _unauthorized(msg)
         try:
-            return authenticate_token(ws, creds.credentials)
+            principal = authenticate_token(ws, creds.credentials)
         except AccessDenied as exc:
             raise _unauthorized(str(exc)) from None
+        request.state.principal = principal  # for the audit of a refusal (403)
+        return principal
     if session:
         try:
             principal, csrf = session_principal(ws, session)
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from None
+        request.state.principal = principal  # for the audit of a refusal (403)
         if request.method not in SAFE_METHODS and not hmac.compare_digest(
                 request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF check)")
