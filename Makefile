@@ -19,9 +19,11 @@ $(UV):
 	$(UV) sync --frozen --all-extras --python $(PY)
 	touch $@ .venv/.core-installed
 
-# the dashboard's libraries (ECharts, MapLibre GL) from npm, exactly as package-lock.json says
+# the dashboard's libraries (ECharts, MapLibre GL) and the API docs' (Swagger UI) from npm, exactly
+# as package-lock.json says; no install scripts run (none is needed; swagger-ui-dist pulls in
+# a telemetry post-install, which scarfSettings in package.json also turns off)
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
-	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	npm ci --prefix frontend --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 # OpenDSM (OpenEEmeter) for the M&V cross-check, in its own environment: it needs pandas<3

@@ -223,6 +223,18 @@ def test_sign_in_shows_the_role(page: Page, demo: Demo, who: str) -> None:
     shot(page, f"test_sign_in_{who}")
 
 
+def test_api_docs_render_from_local_files_under_the_csp(page: Page, demo: Demo) -> None:
+    """Issue 22: /api/v1/docs loaded Swagger UI from a CDN; now from npm, under the CSP."""
+    page.goto(f"{demo.url}/api/v1/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "carbonpeak API" in page.inner_text(".swagger-ui .info .title")
+    assert page.locator(".opblock").count() > 50  # every operation listed
+    w = _watch(page)
+    assert w.errors == []  # a CSP violation would be a console error
+    assert w.requests
+    assert all(u.startswith(demo.url) for u in w.requests)
+
+
 def test_wrong_password_shows_the_error_and_no_data(page: Page, demo: Demo) -> None:
     with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/login")) as resp:
         sign_in(page, demo, "analyst", "not-the-password")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import duckdb
 import orjson
 import pytest
@@ -9,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from carbonpeak.api import create_app
-from carbonpeak.api.routes import ingest as routes_ingest
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import create_user, issue_token, revoke_token
 from carbonpeak.storage.registry.models import AuditLog, BatchRejection, IngestBatch
@@ -238,12 +239,22 @@ def test_unreadable_bodies_are_422_with_a_message(feed, body, ctype, words):
     assert words in text
 
 
-def test_body_limit(feed, monkeypatch):
-    client, auth, _ = feed
-    monkeypatch.setattr(routes_ingest, "MAX_BODY_BYTES", 100)
-    r = client.post("/api/v1/readings", content=orjson.dumps(READINGS * 5),
-                    headers=auth("gw-b1", **{"Content-Type": "application/json"}))
+def test_body_limit(feed, ws):
+    _, auth, _ = feed
+    # CARBONPEAK_MAX_UPLOAD_MB=1: a body over 1 MiB is refused, announced or streamed
+    small = dataclasses.replace(ws, settings=ws.settings.model_copy(update={"max_upload_mb": 1}))
+    client = TestClient(create_app(workspace=small))
+    body = orjson.dumps(READINGS * (2**21 // len(orjson.dumps(READINGS))))
+    assert len(body) > 2**20
+    headers = auth("gw-b1", **{"Content-Type": "application/json"})
+    r = client.post("/api/v1/readings", content=body, headers=headers)
     assert r.status_code == 413
+    assert r.json()["code"] == "api.body.too_large"
+    r = client.post("/api/v1/readings", content=iter([body[:2**19], body[2**19:]]),
+                    headers=headers)
+    assert r.status_code == 413
+    assert client.post("/api/v1/readings", content=orjson.dumps(READINGS * 5),
+                       headers=headers).status_code == 202
 
 
 def test_post_ledger(feed, ws):

@@ -387,6 +387,14 @@ def test_warning_history_oldest_first(world: World) -> None:
     assert any("no official account of 2023" in n for n in body["notes"])
     again = world.call("analyst", "POST", "/api/v1/warnings/evaluate", {"year": 2024}).json()
     assert again["events"] == 0  # the same data records nothing
+    with world.client.app.state.workspace.registry.session() as s:  # type: ignore[attr-defined]
+        evaluations = list(s.scalars(select(AuditLog).where(
+            AuditLog.action == "evaluate_warnings").order_by(AuditLog.id.desc()).limit(3)))
+    # each evaluation is audit-logged, the one that changed nothing too (issue 22)
+    assert [(a.actor, a.object_id, a.details["changed"]) for a in evaluations] == [
+        ("user:analyst", "2024:energy_tce", 0), ("user:analyst", "2024:energy_tce", 7),
+        ("user:analyst", "2024:energy_tce", 7)]
+    assert all(a.district_id == "huangpu" for a in evaluations)
     w = world.call("officer", "GET", "/api/v1/warnings/{w_waitan}").json()
     assert (w["scope_type"], w["scope_name"], w["level"]) == ("street", "外滩街道", "red")
     history = w["history"]

@@ -531,20 +531,28 @@ def test_parallel_guesses_cannot_pass_the_limit(world: World) -> None:
 
     ws = _ws(world)
 
-    def guess(i: int) -> str:
+    def guess(i: int, client: str) -> str:
         try:
-            sign_in(ws, "analyst", f"wrong-{i}", client=f"10.0.0.{i}")
+            sign_in(ws, "analyst", f"wrong-{i}", client=client)
         except RateLimited:
             return "limited"
         except AuthenticationError:
             return "checked"
         return "in"
 
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(guess, range(16)))
+    with ThreadPoolExecutor(8) as pool:  # one client guessing in parallel
+        results = list(pool.map(guess, range(16), ["10.0.0.1"] * 16))
     assert results.count("in") == 0
     assert results.count("checked") <= 5  # CARBONPEAK_LOGIN_MAX_FAILURES
     assert results.count("limited") >= 11
+    # sixteen more addresses get one guess each on the account (it is a soft limit: the
+    # user is not locked out), and none a second
+    with ThreadPoolExecutor(8) as pool:
+        spread = list(pool.map(guess, range(16), [f"10.0.1.{i}" for i in range(16)]))
+        again = list(pool.map(guess, range(16), [f"10.0.1.{i}" for i in range(16)]))
+    assert spread.count("in") == again.count("in") == 0
+    assert spread.count("checked") == 16
+    assert again.count("limited") == 16
     with ws.registry.session() as s:  # let the analyst back in for the other tests
         for a in s.scalars(select(LoginAttempt).where(LoginAttempt.username == "analyst")):
             a.at -= dt.timedelta(minutes=16)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
@@ -23,10 +24,26 @@ class Settings(BaseSettings):
     ``CARBONPEAK_WARNING_RED_AT`` (projected ÷ budget).
 
     Web: ``CARBONPEAK_SESSION_HOURS`` (sign-in lifetime), ``CARBONPEAK_SESSION_IDLE_MINUTES``,
-    ``CARBONPEAK_COOKIE_SECURE`` (send the session cookie over HTTPS only; set it behind TLS),
-    ``CARBONPEAK_LOGIN_MAX_FAILURES`` (per username) and
-    ``CARBONPEAK_LOGIN_MAX_FAILURES_PER_CLIENT`` (per client address) within
-    ``CARBONPEAK_LOGIN_WINDOW_MINUTES``,
+    ``CARBONPEAK_COOKIE_SECURE`` (send the session cookie over HTTPS only; by default it is,
+    except to a loopback address such as ``http://127.0.0.1:8000``; ``false`` for a plain-HTTP
+    intranet),
+    ``CARBONPEAK_LOGIN_MAX_FAILURES`` (per username: a soft limit, refusing only the clients
+    that failed on it) and ``CARBONPEAK_LOGIN_MAX_FAILURES_PER_CLIENT`` (per client address)
+    within ``CARBONPEAK_LOGIN_WINDOW_MINUTES``; after ``CARBONPEAK_LOGIN_DELAY_AFTER``
+    failures a client waits 1 s, 2 s, 4 s … up to ``CARBONPEAK_LOGIN_DELAY_MAX_SECONDS``,
+    ``CARBONPEAK_MAX_BODY_KB`` (the largest request body of any route, default 1,024 KiB;
+    sign-in takes at most 4 KiB whatever this says) and ``CARBONPEAK_MAX_UPLOAD_MB`` (the
+    largest body of the feeds, ``POST /api/v1/readings`` and ``/ledger``, default 64 MiB),
+    ``carbonpeak serve``'s connections: ``CARBONPEAK_HTTP_HEADER_TIMEOUT_S`` (a request's
+    head must arrive within this, from the connection or the first byte of a keep-alive
+    request), ``CARBONPEAK_HTTP_BODY_TIMEOUT_S`` (the longest pause while a body comes in),
+    ``CARBONPEAK_HTTP_KEEPALIVE_S`` (an idle keep-alive connection is closed after this),
+    ``CARBONPEAK_HTTP_MAX_CONNECTIONS_PER_CLIENT`` (open connections from one address, per
+    worker; trusted proxies are exempt), ``CARBONPEAK_HTTP_MAX_CONNECTIONS`` (connections and
+    requests per worker; more are answered 503), ``CARBONPEAK_LOG_LINES_PER_SECOND`` (the
+    server log's rate per stream after a burst of ten seconds' worth; the rest is counted and
+    reported, not written) and ``CARBONPEAK_TRUSTED_PROXIES`` (comma-separated addresses or
+    networks whose ``X-Forwarded-For`` is believed; none by default).
     ``CARBONPEAK_MAP_TILE_URL`` (an intranet raster tile URL such as
     ``https://tiles.example.gov.cn/{z}/{x}/{y}.png``; none by default: the map draws the
     district's own GeoJSON only) and ``CARBONPEAK_VENDOR_DIR`` (the npm ``node_modules`` the
@@ -47,12 +64,45 @@ class Settings(BaseSettings):
     warning_red_at: float = Field(default=1.0, gt=0)
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     session_idle_minutes: float = Field(default=120.0, gt=0)
-    cookie_secure: bool = False
+    cookie_secure: bool | None = None
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_client: int = Field(default=20, ge=1)
     login_window_minutes: float = Field(default=15.0, gt=0)
+    login_delay_after: int = Field(default=10, ge=0)
+    login_delay_max_seconds: float = Field(default=300.0, gt=0)
+    max_body_kb: int = Field(default=1024, ge=4, le=1024 * 1024)
+    max_upload_mb: int = Field(default=64, ge=1, le=4096)
+    http_header_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    http_body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    http_keepalive_s: float = Field(default=5.0, gt=0, le=600)
+    http_max_connections_per_client: int = Field(default=32, ge=1)
+    http_max_connections: int = Field(default=900, ge=1)
+    log_lines_per_second: float = Field(default=20.0, gt=0)
+    trusted_proxies: str = Field(default="", pattern=r"^[0-9A-Fa-f.:/, ]*$")
     map_tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
     vendor_dir: Path | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for p in v.split(","):
+            if p.strip():
+                ip_network(p.strip(), strict=False)  # a ValueError names the bad one
+        return v
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``trusted_proxies`` as networks (an address is a network of one)."""
+        return tuple(ip_network(p.strip(), strict=False)
+                     for p in self.trusted_proxies.split(",") if p.strip())
+
+    def is_trusted_proxy(self, host: str) -> bool:
+        """Whether a peer address is one of the configured proxies."""
+        try:
+            addr = ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.proxy_networks)
 
     @property
     def lake_dir(self) -> Path:

@@ -6,16 +6,27 @@ input); a request never gets a 500 for anything it sent.
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from carbonpeak import __version__
-from carbonpeak.api.responses import JSONBody
+from carbonpeak.api.deps import client_address
+from carbonpeak.api.limits import LIMIT_SCOPE_KEY, BodyLimit, too_large_body
+from carbonpeak.api.responses import JSONBody, Refusal
 from carbonpeak.api.routes.audits import router as audits_router
+from carbonpeak.api.routes.auth import SIGN_IN_MAX_BYTES
 from carbonpeak.api.routes.auth import router as auth_router
 from carbonpeak.api.routes.buildings import router as buildings_router
 from carbonpeak.api.routes.commissioning import router as commissioning_router
@@ -37,46 +48,185 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.i18n import Message, msg, render
+from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.web import mount_dashboard
 
-__all__ = ["create_app"]
+__all__ = ["REFUSALS_SHOWN", "RefusalAudit", "create_app", "message_response"]
 
 logger = logging.getLogger(__name__)
+
+#: a 422 lists at most this many problems of a refused request, and never its input
+REFUSALS_SHOWN = 20
+_TEXT_MAX = 200
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def _short(v: Any) -> Any:
+    """A value from a refused request as an answer may show it: short, and encodable (a lone
+    surrogate becomes U+FFFD, a nested structure its type's name)."""
+    if v is None or isinstance(v, bool | int | float):
+        return v
+    text = v if isinstance(v, str) else type(v).__name__
+    if len(text) > _TEXT_MAX:
+        text = text[:_TEXT_MAX] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _errors(exc: InputValidationError) -> list[dict[str, Any]]:
     return [{"sheet": getattr(e, "sheet", None), "row": e.row, "column": e.column,
-             "value": e.value, "message": e.message, "code": e.code,
+             "value": _short(e.value), "message": e.message, "code": e.code,
              "message_zh": e.text("zh")} for e in exc.errors[:1000]]
+
+
+def _refusal(error: Any) -> dict[str, Any]:
+    """One problem of a 422 without the refused input (it may be megabytes, nested past what
+    JSON can be written with, or not encodable)."""
+    e = error if isinstance(error, dict) else {"msg": str(error)}
+    ctx = e.get("ctx")
+    out: dict[str, Any] = {"type": _short(e.get("type", "")),
+                           "loc": [_short(x) for x in list(e.get("loc", ()))[:8]],
+                           "msg": _short(e.get("msg", ""))}
+    if isinstance(ctx, dict):
+        out["ctx"] = {str(k)[:40]: _short(v) for k, v in list(ctx.items())[:8]}
+    return out
+
+
+def message_response(message: Message, status: int,
+                     headers: dict[str, str] | None = None) -> JSONBody:
+    """An error answer from a catalogue message: ``detail`` in English, ``detail_zh`` in
+    Chinese, and its ``code``."""
+    return JSONBody({"detail": render(message, "en"), "detail_zh": render(message, "zh"),
+                     "code": message.code}, status, headers=headers)
+
+
+class RefusalAudit:
+    """Audit-logs refused (403) requests, rate-limited: at most one entry per actor and route
+    every ``per_key_s`` seconds and ``per_minute`` in all (a scan of forbidden URLs must not
+    become a flood of audit rows). ``clock`` is for the tests."""
+
+    def __init__(self, per_key_s: float = 60.0, per_minute: int = 60,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_key_s = per_key_s
+        self.per_minute = per_minute
+        self.clock = clock
+        self.last: dict[tuple[str, str], float] = {}
+        self.minute = clock()
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def admit(self, actor: str, route: str) -> bool:
+        """Whether a refusal of ``actor`` on ``route`` is audit-logged now."""
+        with self.lock:
+            now = self.clock()
+            if now - self.minute >= 60.0:
+                self.minute, self.count = now, 0
+                self.last = {k: t for k, t in self.last.items() if now - t < self.per_key_s}
+            last = self.last.get((actor, route))
+            if self.count >= self.per_minute or (last is not None
+                                                 and now - last < self.per_key_s):
+                return False
+            self.last[(actor, route)] = now
+            self.count += 1
+            return True
+
+    def record(self, ws: Workspace, request: Request, reason: str) -> None:
+        """Audit-log the refusal of ``request`` if :meth:`admit` lets it (a registry write:
+        call it in the threadpool)."""
+        principal: Principal | None = getattr(request.state, "principal", None)
+        actor = principal.actor if principal is not None else \
+            f"client:{client_address(request) or 'unknown'}"
+        route = getattr(request.scope.get("route"), "path", None) or request.url.path[:200]
+        if not self.admit(actor, f"{request.method} {route}"):
+            return
+        with ws.registry.session() as s:
+            audit(s, actor, "request_refused", "request", f"{request.method} {route}",
+                  {"status": 403, "reason": reason[:300], "path": request.url.path[:300]},
+                  district=principal.district_id if principal is not None else None)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` or what caused it is a full disk (or quota)."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _DISK_FULL:
+            return True
+        if isinstance(e, sqlite3.OperationalError) and "disk is full" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None) -> FastAPI:
     """The API over one carbonpeak home (``settings``, or an open ``workspace``)."""
     ws = workspace or Workspace.open(settings or Settings(), actor="api")
+    st = ws.settings
     app = FastAPI(
         title="carbonpeak API",
         version=__version__,
         summary="District carbon-peak platform (碳达峰平台): data in, accounts, targets.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by the web layer from npm's Swagger UI (no CDN), same CSP
         redoc_url=None,
         default_response_class=JSONBody,
     )
     app.state.workspace = ws
+    # every body is bounded before it is read (Content-Length) or as it streams in (413):
+    # sign-in at a few KiB, the feeds at the upload limit, the rest at the default
+    upload = st.max_upload_mb * 1024 * 1024
+    app.add_middleware(BodyLimit, default=st.max_body_kb * 1024, limits=[
+        ("/api/v1/auth", SIGN_IN_MAX_BYTES), ("/api/v1/readings", upload),
+        ("/api/v1/ledger", upload)])
 
     @app.exception_handler(RequestValidationError)
     async def _refused(_: Request, exc: RequestValidationError) -> JSONBody:
-        # the default answer echoes the refused input; a NaN or Infinity in a JSON body
-        # (Python's parser accepts them) is echoed as null (JSONBody: json_safe)
-        return JSONBody({"detail": jsonable_encoder(exc.errors())}, 422)
+        # FastAPI's own answer echoes the refused input: megabytes for a large body, and a
+        # 500 when it cannot be written (nesting deeper than orjson writes, a lone surrogate)
+        problems = exc.errors()
+        shown = [_refusal(e) for e in problems[:REFUSALS_SHOWN]]
+        text = msg("api.body.refused", count=len(problems), shown=len(shown))
+        return JSONBody({"detail": shown, "summary": render(text, "en"),
+                         "summary_zh": render(text, "zh"), "count": len(problems)}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 403:  # the CSRF check
+            await run_in_threadpool(refusals.record, ws, request, str(exc.detail))
+        if isinstance(exc, Refusal):
+            return message_response(exc.message, exc.status_code)
+        if exc.status_code == 413:
+            limit = int(request.scope.get(LIMIT_SCOPE_KEY, st.max_body_kb * 1024))
+            return JSONBody(too_large_body(limit), 413)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(OSError)
+    async def _os_error(_: Request, exc: OSError) -> JSONBody:
+        if _disk_full(exc):
+            logger.error("disk full: %s", exc)
+            return message_response(msg("api.disk.full"), 507)
+        raise exc
+
+    @app.exception_handler(Exception)
+    async def _server_error(_: Request, exc: Exception) -> JSONBody:
+        # the last resort (Starlette logs the exception after this answer): a full disk
+        # behind a database or Parquet error is still a 507
+        if _disk_full(exc):
+            return message_response(msg("api.disk.full"), 507)
+        return JSONBody({"detail": "internal error / 内部错误"}, 500)
 
     @app.exception_handler(InputValidationError)
     async def _invalid(_: Request, exc: InputValidationError) -> JSONBody:
         return JSONBody({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
 
+    refusals = RefusalAudit()
+    app.state.refusal_audit = refusals
+
     @app.exception_handler(AccessDenied)
-    async def _denied(_: Request, exc: AccessDenied) -> JSONBody:
+    async def _denied(request: Request, exc: AccessDenied) -> JSONBody:
+        await run_in_threadpool(refusals.record, ws, request, str(exc))
         return JSONBody({"detail": str(exc)}, 403)
 
     @app.exception_handler(AuthenticationError)

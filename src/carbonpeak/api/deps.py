@@ -22,7 +22,7 @@ from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "CurrentWorkspace", "acting_as",
-           "get_principal", "get_workspace", "requires"]
+           "client_address", "get_principal", "get_workspace", "requires"]
 
 SESSION_COOKIE = "cp_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -38,6 +38,23 @@ def get_workspace(request: Request) -> Workspace:
     """The workspace the app was created with."""
     ws: Workspace = request.app.state.workspace
     return ws
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or, when the peer is one of the configured proxies
+    (``CARBONPEAK_TRUSTED_PROXIES``; none by default), the last address of
+    ``X-Forwarded-For`` that is not a proxy's. Any other peer's ``X-Forwarded-For`` is
+    ignored, loopback's too: a client cannot choose the address its sign-ins count under."""
+    peer = request.client.host if request.client else ""
+    settings = get_workspace(request).settings
+    if not settings.is_trusted_proxy(peer):
+        return peer
+    hops = [h.strip() for value in request.headers.getlist("x-forwarded-for")
+            for h in value.split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not settings.is_trusted_proxy(hop):
+            return hop[:64]
+    return peer
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -59,14 +76,17 @@ def get_principal(
             msg = "a bearer token is required (Authorization: Bearer cpk_…)"
             raise _unauthorized(msg)
         try:
-            return authenticate_token(ws, creds.credentials)
+            principal = authenticate_token(ws, creds.credentials)
         except AccessDenied as exc:
             raise _unauthorized(str(exc)) from None
+        request.state.principal = principal  # for the audit of a refusal (403)
+        return principal
     if session:
         try:
             principal, csrf = session_principal(ws, session)
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from None
+        request.state.principal = principal  # for the audit of a refusal (403)
         if request.method not in SAFE_METHODS and not hmac.compare_digest(
                 request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
             raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF check)")

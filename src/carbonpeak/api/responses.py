@@ -17,16 +17,21 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import orjson
 import pandas as pd
-from fastapi import Query
+from fastapi import HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import DefaultPlaceholder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from carbonpeak.i18n import Message, render
+
 __all__ = ["EXPORTS", "EXPORT_LIMIT", "GEOJSON", "NO_NUL", "XLSX", "Format", "JSONBody",
-           "JSONRoute", "Limit", "Offset", "fast_json", "file_responses", "geojson_response",
-           "json_bytes", "json_safe", "page", "table_response"]
+           "JSONRoute", "Limit", "Offset", "Refusal", "fast_json", "file_responses",
+           "geojson_response", "json_bytes", "json_safe", "parse_json_body", "page",
+           "table_response"]
 
 EXPORT_LIMIT = 100_000
 Limit = Annotated[int, Query(ge=1, le=500, description="page size (1-500)")]
@@ -109,14 +114,69 @@ class JSONBody(JSONResponse):
         return json_bytes(content)
 
 
+class Refusal(HTTPException):
+    """An error answer from a catalogue message (:mod:`carbonpeak.i18n`): the app answers
+    ``{"detail": <English>, "detail_zh": <Chinese>, "code"}`` with ``status``."""
+
+    def __init__(self, status: int, message: Message) -> None:
+        super().__init__(status, render(message, "en"))
+        self.message = message
+
+
+#: a JSON body larger than this is parsed in the threadpool, not on the event loop
+PARSE_OFF_LOOP_BYTES = 64 * 1024
+
+
+def _json_body(request: Request) -> bool:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/")
+                                          and kind.endswith("+json"))
+
+
+async def parse_json_body(request: Request) -> None:
+    """Parse a JSON request body with orjson before FastAPI validates it (FastAPI then uses
+    the parsed value): a large body off the event loop, and a body Python's parser would
+    accept but nothing after it can hold is refused (422) here: a lone surrogate, NaN or
+    Infinity, nesting deeper than 1,024 levels. The size was bounded before (the body
+    limits of the app, see :func:`carbonpeak.api.app.create_app`)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not _json_body(request):
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        if len(body) > PARSE_OFF_LOOP_BYTES:
+            parsed = await run_in_threadpool(orjson.loads, body)
+        else:
+            parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestValidationError([{
+            "type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": exc.msg[:200]}}]) from None
+    request._json = parsed  # noqa: SLF001 - Starlette's cache of request.json()
+
+
 class JSONRoute(APIRoute):
     """A route whose JSON answers are rendered by :class:`JSONBody` (FastAPI's own fast path
-    would serialise a response model with pydantic's encoder instead of :func:`json_bytes`)."""
+    would serialise a response model with pydantic's encoder instead of :func:`json_bytes`),
+    and whose JSON body, if it takes one, is parsed by :func:`parse_json_body`."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if isinstance(kwargs.get("response_class"), DefaultPlaceholder):
             kwargs["response_class"] = JSONBody
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Any]:  # noqa: D102
+        handler = super().get_route_handler()
+        if self.body_field is None:  # no body model: the endpoint reads the body itself
+            return handler
+
+        async def parsed_first(request: Request) -> Response:
+            await parse_json_body(request)
+            response: Response = await handler(request)
+            return response
+
+        return parsed_first
 
 
 def fast_json(data: Any, status: int = 200) -> Response:

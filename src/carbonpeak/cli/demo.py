@@ -20,6 +20,7 @@ from carbonpeak.config import Settings
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
+from carbonpeak.services.access.users import DEMO_PASSWORD
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.buildings.retrofits import import_retrofits, measure, retrofit_progress
 from carbonpeak.services.buildings.weather import import_weather
@@ -96,11 +97,13 @@ def demo(
         if serve:
             import uvicorn
 
+            from carbonpeak.api.server import uvicorn_options
+
             console.print(f"\n[bold]驾驶舱 dashboard: http://127.0.0.1:{port}/[/]  "
                           "(Ctrl-C stops it)")
             _print_demo_users(users)
-            uvicorn.run("carbonpeak.api.app:create_app", factory=True, host="127.0.0.1",
-                        port=port, log_level="warning")
+            uvicorn.run("carbonpeak.api.app:create_app", **uvicorn_options(
+                settings, host="127.0.0.1", port=port, log_level="warning"))
         else:
             _print_demo_users(users)
 
@@ -130,9 +133,6 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
                           f"{done.unchanged} unchanged")
     for n in demo_audits.notes:
         console.print(f"  [dim]demo audits: {n}[/]")
-
-
-DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105  # printed by the demo; demo homes only
 
 
 def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:

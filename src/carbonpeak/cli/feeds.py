@@ -180,18 +180,43 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    public: Annotated[bool, typer.Option(
+        "--public", help="Listen on every interface (0.0.0.0); refused while users with the "
+        "demo's published password exist")] = False,
 ) -> None:
-    """Serve the dashboard (/) and the HTTP API (/api/v1) with uvicorn."""
+    """Serve the dashboard (/) and the HTTP API (/api/v1) with uvicorn.
+
+    Connections are bounded (CARBONPEAK_HTTP_*: head and body timeouts, keep-alive, open
+    connections per client and in all; docs/security.md)."""
     import uvicorn
 
+    from carbonpeak.api.server import uvicorn_options
+    from carbonpeak.services.access.users import demo_password_users
+
     with _errors():
-        _ws().close()  # refuse early when the registry is not initialised
+        ws = _ws()  # refuse early when the registry is not initialised
+        try:
+            demo = demo_password_users(ws)
+            settings = ws.settings
+        finally:
+            ws.close()
+        if demo and public:
+            err.print(f"[bold red]refused 拒绝启动:[/] {len(demo)} user(s) still have the demo's "
+                      f"published password 仍在使用演示口令的用户: {', '.join(demo)}. Change "
+                      "their passwords or deactivate them (carbonpeak users …) before "
+                      "serving publicly. 请先修改口令或停用这些用户。")
+            raise typer.Exit(2)
+        if demo:
+            err.print(f"[bold red on yellow] WARNING 警告 [/][bold red] {len(demo)} user(s) "
+                      f"sign in with the demo's published password 以下用户使用公开的演示口令: "
+                      f"{', '.join(demo)}. Anyone who read the demo can sign in as them. "
+                      "任何看过演示的人都能以其身份登录。[/]")
+        if public:
+            host = "0.0.0.0"  # noqa: S104 - asked for with --public
         console.print(f"carbonpeak dashboard 驾驶舱 on http://{host}:{port}/ "
                       f"(API docs: http://{host}:{port}/api/v1/docs)")
-        from carbonpeak.api.server import NoDelayH11Protocol
-
-        uvicorn.run("carbonpeak.api.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info", http=NoDelayH11Protocol)
+        uvicorn.run("carbonpeak.api.app:create_app",
+                    **uvicorn_options(settings, host=host, port=port, workers=workers))
 
 
 @ingest_app.command("mqtt")

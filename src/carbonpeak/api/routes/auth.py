@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -18,6 +19,7 @@ from carbonpeak.api.deps import (
     _bearer,
     _cookie,
     acting_as,
+    client_address,
     get_principal,
 )
 from carbonpeak.api.responses import JSONRoute
@@ -37,7 +39,10 @@ from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import District, Street, User
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["router", "user_info"]
+__all__ = ["SIGN_IN_MAX_BYTES", "router", "secure_cookie", "user_info"]
+
+#: the largest body of a sign-in route (a username and two passwords fit with room to spare)
+SIGN_IN_MAX_BYTES = 4096
 
 router = APIRouter(prefix="/api/v1/auth", tags=["sign-in"], route_class=JSONRoute)
 
@@ -56,7 +61,7 @@ class LoginIn(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    """The current password and the new one (10-256 characters)."""
+    """The current password and the new one (12-256 characters, not a common one)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -82,7 +87,24 @@ def user_info(ws: Workspace, p: Principal) -> dict[str, Any]:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else ""
+    return client_address(request)
+
+
+def secure_cookie(request: Request, ws: Workspace) -> bool:
+    """Whether the session cookie is ``Secure``: ``CARBONPEAK_COOKIE_SECURE`` when set, else
+    always except for a request to a loopback address (``localhost``, ``127.0.0.1``,
+    ``::1``) over plain HTTP, where a browser would not send it back."""
+    if ws.settings.cookie_secure is not None:
+        return ws.settings.cookie_secure
+    if request.url.scheme == "https":
+        return True
+    host = (request.url.hostname or "").strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 @router.post("/login", response_model=LoginPublic, responses={
@@ -95,7 +117,7 @@ def login(request: Request, ws: CurrentWorkspace, response: Response,
     signed = sign_in(ws, body.username, body.password, client=_client(request))
     max_age = int(ws.settings.session_hours * 3600)
     response.set_cookie(SESSION_COOKIE, signed.session_token, max_age=max_age, path="/",
-                        httponly=True, samesite="strict", secure=ws.settings.cookie_secure)
+                        httponly=True, samesite="strict", secure=secure_cookie(request, ws))
     info = user_info(ws, signed.principal)
     return {"user": info, "csrf_token": signed.csrf_token,
             "expires_at": signed.expires_at.isoformat() + "Z"}
@@ -135,7 +157,7 @@ def logout(request: Request, ws: CurrentWorkspace, response: Response,
     if cookie:
         end_session(ws, cookie)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=ws.settings.cookie_secure)
+                           secure=secure_cookie(request, ws))
 
 
 @router.post("/password", status_code=204, response_class=Response, responses={

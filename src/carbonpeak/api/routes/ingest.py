@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import func, select
 
@@ -26,11 +26,10 @@ from carbonpeak.intake.feeds import (
 )
 from carbonpeak.storage.registry.models import IngestBatch
 
-__all__ = ["MAX_BODY_BYTES", "router"]
+__all__ = ["router"]
 
+# the app includes this router with the feeds' body limit (CARBONPEAK_MAX_UPLOAD_MB)
 router = APIRouter(prefix="/api/v1", tags=["data in"], route_class=JSONRoute)
-
-MAX_BODY_BYTES = 64 * 1024 * 1024
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
     description="A key unique per batch for this client (e.g. a UUID); re-sending the same "
@@ -72,23 +71,15 @@ _FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "no or invalid bearer token"},
     403: {"description": "the token may not write any of these meters/entities"},
     409: {"description": "the Idempotency-Key was used for a different body"},
-    413: {"description": "body larger than 64 MiB: split it"},
+    413: {"description": "body larger than CARBONPEAK_MAX_UPLOAD_MB (64 MiB): split it"},
     422: {"description": "the body cannot be read, or every row was rejected"},
 }
 
 
 async def _read_body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes; split the batch")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes; split the batch")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, bounded by the app's limit for this router: a ``Content-Length`` over it is
+    refused before anything is read, a streamed body as soon as it passes it (413)."""
+    return await request.body()
 
 
 def _answer(result: BatchResult) -> JSONBody:

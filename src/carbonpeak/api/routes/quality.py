@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
-from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.responses import JSONRoute, Refusal
 from carbonpeak.api.schemas.quality import (
     QualityPublic,
 )
+from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg
+from carbonpeak.services.access.scope import scope_of
 from carbonpeak.services.accounting.quality import quality_report
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
@@ -28,12 +31,17 @@ def _scope(ws: Workspace, p: Principal, entity: str | None,
     if p.role == "street_officer":
         if p.street_id is None or (street is not None and street != str(p.street_id)):
             raise HTTPException(404, "no such street in your scope")
-        return entity, p.street_id  # an entity of another street gives an empty report
+        if entity is not None and not scope_of(ws, p).sees_entity(entity):
+            # another street's entity answers as an unknown one does
+            raise Refusal(404, msg("api.quality.no_entity"))
+        return entity, p.street_id
     mine = writable_entities(ws, p) if p.role in ("entity_manager", "data_feeder") else set()
     if entity is None and len(p.entity_ids) == 1:
         entity = next(iter(p.entity_ids))
-    if entity is None or entity not in mine:
+    if entity is None:
         raise HTTPException(404, "name one of your entities with ?entity=")
+    if entity not in mine:
+        raise Refusal(404, msg("api.quality.no_entity"))
     return entity, None
 
 
@@ -49,9 +57,21 @@ def get_quality(
 ) -> dict[str, Any]:
     """数据质量报告 — completeness and flags per entity and street (meter-day rows on request).
 
+    Needs ``month`` or ``entity`` (422 otherwise: a district over all its months is a batch
+    job, ``carbonpeak quality``). An entity outside the caller's scope answers 404 exactly as
+    an unknown one.
+
     Stale months (whose readings changed since their flags were computed) are recomputed first.
     """
     entity_id, street_id = _scope(ws, principal, entity, street)
-    report = quality_report(ws, principal.district_id, entity_id=entity_id, street_id=street_id,
-        month=month, year=year, include_rows=rows)
+    if month is None and entity_id is None:  # a whole district or street over every month
+        raise Refusal(422, msg("api.quality.needs_filter"))
+    try:
+        report = quality_report(ws, principal.district_id, entity_id=entity_id,
+                                street_id=street_id, month=month, year=year,
+                                include_rows=rows)
+    except NotFoundError:
+        if entity_id is None or street_id is not None:  # the street is not known
+            raise
+        raise Refusal(404, msg("api.quality.no_entity")) from None
     return report.to_dict()

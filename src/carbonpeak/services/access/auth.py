@@ -7,10 +7,10 @@
 * A session is a random 256-bit cookie value; the registry keeps only its SHA-256, with a
   CSRF token that the page sends back in ``X-CSRF-Token`` on every change (double submit,
   checked against the server's copy).
-* Failed sign-ins are recorded; after ``login_max_failures`` failures within
-  ``login_window_minutes`` for a username (or ``login_max_failures_per_client`` from one
-  client address, higher because offices share a proxy), further attempts are refused
-  (:class:`RateLimited`) without checking the password, until the window has passed.
+* Failed sign-ins are recorded and throttled per client address (a growing delay, then a
+  hard limit) and per account (a soft limit that refuses only the clients that failed on
+  it, so anonymous guesses cannot lock a user out): :func:`_wait`. A refused attempt
+  (:class:`RateLimited`) is not checked. Failed sign-ins are audit-logged.
 """
 
 from __future__ import annotations
@@ -107,31 +107,54 @@ def verify_password(ws: Workspace, username: str, password: str, *, client: str 
                 return
         except (VerificationError, InvalidHashError):
             pass
+        district = s.scalars(select(User.district_id).where(User.username == username)).first()
+    _audit_failure(ws, "password_check_failed", username, client[:64], district)
     msg = "the current password is wrong / 当前口令错误"
     raise AuthenticationError(msg)
 
 
-def _retry_after(ws: Workspace, username: str, client: str, now: dt.datetime) -> int | None:
+def _wait(ws: Workspace, username: str, client: str, now: dt.datetime,
+          before_id: int | None = None) -> int | None:
+    """Seconds this client must wait before trying ``username`` (None: it may try now).
+
+    Counted over the failures of the window (with ``before_id``: those recorded before that
+    attempt, pending ones included):
+
+    * the client: after ``login_delay_after`` failures each further one doubles a delay
+      (1 s, 2 s, 4 s … up to ``login_delay_max_seconds``) from its latest failure, and after
+      ``login_max_failures_per_client`` it waits until they leave the window;
+    * the account: after ``login_max_failures`` failures (a soft limit) it refuses the clients
+      that failed on it until the failures leave the window, but not a client that did not:
+      anonymous guesses cannot lock a user out, and each further guessing address gets one
+      guess on the account.
+    """
     st = ws.settings
-    since = now - dt.timedelta(minutes=st.login_window_minutes)
+    window = dt.timedelta(minutes=st.login_window_minutes)
+    failed = [LoginAttempt.success.is_(False), LoginAttempt.at > now - window]
+    if before_id is not None:
+        failed.append(LoginAttempt.id < before_id)
+    until: list[dt.datetime] = []
     with ws.registry.session() as s:
-        worst: dt.datetime | None = None
-        for cond, limit in ((LoginAttempt.username == username, st.login_max_failures),
-                            (LoginAttempt.client == client, st.login_max_failures_per_client)):
-            q = select(func.count(), func.min(LoginAttempt.at)).where(
-                cond, LoginAttempt.success.is_(False), LoginAttempt.at > since)
-            n, oldest = s.execute(q).one()
-            if n >= limit and oldest is not None:
-                # blocked until enough of the failures leave the window; the oldest first
-                rows = list(s.scalars(select(LoginAttempt.at).where(
-                    cond, LoginAttempt.success.is_(False), LoginAttempt.at > since)
-                    .order_by(LoginAttempt.at.desc()).limit(limit)))
-                until = rows[-1]
-                worst = until if worst is None or until > worst else worst
-    if worst is None:
+        mine = list(s.scalars(select(LoginAttempt.at).where(
+            LoginAttempt.client == client, *failed).order_by(LoginAttempt.at.desc())
+            .limit(st.login_max_failures_per_client)))
+        if len(mine) >= st.login_max_failures_per_client:
+            until.append(mine[-1] + window)
+        if len(mine) > st.login_delay_after:
+            step = min(2.0 ** (len(mine) - st.login_delay_after - 1), st.login_delay_max_seconds)
+            until.append(mine[0] + dt.timedelta(seconds=step))
+        account = list(s.scalars(select(LoginAttempt.at).where(
+            LoginAttempt.username == username, *failed).order_by(LoginAttempt.at.desc())
+            .limit(st.login_max_failures)))
+        if len(account) >= st.login_max_failures and s.scalar(
+                select(func.count()).select_from(LoginAttempt).where(
+                    LoginAttempt.username == username, LoginAttempt.client == client,
+                    *failed)):
+            until.append(account[-1] + window)
+    latest = max(until, default=None)
+    if latest is None or latest <= now:
         return None
-    left = worst + dt.timedelta(minutes=st.login_window_minutes) - now
-    return max(1, math.ceil(left.total_seconds()))
+    return max(1, math.ceil((latest - now).total_seconds()))
 
 
 def _limited(wait: int) -> RateLimited:
@@ -140,14 +163,14 @@ def _limited(wait: int) -> RateLimited:
 
 
 def _claim_attempt(ws: Workspace, username: str, client: str, now: dt.datetime) -> int:
-    """Record an attempt as failed *before* the (slow) password check, then count again.
+    """Record an attempt as failed *before* the (slow) password check, then check again.
 
-    Parallel guesses cannot all slip under the limit: each sees the attempts recorded before
-    its count, so no more than the limit get past it. A refused attempt is removed again (it
-    was never checked), so waiting out the window is enough. The id of the attempt is
-    returned; a correct password marks it successful.
+    Parallel guesses cannot all slip under the limits: the second check counts every attempt
+    recorded before this one (pending ones as failures). A refused attempt is removed again
+    (it was never checked), so waiting is enough. The id of the attempt is returned; a correct
+    password marks it successful.
     """
-    wait = _retry_after(ws, username, client, now)
+    wait = _wait(ws, username, client, now)
     if wait is not None:
         raise _limited(wait)
     with ws.registry.session() as s:
@@ -155,20 +178,11 @@ def _claim_attempt(ws: Workspace, username: str, client: str, now: dt.datetime) 
         s.add(attempt)
         s.flush()
         attempt_id = int(attempt.id)
-    st = ws.settings
-    since = now - dt.timedelta(minutes=st.login_window_minutes)
-    with ws.registry.session() as s:
-        over = False
-        for cond, limit in ((LoginAttempt.username == username, st.login_max_failures),
-                            (LoginAttempt.client == client, st.login_max_failures_per_client)):
-            n = s.scalar(select(func.count()).select_from(LoginAttempt).where(
-                cond, LoginAttempt.success.is_(False), LoginAttempt.at > since,
-                LoginAttempt.id <= attempt_id)) or 0
-            over = over or n > limit
-        if over:
+    wait = _wait(ws, username, client, now, before_id=attempt_id)
+    if wait is not None:
+        with ws.registry.session() as s:
             s.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
-    if over:
-        raise _limited(_retry_after(ws, username, client, now) or 1)
+        raise _limited(wait)
     return attempt_id
 
 
@@ -195,25 +209,47 @@ def sign_in(ws: Workspace, username: str, password: str, *, client: str = "") ->
         except (VerificationError, InvalidHashError):
             ok = False
         ok = ok and user is not None and user.active
-        if not ok or user is None:
-            msg = "wrong username or password / 用户名或密码错误"
-            raise AuthenticationError(msg)
-        attempt = s.get(LoginAttempt, attempt_id)
-        if attempt is not None:
-            attempt.success = True
-        if stored is not None and password_hasher.check_needs_rehash(stored):
-            user.password_hash = password_hasher.hash(password)
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(24)
-        expires = now + dt.timedelta(hours=ws.settings.session_hours)
-        s.add(WebSession(user_id=user.id, session_hash=_sha(token), csrf_token=csrf,
-                         created_at=now, expires_at=expires, last_seen_at=now, client=client))
-        # expired sessions of anyone are cleared as sign-ins happen
-        s.execute(delete(WebSession).where(WebSession.expires_at <= now))
-        audit(s, f"user:{user.username}", "sign_in", "user", user.username, {"client": client},
-              district=user.district_id)
-        principal = principal_of(s, user)
-        return SignIn(token, csrf, principal, expires)
+        district = user.district_id if user is not None else None
+        signed = None
+        if ok and user is not None:
+            signed = _open_session(s, user, password, stored, attempt_id, client, now,
+                                   ws.settings.session_hours)
+    if signed is None:
+        _audit_failure(ws, "sign_in_failed", username, client, district)
+        msg = "wrong username or password / 用户名或密码错误"
+        raise AuthenticationError(msg)
+    return signed
+
+
+def _audit_failure(ws: Workspace, action: str, username: str, client: str,
+                   district: str | None) -> None:
+    """Audit-log a failed sign-in (its own transaction; the actor is the client address:
+    nobody is signed in). An unknown username belongs to no district."""
+    with ws.registry.session() as s:
+        audit(s, f"client:{client or 'unknown'}", action, "user", username, {"client": client},
+              district=district)
+
+
+def _open_session(s: Session, user: User, password: str, stored: str | None,
+                  attempt_id: int, client: str, now: dt.datetime,
+                  hours: float) -> SignIn:
+    """The session of a correct sign-in (in the caller's transaction)."""
+    attempt = s.get(LoginAttempt, attempt_id)
+    if attempt is not None:
+        attempt.success = True
+    if stored is not None and password_hasher.check_needs_rehash(stored):
+        user.password_hash = password_hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = now + dt.timedelta(hours=hours)
+    s.add(WebSession(user_id=user.id, session_hash=_sha(token), csrf_token=csrf,
+                     created_at=now, expires_at=expires, last_seen_at=now, client=client))
+    # expired sessions of anyone are cleared as sign-ins happen
+    s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    audit(s, f"user:{user.username}", "sign_in", "user", user.username, {"client": client},
+          district=user.district_id)
+    principal = principal_of(s, user)
+    return SignIn(token, csrf, principal, expires)
 
 
 def session_principal(ws: Workspace, token: str) -> tuple[Principal, str]:

@@ -14,9 +14,13 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import string
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +31,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.i18n import msg
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
@@ -41,10 +46,13 @@ from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import ENTITY_ROLES, Role
 
 __all__ = [
+    "DEMO_PASSWORD",
     "MIN_PASSWORD_LENGTH",
     "IssuedToken",
     "authenticate_token",
     "create_user",
+    "demo_password_users",
+    "is_common_password",
     "issue_token",
     "hash_password",
     "list_users",
@@ -55,7 +63,10 @@ __all__ = [
     "revoke_token",
 ]
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+#: the password ``carbonpeak demo`` gives its users and prints: published, so a served
+#: instance warns while a user has it, and ``serve --public`` refuses to start
+DEMO_PASSWORD = "carbonpeak-demo"  # noqa: S105
 MAX_PASSWORD_LENGTH = 256
 #: Argon2id with argon2-cffi's defaults (RFC 9106, second recommended parameter set)
 password_hasher = PasswordHasher()
@@ -77,18 +88,53 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (``common-passwords.txt`` next to this module,
+    its origin in its header), case-folded."""
+    path = Path(__file__).with_name("common-passwords.txt")
+    return frozenset(line.strip().casefold() for line in
+                     path.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+_PADDING = string.digits + string.punctuation + string.whitespace
+_RUNS = "0123456789" * 4 + "9876543210" * 4 + "abcdefghijklmnopqrstuvwxyz" * 2 + "qwertyuiop" * 3
+
+
+def is_common_password(password: str) -> bool:
+    """Whether ``password`` is guessable from the common list: one of it, one of it with
+    digits, symbols or spaces before or after, one of it repeated (``qwertyqwerty``), at most
+    two distinct characters, or a run of digits, letters or keys (``123456789012``)."""
+    p = password.casefold()
+    core = p.strip(_PADDING)
+    if len(set(p)) <= 2 or p in _RUNS or core in _RUNS:
+        return True
+    candidates = {p, core}
+    for n in range(1, len(core) // 2 + 1):  # the shortest unit that repeats to the core
+        if len(core) % n == 0 and core[:n] * (len(core) // n) == core:
+            candidates.add(core[:n])
+            candidates.add(core[:n].strip(_PADDING))
+            break
+    return bool(candidates & common_passwords())
+
+
 def hash_password(password: str) -> str:
-    """The Argon2id hash of ``password`` (after the length policy).
+    """The Argon2id hash of ``password`` (after the policy: 12-256 characters, and not
+    :func:`is_common_password`).
 
     Raises
     ------
     InputValidationError
-        Shorter than :data:`MIN_PASSWORD_LENGTH` or longer than 256 characters.
+        Shorter than :data:`MIN_PASSWORD_LENGTH`, longer than 256 characters, or common.
     """
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InputValidationError([RowError(
             "users", None, "password", None,
-            f"must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters")])
+            msg("access.password.length", min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH))])
+    if is_common_password(password):
+        raise InputValidationError([RowError(
+            "users", None, "password", None, msg("access.password.common"))])
     return password_hasher.hash(password)
 
 
@@ -268,3 +314,18 @@ def set_active(ws: Workspace, username: str, active: bool) -> None:
             user.active = active
             audit(s, ws.actor, "activate" if active else "deactivate", "user", username, {},
                   district=user.district_id)
+
+
+def demo_password_users(ws: Workspace) -> list[str]:
+    """Active users whose password is the demo's published one (checked against each hash)."""
+    with ws.registry.session() as s:
+        rows = list(s.execute(select(User.username, User.password_hash).where(
+            User.active.is_(True), User.password_hash.is_not(None)).order_by(User.username)))
+    found = []
+    for name, stored in rows:
+        try:
+            if stored and password_hasher.verify(stored, DEMO_PASSWORD):
+                found.append(name)
+        except (VerificationError, InvalidHashError):
+            continue
+    return found

@@ -50,7 +50,7 @@ from carbonpeak.storage.registry.models import (
     WarningEvent,
     utcnow,
 )
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import BudgetMethod, BudgetMetric, ScopeType, TargetKind
 
 __all__ = ["METRIC_COLUMN", "WarningRun", "allocate_budgets", "derive_district_budget",
@@ -506,6 +506,10 @@ def _store(ws: Workspace, d: District, wr: WarningRun, ents: pd.DataFrame,
                               "scope_type": k[0], "scope_id": k[1],
                               "scope_name": w.scope_name, "previous_level": previous, **vals,
                               "reason_zh": w.reason_zh, "reason_en": w.reason_en})
+        # every evaluation is audit-logged, also one that changed nothing
+        audit(s, ws.actor, "evaluate_warnings", "warning_run", f"{wr.year}:{wr.metric}", {
+            "months_elapsed": wr.months_elapsed, "account_run_id": wr.account_run_id,
+            "warnings": len(wr.table), "changed": len(wr.events)}, district=d.id)
     if notifier is not None:  # after the commit: a warning is stored before it is sent
         with ws.registry.session() as s:
             wr.notified = _notify(s, notifier, d.id)
