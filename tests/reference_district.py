@@ -24,7 +24,7 @@ METERS = """
 meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes,rollover_at
 M1,B1,electricity,kWh,,interval,2,60,
 M1a,B1,electricity,kWh,hvac,interval,1,60,
-M2,B2,electricity,kWh,,cumulative,10,60,10000
+M2,B2,electricity,kWh,,cumulative,10,60,9999
 M3,B2,natural_gas,m3,,cumulative,1,1440,
 M4,B2,pv_generation,kWh,,interval,1,60,
 M5,B4,electricity,kWh,,cumulative,1,60,

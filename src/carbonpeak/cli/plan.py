@@ -26,6 +26,7 @@ from carbonpeak.cli.common import (
 )
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import Message, render
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
@@ -432,7 +433,7 @@ def lmdi_cmd(
     console.print(t)
     console.print(f"  source: {source}")
     for n in res.notes:
-        console.print(f"  • {n}")
+        console.print(f"  • {render(n, 'en') if isinstance(n, Message) else n}")
 
 
 @app.command("peak")

@@ -285,7 +285,6 @@ def _totals(run: AccountRun) -> dict[str, Any]:
     t = (run.summary or {}).get("totals", {})
     keys = ["tce_equivalent", "tce_equal", "tco2", "tco2_scope1", "tco2_scope2",
             "pv_generation_kwh", "coverage", "interval_coverage", "gdp_10k_cny",
-            "tce_equal_per_10k_cny", "tce_equivalent_per_10k_cny", "tco2_per_10k_cny",
             "statistics_energy_tce", "metered_share", "entities", "missing_entity_months"]
     return {k: _num(t.get(k)) for k in keys}
 
