@@ -45,7 +45,9 @@ TCE_EQUIVALENT = {
     "diesel": DIESEL_T * 1000 * 1.4571 / 1000,  # 1.223964
     "heat": HEAT_GJ * 1000 * 0.03412 / 1000,  # 3.412
 }
-TCE_EQUAL = {**TCE_EQUIVALENT, "electricity": ELEC_TOTAL * 0.300 / 1000}  # 37.896
+# equal value 2024: the previous year's thermal coal rate (GB/T 2589-2020); the series carries
+# the 2022 figure 300.7 gce/kWh forward to 2024: 126,320 x 0.3007 / 1000 = 37.984424
+TCE_EQUAL = {**TCE_EQUIVALENT, "electricity": ELEC_TOTAL * 0.3007 / 1000}  # 37.984424
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_district_totals_by_hand(result):
     tot = result.totals
     assert tot["tco2"] == pytest.approx(sum(TCO2.values()))  # 61.871175
     assert tot["tco2_scope1"] == pytest.approx(TCO2["natural_gas"] + TCO2["diesel"])
-    assert tot["tce_equal"] == pytest.approx(sum(TCE_EQUAL.values()))  # 42.664964
+    assert tot["tce_equal"] == pytest.approx(sum(TCE_EQUAL.values()))  # 42.753388
 
 
 def test_pv_is_reported_apart(result):

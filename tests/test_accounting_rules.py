@@ -302,3 +302,27 @@ def test_a_growth_rate_that_is_not_a_percentage_is_refused_by_row_and_column(ws,
     assert err.code == "intake.cell.growth_pct"
     assert "6.5 for +6.5 %" in err.message
     assert "实际增长率" in err.text("zh")
+
+
+# -- equal value of electricity: the previous year's coal rate, one row per year --------------
+def test_equal_value_of_electricity_is_a_per_year_series_at_the_previous_years_rate():
+    from carbonpeak.domain.factors import resolve_factors
+    from carbonpeak.reference import read_factor_set
+
+    rows = read_factor_set("shanghai_local").rows  # includes gbt2589_2020's rows
+    equal = {y: resolve_factors(rows, y, carriers=["electricity"])["electricity"]
+             for y in range(2020, 2026)}
+    # accounting year Y converts at the coal rate of Y − 1 (gce/kWh ÷ 1,000 = kgce/kWh):
+    # 2019 306.4, 2020 305.5, 2021 302.5, 2022 300.7; 2023 on: 300.7 carried forward
+    assert {y: f.kgce_equal for y, f in equal.items()} == {
+        2020: 0.3064, 2021: 0.3055, 2022: 0.3025, 2023: 0.3007, 2024: 0.3007, 2025: 0.3007}
+    for y, f in equal.items():
+        (row,) = [r for r in f.rows if r.quantity == "kgce_equal"]
+        assert row.data_year == min(y - 1, 2022)
+        assert row.status == "unverified"  # recalled, not read in a published table
+        assert "previous year's coal rate of thermal power generation" in row.source
+    assert "carried forward" in next(
+        r for r in equal[2024].rows if r.quantity == "kgce_equal").source
+    # 10,000 kWh in 2021: 10,000 × 0.3055 = 3,055 kgce; in 2024: 3,007 kgce
+    assert 10_000 * equal[2021].kgce_equal == pytest.approx(3_055.0)
+    assert 10_000 * equal[2024].kgce_equal == pytest.approx(3_007.0)
