@@ -1,8 +1,9 @@
 """A tiny district whose 2024 account was worked out by hand (see test_account.py).
 
-Factor set shanghai_local@v1: electricity 0.42 tCO2/MWh, 0.1229 / 0.300 kgce/kWh (equivalent /
-equal); natural gas 21.6219 tCO2/10^4 m3, 1.33 kgce/m3; diesel 3.0959 tCO2/t, 1.4571 kgce/kg;
-heat 0.06 tCO2/GJ, 0.03412 kgce/MJ; diesel density 0.84 t/m3.
+Factor set shanghai_local@v1: electricity 0.42 tCO2/MWh, 0.1229 / 0.3007 kgce/kWh
+(equivalent / equal, the 2024 row of the per-year series); natural gas 21.6219 tCO2/10^4
+m3, 1.33 kgce/m3; diesel 3.0959 tCO2/t, 1.4571 kgce/kg; heat 0.06 tCO2/GJ, 0.03412
+kgce/MJ; diesel density 0.84 t/m3.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ METERS = """
 meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes,rollover_at
 M1,B1,electricity,kWh,,interval,2,60,
 M1a,B1,electricity,kWh,hvac,interval,1,60,
-M2,B2,electricity,kWh,,cumulative,10,60,10000
+M2,B2,electricity,kWh,,cumulative,10,60,9999
 M3,B2,natural_gas,m3,,cumulative,1,1440,
 M4,B2,pv_generation,kWh,,interval,1,60,
 M5,B4,electricity,kWh,,cumulative,1,60,

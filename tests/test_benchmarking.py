@@ -1,7 +1,8 @@
 """Benchmarking, quota tables, disclosure and the quota workflow, on figures worked by hand.
 
 The quota district (Huangpu: climate zone HSCW, Shanghai), monthly ledgers only, factor set
-shanghai_local@v1: electricity 0.1229 / 0.300 kgce/kWh (equivalent / equal), natural gas
+shanghai_local@v1: electricity 0.1229 / 0.3007 kgce/kWh (equivalent / equal: the 2023 and
+2024 rows of the per-year series, the previous year's coal rate 300.7 gce/kWh), natural gas
 1.33 kgce/m³, heat 0.03412 kgce/MJ.
 
 2024 (2023 differs where noted):
@@ -30,8 +31,8 @@ B_commercial_office: constraint 110, guide 80 (default class of ``office``):
   (the heat is excluded).
 * P1: hospital has no class → no quota.
 
-District distribution, offices with a full year, kgce/m² at equal value (0.300): O2 360,000 /
-20,000 = 18.0; O3 180,000 / 5,000 = 36.0; O1 (288,000 + 15,960) / 10,000 = 30.396. Ranks O2 1,
+District distribution, offices with a full year, kgce/m² at equal value (0.3007): O2 360,840 /
+20,000 = 18.042; O3 180,420 / 5,000 = 36.084; O1 (288,672 + 15,960) / 10,000 = 30.4632. Ranks O2 1,
 O1 2, O3 3. Area below: O2 0; O1 20,000 / 35,000 = 0.571429; O3 30,000 / 35,000 = 0.857143.
 """
 
@@ -348,9 +349,9 @@ def test_benchmark_2024_by_hand(district: District) -> None:
     assert r["P1"]["quota_class"] is None
     assert {v["quota_status"] for k, v in r.items() if k != "P1"} == {"unverified"}
     # the district's distribution: full-year offices only, kgce/m² at equal value
-    assert r["O2"]["eui_kgce_per_m2_equal"] == pytest.approx(18.0)
-    assert r["O1"]["eui_kgce_per_m2_equal"] == pytest.approx(30.396)
-    assert r["O3"]["eui_kgce_per_m2_equal"] == pytest.approx(36.0)
+    assert r["O2"]["eui_kgce_per_m2_equal"] == pytest.approx(18.042)  # 1,200,000 × 0.3007
+    assert r["O1"]["eui_kgce_per_m2_equal"] == pytest.approx(30.4632)
+    assert r["O3"]["eui_kgce_per_m2_equal"] == pytest.approx(36.084)
     assert [r[k]["rank_in_type"] for k in ("O2", "O1", "O3")] == [1, 2, 3]
     assert r["O1"]["area_percentile_in_type"] == pytest.approx(20_000 / 35_000)
     assert r["O3"]["area_percentile_in_type"] == pytest.approx(30_000 / 35_000)

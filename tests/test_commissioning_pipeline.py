@@ -33,7 +33,8 @@ B2 mall (外滩), no main meter: the sum of its sub-meters — lighting_socket e
     excess: target 18 kW, band 2 kW, 128 unoccupied hours → 256 kWh; avoidable 1,296.
     simultaneous: heating on above 1 kWh (hours 6–9), cooling above 4 kWh (8–19): hours 8
     and 9 of 7 days = 14 h, Σ min(10, 40) = 140 kWh.
-B3 hotel (豫园), main meter, cumulative hourly reads sent in UTC ("Z"), rollover at 1,000:
+B3 hotel (豫园), main meter, cumulative hourly reads sent in UTC ("Z"), full scale 999
+    (wraps at 999 + 1 = 1,000):
     reads 900, 910, … (mod 1,000) from local 06-03 00:00 to 06-10 00:00 → 168 hours of
     10 kWh (990 → 0 is a rollover: 0 + 1,000 − 990 = 10).
     base = occupied = 10 → ratio 1.0 (severity 1.0); weekend 1.0 (severity 0.428571);
@@ -104,7 +105,7 @@ M1,B1,electricity,kWh,,interval,2,60,
 M2L,B2,electricity,kWh,照明插座,interval,1,15,
 M2H,B2,electricity,kWh,热站,interval,1,60,
 M2C,B2,electricity,kWh,cooling_plant,interval,1,60,
-M3,B3,electricity,kWh,,cumulative,1,60,1000
+M3,B3,electricity,kWh,,cumulative,1,60,999
 M5,B5,electricity,kWh,,interval,1,1440,
 M6,B6,electricity,kWh,,interval,1,60,
 """

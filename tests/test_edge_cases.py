@@ -75,17 +75,33 @@ def test_one_dead_main_meter_is_flagged_not_silently_zero(ws, tmp_path):
 
 def test_replaced_register_with_full_scale_is_a_reset_not_a_rollover(ws, tmp_path):
     _setup(ws, tmp_path, "meter_id,entity_id,carrier,unit,register,rollover_at\n"
-           "M,A,electricity,kWh,cumulative,100000",
+           "M,A,electricity,kWh,cumulative,99999",
            "meter_id,ts,value\nM,2024-01-01T00:00:00,1900\nM,2024-01-01T01:00:00,2000\n"
            "M,2024-01-01T02:00:00,5\nM,2024-01-01T03:00:00,105\n"
            "M,2024-02-01T00:00:00,99990\nM,2024-02-01T01:00:00,10")
     # 1900->2000 = 100; 2000->5 is a replacement (reset, excluded); 5->105 = 100;
     # 105->99990 = 99,885 is a jump the quality checks of issue 3 will flag;
-    # 99990->10 is a true rollover: 10 + 100000 - 99990 = 20
+    # 99990->10 is a true rollover: full scale 99,999 wraps at 99,999 + 1 = 100,000, so
+    # 10 + 100000 - 99990 = 20
     row = _year(run_account(ws, year=2024), "A")
     assert row["n_resets"] == 1
     assert row["n_rollovers"] == 1
     assert row["quantity"] == pytest.approx(100 + 100 + 99_885 + 20)
+
+
+def test_register_with_one_decimal_wraps_at_full_scale_plus_a_tenth(ws, tmp_path):
+    # rollover_at is the full-scale reading 99,999.9 (five digits and one decimal); the next
+    # tenth shows 0.0, so the register wraps at 99,999.9 + 0.1 = 100,000.0:
+    # 99,999.5 -> 0.3 consumed 0.3 + 100,000.0 - 99,999.5 = 0.8 (not 0.7, the modulus
+    # 99,999.9 would give); 99,990.0 -> 99,999.5 = 9.5; the year is 9.5 + 0.8 = 10.3.
+    _setup(ws, tmp_path, "meter_id,entity_id,carrier,unit,register,rollover_at\n"
+           "M,A,electricity,kWh,cumulative,99999.9",
+           "meter_id,ts,value\nM,2024-03-01T00:00:00,99990.0\n"
+           "M,2024-03-01T01:00:00,99999.5\nM,2024-03-01T02:00:00,0.3")
+    row = _year(run_account(ws, year=2024), "A")
+    assert row["n_rollovers"] == 1
+    assert row["n_resets"] == 0
+    assert row["quantity"] == pytest.approx(10.3)
 
 
 def test_year_source_counts_ledger_and_meter_months(ws, tmp_path):

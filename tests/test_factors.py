@@ -59,13 +59,63 @@ def test_fuel_sets_differ_and_a_is_default():
     assert "cn_fuel_ef_set_a" in read_factor_set("shanghai_local").includes
 
 
+#: account sets that apply to named years only (the ETS factor: the years its notice names)
+_YEARS_NAMED = {"national_ets_2022": range(2023, 2026)}
+
+
 @pytest.mark.parametrize("set_id", [s for s in shipped_factor_sets()
                                     if read_factor_set(s).kind == "account"])
 def test_account_sets_cover_every_carrier_2020_to_2030(set_id):
     spec = read_factor_set(set_id)
-    for year in range(2020, 2031):
+    for year in _YEARS_NAMED.get(set_id, range(2020, 2031)):
         f = resolve_factors(spec.rows, year, carriers=list(CARRIERS), set_id=set_id)
         assert set(f) == set(CARRIERS)
+
+
+def test_ets_factor_applies_only_to_the_years_its_notice_names():
+    # 0.5703 tCO2/MWh, the 2022 national grid average the MEE notice on ETS reporting
+    # 2023-2025 names: 2023..2025, not 2022 or 2026 (this test asserted every year before)
+    rows = read_factor_set("national_ets_2022").rows
+    for year in (2023, 2024, 2025):
+        elec = resolve_factors(rows, year, carriers=["electricity"])["electricity"]
+        assert elec.tco2 == pytest.approx(0.0005703)
+    for year in (2022, 2026):
+        with pytest.raises(FactorError, match=f"electricity: no tco2 factor applies to {year}"):
+            resolve_factors(rows, year, carriers=["electricity"], set_id="national_ets_2022")
+
+
+def test_factor_statuses_follow_the_legend():
+    # heat equal value set equal to the equivalent value: a platform assumption → unverified
+    gbt = {(r.carrier, r.quantity): r for r in read_factor_set("gbt2589_2020").rows}
+    assert gbt[("heat", "kgce_equal")].status == "unverified"
+    assert "platform assumption" in gbt[("heat", "kgce_equal")].source
+    assert gbt[("heat", "kgce_equivalent")].status == "secondary"
+    # heat 0.11 tCO2/GJ, read only in a secondary copy of the NDRC guideline → secondary
+    for set_id in ("national_average", "east_china_grid", "south_china_grid",
+                   "guangdong_provincial", "shanghai_provincial", "national_ets_2022"):
+        (heat,) = [r for r in read_factor_set(set_id).rows
+                   if (r.carrier, r.quantity) == ("heat", "tco2")]
+        assert (heat.value, heat.status) == (0.11, "secondary")
+    # the Shanghai notice's values (0.06 now, 0.11 before 2022) were read: verified
+    (sh,) = [r for r in read_factor_set("shanghai_local").rows
+             if (r.carrier, r.quantity) == ("heat", "tco2")]
+    assert (sh.value, sh.status) == (0.06, "verified")
+
+
+def test_db31_783_quota_rows_use_the_coefficient_their_source_states():
+    from carbonpeak.intake.quota_files import read_quota_file
+    from carbonpeak.reference import shipped_quota_tables
+
+    (path,) = [p for p in shipped_quota_tables() if p.stem == "db31-shanghai"]
+    rows = read_quota_file(path).rows
+    by_source = {}
+    for r in rows:
+        by_source.setdefault(r.source.split(" ")[0] + " " + r.source.split(" ")[1], set()).add(
+            r.electricity_kgce_per_kwh)
+    # DB31/T 1341 the equivalent value; DB31/T 552 and 783 the equal values they state
+    assert by_source["DB31/T 1341-2021"] == {0.1229}
+    assert by_source["DB31/T 552-2017"] == {0.28232}
+    assert by_source["DB31/T 783"] == {0.28078}
 
 
 def test_every_shipped_row_has_a_source_and_status():

@@ -1,11 +1,12 @@
 """Targets, dual control, budgets, warnings, LMDI and the peak on a district worked by hand.
 
-The district: two buildings with monthly electricity ledgers (equal value 0.300 kgce/kWh, so
-10,000 kWh = 3 tce; 0.42 tCO2/MWh, so 10,000 kWh = 4.2 tCO2), factor set shanghai_local@v1.
+The district: two buildings with monthly electricity ledgers (equal value 0.3007 kgce/kWh in
+2023 and 2024, the previous year's coal rate of the per-year series, so 10,000 kWh = 3.007 tce;
+0.42 tCO2/MWh, so 10,000 kWh = 4.2 tCO2), factor set shanghai_local@v1.
 
-* W1 外滩街道, office, 10,000 m², sector J: 2023 10,000 kWh every month (36 tce);
-  2024 11,000 kWh every month (3.3 tce/month).
-* Y1 豫园街道, mall, 60,000 m², sector F: 20,000 kWh every month in both years (72 tce).
+* W1 外滩街道, office, 10,000 m², sector J: 2023 10,000 kWh every month (36.084 tce);
+  2024 11,000 kWh every month (3.3077 tce/month).
+* Y1 豫园街道, mall, 60,000 m², sector F: 20,000 kWh every month in both years (72.168 tce).
 
 Statistics (district totals): GDP 2020 100,000 → 2024 120,000 (10^4 CNY); energy 2020 1,000,
 2023 216, 2024 1,020 tce; CO2 2020 1,500, 2023 300, 2024 1,400 t.
@@ -192,24 +193,27 @@ def test_budgets_allocation_and_warnings_by_hand(district: Workspace) -> None:
     b = derive_district_budget(district, year=2024, district="huangpu")
     assert b.budget == pytest.approx(120000 * 0.01 * 0.865 ** 0.8)
     set_budget(district, year=2024, metric="energy_tce", budget=200.0, district="huangpu")
-    # baseline 2023 (account): W1 36 tce, Y1 72 tce; district 2023 statistics 216 tce
-    # total to share = (36 + 72) × 200 / 216 = 100 tce; baseline share: 33.33 and 66.67
+    # baseline 2023 (account): W1 36.084 tce, Y1 72.168 tce; district 2023 statistics 216 tce
+    # total to share = (36.084 + 72.168) × 200 / 216 = 100.2333 tce; baseline share: W1 a
+    # third (33.4111), Y1 two thirds (66.8222)
     out = allocate_budgets(district, year=2024, level="streets", method="baseline_share",
                            district="huangpu")
-    assert out["budget"].sum() == pytest.approx(100.0)
-    assert out.loc["waitan", "budget"] == pytest.approx(100.0 / 3)
-    # through June: W1 ytd 6 × 3.3 = 19.8 tce against 18 last year (ratio 1.1);
-    # projected = 19.8 + 6 × 3 × 1.1 = 39.6 tce against 33.33: ratio 1.188 → red
+    assert out["budget"].sum() == pytest.approx(108.252 * 200 / 216)
+    assert out.loc["waitan", "budget"] == pytest.approx(108.252 * 200 / 216 / 3)
+    # through June: W1 ytd 6 × 3.3077 = 19.8462 tce against 6 × 3.007 = 18.042 last year
+    # (ratio 1.1); projected = 19.8462 + 18.042 × 1.1 = 39.6924 tce against 33.4111:
+    # ratio 1.188 → red
     wr = evaluate_warnings(district, year=2024, district="huangpu", through_month=6)
     row = wr.table.loc[("street", "waitan")]
-    assert row["projected"] == pytest.approx(39.6)
+    assert row["projected"] == pytest.approx(39.6924)
     assert row["level"] == "red"
-    assert row["reason_en"].startswith("projected 39.6 tce against a budget of 33.3 tce: +19 %")
-    # Y1: 72 projected against 66.67 → ratio 1.08 → red as well; the district row compares the
-    # metered share: 200 × 108/216 = 100 tce against 39.6 + 72 = 111.6 → red
+    assert row["reason_en"].startswith("projected 39.7 tce against a budget of 33.4 tce: +19 %")
+    # Y1: 72.168 projected against 66.8222 → ratio 1.08 → red as well; the district row
+    # compares the metered share: 200 × 108.252/216 = 100.2333 tce against 39.6924 + 72.168
+    # = 111.8604 → red
     d_row = wr.table.loc[("district", "huangpu")]
-    assert d_row["budget"] == pytest.approx(100.0)
-    assert d_row["projected"] == pytest.approx(111.6)
+    assert d_row["budget"] == pytest.approx(108.252 * 200 / 216)
+    assert d_row["projected"] == pytest.approx(111.8604)
     assert wr.table.index[0][0] in ("street", "district")  # most severe first
     assert len(wr.events) == len(wr.table)
     # the same evaluation again records nothing; after September a new event per unit
@@ -227,8 +231,9 @@ def test_budgets_allocation_and_warnings_by_hand(district: Workspace) -> None:
 
 
 def test_elastic_budget_for_a_unit_within_its_intensity_target(district: Workspace) -> None:
-    # Y1 uses 240,000 kWh = 72 tce on 60,000 m² = 1.2 kgce/m²; budget 60 tce with an intensity
-    # target of 0.0015 tce/m² → elastic budget max(60, 0.0015 × 60,000 = 90) = 90 → green
+    # Y1 uses 240,000 kWh = 72.168 tce on 60,000 m² = 1.2028 kgce/m²; budget 60 tce with an
+    # intensity target of 0.0015 tce/m² → elastic budget max(60, 0.0015 × 60,000 = 90) = 90
+    # → green
     set_budget(district, year=2024, metric="energy_tce", budget=60.0, scope_type="entity",
                scope_id="Y1", intensity_target=0.0015, district="huangpu")
     wr = evaluate_warnings(district, year=2024, district="huangpu", through_month=12)

@@ -248,7 +248,7 @@ def test_unit_mismatch_against_the_month_and_the_history():
 
 # -- cumulative registers -----------------------------------------------------------------
 def test_register_reset_rollover_impossible_negative():
-    m = meters(("C", "cumulative", 60, 10000.0, None))
+    m = meters(("C", "cumulative", 60, 9999.0, None))
     reads = [
         ("C", local("2024-03-01", 0), 9990.0), ("C", local("2024-03-01", 1), 9995.0),
         ("C", local("2024-03-01", 2), 5.0),  # 9995 -> 5 near full scale: a rollover

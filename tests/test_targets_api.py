@@ -346,9 +346,20 @@ def test_non_finite_observation_is_422(world: World) -> None:
 
 
 # -- (4) warnings ----------------------------------------------------------------------------
-# red: B4 (72×), E1 (12×), waitan (7.2×); yellow: yuyuan (0.999); green: B3 (0.79), the
-# district (0.52); no_budget: B2 (a key unit without a budget)
-SEVERITY_ORDER = ["B4", "E1", "waitan", "yuyuan", "B3", "huangpu", "B2"]
+# A roll-up month counts only when every unit in it has that month (issue 15): E1 (its diesel
+# and B1), 外滩 (E1, B1, B4) and the district are complete in January only, 豫园 (B2, B3) in
+# January and February; each is a run-rate projection of its complete months (no 2023 account).
+# tce, equal value 0.3007 kgce/kWh:
+#   E1 Jan: diesel 1.223964 + B1 1,000 kWh 0.3007 = 1.524664 → × 12 = 18.296 / 3 = 6.10×
+#   外滩 Jan: 1.524664 + B4 20 kWh 0.006014 = 1.530678 → 18.368 / 5 = 3.67×
+#   豫园 Jan: B2 300 kWh 0.09021 + gas 50 m³ 0.0665 + B3 3.007 + heat 3.412 = 6.57571; Feb: gas
+#   0.0665 + B3 3.007 = 3.0735 → 9.64921 / 2 × 12 = 57.895 / 40 = 1.45×
+#   district Jan: 1.530678 + 6.57571 = 8.106388 → 97.277 / 90 = 1.08×
+#   B3 Jan..Nov: 6.419 + 10 × 3.007 = 36.489 → × 12 / 11 = 39.806 / 50 = 0.80 (green)
+# red: B4 (72×), E1, 外滩, 豫园, the district; green: B3; no_budget: B2 (a key unit without
+# a budget). (Before the roll-up rule, the sums of whichever units reported made 豫园 yellow
+# and the district green.)
+SEVERITY_ORDER = ["B4", "E1", "waitan", "yuyuan", "huangpu", "B3", "B2"]
 
 
 def test_warnings_sorted_by_severity_and_paginated(world: World) -> None:
@@ -383,7 +394,7 @@ def test_warning_history_oldest_first(world: World) -> None:
     back = world.call("analyst", "POST", "/api/v1/warnings/evaluate", {"year": 2024})
     body = back.json()
     assert (body["months_elapsed"], body["events"], body["notified"]) == (11, 7, 0)
-    assert body["counts"] == {"red": 3, "yellow": 1, "green": 2, "no_budget": 1}
+    assert body["counts"] == {"red": 5, "green": 1, "no_budget": 1}
     assert any("no official account of 2023" in n for n in body["notes"])
     again = world.call("analyst", "POST", "/api/v1/warnings/evaluate", {"year": 2024}).json()
     assert again["events"] == 0  # the same data records nothing

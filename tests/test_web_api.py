@@ -42,23 +42,24 @@ pytestmark = pytest.mark.contract
 PASSWORD = "correct horse battery"  # noqa: S105  # test users only
 BASE = "http://testserver"
 
-# -- hand-worked figures (tests/test_account.py): electricity 0.300 kgce/kWh equal value,
+# -- hand-worked figures (tests/test_account.py): electricity 0.3007 kgce/kWh equal value (2024:
+#    the per-year series carries the 2022 coal rate 300.7 gce/kWh forward),
 #    0.42 tCO2/MWh; diesel 0.84 t -> 1.223964 tce, 2.600556 tCO2; gas 100 m3 -> 0.133 tce,
 #    0.216219 tCO2; heat 100 GJ -> 3.412 tce, 6.0 tCO2
-# 外滩 (officer): B1 16,000 kWh + B4 20 kWh = 16,020 kWh -> 4.806 tce, 6.7284 tCO2; E1 diesel
-WAITAN_TCE = 16_020 * 0.300 / 1000 + 1.223964  # 6.029964
+# 外滩 (officer): B1 16,000 kWh + B4 20 kWh = 16,020 kWh -> 4.817214 tce, 6.7284 tCO2; E1 diesel
+WAITAN_TCE = 16_020 * 0.3007 / 1000 + 1.223964  # 6.041178
 WAITAN_TCO2 = 16_020 * 0.42 / 1000 + 2.600556  # 9.328956
-# 豫园 (officer_yy): B2 300 + B3 110,000 = 110,300 kWh -> 33.09 tce, 46.326 tCO2; gas; heat
-YUYUAN_TCE = 110_300 * 0.300 / 1000 + 0.133 + 3.412  # 36.635
+# 豫园 (officer_yy): B2 300 + B3 110,000 = 110,300 kWh -> 33.16721 tce, 46.326 tCO2; gas; heat
+YUYUAN_TCE = 110_300 * 0.3007 / 1000 + 0.133 + 3.412  # 36.71221
 YUYUAN_TCO2 = 110_300 * 0.42 / 1000 + 0.216219 + 6.0  # 52.542219
-DISTRICT_TCE = 42.664964  # = 6.029964 + 36.635
+DISTRICT_TCE = 42.753388  # = 6.041178 + 36.71221
 DISTRICT_TCO2 = 61.871175  # = 9.328956 + 52.542219
-# kgce per m2 of 外滩: 6,029.964 kgce over B1 10,000 m2 + B4 8,000 m2 (E1 has no area)
-WAITAN_KGCE_M2 = WAITAN_TCE * 1000 / 18_000  # 0.334998
-# B1 on the map: 2024 16,000 kWh -> 4.8 tce / 10,000 m2 = 0.48 kgce/m2; February 1.5万kWh
-# -> 4.5 tce -> 0.45 kgce/m2
-B1_YEAR_KGCE_M2 = 16_000 * 0.300 / 10_000
-B1_FEB_KGCE_M2 = 15_000 * 0.300 / 10_000
+# kgce per m2 of 外滩: 6,041.178 kgce over B1 10,000 m2 + B4 8,000 m2 (E1 has no area)
+WAITAN_KGCE_M2 = WAITAN_TCE * 1000 / 18_000  # 0.335621
+# B1 on the map: 2024 16,000 kWh -> 4.8112 tce / 10,000 m2 = 0.48112 kgce/m2; February
+# 1.5万kWh -> 4.5105 tce -> 0.45105 kgce/m2
+B1_YEAR_KGCE_M2 = 16_000 * 0.3007 / 10_000
+B1_FEB_KGCE_M2 = 15_000 * 0.3007 / 10_000
 
 SCOPE_ENTITIES = {
     "admin": {"E1", "B1", "B2", "B3", "B4"}, "analyst": {"E1", "B1", "B2", "B3", "B4"},
@@ -369,7 +370,7 @@ def test_lists_and_map_are_scoped(world: World, user: str) -> None:
     ("admin", "district", DISTRICT_TCE, DISTRICT_TCO2),
     ("officer", "street", WAITAN_TCE, WAITAN_TCO2),
     ("officer_yy", "street", YUYUAN_TCE, YUYUAN_TCO2),
-    ("manager", "entities", 16_000 * 0.300 / 1000 + 1.223964,  # B1 and E1: 6.023964
+    ("manager", "entities", 16_000 * 0.3007 / 1000 + 1.223964,  # B1 and E1: 6.035164
      16_000 * 0.42 / 1000 + 2.600556),                          # 9.320556
 ])
 def test_overview_figures_by_hand(world: World, user: str, scope: str, tce: float,
@@ -432,14 +433,14 @@ def test_map_year_and_month_by_hand(world: World) -> None:
 def test_entity_page_by_hand(world: World) -> None:
     e = world.call("manager", "GET", "/api/v1/dashboard/entities/B1").json()
     assert e["entity"]["name"] == "外滩一号楼"
-    assert e["totals"]["tce_equal"] == pytest.approx(4.8)  # 16,000 kWh × 0.300
+    assert e["totals"]["tce_equal"] == pytest.approx(4.8112)  # 16,000 kWh × 0.3007
     feb = [r for r in e["monthly_by_carrier"] if r["month"] == "2024-02"]
     assert feb[0]["quantity"] == pytest.approx(15_000)
     subs = {r["meter_id"]: r for r in e["monthly_by_submeter"] if r["month"] == "2024-01"}
     # M1 (100 + 50) × 2 = 300 kWh, the hvac sub-meter M1a 80 kWh (the ledger wins for B1)
     assert subs["M1"]["quantity"] == pytest.approx(300)
     assert (subs["M1a"]["quantity"], subs["M1a"]["submeter"]) == (pytest.approx(80), "hvac")
-    assert e["eui"]["eui_kgce_per_m2_equal"] == pytest.approx(0.48)
+    assert e["eui"]["eui_kgce_per_m2_equal"] == pytest.approx(0.48112)
     assert {m["meter_id"] for m in e["meters"]} == {"M1", "M1a"}
 
 

@@ -1,6 +1,7 @@
 """The annual white paper (年度碳排放状况白皮书) and the bureau's xlsx exports, on a small
 district whose account is worked by hand (Huangpu, factor set shanghai_local@v1: electricity
-0.42 tCO2/MWh, 0.1229 / 0.300 kgce/kWh equivalent / equal; natural gas 21.6219 tCO2/10^4 m³,
+0.42 tCO2/MWh, 0.1229 / 0.3007 kgce/kWh equivalent / equal (the 2023 and 2024 rows of the
+per-year series: the previous year's coal rate, 300.7 gce/kWh); natural gas 21.6219 tCO2/10^4 m³,
 1.33 kgce/m³; heat 0.06 tCO2/GJ, 0.03412 kgce/MJ).
 
 Monthly ledgers, both years the same except where noted:
@@ -18,10 +19,10 @@ G1     mall      60,000     300,000 kWh (2023: 320,000)              豫园街�
 2024 by hand:
 
 * electricity (80 + 100 + 150 + 60 + 300) × 12 = 8,280,000 kWh: 8,280 MWh × 0.42 = 3,477.6
-  tCO2; × 0.1229 = 1,017.612 tce (equivalent); × 0.300 = 2,484 tce (equal);
+  tCO2; × 0.1229 = 1,017.612 tce (equivalent); × 0.3007 = 2,489.796 tce (equal);
 * gas 12,000 m³: 1.2 × 21.6219 = 25.94628 tCO2; × 1.33 = 15.96 tce (both values);
 * heat 1,200 GJ: × 0.06 = 72 tCO2; 1,200,000 MJ × 0.03412 = 40.944 tce (both values);
-* totals: 3,575.54628 tCO2 → "3,575.5"; 2,540.904 tce equal → "2,540.9"; 1,074.516 tce
+* totals: 3,575.54628 tCO2 → "3,575.5"; 2,546.7 tce equal → "2,546.7"; 1,074.516 tce
   equivalent → "1,074.5" (``carbonpeak account`` prints one decimal).
 
 2023: electricity 8,280,000 + (100 − 80 + 320 − 300) × 12,000 = 8,760,000 kWh → 3,679.2 +
@@ -87,7 +88,7 @@ STAMP = re.compile(r"2025-03-0[12][ T](0[89]|1[67]):[0-9]{2}(:00Z| UTC\+8| 北�
 
 # by hand (module docstring)
 TCO2_2024 = 8_280 * 0.42 + 1.2 * 21.6219 + 1_200 * 0.06
-TCE_EQUAL_2024 = 8_280_000 * 0.3 / 1000 + 12_000 * 1.33 / 1000 + 1_200_000 * 0.03412 / 1000
+TCE_EQUAL_2024 = 8_280_000 * 0.3007 / 1000 + 12_000 * 1.33 / 1000 + 1_200_000 * 0.03412 / 1000
 TCE_EQUIVALENT_2024 = (8_280_000 * 0.1229 / 1000 + 12_000 * 1.33 / 1000
                        + 1_200_000 * 0.03412 / 1000)
 TCO2_2023 = 8_760 * 0.42 + 1.2 * 21.6219 + 1_200 * 0.06
@@ -247,7 +248,9 @@ def test_content_carries_the_hand_worked_account(content: dict[str, Any]) -> Non
     assert [r["entity_id"] for r in content["key_units"]["rows"]] == ["G1"]
     # conventions carry the run's own coefficients, not typed-in ones
     conv = content["method"]["conventions"]
-    assert (conv["electricity_kgce_equivalent"], conv["electricity_kgce_equal"]) == (0.1229, 0.3)
+    # the equal value is the row of the run's year (2024), not the first row of the series
+    assert (conv["electricity_kgce_equivalent"], conv["electricity_kgce_equal"]) == (0.1229,
+                                                                                     0.3007)
     assert "0.1229 kgce/kWh" in conv["zh"]
     # work without data this year says so (never a word about platform modules)
     assert content["demand_response"] == {
@@ -301,14 +304,14 @@ def test_extra_sections_plug_in_and_fail_with_their_reason(world: World) -> None
 def test_pdf_carries_the_account_totals_as_the_command_prints_them(
         world: World, zh_text: str) -> None:
     totals = _account_totals(world.account_output)
-    assert totals == ["1,074.5", "2,540.9", "3,575.5"]  # by hand, module docstring
+    assert totals == ["1,074.5", "2,546.7", "3,575.5"]  # by hand, module docstring
     for figure in totals:
         assert figure in zh_text, figure
     flat = _flat(zh_text)
     # the generated sentences, built from the same figures
     assert "2024年核算范围内二氧化碳排放3,575.5吨，比上年（2023年）下降5.3%" in flat
-    assert "综合能耗（等价值）2,540.9吨标准煤，当量值1,074.5吨标准煤" in flat
-    assert re.search(r"合计（不含光伏）\s+1,074\.5\s+2,540\.9\s+3,575\.5", zh_text)
+    assert "综合能耗（等价值）2,546.7吨标准煤，当量值1,074.5吨标准煤" in flat
+    assert re.search(r"合计（不含光伏）\s+1,074\.5\s+2,546\.7\s+3,575\.5", zh_text)
 
 
 def test_pdf_has_every_section(zh_text: str, content: dict[str, Any]) -> None:

@@ -88,11 +88,6 @@ def print_summary(res: AccountResult) -> None:
         f"屋顶光伏发电 on-site PV (reported apart): "
         f"{_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
     ]
-    if tot.get("gdp_10k_cny"):
-        lines.append(
-            f"单位GDP能耗 energy per 10^4 CNY GDP: {_fmt(tot['tce_equal_per_10k_cny'], 4)} tce "
-            f"(equal value), {_fmt(tot['tce_equivalent_per_10k_cny'], 4)} tce (equivalent); "
-            f"单位GDP碳排放 {_fmt(tot['tco2_per_10k_cny'], 4)} tCO2")
     if tot.get("interval_coverage") is not None:
         lines.append(
             f"读数覆盖率 interval readings received: {tot['interval_coverage']:.1%} "

@@ -104,8 +104,9 @@ def import_ledger(files: FilesArg, district: DistrictOpt = None, skip_bad_rows: 
 @import_app.command("statistics")
 def import_statistics(files: FilesArg, district: DistrictOpt = None,
                       skip_bad_rows: SkipOpt = False, error_report: ReportOpt = None) -> None:
-    """District statistics 统计数据: year, gdp_10k_cny (comparable prices), population
-    [, energy_tce]."""
+    """District statistics 统计数据: year, gdp_current_10k_cny and gdp_real_growth_pct (as the
+    统计公报 prints them; chained to comparable prices) or gdp_10k_cny (comparable prices),
+    population [, energy_tce, co2_t]."""
     _import("statistics", files, district, skip_bad_rows=skip_bad_rows,
             error_report=error_report)
 

@@ -432,8 +432,8 @@ def lmdi_cmd(
     t.add_row("残差 residual", f"{res.residual_tco2:.2e}", "")
     console.print(t)
     console.print(f"  source: {render(source, 'en')}")
-    for n in res.notes:
-        console.print(f"  • {n}")
+    for n in res.messages:
+        console.print(f"  • {render(n, 'en')}")
 
 
 @app.command("peak")

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -15,11 +18,15 @@ from carbonpeak.i18n import Label, Message, Text, msg
 
 __all__ = [
     "KWH_PER_KGCE",
+    "NATIONAL_KEY_UNIT_RULES",
     "KeyUnitRule",
+    "accountable_key_units",
     "classify_key_units",
     "consolidate",
     "energy_use_intensity",
     "intensity_per_gdp",
+    "key_unit_rules",
+    "register_wrap",
 ]
 
 #: 1 kgce = 29.3076 MJ (GB/T 2589) and 1 kWh = 3.6 MJ, so 1 kgce = 8.141 kWh of energy.
@@ -69,6 +76,31 @@ def consolidate(values: pd.DataFrame, parent_of: Mapping[str, str | None],
 def _parent(value: object) -> str | None:
     """A parent id, or None for missing values (None, NaN, empty)."""
     return value if isinstance(value, str) and value else None
+
+
+def register_wrap(full_scale: float) -> float:
+    """The value at which a cumulative register wraps to zero: its full scale plus one unit of
+    its last digit.
+
+    ``rollover_at`` is the register's full-scale reading, the largest value it can show
+    (99,999.9 on a register with five digits and one decimal). The next unit of the last digit
+    shows 0, so the register wraps at 100,000.0, and an interval from 99,999.5 to 0.3 consumed
+    ``0.3 + 100,000.0 − 99,999.5 = 0.8``. The last digit is read from the number as written
+    (the shortest decimal of the float): a whole number's last digit is the units (99,999 wraps
+    at 100,000), 99,999.9 wraps at 100,000.0, 9,999.99 at 10,000.00.
+
+    Examples
+    --------
+    >>> register_wrap(99_999.9), register_wrap(99_999.0), register_wrap(9_999.99)
+    (100000.0, 100000.0, 10000.0)
+    """
+    if not (math.isfinite(full_scale) and full_scale > 0):
+        msg = f"a register's full scale must be a finite number > 0, got {full_scale!r}"
+        raise ValueError(msg)
+    written = Decimal(repr(float(full_scale)))
+    step = Decimal(1) if written == written.to_integral_value() \
+        else Decimal(1).scaleb(written.normalize().as_tuple().exponent)  # type: ignore[arg-type]
+    return float(written + step)
 
 
 def energy_use_intensity(energy: pd.Series, floor_area_m2: pd.Series) -> pd.Series:
@@ -138,3 +170,86 @@ def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
                     unit=Label("key_unit_metric_unit", rule.metric)))
     return {e: msg("accounting.key_unit.rule", year=year, hits=h) if h else None
             for e, h in hits.items()}
+
+
+#: The national definition of a key energy-using unit (重点用能单位), which applies unless the
+#: district configures its own rules: 《重点用能单位节能管理办法》 (NDRC and six ministries,
+#: Order No. 15, in force 2018-05-01) Art. 2 (1): annual comprehensive energy consumption of
+#: 10,000 tce or more. Art. 2 (2), units of 5,000-10,000 tce, applies only to the units a
+#: province's energy-saving department designates: a district adds that list as its own rule.
+NATIONAL_KEY_UNIT_RULES: tuple[KeyUnitRule, ...] = (
+    KeyUnitRule("energy_tce_equivalent", 10_000.0, "年综合能源消费量≥1万吨标准煤",
+                "annual comprehensive energy consumption >= 10,000 tce",
+                "重点用能单位节能管理办法（国家发展改革委等七部门令第15号，2018年）第二条第一项",
+                "verified"),
+)
+
+
+def key_unit_rules(configured: Sequence[Mapping[str, object]]) -> list[KeyUnitRule]:
+    """The key-unit rules a district applies: its own (each citing a source and stating a
+    status), or the national definition (:data:`NATIONAL_KEY_UNIT_RULES`) when it has none.
+
+    Raises
+    ------
+    ValueError
+        If a configured rule has no source, an unknown status or a threshold that is not a
+        number > 0 (the message names the rule by its position and label).
+
+    Examples
+    --------
+    >>> [r.threshold for r in key_unit_rules([])]
+    [10000.0]
+    """
+    if not configured:
+        return list(NATIONAL_KEY_UNIT_RULES)
+    rules: list[KeyUnitRule] = []
+    for i, r in enumerate(configured, start=1):
+        where = f"key_unit_rules[{i}] ({r.get('label_en') or r.get('metric')})"
+        source, status = str(r.get("source") or "").strip(), str(r.get("status") or "")
+        if not source:
+            msg = f"{where}: a source is required (the document the threshold comes from)"
+            raise ValueError(msg)
+        if status not in ("verified", "secondary", "unverified", "default"):
+            msg = (f"{where}: status {status!r} is not one of verified, secondary, "
+                   "unverified, default")
+            raise ValueError(msg)
+        threshold = r.get("threshold")
+        if not isinstance(threshold, int | float) or not threshold > 0:
+            msg = f"{where}: threshold {threshold!r} must be a number > 0"
+            raise ValueError(msg)
+        rules.append(KeyUnitRule(str(r.get("metric", "")), float(threshold),
+                                 str(r.get("label_zh", "")), str(r.get("label_en", "")),
+                                 source, status))
+    return rules
+
+
+#: a key unit's flag: its rule message, or any other mark of why it is one
+_Flag = TypeVar("_Flag")
+
+
+def accountable_key_units(flags: Mapping[str, _Flag | None],
+                          parent_of: Mapping[str, str | None]) -> dict[str, _Flag | None]:
+    """The key-unit flags of the accountable units only.
+
+    The rules are applied to consolidated figures (合并口径), so a key-unit enterprise already
+    answers for its buildings. A building consolidated under a key unit (its parent, or any
+    ancestor) is not counted again as a key unit, even when it meets a rule itself: its flag
+    becomes ``None``. A unit whose ancestors are not key units keeps its own flag.
+
+    Examples
+    --------
+    >>> accountable_key_units({"E": "r", "B1": "r", "B2": None, "C": "r"},
+    ...                       {"E": None, "B1": "E", "B2": "E", "C": None})
+    {'E': 'r', 'B1': None, 'B2': None, 'C': 'r'}
+    """
+    out: dict[str, _Flag | None] = {}
+    for entity, flag in flags.items():
+        seen = {entity}
+        parent = _parent(parent_of.get(entity))
+        while flag is not None and parent is not None and parent not in seen:
+            if flags.get(parent) is not None:
+                flag = None
+            seen.add(parent)
+            parent = _parent(parent_of.get(parent))
+        out[entity] = flag
+    return out

@@ -10,14 +10,14 @@ row by row. Ratios are fractions (``1.08`` = 8 % over budget).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
 
-from carbonpeak.domain.targets import format_value
+from carbonpeak.domain.targets import format_value, round_half_away
 from carbonpeak.i18n import Message, msg, render
 from carbonpeak.vocabulary import WarningLevel
 
@@ -33,6 +33,7 @@ __all__ = [
     "project_year_end",
     "projection_method",
     "reason",
+    "rollup_complete",
     "sort_by_severity",
     "spread_budget",
 ]
@@ -369,6 +370,39 @@ def evaluate(frame: pd.DataFrame, *, months_elapsed: int, thresholds: Thresholds
     return out
 
 
+def rollup_complete(present: pd.DataFrame, group_of: Mapping[str, str]) -> pd.DataFrame:
+    """Which months of each roll-up (a street, the district) are complete.
+
+    A roll-up's month is complete only if **every** unit in it has that month: the sum of the
+    units that reported is not the roll-up's use, so an incomplete month is left out (NaN) and
+    the projection treats it as a month without data, the same rule as for one unit.
+
+    Parameters
+    ----------
+    present
+        One row per unit (the units that report in the year), one boolean column per month:
+        ``True`` where the unit has data for the month.
+    group_of
+        unit -> the roll-up it belongs to. Units without a group are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per roll-up, the columns of ``present``: ``True`` where every unit of the
+        roll-up has the month.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"m1": [True, True, True], "m2": [True, False, True]},
+    ...                  index=["A", "B", "C"])
+    >>> rollup_complete(p, {"A": "s1", "B": "s1", "C": "s2"}).to_dict("index")
+    {'s1': {'m1': True, 'm2': False}, 's2': {'m1': True, 'm2': True}}
+    """
+    keys = pd.Series({u: group_of.get(str(u)) for u in present.index}, dtype=object)
+    grouped = present.astype(bool).groupby(keys.reindex(present.index).to_numpy())
+    return grouped.all()
+
+
 def _unit(unit: str, unit_zh: str | None) -> Message:
     """The unit of the reasons as a message (a known unit's code, else the unit as it is)."""
     if unit_zh is None and unit in _UNIT_CODE:
@@ -416,9 +450,9 @@ def reason(level: str, budget: float, projected: float, method: str, worst_month
 
 
 def _round_pct(fraction: float) -> int:
-    """A fraction as a whole percentage, halves rounded away from zero."""
-    pct = fraction * 100.0
-    return int(math.copysign(math.floor(abs(pct) + 0.5), pct))
+    """A fraction as a whole percentage, halves rounded away from zero on the decimal value
+    (:func:`~carbonpeak.domain.targets.round_half_away`: 1.075 − 1 is +8 %, not +7 %)."""
+    return int(round_half_away(fraction * 100.0))
 
 
 # ---------------------------------------------------------------------------------------------

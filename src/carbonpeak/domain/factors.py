@@ -14,8 +14,9 @@ Quantities
     Standard coal by the equivalent (calorific) value, 当量值 [kgce per unit].
 ``kgce_equal``
     Standard coal by the equal (primary-energy substitution) value, 等价值 [kgce per unit].
-    For electricity this is the year's thermal-power coal rate (GB/T 2589-2020 §3); for other
-    carriers the equal value is the equivalent value.
+    For electricity this is the previous year's coal rate of thermal power generation (GB/T
+    2589-2020), one row per accounting year; for other carriers the equal value is the
+    equivalent value.
 ``tco2``
     CO2 emission factor [tCO2 per unit].
 """

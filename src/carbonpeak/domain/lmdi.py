@@ -43,6 +43,7 @@ from carbonpeak.i18n import msg as i18n_msg
 __all__ = [
     "EFFECTS",
     "INPUT_COLUMNS",
+    "UNCLASSIFIED",
     "LmdiResult",
     "lmdi_additive",
     "logarithmic_mean",
@@ -52,6 +53,11 @@ __all__ = [
 EFFECTS: tuple[str, ...] = ("activity", "structure", "intensity", "carbon_factor")
 #: Columns each input frame must have (one row per sector code).
 INPUT_COLUMNS: tuple[str, ...] = ("value_added_10k_cny", "energy_tce", "tco2")
+
+#: The sector code of energy without a sector code (未分类): it has no value added of its own,
+#: so it is decomposed against the district's total value added, with no structure effect
+#: (see :func:`lmdi_additive`), and the result says so in a note.
+UNCLASSIFIED = "unclassified"
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -174,7 +180,8 @@ class LmdiResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dictionary: plain ``int``, ``float``, ``str``, ``list`` and ``dict``.
 
-        ``by_sector`` becomes ``{sector: {column: value}}`` with sector codes as strings.
+        ``by_sector`` becomes ``{sector: {column: value}}`` with sector codes as strings; a
+        note is rendered in English (``notes`` of the API).
         """
         columns = [str(c) for c in self.by_sector.columns]
         rows = self.by_sector.to_numpy(dtype="float64")
@@ -266,6 +273,7 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
     v0 = b.reindex(sectors).fillna(0.0).to_numpy(dtype="float64")
     v1 = t.reindex(sectors).fillna(0.0).to_numpy(dtype="float64")
     codes = [str(s) for s in sectors]
+    other = np.array([c != UNCLASSIFIED for c in codes], dtype=bool)
     for values, year in ((v0, base_year), (v1, target_year)):
         _check_consistent(codes, values, year)
     q0, e0, c0 = v0.T
@@ -278,7 +286,7 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
             raise ValueError(msg)
 
     effects = np.zeros((len(codes), len(EFFECTS)), dtype=np.float64)
-    both = (c0 > 0) & (c1 > 0)
+    both = (c0 > 0) & (c1 > 0) & other
     if both.any():
         weight = logarithmic_mean(c1[both], c0[both])
         qa, qb, ea, eb, ca, cb = q0[both], q1[both], e0[both], e1[both], c0[both], c1[both]
@@ -290,7 +298,13 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
             np.log((cb / eb) / (ca / ea)),
         ])
         effects[both] = weight[:, None] * logs
-    for i in np.flatnonzero((c0 > 0) != (c1 > 0)):
+    for i in np.flatnonzero(~other):
+        effects[i] = _unclassified(q0=total_q0, q1=total_q1, e0=e0[i], e1=e1[i], c0=c0[i],
+                                   c1=c1[i])
+        notes.append(i18n_msg("plan.lmdi.unclassified", base_year=base_year,
+                              target_year=target_year, e0=float(e0[i]), e1=float(e1[i]),
+                              c0=float(c0[i]), c1=float(c1[i])))
+    for i in np.flatnonzero(((c0 > 0) != (c1 > 0)) & other):
         zero_year, (q, e) = ((base_year, (q0[i], e0[i])) if c0[i] == 0
                              else (target_year, (q1[i], e1[i])))
         if q == 0:
@@ -315,6 +329,26 @@ def lmdi_additive(base: pd.DataFrame, target: pd.DataFrame, *, base_year: int,
                       co2_target_tco2=co2_1, delta_tco2=delta, effects=totals,
                       by_sector=by_sector, residual_tco2=delta - sum(totals.values()),
                       messages=tuple(notes))
+
+
+def _unclassified(*, q0: float, q1: float, e0: float, e1: float, c0: float,
+                  c1: float) -> _FloatArray:
+    """The effects of the unclassified sector: ``C_u = Q · (E_u / Q) · (C_u / E_u)`` over the
+    district's total value added ``Q`` (it has none of its own), so no structure effect.
+
+    With CO2 in both years each factor's effect is ``L(C_u^T, C_u^0) · ln(X^T / X^0)``; they sum
+    to ``ΔC_u`` exactly. CO2 in one year only: the whole change goes to the intensity effect
+    (the energy appears or disappears, Ang & Liu 2007).
+    """
+    out = np.zeros(len(EFFECTS), dtype=np.float64)
+    if c0 > 0 and c1 > 0:
+        weight = float(logarithmic_mean(c1, c0))
+        out[0] = weight * np.log(q1 / q0)
+        out[2] = weight * np.log((e1 / q1) / (e0 / q0))
+        out[3] = weight * np.log((c1 / e1) / (c0 / e0))
+    else:
+        out[2] = c1 - c0
+    return out
 
 
 def _checked(frame: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -346,11 +380,16 @@ def _checked(frame: pd.DataFrame, year: int) -> pd.DataFrame:
 def _check_consistent(codes: list[str], values: _FloatArray, year: int) -> None:
     """Reject sectors whose intensity or carbon factor is undefined in ``year``."""
     q, e, c = values.T
+    for i in np.flatnonzero((q > 0) & np.array([k == UNCLASSIFIED for k in codes])):
+        msg = (f"LMDI {year}: the {UNCLASSIFIED} sector has value_added_10k_cny {q[i]:g}; "
+               "energy without a sector code has no value added of its own (give it 0)")
+        raise ValueError(msg)
     for i in np.flatnonzero((c > 0) & (e == 0)):
         msg = (f"LMDI {year}: sector {codes[i]} has tco2 {c[i]:g} but energy_tce 0; "
                "its carbon factor C/E is undefined")
         raise ValueError(msg)
-    for i in np.flatnonzero((e > 0) & (q == 0) & (c > 0)):
+    for i in np.flatnonzero((e > 0) & (q == 0) & (c > 0)
+                            & np.array([k != UNCLASSIFIED for k in codes])):
         msg = (f"LMDI {year}: sector {codes[i]} has energy_tce {e[i]:g} but "
                "value_added_10k_cny 0; its intensity E/Q is undefined and it cannot be "
                "decomposed")

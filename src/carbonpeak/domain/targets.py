@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Literal
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "path_value",
     "reduction_vs_baseline",
     "required_annual_rate",
+    "round_half_away",
     "status_message",
     "valued",
     "unit_message",
@@ -529,9 +531,30 @@ def valued(x: float, unit: Message) -> Message:
     return _m("plan.target.value", value=format_value(x), unit=unit)
 
 
+def round_half_away(x: float, places: int = 0) -> Decimal:
+    """``x`` rounded to ``places`` decimals, halves away from zero, on its decimal value.
+
+    The float is first read as the decimal it stands for, to 12 significant digits, so that
+    float noise does not decide a half: ``(1.075 − 1) · 100`` is 7.499999999999996 as a float,
+    7.5 as a decimal, and rounds to 8.
+
+    Examples
+    --------
+    >>> round_half_away((1.075 - 1.0) * 100.0), round_half_away(-2.5), round_half_away(12.25, 1)
+    (Decimal('8'), Decimal('-3'), Decimal('12.3'))
+    """
+    if not math.isfinite(x):
+        msg = f"cannot round {x!r}"
+        raise ValueError(msg)
+    exact = Decimal(f"{x:.12g}")
+    context = Context(prec=max(28, exact.adjusted() + places + 2), rounding=ROUND_HALF_UP)
+    rounded = exact.quantize(Decimal(1).scaleb(-places), context=context)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # no "−0"
+
+
 def _pct(x: float) -> str:
-    """A percentage with one decimal (no sign handling: callers pass magnitudes)."""
-    return f"{x:.1f}"
+    """A percentage with one decimal, halves away from zero (callers pass magnitudes)."""
+    return str(round_half_away(x, 1))
 
 
 def format_value(x: float) -> str:

@@ -465,8 +465,12 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
 
 # -- statistics ---------------------------------------------------------------------------
 def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
-    """Validate district statistics: year, GDP (10^4 CNY, comparable prices), population,
-    total energy (tce, equal value) and CO2 (t) of the district's official statistics."""
+    """Validate district statistics: year, GDP, population, total energy (tce, equal value)
+    and CO2 (t) of the district's official statistics.
+
+    GDP as the 统计公报 gives it: ``gdp_current_10k_cny`` (current prices) and
+    ``gdp_real_growth_pct`` (real growth at comparable prices, %, e.g. ``6.5``); or
+    ``gdp_10k_cny``, already at the comparable prices of the district's price base year."""
     errors: list[RowError] = []
     year = _number(pf, "year", errors, required=True,
                    check=lambda v: (v == v.round()) & v.between(1990, 2100),
@@ -474,6 +478,11 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     _duplicates(pf, ["year"], errors)
     gdp = _number(pf, "gdp_10k_cny", errors, required=False, check=lambda v: v > 0,
                   why=msg("intake.cell.positive_10k_cny"))
+    current = _number(pf, "gdp_current_10k_cny", errors, required=False,
+                      check=lambda v: v > 0, why=msg("intake.cell.positive_10k_cny"))
+    growth = _number(pf, "gdp_real_growth_pct", errors, required=False,
+                     check=lambda v: v.between(-50, 50),
+                     why=msg("intake.cell.growth_pct", low=-50, high=50))
     pop = _number(pf, "population", errors, required=False, check=lambda v: v > 0,
                   why=msg("intake.cell.positive"))
     energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
@@ -483,9 +492,10 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     if errors:
         raise InputValidationError(errors)
     return [
-        {"year": int(y), "gdp_10k_cny": _opt(g), "population": _opt(p), "energy_tce": _opt(e),
+        {"year": int(y), "gdp_10k_cny": _opt(g), "gdp_current_10k_cny": _opt(gc),
+         "gdp_real_growth_pct": _opt(gr), "population": _opt(p), "energy_tce": _opt(e),
          "co2_t": _opt(c), "_line": int(line)}
-        for y, g, p, e, c, line in zip(year.tolist(), gdp.tolist(), pop.tolist(),
-                                       energy.tolist(), co2.tolist(),
-                                       pf.frame["_line"].tolist(), strict=True)
+        for y, g, gc, gr, p, e, c, line in zip(
+            year.tolist(), gdp.tolist(), current.tolist(), growth.tolist(), pop.tolist(),
+            energy.tolist(), co2.tolist(), pf.frame["_line"].tolist(), strict=True)
     ]

@@ -63,7 +63,12 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
     },
     "statistics": {
         "year": (True, ("年份", "年度")),
-        "gdp_10k_cny": (False, ("地区生产总值", "gdp", "地区生产总值万元", "gdp万元")),
+        "gdp_10k_cny": (False, ("地区生产总值", "gdp", "地区生产总值万元", "gdp万元",
+                                "可比价地区生产总值")),
+        "gdp_current_10k_cny": (False, ("当年价地区生产总值", "地区生产总值当年价",
+                                        "现价地区生产总值")),
+        "gdp_real_growth_pct": (False, ("地区生产总值增长率", "gdp增长率", "实际增长率",
+                                        "可比价增长率")),
         "population": (False, ("常住人口", "人口")),
         "energy_tce": (False, ("能源消费总量", "综合能源消费量", "能耗总量")),
         "co2_t": (False, ("二氧化碳排放量", "碳排放总量", "co2", "二氧化碳排放总量")),

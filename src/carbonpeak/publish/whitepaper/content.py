@@ -169,12 +169,16 @@ def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[st
         factor_set = {"set_id": fs.set_id, "version": fs.version,
                       "label": f"{fs.set_id}@v{fs.version}",
                       "name_zh": fs.name_zh, "name_en": fs.name_en,
+                      # the rows that applied to the run's year (a set may hold one per year)
                       "rows": [{"carrier": r.carrier, "quantity": r.quantity,
                                 "value": _num(r.value), "per_unit": r.per_unit,
                                 "status": r.status, "source": r.source,
                                 "origin_set": r.origin_set,
-                                "source_zh": titles.get(r.origin_set, "")}
-                               for r in fs.rows]}
+                                "source_zh": titles.get(r.origin_set, ""),
+                                "data_year": r.data_year}
+                               for r in fs.rows
+                               if (r.year_from is None or r.year_from <= run.year)
+                               and (r.year_to is None or run.year <= r.year_to)]}
         batches = [{"id": b.id, "kind": b.kind, "file": b.source_name,
                     "committed_at": b.committed_at.isoformat(timespec="seconds")
                     if b.committed_at else None}
@@ -188,7 +192,6 @@ def _totals(run: AccountRun) -> dict[str, Any]:
     t = (run.summary or {}).get("totals", {})
     keys = ["tce_equivalent", "tce_equal", "tco2", "tco2_scope1", "tco2_scope2",
             "pv_generation_kwh", "coverage", "interval_coverage", "gdp_10k_cny",
-            "tce_equal_per_10k_cny", "tce_equivalent_per_10k_cny", "tco2_per_10k_cny",
             "statistics_energy_tce", "metered_share", "entities", "missing_entity_months"]
     return {k: _num(t.get(k)) for k in keys}
 
@@ -559,10 +562,12 @@ def _conventions(fs: dict[str, Any]) -> dict[str, Any]:
         "electricity_kgce_equivalent": eq["value"] if eq else None,
         "electricity_kgce_equal": el["value"] if el else None,
         "electricity_tco2": co2["value"] if co2 else None,
-        "zh": f"综合能耗按等价值（电力按发电煤耗 {coef(el, 'kgce')}）与当量值（电力按 "
-              f"{coef(eq, 'kgce')}）分别列示；单位GDP能耗按等价值；二氧化碳为范围一（直接燃烧）"
-              f"与范围二（外购电力 {coef(co2, 'tCO2')}、外购热力）之和；屋顶光伏发电单列，不抵扣。",
-        "en": f"Energy is shown by equal value (electricity at the generation coal rate, "
+        "zh": f"综合能耗按等价值（电力按上年度火力发电标准煤耗 {coef(el, 'kgce')}）与当量值"
+              f"（电力按 {coef(eq, 'kgce')}）分别列示；单位GDP能耗按等价值；二氧化碳为范围一"
+              f"（直接燃烧）与范围二（外购电力 {coef(co2, 'tCO2')}、外购热力）之和；"
+              "屋顶光伏发电单列，不抵扣。",
+        "en": f"Energy is shown by equal value (electricity at the previous year's coal rate of "
+              f"thermal power generation, "
               f"{coef(el, 'kgce')}) and by equivalent value (electricity at "
               f"{coef(eq, 'kgce')}); energy per GDP uses equal value; CO2 is scope 1 "
               f"(combustion) plus scope 2 (purchased electricity at {coef(co2, 'tCO2')}, and "

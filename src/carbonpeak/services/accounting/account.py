@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from carbonpeak.domain.accounting import (
     KWH_PER_KGCE,
-    KeyUnitRule,
+    accountable_key_units,
     classify_key_units,
     consolidate,
     energy_use_intensity,
-    intensity_per_gdp,
+    key_unit_rules,
 )
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
@@ -43,7 +43,7 @@ from carbonpeak.i18n import Label, Message, dumps, render
 from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
-from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps
+from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps, wrap_column
 from carbonpeak.storage.lake.store import write_parquet_durably
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -264,6 +264,7 @@ def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[
         "multiplier": pa.array([m.multiplier for m in meters], pa.float64()),
         "interval_minutes": pa.array([m.interval_minutes for m in meters], pa.int64()),
         "rollover_at": pa.array([m.rollover_at for m in meters], pa.float64()),
+        "rollover_wrap": wrap_column([m.rollover_at for m in meters]),
     })
     uf = unit_factor_table()
     unit_factors = pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],
@@ -457,10 +458,9 @@ def _totals(ws: Workspace, d: District, year: int,
             DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
         gdp = stats.gdp_10k_cny if stats else None
         energy = stats.energy_tce if stats else None
+    # like with like: the account covers the metered units only, so it is never divided by
+    # the district's GDP (energy per GDP is the statistics': `carbonpeak dual-control`)
     totals["gdp_10k_cny"] = gdp
-    totals["tce_equal_per_10k_cny"] = intensity_per_gdp(totals["tce_equal"], gdp)
-    totals["tce_equivalent_per_10k_cny"] = intensity_per_gdp(totals["tce_equivalent"], gdp)
-    totals["tco2_per_10k_cny"] = intensity_per_gdp(totals["tco2"], gdp)
     totals["statistics_energy_tce"] = energy
     totals["metered_share"] = totals["tce_equal"] / energy if energy else None
     if gdp is None:
@@ -488,13 +488,17 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
     cols = ["energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
             "floor_area_m2"]
     cons = consolidate(own, parents, cols)
-    rules = [KeyUnitRule(**{k: r[k] for k in ("metric", "threshold", "label_zh", "label_en",
-                                               "source", "status") if k in r})
-             for r in d.profile.get("key_unit_rules", [])]
-    # the rule as its message, stored as JSON text (rendered at the edge: i18n.stored_text)
-    flags = {e: None if m is None else dumps(m)
-             for e, m in classify_key_units(cons, rules, year).items()}
-    cons["key_unit_rule"] = pd.Series(flags, dtype=object)
+    try:
+        rules = key_unit_rules(d.profile.get("key_unit_rules", []))
+    except ValueError as exc:
+        msg = f"district {d.id} profile: {exc}"
+        raise ConfigError(msg) from exc
+    # the accountable unit: a building consolidated under a key unit is not one again; the
+    # rule as its message, stored as JSON text (rendered at the edge: i18n.stored_text)
+    flags = accountable_key_units(classify_key_units(cons, rules, year), parents)
+    stored: dict[str, str | None] = {e: None if m is None else dumps(m)
+                                     for e, m in flags.items()}
+    cons["key_unit_rule"] = pd.Series(stored, dtype=object)
     cons["is_key_unit"] = cons["key_unit_rule"].notna()
     cons["n_children"] = pd.Series(parents).dropna().value_counts().reindex(cons.index)\
         .fillna(0).astype(int)

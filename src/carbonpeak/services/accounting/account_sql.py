@@ -23,7 +23,8 @@ Rules, in order of the steps:
    quantity and in ``estimated_quantity``, never in coverage or ``intervals_received``.
 2. Cumulative registers: consumption of (previous read, read] = difference of the reads. A drop
    is a *rollover* when the meter has ``rollover_at``, the previous read was within the top
-   10 % of the register and the new one within the bottom 10 % (difference + rollover_at);
+   10 % of the register and the new one within the bottom 10 % (difference + the wrap,
+   ``rollover_wrap``: full scale plus one unit of its last digit, 99,999.9 wraps at 100,000.0);
    any other drop is a *reset*: that interval is excluded (never a huge negative or positive
    value) and flagged. All register months are read, so intervals across the year boundary
    count their share of the year.
@@ -69,7 +70,7 @@ def account_steps(year: int, *, fill_gaps: bool = False) -> list[tuple[str, str]
 SELECT g.meter_id, g.ts AS t_end, g.value,
        LAG(g.ts) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS t_start,
        LAG(g.value) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS prev_value,
-       m.rollover_at
+       m.rollover_at, m.rollover_wrap
 FROM registers g JOIN meters m ON m.meter_id = g.meter_id
 """),
         ("register_intervals", """
@@ -77,7 +78,7 @@ SELECT meter_id, t_start, t_end,
        CASE WHEN value >= prev_value THEN value - prev_value
             WHEN rollover_at IS NOT NULL AND prev_value >= 0.9 * rollover_at
                  AND prev_value <= rollover_at AND value < 0.1 * rollover_at
-                 THEN value + rollover_at - prev_value
+                 THEN value + rollover_wrap - prev_value
             ELSE NULL END AS raw_delta,
        CASE WHEN value >= prev_value THEN 0 ELSE 1 END AS is_drop,
        CASE WHEN value < prev_value AND NOT (rollover_at IS NOT NULL

@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
+from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.errors import NotFoundError
 from carbonpeak.storage.lake.store import write_parquet_durably
 from carbonpeak.storage.registry.models import District, Entity, Meter, Street
@@ -263,6 +264,8 @@ def check_quality(
     m = _conform(meters, METER_SCHEMA)
     meter_tab = m.drop_columns(["commissioned_on"]).append_column(
         "commissioned_at", _commissioned_at(m.column("commissioned_on").to_pylist(), tz))
+    meter_tab = meter_tab.append_column("rollover_wrap", wrap_column(
+        meter_tab.column("rollover_at").to_pylist()))
     params = pa.table({
         "month": [month], "month_start": pa.array([month_start], pa.timestamp("us")),
         "month_end": pa.array([month_end], pa.timestamp("us")),
@@ -282,6 +285,13 @@ def check_quality(
         return con.sql("SELECT * FROM quality ORDER BY meter_id, day").to_arrow_table()
     finally:
         con.close()
+
+
+def wrap_column(full_scales: list[float | None]) -> pa.Array:
+    """Where each register wraps (:func:`~carbonpeak.domain.accounting.register_wrap`: full
+    scale plus one unit of its last digit); null without a full scale."""
+    return pa.array([register_wrap(v) if v is not None and v > 0 else None
+                     for v in full_scales], pa.float64())
 
 
 def _check_steps(t: QualityThresholds) -> list[tuple[str, str]]:
@@ -417,7 +427,7 @@ SELECT *,
     AND value < 0.1 * rollover_at AS is_rollover,
   (epoch_us(ts) - epoch_us(prev_ts)) / 3600e6 AS hours
 FROM (
-  SELECT g.meter_id, g.ts, g.value, m.rollover_at, m.commissioned_at,
+  SELECT g.meter_id, g.ts, g.value, m.rollover_at, m.rollover_wrap, m.commissioned_at,
          LAG(g.ts) OVER w AS prev_ts, LAG(g.value) OVER w AS prev_value
   FROM registers g JOIN evaluated m ON m.meter_id = g.meter_id
   WHERE m.register = 'cumulative'
@@ -427,7 +437,7 @@ FROM (
 SELECT s.*, d.day, d.month,
        CASE WHEN s.prev_value IS NULL THEN NULL
             WHEN NOT s.is_drop THEN s.value - s.prev_value
-            WHEN s.is_rollover THEN s.value + s.rollover_at - s.prev_value END AS delta
+            WHEN s.is_rollover THEN s.value + s.rollover_wrap - s.prev_value END AS delta
 FROM rg_steps s JOIN days d ON s.ts >= d.day_start AND s.ts < d.day_end
 """),
         ("rg_rows", """

@@ -64,6 +64,7 @@ from carbonpeak.domain.commissioning import (
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import ConfigError, NotFoundError, UnitError
 from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.services.accounting.quality import wrap_column
 from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import EnergyCarrier, EntityKind, LakeFileStatus
@@ -233,6 +234,7 @@ def _read_hours(ws: Workspace, district_id: str, rows: Sequence[_MeterRow], year
         "k": pa.array(range(len(rows)), pa.int64()),
         "seconds": pa.array([60 * r.interval_minutes for r in rows], pa.float64()),
         "rollover_at": pa.array([r.rollover_at for r in rows], pa.float64()),
+        "rollover_wrap": wrap_column([r.rollover_at for r in rows]),
     })
     parts, params = [], {"a": t0, "b": t1, "e0": (t0 - dt.datetime(1970, 1, 1)).total_seconds()}
     if files["readings"]:
@@ -248,9 +250,9 @@ SELECT k, t_start AS t0,
        CASE WHEN value >= prev THEN value - prev
             WHEN rollover_at IS NOT NULL AND prev >= 0.9 * rollover_at
                  AND prev <= rollover_at AND value < 0.1 * rollover_at
-                 THEN value + rollover_at - prev
+                 THEN value + rollover_wrap - prev
             ELSE NULL END AS v
-FROM (SELECT m.k, m.seconds, m.rollover_at, g.ts AS t_end, g.value,
+FROM (SELECT m.k, m.seconds, m.rollover_at, m.rollover_wrap, g.ts AS t_end, g.value,
              LAG(g.ts) OVER w AS t_start, LAG(g.value) OVER w AS prev
       FROM read_parquet($gf, hive_partitioning=false) g JOIN m ON m.meter_id = g.meter_id
       WINDOW w AS (PARTITION BY g.meter_id ORDER BY g.ts))

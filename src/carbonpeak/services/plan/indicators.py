@@ -4,12 +4,17 @@
 
 Sources, per year (each row says which it used):
 
-* **GDP**: district statistics (comparable prices, 10^4 CNY).
+* **GDP**: district statistics at comparable prices (10^4 CNY) of the district's price base
+  year (profile ``gdp_price_base_year``, default 2020): chained from the current-price GDP of
+  the base year and the real growth rates (as a 统计公报 gives them), or given directly at
+  comparable prices. Current-price GDP is never used for an intensity.
 * **Energy** (tce, equal value 等价值, the convention of 单位GDP能耗 in Chinese statistics): the
   statistics' district total when given, because the assessment (考核) uses it; otherwise the
   official account of the year, which covers the metered entities only.
 * **CO2** (t): the statistics' district figure when given; else the statistics' energy times
   the account's CO2 per tce (equal value) of the same year; else the account's own total.
+* **Intensities** (energy and CO2 per GDP) are statistics over statistics only (like with
+  like, 统计口径): a year whose energy (or CO2) is the metered account's has none.
 * Account figures (electricity, fuel, PV, grid factor) always come from the year's current
   official account run, whose id is kept for traceability.
 """
@@ -24,8 +29,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from carbonpeak.domain.lmdi import UNCLASSIFIED
+from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
@@ -37,11 +44,19 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["RunTables", "computed_metric", "district_series", "finite", "official_runs",
-           "purchased", "sector_frame"]
+__all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
+           "district_series", "finite", "official_runs", "price_base_year", "purchased",
+           "sector_frame"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
 TCE_PER_KWH_EQUIVALENT = 0.0001229
+#: The GDP price base year when the district's profile does not state one (the plans' baseline)
+DEFAULT_PRICE_BASE_YEAR = 2020
+#: ``energy_basis`` / ``co2_basis`` of the series: the district statistics (统计口径) or the
+#: metered account (核算口径, the metered units only)
+STATISTICS, ACCOUNT = "statistics", "account"
+#: The target metrics judged on statistics only (like with like)
+STATISTICS_METRICS = ("energy_per_gdp", "co2_per_gdp", "energy_total", "co2_total")
 
 
 @dataclass
@@ -76,20 +91,28 @@ def purchased(df: pd.DataFrame) -> pd.DataFrame:
 def district_series(ws: Workspace, d: District) -> pd.DataFrame:
     """One row per year: GDP, energy, CO2, their intensities and sources, account details.
 
-    Columns: ``gdp_10k_cny, energy_tce, energy_source, co2_t, co2_source, energy_per_gdp,
-    co2_per_gdp, account_run_id, account_tce_equal, account_tce_equivalent, account_tco2,
-    electricity_kwh, fuel_tce_equivalent, fuel_tco2, electricity_tco2, pv_kwh, population``.
+    Columns: ``gdp_10k_cny`` (comparable prices of ``gdp_price_base_year``), ``gdp_basis``
+    (``chained`` or ``given``), ``gdp_current_10k_cny, energy_tce, energy_source, energy_basis
+    (statistics|account), co2_t, co2_source, co2_basis, energy_per_gdp, co2_per_gdp``
+    (statistics only), ``account_run_id, account_tce_equal, account_tce_equivalent,
+    account_tco2, electricity_kwh, fuel_tce_equivalent, fuel_tco2, electricity_tco2, pv_kwh,
+    population``; the frame's ``attrs["gdp_price_base_year"]`` names the price base.
     The sources are messages (``plan.source.*``; None without a figure).
     """
     runs = official_runs(ws, d, ["inventory_district_year"])
     with ws.registry.session() as s:
         stats = {r.year: r for r in s.scalars(select(DistrictStatistics).where(
             DistrictStatistics.district_id == d.id))}
+    base_year = price_base_year(d)
+    gdp = comparable_gdp(stats, base_year)
     rows: list[dict[str, Any]] = []
     for year in sorted(set(stats) | set(runs)):
         st = stats.get(year)
-        row: dict[str, Any] = {"year": year, "gdp_10k_cny": st.gdp_10k_cny if st else None,
-                               "population": st.population if st else None}
+        row: dict[str, Any] = {
+            "year": year, "gdp_10k_cny": gdp[year][0] if year in gdp else None,
+            "gdp_basis": gdp[year][1] if year in gdp else "",
+            "gdp_current_10k_cny": st.gdp_current_10k_cny if st else None,
+            "population": st.population if st else None}
         acc = runs.get(year)
         if acc is not None:
             dy = acc.tables["inventory_district_year"]
@@ -108,36 +131,75 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
                        pv_kwh=float(pv["quantity"].sum()))
         row.update(_energy_and_co2(st, row))
         rows.append(row)
-    cols = ["gdp_10k_cny", "population", "energy_tce", "energy_source", "co2_t", "co2_source",
+    cols = ["gdp_10k_cny", "gdp_basis", "gdp_current_10k_cny", "population", "energy_tce",
+            "energy_source", "energy_basis", "co2_t", "co2_source", "co2_basis",
             "account_run_id", "account_tce_equal", "account_tce_equivalent", "account_tco2",
             "electricity_kwh", "electricity_tco2", "fuel_tce_equivalent", "fuel_tco2", "pv_kwh"]
+    text = ("gdp_basis", "energy_source", "energy_basis", "co2_source", "co2_basis")
     frame = pd.DataFrame(rows, columns=["year", *cols]).set_index("year")
     for c in cols:
-        if c not in ("energy_source", "co2_source"):
+        if c not in text:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    frame["energy_per_gdp"] = frame["energy_tce"] / frame["gdp_10k_cny"]
-    frame["co2_per_gdp"] = frame["co2_t"] / frame["gdp_10k_cny"]
+    # like with like: statistics over statistics, GDP at comparable prices
+    frame["energy_per_gdp"] = (frame["energy_tce"] / frame["gdp_10k_cny"]).where(
+        frame["energy_basis"] == STATISTICS)
+    frame["co2_per_gdp"] = (frame["co2_t"] / frame["gdp_10k_cny"]).where(
+        frame["co2_basis"] == STATISTICS)
+    frame.attrs["gdp_price_base_year"] = base_year
     return frame
+
+
+def price_base_year(d: District) -> int:
+    """The district's GDP price base year (profile ``gdp_price_base_year``; default 2020, the
+    plans' baseline year)."""
+    return int((d.profile or {}).get("gdp_price_base_year", DEFAULT_PRICE_BASE_YEAR))
+
+
+def comparable_gdp(stats: dict[int, DistrictStatistics],
+                   base_year: int) -> dict[int, tuple[float, str]]:
+    """Year -> (GDP at ``base_year`` comparable prices, ``chained`` or ``given``).
+
+    Chained from the base year's current-price GDP and the real growth rates where the
+    statistics give them (:func:`~carbonpeak.domain.statistics.chain_comparable_gdp`); else the
+    ``gdp_10k_cny`` the statistics give at comparable prices. Never the current-price GDP.
+    """
+    current = {y: r.gdp_current_10k_cny for y, r in stats.items()
+               if r.gdp_current_10k_cny is not None}
+    growth = {y: r.gdp_real_growth_pct for y, r in stats.items()
+              if r.gdp_real_growth_pct is not None}
+    chained = chain_comparable_gdp(current, growth, base_year)
+    out: dict[int, tuple[float, str]] = {}
+    for y, r in sorted(stats.items()):
+        if y in chained:
+            out[y] = (chained[y], "chained")
+        elif r.gdp_10k_cny is not None:
+            out[y] = (float(r.gdp_10k_cny), "given")
+    return out
 
 
 def _energy_and_co2(st: DistrictStatistics | None, row: dict[str, Any]) -> dict[str, Any]:
     acc_e, acc_c = row.get("account_tce_equal"), row.get("account_tco2")
-    out: dict[str, Any] = {"energy_tce": None, "energy_source": None,
-                           "co2_t": None, "co2_source": None}
+    out: dict[str, Any] = {"energy_tce": None, "energy_source": None, "energy_basis": "",
+                           "co2_t": None, "co2_source": None, "co2_basis": ""}
     if st is not None and st.energy_tce:
-        out.update(energy_tce=st.energy_tce, energy_source=msg("plan.source.statistics"))
+        out.update(energy_tce=st.energy_tce, energy_source=msg("plan.source.statistics"),
+                   energy_basis=STATISTICS)
     elif acc_e:
         out.update(energy_tce=acc_e,
-                   energy_source=msg("plan.source.account", run=int(row["account_run_id"])))
+                   energy_source=msg("plan.source.account", run=int(row["account_run_id"])),
+                   energy_basis=ACCOUNT)
     if st is not None and st.co2_t:
-        out.update(co2_t=st.co2_t, co2_source=msg("plan.source.statistics"))
+        out.update(co2_t=st.co2_t, co2_source=msg("plan.source.statistics"),
+                   co2_basis=STATISTICS)
     elif st is not None and st.energy_tce and acc_e and acc_c:
+        # the statistics' energy at the account's CO2 per tce: a statistics-wide figure
         out.update(co2_t=st.energy_tce * acc_c / acc_e,
                    co2_source=msg("plan.source.statistics_scaled",
-                                  run=int(row["account_run_id"])))
+                                  run=int(row["account_run_id"])), co2_basis=STATISTICS)
     elif acc_c:
         out.update(co2_t=acc_c, co2_source=msg("plan.source.account",
-                                               run=int(row["account_run_id"])))
+                                               run=int(row["account_run_id"])),
+                   co2_basis=ACCOUNT)
     return out
 
 
@@ -146,13 +208,17 @@ def sector_frame(ws: Workspace, d: District, year: int) -> pd.DataFrame | None:
 
     Energy and CO2 are the official account's (own consumption of entities with that
     section); value added comes from the sector statistics (0 when not given: the LMDI then
-    refuses a sector with energy but no value added, naming it).
+    refuses a sector with energy but no value added, naming it). Energy of entities without a
+    sector code is the sector :data:`~carbonpeak.domain.lmdi.UNCLASSIFIED` (no value added).
     """
     runs = official_runs(ws, d, ["inventory_sector_year"])
     if year not in runs:
         return None
     sy = purchased(runs[year].tables["inventory_sector_year"]).copy()
-    sy["section"] = sy["sector"].astype(str).str[:1]
+    # a GB/T 4754 section is a letter A-T; energy without one is the explicit unclassified
+    # sector (the LMDI decomposes it against total value added and says so in a note)
+    letter = sy["sector"].fillna("").astype(str).str[:1]
+    sy["section"] = letter.where(letter.str.fullmatch(r"[A-T]"), UNCLASSIFIED)
     agg = sy.groupby("section").agg(energy_tce=("tce_equal", "sum"), tco2=("tco2", "sum"))
     with ws.registry.session() as s:
         va = {r.sector: r.value_added_10k_cny for r in s.scalars(select(SectorStatistics).where(
@@ -171,15 +237,20 @@ def computed_metric(ws: Workspace, d: District, metric: str,
     """
     if metric in ("energy_per_gdp", "co2_per_gdp"):
         col = metric
-        vals = series[col].dropna()
+        vals = series[col].dropna()  # statistics years only (like with like)
         src = "energy" if metric == "energy_per_gdp" else "co2"
-        sources = {str(series.loc[y, f"{src}_source"]) for y in vals.index}
+        sources = {render(v, "en") if isinstance(v, Message) else str(v)
+                   for v in (series.loc[y, f"{src}_source"] for y in vals.index)}
+        base = series.attrs.get("gdp_price_base_year", DEFAULT_PRICE_BASE_YEAR)
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
-                "district statistics and official accounts: " + "; ".join(sorted(sources)))
+                f"district statistics (统计口径): {'; '.join(sorted(sources))} ÷ GDP at "
+                f"comparable prices of {base}")
     if metric in ("energy_total", "co2_total"):
         col = "energy_tce" if metric == "energy_total" else "co2_t"
-        vals = series[col].dropna()
-        return [(int(str(y)), float(v)) for y, v in vals.items()], "district series"
+        basis = "energy_basis" if metric == "energy_total" else "co2_basis"
+        vals = series.loc[series[basis] == STATISTICS, col].dropna()
+        return ([(int(str(y)), float(v)) for y, v in vals.items()],
+                "district statistics (统计口径)")
     if metric == "pv_generation_mwh":
         vals = series["pv_kwh"].dropna() / 1000.0
         return ([(int(str(y)), float(v)) for y, v in vals.items()],

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from carbonpeak.domain.accounting import key_unit_rules
+from carbonpeak.domain.statistics import statistics_year
 from carbonpeak.domain.targets import (
     Comparator,
     assess_reduction_target,
@@ -27,18 +29,23 @@ from carbonpeak.domain.targets import (
     format_value,
     meets,
     reduction_vs_baseline,
+    round_half_away,
     unit_message,
     valued,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message, msg, render_both
+from carbonpeak.i18n import Message, label, msg, render, render_both
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
     TARGET_METRICS,
     period_baseline_year,
     target_problems,
 )
-from carbonpeak.services.plan.indicators import computed_metric, district_series
+from carbonpeak.services.plan.indicators import (
+    STATISTICS_METRICS,
+    computed_metric,
+    district_series,
+)
 from carbonpeak.storage.registry.models import District, Target, TargetObservation
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import TargetKind, TargetState
@@ -192,6 +199,31 @@ def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservati
     if t.metric == "co2_peak_year":
         return _peak(ws, d, st, year, series)
     values = _yearly(obs, computed[0], year)
+    if t.metric in STATISTICS_METRICS:
+        return _on_statistics(st, t, obs, computed, values, year, series)
+    return _judged(st, t, obs, computed, values)
+
+
+def _on_statistics(st: TargetStatus, t: Target, obs: list[TargetObservation],
+                   computed: tuple[list[tuple[int, float]], str], values: dict[int, float],
+                   year: int | None, series: pd.DataFrame) -> TargetStatus:
+    """Like with like: an intensity or total target judged on the statistics of the year asked
+    (``year``, or the latest year with statistics or an account), else on the last year that
+    has them, said so; with none, not judged."""
+    asked = year if year is not None else (int(max(series.index)) if len(series) else None)
+    basis = statistics_year(values, asked)
+    if basis.used is None:
+        st.status = TargetState.NO_DATA
+        return explain(st, basis.basis)
+    judged = _judged(st, t, obs, computed, values)
+    if basis.used != asked and judged.reason is not None:
+        explain(judged, msg("plan.status.with_basis", reason=judged.reason, basis=basis.basis))
+    return judged
+
+
+def _judged(st: TargetStatus, t: Target, obs: list[TargetObservation],
+            computed: tuple[list[tuple[int, float]], str],
+            values: dict[int, float]) -> TargetStatus:
     st.history = list(values.items())
     if values:
         st.value_year, st.value = max(values.items())
@@ -220,11 +252,21 @@ def _obs_source(obs: list[TargetObservation], year: int) -> str:
 
 
 def _applied(st: TargetStatus, d: District) -> TargetStatus:
-    rules = d.profile.get("key_unit_rules", [])
+    """The key-unit rules the account applies, each with its source and status (the national
+    definition when the district configures none)."""
+    try:
+        rules = key_unit_rules(d.profile.get("key_unit_rules", []))
+    except ValueError as exc:
+        st.status = TargetState.INVALID
+        return explain(st, msg("plan.status.invalid", error=str(exc)))
+    each = [msg("plan.status.applied_rule", rule={"zh": r.label_zh, "en": r.label_en},
+                source=r.source, status=label("factor_status", r.status)
+                if r.status != "default" else msg("plan.status.rule_default"))
+            for r in rules]
     st.status = TargetState.APPLIED
     return explain(st, msg("plan.status.applied", rules={
-        "zh": "；".join(str(r.get("label_zh", "")) for r in rules),
-        "en": "; ".join(str(r.get("label_en", "")) for r in rules)}))
+        "zh": "；".join(render(m, "zh") for m in each),
+        "en": "; ".join(render(m, "en") for m in each)}))
 
 
 def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
@@ -259,8 +301,9 @@ def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetS
         shown = t.target_text or "—"
         if done is None:
             return explain(st, msg("plan.status.target_unset", text=shown))
-        return explain(st, msg("plan.status.target_unset_done", text=shown, pct=f"{done:.1f}",
-                               year=later[-1][0], baseline_year=by))
+        return explain(st, msg("plan.status.target_unset_done", text=shown,
+                               pct=str(round_half_away(done, 1)), year=later[-1][0],
+                               baseline_year=by))
     a = assess_reduction_target(baseline_value=base, baseline_year=by,
                                 reduction_pct=t.target_value, target_year=t.target_year,
                                 observations=later)

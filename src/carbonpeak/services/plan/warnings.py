@@ -32,12 +32,17 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.accounting import consolidate
-from carbonpeak.domain.early_warning import Thresholds, evaluate, sort_by_severity
+from carbonpeak.domain.early_warning import (
+    Thresholds,
+    evaluate,
+    rollup_complete,
+    sort_by_severity,
+)
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.i18n import msg, render
 from carbonpeak.intake.plan_records import store_budget
-from carbonpeak.services.accounting.account import load_run_tables, official_run
+from carbonpeak.services.accounting.account import NO_STREET, load_run_tables, official_run
 from carbonpeak.services.plan.indicators import district_series, finite, purchased
 from carbonpeak.services.plan.notify import Notifier, should_notify
 from carbonpeak.storage.registry.models import (
@@ -298,20 +303,35 @@ def _monthly(df: pd.DataFrame, key: str, value_col: str) -> pd.DataFrame:
 
 
 def _unit_months(t: dict[str, pd.DataFrame], value_col: str, ents: pd.DataFrame,
-                 street_code: dict[str, str], keys: list[str]) -> pd.DataFrame:
-    """Monthly use of the district, every street and the given entities (consolidated)."""
+                 street_code: dict[str, str], keys: list[str],
+                 street_of: dict[str, str]) -> pd.DataFrame:
+    """Monthly use of the district, every street and the given entities (consolidated).
+
+    A roll-up's month (district, street, an entity with its buildings) counts only when every
+    unit in it that reports in the year has that month (:func:`rollup_complete`); otherwise it
+    is NaN, a month without data for the projection.
+    """
+    own = _monthly(t["inventory_entity_month"], "entity_id", value_col)
+    present = own.notna()
     district = _monthly(t["inventory_district_month"], "district", value_col)
+    whole = rollup_complete(present, dict.fromkeys(map(str, own.index), "district"))
+    row = whole.reindex(index=["district"], columns=_MONTH_COLS).fillna(True).to_numpy(bool)
+    district = district.where(np.repeat(row, len(district), axis=0))
     district.index = pd.MultiIndex.from_tuples([("district", str(i)) for i in district.index])
     street = _monthly(t["inventory_street_month"], "street", value_col)
-    street.index = pd.MultiIndex.from_tuples(
-        [("street", street_code.get(str(i), str(i))) for i in street.index])
-    own = _monthly(t["inventory_entity_month"], "entity_id", value_col)
+    street.index = pd.Index([street_code.get(str(i), str(i)) for i in street.index])
+    by_street = rollup_complete(present, {str(e): street_of.get(str(e), NO_STREET)
+                                          for e in own.index})
+    street = street.where(by_street.reindex(index=street.index, columns=_MONTH_COLS)
+                          .fillna(True).to_numpy(bool))
+    street.index = pd.MultiIndex.from_tuples([("street", str(i)) for i in street.index])
     parents = _parents(ents.set_index("entity_id")["parent_id"])
-    present = own.notna()
     cons = consolidate(own.fillna(0.0), parents, _MONTH_COLS)
-    # a month in which neither the unit nor any descendant had data stays NaN
+    # a month in which neither the unit nor any descendant had data stays NaN, and so does a
+    # month in which one of them (that reports in the year) is missing
     seen = consolidate(present.astype(float), parents, _MONTH_COLS) > 0
-    cons = cons.where(seen)
+    gaps = consolidate((~present).astype(float), parents, _MONTH_COLS) > 0
+    cons = cons.where(seen & ~gaps)
     ent = cons.reindex(keys)
     ent.index = pd.MultiIndex.from_tuples([("entity", str(k)) for k in ent.index])
     return pd.concat([district, street, ent])
@@ -349,12 +369,17 @@ def evaluate_warnings(ws: Workspace, *, year: int, district: str | None = None,
             Budget.district_id == d.id, Budget.year == year, Budget.metric == metric)))
         s.expunge_all()
     by_name = {st.name_zh: st.code for st in streets}
+    code_of = {st.id: st.code for st in streets}
     budgeted = [b.scope_id for b in budgets if b.scope_type == "entity"]
     keys = sorted(set(ents.loc[ents["is_key_unit"].astype(bool), "entity_id"]) | set(budgeted))
-    actual = _unit_months(t, col, ents, by_name, keys)
-    prior = _unit_months(prev[1], col, ents, by_name, keys) if prev is not None \
+    street_of = {str(e): code_of.get(sid, NO_STREET) if pd.notna(sid) else NO_STREET
+                 for e, sid in zip(ents["entity_id"], ents["street_id"], strict=True)}
+    actual = _unit_months(t, col, ents, by_name, keys, street_of)
+    prior = _unit_months(prev[1], col, ents, by_name, keys, street_of) if prev is not None \
         else pd.DataFrame(index=actual.index, columns=_MONTH_COLS, dtype="float64")
-    months = through_month or _months_elapsed(actual)
+    # the months elapsed are those with any data (an incomplete last month still counts)
+    months = through_month or _months_elapsed(_monthly(t["inventory_district_month"],
+                                                       "district", col))
     frame = _frame(actual, prior, budgets)
     notes += _district_share(ws, d, frame, prior, year, metric)
     out = evaluate(frame, months_elapsed=months, thresholds=th, unit=UNIT[metric])
@@ -393,8 +418,7 @@ def _district_share(ws: Workspace, d: District, frame: pd.DataFrame, prior: pd.D
             f"÷ district total) = {budget * share:,.0f}, compared with the account"]
 
 
-def _months_elapsed(actual: pd.DataFrame) -> int:
-    dist = actual.loc[[i for i in actual.index if i[0] == "district"]]
+def _months_elapsed(dist: pd.DataFrame) -> int:
     have = [k + 1 for k, c in enumerate(_MONTH_COLS) if bool(dist[c].notna().any())]
     if not have:
         msg = "the account has no month with data"

@@ -281,7 +281,14 @@ class FactorRowRecord(Base):
 
 
 class DistrictStatistics(Base):
-    """统计数据: a district's GDP (comparable prices), population and total energy for a year."""
+    """统计数据: a district's GDP, population and total energy for a year.
+
+    GDP as the 统计公报 publishes it: ``gdp_current_10k_cny`` (当年价) and
+    ``gdp_real_growth_pct`` (real growth over the previous year at comparable prices, %), from
+    which the comparable-price series is chained from the price base year; or
+    ``gdp_10k_cny``, GDP already at comparable prices of that base year. Intensities never use
+    the current-price GDP.
+    """
 
     __tablename__ = "district_statistics"
     __table_args__ = (UniqueConstraint("district_id", "year"),)
@@ -289,6 +296,8 @@ class DistrictStatistics(Base):
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
     year: Mapped[int] = mapped_column(Integer)
     gdp_10k_cny: Mapped[float | None] = mapped_column(Float)
+    gdp_current_10k_cny: Mapped[float | None] = mapped_column(Float)
+    gdp_real_growth_pct: Mapped[float | None] = mapped_column(Float)
     population: Mapped[float | None] = mapped_column(Float)
     energy_tce: Mapped[float | None] = mapped_column(Float)
     co2_t: Mapped[float | None] = mapped_column(Float)
