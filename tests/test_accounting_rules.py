@@ -26,7 +26,7 @@ from carbonpeak.domain.lmdi import INPUT_COLUMNS, UNCLASSIFIED, lmdi_additive
 from carbonpeak.domain.statistics import chain_comparable_gdp, statistics_year
 from carbonpeak.domain.targets import round_half_away
 from carbonpeak.errors import InputValidationError
-from carbonpeak.i18n import Message, msg, render
+from carbonpeak.i18n import msg, render
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.plan.indicators import district_series
 from carbonpeak.services.plan.targets import evaluate_targets
@@ -119,7 +119,7 @@ def test_lmdi_puts_energy_without_sector_in_an_explicit_unclassified_sector():
     assert r.effects["intensity"] == pytest.approx(20.0 * math.log(0.5) + la * math.log(0.6))
     assert r.delta_tco2 == pytest.approx(20.0)
     assert abs(r.residual_tco2) < 1e-9
-    notes = [n for n in r.notes if isinstance(n, Message)]
+    notes = list(r.messages)
     assert [n.code for n in notes] == ["plan.lmdi.unclassified"]
     assert "未分类" in render(notes[0], "zh")
     assert "unclassified" in r.to_dict()["notes"][0]
