@@ -19,6 +19,7 @@ from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.services.buildings.commissioning import split_candidates
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
@@ -343,21 +344,6 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                      *([apart_zh] if apart_zh else [])],
         "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md).",
                      *([apart_en] if apart_en else [])]}
-
-
-def split_candidates(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
-                                                           list[dict[str, Any]]]:
-    """The screened buildings as (candidates, normal for their type), both in rank order.
-
-    A building whose type carries a caveat (data centres, hospitals and hotels run around the
-    clock, malls open every day: :data:`~carbonpeak.services.buildings.commissioning.CAVEATS`)
-    shows a
-    high night or non-working-day load by design, which the screen's windows read as waste:
-    it is not a candidate and its "avoidable" energy is not counted.
-    """
-    candidates = [i for i in items if not i.get("caveats")]
-    normal = [i for i in items if i.get("caveats")]
-    return candidates, normal
 
 
 def programme_sections() -> dict[str, ExtraSection]:
