@@ -11,6 +11,7 @@ Names are message codes ``figure.<code>`` (``catalogue/figures.json``), rendered
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from carbonpeak.i18n import Lang, Message, render
 from carbonpeak.vocabulary import FigureAsOf, FigureBasis, ScopeType
@@ -105,9 +106,14 @@ def definition(code: str) -> FigureDef:
 
 def format_value(value: float | None, digits: int, unit: str = "") -> str:
     """The printed form every surface uses: thousands separators and ``digits`` decimals
-    (a year without separators); ``—`` for no value."""
+    (a year without separators); ``—`` for no value.
+
+    Rounded half away from zero on the value's exact decimal expansion, as the dashboard's
+    ``Intl.NumberFormat`` does (``1234.5`` prints ``1,235`` everywhere; Python's own format
+    would round it to even)."""
     if value is None:
         return "—"
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
     if unit == "year":
-        return f"{value:.0f}"
-    return f"{value:,.{digits}f}"
+        return f"{exact:.0f}"
+    return f"{exact:,.{digits}f}"
