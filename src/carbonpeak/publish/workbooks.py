@@ -38,7 +38,7 @@ from carbonpeak.publish.render import report_time
 from carbonpeak.publish.whitepaper.document import BUILDING_TYPES, CARRIERS, SECTORS
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark, disclosure_workbook
-from carbonpeak.services.figures import figures
+from carbonpeak.services.figures import figures, round_value
 from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
 from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord
 from carbonpeak.storage.workspace import Workspace
@@ -286,7 +286,7 @@ def _targets(ws: Workspace, district_id: str, year: int,
 
 def _rounded(v: float | None, digits: int) -> float | None:
     """A catalogue value at the catalogue's precision (what every surface prints)."""
-    return None if v is None else round(v, digits)
+    return round_value(v, digits)
 
 
 def _figures(ws: Workspace, district_id: str, year: int,
@@ -296,7 +296,7 @@ def _figures(ws: Workspace, district_id: str, year: int,
     rows = [{"code": f.code, "name": f.definition.name_text("zh"),
              "subject": "" if f.subject_type == "district" else
              f"{f.subject_id} {f.provenance.get('subject_name') or ''}".strip(),
-             "value": _rounded(f.value, f.definition.digits), "text": f.text(),
+             "value": _rounded(f.value, f.definition.digits),
              "unit": f.definition.unit, "basis": f.label("zh").split(" · ")[0],
              "period": f.period, "as_of": f.as_of.isoformat(),
              "provenance": ", ".join(f"{k}={v}" for k, v in f.provenance.items()
@@ -304,7 +304,8 @@ def _figures(ws: Workspace, district_id: str, year: int,
             for f in fs.items]
     sheet = _Sheet("口径目录 Figures", [
         ("代码 Code", "code", 30), ("指标 Figure", "name", 36), ("对象 Subject", "subject", 24),
-        ("数值 Value", "value", 14), ("显示值 Printed", "text", 14), ("单位 Unit", "unit", 14),
+        ("数值（按发布精度）Value (at the published precision)", "value", 16),
+        ("单位 Unit", "unit", 14),
         ("口径 Basis", "basis", 10), ("统计期 Period", "period", 12),
         ("截至 As of", "as_of", 12), ("来源 Provenance", "provenance", 60)], rows)
     return _write([sheet], _about(district_id, year, run, fs_label, when,

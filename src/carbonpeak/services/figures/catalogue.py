@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from carbonpeak.i18n import Lang, Message, render
 from carbonpeak.vocabulary import FigureAsOf, FigureBasis, ScopeType
 
-__all__ = ["CATALOGUE", "FigureDef", "definition", "format_value"]
+__all__ = ["CATALOGUE", "FigureDef", "definition", "format_value", "round_value"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,16 @@ def definition(code: str) -> FigureDef:
     return _BY_CODE[code]
 
 
+def _quantized(value: float, digits: int) -> Decimal:
+    return Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def round_value(value: float | None, digits: int) -> float | None:
+    """The value at the published precision (the number :func:`format_value` prints), for a
+    spreadsheet cell; rounded the same way (half away from zero on the exact value)."""
+    return None if value is None else float(_quantized(value, digits))
+
+
 def format_value(value: float | None, digits: int, unit: str = "") -> str:
     """The printed form every surface uses: thousands separators and ``digits`` decimals
     (a year without separators); ``—`` for no value.
@@ -113,7 +123,7 @@ def format_value(value: float | None, digits: int, unit: str = "") -> str:
     would round it to even)."""
     if value is None:
         return "—"
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    exact = _quantized(value, digits)
     if unit == "year":
         return f"{exact:.0f}"
     return f"{exact:,.{digits}f}"
