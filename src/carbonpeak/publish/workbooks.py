@@ -250,15 +250,16 @@ def _key_units(ws: Workspace, district_id: str, year: int,
         ("街道 Street", "street", 14), ("建筑类型 Building type", "type_zh", 12),
         ("合并综合能耗（等价值，核算口径）tce Consolidated energy (equal, metered account)",
          "energy_tce_equal", 18),
-        ("自身能耗（等价值，核算口径）tce Own energy (equal, metered account)",
-         "energy_own_tce", 16),
-        ("分解预算（规划值）tce Allocated budget (plan value)", "budget_tce", 14),
-        ("弹性预算（规划值）tce Elastic budget (plan value)", "budget_elastic_tce", 14),
         ("综合能耗（当量值）tce Energy (equivalent)", "energy_tce_equivalent", 16),
         ("二氧化碳 tCO2", "tco2", 14), ("用电量 kWh Electricity", "electricity_kwh", 16),
         ("建筑面积 m² Floor area", "floor_area_m2", 14),
         ("下属单位数 Children", "n_children", 10),
-        ("认定依据 Rule", "key_unit_rule", 50)], rows, total=total)
+        ("认定依据 Rule", "key_unit_rule", 50),
+        ("自身能耗（等价值，核算口径）tce Own energy (equal, metered account)",
+         "energy_own_tce", 16),
+        ("分解预算（规划值）tce Allocated budget (plan value)", "budget_tce", 14),
+        ("弹性预算（规划值）tce Elastic budget (plan value)", "budget_elastic_tce", 14)],
+        rows, total=total)
     return _write([sheet], _about(district_id, year, run, fs, when,
                                   "重点用能单位名单 key-unit list"), when)
 
