@@ -74,10 +74,11 @@ STARTUP_WAIT_S = 120
 
 #: the slowest modules (measured: API worlds on both databases, Chromium, PDFs, subprocesses),
 #: scheduled first; the rest follow in their usual order (a stable sort)
-LONGEST_FIRST = ("test_browser", "test_web_api", "test_targets_api", "test_whitepaper",
-                 "test_audits", "test_retrofits", "test_fuzz_feeds", "test_feeds_reliability",
-                 "test_lake", "test_quality", "test_whitepaper_language", "test_api_schemas",
-                 "test_mqtt", "test_mv_opendsm", "test_benchmarking", "test_reports")
+LONGEST_FIRST = ("test_browser", "test_figures", "test_web_api", "test_targets_api",
+                 "test_whitepaper", "test_audits", "test_retrofits", "test_fuzz_feeds",
+                 "test_feeds_reliability", "test_lake", "test_quality",
+                 "test_whitepaper_language", "test_api_schemas", "test_mqtt", "test_mv_opendsm",
+                 "test_benchmarking", "test_reports")
 
 
 def _is_postgres_case(item: pytest.Item) -> bool:

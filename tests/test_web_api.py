@@ -319,6 +319,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, str | int], str | int]] = [
     ("map-streets", "/api/v1/map/streets.geojson", {}, OK),
     ("map-entities", "/api/v1/map/entities.geojson", {}, OK),
     ("me", "/api/v1/auth/me", {}, OK),
+    ("metrics", "/api/v1/metrics?year=2024", {}, OK),
+    ("metrics-waitan", "/api/v1/metrics?year=2024&subject=waitan", {**ADMINS, "officer": OK},
+     HIDDEN),
+    ("metrics-yuyuan", "/api/v1/metrics?year=2024&subject=yuyuan",
+     {**ADMINS, "officer_yy": OK}, HIDDEN),
+    ("metrics-guessed", "/api/v1/metrics?year=2024&subject=nowhere", {}, HIDDEN),
 ]
 ROLES = [*USERS, "anonymous"]
 MATRIX = [pytest.param(role, path, (OK if path.endswith("/me") else 401) if role == "anonymous"
@@ -363,6 +369,50 @@ def test_lists_and_map_are_scoped(world: World, user: str) -> None:
         assert streets == expected_streets
     else:
         assert len(streets) == 10  # every street of Huangpu has a polygon
+
+
+@pytest.mark.parametrize("user", list(SCOPE_ENTITIES))
+def test_metrics_are_scoped_and_equal_the_hand_worked_figures(world: World, user: str) -> None:
+    """The figure catalogue: each role reads its own figures only (a street officer its street
+    and the district's statistics and plan values, an entity role its entities'), and the
+    values are the hand-worked ones, with their basis and provenance."""
+    m = world.call(user, "GET", "/api/v1/metrics?year=2024").json()
+    assert (m["year"], m["as_of"]) == (2024, "2024-12-31")
+    items = m["items"]
+    streets = {f["subject_id"] for f in items if f["subject_type"] == "street"}
+    entities = {f["subject_id"] for f in items if f["subject_type"] == "entity"}
+    district = {f["code"]: f for f in items if f["subject_type"] == "district"}
+    assert entities <= SCOPE_ENTITIES[user]
+    for f in items:  # every figure says its basis, period, as-of and provenance
+        assert f["basis"] in ("metered_account", "statistics", "observation", "plan_value")
+        assert f["period"]
+        assert f["as_of"] == "2024-12-31"
+        assert isinstance(f["provenance"], dict)
+    if user in ("admin", "analyst"):
+        energy = district["energy.metered"]
+        assert energy["value"] == pytest.approx(DISTRICT_TCE)
+        assert (energy["basis"], energy["unit"], energy["text"]) == (
+            "metered_account", "tce", f"{DISTRICT_TCE:,.0f}")
+        assert isinstance(energy["provenance"]["account_run"], int)
+        assert energy["provenance"]["input_batches"]
+        assert energy["label_zh"].startswith("核算口径 · 截至2024-12-31")
+        # the intensity is the statistics' (100 tce over 10^6 万元), never the account's
+        it = district["intensity.energy_per_gdp"]
+        assert (it["basis"], it["value"]) == ("statistics", pytest.approx(100 / 1_000_000))
+        assert it["provenance"]["statistics_row"]["year"] == 2024
+        waitan = next(f for f in items if f["code"] == "street.energy.metered"
+                      and f["subject_id"] == "waitan")
+        assert waitan["value"] == pytest.approx(WAITAN_TCE)
+        assert len(streets) == 10
+    elif user.startswith("officer"):
+        assert streets == {"officer": {"waitan"}, "officer_yy": {"yuyuan"}}[user]
+        assert district  # the district's statistics and plan values, not its account
+        assert {f["basis"] for f in district.values()} <= {"statistics", "plan_value"}
+        own = next(f for f in items if f["code"] == "street.energy.metered")
+        assert own["value"] == pytest.approx(WAITAN_TCE if user == "officer" else YUYUAN_TCE)
+    else:
+        assert not district
+        assert not streets
 
 
 # -- (3) the numbers, by hand ----------------------------------------------------------------

@@ -545,8 +545,9 @@ def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path
                                  str(tmp_path / "all")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [
-        "disclosure-huangpu-2024.xlsx", "inventory-huangpu-2024.xlsx",
-        "key-units-huangpu-2024.xlsx", "targets-huangpu-2024.xlsx"]
+        "disclosure-huangpu-2024.xlsx", "figures-huangpu-2024.xlsx",
+        "inventory-huangpu-2024.xlsx", "key-units-huangpu-2024.xlsx",
+        "targets-huangpu-2024.xlsx"]
     r = CliRunner().invoke(app, ["export", "--year", "2024", "--what", "nope"])
     assert r.exit_code != 0
 

@@ -46,6 +46,8 @@ __all__ = [
     "EntityKind",
     "FactorQuantity",
     "FactorStatus",
+    "FigureAsOf",
+    "FigureBasis",
     "ImportOutcome",
     "LakeFileStatus",
     "MeterRegister",
@@ -164,6 +166,28 @@ class BudgetMethod(StrEnum):
     BASELINE_SHARE = "baseline_share"
     INTENSITY_BENCHMARK = "intensity_benchmark"
     MIXED = "mixed"
+
+
+class FigureBasis(StrEnum):
+    """The basis (口径) of a published figure (the figure catalogue, ``services/figures``): the
+    metered account of a run (核算口径), the district statistics (统计口径), an observation
+    with its source (programme records), or a plan value (budgets, scenarios)."""
+
+    METERED_ACCOUNT = "metered_account"
+    STATISTICS = "statistics"
+    OBSERVATION = "observation"
+    PLAN_VALUE = "plan_value"
+
+
+class FigureAsOf(StrEnum):
+    """What a figure's as-of date means: the year's official account run, the year's
+    statistics row, the end of the year (programme counts, unless asked for another date), or
+    the plan as stored (budgets, scenarios)."""
+
+    ACCOUNT_RUN = "account_run"
+    STATISTICS_ROW = "statistics_row"
+    YEAR_END = "year_end"
+    PLAN = "plan"
 
 
 class C40Status(StrEnum):
@@ -475,6 +499,8 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     ScopeType: "scope_type",
     BudgetMetric: "budget_metric",
     BudgetMethod: "budget_method",
+    FigureBasis: "figure_basis",
+    FigureAsOf: "figure_as_of",
     C40Status: "c40_status",
     Role: "role",
     EnergyCarrier: "carrier",

@@ -33,6 +33,7 @@ from carbonpeak.api.routes.commissioning import router as commissioning_router
 from carbonpeak.api.routes.dashboard import router as dashboard_router
 from carbonpeak.api.routes.data import router as data_router
 from carbonpeak.api.routes.ingest import router as ingest_router
+from carbonpeak.api.routes.metrics import router as metrics_router
 from carbonpeak.api.routes.quality import router as quality_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
@@ -264,6 +265,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(targets_router)
     app.include_router(data_router)
     app.include_router(dashboard_router)
+    app.include_router(metrics_router)
     app.include_router(buildings_router)
     app.include_router(retrofits_router)
     app.include_router(audits_router)

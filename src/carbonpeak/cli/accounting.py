@@ -10,6 +10,7 @@ from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _fmt, _progress, _ws, app, console
 from carbonpeak.services.accounting.account import AccountResult, run_account
+from carbonpeak.services.figures import FigureSet, figures
 
 
 @app.command()
@@ -43,7 +44,10 @@ def account(
                                   progress=lambda step: prog.update(
                                       task, description=f"account {year}: {step}"))
                 prog.remove_task(task)
-            print_summary(res)
+            # the catalogue's values of the year, computed again from the new run
+            fs = figures(ws, year=year, district=district, refresh=True) if res.official \
+                else None
+            print_summary(res, fs)
         finally:
             ws.close()
             if spark is not None:
@@ -57,8 +61,9 @@ def _spark_session() -> Any:
 
 
 
-def print_summary(res: AccountResult) -> None:
-    """Print the account's district summary, streets and notes."""
+def print_summary(res: AccountResult, fs: FigureSet | None = None) -> None:
+    """Print the account's district summary, streets and notes; the published figures
+    (coverage, intensity) from the figure catalogue ``fs`` when given."""
     tot = res.totals
     kind = "official 正式" if res.official else "variant 比较"
     console.print(f"\n[bold]{res.district_name} {res.year}年 能耗与碳排放核算[/] "
@@ -70,24 +75,40 @@ def print_summary(res: AccountResult) -> None:
         t.add_row(str(r["carrier"]), _fmt(r["quantity"]), str(r["unit"]),
                   _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
                   str(r["scope"]), f"{r['coverage']:.1%}")
+    cov = fs.get("coverage.intervals") if fs is not None else None
     t.add_row("[bold]合计 total[/] (excl. PV)", "", "", _fmt(tot["tce_equivalent"]),
-              _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2", f"{tot['coverage']:.1%}")
+              _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2",
+              f"{cov.text()}%" if cov is not None else f"{tot['coverage']:.1%}")
     console.print(t)
     ey = res.tables["inventory_entity_year"]
     sy = ey[ey["scope"].isin(["1", "2"])].groupby("street").agg(
         tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
         tco2=("tco2", "sum"), n_entities=("entity_id", "nunique"), coverage=("coverage", "mean"),
     ).sort_values("tco2", ascending=False)
-    st = Table("街道 street", "主体 entities", "当量 tce", "等价 tce", "tCO2", "覆盖率 coverage",
-               title="街道 Streets")
+    st = Table("街道 street", "主体 entities", "当量 tce", "等价 tce", "tCO2",
+               "读数覆盖率 readings received", title="街道 Streets")
+    # a street's coverage is the catalogue's: readings received of expected
+    covs = {str(f.provenance.get("subject_name")): f for f in
+            fs.by_subject("street.coverage.intervals").values()} if fs is not None else {}
     for name, r in zip(sy.index, sy.to_dict("records"), strict=True):
+        c = covs.get(str(name))
         st.add_row(str(name), str(r["n_entities"]), _fmt(r["tce_equivalent"]),
-                   _fmt(r["tce_equal"]), _fmt(r["tco2"]), f"{r['coverage']:.1%}")
+                   _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                   f"{c.text()}%" if c is not None else f"{r['coverage']:.1%}")
     console.print(st)
     lines = [
         f"屋顶光伏发电 on-site PV (reported apart): "
         f"{_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
     ]
+    # the district's intensities are the statistics' (统计口径): the account covers the metered
+    # entities only, and its total over the district's GDP is no intensity of anything
+    it = fs.get("intensity.energy_per_gdp") if fs is not None else None
+    if it is not None and it.value is not None:
+        co2 = fs.get("intensity.co2_per_gdp") if fs is not None else None
+        lines.append(f"单位GDP能耗 energy per GDP: {it.text()} tce/万元 ({it.label('zh')})")
+        if co2 is not None and co2.value is not None:
+            lines.append(f"单位GDP二氧化碳排放 CO2 per GDP: {co2.text()} tCO2/万元 "
+                         f"({co2.label('zh')})")
     if tot.get("interval_coverage") is not None:
         lines.append(
             f"读数覆盖率 interval readings received: {tot['interval_coverage']:.1%} "

@@ -24,6 +24,7 @@ from carbonpeak.services.access.users import DEMO_PASSWORD
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.buildings.retrofits import import_retrofits, measure, retrofit_progress
 from carbonpeak.services.buildings.weather import import_weather
+from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
 from carbonpeak.services.plan.warnings import (
@@ -88,7 +89,7 @@ def demo(
                     res = run_account(ws, year=y, district=profile,
                                       out_dir=out_dir if y == year else None,
                                       progress=_account_progress(prog, task, y))
-            print_summary(res)
+            print_summary(res, figures(ws, year=year, district=profile))
             _demo_programmes(ws, profile, files, files_dir, seed, year)
         finally:
             ws.close()

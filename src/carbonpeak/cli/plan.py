@@ -27,6 +27,7 @@ from carbonpeak.cli.common import (
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import render
+from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
@@ -46,6 +47,7 @@ from carbonpeak.services.plan.warnings import (
     list_budgets,
     set_budget,
 )
+from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import WarningLevel
 
 __all__ = ["budgets_app", "targets_app", "warnings_app"]
@@ -228,6 +230,7 @@ def dual_control_cmd(district: DistrictOpt = None, year: YearOpt = None,
     yearly rate the 2025 and 2030 targets need, budgets, status."""
     with _errors(), _workspace() as ws:
         dc = dual_control(ws, district=district, year=year)
+        note = _budget_note(ws, dc.year, district) if not as_json else None
     if as_json:
         console.print_json(json.dumps(dc.to_dict(), ensure_ascii=False, default=str))
         return
@@ -247,8 +250,25 @@ def dual_control_cmd(district: DistrictOpt = None, year: YearOpt = None,
                   f"{_fmt(i.latest_value)} ({i.latest_year})", change, tg or "—",
                   rates or "—", budget, _status(i.status))
     console.print(t)
-    for n in dc.notes:
+    for n in [*dc.notes, *([note] if note else [])]:
         console.print(f"  • {n}")
+
+
+def _budget_note(ws: Workspace, year: int | None, district: str | None) -> str | None:
+    """The district budget (统计口径) and its metered share (what the district's warning
+    compares with the account), both from the figure catalogue; None without a budget."""
+    if year is None:
+        return None
+    fs = figures(ws, year=year, district=district)
+    whole, share = fs.get("budget.district"), fs.get("budget.district.metered_share")
+    if whole is None or whole.value is None:
+        return None
+    text = (f"全区能耗预算 district energy budget {year}: {whole.text()} tce "
+            f"({whole.label('zh')}, {whole.label('en')})")
+    if share is not None and share.value is not None:
+        text += (f"; 预警比较的核算范围部分 metered share compared in the warnings: "
+                 f"{share.text()} tce ({share.label('zh')})")
+    return text
 
 
 # -- budgets ------------------------------------------------------------------------------
@@ -260,11 +280,15 @@ def budgets_list(district: DistrictOpt = None, year: YearOpt = None) -> None:
     """The budgets of the district, its streets and key units."""
     with _errors(), _workspace() as ws:
         rows = list_budgets(ws, year=year, district=district)
+        notes = [n for y in sorted({b.year for b in rows})
+                 if (n := _budget_note(ws, y, district)) is not None]
     t = Table("year", "metric", "scope", "budget", "intensity target", "method")
     for b in rows:
-        t.add_row(str(b.year), b.metric, f"{b.scope_type}:{b.scope_id}", _fmt(b.budget),
+        t.add_row(str(b.year), b.metric, f"{b.scope_type}:{b.scope_id}", _fmt(b.budget, 0),
                   _fmt(b.intensity_target), b.method)
     console.print(t)
+    for n in notes:
+        console.print(f"  • {n}")
 
 
 @budgets_app.command("set")

@@ -106,7 +106,8 @@ def export_cmd(
     profile: ProfileOpt = None,
 ) -> None:
     """The bureau's exports 报送表格 as xlsx with Chinese headers: inventory tables (清单),
-    key-unit list (重点用能单位), disclosure list (能效公示), targets table (规划目标)."""
+    key-unit list (重点用能单位), disclosure list (能效公示), targets table (规划目标),
+    published figures (口径目录)."""
     with _errors(), _workspace() as ws:
         kinds = list(EXPORTS) if what == "all" else [what]
         if what != "all" and what not in EXPORTS:

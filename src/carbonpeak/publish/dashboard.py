@@ -30,6 +30,7 @@ from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import stored_text
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
+from carbonpeak.services.figures import FigureSet, figures
 from carbonpeak.storage.registry.models import (
     AccountRun,
     AuditLog,
@@ -49,6 +50,7 @@ __all__ = [
     "cached",
     "data_version",
     "entity_page",
+    "key_unit_labels",
     "key_units",
     "map_layers",
     "overview",
@@ -380,7 +382,50 @@ def _overview(ws: Workspace, scope: AccessScope, year: int, years: list[int]) ->
         "intervals_expected": exp, "intervals_received": rec,
         "interval_completeness": rec / exp if exp else None,
     }
+    _from_catalogue(out, figures(ws, year=year, district=scope.district_id, scope=scope),
+                    scope)
     return out
+
+
+def _from_catalogue(out: dict[str, Any], fs: FigureSet, scope: AccessScope) -> None:
+    """The overview's published figures from the catalogue's stored values (one figure, one
+    definition), with their basis and as-of labels under ``figures``."""
+    if scope.everything:
+        shown = {c: c for c in ("energy.metered", "energy.metered.equivalent", "co2.metered",
+                                "coverage.intervals", "key_units.count")}
+    elif scope.street_id is not None and scope.street_code is not None:
+        shown = {"energy.metered": "street.energy.metered",
+                 "coverage.intervals": "street.coverage.intervals"}
+    else:
+        shown = {}
+    shown |= {c: c for c in ("intensity.energy_per_gdp", "intensity.energy_per_gdp.change",
+                             "energy.statistics", "budget.district")}
+    subject = fs.district_id if scope.everything else scope.street_code
+    found: dict[str, Any] = {}
+    for key, code in shown.items():
+        f = fs.get(code, subject if code.startswith("street.") or scope.everything else None)
+        if f is not None:
+            found[key] = f.to_dict()
+    out["figures"] = found
+
+    def value(key: str) -> float | None:
+        return found[key]["value"] if key in found else None
+
+    if "energy.metered" in found:
+        out["energy"]["tce_equal"] = value("energy.metered")
+    if "energy.metered.equivalent" in found:
+        out["energy"]["tce_equivalent"] = value("energy.metered.equivalent")
+    if "co2.metered" in found:
+        out["co2"]["tco2"] = value("co2.metered")
+    if "coverage.intervals" in found:
+        v = value("coverage.intervals")
+        out["coverage"]["interval_completeness"] = v / 100.0 if v is not None else None
+    if "key_units.count" in found and value("key_units.count") is not None:
+        out["key_units"]["count"] = int(value("key_units.count") or 0)
+    it = out.get("intensity")
+    if it is not None and "intensity.energy_per_gdp" in found:
+        it["value"] = value("intensity.energy_per_gdp")
+        it["change_vs_baseline_pct"] = value("intensity.energy_per_gdp.change")
 
 
 # -- streets ---------------------------------------------------------------------------------
@@ -487,10 +532,21 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
             scope.warning_condition(), EarlyWarning.year == year,
             EarlyWarning.scope_type == "entity", EarlyWarning.metric == "energy_tce"))}
         s.expunge_all()
+    fs = figures(ws, year=year, district=scope.district_id, scope=scope)
+    own, cons = fs.by_subject("key_unit.energy.own"), fs.by_subject(
+        "key_unit.energy.consolidated")
+    allocated, elastic = fs.by_subject("key_unit.budget"), fs.by_subject(
+        "key_unit.budget.elastic")
+
+    def fig(found: dict[str, Any], eid: str) -> float | None:
+        f = found.get(eid)
+        return f.value if f is not None else None
+
     rows: list[dict[str, Any]] = []
     for r in ku.sort_values("energy_tce_equal", ascending=False).to_dict("records"):
         e = ents.loc[r["entity_id"]]
         w = warns.get(r["entity_id"])
+        eid = str(r["entity_id"])
         rows.append({
             "entity_id": r["entity_id"], "name": e["name"], "kind": e["kind"],
             "street_id": None if pd.isna(e["street_id"]) else int(e["street_id"]),
@@ -499,19 +555,39 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
             "building_type": e["building_type"], "floor_area_m2": _num(e["floor_area_m2"]),
             "key_unit_rule": stored_text(r["key_unit_rule"]),
             "n_children": int(r.get("n_children") or 0),
-            "tce_equal": _num(r["energy_tce_equal"]),
+            "tce_equal": fig(cons, eid) if eid in cons else _num(r["energy_tce_equal"]),
+            "tce_own": fig(own, eid),
             "tce_equivalent": _num(r["energy_tce_equivalent"]), "tco2": _num(r["tco2"]),
-            "budget_tce": _num(budgets.get(r["entity_id"])),
+            "budget_tce": fig(allocated, eid) if eid in allocated
+            else _num(budgets.get(r["entity_id"])),
+            "budget_elastic_tce": fig(elastic, eid),
             "warning_level": w.level if w else None, "warning_ratio": _num(w.ratio) if w else None,
             "warning_reason_zh": w.reason_zh if w else None,
             "warning_reason_en": w.reason_en if w else None})
     return rows
 
 
+def key_unit_labels(ws: Workspace, scope: AccessScope, year: int | None) -> dict[str, str]:
+    """The basis and as-of lines of the key-unit table's energy and budget columns (from the
+    figure catalogue): ``energy_label_zh``/``_en`` and ``budget_label_zh``/``_en``."""
+    out = {"energy_label_zh": "", "energy_label_en": "", "budget_label_zh": "",
+           "budget_label_en": ""}
+    if year is None:
+        return out
+    fs = figures(ws, year=year, district=scope.district_id, scope=scope)
+    energy = next((f for f in fs.items if f.code == "key_unit.energy.consolidated"), None)
+    budget = next((f for f in fs.items if f.code == "key_unit.budget"), None)
+    for key, f in (("energy", energy), ("budget", budget)):
+        if f is not None:
+            out[f"{key}_label_zh"], out[f"{key}_label_en"] = f.label("zh"), f.label("en")
+    return out
+
+
 KEY_UNIT_COLUMNS = [
     "entity_id", "name", "kind", "street_id", "street_code", "street_name_zh", "street_name_en",
     "sector", "building_type", "floor_area_m2", "key_unit_rule", "n_children", "tce_equal",
-    "tce_equivalent", "tco2", "budget_tce", "warning_level", "warning_ratio",
+    "tce_own", "tce_equivalent", "tco2", "budget_tce", "budget_elastic_tce", "warning_level",
+    "warning_ratio",
     "warning_reason_zh", "warning_reason_en"]
 
 
@@ -605,6 +681,9 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
                          for f in str(v).split(",") if f}),
     }
     out["eui"] = _eui_rank(t["eui_building_year"], entity_id, e["building_type"])
+    fs = figures(ws, year=year, district=scope.district_id, scope=scope)
+    out["figures"] = {f.code: f.to_dict() for f in fs.items
+                      if f.subject_type == "entity" and f.subject_id == entity_id}
     return out
 
 

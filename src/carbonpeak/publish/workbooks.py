@@ -1,7 +1,12 @@
-"""The bureau's xlsx exports (报送表格): inventory tables, key-unit list, disclosure list and
-the targets table, with Chinese headers.
+"""The bureau's xlsx exports (报送表格): inventory tables, key-unit list, disclosure list,
+the targets table and the year's published figures (口径目录), with Chinese headers.
 
-中文：报送用 Excel 表格——能耗与碳排放清单、重点用能单位名单、能效公示名单、规划目标表（中文表头）。
+中文：报送用 Excel 表格——能耗与碳排放清单、重点用能单位名单、能效公示名单、规划目标表、
+口径目录（中文表头）。
+
+The published figures (and the key-unit list's own and consolidated energy and budgets) are
+the figure catalogue's stored values (:mod:`carbonpeak.services.figures`), at the catalogue's
+precision, each with its basis (口径), period and as-of date.
 
 Every figure comes from the official account run of the year (the same tables as
 ``carbonpeak account --out``), the benchmark of the year (disclosure) or the targets'
@@ -34,13 +39,14 @@ from carbonpeak.publish.render import report_time
 from carbonpeak.publish.whitepaper.document import BUILDING_TYPES, CARRIERS, SECTORS
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark, disclosure_workbook
+from carbonpeak.services.figures import figures, round_value
 from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
 from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["EXPORTS", "Export", "ExportKind", "export_workbook"]
 
-ExportKind = Literal["inventory", "key-units", "disclosure", "targets"]
+ExportKind = Literal["inventory", "key-units", "disclosure", "targets", "figures"]
 EXPORTS: tuple[str, ...] = get_args(ExportKind)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -226,6 +232,16 @@ def _key_units(ws: Workspace, district_id: str, year: int,
         bt = info["building_type"].get(eid) if "building_type" in info else None
         row["type_zh"] = _label(BUILDING_TYPES, bt) if isinstance(bt, str) else ""
         rows.append(row)
+    published = figures(ws, year=year, district=district_id)
+    for code, key in (("key_unit.energy.consolidated", "energy_tce_equal"),
+                      ("key_unit.energy.own", "energy_own_tce"),
+                      ("key_unit.budget", "budget_tce"),
+                      ("key_unit.budget.elastic", "budget_elastic_tce")):
+        found = published.by_subject(code)
+        for row in rows:
+            f = found.get(str(row["entity_id"]))
+            if f is not None or key != "energy_tce_equal":
+                row[key] = _rounded(f.value, f.definition.digits) if f is not None else None
     total = {"entity_id": f"合计 Total（{len(rows)}家）",
              "energy_tce_equal": float(ku["energy_tce_equal"].sum()),
              "energy_tce_equivalent": float(ku["energy_tce_equivalent"].sum()),
@@ -234,12 +250,18 @@ def _key_units(ws: Workspace, district_id: str, year: int,
     sheet = _Sheet("重点用能单位 Key units", [
         ("单位编号 Entity id", "entity_id", 16), ("名称 Name", "name", 30),
         ("街道 Street", "street", 14), ("建筑类型 Building type", "type_zh", 12),
-        ("综合能耗（等价值）tce Energy (equal)", "energy_tce_equal", 16),
+        ("合并综合能耗（等价值，核算口径）tce Consolidated energy (equal, metered account)",
+         "energy_tce_equal", 18),
         ("综合能耗（当量值）tce Energy (equivalent)", "energy_tce_equivalent", 16),
         ("二氧化碳 tCO2", "tco2", 14), ("用电量 kWh Electricity", "electricity_kwh", 16),
         ("建筑面积 m² Floor area", "floor_area_m2", 14),
         ("下属单位数 Children", "n_children", 10),
-        ("认定依据 Rule", "key_unit_rule", 50)], rows, total=total)
+        ("认定依据 Rule", "key_unit_rule", 50),
+        ("自身能耗（等价值，核算口径）tce Own energy (equal, metered account)",
+         "energy_own_tce", 16),
+        ("分解预算（规划值）tce Allocated budget (plan value)", "budget_tce", 14),
+        ("弹性预算（规划值）tce Elastic budget (plan value)", "budget_elastic_tce", 14)],
+        rows, total=total)
     return _write([sheet], _about(district_id, year, run, fs, when,
                                   "重点用能单位名单 key-unit list"), when)
 
@@ -265,6 +287,34 @@ def _targets(ws: Workspace, district_id: str, year: int,
     return _write([sheet], _about(district_id, year, run, fs, when, "规划目标表 targets"), when)
 
 
+def _rounded(v: float | None, digits: int) -> float | None:
+    """A catalogue value at the catalogue's precision (what every surface prints)."""
+    return round_value(v, digits)
+
+
+def _figures(ws: Workspace, district_id: str, year: int,
+             when: dt.datetime) -> tuple[bytes, int]:
+    run, fs_label = _run(ws, district_id, year)
+    fs = figures(ws, year=year, district=district_id)
+    rows = [{"code": f.code, "name": f.definition.name_text("zh"),
+             "subject": "" if f.subject_type == "district" else
+             f"{f.subject_id} {f.provenance.get('subject_name') or ''}".strip(),
+             "value": _rounded(f.value, f.definition.digits),
+             "unit": f.definition.unit, "basis": f.label("zh").split(" · ")[0],
+             "period": f.period, "as_of": f.as_of.isoformat(),
+             "provenance": ", ".join(f"{k}={v}" for k, v in f.provenance.items()
+                                     if k not in ("subject_name", "subject_name_en", "rule"))}
+            for f in fs.items]
+    sheet = _Sheet("口径目录 Figures", [
+        ("代码 Code", "code", 30), ("指标 Figure", "name", 36), ("对象 Subject", "subject", 24),
+        ("数值（按发布精度）Value (at the published precision)", "value", 16),
+        ("单位 Unit", "unit", 14),
+        ("口径 Basis", "basis", 10), ("统计期 Period", "period", 12),
+        ("截至 As of", "as_of", 12), ("来源 Provenance", "provenance", 60)], rows)
+    return _write([sheet], _about(district_id, year, run, fs_label, when,
+                                  "口径目录 published figures"), when)
+
+
 def export_workbook(ws: Workspace, what: str, *, year: int, district: str | None = None,
                     generated: dt.datetime | None = None, out: Path | None = None) -> Export:
     """One of :data:`EXPORTS` for the district and year as xlsx (written to ``out`` too).
@@ -288,6 +338,8 @@ def export_workbook(ws: Workspace, what: str, *, year: int, district: str | None
         data, n = _inventory(ws, d.id, year, when)
     elif what == "key-units":
         data, n = _key_units(ws, d.id, year, when)
+    elif what == "figures":
+        data, n = _figures(ws, d.id, year, when)
     else:
         data, n = _targets(ws, d.id, year, when)
     name = f"{what}-{d.id}-{year}.xlsx"

@@ -119,8 +119,9 @@ def get_key_units(
     if format != "json":
         return table_response(rows, format, "key-units", columns=dashboard.KEY_UNIT_COLUMNS)
     years = dashboard.account_years(ws, principal.district_id)
-    return fast_json(page(rows, limit, offset, year=year or (years[-1] if years else None),
-                          years=years))
+    shown = year or (years[-1] if years else None)
+    labels = dashboard.key_unit_labels(ws, scope_of(ws, principal), shown)
+    return fast_json(page(rows, limit, offset, year=shown, years=years) | labels)
 
 
 @router.get("/map", response_model=MapPublic, responses=_RESPONSES)

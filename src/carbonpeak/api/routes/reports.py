@@ -112,8 +112,8 @@ def get_whitepaper(ws: CurrentWorkspace, principal: ReportReader,
             responses=_RESPONSES | file_responses(XLSX, "the table (xlsx)"))
 def get_export(
     ws: CurrentWorkspace, principal: ReportReader,
-    what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure or "
-                                                 "targets")],
+    what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure, "
+                                                 "targets or figures")],
     year: YearQuery = None,
 ) -> Response:
     """报送表格 — inventory tables, key-unit list, disclosure list or targets table as xlsx

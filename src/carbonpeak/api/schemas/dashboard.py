@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from carbonpeak.api.schemas.common import GeoJsonGeometry, Page, Public
+from carbonpeak.api.schemas.metrics import FigurePublic
 
 __all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
            "EntityFeaturePublic", "EntityInfoPublic", "EntityLayerPublic", "EntityPagePublic",
@@ -189,6 +190,9 @@ class OverviewPublic(Public):
     key_units: KeyUnitsSummaryPublic | None = None
     warnings: WarningsSummaryPublic | None = None
     coverage: CoverageLinePublic | None = None
+    figures: dict[str, FigurePublic] | None = Field(
+        default=None, description="the published figures of the overview from the figure "
+        "catalogue, with their basis (口径), period, as-of and provenance")
 
 
 class StreetRowPublic(Public):
@@ -348,6 +352,9 @@ class EntityPagePublic(Public):
     totals: TotalsPublic | None = None
     quality: QualityLinePublic | None = None
     eui: EuiPublic | None = None
+    figures: dict[str, FigurePublic] | None = Field(
+        default=None, description="the entity's catalogue figures (a key unit's own and "
+        "consolidated energy, allocated and elastic budget)")
 
 
 class KeyUnitPublic(Public):
@@ -365,10 +372,13 @@ class KeyUnitPublic(Public):
     floor_area_m2: float | None
     key_unit_rule: str | None
     n_children: int
-    tce_equal: float | None
+    tce_equal: float | None = Field(description="consolidated (with its buildings), 核算口径")
+    tce_own: float | None = Field(description="the unit's own use, 核算口径")
     tce_equivalent: float | None
     tco2: float | None
-    budget_tce: float | None
+    budget_tce: float | None = Field(description="the allocated budget (分解预算)")
+    budget_elastic_tce: float | None = Field(
+        description="the elastic budget (弹性预算) the warning used, where it was raised")
     warning_level: str | None
     warning_ratio: float | None
     warning_reason_zh: str | None
@@ -376,10 +386,14 @@ class KeyUnitPublic(Public):
 
 
 class KeyUnitsPublic(Page[KeyUnitPublic]):
-    """Key units in scope."""
+    """Key units in scope; the energy and budget columns' basis and as-of lines."""
 
     year: int | None
     years: list[int]
+    energy_label_zh: str = ""
+    energy_label_en: str = ""
+    budget_label_zh: str = ""
+    budget_label_en: str = ""
 
 
 class StreetPropertiesPublic(Public):

@@ -6,6 +6,8 @@ when it is not). The section list itself is fixed here."""
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Detail, Public
 
 __all__ = ["ReportDistrictPublic", "ReportRunPublic", "ReportStreetPublic", "WhitePaperPublic"]
@@ -65,3 +67,5 @@ class WhitePaperPublic(Public):
     commissioning: Detail
     extra_sections: list[str]
     as_of: str
+    figures: Detail = Field(description="the year's published figures (the figure "
+                            "catalogue): the values the white paper prints")

@@ -30,6 +30,7 @@ from carbonpeak.i18n import loads, msg, render_both, stored_text
 from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark
+from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.indicators import district_series, purchased
 from carbonpeak.services.plan.targets import evaluate_targets
@@ -666,4 +667,27 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
         extra.append(key)
     out["extra_sections"] = extra
     out["as_of"] = dt.date(year, 12, 31).isoformat()
+    out["figures"] = _published(ws, d, year, summary)
     return out
+
+
+def _published(ws: Workspace, d: District, year: int, summary: dict[str, Any]) -> dict[str, Any]:
+    """The year's published figures from the figure catalogue (one figure, one definition):
+    the summary's account and statistics values are the catalogue's stored values."""
+    fs = figures(ws, year=year, district=d.id)
+    for rows, codes in ((summary["headline"], {"tce_equal": "energy.metered",
+                                                "tce_equivalent": "energy.metered.equivalent",
+                                                "tco2": "co2.metered"}),
+                        (summary["statistics"], {"energy_tce": "energy.statistics",
+                                                  "co2_t": "co2.statistics",
+                                                  "energy_per_gdp": "intensity.energy_per_gdp",
+                                                  "co2_per_gdp": "intensity.co2_per_gdp"})):
+        for r in rows:
+            f = fs.get(codes[r["key"]]) if r["key"] in codes else None
+            if f is not None:
+                r["value"] = f.value
+                r["change_vs_previous_pct"] = _change(f.value, r["previous"])
+                r["change_vs_baseline_pct"] = _change(f.value, r["baseline"])
+                if rows is summary["headline"]:
+                    summary["totals"][r["key"]] = f.value
+    return fs.to_dict()

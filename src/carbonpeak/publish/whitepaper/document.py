@@ -712,6 +712,17 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
         blocks.append(_table(head, rows, cls="small-table",
                              row_cls=[f"level-{x['level']}" for x in warnings],
                              widths=[7, 7, 20, 9, 9, 8, 40]))
+        pub = {f["code"]: f for f in (c.get("figures") or {}).get("items", [])}
+        whole, share = pub.get("budget.district"), pub.get("budget.district.metered_share")
+        if whole and share and whole["value"] is not None and share["value"] is not None:
+            blocks.append(_note(w(
+                f"全区一行的预算为全区能耗预算{whole['text']}吨标准煤（{whole['label_zh']}）中"
+                f"核算范围部分{share['text']}吨标准煤（按上年核算量占全区统计能耗的比例折算），"
+                "与核算结果比较。",
+                f"The district row's budget is the metered share, {share['text']} tce, of the "
+                f"district energy budget of {whole['text']} tce ({whole['label_en']}), scaled by "
+                "last year's account over the district statistics, and is compared with the "
+                "account.")))
     else:
         blocks.append(_p(w(f"{c['year']}年未发布预警（尚未运行预警评估，或无预算）。",
                            f"No warnings were issued for {c['year']} (no evaluation was run, "
@@ -790,6 +801,23 @@ def _lmdi(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     for n in _text(w, sec, "notes") or []:
         blocks.append(_note(n))
     return _chapter("lmdi", title, blocks)
+
+
+def _peak_basis(c: Mapping[str, Any], w: _Words) -> list[dict[str, Any]]:
+    """Why the peak is not the headline CO2: the scenario is the district's statistics, the
+    headline the metered account (both from the figure catalogue)."""
+    pub = {f["code"]: f for f in (c.get("figures") or {}).get("items", [])}
+    peak, metered = pub.get("peak.plan.tco2"), pub.get("co2.metered")
+    stats = pub.get("co2.statistics")
+    if not (peak and metered and stats) or peak["value"] is None or stats["value"] is None:
+        return []
+    return [_note(w(
+        f"规划情景峰值{peak['text']}吨以全区统计口径二氧化碳排放（本年{stats['text']}吨）为基础；"
+        f"核算口径排放{metered['text']}吨仅覆盖核算范围内的用能主体，二者范围不同，不可直接比较。",
+        f"The plan scenario's peak of {peak['text']} t builds on the district's statistics "
+        f"({stats['text']} t this year); the metered account's {metered['text']} t covers the "
+        "metered entities only: the two differ in scope and are not compared.")
+    )]
 
 
 def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
@@ -879,6 +907,7 @@ def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks.append(_table(head, rows, cls="narrow"))
     for n in _text(w, sec, "notes") or []:
         blocks.append(_note(n))
+    blocks += _peak_basis(c, w)
     return _chapter("peak", title, blocks)
 
 
@@ -1168,9 +1197,39 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
              _local(b["committed_at"]).strftime("%Y-%m-%d %H:%M:%S") if b["committed_at"]
              else ""] for b in m["batches"]]
     blocks.append(_table(head, rows, cls="small-table"))
+    blocks += _published_figures(c, w)
     blocks.append(_h3(w("软件版本", "Software")))
     blocks.append(_p(w.say("whitepaper.method.software", version=__version__)))
     return {"id": "method", "title": "", "blocks": blocks, "extras": []}
+
+
+#: the figure catalogue's units as the white paper prints them
+FIGURE_UNITS = {"tce": UNITS["tce"], "tCO2": UNITS["tCO2"],
+                "tce/10^4 CNY": UNITS["tce/万元"], "tCO2/10^4 CNY": UNITS["tCO2/万元"],
+                "kWh": ("千瓦时", "kWh"), "%": ("%", "%"), "count": ("", ""), "year": ("", "")}
+
+
+def _published_figures(c: Mapping[str, Any], w: _Words) -> list[dict[str, Any]]:
+    """The district's published figures of the year (the figure catalogue), each with its
+    basis and as-of: what this report prints, as every other surface prints it."""
+    items = [f for f in (c.get("figures") or {}).get("items", [])
+             if f["subject_type"] == "district"]
+    if not items:
+        return []
+    head = [(w("指标", "Figure"), False), (w("数值", "Value"), True), (w("单位", "Unit"), False),
+            (w("口径与截止日期", "Basis and as-of"), False), (w("统计期", "Period"), False)]
+    rows = [[w.pick((f["name_zh"], f["name_en"])), str(f["text"]),
+             w.pick(FIGURE_UNITS.get(str(f["unit"]), (str(f["unit"]), str(f["unit"])))),
+             w.pick((f["label_zh"], f["label_en"])), str(f["period"]).replace("..", "–")]
+            for f in items]
+    return [_h3(w("本报告数字的口径（口径目录）", "The basis of this report's figures "
+                  "(figure catalogue)")),
+            _p(w("核算口径为核算范围内用能主体的计量数据，统计口径为全区统计数据，二者范围不同，不相互替代，"
+                 "也不相互比较；规划值为预算与规划情景。",
+                 "The metered account covers the metered entities; the statistics cover the "
+                 "whole district. They differ in scope and are neither substituted for nor "
+                 "compared with each other; plan values are budgets and the plan scenario.")),
+            _table(head, rows, cls="small-table figures", widths=[34, 12, 12, 30, 12])]
 
 
 # -- extra (programme) sections ----------------------------------------------------------------

@@ -19,6 +19,8 @@ from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.services.buildings.commissioning import split_candidates
+from carbonpeak.services.figures import figures as stored_figures
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
@@ -151,13 +153,18 @@ def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     from carbonpeak.services.buildings.audits import audit_schedule
 
     sch = audit_schedule(ws, d.id, dt.date(year, 12, 31))
-    sm = sch["summary"]
+    sm = dict(sch["summary"])
     if not sm["n_covered"]:
         msg = "no building is covered by the profile's audit rule 无审计规则覆盖的建筑"
         raise NotFoundError(msg)
-    c = sm["counts"]
     rule = sch["rule"]
-    cov = 100.0 * float(sm["coverage"])
+    # the year-end counts are the figure catalogue's (the dashboard's too)
+    fs = stored_figures(ws, year=year, district=d.id)
+    sm["n_covered"] = int(fs.value("audits.covered") or 0)
+    sm["n_within_interval"] = int(fs.value("audits.in_cycle") or 0)
+    c = dict(sm["counts"]) | {"overdue": int(fs.value("audits.overdue") or 0),
+                              "never_audited": int(fs.value("audits.never") or 0)}
+    cov = float(fs.value("audits.coverage") or 0.0)
     figures = [
         {"label_zh": "规则覆盖的公共建筑", "label_en": "public buildings the rule covers",
          "value": sm["n_covered"], "unit": "", "digits": 0},
@@ -285,6 +292,9 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
         msg = (f"no building with hourly electricity in {year} {year}年无逐时电表数据的建筑")
         raise NotFoundError(msg)
     candidates, normal = split_candidates(c.items)
+    # the count is the figure catalogue's (the dashboard's too)
+    published = stored_figures(ws, year=year, district=d.id).value("commissioning.candidates")
+    n_candidates = int(published) if published is not None else len(candidates)
     top = candidates[:TOP_CANDIDATES]
     total = sum(float(i["avoidable_kwh"] or 0.0) for i in candidates)
     rows = [{"rank": rank, "building": i["name"], "type": _type(i["building_type"]),
@@ -307,18 +317,18 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                 "avoidable total." if normal else "")
     return {
         "text_zh": f"{year}年对{len(c.items)}栋具备逐时电表数据的建筑进行调适候选筛查"
-                   f"（另有{len(c.without_data)}栋缺少数据），其中{len(candidates)}栋为调适候选，"
+                   f"（另有{len(c.without_data)}栋缺少数据），其中{n_candidates}栋为调适候选，"
                    f"按可避免电量排序，合计可避免电量约{total / 1e4:,.1f}万千瓦时"
                    + (f"；下表列出前{len(top)}栋" if top else "") + "。" + apart_zh,
         "text_en": f"In {year}, {len(c.items)} buildings with hourly electricity were screened "
                    f"for commissioning ({len(c.without_data)} more lack the data); "
-                   f"{len(candidates)} are candidates, ranked by avoidable energy, about "
+                   f"{n_candidates} are candidates, ranked by avoidable energy, about "
                    f"{total / 1e3:,.0f} MWh in all"
                    + (f"; the first {len(top)} are listed" if top else "") + ". " + apart_en,
         "figures": [{"label_zh": "筛查建筑", "label_en": "buildings screened",
                      "value": len(c.items), "unit": "", "digits": 0},
                     {"label_zh": "调适候选", "label_en": "candidates",
-                     "value": len(candidates), "unit": "", "digits": 0},
+                     "value": n_candidates, "unit": "", "digits": 0},
                     {"label_zh": "运行特征属正常（不列为候选）",
                      "label_en": "normal for their type (not candidates)",
                      "value": len(normal), "unit": "", "digits": 0},
@@ -346,21 +356,6 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                      *([apart_zh] if apart_zh else [])],
         "notes_en": ["The screening thresholds are unverified defaults (docs/commissioning.md).",
                      *([apart_en] if apart_en else [])]}
-
-
-def split_candidates(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
-                                                           list[dict[str, Any]]]:
-    """The screened buildings as (candidates, normal for their type), both in rank order.
-
-    A building whose type carries a caveat (data centres, hospitals and hotels run around the
-    clock, malls open every day: :data:`~carbonpeak.services.buildings.commissioning.CAVEATS`)
-    shows a
-    high night or non-working-day load by design, which the screen's windows read as waste:
-    it is not a candidate and its "avoidable" energy is not counted.
-    """
-    candidates = [i for i in items if not i.get("caveats")]
-    normal = [i for i in items if i.get("caveats")]
-    return candidates, normal
 
 
 def programme_sections() -> dict[str, ExtraSection]:

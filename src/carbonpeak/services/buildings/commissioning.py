@@ -76,6 +76,7 @@ __all__ = [
     "commissioning_workbook",
     "options_from_profile",
     "readings_years",
+    "split_candidates",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -725,3 +726,17 @@ def _cell(v: Any) -> Any:
         return "'" + v
     return v
 
+
+def split_candidates(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any]],
+                                                           list[dict[str, Any]]]:
+    """The screened buildings as (candidates, normal for their type), both in rank order.
+
+    A building whose type carries a caveat (data centres, hospitals and hotels run around the
+    clock, malls open every day: :data:`CAVEATS`)
+    shows a
+    high night or non-working-day load by design, which the screen's windows read as waste:
+    it is not a candidate and its "avoidable" energy is not counted.
+    """
+    candidates = [i for i in items if not i.get("caveats")]
+    normal = [i for i in items if i.get("caveats")]
+    return candidates, normal

@@ -41,6 +41,7 @@ from carbonpeak.vocabulary import (
     EntityKind,
     FactorQuantity,
     FactorStatus,
+    FigureBasis,
     LakeFileStatus,
     MeterRegister,
     MvModelType,
@@ -65,6 +66,7 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "FigureValue",
     "BatchRejection",
     "Budget",
     "District",
@@ -612,6 +614,36 @@ class WarningEvent(_Reason, Base):
     reason_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     account_run_id: Mapped[int | None] = mapped_column(Integer)
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FigureValue(Base):
+    """口径数值: one published figure of the catalogue (``services/figures``), computed once
+    per district, year and as-of date and stored; every surface reads it from here.
+
+    ``subject_type``/``subject_id`` say what it is about (the district, a street by code, an
+    entity); ``street_id`` is the subject's street, for the role scope. ``inputs`` is the
+    inputs' version the value was computed from: a newer account run, batch or plan change
+    makes it stale and the next read computes it again.
+    """
+
+    __tablename__ = "figure_values"
+    __table_args__ = (UniqueConstraint("district_id", "year", "as_of", "code", "subject_type",
+                                       "subject_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    code: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(16), one_of("subject_type", ScopeType))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    street_id: Mapped[int | None] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    basis: Mapped[str] = mapped_column(String(32), one_of("basis", FigureBasis))
+    period: Mapped[str] = mapped_column(String(32))
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    inputs: Mapped[str] = mapped_column(String(128))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class QuotaTableRecord(Base):

@@ -55,6 +55,20 @@ export const BudgetMethod = Object.freeze({
   MIXED: 'mixed',
 });
 
+export const FigureBasis = Object.freeze({
+  METERED_ACCOUNT: 'metered_account',
+  STATISTICS: 'statistics',
+  OBSERVATION: 'observation',
+  PLAN_VALUE: 'plan_value',
+});
+
+export const FigureAsOf = Object.freeze({
+  ACCOUNT_RUN: 'account_run',
+  STATISTICS_ROW: 'statistics_row',
+  YEAR_END: 'year_end',
+  PLAN: 'plan',
+});
+
 export const C40Status = Object.freeze({
   PEAKED: 'peaked',
   NOT_PEAKED: 'not_peaked',

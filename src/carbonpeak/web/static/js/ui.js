@@ -3,7 +3,7 @@
 import { ApiError } from './api.js';
 import { html, raw } from './dom.js';
 import { changePct, isNum, num, pct } from './format.js';
-import { label, t } from './i18n.js';
+import { label, lang, t } from './i18n.js';
 import { session } from './state.js';
 
 /** `#/key-units?street_id=3` -> {path: '/key-units', query: {street_id: '3'}} */
@@ -65,13 +65,32 @@ export function change(now, last, { pctValue } = {}) {
   return html`<span class="chg ${cls}" data-value="${c}">${arrow} ${pct(c, { signed: true })}</span>`;
 }
 
-/** A headline card: label, the number, and what it compares with. */
-export function kpiCard({ title, value, unitKey, testid, digits, sub = '' }) {
-  return html`<div class="kpi card">
+/** A headline card: label, the number, and what it compares with; `figure` (from the
+ * figure catalogue) gives the value, its precision and its basis and as-of line. */
+export function kpiCard({ title, value, unitKey, testid, digits, sub = '', figure = null }) {
+  const v = figure ? figure.value : value;
+  const d = figure ? figure.digits : digits;
+  return html`<div class="kpi card" ${figure ? raw(`data-code="${figure.code}"`) : ''}>
     <div class="kpi-label">${title}</div>
-    <div class="kpi-value">${numSpan(value, { testid, digits })} ${unitKey ? unit(unitKey) : ''}</div>
+    <div class="kpi-value">${figure ? figureSpan(figure, testid) : numSpan(v, { testid, digits: d })} ${unitKey ? unit(unitKey) : ''}</div>
     <div class="kpi-sub">${sub}</div>
+    ${figure ? basisLine(figure) : ''}
   </div>`;
+}
+
+/** A catalogue figure's value at the catalogue's precision (`data-figure` its code). */
+export function figureSpan(f, testid = '') {
+  if (!f) return html`<span>—</span>`;
+  const text = f.unit === '%' ? `${num(f.value, f.digits)}%` : f.unit === 'year'
+    ? (isNum(f.value) ? String(Math.round(f.value)) : '—') : num(f.value, f.digits);
+  return html`<span data-figure="${f.code}" ${testid ? raw(`data-testid="${testid}"`) : ''}
+    data-value="${isNum(f.value) ? (f.unit === '%' ? f.value / 100 : f.value) : ''}">${text}</span>`;
+}
+
+/** `核算口径 · 截至2024-12-31 · 核算第2次`: a figure's basis and as-of (a card's or header's). */
+export function basisLine(f) {
+  if (!f) return '';
+  return html`<div class="basis small muted" data-basis="${f.basis}" data-testid="basis-${f.code}">${lang() === 'zh' ? f.label_zh : f.label_en}</div>`;
 }
 
 export function levelBadge(level) {

@@ -12,7 +12,7 @@ import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
-import { errorMarkup, hashFor, loading, pageHead, yearSelect } from '../ui.js';
+import { basisLine, errorMarkup, figureSpan, hashFor, loading, pageHead, yearSelect } from '../ui.js';
 import { allRows, tabs } from './buildings.js';
 
 function entityLink(id, name) {
@@ -182,8 +182,10 @@ export const retrofits = {
 // -- audits ------------------------------------------------------------------------------------
 const SCHEDULE = ['overdue', 'never_audited', 'due_this_year', 'ok'];
 
-function scheduleMarkup(d) {
+function scheduleMarkup(d, m = { items: [] }) {
   const sm = d.summary || {};
+  // the year-end counts are the figure catalogue's (the white paper's too)
+  const fig = Object.fromEntries((m.items || []).filter((f) => f.code.startsWith('audits.')).map((f) => [f.code, f]));
   const counts = sm.counts || {};
   const rule = d.rule || {};
   const left = sm.left_out || {};
@@ -195,9 +197,12 @@ function scheduleMarkup(d) {
     <div class="warn-counts rating-counts">
       ${SCHEDULE.map((k) => html`<div class="warn-count sched-${k}" data-testid="au-count-${k}" data-value="${counts[k] || 0}">
         <strong>${num(counts[k] || 0, 0)}</strong><span class="small">${label('sched', k)}</span></div>`)}
-      <div class="warn-count"><strong data-testid="au-coverage" data-value="${isNum(sm.coverage) ? sm.coverage : ''}">${pct(sm.coverage, { ratio: true })}</strong>
+      <div class="warn-count"><strong>${fig['audits.coverage'] ? figureSpan(fig['audits.coverage'], 'au-coverage') : html`<span data-testid="au-coverage" data-value="${isNum(sm.coverage) ? sm.coverage : ''}">${pct(sm.coverage, { ratio: true })}</span>`}</strong>
         <span class="small">${t('au.coverage')}</span></div>
     </div>
+    ${fig['audits.in_cycle'] ? html`<p class="small" data-testid="au-figures">${pick(fig['audits.in_cycle'], 'name')} ${figureSpan(fig['audits.in_cycle'])} / ${figureSpan(fig['audits.covered'])} ·
+      ${pick(fig['audits.overdue'], 'name')} ${figureSpan(fig['audits.overdue'])} · ${pick(fig['audits.never'], 'name')} ${figureSpan(fig['audits.never'])}</p>
+      ${basisLine(fig['audits.in_cycle'])}` : ''}
     <p class="muted small">${t('au.leftOut', { a: num(left.below_threshold || 0, 0), b: num(left.type_not_counted || 0, 0), c: num((left.no_floor_area || []).length, 0) })}</p>
     <div class="table-wrap"><table class="data" data-testid="au-schedule-table" data-total="${d.total}">
       <thead><tr><th>${t('bd.col.building')}</th><th>${t('col.street')}</th><th>${t('col.type')}</th>
@@ -251,10 +256,14 @@ export const audits = {
     if (!isCurrent()) return undefined;
     const year = query.year || session.years[0] || new Date().getFullYear();
     const [schedule, list, checklist] = layout(view, 'audits', '', year, 3);
+    // programme counts are as of the end of the chosen year, unless the user asks for today
+    const today = query.as_of === 'today';
+    const asOf = today ? '' : `${year}-12-31`;
     await Promise.all([
       section(schedule, t('au.schedule'), async (show) => {
-        const d = await allRows('/audits/schedule', {});
-        if (isCurrent()) show(scheduleMarkup(d));
+        const [d, m] = await Promise.all([allRows('/audits/schedule', asOf ? { as_of: asOf } : {}),
+          today ? Promise.resolve({ items: [] }) : get('/metrics', { year })]);
+        if (isCurrent()) show(html`${scheduleMarkup(d, m)}<p class="small"><a data-testid="au-as-of-toggle" href="${hashFor('/buildings/audits', { year, as_of: today ? '' : 'today' })}">${today ? t('au.asOfYearEnd', { y: year }) : t('au.asOfToday')}</a></p>`);
       }),
       section(list, t('au.audits'), async (show) => {
         const d = await allRows('/audits', {});
@@ -278,18 +287,9 @@ function findingsList(r) {
     ${c.map((x) => html`<div class="small muted">${t('cm.caveat')}${x[lang()] || x.zh || ''}</div>`)}`;
 }
 
-function candidatesMarkup(d, year, entity) {
-  const without = d.without_data || [];
-  return html`<p class="muted small" data-testid="cm-count" data-total="${d.total}">${t('cm.count', { y: d.year, n: num(d.total, 0) })}
-      · ${t('cm.thresholds', { s: d.thresholds_source || '—' })}</p>
-    ${String(d.thresholds_source || '').includes('unverified') ? html`<div class="note" data-testid="cm-unverified">${t('cm.unverified')}</div>` : ''}
-    <div class="table-wrap"><table class="data data-wrap" data-testid="cm-table">
-      <thead><tr><th class="num">${t('cm.col.rank')}</th><th>${t('bd.col.building')}</th><th>${t('col.type')}</th>
-        <th class="num">${t('cm.col.avoidable')}</th><th class="num">${t('cm.col.perM2')}</th>
-        <th class="num">${t('cm.col.base')}</th><th class="num">${t('cm.col.weekend')}</th><th class="num">${t('cm.col.lf')}</th>
-        <th>${t('cm.col.findings')}</th><th></th></tr></thead>
-      <tbody>${d.items.length ? d.items.map((r) => html`<tr data-entity-id="${r.entity_id}" class="${r.entity_id === entity ? 'row-selected' : ''}">
-        <td class="num">${num(r.rank, 0)}</td>
+function candidateRows(items, year, entity) {
+  return items.map((r, i) => html`<tr data-entity-id="${r.entity_id}" class="${r.entity_id === entity ? 'row-selected' : ''}">
+        <td class="num">${num(i + 1, 0)}</td>
         <td class="name-cell">${entityLink(r.entity_id, r.name)}<div class="muted small">${pick(r, 'street_name') || ''}</div></td>
         <td class="nowrap">${label('btype', r.building_type || 'other')}</td>
         <td class="num" data-value="${isNum(r.avoidable_kwh) ? r.avoidable_kwh : ''}">${num(r.avoidable_kwh, 0)}</td>
@@ -298,8 +298,34 @@ function candidatesMarkup(d, year, entity) {
         <td class="num">${pct(r.weekend_ratio, { ratio: true, digits: 0 })}</td>
         <td class="num">${num(r.load_factor, 2)}</td>
         <td class="reason">${findingsList(r)}</td>
-        <td class="nowrap"><a href="${hashFor('/buildings/commissioning', { year, entity: r.entity_id })}" data-testid="cm-open">${t('cm.evidence')}</a></td></tr>`)
+        <td class="nowrap"><a href="${hashFor('/buildings/commissioning', { year, entity: r.entity_id })}" data-testid="cm-open">${t('cm.evidence')}</a></td></tr>`);
+}
+
+function candidatesHead() {
+  return html`<thead><tr><th class="num">${t('cm.col.rank')}</th><th>${t('bd.col.building')}</th><th>${t('col.type')}</th>
+        <th class="num">${t('cm.col.avoidable')}</th><th class="num">${t('cm.col.perM2')}</th>
+        <th class="num">${t('cm.col.base')}</th><th class="num">${t('cm.col.weekend')}</th><th class="num">${t('cm.col.lf')}</th>
+        <th>${t('cm.col.findings')}</th><th></th></tr></thead>`;
+}
+
+function candidatesMarkup(d, year, entity, m = { items: [] }) {
+  const without = d.without_data || [];
+  // a building whose type runs around the clock (or every day) is not a candidate: listed apart
+  const candidates = d.items.filter((r) => !(r.caveats || []).length);
+  const normal = d.items.filter((r) => (r.caveats || []).length);
+  const fig = (m.items || []).find((f) => f.code === 'commissioning.candidates');
+  return html`<p class="muted small" data-testid="cm-count" data-total="${d.total}">${t('cm.count', { y: d.year, n: num(d.total, 0) })}
+      · ${t('cm.candidates')} ${fig ? figureSpan(fig, 'cm-candidates') : num(candidates.length, 0)}
+      · ${t('cm.thresholds', { s: d.thresholds_source || '—' })}</p>
+    ${basisLine(fig)}
+    ${String(d.thresholds_source || '').includes('unverified') ? html`<div class="note" data-testid="cm-unverified">${t('cm.unverified')}</div>` : ''}
+    <div class="table-wrap"><table class="data data-wrap" data-testid="cm-table">
+      ${candidatesHead()}
+      <tbody>${candidates.length ? candidateRows(candidates, year, entity)
         : html`<tr><td colspan="10" class="muted">${t('app.noData')}</td></tr>`}</tbody></table></div>
+    ${normal.length ? html`<h3>${t('cm.normalForType', { n: normal.length })}</h3>
+      <div class="table-wrap"><table class="data data-wrap" data-testid="cm-normal-table">${candidatesHead()}
+      <tbody>${candidateRows(normal, year, entity)}</tbody></table></div>` : ''}
     ${without.length ? html`<details class="small" data-testid="cm-without"><summary>${t('cm.withoutData', { n: without.length })}</summary>
       <ul>${without.map((w) => html`<li>${entityLink(w.entity_id, w.name)} — ${pick(w, 'reason') || w.reason}</li>`)}</ul></details>` : ''}
     ${(d.notes || []).length ? html`<p class="muted small">${d.notes.join('；')}</p>` : ''}`;
@@ -356,7 +382,8 @@ export const commissioning = {
     await Promise.all([
       section(list, t('cm.title'), async (show) => {
         const d = await allRows('/commissioning', { year });
-        if (isCurrent()) show(candidatesMarkup(d, year || d.year, entity));
+        const m = d.year ? await get('/metrics', { year: d.year }) : { items: [] };
+        if (isCurrent()) show(candidatesMarkup(d, year || d.year, entity, m));
       }),
       section(one, entity ? t('cm.detail', { id: entity }) : t('cm.evidence'), async (show) => {
         if (!entity) { show(html`<p class="muted">${t('cm.detailHint')}</p>`); return; }

@@ -7,7 +7,7 @@ import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, pick, sectorLabel, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
-import { change, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+import { basisLine, change, figureSpan, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 import { pivot, stackedOption } from './overview.js';
 
 function notFound(view, id) {
@@ -60,9 +60,17 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
   const subUnit = [...unitCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   const wan = subUnit === 'kWh';
   const subUnitText = wan ? t('unit.wanKwh') : subUnit;
-  const submeters = allSub.filter((r) => r.unit === subUnit).map((r) => ({
+  const ofUnit = allSub.filter((r) => r.unit === subUnit).map((r) => ({
     ...r, value: wan && isNum(r.quantity) ? r.quantity / 1e4 : r.quantity, key: `${r.submeter ? label('submeter', r.submeter) : label('submeter', '')} · ${r.meter_id}`,
   }));
+  // a main meter measures what its sub-meters measure: the sub-meters are stacked, the main
+  // meter is drawn as a line over them (never stacked on top of its own sub-meters)
+  const hasSub = ofUnit.some((r) => r.submeter);
+  const submeters = hasSub ? ofUnit.filter((r) => r.submeter) : ofUnit;
+  const mains = hasSub ? ofUnit.filter((r) => !r.submeter) : [];
+  const fig = d.figures || {};
+  const own = fig['key_unit.energy.own'];
+  const cons = fig['key_unit.energy.consolidated'];
 
   setHTML(view, html`
     ${pageHead(html`${e.name || e.entity_id} <span class="muted small">${e.entity_id}</span>
@@ -74,8 +82,11 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
         <div><dt>${t('col.type')}</dt><dd>${label('kind', e.kind)}${e.building_type ? ` · ${label('btype', e.building_type)}` : ''}</dd></div>
         <div><dt>${t('col.sector')}</dt><dd>${sectorLabel(e.sector)}</dd></div>
         <div><dt>${t('en.floorArea')}</dt><dd>${num(e.floor_area_m2, 0)} <span class="unit">m²</span></dd></div>
-        <div><dt>${t('en.energy')} (${d.year || ''})</dt><dd><span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span> <span class="unit">tce</span>
-          ${change(tot.tce_equal, tot.tce_equal_last)}</dd></div>
+        <div><dt>${own ? t('en.ownEnergy') : t('en.energy')} (${d.year || ''})</dt><dd>${own ? figureSpan(own, 'entity-energy') : html`<span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span>`} <span class="unit">tce</span>
+          ${change(tot.tce_equal, tot.tce_equal_last)}${own ? basisLine(own) : html`<div class="basis small muted" data-basis="metered_account">${label('figureBasis', 'metered_account')}</div>`}</dd></div>
+        ${cons && (cons.provenance || {}).n_children ? html`<div><dt>${t('en.consolidatedEnergy')} (${d.year || ''})</dt><dd>${figureSpan(cons, 'entity-energy-consolidated')} <span class="unit">tce</span>${basisLine(cons)}</dd></div>` : ''}
+        ${fig['key_unit.budget'] ? html`<div><dt>${t('en.budget')} (${d.year || ''})</dt><dd>${figureSpan(fig['key_unit.budget'], 'entity-budget')} <span class="unit">tce</span>
+          ${fig['key_unit.budget.elastic'] ? html`<div class="small">${t('en.budgetElastic')}: ${figureSpan(fig['key_unit.budget.elastic'], 'entity-budget-elastic')} tce</div>` : ''}${basisLine(fig['key_unit.budget'])}</dd></div>` : ''}
         <div><dt>${t('en.co2')} (${d.year || ''})</dt><dd><span data-testid="entity-co2" data-value="${isNum(tot.tco2) ? tot.tco2 : ''}">${num(tot.tco2)}</span> <span class="unit">tCO2</span></dd></div>
       </dl>
       ${e.children && e.children.length ? html`<p class="small">${e.children.map((c, i) => html`${i ? '、' : ''}<a href="#/entities/${encodeURIComponent(c.entity_id)}">${c.name || c.entity_id}</a>`)}</p>` : ''}
@@ -105,7 +116,12 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
   const purchased = (d.monthly_by_carrier || []).filter((r) => r.scope !== 'generation');
   chart($('[data-chart="carrier"]', view), stackedOption(pivot(purchased, 'carrier', 'tce_equal', (k) => label('carrier', k))));
   if (submeters.length) {
-    chart($('[data-chart="submeter"]', view), stackedOption(pivot(submeters, 'key', 'value', (k) => k)));
+    const p = pivot(submeters, 'key', 'value', (k) => k);
+    if (mains.length) {
+      const main = pivot(mains, 'key', 'value', (k) => `${t('en.mainMeter')} · ${k.split(' · ').pop()}`, p.months);
+      for (const sr of main.series) p.series.push({ ...sr, type: 'line', stack: undefined, symbolSize: 6, z: 5 });
+    }
+    chart($('[data-chart="submeter"]', view), stackedOption(p));
   }
   return on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value }));
 }

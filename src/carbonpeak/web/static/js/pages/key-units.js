@@ -23,15 +23,17 @@ async function streetsList() {
 }
 
 function rows(items) {
-  if (!items.length) return html`<tr><td colspan="9" class="muted">${t('app.noData')}</td></tr>`;
+  if (!items.length) return html`<tr><td colspan="11" class="muted">${t('app.noData')}</td></tr>`;
   return items.map((r) => html`<tr data-entity-id="${r.entity_id}">
     <td class="name-cell"><a href="#/entities/${encodeURIComponent(r.entity_id)}">${r.name || r.entity_id}</a>
       <div class="muted small">${r.entity_id}${r.kind ? ` · ${label('kind', r.kind)}` : ''}${r.n_children ? ` · +${r.n_children}` : ''}</div></td>
     <td class="nowrap">${pick(r, 'street_name') || '—'}</td>
     <td>${r.building_type ? label('btype', r.building_type) : sectorLabel(r.sector)}</td>
-    <td class="num" data-value="${isNum(r.tce_equal) ? r.tce_equal : ''}">${num(r.tce_equal)}</td>
+    <td class="num" data-value="${isNum(r.tce_equal) ? r.tce_equal : ''}" data-col="consolidated">${num(r.tce_equal, 1)}</td>
+    <td class="num" data-value="${isNum(r.tce_own) ? r.tce_own : ''}" data-col="own">${num(r.tce_own, 1)}</td>
     <td class="num" data-value="${isNum(r.tco2) ? r.tco2 : ''}">${num(r.tco2)}</td>
-    <td class="num">${num(r.budget_tce, 0)}</td>
+    <td class="num" data-col="budget">${num(r.budget_tce, 0)}</td>
+    <td class="num" data-col="budget-elastic">${num(r.budget_elastic_tce, 0)}</td>
     <td>${levelBadge(r.warning_level)}</td>
     <td class="rule">${r.key_unit_rule || ''}</td>
     <td class="reason small">${pick(r, 'warning_reason')}</td></tr>`);
@@ -79,10 +81,11 @@ export async function render(view, { query, isCurrent }) {
           <a class="btn-dl" data-testid="key-units-xlsx" download>${t('download.xlsx')}</a></span></div>
       </form>
       <p class="muted small" data-role="count"></p>
+      <p class="basis small muted" data-testid="key-units-basis">${t('ku.consolidated')}: ${pick(first, 'energy_label')} · ${t('ku.budgetAllocated')}: ${pick(first, 'budget_label')}</p>
       <div class="table-wrap"><table class="data" data-testid="key-units-table">
         <thead><tr><th>${t('col.name')}</th><th>${t('col.street')}</th><th>${t('col.type')}</th>
-          <th class="num">${t('col.energy')}</th><th class="num">${t('col.co2')}</th>
-          <th class="num">${t('col.budget')} (tce)</th><th>${t('col.warning')}</th>
+          <th class="num">${t('ku.consolidated')} (tce)</th><th class="num">${t('ku.own')} (tce)</th><th class="num">${t('col.co2')}</th>
+          <th class="num">${t('ku.budgetAllocated')} (tce)</th><th class="num">${t('ku.budgetElastic')} (tce)</th><th>${t('col.warning')}</th>
           <th>${t('col.keyLevel')}</th><th>${t('col.reason')}</th></tr></thead>
         <tbody data-role="rows"></tbody></table></div>
       <div data-role="pager"></div>
@@ -116,7 +119,7 @@ export async function render(view, { query, isCurrent }) {
       const data = await get('/key-units', { ...f, limit: LIMIT });
       if (mine === seq && isCurrent()) show(data);
     } catch (err) {
-      if (mine === seq && isCurrent()) setHTML(tbody, html`<tr><td colspan="9" class="muted">${t('app.error')}: ${err.message}</td></tr>`);
+      if (mine === seq && isCurrent()) setHTML(tbody, html`<tr><td colspan="11" class="muted">${t('app.error')}: ${err.message}</td></tr>`);
     }
   };
   const typed = debounce(() => { f.q = form.q.value.trim(); f.offset = 0; refresh(); }, 300);

@@ -6,7 +6,7 @@ import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, lang, pick, sectorLabel, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
-import { change, kpiCard, levelBadge, loading, numSpan, pageHead, yearSelect } from '../ui.js';
+import { basisLine, change, figureSpan, kpiCard, levelBadge, loading, numSpan, pageHead, yearSelect } from '../ui.js';
 
 const LEVELS = LEVEL_ORDER;
 
@@ -82,11 +82,29 @@ function intensityOption(it) {
   };
 }
 
+/** The year's published figures of the district (the figure catalogue), each with its basis
+ * and as-of: the metered account and the statistics side by side, never one for the other. */
+function catalogueTable(m) {
+  const rows = (m.items || []).filter((f) => f.subject_type === 'district');
+  if (!rows.length) return '';
+  return html`<section class="card" data-testid="figure-catalogue"><h2>${t('fig.title', { year: m.year })}</h2>
+    <div class="table-wrap"><table class="data"><thead><tr><th>${t('fig.name')}</th>
+      <th class="num">${t('fig.value')}</th><th>${t('fig.unit')}</th><th>${t('fig.basis')}</th><th>${t('fig.period')}</th></tr></thead><tbody>
+      ${rows.map((f) => html`<tr data-code="${f.code}"><td>${pick(f, 'name')}</td><td class="num">${figureSpan(f)}</td>
+        <td class="unit">${['count', 'year', '%'].includes(f.unit) ? '' : unitText(f.unit)}</td>
+        <td class="small">${pick(f, 'label')}</td><td class="small">${f.period}</td></tr>`)}
+    </tbody></table></div></section>`;
+}
+
 export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
   const year = query.year || '';
   const d = await get('/dashboard/overview', { year });
   if (!isCurrent()) return undefined;
+  // the year's published figures (the figure catalogue), for the table at the end
+  const m = d.year ? await get('/metrics', { year: d.year }) : { items: [] };
+  if (!isCurrent()) return undefined;
+  const fig = d.figures || {};
   rememberYears(d.years);
   const e = d.energy || {};
   const c = d.co2 || {};
@@ -108,22 +126,24 @@ export async function render(view, { query, setQuery, isCurrent }) {
     ${(d.notes || []).length ? html`<div class="note">${d.notes.join('；')}</div>` : ''}
     <section class="grid grid-kpi">
       ${kpiCard({ title: t('ov.energy'), value: e.tce_equal, unitKey: 'tce', testid: 'kpi-energy',
-        sub: lastSub(e.tce_equal_last, e.change, 'kpi-energy-last') })}
+        sub: lastSub(e.tce_equal_last, e.change, 'kpi-energy-last'), figure: fig['energy.metered'] })}
       ${kpiCard({ title: t('ov.co2'), value: c.tco2, unitKey: 'tco2', testid: 'kpi-co2',
-        sub: lastSub(c.tco2_last, c.change, 'kpi-co2-last') })}
+        sub: lastSub(c.tco2_last, c.change, 'kpi-co2-last'), figure: fig['co2.metered'] })}
       ${it ? html`<div class="kpi card">
         <div class="kpi-label">${pick(it, 'name') || t('ov.intensity')} (${it.year})</div>
-        <div class="kpi-value">${numSpan(it.value, { testid: 'kpi-intensity', digits: 4 })} <span class="unit">${unitText(it.unit)}</span></div>
+        <div class="kpi-value">${fig['intensity.energy_per_gdp'] ? figureSpan(fig['intensity.energy_per_gdp'], 'kpi-intensity') : numSpan(it.value, { testid: 'kpi-intensity', digits: 4 })} <span class="unit">${unitText(it.unit)}</span></div>
         <div class="kpi-sub"><span>${t('ov.intensityTarget')}: ${num(it.path_value, 4)}</span>
           ${it.target ? html`<span>${it.target.code}</span>` : ''}
           ${isNum(it.change_vs_baseline_pct) ? html`<span>${it.baseline_year}: ${pct(it.change_vs_baseline_pct, { signed: true })}</span>` : ''}</div>
+        ${basisLine(fig['intensity.energy_per_gdp'])}
       </div>` : ''}
       <div class="kpi card">
         <div class="kpi-label">${t('ov.coverage')}</div>
-        <div class="kpi-value"><span data-testid="kpi-coverage" data-value="${isNum(covValue) ? covValue : ''}">${pct(covValue, { ratio: true })}</span></div>
+        <div class="kpi-value">${fig['coverage.intervals'] ? figureSpan(fig['coverage.intervals'], 'kpi-coverage') : html`<span data-testid="kpi-coverage" data-value="${isNum(covValue) ? covValue : ''}">${pct(covValue, { ratio: true })}</span>`}</div>
         <div class="kpi-sub"><span>${t('ov.coverageSub')}</span>
           <span>${num(cov.entities_with_data, 0)} / ${num(cov.entities, 0)} ${t('col.entities')}</span></div>
         <div class="bar"><span style="width:${isNum(covValue) ? Math.min(100, covValue * 100) : 0}%"></span></div>
+        ${basisLine(fig['coverage.intervals'])}
       </div>
       <div class="kpi card">
         <div class="kpi-label">${t('ov.warningsCount')}</div>
@@ -136,8 +156,9 @@ export async function render(view, { query, setQuery, isCurrent }) {
       </div>
       <div class="kpi card">
         <div class="kpi-label">${t('ov.keyUnitsCount')}</div>
-        <div class="kpi-value"><a href="#/key-units${d.year ? `?year=${d.year}` : ''}">${numSpan(ku.count, { testid: 'key-units-count', digits: 0 })}</a></div>
+        <div class="kpi-value"><a href="#/key-units${d.year ? `?year=${d.year}` : ''}">${fig['key_units.count'] ? figureSpan(fig['key_units.count'], 'key-units-count') : numSpan(ku.count, { testid: 'key-units-count', digits: 0 })}</a></div>
         <div class="kpi-sub">${d.year || ''}</div>
+        ${basisLine(fig['key_units.count'])}
       </div>
     </section>
     <section class="grid grid-2">
@@ -163,7 +184,8 @@ export async function render(view, { query, setQuery, isCurrent }) {
         ${w.top.map((x) => html`<tr><td>${levelBadge(x.level)}</td>
           <td>${x.scope_type === 'entity' ? html`<a href="#/entities/${encodeURIComponent(x.scope_id)}">${x.name || x.scope_id}</a>` : (x.name || x.scope_id)}</td>
           <td class="reason">${pick(x, 'reason')}</td></tr>`)}
-      </tbody></table></div></section>` : ''}`);
+      </tbody></table></div></section>` : ''}
+    ${catalogueTable(m)}`);
 
   if (it && Array.isArray(it.series) && it.series.length) chart($('[data-chart="intensity"]', view), intensityOption(it));
   const carriers = pivot(d.monthly_by_carrier || [], 'carrier', 'tce_equal', (k) => label('carrier', k), d.months);

@@ -59,16 +59,18 @@ function yearOptions(years, selected) {
   return years.map((y) => html`<option value="${y}" ${Number(y) === Number(selected) ? raw('selected') : ''}>${y}</option>`);
 }
 
-function actionsMarkup(role, years, year, tables) {
+function actionsMarkup(role, years, tables) {
   if (!ANALYSTS.includes(role)) return '';
-  const latest = years[0] || year;
+  // each form asks for its own year (the latest accounted year preselected): the year last
+  // viewed elsewhere never carries silently into opening or notifying cases
+  const latest = years[0] || '';
   return html`<section class="card actions-card" data-testid="cases-actions">
     <h2>${t('qc.actions')}</h2>
     <div class="grid grid-actions">
       <form class="action-form" data-op="open" data-testid="cases-open-form">
         <h3>${t('qc.open')}</h3><p class="muted small">${t('qc.openHint')}</p>
         <div class="toolbar">
-          <label class="field">${t('year')}<select name="year">${yearOptions(years, year || latest)}</select></label>
+          <label class="field">${t('year')}<select name="year">${yearOptions(years, latest)}</select></label>
           <label class="field">${t('bd.table')}<select name="table">
             ${tables.map((x) => html`<option value="${x}">${x}</option>`)}</select></label>
           <button type="submit" class="btn-primary" data-testid="cases-open">${t('qc.open')}</button>
@@ -76,7 +78,7 @@ function actionsMarkup(role, years, year, tables) {
       ${role === Role.DISTRICT_ADMIN ? html`<form class="action-form" data-op="notify" data-testid="cases-notify-form">
         <h3>${t('qc.notify')}</h3><p class="muted small">${t('qc.notifyHint')}</p>
         <div class="toolbar">
-          <label class="field">${t('year')}<select name="year">${yearOptions(years, year || latest)}</select></label>
+          <label class="field">${t('year')}<select name="year">${yearOptions(years, latest)}</select></label>
           <label class="field">${t('qc.noticeDate')}<input type="date" name="notice_date" title="${t('qc.optional')}"></label>
           <label class="field">${t('qc.deadline')}<input type="date" name="deadline" required data-testid="cases-deadline"></label>
           <button type="submit" class="btn-primary" data-testid="cases-notify">${t('qc.notify')}</button>
@@ -121,7 +123,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, html`
     ${pageHead(t('bd.title'))}
     ${tabs('cases')}
-    ${actionsMarkup(role, yearList, query.year, tableIds)}
+    ${actionsMarkup(role, yearList, tableIds)}
     <section class="card">
       <div class="card-head"><h2>${t('qc.title')}</h2></div>
       <div class="toolbar">

@@ -28,6 +28,11 @@ export async function render(view, { query, setQuery, isCurrent }) {
   if (!isCurrent()) return undefined;
   const items = itemsOf(data);
   const shownYear = year || (items[0] && items[0].year) || '';
+  // the district budget (统计口径) and its metered share (what the district row compares)
+  const m = shownYear ? await get('/metrics', { year: shownYear }) : { items: [] };
+  if (!isCurrent()) return undefined;
+  const budget = (m.items || []).find((f) => f.code === 'budget.district');
+  const share = (m.items || []).find((f) => f.code === 'budget.district.metered_share');
   const unitOf = (w) => (w.metric === 'tco2' ? 'tCO2' : 'tce');
   setHTML(view, html`
     ${pageHead(t('wn.title'), html`
@@ -39,6 +44,9 @@ export async function render(view, { query, setQuery, isCurrent }) {
         </select></label>`)}
     <div class="panel">
       <p class="muted small">${t('wn.count', { n: num(data.total ?? items.length, 0) })}</p>
+      ${budget && share ? html`<p class="basis small" data-testid="warnings-district-budget">${t('wn.districtBudget', {
+        total: num(budget.value, budget.digits), total_label: pick(budget, 'label'),
+        share: num(share.value, share.digits), share_label: pick(share, 'label') })}</p>` : ''}
       <div class="table-wrap"><table class="data" data-testid="warnings-table">
         <thead><tr><th>${t('col.level')}</th><th>${t('col.scope')}</th>
           <th class="num">${t('col.projected')}</th><th class="num">${t('col.budget')}</th>

@@ -1,0 +1,299 @@
+"""Compute the catalogue's values of one district, year and as-of date.
+
+中文：按区、年份和截止日期计算口径目录中的每个数值（只在此处计算一次）。
+
+Each value is taken from the one service that defines it: the official account run's stored
+tables (核算口径), the district series (统计口径), the budgets and stored warnings (plan
+values; the elastic budget is the warning's), the audit schedule on the as-of date and the
+commissioning screen (programme records), the plan scenario's peak.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from carbonpeak.errors import CarbonPeakError
+from carbonpeak.services.accounting.account import load_run_tables, official_run
+from carbonpeak.services.buildings.audits import audit_schedule
+from carbonpeak.services.buildings.commissioning import commissioning, split_candidates
+from carbonpeak.services.figures.catalogue import definition
+from carbonpeak.services.plan.indicators import district_series, finite
+from carbonpeak.services.plan.trajectory import TARGET_RUNS, peak_outlook
+from carbonpeak.storage.registry.models import (
+    AccountRun,
+    Budget,
+    District,
+    EarlyWarning,
+    Entity,
+    FactorSetRecord,
+    Street,
+)
+from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import ScopeType
+
+__all__ = ["BASELINE_YEAR", "Computed", "compute_figures"]
+
+#: the base year of the intensity change (the plan's 2020)
+BASELINE_YEAR = 2020
+PURCHASED = ("1", "2")
+
+
+@dataclass
+class Computed:
+    """One value before it is stored."""
+
+    code: str
+    value: float | None
+    period: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+    subject_type: str = ScopeType.DISTRICT
+    subject_id: str = ""
+    street_id: int | None = None
+
+
+def _run_provenance(ws: Workspace, run: AccountRun) -> dict[str, Any]:
+    with ws.registry.session() as s:
+        fs = s.get(FactorSetRecord, run.factor_set_pk)
+        label = f"{fs.set_id}@v{fs.version}" if fs is not None else None
+    return {"account_run": run.id, "input_batches": sorted(int(b) for b in
+                                                           run.input_batches or []),
+            "factor_set": label}
+
+
+def _period(year: int, months: list[str]) -> str:
+    if not months or len(months) == 12:
+        return str(year)
+    return f"{months[0]}..{months[-1]}"
+
+
+def _pct(v: float | None) -> float | None:
+    return None if v is None else 100.0 * v
+
+
+def compute_figures(ws: Workspace, d: District, year: int, as_of: dt.date) -> list[Computed]:
+    """Every catalogue value of ``d`` for ``year`` on ``as_of`` (a figure that cannot be
+    computed is stored without a value and says why in its provenance)."""
+    out: list[Computed] = []
+    out += _metered(ws, d, year)
+    out += _statistics(ws, d, year)
+    out += _plan(ws, d, year)
+    out += _peak(ws, d, year)
+    out += _audits(ws, d, year, as_of)
+    out += _commissioning(ws, d, year)
+    for c in out:
+        definition(c.code)  # every value is of a catalogue figure
+        if c.subject_type == ScopeType.DISTRICT:
+            c.subject_id = d.id
+    return out
+
+
+# -- the metered account (核算口径) ------------------------------------------------------------
+def _metered(ws: Workspace, d: District, year: int) -> list[Computed]:
+    with ws.registry.session() as s:
+        run = official_run(s, d.id, year)
+        if run is not None:
+            s.expunge(run)
+        ents = pd.DataFrame(s.execute(select(
+            Entity.id, Entity.name, Entity.street_id, Entity.is_key_unit)
+            .where(Entity.district_id == d.id)).all(),
+            columns=["entity_id", "name", "street_id", "is_key_unit"]).set_index("entity_id")
+        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)
+                                 .order_by(Street.id)))
+        s.expunge_all()
+    codes = ["energy.metered", "energy.metered.equivalent", "co2.metered", "pv.metered",
+             "coverage.intervals", "key_units.count"]
+    if run is None:
+        why = {"note": f"no official account of {year}"}
+        return [Computed(c, None, str(year), why) for c in codes]
+    prov = _run_provenance(ws, run)
+    t = load_run_tables(ws, run, ["inventory_entity_month", "key_units"])
+    em, ku = t["inventory_entity_month"], t["key_units"]
+    pem = em[em["scope"].isin(PURCHASED)]
+    months = sorted(pem.loc[pem["quantity"].notna(), "month"].unique().tolist())
+    period = _period(year, months)
+    gen = em[em["scope"] == "generation"]
+
+    def completeness(frame: pd.DataFrame) -> float | None:
+        exp = float(frame["intervals_expected"].sum()) if not frame.empty else 0.0
+        rec = float(frame["intervals_received"].sum()) if not frame.empty else 0.0
+        return 100.0 * rec / exp if exp else None
+
+    kus = ku[ku["is_key_unit"].astype(bool)] if not ku.empty else ku
+    out = [
+        Computed("energy.metered", finite(pem["tce_equal"].sum()), period, prov),
+        Computed("energy.metered.equivalent", finite(pem["tce_equivalent"].sum()), period,
+                 prov),
+        Computed("co2.metered", finite(pem["tco2"].sum()), period, prov),
+        Computed("pv.metered", finite(gen["quantity"].sum()) if not gen.empty else 0.0,
+                 period, prov),
+        Computed("coverage.intervals", completeness(em), period, prov),
+        Computed("key_units.count", float(len(kus)), period, prov),
+    ]
+    street_of = em["entity_id"].map(ents["street_id"])
+    for st in streets:
+        sub_all = em[street_of == st.id]
+        sub = sub_all[sub_all["scope"].isin(PURCHASED)]
+        sp = prov | {"subject_name": st.name_zh, "subject_name_en": st.name_en}
+        out.append(Computed("street.energy.metered", finite(sub["tce_equal"].sum(min_count=1)),
+                            period, sp, ScopeType.STREET, st.code, st.id))
+        out.append(Computed("street.coverage.intervals", completeness(sub_all), period, sp,
+                            ScopeType.STREET, st.code, st.id))
+    own = pem.groupby("entity_id")["tce_equal"].sum(min_count=1)
+    for r in kus.to_dict("records"):
+        eid = str(r["entity_id"])
+        sid = ents["street_id"].get(eid)
+        ep = prov | {"subject_name": str(ents["name"].get(eid, eid)),
+                     "rule": r.get("key_unit_rule"), "n_children": int(r.get("n_children") or 0)}
+        street = int(sid) if sid is not None and pd.notna(sid) else None
+        out.append(Computed("key_unit.energy.own", finite(own.get(eid)), period, ep,
+                            ScopeType.ENTITY, eid, street))
+        out.append(Computed("key_unit.energy.consolidated", finite(r["energy_tce_equal"]),
+                            period, ep, ScopeType.ENTITY, eid, street))
+    return out
+
+
+# -- the district statistics (统计口径) --------------------------------------------------------
+def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
+    series = district_series(ws, d)
+
+    def stat(y: int, col: str) -> Any:  # noqa: ANN401 - a cell of the series
+        return series.loc[y, col] if y in series.index else None
+
+    def row(y: int, what: str) -> dict[str, Any]:
+        return {"statistics_row": {"district": d.id, "year": y, "column": what}}
+
+    out: list[Computed] = []
+    e_ok = stat(year, "energy_source") == "statistics"
+    c_src = str(stat(year, "co2_source") or "")
+    c_ok = c_src.startswith("statistics")
+    none = {"note": f"no statistics for {year}"}
+    out.append(Computed("energy.statistics", finite(stat(year, "energy_tce")) if e_ok else None,
+                        str(year), row(year, "energy_tce") if e_ok else none))
+    out.append(Computed("co2.statistics", finite(stat(year, "co2_t")) if c_ok else None,
+                        str(year), (row(year, "co2_t") | {"source": c_src}) if c_ok else none))
+    # an intensity is the statistics over GDP, never the metered subset over GDP
+    epg = finite(stat(year, "energy_per_gdp")) if e_ok else None
+    out.append(Computed("intensity.energy_per_gdp", epg, str(year),
+                        row(year, "energy_tce / gdp_10k_cny") if e_ok else none))
+    base_ok = stat(BASELINE_YEAR, "energy_source") == "statistics"
+    base = finite(stat(BASELINE_YEAR, "energy_per_gdp")) if base_ok else None
+    out.append(Computed("intensity.energy_per_gdp.change",
+                        _pct(epg / base - 1.0) if epg is not None and base else None,
+                        f"{BASELINE_YEAR}..{year}",
+                        {"statistics_rows": [{"district": d.id, "year": y,
+                                              "column": "energy_tce / gdp_10k_cny"}
+                                             for y in (BASELINE_YEAR, year)]}))
+    cpg = finite(stat(year, "co2_per_gdp")) if c_ok else None
+    out.append(Computed("intensity.co2_per_gdp", cpg, str(year),
+                        (row(year, "co2_t / gdp_10k_cny") | {"source": c_src}) if c_ok
+                        else none))
+    return out
+
+
+# -- plan values: budgets ------------------------------------------------------------------
+def _plan(ws: Workspace, d: District, year: int) -> list[Computed]:
+    with ws.registry.session() as s:
+        budgets = list(s.scalars(select(Budget).where(
+            Budget.district_id == d.id, Budget.year == year, Budget.metric == "energy_tce")))
+        warns = list(s.scalars(select(EarlyWarning).where(
+            EarlyWarning.district_id == d.id, EarlyWarning.year == year,
+            EarlyWarning.metric == "energy_tce")))
+        streets = {st.code: st for st in s.scalars(select(Street).where(
+            Street.district_id == d.id))}
+        ents = {e.id: e for e in s.scalars(select(Entity).where(Entity.district_id == d.id))}
+        s.expunge_all()
+    out: list[Computed] = []
+    district = next((b for b in budgets if b.scope_type == ScopeType.DISTRICT), None)
+    out.append(Computed("budget.district", district.budget if district else None, str(year),
+                        {"budget": {"id": district.id, "method": district.method,
+                                    "intensity_target": district.intensity_target}}
+                        if district else {"note": f"no district budget for {year}"}))
+    dw = next((w for w in warns if w.scope_type == ScopeType.DISTRICT), None)
+    out.append(Computed(
+        "budget.district.metered_share", finite(dw.budget) if dw else None, str(year),
+        {"warning": dw.id, "account_run": dw.account_run_id,
+         "budget": district.id if district else None,
+         "note": "district budget × (previous year's account ÷ district statistics)"}
+        if dw else {"note": f"no district warning evaluated for {year}"}))
+    by_scope = {(w.scope_type, w.scope_id): w for w in warns}
+    for b in budgets:
+        if b.scope_type == ScopeType.STREET:
+            st = streets.get(b.scope_id)
+            out.append(Computed("street.budget", b.budget, str(year),
+                                {"budget": {"id": b.id, "method": b.method},
+                                 "subject_name": st.name_zh if st else b.scope_id,
+                                 "subject_name_en": st.name_en if st else b.scope_id},
+                                ScopeType.STREET, b.scope_id, st.id if st else None))
+        elif b.scope_type == ScopeType.ENTITY:
+            e = ents.get(b.scope_id)
+            sid = e.street_id if e else None
+            name = e.name if e else b.scope_id
+            out.append(Computed("key_unit.budget", b.budget, str(year),
+                                {"budget": {"id": b.id, "method": b.method,
+                                            "intensity_target": b.intensity_target},
+                                 "subject_name": name}, ScopeType.ENTITY, b.scope_id, sid))
+            w = by_scope.get((ScopeType.ENTITY, b.scope_id))
+            raised = w is not None and w.budget is not None and abs(w.budget - b.budget) > 1e-6
+            if raised and w is not None:
+                out.append(Computed("key_unit.budget.elastic", w.budget, str(year),
+                                    {"warning": w.id, "budget": {"id": b.id},
+                                     "account_run": w.account_run_id, "subject_name": name,
+                                     "note": "raised: intensity within its target (弹性总量)"},
+                                    ScopeType.ENTITY, b.scope_id, sid))
+    return out
+
+
+# -- the plan scenario's peak ----------------------------------------------------------------
+def _peak(ws: Workspace, d: District, year: int) -> list[Computed]:
+    try:
+        o = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
+                         runs=TARGET_RUNS, seed=0)
+    except CarbonPeakError as exc:
+        why = {"note": str(exc)}
+        return [Computed("peak.plan.year", None, str(year), why),
+                Computed("peak.plan.tco2", None, str(year), why)]
+    plan = o.scenarios["plan"]
+    prov = {"scenario": "plan", "base_year": o.base.year, "statistics_rows": [
+        {"district": d.id, "year": y, "column": "co2_t"} for y, _ in o.history],
+        "c40_status": o.c40.status, "monte_carlo_runs": TARGET_RUNS, "seed": 0}
+    when = float(plan.peak_year) if plan.peaked_within_horizon else None
+    return [Computed("peak.plan.year", when, f"..{int(plan.projection.index.max())}", prov),
+            Computed("peak.plan.tco2", finite(plan.peak_tco2) if when else None,
+                     f"..{int(plan.projection.index.max())}", prov)]
+
+
+# -- programme records (台账) ------------------------------------------------------------------
+def _audits(ws: Workspace, d: District, year: int, as_of: dt.date) -> list[Computed]:
+    codes = ["audits.covered", "audits.in_cycle", "audits.coverage", "audits.overdue",
+             "audits.never"]
+    try:
+        sch = audit_schedule(ws, d.id, as_of)
+    except CarbonPeakError as exc:
+        return [Computed(c, None, as_of.isoformat(), {"note": str(exc)}) for c in codes]
+    sm = sch["summary"]
+    prov = {"source": "energy audit records (能源审计台账)", "as_of": as_of.isoformat(),
+            "rule": sch["rule"]}
+    n = int(sm["n_covered"])
+    values = [float(n), float(sm["n_within_interval"]),
+              _pct(float(sm["coverage"])) if n else None,
+              float(sm["counts"].get("overdue", 0)), float(sm["counts"].get("never_audited", 0))]
+    return [Computed(c, v, as_of.isoformat(), prov) for c, v in zip(codes, values, strict=True)]
+
+
+def _commissioning(ws: Workspace, d: District, year: int) -> list[Computed]:
+    codes = ["commissioning.screened", "commissioning.candidates",
+             "commissioning.normal_for_type"]
+    try:
+        c = commissioning(ws, d.id, year)
+    except CarbonPeakError as exc:
+        return [Computed(k, None, str(year), {"note": str(exc)}) for k in codes]
+    candidates, normal = split_candidates(c.items)
+    prov = {"source": "hourly electricity meters (逐时电表)", "without_data": len(c.without_data),
+            "thresholds": c.thresholds_source}
+    return [Computed(k, float(v), str(year), prov)
+            for k, v in zip(codes, (len(c.items), len(candidates), len(normal)), strict=True)]

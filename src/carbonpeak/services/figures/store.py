@@ -1,0 +1,217 @@
+"""The stored values of the figure catalogue, read within a role's scope.
+
+中文：口径数值的存储与读取——每个区、年份、截止日期只计算一次并存入登记库；输入变化后自动重算。
+
+:func:`figures` returns the stored values of a district, year and as-of date. They are
+computed when missing, when ``refresh`` is asked for, or when the inputs changed since they
+were computed (a new account run, an import batch, a budget, warning or audited change:
+:func:`inputs_version`). Every surface (CLI, API, dashboard, white paper, xlsx) reads them
+here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from carbonpeak.i18n import Lang, Message, render
+from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
+from carbonpeak.services.figures.compute import compute_figures
+from carbonpeak.storage.registry.models import (
+    AccountRun,
+    AuditLog,
+    Budget,
+    EarlyWarning,
+    FigureValue,
+    IngestBatch,
+    WarningEvent,
+    utcnow,
+)
+from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import FigureBasis, ScopeType
+
+__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "year_end"]
+
+# audit entries about users and tokens change no figure
+_NOT_DATA = ("user", "api_token")
+_ORDER = {f.code: i for i, f in enumerate(CATALOGUE)}
+
+
+def year_end(year: int) -> dt.date:
+    """The default as-of date of a year's figures: 31 December."""
+    return dt.date(year, 12, 31)
+
+
+def inputs_version(ws: Workspace, district_id: str) -> str:
+    """A string that changes whenever an input of a figure may have changed."""
+    with ws.registry.session() as s:
+        row = s.execute(select(
+            select(func.coalesce(func.max(AccountRun.id), 0)).where(
+                AccountRun.district_id == district_id).scalar_subquery(),
+            select(func.coalesce(func.max(IngestBatch.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(AuditLog.id), 0)).where(
+                AuditLog.object_type.not_in(_NOT_DATA)).scalar_subquery(),
+            select(func.coalesce(func.max(WarningEvent.id), 0)).scalar_subquery(),
+            select(func.max(Budget.updated_at)).where(
+                Budget.district_id == district_id).scalar_subquery(),
+            select(func.max(EarlyWarning.updated_at)).where(
+                EarlyWarning.district_id == district_id).scalar_subquery(),
+        )).one()
+    return f"r{row[0]}-b{row[1]}-a{row[2]}-w{row[3]}-u{stamp(row[4])}-e{stamp(row[5])}"
+
+
+def stamp(v: object) -> str:
+    """A timestamp's ISO text, ``-`` for none."""
+    return v.isoformat() if isinstance(v, dt.datetime) else "-"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One stored value with its definition."""
+
+    definition: FigureDef
+    value: float | None
+    subject_type: str
+    subject_id: str
+    street_id: int | None
+    period: str
+    as_of: dt.date
+    provenance: dict[str, Any]
+    computed_at: dt.datetime
+
+    @property
+    def code(self) -> str:
+        """The catalogue code."""
+        return self.definition.code
+
+    @property
+    def basis(self) -> FigureBasis:
+        """The figure's basis (口径)."""
+        return self.definition.basis
+
+    def text(self) -> str:
+        """The value as every surface prints it (the catalogue's precision)."""
+        return format_value(self.value, self.definition.digits, self.definition.unit)
+
+    def label(self, lang: Lang) -> str:
+        """``核算口径 · 截至2024-12-31`` — the basis and as-of, for a card or table header."""
+        basis = render(Message(f"label.figure_basis.{self.basis}"), lang)
+        when = render(Message("figure.as_of", {"date": self.as_of.isoformat()}), lang)
+        run = self.provenance.get("account_run")
+        extra = ""
+        if self.basis == FigureBasis.METERED_ACCOUNT and run is not None:
+            extra = " · " + render(Message("figure.run", {"run": run}), lang)
+        return f"{basis} · {when}{extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (API, ``carbonpeak metrics --json``)."""
+        d = self.definition
+        return {"code": d.code, "name_zh": d.name_text("zh"), "name_en": d.name_text("en"),
+                "subject_type": self.subject_type, "subject_id": self.subject_id,
+                "subject_name": self.provenance.get("subject_name"),
+                "value": self.value, "text": self.text(), "unit": d.unit, "digits": d.digits,
+                "basis": str(d.basis), "basis_zh": render(
+                    Message(f"label.figure_basis.{d.basis}"), "zh"),
+                "basis_en": render(Message(f"label.figure_basis.{d.basis}"), "en"),
+                "period": self.period, "as_of": self.as_of.isoformat(),
+                "as_of_rule": str(d.as_of), "label_zh": self.label("zh"),
+                "label_en": self.label("en"), "provenance": self.provenance}
+
+
+@dataclass(frozen=True)
+class FigureSet:
+    """The figures of a district, year and as-of date, within a scope."""
+
+    district_id: str
+    year: int
+    as_of: dt.date
+    inputs: str
+    items: list[Figure]
+
+    def get(self, code: str, subject_id: str | None = None) -> Figure | None:
+        """The figure ``code`` (of the district, or of ``subject_id``); None if absent."""
+        for f in self.items:
+            if f.code == code and (subject_id is None or f.subject_id == subject_id):
+                return f
+        return None
+
+    def value(self, code: str, subject_id: str | None = None) -> float | None:
+        """The value of ``code`` (None if absent or without a value)."""
+        f = self.get(code, subject_id)
+        return f.value if f is not None else None
+
+    def by_subject(self, code: str) -> dict[str, Figure]:
+        """Every figure ``code`` by subject id (streets, key units)."""
+        return {f.subject_id: f for f in self.items if f.code == code}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"district": self.district_id, "year": self.year,
+                "as_of": self.as_of.isoformat(), "inputs": self.inputs,
+                "items": [f.to_dict() for f in self.items]}
+
+
+def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
+    """District figures are district-wide (every role that sees the district's plan sees the
+    statistics and plan values; the metered totals and programme counts only the district's
+    own roles); a street's figures its street; a key unit's its street and its own roles."""
+    if scope is None or scope.everything:
+        return True
+    if row.subject_type == ScopeType.DISTRICT:
+        return scope.street_id is not None and definition(row.code).basis in (
+            FigureBasis.STATISTICS, FigureBasis.PLAN_VALUE)
+    if scope.street_id is not None:
+        return row.street_id == scope.street_id
+    return row.subject_type == ScopeType.ENTITY and row.subject_id in scope.entities
+
+
+def _store(ws: Workspace, district_id: str, year: int, as_of: dt.date, inputs: str) -> None:
+    d = ws.district(district_id)
+    computed = compute_figures(ws, d, year, as_of)
+    now = utcnow()
+    with ws.registry.session() as s:
+        s.execute(delete(FigureValue).where(FigureValue.district_id == district_id,
+                                            FigureValue.year == year,
+                                            FigureValue.as_of == as_of))
+        for c in computed:
+            fd = definition(c.code)
+            s.add(FigureValue(district_id=district_id, year=year, as_of=as_of, code=c.code,
+                              subject_type=str(c.subject_type), subject_id=c.subject_id,
+                              street_id=c.street_id, value=c.value, unit=fd.unit,
+                              basis=str(fd.basis), period=c.period, provenance=c.provenance,
+                              inputs=inputs, computed_at=now))
+
+
+def figures(ws: Workspace, *, year: int, district: str | None = None,
+            as_of: dt.date | None = None, refresh: bool = False,
+            scope: AccessScope | None = None) -> FigureSet:
+    """The catalogue's stored values of ``year`` on ``as_of`` (default 31 December of the
+    year), computed first when missing, stale or asked to (``refresh``); only those
+    ``scope`` may read (None: all)."""
+    district_id = ws.district(district).id
+    when = as_of or year_end(year)
+    inputs = inputs_version(ws, district_id)
+    with ws.registry.session() as s:
+        stored = s.scalar(select(FigureValue.inputs).where(
+            FigureValue.district_id == district_id, FigureValue.year == year,
+            FigureValue.as_of == when).limit(1))
+    if refresh or stored != inputs:
+        # another writer storing the same values at the same time wins
+        with contextlib.suppress(IntegrityError):
+            _store(ws, district_id, year, when, inputs)
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(FigureValue).where(
+            FigureValue.district_id == district_id, FigureValue.year == year,
+            FigureValue.as_of == when)))
+        s.expunge_all()
+    items = [Figure(definition(r.code), r.value, r.subject_type, r.subject_id, r.street_id,
+                    r.period, r.as_of, dict(r.provenance or {}), r.computed_at)
+             for r in rows if r.code in _ORDER and _visible(scope, r)]
+    items.sort(key=lambda f: (_ORDER[f.code], f.subject_id))
+    return FigureSet(district_id, year, when, inputs, items)
