@@ -18,11 +18,12 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
+from carbonpeak.i18n import Message, render
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.audits import audit_schedule
 from carbonpeak.services.buildings.commissioning import commissioning, split_candidates
 from carbonpeak.services.figures.catalogue import definition
-from carbonpeak.services.plan.indicators import district_series, finite
+from carbonpeak.services.plan.indicators import STATISTICS, district_series, finite
 from carbonpeak.services.plan.trajectory import TARGET_RUNS, peak_outlook
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -168,9 +169,10 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
         return {"statistics_row": {"district": d.id, "year": y, "column": what}}
 
     out: list[Computed] = []
-    e_ok = stat(year, "energy_source") == "statistics"
-    c_src = str(stat(year, "co2_source") or "")
-    c_ok = c_src.startswith("statistics")
+    e_ok = stat(year, "energy_basis") == STATISTICS
+    c_ok = stat(year, "co2_basis") == STATISTICS
+    source = stat(year, "co2_source")
+    c_src = render(source, "en") if isinstance(source, Message) else str(source or "")
     none = {"note": f"no statistics for {year}"}
     out.append(Computed("energy.statistics", finite(stat(year, "energy_tce")) if e_ok else None,
                         str(year), row(year, "energy_tce") if e_ok else none))
@@ -180,7 +182,7 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
     epg = finite(stat(year, "energy_per_gdp")) if e_ok else None
     out.append(Computed("intensity.energy_per_gdp", epg, str(year),
                         row(year, "energy_tce / gdp_10k_cny") if e_ok else none))
-    base_ok = stat(BASELINE_YEAR, "energy_source") == "statistics"
+    base_ok = stat(BASELINE_YEAR, "energy_basis") == STATISTICS
     base = finite(stat(BASELINE_YEAR, "energy_per_gdp")) if base_ok else None
     out.append(Computed("intensity.energy_per_gdp.change",
                         _pct(epg / base - 1.0) if epg is not None and base else None,
