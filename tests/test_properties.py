@@ -26,7 +26,8 @@ entity_st = st.tuples(st.sampled_from(STREETS), st.sampled_from(TYPES),
 ledger_st = st.tuples(st.integers(0, 5), st.integers(1, 12),
                       st.sampled_from([("electricity", "kWh"), ("electricity", "万kWh"),
                                        ("natural_gas", "m3"), ("diesel", "L"), ("heat", "GJ")]),
-                      st.floats(0, 1e6, allow_nan=False))
+                      # up to 10^4 of the unit: 10^8 kWh at most, under a month's ceiling
+                      st.floats(0, 1e4, allow_nan=False))
 
 
 def _home(tmp_path: Path) -> Path:

@@ -175,7 +175,7 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
 
 
 def _parse_keeping_good(pf: csvfiles.ParsedFile, known: set[str],
-                        history: dict[tuple[str, str], float],
+                        history: dict[tuple[str, str], dict[str, float]],
                         ceilings: dict[str, float]) -> tuple[pa.Table, list[RowError]]:
     """Parse, dropping the rows the parser names, until what is left is clean."""
     errors: list[RowError] = []

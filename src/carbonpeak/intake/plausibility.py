@@ -199,9 +199,10 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
     return held
 
 
-def ledger_history(ws: Workspace, district_id: str) -> dict[tuple[str, str], float]:
-    """Per (entity, carrier), the median of its live monthly ledger quantities (canonical
-    unit), when it has at least three months."""
+def ledger_history(ws: Workspace, district_id: str
+                   ) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (entity, carrier), its live monthly ledger quantities (canonical unit) by period;
+    the parser takes the median of the months a file does not replace."""
     files = ws.lake.live_file_sets(district_id, {"ledger": None})["ledger"]
     if not files:
         return {}
@@ -212,14 +213,16 @@ def ledger_history(ws: Workspace, district_id: str) -> dict[tuple[str, str], flo
         con.register("uf", pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],
                                      "factor": pa.array([r[2] for r in uf], pa.float64())}))
         rows = con.execute(
-            "SELECT l.entity_id, l.carrier, median(l.quantity * u.factor) "
+            "SELECT l.entity_id, l.carrier, l.period, l.quantity * u.factor "
             "FROM read_parquet(?, hive_partitioning=false) l "
             "JOIN uf u ON u.carrier = l.carrier AND u.unit = l.unit "
-            "WHERE l.quantity > 0 GROUP BY ALL HAVING count(*) >= 3",
-            [[str(f) for f in files]]).fetchall()
+            "WHERE l.quantity > 0", [[str(f) for f in files]]).fetchall()
     finally:
         con.close()
-    return {(str(e), str(c)): float(q) for e, c, q in rows}
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for e, c, period, q in rows:
+        out.setdefault((str(e), str(c)), {})[str(period)] = float(q)
+    return out
 
 
 def _num(v: float, digits: int = 6) -> str:

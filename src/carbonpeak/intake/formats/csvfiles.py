@@ -459,14 +459,15 @@ def parse_readings(
 
 # -- ledger -------------------------------------------------------------------------------
 def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
-                 history: Mapping[tuple[str, str], float] | None = None,
+                 history: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
                  ceilings: Mapping[str, float] | None = None) -> pa.Table:
     """Validate a ledger (台账) file: monthly quantity per entity and carrier.
 
     A quantity beyond plausibility is refused (:func:`carbonpeak.domain.plausibility.
     ledger_problems`): above a month's ceiling of the carrier (``ceilings`` override the
-    defaults), or 316× or more the entity's typical monthly quantity (``history``: per entity
-    and carrier, canonical unit).
+    defaults), or 316× or more the entity's typical monthly quantity (the median of the
+    ``history`` months, per entity and carrier in canonical unit, that the file does not
+    give again; at least three).
     """
     errors: list[RowError] = []
     f = pf.frame
@@ -484,7 +485,8 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
     _flag(pf, f["unit"] == "", "unit", errors, msg("intake.cell.required"))
     units = f["unit"].map(normalise_unit)
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
-    _check_plausible(pf, qty, units, carrier, history or {}, ceilings or {}, errors)
+    _check_plausible(pf, qty, units, carrier, _typical(history or {}, f, period, carrier),
+                     ceilings or {}, errors)
     tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
     repeat = _duplicates(tmp, ["entity_id", "period", "carrier"], errors,
                          same_ok={"q": qty, "u": units})
@@ -500,6 +502,21 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
         "line": pa.array(f["_line"][keep], pa.int32()),
         "month": pa.array(period[keep], pa.string()),
     })
+
+
+def _typical(history: Mapping[tuple[str, str], Mapping[str, float]], f: pd.DataFrame,
+             period: pd.Series, carrier: pd.Series) -> dict[tuple[str, str], float]:
+    """Per (entity, carrier), the median live month the file does not replace (>= 3)."""
+    given: dict[tuple[str, str], set[str]] = {}
+    for e, p, c in zip(f["entity_id"].tolist(), period.tolist(), carrier.tolist(), strict=True):
+        if isinstance(c, str):
+            given.setdefault((e, c), set()).add(str(p))
+    out = {}
+    for key, months in history.items():
+        left = [q for p, q in months.items() if p not in given.get(key, set())]
+        if len(left) >= 3:  # noqa: PLR2004
+            out[key] = float(np.median(left))
+    return out
 
 
 def _check_plausible(pf: ParsedFile, qty: pd.Series, units: pd.Series, carrier: pd.Series,

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -152,8 +153,11 @@ def run_account(
             [h for h in held if h["status"] == HeldStatus.REJECTED])
         with_held = _finish_tables(pipeline(), inputs.tables["entities"].to_pandas(),
                                    fs_label, year)
-        raise _held_pending(year, pending, tables, with_held)
-    if pending:
+        if _differs(tables, with_held):
+            raise _held_pending(year, pending, tables, with_held)
+        # e.g. sub-meters of an entity with a main meter, or months a ledger gives
+        notes.append(note("accounting.note.held_no_effect", n=len(pending)))
+    elif pending:
         notes.append(note("accounting.note.held_variant", n=len(pending)))
     if len(held) > len(pending):
         notes.append(note("accounting.note.held_rejected", n=len(held) - len(pending)))
@@ -217,6 +221,17 @@ def _withheld(held: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.table({"meter_id": pa.array([h["meter_id"] for h in held], pa.string()),
                      "ts": pa.array([h["ts"] for h in held], pa.timestamp("us")),
                      "value": pa.array([h["value"] for h in held], pa.float64())})
+
+
+def _differs(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
+    """Whether two accounts differ in any entity's monthly quantity of any carrier."""
+    keys = ["entity_id", "carrier", "month"]
+    x, y = (t["inventory_entity_month"][[*keys, "quantity"]].sort_values(keys)
+            .reset_index(drop=True) for t in (a, b))
+    if len(x) != len(y) or not x[keys].equals(y[keys]):
+        return True
+    qa, qb = x["quantity"].fillna(-1.0).to_numpy(), y["quantity"].fillna(-1.0).to_numpy()
+    return not bool(np.allclose(qa, qb, rtol=1e-12, atol=1e-9))
 
 
 def _held_pending(year: int, pending: list[dict[str, Any]], without: dict[str, pd.DataFrame],
