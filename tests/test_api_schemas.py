@@ -215,6 +215,7 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "/api/v1/batches/{batch_id}": [("/api/v1/batches/{batch_id}", {})],
     "/api/v1/quality": [("/api/v1/quality", {"month": "2024-03", "rows": "true"}),
                         ("/api/v1/quality", {"year": 2024, "entity": "B1"})],
+    "/api/v1/held": [("/api/v1/held", {"status": "all"}), ("/api/v1/held", {"year": 2024})],
     "/api/v1/targets": [("/api/v1/targets", {}), ("/api/v1/targets", {"year": 2023})],
     "/api/v1/targets/{target_id}": [("/api/v1/targets/{target_id}", {})],
     "/api/v1/dual-control": [("/api/v1/dual-control", {}),

@@ -27,7 +27,8 @@ from sqlalchemy import select
 from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
-from carbonpeak.intake.mqtt import MqttIngester, messages_table
+from carbonpeak.intake.mqtt import MqttIngester, messages_table, mosquitto_acl, sender_of
+from carbonpeak.services.access.users import create_user, principal_for
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import BatchRejection, IngestBatch
 from tests import reference_district
@@ -99,14 +100,15 @@ def test_messages_table_names_bad_messages():
     table, errors = messages_table([
         ("carbonpeak/readings/M1", b'{"ts": "2024-01-01T00:00:00", "value": 1.5}'),
         ("carbonpeak/readings/M1", b"not json"),
-        ("carbonpeak/readings/M1/extra", b'{"ts": 1, "value": 1}'),
+        ("carbonpeak/readings/gw/M1/extra", b'{"ts": 1, "value": 1}'),
         ("carbonpeak/readings/M1", b"[1, 2]"),
     ])
     assert table.column("meter_id").to_pylist() == ["M1", "M1", None, "M1"]
     assert table.column("value").to_pylist() == ["1.5", None, "1", None]
     assert [(e.row, e.column, e.message) for e in errors] == [
         (2, "payload", "is not valid JSON"),
-        (3, "topic", "is not carbonpeak/readings/<meter_id>"),
+        (3, "topic", "is not carbonpeak/readings/<gateway>/<meter_id> "
+                     "(or carbonpeak/readings/<meter_id>)"),
         (4, "payload", 'is not a JSON object {"ts", "value"}'),
     ]
 
@@ -149,6 +151,63 @@ def test_ingester_stores_batches_then_acks(meters_ws):
     assert ("payload", "is not valid JSON") in reasons
     assert any(c == "meter_id" and m.startswith("is not a meter this client may write")
                for c, m in reasons)
+
+
+def test_the_acl_limits_each_gateway_to_its_meters(meters_ws):
+    ws = meters_ws
+    create_user(ws, "gw-b1", "data_feeder", district="huangpu", entities=["B1"])
+    create_user(ws, "gw-b2", "entity_manager", district="huangpu", entities=["B2"])
+    create_user(ws, "analyst", "district_analyst", district="huangpu")
+    acl = mosquitto_acl(ws, "huangpu", ingester="ingest").splitlines()
+    body = [line for line in acl if line and not line.startswith("#")]
+    assert body == [
+        "user ingest", "topic read carbonpeak/readings/#",
+        "user gw-b1", "topic write carbonpeak/readings/gw-b1/M1",
+        "topic write carbonpeak/readings/gw-b1/M1a",
+        "user gw-b2", "topic write carbonpeak/readings/gw-b2/M2",
+        "topic write carbonpeak/readings/gw-b2/M3", "topic write carbonpeak/readings/gw-b2/M4",
+    ]  # the analyst writes nothing; nobody may write carbonpeak/readings/<meter> directly
+    assert sender_of("carbonpeak/readings/gw-b1/M1") == "gw-b1"
+    assert sender_of("carbonpeak/readings/M1") is None
+
+
+def test_batches_record_their_gateway_and_write_only_its_meters(meters_ws):
+    ws = meters_ws
+    create_user(ws, "gw-b1", "data_feeder", district="huangpu", entities=["B1"])
+
+    def gateway(name: str) -> Principal | None:
+        return principal_for(ws, name) if name == "gw-b1" else None
+
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    ing = MqttIngester(ws, Principal(0, "mqtt", "district_admin", "huangpu"),
+                       broker="mqtt://127.0.0.1:1883", client_id=client_id, batch_size=50,
+                       batch_seconds=0.2, sender_principal=gateway)
+    thread = threading.Thread(target=ing.run, daemon=True)
+    thread.start()
+    items = [("carbonpeak/readings/gw-b1/M1", _reading(0, 5.0)),
+             ("carbonpeak/readings/gw-b1/M4", _reading(0, 5.0)),     # B2's meter: refused
+             ("carbonpeak/readings/intruder/M1", _reading(1, 9.0))]  # not a gateway
+    try:
+        assert ing.wait_connected(STARTUP_WAIT_S)
+        time.sleep(0.3)  # subscription acknowledged
+        pub = _publisher()
+        _publish(pub, items)
+        pub.disconnect()
+        deadline = time.monotonic() + STARTUP_WAIT_S
+        while ing.stats.acked < len(items) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ing.stop()
+        thread.join(15)
+        _forget_session(client_id)
+    assert ing.stats.acked == len(items)
+    with ws.registry.session() as s:
+        batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")
+                                 .order_by(IngestBatch.id)))
+        seen = {b.sender: (b.actor, b.rows_in, b.rows_rejected) for b in batches}
+        assert seen == {"gw-b1": ("user:gw-b1", 2, 1),
+                        "intruder": ("user:unregistered-gateway", 1, 1)}
+    assert [(k[0], k[1]) for k in _lake_keys(ws)] == [("M1", "2024-03-31T16")]
 
 
 INGEST = [sys.executable, "-m", "carbonpeak", "ingest", "mqtt", "--batch-size", "200",

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     ``https://tiles.example.gov.cn/{z}/{x}/{y}.png``; none by default: the map draws the
     district's own GeoJSON only) and ``CARBONPEAK_VENDOR_DIR`` (the npm ``node_modules`` the
     dashboard's libraries are served from; default ``frontend/node_modules`` of the checkout).
+
+    Plausibility: ``CARBONPEAK_PLAUSIBILITY_CEILINGS`` (JSON, carrier → the most an entity uses
+    in an hour, canonical unit) overrides the carriers' ceilings readings are refused above.
+
+    MQTT ingester: ``CARBONPEAK_MQTT_USERNAME``/``_PASSWORD``, ``CARBONPEAK_MQTT_CA_FILE``,
+    ``CARBONPEAK_MQTT_CERT_FILE``/``_KEY_FILE`` (client certificate).
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -81,6 +87,17 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(default="", pattern=r"^[0-9A-Fa-f.:/, ]*$")
     map_tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")
     vendor_dir: Path | None = None
+    # carrier -> the most an entity uses in an hour (canonical unit); overrides the defaults
+    # of carbonpeak.domain.plausibility.HOURLY_CEILINGS. CARBONPEAK_PLAUSIBILITY_CEILINGS is
+    # JSON, e.g. {"electricity": 5e6}
+    plausibility_ceilings: dict[str, float] = Field(default_factory=dict)
+    # how `carbonpeak ingest mqtt` signs in to the broker (docs/feeds.md): user and password,
+    # and/or TLS with a CA file and a client certificate and key
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+    mqtt_ca_file: str | None = None
+    mqtt_cert_file: str | None = None
+    mqtt_key_file: str | None = None
 
     @field_validator("trusted_proxies")
     @classmethod

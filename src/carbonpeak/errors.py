@@ -30,6 +30,7 @@ __all__ = [
     "ConflictError",
     "ConfigError",
     "FactorError",
+    "HeldValuesPending",
     "InputValidationError",
     "NotFoundError",
     "RateLimited",
@@ -67,6 +68,21 @@ class FactorError(CarbonPeakError, ValueError):
 
 class ConflictError(CarbonPeakError, ValueError):
     """A request contradicts what is stored (e.g. an Idempotency-Key reused for other data)."""
+
+
+class HeldValuesPending(ConflictError):
+    """An account cannot become official: held values affect its year.
+
+    ``reason`` says which and by how much they would change the total (a catalogue message);
+    ``held`` lists them (id, meter_id, ts, value) and ``delta`` the change of the totals.
+    """
+
+    def __init__(self, reason: Message, held: list[dict[str, Any]],
+                 delta: dict[str, float]) -> None:
+        super().__init__(render(reason, "en"))
+        self.reason = reason
+        self.held = held
+        self.delta = delta
 
 
 class AccessDenied(CarbonPeakError, PermissionError):

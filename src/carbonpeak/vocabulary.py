@@ -48,6 +48,7 @@ __all__ = [
     "FactorStatus",
     "FigureAsOf",
     "FigureBasis",
+    "HeldStatus",
     "ImportOutcome",
     "LakeFileStatus",
     "MeterRegister",
@@ -357,6 +358,15 @@ class BatchChannel(StrEnum):
     MQTT = "mqtt"
 
 
+class HeldStatus(StrEnum):
+    """A suspicious value accepted at intake and held out of the official account: ``held``
+    until an analyst ``confirmed`` it (it counts) or ``rejected`` it (it never counts)."""
+
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
 class AccountEngine(StrEnum):
     """What runs the account's SQL: DuckDB in-process, or Spark SQL."""
 
@@ -514,6 +524,7 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     BatchStatus: "batch_status",
     ImportOutcome: "import_outcome",
     BatchChannel: "batch_channel",
+    HeldStatus: "held_status",
     LakeFileStatus: "lake_file_status",
     AccountEngine: "account_engine",
     QuotaStatus: "quota_status",

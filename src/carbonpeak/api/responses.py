@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from carbonpeak.i18n import Message, render
+from carbonpeak.intake.formats.text import CONTROL_PATTERN, xlsx_value
 
 __all__ = ["EXPORTS", "EXPORT_LIMIT", "GEOJSON", "NO_NUL", "XLSX", "Format", "JSONBody",
            "JSONRoute", "Limit", "Offset", "Refusal", "fast_json", "file_responses",
@@ -54,8 +55,9 @@ def file_responses(media_type: str, what: str) -> dict[int | str, dict[str, Any]
     return {200: {"description": what, "content": {media_type: {}}}}
 
 
-#: a text parameter without NUL (PostgreSQL text cannot hold one: a 422, not a 500)
-NO_NUL = r"^[^\x00]*$"
+#: a text parameter without NUL (PostgreSQL text cannot hold one: a 422, not a 500) or any
+#: other control character (an xlsx cell cannot hold one); tab and line breaks are fine
+NO_NUL = CONTROL_PATTERN
 
 
 def json_safe(v: Any) -> Any:
@@ -238,11 +240,11 @@ def table_response(rows: Sequence[dict[str, Any]], fmt: str, filename: str,
                         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(safe[:31])
-    ws.append(cols)
+    ws.append([xlsx_value(c) for c in cols])
     for r in rows:
         cells = []
         for c in cols:
-            v = _cell(r.get(c))
+            v = xlsx_value(_cell(r.get(c)))
             if isinstance(v, str):  # never a formula, whatever the text
                 cell = WriteOnlyCell(ws, value=v)
                 cell.data_type = "s"

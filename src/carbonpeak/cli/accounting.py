@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +11,10 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _fmt, _progress, _ws, app, console
+from carbonpeak.errors import HeldValuesPending
+from carbonpeak.i18n import render
 from carbonpeak.services.accounting.account import AccountResult, run_account
+from carbonpeak.services.accounting.held import decide_held, list_held
 from carbonpeak.services.figures import FigureSet, figures
 
 
@@ -36,7 +41,7 @@ def account(
         ws = _ws()
         spark = _spark_session() if engine == "spark" else None
         try:
-            with _progress() as prog:
+            with _progress() as prog, _held_refusal():
                 task = prog.add_task("account", total=None)
                 res = run_account(ws, year=year, district=district, factor_set=factor_set,
                                   restate=restate, out_dir=out, engine=engine, spark=spark,
@@ -52,6 +57,71 @@ def account(
             ws.close()
             if spark is not None:
                 spark.stop()
+
+
+@contextmanager
+def _held_refusal() -> Iterator[None]:
+    """An account refused for held values: both languages, then the usual error exit."""
+    try:
+        yield
+    except HeldValuesPending as exc:
+        console.print(f"[bold red]未成为正式核算 not official:[/] {render(exc.reason, 'zh')}")
+        raise
+
+
+held_app = typer.Typer(help="Held values: suspicious readings left out of the official "
+                       "account until an analyst confirms or rejects them 待核实数值",
+                       no_args_is_help=True)
+app.add_typer(held_app, name="held")
+
+
+@held_app.command("list")
+def held_list(district: DistrictOpt = None,
+              all_: Annotated[bool, typer.Option("--all", help="decided ones too")] = False,
+              year: Annotated[int | None, typer.Option(help="Accounting year")] = None) -> None:
+    """List the held values (待核实数值) with their reasons."""
+    with _errors():
+        ws = _ws()
+        try:
+            rows = list_held(ws, ws.district(district).id, status=None if all_ else "held",
+                             year=year)
+        finally:
+            ws.close()
+        t = Table("id", "表号 meter", "时间 ts (UTC)", "值 value", "状态 status", "批次 batch",
+                  "原因 reason", title="待核实数值 Held values")
+        for r in rows:
+            t.add_row(str(r["id"]), r["meter_id"], r["ts"], f"{r['value']:g}", r["status"],
+                      str(r["batch_id"]), r["reason_zh"])
+        console.print(t)
+        console.print(f"{len(rows)} value(s) 个")
+
+
+def _decide(decision: str, ids: list[int], district: str | None, note: str | None) -> None:
+    with _errors():
+        ws = _ws()
+        try:
+            rows = decide_held(ws, ws.district(district).id, ids, decision, note=note)
+        finally:
+            ws.close()
+        for r in rows:
+            console.print(f"held value {r['id']} ({r['meter_id']} {r['ts']} {r['value']:g}): "
+                          f"{r['status']}")
+
+
+@held_app.command("confirm")
+def held_confirm(ids: Annotated[list[int], typer.Argument(help="held value ids")],
+                 district: DistrictOpt = None,
+                 note: Annotated[str | None, typer.Option(help="why")] = None) -> None:
+    """Confirm held values: they count in the account (确认计入)."""
+    _decide("confirmed", ids, district, note)
+
+
+@held_app.command("reject")
+def held_reject(ids: Annotated[list[int], typer.Argument(help="held value ids")],
+                district: DistrictOpt = None,
+                note: Annotated[str | None, typer.Option(help="why")] = None) -> None:
+    """Reject held values: they never count in the account (剔除)."""
+    _decide("rejected", ids, district, note)
 
 
 def _spark_session() -> Any:

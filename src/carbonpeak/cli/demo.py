@@ -81,6 +81,7 @@ def demo(
             for n in files.notes:
                 console.print(f"  [dim]demo dirt: {n}[/]")
             year = account_year or span[1]
+            _confirm_demo_spikes(ws, profile)
             out_dir = out or settings.home / "out" / f"{profile}-{year}"
             with _progress() as prog:
                 task = prog.add_task("account", total=None)
@@ -255,3 +256,16 @@ def demo_retrofits(ws: Workspace, district: str, weather: Path, retrofits: Path,
         f"改造面积 retrofitted {_fmt(g['retrofit_area_m2'])} m², 节能率≥15% (G14) "
         f"{_fmt(g['saving15_area_m2'])} m², 调适 commissioning {g['commissioning_this_year']}")
     return rows
+
+
+def _confirm_demo_spikes(ws: Workspace, district: str) -> None:
+    """The generated loads have a few spikes the intake holds: the demo confirms them (as its
+    analyst would, audit-logged) so that its accounts become official."""
+    from carbonpeak.services.accounting.held import decide_held, list_held
+
+    held = [h["id"] for h in list_held(ws, district)]
+    if held:
+        decide_held(ws, district, held, "confirmed",
+                    note="demo: generated data, confirmed by carbonpeak demo")
+        console.print(f"  [dim]demo: {len(held)} held spike(s) confirmed "
+                      "(carbonpeak held list --all)[/]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -14,6 +15,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _ws, app, console, err
+from carbonpeak.errors import CarbonPeakError
 from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.auth import set_password
 from carbonpeak.services.access.users import (
@@ -232,13 +234,25 @@ def ingest_mqtt(
         "the whole district")] = None,
     district: DistrictOpt = None,
 ) -> None:
-    """Subscribe to carbonpeak/readings/{meter_id}; store in batches; ack after storing."""
-    from carbonpeak.intake.mqtt import MqttIngester
+    """Subscribe to carbonpeak/readings/{gateway}/{meter_id}; store in batches, one per
+    gateway, each written as that gateway's user; ack after storing. Signs in to the broker
+    with CARBONPEAK_MQTT_USERNAME/_PASSWORD and/or a client certificate (docs/feeds.md)."""
+    from carbonpeak.intake.mqtt import MqttAuth, MqttIngester
     from carbonpeak.storage.principals import writable_entities
 
     with _errors():
         ws = _ws()
         d = ws.district(district)
+        st = ws.settings
+        auth = MqttAuth(st.mqtt_username, st.mqtt_password, st.mqtt_ca_file,
+                        st.mqtt_cert_file, st.mqtt_key_file)
+
+        def gateway(name: str) -> Principal | None:
+            try:
+                p = principal_for(ws, name)
+            except CarbonPeakError:
+                return None  # not a user: it may write nothing
+            return p if p.district_id == d.id else None
         principal = Principal(0, "mqtt", Role.DISTRICT_ADMIN, d.id) if as_user is None \
             else principal_for(ws, as_user)
         console.print(f"MQTT ingest for {d.id} ({len(writable_entities(ws, principal))} "
@@ -249,7 +263,8 @@ def ingest_mqtt(
                           f" ({r.status})")
 
         ing = MqttIngester(ws, principal, broker=broker, client_id=client_id,
-                           batch_size=batch_size, batch_seconds=batch_seconds, on_batch=report)
+                           batch_size=batch_size, batch_seconds=batch_seconds, on_batch=report,
+                           auth=auth, sender_principal=gateway)
 
         def _stop(_sig: int, _frame: FrameType | None) -> None:
             ing.stop()
@@ -264,3 +279,29 @@ def ingest_mqtt(
                       f"{stats.stored:,} stored, {stats.rejected:,} rejected")
         if stats.errors:
             err.print(f"{len(stats.errors)} error(s); last: {stats.errors[-1]}")
+
+
+@ingest_app.command("mqtt-acl")
+def ingest_mqtt_acl(
+    ingester: Annotated[str, typer.Option(
+        help="The broker user of `carbonpeak ingest mqtt` (it may read every reading topic)")
+    ] = "carbonpeak-ingest",
+    out: Annotated[Path | None, typer.Option(help="Write the ACL file here (else print it)")
+                   ] = None,
+    district: DistrictOpt = None,
+) -> None:
+    """A Mosquitto acl_file from the registry: each gateway (data feeder or entity manager)
+    may publish only carbonpeak/readings/<its user name>/<meter> for its entities' meters."""
+    from carbonpeak.intake.mqtt import mosquitto_acl
+
+    with _errors():
+        ws = _ws()
+        try:
+            text = mosquitto_acl(ws, ws.district(district).id, ingester=ingester)
+        finally:
+            ws.close()
+        if out is None:
+            console.print(text, markup=False, highlight=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            console.print(f"wrote {out}")

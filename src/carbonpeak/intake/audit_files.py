@@ -36,6 +36,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import ParsedFile, decode_text
+from carbonpeak.intake.formats.numbers import parse_number
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.vocabulary import AuditKind, Obligation
 
@@ -271,10 +272,8 @@ def check_audit(row: dict[str, Any], where: tuple[str, int | None], today: dt.da
 def _savings(raw: Any, where: tuple[str, int | None], errors: list[RowError]) -> float | None:
     if raw is None or raw == "":
         return None
-    text = str(raw).replace(",", "") if isinstance(raw, str) else raw
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
+    value = parse_number(raw)
+    if value is None:
         errors.append(RowError(where[0], where[1], "estimated_savings_tce", str(raw),
                                msg("intake.cell.not_number")))
         return None

@@ -29,6 +29,7 @@ from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_
 from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import write_lake_batch
+from carbonpeak.intake.plausibility import ledger_history, meter_limits, screen_readings
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
 from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
 from carbonpeak.storage.workspace import Workspace
@@ -91,7 +92,7 @@ def ingest_readings(ws: Workspace, p: Principal, body: bytes, content_type: str,
 def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str, *,
                          idempotency_key: str | None = None, source: str = "http",
                          channel: str = BatchChannel.HTTP, deny_if_all_forbidden: bool = True,
-                         ) -> BatchResult:
+                         sender: str | None = None) -> BatchResult:
     """Validate and store raw reading rows (string columns meter_id, ts, value, unit, row).
 
     With ``deny_if_all_forbidden`` a batch none of whose meters the sender may write is
@@ -99,13 +100,16 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
     to answer) it is stored as a rejected batch with every row's reason.
     """
     meters = writable_meters(ws, p)
-    checked = validate_readings(raw, meters, tz=_timezone(ws, p.district_id), source=source)
+    tz = _timezone(ws, p.district_id)
+    checked = validate_readings(raw, meters, tz=tz, source=source)
     forbidden = [e for e in checked.errors if e.column == "meter_id"
                  and e.code == NOT_WRITABLE.code]
     if deny_if_all_forbidden and raw.num_rows and len({e.row for e in forbidden}) == raw.num_rows:
         msg = ("none of the meters in this batch may be written with this token: "
                + ", ".join(sorted({str(e.value) for e in forbidden})[:20]))
         raise AccessDenied(msg)
+    held = screen_readings(ws, p.district_id, tz, checked, meter_limits(ws, p.district_id),
+                           source=source)
     notes = []
     if checked.collapsed:
         notes.append(f"{checked.collapsed} exact repeat(s) of a row counted once")
@@ -113,7 +117,8 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
         notes.append(f"{checked.converted} value(s) converted to their meter's unit")
     res = write_lake_batch(_as(ws, p), p.district_id, "readings", source, digest,
                            checked.tables, notes, channel=channel,
-                           idempotency_key=idempotency_key, rejections=checked.errors)
+                           idempotency_key=idempotency_key, rejections=checked.errors,
+                           held=held, sender=sender)
     if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
     return replace(res, source=source, rows_in=checked.rows_in,
@@ -152,8 +157,12 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     if len(frame) and int(not_mine.sum()) == len(frame):
         msg = "none of the entities in this batch may be written with this token"
         raise AccessDenied(msg)
-    pf.frame = frame[~not_mine].reset_index(drop=True)
-    table, more = _parse_keeping_good(pf, allowed)
+    controls = csvfiles.control_errors(pf)
+    errors += controls
+    bad = frame["_line"].isin([e.row for e in controls])
+    pf.frame = frame[~not_mine & ~bad].reset_index(drop=True)
+    table, more = _parse_keeping_good(pf, allowed, ledger_history(ws, p.district_id),
+                                      ws.settings.plausibility_ceilings)
     errors = sorted(errors + more, key=lambda e: (e.row or 0, e.column or ""))
     digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
     res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
@@ -165,13 +174,15 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
                    errors=list(errors))
 
 
-def _parse_keeping_good(pf: csvfiles.ParsedFile,
-                        known: set[str]) -> tuple[pa.Table, list[RowError]]:
+def _parse_keeping_good(pf: csvfiles.ParsedFile, known: set[str],
+                        history: dict[tuple[str, str], dict[str, float]],
+                        ceilings: dict[str, float]) -> tuple[pa.Table, list[RowError]]:
     """Parse, dropping the rows the parser names, until what is left is clean."""
     errors: list[RowError] = []
     for _ in range(4):
         try:
-            return csvfiles.parse_ledger(pf, known_entities=known), errors
+            return csvfiles.parse_ledger(pf, known_entities=known, history=history,
+                                         ceilings=ceilings), errors
         except InputValidationError as exc:
             if any(e.row is None for e in exc.errors):
                 raise

@@ -32,13 +32,21 @@ from carbonpeak.intake.batches import (
     rejected_rows,
 )
 from carbonpeak.intake.formats import csvfiles
+from carbonpeak.intake.formats.readings import ValidatedReadings
 from carbonpeak.intake.formats.vocab import COLUMNS
 from carbonpeak.intake.plan_records import import_plan_records
+from carbonpeak.intake.plausibility import (
+    HeldRow,
+    ledger_history,
+    meter_limits,
+    screen_readings,
+)
 from carbonpeak.storage.lake.store import PreparedBatch
 from carbonpeak.storage.registry.models import (
     District,
     DistrictStatistics,
     Entity,
+    HeldValue,
     IngestBatch,
     Meter,
     Street,
@@ -50,6 +58,7 @@ from carbonpeak.vocabulary import (
     PLAN_KINDS,
     BatchChannel,
     BatchStatus,
+    HeldStatus,
 )
 
 __all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "write_lake_batch"]
@@ -377,16 +386,26 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
         else:
             known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
     messages = []
+    held: list[HeldRow] = []
     if kind == "readings":
-        tables, collapsed = csvfiles.parse_readings(pf, meters=meters, tz=tz)
+        limits = meter_limits(ws, district_id)
+
+        def screen(checked: ValidatedReadings) -> None:
+            held[:] = screen_readings(ws, district_id, tz, checked, limits, source=pf.name,
+                                      sheet=pf.sheet)
+
+        tables, collapsed = csvfiles.parse_readings(pf, meters=meters, tz=tz, screen=screen)
         if collapsed:
             messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
     else:
-        tables = {"ledger": csvfiles.parse_ledger(pf, known_entities=known)}
+        tables = {"ledger": csvfiles.parse_ledger(
+            pf, known_entities=known, history=ledger_history(ws, district_id),
+            ceilings=ws.settings.plausibility_ceilings)}
     if quarantine is None or not quarantine.errors:
-        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages)
+        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
+                                held=held)
     result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                              rejections=quarantine.errors)
+                              rejections=quarantine.errors, held=held)
     assert result.batch_id is not None
     with ws.registry.session() as s:  # the batch's rejections are stored; add their file
         b = s.get(IngestBatch, result.batch_id)
@@ -399,8 +418,13 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                      digest: str, tables: dict[str, pa.Table],
                      messages: list[str] | None = None, *, channel: str = BatchChannel.FILE,
                      idempotency_key: str | None = None,
-                     rejections: Sequence[RowError] = ()) -> ImportResult:
+                     rejections: Sequence[RowError] = (), held: Sequence[HeldRow] = (),
+                     sender: str | None = None) -> ImportResult:
     """Write validated rows as one atomic lake batch (files durable before the commit).
+
+    ``held`` readings (suspicious, :mod:`carbonpeak.intake.plausibility`) are stored with the
+    rest and recorded as held values of the batch in the same transaction (once: a value
+    already held is not held again). ``sender`` records the gateway of a machine batch.
 
     ``rejections`` (rows refused by validation) are recorded with the batch in the same
     transaction. With an ``idempotency_key``, a batch the same actor already sent under that
@@ -417,9 +441,11 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 return replay
         ws.lake.recover()
         with ws.registry.session() as s:
-            batch_id = new_batch(s, ws, district_id, kind, source_name, digest, rows_in=rows,
-                                 status="pending", channel=channel,
-                                 idempotency_key=idempotency_key, rejections=rejections).id
+            pending = new_batch(s, ws, district_id, kind, source_name, digest, rows_in=rows,
+                                status="pending", channel=channel,
+                                idempotency_key=idempotency_key, rejections=rejections)
+            pending.sender = sender
+            batch_id = pending.id
         prepared: list[PreparedBatch] = []
         try:
             for dataset, table in tables.items():
@@ -440,11 +466,12 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 b.rows_written = 0 if nothing else rows
                 b.committed_at = utcnow()
                 b.message = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
+                n_held = _hold(s, district_id, batch_id, held)
                 audit(s, ws.actor, "import", f"{kind}_batch", str(batch_id), {
                     "file": source_name, "sha256": digest, "rows": rows,
                     "overlapping": b.rows_overlapping, "replaced": b.rows_replaced,
                     "overlapped_batches": overlapped, "status": b.status,
-                    "rows_rejected": b.rows_rejected,
+                    "rows_rejected": b.rows_rejected, "held": n_held, "sender": sender,
                     "months": sorted({m.month for p in prepared for m in p.months}),
                 }, district=b.district_id)
                 status, message = b.status, b.message
@@ -464,6 +491,24 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                        rejected=rejected_rows(rejections), errors=list(rejections),
                        overlapping=overlapping, replaced=replaced,
                        overlapped_batches=list(overlapped), messages=list(messages))
+
+
+def _hold(s: Session, district_id: str, batch_id: int, held: Sequence[HeldRow]) -> int:
+    """Record ``held`` with the batch; a value already held (same meter, time and value) is
+    not held twice."""
+    n = 0
+    for h in held:
+        ts = h.ts.replace(tzinfo=None) if getattr(h.ts, "tzinfo", None) else h.ts
+        known = s.scalars(select(HeldValue.id).where(
+            HeldValue.district_id == district_id, HeldValue.meter_id == h.meter_id,
+            HeldValue.ts == ts, HeldValue.value == h.value)).first()
+        if known is None:
+            s.add(HeldValue(district_id=district_id, batch_id=batch_id, meter_id=h.meter_id,
+                            ts=ts, month=h.month, value=h.value,
+                            reason_code="intake.held.spike", details=h.details,
+                            status=HeldStatus.HELD))
+            n += 1
+    return n
 
 
 def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],

@@ -1,4 +1,4 @@
-"""MQTT ingestion: ``carbonpeak/readings/{meter_id}`` messages become lake batches.
+"""MQTT ingestion: ``carbonpeak/readings/{gateway}/{meter_id}`` messages become lake batches.
 
 中文：MQTT 读数接入：按条数与时间成批，批次落盘后才确认（QoS 1 手动确认）。
 
@@ -14,6 +14,15 @@ row of its batch and acknowledged, so it is never silently dropped nor redeliver
 MQTT v5 is used so the ingester can announce a large Receive Maximum: Mosquitto then keeps
 up to that many unacknowledged messages in flight to us (with MQTT 3.1.1 it would stop at
 ``max_inflight_messages``, 20 by default, and batching would starve).
+
+Identity: a gateway publishes under ``{prefix}/{gateway}/{meter_id}``, ``gateway`` being its
+broker user name, and the broker's ACL (:func:`mosquitto_acl`, generated from the registry)
+lets it write only the topics of its own meters under its own name. So the topic's gateway
+is who sent the message: each batch records it (``IngestBatch.sender``), messages are batched
+per gateway, and with a ``sender_principal`` the batch is written as that gateway's user
+(its entities' meters only). ``{prefix}/{meter_id}`` (no gateway) is still read, with no
+sender recorded; the generated ACL grants it to nobody. The ingester itself authenticates to
+the broker with a user name and password or a client certificate (:class:`MqttAuth`).
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from sqlalchemy import select
 
 from carbonpeak.errors import ConfigError, RowError
 from carbonpeak.i18n import msg
@@ -41,10 +51,12 @@ from carbonpeak.intake.feeds import ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
 from carbonpeak.intake.formats.readings import with_raw_errors
 from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.registry.models import Entity, Meter, User, UserEntity
 from carbonpeak.storage.workspace import Workspace
-from carbonpeak.vocabulary import BatchChannel
+from carbonpeak.vocabulary import WRITER_ROLES, BatchChannel
 
-__all__ = ["MqttIngester", "MqttStats", "TOPIC_PREFIX", "messages_table"]
+__all__ = ["MqttAuth", "MqttIngester", "MqttStats", "TOPIC_PREFIX", "messages_table",
+           "mosquitto_acl", "sender_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +71,25 @@ class _Message:
     qos: int
     topic: str
     payload: bytes
+
+
+@dataclass(frozen=True)
+class MqttAuth:
+    """How the ingester signs in to the broker: a user name and password, and/or TLS with a
+    CA file and a client certificate and key (``mqtts://``)."""
+
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+
+
+def sender_of(topic: str, prefix: str = TOPIC_PREFIX) -> str | None:
+    """The gateway of ``{prefix}/{gateway}/{meter_id}``; None for any other topic."""
+    rest = topic[len(prefix) + 1:] if topic.startswith(prefix + "/") else ""
+    parts = rest.split("/")
+    return parts[0] or None if len(parts) == 2 else None  # noqa: PLR2004
 
 
 @dataclass
@@ -83,8 +114,9 @@ def messages_table(messages: list[tuple[str, bytes]], prefix: str = TOPIC_PREFIX
     for i, (topic, payload) in enumerate(messages, start=1):
         meter: str | None = None
         rec: dict[str, Any] = {}
-        if topic.startswith(prefix + "/") and topic.count("/") == prefix.count("/") + 1:
-            meter = topic[len(prefix) + 1:] or None
+        depth = topic.count("/") - prefix.count("/")
+        if topic.startswith(prefix + "/") and depth in (1, 2):
+            meter = topic.rsplit("/", 1)[1] or None
         if meter is None:
             errors.append(RowError(source, i, "topic", topic[:200],
                                    msg("intake.mqtt.topic", prefix=prefix)))
@@ -128,7 +160,9 @@ class MqttIngester:
     def __init__(self, ws: Workspace, principal: Principal, *, broker: str,
                  client_id: str | None = None, batch_size: int = 5000,
                  batch_seconds: float = 1.0, prefix: str = TOPIC_PREFIX,
-                 on_batch: Callable[[BatchResult], None] | None = None) -> None:
+                 on_batch: Callable[[BatchResult], None] | None = None,
+                 auth: MqttAuth | None = None,
+                 sender_principal: Callable[[str], Principal | None] | None = None) -> None:
         url = urlparse(broker if "://" in broker else f"mqtt://{broker}")
         if url.scheme not in ("mqtt", "mqtts", "tcp"):
             msg = f"broker URL must be mqtt://host:port, not {broker!r}"
@@ -139,6 +173,7 @@ class MqttIngester:
         self.batch_size, self.batch_seconds, self.prefix = batch_size, batch_seconds, prefix
         self.client_id = client_id or f"carbonpeak-ingest-{principal.district_id}"
         self.on_batch = on_batch
+        self.sender_principal = sender_principal
         self.stats = MqttStats()
         self._pending: list[_Message] = []
         self._lock = threading.Lock()
@@ -147,10 +182,13 @@ class MqttIngester:
         self._connected = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
-        if url.username:
-            self.client.username_pw_set(url.username, url.password)
-        if url.scheme == "mqtts":
-            self.client.tls_set()
+        auth = auth or MqttAuth()
+        username = auth.username or url.username
+        if username:
+            self.client.username_pw_set(username, auth.password or url.password)
+        if url.scheme == "mqtts" or auth.cert_file or auth.ca_file:
+            self.client.tls_set(ca_certs=auth.ca_file, certfile=auth.cert_file,
+                                keyfile=auth.key_file)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
@@ -161,7 +199,7 @@ class MqttIngester:
         if reason.is_failure:
             logger.error("MQTT connect refused: %s", reason)
             return
-        client.subscribe(f"{self.prefix}/+", qos=1)
+        client.subscribe([(f"{self.prefix}/+", 1), (f"{self.prefix}/+/+", 1)])
         self._connected.set()
         logger.info("connected to %s:%s as %s", self.host, self.port, self.client_id)
 
@@ -220,7 +258,8 @@ class MqttIngester:
                     return
 
     def flush(self) -> BatchResult | None:
-        """Store up to ``batch_size`` waiting messages as one batch, then acknowledge them.
+        """Store up to ``batch_size`` waiting messages, one batch per sender (gateway), then
+        acknowledge them.
 
         Returns None when there was nothing to store or storing failed (nothing acked).
         """
@@ -229,32 +268,83 @@ class MqttIngester:
                 self._pending[self.batch_size:]
         if not batch:
             return None
-        raw, _ = messages_table([(m.topic, m.payload) for m in batch], self.prefix)
-        digest = hashlib.sha256(b"".join(
-            m.topic.encode() + b"\0" + m.payload + b"\n" for m in batch)).hexdigest()
-        try:
-            result = ingest_reading_table(
-                self.ws, self.principal, raw, digest, source=f"mqtt:{self.client_id}",
-                channel=BatchChannel.MQTT, deny_if_all_forbidden=False)
-        except Exception as exc:
-            # not stored: do not ack; put the messages back and retry after a pause
-            logger.exception("storing an MQTT batch failed; will retry")
-            self.stats.errors.append(str(exc))
-            with self._lock:
-                self._pending[:0] = batch
-            time.sleep(min(5.0, self.batch_seconds * 2))
-            return None
-        self._ack(batch)
-        self.stats.batches += 1
-        self.stats.stored += result.accepted
-        self.stats.rejected += result.rejected
-        self.stats.last = result
-        if self.on_batch is not None:
-            self.on_batch(result)
+        groups: dict[str | None, list[_Message]] = {}
+        for m in batch:
+            groups.setdefault(sender_of(m.topic, self.prefix), []).append(m)
+        result: BatchResult | None = None
+        items = list(groups.items())
+        for i, (sender, group) in enumerate(items):
+            try:
+                result = self._store(sender, group)
+            except Exception as exc:
+                # not stored: do not ack; put these messages back and retry after a pause
+                logger.exception("storing an MQTT batch failed; will retry")
+                self.stats.errors.append(str(exc))
+                with self._lock:
+                    self._pending[:0] = [m for _s, g in items[i:] for m in g]
+                time.sleep(min(5.0, self.batch_seconds * 2))
+                return None
+            self._ack(group)
+            self.stats.batches += 1
+            self.stats.stored += result.accepted
+            self.stats.rejected += result.rejected
+            self.stats.last = result
+            if self.on_batch is not None:
+                self.on_batch(result)
         return result
+
+    def _store(self, sender: str | None, group: list[_Message]) -> BatchResult:
+        """One batch of one sender's messages, written as the sender's user when known."""
+        raw, _ = messages_table([(m.topic, m.payload) for m in group], self.prefix)
+        digest = hashlib.sha256((sender or "").encode() + b"\0" + b"".join(
+            m.topic.encode() + b"\0" + m.payload + b"\n" for m in group)).hexdigest()
+        principal = self.principal
+        if sender is not None and self.sender_principal is not None:
+            principal = self.sender_principal(sender) or _nobody(self.principal)
+        return ingest_reading_table(
+            self.ws, principal, raw, digest, source=f"mqtt:{self.client_id}",
+            channel=BatchChannel.MQTT, deny_if_all_forbidden=False, sender=sender)
 
     def _ack(self, batch: list[_Message]) -> None:
         for m in batch:
             if m.qos > 0:
                 self.client.ack(m.mid, m.qos)
             self.stats.acked += 1
+
+
+def _nobody(p: Principal) -> Principal:
+    """The principal of a gateway the registry does not know: it may write no meter (every
+    row of its batch is refused and recorded)."""
+    return Principal(0, "unregistered-gateway", "data_feeder", p.district_id)
+
+
+def mosquitto_acl(ws: Workspace, district_id: str, *, ingester: str,
+                  prefix: str = TOPIC_PREFIX) -> str:
+    """A Mosquitto ``acl_file`` from the registry: each active writer of the district (data
+    feeders, entity managers: the gateways) may publish only ``{prefix}/{its name}/{meter}``
+    for the meters of its entities; ``ingester`` may read everything under ``prefix``.
+    Anything not listed is denied (Mosquitto's default once an ACL file is set)."""
+    with ws.registry.session() as s:
+        users = s.execute(select(User.id, User.username, User.role).where(
+            User.district_id == district_id, User.active.is_(True),
+            User.role.in_([r.value for r in WRITER_ROLES if r != "district_admin"]))
+            .order_by(User.username)).all()
+        meters: dict[int, list[str]] = {}
+        for uid, mid in s.execute(select(UserEntity.user_id, Meter.id)
+                                  .join(Meter, Meter.entity_id == UserEntity.entity_id)
+                                  .join(Entity, Entity.id == Meter.entity_id)
+                                  .where(Entity.district_id == district_id)
+                                  .order_by(Meter.id)):
+            meters.setdefault(int(uid), []).append(str(mid))
+    lines = [f"# carbonpeak: MQTT ACL of district {district_id}, generated from the registry",
+             "# (carbonpeak ingest mqtt-acl); regenerate when users or meters change",
+             "", f"user {ingester}", f"topic read {prefix}/#", ""]
+    for uid, username, role in users:
+        if any(c in username for c in "/#+ \n"):
+            continue  # not a broker user name: it could widen a topic
+        lines.append(f"# {role}")
+        lines.append(f"user {username}")
+        lines += [f"topic write {prefix}/{username}/{m}" for m in meters.get(int(uid), [])
+                  if not any(c in m for c in "/#+ ")]
+        lines.append("")
+    return "\n".join(lines)

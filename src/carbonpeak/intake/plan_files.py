@@ -18,6 +18,7 @@ import pandas as pd
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.csvfiles import ParsedFile, _duplicates, _flag, _number, _opt
+from carbonpeak.intake.formats.numbers import number_series
 from carbonpeak.vocabulary import BudgetMetric, ScopeType, TargetKind
 
 __all__ = [
@@ -82,6 +83,10 @@ def _choice(pf: ParsedFile, col: str, allowed: tuple[str, ...], errors: list[Row
     return raw
 
 
+#: digits, separators and signs only: a number, or a badly written one ("1,5", "1_000")
+_NUMBERISH = r"^[+-]?[\d.,_]*\d[\d.,_eE+-]*$"
+
+
 def _is_metric(v: str) -> bool:
     return v == "" or v in TARGET_METRICS or bool(_GDP_SHARE.match(v))
 
@@ -109,8 +114,10 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
     base_year = _year(pf, "baseline_year", errors, required=False)
     target_year = _year(pf, "target_year", errors, required=False)
     base_value = _number(pf, "baseline_value", errors, required=False)
-    grouped = f["target_value"].str.replace(",", "", regex=False)
-    target_num = pd.to_numeric(grouped, errors="coerce")
+    target_num = number_series(f["target_value"])
+    # text is kept as text, but what looks like a number must be one ("1,5" is not 15)
+    _flag(pf, target_num.isna() & f["target_value"].str.strip().str.match(_NUMBERISH),
+          "target_value", errors, msg("intake.cell.not_number"))
     _duplicates(pf, ["id", "scope_id"], errors)
     for i, line in enumerate(f["_line"].tolist()):
         tv = target_num.iloc[i]

@@ -24,6 +24,7 @@ from carbonpeak.domain.benchmarking import CONVENTIONS
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
+from carbonpeak.intake.formats.numbers import parse_number
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.vocabulary import QuotaStatus
 
@@ -86,9 +87,8 @@ def _number(text: str, name: str, err: list[RowError], where: tuple[str, int],
         if required:
             err.append(RowError(where[0], where[1], name, "", msg("intake.quota.required")))
         return None
-    try:
-        value = float(text)
-    except ValueError:
+    value = parse_number(text)
+    if value is None:
         err.append(RowError(where[0], where[1], name, text, msg("intake.quota.not_number")))
         return None
     if not math.isfinite(value) or value <= 0:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import decode_text, read_import_file
+from carbonpeak.intake.formats.numbers import parse_number
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.intake.weather_files import FIRST_DAY, LAST_DAY, nul_error, parse_date
 from carbonpeak.vocabulary import RetrofitKind, RetrofitStatus
@@ -128,14 +128,9 @@ def split_measures(text: str) -> tuple[str, ...]:
 
 
 def _num(text: str) -> float | None:
-    t = unicodedata.normalize("NFKC", text).strip()
-    if _THOUSANDS.match(t):
-        t = t.replace(",", "")
-    try:
-        v = float(t)
-    except ValueError:
-        return None
-    return v if math.isfinite(v) else None
+    """The one number rule (:mod:`carbonpeak.intake.formats.numbers`), full-width digits
+    folded first."""
+    return parse_number(unicodedata.normalize("NFKC", text))
 
 
 def _fraction(text: str, *, percent: bool = False) -> float | None:

@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter
 
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.i18n import stored_text
+from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.publish.render import report_time
 from carbonpeak.publish.whitepaper.document import BUILDING_TYPES, CARRIERS, SECTORS
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -77,6 +78,7 @@ def _cell(v: Any) -> Any:
         return None
     if hasattr(v, "item") and not isinstance(v, str):  # numpy scalars
         v = v.item()
+    v = xlsx_value(v)  # control characters older data may hold
     if isinstance(v, str) and v.startswith(_FORMULA_START):
         return "'" + v  # text, never a formula
     return v

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -314,12 +315,20 @@ def _utc(v: dt.datetime, name: str) -> dt.datetime:
     return v.astimezone(dt.UTC).replace(tzinfo=None) if v.tzinfo else v
 
 
+def _local_utc(v: dt.datetime, name: str, tz: ZoneInfo) -> dt.datetime:
+    """A window bound as naive UTC: without an offset it is the district's local time."""
+    return _utc(v if v.tzinfo else v.replace(tzinfo=tz), name)
+
+
 def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
-              end: dt.datetime) -> list[dict[str, Any]]:
+              end: dt.datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
     m = _visible_meter(ws, p, meter_id)
     dataset = "readings" if m.register == "interval" else "registers"
-    months = pd.period_range(start.date(), (end - dt.timedelta(microseconds=1)).date(),
-                             freq="M").strftime("%Y-%m").tolist()
+    # the lake is partitioned by the district's local months: every local month the window
+    # touches (a UTC month's last hours are in the next local month east of UTC)
+    first = start.replace(tzinfo=dt.UTC).astimezone(tz).date()
+    last = (end - dt.timedelta(microseconds=1)).replace(tzinfo=dt.UTC).astimezone(tz).date()
+    months = pd.period_range(first, last, freq="M").strftime("%Y-%m").tolist()
     files = ws.lake.live_files(p.district_id, dataset, months)
     if not files:
         return []
@@ -340,20 +349,26 @@ def list_readings(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     meter_id: Annotated[str, Query(min_length=1, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.\-]+$")],
-    start: Annotated[dt.datetime, Query(description="window start (ISO 8601; no offset = UTC)")],
+    start: Annotated[dt.datetime, Query(
+        description="window start (ISO 8601; no offset = the district's local time)")],
     end: Annotated[dt.datetime | None, Query(
         description="window end, exclusive (default start + 7 days; at most 31 days)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
 ) -> Response:
     """读数 — stored readings of one meter in a window of at most 31 days (UTC timestamps
-    of interval starts; cumulative registers at the moment read)."""
-    s = _utc(start, "start")
-    e = _utc(end, "end") if end is not None else s + dt.timedelta(days=7)
+    of interval starts; cumulative registers at the moment read). A bound without an offset
+    is the district's local time, so ``start=2024-03-01&end=2024-04-01`` is the whole local
+    month."""
+    with ws.registry.session() as sess:
+        district = sess.get(District, principal.district_id)
+        tz = ZoneInfo(district.timezone if district is not None else "Asia/Shanghai")
+    s = _local_utc(start, "start", tz)
+    e = _local_utc(end, "end", tz) if end is not None else s + dt.timedelta(days=7)
     if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > MAX_WINDOW:
         raise InputValidationError([RowError("query", None, "end", str(end),
                                              i18n_msg("intake.query.window"))])
-    rows = _readings(ws, principal, meter_id, s, e)
+    rows = _readings(ws, principal, meter_id, s, e, tz)
     return _listing(rows, format, limit, offset, f"readings-{meter_id}",
                     columns=["ts", "value", "batch_id"],
                     meter_id=meter_id, start=_ts(s), end=_ts(e))

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, Refusal
 from carbonpeak.api.schemas.quality import (
+    HeldValuePublic,
+    HeldValuesPublic,
     QualityPublic,
 )
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg
 from carbonpeak.services.access.scope import scope_of
+from carbonpeak.services.accounting.held import decide_held, list_held
 from carbonpeak.services.accounting.quality import quality_report
 from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import ANALYST_ROLES
 
 __all__ = ["router"]
 
@@ -75,3 +80,41 @@ def get_quality(
             raise
         raise Refusal(404, msg("api.quality.no_entity")) from None
     return report.to_dict()
+
+
+# -- held values ----------------------------------------------------------------------------
+HeldReviewer = Annotated[Principal, requires(*ANALYST_ROLES, what="review held values")]
+
+
+@router.get("/held", response_model=HeldValuesPublic)
+def get_held(
+    ws: CurrentWorkspace, principal: HeldReviewer,
+    status: Annotated[Literal["held", "confirmed", "rejected", "all"], Query(
+        description="held (default), a decision, or all")] = "held",
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+) -> dict[str, Any]:
+    """待核实数值 — suspicious readings held out of the official account (analysts)."""
+    rows = list_held(ws, principal.district_id, status=None if status == "all" else status,
+                     year=year)
+    return {"items": rows, "total": len(rows)}
+
+
+class HeldDecisionIn(BaseModel):
+    """An analyst's decision on a held value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["confirmed", "rejected"] = Field(
+        description="confirmed: it counts; rejected: it never counts")
+    note: Annotated[str | None, Field(
+        max_length=1000, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$",
+        description="why (no control characters)")] = None
+
+
+@router.post("/held/{held_id}", response_model=HeldValuePublic)
+def post_held_decision(ws: CurrentWorkspace, principal: HeldReviewer,
+                       held_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                       body: HeldDecisionIn) -> dict[str, Any]:
+    """核实 — confirm or reject a held value (analysts; audit-logged; decisions are final)."""
+    return decide_held(acting_as(ws, principal), principal.district_id, [held_id],
+                       body.decision, note=body.note)[0]

@@ -58,6 +58,7 @@ from carbonpeak.errors import (
     RowError,
 )
 from carbonpeak.i18n import render
+from carbonpeak.intake.formats.text import CONTROL_PATTERN
 from carbonpeak.publish.dashboard import account_years
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.plan.dual_control import dual_control
@@ -99,7 +100,10 @@ LEVEL_ORDER = LEVELS
 #: largest magnitude accepted for a target value or an observation
 MAX_ABS = 1e15
 _INT32 = 2**31 - 1
-_NOT_NUL = r"^[^\x00]*$"
+_NOT_NUL = CONTROL_PATTERN  # no NUL nor any other control character
+_C = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+#: an observation's source: some text, no control character
+_SOURCE = rf"^[^{_C}]*\S[^{_C}]*$"
 
 Year = Annotated[int, Field(ge=1990, le=2100)]
 Amount = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS, le=MAX_ABS)]
@@ -265,7 +269,7 @@ class ObservationIn(BaseModel):
     observed_on: dt.date = Field(description="the date the value refers to (1990..2100)")
     value: Amount
     source: Annotated[str, StringConstraints(min_length=1, max_length=1000,
-                                             pattern=r"^[^\x00]*\S[^\x00]*$")] = Field(
+                                             pattern=_SOURCE)] = Field(
         description="where the value comes from (required)")
 
     @model_validator(mode="after")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from carbonpeak.api.schemas.common import Public, Row
 
-__all__ = ["EntityQualityPublic", "FlagPublic", "QualityFiltersPublic", "QualityPublic",
-           "QualitySummaryPublic", "StreetQualityPublic"]
+__all__ = ["EntityQualityPublic", "FlagPublic", "HeldValuePublic", "HeldValuesPublic",
+           "QualityFiltersPublic", "QualityPublic", "QualitySummaryPublic",
+           "StreetQualityPublic"]
 
 
 class QualitySummaryPublic(Public):
@@ -80,3 +81,29 @@ class QualityPublic(Public):
     rows: list[Row]
     thresholds: dict[str, float | int | None]
     flags: dict[str, FlagPublic]
+
+
+class HeldValuePublic(Public):
+    """A held value: a suspicious reading stored but left out of the official account until
+    an analyst confirms (it counts) or rejects it (it never counts)."""
+
+    id: int
+    meter_id: str
+    ts: str
+    month: str
+    value: float
+    status: str
+    batch_id: int
+    reason_code: str
+    reason_zh: str
+    reason_en: str
+    decided_by: str | None
+    decided_at: str | None
+    note: str | None
+
+
+class HeldValuesPublic(Public):
+    """The held values of the caller's district."""
+
+    items: list[HeldValuePublic]
+    total: int

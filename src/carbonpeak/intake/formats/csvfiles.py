@@ -24,11 +24,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from carbonpeak.domain.plausibility import ledger_problems
 from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
-from carbonpeak.intake.formats.readings import MeterInfo, validate_readings
+from carbonpeak.intake.formats.numbers import number_series
+from carbonpeak.intake.formats.readings import MeterInfo, ValidatedReadings, validate_readings
+from carbonpeak.intake.formats.text import CONTROL_RE2, control_character, xlsx_value
 from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column, canonical_value
 
 __all__ = [
@@ -42,7 +45,6 @@ __all__ = [
     "read_import_file",
 ]
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -153,7 +155,30 @@ def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, li
         frame[col] = frame[col].astype(str).str.strip()
     frame["_line"] = pd.Series(np.asarray(lines, dtype=np.int64), index=frame.index)
     blank = (frame.drop(columns="_line") == "").all(axis=1)
-    return ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present, sheet)
+    pf = ParsedFile(name, frame[~blank].reset_index(drop=True), ignored, enc, present, sheet)
+    bad = control_errors(pf)
+    if bad:
+        raise InputValidationError(bad)
+    return pf
+
+
+def control_errors(pf: ParsedFile) -> list[RowError]:
+    """Every cell holding a control character (:mod:`carbonpeak.intake.formats.text`), named
+    by row and column; the value is shown escaped (``<U+000B>``)."""
+    errors: list[RowError] = []
+    for col in pf.frame.columns:
+        if col == "_line":
+            continue
+        values = pf.frame[col].astype(str)
+        hit = values.str.contains(CONTROL_RE2, regex=True)
+        if not bool(hit.any()):
+            continue
+        for line, v in zip(pf.frame.loc[hit, "_line"], values[hit], strict=True):
+            char = control_character(v) or ""
+            errors.append(RowError(pf.name, int(line), str(col), xlsx_value(v)[:200], msg(
+                "intake.cell.control_character",
+                char=f"NUL, {char}" if char == "U+0000" else char), pf.sheet))
+    return sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
 
 
 def _check_extra_fields(text: str, name: str) -> None:
@@ -177,12 +202,9 @@ def _number(
     why: Message | None = None,
 ) -> pd.Series:
     raw = pf.frame[col]
-    # thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
-    grouped = raw.str.match(_THOUSANDS)
-    cleaned = raw.where(~grouped, raw.str.replace(",", "", regex=False))
-    values = pd.to_numeric(cleaned, errors="coerce").astype("float64")
+    # the one number rule: "12,000.5" is a number, "1,5" is not
+    values = number_series(raw)
     bad = values.isna() & (raw != "")
-    bad |= ~np.isfinite(values.fillna(0.0))
     if required:
         _flag(pf, raw == "", col, errors, msg("intake.cell.required"))
     _flag(pf, bad, col, errors, msg("intake.cell.not_number"))
@@ -344,6 +366,8 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
                        why=msg("intake.cell.interval_minutes"))
     rollover = _number(pf, "rollover_at", errors, required=False, check=lambda v: v > 0,
                        why=msg("intake.cell.positive"))
+    ceiling = _number(pf, "ceiling", errors, required=False, check=lambda v: v > 0,
+                      why=msg("intake.cell.positive"))
     commissioned = _dates(pf, "commissioned_on", errors)
     if errors:
         raise InputValidationError(errors)
@@ -352,11 +376,12 @@ def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, 
          "submeter": _text(sm), "register": _text(rg),
          "multiplier": 1.0 if math.isnan(mu) else float(mu),
          "interval_minutes": 60 if math.isnan(iv) else int(iv), "rollover_at": _opt(ro),
-         "commissioned_on": co, "_line": int(line)}
-        for mid, eid, c, u, sm, rg, mu, iv, ro, co, line in zip(
+         "ceiling": _opt(ce), "commissioned_on": co, "_line": int(line)}
+        for mid, eid, c, u, sm, rg, mu, iv, ro, ce, co, line in zip(
             f["meter_id"].tolist(), f["entity_id"].tolist(), carrier.tolist(),
             f["unit"].tolist(), sub.tolist(), register.tolist(), mult.tolist(),
-            interval.tolist(), rollover.tolist(), commissioned, f["_line"].tolist(), strict=True)
+            interval.tolist(), rollover.tolist(), ceiling.tolist(), commissioned,
+            f["_line"].tolist(), strict=True)
     ]
 
 
@@ -397,13 +422,16 @@ def _check_units(pf: ParsedFile, units: list[str], carriers: list[Any],
 
 # -- readings -----------------------------------------------------------------------------
 def parse_readings(
-    pf: ParsedFile, *, meters: Mapping[str, str], tz: str
+    pf: ParsedFile, *, meters: Mapping[str, str], tz: str,
+    screen: Callable[[ValidatedReadings], None] | None = None,
 ) -> tuple[dict[str, pa.Table], int]:
     """Validate a readings file against the registered ``meters`` (id → register type).
 
     The rows go through the validator pushed readings go through
     (:func:`~carbonpeak.intake.formats.readings.validate_readings`): the same time forms, the
     same number rule, the same errors; a file is then refused whole when any row is bad.
+    ``screen`` (the plausibility checks,
+    :func:`carbonpeak.intake.plausibility.screen_readings`) may refuse more rows first.
 
     Returns
     -------
@@ -422,14 +450,25 @@ def parse_readings(
     info = {m: MeterInfo(register, "", "") for m, register in meters.items()}
     checked = validate_readings(raw, info, tz=tz, source=pf.name,
                                 unknown_meter=msg("intake.cell.unregistered_meter"))
+    if screen is not None and not checked.errors:
+        screen(checked)
     if checked.errors:
         raise InputValidationError(checked.errors)
     return checked.tables, checked.collapsed
 
 
 # -- ledger -------------------------------------------------------------------------------
-def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
-    """Validate a ledger (台账) file: monthly quantity per entity and carrier."""
+def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
+                 history: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
+                 ceilings: Mapping[str, float] | None = None) -> pa.Table:
+    """Validate a ledger (台账) file: monthly quantity per entity and carrier.
+
+    A quantity beyond plausibility is refused (:func:`carbonpeak.domain.plausibility.
+    ledger_problems`): above a month's ceiling of the carrier (``ceilings`` override the
+    defaults), or 316× or more the entity's typical monthly quantity (the median of the
+    ``history`` months, per entity and carrier in canonical unit, that the file does not
+    give again; at least three).
+    """
     errors: list[RowError] = []
     f = pf.frame
     _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
@@ -446,6 +485,8 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
     _flag(pf, f["unit"] == "", "unit", errors, msg("intake.cell.required"))
     units = f["unit"].map(normalise_unit)
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
+    _check_plausible(pf, qty, units, carrier, _typical(history or {}, f, period, carrier),
+                     ceilings or {}, errors)
     tmp = ParsedFile(pf.name, f.assign(period=period, carrier=carrier.fillna("")))
     repeat = _duplicates(tmp, ["entity_id", "period", "carrier"], errors,
                          same_ok={"q": qty, "u": units})
@@ -461,6 +502,39 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str]) -> pa.Table:
         "line": pa.array(f["_line"][keep], pa.int32()),
         "month": pa.array(period[keep], pa.string()),
     })
+
+
+def _typical(history: Mapping[tuple[str, str], Mapping[str, float]], f: pd.DataFrame,
+             period: pd.Series, carrier: pd.Series) -> dict[tuple[str, str], float]:
+    """Per (entity, carrier), the median live month the file does not replace (>= 3)."""
+    given: dict[tuple[str, str], set[str]] = {}
+    for e, p, c in zip(f["entity_id"].tolist(), period.tolist(), carrier.tolist(), strict=True):
+        if isinstance(c, str):
+            given.setdefault((e, c), set()).add(str(p))
+    out = {}
+    for key, months in history.items():
+        left = [q for p, q in months.items() if p not in given.get(key, set())]
+        if len(left) >= 3:  # noqa: PLR2004
+            out[key] = float(np.median(left))
+    return out
+
+
+def _check_plausible(pf: ParsedFile, qty: pd.Series, units: pd.Series, carrier: pd.Series,
+                     history: Mapping[tuple[str, str], float], ceilings: Mapping[str, float],
+                     errors: list[RowError]) -> None:
+    canonical: list[float] = []
+    for q, u, c in zip(qty.tolist(), units.tolist(), carrier.tolist(), strict=True):
+        try:
+            canonical.append(float(q) * unit_factor(u, c) if isinstance(c, str) and u
+                             else math.nan)
+        except UnitError:
+            canonical.append(math.nan)
+    cars = [c if isinstance(c, str) else None for c in carrier.tolist()]
+    lines = pf.frame["_line"].tolist()
+    raw = pf.frame["quantity"].tolist()
+    for i, why in ledger_problems(pf.frame["entity_id"].tolist(), cars, canonical, history,
+                                  ceilings):
+        errors.append(RowError(pf.name, int(lines[i]), "quantity", str(raw[i]), why))
 
 
 # -- statistics ---------------------------------------------------------------------------

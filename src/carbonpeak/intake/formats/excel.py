@@ -30,9 +30,15 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 
-__all__ = ["HEADER_SCAN_ROWS", "SheetTable", "cell_text", "read_spreadsheet", "spreadsheet_format"]
+__all__ = ["HEADER_SCAN_ROWS", "MAX_CELLS", "MAX_COLUMNS", "SheetTable", "cell_text",
+           "read_spreadsheet", "spreadsheet_format"]
 
 HEADER_SCAN_ROWS = 20
+#: the most columns a sheet may declare or hold (the templates have fewer than 20)
+MAX_COLUMNS = 200
+#: the most cells a sheet may declare or hold (a year of hourly readings of 100 meters is
+#: 2.6 million); a larger sheet is refused before it is read
+MAX_CELLS = 5_000_000
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -125,6 +131,12 @@ def read_spreadsheet(path: Path, kind: str, fmt: str) -> SheetTable:
     """
     try:
         sheets = _xlsx_sheets(path) if fmt == "xlsx" else _xls_sheets(path)
+    except _TooLarge as big:
+        raise InputValidationError([RowError(
+            path.name, None, None, None,
+            msg("intake.excel.too_large", sheet=big.sheet, what=msg(
+                f"intake.excel.what.{big.what}", dimension=big.dimension),
+                limit=f"{big.limit:,}"), big.sheet)]) from None
     except InputValidationError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a file-level refusal
@@ -147,8 +159,30 @@ def read_spreadsheet(path: Path, kind: str, fmt: str) -> SheetTable:
     return _table(name, rows, header_idx, kind, fmt)
 
 
+#: one shared empty row for the (many) rows without a cell; never changed
+_NO_CELLS: list[Any] = []
+
+
+class _TooLarge(Exception):  # noqa: N818 - a signal inside this module, never raised out
+    def __init__(self, sheet: str, what: str, limit: int, dimension: str = "") -> None:
+        super().__init__(sheet)
+        self.sheet, self.what, self.limit, self.dimension = sheet, what, limit, dimension
+
+
+def _bounded(sheet: str, n_rows: int, n_cols: int, dimension: str = "") -> None:
+    """Refuse a sheet whose declared range is too large, before anything of it is read."""
+    if n_cols > MAX_COLUMNS:
+        raise _TooLarge(sheet, "columns", MAX_COLUMNS)
+    if n_rows * n_cols > MAX_CELLS:
+        raise _TooLarge(sheet, "dimension", MAX_CELLS, dimension)
+
+
 def _xlsx_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """Every worksheet's rows, read-only and bounded: a sheet declaring or holding more than
+    :data:`MAX_COLUMNS` columns or :data:`MAX_CELLS` cells is refused, naming it, while it is
+    read (a sparse sheet reaching column XFD never becomes a 16,384-wide table)."""
     import openpyxl  # noqa: PLC0415 - only needed for spreadsheets
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -156,8 +190,23 @@ def _xlsx_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
         for ws in wb.worksheets:
             if not hasattr(ws, "reset_dimensions"):
                 continue  # a chart sheet
+            n_rows, n_cols = ws.max_row or 0, ws.max_column or 0  # as the sheet declares
+            _bounded(ws.title, n_rows, n_cols,
+                     f"A1:{get_column_letter(n_cols)}{n_rows}" if n_rows and n_cols else "")
             ws.reset_dimensions()  # some writers store a wrong dimension; read every row
-            out.append((ws.title, [list(r) for r in ws.iter_rows(values_only=True)]))
+            rows: list[list[Any]] = []
+            cells = 0
+            for r in ws.iter_rows(values_only=True):
+                row = list(r)
+                while row and row[-1] is None:
+                    row.pop()  # trailing empty cells are not data
+                if len(row) > MAX_COLUMNS:
+                    raise _TooLarge(ws.title, "columns", MAX_COLUMNS)
+                cells += max(len(row), 1)
+                if cells > MAX_CELLS:
+                    raise _TooLarge(ws.title, "cells", MAX_CELLS)
+                rows.append(row or _NO_CELLS)
+            out.append((ws.title, rows))
         return out
     finally:
         wb.close()
@@ -170,6 +219,7 @@ def _xls_sheets(path: Path) -> list[tuple[str, list[list[Any]]]]:
     try:
         out = []
         for sh in book.sheets():
+            _bounded(sh.name, sh.nrows, sh.ncols)
             rows: list[list[Any]] = []
             for r in range(sh.nrows):
                 row: list[Any] = []

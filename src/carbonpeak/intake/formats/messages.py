@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from carbonpeak.errors import RowError
+from carbonpeak.intake.formats.text import xlsx_value
 
 __all__ = ["REPORT_COLUMNS", "report_rows", "sort_errors", "write_error_report", "zh"]
 
@@ -58,7 +59,7 @@ def write_error_report(errors: Sequence[RowError], path: Path) -> Path:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            ws.append([int(v) if i == 2 and v else v for i, v in enumerate(row)])
+            ws.append([int(v) if i == 2 and v else xlsx_value(v) for i, v in enumerate(row)])
         for letter, width in zip("ABCDEFG", (24, 18, 8, 16, 24, 50, 60), strict=True):
             ws.column_dimensions[letter].width = width
         ws.freeze_panes = "A2"

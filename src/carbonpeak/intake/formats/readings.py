@@ -8,8 +8,9 @@ the same :func:`validate_readings`, so they accept the same rows and name the sa
 * ``ts``: ISO 8601 (``2024-03-01``, ``2024-03-01T08:00``, ``2024-03-01 08:00:00.5``, with ``Z``,
   ``+08:00``, ``+0800`` or ``+08``); without an offset it is the district's local time. Or Unix
   epoch seconds (9-13 digits, optional fraction; milliseconds when >= 10^12).
-* ``value``: a finite number; thousands separators only in their proper place (``12,000.5``);
-  ``1,5`` is not a number.
+* ``value``: a finite number by the one number rule (:mod:`.numbers`): thousands separators
+  only in their proper place (``12,000.5``); ``1,5`` is not a number. An interval meter's
+  value is never negative.
 * a row for a meter not in ``meters`` is rejected (the caller chooses the words: a file says
   "import meters first", a feed says "not a meter this client may write" for unknown and
   foreign meters alike); exact repeats of a meter and time count once, repeats with another
@@ -36,6 +37,8 @@ import pyarrow.compute as pc
 from carbonpeak.domain.units import normalise_unit, unit_factor
 from carbonpeak.errors import RowError, UnitError
 from carbonpeak.i18n import Message, msg
+from carbonpeak.intake.formats.numbers import NUMBER_SQL
+from carbonpeak.intake.formats.text import CONTROL_RE2, control_character, xlsx_value
 
 __all__ = ["NOT_WRITABLE", "READING_SCHEMA", "MeterInfo", "ValidatedReadings", "raw_errors",
            "validate_readings", "with_raw_errors"]
@@ -47,8 +50,6 @@ READING_SCHEMA = pa.schema([
 # ISO 8601 date, or date and time with optional seconds, fraction and offset
 _ISO = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$"
 _EPOCH = r"^\d{9,13}(\.\d+)?$"
-# thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
-_THOUSANDS = r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class ValidatedReadings:
     rows_in: int
     collapsed: int = 0
     converted: int = 0
+    #: the file row (or batch position) of every accepted row: meter_id, ts, row, register
+    index: pa.Table | None = None
 
     @property
     def accepted(self) -> int:
@@ -79,6 +82,25 @@ class ValidatedReadings:
     def rejected_rows(self) -> int:
         """Distinct rows rejected."""
         return len({e.row for e in self.errors})
+
+    def refuse(self, errors: list[RowError]) -> None:
+        """Refuse more accepted rows (a later check, e.g. plausibility): each error's row is
+        taken out of :attr:`tables` and the error is added."""
+        if not errors:
+            return
+        rows = pa.array(sorted({int(e.row) for e in errors if e.row is not None}), pa.int64())
+        assert self.index is not None
+        gone = self.index.filter(pc.is_in(self.index["row"], rows))
+        keys = {(m, t) for m, t in zip(gone["meter_id"].to_pylist(), gone["ts"].to_pylist(),
+                                       strict=True)}
+        for name, table in self.tables.items():
+            if table.num_rows:
+                keep = [(m, t) not in keys for m, t in zip(
+                    table["meter_id"].to_pylist(), table["ts"].to_pylist(), strict=True)]
+                self.tables[name] = table.filter(pa.array(keep, pa.bool_()))
+        self.index = self.index.filter(pc.invert(pc.is_in(self.index["row"], rows)))
+        self.errors.extend(errors)
+        self.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
 
 
 def with_raw_errors(table: pa.Table, errors: list[RowError]) -> pa.Table:
@@ -97,10 +119,7 @@ _CHECKS = """
 WITH p AS (
   SELECT r.row, r.meter_id, r.ts AS ts_raw, r.value AS value_raw, r.unit AS unit_raw,
          m.register, m.carrier, m.unit AS meter_unit, trim(r.ts) AS t,
-         CASE WHEN regexp_full_match(trim(r.value), $thousands)
-                THEN TRY_CAST(replace(trim(r.value), ',', '') AS DOUBLE)
-              WHEN contains(r.value, ',') THEN NULL
-              ELSE TRY_CAST(trim(r.value) AS DOUBLE) END AS v,
+         $number AS v,
          CASE WHEN r.unit IS NULL OR trim(r.unit) = '' THEN 1.0 ELSE s.scale END AS scale
   FROM raw r
   LEFT JOIN meters m ON m.meter_id = r.meter_id
@@ -127,7 +146,7 @@ SELECT row, meter_id, ts_raw, value_raw, unit_raw, register, carrier, meter_unit
               THEN substr(t, 1, 7)
             ELSE strftime(tstz AT TIME ZONE $tz, '%Y-%m') END AS month,
        coalesce(register IS NOT NULL AND tstz IS NOT NULL AND NOT isnan(v) AND NOT isinf(v)
-                AND scale IS NOT NULL, false) AS ok
+                AND scale IS NOT NULL AND NOT (register = 'interval' AND v < 0), false) AS ok
 FROM c
 """
 
@@ -145,6 +164,9 @@ UNION ALL
 SELECT row, 'value', value_raw, CASE WHEN value_raw IS NULL OR trim(value_raw) = ''
     THEN 'required' ELSE 'not_number' END, NULL, NULL
 FROM b WHERE v IS NULL OR isnan(v) OR isinf(v)
+UNION ALL
+SELECT row, 'value', value_raw, 'negative', NULL, NULL
+FROM b WHERE register = 'interval' AND v < 0
 UNION ALL
 SELECT row, 'unit', unit_raw, 'wrong_unit', carrier, meter_unit
 FROM b WHERE register IS NOT NULL AND scale IS NULL
@@ -184,9 +206,10 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
     that are not its own; a file says to import the meters first. ``row`` numbers the rows in
     the errors (a file passes its lines); ``sheet`` names a spreadsheet's sheet in them.
     """
-    errors = raw_errors(raw)
+    errors = raw_errors(raw) + _control_errors(raw, source, sheet)
     reasons = {"required": msg("intake.cell.required"), "unknown_meter": unknown_meter,
-               "time": msg("intake.cell.time"), "not_number": msg("intake.cell.not_number")}
+               "time": msg("intake.cell.time"), "not_number": msg("intake.cell.not_number"),
+               "negative": msg("intake.readings.negative")}
     con = _duckdb()
     try:
         con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
@@ -199,8 +222,8 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
             "unit": pa.array([meters[m].unit for m in meter_ids], pa.string()),
         }))
         con.register("scales", _unit_scales_con(con, raw, meters))
-        checked = con.sql(_CHECKS, params={"iso": _ISO, "epoch": _EPOCH, "tz": tz,
-                                           "thousands": _THOUSANDS})
+        checked = con.sql(_CHECKS.replace("$number", NUMBER_SQL.replace("{col}", "r.value")),
+                          params={"iso": _ISO, "epoch": _EPOCH, "tz": tz})
         con.register("checked", checked.to_arrow_table())
         bad = con.sql(_BAD).fetchall()
         shape_bad = {e.row for e in errors}  # not an object: its missing fields go unsaid
@@ -244,8 +267,8 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
         if drop:
             con.register("dropped", pa.table({"row": pa.array(drop, pa.int64())}))
             kept = f"SELECT * FROM ({good}) ANTI JOIN dropped USING (row)"
-        out = con.sql(f"SELECT meter_id, ts, value, month, register, converted FROM ({kept}) "
-                      "ORDER BY meter_id, ts").to_arrow_table()
+        out = con.sql(f"SELECT meter_id, ts, value, month, register, converted, row "
+                      f"FROM ({kept}) ORDER BY meter_id, ts").to_arrow_table()
     finally:
         con.close()
     converted = int(pc.sum(out["converted"]).as_py() or 0) if out.num_rows else 0
@@ -254,8 +277,30 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
         part = out.filter(pc.equal(out["register"], reg)) if out.num_rows else out
         tables[dataset] = part.select(["meter_id", "ts", "value", "month"]).cast(READING_SCHEMA)
     errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+    index = out.select(["meter_id", "ts", "row", "register"]).cast(pa.schema([
+        ("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("row", pa.int64()),
+        ("register", pa.string())]))
     return ValidatedReadings(tables, errors, raw.num_rows, collapsed=collapsed,
-                             converted=converted)
+                             converted=converted, index=index)
+
+
+def _control_errors(raw: pa.Table, source: str, sheet: str | None) -> list[RowError]:
+    """Rows with a control character in any field (refused; shown escaped)."""
+    out: list[RowError] = []
+    for col in ("meter_id", "ts", "value", "unit"):
+        if col not in raw.column_names:
+            continue
+        arr = raw[col]
+        hit = pc.fill_null(pc.match_substring_regex(arr, CONTROL_RE2), False)
+        if not pc.any(hit).as_py():
+            continue
+        for row, v in zip(raw.filter(hit)["row"].to_pylist(), arr.filter(hit).to_pylist(),
+                          strict=True):
+            char = control_character(v) or ""
+            out.append(RowError(source, int(row), col, xlsx_value(v)[:200], msg(
+                "intake.cell.control_character",
+                char=f"NUL, {char}" if char == "U+0000" else char), sheet))
+    return out
 
 
 def _unit_scales_con(con: duckdb.DuckDBPyConnection, raw: pa.Table,

@@ -48,6 +48,7 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "interval_minutes": (False, ("采集间隔", "采集间隔分钟")),
         "rollover_at": (False, ("满量程", "翻转值", "表码上限")),
         "commissioned_on": (False, ("投运日期", "启用日期", "安装日期")),
+        "ceiling": (False, ("单次读数上限", "额定上限", "rated_capacity")),
     },
     "readings": {
         "meter_id": (True, ("表号", "计量表编号", "表计编号", "电表编号")),

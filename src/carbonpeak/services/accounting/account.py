@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,7 +39,7 @@ from carbonpeak.domain.accounting import (
 )
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
-from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.errors import ConfigError, HeldValuesPending, NotFoundError
 from carbonpeak.i18n import Label, Message, dumps, render
 from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
@@ -51,12 +52,13 @@ from carbonpeak.storage.registry.models import (
     DistrictStatistics,
     Entity,
     FactorSetRecord,
+    HeldValue,
     IngestBatch,
     Meter,
     Street,
 )
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
-from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus
+from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus, HeldStatus
 
 __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
            "run_account"]
@@ -124,21 +126,41 @@ def run_account(
     inputs.tables["factors"] = _factor_table(factors)
     gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
     notes.extend(_gap_filling_notes(gap_filling, previous))
+    held = _live_held(ws, d.id, year, inputs.files.get("readings", []))
+    pending = [h for h in held if h["status"] == HeldStatus.HELD]
+    inputs.tables["withheld"] = _withheld(held)
     t1 = time.perf_counter()
     steps = account_steps(year, fill_gaps=fill_gaps)
-    if engine == AccountEngine.DUCKDB:
-        arrow = run_duckdb(steps, inputs, OUTPUTS, progress=progress)
-    elif engine == AccountEngine.SPARK:
-        if spark is None:
-            msg = "engine 'spark' needs a SparkSession (install the spark extra)"
-            raise ConfigError(msg)
-        arrow = run_spark(steps, inputs, OUTPUTS, spark=spark, progress=progress)
-    else:
+
+    def pipeline() -> dict[str, pa.Table]:
+        if engine == AccountEngine.DUCKDB:
+            return run_duckdb(steps, inputs, OUTPUTS, progress=progress)
+        if engine == AccountEngine.SPARK:
+            if spark is None:
+                msg = "engine 'spark' needs a SparkSession (install the spark extra)"
+                raise ConfigError(msg)
+            return run_spark(steps, inputs, OUTPUTS, spark=spark, progress=progress)
         msg = f"unknown engine {engine!r}; use duckdb or spark"
         raise ValueError(msg)
+
+    arrow = pipeline()
     t2 = time.perf_counter()
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
     tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
+    if pending and official:
+        # what counting them would change: the account again with only the rejected left out
+        inputs.tables["withheld"] = _withheld(
+            [h for h in held if h["status"] == HeldStatus.REJECTED])
+        with_held = _finish_tables(pipeline(), inputs.tables["entities"].to_pandas(),
+                                   fs_label, year)
+        if _differs(tables, with_held):
+            raise _held_pending(year, pending, tables, with_held)
+        # e.g. sub-meters of an entity with a main meter, or months a ledger gives
+        notes.append(note("accounting.note.held_no_effect", n=len(pending)))
+    elif pending:
+        notes.append(note("accounting.note.held_variant", n=len(pending)))
+    if len(held) > len(pending):
+        notes.append(note("accounting.note.held_rejected", n=len(held) - len(pending)))
     totals, more_notes = _totals(ws, d, year, tables)
     totals["gap_filling"] = gap_filling
     notes.extend(more_notes)
@@ -163,6 +185,71 @@ def run_account(
     result.seconds = {"inputs": t1 - t0, "pipeline": t2 - t1, "outputs": t3 - t2,
                       "total": t3 - t0}
     return result
+
+
+def _live_held(ws: Workspace, district_id: str, year: int,
+               files: Sequence[str]) -> list[dict[str, Any]]:
+    """The held and rejected values of the year that are still live readings (a later batch
+    may have replaced one with another value: then it no longer counts, nor is it held)."""
+    with ws.registry.session() as s:
+        rows = s.execute(select(HeldValue.id, HeldValue.meter_id, HeldValue.ts,
+                                HeldValue.value, HeldValue.status).where(
+            HeldValue.district_id == district_id,
+            HeldValue.month.between(f"{year}-01", f"{year}-12"),
+            HeldValue.status.in_([HeldStatus.HELD, HeldStatus.REJECTED]))).all()
+    if not rows or not files:
+        return []
+    held = pa.table({"id": pa.array([r[0] for r in rows], pa.int64()),
+                     "meter_id": pa.array([r[1] for r in rows], pa.string()),
+                     "ts": pa.array([r[2] for r in rows], pa.timestamp("us")),
+                     "value": pa.array([r[3] for r in rows], pa.float64()),
+                     "status": pa.array([r[4] for r in rows], pa.string())})
+    con = duckdb.connect()
+    try:
+        con.register("held", held)
+        live = con.execute(
+            "SELECT h.id, h.meter_id, h.ts, h.value, h.status FROM held h "
+            "SEMI JOIN read_parquet(?, hive_partitioning=false) r "
+            "ON r.meter_id = h.meter_id AND r.ts = h.ts AND r.value = h.value "
+            "ORDER BY h.id", [list(files)]).fetchall()
+    finally:
+        con.close()
+    return [{"id": int(i), "meter_id": str(m), "ts": t, "value": float(v), "status": str(st)}
+            for i, m, t, v, st in live]
+
+
+def _withheld(held: Sequence[dict[str, Any]]) -> pa.Table:
+    return pa.table({"meter_id": pa.array([h["meter_id"] for h in held], pa.string()),
+                     "ts": pa.array([h["ts"] for h in held], pa.timestamp("us")),
+                     "value": pa.array([h["value"] for h in held], pa.float64())})
+
+
+def _differs(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
+    """Whether two accounts differ in any entity's monthly quantity of any carrier."""
+    keys = ["entity_id", "carrier", "month"]
+    x, y = (t["inventory_entity_month"][[*keys, "quantity"]].sort_values(keys)
+            .reset_index(drop=True) for t in (a, b))
+    if len(x) != len(y) or not x[keys].equals(y[keys]):
+        return True
+    qa, qb = x["quantity"].fillna(-1.0).to_numpy(), y["quantity"].fillna(-1.0).to_numpy()
+    return not bool(np.allclose(qa, qb, rtol=1e-12, atol=1e-9))
+
+
+def _held_pending(year: int, pending: list[dict[str, Any]], without: dict[str, pd.DataFrame],
+                  with_held: dict[str, pd.DataFrame]) -> HeldValuesPending:
+    """The refusal of an official run while ``pending`` held values affect it."""
+    def total(tables: dict[str, pd.DataFrame], col: str) -> float:
+        dy = tables["inventory_district_year"]
+        return float(dy.loc[dy["scope"].isin(["1", "2"]), col].sum())
+
+    delta = {c: total(with_held, c) - total(without, c)
+             for c in ("tce_equivalent", "tce_equal", "tco2")}
+    items = "; ".join(f"#{h['id']} {h['meter_id']} {h['ts']:%Y-%m-%dT%H:%M}Z {h['value']:g}"
+                      for h in pending[:10]) + ("; …" if len(pending) > 10 else "")
+    reason = note("accounting.held.pending", year=year, n=len(pending), items=items,
+                  delta_tce=delta["tce_equivalent"], delta_tco2=delta["tco2"])
+    return HeldValuesPending(reason, [
+        {**h, "ts": h["ts"].isoformat() + "Z"} for h in pending], delta)
 
 
 def _row(r: Any) -> FactorRow:

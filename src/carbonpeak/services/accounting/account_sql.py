@@ -14,6 +14,9 @@ Input tables, registered by the engine runner:
 ``unit_factors``  carrier, unit, factor   (from :func:`carbonpeak.domain.units.unit_factor_table`)
 ``factors``       carrier, kgce_equivalent, kgce_equal, tco2, scope  (per canonical unit)
 ``months``        month, month_start, month_end (naive UTC), minutes  (the accounting year)
+``withheld``      meter_id, ts, value: interval readings held out of the account (held values
+                  an analyst has not confirmed, and those rejected); the live reading with that
+                  meter, time and value is left out
 
 Rules, in order of the steps:
 
@@ -221,6 +224,12 @@ GROUP BY entity_id, carrier
     ] + [step for level in ROLLUP_LEVELS for step in _rollups(level)]
 
 
+#: the interval readings the account counts: every live one but those withheld
+_COUNTED = """(SELECT r.meter_id, r.month, r.value FROM readings r
+      LEFT JOIN withheld w ON w.meter_id = r.meter_id AND w.ts = r.ts AND w.value = r.value
+      WHERE w.meter_id IS NULL) counted"""
+
+
 def _interval_meter_month(first: str, last: str, fill_gaps: bool) -> str:
     """Interval sums per meter and month; with ``fill_gaps`` the estimated intervals too."""
     if not fill_gaps:
@@ -228,7 +237,7 @@ def _interval_meter_month(first: str, last: str, fill_gaps: bool) -> str:
 SELECT meter_id, month, SUM(value) AS raw_sum, COUNT(*) AS n_values,
        COUNT(*) FILTER (WHERE value < 0) AS n_negative,
        CAST(0.0 AS DOUBLE) AS raw_estimated, 0 AS n_filled
-FROM readings
+FROM {_COUNTED}
 WHERE month BETWEEN '{first}' AND '{last}'
 GROUP BY meter_id, month
 """
@@ -237,7 +246,7 @@ SELECT meter_id, month, SUM(value) AS raw_sum, SUM(1 - estimated) AS n_values,
        COUNT(*) FILTER (WHERE value < 0 AND estimated = 0) AS n_negative,
        SUM(CASE WHEN estimated = 1 THEN value ELSE 0.0 END) AS raw_estimated,
        SUM(estimated) AS n_filled
-FROM (SELECT meter_id, month, value, 0 AS estimated FROM readings
+FROM (SELECT meter_id, month, value, 0 AS estimated FROM {_COUNTED}
       WHERE month BETWEEN '{first}' AND '{last}'
       UNION ALL
       SELECT meter_id, month, value, 1 AS estimated FROM filled

@@ -34,12 +34,21 @@ EMPTY_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+#: the account's withheld readings (none unless given)
+WITHHELD_SCHEMA = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")),
+                             ("value", pa.float64())])
+
+
 @dataclass
 class PipelineInputs:
     """Inputs of a pipeline: Parquet file lists (lake) and small in-memory tables."""
 
     files: dict[str, list[str]] = field(default_factory=dict)
     tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    def all_tables(self) -> dict[str, pa.Table]:
+        """The tables, with an empty ``withheld`` when none was given."""
+        return {"withheld": WITHHELD_SCHEMA.empty_table(), **self.tables}
 
 
 Progress = Callable[[str], None]
@@ -60,7 +69,7 @@ def run_duckdb(
                 rel.create_view(name)
             else:
                 con.register(name, EMPTY_SCHEMAS[name].empty_table())
-        for name, table in inputs.tables.items():
+        for name, table in inputs.all_tables().items():
             con.register(name, table)
         for name, sql in steps:
             if progress:
@@ -87,7 +96,7 @@ def run_spark(
         else:
             df = spark.createDataFrame([], schema=_spark_schema(EMPTY_SCHEMAS[name]))
         df.createOrReplaceTempView(name)
-    for name, table in inputs.tables.items():
+    for name, table in inputs.all_tables().items():
         # rows, not pandas: PySpark does not support pandas 3 yet
         spark.createDataFrame(table.to_pylist(), schema=_spark_schema(table.schema)) \
             .createOrReplaceTempView(name)

@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from carbonpeak.domain.accounting import register_wrap
+from carbonpeak.domain.plausibility import MIN_HISTORY_DAYS, SPIKE_PEAK_RATIO, SPIKE_Z, UNIT_LOG10
 from carbonpeak.errors import NotFoundError
 from carbonpeak.storage.lake.store import write_parquet_durably
 from carbonpeak.storage.registry.models import District, Entity, Meter, Street
@@ -123,13 +124,13 @@ class QualityThresholds:
         Flags of a month computed before its end are recomputed when older than this.
     """
 
-    spike_z: float = 10.0
-    spike_peak_ratio: float = 5.0
+    spike_z: float = SPIKE_Z
+    spike_peak_ratio: float = SPIKE_PEAK_RATIO
     impossible_peak_ratio: float = 20.0
     stuck_min_intervals: int = 12
     stuck_min_hours: float = 6.0
-    unit_log10: float = 2.5
-    reference_min_days: int = 7
+    unit_log10: float = UNIT_LOG10
+    reference_min_days: int = MIN_HISTORY_DAYS
     recheck_minutes: float = 15.0
 
 

@@ -78,6 +78,7 @@ from carbonpeak.intake.batches import (
     new_batch,
 )
 from carbonpeak.intake.formats import csvfiles
+from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.storage.registry.models import (
@@ -896,10 +897,11 @@ _FILL = {"overdue": "F8D7DA", "never_audited": "F8D7DA", "missing": "FFF3CD",
 
 
 def _safe(v: Any) -> Any:
+    if isinstance(v, list):
+        v = "；".join(str(x) for x in v)
+    v = xlsx_value(v)
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
         return "'" + v
-    if isinstance(v, list):
-        return "；".join(str(x) for x in v)
     return v
 
 

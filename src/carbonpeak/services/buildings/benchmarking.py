@@ -44,6 +44,7 @@ from carbonpeak.domain.benchmarking import (
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -424,7 +425,7 @@ def disclosure_workbook(bm: Benchmark, out: Path | None = None) -> bytes:
     for i, r in enumerate(bm.records(), start=1):
         vals: list[Any] = [i]
         for _, key in _DISCLOSURE[1:]:
-            v = r.get(key) if key else None
+            v = xlsx_value(r.get(key)) if key else None
             if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
                 v = "'" + v
             vals.append(v)

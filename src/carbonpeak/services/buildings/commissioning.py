@@ -63,6 +63,7 @@ from carbonpeak.domain.commissioning import (
 )
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import ConfigError, NotFoundError, UnitError
+from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.quality import wrap_column
 from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
@@ -722,6 +723,7 @@ def commissioning_workbook(c: Commissioning, path: Path | None = None) -> bytes:
 def _cell(v: Any) -> Any:
     if isinstance(v, float) and not np.isfinite(v):
         return None
+    v = xlsx_value(v)  # control characters older data may hold
     if isinstance(v, str) and v.startswith(("=", "+", "-", "@")):
         return "'" + v
     return v

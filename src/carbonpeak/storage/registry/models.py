@@ -42,6 +42,7 @@ from carbonpeak.vocabulary import (
     FactorQuantity,
     FactorStatus,
     FigureBasis,
+    HeldStatus,
     LakeFileStatus,
     MeterRegister,
     MvModelType,
@@ -77,6 +78,7 @@ __all__ = [
     "EntityQuotaClass",
     "FactorRowRecord",
     "FactorSetRecord",
+    "HeldValue",
     "IngestBatch",
     "LakeFile",
     "LoginAttempt",
@@ -233,6 +235,9 @@ class Meter(Base):
     multiplier: Mapped[float] = mapped_column(Float, default=1.0)
     interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
     rollover_at: Mapped[float | None] = mapped_column(Float)
+    # the most one reading may hold, in the meter's unit (rated capacity × interval); a
+    # larger reading is refused at intake. NULL: the carrier's ceiling from the settings.
+    ceiling: Mapped[float | None] = mapped_column(Float)
     commissioned_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -349,8 +354,34 @@ class IngestBatch(Base):
                                          default=BatchChannel.FILE.value)
     message: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(128))
+    # who sent a machine batch: the MQTT gateway (its broker client id / topic identity);
+    # NULL for files and HTTP, whose sender is the actor
+    sender: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class HeldValue(Base):
+    """A suspicious interval reading, accepted and stored but held out of the official account
+    until an analyst confirms or rejects it (``status``). ``reason_code`` names the rule
+    (``intake.held.spike``) and ``details`` its figures (median, robust scale, typical peak)."""
+
+    __tablename__ = "held_values"
+    __table_args__ = (one_of("status", HeldStatus),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    meter_id: Mapped[str] = mapped_column(String(64), index=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime)
+    month: Mapped[str] = mapped_column(String(7))
+    value: Mapped[float] = mapped_column(Float)
+    reason_code: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=HeldStatus.HELD.value)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class LakeFile(Base):

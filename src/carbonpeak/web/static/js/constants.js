@@ -173,6 +173,12 @@ export const BatchChannel = Object.freeze({
   MQTT: 'mqtt',
 });
 
+export const HeldStatus = Object.freeze({
+  HELD: 'held',
+  CONFIRMED: 'confirmed',
+  REJECTED: 'rejected',
+});
+
 export const LakeFileStatus = Object.freeze({
   LIVE: 'live',
   SUPERSEDED: 'superseded',

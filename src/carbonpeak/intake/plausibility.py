@@ -1,0 +1,241 @@
+"""Plausibility at intake: refuse the impossible, hold the suspicious (files and feeds alike).
+
+中文：入库前的合理性检查：超过物理上限或历史水平 316 倍的读数与台账拒收（说明原因），
+稳健尖峰读数接收但暂不计入正式核算，待分析员确认或剔除。
+
+The rules and their numbers are :mod:`carbonpeak.domain.plausibility`. Interval readings:
+
+* above the meter's ceiling (its ``ceiling``, else the carrier's hourly ceiling × the interval)
+  → refused, ``intake.readings.above_ceiling``;
+* at or above :data:`~carbonpeak.domain.plausibility.HISTORY_RATIO` (≈ 316) × the meter's
+  typical level (the median of its daily mean over the live history of the batch's months and
+  the two before, at least ``MIN_HISTORY_DAYS`` days) → refused, ``intake.readings.above_history``;
+* a spike by the robust rule (median, 1.4826 × MAD and typical daily peak over that history and
+  the batch) → stored, and recorded as a :class:`HeldValue` (``held``) with the batch: the
+  account leaves it out and refuses to become official until an analyst confirms or rejects it.
+
+Negative interval values are refused by the validator itself. Ledger rows are refused above a
+month's ceiling or at 316× the entity's typical monthly quantity of the carrier.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import select
+
+from carbonpeak.domain.plausibility import (
+    HISTORY_RATIO,
+    MIN_HISTORY_DAYS,
+    SPIKE_PEAK_RATIO,
+    SPIKE_Z,
+    reading_ceiling,
+)
+from carbonpeak.domain.units import unit_factor, unit_factor_table
+from carbonpeak.errors import RowError, UnitError
+from carbonpeak.i18n import msg
+from carbonpeak.intake.formats.readings import ValidatedReadings
+from carbonpeak.storage.registry.models import Entity, Meter
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["HeldRow", "MeterLimits", "ledger_history", "meter_limits", "screen_readings"]
+
+
+@dataclass(frozen=True)
+class MeterLimits:
+    """What the plausibility checks need of a meter."""
+
+    unit: str
+    ceiling: float  # the most one raw reading may hold, in ``unit``
+
+
+@dataclass(frozen=True)
+class HeldRow:
+    """A suspicious reading to store and hold (see :class:`~...models.HeldValue`)."""
+
+    meter_id: str
+    ts: Any
+    month: str
+    value: float
+    details: dict[str, float]
+
+
+def meter_limits(ws: Workspace, district_id: str) -> dict[str, MeterLimits]:
+    """The ceiling of every meter of the district, settings' carrier ceilings applied."""
+    overrides = ws.settings.plausibility_ceilings
+    with ws.registry.session() as s:
+        rows = s.execute(select(Meter.id, Meter.carrier, Meter.unit, Meter.multiplier,
+                                Meter.interval_minutes, Meter.ceiling)
+                         .join(Entity).where(Entity.district_id == district_id)).all()
+    out = {}
+    for mid, carrier, unit, multiplier, minutes, ceiling in rows:
+        try:
+            factor = unit_factor(unit, carrier)
+        except UnitError:
+            factor = math.nan
+        limit = reading_ceiling(carrier=carrier, to_canonical=factor, multiplier=multiplier,
+                                interval_minutes=minutes or 60, meter_ceiling=ceiling,
+                                overrides=overrides) if math.isfinite(factor) else math.inf
+        out[str(mid)] = MeterLimits(str(unit), limit)
+    return out
+
+
+def _months_before(month: str, n: int) -> list[str]:
+    y, m = int(month[:4]), int(month[5:7])
+    out = []
+    for _ in range(n):
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+        out.append(f"{y:04d}-{m:02d}")
+    return out
+
+
+_STATS = """
+WITH batch AS (SELECT meter_id, ts, value FROM batch_rows),
+hist AS (
+  SELECT h.meter_id, h.ts, h.value FROM history h
+  WHERE h.meter_id IN (SELECT meter_id FROM batch)
+    AND NOT EXISTS (SELECT 1 FROM batch b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
+),
+days AS (
+  SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, avg(value) AS level
+  FROM hist GROUP BY ALL
+)
+SELECT meter_id, median(level) AS typical
+FROM days WHERE level > 0 GROUP BY meter_id HAVING count(*) >= $min_days
+"""
+
+_SPIKES = """
+WITH allr AS (
+  SELECT meter_id, ts, value, false AS mine FROM history h
+  WHERE meter_id IN (SELECT meter_id FROM batch_rows)
+    AND NOT EXISTS (SELECT 1 FROM batch_rows b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
+  UNION ALL SELECT meter_id, ts, value, true FROM batch_rows
+),
+med AS (SELECT meter_id, median(value) AS med FROM allr GROUP BY meter_id),
+peak AS (
+  SELECT meter_id, median(day_max) AS peak FROM (
+    SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, max(value) AS day_max
+    FROM allr GROUP BY ALL) WHERE day_max > 0 GROUP BY meter_id
+),
+scale AS (
+  SELECT a.meter_id, m.med,
+         CASE WHEN median(abs(a.value - m.med)) > 0 THEN 1.4826 * median(abs(a.value - m.med))
+              ELSE 1.2533 * avg(abs(a.value - m.med)) END AS scale
+  FROM allr a JOIN med m USING (meter_id) GROUP BY a.meter_id, m.med
+)
+SELECT b.meter_id, b.ts, b.month, b.value, s.med, s.scale, p.peak
+FROM batch_rows b JOIN scale s USING (meter_id) JOIN peak p USING (meter_id)
+WHERE s.scale > 0 AND b.value - s.med > $z * s.scale AND b.value > $ratio * p.peak
+ORDER BY b.meter_id, b.ts
+"""
+
+
+def screen_readings(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
+                    limits: Mapping[str, MeterLimits], *, source: str,
+                    sheet: str | None = None) -> list[HeldRow]:
+    """Refuse the implausible interval readings of ``checked`` (taken out of its tables, their
+    errors added) and return the suspicious ones to hold."""
+    table = checked.tables.get("readings")
+    if table is None or not table.num_rows or checked.index is None:
+        return []
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 1")
+        con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
+        con.register("idx", checked.index)
+        con.register("iv", table)
+        meters = sorted(set(table["meter_id"].to_pylist()))
+        con.register("limits", pa.table({
+            "meter_id": pa.array(meters, pa.string()),
+            "ceiling": pa.array([limits[m].ceiling if m in limits else math.inf
+                                 for m in meters], pa.float64()),
+            "unit": pa.array([limits[m].unit if m in limits else "" for m in meters],
+                             pa.string())}))
+        rows = con.sql("SELECT i.row, r.meter_id, r.ts, r.value, r.month, l.ceiling, l.unit "
+                       "FROM iv r JOIN idx i USING (meter_id, ts) JOIN limits l USING (meter_id)"
+                       ).to_arrow_table()
+        con.register("batch_rows", rows)
+        months = sorted(set(rows["month"].to_pylist()))
+        wanted = sorted({x for m in months for x in [m, *_months_before(m, 2)]})
+        files = ws.lake.live_file_sets(district_id, {"readings": wanted})["readings"]
+        if files:
+            con.read_parquet([str(f) for f in files], hive_partitioning=False) \
+                .select("meter_id, ts, value").create_view("history")
+        else:
+            con.execute("CREATE VIEW history AS SELECT meter_id, ts, value FROM batch_rows "
+                        "WHERE false")
+        typical = dict(con.execute(_STATS, {"min_days": MIN_HISTORY_DAYS}).fetchall())
+        refused: list[RowError] = []
+        for row, meter, value, ceiling, unit in con.execute(
+                "SELECT row, meter_id, value, ceiling, unit FROM batch_rows "
+                "ORDER BY row").fetchall():
+            if value > ceiling:
+                refused.append(RowError(source, int(row), "value", _text(value), msg(
+                    "intake.readings.above_ceiling", ceiling=_num(ceiling), unit=unit),
+                    sheet))
+            elif meter in typical and value >= HISTORY_RATIO * typical[meter]:
+                refused.append(RowError(source, int(row), "value", _text(value), msg(
+                    "intake.readings.above_history", ratio=_num(HISTORY_RATIO, 3),
+                    typical=_num(typical[meter]), unit=unit), sheet))
+        if refused:
+            gone = pa.array([e.row for e in refused], pa.int64())
+            con.register("gone", pa.table({"row": gone}))
+            con.register("batch_rows", con.sql(
+                "SELECT * FROM batch_rows WHERE row NOT IN (SELECT row FROM gone)"
+            ).to_arrow_table())
+        held = [HeldRow(str(m), ts, str(month), float(v), {
+                    "median": float(med), "scale": float(scale), "peak": float(peak),
+                    "z": SPIKE_Z, "peak_ratio": SPIKE_PEAK_RATIO})
+                for m, ts, month, v, med, scale, peak in con.execute(
+                    _SPIKES, {"z": SPIKE_Z, "ratio": SPIKE_PEAK_RATIO}).fetchall()]
+    finally:
+        con.close()
+    checked.refuse(refused)
+    return held
+
+
+def ledger_history(ws: Workspace, district_id: str
+                   ) -> dict[tuple[str, str], dict[str, float]]:
+    """Per (entity, carrier), its live monthly ledger quantities (canonical unit) by period;
+    the parser takes the median of the months a file does not replace."""
+    files = ws.lake.live_file_sets(district_id, {"ledger": None})["ledger"]
+    if not files:
+        return {}
+    uf = unit_factor_table()
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 1")
+        con.register("uf", pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],
+                                     "factor": pa.array([r[2] for r in uf], pa.float64())}))
+        rows = con.execute(
+            "SELECT l.entity_id, l.carrier, l.period, l.quantity * u.factor "
+            "FROM read_parquet(?, hive_partitioning=false) l "
+            "JOIN uf u ON u.carrier = l.carrier AND u.unit = l.unit "
+            "WHERE l.quantity > 0", [[str(f) for f in files]]).fetchall()
+    finally:
+        con.close()
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    for e, c, period, q in rows:
+        out.setdefault((str(e), str(c)), {})[str(period)] = float(q)
+    return out
+
+
+def _num(v: float, digits: int = 6) -> str:
+    """A number as a message shows it (6 significant digits)."""
+    return f"{float(v):.{digits}g}"
+
+
+def _text(v: float) -> str:
+    return repr(float(v))
+
+
+def _safe_tz(tz: str) -> str:
+    if not all(c.isalnum() or c in "/_+-" for c in tz):
+        msg_ = f"not a time zone name: {tz!r}"
+        raise ValueError(msg_)
+    return tz

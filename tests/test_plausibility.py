@@ -1,0 +1,189 @@
+"""Plausibility before the official account (issue 22, High 2).
+
+The implausible is refused at intake with a named reason (a meter's ceiling or its carrier's,
+a negative interval value, 316× the meter's history); the suspicious (a spike by the robust
+rule) is stored but held out of the official account until an analyst confirms or rejects it,
+and an account refuses to become official while held values affect it, saying by how much.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from carbonpeak.errors import HeldValuesPending, InputValidationError
+from carbonpeak.intake.feeds import ingest_ledger, ingest_readings
+from carbonpeak.intake.imports import import_file
+from carbonpeak.services.accounting.account import official_run, run_account
+from carbonpeak.services.accounting.held import decide_held, list_held
+from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.registry.models import AuditLog, BatchRejection, HeldValue
+from carbonpeak.storage.workspace import Workspace
+from tests.conftest import write
+
+ENTITIES = ("entity_id,name,kind,street,building_type,floor_area_m2\n"
+            "P1,甲楼,building,外滩街道,office,10000\n")
+METERS = ("meter_id,entity_id,carrier,unit,register,interval_minutes,ceiling\n"
+          "PM1,P1,electricity,kWh,interval,60,\n"
+          "PM2,P1,electricity,kWh,interval,60,500\n")
+FEEDER = Principal(0, "plausibility-test", "district_admin", "huangpu")
+START = dt.datetime(2024, 3, 1)  # local midnight
+
+
+def _history(path: Path) -> Path:
+    """Two weeks of hourly readings of PM1 (100-139 kWh, a daily shape) and PM2 (10 kWh)."""
+    lines = ["meter_id,ts,value"]
+    for h in range(14 * 24):
+        t = START + dt.timedelta(hours=h)
+        lines.append(f"PM1,{t:%Y-%m-%dT%H:%M:%S},{100 + (t.hour * 7) % 40}")
+        lines.append(f"PM2,{t:%Y-%m-%dT%H:%M:%S},10")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def world(ws: Workspace, tmp_path: Path) -> Workspace:
+    import_file(ws, "entities", write(tmp_path, "e.csv", ENTITIES))
+    import_file(ws, "meters", write(tmp_path, "m.csv", METERS))
+    import_file(ws, "readings", _history(tmp_path / "history.csv"))
+    return ws
+
+
+def _push(ws: Workspace, rows: list[dict[str, object]]):
+    return ingest_readings(ws, FEEDER, json.dumps(rows).encode(), "application/json")
+
+
+def test_impossible_readings_are_refused_with_their_reason(world):
+    res = _push(world, [
+        {"meter_id": "PM1", "ts": "2024-03-20T08:00:00", "value": 1e15},     # carrier ceiling
+        {"meter_id": "PM2", "ts": "2024-03-20T08:00:00", "value": 600},      # meter's ceiling
+        {"meter_id": "PM1", "ts": "2024-03-20T09:00:00", "value": -5},       # negative
+        {"meter_id": "PM1", "ts": "2024-03-20T10:00:00", "value": 60_000},   # ≥ 316× history
+        {"meter_id": "PM1", "ts": "2024-03-20T11:00:00", "value": 120},      # fine
+    ])
+    reasons = {e.row: e.code for e in res.errors}
+    assert reasons == {1: "intake.readings.above_ceiling", 2: "intake.readings.above_ceiling",
+                       3: "intake.readings.negative", 4: "intake.readings.above_history"}
+    assert res.rejected == 4
+    assert res.added == 1
+    by_row = {e.row: e for e in res.errors}
+    assert by_row[2].params["ceiling"] == "500"
+    assert "1e+06" in by_row[1].params["ceiling"]  # a gigawatt for an hour, in kWh
+    with world.registry.session() as s:
+        stored = s.scalars(select(BatchRejection.row).where(
+            BatchRejection.batch_id == res.batch_id).order_by(BatchRejection.row)).all()
+    assert stored == [1, 2, 3, 4]
+
+
+def test_a_file_with_an_impossible_reading_is_refused_naming_row_and_reason(world, tmp_path):
+    path = write(tmp_path, "r.csv", "meter_id,ts,value\nPM1,2024-03-20T08:00:00,5\n"
+                 "PM1,2024-03-20T09:00:00,1e15\n")
+    with pytest.raises(InputValidationError) as exc:
+        import_file(world, "readings", path)
+    assert [(e.row, e.column, e.code) for e in exc.value.errors] == [
+        (3, "value", "intake.readings.above_ceiling")]
+
+
+def test_impossible_ledger_rows_are_refused(world, tmp_path):
+    body = json.dumps([
+        {"entity_id": "P1", "period": "2024-01", "carrier": "electricity", "quantity": 1e15,
+         "unit": "kWh"},
+        {"entity_id": "P1", "period": "2024-02", "carrier": "electricity", "quantity": 5000,
+         "unit": "kWh"}]).encode()
+    res = ingest_ledger(world, FEEDER, body, "application/json")
+    assert [(e.row, e.code) for e in res.errors] == [(1, "intake.ledger.above_ceiling")]
+    assert res.added == 1
+    # with three months of history, 316× the typical month is refused too
+    hist = "entity_id,period,carrier,quantity,unit\n" + "".join(
+        f"P1,2023-{m:02d},electricity,5000,kWh\n" for m in range(1, 5))
+    import_file(world, "ledger", write(tmp_path, "l.csv", hist))
+    with pytest.raises(InputValidationError) as exc:
+        import_file(world, "ledger", write(
+            tmp_path, "l2.csv", "entity_id,period,carrier,quantity,unit\n"
+            "P1,2023-06,electricity,5000,万kWh\n"))  # 50 GWh: a unit slip
+    assert [e.code for e in exc.value.errors] == ["intake.ledger.above_history"]
+
+
+def test_a_spike_is_held_out_of_the_official_account_until_an_analyst_decides(world):
+    before = run_account(world, year=2024)  # the official account without the spike
+    assert before.official
+    res = _push(world, [{"meter_id": "PM1", "ts": "2024-03-16T03:00:00", "value": 4000},
+                        {"meter_id": "PM1", "ts": "2024-03-16T04:00:00", "value": 110}])
+    assert res.errors == []  # stored, not refused
+    assert res.added == 2
+    held = list_held(world, "huangpu")
+    assert [(h["meter_id"], h["value"], h["reason_code"]) for h in held] == [
+        ("PM1", 4000.0, "intake.held.spike")]
+    assert "尖峰" in held[0]["reason_zh"]
+    # re-sending the batch holds nothing twice
+    _push(world, [{"meter_id": "PM1", "ts": "2024-03-16T03:00:00", "value": 4000},
+                  {"meter_id": "PM1", "ts": "2024-03-16T04:00:00", "value": 110}])
+    assert len(list_held(world, "huangpu")) == 1
+
+    with pytest.raises(HeldValuesPending) as exc:
+        run_account(world, year=2024)
+    assert [h["id"] for h in exc.value.held] == [held[0]["id"]]
+    assert f"#{held[0]['id']} PM1" in str(exc.value)
+    assert "counting them would change the total by" in str(exc.value)
+    with world.registry.session() as s:  # the official run is still the one before
+        assert official_run(s, "huangpu", 2024).id == before.run_id
+
+    decide_held(world, "huangpu", [held[0]["id"]], "confirmed", note="chiller test")
+    after = run_account(world, year=2024)
+    assert after.official
+    change = after.totals["tce_equivalent"] - before.totals["tce_equivalent"]
+    kgce = next(f["value"] for f in after.factors_used
+                if f["carrier"] == "electricity" and f["quantity"] == "kgce_equivalent")
+    assert change == pytest.approx((4000 + 110) * kgce / 1000)  # both readings count now
+    assert exc.value.delta["tce_equivalent"] == pytest.approx(4000 * kgce / 1000)
+    with world.registry.session() as s:
+        logged = s.scalars(select(AuditLog).where(AuditLog.object_type == "held_value")).all()
+        assert [(a.action, a.details["status"]) for a in logged] == [
+            ("held_confirmed", ["held", "confirmed"])]
+
+
+def test_a_rejected_spike_never_counts(world):
+    _push(world, [{"meter_id": "PM1", "ts": "2024-03-16T03:00:00", "value": 4000}])
+    (h,) = list_held(world, "huangpu")
+    decide_held(world, "huangpu", [h["id"]], "rejected")
+    rejected = run_account(world, year=2024)
+    assert rejected.official
+    assert any("rejected by an analyst" in n for n in rejected.notes)
+    with world.registry.session() as s:
+        assert s.scalars(select(HeldValue.status)).all() == ["rejected"]
+    # the total is that of the history alone
+    history_kwh = sum(100 + (h_ % 24 * 7) % 40 for h_ in range(14 * 24)) + 14 * 24 * 10
+    pm = rejected.tables["inventory_district_year"]
+    assert float(pm.loc[pm["carrier"] == "electricity", "quantity"].sum()) == \
+        pytest.approx(history_kwh)
+
+
+def test_analysts_decide_held_values_over_the_api(world):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api.app import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    _push(world, [{"meter_id": "PM1", "ts": "2024-03-16T03:00:00", "value": 4000}])
+    create_user(world, "analyst", "district_analyst", district="huangpu")
+    create_user(world, "feeder", "data_feeder", district="huangpu", entities=["P1"])
+    auth = {u: {"Authorization": f"Bearer {issue_token(world, u).token}"}
+            for u in ("analyst", "feeder")}
+    client = TestClient(create_app(workspace=world))
+    assert client.get("/api/v1/held", headers=auth["feeder"]).status_code == 403
+    listed = client.get("/api/v1/held", headers=auth["analyst"]).json()
+    assert listed["total"] == 1
+    (item,) = listed["items"]
+    assert (item["meter_id"], item["value"], item["status"]) == ("PM1", 4000.0, "held")
+    r = client.post(f"/api/v1/held/{item['id']}", headers=auth["analyst"],
+                    json={"decision": "rejected", "note": "a test pulse"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["decided_by"]) == ("rejected", "user:analyst")
+    again = client.post(f"/api/v1/held/{item['id']}", headers=auth["analyst"],
+                        json={"decision": "confirmed"})
+    assert again.status_code == 409  # decisions are final
+    assert client.get("/api/v1/held", headers=auth["analyst"]).json()["total"] == 0
