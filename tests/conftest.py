@@ -11,10 +11,15 @@ requests of each area) always run on both: their tests depend on one another's s
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -85,7 +90,8 @@ def _is_postgres_case(item: pytest.Item) -> bool:
     """A PostgreSQL case: of the function-scoped ``database_url`` fixture, or of a module's
     world built over ``BACKENDS``."""
     callspec = getattr(item, "callspec", None)
-    return callspec is not None and "postgresql" in callspec.params.values()
+    return callspec is not None and any(
+        isinstance(v, str) and v == "postgresql" for v in callspec.params.values())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -138,3 +144,39 @@ def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     lines = [line.strip() for line in text.strip().splitlines()]
     path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
     return path
+
+
+@dataclass(frozen=True)
+class DemoCopy:
+    """A copy of the 20-building demo in a home of its own, and what the demo printed."""
+
+    home: Path
+    printed: str
+
+
+def demo_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> DemoCopy:
+    """``carbonpeak demo --no-serve --buildings 20`` (SQLite), built once per test run and
+    shared by the modules that read it, on every pytest-xdist worker (a file lock lets one
+    build it; the others wait); each caller gets its own copy in a fresh home, to change as
+    it likes."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    shared = root / "demo-20"
+    with (root / "demo-20.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "built").exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            (shared / "home").mkdir(parents=True)
+            env = {**os.environ, "CARBONPEAK_HOME": str(shared / "home"), "COLUMNS": "200",
+                   "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+            env.pop("CARBONPEAK_DATABASE_URL", None)
+            built = subprocess.run(  # noqa: S603
+                [sys.executable, "-m", "carbonpeak", "demo", "--no-serve", "--buildings", "20"],
+                env=env, capture_output=True, text=True, timeout=900, check=False)
+            assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+            (shared / "printed.txt").write_text(built.stdout, encoding="utf-8")
+            (shared / "built").touch()
+    home = tmp_path_factory.mktemp(name)
+    shutil.copytree(shared / "home", home, dirs_exist_ok=True)
+    return DemoCopy(home, (shared / "printed.txt").read_text(encoding="utf-8"))

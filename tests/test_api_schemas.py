@@ -15,9 +15,6 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +34,7 @@ from carbonpeak.api.responses import JSONBody, JSONRoute, fast_json, json_bytes,
 from carbonpeak.api.schemas.common import Public
 from carbonpeak.config import Settings
 from carbonpeak.storage.workspace import Workspace
+from tests.conftest import demo_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "carbonpeak-demo"  # the demo users' password  # noqa: S105
@@ -133,13 +131,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``carbonpeak demo --no-serve --buildings 20`` into a temporary home (SQLite), the
     app over it, and clients signed in as an admin, a street officer and an entity manager."""
-    home = tmp_path_factory.mktemp("schemas-home")
-    env = {**os.environ, "CARBONPEAK_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-    env.pop("CARBONPEAK_DATABASE_URL", None)
-    built = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", "demo", "--no-serve", "--buildings", "20"],
-        env=env, capture_output=True, text=True, timeout=600, check=False)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    home = demo_copy(tmp_path_factory, "schemas-home").home
     ws = Workspace.open(Settings(home=home), actor="test")
     try:
         app = create_app(workspace=ws)

@@ -38,7 +38,7 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
-from tests.conftest import STARTUP_WAIT_S  # noqa: E402
+from tests.conftest import STARTUP_WAIT_S, demo_copy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -70,16 +70,13 @@ def _free_port() -> int:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``carbonpeak demo --no-serve --buildings 20`` into a temporary home, then
     ``carbonpeak serve`` on a free port until the module ends."""
-    home = tmp_path_factory.mktemp("browser-home")
+    copy = demo_copy(tmp_path_factory, "browser-home")
+    home = copy.home
     env = {**os.environ, "CARBONPEAK_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("CARBONPEAK_DATABASE_URL", None)
-    built = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", "demo", "--no-serve", "--buildings", "20"],
-        env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     # the demo prints its users: "│ street_waitan │ street_officer │ 外滩街道 │ …"
-    officers = re.findall(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", built.stdout)
-    assert len(officers) >= 2, built.stdout[-3000:]
+    officers = re.findall(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", copy.printed)
+    assert len(officers) >= 2, copy.printed[-3000:]
     port = _free_port()
     proc = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "carbonpeak", "serve", "--port", str(port)],
@@ -870,3 +867,41 @@ def test_no_request_leaves_localhost_and_the_console_is_clean(
                if not u.startswith(("http://127.0.0.1:", "data:", "blob:"))]
     assert outside == []
     assert watch.errors == []
+
+
+def test_sub_meter_chart_stacks_sub_meters_and_draws_the_main_meter_as_a_line(
+        page: Page, context: BrowserContext, demo: Demo) -> None:
+    """Issue 15 (9): a main meter measures what its sub-meters measure, so it is a line over
+    them, never a bar stacked on top of its own sub-meters (that doubled the month)."""
+    api_sign_in(context, demo, "analyst")
+    meters = api_get(page, demo, "/meters?limit=500")["items"]
+    kinds: dict[str, set[bool]] = {}
+    for m in meters:
+        if m["carrier"] == "electricity":
+            kinds.setdefault(m["entity_id"], set()).add(bool(m["submeter"]))
+    eid = sorted(e for e, k in kinds.items() if k == {True, False})[0]  # main and sub-meters
+    page_ = api_get(page, demo, f"/dashboard/entities/{eid}")
+    rows = [r for r in page_["monthly_by_submeter"] if r["unit"] == "kWh"]
+    _fresh(page, demo, f"#/entities/{eid}")
+    page.get_by_test_id("chart-entity-submeter").locator("canvas").wait_for()
+    series = page.evaluate("""() => {
+        const el = document.querySelector('[data-chart="submeter"]');
+        return globalThis.echarts.getInstanceByDom(el).getOption().series.map(
+            (s) => ({name: s.name, type: s.type, stack: s.stack ?? null,
+                     data: s.data.map((v) => (v && typeof v === 'object') ? v.value : v)}));
+    }""")
+    stacked = [s for s in series if s["stack"]]
+    lines = [s for s in series if s["type"] == "line"]
+    mains = {r["meter_id"] for r in rows if not r["submeter"]}
+    subs = {r["meter_id"] for r in rows if r["submeter"]}
+    assert len(stacked) == len(subs)
+    assert all(s["type"] == "bar" for s in stacked)
+    assert len(lines) == len(mains)
+    assert all(s["stack"] is None for s in lines)
+    assert not any(m in s["name"] for s in stacked for m in mains)
+    # the stack of a month is the sub-meters' sum (万kWh), not the sub-meters and the main
+    months = sorted({r["month"] for r in rows})
+    for i, month in enumerate(months):
+        want = sum(r["quantity"] for r in rows if r["submeter"] and r["month"] == month) / 1e4
+        got = sum(float(s["data"][i] or 0.0) for s in stacked)
+        assert got == pytest.approx(want, rel=1e-6), month

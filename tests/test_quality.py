@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pandas as pd
 import pyarrow as pa
@@ -478,14 +477,19 @@ M,A,electricity,kWh,interval,2,60
 """
 
 
-@pytest.fixture
-def gappy(ws, tmp_path):
+def load_gappy(ws, tmp_path):
+    """Meter M (multiplier 2) with 11 of March's hours: 3 intervals to fill."""
     import_file(ws, "entities", write(tmp_path, "e.csv", ENTITIES))
     import_file(ws, "meters", write(tmp_path, "m.csv", GAP_METERS))
     values = {0: 10, 1: 10, 2: 10, 3: 10, 4: 10, 8: 22, 9: 5, 10: 5, 11: 5, 20: 8, 21: 8}
     import_file(ws, "readings", write(tmp_path, "r.csv", "meter_id,ts,value\n" + "\n".join(
         f"M,2024-03-01T{h:02d}:00:00,{v}" for h, v in values.items())))
     return ws
+
+
+@pytest.fixture
+def gappy(ws, tmp_path):
+    return load_gappy(ws, tmp_path)
 
 
 def _march(res, level="entity"):
@@ -551,21 +555,3 @@ def test_account_cli_fill_gaps(gappy, tmp_path, monkeypatch):
     assert "缺测插补" in r.output
     assert "11 interval(s)" in r.output  # 3 + 8 with gaps up to 8 h
     assert "读数覆盖率" in r.output
-
-
-@pytest.mark.spark
-@pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java 17")
-def test_gap_filling_on_spark_matches_duckdb(gappy, database_url):
-    pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    if "postgresql" in database_url:
-        pytest.skip("the engine comparison does not depend on the registry database")
-    from carbonpeak.services.accounting.spark import local_session
-
-    spark = local_session()
-    try:
-        sp = run_account(gappy, year=2024, fill_gaps=True, engine="spark", spark=spark)
-    finally:
-        spark.stop()
-    duck = run_account(gappy, year=2024, fill_gaps=True)
-    assert _march(sp).loc["A", "estimated_quantity"] == pytest.approx(96)
-    assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)

@@ -9,6 +9,7 @@ import pytest
 
 from carbonpeak.services.accounting.account import run_account
 from tests import reference_district
+from tests.test_quality import _march, load_gappy
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 pytestmark = [
@@ -44,4 +45,16 @@ def test_spark_equals_duckdb(ws, tmp_path, spark, database_url):
         a, b = _frame(duck, name, keys), _frame(sp, name, keys)
         assert list(a.columns) == list(b.columns)
         pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
+    assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)
+
+
+def test_gap_filling_on_spark_matches_duckdb(ws, tmp_path, spark, database_url):
+    """Gap filling (tests/test_quality.py's meter M: 11 of March's hours, 3 intervals to
+    fill) on Spark equals DuckDB's; the same Spark session as the account above."""
+    if "postgresql" in database_url:
+        pytest.skip("the engine comparison does not depend on the registry database")
+    load_gappy(ws, tmp_path)
+    sp = run_account(ws, year=2024, fill_gaps=True, engine="spark", spark=spark)
+    duck = run_account(ws, year=2024, fill_gaps=True)
+    assert _march(sp).loc["A", "estimated_quantity"] == pytest.approx(96)
     assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)

@@ -14,14 +14,13 @@ HTML edition (the PDF is made from the same HTML).
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import demo_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,14 +74,7 @@ def html_text(page: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("demo-zh")
-    env = {**os.environ, "CARBONPEAK_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
-    env.pop("CARBONPEAK_DATABASE_URL", None)
-    built = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", "demo", "--no-serve", "--buildings", "20"],
-        env=env, capture_output=True, text=True, timeout=900, check=False)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    return home
+    return demo_copy(tmp_path_factory, "demo-zh").home
 
 
 def chinese_edition(home: Path) -> tuple[str, dict[str, Any]]:

@@ -186,7 +186,10 @@ def get_obligations(
 
     def compute() -> dict[str, Any]:
         scope = scope_of(ws, principal)
-        when = _as_of(ws, scope.district_id, as_of)
+        # a year's obligations are judged at the end of that year (as its figures are),
+        # unless the caller asks for another date (e.g. today)
+        when = _as_of(ws, scope.district_id, as_of) if as_of is not None \
+            else dt.date(year, 12, 31)
         return dashboard.cached(ws, ("obligations", scope.key(), year, when.isoformat()),
                                 lambda: obligations(ws, scope.district_id, year, scope=scope,
                                                     as_of=when))

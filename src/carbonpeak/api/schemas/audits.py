@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Detail, Page, Public
 
 __all__ = ["AuditPublic", "AuditRecordedPublic", "AuditRulePublic", "AuditSchedulePublic",
@@ -65,6 +67,7 @@ class RuleEntryPublic(Public):
 
     value: float | str | list[str] | None
     source: str
+    source_zh: str = Field("", description="the source in Chinese (its title and number)")
     status: str
     label_zh: str
     label_en: str

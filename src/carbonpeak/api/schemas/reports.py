@@ -69,3 +69,5 @@ class WhitePaperPublic(Public):
     as_of: str
     figures: Detail = Field(description="the year's published figures (the figure "
                             "catalogue): the values the white paper prints")
+    edition: Detail = Field(description="the edition's settings: the issuing office (from "
+                            "the profile) and how chapters without data are shown")

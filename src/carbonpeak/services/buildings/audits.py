@@ -797,7 +797,7 @@ def _quota_item(cases: list[QuotaCase], as_of: dt.date, *,
 def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScope | None = None,
                 as_of: dt.date | None = None) -> dict[str, Any]:
     """The checklist of every key unit in ``scope`` for ``year``, judged on ``as_of``
-    (default today in the district).
+    (default the end of ``year``, as the year's published figures are).
 
     Per unit (``Entity.is_key_unit``; an enterprise with its buildings): monitoring coverage
     (share of its purchased energy measured by meters rather than ledgers in the official
@@ -813,7 +813,7 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScop
     d = ws.district(district_id)
     ku = KeyUnitRules.from_profile(d.profile)
     rule = AuditRule.from_profile(d.profile)
-    as_of = as_of or district_today(d)
+    as_of = as_of or dt.date(year, 12, 31)
     frame = _schedule_frame(ws, d, rule, as_of)
     desc = _descendants(frame)
     with ws.registry.session() as s:
