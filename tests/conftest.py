@@ -14,14 +14,17 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
@@ -77,13 +80,17 @@ def registry_url(backend: str, folder: Path) -> Iterator[str]:
 STARTUP_WAIT_S = 120
 
 
-#: the slowest modules (measured: API worlds on both databases, Chromium, PDFs, subprocesses),
-#: scheduled first; the rest follow in their usual order (a stable sort)
-LONGEST_FIRST = ("test_browser", "test_figures", "test_web_api", "test_targets_api",
-                 "test_whitepaper", "test_audits", "test_retrofits", "test_fuzz_feeds",
-                 "test_feeds_reliability", "test_lake", "test_quality",
-                 "test_whitepaper_language", "test_api_schemas", "test_mqtt", "test_mv_opendsm",
-                 "test_benchmarking", "test_reports")
+#: the slowest modules, longest first (measured by a full run's junit times: servers and
+#: Chromium, PDFs, API worlds on both databases, Spark); the rest follow in their usual order
+#: (a stable sort). A module that copies the shared demo (test_browser) goes first on one core
+#: and one that does not on the other, so that no core waits for the demo's build.
+LONGEST_FIRST = ("test_browser", "test_feeds_reliability", "test_whitepaper", "test_figures",
+                 "test_web_api", "test_audits", "test_lake", "test_mqtt", "test_targets_api",
+                 "test_spark", "test_feeds_api", "test_api_schemas", "test_plan_pipelines",
+                 "test_fuzz_feeds", "test_excel", "test_reports", "test_account",
+                 "test_retrofits", "test_commissioning_pipeline", "test_edge_cases",
+                 "test_quality", "test_properties", "test_benchmarking", "test_mv_opendsm",
+                 "test_whitepaper_language")
 
 
 def _is_postgres_case(item: pytest.Item) -> bool:
@@ -180,3 +187,40 @@ def demo_copy(tmp_path_factory: pytest.TempPathFactory, name: str) -> DemoCopy:
     home = tmp_path_factory.mktemp(name)
     shutil.copytree(shared / "home", home, dirs_exist_ok=True)
     return DemoCopy(home, (shared / "printed.txt").read_text(encoding="utf-8"))
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str]) -> Iterator[str]:
+    """``carbonpeak serve`` with ``env`` on a free loopback port, until the block ends; yields
+    its base URL once ``/api/v1/health`` answers (within :data:`STARTUP_WAIT_S`)."""
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "carbonpeak", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_WAIT_S
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("carbonpeak serve did not start")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)

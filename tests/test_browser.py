@@ -12,10 +12,8 @@ import csv
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +36,7 @@ from playwright.sync_api import (  # noqa: E402
     sync_playwright,
 )
 
-from tests.conftest import STARTUP_WAIT_S, demo_copy  # noqa: E402
+from tests.conftest import STARTUP_WAIT_S, demo_copy, serving  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -60,12 +58,6 @@ class Demo:
     street_officers: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``carbonpeak demo --no-serve --buildings 20`` into a temporary home, then
@@ -77,34 +69,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     # the demo prints its users: "│ street_waitan │ street_officer │ 外滩街道 │ …"
     officers = re.findall(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", copy.printed)
     assert len(officers) >= 2, copy.printed[-3000:]
-    port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_WAIT_S
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("carbonpeak serve did not start")
-            time.sleep(0.1)
+    with serving(env) as url:
         page = httpx.get(f"{url}/", timeout=5)
         assert page.status_code == 200, (
             f"the dashboard is not served ({page.status_code}): run `make setup` (npm ci "
             "--prefix frontend) so that ECharts and MapLibre GL are in frontend/node_modules")
         yield Demo(url=url, home=home, street_officers=officers)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ from carbonpeak.services.plan.warnings import set_budget
 from carbonpeak.storage.registry.models import FigureValue
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis
-from tests.conftest import STARTUP_WAIT_S, demo_copy
+from tests.conftest import demo_copy, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -123,12 +121,6 @@ class Demo:
     client: httpx.Client
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _carbonpeak(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "carbonpeak", *args], env=env, capture_output=True, text=True,
@@ -152,31 +144,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 "--scope-id", "HP-B0020", "--budget", "2300",
                 "--intensity-target", "0.030391851907066995")
     _carbonpeak(env, "warnings", "evaluate", "--year", str(YEAR))
-    port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_WAIT_S
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("carbonpeak serve did not start")
-            time.sleep(0.1)
-        with contextlib.closing(_client(url, "admin")) as client:
-            yield Demo(url, home, env, printed, client)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    with serving(env) as url, contextlib.closing(_client(url, "admin")) as client:
+        yield Demo(url, home, env, printed, client)
 
 
 def _client(url: str, username: str) -> httpx.Client:

@@ -113,23 +113,15 @@ def test_messages_table_names_bad_messages():
     ]
 
 
-def test_ingester_stores_batches_then_acks(meters_ws):
-    ws = meters_ws
-    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
-    ing = MqttIngester(ws, Principal(0, "mqtt", "district_admin", "huangpu"),
-                       broker="mqtt://127.0.0.1:1883", client_id=client_id, batch_size=50,
-                       batch_seconds=0.2)
+def _ingest(ing: MqttIngester, client_id: str, items: list[tuple[str, bytes]]) -> None:
+    """Run ``ing``, publish ``items`` once it has subscribed, wait until it has acknowledged
+    them all (or :data:`STARTUP_WAIT_S` has passed), then stop it."""
     thread = threading.Thread(target=ing.run, daemon=True)
     thread.start()
     try:
-        assert ing.wait_connected(10)
+        assert ing.wait_connected(STARTUP_WAIT_S)
         time.sleep(0.3)  # subscription acknowledged
         pub = _publisher()
-        items = [(f"carbonpeak/readings/{m}", _reading(h, h + 0.5))
-                 for m in ("M1", "M1a") for h in range(60)]
-        items += [("carbonpeak/readings/M1", b"{oops"),
-                  ("carbonpeak/readings/NOPE", _reading(0, 1)),
-                  ("carbonpeak/readings/M1", _reading(0, 0.5))]  # exact repeat of one above
         _publish(pub, items)
         pub.disconnect()
         deadline = time.monotonic() + STARTUP_WAIT_S
@@ -139,6 +131,20 @@ def test_ingester_stores_batches_then_acks(meters_ws):
         ing.stop()
         thread.join(15)
         _forget_session(client_id)
+
+
+def test_ingester_stores_batches_then_acks(meters_ws):
+    ws = meters_ws
+    client_id = f"test-ingest-{uuid.uuid4().hex[:8]}"
+    ing = MqttIngester(ws, Principal(0, "mqtt", "district_admin", "huangpu"),
+                       broker="mqtt://127.0.0.1:1883", client_id=client_id, batch_size=50,
+                       batch_seconds=0.2)
+    items = [(f"carbonpeak/readings/{m}", _reading(h, h + 0.5))
+             for m in ("M1", "M1a") for h in range(60)]
+    items += [("carbonpeak/readings/M1", b"{oops"),
+              ("carbonpeak/readings/NOPE", _reading(0, 1)),
+              ("carbonpeak/readings/M1", _reading(0, 0.5))]  # exact repeat of one above
+    _ingest(ing, client_id, items)
     assert ing.stats.acked == len(items) == 123
     keys = _lake_keys(ws)
     assert len(keys) == 120  # 2 meters x 60 hours, the repeat stored once
@@ -182,24 +188,10 @@ def test_batches_record_their_gateway_and_write_only_its_meters(meters_ws):
     ing = MqttIngester(ws, Principal(0, "mqtt", "district_admin", "huangpu"),
                        broker="mqtt://127.0.0.1:1883", client_id=client_id, batch_size=50,
                        batch_seconds=0.2, sender_principal=gateway)
-    thread = threading.Thread(target=ing.run, daemon=True)
-    thread.start()
     items = [("carbonpeak/readings/gw-b1/M1", _reading(0, 5.0)),
              ("carbonpeak/readings/gw-b1/M4", _reading(0, 5.0)),     # B2's meter: refused
              ("carbonpeak/readings/intruder/M1", _reading(1, 9.0))]  # not a gateway
-    try:
-        assert ing.wait_connected(STARTUP_WAIT_S)
-        time.sleep(0.3)  # subscription acknowledged
-        pub = _publisher()
-        _publish(pub, items)
-        pub.disconnect()
-        deadline = time.monotonic() + STARTUP_WAIT_S
-        while ing.stats.acked < len(items) and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        ing.stop()
-        thread.join(15)
-        _forget_session(client_id)
+    _ingest(ing, client_id, items)
     assert ing.stats.acked == len(items)
     with ws.registry.session() as s:
         batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")
