@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
-from carbonpeak.i18n import Message, render
+from carbonpeak.i18n import stored_text
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.audits import audit_schedule
 from carbonpeak.services.buildings.commissioning import commissioning, split_candidates
@@ -171,8 +171,7 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
     out: list[Computed] = []
     e_ok = stat(year, "energy_basis") == STATISTICS
     c_ok = stat(year, "co2_basis") == STATISTICS
-    source = stat(year, "co2_source")
-    c_src = render(source, "en") if isinstance(source, Message) else str(source or "")
+    c_src = stored_text(stat(year, "co2_source"), "en") or ""
     none = {"note": f"no statistics for {year}"}
     out.append(Computed("energy.statistics", finite(stat(year, "energy_tce")) if e_ok else None,
                         str(year), row(year, "energy_tce") if e_ok else none))

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import Message, msg, render
+from carbonpeak.i18n import msg, stored_text
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
@@ -239,8 +239,7 @@ def computed_metric(ws: Workspace, d: District, metric: str,
         col = metric
         vals = series[col].dropna()  # statistics years only (like with like)
         src = "energy" if metric == "energy_per_gdp" else "co2"
-        sources = {render(v, "en") if isinstance(v, Message) else str(v)
-                   for v in (series.loc[y, f"{src}_source"] for y in vals.index)}
+        sources = {str(stored_text(series.loc[y, f"{src}_source"], "en")) for y in vals.index}
         base = series.attrs.get("gdp_price_base_year", DEFAULT_PRICE_BASE_YEAR)
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
                 f"district statistics (统计口径): {'; '.join(sorted(sources))} ÷ GDP at "
