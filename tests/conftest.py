@@ -82,8 +82,9 @@ STARTUP_WAIT_S = 120
 
 #: the slowest modules, longest first (measured by a full run's junit times: servers and
 #: Chromium, PDFs, API worlds on both databases, Spark); the rest follow in their usual order
-#: (a stable sort). A module that copies the shared demo (tests/browser/test_browser) goes first on one core
-#: and one that does not on the other, so that no core waits for the demo's build.
+#: (a stable sort). A module that copies the shared demo (tests/browser/test_browser) goes
+#: first on one core and one that does not on the other, so that no core waits for the
+#: demo's build.
 LONGEST_FIRST = ("test_browser", "test_feeds_reliability", "test_whitepaper", "test_figures",
                  "test_web_api", "test_audits", "test_lake", "test_mqtt", "test_targets_api",
                  "test_spark", "test_feeds_api", "test_api_schemas", "test_plan_pipelines",

@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 
 from carbonpeak.cli import app
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.csvfiles import read_import_file
 from carbonpeak.intake.formats.messages import zh
 from carbonpeak.intake.formats.templates import write_template
@@ -301,9 +302,10 @@ def test_every_bad_cell_named_with_sheet_and_row_and_nothing_stored(ws, tmp_path
 
 
 def test_row_error_str_names_the_sheet():
-    assert str(RowError("a.xlsx", 4, "unit", "kg", "is required", "台账")) == \
+    required = msg("intake.cell.required")
+    assert str(RowError("a.xlsx", 4, "unit", "kg", required, "台账")) == \
         "a.xlsx[台账]:4: column unit = 'kg' is required"
-    assert str(RowError("a.csv", 4, None, None, "is required")) == "a.csv:4: is required"
+    assert str(RowError("a.csv", 4, None, None, required)) == "a.csv:4: is required"
 
 
 def test_every_parser_message_has_a_chinese_text(ws, tmp_path):

@@ -191,8 +191,22 @@ def test_row_errors_keep_their_code_through_json():
 
     e = RowError("a.csv", 3, "unit", "kg", msg("intake.unit.unknown", unit="kg", known="t"))
     assert RowError.from_dict(json.loads(json.dumps(e.to_dict()))) == e
-    assert RowError("a.csv", 3, None, None, "is required").code == "intake.cell.required"
-    assert RowError("a.csv", 3, None, None, "anything else").code == "intake.text"
+
+
+
+def test_a_stored_rejection_gives_back_its_message_and_an_old_text_as_it_was():
+    """Issue 14: rejections are stored as messages (code and parameters), so a replayed batch
+    shows them in either language; a row refused before that keeps its English text as it
+    was written (never matched back to a code)."""
+    from carbonpeak.i18n import dumps, msg, render
+    from carbonpeak.intake.batches import stored_reason
+
+    m = msg("intake.unit.unknown", unit="kg", known="t")
+    assert stored_reason(dumps(m)) == m
+    assert render(stored_reason(dumps(m)), "zh") == render(m, "zh") != render(m, "en")
+    old = stored_reason("is required")
+    assert old.code == "intake.text"  # not intake.cell.required: no matching of English
+    assert render(old, "zh") == render(old, "en") == "is required"
 
 
 # -- re-sending a batch changes nothing, for every kind -----------------------------------------

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from carbonpeak.i18n import Lang, Message, catalogue, fields, render
+from carbonpeak.i18n import Lang, Message, render
 
 __all__ = [
     "AccessDenied",
@@ -44,7 +43,15 @@ class CarbonPeakError(Exception):
 
 
 class ConfigError(CarbonPeakError, RuntimeError):
-    """Settings, profile or set-up problem (e.g. the registry was never initialised)."""
+    """Settings, profile or set-up problem (e.g. the registry was never initialised).
+
+    ``reason``, where given, is the same problem as a catalogue message (for answers in
+    both languages); the text is its English rendering for logs and the CLI.
+    """
+
+    def __init__(self, message: str, reason: Message | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NotFoundError(CarbonPeakError, LookupError):
@@ -110,28 +117,20 @@ class RowError:
     ``sheet`` names the worksheet of a spreadsheet (``None`` for CSV and pushed batches).
     ``reason`` is a catalogue message (:mod:`carbonpeak.i18n`, codes ``intake.*``): the error
     carries its ``code`` and ``params`` and is rendered in Chinese or English only at the edge
-    (:meth:`text`); ``message`` is the English rendering. A plain text given as ``reason`` is
-    kept as the code whose English text it is, or else as ``intake.text`` (shown as given).
+    (:meth:`text`); ``message`` is the English rendering. There is no plain-text reason: a
+    text is never turned into a code by matching its English.
     """
 
     file: str
     row: int | None
     column: str | None
     value: str | None
-    reason: Message | str
+    reason: Message
     sheet: str | None = None
-
-    def __post_init__(self) -> None:
-        """A plain-text reason becomes a message (the catalogue's code for that English text)."""
-        if isinstance(self.reason, str):
-            code = _code_of_english().get(self.reason)
-            object.__setattr__(self, "reason", Message(code) if code is not None
-                               else Message("intake.text", {"text": self.reason}))
 
     @property
     def msg(self) -> Message:
         """The reason as a catalogue message."""
-        assert isinstance(self.reason, Message)
         return self.reason
 
     @property
@@ -174,13 +173,6 @@ class RowError:
             if self.value is not None:
                 what += f" = {self.value!r}"
         return f"{where}:{what} {self.message}".replace(":  ", ": ")
-
-
-@cache
-def _code_of_english() -> dict[str, str]:
-    """English text -> code, for the catalogue's row-error codes without parameters."""
-    return {texts["en"]: code for code, texts in catalogue().items()
-            if code.startswith("intake.") and not fields(texts["en"])}
 
 
 class InputValidationError(CarbonPeakError, ValueError):

@@ -5,16 +5,16 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
 from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, OBLIGATIONS, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.audits import (
@@ -44,17 +44,6 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD; d
 XlsxOpt = Annotated[Path | None, typer.Option("--xlsx", help="Also write the table as xlsx")]
 _STYLE = {"overdue": "red", "never_audited": "red", "missing": "yellow", "late": "yellow",
           "due_this_year": "yellow", "ok": "green", "unknown": "dim", "not_applicable": "dim"}
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputValidationError([RowError(option, None, None, value,
-                                             "must be a date YYYY-MM-DD, e.g. 2024-12-31")]
-                                   ) from None
 
 
 def _print_counts(c: BatchResult, what: str) -> None:
@@ -91,8 +80,8 @@ def audits_list(
     """The audit records of the district, newest first."""
     with _errors(), _workspace() as ws:
         if kind is not None and kind not in AUDIT_KINDS:
-            raise InputValidationError([RowError("--kind", None, "kind", kind,
-                                                 "is not one of: " + ", ".join(AUDIT_KINDS))])
+            raise InputValidationError([RowError("--kind", None, "kind", kind, msg(
+                "intake.cell.not_one_of", allowed=", ".join(AUDIT_KINDS)))])
         d = ws.district(district)
         rows = list_audits(ws, AccessScope(d.id, everything=True), entity=entity, street=street,
                            kind=kind)
@@ -119,11 +108,10 @@ def audits_schedule(
     date and status (ok, due_this_year, overdue, never_audited), and the coverage."""
     with _errors(), _workspace() as ws:
         if status is not None and status not in SCHEDULE_STATUSES:
-            raise InputValidationError([RowError("--status", None, "status", status,
-                                                 "is not one of: "
-                                                 + ", ".join(SCHEDULE_STATUSES))])
+            raise InputValidationError([RowError("--status", None, "status", status, msg(
+                "intake.cell.not_one_of", allowed=", ".join(SCHEDULE_STATUSES)))])
         d = ws.district(district)
-        when = _date(as_of, "--as-of") or district_today(d)
+        when = option_date(as_of, "--as-of") or district_today(d)
         sched = audit_schedule(ws, d.id, when)
         rule = sched["rule"]
         items = [it for it in sched["items"] if status is None or it["status"] == status]
@@ -194,7 +182,7 @@ def obligations_checklist(
     open quota cases, each ok / late / missing / overdue / not_applicable / unknown."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        when = _date(as_of, "--as-of") or district_today(d)
+        when = option_date(as_of, "--as-of") or district_today(d)
         chk = obligations(ws, d.id, year, as_of=when)
         t = Table("entity", "name 名称", "item 事项", "status 状态", "deadline 期限",
                   "evidence 依据", title=f"{chk['district_name']} {year} 重点用能单位义务清单 "

@@ -5,16 +5,16 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
 from carbonpeak.domain.benchmarking import RATING_LABELS
 from carbonpeak.errors import InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.bootstrap import load_quota_table
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.publish import Lang
@@ -124,8 +124,8 @@ def benchmark_cmd(
     with _errors(), _workspace() as ws:
         d = ws.district(district)
         if rating is not None and rating not in RATING_LABELS:
-            raise InputValidationError([RowError("--rating", None, "rating", rating,
-                                                 "one of " + ", ".join(RATING_LABELS))])
+            raise InputValidationError([RowError("--rating", None, "rating", rating, msg(
+                "intake.cell.not_one_of", allowed=", ".join(RATING_LABELS)))])
         bm = benchmark(ws, d.id, year, table_id=table, min_coverage=min_coverage)
         df = bm.frame
         if building_type:
@@ -192,12 +192,11 @@ def cases_notify(
 ) -> None:
     """Issue rectification notices (整改通知) for the open cases of a year."""
     with _errors(), _workspace() as ws:
-        try:
-            due = dt.date.fromisoformat(deadline)
-            issued = dt.date.fromisoformat(notice_date) if notice_date else None
-        except ValueError as exc:
-            raise InputValidationError([RowError("--deadline/--notice-date", None, None,
-                                                 None, str(exc))]) from None
+        due = option_date(deadline, "--deadline")
+        if due is None:
+            raise InputValidationError([RowError("--deadline", None, None, deadline, msg(
+                "intake.option.date", option="--deadline", example="2025-06-30"))])
+        issued = option_date(notice_date, "--notice-date")
         cases = notify_cases(ws, ws.district(district).id, year=year, deadline=due,
                              notice_date=issued, entity_ids=entity)
         _print_cases([case_dict(c) for c in cases], f"{len(cases)} notice(s) issued")
@@ -211,11 +210,7 @@ def cases_review(
 ) -> None:
     """Close or escalate notified cases on a later year's figures and their deadlines."""
     with _errors(), _workspace() as ws:
-        try:
-            when = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError as exc:
-            raise InputValidationError([RowError("--as-of", None, None, as_of,
-                                                 str(exc))]) from None
+        when = option_date(as_of, "--as-of")
         changed = review_cases(ws, ws.district(district).id, review_year=year, as_of=when)
         _print_cases([case_dict(c) for c, _ in changed], f"{len(changed)} case(s) changed")
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import CarbonPeakError, InputValidationError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.messages import sort_errors, write_error_report
 from carbonpeak.intake.imports import ImportResult, import_file
 from carbonpeak.storage.workspace import (
@@ -42,6 +43,17 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 DistrictOpt = Annotated[str | None, typer.Option(
     "--district", "-d", help="District code; default the only one.")]
+
+
+def option_date(value: str | None, option: str) -> dt.date | None:
+    """The date an option gives (YYYY-MM-DD), None if not given; else refused naming it."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputValidationError([RowError(option, None, None, value, msg(
+            "intake.option.date", option=option, example="2024-12-31"))]) from None
 
 
 @contextmanager

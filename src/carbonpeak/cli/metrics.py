@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
 from carbonpeak.services.figures import Figure, figures
 
 __all__ = ["metrics", "provenance_text"]
@@ -50,7 +49,7 @@ def metrics(
     (核算口径/统计口径/台账记录/规划值), period, as-of date and provenance, from the stored
     values (computed once; again when the inputs changed or with --refresh)."""
     with _errors(), _workspace() as ws:
-        when = dt.date.fromisoformat(as_of) if as_of else None
+        when = option_date(as_of, "--as-of")
         fs = figures(ws, year=year, district=district, as_of=when, refresh=refresh)
         if as_json:
             typer.echo(json.dumps(fs.to_dict(), ensure_ascii=False, indent=1))

@@ -23,6 +23,7 @@ from carbonpeak.cli.common import (
     _workspace,
     app,
     console,
+    option_date,
 )
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
@@ -215,7 +216,7 @@ def targets_observe(
 ) -> None:
     """Record an observation of a target (目标观测值), with its date and source."""
     with _errors():
-        when = dt.date.fromisoformat(date) if date else dt.date.today()
+        when = option_date(date, "--date") or dt.date.today()
         with _workspace() as ws:
             tid = find_target(ws, code, district=district, scope_id=scope_id)
             _o, state = add_observation(ws, tid, observed_on=when, value=value, source=source)

@@ -13,7 +13,6 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +27,8 @@ from carbonpeak.cli.common import (
     app,
     console,
     import_app,
+    option_date,
 )
-from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.retrofits import (
     import_retrofits,
@@ -55,17 +54,6 @@ app.add_typer(weather_app, name="weather")
 
 FileArg = Annotated[Path, typer.Argument(help="CSV, .xlsx or .xls file (UTF-8 or GB18030; "
                                          "English or Chinese headers)")]
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputValidationError([RowError(option, None, None, text,
-                                             "must be a date YYYY-MM-DD 日期格式应为 YYYY-MM-DD")]
-                                   ) from None
 
 
 def _fmt(v: Any, digits: int = 0) -> str:
@@ -108,7 +96,7 @@ def weather_show(
     """Stored daily temperatures: coverage and monthly means (or every day)."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        first, last = _date(start, "--from"), _date(end, "--to")
+        first, last = option_date(start, "--from"), option_date(end, "--to")
         days = weather_days(ws, d.id, first, last)
         summary = weather_summary(days, first, last)
         if daily:
@@ -280,7 +268,7 @@ def mv_run(
     """Measure savings: baseline = 365 days before works begin, reporting from completion for
     up to a year; one stored result per project, with its inputs."""
     with _errors(), _workspace() as ws:
-        when = _date(as_of, "--as-of")
+        when = option_date(as_of, "--as-of")
         with _progress() as prog:
             task = prog.add_task("M&V 节能量测算", total=None)
 

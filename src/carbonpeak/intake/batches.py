@@ -29,6 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import RowError
+from carbonpeak.i18n import Message, dumps, loads
 from carbonpeak.storage.registry.models import BatchRejection, IngestBatch, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
 
@@ -206,12 +207,19 @@ def _no_nul(text: str) -> str:
 
 
 def record_rejections(s: Session, batch_id: int, errors: Sequence[RowError]) -> None:
-    """Keep every problem of the refused rows with the batch (one multi-row INSERT)."""
+    """Keep every problem of the refused rows with the batch (one multi-row INSERT); the
+    reason as its catalogue message (JSON: code and parameters), see :func:`stored_reason`."""
     if errors:
         s.execute(insert(BatchRejection), [
             {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
              "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
-             "message": _no_nul(e.message)} for e in errors])
+             "message": _no_nul(dumps(e.msg))} for e in errors])
+
+
+def stored_reason(text: str) -> Message:
+    """The reason of a stored rejection: its message, or (a row refused before reasons were
+    stored as messages) the English text it was stored as, shown as it is."""
+    return loads(text) or Message("intake.text", {"text": text})
 
 
 def new_batch(s: Session, ws: Workspace, district_id: str, kind: str, source: str, digest: str,

@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg as i18n_msg
-from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult
+from carbonpeak.i18n import render
+from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult, stored_reason
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
 from carbonpeak.intake.formats.readings import NOT_WRITABLE
@@ -130,7 +131,7 @@ def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[str]) -> B
     with ws.registry.session() as s:
         b = s.get(IngestBatch, batch_id)
         assert b is not None
-        errs = [RowError(b.source_name, r.row, r.column, r.value, r.message)
+        errs = [RowError(b.source_name, r.row, r.column, r.value, stored_reason(r.message))
                 for r in s.scalars(select(BatchRejection).where(
                     BatchRejection.batch_id == batch_id).order_by(BatchRejection.id)
                     .limit(MAX_ERRORS_SHOWN + 1))]
@@ -243,9 +244,10 @@ def batch_report(ws: Workspace, p: Principal, batch_id: int) -> dict[str, Any]:
             raise NotFoundError(msg)
         rejections = [
             {"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
-             "message": r.message}
+             "message": render(why, "en"), "message_zh": render(why, "zh"), "code": why.code}
             for r in s.scalars(select(BatchRejection).where(BatchRejection.batch_id == b.id)
-                               .order_by(BatchRejection.row, BatchRejection.id))]
+                               .order_by(BatchRejection.row, BatchRejection.id))
+            for why in [stored_reason(r.message)]]
         n_rej = s.scalar(select(func.count()).select_from(BatchRejection).where(
             BatchRejection.batch_id == b.id)) or 0
         return {

@@ -57,7 +57,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import render
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.intake.formats.text import CONTROL_PATTERN
 from carbonpeak.publish.dashboard import account_years
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
@@ -137,7 +137,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 
-def _refuse(column: str, value: object, message: str) -> NoReturn:
+def _refuse(column: str, value: object, message: Message) -> NoReturn:
     """Refuse the request (422) for one bad parameter."""
     raise InputValidationError([RowError("(request)", None, column,
                                          None if value is None else str(value), message)])
@@ -409,7 +409,8 @@ def _allocate(ws: Workspace, p: Principal, body: AllocationIn) -> dict[str, Any]
                                method=body.method, metric=body.metric, weight=body.weight,
                                district=p.district_id)
     except ConfigError as exc:  # the method cannot be applied to these units (domain check)
-        _refuse("method", body.method, str(exc))
+        _refuse("method", body.method, exc.reason or msg("intake.request.cannot_decompose",
+                                                         year=body.year))
     rows = [{"unit": str(uid), **{str(k): v for k, v in r.items()}}
             for uid, r in zip(out.index, out.to_dict("records"), strict=True)]
     return _obj({"year": body.year, "level": body.level, "method": body.method,
@@ -568,7 +569,8 @@ def post_evaluation(ws: CurrentWorkspace, principal: WarningEvaluator,
 # -- LMDI and peak ---------------------------------------------------------------------------
 def _lmdi(ws: Workspace, p: Principal, base_year: int, target_year: int) -> dict[str, Any]:
     if base_year >= target_year:
-        _refuse("target_year", target_year, f"must be after base_year {base_year}")
+        _refuse("target_year", target_year, msg("intake.request.after_year",
+                                                field="base_year", year=base_year))
     res, source = decompose(ws, base_year=base_year, target_year=target_year,
                             district=p.district_id)
     return _obj({"source": render(source, "en"), **res.to_dict()})
@@ -577,12 +579,14 @@ def _lmdi(ws: Workspace, p: Principal, base_year: int, target_year: int) -> dict
 def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: int,
           end_year: int) -> dict[str, Any]:
     if deadline_year >= end_year:
-        _refuse("end_year", end_year, f"must be after deadline_year {deadline_year}")
+        _refuse("end_year", end_year, msg("intake.request.after_year",
+                                          field="deadline_year", year=deadline_year))
     try:
         out = peak_outlook(ws, district=p.district_id, runs=runs, seed=seed,
                            deadline_year=deadline_year, end_year=end_year)
     except ConfigError as exc:  # years before the base year (known only from the data)
-        _refuse("deadline_year", deadline_year, str(exc))
+        _refuse("deadline_year", deadline_year, exc.reason or msg(
+            "intake.request.after_year", field="deadline_year", year=deadline_year))
     return _obj(out.to_dict())
 
 

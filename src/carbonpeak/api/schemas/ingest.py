@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Page, Public
 
 __all__ = ["BatchDetailPublic", "BatchPublic", "BatchesPublic", "FeedErrorPublic",
@@ -58,7 +60,10 @@ class RejectionPublic(Public):
     row: int | None
     column: str | None
     value: str | None
-    message: str
+    message: str = Field(description="why, in English")
+    message_zh: str = Field(description="why, in Chinese")
+    code: str = Field(description="the reason's catalogue code (intake.text: a row refused "
+                      "before reasons were stored as codes, shown as it was written)")
 
 
 class BatchDetailPublic(Public):

@@ -31,7 +31,8 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import label, msg
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
@@ -153,17 +154,18 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
     errors: list[RowError] = []
     if not _USERNAME.match(username):
         errors.append(RowError("users", None, "username", username,
-                                "2-64 letters, digits or _ . @ -"))
+                                i18n_msg("access.user.username")))
     if role not in ROLES:
         errors.append(RowError("users", None, "role", role,
-                                f"is not one of: {', '.join(ROLES)}"))
+                                i18n_msg("intake.cell.not_one_of", allowed=", ".join(ROLES))))
     entities = sorted(set(entities or []))
     if role in ENTITY_ROLES and not entities:
         errors.append(RowError("users", None, "entities", None,
-                                f"a {role} must be registered for at least one entity"))
+                                i18n_msg("access.user.entities_required",
+                                         role=label("role", role))))
     if role == Role.STREET_OFFICER and not street:
         errors.append(RowError("users", None, "street", None,
-                                "a street_officer needs a street"))
+                                i18n_msg("access.user.street_required")))
     if errors:
         raise InputValidationError(errors)
     hashed = hash_password(password) if password is not None else None

@@ -35,6 +35,7 @@ from carbonpeak.domain.targets import (
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import Message, label, msg, render, render_both
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
     TARGET_METRICS,
@@ -372,21 +373,23 @@ def _find(ws: Workspace, d: District, code: str, scope_id: str | None) -> int:
         msg = f"no target {code!r} in {d.id}"
         raise NotFoundError(msg)
     if len(ids) > 1:
-        msg = f"target {code!r} exists for several scopes; give the scope id"
-        raise InputValidationError([RowError("(request)", None, "scope_id", None, msg)])
+        raise InputValidationError([RowError("(request)", None, "scope_id", None, i18n_msg(
+            "intake.request.ambiguous_target", code=code))])
     return ids[0]
 
 
 def update_target(ws: Workspace, target_id: int, changes: dict[str, Any]) -> Target:
     """Change fields of a target (:data:`EDITABLE_FIELDS`); every change is audit-logged."""
-    errors = [RowError("(request)", None, k, str(v), "cannot be changed")
+    errors = [RowError("(request)", None, k, str(v), i18n_msg("intake.request.not_editable"))
               for k, v in changes.items() if k not in EDITABLE_FIELDS]
     if "comparator" in changes and changes["comparator"] not in COMPARATORS:
         errors.append(RowError("(request)", None, "comparator", str(changes["comparator"]),
-                               f"is not one of: {', '.join(COMPARATORS)}"))
+                               i18n_msg("intake.cell.not_one_of",
+                                        allowed=", ".join(COMPARATORS))))
     metric = changes.get("metric")
     if metric and metric not in TARGET_METRICS and not str(metric).startswith("gdp_share:"):
-        errors.append(RowError("(request)", None, "metric", str(metric), "is not a known metric"))
+        errors.append(RowError("(request)", None, "metric", str(metric),
+                               i18n_msg("intake.request.unknown_metric")))
     if errors:
         raise InputValidationError(errors)
     with ws.registry.session() as s:
@@ -416,10 +419,10 @@ def add_observation(ws: Workspace, target_id: int, *, observed_on: dt.date, valu
     ``created``/``updated``/``unchanged``. A source is required."""
     if not source.strip():
         raise InputValidationError([RowError("(request)", None, "source", source,
-                                             "is required (where the value comes from)")])
+                                             i18n_msg("intake.plan.source_required"))])
     if not pd.notna(value) or value in (float("inf"), float("-inf")):
         raise InputValidationError([RowError("(request)", None, "value", str(value),
-                                             "is not a finite number")])
+                                             i18n_msg("intake.request.not_finite"))])
     with ws.registry.session() as s:
         t = s.get(Target, target_id)
         if t is None:

@@ -219,7 +219,8 @@ def _outlook(d: District, series: pd.DataFrame, *, end_year: int, deadline_year:
     if not base.year <= deadline_year:
         msg = (f"the deadline ({deadline_year}) and end year ({end_year}) must not be before "
                f"the base year {base.year}")
-        raise ConfigError(msg)
+        raise ConfigError(msg, i18n_msg("intake.request.peak_years", deadline=deadline_year,
+                                        end=end_year, base=base.year))
     hist = series["co2_t"].dropna()
     hist = hist[hist.index <= base.year]
     history = [(int(str(y)), float(v)) for y, v in hist.items()]

@@ -41,6 +41,7 @@ from carbonpeak.domain.early_warning import (
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.i18n import msg, render
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_records import store_budget
 from carbonpeak.services.accounting.account import NO_STREET, load_run_tables, official_run
 from carbonpeak.services.plan.indicators import district_series, finite, purchased
@@ -198,7 +199,7 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
         out = allocate(total, units, method=method, weight=weight)
     except ValueError as exc:
         msg = f"cannot decompose the {year} budget to {level}: {exc}"
-        raise ConfigError(msg) from None
+        raise ConfigError(msg, i18n_msg("intake.request.cannot_decompose", year=year)) from None
     if level == "key_units":
         out["intensity_target"] = out["benchmark_intensity"]
     with ws.registry.session() as s:
