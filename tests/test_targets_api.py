@@ -7,6 +7,8 @@ warnings; six users, one per role and two street officers.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -449,6 +451,9 @@ def test_dual_control_lmdi_and_peak(world: World) -> None:
     assert (energy["baseline_value"], energy["latest_value"]) == (120.0, 100.0)
     lmdi = world.call("analyst", "GET", "/api/v1/lmdi?base_year=2020&target_year=2024").json()
     assert lmdi["source"] == "district series (statistics)"
+    assert lmdi["source_zh"] == "全区统计数据序列"
+    assert len(lmdi["notes_zh"]) == len(lmdi["notes"])
+    assert not any(re.search("[A-Za-z]{3,}", n) for n in lmdi["notes_zh"])
     assert lmdi["delta_tco2"] == pytest.approx(-40.0)
     assert sum(lmdi["effects"].values()) == pytest.approx(-40.0)
     peak = world.call("officer", "GET", "/api/v1/peak?runs=200&seed=7")

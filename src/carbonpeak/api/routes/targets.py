@@ -573,7 +573,9 @@ def _lmdi(ws: Workspace, p: Principal, base_year: int, target_year: int) -> dict
                                                 field="base_year", year=base_year))
     res, source = decompose(ws, base_year=base_year, target_year=target_year,
                             district=p.district_id)
-    return _obj({"source": render(source, "en"), **res.to_dict()})
+    return _obj({"source": render(source, "en"), "source_zh": render(source, "zh"),
+                 **res.to_dict(),
+                 "notes_zh": [render(m, "zh") for m in res.messages]})
 
 
 def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: int,

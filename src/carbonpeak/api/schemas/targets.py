@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Detail, Page, Public, Row
 
 __all__ = ["AllocationPublic", "BudgetPublic", "BudgetsPublic", "C40CriterionPublic",
@@ -285,7 +287,10 @@ class LmdiPublic(Public):
     effects: LmdiEffectsPublic
     by_sector: dict[str, LmdiSectorPublic]
     residual_tco2: float | None
-    notes: list[str]
+    notes: list[str] = Field(description="what the decomposition left out or assumed, in "
+                             "English")
+    notes_zh: list[str] = Field(description="the same notes in Chinese")
+    source_zh: str = Field(description="the data source, in Chinese")
 
 
 class PeakBasePublic(Public):
