@@ -283,6 +283,8 @@ def test_statistics_as_published_give_intensities_at_comparable_prices(ws, tmp_p
     assert "no statistics for 2024: judged on 2022" in t.reason_en
     assert t.reason_en.startswith("7.5 % below 2020 by 2022")
     assert "comparable prices of 2020" in t.value_source
+    assert t.value_source_zh.startswith("全区统计数据（统计口径）")
+    assert "2020年可比价地区生产总值" in t.value_source_zh
     (t,) = evaluate_targets(ws, district="huangpu", year=2019, codes=["X-E"])
     assert t.status == "no_data"
     assert t.reason_en.startswith("no statistics up to 2019: not judged")

@@ -59,6 +59,7 @@ from carbonpeak.cli import app as cli_app
 from carbonpeak.cli.demo import demo_retrofits
 from carbonpeak.config import Settings
 from carbonpeak.errors import InputValidationError, NotFoundError
+from carbonpeak.i18n import render
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.retrofit_files import ProjectSpec, read_retrofit_file, split_measures
@@ -691,7 +692,9 @@ def test_targets_assessment_shows_the_progress(world: World) -> None:
     d = world.ws.district("huangpu")
     values, source = metric_series(world.ws, d, "retrofit_area_m2")
     assert values == [(2021, 0.0), (2022, 20_000.0), (2023, 20_000.0), (2024, 43_000.0)]
-    assert "completed retrofits" in source
+    assert source is not None
+    assert "completed retrofits" in render(source, "en")
+    assert render(source, "zh") == "登记项目：按年竣工的节能改造"
     by_code = {t.code: t for t in evaluate_targets(world.ws, district="huangpu",
                                                    codes=["HP-10", "HP-11", "HP-16"])}
     hp10 = by_code["HP-10"]

@@ -8,7 +8,6 @@ warnings; six users, one per role and two street officers.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

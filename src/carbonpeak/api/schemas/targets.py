@@ -41,7 +41,9 @@ class TargetPublic(Public):
     status: str
     value: float | None
     value_year: int | None
-    value_source: str
+    value_source: str = Field(description="where the value comes from, in English (an "
+                              "observation's source as its recorder wrote it)")
+    value_source_zh: str = Field(description="the same in Chinese")
     progress_pct: float | None
     path_value: float | None
     required_annual_rate: float | None

@@ -58,8 +58,8 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
+from carbonpeak.i18n import LANGS, Message, render, stored_text
 from carbonpeak.i18n import msg as i18n_msg
-from carbonpeak.i18n import stored_text
 from carbonpeak.intake.audit_files import (
     check_audit,
     check_filing,
@@ -563,7 +563,8 @@ def audit_schedule(ws: Workspace, district_id: str, as_of: dt.date, *,
 
 
 def audit_min_counts(ws: Workspace, d: District, *,
-                     today: dt.date | None = None) -> tuple[list[tuple[int, float]], str]:
+                     today: dt.date | None = None,
+                     ) -> tuple[list[tuple[int, float]], Message | None]:
     """For a target in 次 per audit interval (HP-12): per year, the least number of audits
     any covered building had within the interval before 31 December (today for the current
     year). At least 1 means every covered building was audited within the interval.
@@ -573,7 +574,7 @@ def audit_min_counts(ws: Workspace, d: District, *,
     try:
         rule = AuditRule.from_profile(d.profile)
     except ConfigError:  # no rule in the profile: no figure
-        return [], ""
+        return [], None
     today = today or district_today(d)
     with ws.registry.session() as s:
         ents = _entities(s, d.id)
@@ -584,7 +585,7 @@ def audit_min_counts(ws: Workspace, d: District, *,
                                        area, strict=True)
                if rule.coverage_reason(k, t, None if np.isnan(a) else float(a)) == "covered"}
     if not covered or not audits:
-        return [], ""
+        return [], None
     dates: dict[str, list[dt.date]] = {e: [] for e in covered}
     for eid, day in audits:
         if eid in dates:
@@ -595,9 +596,10 @@ def audit_min_counts(ws: Workspace, d: District, *,
         start = add_years(end, -rule.interval_years)
         out.append((year, float(min(sum(start <= x <= end for x in v)
                                     for v in dates.values()))))
-    return out, (f"energy audits ({'/'.join(rule.kinds)}) of the {len(covered)} buildings the "
-                 f"profile's rule covers (≥{rule.min_floor_area_m2:,.0f} m²): least count "
-                 f"within {rule.interval_years} years")
+    kinds = {lang: "/".join(render(f"label.audit_kind.{k}", lang) for k in rule.kinds)
+             for lang in LANGS}
+    return out, i18n_msg("plan.value_source.audits", kinds=kinds, n=len(covered),
+                         area=rule.min_floor_area_m2, years=rule.interval_years)
 
 
 # -- the key units' checklist ----------------------------------------------------------------

@@ -55,6 +55,7 @@ from carbonpeak.errors import (
     RowError,
     UnitError,
 )
+from carbonpeak.i18n import Message
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.batches import (
     BatchResult,
@@ -925,7 +926,7 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
 
 
 def metric_series(ws: Workspace, d: District, metric: str,
-                  last_year: int | None = None) -> tuple[list[tuple[int, float]], str]:
+                  last_year: int | None = None) -> tuple[list[tuple[int, float]], Message | None]:
     """Yearly values of a progress metric (:data:`PROGRESS_METRICS`) for the targets
     assessment: from the plan start to the later of ``last_year`` and the last completion.
 
@@ -942,7 +943,7 @@ def metric_series(ws: Workspace, d: District, metric: str,
             else RetrofitKind.RETROFIT)
     mine = [(p, r) for p, r in done if p.kind == kind and p.end_date is not None]
     if not mine:
-        return [], ""
+        return [], None
     last = max([p.end_date.year for p, _r in mine if p.end_date is not None]
                + ([last_year] if last_year is not None else []))
     out: list[tuple[int, float]] = []
@@ -955,9 +956,8 @@ def metric_series(ws: Workspace, d: District, metric: str,
                                    and start <= p.end_date.year <= y], floor_area)
             v = sum(area.values()) if metric == "retrofit_area_m2" else area["meets"]
         out.append((y, v))
-    source = {"retrofit_area_m2": "registered projects: completed retrofits (竣工) by year",
-              "retrofit_area_saving15_m2": "registered projects and their latest M&V results "
-              f"(sufficient, ASHRAE G14, savings ≥ {SAVING_THRESHOLD:.0%})",
-              "commissioning_projects": "registered projects: commissioning (调适) completed "
-              "in the year"}[metric]
+    source = {"retrofit_area_m2": i18n_msg("plan.value_source.retrofit_area"),
+              "retrofit_area_saving15_m2": i18n_msg("plan.value_source.retrofit_saving",
+                                                    threshold=SAVING_THRESHOLD),
+              "commissioning_projects": i18n_msg("plan.value_source.commissioning")}[metric]
     return out, source

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import msg, stored_text
+from carbonpeak.i18n import LANGS, Message, msg, stored_text
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
@@ -230,30 +230,32 @@ def sector_frame(ws: Workspace, d: District, year: int) -> pd.DataFrame | None:
 
 
 def computed_metric(ws: Workspace, d: District, metric: str,
-                    series: pd.DataFrame) -> tuple[list[tuple[int, float]], str]:
+                    series: pd.DataFrame) -> tuple[list[tuple[int, float]], Message | None]:
     """Yearly values of a metric the account can compute, and where they come from.
 
-    Returns ``([(year, value), ...], source)``; an empty list when nothing can be computed.
+    Returns ``([(year, value), ...], source)``, the source a message; an empty list (and no
+    source) when nothing can be computed.
     """
     if metric in ("energy_per_gdp", "co2_per_gdp"):
         col = metric
         vals = series[col].dropna()  # statistics years only (like with like)
         src = "energy" if metric == "energy_per_gdp" else "co2"
-        sources = {str(stored_text(series.loc[y, f"{src}_source"], "en")) for y in vals.index}
+        sources = {lang: ("；" if lang == "zh" else "; ").join(sorted(
+            {str(stored_text(series.loc[y, f"{src}_source"], lang)) for y in vals.index}))
+            for lang in LANGS}
         base = series.attrs.get("gdp_price_base_year", DEFAULT_PRICE_BASE_YEAR)
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
-                f"district statistics (统计口径): {'; '.join(sorted(sources))} ÷ GDP at "
-                f"comparable prices of {base}")
+                msg("plan.value_source.statistics_per_gdp", sources=sources, base=base))
     if metric in ("energy_total", "co2_total"):
         col = "energy_tce" if metric == "energy_total" else "co2_t"
         basis = "energy_basis" if metric == "energy_total" else "co2_basis"
         vals = series.loc[series[basis] == STATISTICS, col].dropna()
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
-                "district statistics (统计口径)")
+                msg("plan.value_source.statistics"))
     if metric == "pv_generation_mwh":
         vals = series["pv_kwh"].dropna() / 1000.0
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
-                "official accounts: on-site PV generation (pv_generation meters and ledgers)")
+                msg("plan.value_source.pv"))
     if metric.startswith("gdp_share:"):
         return _gdp_share(ws, d, metric.split(":", 1)[1], series)
     if metric in ("key_unit_monitoring_coverage", "public_institution_energy_per_m2",
@@ -268,11 +270,11 @@ def computed_metric(ws: Workspace, d: District, metric: str,
         from carbonpeak.services.buildings.audits import audit_min_counts
 
         return audit_min_counts(ws, d)
-    return [], ""
+    return [], None
 
 
 def _gdp_share(ws: Workspace, d: District, letter: str,
-               series: pd.DataFrame) -> tuple[list[tuple[int, float]], str]:
+               series: pd.DataFrame) -> tuple[list[tuple[int, float]], Message]:
     with ws.registry.session() as s:
         va = {r.year: r.value_added_10k_cny for r in s.scalars(select(SectorStatistics).where(
             SectorStatistics.district_id == d.id, SectorStatistics.sector == letter))}
@@ -281,11 +283,11 @@ def _gdp_share(ws: Workspace, d: District, letter: str,
         gdp = series["gdp_10k_cny"].get(y)
         if gdp is not None and not math.isnan(gdp) and gdp > 0:
             out.append((y, 100.0 * v / gdp))
-    return out, f"sector statistics (section {letter}) ÷ district GDP"
+    return out, msg("plan.value_source.gdp_share", letter=letter)
 
 
 def _from_accounts(ws: Workspace, d: District,
-                   metric: str) -> tuple[list[tuple[int, float]], str]:
+                   metric: str) -> tuple[list[tuple[int, float]], Message]:
     names = {"key_unit_monitoring_coverage": ["key_units", "inventory_entity_year"],
              "public_institution_energy_per_m2": ["eui_building_year"],
              "building_electricity_share": ["inventory_entity_year"]}[metric]
@@ -298,8 +300,8 @@ def _from_accounts(ws: Workspace, d: District,
         v = _metric_value(metric, rt.tables, kinds)
         if v is not None:
             out.append((year, v))
-    return out, "official account runs " + ", ".join(
-        str(rt.run.id) for _, rt in sorted(runs.items()))
+    return out, msg("plan.value_source.accounts", runs=", ".join(
+        str(rt.run.id) for _, rt in sorted(runs.items())))
 
 
 def _metric_value(metric: str, t: dict[str, pd.DataFrame], kinds: dict[str, str]) -> float | None:

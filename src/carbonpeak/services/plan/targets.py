@@ -51,6 +51,9 @@ from carbonpeak.storage.registry.models import District, Target, TargetObservati
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import TargetKind, TargetState
 
+#: yearly values a target metric computes, and their source (None when nothing is computed)
+Computed = tuple[list[tuple[int, float]], Message | None]
+
 __all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
            "evaluate_targets", "find_target", "target_row", "update_target"]
 
@@ -94,6 +97,7 @@ class TargetStatus:
     value: float | None = None
     value_year: int | None = None
     value_source: str = ""
+    value_source_zh: str = ""
     progress_pct: float | None = None
     path_value: float | None = None
     required_annual_rate: float | None = None
@@ -137,10 +141,10 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
     for o in obs:
         by_target.setdefault(o.target_id, []).append(o)
     series = district_series(ws, d)
-    cache: dict[str, tuple[list[tuple[int, float]], str]] = {}
+    cache: dict[str, Computed] = {}
     out = []
     for t in targets:
-        computed: tuple[list[tuple[int, float]], str] = ([], "")
+        computed: Computed = ([], None)
         if t.metric and t.metric not in ("key_unit_rule", "co2_peak_year"):
             if t.metric not in cache:
                 cache[t.metric] = computed_metric(ws, d, t.metric, series)
@@ -182,7 +186,7 @@ def target_row(t: Target, status: str = "no_data", *, reason_en: str = "",
 
 
 def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
-            computed: tuple[list[tuple[int, float]], str], year: int | None,
+            computed: Computed, year: int | None,
             series: pd.DataFrame) -> TargetStatus:
     try:
         return _assess_one(ws, d, t, obs, computed, year, series)
@@ -191,7 +195,7 @@ def _assess(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
 
 
 def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservation],
-                computed: tuple[list[tuple[int, float]], str], year: int | None,
+                computed: Computed, year: int | None,
                 series: pd.DataFrame) -> TargetStatus:
     st = target_row(t)
     st.n_observations = len(obs)
@@ -206,7 +210,7 @@ def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservati
 
 
 def _on_statistics(st: TargetStatus, t: Target, obs: list[TargetObservation],
-                   computed: tuple[list[tuple[int, float]], str], values: dict[int, float],
+                   computed: Computed, values: dict[int, float],
                    year: int | None, series: pd.DataFrame) -> TargetStatus:
     """Like with like: an intensity or total target judged on the statistics of the year asked
     (``year``, or the latest year with statistics or an account), else on the last year that
@@ -223,13 +227,13 @@ def _on_statistics(st: TargetStatus, t: Target, obs: list[TargetObservation],
 
 
 def _judged(st: TargetStatus, t: Target, obs: list[TargetObservation],
-            computed: tuple[list[tuple[int, float]], str],
+            computed: Computed,
             values: dict[int, float]) -> TargetStatus:
     st.history = list(values.items())
     if values:
         st.value_year, st.value = max(values.items())
-        st.value_source = computed[1] if st.value_year in dict(computed[0]) else _obs_source(
-            obs, st.value_year)
+        _source(st, computed[1] if st.value_year in dict(computed[0]) else _obs_source(
+            obs, st.value_year))
     if t.kind == TargetKind.REDUCTION_VS_BASELINE:
         return _reduction(st, t, values)
     if t.target_value is None:
@@ -245,6 +249,15 @@ def _judged(st: TargetStatus, t: Target, obs: list[TargetObservation],
     if t.target_year is None:
         return _ongoing(st, t)
     return _trajectory(st, t, values)
+
+
+def _source(st: TargetStatus, source: Message | str | None) -> None:
+    """Where the target's value comes from, in both languages: a computed value's source is a
+    message; an observation's is the text its recorder wrote (the same in both)."""
+    if isinstance(source, Message):
+        st.value_source_zh, st.value_source = render_both(source)
+    else:
+        st.value_source = st.value_source_zh = source or ""
 
 
 def _obs_source(obs: list[TargetObservation], year: int) -> str:
@@ -277,7 +290,7 @@ def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
     deadline = st.target_year or 2030
     res = peak_target_status(ws, d, deadline_year=deadline, up_to_year=year, series=series)
     st.status, st.value, st.value_year = res["status"], res["value"], res["year"]
-    st.value_source = res["source"]
+    _source(st, res["source"])
     return explain(st, res["reason"])
 
 

@@ -272,7 +272,7 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     try:
         base, _notes = _base_year(series, up_to_year)
     except NotFoundError as exc:
-        return {"status": "no_data", "value": None, "year": None, "source": "",
+        return {"status": "no_data", "value": None, "year": None, "source": None,
                 **_reason(i18n_msg("plan.legacy", legacy={"zh": "缺少核算或统计数据，无法评估达峰",
                                                      "en": str(exc)}))}
     if deadline_year < base.year:  # the deadline has passed: only the history can tell
@@ -283,7 +283,7 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     src = o.notes[0]
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
-                "year": o.c40.latest_year, "source": "C40 test on the district series",
+                "year": o.c40.latest_year, "source": i18n_msg("plan.value_source.c40"),
                 **_reason(i18n_msg("plan.peak.c40_peaked", year=o.c40.peak_year))}
     plan = o.scenarios["plan"]
     share = plan.monte_carlo.share_peaked_by_deadline
@@ -319,7 +319,7 @@ def _peak_after_deadline(series: pd.DataFrame, deadline_year: int, base_year: in
     return {
         "status": "achieved" if ok else "missed",
         "value": float(c40.peak_year) if c40.peak_year is not None else None,
-        "year": base_year, "source": "C40 test on the district series",
+        "year": base_year, "source": i18n_msg("plan.value_source.c40"),
         **_reason(i18n_msg("plan.peak.deadline_passed_peak", deadline=deadline_year,
                            c40=i18n_msg(f"plan.peak.c40.{c40.status}"), year=c40.peak_year)
                   if c40.peak_year else
