@@ -181,9 +181,16 @@ def test_a_configured_rule_must_cite_its_source_and_status():
     with pytest.raises(ValueError, match=r"key_unit_rules\[1\].*a source is required"):
         key_unit_rules([{"metric": "floor_area_m2", "threshold": 50000, "label_en": "area",
                          "status": "unverified"}])
-    with pytest.raises(ValueError, match=r"status 'sure' is not one of"):
+    with pytest.raises(ValueError, match=r"status 'sure' is not one of") as refused:
         key_unit_rules([{"metric": "floor_area_m2", "threshold": 50000, "source": "plan",
-                         "status": "sure"}])
+                         "label_zh": "建筑面积", "status": "sure"}])
+    # the reason is a message: the Chinese names the rule by its Chinese label, in Chinese
+    from carbonpeak.domain.accounting import RuleConfigError
+
+    assert isinstance(refused.value, RuleConfigError)
+    assert render(refused.value.reason, "zh") == (
+        "重点用能单位规则第 1 条（建筑面积）：状态 'sure' 不是 verified、secondary、unverified、"
+        "default 之一")
 
 
 def test_tianhe_profile_keeps_the_quota_threshold_out_of_the_key_unit_rules():

@@ -14,12 +14,13 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from carbonpeak.i18n import Label, Message, Text, msg
+from carbonpeak.i18n import Label, Message, Text, msg, render
 
 __all__ = [
     "KWH_PER_KGCE",
     "NATIONAL_KEY_UNIT_RULES",
     "KeyUnitRule",
+    "RuleConfigError",
     "accountable_key_units",
     "classify_key_units",
     "consolidate",
@@ -185,13 +186,22 @@ NATIONAL_KEY_UNIT_RULES: tuple[KeyUnitRule, ...] = (
 )
 
 
+class RuleConfigError(ValueError):
+    """A configured rule cannot be applied; ``reason`` says why as a catalogue message (the
+    exception's text is its English rendering)."""
+
+    def __init__(self, reason: Message) -> None:
+        super().__init__(render(reason, "en"))
+        self.reason = reason
+
+
 def key_unit_rules(configured: Sequence[Mapping[str, object]]) -> list[KeyUnitRule]:
     """The key-unit rules a district applies: its own (each citing a source and stating a
     status), or the national definition (:data:`NATIONAL_KEY_UNIT_RULES`) when it has none.
 
     Raises
     ------
-    ValueError
+    RuleConfigError
         If a configured rule has no source, an unknown status or a threshold that is not a
         number > 0 (the message names the rule by its position and label).
 
@@ -204,19 +214,18 @@ def key_unit_rules(configured: Sequence[Mapping[str, object]]) -> list[KeyUnitRu
         return list(NATIONAL_KEY_UNIT_RULES)
     rules: list[KeyUnitRule] = []
     for i, r in enumerate(configured, start=1):
-        where = f"key_unit_rules[{i}] ({r.get('label_en') or r.get('metric')})"
+        rule = Text(str(r.get("label_zh") or r.get("metric")),
+                    str(r.get("label_en") or r.get("metric")))
         source, status = str(r.get("source") or "").strip(), str(r.get("status") or "")
         if not source:
-            msg = f"{where}: a source is required (the document the threshold comes from)"
-            raise ValueError(msg)
+            raise RuleConfigError(msg("accounting.key_unit.config.source", n=i, rule=rule))
         if status not in ("verified", "secondary", "unverified", "default"):
-            msg = (f"{where}: status {status!r} is not one of verified, secondary, "
-                   "unverified, default")
-            raise ValueError(msg)
+            raise RuleConfigError(msg("accounting.key_unit.config.status", n=i, rule=rule,
+                                      status=repr(status)))
         threshold = r.get("threshold")
         if not isinstance(threshold, int | float) or not threshold > 0:
-            msg = f"{where}: threshold {threshold!r} must be a number > 0"
-            raise ValueError(msg)
+            raise RuleConfigError(msg("accounting.key_unit.config.threshold", n=i, rule=rule,
+                                      threshold=repr(threshold)))
         rules.append(KeyUnitRule(str(r.get("metric", "")), float(threshold),
                                  str(r.get("label_zh", "")), str(r.get("label_en", "")),
                                  source, status))

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from carbonpeak.domain.accounting import (
     KWH_PER_KGCE,
+    RuleConfigError,
     accountable_key_units,
     classify_key_units,
     consolidate,
@@ -577,9 +578,9 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
     cons = consolidate(own, parents, cols)
     try:
         rules = key_unit_rules(d.profile.get("key_unit_rules", []))
-    except ValueError as exc:
-        msg = f"district {d.id} profile: {exc}"
-        raise ConfigError(msg) from exc
+    except RuleConfigError as exc:
+        why = note("accounting.key_unit.config.profile", district=d.id, error=exc.reason)
+        raise ConfigError(render(why, "en"), why) from exc
     # the accountable unit: a building consolidated under a key unit is not one again; the
     # rule as its message, stored as JSON text (rendered at the edge: i18n.stored_text)
     flags = accountable_key_units(classify_key_units(cons, rules, year), parents)

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from carbonpeak.domain.accounting import key_unit_rules
+from carbonpeak.domain.accounting import RuleConfigError, key_unit_rules
 from carbonpeak.domain.statistics import statistics_year
 from carbonpeak.domain.targets import (
     Comparator,
@@ -270,9 +270,9 @@ def _applied(st: TargetStatus, d: District) -> TargetStatus:
     definition when the district configures none)."""
     try:
         rules = key_unit_rules(d.profile.get("key_unit_rules", []))
-    except ValueError as exc:
+    except RuleConfigError as exc:
         st.status = TargetState.INVALID
-        return explain(st, msg("plan.status.invalid", error=str(exc)))
+        return explain(st, msg("plan.status.invalid", error=exc.reason))
     each = [msg("plan.status.applied_rule", rule={"zh": r.label_zh, "en": r.label_en},
                 source=r.source, status=label("factor_status", r.status)
                 if r.status != "default" else msg("plan.status.rule_default"))
