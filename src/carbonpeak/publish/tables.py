@@ -13,6 +13,7 @@ its header (``export.col.<key>`` in the message catalogue, unit included), and i
 * ``label`` — a code of a closed list (``vocab``), written as ``label.<vocab>.<code>``;
 * ``number`` — rounded to ``digits`` (None: by size, as the dashboard's ``num()``: 0
   decimals from 100, 1 from 1, else 3) half away from zero, with the matching format;
+* ``int`` — a whole number without separators (a year, an id);
 * ``ratio`` — a fraction shown as a percentage with ``digits`` decimals (``0.0%``);
 * ``date`` / ``datetime`` — an Excel date (a UTC timestamp in Beijing time);
 * ``bool`` — 是/否 (Yes/No); ``list`` — items joined; ``json`` — compact JSON text.
@@ -50,9 +51,11 @@ from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis
 
 __all__ = ["TABLES", "About", "Col", "Sheet", "Table", "account_about", "cell_value",
-           "header", "number_format", "report_workbook", "scope_text"]
+           "entity_page_sheets", "header", "number_format", "report_workbook",
+           "scope_text"]
 
-Kind = Literal["text", "label", "number", "ratio", "date", "datetime", "bool", "list", "json"]
+Kind = Literal["text", "label", "number", "int", "ratio", "date", "datetime", "bool", "list",
+               "json"]
 BEIJING = ZoneInfo("Asia/Shanghai")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TOTAL_FILL = PatternFill("solid", fgColor="EEF2F7")
@@ -89,7 +92,7 @@ class Table:
 
     name: str
     columns: tuple[Col, ...]
-    basis: FigureBasis | None = None
+    basis: tuple[FigureBasis, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,10 @@ CARRIER = _l("carrier", "carrier")
 QTY = [_n("quantity", None), Col("unit", width=8), TCE_EQUAL, TCE_EQUIVALENT, TCO2,
        _l("scope", "emission_scope"), COVERAGE]
 
+_M, _O, _P = ((FigureBasis.METERED_ACCOUNT,), (FigureBasis.OBSERVATION,),
+              (FigureBasis.PLAN_VALUE,))
+_MP = (FigureBasis.METERED_ACCOUNT, FigureBasis.PLAN_VALUE)
+
 TABLES: dict[str, Table] = {t.name: t for t in (
     Table("entities", (ENTITY_ID, NAME, KIND, STREET_NAME, BUILDING_TYPE, FLOOR_AREA,
                        Col("sector", width=8), Col("parent_id", width=12),
@@ -147,25 +154,26 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                      _n("multiplier", None), _n("interval_minutes"),
                      Col("commissioned_on", "date"))),
     Table("readings", (Col("ts", "datetime", width=20), _n("value", 3),
-                       _n("batch_id"))),
+                       Col("batch_id", "int"))),
     Table("inventory", (ENTITY_ID, NAME, STREET, Col("district"), Col("sector", width=8),
                         BUILDING_TYPE, Col("month", width=9), CARRIER, *QTY,
                         _n("n_entities"), _n("missing_months"), Col("source"),
-                        Col("factor_set", width=18)), FigureBasis.METERED_ACCOUNT),
+                        Col("factor_set", width=18)), _M),
     Table("key-units", (ENTITY_ID, NAME, KIND, STREET_NAME, Col("sector", width=8),
                         BUILDING_TYPE, FLOOR_AREA, _n("n_children"),
-                        Col("tce_equal_consolidated", "number", 1, total=True, field="tce_equal"),
+                        Col("tce_equal_consolidated", "number", 1, total=True,
+                            field="tce_equal"),
                         _n("tce_own", 1),
                         TCE_EQUIVALENT, TCO2, _n("budget_tce", 0, total=True),
                         _n("budget_elastic_tce", 0, total=True), WARNING_LEVEL,
                         Col("warning_ratio", "ratio", 1),
                         Col("warning_reason", pair=True, width=50),
-                        Col("key_unit_rule", width=50)), FigureBasis.METERED_ACCOUNT),
+                        Col("key_unit_rule", width=50)), _MP),
     Table("streets", (Col("street", source={"zh": "name_zh", "en": "name_en"}, width=16),
                       _n("n_entities", 0, total=True), _n("n_key_units", 0, total=True),
                       TCE_EQUAL, TCE_EQUIVALENT, TCO2, FLOOR_AREA,
                       _n("kgce_per_m2", 1), _n("tce_equal_last", None, total=True),
-                      Col("change", "ratio", 1), WARNING_LEVEL), FigureBasis.METERED_ACCOUNT),
+                      Col("change", "ratio", 1), WARNING_LEVEL), _M),
     Table("benchmarking", (ENTITY_ID, NAME, STREET, BUILDING_TYPE, FLOOR_AREA, COVERAGE,
                            TCE_EQUAL, _n("electricity_kwh", 0, total=True),
                            _n("eui_kgce_per_m2_equal", 1), _n("rank_in_type"),
@@ -174,12 +182,13 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                            _n("guide_value", 1), _l("rating", "quota_rating"),
                            Col("excess_fraction", "ratio", 1),
                            _n("reduction_required", 0, total=True)),
-          FigureBasis.METERED_ACCOUNT),
-    Table("quota-cases", (Col("id"), ENTITY_ID, NAME, STREET, BUILDING_TYPE, Col("year"),
+          _M),
+    Table("quota-cases", (Col("id", "int"), ENTITY_ID, NAME, STREET, BUILDING_TYPE,
+                          Col("year", "int"),
                           _l("status", "quota_case_status"), _n("eui", 1),
                           _n("constraint_value", 1), _n("reduction_required", 0),
                           Col("opened_at", "datetime"), Col("due_on", "date")),
-          FigureBasis.METERED_ACCOUNT),
+          _M),
     Table("retrofits", (Col("code"), NAME, _l("retrofit_kind", "retrofit_kind", "kind"),
                         ENTITY_ID, Col("entity_name", width=24), STREET,
                         Col("measures", "list", width=40), Col("start_date", "date"),
@@ -190,23 +199,23 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                         _l("mv_model_type", "mv_model_type"),
                         _n("mv_savings_kwh", 0, total=True),
                         Col("mv_fractional_savings", "ratio", 1),
-                        Col("mv_meets_g14", "bool")), FigureBasis.OBSERVATION),
+                        Col("mv_meets_g14", "bool")), _O),
     Table("audits", (ENTITY_ID, NAME, STREET, _l("audit_kind", "audit_kind", "kind"),
                      Col("audit_date", "date"), Col("auditor", width=24),
                      Col("report_ref"), Col("findings", width=40),
                      Col("recommended_measures", "list", width=40),
-                     _n("estimated_savings_tce", None, total=True)), FigureBasis.OBSERVATION),
+                     _n("estimated_savings_tce", None, total=True)), _O),
     Table("audit-schedule", (ENTITY_ID, NAME, STREET, KIND, BUILDING_TYPE, FLOOR_AREA,
                              Col("is_key_unit", "bool"), _n("n_audits"),
                              Col("last_audit_date", "date"), Col("next_due", "date"),
                              _l("schedule_status", "schedule_status", "status"),
-                             _n("days_overdue")), FigureBasis.OBSERVATION),
+                             _n("days_overdue")), _O),
     Table("obligations", (ENTITY_ID, NAME, STREET,
                           Col("obligation_item", pair=True, width=28, field="label"),
                           _l("check_status", "check_status", "status"), Col("deadline", "date"),
                           Col("evidence", width=60,
                               source={"zh": "evidence_zh", "en": "evidence"})),
-          FigureBasis.OBSERVATION),
+          _O),
     Table("commissioning", (_n("rank"), ENTITY_ID, NAME, BUILDING_TYPE,
                             Col("street", field="street_name_zh", width=14), FLOOR_AREA,
                             _n("base_load_kw", 0), Col("base_load_ratio", "ratio", 0),
@@ -214,44 +223,45 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                             _n("avoidable_kwh_per_m2", 1), _n("load_factor", 2),
                             _n("score", 2), _n("n_findings", 0, total=True),
                             Col("findings", pair=True, width=60)),
-          FigureBasis.METERED_ACCOUNT),
+          _M),
     Table("targets", (Col("code", width=8), Col("section", width=20),
                       Col("indicator", pair=True, width=36), Col("unit", width=10),
-                      Col("comparator", width=6), _n("target_year"),
-                      _n("target_value", None), _n("value", None), _n("value_year"),
+                      Col("comparator", width=6), Col("target_year", "int"),
+                      _n("target_value", None), _n("value", None), Col("value_year", "int"),
                       _n("progress_pct", 1), Col("status_text", pair=True, field="status"),
                       Col("reason", pair=True, width=50),
                       Col("responsible_units", width=30))),
-    Table("budgets", (_n("year"), _l("metric", "budget_metric"),
+    Table("budgets", (Col("year", "int"), _l("metric", "budget_metric"),
                       _l("scope_type", "scope_type"), Col("scope_id", width=14),
                       _n("budget", 0), _l("method", "budget_method"),
-                      Col("updated_at", "datetime")), FigureBasis.PLAN_VALUE),
-    Table("warnings", (_n("year"), _l("metric", "budget_metric"),
+                      Col("updated_at", "datetime")), _P),
+    Table("warnings", (Col("year", "int"), _l("metric", "budget_metric"),
                        _l("scope_type", "scope_type"), Col("scope_name", width=24),
                        Col("level_text", "label", vocab="warning_level", field="level"),
                        _n("projected", 0), _n("budget", 0), Col("ratio", "ratio", 1),
                        _n("months_elapsed"), Col("reason", pair=True, width=60)),
-          FigureBasis.METERED_ACCOUNT),
+          _MP),
     Table("weather", (Col("day", "date"), _n("t_mean_c", 1), Col("station"),
                       Col("source", width=30))),
-    Table("audit-log", (_n("id"), Col("at", "datetime", width=20), Col("actor", width=18),
+    Table("audit-log", (Col("id", "int"), Col("at", "datetime", width=20), Col("actor", width=18),
                         Col("action", width=14), Col("object_type", width=14),
                         Col("object_id", width=16), Col("details", "json", width=60))),
     # the entity page (its tables as sheets)
     Table("entity-monthly", (Col("month", width=9), CARRIER, *QTY,
                              Col("estimated_share", "ratio", 1)),
-          FigureBasis.METERED_ACCOUNT),
-    Table("entity-submeters", (Col("month", width=9), Col("submeter", width=16),
-                               _n("kwh", 0, total=True)), FigureBasis.METERED_ACCOUNT),
+          _M),
+    Table("entity-submeters", (Col("month", width=9), Col("meter_id", width=12), CARRIER,
+                               Col("submeter", width=16), _n("quantity", None),
+                               Col("unit", width=8), COVERAGE), _M),
     Table("entity-meters", (Col("meter_id", width=12), CARRIER, Col("unit", width=8),
                             Col("submeter"), _l("register", "meter_register"),
                             _n("interval_minutes"))),
-    Table("entity-warnings", (_n("year"), _l("metric", "budget_metric"),
+    Table("entity-warnings", (Col("year", "int"), _l("metric", "budget_metric"),
                               Col("level_text", "label", vocab="warning_level",
                                   field="level"),
                               _n("projected", 0), _n("budget", 0), Col("ratio", "ratio", 1),
                               Col("reason", pair=True, width=60)),
-          FigureBasis.METERED_ACCOUNT),
+          _MP),
 )}
 
 
@@ -267,6 +277,8 @@ def number_format(col: Col, value: float | None = None) -> str | None:
         return "0" + ("." + "0" * col.digits if col.digits else "") + "%"
     if col.kind == "date":
         return "yyyy-mm-dd"
+    if col.kind == "int":
+        return "0"
     if col.kind == "datetime":
         return "yyyy-mm-dd hh:mm:ss"
     if col.kind != "number":
@@ -326,6 +338,9 @@ def cell_value(col: Col, row: Mapping[str, Any], lang: Lang) -> Any:  # noqa: AN
     if col.kind == "number":
         f = _number(v)
         return None if f is None else round_value(f, _digits(col, f))
+    if col.kind == "int":
+        f = _number(v)
+        return None if f is None else int(f)
     if col.kind == "ratio":
         f = _number(v)
         return None if f is None else round_value(f, (col.digits or 0) + 2)
@@ -408,7 +423,7 @@ def _sheet(wb: Workbook, sh: Sheet, lang: Lang, title: str) -> int:
 
 
 def _basis(tables: Sequence[Table], lang: Lang) -> str | None:
-    bases = list(dict.fromkeys(t.basis for t in tables if t.basis is not None))
+    bases = list(dict.fromkeys(b for t in tables for b in t.basis))
     if not bases:
         return None
     sep = "；" if lang == "zh" else "; "
@@ -490,3 +505,29 @@ def scope_text(ws: Workspace, scope: AccessScope, lang: Lang) -> str:
     sep = "、" if lang == "zh" else ", "
     return render(Message("export.about.scope_entities",
                           {"entities": sep.join(sorted(scope.entities))}), lang)
+
+
+#: the entity page's own figures, as its cards show them (for 说明)
+_ENTITY_FACTS = (ENTITY_ID, NAME, KIND, STREET_NAME, BUILDING_TYPE, FLOOR_AREA, TCE_EQUAL,
+                 TCE_EQUIVALENT, TCO2, _n("eui_kgce_per_m2_equal", 1), COVERAGE)
+
+
+def entity_page_sheets(page: Mapping[str, Any], lang: Lang,
+                       ) -> tuple[list[Sheet], list[tuple[str, Any]]]:
+    """The entity page's tables as sheets, and its facts (for 说明) as its cards show them."""
+    e = page.get("entity") or {}
+    facts: dict[str, Any] = {**e, **(page.get("totals") or {}), **(page.get("eui") or {}),
+                             "coverage": (page.get("quality") or {}).get("coverage")}
+    extra: list[tuple[str, Any]] = []
+    for c in _ENTITY_FACTS:
+        v = cell_value(c, facts, lang)
+        if isinstance(v, float) and c.kind == "ratio":
+            v = f"{v:.{(c.digits or 0)}%}"
+        elif isinstance(v, float):
+            v = f"{v:,.{_digits(c, v)}f}"
+        extra.append((f"export.col.{c.key}", v))
+    sheets = [Sheet(TABLES["entity-monthly"], page.get("monthly_by_carrier") or []),
+              Sheet(TABLES["entity-submeters"], page.get("monthly_by_submeter") or []),
+              Sheet(TABLES["entity-meters"], page.get("meters") or []),
+              Sheet(TABLES["entity-warnings"], page.get("warnings") or [])]
+    return sheets, extra
