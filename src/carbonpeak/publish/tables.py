@@ -76,13 +76,18 @@ class Col:
     source: Mapping[str, str] | None = None  # the row key per language (instead of pair)
     field: str | None = None  # the row key when it is not ``key`` (the header's code)
 
-    def raw(self, row: Mapping[str, Any], lang: Lang) -> Any:  # noqa: ANN401 - a row's cell
-        """The row's value of this column in ``lang``."""
+    def name(self, lang: Lang) -> str:
+        """The key of the column's value in a row, in ``lang``."""
         if self.source is not None:
-            return row.get(self.source[lang])
+            return self.source[lang]
         if self.pair:
-            return row.get(f"{self.field or self.key}_{lang}")
-        return row.get(self.field or self.key)
+            return f"{self.field or self.key}_{lang}"
+        return self.field or self.key
+
+    def raw(self, row: Mapping[str, Any], lang: Lang) -> Any:  # noqa: ANN401 - a row's cell
+        """The row's value of this column in ``lang`` (None for a NaN)."""
+        v = row.get(self.name(lang))
+        return None if isinstance(v, float) and math.isnan(v) else v
 
 
 @dataclass(frozen=True)
@@ -382,9 +387,10 @@ def _chars(v: Any) -> float:  # noqa: ANN401 - a CJK character is about two colu
 
 def _sheet(wb: Workbook, sh: Sheet, lang: Lang, title: str) -> int:
     ws: Worksheet = wb.create_sheet(title[:31])
-    cols = [c for c in sh.table.columns if any(c.raw(r, lang) is not None for r in sh.rows)
-            or not sh.rows]
-    cols = cols or list(sh.table.columns)
+    # a column the rows do not have at all (the inventory's levels) is left out; one they
+    # have without a value (no data, or left out for the caller's role) stays, empty
+    cols = [c for c in sh.table.columns if not sh.rows
+            or any(c.name(lang) in r for r in sh.rows)] or list(sh.table.columns)
     heads = [header(c, lang) for c in cols]
     ws.append(heads)
     for head in ws[1]:
