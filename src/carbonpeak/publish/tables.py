@@ -99,6 +99,11 @@ class Table:
     columns: tuple[Col, ...]
     basis: tuple[FigureBasis, ...] = ()
 
+    @property
+    def title(self) -> Message:
+        """The table's title (``export.table.<name>``, hyphens as underscores)."""
+        return Message(f"export.table.{self.name.replace('-', '_')}")
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -445,13 +450,13 @@ def report_workbook(sheets: Sequence[Sheet], about: About, lang: Lang = "zh",
     wb.remove(first)
     n = 0
     for sh in sheets:
-        n += _sheet(wb, sh, lang, render(Message(f"export.table.{sh.table.name}"), lang))
+        n += _sheet(wb, sh, lang, render(sh.table.title, lang))
     when = report_time(generated)
     t = {k: render(Message(f"export.about.{k}"), lang) for k in (
         "title", "district", "scope", "year", "basis", "as_of", "run", "factor_set",
         "generated", "filters", "rows", "item", "value", "none")}
-    title = "；".join(render(Message(f"export.table.{s.table.name}"), lang) for s in sheets) \
-        if lang == "zh" else "; ".join(render(Message(f"export.table.{s.table.name}"), lang)
+    title = "；".join(render(s.table.title, lang) for s in sheets) \
+        if lang == "zh" else "; ".join(render(s.table.title, lang)
                                       for s in sheets)
     filters = ("；" if lang == "zh" else "; ").join(
         f"{k}={v}" for k, v in about.filters.items() if v is not None) or t["none"]
