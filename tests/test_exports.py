@@ -189,6 +189,10 @@ def test_streets_and_warnings(demo: Demo) -> None:
         assert row[ra] == round_value(item["ratio"], 3)
     about = _about(wb)
     assert about["核算批次"] == ws_js[0]["account_run_id"]
+    mine = demo.get("street_waitan", "/api/v1/warnings", limit=500)["items"]
+    assert 0 < len(mine) < len(ws_js)
+    _, rows, _ = _table(demo.book("street_waitan", "/api/v1/warnings").worksheets[0])
+    assert [r[3] for r in rows] == [x["scope_name"] for x in mine]
     csv = demo.clients["admin"].get("/api/v1/warnings", params={"format": "csv"})
     assert csv.status_code == 200
     assert csv.text.startswith("\ufeffid,district,year,metric")
@@ -215,7 +219,7 @@ def test_benchmarking_and_targets(demo: Demo) -> None:
     wb = demo.book("admin", "/api/v1/targets", lang="en")
     head, rows, fmts = _table(wb.worksheets[0])
     assert head[:3] == ["Code", "Section", "Indicator"]
-    p, st = head.index("Progress (%)"), head.index("Status")
+    p, st, val = head.index("Progress (%)"), head.index("Status"), head.index("Value")
     assert len(rows) == len(tg)
     for item, row, fmt in zip(tg, rows, fmts, strict=True):
         assert row[0] == item["code"]
@@ -224,6 +228,9 @@ def test_benchmarking_and_targets(demo: Demo) -> None:
         if item["progress_pct"] is not None:
             assert fmt[p] == "#,##0.0"
         assert row[st] == item["status_en"]
+        v = item["value"]  # the targets page: 0, 2 or 4 decimals by size
+        assert row[val] == (None if v is None else round_value(
+            v, 0 if abs(v) >= 100 or v == 0 else 2 if abs(v) >= 1 else 4))
 
 
 def test_readings_in_beijing_time(demo: Demo) -> None:

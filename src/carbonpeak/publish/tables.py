@@ -75,6 +75,7 @@ class Col:
     width: int | None = None
     source: Mapping[str, str] | None = None  # the row key per language (instead of pair)
     field: str | None = None  # the row key when it is not ``key`` (the header's code)
+    sizes: tuple[int, int, int] = (0, 1, 3)  # digits by size (digits=None): ≥100, ≥1, less
 
     def name(self, lang: Lang) -> str:
         """The key of the column's value in a row, in ``lang``."""
@@ -237,7 +238,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("targets", (Col("code", width=8), Col("section", width=20),
                       Col("indicator", pair=True, width=36), Col("unit", width=10),
                       Col("comparator", width=6), Col("target_year", "int"),
-                      _n("target_value", None), _n("value", None), Col("value_year", "int"),
+                      Col("target_value", "number", None, sizes=(0, 2, 4)),
+                      Col("value", "number", None, sizes=(0, 2, 4)), Col("value_year", "int"),
                       _n("progress_pct", 1), Col("status_text", pair=True, field="status"),
                       Col("reason", pair=True, width=50),
                       Col("responsible_units", width=30))),
@@ -301,7 +303,8 @@ def _digits(col: Col, value: float | None) -> int:
     if col.digits is not None:
         return col.digits
     a = abs(value or 0.0)
-    return 0 if a >= 100 or a == 0 else 1 if a >= 1 else 3  # the dashboard's num()
+    big, mid, small = col.sizes  # the dashboard's num() (the targets page: 0, 2, 4)
+    return big if a >= 100 or a == 0 else mid if a >= 1 else small
 
 
 def _number(v: Any) -> float | None:  # noqa: ANN401 - a row's cell
