@@ -141,6 +141,7 @@ def test_key_units(demo: Demo) -> None:
     assert f"截至{about['截至']}" in js["energy_label_zh"]
     assert f"核算第{about['核算批次']}次" in js["energy_label_zh"]
     assert about["年度"] == js["year"]
+    assert about["行政区"] == "黄浦区"
     assert about["数据范围"] == "全区"
     assert about["行数"] == len(items)
 
@@ -154,6 +155,7 @@ def test_key_units(demo: Demo) -> None:
         for x in items]
     assert rows_en[-1][0] == "Total"
     assert _about(en, "en")["Basis"] == "metered account; plan value"
+    assert _about(en, "en")["District"] == "Huangpu District"
 
 
 def test_streets_and_warnings(demo: Demo) -> None:

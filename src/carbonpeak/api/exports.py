@@ -40,7 +40,7 @@ def about_for(ws: Workspace, principal: Principal, lang: Lang, *, year: int | No
     """The 说明 of an export by ``principal``: district, the caller's scope, and (with a
     ``year``) the year's official account run, factor set and as-of date."""
     return account_about(ws, principal.district_id, year,
-                         scope_text(ws, scope_of(ws, principal), lang),
+                         scope_text(ws, scope_of(ws, principal), lang), lang=lang,
                          filters=filters, run_id=run_id)
 
 

@@ -444,6 +444,18 @@ def _basis(tables: Sequence[Table], lang: Lang) -> str | None:
     return sep.join(render(Message(f"label.figure_basis.{b}"), lang) for b in bases)
 
 
+#: the filters whose values are codes of a closed list
+_FILTER_VOCAB = {"building_type": "building_type", "carrier": "carrier",
+                 "level": "warning_level", "rating": "quota_rating", "metric": "budget_metric"}
+
+
+def _filter_name(key: str, lang: Lang) -> str:
+    """A query parameter's name as a column header where it filters one (``street_id``: the
+    street), else as it is (the parameter the user can type)."""
+    code = f"export.col.{key.removesuffix('_id') if key == 'street_id' else key}"
+    return render(Message(code), lang) if code in catalogue() else key
+
+
 def report_workbook(sheets: Sequence[Sheet], about: About, lang: Lang = "zh",
                     generated: dt.datetime | None = None) -> bytes:
     """The workbook of ``sheets`` (a sheet per table, titled by the table) and 说明/About."""
@@ -462,7 +474,8 @@ def report_workbook(sheets: Sequence[Sheet], about: About, lang: Lang = "zh",
         if lang == "zh" else "; ".join(render(s.table.title, lang)
                                       for s in sheets)
     filters = ("；" if lang == "zh" else "; ").join(
-        f"{k}={v}" for k, v in about.filters.items() if v is not None) or t["none"]
+        f"{_filter_name(k, lang)}={_label(_FILTER_VOCAB[k], v, lang) if k in _FILTER_VOCAB else v}"
+        for k, v in about.filters.items() if v is not None) or t["none"]
     items: list[tuple[str, Any]] = [
         (t["title"], title), (t["district"], about.district), (t["scope"], about.scope),
         (t["year"], about.year), (t["basis"], _basis([s.table for s in sheets], lang)),
@@ -489,7 +502,7 @@ def report_workbook(sheets: Sequence[Sheet], about: About, lang: Lang = "zh",
 
 
 def account_about(ws: Workspace, district_id: str, year: int | None, scope: str, *,
-                  filters: Mapping[str, Any] | None = None,
+                  lang: Lang = "zh", filters: Mapping[str, Any] | None = None,
                   run_id: int | None = None) -> About:
     """The 说明 of a table of ``year``'s official account: district, run, factor set and
     as-of (31 December of the year, the figure catalogue's as-of of an account figure)."""
@@ -501,7 +514,7 @@ def account_about(ws: Workspace, district_id: str, year: int | None, scope: str,
             run_id = run_id if run_id is not None else run.id
             fs = s.get(FactorSetRecord, run.factor_set_pk)
             fs_label = f"{fs.set_id}@v{fs.version}" if fs else None
-    return About(district=f"{d.name_zh} {d.name_en}", scope=scope, year=year,
+    return About(district=d.name_zh if lang == "zh" else d.name_en, scope=scope, year=year,
                  as_of=year_end(year).isoformat() if year is not None and run_id is not None
                  else None,
                  account_run_id=run_id, factor_set=fs_label, filters=dict(filters or {}))
