@@ -449,10 +449,14 @@ _FILTER_VOCAB = {"building_type": "building_type", "carrier": "carrier",
                  "level": "warning_level", "rating": "quota_rating", "metric": "budget_metric"}
 
 
+_FILTER_ALIAS = {"street_id": "street", "entity": "entity_id"}
+
+
 def _filter_name(key: str, lang: Lang) -> str:
     """A query parameter's name as a column header where it filters one (``street_id``: the
     street), else as it is (the parameter the user can type)."""
-    code = f"export.col.{key.removesuffix('_id') if key == 'street_id' else key}"
+    code = f"export.filter.{key}" if f"export.filter.{key}" in catalogue() else \
+        f"export.col.{_FILTER_ALIAS.get(key, key)}"
     return render(Message(code), lang) if code in catalogue() else key
 
 
