@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
+from carbonpeak.api.exports import ExportLang, about_for, report_response, xlsx_response
 from carbonpeak.api.responses import (
     EXPORTS,
     NO_NUL,
@@ -39,6 +40,7 @@ from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, SCHEDULE_STATU
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.publish import dashboard
+from carbonpeak.publish.tables import TABLES, Sheet
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.buildings.audits import (
     AUDIT_COLUMNS_OUT,
@@ -104,10 +106,15 @@ def get_audits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, entity: EntityQuery = None,
     street: StreetQuery = None, kind: AuditKind | None = None, limit: Limit = 100,
     offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """能源审计记录 — audits and diagnoses in scope, newest first (date, auditor, findings,
     recommended measures, estimated savings)."""
     rows = list_audits(ws, scope_of(ws, principal), entity=entity, street=street, kind=kind)
+    if format == "xlsx":
+        return report_response(ws, principal, "audits", rows, format, "energy-audits",
+                               lang=lang, filters={"entity": entity, "street": street,
+                                                   "kind": kind})
     if format != "json":
         return table_response([_export_audit(r) for r in rows], format, "energy-audits",
                               AUDIT_COLUMNS_OUT)
@@ -147,6 +154,7 @@ def get_schedule(
     ws: CurrentWorkspace, principal: CurrentPrincipal, as_of: AsOfQuery = None,
     status: ScheduleStatus | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """能源审计周期 — every building in scope the profile's rule covers (Huangpu: public
     buildings ≥ 10,000 m² at least once every 5 years): last audit, next due date, status
@@ -163,6 +171,12 @@ def get_schedule(
 
     sched = compute()
     rows = [it for it in sched["items"] if status is None or it["status"] == status]
+    if format == "xlsx":
+        about = about_for(ws, principal, lang, filters={"as_of": sched["as_of"],
+                                                        "status": status})
+        about.as_of = sched["as_of"]
+        return xlsx_response([Sheet(TABLES["audit-schedule"], rows)], about, lang,
+                             f"audit-schedule-{sched['as_of']}")
     if format != "json":
         return table_response(rows, format, f"audit-schedule-{sched['as_of']}",
                               SCHEDULE_COLUMNS)
@@ -178,6 +192,7 @@ def get_obligations(
     status: Annotated[CheckStatus | None, Query(
         description="only units with an item of this status")] = None,
     limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """重点用能单位义务清单 — per key unit in scope: monitoring coverage (meters vs ledgers in
     the year's official account), the filings the district's profile lists with their
@@ -197,6 +212,13 @@ def get_obligations(
     chk = compute()
     units = [u for u in chk["units"] if status is None
              or any(it["status"] == status for it in u["items"])]
+    if format == "xlsx":
+        about = about_for(ws, principal, lang, year=year, filters={"status": status},
+                          run_id=chk["account_run_id"])
+        about.as_of = chk["as_of"]
+        return xlsx_response([Sheet(TABLES["obligations"],
+                                    checklist_rows(chk | {"units": units}))],
+                             about, lang, f"obligations-{year}")
     if format != "json":
         return table_response(checklist_rows(chk | {"units": units}), format,
                               f"obligations-{year}", CHECKLIST_COLUMNS)

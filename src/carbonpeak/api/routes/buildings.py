@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
+from carbonpeak.api.exports import ExportLang, report_response
 from carbonpeak.api.responses import (
     EXPORTS,
     XLSX,
@@ -129,6 +130,7 @@ def get_benchmarking(
     building_type: Annotated[str | None, Query(max_length=32)] = None,
     rating: Rating | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """能耗对标 — buildings in scope against a quota table: EUI by the table's convention,
     rating, reduction required, rank and floor-area-weighted percentile within type."""
@@ -138,6 +140,12 @@ def get_benchmarking(
         rows = [r for r in rows if r["building_type"] == building_type]
     if rating is not None:
         rows = [r for r in rows if r["rating"] == rating]
+    if format == "xlsx":
+        return report_response(ws, principal, "benchmarking", rows, format,
+                               f"benchmark-{bm.table_id}-{bm.year}", lang=lang, year=bm.year,
+                               run_id=bm.account_run_id, filters={
+                                   "table": f"{bm.table_id}@v{bm.table_version}",
+                                   "building_type": building_type, "rating": rating})
     if format != "json":
         return table_response(rows, format, f"benchmark-{bm.table_id}-{bm.year}",
                               BENCHMARK_COLUMNS)
@@ -212,9 +220,13 @@ def get_quota_cases(
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     status: CaseStatus | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """超限额整改 — quota cases in scope (a street officer: its street's buildings)."""
     rows = list_cases(ws, scope_of(ws, principal), year=year, status=status)
+    if format == "xlsx":
+        return report_response(ws, principal, "quota-cases", rows, format, "quota-cases",
+                               lang=lang, year=year, filters={"status": status})
     if format != "json":
         return table_response(rows, format, "quota-cases")
     return fast_json(page(rows, limit, offset))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.exports import ExportLang, report_response
 from carbonpeak.api.responses import (
     EXPORTS,
     Format,
@@ -80,12 +81,17 @@ def _png(ws: Workspace, scope: AccessScope, year: int | None, entity_id: str) ->
 def get_commissioning(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """调适候选 — buildings in scope ranked by avoidable energy (holiday waste and night base
     load above the target), with night/occupied load, non-working-day ratio, load factor,
     simultaneous heating/cooling and plant COP where measurable, and findings (zh/en).
     ``without_data`` lists the buildings in scope that could not be screened, and why."""
     c = _screen(ws, scope_of(ws, principal), year)
+    if format == "xlsx":
+        return report_response(ws, principal, "commissioning", c.rows(), format,
+                               f"commissioning-{c.district_id}-{c.year}", lang=lang,
+                               year=c.year)
     if format != "json":
         return table_response(c.rows(), format, f"commissioning-{c.district_id}-{c.year}",
                               COMMISSIONING_COLUMNS)

@@ -7,12 +7,13 @@ Each answer is computed from the official account in the caller's scope
 from __future__ import annotations
 
 import gzip
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.exports import ExportLang, about_for, report_response, xlsx_response
 from carbonpeak.api.responses import (
     EXPORTS,
     GEOJSON,
@@ -34,6 +35,7 @@ from carbonpeak.api.schemas.dashboard import (
     StreetComparisonPublic,
 )
 from carbonpeak.publish import dashboard
+from carbonpeak.publish.tables import entity_page_sheets
 from carbonpeak.services.access.scope import scope_of
 
 __all__ = ["router"]
@@ -64,26 +66,42 @@ def get_overview(ws: CurrentWorkspace, principal: CurrentPrincipal,
             responses=_RESPONSES | EXPORTS)
 def get_street_comparison(ws: CurrentWorkspace, principal: CurrentPrincipal,
                           year: YearQuery = None, format: Format = "json",  # noqa: A002
-                          ) -> Response:
+                          lang: ExportLang = "zh") -> Response:
     """街道对比 — energy, CO2, floor area, kgce/m², change against last year and the worst
     warning of each street in scope."""
     data = dashboard.street_comparison(ws, scope_of(ws, principal), year)
+    if format == "xlsx":
+        return report_response(ws, principal, "streets", data["items"], format,
+                               f"streets-{data['year']}", lang=lang, year=data["year"],
+                               run_id=data.get("account_run_id"), filters={"year": year})
     if format != "json":
         return table_response(data["items"], format, f"streets-{data['year']}")
     return fast_json(data)
 
 
 @router.get("/dashboard/entities/{entity_id}", response_model=EntityPagePublic,
-            responses=_RESPONSES)
+            responses=_RESPONSES | file_responses(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "with format=xlsx: the page's tables as sheets"))
 def get_entity_page(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     entity_id: Annotated[str, Path(min_length=1, max_length=64,
                                    pattern=r"^[A-Za-z0-9_.\-]+$")],
     year: YearQuery = None,
+    format: Annotated[Literal["json", "xlsx"], Query(
+        description="json, or xlsx: the page's tables as sheets")] = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """主体页 — monthly energy by carrier and sub-meter, EUI and its rank in its building
-    type, data quality, warnings and meters of one entity."""
+    type, data quality, warnings and meters of one entity; ``format=xlsx``: its tables as
+    sheets, in ``lang``."""
     data = dashboard.entity_page(ws, scope_of(ws, principal), entity_id, year)
+    if format == "xlsx":
+        sheets, facts = entity_page_sheets(data, lang)
+        about = about_for(ws, principal, lang, year=data.get("year"),
+                          filters={"entity_id": entity_id, "year": year})
+        about.extra = facts
+        return xlsx_response(sheets, about, lang, f"entity-{entity_id}-{data.get('year')}")
     return fast_json(data)
 
 
@@ -97,6 +115,7 @@ def get_key_units(
     level: Annotated[str | None, Query(pattern=r"^(red|yellow|green|no_data|no_budget|none)$")]
     = None,
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """重点用能单位 — key units in scope with consolidated energy, CO2, budget and warning;
     search ``q`` in id and name, filter by street, sector and warning level."""
@@ -116,10 +135,15 @@ def get_key_units(
         return rows
 
     rows = run()
-    if format != "json":
-        return table_response(rows, format, "key-units", columns=dashboard.KEY_UNIT_COLUMNS)
     years = dashboard.account_years(ws, principal.district_id)
     shown = year or (years[-1] if years else None)
+    if format == "xlsx":
+        return report_response(ws, principal, "key-units", rows, format,
+                               f"key-units-{shown}", lang=lang, year=shown, filters={
+                                   "q": q, "street_id": street_id, "sector": sector,
+                                   "level": level})
+    if format != "json":
+        return table_response(rows, format, "key-units", columns=dashboard.KEY_UNIT_COLUMNS)
     labels = dashboard.key_unit_labels(ws, scope_of(ws, principal), shown)
     return fast_json(page(rows, limit, offset, year=shown, years=years) | labels)
 

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import ColumnElement, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
+from carbonpeak.api.exports import ExportLang, report_response
 from carbonpeak.api.responses import (
     EXPORT_LIMIT,
     EXPORTS,
@@ -110,10 +111,29 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _listing(rows: list[dict[str, Any]], fmt: str, limit: int, offset: int, name: str,
-             columns: list[str] | None = None, **extra: Any) -> Response:
+             columns: list[str] | None = None, *, export: _Export | None = None,
+             **extra: Any) -> Response:
     if fmt != "json":
-        return table_response(rows[:EXPORT_LIMIT], fmt, name, columns=columns)
+        if export is None:
+            return table_response(rows[:EXPORT_LIMIT], fmt, name, columns=columns)
+        return report_response(export.ws, export.principal, export.table,
+                               rows[:EXPORT_LIMIT], fmt, name, lang=export.lang,
+                               year=export.year, filters=export.filters,
+                               run_id=export.run_id, columns=columns)
     return fast_json(page(rows, limit, offset, **extra))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Export:
+    """What a report export needs beyond the rows (:func:`report_response`)."""
+
+    ws: Workspace
+    principal: Principal
+    table: str
+    lang: Literal["zh", "en"]
+    filters: dict[str, Any]
+    year: int | None = None
+    run_id: int | None = None
 
 
 # -- districts and streets ------------------------------------------------------------------
@@ -225,11 +245,20 @@ def list_entities(
     sort: Literal["entity_id", "name", "floor_area_m2", "-floor_area_m2", "street_id"]
     = "entity_id",
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
-    """用能主体 — entities in scope; search ``q`` in id and name; export with ``format``."""
+    """用能主体 — entities in scope; search ``q`` in id and name; export with ``format``
+    (xlsx: a report in ``lang``)."""
     rows = _entities(ws, principal, street_id=street_id, kind=kind,
                           building_type=building_type, key_unit=key_unit, q=q, sort=sort)
-    return _listing(rows, format, limit, offset, "entities", columns=_ENTITY_COLUMNS)
+    filters = {"street_id": street_id, "kind": kind, "building_type": building_type,
+               "key_unit": key_unit, "q": q}
+    return _listing(rows, format, limit, offset, "entities", columns=_ENTITY_COLUMNS,
+                    export=_Export(ws, principal, "entities", lang, filters))
+
+
+_METER_COLUMNS = ["meter_id", "entity_id", "carrier", "unit", "submeter", "register",
+                  "multiplier", "interval_minutes", "rollover_at", "commissioned_on"]
 
 
 def _meter(m: Meter) -> dict[str, Any]:
@@ -269,20 +298,27 @@ def _meter_query(scope: AccessScope) -> Any:
         scope.entity_condition())
 
 
-@router.get("/meters", response_model=MetersPublic, responses=_RESPONSES)
+@router.get("/meters", response_model=MetersPublic, responses=_RESPONSES | EXPORTS)
 def list_meters(ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: IdQuery = None,
                 carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
-                limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
-    """计量表 — meters of the entities in scope."""
+                limit: Limit = 50, offset: Offset = 0,
+                format: Format = "json",  # noqa: A002
+                lang: ExportLang = "zh") -> Response:
+    """计量表 — meters of the entities in scope; export with ``format``."""
     q = _meter_query(scope_of(ws, principal))
     if entity_id is not None:
         q = q.where(Meter.entity_id == entity_id)
     if carrier is not None:
         q = q.where(Meter.carrier == carrier)
+    n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
     with ws.registry.session() as s:
         total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-        items = [_meter(m) for m in s.scalars(q.order_by(Meter.id).offset(offset).limit(limit))]
-    return page(items, limit, offset, total=int(total))
+        items = [_meter(m) for m in s.scalars(q.order_by(Meter.id).offset(o).limit(n))]
+    if format != "json":
+        return report_response(ws, principal, "meters", items, format, "meters", lang=lang,
+                               filters={"entity_id": entity_id, "carrier": carrier},
+                               columns=None if items else _METER_COLUMNS)
+    return fast_json(page(items, limit, offset, total=int(total)))
 
 
 def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
@@ -355,6 +391,7 @@ def list_readings(
         description="window end, exclusive (default start + 7 days; at most 31 days)")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """读数 — stored readings of one meter in a window of at most 31 days (UTC timestamps
     of interval starts; cumulative registers at the moment read). A bound without an offset
@@ -371,6 +408,8 @@ def list_readings(
     rows = _readings(ws, principal, meter_id, s, e, tz)
     return _listing(rows, format, limit, offset, f"readings-{meter_id}",
                     columns=["ts", "value", "batch_id"],
+                    export=_Export(ws, principal, "readings", lang, {
+                        "meter_id": meter_id, "start": _ts(s), "end": _ts(e)}),
                     meter_id=meter_id, start=_ts(s), end=_ts(e))
 
 
@@ -432,6 +471,7 @@ def get_inventory(
     carrier: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     street_id: StreetIdQuery = None, entity_id: IdQuery = None,
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """排放清单 — the official account of ``year`` by entity, street, district, sector or
     building type, per month or year (tce equal/equivalent value, tCO2, coverage, flags).
@@ -444,6 +484,9 @@ def get_inventory(
     key = "entity_id" if level == "entity" else level
     return _listing(rows, format, limit, offset, f"inventory-{level}-{period}-{year}",
                     columns=None if rows else [key, period, "carrier", *INVENTORY_VALUES],
+                    export=_Export(ws, principal, "inventory", lang, {
+                        "level": level, "period": period, "month": month, "carrier": carrier,
+                        "street_id": street_id, "entity_id": entity_id}, year, run_id),
                     account_run_id=run_id, level=level, period=period, year=year)
 
 
@@ -506,6 +549,7 @@ def list_audit_log(
     action: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
     since: dt.datetime | None = None, until: dt.datetime | None = None,
     limit: Limit = 50, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """审计日志 — who changed what and when, newest first (district admins and analysts)."""
     # the caller's district, and the factor-set versions all districts share
@@ -538,7 +582,11 @@ def list_audit_log(
 
     total, rows = run()
     if format != "json":
-        return table_response(rows, format, "audit-log", columns=[
+        return report_response(ws, principal, "audit-log", rows, format, "audit-log",
+                               lang=lang, filters={
+                                   "actor": actor, "object_type": object_type,
+                                   "object_id": object_id, "action": action,
+                                   "since": since, "until": until}, columns=[
             "id", "at", "actor", "action", "object_type", "object_id", "district", "details"])
     return fast_json(page(rows, limit, offset, total=total))
 

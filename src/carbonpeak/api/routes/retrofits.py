@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
+from carbonpeak.api.exports import ExportLang, report_response
 from carbonpeak.api.responses import (
     EXPORTS,
     NO_NUL,
@@ -80,6 +81,7 @@ def get_retrofits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, kind: Kind | None = None,
     status: Status | None = None, limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """节能改造/调适项目 — projects in scope, each with its latest measured savings (M&V):
     savings, fractional savings, FSU, CV(RMSE), NMBE, whether it meets ASHRAE G14 and counts
@@ -88,6 +90,10 @@ def get_retrofits(
     rows = dashboard.cached(
         ws, ("retrofits", scope.key(), kind, status),
         lambda: list_projects(ws, scope, kind=kind, status=status))
+    if format == "xlsx":
+        return report_response(ws, principal, "retrofits", rows, format,
+                               f"retrofits-{principal.district_id}", lang=lang,
+                               filters={"kind": kind, "status": status})
     if format != "json":
         return table_response(rows, format, f"retrofits-{principal.district_id}", LIST_COLUMNS)
     return fast_json(page(rows, limit, offset))
@@ -192,6 +198,7 @@ def get_weather(
     end: Annotated[dt.date | None, Query(alias="to", description="last day (inclusive)")]
     = None,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """日平均气温 — the district's stored daily mean temperatures [°C] from ``from`` to ``to``
     (at most about ten years), with coverage and monthly means."""
@@ -207,6 +214,10 @@ def get_weather(
                                                       days=MAX_WEATHER_DAYS))])
     rows = weather_days(ws, principal.district_id, start, end)
     rows = rows[-MAX_WEATHER_DAYS:] if start is None else rows[:MAX_WEATHER_DAYS]
+    if format == "xlsx":
+        return report_response(ws, principal, "weather", rows, format,
+                               f"weather-{principal.district_id}", lang=lang,
+                               filters={"from": start, "to": end})
     if format != "json":
         return table_response(rows, format, f"weather-{principal.district_id}")
     return fast_json({"items": rows, "total": len(rows),

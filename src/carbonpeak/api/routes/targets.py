@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
+from carbonpeak.api.exports import ExportLang, report_response
 from carbonpeak.api.responses import (
+    EXPORT_LIMIT,
     EXPORTS,
     Format,
     JSONBody,
@@ -298,6 +300,7 @@ def list_targets(
                                 "plan catalogue)")] = 500,
     offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """规划目标 — every active target and where it stands (``year``: as at the end of it);
     ``format=csv|xlsx`` exports every matching target.
@@ -306,6 +309,13 @@ def list_targets(
     targets only within the caller's scope.
     """
     rows = _list_targets(ws, principal, year, status, metric, code)
+    if format == "xlsx":
+        shown = year or max((r["value_year"] for r in rows if r.get("value_year")),
+                            default=None)
+        return report_response(ws, principal, "targets", rows, format,
+                               f"targets-{year or 'latest'}", lang=lang, year=shown,
+                               filters={"year": year, "status": status, "metric": metric,
+                                        "code": code})
     if format != "json":
         flat = [{k: v for k, v in r.items() if k != "history"} for r in rows]
         return table_response(flat, format, f"targets-{year or 'latest'}",
@@ -423,10 +433,15 @@ def get_budgets(
     limit: Annotated[int, Query(ge=1, le=500)] = 500,
     offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
     format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
 ) -> Response:
     """预算 — energy and CO2 budgets in the caller's scope (street officers also see the
     district's); ``format=csv|xlsx`` exports them."""
     rows = _list_budgets(ws, principal, year)
+    if format == "xlsx":
+        return report_response(ws, principal, "budgets", rows, format,
+                               f"budgets-{year or 'all'}", lang=lang, year=year,
+                               filters={"year": year})
     if format != "json":
         return table_response(rows, format, f"budgets-{year or 'all'}",
                               columns=list(rows[0]) if rows else _BUDGET_COLUMNS)
@@ -453,6 +468,12 @@ def post_allocation(ws: CurrentWorkspace, principal: BudgetAllocator,
 
 
 # -- warnings --------------------------------------------------------------------------------
+_WARNING_COLUMNS = ["id", "district", "year", "metric", "scope_type", "scope_id", "scope_name",
+                    "street_id", "level", "projected", "budget", "ratio", "months_elapsed",
+                    "reason_zh", "reason_en", "account_run_id", "first_raised_at",
+                    "updated_at"]
+
+
 def _warning(w: EarlyWarning) -> dict[str, Any]:
     return _obj({
         "id": w.id, "district": w.district_id, "year": w.year, "metric": w.metric,
@@ -533,7 +554,7 @@ def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]
                   "notified": wr.notified, "notes": wr.notes})
 
 
-@router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES)
+@router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES | EXPORTS)
 def list_warnings(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     level: Literal["red", "yellow", "green", "no_data", "no_budget"] | None = None,
@@ -541,13 +562,29 @@ def list_warnings(
     metric: Metric | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=_INT32)] = 0,
-) -> dict[str, Any]:
+    format: Format = "json",  # noqa: A002
+    lang: ExportLang = "zh",
+) -> Response:
     """分析预警 — early warnings in the caller's scope, most severe first (red, yellow, green,
-    no data, no budget; then by projected use ÷ budget, highest first)."""
+    no data, no budget; then by projected use ÷ budget, highest first); ``format=csv|xlsx``
+    exports every matching warning."""
+    export = format != "json"
     out = _list_warnings(ws, principal, year=year, level=level, scope_type=scope_type,
-                         metric=metric, limit=limit, offset=offset)
-    out["years"] = account_years(ws, principal.district_id)
-    return out
+                         metric=metric, limit=EXPORT_LIMIT if export else limit,
+                         offset=0 if export else offset)
+    years = account_years(ws, principal.district_id)
+    if export:
+        rows = out["items"]
+        runs = {r["account_run_id"] for r in rows if r.get("account_run_id") is not None}
+        shown = year or max((r["year"] for r in rows), default=None)
+        return report_response(ws, principal, "warnings", rows, format,
+                               f"warnings-{year or 'all'}", lang=lang, year=shown,
+                               run_id=runs.pop() if len(runs) == 1 else None,
+                               filters={"year": year, "level": level,
+                                        "scope_type": scope_type, "metric": metric},
+                               columns=None if rows else _WARNING_COLUMNS)
+    out["years"] = years
+    return fast_json(out)
 
 
 @router.get("/warnings/{warning_id}", response_model=WarningDetailPublic, responses=_RESPONSES)
