@@ -148,8 +148,18 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     require_writer(p)
     frame = _ledger_frame(body, content_type, source)
     allowed = writable_entities(ws, p)
+    with ws.registry.session() as s:
+        names = {str(e): str(n) for e, n in s.execute(
+            select(Entity.id, Entity.name).where(Entity.district_id == p.district_id))}
+    # a row may name its entity as the ledger template does ("HP-B0003 商务大厦") or by name
+    directory = csvfiles.entity_directory(allowed, names)
+    resolved = {v: directory.resolve(v) for v in frame["entity_id"].unique().tolist() if v}
+    frame["entity_id"] = frame["entity_id"].map(
+        lambda v: got if isinstance(got := resolved.get(v), str) else v)
     pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
-    not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
+    # another entity of the district is not writable; what names none is left to the parser
+    # (unknown, with a suggestion among the writable ones)
+    not_mine = frame["entity_id"].isin(sorted(set(names) - allowed))
     errors = [RowError(source, int(r), "entity_id", str(e),
                        i18n_msg("intake.feed.not_writable_entity"))
               for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
@@ -162,7 +172,7 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     bad = frame["_line"].isin([e.row for e in controls])
     pf.frame = frame[~not_mine & ~bad].reset_index(drop=True)
     table, more = _parse_keeping_good(pf, allowed, ledger_history(ws, p.district_id),
-                                      ws.settings.plausibility_ceilings)
+                                      ws.settings.plausibility_ceilings, names)
     errors = sorted(errors + more, key=lambda e: (e.row or 0, e.column or ""))
     digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
     res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
@@ -176,13 +186,14 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
 
 def _parse_keeping_good(pf: csvfiles.ParsedFile, known: set[str],
                         history: dict[tuple[str, str], dict[str, float]],
-                        ceilings: dict[str, float]) -> tuple[pa.Table, list[RowError]]:
+                        ceilings: dict[str, float], names: dict[str, str],
+                        ) -> tuple[pa.Table, list[RowError]]:
     """Parse, dropping the rows the parser names, until what is left is clean."""
     errors: list[RowError] = []
     for _ in range(4):
         try:
             return csvfiles.parse_ledger(pf, known_entities=known, history=history,
-                                         ceilings=ceilings), errors
+                                         ceilings=ceilings, entity_names=names), errors
         except InputValidationError as exc:
             if any(e.row is None for e in exc.errors):
                 raise

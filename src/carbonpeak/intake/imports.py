@@ -225,8 +225,8 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             recs = csvfiles.parse_entities(pf, streets=streets, known_entities=known)
             _check_cycles(s, recs, pf.name)
         elif kind == "meters":
-            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
-            recs = csvfiles.parse_meters(pf, known_entities=known)
+            names = _entity_names(s, district_id)
+            recs = csvfiles.parse_meters(pf, known_entities=set(names), entity_names=names)
         else:
             recs = csvfiles.parse_statistics(pf)
         model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
@@ -384,7 +384,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
             meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
                       .join(Entity).where(Entity.district_id == district_id))}
         else:
-            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+            names = _entity_names(s, district_id)
     messages = []
     held: list[HeldRow] = []
     if kind == "readings":
@@ -399,8 +399,8 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
             messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
     else:
         tables = {"ledger": csvfiles.parse_ledger(
-            pf, known_entities=known, history=ledger_history(ws, district_id),
-            ceilings=ws.settings.plausibility_ceilings)}
+            pf, known_entities=set(names), history=ledger_history(ws, district_id),
+            ceilings=ws.settings.plausibility_ceilings, entity_names=names)}
     if quarantine is None or not quarantine.errors:
         return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
                                 held=held)
@@ -412,6 +412,12 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
         assert b is not None
         quarantine.record(b)
     return result
+
+
+def _entity_names(s: Session, district_id: str) -> dict[str, str]:
+    """Code → name of the district's entities: a file may name an entity either way."""
+    return {str(e): str(n) for e, n in s.execute(
+        select(Entity.id, Entity.name).where(Entity.district_id == district_id))}
 
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
