@@ -65,6 +65,7 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "carrier": (True, ("能源品种", "能源类型", "能源种类")),
         "quantity": (True, ("数量", "用量", "消费量", "实物量")),
         "unit": (True, ("单位", "计量单位")),
+        "note": (False, ("备注", "说明", "remarks", "remark", "notes")),
     },
     "statistics": {
         "year": (True, ("年份", "年度")),
