@@ -18,7 +18,7 @@ from carbonpeak.intake.formats.parsing import EntityDirectory, parse_field
 from carbonpeak.intake.formats.templates import write_template
 from carbonpeak.intake.imports import import_file
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import LakeFile
+from carbonpeak.storage.registry.models import LakeFile, LedgerRemark
 from carbonpeak.vocabulary import LakeFileStatus
 from tests.conftest import write
 
@@ -193,6 +193,7 @@ def test_a_chinese_ledger_as_xlsx_and_as_json_feed_stores_the_same_rows(ws, tmp_
     as_file = import_file(ws, "ledger", template)
     assert as_file.status == "committed", as_file.messages
     assert _stored_ledger(ws) == EXPECTED
+    assert _remarks(ws) == [("K1", "2024-03", "electricity", "三月含空调调试")]
 
     # the same rows, in Chinese, through the JSON feed: read alike, they change nothing
     body = [dict(zip(("主体编号", "月份", "能源品种", "数量", "单位", "备注"), row, strict=True))
@@ -207,6 +208,14 @@ def test_a_chinese_ledger_as_xlsx_and_as_json_feed_stores_the_same_rows(ws, tmp_
     changed = ingest_ledger(ws, admin, json.dumps(body).encode(), "application/json")
     assert changed.status == "committed", changed.messages
     assert _stored_ledger(ws)[0] == ("K1", "2024-03", "electricity", 13000.0, "kwh")
+    assert _remarks(ws) == [("K1", "2024-03", "electricity", "三月含空调调试")]  # kept once
+
+
+def _remarks(ws) -> list[tuple[str, ...]]:
+    with ws.registry.session() as s:
+        return [tuple(r) for r in s.execute(select(
+            LedgerRemark.entity_id, LedgerRemark.period, LedgerRemark.carrier,
+            LedgerRemark.note).order_by(LedgerRemark.id))]
 
 
 def test_a_ledger_file_with_typos_is_refused_with_suggestions(ws, tmp_path):

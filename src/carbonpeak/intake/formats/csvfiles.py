@@ -48,6 +48,7 @@ from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column
 __all__ = [
     "ParsedFile",
     "decode_text",
+    "ledger_remarks",
     "parse_entities",
     "parse_ledger",
     "parse_meters",
@@ -56,6 +57,8 @@ __all__ = [
     "read_import_file",
 ]
 
+#: the longest remark (备注) a ledger row may carry
+NOTE_LIMIT = 500
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -563,6 +566,9 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
         if isinstance(why, Refusal):
             errors.append(RowError(pf.name, int(line), "quantity", q, why.why))
     qty = qty.where(~(in_wan & scaled))
+    if "note" in f.columns:
+        _flag(pf, f["note"].str.len() > NOTE_LIMIT, "note", errors,
+              msg("intake.cell.longer_than", limit=NOTE_LIMIT))
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     _check_plausible(pf, qty, units, carrier, _typical(history or {}, f, period, carrier),
                      ceilings or {}, errors)
@@ -581,6 +587,19 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
         "line": pa.array(f["_line"][keep], pa.int32()),
         "month": pa.array(period[keep], pa.string()),
     })
+
+
+def ledger_remarks(pf: ParsedFile, table: pa.Table) -> list[dict[str, str]]:
+    """The remarks (``note``, 备注) of the ledger rows :func:`parse_ledger` kept in ``table``,
+    matched by line: ``entity_id``, ``period``, ``carrier``, ``note`` of each row with one."""
+    if "note" not in pf.frame.columns:
+        return []
+    notes = {int(line): str(n) for line, n in zip(pf.frame["_line"], pf.frame["note"],
+                                                    strict=True) if n}
+    return [{"entity_id": r["entity_id"], "period": r["period"], "carrier": r["carrier"],
+             "note": notes[r["line"]]}
+            for r in table.select(["entity_id", "period", "carrier", "line"]).to_pylist()
+            if r["line"] in notes]
 
 
 def _periods(pf: ParsedFile, errors: list[RowError]) -> pd.Series:
