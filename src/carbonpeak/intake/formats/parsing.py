@@ -43,7 +43,7 @@ from carbonpeak.domain.units import normalise_unit, unit_factor
 from carbonpeak.errors import RowError, UnitError
 from carbonpeak.i18n import Label, Message, label, msg
 from carbonpeak.intake.formats.excel import NUMBER_CELL_MARK
-from carbonpeak.intake.formats.numbers import parse_number
+from carbonpeak.intake.formats.numbers import BAD_COMMAS, parse_number
 from carbonpeak.intake.formats.vocab import canonical_value, preferred_spelling, vocab_spellings
 
 __all__ = [
@@ -72,8 +72,7 @@ _PERIODS = (
     re.compile(r"^(\d{4})(\d{2})$"),  # 202502
 )
 _YEAR = re.compile(r"^(\d{4})\s*年?(度)?$")
-#: digits grouped by commas, but not in threes: "1,5", "1,20", "12,0000"
-_BAD_COMMAS = re.compile(r"^[+-]?\d+(,\d+)+(\.\d+)?$")
+_BAD_COMMAS = re.compile(BAD_COMMAS)
 _CARRIER_LIST = "carrier"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SUGGEST_CUTOFF = 0.6
