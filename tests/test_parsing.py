@@ -259,3 +259,15 @@ def test_the_ledger_template_offers_code_and_name_of_the_scope_only(tmp_path):
              for dv in data.data_validations.dataValidation}
     letter = chr(ord("A") + columns["entity"] - 1)
     assert rules["A3"] == f"'lists'!${letter}$2:${letter}$3"  # the two entities, no more
+
+
+def test_a_template_scope_lists_a_streets_entities_or_an_entity_and_its_buildings():
+    from carbonpeak.cli.data import _scope  # noqa: PLC0415
+
+    rows = [("E1", "甲公司", None, None), ("B1", "甲公司一号楼", "E1", "外滩街道"),
+            ("B2", "乙大厦", None, "外滩街道"), ("B3", "丙大厦", None, "南京东路街道"),
+            ("B4", "甲公司二号楼", "E1", "南京东路街道")]
+    assert _scope(rows, "外滩街道", None) == [("B1", "甲公司一号楼"), ("B2", "乙大厦")]
+    assert _scope(rows, None, "E1") == [("E1", "甲公司"), ("B1", "甲公司一号楼"),
+                                        ("B4", "甲公司二号楼")]
+    assert len(_scope(rows, None, None)) == len(rows)

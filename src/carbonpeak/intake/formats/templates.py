@@ -200,13 +200,14 @@ def _choice_lists(streets: Sequence[str],
         return [aliases[0] for aliases in vocab.values()]
 
     return {
-        "entity": [entity_label(e, n) for e, n in entities],
         "kind": first(ENTITY_KINDS),
         "building_type": first(BUILDING_TYPES),
         "street": list(streets),
         "carrier": [c.name_zh for c in CARRIERS.values()],
         "submeter": first(SUBMETERS),
         "register": first(REGISTERS),
+        # last, after the units: the columns of the lists above keep their letters
+        "entity": [entity_label(e, n) for e, n in entities],
     }
 
 
@@ -281,6 +282,7 @@ def _write_lists(ws: Worksheet, choices: dict[str, list[str]]) -> dict[str, str]
     sheet = quote_sheetname(LISTS_SHEET)
     refs: dict[str, str] = {}
     col = 1
+    entities = choices.pop("entity", [])
     for name, values in choices.items():
         ws.cell(row=1, column=col, value=name)
         for r, v in enumerate(values, start=2):
@@ -307,6 +309,13 @@ def _write_lists(ws: Worksheet, choices: dict[str, list[str]]) -> dict[str, str]
     refs["_units_base"] = f"{sheet}!${first}$2"
     refs["_units_head"] = f"{sheet}!${first}$1:${last_carrier}$1"
     refs["_units_all"] = str(col - start)  # offset of the "all" column
+    if entities:  # "code 名称" of the template's scope
+        col += 1
+        ws.cell(row=1, column=col, value="entity")
+        for r, v in enumerate(entities, start=2):
+            ws.cell(row=r, column=col, value=v)
+        letter = get_column_letter(col)
+        refs["entity"] = f"{sheet}!${letter}$2:${letter}${len(entities) + 1}"
     return refs
 
 
