@@ -3,6 +3,7 @@ feeds and forms share, and one Chinese-written ledger sent as an .xlsx file and 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import render
 from carbonpeak.intake.feeds import ingest_ledger
+from carbonpeak.intake.formats.excel import cell_text
 from carbonpeak.intake.formats.parsing import EntityDirectory, parse_field
 from carbonpeak.intake.formats.templates import write_template
 from carbonpeak.intake.imports import import_file
@@ -141,6 +143,15 @@ def test_a_typed_value_is_read_or_refused_with_a_reason(kind, column, text, cont
         again = parse_field(kind, column, suggestion, entities=ENTITIES, streets=STREETS,
                             **context)
         assert not isinstance(again, RowError), again.text("zh")
+
+
+def test_a_period_typed_as_a_spreadsheet_number_is_read_only_when_it_is_whole():
+    # 2025.10 typed into a number cell is stored as 2025.1: January or October cannot be told
+    assert parse_field("ledger", "period", cell_text(2025.1, "period")).code == \
+        "intake.period.number_cell"
+    assert parse_field("ledger", "period", cell_text(202510.0, "period")) == "2025-10"
+    assert parse_field("ledger", "period", cell_text(dt.date(2025, 10, 1), "period")) == \
+        "2025-10"
 
 
 def test_the_ambiguous_name_lists_every_entity_holding_it():
