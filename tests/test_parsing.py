@@ -66,6 +66,7 @@ CASES: list[tuple[str, str, str, dict[str, str], Any]] = [
     # 万 in a quantity whose unit already counts in 万: refused, never multiplied twice
     ("ledger", "quantity", "3.5万", {"unit": "万kWh"}, refused("intake.amount.scaled_twice")),
     ("ledger", "quantity", "3.5", {"unit": "万千瓦时"}, 3.5),
+    ("ledger", "quantity", "2亿", {"unit": "万kWh"}, refused("intake.amount.scaled_twice")),
     ("statistics", "gdp_10k_cny", "3.5万", {}, refused("intake.amount.scaled_twice")),
     ("statistics", "gdp_10k_cny", "350", {}, 350.0),
     ("statistics", "population", "66.2万", {}, 662000.0),
@@ -152,6 +153,13 @@ def test_a_period_typed_as_a_spreadsheet_number_is_read_only_when_it_is_whole():
     assert parse_field("ledger", "period", cell_text(202510.0, "period")) == "2025-10"
     assert parse_field("ledger", "period", cell_text(dt.date(2025, 10, 1), "period")) == \
         "2025-10"
+
+
+def test_a_scaled_amount_in_a_column_counted_in_wan_is_refused_with_the_number_to_write():
+    for text, plain in (("3.5万", "3.5"), ("2亿", "20000"), ("１.５亿", "15000")):
+        got = parse_field("ledger", "quantity", text, unit="万kWh")
+        assert isinstance(got, RowError)
+        assert got.params["plain"] == plain
 
 
 def test_the_ambiguous_name_lists_every_entity_holding_it():

@@ -155,8 +155,10 @@ def parse_amount(text: object, *, scaled: bool = True, unit_in_wan: bool = False
     digits, factor = scale_suffix(t)
     if factor != 1.0 and (unit_in_wan or not scaled):
         v = parse_number(digits)
-        if v is not None and unit_in_wan:
-            return Refusal(msg("intake.amount.scaled_twice", suffix=t[-1], plain=digits))
+        if v is not None and unit_in_wan:  # the number in the column's 万: 2亿 is 20000 万
+            in_wan = v * factor / _SCALE["万"]
+            plain = str(int(in_wan)) if in_wan.is_integer() else repr(in_wan)
+            return Refusal(msg("intake.amount.scaled_twice", suffix=t[-1], plain=plain))
         return Refusal(msg("intake.cell.not_number"))
     v = parse_number(digits)
     if v is None:
@@ -376,7 +378,7 @@ def parse_field(kind: str, column: str, text: object, *, carrier: str | None = N
     elif column == "year":
         result = parse_year(text)
     elif column in _CHOICES:
-        result = parse_choice(column if column != "kind" else "kind", text)
+        result = parse_choice(column, text)
     elif column == "unit" and carrier is not None:
         result = parse_unit(text, carrier)
         result = result if isinstance(result, Refusal) else result[0]
