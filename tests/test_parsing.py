@@ -228,6 +228,11 @@ def test_a_chinese_ledger_as_xlsx_and_as_json_feed_stores_the_same_rows(ws, tmp_
     assert changed.status == "committed", changed.messages
     assert _stored_ledger(ws)[0] == ("K1", "2024-03", "electricity", 13000.0, "kwh")
     assert _remarks(ws) == [("K1", "2024-03", "electricity", "三月含空调调试")]  # kept once
+    # a feed names no entity it may not write, and suggests one of its own
+    typo = [dict(body[0], 主体编号="测试大夏", 月份="2024-07"), dict(body[0], 月份="2024-07")]
+    refused_ = ingest_ledger(ws, admin, json.dumps(typo).encode(), "application/json")
+    assert [(e.code, e.params.get("suggestion")) for e in refused_.errors] == [
+        ("intake.feed.not_writable_entity_suggest", "K1 测试大厦")]
 
 
 def _remarks(ws) -> list[tuple[str, ...]]:

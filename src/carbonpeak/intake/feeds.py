@@ -22,10 +22,12 @@ import pyarrow as pa
 from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import Message
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.formats.parsing import Refusal
 from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import record_remarks, write_lake_batch
@@ -150,20 +152,20 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     allowed = writable_entities(ws, p)
     with ws.registry.session() as s:
         names = {str(e): str(n) for e, n in s.execute(
-            select(Entity.id, Entity.name).where(Entity.district_id == p.district_id))}
-    # a row may name its entity as the ledger template does ("HP-B0003 商务大厦") or by name
+            select(Entity.id, Entity.name).where(Entity.id.in_(sorted(allowed))))}
+    # a row may name its entity as the ledger template does ("HP-B0003 商务大厦") or by name;
+    # what names no entity this sender may write gets one message, whether unknown or
+    # another's (a sender learns nothing of entities not its own), with a suggestion among
+    # its own where one is close
     directory = csvfiles.entity_directory(allowed, names)
     resolved = {v: directory.resolve(v) for v in frame["entity_id"].unique().tolist() if v}
+    raw_entity = frame["entity_id"].copy()
     frame["entity_id"] = frame["entity_id"].map(
         lambda v: got if isinstance(got := resolved.get(v), str) else v)
     pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
-    # another entity of the district is not writable; what names none is left to the parser
-    # (unknown, with a suggestion among the writable ones)
-    not_mine = frame["entity_id"].isin(sorted(set(names) - allowed))
-    errors = [RowError(source, int(r), "entity_id", str(e),
-                       i18n_msg("intake.feed.not_writable_entity"))
-              for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
-                              strict=True)]
+    not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
+    errors = [RowError(source, int(r), "entity_id", str(e), _not_writable(resolved.get(e)))
+              for r, e in zip(frame.loc[not_mine, "_line"], raw_entity[not_mine], strict=True)]
     if len(frame) and int(not_mine.sum()) == len(frame):
         msg = "none of the entities in this batch may be written with this token"
         raise AccessDenied(msg)
@@ -183,6 +185,19 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
         return _replayed(ws, res.batch_id, res.messages)
     return replace(res, rows_in=len(frame), rejected=len({e.row for e in errors}),
                    errors=list(errors))
+
+
+def _not_writable(refusal: object) -> Message:
+    """Why a pushed ledger row's entity is refused: one message for every entity the sender
+    may not write; a name several of its own entities hold lists them; a close spelling of one
+    of its own is suggested."""
+    if isinstance(refusal, Refusal):
+        if refusal.code == "intake.entity.ambiguous_name":
+            return refusal.why
+        if refusal.suggestion is not None:
+            return i18n_msg("intake.feed.not_writable_entity_suggest",
+                            suggestion=refusal.suggestion)
+    return i18n_msg("intake.feed.not_writable_entity")
 
 
 def _parse_keeping_good(pf: csvfiles.ParsedFile, known: set[str],
