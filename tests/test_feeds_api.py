@@ -275,7 +275,7 @@ def test_post_ledger(feed, ws):
     body = r.json()
     assert (body["accepted"], body["rejected"]) == (2, 2)
     msgs = {e["row"]: e["message"] for e in body["errors"]}
-    assert msgs[2] == "must be a month YYYY-MM, e.g. 2024-03"
+    assert msgs[2].startswith("is not a month: write 2025-02, 2025年2月")
     assert msgs[3].startswith("is not an entity this client may write")
     stored = duckdb.sql(
         "SELECT entity_id, period, carrier, quantity FROM read_parquet("

@@ -56,6 +56,10 @@ READING_CASES = [
     ("2024-13-01T00:00:00", "5"),
     ("", "5"),
     ("12345", "5"),                            # too few digits for epoch seconds
+    ("2024-03-01T08:00:00", "１２３"),          # full-width digits (issue 16)
+    ("２０２４-０３-０１ ０８:００", "5"),
+    ("2024-03-01T08:00:00", "1,20"),           # commas out of place: refused
+    ("2024-03-01T08:00:00", "3.5万"),          # a meter value is never scaled: refused
 ]
 
 
@@ -119,6 +123,59 @@ def test_repeats_are_judged_alike_in_files_and_feeds(tmp_path):
     as_file = _as_file(tmp_path, body)
     assert as_file == _as_feed(body.encode(), "text/csv")
     assert {e[3] for e in as_file[1]} == {"intake.readings.repeat_conflict"}
+
+
+# -- one ledger parser for files and feeds ----------------------------------------------------
+# (entity, period, carrier, quantity, unit) cells of one ledger row, written as people write them
+LEDGER_CASES = [
+    ("K1", "2024-03", "electricity", "1000", "kWh"),
+    ("K1 测试大厦", "2024年3月", "电力", "1,200", "度"),
+    ("测试大厦", "２０２４/０３", "天然气", "3.5万", "方"),
+    ("K1", "2024.3", "柴油", "１２", "公升"),
+    ("K1", "202403", "电", "0.8", "万千瓦时"),
+    ("K1", "2024-03", "天燃气", "5", "方"),               # a typo: refused, suggested
+    ("HP-X", "2024-03", "electricity", "5", "kWh"),       # unknown entity
+    ("测试", "2024-03", "electricity", "5", "kWh"),
+    ("K1", "2024年13月", "electricity", "5", "kWh"),
+    ("K1", "2024-03", "electricity", "1,5", "kWh"),
+    ("K1", "2024-03", "electricity", "3.5万", "万kWh"),   # not multiplied twice: refused
+]
+
+
+def _ledger_outcome(table: pa.Table | None, errors: list[RowError], row_offset: int
+                    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    rows = [] if table is None else sorted(
+        (r["entity_id"], r["period"], r["carrier"], r["quantity"], r["unit"])
+        for r in table.to_pylist())
+    errs = sorted((e.row - row_offset if e.row is not None else None, e.column, e.value, e.code,
+                   e.params.get("suggestion")) for e in errors)
+    return rows, errs
+
+
+@pytest.mark.parametrize("cells", LEDGER_CASES)
+def test_a_ledger_row_sent_as_file_and_as_feed_gives_the_same_rows_and_errors(tmp_path, cells):
+    from carbonpeak.intake.feeds import _ledger_frame  # noqa: PLC0415
+    from carbonpeak.intake.formats.csvfiles import ParsedFile, parse_ledger  # noqa: PLC0415
+
+    names = {"K1": "测试大厦", "K2": "测试公司"}
+    header = ("主体编号", "月份", "能源品种", "数量", "单位")
+
+    def parse(pf: ParsedFile, offset: int) -> Any:
+        try:
+            table = parse_ledger(pf, known_entities=set(names), entity_names=names)
+        except InputValidationError as exc:
+            return _ledger_outcome(None, exc.errors, offset)
+        return _ledger_outcome(table, [], offset)
+
+    path = tmp_path / "ledger.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(f'"{c}"' for c in cells) + "\n",
+                    encoding="utf-8")
+    as_file = parse(read_import_file(path, "ledger"), 1)
+    body = json.dumps([dict(zip(header, cells, strict=True))]).encode()
+    as_feed = parse(ParsedFile("feed", _ledger_frame(body, "application/json", "feed")), 0)
+    assert as_file == as_feed
+    rows, errors = as_feed
+    assert bool(rows) != bool(errors)  # stored, or refused with a reason
 
 
 # -- row errors as codes, rendered in Chinese -----------------------------------------------

@@ -3,8 +3,9 @@ and runs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -30,7 +31,13 @@ from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_profiles, read_factor_set
-from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord, IngestBatch, Street
+from carbonpeak.storage.registry.models import (
+    AccountRun,
+    Entity,
+    FactorSetRecord,
+    IngestBatch,
+    Street,
+)
 from carbonpeak.storage.workspace import latest_factor_set
 
 
@@ -117,9 +124,14 @@ def template(
     kind: Annotated[str, typer.Argument(help=f"One of {', '.join(TEMPLATE_KINDS)}")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file to write")],
     district: DistrictOpt = None,
+    street: Annotated[str | None, typer.Option(
+        "--street", help="List only the entities of this street (its Chinese name)")] = None,
+    entity: Annotated[str | None, typer.Option(
+        "--entity", help="List only this entity and the buildings under it (its code)")] = None,
 ) -> None:
-    """Write an Excel form 填报模板 (drop-down lists, the district's streets, instructions in
-    Chinese and English) that `carbonpeak import KIND` reads back."""
+    """Write an Excel form 填报模板 (drop-down lists, the district's streets, its entities as
+    "code 名称", instructions in Chinese and English) that `carbonpeak import KIND` reads
+    back."""
     if kind not in TEMPLATE_KINDS:
         err.print(f"[red]error:[/] no template for {kind!r}; one of {', '.join(TEMPLATE_KINDS)}")
         raise typer.Exit(2)
@@ -130,11 +142,31 @@ def template(
             with ws.registry.session() as s:
                 streets = list(s.scalars(select(Street.name_zh).where(
                     Street.district_id == d.id).order_by(Street.id)))
-            write_template(kind, out, streets=streets, district=d.name_zh)
+                rows = s.execute(select(Entity.id, Entity.name, Entity.parent_id, Street.name_zh)
+                                 .outerjoin(Street, Street.id == Entity.street_id)
+                                 .where(Entity.district_id == d.id).order_by(Entity.id)).all()
+            entities = _scope(rows, street, entity)
+            write_template(kind, out, streets=streets, district=d.name_zh, entities=entities)
         finally:
             ws.close()
     console.print(f"wrote 已生成 {out} ({kind}, {d.name_zh}, {len(streets)} streets 街道); fill "
                   f"it in from row 3, then `carbonpeak import {kind} {out.name}`")
+
+
+def _scope(rows: Sequence[Any], street: str | None, entity: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the entities of a template's scope: a street's, or an entity with the
+    buildings under it, or the whole district's."""
+    picked = {str(r[0]) for r in rows if street is None or r[3] == street}
+    if entity is not None:
+        picked, grew = {entity}, True
+        while grew:
+            more = {str(r[0]) for r in rows if r[2] in picked and str(r[0]) not in picked}
+            picked |= more
+            grew = bool(more)
+    if (street or entity) and not picked & {str(r[0]) for r in rows}:
+        err.print(f"[red]error:[/] no entity in scope {street or entity!r}")
+        raise typer.Exit(2)
+    return [(str(r[0]), str(r[1])) for r in rows if str(r[0]) in picked]
 
 
 # -- factors ------------------------------------------------------------------------------

@@ -139,6 +139,8 @@ _ALIASES: dict[str, str] = {
     "万吨": "万t",
     "l": "l",
     "升": "l",
+    "公升": "l",
+    "立方": "m³",
 }
 # Volume units of liquids, in m³; converted to t through the carrier's density.
 _LIQUID_VOLUME_M3 = {"l": 1e-3}

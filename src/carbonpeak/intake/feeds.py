@@ -22,14 +22,16 @@ import pyarrow as pa
 from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import Message
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render
 from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult, stored_reason
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
+from carbonpeak.intake.formats.parsing import Refusal
 from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
-from carbonpeak.intake.imports import write_lake_batch
+from carbonpeak.intake.imports import record_remarks, write_lake_batch
 from carbonpeak.intake.plausibility import ledger_history, meter_limits, screen_readings
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
 from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
@@ -140,7 +142,7 @@ def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[str]) -> B
                            errors=list(errs), messages=list(messages))
 
 
-_LEDGER_COLUMNS = ("entity_id", "period", "carrier", "quantity", "unit")
+_LEDGER_COLUMNS = ("entity_id", "period", "carrier", "quantity", "unit", "note")
 
 
 def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *,
@@ -149,12 +151,22 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     require_writer(p)
     frame = _ledger_frame(body, content_type, source)
     allowed = writable_entities(ws, p)
+    with ws.registry.session() as s:
+        names = {str(e): str(n) for e, n in s.execute(
+            select(Entity.id, Entity.name).where(Entity.id.in_(sorted(allowed))))}
+    # a row may name its entity as the ledger template does ("HP-B0003 商务大厦") or by name;
+    # what names no entity this sender may write gets one message, whether unknown or
+    # another's (a sender learns nothing of entities not its own), with a suggestion among
+    # its own where one is close
+    directory = csvfiles.entity_directory(allowed, names)
+    resolved = {v: directory.resolve(v) for v in frame["entity_id"].unique().tolist() if v}
+    raw_entity = frame["entity_id"].copy()
+    frame["entity_id"] = frame["entity_id"].map(
+        lambda v: got if isinstance(got := resolved.get(v), str) else v)
     pf = csvfiles.ParsedFile(source, frame, present_columns=set(_LEDGER_COLUMNS))
     not_mine = (frame["entity_id"] != "") & ~frame["entity_id"].isin(sorted(allowed))
-    errors = [RowError(source, int(r), "entity_id", str(e),
-                       i18n_msg("intake.feed.not_writable_entity"))
-              for r, e in zip(frame.loc[not_mine, "_line"], frame.loc[not_mine, "entity_id"],
-                              strict=True)]
+    errors = [RowError(source, int(r), "entity_id", str(e), _not_writable(resolved.get(e)))
+              for r, e in zip(frame.loc[not_mine, "_line"], raw_entity[not_mine], strict=True)]
     if len(frame) and int(not_mine.sum()) == len(frame):
         msg = "none of the entities in this batch may be written with this token"
         raise AccessDenied(msg)
@@ -163,27 +175,42 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     bad = frame["_line"].isin([e.row for e in controls])
     pf.frame = frame[~not_mine & ~bad].reset_index(drop=True)
     table, more = _parse_keeping_good(pf, allowed, ledger_history(ws, p.district_id),
-                                      ws.settings.plausibility_ceilings)
+                                      ws.settings.plausibility_ceilings, names)
     errors = sorted(errors + more, key=lambda e: (e.row or 0, e.column or ""))
     digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
     res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
                            {"ledger": table}, [], channel=BatchChannel.HTTP,
                            idempotency_key=idempotency_key, rejections=errors)
+    record_remarks(ws, p.district_id, res.batch_id, csvfiles.ledger_remarks(pf, table))
     if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
     return replace(res, rows_in=len(frame), rejected=len({e.row for e in errors}),
                    errors=list(errors))
 
 
+def _not_writable(refusal: object) -> Message:
+    """Why a pushed ledger row's entity is refused: one message for every entity the sender
+    may not write; a name several of its own entities hold lists them; a close spelling of one
+    of its own is suggested."""
+    if isinstance(refusal, Refusal):
+        if refusal.code == "intake.entity.ambiguous_name":
+            return refusal.why
+        if refusal.suggestion is not None:
+            return i18n_msg("intake.feed.not_writable_entity_suggest",
+                            suggestion=refusal.suggestion)
+    return i18n_msg("intake.feed.not_writable_entity")
+
+
 def _parse_keeping_good(pf: csvfiles.ParsedFile, known: set[str],
                         history: dict[tuple[str, str], dict[str, float]],
-                        ceilings: dict[str, float]) -> tuple[pa.Table, list[RowError]]:
+                        ceilings: dict[str, float], names: dict[str, str],
+                        ) -> tuple[pa.Table, list[RowError]]:
     """Parse, dropping the rows the parser names, until what is left is clean."""
     errors: list[RowError] = []
     for _ in range(4):
         try:
             return csvfiles.parse_ledger(pf, known_entities=known, history=history,
-                                         ceilings=ceilings), errors
+                                         ceilings=ceilings, entity_names=names), errors
         except InputValidationError as exc:
             if any(e.row is None for e in exc.errors):
                 raise

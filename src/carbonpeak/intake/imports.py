@@ -48,6 +48,7 @@ from carbonpeak.storage.registry.models import (
     Entity,
     HeldValue,
     IngestBatch,
+    LedgerRemark,
     Meter,
     Street,
     utcnow,
@@ -61,7 +62,8 @@ from carbonpeak.vocabulary import (
     HeldStatus,
 )
 
-__all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "write_lake_batch"]
+__all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "record_remarks",
+           "write_lake_batch"]
 
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
 
@@ -225,8 +227,8 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             recs = csvfiles.parse_entities(pf, streets=streets, known_entities=known)
             _check_cycles(s, recs, pf.name)
         elif kind == "meters":
-            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
-            recs = csvfiles.parse_meters(pf, known_entities=known)
+            names = _entity_names(s, district_id)
+            recs = csvfiles.parse_meters(pf, known_entities=set(names), entity_names=names)
         else:
             recs = csvfiles.parse_statistics(pf)
         model: Any = {"entities": Entity, "meters": Meter}.get(kind, DistrictStatistics)
@@ -384,7 +386,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
             meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
                       .join(Entity).where(Entity.district_id == district_id))}
         else:
-            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+            names = _entity_names(s, district_id)
     messages = []
     held: list[HeldRow] = []
     if kind == "readings":
@@ -397,21 +399,52 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
         tables, collapsed = csvfiles.parse_readings(pf, meters=meters, tz=tz, screen=screen)
         if collapsed:
             messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
-    else:
+    remarks: list[dict[str, str]] = []
+    if kind != "readings":
         tables = {"ledger": csvfiles.parse_ledger(
-            pf, known_entities=known, history=ledger_history(ws, district_id),
-            ceilings=ws.settings.plausibility_ceilings)}
+            pf, known_entities=set(names), history=ledger_history(ws, district_id),
+            ceilings=ws.settings.plausibility_ceilings, entity_names=names)}
+        remarks = csvfiles.ledger_remarks(pf, tables["ledger"])
     if quarantine is None or not quarantine.errors:
-        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                                held=held)
+        result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
+                                  held=held)
+        record_remarks(ws, district_id, result.batch_id, remarks)
+        return result
     result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
                               rejections=quarantine.errors, held=held)
+    record_remarks(ws, district_id, result.batch_id, remarks)
     assert result.batch_id is not None
     with ws.registry.session() as s:  # the batch's rejections are stored; add their file
         b = s.get(IngestBatch, result.batch_id)
         assert b is not None
         quarantine.record(b)
     return result
+
+
+def record_remarks(ws: Workspace, district_id: str, batch_id: int | None,
+                   remarks: Sequence[dict[str, str]]) -> int:
+    """Keep the remarks (备注) of a committed ledger batch's rows in ``ledger_remarks``; a
+    remark equal to the current one of its (entity, period, carrier) adds nothing, so a batch
+    sent again changes nothing. Returns the number added."""
+    if batch_id is None or not remarks:
+        return 0
+    added = 0
+    with ws.registry.session() as s:
+        for r in remarks:
+            current = s.scalar(select(LedgerRemark.note).where(
+                LedgerRemark.district_id == district_id,
+                LedgerRemark.entity_id == r["entity_id"], LedgerRemark.period == r["period"],
+                LedgerRemark.carrier == r["carrier"]).order_by(LedgerRemark.id.desc()).limit(1))
+            if current != r["note"]:
+                s.add(LedgerRemark(district_id=district_id, batch_id=batch_id, **r))
+                added += 1
+    return added
+
+
+def _entity_names(s: Session, district_id: str) -> dict[str, str]:
+    """Code → name of the district's entities: a file may name an entity either way."""
+    return {str(e): str(n) for e, n in s.execute(
+        select(Entity.id, Entity.name).where(Entity.district_id == district_id))}
 
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,

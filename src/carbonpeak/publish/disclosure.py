@@ -23,7 +23,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.benchmarking import RATING_LABELS, RATINGS
-from carbonpeak.intake.formats.vocab import BUILDING_TYPES, CARRIER_ALIASES
+from carbonpeak.domain.units import CARRIERS
+from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish import charts
 from carbonpeak.publish.render import (
     Lang,
@@ -118,7 +119,7 @@ def _carriers(codes: object, lang: Lang) -> str:
     codes = [c for c in str(codes).split(",") if c]
     if lang == "en":
         return ", ".join(c.replace("_", " ") for c in codes)
-    return "、".join(CARRIER_ALIASES.get(c, (c,))[0] for c in codes)
+    return "、".join(CARRIERS[c].name_zh if c in CARRIERS else c for c in codes)
 
 
 def _pick(pair: tuple[str, str], lang: Lang) -> str:

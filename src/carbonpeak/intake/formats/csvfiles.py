@@ -16,7 +16,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +25,30 @@ import pandas as pd
 import pyarrow as pa
 
 from carbonpeak.domain.plausibility import ledger_problems
-from carbonpeak.domain.units import CARRIERS, normalise_unit, unit_factor
+from carbonpeak.domain.units import normalise_unit, unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
-from carbonpeak.i18n import Message, msg
+from carbonpeak.i18n import Label, Message, msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.numbers import number_series
+from carbonpeak.intake.formats.parsing import (
+    EntityDirectory,
+    Refusal,
+    carrier_labels,
+    parse_amount,
+    parse_choice,
+    parse_period,
+    parse_street,
+    parse_year,
+    scale_suffix,
+)
 from carbonpeak.intake.formats.readings import MeterInfo, ValidatedReadings, validate_readings
 from carbonpeak.intake.formats.text import CONTROL_RE2, control_character, xlsx_value
-from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column, canonical_value
+from carbonpeak.intake.formats.vocab import COLUMNS, SUBMETERS, canonical_column
 
 __all__ = [
     "ParsedFile",
     "decode_text",
+    "ledger_remarks",
     "parse_entities",
     "parse_ledger",
     "parse_meters",
@@ -45,7 +57,8 @@ __all__ = [
     "read_import_file",
 ]
 
-_PERIOD = re.compile(r"^(\d{4})-?(\d{2})$")
+#: the longest remark (备注) a ledger row may carry
+NOTE_LIMIT = 500
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -199,18 +212,44 @@ def _check_extra_fields(text: str, name: str) -> None:
 def _number(
     pf: ParsedFile, col: str, errors: list[RowError], *, required: bool,
     check: Callable[[pd.Series], pd.Series] | None = None,
-    why: Message | None = None,
+    why: Message | None = None, form: str = "plain",
 ) -> pd.Series:
+    """A number column (:mod:`~carbonpeak.intake.formats.parsing`): ``form`` ``"plain"`` (the
+    one number rule, full-width digits too), ``"amount"`` (a trailing 万/亿 applied),
+    ``"in_wan"`` (the column counts in 万: a 万 in a cell is refused, not applied twice) or
+    ``"year"`` (``2025年`` too)."""
     raw = pf.frame[col]
     # the one number rule: "12,000.5" is a number, "1,5" is not
     values = number_series(raw)
     bad = values.isna() & (raw != "")
     if required:
         _flag(pf, raw == "", col, errors, msg("intake.cell.required"))
-    _flag(pf, bad, col, errors, msg("intake.cell.not_number"))
+    if bool(bad.any()):
+        values, bad = _parsed_numbers(pf, col, values, bad, errors, form)
     if check is not None and why is not None:
         _flag(pf, ~bad & values.notna() & ~check(values), col, errors, why)
     return values
+
+
+def _parsed_numbers(pf: ParsedFile, col: str, values: pd.Series, bad: pd.Series,
+                    errors: list[RowError], form: str) -> tuple[pd.Series, pd.Series]:
+    """The cells the plain rule refused, read by the Chinese-friendly rules (each distinct
+    text once); what these refuse too is flagged with its reason."""
+    raw = pf.frame[col]
+    read: dict[str, float | Refusal] = {}
+    for text in raw[bad].unique().tolist():
+        got: int | float | Refusal = parse_year(text) if form == "year" else parse_amount(
+            text, scaled=form == "amount", unit_in_wan=form == "in_wan")
+        read[text] = float(got) if isinstance(got, int) else got
+    parsed = raw[bad].map(read)
+    ok = parsed.map(lambda v: not isinstance(v, Refusal)).astype(bool)
+    values = values.copy()
+    values.loc[parsed.index[ok.to_numpy()]] = parsed[ok].astype("float64")
+    for line, text, v in zip(pf.frame.loc[parsed.index, "_line"], raw[bad], parsed,
+                             strict=True):
+        if isinstance(v, Refusal):
+            errors.append(RowError(pf.name, int(line), col, str(text), v.why))
+    return values, bad & ~ok.reindex(bad.index, fill_value=False)
 
 
 def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError],
@@ -225,13 +264,16 @@ def _flag(pf: ParsedFile, mask: pd.Series, col: str, errors: list[RowError],
 
 
 def _vocab(pf: ParsedFile, col: str, vocab: str, errors: list[RowError], *, required: bool,
-           allowed: str) -> pd.Series:
+           allowed: str | list[Label]) -> pd.Series:
     raw = pf.frame[col]
-    mapped = raw.map(lambda v: canonical_value(vocab, v) if v else None)
+    read = {v: parse_choice(vocab, v, allowed) for v in raw.unique().tolist() if v}
+    mapped = raw.map(lambda v: None if not v or isinstance(read[v], Refusal) else read[v])
     if required:
         _flag(pf, raw == "", col, errors, msg("intake.cell.required"))
-    _flag(pf, (raw != "") & mapped.isna(), col, errors, msg("intake.cell.not_one_of",
-                                                             allowed=allowed))
+    for line, v in zip(pf.frame["_line"].tolist(), raw.tolist(), strict=True):
+        got = read.get(v)
+        if isinstance(got, Refusal):
+            errors.append(RowError(pf.name, int(line), col, v, got.why))
     return mapped
 
 
@@ -297,10 +339,9 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
           msg("intake.cell.required_for_buildings"))
     _flag(pf, needs_place & (f["street"] == ""), "street", errors,
           msg("intake.cell.required_for_buildings"))
-    _references(pf, "street", lambda s: s in streets or s.lower() in streets, errors,
-                msg("intake.cell.not_a_street", streets=", ".join(_names(streets))))
+    street_ids = _streets(pf, streets, errors)
     area = _number(pf, "floor_area_m2", errors, required=False, check=lambda v: v > 0,
-                   why=msg("intake.cell.positive_m2"))
+                   why=msg("intake.cell.positive_m2"), form="amount")
     lat = _number(pf, "lat", errors, required=False, check=lambda v: v.between(-90, 90),
                   why=msg("intake.cell.latitude"))
     lon = _number(pf, "lon", errors, required=False, check=lambda v: v.between(-180, 180),
@@ -315,10 +356,10 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
           msg("intake.cell.sector_code"))
     if errors:
         raise InputValidationError(errors)
-    street_col: list[str] = f["street"].tolist()
+    street_col = street_ids
     return [
         {"id": eid, "name": name, "kind": _text(k),
-         "street_id": streets.get(st, streets.get(st.lower())) if st else None,
+         "street_id": st,
          "building_type": _text(bt), "floor_area_m2": _opt(a), "lat": _opt(la), "lon": _opt(lo),
          "parent_id": parent or None, "sector_code": sec or None, "_line": int(line)}
         for eid, name, k, st, bt, a, la, lo, parent, sec, line in zip(
@@ -328,8 +369,39 @@ def parse_entities(pf: ParsedFile, *, streets: Mapping[str, int],
     ]
 
 
-def _names(streets: Mapping[str, int]) -> list[str]:
-    return [k for k in streets if re.search(r"[\u4e00-\u9fff]", k)]
+def _streets(pf: ParsedFile, streets: Mapping[str, int],
+             errors: list[RowError]) -> list[int | None]:
+    """The street id of each row (None when blank); an unknown street is flagged with the
+    nearest street of the district as a suggestion."""
+    read = {v: parse_street(v, streets) for v in pf.frame["street"].unique().tolist() if v}
+    out: list[int | None] = []
+    for line, v in zip(pf.frame["_line"].tolist(), pf.frame["street"].tolist(), strict=True):
+        got = read.get(v)
+        if isinstance(got, Refusal):
+            errors.append(RowError(pf.name, int(line), "street", v, got.why))
+            got = None
+        out.append(got)
+    return out
+
+
+def _entities(pf: ParsedFile, directory: EntityDirectory, errors: list[RowError]) -> pd.Series:
+    """The entity code of each row's ``entity_id`` cell (a code, an exact name or the
+    template's ``code 名称``); a cell naming none, or several, is flagged (with a suggestion)
+    and kept as written."""
+    raw = pf.frame["entity_id"]
+    read = {v: directory.resolve(v) for v in raw.unique().tolist() if v}
+    for line, v in zip(pf.frame["_line"].tolist(), raw.tolist(), strict=True):
+        got = read.get(v)
+        if isinstance(got, Refusal):
+            errors.append(RowError(pf.name, int(line), "entity_id", v, got.why))
+    return raw.map(lambda v: v if not isinstance(read.get(v), str) else read[v])
+
+
+def entity_directory(known_entities: set[str],
+                     entity_names: Mapping[str, str] | None) -> EntityDirectory:
+    """The entities a file may name: ``known_entities``, with their names where given."""
+    names = entity_names or {}
+    return EntityDirectory({e: names.get(e, "") for e in sorted(known_entities)})
 
 
 def _opt(v: Any) -> float | None:
@@ -342,17 +414,18 @@ def _text(v: object) -> str | None:
 
 
 # -- meters -------------------------------------------------------------------------------
-def parse_meters(pf: ParsedFile, *, known_entities: set[str]) -> list[dict[str, Any]]:
-    """Validate a meters file."""
+def parse_meters(pf: ParsedFile, *, known_entities: set[str],
+                 entity_names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Validate a meters file. ``entity_names`` (code → name) lets a row name its entity by
+    name or ``code 名称``, and names the suggestion for an unknown one."""
     errors: list[RowError] = []
+    _flag(pf, pf.frame["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
+    entity = _entities(pf, entity_directory(known_entities, entity_names), errors)
+    pf = replace(pf, frame=pf.frame.assign(entity_id=entity))
     f = pf.frame
     _flag(pf, f["meter_id"] == "", "meter_id", errors, msg("intake.cell.required"))
     _duplicates(pf, ["meter_id"], errors)
-    _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
-    _references(pf, "entity_id", lambda e: e in known_entities, errors,
-                msg("intake.cell.unregistered_entity"))
-    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
-                     allowed=", ".join(CARRIERS))
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True, allowed=carrier_labels())
     sub = _vocab(pf, "submeter", "submeter", errors, required=False,
                  allowed="(blank = main meter), " + ", ".join(SUBMETERS))
     register = _vocab(pf, "register", "register", errors, required=True,
@@ -460,7 +533,8 @@ def parse_readings(
 # -- ledger -------------------------------------------------------------------------------
 def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
                  history: Mapping[tuple[str, str], Mapping[str, float]] | None = None,
-                 ceilings: Mapping[str, float] | None = None) -> pa.Table:
+                 ceilings: Mapping[str, float] | None = None,
+                 entity_names: Mapping[str, str] | None = None) -> pa.Table:
     """Validate a ledger (台账) file: monthly quantity per entity and carrier.
 
     A quantity beyond plausibility is refused (:func:`carbonpeak.domain.plausibility.
@@ -468,22 +542,33 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
     defaults), or 316× or more the entity's typical monthly quantity (the median of the
     ``history`` months, per entity and carrier in canonical unit, that the file does not
     give again; at least three).
+
+    The cells are read by the Chinese-friendly rules of
+    :mod:`~carbonpeak.intake.formats.parsing` (``2025年2月``, ``3.5万``, ``公升``, ``天然气``,
+    ``HP-B0003 商务大厦``); ``entity_names`` (code → name) lets a row name its entity.
     """
     errors: list[RowError] = []
+    _flag(pf, pf.frame["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
+    entity = _entities(pf, entity_directory(known_entities, entity_names), errors)
+    pf = replace(pf, frame=pf.frame.assign(entity_id=entity))
     f = pf.frame
-    _flag(pf, f["entity_id"] == "", "entity_id", errors, msg("intake.cell.required"))
-    _references(pf, "entity_id", lambda e: e in known_entities, errors,
-                msg("intake.cell.unregistered_entity"))
-    m = f["period"].str.extract(_PERIOD)
-    month_ok = m[1].fillna("0").astype(int).between(1, 12) & m[0].notna()
-    _flag(pf, ~month_ok, "period", errors, msg("intake.cell.month", example="2024-03"))
-    period = (m[0].fillna("") + "-" + m[1].fillna("")).where(month_ok, "")
-    carrier = _vocab(pf, "carrier", "carrier", errors, required=True,
-                     allowed=", ".join(CARRIERS))
-    qty = _number(pf, "quantity", errors, required=True, check=lambda v: v >= 0,
-                  why=msg("intake.cell.non_negative"))
+    period = _periods(pf, errors)
+    carrier = _vocab(pf, "carrier", "carrier", errors, required=True, allowed=carrier_labels())
     _flag(pf, f["unit"] == "", "unit", errors, msg("intake.cell.required"))
     units = f["unit"].map(normalise_unit)
+    in_wan = units.str.startswith("万")
+    qty = _number(pf, "quantity", errors, required=True, check=lambda v: v >= 0,
+                  why=msg("intake.cell.non_negative"), form="amount")
+    scaled = f["quantity"].map(lambda q: scale_suffix(q)[1] != 1.0).astype(bool)
+    for line, q in zip(f.loc[in_wan & scaled, "_line"], f.loc[in_wan & scaled, "quantity"],
+                       strict=True):  # "3.5万" in 万kWh: refused, not multiplied twice
+        why = parse_amount(q, unit_in_wan=True)
+        if isinstance(why, Refusal):
+            errors.append(RowError(pf.name, int(line), "quantity", q, why.why))
+    qty = qty.where(~(in_wan & scaled))
+    if "note" in f.columns:
+        _flag(pf, f["note"].str.len() > NOTE_LIMIT, "note", errors,
+              msg("intake.cell.longer_than", limit=NOTE_LIMIT))
     _check_units(pf, f["unit"].tolist(), carrier.tolist(), errors)
     _check_plausible(pf, qty, units, carrier, _typical(history or {}, f, period, carrier),
                      ceilings or {}, errors)
@@ -502,6 +587,30 @@ def parse_ledger(pf: ParsedFile, *, known_entities: set[str],
         "line": pa.array(f["_line"][keep], pa.int32()),
         "month": pa.array(period[keep], pa.string()),
     })
+
+
+def ledger_remarks(pf: ParsedFile, table: pa.Table) -> list[dict[str, str]]:
+    """The remarks (``note``, 备注) of the ledger rows :func:`parse_ledger` kept in ``table``,
+    matched by line: ``entity_id``, ``period``, ``carrier``, ``note`` of each row with one."""
+    if "note" not in pf.frame.columns:
+        return []
+    notes = {int(line): str(n) for line, n in zip(pf.frame["_line"], pf.frame["note"],
+                                                    strict=True) if n}
+    return [{"entity_id": r["entity_id"], "period": r["period"], "carrier": r["carrier"],
+             "note": notes[r["line"]]}
+            for r in table.select(["entity_id", "period", "carrier", "line"]).to_pylist()
+            if r["line"] in notes]
+
+
+def _periods(pf: ParsedFile, errors: list[RowError]) -> pd.Series:
+    """The ``YYYY-MM`` of each row's period cell (``""`` where it is refused)."""
+    raw = pf.frame["period"]
+    read = {v: parse_period(v) for v in raw.unique().tolist()}
+    for line, v in zip(pf.frame["_line"].tolist(), raw.tolist(), strict=True):
+        got = read[v]
+        if isinstance(got, Refusal):
+            errors.append(RowError(pf.name, int(line), "period", v, got.why))
+    return raw.map(lambda v: read[v] if isinstance(read[v], str) else "")
 
 
 def _typical(history: Mapping[tuple[str, str], Mapping[str, float]], f: pd.DataFrame,
@@ -548,21 +657,22 @@ def parse_statistics(pf: ParsedFile) -> list[dict[str, Any]]:
     errors: list[RowError] = []
     year = _number(pf, "year", errors, required=True,
                    check=lambda v: (v == v.round()) & v.between(1990, 2100),
-                   why=msg("intake.cell.year", first=1990, last=2100))
+                   why=msg("intake.cell.year", first=1990, last=2100), form="year")
     _duplicates(pf, ["year"], errors)
     gdp = _number(pf, "gdp_10k_cny", errors, required=False, check=lambda v: v > 0,
-                  why=msg("intake.cell.positive_10k_cny"))
+                  why=msg("intake.cell.positive_10k_cny"), form="in_wan")
     current = _number(pf, "gdp_current_10k_cny", errors, required=False,
-                      check=lambda v: v > 0, why=msg("intake.cell.positive_10k_cny"))
+                      check=lambda v: v > 0, why=msg("intake.cell.positive_10k_cny"),
+                      form="in_wan")
     growth = _number(pf, "gdp_real_growth_pct", errors, required=False,
                      check=lambda v: v.between(-50, 50),
                      why=msg("intake.cell.growth_pct", low=-50, high=50))
     pop = _number(pf, "population", errors, required=False, check=lambda v: v > 0,
-                  why=msg("intake.cell.positive"))
+                  why=msg("intake.cell.positive"), form="amount")
     energy = _number(pf, "energy_tce", errors, required=False, check=lambda v: v > 0,
-                     why=msg("intake.cell.positive_tce"))
+                     why=msg("intake.cell.positive_tce"), form="amount")
     co2 = _number(pf, "co2_t", errors, required=False, check=lambda v: v > 0,
-                  why=msg("intake.cell.positive_tco2"))
+                  why=msg("intake.cell.positive_tco2"), form="amount")
     if errors:
         raise InputValidationError(errors)
     return [

@@ -13,7 +13,8 @@ would hold, so the same validation applies to both:
   A second header row right below it naming the same columns (the template's English names)
   is skipped too.
 - **Cells**: a whole float becomes ``"12000"`` (never ``"12000.0"``); other floats keep their
-  full precision; dates become ``YYYY-MM-DD`` (``YYYY-MM`` in a ledger ``period`` column) and
+  full precision (a period typed as such a number, 2025.1, is marked and refused: it may have
+  been 2025.10); dates become ``YYYY-MM-DD`` (``YYYY-MM`` in a ledger ``period`` column) and
   date-times ISO 8601 without an offset, i.e. local time.
 - **Row numbers** are the spreadsheet's own, so an error points at the cell the user sees.
 """
@@ -29,6 +30,10 @@ from typing import Any
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
+
+#: the mark of a period typed as a number with a decimal point (2025.1: January or October?),
+#: refused by :func:`carbonpeak.intake.formats.parsing.parse_period`
+NUMBER_CELL_MARK = "#number:"
 
 __all__ = ["HEADER_SCAN_ROWS", "MAX_CELLS", "MAX_COLUMNS", "SheetTable", "cell_text",
            "read_spreadsheet", "spreadsheet_format"]
@@ -95,6 +100,8 @@ def cell_text(value: Any, column: str | None = None) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if column == "period" and math.isfinite(value) and not value.is_integer():
+            return NUMBER_CELL_MARK + repr(value)  # 2025.1 may be 2025.10: refused
         if not math.isfinite(value):
             return str(value)
         if value.is_integer() and abs(value) < 1e16:

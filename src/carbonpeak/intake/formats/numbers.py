@@ -6,7 +6,10 @@
 A number is ASCII: an optional sign, digits with an optional decimal point and exponent
 (``-3.5e2``, ``.5``), or digits grouped in threes by commas (``12,000.5``, ``-1,000``), with
 surrounding blanks ignored. Anything else is not a number: ``1,5``, ``1,50``, ``1_000``,
-``0x10``, ``1 000``, and the non-finite ``nan``, ``inf``, ``1e400``. Files, pushed batches
+``0x10``, ``1 000``, and the non-finite ``nan``, ``inf``, ``1e400`` (commas out of place,
+``1,5`` or ``1,20``, are refused with a reason of their own, :data:`BAD_COMMAS`). Full-width
+digits are read as ASCII (``１２３``), and the amount columns of files and forms also take
+``3.5万`` (:mod:`carbonpeak.intake.formats.parsing`). Files, pushed batches
 (readings in DuckDB SQL with :data:`NUMBER_SQL`, ledgers) and the plan, audit, quota and
 retrofit files all read numbers with it.
 """
@@ -19,10 +22,14 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["NUMBER", "NUMBER_SQL", "THOUSANDS", "number_series", "parse_number"]
+__all__ = ["BAD_COMMAS", "NUMBER", "NUMBER_SQL", "THOUSANDS", "number_series", "parse_number"]
 
 #: thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
 THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
+#: digits grouped by commas; a text the rule refused that matches it has its commas out of
+#: place ("1,5", "1,20", "12,0000") and is refused with a reason of its own
+#: (``intake.cell.comma_decimal``): the comma is a decimal sign in some locales
+BAD_COMMAS = r"^[+-]?\d+(,\d+)+(\.\d+)?$"
 #: a plain number: sign, digits, decimal point, exponent
 NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _THOUSANDS = re.compile(THOUSANDS)

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 from carbonpeak.domain.units import normalise_unit, unit_factor
 from carbonpeak.errors import RowError, UnitError
 from carbonpeak.i18n import Message, msg
-from carbonpeak.intake.formats.numbers import NUMBER_SQL
+from carbonpeak.intake.formats.numbers import BAD_COMMAS, NUMBER_SQL
 from carbonpeak.intake.formats.text import CONTROL_RE2, control_character, xlsx_value
 
 __all__ = ["NOT_WRITABLE", "READING_SCHEMA", "MeterInfo", "ValidatedReadings", "raw_errors",
@@ -162,7 +162,8 @@ SELECT row, 'ts', ts_raw, CASE WHEN ts_raw IS NULL OR trim(ts_raw) = ''
 FROM b WHERE ts_utc IS NULL
 UNION ALL
 SELECT row, 'value', value_raw, CASE WHEN value_raw IS NULL OR trim(value_raw) = ''
-    THEN 'required' ELSE 'not_number' END, NULL, NULL
+    THEN 'required' WHEN regexp_full_match(trim(value_raw), '$bad_commas')
+    THEN 'comma_decimal' ELSE 'not_number' END, NULL, NULL
 FROM b WHERE v IS NULL OR isnan(v) OR isinf(v)
 UNION ALL
 SELECT row, 'value', value_raw, 'negative', NULL, NULL
@@ -195,6 +196,16 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 NOT_WRITABLE = msg("intake.feed.not_writable_meter")
 
 
+def _fold_full_width(raw: pa.Table) -> pa.Table:
+    """``ts`` and ``value`` with full-width forms read as ASCII (NFKC: ``１２３`` is ``123``),
+    as every file and form field is read (:func:`carbonpeak.intake.formats.parsing.fold`)."""
+    for name in ("ts", "value"):
+        i = raw.schema.get_field_index(name)
+        if i >= 0 and pa.types.is_string(raw.schema.field(i).type):
+            raw = raw.set_column(i, name, pc.utf8_normalize(raw.column(i), "NFKC"))
+    return raw
+
+
 def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str,
                       source: str, unknown_meter: Message = NOT_WRITABLE,
                       sheet: str | None = None) -> ValidatedReadings:
@@ -207,8 +218,10 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
     the errors (a file passes its lines); ``sheet`` names a spreadsheet's sheet in them.
     """
     errors = raw_errors(raw) + _control_errors(raw, source, sheet)
+    raw = _fold_full_width(raw)
     reasons = {"required": msg("intake.cell.required"), "unknown_meter": unknown_meter,
                "time": msg("intake.cell.time"), "not_number": msg("intake.cell.not_number"),
+               "comma_decimal": msg("intake.cell.comma_decimal"),
                "negative": msg("intake.readings.negative")}
     con = _duckdb()
     try:
@@ -225,7 +238,7 @@ def validate_readings(raw: pa.Table, meters: Mapping[str, MeterInfo], *, tz: str
         checked = con.sql(_CHECKS.replace("$number", NUMBER_SQL.replace("{col}", "r.value")),
                           params={"iso": _ISO, "epoch": _EPOCH, "tz": tz})
         con.register("checked", checked.to_arrow_table())
-        bad = con.sql(_BAD).fetchall()
+        bad = con.sql(_BAD.replace("$bad_commas", BAD_COMMAS)).fetchall()
         shape_bad = {e.row for e in errors}  # not an object: its missing fields go unsaid
         errors.extend(RowError(source, int(r[0]), str(r[1]), None if r[2] is None else str(r[2]),
                                reasons[r[3]] if r[3] in reasons else msg(

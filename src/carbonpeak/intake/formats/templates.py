@@ -6,7 +6,9 @@ A template has three sheets:
 
 - the data sheet: Chinese headers in row 1 (a ``*`` marks a required column, units in
   brackets), the contract's English column names in row 2, data from row 3; drop-down lists
-  for coded columns, the units valid for the chosen carrier, the district's streets;
+  for coded columns (carriers by their Chinese names), the units valid for the chosen carrier,
+  the district's streets, and the entities of the template's scope as ``code 名称``
+  (``HP-B0003 商务大厦``; the importer also takes the code alone or the exact name);
 - ``填写说明 Instructions``: every column explained in Chinese and English, the accepted
   values, and how to submit;
 - ``lists`` (hidden): the values behind the drop-down lists.
@@ -28,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
+from carbonpeak.intake.formats.parsing import entity_label
 from carbonpeak.intake.formats.vocab import (
     BUILDING_TYPES,
     COLUMNS,
@@ -101,9 +104,12 @@ _SPECS: dict[str, dict[str, _Col]] = {
     },
     "meters": {
         "meter_id": _Col("表号", "文本 text", "计量表唯一编号。", "Unique meter id.", text=True),
-        "entity_id": _Col("主体编号", "文本 text", "所属用能主体的编号（须先导入用能主体）。",
-                          "entity_id of the metered entity (import entities first).",
-                          text=True),
+        "entity_id": _Col("主体编号", "下拉 list",
+                          "所属用能主体：从下拉列表选择“编号 名称”，或填编号、已登记的名称"
+                          "（须先导入用能主体）。",
+                          "The metered entity: pick 'code name' from the list, or give its code "
+                          "or registered name (import entities first).", choices="entity",
+                          text=True, width=28),
         "carrier": _Col("能源品种", "下拉 list", "计量的能源品种。", "Energy carrier metered.",
                         choices="carrier"),
         "unit": _Col("计量单位", "下拉 list", "读数的单位；下拉列表只列出所选能源品种的有效单位。",
@@ -128,18 +134,28 @@ _SPECS: dict[str, dict[str, _Col]] = {
                             "optional.", number=("decimal", "greaterThan", None), bound="0"),
     },
     "ledger": {
-        "entity_id": _Col("主体编号", "文本 text", "用能主体编号（须先导入用能主体）。",
-                          "entity_id (import entities first).", text=True),
-        "period": _Col("月份", "YYYY-MM", "统计月份，如 2024-03（也可填日期，取其年月）。",
-                       "Month, e.g. 2024-03 (a date cell is read as its month).", text=True),
+        "entity_id": _Col("主体编号", "下拉 list",
+                          "用能主体：从下拉列表选择“编号 名称”，或填编号、已登记的名称"
+                          "（须先导入用能主体）。",
+                          "The entity: pick 'code name' from the list, or give its code or "
+                          "registered name (import entities first).", choices="entity",
+                          text=True, width=28),
+        "period": _Col("月份", "YYYY-MM", "统计月份：2024-03、2024年3月、2024/03、2024.3 或 "
+                       "202403（也可填日期，取其年月）。",
+                       "Month: 2024-03, 2024年3月, 2024/03, 2024.3 or 202403 (a date cell is "
+                       "read as its month).", text=True),
         "carrier": _Col("能源品种", "下拉 list", "能源品种。", "Energy carrier.",
                         choices="carrier"),
-        "quantity": _Col("数量", "数字 number", "该月实物消费量，不小于 0，单位见下一列。",
-                         "Quantity used in the month, >= 0, in the unit of the next column.",
-                         number=("decimal", "greaterThanOrEqual", None), bound="0"),
+        "quantity": _Col("数量", "数字 number", "该月实物消费量，不小于 0，单位见下一列；可写 "
+                         "1,200 或 3.5万（单位已是万kWh 等以万计时不要再写“万”）。",
+                         "Quantity used in the month, >= 0, in the unit of the next column; "
+                         "1,200 or 3.5万 are read (no 万 when the unit already counts in 万).",
+                         text=True),
         "unit": _Col("单位", "下拉 list", "数量的单位；下拉列表只列出所选能源品种的有效单位。",
                      "Unit of the quantity; the list offers the units valid for the carrier.",
                      choices="unit"),
+        "note": _Col("备注", "文本 text", "说明（可空），随台账保存。",
+                     "Remarks (optional), kept with the ledger.", width=28),
     },
 }
 
@@ -178,7 +194,8 @@ def template_headers(kind: str) -> list[tuple[str, str]]:
     return out
 
 
-def _choice_lists(streets: Sequence[str]) -> dict[str, list[str]]:
+def _choice_lists(streets: Sequence[str],
+                  entities: Sequence[tuple[str, str]] = ()) -> dict[str, list[str]]:
     def first(vocab: dict[str, tuple[str, ...]]) -> list[str]:
         return [aliases[0] for aliases in vocab.values()]
 
@@ -189,6 +206,8 @@ def _choice_lists(streets: Sequence[str]) -> dict[str, list[str]]:
         "carrier": [c.name_zh for c in CARRIERS.values()],
         "submeter": first(SUBMETERS),
         "register": first(REGISTERS),
+        # last, after the units: the columns of the lists above keep their letters
+        "entity": [entity_label(e, n) for e, n in entities],
     }
 
 
@@ -197,13 +216,17 @@ def _english(vocab: str, value: str) -> str:
 
 
 def write_template(kind: str, out: Path, *, streets: Sequence[str] = (),
-                   district: str | None = None) -> Path:
+                   district: str | None = None,
+                   entities: Sequence[tuple[str, str]] = ()) -> Path:
     """Write the Excel form for ``kind`` (entities, meters, ledger) to ``out``.
 
     Parameters
     ----------
     streets
         Street names of the district, offered in the street drop-down list.
+    entities
+        ``(code, name)`` of the entities of the template's scope (the district, a street, an
+        entity and its buildings), offered as ``code 名称`` in the entity drop-down list.
     district
         The district's name, shown in the instructions.
     """
@@ -217,7 +240,7 @@ def write_template(kind: str, out: Path, *, streets: Sequence[str] = (),
     notes = wb.create_sheet(INSTRUCTIONS_SHEET)
     lists = wb.create_sheet(LISTS_SHEET)
     lists.sheet_state = "hidden"
-    refs = _write_lists(lists, _choice_lists(streets))
+    refs = _write_lists(lists, _choice_lists(streets, entities))
     headers = template_headers(kind)
     letters = {col: get_column_letter(i) for i, (_h, col) in enumerate(headers, start=1)}
     last = FIRST_DATA_ROW + DATA_ROWS - 1
@@ -247,7 +270,7 @@ def write_template(kind: str, out: Path, *, streets: Sequence[str] = (),
                       formula2=upper)
     data.row_dimensions[1].height = 30
     data.freeze_panes = f"A{FIRST_DATA_ROW}"
-    _write_instructions(notes, kind, headers, streets, district)
+    _write_instructions(notes, kind, headers, streets, district, len(entities))
     wb.active = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
@@ -259,6 +282,7 @@ def _write_lists(ws: Worksheet, choices: dict[str, list[str]]) -> dict[str, str]
     sheet = quote_sheetname(LISTS_SHEET)
     refs: dict[str, str] = {}
     col = 1
+    entities = choices.pop("entity", [])
     for name, values in choices.items():
         ws.cell(row=1, column=col, value=name)
         for r, v in enumerate(values, start=2):
@@ -285,6 +309,13 @@ def _write_lists(ws: Worksheet, choices: dict[str, list[str]]) -> dict[str, str]
     refs["_units_base"] = f"{sheet}!${first}$2"
     refs["_units_head"] = f"{sheet}!${first}$1:${last_carrier}$1"
     refs["_units_all"] = str(col - start)  # offset of the "all" column
+    if entities:  # "code 名称" of the template's scope
+        col += 1
+        ws.cell(row=1, column=col, value="entity")
+        for r, v in enumerate(entities, start=2):
+            ws.cell(row=r, column=col, value=v)
+        letter = get_column_letter(col)
+        refs["entity"] = f"{sheet}!${letter}$2:${letter}${len(entities) + 1}"
     return refs
 
 
@@ -310,7 +341,7 @@ def _validate(ws: Worksheet, area: str, vtype: str, formula1: str, spec: _Col, c
 
 
 def _write_instructions(ws: Worksheet, kind: str, headers: list[tuple[str, str]],
-                        streets: Sequence[str], district: str | None) -> None:
+                        streets: Sequence[str], district: str | None, n_entities: int) -> None:
     zh_title, en_title = _KIND_TITLES[kind]
     where = f"{district} " if district else ""
     lines: list[list[str]] = [
@@ -327,9 +358,14 @@ def _write_instructions(ws: Worksheet, kind: str, headers: list[tuple[str, str]]
         ["编码列请从下拉列表选择；也接受英文代码（如 electricity、office）。",
          "Pick coded values from the drop-down lists; the English codes (e.g. electricity, "
          "office) are accepted too."],
-        ["数字可带千分位（12,000.5）；不要在数字单元格中填写单位。",
-         "Numbers may carry thousands separators (12,000.5); do not type units into number "
-         "cells."],
+        ["数字可带千分位（12,000.5），可用全角数字；数量可写 3.5万；不要在数字单元格中填写单位。"
+         "1,5 这样的逗号写法有歧义，不予接收。",
+         "Numbers may carry thousands separators (12,000.5) and full-width digits; a quantity "
+         "may be written 3.5万; do not type units into number cells. A comma as in 1,5 is "
+         "ambiguous and refused."],
+        ["无法识别的值会被退回并给出“是否应为……”的建议，系统不会自行猜测。",
+         "A value that cannot be read is refused with a did-you-mean suggestion; nothing is "
+         "guessed."],
         ["可增加自用列（如备注），导入时会忽略并提示。",
          "You may add columns of your own (e.g. notes); the import ignores them and says so."],
         [],
@@ -346,6 +382,9 @@ def _write_instructions(ws: Worksheet, kind: str, headers: list[tuple[str, str]]
             accepted = "见下表 see the table below"
         elif spec.choices == "street":
             accepted = "、".join(choices["street"])
+        elif spec.choices == "entity":
+            accepted = (f"下拉列表中的 {n_entities} 个用能主体 the {n_entities} entities of the "
+                        "drop-down list") if n_entities else ""
         elif spec.choices is not None:
             vocab = spec.choices
             accepted = "; ".join(f"{v} ({_english(vocab, v)})" for v in choices[vocab])

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
+from carbonpeak.i18n import catalogue
 from carbonpeak.vocabulary import BuildingType, EnergyCarrier, EntityKind, MeterRegister
 
 __all__ = [
@@ -18,6 +20,8 @@ __all__ = [
     "SUBMETERS",
     "canonical_column",
     "canonical_value",
+    "preferred_spelling",
+    "vocab_spellings",
 ]
 
 _ENTITY_ALIASES = ("主体编号", "用能主体编号", "单位编号", "建筑编号", "编号")
@@ -61,6 +65,7 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "carrier": (True, ("能源品种", "能源类型", "能源种类")),
         "quantity": (True, ("数量", "用量", "消费量", "实物量")),
         "unit": (True, ("单位", "计量单位")),
+        "note": (False, ("备注", "说明", "remarks", "remark", "notes")),
     },
     "statistics": {
         "year": (True, ("年份", "年度")),
@@ -181,16 +186,18 @@ BUILDING_TYPES: dict[str, tuple[str, ...]] = {
     BuildingType.MIXED: ("综合", "综合体", "商住", "混合"),
     BuildingType.OTHER: ("其他", "其它"),
 }
+# synonyms only: the Chinese and English labels of every carrier (电力, 天然气 …) come from the
+# vocabulary catalogue (label.carrier.*), see :func:`vocab_spellings`
 CARRIER_ALIASES: dict[str, tuple[str, ...]] = {
-    EnergyCarrier.ELECTRICITY: ("电", "电力", "用电", "电量"),
-    EnergyCarrier.HEAT: ("热力", "热", "蒸汽", "热水", "外购热力"),
-    EnergyCarrier.NATURAL_GAS: ("天然气", "燃气", "管道天然气", "gas"),
+    EnergyCarrier.ELECTRICITY: ("电", "用电", "电量", "电能"),
+    EnergyCarrier.HEAT: ("热", "蒸汽", "热水", "外购热力"),
+    EnergyCarrier.NATURAL_GAS: ("燃气", "管道天然气", "管道燃气", "gas"),
     EnergyCarrier.DIESEL: ("柴油",),
     EnergyCarrier.GASOLINE: ("汽油",),
     EnergyCarrier.KEROSENE: ("煤油",),
-    EnergyCarrier.FUEL_OIL: ("燃料油", "重油"),
-    EnergyCarrier.LPG: ("液化石油气", "液化气"),
-    EnergyCarrier.PV_GENERATION: ("光伏", "光伏发电", "光伏发电量", "pv"),
+    EnergyCarrier.FUEL_OIL: ("重油",),
+    EnergyCarrier.LPG: ("液化气", "石油液化气"),
+    EnergyCarrier.PV_GENERATION: ("光伏", "光伏发电", "pv"),
 }
 SUBMETERS: dict[str, tuple[str, ...]] = {
     "": ("总表", "总", "main", "total", "-"),
@@ -211,6 +218,9 @@ REGISTERS: dict[str, tuple[str, ...]] = {
     MeterRegister.CUMULATIVE: ("累计", "累积", "累计读数", "表码", "示数"),
 }
 
+#: the vocabulary catalogue's label kind of each closed list (label.<kind>.<code>)
+_LABEL_KINDS = {"carrier": "carrier", "kind": "entity_kind", "building_type": "building_type",
+                "register": "meter_register"}
 _VOCABS = {
     "kind": ENTITY_KINDS,
     "building_type": BUILDING_TYPES,
@@ -250,8 +260,50 @@ def canonical_value(vocab: str, value: str) -> str | None:
     >>> canonical_value("carrier", "天然气")
     'natural_gas'
     """
-    key = _norm(value)
+    return _spelled(vocab).get(_norm(value))
+
+
+@cache
+def _spellings(vocab: str) -> tuple[tuple[str, str], ...]:
+    """Every accepted spelling of list ``vocab`` as written, with its code."""
+    out: list[tuple[str, str]] = []
+    texts = catalogue()
     for code, aliases in _VOCABS[vocab].items():
-        if key == code or key in {_norm(a) for a in aliases}:
-            return code
-    return None
+        entry = texts.get(f"label.{_LABEL_KINDS.get(vocab, vocab)}.{code}", {})
+        out += [(s, code) for s in (code, entry.get("zh", ""), entry.get("en", ""), *aliases)
+                if s or not code]
+    return tuple(out)
+
+
+@cache
+def _spelled(vocab: str) -> dict[str, str]:
+    """Every accepted spelling (normalised) of list ``vocab`` → its code."""
+    out: dict[str, str] = {}
+    for spelling, code in _spellings(vocab):
+        out.setdefault(_norm(spelling), str(code))
+    return out
+
+
+def vocab_spellings(vocab: str) -> list[str]:
+    """Every spelling list ``vocab`` accepts (codes, catalogue labels, synonyms), for
+    did-you-mean suggestions.
+
+    >>> "天然气" in vocab_spellings("carrier")
+    True
+    """
+    return list(dict.fromkeys(s for s, _code in _spellings(vocab) if s))
+
+
+def preferred_spelling(vocab: str, code: str, *, chinese: bool) -> str:
+    """How a suggestion names ``code``: its Chinese label (or first Chinese synonym) for a user
+    who typed Chinese, else the code.
+
+    >>> preferred_spelling("carrier", "natural_gas", chinese=True)
+    '天然气'
+    """
+    if not chinese:
+        return code
+    for spelling, c in _spellings(vocab):
+        if c == code and re.search(r"[\u4e00-\u9fff]", spelling):
+            return spelling
+    return code

@@ -81,6 +81,7 @@ __all__ = [
     "HeldValue",
     "IngestBatch",
     "LakeFile",
+    "LedgerRemark",
     "LoginAttempt",
     "Meter",
     "MvResult",
@@ -447,6 +448,25 @@ class BatchRejection(Base):
     column: Mapped[str | None] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text)
+
+
+class LedgerRemark(Base):
+    """The remarks (备注) a ledger row came with: kept with the batch that brought them, not in
+    the lake (whose ledger rows hold the quantity). The newest remark of an (entity, period,
+    carrier) is its current one; a batch repeating it adds none."""
+
+    __tablename__ = "ledger_remarks"
+    __table_args__ = (one_of("carrier", EnergyCarrier),
+                      Index("ix_ledger_remarks_key", "district_id", "entity_id", "period",
+                            "carrier"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(7))
+    carrier: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # role -> what it may do (enforced in the data layer; see carbonpeak.api.auth)
