@@ -22,9 +22,8 @@ import pyarrow as pa
 from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message
+from carbonpeak.i18n import Message, render
 from carbonpeak.i18n import msg as i18n_msg
-from carbonpeak.i18n import render
 from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult, stored_reason
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
