@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Detail, Page, Public, Row
 
 __all__ = ["AllocationPublic", "BudgetPublic", "BudgetsPublic", "C40CriterionPublic",
            "C40Public", "DualControlPublic", "EvaluationPublic", "IndicatorBudgetPublic",
            "IndicatorControlPublic", "IndicatorTargetPublic", "LmdiEffectsPublic",
            "LmdiPublic", "LmdiSectorPublic", "MonteCarloBandPublic", "MonteCarloPublic",
+           "PathPointPublic",
            "ObservationPublic", "ObservationRecordedPublic", "PeakBasePublic", "PeakPublic",
            "ProjectionYearPublic", "ScenarioParamsPublic", "ScenarioPublic",
            "SeriesPointPublic", "TargetChangePublic", "TargetDetailPublic", "TargetPublic",
@@ -108,6 +111,13 @@ class SeriesPointPublic(Public):
     source: str | None
 
 
+class PathPointPublic(Public):
+    """A year of the path to a target."""
+
+    year: int
+    value: float
+
+
 class IndicatorTargetPublic(Public):
     """A plan target of a dual-control indicator."""
 
@@ -117,6 +127,9 @@ class IndicatorTargetPublic(Public):
     target_text: str
     status: str
     required_annual_rate: float | None
+    path: list[PathPointPublic] = Field(
+        default_factory=list, description="the latest value to the target at the required "
+        "yearly rate, one point a year")
     reason_en: str
     reason_zh: str
 
@@ -147,6 +160,8 @@ class IndicatorControlPublic(Public):
     targets: list[IndicatorTargetPublic]
     budget: IndicatorBudgetPublic | None
     status: str
+    figure: str | None = Field(default=None, description="the figure catalogue's code of the "
+                               "latest value (its basis 口径 and as-of: GET /metrics)")
 
 
 class DualControlPublic(Public):
