@@ -170,7 +170,7 @@ def meter_series(ws: Workspace, scope: AccessScope, meter_id: str, start: dt.dat
             "start": start.isoformat() + "Z", "end": end.isoformat() + "Z",
             "items": items, "total": len(items), "limit": len(items), "offset": 0,
             "quality": _quality_days(ws, scope.district_id, m, start, end, tz),
-            "held": _held(ws, scope.district_id, m.id, start, end),
+            "held": _held(ws, scope.district_id, m.id, start, end, tz),
             "flag_labels": {k: {"zh": v[1], "en": v[2]} for k, v in FLAGS.items()}}
 
 
@@ -205,10 +205,15 @@ def _int(v: Any) -> int | None:
 
 
 def _held(ws: Workspace, district_id: str, meter_id: str, start: dt.datetime,
-          end: dt.datetime) -> list[dict[str, Any]]:
-    """The meter's held values (any decision) in the window."""
-    lo, hi = start.isoformat() + "Z", end.isoformat() + "Z"
+          end: dt.datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """The meter's held values (any decision) in the window, with their local hour ``t``
+    (where the chart marks them)."""
     keep = ("id", "ts", "value", "status", "reason_code", "reason_zh", "reason_en")
-    return [{k: h[k] for k in keep}
-            for h in list_held(ws, district_id, status=None)
-            if h["meter_id"] == meter_id and lo <= h["ts"] < hi]
+    out = []
+    for h in list_held(ws, district_id, status=None):
+        ts = dt.datetime.fromisoformat(str(h["ts"]).removesuffix("Z"))
+        if h["meter_id"] == meter_id and start <= ts < end:
+            local = ts.replace(tzinfo=dt.UTC).astimezone(tz)
+            out.append({**{k: h[k] for k in keep}, "t": local.strftime("%Y-%m-%dT%H:00"),
+                        "day": local.strftime("%Y-%m-%d")})
+    return out

@@ -158,6 +158,8 @@ class SeriesHeldPublic(Public):
     reason_code: str
     reason_zh: str
     reason_en: str
+    t: str = Field(description="its local hour (2024-03-01T08:00)")
+    day: str = Field(description="its local day")
 
 
 class SeriesFlagLabelPublic(Public):

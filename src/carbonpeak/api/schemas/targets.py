@@ -109,6 +109,8 @@ class SeriesPointPublic(Public):
     year: int
     value: float | None
     source: str | None
+    source_zh: str | None = None
+    source_en: str | None = None
 
 
 class PathPointPublic(Public):

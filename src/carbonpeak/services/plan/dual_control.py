@@ -114,7 +114,9 @@ def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col:
     vals = series[col].dropna()
     src_col = "energy_source" if col.startswith("energy") else "co2_source"
     rows = [{"year": int(str(y)), "value": float(v),
-             "source": stored_text(series[src_col].get(y), "en") or ""}
+             "source": stored_text(series[src_col].get(y), "en") or "",
+             "source_zh": stored_text(series[src_col].get(y), "zh") or "",
+             "source_en": stored_text(series[src_col].get(y), "en") or ""}
             for y, v in vals.items()]
     base = finite(vals.get(BASELINE_YEAR))
     ly = int(str(vals.index[-1])) if len(vals) else None
