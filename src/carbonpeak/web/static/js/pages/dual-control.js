@@ -39,7 +39,7 @@ function option(ind) {
   const at = (rows) => cats.map((y) => { const r = rows.find((x) => x.year === y); return r ? r.value : null; });
   const series = [{ name: t('dc.actual'), type: 'line', data: at(ind.series || []), symbolSize: 6,
     markLine: isNum(ind.baseline_value) ? { symbol: 'none', lineStyle: { type: 'dotted' },
-      label: { formatter: t('dc.base') }, data: [{ yAxis: ind.baseline_value }] } : undefined }];
+      label: { formatter: t('dc.base'), position: 'insideEndTop' }, data: [{ yAxis: ind.baseline_value }] } : undefined }];
   for (const tg of ind.targets || []) {
     if (!(tg.path || []).length) continue;
     series.push({ name: `${t('dc.path')} ${tg.code} → ${tg.target_year}`, type: 'line',
@@ -49,7 +49,8 @@ function option(ind) {
     legend: { top: 0, type: 'scroll' },
     grid: { left: 10, right: 16, top: 36, bottom: 8, containLabel: true },
     xAxis: { type: 'category', data: cats.map(String) },
-    yAxis: { type: 'value', scale: true, axisLabel: axisNum },
+    yAxis: { type: 'value', scale: true,
+      axisLabel: ind.unit.includes('CNY') ? { formatter: (v) => num(v, 4) } : axisNum },
     tooltip: { trigger: 'axis', valueFormatter: (v) => num(v, ind.unit.includes('CNY') ? 4 : 0) },
     series,
   };

@@ -1,5 +1,5 @@
-// One meter: GET /meters/{id}/series?start=&end=&resolution= — its readings per local day (a
-// year) or hour (up to 31 days) as a zoomable chart, its flagged days (gaps, spikes …) shaded
+// One meter: GET /meters/{id}/series?start=&end=&resolution= — its readings per local day (up
+// to a year; by default the last quarter) or hour (up to 31 days) as a zoomable chart, its flagged days (gaps, spikes …) shaded
 // and its held values marked on it, and both listed. A day of the daily chart opens that
 // week hour by hour. A 404 (no such meter, or not in scope) shows one clear message.
 import { ApiError, get } from '../api.js';
@@ -26,11 +26,20 @@ function addDays(day, days) {
   return new Date(d.getTime() + days * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** The calendar quarter `day` is in: `{start, end}` (end exclusive). */
+function quarterOf(day) {
+  const y = Number(day.slice(0, 4));
+  const q0 = Math.floor((Number(day.slice(5, 7)) - 1) / 3) * 3 + 1;
+  const pad = (m) => String(m).padStart(2, '0');
+  return { start: `${y}-${pad(q0)}-01`, end: q0 + 3 > 12 ? `${y + 1}-01-01` : `${y}-${pad(q0 + 3)}-01` };
+}
+
 function windowOf(query) {
   const year = Number(query.year || session.year || (session.years || [])[0]) || new Date().getFullYear() - 1;
   const res = query.res === 'hour' ? 'hour' : 'day';
+  // by default the year's last quarter day by day (the whole year is one click on 起/止 away)
   const start = /^\d{4}-\d{2}-\d{2}$/.test(query.start || '') ? query.start
-    : (res === 'hour' ? `${year}-01-01` : `${year}-01-01`);
+    : (res === 'hour' ? `${year}-12-01` : `${year}-10-01`);
   const end = /^\d{4}-\d{2}-\d{2}$/.test(query.end || '') ? query.end
     : (res === 'hour' ? addDays(start, 7) : `${Number(start.slice(0, 4)) + 1}-01-01`);
   return { res, start, end };
@@ -153,8 +162,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
     on(view, 'click', 'button[data-res]', (_, b) => {
       const res = b.dataset.res;
       if (res === w.res) return;
-      setQuery(res === 'hour' ? { res, start: w.start, end: addDays(w.start, 7) }
-        : { res, start: `${w.start.slice(0, 4)}-01-01`, end: `${Number(w.start.slice(0, 4)) + 1}-01-01` });
+      setQuery(res === 'hour' ? { res, start: w.start, end: addDays(w.start, 7) } : { res, ...quarterOf(w.start) });
     }),
     on(view, 'submit', 'form[data-role="window"]', (ev, f) => {
       ev.preventDefault();
