@@ -86,7 +86,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
         res: t(w.res === 'hour' ? 'mt.perHour' : 'mt.perDay'), tz: d.timezone })}
         ${w.res === 'day' ? html` · ${t('mt.clickDay')}` : ''}</p>
       <div class="chart chart-tall" data-chart="meter" data-testid="chart-meter"
-        data-points="${items.length}" data-flagged="${quality.length}" data-held="${held.length}"></div>
+        data-points="${items.length}" data-res="${w.res}" data-flagged="${quality.length}" data-held="${held.length}"></div>
       <p class="small muted">${raw('<span class="legend-swatch flagged"></span>')} ${t('mt.flaggedDays')}
         · ${raw('<span class="legend-swatch held"></span>')} ${t('mt.heldValues')}</p>
     </section>
