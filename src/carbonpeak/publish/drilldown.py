@@ -75,10 +75,10 @@ def _street_page(ws: Workspace, scope: AccessScope, street: dict[str, Any], year
     ents = ents[ents["street_id"] == street["street_id"]]
     ids = set(ents.index)
     with ws.registry.session() as s:
-        n_meters = dict(s.execute(select(Meter.entity_id, func.count()).join(
-            Entity, Entity.id == Meter.entity_id).where(
+        n_meters = {str(eid): int(n) for eid, n in s.execute(select(
+            Meter.entity_id, func.count()).join(Entity, Entity.id == Meter.entity_id).where(
             scope.entity_condition(), Entity.street_id == street["street_id"]).group_by(
-            Meter.entity_id)).tuples().all())
+            Meter.entity_id)).all()}
     run = _runs(ws, scope.district_id, year)[0] if year is not None else None
     sums = _entity_sums(ws, run, ids)
     items: list[dict[str, Any]] = []
