@@ -111,12 +111,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
     </section>
     <section class="card" style="margin-bottom:14px"><h2>${t('en.meters')}</h2><div data-table="meters"></div></section>
     <section class="card"><h2>${t('en.warnings')}</h2>
-      ${warnings.length ? html`<table class="data"><thead><tr><th>${t('col.level')}</th><th class="num">${t('col.projected')}</th>
-        <th class="num">${t('col.budget')}</th><th class="num">${t('col.ratio')}</th><th>${t('col.reason')}</th></tr></thead><tbody>
-        ${warnings.map((w) => html`<tr><td>${levelBadge(w.level)}</td><td class="num">${num(w.projected, 0)}</td>
-          <td class="num">${num(w.budget, 0)}</td><td class="num">${pct(w.ratio, { ratio: true })}</td>
-          <td class="reason">${pick(w, 'reason')}</td></tr>`)}</tbody></table>`
-        : html`<p class="muted">${t('en.noWarnings')}</p>`}
+      ${warnings.length ? html`<div data-table="warnings"></div>` : html`<p class="muted">${t('en.noWarnings')}</p>`}
     </section>`);
 
   const purchased = (d.monthly_by_carrier || []).filter((r) => r.scope !== 'generation');
@@ -143,6 +138,17 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
         { key: 'interval_minutes', label: 'mt.interval', type: 'num', digits: 0 },
       ],
     }),
+    warnings.length ? dataTable($('[data-table="warnings"]', view), {
+      testid: 'entity-warnings', rows: warnings,
+      rowAttrs: (w) => ({ 'data-level': w.level }),
+      columns: [
+        { key: 'level', label: 'col.level', text: (w) => label('level', w.level), cell: (w) => levelBadge(w.level) },
+        { key: 'projected', label: 'col.projected', type: 'num', digits: 0 },
+        { key: 'budget', label: 'col.budget', type: 'num', digits: 0 },
+        { key: 'ratio', label: 'col.ratio', type: 'num', cell: (w) => html`<span data-value="${isNum(w.ratio) ? w.ratio : ''}">${pct(w.ratio, { ratio: true })}</span>` },
+        { key: 'reason', label: 'col.reason', cls: 'reason', text: (w) => pick(w, 'reason') },
+      ],
+    }) : () => {},
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
     on(view, 'click', 'tr[data-href]', (ev, el) => {
       if (ev.target instanceof Element && ev.target.closest('a')) return;
