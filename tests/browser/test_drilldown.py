@@ -4,6 +4,10 @@ new routes per role with guessed ids (fixtures in ``tests/browser/conftest.py``)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
 import httpx
 from playwright.sync_api import Page
 
@@ -33,11 +37,13 @@ def _nums(values: list[str]) -> list[float | None]:
     return [float(v) if v not in ("", None) else None for v in values]
 
 
-def _client(demo: Demo, username: str) -> httpx.Client:
-    c = httpx.Client(base_url=f"{demo.url}/api/v1", timeout=30)
-    r = c.post("/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
+@contextmanager
+def _client(demo: Demo, username: str) -> Iterator[httpx.Client]:
+    """An HTTP client signed in as ``username`` (cookie session)."""
+    with httpx.Client(base_url=f"{demo.url}/api/v1", timeout=30) as c:
+        r = c.post("/auth/login", json={"username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        yield c
 
 
 def test_drilldown_from_the_district_to_a_meters_readings(page: Page, demo: Demo) -> None:
@@ -111,8 +117,11 @@ def test_drilldown_from_the_district_to_a_meters_readings(page: Page, demo: Demo
     assert chart.locator("canvas").count() >= 1
     assert chart.get_attribute("data-points") == str(series["total"]) != "0"
     assert chart.get_attribute("data-flagged") == str(len(series["quality"]))
-    assert [d.split("T")[0] for d in _column(page, "meter-series", 0)] == [
-        p["t"] for p in series["items"]]
+    assert _column(page, "meter-series", 0) == [p["t"] for p in series["items"]]
+    # every day of the window, a day without readings empty: the flagged days are on the chart
+    assert series["total"] == (date(year + 1, 1, 1) - date(year, 10, 1)).days
+    assert {q["day"] for q in series["quality"] if "no_data" in q["flags"]} <= {
+        p["t"] for p in series["items"] if p["n"] == 0}
     assert _nums(_column(page, "meter-series", 1)) == [p["value"] for p in series["items"]]
     assert _column(page, "meter-quality", 0) == [q["day"] for q in series["quality"]] or (
         not series["quality"])
@@ -127,6 +136,7 @@ def test_drilldown_from_the_district_to_a_meters_readings(page: Page, demo: Demo
                            "[data-res=hour]")
     wait_loaded(page)
     assert _nums(_column(page, "meter-series", 1)) == [p["value"] for p in hourly["items"]]
+    assert _column(page, "meter-series", 0)[0] == f"{year}-10-01 00:00"
     week = [p["value"] for p in series["items"] if p["t"] < f"{year}-10-08"
             and p["value"] is not None]
     if series["aggregate"] == "sum":  # the days are the sums of their hours

@@ -130,7 +130,8 @@ def _stored(ws: Workspace, district_id: str, m: Meter, start: dt.datetime, end: 
 def meter_series(ws: Workspace, scope: AccessScope, meter_id: str, start: dt.datetime,
                  end: dt.datetime, resolution: str) -> dict[str, Any]:
     """One meter's stored readings from ``start`` to ``end`` (naive UTC, end exclusive) per
-    local hour or day: the sum of an interval meter's readings (``aggregate="sum"``) or a
+    local hour or day (every one of the window; one without readings has ``value`` None and
+    ``n`` 0): the sum of an interval meter's readings (``aggregate="sum"``) or a
     cumulative register's last reading (``"last"``), with the count of readings; and the
     meter's data-quality flags per local day and its held values in the window.
 
@@ -151,18 +152,25 @@ def meter_series(ws: Workspace, scope: AccessScope, meter_id: str, start: dt.dat
     tz = ZoneInfo(tz_name)
     df = _stored(ws, scope.district_id, m, start, end, tz)
     aggregate = "sum" if m.register == "interval" else "last"
-    items: list[dict[str, Any]] = []
+    # every local hour or day of the window, an empty one with no value (a gap shows)
+    freq = "h" if resolution == "hour" else "D"
+    lo = pd.Timestamp(start.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None))
+    hi = pd.Timestamp(end.replace(tzinfo=dt.UTC).astimezone(tz).replace(tzinfo=None))
+    buckets = pd.date_range(lo.floor(freq), hi - pd.Timedelta(microseconds=1), freq=freq)
+    values = pd.Series(index=buckets, dtype=float)
+    counts = pd.Series(0, index=buckets, dtype=int)
     if not df.empty:
         local = pd.to_datetime(df["ts"]).dt.tz_localize("UTC").dt.tz_convert(tz_name)
         local = local.dt.tz_localize(None)
         bucket = local.dt.floor("h") if resolution == "hour" else local.dt.normalize()
         g = df.assign(bucket=bucket).groupby("bucket", sort=True)["value"]
-        values = g.sum(min_count=1) if aggregate == "sum" else g.last()
-        counts = g.count()
-        fmt = "%Y-%m-%dT%H:%M" if resolution == "hour" else "%Y-%m-%d"
-        items = [{"t": pd.Timestamp(b).strftime(fmt), "value": _num(v), "n": int(n)}
-                 for b, v, n in zip(values.index, values.to_numpy(), counts.to_numpy(),
-                                    strict=True)]
+        got = g.sum(min_count=1) if aggregate == "sum" else g.last()
+        values = got.reindex(buckets)
+        counts = g.count().reindex(values.index, fill_value=0)
+    fmt = "%Y-%m-%dT%H:%M" if resolution == "hour" else "%Y-%m-%d"
+    items = [{"t": pd.Timestamp(b).strftime(fmt), "value": _num(v), "n": int(n)}
+             for b, v, n in zip(values.index, values.to_numpy(), counts.to_numpy(),
+                                strict=True)]
     return {"meter_id": m.id, "entity_id": m.entity_id, "carrier": m.carrier, "unit": m.unit,
             "submeter": m.submeter, "register": m.register,
             "interval_minutes": m.interval_minutes, "resolution": resolution,

@@ -142,7 +142,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
       testid: 'meter-held', rows: held, sort: { key: 't', dir: 'asc' },
       rowAttrs: (h) => ({ 'data-held-id': h.id }),
       columns: [
-        { key: 't', label: 'mt.time', type: 'date' },
+        { key: 't', label: 'mt.time', type: 'date', text: (h) => h.t.replace('T', ' ') },
         { key: 'value', label: 'col.value', type: 'num' },
         { key: 'status', label: 'col.status', filter: 'select', text: (h) => label('held', h.status), cell: (h) => statusBadge(h.status, label('held', h.status)) },
         { key: 'reason', label: 'col.reason', cls: 'reason', text: (h) => pick(h, 'reason') },
@@ -154,7 +154,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
       exportPath: exportable ? '/readings' : null,
       exportParams: { meter_id: d.meter_id, start: w.start, end: w.end },
       columns: [
-        { key: 't', label: w.res === 'hour' ? 'mt.time' : 'mt.day', type: 'date' },
+        { key: 't', label: w.res === 'hour' ? 'mt.time' : 'mt.day', type: 'date', text: (p) => p.t.replace('T', ' ') },
         { key: 'value', label: 'col.value', type: 'num', digits: 3 },
         { key: 'n', label: 'mt.readings', type: 'num', digits: 0 },
       ],
