@@ -20,6 +20,7 @@ import { audits, commissioning, retrofits } from './pages/building-programmes.js
 import * as street from './pages/street.js';
 import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
+import { installHeaderSort } from './table.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -47,6 +48,7 @@ const NAV = [
 ];
 
 const root = document.getElementById('app');
+installHeaderSort(root); // the server-paged tables' headers sort the rows shown
 let cleanup = null;
 let renderSeq = 0;
 let afterLogin = '#/overview';

@@ -148,3 +148,41 @@ export function dataTable(el, opts) {
   ];
   return () => offs.forEach((f) => f());
 }
+
+/** Header sorting for every other table of the dashboard (`table.data` not drawn by
+ * `dataTable`: the server-paged key-unit, building and programme lists): a click on a header
+ * sorts the rows shown by that column — a cell's `data-value` numerically when it has one,
+ * else its text by the collator — and a second click reverses. One delegated listener on
+ * `root`, so tables drawn later are sortable too; the server's filters and paging stay. */
+export function installHeaderSort(root) {
+  const sortBy = (th) => {
+    const table = th.closest('table');
+    const tbody = table && table.tBodies[0];
+    if (!tbody) return;
+    const index = [...th.parentElement.children].indexOf(th);
+    const dir = th.dataset.sorted === 'asc' ? 'desc' : 'asc';
+    for (const other of th.parentElement.children) { other.dataset.sorted = ''; other.removeAttribute('aria-sort'); }
+    th.dataset.sorted = dir;
+    th.setAttribute('aria-sort', dir === 'asc' ? 'ascending' : 'descending');
+    const rows = [...tbody.rows].filter((tr) => tr.cells.length > index && !tr.querySelector('td[colspan]'));
+    const key = (tr) => {
+      const cell = tr.cells[index];
+      const v = cell.querySelector('[data-value]')?.dataset.value ?? cell.dataset.value;
+      if (v !== undefined && v !== '' && Number.isFinite(Number(v))) return Number(v);
+      const text = cell.innerText.trim();
+      const plain = text.replace(/[,\s]/g, '').replace(/%$/, '');
+      if (/^[-+]?\d+(\.\d+)?$/.test(plain)) return Number(plain); // `1,234.5`, `12.3%`
+      return text === '—' ? '' : text;
+    };
+    const col = { key: '_k', type: rows.some((tr) => typeof key(tr) === 'number') ? 'num' : 'text', value: (r) => r._k };
+    const sorted = sortRows(rows.map((tr) => ({ tr, _k: key(tr) })), col, dir);
+    for (const { tr } of sorted) tbody.appendChild(tr);
+  };
+  const click = (ev) => {
+    const th = ev.target instanceof Element ? ev.target.closest('table.data:not(.sortable) thead th') : null;
+    if (!th || !root.contains(th) || (ev.target instanceof Element && ev.target.closest('a, button, input, select'))) return;
+    sortBy(th);
+  };
+  root.addEventListener('click', click);
+  return () => root.removeEventListener('click', click);
+}
