@@ -89,7 +89,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
         <div><dt>${t('en.ownEnergy')} (${d.year || ''})</dt><dd>${own ? figureSpan(own, 'entity-energy') : html`<span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span>`} <span class="unit">tce</span>
           ${change(tot.tce_equal, tot.tce_equal_last)}${own ? basisLine(own) : html`<div class="basis small muted" data-basis="metered_account">${label('figureBasis', 'metered_account')}</div>`}</dd></div>
         ${cons && (cons.provenance || {}).n_children ? html`<div><dt>${t('en.consolidatedEnergy')} (${d.year || ''})</dt><dd>${figureSpan(cons, 'entity-energy-consolidated')} <span class="unit">tce</span>${basisLine(cons)}</dd></div>`
-          : html`<div><dt>${t('en.consolidatedEnergy')}</dt><dd class="small muted" data-testid="entity-consolidated-same">${t('en.consolidatedSame')}</dd></div>`}
+          : html`<div><dt>${t('en.consolidatedEnergy')}</dt><dd><span class="small muted" data-testid="entity-consolidated-same">${t('en.consolidatedSame')}</span></dd></div>`}
         ${fig['key_unit.budget'] ? html`<div><dt>${t('en.budget')} (${d.year || ''})</dt><dd>${figureSpan(fig['key_unit.budget'], 'entity-budget')} <span class="unit">tce</span>
           ${fig['key_unit.budget.elastic'] ? html`<div class="small">${t('en.budgetElastic')}: ${figureSpan(fig['key_unit.budget.elastic'], 'entity-budget-elastic')} tce</div>` : ''}${basisLine(fig['key_unit.budget'])}</dd></div>` : ''}
         <div><dt>${t('en.co2')} (${d.year || ''})</dt><dd><span data-testid="entity-co2" data-value="${isNum(tot.tco2) ? tot.tco2 : ''}">${num(tot.tco2)}</span> <span class="unit">tCO2</span></dd></div>
