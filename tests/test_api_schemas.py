@@ -195,6 +195,13 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
                                    ("/api/v1/dashboard/overview", {"year": 1999})],
     "/api/v1/dashboard/streets": [("/api/v1/dashboard/streets", {}),
                                   ("/api/v1/dashboard/streets", {"year": 1999})],
+    "/api/v1/dashboard/streets/{street_id}": [
+        ("/api/v1/dashboard/streets/{street_id}", {}),
+        ("/api/v1/dashboard/streets/{street_id}", {"year": 1999})],
+    "/api/v1/meters/{meter_id}/series": [
+        ("/api/v1/meters/{meter_id}/series", {"start": "2024-03-01", "resolution": "hour"}),
+        ("/api/v1/meters/{meter_id}/series", {"start": "2023-07-01", "end": "2023-08-01",
+                                              "resolution": "day"})],
     "/api/v1/dashboard/entities/{entity_id}": [
         ("/api/v1/dashboard/entities/{entity_id}", {}),
         ("/api/v1/dashboard/entities/{entity_id}", {"year": 1999})],

@@ -314,6 +314,14 @@ ENDPOINTS: list[tuple[str, str, dict[str, str | int], str | int]] = [
     ("entity-page-B1", "/api/v1/dashboard/entities/B1", B1_ROLES, HIDDEN),
     ("entity-page-B2", "/api/v1/dashboard/entities/B2", B2_ROLES, HIDDEN),
     ("entity-page-guessed", "/api/v1/dashboard/entities/B99", {}, HIDDEN),
+    ("street-page-waitan", "/api/v1/dashboard/streets/{s_waitan}",
+     {**ADMINS, "officer": OK, "manager": OK}, HIDDEN),
+    ("street-page-yuyuan", "/api/v1/dashboard/streets/{s_yuyuan}",
+     {**ADMINS, "officer_yy": OK, "feeder": OK}, HIDDEN),
+    ("street-page-guessed", "/api/v1/dashboard/streets/999999", {}, HIDDEN),
+    ("series-M1", "/api/v1/meters/M1/series?start=2024-01-01", B1_ROLES, HIDDEN),
+    ("series-M2", "/api/v1/meters/M2/series?start=2024-01-01", B2_ROLES, HIDDEN),
+    ("series-guessed", "/api/v1/meters/M99/series?start=2024-01-01", {}, HIDDEN),
     ("key-units", "/api/v1/key-units", {}, OK),
     ("map", "/api/v1/map", {}, OK),
     ("map-month", "/api/v1/map?month=2024-02", {}, OK),
@@ -508,6 +516,34 @@ def test_readings_window(world: World) -> None:
     backwards = world.call("manager", "GET",
                            "/api/v1/readings?meter_id=M1&start=2024-02-01&end=2024-01-01")
     assert backwards.status_code == 422
+
+
+def test_street_page_and_meter_series_by_hand(world: World) -> None:
+    ids = _ids(world)
+    page = world.call("officer", "GET", f"/api/v1/dashboard/streets/{ids['s_waitan']}").json()
+    rows = {r["entity_id"]: r for r in page["items"]}
+    assert set(rows) == {"E1", "B1", "B4"}  # every entity of the street, key unit or not
+    assert rows["B1"]["tce_equal"] == pytest.approx(16_000 * 0.3007 / 1000)
+    assert rows["B1"]["n_meters"] == 2  # M1 and its sub-meter M1a
+    assert sum(r["tce_equal"] or 0.0 for r in rows.values()) == pytest.approx(WAITAN_TCE)
+    assert sum(r["tco2"] or 0.0 for r in rows.values()) == pytest.approx(WAITAN_TCO2)
+    assert rows["B1"]["kgce_per_m2"] == pytest.approx(B1_YEAR_KGCE_M2)
+    mine = world.call("manager", "GET", f"/api/v1/dashboard/streets/{ids['s_waitan']}").json()
+    assert {r["entity_id"] for r in mine["items"]} == SCOPE_ENTITIES["manager"]
+    # M1's readings 100 and 50 kWh at 00:00 and 01:00 Shanghai time on 1 January (raw, as
+    # /readings answers them), per local hour and per local day; an empty hour has no value
+    hours = world.call("manager", "GET", "/api/v1/meters/M1/series?start=2024-01-01T00:00:00"
+                       "&end=2024-01-01T03:00:00&resolution=hour").json()
+    assert [(p["t"], p["value"], p["n"]) for p in hours["items"]] == [
+        ("2024-01-01T00:00", 100.0, 1), ("2024-01-01T01:00", 50.0, 1),
+        ("2024-01-01T02:00", None, 0)]
+    assert (hours["aggregate"], hours["timezone"]) == ("sum", "Asia/Shanghai")
+    days = world.call("manager", "GET", "/api/v1/meters/M1/series?start=2024-01-01"
+                      "&end=2024-01-02&resolution=day").json()
+    assert [(p["t"], p["value"], p["n"]) for p in days["items"]] == [("2024-01-01", 150.0, 2)]
+    too_long = world.call("manager", "GET", "/api/v1/meters/M1/series?start=2024-01-01"
+                          "&end=2024-03-01&resolution=hour")
+    assert too_long.status_code == 422
 
 
 # -- (4) exports equal the JSON ----------------------------------------------------------------

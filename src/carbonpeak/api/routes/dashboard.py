@@ -33,8 +33,9 @@ from carbonpeak.api.schemas.dashboard import (
     MapPublic,
     OverviewPublic,
     StreetComparisonPublic,
+    StreetPagePublic,
 )
-from carbonpeak.publish import dashboard
+from carbonpeak.publish import dashboard, drilldown
 from carbonpeak.publish.tables import entity_page_sheets
 from carbonpeak.services.access.scope import scope_of
 
@@ -76,6 +77,28 @@ def get_street_comparison(ws: CurrentWorkspace, principal: CurrentPrincipal,
                                run_id=data.get("account_run_id"), filters={"year": year})
     if format != "json":
         return table_response(data["items"], format, f"streets-{data['year']}")
+    return fast_json(data)
+
+
+@router.get("/dashboard/streets/{street_id}", response_model=StreetPagePublic,
+            responses=_RESPONSES | EXPORTS)
+def get_street_page(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                    street_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                    year: YearQuery = None, format: Format = "json",  # noqa: A002
+                    lang: ExportLang = "zh") -> Response:
+    """街道页 — every entity of a street in scope (not only key units): kind, building type,
+    floor area, meters, the year's energy (tce) and CO2 from the official account; a street
+    outside the caller's scope answers 404 like an unknown one."""
+    data = drilldown.street_page(ws, scope_of(ws, principal), street_id, year)
+    if format == "xlsx":
+        return report_response(ws, principal, "street-entities", data["items"], format,
+                               f"street-{data['street']['code']}-{data['year']}", lang=lang,
+                               year=data["year"], run_id=data.get("account_run_id"),
+                               filters={"street": data["street"]["code"], "year": year})
+    if format != "json":
+        return table_response(data["items"], format,
+                              f"street-{data['street']['code']}-{data['year']}",
+                              columns=drilldown.STREET_ENTITY_COLUMNS)
     return fast_json(data)
 
 

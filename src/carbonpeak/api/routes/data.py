@@ -47,6 +47,7 @@ from carbonpeak.api.schemas.registry import (
     MeterPublic,
     MetersPublic,
     ReadingsPublic,
+    SeriesPublic,
     StreetDetailPublic,
     StreetsPublic,
     UserPublic,
@@ -56,6 +57,7 @@ from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError,
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import stored_text
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
+from carbonpeak.publish.drilldown import MAX_SERIES_WINDOW, meter_series
 from carbonpeak.services.access.auth import end_user_sessions, set_password
 from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
 from carbonpeak.services.access.users import create_user, list_users, set_active
@@ -411,6 +413,33 @@ def list_readings(
                     export=_Export(ws, principal, "readings", lang, {
                         "meter_id": meter_id, "start": _ts(s), "end": _ts(e)}),
                     meter_id=meter_id, start=_ts(s), end=_ts(e))
+
+
+@router.get("/meters/{meter_id}/series", response_model=SeriesPublic, responses=_RESPONSES)
+def get_meter_series(
+    ws: CurrentWorkspace, principal: CurrentPrincipal, meter_id: Code,
+    start: Annotated[dt.datetime, Query(
+        description="window start (ISO 8601; no offset = the district's local time)")],
+    end: Annotated[dt.datetime | None, Query(
+        description="window end, exclusive (default start + 7 days; at most 31 days per "
+                    "hour, 366 per day)")] = None,
+    resolution: Annotated[Literal["hour", "day"], Query(
+        description="per local hour or local day")] = "hour",
+) -> Response:
+    """读数曲线 — one meter's readings per local hour or day (interval meters summed,
+    cumulative registers their last reading), with its flagged days (缺测、突变 …) and held
+    values in the window; a meter outside the caller's scope answers 404 like an unknown
+    one."""
+    with ws.registry.session() as sess:
+        district = sess.get(District, principal.district_id)
+        tz = ZoneInfo(district.timezone if district is not None else "Asia/Shanghai")
+    s = _local_utc(start, "start", tz)
+    e = _local_utc(end, "end", tz) if end is not None else s + dt.timedelta(days=7)
+    if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) \
+            or e - s > MAX_SERIES_WINDOW[resolution]:
+        raise InputValidationError([RowError("query", None, "end", str(end),
+                                             i18n_msg("intake.query.window"))])
+    return fast_json(meter_series(ws, scope_of(ws, principal), meter_id, s, e, resolution))
 
 
 # -- inventory ------------------------------------------------------------------------------

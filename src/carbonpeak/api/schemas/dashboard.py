@@ -19,7 +19,8 @@ __all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
            "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MonthlyCarrierPublic",
            "MonthlyEntityCarrierPublic", "MonthlySectorPublic", "MonthlySubmeterPublic",
            "OverviewPublic", "PageMeterPublic", "PageWarningPublic", "QualityLinePublic",
-           "ScopeInfoPublic", "StreetComparisonPublic", "StreetFeaturePublic",
+           "ScopeInfoPublic", "StreetComparisonPublic", "StreetEntityPublic", "StreetInfoPublic",
+           "StreetPagePublic", "StreetFeaturePublic",
            "StreetLayerPublic", "StreetPropertiesPublic", "StreetRowPublic", "TotalsPublic",
            "WarningTopPublic", "WarningsSummaryPublic"]
 
@@ -471,3 +472,44 @@ class MapPublic(Public):
     streets: StreetLayerPublic
     entities: EntityLayerPublic
     tile_url: str | None
+
+
+class StreetInfoPublic(Public):
+    """The street a street page is about."""
+
+    street_id: int
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class StreetEntityPublic(Public):
+    """An entity of a street: kind, type, floor area, meters, the year's energy and CO2."""
+
+    entity_id: str
+    name: str
+    kind: str
+    building_type: str | None
+    sector: str | None
+    floor_area_m2: float | None
+    is_key_unit: bool
+    parent_id: str | None
+    n_meters: int
+    tce_equal: float | None
+    tce_equivalent: float | None
+    tco2: float | None
+    kgce_per_m2: float | None
+
+
+class StreetPagePublic(Public):
+    """A street with every entity in it the caller may see (not only key units)."""
+
+    street: StreetInfoPublic
+    year: int | None
+    years: list[int]
+    account_run_id: int | None
+    n_key_units: int
+    items: list[StreetEntityPublic]
+    total: int
+    limit: int
+    offset: int

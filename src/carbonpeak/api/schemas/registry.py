@@ -11,7 +11,9 @@ __all__ = ["AuditLogEntryPublic", "AuditLogPublic", "DistrictDetailPublic", "Dis
            "FactorRowPublic",
            "FactorSetDetailPublic", "FactorSetPublic", "FactorSetsPublic", "InventoryPublic",
            "InventoryRowPublic", "MeterPublic", "MetersPublic", "ReadingPublic",
-           "ReadingsPublic", "StreetDetailPublic", "StreetPublic", "StreetsPublic",
+           "ReadingsPublic", "SeriesFlagLabelPublic", "SeriesHeldPublic", "SeriesPointPublic",
+           "SeriesPublic", "SeriesQualityDayPublic", "StreetDetailPublic",
+           "StreetPublic", "StreetsPublic",
            "TokenPublic", "UserPublic", "UsersPublic"]
 
 
@@ -123,6 +125,68 @@ class ReadingsPublic(Page[ReadingPublic]):
     meter_id: str
     start: str | None
     end: str | None
+
+
+class SeriesPointPublic(Public):
+    """A local hour (``2024-03-01T08:00``) or day (``2024-03-01``) of a meter's series."""
+
+    t: str
+    value: float | None
+    n: int = Field(description="readings in the hour or day")
+
+
+class SeriesQualityDayPublic(Public):
+    """A local day of the meter that carries data-quality flags."""
+
+    day: str
+    flags: list[str]
+    expected: int | None
+    received: int | None
+    completeness: float | None
+    n_missing: int | None
+    n_spikes: int | None
+    longest_gap_minutes: float | None
+
+
+class SeriesHeldPublic(Public):
+    """A held value (待核实数值) of the meter in the window."""
+
+    id: int
+    ts: str
+    value: float
+    status: str
+    reason_code: str
+    reason_zh: str
+    reason_en: str
+    t: str = Field(description="its local hour (2024-03-01T08:00)")
+    day: str = Field(description="its local day")
+
+
+class SeriesFlagLabelPublic(Public):
+    """A data-quality flag's name."""
+
+    zh: str
+    en: str
+
+
+class SeriesPublic(Page[SeriesPointPublic]):
+    """One meter's readings per local hour or day, its flagged days and held values."""
+
+    meter_id: str
+    entity_id: str
+    carrier: str
+    unit: str
+    submeter: str | None
+    register_: str = Field(alias="register", description="interval or cumulative")
+    interval_minutes: int | None
+    resolution: str = Field(description="hour or day (the district's local time)")
+    aggregate: str = Field(description="sum (interval meters) or last (cumulative registers)")
+    timezone: str
+    start: str
+    end: str
+    quality: list[SeriesQualityDayPublic]
+    held: list[SeriesHeldPublic]
+    flag_labels: dict[str, SeriesFlagLabelPublic]
 
 
 class InventoryRowPublic(Public):

@@ -11,6 +11,7 @@ __all__ = ["AllocationPublic", "BudgetPublic", "BudgetsPublic", "C40CriterionPub
            "C40Public", "DualControlPublic", "EvaluationPublic", "IndicatorBudgetPublic",
            "IndicatorControlPublic", "IndicatorTargetPublic", "LmdiEffectsPublic",
            "LmdiPublic", "LmdiSectorPublic", "MonteCarloBandPublic", "MonteCarloPublic",
+           "PathPointPublic",
            "ObservationPublic", "ObservationRecordedPublic", "PeakBasePublic", "PeakPublic",
            "ProjectionYearPublic", "ScenarioParamsPublic", "ScenarioPublic",
            "SeriesPointPublic", "TargetChangePublic", "TargetDetailPublic", "TargetPublic",
@@ -110,6 +111,15 @@ class SeriesPointPublic(Public):
     year: int
     value: float | None
     source: str | None
+    source_zh: str | None = None
+    source_en: str | None = None
+
+
+class PathPointPublic(Public):
+    """A year of the path to a target."""
+
+    year: int
+    value: float
 
 
 class IndicatorTargetPublic(Public):
@@ -121,6 +131,9 @@ class IndicatorTargetPublic(Public):
     target_text: str
     status: str
     required_annual_rate: float | None
+    path: list[PathPointPublic] = Field(
+        default_factory=list, description="the latest value to the target at the required "
+        "yearly rate, one point a year")
     reason_en: str
     reason_zh: str
 
@@ -151,6 +164,8 @@ class IndicatorControlPublic(Public):
     targets: list[IndicatorTargetPublic]
     budget: IndicatorBudgetPublic | None
     status: str
+    figure: str | None = Field(default=None, description="the figure catalogue's code of the "
+                               "latest value (its basis 口径 and as-of: GET /metrics)")
 
 
 class DualControlPublic(Public):

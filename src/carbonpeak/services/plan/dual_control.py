@@ -38,6 +38,9 @@ INDICATORS = {
                     ("co2_per_gdp",)),
 }
 _SEVERITY = list(TARGET_SEVERITY)
+# the figure catalogue's code of each indicator's value (its basis and as-of: GET /metrics)
+FIGURES = {"energy_total": "energy.statistics", "energy_per_gdp": "intensity.energy_per_gdp",
+           "co2_total": "co2.statistics", "co2_per_gdp": "intensity.co2_per_gdp"}
 
 
 @dataclass
@@ -57,6 +60,7 @@ class IndicatorControl:
     targets: list[dict[str, Any]] = field(default_factory=list)
     budget: dict[str, Any] | None = None
     status: str = "no_data"
+    figure: str | None = None
 
 
 @dataclass
@@ -110,14 +114,16 @@ def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col:
     vals = series[col].dropna()
     src_col = "energy_source" if col.startswith("energy") else "co2_source"
     rows = [{"year": int(str(y)), "value": float(v),
-             "source": stored_text(series[src_col].get(y), "en") or ""}
+             "source": stored_text(series[src_col].get(y), "en") or "",
+             "source_zh": stored_text(series[src_col].get(y), "zh") or "",
+             "source_en": stored_text(series[src_col].get(y), "en") or ""}
             for y, v in vals.items()]
     base = finite(vals.get(BASELINE_YEAR))
     ly = int(str(vals.index[-1])) if len(vals) else None
     lv = float(vals.iloc[-1]) if len(vals) else None
     ic = IndicatorControl(key, zh, en, unit, BASELINE_YEAR, base, ly, lv,
                           -reduction_vs_baseline(base, lv) if base and lv is not None else None,
-                          rows)
+                          rows, figure=FIGURES.get(key))
     for st in statuses:
         if st.metric in metrics and st.scope_type == ScopeType.DISTRICT:
             ic.targets.append(_target_row(st, lv, ly))
@@ -142,6 +148,11 @@ def _target_row(st: TargetStatus, latest: float | None, year: int | None) -> dic
     if (latest and target_value and year is not None and st.target_year is not None
             and st.target_year > year and target_value > 0):
         rate = required_annual_rate(latest, year, target_value, st.target_year)
+    # the path the required rate draws: the latest value to the target, one point a year
+    path = [{"year": y, "value": float(latest) * (1.0 + rate) ** (y - year)}
+            for y in range(year, int(st.target_year) + 1)] \
+        if rate is not None and latest and year is not None and st.target_year else []
     return {"code": st.code, "target_year": st.target_year, "target_value": target_value,
             "target_text": st.target_text, "status": st.status,
-            "required_annual_rate": rate, "reason_en": st.reason_en, "reason_zh": st.reason_zh}
+            "required_annual_rate": rate, "path": path, "reason_en": st.reason_en,
+            "reason_zh": st.reason_zh}

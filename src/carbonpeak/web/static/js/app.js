@@ -17,6 +17,10 @@ import * as map from './pages/map.js';
 import * as buildings from './pages/buildings.js';
 import * as quotaCases from './pages/quota-cases.js';
 import { audits, commissioning, retrofits } from './pages/building-programmes.js';
+import * as street from './pages/street.js';
+import * as meter from './pages/meter.js';
+import * as dualControl from './pages/dual-control.js';
+import { installHeaderSort } from './table.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -31,15 +35,20 @@ const ROUTES = [
   { pattern: /^\/buildings\/retrofits$/, page: retrofits, nav: 'buildings' },
   { pattern: /^\/buildings\/audits$/, page: audits, nav: 'buildings' },
   { pattern: /^\/buildings\/commissioning$/, page: commissioning, nav: 'buildings' },
+  { pattern: /^\/streets\/(\d+)$/, page: street, nav: 'streets', keys: ['id'] },
+  { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
+  { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
 ];
 
 const NAV = [
   ['overview', '#/overview'], ['streets', '#/streets'], ['keyUnits', '#/key-units'],
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
+  ['dualControl', '#/dual-control'],
 ];
 
 const root = document.getElementById('app');
+installHeaderSort(root); // the server-paged tables' headers sort the rows shown
 let cleanup = null;
 let renderSeq = 0;
 let afterLogin = '#/overview';

@@ -1,5 +1,6 @@
 // One entity: GET /dashboard/entities/{id}?year= — monthly energy by carrier and by
-// sub-meter, EUI against its building type, data quality and warnings. A 404 (no such entity
+// sub-meter, EUI against its building type, own and consolidated energy (labelled, with their
+// basis), its meters (each opens the meter page), data quality and warnings. A 404 (no such entity
 // or not in the caller's scope: the API does not say which) shows one clear message.
 import { ApiError, get } from '../api.js';
 import { chart } from '../charts.js';
@@ -7,7 +8,8 @@ import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, pick, sectorLabel, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
-import { basisLine, change, figureSpan, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+import { dataTable } from '../table.js';
+import { basisLine, change, figureSpan, hashFor, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 import { pivot, stackedOption } from './overview.js';
 
 function notFound(view, id) {
@@ -76,15 +78,18 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
     ${pageHead(html`${e.name || e.entity_id} <span class="muted small">${e.entity_id}</span>
       ${e.is_key_unit ? html`<span class="badge key">${t('en.keyUnit')}</span>` : ''}`,
       html`${yearSelect(d.years, d.year)}`)}
+    ${e.street_id ? html`<p class="crumbs small" data-testid="crumbs"><a href="${hashFor('/streets', { year: d.year })}">${t('nav.streets')}</a> ›
+      <a href="${hashFor(`/streets/${e.street_id}`, { year: d.year })}" data-testid="crumb-street">${pick(e, 'street_name')}</a> › ${e.name || e.entity_id}</p>` : ''}
     <section class="card" style="margin-bottom:14px">
       <dl class="facts">
         <div><dt>${t('en.street')}</dt><dd>${pick(e, 'street_name') || '—'}</dd></div>
         <div><dt>${t('col.type')}</dt><dd>${label('kind', e.kind)}${e.building_type ? ` · ${label('btype', e.building_type)}` : ''}</dd></div>
         <div><dt>${t('col.sector')}</dt><dd>${sectorLabel(e.sector)}</dd></div>
         <div><dt>${t('en.floorArea')}</dt><dd>${num(e.floor_area_m2, 0)} <span class="unit">m²</span></dd></div>
-        <div><dt>${own ? t('en.ownEnergy') : t('en.energy')} (${d.year || ''})</dt><dd>${own ? figureSpan(own, 'entity-energy') : html`<span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span>`} <span class="unit">tce</span>
+        <div><dt>${t('en.ownEnergy')} (${d.year || ''})</dt><dd>${own ? figureSpan(own, 'entity-energy') : html`<span data-testid="entity-energy" data-value="${isNum(tot.tce_equal) ? tot.tce_equal : ''}">${num(tot.tce_equal)}</span>`} <span class="unit">tce</span>
           ${change(tot.tce_equal, tot.tce_equal_last)}${own ? basisLine(own) : html`<div class="basis small muted" data-basis="metered_account">${label('figureBasis', 'metered_account')}</div>`}</dd></div>
-        ${cons && (cons.provenance || {}).n_children ? html`<div><dt>${t('en.consolidatedEnergy')} (${d.year || ''})</dt><dd>${figureSpan(cons, 'entity-energy-consolidated')} <span class="unit">tce</span>${basisLine(cons)}</dd></div>` : ''}
+        ${cons && (cons.provenance || {}).n_children ? html`<div><dt>${t('en.consolidatedEnergy')} (${d.year || ''})</dt><dd>${figureSpan(cons, 'entity-energy-consolidated')} <span class="unit">tce</span>${basisLine(cons)}</dd></div>`
+          : html`<div><dt>${t('en.consolidatedEnergy')}</dt><dd><span class="small muted" data-testid="entity-consolidated-same">${t('en.consolidatedSame')}</span></dd></div>`}
         ${fig['key_unit.budget'] ? html`<div><dt>${t('en.budget')} (${d.year || ''})</dt><dd>${figureSpan(fig['key_unit.budget'], 'entity-budget')} <span class="unit">tce</span>
           ${fig['key_unit.budget.elastic'] ? html`<div class="small">${t('en.budgetElastic')}: ${figureSpan(fig['key_unit.budget.elastic'], 'entity-budget-elastic')} tce</div>` : ''}${basisLine(fig['key_unit.budget'])}</dd></div>` : ''}
         <div><dt>${t('en.co2')} (${d.year || ''})</dt><dd><span data-testid="entity-co2" data-value="${isNum(tot.tco2) ? tot.tco2 : ''}">${num(tot.tco2)}</span> <span class="unit">tCO2</span></dd></div>
@@ -104,13 +109,9 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
           <div><dt>${t('en.flags')}</dt><dd class="small">${(q.flags || []).join(', ') || '—'}</dd></div>
         </dl></div>
     </section>
+    <section class="card" style="margin-bottom:14px"><h2>${t('en.meters')}</h2><div data-table="meters"></div></section>
     <section class="card"><h2>${t('en.warnings')}</h2>
-      ${warnings.length ? html`<table class="data"><thead><tr><th>${t('col.level')}</th><th class="num">${t('col.projected')}</th>
-        <th class="num">${t('col.budget')}</th><th class="num">${t('col.ratio')}</th><th>${t('col.reason')}</th></tr></thead><tbody>
-        ${warnings.map((w) => html`<tr><td>${levelBadge(w.level)}</td><td class="num">${num(w.projected, 0)}</td>
-          <td class="num">${num(w.budget, 0)}</td><td class="num">${pct(w.ratio, { ratio: true })}</td>
-          <td class="reason">${pick(w, 'reason')}</td></tr>`)}</tbody></table>`
-        : html`<p class="muted">${t('en.noWarnings')}</p>`}
+      ${warnings.length ? html`<div data-table="warnings"></div>` : html`<p class="muted">${t('en.noWarnings')}</p>`}
     </section>`);
 
   const purchased = (d.monthly_by_carrier || []).filter((r) => r.scope !== 'generation');
@@ -123,5 +124,36 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
     }
     chart($('[data-chart="submeter"]', view), stackedOption(p));
   }
-  return on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value }));
+  const meterHref = (m) => hashFor(`/meters/${encodeURIComponent(m.meter_id)}`, { year: d.year });
+  const offs = [
+    dataTable($('[data-table="meters"]', view), {
+      testid: 'entity-meters', rows: d.meters || [],
+      rowAttrs: (m) => ({ class: 'clickable', 'data-meter-id': m.meter_id, 'data-href': meterHref(m) }),
+      columns: [
+        { key: 'meter_id', label: 'mt.meter', cell: (m) => html`<a href="${meterHref(m)}">${m.meter_id}</a>` },
+        { key: 'carrier', label: 'mt.carrier', filter: 'select', text: (m) => label('carrier', m.carrier) },
+        { key: 'submeter', label: 'mt.submeter', filter: 'select', text: (m) => label('submeter', m.submeter || 'empty') },
+        { key: 'unit', label: 'mt.unit' },
+        { key: 'register', label: 'mt.register', text: (m) => label('mt.registerKind', m.register) },
+        { key: 'interval_minutes', label: 'mt.interval', type: 'num', digits: 0 },
+      ],
+    }),
+    warnings.length ? dataTable($('[data-table="warnings"]', view), {
+      testid: 'entity-warnings', rows: warnings,
+      rowAttrs: (w) => ({ 'data-level': w.level }),
+      columns: [
+        { key: 'level', label: 'col.level', text: (w) => label('level', w.level), cell: (w) => levelBadge(w.level) },
+        { key: 'projected', label: 'col.projected', type: 'num', digits: 0 },
+        { key: 'budget', label: 'col.budget', type: 'num', digits: 0 },
+        { key: 'ratio', label: 'col.ratio', type: 'num', cell: (w) => html`<span data-value="${isNum(w.ratio) ? w.ratio : ''}">${pct(w.ratio, { ratio: true })}</span>` },
+        { key: 'reason', label: 'col.reason', cls: 'reason', text: (w) => pick(w, 'reason') },
+      ],
+    }) : () => {},
+    on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
+    on(view, 'click', 'tr[data-href]', (ev, el) => {
+      if (ev.target instanceof Element && ev.target.closest('a')) return;
+      location.hash = el.dataset.href;
+    }),
+  ];
+  return () => offs.forEach((f) => f());
 }

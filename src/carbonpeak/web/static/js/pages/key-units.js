@@ -103,7 +103,7 @@ export async function render(view, { query, isCurrent }) {
     const items = itemsOf(data);
     setHTML(tbody, rows(items));
     const total = data.total ?? items.length;
-    count.textContent = t('ku.count', { n: num(total, 0) });
+    setHTML(count, html`${t('ku.count', { n: num(total, 0) })}${f.street_id ? html` · <a href="${hashFor(`/streets/${f.street_id}`, { year: f.year })}" data-testid="key-units-street-page">${t('ku.allEntities')}</a>` : ''}`);
     count.dataset.total = String(total);
     setHTML(pagerBox, pager({ total, limit: data.limit ?? LIMIT, offset: data.offset ?? f.offset }));
     const filters = { year: f.year, q: f.q, street_id: f.street_id, level: f.level, sector: f.sector };

@@ -1,12 +1,15 @@
-// Street comparison: GET /dashboard/streets?year= as a table and a bar chart; a street opens
-// the key-unit list filtered to it.
+// Street comparison: GET /dashboard/streets?year= as a sortable table and a bar chart; a
+// street opens its street page (#/streets/{id}: every entity of it).
 import { get } from '../api.js';
 import { axisNum, chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
-import { isNum, num } from '../format.js';
-import { pick, t } from '../i18n.js';
+import { isNum } from '../format.js';
+import { label, pick, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
+import { dataTable } from '../table.js';
 import { change, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+
+const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget', ''];
 
 export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
@@ -15,29 +18,33 @@ export async function render(view, { query, setQuery, isCurrent }) {
   if (!isCurrent()) return undefined;
   rememberYears(d.years);
   const items = itemsOf(d);
-  const open = (row) => hashFor('/key-units', { street_id: row.street_id, year: d.year });
+  const open = (row) => hashFor(`/streets/${row.street_id}`, { year: d.year });
   setHTML(view, html`
     ${pageHead(t('st.title'), html`${yearSelect(d.years, d.year)}`)}
     <section class="card" style="margin-bottom:14px"><h2>${t('st.chart')}</h2>
       <div class="chart chart-tall" data-chart="streets" data-testid="chart-streets"></div>
       <p class="muted small">${t('st.click')}</p></section>
-    <section class="card"><div class="table-wrap"><table class="data" data-testid="streets-table">
-      <thead><tr><th>${t('col.street')}</th><th class="num">${t('col.entities')}</th>
-        <th class="num">${t('ov.keyUnitsCount')}</th><th class="num">${t('col.energy')}</th>
-        <th class="num">${t('col.co2')}</th><th class="num">${t('col.area')}</th>
-        <th class="num">${t('col.eui')}</th><th class="num">${t('col.change')}</th>
-        <th>${t('col.warning')}</th></tr></thead>
-      <tbody>${items.length ? items.map((r) => html`<tr class="clickable" data-street-id="${r.street_id}" data-href="${open(r)}">
-        <td><a href="${open(r)}">${pick(r, 'name') || r.code}</a></td>
-        <td class="num">${num(r.n_entities, 0)}</td><td class="num">${num(r.n_key_units, 0)}</td>
-        <td class="num" data-value="${isNum(r.tce_equal) ? r.tce_equal : ''}">${num(r.tce_equal)}</td>
-        <td class="num" data-value="${isNum(r.tco2) ? r.tco2 : ''}">${num(r.tco2)}</td>
-        <td class="num">${num(r.floor_area_m2, 0)}</td>
-        <td class="num">${num(r.kgce_per_m2, 1)}</td>
-        <td class="num">${change(null, null, { pctValue: isNum(r.change) ? r.change * 100 : null })}</td>
-        <td>${levelBadge(r.warning_level)}</td></tr>`)
-        : html`<tr><td colspan="9" class="muted">${t('app.noData')}</td></tr>`}</tbody>
-    </table></div></section>`);
+    <section class="card" data-table="streets"></section>`);
+  const offTable = dataTable($('[data-table="streets"]', view), {
+    testid: 'streets-table', rows: items,
+    rowAttrs: (r) => ({ class: 'clickable', 'data-street-id': r.street_id, 'data-href': open(r) }),
+    exportPath: '/dashboard/streets', exportParams: { year: d.year },
+    columns: [
+      { key: 'name', label: 'col.street', text: (r) => pick(r, 'name') || r.code,
+        cell: (r) => html`<a href="${open(r)}">${pick(r, 'name') || r.code}</a>` },
+      { key: 'n_entities', label: 'col.entities', type: 'num', digits: 0 },
+      { key: 'n_key_units', label: 'ov.keyUnitsCount', type: 'num', digits: 0 },
+      { key: 'tce_equal', label: 'col.energy', type: 'num' },
+      { key: 'tco2', label: 'col.co2', type: 'num' },
+      { key: 'floor_area_m2', label: 'col.area', type: 'num', digits: 0 },
+      { key: 'kgce_per_m2', label: 'col.eui', type: 'num', digits: 1 },
+      { key: 'change', label: 'col.change', type: 'num',
+        cell: (r) => change(null, null, { pctValue: isNum(r.change) ? r.change * 100 : null }) },
+      { key: 'warning_level', label: 'col.warning', filter: 'select',
+        text: (r) => (r.warning_level ? label('level', r.warning_level) : ''),
+        value: (r) => LEVELS.indexOf(r.warning_level ?? ''), cell: (r) => levelBadge(r.warning_level) },
+    ],
+  });
 
   const names = items.map((r) => pick(r, 'name') || r.code);
   const c = chart($('[data-chart="streets"]', view), {
@@ -53,6 +60,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   if (c) c.on('click', (p) => { const r = items[p.dataIndex]; if (r) location.hash = open(r); });
 
   const offs = [
+    offTable,
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
     on(view, 'click', 'tr[data-href]', (ev, el) => {
       if (ev.target instanceof Element && ev.target.closest('a')) return;

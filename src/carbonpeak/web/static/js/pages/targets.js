@@ -1,10 +1,12 @@
-// Plan targets: GET /targets?year= (status table), filter by status, CSV export.
+// Plan targets: GET /targets?year= (status table, sortable and filterable), filter by status,
+// CSV export of the rows shown, xlsx export from the API.
 import { get } from '../api.js';
-import { html, on, raw, setHTML } from '../dom.js';
+import { $, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, numTrim, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { csvObjectUrl, itemsOf, loading, pageHead, statusBadge, yearSelect } from '../ui.js';
 import { session } from '../state.js';
+import { dataTable } from '../table.js';
 
 const COMPARATORS = { '>=': '≥', '<=': '≤', '>': '>', '<': '<', '==': '=', '=': '=' };
 
@@ -55,22 +57,24 @@ export async function render(view, { query, setQuery, isCurrent }) {
           ${statuses.map((s) => html`<option value="${s}" ${s === status ? raw('selected') : ''}>${label('status', s)}</option>`)}
         </select></label>
       <a class="btn-dl" href="${csv}" download="${fileName}" data-testid="targets-csv">${t('download.csv')}</a>`)}
-    <div class="panel">
-      <p class="muted small">${t('tg.count', { n: num(rows.length, 0) })}</p>
-      <div class="table-wrap"><table class="data" data-testid="targets-table">
-        <thead><tr><th>${t('col.code')}</th><th>${t('col.indicator')}</th><th>${t('col.target')}</th>
-          <th class="num">${t('col.value')}</th><th>${t('col.progress')}</th><th>${t('col.status')}</th>
-          <th>${t('col.reason')}</th></tr></thead>
-        <tbody>${rows.length ? rows.map((r) => html`<tr data-status="${r.status}">
-          <td class="nowrap">${r.code}</td><td>${pick(r, 'indicator')}</td><td>${targetText(r)}</td>
-          <td class="num">${isNum(r.value) ? html`${value(r.value, r.unit === 'year' ? 'year' : '')}${r.value_year ? html` <span class="muted small">(${r.value_year})</span>` : ''}` : '—'}</td>
-          <td>${progress(r)}</td>
-          <td>${statusBadge(r.status, pick(r, 'status'))}</td>
-          <td class="reason">${pick(r, 'reason')}</td></tr>`)
-          : html`<tr><td colspan="7" class="muted">${t('app.noData')}</td></tr>`}</tbody>
-      </table></div>
-    </div>`);
+    <div class="panel" data-table="targets"></div>`);
+  const offTable = dataTable($('[data-table="targets"]', view), {
+    testid: 'targets-table', rows,
+    rowAttrs: (r) => ({ 'data-status': r.status }),
+    exportPath: '/targets', exportParams: { year },
+    columns: [
+      { key: 'code', label: 'col.code', cls: 'nowrap' },
+      { key: 'indicator', label: 'col.indicator', text: (r) => pick(r, 'indicator') },
+      { key: 'target', label: 'col.target', text: (r) => targetText(r), sortable: false },
+      { key: 'value', label: 'col.value', type: 'num',
+        cell: (r) => (isNum(r.value) ? html`<span data-value="${r.value}">${value(r.value, r.unit === 'year' ? 'year' : '')}</span>${r.value_year ? html` <span class="muted small">(${r.value_year})</span>` : ''}` : '—') },
+      { key: 'progress_pct', label: 'col.progress', type: 'num', cell: (r) => progress(r) },
+      { key: 'status', label: 'col.status', text: (r) => pick(r, 'status'), cell: (r) => statusBadge(r.status, pick(r, 'status')) },
+      { key: 'reason', label: 'col.reason', cls: 'reason', text: (r) => pick(r, 'reason') },
+    ],
+  });
   const off = [
+    offTable,
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
     on(view, 'change', 'select[data-role="status"]', (_, el) => setQuery({ status: el.value })),
   ];

@@ -1,11 +1,13 @@
-// Early warnings: GET /warnings?year= (most severe first), filter by level, paginated.
+// Early warnings: GET /warnings?year= (most severe first), filter by level, paginated; the
+// page's rows sortable and filterable (table.js).
 import { get } from '../api.js';
 import { LEVEL_ORDER } from '../constants.js';
-import { html, on, raw, setHTML } from '../dom.js';
-import { num, pct } from '../format.js';
+import { $, html, on, raw, setHTML } from '../dom.js';
+import { isNum, num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
 import { session } from '../state.js';
+import { dataTable } from '../table.js';
 
 const LEVELS = LEVEL_ORDER;
 const LIMIT = 50;
@@ -47,21 +49,26 @@ export async function render(view, { query, setQuery, isCurrent }) {
       ${budget && share ? html`<p class="basis small" data-testid="warnings-district-budget">${t('wn.districtBudget', {
         total: num(budget.value, budget.digits), total_label: pick(budget, 'label'),
         share: num(share.value, share.digits), share_label: pick(share, 'label') })}</p>` : ''}
-      <div class="table-wrap"><table class="data" data-testid="warnings-table">
-        <thead><tr><th>${t('col.level')}</th><th>${t('col.scope')}</th>
-          <th class="num">${t('col.projected')}</th><th class="num">${t('col.budget')}</th>
-          <th class="num">${t('col.ratio')}</th><th>${t('col.reason')}</th></tr></thead>
-        <tbody>${items.length ? items.map((w) => html`<tr data-level="${w.level}">
-          <td>${levelBadge(w.level)}</td><td>${scopeCell(w)}</td>
-          <td class="num">${num(w.projected, 0)} <span class="unit">${unitOf(w)}</span></td>
-          <td class="num">${num(w.budget, 0)}</td>
-          <td class="num">${pct(w.ratio, { ratio: true })}</td>
-          <td class="reason">${pick(w, 'reason')}</td></tr>`)
-          : html`<tr><td colspan="6" class="muted">${t('app.noData')}</td></tr>`}</tbody>
-      </table></div>
+      <div data-table="warnings"></div>
       ${pager({ total: data.total ?? items.length, limit: data.limit ?? LIMIT, offset: data.offset ?? offset })}
     </div>`);
   const off = [
+    dataTable($('[data-table="warnings"]', view), {
+      testid: 'warnings-table', rows: items,
+      rowAttrs: (w) => ({ 'data-level': w.level }),
+      exportPath: '/warnings', exportParams: { year, level },
+      columns: [
+        { key: 'level', label: 'col.level', text: (w) => label('level', w.level),
+          value: (w) => LEVELS.indexOf(w.level), cell: (w) => levelBadge(w.level) },
+        { key: 'scope', label: 'col.scope', filter: 'select', text: (w) => `${label('scope', w.scope_type)} ${pick(w, 'scope_name') || w.scope_name || w.scope_id}`,
+          cell: (w) => scopeCell(w) },
+        { key: 'projected', label: 'col.projected', type: 'num',
+          cell: (w) => html`<span data-value="${isNum(w.projected) ? w.projected : ''}">${num(w.projected, 0)}</span> <span class="unit">${unitOf(w)}</span>` },
+        { key: 'budget', label: 'col.budget', type: 'num', digits: 0 },
+        { key: 'ratio', label: 'col.ratio', type: 'num', cell: (w) => html`<span data-value="${isNum(w.ratio) ? w.ratio : ''}">${pct(w.ratio, { ratio: true })}</span>` },
+        { key: 'reason', label: 'col.reason', cls: 'reason', text: (w) => pick(w, 'reason') },
+      ],
+    }),
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value, offset: '' })),
     on(view, 'change', 'select[data-role="level"]', (_, el) => setQuery({ level: el.value, offset: '' })),
     on(view, 'click', 'button[data-page]', (_, el) => setQuery({ offset: el.dataset.page })),
