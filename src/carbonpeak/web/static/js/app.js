@@ -17,6 +17,7 @@ import * as map from './pages/map.js';
 import * as buildings from './pages/buildings.js';
 import * as quotaCases from './pages/quota-cases.js';
 import { audits, commissioning, retrofits } from './pages/building-programmes.js';
+import * as upload from './pages/upload.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -31,12 +32,14 @@ const ROUTES = [
   { pattern: /^\/buildings\/retrofits$/, page: retrofits, nav: 'buildings' },
   { pattern: /^\/buildings\/audits$/, page: audits, nav: 'buildings' },
   { pattern: /^\/buildings\/commissioning$/, page: commissioning, nav: 'buildings' },
+  { pattern: /^\/upload$/, page: upload, nav: 'upload' },
 ];
 
 const NAV = [
   ['overview', '#/overview'], ['streets', '#/streets'], ['keyUnits', '#/key-units'],
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
+  ['upload', '#/upload'],
 ];
 
 const root = document.getElementById('app');
