@@ -44,6 +44,7 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     api_sign_in(context, demo, "manager")
     entity = api_get(page, demo, "/auth/me")["user"]["entities"][0]
     page.goto(f"{demo.url}/#/upload")
+    page.get_by_test_id("upload-kind").wait_for()
     wait_loaded(page)
     assert page.locator("[data-nav=upload]").inner_text() == "数据填报"
     kinds = page.get_by_test_id("upload-kind").locator("option").evaluate_all(
@@ -74,6 +75,7 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     assert page.get_by_test_id("cell-2-3").get_attribute("data-bad") == "0"
     assert page.get_by_test_id("preview-row-3").get_attribute("data-bad") == "1"
     assert page.get_by_test_id("upload-confirm").is_disabled()
+    page.get_by_test_id("cell-3-3").scroll_into_view_if_needed()
     shot(page, "upload_2_refused_cell_zh")
     page.get_by_test_id("upload-discard").click()
     page.get_by_test_id("upload-notice").wait_for()
@@ -97,6 +99,7 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     stored = api_get(page, demo, f"/batches/{batch}")
     assert (stored["status"], stored["rows_in"], stored["sent_by"], stored["channel"]) == (
         "committed", 2, "user:manager", "file")
+    row.scroll_into_view_if_needed()
     shot(page, "upload_3_confirmed_zh")
     # in English: the same bytes again are a duplicate of that batch, nothing changes
     page.get_by_test_id("lang-toggle").click()
@@ -123,6 +126,7 @@ def test_street_officer_cannot_upload_for_another_street(context: BrowserContext
     own = sorted(mine)[0]
     other = next(e["entity_id"] for e in every if e["entity_id"] not in mine)
     page.goto(f"{demo.url}/#/upload")
+    page.get_by_test_id("upload-kind").wait_for()
     wait_loaded(page)
     kinds = page.get_by_test_id("upload-kind").locator("option").evaluate_all(
         "os => os.map(o => o.value)")
@@ -140,6 +144,7 @@ def test_street_officer_cannot_upload_for_another_street(context: BrowserContext
     assert page.get_by_test_id("cell-3-0").get_attribute("data-bad") == "1"
     assert page.get_by_test_id("cell-2-0").get_attribute("data-bad") == "0"
     assert page.get_by_test_id("upload-confirm").is_disabled()
+    page.get_by_test_id("cell-3-0").scroll_into_view_if_needed()
     shot(page, "upload_5_street_other_street_refused_zh")
     # the server refuses what the page does not offer: readings, and a guessed upload id
     csrf = {"X-CSRF-Token": body["csrf_token"]}
