@@ -101,6 +101,29 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
         "committed", 2, "user:manager", "file")
     row.scroll_into_view_if_needed()
     shot(page, "upload_3_confirmed_zh")
+    # the month's form: last year's month beside the field (what was just confirmed), a hint
+    # when the value is far from it, and the entries stored as a batch of channel web
+    page.get_by_test_id("form-entity").select_option(entity)
+    page.get_by_test_id("form-month").fill("2026-11")
+    page.get_by_test_id("form-load").click()
+    last = page.get_by_test_id("form-last-electricity")
+    last.wait_for()
+    assert float(str(last.get_attribute("data-value"))) == 1200.0
+    page.get_by_test_id("form-qty-electricity").fill("5000")
+    assert page.get_by_test_id("form-hint-electricity").inner_text() != ""
+    page.get_by_test_id("form-qty-electricity").fill("1300")
+    assert page.get_by_test_id("form-hint-electricity").inner_text() == ""
+    with page.expect_response(lambda r: r.url.endswith("/uploads/ledger-form")) as resp:
+        page.get_by_test_id("form-save").click()
+    assert resp.value.status == 201, resp.value.text()
+    saved = page.get_by_test_id("form-result")
+    saved.wait_for()
+    web = int(str(saved.get_attribute("data-batch")))
+    assert page.get_by_test_id(f"batch-row-{web}").get_attribute("data-channel") == "web"
+    assert float(str(page.get_by_test_id("form-current-electricity").get_attribute(
+        "data-value"))) == 1300.0
+    saved.scroll_into_view_if_needed()
+    shot(page, "upload_4_month_form_zh")
     # in English: the same bytes again are a duplicate of that batch, nothing changes
     page.get_by_test_id("lang-toggle").click()
     page.get_by_test_id("upload-kind").wait_for()
@@ -109,8 +132,8 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     assert _status(page) == "duplicate"
     assert f"already imported as batch {batch}" in page.get_by_test_id(
         "upload-status").inner_text()
-    shot(page, "upload_4_duplicate_en")
-    assert api_get(page, demo, "/batches?kind=ledger")["total"] == 1
+    shot(page, "upload_6_duplicate_en")
+    assert api_get(page, demo, "/batches?kind=ledger")["total"] == 2  # the file, the form
     assert _watch(page).errors == []
 
 

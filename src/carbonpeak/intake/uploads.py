@@ -357,7 +357,7 @@ def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
     mapping = _proposed(kind, headers, chosen)
     required = [c for c, (req, _a) in COLUMNS[kind].items() if req]
     unmatched = [h for h in headers if h and not mapping[h]]
-    needs = bool(unmatched) and source == "aliases" or any(
+    needs = (bool(unmatched) and source == "aliases") or any(
         c not in mapping.values() for c in required)
     header_of = {c: h for h, c in mapping.items() if c}
     errors: list[RowError] = []

@@ -219,7 +219,7 @@ export async function render(view, { isCurrent }) {
   const off = [
     on(view, 'change', 'select[data-role="upload-kind"]', (_, el) => { st.kind = el.value; }),
     on(view, 'change', 'select[data-role="form-entity"]', (_, el) => { st.entity = el.value; }),
-    on(view, 'change', 'input[data-role="form-month"]', (_, el) => { st.month = el.value.trim(); }),
+    on(view, 'input', 'input[data-role="form-month"]', (_, el) => { st.month = el.value.trim(); }),
     on(view, 'input', 'input[data-carrier]', (_, el) => {
       const hint = $(`[data-testid="form-hint-${el.dataset.carrier}"]`, view);
       if (hint) hint.textContent = hintFor(el.value, Number.parseFloat(el.dataset.last));
