@@ -124,7 +124,7 @@ def test_manager_maps_fixes_and_confirms_once(up, ws):
     assert [k["kind"] for k in listed["kinds"]] == ["ledger", "readings"]
 
 
-def test_roles_kinds_rows_and_guessed_ids(up, ws):
+def test_roles_kinds_rows_guessed_ids_and_the_month_form(up, ws):
     call, upload = up
     text = "entity_id,period,carrier,quantity,unit\nB4,2025-01,electricity,10,kWh\n" \
            "B2,2025-01,electricity,10,kWh\n"
@@ -166,13 +166,7 @@ def test_roles_kinds_rows_and_guessed_ids(up, ws):
     assert {e["code"] for e in r.json()["errors"]} == {"intake.upload.no_such_header",
                                                       "intake.upload.no_such_column"}
     assert _batches(ws, "user:bund") == _batches(ws, "user:analyst") == []
-    # pending uploads are swept after a day
-    assert sweep_pending(ws, now=time.time() + PENDING_TTL_S + 60) >= 3
-    assert call("DELETE", "mgr", f"/{uid}").status_code == 404
-
-
-def test_month_form_shows_last_year_and_stores_a_web_batch(up, ws):
-    call, _ = up
+    # a month's form: last year's month beside each field; stored as a batch of channel web
     form = call("GET", "mgr", "/ledger-form", params={"entity_id": "B1",
                                                       "month": "2025-02"}).json()
     by = {f["carrier"]: f for f in form["fields"]}
@@ -200,3 +194,6 @@ def test_month_form_shows_last_year_and_stores_a_web_batch(up, ws):
     stored = call("GET", "mgr", "/ledger-form", params={"entity_id": "B1",
                                                         "month": "2025-02"}).json()
     assert {f["carrier"]: f["current"] for f in stored["fields"]}["electricity"] == 16000
+    # pending uploads are swept after a day
+    assert sweep_pending(ws, now=time.time() + PENDING_TTL_S + 60) >= 3
+    assert call("DELETE", "mgr", f"/{uid}").status_code == 404
