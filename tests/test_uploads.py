@@ -8,8 +8,10 @@ nothing. Each role uploads only its kinds and its rows; another user's upload is
 
 from __future__ import annotations
 
+import io
 import time
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -114,12 +116,28 @@ def test_manager_maps_fixes_and_confirms_once(up, ws):
         assert s.scalar(select(func.count()).select_from(UploadMapping)) == 1
         actions = [a for (a,) in s.execute(select(AuditLog.action).where(
             AuditLog.actor == "user:mgr", AuditLog.object_type == "upload"))]
-        assert actions.count("upload") == 3
+        assert actions.count("upload") == 3  # (before the spreadsheet below)
         assert actions.count("confirm") == 2
         assert {"map", "discard"} <= set(actions)
         assert s.scalar(select(func.count()).select_from(AuditLog).where(
             AuditLog.object_type == "ledger_batch",
             AuditLog.object_id == str(first.json()["batch_id"]))) == 1
+    # a spreadsheet with a title row: its rows keep the sheet's numbers, the sheet is named
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "一月"
+    for line in (["B1 台账"], ["主体编号", "月份", "能源品种", "数量", "单位"],
+                 ["B1", "2025-03", "electricity", "-4", "kWh"]):
+        sheet.append(line)
+    buf = io.BytesIO()
+    book.save(buf)
+    r = call("POST", "mgr", "", data={"kind": "ledger"}, files={"file": (
+        "台账.xlsx", buf.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    xl = r.json()
+    assert (xl["sheet"], xl["needs_mapping"], xl["status"]) == ("一月", False, "refused")
+    assert [row["row"] for row in xl["rows"]] == [3]
+    assert [(e["sheet"], e["row"], e["header"]) for e in xl["errors"]] == [("一月", 3, "数量")]
     listed = call("GET", "mgr", "/kinds").json()
     assert [k["kind"] for k in listed["kinds"]] == ["ledger", "readings"]
 
