@@ -96,6 +96,7 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     row = page.get_by_test_id(f"batch-row-{batch}")
     assert (row.get_attribute("data-status"), row.get_attribute("data-kind")) == (
         "committed", "ledger")
+    assert "台账-2025.csv" in row.inner_text()
     stored = api_get(page, demo, f"/batches/{batch}")
     assert (stored["status"], stored["rows_in"], stored["sent_by"], stored["channel"]) == (
         "committed", 2, "user:manager", "file")

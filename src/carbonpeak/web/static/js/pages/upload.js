@@ -112,15 +112,15 @@ function previewPanel(p, result) {
 function batchesPanel(items) {
   return html`<div class="panel"><h2>${t('up.batches')}</h2>
     <div class="table-wrap"><table class="data" data-testid="batches-table">
-      <thead><tr><th class="num">${t('up.batch')}</th><th>${t('up.kindCol')}</th><th>${t('up.channel')}</th>
+      <thead><tr><th class="num">${t('up.batch')}</th><th>${t('up.kindCol')}</th><th>${t('up.source')}</th><th>${t('up.channel')}</th>
         <th>${t('up.bstatusCol')}</th><th class="num">${t('up.rowsIn')}</th><th class="num">${t('up.rowsRejected')}</th>
         <th>${t('up.time')}</th></tr></thead>
       <tbody>${items.length ? items.map((b) => html`<tr data-testid="batch-row-${b.batch_id}" data-status="${b.status}"
         data-kind="${b.kind}" data-channel="${b.channel || ''}">
-        <td class="num">${b.batch_id}</td><td>${label('up.kind', b.kind)}</td><td>${label('up.channelName', b.channel)}</td>
+        <td class="num">${b.batch_id}</td><td>${label('up.kind', b.kind)}</td><td>${b.source || ''}</td><td>${label('up.channelName', b.channel)}</td>
         <td>${label('up.bstatus', b.status)}</td><td class="num">${num(b.rows_in ?? 0, 0)}</td>
         <td class="num">${num(b.rows_rejected ?? 0, 0)}</td><td>${String(b.created_at || '').slice(0, 16).replace('T', ' ')}</td></tr>`)
-        : html`<tr><td colspan="7" class="muted">${t('app.noData')}</td></tr>`}</tbody>
+        : html`<tr><td colspan="8" class="muted">${t('app.noData')}</td></tr>`}</tbody>
     </table></div></div>`;
 }
 
