@@ -139,7 +139,7 @@ def test_manager_maps_fixes_and_confirms_once(up, ws):
     assert [row["row"] for row in xl["rows"]] == [3]
     assert [(e["sheet"], e["row"], e["header"]) for e in xl["errors"]] == [("一月", 3, "数量")]
     listed = call("GET", "mgr", "/kinds").json()
-    assert [k["kind"] for k in listed["kinds"]] == ["ledger", "readings"]
+    assert [k["kind"] for k in listed["kinds"]] == ["ledger", "readings", "obligation_filings"]
 
 
 def test_roles_kinds_rows_guessed_ids_and_the_month_form(up, ws):
@@ -163,6 +163,17 @@ def test_roles_kinds_rows_guessed_ids_and_the_month_form(up, ws):
     assert [(e["row"], e["code"]) for e in pre["errors"]] == [
         (3, "intake.upload.meter_not_in_scope")]
     assert "B2" in pre["errors"][0]["message"]
+    # a key unit's filings: its own only (imported by the services' importer, same rules)
+    filings = "entity_id,obligation,year,filed_on\nB1,energy_report,2024,2025-03-20\n"
+    fp = upload("mgr", "obligation_filings", "f.csv",
+                filings + "B2,ghg_report,2024,2025-04-02\n").json()
+    assert [(e["row"], e["code"], e["value"]) for e in fp["errors"]] == [
+        (3, "intake.upload.not_in_scope", "B2")]
+    assert upload("bund", "obligation_filings", "f.csv", filings).status_code == 403
+    fp = upload("mgr", "obligation_filings", "f.csv", filings).json()
+    assert (fp["status"], fp["errors"]) == ("validated", [])
+    done = call("POST", "mgr", f"/{fp['upload_id']}/confirm").json()
+    assert (done["status"], done["accepted"]) == ("committed", 1)
     # an analyst uploads any kind (validated, nothing stored)
     ana = upload("analyst", "entities", "e.csv",
                  "entity_id,name,kind,street,building_type\nB9,新楼,building,外滩街道,office\n").json()
@@ -207,7 +218,8 @@ def test_roles_kinds_rows_guessed_ids_and_the_month_form(up, ws):
     assert bad.status_code == 422
     assert [(e["row"], e["column"]) for e in bad.json()["errors"]] == [(2, "quantity")]
     assert call("POST", "mgr2", "/ledger-form", json=body).status_code == 404
-    [b] = _batches(ws, "user:mgr")
+    [f, b] = _batches(ws, "user:mgr")
+    assert (f.channel, f.kind, f.rows_in) == ("file", "obligation_filings", 1)
     assert (b.channel, b.kind, b.rows_in) == ("web", "ledger", 1)
     stored = call("GET", "mgr", "/ledger-form", params={"entity_id": "B1",
                                                         "month": "2025-02"}).json()

@@ -49,7 +49,7 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     assert page.locator("[data-nav=upload]").inner_text() == "数据填报"
     kinds = page.get_by_test_id("upload-kind").locator("option").evaluate_all(
         "os => os.map(o => o.value)")
-    assert kinds == ["ledger", "readings"]  # an entity manager's kinds only
+    assert kinds == ["ledger", "readings", "obligation_filings"]  # an entity manager's kinds
     bad = _csv([[entity, "2025-11", "electricity", "1200", "kWh"],
                 [entity, "2025-12", "electricity", "12x", "kWh"]])
     _choose(page, "台账-2025.csv", bad)

@@ -10,8 +10,9 @@ confirming again, or uploading the same bytes again, changes nothing. A pending 
 user's only (any other id is "not found") and is swept a day after it was made.
 
 Who may upload what (:data:`UPLOAD_KINDS`, the rows' scope in :func:`upload_scope`): district
-admins and analysts every import kind; entity managers ledgers and readings of their entities;
-street officers ledgers of the entities of their street.
+admins and analysts every import kind, energy audits and filings; entity managers ledgers,
+readings and filings of their entities; street officers ledgers of the entities of their
+street.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from carbonpeak.intake.plausibility import ledger_history
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import Entity, UploadMapping, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import IMPORT_KINDS, BatchChannel, Role
+from carbonpeak.vocabulary import IMPORT_KINDS, BatchChannel, BatchKind, Role
 
 __all__ = [
     "PENDING_TTL_S",
@@ -58,19 +59,45 @@ __all__ = [
     "file_shape",
     "ledger_form",
     "preview_upload",
+    "register_uploader",
     "set_mapping",
     "submit_ledger_form",
     "sweep_pending",
     "upload_scope",
 ]
 
-#: the kinds each role may upload (everything else is refused, 403)
+#: the kinds each role may upload (everything else is refused, 403); energy audits and filings
+#: are imported by an uploader the services register (:func:`register_uploader`)
 UPLOAD_KINDS: dict[str, tuple[str, ...]] = {
-    Role.DISTRICT_ADMIN: tuple(IMPORT_KINDS),
-    Role.DISTRICT_ANALYST: tuple(IMPORT_KINDS),
-    Role.ENTITY_MANAGER: ("ledger", "readings"),
+    Role.DISTRICT_ADMIN: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS, BatchKind.OBLIGATION_FILINGS),
+    Role.DISTRICT_ANALYST: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS,
+                            BatchKind.OBLIGATION_FILINGS),
+    Role.ENTITY_MANAGER: ("ledger", "readings", BatchKind.OBLIGATION_FILINGS),
     Role.STREET_OFFICER: ("ledger",),
 }
+#: imports a kind the intake kernel does not own: called as ``uploader(ws, path,
+#: district=…, dry_run=…, rename=…, writable=…, unit_side=…)``, with the rules of
+#: :func:`carbonpeak.intake.imports.import_file`
+Uploader = Callable[..., BatchResult]
+_UPLOADERS: dict[str, Uploader] = {}
+
+
+def register_uploader(kind: str, uploader: Uploader) -> None:
+    """Let uploads of ``kind`` be imported (and dry-run) by ``uploader``."""
+    _UPLOADERS[kind] = uploader
+
+
+def _run_import(ws: Workspace, p: Principal, kind: str, path: Path, *, dry_run: bool,
+                rename: Mapping[str, str] | None,
+                channel: str = BatchChannel.FILE) -> BatchResult:
+    """The import of ``path`` as ``p`` (the kernel's, or a registered uploader's)."""
+    as_p = dataclasses.replace(ws, actor=p.actor)
+    if kind in _UPLOADERS:
+        return _UPLOADERS[kind](as_p, path, district=p.district_id, dry_run=dry_run,
+                                rename=rename, writable=upload_scope(ws, p),
+                                unit_side=p.role == Role.ENTITY_MANAGER)
+    return import_file(as_p, kind, path, district=p.district_id, dry_run=dry_run,
+                       rename=rename, writable=upload_scope(ws, p), channel=channel)
 #: a pending upload is swept this long after it was made
 PENDING_TTL_S = 24 * 3600
 #: data rows a preview shows (besides every row an error names)
@@ -81,16 +108,21 @@ _SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 
 
 # -- who may upload what ---------------------------------------------------------------------
+def _known(kind: str) -> bool:
+    return kind in IMPORT_KINDS or kind in _UPLOADERS
+
+
 def allowed_kinds(p: Principal) -> tuple[str, ...]:
     """The kinds ``p`` may upload."""
-    return UPLOAD_KINDS.get(p.role, ())
+    return tuple(k for k in UPLOAD_KINDS.get(p.role, ()) if _known(k))
 
 
 def _require_kind(p: Principal, kind: str) -> None:
-    if kind not in IMPORT_KINDS:
+    if not _known(kind):
+        kinds = [*IMPORT_KINDS, *_UPLOADERS]
         raise InputValidationError([RowError(kind, None, None, kind,
                                              msg("intake.upload.unknown_kind",
-                                                 kinds=", ".join(IMPORT_KINDS)))])
+                                                 kinds=", ".join(kinds)))])
     if kind not in allowed_kinds(p):
         msg_ = f"role {p.role} may not upload {kind} files"
         raise AccessDenied(msg_)
@@ -363,8 +395,7 @@ def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
     errors: list[RowError] = []
     status = "refused"
     try:
-        res = import_file(ws, kind, path, district=p.district_id, dry_run=True,
-                          rename=chosen, writable=upload_scope(ws, p))
+        res = _run_import(ws, p, kind, path, dry_run=True, rename=chosen)
         status = res.status  # validated or duplicate
         out["messages"] = list(res.messages)
         out["would_store"] = res.rows_in
@@ -402,9 +433,7 @@ def confirm_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
         chosen = meta.get("mapping")
         if chosen is None:  # as the preview read it: the user's mapping of this shape
             chosen = _remembered(ws, p, kind, file_shape(kind, _raw_table(path, kind)[0]))
-        res = import_file(dataclasses.replace(ws, actor=p.actor), kind, path,
-                          district=p.district_id, rename=chosen,
-                          writable=upload_scope(ws, p))
+        res = _run_import(ws, p, kind, path, dry_run=False, rename=chosen)
         meta["result"] = _result_dict(res)
         _write_meta(folder, meta)
         with ws.registry.session() as s:
@@ -485,8 +514,7 @@ def submit_ledger_form(ws: Workspace, p: Principal, entity_id: str, month: str,
     path = folder / f"ledger-form-{_safe_name(entity_id)}-{month}-{stamp}.csv"
     path.write_bytes(data)
     try:
-        res = import_file(dataclasses.replace(ws, actor=p.actor), "ledger", path,
-                          district=p.district_id, writable=upload_scope(ws, p),
+        res = _run_import(ws, p, "ledger", path, dry_run=False, rename=None,
                           channel=BatchChannel.WEB)
     finally:
         path.unlink(missing_ok=True)
