@@ -239,6 +239,9 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
                             ("/api/v1/obligations", {"year": 2023})],
     "/api/v1/commissioning": [("/api/v1/commissioning", {"limit": 500})],
     "/api/v1/commissioning/{entity_id}": [("/api/v1/commissioning/{commissioning_id}", {})],
+    "/api/v1/uploads/kinds": [("/api/v1/uploads/kinds", {})],
+    "/api/v1/uploads/ledger-form": [("/api/v1/uploads/ledger-form",
+                                     {"entity_id": "{entity_id}", "month": "2024-03"})],
     "/api/v1/reports/whitepaper": [("/api/v1/reports/whitepaper", {}),
                                    ("/api/v1/reports/whitepaper", {"year": 2023})],
 }

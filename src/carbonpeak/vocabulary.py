@@ -356,6 +356,7 @@ class BatchChannel(StrEnum):
     FILE = "file"
     HTTP = "http"
     MQTT = "mqtt"
+    WEB = "web"
 
 
 class HeldStatus(StrEnum):

@@ -38,6 +38,7 @@ from carbonpeak.api.routes.quality import router as quality_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
 from carbonpeak.api.routes.targets import router as targets_router
+from carbonpeak.api.routes.uploads import router as uploads_router
 from carbonpeak.api.schemas.auth import HealthPublic
 from carbonpeak.config import Settings
 from carbonpeak.errors import (
@@ -180,7 +181,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     upload = st.max_upload_mb * 1024 * 1024
     app.add_middleware(BodyLimit, default=st.max_body_kb * 1024, limits=[
         ("/api/v1/auth", SIGN_IN_MAX_BYTES), ("/api/v1/readings", upload),
-        ("/api/v1/ledger", upload)])
+        ("/api/v1/ledger", upload), ("/api/v1/uploads", upload)])
 
     @app.exception_handler(RequestValidationError)
     async def _refused(_: Request, exc: RequestValidationError) -> JSONBody:
@@ -271,5 +272,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(audits_router)
     app.include_router(commissioning_router)
     app.include_router(reports_router)
+    app.include_router(uploads_router)
     mount_dashboard(app, ws.settings)
     return app

@@ -51,8 +51,10 @@ __all__ = [
 #: ``committed`` stored; ``duplicate`` the same bytes were imported before, nothing written;
 #: ``no_change`` every row already stored with the same values; ``refused`` nothing could be
 #: stored (a feed batch all of whose rows were rejected is recorded as ``rejected``);
-#: ``replayed`` a feed's Idempotency-Key answered again.
-BatchStatus = Literal["committed", "duplicate", "no_change", "refused", "rejected", "replayed"]
+#: ``replayed`` a feed's Idempotency-Key answered again; ``validated`` a dry run found nothing to
+#: refuse (nothing stored).
+BatchStatus = Literal["committed", "duplicate", "no_change", "refused", "rejected", "replayed",
+                      "validated"]
 #: what one upsert did
 Outcome = Literal["added", "updated", "unchanged"]
 

@@ -8,7 +8,7 @@ earlier ones wins and says which. Every change to accounting inputs is audit-log
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -74,12 +74,22 @@ ImportResult = BatchResult
 
 def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = None,
                 tables: dict[str, pa.Table] | None = None,
-                skip_bad_rows: bool = False) -> ImportResult:
+                skip_bad_rows: bool = False, dry_run: bool = False,
+                rename: Mapping[str, str] | None = None,
+                writable: Set[str] | None = None,
+                channel: str = BatchChannel.FILE) -> ImportResult:
     """Import ``path`` (CSV, .xlsx or .xls) as ``kind`` into the district.
 
     With ``skip_bad_rows`` the good rows are imported as the batch and the refused ones go to
     a quarantine file ``$CARBONPEAK_HOME/quarantine/b<batch>-<stem>.csv`` (recorded with the
     batch, each problem as a :class:`BatchRejection`). File-level problems are never skipped.
+
+    ``dry_run`` reads and validates the file exactly as an import does and stores nothing: it
+    answers ``validated`` (or ``duplicate``, or raises the same refusal). ``rename`` maps the
+    file's headers to the contract's columns (a column-mapping step; see
+    :func:`carbonpeak.intake.formats.csvfiles.read_import_file`). ``writable`` limits the rows
+    of a ledger or readings file to these entities (a writer's scope): a row of another entity
+    is refused by row, naming it. ``channel`` records how a lake batch arrived.
 
     Raises
     ------
@@ -95,27 +105,39 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
     duplicate = find_duplicate(ws, d.id, kind, digest, path.name)
     if duplicate is not None:
         return duplicate
-    pf = csvfiles.read_import_file(path, kind)
+    pf = csvfiles.read_import_file(path, kind, rename=rename)
     notes = [f"ignored column(s) not in the contract: {', '.join(pf.ignored_columns)}"] \
         if pf.ignored_columns else []
     quarantine = _Quarantine(ws.settings.home, path, pf, kind) if skip_bad_rows else None
+    outside = _out_of_scope(ws, d.id, kind, pf, writable) if writable is not None else []
+    if outside and quarantine is not None:
+        pf = quarantine.take(pf, outside)
+    elif outside:  # the other rows are still validated, so the report lists every problem
+        pf = replace(pf, frame=pf.frame[~pf.frame["_line"].isin(
+            {e.row for e in outside})].reset_index(drop=True))
+    check_only = dry_run or bool(outside and quarantine is None)
     for _round in range(_SKIP_ROUNDS):
         try:
             if kind in ("readings", "ledger"):
-                result = _import_lake(ws, d.id, d.timezone, kind, pf, digest, quarantine)
+                result = _import_lake(ws, d.id, d.timezone, kind, pf, digest, quarantine,
+                                      dry_run=check_only, channel=channel)
             elif kind in PLAN_KINDS:
-                result = _import_plan(ws, d, kind, pf, digest, quarantine)
+                result = _import_plan(ws, d, kind, pf, digest, quarantine,
+                                      dry_run=check_only)
             else:
-                result = _import_registry(ws, d.id, kind, pf, digest, quarantine)
+                result = _import_registry(ws, d.id, kind, pf, digest, quarantine,
+                                          dry_run=check_only)
             break
         except InputValidationError as exc:
             errors = _with_sheet(exc.errors, pf)
             if quarantine is None:
-                raise InputValidationError(errors) from None
+                raise InputValidationError(_by_row(outside + errors)) from None
             pf = quarantine.take(pf, errors)
     else:
         assert quarantine is not None
         raise InputValidationError(quarantine.errors)
+    if outside and quarantine is None:
+        raise InputValidationError(outside)
     if quarantine is not None and quarantine.errors:
         result = replace(result, rejected=quarantine.rows, quarantine_path=quarantine.path,
                          errors=list(quarantine.errors)).with_messages(after=[
@@ -124,6 +146,41 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
 
 
 _SKIP_ROUNDS = 6  # dropping bad rows can uncover others (a parent only a dropped row defined)
+
+
+def _by_row(errors: list[RowError]) -> list[RowError]:
+    return sorted(errors, key=lambda e: (e.row or 0, e.column or ""))
+
+
+def _validated(kind: str, pf: csvfiles.ParsedFile, rows: int,
+               messages: Sequence[str] = ()) -> ImportResult:
+    """The answer of a dry run: the file would be stored as a batch of ``rows`` rows."""
+    return BatchResult(kind, pf.name, None, "validated", rows_in=rows, added=rows,
+                       messages=list(messages))
+
+
+def _out_of_scope(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
+                  writable: Set[str]) -> list[RowError]:
+    """Rows of a ledger or readings file for an entity outside ``writable``, each named."""
+    if kind == "ledger":
+        cells = pf.frame["entity_id"]
+        bad = (cells != "") & ~cells.isin(sorted(writable))
+        return [RowError(pf.name, int(line), "entity_id", str(e),
+                         msg("intake.upload.not_in_scope", entity=str(e)), pf.sheet)
+                for line, e in zip(pf.frame.loc[bad, "_line"], cells[bad], strict=True)]
+    if kind != "readings":
+        return []
+    with ws.registry.session() as s:
+        owner = {str(r[0]): str(r[1]) for r in s.execute(
+            select(Meter.id, Meter.entity_id).join(Entity).where(
+                Entity.district_id == district_id,
+                Meter.id.in_(sorted(set(pf.frame["meter_id"].tolist())))))}
+    cells = pf.frame["meter_id"]
+    bad = cells.map(lambda m: m in owner and owner[m] not in writable).astype(bool)
+    return [RowError(pf.name, int(line), "meter_id", str(m),
+                     msg("intake.upload.meter_not_in_scope", meter=str(m), entity=owner[m]),
+                     pf.sheet)
+            for line, m in zip(pf.frame.loc[bad, "_line"], cells[bad], strict=True)]
 
 
 def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowError]:
@@ -208,18 +265,19 @@ def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
 
 
 def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile, digest: str,
-                 quarantine: _Quarantine | None) -> ImportResult:
+                 quarantine: _Quarantine | None, *, dry_run: bool = False) -> ImportResult:
     def on_batch(_s: Session, batch: IngestBatch) -> None:
         if quarantine is not None and quarantine.errors:
             quarantine.record(batch)
 
     return import_plan_records(ws, d, kind, pf, digest,
                                quarantine.errors if quarantine is not None else (),
-                               on_batch=on_batch)
+                               on_batch=on_batch, dry_run=dry_run)
 
 
 def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.ParsedFile,
-                     digest: str, quarantine: _Quarantine | None = None) -> ImportResult:
+                     digest: str, quarantine: _Quarantine | None = None, *,
+                     dry_run: bool = False) -> ImportResult:
     with ws.registry.session() as s, s.no_autoflush:
         if kind == "entities":
             streets = _street_lookup(s, district_id)
@@ -239,6 +297,8 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
         if kind == "meters":
             _check_meter_changes(existing, recs, pf.name)
             _check_meter_rescaling(ws, existing, recs, given, pf.name)
+        if dry_run:
+            return _validated(kind, pf, len(recs))
         batch = new_batch(s, ws, district_id, kind, pf.name, digest, rows_in=len(recs),
                           rejections=quarantine.errors if quarantine is not None else ())
         if quarantine is not None and quarantine.errors:
@@ -380,7 +440,8 @@ def _check_meter_changes(existing: dict[str, Any], recs: list[dict[str, Any]],
 # -- lake kinds ---------------------------------------------------------------------------
 def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
                  pf: csvfiles.ParsedFile, digest: str,
-                 quarantine: _Quarantine | None = None) -> ImportResult:
+                 quarantine: _Quarantine | None = None, *, dry_run: bool = False,
+                 channel: str = BatchChannel.FILE) -> ImportResult:
     with ws.registry.session() as s:
         if kind == "readings":
             meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
@@ -405,13 +466,15 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
             pf, known_entities=set(names), history=ledger_history(ws, district_id),
             ceilings=ws.settings.plausibility_ceilings, entity_names=names)}
         remarks = csvfiles.ledger_remarks(pf, tables["ledger"])
+    if dry_run:
+        return _validated(kind, pf, sum(t.num_rows for t in tables.values()), messages)
     if quarantine is None or not quarantine.errors:
         result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                                  held=held)
+                                  held=held, channel=channel)
         record_remarks(ws, district_id, result.batch_id, remarks)
         return result
     result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                              rejections=quarantine.errors, held=held)
+                              rejections=quarantine.errors, held=held, channel=channel)
     record_remarks(ws, district_id, result.batch_id, remarks)
     assert result.batch_id is not None
     with ws.registry.session() as s:  # the batch's rejections are stored; add their file

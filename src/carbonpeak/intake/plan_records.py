@@ -64,7 +64,7 @@ def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> 
 def import_plan_records(ws: Workspace, district: District, kind: str, pf: ParsedFile,
                         digest: str, rejections: Sequence[RowError] = (), *,
                         on_batch: Callable[[Session, IngestBatch], None] | None = None,
-                        ) -> BatchResult:
+                        dry_run: bool = False) -> BatchResult:
     """Validate ``pf`` as ``kind``, check its references, and store it as one batch.
 
     Raises
@@ -89,6 +89,9 @@ def import_plan_records(ws: Workspace, district: District, kind: str, pf: Parsed
             _resolve_targets(s, district, pf.name, recs, errors)
         if errors:
             raise InputValidationError(errors)
+        if dry_run:  # validated, nothing stored
+            return BatchResult(kind, pf.name, None, "validated", rows_in=len(recs),
+                               added=len(recs))
         batch = new_batch(s, ws, district.id, kind, pf.name, digest, rows_in=len(recs),
                           rejections=rejections)
         if on_batch is not None:

@@ -149,6 +149,7 @@ def list_batches(
         total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = list(s.scalars(q.order_by(IngestBatch.id.desc()).offset(offset).limit(limit)))
         items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
+                  "source": b.source_name,
                   "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
                   "created_at": b.created_at.isoformat() + "Z", "message": b.message}
                  for b in rows]

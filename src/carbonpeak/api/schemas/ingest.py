@@ -41,6 +41,7 @@ class BatchPublic(Public):
     kind: str
     channel: str | None
     status: str
+    source: str | None = None
     rows_in: int | None
     rows_rejected: int | None
     created_at: str

@@ -86,8 +86,12 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
     raise InputValidationError([err])
 
 
-def read_import_file(path: Path, kind: str) -> ParsedFile:
+def read_import_file(path: Path, kind: str, *,
+                     rename: Mapping[str, str] | None = None) -> ParsedFile:
     """Read an import file of ``kind`` (entities, meters, readings, ledger, statistics).
+
+    ``rename`` maps a header of the file to the contract's column the user chose for it
+    (``""``: ignore it); the other headers are recognised by their aliases.
 
     CSV, or a spreadsheet (.xlsx, .xls; recognised by its magic bytes) whose rows then carry
     the spreadsheet's own row numbers and whose errors name the sheet.
@@ -105,7 +109,7 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
         ignored_extra = [f"(column {c}, no header)" for c in table.unnamed]
         return _to_parsed(name, kind, table.headers, sheet_frame, table.lines, fmt,
                           header_line=table.header_line, sheet=table.sheet,
-                          ignored=ignored_extra)
+                          ignored=ignored_extra, rename=rename)
     text, enc = decode_text(path.read_bytes(), name)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -125,12 +129,13 @@ def read_import_file(path: Path, kind: str) -> ParsedFile:
     headers = [str(c) for c in frame.columns]
     lines = list(range(2, len(frame) + 2))
     frame.columns = pd.RangeIndex(len(headers))
-    return _to_parsed(name, kind, headers, frame, lines, enc)
+    return _to_parsed(name, kind, headers, frame, lines, enc, rename=rename)
 
 
 def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, lines: list[int],
                enc: str, *, header_line: int = 1, sheet: str | None = None,
-               ignored: list[str] | None = None) -> ParsedFile:
+               ignored: list[str] | None = None,
+               rename: Mapping[str, str] | None = None) -> ParsedFile:
     """Canonical column names, required columns checked, cells stripped, blank rows dropped.
 
     ``frame`` has positional columns (0..n-1) matching ``headers``; ``lines`` numbers its rows.
@@ -141,7 +146,8 @@ def _to_parsed(name: str, kind: str, headers: list[str], frame: pd.DataFrame, li
     for pos, col in enumerate(headers):
         if not col:
             continue
-        canon = canonical_column(kind, col)
+        canon = (rename[col] or None) if rename and col in rename \
+            else canonical_column(kind, col)
         if canon is None:
             ignored.append(col)
         elif canon in mapping.values():

@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,11 @@ def _check_entities(s: Session, district_id: str, recs: list[dict[str, Any]], fi
 def _import(ws: Workspace, kind: str, path: Path, district: str | None,
             parse: Callable[[csvfiles.ParsedFile, District], list[dict[str, Any]]],
             store: Callable[[Session, Workspace, str, IngestBatch | None, dict[str, Any],
-                             Tally], None]) -> BatchResult:
+                             Tally], None], *, dry_run: bool = False,
+            rename: Mapping[str, str] | None = None,
+            writable: AbstractSet[str] | None = None) -> BatchResult:
+    """Import a file of audits or filings; ``dry_run``, ``rename`` and ``writable`` as for
+    :func:`carbonpeak.intake.imports.import_file` (the browser's uploads)."""
     d = ws.district(district)
     if not path.is_file():
         raise InputValidationError([RowError(path.name, None, None, None,
@@ -178,13 +183,22 @@ def _import(ws: Workspace, kind: str, path: Path, district: str | None,
     duplicate = find_duplicate(ws, d.id, kind, digest, path.name)
     if duplicate is not None:  # the same bytes again: nothing to do, nothing written
         return duplicate
-    pf = csvfiles.read_import_file(path, kind)
+    pf = csvfiles.read_import_file(path, kind, rename=rename)
     try:
         recs = parse(pf, d)
     except InputValidationError as exc:
         raise InputValidationError(_with_sheet(exc.errors, pf)) from None
     with ws.registry.session() as s:
         _check_entities(s, d.id, recs, pf.name, pf.sheet)
+        if writable is not None:
+            outside = [RowError(pf.name, r["_line"], "entity_id", r["entity_id"],
+                                i18n_msg("intake.upload.not_in_scope", entity=r["entity_id"]),
+                                pf.sheet) for r in recs if r["entity_id"] not in writable]
+            if outside:
+                raise InputValidationError(outside)
+        if dry_run:  # validated, nothing stored
+            return BatchResult(kind, path.name, None, "validated", rows_in=len(recs),
+                               added=len(recs))
         batch = new_batch(s, ws, d.id, kind, path.name, digest, rows_in=len(recs))
         counts = Tally()
         for rec in recs:
@@ -275,7 +289,10 @@ def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatc
 
 
 def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
-                  today: dt.date | None = None) -> BatchResult:
+                  today: dt.date | None = None, dry_run: bool = False,
+                  rename: Mapping[str, str] | None = None,
+                  writable: AbstractSet[str] | None = None,
+                  unit_side: bool = False) -> BatchResult:
     """Import audit records (CSV, .xlsx, .xls; UTF-8 or GB18030; Chinese or English headers).
 
     All or nothing: every bad cell, unknown entity or entity of another district is named by
@@ -288,18 +305,27 @@ def import_audits(ws: Workspace, path: Path, *, district: str | None = None,
         scale = savings_scale(headers, pf.name, header_line=line, sheet=sheet)
         return parse_audits(pf, today=today or district_today(d), scale=scale)
 
-    return _import(ws, BatchKind.ENERGY_AUDITS, path, district, parse, _store_audit)
+    del unit_side  # audits have no unit side (an argument so every uploader is called alike)
+    return _import(ws, BatchKind.ENERGY_AUDITS, path, district, parse, _store_audit,
+                   dry_run=dry_run, rename=rename, writable=writable)
 
 
 def import_filings(ws: Workspace, path: Path, *, district: str | None = None,
-                   today: dt.date | None = None) -> BatchResult:
+                   today: dt.date | None = None, dry_run: bool = False,
+                   rename: Mapping[str, str] | None = None,
+                   writable: AbstractSet[str] | None = None,
+                   unit_side: bool = False) -> BatchResult:
     """Import key units' filings; the obligations allowed are the district profile's
-    (``[key_units.obligations]``). All or nothing, idempotent, audit-logged."""
+    (``[key_units.obligations]``). All or nothing, idempotent, audit-logged. ``unit_side``:
+    uploaded by a unit's entity manager (see :func:`record_filing`); ``dry_run``, ``rename``
+    and ``writable`` as for :func:`carbonpeak.intake.imports.import_file`."""
     def parse(pf: csvfiles.ParsedFile, d: District) -> list[dict[str, Any]]:
         allowed = KeyUnitRules.from_profile(d.profile).obligations
         return parse_filings(pf, today=today or district_today(d), allowed=allowed)
 
-    return _import(ws, BatchKind.OBLIGATION_FILINGS, path, district, parse, _store_filing)
+    return _import(ws, BatchKind.OBLIGATION_FILINGS, path, district, parse,
+                   functools.partial(_store_filing, unit_side=unit_side), dry_run=dry_run,
+                   rename=rename, writable=writable)
 
 
 def _entity_in(s: Session, district_id: str, entity_id: str, visible: Callable[[str], bool]

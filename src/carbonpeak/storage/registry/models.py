@@ -94,6 +94,7 @@ __all__ = [
     "Street",
     "Target",
     "TargetObservation",
+    "UploadMapping",
     "User",
     "UserEntity",
     "WarningEvent",
@@ -897,3 +898,17 @@ class ObligationFiling(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UploadMapping(Base):
+    """A user's column mapping for one file shape (kind and ordered headers), remembered so the
+    next file of that shape is mapped the same way (the browser's upload step)."""
+
+    __tablename__ = "upload_mappings"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "shape"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", BatchKind))
+    shape: Mapped[str] = mapped_column(String(64))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -21,6 +21,7 @@ import * as street from './pages/street.js';
 import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
+import * as upload from './pages/upload.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -38,6 +39,7 @@ const ROUTES = [
   { pattern: /^\/streets\/(\d+)$/, page: street, nav: 'streets', keys: ['id'] },
   { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
+  { pattern: /^\/upload$/, page: upload, nav: 'upload' },
 ];
 
 const NAV = [
@@ -45,6 +47,7 @@ const NAV = [
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control'],
+  ['upload', '#/upload'],
 ];
 
 const root = document.getElementById('app');

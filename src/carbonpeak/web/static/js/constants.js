@@ -171,6 +171,7 @@ export const BatchChannel = Object.freeze({
   FILE: 'file',
   HTTP: 'http',
   MQTT: 'mqtt',
+  WEB: 'web',
 });
 
 export const HeldStatus = Object.freeze({
