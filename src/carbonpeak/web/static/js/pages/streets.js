@@ -1,6 +1,7 @@
 // Street comparison: GET /dashboard/streets?year= as a sortable table and a bar chart; a
 // street opens its street page (#/streets/{id}: every entity of it).
 import { get } from '../api.js';
+import { LEVEL_ORDER } from '../constants.js';
 import { axisNum, chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum } from '../format.js';
@@ -9,7 +10,7 @@ import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
 import { change, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 
-const LEVELS = ['red', 'yellow', 'green', 'no_data', 'no_budget', ''];
+const LEVELS = [...LEVEL_ORDER, ''];  // the worst first; a street without a level last
 
 export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
