@@ -16,7 +16,8 @@ __all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
            "EntityFeaturePublic", "EntityInfoPublic", "EntityLayerPublic", "EntityPagePublic",
            "EntityPropertiesPublic", "EnergyPublic", "EuiPublic", "IntensityPointPublic",
            "IntensityPublic", "IntensityTargetPublic", "KeyUnitPublic", "KeyUnitTopPublic",
-           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MonthlyCarrierPublic",
+           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MapScalePublic",
+           "MonthlyCarrierPublic",
            "MonthlyEntityCarrierPublic", "MonthlySectorPublic", "MonthlySubmeterPublic",
            "OverviewPublic", "PageMeterPublic", "PageWarningPublic", "QualityLinePublic",
            "ScopeInfoPublic", "StreetComparisonPublic", "StreetFeaturePublic",
@@ -458,6 +459,14 @@ class EntityLayerPublic(Public):
     features: list[EntityFeaturePublic]
 
 
+class MapScalePublic(Public):
+    """A fixed colour scale: inner class breaks from the whole district (k breaks, k + 1
+    classes), rounded to two significant figures, at least three entities per class."""
+
+    unit: str
+    breaks: list[float]
+
+
 class MapPublic(Public):
     """The carbon map (碳排放地图): streets and buildings with their figures."""
 
@@ -471,3 +480,5 @@ class MapPublic(Public):
     streets: StreetLayerPublic
     entities: EntityLayerPublic
     tile_url: str | None
+    basemap_url: str | None = None
+    scales: dict[str, MapScalePublic]
