@@ -24,7 +24,8 @@ __all__ = ["DOCS_LIBS", "DOCS_URL", "STATIC_DIR", "VENDOR_LIBS", "mount_dashboar
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: URL name -> folder inside node_modules that is served (the dashboard's libraries)
-VENDOR_LIBS = {"echarts": "echarts/dist", "maplibre-gl": "maplibre-gl/dist"}
+VENDOR_LIBS = {"echarts": "echarts/dist", "maplibre-gl": "maplibre-gl/dist",
+               "pmtiles": "pmtiles/dist"}
 #: the same for the API docs' Swagger UI
 DOCS_LIBS = {"swagger-ui": "swagger-ui-dist"}
 #: where the API docs are served

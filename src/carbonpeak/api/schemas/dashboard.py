@@ -16,7 +16,8 @@ __all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
            "EntityFeaturePublic", "EntityInfoPublic", "EntityLayerPublic", "EntityPagePublic",
            "EntityPropertiesPublic", "EnergyPublic", "EuiPublic", "IntensityPointPublic",
            "IntensityPublic", "IntensityTargetPublic", "KeyUnitPublic", "KeyUnitTopPublic",
-           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MapScalePublic",
+           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "BasemapPublic", "MapPublic",
+           "MapScalePublic",
            "MonthlyCarrierPublic",
            "MonthlyEntityCarrierPublic", "MonthlySectorPublic", "MonthlySubmeterPublic",
            "OverviewPublic", "PageMeterPublic", "PageWarningPublic", "QualityLinePublic",
@@ -459,6 +460,20 @@ class EntityLayerPublic(Public):
     features: list[EntityFeaturePublic]
 
 
+class BasemapPublic(Public):
+    """The offline base map the admin imported (PMTiles), served at ``url``."""
+
+    url: str
+    tile_type: str
+    raster: bool
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float]
+    size: int
+    version: int
+
+
 class MapScalePublic(Public):
     """A fixed colour scale: inner class breaks from the whole district (k breaks, k + 1
     classes), rounded to two significant figures, at least three entities per class."""
@@ -480,5 +495,5 @@ class MapPublic(Public):
     streets: StreetLayerPublic
     entities: EntityLayerPublic
     tile_url: str | None
-    basemap_url: str | None = None
+    basemap: BasemapPublic | None = None
     scales: dict[str, MapScalePublic]

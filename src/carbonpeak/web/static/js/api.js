@@ -33,12 +33,13 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function request(method, path, { params, body, signal, quiet401 = false } = {}) {
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const form = typeof FormData !== 'undefined' && body instanceof FormData; // multipart: the browser sets the type
+  if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const res = await fetch(apiUrl(path, params), {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     credentials: 'same-origin',
     cache: 'no-store',
     signal,
@@ -57,3 +58,4 @@ export async function request(method, path, { params, body, signal, quiet401 = f
 
 export const get = (path, params, opts = {}) => request('GET', path, { ...opts, params });
 export const post = (path, body, opts = {}) => request('POST', path, { ...opts, body });
+export const del = (path, opts = {}) => request('DELETE', path, opts);

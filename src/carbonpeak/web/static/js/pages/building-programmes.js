@@ -136,7 +136,7 @@ function projectMarkup(d) {
       <div><dt>${t('rf.col.project')}</dt><dd>${d.name}</dd></div>
       <div><dt>${t('bd.col.building')}</dt><dd>${entityLink(d.entity_id, d.entity_name)}</dd></div>
       <div><dt>${t('rf.col.period')}</dt><dd class="small">${d.start_date} – ${d.end_date || '…'}</dd></div>
-      <div><dt>${t('rf.model')}</dt><dd class="small">${d.mv_model_type || '—'}</dd></div>
+      <div><dt>${t('rf.model')}</dt><dd class="small" title="${d.mv_model_type || ''}">${d.mv_model_type ? label('mvModel', d.mv_model_type) : '—'}</dd></div>
       <div><dt>${t('rf.reportingPeriod')}</dt><dd class="small">${d.mv_reporting_start ? `${d.mv_reporting_start} – ${d.mv_reporting_end || ''}` : '—'}</dd></div>
       <div><dt>${t('rf.savings')}</dt><dd><span data-testid="rf-detail-savings" data-value="${isNum(d.mv_savings_kwh) ? d.mv_savings_kwh : ''}">${num(d.mv_savings_kwh, 0)}</span> <span class="unit">kWh</span>
         ${isNum(d.mv_fractional_savings) ? html` (${pct(d.mv_fractional_savings, { ratio: true })})` : ''}</dd></div>

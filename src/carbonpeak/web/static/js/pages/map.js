@@ -16,7 +16,64 @@ const RAMP = ['#f1f7d6', '#f9d56e', '#f3a14a', '#e0603b', '#b3242f'];
 const EUI_RAMP = ['#2e9e5b', '#a5c94f', '#f2c744', '#ec8a3a', '#c8323a'];
 const NO_DATA = '#d5dcda';
 
+const PMTILES = '/vendor/pmtiles/pmtiles.js';
+
 let libPromise = null;
+let pmtilesPromise = null;
+
+/** The pmtiles library (a classic script defining `window.pmtiles`), its protocol registered
+ * on MapLibre once: `pmtiles://<url>` sources read the archive by HTTP range requests. */
+function loadPmtiles(lib) {
+  if (!pmtilesPromise) {
+    pmtilesPromise = new Promise((resolve, reject) => {
+      if (window.pmtiles) { resolve(window.pmtiles); return; }
+      const el = document.createElement('script');
+      el.src = PMTILES;
+      el.onload = () => resolve(window.pmtiles);
+      el.onerror = () => reject(new Error(`cannot load ${PMTILES}`));
+      document.head.appendChild(el);
+    }).then((pm) => {
+      const protocol = new pm.Protocol();
+      lib.addProtocol('pmtiles', protocol.tile);
+      return pm;
+    });
+  }
+  return pmtilesPromise;
+}
+
+/** The base layer: the imported PMTiles base map, else the intranet tile URL, else none. */
+async function baseLayers(lib, first, style) {
+  const base = first.basemap;
+  if (base && base.url) {
+    try {
+      const pm = await loadPmtiles(lib);
+      const url = `pmtiles://${window.location.origin}${base.url}`;
+      if (base.raster) {
+        style.sources.basemap = { type: 'raster', url, tileSize: 256 };
+        style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.9 } });
+      } else {
+        // vector tiles: their layers drawn plainly (no labels: the map's own labels are HTML)
+        const meta = await new pm.PMTiles(`${window.location.origin}${base.url}`).getMetadata();
+        style.sources.basemap = { type: 'vector', url };
+        for (const vl of (meta && meta.vector_layers) || []) {
+          style.layers.push({ id: `basemap-${vl.id}-fill`, type: 'fill', source: 'basemap', 'source-layer': vl.id,
+            filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#dfe7e4', 'fill-opacity': 0.6 } });
+          style.layers.push({ id: `basemap-${vl.id}-line`, type: 'line', source: 'basemap', 'source-layer': vl.id,
+            paint: { 'line-color': '#b7c4c0', 'line-width': 0.8 } });
+        }
+      }
+      return 'pmtiles';
+    } catch (err) {
+      console.warn('base map not loaded', err && err.message);
+    }
+  }
+  if (first.tile_url) {
+    style.sources.tiles = { type: 'raster', tiles: [first.tile_url], tileSize: 256 };
+    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles', paint: { 'raster-opacity': 0.85 } });
+    return 'tiles';
+  }
+  return '';
+}
 
 function loadLib() {
   if (!libPromise) {
@@ -333,10 +390,8 @@ export async function render(view, { query, setQuery, isCurrent }) {
     sources: {},
     layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#e9efed' } }],
   };
-  if (first.tile_url) {
-    style.sources.tiles = { type: 'raster', tiles: [first.tile_url], tileSize: 256 };
-    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles', paint: { 'raster-opacity': 0.85 } });
-  }
+  canvasBox.dataset.base = await baseLayers(lib, first, style);
+  if (!isCurrent()) return undefined;
   let map;
   try {
     map = new lib.Map({
@@ -359,7 +414,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   // a missing background tile is not worth an error: the data layers are the map
   map.on('error', (ev) => {
     const src = ev && ev.sourceId;
-    if (src === 'tiles') console.warn('map tile failed', ev.error && ev.error.message);
+    if (src === 'tiles' || src === 'basemap') console.warn('map tile failed', ev.error && ev.error.message);
     else console.error('map error', ev && ev.error ? ev.error.message || ev.error : ev);
   });
   map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-right');
