@@ -93,7 +93,7 @@ def import_basemap(ws: Workspace, source: Path) -> dict[str, Any]:
             dst.write(chunk)
     os.replace(tmp, target)
     size = target.stat().st_size
-    with ws.registry.session() as s, s.begin():
+    with ws.registry.session() as s:
         audit(s, ws.actor, "import", "basemap", "basemap.pmtiles",
               {"file": source.name, "size": size, "sha256": sha.hexdigest(), **header},
               district=None)

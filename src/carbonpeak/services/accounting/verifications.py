@@ -254,7 +254,7 @@ def verify(ws: Workspace, kind: VerifiedKind | str, target: str, *, document_no:
         path = folder / f"{sha}{suffix}"
         if not path.exists():
             path.write_bytes(file[1])
-    with ws.registry.session() as s, s.begin():
+    with ws.registry.session() as s:
         values, district = _target_values(s, kind, target)
         v = ReferenceVerification(
             kind=kind.value, target=target, checked_values=values,
@@ -280,7 +280,7 @@ def withdraw(ws: Workspace, verification_id: int) -> dict[str, Any]:
     ConflictError
         Already withdrawn.
     """
-    with ws.registry.session() as s, s.begin():
+    with ws.registry.session() as s:
         v = s.get(ReferenceVerification, verification_id)
         if v is None:
             msg = f"no verification {verification_id}"

@@ -4,7 +4,7 @@
 // the sources in place. The map object is `window.__cpMap` (for tests and the console).
 import { get } from '../api.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
-import { isNum, num } from '../format.js';
+import { isNum, num, numTrim } from '../format.js';
 import { label, lang, pick, streetName, t } from '../i18n.js';
 import { loading, pageHead, yearSelect } from '../ui.js';
 import { rememberYears, session } from '../state.js';
@@ -144,9 +144,9 @@ function classRanges(scale) {
   const b = scale.breaks;
   const u = scale.unit;
   if (!b.length) return [`${t('map.allValues')} ${u}`];
-  const out = [`< ${num(b[0])} ${u}`];
-  for (let i = 1; i < b.length; i += 1) out.push(`${num(b[i - 1])} – ${num(b[i])} ${u}`);
-  out.push(`≥ ${num(b[b.length - 1])} ${u}`);
+  const out = [`< ${numTrim(b[0])} ${u}`];
+  for (let i = 1; i < b.length; i += 1) out.push(`${numTrim(b[i - 1])} – ${numTrim(b[i])} ${u}`);
+  out.push(`≥ ${numTrim(b[b.length - 1])} ${u}`);
   return out;
 }
 
@@ -167,8 +167,8 @@ function legendMarkup(state) {
     <div class="small" style="margin-top:12px">${t('map.legendBuildings')}</div>
     ${classList(scaleOf(state, 'entities', 'kgce_per_m2'), EUI_RAMP, 'legend-entities')}
     <div class="legend-dots" style="margin-top:6px">
-      <i style="width:10px;height:10px"></i>${tco2.breaks.length ? `< ${num(tco2.breaks[0])}` : '—'}
-      <i style="width:26px;height:26px"></i>${tco2.breaks.length ? `≥ ${num(tco2.breaks[tco2.breaks.length - 1])}` : '—'} tCO2
+      <i style="width:10px;height:10px"></i>${tco2.breaks.length ? `< ${numTrim(tco2.breaks[0])}` : '—'}
+      <i style="width:26px;height:26px"></i>${tco2.breaks.length ? `≥ ${numTrim(tco2.breaks[tco2.breaks.length - 1])}` : '—'} tCO2
     </div>
     <div class="legend-dots" style="margin-top:6px"><i style="width:12px;height:12px;border:2px solid #1d2a27"></i>${t('map.legendKey')}</div>
     <div class="muted small" style="margin-top:6px">${t('map.legendFixed')}</div>
