@@ -272,4 +272,13 @@ def test_a_verification_removes_the_banner_and_dates_read_iso(
     assert {v["document_no"] for v in logged} == {"GB/T 51161-2016"}
     assert all(v["verified_by"] == "user:admin" and v["file_sha256"] for v in logged)
     shot(ap, "test_verify_banner_gone")
+
+    # small things: no negative zero; a street in the English edition with its Chinese name
+    assert ap.evaluate("""() => import('/static/js/format.js').then(
+        (m) => [m.pct(-0.00001, {ratio: true, digits: 2}), m.num(-0.0004, 2)])""") == [
+        "0.00%", "0.00"]
+    assert ap.evaluate("""() => import('/static/js/i18n.js').then((m) => {
+        const was = m.lang(); m.setLang('en');
+        const s = m.streetName({name_zh: '外滩街道', name_en: 'The Bund'});
+        m.setLang(was); return s; })""") == "The Bund (外滩街道)"
     ctx.close()

@@ -4,7 +4,7 @@ import { get } from '../api.js';
 import { axisNum, chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num } from '../format.js';
-import { pick, t } from '../i18n.js';
+import { streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { change, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 
@@ -28,7 +28,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
         <th class="num">${t('col.eui')}</th><th class="num">${t('col.change')}</th>
         <th>${t('col.warning')}</th></tr></thead>
       <tbody>${items.length ? items.map((r) => html`<tr class="clickable" data-street-id="${r.street_id}" data-href="${open(r)}">
-        <td><a href="${open(r)}">${pick(r, 'name') || r.code}</a></td>
+        <td><a href="${open(r)}">${streetName(r) || r.code}</a></td>
         <td class="num">${num(r.n_entities, 0)}</td><td class="num">${num(r.n_key_units, 0)}</td>
         <td class="num" data-value="${isNum(r.tce_equal) ? r.tce_equal : ''}">${num(r.tce_equal)}</td>
         <td class="num" data-value="${isNum(r.tco2) ? r.tco2 : ''}">${num(r.tco2)}</td>
@@ -39,7 +39,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
         : html`<tr><td colspan="9" class="muted">${t('app.noData')}</td></tr>`}</tbody>
     </table></div></section>`);
 
-  const names = items.map((r) => pick(r, 'name') || r.code);
+  const names = items.map((r) => streetName(r) || r.code);
   const c = chart($('[data-chart="streets"]', view), {
     legend: { top: 0 },
     grid: { left: 10, right: 16, top: 36, bottom: 8, containLabel: true },
