@@ -26,7 +26,8 @@ export function verifyBox(kind, targets) {
     </form></details>`;
 }
 
-/** Submit handling for the forms of `view`; `done()` after a verification is stored. */
+/** Submit handling for the forms of `view` (`targets`: the choices, else the form's own
+ * options); `done()` after a verification is stored. */
 export function bindVerify(view, targets, done) {
   return on(view, 'submit', 'form[data-role="verify"]', async (ev, form) => {
     ev.preventDefault();
@@ -35,7 +36,9 @@ export function bindVerify(view, targets, done) {
     const chosen = fd.get('target');
     fd.delete('target');
     fd.append('kind', form.dataset.kind);
-    for (const x of chosen === '*' ? targets : targets.filter((y) => y.target === chosen)) fd.append('target', x.target);
+    const all = targets || [...form.querySelectorAll('select[name="target"] option')]
+      .map((o) => ({ target: o.value })).filter((x) => x.target !== '*');
+    for (const x of chosen === '*' ? all : all.filter((y) => y.target === chosen)) fd.append('target', x.target);
     const file = fd.get('file');
     if (!file || !file.name) fd.delete('file');
     const box = $('[data-testid="verify-msg"]', form);
