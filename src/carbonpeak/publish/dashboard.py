@@ -728,7 +728,8 @@ def map_layers(ws: Workspace, scope: AccessScope, year: int | None, month: str |
     result: dict[str, Any] = cached(ws, ("map", scope.key(), year, month),
                                     lambda: _map(ws, scope, year, month, years))
     scales: dict[str, Any] = cached(ws, ("map-scales", scope.district_id, year, month),
-                                    lambda: _map_scales(ws, scope.district_id, year, month))
+                                    lambda: _map_scales(ws, scope.district_id, year, month,
+                                                        years))
     return result | {"tile_url": tile_url, "scales": scales}
 
 
@@ -757,17 +758,20 @@ def class_breaks(values: list[float], classes: int = MAP_CLASSES,
         return []
     qs = [_round_break(float(np.quantile(vals, i / k))) for i in range(1, k)]
     out: list[float] = []
-    for b in qs:
-        if not out or b > out[-1]:
+    for b in qs:  # equal breaks merged; a break leaving an end class empty dropped
+        if (not out or b > out[-1]) and vals[0] < b <= vals[-1]:
             out.append(b)
     return out
 
 
-def _map_scales(ws: Workspace, district_id: str, year: int | None,
-                month: str | None) -> dict[str, Any]:
+def _map_scales(ws: Workspace, district_id: str, year: int | None, month: str | None,
+                years: list[int]) -> dict[str, Any]:
     """Fixed colour scales per metric, from every entity and street of the district, so every
-    role sees the same colours for the same figure."""
-    full = _map(ws, AccessScope(district_id, everything=True), year, month, [])
+    role sees the same colours for the same figure (the district's map, cached as the
+    admins' own)."""
+    district = AccessScope(district_id, everything=True)
+    full: dict[str, Any] = cached(ws, ("map", district.key(), year, month),
+                                  lambda: _map(ws, district, year, month, years))
 
     def vals(layer: str, prop: str) -> list[float]:
         return [float(v) for f in full[layer]["features"]

@@ -1,9 +1,10 @@
 """The dashboard (驾驶舱) and carbon map: static pages served next to the API.
 
 The pages are plain ES modules under ``static/`` (no build step). Their libraries, ECharts,
-MapLibre GL and pmtiles (the offline base map's protocol), come from npm (``frontend/package-lock.json``, installed by ``make setup``) and are
-served from ``node_modules`` under ``/vendor/``; nothing is fetched from the internet, so the
-dashboard works on an intranet. So do the API docs (``/api/v1/docs``): Swagger UI from npm
+MapLibre GL and pmtiles (the offline base map's protocol), come from npm
+(``frontend/package-lock.json``, installed by ``make setup``) and are served from
+``node_modules`` under ``/vendor/``; nothing is fetched from the internet, so the dashboard
+works on an intranet. So do the API docs (``/api/v1/docs``): Swagger UI from npm
 (``swagger-ui-dist``), under the same Content-Security-Policy.
 """
 
