@@ -110,7 +110,7 @@ def test_admin_verifies_a_quota_row_with_its_document_and_withdraws_it(
                    ("user:boss", "withdraw", f"quota_row:{target}", v["id"])]
 
 
-def test_a_rule_verification_derives_the_profile_status_and_values_must_match(
+def test_rule_and_factor_row_verifications_derive_their_statuses(
         ws: Workspace, api: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
     c, h = api
     d = ws.district()
@@ -129,3 +129,18 @@ def test_a_rule_verification_derives_the_profile_status_and_values_must_match(
                           checked) == "verified"
     assert derived_status(index, "rule", f"huangpu/buildings.{key}", "unverified",
                           {"value": "something else"}) == "unverified"
+
+    # a factor row: its status in the factor set (every role reads it)
+    sets = c.get("/api/v1/factor-sets", headers=h["ana"]).json()["items"]
+    set_id = next(x["set_id"] for x in sets if "unverified" in x["row_statuses"])
+    rows = c.get(f"/api/v1/factor-sets/{set_id}", headers=h["ana"]).json()["rows"]
+    row = next(r for r in rows if r["status"] == "unverified" and r["origin_set"] == set_id)
+    target = f"{set_id}/{row['carrier']}/{row['quantity']}/{row['year_from'] or ''}"
+    r = c.post(URL, data=_form(target) | {"kind": "factor_row"}, headers=h["boss"])
+    assert r.status_code == 201, r.text
+    after = c.get(f"/api/v1/factor-sets/{set_id}", headers=h["ana"]).json()["rows"]
+    same = [x for x in after if (x["carrier"], x["quantity"], x["year_from"], x["origin_set"])
+            == (row["carrier"], row["quantity"], row["year_from"], set_id)]
+    assert [x["status"] for x in same] == ["verified"]
+    others = [x["status"] for x in after if x not in same]
+    assert others.count("unverified") == [x["status"] for x in rows].count("unverified") - 1
