@@ -130,6 +130,14 @@ def test_rule_and_factor_row_verifications_derive_their_statuses(
     assert derived_status(index, "rule", f"huangpu/buildings.{key}", "unverified",
                           {"value": "something else"}) == "unverified"
 
+    # a key-unit rule (a list in the profile, one rule per metric)
+    r = c.post(URL, data=_form("huangpu/key_unit_rules.floor_area_m2") | {"kind": "rule"},
+               headers=h["boss"])
+    assert r.status_code == 201, r.text
+    assert r.json()["items"][0]["checked_values"] == {"threshold": 50000}
+    kur = {x["metric"]: x["status"] for x in district_profile(ws, d)["key_unit_rules"]}
+    assert kur == {"floor_area_m2": "verified", "energy_tce_equivalent": "unverified"}
+
     # a factor row: its status in the factor set (every role reads it)
     sets = c.get("/api/v1/factor-sets", headers=h["ana"]).json()["items"]
     set_id = next(x["set_id"] for x in sets if "unverified" in x["row_statuses"])

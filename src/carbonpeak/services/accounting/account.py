@@ -49,6 +49,7 @@ from carbonpeak.services.accounting.verifications import (
     VerificationIndex,
     current_verifications,
     derived_status,
+    district_profile,
     factor_target,
     factor_values,
 )
@@ -179,7 +180,7 @@ def run_account(
         notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
             note("accounting.note.factor_item", carrier=Label("carrier", c),
                  quantity=Label("factor_quantity", q)) for c, q in unverified]))
-    key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
+    key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
     tables_dir = _store_tables(ws, d.id, year, tables)
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
@@ -572,7 +573,7 @@ def _totals(ws: Workspace, d: District, year: int,
     return totals, notes
 
 
-def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
+def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataFrame],
                entities: pd.DataFrame) -> pd.DataFrame:
     ey = tables["inventory_entity_year"]
     purchased = ey[ey["scope"].isin(["1", "2"])]
@@ -588,7 +589,7 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
             "floor_area_m2"]
     cons = consolidate(own, parents, cols)
     try:
-        rules = key_unit_rules(d.profile.get("key_unit_rules", []))
+        rules = key_unit_rules(district_profile(ws, d).get("key_unit_rules", []))
     except ValueError as exc:
         msg = f"district {d.id} profile: {exc}"
         raise ConfigError(msg) from exc

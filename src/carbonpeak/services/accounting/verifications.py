@@ -24,7 +24,8 @@ Targets
 ``rule``
     ``<district>/<section>.<key>``: an entry of the district profile's ``[buildings]`` or
     ``[key_units]`` table (the audit rule, the key-unit obligations), or
-    ``<district>/commissioning.thresholds`` (the commissioning thresholds).
+    ``<district>/commissioning.thresholds`` (the commissioning thresholds), or
+    ``<district>/key_unit_rules.<metric>`` (a key-unit rule: its threshold).
 """
 
 from __future__ import annotations
@@ -178,6 +179,11 @@ def _target_values(s: Session, kind: VerifiedKind, target: str) -> tuple[dict[st
                 msg = "the district's profile sets its own commissioning thresholds"
                 raise ConflictError(msg)
             return commissioning_defaults(), d.id
+        if d is not None and section == "key_unit_rules":
+            rule = next((r for r in (d.profile or {}).get("key_unit_rules", [])
+                         if isinstance(r, Mapping) and r.get("metric") == key), None)
+            if rule is not None:
+                return {"threshold": rule.get("threshold")}, d.id
         entry = ((d.profile or {}).get(section) or {}).get(key) if d is not None else None
         if section in RULE_SECTIONS and isinstance(entry, Mapping) and "status" in entry:
             return {"value": entry.get("value")}, d.id if d is not None else None
@@ -200,6 +206,14 @@ def verified_profile(s: Session, d: District) -> dict[str, Any]:
                                     str(entry["status"]), {"value": entry.get("value")})
                 new[key] = {**entry, "status": st}
         profile[section] = new
+    # the key-unit rules: a list, one rule per metric (<district>/key_unit_rules.<metric>)
+    rules = profile.get("key_unit_rules")
+    if isinstance(rules, list):
+        profile["key_unit_rules"] = [
+            {**r, "status": derived_status(index, VerifiedKind.RULE,
+                                           f"{d.id}/key_unit_rules.{r.get('metric')}",
+                                           str(r["status"]), {"threshold": r.get("threshold")})}
+            if isinstance(r, Mapping) and "status" in r else r for r in rules]
     return profile
 
 
