@@ -226,6 +226,8 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
                      ("/api/v1/lmdi", {"base_year": 2023, "target_year": 2024})],
     "/api/v1/peak": [("/api/v1/peak", {"runs": 100})],
     "/api/v1/quota-tables": [("/api/v1/quota-tables", {})],
+    "/api/v1/reference-verifications": [("/api/v1/reference-verifications",
+                                         {"include_withdrawn": "true"})],
     "/api/v1/quota-tables/{table_id}": [("/api/v1/quota-tables/{table_id}", {})],
     "/api/v1/benchmarking": [("/api/v1/benchmarking", {"limit": 500})],
     "/api/v1/quota-cases": [("/api/v1/quota-cases", {})],

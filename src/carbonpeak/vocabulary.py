@@ -67,6 +67,7 @@ __all__ = [
     "ScopeType",
     "TargetKind",
     "TargetState",
+    "VerifiedKind",
     "WarningLevel",
     "values",
 ]
@@ -489,6 +490,14 @@ class RuleStatus(StrEnum):
     DEFAULT = "default"
 
 
+class VerifiedKind(StrEnum):
+    """What a reference-value verification is about (see ``carbonpeak verify``)."""
+
+    FACTOR_ROW = "factor_row"
+    QUOTA_ROW = "quota_row"
+    RULE = "rule"
+
+
 class Obligation(StrEnum):
     """The filings a key unit owes (the catalogue is ``carbonpeak.domain.audits.OBLIGATIONS``)."""
 
@@ -541,6 +550,7 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     CheckStatus: "check_status",
     RuleStatus: "rule_status",
     Obligation: "obligation",
+    VerifiedKind: "verified_kind",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)

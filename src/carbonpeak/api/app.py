@@ -35,6 +35,8 @@ from carbonpeak.api.routes.data import router as data_router
 from carbonpeak.api.routes.ingest import router as ingest_router
 from carbonpeak.api.routes.metrics import router as metrics_router
 from carbonpeak.api.routes.quality import router as quality_router
+from carbonpeak.api.routes.reference import MAX_BODY_BYTES as VERIFY_MAX_BYTES
+from carbonpeak.api.routes.reference import router as reference_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
 from carbonpeak.api.routes.targets import router as targets_router
@@ -181,7 +183,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     upload = st.max_upload_mb * 1024 * 1024
     app.add_middleware(BodyLimit, default=st.max_body_kb * 1024, limits=[
         ("/api/v1/auth", SIGN_IN_MAX_BYTES), ("/api/v1/readings", upload),
-        ("/api/v1/ledger", upload), ("/api/v1/uploads", upload)])
+        ("/api/v1/ledger", upload), ("/api/v1/uploads", upload),
+        ("/api/v1/reference-verifications", VERIFY_MAX_BYTES)])
 
     @app.exception_handler(RequestValidationError)
     async def _refused(_: Request, exc: RequestValidationError) -> JSONBody:
@@ -273,5 +276,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(commissioning_router)
     app.include_router(reports_router)
     app.include_router(uploads_router)
+    app.include_router(reference_router)
     mount_dashboard(app, ws.settings)
     return app

@@ -21,6 +21,7 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     data,
     demo,
     feeds,
+    maps,
     metrics,
     plan,
     report,

@@ -52,6 +52,7 @@ __all__ = [
     "entity_page",
     "key_unit_labels",
     "key_units",
+    "class_breaks",
     "map_layers",
     "overview",
     "street_comparison",
@@ -726,7 +727,64 @@ def map_layers(ws: Workspace, scope: AccessScope, year: int | None, month: str |
         raise NotFoundError(msg)
     result: dict[str, Any] = cached(ws, ("map", scope.key(), year, month),
                                     lambda: _map(ws, scope, year, month, years))
-    return result | {"tile_url": tile_url}
+    scales: dict[str, Any] = cached(ws, ("map-scales", scope.district_id, year, month),
+                                    lambda: _map_scales(ws, scope.district_id, year, month,
+                                                        years))
+    return result | {"tile_url": tile_url, "scales": scales}
+
+
+#: classes of the map's colour scales, and the fewest entities (or streets) in each class
+MAP_CLASSES = 5
+MIN_PER_CLASS = 3
+
+
+def _round_break(v: float) -> float:
+    """Two significant figures: a class break never repeats one entity's exact value."""
+    if v == 0 or not np.isfinite(v):
+        return 0.0
+    digits = 1 - int(np.floor(np.log10(abs(v))))
+    return float(round(v, digits))
+
+
+def class_breaks(values: list[float], classes: int = MAP_CLASSES,
+                 min_per_class: int = MIN_PER_CLASS) -> list[float]:
+    """Inner class breaks at the quantiles of ``values`` (the whole district's), with at
+    least ``min_per_class`` values per class, rounded to two significant figures, equal
+    breaks merged. ``k`` breaks make ``k + 1`` classes: ``< b1``, ``b1-b2``, ..., ``>= bk``.
+    The lowest and highest values are never sent (they would be one entity's figure)."""
+    vals = sorted(v for v in values if v is not None and np.isfinite(v))
+    k = min(classes, len(vals) // min_per_class)
+    if k < 2:
+        return []
+    qs = [_round_break(float(np.quantile(vals, i / k))) for i in range(1, k)]
+    out: list[float] = []
+    for b in qs:  # equal breaks merged; a break leaving an end class empty dropped
+        if (not out or b > out[-1]) and vals[0] < b <= vals[-1]:
+            out.append(b)
+    return out
+
+
+def _map_scales(ws: Workspace, district_id: str, year: int | None, month: str | None,
+                years: list[int]) -> dict[str, Any]:
+    """Fixed colour scales per metric, from every entity and street of the district, so every
+    role sees the same colours for the same figure (the district's map, cached as the
+    admins' own)."""
+    district = AccessScope(district_id, everything=True)
+    full: dict[str, Any] = cached(ws, ("map", district.key(), year, month),
+                                  lambda: _map(ws, district, year, month, years))
+
+    def vals(layer: str, prop: str) -> list[float]:
+        return [float(v) for f in full[layer]["features"]
+                if isinstance(v := f["properties"].get(prop), (int, float))]
+
+    return {
+        "entities_kgce_per_m2": {"unit": "kgce/m²",
+                                 "breaks": class_breaks(vals("entities", "kgce_per_m2"))},
+        "entities_tco2": {"unit": "tCO2", "breaks": class_breaks(vals("entities", "tco2"))},
+        "streets_tco2": {"unit": "tCO2", "breaks": class_breaks(vals("streets", "tco2"))},
+        "streets_kgce_per_m2": {"unit": "kgce/m²",
+                                "breaks": class_breaks(vals("streets", "kgce_per_m2"))},
+    }
 
 
 def _map(ws: Workspace, scope: AccessScope, year: int | None, month: str | None,

@@ -1,9 +1,10 @@
 """The dashboard (驾驶舱) and carbon map: static pages served next to the API.
 
-The pages are plain ES modules under ``static/`` (no build step). Their libraries, ECharts and
-MapLibre GL, come from npm (``frontend/package-lock.json``, installed by ``make setup``) and are
-served from ``node_modules`` under ``/vendor/``; nothing is fetched from the internet, so the
-dashboard works on an intranet. So do the API docs (``/api/v1/docs``): Swagger UI from npm
+The pages are plain ES modules under ``static/`` (no build step). Their libraries, ECharts,
+MapLibre GL and pmtiles (the offline base map's protocol), come from npm
+(``frontend/package-lock.json``, installed by ``make setup``) and are served from
+``node_modules`` under ``/vendor/``; nothing is fetched from the internet, so the dashboard
+works on an intranet. So do the API docs (``/api/v1/docs``): Swagger UI from npm
 (``swagger-ui-dist``), under the same Content-Security-Policy.
 """
 
@@ -24,7 +25,8 @@ __all__ = ["DOCS_LIBS", "DOCS_URL", "STATIC_DIR", "VENDOR_LIBS", "mount_dashboar
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: URL name -> folder inside node_modules that is served (the dashboard's libraries)
-VENDOR_LIBS = {"echarts": "echarts/dist", "maplibre-gl": "maplibre-gl/dist"}
+VENDOR_LIBS = {"echarts": "echarts/dist", "maplibre-gl": "maplibre-gl/dist",
+               "pmtiles": "pmtiles/dist"}
 #: the same for the API docs' Swagger UI
 DOCS_LIBS = {"swagger-ui": "swagger-ui-dist"}
 #: where the API docs are served

@@ -10,7 +10,7 @@ import gzip
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.exports import ExportLang, about_for, report_response, xlsx_response
@@ -35,7 +35,9 @@ from carbonpeak.api.schemas.dashboard import (
     StreetComparisonPublic,
     StreetPagePublic,
 )
+from carbonpeak.errors import NotFoundError
 from carbonpeak.publish import dashboard, drilldown
+from carbonpeak.publish.basemap import basemap_info, basemap_path
 from carbonpeak.publish.tables import entity_page_sheets
 from carbonpeak.services.access.scope import scope_of
 
@@ -180,10 +182,12 @@ def get_map(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
     def payload() -> tuple[bytes, bytes]:
         # the district map is ~2 MB of JSON: encoded and gzipped once per data version
         scope = scope_of(ws, principal)
+        base = basemap_info(ws)
         return dashboard.cached(
-            ws, ("map-payload", scope.key(), year, month, ws.settings.map_tile_url),
+            ws, ("map-payload", scope.key(), year, month, ws.settings.map_tile_url,
+                 base["version"] if base else None),
             lambda: _encoded(dashboard.map_layers(ws, scope, year, month,
-                                                  ws.settings.map_tile_url)))
+                                                  ws.settings.map_tile_url) | {"basemap": base}))
 
     body, gz = payload()
     if "gzip" in request.headers.get("accept-encoding", "").lower():
@@ -195,6 +199,19 @@ def get_map(request: Request, ws: CurrentWorkspace, principal: CurrentPrincipal,
 def _encoded(data: Any) -> tuple[bytes, bytes]:
     body = fast_json(data).body
     return bytes(body), gzip.compress(bytes(body), compresslevel=5, mtime=0)
+
+
+@router.get("/map/basemap.pmtiles", response_class=Response,
+            responses=_RESPONSES | file_responses("application/octet-stream",
+                                                  "the offline base map (PMTiles)"))
+def get_basemap(ws: CurrentWorkspace, _principal: CurrentPrincipal) -> Response:
+    """离线底图 — the PMTiles archive the admin imported (``carbonpeak map import-basemap``),
+    served with HTTP range requests (206) as the pmtiles protocol reads it; 404 without one."""
+    path = basemap_path(ws)
+    if not path.is_file():
+        msg = "no base map imported (carbonpeak map import-basemap FILE.pmtiles)"
+        raise NotFoundError(msg)
+    return FileResponse(path, media_type="application/octet-stream")
 
 
 @router.get("/map/streets.geojson", response_class=Response,

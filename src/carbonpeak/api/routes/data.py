@@ -63,6 +63,13 @@ from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_o
 from carbonpeak.services.access.users import create_user, list_users, set_active
 from carbonpeak.services.accounting.account import VALUE_COLUMNS as INVENTORY_VALUES
 from carbonpeak.services.accounting.account import official_run
+from carbonpeak.services.accounting.verifications import (
+    VerificationIndex,
+    current_verifications,
+    derived_status,
+    factor_target,
+    factor_values,
+)
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
@@ -75,6 +82,7 @@ from carbonpeak.storage.registry.models import (
     User,
 )
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import VerifiedKind
 
 __all__ = ["router"]
 
@@ -520,20 +528,25 @@ def get_inventory(
 
 
 # -- factor sets ----------------------------------------------------------------------------
-def _factor_set(fs: FactorSetRecord, *, rows: bool) -> dict[str, Any]:
+def _factor_set(fs: FactorSetRecord, *, rows: bool, index: VerificationIndex) -> dict[str, Any]:
+    """A factor set version; its rows' statuses derived from the current verifications."""
     out: dict[str, Any] = {
         "set_id": fs.set_id, "version": fs.version, "name_zh": fs.name_zh,
         "name_en": fs.name_en, "region": fs.region, "kind": fs.kind,
         "description": fs.description, "includes": fs.includes,
         "effective_from": _ts(fs.effective_from), "effective_to": _ts(fs.effective_to),
         "checksum": fs.checksum, "loaded_at": _ts(fs.loaded_at), "loaded_by": fs.loaded_by}
-    statuses = sorted({r.status for r in fs.rows})
-    out["row_statuses"] = statuses
+    status = {r.id: derived_status(index, VerifiedKind.FACTOR_ROW,
+                                   factor_target(r.origin_set, r.carrier, r.quantity,
+                                                 r.year_from), r.status, factor_values(r))
+              for r in fs.rows}
+    out["row_statuses"] = sorted(set(status.values()))
     if rows:
         out["rows"] = [{"carrier": r.carrier, "quantity": r.quantity, "value": r.value,
                         "per_unit": r.per_unit, "year_from": r.year_from,
-                        "year_to": r.year_to, "data_year": r.data_year, "status": r.status,
-                        "source": r.source, "note": r.note, "origin_set": r.origin_set}
+                        "year_to": r.year_to, "data_year": r.data_year,
+                        "status": status[r.id], "source": r.source, "note": r.note,
+                        "origin_set": r.origin_set}
                        for r in fs.rows]
     return out
 
@@ -545,7 +558,8 @@ def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: L
     del principal  # official coefficients: readable by every signed-in role
     with ws.registry.session() as s:
         total = s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0
-        items = [_factor_set(fs, rows=False) for fs in s.scalars(
+        index = current_verifications(s)
+        items = [_factor_set(fs, rows=False, index=index) for fs in s.scalars(
             select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
             .offset(offset).limit(limit))]
     return page(items, limit, offset, total=int(total))
@@ -565,7 +579,7 @@ def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Co
         if fs is None:
             msg = f"no factor set {set_id}" + (f" version {version}" if version else "")
             raise NotFoundError(msg)
-        return _factor_set(fs, rows=True)
+        return _factor_set(fs, rows=True, index=current_verifications(s))
 
 
 # -- audit log ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from carbonpeak.api.schemas.common import Page, Public
+from carbonpeak.api.schemas.common import Detail, Page, Public
 
 __all__ = ["BenchmarkPublic", "BenchmarkingPublic", "CasesChangedPublic", "CasesNotifiedPublic",
            "CasesOpenedPublic", "QuotaCasePublic", "QuotaCaseReviewedPublic",
@@ -47,6 +47,8 @@ class QuotaRowPublic(Public):
     status: str
     source: str
     note: str | None
+    verification_target: str
+    verification: Detail | None
 
 
 class QuotaTableDetailPublic(Public):

@@ -16,7 +16,9 @@ __all__ = ["ChildPublic", "ComparisonPublic", "Co2Public", "CoverageLinePublic",
            "EntityFeaturePublic", "EntityInfoPublic", "EntityLayerPublic", "EntityPagePublic",
            "EntityPropertiesPublic", "EnergyPublic", "EuiPublic", "IntensityPointPublic",
            "IntensityPublic", "IntensityTargetPublic", "KeyUnitPublic", "KeyUnitTopPublic",
-           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "MapPublic", "MonthlyCarrierPublic",
+           "KeyUnitsPublic", "KeyUnitsSummaryPublic", "BasemapPublic", "MapPublic",
+           "MapScalePublic",
+           "MonthlyCarrierPublic",
            "MonthlyEntityCarrierPublic", "MonthlySectorPublic", "MonthlySubmeterPublic",
            "OverviewPublic", "PageMeterPublic", "PageWarningPublic", "QualityLinePublic",
            "ScopeInfoPublic", "StreetComparisonPublic", "StreetEntityPublic", "StreetInfoPublic",
@@ -459,6 +461,28 @@ class EntityLayerPublic(Public):
     features: list[EntityFeaturePublic]
 
 
+class BasemapPublic(Public):
+    """The offline base map the admin imported (PMTiles), served at ``url``."""
+
+    url: str
+    tile_type: str
+    raster: bool
+    minzoom: int
+    maxzoom: int
+    bounds: list[float]
+    center: list[float]
+    size: int
+    version: int
+
+
+class MapScalePublic(Public):
+    """A fixed colour scale: inner class breaks from the whole district (k breaks, k + 1
+    classes), rounded to two significant figures, at least three entities per class."""
+
+    unit: str
+    breaks: list[float]
+
+
 class MapPublic(Public):
     """The carbon map (碳排放地图): streets and buildings with their figures."""
 
@@ -472,6 +496,8 @@ class MapPublic(Public):
     streets: StreetLayerPublic
     entities: EntityLayerPublic
     tile_url: str | None
+    basemap: BasemapPublic | None = None
+    scales: dict[str, MapScalePublic]
 
 
 class StreetInfoPublic(Public):

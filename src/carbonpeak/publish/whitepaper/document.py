@@ -1107,7 +1107,8 @@ def _map(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         blocks.append(_warning(note + (w(f"边界来源：{sources}。", f" Boundaries: {sources}.")
                                        if sources else "")))
     blocks.append(_figure(_svg(lambda: charts.choropleth(
-        [(w.pick((f["name_zh"], f["name_en"] or f["name_zh"])), f["geometry"], f["tco2"])
+        [(w.pick((f["name_zh"], street_en(f["name_zh"], f["name_en"]))), f["geometry"],
+          f["tco2"])
          for f in feats], legend="tCO2")),
         w("图：各街道二氧化碳排放（吨）", "Figure: CO2 by street (t)")))
     return _chapter("map", title, blocks)
@@ -1295,11 +1296,22 @@ def whitepaper_context(content: Mapping[str, Any], *, lang: Lang = "zh") -> dict
     return copy.deepcopy(kept)
 
 
+def street_en(name_zh: str, name_en: str | None) -> str:
+    """A street in the English edition: ``The Bund (外滩街道)``; the Chinese alone without an
+    English name."""
+    if not name_en or name_en == name_zh:
+        return name_zh
+    return f"{name_en} ({name_zh})"
+
+
 def _context(content: Mapping[str, Any], lang: Lang) -> dict[str, Any]:
     w = _Words(lang)
     d = content["district"]
     district = w.pick((d["name_zh"], d["name_en"] or d["id"]))
-    streets_en = {s["name_zh"]: s["name_en"] or s["name_zh"] for s in d.get("streets", [])}
+    # the English edition names a street in English with its Chinese name beside it ("The
+    # Bund (外滩街道)"): the district's documents and signs give the Chinese
+    streets_en = {s["name_zh"]: street_en(s["name_zh"], s["name_en"])
+                  for s in d.get("streets", [])}
     chapters = [ch for ch in (
         _summary(content, w, district), _breakdowns(content, w, streets_en),
         _trends(content, w), _dual(content, w, streets_en), _lmdi(content, w),

@@ -46,6 +46,14 @@ from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
 from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps, wrap_column
+from carbonpeak.services.accounting.verifications import (
+    VerificationIndex,
+    current_verifications,
+    derived_status,
+    district_profile,
+    factor_target,
+    factor_values,
+)
 from carbonpeak.storage.lake.store import write_parquet_durably
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -59,7 +67,7 @@ from carbonpeak.storage.registry.models import (
     Street,
 )
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
-from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus, HeldStatus
+from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus, HeldStatus, VerifiedKind
 
 __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
            "run_account"]
@@ -120,7 +128,8 @@ def run_account(
     with ws.registry.session() as s:
         fs, official, previous, notes = _choose_factor_set(s, d, year, factor_set, restate)
         fs_label = f"{fs.set_id}@v{fs.version}"
-        fs_rows = [_row(r) for r in fs.rows]
+        index = current_verifications(s)
+        fs_rows = [_row(r, index) for r in fs.rows]
         fs_pk = fs.id
     inputs, carriers = _inputs(ws, d, year)
     factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
@@ -172,7 +181,7 @@ def run_account(
         notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
             note("accounting.note.factor_item", carrier=Label("carrier", c),
                  quantity=Label("factor_quantity", q)) for c, q in unverified]))
-    key_units = _key_units(d, year, tables, inputs.tables["entities"].to_pandas())
+    key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
     tables_dir = _store_tables(ws, d.id, year, tables)
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
@@ -253,9 +262,13 @@ def _held_pending(year: int, pending: list[dict[str, Any]], without: dict[str, p
         {**h, "ts": h["ts"].isoformat() + "Z"} for h in pending], delta)
 
 
-def _row(r: Any) -> FactorRow:
+def _row(r: Any, index: VerificationIndex) -> FactorRow:
+    """A factor row, its status derived from the current verifications."""
+    status = derived_status(index, VerifiedKind.FACTOR_ROW,
+                            factor_target(r.origin_set, r.carrier, r.quantity, r.year_from),
+                            r.status, factor_values(r))
     return FactorRow(carrier=r.carrier, quantity=r.quantity, value=r.value,
-                     per_unit=r.per_unit, source=r.source, status=r.status,
+                     per_unit=r.per_unit, source=r.source, status=status,
                      year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
                      note=r.note, origin_set=r.origin_set)
 
@@ -561,7 +574,7 @@ def _totals(ws: Workspace, d: District, year: int,
     return totals, notes
 
 
-def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
+def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataFrame],
                entities: pd.DataFrame) -> pd.DataFrame:
     ey = tables["inventory_entity_year"]
     purchased = ey[ey["scope"].isin(["1", "2"])]
@@ -577,7 +590,7 @@ def _key_units(d: District, year: int, tables: dict[str, pd.DataFrame],
             "floor_area_m2"]
     cons = consolidate(own, parents, cols)
     try:
-        rules = key_unit_rules(d.profile.get("key_unit_rules", []))
+        rules = key_unit_rules(district_profile(ws, d).get("key_unit_rules", []))
     except RuleConfigError as exc:
         why = note("accounting.key_unit.config.profile", district=d.id, error=exc.reason)
         raise ConfigError(render(why, "en"), why) from exc

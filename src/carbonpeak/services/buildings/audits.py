@@ -82,6 +82,7 @@ from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
+from carbonpeak.services.accounting.verifications import district_profile
 from carbonpeak.storage.registry.models import (
     AuditLog,
     District,
@@ -320,7 +321,7 @@ def import_filings(ws: Workspace, path: Path, *, district: str | None = None,
     uploaded by a unit's entity manager (see :func:`record_filing`); ``dry_run``, ``rename``
     and ``writable`` as for :func:`carbonpeak.intake.imports.import_file`."""
     def parse(pf: csvfiles.ParsedFile, d: District) -> list[dict[str, Any]]:
-        allowed = KeyUnitRules.from_profile(d.profile).obligations
+        allowed = KeyUnitRules.from_profile(district_profile(ws, d)).obligations
         return parse_filings(pf, today=today or district_today(d), allowed=allowed)
 
     return _import(ws, BatchKind.OBLIGATION_FILINGS, path, district, parse,
@@ -385,7 +386,7 @@ def record_filing(ws: Workspace, district_id: str, body: dict[str, Any], *,
     changed is then not changed (:class:`AccessDenied`), the unit's own are.
     """
     d = ws.district(district_id)
-    allowed = KeyUnitRules.from_profile(d.profile).obligations
+    allowed = KeyUnitRules.from_profile(district_profile(ws, d)).obligations
     rec, errors = check_filing(body, ("request", None), today or district_today(d), allowed)
     if rec is None:
         raise InputValidationError(errors)
@@ -561,7 +562,7 @@ def audit_schedule(ws: Workspace, district_id: str, as_of: dt.date, *,
     (which cannot be judged; listed by id).
     """
     d = ws.district(district_id)
-    rule = AuditRule.from_profile(d.profile)
+    rule = AuditRule.from_profile(district_profile(ws, d))
     frame = _schedule_frame(ws, d, rule, as_of)
     if scope is not None and not scope.everything:
         with ws.registry.session() as s:
@@ -598,7 +599,7 @@ def audit_min_counts(ws: Workspace, d: District, *,
     Empty when the profile has no rule, no building is covered or no audit is recorded.
     """
     try:
-        rule = AuditRule.from_profile(d.profile)
+        rule = AuditRule.from_profile(district_profile(ws, d))
     except ConfigError:  # no rule in the profile: no figure
         return [], None
     today = today or district_today(d)
@@ -839,8 +840,8 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScop
     and case ids are those of the part in scope, and the evidence says so (``partial_scope``).
     """
     d = ws.district(district_id)
-    ku = KeyUnitRules.from_profile(d.profile)
-    rule = AuditRule.from_profile(d.profile)
+    ku = KeyUnitRules.from_profile(district_profile(ws, d))
+    rule = AuditRule.from_profile(district_profile(ws, d))
     as_of = as_of or dt.date(year, 12, 31)
     frame = _schedule_frame(ws, d, rule, as_of)
     desc = _descendants(frame)

@@ -48,6 +48,13 @@ from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
+from carbonpeak.services.accounting.verifications import (
+    VerificationIndex,
+    current_verifications,
+    derived_status,
+    quota_target,
+    quota_values,
+)
 from carbonpeak.storage.registry.models import (
     AccountRun,
     District,
@@ -58,7 +65,7 @@ from carbonpeak.storage.registry.models import (
     QuotaTableRecord,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import QuotaCaseStatus, QuotaClassSource, QuotaStatus
+from carbonpeak.vocabulary import QuotaCaseStatus, QuotaClassSource, QuotaStatus, VerifiedKind
 
 __all__ = [
     "BENCHMARK_COLUMNS",
@@ -130,11 +137,19 @@ def _latest(s: Any, table_id: str, version: int | None = None) -> QuotaTableReco
     return rec
 
 
-def _row_dict(r: QuotaRowRecord) -> dict[str, Any]:
-    return {c: getattr(r, c) for c in (
+def _row_dict(r: QuotaRowRecord, index: VerificationIndex) -> dict[str, Any]:
+    """A quota row, its status derived from the current verifications."""
+    out = {c: getattr(r, c) for c in (
         "region", "quota_class", "label_zh", "label_en", "default_for", "metric", "convention",
         "electricity_kgce_per_kwh", "exclude_carriers", "constraint_value", "guide_value",
         "unit", "status", "source", "note")}
+    target = quota_target(r.table.table_id, r.region, r.quota_class)
+    out["status"] = derived_status(index, VerifiedKind.QUOTA_ROW, target, r.status,
+                                   quota_values(r))
+    out["verification_target"] = target
+    v = index.get((VerifiedKind.QUOTA_ROW.value, target))
+    out["verification"] = v if out["status"] == "verified" and v is not None else None
+    return out
 
 
 def quota_tables(ws: Workspace) -> list[dict[str, Any]]:
@@ -143,11 +158,13 @@ def quota_tables(ws: Workspace) -> list[dict[str, Any]]:
         ids = list(s.scalars(select(QuotaTableRecord.table_id).distinct()
                              .order_by(QuotaTableRecord.table_id)))
         out = []
+        index = current_verifications(s)
         for tid in ids:
             rec = _latest(s, tid)
             statuses: dict[str, int] = {}
             for r in rec.rows:
-                statuses[r.status] = statuses.get(r.status, 0) + 1
+                st = _row_dict(r, index)["status"]
+                statuses[st] = statuses.get(st, 0) + 1
             out.append({"table_id": tid, "version": rec.version, "rows": len(rec.rows),
                         "regions": sorted({r.region for r in rec.rows}),
                         "statuses": statuses, "origin": rec.origin,
@@ -159,21 +176,23 @@ def quota_table(ws: Workspace, table_id: str, version: int | None = None) -> dic
     """One quota table (newest version unless ``version``) with all its rows."""
     with ws.registry.session() as s:
         rec = _latest(s, table_id, version)
+        index = current_verifications(s)
         return {"table_id": rec.table_id, "version": rec.version, "checksum": rec.checksum,
                 "origin": rec.origin, "loaded_by": rec.loaded_by, "loaded_at": rec.loaded_at,
-                "rows": [_row_dict(r) for r in rec.rows]}
+                "rows": [_row_dict(r, index) for r in rec.rows]}
 
 
 def _regions(d: District) -> set[str]:
     return {x for x in (d.climate_zone, d.province, d.id) if x}
 
 
-def _applicable_rows(rec: QuotaTableRecord, d: District) -> pd.DataFrame:
+def _applicable_rows(rec: QuotaTableRecord, d: District,
+                     index: VerificationIndex) -> pd.DataFrame:
     """The table's rows for the district: a class (and a type's default) from the most
     specific region that has it — the district itself, then its province, then its climate
     zone."""
     order = {x: i for i, x in enumerate((d.id, d.province, d.climate_zone)) if x}
-    rows = pd.DataFrame([_row_dict(r) for r in rec.rows if r.region in order])
+    rows = pd.DataFrame([_row_dict(r, index) for r in rec.rows if r.region in order])
     if rows.empty:
         return rows
     rows["_rank"] = rows["region"].map(order)
@@ -285,7 +304,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
         # >= 5 GWh of electricity a year); the others are rated for information only
         managed_from = (d.profile or {}).get("quota_electricity_kwh")
         rec = _latest(s, table_id)
-        rows = _applicable_rows(rec, d)
+        rows = _applicable_rows(rec, d, current_verifications(s))
         version = rec.version
         assigned: dict[str, str] = dict(s.execute(
             select(EntityQuotaClass.entity_id, EntityQuotaClass.quota_class)

@@ -66,6 +66,7 @@ from carbonpeak.errors import ConfigError, NotFoundError, UnitError
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.quality import wrap_column
+from carbonpeak.services.accounting.verifications import commissioning_source
 from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import EnergyCarrier, EntityKind, LakeFileStatus
@@ -496,6 +497,7 @@ def commissioning(ws: Workspace, district: str | None, year: int, *,
     source = "given"
     if options is None:
         options, source = options_from_profile(d.profile)
+        source = commissioning_source(ws, d.id, source)
     return _screen(ws, d, year, sc, options, source)
 
 

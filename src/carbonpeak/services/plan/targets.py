@@ -42,6 +42,7 @@ from carbonpeak.intake.plan_files import (
     period_baseline_year,
     target_problems,
 )
+from carbonpeak.services.accounting.verifications import district_profile
 from carbonpeak.services.plan.indicators import (
     STATISTICS_METRICS,
     computed_metric,
@@ -200,7 +201,7 @@ def _assess_one(ws: Workspace, d: District, t: Target, obs: list[TargetObservati
     st = target_row(t)
     st.n_observations = len(obs)
     if t.metric == "key_unit_rule":
-        return _applied(st, d)
+        return _applied(ws, st, d)
     if t.metric == "co2_peak_year":
         return _peak(ws, d, st, year, series)
     values = _yearly(obs, computed[0], year)
@@ -265,11 +266,11 @@ def _obs_source(obs: list[TargetObservation], year: int) -> str:
     return f"{same[-1].source} ({same[-1].observed_on})" if same else ""
 
 
-def _applied(st: TargetStatus, d: District) -> TargetStatus:
+def _applied(ws: Workspace, st: TargetStatus, d: District) -> TargetStatus:
     """The key-unit rules the account applies, each with its source and status (the national
     definition when the district configures none)."""
     try:
-        rules = key_unit_rules(d.profile.get("key_unit_rules", []))
+        rules = key_unit_rules(district_profile(ws, d).get("key_unit_rules", []))
     except RuleConfigError as exc:
         st.status = TargetState.INVALID
         return explain(st, msg("plan.status.invalid", error=exc.reason))

@@ -57,6 +57,7 @@ from carbonpeak.vocabulary import (
     Role,
     ScopeType,
     TargetKind,
+    VerifiedKind,
     WarningLevel,
     values,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "QuotaCase",
     "QuotaRowRecord",
     "QuotaTableRecord",
+    "ReferenceVerification",
     "RetrofitProject",
     "SectorStatistics",
     "Street",
@@ -416,6 +418,30 @@ class AuditLog(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # the district the change belongs to; NULL for shared objects (factor-set versions)
     district_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class ReferenceVerification(Base):
+    """核实记录: an admin's citation that a reference value (a factor row, a quota-table row, a
+    rule) matches its source document; the shown status is *verified* while a current
+    (not withdrawn) verification of the same values exists."""
+
+    __tablename__ = "reference_verifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", VerifiedKind))
+    target: Mapped[str] = mapped_column(String(256), index=True)
+    # the values checked against the document (a reloaded row with other values is not verified)
+    checked_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    document_no: Mapped[str] = mapped_column(String(256))
+    document_date: Mapped[dt.date] = mapped_column(Date)
+    clause: Mapped[str] = mapped_column(String(256))
+    note: Mapped[str] = mapped_column(Text, default="")
+    file_name: Mapped[str | None] = mapped_column(String(256))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    verified_by: Mapped[str] = mapped_column(String(128))
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(128))
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class AccountRun(Base):

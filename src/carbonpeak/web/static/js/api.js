@@ -33,13 +33,13 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function request(method, path, { params, body, signal, quiet401 = false } = {}) {
   const headers = { Accept: 'application/json' };
-  const form = body instanceof FormData; // a file upload: the browser sets its Content-Type
+  const form = typeof FormData !== 'undefined' && body instanceof FormData; // multipart: the browser sets the type
   if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   const res = await fetch(apiUrl(path, params), {
     method,
     headers,
-    body: body === undefined || form ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     credentials: 'same-origin',
     cache: 'no-store',
     signal,

@@ -274,6 +274,12 @@ export const Obligation = Object.freeze({
   ENERGY_MANAGER: 'energy_manager',
 });
 
+export const VerifiedKind = Object.freeze({
+  FACTOR_ROW: 'factor_row',
+  QUOTA_ROW: 'quota_row',
+  RULE: 'rule',
+});
+
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
 export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);

@@ -15,6 +15,12 @@ function formatter(digits) {
 
 export function isNum(v) { return typeof v === 'number' && Number.isFinite(v); }
 
+/** `v` or 0 when it rounds to zero at `digits` fraction digits: never "-0.00". */
+function noNegZero(v, digits) {
+  const f = 10 ** digits;
+  return Math.round(Math.abs(v) * f) === 0 ? 0 : v;
+}
+
 /** `1234567.8` -> `1,234,568` (digits: fraction digits; default by size). */
 export function num(v, digits) {
   if (!isNum(v)) return '—';
@@ -23,7 +29,7 @@ export function num(v, digits) {
     const a = Math.abs(v);
     d = a >= 100 ? 0 : a >= 1 ? 1 : a === 0 ? 0 : 3;
   }
-  return formatter(d).format(v);
+  return formatter(d).format(noNegZero(v, d));
 }
 
 /** Up to `maxDigits` fraction digits, no trailing zeros: `13.5`, `3,500,000`, `0.0039`. */
@@ -41,7 +47,7 @@ export function numTrim(v, maxDigits = 2) {
 /** A ratio or a percentage: `pct(12.34)` -> `12.3%`; `pct(0.1234, {ratio: true})` -> `12.3%`. */
 export function pct(v, { ratio = false, digits = 1, signed = false } = {}) {
   if (!isNum(v)) return '—';
-  const p = ratio ? v * 100 : v;
+  const p = noNegZero(ratio ? v * 100 : v, digits);
   const sign = signed && p > 0 ? '+' : '';
   return `${sign}${formatter(digits).format(p)}%`;
 }

@@ -56,6 +56,18 @@ export function pick(obj, base) {
   return mine || other || obj[base] || '';
 }
 
+/** A street's name: Chinese in the Chinese edition; in the English edition the English name
+ * with the Chinese beside it ("The Bund (外滩街道)"), since the district's documents and
+ * signs give the Chinese. */
+export function streetName(obj, base = 'name') {
+  if (!obj) return '';
+  const zh = obj[`${base}_zh`] || '';
+  const en = obj[`${base}_en`] || '';
+  if (current === 'zh') return zh || en || obj[base] || '';
+  if (en && zh && en !== zh) return `${en} (${zh})`;
+  return en || zh || obj[base] || '';
+}
+
 /** A GB/T 4754 sector code (`L72`) with its section's name. */
 export function sectorLabel(code) {
   if (!code) return t('sector.(none)');

@@ -140,3 +140,25 @@ export function csvObjectUrl(rows, columns) {
   const lines = [cols.map(csvCell).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))];
   return URL.createObjectURL(new Blob([`\ufeff${lines.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' }));
 }
+
+/** A date field that reads and writes YYYY-MM-DD whatever the browser's locale (an
+ * `<input type=date>` shows mm/dd/yyyy in an en-US browser): a text input with the pattern,
+ * checked as a real calendar date as it is typed (see `isIsoDate`). */
+export function dateInput(name, { required = false, testid = '', title = '', value = '' } = {}) {
+  return html`<input type="text" name="${name}" data-date="iso" inputmode="numeric" maxlength="10"
+    pattern="\\d{4}-\\d{2}-\\d{2}" placeholder="YYYY-MM-DD" autocomplete="off" value="${value}"
+    ${required ? raw('required') : ''} ${testid ? raw(`data-testid="${testid}"`) : ''} title="${title || 'YYYY-MM-DD'}">`;
+}
+
+/** Whether `s` is a real date written YYYY-MM-DD. */
+export function isIsoDate(s) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+document.addEventListener('input', (ev) => {
+  const el = ev.target;
+  if (!(el instanceof HTMLInputElement) || el.dataset.date !== 'iso') return;
+  el.setCustomValidity(el.value === '' || isIsoDate(el.value) ? '' : t('app.dateFormat'));
+});

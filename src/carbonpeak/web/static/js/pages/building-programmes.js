@@ -8,12 +8,21 @@
 // Each section loads on its own: one that fails shows its error and the others still show.
 import { ApiError, get } from '../api.js';
 import { chart } from '../charts.js';
+import { Role } from '../constants.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { basisLine, errorMarkup, figureSpan, hashFor, loading, pageHead, yearSelect } from '../ui.js';
 import { allRows, tabs } from './buildings.js';
+import { bindVerify, verifyBox } from '../verify.js';
+
+const isAdmin = () => session.user && session.user.role === Role.DISTRICT_ADMIN;
+/** The unverified rules an admin may verify here: `<district>/<section>.<key>` targets. */
+const ruleTargets = (entries, section) => (isAdmin() ? Object.entries(entries || {})
+  .filter(([, e]) => e && e.status === 'unverified')
+  .map(([k, e]) => ({ target: `${session.user.district}/${section}.${k}`, text: `${k} = ${JSON.stringify(e.value)}` })) : []);
+const cmTargets = () => (isAdmin() ? [{ target: `${session.user.district}/commissioning.thresholds`, text: t('verify.cmThresholds') }] : []);
 
 function entityLink(id, name) {
   if (!id) return html`<span class="muted">—</span>`;
@@ -136,7 +145,7 @@ function projectMarkup(d) {
       <div><dt>${t('rf.col.project')}</dt><dd>${d.name}</dd></div>
       <div><dt>${t('bd.col.building')}</dt><dd>${entityLink(d.entity_id, d.entity_name)}</dd></div>
       <div><dt>${t('rf.col.period')}</dt><dd class="small">${d.start_date} – ${d.end_date || '…'}</dd></div>
-      <div><dt>${t('rf.model')}</dt><dd class="small">${d.mv_model_type || '—'}</dd></div>
+      <div><dt>${t('rf.model')}</dt><dd class="small" title="${d.mv_model_type || ''}">${d.mv_model_type ? label('mvModel', d.mv_model_type) : '—'}</dd></div>
       <div><dt>${t('rf.reportingPeriod')}</dt><dd class="small">${d.mv_reporting_start ? `${d.mv_reporting_start} – ${d.mv_reporting_end || ''}` : '—'}</dd></div>
       <div><dt>${t('rf.savings')}</dt><dd><span data-testid="rf-detail-savings" data-value="${isNum(d.mv_savings_kwh) ? d.mv_savings_kwh : ''}">${num(d.mv_savings_kwh, 0)}</span> <span class="unit">kWh</span>
         ${isNum(d.mv_fractional_savings) ? html` (${pct(d.mv_fractional_savings, { ratio: true })})` : ''}</dd></div>
@@ -193,7 +202,8 @@ function scheduleMarkup(d, m = { items: [] }) {
   return html`<p class="muted small">${t('au.rule', {
       a: num(rule.min_floor_area_m2, 0), n: rule.interval_years, d: d.as_of,
       s: statuses.map((s) => label('quota', s)).join('/') || '—' })}</p>
-    ${statuses.includes('unverified') ? html`<div class="note" data-testid="au-rule-unverified">${t('au.unverified')}</div>` : ''}
+    ${statuses.includes('unverified') ? html`<div class="note" data-testid="au-rule-unverified">${t('au.unverified')}
+      ${verifyBox('rule', ruleTargets(rule.entries, 'buildings'))}</div>` : ''}
     <div class="warn-counts rating-counts">
       ${SCHEDULE.map((k) => html`<div class="warn-count sched-${k}" data-testid="au-count-${k}" data-value="${counts[k] || 0}">
         <strong>${num(counts[k] || 0, 0)}</strong><span class="small">${label('sched', k)}</span></div>`)}
@@ -274,7 +284,9 @@ export const audits = {
         if (isCurrent()) show(obligationsMarkup(d));
       }),
     ]);
-    return on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value }));
+    const offs = [on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value })),
+      bindVerify(view, null, () => window.dispatchEvent(new HashChangeEvent('hashchange')))];
+    return () => offs.forEach((o) => o());
   },
 };
 
@@ -318,7 +330,8 @@ function candidatesMarkup(d, year, entity, m = { items: [] }) {
       · ${t('cm.candidates')} ${fig ? figureSpan(fig, 'cm-candidates') : num(candidates.length, 0)}
       · ${t('cm.thresholds', { s: d.thresholds_source || '—' })}</p>
     ${basisLine(fig)}
-    ${String(d.thresholds_source || '').includes('unverified') ? html`<div class="note" data-testid="cm-unverified">${t('cm.unverified')}</div>` : ''}
+    ${String(d.thresholds_source || '').includes('unverified') ? html`<div class="note" data-testid="cm-unverified">${t('cm.unverified')}
+      ${verifyBox('rule', cmTargets())}</div>` : ''}
     <div class="table-wrap"><table class="data data-wrap" data-testid="cm-table">
       ${candidatesHead()}
       <tbody>${candidates.length ? candidateRows(candidates, year, entity)
@@ -393,7 +406,9 @@ export const commissioning = {
         for (const c of d.charts || []) chart($(`[data-chart="${c.id}"]`, one), evidenceOption(c));
       }),
     ]);
-    return on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value }));
+    const offs = [on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value })),
+      bindVerify(view, null, () => window.dispatchEvent(new HashChangeEvent('hashchange')))];
+    return () => offs.forEach((o) => o());
   },
 };
 

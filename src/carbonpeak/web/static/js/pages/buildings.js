@@ -6,12 +6,13 @@
 // building-programmes.js; `tabs`, `allRows` and `unitText` are shared with them.
 import { apiUrl, get } from '../api.js';
 import { chart } from '../charts.js';
-import { ANALYST_ROLES, QUOTA_RATINGS } from '../constants.js';
+import { ANALYST_ROLES, QUOTA_RATINGS, Role } from '../constants.js';
 import { $, esc, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { hashFor, itemsOf, loading, pageHead, pager, yearSelect } from '../ui.js';
+import { bindVerify, verifyBox } from '../verify.js';
 
 const LIMIT = 50;
 const PAGE = 500; // the API's largest page
@@ -163,12 +164,20 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const filters = { ...params, building_type: f.building_type, rating: f.rating };
   const link = (q) => hashFor('/buildings', { year: f.year, table: f.table, type: f.building_type, ...q });
   const isScoped = session.user && !ANALYST_ROLES.includes(session.user.role);
+  // admins verify the table's unverified rows from the banner (reference-value verification)
+  const toVerify = statuses.includes('unverified') && session.user && session.user.role === Role.DISTRICT_ADMIN
+    ? (await get(`/quota-tables/${encodeURIComponent(data.table_id)}`).catch(() => ({ rows: [] }))).rows
+      .filter((r) => r.status === 'unverified')
+      .map((r) => ({ target: r.verification_target, text: `${r.region} · ${pick(r, 'label') || r.quota_class}` }))
+    : [];
+  if (!isCurrent()) return undefined;
 
   setHTML(view, html`
     ${pageHead(t('bd.title'), html`${yearSelect(session.years.length ? session.years : [data.year], data.year)}`)}
     ${tabs('benchmark')}
     ${statuses.includes('unverified') ? html`<div class="note note-strong" role="note" data-testid="bm-unverified">
-      <strong>⚠ ${t('bd.unverified')}</strong>${source ? html`<div class="small">${t('bd.source')}${source}</div>` : ''}</div>` : ''}
+      <strong>⚠ ${t('bd.unverified')}</strong>${source ? html`<div class="small">${t('bd.source')}${source}</div>` : ''}
+      ${verifyBox('quota_row', toVerify)}</div>` : ''}
     ${isScoped ? html`<p class="scope-note" data-testid="bm-scope-note">${t('bd.scopeNote')}</p>` : ''}
     <section class="grid grid-kpi">
       <div class="kpi card">
@@ -252,6 +261,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   if (c) c.on('click', (p) => { if (p.data && p.data.id) location.hash = `#/entities/${encodeURIComponent(p.data.id)}`; });
 
   const off = [
+    bindVerify(view, toVerify, () => window.dispatchEvent(new HashChangeEvent('hashchange'))),
     on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value })),
     on(view, 'change', 'form[data-role="filters"] select', (_, s) => setQuery({ [s.name]: s.value })),
     on(view, 'click', 'button[data-page]', (_, b) => showPage(Number(b.dataset.page) || 0)),

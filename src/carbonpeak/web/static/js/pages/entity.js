@@ -6,7 +6,7 @@ import { ApiError, get } from '../api.js';
 import { chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
-import { label, pick, sectorLabel, t } from '../i18n.js';
+import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
 import { basisLine, change, figureSpan, hashFor, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
@@ -82,7 +82,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
       <a href="${hashFor(`/streets/${e.street_id}`, { year: d.year })}" data-testid="crumb-street">${pick(e, 'street_name')}</a> › ${e.name || e.entity_id}</p>` : ''}
     <section class="card" style="margin-bottom:14px">
       <dl class="facts">
-        <div><dt>${t('en.street')}</dt><dd>${pick(e, 'street_name') || '—'}</dd></div>
+        <div><dt>${t('en.street')}</dt><dd>${streetName(e, 'street_name') || '—'}</dd></div>
         <div><dt>${t('col.type')}</dt><dd>${label('kind', e.kind)}${e.building_type ? ` · ${label('btype', e.building_type)}` : ''}</dd></div>
         <div><dt>${t('col.sector')}</dt><dd>${sectorLabel(e.sector)}</dd></div>
         <div><dt>${t('en.floorArea')}</dt><dd>${num(e.floor_area_m2, 0)} <span class="unit">m²</span></dd></div>

@@ -4,7 +4,7 @@ import { apiUrl, get } from '../api.js';
 import { LEVEL_ORDER, Role } from '../constants.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num } from '../format.js';
-import { label, pick, sectorLabel, t } from '../i18n.js';
+import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { hashFor, itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
 
@@ -27,7 +27,7 @@ function rows(items) {
   return items.map((r) => html`<tr data-entity-id="${r.entity_id}">
     <td class="name-cell"><a href="#/entities/${encodeURIComponent(r.entity_id)}">${r.name || r.entity_id}</a>
       <div class="muted small">${r.entity_id}${r.kind ? ` · ${label('kind', r.kind)}` : ''}${r.n_children ? ` · +${r.n_children}` : ''}</div></td>
-    <td class="nowrap">${pick(r, 'street_name') || '—'}</td>
+    <td class="nowrap">${streetName(r, 'street_name') || '—'}</td>
     <td>${r.building_type ? label('btype', r.building_type) : sectorLabel(r.sector)}</td>
     <td class="num" data-value="${isNum(r.tce_equal) ? r.tce_equal : ''}" data-col="consolidated">${num(r.tce_equal, 1)}</td>
     <td class="num" data-value="${isNum(r.tce_own) ? r.tce_own : ''}" data-col="own">${num(r.tce_own, 1)}</td>
@@ -56,7 +56,7 @@ export async function render(view, { query, isCurrent }) {
   const year = f.year || first.year || '';
   const streetName = (id) => {
     const s = streets.find((x) => String(x.id ?? x.street_id) === String(id));
-    return s ? pick(s, 'name') : id;
+    return s ? streetName(s) : id;
   };
 
   setHTML(view, html`
@@ -68,7 +68,7 @@ export async function render(view, { query, isCurrent }) {
         ${isStreetUser ? '' : html`<label class="field">${t('ku.street')}
           <select name="street_id" data-testid="key-units-street">
             <option value="">${t('all')}</option>
-            ${streets.map((s) => { const id = s.id ?? s.street_id; return html`<option value="${id}" ${String(id) === String(f.street_id) ? raw('selected') : ''}>${pick(s, 'name') || s.code}</option>`; })}
+            ${streets.map((s) => { const id = s.id ?? s.street_id; return html`<option value="${id}" ${String(id) === String(f.street_id) ? raw('selected') : ''}>${streetName(s) || s.code}</option>`; })}
             ${f.street_id && !streets.some((s) => String(s.id ?? s.street_id) === String(f.street_id)) ? html`<option value="${f.street_id}" selected>${streetName(f.street_id)}</option>` : ''}
           </select></label>`}
         <label class="field">${t('ku.level')}

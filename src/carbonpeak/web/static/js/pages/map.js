@@ -4,8 +4,8 @@
 // the sources in place. The map object is `window.__cpMap` (for tests and the console).
 import { get } from '../api.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
-import { isNum, num } from '../format.js';
-import { label, lang, pick, t } from '../i18n.js';
+import { isNum, num, numTrim } from '../format.js';
+import { label, lang, pick, streetName, t } from '../i18n.js';
 import { loading, pageHead, yearSelect } from '../ui.js';
 import { rememberYears, session } from '../state.js';
 
@@ -16,7 +16,64 @@ const RAMP = ['#f1f7d6', '#f9d56e', '#f3a14a', '#e0603b', '#b3242f'];
 const EUI_RAMP = ['#2e9e5b', '#a5c94f', '#f2c744', '#ec8a3a', '#c8323a'];
 const NO_DATA = '#d5dcda';
 
+const PMTILES = '/vendor/pmtiles/pmtiles.js';
+
 let libPromise = null;
+let pmtilesPromise = null;
+
+/** The pmtiles library (a classic script defining `window.pmtiles`), its protocol registered
+ * on MapLibre once: `pmtiles://<url>` sources read the archive by HTTP range requests. */
+function loadPmtiles(lib) {
+  if (!pmtilesPromise) {
+    pmtilesPromise = new Promise((resolve, reject) => {
+      if (window.pmtiles) { resolve(window.pmtiles); return; }
+      const el = document.createElement('script');
+      el.src = PMTILES;
+      el.onload = () => resolve(window.pmtiles);
+      el.onerror = () => reject(new Error(`cannot load ${PMTILES}`));
+      document.head.appendChild(el);
+    }).then((pm) => {
+      const protocol = new pm.Protocol();
+      lib.addProtocol('pmtiles', protocol.tile);
+      return pm;
+    });
+  }
+  return pmtilesPromise;
+}
+
+/** The base layer: the imported PMTiles base map, else the intranet tile URL, else none. */
+async function baseLayers(lib, first, style) {
+  const base = first.basemap;
+  if (base && base.url) {
+    try {
+      const pm = await loadPmtiles(lib);
+      const url = `pmtiles://${window.location.origin}${base.url}`;
+      if (base.raster) {
+        style.sources.basemap = { type: 'raster', url, tileSize: 256 };
+        style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.9 } });
+      } else {
+        // vector tiles: their layers drawn plainly (no labels: the map's own labels are HTML)
+        const meta = await new pm.PMTiles(`${window.location.origin}${base.url}`).getMetadata();
+        style.sources.basemap = { type: 'vector', url };
+        for (const vl of (meta && meta.vector_layers) || []) {
+          style.layers.push({ id: `basemap-${vl.id}-fill`, type: 'fill', source: 'basemap', 'source-layer': vl.id,
+            filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#dfe7e4', 'fill-opacity': 0.6 } });
+          style.layers.push({ id: `basemap-${vl.id}-line`, type: 'line', source: 'basemap', 'source-layer': vl.id,
+            paint: { 'line-color': '#b7c4c0', 'line-width': 0.8 } });
+        }
+      }
+      return 'pmtiles';
+    } catch (err) {
+      console.warn('base map not loaded', err && err.message);
+    }
+  }
+  if (first.tile_url) {
+    style.sources.tiles = { type: 'raster', tiles: [first.tile_url], tileSize: 256 };
+    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles', paint: { 'raster-opacity': 0.85 } });
+    return 'tiles';
+  }
+  return '';
+}
 
 function loadLib() {
   if (!libPromise) {
@@ -50,43 +107,97 @@ function periodLabel(year, month) {
   return t('map.month', { y: year, m: lang() === 'en' ? String(month).padStart(2, '0') : month });
 }
 
-function values(fc, prop) {
-  return (fc.features || []).map((f) => f.properties && f.properties[prop]).filter(isNum);
+/** The district's fixed scale of a layer's metric (server-side breaks, the same whoever
+ * looks): `{unit, breaks}`; k breaks make k + 1 classes. */
+function scaleOf(state, layer, prop) {
+  return (state.scales || {})[`${layer}_${prop}`] || { unit: '', breaks: [] };
 }
 
-/** Strictly increasing colour stops at the data's quantiles (one per colour), so that one
- * outlier (a data centre) does not leave every other building the same colour. */
-function stops(vals, n) {
-  if (!vals.length) return null;
-  const sorted = [...vals].sort((a, b) => a - b);
-  const out = Array.from({ length: n }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (n - 1))]);
-  const eps = Math.max(Math.abs(sorted[sorted.length - 1]), 1) * 1e-6;
-  for (let i = 1; i < n; i += 1) if (out[i] <= out[i - 1]) out[i] = out[i - 1] + eps;
+/** A step expression: class i (values in [b(i-1), b(i))) takes ramp colour i, spread over the
+ * ramp when there are fewer classes than colours. */
+function classColours(nClasses, ramp) {
+  if (nClasses <= 1) return [ramp[Math.floor(ramp.length / 2)]];
+  return Array.from({ length: nClasses },
+    (_, i) => ramp[Math.round((i * (ramp.length - 1)) / (nClasses - 1))]);
+}
+
+function colourExpr(prop, scale, ramp) {
+  const cols = classColours(scale.breaks.length + 1, ramp);
+  const value = ['to-number', ['get', prop]];
+  const step = scale.breaks.length ? ['step', value, cols[0]] : cols[0];
+  if (scale.breaks.length) scale.breaks.forEach((b, i) => step.push(b, cols[i + 1]));
+  return ['case', ['==', ['typeof', ['get', prop]], 'number'], step, NO_DATA];
+}
+
+function radiusExpr(scale) {
+  const b = scale.breaks;
+  if (!b.length) return 8;
+  // circles grow over the district's classes of tCO2 (fixed, like the colours)
+  const step = ['step', ['to-number', ['get', 'tco2'], 0], 5];
+  b.forEach((v, i) => step.push(v, 5 + Math.round(((i + 1) * 15) / b.length)));
+  return step;
+}
+
+/** The legend's class ranges, in units: `< 25`, `25 – 40`, ..., `≥ 80` (distinct by
+ * construction: the server merges equal breaks). */
+function classRanges(scale) {
+  const b = scale.breaks;
+  const u = scale.unit;
+  if (!b.length) return [`${t('map.allValues')} ${u}`];
+  const out = [`< ${numTrim(b[0])} ${u}`];
+  for (let i = 1; i < b.length; i += 1) out.push(`${numTrim(b[i - 1])} – ${numTrim(b[i])} ${u}`);
+  out.push(`≥ ${numTrim(b[b.length - 1])} ${u}`);
   return out;
 }
 
-function median(vals) {
-  if (!vals.length) return null;
-  const s = [...vals].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
+function classList(scale, ramp, testid) {
+  const cols = classColours(scale.breaks.length + 1, ramp);
+  return html`<ul class="legend-classes" data-testid="${testid}" data-breaks="${JSON.stringify(scale.breaks)}">
+    ${classRanges(scale).map((r, i) => html`<li><i style="background:${cols[i]}"></i><span data-testid="legend-class">${r}</span></li>`)}
+    <li><i style="background:${NO_DATA}"></i><span>${t('app.noData')}</span></li></ul>`;
 }
 
-function colourExpr(prop, vals, ramp) {
-  const s = stops(vals, ramp.length);
-  if (!s) return NO_DATA;
-  const interp = ['interpolate', ['linear'], ['to-number', ['get', prop]]];
-  s.forEach((v, i) => interp.push(v, ramp[i]));
-  return ['case', ['==', ['typeof', ['get', prop]], 'number'], interp, NO_DATA];
+function legendMarkup(state) {
+  const byEui = state.shade === 'kgce_per_m2';
+  const tco2 = scaleOf(state, 'entities', 'tco2');
+  return html`<div class="card" data-testid="map-legend">
+    <h3>${t('map.legend')}</h3>
+    <div class="small">${t('map.legendStreets')}: ${byEui ? t('map.byEui') : t('map.byCo2')}</div>
+    ${classList(scaleOf(state, 'streets', state.shade), byEui ? EUI_RAMP : RAMP, 'legend-streets')}
+    <div class="small" style="margin-top:12px">${t('map.legendBuildings')}</div>
+    ${classList(scaleOf(state, 'entities', 'kgce_per_m2'), EUI_RAMP, 'legend-entities')}
+    <div class="legend-dots" style="margin-top:6px">
+      <i style="width:10px;height:10px"></i>${tco2.breaks.length ? `< ${numTrim(tco2.breaks[0])}` : '—'}
+      <i style="width:26px;height:26px"></i>${tco2.breaks.length ? `≥ ${numTrim(tco2.breaks[tco2.breaks.length - 1])}` : '—'} tCO2
+    </div>
+    <div class="legend-dots" style="margin-top:6px"><i style="width:12px;height:12px;border:2px solid #1d2a27"></i>${t('map.legendKey')}</div>
+    <div class="muted small" style="margin-top:6px">${t('map.legendFixed')}</div>
+  </div>`;
 }
 
-function radiusExpr(vals) {
-  if (!vals.length) return 6;
-  const lo = Math.sqrt(Math.max(0, Math.min(...vals)));
-  let hi = Math.sqrt(Math.max(...vals));
-  if (hi - lo < 1e-9) hi = lo + 1;
-  return ['interpolate', ['linear'], ['sqrt', ['max', 0, ['to-number', ['get', 'tco2'], 0]]],
-    lo, 5, hi, 20];
+/** A label point for a polygon: the area centroid of its largest outer ring. */
+function labelPoint(geom) {
+  if (!geom) return null;
+  const polys = geom.type === 'Polygon' ? [geom.coordinates]
+    : geom.type === 'MultiPolygon' ? geom.coordinates : [];
+  let best = null;
+  for (const poly of polys) {
+    const ring = poly[0] || [];
+    let a = 0; let cx = 0; let cy = 0;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+      const f = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+      a += f; cx += (ring[j][0] + ring[i][0]) * f; cy += (ring[j][1] + ring[i][1]) * f;
+    }
+    if (Math.abs(a) > 1e-14 && (!best || Math.abs(a) > best.a)) {
+      best = { a: Math.abs(a), p: [cx / (3 * a), cy / (3 * a)] };
+    }
+  }
+  return best ? best.p : null;
 }
+
+/** Building names are shown from this zoom on (the street names at every zoom). */
+const ENTITY_LABEL_ZOOM = 14.5;
+const MAX_ENTITY_LABELS = 300;
 
 function bounds(collections) {
   let w = Infinity; let s = Infinity; let e = -Infinity; let n = -Infinity;
@@ -99,32 +210,6 @@ function bounds(collections) {
     for (const f of fc.features || []) if (f.geometry && f.geometry.coordinates) visit(f.geometry.coordinates);
   }
   return Number.isFinite(w) ? [[w, s], [e, n]] : null;
-}
-
-function legendMarkup(state) {
-  const byEui = state.shade === 'kgce_per_m2';
-  const sv = values(state.data.streets, state.shade);
-  const ev = values(state.data.entities, 'kgce_per_m2');
-  const tv = values(state.data.entities, 'tco2');
-  const ramp = (r) => `linear-gradient(90deg, ${r.join(', ')})`;
-  const ends = (v, unitText) => (v.length ? html`<div class="legend-ends"><span>${num(Math.min(...v))}</span>
-    <span>${num(median(v))}</span><span>${num(Math.max(...v))} ${unitText}</span></div>`
-    : html`<div class="legend-ends muted">${t('app.noData')}</div>`);
-  return html`<div class="card" data-testid="map-legend">
-    <h3>${t('map.legend')}</h3>
-    <div class="small">${t('map.legendStreets')}: ${byEui ? t('map.byEui') : t('map.byCo2')}</div>
-    <div class="legend-ramp" style="background:${ramp(byEui ? EUI_RAMP : RAMP)}"></div>
-    ${ends(sv, byEui ? 'kgce/m²' : 'tCO2')}
-    <div class="small" style="margin-top:12px">${t('map.legendBuildings')}</div>
-    <div class="legend-ramp" style="background:${ramp(EUI_RAMP)}"></div>
-    ${ends(ev, 'kgce/m²')}
-    <div class="legend-dots" style="margin-top:6px">
-      <i style="width:10px;height:10px"></i>${tv.length ? num(Math.min(...tv)) : '—'}
-      <i style="width:26px;height:26px"></i>${tv.length ? num(Math.max(...tv)) : '—'} tCO2
-    </div>
-    <div class="legend-dots" style="margin-top:6px"><i style="width:12px;height:12px;border:2px solid #1d2a27"></i>${t('map.legendKey')}</div>
-    <div class="muted small" style="margin-top:6px">${t('map.legendQuantiles')}</div>
-  </div>`;
 }
 
 const entityId = (p) => p.entity_id ?? p.id;
@@ -140,7 +225,7 @@ function entityCard(p, period) {
     <div class="muted small">${id}${p.is_key_unit ? html` · <span class="badge key">${t('map.keyUnit')}</span>` : ''}</div>
     <dl>
       <dt>${t('col.type')}</dt><dd>${type}</dd>
-      ${pick(p, 'street_name') ? html`<dt>${t('col.street')}</dt><dd>${pick(p, 'street_name')}</dd>` : ''}
+      ${streetName(p, 'street_name') ? html`<dt>${t('col.street')}</dt><dd>${streetName(p, 'street_name')}</dd>` : ''}
       <dt>${t('col.co2')}</dt><dd data-testid="entity-card-tco2" data-value="${isNum(p.tco2) ? p.tco2 : ''}">${num(p.tco2)}</dd>
       ${isNum(p.tce_equal) ? html`<dt>${t('col.energy')}</dt><dd>${num(p.tce_equal)}</dd>` : ''}
       <dt>${t('col.eui')}</dt><dd data-testid="entity-card-eui" data-value="${isNum(p.kgce_per_m2) ? p.kgce_per_m2 : ''}">${num(p.kgce_per_m2, 1)}</dd>
@@ -151,7 +236,7 @@ function entityCard(p, period) {
 }
 
 function streetCard(p, period, year) {
-  const name = pick(p, 'name') || p.code;
+  const name = streetName(p) || p.code;
   const id = p.street_id;
   return html`<div class="card info-card" data-testid="street-card" data-street-id="${id ?? ''}">
     <h3>${name}</h3>
@@ -184,12 +269,61 @@ function addLayers(map, state) {
 }
 
 function restyle(map, state) {
-  const d = state.data;
   map.setPaintProperty('streets-fill', 'fill-color',
-    colourExpr(state.shade, values(d.streets, state.shade), state.shade === 'tco2' ? RAMP : EUI_RAMP));
+    colourExpr(state.shade, scaleOf(state, 'streets', state.shade), state.shade === 'tco2' ? RAMP : EUI_RAMP));
   map.setPaintProperty('entities-circle', 'circle-color',
-    colourExpr('kgce_per_m2', values(d.entities, 'kgce_per_m2'), EUI_RAMP));
-  map.setPaintProperty('entities-circle', 'circle-radius', radiusExpr(values(d.entities, 'tco2')));
+    colourExpr('kgce_per_m2', scaleOf(state, 'entities', 'kgce_per_m2'), EUI_RAMP));
+  map.setPaintProperty('entities-circle', 'circle-radius', radiusExpr(scaleOf(state, 'entities', 'tco2')));
+}
+
+/** Street and building names as HTML markers: the browser's own fonts draw Chinese and Latin
+ * alike, so no glyph files are needed offline (see docs/dashboard.md, "The carbon map"). */
+function makeLabels(lib, map, state) {
+  const streets = [];
+  for (const f of state.data.streets.features || []) {
+    const p = f.properties || {};
+    const at = labelPoint(f.geometry);
+    if (!at) continue;
+    const el = document.createElement('div');
+    el.className = 'map-label map-label-street';
+    el.dataset.testid = 'map-label-street';
+    el.dataset.code = p.code ?? '';
+    el.textContent = streetName(p) || p.code || '';
+    streets.push(new lib.Marker({ element: el, anchor: 'center' }).setLngLat(at).addTo(map));
+  }
+  let entities = new Map();
+  const updateEntities = () => {
+    const show = map.getZoom() >= ENTITY_LABEL_ZOOM;
+    const b = map.getBounds();
+    const want = new Map();
+    if (show) {
+      for (const f of state.data.entities.features || []) {
+        const c = f.geometry && f.geometry.coordinates;
+        if (!c || !b.contains(c)) continue;
+        want.set(entityId(f.properties), f);
+        if (want.size >= MAX_ENTITY_LABELS) break;
+      }
+    }
+    for (const [id, m] of entities) if (!want.has(id)) { m.remove(); entities.delete(id); }
+    for (const [id, f] of want) {
+      if (entities.has(id)) continue;
+      const el = document.createElement('div');
+      el.className = 'map-label map-label-entity';
+      el.dataset.testid = 'map-label-entity';
+      el.dataset.entityId = id;
+      el.textContent = pick(f.properties, 'name') || id;
+      entities.set(id, new lib.Marker({ element: el, anchor: 'top', offset: [0, 10] })
+        .setLngLat(f.geometry.coordinates).addTo(map));
+    }
+  };
+  map.on('moveend', updateEntities);
+  updateEntities();
+  return () => {
+    map.off('moveend', updateEntities);
+    streets.forEach((m) => m.remove());
+    entities.forEach((m) => m.remove());
+    entities = new Map();
+  };
 }
 
 export async function render(view, { query, setQuery, isCurrent }) {
@@ -202,6 +336,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const months = parseMonths(first.months, shownYear);
   const state = {
     data: { streets: first.streets || EMPTY, entities: first.entities || EMPTY },
+    scales: first.scales || {},
     shade: query.shade === 'kgce_per_m2' ? 'kgce_per_m2' : 'tco2',
     index: 0, // 0: whole year; i: months[i - 1]
     seq: 0,
@@ -255,10 +390,8 @@ export async function render(view, { query, setQuery, isCurrent }) {
     sources: {},
     layers: [{ id: 'background', type: 'background', paint: { 'background-color': '#e9efed' } }],
   };
-  if (first.tile_url) {
-    style.sources.tiles = { type: 'raster', tiles: [first.tile_url], tileSize: 256 };
-    style.layers.push({ id: 'tiles', type: 'raster', source: 'tiles', paint: { 'raster-opacity': 0.85 } });
-  }
+  canvasBox.dataset.base = await baseLayers(lib, first, style);
+  if (!isCurrent()) return undefined;
   let map;
   try {
     map = new lib.Map({
@@ -281,7 +414,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   // a missing background tile is not worth an error: the data layers are the map
   map.on('error', (ev) => {
     const src = ev && ev.sourceId;
-    if (src === 'tiles') console.warn('map tile failed', ev.error && ev.error.message);
+    if (src === 'tiles' || src === 'basemap') console.warn('map tile failed', ev.error && ev.error.message);
     else console.error('map error', ev && ev.error ? ev.error.message || ev.error : ev);
   });
   map.addControl(new lib.NavigationControl({ showCompass: false }), 'top-right');
@@ -293,9 +426,11 @@ export async function render(view, { query, setQuery, isCurrent }) {
   };
   const drawLegend = () => setHTML(legendBox, legendMarkup(state));
 
+  let dropLabels = () => {};
   map.on('load', () => {
     addLayers(map, state);
     restyle(map, state);
+    dropLabels = makeLabels(lib, map, state);
     drawLegend();
     markReady();
   });
@@ -345,6 +480,9 @@ export async function render(view, { query, setQuery, isCurrent }) {
       const d = await get('/map', { year: m ? m.year : shownYear, month: m ? m.param : '' });
       if (seq !== state.seq || !isCurrent()) return;
       state.data = { streets: d.streets || EMPTY, entities: d.entities || EMPTY };
+      state.scales = d.scales || {};
+      dropLabels();
+      dropLabels = makeLabels(lib, map, state);
       map.getSource('streets')?.setData(state.data.streets);
       map.getSource('entities')?.setData(state.data.entities);
       restyle(map, state);
@@ -378,6 +516,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     offs.forEach((f) => f());
     state.seq += 1;
     if (window.__cpMap === map) window.__cpMap = null;
+    dropLabels();
     map.remove();
   };
 }

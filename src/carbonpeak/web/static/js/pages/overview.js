@@ -4,7 +4,7 @@ import { axisNum, chart } from '../charts.js';
 import { LEVEL_ORDER, WarningLevel } from '../constants.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
-import { label, lang, pick, sectorLabel, t } from '../i18n.js';
+import { label, lang, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { basisLine, change, figureSpan, kpiCard, levelBadge, loading, numSpan, pageHead, yearSelect } from '../ui.js';
 
@@ -60,7 +60,7 @@ export function unitText(u) {
 
 function title(scope) {
   if (!scope || scope.type === 'district') return t('ov.title');
-  if (scope.type === 'street') return t('ov.titleStreet', { name: pick(scope, 'name') });
+  if (scope.type === 'street') return t('ov.titleStreet', { name: streetName(scope) });
   return t('ov.titleEntities');
 }
 

@@ -10,7 +10,7 @@ import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
-import { loading, pageHead, pager } from '../ui.js';
+import { dateInput, loading, pageHead, pager } from '../ui.js';
 import { allRows, tabs, unitText } from './buildings.js';
 
 const LIMIT = 50;
@@ -33,6 +33,17 @@ function caseBadge(status) {
   return html`<span class="badge case-${status}" data-status="${status}">${label('case', status)}</span>`;
 }
 
+// a quota class's label from its table (`B_hotel_4star` -> 四星级酒店); the code when unknown
+const classLabels = new Map();
+const classLabel = (c) => classLabels.get(`${c.table_id}/${c.quota_class}`) || c.quota_class || '';
+
+async function loadClassLabels(items) {
+  const ids = [...new Set(items.map((c) => c.table_id).filter(Boolean))];
+  await Promise.all(ids.map((id) => get(`/quota-tables/${encodeURIComponent(id)}`).then((tb) => {
+    for (const r of tb.rows || []) if (pick(r, 'label')) classLabels.set(`${id}/${r.quota_class}`, pick(r, 'label'));
+  }).catch(() => null)));
+}
+
 function rowsMarkup(items, now) {
   if (!items.length) return html`<tr><td colspan="9" class="muted">${t('app.noData')}</td></tr>`;
   return items.map((c) => {
@@ -42,7 +53,7 @@ function rowsMarkup(items, now) {
         class="${late ? 'overdue' : ''}" ${late ? raw('data-overdue="1"') : ''}>
       <td class="nowrap">#${c.id} · ${c.year}<div class="muted small">${c.table_id} v${c.table_version}</div></td>
       <td class="name-cell"><a href="#/entities/${encodeURIComponent(c.entity_id)}">${c.name || c.entity_id}</a>
-        <div class="muted small">${c.entity_id} · ${c.quota_class || ''}${c.class_source === 'default' ? ` (${t('bd.defaultClass')})` : ''}</div></td>
+        <div class="muted small">${c.entity_id} · <span title="${c.quota_class || ''}">${classLabel(c)}</span>${c.class_source === 'default' ? ` (${t('bd.defaultClass')})` : ''}</div></td>
       <td class="num">${num(c.eui, 1)} / ${num(c.constraint_value, 1)} <span class="unit">${unit}</span></td>
       <td class="num">${pct(c.excess_fraction, { ratio: true })}</td>
       <td class="num">${num(c.reduction_required, 0)} <span class="unit">${unit ? `${unit.split('/')[0]}/a` : ''}</span></td>
@@ -79,15 +90,15 @@ function actionsMarkup(role, years, tables) {
         <h3>${t('qc.notify')}</h3><p class="muted small">${t('qc.notifyHint')}</p>
         <div class="toolbar">
           <label class="field">${t('year')}<select name="year">${yearOptions(years, latest)}</select></label>
-          <label class="field">${t('qc.noticeDate')}<input type="date" name="notice_date" title="${t('qc.optional')}"></label>
-          <label class="field">${t('qc.deadline')}<input type="date" name="deadline" required data-testid="cases-deadline"></label>
+          <label class="field">${t('qc.noticeDate')}${dateInput('notice_date', { title: t('qc.optional') })}</label>
+          <label class="field">${t('qc.deadline')}${dateInput('deadline', { required: true, testid: 'cases-deadline' })}</label>
           <button type="submit" class="btn-primary" data-testid="cases-notify">${t('qc.notify')}</button>
         </div></form>` : ''}
       <form class="action-form" data-op="review" data-testid="cases-review-form">
         <h3>${t('qc.review')}</h3><p class="muted small">${t('qc.reviewHint')}</p>
         <div class="toolbar">
           <label class="field">${t('qc.reviewYear')}<select name="year">${yearOptions(years, latest)}</select></label>
-          <label class="field">${t('qc.asOf')}<input type="date" name="as_of" title="${t('qc.optional')}"></label>
+          <label class="field">${t('qc.asOf')}${dateInput('as_of', { title: t('qc.optional') })}</label>
           <button type="submit" class="btn-primary" data-testid="cases-review">${t('qc.review')}</button>
         </div></form>
     </div>
@@ -164,6 +175,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     const mine = ++seq;
     try {
       const data = await allRows('/quota-cases', f);
+      await loadClassLabels(data.items);
       if (mine !== seq || !isCurrent()) return;
       items = data.items;
       count.textContent = t('qc.count', { n: num(data.total, 0) });

@@ -5,7 +5,7 @@ import { LEVEL_ORDER } from '../constants.js';
 import { axisNum, chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
 import { isNum } from '../format.js';
-import { label, pick, t } from '../i18n.js';
+import { label, streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
 import { change, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
@@ -31,8 +31,8 @@ export async function render(view, { query, setQuery, isCurrent }) {
     rowAttrs: (r) => ({ class: 'clickable', 'data-street-id': r.street_id, 'data-href': open(r) }),
     exportPath: '/dashboard/streets', exportParams: { year: d.year },
     columns: [
-      { key: 'name', label: 'col.street', text: (r) => pick(r, 'name') || r.code,
-        cell: (r) => html`<a href="${open(r)}">${pick(r, 'name') || r.code}</a>` },
+      { key: 'name', label: 'col.street', text: (r) => streetName(r) || r.code,
+        cell: (r) => html`<a href="${open(r)}">${streetName(r) || r.code}</a>` },
       { key: 'n_entities', label: 'col.entities', type: 'num', digits: 0 },
       { key: 'n_key_units', label: 'ov.keyUnitsCount', type: 'num', digits: 0 },
       { key: 'tce_equal', label: 'col.energy', type: 'num' },
@@ -47,7 +47,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     ],
   });
 
-  const names = items.map((r) => pick(r, 'name') || r.code);
+  const names = items.map((r) => streetName(r) || r.code);
   const c = chart($('[data-chart="streets"]', view), {
     legend: { top: 0 },
     grid: { left: 10, right: 16, top: 36, bottom: 8, containLabel: true },
