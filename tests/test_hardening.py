@@ -69,7 +69,7 @@ def test_one_comma_five_is_refused_by_the_feeds(world, ctype):
     for res in (r, lg):
         assert (res.added, res.rejected) == (0, 1)
         assert [(e.row, e.value, e.code) for e in res.errors] == [
-            (1, "1,5", "intake.cell.not_number")]
+            (1, "1,5", "intake.cell.comma_decimal")]
 
 
 def test_one_comma_five_is_refused_by_every_file(world, tmp_path):
@@ -85,12 +85,12 @@ def test_one_comma_five_is_refused_by_every_file(world, tmp_path):
         with pytest.raises(InputValidationError) as exc:
             import_file(world, kind, write(tmp_path, f"{kind}.csv", text))
         assert [(e.row, e.code) for e in exc.value.errors] == [
-            (2, "intake.cell.not_number")], kind
+            (2, "intake.cell.comma_decimal")], kind
     with pytest.raises(InputValidationError) as exc:  # was stored as 15 tce
         import_audits(world, write(tmp_path, "a.csv",
                                    "entity_id,kind,audit_date,auditor,estimated_savings_tce\n"
                                    'H1,audit,2023-05-01,示例所,"1,5"\n'), district="huangpu")
-    assert [(e.row, e.code) for e in exc.value.errors] == [(2, "intake.cell.not_number")]
+    assert [(e.row, e.code) for e in exc.value.errors] == [(2, "intake.cell.comma_decimal")]
 
 
 # -- control characters (Medium 5) ---------------------------------------------------------------

@@ -187,7 +187,7 @@ ALLOWED_LATIN = {
     "WGS", "m", "kWh", "MWh", "tce", "kgce", "tCO", "C", "F", "x", "application", "text",
     "csv", "json", "meter_id", "ts", "value", "entity_id", "period", "carrier", "quantity",
     "unit", "code", "name_zh", "gdp_share", "retrofit", "commissioning", "planned",
-    "in_progress", "completed", "audit", "diagnosis", "temp_mean", "Z", "MB",
+    "in_progress", "completed", "audit", "diagnosis", "temp_mean", "Z", "MB", "PMTiles",
 }
 
 

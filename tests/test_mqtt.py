@@ -25,6 +25,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.i18n import render
+from carbonpeak.intake.batches import stored_reason
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.mqtt import MqttIngester, messages_table, mosquitto_acl, sender_of
@@ -153,7 +155,9 @@ def test_ingester_stores_batches_then_acks(meters_ws):
         batches = list(s.scalars(select(IngestBatch).where(IngestBatch.channel == "mqtt")))
         assert len(batches) >= 3  # batch_size 50
         assert all(b.status in ("committed", "no_change") for b in batches)
-        reasons = {(r.column, r.message) for r in s.scalars(select(BatchRejection))}
+        # rejections are stored as messages (code and parameters): read them in English
+        reasons = {(r.column, render(stored_reason(r.message), "en"))
+                   for r in s.scalars(select(BatchRejection))}
     assert ("payload", "is not valid JSON") in reasons
     assert any(c == "meter_id" and m.startswith("is not a meter this client may write")
                for c, m in reasons)

@@ -36,7 +36,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import ParsedFile, decode_text
-from carbonpeak.intake.formats.numbers import parse_number
+from carbonpeak.intake.formats.numbers import parse_number, refusal_code
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.vocabulary import AuditKind, Obligation
 
@@ -275,7 +275,7 @@ def _savings(raw: Any, where: tuple[str, int | None], errors: list[RowError]) ->
     value = parse_number(raw)
     if value is None:
         errors.append(RowError(where[0], where[1], "estimated_savings_tce", str(raw),
-                               msg("intake.cell.not_number")))
+                               msg(refusal_code(raw))))
         return None
     if not math.isfinite(value) or value < 0:
         errors.append(RowError(where[0], where[1], "estimated_savings_tce", str(raw),

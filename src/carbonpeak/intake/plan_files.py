@@ -18,7 +18,7 @@ import pandas as pd
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.csvfiles import ParsedFile, _duplicates, _flag, _number, _opt
-from carbonpeak.intake.formats.numbers import number_series
+from carbonpeak.intake.formats.numbers import BAD_COMMAS, number_series
 from carbonpeak.vocabulary import BudgetMetric, ScopeType, TargetKind
 
 __all__ = [
@@ -116,8 +116,10 @@ def parse_targets(pf: ParsedFile, *, district: str) -> list[dict[str, Any]]:
     base_value = _number(pf, "baseline_value", errors, required=False)
     target_num = number_series(f["target_value"])
     # text is kept as text, but what looks like a number must be one ("1,5" is not 15)
-    _flag(pf, target_num.isna() & f["target_value"].str.strip().str.match(_NUMBERISH),
-          "target_value", errors, msg("intake.cell.not_number"))
+    numberish = target_num.isna() & f["target_value"].str.strip().str.match(_NUMBERISH)
+    commas = f["target_value"].str.strip().str.match(BAD_COMMAS)
+    _flag(pf, numberish & commas, "target_value", errors, msg("intake.cell.comma_decimal"))
+    _flag(pf, numberish & ~commas, "target_value", errors, msg("intake.cell.not_number"))
     _duplicates(pf, ["id", "scope_id"], errors)
     for i, line in enumerate(f["_line"].tolist()):
         tv = target_num.iloc[i]

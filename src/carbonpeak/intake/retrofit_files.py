@@ -28,7 +28,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import decode_text, read_import_file
-from carbonpeak.intake.formats.numbers import parse_number
+from carbonpeak.intake.formats.numbers import parse_number, refusal_code
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.intake.weather_files import FIRST_DAY, LAST_DAY, nul_error, parse_date
 from carbonpeak.vocabulary import RetrofitKind, RetrofitStatus
@@ -204,7 +204,7 @@ def check_project(row: Mapping[str, str], file: str, line: int | None, *,
             continue
         num = _num(text)
         if num is None:
-            bad(col, msg("intake.cell.not_number"))
+            bad(col, msg(refusal_code(text)))
         numbers[col] = None if num is None else num * scales.get(col, 1.0)
     frac = None
     if cell("claimed_savings_fraction"):

@@ -22,7 +22,8 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["BAD_COMMAS", "NUMBER", "NUMBER_SQL", "THOUSANDS", "number_series", "parse_number"]
+__all__ = ["BAD_COMMAS", "NUMBER", "NUMBER_SQL", "THOUSANDS", "number_series", "parse_number",
+           "refusal_code"]
 
 #: thousands separators only in their proper place ("12,000.5"); "1,5" is not a number
 THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"
@@ -64,6 +65,21 @@ def parse_number(text: object) -> float | None:
         return None
     v = float(t)
     return v if math.isfinite(v) else None
+
+
+_BAD_COMMAS = re.compile(BAD_COMMAS)
+
+
+def refusal_code(text: object) -> str:
+    """Why ``text`` is not a number, as a catalogue code: ``intake.cell.comma_decimal`` when
+    it is digits with commas out of place ("1,5"), else ``intake.cell.not_number``.
+
+    >>> refusal_code("1,5"), refusal_code("abc")
+    ('intake.cell.comma_decimal', 'intake.cell.not_number')
+    """
+    if isinstance(text, str) and _BAD_COMMAS.match(text.strip()):
+        return "intake.cell.comma_decimal"
+    return "intake.cell.not_number"
 
 
 def number_series(raw: pd.Series) -> pd.Series:
