@@ -41,6 +41,7 @@ from carbonpeak.intake.plan_files import (
     period_baseline_year,
     target_problems,
 )
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.plan.indicators import (
     STATISTICS_METRICS,
     computed_metric,
@@ -116,8 +117,11 @@ class TargetStatus:
 
 def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | None = None,
                      codes: list[str] | None = None,
-                     scope: tuple[str, str] | None = None) -> list[TargetStatus]:
-    """Assess every active target of the district (or those in ``codes`` / of ``scope``).
+                     scope: tuple[str, str] | None = None,
+                     viewer: AccessScope | None = None) -> list[TargetStatus]:
+    """Assess every active target of the district (or those in ``codes`` / of ``scope``);
+    ``viewer``: as a role without district-wide sight sees them (the account's small cells
+    suppressed, :func:`~carbonpeak.services.plan.indicators.district_series`).
 
     ``year`` ignores data after that year (the state as it was at the end of it).
     """
@@ -135,7 +139,7 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
     by_target: dict[int, list[TargetObservation]] = {}
     for o in obs:
         by_target.setdefault(o.target_id, []).append(o)
-    series = district_series(ws, d)
+    series = district_series(ws, d, viewer)
     cache: dict[str, tuple[list[tuple[int, float]], str]] = {}
     out = []
     for t in targets:
