@@ -34,13 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.storage.registry.models import District
 
-__all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell",
-           "min_entities", "percentile_disclosed", "restricted", "small", "suppress_row"]
+__all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell", "counts_by",
+           "min_entities", "percentile_disclosed", "small", "suppress_row"]
 
 #: the platform default of ``N`` (profile ``disclosure_min_entities``)
 DEFAULT_MIN_ENTITIES = 3
@@ -59,11 +58,6 @@ def min_entities(d: District | None) -> int:
     except (TypeError, ValueError):
         n = DEFAULT_MIN_ENTITIES
     return max(n, 2)
-
-
-def restricted(scope: AccessScope) -> bool:
-    """Whether the viewer lacks district-wide sight (street officers, entity roles)."""
-    return not scope.everything
 
 
 def small(foreign: int, n: int) -> bool:
@@ -116,11 +110,6 @@ def percentile_disclosed(order: Iterable[str], own: set[str], n: int) -> bool:
         else:
             run += 1
     return not small(run, n)
-
-
-def flagged(value: Any, hide: bool) -> tuple[Any, str | None]:
-    """``(None, SUPPRESSED)`` when ``hide``, else ``(value, None)``."""
-    return (None, SUPPRESSED) if hide else (value, None)
 
 
 def counts_by(pairs: Iterable[tuple[Hashable, str]], scope: AccessScope

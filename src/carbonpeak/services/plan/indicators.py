@@ -33,7 +33,13 @@ from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg, stored_text
-from carbonpeak.services.access.disclosure import min_entities, small
+from carbonpeak.services.access.disclosure import (
+    Cell,
+    counts_by,
+    min_entities,
+    small,
+    suppress_row,
+)
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
@@ -91,13 +97,32 @@ def purchased(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _small_years(d: District, runs: dict[int, RunTables], viewer: AccessScope) -> set[int]:
+    return {y for y, cells in _small_cells(d, runs, viewer).items() if "total" in cells}
+
+
+def _small_cells(d: District, runs: dict[int, RunTables],
+                 viewer: AccessScope) -> dict[int, set[str]]:
+    """Per year, the cells of the district account ``viewer`` may not see: ``total`` (the
+    year's account), or ``split`` (its electricity / other-carrier split: one of the two has
+    1..N-1 foreign contributors, and the other goes with it so that the total minus the one
+    shown does not give it)."""
     n = min_entities(d)
-    out = set()
+    out: dict[int, set[str]] = {}
     for y, acc in runs.items():
         ey = purchased(acc.tables["inventory_entity_year"])
-        ids = set(ey.loc[ey["quantity"].fillna(0) != 0, "entity_id"].astype(str))
+        ey = ey[ey["quantity"].fillna(0) != 0]
+        ids = set(ey["entity_id"].astype(str))
         if small(sum(1 for e in ids if not viewer.sees_entity(e)), n):
-            out.add(y)
+            out[y] = {"total"}
+            continue
+        part = ey["carrier"].eq("electricity").map({True: "electricity", False: "fuel"})
+        foreign = counts_by(zip(part, ey["entity_id"].astype(str), strict=True), viewer)
+        row = [Cell(k, float(ey.loc[part == k, "tce_equivalent"].sum()), foreign.get(k, 0))
+               for k in ("electricity", "fuel")]
+        if suppress_row(row, n):
+            out[y] = {"total"}
+        elif any(c.suppressed for c in row):
+            out[y] = {"split"}
     return out
 
 
@@ -118,7 +143,8 @@ def district_series(ws: Workspace, d: District,
     contributing entities outside the viewer's scope shows none of the account's figures
     (small-cell suppression, :mod:`carbonpeak.services.access.disclosure`): the district
     total minus the viewer's own would be those few entities'; the year's ``suppressed`` is
-    True and its statistics stay.
+    True and its statistics stay. When only electricity or the other carriers has so few, the
+    year's split between them is withheld (both: one would be the total minus the other).
 
     Columns: ``gdp_10k_cny`` (comparable prices of ``gdp_price_base_year``), ``gdp_basis``
     (``chained`` or ``given``), ``gdp_current_10k_cny, energy_tce, energy_source, energy_basis
@@ -131,7 +157,8 @@ def district_series(ws: Workspace, d: District,
     restricted = viewer is not None and not viewer.everything
     runs = official_runs(ws, d, ["inventory_district_year", "inventory_entity_year"]
                          if restricted else ["inventory_district_year"])
-    hidden = _small_years(d, runs, viewer) if viewer is not None and restricted else set()
+    cells = _small_cells(d, runs, viewer) if viewer is not None and restricted else {}
+    hidden = {y for y, c in cells.items() if "total" in c}
     runs = {y: acc for y, acc in runs.items() if y not in hidden}
     with ws.registry.session() as s:
         stats = {r.year: r for r in s.scalars(select(DistrictStatistics).where(
@@ -162,6 +189,9 @@ def district_series(ws: Workspace, d: District,
                        fuel_tce_equivalent=float(fuel["tce_equivalent"].sum()),
                        fuel_tco2=float(fuel["tco2"].sum()),
                        pv_kwh=float(pv["quantity"].sum()))
+            if "split" in cells.get(year, set()):  # small cells: the split is withheld
+                row.update(electricity_kwh=None, electricity_tco2=None,
+                           fuel_tce_equivalent=None, fuel_tco2=None, suppressed=True)
         row.update(_energy_and_co2(st, row))
         rows.append(row)
     cols = ["gdp_10k_cny", "gdp_basis", "gdp_current_10k_cny", "population", "energy_tce",
