@@ -157,6 +157,10 @@ def _base_year(series: pd.DataFrame, up_to: int | None) -> tuple[BaseYear, list[
     if up_to is not None:
         usable = usable[usable.index <= up_to]
     if usable.empty:
+        if "suppressed" in series and series["suppressed"].fillna(False).astype(bool).any():
+            msg = ("disclosure.suppressed.small_cell: the district account is withheld from "
+                   "this role (too few entities outside its scope to publish it)")
+            raise NotFoundError(msg)
         msg = ("no year has both a district CO2 figure (statistics or account) and an official "
                "account: run `carbonpeak account --year Y` first")
         raise NotFoundError(msg)
