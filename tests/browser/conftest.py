@@ -35,7 +35,7 @@ from playwright.sync_api import (  # noqa: E402
 
 from tests.conftest import demo_copy, serving  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "carbonpeak-demo"  # noqa: S105  # the demo users' password (demo homes only)
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
