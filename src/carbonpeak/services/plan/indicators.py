@@ -96,10 +96,6 @@ def purchased(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["scope"].isin(["1", "2"])]
 
 
-def _small_years(d: District, runs: dict[int, RunTables], viewer: AccessScope) -> set[int]:
-    return {y for y, cells in _small_cells(d, runs, viewer).items() if "total" in cells}
-
-
 def _small_cells(d: District, runs: dict[int, RunTables],
                  viewer: AccessScope) -> dict[int, set[str]]:
     """Per year, the cells of the district account ``viewer`` may not see: ``total`` (the
@@ -127,12 +123,12 @@ def _small_cells(d: District, runs: dict[int, RunTables],
 
 
 def suppressed_years(ws: Workspace, d: District, viewer: AccessScope | None) -> set[int]:
-    """The years whose district account figures ``viewer`` may not see: those with at least
-    one and fewer than N contributing entities outside its scope (none for a viewer with
-    district-wide sight)."""
+    """The years whose district account ``viewer`` may not see in full: its total, or its
+    split by carrier, has a cell of 1..N-1 contributing entities outside the viewer's scope
+    (none for a viewer with district-wide sight)."""
     if viewer is None or viewer.everything:
         return set()
-    return _small_years(d, official_runs(ws, d, ["inventory_entity_year"]), viewer)
+    return set(_small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer))
 
 
 def district_series(ws: Workspace, d: District,
