@@ -668,6 +668,28 @@ def test_refused_requests_are_audit_logged_at_a_bounded_rate(home: Workspace,
     assert rows[0].details["status"] == 403
 
 
+def test_rate_limited_sign_ins_are_audit_logged_at_a_bounded_rate(home: Workspace,
+                                                                  client: TestClient) -> None:
+    """A 429 on sign-in leaves a trace like a 403 (issue 22): one entry per client and route
+    a minute, however many guesses were refused."""
+    from sqlalchemy import select
+
+    from carbonpeak.storage.registry.models import AuditLog
+
+    codes = [client.post("/api/v1/auth/login", json={"username": "nobody_here",
+                                                     "password": "wrong-guess-x"}).status_code
+             for _ in range(home.settings.login_max_failures + 10)]
+    assert codes.count(429) >= 10
+    assert set(codes) == {401, 429}
+    with home.registry.session() as s:
+        rows = list(s.scalars(select(AuditLog).where(
+            AuditLog.action == "sign_in_rate_limited")))
+    assert len(rows) == 1
+    assert rows[0].object_id == "POST /api/v1/auth/login"
+    assert rows[0].actor.startswith("client:")
+    assert rows[0].details["status"] == 429
+
+
 def test_the_refusal_audit_rate() -> None:
     from carbonpeak.api.app import RefusalAudit
 

@@ -135,9 +135,11 @@ class RefusalAudit:
             self.count += 1
             return True
 
-    def record(self, ws: Workspace, request: Request, reason: str) -> None:
-        """Audit-log the refusal of ``request`` if :meth:`admit` lets it (a registry write:
-        call it in the threadpool)."""
+    def record(self, ws: Workspace, request: Request, reason: str, *, status: int = 403,
+               action: str = "request_refused") -> None:
+        """Audit-log the refusal of ``request`` (``status``: 403, or 429 for a rate-limited
+        sign-in, ``action`` ``sign_in_rate_limited``) if :meth:`admit` lets it (a registry
+        write: call it in the threadpool)."""
         principal: Principal | None = getattr(request.state, "principal", None)
         actor = principal.actor if principal is not None else \
             f"client:{client_address(request) or 'unknown'}"
@@ -145,8 +147,8 @@ class RefusalAudit:
         if not self.admit(actor, f"{request.method} {route}"):
             return
         with ws.registry.session() as s:
-            audit(s, actor, "request_refused", "request", f"{request.method} {route}",
-                  {"status": 403, "reason": reason[:300], "path": request.url.path[:300]},
+            audit(s, actor, action, "request", f"{request.method} {route}",
+                  {"status": status, "reason": reason[:300], "path": request.url.path[:300]},
                   district=principal.district_id if principal is not None else None)
 
 
@@ -239,7 +241,11 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         return JSONBody({"detail": str(exc)}, 401)
 
     @app.exception_handler(RateLimited)
-    async def _limited(_: Request, exc: RateLimited) -> JSONBody:
+    async def _limited(request: Request, exc: RateLimited) -> JSONBody:
+        # like the other refusals: audit-logged, at most one entry per client and route a
+        # minute (a guessing run leaves a trace, not a flood)
+        await run_in_threadpool(refusals.record, ws, request, str(exc), status=429,
+                                action="sign_in_rate_limited")
         return JSONBody({"detail": str(exc)}, 429,
                             headers={"Retry-After": str(exc.retry_after)})
 

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import stored_text
+from carbonpeak.services.access.disclosure import min_entities, percentile_disclosed
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.figures import FigureSet, figures
@@ -259,10 +260,10 @@ def _worst_levels(ws: Workspace, scope: AccessScope, year: int, scope_type: str)
     return out
 
 
-def _intensity(ws: Workspace, district_id: str, year: int) -> dict[str, Any] | None:
+def _intensity(ws: Workspace, scope: AccessScope, year: int) -> dict[str, Any] | None:
     from carbonpeak.services.plan.dual_control import dual_control
 
-    dc = dual_control(ws, district=district_id, year=year)
+    dc = dual_control(ws, district=scope.district_id, year=year, viewer=scope)
     ind = next((i for i in dc.indicators if i.indicator == "energy_per_gdp"), None)
     if ind is None or not ind.series:
         return None
@@ -355,7 +356,7 @@ def _overview(ws: Workspace, scope: AccessScope, year: int, years: list[int]) ->
                          "en": f"same {len(months)} months of {year - 1}" if prev is not None
                          else "no account of the year before"}
     # the district's intensity against its path: dual control is visible to street officers
-    out["intensity"] = _intensity(ws, scope.district_id, year) if (
+    out["intensity"] = _intensity(ws, scope, year) if (
         scope.everything or scope.street_id is not None) else None
     by_carrier = _month_sums(pem, ["month", "carrier"])
     out["monthly_by_carrier"] = _records(by_carrier)
@@ -681,14 +682,26 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
         "flags": sorted({f for v in ey.get("flags", pd.Series(dtype=str)).dropna()
                          for f in str(v).split(",") if f}),
     }
-    out["eui"] = _eui_rank(t["eui_building_year"], entity_id, e["building_type"])
+    out["eui"] = _eui_rank(t["eui_building_year"], entity_id, e["building_type"],
+                           None if scope.everything else _disclosure_n(ws, scope, ents))
     fs = figures(ws, year=year, district=scope.district_id, scope=scope)
     out["figures"] = {f.code: f.to_dict() for f in fs.items
                       if f.subject_type == "entity" and f.subject_id == entity_id}
     return out
 
 
-def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any) -> dict[str, Any] | None:
+def _disclosure_n(ws: Workspace, scope: AccessScope, ents: pd.DataFrame) -> tuple[set[str], int]:
+    """The viewer's own entities and N (small-cell suppression)."""
+    own = {str(i) for i in ents.index if scope.sees_entity(str(i))}
+    return own, min_entities(ws.district(scope.district_id))
+
+
+def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any,
+              restricted: tuple[set[str], int] | None = None) -> dict[str, Any] | None:
+    """The entity's EUI and where it stands in its type; for a viewer without district-wide
+    sight (``restricted``: its own entities and N), no median (one peer's figure, or the mean
+    of two) and the percentile only when it cannot give a peer's area
+    (:func:`~carbonpeak.services.access.disclosure.percentile_disclosed`)."""
     if eui.empty or entity_id not in set(eui["entity_id"]):
         return None
     row = eui[eui["entity_id"] == entity_id].iloc[0]
@@ -701,13 +714,24 @@ def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any) -> dict[str
         w = peers["floor_area_m2"].astype(float)
         below = w[peers["eui_kgce_per_m2_equal"] < v].sum()
         pct = float(below / w.sum()) if w.sum() else None
+    median = _num(peers["eui_kgce_per_m2_equal"].median()) if len(peers) else None
+    suppressed: list[str] = []
+    if restricted is not None:
+        own, n = restricted
+        order = peers.sort_values("eui_kgce_per_m2_equal", kind="stable")["entity_id"]
+        if pct is not None and not percentile_disclosed([str(x) for x in order], own, n):
+            pct = None
+            suppressed.append("area_weighted_percentile")
+        if median is not None and any(str(x) not in own for x in order):
+            median = None
+            suppressed.append("type_median_kgce_per_m2_equal")
     return {"eui_kwh_per_m2": _num(row["eui_kwh_per_m2"]),
             "eui_kgce_per_m2_equal": v,
             "eui_kgce_per_m2_equivalent": _num(row["eui_kgce_per_m2_equivalent"]),
             "tco2_per_m2": _num(row["tco2_per_m2"]),
-            "type_median_kgce_per_m2_equal": _num(peers["eui_kgce_per_m2_equal"].median())
-            if len(peers) else None,
-            "type_count": len(peers), "area_weighted_percentile": pct}
+            "type_median_kgce_per_m2_equal": median,
+            "type_count": len(peers), "area_weighted_percentile": pct,
+            "suppressed": suppressed}
 
 
 # -- map -------------------------------------------------------------------------------------

@@ -168,7 +168,7 @@ def _list_targets(ws: Workspace, p: Principal, year: int | None, status: str | N
                   metric: str | None, code: str | None) -> list[dict[str, Any]]:
     scope = scope_of(ws, p)
     out = evaluate_targets(ws, district=p.district_id, year=year,
-                           codes=[code] if code else None)
+                           codes=[code] if code else None, viewer=scope)
     return [_obj(t.to_dict()) for t in out
             if scope.sees(t.scope_type, t.scope_id, district=True)
             and (status is None or t.status == status)
@@ -195,7 +195,8 @@ def _inactive(t: Target) -> TargetStatus:
 def _target_detail(ws: Workspace, p: Principal, target_id: int) -> dict[str, Any]:
     t = _visible_target(ws, p, target_id)
     found = [st for st in evaluate_targets(ws, district=p.district_id, codes=[t.code],
-                                           scope=(t.scope_type, t.scope_id))
+                                           scope=(t.scope_type, t.scope_id),
+                                           viewer=scope_of(ws, p))
              if st.id == t.id] if t.active else []
     out = (found[0] if found else _inactive(t)).to_dict()
     with ws.registry.session() as s:
@@ -360,7 +361,8 @@ def get_dual_control(ws: CurrentWorkspace, principal: DualControlReader,
                      year: YearQuery = None) -> dict[str, Any]:
     """能耗双控 — energy and CO2 totals and intensities against 2020, their targets and
     budgets (district figures: admins, analysts and street officers)."""
-    out = dual_control(ws, district=principal.district_id, year=year)
+    out = dual_control(ws, district=principal.district_id, year=year,
+                       viewer=scope_of(ws, principal))
     return _obj(out.to_dict())
 
 
@@ -622,6 +624,7 @@ def _peak(ws: Workspace, p: Principal, *, runs: int, seed: int, deadline_year: i
                                           field="deadline_year", year=deadline_year))
     try:
         out = peak_outlook(ws, district=p.district_id, runs=runs, seed=seed,
+                           viewer=scope_of(ws, p),
                            deadline_year=deadline_year, end_year=end_year)
     except ConfigError as exc:  # years before the base year (known only from the data)
         _refuse("deadline_year", deadline_year, exc.reason or msg(

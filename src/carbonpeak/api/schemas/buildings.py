@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import Field
+
 from carbonpeak.api.schemas.common import Detail, Page, Public
 
 __all__ = ["BenchmarkPublic", "BenchmarkingPublic", "CasesChangedPublic", "CasesNotifiedPublic",
@@ -80,6 +82,9 @@ class BenchmarkPublic(Public):
     rank_in_type: float | None
     n_in_type: int | None
     area_percentile_in_type: float | None
+    suppressed: str | None = Field(None, description="disclosure.suppressed.small_cell when "
+                                   "the percentile is withheld: with the caller's own areas it "
+                                   "would give the area of fewer than N other buildings")
     quota_class: str | None
     quota_label_zh: str | None
     quota_label_en: str | None

@@ -340,6 +340,9 @@ class EuiPublic(Public):
     type_median_kgce_per_m2_equal: float | None
     type_count: int
     area_weighted_percentile: float | None
+    suppressed: list[str] = Field(default_factory=list, description="the fields withheld "
+                                  "from a caller without district-wide sight (small cells: "
+                                  "disclosure.suppressed.small_cell)")
 
 
 class EntityPagePublic(Public):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -46,6 +47,11 @@ from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
+from carbonpeak.services.access.disclosure import (
+    SUPPRESSED,
+    min_entities,
+    percentile_disclosed,
+)
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.accounting.verifications import (
@@ -88,7 +94,7 @@ PURCHASED = ("1", "2")
 BENCHMARK_COLUMNS = [
     "entity_id", "name", "street", "building_type", "floor_area_m2", "coverage",
     "tce_equal", "electricity_kwh", "other_kgce", "eui_kgce_per_m2_equal",
-    "rank_in_type", "n_in_type", "area_percentile_in_type",
+    "rank_in_type", "n_in_type", "area_percentile_in_type", "suppressed",
     "quota_class", "quota_label_zh", "quota_label_en", "class_source", "convention", "eui",
     "eui_unit", "constraint_value", "guide_value", "rating", "rating_zh", "rating_en",
     "excess_fraction", "reduction_per_m2", "reduction_required", "quota_status",
@@ -300,6 +306,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
         if d is None:
             raise NotFoundError(district_id)
         district_name = d.name_zh
+        n_min = min_entities(d)
         # a district may put only its larger buildings under quota management (Tianhe:
         # >= 5 GWh of electricity a year); the others are rated for information only
         managed_from = (d.profile or {}).get("quota_electricity_kwh")
@@ -387,14 +394,37 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
     b["excess_fraction"] = np.where(over, frac, np.where(np.isfinite(frac), 0.0, np.nan))
     b["reduction_per_m2"] = np.where(over, per_m2, np.where(np.isfinite(per_m2), 0.0, np.nan))
     b["reduction_required"] = np.where(over, total, np.where(np.isfinite(total), 0.0, np.nan))
+    b["suppressed"] = pd.Series(None, index=b.index, dtype=object)
     if scope is not None and not scope.everything:
         visible = _visible_ids(ws, scope)
+        # small cells: a percentile that, with the viewer's own areas, gives the area of
+        # fewer than N foreign buildings is not shown (services/access/disclosure.py)
+        hide = hidden_percentiles(b["entity_id"].astype(str).to_numpy(dtype=object), eq,
+                                  types, visible, n_min)
+        b.loc[hide, "area_percentile_in_type"] = np.nan
+        b.loc[hide, "suppressed"] = SUPPRESSED
         b = b[b["entity_id"].isin(visible)]
     b = b.sort_values(["building_type", "eui_kgce_per_m2_equal", "entity_id"],
                       na_position="last").reset_index(drop=True)
     return Benchmark(district_id=district_id, district_name=district_name, year=year,
                      table_id=table_id, table_version=version, account_run_id=run.id,
                      factor_set=str(b["factor_set"].iloc[0]) if len(b) else "", frame=b)
+
+
+def hidden_percentiles(ids: npt.NDArray[np.object_], values: npt.NDArray[np.float64],
+                       types: npt.NDArray[np.object_], own: set[str], n: int,
+                       ) -> npt.NDArray[np.bool_]:
+    """Which rows' area percentiles a viewer owning ``own`` may not see: every own building
+    of a type whose order has a run of 1..n-1 foreign buildings between (or beyond) the
+    viewer's own (:func:`~carbonpeak.services.access.disclosure.percentile_disclosed`)."""
+    hide = np.zeros(len(ids), dtype=bool)
+    ok = np.isfinite(values)
+    for t in set(types[ok].tolist()):
+        rows = np.flatnonzero(ok & (types == t))
+        order = [str(ids[i]) for i in rows[np.argsort(values[rows], kind="stable")]]
+        if not percentile_disclosed(order, own, n):
+            hide[rows] = True
+    return hide
 
 
 def _visible_ids(ws: Workspace, scope: AccessScope) -> set[str]:

@@ -12,6 +12,7 @@ here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from carbonpeak.i18n import Lang, Message, render
+from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
 from carbonpeak.services.figures.compute import compute_figures
+from carbonpeak.services.plan.indicators import suppressed_years
 from carbonpeak.storage.registry.models import (
     AccountRun,
     AuditLog,
@@ -157,6 +160,13 @@ class FigureSet:
                 "items": [f.to_dict() for f in self.items]}
 
 
+#: district figures a street officer reads that are computed from the metered account: shown
+#: only when the account has no small cell for the viewer (the district's account minus the
+#: viewer's own would be fewer than N entities'; see services/access/disclosure.py)
+ACCOUNT_DERIVED = frozenset({"budget.district.metered_share", "peak.plan.year",
+                             "peak.plan.tco2"})
+
+
 def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
     """District figures are district-wide (every role that sees the district's plan sees the
     statistics and plan values; the metered totals and programme counts only the district's
@@ -214,4 +224,10 @@ def figures(ws: Workspace, *, year: int, district: str | None = None,
                     r.period, r.as_of, dict(r.provenance or {}), r.computed_at)
              for r in rows if r.code in _ORDER and _visible(scope, r)]
     items.sort(key=lambda f: (_ORDER[f.code], f.subject_id))
+    if scope is not None and not scope.everything and any(f.code in ACCOUNT_DERIVED
+                                                          for f in items):
+        hidden = suppressed_years(ws, ws.district(district_id), scope)
+        if any(y <= year for y in hidden):
+            items = [dataclasses.replace(f, value=None, provenance={"suppressed": SUPPRESSED})
+                     if f.code in ACCOUNT_DERIVED else f for f in items]
     return FigureSet(district_id, year, when, inputs, items)

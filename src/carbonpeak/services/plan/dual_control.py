@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
 from carbonpeak.i18n import Message, msg, render, stored_text
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.plan.indicators import district_series, finite
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.storage.registry.models import Budget
@@ -84,14 +85,16 @@ class DualControl:
         return {**out, "notes": self.notes}
 
 
-def dual_control(ws: Workspace, *, district: str | None = None,
-                 year: int | None = None) -> DualControl:
-    """The four dual-control indicators, their targets and budgets, as of ``year``."""
+def dual_control(ws: Workspace, *, district: str | None = None, year: int | None = None,
+                 viewer: AccessScope | None = None) -> DualControl:
+    """The four dual-control indicators, their targets and budgets, as of ``year``; for a
+    ``viewer`` without district-wide sight, with the account's small cells suppressed
+    (:func:`~carbonpeak.services.plan.indicators.district_series`)."""
     d = ws.district(district)
-    series = district_series(ws, d)
+    series = district_series(ws, d, viewer)
     if year is not None:
         series = series[series.index <= year]
-    statuses = evaluate_targets(ws, district=d.id, year=year)
+    statuses = evaluate_targets(ws, district=d.id, year=year, viewer=viewer)
     with ws.registry.session() as s:
         budgets = {(b.year, b.metric): b for b in s.scalars(select(Budget).where(
             Budget.district_id == d.id, Budget.scope_type == ScopeType.DISTRICT))}

@@ -33,6 +33,14 @@ from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import LANGS, Message, msg, stored_text
+from carbonpeak.services.access.disclosure import (
+    Cell,
+    counts_by,
+    min_entities,
+    small,
+    suppress_row,
+)
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
@@ -46,7 +54,7 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
            "district_series", "finite", "official_runs", "price_base_year", "purchased",
-           "sector_frame"]
+           "sector_frame", "suppressed_years"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
 TCE_PER_KWH_EQUIVALENT = 0.0001229
@@ -88,8 +96,51 @@ def purchased(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["scope"].isin(["1", "2"])]
 
 
-def district_series(ws: Workspace, d: District) -> pd.DataFrame:
+def _small_cells(d: District, runs: dict[int, RunTables],
+                 viewer: AccessScope) -> dict[int, set[str]]:
+    """Per year, the cells of the district account ``viewer`` may not see: ``total`` (the
+    year's account), or ``split`` (its electricity / other-carrier split: one of the two has
+    1..N-1 foreign contributors, and the other goes with it so that the total minus the one
+    shown does not give it)."""
+    n = min_entities(d)
+    out: dict[int, set[str]] = {}
+    for y, acc in runs.items():
+        ey = purchased(acc.tables["inventory_entity_year"])
+        ey = ey[ey["quantity"].fillna(0) != 0]
+        ids = set(ey["entity_id"].astype(str))
+        if small(sum(1 for e in ids if not viewer.sees_entity(e)), n):
+            out[y] = {"total"}
+            continue
+        part = ey["carrier"].eq("electricity").map({True: "electricity", False: "fuel"})
+        foreign = counts_by(zip(part, ey["entity_id"].astype(str), strict=True), viewer)
+        row = [Cell(k, float(ey.loc[part == k, "tce_equivalent"].sum()), foreign.get(k, 0))
+               for k in ("electricity", "fuel")]
+        if suppress_row(row, n):
+            out[y] = {"total"}
+        elif any(c.suppressed for c in row):
+            out[y] = {"split"}
+    return out
+
+
+def suppressed_years(ws: Workspace, d: District, viewer: AccessScope | None) -> set[int]:
+    """The years whose district account ``viewer`` may not see in full: its total, or its
+    split by carrier, has a cell of 1..N-1 contributing entities outside the viewer's scope
+    (none for a viewer with district-wide sight)."""
+    if viewer is None or viewer.everything:
+        return set()
+    return set(_small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer))
+
+
+def district_series(ws: Workspace, d: District,
+                    viewer: AccessScope | None = None) -> pd.DataFrame:
     """One row per year: GDP, energy, CO2, their intensities and sources, account details.
+
+    For a ``viewer`` without district-wide sight, a year whose account has fewer than N
+    contributing entities outside the viewer's scope shows none of the account's figures
+    (small-cell suppression, :mod:`carbonpeak.services.access.disclosure`): the district
+    total minus the viewer's own would be those few entities'; the year's ``suppressed`` is
+    True and its statistics stay. When only electricity or the other carriers has so few, the
+    year's split between them is withheld (both: one would be the total minus the other).
 
     Columns: ``gdp_10k_cny`` (comparable prices of ``gdp_price_base_year``), ``gdp_basis``
     (``chained`` or ``given``), ``gdp_current_10k_cny, energy_tce, energy_source, energy_basis
@@ -99,20 +150,25 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
     population``; the frame's ``attrs["gdp_price_base_year"]`` names the price base.
     The sources are messages (``plan.source.*``; None without a figure).
     """
-    runs = official_runs(ws, d, ["inventory_district_year"])
+    restricted = viewer is not None and not viewer.everything
+    runs = official_runs(ws, d, ["inventory_district_year", "inventory_entity_year"]
+                         if restricted else ["inventory_district_year"])
+    cells = _small_cells(d, runs, viewer) if viewer is not None and restricted else {}
+    hidden = {y for y, c in cells.items() if "total" in c}
+    runs = {y: acc for y, acc in runs.items() if y not in hidden}
     with ws.registry.session() as s:
         stats = {r.year: r for r in s.scalars(select(DistrictStatistics).where(
             DistrictStatistics.district_id == d.id))}
     base_year = price_base_year(d)
     gdp = comparable_gdp(stats, base_year)
     rows: list[dict[str, Any]] = []
-    for year in sorted(set(stats) | set(runs)):
+    for year in sorted(set(stats) | set(runs) | hidden):
         st = stats.get(year)
         row: dict[str, Any] = {
             "year": year, "gdp_10k_cny": gdp[year][0] if year in gdp else None,
             "gdp_basis": gdp[year][1] if year in gdp else "",
             "gdp_current_10k_cny": st.gdp_current_10k_cny if st else None,
-            "population": st.population if st else None}
+            "population": st.population if st else None, "suppressed": year in hidden}
         acc = runs.get(year)
         if acc is not None:
             dy = acc.tables["inventory_district_year"]
@@ -129,6 +185,9 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
                        fuel_tce_equivalent=float(fuel["tce_equivalent"].sum()),
                        fuel_tco2=float(fuel["tco2"].sum()),
                        pv_kwh=float(pv["quantity"].sum()))
+            if "split" in cells.get(year, set()):  # small cells: the split is withheld
+                row.update(electricity_kwh=None, electricity_tco2=None,
+                           fuel_tce_equivalent=None, fuel_tco2=None, suppressed=True)
         row.update(_energy_and_co2(st, row))
         rows.append(row)
     cols = ["gdp_10k_cny", "gdp_basis", "gdp_current_10k_cny", "population", "energy_tce",
@@ -136,7 +195,7 @@ def district_series(ws: Workspace, d: District) -> pd.DataFrame:
             "account_run_id", "account_tce_equal", "account_tce_equivalent", "account_tco2",
             "electricity_kwh", "electricity_tco2", "fuel_tce_equivalent", "fuel_tco2", "pv_kwh"]
     text = ("gdp_basis", "energy_source", "energy_basis", "co2_source", "co2_basis")
-    frame = pd.DataFrame(rows, columns=["year", *cols]).set_index("year")
+    frame = pd.DataFrame(rows, columns=["year", *cols, "suppressed"]).set_index("year")
     for c in cols:
         if c not in text:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")

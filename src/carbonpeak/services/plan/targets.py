@@ -42,6 +42,7 @@ from carbonpeak.intake.plan_files import (
     period_baseline_year,
     target_problems,
 )
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.verifications import district_profile
 from carbonpeak.services.plan.indicators import (
     STATISTICS_METRICS,
@@ -122,8 +123,11 @@ class TargetStatus:
 
 def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | None = None,
                      codes: list[str] | None = None,
-                     scope: tuple[str, str] | None = None) -> list[TargetStatus]:
-    """Assess every active target of the district (or those in ``codes`` / of ``scope``).
+                     scope: tuple[str, str] | None = None,
+                     viewer: AccessScope | None = None) -> list[TargetStatus]:
+    """Assess every active target of the district (or those in ``codes`` / of ``scope``);
+    ``viewer``: as a role without district-wide sight sees them (the account's small cells
+    suppressed, :func:`~carbonpeak.services.plan.indicators.district_series`).
 
     ``year`` ignores data after that year (the state as it was at the end of it).
     """
@@ -141,7 +145,7 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
     by_target: dict[int, list[TargetObservation]] = {}
     for o in obs:
         by_target.setdefault(o.target_id, []).append(o)
-    series = district_series(ws, d)
+    series = district_series(ws, d, viewer)
     cache: dict[str, Computed] = {}
     out = []
     for t in targets:

@@ -39,6 +39,7 @@ from carbonpeak.domain.peak import (
 from carbonpeak.errors import ConfigError, NotFoundError
 from carbonpeak.i18n import Message, render, render_both
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.plan.indicators import district_series, sector_frame
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -156,6 +157,10 @@ def _base_year(series: pd.DataFrame, up_to: int | None) -> tuple[BaseYear, list[
     if up_to is not None:
         usable = usable[usable.index <= up_to]
     if usable.empty:
+        if "suppressed" in series and series["suppressed"].fillna(False).astype(bool).any():
+            msg = ("disclosure.suppressed.small_cell: the district account is withheld from "
+                   "this role (too few entities outside its scope to publish it)")
+            raise NotFoundError(msg)
         msg = ("no year has both a district CO2 figure (statistics or account) and an official "
                "account: run `carbonpeak account --year Y` first")
         raise NotFoundError(msg)
@@ -196,18 +201,22 @@ def _uncertainty(p: ScenarioParams) -> Uncertainty:
 def peak_outlook(ws: Workspace, *, district: str | None = None, end_year: int = 2035,
                  deadline_year: int = 2030, runs: int = 2000, seed: int = 0,
                  overrides: dict[str, float] | None = None, up_to_year: int | None = None,
-                 current_year: int | None = None) -> PeakOutlook:
+                 current_year: int | None = None,
+                 viewer: AccessScope | None = None) -> PeakOutlook:
     """History, C40 status and the bau/plan/enhanced scenarios of the district's CO2.
 
     ``overrides`` replaces scenario parameters in all three scenarios (e.g.
-    ``{"grid_factor_decline": 0.04}``); ``runs`` Monte Carlo draws per scenario, seeded.
+    ``{"grid_factor_decline": 0.04}``); ``runs`` Monte Carlo draws per scenario, seeded;
+    ``viewer``: as a role without district-wide sight sees it (the account's small cells
+    suppressed, :func:`~carbonpeak.services.plan.indicators.district_series`).
     """
     d = ws.district(district)
     if not deadline_year < end_year:
         msg = f"the deadline ({deadline_year}) must be before the end year ({end_year})"
         raise ConfigError(msg)
-    return _outlook(d, district_series(ws, d), end_year=end_year, deadline_year=deadline_year,
-                    runs=runs, seed=seed, overrides=overrides or {}, up_to_year=up_to_year,
+    return _outlook(d, district_series(ws, d, viewer), end_year=end_year,
+                    deadline_year=deadline_year, runs=runs, seed=seed,
+                    overrides=overrides or {}, up_to_year=up_to_year,
                     current_year=current_year or dt.date.today().year)
 
 

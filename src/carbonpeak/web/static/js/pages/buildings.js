@@ -4,6 +4,7 @@
 // the table (paged here), and downloads: CSV/xlsx of the same filter and the disclosure list
 // (能效公示) as xlsx and PDF. The other tabs of the entry are in quota-cases.js and
 // building-programmes.js; `tabs`, `allRows` and `unitText` are shared with them.
+import { withheld } from '../disclosure.js';
 import { apiUrl, get } from '../api.js';
 import { chart } from '../charts.js';
 import { ANALYST_ROLES, QUOTA_RATINGS, Role } from '../constants.js';
@@ -81,7 +82,7 @@ function rowsMarkup(items) {
     <td class="nowrap">${label('btype', r.building_type || 'other')}</td>
     <td class="num">${num(r.floor_area_m2, 0)}</td>
     <td class="num" data-value="${isNum(r.eui_kgce_per_m2_equal) ? r.eui_kgce_per_m2_equal : ''}">${num(r.eui_kgce_per_m2_equal, 1)}</td>
-    <td class="num">${pct(r.area_percentile_in_type, { ratio: true, digits: 0 })}</td>
+    <td class="num">${r.suppressed ? withheld() : pct(r.area_percentile_in_type, { ratio: true, digits: 0 })}</td>
     <td>${pick(r, 'quota_label') || html`<span class="muted">—</span>`}
       ${r.class_source === 'default' ? html`<div class="muted small" title="${t('bd.defaultClassTitle')}">${t('bd.defaultClass')}</div>` : ''}</td>
     <td class="num" data-value="${isNum(r.eui) ? r.eui : ''}">${num(r.eui, 1)}${isNum(r.eui) ? html` <span class="unit">${unitText(r.eui_unit)}</span>` : ''}</td>

@@ -5,6 +5,7 @@
 import { ApiError, get } from '../api.js';
 import { chart } from '../charts.js';
 import { $, html, on, setHTML } from '../dom.js';
+import { withheld } from '../disclosure.js';
 import { isNum, num, pct } from '../format.js';
 import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
@@ -25,6 +26,7 @@ function euiPanel(eui, entity) {
   if (!eui) return html`<p class="muted">${t('app.noData')}</p>`;
   const v = eui.eui_kgce_per_m2_equal;
   const p = eui.area_weighted_percentile;
+  const hidden = eui.suppressed || []; // withheld from this role (small cells)
   return html`
     <div class="kpi-value"><span data-testid="entity-eui" data-value="${isNum(v) ? v : ''}">${num(v, 1)}</span>
       <span class="unit">kgce/m²</span></div>
@@ -34,8 +36,11 @@ function euiPanel(eui, entity) {
     ${isNum(p) ? html`<div class="eui-scale" title="${t('en.euiPercentile', { p: pct(p, { ratio: true, digits: 0 }) })}">
       <div class="marker" style="left:${Math.max(0, Math.min(100, p * 100))}%"><span>${pct(p, { ratio: true, digits: 0 })}</span></div></div>` : ''}
     <p class="small muted" data-testid="entity-eui-rank">
-      ${label('btype', entity.building_type || 'other')} · ${t('en.euiBenchmark', { v: num(eui.type_median_kgce_per_m2_equal, 1) })}
-      · n = ${num(eui.type_count, 0)}${isNum(p) ? html` · ${t('en.euiPercentile', { p: pct(p, { ratio: true, digits: 0 }) })}` : ''}</p>`;
+      ${label('btype', entity.building_type || 'other')} · ${hidden.includes('type_median_kgce_per_m2_equal')
+    ? withheld(t('en.euiBenchmark', { v: '—' }))
+    : t('en.euiBenchmark', { v: num(eui.type_median_kgce_per_m2_equal, 1) })}
+      · n = ${num(eui.type_count, 0)}${isNum(p) ? html` · ${t('en.euiPercentile', { p: pct(p, { ratio: true, digits: 0 }) })}` : ''}${hidden.includes('area_weighted_percentile')
+    ? html` · ${withheld(t('en.euiPercentile', { p: '—' }))}` : ''}</p>`;
 }
 
 export async function render(view, { params, query, setQuery, isCurrent }) {
