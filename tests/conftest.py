@@ -86,6 +86,8 @@ STARTUP_WAIT_S = 120
 #: first on one core and one that does not on the other, so that no core waits for the
 #: demo's build.
 LONGEST_FIRST = ("test_browser", "test_feeds_reliability", "test_whitepaper", "test_figures",
+                 "test_drilldown", "test_map_and_reference", "test_upload",
+                 "test_disclosure_browser",
                  "test_web_api", "test_audits", "test_lake", "test_mqtt", "test_targets_api",
                  "test_spark", "test_feeds_api", "test_api_schemas", "test_plan_pipelines",
                  "test_fuzz_feeds", "test_excel", "test_reports", "test_account",
