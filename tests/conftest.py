@@ -82,18 +82,18 @@ STARTUP_WAIT_S = 120
 
 #: the slowest modules, longest first (measured by a full run's junit times: servers and
 #: Chromium, PDFs, API worlds on both databases, Spark); the rest follow in their usual order
-#: (a stable sort). A module that copies the shared demo (tests/browser/test_browser) goes
-#: first on one core and one that does not on the other, so that no core waits for the
-#: demo's build.
-LONGEST_FIRST = ("test_browser", "test_feeds_reliability", "test_whitepaper", "test_figures",
-                 "test_drilldown", "test_map_and_reference", "test_upload",
-                 "test_disclosure_browser",
-                 "test_web_api", "test_audits", "test_lake", "test_mqtt", "test_targets_api",
-                 "test_spark", "test_feeds_api", "test_api_schemas", "test_plan_pipelines",
-                 "test_fuzz_feeds", "test_excel", "test_reports", "test_account",
-                 "test_retrofits", "test_commissioning_pipeline", "test_edge_cases",
-                 "test_quality", "test_properties", "test_benchmarking", "test_mv_opendsm",
-                 "test_whitepaper_language")
+#: (a stable sort). The first reader of the shared demo (tests/browser/test_browser) goes
+#: first and two modules that do not read it next, so that no worker waits for the demo's
+#: build.
+LONGEST_FIRST = ("test_browser", "test_whitepaper", "test_feeds_reliability", "test_spark",
+                 "test_figures", "test_mqtt", "test_web_api", "test_plan_pipelines",
+                 "test_feeds_api", "test_targets_api", "test_fuzz_feeds", "test_audits",
+                 "test_api_schemas", "test_reports", "test_drilldown", "test_properties",
+                 "test_map_and_reference", "test_lake", "test_account", "test_edge_cases",
+                 "test_retrofits", "test_upload", "test_mv_opendsm", "test_intake_kernel",
+                 "test_benchmarking", "test_disclosure", "test_http_limits", "test_excel",
+                 "test_disclosure_browser", "test_commissioning_pipeline", "test_quality",
+                 "test_import", "test_cli", "test_whitepaper_language")
 
 
 def _is_postgres_case(item: pytest.Item) -> bool:

@@ -34,7 +34,7 @@ def _home(tmp_path: Path) -> Path:
     return tmp_path / f"h{next(_counter)}"
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entities=st.lists(entity_st, min_size=1, max_size=6), rows=st.lists(ledger_st, max_size=25),
        readings=st.lists(st.tuples(st.integers(0, 100), st.floats(0, 1e4, allow_nan=False)),
