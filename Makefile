@@ -60,11 +60,11 @@ setup-dev: .venv/.dev-installed frontend/node_modules/.installed system-packages
 demo: setup                       ## build the demo district, import it, run the account
 	.venv/bin/carbonpeak demo $(DEMO_ARGS)
 
-test: setup-dev                   ## lint, layers, type-check, then the whole suite on both cores: 3 workers, as a fifth of the time a worker waits on a server, a child or the browser (SQLite; the contract tests also on PostgreSQL if configured)
+test: setup-dev                   ## lint, layers, type-check, then the whole suite on both cores (SQLite; the contract tests also on PostgreSQL if configured)
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports
 	.venv/bin/mypy
-	.venv/bin/pytest -n 3 --dist loadscope $(PYTEST_ARGS)
+	.venv/bin/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: setup-dev
 	.venv/bin/ruff check src tests benchmarks
