@@ -227,3 +227,56 @@ def test_roles_kinds_rows_guessed_ids_and_the_month_form(up, ws):
     # pending uploads are swept after a day
     assert sweep_pending(ws, now=time.time() + PENDING_TTL_S + 60) >= 3
     assert call("DELETE", "mgr", f"/{uid}").status_code == 404
+
+
+def test_weather_and_retrofit_projects_upload_with_a_dry_run_and_a_mapping(up, ws):
+    """Issue 16 (1): analysts and admins upload weather and retrofit projects in the browser
+    too: previewed by the services' own import in a dry run (nothing stored), mapped when the
+    headers are the office's own, confirmed once; other roles are refused."""
+    from carbonpeak.storage.registry.models import RetrofitProject, WeatherDay
+
+    call, upload = up
+    weather = "日子,均温\n2024-07-01,29.5\n2024-07-02,31\n2024-07-03,abc\n"
+    pre = upload("analyst", "weather", "气温.csv", weather).json()
+    assert pre["needs_mapping"] is True, pre
+    r = call("POST", "analyst", f"/{pre['upload_id']}/mapping",
+             json={"mapping": {"日子": "date", "均温": "temp_mean_c"}})
+    assert r.status_code == 200, r.text
+    mapped = r.json()
+    # the bad temperature is named by row and column, and nothing is stored yet
+    assert [(e["row"], e["column"], e["value"]) for e in mapped["errors"]] == [
+        (4, "temp_mean_c", "abc")]
+    with ws.registry.session() as s:
+        assert s.scalars(select(WeatherDay)).first() is None
+    assert call("POST", "analyst", f"/{pre['upload_id']}/confirm").status_code == 422
+    fixed = upload("analyst", "weather", "气温.csv", weather.replace("abc", "30.25")).json()
+    fixed = call("POST", "analyst", f"/{fixed['upload_id']}/mapping",
+                 json={"mapping": {"日子": "date", "均温": "temp_mean_c"}}).json()
+    assert (fixed["status"], fixed["errors"]) == ("validated", [])
+    done = call("POST", "analyst", f"/{fixed['upload_id']}/confirm").json()
+    assert (done["status"], done["accepted"]) == ("committed", 3)
+    with ws.registry.session() as s:
+        temps = sorted((str(w.day), w.t_mean_c) for w in s.scalars(select(WeatherDay)))
+    assert temps == [("2024-07-01", 29.5), ("2024-07-02", 31.0), ("2024-07-03", 30.25)]
+    # retrofit projects: the contract's headers need no mapping; a foreign district's entity
+    # and an unknown one are refused by row
+    projects = ("code,entity_id,name,start_date,end_date,floor_area_m2,status\n"
+                "R1,B1,照明改造,2024-01-10,2024-03-31,3000,completed\n"
+                "R2,NOPE,不存在,2024-01-10,,5000,planned\n")
+    bad = upload("analyst", "retrofits", "p.csv", projects).json()
+    assert [(e["row"], e["column"], e["value"]) for e in bad["errors"]] == [
+        (3, "entity_id", "NOPE")]
+    good = upload("analyst", "retrofits", "p.csv", projects.split("R2,")[0]).json()
+    assert (good["status"], good["errors"]) == ("validated", [])
+    with ws.registry.session() as s:
+        assert s.scalars(select(RetrofitProject)).first() is None  # a dry run stores nothing
+    done = call("POST", "analyst", f"/{good['upload_id']}/confirm").json()
+    assert (done["status"], done["accepted"]) == ("committed", 1)
+    with ws.registry.session() as s:
+        assert [(p.code, p.entity_id, p.floor_area_m2)
+                for p in s.scalars(select(RetrofitProject))] == [("R1", "B1", 3000.0)]
+    # these are district data: a street officer and an entity manager may not upload them
+    for user in ("bund", "mgr"):
+        for kind in ("weather", "retrofits"):
+            assert upload(user, kind, "x.csv", projects).status_code == 403
+    assert {b.kind for b in _batches(ws, "user:analyst")} == {"weather", "retrofits"}

@@ -331,9 +331,11 @@ def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str],
     return scales, notes, errors
 
 
-def read_retrofit_file(path: Path) -> tuple[list[ProjectSpec], list[str]]:
+def read_retrofit_file(path: Path, *, rename: Mapping[str, str] | None = None,
+                       ) -> tuple[list[ProjectSpec], list[str]]:
     """Read and check a project list; every project and the notes (conversions, ignored
-    columns), or :class:`InputValidationError` with every problem.
+    columns), or :class:`InputValidationError` with every problem. ``rename`` maps the file's
+    headers to the columns (a browser upload's column mapping).
 
     Checks besides each row's (:func:`check_project`): a code given twice in the file.
     """
@@ -341,7 +343,7 @@ def read_retrofit_file(path: Path) -> tuple[list[ProjectSpec], list[str]]:
     if not path.is_file():
         raise InputValidationError([RowError(name, None, None, None,
                                                      msg("intake.file.not_found"))])
-    pf = read_import_file(path, "retrofits")
+    pf = read_import_file(path, "retrofits", rename=rename)
     scales, notes, errors = _scales(_raw_headers(path), name)
     if pf.ignored_columns:
         notes.append("ignored column(s) 已忽略列: " + ", ".join(pf.ignored_columns))

@@ -21,7 +21,6 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import io
 import json
@@ -29,7 +28,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from carbonpeak.intake.formats import csvfiles, excel
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.plausibility import ledger_history
+from carbonpeak.storage.lake.store import folder_lock
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import Entity, UploadMapping, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
@@ -66,12 +66,15 @@ __all__ = [
     "upload_scope",
 ]
 
-#: the kinds each role may upload (everything else is refused, 403); energy audits and filings
-#: are imported by an uploader the services register (:func:`register_uploader`)
+#: the kinds each role may upload (everything else is refused, 403); energy audits, filings,
+#: retrofit projects and weather are imported by an uploader the services register
+#: (:func:`register_uploader`)
 UPLOAD_KINDS: dict[str, tuple[str, ...]] = {
-    Role.DISTRICT_ADMIN: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS, BatchKind.OBLIGATION_FILINGS),
+    Role.DISTRICT_ADMIN: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS, BatchKind.OBLIGATION_FILINGS,
+                          BatchKind.RETROFITS, BatchKind.WEATHER),
     Role.DISTRICT_ANALYST: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS,
-                            BatchKind.OBLIGATION_FILINGS),
+                            BatchKind.OBLIGATION_FILINGS, BatchKind.RETROFITS,
+                            BatchKind.WEATHER),
     Role.ENTITY_MANAGER: ("ledger", "readings", BatchKind.OBLIGATION_FILINGS),
     Role.STREET_OFFICER: ("ledger",),
 }
@@ -173,16 +176,6 @@ def _write_meta(folder: Path, meta: Mapping[str, Any]) -> None:
     tmp = folder / "meta.json.tmp"
     tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     tmp.replace(folder / "meta.json")
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    with (folder / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _safe_name(filename: str) -> str:
@@ -424,7 +417,7 @@ def confirm_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
         The file is refused (the same errors as its preview); nothing stored.
     """
     folder = _folder(ws, p, upload_id)
-    with _locked(folder):
+    with folder_lock(folder):
         meta = _meta(folder)
         if meta.get("result") is not None:
             return {"upload_id": upload_id, **meta["result"], "again": True}

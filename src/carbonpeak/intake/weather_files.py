@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -132,9 +133,10 @@ def _raw_headers(path: Path) -> list[str]:
     return next(csv.reader(io.StringIO(text)), [])
 
 
-def read_weather_file(path: Path) -> WeatherFile:
+def read_weather_file(path: Path, *, rename: Mapping[str, str] | None = None) -> WeatherFile:
     """Read and check a daily weather file; raise :class:`InputValidationError` with every
-    problem (file, row, column, value, reason).
+    problem (file, row, column, value, reason). ``rename`` maps the file's headers to the
+    columns (a browser upload's column mapping).
 
     Checks: a date and a temperature column; every date a calendar day within 1990…2100 and
     given once; every temperature a number in −50…45 °C after conversion; a unit, when given,
@@ -144,7 +146,7 @@ def read_weather_file(path: Path) -> WeatherFile:
     if not path.is_file():
         raise InputValidationError([RowError(name, None, None, None,
                                                      msg("intake.file.not_found"))])
-    pf = read_import_file(path, "weather")
+    pf = read_import_file(path, "weather", rename=rename)
     header_unit = None
     for h in _raw_headers(path):
         if h and canonical_column("weather", h) == "temp_mean_c":

@@ -26,6 +26,8 @@ from carbonpeak.api.schemas.uploads import (
 from carbonpeak.intake import uploads
 from carbonpeak.intake.formats.vocab import COLUMNS
 from carbonpeak.services.buildings.audits import import_audits, import_filings
+from carbonpeak.services.buildings.retrofits import import_retrofits
+from carbonpeak.services.buildings.weather import import_weather
 from carbonpeak.vocabulary import BatchKind
 
 __all__ = ["router"]
@@ -33,6 +35,8 @@ __all__ = ["router"]
 # the kinds whose import lives in the services (the intake kernel cannot import them)
 uploads.register_uploader(BatchKind.ENERGY_AUDITS, import_audits)
 uploads.register_uploader(BatchKind.OBLIGATION_FILINGS, import_filings)
+uploads.register_uploader(BatchKind.RETROFITS, import_retrofits)
+uploads.register_uploader(BatchKind.WEATHER, import_weather)
 
 # the app includes this router with the upload body limit (CARBONPEAK_MAX_UPLOAD_MB)
 router = APIRouter(prefix="/api/v1/uploads", tags=["data in"], route_class=JSONRoute)

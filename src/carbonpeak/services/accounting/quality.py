@@ -23,7 +23,6 @@ thresholds are the fields of :class:`QualityThresholds`.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import math
@@ -44,7 +43,7 @@ from sqlalchemy import select
 from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.domain.plausibility import MIN_HISTORY_DAYS, SPIKE_PEAK_RATIO, SPIKE_Z, UNIT_LOG10
 from carbonpeak.errors import NotFoundError
-from carbonpeak.storage.lake.store import write_parquet_durably
+from carbonpeak.storage.lake.store import folder_lock, write_parquet_durably
 from carbonpeak.storage.registry.models import District, Entity, Meter, Street
 from carbonpeak.storage.workspace import Workspace
 
@@ -765,12 +764,8 @@ def _district_lock(ws: Workspace, district_id: str) -> Iterator[None]:
     """Serialise refreshes of one district's flags (not the lake lock: imports go on)."""
     folder = ws.lake.root / "quality" / f"district={district_id}"
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with folder_lock(folder):
+        yield
 
 
 def _refresh(

@@ -34,6 +34,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,9 +175,15 @@ def _plain(v: Any) -> Any:
     return v.isoformat() if isinstance(v, dt.date) else v
 
 
-def import_retrofits(ws: Workspace, path: Path, *,
-                     district: str | None = None) -> BatchResult:
+def import_retrofits(ws: Workspace, path: Path, *, district: str | None = None,
+                     dry_run: bool = False, rename: Mapping[str, str] | None = None,
+                     writable: AbstractSet[str] | None = None,
+                     unit_side: bool = False) -> BatchResult:
     """Import a project list (CSV, .xlsx, .xls) as one batch; upsert by (district, code).
+
+    ``dry_run`` checks the file and the registry and stores nothing (status ``validated``);
+    ``rename`` maps its headers to the columns (a browser upload); a project of an entity
+    outside ``writable`` (when given) is refused by row.
 
     Raises
     ------
@@ -191,12 +198,20 @@ def import_retrofits(ws: Workspace, path: Path, *,
     duplicate = find_duplicate(ws, d.id, "retrofits", digest, path.name)
     if duplicate is not None:
         return duplicate
-    specs, notes = read_retrofit_file(path)
+    del unit_side  # projects have no unit side (an argument so every uploader is called alike)
+    specs, notes = read_retrofit_file(path, rename=rename)
     res = Tally()
     with ws.registry.session() as s:
         errors = _check_registry(s, d.id, specs, path.name)
+        if writable is not None:
+            errors += [RowError(path.name, p.line, "entity_id", p.entity_id,
+                                i18n_msg("intake.upload.not_in_scope", entity=p.entity_id))
+                       for p in specs if p.entity_id not in writable]
         if errors:
             raise InputValidationError(errors)
+        if dry_run:
+            return BatchResult("retrofits", path.name, None, "validated", rows_in=len(specs),
+                               added=len(specs), messages=list(notes))
         batch = new_batch(s, ws, d.id, "retrofits", path.name, digest, rows_in=len(specs))
         for spec in specs:
             what = _store(s, ws.actor, d.id, spec, batch.id, f"{path.name} line {spec.line}")

@@ -12,6 +12,8 @@ and new value.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,16 @@ _SAME = 1e-9  # °C: a stored value this close to the file's is unchanged
 
 
 def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
-                   station: str | None = None) -> BatchResult:
+                   station: str | None = None, dry_run: bool = False,
+                   rename: Mapping[str, str] | None = None,
+                   writable: AbstractSet[str] | None = None,
+                   unit_side: bool = False) -> BatchResult:
     """Import a daily weather file into the district (one batch, audit-logged).
 
-    ``station`` names the station of rows whose file gives none.
+    ``station`` names the station of rows whose file gives none. ``dry_run`` checks the file
+    and stores nothing (status ``validated``); ``rename`` maps its headers to the columns (a
+    browser upload); ``writable`` and ``unit_side`` do not apply to weather (district data;
+    arguments so that every uploader is called alike).
 
     Raises
     ------
@@ -64,12 +72,16 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
     duplicate = find_duplicate(ws, d.id, "weather", digest, path.name)
     if duplicate is not None:
         return duplicate
-    wf = read_weather_file(path)
+    del writable, unit_side
+    wf = read_weather_file(path, rename=rename)
     long_station = [i for i, st in enumerate(wf.stations) if len(st) > 128]
     if long_station:
         raise InputValidationError([RowError(wf.name, wf.lines[i], "station", wf.stations[i][:40],
                                              i18n_msg("intake.weather.station_too_long"))
                                     for i in long_station])
+    if dry_run:
+        return BatchResult("weather", wf.name, None, "validated", rows_in=len(wf.days),
+                           added=len(wf.days), messages=list(wf.notes))
     res = Tally(notes=list(wf.notes))
     with open_batch(ws, d.id, "weather", wf.name, digest, rows_in=len(wf.days)) as (s, batch):
         existing = {w.day: w for w in s.scalars(select(WeatherDay).where(

@@ -41,9 +41,21 @@ from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
 
-__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "write_parquet_durably"]
+__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "folder_lock",
+           "write_parquet_durably"]
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``folder`` (its ``.lock`` file), across processes."""
+    with (folder / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 DATASETS: dict[str, tuple[str, ...]] = {
     "readings": ("meter_id", "ts"),
@@ -188,12 +200,8 @@ class Lake:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Exclusive lock over the lake: one writer at a time (process-wide, advisory)."""
-        with (self.root / ".lock").open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with folder_lock(self.root):
+            yield
 
     def prepare(self, batch_id: int, district_id: str, dataset: str,
                 table: pa.Table) -> PreparedBatch:
