@@ -30,7 +30,7 @@ from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_
 from carbonpeak.intake.formats.parsing import Refusal
 from carbonpeak.intake.formats.readings import NOT_WRITABLE
 from carbonpeak.intake.formats.vocab import canonical_column
-from carbonpeak.intake.imports import record_remarks, write_lake_batch
+from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.intake.plausibility import ledger_history, meter_limits, screen_readings
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
 from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
@@ -179,8 +179,8 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     digest = hashlib.sha256(b"ledger\0" + body).hexdigest()
     res = write_lake_batch(_as(ws, p), p.district_id, "ledger", source, digest,
                            {"ledger": table}, [], channel=BatchChannel.HTTP,
-                           idempotency_key=idempotency_key, rejections=errors)
-    record_remarks(ws, p.district_id, res.batch_id, csvfiles.ledger_remarks(pf, table))
+                           idempotency_key=idempotency_key, rejections=errors,
+                           remarks=csvfiles.ledger_remarks(pf, table))
     if res.status == ImportOutcome.REPLAYED:
         return _replayed(ws, res.batch_id, res.messages)
     return replace(res, rows_in=len(frame), rejected=len({e.row for e in errors}),

@@ -62,8 +62,7 @@ from carbonpeak.vocabulary import (
     HeldStatus,
 )
 
-__all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "record_remarks",
-           "write_lake_batch"]
+__all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "write_lake_batch"]
 
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
 
@@ -469,13 +468,11 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
     if dry_run:
         return _validated(kind, pf, sum(t.num_rows for t in tables.values()), messages)
     if quarantine is None or not quarantine.errors:
-        result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                                  held=held, channel=channel)
-        record_remarks(ws, district_id, result.batch_id, remarks)
-        return result
+        return write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
+                                held=held, channel=channel, remarks=remarks)
     result = write_lake_batch(ws, district_id, kind, pf.name, digest, tables, messages,
-                              rejections=quarantine.errors, held=held, channel=channel)
-    record_remarks(ws, district_id, result.batch_id, remarks)
+                              rejections=quarantine.errors, held=held, channel=channel,
+                              remarks=remarks)
     assert result.batch_id is not None
     with ws.registry.session() as s:  # the batch's rejections are stored; add their file
         b = s.get(IngestBatch, result.batch_id)
@@ -484,23 +481,20 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
     return result
 
 
-def record_remarks(ws: Workspace, district_id: str, batch_id: int | None,
-                   remarks: Sequence[dict[str, str]]) -> int:
-    """Keep the remarks (备注) of a committed ledger batch's rows in ``ledger_remarks``; a
-    remark equal to the current one of its (entity, period, carrier) adds nothing, so a batch
-    sent again changes nothing. Returns the number added."""
-    if batch_id is None or not remarks:
-        return 0
+def _remark(s: Session, district_id: str, batch_id: int,
+            remarks: Sequence[dict[str, str]]) -> int:
+    """Keep the remarks (备注) of a ledger batch's rows in ``ledger_remarks``, in the batch's
+    own transaction; a remark equal to the current one of its (entity, period, carrier) adds
+    nothing, so a batch sent again changes nothing. Returns the number added."""
     added = 0
-    with ws.registry.session() as s:
-        for r in remarks:
-            current = s.scalar(select(LedgerRemark.note).where(
-                LedgerRemark.district_id == district_id,
-                LedgerRemark.entity_id == r["entity_id"], LedgerRemark.period == r["period"],
-                LedgerRemark.carrier == r["carrier"]).order_by(LedgerRemark.id.desc()).limit(1))
-            if current != r["note"]:
-                s.add(LedgerRemark(district_id=district_id, batch_id=batch_id, **r))
-                added += 1
+    for r in remarks:
+        current = s.scalar(select(LedgerRemark.note).where(
+            LedgerRemark.district_id == district_id,
+            LedgerRemark.entity_id == r["entity_id"], LedgerRemark.period == r["period"],
+            LedgerRemark.carrier == r["carrier"]).order_by(LedgerRemark.id.desc()).limit(1))
+        if current != r["note"]:
+            s.add(LedgerRemark(district_id=district_id, batch_id=batch_id, **r))
+            added += 1
     return added
 
 
@@ -515,12 +509,15 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                      messages: list[str] | None = None, *, channel: str = BatchChannel.FILE,
                      idempotency_key: str | None = None,
                      rejections: Sequence[RowError] = (), held: Sequence[HeldRow] = (),
-                     sender: str | None = None) -> ImportResult:
+                     sender: str | None = None,
+                     remarks: Sequence[dict[str, str]] = ()) -> ImportResult:
     """Write validated rows as one atomic lake batch (files durable before the commit).
 
     ``held`` readings (suspicious, :mod:`carbonpeak.intake.plausibility`) are stored with the
     rest and recorded as held values of the batch in the same transaction (once: a value
     already held is not held again). ``sender`` records the gateway of a machine batch.
+    ``remarks`` (a ledger's 备注) are kept in the same transaction, so an acknowledged batch
+    has them.
 
     ``rejections`` (rows refused by validation) are recorded with the batch in the same
     transaction. With an ``idempotency_key``, a batch the same actor already sent under that
@@ -563,6 +560,7 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 b.committed_at = utcnow()
                 b.message = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
                 n_held = _hold(s, district_id, batch_id, held)
+                _remark(s, district_id, batch_id, remarks)
                 audit(s, ws.actor, "import", f"{kind}_batch", str(batch_id), {
                     "file": source_name, "sha256": digest, "rows": rows,
                     "overlapping": b.rows_overlapping, "replaced": b.rows_replaced,
