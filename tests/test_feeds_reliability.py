@@ -28,7 +28,7 @@ from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import IngestBatch
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import STARTUP_WAIT_S
+from tests.conftest import STARTUP_WAIT_S, stop
 
 # kill -9 and retries against the registry's transactions: on both databases
 pytestmark = pytest.mark.contract
@@ -71,11 +71,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            stop(self.proc)
 
 
 @pytest.fixture

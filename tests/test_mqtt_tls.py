@@ -40,7 +40,7 @@ from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import IngestBatch
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import STARTUP_WAIT_S, free_port
+from tests.conftest import STARTUP_WAIT_S, free_port, stop
 from tests.test_mqtt import _lake_keys, _reading
 
 MOSQUITTO = shutil.which("mosquitto") or shutil.which("/usr/sbin/mosquitto")
@@ -149,12 +149,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
             time.sleep(0.1)
         yield Broker(ws, port, ca, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc)
         ws.close()
 
 

@@ -366,6 +366,22 @@ def _local_utc(v: dt.datetime, name: str, tz: ZoneInfo) -> dt.datetime:
     return _utc(v if v.tzinfo else v.replace(tzinfo=tz), name)
 
 
+def _window(ws: Workspace, p: Principal, start: dt.datetime, end: dt.datetime | None,
+            longest: dt.timedelta) -> tuple[dt.datetime, dt.datetime, ZoneInfo]:
+    """A readings window as naive UTC bounds (a bound without an offset is the district's
+    local time; the end defaults to start + 7 days) and the district's zone; 422 when it is
+    empty, outside 1990..2100, or longer than ``longest``."""
+    with ws.registry.session() as sess:
+        district = sess.get(District, p.district_id)
+        tz = ZoneInfo(district.timezone if district is not None else "Asia/Shanghai")
+    s = _local_utc(start, "start", tz)
+    e = _local_utc(end, "end", tz) if end is not None else s + dt.timedelta(days=7)
+    if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > longest:
+        raise InputValidationError([RowError("query", None, "end", str(end),
+                                             i18n_msg("intake.query.window"))])
+    return s, e, tz
+
+
 def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
               end: dt.datetime, tz: ZoneInfo) -> list[dict[str, Any]]:
     m = _visible_meter(ws, p, meter_id)
@@ -407,14 +423,7 @@ def list_readings(
     of interval starts; cumulative registers at the moment read). A bound without an offset
     is the district's local time, so ``start=2024-03-01&end=2024-04-01`` is the whole local
     month."""
-    with ws.registry.session() as sess:
-        district = sess.get(District, principal.district_id)
-        tz = ZoneInfo(district.timezone if district is not None else "Asia/Shanghai")
-    s = _local_utc(start, "start", tz)
-    e = _local_utc(end, "end", tz) if end is not None else s + dt.timedelta(days=7)
-    if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) or e - s > MAX_WINDOW:
-        raise InputValidationError([RowError("query", None, "end", str(end),
-                                             i18n_msg("intake.query.window"))])
+    s, e, tz = _window(ws, principal, start, end, MAX_WINDOW)
     rows = _readings(ws, principal, meter_id, s, e, tz)
     return _listing(rows, format, limit, offset, f"readings-{meter_id}",
                     columns=["ts", "value", "batch_id"],
@@ -438,15 +447,7 @@ def get_meter_series(
     cumulative registers their last reading), with its flagged days (缺测、突变 …) and held
     values in the window; a meter outside the caller's scope answers 404 like an unknown
     one."""
-    with ws.registry.session() as sess:
-        district = sess.get(District, principal.district_id)
-        tz = ZoneInfo(district.timezone if district is not None else "Asia/Shanghai")
-    s = _local_utc(start, "start", tz)
-    e = _local_utc(end, "end", tz) if end is not None else s + dt.timedelta(days=7)
-    if not (dt.datetime(1990, 1, 1) <= s < e <= dt.datetime(2101, 1, 1)) \
-            or e - s > MAX_SERIES_WINDOW[resolution]:
-        raise InputValidationError([RowError("query", None, "end", str(end),
-                                             i18n_msg("intake.query.window"))])
+    s, e, _tz = _window(ws, principal, start, end, MAX_SERIES_WINDOW[resolution])
     return fast_json(meter_series(ws, scope_of(ws, principal), meter_id, s, e, resolution))
 
 

@@ -1,7 +1,7 @@
 // Shared pieces of the pages: hash helpers, loading and error boxes, year selector, KPI
 // cards, level badges, pager.
 import { ApiError } from './api.js';
-import { html, raw } from './dom.js';
+import { html, on, raw } from './dom.js';
 import { changePct, isNum, num, pct } from './format.js';
 import { label, lang, t } from './i18n.js';
 import { session } from './state.js';
@@ -162,3 +162,12 @@ document.addEventListener('input', (ev) => {
   if (!(el instanceof HTMLInputElement) || el.dataset.date !== 'iso') return;
   el.setCustomValidity(el.value === '' || isIsoDate(el.value) ? '' : t('app.dateFormat'));
 });
+
+/** A row with `data-href` opens its page when clicked (a link inside it keeps its own
+ * target); returns the handler's remover. */
+export function followRowLinks(view) {
+  return on(view, 'click', 'tr[data-href]', (ev, el) => {
+    if (ev.target instanceof Element && ev.target.closest('a')) return;
+    location.hash = el.dataset.href;
+  });
+}

@@ -10,7 +10,7 @@ import { isNum, num, pct } from '../format.js';
 import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
-import { basisLine, change, figureSpan, hashFor, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+import { basisLine, change, figureSpan, followRowLinks, hashFor, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 import { pivot, stackedOption } from './overview.js';
 
 function notFound(view, id) {
@@ -155,10 +155,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
       ],
     }) : () => {},
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
-    on(view, 'click', 'tr[data-href]', (ev, el) => {
-      if (ev.target instanceof Element && ev.target.closest('a')) return;
-      location.hash = el.dataset.href;
-    }),
+    followRowLinks(view),
   ];
   return () => offs.forEach((f) => f());
 }

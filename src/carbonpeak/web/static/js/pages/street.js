@@ -8,7 +8,7 @@ import { num } from '../format.js';
 import { label, pick, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
-import { hashFor, loading, pageHead, yearSelect } from '../ui.js';
+import { followRowLinks, hashFor, loading, pageHead, yearSelect } from '../ui.js';
 
 function notFound(view, id) {
   setHTML(view, html`<div class="panel not-found" data-testid="not-found" role="alert">
@@ -63,10 +63,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
   const offs = [
     offTable,
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
-    on(view, 'click', 'tr[data-href]', (ev, el) => {
-      if (ev.target instanceof Element && ev.target.closest('a')) return;
-      location.hash = el.dataset.href;
-    }),
+    followRowLinks(view),
   ];
   return () => offs.forEach((f) => f());
 }

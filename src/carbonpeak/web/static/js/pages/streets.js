@@ -8,7 +8,7 @@ import { isNum } from '../format.js';
 import { label, streetName, t } from '../i18n.js';
 import { rememberYears } from '../state.js';
 import { dataTable } from '../table.js';
-import { change, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
+import { change, followRowLinks, hashFor, itemsOf, levelBadge, loading, pageHead, yearSelect } from '../ui.js';
 
 const LEVELS = [...LEVEL_ORDER, ''];  // the worst first; a street without a level last
 
@@ -63,10 +63,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const offs = [
     offTable,
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
-    on(view, 'click', 'tr[data-href]', (ev, el) => {
-      if (ev.target instanceof Element && ev.target.closest('a')) return;
-      location.hash = el.dataset.href;
-    }),
+    followRowLinks(view),
   ];
   return () => offs.forEach((f) => f());
 }
