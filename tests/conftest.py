@@ -17,12 +17,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +33,7 @@ from hypothesis import settings as hypothesis_settings
 
 from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace
+from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.workspace import Workspace
 
 # The session cookie is Secure by default except to a loopback host; the test client speaks
@@ -73,6 +76,43 @@ def registry_url(backend: str, folder: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+# A fresh SQLite registry is a copy of one migrated once per worker process, not a new run of
+# every migration (about 1 s each, dozens of times per module): the same bytes that
+# ``Registry.upgrade`` writes, since the template is made by it. tests/test_migrations.py
+# migrates for real (marked ``real_migrations``), and so does every child process.
+_real_upgrade = Registry.upgrade
+_template: list[Path] = []
+_migrate_for_real = [False]
+
+
+def _template_upgrade(self: Registry) -> None:
+    database = self.engine.url.database
+    if (_migrate_for_real[0] or self.engine.dialect.name != "sqlite" or not database
+            or database == ":memory:" or (Path(database).exists()
+                                          and Path(database).stat().st_size > 0)):
+        _real_upgrade(self)
+        return
+    if not _template:
+        folder = Path(tempfile.mkdtemp(prefix="cp-registry-template-"))
+        template = Registry(f"sqlite:///{folder / 'registry.sqlite'}")
+        _real_upgrade(template)
+        template.engine.dispose()
+        _template.append(folder / "registry.sqlite")
+    self.engine.dispose()
+    shutil.copyfile(_template[0], database)
+
+
+Registry.upgrade = _template_upgrade  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _real_migrations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``real_migrations`` run every migration, as ``carbonpeak init`` does."""
+    _migrate_for_real[0] = request.node.get_closest_marker("real_migrations") is not None
+    yield
+    _migrate_for_real[0] = False
 
 
 #: how long a test waits for a server or a child process to come up: machines are shared, and
@@ -232,3 +272,12 @@ def serving(env: dict[str, str]) -> Iterator[str]:
         yield url
     finally:
         stop(proc)
+
+
+def openapi_schema(app: Any) -> Any:
+    """The app's OpenAPI document as a schemathesis schema. Loading it has schemathesis's 10 s
+    request timeout by default, which a busy shared machine has exceeded; it gets the start-up
+    wait instead."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, timeout=STARTUP_WAIT_S)

@@ -48,7 +48,6 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -85,7 +84,7 @@ from carbonpeak.services.buildings.benchmarking import (
 from carbonpeak.storage.registry.models import AuditLog
 from carbonpeak.storage.registry.models import District as DistrictRecord
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, registry_url
+from tests.conftest import BACKENDS, openapi_schema, registry_url
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas
 O1_2024 = (960_000 + GAS_KWH) / 10_000  # 108.9862
@@ -603,7 +602,7 @@ NEW_OPERATIONS = {
 def test_generated_requests_never_answer_500(district: District) -> None:
     """Generated parameters and bodies with an admin token (schemathesis + Hypothesis); run
     last in this module, as its POSTs open, notify and review cases."""
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", district.client.app)
+    schema = openapi_schema(district.client.app)
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     operations = [o for o in operations if o.label in NEW_OPERATIONS]
     assert {o.label for o in operations} == NEW_OPERATIONS

@@ -59,7 +59,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,7 +89,7 @@ from carbonpeak.services.buildings.commissioning import (
     readings_years,
 )
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, registry_url
+from tests.conftest import BACKENDS, openapi_schema, registry_url
 
 ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code
 E1,外滩集团,enterprise,外滩街道,,,31.238,121.487,,J66
@@ -483,7 +482,7 @@ def test_simultaneous_mask_matches_the_indicator() -> None:
 def test_generated_requests_never_answer_500(world: World) -> None:
     """The three operations with generated parameters (schemathesis + Hypothesis), as the
     analyst, who sees every building."""
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.client.app)
+    schema = openapi_schema(world.client.app)
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     operations = [o for o in operations if o.label in OPERATIONS]
     assert {o.label for o in operations} == OPERATIONS

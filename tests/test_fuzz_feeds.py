@@ -10,7 +10,6 @@ import json
 import string
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import create_user, issue_token
 from tests import reference_district
+from tests.conftest import openapi_schema
 
 METERS = {"M1": MeterInfo("interval", "electricity", "kwh"),
           "M2": MeterInfo("cumulative", "electricity", "kwh"),
@@ -108,7 +108,7 @@ def test_api_never_answers_500(app_and_token):
     through Hypothesis directly.)
     """
     app, token = app_and_token
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    schema = openapi_schema(app)
     operations = [op.ok() for op in schema.get_all_operations()]
     assert {o.label for o in operations} >= {"POST /api/v1/readings", "POST /api/v1/ledger",
                                              "GET /api/v1/batches/{batch_id}"}

@@ -11,7 +11,7 @@ from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import Base
 
 # the migration history on both databases
-pytestmark = pytest.mark.contract
+pytestmark = [pytest.mark.contract, pytest.mark.real_migrations]
 
 
 def test_models_match_migrations(database_url):

@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 import openpyxl
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -91,7 +90,7 @@ from carbonpeak.storage.registry.models import (
     WeatherDay,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from tests.conftest import BACKENDS, registry_url, write
+from tests.conftest import BACKENDS, openapi_schema, registry_url, write
 
 D0 = dt.date(2023, 1, 1)
 N_DAYS = 731
@@ -1007,7 +1006,7 @@ OPERATIONS = {"GET /api/v1/retrofits", "GET /api/v1/retrofits/progress",
 def test_generated_requests_never_answer_500(world: World) -> None:
     """Generated parameters and bodies with an admin token (schemathesis + Hypothesis); last
     in the module, as its POSTs may add projects and results."""
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.client.app)
+    schema = openapi_schema(world.client.app)
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     operations = [o for o in operations if o.label in OPERATIONS]
     assert {o.label for o in operations} == OPERATIONS

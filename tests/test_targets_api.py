@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +33,7 @@ from carbonpeak.services.plan.warnings import evaluate_warnings, set_budget
 from carbonpeak.storage.registry.models import AuditLog, EarlyWarning
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import BACKENDS, registry_url
+from tests.conftest import BACKENDS, openapi_schema, registry_url
 
 # the role matrix and the scope SQL of targets, budgets and warnings: on both databases
 pytestmark = pytest.mark.contract
@@ -531,7 +530,7 @@ def test_generated_requests_never_answer_500(ws: Workspace, tmp_path: Path) -> N
     stay assessable afterwards.
     """
     w = build(ws, tmp_path / "in")
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", w.client.app)
+    schema = openapi_schema(w.client.app)
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     operations = [o for o in operations if o.label in NEW_OPERATIONS]
     assert {o.label for o in operations} == NEW_OPERATIONS

@@ -17,7 +17,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +33,7 @@ from carbonpeak.services.access.auth import set_password, sign_in
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import AuditLog, LoginAttempt, Street, User, WebSession
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, registry_url
+from tests.conftest import BACKENDS, openapi_schema, registry_url
 from tests.test_targets_api import USERS, World, build
 
 # the role x endpoint matrix and the scope SQL: on both databases
@@ -734,7 +733,7 @@ NEW_OPERATIONS = {
 def test_generated_requests_never_answer_500(world: World) -> None:
     """Every new operation with generated parameters and an admin token (schemathesis's
     strategies driven by Hypothesis, as in test_targets_api)."""
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.client.app)
+    schema = openapi_schema(world.client.app)
     operations = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
     operations = [o for o in operations if o.label in NEW_OPERATIONS]
     assert {o.label for o in operations} == NEW_OPERATIONS
