@@ -75,7 +75,6 @@ def test_0007_keeps_data_of_referenced_tables_and_checks_the_lists(database_url)
         LakeFile,
         Target,
         TargetObservation,
-        User,
     )
 
     reg = Registry(database_url)
@@ -97,12 +96,17 @@ def test_0007_keeps_data_of_referenced_tables_and_checks_the_lists(database_url)
             "message, actor, created_at) VALUES ('huangpu', 'readings', 'r.csv', :sha, "
             "'committed', 0, 0, 0, 0, 0, 'file', '', 'cli', '2024-01-01')"), {"sha": "0" * 64})
         batch_id = s.execute(sa.text("SELECT id FROM ingest_batches")).scalar_one()
-        u = User(username="admin", role="district_admin", district_id="huangpu")
+        # a user as 0005 had it (users.org_code came with 0015)
+        s.execute(sa.text(
+            "INSERT INTO users (username, display_name, role, district_id, active, created_at) "
+            "VALUES ('admin', '', 'district_admin', 'huangpu', :yes, '2024-01-01')"),
+            {"yes": True})
+        user_id = s.execute(sa.text("SELECT id FROM users")).scalar_one()
         t = Target(district_id="huangpu", code="T1", scope_id="huangpu", indicator_zh="x",
                    kind="share")
-        s.add_all([u, t])
+        s.add(t)
         s.flush()
-        s.add_all([ApiToken(user_id=u.id, token_hash="1" * 64, prefix="cp_"),
+        s.add_all([ApiToken(user_id=user_id, token_hash="1" * 64, prefix="cp_"),
                    LakeFile(batch_id=batch_id, district_id="huangpu", dataset="readings",
                             month="2024-01", path="x.parquet", row_count=1, status="live"),
                    TargetObservation(target_id=t.id, observed_on=dt.date(2024, 1, 1),

@@ -53,7 +53,9 @@ def test_warning_levels_by_severity():
 
 
 def test_role_groups():
-    assert set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES) | {v.Role.STREET_OFFICER} == set(v.Role)
+    assert (set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES) | {v.Role.STREET_OFFICER}
+            | set(v.ORG_ROLES)) == set(v.Role)
+    assert not set(v.ORG_ROLES) & (set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES))
     assert set(v.WRITER_ROLES) == {v.Role.DISTRICT_ADMIN, *v.ENTITY_ROLES}
     assert set(v.PLAN_KINDS) <= set(v.IMPORT_KINDS) <= set(v.BatchKind)
     assert set(v.TARGET_SEVERITY) <= set(v.TargetState)

@@ -766,3 +766,27 @@ def test_generated_requests_never_answer_500(world: World) -> None:
     assert any(c < 300 for c in codes)
     assert any(c >= 400 for c in codes)
     assert world.call("admin", "GET", "/api/v1/dashboard/overview").status_code == 200
+
+
+def test_organisation_roles_name_their_organisation_and_see_no_entity(world: World) -> None:
+    """A department officer (like an aggregator or a project developer) is registered for an
+    organisation, which its principal carries; without one it is refused by field, and with
+    one it sees none of the district's entities by itself."""
+    from carbonpeak.services.access.scope import scope_of
+    from carbonpeak.services.access.users import principal_for
+
+    ws = _ws(world)
+    with pytest.raises(InputValidationError) as refused:
+        create_user(ws, "dept_no_org", "department_officer", district="huangpu")
+    assert [(e.column, e.code) for e in refused.value.errors] == [
+        ("org", "access.user.org_required")]
+    assert refused.value.errors[0].text("zh") == "部门专员须指定所属单位"
+    create_user(ws, "dept_fgw", "department_officer", district="huangpu", org="区发展改革委")
+    p = principal_for(ws, "dept_fgw")
+    assert (p.role, p.org_code, p.entity_ids) == ("department_officer", "区发展改革委",
+                                                  frozenset())
+    scope = scope_of(ws, p)
+    assert (scope.everything, scope.entities) == (False, frozenset())
+    listed = next(u for u in world.call("admin", "GET", "/api/v1/users?limit=500").json()["items"]
+                  if u["username"] == "dept_fgw")
+    assert listed["org"] == "区发展改革委"

@@ -212,12 +212,22 @@ class Role(StrEnum):
     STREET_OFFICER = "street_officer"
     ENTITY_MANAGER = "entity_manager"
     DATA_FEEDER = "data_feeder"
+    #: a district department (区发展改革委 …): the plan's tasks and indicators its organisation
+    #: leads or supports (``users.org_code``)
+    DEPARTMENT_OFFICER = "department_officer"
+    #: a load aggregator (负荷聚合商): its own demand-response resources (``users.org_code``)
+    AGGREGATOR = "aggregator"
+    #: a project developer: its own fixed-asset investment projects (``users.org_code``)
+    PROJECT_DEVELOPER = "project_developer"
 
 
 #: roles that read everything of their district
 ANALYST_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST)
 #: roles scoped to the entities they are registered for
 ENTITY_ROLES: tuple[Role, ...] = (Role.ENTITY_MANAGER, Role.DATA_FEEDER)
+#: roles scoped to the organisation they act for (``users.org_code``): a department, an
+#: aggregator, a project developer
+ORG_ROLES: tuple[Role, ...] = (Role.DEPARTMENT_OFFICER, Role.AGGREGATOR, Role.PROJECT_DEVELOPER)
 #: roles that may push readings and ledgers (each limited to its scope)
 WRITER_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.ENTITY_MANAGER, Role.DATA_FEEDER)
 

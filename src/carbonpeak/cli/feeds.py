@@ -46,6 +46,8 @@ def users_add(
         "--entity", "-e", help="Entity the user is registered for (repeatable); required "
         "for entity_manager and data_feeder")] = None,
     street: Annotated[str | None, typer.Option(help="Street (street_officer)")] = None,
+    org: Annotated[str | None, typer.Option(
+        help="Organisation (department_officer, aggregator, project_developer)")] = None,
     name: Annotated[str, typer.Option(help="Display name")] = "",
     token: Annotated[bool, typer.Option(
         "--token/--no-token", help="Issue an API token now (shown once)")] = False,
@@ -61,7 +63,8 @@ def users_add(
         ws = _ws()
         try:
             create_user(ws, username, role, district=district, street=street,
-                        entities=list(entity or []), display_name=name, password=password)
+                        entities=list(entity or []), display_name=name, password=password,
+                        org=org)
             console.print(f"user {username} ({role}) registered")
             if token:
                 _print_token(issue_token(ws, username, name="cli").token)

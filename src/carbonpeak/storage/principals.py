@@ -32,6 +32,8 @@ class Principal:
     district_id: str
     street_id: int | None = None
     entity_ids: frozenset[str] = field(default_factory=frozenset)
+    #: the department, aggregator or developer a role of ``ORG_ROLES`` acts for
+    org_code: str | None = None
 
     @property
     def actor(self) -> str:

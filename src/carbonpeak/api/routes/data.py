@@ -652,6 +652,9 @@ class UserIn(BaseModel):
                                                    pattern=r"^[^\x00]*$")] = ""
     street: Annotated[str, StringConstraints(max_length=128, pattern=r"^[^\x00]*$")] | None \
         = None
+    org: Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")] | None = Field(
+        None, description="the organisation a department officer, an aggregator or a project "
+        "developer acts for")
     entities: list[Annotated[str, StringConstraints(max_length=64,
                                                     pattern=r"^[A-Za-z0-9_.\-]+$")]] = Field(
         default_factory=list, max_length=1000)
@@ -687,7 +690,7 @@ def post_user(ws: CurrentWorkspace, principal: UserManager, body: UserIn) -> dic
     ws = dataclasses.replace(ws, actor=principal.actor)
     create_user(ws, body.username, body.role, district=principal.district_id,
                 street=body.street, entities=body.entities, display_name=body.display_name,
-                password=body.password)
+                password=body.password, org=body.org)
     return next(u for u in _users_of(ws, principal) if u["username"] == body.username)
 
 

@@ -313,6 +313,7 @@ class UserPublic(Public):
     role: str
     district: str | None
     street_id: int | None
+    org: str | None = None
     entities: list[str]
     active: bool
     has_password: bool

@@ -44,7 +44,7 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import ENTITY_ROLES, Role
+from carbonpeak.vocabulary import ENTITY_ROLES, ORG_ROLES, Role
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -141,8 +141,11 @@ def hash_password(password: str) -> str:
 
 def create_user(ws: Workspace, username: str, role: str, *, district: str | None = None,
                 street: str | None = None, entities: list[str] | None = None,
-                display_name: str = "", password: str | None = None) -> int:
-    """Register a user with one role; entity managers and feeders name their entities.
+                display_name: str = "", password: str | None = None,
+                org: str | None = None) -> int:
+    """Register a user with one role; entity managers and feeders name their entities, and
+    department officers, aggregators and project developers the organisation (``org``) they
+    act for.
 
     Raises
     ------
@@ -166,6 +169,9 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
     if role == Role.STREET_OFFICER and not street:
         errors.append(RowError("users", None, "street", None,
                                 i18n_msg("access.user.street_required")))
+    if role in ORG_ROLES and not (org or "").strip():
+        errors.append(RowError("users", None, "org", None,
+                                i18n_msg("access.user.org_required", role=label("role", role))))
     if errors:
         raise InputValidationError(errors)
     hashed = hash_password(password) if password is not None else None
@@ -189,13 +195,16 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
         if missing:
             msg = f"no entity {', '.join(missing)} in district {d.id}"
             raise NotFoundError(msg)
+        org_code = org.strip() if org and role in ORG_ROLES else None
         user = User(username=username, role=role, district_id=d.id, street_id=street_id,
-                    display_name=display_name, active=True, password_hash=hashed)
+                    org_code=org_code, display_name=display_name, active=True,
+                    password_hash=hashed)
         s.add(user)
         s.flush()
         s.add_all(UserEntity(user_id=user.id, entity_id=e) for e in entities)
         audit(s, ws.actor, "create", "user", username,
-              {"role": role, "district": d.id, "street_id": street_id, "entities": entities},
+              {"role": role, "district": d.id, "street_id": street_id, "entities": entities,
+               "org": org_code},
               district=d.id)
         return int(user.id)
 
@@ -281,7 +290,7 @@ def principal_of(s: Session, user: User) -> Principal:
     entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
         UserEntity.user_id == user.id)))
     return Principal(int(user.id), user.username, user.role, user.district_id,
-                     user.street_id, entities)
+                     user.street_id, entities, user.org_code)
 
 
 def list_users(ws: Workspace) -> list[dict[str, object]]:
@@ -298,7 +307,8 @@ def list_users(ws: Workspace) -> list[dict[str, object]]:
                                        .order_by(ApiToken.id))]
             out.append({"username": u.username, "display_name": u.display_name,
                         "role": u.role, "district": u.district_id,
-                        "street_id": u.street_id, "entities": ents, "active": u.active,
+                        "street_id": u.street_id, "org": u.org_code, "entities": ents,
+                        "active": u.active,
                         "has_password": u.password_hash is not None,
                         "created_at": u.created_at.isoformat(), "tokens": toks})
         return out

@@ -503,6 +503,9 @@ ROLES: dict[str, str] = {
     Role.STREET_OFFICER: "reads its street",
     Role.ENTITY_MANAGER: "reads and writes its own entity",
     Role.DATA_FEEDER: "writes readings and ledgers for the entities it is registered for",
+    Role.DEPARTMENT_OFFICER: "reads and reports the plan tasks its organisation leads or supports",
+    Role.AGGREGATOR: "reads its own demand-response resources and their events",
+    Role.PROJECT_DEVELOPER: "reads and files its own investment projects",
 }
 
 
@@ -516,6 +519,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32), one_of("role", Role))
     district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"))
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
+    #: the organisation a department officer, an aggregator or a project developer acts for
+    org_code: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

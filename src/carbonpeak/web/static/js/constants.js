@@ -81,6 +81,9 @@ export const Role = Object.freeze({
   STREET_OFFICER: 'street_officer',
   ENTITY_MANAGER: 'entity_manager',
   DATA_FEEDER: 'data_feeder',
+  DEPARTMENT_OFFICER: 'department_officer',
+  AGGREGATOR: 'aggregator',
+  PROJECT_DEVELOPER: 'project_developer',
 });
 
 export const EnergyCarrier = Object.freeze({
