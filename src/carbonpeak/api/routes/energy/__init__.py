@@ -1,0 +1,2 @@
+"""The energy programmes' routes: rooftop PV and the virtual power plant.
+"""

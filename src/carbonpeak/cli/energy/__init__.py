@@ -1,0 +1,3 @@
+"""The energy programmes' commands: ``carbonpeak pv …`` (rooftop PV) and ``carbonpeak dr …`` (the
+virtual power plant).
+"""

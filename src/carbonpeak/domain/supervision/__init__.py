@@ -1,0 +1,3 @@
+"""Pure rules of plan supervision: update timeliness, coverage shares and the yearly assessment's
+scores.
+"""

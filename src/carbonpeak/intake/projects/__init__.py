@@ -1,0 +1,2 @@
+"""The project gate's input files: projects, their designed energy, and green certificates.
+"""

@@ -1,0 +1,2 @@
+"""Plan supervision's input files: the task catalogue, submissions and programme applications.
+"""
