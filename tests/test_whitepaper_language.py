@@ -126,3 +126,28 @@ def test_the_checker_finds_what_it_should() -> None:
     assert leaks("https://example.org/a.html") != []
     assert leaks("（audit_min_floor_area_m2 = 10,000）") == ["audit_min_floor_area_m2"]
     assert leaks("因子集shanghai_local@v1中以下系数未经核实") == []
+
+
+def test_a_section_without_its_input_says_why_in_chinese() -> None:
+    """A section whose build fails says why in the reader's language: the error's catalogue
+    message where it carries one, else that an input is missing; never an exception's English
+    text inside the Chinese edition."""
+    from carbonpeak.errors import ConfigError, NotFoundError
+    from carbonpeak.i18n import msg, render
+    from carbonpeak.publish.whitepaper.content import _section
+
+    def no_run() -> dict[str, Any]:
+        raise NotFoundError("no official account run for 2019")
+
+    plain = _section(no_run, "双控", "dual control")
+    assert plain == {"available": False, "reason_zh": "双控暂无法提供：所需的输入数据不全",
+                     "reason_en": "dual control not available: no official account run for 2019"}
+    reason = msg("access.user.street_required")
+
+    def misconfigured() -> dict[str, Any]:
+        raise ConfigError("a street officer needs a street", reason)
+
+    coded = _section(misconfigured, "双控", "dual control")
+    assert coded["reason_zh"] == f"双控暂无法提供：{render(reason, 'zh')}"
+    assert coded["reason_en"] == f"dual control not available: {render(reason, 'en')}"
+    assert not re.search(r"[A-Za-z]", coded["reason_zh"] + plain["reason_zh"])

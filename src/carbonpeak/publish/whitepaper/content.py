@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import CarbonPeakError, ConfigError, NotFoundError
-from carbonpeak.i18n import loads, msg, render_both, stored_text
+from carbonpeak.i18n import Message, loads, msg, render, render_both, stored_text
 from carbonpeak.publish.whitepaper.sections import ExtraSection, SectionBuilder
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark
@@ -128,7 +128,14 @@ def _section(build: Callable[[], dict[str, Any]], what_zh: str,
     try:
         return {"available": True, **build()}
     except (NotFoundError, CarbonPeakError, ValueError) as exc:
-        return _unavailable(f"{what_zh}暂无法提供：{exc}", f"{what_en} not available: {exc}")
+        # the Chinese edition says why in Chinese: the error's own message where it has one,
+        # else that an input is missing (an exception's text is English, for the log)
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, Message):
+            why_zh, why_en = render_both(reason)
+        else:
+            why_zh, why_en = render(msg("whitepaper.section.input_missing"), "zh"), str(exc)
+        return _unavailable(f"{what_zh}暂无法提供：{why_zh}", f"{what_en} not available: {why_en}")
 
 
 def _grouped(df: pd.DataFrame, by: str) -> list[dict[str, Any]]:
