@@ -790,3 +790,26 @@ def test_organisation_roles_name_their_organisation_and_see_no_entity(world: Wor
     listed = next(u for u in world.call("admin", "GET", "/api/v1/users?limit=500").json()["items"]
                   if u["username"] == "dept_fgw")
     assert listed["org"] == "区发展改革委"
+
+
+def test_the_one_frame_filter_of_the_access_scope() -> None:
+    """``AccessScope.rows``: analysts read every row; a street officer its street's rows (by the
+    frame's street_id); entity roles their entities, by the index or a named column."""
+    import pandas as pd
+
+    from carbonpeak.services.access.scope import AccessScope
+
+    ents = pd.DataFrame({"entity_id": ["B1", "B2", "B3"], "street_id": [1, 2, 1]},
+                        index=["B1", "B2", "B3"])
+    district = AccessScope("huangpu", everything=True)
+    street = AccessScope("huangpu", everything=False, street_id=1,
+                         entities=frozenset({"B1", "B3"}))
+    manager = AccessScope("huangpu", everything=False, entities=frozenset({"B2"}))
+    nobody = AccessScope("huangpu", everything=False)
+    assert list(district.rows(ents).index) == ["B1", "B2", "B3"]
+    assert list(street.rows(ents).index) == ["B1", "B3"]
+    assert list(manager.rows(ents).index) == ["B2"]
+    assert nobody.rows(ents).empty
+    readings = pd.DataFrame({"entity_id": ["B2", "B1", "B2"], "kwh": [1.0, 2.0, 3.0]})
+    assert manager.rows(readings, "entity_id")["kwh"].tolist() == [1.0, 3.0]
+    assert street.rows(readings, "entity_id")["kwh"].tolist() == [2.0]  # no street_id column

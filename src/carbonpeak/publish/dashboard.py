@@ -164,14 +164,6 @@ def entities_frame(ws: Workspace, district_id: str) -> pd.DataFrame:
     return df.set_index("entity_id", drop=False).rename_axis(None)
 
 
-def _visible(ents: pd.DataFrame, scope: AccessScope) -> pd.DataFrame:
-    if scope.everything:
-        return ents
-    if scope.street_id is not None:
-        return ents[ents["street_id"] == scope.street_id]
-    return ents[ents.index.isin(list(scope.entities))]
-
-
 def account_years(ws: Workspace, district_id: str) -> list[int]:
     """Years with an official account (the dashboard's year selector)."""
     with ws.registry.session() as s:
@@ -311,7 +303,7 @@ def overview(ws: Workspace, scope: AccessScope, year: int | None) -> dict[str, A
 
 def _overview(ws: Workspace, scope: AccessScope, year: int, years: list[int]) -> dict[str, Any]:
     run, prev = _runs(ws, scope.district_id, year)
-    ents = _visible(entities_frame(ws, scope.district_id), scope)
+    ents = scope.rows(entities_frame(ws, scope.district_id))
     ids = set(ents.index)
     out: dict[str, Any] = {"scope": _scope_info(ws, scope), "year": year, "years": years,
                            "account_run_id": run.id if run else None,
@@ -470,7 +462,7 @@ def _street_comparison(ws: Workspace, scope: AccessScope, year: int,
                        years: list[int]) -> dict[str, Any]:
     run, prev = _runs(ws, scope.district_id, year)
     ents = entities_frame(ws, scope.district_id)
-    ents = _visible(ents, scope)
+    ents = scope.rows(ents)
     ids = set(ents.index)
     months = _account_months(ws, run)
     now = _entity_sums(ws, run, ids)
@@ -521,7 +513,7 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
     run, _prev = _runs(ws, scope.district_id, year)
     if run is None:
         return []
-    ents = _visible(entities_frame(ws, scope.district_id), scope)
+    ents = scope.rows(entities_frame(ws, scope.district_id))
     ku = _run_tables(ws, run)["key_units"]
     if ku.empty:
         return []
@@ -813,7 +805,7 @@ def _map_scales(ws: Workspace, district_id: str, year: int | None, month: str | 
 
 def _map(ws: Workspace, scope: AccessScope, year: int | None, month: str | None,
          years: list[int]) -> dict[str, Any]:
-    ents = _visible(entities_frame(ws, scope.district_id), scope)
+    ents = scope.rows(entities_frame(ws, scope.district_id))
     run = _runs(ws, scope.district_id, year)[0] if year is not None else None
     sums = pd.DataFrame(columns=["tce_equal", "tco2"])
     months: list[str] = []

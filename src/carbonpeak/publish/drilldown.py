@@ -25,7 +25,6 @@ from carbonpeak.publish.dashboard import (
     _entity_sums,
     _num,
     _runs,
-    _visible,
     account_years,
     cached,
     entities_frame,
@@ -71,7 +70,7 @@ def street_page(ws: Workspace, scope: AccessScope, street_id: int,
 
 def _street_page(ws: Workspace, scope: AccessScope, street: dict[str, Any], year: int | None,
                  years: list[int]) -> dict[str, Any]:
-    ents = _visible(entities_frame(ws, scope.district_id), scope)
+    ents = scope.rows(entities_frame(ws, scope.district_id))
     ents = ents[ents["street_id"] == street["street_id"]]
     ids = set(ents.index)
     with ws.registry.session() as s:

@@ -224,10 +224,7 @@ def _entities(ws: Workspace, p: Principal, *, street_id: int | None, kind: str |
               building_type: str | None, key_unit: bool | None, q: str | None,
               sort: str) -> list[dict[str, Any]]:
     scope = scope_of(ws, p)
-    df = entities_frame(ws, p.district_id)
-    if not scope.everything:
-        df = df[df["street_id"] == scope.street_id] if scope.street_id is not None else \
-            df[df.index.isin(list(scope.entities))]
+    df = scope.rows(entities_frame(ws, p.district_id))
     if street_id is not None:
         df = df[df["street_id"] == street_id]
     if kind is not None:
@@ -479,10 +476,7 @@ def _inventory(ws: Workspace, p: Principal, *, level: str, period: str, year: in
         "street", "sector", "building_type", "district") else \
         _run_tables(ws, run)[f"inventory_entity_{period}"]
     if level == "entity":
-        ents = entities_frame(ws, p.district_id)
-        visible = ents if scope.everything else (
-            ents[ents["street_id"] == scope.street_id] if scope.street_id is not None
-            else ents[ents.index.isin(list(scope.entities))])
+        visible = scope.rows(entities_frame(ws, p.district_id))
         if street_id is not None:
             visible = visible[visible["street_id"] == street_id]
         df = df[df["entity_id"].isin(set(visible.index))]

@@ -8,13 +8,15 @@ applied in the queries of every reader.
 * ``entity_manager`` / ``data_feeder``: their entities (an enterprise's buildings included).
 
 Readers filter with :meth:`AccessScope.entity_condition` /
-:meth:`AccessScope.street_condition` in SQL, or :meth:`AccessScope.sees_entity` on frames;
+:meth:`AccessScope.street_condition` in SQL, a frame of entities with :meth:`AccessScope.rows`
+(the one frame filter), or one id with :meth:`AccessScope.sees_entity`;
 an object outside the scope is reported exactly like one that does not exist.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, false, select
 
@@ -22,6 +24,9 @@ from carbonpeak.storage.principals import Principal, writable_entities
 from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ANALYST_ROLES", "ENTITY_ROLES", "AccessScope", "scope_of"]
 
@@ -57,6 +62,17 @@ class AccessScope:
     def sees_entity(self, entity_id: str) -> bool:
         """Whether the entity is in scope."""
         return self.everything or entity_id in self.entities
+
+    def rows(self, df: pd.DataFrame, entity: str | None = None) -> pd.DataFrame:
+        """The rows of a frame of entities this scope may read: all for analysts; a street
+        officer's by the frame's ``street_id`` column where it has one; otherwise those whose
+        entity (the column ``entity``, or the index) is in scope."""
+        if self.everything:
+            return df
+        if self.street_id is not None and "street_id" in df.columns:
+            return df[df["street_id"] == self.street_id]
+        ids = df.index if entity is None else df[entity]
+        return df[ids.isin(sorted(self.entities))]
 
     def sees_street(self, street_id: int | None) -> bool:
         """Whether the street (its figures, its polygon) is in scope."""
