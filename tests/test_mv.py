@@ -406,6 +406,12 @@ def test_sufficiency_allows_37_missing_days_not_38() -> None:
     assert s.n_missing_days == 38
     assert s.reasons[0].data["max_missing_days"] == 37
     assert "38 of 365" in s.reasons[0].message
+    assert s.reasons[0].text("zh") == ("基准期365天中有38天缺少用电量或气温（至多允许37天，"
+                                       "CalTRACK 2.2.1.2）")
+    assert s.to_dict()["reasons"][0] == {  # stored as code and numbers, never as a sentence
+        "code": "mv.baseline.too_many_missing_days",
+        "data": {"n_missing_days": 38, "max_missing_days": 37, "n_days_not_covered": 0,
+                 "baseline_days": 365}}
 
 
 def test_sufficiency_rejects_a_sparse_month() -> None:
@@ -413,6 +419,9 @@ def test_sufficiency_rejects_a_sparse_month() -> None:
     s = check(with_gaps(np.arange(31, 51)))
     assert codes(s) == ["mv.baseline.month_coverage_too_low"]
     assert s.reasons[0].data["months"] == ["2023-02"]
+    assert s.reasons[0].text("zh") == "以下月份有数据的天数不足其基准期天数的50%：2023-02"
+    assert s.reasons[0].message == ("months with data on fewer than 50% of their baseline "
+                                    "days: 2023-02")
     assert s.lowest_month_coverage == pytest.approx(8 / 28)
     # 14 of 28 is exactly 50 %: passes
     assert check(with_gaps(np.arange(31, 45))).passed

@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -815,6 +816,17 @@ def test_list_and_detail_carry_the_measurement(world: World) -> None:
     assert (p1["mv_meets_g14"], p1["mv_saving15"], p1["mv_current"]) == (True, True, True)
     assert items["P3"]["mv_saving15"] is False
     assert "cumulative" in items["P4"]["mv_reason"]
+    # the same reason in Chinese, all Chinese (rendered from its code and numbers, not stored
+    # as text): the meter id is the only Latin in it
+    assert items["P4"]["mv_reason_zh"].startswith("电力总表")
+    assert "累计读数表" in items["P4"]["mv_reason_zh"]
+    p4 = world.call("analyst", "GET", "/api/v1/retrofits/P4").json()["mv_results"][0]["result"]
+    (reason,) = p4["reasons"]
+    assert set(reason) == {"code", "data", "message_zh", "message_en"}
+    assert reason["code"] == "mv.usage.cumulative_meter"
+    meter = reason["data"]["meter_id"]
+    assert not re.search(r"[A-Za-z]", reason["message_zh"].replace(meter, ""))
+    assert reason["message_en"] == items["P4"]["mv_reason"]
     assert items["P6"]["mv_id"] is None
     d = world.call("manager", "GET", "/api/v1/retrofits/P1").json()
     assert d["entity_name"] == "外滩一号楼"

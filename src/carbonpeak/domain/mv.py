@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from carbonpeak.i18n import Lang, Message, render
 from carbonpeak.vocabulary import MvModelType
 
 __all__ = [
@@ -171,15 +172,37 @@ class MvOptions:
 
 @dataclass(frozen=True)
 class Issue:
-    """A data-sufficiency failure or warning: a dotted ``code``, a sentence and its numbers."""
+    """A data-sufficiency failure or warning: a catalogue ``code`` (``mv.*``) and its numbers,
+    rendered in either language only when shown (:meth:`text`, :func:`issue_text`)."""
 
     code: str
-    message: str
     data: Mapping[str, Any] = field(default_factory=dict)
 
+    def text(self, lang: Lang) -> str:
+        """The sentence in ``lang``."""
+        return issue_text(self.to_dict(), lang)
+
+    @property
+    def message(self) -> str:
+        """The sentence in English."""
+        return self.text("en")
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-safe dict."""
-        return {"code": self.code, "message": self.message, "data": dict(self.data)}
+        """Plain, JSON-safe dict: the code and its numbers (the stored form)."""
+        return {"code": self.code, "data": dict(self.data)}
+
+
+def issue_text(issue: Mapping[str, Any], lang: Lang) -> str:
+    """The sentence of a stored issue (``{"code", "data"}``) in ``lang``, from the catalogue; a
+    list in the numbers is joined. An issue stored before its code had a catalogue text keeps
+    the ``message`` it was stored with."""
+    sep = "、" if lang == "zh" else ", "
+    params = {k: sep.join(map(str, v)) if isinstance(v, list | tuple) else v
+              for k, v in dict(issue.get("data") or {}).items()}
+    try:
+        return render(Message(str(issue.get("code")), params), lang)
+    except KeyError:
+        return str(issue.get("message") or issue.get("code") or "")
 
 
 @dataclass(frozen=True)
@@ -913,31 +936,24 @@ def _sufficiency_one(opt: MvOptions, start: str, end: str, n_valid: int, not_cov
     warnings: list[Issue] = []
     missing = opt.baseline_days - n_valid
     if n_valid == 0:
-        reasons.append(Issue("mv.baseline.no_data", "no baseline day has both usage and "
-                             "temperature", {"baseline_start": start, "baseline_end": end}))
+        reasons.append(Issue("mv.baseline.no_data",
+                             {"baseline_start": start, "baseline_end": end}))
     elif missing > opt.max_missing_days:
         reasons.append(Issue(
             "mv.baseline.too_many_missing_days",
-            f"{missing} of {opt.baseline_days} baseline days lack usage or temperature (at most "
-            f"{opt.max_missing_days} may, CalTRACK 2.2.1.2)",
             {"n_missing_days": missing, "max_missing_days": opt.max_missing_days,
-             "n_days_not_covered": not_covered}))
+             "n_days_not_covered": not_covered, "baseline_days": opt.baseline_days}))
     low = [m for m, c in zip(months, month_cov.tolist(), strict=True)
            if c < opt.min_month_fraction]
     if n_valid and low:
         reasons.append(Issue(
             "mv.baseline.month_coverage_too_low",
-            f"months with data on fewer than {opt.min_month_fraction:.0%} of their baseline "
-            f"days: {', '.join(low)}",
             {"months": low, "min_month_fraction": opt.min_month_fraction}))
     if n_negative:
-        reasons.append(Issue("mv.baseline.negative_usage",
-                             f"{n_negative} baseline days have negative usage (net metering?)",
-                             {"n_negative_days": n_negative}))
+        reasons.append(Issue("mv.baseline.negative_usage", {"n_negative_days": n_negative}))
     if n_extreme:
         warnings.append(Issue(
             "mv.baseline.extreme_values",
-            f"{n_extreme} baseline days exceed median + 3 × IQR: review them (CalTRACK 2.3.6)",
             {"n_extreme_days": n_extreme, "median": float(quartiles[1]),
              "iqr": float(quartiles[2] - quartiles[0])}))
     return BaselineSufficiency(
@@ -1085,13 +1101,10 @@ def measure_savings(usage_kwh: npt.ArrayLike, temperature_c: npt.ArrayLike,
         model = fits.model(int(rows[b])) if ok[b] and fits is not None else None
         warnings = list(suff[b].warnings)
         if ok[b] and n_days == 0:
-            warnings.append(Issue("mv.reporting.no_data", "no reporting day has both usage and "
-                                  "temperature: no savings"))
+            warnings.append(Issue("mv.reporting.no_data"))
         elif ok[b] and n_days < 0.9 * n_rep:
-            warnings.append(Issue(
-                "mv.reporting.low_coverage",
-                f"only {n_days} of {n_rep} reporting days have usage and temperature",
-                {"n_reporting_days": n_days, "n_days": n_rep}))
+            warnings.append(Issue("mv.reporting.low_coverage",
+                                  {"n_reporting_days": n_days, "n_days": n_rep}))
         meets = bool(model is not None and model.meets_g14 and fig["fsu_68"] <= opt.max_fsu_68)
         results.append(SavingsResult(
             building_id=ids[b], sufficiency=suff[b], model=model, reporting_start=str(r_start),

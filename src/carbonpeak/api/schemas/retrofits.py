@@ -33,6 +33,7 @@ class ProjectPublic(Public):
     mv_current: bool
     mv_sufficient: bool | None
     mv_reason: str | None
+    mv_reason_zh: str | None = None
     mv_reason_codes: str | None
     mv_warning_codes: str | None
     mv_model_type: str | None

@@ -56,8 +56,9 @@ from carbonpeak.errors import (
     RowError,
     UnitError,
 )
-from carbonpeak.i18n import Message
+from carbonpeak.i18n import Lang, Message
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.i18n import render as i18n_render
 from carbonpeak.intake.batches import (
     BatchResult,
     Tally,
@@ -256,7 +257,8 @@ LIST_COLUMNS = (
     "code", "name", "kind", "entity_id", "entity_name", "street", "measures", "start_date",
     "end_date", "floor_area_m2", "investment_10k_cny", "claimed_savings_kwh",
     "claimed_savings_fraction", "status", "mv_id", "mv_computed_at", "mv_current",
-    "mv_sufficient", "mv_reason", "mv_reason_codes", "mv_warning_codes", "mv_model_type",
+    "mv_sufficient", "mv_reason", "mv_reason_zh", "mv_reason_codes", "mv_warning_codes",
+    "mv_model_type",
     "mv_reporting_start",
     "mv_reporting_end",
     "mv_n_reporting_days", "mv_adjusted_baseline_kwh", "mv_reporting_kwh", "mv_savings_kwh",
@@ -274,9 +276,30 @@ def _is_current(p: RetrofitProject, r: MvResult | None) -> bool:
                 and used.get("end_date") == (p.end_date.isoformat() if p.end_date else None))
 
 
-def _reason(r: MvResult, key: str = "message", which: str = "reasons") -> str:
+def _reason(r: MvResult, key: str = "message", which: str = "reasons",
+            lang: Lang = "en") -> str:
+    """The result's reasons (or warnings): their codes (``key="code"``), or their sentences in
+    ``lang`` rendered from the catalogue."""
+    from carbonpeak.domain.mv import issue_text  # noqa: PLC0415 - scipy only when measuring
+
     reasons = (r.result or {}).get(which) or []
-    return "; ".join(dict.fromkeys(str(x.get(key, "")) for x in reasons))
+    texts = (str(x.get("code", "")) if key == "code" else issue_text(x, lang) for x in reasons)
+    return ("；" if lang == "zh" and key != "code" else "; ").join(dict.fromkeys(texts))
+
+
+def _shown(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored result with each reason and warning's sentence in both languages
+    (``message_zh``, ``message_en``), rendered here from its code and numbers."""
+    from carbonpeak.domain.mv import issue_text  # noqa: PLC0415 - scipy only when measuring
+
+    if not result:
+        return result
+    out = dict(result)
+    for which in ("reasons", "warnings"):
+        if isinstance(out.get(which), list):
+            out[which] = [{**x, "message_zh": issue_text(x, "zh"),
+                           "message_en": issue_text(x, "en")} for x in out[which]]
+    return out
 
 
 def _project_row(p: RetrofitProject, name: str | None, street: str | None,
@@ -301,7 +324,8 @@ def _mv_fields(p: RetrofitProject, r: MvResult | None) -> dict[str, Any]:
     return {
         "mv_id": r.id, "mv_computed_at": r.computed_at.isoformat(timespec="seconds"),
         "mv_current": _is_current(p, r), "mv_sufficient": r.sufficient,
-        "mv_reason": _reason(r) or None, "mv_reason_codes": _reason(r, "code") or None,
+        "mv_reason": _reason(r) or None, "mv_reason_zh": _reason(r, lang="zh") or None,
+        "mv_reason_codes": _reason(r, "code") or None,
         "mv_warning_codes": _reason(r, "code", "warnings") or None,
         "mv_model_type": r.model_type,
         "mv_reporting_start": r.reporting_start.isoformat() if r.reporting_start else None,
@@ -349,7 +373,8 @@ def _result_dict(r: MvResult) -> dict[str, Any]:
             "savings_kwh": r.savings_kwh, "fractional_savings": r.fractional_savings,
             "fsu_68": r.fsu_68, "fsu_90": r.fsu_90, "cv_rmse": r.cv_rmse, "nmbe": r.nmbe,
             "meets_g14": r.meets_g14, "computed_by": r.computed_by,
-            "computed_at": r.computed_at.isoformat(timespec="seconds"), "result": r.result,
+            "computed_at": r.computed_at.isoformat(timespec="seconds"),
+            "result": _shown(r.result),
             "inputs": r.inputs}
 
 
@@ -443,15 +468,12 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
                                    "expected": []}
     for m in rows:
         if m.register != MeterRegister.INTERVAL:
-            problems[m.entity_id] = Issue(
-                "mv.usage.cumulative_meter",
-                f"main electricity meter {m.id} is a cumulative register: daily use is taken "
-                "from interval meters only 总表为累计读数表，无法得到日用电量", {"meter_id": m.id})
+            problems[m.entity_id] = Issue("mv.usage.cumulative_meter", {"meter_id": m.id})
             continue
         try:
             factor = m.multiplier * unit_factor(m.unit, _CARRIER)
-        except UnitError as exc:
-            problems[m.entity_id] = Issue("mv.usage.unit", str(exc), {"meter_id": m.id})
+        except UnitError:
+            problems[m.entity_id] = Issue("mv.usage.unit", {"meter_id": m.id, "unit": m.unit})
             continue
         meters[m.entity_id].append(m.id)
         table["meter_id"].append(m.id)
@@ -462,8 +484,7 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
         table["expected"].append(expected)
     for e in ids:
         if e not in problems and not meters[e]:
-            problems[e] = Issue("mv.usage.no_meter", "the building has no main electricity "
-                                "interval meter 无电力总表（间隔读数）", {})
+            problems[e] = Issue("mv.usage.no_meter")
     files = [str(p) for p in ws.lake.live_files(district_id, "readings", _months(first, last))]
     batches = sorted(ws.lake.batches_in(files)) if files else []
     if files and table["meter_id"] and n_days > 0:
@@ -555,13 +576,11 @@ def _missing_inputs(usage: npt.NDArray[np.float64],
     out = []
     no_t, no_u = int((~np.isfinite(temp)).sum()), int((~np.isfinite(usage) | (usage == 0)).sum())
     if no_t:
-        out.append(Issue("mv.weather.missing", f"{no_t} of {usage.size} baseline days have no "
-                         "daily temperature (carbonpeak import weather) 基准期缺少日平均气温",
-                         {"n_days": no_t}).to_dict())
+        out.append(Issue("mv.weather.missing",
+                         {"n_days": no_t, "baseline_days": usage.size}).to_dict())
     if no_u:
-        out.append(Issue("mv.usage.missing", f"{no_u} of {usage.size} baseline days have no "
-                         "complete daily electricity 基准期缺少完整的日用电量",
-                         {"n_days": no_u}).to_dict())
+        out.append(Issue("mv.usage.missing",
+                         {"n_days": no_u, "baseline_days": usage.size}).to_dict())
     return out
 
 
@@ -594,12 +613,10 @@ def _overlaps(p: RetrofitProject, others: Sequence[RetrofitProject]) -> list[Iss
             shown = "…" if o.end_date is None else o_end.isoformat()
             out.append(Issue(
                 "mv.baseline.overlaps_project",
-                f"the baseline {b0}…{b1} overlaps project {o.code}'s works or reporting period "
-                f"({o.start_date}…{shown}) on the same building: its effect is in this "
-                "baseline, the savings measured are not this project's alone 基准期与同一建筑"
-                f"其他项目（{o.code}）的施工期或报告期重叠，基准期已含该项目的影响",
                 {"project": o.code, "start_date": o.start_date.isoformat(),
                  "end_date": o.end_date.isoformat() if o.end_date else None,
+                 "period_end": shown, "baseline_start": b0.isoformat(),
+                 "baseline_end": b1.isoformat(),
                  "baseline": [b0.isoformat(), b1.isoformat()]}))
     return out
 
@@ -645,8 +662,10 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
             msg = f"no project {', '.join(missing)} in {d.id} 项目不存在"
             raise NotFoundError(msg)
     done = [p for p in projects if p.status == RetrofitStatus.COMPLETED and p.end_date is not None]
-    skipped = [{"code": p.code, "status": p.status, "skipped": "not completed 未竣工: only "
-                "completed projects are measured"} for p in projects if p not in done]
+    skipped = [{"code": p.code, "status": p.status,
+                "skipped": i18n_render(i18n_msg("mv.project.not_completed"), "en"),
+                "skipped_zh": i18n_render(i18n_msg("mv.project.not_completed"), "zh")}
+               for p in projects if p not in done]
     if not done:
         return skipped
     with ws.registry.session() as s:  # every project of the buildings, for the overlaps
@@ -721,16 +740,15 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
             yrow = usage.kwh[row_of[j.entity], i0:i1]
             r = by_code.get(p.code)
             if r is None:
-                issue = j.problem or Issue("mv.usage.no_data", "no daily data 无日数据")
+                issue = j.problem or Issue("mv.usage.no_data")
                 res = _empty_result(p.code, issue, start, end)
                 res["monthly"] = _monthly(days, yrow, t, None, start, end, opt.zero_is_missing)
             else:
                 res = r.to_dict()
                 reasons = [i.to_dict() for i in r.sufficiency.reasons]
                 if r.sufficiency.passed and r.n_reporting_days == 0:
-                    reasons.append(Issue(
-                        "mv.reporting.no_data", f"no reporting day from {end} has both usage "
-                        "and weather yet 报告期尚无同时具备用电与气温的数据").to_dict())
+                    reasons.append(Issue("mv.reporting.no_data_yet",
+                                         {"reporting_start": end.isoformat()}).to_dict())
                 if not r.sufficiency.passed:
                     reasons += _missing_inputs(yrow[:BASELINE_DAYS], t[:BASELINE_DAYS])
                 res["reasons"] = reasons

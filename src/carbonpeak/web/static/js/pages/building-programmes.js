@@ -154,7 +154,7 @@ function projectMarkup(d) {
       <div><dt>${t('rf.col.g14')}</dt><dd>${g14(d)}</dd></div>
     </dl>
     ${(d.measures || []).length ? html`<p class="small"><b>${t('rf.measures')}${t('colon')}</b>${d.measures.join('、')}</p>` : ''}
-    ${reasons.length ? html`<p class="small warn-text"><b>${t('rf.reason')}${t('colon')}</b>${reasons.map((x) => x.message || x.code).join('；')}</p>` : ''}
+    ${reasons.length ? html`<p class="small warn-text"><b>${t('rf.reason')}${t('colon')}</b>${reasons.map((x) => pick(x, 'message') || x.code).join(lang() === 'zh' ? '；' : '; ')}</p>` : ''}
     ${(d.monthly || []).length ? html`<div class="chart chart-tall" data-chart="monthly" data-testid="chart-rf-monthly"></div>`
       : html`<p class="muted" data-testid="rf-no-monthly">${t('rf.noMonthly')}</p>`}`;
 }
