@@ -566,13 +566,17 @@ def test_serve_warns_about_demo_users_and_refuses_to_go_public(
     assert got is not None
 
 
-def test_a_full_disk_answers_507(client: TestClient, admin: dict[str, str],
+def test_a_full_disk_answers_507(home: Workspace, client: TestClient, admin: dict[str, str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
     import pyarrow.parquet as pq
+    from sqlalchemy import select
 
-    def full(*_: Any, **__: Any) -> None:
+    from carbonpeak.storage.registry.models import IngestBatch
+
+    def full(_table: Any, where: Any, **__: Any) -> None:
+        Path(where).write_bytes(b"PAR1 half")  # the disk fills up mid-write
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pq, "write_table", full)
@@ -581,6 +585,13 @@ def test_a_full_disk_answers_507(client: TestClient, admin: dict[str, str],
     assert r.status_code == 507, r.text
     assert r.json()["code"] == "api.disk.full"
     assert "存储空间已满" in r.json()["detail_zh"]
+    # the pending batch was swept at once: failed, with the reason, and no file of it left
+    with home.registry.session() as s:
+        b = s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc())).first()
+        assert b is not None
+        assert b.status == "failed"
+        assert "No space left" in b.message
+    assert not list(home.lake.root.rglob(f"b{b.id:08d}-*"))
 
 
 @pytest.mark.parametrize(("password", "why"), [
