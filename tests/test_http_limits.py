@@ -249,6 +249,27 @@ def test_serve_gives_uvicorn_the_limits(home: Workspace,
     assert all(h["filters"] for h in got["log_config"]["handlers"].values())
 
 
+def test_the_per_client_limit_is_shared_out_among_the_workers(
+        home: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker process counts its own connections: with ``--workers 3`` and a limit of 32,
+    a client used to get 32 in each worker (96); now each worker takes ceil(32 / 3) = 11."""
+    from carbonpeak.api.server import ConnectionLimits
+    from carbonpeak.config import Settings
+
+    monkeypatch.setenv("CARBONPEAK_HTTP_WORKERS", "1")  # restored after the test
+    monkeypatch.setenv("CARBONPEAK_HTTP_MAX_CONNECTIONS_PER_CLIENT", "32")
+    result, got = _serve_call(home, ["--workers", "3"], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert got is not None
+    assert got["workers"] == 3
+    # what a worker process started by uvicorn reads from the environment it inherits
+    per_worker = ConnectionLimits.of(Settings()).max_per_client
+    assert per_worker == 11
+    assert per_worker * got["workers"] <= 32 + got["workers"] - 1
+    result, got = _serve_call(home, [], monkeypatch)  # one worker: the whole limit
+    assert ConnectionLimits.of(Settings()).max_per_client == 32
+
+
 class _Loopback:
     """A uvicorn server on a free loopback port in a thread, with given connection limits."""
 

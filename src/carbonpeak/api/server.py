@@ -11,8 +11,10 @@ of them stop every other client. :class:`GuardedH11Protocol` adds
   ``CARBONPEAK_HTTP_BODY_TIMEOUT_S`` closes the connection (not while the app itself has
   paused the reading);
 * a **limit of open connections per client address** (``CARBONPEAK_HTTP_MAX_CONNECTIONS_PER
-  _CLIENT``, per worker process; the configured proxies are exempt, every connection of an
-  office behind one comes from it): one more is closed at once.
+  _CLIENT``; the configured proxies are exempt, every connection of an office behind one comes
+  from it): one more is closed at once. Each worker process counts its own connections, so
+  with ``serve --workers N`` each worker takes ``ceil(limit ÷ N)`` of them and one client
+  holds at most about ``limit`` connections over all workers (before, N × ``limit``).
 
 Idle keep-alive connections are closed by uvicorn after ``CARBONPEAK_HTTP_KEEPALIVE_S``, and
 more than ``CARBONPEAK_HTTP_MAX_CONNECTIONS`` connections and requests are answered 503
@@ -71,9 +73,12 @@ class ConnectionLimits:
 
     @classmethod
     def of(cls, settings: Settings) -> ConnectionLimits:
-        """The limits configured in ``settings`` (``CARBONPEAK_HTTP_…``)."""
+        """The limits configured in ``settings`` (``CARBONPEAK_HTTP_…``) for one of
+        ``http_workers`` worker processes: the per-client limit is shared out among them
+        (each counts only its own connections)."""
+        per_worker = -(-settings.http_max_connections_per_client // settings.http_workers)
         return cls(settings.http_header_timeout_s, settings.http_body_timeout_s,
-                   settings.http_max_connections_per_client, settings.is_trusted_proxy)
+                   per_worker, settings.is_trusted_proxy)
 
 
 _settings_limits: ConnectionLimits | None = None
