@@ -413,3 +413,10 @@ def test_an_enterprise_with_buildings_in_another_street_is_one_contributor() -> 
     assert _small_cells(d, runs, officer, alone) == {2024: {"split"}}  # type: ignore[arg-type]
     # a chain: a building of a branch of an enterprise answers for the enterprise
     assert respondents({"C": "B", "B": "E", "E": None})["C"] == "E"
+    # percentiles: three foreign buildings between the viewer's own a and b are a run of
+    # three, but when one enterprise X owns them all they are one respondent: the area of X's
+    # buildings there would follow from the percentiles and a's and b's areas
+    order = ["a", "X1", "X2", "X3", "b"]
+    assert percentile_disclosed(order, {"a", "b"}, 3)
+    assert not percentile_disclosed(order, {"a", "b"}, 3,
+                                    {"X1": "X", "X2": "X", "X3": "X", "a": "a", "b": "b"})

@@ -40,11 +40,15 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from carbonpeak.services.access.scope import AccessScope
-from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.models import District, Entity
+from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell",
-           "contributors_by", "counts_by", "min_entities", "percentile_disclosed", "respondents",
+           "contributors_by", "counts_by", "entity_respondents", "min_entities",
+           "percentile_disclosed", "respondents",
            "small", "suppress_row"]
 
 #: the platform default of ``N`` (profile ``disclosure_min_entities``)
@@ -119,19 +123,21 @@ def suppress_row(cells: Sequence[Cell], n: int, *, total_shown: bool = True) -> 
     return False
 
 
-def percentile_disclosed(order: Iterable[str], own: set[str], n: int) -> bool:
+def percentile_disclosed(order: Iterable[str], own: set[str], n: int,
+                         respondent: Mapping[str, str] | None = None) -> bool:
     """Whether the area percentiles of the viewer's buildings in one type may be shown:
     ``order`` is the type's buildings with a figure, lowest first; every run of foreign
-    buildings delimited by the viewer's own ones must be empty or at least ``n`` long."""
-    run = 0
+    buildings delimited by the viewer's own ones must be empty or have at least ``n``
+    respondents (:func:`respondents`: three buildings of one enterprise are one)."""
+    run: set[str] = set()
     for eid in order:
         if eid in own:
-            if small(run, n):
+            if small(len(run), n):
                 return False
-            run = 0
+            run = set()
         else:
-            run += 1
-    return not small(run, n)
+            run.add(respondent.get(eid, eid) if respondent else eid)
+    return not small(len(run), n)
 
 
 def respondents(parents: Mapping[str, str | None]) -> dict[str, str]:
@@ -145,6 +151,14 @@ def respondents(parents: Mapping[str, str | None]) -> dict[str, str]:
             seen.add(up)
         out[eid] = top
     return out
+
+
+def entity_respondents(ws: Workspace, district_id: str) -> dict[str, str]:
+    """Entity id -> its respondent (:func:`respondents`) in the district."""
+    with ws.registry.session() as s:
+        parents = {str(e): (str(p) if p else None) for e, p in s.execute(
+            select(Entity.id, Entity.parent_id).where(Entity.district_id == district_id))}
+    return respondents(parents)
 
 
 def contributors_by(pairs: Iterable[tuple[Hashable, str]], scope: AccessScope,

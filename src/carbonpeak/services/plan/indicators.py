@@ -38,8 +38,8 @@ from carbonpeak.services.access.disclosure import (
     Cell,
     contributors_by,
     counts_by,
+    entity_respondents,
     min_entities,
-    respondents,
     small,
     suppress_row,
 )
@@ -56,7 +56,7 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
-           "district_series", "entity_respondents", "finite", "official_runs",
+           "district_series", "finite", "official_runs",
            "price_base_year", "purchased", "sector_frame", "suppressed_years"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
@@ -134,16 +134,8 @@ def suppressed_years(ws: Workspace, d: District, viewer: AccessScope | None) -> 
     if viewer is None or viewer.everything:
         return set()
     return set(_small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer,
-                            entity_respondents(ws, d)))
+                            entity_respondents(ws, d.id)))
 
-
-def entity_respondents(ws: Workspace, d: District) -> dict[str, str]:
-    """Entity id -> its respondent (top-level parent) in district ``d``
-    (:func:`~carbonpeak.services.access.disclosure.respondents`)."""
-    with ws.registry.session() as s:
-        parents = {str(e): (str(p) if p else None) for e, p in s.execute(
-            select(Entity.id, Entity.parent_id).where(Entity.district_id == d.id))}
-    return respondents(parents)
 
 
 def district_series(ws: Workspace, d: District,
@@ -168,7 +160,7 @@ def district_series(ws: Workspace, d: District,
     restricted = viewer is not None and not viewer.everything
     runs = official_runs(ws, d, ["inventory_district_year", "inventory_entity_year"]
                          if restricted else ["inventory_district_year"])
-    cells = (_small_cells(d, runs, viewer, entity_respondents(ws, d))
+    cells = (_small_cells(d, runs, viewer, entity_respondents(ws, d.id))
              if viewer is not None and restricted else {})
     hidden = {y for y, c in cells.items() if "total" in c}
     runs = {y: acc for y, acc in runs.items() if y not in hidden}
