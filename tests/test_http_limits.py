@@ -405,6 +405,20 @@ def test_the_log_is_bounded() -> None:
     assert "left out" not in later[1].getMessage()
 
 
+def test_asyncio_accept_errors_go_through_the_bounded_log() -> None:
+    """With the file descriptors used up by half-sent requests from many addresses, asyncio
+    logged every failed accept() with a traceback (9 MB in 15 s, benchmarks/bench_http_limits.py
+    --half-sent): its logger goes to a bounded handler and not to the unbounded root."""
+    from carbonpeak.api.server import BoundedLog, log_config
+    from carbonpeak.config import Settings
+
+    cfg = log_config(Settings())
+    asyncio_logger = cfg["loggers"]["asyncio"]
+    assert asyncio_logger["propagate"] is False
+    for h in asyncio_logger["handlers"]:
+        assert [cfg["filters"][f]["()"] for f in cfg["handlers"][h]["filters"]] == [BoundedLog]
+
+
 # -- Medium 8: sign-in throttling that guesses cannot turn against a user ----------------------
 def _attempts(home: Workspace) -> Any:
     from sqlalchemy import delete

@@ -19,8 +19,9 @@ of them stop every other client. :class:`GuardedH11Protocol` adds
 Idle keep-alive connections are closed by uvicorn after ``CARBONPEAK_HTTP_KEEPALIVE_S``, and
 more than ``CARBONPEAK_HTTP_MAX_CONNECTIONS`` connections and requests are answered 503
 (:func:`uvicorn_options`). The server's log is bounded by :class:`BoundedLog`: a flood of
-refused connections or requests writes a burst, then a few lines a second and a count of the
-lines left out.
+refused connections or requests (or of asyncio's failed ``accept()`` calls once the file
+descriptors are used up) writes a burst, then a few lines a second and a count of the lines
+left out.
 """
 
 from __future__ import annotations
@@ -203,6 +204,10 @@ def log_config(settings: Settings) -> dict[str, Any]:
         handler["filters"] = [f"bounded_{name}"]
     cfg["loggers"]["carbonpeak"] = {"handlers": ["default"], "level": "INFO",
                                     "propagate": False}
+    # asyncio logs every failed accept() with its traceback: with the file descriptors used
+    # up by slow clients that was 22,000 tracebacks (9 MB) in 15 s (docs/benchmarks.md)
+    cfg["loggers"]["asyncio"] = {"handlers": ["default"], "level": "WARNING",
+                                 "propagate": False}
     return cfg
 
 
