@@ -358,3 +358,65 @@ def test_small_cells_and_their_complement() -> None:
     assert not percentile_disclosed(["a", "F1", "F2", "b", "F3", "F4", "F5"], {"a", "b"}, 3)
     assert not percentile_disclosed(["F1", "a"], {"a"}, 3)
     assert percentile_disclosed(["a"], {"a"}, 3)
+
+
+def test_suppressed_cells_of_one_contributor_are_not_the_total_minus_the_rest() -> None:
+    """Two small cells of the same single foreign enterprise X (gasoline and LPG): each was
+    suppressed, but together they were the total minus the cells shown, 66 − 50 − 9 = 7, X's
+    figure. Their contributors together are one (fewer than N = 3), so the next-smallest cell
+    with foreign contributors goes with them."""
+    x = frozenset({"X"})
+    row = [Cell("gasoline", 5.0, 1, contributors=x), Cell("lpg", 2.0, 1, contributors=x),
+           Cell("electricity", 50.0, 4, contributors=frozenset({"X", "Y", "Z", "W"})),
+           Cell("heat", 9.0, 3, contributors=frozenset({"Y", "Z", "W"}))]
+    assert not suppress_row(row, 3)
+    assert [c.suppressed for c in row] == [True, True, False, True]  # heat: 1 + 3 = 4 together
+    # two different enterprises in the two small cells and N = 2: together 2, enough
+    row = [Cell("gasoline", 5.0, 1, contributors=frozenset({"X"})),
+           Cell("lpg", 2.0, 1, contributors=frozenset({"Y"})),
+           Cell("electricity", 50.0, 4, contributors=frozenset({"X", "Y", "Z", "W"}))]
+    assert not suppress_row(row, 2)
+    assert [c.suppressed for c in row] == [True, True, False]  # electricity stays shown
+    # the same X in both, and nothing else foreign: the total goes
+    row = [Cell("gasoline", 5.0, 1, contributors=x), Cell("lpg", 2.0, 1, contributors=x),
+           Cell("electricity", 50.0, 0, contributors=frozenset())]
+    assert suppress_row(row, 3)
+
+
+def test_an_enterprise_with_buildings_in_another_street_is_one_contributor() -> None:
+    """The street officer of street a (its entity A1) reads the district account. The foreign
+    contributors are enterprise X and two of its buildings in another street: three entities,
+    but one respondent, so the district total minus the officer's own is X's. Counted by
+    entity the total was shown; counted by respondent (top-level parent) it is withheld."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from carbonpeak.services.access.disclosure import respondents
+    from carbonpeak.services.access.scope import AccessScope
+    from carbonpeak.services.plan.indicators import RunTables, _small_cells
+
+    ey = pd.DataFrame({
+        "entity_id": ["A1", "X", "X-B1", "X-B2"], "scope": ["2", "1", "2", "2"],
+        "carrier": ["electricity", "diesel", "electricity", "electricity"],
+        "quantity": [10.0, 5.0, 7.0, 8.0], "tce_equivalent": [1.0, 2.0, 3.0, 4.0]})
+    runs = {2024: RunTables(None, {"inventory_entity_year": ey})}  # type: ignore[arg-type]
+    d = SimpleNamespace(profile={})
+    officer = AccessScope("d", everything=False, street_id=1, street_code="a",
+                          entities=frozenset({"A1"}))
+    group = respondents({"A1": None, "X": None, "X-B1": "X", "X-B2": "X"})
+    assert group == {"A1": "A1", "X": "X", "X-B1": "X", "X-B2": "X"}
+    assert _small_cells(d, runs, officer, group) == {2024: {"total"}}  # type: ignore[arg-type]
+    # three separate foreign respondents: the total is shown; electricity (two of them) and
+    # the fuels (one) are both small, and together three: the split alone is withheld
+    alone = respondents({"A1": None, "X": None, "X-B1": None, "X-B2": None})
+    assert _small_cells(d, runs, officer, alone) == {2024: {"split"}}  # type: ignore[arg-type]
+    # a chain: a building of a branch of an enterprise answers for the enterprise
+    assert respondents({"C": "B", "B": "E", "E": None})["C"] == "E"
+    # percentiles: three foreign buildings between the viewer's own a and b are a run of
+    # three, but when one enterprise X owns them all they are one respondent: the area of X's
+    # buildings there would follow from the percentiles and a's and b's areas
+    order = ["a", "X1", "X2", "X3", "b"]
+    assert percentile_disclosed(order, {"a", "b"}, 3)
+    assert not percentile_disclosed(order, {"a", "b"}, 3,
+                                    {"X1": "X", "X2": "X", "X3": "X", "a": "a", "b": "b"})

@@ -249,6 +249,27 @@ def test_serve_gives_uvicorn_the_limits(home: Workspace,
     assert all(h["filters"] for h in got["log_config"]["handlers"].values())
 
 
+def test_the_per_client_limit_is_shared_out_among_the_workers(
+        home: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker process counts its own connections: with ``--workers 3`` and a limit of 32,
+    a client used to get 32 in each worker (96); now each worker takes ceil(32 / 3) = 11."""
+    from carbonpeak.api.server import ConnectionLimits
+    from carbonpeak.config import Settings
+
+    monkeypatch.setenv("CARBONPEAK_HTTP_WORKERS", "1")  # restored after the test
+    monkeypatch.setenv("CARBONPEAK_HTTP_MAX_CONNECTIONS_PER_CLIENT", "32")
+    result, got = _serve_call(home, ["--workers", "3"], monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert got is not None
+    assert got["workers"] == 3
+    # what a worker process started by uvicorn reads from the environment it inherits
+    per_worker = ConnectionLimits.of(Settings()).max_per_client
+    assert per_worker == 11
+    assert per_worker * got["workers"] <= 32 + got["workers"] - 1
+    result, got = _serve_call(home, [], monkeypatch)  # one worker: the whole limit
+    assert ConnectionLimits.of(Settings()).max_per_client == 32
+
+
 class _Loopback:
     """A uvicorn server on a free loopback port in a thread, with given connection limits."""
 
@@ -382,6 +403,20 @@ def test_the_log_is_bounded() -> None:
     assert len(later) == 5
     assert later[0].getMessage().startswith("(9990 log lines left out) ")
     assert "left out" not in later[1].getMessage()
+
+
+def test_asyncio_accept_errors_go_through_the_bounded_log() -> None:
+    """With the file descriptors used up by half-sent requests from many addresses, asyncio
+    logged every failed accept() with a traceback (9 MB in 15 s, benchmarks/bench_http_limits.py
+    --half-sent): its logger goes to a bounded handler and not to the unbounded root."""
+    from carbonpeak.api.server import BoundedLog, log_config
+    from carbonpeak.config import Settings
+
+    cfg = log_config(Settings())
+    asyncio_logger = cfg["loggers"]["asyncio"]
+    assert asyncio_logger["propagate"] is False
+    for h in asyncio_logger["handlers"]:
+        assert [cfg["filters"][f]["()"] for f in cfg["handlers"][h]["filters"]] == [BoundedLog]
 
 
 # -- Medium 8: sign-in throttling that guesses cannot turn against a user ----------------------
@@ -566,13 +601,17 @@ def test_serve_warns_about_demo_users_and_refuses_to_go_public(
     assert got is not None
 
 
-def test_a_full_disk_answers_507(client: TestClient, admin: dict[str, str],
+def test_a_full_disk_answers_507(home: Workspace, client: TestClient, admin: dict[str, str],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
     import pyarrow.parquet as pq
+    from sqlalchemy import select
 
-    def full(*_: Any, **__: Any) -> None:
+    from carbonpeak.storage.registry.models import IngestBatch
+
+    def full(_table: Any, where: Any, **__: Any) -> None:
+        Path(where).write_bytes(b"PAR1 half")  # the disk fills up mid-write
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pq, "write_table", full)
@@ -581,6 +620,13 @@ def test_a_full_disk_answers_507(client: TestClient, admin: dict[str, str],
     assert r.status_code == 507, r.text
     assert r.json()["code"] == "api.disk.full"
     assert "存储空间已满" in r.json()["detail_zh"]
+    # the pending batch was swept at once: failed, with the reason, and no file of it left
+    with home.registry.session() as s:
+        b = s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc())).first()
+        assert b is not None
+        assert b.status == "failed"
+        assert "No space left" in b.message
+    assert not list(home.lake.root.rglob(f"b{b.id:08d}-*"))
 
 
 @pytest.mark.parametrize(("password", "why"), [

@@ -102,6 +102,45 @@ def test_failed_commit_discards_files(ws, tmp_path, monkeypatch):
             == "failed"
 
 
+def test_a_full_disk_mid_batch_sweeps_the_batch_at_once(ws, tmp_path, monkeypatch):
+    """ENOSPC while the second month of a batch is written: the month already written and the
+    partial temporary file are removed and the batch is failed, with a message, at once (not
+    only when the next writer recovers the lake)."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    from carbonpeak.storage.lake import store
+
+    reference_district.load(ws, tmp_path / "in")
+    files_before = set(ws.lake.root.rglob("*.parquet*"))
+    real = pq.write_table
+    calls = []
+
+    def fill_the_disk(table, where, **kw):
+        calls.append(where)
+        if len(calls) == 1:
+            return real(table, where, **kw)
+        Path(where).write_bytes(b"PAR1 half a file")  # the disk filled up mid-write
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.pq, "write_table", fill_the_disk)
+    path = write(tmp_path, "two-months.csv", """
+        meter_id,ts,value
+        M1,2024-06-01T00:00:00,5
+        M1,2024-07-01T00:00:00,6
+    """)
+    with pytest.raises(OSError, match="No space left") as full:
+        import_file(ws, "readings", path)
+    assert full.value.errno == errno.ENOSPC
+    assert len(calls) == 2  # one month written, the second cut off
+    assert set(ws.lake.root.rglob("*.parquet*")) == files_before  # nothing of the batch left
+    with ws.registry.session() as s:
+        b = s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc())).first()
+        assert (b.source_name, b.status) == ("two-months.csv", "failed")
+        assert "No space left" in (b.message or "")
+
+
 def test_orphan_files_of_a_crash_are_removed(ws, tmp_path):
     reference_district.load(ws, tmp_path / "in")
     with ws.registry.session() as s:  # a writer died after creating its batch and files

@@ -187,3 +187,83 @@ def test_analysts_decide_held_values_over_the_api(world):
                         json={"decision": "confirmed"})
     assert again.status_code == 409  # decisions are final
     assert client.get("/api/v1/held", headers=auth["analyst"]).json()["total"] == 0
+
+
+# -- cumulative registers (issue 22 leftover: registers were not screened at intake) --------
+
+def test_register_steps_worked_by_hand():
+    from carbonpeak.domain.plausibility import RegisterStep, register_step_problem
+
+    def why(*a, **k):
+        p = register_step_problem(RegisterStep(*a, **k))
+        return None if p is None else (p.reason, round(p.use, 6), round(p.limit, 6))
+
+    # 4350 -> 4360 in 1 h on an hourly meter whose typical use is 10 kWh/h: plausible
+    assert why(4350.0, 4360.0, 1.0, 1e6, 60, typical_rate=10.0) is None
+    # 4350 -> 4000: a drop of 350, not down to 10 % (435) of the previous read: backwards;
+    # the largest drop that would be a replacement is 0.9 × 4350 = 3915
+    assert why(4350.0, 4000.0, 1.0, 1e6, 60) == ("backwards", 350.0, 3915.0)
+    # 4350 -> 3: at most 10 % of the previous read, a replaced meter (the account leaves it out)
+    assert why(4350.0, 3.0, 1.0, 1e6, 60) is None
+    # rollover at 9,999 (wraps at 10,000): 9,995 -> 5 used 5 + 10,000 - 9,995 = 10
+    assert why(9995.0, 5.0, 1.0, 1e6, 60, rollover_at=9999.0) is None
+    # ... and with a meter ceiling of 8 per hour, 10 > 8: above the ceiling
+    assert why(9995.0, 5.0, 1.0, 8.0, 60, rollover_at=9999.0) == ("above_ceiling", 10.0, 8.0)
+    # a daily-read gas meter (interval 1,440 min, ceiling 2.4e6 m³ a reading): over 12 h the
+    # ceiling is 2.4e6 × 12 × 60 / 1,440 = 1.2e6; 1.3e6 used is above it
+    assert why(0.0, 1.3e6, 12.0, 2.4e6, 1440) == ("above_ceiling", 1.3e6, 1.2e6)
+    # 316×: 10 kWh/h typical, 4,000 kWh in 1 h ≥ 10^2.5 × 10 = 3,162.28 kWh
+    assert why(4350.0, 8350.0, 1.0, 1e6, 60, typical_rate=10.0) == (
+        "above_history", 4000.0, 3162.27766)
+    # ... 3,000 kWh in that hour is 300×: not refused
+    assert why(4350.0, 7350.0, 1.0, 1e6, 60, typical_rate=10.0) is None
+
+
+REG_METERS = ("meter_id,entity_id,carrier,unit,register,interval_minutes\n"
+              "RM1,P1,electricity,kWh,cumulative,60\n")
+
+
+@pytest.fixture
+def registers(ws: Workspace, tmp_path: Path) -> Workspace:
+    """RM1: two weeks of hourly reads, 1,000 + 10 kWh an hour (the last, 4,350 at 03-14 23:00)."""
+    import_file(ws, "entities", write(tmp_path, "e.csv", ENTITIES))
+    import_file(ws, "meters", write(tmp_path, "m.csv", REG_METERS))
+    lines = ["meter_id,ts,value"] + [
+        f"RM1,{START + dt.timedelta(hours=h):%Y-%m-%dT%H:%M:%S},{1000 + 10 * h}"
+        for h in range(14 * 24)]
+    (tmp_path / "reads.csv").write_text("\n".join(lines) + "\n")
+    import_file(ws, "readings", tmp_path / "reads.csv")
+    return ws
+
+
+@pytest.mark.contract
+@pytest.mark.parametrize(("rows", "code"), [
+    ([("2024-03-15T01:00:00", 1e15)], "intake.registers.above_ceiling"),
+    ([("2024-03-15T01:00:00", 4000)], "intake.registers.backwards"),
+    ([("2024-03-15T00:00:00", 8350)], "intake.registers.above_history"),
+    # a bogus 0 between two live reads: the drop looks like a replaced meter, but the step
+    # from it to the next live read (0 -> 3,290 in half an hour) is 658× the typical use
+    ([("2024-03-10T12:30:00", 0)], "intake.registers.above_history"),
+    ([("2024-03-15T00:00:00", 4360), ("2024-03-15T01:00:00", 3)], None),  # fine, replaced
+], ids=["ceiling", "backwards", "history", "bogus-zero", "plausible"])
+def test_implausible_register_reads_are_refused_in_feeds(registers, rows, code):
+    res = _push(registers, [{"meter_id": "RM1", "ts": t, "value": v} for t, v in rows])
+    assert [e.code for e in res.errors] == ([code] if code else [])
+    assert res.added == (0 if code else len(rows))
+    if code:
+        e = res.errors[0]
+        assert (e.row, e.column) == (1, "value")
+        assert e.params["unit"].lower() == "kwh"
+        assert "不予接收" in e.text("zh")
+
+
+@pytest.mark.contract
+def test_a_file_with_an_impossible_register_read_is_refused_naming_row_and_reason(
+        registers, tmp_path):
+    path = write(tmp_path, "r2.csv", "meter_id,ts,value\nRM1,2024-03-15T00:00:00,4360\n"
+                 "RM1,2024-03-15T01:00:00,1e15\n")
+    with pytest.raises(InputValidationError) as exc:
+        import_file(registers, "readings", path)
+    assert [(e.row, e.column, e.code) for e in exc.value.errors] == [
+        (3, "value", "intake.registers.above_ceiling")]
+    assert exc.value.errors[0].params["start"] == "2024-03-15 00:00"  # local time, named

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     http_keepalive_s: float = Field(default=5.0, gt=0, le=600)
     http_max_connections_per_client: int = Field(default=32, ge=1)
     http_max_connections: int = Field(default=900, ge=1)
+    # worker processes of `carbonpeak serve --workers N` (it sets CARBONPEAK_HTTP_WORKERS for
+    # them): the per-client connection limit is shared out among them
+    http_workers: int = Field(default=1, ge=1, le=256)
     log_lines_per_second: float = Field(default=20.0, gt=0)
     trusted_proxies: str = Field(default="", pattern=r"^[0-9A-Fa-f.:/, ]*$")
     map_tile_url: str | None = Field(default=None, pattern=r"^https?://[^\s\"'<>]+$")

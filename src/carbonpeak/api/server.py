@@ -11,14 +11,17 @@ of them stop every other client. :class:`GuardedH11Protocol` adds
   ``CARBONPEAK_HTTP_BODY_TIMEOUT_S`` closes the connection (not while the app itself has
   paused the reading);
 * a **limit of open connections per client address** (``CARBONPEAK_HTTP_MAX_CONNECTIONS_PER
-  _CLIENT``, per worker process; the configured proxies are exempt, every connection of an
-  office behind one comes from it): one more is closed at once.
+  _CLIENT``; the configured proxies are exempt, every connection of an office behind one comes
+  from it): one more is closed at once. Each worker process counts its own connections, so
+  with ``serve --workers N`` each worker takes ``ceil(limit ÷ N)`` of them and one client
+  holds at most about ``limit`` connections over all workers (before, N × ``limit``).
 
 Idle keep-alive connections are closed by uvicorn after ``CARBONPEAK_HTTP_KEEPALIVE_S``, and
 more than ``CARBONPEAK_HTTP_MAX_CONNECTIONS`` connections and requests are answered 503
 (:func:`uvicorn_options`). The server's log is bounded by :class:`BoundedLog`: a flood of
-refused connections or requests writes a burst, then a few lines a second and a count of the
-lines left out.
+refused connections or requests (or of asyncio's failed ``accept()`` calls once the file
+descriptors are used up) writes a burst, then a few lines a second and a count of the lines
+left out.
 """
 
 from __future__ import annotations
@@ -71,9 +74,12 @@ class ConnectionLimits:
 
     @classmethod
     def of(cls, settings: Settings) -> ConnectionLimits:
-        """The limits configured in ``settings`` (``CARBONPEAK_HTTP_…``)."""
+        """The limits configured in ``settings`` (``CARBONPEAK_HTTP_…``) for one of
+        ``http_workers`` worker processes: the per-client limit is shared out among them
+        (each counts only its own connections)."""
+        per_worker = -(-settings.http_max_connections_per_client // settings.http_workers)
         return cls(settings.http_header_timeout_s, settings.http_body_timeout_s,
-                   settings.http_max_connections_per_client, settings.is_trusted_proxy)
+                   per_worker, settings.is_trusted_proxy)
 
 
 _settings_limits: ConnectionLimits | None = None
@@ -198,6 +204,10 @@ def log_config(settings: Settings) -> dict[str, Any]:
         handler["filters"] = [f"bounded_{name}"]
     cfg["loggers"]["carbonpeak"] = {"handlers": ["default"], "level": "INFO",
                                     "propagate": False}
+    # asyncio logs every failed accept() with its traceback: with the file descriptors used
+    # up by slow clients that was 22,000 tracebacks (9 MB) in 15 s (docs/benchmarks.md)
+    cfg["loggers"]["asyncio"] = {"handlers": ["default"], "level": "WARNING",
+                                 "propagate": False}
     return cfg
 
 

@@ -5,6 +5,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -220,6 +221,9 @@ def serve(
             host = "0.0.0.0"  # noqa: S104 - asked for with --public
         console.print(f"carbonpeak dashboard 驾驶舱 on http://{host}:{port}/ "
                       f"(API docs: http://{host}:{port}/api/v1/docs)")
+        # the workers uvicorn starts read their settings from the environment: tell them how
+        # many share the per-client connection limit
+        os.environ["CARBONPEAK_HTTP_WORKERS"] = str(max(workers, 1))
         uvicorn.run("carbonpeak.api.app:create_app",
                     **uvicorn_options(settings, host=host, port=port, workers=workers))
 

@@ -13,6 +13,12 @@ and the data-quality checks (which flag them in stored data, ``services/accounti
 * **History**: a value of :data:`HISTORY_RATIO` (10^2.5 ≈ 316) or more times the meter's
   typical level (the median over days of the day's mean value) is refused: it is the factor
   at which a day is a unit mismatch (``QualityThresholds.unit_log10``).
+* **Cumulative registers** (:func:`register_step_problem`): a register's use is the difference
+  of two reads, so each step between neighbouring reads is checked: a drop that is neither a
+  rollover (the account's rule) nor a meter replacement (a new read of at most
+  :data:`REPLACEMENT_SHARE` of the previous) is refused; a step's use above the meter's ceiling
+  for the time it spans, or at :data:`HISTORY_RATIO` or more times the meter's typical use per
+  hour, is refused.
 * **Spike** (robust rule): a value more than :data:`SPIKE_Z` robust standard deviations
   (1.4826 × MAD, or 1.2533 × mean absolute deviation when the MAD is 0) above the median and
   more than :data:`SPIKE_PEAK_RATIO` times the typical daily peak is suspicious.
@@ -22,7 +28,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
+from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.i18n import Message, msg
 from carbonpeak.vocabulary import EnergyCarrier
@@ -32,6 +41,9 @@ __all__ = [
     "HOURLY_CEILINGS",
     "LEDGER_HOURS",
     "MIN_HISTORY_DAYS",
+    "REPLACEMENT_SHARE",
+    "RegisterProblem",
+    "RegisterStep",
     "SPIKE_PEAK_RATIO",
     "SPIKE_Z",
     "UNIT_LOG10",
@@ -40,6 +52,7 @@ __all__ = [
     "ledger_ceiling",
     "ledger_problems",
     "reading_ceiling",
+    "register_step_problem",
 ]
 
 #: a day differing from the meter's typical day by 10**UNIT_LOG10 (≈ 316×) is a unit mismatch
@@ -52,6 +65,9 @@ SPIKE_Z = 10.0
 SPIKE_PEAK_RATIO = 5.0
 #: days of history a typical level needs before the history rule applies
 MIN_HISTORY_DAYS = 7
+#: a register read that drops to at most this share of the previous read is a new meter (a
+#: replacement or a reset: the account leaves that interval out); a smaller drop is refused
+REPLACEMENT_SHARE = 0.1
 #: hours of a ledger month at most (31 days)
 LEDGER_HOURS = 744.0
 
@@ -135,3 +151,73 @@ def ledger_problems(entities: Sequence[str], carriers: Sequence[str | None],
             out.append((i, msg("intake.ledger.above_history", ratio=f"{HISTORY_RATIO:.3g}",
                                typical=f"{typical:.6g}", unit=unit)))
     return out
+
+
+@dataclass(frozen=True)
+class RegisterStep:
+    """Two neighbouring reads of a cumulative register (raw values, the meter's unit).
+
+    ``ceiling`` is the most one reading interval (``interval_minutes``) may hold
+    (:func:`reading_ceiling`); ``typical_rate`` the meter's typical use per hour (``None``:
+    too little history).
+    """
+
+    previous: float
+    value: float
+    hours: float
+    ceiling: float
+    interval_minutes: int
+    rollover_at: float | None = None
+    typical_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class RegisterProblem:
+    """Why a register step is implausible: ``use`` over the step (for ``backwards`` the drop)
+    and the ``limit`` it broke (``backwards``: the largest drop that would be a replacement)."""
+
+    reason: Literal["backwards", "above_ceiling", "above_history"]
+    use: float
+    limit: float
+
+
+def register_step_problem(step: RegisterStep) -> RegisterProblem | None:
+    """The plausibility of one step of a cumulative register; ``None`` when plausible.
+
+    * a drop: a rollover (``rollover_at`` set, the previous read in its top 10 %, the new one in
+      its bottom 10 %: the account's rule) uses ``value + wrap − previous``; a new read of at
+      most :data:`REPLACEMENT_SHARE` of the previous is a replaced or reset meter (plausible:
+      the account leaves the interval out); any other drop is ``backwards``;
+    * the use is ``above_ceiling`` when over ``ceiling × hours × 60 ÷ interval_minutes``;
+    * ``above_history`` when its rate per hour is :data:`HISTORY_RATIO` or more times
+      ``typical_rate``.
+
+    >>> register_step_problem(RegisterStep(110.0, 100.0, 1.0, 1e6, 60)).reason
+    'backwards'
+    >>> register_step_problem(RegisterStep(110.0, 5.0, 1.0, 1e6, 60)) is None
+    True
+    >>> register_step_problem(RegisterStep(9995.0, 5.0, 1.0, 1e6, 60, rollover_at=9999.0))
+    """
+    if step.hours <= 0 or not (math.isfinite(step.previous) and math.isfinite(step.value)):
+        return None
+    if step.value < step.previous:
+        r = step.rollover_at
+        if (r is not None and r > 0 and 0.9 * r <= step.previous <= r
+                and step.value < 0.1 * r):
+            use = step.value + register_wrap(r) - step.previous
+        elif step.value <= REPLACEMENT_SHARE * step.previous:
+            return None
+        else:
+            return RegisterProblem("backwards", step.previous - step.value,
+                                   (1 - REPLACEMENT_SHARE) * step.previous)
+    else:
+        use = step.value - step.previous
+    limit = step.ceiling * step.hours * 60.0 / max(step.interval_minutes, 1)
+    if use > limit:
+        return RegisterProblem("above_ceiling", use, limit)
+    rate = use / step.hours
+    if step.typical_rate is not None and step.typical_rate > 0 \
+            and rate >= HISTORY_RATIO * step.typical_rate:
+        return RegisterProblem("above_history", use, HISTORY_RATIO * step.typical_rate
+                               * step.hours)
+    return None

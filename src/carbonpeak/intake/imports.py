@@ -8,6 +8,7 @@ earlier ones wins and says which. Every change to accounting inputs is audit-log
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import replace
 from pathlib import Path
@@ -65,6 +66,8 @@ from carbonpeak.vocabulary import (
 __all__ = ["IMPORT_KINDS", "ImportResult", "file_sha256", "import_file", "write_lake_batch"]
 
 OBJECT_TYPES = {"entities": "entity", "meters": "meter", "statistics": "statistics"}
+
+logger = logging.getLogger(__name__)
 
 
 #: what an import did: the intake kernel's one batch result
@@ -569,13 +572,8 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                     "months": sorted({m.month for p in prepared for m in p.months}),
                 }, district=b.district_id)
                 status, message = b.status, b.message
-        except BaseException:
-            for p in prepared:
-                ws.lake.discard(p)
-            with ws.registry.session() as s:
-                b = s.get(IngestBatch, batch_id)
-                if b is not None:
-                    b.status = BatchStatus.FAILED
+        except BaseException as exc:
+            _fail_batch(ws, batch_id, prepared, exc)
             raise
     messages.append(message)
     return BatchResult(kind, source_name, batch_id, status,
@@ -585,6 +583,27 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                        rejected=rejected_rows(rejections), errors=list(rejections),
                        overlapping=overlapping, replaced=replaced,
                        overlapped_batches=list(overlapped), messages=list(messages))
+
+
+def _fail_batch(ws: Workspace, batch_id: int, prepared: Sequence[PreparedBatch],
+                exc: BaseException) -> None:
+    """Sweep a batch that failed before its commit (a full disk, a lost database), at once:
+    its files go (the written months, a half-written ``.tmp``) and it is marked ``failed``
+    with the reason. When even that cannot be written, the batch stays ``pending`` and the
+    next writer's :meth:`~carbonpeak.storage.lake.store.Lake.recover` marks it
+    ``interrupted`` and removes what is left; the original error is raised either way."""
+    try:
+        for p in prepared:
+            ws.lake.discard(p)
+        ws.lake.sweep_batch(batch_id)
+        with ws.registry.session() as s:
+            b = s.get(IngestBatch, batch_id)
+            if b is not None:
+                b.status = BatchStatus.FAILED
+                b.message = (f"the import failed before it committed ({exc}); nothing of it "
+                             "is visible")[:1000]
+    except Exception:  # noqa: BLE001 - the original error matters; recover() finishes the job
+        logger.exception("could not sweep failed batch %d; the next import will", batch_id)
 
 
 def _hold(s: Session, district_id: str, batch_id: int, held: Sequence[HeldRow]) -> int:

@@ -14,6 +14,14 @@ The rules and their numbers are :mod:`carbonpeak.domain.plausibility`. Interval 
   the batch) → stored, and recorded as a :class:`HeldValue` (``held``) with the batch: the
   account leaves it out and refuses to become official until an analyst confirms or rejects it.
 
+Cumulative registers (their use is the difference of two reads): a read is refused when the
+step from the read before it, or to the next live read, goes backwards without being a rollover
+or a replaced meter (``intake.registers.backwards``), holds more than the meter's ceiling for
+the time it spans (``intake.registers.above_ceiling``) or uses 316× or more the meter's typical
+use per hour (``intake.registers.above_history``; the median over days of the day's use per
+hour, at least ``MIN_HISTORY_DAYS`` days). Register spikes are not held (the account's
+``withheld`` table covers interval readings only); the quality flags report them.
+
 Negative interval values are refused by the validator itself. Ledger rows are refused above a
 month's ceiling or at 316× the entity's typical monthly quantity of the carrier.
 """
@@ -23,7 +31,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
@@ -32,13 +42,17 @@ from sqlalchemy import select
 from carbonpeak.domain.plausibility import (
     HISTORY_RATIO,
     MIN_HISTORY_DAYS,
+    REPLACEMENT_SHARE,
     SPIKE_PEAK_RATIO,
     SPIKE_Z,
+    RegisterProblem,
+    RegisterStep,
     reading_ceiling,
+    register_step_problem,
 )
 from carbonpeak.domain.units import unit_factor, unit_factor_table
 from carbonpeak.errors import RowError, UnitError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.readings import ValidatedReadings
 from carbonpeak.storage.registry.models import Entity, Meter
 from carbonpeak.storage.workspace import Workspace
@@ -52,6 +66,8 @@ class MeterLimits:
 
     unit: str
     ceiling: float  # the most one raw reading may hold, in ``unit``
+    interval_minutes: int = 60  # the interval ``ceiling`` is for (a register's read interval)
+    rollover_at: float | None = None  # a cumulative register's full scale
 
 
 @dataclass(frozen=True)
@@ -70,10 +86,10 @@ def meter_limits(ws: Workspace, district_id: str) -> dict[str, MeterLimits]:
     overrides = ws.settings.plausibility_ceilings
     with ws.registry.session() as s:
         rows = s.execute(select(Meter.id, Meter.carrier, Meter.unit, Meter.multiplier,
-                                Meter.interval_minutes, Meter.ceiling)
+                                Meter.interval_minutes, Meter.ceiling, Meter.rollover_at)
                          .join(Entity).where(Entity.district_id == district_id)).all()
     out = {}
-    for mid, carrier, unit, multiplier, minutes, ceiling in rows:
+    for mid, carrier, unit, multiplier, minutes, ceiling, rollover_at in rows:
         try:
             factor = unit_factor(unit, carrier)
         except UnitError:
@@ -81,7 +97,8 @@ def meter_limits(ws: Workspace, district_id: str) -> dict[str, MeterLimits]:
         limit = reading_ceiling(carrier=carrier, to_canonical=factor, multiplier=multiplier,
                                 interval_minutes=minutes or 60, meter_ceiling=ceiling,
                                 overrides=overrides) if math.isfinite(factor) else math.inf
-        out[str(mid)] = MeterLimits(str(unit), limit)
+        out[str(mid)] = MeterLimits(str(unit), limit, int(minutes or 60),
+                                    None if rollover_at is None else float(rollover_at))
     return out
 
 
@@ -138,8 +155,21 @@ ORDER BY b.meter_id, b.ts
 def screen_readings(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
                     limits: Mapping[str, MeterLimits], *, source: str,
                     sheet: str | None = None) -> list[HeldRow]:
-    """Refuse the implausible interval readings of ``checked`` (taken out of its tables, their
-    errors added) and return the suspicious ones to hold."""
+    """Refuse the implausible interval readings and cumulative register reads of ``checked``
+    (taken out of its tables, their errors added) and return the suspicious interval readings
+    to hold."""
+    refused: list[RowError] = []
+    held = _screen_intervals(ws, district_id, tz, checked, limits, refused, source=source,
+                             sheet=sheet)
+    refused.extend(_screen_registers(ws, district_id, tz, checked, limits, source=source,
+                                     sheet=sheet))
+    checked.refuse(refused)
+    return held
+
+
+def _screen_intervals(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
+                      limits: Mapping[str, MeterLimits], refused: list[RowError], *,
+                      source: str, sheet: str | None) -> list[HeldRow]:
     table = checked.tables.get("readings")
     if table is None or not table.num_rows or checked.index is None:
         return []
@@ -170,7 +200,7 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
             con.execute("CREATE VIEW history AS SELECT meter_id, ts, value FROM batch_rows "
                         "WHERE false")
         typical = dict(con.execute(_STATS, {"min_days": MIN_HISTORY_DAYS}).fetchall())
-        refused: list[RowError] = []
+        first = len(refused)
         for row, meter, value, ceiling, unit in con.execute(
                 "SELECT row, meter_id, value, ceiling, unit FROM batch_rows "
                 "ORDER BY row").fetchall():
@@ -182,8 +212,8 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
                 refused.append(RowError(source, int(row), "value", _text(value), msg(
                     "intake.readings.above_history", ratio=_num(HISTORY_RATIO, 3),
                     typical=_num(typical[meter]), unit=unit), sheet))
-        if refused:
-            gone = pa.array([e.row for e in refused], pa.int64())
+        if len(refused) > first:
+            gone = pa.array([e.row for e in refused[first:]], pa.int64())
             con.register("gone", pa.table({"row": gone}))
             con.register("batch_rows", con.sql(
                 "SELECT * FROM batch_rows WHERE row NOT IN (SELECT row FROM gone)"
@@ -195,8 +225,132 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
                     _SPIKES, {"z": SPIKE_Z, "ratio": SPIKE_PEAK_RATIO}).fetchall()]
     finally:
         con.close()
-    checked.refuse(refused)
     return held
+
+
+_REGISTER_STEPS = """
+WITH batch AS (SELECT row, meter_id, ts, value FROM reg_rows),
+hist AS (
+  SELECT h.meter_id, h.ts, h.value FROM reg_history h
+  WHERE h.meter_id IN (SELECT meter_id FROM batch)
+    AND NOT EXISTS (SELECT 1 FROM batch b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
+),
+allr AS (
+  SELECT meter_id, ts, value, CAST(NULL AS BIGINT) AS row FROM hist
+  UNION ALL SELECT meter_id, ts, value, row FROM batch
+),
+seq AS (
+  SELECT meter_id, ts, value, row,
+         LAG(ts) OVER w AS prev_ts, LAG(value) OVER w AS prev_value,
+         LEAD(ts) OVER w AS next_ts, LEAD(value) OVER w AS next_value,
+         LEAD(row) OVER w AS next_row
+  FROM allr WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
+)
+SELECT row, meter_id, prev_ts, prev_value, ts, value,
+       CASE WHEN next_row IS NULL THEN next_ts END AS next_ts,
+       CASE WHEN next_row IS NULL THEN next_value END AS next_value
+FROM seq WHERE row IS NOT NULL ORDER BY row
+"""
+
+_REGISTER_TYPICAL = """
+WITH hist AS (
+  SELECT h.meter_id, h.ts, h.value FROM reg_history h
+  WHERE h.meter_id IN (SELECT meter_id FROM reg_rows)
+    AND NOT EXISTS (SELECT 1 FROM reg_rows b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
+),
+steps AS (
+  SELECT meter_id, ts, value - LAG(value) OVER w AS used,
+         date_diff('microsecond', LAG(ts) OVER w, ts) / 3.6e9 AS hours
+  FROM hist WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
+),
+days AS (
+  SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, sum(used) / sum(hours) AS level
+  FROM steps WHERE used >= 0 AND hours > 0 GROUP BY ALL
+)
+SELECT meter_id, median(level) FROM days WHERE level > 0
+GROUP BY meter_id HAVING count(*) >= $min_days
+"""
+
+
+def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
+                      limits: Mapping[str, MeterLimits], *, source: str,
+                      sheet: str | None) -> list[RowError]:
+    """The reads of cumulative registers that make a step implausible
+    (:func:`~carbonpeak.domain.plausibility.register_step_problem`): the step from the read
+    before it (live or in the batch) and the step to the next live read, among the live reads
+    of the batch's months, the two before and the one after."""
+    table = checked.tables.get("registers")
+    if table is None or not table.num_rows or checked.index is None:
+        return []
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 1")
+        con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
+        con.register("idx", checked.index)
+        con.register("rg", table)
+        rows = con.sql("SELECT i.row, r.meter_id, r.ts, r.value, r.month "
+                       "FROM rg r JOIN idx i USING (meter_id, ts)").to_arrow_table()
+        con.register("reg_rows", rows)
+        months = sorted(set(rows["month"].to_pylist()))
+        wanted = sorted({x for m in months
+                         for x in [m, *_months_before(m, 2), _month_after(m)]})
+        files = ws.lake.live_file_sets(district_id, {"registers": wanted})["registers"]
+        if files:
+            con.read_parquet([str(f) for f in files], hive_partitioning=False) \
+                .select("meter_id, ts, value").create_view("reg_history")
+        else:
+            con.execute("CREATE VIEW reg_history AS SELECT meter_id, ts, value FROM reg_rows "
+                        "WHERE false")
+        typical = {str(m): float(v) for m, v in con.execute(
+            _REGISTER_TYPICAL, {"min_days": MIN_HISTORY_DAYS}).fetchall()}
+        steps = con.execute(_REGISTER_STEPS).fetchall()
+    finally:
+        con.close()
+    refused: list[RowError] = []
+    for row, meter, prev_ts, prev, ts, value, next_ts, nxt in steps:
+        lim = limits.get(str(meter))
+        if lim is None:
+            continue
+        for start, a, end, b in ((prev_ts, prev, ts, value), (ts, value, next_ts, nxt)):
+            if start is None or end is None or a is None or b is None:
+                continue
+            problem = register_step_problem(RegisterStep(
+                previous=float(a), value=float(b),
+                hours=(end - start).total_seconds() / 3600.0, ceiling=lim.ceiling,
+                interval_minutes=lim.interval_minutes, rollover_at=lim.rollover_at,
+                typical_rate=typical.get(str(meter))))
+            if problem is not None:
+                refused.append(RowError(source, int(row), "value", _text(value),
+                                        _register_message(problem, start, a, end, b, lim,
+                                                          typical.get(str(meter)), tz),
+                                        sheet))
+                break
+    return refused
+
+
+def _register_message(problem: RegisterProblem, start: Any, a: float, end: Any, b: float,
+                      lim: MeterLimits, typical: float | None, tz: str) -> Message:
+    when = {"start": _local(start, tz), "end": _local(end, tz), "unit": lim.unit}
+    if problem.reason == "backwards":
+        return msg("intake.registers.backwards", previous=_num(a), value=_num(b),
+                   share=f"{REPLACEMENT_SHARE:.0%}", **when)
+    if problem.reason == "above_ceiling":
+        return msg("intake.registers.above_ceiling", use=_num(problem.use),
+                   ceiling=_num(problem.limit), **when)
+    return msg("intake.registers.above_history", use=_num(problem.use),
+               ratio=_num(HISTORY_RATIO, 3), typical=_num(typical or 0.0), **when)
+
+
+def _local(ts: Any, tz: str) -> str:
+    """A lake time (naive UTC) as the district's local time, to the minute."""
+    t = ts if getattr(ts, "tzinfo", None) else ts.replace(tzinfo=UTC)
+    return str(t.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M"))
+
+
+def _month_after(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return f"{y:04d}-{m:02d}"
 
 
 def ledger_history(ws: Workspace, district_id: str

@@ -28,7 +28,11 @@ from sqlalchemy import func, select
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import stored_text
-from carbonpeak.services.access.disclosure import min_entities, percentile_disclosed
+from carbonpeak.services.access.disclosure import (
+    entity_respondents,
+    min_entities,
+    percentile_disclosed,
+)
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.figures import FigureSet, figures
@@ -682,14 +686,18 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
     return out
 
 
-def _disclosure_n(ws: Workspace, scope: AccessScope, ents: pd.DataFrame) -> tuple[set[str], int]:
-    """The viewer's own entities and N (small-cell suppression)."""
+def _disclosure_n(ws: Workspace, scope: AccessScope, ents: pd.DataFrame
+                  ) -> tuple[set[str], int, dict[str, str]]:
+    """The viewer's own entities, N and the entities' respondents (small-cell
+    suppression)."""
     own = {str(i) for i in ents.index if scope.sees_entity(str(i))}
-    return own, min_entities(ws.district(scope.district_id))
+    return (own, min_entities(ws.district(scope.district_id)),
+            entity_respondents(ws, scope.district_id))
 
 
 def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any,
-              restricted: tuple[set[str], int] | None = None) -> dict[str, Any] | None:
+              restricted: tuple[set[str], int, dict[str, str]] | None = None
+              ) -> dict[str, Any] | None:
     """The entity's EUI and where it stands in its type; for a viewer without district-wide
     sight (``restricted``: its own entities and N), no median (one peer's figure, or the mean
     of two) and the percentile only when it cannot give a peer's area
@@ -709,9 +717,10 @@ def _eui_rank(eui: pd.DataFrame, entity_id: str, building_type: Any,
     median = _num(peers["eui_kgce_per_m2_equal"].median()) if len(peers) else None
     suppressed: list[str] = []
     if restricted is not None:
-        own, n = restricted
+        own, n, respondent = restricted
         order = peers.sort_values("eui_kgce_per_m2_equal", kind="stable")["entity_id"]
-        if pct is not None and not percentile_disclosed([str(x) for x in order], own, n):
+        if pct is not None and not percentile_disclosed([str(x) for x in order], own, n,
+                                                        respondent):
             pct = None
             suppressed.append("area_weighted_percentile")
         if median is not None and any(str(x) not in own for x in order):

@@ -10,9 +10,14 @@ The rule (docs/security.md, "Small cells"):
   whose contributors *outside the viewer's scope* number at least 1 and fewer than ``N`` is
   suppressed for that viewer: its value becomes ``None`` and the cell carries the reason
   :data:`SUPPRESSED` (primary suppression);
-* when a row of cells adds up to a total the viewer sees, one suppressed cell could be
-  recovered by subtracting the others from the total: the next-smallest cell with foreign
-  contributors is suppressed too, or the total when there is none (secondary suppression);
+* when a row of cells adds up to a total the viewer sees, the suppressed cells together are
+  the total minus the cells shown: so cells are suppressed until the suppressed ones have at
+  least ``N`` foreign contributors *together* (counted once each: two cells of the same single
+  enterprise are one contributor, not two), adding the next-smallest cell with foreign
+  contributors each time, or the total when there is none (secondary suppression);
+* contributors are counted by **respondent**: an entity's top-level parent (an enterprise with
+  buildings in several streets is one contributor, however many of its buildings are foreign;
+  :func:`respondents`);
 * ``N`` is the district profile's ``disclosure_min_entities`` (platform default
   :data:`DEFAULT_MIN_ENTITIES`, status ``platform_default``: no statistical law fixes it for
   district energy accounts; statistical agencies use thresholds of 3 or more);
@@ -35,11 +40,16 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from carbonpeak.services.access.scope import AccessScope
-from carbonpeak.storage.registry.models import District
+from sqlalchemy import select
 
-__all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell", "counts_by",
-           "min_entities", "percentile_disclosed", "small", "suppress_row"]
+from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.storage.registry.models import District, Entity
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell",
+           "contributors_by", "counts_by", "entity_respondents", "min_entities",
+           "percentile_disclosed", "respondents",
+           "small", "suppress_row"]
 
 #: the platform default of ``N`` (profile ``disclosure_min_entities``)
 DEFAULT_MIN_ENTITIES = 3
@@ -69,54 +79,102 @@ def small(foreign: int, n: int) -> bool:
 @dataclass
 class Cell:
     """One cell of a row of an aggregate: its value and its contributors outside the
-    viewer's scope."""
+    viewer's scope (their number, and who they are when known: ``contributors``)."""
 
     key: Hashable
     value: float | None
     foreign: int
     suppressed: bool = False
+    contributors: frozenset[Hashable] | None = None
+
+
+def _small_together(hidden: Sequence[Cell], n: int) -> bool:
+    """Whether the suppressed cells together (the total minus the cells shown) have fewer
+    than ``n`` foreign contributors: one cell is always small (it was suppressed for it);
+    several count their contributors once each when known, else by their numbers (an upper
+    bound of the distinct ones)."""
+    if len(hidden) <= 1:
+        return bool(hidden)
+    if all(c.contributors is not None for c in hidden):
+        together = frozenset().union(*(c.contributors or frozenset() for c in hidden))
+        return small(len(together), n)
+    return small(sum(c.foreign for c in hidden), n)
 
 
 def suppress_row(cells: Sequence[Cell], n: int, *, total_shown: bool = True) -> bool:
     """Suppress the small cells of a row in place (primary), and enough others that none can
-    be recovered from the row's total (secondary): when exactly one cell of a row is
-    suppressed and the row's total is shown, the next-smallest cell with foreign
-    contributors is suppressed with it; when there is none, the total must go (returns
-    True: suppress the total)."""
+    be recovered from the row's total (secondary): while the suppressed cells together have
+    1..n-1 foreign contributors and the row's total is shown, the next-smallest cell with
+    foreign contributors is suppressed too; when there is none left, the total must go
+    (returns True: suppress the total)."""
     for c in cells:
         if small(c.foreign, n):
             c.suppressed = True
     hidden = [c for c in cells if c.suppressed]
-    if not total_shown or len(hidden) != 1:
+    if not total_shown:
         return False
-    others = sorted((c for c in cells if not c.suppressed and c.foreign > 0),
-                    key=lambda c: abs(c.value or 0.0))
-    if others:
+    while _small_together(hidden, n):
+        others = sorted((c for c in cells if not c.suppressed and c.foreign > 0),
+                        key=lambda c: abs(c.value or 0.0))
+        if not others:
+            return True
         others[0].suppressed = True
-        return False
-    return True
+        hidden.append(others[0])
+    return False
 
 
-def percentile_disclosed(order: Iterable[str], own: set[str], n: int) -> bool:
+def percentile_disclosed(order: Iterable[str], own: set[str], n: int,
+                         respondent: Mapping[str, str] | None = None) -> bool:
     """Whether the area percentiles of the viewer's buildings in one type may be shown:
     ``order`` is the type's buildings with a figure, lowest first; every run of foreign
-    buildings delimited by the viewer's own ones must be empty or at least ``n`` long."""
-    run = 0
+    buildings delimited by the viewer's own ones must be empty or have at least ``n``
+    respondents (:func:`respondents`: three buildings of one enterprise are one)."""
+    run: set[str] = set()
     for eid in order:
         if eid in own:
-            if small(run, n):
+            if small(len(run), n):
                 return False
-            run = 0
+            run = set()
         else:
-            run += 1
-    return not small(run, n)
+            run.add(respondent.get(eid, eid) if respondent else eid)
+    return not small(len(run), n)
 
 
-def counts_by(pairs: Iterable[tuple[Hashable, str]], scope: AccessScope
-              ) -> Mapping[Hashable, int]:
-    """The number of distinct entities outside ``scope`` per key, from (key, entity) pairs."""
+def respondents(parents: Mapping[str, str | None]) -> dict[str, str]:
+    """Entity id -> its respondent: the top of its parent chain (an enterprise for its
+    buildings, wherever they are; an entity without a parent is its own)."""
+    out: dict[str, str] = {}
+    for eid in parents:
+        top, seen = eid, {eid}
+        while (up := parents.get(top)) and up not in seen:
+            top = up
+            seen.add(up)
+        out[eid] = top
+    return out
+
+
+def entity_respondents(ws: Workspace, district_id: str) -> dict[str, str]:
+    """Entity id -> its respondent (:func:`respondents`) in the district."""
+    with ws.registry.session() as s:
+        parents = {str(e): (str(p) if p else None) for e, p in s.execute(
+            select(Entity.id, Entity.parent_id).where(Entity.district_id == district_id))}
+    return respondents(parents)
+
+
+def contributors_by(pairs: Iterable[tuple[Hashable, str]], scope: AccessScope,
+                    respondent: Mapping[str, str] | None = None
+                    ) -> Mapping[Hashable, frozenset[str]]:
+    """The respondents (:func:`respondents`; the entity itself without a map) of the entities
+    outside ``scope`` per key, from (key, entity) pairs."""
     seen: dict[Hashable, set[str]] = {}
     for key, eid in pairs:
         if not scope.sees_entity(eid):
-            seen.setdefault(key, set()).add(eid)
-    return {k: len(v) for k, v in seen.items()}
+            seen.setdefault(key, set()).add(respondent.get(eid, eid) if respondent else eid)
+    return {k: frozenset(v) for k, v in seen.items()}
+
+
+def counts_by(pairs: Iterable[tuple[Hashable, str]], scope: AccessScope,
+              respondent: Mapping[str, str] | None = None) -> Mapping[Hashable, int]:
+    """The number of distinct respondents outside ``scope`` per key, from (key, entity)
+    pairs (distinct entities without a ``respondent`` map)."""
+    return {k: len(v) for k, v in contributors_by(pairs, scope, respondent).items()}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -49,6 +50,7 @@ from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
 from carbonpeak.services.access.disclosure import (
     SUPPRESSED,
+    entity_respondents,
     min_entities,
     percentile_disclosed,
 )
@@ -400,7 +402,8 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
         # small cells: a percentile that, with the viewer's own areas, gives the area of
         # fewer than N foreign buildings is not shown (services/access/disclosure.py)
         hide = hidden_percentiles(b["entity_id"].astype(str).to_numpy(dtype=object), eq,
-                                  types, visible, n_min)
+                                  types, visible, n_min,
+                                  entity_respondents(ws, district_id))
         b.loc[hide, "area_percentile_in_type"] = np.nan
         b.loc[hide, "suppressed"] = SUPPRESSED
         b = b[b["entity_id"].isin(visible)]
@@ -413,6 +416,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
 
 def hidden_percentiles(ids: npt.NDArray[np.object_], values: npt.NDArray[np.float64],
                        types: npt.NDArray[np.object_], own: set[str], n: int,
+                       respondent: Mapping[str, str] | None = None,
                        ) -> npt.NDArray[np.bool_]:
     """Which rows' area percentiles a viewer owning ``own`` may not see: every own building
     of a type whose order has a run of 1..n-1 foreign buildings between (or beyond) the
@@ -422,7 +426,7 @@ def hidden_percentiles(ids: npt.NDArray[np.object_], values: npt.NDArray[np.floa
     for t in set(types[ok].tolist()):
         rows = np.flatnonzero(ok & (types == t))
         order = [str(ids[i]) for i in rows[np.argsort(values[rows], kind="stable")]]
-        if not percentile_disclosed(order, own, n):
+        if not percentile_disclosed(order, own, n, respondent):
             hide[rows] = True
     return hide
 

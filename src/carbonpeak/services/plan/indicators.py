@@ -22,6 +22,7 @@ Sources, per year (each row says which it used):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,9 @@ from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import LANGS, Message, msg, stored_text
 from carbonpeak.services.access.disclosure import (
     Cell,
+    contributors_by,
     counts_by,
+    entity_respondents,
     min_entities,
     small,
     suppress_row,
@@ -53,8 +56,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
-           "district_series", "finite", "official_runs", "price_base_year", "purchased",
-           "sector_frame", "suppressed_years"]
+           "district_series", "finite", "official_runs",
+           "price_base_year", "purchased", "sector_frame", "suppressed_years"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
 TCE_PER_KWH_EQUIVALENT = 0.0001229
@@ -96,24 +99,26 @@ def purchased(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["scope"].isin(["1", "2"])]
 
 
-def _small_cells(d: District, runs: dict[int, RunTables],
-                 viewer: AccessScope) -> dict[int, set[str]]:
+def _small_cells(d: District, runs: dict[int, RunTables], viewer: AccessScope,
+                 respondent: Mapping[str, str] | None = None) -> dict[int, set[str]]:
     """Per year, the cells of the district account ``viewer`` may not see: ``total`` (the
     year's account), or ``split`` (its electricity / other-carrier split: one of the two has
     1..N-1 foreign contributors, and the other goes with it so that the total minus the one
-    shown does not give it)."""
+    shown does not give it). Contributors are respondents (``respondent``: entity -> its
+    top-level parent; an enterprise's buildings are one contributor)."""
     n = min_entities(d)
     out: dict[int, set[str]] = {}
     for y, acc in runs.items():
         ey = purchased(acc.tables["inventory_entity_year"])
         ey = ey[ey["quantity"].fillna(0) != 0]
-        ids = set(ey["entity_id"].astype(str))
-        if small(sum(1 for e in ids if not viewer.sees_entity(e)), n):
+        ids = ey["entity_id"].astype(str)
+        if small(counts_by(((0, e) for e in ids), viewer, respondent).get(0, 0), n):
             out[y] = {"total"}
             continue
         part = ey["carrier"].eq("electricity").map({True: "electricity", False: "fuel"})
-        foreign = counts_by(zip(part, ey["entity_id"].astype(str), strict=True), viewer)
-        row = [Cell(k, float(ey.loc[part == k, "tce_equivalent"].sum()), foreign.get(k, 0))
+        who = contributors_by(zip(part, ids, strict=True), viewer, respondent)
+        row = [Cell(k, float(ey.loc[part == k, "tce_equivalent"].sum()),
+                    len(who.get(k, frozenset())), contributors=who.get(k, frozenset()))
                for k in ("electricity", "fuel")]
         if suppress_row(row, n):
             out[y] = {"total"}
@@ -128,7 +133,9 @@ def suppressed_years(ws: Workspace, d: District, viewer: AccessScope | None) -> 
     (none for a viewer with district-wide sight)."""
     if viewer is None or viewer.everything:
         return set()
-    return set(_small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer))
+    return set(_small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer,
+                            entity_respondents(ws, d.id)))
+
 
 
 def district_series(ws: Workspace, d: District,
@@ -153,7 +160,8 @@ def district_series(ws: Workspace, d: District,
     restricted = viewer is not None and not viewer.everything
     runs = official_runs(ws, d, ["inventory_district_year", "inventory_entity_year"]
                          if restricted else ["inventory_district_year"])
-    cells = _small_cells(d, runs, viewer) if viewer is not None and restricted else {}
+    cells = (_small_cells(d, runs, viewer, entity_respondents(ws, d.id))
+             if viewer is not None and restricted else {})
     hidden = {y for y, c in cells.items() if "total" in c}
     runs = {y: acc for y, acc in runs.items() if y not in hidden}
     with ws.registry.session() as s:

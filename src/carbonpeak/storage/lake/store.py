@@ -223,6 +223,11 @@ class Lake:
             for month in month_list:
                 months.append(
                     self._prepare_month(con, batch_id, district_id, dataset, keys, month))
+        except BaseException:
+            # a month failed (a full disk): the months already written go too
+            self.discard(PreparedBatch(batch_id=batch_id, district_id=district_id,
+                                       months=months))
+            raise
         finally:
             con.close()
         return PreparedBatch(batch_id=batch_id, district_id=district_id, months=months)
@@ -310,6 +315,21 @@ class Lake:
             if mw.new_path:
                 (self.root / mw.new_path).unlink(missing_ok=True)
 
+    def sweep_batch(self, batch_id: int) -> list[Path]:
+        """Remove every file of batch ``batch_id`` that the registry does not list (a batch
+        that failed before its commit: its written months, a partial ``.tmp``). Call under
+        :meth:`locked`, right after the failure; returns the removed paths."""
+        with self.registry.session() as s:
+            known = {str(p) for p in s.scalars(select(LakeFile.path).where(
+                LakeFile.batch_id == batch_id))}
+        removed: list[Path] = []
+        for path in self.root.glob(f"*/district=*/month=*/b{batch_id:08d}-*.parquet*"):
+            if _BATCH_FILE.match(path.name) and str(path.relative_to(self.root)) not in known:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        self._swept.add(batch_id)
+        return removed
+
     def recover(self, *, full: bool = False) -> list[Path]:
         """Clean up after a crashed writer; call under :meth:`locked`.
 
@@ -354,13 +374,17 @@ def write_parquet_durably(table: pa.Table, path: Path) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-    fd = os.open(tmp, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
+        pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
     dfd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dfd)
