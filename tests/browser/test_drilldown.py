@@ -259,23 +259,81 @@ def test_drilldown_refuses_other_streets_and_entities(page: Page, demo: Demo) ->
     shot(page, "test_drilldown_refused")
 
 
-def test_server_paged_tables_sort_by_header(page: Page, demo: Demo) -> None:
-    """The key-unit list keeps its server paging and filters; a header sorts the rows shown."""
+LISTS = ("/key-units", "/benchmarking", "/quota-cases", "/retrofits", "/audits",
+         "/commissioning")
+
+
+def _ids(page: Page, testid: str) -> list[str]:
+    return list(page.evaluate(
+        """(t) => [...document.querySelectorAll(`[data-testid="${t}"] tbody tr[data-entity-id]`)]
+             .map((tr) => tr.dataset.entityId)""", testid))
+
+
+def test_paged_lists_sort_and_filter_on_the_server(page: Page, demo: Demo) -> None:
+    """Every server-paged list sorts and filters the whole list (sort=, order=, q=, checked
+    against its declared columns), and a header click asks the server, not the page."""
     api_sign_in(page.context, demo, "admin")
-    items = api_get(page, demo, "/key-units?limit=50")["items"]
-    assert len(items) > 1
+    for path in LISTS:  # an undeclared column is refused, naming the ones there are
+        r = page.request.get(f"{demo.url}/api/v1{path}?sort=password_hash")
+        assert r.status == 422, (path, r.status)
+        assert r.json()["errors"][0]["code"] == "api.list.sort_column", path
+    # across pages: page 2 of the sorted list continues page 1 (not each page sorted alone)
+    one = api_get(page, demo, "/key-units?sort=tce_equal&order=desc&limit=2")["items"]
+    two = api_get(page, demo, "/key-units?sort=tce_equal&order=desc&limit=2&offset=2")["items"]
+    assert len(one) == len(two) == 2  # the demo has four key units
+    assert min(r["tce_equal"] for r in one) >= max(r["tce_equal"] for r in two)
+    whole = api_get(page, demo, "/key-units?limit=500")["items"]
+    assert [r["entity_id"] for r in one + two] == [r["entity_id"] for r in sorted(
+        whole, key=lambda r: -r["tce_equal"])][:4]
+    name = whole[0]["name"]
+    found = api_get(page, demo, f"/key-units?q={name}")["items"]
+    assert found
+    assert all(name in r["name"] for r in found)
+    bm = api_get(page, demo, "/benchmarking?sort=eui&order=asc&limit=500")["items"]
+    euis = [r["eui"] for r in bm if r["eui"] is not None]
+    assert euis == sorted(euis)
+    assert len(euis) > 1
+    assert all(r["eui"] is None for r in bm[len(euis):])  # missing values last
+
+    # the key units: a click on a number's header fetches the list sorted, largest first
     page.goto(f"{demo.url}/#/key-units")
     table = page.get_by_test_id("key-units-table")
     table.locator("tbody tr[data-entity-id]").first.wait_for()
-    header = table.locator("thead th").nth(3)  # consolidated energy (tce)
-    rows = table.locator("tbody tr[data-entity-id]")
-    by_energy = sorted(items, key=lambda r: r["tce_equal"])
-    header.click()
-    assert header.get_attribute("aria-sort") == "ascending"
-    assert [rows.nth(i).get_attribute("data-entity-id") for i in range(rows.count())] == [
-        r["entity_id"] for r in by_energy]
-    header.click()
+    header = table.locator("thead th[data-sort=tce_equal]")
+    with page.expect_response(lambda r: "/api/v1/key-units?" in r.url
+                              and "sort=tce_equal" in r.url and "order=desc" in r.url) as resp:
+        header.click()
+    expected = [r["entity_id"] for r in resp.value.json()["items"]]
+    page.wait_for_function(
+        """(first) => document.querySelector('[data-testid=key-units-table] tbody tr')
+             ?.dataset.entityId === first""", arg=expected[0])
+    assert _ids(page, "key-units-table") == expected
     assert header.get_attribute("aria-sort") == "descending"
-    assert [rows.nth(i).get_attribute("data-entity-id") for i in range(rows.count())] == [
-        r["entity_id"] for r in reversed(by_energy)]
+    assert expected == [r["entity_id"] for r in sorted(whole, key=lambda r: -r["tce_equal"])][
+        :len(expected)]
+    with page.expect_response(lambda r: "sort=tce_equal" in r.url and "order=asc" in r.url):
+        header.click()
+    page.wait_for_function(
+        """(first) => document.querySelector('[data-testid=key-units-table] tbody tr')
+             ?.dataset.entityId === first""",
+        arg=min(whole, key=lambda r: r["tce_equal"])["entity_id"])
+    assert "sort=tce_equal" in page.url
+    # the buildings: sorted by EUI by the server, then filtered by a name
+    page.goto(f"{demo.url}/#/buildings")
+    bmt = page.get_by_test_id("bm-table")
+    bmt.locator("tbody tr").first.wait_for()
+    with page.expect_response(lambda r: "/api/v1/benchmarking?" in r.url
+                              and "sort=eui" in r.url and "order=desc" in r.url):
+        bmt.locator("thead th[data-sort=eui]").click()
+    page.wait_for_selector("[data-testid=bm-table] thead th[data-sort=eui][data-sorted=desc]")
+    shot(page, "lists_buildings_sorted_by_eui_on_the_server_zh")
+    target = bm[0]["name"]
+    with page.expect_response(lambda r: "/api/v1/benchmarking?" in r.url and "q=" in r.url
+                              and "sort=eui" in r.url):
+        page.get_by_test_id("bm-filter").fill(target)
+        page.get_by_test_id("bm-filter").press("Enter")
+    page.wait_for_selector("[data-testid=bm-count]")
+    page.wait_for_function(
+        "(n) => document.querySelector('[data-testid=bm-count]').dataset.total === String(n)",
+        arg=len([r for r in bm if target in r["name"]]))
     assert _watch(page).errors == []
