@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import httpx
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Page
 
+from carbonpeak.i18n import render
+from carbonpeak.services.figures import round_value
 from tests.browser.conftest import (
     PASSWORD,
     Demo,
@@ -336,4 +340,53 @@ def test_paged_lists_sort_and_filter_on_the_server(page: Page, demo: Demo) -> No
     page.wait_for_function(
         "(n) => document.querySelector('[data-testid=bm-count]').dataset.total === String(n)",
         arg=len([r for r in bm if target in r["name"]]))
+    assert _watch(page).errors == []
+
+
+def _download(page: Page, testid: str, tmp_path: Path, name: str) -> Workbook:
+    """Click a page's xlsx link, save what the browser downloads, read it with openpyxl."""
+    with page.expect_download() as dl:
+        page.get_by_test_id(testid).click()
+    path = tmp_path / name
+    dl.value.save_as(path)
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    return load_workbook(path)
+
+
+def test_key_units_xlsx_downloaded_in_the_browser_reads_as_the_page(
+        page: Page, demo: Demo, tmp_path: Path) -> None:
+    """The 下载 Excel link of the key units, clicked: Chinese headers with units, the
+    consolidated energy rounded as displayed (one decimal), labels not codes, the page's sort;
+    in English the English edition."""
+    api_sign_in(page.context, demo, "admin")
+    items = api_get(page, demo, "/key-units?limit=500&sort=tce_equal&order=desc")["items"]
+    page.goto(f"{demo.url}/#/key-units?sort=tce_equal&order=desc")
+    page.get_by_test_id("key-units-table").locator("tbody tr[data-entity-id]").first.wait_for()
+    wb = _download(page, "key-units-xlsx", tmp_path, "zh.xlsx")
+    sheet = wb.worksheets[0]
+    assert sheet.title == "重点用能单位"
+    rows = list(sheet.iter_rows(values_only=True))
+    head = [str(h) for h in rows[0]]
+    energy = head.index("合并综合能耗（等价值，吨标准煤）")
+    level = head.index(str(render("export.col.warning_level", "zh")))
+    btype = head.index(str(render("export.col.building_type", "zh")))
+    body = rows[1:-1]  # the last row is 合计
+    assert [r[0] for r in body] == [x["entity_id"] for x in items]  # the page's order
+    for item, row in zip(items, body, strict=True):
+        assert row[energy] == round_value(item["tce_equal"], 1)
+        assert row[level] == (render(f"label.warning_level.{item['warning_level']}", "zh")
+                              if item["warning_level"] else None)
+        assert row[btype] == (render(f"label.building_type.{item['building_type']}", "zh")
+                              if item["building_type"] else None)
+    assert rows[-1][0] == "合计"
+    assert sheet.cell(row=2, column=energy + 1).number_format == "#,##0.0"
+    assert str(render("export.about.sheet", "zh")) in wb.sheetnames
+    shot(page, "xlsx_key_units_download_zh")
+    page.get_by_test_id("lang-toggle").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=key-units-xlsx]')?.href.includes('lang=en')")
+    en = _download(page, "key-units-xlsx", tmp_path, "en.xlsx")
+    assert en.worksheets[0].title == "Key units"
+    head_en = [str(h) for h in next(en.worksheets[0].iter_rows(values_only=True))]
+    assert "Consolidated energy, equal value (tce)" in head_en
     assert _watch(page).errors == []

@@ -10,7 +10,7 @@ import { chart } from '../charts.js';
 import { ANALYST_ROLES, QUOTA_RATINGS, Role } from '../constants.js';
 import { $, esc, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
-import { label, pick, t } from '../i18n.js';
+import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { serverSortAttrs } from '../table.js';
 import { hashFor, itemsOf, loading, pageHead, pager, yearSelect } from '../ui.js';
@@ -230,7 +230,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
           <input type="search" name="q" value="${f.q}" placeholder="${t('tbl.filter')}" data-testid="bm-filter"></label>
         <div class="field grow"><span>&nbsp;</span><span class="downloads">
           <a class="btn-dl" data-testid="bm-csv" href="${apiUrl('/benchmarking', { ...filters, format: 'csv' })}" download>${t('download.csv')}</a>
-          <a class="btn-dl" data-testid="bm-xlsx" href="${apiUrl('/benchmarking', { ...filters, format: 'xlsx' })}" download>${t('download.xlsx')}</a>
+          <a class="btn-dl" data-testid="bm-xlsx" href="${apiUrl('/benchmarking', { ...filters, format: 'xlsx', lang: lang() })}" download>${t('download.xlsx')}</a>
           <a class="btn-dl" data-testid="bm-disclosure-xlsx" href="${apiUrl('/benchmarking/disclosure.xlsx', params)}" download>${t('bd.disclosureXlsx')}</a>
           <a class="btn-dl" data-testid="bm-disclosure-pdf" href="${apiUrl('/benchmarking/disclosure.pdf', params)}" download>${t('bd.disclosurePdf')}</a>
         </span></div>

@@ -5,7 +5,7 @@ import { apiUrl, get } from '../api.js';
 import { LEVEL_ORDER, Role } from '../constants.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num } from '../format.js';
-import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
+import { label, lang, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { serverSortAttrs } from '../table.js';
 import { hashFor, itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
@@ -114,7 +114,8 @@ export async function render(view, { query, isCurrent }) {
     setHTML(pagerBox, pager({ total, limit: data.limit ?? LIMIT, offset: data.offset ?? f.offset }));
     const filters = { year: f.year, q: f.q, street_id: f.street_id, level: f.level, sector: f.sector };
     csv.href = apiUrl('/key-units', { ...filters, format: 'csv' });
-    xlsx.href = apiUrl('/key-units', { ...filters, format: 'xlsx' });
+    // the workbook in the page's language and order (the server sorts it as the page)
+    xlsx.href = apiUrl('/key-units', { ...filters, sort: f.sort, order: f.sort ? f.order : '', format: 'xlsx', lang: lang() });
     history.replaceState(null, '', hashFor('/key-units', { ...filters, sort: f.sort, order: f.sort ? f.order : '', offset: f.offset || '' }));
   };
   show(first);

@@ -8,7 +8,7 @@ import {
 } from '../constants.js';
 import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
-import { label, pick, t } from '../i18n.js';
+import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
 import { serverSortAttrs } from '../table.js';
 import { dateInput, loading, pageHead, pager } from '../ui.js';
@@ -150,7 +150,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
           <input type="search" data-role="case-q" value="${f.q}" placeholder="${t('tbl.filter')}" data-testid="cases-filter"></label>
         <div class="field grow"><span>&nbsp;</span><span class="downloads">
           <a class="btn-dl" data-testid="cases-csv" href="${apiUrl('/quota-cases', { ...f, format: 'csv' })}" download>${t('download.csv')}</a>
-          <a class="btn-dl" data-testid="cases-xlsx" href="${apiUrl('/quota-cases', { ...f, format: 'xlsx' })}" download>${t('download.xlsx')}</a></span></div>
+          <a class="btn-dl" data-testid="cases-xlsx" href="${apiUrl('/quota-cases', { ...f, order: f.sort ? f.order : '', format: 'xlsx', lang: lang() })}" download>${t('download.xlsx')}</a></span></div>
       </div>
       <p class="muted small"><span data-testid="cases-count"></span> <span class="overdue-text" data-testid="cases-overdue-count"></span></p>
       <div class="table-wrap"><table class="data" data-server-sort data-testid="cases-table">
