@@ -390,3 +390,34 @@ def test_key_units_xlsx_downloaded_in_the_browser_reads_as_the_page(
     head_en = [str(h) for h in next(en.worksheets[0].iter_rows(values_only=True))]
     assert "Consolidated energy, equal value (tce)" in head_en
     assert _watch(page).errors == []
+
+
+def test_entity_page_shows_the_ledger_remarks(page: Page, demo: Demo) -> None:
+    """A ledger row's remark (备注), handed in through the upload flow, shows on the entity
+    page's monthly ledger table beside its month and carrier."""
+    body = api_sign_in(page.context, demo, "manager")
+    eid = api_get(page, demo, "/auth/me")["user"]["entities"][0]
+    row = api_get(page, demo, f"/dashboard/entities/{eid}")["monthly_by_carrier"][0]
+    text = ("entity_id,period,carrier,quantity,unit,备注\n"
+            f"{eid},{row['month']},{row['carrier']},{row['quantity']},{row['unit']},"
+            "表计更换，当月按发票计\n").encode()
+    csrf = {"X-CSRF-Token": body["csrf_token"]}
+    r = page.request.post(f"{demo.url}/api/v1/uploads", headers=csrf, multipart={
+        "kind": "ledger", "file": {"name": "备注.csv", "mimeType": "text/csv", "buffer": text}})
+    assert r.status == 201, r.text()
+    upload = r.json()["upload_id"]
+    r = page.request.post(f"{demo.url}/api/v1/uploads/{upload}/confirm", headers=csrf)
+    assert r.status == 201, r.text()
+    page.goto(f"{demo.url}/#/entities/{eid}")
+    cell = page.get_by_test_id(f"remark-{row['month']}-{row['carrier']}")
+    cell.wait_for()
+    assert cell.inner_text() == "表计更换，当月按发票计"
+    assert page.get_by_test_id("entity-monthly-count").get_attribute("data-total") == str(
+        len(api_get(page, demo, f"/dashboard/entities/{eid}")["monthly_by_carrier"]))
+    href = page.get_by_test_id("entity-monthly-xlsx").get_attribute("href")
+    assert href is not None
+    assert f"/dashboard/entities/{eid}?" in href
+    assert "format=xlsx" in href
+    cell.scroll_into_view_if_needed()
+    shot(page, "entity_ledger_remarks_zh")
+    assert _watch(page).errors == []

@@ -264,7 +264,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                         Col("object_id", width=16), Col("details", "json", width=60))),
     # the entity page (its tables as sheets)
     Table("entity-monthly", (Col("month", width=9), CARRIER, *QTY,
-                             Col("estimated_share", "ratio", 1)),
+                             Col("estimated_share", "ratio", 1), Col("remark", width=30)),
           _M),
     Table("entity-submeters", (Col("month", width=9), Col("meter_id", width=12), CARRIER,
                                Col("submeter", width=16), _n("quantity", None),

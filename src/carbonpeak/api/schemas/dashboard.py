@@ -298,6 +298,7 @@ class MonthlyEntityCarrierPublic(Public):
     coverage: float | None
     flags: str | None
     estimated_share: float | None
+    remark: str | None = None
 
 
 class MonthlySubmeterPublic(Public):
