@@ -53,6 +53,9 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     kinds = page.get_by_test_id("upload-kind").locator("option").evaluate_all(
         "os => os.map(o => o.value)")
     assert kinds == ["ledger", "readings", "obligation_filings"]  # an entity manager's kinds
+    # the 双控 page is a district figure: no entry for an entity role (the API says 403 too)
+    assert page.locator("[data-nav=dualControl]").count() == 0
+    assert page.request.get(f"{demo.url}/api/v1/dual-control").status == 403
     bad = _csv([[entity, "2025-11", "electricity", "1200", "kWh"],
                 [entity, "2025-12", "electricity", "12x", "kWh"]])
     _choose(page, "台账-2025.csv", bad)
@@ -208,6 +211,7 @@ def test_admin_uploads_street_boundaries_with_a_preview(context: BrowserContext,
     page.goto(f"{demo.url}/#/upload")
     page.get_by_test_id("upload-kind").wait_for()
     wait_loaded(page)
+    assert page.locator("[data-nav=dualControl]").count() == 1  # a district figure role
     page.get_by_test_id("upload-kind").select_option("boundaries")
     assert page.get_by_test_id("upload-file").get_attribute("accept") == ".geojson,.json"
     typo = street["name_zh"][:-1]  # 外滩街道 -> 外滩街: not a street, but close to one
