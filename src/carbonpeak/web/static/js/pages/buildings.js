@@ -69,7 +69,7 @@ export function ratingBadge(r) {
 
 function quotaStatusBadge(status) {
   return html`<span class="badge quota-${status}" data-testid="bm-quota-status"
-    data-status="${status}">${label('quota', status) === status ? status : `${label('quota', status)} · ${status}`}</span>`;
+    data-status="${status}">${label('quota', status)}</span>`; // one language per edition
 }
 
 function rowsMarkup(items) {
