@@ -319,3 +319,34 @@ def test_ledger_remarks_on_the_entity_page_and_in_its_xlsx(demo: Demo,
     assert "Ledger remark" in head_en
     assert [r[head_en.index("Ledger remark")] for r in rows_en if r[head_en.index(
         "Ledger remark")]] == ["发票补录：含上月尾差"]  # the user's own words, as written
+
+
+def _has_cjk(v: Any) -> bool:  # noqa: ANN401 - a cell
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(v or ""))
+
+
+def test_the_english_edition_has_no_chinese_rule_or_street(demo: Demo) -> None:
+    """The English xlsx gives the key-unit rule in English and each street by its English
+    name (benchmarking, audits), as the API's English names; the Chinese edition as before."""
+    js = demo.get("admin", "/api/v1/key-units", limit=500)["items"]
+    ruled = [x for x in js if x["key_unit_rule"]]
+    assert ruled
+    assert all(_has_cjk(x["key_unit_rule"]) and not _has_cjk(x["key_unit_rule_en"])
+               for x in ruled)
+    head, rows, _ = _table(demo.book("admin", "/api/v1/key-units", lang="en").worksheets[0])
+    rule = head.index(_h("key_unit_rule", "en"))
+    assert [r[rule] for r in rows[:-1]] == [x["key_unit_rule_en"] for x in js]
+    head, rows, _ = _table(demo.book("admin", "/api/v1/key-units").worksheets[0])
+    assert [r[head.index(_h("key_unit_rule"))] for r in rows[:-1]] == [
+        x["key_unit_rule"] for x in js]
+    streets = demo.get("admin", "/api/v1/streets", limit=500)["items"]
+    english = {s["name_zh"]: s["name_en"] for s in streets}
+    for path in ("/api/v1/benchmarking", "/api/v1/audits"):
+        items = demo.get("admin", path, limit=500)["items"]
+        assert any(x["street"] for x in items), path
+        head, rows, _ = _table(demo.book("admin", path, lang="en").worksheets[0])
+        st = head.index(_h("street", "en"))
+        body = rows[:-1] if rows and rows[-1][0] == "Total" else rows
+        assert [r[st] for r in body] == [english.get(x["street"], x["street"])
+                                         for x in items], path
+        assert not any(_has_cjk(r[st]) for r in body), path

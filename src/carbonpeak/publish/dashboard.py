@@ -557,6 +557,7 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
             "street_name_en": e["street_name_en"], "sector": e["sector"],
             "building_type": e["building_type"], "floor_area_m2": _num(e["floor_area_m2"]),
             "key_unit_rule": stored_text(r["key_unit_rule"]),
+            "key_unit_rule_en": stored_text(r["key_unit_rule"], "en"),
             "n_children": int(r.get("n_children") or 0),
             "tce_equal": fig(cons, eid) if eid in cons else _num(r["energy_tce_equal"]),
             "tce_own": fig(own, eid),

@@ -378,6 +378,7 @@ class KeyUnitPublic(Public):
     building_type: str | None
     floor_area_m2: float | None
     key_unit_rule: str | None
+    key_unit_rule_en: str | None = Field(None, description="the rule in English")
     n_children: int
     tce_equal: float | None = Field(description="consolidated (with its buildings), 核算口径")
     tce_own: float | None = Field(description="the unit's own use, 核算口径")
