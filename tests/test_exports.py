@@ -10,6 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from carbonpeak.api.app import create_app
 from carbonpeak.config import Settings
 from carbonpeak.i18n import Lang, catalogue, render
+from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.tables import TABLES, About, Col, Sheet, Table, cell_value, report_workbook
 from carbonpeak.services.figures import round_value
 from carbonpeak.storage.workspace import Workspace
@@ -32,6 +34,7 @@ PASSWORD = "carbonpeak-demo"  # the demo users' password  # noqa: S105
 @dataclass
 class Demo:
     clients: dict[str, TestClient] = field(default_factory=dict)
+    ws: Workspace | None = None
 
     def get(self, who: str, path: str, **params: Any) -> Any:  # noqa: ANN401
         r = self.clients[who].get(path, params=params)
@@ -53,7 +56,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     ws = Workspace.open(Settings(home=home), actor="test")
     try:
         app = create_app(workspace=ws)
-        d = Demo()
+        d = Demo(ws=ws)
         for who in ("admin", "street_waitan", "manager"):
             c = TestClient(app)
             r = c.post("/api/v1/auth/login", json={"username": who, "password": PASSWORD})
@@ -283,3 +286,67 @@ def test_entity_page_and_scope(demo: Demo) -> None:
     _, rows, _ = _table(wb.worksheets[0])
     assert [r[0] for r in rows if r[0] != "合计"] == ["外滩街道"]
     assert _about(wb)["数据范围"] == "街道：外滩街道"
+
+
+def test_ledger_remarks_on_the_entity_page_and_in_its_xlsx(demo: Demo,
+                                                          tmp_path: Path) -> None:
+    """A remark (备注) handed in with a ledger row shows on the entity's month row and in the
+    monthly sheet of its workbook, in both editions; a later batch's remark replaces it."""
+    me = demo.get("manager", "/api/v1/auth/me")["user"]["entities"]
+    eid = me[0]
+    before = demo.get("manager", f"/api/v1/dashboard/entities/{eid}")
+    row = before["monthly_by_carrier"][0]
+    assert all(r["remark"] is None for r in before["monthly_by_carrier"])
+    assert demo.ws is not None
+    for note in ("抄表日推迟至次月3日", "发票补录：含上月尾差"):
+        path = tmp_path / f"ledger-{len(note)}.csv"
+        path.write_text("entity_id,period,carrier,quantity,unit,备注\n"
+                        f"{eid},{row['month']},{row['carrier']},{row['quantity']},"
+                        f"{row['unit']},{note}\n", encoding="utf-8")
+        import_file(demo.ws, "ledger", path, district="huangpu")
+    page = demo.get("manager", f"/api/v1/dashboard/entities/{eid}")
+    remarks = {(r["month"], r["carrier"]): r["remark"] for r in page["monthly_by_carrier"]}
+    assert remarks[(row["month"], row["carrier"])] == "发票补录：含上月尾差"  # the newest
+    assert sum(v is not None for v in remarks.values()) == 1
+    wb = demo.book("manager", f"/api/v1/dashboard/entities/{eid}")
+    head, rows, _ = _table(wb["月度分品种能耗"])
+    m, c, rk = head.index(_h("month")), head.index(_h("carrier")), head.index("台账备注")
+    noted = [r for r in rows if r[rk]]
+    assert [(r[m], r[c], r[rk]) for r in noted] == [
+        (row["month"], _lbl("carrier", row["carrier"]), "发票补录：含上月尾差")]
+    en = demo.book("manager", f"/api/v1/dashboard/entities/{eid}", lang="en")
+    head_en, rows_en, _ = _table(en.worksheets[0])
+    assert "Ledger remark" in head_en
+    assert [r[head_en.index("Ledger remark")] for r in rows_en if r[head_en.index(
+        "Ledger remark")]] == ["发票补录：含上月尾差"]  # the user's own words, as written
+
+
+def _has_cjk(v: Any) -> bool:  # noqa: ANN401 - a cell
+    return any("\u4e00" <= ch <= "\u9fff" for ch in str(v or ""))
+
+
+def test_the_english_edition_has_no_chinese_rule_or_street(demo: Demo) -> None:
+    """The English xlsx gives the key-unit rule in English and each street by its English
+    name (benchmarking, audits), as the API's English names; the Chinese edition as before."""
+    js = demo.get("admin", "/api/v1/key-units", limit=500)["items"]
+    ruled = [x for x in js if x["key_unit_rule"]]
+    assert ruled
+    assert all(_has_cjk(x["key_unit_rule"]) and not _has_cjk(x["key_unit_rule_en"])
+               for x in ruled)
+    head, rows, _ = _table(demo.book("admin", "/api/v1/key-units", lang="en").worksheets[0])
+    rule = head.index(_h("key_unit_rule", "en"))
+    assert [r[rule] for r in rows[:-1]] == [x["key_unit_rule_en"] for x in js]
+    head, rows, _ = _table(demo.book("admin", "/api/v1/key-units").worksheets[0])
+    assert [r[head.index(_h("key_unit_rule"))] for r in rows[:-1]] == [
+        x["key_unit_rule"] for x in js]
+    streets = demo.get("admin", "/api/v1/streets", limit=500)["items"]
+    english = {s["name_zh"]: s["name_en"] for s in streets}
+    for path in ("/api/v1/benchmarking", "/api/v1/audits"):
+        items = demo.get("admin", path, limit=500)["items"]
+        assert any(x["street"] for x in items), path
+        head, rows, _ = _table(demo.book("admin", path, lang="en").worksheets[0])
+        st = head.index(_h("street", "en"))
+        body = rows[:-1] if rows and rows[-1][0] == "Total" else rows
+        assert [r[st] for r in body] == [english.get(x["street"], x["street"])
+                                         for x in items], path
+        assert not any(_has_cjk(r[st]) for r in body), path

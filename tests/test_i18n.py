@@ -1,7 +1,11 @@
 """The message catalogue: every code in both languages with the same parameters."""
 
+import re
+from pathlib import Path
+
 import pytest
 
+import carbonpeak.web
 from carbonpeak.i18n import (
     LANGS,
     Label,
@@ -16,6 +20,7 @@ from carbonpeak.i18n import (
     render,
     stored_text,
 )
+from carbonpeak.web.messages import code_of
 
 
 def test_every_code_has_both_languages_with_the_same_parameters():
@@ -85,3 +90,15 @@ def test_text_parameters_and_stored_values():
     assert stored_text(old, "zh") == old
     assert stored_text(None) is None
     assert stored_text('{"code": broken', "en") == '{"code": broken'
+
+
+def test_every_map_string_is_used_by_the_dashboard() -> None:
+    """The map's strings (``web.map.*``) are all looked up by the dashboard's scripts by their
+    literal key (``t('map.legendTitle')``): none is left over when the page stops using it."""
+    static = Path(carbonpeak.web.__file__).parent / "static" / "js"
+    scripts = "".join(p.read_text(encoding="utf-8") for p in static.rglob("*.js")
+                      if p.name != "messages.generated.js")
+    used = set(re.findall(r"""['"`](map\.[A-Za-z0-9.]+)['"`]""", scripts))
+    unused = [c for c in catalogue() if c.startswith("web.map.")
+              and c not in {code_of(k) for k in used}]
+    assert unused == []

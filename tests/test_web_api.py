@@ -706,6 +706,56 @@ def test_bad_boundaries_are_refused_with_the_feature_named(world: World,
         assert st_.boundary_approximate is True
 
 
+def _square(lon: float, lat: float, d: float = 0.01) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + d, lat], [lon + d, lat + d],
+                                                 [lon, lat + d], [lon, lat]]]}
+
+
+def test_boundary_dry_run_checks_polygons_and_stores_nothing(world: World,
+                                                              tmp_path: Path) -> None:
+    ws = _ws(world)
+    # waitan is recorded at 121.4875 E, 31.2385 N; a 0.01° square around it. By hand on WGS84
+    # at 31.2385°: a degree of longitude is 111.3195 km × cos φ / √(1 − e² sin² φ) = 95.26 km,
+    # a degree of latitude about 110.86 km: 0.9526 km × 1.1086 km = 1.056 km²
+    good = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name_zh": "外滩街道"},
+         "geometry": _square(121.4825, 31.2335)}]}
+    res = import_boundaries(ws, good, district="huangpu", dry_run=True)
+    assert (res["updated"], res["unchanged"]) == (1, 0)
+    (f,) = res["features"]
+    assert (f["feature"], f["street"], f["name_en"], f["matched_by"], f["changed"]) == (
+        0, "waitan", "The Bund", "name_zh", True)
+    assert f["area_km2"] == pytest.approx(0.9526 * 1.1086, rel=3e-3)
+    with ws.registry.session() as s:  # a dry run stores nothing
+        assert s.scalars(select(Street).where(Street.code == "waitan")).one(
+        ).boundary_approximate is True
+    bowtie = {"type": "Polygon", "coordinates": [[[121.48, 31.22], [121.49, 31.23],
+                                                  [121.49, 31.22], [121.48, 31.23],
+                                                  [121.48, 31.22]]]}
+    bad = {"type": "FeatureCollection", "features": [
+        {"properties": {"name_zh": "外滩街"}, "geometry": _square(121.4825, 31.2335)},
+        {"properties": {"code": "yuyuan"}, "geometry": bowtie},
+        {"properties": {"code": "laoximen"}, "geometry": _square(21.47, 31.21)},  # not China
+        {"properties": {"code": "nanjingdonglu"}, "geometry": _square(121.0, 31.0, 1.5)},
+        {"properties": {"code": "xiaodongmen"}, "geometry": _square(121.0, 31.0)},  # ~48 km
+    ]}
+    with pytest.raises(InputValidationError) as exc:
+        import_boundaries(ws, bad, district="huangpu", dry_run=True)
+    errs = exc.value.errors
+    assert [(e.column, e.code) for e in errs] == [
+        ("features[0].properties.name_zh", "intake.geo.no_street_suggest"),
+        ("features[1].geometry", "intake.geo.invalid"),
+        ("features[2].geometry", "intake.geo.outside_china"),
+        ("features[3].geometry", "intake.geo.area"),
+        ("features[4].geometry", "intake.geo.far")]
+    assert errs[0].msg.params["suggestion"] == "外滩街道"
+    assert "您是否要找：外滩街道" in errs[0].text("zh")
+    assert "Self-intersection" in errs[1].message
+    # 1.5° square near 31.75°: about 1.5 × 94.8 km × 1.5 × 110.9 km ≈ 23,700 km² > 1,000
+    assert errs[3].msg.params["area"] > 20_000
+    assert errs[4].msg.params["km"] > 40
+
+
 def test_reimporting_the_same_boundaries_changes_nothing(world: World) -> None:
     ws = _ws(world)
     with ws.registry.session() as s:

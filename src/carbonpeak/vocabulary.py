@@ -23,6 +23,7 @@ from enum import StrEnum
 
 __all__ = [
     "ANALYST_ROLES",
+    "DISTRICT_FIGURE_ROLES",
     "DONE_BATCH_STATUSES",
     "ENTITY_ROLES",
     "IMPORT_KINDS",
@@ -223,6 +224,9 @@ class Role(StrEnum):
 
 #: roles that read everything of their district
 ANALYST_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST)
+#: roles that read the district's own figures (dual control, the plan's targets): the
+#: analysts and the street officers; no entity or organisation role
+DISTRICT_FIGURE_ROLES: tuple[Role, ...] = (*ANALYST_ROLES, Role.STREET_OFFICER)
 #: roles scoped to the entities they are registered for
 ENTITY_ROLES: tuple[Role, ...] = (Role.ENTITY_MANAGER, Role.DATA_FEEDER)
 #: roles scoped to the organisation they act for (``users.org_code``): a department, an

@@ -322,6 +322,7 @@ def test_benchmarking_page_in_chinese_and_english(
     assert page.get_by_test_id("bm-unverified").is_visible()
     assert "未经核实" in page.get_by_test_id("bm-unverified").inner_text()
     assert page.get_by_test_id("bm-quota-status").get_attribute("data-status") == "unverified"
+    assert page.get_by_test_id("bm-quota-status").inner_text() == "未核实"  # Chinese only
     # the chart drew, in both conventions
     assert page.get_by_test_id("chart-bm-eui").locator("canvas").count() >= 1
     page.locator("button[data-mode=equal]").click()
@@ -349,6 +350,7 @@ def test_benchmarking_page_in_chinese_and_english(
     assert page.locator("nav.mainnav a.active").inner_text() == "Buildings"
     assert page.locator("nav.mainnav a.active").is_visible()
     assert "UNVERIFIED" in page.get_by_test_id("bm-unverified").inner_text()
+    assert page.get_by_test_id("bm-quota-status").inner_text() == "unverified"
     assert page.get_by_test_id("buildings-tabs").locator("a").all_inner_texts() == [
         "Benchmarking", "Quota cases", "Retrofits", "Energy audits", "Commissioning"]
     assert page.get_by_test_id("chart-bm-eui").locator("canvas").count() >= 1

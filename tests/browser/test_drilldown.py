@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import httpx
+from openpyxl import Workbook, load_workbook
 from playwright.sync_api import Page
 
+from carbonpeak.i18n import render
+from carbonpeak.services.figures import round_value
 from tests.browser.conftest import (
     PASSWORD,
     Demo,
@@ -259,23 +263,161 @@ def test_drilldown_refuses_other_streets_and_entities(page: Page, demo: Demo) ->
     shot(page, "test_drilldown_refused")
 
 
-def test_server_paged_tables_sort_by_header(page: Page, demo: Demo) -> None:
-    """The key-unit list keeps its server paging and filters; a header sorts the rows shown."""
+LISTS = ("/key-units", "/benchmarking", "/quota-cases", "/retrofits", "/audits",
+         "/commissioning")
+
+
+def _ids(page: Page, testid: str) -> list[str]:
+    return list(page.evaluate(
+        """(t) => [...document.querySelectorAll(`[data-testid="${t}"] tbody tr[data-entity-id]`)]
+             .map((tr) => tr.dataset.entityId)""", testid))
+
+
+def test_paged_lists_sort_and_filter_on_the_server(page: Page, demo: Demo) -> None:
+    """Every server-paged list sorts and filters the whole list (sort=, order=, q=, checked
+    against its declared columns), and a header click asks the server, not the page."""
     api_sign_in(page.context, demo, "admin")
-    items = api_get(page, demo, "/key-units?limit=50")["items"]
-    assert len(items) > 1
+    for path in LISTS:  # an undeclared column is refused, naming the ones there are
+        r = page.request.get(f"{demo.url}/api/v1{path}?sort=password_hash")
+        assert r.status == 422, (path, r.status)
+        assert r.json()["errors"][0]["code"] == "api.list.sort_column", path
+    # across pages: page 2 of the sorted list continues page 1 (not each page sorted alone)
+    one = api_get(page, demo, "/key-units?sort=tce_equal&order=desc&limit=2")["items"]
+    two = api_get(page, demo, "/key-units?sort=tce_equal&order=desc&limit=2&offset=2")["items"]
+    assert len(one) == len(two) == 2  # the demo has four key units
+    assert min(r["tce_equal"] for r in one) >= max(r["tce_equal"] for r in two)
+    whole = api_get(page, demo, "/key-units?limit=500")["items"]
+    assert [r["entity_id"] for r in one + two] == [r["entity_id"] for r in sorted(
+        whole, key=lambda r: -r["tce_equal"])][:4]
+    name = whole[0]["name"]
+    found = api_get(page, demo, f"/key-units?q={name}")["items"]
+    assert found
+    assert all(name in r["name"] for r in found)
+    bm = api_get(page, demo, "/benchmarking?sort=eui&order=asc&limit=500")["items"]
+    euis = [r["eui"] for r in bm if r["eui"] is not None]
+    assert euis == sorted(euis)
+    assert len(euis) > 1
+    assert all(r["eui"] is None for r in bm[len(euis):])  # missing values last
+
+    # the key units: a click on a number's header fetches the list sorted, largest first
     page.goto(f"{demo.url}/#/key-units")
     table = page.get_by_test_id("key-units-table")
     table.locator("tbody tr[data-entity-id]").first.wait_for()
-    header = table.locator("thead th").nth(3)  # consolidated energy (tce)
-    rows = table.locator("tbody tr[data-entity-id]")
-    by_energy = sorted(items, key=lambda r: r["tce_equal"])
-    header.click()
-    assert header.get_attribute("aria-sort") == "ascending"
-    assert [rows.nth(i).get_attribute("data-entity-id") for i in range(rows.count())] == [
-        r["entity_id"] for r in by_energy]
-    header.click()
+    header = table.locator("thead th[data-sort=tce_equal]")
+    with page.expect_response(lambda r: "/api/v1/key-units?" in r.url
+                              and "sort=tce_equal" in r.url and "order=desc" in r.url) as resp:
+        header.click()
+    expected = [r["entity_id"] for r in resp.value.json()["items"]]
+    page.wait_for_function(
+        """(first) => document.querySelector('[data-testid=key-units-table] tbody tr')
+             ?.dataset.entityId === first""", arg=expected[0])
+    assert _ids(page, "key-units-table") == expected
     assert header.get_attribute("aria-sort") == "descending"
-    assert [rows.nth(i).get_attribute("data-entity-id") for i in range(rows.count())] == [
-        r["entity_id"] for r in reversed(by_energy)]
+    assert expected == [r["entity_id"] for r in sorted(whole, key=lambda r: -r["tce_equal"])][
+        :len(expected)]
+    with page.expect_response(lambda r: "sort=tce_equal" in r.url and "order=asc" in r.url):
+        header.click()
+    page.wait_for_function(
+        """(first) => document.querySelector('[data-testid=key-units-table] tbody tr')
+             ?.dataset.entityId === first""",
+        arg=min(whole, key=lambda r: r["tce_equal"])["entity_id"])
+    assert "sort=tce_equal" in page.url
+    # the buildings: sorted by EUI by the server, then filtered by a name
+    page.goto(f"{demo.url}/#/buildings")
+    bmt = page.get_by_test_id("bm-table")
+    bmt.locator("tbody tr").first.wait_for()
+    with page.expect_response(lambda r: "/api/v1/benchmarking?" in r.url
+                              and "sort=eui" in r.url and "order=desc" in r.url):
+        bmt.locator("thead th[data-sort=eui]").click()
+    page.wait_for_selector("[data-testid=bm-table] thead th[data-sort=eui][data-sorted=desc]")
+    shot(page, "lists_buildings_sorted_by_eui_on_the_server_zh")
+    target = bm[0]["name"]
+    with page.expect_response(lambda r: "/api/v1/benchmarking?" in r.url and "q=" in r.url
+                              and "sort=eui" in r.url):
+        page.get_by_test_id("bm-filter").fill(target)
+        page.get_by_test_id("bm-filter").press("Enter")
+    page.wait_for_selector("[data-testid=bm-count]")
+    page.wait_for_function(
+        "(n) => document.querySelector('[data-testid=bm-count]').dataset.total === String(n)",
+        arg=len([r for r in bm if target in r["name"]]))
+    assert _watch(page).errors == []
+
+
+def _download(page: Page, testid: str, tmp_path: Path, name: str) -> Workbook:
+    """Click a page's xlsx link, save what the browser downloads, read it with openpyxl."""
+    with page.expect_download() as dl:
+        page.get_by_test_id(testid).click()
+    path = tmp_path / name
+    dl.value.save_as(path)
+    assert dl.value.suggested_filename.endswith(".xlsx")
+    return load_workbook(path)
+
+
+def test_key_units_xlsx_downloaded_in_the_browser_reads_as_the_page(
+        page: Page, demo: Demo, tmp_path: Path) -> None:
+    """The 下载 Excel link of the key units, clicked: Chinese headers with units, the
+    consolidated energy rounded as displayed (one decimal), labels not codes, the page's sort;
+    in English the English edition."""
+    api_sign_in(page.context, demo, "admin")
+    items = api_get(page, demo, "/key-units?limit=500&sort=tce_equal&order=desc")["items"]
+    page.goto(f"{demo.url}/#/key-units?sort=tce_equal&order=desc")
+    page.get_by_test_id("key-units-table").locator("tbody tr[data-entity-id]").first.wait_for()
+    wb = _download(page, "key-units-xlsx", tmp_path, "zh.xlsx")
+    sheet = wb.worksheets[0]
+    assert sheet.title == "重点用能单位"
+    rows = list(sheet.iter_rows(values_only=True))
+    head = [str(h) for h in rows[0]]
+    energy = head.index("合并综合能耗（等价值，吨标准煤）")
+    level = head.index(str(render("export.col.warning_level", "zh")))
+    btype = head.index(str(render("export.col.building_type", "zh")))
+    body = rows[1:-1]  # the last row is 合计
+    assert [r[0] for r in body] == [x["entity_id"] for x in items]  # the page's order
+    for item, row in zip(items, body, strict=True):
+        assert row[energy] == round_value(item["tce_equal"], 1)
+        assert row[level] == (render(f"label.warning_level.{item['warning_level']}", "zh")
+                              if item["warning_level"] else None)
+        assert row[btype] == (render(f"label.building_type.{item['building_type']}", "zh")
+                              if item["building_type"] else None)
+    assert rows[-1][0] == "合计"
+    assert sheet.cell(row=2, column=energy + 1).number_format == "#,##0.0"
+    assert str(render("export.about.sheet", "zh")) in wb.sheetnames
+    shot(page, "xlsx_key_units_download_zh")
+    page.get_by_test_id("lang-toggle").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=key-units-xlsx]')?.href.includes('lang=en')")
+    en = _download(page, "key-units-xlsx", tmp_path, "en.xlsx")
+    assert en.worksheets[0].title == "Key units"
+    head_en = [str(h) for h in next(en.worksheets[0].iter_rows(values_only=True))]
+    assert "Consolidated energy, equal value (tce)" in head_en
+    assert _watch(page).errors == []
+
+
+def test_entity_page_shows_the_ledger_remarks(page: Page, demo: Demo) -> None:
+    """A ledger row's remark (备注), handed in through the upload flow, shows on the entity
+    page's monthly ledger table beside its month and carrier."""
+    body = api_sign_in(page.context, demo, "manager")
+    eid = api_get(page, demo, "/auth/me")["user"]["entities"][0]
+    row = api_get(page, demo, f"/dashboard/entities/{eid}")["monthly_by_carrier"][0]
+    text = ("entity_id,period,carrier,quantity,unit,备注\n"
+            f"{eid},{row['month']},{row['carrier']},{row['quantity']},{row['unit']},"
+            "表计更换，当月按发票计\n").encode()
+    csrf = {"X-CSRF-Token": body["csrf_token"]}
+    r = page.request.post(f"{demo.url}/api/v1/uploads", headers=csrf, multipart={
+        "kind": "ledger", "file": {"name": "备注.csv", "mimeType": "text/csv", "buffer": text}})
+    assert r.status == 201, r.text()
+    upload = r.json()["upload_id"]
+    r = page.request.post(f"{demo.url}/api/v1/uploads/{upload}/confirm", headers=csrf)
+    assert r.status == 201, r.text()
+    page.goto(f"{demo.url}/#/entities/{eid}")
+    cell = page.get_by_test_id(f"remark-{row['month']}-{row['carrier']}")
+    cell.wait_for()
+    assert cell.inner_text() == "表计更换，当月按发票计"
+    assert page.get_by_test_id("entity-monthly-count").get_attribute("data-total") == str(
+        len(api_get(page, demo, f"/dashboard/entities/{eid}")["monthly_by_carrier"]))
+    href = page.get_by_test_id("entity-monthly-xlsx").get_attribute("href")
+    assert href is not None
+    assert f"/dashboard/entities/{eid}?" in href
+    assert "format=xlsx" in href
+    cell.scroll_into_view_if_needed()
+    shot(page, "entity_ledger_remarks_zh")
     assert _watch(page).errors == []

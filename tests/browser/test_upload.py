@@ -4,7 +4,10 @@ in rows of another street. Screenshots of the flow go to test-artifacts/screensh
 
 from __future__ import annotations
 
+import json
+
 import httpx
+import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from tests.browser.conftest import (
@@ -50,6 +53,9 @@ def test_manager_maps_a_refused_cell_fixes_it_and_confirms(context: BrowserConte
     kinds = page.get_by_test_id("upload-kind").locator("option").evaluate_all(
         "os => os.map(o => o.value)")
     assert kinds == ["ledger", "readings", "obligation_filings"]  # an entity manager's kinds
+    # the 双控 page is a district figure: no entry for an entity role (the API says 403 too)
+    assert page.locator("[data-nav=dualControl]").count() == 0
+    assert page.request.get(f"{demo.url}/api/v1/dual-control").status == 403
     bad = _csv([[entity, "2025-11", "electricity", "1200", "kWh"],
                 [entity, "2025-12", "electricity", "12x", "kWh"]])
     _choose(page, "台账-2025.csv", bad)
@@ -184,3 +190,73 @@ def test_street_officer_cannot_upload_for_another_street(context: BrowserContext
     r = page.request.post(f"{demo.url}/api/v1/uploads/{upload_id}/confirm", headers=csrf)
     assert r.status == 422  # still refused: nothing stored
     assert api_get(page, demo, "/batches")["total"] == 0
+
+
+def _geojson(features: list[dict[str, object]]) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False).encode("utf-8")
+
+
+def _square(lon: float, lat: float, d: float = 0.004) -> dict[str, object]:
+    return {"type": "Polygon", "coordinates": [[[lon - d, lat - d], [lon + d, lat - d],
+                                                 [lon + d, lat + d], [lon - d, lat + d],
+                                                 [lon - d, lat - d]]]}
+
+
+def test_admin_uploads_street_boundaries_with_a_preview(context: BrowserContext, page: Page,
+                                                        demo: Demo) -> None:
+    api_sign_in(context, demo, "admin")
+    street = next(s for s in api_get(page, demo, "/streets")["items"]
+                  if s.get("lat") is not None)
+    page.goto(f"{demo.url}/#/upload")
+    page.get_by_test_id("upload-kind").wait_for()
+    wait_loaded(page)
+    assert page.locator("[data-nav=dualControl]").count() == 1  # a district figure role
+    page.get_by_test_id("upload-kind").select_option("boundaries")
+    assert page.get_by_test_id("upload-file").get_attribute("accept") == ".geojson,.json"
+    typo = street["name_zh"][:-1]  # 外滩街道 -> 外滩街: not a street, but close to one
+    bad = _geojson([{"type": "Feature", "properties": {"name_zh": typo},
+                     "geometry": _square(street["lon"], street["lat"])}])
+    page.get_by_test_id("upload-file").set_input_files(
+        {"name": "边界.geojson", "mimeType": "application/geo+json", "buffer": bad})
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/uploads")) as resp:
+        page.get_by_test_id("upload-submit").click()
+    assert resp.value.status == 201, resp.value.text()
+    page.get_by_test_id("upload-preview").wait_for()
+    assert _status(page) == "refused"
+    err = page.get_by_test_id("upload-errors-item")
+    assert err.get_attribute("data-code") == "intake.geo.no_street_suggest"
+    assert f"您是否要找：{street['name_zh']}" in err.inner_text()
+    assert page.get_by_test_id("upload-confirm").is_disabled()
+    shot(page, "upload_7_boundaries_did_you_mean_zh")
+    page.get_by_test_id("upload-discard").click()
+    page.get_by_test_id("upload-notice").wait_for()
+    # the street named by its code: previewed with its names and area, then confirmed
+    good = _geojson([{"type": "Feature", "properties": {"code": street["code"]},
+                      "geometry": _square(street["lon"], street["lat"])}])
+    page.get_by_test_id("upload-kind").select_option("boundaries")
+    page.get_by_test_id("upload-file").set_input_files(
+        {"name": "边界.geojson", "mimeType": "application/geo+json", "buffer": good})
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/uploads")) as resp:
+        page.get_by_test_id("upload-submit").click()
+    page.get_by_test_id("upload-preview").wait_for()
+    assert _status(page) == "validated"
+    assert page.get_by_test_id("cell-1-2").inner_text() == street["name_zh"]
+    assert page.get_by_test_id("cell-1-4").inner_text() == "code"
+    # 0.008° × 0.008° near 31° N: about 0.76 km × 0.89 km = 0.68 km²
+    assert float(page.get_by_test_id("cell-1-5").inner_text()) == pytest.approx(0.68, abs=0.02)
+    shot(page, "upload_8_boundaries_preview_zh")
+    before = api_get(page, demo, f"/streets/{street['id']}")
+    assert before["boundary"] != _square(street["lon"], street["lat"])
+    with page.expect_response(lambda r: r.url.endswith("/confirm")) as resp:
+        page.get_by_test_id("upload-confirm").click()
+    assert resp.value.status == 201, resp.value.text()
+    page.get_by_test_id("upload-result").wait_for()
+    after = api_get(page, demo, f"/streets/{street['id']}")
+    assert after["boundary"] == _square(street["lon"], street["lat"])
+    assert (after["boundary_approximate"], after["boundary_source"]) == (
+        False, "边界.geojson (upload by user:admin)")
+    log = api_get(page, demo, "/audit-log?action=set_boundary&limit=20")["items"]
+    assert any(e["action"] == "set_boundary" and e["object_id"] == street["code"]
+               for e in log)
+    assert _watch(page).errors == []

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from carbonpeak.api.responses import XLSX, table_response
 from carbonpeak.i18n import Lang
@@ -27,6 +28,7 @@ from carbonpeak.publish.tables import (
 )
 from carbonpeak.services.access.scope import scope_of
 from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["ExportLang", "about_for", "report_response", "xlsx_response"]
@@ -55,6 +57,19 @@ def xlsx_response(sheets: Sequence[Sheet], about: About, lang: Lang, filename: s
         "Content-Disposition": f'attachment; filename="{_safe(filename)}-{lang}.xlsx"'})
 
 
+def _english_streets(ws: Workspace, district_id: str,
+                     rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with ``street_en``: the English name the registry gives the row's street (by
+    its Chinese name or code); a name it does not know stays as written."""
+    with ws.registry.session() as s:
+        names: dict[str, str] = {}
+        for code, zh, en in s.execute(select(Street.code, Street.name_zh, Street.name_en)
+                                      .where(Street.district_id == district_id)):
+            names[zh] = names[code] = en
+    return [r | {"street_en": names.get(str(r["street"]), r["street"])}
+            if r.get("street") is not None else r for r in rows]
+
+
 def report_response(ws: Workspace, principal: Principal, table: str,
                     rows: Sequence[dict[str, Any]], fmt: str, filename: str, *,
                     lang: Lang = "zh", year: int | None = None,
@@ -64,5 +79,7 @@ def report_response(ws: Workspace, principal: Principal, table: str,
     raw CSV (``columns``: its header, default every key) or the xlsx report."""
     if fmt == "csv":
         return table_response(rows, fmt, filename, columns=columns)
+    if lang == "en" and any("street" in r for r in rows[:1]):
+        rows = _english_streets(ws, principal.district_id, rows)
     about = about_for(ws, principal, lang, year=year, filters=filters, run_id=run_id)
     return xlsx_response([Sheet(TABLES[table], rows)], about, lang, filename)

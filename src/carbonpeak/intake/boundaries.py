@@ -5,6 +5,13 @@ longitude/latitude. Each feature names its street in ``properties`` by ``code``,
 or ``name_en``. The whole file is checked before anything is stored. Each bad feature is
 reported with its index (``features[i]``) and field, and a file with any error stores
 nothing. Re-importing the same file changes nothing; every change is audit-logged.
+
+Besides its structure, each polygon is checked with shapely and pyproj: it must be valid
+(no self-intersection; shapely's reason is given), lie inside China's extent, have a plausible
+area for a street (:data:`AREA_KM2`, geodesic on WGS84) and lie near the street's recorded
+location when the registry has one (:data:`NEAR_KM`). A feature naming no known street gets a
+did-you-mean (by code, Chinese or English name). ``dry_run`` checks it all and answers the
+preview (each feature's street, how it was matched, its area) without storing anything.
 """
 
 from __future__ import annotations
@@ -13,17 +20,34 @@ import json
 from pathlib import Path
 from typing import Any
 
+import shapely
+from pyproj import Geod
+from shapely.geometry import Point, shape
+from shapely.ops import nearest_points
+from shapely.validation import explain_validity
 from sqlalchemy import select
 
 from carbonpeak.domain.voronoi import voronoi_cells
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
+from carbonpeak.intake.formats.parsing import suggest
 from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = ["approximate_boundaries", "import_boundaries", "validate_geometry"]
 
 MAX_BYTES = 50 * 1024 * 1024
+#: China's extent (lon_min, lat_min, lon_max, lat_max), rounded outwards from the commonly
+#: cited extreme points (73°33'E, 135°05'E, 3°51'N, 53°33'N); secondary (encyclopaedic), and
+#: used only to catch swapped or projected coordinates
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+#: a street's (街道) plausible area in km²: a project default, unverified (街道 range from
+#: well under 1 km² in old city centres to a few hundred km² at the edges of a city)
+AREA_KM2 = (0.01, 1000.0)
+#: how far (km) a street's polygon may lie from its recorded location: a project default,
+#: unverified (a recorded location is the street office, inside the street)
+NEAR_KM = 10.0
+_GEOD = Geod(ellps="WGS84")
 
 
 def _ring_problem(ring: Any) -> Message | None:
@@ -65,12 +89,58 @@ def validate_geometry(geom: Any) -> Message | None:
     return None
 
 
+def _area_km2(geom: shapely.Geometry) -> float:
+    area, _perimeter = _GEOD.geometry_area_perimeter(geom)
+    return abs(float(area)) / 1e6
+
+
+def _distance_km(geom: shapely.Geometry, lon: float, lat: float) -> float:
+    here = Point(lon, lat)
+    if geom.covers(here):
+        return 0.0
+    near = nearest_points(geom, here)[0]
+    _az1, _az2, metres = _GEOD.inv(lon, lat, near.x, near.y)
+    return float(metres) / 1000.0
+
+
+def _plausibility(geom: dict[str, Any], st: Street) -> tuple[Message | None, float | None]:
+    """Why a structurally sound polygon is not a plausible boundary of ``st`` (shapely), and
+    its area in km²."""
+    g = shape(geom)
+    if not g.is_valid:
+        return msg("intake.geo.invalid", reason=explain_validity(g)), None
+    lon0, lat0, lon1, lat1 = g.bounds
+    if not (CHINA_BOUNDS[0] <= lon0 and lon1 <= CHINA_BOUNDS[2]
+            and CHINA_BOUNDS[1] <= lat0 and lat1 <= CHINA_BOUNDS[3]):
+        return msg("intake.geo.outside_china",
+                   bounds=f"{lon0:.4f}, {lat0:.4f}, {lon1:.4f}, {lat1:.4f}"), None
+    area = _area_km2(g)
+    if not AREA_KM2[0] <= area <= AREA_KM2[1]:
+        return msg("intake.geo.area", area=round(area, 3), low=AREA_KM2[0],
+                   high=AREA_KM2[1]), area
+    if st.lon is not None and st.lat is not None:
+        far = _distance_km(g, float(st.lon), float(st.lat))
+        if far > NEAR_KM:
+            return msg("intake.geo.far", km=round(far, 1), limit=NEAR_KM), area
+    return None, area
+
+
+def _street_key(props: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The value naming the feature's street, and the property it came from."""
+    for k in ("code", "name_zh", "name_en", "name"):
+        if props.get(k) not in (None, ""):
+            return str(props[k]), k
+    return None, None
+
+
 def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
                       district: str | None = None, approximate: bool = False,
-                      note: str = "") -> dict[str, int]:
+                      note: str = "", dry_run: bool = False) -> dict[str, Any]:
     """Store the street polygons of a GeoJSON FeatureCollection (all or nothing).
 
-    Returns ``{"updated": n, "unchanged": m}``.
+    Returns ``{"updated": n, "unchanged": m}``; a ``dry_run`` stores nothing and also answers
+    ``features``: per feature its index, the street (code, names), the property it was matched
+    by, its area in km² and whether importing it would change the stored boundary.
 
     Raises
     ------
@@ -104,35 +174,52 @@ def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
             for k in (one.code, one.name_zh, one.name_en):
                 by_key.setdefault(k, one)
         chosen: dict[int, tuple[Street, dict[str, Any]]] = {}
+        preview: list[dict[str, Any]] = []
         for i, f in enumerate(doc["features"]):
             props = f.get("properties") if isinstance(f, dict) else None
             props = props if isinstance(props, dict) else {}
-            key = next((str(props[k]) for k in ("code", "name_zh", "name_en", "name")
-                        if props.get(k) not in (None, "")), None)
+            key, matched_by = _street_key(props)
             found = by_key.get(key) if key is not None else None
             if found is None:
-                errors.append(RowError(name, None, f"features[{i}].properties.code", key,
-                                       msg("intake.geo.no_street", key=repr(key), district=d.id)
-                                       if key else msg("intake.geo.names_no_street")))
+                hint = suggest(key, list(by_key)) if key else None
+                errors.append(RowError(
+                    name, None, f"features[{i}].properties.{matched_by or 'code'}", key,
+                    msg("intake.geo.no_street_suggest", key=repr(key), district=d.id,
+                        suggestion=hint) if hint
+                    else msg("intake.geo.no_street", key=repr(key), district=d.id)
+                    if key else msg("intake.geo.names_no_street")))
                 continue
             st = found
             problem = validate_geometry(f.get("geometry"))
+            area = None
+            if problem is None:
+                problem, area = _plausibility(f["geometry"], st)
             if problem:
                 errors.append(RowError(name, None, f"features[{i}].geometry", st.code,
                                        problem))
                 continue
             if st.id in chosen:
-                errors.append(RowError(name, None, f"features[{i}].properties.code",
+                errors.append(RowError(name, None, f"features[{i}].properties.{matched_by}",
                                        st.code, msg("intake.geo.twice")))
                 continue
             chosen[st.id] = (st, f["geometry"])
+            preview.append({"feature": i, "street": st.code, "name_zh": st.name_zh,
+                            "name_en": st.name_en, "matched_by": matched_by,
+                            "key": key, "area_km2": area})
         if errors:
             raise InputValidationError(errors)
         updated = 0
         src = note or name
+        changes = {st.code: not (st.boundary == geom and st.boundary_approximate == approximate
+                                 and st.boundary_source == src)
+                   for st, geom in chosen.values()}
+        if dry_run:
+            s.rollback()
+            n = sum(changes.values())
+            return {"updated": n, "unchanged": len(chosen) - n,
+                    "features": [{**f, "changed": changes[f["street"]]} for f in preview]}
         for st, geom in chosen.values():
-            if (st.boundary == geom and st.boundary_approximate == approximate
-                    and st.boundary_source == src):
+            if not changes[st.code]:
                 continue
             st.boundary, st.boundary_approximate, st.boundary_source = geom, approximate, src
             updated += 1

@@ -12,7 +12,10 @@ user's only (any other id is "not found") and is swept a day after it was made.
 Who may upload what (:data:`UPLOAD_KINDS`, the rows' scope in :func:`upload_scope`): district
 admins and analysts every import kind, energy audits and filings; entity managers ledgers,
 readings and filings of their entities; street officers ledgers of the entities of their
-street.
+street. Street boundaries (GeoJSON, admins and analysts) go through the same flow: the
+preview is :func:`carbonpeak.intake.boundaries.import_boundaries` with ``dry_run`` (one row per
+feature: the street it was matched to, how, its area), confirming imports them (audit-logged;
+boundaries are not a batch).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import BatchResult
+from carbonpeak.intake.boundaries import import_boundaries
 from carbonpeak.intake.formats import csvfiles, excel
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
 from carbonpeak.intake.imports import import_file
@@ -50,6 +54,8 @@ from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import IMPORT_KINDS, BatchChannel, BatchKind, Role
 
 __all__ = [
+    "BOUNDARIES",
+    "BOUNDARY_COLUMNS",
     "PENDING_TTL_S",
     "PREVIEW_ROWS",
     "UPLOAD_KINDS",
@@ -69,12 +75,17 @@ __all__ = [
 #: the kinds each role may upload (everything else is refused, 403); energy audits, filings,
 #: retrofit projects and weather are imported by an uploader the services register
 #: (:func:`register_uploader`)
+#: street boundaries: a GeoJSON upload (not a batch kind), previewed feature by feature
+BOUNDARIES = "boundaries"
+#: the columns of a boundaries preview (one row per feature)
+BOUNDARY_COLUMNS = ("feature", "street", "name_zh", "name_en", "matched_by", "area_km2",
+                    "changed")
 UPLOAD_KINDS: dict[str, tuple[str, ...]] = {
     Role.DISTRICT_ADMIN: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS, BatchKind.OBLIGATION_FILINGS,
-                          BatchKind.RETROFITS, BatchKind.WEATHER),
+                          BatchKind.RETROFITS, BatchKind.WEATHER, BOUNDARIES),
     Role.DISTRICT_ANALYST: (*IMPORT_KINDS, BatchKind.ENERGY_AUDITS,
                             BatchKind.OBLIGATION_FILINGS, BatchKind.RETROFITS,
-                            BatchKind.WEATHER),
+                            BatchKind.WEATHER, BOUNDARIES),
     Role.ENTITY_MANAGER: ("ledger", "readings", BatchKind.OBLIGATION_FILINGS),
     Role.STREET_OFFICER: ("ledger",),
 }
@@ -108,11 +119,20 @@ PREVIEW_ROWS = 20
 _ERROR_ROWS = 200
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
+_GEO_SUFFIXES = (".geojson", ".json")
+_FEATURE = re.compile(r"^features\[(\d+)\]\.(properties|geometry)")
 
 
 # -- who may upload what ---------------------------------------------------------------------
 def _known(kind: str) -> bool:
-    return kind in IMPORT_KINDS or kind in _UPLOADERS
+    return kind in IMPORT_KINDS or kind in _UPLOADERS or kind == BOUNDARIES
+
+
+def kind_columns(kind: str) -> list[dict[str, Any]]:
+    """The columns of ``kind`` (a boundaries preview's own columns, none required)."""
+    if kind == BOUNDARIES:
+        return [{"column": c, "required": False} for c in BOUNDARY_COLUMNS]
+    return [{"column": c, "required": req} for c, (req, _a) in COLUMNS[kind].items()]
 
 
 def allowed_kinds(p: Principal) -> tuple[str, ...]:
@@ -214,9 +234,10 @@ def create_upload(ws: Workspace, p: Principal, kind: str, filename: str,
     """
     _require_kind(p, kind)
     name = _safe_name(filename)
-    if not name.lower().endswith(_SUFFIXES) or not data:
-        raise InputValidationError([RowError(name, None, None, None,
-                                             msg("intake.upload.bad_file"))])
+    suffixes = _GEO_SUFFIXES if kind == BOUNDARIES else _SUFFIXES
+    if not name.lower().endswith(suffixes) or not data:
+        raise InputValidationError([RowError(name, None, None, None, msg(
+            "intake.upload.bad_geo_file" if kind == BOUNDARIES else "intake.upload.bad_file"))])
     sweep_pending(ws)
     upload_id = secrets.token_hex(16)
     folder = _user_dir(ws, p) / upload_id
@@ -292,6 +313,9 @@ def set_mapping(ws: Workspace, p: Principal, upload_id: str,
     folder = _folder(ws, p, upload_id)
     meta = _meta(folder)
     kind = meta["kind"]
+    if kind == BOUNDARIES:  # a GeoJSON file has no columns to map
+        raise InputValidationError([RowError(meta["filename"], None, None, None,
+                                             msg("intake.upload.no_mapping"))])
     headers, _rows, _lines, _sheet = _raw_table(_file(folder, meta), kind)
     errors = []
     chosen: dict[str, str] = {}
@@ -363,11 +387,13 @@ def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
     out: dict[str, Any] = {
         "upload_id": upload_id, "kind": kind, "filename": meta["filename"],
         "size": meta["size"], "created_at": meta["created_at"],
-        "columns": [{"column": c, "required": req} for c, (req, _a) in COLUMNS[kind].items()],
+        "columns": kind_columns(kind),
         "headers": [], "mapping": {}, "mapping_source": "aliases", "needs_mapping": False,
         "sheet": None, "rows": [], "rows_total": 0, "errors": [], "status": "refused",
         "result": meta.get("result"),
     }
+    if kind == BOUNDARIES:
+        return _boundaries_preview(ws, p, path, out)
     try:
         headers, rows, lines, sheet = _raw_table(path, kind)
     except InputValidationError as exc:
@@ -407,6 +433,49 @@ def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
     return out
 
 
+def _boundary_error(e: RowError) -> dict[str, Any]:
+    """A boundary error placed on its feature's row (1-based) and column of the preview."""
+    out = _error_dict(e, {})
+    m = _FEATURE.match(e.column or "")
+    if m is not None:
+        out["row"] = int(m.group(1)) + 1
+        out["header"] = "area_km2" if m.group(2) == "geometry" else "street"
+    return out
+
+
+def _boundaries_preview(ws: Workspace, p: Principal, path: Path,
+                        out: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON upload's preview: its dry run, one row per feature (the feature's number from
+    1, the street it matched, by which property, its area in km², whether it changes)."""
+    as_p = dataclasses.replace(ws, actor=p.actor)
+    headers = list(BOUNDARY_COLUMNS)
+    out.update(headers=headers, mapping={h: h for h in headers})
+    try:
+        res = import_boundaries(as_p, path, district=p.district_id, dry_run=True)
+    except InputValidationError as exc:
+        out.update(errors=[_boundary_error(e) for e in exc.errors[:1000]],
+                   error_count=len(exc.errors))
+        return out
+    rows = [{"row": f["feature"] + 1, "cells": [
+        str(f["feature"] + 1), f["street"], f["name_zh"], f["name_en"],
+        str(f["matched_by"]), f"{f['area_km2']:.3f}", "1" if f["changed"] else "0"]}
+        for f in res["features"]]
+    out.update(rows=rows[:PREVIEW_ROWS + _ERROR_ROWS], rows_total=len(rows),
+               status="validated" if res["updated"] else "duplicate",
+               would_store=res["updated"], error_count=0, messages=[])
+    return out
+
+
+def _confirm_boundaries(ws: Workspace, p: Principal, path: Path) -> dict[str, Any]:
+    res = import_boundaries(dataclasses.replace(ws, actor=p.actor), path,
+                            district=p.district_id, note=f"{path.name} (upload by {p.actor})")
+    n = res["updated"] + res["unchanged"]
+    return {"batch_id": None, "status": "committed" if res["updated"] else "duplicate",
+            "rows_in": n, "accepted": res["updated"], "rejected": 0,
+            "messages": [f"{res['updated']} street boundaries stored, "
+                         f"{res['unchanged']} unchanged"]}
+
+
 def confirm_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any]:
     """Import ``p``'s pending upload as ``p`` (durable before this answers). Confirming again
     answers the same batch; the same bytes confirmed in another upload are a ``duplicate``.
@@ -423,6 +492,14 @@ def confirm_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
             return {"upload_id": upload_id, **meta["result"], "again": True}
         kind, path = meta["kind"], _file(folder, meta)
         _require_kind(p, kind)
+        if kind == BOUNDARIES:
+            meta["result"] = _confirm_boundaries(ws, p, path)
+            _write_meta(folder, meta)
+            with ws.registry.session() as s:
+                audit(s, p.actor, "confirm", "upload", upload_id,
+                      {"kind": kind, "file": meta["filename"], "batch": None,
+                       "status": meta["result"]["status"]}, district=p.district_id)
+            return {"upload_id": upload_id, **meta["result"], "again": False}
         chosen = meta.get("mapping")
         if chosen is None:  # as the preview read it: the user's mapping of this shape
             chosen = _remembered(ws, p, kind, file_shape(kind, _raw_table(path, kind)[0]))

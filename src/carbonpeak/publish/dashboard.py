@@ -43,6 +43,7 @@ from carbonpeak.storage.registry.models import (
     EarlyWarning,
     Entity,
     IngestBatch,
+    LedgerRemark,
     Street,
     WarningEvent,
 )
@@ -552,6 +553,7 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
             "street_name_en": e["street_name_en"], "sector": e["sector"],
             "building_type": e["building_type"], "floor_area_m2": _num(e["floor_area_m2"]),
             "key_unit_rule": stored_text(r["key_unit_rule"]),
+            "key_unit_rule_en": stored_text(r["key_unit_rule"], "en"),
             "n_children": int(r.get("n_children") or 0),
             "tce_equal": fig(cons, eid) if eid in cons else _num(r["energy_tce_equal"]),
             "tce_own": fig(own, eid),
@@ -652,7 +654,8 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
     em = em[em["entity_id"] == entity_id]
     cols = ["month", "carrier", "quantity", "unit", "tce_equal", "tce_equivalent", "tco2",
             "scope", "coverage", "flags", "estimated_share"]
-    out["monthly_by_carrier"] = _records(em[[c for c in cols if c in em.columns]])
+    out["monthly_by_carrier"] = _with_remarks(
+        ws, scope.district_id, entity_id, _records(em[[c for c in cols if c in em.columns]]))
     mm = t["meter_month"]
     if not mm.empty:
         mm = mm[mm["entity_id"] == entity_id]
@@ -684,6 +687,24 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
     out["figures"] = {f.code: f.to_dict() for f in fs.items
                       if f.subject_type == "entity" and f.subject_id == entity_id}
     return out
+
+
+def _with_remarks(ws: Workspace, district_id: str, entity_id: str,
+                  rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each month's row with its ledger remark (备注): the newest one a ledger batch brought for
+    the entity, month and carrier (``None`` when there is none)."""
+    months = {str(r["month"]) for r in rows}
+    current: dict[tuple[str, str], str] = {}
+    if months:
+        with ws.registry.session() as s:
+            for period, carrier, note in s.execute(
+                    select(LedgerRemark.period, LedgerRemark.carrier, LedgerRemark.note)
+                    .where(LedgerRemark.district_id == district_id,
+                           LedgerRemark.entity_id == entity_id,
+                           LedgerRemark.period.in_(sorted(months)))
+                    .order_by(LedgerRemark.id)):
+                current[(period, carrier)] = note  # the newest wins
+    return [r | {"remark": current.get((str(r["month"]), str(r["carrier"])))} for r in rows]
 
 
 def _disclosure_n(ws: Workspace, scope: AccessScope, ents: pd.DataFrame

@@ -87,7 +87,10 @@ class Col:
 
     def raw(self, row: Mapping[str, Any], lang: Lang) -> Any:  # noqa: ANN401 - a row's cell
         """The row's value of this column in ``lang`` (None for a NaN)."""
-        v = row.get(self.name(lang))
+        key = self.name(lang)
+        if self.source is not None and key not in row:  # a row without the language's own
+            key = self.source["zh"]
+        v = row.get(key)
         return None if isinstance(v, float) and math.isnan(v) else v
 
 
@@ -138,7 +141,9 @@ def _l(key: str, vocab: str, field: str | None = None) -> Col:
 
 
 ENTITY_ID, NAME = Col("entity_id", width=12), Col("name", width=28)
-STREET = Col("street", width=14)
+#: a street's name: the English edition reads ``street_en`` (the export adds it from the
+#: registry's English names, :func:`carbonpeak.api.exports.report_response`)
+STREET = Col("street", source={"zh": "street", "en": "street_en"}, width=14)
 STREET_NAME = Col("street_name", pair=True, width=14)
 KIND = _l("kind", "entity_kind")
 BUILDING_TYPE = _l("building_type", "building_type")
@@ -179,7 +184,9 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                         _n("budget_elastic_tce", 0, total=True), WARNING_LEVEL,
                         Col("warning_ratio", "ratio", 1),
                         Col("warning_reason", pair=True, width=50),
-                        Col("key_unit_rule", width=50)), _MP),
+                        Col("key_unit_rule", source={"zh": "key_unit_rule",
+                                                     "en": "key_unit_rule_en"}, width=50)),
+          _MP),
     Table("streets", (Col("street", source={"zh": "name_zh", "en": "name_en"}, width=16),
                       _n("n_entities", 0, total=True), _n("n_key_units", 0, total=True),
                       TCE_EQUAL, TCE_EQUIVALENT, TCO2, FLOOR_AREA,
@@ -264,7 +271,7 @@ TABLES: dict[str, Table] = {t.name: t for t in (
                         Col("object_id", width=16), Col("details", "json", width=60))),
     # the entity page (its tables as sheets)
     Table("entity-monthly", (Col("month", width=9), CARRIER, *QTY,
-                             Col("estimated_share", "ratio", 1)),
+                             Col("estimated_share", "ratio", 1), Col("remark", width=30)),
           _M),
     Table("entity-submeters", (Col("month", width=9), Col("meter_id", width=12), CARRIER,
                                Col("submeter", width=16), _n("quantity", None),

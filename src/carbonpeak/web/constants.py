@@ -27,6 +27,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "TARGET_SEVERITY": tuple(v.TARGET_SEVERITY),
     "ANALYST_ROLES": tuple(v.ANALYST_ROLES),
     "ENTITY_ROLES": tuple(v.ENTITY_ROLES),
+    "DISTRICT_FIGURE_ROLES": tuple(v.DISTRICT_FIGURE_ROLES),
     "WRITER_ROLES": tuple(v.WRITER_ROLES),
     "IMPORT_KINDS": tuple(v.IMPORT_KINDS),
     "QUOTA_RATINGS": v.values(v.QuotaRating),

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, about_for, report_response, xlsx_response
+from carbonpeak.api.listing import ListSpec, Order, Search, Sort, sort_filter
 from carbonpeak.api.responses import (
     EXPORTS,
     NO_NUL,
@@ -101,16 +102,24 @@ def _export_audit(r: dict[str, Any]) -> dict[str, Any]:
     return r | {"recommended_measures": "；".join(r["recommended_measures"])}
 
 
+AUDIT_LIST = ListSpec(
+    sortable={"audit_date": "date", "entity_id": "text", "name": "text", "street": "text",
+              "kind": "text", "auditor": "text", "estimated_savings_tce": "num"},
+    search=("entity_id", "name", "street", "auditor", "report_ref", "findings"))
+
+
 @router.get("/audits", response_model=AuditsPublic, responses=_RESPONSES | EXPORTS)
 def get_audits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, entity: EntityQuery = None,
-    street: StreetQuery = None, kind: AuditKind | None = None, limit: Limit = 100,
+    street: StreetQuery = None, kind: AuditKind | None = None, q: Search = None,
+    sort: Sort = None, order: Order = "asc", limit: Limit = 100,
     offset: Offset = 0, format: Format = "json",  # noqa: A002
     lang: ExportLang = "zh",
 ) -> Response:
     """能源审计记录 — audits and diagnoses in scope, newest first (date, auditor, findings,
     recommended measures, estimated savings)."""
-    rows = list_audits(ws, scope_of(ws, principal), entity=entity, street=street, kind=kind)
+    rows = sort_filter(list_audits(ws, scope_of(ws, principal), entity=entity, street=street,
+                                   kind=kind), AUDIT_LIST, sort=sort, order=order, q=q)
     if format == "xlsx":
         return report_response(ws, principal, "audits", rows, format, "energy-audits",
                                lang=lang, filters={"entity": entity, "street": street,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, report_response
+from carbonpeak.api.listing import ListSpec, Order, Search, Sort, sort_filter
 from carbonpeak.api.responses import (
     EXPORTS,
     XLSX,
@@ -123,19 +124,37 @@ def get_quota_table(
     return quota_table(ws, table_id, version)
 
 
+BENCHMARK_LIST = ListSpec(
+    sortable={"entity_id": "text", "name": "text", "street": "text", "building_type": "text",
+              "floor_area_m2": "num", "tce_equal": "num", "eui": "num",
+              "eui_kgce_per_m2_equal": "num", "rank_in_type": "num",
+              "area_percentile_in_type": "num", "quota_class": "text",
+              "constraint_value": "num", "excess_fraction": "num",
+              "reduction_required": "num", "rating": "text"},
+    search=("entity_id", "name", "street", "quota_label_zh", "quota_label_en"))
+QUOTA_CASE_LIST = ListSpec(
+    sortable={"id": "num", "entity_id": "text", "name": "text", "year": "num", "eui": "num",
+              "constraint_value": "num", "excess_fraction": "num",
+              "reduction_required": "num", "status": "text", "notice_date": "date",
+              "deadline": "date", "reviewed_on": "date"},
+    search=("entity_id", "name", "notice_no", "status"))
+
+
 @router.get("/benchmarking", response_model=BenchmarkingPublic, responses=_RESPONSES | EXPORTS)
 def get_benchmarking(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
     table: TableId = DEFAULT_TABLE,
     building_type: Annotated[str | None, Query(max_length=32)] = None,
-    rating: Rating | None = None, limit: Limit = 100, offset: Offset = 0,
+    rating: Rating | None = None, q: Search = None, sort: Sort = None, order: Order = "asc",
+    limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
     lang: ExportLang = "zh",
 ) -> Response:
     """能耗对标 — buildings in scope against a quota table: EUI by the table's convention,
-    rating, reduction required, rank and floor-area-weighted percentile within type."""
+    rating, reduction required, rank and floor-area-weighted percentile within type; search
+    ``q``, sort by ``sort`` (a column of ``BENCHMARK_LIST``) in ``order``."""
     bm = _benchmark(ws, scope_of(ws, principal), year, table)
-    rows = bm.records()
+    rows = sort_filter(bm.records(), BENCHMARK_LIST, sort=sort, order=order, q=q)
     if building_type is not None:
         rows = [r for r in rows if r["building_type"] == building_type]
     if rating is not None:
@@ -218,12 +237,15 @@ def get_disclosure_pdf(ws: CurrentWorkspace, principal: CurrentPrincipal,
 def get_quota_cases(
     ws: CurrentWorkspace, principal: CurrentPrincipal,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-    status: CaseStatus | None = None, limit: Limit = 100, offset: Offset = 0,
+    status: CaseStatus | None = None, q: Search = None, sort: Sort = None,
+    order: Order = "asc", limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
     lang: ExportLang = "zh",
 ) -> Response:
-    """超限额整改 — quota cases in scope (a street officer: its street's buildings)."""
-    rows = list_cases(ws, scope_of(ws, principal), year=year, status=status)
+    """超限额整改 — quota cases in scope (a street officer: its street's buildings); search
+    ``q``, sort by ``sort`` (a column of ``QUOTA_CASE_LIST``) in ``order``."""
+    rows = sort_filter(list_cases(ws, scope_of(ws, principal), year=year, status=status),
+                       QUOTA_CASE_LIST, sort=sort, order=order, q=q)
     if format == "xlsx":
         return report_response(ws, principal, "quota-cases", rows, format, "quota-cases",
                                lang=lang, year=year, filters={"status": status})

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.exports import ExportLang, report_response
+from carbonpeak.api.listing import ListSpec, Order, Search, Sort, sort_filter
 from carbonpeak.api.responses import (
     EXPORTS,
     Format,
@@ -77,10 +78,20 @@ def _png(ws: Workspace, scope: AccessScope, year: int | None, entity_id: str) ->
                             lambda: evidence_png(evidence))
 
 
+COMMISSIONING_LIST = ListSpec(
+    sortable={"rank": "num", "entity_id": "text", "name": "text", "building_type": "text",
+              "street_name_zh": "text", "floor_area_m2": "num", "score": "num",
+              "avoidable_kwh": "num", "avoidable_kwh_per_m2": "num",
+              "base_load_ratio": "num", "weekend_ratio": "num", "load_factor": "num",
+              "n_findings": "num"},
+    search=("entity_id", "name", "street_name_zh", "street_code"))
+
+
 @router.get("/commissioning", response_model=CommissioningPublic, responses=_RESPONSES | EXPORTS)
 def get_commissioning(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
-    limit: Limit = 100, offset: Offset = 0, format: Format = "json",  # noqa: A002
+    q: Search = None, sort: Sort = None, order: Order = "asc", limit: Limit = 100,
+    offset: Offset = 0, format: Format = "json",  # noqa: A002
     lang: ExportLang = "zh",
 ) -> Response:
     """调适候选 — buildings in scope ranked by avoidable energy (holiday waste and night base
@@ -95,7 +106,8 @@ def get_commissioning(
     if format != "json":
         return table_response(c.rows(), format, f"commissioning-{c.district_id}-{c.year}",
                               COMMISSIONING_COLUMNS)
-    return fast_json(page(c.items, limit, offset, **c.header()))
+    items = sort_filter(c.items, COMMISSIONING_LIST, sort=sort, order=order, q=q)
+    return fast_json(page(items, limit, offset, **c.header()))
 
 
 @router.get("/commissioning/{entity_id}", response_model=EvidencePublic, responses=_RESPONSES)

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.exports import ExportLang, about_for, report_response, xlsx_response
+from carbonpeak.api.listing import ListSpec, Order, Search, Sort, sort_filter
 from carbonpeak.api.responses import (
     EXPORTS,
     GEOJSON,
@@ -130,11 +131,18 @@ def get_entity_page(
     return fast_json(data)
 
 
+KEY_UNIT_LIST = ListSpec(
+    sortable={"entity_id": "text", "name": "text", "street_name_zh": "text",
+              "building_type": "text", "sector": "text", "tce_equal": "num", "tce_own": "num",
+              "tco2": "num", "budget_tce": "num", "budget_elastic_tce": "num",
+              "warning_ratio": "num", "key_unit_rule": "text"},
+    search=("entity_id", "name", "street_name_zh", "street_name_en"))
+
+
 @router.get("/key-units", response_model=KeyUnitsPublic, responses=_RESPONSES | EXPORTS)
 def get_key_units(
     ws: CurrentWorkspace, principal: CurrentPrincipal, year: YearQuery = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100,
-                                   pattern=r"^[^\x00]*$")] = None,
+    q: Search = None, sort: Sort = None, order: Order = "asc",
     street_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     sector: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_()]{1,16}$")] = None,
     level: Annotated[str | None, Query(pattern=r"^(red|yellow|green|no_data|no_budget|none)$")]
@@ -143,14 +151,12 @@ def get_key_units(
     lang: ExportLang = "zh",
 ) -> Response:
     """重点用能单位 — key units in scope with consolidated energy, CO2, budget and warning;
-    search ``q`` in id and name, filter by street, sector and warning level."""
+    search ``q`` in id, name and street, filter by street, sector and warning level, sort by
+    ``sort`` (a column of ``KEY_UNIT_LIST``) in ``order``."""
 
     def run() -> list[dict[str, Any]]:
-        rows = dashboard.key_units(ws, scope_of(ws, principal), year)
-        if q is not None:
-            needle = q.lower()
-            rows = [r for r in rows if needle in r["entity_id"].lower()
-                    or needle in str(r["name"]).lower()]
+        rows = sort_filter(dashboard.key_units(ws, scope_of(ws, principal), year),
+                           KEY_UNIT_LIST, sort=sort, order=order, q=q)
         if street_id is not None:
             rows = [r for r in rows if r["street_id"] == street_id]
         if sector is not None:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, report_response
+from carbonpeak.api.listing import ListSpec, Order, Search, Sort, sort_filter
 from carbonpeak.api.responses import (
     EXPORTS,
     NO_NUL,
@@ -76,10 +77,19 @@ Day = Annotated[dt.date, Field(ge=dt.date(1990, 1, 1), le=dt.date(2100, 12, 31))
 MAX_WEATHER_DAYS = 3700  # about ten years per request
 
 
+RETROFIT_LIST = ListSpec(
+    sortable={"code": "text", "name": "text", "entity_id": "text", "entity_name": "text",
+              "kind": "text", "status": "text", "start_date": "date", "end_date": "date",
+              "floor_area_m2": "num", "claimed_savings_fraction": "num",
+              "mv_savings_kwh": "num", "mv_fractional_savings": "num"},
+    search=("code", "name", "entity_id", "entity_name", "street"))
+
+
 @router.get("/retrofits", response_model=RetrofitsPublic, responses=_RESPONSES | EXPORTS)
 def get_retrofits(
     ws: CurrentWorkspace, principal: CurrentPrincipal, kind: Kind | None = None,
-    status: Status | None = None, limit: Limit = 100, offset: Offset = 0,
+    status: Status | None = None, q: Search = None, sort: Sort = None, order: Order = "asc",
+    limit: Limit = 100, offset: Offset = 0,
     format: Format = "json",  # noqa: A002
     lang: ExportLang = "zh",
 ) -> Response:
@@ -90,6 +100,7 @@ def get_retrofits(
     rows = dashboard.cached(
         ws, ("retrofits", scope.key(), kind, status),
         lambda: list_projects(ws, scope, kind=kind, status=status))
+    rows = sort_filter(rows, RETROFIT_LIST, sort=sort, order=order, q=q)
     if format == "xlsx":
         return report_response(ws, principal, "retrofits", rows, format,
                                f"retrofits-{principal.district_id}", lang=lang,

@@ -90,6 +90,7 @@ from carbonpeak.storage.registry.models import (
     WarningEvent,
 )
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import DISTRICT_FIGURE_ROLES
 
 __all__ = ["LEVEL_ORDER", "router"]
 
@@ -117,7 +118,7 @@ YearQuery = Annotated[int | None, Query(ge=1990, le=2100)]
 
 # who may do what: the one role check (carbonpeak.api.deps.requires)
 _ADMIN = ("district_admin",)
-_DISTRICT_READERS = (*ANALYST_ROLES, "street_officer")
+_DISTRICT_READERS = DISTRICT_FIGURE_ROLES
 TargetEditor = Annotated[Principal, requires(*_ADMIN, what="edit targets")]
 ObservationRecorder = Annotated[Principal, requires(*ANALYST_ROLES,
                                                     what="record target observations")]

@@ -24,7 +24,6 @@ from carbonpeak.api.schemas.uploads import (
     UploadResultPublic,
 )
 from carbonpeak.intake import uploads
-from carbonpeak.intake.formats.vocab import COLUMNS
 from carbonpeak.services.buildings.audits import import_audits, import_filings
 from carbonpeak.services.buildings.retrofits import import_retrofits
 from carbonpeak.services.buildings.weather import import_weather
@@ -79,14 +78,14 @@ class LedgerFormIn(BaseModel):
 @router.get("/kinds", response_model=UploadKindsPublic, responses=_RESPONSES)
 def upload_kinds(principal: CurrentPrincipal) -> dict[str, Any]:
     """可上传的数据类型 — the kinds of file the caller's role may upload, with their columns."""
-    return {"kinds": [{"kind": k, "columns": [{"column": c, "required": req}
-                                              for c, (req, _a) in COLUMNS[k].items()]}
+    return {"kinds": [{"kind": k, "columns": uploads.kind_columns(k)}
                       for k in uploads.allowed_kinds(principal)]}
 
 
 @router.post("", response_model=UploadPreviewPublic, status_code=201, responses=_RESPONSES)
 async def create_upload(ws: CurrentWorkspace, principal: CurrentPrincipal,
-                        file: Annotated[UploadFile, File(description="CSV, .xlsx or .xls")],
+                        file: Annotated[UploadFile, File(
+                            description="CSV, .xlsx or .xls; GeoJSON for boundaries")],
                         kind: Annotated[str, Form(pattern=r"^[a-z_]{1,32}$")]) -> JSONBody:
     """上传文件 — upload a file of ``kind``: kept pending, answered with its preview and the
     import's validation; nothing is stored until ``confirm``."""

@@ -298,6 +298,7 @@ class MonthlyEntityCarrierPublic(Public):
     coverage: float | None
     flags: str | None
     estimated_share: float | None
+    remark: str | None = None
 
 
 class MonthlySubmeterPublic(Public):
@@ -377,6 +378,7 @@ class KeyUnitPublic(Public):
     building_type: str | None
     floor_area_m2: float | None
     key_unit_rule: str | None
+    key_unit_rule_en: str | None = Field(None, description="the rule in English")
     n_children: int
     tce_equal: float | None = Field(description="consolidated (with its buildings), 核算口径")
     tce_own: float | None = Field(description="the unit's own use, 核算口径")

@@ -1,7 +1,7 @@
 // The dashboard's shell: session, header, navigation and hash routing.
 import { ApiError, get, onUnauthorized, post, setCsrfToken } from './api.js';
 import { disposeAll } from './charts.js';
-import { ENTITY_ROLES, Role } from './constants.js';
+import { DISTRICT_FIGURE_ROLES, ENTITY_ROLES, Role } from './constants.js';
 import { $, html, on, setHTML } from './dom.js';
 import { lang, onLangChange, setLang, t } from './i18n.js';
 import { session } from './state.js';
@@ -46,7 +46,7 @@ const NAV = [
   ['overview', '#/overview'], ['streets', '#/streets'], ['keyUnits', '#/key-units'],
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
-  ['dualControl', '#/dual-control'],
+  ['dualControl', '#/dual-control', DISTRICT_FIGURE_ROLES], // only roles that see district figures
   ['upload', '#/upload'],
 ];
 
@@ -80,7 +80,7 @@ function shell(active) {
         <span class="brand-sub">${scopeText(user)}</span>
       </a>
       <nav class="mainnav" aria-label="main">
-        ${NAV.map(([key, href]) => html`<a href="${href}${session.year ? `?year=${session.year}` : ''}"
+        ${NAV.filter(([, , roles]) => !roles || (session.user && roles.includes(session.user.role))).map(([key, href]) => html`<a href="${href}${session.year ? `?year=${session.year}` : ''}"
           class="${key === active ? 'active' : ''}" data-nav="${key}">${t(`nav.${key}`)}</a>`)}
       </nav>
       <div class="userbox">

@@ -288,6 +288,7 @@ export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', '
 export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
 export const ANALYST_ROLES = Object.freeze(['district_admin', 'district_analyst']);
 export const ENTITY_ROLES = Object.freeze(['entity_manager', 'data_feeder']);
+export const DISTRICT_FIGURE_ROLES = Object.freeze(['district_admin', 'district_analyst', 'street_officer']);
 export const WRITER_ROLES = Object.freeze(['district_admin', 'entity_manager', 'data_feeder']);
 export const IMPORT_KINDS = Object.freeze(['entities', 'meters', 'readings', 'ledger', 'statistics', 'sector_statistics', 'targets', 'observations', 'budgets']);
 export const QUOTA_RATINGS = Object.freeze(['meets_guide', 'meets_constraint', 'over_constraint', 'no_quota', 'no_data', 'incomplete_data']);

@@ -149,13 +149,33 @@ export function dataTable(el, opts) {
   return () => offs.forEach((f) => f());
 }
 
+/** The attributes of a header the server sorts by (`sort=key`), marked when `f.sort` is it. */
+export function serverSortAttrs(key, f) {
+  const on2 = f.sort === key;
+  return raw(`data-sort="${key}" data-sorted="${on2 ? f.order || 'asc' : ''}" tabindex="0" role="button"${on2 ? ` aria-sort="${f.order === 'desc' ? 'descending' : 'ascending'}"` : ''}`);
+}
+
 /** Header sorting for every other table of the dashboard (`table.data` not drawn by
- * `dataTable`: the server-paged key-unit, building and programme lists): a click on a header
- * sorts the rows shown by that column — a cell's `data-value` numerically when it has one,
- * else its text by the collator — and a second click reverses. One delegated listener on
- * `root`, so tables drawn later are sortable too; the server's filters and paging stay. */
+ * `dataTable`). A table marked `data-server-sort` is a page of a longer list: a click on a
+ * header with `data-sort` asks the page to fetch the list again sorted by the server (a
+ * `table-sort` event with `{ sort, order }`: numbers first descending, text ascending; a
+ * second click reverses). Any other table (a list shown whole) sorts its rows in place — a
+ * cell's `data-value` numerically when it has one, else its text by the collator. One
+ * delegated listener on `root`, so tables drawn later are sortable too. */
 export function installHeaderSort(root) {
+  const serverSort = (th) => {
+    const first = th.classList.contains('num') ? 'desc' : 'asc';
+    const order = th.dataset.sorted ? (th.dataset.sorted === 'asc' ? 'desc' : 'asc') : first;
+    for (const other of th.parentElement.children) { other.dataset.sorted = ''; other.removeAttribute('aria-sort'); }
+    th.dataset.sorted = order;
+    th.setAttribute('aria-sort', order === 'asc' ? 'ascending' : 'descending');
+    th.closest('table').dispatchEvent(new CustomEvent('table-sort', { bubbles: true, detail: { sort: th.dataset.sort, order } }));
+  };
   const sortBy = (th) => {
+    if (th.closest('table').dataset.serverSort !== undefined) {
+      if (th.dataset.sort) serverSort(th);
+      return;
+    }
     const table = th.closest('table');
     const tbody = table && table.tBodies[0];
     if (!tbody) return;

@@ -10,8 +10,9 @@ import { chart } from '../charts.js';
 import { ANALYST_ROLES, QUOTA_RATINGS, Role } from '../constants.js';
 import { $, esc, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, pct } from '../format.js';
-import { label, pick, t } from '../i18n.js';
+import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
+import { serverSortAttrs } from '../table.js';
 import { hashFor, itemsOf, loading, pageHead, pager, yearSelect } from '../ui.js';
 import { bindVerify, verifyBox } from '../verify.js';
 
@@ -68,7 +69,7 @@ export function ratingBadge(r) {
 
 function quotaStatusBadge(status) {
   return html`<span class="badge quota-${status}" data-testid="bm-quota-status"
-    data-status="${status}">${label('quota', status) === status ? status : `${label('quota', status)} · ${status}`}</span>`;
+    data-status="${status}">${label('quota', status)}</span>`; // one language per edition
 }
 
 function rowsMarkup(items) {
@@ -142,11 +143,12 @@ export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
   const f = {
     year: query.year || '', table: query.table || '', building_type: query.type || '',
-    rating: query.rating || '',
+    rating: query.rating || '', q: query.q || '', sort: query.sort || '', order: query.order || '',
   };
   const base = { year: f.year, table: f.table, building_type: f.building_type };
   const [data, all, tables, years] = await Promise.all([
-    allRows('/benchmarking', { ...base, rating: f.rating }),
+    // sorted and filtered by the server: every page shows the whole list's order
+    allRows('/benchmarking', { ...base, rating: f.rating, q: f.q, sort: f.sort, order: f.sort ? f.order : '' }),
     // the counts of every rating, whichever rating is shown
     f.rating ? get('/benchmarking', { ...base, limit: 1 }) : null,
     get('/quota-tables').catch(() => ({ items: [] })),
@@ -162,7 +164,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     ...Object.keys(tableInfo.statuses || {})])].sort();
   const source = (items.find((r) => r.quota_source) || {}).quota_source || '';
   const params = { year: data.year, table: data.table_id };
-  const filters = { ...params, building_type: f.building_type, rating: f.rating };
+  const filters = { ...params, building_type: f.building_type, rating: f.rating, q: f.q, sort: f.sort, order: f.sort ? f.order : '' };
   const link = (q) => hashFor('/buildings', { year: f.year, table: f.table, type: f.building_type, ...q });
   const isScoped = session.user && !ANALYST_ROLES.includes(session.user.role);
   // admins verify the table's unverified rows from the banner (reference-value verification)
@@ -224,20 +226,23 @@ export async function render(view, { query, setQuery, isCurrent }) {
             <option value="">${t('all')}</option>
             ${RATINGS.map((k) => html`<option value="${k}" ${k === f.rating ? raw('selected') : ''}>${label('rating', k)}</option>`)}
           </select></label>
+        <label class="field">${t('search')}
+          <input type="search" name="q" value="${f.q}" placeholder="${t('tbl.filter')}" data-testid="bm-filter"></label>
         <div class="field grow"><span>&nbsp;</span><span class="downloads">
           <a class="btn-dl" data-testid="bm-csv" href="${apiUrl('/benchmarking', { ...filters, format: 'csv' })}" download>${t('download.csv')}</a>
-          <a class="btn-dl" data-testid="bm-xlsx" href="${apiUrl('/benchmarking', { ...filters, format: 'xlsx' })}" download>${t('download.xlsx')}</a>
+          <a class="btn-dl" data-testid="bm-xlsx" href="${apiUrl('/benchmarking', { ...filters, format: 'xlsx', lang: lang() })}" download>${t('download.xlsx')}</a>
           <a class="btn-dl" data-testid="bm-disclosure-xlsx" href="${apiUrl('/benchmarking/disclosure.xlsx', params)}" download>${t('bd.disclosureXlsx')}</a>
           <a class="btn-dl" data-testid="bm-disclosure-pdf" href="${apiUrl('/benchmarking/disclosure.pdf', params)}" download>${t('bd.disclosurePdf')}</a>
         </span></div>
       </form>
       <p class="muted small" data-testid="bm-count" data-total="${data.total}">${t('bd.count', { n: num(data.total, 0) })}</p>
-      <div class="table-wrap"><table class="data data-wrap" data-testid="bm-table">
-        <thead><tr><th class="num">${t('bd.col.rank')}</th><th>${t('bd.col.building')}</th>
-          <th>${t('col.street')}</th><th>${t('col.type')}</th><th class="num">${t('col.area')}</th>
-          <th class="num">${t('bd.col.eui')}</th><th class="num">${t('bd.col.percentile')}</th>
-          <th>${t('bd.col.class')}</th><th class="num">${t('bd.col.quotaEui')}</th>
-          <th class="num">${t('bd.col.limits')}</th><th>${t('bd.rating')}</th></tr></thead>
+      <div class="table-wrap"><table class="data data-wrap" data-server-sort data-testid="bm-table">
+        <thead><tr><th class="num" ${serverSortAttrs('rank_in_type', f)}>${t('bd.col.rank')}</th><th ${serverSortAttrs('name', f)}>${t('bd.col.building')}</th>
+          <th ${serverSortAttrs('street', f)}>${t('col.street')}</th><th ${serverSortAttrs('building_type', f)}>${t('col.type')}</th>
+          <th class="num" ${serverSortAttrs('floor_area_m2', f)}>${t('col.area')}</th>
+          <th class="num" ${serverSortAttrs('eui', f)}>${t('bd.col.eui')}</th><th class="num" ${serverSortAttrs('area_percentile_in_type', f)}>${t('bd.col.percentile')}</th>
+          <th ${serverSortAttrs('quota_class', f)}>${t('bd.col.class')}</th><th class="num" ${serverSortAttrs('constraint_value', f)}>${t('bd.col.quotaEui')}</th>
+          <th class="num">${t('bd.col.limits')}</th><th ${serverSortAttrs('rating', f)}>${t('bd.rating')}</th></tr></thead>
         <tbody data-role="rows"></tbody></table></div>
       <div data-role="pager"></div>
     </section>`);
@@ -265,6 +270,9 @@ export async function render(view, { query, setQuery, isCurrent }) {
     bindVerify(view, toVerify, () => window.dispatchEvent(new HashChangeEvent('hashchange'))),
     on(view, 'change', 'select[data-role="year"]', (_, s) => setQuery({ year: s.value })),
     on(view, 'change', 'form[data-role="filters"] select', (_, s) => setQuery({ [s.name]: s.value })),
+    on(view, 'change', 'form[data-role="filters"] input[name="q"]', (_, i) => setQuery({ q: i.value.trim() })),
+    on(view, 'submit', 'form[data-role="filters"]', (ev) => ev.preventDefault()),
+    on(view, 'table-sort', 'table[data-server-sort]', (ev) => setQuery({ sort: ev.detail.sort, order: ev.detail.order })),
     on(view, 'click', 'button[data-page]', (_, b) => showPage(Number(b.dataset.page) || 0)),
     on(view, 'click', 'button[data-mode]', (_, b) => {
       if (b.dataset.mode === mode) return;

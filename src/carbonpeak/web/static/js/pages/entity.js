@@ -114,6 +114,7 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
           <div><dt>${t('en.flags')}</dt><dd class="small">${(q.flags || []).join(', ') || '—'}</dd></div>
         </dl></div>
     </section>
+    <section class="card" style="margin-bottom:14px"><h2>${t('en.monthly')}</h2><div data-table="monthly"></div></section>
     <section class="card" style="margin-bottom:14px"><h2>${t('en.meters')}</h2><div data-table="meters"></div></section>
     <section class="card"><h2>${t('en.warnings')}</h2>
       ${warnings.length ? html`<div data-table="warnings"></div>` : html`<p class="muted">${t('en.noWarnings')}</p>`}
@@ -131,6 +132,22 @@ export async function render(view, { params, query, setQuery, isCurrent }) {
   }
   const meterHref = (m) => hashFor(`/meters/${encodeURIComponent(m.meter_id)}`, { year: d.year });
   const offs = [
+    // the month's figures by carrier with the remark (备注) the ledger came with; its xlsx is
+    // the entity's workbook (every table of the page, the remarks in the monthly sheet)
+    dataTable($('[data-table="monthly"]', view), {
+      testid: 'entity-monthly', rows: d.monthly_by_carrier || [],
+      rowAttrs: (r) => ({ 'data-month': r.month, 'data-carrier': r.carrier }),
+      exportPath: `/dashboard/entities/${encodeURIComponent(params.id)}`, exportParams: { year: d.year },
+      columns: [
+        { key: 'month', label: 'col.month' },
+        { key: 'carrier', label: 'mt.carrier', filter: 'select', text: (r) => label('carrier', r.carrier) },
+        { key: 'quantity', label: 'en.quantity', type: 'num', digits: 0 },
+        { key: 'unit', label: 'mt.unit' },
+        { key: 'tce_equal', label: 'col.energy', type: 'num', digits: 2 },
+        { key: 'remark', label: 'en.remark', cls: 'small', cell: (r) => html`<span data-testid="remark-${r.month}-${r.carrier}">${r.remark || ''}</span>` },
+      ],
+      sort: { key: 'month', dir: 'asc' },
+    }),
     dataTable($('[data-table="meters"]', view), {
       testid: 'entity-meters', rows: d.meters || [],
       rowAttrs: (m) => ({ class: 'clickable', 'data-meter-id': m.meter_id, 'data-href': meterHref(m) }),

@@ -1,11 +1,13 @@
 // Key energy-using units: GET /key-units?year=&q=&street_id=&level=&limit=&offset= with a
-// search box, filters, paging and CSV/xlsx downloads of the same filter.
+// search box, filters, paging and CSV/xlsx downloads of the same filter; a click on a header
+// sorts the whole list on the server (&sort=&order=), not only the page shown.
 import { apiUrl, get } from '../api.js';
 import { LEVEL_ORDER, Role } from '../constants.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num } from '../format.js';
-import { label, pick, sectorLabel, streetName, t } from '../i18n.js';
+import { label, lang, pick, sectorLabel, streetName, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
+import { serverSortAttrs } from '../table.js';
 import { hashFor, itemsOf, levelBadge, loading, pageHead, pager, yearSelect } from '../ui.js';
 
 const LIMIT = 50;
@@ -44,6 +46,7 @@ export async function render(view, { query, isCurrent }) {
   const f = {
     year: query.year || '', q: query.q || '', street_id: query.street_id || '',
     level: query.level || '', sector: query.sector || '',
+    sort: query.sort || '', order: query.order || '',
     offset: Number.parseInt(query.offset || '0', 10) || 0,
   };
   const isStreetUser = session.user && session.user.role === Role.STREET_OFFICER;
@@ -82,11 +85,14 @@ export async function render(view, { query, isCurrent }) {
       </form>
       <p class="muted small" data-role="count"></p>
       <p class="basis small muted" data-testid="key-units-basis">${t('ku.consolidated')}: ${pick(first, 'energy_label')} · ${t('ku.budgetAllocated')}: ${pick(first, 'budget_label')}</p>
-      <div class="table-wrap"><table class="data" data-testid="key-units-table">
-        <thead><tr><th>${t('col.name')}</th><th>${t('col.street')}</th><th>${t('col.type')}</th>
-          <th class="num">${t('ku.consolidated')} (tce)</th><th class="num">${t('ku.own')} (tce)</th><th class="num">${t('col.co2')}</th>
-          <th class="num">${t('ku.budgetAllocated')} (tce)</th><th class="num">${t('ku.budgetElastic')} (tce)</th><th>${t('col.warning')}</th>
-          <th>${t('col.keyLevel')}</th><th>${t('col.reason')}</th></tr></thead>
+      <div class="table-wrap"><table class="data" data-server-sort data-testid="key-units-table">
+        <thead><tr><th ${serverSortAttrs('name', f)}>${t('col.name')}</th><th ${serverSortAttrs('street_name_zh', f)}>${t('col.street')}</th>
+          <th ${serverSortAttrs('building_type', f)}>${t('col.type')}</th>
+          <th class="num" ${serverSortAttrs('tce_equal', f)}>${t('ku.consolidated')} (tce)</th><th class="num" ${serverSortAttrs('tce_own', f)}>${t('ku.own')} (tce)</th>
+          <th class="num" ${serverSortAttrs('tco2', f)}>${t('col.co2')}</th>
+          <th class="num" ${serverSortAttrs('budget_tce', f)}>${t('ku.budgetAllocated')} (tce)</th><th class="num" ${serverSortAttrs('budget_elastic_tce', f)}>${t('ku.budgetElastic')} (tce)</th>
+          <th ${serverSortAttrs('warning_ratio', f)}>${t('col.warning')}</th>
+          <th ${serverSortAttrs('key_unit_rule', f)}>${t('col.keyLevel')}</th><th>${t('col.reason')}</th></tr></thead>
         <tbody data-role="rows"></tbody></table></div>
       <div data-role="pager"></div>
     </div>`);
@@ -108,8 +114,9 @@ export async function render(view, { query, isCurrent }) {
     setHTML(pagerBox, pager({ total, limit: data.limit ?? LIMIT, offset: data.offset ?? f.offset }));
     const filters = { year: f.year, q: f.q, street_id: f.street_id, level: f.level, sector: f.sector };
     csv.href = apiUrl('/key-units', { ...filters, format: 'csv' });
-    xlsx.href = apiUrl('/key-units', { ...filters, format: 'xlsx' });
-    history.replaceState(null, '', hashFor('/key-units', { ...filters, offset: f.offset || '' }));
+    // the workbook in the page's language and order (the server sorts it as the page)
+    xlsx.href = apiUrl('/key-units', { ...filters, sort: f.sort, order: f.sort ? f.order : '', format: 'xlsx', lang: lang() });
+    history.replaceState(null, '', hashFor('/key-units', { ...filters, sort: f.sort, order: f.sort ? f.order : '', offset: f.offset || '' }));
   };
   show(first);
 
@@ -129,6 +136,7 @@ export async function render(view, { query, isCurrent }) {
     on(view, 'change', 'select[name]', (_, el) => { f[el.name] = el.value; f.offset = 0; refresh(); }),
     on(view, 'change', 'select[data-role="year"]', (_, el) => { f.year = el.value; session.year = el.value; f.offset = 0; refresh(); }),
     on(view, 'click', 'button[data-page]', (_, el) => { f.offset = Number(el.dataset.page) || 0; refresh(); }),
+    on(view, 'table-sort', 'table[data-server-sort]', (ev) => { f.sort = ev.detail.sort; f.order = ev.detail.order; f.offset = 0; refresh(); }),
   ];
   const submit = (ev) => { ev.preventDefault(); f.q = form.q.value.trim(); f.offset = 0; refresh(); };
   form.addEventListener('submit', submit);

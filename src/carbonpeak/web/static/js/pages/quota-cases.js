@@ -8,8 +8,9 @@ import {
 } from '../constants.js';
 import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
-import { label, pick, t } from '../i18n.js';
+import { label, lang, pick, t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
+import { serverSortAttrs } from '../table.js';
 import { dateInput, loading, pageHead, pager } from '../ui.js';
 import { allRows, tabs, unitText } from './buildings.js';
 
@@ -117,7 +118,7 @@ function failure(err) {
 
 export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
-  const f = { year: query.case_year || '', status: query.status || '' };
+  const f = { year: query.case_year || '', status: query.status || '', q: query.q || '', sort: query.sort || '', order: query.order || '' };
   const role = session.user ? session.user.role : '';
   const canAct = ANALYSTS.includes(role);
   const [years, tables] = await Promise.all([
@@ -145,16 +146,18 @@ export async function render(view, { query, setQuery, isCurrent }) {
           <select data-role="case-status" data-testid="cases-status">
             <option value="">${t('all')}</option>
             ${STATUSES.map((s) => html`<option value="${s}" ${s === f.status ? raw('selected') : ''}>${label('case', s)}</option>`)}</select></label>
+        <label class="field">${t('search')}
+          <input type="search" data-role="case-q" value="${f.q}" placeholder="${t('tbl.filter')}" data-testid="cases-filter"></label>
         <div class="field grow"><span>&nbsp;</span><span class="downloads">
           <a class="btn-dl" data-testid="cases-csv" href="${apiUrl('/quota-cases', { ...f, format: 'csv' })}" download>${t('download.csv')}</a>
-          <a class="btn-dl" data-testid="cases-xlsx" href="${apiUrl('/quota-cases', { ...f, format: 'xlsx' })}" download>${t('download.xlsx')}</a></span></div>
+          <a class="btn-dl" data-testid="cases-xlsx" href="${apiUrl('/quota-cases', { ...f, order: f.sort ? f.order : '', format: 'xlsx', lang: lang() })}" download>${t('download.xlsx')}</a></span></div>
       </div>
       <p class="muted small"><span data-testid="cases-count"></span> <span class="overdue-text" data-testid="cases-overdue-count"></span></p>
-      <div class="table-wrap"><table class="data" data-testid="cases-table">
-        <thead><tr><th>${t('qc.col.case')}</th><th>${t('bd.col.building')}</th>
-          <th class="num">${t('qc.col.eui')}</th><th class="num">${t('qc.col.excess')}</th>
-          <th class="num">${t('qc.col.reduction')}</th><th>${t('col.status')}</th>
-          <th>${t('qc.col.notice')}</th><th>${t('qc.col.deadline')}</th><th>${t('col.reason')}</th></tr></thead>
+      <div class="table-wrap"><table class="data" data-server-sort data-testid="cases-table">
+        <thead><tr><th ${serverSortAttrs('id', f)}>${t('qc.col.case')}</th><th ${serverSortAttrs('name', f)}>${t('bd.col.building')}</th>
+          <th class="num" ${serverSortAttrs('eui', f)}>${t('qc.col.eui')}</th><th class="num" ${serverSortAttrs('excess_fraction', f)}>${t('qc.col.excess')}</th>
+          <th class="num" ${serverSortAttrs('reduction_required', f)}>${t('qc.col.reduction')}</th><th ${serverSortAttrs('status', f)}>${t('col.status')}</th>
+          <th ${serverSortAttrs('notice_date', f)}>${t('qc.col.notice')}</th><th ${serverSortAttrs('deadline', f)}>${t('qc.col.deadline')}</th><th>${t('col.reason')}</th></tr></thead>
         <tbody data-role="rows">${loadingRow()}</tbody></table></div>
       <div data-role="pager"></div>
     </section>`);
@@ -174,7 +177,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const load = async () => {
     const mine = ++seq;
     try {
-      const data = await allRows('/quota-cases', f);
+      const data = await allRows('/quota-cases', { ...f, order: f.sort ? f.order : '' });
       await loadClassLabels(data.items);
       if (mine !== seq || !isCurrent()) return;
       items = data.items;
@@ -228,6 +231,8 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const off = [
     on(view, 'change', 'select[data-role="case-year"]', (_, s) => setQuery({ case_year: s.value })),
     on(view, 'change', 'select[data-role="case-status"]', (_, s) => setQuery({ status: s.value })),
+    on(view, 'change', 'input[data-role="case-q"]', (_, i) => setQuery({ q: i.value.trim() })),
+    on(view, 'table-sort', 'table[data-server-sort]', (ev) => setQuery({ sort: ev.detail.sort, order: ev.detail.order })),
     on(view, 'click', 'button[data-page]', (_, b) => showPage(Number(b.dataset.page) || 0)),
     on(view, 'submit', 'form[data-op]', submit),
   ];

@@ -15,8 +15,8 @@ function errText(e) { return lang() === 'zh' ? (e.message_zh || e.message) : e.m
 
 function colLabel(c) { return c ? label('up.col', c) : t('up.ignore'); }
 
-function whereText(e) {
-  const col = e.header || e.column;
+function whereText(e, kind) {
+  const col = kind === 'boundaries' && e.header ? colLabel(e.header) : (e.header || e.column);
   if (e.row && col) return t('up.where', { row: e.row, col });
   if (e.row) return t('up.whereRow', { row: e.row });
   return col || '';
@@ -29,11 +29,11 @@ function errorsOf(err) {
   return [{ row: null, column: null, message: String(text), message_zh: String(text) }];
 }
 
-function errorList(errors, testid) {
+function errorList(errors, testid, kind = '') {
   if (!errors.length) return '';
   return html`<ul class="up-errors" data-testid="${testid}">${errors.map((e) => html`
     <li data-testid="${testid}-item" data-row="${e.row ?? ''}" data-column="${e.column ?? ''}"
-      data-code="${e.code || ''}"><span class="up-where">${whereText(e)}</span>
+      data-code="${e.code || ''}"><span class="up-where">${whereText(e, kind)}</span>
       ${e.value !== null && e.value !== undefined && e.value !== '' ? html`<code>${e.value}</code>` : ''}
       ${errText(e)}</li>`)}</ul>`;
 }
@@ -74,8 +74,9 @@ function previewTable(p) {
   }
   const rowBad = (r) => bad.has(`${r.row}`) || p.headers.some((_, i) => bad.has(`${r.row}:${i}`));
   return html`<div class="table-wrap"><table class="data up-preview" data-testid="upload-table">
-    <thead><tr><th class="num">${t('up.row')}</th>${p.headers.map((h) => html`<th>${h}
-      <div class="muted small">→ ${colLabel(p.mapping[h])}</div></th>`)}</tr></thead>
+    <thead><tr><th class="num">${t('up.row')}</th>${p.headers.map((h) => (p.kind === 'boundaries'
+      ? html`<th>${colLabel(h)}</th>` : html`<th>${h}
+      <div class="muted small">→ ${colLabel(p.mapping[h])}</div></th>`))}</tr></thead>
     <tbody>${p.rows.map((r) => html`<tr data-testid="preview-row-${r.row}" data-bad="${rowBad(r) ? '1' : '0'}"
       class="${bad.has(`${r.row}`) ? 'up-bad-row' : ''}" title="${(bad.get(`${r.row}`) || []).join('; ')}">
       <td class="num muted">${r.row}</td>
@@ -95,7 +96,7 @@ function previewPanel(p, result) {
     ${statusLine(p)}
     ${mappingPanel(p)}
     ${p.errors.length ? html`<h3>${t('up.errors', { n: num(p.error_count || p.errors.length, 0) })}</h3>` : ''}
-    ${errorList(p.errors, 'upload-errors')}
+    ${errorList(p.errors, 'upload-errors', p.kind)}
     ${previewTable(p)}
     ${result ? html`<p class="up-done" data-testid="upload-result" data-batch="${result.batch_id ?? ''}"
       data-status="${result.status}">${t('up.done', { batch: result.batch_id ?? '—',
@@ -195,7 +196,8 @@ export async function render(view, { isCurrent }) {
             ${allowed.map((k) => html`<option value="${k}" ${k === st.kind ? raw('selected') : ''}>${label('up.kind', k)}</option>`)}
           </select></label>
         <label class="field">${t('up.file')}
-          <input type="file" data-testid="upload-file" accept=".csv,.txt,.xlsx,.xls"></label>
+          <input type="file" data-testid="upload-file"
+            accept="${st.kind === 'boundaries' ? '.geojson,.json' : '.csv,.txt,.xlsx,.xls'}"></label>
         <button type="button" class="btn-primary" data-action="upload" data-testid="upload-submit">${t('up.submit')}</button>
       </div>
       <p class="muted small">${t('up.explain')}</p>
@@ -217,7 +219,7 @@ export async function render(view, { isCurrent }) {
 
   draw();
   const off = [
-    on(view, 'change', 'select[data-role="upload-kind"]', (_, el) => { st.kind = el.value; }),
+    on(view, 'change', 'select[data-role="upload-kind"]', (_, el) => { st.kind = el.value; draw(); }),
     on(view, 'change', 'select[data-role="form-entity"]', (_, el) => { st.entity = el.value; }),
     on(view, 'input', 'input[data-role="form-month"]', (_, el) => { st.month = el.value.trim(); }),
     on(view, 'input', 'input[data-carrier]', (_, el) => {
