@@ -321,6 +321,7 @@ def test_benchmarking_page_in_chinese_and_english(
     assert api["quota_statuses"] == ["unverified"]
     assert page.get_by_test_id("bm-unverified").is_visible()
     assert "未经核实" in page.get_by_test_id("bm-unverified").inner_text()
+    assert "unverified" not in page.get_by_test_id("bm-unverified").inner_text()  # one language
     assert page.get_by_test_id("bm-quota-status").get_attribute("data-status") == "unverified"
     assert page.get_by_test_id("bm-quota-status").inner_text() == "未核实"  # Chinese only
     # the chart drew, in both conventions

@@ -330,6 +330,7 @@ def test_paged_lists_sort_and_filter_on_the_server(page: Page, demo: Demo) -> No
                               and "sort=eui" in r.url and "order=desc" in r.url):
         bmt.locator("thead th[data-sort=eui]").click()
     page.wait_for_selector("[data-testid=bm-table] thead th[data-sort=eui][data-sorted=desc]")
+    bmt.scroll_into_view_if_needed()
     shot(page, "lists_buildings_sorted_by_eui_on_the_server_zh")
     target = bm[0]["name"]
     with page.expect_response(lambda r: "/api/v1/benchmarking?" in r.url and "q=" in r.url
