@@ -7,7 +7,6 @@ their catalogue reason and are answered in the request's language.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,19 +22,9 @@ from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.services.access.auth import set_password
 from carbonpeak.services.access.users import create_user
 from carbonpeak.storage.workspace import Workspace
+from tests.one_language import CJK, english_words
 
 PASSWORD = "a long enough test password"  # noqa: S105  # test users only
-
-#: ASCII words a Chinese text may hold: units, standard codes, ids of the test data
-ALLOWED = {"kWh", "tCO2", "tce", "m2", "GB", "T", "CO2", "API", "huangpu", "Huangpu", "HP", "NOPE", "xlsx", "pdf", "ID", "id"}
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def english_words(text: str) -> set[str]:
-    """The ASCII words of ``text`` not in the allow-list (codes like HP-001 count as ids)."""
-    words = set(re.findall(r"[A-Za-z][A-Za-z0-9_\-]*", text))
-    return {w for w in words if w not in ALLOWED and not re.search(r"\d", w)}
-
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
