@@ -9,7 +9,8 @@ from typing import Any
 
 #: ASCII words a Chinese text may hold: units, standard codes, protocol words
 ALLOWED = {"kWh", "MWh", "tCO2", "tce", "kgce", "m2", "GB", "T", "CO2", "API", "xlsx", "pdf",
-           "ID", "id", "v", "PV", "a", "m", "Authorization", "Bearer", "cpk_", "X-CSRF-Token"}
+           "ID", "id", "v", "PV", "a", "m", "GDP", "km", "Authorization", "Bearer", "cpk_",
+           "X-CSRF-Token"}
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
