@@ -541,9 +541,7 @@ def open_cases(ws: Workspace, district_id: str, year: int,
     try:
         _open(ws, district_id, year, bm, over, created)
     except IntegrityError:  # another run opened the same cases between our read and write
-        msg = ("quota cases of this year were being opened by another run at the same time; "
-               "nothing was opened by this one, run it again 另一进程正在立案，请重试")
-        raise ConflictError(msg) from None
+        raise ConflictError(i18n_msg("error.quota.opening_elsewhere")) from None
     return created
 
 
