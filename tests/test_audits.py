@@ -101,6 +101,7 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.one_language import CJK, english_words, workbook_texts
 
 EXTRA_ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2
 B5,外滩酒店,building,外滩街道,hotel,20000
@@ -571,8 +572,8 @@ def test_schedule_by_hand(built: Workspace) -> None:
         "B5": "due_this_year"}
     assert before["summary"]["coverage"] == 0.5
     book = openpyxl.load_workbook(io.BytesIO(schedule_workbook(sched)))
-    assert book.sheetnames == ["审计周期 Schedule", "汇总 Summary"]
-    values = [c for row in book["审计周期 Schedule"].iter_rows(values_only=True) for c in row]
+    assert book.sheetnames == ["审计周期", "汇总"]
+    values = [c for row in book["审计周期"].iter_rows(values_only=True) for c in row]
     assert "B8" in values
     assert "never_audited" in values
 
@@ -580,6 +581,27 @@ def test_schedule_by_hand(built: Workspace) -> None:
 def _items(chk: dict[str, Any], unit: str) -> dict[str, tuple[str, str | None]]:
     [u] = [u for u in chk["units"] if u["entity_id"] == unit]
     return {it["code"]: (it["status"], it["deadline"]) for it in u["items"]}
+
+
+def test_the_schedule_and_checklist_workbooks_are_each_in_one_language(
+        built: Workspace) -> None:
+    """Issue 14: the Chinese edition has no English word outside units, codes and the data's
+    own ids and names; the English edition no Chinese character outside them."""
+    sched = audit_schedule(built, "huangpu", dt.date(2025, 4, 15))
+    chk = obligations(built, "huangpu", 2024, as_of=CHECK_DAY)
+    data = {"状态代码", "Status code", "事项代码", "Item code", "主体编号", "Entity id",
+            "名称", "Name", "街道", "Street", "最近审计机构", "Last auditor", "依据"}
+    for make, src in ((schedule_workbook, sched), (obligations_workbook, chk)):
+        zh = workbook_texts(openpyxl.load_workbook(io.BytesIO(make(src))), data)
+        en = workbook_texts(openpyxl.load_workbook(io.BytesIO(make(src, lang="en"))), data)
+        sources = {str(e["source"]) for e in sched["rule"]["entries"].values()} | {
+            str(o["source"]) for o in chk["obligations"]}
+        zh_words = {w for t in zh for w in english_words(t) if not any(
+            w in s for s in sources)}
+        assert not zh_words, zh_words
+        en_cjk = [t for t in en if CJK.search(t) and not any(
+            s in t for s in sources | {str(sched["district_name"])})]
+        assert not en_cjk, en_cjk
 
 
 def test_obligations_checklist_with_every_status(built: Workspace) -> None:
@@ -620,7 +642,7 @@ def test_obligations_checklist_with_every_status(built: Workspace) -> None:
     assert _items(obligations(built, "huangpu", 2023, as_of=CHECK_DAY), "B2")["monitoring"] \
         == ("unknown", None)
     book = openpyxl.load_workbook(io.BytesIO(obligations_workbook(chk)))
-    rows = list(book["义务清单 Checklist"].iter_rows(values_only=True))
+    rows = list(book["义务清单"].iter_rows(values_only=True))
     assert sum(1 for r in rows if r[0] in ("B2", "E1")) == 14  # 2 units × 7 items
 
 

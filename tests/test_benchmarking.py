@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,7 @@ from carbonpeak.storage.registry.models import AuditLog
 from carbonpeak.storage.registry.models import District as DistrictRecord
 from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.one_language import CJK, english_words, workbook_texts
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas
 O1_2024 = (960_000 + GAS_KWH) / 10_000  # 108.9862
@@ -426,18 +428,35 @@ def test_a_checked_table_is_a_new_version_and_used(district: District,
 def test_disclosure_workbook_lists_every_building_and_the_status(district: District) -> None:
     bm = benchmark(district.ws, "huangpu", 2024)
     wb = openpyxl.load_workbook(io.BytesIO(disclosure_workbook(bm)))
+    english = openpyxl.load_workbook(io.BytesIO(disclosure_workbook(bm, lang="en")))
     sh = wb["能效公示"]
     assert "2024" in str(sh["A1"].value)
-    assert "unverified" in str(sh["A2"].value)
+    assert "unverified" in str(english["Disclosure"]["A2"].value)
     assert "未经核实" in str(sh["A2"].value)
     header = [c.value for c in sh[4]]
     rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sh.iter_rows(min_row=5)]
     assert len(rows) == 7
-    o3 = next(x for x in rows if x["建筑名称 Building"] == "外滩办公三")
-    assert o3["评级 Rating"] == "超过约束值"
-    assert o3["限额口径能耗 EUI (quota convention)"] == pytest.approx(120.0)
-    counts = {r[0].value: r[1].value for r in wb["评级汇总 Ratings"].iter_rows(min_row=2)}
-    assert counts["超过约束值 over constraint value"] == 1
+    o3 = next(x for x in rows if x["建筑名称"] == "外滩办公三")
+    assert o3["评级"] == "超过约束值"
+    assert o3["限额口径能耗"] == pytest.approx(120.0)
+    counts = {r[0].value: r[1].value for r in wb["评级汇总"].iter_rows(min_row=2)}
+    assert counts["超过约束值"] == 1
+
+
+def test_the_disclosure_workbook_is_in_one_language_per_edition(district: District) -> None:
+    """Issue 14: no English word in the Chinese edition (outside units, the quota table's id
+    and the data's names), no Chinese character in the English one (outside names)."""
+    bm = benchmark(district.ws, "huangpu", 2024)
+    names = {"建筑名称", "Building", "街道", "Street", "限额类别"}
+    zh = workbook_texts(openpyxl.load_workbook(io.BytesIO(disclosure_workbook(bm))), names)
+    en = workbook_texts(openpyxl.load_workbook(io.BytesIO(disclosure_workbook(bm, lang="en"))),
+                        names)
+    ids = set(re.findall(r"[A-Za-z][A-Za-z0-9_\-]*", f"{bm.table_id} {bm.factor_set}"))
+    assert not {w for t in zh for w in english_words(t, ids)}
+    assert not [t for t in en if CJK.search(t) and str(bm.district_name) not in t
+                and str(bm.factor_set) not in t]
+    assert "Class from" in en  # the same heading in each language
+    assert "类别来源" in zh
 
 
 @pytest.mark.contract  # its cases are read by the scope test on both databases

@@ -90,6 +90,7 @@ from carbonpeak.services.buildings.commissioning import (
 )
 from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.one_language import CJK
 
 ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code
 E1,外滩集团,enterprise,外滩街道,,,31.238,121.487,,J66
@@ -263,8 +264,9 @@ def test_ranking_and_buildings_without_data(world: World) -> None:
     reasons = {w["entity_id"]: w["reason"] for w in c.without_data}
     assert reasons == {"B4": "no_meter", "B5": "coarse", "B6": "no_hours"}
     assert "1440" in next(w["reason_en"] for w in c.without_data if w["entity_id"] == "B5")
-    assert any("1 entities in scope are not buildings" in n for n in c.notes)
-    assert any(n.startswith("B6: 1 meter-hour(s) with a negative reading") for n in c.notes)
+    assert any("1 entities in scope are not buildings" in n for n in c.header()["notes"])
+    assert any(n.startswith("B6: 1 meter-hour(s) with a negative reading")
+               for n in c.header()["notes"])
     assert c.thresholds_source == "unverified defaults"
     assert "2024-06-10" in c.holidays
     assert "2024-09-29" in c.workdays  # a 调休 Sunday
@@ -335,6 +337,14 @@ def test_workbook_has_the_ranked_list(world: World, tmp_path: Path) -> None:
     assert rows[1][COMMISSIONING_COLUMNS.index("avoidable_kwh")] == pytest.approx(4880.0)
     assert [r[0] for r in wb["无逐时数据"].iter_rows(values_only=True)][1:] == ["B4", "B5", "B6"]
     assert (tmp_path / "c.xlsx").read_bytes() == data
+    # issue 14: the settings sheet in one language per edition (the district's name aside)
+    about_zh = [r[0] for r in wb["说明"].iter_rows(values_only=True)]
+    en = load_workbook(io.BytesIO(commissioning_workbook(world.result, lang="en")))
+    assert en.sheetnames == ["Candidates", "Without hourly data", "About"]
+    about_en = [str(c) for r in en["About"].iter_rows(values_only=True) for c in r
+                if c is not None and c != world.result.district_name]
+    assert about_zh[:3] == ["区", "年份", "阈值来源"]
+    assert not [c for c in about_en if CJK.search(c)]
 
 
 # -- charts -----------------------------------------------------------------------------------

@@ -153,7 +153,8 @@ def test_rate_limit_refuses_even_the_right_password_until_the_window_passes(
     for _ in range(5):  # CARBONPEAK_LOGIN_MAX_FAILURES default 5 per username
         assert c.post("/api/v1/auth/login", json={"username": "feeder",
                                                   "password": "wrong-guess"}).status_code == 401
-    r = c.post("/api/v1/auth/login", json={"username": "feeder", "password": PASSWORD})
+    r = c.post("/api/v1/auth/login", json={"username": "feeder", "password": PASSWORD},
+               headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
     assert r.status_code == 429, r.text
     wait = int(r.headers["Retry-After"])
     assert 0 < wait <= 15 * 60

@@ -60,6 +60,7 @@ from carbonpeak.api.app import create_app
 from carbonpeak.cli import app
 from carbonpeak.config import Settings
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import Message
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
 from carbonpeak.intake.imports import import_file
@@ -79,6 +80,7 @@ from carbonpeak.services.plan.warnings import derive_district_budget, evaluate_w
 from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace
 from tests.conftest import BACKENDS, registry_url
+from tests.one_language import CJK, english_words, workbook_texts
 from tests.test_reports import pdffonts, pdfinfo, pdftotext
 
 WHEN = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
@@ -281,8 +283,7 @@ def test_extra_sections_plug_in_and_fail_with_their_reason(world: World) -> None
                           "rows": [{"id": "G1", "saving": 12.345}]}}
 
     def retrofits(ws: Workspace, d: Any, year: int) -> dict[str, Any]:
-        msg = "no retrofit projects loaded 尚无节能改造项目"
-        raise NotFoundError(msg)
+        raise NotFoundError(Message("error.retrofit.no_project", {"code": "R-1"}))
 
     wp = white_paper(world.ws, year=2024, sections={
         "audits": ExtraSection("能源审计", "Energy audits", audits),
@@ -292,7 +293,7 @@ def test_extra_sections_plug_in_and_fail_with_their_reason(world: World) -> None
     html = whitepaper_html(wp, generated=WHEN)
     assert "2024年完成能源审计2家。" in html
     assert "12.3" in html  # the column's digits
-    assert "no retrofit projects loaded 尚无节能改造项目" in html
+    assert "项目R-1不存在" in html
     # the public-buildings chapter no longer says audits are missing; programmes is a chapter
     assert "本版白皮书尚未纳入能源审计" not in html
     assert "专项工作" in html
@@ -476,15 +477,14 @@ def test_inventory_export_has_chinese_headers_and_the_account_totals(
         world: World, content: dict[str, Any]) -> None:
     ex = export_workbook(world.ws, "inventory", year=2024, generated=WHEN)
     assert ex.filename == "inventory-huangpu-2024.xlsx"
-    rows = _sheet(ex.data, "全区分品种 District")
+    rows = _sheet(ex.data, "全区分品种")
     head = rows[0]
-    assert head[:6] == ("能源品种 Carrier", "实物量 Quantity", "单位 Unit",
-                        "当量值 tce (equivalent)", "等价值 tce (equal)", "二氧化碳 tCO2")
+    assert head[:6] == ("能源品种", "实物量", "单位", "当量值 tce", "等价值 tce", "二氧化碳 tCO2")
     body = {r[0]: r for r in rows[1:-1]}
     assert set(body) == {"电力", "天然气", "热力"}
     assert body["电力"][1] == pytest.approx(8_280_000)
     total = rows[-1]
-    assert total[0] == "合计（不含光伏）Total excl. PV"
+    assert total[0] == "合计（不含光伏）"
     tot = content["summary"]["totals"]
     # the run's totals (openpyxl writes a float to 15 significant digits, and the sheet's sum
     # may add the carriers in another order than the run did: equal to 1e-12)
@@ -493,28 +493,50 @@ def test_inventory_export_has_chinese_headers_and_the_account_totals(
     assert [number(v, 1) for v in total[3:6]] == _account_totals(world.account_output)
     assert total[5] == pytest.approx(TCO2_2024)
     assert sum(r[5] for r in body.values()) == pytest.approx(TCO2_2024)
-    entities = _sheet(ex.data, "分单位 Entities")
-    assert entities[0][:3] == ("单位编号 Entity id", "名称 Name", "街道 Street")
+    entities = _sheet(ex.data, "分单位")
+    assert entities[0][:3] == ("单位编号", "名称", "街道")
     assert {r[0] for r in entities[1:]} == {"O1", "O2", "H1", "P1", "G1"}
-    about = {r[0]: r[1] for r in _sheet(ex.data, "说明 About")[1:]}
-    assert about["核算批次 Account run"] == content["run"]["id"]
-    assert about["因子集 Factor set"] == "shanghai_local@v1"
+    about = {r[0]: r[1] for r in _sheet(ex.data, "说明")[1:]}
+    assert about["核算批次"] == content["run"]["id"]
+    assert about["因子集"] == "shanghai_local@v1"
 
 
 def test_key_units_targets_and_disclosure_exports(world: World) -> None:
-    ku = _sheet(export_workbook(world.ws, "key-units", year=2024).data, "重点用能单位 Key units")
-    assert ku[0][:2] == ("单位编号 Entity id", "名称 Name")
+    ku = _sheet(export_workbook(world.ws, "key-units", year=2024).data, "重点用能单位")
+    assert ku[0][:2] == ("单位编号", "名称")
     assert ku[1][:2] == ("G1", "豫园商场")
     # G1: 3,600,000 kWh × 0.42 / 1000 = 1,512 tCO2
     assert ku[1][6] == pytest.approx(1_512.0)
-    assert ku[-1][0] == "合计 Total（1家）"
-    targets = _sheet(export_workbook(world.ws, "targets", year=2024).data, "规划目标 Targets")
-    assert targets[0][:3] == ("编号 Code", "章节 Section", "指标 Indicator")
+    assert ku[-1][0] == "合计（1家）"
+    targets = _sheet(export_workbook(world.ws, "targets", year=2024).data, "规划目标")
+    assert targets[0][:3] == ("编号", "章节", "指标")
     assert len(targets) - 1 == len(evaluate_targets(world.ws, district="huangpu", year=2024))
-    assert "责任单位 Responsible units" in targets[0]
+    assert "责任单位" in targets[0]
     disclosure = export_workbook(world.ws, "disclosure", year=2024)
     rows = _sheet(disclosure.data, "能效公示")
-    assert "建筑名称 Building" in rows[3]
+    assert "建筑名称" in rows[3]
+
+
+@pytest.mark.parametrize("what", ["inventory", "key-units", "targets", "figures",
+                                  "disclosure"])
+def test_each_export_is_in_one_language_per_edition(world: World, what: str) -> None:
+    """Issue 14: the Chinese edition has no English word outside units, codes, ids and the
+    data's own names; the English edition no Chinese character outside those."""
+    data = {"编号", "Code", "代码", "状态代码", "Status code", "单位编号", "Entity id", "名称",
+            "Name", "建筑名称", "Building", "行业代码", "Sector", "数据来源", "Source", "来源",
+            "Provenance", "单位", "Unit", "街道", "Street", "对象", "Subject", "因子集",
+            "Factor set", "行政区", "District", "认定依据", "Rule", "责任单位",
+            "Responsible units", "章节", "Section", "比较", "Comparator", "目标说明",
+            "Target text", "限额类别", "Quota class", "口径", "Basis",
+            # an English reason quotes the plan's own Chinese target text (市下达目标)
+            "Reason"}
+    zh = workbook_texts(openpyxl.load_workbook(io.BytesIO(
+        export_workbook(world.ws, what, year=2024).data)), data)
+    en = workbook_texts(openpyxl.load_workbook(io.BytesIO(
+        export_workbook(world.ws, what, year=2024, lang="en").data)), data)
+    ids = {"huangpu", "shanghai_local", "ADR", "DR"}  # ids; the plan's own abbreviations
+    assert not {w for t in zh for w in english_words(t, ids)}, zh
+    assert not [t for t in en if CJK.search(t) and "黄浦" not in t]
 
 
 def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path,
@@ -540,7 +562,7 @@ def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path
     r = CliRunner().invoke(app, ["export", "--year", "2024", "--what", "key-units", "--xlsx",
                                  str(out)], catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert _sheet(out.read_bytes(), "重点用能单位 Key units")[1][0] == "G1"
+    assert _sheet(out.read_bytes(), "重点用能单位")[1][0] == "G1"
     r = CliRunner().invoke(app, ["export", "--year", "2024", "--what", "all", "--out",
                                  str(tmp_path / "all")], catch_exceptions=False)
     assert r.exit_code == 0, r.output
@@ -567,7 +589,7 @@ def test_api_roles(api_world: World, tmp_path: Path) -> None:
     r = w.get("analyst", "/api/v1/reports/exports/inventory.xlsx?year=2024")
     assert r.status_code == 200, r.text
     assert r.content[:2] == b"PK"
-    assert _sheet(r.content, "全区分品种 District")[0][0] == "能源品种 Carrier"
+    assert _sheet(r.content, "全区分品种")[0][0] == "能源品种"
     for user in ("officer", "manager"):
         for path in ("whitepaper.pdf", "whitepaper.html", "whitepaper",
                      "exports/key-units.xlsx"):

@@ -12,6 +12,11 @@ Tree::
     └── AccessDenied          (PermissionError) the actor may not read or write this object
 
 Every subclass also inherits the matching builtin, so callers may catch either.
+
+Any of them may carry a ``reason``: the same problem as a catalogue message
+(:mod:`carbonpeak.i18n`), rendered at the edge in the user's language (the API answers it in
+the request's language); ``str(exc)`` is its English rendering, for logs. Raise one with the
+message as the first argument (``NotFoundError(msg("…", code=code))``) or as ``reason=``.
 """
 
 from __future__ import annotations
@@ -39,7 +44,22 @@ __all__ = [
 
 
 class CarbonPeakError(Exception):
-    """Root of every error carbonpeak raises on purpose."""
+    """Root of every error carbonpeak raises on purpose.
+
+    ``reason`` is the problem as a catalogue message, where the raiser gave one (None for an
+    English-only text); a :class:`Message` given as the first argument is that reason, and
+    the exception's text is then its English rendering.
+    """
+
+    reason: Message | None = None
+
+    def __init__(self, *args: object, reason: Message | None = None) -> None:
+        if args and isinstance(args[0], Message):
+            reason = reason if reason is not None else args[0]
+            args = (render(args[0], "en"), *args[1:])
+        super().__init__(*args)
+        if reason is not None:
+            self.reason = reason
 
 
 class ConfigError(CarbonPeakError, RuntimeError):
@@ -49,9 +69,8 @@ class ConfigError(CarbonPeakError, RuntimeError):
     both languages); the text is its English rendering for logs and the CLI.
     """
 
-    def __init__(self, message: str, reason: Message | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
+    def __init__(self, message: str | Message, reason: Message | None = None) -> None:
+        super().__init__(message, reason=reason)
 
 
 class NotFoundError(CarbonPeakError, LookupError):
@@ -64,9 +83,8 @@ class UnitError(CarbonPeakError, ValueError):
     ``reason`` is the same problem as a catalogue message (for row errors in both languages).
     """
 
-    def __init__(self, message: str, reason: Message | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
+    def __init__(self, message: str | Message, reason: Message | None = None) -> None:
+        super().__init__(message, reason=reason)
 
 
 class FactorError(CarbonPeakError, ValueError):
@@ -84,10 +102,11 @@ class HeldValuesPending(ConflictError):
     ``held`` lists them (id, meter_id, ts, value) and ``delta`` the change of the totals.
     """
 
+    reason: Message
+
     def __init__(self, reason: Message, held: list[dict[str, Any]],
                  delta: dict[str, float]) -> None:
-        super().__init__(render(reason, "en"))
-        self.reason = reason
+        super().__init__(reason)
         self.held = held
         self.delta = delta
 
@@ -103,7 +122,7 @@ class AuthenticationError(CarbonPeakError):
 class RateLimited(CarbonPeakError):
     """Too many failed sign-ins; ``retry_after`` seconds until the next attempt is taken."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str | Message, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

@@ -52,12 +52,13 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
-from carbonpeak.i18n import Message, msg, render
+from carbonpeak.i18n import Lang, Message, msg, render
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.web import mount_dashboard
 
-__all__ = ["REFUSALS_SHOWN", "RefusalAudit", "create_app", "message_response"]
+__all__ = ["REFUSALS_SHOWN", "RefusalAudit", "create_app", "error_response", "message_response",
+           "request_lang"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,64 @@ def _refusal(error: Any) -> dict[str, Any]:
     return out
 
 
+def request_lang(request: Request | None) -> Lang:
+    """The language a request asks its answers in: ``?lang=zh|en``, else the first of ``zh``
+    and ``en`` in ``Accept-Language`` (by its q-values), else English (the API's default;
+    the dashboard sends its own language)."""
+    if request is None:
+        return "en"
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return "zh" if asked == "zh" else "en"
+    ranked: list[tuple[float, int, Lang]] = []
+    for i, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("zh", "en"):
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, i, "zh" if primary == "zh" else "en"))
+    return min(ranked)[2] if ranked else "en"
+
+
 def message_response(message: Message, status: int,
-                     headers: dict[str, str] | None = None) -> JSONBody:
-    """An error answer from a catalogue message: ``detail`` in English, ``detail_zh`` in
-    Chinese, and its ``code``."""
-    return JSONBody({"detail": render(message, "en"), "detail_zh": render(message, "zh"),
-                     "code": message.code}, status, headers=headers)
+                     headers: dict[str, str] | None = None, *,
+                     request: Request | None = None) -> JSONBody:
+    """An error answer from a catalogue message: ``detail`` in the request's language
+    (:func:`request_lang`), ``detail_zh`` and ``detail_en`` in both, and its ``code``."""
+    zh, en = render(message, "zh"), render(message, "en")
+    return JSONBody({"detail": zh if request_lang(request) == "zh" else en, "detail_zh": zh,
+                     "detail_en": en, "code": message.code}, status, headers=headers)
+
+
+#: the answer's words for an error raised without a catalogue reason (its text is English)
+_FALLBACK: dict[type[CarbonPeakError], str] = {
+    NotFoundError: "error.generic.not_found", ConflictError: "error.generic.conflict",
+    AccessDenied: "error.generic.denied", AuthenticationError: "error.generic.unauthenticated",
+    RateLimited: "error.generic.rate_limited"}
+
+
+def error_response(request: Request, exc: CarbonPeakError, status: int,
+                   headers: dict[str, str] | None = None) -> JSONBody:
+    """The answer to a refused request: the error's catalogue ``reason`` in the request's
+    language (:func:`message_response`). An error raised with only an English text keeps
+    it in ``detail_en`` (and ``detail`` for English); the Chinese answer is then the general
+    words for its kind, never a translation of the English."""
+    if exc.reason is not None:
+        return message_response(exc.reason, status, headers, request=request)
+    en = str(exc.args[0]) if exc.args else str(exc)
+    code = next((c for t, c in _FALLBACK.items() if isinstance(exc, t)), "error.generic.refused")
+    zh = render(msg(code), "zh")
+    return JSONBody({"detail": zh if request_lang(request) == "zh" else en, "detail_zh": zh,
+                     "detail_en": en, "code": None}, status, headers=headers)
 
 
 class RefusalAudit:
@@ -203,30 +256,34 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         if exc.status_code == 403:  # the CSRF check
             await run_in_threadpool(refusals.record, ws, request, str(exc.detail))
         if isinstance(exc, Refusal):
-            return message_response(exc.message, exc.status_code)
+            return message_response(exc.message, exc.status_code, dict(exc.headers or {}),
+                                    request=request)
         if exc.status_code == 413:
             limit = int(request.scope.get(LIMIT_SCOPE_KEY, st.max_body_kb * 1024))
             return JSONBody(too_large_body(limit), 413)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(OSError)
-    async def _os_error(_: Request, exc: OSError) -> JSONBody:
+    async def _os_error(request: Request, exc: OSError) -> JSONBody:
         if _disk_full(exc):
             logger.error("disk full: %s", exc)
-            return message_response(msg("api.disk.full"), 507)
+            return message_response(msg("api.disk.full"), 507, request=request)
         raise exc
 
     @app.exception_handler(Exception)
-    async def _server_error(_: Request, exc: Exception) -> JSONBody:
+    async def _server_error(request: Request, exc: Exception) -> JSONBody:
         # the last resort (Starlette logs the exception after this answer): a full disk
         # behind a database or Parquet error is still a 507
         if _disk_full(exc):
-            return message_response(msg("api.disk.full"), 507)
-        return JSONBody({"detail": "internal error / 内部错误"}, 500)
+            return message_response(msg("api.disk.full"), 507, request=request)
+        return message_response(msg("error.generic.internal"), 500, request=request)
 
     @app.exception_handler(InputValidationError)
-    async def _invalid(_: Request, exc: InputValidationError) -> JSONBody:
-        return JSONBody({"detail": str(exc).splitlines()[0], "errors": _errors(exc)}, 422)
+    async def _invalid(request: Request, exc: InputValidationError) -> JSONBody:
+        zh = render(msg("error.generic.invalid_input", count=len(exc.errors)), "zh")
+        en = str(exc).splitlines()[0]
+        return JSONBody({"detail": zh if request_lang(request) == "zh" else en,
+                         "detail_zh": zh, "detail_en": en, "errors": _errors(exc)}, 422)
 
     refusals = RefusalAudit()
     app.state.refusal_audit = refusals
@@ -234,11 +291,11 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> JSONBody:
         await run_in_threadpool(refusals.record, ws, request, str(exc))
-        return JSONBody({"detail": str(exc)}, 403)
+        return error_response(request, exc, 403)
 
     @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONBody:
-        return JSONBody({"detail": str(exc)}, 401)
+    async def _unauthenticated(request: Request, exc: AuthenticationError) -> JSONBody:
+        return error_response(request, exc, 401)
 
     @app.exception_handler(RateLimited)
     async def _limited(request: Request, exc: RateLimited) -> JSONBody:
@@ -246,21 +303,20 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         # minute (a guessing run leaves a trace, not a flood)
         await run_in_threadpool(refusals.record, ws, request, str(exc), status=429,
                                 action="sign_in_rate_limited")
-        return JSONBody({"detail": str(exc)}, 429,
-                            headers={"Retry-After": str(exc.retry_after)})
+        return error_response(request, exc, 429, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(NotFoundError)
-    async def _missing(_: Request, exc: NotFoundError) -> JSONBody:
-        return JSONBody({"detail": str(exc.args[0]) if exc.args else "not found"}, 404)
+    async def _missing(request: Request, exc: NotFoundError) -> JSONBody:
+        return error_response(request, exc, 404)
 
     @app.exception_handler(ConflictError)
-    async def _conflict(_: Request, exc: ConflictError) -> JSONBody:
-        return JSONBody({"detail": str(exc)}, 409)
+    async def _conflict(request: Request, exc: ConflictError) -> JSONBody:
+        return error_response(request, exc, 409)
 
     @app.exception_handler(CarbonPeakError)
-    async def _other(_: Request, exc: CarbonPeakError) -> JSONBody:
+    async def _other(request: Request, exc: CarbonPeakError) -> JSONBody:
         logger.warning("request refused: %s", exc)
-        return JSONBody({"detail": str(exc)}, 400)
+        return error_response(request, exc, 400)
 
     @app.get("/api/v1/health", tags=["meta"], response_model=HealthPublic,
              response_class=JSONBody)

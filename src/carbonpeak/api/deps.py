@@ -15,7 +15,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from carbonpeak.api.responses import Refusal
 from carbonpeak.errors import AccessDenied, AuthenticationError
+from carbonpeak.i18n import Message, msg
 from carbonpeak.services.access.auth import session_principal
 from carbonpeak.services.access.users import authenticate_token
 from carbonpeak.storage.principals import Principal
@@ -57,8 +59,8 @@ def client_address(request: Request) -> str:
     return peer
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(reason: Message) -> HTTPException:
+    return Refusal(401, reason, headers={"WWW-Authenticate": "Bearer"})
 
 
 def get_principal(
@@ -73,26 +75,24 @@ def get_principal(
     ws = get_workspace(request)
     if creds is not None:
         if creds.scheme.lower() != "bearer":
-            msg = "a bearer token is required (Authorization: Bearer cpk_…)"
-            raise _unauthorized(msg)
+            raise _unauthorized(msg("error.auth.bearer_required"))
         try:
             principal = authenticate_token(ws, creds.credentials)
         except AccessDenied as exc:
-            raise _unauthorized(str(exc)) from None
+            raise _unauthorized(exc.reason or msg("error.auth.invalid_token")) from None
         request.state.principal = principal  # for the audit of a refusal (403)
         return principal
     if session:
         try:
             principal, csrf = session_principal(ws, session)
         except AuthenticationError as exc:
-            raise _unauthorized(str(exc)) from None
+            raise _unauthorized(exc.reason or msg("error.auth.not_signed_in")) from None
         request.state.principal = principal  # for the audit of a refusal (403)
         if request.method not in SAFE_METHODS and not hmac.compare_digest(
                 request.headers.get(CSRF_HEADER, "").encode(), csrf.encode()):
-            raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (CSRF check)")
+            raise Refusal(403, msg("error.auth.csrf", header=CSRF_HEADER))
         return principal
-    msg = "sign in, or send a bearer token (Authorization: Bearer cpk_…)"
-    raise _unauthorized(msg)
+    raise _unauthorized(msg("error.auth.sign_in"))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

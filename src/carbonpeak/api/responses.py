@@ -118,10 +118,12 @@ class JSONBody(JSONResponse):
 
 class Refusal(HTTPException):
     """An error answer from a catalogue message (:mod:`carbonpeak.i18n`): the app answers
-    ``{"detail": <English>, "detail_zh": <Chinese>, "code"}`` with ``status``."""
+    ``{"detail": <in the request's language>, "detail_zh", "detail_en", "code"}`` with
+    ``status`` (and ``headers``, e.g. ``WWW-Authenticate``)."""
 
-    def __init__(self, status: int, message: Message) -> None:
-        super().__init__(status, render(message, "en"))
+    def __init__(self, status: int, message: Message,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, render(message, "en"), headers=headers)
         self.message = message
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.i18n import render
 from carbonpeak.services.buildings.commissioning import commissioning, commissioning_workbook
 
 __all__ = ["commissioning_cmd"]
@@ -92,7 +93,7 @@ def commissioning_cmd(
             console.print(f"  [dim]{w['entity_id']} {w['name']}: {w['reason_zh']} "
                           f"{w['reason_en']}[/]")
         for n in c.notes:
-            console.print(f"  [dim]{n}[/]")
+            console.print(f"  [dim]{render(n, 'zh')}[/]")
         if c.thresholds_source == "unverified defaults":
             console.print("[yellow]thresholds are unverified defaults, not from a standard; "
                           "the district sets them 阈值为未经核实的默认值，由区里确定[/]")

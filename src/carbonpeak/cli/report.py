@@ -104,8 +104,10 @@ def export_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for <what>-<district>-<year>.xlsx "
                                              "(default: the current folder)")] = None,
     profile: ProfileOpt = None,
+    lang: Annotated[Lang, typer.Option(help="zh (中文, default) or en: the language of the "
+                                            "whole workbook")] = "zh",
 ) -> None:
-    """The bureau's exports 报送表格 as xlsx with Chinese headers: inventory tables (清单),
+    """The bureau's exports 报送表格 as xlsx in one language: inventory tables (清单),
     key-unit list (重点用能单位), disclosure list (能效公示), targets table (规划目标),
     published figures (口径目录)."""
     with _errors(), _workspace() as ws:
@@ -117,7 +119,7 @@ def export_cmd(
             msg = "--xlsx names one file: use --out DIR with --what all"
             raise ConfigError(msg)
         for kind in kinds:
-            ex = export_workbook(ws, kind, year=year, district=profile)
+            ex = export_workbook(ws, kind, year=year, district=profile, lang=lang)
             path = xlsx if xlsx is not None else (out or Path()) / ex.filename
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(ex.data)

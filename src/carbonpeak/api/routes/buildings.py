@@ -181,11 +181,12 @@ def get_benchmarking(
 @router.get("/benchmarking/disclosure.xlsx", response_class=Response,
             responses=_RESPONSES | file_responses(XLSX, "the disclosure list (xlsx)"))
 def get_disclosure(ws: CurrentWorkspace, principal: CurrentPrincipal,
-                   year: YearQuery = None, table: TableId = DEFAULT_TABLE) -> Response:
+                   year: YearQuery = None, table: TableId = DEFAULT_TABLE,
+                   lang: ExportLang = "zh") -> Response:
     """能效公示 — the disclosure list of the buildings in scope as xlsx (with the quota
-    table's version and status on top)."""
+    table's version and status on top), in ``lang`` (zh: all Chinese; en: all English)."""
     bm = _benchmark(ws, scope_of(ws, principal), year, table)
-    data = disclosure_workbook(bm)
+    data = disclosure_workbook(bm, lang=lang)
     name = f"disclosure-{bm.district_id}-{bm.year}-{bm.table_id}.xlsx"
     return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -32,6 +32,7 @@ from carbonpeak.api.schemas.commissioning import (
     EvidencePublic,
 )
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg
 from carbonpeak.publish import dashboard
 from carbonpeak.services.access.scope import AccessScope, scope_of
 from carbonpeak.services.buildings.commissioning import (
@@ -61,8 +62,7 @@ def _screen(ws: Workspace, scope: AccessScope, year: int | None) -> Commissionin
     if year is None:
         years = readings_years(ws, scope.district_id)
         if not years:
-            msg = "no interval readings yet 尚无逐时读数"
-            raise NotFoundError(msg)
+            raise NotFoundError(msg("error.commissioning.no_readings"))
         year = years[-1]
     y = year
     return dashboard.cached(ws, ("commissioning", scope.key(), y),

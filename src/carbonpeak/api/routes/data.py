@@ -167,13 +167,11 @@ def get_district(ws: CurrentWorkspace, principal: CurrentPrincipal,
                  district_id: Code) -> dict[str, Any]:
     """行政区详情 — the caller's own district with its street count."""
     if district_id != principal.district_id:
-        msg = f"no district {district_id}"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("error.no.district", id=district_id))
     with ws.registry.session() as s:
         d = s.get(District, district_id)
         if d is None:
-            msg = f"no district {district_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.district", id=district_id))
         n = s.scalar(select(func.count()).select_from(Street).where(
             Street.district_id == d.id)) or 0
         return _district(d) | {"streets": int(n)}
@@ -209,8 +207,7 @@ def get_street(ws: CurrentWorkspace, principal: CurrentPrincipal,
         st = s.scalars(select(Street).where(scope_of(ws, principal).street_condition(),
                                             Street.id == street_id)).first()
         if st is None:
-            msg = f"no street {street_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.street", id=street_id))
         return _street(st, geometry=True)
 
 
@@ -284,8 +281,7 @@ def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
         e = s.scalars(select(Entity).where(scope.entity_condition(),
                                            Entity.id == entity_id)).first()
         if e is None:
-            msg = f"no entity {entity_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.entity", id=entity_id))
         st = s.get(Street, e.street_id) if e.street_id is not None else None
         meters = [_meter(m) for m in s.scalars(select(Meter).where(
             Meter.entity_id == e.id).order_by(Meter.id))]
@@ -333,8 +329,7 @@ def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
         m: Meter | None = s.scalars(_meter_query(scope_of(ws, p)).where(
             Meter.id == meter_id)).first()
         if m is None:
-            msg = f"no meter {meter_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.meter", id=meter_id))
         s.expunge(m)
         return m
 
@@ -697,8 +692,7 @@ def patch_user(ws: CurrentWorkspace, principal: UserManager, username: Username,
         u = s.scalars(select(User).where(User.username == username,
                                          User.district_id == principal.district_id)).first()
         if u is None:
-            msg = f"no user {username}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.user", id=username))
     if username == principal.username and body.active is False:
         msg = "an admin cannot deactivate themselves"
         raise AccessDenied(msg)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentWorkspace, requires
+from carbonpeak.api.exports import ExportLang
 from carbonpeak.api.responses import JSONRoute, fast_json, file_responses
 from carbonpeak.api.schemas.reports import (
     WhitePaperPublic,
@@ -115,10 +116,12 @@ def get_export(
     what: Annotated[ExportKind, Path(description="inventory, key-units, disclosure, "
                                                  "targets or figures")],
     year: YearQuery = None,
+    lang: ExportLang = "zh",
 ) -> Response:
     """报送表格 — inventory tables, key-unit list, disclosure list or targets table as xlsx
-    with Chinese headers (``中文 English``) and a sheet saying where the figures come from."""
+    in ``lang`` (zh: all Chinese, the default; en: all English) and a sheet saying where the
+    figures come from."""
     y = _year(ws, principal.district_id, year)
-    ex = export_workbook(ws, what, year=y, district=principal.district_id)
+    ex = export_workbook(ws, what, year=y, district=principal.district_id, lang=lang)
     return Response(ex.data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{ex.filename}"'})

@@ -60,6 +60,7 @@ from carbonpeak.errors import (
     RowError,
 )
 from carbonpeak.i18n import Message, msg, render
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import CONTROL_PATTERN
 from carbonpeak.publish.dashboard import account_years
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
@@ -182,8 +183,7 @@ def _visible_target(ws: Workspace, p: Principal, target_id: int) -> Target:
         t = s.get(Target, target_id)
         if t is None or t.district_id != p.district_id or not scope.sees(
                 t.scope_type, t.scope_id, district=True):
-            msg = f"no target {target_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.target", id=target_id))
         s.expunge(t)
         return t
 
@@ -523,8 +523,7 @@ def _warning_detail(ws: Workspace, p: Principal, warning_id: int) -> dict[str, A
             or (scope.street_id is None and w.scope_type == "entity"
                 and w.scope_id in scope.entities))
         if w is None or not visible:
-            msg = f"no warning {warning_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.warning", id=warning_id))
         events = s.scalars(select(WarningEvent).where(WarningEvent.warning_id == w.id)
                            .order_by(WarningEvent.at, WarningEvent.id))
         history = [_obj({"event_id": e.id, "at": _ts(e.at), "level": e.level,

@@ -114,6 +114,8 @@ class CommissioningPublic(Page[CandidatePublic]):
     calendar: Detail
     without_data: list[UnscreenedPublic]
     notes: list[str]
+    notes_en: list[str]
+    notes_zh: list[str]
 
 
 class ChartPublic(Public):

@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import Message
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
@@ -52,9 +53,7 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                 if p["status"] == "completed" and p["end_date"]
                 and int(str(p["end_date"])[:4]) <= year]
     if not projects:
-        msg = (f"no retrofit or commissioning project completed by {year} "
-               f"(carbonpeak retrofits import) {year}年前无已完成的改造或调适项目")
-        raise NotFoundError(msg)
+        raise NotFoundError(Message("whitepaper.programmes.no_projects", {"year": year}))
     area, a15 = g["retrofit_area_m2"], g["saving15_area_m2"]
     t10, t11 = g.get("retrofit_target") or {}, g.get("saving15_target") or {}
     t16 = g.get("commissioning_target") or {}
@@ -289,8 +288,7 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
 
     c = commissioning(ws, d.id, year)
     if not c.items:
-        msg = (f"no building with hourly electricity in {year} {year}年无逐时电表数据的建筑")
-        raise NotFoundError(msg)
+        raise NotFoundError(Message("whitepaper.programmes.no_hourly", {"year": year}))
     candidates, normal = split_candidates(c.items)
     # the count is the figure catalogue's (the dashboard's too)
     published = stored_figures(ws, year=year, district=d.id).value("commissioning.candidates")

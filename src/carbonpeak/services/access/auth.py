@@ -30,6 +30,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.services.access.users import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -109,8 +110,7 @@ def verify_password(ws: Workspace, username: str, password: str, *, client: str 
             pass
         district = s.scalars(select(User.district_id).where(User.username == username)).first()
     _audit_failure(ws, "password_check_failed", username, client[:64], district)
-    msg = "the current password is wrong / 当前口令错误"
-    raise AuthenticationError(msg)
+    raise AuthenticationError(i18n_msg("error.auth.current_password_wrong"))
 
 
 def _wait(ws: Workspace, username: str, client: str, now: dt.datetime,
@@ -158,8 +158,7 @@ def _wait(ws: Workspace, username: str, client: str, now: dt.datetime,
 
 
 def _limited(wait: int) -> RateLimited:
-    return RateLimited(f"too many failed sign-ins; try again in {wait} s / "
-                       f"登录失败次数过多，请{wait}秒后再试", wait)
+    return RateLimited(i18n_msg("error.auth.rate_limited", wait=wait), wait)
 
 
 def _claim_attempt(ws: Workspace, username: str, client: str, now: dt.datetime) -> int:
@@ -216,8 +215,7 @@ def sign_in(ws: Workspace, username: str, password: str, *, client: str = "") ->
                                    ws.settings.session_hours)
     if signed is None:
         _audit_failure(ws, "sign_in_failed", username, client, district)
-        msg = "wrong username or password / 用户名或密码错误"
-        raise AuthenticationError(msg)
+        raise AuthenticationError(i18n_msg("error.auth.wrong_credentials"))
     return signed
 
 
@@ -260,7 +258,7 @@ def session_principal(ws: Workspace, token: str) -> tuple[Principal, str]:
     AuthenticationError
         Unknown, expired or idle session, or the user is no longer active.
     """
-    denied = AuthenticationError("not signed in or the session has expired / 未登录或会话已过期")
+    denied = AuthenticationError(i18n_msg("error.auth.not_signed_in"))
     if not token or len(token) > 128:
         raise denied
     now = utcnow()

@@ -252,7 +252,7 @@ def authenticate_token(ws: Workspace, token: str) -> Principal:
         Malformed, unknown, revoked or expired token, or an inactive user (one message for
         all, so a caller learns nothing about which).
     """
-    denied = AccessDenied("invalid or expired token")
+    denied = AccessDenied(i18n_msg("error.auth.invalid_token"))
     if not _TOKEN.match(token):
         raise denied
     now = utcnow()

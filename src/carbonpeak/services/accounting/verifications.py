@@ -297,8 +297,7 @@ def withdraw(ws: Workspace, verification_id: int) -> dict[str, Any]:
     with ws.registry.session() as s:
         v = s.get(ReferenceVerification, verification_id)
         if v is None:
-            msg = f"no verification {verification_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.verification", id=verification_id))
         if v.withdrawn_at is not None:
             msg = f"verification {verification_id} was withdrawn on {v.withdrawn_at:%Y-%m-%d}"
             raise ConflictError(msg)

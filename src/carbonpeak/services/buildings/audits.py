@@ -59,7 +59,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import LANGS, Message, render, stored_text
+from carbonpeak.i18n import LANGS, Lang, Message, catalogue, label, render, stored_text
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.audit_files import (
     check_audit,
@@ -969,60 +969,128 @@ def _save(wb: Workbook, out: Path | None) -> bytes:
     return data
 
 
-def _rule_notes(entries: dict[str, dict[str, Any]]) -> list[str]:
-    return [f"{k} = {e['value']} [{e['status']}] {e['source']}" for k, e in entries.items()]
+_RULE_LABELS = {"building_types": "building_type", "entity_kinds": "entity_kind",
+                "kinds": "audit_kind"}
 
 
-def schedule_workbook(sched: dict[str, Any], out: Path | None = None) -> bytes:
+def _t(lang: Lang, code: str, /, **params: Any) -> str:  # noqa: ANN401
+    return render(i18n_msg(code, **params), lang)
+
+
+def _rule_notes(entries: dict[str, dict[str, Any]], lang: Lang) -> list[str]:
+    out = []
+    for key_, e in entries.items():
+        k = key_.removeprefix("audit_")
+        key = _t(lang, f"audits.rule.{k}") if f"audits.rule.{k}" in catalogue() else key_
+        value = e["value"]
+        if k in _RULE_LABELS and isinstance(value, list | tuple):
+            value = render(i18n_msg("book.list", items=[label(_RULE_LABELS[k], str(v))
+                                                   for v in value]), lang)
+        out.append(_t(lang, "audits.book.rule_entry", key=key, value=value,
+                      status=label("rule_status", str(e["status"])), source=e["source"]))
+    return out
+
+
+def _cell_of(col: str, item: Mapping[str, Any], lang: Lang) -> Any:  # noqa: ANN401
+    v = item.get(col)
+    if v is None:
+        return None
+    if col == "kind":
+        return _t(lang, "book.value", value=label("entity_kind", str(v)))
+    if col == "building_type":
+        return _t(lang, "book.value", value=label("building_type", str(v)))
+    if col == "last_audit_kind":
+        return _t(lang, "book.value", value=label("audit_kind", str(v)))
+    if col == "is_key_unit":
+        return _t(lang, "book.yes" if v else "book.no")
+    return v
+
+
+def _own(cols: Sequence[str], lang: Lang) -> list[str]:
+    """The columns of ``lang``'s edition: ``x_zh`` or ``x_en`` (shown as ``x_label``)."""
+    other = "_en" if lang == "zh" else "_zh"
+    return [c for c in cols if not c.endswith(other)]
+
+
+def _head(prefix: str, col: str, lang: Lang) -> str:
+    base = col.removesuffix(f"_{lang}")
+    if base != col:
+        base = "status_label" if base == "status" else base
+    return _t(lang, f"{prefix}.{base}")
+
+
+def schedule_workbook(sched: dict[str, Any], out: Path | None = None, *,
+                      lang: Lang = "zh") -> bytes:
     """The audit schedule as xlsx: the rule with its sources and statuses, one row per covered
-    building (worst first), and a summary sheet (counts, coverage, per street, left out)."""
+    building (worst first), and a summary sheet (counts, coverage, per street, left out).
+    Every title, note and heading is in ``lang`` (the Chinese edition all Chinese); the
+    status code column stays, for filters."""
     wb = Workbook()
     assert wb.active is not None  # noqa: S101 - a new workbook has a sheet
     wb.remove(wb.active)
     rule = sched["rule"]
-    cols = SCHEDULE_COLUMNS
-    _sheet(wb, "审计周期 Schedule",
-           [f"{sched['district_name']} 公共建筑能源审计周期表 Energy-audit schedule, as of "
-            f"{sched['as_of']}"],
-           [f"规则 Rule: ≥{rule['min_floor_area_m2']:,.0f} m², every {rule['interval_years']} "
-            f"years; statuses of the rule's values: {', '.join(rule['statuses'])}",
-            *_rule_notes(rule["entries"])],
-           cols, [[it[c] for c in cols] for it in sched["items"]], cols.index("status"),
+    cols = _own(SCHEDULE_COLUMNS, lang)
+    _sheet(wb, _t(lang, "audits.book.schedule.sheet"),
+           [_t(lang, "audits.book.schedule.title", district=sched["district_name"],
+               as_of=sched["as_of"])],
+           [_t(lang, "audits.book.schedule.rule", area=rule["min_floor_area_m2"],
+               years=rule["interval_years"],
+               statuses=[label("rule_status", str(x)) for x in rule["statuses"]]),
+            *_rule_notes(rule["entries"], lang)],
+           [_head("audits.col", c, lang) for c in cols],
+           [[_cell_of(c, it, lang) for c in cols] for it in sched["items"]],
+           cols.index("status"),
            (10, 24, 14, 12, 10, 12, 8, 8, 12, 10, 24, 12, 14, 10, 14, 10))
     sm = sched["summary"]
-    rows: list[list[Any]] = [["(all)", sm["n_covered"], *sm["counts"].values(),
+    rows: list[list[Any]] = [[_t(lang, "book.all"), sm["n_covered"], *sm["counts"].values(),
                               sm["coverage"]]]
     rows += [[b["street"], b["n_covered"], *b["counts"].values(), b["coverage"]]
              for b in sm["by_street"]]
     left = sm["left_out"]
-    _sheet(wb, "汇总 Summary", [f"汇总 Summary, as of {sched['as_of']}"],
-           [f"below the area threshold 低于面积门槛: {left['below_threshold']}; type not "
-            f"counted 类型不计: {left['type_not_counted']}; no floor area (cannot be judged) "
-            f"无建筑面积: {', '.join(left['no_floor_area']) or '—'}"],
-           ["街道 street", "covered 适用", *SCHEDULE_STATUSES, "coverage 覆盖率"], rows, None,
+    _sheet(wb, _t(lang, "book.summary"),
+           [_t(lang, "audits.book.summary.title", as_of=sched["as_of"])],
+           [_t(lang, "audits.book.summary.left_out", below=left["below_threshold"],
+               type_not_counted=left["type_not_counted"],
+               no_area=", ".join(left["no_floor_area"]) or "—")],
+           [_t(lang, "audits.col.street"), _t(lang, "audits.col.covered"),
+            *(_t(lang, "book.value", value=label("schedule_status", str(k)))
+              for k in SCHEDULE_STATUSES), _t(lang, "audits.col.coverage")], rows, None,
            (18, 10, 10, 12, 12, 10, 12))
     return _save(wb, out)
 
 
-def obligations_workbook(chk: dict[str, Any], out: Path | None = None) -> bytes:
+def obligations_workbook(chk: dict[str, Any], out: Path | None = None, *,
+                         lang: Lang = "zh") -> bytes:
     """The key units' checklist as xlsx: one row per unit and item, the obligations'
-    deadlines and sources, and the counts per item."""
+    deadlines and sources, and the counts per item; in ``lang`` (the Chinese edition all
+    Chinese; the item and status codes stay, for filters)."""
     wb = Workbook()
     assert wb.active is not None  # noqa: S101 - a new workbook has a sheet
     wb.remove(wb.active)
-    cols = CHECKLIST_COLUMNS
-    notes = [f"{o['code']} {o['label_zh']} / {o['label_en']}: deadline {o['deadline']} "
-             f"[{o['status']}] {o['source']}" for o in chk["obligations"]]
-    notes.append(f"monitoring: share of purchased energy measured by meters ≥ "
-                 f"{chk['monitoring_min_share']:.0%}; account run {chk['account_run_id']}")
-    _sheet(wb, "义务清单 Checklist",
-           [f"{chk['district_name']} {chk['year']} 重点用能单位义务清单 Key units' "
-            f"obligations, as of {chk['as_of']}"], notes, cols,
-           [[r[c] for c in cols] for r in checklist_rows(chk)], cols.index("status"),
-           (10, 24, 14, 10, 14, 20, 24, 10, 10, 12, 12, 60, 60))
-    rows = [[code, *counts.values()] for code, counts in chk["summary"]["by_item"].items()]
-    _sheet(wb, "汇总 Summary", [f"汇总 Summary {chk['year']}"],
-           [f"units 单位: {chk['summary']['n_units']}; with a problem 存在问题: "
-            f"{chk['summary']['units_with_problems']}"],
-           ["item 事项", *CHECK_STATUSES], rows, None, (16, 10, 10, 10, 10, 10, 12))
+    cols = [c for c in _own(CHECKLIST_COLUMNS, lang)
+            if c != "item" and not (lang == "zh" and c == "evidence")]
+    notes = [_t(lang, "audits.book.checklist.obligation",
+                label=o["label_zh"] if lang == "zh" else o["label_en"],
+                deadline=o["deadline"], status=label("rule_status", str(o["status"])),
+                source=o["source"]) for o in chk["obligations"]]
+    notes.append(_t(lang, "audits.book.checklist.monitoring",
+                    share=chk["monitoring_min_share"], run=chk["account_run_id"]))
+    heads = [_t(lang, "audits.col.evidence") if c in ("evidence", "evidence_zh")
+             else _t(lang, "audits.col.label") if c.startswith("label_")
+             else _head("audits.col", c, lang) for c in cols]
+    _sheet(wb, _t(lang, "audits.book.checklist.sheet"),
+           [_t(lang, "audits.book.checklist.title", district=chk["district_name"],
+               year=chk["year"], as_of=chk["as_of"])], notes, heads,
+           [[_cell_of(c, r, lang) for c in cols] for r in checklist_rows(chk)],
+           cols.index("status"), (10, 24, 14, 10, 14, 24, 10, 12, 12, 60))
+    names = {it["code"]: it[f"label_{lang}"] for u in chk["units"] for it in u["items"]}
+    rows = [[names.get(code, code), *counts.values()]
+            for code, counts in chk["summary"]["by_item"].items()]
+    _sheet(wb, _t(lang, "book.summary"),
+           [_t(lang, "audits.book.checklist.summary_title", year=chk["year"])],
+           [_t(lang, "audits.book.checklist.summary_note", units=chk["summary"]["n_units"],
+               problems=chk["summary"]["units_with_problems"])],
+           [_t(lang, "audits.col.label"),
+            *(_t(lang, "book.value", value=label("check_status", str(k)))
+              for k in CHECK_STATUSES)], rows, None, (16, 10, 10, 10, 10, 10, 12))
     return _save(wb, out)

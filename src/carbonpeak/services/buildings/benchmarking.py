@@ -45,6 +45,7 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import Lang, label, render
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
@@ -437,40 +438,52 @@ def _visible_ids(ws: Workspace, scope: AccessScope) -> set[str]:
 
 
 # -- disclosure (能效公示) --------------------------------------------------------------------
-_DISCLOSURE = [
-    ("序号 No.", None), ("建筑名称 Building", "name"), ("街道 Street", "street"),
-    ("建筑类型 Type", "building_type"), ("建筑面积 m² Floor area", "floor_area_m2"),
-    ("年综合能耗 tce（等价值） Energy", "tce_equal"),
-    ("单位面积能耗 kgce/m²（等价值） EUI", "eui_kgce_per_m2_equal"),
-    ("类型内排名 Rank in type", "rank_in_type"), ("同类数 Buildings of type", "n_in_type"),
-    ("面积加权分位 Area percentile", "area_percentile_in_type"),
-    ("限额类别 Quota class", "quota_label_zh"), ("类别来源 Class from", "class_source"),
-    ("限额口径能耗 EUI (quota convention)", "eui"), ("单位 Unit", "eui_unit"),
-    ("约束值 Constraint", "constraint_value"), ("引导值 Guide", "guide_value"),
-    ("评级 Rating", "rating_zh"), ("需降低比例 Reduction needed", "excess_fraction"),
-    ("限额数据状态 Quota status", "quota_status"),
+#: the disclosure list's columns: heading code ``bench.col.<name>`` and the record's key
+_DISCLOSURE: list[tuple[str, str | None]] = [
+    ("no", None), ("name", "name"), ("street", "street"), ("building_type", "building_type"),
+    ("floor_area_m2", "floor_area_m2"), ("tce_equal", "tce_equal"),
+    ("eui_kgce_per_m2_equal", "eui_kgce_per_m2_equal"), ("rank_in_type", "rank_in_type"),
+    ("n_in_type", "n_in_type"), ("area_percentile_in_type", "area_percentile_in_type"),
+    ("quota_label", "quota_label"), ("class_source", "class_source"), ("eui", "eui"),
+    ("eui_unit", "eui_unit"), ("constraint_value", "constraint_value"),
+    ("guide_value", "guide_value"), ("rating", "rating"),
+    ("excess_fraction", "excess_fraction"), ("quota_status", "quota_status"),
 ]
+#: record keys whose value is a member of a closed list, shown by its label
+_LABELLED = {"building_type": "building_type", "class_source": "quota_class_source",
+             "rating": "quota_rating", "quota_status": "quota_status"}
 
 
-def disclosure_workbook(bm: Benchmark, out: Path | None = None) -> bytes:
+def _disclosed(r: Mapping[str, Any], key: str, lang: Lang) -> Any:  # noqa: ANN401
+    if key == "quota_label":
+        return r.get(f"quota_label_{lang}")
+    v = r.get(key)
+    if key in _LABELLED and isinstance(v, str) and v:
+        return render(i18n_msg("book.value", value=label(_LABELLED[key], v)), lang)
+    return v
+
+
+def disclosure_workbook(bm: Benchmark, out: Path | None = None, *, lang: Lang = "zh") -> bytes:
     """The disclosure list (能效公示) as xlsx: a title, the quota table's status, one row per
-    building (by type, lowest EUI first), and a sheet with the rating counts."""
+    building (by type, lowest EUI first), and a sheet with the rating counts; every title,
+    note, heading and label in ``lang`` (the Chinese edition all Chinese)."""
+    def t(code: str, /, **params: Any) -> str:  # noqa: ANN401
+        return render(i18n_msg(code, **params), lang)
+
     wb = Workbook()
     sh = wb.active
     assert sh is not None  # noqa: S101 - a new workbook always has a sheet
-    sh.title = "能效公示"
-    sh.append([f"{bm.district_name} {bm.year} 年公共建筑能效公示 "
-               f"Public building energy disclosure {bm.year}"])
+    sh.title = t("bench.book.sheet")
+    sh.append([t("bench.book.title", district=bm.district_name, year=bm.year)])
     sh["A1"].font = Font(bold=True, size=14)
     statuses = sorted({str(x) for x in bm.frame["quota_status"].dropna()})
-    note = (f"限额表 Quota table: {bm.table_id} v{bm.table_version}; 限额数据状态 status: "
-            f"{', '.join(statuses) or '—'}")
+    note = t("bench.book.table", table=bm.table_id, version=bm.table_version,
+             statuses=[label("quota_status", x) for x in statuses] or "—")
     if QuotaStatus.UNVERIFIED in statuses:
-        note += "（限额值未经核实，仅供参考 values not verified against the standard's text）"
+        note += t("bench.book.unverified")
     sh.append([note])
-    sh.append([f"核算批次 Account run {bm.account_run_id}; 因子集 factor set {bm.factor_set}; "
-               "能耗为外购能源（等价值）energy is purchased energy at equal value"])
-    sh.append([h for h, _ in _DISCLOSURE])
+    sh.append([t("bench.book.run", run=bm.account_run_id, factor_set=bm.factor_set)])
+    sh.append([t(f"bench.col.{h}") for h, _ in _DISCLOSURE])
     for cell in sh[4]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True)
@@ -478,7 +491,7 @@ def disclosure_workbook(bm: Benchmark, out: Path | None = None) -> bytes:
     for i, r in enumerate(bm.records(), start=1):
         vals: list[Any] = [i]
         for _, key in _DISCLOSURE[1:]:
-            v = xlsx_value(r.get(key)) if key else None
+            v = xlsx_value(_disclosed(r, key, lang)) if key else None
             if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
                 v = "'" + v
             vals.append(v)
@@ -491,10 +504,10 @@ def disclosure_workbook(bm: Benchmark, out: Path | None = None) -> bytes:
                                                      10, 12, 12, 10, 10, 14, 10, 12),
                              strict=True):
         sh.column_dimensions[letter].width = width
-    counts = wb.create_sheet("评级汇总 Ratings")
-    counts.append(["评级 Rating", "建筑数 Buildings"])
+    counts = wb.create_sheet(t("bench.book.ratings"))
+    counts.append([t("bench.col.rating"), t("bench.col.buildings")])
     for code, n in bm.counts().items():
-        counts.append([f"{RATING_LABELS[code][0]} {RATING_LABELS[code][1]}", n])
+        counts.append([t("book.value", value=label("quota_rating", code)), n])
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()
@@ -531,9 +544,7 @@ def open_cases(ws: Workspace, district_id: str, year: int,
     try:
         _open(ws, district_id, year, bm, over, created)
     except IntegrityError:  # another run opened the same cases between our read and write
-        msg = ("quota cases of this year were being opened by another run at the same time; "
-               "nothing was opened by this one, run it again 另一进程正在立案，请重试")
-        raise ConflictError(msg) from None
+        raise ConflictError(i18n_msg("error.quota.opening_elsewhere")) from None
     return created
 
 

@@ -63,6 +63,8 @@ from carbonpeak.domain.commissioning import (
 )
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import ConfigError, NotFoundError, UnitError
+from carbonpeak.i18n import Lang, Message, Text, render
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.quality import wrap_column
@@ -321,7 +323,7 @@ class Commissioning:
     workdays: tuple[str, ...]
     items: list[dict[str, Any]]
     without_data: list[dict[str, Any]]
-    notes: list[str]
+    notes: list[Message]
     result: CommissioningResult | None = None
     _arrays: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -335,7 +337,10 @@ class Commissioning:
             "thresholds_source": self.thresholds_source,
             "calendar": {"holidays": list(self.holidays), "workdays": list(self.workdays),
                          "source": f"holidays {version('holidays')} (CN)"},
-            "without_data": self.without_data, "notes": self.notes,
+            "without_data": self.without_data,
+            "notes": [render(n, "en") for n in self.notes],
+            "notes_en": [render(n, "en") for n in self.notes],
+            "notes_zh": [render(n, "zh") for n in self.notes],
         }
 
     def rows(self) -> list[dict[str, Any]]:
@@ -364,9 +369,9 @@ class Commissioning:
             if it["entity_id"] == entity_id:
                 return it
         why = next((w for w in self.without_data if w["entity_id"] == entity_id), None)
-        msg = (f"{entity_id}: {why['reason_en']} ({why['reason_zh']})" if why
-               else f"no entity {entity_id}")
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("cm.not_screened", entity=entity_id,
+                                     why=Text(why["reason_zh"], why["reason_en"]))
+                            if why else i18n_msg("error.no.entity", id=entity_id))
 
     def evidence(self, entity_id: str) -> dict[str, Any]:
         """The evidence of one building: figures and chart series (ECharts-ready, JSON-safe).
@@ -543,7 +548,7 @@ def _screen(ws: Workspace, d: District, year: int, scope: AccessScope,
     by_entity: dict[str, list[int]] = {}
     for k, r in enumerate(usable):
         by_entity.setdefault(r.entity_id, []).append(k)
-    notes: list[str] = []
+    notes: list[Message] = []
     screened, without = [], []
     loads, heat, cool, plant, sources = [], [], [], [], []
     for e in buildings:
@@ -573,15 +578,12 @@ def _screen(ws: Workspace, d: District, year: int, scope: AccessScope,
         plant.append(_sum_rows(hours, subs[PLANT_SUBMETER], n_hours))
         sources.append(bool(subs[HEATING_SUBMETER]) and bool(subs[COOLING_SUBMETER]))
     for eid, n_bad in sorted(negative.items()):
-        notes.append(f"{eid}: {n_bad} meter-hour(s) with a negative reading left out "
-                     f"(missing) 负读数的小时按缺失处理")
+        notes.append(i18n_msg("cm.note.negative", entity=eid, n=n_bad))
     n_not = len(ents) - len(buildings)
     if n_not:
-        notes.append(f"{n_not} entities in scope are not buildings (no building type): not "
-                     f"screened 非建筑主体未参与筛查")
+        notes.append(i18n_msg("cm.note.not_buildings", n=n_not))
     if without:
-        notes.append(f"{len(without)} building(s) without hourly electricity data in {year} "
-                     f"(see without_data) 无逐时数据的建筑未参与排序")
+        notes.append(i18n_msg("cm.note.without_data", n=len(without), year=year))
     base = Commissioning(
         district_id=d.id, district_name=d.name_zh, year=year, timezone=d.timezone,
         options=options, thresholds_source=source,
@@ -681,39 +683,45 @@ def _evidence_arrays(result: CommissioningResult, arrays: dict[str, FloatArray],
 
 
 # -- exports ---------------------------------------------------------------------------------
-def commissioning_workbook(c: Commissioning, path: Path | None = None) -> bytes:
-    """The ranked list, the buildings without data and the settings as an xlsx workbook."""
+def commissioning_workbook(c: Commissioning, path: Path | None = None, *,
+                           lang: Lang = "zh") -> bytes:
+    """The ranked list, the buildings without data and the settings as an xlsx workbook;
+    sheet names, the settings sheet's labels and the reasons in ``lang`` (the column names
+    of the data sheets are the field codes of the CSV and API)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     sheet = wb.active
     assert sheet is not None
-    sheet.title = "调适候选"
+    sheet.title = render(i18n_msg("cm.book.ranked"), lang)
     sheet.append(COMMISSIONING_COLUMNS)
     for r in c.rows():
         sheet.append([_cell(r[k]) for k in COMMISSIONING_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    nodata = wb.create_sheet("无逐时数据")
+    nodata = wb.create_sheet(render(i18n_msg("cm.book.without_data"), lang))
     cols = ["entity_id", "name", "kind", "building_type", "street_code", "reason",
-            "reason_zh", "reason_en"]
+            f"reason_{lang}"]
     nodata.append(cols)
     for w in c.without_data:
         nodata.append([_cell(w.get(k)) for k in cols])
-    about = wb.create_sheet("说明")
+    def t(code: str) -> str:
+        return render(i18n_msg(code), lang)
+
+    about = wb.create_sheet(t("cm.book.about"))
     head = c.header()
-    about.append(["district 区", c.district_id, c.district_name])
-    about.append(["year 年份", c.year])
-    about.append(["thresholds 阈值来源", c.thresholds_source,
-                  "unverified defaults: not from a standard; the district sets them 默认阈值未经"
-                  "核实，由区里确定" if c.thresholds_source == "unverified defaults" else ""])
+    about.append([t("cm.book.district"), c.district_id, c.district_name])
+    about.append([t("cm.book.year"), c.year])
+    about.append([t("cm.book.thresholds"), c.thresholds_source,
+                  t("cm.book.thresholds_unverified")
+                  if c.thresholds_source == "unverified defaults" else ""])
     for k, v in head["options"].items():
         about.append([k, str(v)])
-    about.append(["holidays 节假日", ", ".join(c.holidays)])
-    about.append(["workdays 调休上班日", ", ".join(c.workdays)])
+    about.append([t("cm.book.holidays"), ", ".join(c.holidays)])
+    about.append([t("cm.book.workdays"), ", ".join(c.workdays)])
     for n in c.notes:
-        about.append(["note", n])
+        about.append([t("cm.book.note"), render(n, lang)])
     buf = io.BytesIO()
     wb.save(buf)
     data = buf.getvalue()

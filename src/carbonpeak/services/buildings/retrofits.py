@@ -395,8 +395,7 @@ def project_detail(ws: Workspace, scope: AccessScope, code: str) -> dict[str, An
             .where(RetrofitProject.district_id == scope.district_id,
                    RetrofitProject.code == code, scope.entity_condition())).first()
         if row is None:
-            msg = f"no project {code!r} 项目不存在"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.retrofit.no_project", code=code))
         p, name, street = row
         results = list(s.scalars(select(MvResult).where(MvResult.project_id == p.id)
                                  .order_by(MvResult.id.desc())))
@@ -659,8 +658,8 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     if codes:
         missing = sorted(set(codes) - {p.code for p in projects})
         if missing:
-            msg = f"no project {', '.join(missing)} in {d.id} 项目不存在"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.retrofit.no_projects", codes=", ".join(missing),
+                                         district=d.id))
     done = [p for p in projects if p.status == RetrofitStatus.COMPLETED and p.end_date is not None]
     skipped = [{"code": p.code, "status": p.status,
                 "skipped": i18n_render(i18n_msg("mv.project.not_completed"), "en"),

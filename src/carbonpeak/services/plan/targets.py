@@ -413,8 +413,7 @@ def update_target(ws: Workspace, target_id: int, changes: dict[str, Any]) -> Tar
     with ws.registry.session() as s:
         t = s.get(Target, target_id)
         if t is None:
-            msg = f"no target {target_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.target", id=target_id))
         problems = target_problems(t.kind, {f: changes.get(f, getattr(t, f)) for f in (
             "target_value", "target_year", "baseline_year")}, t.period)
         if problems:
@@ -444,8 +443,7 @@ def add_observation(ws: Workspace, target_id: int, *, observed_on: dt.date, valu
     with ws.registry.session() as s:
         t = s.get(Target, target_id)
         if t is None:
-            msg = f"no target {target_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(i18n_msg("error.no.target", id=target_id))
         o = s.scalars(select(TargetObservation).where(
             TargetObservation.target_id == target_id,
             TargetObservation.observed_on == observed_on)).first()

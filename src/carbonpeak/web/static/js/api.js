@@ -1,5 +1,7 @@
 // The HTTP client of the dashboard: JSON over the session cookie, CSRF header on writes.
 
+import { lang } from './i18n.js';
+
 export const API = '/api/v1';
 
 let csrfToken = null;
@@ -32,7 +34,8 @@ export function apiUrl(path, params = {}) {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function request(method, path, { params, body, signal, quiet401 = false } = {}) {
-  const headers = { Accept: 'application/json' };
+  // errors come back in the dashboard's language (`detail`; `detail_zh`/`detail_en` both)
+  const headers = { Accept: 'application/json', 'Accept-Language': lang() };
   const form = typeof FormData !== 'undefined' && body instanceof FormData; // multipart: the browser sets the type
   if (body !== undefined && !form) headers['Content-Type'] = 'application/json';
   if (UNSAFE.has(method) && csrfToken) headers['X-CSRF-Token'] = csrfToken;

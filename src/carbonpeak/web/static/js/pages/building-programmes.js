@@ -341,7 +341,7 @@ function candidatesMarkup(d, year, entity, m = { items: [] }) {
       <tbody>${candidateRows(normal, year, entity)}</tbody></table></div>` : ''}
     ${without.length ? html`<details class="small" data-testid="cm-without"><summary>${t('cm.withoutData', { n: without.length })}</summary>
       <ul>${without.map((w) => html`<li>${entityLink(w.entity_id, w.name)} — ${pick(w, 'reason') || w.reason}</li>`)}</ul></details>` : ''}
-    ${(d.notes || []).length ? html`<p class="muted small">${d.notes.join('；')}</p>` : ''}`;
+    ${(d.notes || []).length ? html`<p class="muted small">${(lang() === 'zh' ? (d.notes_zh || d.notes) : (d.notes_en || d.notes)).join(lang() === 'zh' ? '；' : '; ')}</p>` : ''}`;
 }
 
 /** One evidence chart of GET /commissioning/{id} as an ECharts option (x, series with their
