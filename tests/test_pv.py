@@ -1,0 +1,207 @@
+"""Rooftop PV: the rules worked by hand, the modelled yield against pvlib's own ModelChain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.errors import Pandas4Warning
+
+from carbonpeak.domain.energy import pv as rules
+from carbonpeak.vocabulary import RoofCohort as C
+
+D = dt.date
+
+
+# -- the rules, by hand ----------------------------------------------------------------------
+def test_potential_is_usable_area_times_module_power_per_m2():
+    # 1,200 m² roof, 55 % usable = 660 m²; 20 % efficient modules give 200 W/m² -> 132 kWp
+    assert rules.potential_kwp(1200 * 0.55, 0.20) == pytest.approx(132.0)
+    # 22 %: 660 × 0.22 = 145.2 kWp
+    assert rules.potential_kwp(660, 0.22) == pytest.approx(145.2)
+    with pytest.raises(ValueError, match="efficiency"):
+        rules.potential_kwp(100, 1.5)
+
+
+def test_pilot_share_potential_per_cohort():
+    gov = rules.Roof("g1", C.GOVERNMENT, False, 1000.0, 0.8)
+    school = rules.Roof("s1", C.SCHOOL_HOSPITAL, False, 1000.0, 0.8)
+    shop = rules.Roof("c1", C.COMMERCIAL, False, 1000.0, 0.2)
+    # government: 50 % of 1,000 m² = 500 m² × 0.2 kW/m² = 100 kWp
+    assert rules.pilot_potential_kwp(gov) == pytest.approx(100.0)
+    # schools and hospitals: 40 % -> 400 m² -> 80 kWp
+    assert rules.pilot_potential_kwp(school) == pytest.approx(80.0)
+    # commercial 30 % but only 20 % usable: min -> 200 m² -> 40 kWp
+    assert rules.pilot_potential_kwp(shop) == pytest.approx(40.0)
+    assert rules.PILOT_SHARES[C.RESIDENTIAL].value == 0.20
+    assert all(s.status == "secondary" and "2021" in s.source
+               for s in rules.PILOT_SHARES.values())
+
+
+SITES = [
+    rules.Site("p0", "e0", 50.0, 40.0, D(2019, 6, 1)),    # before the plan period
+    rules.Site("p1", "e1", 100.0, 80.0, D(2021, 1, 1)),   # first day of 十四五
+    rules.Site("p2", "e2", 200.0, 160.0, D(2023, 12, 31)),
+    rules.Site("p3", "e3", 30.0, 25.0, D(2024, 1, 1)),
+    rules.Site("p4", "e1", 20.0, 20.0, D(2022, 5, 1)),    # a second site on e1's roof
+]
+
+
+def test_capacity_in_operation_and_new_since_base_year():
+    # end of 2023: p0 + p1 + p2 + p4 = 50 + 100 + 200 + 20 = 370 kWp; AC 40+80+160+20 = 300
+    assert rules.capacity_in_operation(SITES, 2023) == rules.CapacityTotals(370.0, 300.0, 4)
+    # new since base year 2020, to 2023: p1 + p2 + p4 = 320 kWp DC, 260 kW AC
+    assert rules.new_capacity(SITES, 2020, 2023) == rules.CapacityTotals(320.0, 260.0, 3)
+    # to 2024: + p3 -> 350 / 285
+    assert rules.new_capacity(SITES, 2020, 2024) == rules.CapacityTotals(350.0, 285.0, 4)
+
+
+def test_roof_shares_by_count_and_area():
+    roofs = [
+        rules.Roof("e1", C.GOVERNMENT, True, 1000.0, 0.7),
+        rules.Roof("e2", C.PUBLIC_INSTITUTION, True, 500.0, 0.7),
+        rules.Roof("e3", C.SCHOOL_HOSPITAL, True, 2000.0, 0.7),
+        rules.Roof("e4", C.SCHOOL_HOSPITAL, False, 800.0, 0.7),
+        rules.Roof("e5", C.COMMERCIAL, True, 900.0, 0.7),
+    ]
+    public = (C.GOVERNMENT, C.PUBLIC_INSTITUTION, C.SCHOOL_HOSPITAL)
+    sh = rules.roof_share(roofs, SITES, 2023, cohorts=public, is_new=True)
+    # new public roofs: e1, e2, e3 (3); with PV by end 2023: e1 (p1+p4), e2 (p2) -> 2 of 3
+    assert (sh.roofs, sh.roofs_with_pv) == (3, 2)
+    assert sh.count_share == pytest.approx(2 / 3)
+    # areas: e1 120 kWp / 0.2 kW/m² = 600 m² (≤ 1,000); e2 200 kWp -> 1,000 m² capped at 500
+    # -> (600 + 500) / (1000 + 500 + 2000) = 1100 / 3500
+    assert sh.area_share == pytest.approx(1100 / 3500)
+    # 2024 adds p3 on e3: 30 kWp -> 150 m²: (1100 + 150) / 3500, and 3 of 3
+    sh24 = rules.roof_share(roofs, SITES, 2024, cohorts=public, is_new=True)
+    assert sh24.count_share == 1.0
+    assert sh24.area_share == pytest.approx(1250 / 3500)
+    existing = rules.roof_share(roofs, SITES, 2024, cohorts=public, is_new=False)
+    assert (existing.roofs, existing.roofs_with_pv, existing.count_share) == (1, 0, 0.0)
+    none = rules.roof_share(roofs, SITES, 2024, cohorts=[C.INDUSTRIAL])
+    assert none.count_share is None
+    assert none.area_share is None
+
+
+def test_performance_ratio_specific_yield_and_flags():
+    # 10 kWp, 1,000 kWh AC in a month with 130 kWh/m² on the plane: Yf = 100 kWh/kWp,
+    # Yr = 130 h -> PR = 100 / 130 = 0.769
+    m = rules.MonthCheck(measured_kwh=1000.0, modelled_kwh=1100.0, kwp_dc=10.0, kw_ac=8.0,
+                         poa_kwh_m2=130.0, intervals_received=744, intervals_expected=744,
+                         hours_at_limit=3, productive_hours=372)
+    f = rules.monitoring_flags(m)
+    assert f.performance_ratio == pytest.approx(100 / 130)
+    assert f.specific_yield == pytest.approx(100.0)
+    assert f.measured_over_modelled == pytest.approx(1000 / 1100)
+    assert not (f.underperforming)
+    assert not (f.data_gap)
+    assert not (f.clipping_suspected)
+    # 800 kWh -> PR 80 / 130 = 0.615 < 0.70: underperforming
+    low = rules.monitoring_flags(rules.MonthCheck(800.0, 1100.0, 10.0, 8.0, 130.0, 744, 744,
+                                                  0, 372))
+    assert low.underperforming
+    assert low.performance_ratio == pytest.approx(80 / 130)
+    # 700 of 744 intervals = 94.1 % < 95 %: a gap, and not judged for underperformance
+    gap = rules.monitoring_flags(rules.MonthCheck(800.0, 1100.0, 10.0, 8.0, 130.0, 700, 744,
+                                                  0, 372))
+    assert gap.data_gap
+    assert not gap.underperforming
+    # 19 of 372 productive hours at the limit = 5.1 % ≥ 5 %: clipping suspected; 18 is 4.8 %
+    assert rules.monitoring_flags(rules.MonthCheck(1000.0, 1100.0, 10.0, 8.0, 130.0, 744, 744,
+                                                   19, 372)).clipping_suspected
+    assert not rules.monitoring_flags(rules.MonthCheck(1000.0, 1100.0, 10.0, 8.0, 130.0, 744,
+                                                       744, 18, 372)).clipping_suspected
+
+
+def test_forecast_errors_normalised_by_capacity():
+    measured = [0.0, 40.0, 80.0, math.nan, 20.0]
+    forecast = [0.0, 50.0, 60.0, 70.0, 20.0]
+    e = rules.forecast_errors(measured, forecast, capacity_kw=100.0)
+    # 4 measured hours; |errors| 0, 10, 20, 0 -> MAE 7.5 -> nMAE 0.075
+    # squares 0, 100, 400, 0 -> mean 125 -> RMSE 11.18 -> nRMSE 0.1118
+    assert e.n == 4
+    assert e.nmae == pytest.approx(0.075)
+    assert e.nrmse == pytest.approx(math.sqrt(125) / 100)
+    with pytest.raises(ValueError, match="no measured"):
+        rules.forecast_errors([math.nan], [1.0], 10.0)
+
+
+# -- the model chain against pvlib's own ---------------------------------------------------
+@pytest.fixture(scope="module")
+def shanghai():
+    from pvlib.location import Location
+
+    loc = Location(31.23, 121.47, tz="Asia/Shanghai", altitude=4)
+    times = pd.date_range("2024-01-01 00:30", "2024-12-31 23:30", freq="h", tz="Asia/Shanghai")
+    with warnings.catch_warnings():  # pvlib 0.16 reads DatetimeIndex.dayofyear (pandas 3)
+        warnings.simplefilter("ignore", Pandas4Warning)
+        cs = loc.get_clearsky(times)
+    k = np.random.default_rng(7).uniform(0.3, 1.0, len(times))
+    weather = pd.DataFrame({"ghi": cs["ghi"] * k, "dni": cs["dni"] * k, "dhi": cs["dhi"],
+                            "temp_air": 16 + 10 * np.sin(2 * np.pi * (np.arange(len(times))
+                                                                      / 8760 - 0.3)),
+                            "wind_speed": 1.5}, index=times)
+    return loc, weather
+
+
+def _pvlib_reference(loc, weather, kwp, kw_ac, tilt, az):
+    from pvlib.modelchain import ModelChain
+    from pvlib.pvsystem import Array, FixedMount, PVSystem
+    from pvlib.temperature import TEMPERATURE_MODEL_PARAMETERS
+
+    arr = Array(FixedMount(tilt, az), module_parameters={"pdc0": kwp, "gamma_pdc": -0.004},
+                temperature_model_parameters=TEMPERATURE_MODEL_PARAMETERS["sapm"][
+                    "open_rack_glass_polymer"])
+    system = PVSystem(arrays=[arr], inverter_parameters={"pdc0": kw_ac / 0.96,
+                                                         "eta_inv_nom": 0.96})
+    mc = ModelChain.with_pvwatts(system, loc)
+    with warnings.catch_warnings():  # pvlib 0.16 reads DatetimeIndex.dayofyear (pandas 3)
+        warnings.simplefilter("ignore", Pandas4Warning)
+        mc.run_model(weather)
+    return mc.results.ac
+
+
+def test_modelled_yield_matches_a_pvlib_modelchain_run_within_half_a_percent(shanghai):
+    from carbonpeak.services.energy.pv.model import model_sites
+
+    loc, weather = shanghai
+    sites = pd.DataFrame([
+        {"site_id": "A", "kwp_dc": 100.0, "kw_ac": 80.0, "tilt_deg": 22.0, "azimuth_deg": 180.0},
+        {"site_id": "B", "kwp_dc": 50.0, "kw_ac": 50.0, "tilt_deg": 10.0, "azimuth_deg": 135.0},
+        {"site_id": "C", "kwp_dc": 30.0, "kw_ac": 25.0, "tilt_deg": 22.0, "azimuth_deg": 180.0},
+    ])
+    got = model_sites(sites, weather, loc, hourly=True)
+    for sid, kwp, kw_ac, tilt, az in (("A", 100.0, 80.0, 22, 180), ("B", 50.0, 50.0, 10, 135),
+                                       ("C", 30.0, 25.0, 22, 180)):
+        ref = _pvlib_reference(loc, weather, kwp, kw_ac, tilt, az)
+        assert float(got.annual_ac_kwh[sid]) == pytest.approx(float(ref.sum()), rel=0.005)
+        # hour by hour too (the same chain), and the inverter clips at kw_ac
+        assert np.allclose(got.hourly_ac_kw[sid].to_numpy(), ref.to_numpy(), rtol=0.005,
+                           atol=1e-6)
+        assert got.hourly_ac_kw[sid].max() <= kw_ac + 1e-9
+    # the year is Jan..Dec and sums to the annual figure
+    assert list(got.monthly_ac_kwh.index) == [f"2024-{m:02d}" for m in range(1, 13)]
+    yield_a = float(got.annual_ac_kwh["A"]) / 100.0
+    assert 700 < yield_a < 2000  # kWh/kWp: a plausible (clear-ish) Shanghai year
+
+
+def test_ghi_only_weather_is_decomposed_by_erbs(shanghai):
+    from pvlib.irradiance import erbs
+
+    from carbonpeak.services.energy.pv.model import model_sites, prepare_weather
+
+    loc, weather = shanghai
+    w = prepare_weather(weather.drop(columns=["dni", "dhi"]), loc)
+    parts = erbs(weather["ghi"], w["zenith"], weather.index.day_of_year)
+    assert np.allclose(w["dni"], parts["dni"])
+    assert np.allclose(w["dhi"], parts["dhi"])
+    sites = pd.DataFrame([{"site_id": "A", "kwp_dc": 10.0, "kw_ac": 9.0, "tilt_deg": 20.0,
+                           "azimuth_deg": 180.0}])
+    a = float(model_sites(sites, w, loc).annual_ac_kwh["A"])
+    b = float(model_sites(sites, weather, loc).annual_ac_kwh["A"])
+    assert a != b
+    assert 0.7 < a / b < 1.3
