@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import warnings
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -205,3 +207,182 @@ def test_ghi_only_weather_is_decomposed_by_erbs(shanghai):
     b = float(model_sites(sites, weather, loc).annual_ac_kwh["A"])
     assert a != b
     assert 0.7 < a / b < 1.3
+
+
+# -- the registry, the fleet, the targets, a forecast: one small world ------------------------
+ENTITIES = """
+entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code
+G1,区政府大楼,public_institution,外滩街道,government,12000,31.238,121.487,,S92
+S1,新建学校,public_institution,豫园街道,school,8000,31.228,121.488,,P83
+H1,既有医院,public_institution,豫园街道,hospital,20000,31.228,121.488,,Q84
+M1,新建商场,building,外滩街道,mall,30000,31.238,121.487,,F52
+"""
+METERS = """
+meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes
+PVG1,G1,pv_generation,kWh,,interval,1,60
+PVS1,S1,pv_generation,kWh,,interval,1,60
+EM1,M1,electricity,kWh,,interval,1,60
+"""
+ROOFS = """
+建筑编号,屋顶面积,可利用比例,屋顶类别,新建或既有,不可行原因
+G1,1000,0.6,党政机关,既有,
+S1,2000,0.5,学校,新建,
+H1,1500,0,医院,既有,屋顶设备密集
+M1,4000,0.4,商业,新建,
+"""
+SITES_CSV = """
+site_id,entity_id,kwp_dc,kw_ac,tilt_deg,azimuth_deg,commissioned_on,meter_id
+PV-G1,G1,100,80,20,180,2021-03-01,PVG1
+PV-S1,S1,150,150,10,180,2022-07-01,PVS1
+PV-M1,M1,200,170,15,160,2024-06-01,
+"""
+
+
+@dataclass
+class World:
+    ws: Any
+    d: Any
+    folder: Any
+    weather: Any
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from carbonpeak.config import Settings
+    from carbonpeak.intake.bootstrap import init_workspace
+    from carbonpeak.intake.imports import import_file
+    from carbonpeak.services.energy.pv import registry
+    from carbonpeak.services.energy.pv.climate import CLIMATES, synthetic_year
+    from tests.conftest import write
+
+    folder = tmp_path_factory.mktemp("pv")
+    ws, _ = init_workspace(Settings(home=folder / "home",
+                                    database_url=f"sqlite:///{folder / 'r.sqlite'}"),
+                           profiles=["huangpu"], actor="test")
+    import_file(ws, "entities", write(folder, "e.csv", ENTITIES))
+    import_file(ws, "meters", write(folder, "m.csv", METERS))
+    registry.import_roofs(ws, write(folder, "roofs.csv", ROOFS))
+    registry.import_pv_sites(ws, write(folder, "sites.csv", SITES_CSV))
+    # a "measured" 2024: the synthetic year with cloudy days (a test's weather, not Shanghai's)
+    w = synthetic_year(CLIMATES["上海市"], 2024)
+    cloud = np.repeat(np.random.default_rng(3).uniform(0.4, 1.1, 366), 24)
+    w["ghi"] = (w["ghi"] * cloud).clip(upper=1400)
+    frame = pd.DataFrame({"ts": w.index.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
+                          "ghi_w_m2": w["ghi"].round(2), "temp_air_c": w["temp_air"].round(2),
+                          "wind_speed_m_s": 1.0})
+    path = folder / "weather-2024.csv"
+    frame.to_csv(path, index=False)
+    registry.import_weather_hourly(ws, path)
+    d = ws.district()
+    yield World(ws, d, folder, w)
+    ws.close()
+
+
+def test_roof_and_site_imports_are_audited_and_idempotent(world):
+    from sqlalchemy import func, select
+
+    from carbonpeak.services.energy.pv import registry
+    from carbonpeak.storage.registry.models import AuditLog, PvRoof, PvSite
+
+    again = registry.import_pv_sites(world.ws, world.folder / "sites.csv")
+    assert again.status == "duplicate"
+    with world.ws.registry.session() as s:
+        assert s.scalar(select(func.count()).select_from(PvSite)) == 3
+        assert s.scalar(select(func.count()).select_from(PvRoof)) == 4
+        logged = set(s.scalars(select(AuditLog.object_id).where(
+            AuditLog.object_type == "pv_site")))
+    assert logged == {"huangpu/PV-G1", "huangpu/PV-S1", "huangpu/PV-M1"}
+    # the same rows in a new file: nothing changes; one changed capacity: one update
+    from tests.conftest import write
+
+    same = registry.import_pv_sites(world.ws, write(world.folder, "sites2.csv",
+                                                    SITES_CSV.replace("site_id", "电站编号")))
+    assert (same.status, same.unchanged) == ("no_change", 3)
+
+
+def test_bad_rows_are_named_and_nothing_is_stored(world):
+    from carbonpeak.errors import InputValidationError
+    from carbonpeak.services.energy.pv import registry
+    from tests.conftest import write
+
+    bad = """
+    site_id,entity_id,kwp_dc,kw_ac,tilt_deg,azimuth_deg,commissioned_on,meter_id
+    X1,NOPE,100,80,20,180,2021-03-01,
+    X2,G1,-5,80,20,180,2021-03-01,
+    X3,G1,100,20,95,180,2021-02-30,EM1
+    X3,G1,100,80,20,180,2021-03-01,PVS1
+    """
+    with pytest.raises(InputValidationError) as exc:
+        registry.import_pv_sites(world.ws, write(world.folder, "bad.csv", bad))
+    got = {(e.row, e.column) for e in exc.value.errors}
+    assert {(2, "entity_id"), (3, "kwp_dc"), (4, "kw_ac"), (4, "tilt_deg"),
+            (4, "commissioned_on"), (4, "meter_id"), (5, "meter_id"), (4, "site_id"),
+            (5, "site_id")} <= got
+    roofs_bad = ("entity_id,roof_area_m2,usable_share,cohort,is_new\n"
+                 "G1,0,1.2,宫殿,也许\nH1,10,0,医院,既有\n")
+    with pytest.raises(InputValidationError) as exc:
+        registry.import_roofs(world.ws, write(world.folder, "roofs-bad.csv", roofs_bad))
+    got = {(e.row, e.column) for e in exc.value.errors}
+    assert got == {(2, "roof_area_m2"), (2, "usable_share"), (2, "cohort"), (2, "is_new"),
+                   (3, "not_feasible_reason")}
+
+
+def test_weather_csv_and_epw_stamps(world, tmp_path):
+    from carbonpeak.services.energy.pv.registry import read_weather_file
+
+    stored = __import__("carbonpeak.services.energy.pv.registry", fromlist=["x"])
+    w = stored.stored_weather(world.ws, world.d, dt.datetime(2024, 1, 1),
+                              dt.datetime(2025, 1, 1))
+    assert len(w) == 8784
+    assert str(w.index[0]) == "2024-01-01 00:30:00+08:00"
+    # an EPW's hour-ending 01:00 becomes 00:30 (mid-hour)
+    header = ("LOCATION,Shanghai,SH,CHN,CSWD,583670,31.17,121.43,8.0,7.0\n"
+              + "".join(f"L{i}\n" for i in range(7)))
+    rows = []
+    for h in range(1, 25):
+        ghi = max(0, 500 - 60 * abs(h - 12.5))
+        fields = ["2024", "6", "1", str(h), "0", "?"] + ["25.0", "20.0", "80", "101325",
+                                                          "0", "0", "400", str(ghi), "100",
+                                                          "50"] + ["0"] * 4 + ["180", "2.0"] \
+            + ["0"] * 13  # 35 fields: ... dhi, 4 illuminances, wind direction and speed, ...
+        rows.append(",".join(fields) + "\n")
+    path = tmp_path / "x.epw"
+    path.write_text(header + "".join(rows), encoding="utf-8")
+    epw = read_weather_file(path)
+    assert str(epw.index[0]) == "2024-06-01 00:30:00"
+    assert epw["ghi"].iloc[12] == pytest.approx(max(0, 500 - 60 * abs(13 - 12.5)))
+
+
+def test_expected_yield_progress_and_the_targets(world):
+    from carbonpeak.services.energy.pv import fleet
+    from carbonpeak.services.plan.targets import evaluate_targets
+
+    exp = fleet.expected(world.ws, world.d, 2024)
+    assert exp["weather"] == "measured"
+    by = {r["site_id"]: r for r in exp["sites"]}
+    assert 600 < by["PV-G1"]["specific_yield_kwh_kwp"] < 1600
+    exp23 = fleet.expected(world.ws, world.d, 2023)
+    assert exp23["synthetic"] is True
+    pot = fleet.potential(world.ws, world.d)
+    # usable: G1 600 m², S1 1000, H1 0, M1 1600 = 3,200 m² × 0.2 kW/m² = 640 kWp
+    assert pot["total_potential_kwp"] == pytest.approx(640.0)
+    # pilot: G1 min(.5,.6)×1000 = 500 m²; S1 min(.4,.5)×2000 = 800; H1 0; M1 min(.3,.4)×4000
+    # = 1200 -> 2,500 m² × 0.2 = 500 kWp
+    assert pot["total_pilot_kwp"] == pytest.approx(500.0)
+    prog = {y["year"]: y for y in fleet.progress(world.ws, world.d)["years"]}
+    assert sorted(prog) == [2021, 2022, 2023, 2024]
+    assert prog[2022]["new_kwp_dc"] == 250.0
+    assert prog[2024]["kw_ac"] == 400.0
+    # new public roofs: S1 only -> with PV from 2022; existing public: G1 (PV), H1 -> 1 of 2
+    assert prog[2021]["groups"]["public_new"]["count_share"] == 0.0
+    assert prog[2022]["groups"]["public_new"]["count_share"] == 1.0
+    assert prog[2024]["groups"]["public_existing"]["count_share"] == 0.5
+    # M1: 200 kWp -> 1,000 m² of 4,000 = 25 %
+    assert prog[2024]["groups"]["other_public_new"]["area_share"] == pytest.approx(0.25)
+    targets = {t.code: t for t in evaluate_targets(world.ws, codes=[
+        "HP-33", "HP-37", "HP-38", "HP-39"])}
+    assert targets["HP-33"].value == pytest.approx(0.45)   # 450 kWp new since 2020
+    assert targets["HP-33"].value_year == 2024
+    assert targets["HP-38"].value == pytest.approx(50.0)
+    assert targets["HP-39"].value == pytest.approx(25.0)
+    assert "光伏电站台账" in targets["HP-33"].value_source_zh
