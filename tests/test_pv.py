@@ -267,6 +267,7 @@ def world(tmp_path_factory):
     w = synthetic_year(CLIMATES["上海市"], 2024)
     cloud = np.repeat(np.random.default_rng(3).uniform(0.4, 1.1, 366), 24)
     w["ghi"] = (w["ghi"] * cloud).clip(upper=1400)
+    w = w.drop(columns=["dni", "dhi"])  # as stored: GHI only (Erbs splits it)
     frame = pd.DataFrame({"ts": w.index.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
                           "ghi_w_m2": w["ghi"].round(2), "temp_air_c": w["temp_air"].round(2),
                           "wind_speed_m_s": 1.0})
@@ -386,3 +387,125 @@ def test_expected_yield_progress_and_the_targets(world):
     assert targets["HP-38"].value == pytest.approx(50.0)
     assert targets["HP-39"].value == pytest.approx(25.0)
     assert "光伏电站台账" in targets["HP-33"].value_source_zh
+
+
+def _meter_readings(world, site_factor):
+    """Readings for the world's two PV meters in January 2024: modelled × a factor."""
+    from carbonpeak.intake.imports import import_file
+    from carbonpeak.services.energy.pv.fleet import pv_settings
+    from carbonpeak.services.energy.pv.model import model_sites
+    from carbonpeak.services.energy.pv.registry import load_sites
+
+    sites = load_sites(world.ws, world.d)
+    sites = sites[sites["meter_id"].notna()].reset_index(drop=True)
+    jan = world.weather[world.weather.index.month == 1]
+    res = model_sites(sites, jan, pv_settings(world.d).climate.location, hourly=True)
+    hours = res.hourly_ac_kw.index.tz_localize(None).floor("h")
+    rows = []
+    for sid, meter in zip(sites["site_id"], sites["meter_id"], strict=True):
+        for t, v in zip(hours, res.hourly_ac_kw[sid].to_numpy() * site_factor[sid], strict=True):
+            rows.append(f"{meter},{t:%Y-%m-%dT%H:%M},{v:.4f}")
+    path = world.folder / "pv-readings.csv"
+    path.write_text("meter_id,ts,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(world.ws, "readings", path)
+    return res
+
+
+@pytest.fixture(scope="module")
+def metered(world):
+    return _meter_readings(world, {"PV-G1": 0.98, "PV-S1": 0.6})
+
+
+def test_monitoring_flags_the_underperforming_site_and_the_gaps(world, metered):
+    from carbonpeak.services.energy.pv import fleet
+
+    mon = fleet.monitoring(world.ws, world.d, 2024)
+    rows = {(r["site_id"], r["month"]): r for r in mon["rows"]}
+    g, s = rows[("PV-G1", "2024-01")], rows[("PV-S1", "2024-01")]
+    assert g["measured_over_modelled"] == pytest.approx(0.98, rel=1e-3)
+    assert s["measured_over_modelled"] == pytest.approx(0.60, rel=1e-3)
+    assert g["coverage"] == 1.0
+    assert not g["underperforming"]
+    assert s["underperforming"]
+    # PR = E / (P0 × H_POA / 1 kW/m²): 0.6 × the modelled January kWh over 150 kWp × POA kWh/m²
+    e = 0.6 * float(metered.hourly_ac_kw["PV-S1"].sum())
+    h = float(metered.hourly_poa_w_m2["PV-S1"].sum()) / 1000.0
+    assert s["performance_ratio"] == pytest.approx(e / (150.0 * h), rel=1e-3)
+    assert 0.4 < s["performance_ratio"] < 0.6
+    # February has no readings: a gap, not an underperformance
+    assert rows[("PV-G1", "2024-02")]["data_gap"]
+    assert not rows[("PV-G1", "2024-02")]["underperforming"]
+
+
+def test_forecast_and_its_capacity_normalised_errors(world, metered):
+    from carbonpeak.services.energy.pv.forecast import (
+        district_forecast,
+        forecast,
+        forecast_errors,
+    )
+
+    day = dt.date(2024, 1, 15)
+    fc = forecast(world.ws, world.d, day, world.weather)
+    assert len(fc) == 24
+    assert set(fc.columns) == {"PV-G1", "PV-S1", "district"}  # PV-M1 starts in June
+    assert fc["district"].to_numpy() == pytest.approx((fc["PV-G1"] + fc["PV-S1"]).to_numpy())
+    series = district_forecast(world.ws, None, day, world.weather)
+    assert series.to_numpy() == pytest.approx(fc["district"].to_numpy())
+    errs = forecast_errors(world.ws, world.d, day, fc)
+    by = {e["site_id"]: e for e in errs["sites"]}
+    # the meter reads 0.98 × the model: |error| = 0.02 × forecast -> nMAE = 0.02 Σf / (n × C)
+    f = fc["PV-G1"].to_numpy()
+    assert by["PV-G1"]["nmae"] == pytest.approx(0.02 * f.sum() / (24 * 80.0), rel=1e-3)
+    assert by["PV-S1"]["nmae"] > by["PV-G1"]["nmae"]
+    assert errs["district"]["capacity_kw"] == 230.0
+    with pytest.raises(ValueError, match="no hour"):
+        forecast(world.ws, world.d, dt.date(2030, 1, 1), world.weather)
+
+
+def test_the_api_is_scoped_by_role(world, metered):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    create_user(world.ws, "pv_analyst", "district_analyst")
+    create_user(world.ws, "pv_officer", "street_officer", street="外滩街道")
+    create_user(world.ws, "pv_manager", "entity_manager", entities=["S1"])
+    client = TestClient(create_app(workspace=world.ws))
+
+    def get(user, path):
+        tok = issue_token(world.ws, user).token
+        return client.get(path, headers={"Authorization": f"Bearer {tok}"})
+
+    sites = get("pv_analyst", "/api/v1/pv/sites?year=2024").json()
+    assert {s["site_id"] for s in sites["items"]} == {"PV-G1", "PV-S1", "PV-M1"}
+    mine = get("pv_manager", "/api/v1/pv/sites?year=2024").json()
+    assert [s["site_id"] for s in mine["items"]] == ["PV-S1"]
+    street = get("pv_officer", "/api/v1/pv/sites?year=2024").json()
+    assert {s["entity_id"] for s in street["items"]} == {"G1", "M1"}  # 外滩街道
+    mon = get("pv_manager", "/api/v1/pv/monitoring?year=2024").json()
+    assert {r["site_id"] for r in mon["rows"]} == {"PV-S1"}
+    for user in ("pv_officer", "pv_manager"):
+        assert get(user, "/api/v1/pv/potential").status_code == 403
+        assert get(user, "/api/v1/pv/progress").status_code == 403
+    pot = get("pv_analyst", "/api/v1/pv/potential").json()
+    assert pot["total_potential_kwp"] == pytest.approx(640.0)
+    assert get("pv_analyst", "/api/v1/pv/progress?year=2024").json()["years"][-1]["year"] == 2024
+
+
+def test_cli_expected_json(world, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    monkeypatch.setenv("CARBONPEAK_HOME", str(world.folder / "home"))
+    monkeypatch.setenv("CARBONPEAK_DATABASE_URL", f"sqlite:///{world.folder / 'r.sqlite'}")
+    out = CliRunner().invoke(app, ["pv", "expected", "--year", "2024", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["weather"] == "measured"
+    assert {s["site_id"] for s in data["sites"]} == {"PV-G1", "PV-S1", "PV-M1"}
+    syn = CliRunner().invoke(app, ["pv", "expected", "--year", "2022"])
+    assert "synthetic" in syn.output
