@@ -472,10 +472,11 @@ def test_the_api_is_scoped_by_role(world, metered):
     create_user(world.ws, "pv_officer", "street_officer", street="外滩街道")
     create_user(world.ws, "pv_manager", "entity_manager", entities=["S1"])
     client = TestClient(create_app(workspace=world.ws))
+    tokens = {u: issue_token(world.ws, u).token for u in ("pv_analyst", "pv_officer",
+                                                          "pv_manager")}
 
     def get(user, path):
-        tok = issue_token(world.ws, user).token
-        return client.get(path, headers={"Authorization": f"Bearer {tok}"})
+        return client.get(path, headers={"Authorization": f"Bearer {tokens[user]}"})
 
     sites = get("pv_analyst", "/api/v1/pv/sites?year=2024").json()
     assert {s["site_id"] for s in sites["items"]} == {"PV-G1", "PV-S1", "PV-M1"}
