@@ -510,3 +510,29 @@ def test_cli_expected_json(world, monkeypatch):
     assert {s["site_id"] for s in data["sites"]} == {"PV-G1", "PV-S1", "PV-M1"}
     syn = CliRunner().invoke(app, ["pv", "expected", "--year", "2022"])
     assert "synthetic" in syn.output
+
+
+def test_the_white_paper_section(world, metered):
+    from carbonpeak.errors import NotFoundError
+    from carbonpeak.publish.whitepaper.pv import pv_section
+
+    sec = pv_section()
+    assert sec.placement == "programmes"
+    out = sec.build(world.ws, world.d, 2024)
+    figs = {f["label_en"]: f["value"] for f in out["figures"]}
+    assert figs["technical rooftop potential"] == pytest.approx(640.0)
+    assert figs["PV in operation, end 2024 (DC)"] == 450.0
+    assert figs["existing public-institution roofs with PV"] == 50.0
+    assert {r["cohort"]["zh"] for r in out["table"]["rows"]} == {"党政机关", "学校和医院",
+                                                                 "工商业（商业）"}
+    assert "2个带计量的光伏电站" in out["text_zh"]
+    assert not any(c.isascii() and c.isalpha() for c in "".join(out["notes_zh"]))
+    from carbonpeak.config import Settings
+    from carbonpeak.intake.bootstrap import init_workspace
+
+    empty, _ = init_workspace(Settings(home=world.folder / "empty",
+                                       database_url=f"sqlite:///{world.folder / 'e.sqlite'}"),
+                              profiles=["tianhe"], actor="test", load_targets=False)
+    with pytest.raises(NotFoundError, match="屋顶普查"):
+        sec.build(empty, empty.district(), 2024)
+    empty.close()
