@@ -22,6 +22,7 @@ import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
+import * as pv from './pages/pv.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -40,13 +41,14 @@ const ROUTES = [
   { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
+  { pattern: /^\/pv$/, page: pv, nav: 'pv' },
 ];
 
 const NAV = [
   ['overview', '#/overview'], ['streets', '#/streets'], ['keyUnits', '#/key-units'],
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
-  ['dualControl', '#/dual-control'],
+  ['dualControl', '#/dual-control'], ['pv', '#/pv'],
   ['upload', '#/upload'],
 ];
 
