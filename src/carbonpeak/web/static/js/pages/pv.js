@@ -7,7 +7,7 @@ import { ANALYST_ROLES } from '../constants.js';
 import { html, on, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { t } from '../i18n.js';
-import { session } from '../state.js';
+import { rememberYears, session } from '../state.js';
 import { loading, pageHead, yearSelect } from '../ui.js';
 
 async function orNull(path, params) {
@@ -83,7 +83,10 @@ function progressTable(prog) {
 
 export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, loading());
-  const year = query.year || (session.years && session.years[0]) || new Date().getFullYear() - 1;
+  if (!session.years.length) {  // the accounted years (the latest is the default)
+    try { rememberYears((await get('/key-units', { limit: 1 })).years); } catch { /* none yet */ }
+  }
+  const year = query.year || session.years[0] || new Date().getFullYear() - 1;
   const analyst = ANALYST_ROLES.includes(session.user && session.user.role);
   const [sites, mon, pot, prog] = await Promise.all([
     get('/pv/sites', { year }), get('/pv/monitoring', { year }),
