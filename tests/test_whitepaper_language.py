@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED = {
     # units
     "kWh", "MWh", "kgce", "tce", "tCO", "t", "kg", "m", "km", "GJ", "TJ", "MJ", "kJ", "MW",
-    "kW", "min", "h", "a", "yr", "Nm", "tC",
+    "kW", "kWp", "min", "h", "a", "yr", "Nm", "tC",
     # standards, codes, methods and abbreviations
     "GB", "T", "DB", "HP", "CV", "RMSE", "NMBE", "LMDI", "C", "PV", "ASHRAE", "IPMVP", "GDP",
     "CO", "DR", "ADR", "UTC", "G", "v", "P", "x", "COP", "M",

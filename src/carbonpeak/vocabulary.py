@@ -55,6 +55,7 @@ __all__ = [
     "MeterRegister",
     "MvModelType",
     "Obligation",
+    "PvTempModel",
     "QuotaCaseStatus",
     "QuotaClassSource",
     "QuotaConvention",
@@ -63,6 +64,7 @@ __all__ = [
     "RetrofitKind",
     "RetrofitStatus",
     "Role",
+    "RoofCohort",
     "RuleStatus",
     "ScheduleStatus",
     "ScopeType",
@@ -329,6 +331,9 @@ class BatchKind(StrEnum):
     RETROFITS = "retrofits"
     ENERGY_AUDITS = "energy_audits"
     OBLIGATION_FILINGS = "obligation_filings"
+    ROOFS = "roofs"
+    PV_SITES = "pv_sites"
+    WEATHER_HOURLY = "weather_hourly"
 
 
 #: the kinds ``carbonpeak import`` takes
@@ -522,6 +527,31 @@ class Obligation(StrEnum):
 
 
 # --------------------------------------------------------------------------------------------
+# Energy: rooftop PV
+# --------------------------------------------------------------------------------------------
+
+class RoofCohort(StrEnum):
+    """The cohorts of the roof survey (the plans' and the NEA 2021 pilot notice's groups);
+    each roof is also new or existing (``roofs.is_new``)."""
+
+    GOVERNMENT = "government"
+    PUBLIC_INSTITUTION = "public_institution"
+    SCHOOL_HOSPITAL = "school_hospital"
+    COMMERCIAL = "commercial"
+    INDUSTRIAL = "industrial"
+    RESIDENTIAL = "residential"
+
+
+class PvTempModel(StrEnum):
+    """SAPM cell-temperature parameter sets of pvlib (``TEMPERATURE_MODEL_PARAMETERS['sapm']``)."""
+
+    OPEN_RACK_GLASS_POLYMER = "open_rack_glass_polymer"
+    OPEN_RACK_GLASS_GLASS = "open_rack_glass_glass"
+    CLOSE_MOUNT_GLASS_GLASS = "close_mount_glass_glass"
+    INSULATED_BACK_GLASS_POLYMER = "insulated_back_glass_polymer"
+
+
+# --------------------------------------------------------------------------------------------
 # The whole vocabulary
 # --------------------------------------------------------------------------------------------
 
@@ -565,6 +595,8 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     RuleStatus: "rule_status",
     Obligation: "obligation",
     VerifiedKind: "verified_kind",
+    RoofCohort: "roof_cohort",
+    PvTempModel: "pv_temp_model",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)

@@ -32,6 +32,7 @@ from carbonpeak.api.routes.buildings import router as buildings_router
 from carbonpeak.api.routes.commissioning import router as commissioning_router
 from carbonpeak.api.routes.dashboard import router as dashboard_router
 from carbonpeak.api.routes.data import router as data_router
+from carbonpeak.api.routes.energy.pv import router as pv_router
 from carbonpeak.api.routes.ingest import router as ingest_router
 from carbonpeak.api.routes.metrics import router as metrics_router
 from carbonpeak.api.routes.quality import router as quality_router
@@ -334,6 +335,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(metrics_router)
     app.include_router(buildings_router)
     app.include_router(retrofits_router)
+    app.include_router(pv_router)
     app.include_router(audits_router)
     app.include_router(commissioning_router)
     app.include_router(reports_router)

@@ -28,6 +28,7 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     retrofits,
 )
 from carbonpeak.cli.common import app
+from carbonpeak.cli.energy import pv  # noqa: F401  (registers ``carbonpeak pv``)
 
 __all__ = ["app", "main"]
 

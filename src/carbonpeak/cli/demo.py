@@ -17,6 +17,7 @@ from carbonpeak.cli.accounting import print_summary
 from carbonpeak.cli.common import _errors, _fmt, _print_import, _progress, _workspace, app, console
 from carbonpeak.cli.plan import LEVEL_STYLE, _status
 from carbonpeak.config import Settings
+from carbonpeak.demo.pv import demo_pv
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
@@ -82,6 +83,8 @@ def demo(
                 console.print(f"  [dim]demo dirt: {n}[/]")
             year = account_year or span[1]
             _confirm_demo_spikes(ws, profile)
+            for line in demo_pv(ws, profile, year, files_dir, seed):  # before the account
+                console.print(line)
             out_dir = out or settings.home / "out" / f"{profile}-{year}"
             with _progress() as prog:
                 task = prog.add_task("account", total=None)

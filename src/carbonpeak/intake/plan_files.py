@@ -58,6 +58,17 @@ TARGET_METRICS = {
     "retrofit_area_saving15_m2": "cumulative retrofit floor area with measured savings ≥ 15 % "
                                  "(M&V sufficient, ASHRAE G14), m²",
     "commissioning_projects": "commissioning (调适) projects completed in the year",
+    # rooftop PV (services.energy.pv.fleet.METRICS): from the PV asset registry and roofs
+    "pv_capacity_mw_dc": "PV capacity in operation at year end, MWp (DC)",
+    "pv_capacity_mw_ac": "PV capacity in operation at year end, MW (AC)",
+    "pv_new_capacity_mw_dc": "PV capacity commissioned since the base year, MWp (DC)",
+    "pv_new_capacity_mw_ac": "PV capacity commissioned since the base year, MW (AC)",
+    "pv_roof_share_public_new": "% of new public-institution roofs with PV (count)",
+    "pv_roof_share_public_existing": "% of existing public-institution roofs with PV (count)",
+    "pv_roof_area_share_other_public_new": "% of new other public buildings' roof area "
+                                           "covered by PV modules",
+    "pv_roof_share_public_industrial_new": "% of new public-institution and factory roofs "
+                                           "with PV (count)",
 }
 BUDGET_METRICS: tuple[BudgetMetric, ...] = tuple(BudgetMetric)
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")

@@ -65,6 +65,7 @@ class WhitePaperPublic(Public):
     audits: Detail
     obligations: Detail
     commissioning: Detail
+    rooftop_pv: Detail
     extra_sections: list[str]
     as_of: str
     figures: Detail = Field(description="the year's published figures (the figure "

@@ -18,6 +18,7 @@ from typing import Any
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import Message
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
+from carbonpeak.publish.whitepaper.pv import pv_section
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.commissioning import split_candidates
@@ -366,4 +367,5 @@ def programme_sections() -> dict[str, ExtraSection]:
                                     _obligations),
         "commissioning": ExtraSection("建筑调适候选", "Commissioning candidates",
                                       _commissioning),
+        "rooftop_pv": pv_section(),
     }

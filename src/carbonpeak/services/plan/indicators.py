@@ -331,6 +331,10 @@ def computed_metric(ws: Workspace, d: District, metric: str,
     if metric in ("retrofit_area_m2", "retrofit_area_saving15_m2", "commissioning_projects"):
         years = [int(str(y)) for y in series.index]
         return metric_series(ws, d, metric, max(years) if years else None)
+    if metric.startswith("pv_") and metric != "pv_generation_mwh":
+        from carbonpeak.services.energy.pv.fleet import metric_series as pv_metric
+
+        return pv_metric(ws, d, metric)
     if metric == "public_building_audits_min":
         # 次 per audit interval (HP-12: ≥ 1 次/5年 for each covered building): the least count
         # over the covered buildings, so that ≥ 1 holds only when every one of them complies

@@ -47,6 +47,7 @@ from carbonpeak.vocabulary import (
     MeterRegister,
     MvModelType,
     Obligation,
+    PvTempModel,
     QuotaCaseStatus,
     QuotaClassSource,
     QuotaConvention,
@@ -55,6 +56,7 @@ from carbonpeak.vocabulary import (
     RetrofitKind,
     RetrofitStatus,
     Role,
+    RoofCohort,
     ScopeType,
     TargetKind,
     VerifiedKind,
@@ -102,6 +104,9 @@ __all__ = [
     "WarningEvent",
     "WeatherDay",
     "WebSession",
+    "PvRoof",
+    "PvSite",
+    "PvWeatherHour",
 ]
 
 NAMING = {
@@ -943,3 +948,68 @@ class UploadMapping(Base):
     shape: Mapped[str] = mapped_column(String(64))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# -- Energy: rooftop PV (the roof survey, the asset registry, hourly weather) -----------------
+class PvRoof(Base):
+    """屋顶普查: one building's roof, its usable share and cohort (the PV potential survey)."""
+
+    __tablename__ = "pv_roofs"
+    __table_args__ = (UniqueConstraint("district_id", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    cohort: Mapped[str] = mapped_column(String(32), one_of("cohort", RoofCohort))
+    is_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    roof_area_m2: Mapped[float] = mapped_column(Float)
+    usable_share: Mapped[float] = mapped_column(Float)
+    #: why the roof cannot take PV (usable share 0): structure, shading, heritage …
+    not_feasible_reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PvSite(Base):
+    """光伏电站台账: one PV installation, its ratings, orientation, meter and model choices
+    (NULL: the chain's default)."""
+
+    __tablename__ = "pv_sites"
+    __table_args__ = (UniqueConstraint("district_id", "site_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    kwp_dc: Mapped[float] = mapped_column(Float)
+    kw_ac: Mapped[float] = mapped_column(Float)
+    tilt_deg: Mapped[float] = mapped_column(Float)
+    azimuth_deg: Mapped[float] = mapped_column(Float)
+    commissioned_on: Mapped[dt.date] = mapped_column(Date)
+    meter_id: Mapped[str | None] = mapped_column(String(64))
+    gamma_pdc: Mapped[float | None] = mapped_column(Float)
+    losses_pct: Mapped[float | None] = mapped_column(Float)
+    eta_inv_nom: Mapped[float | None] = mapped_column(Float)
+    albedo: Mapped[float | None] = mapped_column(Float)
+    temp_model: Mapped[str | None] = mapped_column(String(32), one_of("temp_model", PvTempModel))
+    source: Mapped[str] = mapped_column(Text, default="")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"))
+    actor: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class PvWeatherHour(Base):
+    """逐时气象: one hour of measured weather (local time, the instant the values stand for:
+    mid-hour for hourly means), the modelled yield's input."""
+
+    __tablename__ = "pv_weather_hours"
+    __table_args__ = (UniqueConstraint("district_id", "ts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime)
+    ghi_w_m2: Mapped[float] = mapped_column(Float)
+    dni_w_m2: Mapped[float | None] = mapped_column(Float)
+    dhi_w_m2: Mapped[float | None] = mapped_column(Float)
+    temp_air_c: Mapped[float] = mapped_column(Float)
+    wind_speed_m_s: Mapped[float | None] = mapped_column(Float)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)

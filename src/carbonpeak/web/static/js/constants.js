@@ -154,6 +154,9 @@ export const BatchKind = Object.freeze({
   RETROFITS: 'retrofits',
   ENERGY_AUDITS: 'energy_audits',
   OBLIGATION_FILINGS: 'obligation_filings',
+  ROOFS: 'roofs',
+  PV_SITES: 'pv_sites',
+  WEATHER_HOURLY: 'weather_hourly',
 });
 
 export const BatchStatus = Object.freeze({
@@ -281,6 +284,22 @@ export const VerifiedKind = Object.freeze({
   FACTOR_ROW: 'factor_row',
   QUOTA_ROW: 'quota_row',
   RULE: 'rule',
+});
+
+export const RoofCohort = Object.freeze({
+  GOVERNMENT: 'government',
+  PUBLIC_INSTITUTION: 'public_institution',
+  SCHOOL_HOSPITAL: 'school_hospital',
+  COMMERCIAL: 'commercial',
+  INDUSTRIAL: 'industrial',
+  RESIDENTIAL: 'residential',
+});
+
+export const PvTempModel = Object.freeze({
+  OPEN_RACK_GLASS_POLYMER: 'open_rack_glass_polymer',
+  OPEN_RACK_GLASS_GLASS: 'open_rack_glass_glass',
+  CLOSE_MOUNT_GLASS_GLASS: 'close_mount_glass_glass',
+  INSULATED_BACK_GLASS_POLYMER: 'insulated_back_glass_polymer',
 });
 
 // orders and groups

@@ -1,0 +1,112 @@
+"""The white paper's rooftop PV section: potential, capacity against the plans' targets, and
+measured against modelled yield (issue 18).
+
+中文：白皮书“屋顶光伏”一节——屋顶潜力、装机进度与实测/理论发电量对比。
+
+Every figure comes from :mod:`carbonpeak.services.energy.pv.fleet` for the whole district;
+a district without a roof survey or PV sites raises :class:`~carbonpeak.errors.NotFoundError`
+(printed as not available, with the reason). A year modelled on the synthetic weather year
+says so in its notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import render
+from carbonpeak.publish.whitepaper.sections import ExtraSection
+from carbonpeak.services.energy.pv import fleet
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.workspace import Workspace
+
+__all__ = ["pv_section"]
+
+
+def _fig(zh: str, en: str, value: float, unit: str) -> dict[str, Any]:
+    return {"label_zh": zh, "label_en": en, "value": value, "unit": unit, "digits": 0}
+
+
+def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    pot = fleet.potential(ws, d)
+    prog = {y["year"]: y for y in fleet.progress(ws, d, year)["years"]}
+    if not pot["rows"] and not prog:
+        msg = ("no roof survey and no PV site registered (carbonpeak import roofs, pv-sites) "
+               "未导入屋顶普查与光伏电站台账")
+        raise NotFoundError(msg)
+    y = prog.get(year)
+    figures: list[dict[str, Any]] = [
+        _fig("屋顶光伏技术可开发潜力", "technical rooftop potential",
+             pot["total_potential_kwp"], "kWp"),
+        _fig("按整县试点比例测算的可开发容量", "capacity at the NEA pilot shares",
+             pot["total_pilot_kwp"], "kWp")]
+    if y is not None:
+        base = fleet.pv_settings(d).base_year
+        figures += [
+            _fig(f"{year}年末光伏装机（直流）", f"PV in operation, end {year} (DC)",
+                 y["kwp_dc"], "kWp"),
+            _fig(f"{year}年末光伏装机（交流）", f"PV in operation, end {year} (AC)",
+                 y["kw_ac"], "kW"),
+            _fig(f"{base}年后新增装机（直流）", f"new since {base} (DC)", y["new_kwp_dc"], "kWp")]
+        for key, zh, en in (("public_new", "新建公共机构屋顶光伏安装比例",
+                             "new public-institution roofs with PV"),
+                            ("public_existing", "既有公共机构屋顶光伏安装比例",
+                             "existing public-institution roofs with PV")):
+            share = y["groups"][key]["count_share"]
+            if share is not None:
+                figures.append({"label_zh": zh, "label_en": en, "value": 100.0 * share,
+                                "unit": "%", "digits": 0})
+    rows = []
+    frame = pd.DataFrame(pot["rows"])
+    if not frame.empty:
+        for cohort, g in frame.groupby("cohort", sort=True):
+            zh, en = (render(f"label.roof_cohort.{cohort}", lang) for lang in ("zh", "en"))
+            rows.append({"cohort": {"zh": zh, "en": en}, "roofs": int(g["roofs"].sum()),
+                         "potential": float(g["potential_kwp"].sum()),
+                         "pilot": float(g["pilot_kwp"].sum()),
+                         "installed": float(g["installed_kwp"].sum())})
+    mon = fleet.monitoring(ws, d, year)
+    eff_zh = render(f"label.factor_status.{pot['efficiency_status']}", "zh")
+    pilot_zh = render(f"label.factor_status.{pot['pilot_status']}", "zh")
+    notes_zh = [f"组件效率取{100 * pot['module_efficiency']:.0f}%（{eff_zh}）；整县屋顶分布式光伏"
+                f"开发试点比例依据国家能源局综合司2021年试点方案通知（{pilot_zh}）。"]
+    notes_en = [f"module efficiency {pot['module_efficiency']:.0%} "
+                f"({pot['efficiency_status']}); pilot shares: NEA 2021 pilot notice "
+                f"({pot['pilot_status']})"]
+    text_zh = text_en = ""
+    if mon["rows"]:
+        m = pd.DataFrame(mon["rows"])
+        full = m[~m["data_gap"]]
+        flagged = sorted(set(m.loc[m["underperforming"], "site_id"]))
+        measured, modelled = float(full["measured_kwh"].sum()), float(full["modelled_kwh"].sum())
+        ratio = measured / modelled if modelled > 0 else float("nan")
+        pr = float(full["performance_ratio"].median()) if len(full) else float("nan")
+        n_sites = int(m["site_id"].nunique())
+        text_zh = (f"{year}年{n_sites}个带计量的光伏电站实测发电量为理论值的{ratio:.0%}，月度性能比"
+                   f"中位数{pr:.2f}；{len(flagged)}个电站出现性能比低于"
+                   f"{mon['pr_threshold']:.2f}的月份。")
+        text_en = (f"In {year} the {n_sites} metered PV sites generated {ratio:.0%} of their "
+                   f"modelled yield, median monthly performance ratio {pr:.2f}; {len(flagged)} "
+                   f"site(s) had months below {mon['pr_threshold']:.2f}.")
+        if mon["synthetic"]:
+            notes_zh.append("理论发电量按合成气象年计算（非实测气象），仅供参考。")
+            notes_en.append("Modelled on the synthetic weather year (not measured weather): "
+                            "indicative only.")
+    return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
+            "table": {"columns": [
+                {"key": "cohort", "label_zh": "屋顶类别", "label_en": "cohort"},
+                {"key": "roofs", "label_zh": "屋顶数", "label_en": "roofs", "digits": 0},
+                {"key": "potential", "label_zh": "技术潜力 kWp", "label_en": "potential kWp",
+                 "digits": 0},
+                {"key": "pilot", "label_zh": "试点比例 kWp", "label_en": "pilot shares kWp",
+                 "digits": 0},
+                {"key": "installed", "label_zh": "已装 kWp", "label_en": "installed kWp",
+                 "digits": 0}], "rows": rows},
+            "notes_zh": notes_zh, "notes_en": notes_en}
+
+
+def pv_section() -> ExtraSection:
+    """The rooftop PV section (a chapter of its own among the programmes)."""
+    return ExtraSection("屋顶光伏", "Rooftop PV", _build, placement="programmes")
