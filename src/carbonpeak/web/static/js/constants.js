@@ -283,6 +283,53 @@ export const VerifiedKind = Object.freeze({
   RULE: 'rule',
 });
 
+export const OrgKind = Object.freeze({
+  DEPARTMENT: 'department',
+  OFFICE: 'office',
+  GROUP: 'group',
+});
+
+export const RoundStatus = Object.freeze({
+  OPEN: 'open',
+  CLOSED: 'closed',
+});
+
+export const SubmissionStatus = Object.freeze({
+  PENDING: 'pending',
+  SUBMITTED: 'submitted',
+  ACCEPTED: 'accepted',
+  RETURNED: 'returned',
+});
+
+export const TaskProgress = Object.freeze({
+  NOT_STARTED: 'not_started',
+  IN_PROGRESS: 'in_progress',
+  COMPLETED: 'completed',
+  DELAYED: 'delayed',
+});
+
+export const Timeliness = Object.freeze({
+  FRESH: 'fresh',
+  ACCEPTABLE: 'acceptable',
+  LATE: 'late',
+  STALE: 'stale',
+  NONE: 'none',
+});
+
+export const ProgrammeKind = Object.freeze({
+  LOW_CARBON_COMMUNITY: 'low_carbon_community',
+  CONSERVING_INSTITUTION: 'conserving_institution',
+  GREEN_MALL: 'green_mall',
+  GREEN_SCHOOL: 'green_school',
+  DEMONSTRATION: 'demonstration',
+});
+
+export const ProgrammeStatus = Object.freeze({
+  APPLIED: 'applied',
+  APPROVED: 'approved',
+  REJECTED: 'rejected',
+});
+
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
 export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
