@@ -306,3 +306,16 @@ def test_assessment_of_the_year(ws: Workspace, round_id: int):
     assert out["scheme"]["veto_targets"] == ["HP-01"]
     assert out["scheme"]["status"] == "unverified"
     assert set(out["criticised"]) >= {"lhsr"}
+
+
+def test_a_later_periods_target_with_earlier_values_has_not_started(ws: Workspace):
+    """HP-43 (十五五, 100 MW by 2030, baseline year 2025): a 2024 value does not count toward
+    its progress; the target says its period has not started rather than 暂无数据."""
+    from carbonpeak.services.plan.targets import add_observation
+
+    add_observation(ws, find_target(ws, "HP-43", district="huangpu"),
+                    observed_on=dt.date(2024, 11, 30), value=60.0, source="test")
+    st = evaluate_targets(ws, district="huangpu", codes=["HP-43"])[0]
+    assert st.status == "period_not_started"
+    assert (st.value, st.value_year) == (60.0, 2024)
+    assert "2026" in st.reason_zh

@@ -125,6 +125,8 @@ class TargetState(StrEnum):
     MET = "met"
     NOT_MET = "not_met"
     NO_TARGET_VALUE = "no_target_value"
+    #: the target's period has not begun: the values so far precede its baseline year
+    PERIOD_NOT_STARTED = "period_not_started"
     QUALITATIVE = "qualitative"
     APPLIED = "applied"
     INVALID = "invalid"
@@ -134,7 +136,7 @@ class TargetState(StrEnum):
 TARGET_SEVERITY: tuple[TargetState, ...] = (
     TargetState.OFF_TRACK, TargetState.MISSED, TargetState.NOT_MET, TargetState.AT_RISK,
     TargetState.ON_TRACK, TargetState.MET, TargetState.ACHIEVED, TargetState.NO_TARGET_VALUE,
-    TargetState.NO_DATA,
+    TargetState.PERIOD_NOT_STARTED, TargetState.NO_DATA,
 )
 
 

@@ -92,6 +92,7 @@ def demo(
                                       progress=_account_progress(prog, task, y))
             print_summary(res, figures(ws, year=year, district=profile))
             _demo_programmes(ws, profile, files, files_dir, seed, year)
+            _demo_supervision(ws, profile, year, seed)
         finally:
             ws.close()
         demo_plan(profile, year)
@@ -135,6 +136,17 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
                           f"{done.unchanged} unchanged")
     for n in demo_audits.notes:
         console.print(f"  [dim]demo audits: {n}[/]")
+
+
+def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None:
+    """The demo's dispatch round (调度): departments and streets answer, one is late."""
+    from carbonpeak.demo.supervision import demo_round
+
+    res = demo_round(ws, profile, year, seed=seed)
+    console.print(f"  • 调度 dispatch {res.period}: 暂无数据 targets {res.before} → {res.after} "
+                  f"of {res.total} (late unit: {res.late_unit})")
+    for code, why in res.owed:
+        console.print(f"      {code}: {why}")
 
 
 def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:

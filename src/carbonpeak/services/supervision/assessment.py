@@ -142,6 +142,7 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
     day = today or dt.date.today()
     missing = {st.code for st in statuses
                if st.status == TargetState.NO_DATA and st.scope_type == "district"}
+    reasons = {st.code: st.reason for st in statuses if st.code in missing}
     out: dict[str, tuple[str, Message]] = {}
     with ws.registry.session() as s:
         owners = target_owners(s, d.id)
@@ -161,7 +162,10 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
             sub = got
             r = rounds[sub.round_id]
             name = names.get(sub.unit, sub.unit)
-            if sub.status == SubmissionStatus.RETURNED:
+            if sub.status == SubmissionStatus.ACCEPTED:
+                m = msg("supervision.owed.accepted", unit=name, period=r.period,
+                        reason=reasons.get(code) or "")
+            elif sub.status == SubmissionStatus.RETURNED:
                 m = msg("supervision.owed.returned", unit=name, period=r.period)
             elif sub.status == SubmissionStatus.SUBMITTED:
                 m = msg("supervision.owed.submitted", unit=name, period=r.period)

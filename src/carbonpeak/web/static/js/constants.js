@@ -20,6 +20,7 @@ export const TargetState = Object.freeze({
   MET: 'met',
   NOT_MET: 'not_met',
   NO_TARGET_VALUE: 'no_target_value',
+  PERIOD_NOT_STARTED: 'period_not_started',
   QUALITATIVE: 'qualitative',
   APPLIED: 'applied',
   INVALID: 'invalid',
@@ -332,7 +333,7 @@ export const ProgrammeStatus = Object.freeze({
 
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
-export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
+export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'period_not_started', 'no_data']);
 export const ANALYST_ROLES = Object.freeze(['district_admin', 'district_analyst']);
 export const ENTITY_ROLES = Object.freeze(['entity_manager', 'data_feeder']);
 export const WRITER_ROLES = Object.freeze(['district_admin', 'entity_manager', 'data_feeder']);
