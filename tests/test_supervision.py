@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from carbonpeak.domain.supervision.assessment import (
     score_units,
     tongbao,
 )
+from carbonpeak.domain.supervision.coverage import ResidentialArea, coverage_share
 from carbonpeak.domain.supervision.tasks import parse_plan_tasks, split_units
 from carbonpeak.domain.supervision.timeliness import (
     TimelinessRule,
@@ -39,6 +42,7 @@ from carbonpeak.services.supervision.catalogue import (
     list_tasks,
     load_catalogue,
 )
+from carbonpeak.services.supervision.coverage import record_coverage
 from carbonpeak.services.supervision.rounds import (
     open_round,
     remind,
@@ -319,3 +323,81 @@ def test_a_later_periods_target_with_earlier_values_has_not_started(ws: Workspac
     assert st.status == "period_not_started"
     assert (st.value, st.value_year) == (60.0, 2024)
     assert "2026" in st.reason_zh
+
+
+# -- spatial coverage --------------------------------------------------------------------------
+LON, LAT = 121.48, 31.23
+DLAT = 100 / 111_320                                  # ≈ 100 m north
+DLON = 100 / (111_320 * math.cos(math.radians(LAT)))  # ≈ 100 m east
+
+
+def _square(x: float, y: float) -> dict[str, object]:
+    """A ≈100 m square whose south-west corner is (x, y) hundreds of metres from the origin."""
+    x0, y0 = LON + x * DLON, LAT + y * DLAT
+    return {"type": "Polygon", "coordinates": [[
+        [x0, y0], [x0 + DLON, y0], [x0 + DLON, y0 + DLAT], [x0, y0 + DLAT], [x0, y0]]]}
+
+
+def test_coverage_worked_by_hand():
+    """A (300 residents) has a park at its centre: its corners are 71 m away, inside 500 m;
+    B (100 residents) is 2 km east: outside. By residents 300 / 400 = 75 %; by area (no
+    residents given) 1 / 2 = 50 %. C is crossed north-south through its middle by a rail
+    line buffered 25 m: the strip 50 m wide of a 100 m square, 50 %."""
+    a, b = _square(0, 0), _square(20, 0)
+    park = {"type": "Point", "coordinates": [LON + DLON / 2, LAT + DLAT / 2]}
+    by_res = coverage_share([ResidentialArea(a, 300), ResidentialArea(b, 100)], [park], 500)
+    assert by_res.weight == "residents"
+    assert by_res.share_pct == pytest.approx(75.0, abs=0.01)
+    by_area = coverage_share([ResidentialArea(a), ResidentialArea(b)], [park], 500)
+    assert by_area.weight == "area_m2"
+    assert by_area.share_pct == pytest.approx(50.0, abs=0.01)
+    assert by_area.total == pytest.approx(2 * 100 * 100, rel=0.01)  # metres, not degrees
+    line = {"type": "LineString", "coordinates": [[LON + DLON / 2, LAT - DLAT],
+                                                  [LON + DLON / 2, LAT + 2 * DLAT]]}
+    strip = coverage_share([ResidentialArea(a)], [line], 25)
+    assert strip.share_pct == pytest.approx(50.0, abs=0.5)
+    assert coverage_share([ResidentialArea(a)], [], 500).share_pct == 0.0
+    with pytest.raises(ValueError, match="radius"):
+        coverage_share([ResidentialArea(a)], [park], 0)
+
+
+def test_coverage_is_recorded_as_the_targets_observation(ws: Workspace, tmp_path: Path):
+    homes, parks = tmp_path / "居住区.geojson", tmp_path / "公园.geojson"
+    homes.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"residents": 300}, "geometry": _square(0, 0)},
+        {"type": "Feature", "properties": {"residents": 100}, "geometry": _square(20, 0)}]}),
+        encoding="utf-8")
+    parks.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {
+            "type": "Point", "coordinates": [LON + DLON / 2, LAT + DLAT / 2]}}]}),
+        encoding="utf-8")
+    cov = record_coverage(ws, "HP-28", residential=homes, facilities=parks,
+                          observed_on=dt.date(2024, 12, 31), district="huangpu")
+    assert cov.radius_m == 500.0
+    st = evaluate_targets(ws, district="huangpu", codes=["HP-28"])[0]
+    assert st.value == 75.0
+    assert "居住区.geojson" in st.value_source
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"residents": "many"}, "geometry": _square(0, 0)}]}),
+        encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        record_coverage(ws, "HP-28", residential=bad, facilities=parks,
+                        observed_on=dt.date(2024, 12, 31), district="huangpu")
+    assert (exc.value.errors[0].file, exc.value.errors[0].row) == ("bad.geojson", 1)
+
+
+def test_indicator_registry(ws: Workspace, round_id: int):
+    from carbonpeak.services.supervision.indicators import indicator_registry
+
+    test_submit_accept_makes_an_observation_with_its_source  # noqa: B018 - HP-25 observed there
+    rows = {r["code"]: r for r in indicator_registry(ws, district="huangpu",
+                                                      today=dt.date(2024, 12, 31))}
+    assert rows["HP-01"]["kind"] == "computed"
+    assert rows["HP-01"]["frequency"] == "yearly"
+    hp25 = rows["HP-25"]
+    assert (hp25["kind"], hp25["responsible"], hp25["frequency"]) == ("observed", "jgw",
+                                                                      "quarterly")
+    assert (hp25["last_observed_on"], hp25["timeliness"]) == ("2024-12-01", "fresh")
+    assert rows["HP-28"]["method"] == "coverage"
+    assert rows["HP-29"]["timeliness"] == "none"

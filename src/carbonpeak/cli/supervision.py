@@ -36,7 +36,7 @@ from carbonpeak.services.supervision.rounds import (
     submit,
 )
 
-__all__ = ["rounds_app", "tasks_app"]
+__all__ = ["indicators_app", "rounds_app", "tasks_app"]
 
 tasks_app = typer.Typer(help="The plan's tasks (任务清单) and responsible units (责任单位).",
                         no_args_is_help=True)
@@ -250,3 +250,49 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
         s = out["scheme"]
         console.print(f"评分规则 scheme: {s['source']} (status {s['status']}); veto "
                       f"{', '.join(s['veto_targets']) or '—'}")
+
+
+indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",
+                             no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
+
+
+@indicators_app.command("list")
+def indicators_list(district: District = None, as_json: AsJson = False) -> None:
+    """Each indicator: observed or computed, unit, responsible unit, frequency, timeliness."""
+    from carbonpeak.services.supervision.indicators import indicator_registry
+
+    with _errors(), _workspace() as ws:
+        rows = indicator_registry(ws, district=district)
+        if as_json:
+            _json(rows)
+            return
+        t = Table("code", "indicator 指标", "kind", "unit", "responsible 责任单位",
+                  "frequency", "last 最新", "timeliness 时效")
+        for r in rows:
+            t.add_row(r["code"], r["indicator_zh"], r["kind"], r["unit"],
+                      r["responsible_name"] or "—", r["frequency"],
+                      r["last_observed_on"] or "—", r["timeliness"] or "")
+        console.print(t)
+
+
+@indicators_app.command("coverage")
+def indicators_coverage(code: Annotated[str, typer.Argument(help="HP-28 or TH-38")],
+                        residential: Annotated[Path, typer.Option(
+                            help="GeoJSON of residential areas (property residents optional)")],
+                        facilities: Annotated[Path, typer.Option(
+                            help="GeoJSON of parks or rail stations")],
+                        observed_on: Annotated[dt.datetime, typer.Option(
+                            formats=["%Y-%m-%d"])],
+                        radius: Annotated[float | None, typer.Option(
+                            help="metres (default: the plan's, 500 or 800)")] = None,
+                        district: District = None) -> None:
+    """Compute a coverage share in a metric projection and record it as the observation."""
+    from carbonpeak.services.supervision.coverage import record_coverage
+
+    with _errors(), _workspace() as ws:
+        cov = record_coverage(ws, code, residential=residential, facilities=facilities,
+                              observed_on=observed_on.date(), radius_m=radius,
+                              district=district)
+        console.print(f"{code}: {cov.share_pct:.1f}% within {cov.radius_m:g} m "
+                      f"(by {cov.weight})")
