@@ -401,3 +401,36 @@ def test_indicator_registry(ws: Workspace, round_id: int):
     assert (hp25["last_observed_on"], hp25["timeliness"]) == ("2024-12-01", "fresh")
     assert rows["HP-28"]["method"] == "coverage"
     assert rows["HP-29"]["timeliness"] == "none"
+
+
+def test_green_programmes_feed_the_per_street_target(ws: Workspace):
+    """HP-54: every street at least one low-carbon community. Two of ten streets approved:
+    the least over the streets is 0; once all ten are, 1."""
+    from carbonpeak.services.supervision.programmes import (
+        apply_programme,
+        decide_programme,
+        feed_targets,
+        list_programmes,
+    )
+    from carbonpeak.storage.registry.models import Street
+
+    with ws.registry.session() as s:
+        streets = list(s.scalars(select(Street.code).where(Street.district_id == "huangpu")))
+    ids = [apply_programme(ws, "low_carbon_community", f"{c} 低碳社区", street=c,
+                           applied_on=dt.date(2024, 3, 1), district="huangpu")
+           for c in streets]
+    for i in ids[:2]:
+        decide_programme(ws, i, approve=True, on=dt.date(2024, 6, 1), district="huangpu")
+    decide_programme(ws, ids[2], approve=False, on=dt.date(2024, 6, 1), district="huangpu")
+    got = list_programmes(ws, district="huangpu")
+    assert got["counts"]["low_carbon_community"][f"street:{streets[0]}"]["approved"] == 1
+    assert got["counts"]["low_carbon_community"][f"street:{streets[2]}"]["rejected"] == 1
+    assert feed_targets(ws, observed_on=dt.date(2024, 6, 30), district="huangpu") == {
+        "HP-54": 0.0}
+    for i in ids[2:]:
+        decide_programme(ws, i, approve=True, on=dt.date(2024, 9, 1), district="huangpu")
+    assert feed_targets(ws, observed_on=dt.date(2024, 9, 30), district="huangpu") == {
+        "HP-54": 1.0}
+    with pytest.raises(InputValidationError):
+        apply_programme(ws, "green_mall", "x", street="nowhere",
+                        applied_on=dt.date(2024, 3, 1), district="huangpu")

@@ -36,7 +36,7 @@ from carbonpeak.services.supervision.rounds import (
     submit,
 )
 
-__all__ = ["indicators_app", "rounds_app", "tasks_app"]
+__all__ = ["indicators_app", "programmes_app", "rounds_app", "tasks_app"]
 
 tasks_app = typer.Typer(help="The plan's tasks (任务清单) and responsible units (责任单位).",
                         no_args_is_help=True)
@@ -296,3 +296,59 @@ def indicators_coverage(code: Annotated[str, typer.Argument(help="HP-28 or TH-38
                               district=district)
         console.print(f"{code}: {cov.share_pct:.1f}% within {cov.radius_m:g} m "
                       f"(by {cov.weight})")
+
+
+programmes_app = typer.Typer(help="Green-creation programmes (绿色创建): applications, "
+                             "approvals, counts.", no_args_is_help=True)
+app.add_typer(programmes_app, name="programmes")
+
+
+@programmes_app.command("add")
+def programmes_add(kind: str, name: str,
+                   applied_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+                   street: Annotated[str | None, typer.Option()] = None,
+                   org: Annotated[str | None, typer.Option()] = None,
+                   level: Annotated[str, typer.Option(help="市级 / 区级")] = "",
+                   district: District = None) -> None:
+    """Register an application (low_carbon_community, conserving_institution, green_mall,
+    green_school, demonstration)."""
+    from carbonpeak.services.supervision.programmes import apply_programme
+
+    with _errors(), _workspace() as ws:
+        pid = apply_programme(ws, kind, name, applied_on=applied_on.date(), street=street,
+                              org=org, level=level, district=district)
+        console.print(f"application {pid}")
+
+
+@programmes_app.command("decide")
+def programmes_decide(programme_id: int,
+                      approve: Annotated[bool, typer.Option("--approve/--reject")],
+                      on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+                      district: District = None) -> None:
+    """Approve (认定) or reject an application."""
+    from carbonpeak.services.supervision.programmes import decide_programme
+
+    with _errors(), _workspace() as ws:
+        decide_programme(ws, programme_id, approve=approve, on=on.date(), district=district)
+        console.print(f"application {programme_id}: {'approved' if approve else 'rejected'}")
+
+
+@programmes_app.command("list")
+def programmes_list(district: District = None) -> None:
+    """Every application and the counts per kind, street and organisation (JSON)."""
+    from carbonpeak.services.supervision.programmes import list_programmes
+
+    with _errors(), _workspace() as ws:
+        _json(list_programmes(ws, district=district))
+
+
+@programmes_app.command("feed")
+def programmes_feed(observed_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
+                    district: District = None) -> None:
+    """Record the counts as their targets' observations (HP-54)."""
+    from carbonpeak.services.supervision.programmes import feed_targets
+
+    with _errors(), _workspace() as ws:
+        for code, v in feed_targets(ws, observed_on=observed_on.date(),
+                                    district=district).items():
+            console.print(f"{code}: {v:g}")
