@@ -8,6 +8,7 @@ import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import openpyxl
 import pytest
@@ -434,3 +435,20 @@ def test_green_programmes_feed_the_per_street_target(ws: Workspace):
     with pytest.raises(InputValidationError):
         apply_programme(ws, "green_mall", "x", street="nowhere",
                         applied_on=dt.date(2024, 3, 1), district="huangpu")
+
+
+def test_assessment_report_workbook(ws: Workspace, round_id: int):
+    from carbonpeak.publish.assessment import assessment_xlsx
+
+    out = assess(ws, year=2024, district="huangpu", today=dt.date(2024, 12, 20))
+    cases: list[tuple[Literal["zh", "en"], str, str]] = [("zh", "考核结果", "grade_zh"),
+                                                       ("en", "Scores", "grade_en")]
+    for lang, sheet, grade in cases:
+        wb = openpyxl.load_workbook(io.BytesIO(assessment_xlsx(out, lang=lang)))
+        rows = list(wb[sheet].iter_rows(values_only=True))
+        assert rows[2][0] == out["units"][0]["unit_name"]
+        assert rows[2][3] == out["units"][0][grade]
+        assert len(rows) - 2 == len(out["units"])
+    zh = openpyxl.load_workbook(io.BytesIO(assessment_xlsx(out, lang="zh")))
+    scheme = dict(zh["评分规则"].iter_rows(values_only=True))
+    assert scheme["核实状态"] == "unverified"

@@ -232,10 +232,18 @@ def rounds_remind(round_id: int, district: District = None) -> None:
 
 @app.command("assess")
 def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
-               district: District = None, as_json: AsJson = False) -> None:
+               district: District = None, as_json: AsJson = False,
+               xlsx: Annotated[Path | None, typer.Option(
+                   help="Also write the report as an xlsx workbook")] = None,
+               lang: Annotated[str, typer.Option(help="zh or en (the workbook)")] = "zh",
+               ) -> None:
     """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报."""
     with _errors(), _workspace() as ws:
         out = assess(ws, year=year, district=district)
+        if xlsx is not None:
+            from carbonpeak.publish.assessment import assessment_xlsx
+
+            xlsx.write_bytes(assessment_xlsx(out, lang="en" if lang == "en" else "zh"))
         if as_json:
             _json(out)
             return
