@@ -452,3 +452,26 @@ def test_assessment_report_workbook(ws: Workspace, round_id: int):
     zh = openpyxl.load_workbook(io.BytesIO(assessment_xlsx(out, lang="zh")))
     scheme = dict(zh["评分规则"].iter_rows(values_only=True))
     assert scheme["核实状态"] == "unverified"
+
+
+def test_cli(ws: Workspace, round_id: int, monkeypatch: pytest.MonkeyPatch):
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    monkeypatch.setenv("CARBONPEAK_HOME", str(ws.settings.home))
+    run = CliRunner().invoke
+    got = run(app, ["tasks", "list", "--district", "huangpu", "--org", "fgw", "--json"])
+    assert got.exit_code == 0, got.output
+    codes = {t["code"] for t in json.loads(got.output)}
+    assert "HP-T04" in codes
+    assert "HP-T13" not in codes
+    got = run(app, ["rounds", "status", str(round_id), "--district", "huangpu", "--json"])
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.output)["period"] == "2024-Q4"
+    got = run(app, ["assess", "--year", "2024", "--district", "huangpu", "--json"])
+    assert got.exit_code == 0, got.output
+    assert {u["unit"] for u in json.loads(got.output)["units"]} >= {"fgw", "lhsr"}
+    got = run(app, ["tasks", "assign", "TH-T01", "--lead", "nobody", "--district", "tianhe"])
+    assert got.exit_code != 0
+    assert "nobody" in got.output
