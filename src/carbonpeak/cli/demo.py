@@ -147,6 +147,15 @@ def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None
                   f"of {res.total} (late unit: {res.late_unit})")
     for code, why in res.owed:
         console.print(f"      {code}: {why}")
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.services.access.users import create_user
+
+    if profile == "huangpu":  # a department officer of 区建管委 (the catalogue's unit jgw)
+        with contextlib.suppress(ConflictError):
+            create_user(ws, "dept_jgw", Role.DEPARTMENT_OFFICER, district=profile, org="jgw",
+                        display_name="演示 区建管委", password=DEMO_PASSWORD)
+        console.print(f"  • 部门用户 department officer: dept_jgw (区建管委), password "
+                      f"{DEMO_PASSWORD}")
 
 
 def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:

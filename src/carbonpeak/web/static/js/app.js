@@ -22,6 +22,7 @@ import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
+import * as supervision from './pages/supervision.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -40,6 +41,7 @@ const ROUTES = [
   { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
+  { pattern: /^\/supervision$/, page: supervision, nav: 'supervision' },
 ];
 
 const NAV = [
@@ -48,6 +50,7 @@ const NAV = [
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control'],
   ['upload', '#/upload'],
+  ['supervision', '#/supervision'],
 ];
 
 const root = document.getElementById('app');
