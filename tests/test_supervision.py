@@ -475,3 +475,13 @@ def test_cli(ws: Workspace, round_id: int, monkeypatch: pytest.MonkeyPatch):
     got = run(app, ["tasks", "assign", "TH-T01", "--lead", "nobody", "--district", "tianhe"])
     assert got.exit_code != 0
     assert "nobody" in got.output
+
+
+def test_assessment_report_pdf(ws: Workspace, round_id: int):
+    from carbonpeak.publish.assessment import assessment_pdf
+
+    out = assess(ws, year=2024, district="huangpu", today=dt.date(2024, 12, 20))
+    when = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
+    pdf = assessment_pdf(out, lang="zh", when=when)
+    assert pdf.startswith(b"%PDF-")
+    assert pdf == assessment_pdf(out, lang="zh", when=when)  # the same input, the same bytes

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -235,15 +235,22 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                district: District = None, as_json: AsJson = False,
                xlsx: Annotated[Path | None, typer.Option(
                    help="Also write the report as an xlsx workbook")] = None,
-               lang: Annotated[str, typer.Option(help="zh or en (the workbook)")] = "zh",
+               pdf: Annotated[Path | None, typer.Option(
+                   help="Also write the report as a PDF")] = None,
+               lang: Annotated[str, typer.Option(help="zh or en (the report)")] = "zh",
                ) -> None:
     """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报."""
     with _errors(), _workspace() as ws:
         out = assess(ws, year=year, district=district)
+        language: Literal["zh", "en"] = "en" if lang == "en" else "zh"
         if xlsx is not None:
             from carbonpeak.publish.assessment import assessment_xlsx
 
-            xlsx.write_bytes(assessment_xlsx(out, lang="en" if lang == "en" else "zh"))
+            xlsx.write_bytes(assessment_xlsx(out, lang=language))
+        if pdf is not None:
+            from carbonpeak.publish.assessment import assessment_pdf
+
+            pdf.write_bytes(assessment_pdf(out, lang=language))
         if as_json:
             _json(out)
             return
@@ -256,7 +263,7 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                       "一票否决" if u["vetoed"] else "", f"{u['penalty']:g}", parts)
         console.print(t)
         s = out["scheme"]
-        console.print(f"评分规则 scheme: {s['source']} (status {s['status']}); veto "
+        console.print(f"评分规则 scheme: {s['source_zh']} (status {s['status']}); veto "
                       f"{', '.join(s['veto_targets']) or '—'}")
 
 

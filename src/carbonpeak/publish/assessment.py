@@ -7,6 +7,7 @@ scheme with its source and status.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -14,13 +15,28 @@ from typing import Any, Literal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-__all__ = ["assessment_xlsx"]
+from carbonpeak.i18n import catalogue, msg, render
+
+__all__ = ["assessment_pdf", "assessment_xlsx"]
 
 Lang = Literal["zh", "en"]
 
 
 def _w(lang: Lang, zh: str, en: str) -> str:
     return en if lang == "en" else zh
+
+
+def _bands(sc: Mapping[str, Any], lang: Lang) -> str:
+    """The grade bands with the grades' names in the edition's language."""
+    def name(code: str) -> str:
+        key = f"supervision.grade.{code}"
+        return render(msg(key), lang) if key in catalogue() else code
+    return ("; " if lang == "en" else "；").join(f"≥{b[0]:g} {name(str(b[1]))}"
+                                                 for b in sc["bands"])
+
+
+def _source(sc: Mapping[str, Any], lang: Lang) -> str:
+    return str(sc["source"] if lang == "en" else sc.get("source_zh") or sc["source"])
 
 
 def assessment_xlsx(out: Mapping[str, Any], *, lang: Lang = "zh") -> bytes:
@@ -57,13 +73,37 @@ def assessment_xlsx(out: Mapping[str, Any], *, lang: Lang = "zh") -> bytes:
                    names.get(blame[k], blame[k]) if k < len(blame) else ""])
     sc = out["scheme"]
     rule = wb.create_sheet(_w(lang, "评分规则", "Scheme"))
-    rule.append([_w(lang, "等次线", "Grade bands"),
-                 "; ".join(f"≥{b[0]:g} {b[1]}" for b in sc["bands"])])
+    rule.append([_w(lang, "等次线", "Grade bands"), _bands(sc, lang)])
     rule.append([_w(lang, "一票否决目标", "Veto targets"), ", ".join(sc["veto_targets"])])
     rule.append([_w(lang, "每项迟报或逾期扣分", "Penalty per late or overdue item"),
                  sc["late_penalty"]])
-    rule.append([_w(lang, "来源", "Source"), sc["source"]])
+    rule.append([_w(lang, "来源", "Source"), _source(sc, lang)])
     rule.append([_w(lang, "核实状态", "Status"), sc["status"]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def assessment_pdf(out: Mapping[str, Any], *, lang: Lang = "zh",
+                   when: dt.datetime | None = None) -> bytes:
+    """The report as a PDF (the package's report stylesheet and CJK font)."""
+    from carbonpeak.publish.render import html_to_pdf, render_html, report_time
+
+    created = report_time(when)
+    sep = ", " if lang == "en" else "、"
+    names = {u["unit"]: u["unit_name"] for u in out["units"]}
+    sc = out["scheme"]
+    ctx = {
+        "district": out["district"], "year": out["year"],
+        "bands": _bands(sc, lang),
+        "veto": ", ".join(sc["veto_targets"]), "penalty": f"{sc['late_penalty']:g}",
+        "source": _source(sc, lang), "status": sc["status"],
+        "units": [{"name": u["unit_name"], "score": f"{u['score']:.1f}",
+                   "grade": u["grade_en"] if lang == "en" else u["grade_zh"],
+                   "vetoed": u["vetoed"], "penalty": f"{u['penalty']:g}",
+                   "breakdown": "; ".join(f"{i['code']} {i['score']:g}×{i['weight']:g}"
+                                          for i in u["items"])} for u in out["units"]],
+        "commended": sep.join(names.get(c, c) for c in out["commended"]),
+        "criticised": sep.join(names.get(c, c) for c in out["criticised"])}
+    html = render_html("assessment.html", ctx, lang=lang, generated=created)
+    return html_to_pdf(html, created=created)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.supervision.assessment import (
     DEFAULT_BANDS,
+    SCHEME_SOURCE,
     Scheme,
     UnitItem,
     score_units,
@@ -125,12 +126,17 @@ def assess(ws: Workspace, *, year: int, district: str | None = None,
             if us.grade in {b[1] for b in DEFAULT_BANDS} else (us.grade, us.grade)
         row["items"] = [asdict(i) for i in us.items]
         out.append(row)
+    if scheme.source == SCHEME_SOURCE:
+        source_zh, source_en = render_both(msg("supervision.scheme.default_source"))
+    else:
+        source_zh = source_en = scheme.source[0]  # the district's own text, as written
     return {"district": d.id, "year": year, "units": out,
             "commended": lists["commended"], "criticised": lists["criticised"],
             "scheme": {"bands": [list(b) for b in scheme.bands],
                        "veto_targets": list(scheme.veto_targets),
                        "late_penalty": scheme.late_penalty,
-                       "source": scheme.source[0], "status": scheme.source[1]}}
+                       "source": source_en, "source_zh": source_zh,
+                       "status": scheme.source[1]}}
 
 
 def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,

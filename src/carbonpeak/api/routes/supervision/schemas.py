@@ -177,6 +177,7 @@ class SchemePublic(Public):
     veto_targets: list[str]
     late_penalty: float
     source: str
+    source_zh: str
     status: str
 
 

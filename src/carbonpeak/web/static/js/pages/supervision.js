@@ -41,7 +41,7 @@ export async function render(view, { query, isCurrent }) {
         <div data-table="sup-board"></div>` : ''}
       <div data-table="sup-items"></div></div>
     ${assessment ? html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
-      <p class="muted small">${assessment.scheme.source} (${assessment.scheme.status})</p>
+      <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh} (${assessment.scheme.status})</p>
       <div data-table="sup-assessment"></div></div>` : ''}`);
   const off = [
     dataTable($('[data-table="sup-tasks"]', view), {
