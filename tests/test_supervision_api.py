@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.services.supervision.catalogue import load_catalogue
 from carbonpeak.services.supervision.rounds import open_round
 from carbonpeak.storage.workspace import Workspace
+from tests.conftest import BACKENDS, registry_url
 
 USERS = {
     "admin": ("district_admin", None, None),
@@ -44,11 +46,19 @@ class World:
                                    headers=headers)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One district per backend (PostgreSQL only for the contract tests: the role matrix)."""
     tmp = tmp_path_factory.mktemp("supervision_api")
+    with registry_url(request.param, tmp) as url:
+        yield from _world(tmp, url)
+
+
+def _world(tmp: Path, url: str) -> Iterator[World]:
     ws: Workspace
-    ws, _ = init_workspace(Settings(home=tmp / "home"), profiles=["huangpu"], actor="test")
+    ws, _ = init_workspace(Settings(home=tmp / "home", database_url=url),
+                           profiles=["huangpu"], actor="test")
     try:
         load_catalogue(ws)
         r = open_round(ws, period="2024-Q4", opened_on=dt.date(2024, 12, 1),
@@ -100,6 +110,7 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, int]]] = [
 ]
 
 
+@pytest.mark.contract
 @pytest.mark.parametrize("user", ROLES)
 @pytest.mark.parametrize(("name", "method", "path", "body", "expect"), MATRIX,
                          ids=[m[0] for m in MATRIX])
