@@ -246,6 +246,15 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "/api/v1/commissioning": [("/api/v1/commissioning", {"limit": 500})],
     "/api/v1/commissioning/{entity_id}": [("/api/v1/commissioning/{commissioning_id}", {})],
     "/api/v1/uploads/kinds": [("/api/v1/uploads/kinds", {})],
+    "/api/v1/supervision/tasks": [("/api/v1/supervision/tasks", {})],
+    "/api/v1/supervision/tasks/{code}": [("/api/v1/supervision/tasks/HP-T02", {})],
+    "/api/v1/supervision/organisations": [("/api/v1/supervision/organisations", {})],
+    "/api/v1/supervision/rounds": [("/api/v1/supervision/rounds", {})],
+    "/api/v1/supervision/rounds/{round_id}/items": [
+        ("/api/v1/supervision/rounds/1/items", {})],
+    "/api/v1/supervision/rounds/{round_id}/board": [
+        ("/api/v1/supervision/rounds/1/board", {})],
+    "/api/v1/supervision/assessment": [("/api/v1/supervision/assessment", {"year": 2024})],
     "/api/v1/uploads/ledger-form": [("/api/v1/uploads/ledger-form",
                                      {"entity_id": "{entity_id}", "month": "2024-03"})],
     "/api/v1/reports/whitepaper": [("/api/v1/reports/whitepaper", {}),

@@ -56,6 +56,9 @@ __all__ = [
     "MvModelType",
     "Obligation",
     "PvTempModel",
+    "OrgKind",
+    "ProgrammeKind",
+    "ProgrammeStatus",
     "QuotaCaseStatus",
     "QuotaClassSource",
     "QuotaConvention",
@@ -65,11 +68,15 @@ __all__ = [
     "RetrofitStatus",
     "Role",
     "RoofCohort",
+    "RoundStatus",
     "RuleStatus",
     "ScheduleStatus",
     "ScopeType",
+    "SubmissionStatus",
     "TargetKind",
     "TargetState",
+    "TaskProgress",
+    "Timeliness",
     "VerifiedKind",
     "WarningLevel",
     "values",
@@ -121,6 +128,8 @@ class TargetState(StrEnum):
     MET = "met"
     NOT_MET = "not_met"
     NO_TARGET_VALUE = "no_target_value"
+    #: the target's period has not begun: the values so far precede its baseline year
+    PERIOD_NOT_STARTED = "period_not_started"
     QUALITATIVE = "qualitative"
     APPLIED = "applied"
     INVALID = "invalid"
@@ -130,7 +139,7 @@ class TargetState(StrEnum):
 TARGET_SEVERITY: tuple[TargetState, ...] = (
     TargetState.OFF_TRACK, TargetState.MISSED, TargetState.NOT_MET, TargetState.AT_RISK,
     TargetState.ON_TRACK, TargetState.MET, TargetState.ACHIEVED, TargetState.NO_TARGET_VALUE,
-    TargetState.NO_DATA,
+    TargetState.PERIOD_NOT_STARTED, TargetState.NO_DATA,
 )
 
 
@@ -555,6 +564,71 @@ class PvTempModel(StrEnum):
 # The whole vocabulary
 # --------------------------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------------------------
+# Plan supervision (调度 and 考核)
+# --------------------------------------------------------------------------------------------
+class OrgKind(StrEnum):
+    """What a responsible unit is: a department, the leading group's office, a group of
+    district-owned enterprises."""
+
+    DEPARTMENT = "department"
+    OFFICE = "office"
+    GROUP = "group"
+
+
+class RoundStatus(StrEnum):
+    """A dispatch round (调度): open for submissions, or closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SubmissionStatus(StrEnum):
+    """Where a unit's answer to a round item stands."""
+
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class TaskProgress(StrEnum):
+    """A task's progress as its unit reports it."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    DELAYED = "delayed"
+
+
+class Timeliness(StrEnum):
+    """How recent a value is (Kausal Watch's anchors: fresh, acceptable, late, stale)."""
+
+    FRESH = "fresh"
+    ACCEPTABLE = "acceptable"
+    LATE = "late"
+    STALE = "stale"
+    NONE = "none"
+
+
+class ProgrammeKind(StrEnum):
+    """Green-creation programmes (绿色创建)."""
+
+    LOW_CARBON_COMMUNITY = "low_carbon_community"
+    CONSERVING_INSTITUTION = "conserving_institution"
+    GREEN_MALL = "green_mall"
+    GREEN_SCHOOL = "green_school"
+    DEMONSTRATION = "demonstration"
+
+
+class ProgrammeStatus(StrEnum):
+    """An application to a green-creation programme."""
+
+    APPLIED = "applied"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 #: every enum with its label kind (the ``<kind>`` of ``label.<kind>.<value>``)
 LABEL_KINDS: dict[type[StrEnum], str] = {
     WarningLevel: "warning_level",
@@ -597,6 +671,13 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     VerifiedKind: "verified_kind",
     RoofCohort: "roof_cohort",
     PvTempModel: "pv_temp_model",
+    OrgKind: "org_kind",
+    RoundStatus: "round_status",
+    SubmissionStatus: "submission_status",
+    TaskProgress: "task_progress",
+    Timeliness: "timeliness",
+    ProgrammeKind: "programme_kind",
+    ProgrammeStatus: "programme_status",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)

@@ -40,6 +40,7 @@ from carbonpeak.api.routes.reference import MAX_BODY_BYTES as VERIFY_MAX_BYTES
 from carbonpeak.api.routes.reference import router as reference_router
 from carbonpeak.api.routes.reports import router as reports_router
 from carbonpeak.api.routes.retrofits import router as retrofits_router
+from carbonpeak.api.routes.supervision import router as supervision_router
 from carbonpeak.api.routes.targets import router as targets_router
 from carbonpeak.api.routes.uploads import router as uploads_router
 from carbonpeak.api.schemas.auth import HealthPublic
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.add_middleware(BodyLimit, default=st.max_body_kb * 1024, limits=[
         ("/api/v1/auth", SIGN_IN_MAX_BYTES), ("/api/v1/readings", upload),
         ("/api/v1/ledger", upload), ("/api/v1/uploads", upload),
+        ("/api/v1/supervision/rounds", upload),
         ("/api/v1/reference-verifications", VERIFY_MAX_BYTES)])
 
     @app.exception_handler(RequestValidationError)
@@ -341,5 +343,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(reports_router)
     app.include_router(uploads_router)
     app.include_router(reference_router)
+    app.include_router(supervision_router)
     mount_dashboard(app, ws.settings)
     return app

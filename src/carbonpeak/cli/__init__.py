@@ -26,6 +26,7 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     plan,
     report,
     retrofits,
+    supervision,
 )
 from carbonpeak.cli.common import app
 from carbonpeak.cli.energy import pv  # noqa: F401  (registers ``carbonpeak pv``)

@@ -95,6 +95,7 @@ def demo(
                                       progress=_account_progress(prog, task, y))
             print_summary(res, figures(ws, year=year, district=profile))
             _demo_programmes(ws, profile, files, files_dir, seed, year)
+            _demo_supervision(ws, profile, year, seed)
         finally:
             ws.close()
         demo_plan(profile, year)
@@ -138,6 +139,26 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
                           f"{done.unchanged} unchanged")
     for n in demo_audits.notes:
         console.print(f"  [dim]demo audits: {n}[/]")
+
+
+def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None:
+    """The demo's dispatch round (调度): departments and streets answer, one is late."""
+    from carbonpeak.demo.supervision import demo_round
+
+    res = demo_round(ws, profile, year, seed=seed)
+    console.print(f"  • 调度 dispatch {res.period}: 暂无数据 targets {res.before} → {res.after} "
+                  f"of {res.total} (late unit: {res.late_unit})")
+    for code, why in res.owed:
+        console.print(f"      {code}: {why}")
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.services.access.users import create_user
+
+    if profile == "huangpu":  # a department officer of 区建管委 (the catalogue's unit jgw)
+        with contextlib.suppress(ConflictError):
+            create_user(ws, "dept_jgw", Role.DEPARTMENT_OFFICER, district=profile, org="jgw",
+                        display_name="演示 区建管委", password=DEMO_PASSWORD)
+        console.print(f"  • 部门用户 department officer: dept_jgw (区建管委), password "
+                      f"{DEMO_PASSWORD}")
 
 
 def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:

@@ -398,7 +398,7 @@ def _targets(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     keep = ["code", "section", "indicator_zh", "indicator_en", "unit", "comparator",
             "target_year", "target_value", "target_text", "responsible_units", "status",
             "status_zh", "status_en", "value", "value_year", "progress_pct", "reason_zh",
-            "reason_en"]
+            "reason_en", "value_source", "value_source_zh"]
     items = [{k: (_num(r[k]) if isinstance(r[k], float) else r[k]) for k in keep}
              for r in rows]
     audits = None

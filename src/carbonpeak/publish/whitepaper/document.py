@@ -1050,7 +1050,8 @@ def _targets(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     head = [(w("编号", "Code"), False), (w("指标", "Indicator"), False),
             (w("目标", "Target"), False), (w("现值", "Value"), True),
             (w("进度", "Progress"), True), (w("状态", "Status"), False),
-            (w("说明", "Reason"), False), (w("责任单位", "Responsible units"), False)]
+            (w("说明", "Reason"), False), (w("数据来源", "Source of the value"), False),
+            (w("责任单位", "Responsible units"), False)]
     reductions = _achieved_reductions(c)
     body, cls = [], []
     for r in rows_:
@@ -1077,10 +1078,11 @@ def _targets(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
         body.append([str(r["code"]), w.pick((r["indicator_zh"], r["indicator_en"])), target,
                      value, f"{_num(r['progress_pct'], 0)}%" if r["progress_pct"] is not None
                      else "—", _status(w, r["status"]), w.pick((r["reason_zh"], r["reason_en"])),
-                     str(r["responsible_units"] or "")])
+                     w.pick((r.get("value_source_zh") or "", r.get("value_source") or ""))
+                     if r["value"] is not None else "", str(r["responsible_units"] or "")])
         cls.append(f"status-{r['status']}")
     blocks.append(_table(head, body, cls="small-table targets", row_cls=cls,
-                         widths=[7, 14, 12, 11, 6, 10, 22, 18]))
+                         widths=[6, 12, 11, 10, 6, 9, 19, 13, 14]))
     return _chapter("targets", title, blocks)
 
 

@@ -66,6 +66,7 @@ STATUS_LABELS = {
     "missed": ("missed", "未完成"), "no_data": ("no data", "暂无数据"),
     "met": ("met", "达标"), "not_met": ("not met", "未达标"),
     "no_target_value": ("no target value", "目标值待下达"),
+    "period_not_started": ("period not started", "考核期未开始"),
     "qualitative": ("qualitative", "定性目标"), "applied": ("applied", "已用于核算"),
     "invalid": ("invalid", "目标设定有误"),
 }
@@ -365,6 +366,12 @@ def _trajectory(st: TargetStatus, t: Target, values: dict[int, float]) -> Target
                           target_year=t.target_year, comparator=cmp_,
                           observations=[(y, v) for y, v in values.items() if y > by],
                           unit=t.unit if t.unit != "%" else " %")
+    if a.status == TargetState.NO_DATA and values and max(values) <= by:
+        # a later period's target (十五五): the values so far precede its baseline year
+        st.value_year, st.value = max(values.items())
+        st.status = TargetState.PERIOD_NOT_STARTED
+        return explain(st, msg("plan.status.period_not_started", start=by + 1,
+                               year=st.value_year, value=format_value(st.value)))
     _fill(st, a)
     if a.value is not None and t.target_value != base:
         st.progress_pct = 100.0 * (a.value - base) / (t.target_value - base)

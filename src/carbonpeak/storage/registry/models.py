@@ -47,6 +47,9 @@ from carbonpeak.vocabulary import (
     MeterRegister,
     MvModelType,
     Obligation,
+    OrgKind,
+    ProgrammeKind,
+    ProgrammeStatus,
     PvTempModel,
     QuotaCaseStatus,
     QuotaClassSource,
@@ -57,22 +60,24 @@ from carbonpeak.vocabulary import (
     RetrofitStatus,
     Role,
     RoofCohort,
+    RoundStatus,
     ScopeType,
+    SubmissionStatus,
     TargetKind,
+    TaskProgress,
     VerifiedKind,
     WarningLevel,
     values,
 )
 
 __all__ = [
-    "ROLES",
     "AccountRun",
     "ApiToken",
     "AuditLog",
     "Base",
-    "FigureValue",
     "BatchRejection",
     "Budget",
+    "DispatchRound",
     "District",
     "DistrictStatistics",
     "EarlyWarning",
@@ -81,6 +86,8 @@ __all__ = [
     "EntityQuotaClass",
     "FactorRowRecord",
     "FactorSetRecord",
+    "FigureValue",
+    "GreenProgramme",
     "HeldValue",
     "IngestBatch",
     "LakeFile",
@@ -89,13 +96,17 @@ __all__ = [
     "Meter",
     "MvResult",
     "ObligationFiling",
+    "Organisation",
     "QuotaCase",
     "QuotaRowRecord",
     "QuotaTableRecord",
+    "ROLES",
     "ReferenceVerification",
     "RetrofitProject",
+    "RoundSubmission",
     "SectorStatistics",
     "Street",
+    "SupervisionTask",
     "Target",
     "TargetObservation",
     "UploadMapping",
@@ -1013,3 +1024,116 @@ class PvWeatherHour(Base):
     temp_air_c: Mapped[float] = mapped_column(Float)
     wind_speed_m_s: Mapped[float | None] = mapped_column(Float)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batches.id"), index=True)
+
+# --------------------------------------------------------------------------------------------
+# Plan supervision (services/supervision): responsible units, the task catalogue, dispatch
+# rounds (调度) and their submissions, green-creation programmes (绿色创建)
+# --------------------------------------------------------------------------------------------
+class Organisation(Base):
+    """责任单位: a department (区发展改革委 …) of the district, from its editable list.
+    ``users.org_code`` of a department officer is a ``code`` here."""
+
+    __tablename__ = "supervision_organisations"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", OrgKind),
+                                      default=OrgKind.DEPARTMENT.value)
+    source: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), one_of("status", FactorStatus),
+                                        default=FactorStatus.UNVERIFIED.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SupervisionTask(Base):
+    """任务: one measure of the plan (a numbered paragraph of an action chapter), its units
+    (``lead_org`` 牵头, ``supporting_orgs`` 配合, codes of :class:`Organisation`; ``streets``:
+    the plan names 各街道), milestones and linked target codes."""
+
+    __tablename__ = "supervision_tasks"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    section: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    quote: Mapped[str] = mapped_column(Text, default="")
+    units_text: Mapped[str] = mapped_column(Text, default="")
+    lead_org: Mapped[str | None] = mapped_column(String(64))
+    supporting_orgs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    streets: Mapped[bool] = mapped_column(Boolean, default=False)
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    target_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class DispatchRound(Base):
+    """调度: a round the office opens (period, due date, the tasks and targets asked for)."""
+
+    __tablename__ = "dispatch_rounds"
+    __table_args__ = (UniqueConstraint("district_id", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(32))
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), one_of("status", RoundStatus),
+                                        default=RoundStatus.OPEN.value)
+    task_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opened_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RoundSubmission(Base):
+    """A unit's answer to one item of a round: a task's progress (``task_code``) or a
+    target's value (``target_code``); ``unit`` is an organisation code or ``street:<code>``.
+    Its ``history`` keeps every submit, return and acceptance."""
+
+    __tablename__ = "round_submissions"
+    __table_args__ = (UniqueConstraint("round_id", "unit", "item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("dispatch_rounds.id"), index=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(80))
+    #: ``task:<code>`` or ``target:<code>``
+    item: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", SubmissionStatus),
+                                        default=SubmissionStatus.PENDING.value)
+    progress: Mapped[str | None] = mapped_column(String(16), one_of("progress", TaskProgress))
+    completion_pct: Mapped[float | None] = mapped_column(Float)
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float | None] = mapped_column(Float)
+    observed_on: Mapped[dt.date | None] = mapped_column(Date)
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    submitted_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    review_comment: Mapped[str] = mapped_column(Text, default="")
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("target_observations.id"))
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class GreenProgramme(Base):
+    """绿色创建: an application to a green-creation programme by a street or an organisation,
+    and its approval."""
+
+    __tablename__ = "green_programmes"
+    __table_args__ = (UniqueConstraint("district_id", "kind", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", ProgrammeKind))
+    name: Mapped[str] = mapped_column(Text)
+    street_code: Mapped[str | None] = mapped_column(String(64))
+    org_code: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), one_of("status", ProgrammeStatus),
+                                        default=ProgrammeStatus.APPLIED.value)
+    applied_on: Mapped[dt.date] = mapped_column(Date)
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
+    level: Mapped[str] = mapped_column(String(16), default="")
+    actor: Mapped[str] = mapped_column(String(128))

@@ -23,6 +23,7 @@ import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
 import * as pv from './pages/pv.js';
+import * as supervision from './pages/supervision.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -42,6 +43,7 @@ const ROUTES = [
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
   { pattern: /^\/pv$/, page: pv, nav: 'pv' },
+  { pattern: /^\/supervision$/, page: supervision, nav: 'supervision' },
 ];
 
 const NAV = [
@@ -51,6 +53,7 @@ const NAV = [
   ['dualControl', '#/dual-control', DISTRICT_FIGURE_ROLES], // only roles that see district figures
   ['pv', '#/pv'],
   ['upload', '#/upload'],
+  ['supervision', '#/supervision'],
 ];
 
 const root = document.getElementById('app');

@@ -20,6 +20,7 @@ export const TargetState = Object.freeze({
   MET: 'met',
   NOT_MET: 'not_met',
   NO_TARGET_VALUE: 'no_target_value',
+  PERIOD_NOT_STARTED: 'period_not_started',
   QUALITATIVE: 'qualitative',
   APPLIED: 'applied',
   INVALID: 'invalid',
@@ -302,9 +303,56 @@ export const PvTempModel = Object.freeze({
   INSULATED_BACK_GLASS_POLYMER: 'insulated_back_glass_polymer',
 });
 
+export const OrgKind = Object.freeze({
+  DEPARTMENT: 'department',
+  OFFICE: 'office',
+  GROUP: 'group',
+});
+
+export const RoundStatus = Object.freeze({
+  OPEN: 'open',
+  CLOSED: 'closed',
+});
+
+export const SubmissionStatus = Object.freeze({
+  PENDING: 'pending',
+  SUBMITTED: 'submitted',
+  ACCEPTED: 'accepted',
+  RETURNED: 'returned',
+});
+
+export const TaskProgress = Object.freeze({
+  NOT_STARTED: 'not_started',
+  IN_PROGRESS: 'in_progress',
+  COMPLETED: 'completed',
+  DELAYED: 'delayed',
+});
+
+export const Timeliness = Object.freeze({
+  FRESH: 'fresh',
+  ACCEPTABLE: 'acceptable',
+  LATE: 'late',
+  STALE: 'stale',
+  NONE: 'none',
+});
+
+export const ProgrammeKind = Object.freeze({
+  LOW_CARBON_COMMUNITY: 'low_carbon_community',
+  CONSERVING_INSTITUTION: 'conserving_institution',
+  GREEN_MALL: 'green_mall',
+  GREEN_SCHOOL: 'green_school',
+  DEMONSTRATION: 'demonstration',
+});
+
+export const ProgrammeStatus = Object.freeze({
+  APPLIED: 'applied',
+  APPROVED: 'approved',
+  REJECTED: 'rejected',
+});
+
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
-export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
+export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'period_not_started', 'no_data']);
 export const ANALYST_ROLES = Object.freeze(['district_admin', 'district_analyst']);
 export const ENTITY_ROLES = Object.freeze(['entity_manager', 'data_feeder']);
 export const DISTRICT_FIGURE_ROLES = Object.freeze(['district_admin', 'district_analyst', 'street_officer']);
