@@ -283,6 +283,41 @@ export const VerifiedKind = Object.freeze({
   RULE: 'rule',
 });
 
+export const DrResourceKind = Object.freeze({
+  HVAC: 'hvac',
+  LIGHTING: 'lighting',
+  STORAGE: 'storage',
+  EV_CHARGING: 'ev_charging',
+  PROCESS: 'process',
+  PV_CURTAILMENT: 'pv_curtailment',
+});
+
+export const DrProgramme = Object.freeze({
+  INVITATION: 'invitation',
+  REAL_TIME: 'real_time',
+  FREQUENCY_REGULATION: 'frequency_regulation',
+});
+
+export const DrBaselineMethod = Object.freeze({
+  HIGH5OF10: 'high5of10',
+  LAST5: 'last5',
+  TEN_IN_TEN_ADJUSTED: '10in10_adjusted',
+  REGRESSION: 'regression',
+});
+
+export const DrDayType = Object.freeze({
+  WORKING: 'working',
+  ADJUSTED_WORKING: 'adjusted_working',
+  WEEKEND: 'weekend',
+  HOLIDAY: 'holiday',
+});
+
+export const DrOptStatus = Object.freeze({
+  PENDING: 'pending',
+  OPT_IN: 'opt_in',
+  OPT_OUT: 'opt_out',
+});
+
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
 export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'no_data']);
