@@ -17,8 +17,10 @@ import argparse
 import datetime as dt
 import platform
 import time
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from carbonpeak.domain.energy.dr import (
@@ -45,7 +47,9 @@ def main() -> None:
                                for d in days for i in range(per_day)])
     ids = np.array([f"R{i:05d}" for i in range(n)])
     long = pd.DataFrame({
-        "resource_id": np.repeat(ids, stamps.size),
+        # categorical, as the service's lake read hands it over (results._readings)
+        "resource_id": pd.Categorical.from_codes(np.repeat(np.arange(n), stamps.size),
+                                                  dtype=pd.CategoricalDtype(list(ids))),
         "ts": np.tile(stamps.values, n),
         "kwh": rng.uniform(20.0, 60.0, n * stamps.size),
     })
@@ -55,13 +59,14 @@ def main() -> None:
     t_cube = time.perf_counter() - t0
     temps = rng.uniform(26.0, 36.0, (len(days), per_day))
     timings: dict[str, float] = {}
-    for name, fn in (
+    methods: tuple[tuple[str, Callable[[], npt.NDArray[np.float64]]], ...] = (
         ("high5of10", lambda: baseline_high5of10(kw)),
         ("last5", lambda: baseline_last5(kw)),
         ("10in10_adjusted", lambda: baseline_10in10_adjusted(kw, kw[:, :, 40:52],
                                                              kw[:, -1, 40:52])),
         ("regression", lambda: baseline_regression(kw, temps, temps[-1])),
-    ):
+    )
+    for name, fn in methods:
         t0 = time.perf_counter()
         out = fn()
         timings[name] = time.perf_counter() - t0

@@ -28,6 +28,7 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     retrofits,
 )
 from carbonpeak.cli.common import app
+from carbonpeak.cli.energy import dr  # noqa: F401  (the virtual power plant's commands)
 
 __all__ = ["app", "main"]
 
