@@ -36,6 +36,7 @@ from carbonpeak.services.energy.vpp.registry import (
     list_resources,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results
+from carbonpeak.services.energy.vpp.vtn import Vtn
 from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.storage.registry.models import AuditLog
 from carbonpeak.storage.workspace import Workspace
@@ -285,3 +286,102 @@ def test_cli_baseline_and_results_json(world):
     assert rows["R1"]["baseline_kw"] == pytest.approx(990.0)
     out = runner.invoke(cli_app, ["dr", "baseline", "--event", "NOPE"], env=env)
     assert out.exit_code != 0
+
+
+# -- OpenADR 2.0b: a real openleadr VEN against the VTN on loopback (no mock) ---------------
+async def _ven_session(ws: Workspace, sent: list[str], seen: dict[str, Any]) -> None:
+    import asyncio
+
+    from openleadr import OpenADRClient  # imported quietly by vtn (module top) first
+
+    from tests.conftest import STARTUP_WAIT_S, free_port
+
+    vtn = Vtn(ws, "huangpu", port=free_port(), poll_seconds=1)
+    await vtn.start()
+    sent.extend(vtn.dispatch("E2"))
+    rogue = OpenADRClient(ven_name="VEN-NOBODY", vtn_url=vtn.url, disable_signature=True)
+    ven = OpenADRClient(ven_name="VEN-B2", vtn_url=vtn.url, disable_signature=True,
+                        allow_jitter=False)
+
+    async def on_event(event: dict[str, Any]) -> str:
+        seen.setdefault("events", []).append(event)
+        return "optIn"
+
+    ven.add_handler("on_event", on_event)
+    ven.add_report(callback=lambda: 42.5, resource_id="R2", measurement="REAL_POWER",
+                   unit="W", scale="k", sampling_rate=dt.timedelta(seconds=1),
+                   report_duration=dt.timedelta(seconds=60))
+    try:
+        await rogue.create_party_registration()
+        seen["rogue_registration"] = rogue.registration_id
+        await ven.run()
+        seen["ven_id"] = ven.ven_id
+        for _ in range(int(STARTUP_WAIT_S / 0.25)):
+            await asyncio.sleep(0.25)
+            if seen.get("events") and _opt(ws, "E2", "R2") == "opt_in" and \
+                    ws.lake.live_files("huangpu", "dr_telemetry"):
+                break
+    finally:
+        await ven.stop()
+        await rogue.stop()
+        await vtn.stop()
+
+
+def _opt(ws: Workspace, event: str, resource: str) -> str | None:
+    from carbonpeak.storage.registry.models import DrEvent, DrParticipant, DrResource
+
+    with ws.registry.session() as s:
+        return s.scalar(select(DrParticipant.opt_status)
+                        .join(DrEvent, DrEvent.id == DrParticipant.event_pk)
+                        .join(DrResource, DrResource.id == DrParticipant.resource_pk)
+                        .where(DrEvent.event_id == event, DrResource.resource_id == resource))
+
+
+# openleadr 0.5.34 is unmaintained upstream: its own aiohttp/signxml deprecations are not ours
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
+def test_a_real_openleadr_ven_registers_receives_opts_in_and_reports_telemetry(world, tmp_path):
+    import asyncio
+
+    import duckdb
+
+    ws, _folder, _ = world
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    import_events(ws, write(tmp_path, "e2.csv", f"""
+    event_id,programme,date,start,end,target_kw
+    E2,real_time,{tomorrow},14:00,15:00,120
+    """))
+    import_participants(ws, write(tmp_path, "p2.csv", """
+    event_id,resource_id,declared_kw
+    E2,R2,90
+    E2,R1,50
+    """))
+    sent: list[str] = []
+    seen: dict[str, Any] = {}
+    asyncio.run(_ven_session(ws, sent, seen))
+    assert sent == ["E2/R2"]  # R1 is not automated: no VEN, no OpenADR event
+    assert seen["rogue_registration"] is None  # an unknown VEN is refused
+    assert seen["ven_id"] == "VEN-B2"
+    event = seen["events"][0]
+    assert event["event_descriptor"]["event_id"] == "E2/R2"
+    assert event["event_descriptor"]["market_context"] == "oadr://carbonpeak/real_time"
+    signal = event["event_signals"][0]
+    assert (signal["signal_name"], signal["signal_type"]) == ("LOAD_DISPATCH", "delta")
+    assert signal["intervals"][0]["signal_payload"] == -90.0
+    # 14:00 Shanghai = 06:00 UTC
+    assert signal["intervals"][0]["dtstart"] == dt.datetime.combine(
+        tomorrow, dt.time(6, 0), dt.UTC)
+    assert _opt(ws, "E2", "R2") == "opt_in"
+    assert _opt(ws, "E2", "R1") == "pending"
+    with ws.registry.session() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.object_id == "E2/R2",
+                                                 AuditLog.action == "update")).one()
+    assert entry.actor == "ven:VEN-B2"
+    assert entry.details["changes"]["opt_status"] == ["pending", "opt_in"]
+    files = [str(p) for p in ws.lake.live_files("huangpu", "dr_telemetry")]
+    rows = duckdb.sql("SELECT DISTINCT resource_id, measurement, value, ven_id FROM "
+                      "read_parquet($f, hive_partitioning=false)",
+                      params={"f": files}).fetchall()
+    assert rows
+    assert {r[0] for r in rows} == {"R2"}
+    assert {(r[2], r[3]) for r in rows} == {(42.5, "VEN-B2")}

@@ -330,6 +330,7 @@ class BatchKind(StrEnum):
     RETROFITS = "retrofits"
     ENERGY_AUDITS = "energy_audits"
     OBLIGATION_FILINGS = "obligation_filings"
+    DR_TELEMETRY = "dr_telemetry"  # OpenADR telemetry reports of the VPP's VENs
 
 
 #: the kinds ``carbonpeak import`` takes

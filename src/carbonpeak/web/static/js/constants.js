@@ -154,6 +154,7 @@ export const BatchKind = Object.freeze({
   RETROFITS: 'retrofits',
   ENERGY_AUDITS: 'energy_audits',
   OBLIGATION_FILINGS: 'obligation_filings',
+  DR_TELEMETRY: 'dr_telemetry',
 });
 
 export const BatchStatus = Object.freeze({

@@ -2,7 +2,7 @@
 
 ``dr_resources`` (per district, natural key resource_id; the aggregator is an org code),
 ``dr_events`` (programme, local window, target kW) and ``dr_participants`` (declared kW,
-opt-in/opt-out).
+opt-in/opt-out); the batch kind ``dr_telemetry`` (OpenADR telemetry reports in the lake).
 
 Revision ID: 0018
 Revises: 0015
@@ -11,6 +11,16 @@ Create Date: 2026-12-07 11:11:41.840713
 import sqlalchemy as sa
 from alembic import op
 
+_OLD_KINDS = ("'entities', 'meters', 'readings', 'ledger', 'statistics', 'sector_statistics', 'targets', 'observations', 'budgets', 'weather', 'retrofits', 'energy_audits', 'obligation_filings'")
+_NEW_KINDS = _OLD_KINDS + ", 'dr_telemetry'"
+
+
+def _kinds(kinds: str) -> None:
+    for table in ('ingest_batches', 'upload_mappings'):
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(op.f(f'ck_{table}_kind'), type_='check')
+            batch_op.create_check_constraint(op.f(f'ck_{table}_kind'), f"kind IN ({kinds})")
+
 revision = '0018'
 down_revision = '0015'
 branch_labels = None
@@ -18,6 +28,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _kinds(_NEW_KINDS)
     op.create_table('dr_events',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('district_id', sa.String(length=64), nullable=False),
@@ -93,6 +104,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _kinds(_OLD_KINDS)
     with op.batch_alter_table('dr_participants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_dr_participants_resource_pk'))
         batch_op.drop_index(batch_op.f('ix_dr_participants_event_pk'))
