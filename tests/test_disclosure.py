@@ -136,7 +136,7 @@ def _path_values(world: World) -> dict[str, list[Any]]:
     return {"entity_id": sorted(ALL), "street_id": streets, "district_id": ["huangpu"],
             "batch_id": [1, 2, 3], "target_id": [1, 2], "warning_id": [1, 2, 3, 4, 5],
             "meter_id": ["none"], "set_id": ["shanghai_local"],
-            "table_id": ["gb_t_51161_2016_office"], "code": ["none"],
+            "table_id": ["gb_t_51161_2016_office"], "code": ["none"], "event_id": ["none"],
             "what": ["inventory", "key-units", "disclosure", "targets", "figures"]}
 
 

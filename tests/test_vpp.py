@@ -288,6 +288,60 @@ def test_cli_baseline_and_results_json(world):
     assert out.exit_code != 0
 
 
+# -- the API, scoped by role -------------------------------------------------------------
+def test_api_is_scoped_by_role_and_guessed_ids_are_404(world):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.api.routes.energy.vpp import (
+        BaselinePublic,
+        CapabilityPublic,
+        ResultsPublic,
+    )
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    ws, _folder, _ = world
+    create_user(ws, "vpp_admin", "district_admin")
+    create_user(ws, "agg_b", "aggregator", org="AGG_B")
+    create_user(ws, "mgr_b1", "entity_manager", entities=["B1"])
+    tokens = {u: issue_token(ws, u).token for u in ("vpp_admin", "agg_b", "mgr_b1")}
+    client = TestClient(create_app(workspace=ws))
+
+    def get(user: str, url: str) -> Any:
+        return client.get(url, headers={"Authorization": f"Bearer {tokens[user]}"})
+
+    assert [r["resource_id"] for r in get("agg_b", "/api/v1/vpp/resources").json()["items"]] \
+        == ["R3"]
+    assert [r["resource_id"] for r in get("mgr_b1", "/api/v1/vpp/resources").json()["items"]] \
+        == ["R1"]
+    assert get("vpp_admin", "/api/v1/vpp/resources").json()["total"] == 3
+    res = get("agg_b", "/api/v1/vpp/events/E1/results")
+    assert res.status_code == 200
+    body = ResultsPublic.model_validate(res.json())
+    assert [r.resource_id for r in body.resources] == ["R3"]
+    assert [a.aggregator for a in body.aggregators] == ["AGG_B"]
+    assert body.total.amount_cny == pytest.approx(300.0)  # nothing of AGG_A's leaks
+    for url in ("/api/v1/vpp/events/E0/results", "/api/v1/vpp/events/E404/results",
+                "/api/v1/vpp/events/E1/baseline?resource=R1",
+                "/api/v1/vpp/events/E404/baseline"):
+        answer = get("agg_b", url)
+        assert answer.status_code == 404, url
+        assert "AGG_A" not in answer.text
+        assert "kw" not in answer.text
+    # another aggregator's resource answers exactly like one that does not exist
+    theirs = get("agg_b", "/api/v1/vpp/events/E1/baseline?resource=R1")
+    missing = get("agg_b", "/api/v1/vpp/events/E1/baseline?resource=R9")
+    assert theirs.text.replace("R1", "R9") == missing.text
+    assert get("agg_b", "/api/v1/vpp/capability").status_code == 403
+    assert get("mgr_b1", "/api/v1/vpp/capability").status_code == 403
+    cap = CapabilityPublic.model_validate(get("vpp_admin", "/api/v1/vpp/capability").json())
+    assert {m.metric for m in cap.metrics} >= {"dr_verified_mw", "dr_peak_share_pct"}
+    base = BaselinePublic.model_validate(
+        get("vpp_admin", "/api/v1/vpp/events/E1/baseline?resource=R1").json())
+    assert [i.baseline_kw for i in base.resources[0].intervals] == [990.0] * 4
+    assert client.get("/api/v1/vpp/resources").status_code == 401
+
+
 # -- OpenADR 2.0b: a real openleadr VEN against the VTN on loopback (no mock) ---------------
 async def _ven_session(ws: Workspace, sent: list[str], seen: dict[str, Any]) -> None:
     import asyncio

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,10 +46,16 @@ from carbonpeak.services.energy.vpp.baselines import cube
 from carbonpeak.services.energy.vpp.registry import EventInfo, event_of, participants_of
 from carbonpeak.storage.registry.models import DrEvent, Meter
 from carbonpeak.storage.workspace import Workspace
-from carbonpeak.vocabulary import DrBaselineMethod, DrOptStatus, DrProgramme, EnergyCarrier
+from carbonpeak.vocabulary import (
+    DrBaselineMethod,
+    DrOptStatus,
+    DrProgramme,
+    DrResourceKind,
+    EnergyCarrier,
+)
 
-__all__ = ["ADJUSTMENT_HOURS", "PROGRAMME_METHODS", "PROGRAMME_RULES", "EventBaseline",
-           "event_baseline", "event_results"]
+__all__ = ["ADJUSTMENT_HOURS", "PROGRAMME_METHODS", "PROGRAMME_RULES", "PV_FORECAST_HOOK",
+           "EventBaseline", "event_baseline", "event_results"]
 
 #: the baseline of each programme when the event names none (ours: docs/vpp.md)
 PROGRAMME_METHODS: dict[str, str] = {
@@ -65,6 +71,14 @@ PROGRAMME_RULES: dict[str, SettlementRule] = {
 }
 #: the 10-in-10 day-of adjustment window: the first three of the four hours before the event
 ADJUSTMENT_HOURS = (4, 1)
+#: THE HOOK for the district PV forecast (rooftop PV, ``services/energy/pv``, issue 18; not
+#: imported here: that package is built in parallel). When set to a callable
+#: ``(ws, district_id, resource_id, stamps) -> kW per interval or None``, the baseline of a
+#: ``pv_curtailment`` resource is that forecast (what its panels would have produced), not an
+#: X-of-Y average of past days. Unset (today): a PV-curtailment resource gets the method's
+#: baseline like any load, and ``EventBaseline.pv_forecast`` lists no resource.
+PV_FORECAST_HOOK: Callable[[Workspace, str, str, list[dt.datetime]],
+                           npt.NDArray[np.float64] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,7 @@ class EventBaseline:
     actual_kw: dict[str, npt.NDArray[np.float64]]
     interval_minutes: dict[str, int]
     missing: list[str]
+    pv_forecast: tuple[str, ...] = ()
 
 
 def _readings(ws: Workspace, district_id: str, tz: str, meters: dict[str, str],
@@ -189,7 +204,17 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
             stamps[rid], minutes_of[rid] = times, minutes
             if np.isnan(base[i]).all() or np.isnan(today[i, 0, window]).all():
                 missing.append(rid)
-    return EventBaseline(ev, chosen, days, parts, stamps, out_b, out_a, minutes_of, missing)
+    forecast: list[str] = []
+    if PV_FORECAST_HOOK is not None:
+        for p in parts:
+            rid = p["resource_id"]
+            if p["kind"] == DrResourceKind.PV_CURTAILMENT and rid in stamps:
+                got = PV_FORECAST_HOOK(ws, d.id, rid, stamps[rid])
+                if got is not None:
+                    out_b[rid] = np.asarray(got, dtype=np.float64)
+                    forecast.append(rid)
+    return EventBaseline(ev, chosen, days, parts, stamps, out_b, out_a, minutes_of, missing,
+                         tuple(forecast))
 
 
 def event_results(ws: Workspace, scope: AccessScope, event_id: str, *,
