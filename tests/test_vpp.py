@@ -439,3 +439,23 @@ def test_a_real_openleadr_ven_registers_receives_opts_in_and_reports_telemetry(w
     assert rows
     assert {r[0] for r in rows} == {"R2"}
     assert {(r[2], r[3]) for r in rows} == {(42.5, "VEN-B2")}
+
+
+def test_the_white_paper_chapter_states_the_events_and_capability(world):
+    from carbonpeak.publish.whitepaper.vpp import chapter_parts, demand_response
+
+    ws, _folder, _ = world
+    d = ws.district("huangpu")
+    sec = demand_response(ws, d, 2024)
+    assert [e["event_id"] for e in sec["events"]] == ["E0", "E1"]
+    e1 = sec["events"][1]
+    # R1 290 + R2 20 + R3 100 = 410 kW over 250 + 100 + 100 = 450 declared
+    assert (e1["response_kw"], e1["declared_kw"]) == pytest.approx((410.0, 450.0))
+    assert sec["capability"]["dr_verified_mw"] == pytest.approx(0.39)
+    text, facts, head, rows, note = chapter_parts(sec, "zh")
+    assert "经实测验证的响应能力0.39兆瓦" in text
+    assert rows[1][:3] == ["E1", "2024-07-17 14:00–15:00", "日前邀约"]
+    assert rows[1][5] == "91%"  # 410 / 450
+    assert "未经核实" in note
+    with pytest.raises(NotFoundError):
+        demand_response(ws, d, 2023)
