@@ -22,6 +22,7 @@ import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
+import * as vpp from './pages/vpp.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -40,6 +41,7 @@ const ROUTES = [
   { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
+  { pattern: /^\/vpp$/, page: vpp, nav: 'vpp' },
 ];
 
 const NAV = [
@@ -47,6 +49,7 @@ const NAV = [
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control'],
+  ['vpp', '#/vpp'],
   ['upload', '#/upload'],
 ];
 
