@@ -132,3 +132,16 @@ def test_every_rule_has_a_source_and_an_honest_status():
     assert set(RULES) == set(DrBaselineMethod)
     assert all(r.source for r in RULES.values())
     assert RuleStatus.VERIFIED not in {r.status for r in RULES.values()}
+
+
+def test_a_resource_without_readings_is_nan_without_a_warning():
+    # warnings are errors in the suite: an all-missing resource must simply be NaN
+    days = np.full((2, 10, 4), np.nan)
+    days[0] = 100.0
+    assert np.isnan(baseline_high5of10(days)[1]).all()
+    assert baseline_high5of10(days)[0] == pytest.approx([100.0] * 4)
+    res = settle(baseline_last5(days), np.full((2, 4), 50.0), np.array([10.0, 10.0]),
+                 interval_minutes=15)
+    assert res.response_kw[0] == pytest.approx(50.0)
+    assert np.isnan(res.response_kw[1])
+    assert res.effective.tolist() == [True, False]

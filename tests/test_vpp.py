@@ -459,3 +459,33 @@ def test_the_white_paper_chapter_states_the_events_and_capability(world):
     assert "未经核实" in note
     with pytest.raises(NotFoundError):
         demand_response(ws, d, 2023)
+
+
+def test_the_pv_forecast_hook_sets_a_pv_curtailment_baseline(world, tmp_path, monkeypatch):
+    from carbonpeak.services.energy.vpp import results
+
+    ws, _folder, _ = world
+    import_resources(ws, write(tmp_path, "pv.csv", """
+    resource_id,entity_id,kind,contracted_kw,automated,ven_id,meter_id,aggregator
+    PV1,B3,pv_curtailment,50,no,,M3,AGG_B
+    """))
+    import_events(ws, write(tmp_path, "e3.csv", """
+    event_id,programme,date,start,end,target_kw
+    E3,invitation,2024-07-17,14:00,15:00,50
+    """))
+    import_participants(ws, write(tmp_path, "p3.csv",
+                                  "event_id,resource_id,declared_kw\nE3,PV1,50"))
+    # without the hook: the method's baseline (the meter's days at 200 kW)
+    plain = event_baseline(ws, ALL, "E3")
+    assert (plain.baseline_kw["PV1"][0], plain.pv_forecast) == (pytest.approx(200.0), ())
+    calls: list[tuple[str, int]] = []
+
+    def forecast(_ws: Workspace, district: str, resource: str, stamps: list[dt.datetime]) -> Any:
+        calls.append((resource, len(stamps)))
+        return [333.0] * len(stamps)
+
+    monkeypatch.setattr(results, "PV_FORECAST_HOOK", forecast)
+    hooked = event_baseline(ws, ALL, "E3")
+    assert hooked.pv_forecast == ("PV1",)
+    assert hooked.baseline_kw["PV1"].tolist() == [333.0] * 12  # the 5-min meter: 12 intervals
+    assert calls == [("PV1", 12)]

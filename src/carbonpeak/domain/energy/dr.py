@@ -36,6 +36,7 @@ Rules and their sources (``status`` as in :class:`~carbonpeak.vocabulary.RuleSta
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -142,6 +143,14 @@ def kw_from_kwh(kwh: FloatArray | float, minutes: float) -> FloatArray | float:
 # -- baselines ----------------------------------------------------------------------------
 
 
+def _nanmean(a: FloatArray, axis: int) -> FloatArray:
+    """``np.nanmean`` where an all-missing slice is NaN without a warning (a resource without
+    readings on a day is missing data, reported by the caller, not an error)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        return np.asarray(np.nanmean(a, axis=axis), dtype=np.float64)
+
+
 def _check(days_kw: FloatArray) -> FloatArray:
     arr = np.asarray(days_kw, dtype=np.float64)
     if arr.ndim != 3:
@@ -158,17 +167,17 @@ def baseline_high5of10(days_kw: FloatArray, *, top: int = 5) -> FloatArray:
     """
     arr = _check(days_kw)
     k = min(top, arr.shape[1])
-    level = np.nanmean(arr, axis=2)                          # (r, d)
+    level = _nanmean(arr, 2)                          # (r, d)
     level = np.where(np.isnan(level), -np.inf, level)
     best = np.argsort(-level, axis=1, kind="stable")[:, :k]  # (r, k)
     chosen = np.take_along_axis(arr, best[:, :, None], axis=1)
-    return np.asarray(np.nanmean(chosen, axis=1), dtype=np.float64)
+    return np.asarray(_nanmean(chosen, 1), dtype=np.float64)
 
 
 def baseline_last5(days_kw: FloatArray, *, last: int = 5) -> FloatArray:
     """Mean, per interval, of the last ``last`` days (oldest first in ``days_kw``)."""
     arr = _check(days_kw)
-    return np.asarray(np.nanmean(arr[:, -last:, :], axis=1), dtype=np.float64)
+    return np.asarray(_nanmean(arr[:, -last:, :], 1), dtype=np.float64)
 
 
 def baseline_10in10_adjusted(days_kw: FloatArray, adj_days_kw: FloatArray,
@@ -182,9 +191,9 @@ def baseline_10in10_adjusted(days_kw: FloatArray, adj_days_kw: FloatArray,
     baseline there is zero or missing).
     """
     arr = _check(days_kw)
-    unadjusted = np.nanmean(arr, axis=1)
-    base_adj = np.nanmean(np.nanmean(_check(adj_days_kw), axis=1), axis=1)   # (r,)
-    actual_adj = np.nanmean(np.asarray(adj_event_kw, dtype=np.float64), axis=1)
+    unadjusted = _nanmean(arr, 1)
+    base_adj = _nanmean(_nanmean(_check(adj_days_kw), 1), 1)   # (r,)
+    actual_adj = _nanmean(np.asarray(adj_event_kw, dtype=np.float64), 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = actual_adj / base_adj
     factor = np.where(np.isfinite(factor), np.clip(factor, 1.0 - cap, 1.0 + cap), 1.0)
@@ -206,8 +215,8 @@ def baseline_regression(days_kw: FloatArray, days_temp_c: FloatArray,
     x_mean = x.mean(axis=0)                                                  # (t,)
     dx = x - x_mean
     var = (dx * dx).mean(axis=0)                                             # (t,)
-    y_mean = np.nanmean(arr, axis=1)                                         # (r, t)
-    cov = np.nanmean((arr - y_mean[:, None, :]) * dx[None, :, :], axis=1)    # (r, t)
+    y_mean = _nanmean(arr, 1)                                         # (r, t)
+    cov = _nanmean((arr - y_mean[:, None, :]) * dx[None, :, :], 1)    # (r, t)
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(var > 0, cov / np.where(var > 0, var, 1.0), 0.0)
     return np.asarray(y_mean + slope * (x_event - x_mean)[None, :], dtype=np.float64)
@@ -297,7 +306,7 @@ def settle(baseline_kw: FloatArray, actual_kw: FloatArray, declared_kw: FloatArr
     act = np.asarray(actual_kw, dtype=np.float64)
     declared = np.asarray(declared_kw, dtype=np.float64)
     hours = base.shape[1] * interval_minutes / 60.0
-    b_mean, a_mean = np.nanmean(base, axis=1), np.nanmean(act, axis=1)
+    b_mean, a_mean = _nanmean(base, 1), _nanmean(act, 1)
     resp = b_mean - a_mean
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(declared > 0, resp / np.where(declared > 0, declared, 1.0), np.nan)
