@@ -72,7 +72,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     dataTable($('[data-table="vpp-aggregators"]', view), {
       testid: 'vpp-aggregators', rows: res.aggregators,
       columns: [
-        { key: 'aggregator', title: t('vpp.aggregator') },
+        { key: 'agg', title: t('vpp.aggregator'), text: (r) => r.aggregator },
         { key: 'resources', title: t('vpp.count'), type: 'num', digits: 0 },
         { key: 'declared_kw', title: t('vpp.declared'), type: 'num', digits: 0 },
         { key: 'response_kw', title: t('vpp.response'), type: 'num', digits: 0 },
@@ -85,7 +85,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
       rowAttrs: (r) => ({ 'data-resource': r.resource_id }),
       columns: [
         { key: 'resource_id', title: t('vpp.resource') },
-        { key: 'aggregator', title: t('vpp.aggregator'), filter: 'select' },
+        { key: 'agg', title: t('vpp.aggregator'), filter: 'select', text: (r) => r.aggregator },
         { key: 'kind', title: t('vpp.kind'), text: (r) => label('vpp.kind', r.kind) },
         { key: 'baseline_kw', title: t('vpp.baseline'), type: 'num', digits: 0 },
         { key: 'actual_kw', title: t('vpp.actual'), type: 'num', digits: 0 },
@@ -103,7 +103,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
         { key: 'kind', title: t('vpp.kind'), filter: 'select', text: (r) => label('vpp.kind', r.kind) },
         { key: 'contracted_kw', title: t('vpp.contracted'), type: 'num', digits: 0 },
         { key: 'automated', title: t('vpp.automated'), text: (r) => (r.automated ? (r.ven_id || '✓') : '') },
-        { key: 'aggregator', title: t('vpp.aggregator'), filter: 'select' },
+        { key: 'agg', title: t('vpp.aggregator'), filter: 'select', text: (r) => r.aggregator },
       ],
     }),
     on(view, 'change', 'select[data-role="event"]', (_, el) => setQuery({ event: el.value, resource: '' })),
