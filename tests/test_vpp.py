@@ -489,3 +489,17 @@ def test_the_pv_forecast_hook_sets_a_pv_curtailment_baseline(world, tmp_path, mo
     assert hooked.pv_forecast == ("PV1",)
     assert hooked.baseline_kw["PV1"].tolist() == [333.0] * 12  # the 5-min meter: 12 intervals
     assert calls == [("PV1", 12)]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_cli_vtn_serves_and_dispatches_for_a_while(world):
+    from tests.conftest import free_port
+
+    ws, _folder, _ = world
+    env = {"CARBONPEAK_HOME": str(ws.settings.home),
+           "CARBONPEAK_DATABASE_URL": ws.settings.database_url}
+    out = CliRunner().invoke(cli_app, ["dr", "vtn", "--port", str(free_port()), "--dispatch",
+                                       "E1", "--dispatch", "E0", "--seconds", "0.2"], env=env)
+    assert out.exit_code == 0, out.output
+    assert "dispatched E1: E1/R2" in out.output  # R2 is automated (VEN-B2); R1, R3 are not
+    assert "dispatched E0: no automated participant" in out.output

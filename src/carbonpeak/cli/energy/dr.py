@@ -10,10 +10,12 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
     carbonpeak dr baseline --event E [--resource R] [--method M] [--json]
     carbonpeak dr results --event E [--method M] [--price 3.0] [--json]
     carbonpeak dr capability [--json]
+    carbonpeak dr vtn [--host 127.0.0.1] [--port 8080] [--dispatch E]...   # OpenADR 2.0b VTN
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -219,3 +221,39 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
         for m in cap["metrics"]:
             t.add_row(m["metric"], _f(m["value"], 3), m["basis"])
         console.print(t)
+
+
+@dr_app.command("vtn")
+def vtn_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+    dispatch: Annotated[list[str] | None, typer.Option(
+        "--dispatch", help="Event id to send to its automated participants' VENs")] = None,
+    seconds: Annotated[float | None, typer.Option(
+        help="Stop after this many seconds (default: run until Ctrl-C)")] = None,
+    district: DistrictOpt = None,
+) -> None:
+    """Serve the OpenADR 2.0b VTN (openleadr): VENs of automated resources register, receive
+    the dispatched events, opt in or out, and report telemetry (stored in the lake).
+    Unsigned: put it behind TLS or pass certificates in code (docs/vpp.md)."""
+    import asyncio
+
+    from carbonpeak.services.energy.vpp.vtn import Vtn
+
+    async def serve(ws: Any) -> None:  # noqa: ANN401
+        vtn = Vtn(ws, ws.district(district).id, host=host, port=port)
+        await vtn.start()
+        try:
+            for e in dispatch or []:
+                sent = vtn.dispatch(e)
+                console.print(f"dispatched {e}: {', '.join(sent) or 'no automated participant'}")
+            console.print(f"VTN at {vtn.url}")
+            if seconds is None:
+                await asyncio.Event().wait()
+            else:
+                await asyncio.sleep(seconds)
+        finally:
+            await vtn.stop()
+
+    with _errors(), _workspace() as ws, contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(ws))
