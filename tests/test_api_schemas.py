@@ -159,6 +159,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "code": first("/api/v1/retrofits", "code"),
             "commissioning_id": first("/api/v1/commissioning", "entity_id"),
             "set_id": first("/api/v1/factor-sets", "set_id"),
+            "event_id": first("/api/v1/vpp/events", "event_id"),
             "district_id": "huangpu",
         }
         yield d
@@ -236,6 +237,12 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "/api/v1/pv/potential": [("/api/v1/pv/potential", {})],
     "/api/v1/pv/progress": [("/api/v1/pv/progress", {"year": 2024})],
     "/api/v1/retrofits": [("/api/v1/retrofits", {})],
+    "/api/v1/vpp/resources": [("/api/v1/vpp/resources", {})],
+    "/api/v1/vpp/events": [("/api/v1/vpp/events", {})],
+    "/api/v1/vpp/events/{event_id}/baseline": [
+        ("/api/v1/vpp/events/{event_id}/baseline", {"resource": "DR0007"})],
+    "/api/v1/vpp/events/{event_id}/results": [("/api/v1/vpp/events/{event_id}/results", {})],
+    "/api/v1/vpp/capability": [("/api/v1/vpp/capability", {})],
     "/api/v1/retrofits/progress": [("/api/v1/retrofits/progress", {"year": 2024})],
     "/api/v1/retrofits/{code}": [("/api/v1/retrofits/{code}", {})],
     "/api/v1/weather": [("/api/v1/weather", {})],

@@ -100,7 +100,7 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
 from tests.one_language import CJK, english_words, workbook_texts
 
 EXTRA_ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2
@@ -1084,7 +1084,7 @@ def test_generated_requests_never_answer_500(world: World) -> None:
             if isinstance(case.body, dict) and "entity_id" in case.body \
                     and data.draw(st.booleans()):
                 case.body["entity_id"] = data.draw(st.sampled_from(["B1", "B2", "E1"]))
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             seen.add(response.status_code)
             assert response.status_code < 500, (case.method, case.path, case.query,
                                                 case.body, response.text)

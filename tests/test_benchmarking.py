@@ -85,7 +85,7 @@ from carbonpeak.services.buildings.benchmarking import (
 from carbonpeak.storage.registry.models import AuditLog
 from carbonpeak.storage.registry.models import District as DistrictRecord
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
 from tests.one_language import CJK, english_words, workbook_texts
 
 GAS_KWH = 12_000 * 1.33 / 0.1229  # 129,861.676 kWh-equivalent of a year's gas
@@ -639,7 +639,7 @@ def test_generated_requests_never_answer_500(district: District) -> None:
                 case.query["year"] = 2024
             if isinstance(case.body, dict) and "year" in case.body and data.draw(st.booleans()):
                 case.body["year"] = 2024
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             seen.add(response.status_code)
             assert response.status_code < 500, (case.method, case.path, case.path_parameters,
                                                 case.query, case.body, response.text)

@@ -89,7 +89,7 @@ from carbonpeak.services.buildings.commissioning import (
     readings_years,
 )
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
 from tests.one_language import CJK
 
 ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2,lat,lon,parent_id,sector_code
@@ -507,7 +507,7 @@ def test_generated_requests_never_answer_500(world: World) -> None:
                 case.path_parameters["entity_id"] = data.draw(st.sampled_from(["B1", "B4"]))
             if case.query is not None and data.draw(st.booleans()):
                 case.query["year"] = 2024
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             seen.add(response.status_code)
             assert response.status_code < 500, (case.path, case.path_parameters, case.query,
                                                 response.text)

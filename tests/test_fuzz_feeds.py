@@ -19,7 +19,7 @@ from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import create_user, issue_token
 from tests import reference_district
-from tests.conftest import openapi_schema
+from tests.conftest import STARTUP_WAIT_S, openapi_schema
 
 METERS = {"M1": MeterInfo("interval", "electricity", "kwh"),
           "M2": MeterInfo("cumulative", "electricity", "kwh"),
@@ -119,7 +119,8 @@ def test_api_never_answers_500(app_and_token):
         @settings(max_examples=20, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def check(case):
-            response = case.call(headers={"Authorization": f"Bearer {token}"})
+            response = case.call(timeout=STARTUP_WAIT_S,
+                                 headers={"Authorization": f"Bearer {token}"})
             seen[response.status_code] = seen.get(response.status_code, 0) + 1
             assert response.status_code < 500, (case.method, case.path, response.text)
             if response.status_code >= 400:

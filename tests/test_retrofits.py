@@ -91,7 +91,7 @@ from carbonpeak.storage.registry.models import (
     WeatherDay,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from tests.conftest import BACKENDS, openapi_schema, registry_url, write
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url, write
 
 D0 = dt.date(2023, 1, 1)
 N_DAYS = 731
@@ -1035,7 +1035,7 @@ def test_generated_requests_never_answer_500(world: World) -> None:
             if isinstance(case.body, dict) and "entity_id" in case.body and data.draw(
                     st.booleans()):
                 case.body["entity_id"] = "R6"
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             seen.add(response.status_code)
             assert response.status_code < 500, (case.method, case.path, case.path_parameters,
                                                 case.query, case.body, response.text)

@@ -33,7 +33,7 @@ from carbonpeak.services.plan.warnings import evaluate_warnings, set_budget
 from carbonpeak.storage.registry.models import AuditLog, EarlyWarning
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
 
 # the role matrix and the scope SQL of targets, budgets and warnings: on both databases
 pytestmark = pytest.mark.contract
@@ -550,7 +550,7 @@ def test_generated_requests_never_answer_500(ws: Workspace, tmp_path: Path) -> N
                     params[name] = data.draw(st.sampled_from(known))
             if isinstance(case.body, dict) and "year" in case.body and data.draw(st.booleans()):
                 case.body["year"] = data.draw(st.sampled_from([2024, 2025]))
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             counts[response.status_code] = counts.get(response.status_code, 0) + 1
             assert response.status_code < 500, (case.method, case.path, case.path_parameters,
                                                 case.query, case.body, response.text)

@@ -33,7 +33,7 @@ from carbonpeak.services.access.auth import set_password, sign_in
 from carbonpeak.services.access.users import create_user, issue_token
 from carbonpeak.storage.registry.models import AuditLog, LoginAttempt, Street, User, WebSession
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import BACKENDS, openapi_schema, registry_url
+from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
 from tests.test_targets_api import USERS, World, build
 
 # the role x endpoint matrix and the scope SQL: on both databases
@@ -807,7 +807,7 @@ def test_generated_requests_never_answer_500(world: World) -> None:
                 case.query["year"] = 2024
             if isinstance(case.body, dict) and case.body.get("active") is False:
                 case.body["active"] = True  # keep the users usable for the next examples
-            response = case.call(headers=headers)
+            response = case.call(timeout=STARTUP_WAIT_S, headers=headers)
             seen.setdefault(case.operation.label, set()).add(response.status_code)
             assert response.status_code < 500, (case.method, case.path, case.path_parameters,
                                                 case.query, case.body, response.text)

@@ -34,6 +34,11 @@ __all__ = [
     "WRITER_ROLES",
     "AccountEngine",
     "AuditKind",
+    "DrBaselineMethod",
+    "DrDayType",
+    "DrOptStatus",
+    "DrProgramme",
+    "DrResourceKind",
     "BatchChannel",
     "BatchKind",
     "BatchStatus",
@@ -343,6 +348,7 @@ class BatchKind(StrEnum):
     ROOFS = "roofs"
     PV_SITES = "pv_sites"
     WEATHER_HOURLY = "weather_hourly"
+    DR_TELEMETRY = "dr_telemetry"  # OpenADR telemetry reports of the VPP's VENs
 
 
 #: the kinds ``carbonpeak import`` takes
@@ -535,6 +541,52 @@ class Obligation(StrEnum):
     ENERGY_MANAGER = "energy_manager"
 
 
+class DrResourceKind(StrEnum):
+    """A flexible resource of the virtual power plant (可调节资源类型)."""
+
+    HVAC = "hvac"
+    LIGHTING = "lighting"
+    STORAGE = "storage"
+    EV_CHARGING = "ev_charging"
+    PROCESS = "process"
+    PV_CURTAILMENT = "pv_curtailment"
+
+
+class DrProgramme(StrEnum):
+    """A demand-response programme: invitation (日前邀约), real-time/automated (实时/自动),
+    frequency regulation (调频, a qualification registry)."""
+
+    INVITATION = "invitation"
+    REAL_TIME = "real_time"
+    FREQUENCY_REGULATION = "frequency_regulation"
+
+
+class DrBaselineMethod(StrEnum):
+    """A customer baseline method (基线负荷计算方法)."""
+
+    HIGH5OF10 = "high5of10"
+    LAST5 = "last5"
+    TEN_IN_TEN_ADJUSTED = "10in10_adjusted"
+    REGRESSION = "regression"
+
+
+class DrDayType(StrEnum):
+    """A day in the Chinese calendar, 调休 included."""
+
+    WORKING = "working"
+    ADJUSTED_WORKING = "adjusted_working"
+    WEEKEND = "weekend"
+    HOLIDAY = "holiday"
+
+
+class DrOptStatus(StrEnum):
+    """A participant's answer to an event."""
+
+    PENDING = "pending"
+    OPT_IN = "opt_in"
+    OPT_OUT = "opt_out"
+
+
 # --------------------------------------------------------------------------------------------
 # Energy: rooftop PV
 # --------------------------------------------------------------------------------------------
@@ -678,6 +730,11 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     Timeliness: "timeliness",
     ProgrammeKind: "programme_kind",
     ProgrammeStatus: "programme_status",
+    DrResourceKind: "dr_resource_kind",
+    DrProgramme: "dr_programme",
+    DrBaselineMethod: "dr_baseline_method",
+    DrDayType: "dr_day_type",
+    DrOptStatus: "dr_opt_status",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)

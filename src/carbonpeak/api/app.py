@@ -33,6 +33,7 @@ from carbonpeak.api.routes.commissioning import router as commissioning_router
 from carbonpeak.api.routes.dashboard import router as dashboard_router
 from carbonpeak.api.routes.data import router as data_router
 from carbonpeak.api.routes.energy.pv import router as pv_router
+from carbonpeak.api.routes.energy.vpp import router as vpp_router
 from carbonpeak.api.routes.ingest import router as ingest_router
 from carbonpeak.api.routes.metrics import router as metrics_router
 from carbonpeak.api.routes.quality import router as quality_router
@@ -344,5 +345,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(uploads_router)
     app.include_router(reference_router)
     app.include_router(supervision_router)
+    app.include_router(vpp_router)
     mount_dashboard(app, ws.settings)
     return app

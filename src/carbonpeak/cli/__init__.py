@@ -29,7 +29,10 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     supervision,
 )
 from carbonpeak.cli.common import app
-from carbonpeak.cli.energy import pv  # noqa: F401  (registers ``carbonpeak pv``)
+from carbonpeak.cli.energy import (
+    dr,  # noqa: F401  (the virtual power plant's commands)
+    pv,  # noqa: F401  (registers ``carbonpeak pv``)
+)
 
 __all__ = ["app", "main"]
 

@@ -18,6 +18,7 @@ from carbonpeak.cli.common import _errors, _fmt, _print_import, _progress, _work
 from carbonpeak.cli.plan import LEVEL_STYLE, _status
 from carbonpeak.config import Settings
 from carbonpeak.demo.pv import demo_pv
+from carbonpeak.demo.vpp import DemoVpp, demo_vpp
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
@@ -96,6 +97,7 @@ def demo(
             print_summary(res, figures(ws, year=year, district=profile))
             _demo_programmes(ws, profile, files, files_dir, seed, year)
             _demo_supervision(ws, profile, year, seed)
+            _print_vpp(demo_vpp(ws, profile, files_dir, year, seed))
         finally:
             ws.close()
         demo_plan(profile, year)
@@ -112,6 +114,22 @@ def demo(
                 settings, host="127.0.0.1", port=port, log_level="warning"))
         else:
             _print_demo_users(users)
+
+
+def _print_vpp(v: DemoVpp) -> None:
+    """The demo event's figures (docs/vpp.md)."""
+    if not v.results:
+        return
+    t, r = v.results["total"], v.results
+    failing = [x for x in r["resources"] if x["data"] == "ok" and not x["effective"]]
+    console.print(
+        f"  • 虚拟电厂 VPP: {v.resources} resources, event {v.event_id} {v.event_day} "
+        f"{r['event']['start']}–{r['event']['end']} ({r['method']}): response "
+        f"{_fmt(t['response_kw'])} kW of {_fmt(t['declared_kw'])} kW declared "
+        f"({100 * (t['execution_ratio'] or 0):.0f}%), settlement {_fmt(t['amount_cny'])} CNY; "
+        f"{len(failing)} below its declared kW; aggregators "
+        + ", ".join(f"{a['aggregator']} {100 * (a['execution_ratio'] or 0):.0f}%"
+                    for a in r["aggregators"]) + f" [dim]({v.seconds:.1f} s)[/]")
 
 
 def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, seed: int,

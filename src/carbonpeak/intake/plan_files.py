@@ -69,6 +69,12 @@ TARGET_METRICS = {
                                            "covered by PV modules",
     "pv_roof_share_public_industrial_new": "% of new public-institution and factory roofs "
                                            "with PV (count)",
+    "dr_buildings": "buildings with a registered demand-response resource",
+    "dr_contracted_mw": "contracted demand-response capacity, MW (registry)",
+    "dr_verified_mw": "verified demand-response capability from measured events, MW",
+    "adr_verified_mw": "verified automated (ADR, VEN) capability from measured events, MW",
+    "frequency_regulation_mw": "contracted capacity qualified for frequency regulation, MW",
+    "dr_peak_share_pct": "verified demand-response capability, % of the metered peak load",
 }
 BUDGET_METRICS: tuple[BudgetMetric, ...] = tuple(BudgetMetric)
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")

@@ -202,6 +202,33 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "reference": (False, ("回执编号", "文号", "报送编号", "备案编号")),
         "note": (False, ("备注", "说明")),
     },
+    # the virtual power plant (docs/vpp.md)
+    "dr_resources": {
+        "resource_id": (True, ("资源编号", "可调节资源编号", "资源id", "resource")),
+        "entity_id": (True, _ENTITY_ALIASES[:-1]),
+        "kind": (True, ("资源类型", "类型", "类别", "type")),
+        "contracted_kw": (True, ("签约容量", "签约响应容量", "约定响应能力", "contracted")),
+        "automated": (False, ("自动响应", "是否自动", "自动化", "auto")),
+        "ven_id": (False, ("网关编号", "终端编号", "ven", "gateway_id")),
+        "meter_id": (False, ("计量表编号", "表号", "电表编号", "meter")),
+        "aggregator": (True, ("负荷聚合商", "聚合商", "聚合商编号", "aggregator_code")),
+        "frequency_regulation": (False, ("调频", "可调频", "调频资格", "frequency")),
+    },
+    "dr_events": {
+        "event_id": (True, ("事件编号", "响应事件编号", "event")),
+        "programme": (True, ("响应类型", "项目类型", "类型", "programme_type", "program")),
+        "date": (True, ("日期", "响应日期", "执行日期", "day")),
+        "start": (True, ("开始时间", "起始时间", "start_time")),
+        "end": (True, ("结束时间", "终止时间", "end_time")),
+        "target_kw": (True, ("目标负荷", "响应目标", "目标削减负荷", "target")),
+        "baseline_method": (False, ("基线方法", "基线", "baseline")),
+    },
+    "dr_participants": {
+        "event_id": (True, ("事件编号", "响应事件编号", "event")),
+        "resource_id": (True, ("资源编号", "可调节资源编号", "resource")),
+        "declared_kw": (True, ("申报响应量", "申报容量", "申报负荷", "declared")),
+        "opt_status": (False, ("是否参与", "参与状态", "确认状态", "opt")),
+    },
 }
 
 ENTITY_KINDS: dict[str, tuple[str, ...]] = {

@@ -449,6 +449,16 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
             "forecast": not_done("whitepaper.what.pv_forecast")}
 
 
+def _demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    """The year's DR events and capability (publish/whitepaper/vpp.py), or "not done"."""
+    from carbonpeak.publish.whitepaper.vpp import demand_response
+
+    try:
+        return demand_response(ws, d, year)
+    except NotFoundError:
+        return not_done("whitepaper.what.demand_response")
+
+
 def not_done(what: str) -> dict[str, Any]:
     """A piece of work without data this year (``what``: a ``whitepaper.what.*`` code): the
     edition says "本年度未开展…" or leaves it out (the profile's ``whitepaper.empty_chapters``),
@@ -648,7 +658,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
                                      "public buildings"),
         "renewables": _section(lambda: _renewables(tables, summary["totals"]),
                                "可再生能源", "renewables"),
-        "demand_response": not_done("whitepaper.what.demand_response"),
+        "demand_response": _demand_response(ws, d, year),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),
         "map": _section(lambda: _map(ws, d, tables), "碳排放地图", "carbon map"),
         "method": _method(run, acc),

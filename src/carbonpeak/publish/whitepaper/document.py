@@ -50,6 +50,7 @@ from carbonpeak.publish.render import (
     stylesheet,
     unit_label,
 )
+from carbonpeak.publish.whitepaper.vpp import chapter_parts
 from carbonpeak.services.plan.targets import STATUS_LABELS as TARGET_STATUS
 
 __all__ = [
@@ -1019,7 +1020,13 @@ def _demand_response(c: Mapping[str, Any], w: _Words) -> dict[str, Any] | None:
     sec = c["demand_response"]
     if sec.get("not_done") and _omit(c):
         return None
-    return _chapter("demand_response", w("需求响应", "Demand response"), [], section=sec, w=w)
+    title = w("需求响应", "Demand response")
+    if not sec.get("available"):
+        return _chapter("demand_response", title, [], section=sec, w=w)
+    text, facts, head, rows, note = chapter_parts(sec, w.lang)  # publish/whitepaper/vpp.py
+    return _chapter("demand_response", title, [_p(text), _facts(facts),
+                                               _table(head, rows, cls="small-table"),
+                                               _note(note)])
 
 
 def _achieved_reductions(c: Mapping[str, Any]) -> dict[str, float]:

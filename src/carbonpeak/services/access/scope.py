@@ -5,7 +5,9 @@ applied in the queries of every reader.
 
 * ``district_admin`` / ``district_analyst``: everything of their district;
 * ``street_officer``: their street, the entities in it, and district-wide figures;
-* ``entity_manager`` / ``data_feeder``: their entities (an enterprise's buildings included).
+* ``entity_manager`` / ``data_feeder``: their entities (an enterprise's buildings included);
+* ``aggregator``: no entity, but the demand-response resources it aggregates
+  (:meth:`AccessScope.dr_resource_condition`: ``dr_resources.aggregator`` = its org code).
 
 Readers filter with :meth:`AccessScope.entity_condition` /
 :meth:`AccessScope.street_condition` in SQL, a frame of entities with :meth:`AccessScope.rows`
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, false, select
 
 from carbonpeak.storage.principals import Principal, writable_entities
-from carbonpeak.storage.registry.models import EarlyWarning, Entity, Street
+from carbonpeak.storage.registry.models import DrResource, EarlyWarning, Entity, Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
 
@@ -40,6 +42,8 @@ class AccessScope:
     street_id: int | None = None
     street_code: str | None = None
     entities: frozenset[str] = frozenset()
+    #: an aggregator's organisation (负荷聚合商): the demand-response resources it sees
+    aggregator: str | None = None
 
     @property
     def kind(self) -> str:
@@ -116,12 +120,26 @@ class AccessScope:
                 EarlyWarning.scope_id.in_(sorted(self.entities)))
         return false()
 
+    def dr_resource_condition(self) -> ColumnElement[bool]:
+        """SQL condition on :class:`DrResource` rows: analysts all of the district, an
+        aggregator its own resources, entity roles and street officers their entities'."""
+        in_district = DrResource.district_id == self.district_id
+        if self.everything:
+            return in_district
+        if self.aggregator is not None:
+            return in_district & (DrResource.aggregator == self.aggregator)
+        if self.entities:
+            return in_district & DrResource.entity_id.in_(sorted(self.entities))
+        return false()
+
     def key(self) -> str:
         """A short key of the scope (for caches)."""
         if self.everything:
             return f"{self.district_id}:*"
         if self.street_id is not None:
             return f"{self.district_id}:s{self.street_id}"
+        if self.aggregator is not None:
+            return f"{self.district_id}:a{self.aggregator}"
         return f"{self.district_id}:e" + ",".join(sorted(self.entities))
 
 
@@ -142,4 +160,6 @@ def scope_of(ws: Workspace, p: Principal) -> AccessScope:
     if p.role in ENTITY_ROLES:
         return AccessScope(p.district_id, everything=False,
                      entities=frozenset(writable_entities(ws, p)))
+    if p.role == Role.AGGREGATOR and p.org_code:
+        return AccessScope(p.district_id, everything=False, aggregator=p.org_code)
     return AccessScope(p.district_id, everything=False)

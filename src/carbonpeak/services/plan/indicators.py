@@ -68,6 +68,9 @@ DEFAULT_PRICE_BASE_YEAR = 2020
 STATISTICS, ACCOUNT = "statistics", "account"
 #: The target metrics judged on statistics only (like with like)
 STATISTICS_METRICS = ("energy_per_gdp", "co2_per_gdp", "energy_total", "co2_total")
+#: the virtual power plant's computed metrics (services/energy/vpp/capability.py)
+_VPP_METRICS = ("dr_buildings", "dr_contracted_mw", "dr_verified_mw", "adr_verified_mw",
+                "frequency_regulation_mw", "dr_peak_share_pct")
 
 
 @dataclass
@@ -335,6 +338,10 @@ def computed_metric(ws: Workspace, d: District, metric: str,
         from carbonpeak.services.energy.pv.fleet import metric_series as pv_metric
 
         return pv_metric(ws, d, metric)
+    if metric in _VPP_METRICS:  # the virtual power plant's capability (HP-41..45, TH-12)
+        from carbonpeak.services.energy.vpp.capability import metric_series as vpp_series
+
+        return vpp_series(ws, d, metric)
     if metric == "public_building_audits_min":
         # 次 per audit interval (HP-12: ≥ 1 次/5年 for each covered building): the least count
         # over the covered buildings, so that ≥ 1 holds only when every one of them complies

@@ -61,6 +61,8 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "readings": ("meter_id", "ts"),
     "registers": ("meter_id", "ts"),
     "ledger": ("entity_id", "period", "carrier"),
+    # OpenADR telemetry of the virtual power plant's VENs (services/energy/vpp/vtn.py)
+    "dr_telemetry": ("resource_id", "measurement", "ts"),
 }
 # the path carries district=/month= folders: never let DuckDB add them as columns
 _READ = "read_parquet($f, hive_partitioning=false)"
@@ -68,6 +70,7 @@ VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "readings": ("value",),
     "registers": ("value",),
     "ledger": ("quantity", "unit"),
+    "dr_telemetry": ("value", "unit", "ven_id"),
 }
 
 

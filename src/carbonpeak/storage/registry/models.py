@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
     UniqueConstraint,
     false,
 )
@@ -37,6 +38,10 @@ from carbonpeak.vocabulary import (
     BudgetMethod,
     BudgetMetric,
     BuildingType,
+    DrBaselineMethod,
+    DrOptStatus,
+    DrProgramme,
+    DrResourceKind,
     EnergyCarrier,
     EntityKind,
     FactorQuantity,
@@ -79,6 +84,9 @@ __all__ = [
     "Budget",
     "DispatchRound",
     "District",
+    "DrEvent",
+    "DrParticipant",
+    "DrResource",
     "DistrictStatistics",
     "EarlyWarning",
     "EnergyAudit",
@@ -1137,3 +1145,64 @@ class GreenProgramme(Base):
     approved_on: Mapped[dt.date | None] = mapped_column(Date)
     level: Mapped[str] = mapped_column(String(16), default="")
     actor: Mapped[str] = mapped_column(String(128))
+
+# -- the virtual power plant (issue 19: services/energy/vpp) ---------------------------------
+
+
+class DrResource(Base):
+    """可调节资源: a flexible resource of an entity, grouped by its aggregator (负荷聚合商)."""
+
+    __tablename__ = "dr_resources"
+    __table_args__ = (UniqueConstraint("district_id", "resource_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(ForeignKey("entities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), one_of("kind", DrResourceKind))
+    contracted_kw: Mapped[float] = mapped_column(Float)
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)
+    ven_id: Mapped[str | None] = mapped_column(String(128))
+    frequency_regulation: Mapped[bool] = mapped_column(Boolean, default=False)
+    meter_id: Mapped[str | None] = mapped_column(ForeignKey("meters.id"))
+    aggregator: Mapped[str] = mapped_column(String(64), index=True)  # users.org_code
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class DrEvent(Base):
+    """需求响应事件: a programme's call for a window of a local day with a target kW."""
+
+    __tablename__ = "dr_events"
+    __table_args__ = (UniqueConstraint("district_id", "event_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    programme: Mapped[str] = mapped_column(String(32), one_of("programme", DrProgramme))
+    day: Mapped[dt.date] = mapped_column(Date)
+    start_time: Mapped[dt.time] = mapped_column(Time)  # local, the district's time zone
+    end_time: Mapped[dt.time] = mapped_column(Time)
+    target_kw: Mapped[float] = mapped_column(Float)
+    baseline_method: Mapped[str | None] = mapped_column(
+        String(32), one_of("baseline_method", DrBaselineMethod))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class DrParticipant(Base):
+    """A resource's participation in an event: its declared kW and its answer (opt in/out)."""
+
+    __tablename__ = "dr_participants"
+    __table_args__ = (UniqueConstraint("event_pk", "resource_pk"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    event_pk: Mapped[int] = mapped_column(ForeignKey("dr_events.id"), index=True)
+    resource_pk: Mapped[int] = mapped_column(ForeignKey("dr_resources.id"), index=True)
+    declared_kw: Mapped[float] = mapped_column(Float)
+    opt_status: Mapped[str] = mapped_column(String(16), one_of("opt_status", DrOptStatus),
+                                            default=DrOptStatus.PENDING)
+    opt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

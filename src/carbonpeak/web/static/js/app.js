@@ -24,6 +24,7 @@ import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
 import * as pv from './pages/pv.js';
 import * as supervision from './pages/supervision.js';
+import * as vpp from './pages/vpp.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -44,6 +45,7 @@ const ROUTES = [
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
   { pattern: /^\/pv$/, page: pv, nav: 'pv' },
   { pattern: /^\/supervision$/, page: supervision, nav: 'supervision' },
+  { pattern: /^\/vpp$/, page: vpp, nav: 'vpp' },
 ];
 
 const NAV = [
@@ -52,6 +54,8 @@ const NAV = [
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control', DISTRICT_FIGURE_ROLES], // only roles that see district figures
   ['pv', '#/pv'],
+  ['dualControl', '#/dual-control'],
+  ['vpp', '#/vpp'],
   ['upload', '#/upload'],
   ['supervision', '#/supervision'],
 ];

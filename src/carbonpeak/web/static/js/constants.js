@@ -158,6 +158,7 @@ export const BatchKind = Object.freeze({
   ROOFS: 'roofs',
   PV_SITES: 'pv_sites',
   WEATHER_HOURLY: 'weather_hourly',
+  DR_TELEMETRY: 'dr_telemetry',
 });
 
 export const BatchStatus = Object.freeze({
@@ -348,6 +349,41 @@ export const ProgrammeStatus = Object.freeze({
   APPLIED: 'applied',
   APPROVED: 'approved',
   REJECTED: 'rejected',
+});
+
+export const DrResourceKind = Object.freeze({
+  HVAC: 'hvac',
+  LIGHTING: 'lighting',
+  STORAGE: 'storage',
+  EV_CHARGING: 'ev_charging',
+  PROCESS: 'process',
+  PV_CURTAILMENT: 'pv_curtailment',
+});
+
+export const DrProgramme = Object.freeze({
+  INVITATION: 'invitation',
+  REAL_TIME: 'real_time',
+  FREQUENCY_REGULATION: 'frequency_regulation',
+});
+
+export const DrBaselineMethod = Object.freeze({
+  HIGH5OF10: 'high5of10',
+  LAST5: 'last5',
+  TEN_IN_TEN_ADJUSTED: '10in10_adjusted',
+  REGRESSION: 'regression',
+});
+
+export const DrDayType = Object.freeze({
+  WORKING: 'working',
+  ADJUSTED_WORKING: 'adjusted_working',
+  WEEKEND: 'weekend',
+  HOLIDAY: 'holiday',
+});
+
+export const DrOptStatus = Object.freeze({
+  PENDING: 'pending',
+  OPT_IN: 'opt_in',
+  OPT_OUT: 'opt_out',
 });
 
 // orders and groups
