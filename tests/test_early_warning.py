@@ -382,3 +382,20 @@ def test_weights_are_a_profile():
     assert isinstance(weights, np.ndarray)
     assert weights.tolist() == pytest.approx([0.12, 0.10, 0.09, 0.08, 0.07, 0.09, 0.11, 0.12,
                                               0.09, 0.05, 0.04, 0.04])
+
+
+def test_unit_rows_are_keyed_even_when_there_are_none() -> None:
+    """A district without key units has no entity rows: their (kind, id) key is an empty
+    two-level index that concatenates with the district's rows (it used to raise, and
+    `carbonpeak demo --profile tianhe` with 20 buildings crashed in the warnings step)."""
+    import pandas as pd
+
+    from carbonpeak.services.plan.warnings import _keyed
+
+    none = pd.DataFrame({"m01": []}, index=pd.Index([], dtype=object))
+    none.index = _keyed("entity", none.index)
+    assert (none.index.nlevels, len(none)) == (2, 0)
+    district = pd.DataFrame({"m01": [1.0]}, index=["huangpu"])
+    district.index = _keyed("district", district.index)
+    both = pd.concat([district, none])
+    assert both.index.tolist() == [("district", "huangpu")]

@@ -303,6 +303,12 @@ def _monthly(df: pd.DataFrame, key: str, value_col: str) -> pd.DataFrame:
     return wide.reindex(columns=_MONTH_COLS)
 
 
+def _keyed(kind: str, index: pd.Index) -> pd.MultiIndex:
+    """``(kind, id)`` keys of the rows of one kind; an empty index gives an empty two-level
+    key (a district without key units has no entity rows)."""
+    return pd.MultiIndex.from_arrays([[kind] * len(index), [str(i) for i in index]])
+
+
 def _unit_months(t: dict[str, pd.DataFrame], value_col: str, ents: pd.DataFrame,
                  street_code: dict[str, str], keys: list[str],
                  street_of: dict[str, str]) -> pd.DataFrame:
@@ -318,14 +324,14 @@ def _unit_months(t: dict[str, pd.DataFrame], value_col: str, ents: pd.DataFrame,
     whole = rollup_complete(present, dict.fromkeys(map(str, own.index), "district"))
     row = whole.reindex(index=["district"], columns=_MONTH_COLS).fillna(True).to_numpy(bool)
     district = district.where(np.repeat(row, len(district), axis=0))
-    district.index = pd.MultiIndex.from_tuples([("district", str(i)) for i in district.index])
+    district.index = _keyed("district", district.index)
     street = _monthly(t["inventory_street_month"], "street", value_col)
     street.index = pd.Index([street_code.get(str(i), str(i)) for i in street.index])
     by_street = rollup_complete(present, {str(e): street_of.get(str(e), NO_STREET)
                                           for e in own.index})
     street = street.where(by_street.reindex(index=street.index, columns=_MONTH_COLS)
                           .fillna(True).to_numpy(bool))
-    street.index = pd.MultiIndex.from_tuples([("street", str(i)) for i in street.index])
+    street.index = _keyed("street", street.index)
     parents = _parents(ents.set_index("entity_id")["parent_id"])
     cons = consolidate(own.fillna(0.0), parents, _MONTH_COLS)
     # a month in which neither the unit nor any descendant had data stays NaN, and so does a
@@ -334,7 +340,7 @@ def _unit_months(t: dict[str, pd.DataFrame], value_col: str, ents: pd.DataFrame,
     gaps = consolidate((~present).astype(float), parents, _MONTH_COLS) > 0
     cons = cons.where(seen & ~gaps)
     ent = cons.reindex(keys)
-    ent.index = pd.MultiIndex.from_tuples([("entity", str(k)) for k in ent.index])
+    ent.index = _keyed("entity", ent.index)
     return pd.concat([district, street, ent])
 
 
