@@ -22,6 +22,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ReviewLevel",
+    "ProjectStage",
+    "ProjectKind",
+    "CertificateStatus",
+    "CertificateKind",
     "ANALYST_ROLES",
     "DONE_BATCH_STATUSES",
     "ENTITY_ROLES",
@@ -517,6 +522,51 @@ class Obligation(StrEnum):
     ENERGY_MANAGER = "energy_manager"
 
 
+class ReviewLevel(StrEnum):
+    """Who reviews a project's energy use (节能审查), from none to the province."""
+
+    NONE = "none"
+    DISTRICT = "district"
+    CITY = "city"
+    PROVINCE = "province"
+
+
+class ProjectKind(StrEnum):
+    """A fixed-asset investment project: new (新建), expansion (扩建) or rebuild (改建)."""
+
+    NEW = "new"
+    EXPANSION = "expansion"
+    REBUILD = "rebuild"
+
+
+class ProjectStage(StrEnum):
+    """Where a project is, in order: 立项/备案, land, design review, 节能审查, construction,
+    节能验收, operation."""
+
+    FILING = "filing"
+    LAND = "land"
+    DESIGN_REVIEW = "design_review"
+    ENERGY_REVIEW = "energy_review"
+    CONSTRUCTION = "construction"
+    ACCEPTANCE = "acceptance"
+    OPERATION = "operation"
+
+
+class CertificateKind(StrEnum):
+    """A green certificate (绿证, GEC) or a green-power contract (绿电交易)."""
+
+    GEC = "gec"
+    GREEN_POWER = "green_power"
+
+
+class CertificateStatus(StrEnum):
+    """A ledger entry: held (active), retired for a claim, or cancelled."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    CANCELLED = "cancelled"
+
+
 # --------------------------------------------------------------------------------------------
 # The whole vocabulary
 # --------------------------------------------------------------------------------------------
@@ -561,6 +611,11 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     RuleStatus: "rule_status",
     Obligation: "obligation",
     VerifiedKind: "verified_kind",
+    ReviewLevel: "review_level",
+    ProjectKind: "project_kind",
+    ProjectStage: "project_stage",
+    CertificateKind: "certificate_kind",
+    CertificateStatus: "certificate_status",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)
