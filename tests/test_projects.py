@@ -137,3 +137,213 @@ def test_deductions_with_caps() -> None:
     # without a cap base the certificates are not capped: 10,000 − 902.1 = 9,097.9
     assert deductions(10_000.0, {"certificates": 902.1}, rules[:1], {}).total_after == \
         pytest.approx(9_097.9)
+
+
+def test_two_high_list() -> None:
+    from carbonpeak.domain.projects import two_high
+    hit = two_high("C3011")  # cement: the Guangdong entry, more specific than C30
+    assert hit is not None
+    assert (hit.prefix, hit.status) == ("C3011", "unverified")
+    assert two_high("c2614") is not None
+    assert two_high("C2614").prefix == "C26"
+    assert two_high("I6510") is None
+    assert two_high("D4420") is None
+
+
+# -- the register, the pipeline and the ledger on a workspace (Tianhe: Guangdong's table) ----
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import select  # noqa: E402
+
+from carbonpeak.config import Settings  # noqa: E402
+from carbonpeak.errors import InputValidationError  # noqa: E402
+from carbonpeak.intake.bootstrap import init_workspace  # noqa: E402
+from carbonpeak.intake.imports import import_file  # noqa: E402
+from carbonpeak.services.accounting.certificates import (  # noqa: E402
+    energy_deductions,
+    import_certificates,
+    list_certificates,
+)
+from carbonpeak.services.plan.warnings import set_budget  # noqa: E402
+from carbonpeak.services.projects.register import (  # noqa: E402
+    import_project_energy,
+    import_projects,
+    pipeline,
+    project_rows,
+)
+from carbonpeak.storage.registry.models import AuditLog, District, EarlyWarning  # noqa: E402
+from carbonpeak.storage.workspace import Workspace  # noqa: E402
+
+PROJECTS = ("project_code,name,street,developer,sector_code,kind,stage,value_added_10k_cny,"
+            "first_full_year,reviewed_tce_equal,entity_id\n") + """\
+P1,天河数据中心,五山街道,DEV-A,I6531,新建,施工,50000,2026,,
+P2,水泥粉磨站扩建,员村街道,DEV-B,C3011,扩建,节能审查,8000,2026,,
+P3,厂房改建,五山街道,DEV-A,C3911,改建,立项,20000,2026,,
+P4,化工原料项目,,DEV-B,C2614,新建,投运,30000,2024,,T1
+"""
+ENERGY = """project_code,carrier,annual_quantity,unit,existing_quantity,feedstock
+P1,电力,6000,MWh,,
+P2,electricity,2000,万kWh,,
+P2,天然气,300,万m3,,
+P3,electricity,90000000,kWh,10000000,
+P4,natural_gas,8000000,m3,,是
+"""
+
+
+@pytest.fixture(scope="module")
+def tianhe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    tmp = tmp_path_factory.mktemp("projects")
+    ws, _ = init_workspace(Settings(home=tmp / "home", database_url=f"sqlite:///{tmp}/r.db"),
+                           profiles=["tianhe", "huangpu"], actor="test", load_targets=False)
+    files = {"t.csv": "entity_id,name,kind,street,building_type,floor_area_m2\n"
+                      "T1,天河化工,enterprise,五山街道,,\nT2,天河大厦,building,五山街道,office,"
+                      "20000\n",
+             "h.csv": "entity_id,name,kind,street,building_type,floor_area_m2\n"
+                      "H1,黄浦大厦,enterprise,,,\n",
+             "s.csv": "year,gdp_10k_cny,energy_tce,co2_t\n2024,50000000,100000,250000\n",
+             "p.csv": PROJECTS, "e.csv": ENERGY}
+    for name, text in files.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+    import_file(ws, "entities", tmp / "t.csv", district="tianhe")
+    import_file(ws, "entities", tmp / "h.csv", district="huangpu")
+    import_file(ws, "statistics", tmp / "s.csv", district="tianhe")
+    set_budget(ws, year=2026, metric="energy_tce", budget=120_000.0, district="tianhe")
+    set_budget(ws, year=2026, metric="tco2", budget=270_000.0, district="tianhe")
+    import_projects(ws, tmp / "p.csv", district="tianhe")
+    import_project_energy(ws, tmp / "e.csv", district="tianhe")
+    ws.tmp = tmp  # type: ignore[attr-defined]
+    yield ws
+    ws.close()
+
+
+def test_register_figures_by_hand(tianhe: Workspace) -> None:
+    rows = {r["project_code"]: r for r in project_rows(tianhe, district="tianhe")}
+    p1 = rows["P1"]
+    # 6,000 MWh: 737.4 tce equivalent → district; equal 6e6 × 0.3007/1000 = 1,804.2 (the 2026
+    # row of GB/T 2589's equal value: 0.3007, carried forward); CO2 6,000 × 0.4419 = 2,651.4
+    assert (p1["review_level"], p1["two_high"]) == ("district", False)
+    assert p1["tce_equivalent"] == pytest.approx(737.4)
+    assert p1["tce_equal"] == pytest.approx(1_804.2)
+    assert p1["tco2"] == pytest.approx(2_651.4)
+    # remaining 2026: 120,000 − 100,000 (2024 statistics, held flat) = 20,000 tce;
+    # 1,804.2 / 20,000 = 9.021 %; CO2: 2,651.4 / (270,000 − 250,000) = 13.257 %
+    assert p1["budget_share"] == pytest.approx(0.09021)
+    assert p1["co2_budget_share"] == pytest.approx(0.13257)
+    # P2: 2,000 万kWh = 20 GWh → 2,458 tce; gas 300 万m³ × 1.33 kgce/m³ = 3,990; Σ 6,448 → city
+    assert rows["P2"]["tce_equivalent"] == pytest.approx(6_448.0)
+    assert rows["P2"]["review_level"] == "city"
+    assert rows["P2"]["two_high"]
+    assert rows["P2"]["two_high_sector"] == "C3011"
+    # P3, a rebuild: (90 − 10) GWh × 0.1229 = 9,832 tce counted → city (the whole is 11,061)
+    assert rows["P3"]["counted_tce_equivalent"] == pytest.approx(9_832.0)
+    assert rows["P3"]["review_level"] == "city"
+    # P4: 8e6 m³ × 1.33 = 10,640 tce → province; C2614 is on the 两高 list (化工)
+    assert rows["P4"]["review_level"] == "province"
+    assert rows["P4"]["two_high"]
+
+
+def test_reimport_changes_nothing_and_bad_rows_are_named(tianhe: Workspace) -> None:
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    with tianhe.registry.session() as s:
+        before = len(list(s.scalars(select(AuditLog.id))))
+    assert import_projects(tianhe, tmp / "p.csv", district="tianhe").written == 0
+    assert import_project_energy(tianhe, tmp / "e.csv", district="tianhe").written == 0
+    with tianhe.registry.session() as s:
+        assert len(list(s.scalars(select(AuditLog.id)))) == before
+    (tmp / "bad.csv").write_text(
+        "project_code,name,street,developer,sector_code,kind,stage\n"
+        "Q1,x,无此街道,D,C30,新建,施工\nQ2,y,,D,9999,拆除,施工\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_projects(tianhe, tmp / "bad.csv", district="tianhe")
+    got = {(e.row, e.column, e.code) for e in exc.value.errors}
+    assert got == {(3, "sector_code", "intake.project.bad_sector"),
+                   (3, "kind", "intake.project.bad_kind")}  # the file's own checks first
+    (tmp / "bad2.csv").write_text("project_code,carrier,annual_quantity,unit\n"
+                                  "P1,electricity,5,m3\nZZ,electricity,5,kWh\n",
+                                  encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_project_energy(tianhe, tmp / "bad2.csv", district="tianhe")
+    assert [(e.row, e.column) for e in exc.value.errors] == [(2, "unit")]
+    (tmp / "bad3.csv").write_text("project_code,carrier,annual_quantity,unit\n"
+                                  "ZZ,electricity,5,kWh\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_project_energy(tianhe, tmp / "bad3.csv", district="tianhe")
+    assert [(e.row, e.column, e.code) for e in exc.value.errors] == [
+        (2, "project_code", "intake.project.unknown_project")]
+
+
+def test_pipeline_headroom_and_warning(tianhe: Workspace) -> None:
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    pl = pipeline(tianhe, district="tianhe")
+    # approved, not operating: P1 (construction) 1,804.2 + P2 (energy review) 6,014 + 3,990
+    # = 11,808.2; headroom 20,000 − 11,808.2 = 8,191.8: no warning
+    assert pl.year == 2026
+    assert [p["project_code"] for p in pl.projects] == ["P1", "P2"]
+    assert pl.pipeline_tce == pytest.approx(11_808.2)
+    assert pl.headroom == pytest.approx(8_191.8)
+    assert not pl.exceeds
+    assert pl.warning is None
+    (tmp / "p5.csv").write_text("project_code,name,developer,sector_code,kind,stage,"
+                                "reviewed_tce_equal,first_full_year\n"
+                                "P5,新园区,DEV-C,K7010,新建,施工,9000,2026\n", encoding="utf-8")
+    import_projects(tianhe, tmp / "p5.csv", district="tianhe")
+    pl = pipeline(tianhe, district="tianhe")
+    # + P5's reviewed 9,000 = 20,808.2 > 20,000: headroom −808.2, a red warning
+    assert pl.headroom == pytest.approx(-808.2)
+    assert pl.exceeds
+    assert pl.warning == "red"
+    with tianhe.registry.session() as s:
+        w = s.scalars(select(EarlyWarning).where(
+            EarlyWarning.scope_id == "projects_pipeline")).one()
+        assert (w.level, w.year, w.budget) == ("red", 2026, 120_000.0)
+        assert w.projected == pytest.approx(120_808.2)
+        assert "20808.2" in w.reason_en
+
+
+def test_double_claim_refused_naming_the_first(tianhe: Workspace) -> None:
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    (tmp / "c1.csv").write_text("serial,kind,vintage,mwh,holder,status\n"
+                                "GEC-2024-001,绿证,2024,3000,T1,持有\n", encoding="utf-8")
+    assert import_certificates(tianhe, tmp / "c1.csv", district="tianhe").added == 1
+    assert import_certificates(tianhe, tmp / "c1.csv", district="tianhe").written == 0
+    # the same serial claimed by another holder of the district, then in another district
+    (tmp / "c2.csv").write_text("serial,kind,vintage,mwh,holder\n"
+                                "GEC-2024-001,gec,2024,3000,T2\n", encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_certificates(tianhe, tmp / "c2.csv", district="tianhe")
+    (e,) = exc.value.errors
+    assert (e.row, e.column, e.code) == (2, "serial", "intake.certificate.double_claim")
+    assert e.reason.params["holder"] == "T1"
+    assert e.reason.params["source"] == "c1.csv line 2"
+    (tmp / "c3.csv").write_text("serial,vintage,mwh,holder\nGEC-2024-001,2024,3000,H1\n",
+                                encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_certificates(tianhe, tmp / "c3.csv", district="huangpu")
+    assert exc.value.errors[0].reason.params["district"] == "tianhe"
+    assert [c["serial"] for c in list_certificates(tianhe, district="tianhe")] == [
+        "GEC-2024-001"]
+
+
+def test_dual_control_deductions(tianhe: Workspace) -> None:
+    d = tianhe.district("tianhe")
+    if not list_certificates(tianhe, district="tianhe"):
+        test_double_claim_refused_naming_the_first(tianhe)
+    out = energy_deductions(tianhe, d, 2024, 100_000.0)
+    items = {i["code"]: i for i in out.items}
+    # certificates: 3,000 MWh × 0.3007 kgce/kWh = 902.1 tce, not capped (no required savings)
+    assert items["certificates"]["allowed"] == pytest.approx(902.1)
+    # feedstock: P4 (operating since 2024) 8e6 m³ of gas as feedstock × 1.33 = 10,640 tce
+    assert items["feedstock"]["allowed"] == pytest.approx(10_640.0)
+    assert items["new_renewables"]["allowed"] == 0.0  # no account: no on-site generation
+    assert out.total_after_tce == pytest.approx(100_000 - 902.1 - 10_640)
+    assert out.to_dict()["notes"]
+    with tianhe.registry.session() as s:
+        dist = s.get(District, "tianhe")
+        assert dist is not None
+        dist.profile = {**dist.profile, "required_savings_tce": 1_000.0}
+    d = tianhe.district("tianhe")
+    out = energy_deductions(tianhe, d, 2024, 100_000.0)
+    # capped at 50 % × 1,000 = 500
+    assert {i["code"]: i["allowed"] for i in out.items}["certificates"] == pytest.approx(500.0)
+    assert out.total_after_tce == pytest.approx(100_000 - 500 - 10_640)

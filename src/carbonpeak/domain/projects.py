@@ -46,6 +46,8 @@ __all__ = [
     "RoutingRule",
     "RoutingTable",
     "Scope2",
+    "TWO_HIGH_SECTORS",
+    "TwoHighSector",
     "budget_impact",
     "counted",
     "deductions",
@@ -54,6 +56,7 @@ __all__ = [
     "route",
     "routing_table",
     "scope2_dual",
+    "two_high",
 ]
 
 #: 节能监察 when metered use exceeds reviewed use by more than this (configurable per call)
@@ -146,6 +149,51 @@ def route(tce_equivalent: float, electricity_kwh: float, table: RoutingTable) ->
                            rule.source, rule.status)
     return Routing(ReviewLevel.NONE, tce_equivalent, electricity_kwh, table.region,
                    table.below_source, table.below_status)
+
+
+# -- 两高 (high energy use, high emissions) ---------------------------------------------------
+@dataclass(frozen=True)
+class TwoHighSector:
+    """A GB/T 4754-2017 code prefix on the 两高 list, with its source and status."""
+
+    prefix: str
+    label_zh: str
+    source: str
+    status: str
+
+
+_HH45 = ("关于加强高耗能、高排放建设项目生态环境源头防控的指导意见"
+         "（环环评〔2021〕45号）: 两高 projects are counted, for now, in six sectors: "
+         "煤电, 石化, 化工, 钢铁, 有色金属冶炼, 建材 (text recalled, not read here; "
+         "the GB/T 4754 codes are the platform's mapping)")
+_GD22 = ("广东省两高项目管理目录（2022年版）: lists products and processes within "
+         "the same sectors; the catalogue was not read here, so its entries are "
+         "represented by the sector codes (broader than the catalogue: narrow them "
+         "when it is obtained)")
+#: the shipped 两高 list (a district profile's ``two_high_sectors`` replaces it)
+TWO_HIGH_SECTORS: tuple[TwoHighSector, ...] = (
+    TwoHighSector("D4411", "煤电（火力发电）", _HH45, UNVERIFIED),
+    TwoHighSector("D4412", "热电联产", _HH45, UNVERIFIED),
+    TwoHighSector("C251", "石化（精炼石油产品制造）", _HH45, UNVERIFIED),
+    TwoHighSector("C26", "化工（化学原料和化学制品制造业）", _HH45, UNVERIFIED),
+    TwoHighSector("C31", "钢铁（黑色金属冶炼和压延加工业）", _HH45, UNVERIFIED),
+    TwoHighSector("C32", "有色金属冶炼和压延加工业", _HH45, UNVERIFIED),
+    TwoHighSector("C30", "建材（非金属矿物制品业）", _HH45, UNVERIFIED),
+    TwoHighSector("C3011", "水泥制造", _GD22, UNVERIFIED),
+    TwoHighSector("C3041", "平板玻璃制造", _GD22, UNVERIFIED),
+    TwoHighSector("C307", "陶瓷制品制造", _GD22, UNVERIFIED),
+)
+
+
+def two_high(sector_code: str,
+             sectors: Sequence[TwoHighSector] = TWO_HIGH_SECTORS) -> TwoHighSector | None:
+    """The most specific entry of the list whose prefix the GB/T 4754 code starts with.
+
+    >>> two_high("C3011").label_zh, two_high("C3110").prefix, two_high("I6510")
+    ('水泥制造', 'C31', None)
+    """
+    hits = [s for s in sectors if sector_code.upper().startswith(s.prefix)]
+    return max(hits, key=lambda s: len(s.prefix), default=None)
 
 
 # -- a project's energy -----------------------------------------------------------------------
