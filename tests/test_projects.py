@@ -347,3 +347,78 @@ def test_dual_control_deductions(tianhe: Workspace) -> None:
     # capped at 50 % × 1,000 = 500
     assert {i["code"]: i["allowed"] for i in out.items}["certificates"] == pytest.approx(500.0)
     assert out.total_after_tce == pytest.approx(100_000 - 500 - 10_640)
+
+
+# -- the API, scoped by role ------------------------------------------------------------------
+API_USERS = {"admin": ("district_admin", None, None), "dev_a": ("project_developer", None,
+                                                                "DEV-A"),
+             "dev_z": ("project_developer", None, "DEV-Z"),
+             "officer": ("street_officer", "五山街道", None), "mgr_t2": ("entity_manager", None,
+                                                                       None)}
+
+
+@pytest.fixture(scope="module")
+def api(tianhe: Workspace) -> dict[str, object]:
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api.app import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+    for name, (role, street, org) in API_USERS.items():
+        create_user(tianhe, name, role, district="tianhe", street=street, org=org,
+                    entities=["T2"] if role == "entity_manager" else None)
+    client = TestClient(create_app(workspace=tianhe))
+    return {"client": client, "tokens": {n: issue_token(tianhe, n).token for n in API_USERS}}
+
+
+def _get(api: dict[str, object], who: str, url: str, **params: object) -> tuple[int, object]:
+    client, tokens = api["client"], api["tokens"]
+    r = client.get(url, params=params,  # type: ignore[attr-defined]
+                   headers={"Authorization": f"Bearer {tokens[who]}"})  # type: ignore[index]
+    return r.status_code, r.json()
+
+
+def test_api_developer_sees_only_its_own_projects(api: dict[str, object],
+                                                  tianhe: Workspace) -> None:
+    if not list_certificates(tianhe, district="tianhe"):
+        test_double_claim_refused_naming_the_first(tianhe)
+    code, body = _get(api, "admin", "/api/v1/projects")
+    assert code == 200
+    assert {r["project_code"] for r in body["items"]} >= {"P1", "P2", "P3", "P4"}  # type: ignore[index]
+    code, body = _get(api, "dev_a", "/api/v1/projects")
+    assert code == 200
+    assert [r["project_code"] for r in body["items"]] == ["P1", "P3"]  # type: ignore[index]
+    assert body["items"][0]["review_level"] == "district"  # type: ignore[index]
+    assert _get(api, "dev_z", "/api/v1/projects")[1]["items"] == []  # type: ignore[index]
+    # guessed codes: another developer's project and a made-up one answer alike (404)
+    for guess in ("P2", "P4", "P5", "NOPE", "p1"):
+        code, body = _get(api, "dev_a", f"/api/v1/projects/{guess}")
+        assert code == 404, guess
+        assert "DEV-B" not in str(body)
+    assert _get(api, "dev_a", "/api/v1/projects/P1")[0] == 200
+    # the district-wide aggregates are for analysts: the pipeline, scope 2
+    assert _get(api, "dev_a", "/api/v1/projects/pipeline")[0] == 403
+    assert _get(api, "dev_a", "/api/v1/certificates/scope2", year=2024)[0] == 403
+    assert _get(api, "dev_a", "/api/v1/certificates")[0] == 403
+    code, body = _get(api, "admin", "/api/v1/projects/pipeline")
+    assert code == 200
+    assert body["year"] == 2026  # type: ignore[index]
+    # the developer's operation view: its own linked projects only (P4 is DEV-B's)
+    code, body = _get(api, "dev_a", "/api/v1/projects/operation")
+    assert (code, body) == (200, {"items": []})
+    assert [r["project_code"] for r in _get(api, "admin", "/api/v1/projects/operation")[1][
+        "items"]] == ["P4"]  # type: ignore[index]
+
+
+def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
+    for who in ("officer", "mgr_t2"):
+        for url in ("/api/v1/projects", "/api/v1/projects/P1", "/api/v1/projects/pipeline",
+                    "/api/v1/projects/operation"):
+            assert _get(api, who, url)[0] == 403, (who, url)
+    # the ledger: an entity manager sees its own entities' entries (T2 holds none)
+    code, body = _get(api, "mgr_t2", "/api/v1/certificates")
+    assert (code, body["items"]) == (200, [])  # type: ignore[index]
+    assert _get(api, "officer", "/api/v1/certificates")[0] == 403
+    code, body = _get(api, "admin", "/api/v1/certificates")
+    assert [c["holder"] for c in body["items"]] == ["T1"]  # type: ignore[index]
+    code, body = _get(api, "admin", "/api/v1/certificates/scope2", year=2024)
+    assert (code, body["available"]) == (200, False)  # type: ignore[index]

@@ -236,5 +236,8 @@ def certificates_scope2(year: Annotated[int, typer.Option(help="Account year")],
     console.print(f"{year}: bought 外购电 {rep.purchased_mwh:,.1f} MWh, certified 绿证 "
                   f"{rep.certified_mwh:,.1f} MWh; location-based 位置法 "
                   f"{rep.location_tco2:,.1f} tCO2; market-based 市场法 {rep.market_tco2:,.1f} "
-                  f"tCO2 (residual 剩余因子 {rep.residual_factor} t/MWh, data year "
-                  f"{rep.residual_data_year}: {rep.residual_source})")
+                  "tCO2 (uncertified MWh at the grid factor: no provincial residual mix is "
+                  "published); variant with the national residual factor "
+                  f"{rep.national_residual_factor} t/MWh (data year "
+                  f"{rep.national_residual_data_year}): "
+                  f"{rep.market_tco2_national_residual:,.1f} tCO2")

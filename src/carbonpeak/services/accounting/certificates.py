@@ -16,8 +16,10 @@
   tce), capped at ``cap_share`` × the district's required savings
   (``profile["required_savings_tce"]``; unset: not capped, and said so).
 * **Market-based scope 2** (:func:`scope2_market`): per holder, the certified MWh of the year
-  (at most its purchased electricity) count 0 and the rest is multiplied by the residual
-  factor (:data:`RESIDUAL_FACTORS`); beside it, the account's location-based figure.
+  (at most its purchased electricity) count 0 and the rest is multiplied by the grid factor
+  (no provincial residual mix is published; why: :class:`Scope2Report`), with the national
+  residual factor (:data:`RESIDUAL_FACTORS`) as a variant; beside it, the account's
+  location-based figure.
 """
 
 from __future__ import annotations
@@ -276,24 +278,37 @@ def energy_deductions(ws: Workspace, d: District, year: int,
 # -- market-based scope 2 -------------------------------------------------------------------
 @dataclass
 class Scope2Report:
-    """The district's scope 2 of purchased electricity, location- and market-based."""
+    """The district's scope 2 of purchased electricity, location- and market-based.
+
+    ``market_tco2`` uses each entity's own grid factor (the account's location-based factor)
+    as the factor of its uncertified electricity: no provincial residual mix is published,
+    and the only published residual-type figure (MEE/NBS, national, excluding market-traded
+    non-fossil power) is national: set against a provincial location-based factor it makes the
+    market-based figure of a district buying certificates higher than its location-based one.
+    The GHG Protocol's Scope 2 Guidance accepts the grid average where no residual mix exists
+    (it double counts the certified MWh's attribute, said here). The national-residual variant
+    is given beside it (``market_tco2_national_residual``) for information.
+    """
 
     year: int
     purchased_mwh: float
     certified_mwh: float
     location_tco2: float
     market_tco2: float
-    residual_factor: float
-    residual_data_year: int
-    residual_source: str
+    residual_basis: str
+    market_tco2_national_residual: float
+    national_residual_factor: float
+    national_residual_data_year: int
+    national_residual_source: str
     by_holder: list[dict[str, Any]]
 
 
 def scope2_market(ws: Workspace, *, district: str | None = None,
                   year: int) -> Scope2Report | None:
     """Market-based beside location-based scope 2 from the official account of ``year``
-    (None without one): per holder, certified MWh (≤ its purchase) count 0, the rest × the
-    residual factor; entities without certificates × the residual factor too."""
+    (None without one): per entity, certified MWh (≤ its purchase) count 0 and the rest is
+    multiplied by its grid factor (see :class:`Scope2Report`) — and, as a variant, by the
+    national residual factor."""
     d = ws.district(district)
     tables = _account_tables(ws, d, year, ["inventory_entity_year"])
     if tables is None:
@@ -304,13 +319,15 @@ def scope2_market(ws: Workspace, *, district: str | None = None,
     certs = certificate_mwh(ws, d.id, year)
     resid, dy, source = residual_factor(year)
     rows = []
-    loc = mkt = bought = backed = 0.0
+    loc = mkt = nat = bought = backed = 0.0
     for ent, r in per.iterrows():
         mwh = float(r["quantity"]) / 1000.0
         grid = float(r["tco2"]) / mwh if mwh > 0 else 0.0
-        s2 = scope2_dual(mwh, certs.get(str(ent), 0.0), grid, resid)
+        s2 = scope2_dual(mwh, certs.get(str(ent), 0.0), grid, grid)
         loc, mkt = loc + s2.location_tco2, mkt + s2.market_tco2
+        nat += scope2_dual(mwh, certs.get(str(ent), 0.0), grid, resid).market_tco2
         bought, backed = bought + mwh, backed + s2.certified_mwh
         if certs.get(str(ent)):
             rows.append({"entity_id": str(ent), **asdict(s2)})
-    return Scope2Report(year, bought, backed, loc, mkt, resid, dy, source, rows)
+    return Scope2Report(year, bought, backed, loc, mkt, "grid_factor", nat, resid, dy, source,
+                        rows)
