@@ -17,6 +17,7 @@ from typing import Any
 
 from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
+from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.commissioning import split_candidates
@@ -368,4 +369,5 @@ def programme_sections() -> dict[str, ExtraSection]:
                                     _obligations),
         "commissioning": ExtraSection("建筑调适候选", "Commissioning candidates",
                                       _commissioning),
+        **projects_sections(),
     }
