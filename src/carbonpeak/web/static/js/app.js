@@ -22,6 +22,7 @@ import * as meter from './pages/meter.js';
 import * as dualControl from './pages/dual-control.js';
 import { installHeaderSort } from './table.js';
 import * as upload from './pages/upload.js';
+import * as projects from './pages/projects.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -40,6 +41,7 @@ const ROUTES = [
   { pattern: /^\/meters\/([^/]+)$/, page: meter, nav: null, keys: ['id'] },
   { pattern: /^\/dual-control$/, page: dualControl, nav: 'dualControl' },
   { pattern: /^\/upload$/, page: upload, nav: 'upload' },
+  { pattern: /^\/projects$/, page: projects, nav: 'projects' },
 ];
 
 const NAV = [
@@ -47,6 +49,7 @@ const NAV = [
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control'],
+  ['projects', '#/projects'],
   ['upload', '#/upload'],
 ];
 
