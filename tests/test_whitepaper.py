@@ -619,7 +619,10 @@ def test_programme_sections_from_their_pipelines(tmp_path: Path) -> None:
                           encoding="utf-8")
         import_audits(w.ws, audits, district="huangpu")
         wp = white_paper(w.ws, year=2024)
-        assert wp["extra_sections"] == ["retrofits", "audits", "obligations", "commissioning"]
+        assert wp["extra_sections"] == ["retrofits", "audits", "obligations", "commissioning",
+                                        "projects"]
+        assert wp["projects"]["available"] is False  # no project registered (issue 20)
+        assert "项目库中无项目" in wp["projects"]["reason_zh"]
         r = wp["retrofits"]
         assert r["available"] is True
         figures = {f["label_en"]: f["value"] for f in r["figures"]}
