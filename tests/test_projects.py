@@ -422,3 +422,17 @@ def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
     assert [c["holder"] for c in body["items"]] == ["T1"]  # type: ignore[index]
     code, body = _get(api, "admin", "/api/v1/certificates/scope2", year=2024)
     assert (code, body["available"]) == (200, False)  # type: ignore[index]
+
+
+def test_dual_control_reads_the_deductions(tianhe: Workspace) -> None:
+    from carbonpeak.services.access.scope import AccessScope
+    from carbonpeak.services.plan.dual_control import dual_control
+    if not list_certificates(tianhe, district="tianhe"):
+        test_double_claim_refused_naming_the_first(tianhe)
+    dc = dual_control(tianhe, district="tianhe").to_dict()
+    ded = dc["deductions"]
+    assert (ded["year"], ded["total_tce"]) == (2024, 100_000.0)
+    assert ded["total_after_tce"] < ded["total_tce"]
+    # a street officer's view carries none (the ledger is per entity)
+    officer = AccessScope("tianhe", everything=False, street_id=1, street_code="wushan")
+    assert dual_control(tianhe, district="tianhe", viewer=officer).deductions is None

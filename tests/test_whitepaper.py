@@ -419,7 +419,8 @@ def test_english_edition(content: dict[str, Any], world: World, tmp_path: Path) 
                    "2. Energy and CO2 by carrier", "5. Why it moved: LMDI decomposition",
                    "9. Demand response",
                    "No demand response was carried out this year.",
-                   "12. Programmes", "13. Method and data", "down 5.3% on 2023", "The Bund", "Yuyuan"):
+                   "12. Programmes", "13. Method and data", "down 5.3% on 2023", "The Bund",
+                   "Yuyuan"):
         assert _flat(phrase) in flat, phrase
     for figure in _account_totals(world.account_output):
         assert figure in text

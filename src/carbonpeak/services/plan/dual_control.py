@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
+from carbonpeak.errors import CarbonPeakError
 from carbonpeak.i18n import Message, msg, render, stored_text
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.certificates import energy_deductions
@@ -116,7 +117,11 @@ def dual_control(ws: Workspace, *, district: str | None = None, year: int | None
     energy = next(i for i in out if i.indicator == "energy_total")
     if (viewer is None or viewer.everything) and energy.latest_year is not None \
             and energy.latest_value is not None:
-        deducted = energy_deductions(ws, d, energy.latest_year, energy.latest_value).to_dict()
+        try:
+            deducted = energy_deductions(ws, d, energy.latest_year,
+                                         energy.latest_value).to_dict()
+        except CarbonPeakError as exc:  # e.g. no equal-value factor for the year
+            notes.append(msg("projects.note.no_deductions", reason=str(exc)))
     return DualControl(d.id, year, out, notes, deducted)
 
 
