@@ -65,6 +65,8 @@ class WhitePaperPublic(Public):
     audits: Detail
     obligations: Detail
     commissioning: Detail
+    projects: Detail = Field(description="the project gate (节能审查) and dual control's "
+                             "deductions (docs/projects.md)")
     extra_sections: list[str]
     as_of: str
     figures: Detail = Field(description="the year's published figures (the figure "
