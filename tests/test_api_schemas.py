@@ -160,6 +160,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             "commissioning_id": first("/api/v1/commissioning", "entity_id"),
             "set_id": first("/api/v1/factor-sets", "set_id"),
             "event_id": first("/api/v1/vpp/events", "event_id"),
+            "project_code": first("/api/v1/projects", "project_code"),
             "district_id": "huangpu",
         }
         yield d
@@ -264,6 +265,13 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "/api/v1/supervision/assessment": [("/api/v1/supervision/assessment", {"year": 2024})],
     "/api/v1/uploads/ledger-form": [("/api/v1/uploads/ledger-form",
                                      {"entity_id": "{entity_id}", "month": "2024-03"})],
+    "/api/v1/projects": [("/api/v1/projects", {})],
+    "/api/v1/projects/pipeline": [("/api/v1/projects/pipeline", {})],
+    "/api/v1/projects/operation": [("/api/v1/projects/operation", {})],
+    "/api/v1/projects/{code}": [("/api/v1/projects/{project_code}", {})],
+    "/api/v1/certificates": [("/api/v1/certificates", {})],
+    "/api/v1/certificates/scope2": [("/api/v1/certificates/scope2", {"year": 2024}),
+                                    ("/api/v1/certificates/scope2", {"year": 2023})],
     "/api/v1/reports/whitepaper": [("/api/v1/reports/whitepaper", {}),
                                    ("/api/v1/reports/whitepaper", {"year": 2023})],
 }

@@ -320,14 +320,16 @@ def test_pdf_has_every_section(zh_text: str, content: dict[str, Any]) -> None:
     for title in ("黄浦区2024年度碳排放状况白皮书", "目录", "一、概要", "二、能耗与碳排放构成",
                   "三、历年趋势", "四、能耗和碳排放双控", "五、变化原因：因素分解", "六、达峰展望",
                   "七、公共建筑", "八、可再生能源（光伏）", "九、需求响应", "十、规划量化目标",
-                  "十一、碳排放地图", "十二、方法与数据说明"):
+                  "十一、碳排放地图", "十二、专项工作", "十三、方法与数据说明"):
         assert title in flat, title
     for phrase in ("豫园商场（G1）", "经济规模效应", "规划情景", "达到约束值", "C40达峰判定",
                    "沪环气〔2022〕34号", "街道边界为示意边界",
                    "本年度未开展需求响应工作。", "本年度未开展光伏发电预测。",
                    # the programme sections: a programme without data says so, with its reason
                    "既有建筑节能改造与实测节能量", "无已完成的改造或调适项目", "公共建筑能源审计",
-                   "重点用能单位义务履行", "建筑调适候选"):
+                   "重点用能单位义务履行", "建筑调适候选",
+                   # the project gate (issue 20): a chapter of programmes, no project here
+                   "固定资产投资项目节能审查与双控扣除", "项目库中无项目"):
         assert _flat(phrase) in flat, phrase
     # every plan target with its responsible units
     for row in content["targets"]["rows"]:
@@ -418,7 +420,8 @@ def test_english_edition(content: dict[str, Any], world: World, tmp_path: Path) 
                    "2. Energy and CO2 by carrier", "5. Why it moved: LMDI decomposition",
                    "9. Demand response",
                    "No demand response was carried out this year.",
-                   "12. Method and data", "down 5.3% on 2023", "The Bund", "Yuyuan"):
+                   "12. Programmes", "13. Method and data", "down 5.3% on 2023", "The Bund",
+                   "Yuyuan"):
         assert _flat(phrase) in flat, phrase
     for figure in _account_totals(world.account_output):
         assert figure in text
@@ -642,7 +645,9 @@ def test_programme_sections_from_their_pipelines(tmp_path: Path) -> None:
         import_audits(w.ws, audits, district="huangpu")
         wp = white_paper(w.ws, year=2024)
         assert wp["extra_sections"] == ["retrofits", "audits", "obligations", "commissioning",
-                                        "rooftop_pv"]
+                                        "rooftop_pv", "projects"]
+        assert wp["projects"]["available"] is False  # no project registered (issue 20)
+        assert "项目库中无项目" in wp["projects"]["reason_zh"]
         r = wp["retrofits"]
         assert r["available"] is True
         figures = {f["label_en"]: f["value"] for f in r["figures"]}

@@ -22,6 +22,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ReviewLevel",
+    "ProjectStage",
+    "ProjectKind",
+    "CertificateStatus",
+    "CertificateKind",
     "ANALYST_ROLES",
     "DISTRICT_FIGURE_ROLES",
     "DONE_BATCH_STATUSES",
@@ -610,6 +615,49 @@ class PvTempModel(StrEnum):
     OPEN_RACK_GLASS_GLASS = "open_rack_glass_glass"
     CLOSE_MOUNT_GLASS_GLASS = "close_mount_glass_glass"
     INSULATED_BACK_GLASS_POLYMER = "insulated_back_glass_polymer"
+class ReviewLevel(StrEnum):
+    """Who reviews a project's energy use (节能审查), from none to the province."""
+
+    NONE = "none"
+    DISTRICT = "district"
+    CITY = "city"
+    PROVINCE = "province"
+
+
+class ProjectKind(StrEnum):
+    """A fixed-asset investment project: new (新建), expansion (扩建) or rebuild (改建)."""
+
+    NEW = "new"
+    EXPANSION = "expansion"
+    REBUILD = "rebuild"
+
+
+class ProjectStage(StrEnum):
+    """Where a project is, in order: 立项/备案, land, design review, 节能审查, construction,
+    节能验收, operation."""
+
+    FILING = "filing"
+    LAND = "land"
+    DESIGN_REVIEW = "design_review"
+    ENERGY_REVIEW = "energy_review"
+    CONSTRUCTION = "construction"
+    ACCEPTANCE = "acceptance"
+    OPERATION = "operation"
+
+
+class CertificateKind(StrEnum):
+    """A green certificate (绿证, GEC) or a green-power contract (绿电交易)."""
+
+    GEC = "gec"
+    GREEN_POWER = "green_power"
+
+
+class CertificateStatus(StrEnum):
+    """A ledger entry: held (active), retired for a claim, or cancelled."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+    CANCELLED = "cancelled"
 
 
 # --------------------------------------------------------------------------------------------
@@ -735,6 +783,11 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     DrBaselineMethod: "dr_baseline_method",
     DrDayType: "dr_day_type",
     DrOptStatus: "dr_opt_status",
+    ReviewLevel: "review_level",
+    ProjectKind: "project_kind",
+    ProjectStage: "project_stage",
+    CertificateKind: "certificate_kind",
+    CertificateStatus: "certificate_status",
 }
 #: every enum of the vocabulary
 VOCABULARIES: tuple[type[StrEnum], ...] = tuple(LABEL_KINDS)

@@ -36,6 +36,7 @@ from carbonpeak.api.routes.energy.pv import router as pv_router
 from carbonpeak.api.routes.energy.vpp import router as vpp_router
 from carbonpeak.api.routes.ingest import router as ingest_router
 from carbonpeak.api.routes.metrics import router as metrics_router
+from carbonpeak.api.routes.projects import router as projects_router
 from carbonpeak.api.routes.quality import router as quality_router
 from carbonpeak.api.routes.reference import MAX_BODY_BYTES as VERIFY_MAX_BYTES
 from carbonpeak.api.routes.reference import router as reference_router
@@ -346,5 +347,6 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(reference_router)
     app.include_router(supervision_router)
     app.include_router(vpp_router)
+    app.include_router(projects_router)
     mount_dashboard(app, ws.settings)
     return app

@@ -24,6 +24,7 @@ from carbonpeak.cli import (  # noqa: F401  (imported to register their commands
     maps,
     metrics,
     plan,
+    projects,
     report,
     retrofits,
     supervision,

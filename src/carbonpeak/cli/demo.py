@@ -157,6 +157,9 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
                           f"{done.unchanged} unchanged")
     for n in demo_audits.notes:
         console.print(f"  [dim]demo audits: {n}[/]")
+    from carbonpeak.demo.projects import demo_projects  # the project gate and certificates
+    for line in demo_projects(ws, profile, year, files_dir / "projects"):
+        console.print(f"  • {line}")
 
 
 def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None:

@@ -66,6 +66,8 @@ class WhitePaperPublic(Public):
     obligations: Detail
     commissioning: Detail
     rooftop_pv: Detail
+    projects: Detail = Field(description="the project gate (节能审查) and dual control's "
+                             "deductions (docs/projects.md)")
     extra_sections: list[str]
     as_of: str
     figures: Detail = Field(description="the year's published figures (the figure "

@@ -175,6 +175,9 @@ class DualControlPublic(Public):
     year: int | None
     indicators: list[IndicatorControlPublic]
     notes: list[str]
+    deductions: Detail | None = Field(default=None, description="the energy total of the "
+                                      "latest year with and without the allowed deductions "
+                                      "(GET /projects … services/accounting/certificates)")
 
 
 class BudgetPublic(Public):

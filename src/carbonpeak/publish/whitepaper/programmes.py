@@ -18,6 +18,7 @@ from typing import Any
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import Message
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
+from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.pv import pv_section
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.access.scope import AccessScope
@@ -368,4 +369,5 @@ def programme_sections() -> dict[str, ExtraSection]:
         "commissioning": ExtraSection("建筑调适候选", "Commissioning candidates",
                                       _commissioning),
         "rooftop_pv": pv_section(),
+        **projects_sections(),
     }

@@ -19,8 +19,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
+from carbonpeak.errors import CarbonPeakError
 from carbonpeak.i18n import Message, msg, render, stored_text
 from carbonpeak.services.access.scope import AccessScope
+from carbonpeak.services.accounting.certificates import energy_deductions
 from carbonpeak.services.plan.indicators import district_series, finite
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.storage.registry.models import Budget
@@ -72,6 +74,9 @@ class DualControl:
     year: int | None
     indicators: list[IndicatorControl]
     messages: list[Message] = field(default_factory=list)
+    #: the energy total of the latest year with and without the allowed deductions (new
+    #: renewables, feedstock, certificates with their cap), district-wide viewers only
+    deductions: dict[str, Any] | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -108,7 +113,16 @@ def dual_control(ws: Workspace, *, district: str | None = None, year: int | None
         none = msg("plan.source.none")
         notes.append(msg("plan.note.dual_sources", year=int(str(series.index[-1])),
                          energy=last["energy_source"] or none, co2=last["co2_source"] or none))
-    return DualControl(d.id, year, out, notes)
+    deducted = None
+    energy = next(i for i in out if i.indicator == "energy_total")
+    if (viewer is None or viewer.everything) and energy.latest_year is not None \
+            and energy.latest_value is not None:
+        try:
+            deducted = energy_deductions(ws, d, energy.latest_year,
+                                         energy.latest_value).to_dict()
+        except CarbonPeakError as exc:  # e.g. no equal-value factor for the year
+            notes.append(msg("projects.note.no_deductions", reason=str(exc)))
+    return DualControl(d.id, year, out, notes, deducted)
 
 
 def _indicator(key: str, zh: str, en: str, unit: str, series: pd.DataFrame, col: str,

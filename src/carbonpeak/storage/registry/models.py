@@ -38,6 +38,8 @@ from carbonpeak.vocabulary import (
     BudgetMethod,
     BudgetMetric,
     BuildingType,
+    CertificateKind,
+    CertificateStatus,
     DrBaselineMethod,
     DrOptStatus,
     DrProgramme,
@@ -55,6 +57,8 @@ from carbonpeak.vocabulary import (
     OrgKind,
     ProgrammeKind,
     ProgrammeStatus,
+    ProjectKind,
+    ProjectStage,
     PvTempModel,
     QuotaCaseStatus,
     QuotaClassSource,
@@ -1203,6 +1207,82 @@ class DrParticipant(Base):
     opt_status: Mapped[str] = mapped_column(String(16), one_of("opt_status", DrOptStatus),
                                             default=DrOptStatus.PENDING)
     opt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# -- the project gate (节能审查) and the certificate ledger (services/projects,
+# services/accounting/certificates) ------------------------------------------------------------
+class Project(Base):
+    """固定资产投资项目: a project in the energy-review register (节能审查).
+
+    ``developer`` is the developer's organisation code (``users.org_code`` of a
+    ``project_developer``); ``reviewed_tce_equal`` the use approved at 节能审查 (default: the
+    designed use), ``accepted_tce_equal`` the use found at 节能验收; ``entity_id`` the registered
+    entity once the project operates (its metered use comes from the account).
+    """
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(256))
+    street: Mapped[str] = mapped_column(String(128), default="")
+    developer: Mapped[str] = mapped_column(String(64), index=True)
+    sector_code: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", ProjectKind))
+    stage: Mapped[str] = mapped_column(String(16), one_of("stage", ProjectStage))
+    value_added_10k_cny: Mapped[float | None] = mapped_column(Float)
+    new_capacity: Mapped[str] = mapped_column(String(256), default="")
+    renewable_measures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    first_full_year: Mapped[int | None] = mapped_column(Integer)
+    reviewed_tce_equal: Mapped[float | None] = mapped_column(Float)
+    accepted_tce_equal: Mapped[float | None] = mapped_column(Float)
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProjectEnergyLine(Base):
+    """A project's designed annual use of one carrier, as given and in its canonical unit;
+    ``existing_quantity`` the use before a same-site rebuild (canonical unit)."""
+
+    __tablename__ = "project_energy"
+    __table_args__ = (UniqueConstraint("project_id", "carrier"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(32), one_of("carrier", EnergyCarrier))
+    annual_quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[float] = mapped_column(Float)
+    existing_quantity: Mapped[float] = mapped_column(Float, default=0.0)
+    feedstock: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class Certificate(Base):
+    """绿证 / 绿电交易: one certificate batch or green-power contract in the ledger.
+
+    ``serial`` is unique across districts: a second claim on it is refused, naming the first
+    (``holder``, ``source``). ``holder`` is the holding entity's id in ``district_id``.
+    """
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("serial"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    serial: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), one_of("kind", CertificateKind))
+    vintage: Mapped[int] = mapped_column(Integer)
+    mwh: Mapped[float] = mapped_column(Float)
+    holder: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16), one_of("status", CertificateStatus))
+    claim_year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(256), default="")
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -25,6 +25,7 @@ import * as upload from './pages/upload.js';
 import * as pv from './pages/pv.js';
 import * as supervision from './pages/supervision.js';
 import * as vpp from './pages/vpp.js';
+import * as projects from './pages/projects.js';
 
 const ROUTES = [
   { pattern: /^\/overview$/, page: overview, nav: 'overview' },
@@ -46,6 +47,7 @@ const ROUTES = [
   { pattern: /^\/pv$/, page: pv, nav: 'pv' },
   { pattern: /^\/supervision$/, page: supervision, nav: 'supervision' },
   { pattern: /^\/vpp$/, page: vpp, nav: 'vpp' },
+  { pattern: /^\/projects$/, page: projects, nav: 'projects' },
 ];
 
 const NAV = [
@@ -56,6 +58,7 @@ const NAV = [
   ['pv', '#/pv'],
   ['dualControl', '#/dual-control'],
   ['vpp', '#/vpp'],
+  ['projects', '#/projects'],
   ['upload', '#/upload'],
   ['supervision', '#/supervision'],
 ];

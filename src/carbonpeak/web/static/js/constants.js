@@ -386,6 +386,40 @@ export const DrOptStatus = Object.freeze({
   OPT_OUT: 'opt_out',
 });
 
+export const ReviewLevel = Object.freeze({
+  NONE: 'none',
+  DISTRICT: 'district',
+  CITY: 'city',
+  PROVINCE: 'province',
+});
+
+export const ProjectKind = Object.freeze({
+  NEW: 'new',
+  EXPANSION: 'expansion',
+  REBUILD: 'rebuild',
+});
+
+export const ProjectStage = Object.freeze({
+  FILING: 'filing',
+  LAND: 'land',
+  DESIGN_REVIEW: 'design_review',
+  ENERGY_REVIEW: 'energy_review',
+  CONSTRUCTION: 'construction',
+  ACCEPTANCE: 'acceptance',
+  OPERATION: 'operation',
+});
+
+export const CertificateKind = Object.freeze({
+  GEC: 'gec',
+  GREEN_POWER: 'green_power',
+});
+
+export const CertificateStatus = Object.freeze({
+  ACTIVE: 'active',
+  RETIRED: 'retired',
+  CANCELLED: 'cancelled',
+});
+
 // orders and groups
 export const LEVEL_ORDER = Object.freeze(['red', 'yellow', 'green', 'no_data', 'no_budget']);
 export const TARGET_SEVERITY = Object.freeze(['off_track', 'missed', 'not_met', 'at_risk', 'on_track', 'met', 'achieved', 'no_target_value', 'period_not_started', 'no_data']);

@@ -1,0 +1,193 @@
+"""API: the project gate (节能审查) and the certificate ledger (绿证).
+
+Who reads what:
+* projects: district admins and analysts every project of the district; a
+  ``project_developer`` only its own organisation's (``users.org_code``); a project outside the
+  caller's view answers 404 like one that does not exist; every other role 403;
+* the pipeline and its headroom (a district-wide aggregate of every developer's projects) and
+  market-based scope 2: admins and analysts;
+* the certificate ledger: admins and analysts the district's, entity roles their own
+  entities' entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+from pydantic import Field
+
+from carbonpeak.api.deps import CurrentWorkspace, requires
+from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
+from carbonpeak.api.schemas.common import Detail, Public
+from carbonpeak.errors import NotFoundError
+from carbonpeak.services.access.scope import scope_of
+from carbonpeak.services.accounting.certificates import list_certificates, scope2_market
+from carbonpeak.services.projects.register import one_project, operation, pipeline, project_rows
+from carbonpeak.storage.principals import Principal
+from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["projects"], route_class=JSONRoute)
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "the caller's role may not read this"},
+    404: {"description": "not found, or outside the caller's view"},
+    422: {"description": "invalid parameters"},
+}
+ProjectReader = Annotated[Principal, requires(*ANALYST_ROLES, Role.PROJECT_DEVELOPER,
+                                              what="read the project register")]
+DistrictReader = Annotated[Principal, requires(*ANALYST_ROLES,
+                                               what="read the district's pipeline or scope 2")]
+LedgerReader = Annotated[Principal, requires(*ANALYST_ROLES, *ENTITY_ROLES,
+                                             what="read the certificate ledger")]
+_CODE = r"^[A-Za-z0-9_.\-]+$"
+
+
+class ProjectPublic(Public):
+    """A project of the register with its figures: review level (none|district|city|province),
+    tce at equivalent value (routing) and equal value (impact), CO2, budget shares, 两高."""
+
+    project_code: str
+    name: str
+    street: str
+    developer: str
+    sector_code: str
+    kind: str
+    stage: str
+    value_added_10k_cny: float | None
+    new_capacity: str
+    renewable_measures: list[str]
+    first_full_year: int
+    entity_id: str | None
+    tce_equivalent: float
+    tce_equal: float
+    tco2: float
+    electricity_kwh: float
+    counted_tce_equivalent: float
+    reviewed_tce_equal: float | None
+    accepted_tce_equal: float | None
+    review_level: str
+    review_region: str
+    review_rule_source: str
+    review_rule_status: str
+    two_high: bool
+    two_high_sector: str | None
+    two_high_source: str | None
+    two_high_status: str | None
+    carriers: list[Detail]
+    budget_share: float | None = Field(description="share of the remaining energy budget of "
+                                       "the first full year (tce equal value)")
+    co2_budget_share: float | None
+
+
+class ProjectsPublic(Public):
+    """The visible projects."""
+
+    items: list[ProjectPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class PipelinePublic(Public):
+    """Approved projects not yet operating against the remaining budget of ``year``."""
+
+    district: str
+    year: int
+    budget: float | None
+    base_use: float | None
+    base_year: int | None
+    remaining: float | None
+    pipeline_tce: float
+    headroom: float | None
+    exceeds: bool
+    projects: list[Detail]
+    warning: str | None
+    notes: list[str]
+
+
+class OperationPublic(Public):
+    """Designed, reviewed, accepted and metered use of the linked projects (节能验收, 节能监察)."""
+
+    items: list[Detail]
+
+
+class CertificatesPublic(Public):
+    """The certificate ledger in the caller's scope."""
+
+    items: list[Detail]
+    total: int
+    limit: int
+    offset: int
+
+
+class Scope2Public(Public):
+    """Scope 2 of purchased electricity, location-based beside market-based."""
+
+    year: int
+    available: bool
+    report: Detail | None
+
+
+@router.get("/projects", response_model=ProjectsPublic, responses=_RESPONSES)
+def get_projects(ws: CurrentWorkspace, principal: ProjectReader, limit: Limit = 100,
+                 offset: Offset = 0) -> Response:
+    """固定资产投资项目 — the projects the caller may see, with their review level, energy at
+    equivalent and equal value, CO2 and share of the remaining budget."""
+    rows = project_rows(ws, district=principal.district_id, principal=principal)
+    return fast_json(page(rows, limit, offset))
+
+
+@router.get("/projects/pipeline", response_model=PipelinePublic, responses=_RESPONSES)
+def get_pipeline(ws: CurrentWorkspace, principal: DistrictReader,
+                 year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> Response:
+    """已批未投产 — the pipeline against the headroom of the year's energy budget (read only:
+    the warning is stored by ``carbonpeak projects impact``)."""
+    out = pipeline(ws, district=principal.district_id, year=year, store_warning=False)
+    return fast_json(out.to_dict())
+
+
+@router.get("/projects/operation", response_model=OperationPublic, responses=_RESPONSES)
+def get_operation(ws: CurrentWorkspace, principal: ProjectReader,
+                  margin: Annotated[float, Query(ge=0, le=1)] = 0.10) -> Response:
+    """验收与运行 — designed, reviewed, accepted and metered use of the visible projects linked
+    to an entity; over the reviewed use by more than ``margin``: 节能监察."""
+    return fast_json({"items": operation(ws, district=principal.district_id, margin=margin,
+                                         principal=principal)})
+
+
+@router.get("/projects/{code}", response_model=ProjectPublic, responses=_RESPONSES)
+def get_project(ws: CurrentWorkspace, principal: ProjectReader,
+                code: Annotated[str, Path(min_length=1, max_length=64, pattern=_CODE)],
+                ) -> Response:
+    """One project the caller may see (404 otherwise)."""
+    return fast_json(one_project(ws, code, district=principal.district_id,
+                                 principal=principal))
+
+
+@router.get("/certificates", response_model=CertificatesPublic, responses=_RESPONSES)
+def get_certificates(ws: CurrentWorkspace, principal: LedgerReader, limit: Limit = 100,
+                     offset: Offset = 0) -> Response:
+    """绿证台账 — certificates and green-power contracts (serial, vintage, MWh, holder,
+    status, claim year) in the caller's scope."""
+    rows = list_certificates(ws, district=principal.district_id,
+                             viewer=scope_of(ws, principal))
+    return fast_json(page(rows, limit, offset))
+
+
+@router.get("/certificates/scope2", response_model=Scope2Public, responses=_RESPONSES)
+def get_scope2(ws: CurrentWorkspace, principal: DistrictReader,
+               year: Annotated[int, Query(ge=2000, le=2100)]) -> Response:
+    """范围二双重报告 — location-based and market-based CO2 of purchased electricity, with the
+    residual factor used and its source."""
+    try:
+        rep = scope2_market(ws, district=principal.district_id, year=year)
+    except NotFoundError:
+        rep = None
+    return fast_json({"year": year, "available": rep is not None,
+                      "report": asdict(rep) if rep is not None else None})

@@ -1,0 +1,243 @@
+"""CLI commands: the project gate (节能审查) and the certificate ledger (绿证).
+
+Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
+
+    carbonpeak projects import projects.csv        # the register (one row per project)
+    carbonpeak projects energy energy.csv          # designed energy (project, carrier)
+    carbonpeak projects list|show CODE|route CODE|impact [--year Y] [--json]
+    carbonpeak projects operation [--margin 0.1]   # designed/accepted/metered, 节能监察
+    carbonpeak certificates import ledger.csv | list | scope2 --year Y
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.domain.projects import DEFAULT_OVERUSE_MARGIN, route, routing_table
+from carbonpeak.intake.batches import Tally
+from carbonpeak.services.accounting.certificates import (
+    import_certificates,
+    list_certificates,
+    scope2_market,
+)
+from carbonpeak.services.projects.register import (
+    import_project_energy,
+    import_projects,
+    one_project,
+    operation,
+    pipeline,
+    project_rows,
+)
+
+__all__ = ["certificates_app", "projects_app"]
+
+projects_app = typer.Typer(help="Fixed-asset investment projects and their energy review "
+                           "(节能审查): register, routing, budget impact, pipeline.",
+                           no_args_is_help=True)
+certificates_app = typer.Typer(help="Green certificates and green-power contracts (绿证/绿电): "
+                               "the ledger and market-based scope 2.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
+app.add_typer(certificates_app, name="certificates")
+
+FileArg = Annotated[Path, typer.Argument(help="CSV, .xlsx or .xls file (UTF-8 or GB18030; "
+                                         "English or Chinese headers)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of a table")]
+YearOpt = Annotated[int | None, typer.Option(help="Budget year (default: the latest)")]
+
+
+def _json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=1))
+
+
+def _fmt(v: Any, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "是 yes" if v else "否 no"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def _tally(what: str, t: Tally) -> None:
+    console.print(f"[green]{what}[/]: {t.summary()} 新增/更新/未变")
+
+
+@projects_app.command("import")
+def projects_import(file: FileArg, district: DistrictOpt = None) -> None:
+    """Projects 项目: project_code, name, street, developer, sector_code (GB/T 4754), kind
+    (新建/扩建/改建), stage (立项/备案 … 投运), value_added_10k_cny."""
+    with _errors(), _workspace() as ws:
+        _tally(file.name, import_projects(ws, file, district=district))
+
+
+@projects_app.command("energy")
+def projects_energy(file: FileArg, district: DistrictOpt = None) -> None:
+    """Designed annual energy 设计年用能: project_code, carrier, annual_quantity, unit (the
+    readings import's units), optional existing_quantity (改建前) and feedstock (原料用能)."""
+    with _errors(), _workspace() as ws:
+        _tally(file.name, import_project_energy(ws, file, district=district))
+
+
+_LIST_KEYS = ("project_code", "name", "developer", "sector_code", "kind", "stage",
+              "review_level", "tce_equivalent", "tce_equal", "tco2", "budget_share",
+              "co2_budget_share", "two_high", "first_full_year")
+
+
+@projects_app.command("list")
+def projects_list(district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+    """Every project: review level (none|district|city|province), tce at equivalent and equal
+    value, CO2, share of the remaining budget of its first full year, 两高."""
+    with _errors(), _workspace() as ws:
+        rows = project_rows(ws, district=district)
+    if as_json:
+        _json([{k: r[k] for k in _LIST_KEYS} for r in rows])
+        return
+    t = Table("编号 code", "名称 name", "阶段 stage", "审查 level", "当量 tce",
+              "等价 tce", "tCO2", "占剩余预算 share", "两高", title=f"{len(rows)} 项目 projects")
+    for r in rows:
+        share = r["budget_share"]
+        t.add_row(r["project_code"], r["name"], r["stage"], r["review_level"],
+                  _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                  "—" if share is None else f"{100 * share:.2f}%", _fmt(r["two_high"]))
+    console.print(t)
+
+
+@projects_app.command("show")
+def projects_show(code: str, district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+    """One project with its carriers, routing rule and 两高 source."""
+    with _errors(), _workspace() as ws:
+        row = one_project(ws, code, district=district)
+    if as_json:
+        _json(row)
+        return
+    t = Table("字段 field", "值 value", title=f"{row['project_code']} {row['name']}")
+    for k, v in row.items():
+        t.add_row(k, json.dumps(v, ensure_ascii=False) if isinstance(v, list) else _fmt(v, 2))
+    console.print(t)
+
+
+@projects_app.command("route")
+def projects_route(
+    code: Annotated[str | None, typer.Argument(help="A registered project")] = None,
+    tce: Annotated[float | None, typer.Option(help="Or: tce a year, equivalent value")] = None,
+    kwh: Annotated[float, typer.Option(help="…and electricity kWh a year")] = 0.0,
+    district: DistrictOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Who reviews a project (节能审查层级): the province's table, bounds inclusive."""
+    with _errors(), _workspace() as ws:
+        d = ws.district(district)
+        if code is not None:
+            row = one_project(ws, code, district=d.id)
+            tce_c, kwh_c = row["counted_tce_equivalent"], row["electricity_kwh"]
+        else:
+            tce_c, kwh_c = tce or 0.0, kwh
+        r = route(tce_c, kwh_c, routing_table(d.province))
+    out = {"review_level": str(r.level), "tce_equivalent": r.tce_equivalent,
+           "electricity_kwh": r.electricity_kwh, "region": r.region, "source": r.source,
+           "status": r.status}
+    if as_json:
+        _json(out)
+        return
+    console.print(f"[bold]{out['review_level']}[/] ({r.region}): {r.tce_equivalent:,.1f} tce "
+                  f"当量值, {r.electricity_kwh:,.0f} kWh — {r.status}: {r.source}")
+
+
+@projects_app.command("impact")
+def projects_impact(district: DistrictOpt = None, year: YearOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """The pipeline (approved, not operating) against the remaining budget; stores or clears
+    the pipeline warning (carbonpeak warnings)."""
+    with _errors(), _workspace() as ws:
+        pl = pipeline(ws, district=district, year=year)
+    if as_json:
+        _json(pl.to_dict())
+        return
+    t = Table("编号 code", "名称", "阶段 stage", "审查 level", "tce 等价", "两高",
+              title=f"{pl.district} {pl.year}: 预算 budget {_fmt(pl.budget)} − 基础用能 base "
+              f"{_fmt(pl.base_use)} = 剩余 remaining {_fmt(pl.remaining)}; 已批未投产 pipeline "
+              f"{_fmt(pl.pipeline_tce)}; 余量 headroom {_fmt(pl.headroom)}")
+    for p in pl.projects:
+        t.add_row(p["project_code"], p["name"], p["stage"], p["review_level"],
+                  _fmt(p["tce_equal"]), _fmt(p["two_high"]))
+    console.print(t)
+    for n in pl.to_dict()["notes"]:
+        console.print(f"  note: {n}")
+    if pl.exceeds:
+        console.print("[bold red]预警 warning:[/] the pipeline exceeds the headroom")
+
+
+@projects_app.command("operation")
+def projects_operation(
+    district: DistrictOpt = None, as_json: JsonOpt = False,
+    margin: Annotated[float, typer.Option(help="Over-use margin (0.1 = 10 %)")] =
+    DEFAULT_OVERUSE_MARGIN,
+) -> None:
+    """Designed, reviewed, accepted and metered use of linked projects; over-use (节能监察)."""
+    with _errors(), _workspace() as ws:
+        rows = operation(ws, district=district, margin=margin)
+    if as_json:
+        _json(rows)
+        return
+    t = Table("编号 code", "主体 entity", "年 year", "设计 designed", "审查 reviewed",
+              "验收 accepted", "计量 metered", "超用能 over")
+    for r in rows:
+        t.add_row(r["project_code"], r["entity_id"], str(r["year"]),
+                  _fmt(r["designed_tce_equal"]), _fmt(r["reviewed_tce_equal"]),
+                  _fmt(r["accepted_tce_equal"]), _fmt(r["metered_tce_equal"]),
+                  _fmt(r["over_reviewed"]))
+    console.print(t)
+
+
+# -- certificates ---------------------------------------------------------------------------
+@certificates_app.command("import")
+def certificates_import(file: FileArg, district: DistrictOpt = None) -> None:
+    """Ledger rows 绿证台账: serial, kind (绿证/绿电), vintage, mwh, holder (entity id), status,
+    claim_year. A serial already claimed is refused, naming the first claim."""
+    with _errors(), _workspace() as ws:
+        _tally(file.name, import_certificates(ws, file, district=district))
+
+
+@certificates_app.command("list")
+def certificates_list(district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+    """The district's certificates and contracts."""
+    with _errors(), _workspace() as ws:
+        rows = list_certificates(ws, district=district)
+    if as_json:
+        _json(rows)
+        return
+    t = Table("编号 serial", "类型 kind", "年份 vintage", "MWh", "持有 holder", "状态 status",
+              "使用年度 claim", title=f"{len(rows)} 条 entries")
+    for r in rows:
+        t.add_row(r["serial"], r["kind"], str(r["vintage"]), _fmt(r["mwh"]), r["holder"],
+                  r["status"], str(r["claim_year"]))
+    console.print(t)
+
+
+@certificates_app.command("scope2")
+def certificates_scope2(year: Annotated[int, typer.Option(help="Account year")],
+                        district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+    """Scope 2 of purchased electricity, location-based beside market-based."""
+    with _errors(), _workspace() as ws:
+        rep = scope2_market(ws, district=district, year=year)
+    if rep is None:
+        console.print(f"no official account of {year}: run `carbonpeak account --year {year}`")
+        raise typer.Exit(1)
+    if as_json:
+        _json(asdict(rep))
+        return
+    console.print(f"{year}: bought 外购电 {rep.purchased_mwh:,.1f} MWh, certified 绿证 "
+                  f"{rep.certified_mwh:,.1f} MWh; location-based 位置法 "
+                  f"{rep.location_tco2:,.1f} tCO2; market-based 市场法 {rep.market_tco2:,.1f} "
+                  "tCO2 (uncertified MWh at the grid factor: no provincial residual mix is "
+                  "published); variant with the national residual factor "
+                  f"{rep.national_residual_factor} t/MWh (data year "
+                  f"{rep.national_residual_data_year}): "
+                  f"{rep.market_tco2_national_residual:,.1f} tCO2")
