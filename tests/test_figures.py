@@ -199,11 +199,11 @@ def test_the_five_surfaces_agree_at_the_printed_precision(
     # 2. the xlsx export (the published figures and the key-unit list)
     r = demo.client.get(f"/reports/exports/figures.xlsx?year={YEAR}")
     assert r.status_code == 200, r.text
-    sheet = load_workbook(io.BytesIO(r.content))["口径目录 Figures"]
+    sheet = load_workbook(io.BytesIO(r.content))["口径目录"]  # the Chinese edition
     rows = list(sheet.iter_rows(values_only=True))
     col = {h: i for i, h in enumerate(rows[0])}
-    value_col = col["数值（按发布精度）Value (at the published precision)"]
-    xlsx = {(str(x[col["代码 Code"]]), str(x[col["对象 Subject"]] or "").split(" ")[0]):
+    value_col = col["数值（按发布精度）"]
+    xlsx = {(str(x[col["代码"]]), str(x[col["对象"]] or "").split(" ")[0]):
             x[value_col] for x in rows[1:]}
     for (code, subject), f in published.items():
         value = xlsx[(code, "" if f["subject_type"] == "district" else subject)]

@@ -31,16 +31,18 @@ ALLOWED = {
     "kW", "kWp", "min", "h", "a", "yr", "Nm", "tC",
     # standards, codes, methods and abbreviations
     "GB", "T", "DB", "HP", "CV", "RMSE", "NMBE", "LMDI", "C", "PV", "ASHRAE", "IPMVP", "GDP",
-    "CO", "DR", "ADR", "UTC", "G", "v", "P", "x", "COP", "M",
+    "CO", "DR", "ADR", "VEN", "UTC", "G", "v", "P", "x", "COP", "M",
     # GB/T 4754 section letters (sector codes such as L72)
     "A", "B", "D", "E", "F", "H", "I", "J", "K", "L", "N", "O", "Q", "R", "S", "U",
     # proper names: the software, its engines, a guideline's and a method's authors
     "carbonpeak", "DuckDB", "Spark", "Guideline", "Ang", "Liu",
 }
 
-#: a factor set's version label and codes with a digit (``gbt51161-2016``, ``L72``)
+#: a factor set's version label and codes with a digit (``gbt51161-2016``, ``L72``, an
+#: event's ``DR-DEMO-1``)
 _CODES = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*@v\d+(?![A-Za-z0-9])"
-                    r"|(?<![A-Za-z])[A-Za-z]+\d[A-Za-z0-9-]*")
+                    r"|(?<![A-Za-z])[A-Za-z]+\d[A-Za-z0-9-]*"
+                    r"|(?<![A-Za-z0-9])[A-Z]+(?:-[A-Z]+)*-\d+(?![A-Za-z0-9])")
 #: what the Chinese edition must never print
 _URL = re.compile(r"[A-Za-z]+://|www\.")
 _PATH = re.compile(r"[A-Za-z0-9_-]+/[A-Za-z0-9_./-]*\.[A-Za-z]+"

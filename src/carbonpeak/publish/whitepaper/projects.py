@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render as i18n_render
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.accounting.certificates import energy_deductions, scope2_market
@@ -33,8 +34,7 @@ def _both(kind: str, code: str) -> dict[str, str]:
 def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     rows = project_rows(ws, district=d.id)
     if not rows:
-        msg = "no project in the register (carbonpeak projects import) 项目库中无项目"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("whitepaper.section.no_projects"))
     pl = pipeline(ws, district=d.id, store_warning=False)
     approved = [r for r in rows if r["stage"] in PIPELINE_STAGES]
     two_high = sum(1 for r in rows if r["two_high"])

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render
 from carbonpeak.publish.whitepaper.sections import ExtraSection
 from carbonpeak.services.energy.pv import fleet
@@ -33,9 +34,7 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     pot = fleet.potential(ws, d)
     prog = {y["year"]: y for y in fleet.progress(ws, d, year)["years"]}
     if not pot["rows"] and not prog:
-        msg = ("no roof survey and no PV site registered (carbonpeak import roofs, pv-sites) "
-               "未导入屋顶普查与光伏电站台账")
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("whitepaper.section.no_pv"))
     y = prog.get(year)
     figures: list[dict[str, Any]] = [
         _fig("屋顶光伏技术可开发潜力", "technical rooftop potential",

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.results import event_results
@@ -35,8 +36,7 @@ def demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             DrEvent.district_id == d.id, DrEvent.day >= dt.date(year, 1, 1),
             DrEvent.day <= dt.date(year, 12, 31)).order_by(DrEvent.day, DrEvent.event_id)))
     if not ids:
-        msg = f"no demand-response event in {year} {year}年无需求响应事件"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("whitepaper.section.no_dr_events", year=year))
     scope = AccessScope(d.id, everything=True)
     events = []
     for e in ids:

@@ -59,7 +59,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import LANGS, Lang, Message, catalogue, label, render, stored_text
+from carbonpeak.i18n import LANGS, Lang, Message, Text, catalogue, label, render, stored_text
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.audit_files import (
     check_audit,
@@ -625,7 +625,7 @@ def audit_min_counts(ws: Workspace, d: District, *,
                                     for v in dates.values()))))
     kinds = {lang: "/".join(render(f"label.audit_kind.{k}", lang) for k in rule.kinds)
              for lang in LANGS}
-    return out, i18n_msg("plan.value_source.audits", kinds=kinds, n=len(covered),
+    return out, i18n_msg("plan.value_source.audits", kinds=Text(**kinds), n=len(covered),
                          area=rule.min_floor_area_m2, years=rule.interval_years)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import LANGS, Message, msg, stored_text
+from carbonpeak.i18n import LANGS, Message, Text, msg, stored_text
 from carbonpeak.services.access.disclosure import (
     Cell,
     contributors_by,
@@ -315,7 +315,7 @@ def computed_metric(ws: Workspace, d: District, metric: str,
             for lang in LANGS}
         base = series.attrs.get("gdp_price_base_year", DEFAULT_PRICE_BASE_YEAR)
         return ([(int(str(y)), float(v)) for y, v in vals.items()],
-                msg("plan.value_source.statistics_per_gdp", sources=sources, base=base))
+                msg("plan.value_source.statistics_per_gdp", sources=Text(**sources), base=base))
     if metric in ("energy_total", "co2_total"):
         col = "energy_tce" if metric == "energy_total" else "co2_t"
         basis = "energy_basis" if metric == "energy_total" else "co2_basis"

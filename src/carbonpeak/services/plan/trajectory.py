@@ -289,7 +289,7 @@ def peak_target_status(ws: Workspace, d: District, *, deadline_year: int,
     o = _outlook(d, series, end_year=max(2035, deadline_year + 5), deadline_year=deadline_year,
                  runs=TARGET_RUNS, seed=0, overrides={}, up_to_year=up_to_year,
                  current_year=current, only="plan")
-    src = o.notes[0]
+    src = o.messages[0]  # the message (rendered in either language where shown)
     if o.c40.status == "peaked":
         return {"status": "achieved", "value": float(o.c40.peak_year or 0),
                 "year": o.c40.latest_year, "source": i18n_msg("plan.value_source.c40"),

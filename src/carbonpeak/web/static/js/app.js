@@ -55,12 +55,9 @@ const NAV = [
   ['targets', '#/targets'], ['warnings', '#/warnings'], ['map', '#/map'],
   ['buildings', '#/buildings'],
   ['dualControl', '#/dual-control', DISTRICT_FIGURE_ROLES], // only roles that see district figures
-  ['pv', '#/pv'],
-  ['dualControl', '#/dual-control'],
-  ['vpp', '#/vpp'],
-  ['projects', '#/projects'],
-  ['upload', '#/upload'],
+  ['pv', '#/pv'], ['vpp', '#/vpp'], ['projects', '#/projects'],
   ['supervision', '#/supervision'],
+  ['upload', '#/upload'],
 ];
 
 const root = document.getElementById('app');
