@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.energy import pv as rules
 from carbonpeak.i18n import Message, msg
+from carbonpeak.intake.plan_files import TARGET_METRICS
 from carbonpeak.services.energy.pv.climate import Climate, district_climate, synthetic_year
 from carbonpeak.services.energy.pv.model import model_sites
 from carbonpeak.services.energy.pv.registry import load_roofs, load_sites, stored_weather
@@ -48,18 +49,8 @@ GROUPS: dict[str, tuple[tuple[C, ...], bool | None]] = {
     "public_industrial_new": ((*PUBLIC, C.INDUSTRIAL), True),  # TH-33: 新建公共机构、厂房
 }
 #: target metric -> (what, unit); computed per year by :func:`metric_series`
-METRICS: dict[str, str] = {
-    "pv_capacity_mw_dc": "PV capacity in operation at year end, MWp (DC)",
-    "pv_capacity_mw_ac": "PV capacity in operation at year end, MW (AC)",
-    "pv_new_capacity_mw_dc": "PV capacity commissioned since the base year, MWp (DC)",
-    "pv_new_capacity_mw_ac": "PV capacity commissioned since the base year, MW (AC)",
-    "pv_roof_share_public_new": "% of new public-institution roofs with PV (count)",
-    "pv_roof_share_public_existing": "% of existing public-institution roofs with PV (count)",
-    "pv_roof_area_share_other_public_new": "% of new other public buildings' roof area "
-                                           "covered by PV modules",
-    "pv_roof_share_public_industrial_new": "% of new public-institution and factory roofs "
-                                           "with PV (count)",
-}
+METRICS: dict[str, str] = {k: v for k, v in TARGET_METRICS.items()
+                           if k.startswith("pv_") and k != "pv_generation_mwh"}
 #: the share of a year's hours of measured weather from which it is used (else synthetic)
 MIN_WEATHER_HOURS = 0.95
 
