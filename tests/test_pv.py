@@ -14,6 +14,7 @@ import pytest
 from pandas.errors import Pandas4Warning
 
 from carbonpeak.domain.energy import pv as rules
+from carbonpeak.i18n import render
 from carbonpeak.vocabulary import RoofCohort as C
 
 D = dt.date
@@ -533,6 +534,8 @@ def test_the_white_paper_section(world, metered):
     empty, _ = init_workspace(Settings(home=world.folder / "empty",
                                        database_url=f"sqlite:///{world.folder / 'e.sqlite'}"),
                               profiles=["tianhe"], actor="test", load_targets=False)
-    with pytest.raises(NotFoundError, match="屋顶普查"):
+    with pytest.raises(NotFoundError, match="no roof survey") as refused:
         sec.build(empty, empty.district(), 2024)
+    assert refused.value.reason is not None
+    assert "屋顶普查" in render(refused.value.reason, "zh")  # the Chinese edition says why
     empty.close()
