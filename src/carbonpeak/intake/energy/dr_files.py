@@ -26,6 +26,7 @@ from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.csvfiles import read_import_file
 from carbonpeak.intake.formats.numbers import parse_number, refusal_code
+from carbonpeak.intake.formats.parsing import parse_yes_no
 from carbonpeak.intake.weather_files import nul_error, parse_date
 from carbonpeak.vocabulary import DrBaselineMethod, DrOptStatus, DrProgramme, DrResourceKind
 
@@ -52,8 +53,6 @@ _OPTS: dict[str, tuple[str, ...]] = {
     DrOptStatus.OPT_IN: ("参与", "确认参与", "是", "optin", "in", "yes"),
     DrOptStatus.OPT_OUT: ("不参与", "放弃", "放弃参与", "否", "optout", "out", "no"),
 }
-_YES = {"1", "是", "yes", "y", "true", "自动", "t"}
-_NO = {"0", "否", "no", "n", "false", "", "手动", "f"}
 
 
 @dataclass(frozen=True)
@@ -174,12 +173,10 @@ class _Row:
         return v
 
     def flag(self, col: str) -> bool:
-        v = self.cell(col).lower()
-        if v in _YES:
-            return True
-        if v not in _NO:
+        v = parse_yes_no(self.cell(col), yes=("自动",), no=("手动",))
+        if v is None:
             self.bad(col, msg("vpp.intake.yes_no"))
-        return False
+        return bool(v)
 
     def choice(self, col: str, vocab: Mapping[str, tuple[str, ...]], code: str,
                *, required: bool = True) -> str | None:

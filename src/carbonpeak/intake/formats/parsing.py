@@ -61,6 +61,7 @@ __all__ = [
     "parse_street",
     "parse_unit",
     "parse_year",
+    "parse_yes_no",
     "scale_suffix",
     "suggest",
 ]
@@ -125,6 +126,30 @@ def suggest(text: str, choices: Iterable[str]) -> str | None:
 
 
 # -- numbers ------------------------------------------------------------------------------
+#: the spellings of yes and no in a flag column (folded, lower case); a column adds its own
+#: words (自动/手动 for an automated resource, 原料 for feedstock energy)
+YES_WORDS = frozenset({"是", "yes", "y", "true", "t", "1"})
+NO_WORDS = frozenset({"否", "no", "n", "false", "f", "0", ""})
+
+
+def parse_yes_no(text: object, *, yes: Iterable[str] = (), no: Iterable[str] = ()
+                 ) -> bool | None:
+    """A flag cell: ``True`` for yes, ``False`` for no (an empty cell included), ``None`` when
+    it is neither (the caller refuses it by name). ``yes`` and ``no`` add a column's words.
+
+    >>> parse_yes_no(" 是 "), parse_yes_no("FALSE"), parse_yes_no("手动", no=("手动",))
+    (True, False, False)
+    >>> parse_yes_no("maybe") is None
+    True
+    """
+    key = fold(text).lower().replace(" ", "")
+    if key in YES_WORDS or key in set(yes):
+        return True
+    if key in NO_WORDS or key in set(no):
+        return False
+    return None
+
+
 def scale_suffix(text: str) -> tuple[str, float]:
     """``text`` without a trailing ``万``/``亿`` and the factor it stood for.
 

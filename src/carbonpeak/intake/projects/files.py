@@ -33,6 +33,7 @@ from carbonpeak.errors import InputValidationError, RowError, UnitError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.csvfiles import ParsedFile, read_import_file
 from carbonpeak.intake.formats.numbers import parse_number
+from carbonpeak.intake.formats.parsing import parse_yes_no
 from carbonpeak.intake.formats.vocab import canonical_value
 from carbonpeak.vocabulary import CertificateKind, CertificateStatus, ProjectKind, ProjectStage
 
@@ -61,8 +62,6 @@ CERT_KINDS: dict[str, tuple[str, ...]] = {
 CERT_STATUSES: dict[str, tuple[str, ...]] = {
     CertificateStatus.ACTIVE: ("持有", "有效"), CertificateStatus.RETIRED: ("已核销", "核销"),
     CertificateStatus.CANCELLED: ("已作废", "作废", "注销")}
-_YES = {"是", "yes", "y", "true", "1", "原料"}
-_NO = {"否", "no", "n", "false", "0", ""}
 LIMITS = {"name": 256, "street": 128, "developer": 64, "new_capacity": 256, "holder": 64,
           "serial": 128, "entity_id": 64}
 
@@ -242,13 +241,13 @@ def read_energy_file(path: Path, *, rename: Mapping[str, str] | None = None
             try:
                 factor = unit_factor(unit, carrier)
             except UnitError as exc:
-                r.bad("unit", msg("intake.project.bad_unit", detail=str(exc)))
-        flag = _key(r.text("feedstock"))
-        if flag not in _YES | _NO:
+                r.bad("unit", exc.reason or msg("intake.text", text=str(exc)))
+        feedstock = parse_yes_no(r.text("feedstock"), yes=("原料",))
+        if feedstock is None:
             r.bad("feedstock", msg("intake.project.bad_flag"))
         if carrier and qty is not None and factor is not None:
             out.append(EnergySpec(r.line, code, carrier, qty, unit, qty * factor,
-                                  existing * factor, flag in _YES))
+                                  existing * factor, bool(feedstock)))
     _dups(pf, [(e.line, (e.project_code, e.carrier)) for e in out], "carrier", errors)
     if errors:
         raise InputValidationError(errors)
