@@ -24,7 +24,6 @@ from carbonpeak.intake.imports import import_file
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv.climate import synthetic_year
 from carbonpeak.services.energy.pv.forecast import forecast, forecast_errors
-from carbonpeak.services.energy.pv.model import model_sites
 from carbonpeak.services.energy.pv.registry import (
     import_pv_sites,
     import_roofs,
@@ -128,6 +127,10 @@ def demo_pv(ws: Workspace, district: str, year: int, out_dir: Path, seed: int) -
     # meters: modelled output × the site's factor, from commissioning; one underperforms
     measured_w = read_weather_file(out_dir / f"pv-weather-{year}.csv")
     measured_w.index = pd.DatetimeIndex(measured_w.index).tz_localize(cfg.climate.tz)
+    from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
+        model_sites,  # pvlib only when a yield is modelled
+    )
+
     res = model_sites(sites, measured_w, cfg.climate.location, hourly=True)
     assert res.hourly_ac_kw is not None
     factor = rng.normal(0.97, 0.02, len(sites))

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pvlib import clearsky, irradiance
-from pvlib.location import Location
+
+if TYPE_CHECKING:  # pvlib is imported when a location is built, not with the CLI or the API
+    from pvlib.location import Location
 
 __all__ = ["CLIMATES", "Climate", "district_climate", "synthetic_year"]
 
@@ -43,6 +44,8 @@ class Climate:
     @property
     def location(self) -> Location:
         """The pvlib location."""
+        from pvlib.location import Location  # noqa: PLC0415 - pvlib only when modelling
+
         return Location(self.lat, self.lon, tz=self.tz, altitude=self.altitude_m)
 
     @property
@@ -84,6 +87,8 @@ def district_climate(profile: dict[str, Any] | None) -> Climate:
 def synthetic_year(climate: Climate, year: int) -> pd.DataFrame:
     """The synthetic hourly year (mid-hour local stamps, tz-aware): ``ghi``, ``dni``, ``dhi``,
     ``temp_air``, ``wind_speed`` (1 m/s); ``attrs["synthetic"]`` is True."""
+    from pvlib import clearsky, irradiance  # noqa: PLC0415 - pvlib only when modelling
+
     loc = climate.location
     times = pd.date_range(f"{year}-01-01 00:30", f"{year}-12-31 23:30", freq="h", tz=climate.tz)
     pos = loc.get_solarposition(times)

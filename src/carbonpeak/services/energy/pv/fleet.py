@@ -31,7 +31,6 @@ from carbonpeak.domain.energy import pv as rules
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.plan_files import TARGET_METRICS
 from carbonpeak.services.energy.pv.climate import Climate, district_climate, synthetic_year
-from carbonpeak.services.energy.pv.model import model_sites
 from carbonpeak.services.energy.pv.registry import load_roofs, load_sites, stored_weather
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -98,6 +97,10 @@ def expected(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     weather, basis = year_weather(ws, d, year)
     rows: list[dict[str, Any]] = []
     if not sites.empty:
+        from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
+            model_sites,  # pvlib only when a yield is modelled
+        )
+
         res = model_sites(sites, weather, cfg.climate.location)
         ac, poa = res.annual_ac_kwh, res.annual_poa_kwh_m2
         for r in cast("list[dict[str, Any]]", sites.to_dict("records")):
@@ -273,6 +276,10 @@ def monitoring(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     if sites.empty:
         return {"year": year, "weather": basis, "synthetic": basis == "synthetic", "rows": [],
                 "pr_threshold": cfg.pr_threshold}
+    from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
+        model_sites,  # pvlib only when a yield is modelled
+    )
+
     res = model_sites(sites, weather, cfg.climate.location, hourly=True)
     assert res.hourly_ac_kw is not None
     meters = [str(m) for m in sites["meter_id"]]

@@ -23,7 +23,6 @@ import pandas as pd
 
 from carbonpeak.domain.energy import pv as rules
 from carbonpeak.services.energy.pv.fleet import measured_hourly, pv_settings
-from carbonpeak.services.energy.pv.model import model_sites
 from carbonpeak.services.energy.pv.registry import load_sites
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -54,6 +53,10 @@ def forecast(ws: Workspace, d: District, day: dt.date, weather: pd.DataFrame) ->
     hours = pd.DatetimeIndex(w.index).tz_localize(None).floor("h")
     if sites.empty:
         return pd.DataFrame({"district": np.zeros(len(hours))}, index=hours)
+    from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
+        model_sites,  # pvlib only when a yield is modelled
+    )
+
     res = model_sites(sites, w, pv_settings(d).climate.location, hourly=True)
     assert res.hourly_ac_kw is not None
     out = pd.DataFrame(res.hourly_ac_kw.to_numpy(), index=hours,
