@@ -167,18 +167,26 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
     return held
 
 
+def _batch_connection(tz: str, checked: ValidatedReadings, name: str,
+                      table: pa.Table) -> duckdb.DuckDBPyConnection:
+    """A one-thread DuckDB in the district's time zone holding the batch's rows (``name``)
+    and their file rows (``idx``); the caller closes it."""
+    con = duckdb.connect()
+    con.execute("SET threads TO 1")
+    con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
+    con.register("idx", checked.index)
+    con.register(name, table)
+    return con
+
+
 def _screen_intervals(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
                       limits: Mapping[str, MeterLimits], refused: list[RowError], *,
                       source: str, sheet: str | None) -> list[HeldRow]:
     table = checked.tables.get("readings")
     if table is None or not table.num_rows or checked.index is None:
         return []
-    con = duckdb.connect()
+    con = _batch_connection(tz, checked, "iv", table)
     try:
-        con.execute("SET threads TO 1")
-        con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
-        con.register("idx", checked.index)
-        con.register("iv", table)
         meters = sorted(set(table["meter_id"].to_pylist()))
         con.register("limits", pa.table({
             "meter_id": pa.array(meters, pa.string()),
@@ -282,12 +290,8 @@ def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: Validat
     table = checked.tables.get("registers")
     if table is None or not table.num_rows or checked.index is None:
         return []
-    con = duckdb.connect()
+    con = _batch_connection(tz, checked, "rg", table)
     try:
-        con.execute("SET threads TO 1")
-        con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
-        con.register("idx", checked.index)
-        con.register("rg", table)
         rows = con.sql("SELECT i.row, r.meter_id, r.ts, r.value, r.month "
                        "FROM rg r JOIN idx i USING (meter_id, ts)").to_arrow_table()
         con.register("reg_rows", rows)

@@ -20,7 +20,7 @@ from carbonpeak.i18n import Message
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.pv import pv_section
-from carbonpeak.publish.whitepaper.sections import ExtraSection
+from carbonpeak.publish.whitepaper.sections import NO, YES, ExtraSection
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.commissioning import split_candidates
 from carbonpeak.services.figures import figures as stored_figures
@@ -33,8 +33,6 @@ __all__ = ["TOP_CANDIDATES", "programme_sections", "split_candidates"]
 TOP_CANDIDATES = 10
 
 
-YES = {"zh": "是", "en": "yes"}
-NO = {"zh": "否", "en": "no"}
 
 
 def _type(code: Any) -> dict[str, str]:

@@ -12,7 +12,7 @@ from typing import Any
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render as i18n_render
-from carbonpeak.publish.whitepaper.sections import ExtraSection
+from carbonpeak.publish.whitepaper.sections import NO, YES, ExtraSection
 from carbonpeak.services.accounting.certificates import energy_deductions, scope2_market
 from carbonpeak.services.projects.register import PIPELINE_STAGES, pipeline, project_rows
 from carbonpeak.storage.registry.models import District
@@ -23,8 +23,6 @@ __all__ = ["projects_sections"]
 _DEDUCTION = {"new_renewables": ("新增可再生能源", "new renewables"),
               "feedstock": ("原料用能", "feedstock energy"),
               "certificates": ("绿证", "green certificates")}
-YES = {"zh": "是", "en": "yes"}
-NO = {"zh": "否", "en": "no"}
 
 
 def _both(kind: str, code: str) -> dict[str, str]:

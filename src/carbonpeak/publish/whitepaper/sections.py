@@ -12,7 +12,11 @@ from typing import Any
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["ExtraSection", "SectionBuilder"]
+__all__ = ["NO", "YES", "ExtraSection", "SectionBuilder"]
+
+#: a yes/no cell of a section's table, in both languages
+YES = {"zh": "是", "en": "yes"}
+NO = {"zh": "否", "en": "no"}
 
 SectionBuilder = Callable[[Workspace, District, int], dict[str, Any]]
 

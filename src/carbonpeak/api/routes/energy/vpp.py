@@ -54,8 +54,8 @@ class ResourcePublic(Public):
     aggregator: str
 
 
-class EventPublic(Public):
-    """A demand-response event (local times of the district)."""
+class EventSummaryPublic(Public):
+    """The event as results name it (local times of the district)."""
 
     event_id: str
     programme: str
@@ -63,6 +63,11 @@ class EventPublic(Public):
     start: str
     end: str
     target_kw: float
+
+
+class EventPublic(EventSummaryPublic):
+    """A demand-response event, with its programme's baseline method."""
+
     baseline_method: str | None
 
 
@@ -139,17 +144,6 @@ class RulePublic(Public):
     cap_ratio: float
     source: str
     status: str
-
-
-class EventSummaryPublic(Public):
-    """The event as results name it."""
-
-    event_id: str
-    programme: str
-    date: str
-    start: str
-    end: str
-    target_kw: float
 
 
 class ResultsPublic(Public):
