@@ -503,3 +503,95 @@ def test_cli_vtn_serves_and_dispatches_for_a_while(world):
     assert out.exit_code == 0, out.output
     assert "dispatched E1: E1/R2" in out.output  # R2 is automated (VEN-B2); R1, R3 are not
     assert "dispatched E0: no automated participant" in out.output
+
+
+# -- creating events in the API (analysts), participants, opt-in/out, by role -------------
+def test_api_creates_events_and_participants_by_role_and_audit_logs_them(world):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.api.routes.energy.vpp import EventPublic, ParticipantPublic
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    ws, _folder, _ = world
+    create_user(ws, "dr_analyst", "district_analyst")
+    create_user(ws, "dr_agg_a", "aggregator", org="AGG_A")
+    create_user(ws, "dr_agg_b", "aggregator", org="AGG_B")
+    create_user(ws, "dr_mgr", "entity_manager", entities=["B1"])
+    users = ("dr_analyst", "dr_agg_a", "dr_agg_b", "dr_mgr")
+    tokens = {u: issue_token(ws, u).token for u in users}
+    client = TestClient(create_app(workspace=ws))
+
+    def call(verb: str, user: str | None, url: str, body: dict[str, Any]) -> Any:
+        headers = {"Authorization": f"Bearer {tokens[user]}"} if user else {}
+        return client.request(verb, "/api/v1/vpp" + url, json=body, headers=headers)
+
+    event = {"event_id": "E-API-1", "programme": "邀约", "date": "2025-08-06",
+             "start": "14:00", "end": "16:00", "target_kw": 300}
+    # only analysts create: an aggregator, an entity manager get 403; no token 401
+    for user in ("dr_agg_a", "dr_mgr"):
+        assert call("POST", user, "/events", event).status_code == 403, user
+    assert call("POST", None, "/events", event).status_code == 401
+    made = call("POST", "dr_analyst", "/events", event)
+    assert made.status_code == 201, made.text
+    assert EventPublic.model_validate(made.json()).model_dump() == {
+        "event_id": "E-API-1", "programme": "invitation", "date": "2025-08-06",
+        "start": "14:00", "end": "16:00", "target_kw": 300.0, "baseline_method": None}
+    assert call("POST", "dr_analyst", "/events", event).status_code == 409
+    # checked like a row of the events file: every bad field named, nothing stored
+    bad = call("POST", "dr_analyst", "/events", event | {
+        "event_id": "E-API-2", "end": "13:00", "target_kw": -5, "programme": "whatever"})
+    assert bad.status_code == 422
+    assert sorted(e["column"] for e in bad.json()["errors"]) == ["end", "programme",
+                                                                  "target_kw"]
+    assert "E-API-2" not in {e["event_id"] for e in list_events(ws, ALL)}
+    assert call("POST", "dr_analyst", "/events", event | {"extra": 1}).status_code == 422
+    with ws.registry.session() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.object_id == "E-API-1")).one()
+        assert (entry.actor, entry.action, entry.object_type) == (
+            "user:dr_analyst", "create", "dr_event")
+    # participants: analysts add them; a resource not in the district is a named field
+    for rid, kw in (("R1", 200), ("R3", 80)):
+        got = call("POST", "dr_analyst", "/events/E-API-1/participants",
+                   {"resource_id": rid, "declared_kw": kw})
+        assert got.status_code == 200, got.text
+        assert ParticipantPublic.model_validate(got.json()).opt_status == "pending"
+    again = call("POST", "dr_analyst", "/events/E-API-1/participants",
+                 {"resource_id": "R1", "declared_kw": 220})
+    assert again.json()["declared_kw"] == 220.0  # changed, audit-logged with old and new
+    with ws.registry.session() as s:
+        change = s.scalars(select(AuditLog).where(AuditLog.object_id == "E-API-1/R1",
+                                                  AuditLog.action == "update")).one()
+        assert change.details["changes"]["declared_kw"] == [200.0, 220.0]
+    unknown = call("POST", "dr_analyst", "/events/E-API-1/participants",
+                   {"resource_id": "R404", "declared_kw": 10})
+    assert (unknown.status_code, unknown.json()["errors"][0]["column"]) == (422, "resource_id")
+    assert call("POST", "dr_analyst", "/events/E404/participants",
+                {"resource_id": "R1", "declared_kw": 10}).status_code == 404
+    assert call("POST", "dr_agg_a", "/events/E-API-1/participants",
+                {"resource_id": "R1", "declared_kw": 10}).status_code == 403
+    # opt-in/out: an aggregator for its own resources only; another's answers like a missing
+    # one (404), and so does an event none of its resources takes part in
+    ok = call("PUT", "dr_agg_b", "/events/E-API-1/participants/R3/opt", {"opt_status": "opt_in"})
+    assert (ok.status_code, ok.json()["opt_status"]) == (200, "opt_in")
+    theirs = call("PUT", "dr_agg_b", "/events/E-API-1/participants/R1/opt",
+                  {"opt_status": "opt_out"})
+    missing = call("PUT", "dr_agg_b", "/events/E-API-1/participants/R9/opt",
+                   {"opt_status": "opt_out"})
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.text.replace("R1", "R9") == missing.text
+    assert call("PUT", "dr_agg_b", "/events/E0/participants/R1/opt",
+                {"opt_status": "opt_in"}).status_code == 404  # E0: no resource of AGG_B
+    assert call("PUT", "dr_mgr", "/events/E-API-1/participants/R1/opt",
+                {"opt_status": "opt_in"}).status_code == 403
+    assert call("PUT", "dr_agg_a", "/events/E-API-1/participants/R1/opt",
+                {"opt_status": "maybe"}).status_code == 422
+    out = call("PUT", "dr_agg_a", "/events/E-API-1/participants/R1/opt",
+               {"opt_status": "opt_out"})
+    assert out.json()["opt_status"] == "opt_out"
+    assert _opt(ws, "E-API-1", "R1") == "opt_out"
+    assert _opt(ws, "E-API-1", "R3") == "opt_in"
+    with ws.registry.session() as s:
+        opt = s.scalars(select(AuditLog).where(AuditLog.object_id == "E-API-1/R1",
+                                               AuditLog.actor == "user:dr_agg_a")).one()
+        assert opt.details["changes"]["opt_status"] == ["pending", "opt_out"]

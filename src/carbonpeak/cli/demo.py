@@ -96,8 +96,10 @@ def demo(
                                       progress=_account_progress(prog, task, y))
             print_summary(res, figures(ws, year=year, district=profile))
             _demo_programmes(ws, profile, files, files_dir, seed, year)
-            _demo_supervision(ws, profile, year, seed)
+            # the VPP before the dispatch round: its capability metrics are the observations
+            # of HP-41..45 and TH-12, so the round's "no data" line counts them as they are
             _print_vpp(demo_vpp(ws, profile, files_dir, year, seed))
+            _demo_supervision(ws, profile, year, seed)
         finally:
             ws.close()
         demo_plan(profile, year)

@@ -30,8 +30,9 @@ from carbonpeak.intake.formats.parsing import parse_yes_no
 from carbonpeak.intake.weather_files import nul_error, parse_date
 from carbonpeak.vocabulary import DrBaselineMethod, DrOptStatus, DrProgramme, DrResourceKind
 
-__all__ = ["EventSpec", "ParticipantSpec", "ResourceSpec", "parse_time",
-           "read_events_file", "read_participants_file", "read_resources_file"]
+__all__ = ["EventSpec", "ParticipantSpec", "ResourceSpec", "event_from_fields",
+           "participant_from_fields", "parse_time", "read_events_file",
+           "read_participants_file", "read_resources_file"]
 
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?::00)?$")
@@ -298,3 +299,29 @@ def read_participants_file(path: Path, *, rename: Mapping[str, str] | None = Non
     """Every participation of the file and notes (see :func:`read_resources_file`)."""
     return _read(path, "dr_participants", _participant,
                  lambda s: (s.event_id, s.resource_id), "resource_id", rename)
+
+
+def _one(fields: Mapping[str, object], source: str, check: Callable[[_Row], _T | None]) -> _T:
+    row = _Row({k: "" if v is None else str(v) for k, v in fields.items()}, source, None, None)
+    spec = check(row)
+    if row.errors or spec is None:
+        raise InputValidationError(sorted(row.errors, key=lambda e: e.column or ""))
+    return spec
+
+
+def event_from_fields(fields: Mapping[str, object], *, source: str = "request") -> EventSpec:
+    """One event from named fields (the API's body, the page's form): the same checks and
+    messages as a row of the events file; ``source`` names where the fields came from.
+
+    Raises
+    ------
+    InputValidationError
+        Every bad field, named.
+    """
+    return _one(fields, source, _event)
+
+
+def participant_from_fields(fields: Mapping[str, object], *,
+                            source: str = "request") -> ParticipantSpec:
+    """One participation from named fields (see :func:`event_from_fields`)."""
+    return _one(fields, source, _participant)

@@ -10,20 +10,28 @@ analysts only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Page, Public
+from carbonpeak.intake.energy.dr_files import event_from_fields, participant_from_fields
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.energy.vpp.capability import capability
-from carbonpeak.services.energy.vpp.registry import list_events, list_resources
+from carbonpeak.services.energy.vpp.registry import (
+    create_event,
+    list_events,
+    list_resources,
+    set_opt_status,
+    set_participant,
+)
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results
 from carbonpeak.storage.principals import Principal
-from carbonpeak.vocabulary import DrBaselineMethod
+from carbonpeak.vocabulary import DrBaselineMethod, Role
 
 __all__ = ["router"]
 
@@ -33,11 +41,48 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},
     403: {"description": "the caller's role may not do this"},
     404: {"description": "not found, or outside the caller's scope"},
+    409: {"description": "the event exists"},
     422: {"description": "invalid parameters"},
 }
 Analyst = Annotated[Principal, requires(*ANALYST_ROLES, what="read the district's DR capability")]
+Planner = Annotated[Principal, requires(*ANALYST_ROLES, what="create DR events and participants")]
+Opter = Annotated[Principal, requires(*ANALYST_ROLES, Role.AGGREGATOR,
+                                      what="opt a DR participant in or out")]
 _ID = r"^[A-Za-z0-9_.\-]+$"
 EventId = Annotated[str, Path(min_length=1, max_length=64, pattern=_ID)]
+
+
+class _Body(BaseModel):
+    """A request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventRequest(_Body):
+    """A new event: the events file's columns (local times ``HH:MM``; programme and method
+    also by their Chinese names), checked like a row of that file."""
+
+    event_id: str = Field(min_length=1, max_length=64)
+    programme: str = Field(min_length=1, max_length=32)
+    date: str = Field(min_length=1, max_length=32)
+    start: str = Field(min_length=1, max_length=16)
+    end: str = Field(min_length=1, max_length=16)
+    target_kw: float
+    baseline_method: str | None = Field(default=None, max_length=32)
+
+
+class ParticipantRequest(_Body):
+    """A resource taking part in an event, with its declared kW (and opt status)."""
+
+    resource_id: str = Field(min_length=1, max_length=64)
+    declared_kw: float
+    opt_status: str | None = Field(default=None, max_length=16)
+
+
+class OptRequest(_Body):
+    """A participant's answer to the event."""
+
+    opt_status: Literal["opt_in", "opt_out"]
 
 
 class ResourcePublic(Public):
@@ -69,6 +114,13 @@ class EventPublic(EventSummaryPublic):
     """A demand-response event, with its programme's baseline method."""
 
     baseline_method: str | None
+
+
+class ParticipantPublic(ResourcePublic):
+    """A resource as an event's participant."""
+
+    declared_kw: float
+    opt_status: str
 
 
 class IntervalPublic(Public):
@@ -231,3 +283,33 @@ def get_capability(ws: CurrentWorkspace, principal: Analyst) -> Response:
     """响应能力 — contracted and verified capability per event year, with the basis of each
     figure (HP-41..45, TH-12)."""
     return fast_json(capability(ws, principal.district_id))
+
+
+@router.post("/events", response_model=EventPublic, status_code=201, responses=_RESPONSES)
+def post_event(ws: CurrentWorkspace, p: Planner, body: EventRequest) -> dict[str, Any]:
+    """新建响应事件 — create an event (district analysts); checked like a row of the events
+    file, audit-logged."""
+    spec = event_from_fields(body.model_dump(), source="request")
+    return create_event(acting_as(ws, p), spec, district=p.district_id)
+
+
+@router.post("/events/{event_id}/participants", response_model=ParticipantPublic,
+             responses=_RESPONSES)
+def post_participant(ws: CurrentWorkspace, p: Planner, event_id: EventId,
+                     body: ParticipantRequest) -> dict[str, Any]:
+    """参与资源 — add a resource to the event or change its declared kW (district
+    analysts); audit-logged."""
+    spec = participant_from_fields({"event_id": event_id, **body.model_dump()},
+                                   source="request")
+    return set_participant(acting_as(ws, p), scope_of(ws, p), event_id, spec)
+
+
+@router.put("/events/{event_id}/participants/{resource_id}/opt",
+            response_model=ParticipantPublic, responses=_RESPONSES)
+def put_opt(ws: CurrentWorkspace, p: Opter, event_id: EventId,
+            resource_id: Annotated[str, Path(min_length=1, max_length=64, pattern=_ID)],
+            body: OptRequest) -> dict[str, Any]:
+    """确认参与/放弃 — opt a participant in or out (an aggregator: its own resources only;
+    another's answers 404 like a missing one); audit-logged."""
+    return set_opt_status(acting_as(ws, p), scope_of(ws, p), event_id, resource_id,
+                          body.opt_status)

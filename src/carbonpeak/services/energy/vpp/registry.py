@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carbonpeak.errors import InputValidationError, NotFoundError, RowError
+from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.intake.energy.dr_files import (
+    EventSpec,
     ParticipantSpec,
     ResourceSpec,
     read_events_file,
@@ -36,8 +37,9 @@ from carbonpeak.storage.registry.models import DrEvent, DrParticipant, DrResourc
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import DrOptStatus, EnergyCarrier, MeterRegister
 
-__all__ = ["ImportResult", "event_of", "import_events", "import_participants",
-           "import_resources", "list_events", "list_resources", "participants_of"]
+__all__ = ["ImportResult", "create_event", "event_of", "import_events",
+           "import_participants", "import_resources", "list_events", "list_resources",
+           "participants_of", "set_opt_status", "set_participant"]
 
 
 @dataclass(frozen=True)
@@ -267,3 +269,105 @@ def participants_of(ws: Workspace, scope: AccessScope, event: EventInfo,
             .order_by(DrResource.resource_id)).all()
         return [_resource_row(r) | {"declared_kw": p.declared_kw, "opt_status": p.opt_status}
                 for p, r in rows]
+
+
+# -- one at a time (the API, the page's form) ------------------------------------------------
+
+
+def create_event(ws: Workspace, spec: EventSpec, *, district: str | None = None,
+                 source: str = "api") -> dict[str, Any]:
+    """Create one event (the API's and the page's form); audit-logged with its values.
+
+    Raises
+    ------
+    ConflictError
+        An event of that id exists in the district (an import changes it, not a create).
+    """
+    d = ws.district(district)
+    values = spec.values()
+    with ws.registry.session() as s:
+        if s.scalar(select(DrEvent.id).where(DrEvent.district_id == d.id,
+                                             DrEvent.event_id == spec.event_id)) is not None:
+            text = f"event {spec.event_id!r} exists 响应事件已存在"
+            raise ConflictError(text)
+        ev = DrEvent(district_id=d.id, event_id=spec.event_id, created_by=ws.actor, **values)
+        audited_upsert(s, ws.actor, None, values, create=lambda: ev, object_type="dr_event",
+                       key=spec.event_id, district_id=d.id, context={"source": source},
+                       same=_same, log=audit)
+        s.flush()
+        return _event_row(ev)
+
+
+def _participant_row(s: Session, scope: AccessScope, ev: EventInfo,
+                     resource_id: str) -> tuple[DrParticipant, DrResource] | None:
+    got = s.execute(select(DrParticipant, DrResource).join(
+        DrResource, DrResource.id == DrParticipant.resource_pk).where(
+        DrParticipant.event_pk == ev.pk, DrResource.resource_id == resource_id,
+        scope.dr_resource_condition())).first()
+    return None if got is None else (got[0], got[1])
+
+
+def set_participant(ws: Workspace, scope: AccessScope, event_id: str, spec: ParticipantSpec,
+                    *, source: str = "api") -> dict[str, Any]:
+    """Add a resource to an event, or change its declared kW (and opt status);
+    audit-logged. The event must be visible to ``scope``; the resource must be one of the
+    district's (a bad ``resource_id`` is named like a bad cell).
+
+    Raises
+    ------
+    NotFoundError
+        The event is not there or not visible.
+    InputValidationError
+        No such resource in the district.
+    """
+    ev = event_of(ws, scope, event_id)
+    with ws.registry.session() as s:
+        rs = s.scalars(select(DrResource).where(DrResource.district_id == scope.district_id,
+                                                DrResource.resource_id == spec.resource_id,
+                                                scope.dr_resource_condition())).first()
+        if rs is None:
+            raise InputValidationError([RowError(source, None, "resource_id",
+                                                 spec.resource_id,
+                                                 msg("vpp.intake.unknown_resource"))])
+        have = s.scalars(select(DrParticipant).where(DrParticipant.event_pk == ev.pk,
+                                                     DrParticipant.resource_pk == rs.id)).first()
+        values = _participant_values(spec)
+        audited_upsert(
+            s, ws.actor, have, values,
+            create=lambda: DrParticipant(
+                district_id=scope.district_id, event_pk=ev.pk, resource_pk=rs.id,
+                created_by=ws.actor, **{"opt_status": DrOptStatus.PENDING, **values}),
+            object_type="dr_participant", key=f"{event_id}/{spec.resource_id}",
+            district_id=scope.district_id, context={"source": source}, same=_same, log=audit)
+        s.flush()
+        got = _participant_row(s, scope, ev, spec.resource_id)
+        assert got is not None  # noqa: S101 - just written
+        p, r = got
+        return _resource_row(r) | {"declared_kw": p.declared_kw, "opt_status": p.opt_status}
+
+
+def set_opt_status(ws: Workspace, scope: AccessScope, event_id: str, resource_id: str,
+                   status: str, *, source: str = "api") -> dict[str, Any]:
+    """Opt a participant in or out (an aggregator: only its own resources); audit-logged
+    with the time.
+
+    Raises
+    ------
+    NotFoundError
+        The event, or the resource among its participants, is not there or not visible to
+        ``scope``: reported alike.
+    """
+    ev = event_of(ws, scope, event_id)
+    with ws.registry.session() as s:
+        got = _participant_row(s, scope, ev, resource_id)
+        if got is None:
+            text = f"resource {resource_id!r} not found in event {event_id!r} 未找到该参与资源"
+            raise NotFoundError(text)
+        p, r = got
+        audited_upsert(s, ws.actor, p, {"opt_status": status}, create=lambda: None,
+                       object_type="dr_participant", key=f"{event_id}/{resource_id}",
+                       district_id=scope.district_id, context={"source": source},
+                       always={"opt_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+                       log=audit)
+        s.flush()
+        return _resource_row(r) | {"declared_kw": p.declared_kw, "opt_status": p.opt_status}
