@@ -69,6 +69,24 @@ def test_high5of10_ranks_days_by_their_window_mean_not_by_interval():
     assert baseline_high5of10(days, top=1)[0] == pytest.approx([250.0, 250.0])
 
 
+def test_high5of10_over_a_wider_span_chooses_the_days_by_the_window():
+    # three days over four intervals: one hour before the event, the window (2 intervals),
+    # one after. Window means: day 1 (10+10)/2 = 10, day 2 (30+30)/2 = 30, day 3 (20+20)/2 = 20.
+    # Day 1 is high outside the window (100), so ranked over the whole span it would win:
+    # span means 55, 15, 10. Top 2 by the window: days 2 and 3 →
+    # per interval (0+0)/2 = 0, (30+20)/2 = 25, 25, (0+0)/2 = 0.
+    span = np.array([[[100.0, 10.0, 10.0, 100.0],
+                      [0.0, 30.0, 30.0, 0.0],
+                      [0.0, 20.0, 20.0, 0.0]]])
+    window = span[:, :, 1:3]
+    got = baseline_high5of10(span, top=2, rank_kw=window)
+    assert got[0] == pytest.approx([0.0, 25.0, 25.0, 0.0])
+    # inside the window it is the window's own baseline
+    assert got[0, 1:3] == pytest.approx(baseline_high5of10(window, top=2)[0])
+    # ranked by the span instead: days 1 and 2 → 50, 20, 20, 50 (what rank_kw prevents)
+    assert baseline_high5of10(span, top=2)[0] == pytest.approx([50.0, 20.0, 20.0, 50.0])
+
+
 def test_last5_hand_case():
     # the last 5 of the windows (oldest first): 1010, 990, 970, 940, 960 → 4870/5 = 974
     assert baseline_last5(flat(WINDOWS))[0] == pytest.approx([974.0] * 4)

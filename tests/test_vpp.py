@@ -199,6 +199,36 @@ def test_baselines_from_the_lake_per_method(world):
     assert list(adj.baseline_kw) == ["R1"]
 
 
+def test_the_chart_span_shows_the_hours_around_the_window(world):
+    from carbonpeak.services.energy.vpp.results import intervals_of
+
+    ws, _folder, _ = world
+    # E1 14:00–15:00 ± 2 h → 12:00 … 16:45, 20 intervals of 15 min; readings end at 16:00
+    eb = event_baseline(ws, ALL, "E1", resource="R1", around_hours=2)
+    ivs = intervals_of(eb, "R1")
+    assert [i["start"][11:] for i in (ivs[0], ivs[-1])] == ["12:00", "16:45"]
+    assert len(ivs) == 20
+    inside = [i for i in ivs if i["in_window"]]
+    assert [i["start"][11:] for i in inside] == ["14:00", "14:15", "14:30", "14:45"]
+    # the days are chosen by the window (990 = the 5 highest windows' mean, see above) and
+    # R1's history days are flat, so the baseline is 990 before and after the window too;
+    # the event day: 1000 kW outside the window, 700 inside, nothing after 16:00
+    assert [(i["baseline_kw"], i["actual_kw"]) for i in inside] == [(990.0, 700.0)] * 4
+    before = [i for i in ivs if i["start"][11:] < "14:00"]
+    assert [(i["baseline_kw"], i["actual_kw"]) for i in before] == [(990.0, 1000.0)] * 8
+    after = [i for i in ivs if "15:00" <= i["start"][11:] < "16:00"]
+    assert [(i["baseline_kw"], i["actual_kw"]) for i in after] == [(990.0, 1000.0)] * 4
+    assert all(i["actual_kw"] is None for i in ivs if i["start"][11:] >= "16:00")
+    # the window's own figures do not change
+    assert eb.baseline_kw["R1"].tolist() == pytest.approx([990.0] * 4)
+    # the whole day: 96 intervals from 00:00
+    day = intervals_of(event_baseline(ws, ALL, "E1", resource="R3", around_hours=24), "R3")
+    assert (len(day), day[0]["start"][11:]) == (288, "00:00")  # R3: a 5-min meter
+    assert sum(i["in_window"] for i in day) == 12
+    # without a span: the window only, every interval in it
+    assert all(i["in_window"] for i in intervals_of(event_baseline(ws, ALL, "E1"), "R1"))
+
+
 def test_results_by_resource_and_aggregator_worked_by_hand(world):
     ws, _folder, _ = world
     res = event_results(ws, ALL, "E1")
@@ -253,9 +283,11 @@ def test_capability_feeds_the_targets(world):
     assert got[(2024, "dr_verified_mw")]["value"] == pytest.approx(0.39)
     assert got[(2024, "adr_verified_mw")]["value"] == 0.0  # R2 automated but failed
     assert got[(2024, "frequency_regulation_mw")]["value"] == pytest.approx(0.15)
-    # metered peak: the hour at 1010 + 500 + 200 = 1710 kW; 390 / 1710 = 22.807 %
+    # metered peak: a quarter hour at 1010 + 500 + 200 = 1710 kW; 390 / 1710 = 22.807 %
     peak = got[(2024, "dr_peak_share_pct")]
     assert peak["peak_kw"] == pytest.approx(1710.0)
+    assert (peak["peak_basis"], peak["peak_meters"]) == ("metered_15min", 3)
+    assert peak["peak_at"] == "2024-07-10T10:00"  # the first quarter hour of the 1010 day
     assert peak["value"] == pytest.approx(100 * 390 / 1710)
     import_file(ws, "targets", reference_dir() / "targets" / "huangpu.csv")
     by_code = {t.code: t for t in evaluate_targets(
@@ -278,6 +310,12 @@ def test_cli_baseline_and_results_json(world):
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert [iv["baseline_kw"] for iv in data["resources"][0]["intervals"]] == [990.0] * 4
+    out = runner.invoke(cli_app, ["dr", "baseline", "--event", "E1", "--resource", "R1",
+                                  "--around", "1"], env=env)
+    assert out.exit_code == 0, out.output
+    assert "14:00 *" in out.output  # a window interval, marked
+    assert "13:45 *" not in out.output
+    assert "13:45" in out.output
     out = runner.invoke(cli_app, ["dr", "results", "--event", "E1", "--json"], env=env)
     assert out.exit_code == 0, out.output
     rows = {r["resource_id"]: r for r in json.loads(out.output)["resources"]}
@@ -339,6 +377,14 @@ def test_api_is_scoped_by_role_and_guessed_ids_are_404(world):
     base = BaselinePublic.model_validate(
         get("vpp_admin", "/api/v1/vpp/events/E1/baseline?resource=R1").json())
     assert [i.baseline_kw for i in base.resources[0].intervals] == [990.0] * 4
+    wide = BaselinePublic.model_validate(get(
+        "vpp_admin", "/api/v1/vpp/events/E1/baseline?resource=R1&around_hours=1").json())
+    assert (wide.window_start, wide.window_end, wide.around_hours) == ("14:00", "15:00", 1)
+    assert [i.start[11:] for i in wide.resources[0].intervals if i.in_window] == [
+        "14:00", "14:15", "14:30", "14:45"]
+    assert len(wide.resources[0].intervals) == 12  # 13:00 … 15:45
+    assert get("vpp_admin", "/api/v1/vpp/events/E1/baseline?around_hours=25").status_code \
+        == 422
     assert client.get("/api/v1/vpp/resources").status_code == 401
 
 
@@ -595,3 +641,40 @@ def test_api_creates_events_and_participants_by_role_and_audit_logs_them(world):
         opt = s.scalars(select(AuditLog).where(AuditLog.object_id == "E-API-1/R1",
                                                AuditLog.actor == "user:dr_agg_a")).one()
         assert opt.details["changes"]["opt_status"] == ["pending", "opt_out"]
+
+
+def test_the_metered_peak_is_the_largest_quarter_hour_of_the_summed_meters(world, tmp_path):
+    from carbonpeak.services.energy.vpp.capability import metered_peak_kw, peak_load
+
+    ws, _folder, _ = world
+    # 2023 (no other reading that year), local times; an hourly meter M4 cannot be split into
+    # quarter hours and is left out
+    import_file(ws, "meters", write(tmp_path, "m4.csv", """
+    meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes
+    M4,B2,electricity,kWh,,interval,1,60
+    """))
+    import_file(ws, "readings", write(tmp_path, "r2023.csv", """
+    meter_id,ts,value
+    M1,2023-03-01T10:00:00,100
+    M1,2023-03-01T10:15:00,300
+    M1,2023-03-01T10:30:00,100
+    M1,2023-03-01T10:45:00,100
+    M2,2023-03-01T10:15:00,50
+    M2,2023-03-01T10:30:00,50
+    M3,2023-03-01T10:15:00,10
+    M3,2023-03-01T10:20:00,10
+    M3,2023-03-01T10:25:00,10
+    M4,2023-03-01T10:00:00,5000
+    """))
+    # quarter hours: 10:00 100; 10:15 300 + 50 + (10 + 10 + 10) = 380 kWh; 10:30 150;
+    # 10:45 100. Peak 380 kWh in 0.25 h = 1,520 kW at 10:15 (the hour's mean would be
+    # (600 + 100 + 30) kWh / 1 h = 730 kW: the quarter hour is what the grid meters)
+    peak = metered_peak_kw(ws, ws.district("huangpu"), 2023)
+    assert peak.kw == pytest.approx(1520.0)
+    assert peak.at == dt.datetime(2023, 3, 1, 10, 15)
+    assert (peak.meters, peak.left_out, peak.basis) == (3, 1, "metered_15min")
+    assert peak_load(ws, ws.district("huangpu"), 2023) == peak
+    # 2024 as before: the flat days at 1010 + 500 + 200 = 1,710 kW; M4 has no 2024 reading
+    assert metered_peak_kw(ws, ws.district("huangpu"), 2024).kw == pytest.approx(1710.0)
+    # a year without readings has no peak
+    assert metered_peak_kw(ws, ws.district("huangpu"), 2019).kw is None

@@ -99,7 +99,7 @@ def demo_vpp(ws: Workspace, district: str, out_dir: Path, year: int, seed: int) 
     meters = [f"{r}-M" for r in ids]
     # the VPP's contracted total is about 8 % of the district's metered peak (so its resources
     # are of the size of the demo's buildings), split at random among the resources
-    peak_kw, _n = metered_peak_kw(ws, ws.district(district), year)
+    peak_kw = metered_peak_kw(ws, ws.district(district), year).kw
     share = rng.uniform(1.0, 10.0, N_RESOURCES)
     contracted = np.maximum(np.round(0.08 * (peak_kw or 60_000.0) * share / share.sum(), 0),
                             5.0)

@@ -7,7 +7,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
     carbonpeak dr participants import FILE   # event_id, resource_id, declared_kw
     carbonpeak dr resources list [--aggregator ORG] [--json]
     carbonpeak dr events list [--json]
-    carbonpeak dr baseline --event E [--resource R] [--method M] [--json]
+    carbonpeak dr baseline --event E [--resource R] [--method M] [--around H] [--json]
     carbonpeak dr results --event E [--method M] [--price 3.0] [--json]
     carbonpeak dr capability [--json]
     carbonpeak dr vtn [--host 127.0.0.1] [--port 8080] [--dispatch E]...   # OpenADR 2.0b VTN
@@ -34,7 +34,7 @@ from carbonpeak.services.energy.vpp.registry import (
     list_events,
     list_resources,
 )
-from carbonpeak.services.energy.vpp.results import event_baseline, event_results
+from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
 
 __all__ = ["dr_app"]
 
@@ -142,20 +142,23 @@ def events_list(as_json: JsonOpt = False, district: DistrictOpt = None) -> None:
 def baseline_cmd(
     event: EventOpt,
     resource: Annotated[str | None, typer.Option("--resource", help="One resource")] = None,
-    method: MethodOpt = None, as_json: JsonOpt = False, district: DistrictOpt = None,
+    method: MethodOpt = None,
+    around: Annotated[int, typer.Option(
+        "--around", min=0, max=24,
+        help="Also these hours before and after the window (24: the whole day)")] = 0,
+    as_json: JsonOpt = False, district: DistrictOpt = None,
 ) -> None:
-    """The baseline per interval of the event window (kW), with the actual load."""
+    """The baseline per interval of the event window (kW), with the actual load; with
+    --around H the window ± H hours of the event day (window intervals marked *)."""
     with _errors(), _workspace() as ws:
         eb = event_baseline(ws, _scope(ws, district), event, resource=resource,
-                            method=method)
+                            method=method, around_hours=around)
         out: dict[str, Any] = {"event_id": eb.event.event_id, "method": eb.method,
-               "baseline_days": [d.isoformat() for d in eb.days], "resources": [
+               "baseline_days": [d.isoformat() for d in eb.days],
+               "window_start": f"{eb.event.start:%H:%M}", "window_end": f"{eb.event.end:%H:%M}",
+               "around_hours": around, "resources": [
                    {"resource_id": rid, "interval_minutes": eb.interval_minutes[rid],
-                    "intervals": [{"start": ts.isoformat(timespec="minutes"),
-                                   "baseline_kw": _n(b), "actual_kw": _n(a)}
-                                  for ts, b, a in zip(eb.stamps[rid], eb.baseline_kw[rid],
-                                                      eb.actual_kw[rid], strict=True)]}
-                   for rid in eb.baseline_kw]}
+                    "intervals": intervals_of(eb, rid)} for rid in eb.baseline_kw]}
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
             return
@@ -166,12 +169,9 @@ def baseline_cmd(
             t = Table("interval 时段", "baseline kW 基线", "actual kW 实际",
                       title=r["resource_id"])
             for iv in r["intervals"]:
-                t.add_row(iv["start"][11:], _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
+                t.add_row(iv["start"][11:] + (" *" if around and iv["in_window"] else ""),
+                          _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
             console.print(t)
-
-
-def _n(v: float) -> float | None:
-    return None if v != v else round(float(v), 3)  # noqa: PLR0124 - NaN check
 
 
 @dr_app.command("results")

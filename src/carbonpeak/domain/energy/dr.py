@@ -159,15 +159,18 @@ def _check(days_kw: FloatArray) -> FloatArray:
     return arr
 
 
-def baseline_high5of10(days_kw: FloatArray, *, top: int = 5) -> FloatArray:
+def baseline_high5of10(days_kw: FloatArray, *, top: int = 5,
+                       rank_kw: FloatArray | None = None) -> FloatArray:
     """Mean, per interval, of the ``top`` days with the highest mean load over the window.
 
     ``days_kw``: ``(resources, days, intervals)``; a day with a missing interval (NaN) ranks
-    by the intervals it has. Returns ``(resources, intervals)``.
+    by the intervals it has. ``rank_kw``: the same days over the event window when
+    ``days_kw`` spans more (the hours around the event, for the chart): the days are chosen
+    by the window, whatever the span. Returns ``(resources, intervals)``.
     """
     arr = _check(days_kw)
     k = min(top, arr.shape[1])
-    level = _nanmean(arr, 2)                          # (r, d)
+    level = _nanmean(arr if rank_kw is None else _check(rank_kw), 2)   # (r, d)
     level = np.where(np.isnan(level), -np.inf, level)
     best = np.argsort(-level, axis=1, kind="stable")[:, :k]  # (r, k)
     chosen = np.take_along_axis(arr, best[:, :, None], axis=1)
@@ -232,10 +235,14 @@ BASELINES: dict[str, Callable[..., FloatArray]] = {
 
 def baseline(method: str, days_kw: FloatArray, *, adj_days_kw: FloatArray | None = None,
              adj_event_kw: FloatArray | None = None, days_temp_c: FloatArray | None = None,
-             event_temp_c: FloatArray | None = None) -> FloatArray:
-    """The baseline of ``method`` (a :class:`~carbonpeak.vocabulary.DrBaselineMethod`)."""
+             event_temp_c: FloatArray | None = None,
+             rank_kw: FloatArray | None = None) -> FloatArray:
+    """The baseline of ``method`` (a :class:`~carbonpeak.vocabulary.DrBaselineMethod`).
+
+    ``rank_kw``: the days over the event window when ``days_kw`` spans more (only
+    ``high5of10`` ranks days; the other methods work interval by interval)."""
     if method == DrBaselineMethod.HIGH5OF10:
-        return baseline_high5of10(days_kw)
+        return baseline_high5of10(days_kw, rank_kw=rank_kw)
     if method == DrBaselineMethod.LAST5:
         return baseline_last5(days_kw)
     if method == DrBaselineMethod.TEN_IN_TEN_ADJUSTED:

@@ -29,7 +29,7 @@ from carbonpeak.services.energy.vpp.registry import (
     set_opt_status,
     set_participant,
 )
-from carbonpeak.services.energy.vpp.results import event_baseline, event_results
+from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
 from carbonpeak.storage.principals import Principal
 from carbonpeak.vocabulary import DrBaselineMethod, Role
 
@@ -124,11 +124,13 @@ class ParticipantPublic(ResourcePublic):
 
 
 class IntervalPublic(Public):
-    """One interval of the window: its local start, baseline and actual kW."""
+    """One interval: its local start, baseline and actual kW, and whether it is in the
+    event window."""
 
     start: str
     baseline_kw: float | None
     actual_kw: float | None
+    in_window: bool
 
 
 class ResourceBaselinePublic(Public):
@@ -145,6 +147,9 @@ class BaselinePublic(Public):
     event_id: str
     method: str
     baseline_days: list[str]
+    window_start: str
+    window_end: str
+    around_hours: int
     resources: list[ResourceBaselinePublic]
 
 
@@ -222,6 +227,8 @@ class CapabilityMetricPublic(Public):
     basis: str
     peak_kw: float | None
     peak_meters: int | None
+    peak_basis: str | None
+    peak_at: str | None
 
 
 class CapabilityPublic(Public):
@@ -245,28 +252,26 @@ def get_events(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit =
     return fast_json(page(list_events(ws, scope_of(ws, principal)), limit, offset))
 
 
-def _iv(v: float) -> float | None:
-    return None if v != v else round(float(v), 3)  # noqa: PLR0124 - NaN
-
-
 @router.get("/events/{event_id}/baseline", response_model=BaselinePublic,
             responses=_RESPONSES)
 def get_baseline(
     ws: CurrentWorkspace, principal: CurrentPrincipal, event_id: EventId,
     resource: Annotated[str | None, Query(max_length=64, pattern=_ID)] = None,
     method: DrBaselineMethod | None = None,
+    around_hours: Annotated[int, Query(ge=0, le=24, description=(
+        "also the hours before and after the window (24: the whole event day)"))] = 0,
 ) -> Response:
-    """基线负荷 — baseline and actual kW per interval of the event window (for the chart)."""
+    """基线负荷 — baseline and actual kW per interval of the event window, or of the window
+    ± ``around_hours`` of the event day (the chart; ``in_window`` marks the window)."""
     eb = event_baseline(ws, scope_of(ws, principal), event_id, resource=resource,
-                        method=method)
+                        method=method, around_hours=around_hours)
     return fast_json({
         "event_id": eb.event.event_id, "method": eb.method,
         "baseline_days": [d.isoformat() for d in eb.days],
+        "window_start": eb.event.start.strftime("%H:%M"),
+        "window_end": eb.event.end.strftime("%H:%M"), "around_hours": around_hours,
         "resources": [{"resource_id": rid, "interval_minutes": eb.interval_minutes[rid],
-                       "intervals": [{"start": t.isoformat(timespec="minutes"),
-                                      "baseline_kw": _iv(b), "actual_kw": _iv(a)}
-                                     for t, b, a in zip(eb.stamps[rid], eb.baseline_kw[rid],
-                                                        eb.actual_kw[rid], strict=True)]}
+                       "intervals": intervals_of(eb, rid)}
                       for rid in eb.baseline_kw]})
 
 

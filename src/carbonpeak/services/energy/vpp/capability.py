@@ -16,15 +16,19 @@ events):
 * ``frequency_regulation_mw`` (HP-45): Σ contracted kW of the resources qualified for
   frequency regulation (the qualification registry; the regulation performance metric is not
   computed);
-* ``dr_peak_share_pct`` (TH-12): 100 × ``dr_verified_mw`` / the year's metered peak (MW):
-  the largest hourly mean of the sum of the district's main electricity interval meters —
-  the metered entities' coincident peak, not the whole district's (no peak-load statistic is
-  stored). Like with like: metered over metered.
+* ``dr_peak_share_pct`` (TH-12): 100 × ``dr_verified_mw`` / the year's peak load (MW), with
+  the basis of that peak (:func:`peak_load`): the **metered peak** (basis
+  ``metered_15min``) — the largest 15-minute mean kW of the sum over the district's main
+  (no sub-meter) electricity interval meters of 15 minutes or finer (5-minute readings are
+  summed into their quarter hour; coarser meters are left out and counted), the metered
+  entities' coincident peak, not the whole district's maximum load (最大负荷) as the grid or
+  the statistics bureau would state it. Verified over metered: like with like.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +45,8 @@ from carbonpeak.storage.registry.models import District, DrEvent, DrResource, En
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import EnergyCarrier, MeterRegister
 
-__all__ = ["CAPABILITY_METRICS", "capability", "metered_peak_kw", "metric_series"]
+__all__ = ["CAPABILITY_METRICS", "PEAK_SLOT_MINUTES", "PeakLoad", "capability",
+           "metered_peak_kw", "metric_series", "peak_load"]
 
 #: the computed target metrics of the VPP -> (basis code, unit)
 CAPABILITY_METRICS: dict[str, tuple[str, str]] = {
@@ -54,23 +59,50 @@ CAPABILITY_METRICS: dict[str, tuple[str, str]] = {
 }
 
 
-def metered_peak_kw(ws: Workspace, d: District, year: int) -> tuple[float | None, int]:
-    """The year's largest hourly mean kW of the sum of the district's main (no sub-meter)
-    electricity interval meters, local hours; and how many meters it covers."""
+#: the metered peak's interval: the quarter hour of China's load metering (15-minute data)
+PEAK_SLOT_MINUTES = 15
+
+
+@dataclass(frozen=True)
+class PeakLoad:
+    """A year's peak load with its basis (口径).
+
+    ``basis``: ``metered_15min`` (:func:`metered_peak_kw`); ``at``: the local start of the
+    peak quarter hour; ``meters``: meters summed (with a reading in the year);
+    ``left_out``: interval meters coarser than 15 minutes, not summed."""
+
+    kw: float | None
+    basis: str
+    at: dt.datetime | None = None
+    meters: int = 0
+    left_out: int = 0
+
+
+def metered_peak_kw(ws: Workspace, d: District, year: int) -> PeakLoad:
+    """The year's metered peak: the largest mean kW over one quarter hour (local year) of the
+    sum of the district's main (no sub-meter) electricity interval meters of 15 minutes or
+    finer; kW = the quarter hour's kWh × 4. Readings are summed into their quarter hour, so
+    a 5-minute meter counts its three readings; a meter of 30 or 60 minutes cannot be split
+    and is left out (``left_out``)."""
     with ws.registry.session() as s:
         rows = list(s.scalars(select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
             Entity.district_id == d.id, Meter.carrier == EnergyCarrier.ELECTRICITY,
             Meter.submeter.is_(None), Meter.register == MeterRegister.INTERVAL)))
     facts: dict[str, float] = {}
+    left_out = 0
     for m in rows:
+        if m.interval_minutes <= 0 or PEAK_SLOT_MINUTES % m.interval_minutes:
+            left_out += 1
+            continue
         try:
             facts[m.id] = m.multiplier * unit_factor(m.unit, EnergyCarrier.ELECTRICITY)
         except UnitError:
             continue
+    basis = "metered_15min"
     files = [str(p) for p in ws.lake.live_files(d.id, "readings",
                                                 [f"{year:04d}-{k:02d}" for k in range(1, 13)])]
     if not files or not facts:
-        return None, 0
+        return PeakLoad(None, basis, left_out=left_out)
     zone = ZoneInfo(d.timezone)
     t0 = dt.datetime(year, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
     t1 = dt.datetime(year + 1, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
@@ -78,19 +110,27 @@ def metered_peak_kw(ws: Workspace, d: District, year: int) -> tuple[float | None
     con = duckdb.connect()
     try:
         con.register("peak_meters", link)
-        got = con.execute("""
-SELECT MAX(kwh), ANY_VALUE(n) FROM (
-  SELECT date_trunc('hour', r.ts) AS hour, SUM(r.value * m.factor) AS kwh,
-         COUNT(DISTINCT r.meter_id) AS n
+        got = con.execute(f"""
+WITH r AS (
+  SELECT r.meter_id, r.ts, r.value * m.factor AS kwh
   FROM read_parquet(?, hive_partitioning=false, union_by_name=true) r
   JOIN peak_meters m ON m.meter_id = r.meter_id
-  WHERE r.ts >= ? AND r.ts < ?
-  GROUP BY 1)""", [files, t0, t1]).fetchone()
+  WHERE r.ts >= ? AND r.ts < ?)
+SELECT (SELECT COUNT(DISTINCT meter_id) FROM r) AS n, slot, kwh FROM (
+  SELECT time_bucket(INTERVAL {PEAK_SLOT_MINUTES} MINUTE, ts) AS slot, SUM(kwh) AS kwh
+  FROM r GROUP BY 1) ORDER BY kwh DESC, slot LIMIT 1""",  # noqa: S608 - a constant
+                          [files, t0, t1]).fetchone()
     finally:
         con.close()
-    if got is None or got[0] is None:
-        return None, 0
-    return float(got[0]), len(facts)  # kWh in one hour = mean kW over it
+    if got is None or got[2] is None:
+        return PeakLoad(None, basis, left_out=left_out)
+    at = got[1].replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+    return PeakLoad(float(got[2]) * 60.0 / PEAK_SLOT_MINUTES, basis, at, int(got[0]), left_out)
+
+
+def peak_load(ws: Workspace, d: District, year: int) -> PeakLoad:
+    """The peak load TH-12's share is of, with its basis (see the module's notes)."""
+    return metered_peak_kw(ws, d, year)
 
 
 def _verified(ws: Workspace, d: District, year: int) -> dict[str, float]:
@@ -123,7 +163,8 @@ def capability(ws: Workspace, district_id: str) -> dict[str, Any]:
                        if (v := best.get(r.resource_id)) is not None)
         adr = sum(min(v, r.contracted_kw) for r in res
                   if r.automated and (v := best.get(r.resource_id)) is not None)
-        peak_kw, n_meters = metered_peak_kw(ws, d, y)
+        peak = peak_load(ws, d, y)
+        peak_kw = peak.kw
         values = {
             "dr_buildings": float(len({r.entity_id for r in res})),
             "dr_contracted_mw": sum(r.contracted_kw for r in res) / 1000.0,
@@ -135,10 +176,13 @@ def capability(ws: Workspace, district_id: str) -> dict[str, Any]:
         }
         for metric, value in values.items():
             basis, unit = CAPABILITY_METRICS[metric]
+            share = metric == "dr_peak_share_pct"
             out.append({"year": y, "metric": metric, "value": value, "unit": unit,
-                        "basis": basis, "peak_kw": peak_kw if metric == "dr_peak_share_pct"
-                        else None, "peak_meters": n_meters
-                        if metric == "dr_peak_share_pct" else None})
+                        "basis": basis, "peak_kw": peak_kw if share else None,
+                        "peak_meters": peak.meters if share else None,
+                        "peak_basis": peak.basis if share else None,
+                        "peak_at": (peak.at.isoformat(timespec="minutes")
+                                    if share and peak.at else None)})
     return {"district": d.id, "metrics": out}
 
 

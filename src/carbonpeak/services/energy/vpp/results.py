@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,7 @@ from carbonpeak.vocabulary import (
 )
 
 __all__ = ["ADJUSTMENT_HOURS", "PROGRAMME_METHODS", "PROGRAMME_RULES", "PV_FORECAST_HOOK",
-           "EventBaseline", "event_baseline", "event_results"]
+           "EventBaseline", "event_baseline", "event_results", "intervals_of"]
 
 #: the baseline of each programme when the event names none (ours: docs/vpp.md)
 PROGRAMME_METHODS: dict[str, str] = {
@@ -95,6 +95,14 @@ class EventBaseline:
     interval_minutes: dict[str, int]
     missing: list[str]
     pv_forecast: tuple[str, ...] = ()
+    #: with ``around_hours``: per resource the window ± those hours (clipped to the event
+    #: day): interval starts, baseline and actual kW, and the window's [first, end) index in
+    #: them (the chart's shaded band). The days are chosen by the window (``high5of10``
+    #: ranks days by their window mean), so inside the window it is the window's baseline.
+    span_stamps: dict[str, list[dt.datetime]] = field(default_factory=dict)
+    span_baseline_kw: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    span_actual_kw: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    span_window: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _readings(ws: Workspace, district_id: str, tz: str, meters: dict[str, str],
@@ -134,9 +142,17 @@ def _slots(t: dt.time, minutes: int) -> int:
     return (t.hour * 60 + t.minute) // minutes
 
 
+def _regression_kwargs(temps_days: npt.NDArray[np.float64], temp_event: float,
+                       n: int) -> dict[str, Any]:
+    return {"days_temp_c": np.repeat(temps_days[:, None], n, axis=1),
+            "event_temp_c": np.full(n, temp_event)}
+
+
 def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
-                   resource: str | None = None, method: str | None = None) -> EventBaseline:
-    """The baseline and actual load of the event's participants (those the scope sees).
+                   resource: str | None = None, method: str | None = None,
+                   around_hours: int = 0) -> EventBaseline:
+    """The baseline and actual load of the event's participants (those the scope sees);
+    with ``around_hours`` also over the window ± those hours of the event day (the chart).
 
     Raises
     ------
@@ -176,6 +192,10 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
     out_a: dict[str, npt.NDArray[np.float64]] = {}
     stamps: dict[str, list[dt.datetime]] = {}
     minutes_of: dict[str, int] = {}
+    span_b: dict[str, npt.NDArray[np.float64]] = {}
+    span_a: dict[str, npt.NDArray[np.float64]] = {}
+    span_t: dict[str, list[dt.datetime]] = {}
+    span_w: dict[str, tuple[int, int]] = {}
     missing = [p["resource_id"] for p in parts if not p["meter_id"]]
     groups: dict[int, list[str]] = {}
     for p in parts:
@@ -193,9 +213,7 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
                         max(a - ADJUSTMENT_HOURS[1] * per_hour, 0))
             kwargs = {"adj_days_kw": hist[:, :, adj], "adj_event_kw": today[:, 0, adj]}
         if chosen == DrBaselineMethod.REGRESSION and temps_days is not None:
-            n = b - a
-            kwargs = {"days_temp_c": np.repeat(temps_days[:, None], n, axis=1),
-                      "event_temp_c": np.full(n, temps_event)}
+            kwargs = _regression_kwargs(temps_days, float(temps_event or 0.0), b - a)
         base = baseline(chosen, hist[:, :, window], **kwargs)
         start = dt.datetime.combine(ev.day, dt.time())
         times = [start + dt.timedelta(minutes=minutes * k) for k in range(a, b)]
@@ -204,6 +222,20 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
             stamps[rid], minutes_of[rid] = times, minutes
             if np.isnan(base[i]).all() or np.isnan(today[i, 0, window]).all():
                 missing.append(rid)
+        if around_hours > 0:
+            per_hour = 60 // minutes
+            lo = max(a - around_hours * per_hour, 0)
+            hi = min(b + around_hours * per_hour, 1440 // minutes)
+            wide_kw = dict(kwargs)
+            if chosen == DrBaselineMethod.REGRESSION and temps_days is not None:
+                wide_kw = _regression_kwargs(temps_days, float(temps_event or 0.0), hi - lo)
+            if chosen == DrBaselineMethod.HIGH5OF10:
+                wide_kw["rank_kw"] = hist[:, :, window]
+            wide = baseline(chosen, hist[:, :, lo:hi], **wide_kw)
+            wide_times = [start + dt.timedelta(minutes=minutes * k) for k in range(lo, hi)]
+            for i, rid in enumerate(rids):
+                span_b[rid], span_a[rid] = wide[i], today[i, 0, lo:hi]
+                span_t[rid], span_w[rid] = wide_times, (a - lo, b - lo)
     forecast: list[str] = []
     if PV_FORECAST_HOOK is not None:
         for p in parts:
@@ -213,8 +245,31 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
                 if got is not None:
                     out_b[rid] = np.asarray(got, dtype=np.float64)
                     forecast.append(rid)
+                    wide_got = (PV_FORECAST_HOOK(ws, d.id, rid, span_t[rid])
+                                if rid in span_t else None)
+                    if wide_got is not None:
+                        span_b[rid] = np.asarray(wide_got, dtype=np.float64)
     return EventBaseline(ev, chosen, days, parts, stamps, out_b, out_a, minutes_of, missing,
-                         tuple(forecast))
+                         tuple(forecast), span_t, span_b, span_a, span_w)
+
+
+def _kw3(v: float) -> float | None:
+    return None if v != v else round(float(v), 3)  # noqa: PLR0124 - NaN
+
+
+def intervals_of(eb: EventBaseline, rid: str) -> list[dict[str, Any]]:
+    """A resource's intervals for a chart or a listing: local start, baseline and actual kW
+    (3 decimals, ``None`` when missing) and ``in_window``; the span around the window when
+    :func:`event_baseline` was asked for it, else the window."""
+    if rid in eb.span_stamps:
+        first, end = eb.span_window[rid]
+        stamps, base, act = eb.span_stamps[rid], eb.span_baseline_kw[rid], eb.span_actual_kw[rid]
+    else:
+        stamps, base, act = eb.stamps[rid], eb.baseline_kw[rid], eb.actual_kw[rid]
+        first, end = 0, len(stamps)
+    return [{"start": t.isoformat(timespec="minutes"), "baseline_kw": _kw3(b),
+             "actual_kw": _kw3(a), "in_window": first <= k < end}
+            for k, (t, b, a) in enumerate(zip(stamps, base, act, strict=True))]
 
 
 def event_results(ws: Workspace, scope: AccessScope, event_id: str, *,
