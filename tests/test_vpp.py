@@ -678,3 +678,127 @@ def test_the_metered_peak_is_the_largest_quarter_hour_of_the_summed_meters(world
     assert metered_peak_kw(ws, ws.district("huangpu"), 2024).kw == pytest.approx(1710.0)
     # a year without readings has no peak
     assert metered_peak_kw(ws, ws.district("huangpu"), 2019).kw is None
+
+
+# -- the signed VTN: HTTPS with client certificates and XML signatures, on loopback ----------
+def _pki(folder: Path) -> dict[str, Path]:
+    """A CA, the VTN's certificate (127.0.0.1) and two VEN certificates from it (PEM; RSA:
+    openleadr signs with RSA-SHA256)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carbonpeak test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(days=1))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    out = {"ca": folder / "ca.pem"}
+    out["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def leaf(name: str, server: bool) -> None:
+        import ipaddress
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+             .issuer_name(ca_name).public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(now - dt.timedelta(days=1))
+             .not_valid_after(now + dt.timedelta(days=2)))
+        if server:
+            b = b.add_extension(x509.SubjectAlternativeName([
+                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                x509.DNSName("localhost")]), critical=False)
+        cert = b.sign(ca_key, hashes.SHA256())
+        out[f"{name}.crt"] = folder / f"{name}.crt"
+        out[f"{name}.key"] = folder / f"{name}.key"
+        out[f"{name}.crt"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        out[f"{name}.key"].write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+
+    leaf("vtn", server=True)
+    leaf("ven", server=False)
+    leaf("impostor", server=False)  # same CA, but not the certificate on file for VEN-B2
+    return out
+
+
+async def _signed_session(ws: Workspace, pki: dict[str, Path], seen: dict[str, Any]) -> None:
+    import asyncio
+
+    from openleadr import OpenADRClient
+
+    from carbonpeak.services.energy.vpp.vtn import VtnSecurity, fingerprint_of
+    from tests.conftest import STARTUP_WAIT_S, free_port
+
+    ven_fp = fingerprint_of(pki["ven.crt"].read_bytes())
+    seen["fingerprints"] = {n: fingerprint_of(pki[f"{n}.crt"].read_bytes())
+                            for n in ("ven", "impostor")}
+    security = VtnSecurity(pki["vtn.crt"], pki["vtn.key"], pki["ca"], {"VEN-B2": ven_fp})
+    vtn = Vtn(ws, "huangpu", port=free_port(), poll_seconds=1, security=security)
+    await vtn.start()
+    seen["url"] = vtn.url
+    seen["sent"] = vtn.dispatch("E5")
+
+    def client(name: str) -> Any:
+        return OpenADRClient(ven_name="VEN-B2", vtn_url=vtn.url, cert=str(pki[f"{name}.crt"]),
+                             key=str(pki[f"{name}.key"]), ca_file=str(pki["ca"]),
+                             vtn_fingerprint=security.fingerprint, show_fingerprint=False,
+                             allow_jitter=False)
+
+    impostor, ven = client("impostor"), client("ven")
+
+    async def on_event(event: dict[str, Any]) -> str:
+        seen.setdefault("events", []).append(event)
+        return "optIn"
+
+    ven.add_handler("on_event", on_event)
+    try:
+        await impostor.create_party_registration()
+        seen["impostor_registration"] = impostor.registration_id
+        await ven.run()
+        seen["ven_id"] = ven.ven_id
+        for _ in range(int(STARTUP_WAIT_S / 0.25)):
+            await asyncio.sleep(0.25)
+            if seen.get("events") and _opt(ws, "E5", "R2") == "opt_in":
+                break
+    finally:
+        await ven.stop()
+        await impostor.stop()
+        await vtn.stop()
+        seen["refused"] = vtn.refused
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
+def test_a_signed_vtn_serves_a_ven_with_its_own_certificate_only(world, tmp_path):
+    import asyncio
+
+    ws, _folder, _ = world
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    import_events(ws, write(tmp_path, "e5.csv", f"""
+    event_id,programme,date,start,end,target_kw
+    E5,real_time,{tomorrow},16:00,17:00,80
+    """))
+    import_participants(ws, write(tmp_path, "p5.csv", "event_id,resource_id,declared_kw\nE5,R2,70"))
+    seen: dict[str, Any] = {}
+    asyncio.run(_signed_session(ws, _pki(tmp_path), seen))
+    assert seen["url"].startswith("https://127.0.0.1:")
+    assert seen["sent"] == ["E5/R2"]
+    # a certificate of the same CA that is not VEN-B2's on file: not registered
+    assert seen["impostor_registration"] is None
+    pki_fp = seen["fingerprints"]
+    assert seen["refused"] == [("VEN-B2", pki_fp["impostor"])]  # reached the VTN, refused
+    assert pki_fp["impostor"] != pki_fp["ven"]
+    # the right one: registered over mutual TLS, the VTN's signed event checked against its
+    # fingerprint by the VEN, the VEN's signed opt-in stored
+    assert seen["ven_id"] == "VEN-B2"
+    assert seen["events"][0]["event_descriptor"]["event_id"] == "E5/R2"
+    assert seen["events"][0]["event_signals"][0]["intervals"][0]["signal_payload"] == -70.0
+    assert _opt(ws, "E5", "R2") == "opt_in"

@@ -11,6 +11,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
     carbonpeak dr results --event E [--method M] [--price 3.0] [--json]
     carbonpeak dr capability [--json]
     carbonpeak dr vtn [--host 127.0.0.1] [--port 8080] [--dispatch E]...   # OpenADR 2.0b VTN
+        [--cert VTN.pem --key VTN.key --ca-file CA.pem --ven-fingerprints VENS.csv]  # signed
 """
 
 from __future__ import annotations
@@ -231,18 +232,47 @@ def vtn_cmd(
         "--dispatch", help="Event id to send to its automated participants' VENs")] = None,
     seconds: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: run until Ctrl-C)")] = None,
+    cert: Annotated[Path | None, typer.Option(
+        help="The VTN's certificate (PEM): HTTPS and signed messages")] = None,
+    key: Annotated[Path | None, typer.Option(help="Its private key (PEM)")] = None,
+    ca_file: Annotated[Path | None, typer.Option(
+        "--ca-file", help="The CA (PEM) that issued the VENs' client certificates")] = None,
+    ven_fingerprints: Annotated[Path | None, typer.Option(
+        "--ven-fingerprints", help="CSV ven_id,fingerprint: each VEN's certificate")] = None,
     district: DistrictOpt = None,
 ) -> None:
     """Serve the OpenADR 2.0b VTN (openleadr): VENs of automated resources register, receive
-    the dispatched events, opt in or out, and report telemetry (stored in the lake).
-    Unsigned: put it behind TLS or pass certificates in code (docs/vpp.md)."""
+    the dispatched events, opt in or out, and report telemetry (stored in the lake). With
+    --cert, --key and --ca-file: HTTPS with client certificates and signed messages, each VEN
+    known by its fingerprint (--ven-fingerprints); without: plain HTTP, unsigned (loopback or
+    behind a TLS proxy only; docs/vpp.md)."""
     import asyncio
 
-    from carbonpeak.services.energy.vpp.vtn import Vtn
+    from carbonpeak.errors import InputValidationError, RowError
+    from carbonpeak.i18n import msg
+    from carbonpeak.intake.energy.dr_files import read_ven_fingerprints
+    from carbonpeak.services.energy.vpp.vtn import Vtn, VtnSecurity
+
+    security: VtnSecurity | None = None
+    given = [x is not None for x in (cert, key, ca_file)]
+    if any(given) and not all(given):
+        with _errors():
+            raise InputValidationError([RowError("--cert/--key/--ca-file", None, None, None,
+                                                 msg("vpp.vtn.security_incomplete"))])
+    if cert is not None and key is not None and ca_file is not None:
+        with _errors():
+            fps = read_ven_fingerprints(ven_fingerprints) if ven_fingerprints else {}
+        security = VtnSecurity(cert, key, ca_file, fps)
+    else:
+        console.print("[yellow]unsigned VTN 未签名运行[/]: plain HTTP, no message signatures "
+                      "(pass --cert, --key and --ca-file to sign)")
 
     async def serve(ws: Any) -> None:  # noqa: ANN401
-        vtn = Vtn(ws, ws.district(district).id, host=host, port=port)
+        vtn = Vtn(ws, ws.district(district).id, host=host, port=port, security=security)
         await vtn.start()
+        if security is not None:
+            console.print(f"VTN fingerprint 证书指纹 {security.fingerprint}; "
+                          f"{len(security.ven_fingerprints)} VEN fingerprint(s) on file")
         try:
             for e in dispatch or []:
                 sent = vtn.dispatch(e)

@@ -32,9 +32,10 @@ from carbonpeak.vocabulary import DrBaselineMethod, DrOptStatus, DrProgramme, Dr
 
 __all__ = ["EventSpec", "ParticipantSpec", "ResourceSpec", "event_from_fields",
            "participant_from_fields", "parse_time", "read_events_file",
-           "read_participants_file", "read_resources_file"]
+           "read_participants_file", "read_resources_file", "read_ven_fingerprints"]
 
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{2}(?::[0-9A-F]{2}){9}$")
 _TIME = re.compile(r"^(\d{1,2})[:：](\d{2})(?::00)?$")
 _KINDS: dict[str, tuple[str, ...]] = {
     DrResourceKind.HVAC: ("空调", "暖通空调", "中央空调", "空调负荷"),
@@ -325,3 +326,50 @@ def participant_from_fields(fields: Mapping[str, object], *,
                             source: str = "request") -> ParticipantSpec:
     """One participation from named fields (see :func:`event_from_fields`)."""
     return _one(fields, source, _participant)
+
+
+def read_ven_fingerprints(path: Path) -> dict[str, str]:
+    """The VENs' certificate fingerprints (CSV ``ven_id, fingerprint``; UTF-8 or GB18030) for
+    the signed VTN: fingerprint upper-cased, every bad line named.
+
+    Raises
+    ------
+    InputValidationError
+        A missing column, a bad id or fingerprint, a VEN given twice, no row.
+    """
+    import csv
+    import io
+
+    from carbonpeak.intake.formats.csvfiles import decode_text
+
+    name = path.name
+    if not path.is_file():
+        raise InputValidationError([RowError(name, None, None, None,
+                                             msg("intake.file.not_found"))])
+    text, _enc = decode_text(path.read_bytes(), name)
+    reader = csv.DictReader(io.StringIO(text))
+    cols = {(c or "").strip().lower() for c in reader.fieldnames or []}
+    if not {"ven_id", "fingerprint"} <= cols:
+        raise InputValidationError([RowError(name, 1, None, None,
+                                             msg("vpp.intake.fingerprint_columns"))])
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    errors: list[RowError] = []
+    for line, rec in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in rec.items()}
+        ven, fp = row.get("ven_id", ""), row.get("fingerprint", "").upper()
+        if not ven or len(ven) > 128:  # noqa: PLR2004 - the ven_id column's length
+            errors.append(RowError(name, line, "ven_id", ven, msg("intake.cell.required")))
+        if not _FINGERPRINT.match(fp):
+            errors.append(RowError(name, line, "fingerprint", fp,
+                                   msg("vpp.intake.fingerprint")))
+        if ven in seen:
+            errors.append(RowError(name, line, "ven_id", ven,
+                                   msg("vpp.intake.repeated", lines=seen[ven])))
+        seen.setdefault(ven, line)
+        out[ven] = fp
+    if not errors and not out:
+        errors.append(RowError(name, None, None, None, msg("intake.file.no_rows")))
+    if errors:
+        raise InputValidationError(errors)
+    return out

@@ -17,9 +17,15 @@
   (kind ``dr_telemetry``, channel ``http``, sender the VEN), keyed by resource, measurement
   and time (a value sent again changes nothing).
 
-Message signatures: openleadr signs and checks XML signatures with certificates (``cert``,
-``key``, ``fingerprint_lookup``) and TLS (``http_cert``/``http_key``); a deployment passes
-them. Without a certificate the VTN runs unsigned (the loopback test).
+Security (:class:`VtnSecurity`, ``carbonpeak dr vtn --cert --key --ca-file
+--ven-fingerprints``): the VTN serves HTTPS with its certificate, asks every VEN for a client
+certificate issued by the CA file, and signs its messages (XML signatures) with the same
+certificate; a VEN checks them against the VTN's fingerprint. A VEN is known by the
+fingerprint of its certificate (OpenADR's 20-hex-digit form, given out of band: the
+fingerprints file): its registration is refused when the certificate it connects with is not
+the one on file for its name, and every later message must come over a connection with that
+certificate and be signed with it (openleadr checks both). Without a certificate the VTN runs
+plain HTTP, unsigned (for a loopback test or behind a terminating proxy only).
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ import functools
 import hashlib
 import json
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,11 +58,37 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from openleadr import OpenADRServer
 
-__all__ = ["SIGNAL_NAME", "SIGNAL_TYPE", "Vtn", "store_telemetry"]
+__all__ = ["SIGNAL_NAME", "SIGNAL_TYPE", "Vtn", "VtnSecurity", "fingerprint_of",
+           "store_telemetry"]
 
 SIGNAL_NAME = "LOAD_DISPATCH"
 SIGNAL_TYPE = "delta"
 _OPT = {"optIn": DrOptStatus.OPT_IN, "optOut": DrOptStatus.OPT_OUT}
+
+
+def fingerprint_of(cert_pem: str | bytes) -> str:
+    """A certificate's OpenADR fingerprint (the last 10 bytes of its SHA-256, ``AA:BB:…``)."""
+    from openleadr.utils import certificate_fingerprint
+
+    return str(certificate_fingerprint(cert_pem))
+
+
+@dataclass(frozen=True)
+class VtnSecurity:
+    """TLS and message signatures of the VTN: its certificate and key (PEM), the CA that
+    issued the VENs' client certificates, and each VEN's certificate fingerprint by its name
+    (the ``ven_id`` of its resources)."""
+
+    cert: Path
+    key: Path
+    ca_file: Path
+    ven_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    passphrase: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """The VTN's own fingerprint (to give to the VENs)."""
+        return fingerprint_of(self.cert.read_bytes())
 
 
 def store_telemetry(ws: Workspace, district_id: str, ven_id: str,
@@ -84,18 +118,28 @@ class Vtn:
 
     def __init__(self, ws: Workspace, district_id: str, *, host: str = "127.0.0.1",
                  port: int = 8080, poll_seconds: float = 10.0,
-                 **security: Any) -> None:  # noqa: ANN401
-        self.ws, self.district_id = ws, district_id
+                 security: VtnSecurity | None = None) -> None:
+        self.ws, self.district_id, self.security = ws, district_id, security
+        #: registrations refused: (ven_name, the fingerprint it connected with or "")
+        self.refused: list[tuple[str, str]] = []
+        options: dict[str, Any] = {"verify_message_signatures": False}
+        if security is not None:
+            cert, key = str(security.cert), str(security.key)
+            options = {"cert": cert, "key": key, "passphrase": security.passphrase,
+                       "http_cert": cert, "http_key": key,
+                       "http_key_passphrase": security.passphrase,
+                       "http_ca_file": str(security.ca_file), "ven_lookup": self._ven_lookup,
+                       "verify_message_signatures": True}
         with warnings.catch_warnings():  # openleadr (unmaintained) keys aiohttp's app by str
             warnings.simplefilter("ignore")
             self.server = OpenADRServer(
                 vtn_id=f"carbonpeak-{district_id}", http_host=host, http_port=port,
                 requested_poll_freq=dt.timedelta(seconds=poll_seconds), show_fingerprint=False,
-                verify_message_signatures=bool(security.get("fingerprint_lookup")),
-                **security)
+                **options)
         self.server.add_handler("on_create_party_registration", self._on_registration)
         self.server.add_handler("on_register_report", self._on_register_report)
-        self.url = f"http://{host}:{port}/OpenADR2/Simple/2.0b"
+        scheme = "https" if security is not None else "http"
+        self.url = f"{scheme}://{host}:{port}/OpenADR2/Simple/2.0b"
 
     async def start(self) -> None:
         """Serve (returns once listening)."""
@@ -112,10 +156,28 @@ class Vtn:
                 DrResource.district_id == self.district_id, DrResource.ven_id == ven_id,
                 DrResource.automated.is_(True)))}
 
+    def _expected_fingerprint(self, ven: str) -> str | None:
+        return None if self.security is None else self.security.ven_fingerprints.get(ven)
+
+    async def _ven_lookup(self, ven_id: str) -> dict[str, str] | None:
+        """openleadr's look-up of a registered VEN (signed mode): its fingerprint on file."""
+        expected = self._expected_fingerprint(ven_id)
+        if expected is None or not await asyncio.to_thread(self._resources_of, ven_id):
+            return None
+        return {"ven_id": ven_id, "ven_name": ven_id, "fingerprint": expected,
+                "registration_id": f"reg-{ven_id}"}
+
     async def _on_registration(self, info: dict[str, Any]) -> tuple[str, str] | bool:
         ven = str(info.get("ven_name") or "")
+        fingerprint = str(info.get("fingerprint") or "")
         if not ven or not await asyncio.to_thread(self._resources_of, ven):
+            self.refused.append((ven, fingerprint))
             return False
+        if self.security is not None:  # the certificate it connects with must be its own
+            expected = self._expected_fingerprint(ven)
+            if expected is None or fingerprint != expected:
+                self.refused.append((ven, fingerprint))
+                return False
         return ven, f"reg-{ven}"
 
     async def _on_register_report(self, ven_id: str, resource_id: str, measurement: str,

@@ -15,6 +15,21 @@ import { dateInput, itemsOf, loading, pageHead } from '../ui.js';
 import { dataTable } from '../table.js';
 
 const PROGRAMMES = ['invitation', 'real_time', 'frequency_regulation'];
+// what a form just did, shown once by the render it asked for (the page is drawn anew)
+let notice = null;
+
+function say(view, text, kind) {
+  const box = $('[data-testid="vpp-msg"]', view);
+  if (!box) return;
+  box.hidden = false;
+  box.dataset.kind = kind;
+  box.textContent = text;
+}
+
+function showNotice(view) {
+  if (notice) say(view, notice, 'ok');
+  notice = null;
+}
 
 function failure(err) {
   if (err instanceof ApiError) {
@@ -57,36 +72,34 @@ function formsMarkup(eventId, resources) {
 }
 
 function bindForms(view, eventId, setQuery, isCurrent) {
-  const say = (text, kind) => {
-    const box = $('[data-testid="vpp-msg"]', view);
-    if (!box) return;
-    box.hidden = false;
-    box.dataset.kind = kind;
-    box.textContent = text;
-  };
+  showNotice(view);
   return on(view, 'submit', 'form[data-op]', async (ev, form) => {
     ev.preventDefault();
     const v = (name) => (form.elements[name] ? form.elements[name].value.trim() : '');
     const buttons = [...view.querySelectorAll('.action-form button')];
     buttons.forEach((b) => { b.disabled = true; });
-    say(t('vpp.busy'), 'info');
+    say(view, t('vpp.busy'), 'info');
     try {
       if (form.dataset.op === 'event') {
         const made = await post('/vpp/events', {
           event_id: v('event_id'), programme: v('programme'), date: v('date'),
           start: v('start'), end: v('end'), target_kw: Number(v('target_kw')) });
         if (!isCurrent()) return;
-        say(t('vpp.created', { id: made.event_id }), 'ok');
+        notice = t('vpp.created', { id: made.event_id });
+        say(view, notice, 'ok');
         setQuery({ event: made.event_id, resource: '' });
       } else {
         const got = await post(`/vpp/events/${encodeURIComponent(eventId)}/participants`, {
           resource_id: v('resource_id'), declared_kw: Number(v('declared_kw')) });
         if (!isCurrent()) return;
-        say(t('vpp.added', { resource: got.resource_id, id: eventId }), 'ok');
+        notice = t('vpp.added', { resource: got.resource_id, id: eventId });
+        say(view, notice, 'ok');
+        const before = location.hash;
         setQuery({ event: eventId, resource: got.resource_id });
+        if (location.hash === before) notice = null; // no new render: the message stays as is
       }
     } catch (err) {
-      if (isCurrent()) say(t('vpp.failed', { detail: failure(err) }), 'error');
+      if (isCurrent()) say(view, t('vpp.failed', { detail: failure(err) }), 'error');
     } finally {
       buttons.forEach((b) => { b.disabled = false; });
     }
