@@ -647,12 +647,8 @@ def test_the_metered_peak_is_the_largest_quarter_hour_of_the_summed_meters(world
     from carbonpeak.services.energy.vpp.capability import metered_peak_kw, peak_load
 
     ws, _folder, _ = world
-    # 2023 (no other reading that year), local times; an hourly meter M4 cannot be split into
-    # quarter hours and is left out
-    import_file(ws, "meters", write(tmp_path, "m4.csv", """
-    meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes
-    M4,B2,electricity,kWh,,interval,1,60
-    """))
+    d = ws.district("huangpu")
+    # 2023 (no other reading that year), local times, the 15- and 5-minute meters
     import_file(ws, "readings", write(tmp_path, "r2023.csv", """
     meter_id,ts,value
     M1,2023-03-01T10:00:00,100
@@ -664,141 +660,101 @@ def test_the_metered_peak_is_the_largest_quarter_hour_of_the_summed_meters(world
     M3,2023-03-01T10:15:00,10
     M3,2023-03-01T10:20:00,10
     M3,2023-03-01T10:25:00,10
-    M4,2023-03-01T10:00:00,5000
     """))
     # quarter hours: 10:00 100; 10:15 300 + 50 + (10 + 10 + 10) = 380 kWh; 10:30 150;
     # 10:45 100. Peak 380 kWh in 0.25 h = 1,520 kW at 10:15 (the hour's mean would be
     # (600 + 100 + 30) kWh / 1 h = 730 kW: the quarter hour is what the grid meters)
-    peak = metered_peak_kw(ws, ws.district("huangpu"), 2023)
+    peak = metered_peak_kw(ws, d, 2023)
     assert peak.kw == pytest.approx(1520.0)
     assert peak.at == dt.datetime(2023, 3, 1, 10, 15)
-    assert (peak.meters, peak.left_out, peak.basis) == (3, 1, "metered_15min")
-    assert peak_load(ws, ws.district("huangpu"), 2023) == peak
-    # 2024 as before: the flat days at 1010 + 500 + 200 = 1,710 kW; M4 has no 2024 reading
-    assert metered_peak_kw(ws, ws.district("huangpu"), 2024).kw == pytest.approx(1710.0)
+    assert (peak.meters, peak.left_out, peak.basis) == (3, 0, "metered_15min")
+    assert peak_load(ws, d, 2023) == peak
+    # 2024 as before: the flat days at 1010 + 500 + 200 = 1,710 kW
+    assert metered_peak_kw(ws, d, 2024).kw == pytest.approx(1710.0)
     # a year without readings has no peak
-    assert metered_peak_kw(ws, ws.district("huangpu"), 2019).kw is None
+    assert metered_peak_kw(ws, d, 2019).kw is None
+    # an hourly meter cannot be split into quarter hours: with one read in the year the sum
+    # is hourly. M4 (hourly) 1,000 kWh at 10:00 → the 10:00 hour: M1 600 + M2 100 + M3 30 +
+    # M4 1000 = 1,730 kWh in 1 h = 1,730 kW; a daily meter M5 is left out
+    import_file(ws, "meters", write(tmp_path, "m45.csv", """
+    meter_id,entity_id,carrier,unit,submeter,register,multiplier,interval_minutes
+    M4,B2,electricity,kWh,,interval,1,60
+    M5,B3,electricity,kWh,,interval,1,1440
+    """))
+    import_file(ws, "readings", write(tmp_path, "r2023b.csv", """
+    meter_id,ts,value
+    M4,2023-03-01T10:00:00,1000
+    """))
+    hourly = metered_peak_kw(ws, d, 2023)
+    assert hourly.kw == pytest.approx(1730.0)
+    assert (hourly.at, hourly.basis) == (dt.datetime(2023, 3, 1, 10, 0), "metered_60min")
+    assert (hourly.meters, hourly.left_out) == (4, 1)
+    # 2024: M4 has no reading that year, so the quarter hour stays
+    assert metered_peak_kw(ws, d, 2024).basis == "metered_15min"
 
 
-# -- the signed VTN: HTTPS with client certificates and XML signatures, on loopback ----------
-def _pki(folder: Path) -> dict[str, Path]:
-    """A CA, the VTN's certificate (127.0.0.1) and two VEN certificates from it (PEM; RSA:
-    openleadr signs with RSA-SHA256)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
+def test_a_peak_load_statistic_is_what_th12_shares_are_of(world):
+    from fastapi.testclient import TestClient
 
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carbonpeak test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=1))
-          .not_valid_after(now + dt.timedelta(days=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .sign(ca_key, hashes.SHA256()))
-    out = {"ca": folder / "ca.pem"}
-    out["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-
-    def leaf(name: str, server: bool) -> None:
-        import ipaddress
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        b = (x509.CertificateBuilder()
-             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-             .issuer_name(ca_name).public_key(key.public_key())
-             .serial_number(x509.random_serial_number())
-             .not_valid_before(now - dt.timedelta(days=1))
-             .not_valid_after(now + dt.timedelta(days=2)))
-        if server:
-            b = b.add_extension(x509.SubjectAlternativeName([
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                x509.DNSName("localhost")]), critical=False)
-        cert = b.sign(ca_key, hashes.SHA256())
-        out[f"{name}.crt"] = folder / f"{name}.crt"
-        out[f"{name}.key"] = folder / f"{name}.key"
-        out[f"{name}.crt"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        out[f"{name}.key"].write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-
-    leaf("vtn", server=True)
-    leaf("ven", server=False)
-    leaf("impostor", server=False)  # same CA, but not the certificate on file for VEN-B2
-    return out
-
-
-async def _signed_session(ws: Workspace, pki: dict[str, Path], seen: dict[str, Any]) -> None:
-    import asyncio
-
-    from openleadr import OpenADRClient
-
-    from carbonpeak.services.energy.vpp.vtn import VtnSecurity, fingerprint_of
-    from tests.conftest import STARTUP_WAIT_S, free_port
-
-    ven_fp = fingerprint_of(pki["ven.crt"].read_bytes())
-    seen["fingerprints"] = {n: fingerprint_of(pki[f"{n}.crt"].read_bytes())
-                            for n in ("ven", "impostor")}
-    security = VtnSecurity(pki["vtn.crt"], pki["vtn.key"], pki["ca"], {"VEN-B2": ven_fp})
-    vtn = Vtn(ws, "huangpu", port=free_port(), poll_seconds=1, security=security)
-    await vtn.start()
-    seen["url"] = vtn.url
-    seen["sent"] = vtn.dispatch("E5")
-
-    def client(name: str) -> Any:
-        return OpenADRClient(ven_name="VEN-B2", vtn_url=vtn.url, cert=str(pki[f"{name}.crt"]),
-                             key=str(pki[f"{name}.key"]), ca_file=str(pki["ca"]),
-                             vtn_fingerprint=security.fingerprint, show_fingerprint=False,
-                             allow_jitter=False)
-
-    impostor, ven = client("impostor"), client("ven")
-
-    async def on_event(event: dict[str, Any]) -> str:
-        seen.setdefault("events", []).append(event)
-        return "optIn"
-
-    ven.add_handler("on_event", on_event)
-    try:
-        await impostor.create_party_registration()
-        seen["impostor_registration"] = impostor.registration_id
-        await ven.run()
-        seen["ven_id"] = ven.ven_id
-        for _ in range(int(STARTUP_WAIT_S / 0.25)):
-            await asyncio.sleep(0.25)
-            if seen.get("events") and _opt(ws, "E5", "R2") == "opt_in":
-                break
-    finally:
-        await ven.stop()
-        await impostor.stop()
-        await vtn.stop()
-        seen["refused"] = vtn.refused
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-@pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
-def test_a_signed_vtn_serves_a_ven_with_its_own_certificate_only(world, tmp_path):
-    import asyncio
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+    from carbonpeak.services.energy.vpp.capability import metric_series
 
     ws, _folder, _ = world
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
-    import_events(ws, write(tmp_path, "e5.csv", f"""
-    event_id,programme,date,start,end,target_kw
-    E5,real_time,{tomorrow},16:00,17:00,80
-    """))
-    import_participants(ws, write(tmp_path, "p5.csv", "event_id,resource_id,declared_kw\nE5,R2,70"))
-    seen: dict[str, Any] = {}
-    asyncio.run(_signed_session(ws, _pki(tmp_path), seen))
-    assert seen["url"].startswith("https://127.0.0.1:")
-    assert seen["sent"] == ["E5/R2"]
-    # a certificate of the same CA that is not VEN-B2's on file: not registered
-    assert seen["impostor_registration"] is None
-    pki_fp = seen["fingerprints"]
-    assert seen["refused"] == [("VEN-B2", pki_fp["impostor"])]  # reached the VTN, refused
-    assert pki_fp["impostor"] != pki_fp["ven"]
-    # the right one: registered over mutual TLS, the VTN's signed event checked against its
-    # fingerprint by the VEN, the VEN's signed opt-in stored
-    assert seen["ven_id"] == "VEN-B2"
-    assert seen["events"][0]["event_descriptor"]["event_id"] == "E5/R2"
-    assert seen["events"][0]["event_signals"][0]["intervals"][0]["signal_payload"] == -70.0
-    assert _opt(ws, "E5", "R2") == "opt_in"
+    create_user(ws, "peak_analyst", "district_analyst")
+    create_user(ws, "peak_agg", "aggregator", org="AGG_A")
+    tokens = {u: issue_token(ws, u).token for u in ("peak_analyst", "peak_agg")}
+    client = TestClient(create_app(workspace=ws))
+
+    def post(user: str, body: dict[str, Any]) -> Any:
+        return client.post("/api/v1/vpp/peak-loads", json=body,
+                           headers={"Authorization": f"Bearer {tokens[user]}"})
+
+    body = {"year": 2024, "peak_mw": 5.2, "source": "区供电公司 2024 年最大负荷（测试）",
+            "status": "secondary", "as_of": "2025-01-15"}
+    assert post("peak_agg", body).status_code == 403
+    bad = post("peak_analyst", body | {"peak_mw": 0, "source": " ", "status": "sure"})
+    assert bad.status_code == 422
+    assert sorted(e["column"] for e in bad.json()["errors"]) == ["peak_mw", "source", "status"]
+    made = post("peak_analyst", body)
+    assert (made.status_code, made.json()["outcome"]) == (200, "added")
+    assert post("peak_analyst", body).json()["outcome"] == "unchanged"
+    with ws.registry.session() as s:
+        entry = s.scalars(select(AuditLog).where(AuditLog.object_type == "dr_peak_load")).one()
+        assert (entry.actor, entry.action, entry.object_id) == (
+            "user:peak_analyst", "create", "huangpu/2024")
+    got = {(m["year"], m["metric"]): m for m in capability(ws, "huangpu")["metrics"]}
+    share = got[(2024, "dr_peak_share_pct")]
+    # verified over the statistic's 5.2 MW = 5,200 kW: 390 kW (the capability test) → 7.5 %;
+    # run after the PV-hook test, its event E3 adds PV1's 50 kW (100 kW measured, capped at
+    # its contracted 50) → 440 / 5200 = 8.46 %. The metered peak (1,710 kW) stays beside it
+    verified_kw = 1000 * got[(2024, "dr_verified_mw")]["value"]
+    assert verified_kw in (pytest.approx(390.0), pytest.approx(440.0))
+    assert share["value"] == pytest.approx(100 * verified_kw / 5200)
+    assert (share["peak_kw"], share["peak_basis"], share["basis"]) == (
+        pytest.approx(5200.0), "statistic", "verified_over_statistic_peak")
+    assert share["metered_peak_kw"] == pytest.approx(1710.0)
+    assert share["peak_source"].startswith("区供电公司")
+    assert share["peak_status"] == "secondary"
+    series, source = metric_series(ws, ws.district("huangpu"), "dr_peak_share_pct")
+    assert series[-1] == (2024, pytest.approx(100 * verified_kw / 5200))
+    assert source is not None
+    assert source.code == "vpp.value_source.verified_over_statistic_peak"
+    # the CLI: a missing --key is refused before anything is served; the peak command
+    env = {"CARBONPEAK_HOME": str(ws.settings.home),
+           "CARBONPEAK_DATABASE_URL": ws.settings.database_url}
+    runner = CliRunner()
+    out = runner.invoke(cli_app, ["dr", "vtn", "--cert", "x.pem", "--seconds", "0"], env=env)
+    assert out.exit_code == 1
+    assert "--ca-file" in out.output
+    out = runner.invoke(cli_app, ["dr", "peak", "set", "--year", "2024", "--mw", "5.3",
+                                  "--source", "区供电公司（修订）"], env=env)
+    assert out.exit_code == 0, out.output
+    with ws.registry.session() as s:
+        change = s.scalars(select(AuditLog).where(AuditLog.object_type == "dr_peak_load",
+                                                  AuditLog.action == "update")).one()
+        assert change.details["changes"]["peak_mw"] == [5.2, 5.3]
+    out = runner.invoke(cli_app, ["dr", "peak", "set", "--year", "2024", "--mw", "5",
+                                  "--source", "x", "--as-of", "soon"], env=env)
+    assert out.exit_code == 1
+    assert "as_of" in out.output

@@ -10,6 +10,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
     carbonpeak dr baseline --event E [--resource R] [--method M] [--around H] [--json]
     carbonpeak dr results --event E [--method M] [--price 3.0] [--json]
     carbonpeak dr capability [--json]
+    carbonpeak dr peak set --year Y --mw X --source TEXT [--status S] [--as-of D]
     carbonpeak dr vtn [--host 127.0.0.1] [--port 8080] [--dispatch E]...   # OpenADR 2.0b VTN
         [--cert VTN.pem --key VTN.key --ca-file CA.pem --ven-fingerprints VENS.csv]  # signed
 """
@@ -218,10 +219,48 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return
-        t = Table("metric 指标", "value 数值", "basis 口径")
+        t = Table("year 年", "metric 指标", "value 数值", "basis 口径")
         for m in cap["metrics"]:
-            t.add_row(m["metric"], _f(m["value"], 3), m["basis"])
+            basis = m["basis"]
+            if m["metric"] == "dr_peak_share_pct" and m["peak_kw"]:
+                basis += f" (peak {_f(m['peak_kw'] / 1000, 2)} MW, {m['peak_basis']})"
+            t.add_row(str(m["year"]), m["metric"], _f(m["value"], 3), basis)
         console.print(t)
+
+
+peak_app = typer.Typer(help="The district's peak load 最大负荷 (TH-12's share).",
+                       no_args_is_help=True)
+dr_app.add_typer(peak_app, name="peak")
+
+
+@peak_app.command("set")
+def peak_set(
+    year: Annotated[int, typer.Option(help="Year")],
+    mw: Annotated[float, typer.Option("--mw", help="Peak load, MW")],
+    source: Annotated[str, typer.Option(help="Where the figure comes from 来源")],
+    status: Annotated[str, typer.Option(
+        help="verified | secondary | unverified | user")] = "secondary",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As of (YYYY-MM-DD)")] = None,
+    district: DistrictOpt = None,
+) -> None:
+    """Enter the district's peak load of a year as a statistic (audit-logged); TH-12's share
+    is of it instead of the metered peak."""
+    import datetime as dt
+
+    from carbonpeak.errors import InputValidationError, RowError
+    from carbonpeak.i18n import msg
+    from carbonpeak.services.energy.vpp.capability import enter_peak_load
+
+    with _errors(), _workspace() as ws:
+        try:
+            day = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise InputValidationError([RowError("--as-of", None, "as_of", as_of,
+                                                 msg("intake.weather.day"))]) from None
+        got = enter_peak_load(ws, year, mw, source, status=status, as_of=day,
+                              district=district, where="carbonpeak dr peak set")
+        console.print(f"peak load 最大负荷 {got['district']} {year}: {_f(mw, 1)} MW "
+                      f"({got['status']}; {got['source']}) — {got['outcome']}")
 
 
 @dr_app.command("vtn")

@@ -50,7 +50,9 @@ def demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     metrics = {m["metric"]: m for m in capability(ws, d.id)["metrics"] if m["year"] == year}
     return {"available": True, "year": year, "events": events,
             "capability": {k: v["value"] for k, v in metrics.items()},
-            "peak_kw": (metrics.get("dr_peak_share_pct") or {}).get("peak_kw")}
+            "peak_kw": (metrics.get("dr_peak_share_pct") or {}).get("peak_kw"),
+            "peak_basis": (metrics.get("dr_peak_share_pct") or {}).get("peak_basis"),
+            "peak_source": (metrics.get("dr_peak_share_pct") or {}).get("peak_source")}
 
 
 def _n(v: Any, digits: int = 0) -> str:  # noqa: ANN401
@@ -77,12 +79,14 @@ def chapter_parts(sec: dict[str, Any], lang: str,
             f"{_n(cap.get('adr_verified_mw'), 2)}兆瓦），签约容量"
             f"{_n(cap.get('dr_contracted_mw'), 2)}兆瓦。")
     share = cap.get("dr_peak_share_pct")
+    statistic = sec.get("peak_basis") == "statistic"
     facts = [("Verified capability" if en else "实测响应能力", _n(cap.get("dr_verified_mw"), 2),
               "MW"),
              ("Automated (ADR)" if en else "自动需求响应能力", _n(cap.get("adr_verified_mw"), 2),
               "MW"),
              ("Buildings with resources" if en else "参与楼宇", _n(cap.get("dr_buildings")), ""),
-             ("Share of the metered peak" if en else "占计量尖峰负荷比例", _n(share, 1), "%")]
+             (("Share of the peak load" if en else "占最大负荷比例") if statistic else
+              ("Share of the metered peak" if en else "占计量尖峰负荷比例"), _n(share, 1), "%")]
     head = [("Event" if en else "事件", False), ("Date" if en else "日期", False),
             ("Programme" if en else "类型", False),
             ("Declared kW" if en else "申报（千瓦）", True),
@@ -94,8 +98,16 @@ def chapter_parts(sec: dict[str, Any], lang: str,
              _n(e["declared_kw"]), _n(e["response_kw"]),
              "—" if e["execution_ratio"] is None else f"{100 * e['execution_ratio']:.0f}%",
              _n(e["amount_cny"])] for e in ev]
-    note = ("Baselines and settlement rules follow secondary sources or platform defaults "
-            "(unverified); the share is of the metered entities' peak, not the whole district's."
-            if en else "基线与补偿规则依据二手资料或平台默认值（未经核实）；"
-            "占比为计量单位的尖峰负荷口径，非全区统计口径。")
+    if statistic:
+        src = sec.get("peak_source") or ""
+        note = ("Baselines and settlement rules follow secondary sources or platform defaults "
+                f"(unverified); the share is of the district's peak load as stated by: {src}."
+                if en else "基线与补偿规则依据二手资料或平台默认值（未经核实）；"
+                f"占比以全区最大负荷（统计口径）为分母，来源：{src}。")
+    else:
+        note = ("Baselines and settlement rules follow secondary sources or platform defaults "
+                "(unverified); the share is of the metered entities' peak (largest 15-minute "
+                "load of the summed meters), not the whole district's."
+                if en else "基线与补偿规则依据二手资料或平台默认值（未经核实）；"
+                "占比为计量单位的尖峰负荷口径（计量总表15分钟负荷合计最大值），非全区统计口径。")
     return text, facts, head, rows, note

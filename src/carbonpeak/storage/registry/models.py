@@ -90,6 +90,7 @@ __all__ = [
     "District",
     "DrEvent",
     "DrParticipant",
+    "DrPeakLoad",
     "DrResource",
     "DistrictStatistics",
     "EarlyWarning",
@@ -1285,4 +1286,22 @@ class Certificate(Base):
     source: Mapped[str] = mapped_column(String(256), default="")
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class DrPeakLoad(Base):
+    """最大负荷: a district's peak load of a year as a statistic states it (the grid company's
+    or the statistics bureau's), entered with its source and status; the share of TH-12 is
+    of it when it is there, else of the metered peak (``services/energy/vpp/capability``)."""
+
+    __tablename__ = "dr_peak_loads"
+    __table_args__ = (UniqueConstraint("district_id", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    peak_mw: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), one_of("status", FactorStatus))
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

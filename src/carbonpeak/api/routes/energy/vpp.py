@@ -10,6 +10,7 @@ analysts only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -21,7 +22,7 @@ from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Page, Public
 from carbonpeak.intake.energy.dr_files import event_from_fields, participant_from_fields
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
-from carbonpeak.services.energy.vpp.capability import capability
+from carbonpeak.services.energy.vpp.capability import capability, enter_peak_load
 from carbonpeak.services.energy.vpp.registry import (
     create_event,
     list_events,
@@ -83,6 +84,28 @@ class OptRequest(_Body):
     """A participant's answer to the event."""
 
     opt_status: Literal["opt_in", "opt_out"]
+
+
+class PeakLoadRequest(_Body):
+    """A district's peak load of a year as a statistic states it (最大负荷)."""
+
+    year: int
+    peak_mw: float
+    source: str = Field(max_length=500)
+    status: str = Field(default="secondary", max_length=16)
+    as_of: dt.date | None = None
+
+
+class PeakLoadPublic(Public):
+    """The peak load entered, and whether it was added, updated or unchanged."""
+
+    district: str
+    year: int
+    peak_mw: float
+    source: str
+    status: str
+    as_of: str | None
+    outcome: str
 
 
 class ResourcePublic(Public):
@@ -228,6 +251,9 @@ class CapabilityMetricPublic(Public):
     peak_kw: float | None
     peak_meters: int | None
     peak_basis: str | None
+    peak_source: str | None
+    peak_status: str | None
+    metered_peak_kw: float | None
     peak_at: str | None
 
 
@@ -318,3 +344,11 @@ def put_opt(ws: CurrentWorkspace, p: Opter, event_id: EventId,
     another's answers 404 like a missing one); audit-logged."""
     return set_opt_status(acting_as(ws, p), scope_of(ws, p), event_id, resource_id,
                           body.opt_status)
+
+
+@router.post("/peak-loads", response_model=PeakLoadPublic, responses=_RESPONSES)
+def post_peak_load(ws: CurrentWorkspace, p: Planner, body: PeakLoadRequest) -> dict[str, Any]:
+    """最大负荷 — enter the district's peak load of a year as a statistic, with its source and
+    status (district analysts; audit-logged); TH-12's share is then of it."""
+    return enter_peak_load(acting_as(ws, p), body.year, body.peak_mw, body.source,
+                           status=body.status, as_of=body.as_of, district=p.district_id)
