@@ -32,7 +32,8 @@ Rules, in order of the steps:
    10 % of the register and the new one within the bottom 10 % (difference + the wrap,
    ``rollover_wrap``: full scale plus one unit of its last digit, 99,999.9 wraps at 100,000.0);
    any other drop is a *reset*: that interval is excluded (never a huge negative or positive
-   value) and flagged. A held step (``withheld_registers``) is excluded the same way. All register months are read, so intervals across the year boundary
+   value) and flagged. A held step (``withheld_registers``) is excluded the same way.
+   All register months are read, so intervals across the year boundary
    count their share of the year.
    An interval is spread over the months it spans in proportion to time. Coverage = share of
    the month's time inside valid intervals.
