@@ -21,6 +21,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.dashboard import _run_tables, _runs
 from carbonpeak.services.access.disclosure import Cell, percentile_disclosed, suppress_row
 from carbonpeak.services.access.users import create_user, issue_token
-from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.accounting.account import load_run_tables, run_account
 from carbonpeak.services.plan.warnings import allocate_budgets, set_budget
 from carbonpeak.storage.workspace import Workspace
 
@@ -112,12 +113,15 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("disclosure")
+    yield from _world(tmp_path_factory.mktemp("disclosure"), STATISTICS)
+
+
+def _world(tmp: Path, statistics: str) -> Iterator[World]:
     ws, _ = init_workspace(Settings(home=tmp / "home", database_url=f"sqlite:///{tmp}/r.db"),
                            profiles=["huangpu"], actor="test")
     try:
         for kind, text in (("entities", ENTITIES), ("ledger", _ledger()),
-                           ("statistics", STATISTICS)):
+                           ("statistics", statistics)):
             (tmp / f"{kind}.csv").write_text(text, encoding="utf-8")
             import_file(ws, kind, tmp / f"{kind}.csv")
         run_account(ws, year=YEAR - 1)
@@ -476,3 +480,55 @@ def test_budgets_are_not_decomposed_on_a_withheld_account(world: World) -> None:
                          headers={"Authorization": f"Bearer {world.tokens['officer']}"})
     assert [(b["scope_type"], b["budget"]) for b in r.json()["items"]] == [
         ("district", DISTRICT_BUDGET)]
+
+
+#: 2023's energy statistics are out, its CO2 statistics not: the district's 2023 CO2 is the
+#: statistics' energy × the 2023 account's tCO2 per tce (plan.source.statistics_scaled)
+SCALED_STATISTICS = """year,gdp_10k_cny,population,energy_tce
+2023,980000,500000,5000
+2024,1000000,500000,
+"""
+
+
+def test_the_co2_per_tce_of_a_withheld_account_is_not_shown(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The 2023 account is withheld from 外滩's officer (two foreign respondents), but its CO2
+    per tce reached the officer through the district's 2023 CO2 (5,000 tce of statistics ×
+    the account's tCO2 ÷ tce) and the CO2 per GDP: with the officer's own figures, one
+    equation in the foreign respondents' energy and CO2. Both are withheld from the officer
+    now, as the dual control withholds them; the analyst sees them."""
+    world = next(_world(tmp_path_factory.mktemp("scaled"), SCALED_STATISTICS))
+    try:
+        run = _runs(world.ws, "huangpu", YEAR - 1)[0]
+        assert run is not None
+        dy = load_run_tables(world.ws, run, ["inventory_district_year"])[
+            "inventory_district_year"]
+        p = dy[dy["scope"].isin(("1", "2"))]
+        co2 = 5000 * float(p["tco2"].sum()) / float(p["tce_equal"].sum())
+
+        def metrics(user: str) -> dict[str, Any]:
+            r = world.client.get("/api/v1/metrics", params={"year": YEAR - 1},
+                                 headers={"Authorization": f"Bearer {world.tokens[user]}"})
+            assert r.status_code == 200, r.text
+            return {f["code"]: f for f in r.json()["items"]
+                    if f["code"] in ("co2.statistics", "intensity.co2_per_gdp",
+                                     "energy.statistics")}
+
+        full, officer = metrics("analyst"), metrics("officer")
+        assert full["co2.statistics"]["value"] == pytest.approx(co2)
+        assert full["intensity.co2_per_gdp"]["value"] == pytest.approx(co2 / 980000)
+        for code in ("co2.statistics", "intensity.co2_per_gdp"):
+            assert (officer[code]["value"], officer[code]["provenance"]) == (
+                None, {"suppressed": "disclosure.suppressed.small_cell"})
+        # the statistics' own figure stays public
+        assert officer["energy.statistics"]["value"] == 5000
+        # the dual control agrees: no 2023 CO2 for the officer, the analyst's is the same
+        def co2_years(user: str) -> dict[int, float]:
+            r = world.client.get("/api/v1/dual-control", params={"year": YEAR},
+                                 headers={"Authorization": f"Bearer {world.tokens[user]}"})
+            ind = next(i for i in r.json()["indicators"] if i["indicator"] == "co2_total")
+            return {row["year"]: row["value"] for row in ind["series"]}
+        assert co2_years("analyst")[YEAR - 1] == pytest.approx(co2)
+        assert YEAR - 1 not in co2_years("officer")
+    finally:
+        world.ws.close()
