@@ -9,7 +9,8 @@ total only two (not shown). The test reads every GET endpoint of the API as the 
 and as an entity manager (JSON, and csv/xlsx where offered) and checks, as a property over all the
 numbers read, that none equals a foreign entity's figure (or the sum of fewer than N foreign
 entities' figures), directly or once the viewer's own figures are subtracted: energy and CO2
-by carrier, by month, by year, and floor areas and EUIs.
+by carrier, by month, by year, and floor areas and EUIs; and budgets' denominators solved from
+the budgets read (the district has a 2024 budget to decompose from the 2023 account).
 """
 
 from __future__ import annotations
