@@ -9,7 +9,8 @@ total only two (not shown). The test reads every GET endpoint of the API as the 
 and as an entity manager (JSON, and csv/xlsx where offered) and checks, as a property over all the
 numbers read, that none equals a foreign entity's figure (or the sum of fewer than N foreign
 entities' figures), directly or once the viewer's own figures are subtracted: energy and CO2
-by carrier, by month, by year, and floor areas and EUIs.
+by carrier, by month, by year, and floor areas and EUIs; and budgets' denominators solved from
+the budgets read (the district has a 2024 budget to decompose from the 2023 account).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,12 +33,14 @@ from fastapi.testclient import TestClient
 
 from carbonpeak.api.app import create_app
 from carbonpeak.config import Settings
+from carbonpeak.errors import NotFoundError
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.publish.dashboard import _run_tables, _runs
 from carbonpeak.services.access.disclosure import Cell, percentile_disclosed, suppress_row
 from carbonpeak.services.access.users import create_user, issue_token
-from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.accounting.account import load_run_tables, run_account
+from carbonpeak.services.plan.warnings import allocate_budgets, set_budget
 from carbonpeak.storage.workspace import Workspace
 
 N = 3  # the platform default (disclosure_min_entities)
@@ -84,29 +88,50 @@ def _ledger() -> str:
     return "\n".join(rows) + "\n"
 
 
+#: the district's 2024 energy budget (a plan value every role of the district reads)
+DISTRICT_BUDGET = 1234.5678
+
+
+def _allocate(ws: Workspace) -> str:
+    """Decompose the 2024 budget to the streets from the 2023 account: ``stored``, or the code
+    of the refusal (2023 has no energy statistics, and its account is withheld from 外滩's
+    officer)."""
+    set_budget(ws, year=YEAR, metric="energy_tce", budget=DISTRICT_BUDGET)
+    try:
+        allocate_budgets(ws, year=YEAR, level="streets", method="baseline_share")
+    except NotFoundError as exc:
+        return exc.reason.code if exc.reason is not None else str(exc)
+    return "stored"
+
+
 @dataclass
 class World:
     ws: Workspace
     client: TestClient
     tokens: dict[str, str]
+    allocation: str = ""
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("disclosure")
+    yield from _world(tmp_path_factory.mktemp("disclosure"), STATISTICS)
+
+
+def _world(tmp: Path, statistics: str) -> Iterator[World]:
     ws, _ = init_workspace(Settings(home=tmp / "home", database_url=f"sqlite:///{tmp}/r.db"),
                            profiles=["huangpu"], actor="test")
     try:
         for kind, text in (("entities", ENTITIES), ("ledger", _ledger()),
-                           ("statistics", STATISTICS)):
+                           ("statistics", statistics)):
             (tmp / f"{kind}.csv").write_text(text, encoding="utf-8")
             import_file(ws, kind, tmp / f"{kind}.csv")
         run_account(ws, year=YEAR - 1)
         run_account(ws, year=YEAR)
+        allocation = _allocate(ws)
         for name, (role, street, entities, _own) in USERS.items():
             create_user(ws, name, role, street=street, entities=entities)
         tokens = {name: issue_token(ws, name).token for name in USERS}
-        yield World(ws, TestClient(create_app(workspace=ws)), tokens)
+        yield World(ws, TestClient(create_app(workspace=ws)), tokens, allocation)
     finally:
         ws.close()
 
@@ -291,14 +316,36 @@ def from_shares(read: list[tuple[float, str]], own: set[str]) -> list[tuple[floa
     return out
 
 
+def from_budgets(world: World, user: str) -> list[tuple[float, str]]:
+    """What a decomposed budget gives with the district budget: a unit's budget is its
+    baseline × district budget ÷ the district's energy of the baseline year, so that
+    denominator is baseline × district budget ÷ budget, with any district budget read."""
+    r = world.client.get("/api/v1/budgets",
+                         headers={"Authorization": f"Bearer {world.tokens[user]}"})
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    district = [float(b["budget"]) for b in items
+                if b["scope_type"] == "district" and b["budget"]]
+    out = []
+    for b in items:
+        baseline = (b.get("basis") or {}).get("baseline")
+        if b["scope_type"] != "district" and b["budget"] and baseline:
+            out += [(float(baseline) * d / float(b["budget"]),
+                     f"budget {b['scope_id']}: baseline × district budget ÷ budget")
+                    for d in district]
+    return out
+
+
 @pytest.mark.parametrize("user", ["officer", "manager"])
 def test_no_foreign_entity_figure_is_derivable_from_any_endpoint(world: World,
                                                                  user: str) -> None:
     own = USERS[user][3]
     read, answered = readable_numbers(world, user)
     assert {"/api/v1/dashboard/overview", "/api/v1/benchmarking",
-            "/api/v1/metrics"} <= answered
-    read += from_shares(read, own)
+            "/api/v1/metrics", "/api/v1/budgets"} <= answered
+    assert any(w.startswith("/api/v1/budgets") and v == DISTRICT_BUDGET for v, w in read) \
+        == (user == "officer")  # the district's budget is read by the officer
+    read += from_shares(read, own) + from_budgets(world, user)
     leaks = derivable(read, own_parts(world, own), secrets_of(world, own))
     assert not leaks, "\n".join(sorted(set(leaks))[:40])
 
@@ -421,3 +468,68 @@ def test_an_enterprise_with_buildings_in_another_street_is_one_contributor() -> 
     assert percentile_disclosed(order, {"a", "b"}, 3)
     assert not percentile_disclosed(order, {"a", "b"}, 3,
                                     {"X1": "X", "X2": "X", "X3": "X", "a": "a", "b": "b"})
+
+
+def test_budgets_are_not_decomposed_on_a_withheld_account(world: World) -> None:
+    """2023 has no energy statistics: decomposing the 2024 budget on the 2023 account (as
+    before) gave 外滩's officer, in its budget's basis and from its budget, baseline and the
+    district budget, that account's total, withheld from it (two foreign respondents). The
+    decomposition now needs the statistics and is refused, naming them; the district budget
+    alone is stored."""
+    assert world.allocation == "plan.budget.needs_statistics"
+    r = world.client.get("/api/v1/budgets", params={"year": YEAR},
+                         headers={"Authorization": f"Bearer {world.tokens['officer']}"})
+    assert [(b["scope_type"], b["budget"]) for b in r.json()["items"]] == [
+        ("district", DISTRICT_BUDGET)]
+
+
+#: 2023's energy statistics are out, its CO2 statistics not: the district's 2023 CO2 is the
+#: statistics' energy × the 2023 account's tCO2 per tce (plan.source.statistics_scaled)
+SCALED_STATISTICS = """year,gdp_10k_cny,population,energy_tce
+2023,980000,500000,5000
+2024,1000000,500000,
+"""
+
+
+def test_the_co2_per_tce_of_a_withheld_account_is_not_shown(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The 2023 account is withheld from 外滩's officer (two foreign respondents), but its CO2
+    per tce reached the officer through the district's 2023 CO2 (5,000 tce of statistics ×
+    the account's tCO2 ÷ tce) and the CO2 per GDP: with the officer's own figures, one
+    equation in the foreign respondents' energy and CO2. Both are withheld from the officer
+    now, as the dual control withholds them; the analyst sees them."""
+    world = next(_world(tmp_path_factory.mktemp("scaled"), SCALED_STATISTICS))
+    try:
+        run = _runs(world.ws, "huangpu", YEAR - 1)[0]
+        assert run is not None
+        dy = load_run_tables(world.ws, run, ["inventory_district_year"])[
+            "inventory_district_year"]
+        p = dy[dy["scope"].isin(("1", "2"))]
+        co2 = 5000 * float(p["tco2"].sum()) / float(p["tce_equal"].sum())
+
+        def metrics(user: str) -> dict[str, Any]:
+            r = world.client.get("/api/v1/metrics", params={"year": YEAR - 1},
+                                 headers={"Authorization": f"Bearer {world.tokens[user]}"})
+            assert r.status_code == 200, r.text
+            return {f["code"]: f for f in r.json()["items"]
+                    if f["code"] in ("co2.statistics", "intensity.co2_per_gdp",
+                                     "energy.statistics")}
+
+        full, officer = metrics("analyst"), metrics("officer")
+        assert full["co2.statistics"]["value"] == pytest.approx(co2)
+        assert full["intensity.co2_per_gdp"]["value"] == pytest.approx(co2 / 980000)
+        for code in ("co2.statistics", "intensity.co2_per_gdp"):
+            assert (officer[code]["value"], officer[code]["provenance"]) == (
+                None, {"suppressed": "disclosure.suppressed.small_cell"})
+        # the statistics' own figure stays public
+        assert officer["energy.statistics"]["value"] == 5000
+        # the dual control agrees: no 2023 CO2 for the officer, the analyst's is the same
+        def co2_years(user: str) -> dict[int, float]:
+            r = world.client.get("/api/v1/dual-control", params={"year": YEAR},
+                                 headers={"Authorization": f"Bearer {world.tokens[user]}"})
+            ind = next(i for i in r.json()["indicators"] if i["indicator"] == "co2_total")
+            return {row["year"]: row["value"] for row in ind["series"]}
+        assert co2_years("analyst")[YEAR - 1] == pytest.approx(co2)
+        assert YEAR - 1 not in co2_years("officer")
+    finally:
+        world.ws.close()

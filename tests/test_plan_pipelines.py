@@ -45,6 +45,7 @@ from carbonpeak.services.plan.warnings import (
     allocate_budgets,
     derive_district_budget,
     evaluate_warnings,
+    list_budgets,
     set_budget,
 )
 from carbonpeak.storage.registry.models import AuditLog, EarlyWarning, Target, WarningEvent
@@ -200,6 +201,11 @@ def test_budgets_allocation_and_warnings_by_hand(district: Workspace) -> None:
                            district="huangpu")
     assert out["budget"].sum() == pytest.approx(108.252 * 200 / 216)
     assert out.loc["waitan", "budget"] == pytest.approx(108.252 * 200 / 216 / 3)
+    # the denominator is the statistics' 216 tce (public), never the 2023 account (108.252)
+    (street,) = [b for b in list_budgets(district, year=2024, district="huangpu")
+                 if b.scope_id == "waitan"]
+    assert (street.basis["district_baseline"], street.basis["district_baseline_basis"]) == (
+        216.0, "statistics")
     # through June: W1 ytd 6 × 3.3077 = 19.8462 tce against 6 × 3.007 = 18.042 last year
     # (ratio 1.1); projected = 19.8462 + 18.042 × 1.1 = 39.6924 tce against 33.4111:
     # ratio 1.188 → red

@@ -267,3 +267,83 @@ def test_a_file_with_an_impossible_register_read_is_refused_naming_row_and_reaso
     assert [(e.row, e.column, e.code) for e in exc.value.errors] == [
         (3, "value", "intake.registers.above_ceiling")]
     assert exc.value.errors[0].params["start"] == "2024-03-15 00:00"  # local time, named
+
+
+# -- suspicious register steps are held (issue 22 leftover) ----------------------------------
+# RM1's history: 335 steps of 10 kWh in an hour (1,000 at 03-01 00:00 to 4,350 at 03-14
+# 23:00, local time). A read of 5,350 at 03-15 00:00 is a step of 1,000 kWh in one hour, 100×
+# the typical rate: below 316× (not refused), but a spike by the robust rule. With the next
+# read, 5,360 at 01:00, the meter has 337 step rates: 336 of 10 kWh/h and one of 1,000, so
+# the median is 10, the MAD is 0 and the scale is 1.2533 × mean |rate − 10| = 1.2533 × 990 /
+# 337 = 3.6818; 1,000 − 10 = 990 > 10 × 3.6818, and 1,000 > 5 × the typical daily peak 10
+# (the median over 15 days of the day's highest rate: 10 on 14 days, 1,000 on one).
+SPIKE_READS = [("2024-03-15T00:00:00", 5350), ("2024-03-15T01:00:00", 5360)]
+HISTORY_KWH = 335 * 10  # the history's steps
+AFTER_KWH = 10  # 5,350 -> 5,360: an ordinary step after the held one
+
+
+def _kwh(result) -> float:
+    dy = result.tables["inventory_district_year"]
+    return float(dy.loc[dy["carrier"] == "electricity", "quantity"].sum())
+
+
+@pytest.mark.parametrize("channel", ["feed", "file"])
+def test_a_register_spike_is_held_until_an_analyst_decides(registers, tmp_path, channel):
+    before = run_account(registers, year=2024)
+    assert _kwh(before) == pytest.approx(HISTORY_KWH)
+    if channel == "feed":
+        res = _push(registers, [{"meter_id": "RM1", "ts": t, "value": v}
+                                for t, v in SPIKE_READS])
+    else:
+        res = import_file(registers, "readings", write(
+            tmp_path, "spike.csv", "meter_id,ts,value\n"
+            + "".join(f"RM1,{t},{v}\n" for t, v in SPIKE_READS)))
+    assert res.errors == []  # stored, not refused
+    assert res.added == 2
+    (held,) = list_held(registers, "huangpu")
+    assert (held["meter_id"], held["value"], held["reason_code"]) == (
+        "RM1", 5350.0, "intake.held.register_spike")
+    assert held["ts"] == "2024-03-14T16:00:00Z"  # 03-15 00:00 in Shanghai
+    assert "累计表读数尖峰" in held["reason_zh"]
+    assert "1000 used in 1 h" in held["reason_en"]
+    assert "median rate 10 " in held["reason_en"]
+    assert "(3.6818)" in held["reason_en"]  # the scale worked out above (6 digits)
+
+    with pytest.raises(HeldValuesPending) as exc:  # the held step affects 2024
+        run_account(registers, year=2024)
+    assert [h["id"] for h in exc.value.held] == [held["id"]]
+    assert f"#{held['id']} RM1" in str(exc.value)
+    kgce = next(f["value"] for f in before.factors_used
+                if f["carrier"] == "electricity" and f["quantity"] == "kgce_equivalent")
+    # counting it would add its 1,000 kWh
+    assert exc.value.delta["tce_equivalent"] == pytest.approx(1000 * kgce / 1000)
+    with registers.registry.session() as s:
+        assert official_run(s, "huangpu", 2024).id == before.run_id
+    decide_held(registers, "huangpu", [held["id"]], "confirmed", note="meter swap")
+    after = run_account(registers, year=2024)
+    assert after.official
+    assert _kwh(after) == pytest.approx(HISTORY_KWH + 1000 + AFTER_KWH)  # 4,360 kWh
+    with registers.registry.session() as s:
+        logged = s.scalars(select(AuditLog).where(AuditLog.object_type == "held_value")).all()
+        assert [(a.action, a.details["status"]) for a in logged] == [
+            ("held_confirmed", ["held", "confirmed"])]
+
+
+def test_a_rejected_register_spike_never_counts(registers):
+    _push(registers, [{"meter_id": "RM1", "ts": t, "value": v} for t, v in SPIKE_READS])
+    (h,) = list_held(registers, "huangpu")
+    decide_held(registers, "huangpu", [h["id"]], "rejected", note="misread")
+    rejected = run_account(registers, year=2024)
+    assert rejected.official
+    # the held step is left out; the step after it counts: 3,350 + 10 = 3,360 kWh
+    assert _kwh(rejected) == pytest.approx(HISTORY_KWH + AFTER_KWH)
+    assert any("rejected by an analyst" in n for n in rejected.notes)
+
+
+def test_an_ordinary_register_step_is_not_held(registers):
+    # 4,350 -> 4,360 -> 4,371: 10 and 11 kWh in an hour, nothing held
+    res = _push(registers, [{"meter_id": "RM1", "ts": "2024-03-15T00:00:00", "value": 4360},
+                            {"meter_id": "RM1", "ts": "2024-03-15T01:00:00", "value": 4371}])
+    assert (res.errors, res.added) == ([], 2)
+    assert list_held(registers, "huangpu") == []
+    assert _kwh(run_account(registers, year=2024)) == pytest.approx(HISTORY_KWH + 21)

@@ -21,7 +21,10 @@ and the data-quality checks (which flag them in stored data, ``services/accounti
   hour, is refused.
 * **Spike** (robust rule): a value more than :data:`SPIKE_Z` robust standard deviations
   (1.4826 × MAD, or 1.2533 × mean absolute deviation when the MAD is 0) above the median and
-  more than :data:`SPIKE_PEAK_RATIO` times the typical daily peak is suspicious.
+  more than :data:`SPIKE_PEAK_RATIO` times the typical daily peak is suspicious. For an interval
+  register the value is the reading; for a cumulative register it is a step's use per hour
+  (its rate), against the median, scale and typical daily peak of the meter's step rates.
+  A suspicious value is held (:data:`HELD_SPIKE`, :data:`HELD_REGISTER_SPIKE`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from carbonpeak.i18n import Message, msg
 from carbonpeak.vocabulary import EnergyCarrier
 
 __all__ = [
+    "HELD_REGISTER_SPIKE",
+    "HELD_SPIKE",
     "HISTORY_RATIO",
     "HOURLY_CEILINGS",
     "LEDGER_HOURS",
@@ -70,6 +75,11 @@ MIN_HISTORY_DAYS = 7
 REPLACEMENT_SHARE = 0.1
 #: hours of a ledger month at most (31 days)
 LEDGER_HOURS = 744.0
+#: the reason (a message code) of a held interval reading: the reading is left out
+HELD_SPIKE = "intake.held.spike"
+#: the reason of a held cumulative register read: the step ending at it (its use since the
+#: read before) is left out, as for a reset (the time it spans is not covered)
+HELD_REGISTER_SPIKE = "intake.held.register_spike"
 
 #: the most one entity of a district can use in an hour, canonical unit of the carrier
 #: (kWh, GJ, m³, t): a gigawatt of electricity, about 2.8 GW of heat, …

@@ -618,7 +618,7 @@ def _hold(s: Session, district_id: str, batch_id: int, held: Sequence[HeldRow]) 
         if known is None:
             s.add(HeldValue(district_id=district_id, batch_id=batch_id, meter_id=h.meter_id,
                             ts=ts, month=h.month, value=h.value,
-                            reason_code="intake.held.spike", details=h.details,
+                            reason_code=h.reason_code, details=h.details,
                             status=HeldStatus.HELD))
             n += 1
     return n

@@ -19,8 +19,11 @@ step from the read before it, or to the next live read, goes backwards without b
 or a replaced meter (``intake.registers.backwards``), holds more than the meter's ceiling for
 the time it spans (``intake.registers.above_ceiling``) or uses 316× or more the meter's typical
 use per hour (``intake.registers.above_history``; the median over days of the day's use per
-hour, at least ``MIN_HISTORY_DAYS`` days). Register spikes are not held (the account's
-``withheld`` table covers interval readings only); the quality flags report them.
+hour, at least ``MIN_HISTORY_DAYS`` days). A read whose step from the read before it is a
+spike by the robust rule on the meter's step rates (use per hour: median, robust scale and
+typical daily peak over the live steps of those months and the batch's) is stored and held
+(``intake.held.register_spike``): the account leaves that step's use out (as for a reset, its
+time is not covered) until an analyst confirms or rejects it.
 
 Negative interval values are refused by the validator itself. Ledger rows are refused above a
 month's ceiling or at 316× the entity's typical monthly quantity of the carrier.
@@ -40,6 +43,8 @@ import pyarrow as pa
 from sqlalchemy import select
 
 from carbonpeak.domain.plausibility import (
+    HELD_REGISTER_SPIKE,
+    HELD_SPIKE,
     HISTORY_RATIO,
     MIN_HISTORY_DAYS,
     REPLACEMENT_SHARE,
@@ -79,6 +84,8 @@ class HeldRow:
     month: str
     value: float
     details: dict[str, float]
+    #: the rule (a message code): an interval spike, or a register step's
+    reason_code: str = HELD_SPIKE
 
 
 def meter_limits(ws: Workspace, district_id: str) -> dict[str, MeterLimits]:
@@ -156,13 +163,13 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
                     limits: Mapping[str, MeterLimits], *, source: str,
                     sheet: str | None = None) -> list[HeldRow]:
     """Refuse the implausible interval readings and cumulative register reads of ``checked``
-    (taken out of its tables, their errors added) and return the suspicious interval readings
-    to hold."""
+    (taken out of its tables, their errors added) and return the suspicious ones to hold
+    (interval readings, and register reads whose step is a spike)."""
     refused: list[RowError] = []
     held = _screen_intervals(ws, district_id, tz, checked, limits, refused, source=source,
                              sheet=sheet)
-    refused.extend(_screen_registers(ws, district_id, tz, checked, limits, source=source,
-                                     sheet=sheet))
+    held += _screen_registers(ws, district_id, tz, checked, limits, refused, source=source,
+                              sheet=sheet)
     checked.refuse(refused)
     return held
 
@@ -279,14 +286,56 @@ SELECT meter_id, median(level) FROM days WHERE level > 0
 GROUP BY meter_id HAVING count(*) >= $min_days
 """
 
+#: the steps ending at a batch read that are spikes by the robust rule over the meter's step
+#: rates (use per hour; drops and empty steps are not rates), the batch's steps included
+_REGISTER_SPIKES = """
+WITH hist AS (
+  SELECT h.meter_id, h.ts, h.value FROM reg_history h
+  WHERE h.meter_id IN (SELECT meter_id FROM reg_rows)
+    AND NOT EXISTS (SELECT 1 FROM reg_rows b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
+),
+allr AS (
+  SELECT meter_id, ts, value, CAST(NULL AS BIGINT) AS row, CAST(NULL AS VARCHAR) AS month
+  FROM hist
+  UNION ALL SELECT meter_id, ts, value, row, month FROM reg_rows
+),
+steps AS (
+  SELECT meter_id, ts, value, row, month, LAG(value) OVER w AS prev_value,
+         value - LAG(value) OVER w AS used,
+         date_diff('microsecond', LAG(ts) OVER w, ts) / 3.6e9 AS hours
+  FROM allr WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
+),
+rates AS (SELECT *, used / hours AS rate FROM steps WHERE used >= 0 AND hours > 0),
+med AS (SELECT meter_id, median(rate) AS med FROM rates GROUP BY meter_id),
+peak AS (
+  SELECT meter_id, median(day_max) AS peak FROM (
+    SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, max(rate) AS day_max
+    FROM rates GROUP BY ALL) WHERE day_max > 0 GROUP BY meter_id
+),
+scale AS (
+  SELECT r.meter_id, m.med,
+         CASE WHEN median(abs(r.rate - m.med)) > 0 THEN 1.4826 * median(abs(r.rate - m.med))
+              ELSE 1.2533 * avg(abs(r.rate - m.med)) END AS scale
+  FROM rates r JOIN med m USING (meter_id) GROUP BY r.meter_id, m.med
+)
+SELECT r.meter_id, r.ts, r.month, r.value, r.prev_value, r.used, r.hours, r.rate, s.med,
+       s.scale, p.peak
+FROM rates r JOIN scale s USING (meter_id) JOIN peak p USING (meter_id)
+WHERE r.row IS NOT NULL AND s.scale > 0 AND r.rate - s.med > $z * s.scale
+  AND r.rate > $ratio * p.peak
+ORDER BY r.meter_id, r.ts
+"""
+
 
 def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: ValidatedReadings,
-                      limits: Mapping[str, MeterLimits], *, source: str,
-                      sheet: str | None) -> list[RowError]:
-    """The reads of cumulative registers that make a step implausible
-    (:func:`~carbonpeak.domain.plausibility.register_step_problem`): the step from the read
-    before it (live or in the batch) and the step to the next live read, among the live reads
-    of the batch's months, the two before and the one after."""
+                      limits: Mapping[str, MeterLimits], refused: list[RowError], *,
+                      source: str, sheet: str | None) -> list[HeldRow]:
+    """Refuse the reads of cumulative registers that make a step implausible
+    (:func:`~carbonpeak.domain.plausibility.register_step_problem`; added to ``refused``): the
+    step from the read before it (live or in the batch) and the step to the next live read,
+    among the live reads of the batch's months, the two before and the one after. Return the
+    reads left whose step from the read before is a spike (:data:`_REGISTER_SPIKES`), to
+    hold."""
     table = checked.tables.get("registers")
     if table is None or not table.num_rows or checked.index is None:
         return []
@@ -308,9 +357,31 @@ def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: Validat
         typical = {str(m): float(v) for m, v in con.execute(
             _REGISTER_TYPICAL, {"min_days": MIN_HISTORY_DAYS}).fetchall()}
         steps = con.execute(_REGISTER_STEPS).fetchall()
+        first = len(refused)
+        _register_problems(steps, limits, typical, tz, refused, source=source, sheet=sheet)
+        if len(refused) > first:  # the spikes are looked for among the reads kept
+            con.register("gone", pa.table({"row": pa.array([e.row for e in refused[first:]],
+                                                           pa.int64())}))
+            con.register("reg_rows", con.sql(
+                "SELECT * FROM reg_rows WHERE row NOT IN (SELECT row FROM gone)"
+            ).to_arrow_table())
+        spikes = con.execute(_REGISTER_SPIKES,
+                             {"z": SPIKE_Z, "ratio": SPIKE_PEAK_RATIO}).fetchall()
     finally:
         con.close()
-    refused: list[RowError] = []
+    return [HeldRow(str(m), ts, str(month), float(v), {
+                "previous": float(prev), "use": float(used), "hours": float(hours),
+                "rate": float(rate), "median": float(med), "scale": float(scale),
+                "peak": float(peak), "z": SPIKE_Z, "peak_ratio": SPIKE_PEAK_RATIO},
+                HELD_REGISTER_SPIKE)
+            for m, ts, month, v, prev, used, hours, rate, med, scale, peak in spikes]
+
+
+def _register_problems(steps: list[Any], limits: Mapping[str, MeterLimits],
+                       typical: Mapping[str, float], tz: str, refused: list[RowError], *,
+                       source: str, sheet: str | None) -> None:
+    """Add a refusal for every read of ``steps`` (rows of :data:`_REGISTER_STEPS`) whose step
+    from the read before or to the next live read is implausible."""
     for row, meter, prev_ts, prev, ts, value, next_ts, nxt in steps:
         lim = limits.get(str(meter))
         if lim is None:
@@ -329,7 +400,6 @@ def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: Validat
                                                           typical.get(str(meter)), tz),
                                         sheet))
                 break
-    return refused
 
 
 def _register_message(problem: RegisterProblem, start: Any, a: float, end: Any, b: float,

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from carbonpeak.domain.accounting import (
     key_unit_rules,
 )
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
+from carbonpeak.domain.plausibility import HELD_REGISTER_SPIKE
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError, HeldValuesPending, NotFoundError
 from carbonpeak.i18n import Label, Message, dumps, render
@@ -136,9 +137,9 @@ def run_account(
     inputs.tables["factors"] = _factor_table(factors)
     gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
     notes.extend(_gap_filling_notes(gap_filling, previous))
-    held = _live_held(ws, d.id, year, inputs.files.get("readings", []))
+    held = _live_held(ws, d.id, year, inputs.files)
     pending = [h for h in held if h["status"] == HeldStatus.HELD]
-    inputs.tables["withheld"] = _withheld(held)
+    _withhold(inputs, held)
     t1 = time.perf_counter()
     steps = account_steps(year, fill_gaps=fill_gaps)
 
@@ -159,8 +160,7 @@ def run_account(
     tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
     if pending and official:
         # what counting them would change: the account again with only the rejected left out
-        inputs.tables["withheld"] = _withheld(
-            [h for h in held if h["status"] == HeldStatus.REJECTED])
+        _withhold(inputs, [h for h in held if h["status"] == HeldStatus.REJECTED])
         with_held = _finish_tables(pipeline(), inputs.tables["entities"].to_pandas(),
                                    fs_label, year)
         if _differs(tables, with_held):
@@ -198,15 +198,26 @@ def run_account(
 
 
 def _live_held(ws: Workspace, district_id: str, year: int,
-               files: Sequence[str]) -> list[dict[str, Any]]:
-    """The held and rejected values of the year that are still live readings (a later batch
-    may have replaced one with another value: then it no longer counts, nor is it held)."""
+               files: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
+    """The held and rejected values of the year that are still live reads (a later batch may
+    have replaced one with another value: then it no longer counts, nor is it held): interval
+    readings among the ``readings`` files, register reads (``register``: True) among the
+    ``registers`` files."""
     with ws.registry.session() as s:
         rows = s.execute(select(HeldValue.id, HeldValue.meter_id, HeldValue.ts,
-                                HeldValue.value, HeldValue.status).where(
+                                HeldValue.value, HeldValue.status, HeldValue.reason_code).where(
             HeldValue.district_id == district_id,
             HeldValue.month.between(f"{year}-01", f"{year}-12"),
             HeldValue.status.in_([HeldStatus.HELD, HeldStatus.REJECTED]))).all()
+    registers = [r[:5] for r in rows if r[5] == HELD_REGISTER_SPIKE]
+    intervals = [r[:5] for r in rows if r[5] != HELD_REGISTER_SPIKE]
+    out = _live(intervals, files.get("readings", [])) + [
+        {**h, "register": True} for h in _live(registers, files.get("registers", []))]
+    return sorted(out, key=lambda h: int(h["id"]))
+
+
+def _live(rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
+    """The held values of ``rows`` (id, meter, ts, value, status) that are live in ``files``."""
     if not rows or not files:
         return []
     held = pa.table({"id": pa.array([r[0] for r in rows], pa.int64()),
@@ -232,6 +243,13 @@ def _withheld(held: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.table({"meter_id": pa.array([h["meter_id"] for h in held], pa.string()),
                      "ts": pa.array([h["ts"] for h in held], pa.timestamp("us")),
                      "value": pa.array([h["value"] for h in held], pa.float64())})
+
+
+def _withhold(inputs: PipelineInputs, held: Sequence[dict[str, Any]]) -> None:
+    """Leave ``held`` out of the account: the interval readings (``withheld``) and the steps
+    of cumulative registers ending at the register reads (``withheld_registers``)."""
+    inputs.tables["withheld"] = _withheld([h for h in held if not h.get("register")])
+    inputs.tables["withheld_registers"] = _withheld([h for h in held if h.get("register")])
 
 
 def _differs(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:

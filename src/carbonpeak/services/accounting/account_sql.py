@@ -17,6 +17,9 @@ Input tables, registered by the engine runner:
 ``withheld``      meter_id, ts, value: interval readings held out of the account (held values
                   an analyst has not confirmed, and those rejected); the live reading with that
                   meter, time and value is left out
+``withheld_registers``  meter_id, ts, value: cumulative register reads held likewise; the
+                  step ending at the live read with that meter, time and value is left out
+                  (like a reset: no use, its time not covered)
 
 Rules, in order of the steps:
 
@@ -29,7 +32,8 @@ Rules, in order of the steps:
    10 % of the register and the new one within the bottom 10 % (difference + the wrap,
    ``rollover_wrap``: full scale plus one unit of its last digit, 99,999.9 wraps at 100,000.0);
    any other drop is a *reset*: that interval is excluded (never a huge negative or positive
-   value) and flagged. All register months are read, so intervals across the year boundary
+   value) and flagged. A held step (``withheld_registers``) is excluded the same way.
+   All register months are read, so intervals across the year boundary
    count their share of the year.
    An interval is spread over the months it spans in proportion to time. Coverage = share of
    the month's time inside valid intervals.
@@ -73,12 +77,16 @@ def account_steps(year: int, *, fill_gaps: bool = False) -> list[tuple[str, str]
 SELECT g.meter_id, g.ts AS t_end, g.value,
        LAG(g.ts) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS t_start,
        LAG(g.value) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS prev_value,
-       m.rollover_at, m.rollover_wrap
+       m.rollover_at, m.rollover_wrap,
+       CASE WHEN w.meter_id IS NULL THEN 0 ELSE 1 END AS held
 FROM registers g JOIN meters m ON m.meter_id = g.meter_id
+LEFT JOIN withheld_registers w ON w.meter_id = g.meter_id AND w.ts = g.ts
+     AND w.value = g.value
 """),
         ("register_intervals", """
 SELECT meter_id, t_start, t_end,
-       CASE WHEN value >= prev_value THEN value - prev_value
+       CASE WHEN held = 1 THEN NULL
+            WHEN value >= prev_value THEN value - prev_value
             WHEN rollover_at IS NOT NULL AND prev_value >= 0.9 * rollover_at
                  AND prev_value <= rollover_at AND value < 0.1 * rollover_at
                  THEN value + rollover_wrap - prev_value

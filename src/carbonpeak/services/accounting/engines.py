@@ -34,7 +34,7 @@ EMPTY_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-#: the account's withheld readings (none unless given)
+#: the account's withheld readings and register reads (none unless given)
 WITHHELD_SCHEMA = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")),
                              ("value", pa.float64())])
 
@@ -47,8 +47,10 @@ class PipelineInputs:
     tables: dict[str, pa.Table] = field(default_factory=dict)
 
     def all_tables(self) -> dict[str, pa.Table]:
-        """The tables, with an empty ``withheld`` when none was given."""
-        return {"withheld": WITHHELD_SCHEMA.empty_table(), **self.tables}
+        """The tables, with an empty ``withheld`` and ``withheld_registers`` when none was
+        given."""
+        return {"withheld": WITHHELD_SCHEMA.empty_table(),
+                "withheld_registers": WITHHELD_SCHEMA.empty_table(), **self.tables}
 
 
 Progress = Callable[[str], None]

@@ -4,9 +4,11 @@ analyst confirms or rejects them (``carbonpeak held``, ``/api/v1/held``).
 中文：待核实数值：入库时判为尖峰的读数已保存，但在分析员确认或剔除之前不计入正式核算；
 每次决定都记入审计日志。
 
-The intake holds them (:mod:`carbonpeak.intake.plausibility`); the account leaves out the held
-and the rejected ones and refuses to become official while a held one is a live reading of its
-year (:func:`carbonpeak.services.accounting.account.run_account`).
+The intake holds them (:mod:`carbonpeak.intake.plausibility`): interval readings
+(``intake.held.spike``: the reading is left out) and cumulative register reads
+(``intake.held.register_spike``: the step ending at the read is left out). The account leaves
+out the held and the rejected ones and refuses to become official while a held one is a live
+read of its year (:func:`carbonpeak.services.accounting.account.run_account`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
-from carbonpeak.i18n import stored_text
+from carbonpeak.i18n import Message, stored_text
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.audits import audit_schedule
 from carbonpeak.services.buildings.commissioning import commissioning, split_candidates
@@ -37,7 +37,11 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ScopeType
 
-__all__ = ["BASELINE_YEAR", "Computed", "compute_figures"]
+__all__ = ["BASELINE_YEAR", "SCALED_BY_ACCOUNT", "Computed", "compute_figures"]
+
+#: the provenance key of a statistics figure computed with the account's CO2 per tce (the
+#: statistics' energy × the account's tCO2/tce): the account run's id
+SCALED_BY_ACCOUNT = "scaled_by_account_run"
 
 #: the base year of the intensity change (the plan's 2020)
 BASELINE_YEAR = 2020
@@ -172,11 +176,16 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
     e_ok = stat(year, "energy_basis") == STATISTICS
     c_ok = stat(year, "co2_basis") == STATISTICS
     c_src = stored_text(stat(year, "co2_source"), "en") or ""
+    src = stat(year, "co2_source")
+    # the statistics' energy × the account's CO2 per tce: withheld where the account is
+    scaled = {SCALED_BY_ACCOUNT: src.params.get("run")} if c_ok and isinstance(src, Message) \
+        and src.code == "plan.source.statistics_scaled" else {}
     none = {"note": f"no statistics for {year}"}
     out.append(Computed("energy.statistics", finite(stat(year, "energy_tce")) if e_ok else None,
                         str(year), row(year, "energy_tce") if e_ok else none))
     out.append(Computed("co2.statistics", finite(stat(year, "co2_t")) if c_ok else None,
-                        str(year), (row(year, "co2_t") | {"source": c_src}) if c_ok else none))
+                        str(year), (row(year, "co2_t") | {"source": c_src} | scaled) if c_ok
+                        else none))
     # an intensity is the statistics over GDP, never the metered subset over GDP
     epg = finite(stat(year, "energy_per_gdp")) if e_ok else None
     out.append(Computed("intensity.energy_per_gdp", epg, str(year),
@@ -191,8 +200,8 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
                                              for y in (BASELINE_YEAR, year)]}))
     cpg = finite(stat(year, "co2_per_gdp")) if c_ok else None
     out.append(Computed("intensity.co2_per_gdp", cpg, str(year),
-                        (row(year, "co2_t / gdp_10k_cny") | {"source": c_src}) if c_ok
-                        else none))
+                        (row(year, "co2_t / gdp_10k_cny") | {"source": c_src} | scaled)
+                        if c_ok else none))
     return out
 
 

@@ -24,8 +24,8 @@ from carbonpeak.i18n import Lang, Message, render
 from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
-from carbonpeak.services.figures.compute import compute_figures
-from carbonpeak.services.plan.indicators import suppressed_years
+from carbonpeak.services.figures.compute import SCALED_BY_ACCOUNT, compute_figures
+from carbonpeak.services.plan.indicators import suppressed_years, withheld_totals
 from carbonpeak.storage.registry.models import (
     AccountRun,
     AuditLog,
@@ -230,4 +230,12 @@ def figures(ws: Workspace, *, year: int, district: str | None = None,
         if any(y <= year for y in hidden):
             items = [dataclasses.replace(f, value=None, provenance={"suppressed": SUPPRESSED})
                      if f.code in ACCOUNT_DERIVED else f for f in items]
+    if scope is not None and not scope.everything and any(
+            SCALED_BY_ACCOUNT in f.provenance for f in items) \
+            and year in withheld_totals(ws, ws.district(district_id), scope):
+        # the statistics' energy × the account's CO2 per tce of a year whose account is
+        # withheld from the viewer: with its own figures, one equation in the two unknowns
+        # of the foreign respondents' energy and CO2
+        items = [dataclasses.replace(f, value=None, provenance={"suppressed": SUPPRESSED})
+                 if SCALED_BY_ACCOUNT in f.provenance else f for f in items]
     return FigureSet(district_id, year, when, inputs, items)

@@ -12,7 +12,9 @@ Sources, per year (each row says which it used):
   statistics' district total when given, because the assessment (考核) uses it; otherwise the
   official account of the year, which covers the metered entities only.
 * **CO2** (t): the statistics' district figure when given; else the statistics' energy times
-  the account's CO2 per tce (equal value) of the same year; else the account's own total.
+  the account's CO2 per tce (equal value) of the same year; else the account's own total. A
+  viewer from whom a year's account is withheld (small cells) gets neither for that year: the
+  scaled figure would show it the account's CO2 per tce.
 * **Intensities** (energy and CO2 per GDP) are statistics over statistics only (like with
   like, 统计口径): a year whose energy (or CO2) is the metered account's has none.
 * Account figures (electricity, fuel, PV, grid factor) always come from the year's current
@@ -57,7 +59,8 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
            "district_series", "finite", "official_runs",
-           "price_base_year", "purchased", "sector_frame", "suppressed_years"]
+           "price_base_year", "purchased", "sector_frame", "suppressed_years",
+           "withheld_totals"]
 
 #: 1 kWh = 0.1229 kgce (equivalent value, GB/T 2589-2020)
 TCE_PER_KWH_EQUIVALENT = 0.0001229
@@ -128,6 +131,18 @@ def _small_cells(d: District, runs: dict[int, RunTables], viewer: AccessScope,
         elif any(c.suppressed for c in row):
             out[y] = {"split"}
     return out
+
+
+def withheld_totals(ws: Workspace, d: District, viewer: AccessScope | None) -> set[int]:
+    """The years whose district account ``viewer`` may not see at all (its total has 1..N-1
+    contributing respondents outside the viewer's scope): :func:`district_series` shows none
+    of their account figures, nor the statistics' energy scaled by the account's CO2 per tce
+    (none for a viewer with district-wide sight)."""
+    if viewer is None or viewer.everything:
+        return set()
+    cells = _small_cells(d, official_runs(ws, d, ["inventory_entity_year"]), viewer,
+                         entity_respondents(ws, d.id))
+    return {y for y, c in cells.items() if "total" in c}
 
 
 def suppressed_years(ws: Workspace, d: District, viewer: AccessScope | None) -> set[int]:

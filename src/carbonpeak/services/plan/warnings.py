@@ -8,7 +8,12 @@ Budgets
     * streets' and key units': the district budget decomposed (:func:`allocate_budgets`). The
       account covers the metered entities only, so the total decomposed is
       ``Σ baseline × district budget ÷ district energy of the baseline year``: every unit is
-      asked for the same change as the district, then the method redistributes it.
+      asked for the same change as the district, then the method redistributes it. The
+      district's energy (or CO2) of the baseline year is its **statistics** (统计口径), never
+      the metered account: a street officer knows its own budget and baseline and the district
+      budget, so the denominator follows from them, and the account's total of a year may be
+      withheld from that officer (small cells, docs/security.md). Without the statistics the
+      decomposition is refused, naming them.
       Key units get an intensity target (their building type's median of the baseline year,
       per m²): one that stays within it gets an elastic total (弹性总量).
 
@@ -40,7 +45,7 @@ from carbonpeak.domain.early_warning import (
 )
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.i18n import msg, render
+from carbonpeak.i18n import Text, msg, render
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_records import store_budget
 from carbonpeak.services.accounting.account import NO_STREET, load_run_tables, official_run
@@ -49,6 +54,7 @@ from carbonpeak.services.plan.notify import Notifier, should_notify
 from carbonpeak.storage.registry.models import (
     Budget,
     District,
+    DistrictStatistics,
     EarlyWarning,
     Entity,
     Street,
@@ -157,8 +163,9 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
                      district: str | None = None) -> pd.DataFrame:
     """Decompose the district's budget of ``year`` to ``level`` (``streets``/``key_units``).
 
-    The baseline is the prior year's official account. Returns the allocation table (also
-    stored as budgets, audit-logged).
+    The baseline is the prior year's official account; the district's figure it is scaled by
+    is the prior year's statistics (NotFoundError naming them when missing: see the module
+    docstring). Returns the allocation table (also stored as budgets, audit-logged).
     """
     _check_metric(metric)
     if level not in ("streets", "key_units"):
@@ -186,13 +193,13 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
             columns=["entity_id", "parent_id", "street_id", "building_type", "floor_area_m2"])
         streets = {st.id: st.code for st in s.scalars(select(Street).where(
             Street.district_id == d.id))}
-    series = district_series(ws, d)
-    col = "energy_tce" if metric == "energy_tce" else "co2_t"
-    district_prior = series[col].get(prior)
-    if district_prior is None or pd.isna(district_prior):
-        msg = f"no district {col} for {prior} (statistics or account)"
-        raise NotFoundError(msg)
-    ratio = district_budget / float(district_prior)
+    district_prior = _statistics_of(ws, d, prior, metric)
+    if district_prior is None:
+        what = Text(zh="能源消费总量", en="total energy use") if metric == "energy_tce" \
+            else Text(zh="二氧化碳排放量", en="CO2 emissions")
+        raise NotFoundError(i18n_msg("plan.budget.needs_statistics", year=year, base=prior,
+                                     what=what))
+    ratio = district_budget / district_prior
     units = _units(level, t, ents, streets, METRIC_COLUMN[metric])
     total = float(units["baseline"].sum()) * ratio
     try:
@@ -211,9 +218,21 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
                          basis={"baseline_year": prior, "baseline_run": run_id,
                                 "baseline": float(r["baseline"]),
                                 "district_budget": district_budget,
-                                "district_baseline": float(district_prior),
+                                "district_baseline": district_prior,
+                                "district_baseline_basis": "statistics",
                                 "weight": weight if method == "mixed" else None})
     return out
+
+
+def _statistics_of(ws: Workspace, d: District, year: int, metric: str) -> float | None:
+    """The district statistics' energy (tce) or CO2 (t) of ``year`` as recorded (never the
+    account, nor the statistics' energy scaled by the account's CO2 per tce); None without
+    it."""
+    with ws.registry.session() as s:
+        st = s.scalars(select(DistrictStatistics).where(
+            DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
+        v = (st.energy_tce if metric == "energy_tce" else st.co2_t) if st is not None else None
+    return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
 
 def _parents(parent_id: pd.Series) -> dict[str, str | None]:

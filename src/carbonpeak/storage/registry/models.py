@@ -395,9 +395,11 @@ class IngestBatch(Base):
 
 
 class HeldValue(Base):
-    """A suspicious interval reading, accepted and stored but held out of the official account
-    until an analyst confirms or rejects it (``status``). ``reason_code`` names the rule
-    (``intake.held.spike``) and ``details`` its figures (median, robust scale, typical peak)."""
+    """A suspicious reading, accepted and stored but held out of the official account until an
+    analyst confirms or rejects it (``status``). ``reason_code`` names the rule and so what is
+    held: ``intake.held.spike`` an interval reading, ``intake.held.register_spike`` the step of
+    a cumulative register ending at this read; ``details`` its figures (median, robust scale,
+    typical peak; for a register step also the read before, the use and the hours)."""
 
     __tablename__ = "held_values"
     __table_args__ = (one_of("status", HeldStatus),)
