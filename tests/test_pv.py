@@ -103,7 +103,7 @@ def test_performance_ratio_specific_yield_and_flags():
     assert not (f.underperforming)
     assert not (f.data_gap)
     assert not (f.clipping_suspected)
-    # 800 kWh -> PR 80 / 130 = 0.615 < 0.70: underperforming
+    # 800 kWh = 72.7 % of the modelled 1,100 < 85 %: underperforming (PR 80 / 130 = 0.615)
     low = rules.monitoring_flags(rules.MonthCheck(800.0, 1100.0, 10.0, 8.0, 130.0, 744, 744,
                                                   0, 372))
     assert low.underperforming
@@ -118,6 +118,39 @@ def test_performance_ratio_specific_yield_and_flags():
                                                    19, 372)).clipping_suspected
     assert not rules.monitoring_flags(rules.MonthCheck(1000.0, 1100.0, 10.0, 8.0, 130.0, 744,
                                                        744, 18, 372)).clipping_suspected
+
+
+def test_underperformance_is_judged_against_the_model_with_its_clipping():
+    # A site of 120 kWp DC on a 100 kW inverter (DC:AC 1.2) in a hot, sunny month: 180 kWh/m²
+    # on the plane; the model, clipping at 100 kW, gives 14,000 kWh -> modelled PR
+    # = 14,000 / (120 × 180) = 14,000 / 21,600 = 0.648.
+    # The meter reads 13,720 kWh (98 % of the model): PR = 13,720 / 21,600 = 0.635, under a
+    # fixed 0.70 threshold, but the site does what it can: 13,720 / 14,000 = 0.98 ≥ 0.85.
+    hot = rules.monitoring_flags(rules.MonthCheck(13_720.0, 14_000.0, 120.0, 100.0, 180.0,
+                                                  744, 744, 60, 400))
+    assert hot.performance_ratio == pytest.approx(13_720 / 21_600)
+    assert hot.performance_ratio < 0.70
+    assert hot.modelled_pr == pytest.approx(14_000 / 21_600)
+    assert hot.measured_over_modelled == pytest.approx(0.98)
+    assert not hot.underperforming
+    assert hot.clipping_suspected  # 60 of 400 productive hours at the limit = 15 % ≥ 5 %
+    # a real fault on the same site: 10,500 kWh = 75 % of the model < 85 % -> flagged
+    # (PR 10,500 / 21,600 = 0.486 = 0.75 × the modelled 0.648)
+    fault = rules.monitoring_flags(rules.MonthCheck(10_500.0, 14_000.0, 120.0, 100.0, 180.0,
+                                                    744, 744, 0, 400))
+    assert fault.underperforming
+    assert fault.performance_ratio == pytest.approx(0.75 * hot.modelled_pr)
+    # the threshold is the district's: at 0.70 the 75 % month passes
+    assert not rules.monitoring_flags(rules.MonthCheck(10_500.0, 14_000.0, 120.0, 100.0,
+                                                       180.0, 744, 744, 0, 400),
+                                      fault_ratio=0.70).underperforming
+    # nothing modelled (a month before any sun, or no irradiation): not judged
+    dark = rules.monitoring_flags(rules.MonthCheck(0.0, 0.0, 120.0, 100.0, 0.0, 744, 744, 0, 0))
+    assert dark.measured_over_modelled is None
+    assert dark.modelled_pr is None
+    assert not dark.underperforming
+    assert rules.DEFAULT_FAULT_RATIO.status == "unverified"
+    assert "clipping" in rules.DEFAULT_FAULT_RATIO.source
 
 
 def test_forecast_errors_normalised_by_capacity():
@@ -433,6 +466,10 @@ def test_monitoring_flags_the_underperforming_site_and_the_gaps(world, metered):
     h = float(metered.hourly_poa_w_m2["PV-S1"].sum()) / 1000.0
     assert s["performance_ratio"] == pytest.approx(e / (150.0 * h), rel=1e-3)
     assert 0.4 < s["performance_ratio"] < 0.6
+    # the modelled PR is the model's own energy over the same irradiation: PR / ratio
+    assert s["modelled_pr"] == pytest.approx(s["performance_ratio"] / 0.60, rel=1e-3)
+    assert mon["fault_ratio"] == 0.85
+    assert mon["fault_rule_status"] == "unverified"
     # February has no readings: a gap, not an underperformance
     assert rows[("PV-G1", "2024-02")]["data_gap"]
     assert not rows[("PV-G1", "2024-02")]["underperforming"]

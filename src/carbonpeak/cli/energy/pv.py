@@ -160,7 +160,8 @@ def monitor_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = 
         return
     t = Table("site 电站", "month 月", "measured kWh 实测", "modelled kWh 理论", "PR",
               "kWh/kWp", "coverage 完整率", "flags 标记",
-              title=f"{year} monitoring 运行监测 (PR < {res['pr_threshold']:.2f} flagged)")
+              title=f"{year} monitoring 运行监测 (flagged below {res['fault_ratio']:.0%} of "
+              f"modelled 低于理论值{res['fault_ratio']:.0%}标记)")
     for r in res["rows"]:
         flags = [n for n, on in (("underperforming 低效", r["underperforming"]),
                                  ("data gap 缺数", r["data_gap"]),
@@ -169,6 +170,7 @@ def monitor_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = 
                   _f(r["performance_ratio"], 2), _f(r["specific_yield_kwh_kwp"], 1),
                   f"{r['coverage']:.0%}", ", ".join(flags))
     console.print(t)
+    console.print(f"rule 规则 ({res['fault_rule_status']}): {res['fault_rule_source']}")
     if res["synthetic"]:
         console.print(SYNTHETIC_NOTE)
 

@@ -73,6 +73,7 @@ class PvMonthPublic(Public):
     performance_ratio: float | None
     specific_yield_kwh_kwp: float
     measured_over_modelled: float | None
+    modelled_pr: float | None
     coverage: float
     underperforming: bool
     data_gap: bool
@@ -80,12 +81,15 @@ class PvMonthPublic(Public):
 
 
 class PvMonitoringPublic(Public):
-    """Monitoring of the metered sites in scope."""
+    """Monitoring of the metered sites in scope; a month is underperforming when measured <
+    ``fault_ratio`` × modelled (the model clipping at the inverter's kW AC)."""
 
     year: int
     weather: str
     synthetic: bool
-    pr_threshold: float
+    fault_ratio: float
+    fault_rule_source: str
+    fault_rule_status: str
     rows: list[PvMonthPublic]
 
 

@@ -60,17 +60,18 @@ class PvSettings:
 
     base_year: int
     module_efficiency: float
-    pr_threshold: float
+    fault_ratio: float
     climate: Climate
 
 
 def pv_settings(d: District) -> PvSettings:
     """The district's settings: profile ``[pv]`` ``base_year`` (default 2020, the plans'
-    baseline), ``module_efficiency``, ``pr_threshold``, location."""
+    baseline), ``module_efficiency``, ``fault_ratio`` (a month is underperforming below this
+    share of its modelled energy), location."""
     pv = (d.profile or {}).get("pv") or {}
     return PvSettings(int(pv.get("base_year", 2020)),
                       float(pv.get("module_efficiency", rules.DEFAULT_MODULE_EFFICIENCY.value)),
-                      float(pv.get("pr_threshold", rules.DEFAULT_PR_THRESHOLD.value)),
+                      float(pv.get("fault_ratio", rules.DEFAULT_FAULT_RATIO.value)),
                       district_climate(d.profile))
 
 
@@ -275,7 +276,7 @@ def monitoring(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     if sites.empty:
         return {"year": year, "weather": basis, "synthetic": basis == "synthetic", "rows": [],
-                "pr_threshold": cfg.pr_threshold}
+                **_fault_rule(cfg)}
     from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
         model_sites,  # pvlib only when a yield is modelled
     )
@@ -315,14 +316,25 @@ def monitoring(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                 intervals_received=int((n.reindex(sel) > 0).sum()),
                 intervals_expected=len(sel), hours_at_limit=at_limit,
                 productive_hours=productive)
-            f = rules.monitoring_flags(check, pr_threshold=cfg.pr_threshold)
+            f = rules.monitoring_flags(check, fault_ratio=cfg.fault_ratio)
             rows.append({"site_id": sid, "entity_id": r["entity_id"], "meter_id": meter,
                          "month": month, "measured_kwh": m_kwh, "modelled_kwh": mod,
                          "performance_ratio": f.performance_ratio,
                          "specific_yield_kwh_kwp": f.specific_yield,
                          "measured_over_modelled": f.measured_over_modelled,
+                         "modelled_pr": f.modelled_pr,
                          "coverage": f.coverage, "underperforming": f.underperforming,
                          "data_gap": f.data_gap, "clipping_suspected": f.clipping_suspected})
         del i
     return {"year": year, "weather": basis, "synthetic": basis == "synthetic", "rows": rows,
-            "pr_threshold": cfg.pr_threshold}
+            **_fault_rule(cfg)}
+
+
+def _fault_rule(cfg: PvSettings) -> dict[str, Any]:
+    """The underperformance rule in force, with its source and status."""
+    default = rules.DEFAULT_FAULT_RATIO
+    source = default.source if cfg.fault_ratio == default.value else (
+        f"district profile [pv] fault_ratio = {cfg.fault_ratio:g} (default {default.value:g}: "
+        f"{default.source})")
+    return {"fault_ratio": cfg.fault_ratio, "fault_rule_source": source,
+            "fault_rule_status": default.status}

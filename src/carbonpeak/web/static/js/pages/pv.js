@@ -96,7 +96,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   setHTML(view, html`
     ${pageHead(t('pv.title'), yearSelect(session.years, year))}
     <div class="panel"><h2>${t('pv.sites')}</h2>${synthetic}${sitesTable(sites)}</div>
-    <div class="panel"><h2>${t('pv.monitoring', { threshold: num(mon.pr_threshold, 2) })}</h2>${monitoringTable(mon)}</div>
+    <div class="panel"><h2>${t('pv.monitoring', { threshold: pct(mon.fault_ratio, { ratio: true }) })}</h2>${monitoringTable(mon)}</div>
     ${prog ? html`<div class="panel"><h2>${t('pv.progress')}</h2>${progressTable(prog)}</div>` : ''}
     ${pot ? html`<div class="panel"><h2>${t('pv.potentialTitle')}</h2>${potentialTable(pot)}</div>` : ''}`);
   const off = [on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value }))];
