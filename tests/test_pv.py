@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -498,6 +499,175 @@ def test_forecast_and_its_capacity_normalised_errors(world, metered):
     assert errs["district"]["capacity_kw"] == 230.0
     with pytest.raises(ValueError, match="no hour"):
         forecast(world.ws, world.d, dt.date(2030, 1, 1), world.weather)
+
+
+def _forecast_file(world, day, factor, name):
+    """The day's hours of the world's weather, GHI × ``factor``, as a forecast CSV."""
+    idx = world.weather.index
+    w = world.weather[(idx >= pd.Timestamp(day).tz_localize(idx.tz))
+                      & (idx < pd.Timestamp(day + dt.timedelta(days=1)).tz_localize(idx.tz))]
+    path = world.folder / name
+    pd.DataFrame({"ts": w.index.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
+                  "ghi_w_m2": (w["ghi"] * factor).round(2),
+                  "temp_air_c": w["temp_air"].round(2)}).to_csv(path, index=False)
+    return path
+
+
+def test_forecasts_are_stored_graded_when_measured_and_not_rewritten(world, metered):
+    from sqlalchemy import select
+
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.intake.batches import file_sha256
+    from carbonpeak.services.energy.pv.forecast import (
+        forecast,
+        forecast_errors,
+        store_forecast,
+        stored_forecast,
+        year_accuracy,
+    )
+    from carbonpeak.services.energy.pv.registry import read_weather_file
+    from carbonpeak.storage.registry.models import AuditLog
+
+    # 15 January is metered (the meters read 0.98 × and 0.6 × the model of the weather)
+    jan = dt.date(2024, 1, 15)
+    path = _forecast_file(world, jan, 1.1, "fc-0115.csv")
+    fc = forecast(world.ws, world.d, jan, read_weather_file(path))
+    issued = dt.datetime(2024, 1, 14, 4, 0)  # 12:00 Beijing time the day before
+    assert store_forecast(world.ws, world.d, jan, fc, weather_file=path.name,
+                          weather_sha256=file_sha256(path), issued_at=issued) == "added"
+    assert store_forecast(world.ws, world.d, jan, fc, weather_file=path.name,
+                          weather_sha256=file_sha256(path), issued_at=issued) == "unchanged"
+    got = stored_forecast(world.ws, world.d, jan)
+    assert got["district"].to_numpy() == pytest.approx(fc["district"].to_numpy(), abs=1e-3)
+    assert got.attrs["day_ahead"]
+    # graded as stored, against the meters: the same errors as the forecast's own
+    want = forecast_errors(world.ws, world.d, jan, fc)["district"]
+    acc = year_accuracy(world.ws, world.d, 2024)
+    day = next(r for r in acc["forecasts"] if r["date"] == "2024-01-15")
+    assert day["errors"]["district"]["nmae"] == pytest.approx(want["nmae"], rel=1e-4)
+    assert day["errors"]["district"]["capacity_kw"] == 230.0  # PV-G1 80 + PV-S1 150 kW AC
+    # another forecast of a measured day is refused: it would be graded after the fact
+    other = forecast(world.ws, world.d, jan, read_weather_file(
+        _forecast_file(world, jan, 0.9, "fc-0115-b.csv")))
+    with pytest.raises(ConflictError):
+        store_forecast(world.ws, world.d, jan, other, weather_file="fc-0115-b.csv",
+                       weather_sha256="b" * 64)
+    # 10 March has no readings: stored without errors, and may be replaced (audit-logged)
+    mar = dt.date(2024, 3, 10)
+    for k, factor in enumerate((1.0, 0.8)):
+        p = _forecast_file(world, mar, factor, f"fc-0310-{k}.csv")
+        status = store_forecast(world.ws, world.d, mar, forecast(
+            world.ws, world.d, mar, read_weather_file(p)), weather_file=p.name,
+            weather_sha256=file_sha256(p))
+        assert status == ("added", "replaced")[k]
+    late = stored_forecast(world.ws, world.d, mar)
+    assert not late.attrs["day_ahead"]  # stored now (2026), long after the day
+    acc = year_accuracy(world.ws, world.d, 2024)
+    assert [r["date"] for r in acc["forecasts"]] == ["2024-01-15", "2024-03-10"]
+    assert acc["forecasts"][1]["errors"]["district"] is None
+    # the mean over measured days is the one measured day's
+    assert acc["measured"]["days"] == 1
+    assert acc["measured"]["nmae"] == pytest.approx(want["nmae"], rel=1e-4)
+    assert acc["measured"]["nrmse"] == pytest.approx(want["nrmse"], rel=1e-4)
+    with world.ws.registry.session() as s:
+        logged = list(s.scalars(select(AuditLog.action).where(
+            AuditLog.object_type == "pv_forecast").order_by(AuditLog.id)))
+    assert logged == ["store", "store", "replace"]
+
+
+def test_the_renewables_chapter_reports_the_stored_forecasts(world, metered):
+    from carbonpeak.intake.batches import file_sha256
+    from carbonpeak.publish.whitepaper import document
+    from carbonpeak.publish.whitepaper.content import _pv_forecast
+    from carbonpeak.services.energy.pv.forecast import forecast, store_forecast, year_accuracy
+    from carbonpeak.services.energy.pv.registry import read_weather_file
+
+    assert _pv_forecast(world.ws, world.d, 2019)["not_done"]  # nothing stored in 2019
+    jan = dt.date(2024, 1, 15)  # a measured day (stored by the test above, or here)
+    path = _forecast_file(world, jan, 1.1, "fc-0115.csv")
+    store_forecast(world.ws, world.d, jan, forecast(world.ws, world.d, jan,
+                                                    read_weather_file(path)),
+                   weather_file=path.name, weather_sha256=file_sha256(path),
+                   issued_at=dt.datetime(2024, 1, 14, 4, 0))
+    acc = year_accuracy(world.ws, world.d, 2024)
+    sec = _pv_forecast(world.ws, world.d, 2024)
+    assert sec["available"]
+    assert [r["date"] for r in sec["days"]] == [r["date"] for r in acc["forecasts"]]
+    m = acc["measured"]
+    assert sec["measured"] == m
+    section = {"available": True, "pv_generation_kwh": 1000.0, "pv_sites": 2,
+               "pv_tce_equivalent": 0.1, "forecast": sec}
+    zh = document._renewables({"year": 2024, "renewables": section}, document._Words("zh"))
+    text = " ".join(str(b.get("text", "")) for b in zh["blocks"])
+    assert "未开展" not in text
+    assert f"平均绝对误差为{100 * m['nmae']:.1f}%" in text
+    assert f"均方根误差为{100 * m['nrmse']:.1f}%" in text
+    assert f"已有实测的{m['days']}天" in text
+    table = next(b for b in zh["blocks"] if b["kind"] == "table")
+    assert len(table["rows"]) == len(acc["forecasts"])
+    # the Chinese edition: no English word outside the standard's number (NB/T 32011)
+    cells = " ".join(c for r in table["rows"] for c in r["cells"]) + text
+    assert not re.search(r"[A-Za-z]{2,}", cells.replace("NB/T", "")), cells
+    en = document._renewables({"year": 2024, "renewables": section}, document._Words("en"))
+    assert "nRMSE" in " ".join(str(b.get("text", "")) for b in en["blocks"])
+
+
+def test_the_forecast_api_is_scoped_and_stores(world, metered):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    for user, role, kw in (("fc_analyst", "district_analyst", {}),
+                           ("fc_officer", "street_officer", {"street": "外滩街道"}),
+                           ("fc_manager", "entity_manager", {"entities": ["S1"]})):
+        create_user(world.ws, user, role, **kw)
+    client = TestClient(create_app(workspace=world.ws))
+    tokens = {u: issue_token(world.ws, u).token for u in ("fc_analyst", "fc_officer",
+                                                          "fc_manager")}
+
+    def auth(user):
+        return {"Authorization": f"Bearer {tokens[user]}"}
+
+    day = dt.date(2024, 1, 16)
+    path = _forecast_file(world, day, 1.05, "fc-0116.csv")
+    files = {"file": (path.name, path.read_bytes(), "text/csv")}
+    form = {"date": str(day), "issued_at": "2024-01-15T04:00:00Z"}
+    refused = client.post("/api/v1/pv/forecast", data=form, files=files,
+                          headers=auth("fc_manager"))
+    assert refused.status_code == 403
+    made = client.post("/api/v1/pv/forecast", data=form, files=files, headers=auth("fc_analyst"))
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["whole_district"]
+    assert body["day_ahead"]
+    assert {s["site_id"] for s in body["sites"]} == {"PV-G1", "PV-S1"}
+    # the total is the sum of the sites, hour by hour
+    assert body["total_kw"] == pytest.approx(
+        [a + b for a, b in zip(body["sites"][0]["kw"], body["sites"][1]["kw"], strict=True)],
+        abs=2e-3)
+    assert body["district_errors"]["capacity_kw"] == 230.0
+    mine = client.get(f"/api/v1/pv/forecast?date={day}", headers=auth("fc_manager")).json()
+    assert [s["site_id"] for s in mine["sites"]] == ["PV-S1"]
+    assert mine["district_errors"] is None
+    assert not mine["whole_district"]
+    s1 = next(s for s in body["sites"] if s["site_id"] == "PV-S1")
+    assert mine["total_kwh"] == pytest.approx(s1["kwh"])
+    assert mine["sites"][0]["errors"]["nmae"] == pytest.approx(s1["errors"]["nmae"])
+    street = client.get(f"/api/v1/pv/forecast?date={day}", headers=auth("fc_officer")).json()
+    assert [s["site_id"] for s in street["sites"]] == ["PV-G1"]  # 外滩街道: G1 (M1 from June)
+    assert client.get("/api/v1/pv/forecast?date=2024-01-17",
+                      headers=auth("fc_analyst")).status_code == 404
+    assert client.get("/api/v1/pv/forecasts?year=2024",
+                      headers=auth("fc_officer")).status_code == 403
+    listed = client.get("/api/v1/pv/forecasts?year=2024", headers=auth("fc_analyst")).json()
+    assert "2024-01-16" in [r["date"] for r in listed["forecasts"]]
+    assert listed["limit_status"] == "unverified"
+    # a weather file without the day: the row error names the file
+    bad = client.post("/api/v1/pv/forecast", data={"date": "2024-05-01"}, files=files,
+                      headers=auth("fc_analyst"))
+    assert bad.status_code == 422
+    assert "fc-0116.csv" in bad.text
 
 
 def test_the_api_is_scoped_by_role(world, metered):
