@@ -239,6 +239,7 @@ REQUESTS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "/api/v1/pv/progress": [("/api/v1/pv/progress", {"year": 2024})],
     "/api/v1/pv/forecast": [("/api/v1/pv/forecast", {"date": "2024-07-16"})],
     "/api/v1/pv/forecasts": [("/api/v1/pv/forecasts", {"year": 2024})],
+    "/api/v1/pv/map": [("/api/v1/pv/map", {"year": 2024})],
     "/api/v1/retrofits": [("/api/v1/retrofits", {})],
     "/api/v1/vpp/resources": [("/api/v1/vpp/resources", {})],
     "/api/v1/vpp/events": [("/api/v1/vpp/events", {})],

@@ -702,6 +702,64 @@ def test_the_api_is_scoped_by_role(world, metered):
     assert get("pv_analyst", "/api/v1/pv/progress?year=2024").json()["years"][-1]["year"] == 2024
 
 
+def test_site_status_takes_the_worst_month():
+    from carbonpeak.services.energy.pv.fleet import site_status
+
+    ok = {"underperforming": False, "data_gap": False}
+    gap = {"underperforming": False, "data_gap": True}
+    bad = {"underperforming": True, "data_gap": False}
+    assert site_status([ok, ok], metered=True, in_operation=True) == "ok"
+    assert site_status([ok, gap], metered=True, in_operation=True) == "data_gap"
+    assert site_status([gap, bad], metered=True, in_operation=True) == "underperforming"
+    assert site_status([], metered=True, in_operation=True) == "data_gap"  # no month read
+    assert site_status([], metered=False, in_operation=True) == "unmetered"
+    assert site_status([bad], metered=True, in_operation=False) == "not_in_operation"
+
+
+def test_the_map_layers_are_scoped_by_role(world, metered):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    for user, role, kw in (("map_analyst", "district_analyst", {}),
+                           ("map_officer", "street_officer", {"street": "外滩街道"}),
+                           ("map_manager", "entity_manager", {"entities": ["S1"]})):
+        create_user(world.ws, user, role, **kw)
+    client = TestClient(create_app(workspace=world.ws))
+
+    def layers(user):
+        token = issue_token(world.ws, user).token
+        r = client.get("/api/v1/pv/map?year=2024", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return ({f["properties"]["site_id"]: f["properties"] for f in body["sites"]["features"]},
+                {f["properties"]["entity_id"]: f["properties"] for f in body["roofs"]["features"]},
+                body)
+
+    sites, roofs, body = layers("map_analyst")
+    # PV-S1 reads 0.6 × its model in January: underperforming; PV-G1 reads 0.98 × in January
+    # and nothing after: a data gap; PV-M1 has no meter
+    assert {k: v["status"] for k, v in sites.items()} == {
+        "PV-G1": "data_gap", "PV-S1": "underperforming", "PV-M1": "unmetered"}
+    assert sites["PV-S1"]["kwp_dc"] == 150.0
+    assert sites["PV-S1"]["months_flagged"] == 1
+    # potential = roof × usable share × 200 W/m²: G1 1000 × 0.6 × 0.2 = 120, S1 2000 × 0.5 ×
+    # 0.2 = 200, H1 0 (not feasible), M1 4000 × 0.4 × 0.2 = 320
+    assert {k: v["potential_kwp"] for k, v in roofs.items()} == pytest.approx(
+        {"G1": 120.0, "S1": 200.0, "H1": 0.0, "M1": 320.0})
+    assert roofs["M1"]["installed_kwp"] == 200.0
+    assert body["sites"]["features"][0]["geometry"]["type"] == "Point"
+    scales = body["scales"]
+    sites_m, roofs_m, body_m = layers("map_manager")
+    assert set(sites_m) == {"PV-S1"}
+    assert set(roofs_m) == {"S1"}
+    assert body_m["scales"] == scales  # the district's classes, whoever looks
+    sites_o, roofs_o, _ = layers("map_officer")
+    assert set(sites_o) == {"PV-G1", "PV-M1"}  # 外滩街道: G1 and M1
+    assert set(roofs_o) == {"G1", "M1"}
+
+
 def test_cli_expected_json(world, monkeypatch):
     import json
 

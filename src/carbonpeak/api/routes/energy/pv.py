@@ -22,10 +22,11 @@ from fastapi.responses import Response
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, fast_json
-from carbonpeak.api.schemas.common import Public
+from carbonpeak.api.schemas.common import GeoJsonGeometry, Public
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.publish import dashboard
+from carbonpeak.publish.dashboard import class_breaks
 from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv import forecast as pv_forecast
@@ -381,3 +382,105 @@ def get_forecasts(ws: CurrentWorkspace, principal: Analyst, year: Year) -> Respo
                                            "day_ahead", "weather_file")}
                         | {"errors": _err(r["errors"]["district"])} for r in acc["forecasts"]]
     return fast_json(acc)
+
+
+class PvMapSitePropsPublic(Public):
+    """A PV site on the carbon map: ratings, commissioning and the year's status."""
+
+    site_id: str
+    entity_id: str
+    name: str
+    kwp_dc: float
+    kw_ac: float
+    commissioned_on: str
+    status: str
+    median_pr: float | None
+    months_flagged: int
+
+
+class PvMapSiteFeaturePublic(Public):
+    """A GeoJSON feature: a PV site at its building (WGS84)."""
+
+    type: str
+    geometry: GeoJsonGeometry
+    properties: PvMapSitePropsPublic
+
+
+class PvMapRoofPropsPublic(Public):
+    """A surveyed roof on the carbon map: its potential and what is installed."""
+
+    entity_id: str
+    name: str
+    cohort: str
+    is_new: bool
+    roof_area_m2: float
+    usable_share: float
+    potential_kwp: float
+    pilot_kwp: float
+    installed_kwp: float
+
+
+class PvMapRoofFeaturePublic(Public):
+    """A GeoJSON feature: a surveyed roof at its building (WGS84)."""
+
+    type: str
+    geometry: GeoJsonGeometry
+    properties: PvMapRoofPropsPublic
+
+
+class PvMapSitesPublic(Public):
+    """The PV sites layer (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[PvMapSiteFeaturePublic]
+
+
+class PvMapRoofsPublic(Public):
+    """The roof potential layer (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[PvMapRoofFeaturePublic]
+
+
+class PvMapScalePublic(Public):
+    """The district's fixed classes of a layer's metric (as the carbon map's)."""
+
+    unit: str
+    breaks: list[float]
+
+
+class PvMapPublic(Public):
+    """The carbon map's PV layers in the caller's scope, with the district's fixed scales."""
+
+    year: int
+    weather: str | None
+    sites: PvMapSitesPublic
+    roofs: PvMapRoofsPublic
+    scales: dict[str, PvMapScalePublic]
+
+
+@router.get("/map", response_model=PvMapPublic, responses=_RESPONSES)
+def get_pv_map(ws: CurrentWorkspace, principal: CurrentPrincipal, year: Year) -> Response:
+    """光伏图层 — the carbon map's PV layers: sites (kWp, commissioning, the year's status
+    from monitoring) and roof potential per building, for the buildings in the caller's
+    scope; the colour classes are the whole district's (the same for every role)."""
+    scope = scope_of(ws, principal)
+    d = ws.district(principal.district_id)
+    full: dict[str, Any] = dashboard.cached(ws, ("pv_map", d.id, year),
+                                            lambda: fleet.map_features(ws, d, year))
+
+    def build() -> dict[str, Any]:
+        def mine(layer: str) -> dict[str, Any]:
+            return {"type": "FeatureCollection",
+                    "features": [f for f in full[layer]["features"]
+                                 if scope.sees_entity(str(f["properties"]["entity_id"]))]}
+
+        pot = [float(f["properties"]["potential_kwp"]) for f in full["roofs"]["features"]]
+        kwp = [float(f["properties"]["kwp_dc"]) for f in full["sites"]["features"]]
+        return {"year": year, "weather": full["weather"], "sites": mine("sites"),
+                "roofs": mine("roofs"),
+                "scales": {"roofs_potential_kwp": {"unit": "kWp",
+                                                   "breaks": class_breaks(pot)},
+                           "sites_kwp_dc": {"unit": "kWp", "breaks": class_breaks(kwp)}}}
+
+    return fast_json(dashboard.cached(ws, ("pv_map_scoped", scope.key(), year), build))
