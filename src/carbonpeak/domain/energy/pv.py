@@ -326,6 +326,6 @@ def forecast_errors(measured_kw: Sequence[float], forecast_kw: Sequence[float],
         msg = "no measured value"
         raise ValueError(msg)
     n = len(pairs)
-    mae = sum(abs(m - f) for m, f in pairs) / n
-    rmse = math.sqrt(sum((m - f) ** 2 for m, f in pairs) / n)
+    mae = float(sum(abs(m - f) for m, f in pairs)) / n  # plain floats, whatever the input
+    rmse = math.sqrt(float(sum((m - f) ** 2 for m, f in pairs)) / n)
     return ForecastErrors(n, capacity_kw, mae / capacity_kw, rmse / capacity_kw)
