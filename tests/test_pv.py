@@ -778,6 +778,38 @@ def test_cli_expected_json(world, monkeypatch):
     assert "synthetic" in syn.output
 
 
+def test_cli_forecast_stores_and_lists(world, metered, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    monkeypatch.setenv("CARBONPEAK_HOME", str(world.folder / "home"))
+    monkeypatch.setenv("CARBONPEAK_DATABASE_URL", f"sqlite:///{world.folder / 'r.sqlite'}")
+    path = _forecast_file(world, dt.date(2024, 4, 2), 1.0, "fc-0402.csv")
+    args = ["pv", "forecast", "--date", "2024-04-02", "--weather", str(path),
+            "--issued-at", "2024-04-01T04:00", "--json"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    first = json.loads(out.output)
+    assert first["stored"] == "added"
+    # the hours are printed to 0.001 kW: 24 of them sum within 24 × 0.0005 kWh
+    assert first["district_kwh"] == pytest.approx(sum(first["district_kw"]), abs=0.012)
+    again = json.loads(CliRunner().invoke(app, args).output)
+    assert again["stored"] == "unchanged"
+    dry = CliRunner().invoke(app, [*args[:-1], "--no-store", "--json"])
+    assert json.loads(dry.output)["stored"] == "not stored"
+    bad = CliRunner().invoke(app, [*args[:6], "--issued-at", "yesterday"])
+    assert bad.exit_code != 0
+    listed = CliRunner().invoke(app, ["pv", "forecasts", "--year", "2024", "--json"])
+    assert listed.exit_code == 0, listed.output
+    day = next(r for r in json.loads(listed.output)["forecasts"] if r["date"] == "2024-04-02")
+    assert day["day_ahead"]
+    assert day["total_kwh"] == pytest.approx(first["district_kwh"], rel=1e-4)
+    assert day["errors"]["district"] is None  # April has no readings yet
+
+
 def test_the_white_paper_section(world, metered):
     from carbonpeak.errors import NotFoundError
     from carbonpeak.publish.whitepaper.pv import pv_section
