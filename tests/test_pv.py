@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,7 @@ def test_performance_ratio_specific_yield_and_flags():
     assert not (f.underperforming)
     assert not (f.data_gap)
     assert not (f.clipping_suspected)
-    # 800 kWh -> PR 80 / 130 = 0.615 < 0.70: underperforming
+    # 800 kWh = 72.7 % of the modelled 1,100 < 85 %: underperforming (PR 80 / 130 = 0.615)
     low = rules.monitoring_flags(rules.MonthCheck(800.0, 1100.0, 10.0, 8.0, 130.0, 744, 744,
                                                   0, 372))
     assert low.underperforming
@@ -118,6 +119,39 @@ def test_performance_ratio_specific_yield_and_flags():
                                                    19, 372)).clipping_suspected
     assert not rules.monitoring_flags(rules.MonthCheck(1000.0, 1100.0, 10.0, 8.0, 130.0, 744,
                                                        744, 18, 372)).clipping_suspected
+
+
+def test_underperformance_is_judged_against_the_model_with_its_clipping():
+    # A site of 120 kWp DC on a 100 kW inverter (DC:AC 1.2) in a hot, sunny month: 180 kWh/m²
+    # on the plane; the model, clipping at 100 kW, gives 14,000 kWh -> modelled PR
+    # = 14,000 / (120 × 180) = 14,000 / 21,600 = 0.648.
+    # The meter reads 13,720 kWh (98 % of the model): PR = 13,720 / 21,600 = 0.635, under a
+    # fixed 0.70 threshold, but the site does what it can: 13,720 / 14,000 = 0.98 ≥ 0.85.
+    hot = rules.monitoring_flags(rules.MonthCheck(13_720.0, 14_000.0, 120.0, 100.0, 180.0,
+                                                  744, 744, 60, 400))
+    assert hot.performance_ratio == pytest.approx(13_720 / 21_600)
+    assert hot.performance_ratio < 0.70
+    assert hot.modelled_pr == pytest.approx(14_000 / 21_600)
+    assert hot.measured_over_modelled == pytest.approx(0.98)
+    assert not hot.underperforming
+    assert hot.clipping_suspected  # 60 of 400 productive hours at the limit = 15 % ≥ 5 %
+    # a real fault on the same site: 10,500 kWh = 75 % of the model < 85 % -> flagged
+    # (PR 10,500 / 21,600 = 0.486 = 0.75 × the modelled 0.648)
+    fault = rules.monitoring_flags(rules.MonthCheck(10_500.0, 14_000.0, 120.0, 100.0, 180.0,
+                                                    744, 744, 0, 400))
+    assert fault.underperforming
+    assert fault.performance_ratio == pytest.approx(0.75 * hot.modelled_pr)
+    # the threshold is the district's: at 0.70 the 75 % month passes
+    assert not rules.monitoring_flags(rules.MonthCheck(10_500.0, 14_000.0, 120.0, 100.0,
+                                                       180.0, 744, 744, 0, 400),
+                                      fault_ratio=0.70).underperforming
+    # nothing modelled (a month before any sun, or no irradiation): not judged
+    dark = rules.monitoring_flags(rules.MonthCheck(0.0, 0.0, 120.0, 100.0, 0.0, 744, 744, 0, 0))
+    assert dark.measured_over_modelled is None
+    assert dark.modelled_pr is None
+    assert not dark.underperforming
+    assert rules.DEFAULT_FAULT_RATIO.status == "unverified"
+    assert "clipping" in rules.DEFAULT_FAULT_RATIO.source
 
 
 def test_forecast_errors_normalised_by_capacity():
@@ -433,6 +467,10 @@ def test_monitoring_flags_the_underperforming_site_and_the_gaps(world, metered):
     h = float(metered.hourly_poa_w_m2["PV-S1"].sum()) / 1000.0
     assert s["performance_ratio"] == pytest.approx(e / (150.0 * h), rel=1e-3)
     assert 0.4 < s["performance_ratio"] < 0.6
+    # the modelled PR is the model's own energy over the same irradiation: PR / ratio
+    assert s["modelled_pr"] == pytest.approx(s["performance_ratio"] / 0.60, rel=1e-3)
+    assert mon["fault_ratio"] == 0.85
+    assert mon["fault_rule_status"] == "unverified"
     # February has no readings: a gap, not an underperformance
     assert rows[("PV-G1", "2024-02")]["data_gap"]
     assert not rows[("PV-G1", "2024-02")]["underperforming"]
@@ -461,6 +499,175 @@ def test_forecast_and_its_capacity_normalised_errors(world, metered):
     assert errs["district"]["capacity_kw"] == 230.0
     with pytest.raises(ValueError, match="no hour"):
         forecast(world.ws, world.d, dt.date(2030, 1, 1), world.weather)
+
+
+def _forecast_file(world, day, factor, name):
+    """The day's hours of the world's weather, GHI × ``factor``, as a forecast CSV."""
+    idx = world.weather.index
+    w = world.weather[(idx >= pd.Timestamp(day).tz_localize(idx.tz))
+                      & (idx < pd.Timestamp(day + dt.timedelta(days=1)).tz_localize(idx.tz))]
+    path = world.folder / name
+    pd.DataFrame({"ts": w.index.tz_localize(None).strftime("%Y-%m-%d %H:%M"),
+                  "ghi_w_m2": (w["ghi"] * factor).round(2),
+                  "temp_air_c": w["temp_air"].round(2)}).to_csv(path, index=False)
+    return path
+
+
+def test_forecasts_are_stored_graded_when_measured_and_not_rewritten(world, metered):
+    from sqlalchemy import select
+
+    from carbonpeak.errors import ConflictError
+    from carbonpeak.intake.batches import file_sha256
+    from carbonpeak.services.energy.pv.forecast import (
+        forecast,
+        forecast_errors,
+        store_forecast,
+        stored_forecast,
+        year_accuracy,
+    )
+    from carbonpeak.services.energy.pv.registry import read_weather_file
+    from carbonpeak.storage.registry.models import AuditLog
+
+    # 15 January is metered (the meters read 0.98 × and 0.6 × the model of the weather)
+    jan = dt.date(2024, 1, 15)
+    path = _forecast_file(world, jan, 1.1, "fc-0115.csv")
+    fc = forecast(world.ws, world.d, jan, read_weather_file(path))
+    issued = dt.datetime(2024, 1, 14, 4, 0)  # 12:00 Beijing time the day before
+    assert store_forecast(world.ws, world.d, jan, fc, weather_file=path.name,
+                          weather_sha256=file_sha256(path), issued_at=issued) == "added"
+    assert store_forecast(world.ws, world.d, jan, fc, weather_file=path.name,
+                          weather_sha256=file_sha256(path), issued_at=issued) == "unchanged"
+    got = stored_forecast(world.ws, world.d, jan)
+    assert got["district"].to_numpy() == pytest.approx(fc["district"].to_numpy(), abs=1e-3)
+    assert got.attrs["day_ahead"]
+    # graded as stored, against the meters: the same errors as the forecast's own
+    want = forecast_errors(world.ws, world.d, jan, fc)["district"]
+    acc = year_accuracy(world.ws, world.d, 2024)
+    day = next(r for r in acc["forecasts"] if r["date"] == "2024-01-15")
+    assert day["errors"]["district"]["nmae"] == pytest.approx(want["nmae"], rel=1e-4)
+    assert day["errors"]["district"]["capacity_kw"] == 230.0  # PV-G1 80 + PV-S1 150 kW AC
+    # another forecast of a measured day is refused: it would be graded after the fact
+    other = forecast(world.ws, world.d, jan, read_weather_file(
+        _forecast_file(world, jan, 0.9, "fc-0115-b.csv")))
+    with pytest.raises(ConflictError):
+        store_forecast(world.ws, world.d, jan, other, weather_file="fc-0115-b.csv",
+                       weather_sha256="b" * 64)
+    # 10 March has no readings: stored without errors, and may be replaced (audit-logged)
+    mar = dt.date(2024, 3, 10)
+    for k, factor in enumerate((1.0, 0.8)):
+        p = _forecast_file(world, mar, factor, f"fc-0310-{k}.csv")
+        status = store_forecast(world.ws, world.d, mar, forecast(
+            world.ws, world.d, mar, read_weather_file(p)), weather_file=p.name,
+            weather_sha256=file_sha256(p))
+        assert status == ("added", "replaced")[k]
+    late = stored_forecast(world.ws, world.d, mar)
+    assert not late.attrs["day_ahead"]  # stored now (2026), long after the day
+    acc = year_accuracy(world.ws, world.d, 2024)
+    assert [r["date"] for r in acc["forecasts"]] == ["2024-01-15", "2024-03-10"]
+    assert acc["forecasts"][1]["errors"]["district"] is None
+    # the mean over measured days is the one measured day's
+    assert acc["measured"]["days"] == 1
+    assert acc["measured"]["nmae"] == pytest.approx(want["nmae"], rel=1e-4)
+    assert acc["measured"]["nrmse"] == pytest.approx(want["nrmse"], rel=1e-4)
+    with world.ws.registry.session() as s:
+        logged = list(s.scalars(select(AuditLog.action).where(
+            AuditLog.object_type == "pv_forecast").order_by(AuditLog.id)))
+    assert logged == ["store", "store", "replace"]
+
+
+def test_the_renewables_chapter_reports_the_stored_forecasts(world, metered):
+    from carbonpeak.intake.batches import file_sha256
+    from carbonpeak.publish.whitepaper import document
+    from carbonpeak.publish.whitepaper.content import _pv_forecast
+    from carbonpeak.services.energy.pv.forecast import forecast, store_forecast, year_accuracy
+    from carbonpeak.services.energy.pv.registry import read_weather_file
+
+    assert _pv_forecast(world.ws, world.d, 2019)["not_done"]  # nothing stored in 2019
+    jan = dt.date(2024, 1, 15)  # a measured day (stored by the test above, or here)
+    path = _forecast_file(world, jan, 1.1, "fc-0115.csv")
+    store_forecast(world.ws, world.d, jan, forecast(world.ws, world.d, jan,
+                                                    read_weather_file(path)),
+                   weather_file=path.name, weather_sha256=file_sha256(path),
+                   issued_at=dt.datetime(2024, 1, 14, 4, 0))
+    acc = year_accuracy(world.ws, world.d, 2024)
+    sec = _pv_forecast(world.ws, world.d, 2024)
+    assert sec["available"]
+    assert [r["date"] for r in sec["days"]] == [r["date"] for r in acc["forecasts"]]
+    m = acc["measured"]
+    assert sec["measured"] == m
+    section = {"available": True, "pv_generation_kwh": 1000.0, "pv_sites": 2,
+               "pv_tce_equivalent": 0.1, "forecast": sec}
+    zh = document._renewables({"year": 2024, "renewables": section}, document._Words("zh"))
+    text = " ".join(str(b.get("text", "")) for b in zh["blocks"])
+    assert "未开展" not in text
+    assert f"平均绝对误差为{100 * m['nmae']:.1f}%" in text
+    assert f"均方根误差为{100 * m['nrmse']:.1f}%" in text
+    assert f"已有实测的{m['days']}天" in text
+    table = next(b for b in zh["blocks"] if b["kind"] == "table")
+    assert len(table["rows"]) == len(acc["forecasts"])
+    # the Chinese edition: no English word outside the standard's number (NB/T 32011)
+    cells = " ".join(c for r in table["rows"] for c in r["cells"]) + text
+    assert not re.search(r"[A-Za-z]{2,}", cells.replace("NB/T", "")), cells
+    en = document._renewables({"year": 2024, "renewables": section}, document._Words("en"))
+    assert "nRMSE" in " ".join(str(b.get("text", "")) for b in en["blocks"])
+
+
+def test_the_forecast_api_is_scoped_and_stores(world, metered):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    for user, role, kw in (("fc_analyst", "district_analyst", {}),
+                           ("fc_officer", "street_officer", {"street": "外滩街道"}),
+                           ("fc_manager", "entity_manager", {"entities": ["S1"]})):
+        create_user(world.ws, user, role, **kw)
+    client = TestClient(create_app(workspace=world.ws))
+    tokens = {u: issue_token(world.ws, u).token for u in ("fc_analyst", "fc_officer",
+                                                          "fc_manager")}
+
+    def auth(user):
+        return {"Authorization": f"Bearer {tokens[user]}"}
+
+    day = dt.date(2024, 1, 16)
+    path = _forecast_file(world, day, 1.05, "fc-0116.csv")
+    files = {"file": (path.name, path.read_bytes(), "text/csv")}
+    form = {"date": str(day), "issued_at": "2024-01-15T04:00:00Z"}
+    refused = client.post("/api/v1/pv/forecast", data=form, files=files,
+                          headers=auth("fc_manager"))
+    assert refused.status_code == 403
+    made = client.post("/api/v1/pv/forecast", data=form, files=files, headers=auth("fc_analyst"))
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["whole_district"]
+    assert body["day_ahead"]
+    assert {s["site_id"] for s in body["sites"]} == {"PV-G1", "PV-S1"}
+    # the total is the sum of the sites, hour by hour
+    assert body["total_kw"] == pytest.approx(
+        [a + b for a, b in zip(body["sites"][0]["kw"], body["sites"][1]["kw"], strict=True)],
+        abs=2e-3)
+    assert body["district_errors"]["capacity_kw"] == 230.0
+    mine = client.get(f"/api/v1/pv/forecast?date={day}", headers=auth("fc_manager")).json()
+    assert [s["site_id"] for s in mine["sites"]] == ["PV-S1"]
+    assert mine["district_errors"] is None
+    assert not mine["whole_district"]
+    s1 = next(s for s in body["sites"] if s["site_id"] == "PV-S1")
+    assert mine["total_kwh"] == pytest.approx(s1["kwh"])
+    assert mine["sites"][0]["errors"]["nmae"] == pytest.approx(s1["errors"]["nmae"])
+    street = client.get(f"/api/v1/pv/forecast?date={day}", headers=auth("fc_officer")).json()
+    assert [s["site_id"] for s in street["sites"]] == ["PV-G1"]  # 外滩街道: G1 (M1 from June)
+    assert client.get("/api/v1/pv/forecast?date=2024-01-17",
+                      headers=auth("fc_analyst")).status_code == 404
+    assert client.get("/api/v1/pv/forecasts?year=2024",
+                      headers=auth("fc_officer")).status_code == 403
+    listed = client.get("/api/v1/pv/forecasts?year=2024", headers=auth("fc_analyst")).json()
+    assert "2024-01-16" in [r["date"] for r in listed["forecasts"]]
+    assert listed["limit_status"] == "unverified"
+    # a weather file without the day: the row error names the file
+    bad = client.post("/api/v1/pv/forecast", data={"date": "2024-05-01"}, files=files,
+                      headers=auth("fc_analyst"))
+    assert bad.status_code == 422
+    assert "fc-0116.csv" in bad.text
 
 
 def test_the_api_is_scoped_by_role(world, metered):
@@ -495,6 +702,64 @@ def test_the_api_is_scoped_by_role(world, metered):
     assert get("pv_analyst", "/api/v1/pv/progress?year=2024").json()["years"][-1]["year"] == 2024
 
 
+def test_site_status_takes_the_worst_month():
+    from carbonpeak.services.energy.pv.fleet import site_status
+
+    ok = {"underperforming": False, "data_gap": False}
+    gap = {"underperforming": False, "data_gap": True}
+    bad = {"underperforming": True, "data_gap": False}
+    assert site_status([ok, ok], metered=True, in_operation=True) == "ok"
+    assert site_status([ok, gap], metered=True, in_operation=True) == "data_gap"
+    assert site_status([gap, bad], metered=True, in_operation=True) == "underperforming"
+    assert site_status([], metered=True, in_operation=True) == "data_gap"  # no month read
+    assert site_status([], metered=False, in_operation=True) == "unmetered"
+    assert site_status([bad], metered=True, in_operation=False) == "not_in_operation"
+
+
+def test_the_map_layers_are_scoped_by_role(world, metered):
+    from fastapi.testclient import TestClient
+
+    from carbonpeak.api import create_app
+    from carbonpeak.services.access.users import create_user, issue_token
+
+    for user, role, kw in (("map_analyst", "district_analyst", {}),
+                           ("map_officer", "street_officer", {"street": "外滩街道"}),
+                           ("map_manager", "entity_manager", {"entities": ["S1"]})):
+        create_user(world.ws, user, role, **kw)
+    client = TestClient(create_app(workspace=world.ws))
+
+    def layers(user):
+        token = issue_token(world.ws, user).token
+        r = client.get("/api/v1/pv/map?year=2024", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        return ({f["properties"]["site_id"]: f["properties"] for f in body["sites"]["features"]},
+                {f["properties"]["entity_id"]: f["properties"] for f in body["roofs"]["features"]},
+                body)
+
+    sites, roofs, body = layers("map_analyst")
+    # PV-S1 reads 0.6 × its model in January: underperforming; PV-G1 reads 0.98 × in January
+    # and nothing after: a data gap; PV-M1 has no meter
+    assert {k: v["status"] for k, v in sites.items()} == {
+        "PV-G1": "data_gap", "PV-S1": "underperforming", "PV-M1": "unmetered"}
+    assert sites["PV-S1"]["kwp_dc"] == 150.0
+    assert sites["PV-S1"]["months_flagged"] == 1
+    # potential = roof × usable share × 200 W/m²: G1 1000 × 0.6 × 0.2 = 120, S1 2000 × 0.5 ×
+    # 0.2 = 200, H1 0 (not feasible), M1 4000 × 0.4 × 0.2 = 320
+    assert {k: v["potential_kwp"] for k, v in roofs.items()} == pytest.approx(
+        {"G1": 120.0, "S1": 200.0, "H1": 0.0, "M1": 320.0})
+    assert roofs["M1"]["installed_kwp"] == 200.0
+    assert body["sites"]["features"][0]["geometry"]["type"] == "Point"
+    scales = body["scales"]
+    sites_m, roofs_m, body_m = layers("map_manager")
+    assert set(sites_m) == {"PV-S1"}
+    assert set(roofs_m) == {"S1"}
+    assert body_m["scales"] == scales  # the district's classes, whoever looks
+    sites_o, roofs_o, _ = layers("map_officer")
+    assert set(sites_o) == {"PV-G1", "PV-M1"}  # 外滩街道: G1 and M1
+    assert set(roofs_o) == {"G1", "M1"}
+
+
 def test_cli_expected_json(world, monkeypatch):
     import json
 
@@ -511,6 +776,38 @@ def test_cli_expected_json(world, monkeypatch):
     assert {s["site_id"] for s in data["sites"]} == {"PV-G1", "PV-S1", "PV-M1"}
     syn = CliRunner().invoke(app, ["pv", "expected", "--year", "2022"])
     assert "synthetic" in syn.output
+
+
+def test_cli_forecast_stores_and_lists(world, metered, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    monkeypatch.setenv("CARBONPEAK_HOME", str(world.folder / "home"))
+    monkeypatch.setenv("CARBONPEAK_DATABASE_URL", f"sqlite:///{world.folder / 'r.sqlite'}")
+    path = _forecast_file(world, dt.date(2024, 4, 2), 1.0, "fc-0402.csv")
+    args = ["pv", "forecast", "--date", "2024-04-02", "--weather", str(path),
+            "--issued-at", "2024-04-01T04:00", "--json"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    first = json.loads(out.output)
+    assert first["stored"] == "added"
+    # the hours are printed to 0.001 kW: 24 of them sum within 24 × 0.0005 kWh
+    assert first["district_kwh"] == pytest.approx(sum(first["district_kw"]), abs=0.012)
+    again = json.loads(CliRunner().invoke(app, args).output)
+    assert again["stored"] == "unchanged"
+    dry = CliRunner().invoke(app, [*args[:-1], "--no-store", "--json"])
+    assert json.loads(dry.output)["stored"] == "not stored"
+    bad = CliRunner().invoke(app, [*args[:6], "--issued-at", "yesterday"])
+    assert bad.exit_code != 0
+    listed = CliRunner().invoke(app, ["pv", "forecasts", "--year", "2024", "--json"])
+    assert listed.exit_code == 0, listed.output
+    day = next(r for r in json.loads(listed.output)["forecasts"] if r["date"] == "2024-04-02")
+    assert day["day_ahead"]
+    assert day["total_kwh"] == pytest.approx(first["district_kwh"], rel=1e-4)
+    assert day["errors"]["district"] is None  # April has no readings yet
 
 
 def test_the_white_paper_section(world, metered):

@@ -78,6 +78,7 @@ __all__ = [
     "RetrofitStatus",
     "Role",
     "RoofCohort",
+    "PvSiteStatus",
     "RoundStatus",
     "RuleStatus",
     "ScheduleStatus",
@@ -608,6 +609,17 @@ class RoofCohort(StrEnum):
     RESIDENTIAL = "residential"
 
 
+class PvSiteStatus(StrEnum):
+    """A PV site's state on the carbon map for a year, from its monitoring: the worst month
+    decides (underperforming before a data gap before ok)."""
+
+    OK = "ok"
+    UNDERPERFORMING = "underperforming"
+    DATA_GAP = "data_gap"
+    UNMETERED = "unmetered"
+    NOT_IN_OPERATION = "not_in_operation"
+
+
 class PvTempModel(StrEnum):
     """SAPM cell-temperature parameter sets of pvlib (``TEMPERATURE_MODEL_PARAMETERS['sapm']``)."""
 
@@ -771,6 +783,7 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     VerifiedKind: "verified_kind",
     RoofCohort: "roof_cohort",
     PvTempModel: "pv_temp_model",
+    PvSiteStatus: "pv_site_status",
     OrgKind: "org_kind",
     RoundStatus: "round_status",
     SubmissionStatus: "submission_status",

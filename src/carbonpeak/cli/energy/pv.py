@@ -21,9 +21,14 @@ from carbonpeak.cli.common import (
 )
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
-from carbonpeak.intake.batches import BatchResult
+from carbonpeak.intake.batches import BatchResult, file_sha256
 from carbonpeak.services.energy.pv import fleet
-from carbonpeak.services.energy.pv.forecast import forecast, forecast_errors
+from carbonpeak.services.energy.pv.forecast import (
+    forecast,
+    forecast_errors,
+    store_forecast,
+    year_accuracy,
+)
 from carbonpeak.services.energy.pv.registry import (
     import_pv_sites,
     import_roofs,
@@ -160,7 +165,8 @@ def monitor_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = 
         return
     t = Table("site 电站", "month 月", "measured kWh 实测", "modelled kWh 理论", "PR",
               "kWh/kWp", "coverage 完整率", "flags 标记",
-              title=f"{year} monitoring 运行监测 (PR < {res['pr_threshold']:.2f} flagged)")
+              title=f"{year} monitoring 运行监测 (flagged below {res['fault_ratio']:.0%} of "
+              f"modelled 低于理论值{res['fault_ratio']:.0%}标记)")
     for r in res["rows"]:
         flags = [n for n, on in (("underperforming 低效", r["underperforming"]),
                                  ("data gap 缺数", r["data_gap"]),
@@ -169,6 +175,7 @@ def monitor_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = 
                   _f(r["performance_ratio"], 2), _f(r["specific_yield_kwh_kwp"], 1),
                   f"{r['coverage']:.0%}", ", ".join(flags))
     console.print(t)
+    console.print(f"rule 规则 ({res['fault_rule_status']}): {res['fault_rule_source']}")
     if res["synthetic"]:
         console.print(SYNTHETIC_NOTE)
 
@@ -179,9 +186,16 @@ def forecast_cmd(
     weather: Annotated[Path, typer.Option("--weather", help="Weather forecast: EPW, CSV or "
                                           ".xlsx in the hourly weather's format")],
     district: DistrictOpt = None, as_json: JsonOpt = False,
+    store: Annotated[bool, typer.Option(
+        "--store/--no-store", help="Store the forecast (default) so its accuracy is reported "
+        "when the day is measured")] = True,
+    issued_at: Annotated[str | None, typer.Option(
+        "--issued-at", help="When the weather forecast was issued, UTC (YYYY-MM-DDTHH:MM); "
+        "default now")] = None,
 ) -> None:
     """Day-ahead hourly generation per site and for the district; nMAE/nRMSE (normalised by
-    capacity, NB/T 32011) against the meters when they have the day."""
+    capacity, NB/T 32011) against the meters when they have the day. Stored (audit-logged)
+    unless --no-store; a stored day is not replaced once it has measurements."""
     with _errors(), _workspace() as ws:
         day = option_date(date, "--date")
         assert day is not None
@@ -192,6 +206,17 @@ def forecast_cmd(
         except ValueError as exc:
             raise InputValidationError([RowError(weather.name, None, "ts", str(day), msg(
                 "pv.forecast.no_day", day=str(day)))]) from exc
+        issued = None
+        if issued_at is not None:
+            try:
+                issued = dt.datetime.fromisoformat(issued_at)
+            except ValueError as exc:
+                raise InputValidationError([RowError("--issued-at", None, "issued_at",
+                                                     issued_at, msg("pv.forecast.issued_at"))],
+                                           ) from exc
+        stored = store_forecast(ws, d, day, fc, weather_file=weather.name,
+                                weather_sha256=file_sha256(weather),
+                                issued_at=issued) if store else "not stored"
         errs = forecast_errors(ws, d, day, fc)
     if as_json:
         _print_json({"date": str(day), "hours": [t.strftime("%Y-%m-%dT%H:%M")
@@ -199,16 +224,41 @@ def forecast_cmd(
                      "sites": {c: [round(float(v), 3) for v in fc[c]] for c in fc.columns
                                if c != "district"},
                      "district_kw": [round(float(v), 3) for v in fc["district"]],
-                     "district_kwh": float(fc["district"].sum()), "errors": errs})
+                     "district_kwh": float(fc["district"].sum()), "errors": errs,
+                     "stored": stored})
         return
     t = Table("hour 时", "district kW 全区", title=f"PV forecast 光伏日前预测 {day}")
     for ts, v in fc["district"].items():
         t.add_row(f"{dt.datetime.fromisoformat(str(ts)):%H:%M}", _f(float(v), 1))
     console.print(t)
     console.print(f"district 全区 {_f(float(fc['district'].sum()))} kWh from "
-                  f"{len(fc.columns) - 1} sites")
+                  f"{len(fc.columns) - 1} sites ({stored})")
     if errs["district"]:
         e = errs["district"]
         console.print(f"errors 误差 ({e['sites']} metered sites, {e['hours']} h, capacity "
                       f"{_f(e['capacity_kw'])} kW): nMAE {e['nmae']:.1%}, "
                       f"nRMSE {e['nrmse']:.1%}")
+
+
+@pv_app.command("forecasts")
+def forecasts_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+    """The year's stored forecasts and their accuracy once measured (nMAE, nRMSE of the AC
+    capacity, NB/T 32011)."""
+    with _errors(), _workspace() as ws:
+        res = year_accuracy(ws, ws.district(district), year)
+    if as_json:
+        _print_json(res)
+        return
+    t = Table("day 日期", "kWh 预测", "sites 电站", "issued 发布 (UTC)", "day-ahead 日前",
+              "nMAE", "nRMSE", title=f"{year} PV forecasts 光伏预测")
+    for r in res["forecasts"]:
+        e = r["errors"]["district"]
+        t.add_row(r["date"], _f(r["total_kwh"]), str(r["sites"]), str(r["issued_at"]),
+                  "yes 是" if r["day_ahead"] else "no 否", f"{e['nmae']:.1%}" if e else "—",
+                  f"{e['nrmse']:.1%}" if e else "—")
+    console.print(t)
+    m = res["measured"]
+    if m:
+        console.print(f"{m['days']} measured days 已实测: nMAE {m['nmae']:.1%}, nRMSE "
+                      f"{m['nrmse']:.1%} (limit 限值 {res['limit_nrmse']:.0%}, "
+                      f"{res['limit_status']})")

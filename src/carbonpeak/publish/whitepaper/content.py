@@ -436,7 +436,8 @@ def _audit_figures(ws: Workspace, d: District, year: int) -> tuple[str, str] | N
             "audited")
 
 
-def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict[str, Any]:
+def _renewables(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataFrame],
+                totals: dict[str, Any]) -> dict[str, Any]:
     dy = tables["inventory_district_year"]
     pv = dy[dy["scope"] == "generation"]
     ey = tables["inventory_entity_year"]
@@ -446,7 +447,24 @@ def _renewables(tables: dict[str, pd.DataFrame], totals: dict[str, Any]) -> dict
             "pv_tce_equivalent": _num(pv["tce_equivalent"].sum()) if len(pv) else None,
             "pv_tce_equal": _num(pv["tce_equal"].sum()) if len(pv) else None,
             "pv_sites": sites,
-            "forecast": not_done("whitepaper.what.pv_forecast")}
+            "forecast": _pv_forecast(ws, d, year)}
+
+
+def _pv_forecast(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    """The year's stored PV forecasts (services/energy/pv/forecast.py) with their accuracy
+    against the meters, as issued; "not done" without a stored forecast."""
+    from carbonpeak.services.energy.pv.forecast import year_accuracy
+
+    acc = year_accuracy(ws, d, year)
+    if not acc["forecasts"]:
+        return not_done("whitepaper.what.pv_forecast")
+    days = [{"date": r["date"], "total_kwh": _num(r["total_kwh"]), "sites": r["sites"],
+             "kw_ac": _num(r["kw_ac"]), "issued_at": r["issued_at"],
+             "day_ahead": r["day_ahead"],
+             "errors": r["errors"]["district"]} for r in acc["forecasts"]]
+    return {"available": True, "days": days, "measured": acc["measured"],
+            "limit_nrmse": acc["limit_nrmse"], "limit_status": acc["limit_status"],
+            "limit_source": acc["limit_source"]}
 
 
 def _demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -656,7 +674,7 @@ def white_paper(ws: Workspace, *, year: int, district: str | None = None,
         "peak": _section(lambda: _peak(ws, d, year), "达峰预测", "peak outlook"),
         "public_buildings": _section(lambda: _public_buildings(ws, d, year), "公共建筑能耗",
                                      "public buildings"),
-        "renewables": _section(lambda: _renewables(tables, summary["totals"]),
+        "renewables": _section(lambda: _renewables(ws, d, year, tables, summary["totals"]),
                                "可再生能源", "renewables"),
         "demand_response": _demand_response(ws, d, year),
         "targets": _section(lambda: _targets(ws, d, year), "规划目标", "plan targets"),

@@ -1007,8 +1007,48 @@ def _renewables(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     fc = sec.get("forecast")
     if fc and not (fc.get("not_done") and _omit(c)):
         blocks.append(_h3(w("光伏发电预测", "PV generation forecast")))
-        blocks.append(_unavailable(w.pick((fc["reason_zh"], fc["reason_en"]))))
+        if fc.get("available"):
+            blocks += _forecast_blocks(fc, w)
+        else:
+            blocks.append(_unavailable(w.pick((fc["reason_zh"], fc["reason_en"]))))
     return _chapter("renewables", title, blocks)
+
+
+def _forecast_blocks(fc: Mapping[str, Any], w: _Words) -> list[dict[str, Any]]:
+    """The stored forecasts of the year and their accuracy as issued (never recomputed)."""
+    days = fc["days"]
+    m = fc.get("measured")
+    n_ahead = sum(1 for r in days if r["day_ahead"])
+    text_zh = (f"本年度存储光伏发电功率预测{len(days)}天，其中{n_ahead}天在预测日之前发布"
+               "（日前预测）")
+    text_en = (f"{len(days)} day(s) of PV power forecasts were stored this year, {n_ahead} of "
+               "them issued before the day (day-ahead)")
+    if m:
+        text_zh += (f"；已有实测的{m['days']}天，按开机容量归一化的平均绝对误差为"
+                    f"{_pct(m['nmae'])}，均方根误差为{_pct(m['nrmse'])}。")
+        text_en += (f"; over the {m['days']} measured day(s) the capacity-normalised mean "
+                    f"absolute error (nMAE) was {_pct(m['nmae'])} and the root-mean-square "
+                    f"error (nRMSE) {_pct(m['nrmse'])}.")
+    else:
+        text_zh += "；预测日尚无实测数据，准确率待实测后报告。"
+        text_en += "; no forecast day is measured yet: the accuracy follows the measurements."
+    head = [(w("预测日", "Day"), False), (w("预测发电量 kWh", "Forecast kWh"), True),
+            (w("开机容量 kW", "Capacity kW"), True), (w("日前发布", "Day-ahead"), False),
+            (w("平均绝对误差", "nMAE"), True), (w("均方根误差", "nRMSE"), True)]
+    rows = [[r["date"], _num(r["total_kwh"], 0), _num(r["kw_ac"], 0),
+             w("是", "yes") if r["day_ahead"] else w("否", "no"),
+             _pct(r["errors"]["nmae"]) if r["errors"] else "—",
+             _pct(r["errors"]["nrmse"]) if r["errors"] else "—"] for r in days]
+    status_zh = render(f"label.factor_status.{fc['limit_status']}", "zh")
+    note = w(f"误差按《光伏发电站功率预测系统技术要求》（NB/T 32011）以开机容量归一化，只计有实测的"
+             f"小时；该标准日前预测均方根误差限值{_pct(fc['limit_nrmse'])}引自二手资料"
+             f"（{status_zh}）。误差按预测存储时的结果计算，不重新预测。",
+             f"Errors normalised by the capacity in operation as NB/T 32011 defines them, "
+             f"over the measured hours; its day-ahead nRMSE limit of "
+             f"{_pct(fc['limit_nrmse'])} is quoted from secondary sources "
+             f"({fc['limit_status']}). Each forecast is graded as it was stored, never "
+             "re-run.")
+    return [_p(w(text_zh, text_en)), _table(head, rows, cls="small-table"), _note(note)]
 
 
 def _omit(c: Mapping[str, Any]) -> bool:

@@ -84,11 +84,21 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
         pr = float(full["performance_ratio"].median()) if len(full) else float("nan")
         n_sites = int(m["site_id"].nunique())
         text_zh = (f"{year}年{n_sites}个带计量的光伏电站实测发电量为理论值的{ratio:.0%}，月度性能比"
-                   f"中位数{pr:.2f}；{len(flagged)}个电站出现性能比低于"
-                   f"{mon['pr_threshold']:.2f}的月份。")
+                   f"中位数{pr:.2f}；{len(flagged)}个电站出现实测发电量低于本站理论值"
+                   f"{mon['fault_ratio']:.0%}的月份（理论值已计入逆变器限发）。")
         text_en = (f"In {year} the {n_sites} metered PV sites generated {ratio:.0%} of their "
                    f"modelled yield, median monthly performance ratio {pr:.2f}; {len(flagged)} "
-                   f"site(s) had months below {mon['pr_threshold']:.2f}.")
+                   f"site(s) had months below {mon['fault_ratio']:.0%} of their own modelled "
+                   "yield (the model includes inverter clipping).")
+        rule_zh = render(f"label.factor_status.{mon['fault_rule_status']}", "zh")
+        notes_zh.append(f"低效判定：月实测发电量低于本站理论发电量的{mon['fault_ratio']:.0%}"
+                        f"（理论值计入逆变器限发、组件温度与系统损失）；该阈值为平台设定，"
+                        f"未经实测电站校准（{rule_zh}）。")
+        notes_en.append(f"underperformance: a month's measured energy below "
+                        f"{mon['fault_ratio']:.0%} of the site's modelled energy (the model "
+                        "includes inverter clipping, cell temperature and system losses); a "
+                        f"platform threshold not calibrated on measured fleets "
+                        f"({mon['fault_rule_status']})")
         if mon["synthetic"]:
             notes_zh.append("理论发电量按合成气象年计算（非实测气象），仅供参考。")
             notes_en.append("Modelled on the synthetic weather year (not measured weather): "

@@ -1307,3 +1307,31 @@ class DrPeakLoad(Base):
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(128))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------------------------
+# Rooftop PV forecasts (services/energy/pv/forecast): one stored day-ahead forecast per district
+# and day, so its accuracy can be reported when the measured day arrives (migration 0021)
+# --------------------------------------------------------------------------------------------
+class PvForecast(Base):
+    """光伏日前预测: the hourly AC power [kW] per site and for the district of one day, from a
+    weather forecast file. ``issued_at`` is when the weather forecast was issued (as
+    declared; default: when it was stored), ``stored_at`` the clock's; a forecast issued
+    after the day began is not a day-ahead forecast and says so. ``hourly``: ``hours``
+    (``HH:MM`` local starts), ``district`` (kW), ``sites`` (site id → kW), ``kw_ac`` (site id
+    → kW AC), ``meters`` (site id → meter id)."""
+
+    __tablename__ = "pv_forecasts"
+    __table_args__ = (UniqueConstraint("district_id", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    weather_file: Mapped[str] = mapped_column(String(256))
+    weather_sha256: Mapped[str] = mapped_column(String(64))
+    sites: Mapped[int] = mapped_column(Integer)
+    kw_ac: Mapped[float] = mapped_column(Float)
+    total_kwh: Mapped[float] = mapped_column(Float)
+    hourly: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(128))

@@ -10,18 +10,27 @@ analysts and admins read them (403 for the others).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import tempfile
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+import pandas as pd
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, fast_json
-from carbonpeak.api.schemas.common import Public
+from carbonpeak.api.schemas.common import GeoJsonGeometry, Public
+from carbonpeak.errors import InputValidationError, NotFoundError, RowError
+from carbonpeak.i18n import msg
 from carbonpeak.publish import dashboard
-from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
+from carbonpeak.publish.dashboard import class_breaks
+from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
 from carbonpeak.services.energy.pv import fleet
-from carbonpeak.services.energy.pv.registry import load_sites
+from carbonpeak.services.energy.pv import forecast as pv_forecast
+from carbonpeak.services.energy.pv.registry import load_sites, read_weather_file
 from carbonpeak.storage.principals import Principal
 
 __all__ = ["router"]
@@ -34,6 +43,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid parameters"},
 }
 Analyst = Annotated[Principal, requires(*ANALYST_ROLES, what="read the district's PV totals")]
+Forecaster = Annotated[Principal, requires(*ANALYST_ROLES, what="store PV forecasts")]
 Year = Annotated[int, Query(ge=1990, le=2100, description="calendar year")]
 
 
@@ -73,6 +83,7 @@ class PvMonthPublic(Public):
     performance_ratio: float | None
     specific_yield_kwh_kwp: float
     measured_over_modelled: float | None
+    modelled_pr: float | None
     coverage: float
     underperforming: bool
     data_gap: bool
@@ -80,12 +91,15 @@ class PvMonthPublic(Public):
 
 
 class PvMonitoringPublic(Public):
-    """Monitoring of the metered sites in scope."""
+    """Monitoring of the metered sites in scope; a month is underperforming when measured <
+    ``fault_ratio`` × modelled (the model clipping at the inverter's kW AC)."""
 
     year: int
     weather: str
     synthetic: bool
-    pr_threshold: float
+    fault_ratio: float
+    fault_rule_source: str
+    fault_rule_status: str
     rows: list[PvMonthPublic]
 
 
@@ -207,3 +221,266 @@ def get_progress(ws: CurrentWorkspace, principal: Analyst,
     d = ws.district(principal.district_id)
     return fast_json(dashboard.cached(ws, ("pv_progress", d.id, year),
                                       lambda: fleet.progress(ws, d, year)))
+
+
+class PvForecastErrorPublic(Public):
+    """nMAE and nRMSE normalised by the AC capacity (NB/T 32011) over the measured hours."""
+
+    hours: int
+    capacity_kw: float
+    nmae: float
+    nrmse: float
+
+
+class PvSiteForecastPublic(Public):
+    """One site's hourly forecast [kW], and its errors once the day is measured."""
+
+    site_id: str
+    entity_id: str
+    kw_ac: float
+    kw: list[float]
+    kwh: float
+    errors: PvForecastErrorPublic | None
+
+
+class PvForecastPublic(Public):
+    """A stored day-ahead forecast: the sites in the caller's scope, their sum
+    (``total_kw``), and for the district's analysts the whole district's errors."""
+
+    date: str
+    hours: list[str]
+    issued_at: str | None
+    day_ahead: bool
+    weather_file: str
+    whole_district: bool
+    sites: list[PvSiteForecastPublic]
+    total_kw: list[float]
+    total_kwh: float
+    district_errors: PvForecastErrorPublic | None
+
+
+class PvForecastDayPublic(Public):
+    """One stored forecast of the year and its district errors (None until measured)."""
+
+    date: str
+    total_kwh: float
+    sites: int
+    kw_ac: float
+    issued_at: str | None
+    day_ahead: bool
+    weather_file: str
+    errors: PvForecastErrorPublic | None
+
+
+class PvForecastMeanPublic(Public):
+    """Over the measured days: mean nMAE, root-mean-square nRMSE (hour-weighted)."""
+
+    days: int
+    hours: int
+    nmae: float
+    nrmse: float
+
+
+class PvForecastsPublic(Public):
+    """The year's stored forecasts and their accuracy, with the NB/T 32011 limit's source."""
+
+    year: int
+    forecasts: list[PvForecastDayPublic]
+    measured: PvForecastMeanPublic | None
+    limit_nrmse: float
+    limit_source: str
+    limit_status: str
+
+
+def _forecast_answer(ws: Any, scope: AccessScope, d: Any, day: dt.date,  # noqa: ANN401
+                     fc: pd.DataFrame) -> dict[str, Any]:
+    sites = load_sites(ws, d)
+    entity = dict(zip(sites["site_id"].astype(str), sites["entity_id"].astype(str),
+                      strict=True))
+    summary = pv_forecast.forecast_summary(ws, d, day, fc)
+    errs = {e["site_id"]: e for e in summary["errors"]["sites"]}
+    kw_ac: dict[str, float] = fc.attrs.get("kw_ac", {})
+    shown = [c for c in fc.columns if c != "district" and c in entity
+             and scope.sees_entity(entity[c])]
+    total = fc[shown].sum(axis=1) if shown else fc["district"] * 0.0
+    whole = bool(scope.everything)
+    return {"date": str(day), "hours": [f"{t:%H:%M}" for t in pd.DatetimeIndex(fc.index)],
+            "issued_at": summary["issued_at"], "day_ahead": summary["day_ahead"],
+            "weather_file": summary["weather_file"], "whole_district": whole,
+            "sites": [{"site_id": c, "entity_id": entity[c], "kw_ac": float(kw_ac.get(c, 0.0)),
+                       "kw": [round(float(v), 3) for v in fc[c]], "kwh": float(fc[c].sum()),
+                       "errors": _err(errs.get(c))} for c in shown],
+            "total_kw": [round(float(v), 3) for v in total], "total_kwh": float(total.sum()),
+            "district_errors": _err(summary["errors"]["district"]) if whole else None}
+
+
+def _err(e: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not e:
+        return None
+    return {k: e[k] for k in ("hours", "capacity_kw", "nmae", "nrmse")}
+
+
+@router.get("/forecast", response_model=PvForecastPublic,
+            responses=_RESPONSES | {404: {"description": "no forecast stored for the day"}})
+def get_forecast(ws: CurrentWorkspace, principal: CurrentPrincipal,
+                 date: Annotated[dt.date, Query(description="the forecast day")]) -> Response:
+    """光伏日前预测 — the stored day-ahead forecast of ``date``: hourly kW per site in the
+    caller's scope and their sum, with nMAE/nRMSE once the meters have the day (the
+    district's errors for its analysts)."""
+    scope = scope_of(ws, principal)
+    d = ws.district(principal.district_id)
+    fc = pv_forecast.stored_forecast(ws, d, date)
+    if fc is None:
+        raise NotFoundError(msg("pv.forecast.none_stored", day=str(date)))
+    return fast_json(_forecast_answer(ws, scope, d, date, fc))
+
+
+@router.post("/forecast", response_model=PvForecastPublic, status_code=201,
+             responses=_RESPONSES | {409: {"description": "the day is measured already"}})
+async def post_forecast(
+        ws: CurrentWorkspace, principal: Forecaster,
+        date: Annotated[dt.date, Form(description="the forecast day")],
+        file: Annotated[UploadFile, File(description="weather forecast: EPW, CSV or xlsx "
+                                         "in the hourly weather's format")],
+        issued_at: Annotated[dt.datetime | None, Form(
+            description="when the weather forecast was issued (UTC); default now")] = None,
+) -> Response:
+    """预测并存储 — run the day-ahead forecast of ``date`` from a weather forecast file and
+    store it (audit-logged; the same file again changes nothing; refused with 409 once the
+    day is measured). District analysts and admins."""
+    ws = acting_as(ws, principal)
+    d = ws.district(principal.district_id)
+    data = await file.read()
+    name = Path(file.filename or "forecast.csv").name
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        weather = read_weather_file(path, d.timezone or "Asia/Shanghai")
+    try:
+        fc = pv_forecast.forecast(ws, d, date, weather)
+    except ValueError as exc:
+        raise InputValidationError([RowError(name, None, "ts", str(date), msg(
+            "pv.forecast.no_day", day=str(date)))]) from exc
+    issued = issued_at.astimezone(dt.UTC).replace(tzinfo=None) \
+        if issued_at is not None and issued_at.tzinfo is not None else issued_at
+    pv_forecast.store_forecast(ws, d, date, fc, weather_file=name,
+                               weather_sha256=hashlib.sha256(data).hexdigest(),
+                               issued_at=issued)
+    stored = pv_forecast.stored_forecast(ws, d, date)
+    assert stored is not None
+    return fast_json(_forecast_answer(ws, scope_of(ws, principal), d, date, stored),
+                     status=201)
+
+
+@router.get("/forecasts", response_model=PvForecastsPublic, responses=_RESPONSES)
+def get_forecasts(ws: CurrentWorkspace, principal: Analyst, year: Year) -> Response:
+    """预测准确率 — the year's stored forecasts and their district nMAE/nRMSE once measured
+    (district analysts and admins)."""
+    d = ws.district(principal.district_id)
+    acc = pv_forecast.year_accuracy(ws, d, year)
+    acc["forecasts"] = [{k: r[k] for k in ("date", "total_kwh", "sites", "kw_ac", "issued_at",
+                                           "day_ahead", "weather_file")}
+                        | {"errors": _err(r["errors"]["district"])} for r in acc["forecasts"]]
+    return fast_json(acc)
+
+
+class PvMapSitePropsPublic(Public):
+    """A PV site on the carbon map: ratings, commissioning and the year's status."""
+
+    site_id: str
+    entity_id: str
+    name: str
+    kwp_dc: float
+    kw_ac: float
+    commissioned_on: str
+    status: str
+    median_pr: float | None
+    months_flagged: int
+
+
+class PvMapSiteFeaturePublic(Public):
+    """A GeoJSON feature: a PV site at its building (WGS84)."""
+
+    type: str
+    geometry: GeoJsonGeometry
+    properties: PvMapSitePropsPublic
+
+
+class PvMapRoofPropsPublic(Public):
+    """A surveyed roof on the carbon map: its potential and what is installed."""
+
+    entity_id: str
+    name: str
+    cohort: str
+    is_new: bool
+    roof_area_m2: float
+    usable_share: float
+    potential_kwp: float
+    pilot_kwp: float
+    installed_kwp: float
+
+
+class PvMapRoofFeaturePublic(Public):
+    """A GeoJSON feature: a surveyed roof at its building (WGS84)."""
+
+    type: str
+    geometry: GeoJsonGeometry
+    properties: PvMapRoofPropsPublic
+
+
+class PvMapSitesPublic(Public):
+    """The PV sites layer (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[PvMapSiteFeaturePublic]
+
+
+class PvMapRoofsPublic(Public):
+    """The roof potential layer (a GeoJSON FeatureCollection)."""
+
+    type: str
+    features: list[PvMapRoofFeaturePublic]
+
+
+class PvMapScalePublic(Public):
+    """The district's fixed classes of a layer's metric (as the carbon map's)."""
+
+    unit: str
+    breaks: list[float]
+
+
+class PvMapPublic(Public):
+    """The carbon map's PV layers in the caller's scope, with the district's fixed scales."""
+
+    year: int
+    weather: str | None
+    sites: PvMapSitesPublic
+    roofs: PvMapRoofsPublic
+    scales: dict[str, PvMapScalePublic]
+
+
+@router.get("/map", response_model=PvMapPublic, responses=_RESPONSES)
+def get_pv_map(ws: CurrentWorkspace, principal: CurrentPrincipal, year: Year) -> Response:
+    """光伏图层 — the carbon map's PV layers: sites (kWp, commissioning, the year's status
+    from monitoring) and roof potential per building, for the buildings in the caller's
+    scope; the colour classes are the whole district's (the same for every role)."""
+    scope = scope_of(ws, principal)
+    d = ws.district(principal.district_id)
+    full: dict[str, Any] = dashboard.cached(ws, ("pv_map", d.id, year),
+                                            lambda: fleet.map_features(ws, d, year))
+
+    def build() -> dict[str, Any]:
+        def mine(layer: str) -> dict[str, Any]:
+            return {"type": "FeatureCollection",
+                    "features": [f for f in full[layer]["features"]
+                                 if scope.sees_entity(str(f["properties"]["entity_id"]))]}
+
+        pot = [float(f["properties"]["potential_kwp"]) for f in full["roofs"]["features"]]
+        kwp = [float(f["properties"]["kwp_dc"]) for f in full["sites"]["features"]]
+        return {"year": year, "weather": full["weather"], "sites": mine("sites"),
+                "roofs": mine("roofs"),
+                "scales": {"roofs_potential_kwp": {"unit": "kWp",
+                                                   "breaks": class_breaks(pot)},
+                           "sites_kwp_dc": {"unit": "kWp", "breaks": class_breaks(kwp)}}}
+
+    return fast_json(dashboard.cached(ws, ("pv_map_scoped", scope.key(), year), build))

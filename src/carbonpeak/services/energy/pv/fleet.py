@@ -32,12 +32,14 @@ from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.plan_files import TARGET_METRICS
 from carbonpeak.services.energy.pv.climate import Climate, district_climate, synthetic_year
 from carbonpeak.services.energy.pv.registry import load_roofs, load_sites, stored_weather
-from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.models import District, Entity
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import PvSiteStatus
 from carbonpeak.vocabulary import RoofCohort as C
 
-__all__ = ["GROUPS", "METRICS", "PvSettings", "expected", "measured_hourly", "metric_series",
-           "monitoring", "potential", "progress", "pv_settings", "year_weather"]
+__all__ = ["GROUPS", "METRICS", "PvSettings", "expected", "map_features", "measured_hourly",
+           "metric_series", "monitoring", "potential", "progress", "pv_settings",
+           "site_status", "year_weather"]
 
 PUBLIC = (C.GOVERNMENT, C.PUBLIC_INSTITUTION, C.SCHOOL_HOSPITAL)
 #: the plans' roof groups: cohorts and new (True), existing (False) or both (None)
@@ -60,17 +62,18 @@ class PvSettings:
 
     base_year: int
     module_efficiency: float
-    pr_threshold: float
+    fault_ratio: float
     climate: Climate
 
 
 def pv_settings(d: District) -> PvSettings:
     """The district's settings: profile ``[pv]`` ``base_year`` (default 2020, the plans'
-    baseline), ``module_efficiency``, ``pr_threshold``, location."""
+    baseline), ``module_efficiency``, ``fault_ratio`` (a month is underperforming below this
+    share of its modelled energy), location."""
     pv = (d.profile or {}).get("pv") or {}
     return PvSettings(int(pv.get("base_year", 2020)),
                       float(pv.get("module_efficiency", rules.DEFAULT_MODULE_EFFICIENCY.value)),
-                      float(pv.get("pr_threshold", rules.DEFAULT_PR_THRESHOLD.value)),
+                      float(pv.get("fault_ratio", rules.DEFAULT_FAULT_RATIO.value)),
                       district_climate(d.profile))
 
 
@@ -275,7 +278,7 @@ def monitoring(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     if sites.empty:
         return {"year": year, "weather": basis, "synthetic": basis == "synthetic", "rows": [],
-                "pr_threshold": cfg.pr_threshold}
+                **_fault_rule(cfg)}
     from carbonpeak.services.energy.pv.model import (  # noqa: PLC0415
         model_sites,  # pvlib only when a yield is modelled
     )
@@ -315,14 +318,101 @@ def monitoring(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                 intervals_received=int((n.reindex(sel) > 0).sum()),
                 intervals_expected=len(sel), hours_at_limit=at_limit,
                 productive_hours=productive)
-            f = rules.monitoring_flags(check, pr_threshold=cfg.pr_threshold)
+            f = rules.monitoring_flags(check, fault_ratio=cfg.fault_ratio)
             rows.append({"site_id": sid, "entity_id": r["entity_id"], "meter_id": meter,
                          "month": month, "measured_kwh": m_kwh, "modelled_kwh": mod,
                          "performance_ratio": f.performance_ratio,
                          "specific_yield_kwh_kwp": f.specific_yield,
                          "measured_over_modelled": f.measured_over_modelled,
+                         "modelled_pr": f.modelled_pr,
                          "coverage": f.coverage, "underperforming": f.underperforming,
                          "data_gap": f.data_gap, "clipping_suspected": f.clipping_suspected})
         del i
     return {"year": year, "weather": basis, "synthetic": basis == "synthetic", "rows": rows,
-            "pr_threshold": cfg.pr_threshold}
+            **_fault_rule(cfg)}
+
+
+def _fault_rule(cfg: PvSettings) -> dict[str, Any]:
+    """The underperformance rule in force, with its source and status."""
+    default = rules.DEFAULT_FAULT_RATIO
+    source = default.source if cfg.fault_ratio == default.value else (
+        f"district profile [pv] fault_ratio = {cfg.fault_ratio:g} (default {default.value:g}: "
+        f"{default.source})")
+    return {"fault_ratio": cfg.fault_ratio, "fault_rule_source": source,
+            "fault_rule_status": default.status}
+
+
+def site_status(rows: list[dict[str, Any]], *, metered: bool,
+                in_operation: bool) -> PvSiteStatus:
+    """A site's state for the map from its monitoring rows of a year: not in operation by the
+    year's end, unmetered, else the worst month (underperforming, then a data gap)."""
+    if not in_operation:
+        return PvSiteStatus.NOT_IN_OPERATION
+    if not metered:
+        return PvSiteStatus.UNMETERED
+    if any(r["underperforming"] for r in rows):
+        return PvSiteStatus.UNDERPERFORMING
+    if not rows or any(r["data_gap"] for r in rows):
+        return PvSiteStatus.DATA_GAP
+    return PvSiteStatus.OK
+
+
+def map_features(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    """The carbon map's PV layers for ``year`` (the whole district; the caller scopes them by
+    ``entity_id``): ``sites`` (points at their building: kWp, kW AC, commissioning, the
+    year's status and median monthly PR of the months without a gap) and ``roofs`` (one
+    point per surveyed building: potential kWp, NEA pilot kWp, installed kWp, cohort)."""
+    cfg = pv_settings(d)
+    with ws.registry.session() as s:
+        ents = {str(r.id): r for r in s.execute(select(
+            Entity.id, Entity.name, Entity.lat, Entity.lon, Entity.street_id).where(
+            Entity.district_id == d.id)).all()}
+    sites = load_sites(ws, d)
+    roofs = load_roofs(ws, d)
+    mon = monitoring(ws, d, year) if not sites.empty else {"rows": []}
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for r in mon["rows"]:
+        by_site.setdefault(str(r["site_id"]), []).append(r)
+    end = dt.date(year, 12, 31)
+
+    def point(eid: str) -> dict[str, Any] | None:
+        e = ents.get(eid)
+        if e is None or e.lat is None or e.lon is None:
+            return None
+        return {"type": "Point", "coordinates": [float(e.lon), float(e.lat)]}
+
+    site_features = []
+    for r in cast("list[dict[str, Any]]", sites.to_dict("records")):
+        eid, sid = str(r["entity_id"]), str(r["site_id"])
+        geom = point(eid)
+        if geom is None:
+            continue
+        rows = by_site.get(sid, [])
+        prs = [float(x["performance_ratio"]) for x in rows
+               if not x["data_gap"] and x["performance_ratio"] is not None]
+        metered = r["meter_id"] is not None and pd.notna(r["meter_id"]) and r["meter_id"] != ""
+        status = site_status(rows, metered=bool(metered),
+                             in_operation=r["commissioned_on"] <= end)
+        site_features.append({"type": "Feature", "geometry": geom, "properties": {
+            "site_id": sid, "entity_id": eid, "name": ents[eid].name,
+            "kwp_dc": float(r["kwp_dc"]), "kw_ac": float(r["kw_ac"]),
+            "commissioned_on": str(r["commissioned_on"]), "status": status.value,
+            "median_pr": float(np.median(prs)) if prs else None,
+            "months_flagged": sum(1 for x in rows if x["underperforming"])}})
+    installed = sites.groupby("entity_id")["kwp_dc"].sum() if not sites.empty else pd.Series()
+    roof_features = []
+    for roof in _roofs(roofs):
+        geom = point(roof.entity_id)
+        if geom is None:
+            continue
+        roof_features.append({"type": "Feature", "geometry": geom, "properties": {
+            "entity_id": roof.entity_id, "name": ents[roof.entity_id].name,
+            "cohort": roof.cohort.value, "is_new": roof.is_new,
+            "roof_area_m2": roof.roof_area_m2, "usable_share": roof.usable_share,
+            "potential_kwp": rules.potential_kwp(roof.roof_area_m2 * roof.usable_share,
+                                                 cfg.module_efficiency),
+            "pilot_kwp": rules.pilot_potential_kwp(roof, cfg.module_efficiency),
+            "installed_kwp": float(installed.get(roof.entity_id, 0.0))}})
+    return {"year": year, "weather": mon.get("weather"),
+            "sites": {"type": "FeatureCollection", "features": site_features},
+            "roofs": {"type": "FeatureCollection", "features": roof_features}}

@@ -11,23 +11,36 @@ The virtual power plant calls :func:`district_forecast`.
 Errors (NB/T 32011): per site and for the district, over the hours that have a measurement,
 nMAE and nRMSE normalised by the AC capacity in operation
 (:func:`~carbonpeak.domain.energy.pv.forecast_errors`).
+
+**Stored forecasts** (:func:`store_forecast`, table ``pv_forecasts``): one per district and
+day, audit-logged, so the accuracy is reported when the measured day arrives
+(:func:`stored_forecast`, :func:`year_accuracy`) from the forecast as it was issued, never
+recomputed. Its ``issued_at`` is the weather forecast's issue time as declared (default: when
+it was stored); one issued after the day began is marked ``day_ahead: false``. A stored
+forecast is not replaced once its day has measurements (that would grade a forecast made
+after the fact).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 from carbonpeak.domain.energy import pv as rules
+from carbonpeak.errors import ConflictError
+from carbonpeak.i18n import msg
 from carbonpeak.services.energy.pv.fleet import measured_hourly, pv_settings
 from carbonpeak.services.energy.pv.registry import load_sites
-from carbonpeak.storage.registry.models import District
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.registry.models import District, PvForecast, utcnow
+from carbonpeak.storage.workspace import Workspace, audit
 
-__all__ = ["day_weather", "district_forecast", "forecast", "forecast_errors"]
+__all__ = ["day_weather", "district_forecast", "forecast", "forecast_errors",
+           "forecast_summary", "store_forecast", "stored_forecast", "year_accuracy"]
 
 
 def day_weather(weather: pd.DataFrame, day: dt.date, tz: str) -> pd.DataFrame:
@@ -38,8 +51,8 @@ def day_weather(weather: pd.DataFrame, day: dt.date, tz: str) -> pd.DataFrame:
     lo = pd.Timestamp(day).tz_localize(tz)
     sel = w[(w.index >= lo) & (w.index < lo + pd.Timedelta(days=1))]
     if sel.empty:
-        msg = f"the weather has no hour on {day}"
-        raise ValueError(msg)
+        text = f"the weather has no hour on {day}"
+        raise ValueError(text)
     return sel
 
 
@@ -113,3 +126,131 @@ def forecast_errors(ws: Workspace, d: District, day: dt.date,
         out["district"] = {"sites": len(out["sites"]), "hours": e.n, "capacity_kw": cap,
                            "nmae": e.nmae, "nrmse": e.nrmse}
     return out
+
+
+def _hourly(fc: pd.DataFrame) -> dict[str, Any]:
+    sites = [c for c in fc.columns if c != "district"]
+    return {"hours": [f"{t:%H:%M}" for t in pd.DatetimeIndex(fc.index)],
+            "district": [round(float(v), 4) for v in fc["district"]],
+            "sites": {c: [round(float(v), 4) for v in fc[c]] for c in sites},
+            "kw_ac": {k: float(v) for k, v in fc.attrs.get("kw_ac", {}).items()},
+            "meters": dict(fc.attrs.get("meters", {}))}
+
+
+def _frame(day: dt.date, hourly: dict[str, Any]) -> pd.DataFrame:
+    index = pd.DatetimeIndex([pd.Timestamp(f"{day} {h}") for h in hourly["hours"]])
+    out = pd.DataFrame({**hourly["sites"],
+                        "district": hourly["district"]}, index=index, dtype=float)
+    out.attrs["kw_ac"] = dict(hourly.get("kw_ac", {}))
+    out.attrs["meters"] = dict(hourly.get("meters", {}))
+    return out
+
+
+def _day_start_utc(d: District, day: dt.date) -> dt.datetime:
+    tz = d.timezone or "Asia/Shanghai"
+    start = pd.Timestamp(day).tz_localize(tz).tz_convert("UTC").tz_localize(None)
+    return start.to_pydatetime()
+
+
+def store_forecast(ws: Workspace, d: District, day: dt.date, fc: pd.DataFrame, *,
+                   weather_file: str, weather_sha256: str,
+                   issued_at: dt.datetime | None = None) -> str:
+    """Store ``fc`` (:func:`forecast`'s frame) as the district's forecast of ``day``;
+    ``issued_at`` (UTC, naive) the weather forecast's issue time, default now. Returns
+    ``added``, ``replaced`` or ``unchanged`` (the same weather file's digest again).
+
+    Raises
+    ------
+    ConflictError
+        When a forecast of ``day`` is stored and the day already has measurements.
+    """
+    hourly = _hourly(fc)
+    now = utcnow()
+    issued = issued_at or now
+    total_kwh = float(fc["district"].sum())
+    values: dict[str, Any] = {"issued_at": issued, "weather_file": weather_file,
+                              "weather_sha256": weather_sha256, "sites": len(hourly["sites"]),
+                              "kw_ac": float(sum(hourly["kw_ac"].values())),
+                              "total_kwh": total_kwh, "hourly": hourly}
+    with ws.registry.session() as s:
+        old = s.scalars(select(PvForecast).where(PvForecast.district_id == d.id,
+                                                 PvForecast.day == day)).first()
+        if old is not None and old.weather_sha256 == weather_sha256 and \
+                old.hourly == hourly:
+            return "unchanged"
+        if old is not None and forecast_errors(ws, d, day, _frame(day, old.hourly))["district"]:
+            raise ConflictError(msg("pv.forecast.measured_already", day=str(day)))
+        details = {"day": str(day), "weather_file": weather_file,
+                   "issued_at": issued.isoformat(timespec="seconds"),
+                   "total_kwh": round(total_kwh, 3), "sites": len(hourly["sites"])}
+        if old is None:
+            s.add(PvForecast(district_id=d.id, day=day, stored_at=now, actor=ws.actor,
+                             **values))
+            status = "added"
+        else:
+            details["old_total_kwh"] = round(old.total_kwh, 3)
+            details["old_weather_file"] = old.weather_file
+            for k, v in values.items():
+                setattr(old, k, v)
+            old.stored_at, old.actor = now, ws.actor
+            status = "replaced"
+        audit(s, ws.actor, "store" if status == "added" else "replace", "pv_forecast",
+              f"{d.id}/{day}", details, district=d.id)
+        s.commit()
+    return status
+
+
+def stored_forecast(ws: Workspace, d: District, day: dt.date) -> pd.DataFrame | None:
+    """The stored forecast of ``day`` as :func:`forecast`'s frame (``attrs``: ``kw_ac``,
+    ``meters``, ``issued_at``, ``stored_at``, ``weather_file``, ``day_ahead``); None without
+    one."""
+    with ws.registry.session() as s:
+        row = s.scalars(select(PvForecast).where(PvForecast.district_id == d.id,
+                                                 PvForecast.day == day)).first()
+        if row is None:
+            return None
+        out = _frame(day, row.hourly)
+        out.attrs.update({"issued_at": row.issued_at, "stored_at": row.stored_at,
+                          "weather_file": row.weather_file,
+                          "day_ahead": row.issued_at < _day_start_utc(d, day)})
+    return out
+
+
+def forecast_summary(ws: Workspace, d: District, day: dt.date,
+                     fc: pd.DataFrame) -> dict[str, Any]:
+    """A stored forecast's facts and its errors against the meters (``errors``: as
+    :func:`forecast_errors`; its ``district`` None until the day is measured)."""
+    issued = fc.attrs.get("issued_at")
+    return {"date": str(day), "total_kwh": float(fc["district"].sum()),
+            "sites": len([c for c in fc.columns if c != "district"]),
+            "kw_ac": float(sum(fc.attrs.get("kw_ac", {}).values())),
+            "issued_at": issued.isoformat(timespec="seconds") if issued else None,
+            "day_ahead": bool(fc.attrs.get("day_ahead", False)),
+            "weather_file": fc.attrs.get("weather_file", ""),
+            "errors": forecast_errors(ws, d, day, fc)}
+
+
+def year_accuracy(ws: Workspace, d: District, year: int) -> dict[str, Any]:
+    """The stored forecasts of ``year`` with their errors, and over the measured days the mean
+    nMAE and the root of the mean squared nRMSE (hours weighted alike: each day has 24)."""
+    with ws.registry.session() as s:
+        days = list(s.scalars(select(PvForecast.day).where(
+            PvForecast.district_id == d.id, PvForecast.day >= dt.date(year, 1, 1),
+            PvForecast.day <= dt.date(year, 12, 31)).order_by(PvForecast.day)))
+    rows = []
+    for day in days:
+        fc = stored_forecast(ws, d, day)
+        if fc is not None:
+            rows.append(forecast_summary(ws, d, day, fc))
+    measured = [r["errors"]["district"] for r in rows if r["errors"]["district"]]
+    hours = sum(e["hours"] for e in measured)
+    mean = None
+    if hours:
+        mean = {"days": len(measured), "hours": hours,
+                "nmae": sum(e["nmae"] * e["hours"] for e in measured) / hours,
+                "nrmse": math.sqrt(sum(e["nrmse"] ** 2 * e["hours"] for e in measured)
+                                   / hours)}
+    return {"year": year, "forecasts": rows, "measured": mean,
+            "limit_nrmse": rules.FORECAST_ACCURACY.value,
+            "limit_source": rules.FORECAST_ACCURACY.source,
+            "limit_status": rules.FORECAST_ACCURACY.status}

@@ -304,6 +304,14 @@ export const PvTempModel = Object.freeze({
   INSULATED_BACK_GLASS_POLYMER: 'insulated_back_glass_polymer',
 });
 
+export const PvSiteStatus = Object.freeze({
+  OK: 'ok',
+  UNDERPERFORMING: 'underperforming',
+  DATA_GAP: 'data_gap',
+  UNMETERED: 'unmetered',
+  NOT_IN_OPERATION: 'not_in_operation',
+});
+
 export const OrgKind = Object.freeze({
   DEPARTMENT: 'department',
   OFFICE: 'office',

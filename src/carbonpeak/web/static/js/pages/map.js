@@ -2,6 +2,9 @@
 // only). Streets are polygons shaded by tCO2 or kgce/m²; buildings are circles sized by tCO2
 // and coloured by kgce/m². A slider over `months` (plus the whole year) refetches and updates
 // the sources in place. The map object is `window.__cpMap` (for tests and the console).
+// The PV layers (GET /pv/map?year=, the buildings in the caller's scope): PV sites as badges
+// beside their building coloured by the year's status and sized by kWp, and the roof
+// potential per building as rings; each switched on in the controls (query `pv=sites,roofs`).
 import { get } from '../api.js';
 import { $, debounce, html, on, raw, setHTML } from '../dom.js';
 import { isNum, num, numTrim } from '../format.js';
@@ -15,6 +18,10 @@ const EMPTY = { type: 'FeatureCollection', features: [] };
 const RAMP = ['#f1f7d6', '#f9d56e', '#f3a14a', '#e0603b', '#b3242f'];
 const EUI_RAMP = ['#2e9e5b', '#a5c94f', '#f2c744', '#ec8a3a', '#c8323a'];
 const NO_DATA = '#d5dcda';
+const PV_RAMP = ['#fff3c4', '#ffd75e', '#f5b316', '#d98c00', '#8f5a00'];
+/** The PV sites' status colours (vocabulary PvSiteStatus). */
+const PV_STATUS = { ok: '#2e9e5b', underperforming: '#c8323a', data_gap: '#ec8a3a',
+  unmetered: '#7b8a86', not_in_operation: '#ffffff' };
 
 const PMTILES = '/vendor/pmtiles/pmtiles.js';
 
@@ -157,6 +164,30 @@ function classList(scale, ramp, testid) {
     <li><i style="background:${NO_DATA}"></i><span>${t('app.noData')}</span></li></ul>`;
 }
 
+function pvLegend(state) {
+  if (!state.pv) return '';
+  const parts = [];
+  if (state.pvOn.sites) {
+    const kwp = scaleOf(state.pv, 'sites', 'kwp_dc');
+    parts.push(html`<div class="small" style="margin-top:12px">${t('map.pvSitesLegend')}</div>
+      <ul class="legend-classes" data-testid="legend-pv-sites">
+      ${Object.entries(PV_STATUS).map(([code, col]) => html`<li><i style="background:${col};border:1px solid #1d2a27"></i><span data-testid="legend-pv-status" data-status="${code}">${label('pv.status', code)}</span></li>`)}
+      </ul>
+      <div class="legend-dots" style="margin-top:6px">
+        <i style="width:8px;height:8px"></i>${kwp.breaks.length ? `< ${numTrim(kwp.breaks[0])}` : '—'}
+        <i style="width:18px;height:18px"></i>${kwp.breaks.length ? `≥ ${numTrim(kwp.breaks[kwp.breaks.length - 1])}` : '—'} kWp
+      </div>`);
+  }
+  if (state.pvOn.roofs) {
+    parts.push(html`<div class="small" style="margin-top:12px">${t('map.pvRoofsLegend')}</div>
+      ${classList(scaleOf(state.pv, 'roofs', 'potential_kwp'), PV_RAMP, 'legend-pv-roofs')}`);
+  }
+  if (parts.length && !(state.pv.sites.features.length || state.pv.roofs.features.length)) {
+    parts.push(html`<div class="muted small" data-testid="legend-pv-none">${t('map.pvNone')}</div>`);
+  }
+  return parts.length ? html`<div data-testid="legend-pv">${parts}</div>` : '';
+}
+
 function legendMarkup(state) {
   const byEui = state.shade === 'kgce_per_m2';
   const tco2 = scaleOf(state, 'entities', 'tco2');
@@ -171,6 +202,7 @@ function legendMarkup(state) {
       <i style="width:26px;height:26px"></i>${tco2.breaks.length ? `≥ ${numTrim(tco2.breaks[tco2.breaks.length - 1])}` : '—'} tCO2
     </div>
     <div class="legend-dots" style="margin-top:6px"><i style="width:12px;height:12px;border:2px solid #1d2a27"></i>${t('map.legendKey')}</div>
+    ${pvLegend(state)}
     <div class="muted small" style="margin-top:6px">${t('map.legendFixed')}</div>
   </div>`;
 }
@@ -235,6 +267,36 @@ function entityCard(p, period) {
   </div>`;
 }
 
+function pvSiteCard(p, year) {
+  return html`<div class="card info-card" data-testid="pv-site-card" data-site-id="${p.site_id}">
+    <h3>${p.name || p.entity_id}</h3>
+    <div class="muted small">${t('map.pvSiteCard')} · ${p.site_id}</div>
+    <dl>
+      <dt>kWp</dt><dd data-testid="pv-site-card-kwp" data-value="${p.kwp_dc}">${num(p.kwp_dc, 1)}</dd>
+      <dt>kW AC</dt><dd>${num(p.kw_ac, 1)}</dd>
+      <dt>${t('pv.commissioned')}</dt><dd>${p.commissioned_on}</dd>
+      <dt>${t('map.pvStatus')}</dt><dd data-testid="pv-site-card-status" data-status="${p.status}">${label('pv.status', p.status)}</dd>
+      <dt>${t('map.pvMedianPr')}</dt><dd>${isNum(p.median_pr) ? num(p.median_pr, 2) : '—'}</dd>
+      <dt>${t('map.pvFlagged')}</dt><dd>${num(p.months_flagged, 0)}</dd>
+    </dl>
+    <div class="muted small">${year}</div>
+    <p><a href="#/pv?year=${year}">${t('map.pvOpen')} →</a></p>
+  </div>`;
+}
+
+function pvRoofCard(p) {
+  return html`<div class="card info-card" data-testid="pv-roof-card" data-entity-id="${p.entity_id}">
+    <h3>${p.name || p.entity_id}</h3>
+    <div class="muted small">${t('map.pvRoofCard')}</div>
+    <dl>
+      <dt>${t('map.pvCohort')}</dt><dd>${t(`pv.cohort.${p.cohort}`)}</dd>
+      <dt>${t('map.pvPotential')}</dt><dd data-testid="pv-roof-card-potential" data-value="${p.potential_kwp}">${num(p.potential_kwp, 0)} kWp</dd>
+      <dt>${t('map.pvPilot')}</dt><dd>${num(p.pilot_kwp, 0)} kWp</dd>
+      <dt>${t('map.pvInstalled')}</dt><dd>${num(p.installed_kwp, 0)} kWp</dd>
+    </dl>
+  </div>`;
+}
+
 function streetCard(p, period, year) {
   const name = streetName(p) || p.code;
   const id = p.street_id;
@@ -266,6 +328,35 @@ function addLayers(map, state) {
     paint: { 'circle-color': NO_DATA, 'circle-radius': 6, 'circle-opacity': 0.9,
       'circle-stroke-color': ['case', ['to-boolean', ['get', 'is_key_unit']], '#1d2a27', '#ffffff'],
       'circle-stroke-width': ['case', ['to-boolean', ['get', 'is_key_unit']], 2, 1] } });
+}
+
+function pvRadius(scale) {
+  const b = scale.breaks;
+  if (!b.length) return 6;
+  const step = ['step', ['to-number', ['get', 'kwp_dc'], 0], 4];
+  b.forEach((v, i) => step.push(v, 4 + Math.round(((i + 1) * 6) / b.length)));
+  return step;
+}
+
+/** The PV sources and layers (above the buildings), shown as `state.pvOn` says. */
+function addPvLayers(map, state) {
+  if (!state.pv) return;
+  map.addSource('pv-roofs', { type: 'geojson', data: state.pv.roofs });
+  map.addSource('pv-sites', { type: 'geojson', data: state.pv.sites });
+  map.addLayer({ id: 'pv-roofs-ring', type: 'circle', source: 'pv-roofs',
+    paint: { 'circle-radius': 11, 'circle-opacity': 0, 'circle-stroke-width': 3,
+      'circle-stroke-color': colourExpr('potential_kwp', scaleOf(state.pv, 'roofs', 'potential_kwp'), PV_RAMP) } });
+  map.addLayer({ id: 'pv-sites-badge', type: 'circle', source: 'pv-sites',
+    paint: { 'circle-radius': pvRadius(scaleOf(state.pv, 'sites', 'kwp_dc')),
+      'circle-color': ['match', ['get', 'status'], ...Object.entries(PV_STATUS).flat(), NO_DATA],
+      'circle-stroke-color': '#1d2a27', 'circle-stroke-width': 1, 'circle-translate': [9, -9] } });
+  showPv(map, state);
+}
+
+function showPv(map, state) {
+  if (!map.getLayer('pv-sites-badge')) return;
+  map.setLayoutProperty('pv-sites-badge', 'visibility', state.pvOn.sites ? 'visible' : 'none');
+  map.setLayoutProperty('pv-roofs-ring', 'visibility', state.pvOn.roofs ? 'visible' : 'none');
 }
 
 function restyle(map, state) {
@@ -334,7 +425,15 @@ export async function render(view, { query, setQuery, isCurrent }) {
   rememberYears(first.years);
   const shownYear = first.year || year || (session.years[0] ?? '');
   const months = parseMonths(first.months, shownYear);
+  let pv = null;
+  if (shownYear) {
+    try { pv = await get('/pv/map', { year: shownYear }); } catch (err) { console.warn('PV layers not loaded', err && err.message); }
+    if (!isCurrent()) return undefined;
+  }
+  const pvWanted = String(query.pv || '').split(',');
   const state = {
+    pv,
+    pvOn: { sites: pvWanted.includes('sites'), roofs: pvWanted.includes('roofs') },
     data: { streets: first.streets || EMPTY, entities: first.entities || EMPTY },
     scales: first.scales || {},
     shade: query.shade === 'kgce_per_m2' ? 'kgce_per_m2' : 'tco2',
@@ -361,6 +460,10 @@ export async function render(view, { query, setQuery, isCurrent }) {
           aria-label="${t('map.period')}" ${months.length ? '' : raw('disabled')}>
         <span class="map-month" data-testid="map-month-label" data-month="">${period()}</span>
       </div>
+      ${pv ? html`<div class="field-inline" data-testid="map-pv"><span class="muted small">${t('map.pvLayers')}</span>
+        <label><input type="checkbox" data-pv="sites" ${state.pvOn.sites ? raw('checked') : ''}> ${t('map.pvSites')}</label>
+        <label><input type="checkbox" data-pv="roofs" ${state.pvOn.roofs ? raw('checked') : ''}> ${t('map.pvRoofs')}</label>
+      </div>` : ''}
     </div>
     <div class="map-layout">
       <div class="map-box">
@@ -429,6 +532,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
   let dropLabels = () => {};
   map.on('load', () => {
     addLayers(map, state);
+    addPvLayers(map, state);
     restyle(map, state);
     dropLabels = makeLabels(lib, map, state);
     drawLegend();
@@ -436,6 +540,14 @@ export async function render(view, { query, setQuery, isCurrent }) {
   });
 
   const pickAt = (point) => {
+    const pvLayers = ['pv-sites-badge', 'pv-roofs-ring'].filter((id) => map.getLayer(id)
+      && map.getLayoutProperty(id, 'visibility') !== 'none');
+    if (pvLayers.length) {
+      const hits = map.queryRenderedFeatures(point, { layers: pvLayers });
+      const site = hits.find((f) => f.layer.id === 'pv-sites-badge');
+      if (site) return { kind: 'pv-site', f: site };
+      if (hits.length) return { kind: 'pv-roof', f: hits[0] };
+    }
     const ents = map.queryRenderedFeatures(point, { layers: ['entities-circle'] });
     if (ents.length) return { kind: 'entity', f: ents[0] };
     const sts = map.queryRenderedFeatures(point, { layers: ['streets-fill'] });
@@ -445,6 +557,11 @@ export async function render(view, { query, setQuery, isCurrent }) {
     const hit = pickAt(ev.point);
     if (!hit) return;
     const p = hit.f.properties || {};
+    if (hit.kind === 'pv-site' || hit.kind === 'pv-roof') {
+      state.selected = null;
+      setHTML(cardBox, hit.kind === 'pv-site' ? pvSiteCard(p, shownYear) : pvRoofCard(p));
+      return;
+    }
     if (hit.kind === 'entity') {
       state.selected = { kind: 'entity', id: entityId(p) };
       setHTML(cardBox, entityCard(p, period()));
@@ -511,6 +628,12 @@ export async function render(view, { query, setQuery, isCurrent }) {
       if (map.getLayer('streets-fill')) { restyle(map, state); drawLegend(); markReady(); }
     }),
     on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value })),
+    on(view, 'change', 'input[data-pv]', (_, el) => {
+      state.pvOn[el.dataset.pv] = el.checked;
+      showPv(map, state);
+      drawLegend();
+      markReady();
+    }),
   ];
   return () => {
     offs.forEach((f) => f());
