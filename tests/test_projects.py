@@ -436,3 +436,74 @@ def test_dual_control_reads_the_deductions(tianhe: Workspace) -> None:
     # a street officer's view carries none (the ledger is per entity)
     officer = AccessScope("tianhe", everything=False, street_id=1, street_code="wushan")
     assert dual_control(tianhe, district="tianhe", viewer=officer).deductions is None
+
+
+# -- entry in the browser's API: POST/PUT /projects ------------------------------------------
+def _send(api: dict[str, object], who: str, method: str, url: str,
+          body: dict[str, object]) -> tuple[int, dict[str, object]]:
+    client, tokens = api["client"], api["tokens"]
+    r = client.request(method, url, json=body,  # type: ignore[attr-defined]
+                       headers={"Authorization": f"Bearer {tokens[who]}"})  # type: ignore[index]
+    return r.status_code, r.json()
+
+
+def test_api_project_entry_by_role(api: dict[str, object], tianhe: Workspace) -> None:
+    """A developer enters its own project: 6.0 GWh of electricity only is 6,000,000 kWh ×
+    0.1229 kgce/kWh = 737.4 tce at equivalent value: under 1,000 tce but ≥ 5 GWh, so the
+    district reviews it (粤能规〔2023〕3号)."""
+    body: dict[str, object] = {
+        "project_code": "W1", "name": "网页登记的数据中心", "street": "五山街道",
+        "sector_code": "I6531", "kind": "新建", "stage": "filing",
+        "value_added_10k_cny": 12000,
+        "energy": [{"carrier": "electricity", "annual_quantity": 6.0, "unit": "GWh"}]}
+    code, got = _send(api, "dev_a", "POST", "/api/v1/projects", body)
+    assert code == 201, got
+    assert got["developer"] == "DEV-A"  # filled in: the developer's own organisation
+    assert got["tce_equivalent"] == pytest.approx(737.4)
+    assert (got["review_level"], got["two_high"]) == ("district", False)
+    # the same code again: 409; another developer's organisation: refused, naming the field
+    assert _send(api, "dev_a", "POST", "/api/v1/projects", body)[0] == 409
+    code, bad = _send(api, "dev_a", "POST", "/api/v1/projects",
+                      {**body, "project_code": "W2", "developer": "DEV-B"})
+    assert code == 422
+    assert [e["column"] for e in bad["errors"]] == ["developer"]  # type: ignore[union-attr]
+    # each bad field named: the kind, a unit that is not electricity's, a negative quantity
+    code, bad = _send(api, "admin", "POST", "/api/v1/projects", {
+        **body, "project_code": "W3", "developer": "DEV-B", "kind": "拆除",
+        "energy": [{"carrier": "electricity", "annual_quantity": -1, "unit": "m3"}]})
+    assert code == 422
+    assert {e["column"] for e in bad["errors"]} == {"kind"}  # type: ignore[union-attr]
+    code, bad = _send(api, "admin", "POST", "/api/v1/projects", {
+        **body, "project_code": "W3", "developer": "DEV-B",
+        "energy": [{"carrier": "electricity", "annual_quantity": -1, "unit": "m3"}]})
+    assert code == 422
+    assert {e["column"] for e in bad["errors"]} == {  # type: ignore[union-attr]
+        "annual_quantity", "unit"}
+    # another developer's project and a guessed code answer alike; other roles may not write
+    for guess in ("P2", "P4", "NOPE"):
+        assert _send(api, "dev_a", "PUT", f"/api/v1/projects/{guess}", body)[0] == 404, guess
+    assert _send(api, "dev_z", "PUT", "/api/v1/projects/W1", body)[0] == 404
+    for who in ("officer", "mgr_t2"):
+        assert _send(api, who, "POST", "/api/v1/projects", {**body, "project_code": "W9"})[
+            0] == 403
+    # the analyst side edits any project: a 两高 sector (C2614 chemicals), gas added
+    code, got = _send(api, "admin", "PUT", "/api/v1/projects/W1", {
+        **body, "developer": "DEV-A", "sector_code": "C2614", "stage": "节能审查",
+        "energy": [{"carrier": "electricity", "annual_quantity": 6.0, "unit": "GWh"},
+                   {"carrier": "natural_gas", "annual_quantity": 10, "unit": "万m3"}]})
+    assert code == 200, got
+    assert got["two_high"] is True
+    assert (got["stage"], len(got["carriers"])) == ("energy_review", 2)  # type: ignore[arg-type]
+    # then the developer drops the gas again: each change audit-logged with old and new
+    code, got = _send(api, "dev_a", "PUT", "/api/v1/projects/W1", {
+        **body, "sector_code": "C2614", "stage": "节能审查"})
+    assert code == 200, got
+    with tianhe.registry.session() as s:
+        log = [(a.actor, a.action, a.object_type, a.object_id) for a in s.scalars(
+            select(AuditLog).where(AuditLog.object_id.like("W1%")).order_by(AuditLog.id))]
+    assert log == [
+        ("user:dev_a", "create", "project", "W1"),
+        ("user:dev_a", "create", "project_energy", "W1:electricity"),
+        ("user:admin", "update", "project", "W1"),
+        ("user:admin", "create", "project_energy", "W1:natural_gas"),
+        ("user:dev_a", "delete", "project_energy", "W1:natural_gas")]
