@@ -7,8 +7,9 @@ target; the officer answers it with a PDF as evidence and downloads the file bac
 returns it with a comment, the officer answers again, the analyst accepts it; the accepted
 value is then the target's on the targets page. Projects: the demo developer enters a project
 of 6.0 GWh of electricity (6,000,000 kWh × 0.1229 kgce/kWh = 737.4 tce equivalent: under
-1,000 tce but ≥ 5 GWh, the district reviews it) and sees its routing; made a chemicals project
-(C2614), it is flagged 两高.
+1,000 tce but ≥ 5 GWh) and sees its routing: the district, by Huangpu's (Shanghai's) table,
+whose district band is a placeholder shown as unverified; made a chemicals project (C2614),
+it is flagged 两高.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ def _row(page: Page, item: str) -> Any:  # noqa: ANN401
     return page.locator(f"[data-testid=sup-items] tr[data-item='{item}']")
 
 
+def _wait_status(page: Page, item: str, status: str) -> None:
+    page.locator(f"[data-testid=sup-items] tr[data-item='{item}'][data-status={status}]"
+                 ).wait_for()
+
+
 def test_answer_return_and_accept_in_the_browser(page: Page, browser: Browser,
                                                  demo: Demo) -> None:
     rounds = _office_request(browser, demo, "GET", "/supervision/rounds")["rounds"]
@@ -96,8 +102,9 @@ def test_answer_return_and_accept_in_the_browser(page: Page, browser: Browser,
                 and i["status"] == "accepted")
     item = f"target:{code}"
     due = dt.date.today() + dt.timedelta(days=30)
+    period = f"{year + 1}-Q1"
     _office_request(browser, demo, "POST", "/supervision/rounds", {
-        "period": "browser-1", "due_on": str(due), "tasks": [], "targets": [code]})
+        "period": period, "due_on": str(due), "tasks": [], "targets": [code]})
 
     # the officer answers with a PDF as evidence
     sign_in(page, demo, "dept_jgw", hash_="#/supervision")
@@ -114,7 +121,7 @@ def test_answer_return_and_accept_in_the_browser(page: Page, browser: Browser,
         files=[{"name": "台账.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     _no_english(page, "answer form")
     form.get_by_test_id("sup-answer-submit").click()
-    page.locator(f"[data-testid=sup-items] tr[data-item='{item}'][data-status=submitted]").wait_for()
+    _wait_status(page, item, "submitted")
     link = _row(page, item).get_by_test_id("sup-evidence")
     with page.expect_download() as dl:
         link.click()
@@ -141,8 +148,7 @@ def test_answer_return_and_accept_in_the_browser(page: Page, browser: Browser,
         assert ret.locator("[data-role=form-msg]").inner_text() == "退回须填写审核意见。"
         ret.get_by_test_id("sup-return-comment").fill("请补充年末台账")
         ret.get_by_test_id("sup-return-submit").click()
-        analyst.locator(
-            f"[data-testid=sup-items] tr[data-item='{item}'][data-status=returned]").wait_for()
+        _wait_status(analyst, item, "returned")
         assert "请补充年末台账" in _row(analyst, item).inner_text()
 
     # the officer sees the comment and answers again
@@ -150,24 +156,46 @@ def test_answer_return_and_accept_in_the_browser(page: Page, browser: Browser,
     _row(page, item).get_by_test_id("sup-answer").click()
     assert "请补充年末台账" in page.get_by_test_id("sup-returned-comment").inner_text()
     page.get_by_test_id("sup-answer-form").get_by_test_id("sup-answer-submit").click()
-    page.locator(f"[data-testid=sup-items] tr[data-item='{item}'][data-status=submitted]").wait_for()
+    _wait_status(page, item, "submitted")
 
     # the analyst accepts: the value is the target's, with the submission as its source
     with _as(browser, demo, "analyst", "#/supervision") as analyst:
         _row(analyst, item).get_by_test_id("sup-accept").click()
-        analyst.locator(
-            f"[data-testid=sup-items] tr[data-item='{item}'][data-status=accepted]").wait_for()
+        _wait_status(analyst, item, "accepted")
         targets = api_get(analyst, demo, f"/targets?year={year}&code={code}")
         rows = targets["items"] if isinstance(targets, dict) else targets
         target = next(r for r in rows if r["code"] == code)
         assert target["value"] == VALUE
-        assert "调度 browser-1：区建管委 报送" in target["value_source_zh"]
-        assert target["value_source"].startswith("dispatch browser-1: submitted by ")
+        assert f"调度 {period}：区建管委 报送" in target["value_source_zh"]
+        assert target["value_source"].startswith(
+            f"dispatch {period}: submitted by District Construction and Management Commission")
         analyst.goto(f"{demo.url}/#/targets?year={year}")
         row = analyst.locator("[data-testid=targets-table] tbody tr", has_text=code).first
         row.wait_for()
         assert "88" in row.inner_text()
         shot(analyst, "test_supervision_accepted_target")
+
+
+def test_the_analyst_assigns_an_unassigned_task(browser: Browser, demo: Demo) -> None:
+    """A task without units (as Tianhe's all start) gets its lead and a supporting unit from
+    the analyst's page; the department then sees it among its own."""
+    _office_request(browser, demo, "POST", "/supervision/tasks/HP-T24/assign",
+                    {"lead": None, "supporting": []})
+    with _as(browser, demo, "analyst", "#/supervision") as analyst:
+        row = analyst.locator("[data-testid=sup-tasks] tr[data-code='HP-T24']")
+        row.get_by_test_id("sup-assign").click()
+        form = analyst.get_by_test_id("sup-assign-form")
+        form.get_by_test_id("sup-assign-lead").select_option("jgw")
+        form.get_by_test_id("sup-assign-supporting").select_option(["fgw", "sthj"])
+        _no_english(analyst, "assign form")
+        form.get_by_test_id("sup-assign-submit").click()
+        analyst.locator("[data-testid=sup-tasks] tr[data-code='HP-T24']",
+                        has_text="区建管委").wait_for()
+        task = api_get(analyst, demo, "/supervision/tasks/HP-T24")
+        assert (task["lead_org"], task["supporting_orgs"]) == ("jgw", ["fgw", "sthj"])
+    with _as(browser, demo, "dept_jgw", "#/supervision") as dept:
+        dept.locator("[data-testid=sup-tasks] tr[data-code='HP-T24']").wait_for()
+        assert dept.get_by_test_id("sup-assign").count() == 0  # the office's button only
 
 
 def test_enter_a_project_and_see_its_routing(page: Page, demo: Demo) -> None:
@@ -201,6 +229,8 @@ def test_enter_a_project_and_see_its_routing(page: Page, demo: Demo) -> None:
     assert saved.get_attribute("data-two-high") == "0"
     assert "区级" in saved.inner_text()
     assert "737.4" in saved.inner_text()
+    assert page.get_by_test_id("pj-rule-status").get_attribute("data-status") == "unverified"
+    assert "未核实" in page.get_by_test_id("pj-rule-status").inner_text()
     page.locator("[data-testid=projects-table] tr[data-code=WEB1]").wait_for()
     _no_english(page, "saved project")
     shot(page, "test_projects_entered")

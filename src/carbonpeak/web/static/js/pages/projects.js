@@ -99,6 +99,7 @@ function savedPanel(p) {
       data-two-high="${p.two_high ? '1' : '0'}">
     <h2>${t('pj.saved', { code: p.project_code })}</h2>
     <p>${t('pj.routing', { level: label('pj.level', p.review_level), tce: num(p.tce_equivalent, 1) })}</p>
+    <p class="muted small" data-testid="pj-rule-status" data-status="${p.review_rule_status}">${label('pj.ruleStatus', p.review_rule_status)}</p>
     <p data-testid="pj-saved-two-high">${p.two_high ? t('pj.twoHighYes') : t('pj.twoHighNo')}</p>
   </div>`;
 }

@@ -160,16 +160,22 @@ export async function render(view, { query, isCurrent }) {
   const [tasks, rounds] = await Promise.all([get('/supervision/tasks'), get('/supervision/rounds')]);
   if (!isCurrent()) return undefined;
   const latest = (rounds.rounds || [])[0];
-  const items = latest ? await get(`/supervision/rounds/${latest.id}/items`) : { items: [] };
-  const board = latest && office ? await get(`/supervision/rounds/${latest.id}/board`) : null;
-  const orgs = office ? (await get('/supervision/organisations')).organisations.filter((o) => o.active) : [];
   const year = query.year || session.year || (latest ? latest.period.slice(0, 4) : '');
-  let assessment = null;
-  if (office && year) {
-    try { assessment = await get('/supervision/assessment', { year }); } catch (err) {
+  const assessmentOf = async () => {
+    if (!office || !/^\d{4}$/.test(String(year))) return null;
+    try { return await get('/supervision/assessment', { year }); } catch (err) {
       if (!(err instanceof ApiError)) throw err;
+      return null;
     }
-  }
+  };
+  // one round trip's wait: the round's items, the board, the unit list and the assessment
+  const [items, board, orgList, assessment] = await Promise.all([
+    latest ? get(`/supervision/rounds/${latest.id}/items`) : { items: [] },
+    latest && office ? get(`/supervision/rounds/${latest.id}/board`) : null,
+    office ? get('/supervision/organisations') : { organisations: [] },
+    assessmentOf(),
+  ]);
+  const orgs = orgList.organisations.filter((o) => o.active);
   if (!isCurrent()) return undefined;
   const rows = items.items || [];
   const open = latest && latest.status === 'open';
@@ -183,7 +189,7 @@ export async function render(view, { query, isCurrent }) {
         <div data-table="sup-board"></div>` : ''}
       <div data-table="sup-items"></div></div>
     ${assessment ? html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
-      <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh} (${assessment.scheme.status})</p>
+      <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh}（${label('factorStatus', assessment.scheme.status)}）</p>
       <div data-table="sup-assessment"></div></div>` : ''}`);
   const actions = (r) => {
     const out = [];
