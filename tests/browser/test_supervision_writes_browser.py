@@ -220,6 +220,13 @@ def test_enter_a_project_and_see_its_routing(page: Page, demo: Demo) -> None:
     form.get_by_test_id("pj-value-added").fill("12000")
     form.get_by_test_id("pj-carrier").select_option("electricity")
     form.get_by_test_id("pj-quantity").fill("6")
+    # a unit that is not electricity's: refused, the field and its line named in Chinese
+    form.get_by_test_id("pj-unit").fill("m3")
+    form.get_by_test_id("pj-save").click()
+    refusal = form.locator("[data-role=form-msg]")
+    refusal.wait_for()
+    assert "第 1 行计量单位" in refusal.inner_text()
+    _no_english(page, "refused project form")
     form.get_by_test_id("pj-unit").fill("GWh")
     _no_english(page, "project form")
     form.get_by_test_id("pj-save").click()

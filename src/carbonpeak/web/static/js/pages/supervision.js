@@ -45,10 +45,28 @@ function evidenceLinks(r) {
 
 function refresh() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
 
+/** The labels of the fields a 422 names (`column`), so that a Chinese page names them in
+ * Chinese. */
+const FIELD_LABELS = {
+  progress: 'sup.field.progress', completion_pct: 'sup.field.completion', value: 'sup.field.value',
+  observed_on: 'sup.field.observedOn', narrative: 'sup.field.narrative', evidence: 'sup.field.evidence',
+  comment: 'sup.field.comment', lead: 'sup.col.lead', supporting: 'sup.col.supporting',
+  project_code: 'pj.col.code', name: 'pj.col.name', street: 'pj.field.street',
+  developer: 'pj.field.developer', sector_code: 'pj.field.sector', kind: 'pj.field.kind',
+  stage: 'pj.col.stage', value_added_10k_cny: 'pj.field.valueAdded', carrier: 'pj.field.carrier',
+  annual_quantity: 'pj.field.quantity', unit: 'pj.field.unit',
+};
+
+/** An API error as one line: its detail, then each field named with its reason (the n-th
+ * line of a list, such as a project's carriers, numbered). */
 export function errorText(err) {
   if (!(err instanceof ApiError)) return String(err && err.message ? err.message : err);
   const rows = err.body && Array.isArray(err.body.errors) ? err.body.errors : [];
-  const lines = rows.map((e) => [e.column, lang() === 'zh' ? e.message_zh : e.message].filter(Boolean).join('：'));
+  const lines = rows.map((e) => {
+    const field = FIELD_LABELS[e.column] ? t(FIELD_LABELS[e.column]) : e.column;
+    const where = e.row ? t('sup.errorLine', { n: e.row, field }) : field;
+    return [where, lang() === 'zh' ? e.message_zh : e.message].filter(Boolean).join('：');
+  });
   return [err.message, ...lines].filter(Boolean).join('；');
 }
 
