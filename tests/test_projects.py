@@ -153,6 +153,7 @@ def test_two_high_list() -> None:
 # -- the register, the pipeline and the ledger on a workspace (Tianhe: Guangdong's table) ----
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
@@ -507,3 +508,35 @@ def test_api_project_entry_by_role(api: dict[str, object], tianhe: Workspace) ->
         ("user:admin", "update", "project", "W1"),
         ("user:admin", "create", "project_energy", "W1:natural_gas"),
         ("user:dev_a", "delete", "project_energy", "W1:natural_gas")]
+
+
+def test_api_project_entry_never_answers_500(api: dict[str, object]) -> None:
+    """Generated bodies (schemathesis's strategies, as in test_web_api) for the entry routes,
+    as the admin and as a developer: refused (4xx) or saved, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.conftest import STARTUP_WAIT_S, openapi_schema
+
+    client, tokens = api["client"], api["tokens"]
+    schema = openapi_schema(client.app)  # type: ignore[attr-defined]
+    ops = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
+    wanted = {"POST /api/v1/projects", "PUT /api/v1/projects/{code}"}
+    ops = [o for o in ops if o.label in wanted]
+    assert {o.label for o in ops} == wanted
+    seen: set[int] = set()
+    for op in ops:
+        @given(case=op.as_strategy(), data=st.data())
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+        def check(case: Any, data: st.DataObject) -> None:  # noqa: ANN401
+            who = data.draw(st.sampled_from(["admin", "dev_a"]))
+            if case.path_parameters and data.draw(st.booleans()):
+                case.path_parameters["code"] = data.draw(st.sampled_from(["P1", "P2", "W1"]))
+            r = case.call(timeout=STARTUP_WAIT_S,
+                          headers={"Authorization": f"Bearer {tokens[who]}"})  # type: ignore[index]
+            seen.add(r.status_code)
+            assert r.status_code < 500, (case.method, case.path_parameters, case.body, r.text)
+
+        check()
+    assert any(c >= 400 for c in seen)

@@ -24,7 +24,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
-from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
+from carbonpeak.api.responses import NO_NUL, JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Detail, Public
 from carbonpeak.errors import NotFoundError
 from carbonpeak.services.access.scope import scope_of
@@ -57,18 +57,19 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_RESPONSES, 403: {"description": "the caller's role may not enter projects"},
     409: {"description": "a project with this code exists"},
     422: {"description": "invalid fields (each named, with the reason)"}}
-Cell = str | float | int | None
+#: a cell as in the import file: a number, or its text (checked by the import's rules)
+Cell = Annotated[str, Field(max_length=64, pattern=NO_NUL)] | float | int | None
 
 
 class EnergyIn(BaseModel):
     """A carrier's designed annual use, in a unit of the readings import."""
 
     model_config = ConfigDict(extra="forbid")
-    carrier: str = Field(max_length=32)
+    carrier: str = Field(max_length=32, pattern=NO_NUL)
     annual_quantity: Cell = None
-    unit: str = Field(max_length=32)
+    unit: str = Field(max_length=32, pattern=NO_NUL)
     existing_quantity: Cell = None
-    feedstock: str | bool | None = None
+    feedstock: Annotated[str, Field(max_length=8, pattern=NO_NUL)] | bool | None = None
 
 
 class ProjectIn(BaseModel):
@@ -76,20 +77,20 @@ class ProjectIn(BaseModel):
     name); ``energy``, when given, replaces its designed energy."""
 
     model_config = ConfigDict(extra="forbid")
-    project_code: str | None = Field(default=None, max_length=64)
-    name: str = Field(max_length=256)
-    street: str = Field(default="", max_length=128)
-    developer: str = Field(default="", max_length=64)
-    sector_code: str = Field(max_length=16)
-    kind: str = Field(max_length=16)
-    stage: str = Field(max_length=16)
+    project_code: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    name: str = Field(max_length=256, pattern=NO_NUL)
+    street: str = Field(default="", max_length=128, pattern=NO_NUL)
+    developer: str = Field(default="", max_length=64, pattern=NO_NUL)
+    sector_code: str = Field(max_length=16, pattern=NO_NUL)
+    kind: str = Field(max_length=16, pattern=NO_NUL)
+    stage: str = Field(max_length=16, pattern=NO_NUL)
     value_added_10k_cny: Cell = None
-    new_capacity: str = Field(default="", max_length=256)
-    renewable_measures: str = Field(default="", max_length=1000)
+    new_capacity: str = Field(default="", max_length=256, pattern=NO_NUL)
+    renewable_measures: str = Field(default="", max_length=1000, pattern=NO_NUL)
     first_full_year: Cell = None
     reviewed_tce_equal: Cell = None
     accepted_tce_equal: Cell = None
-    entity_id: str | None = Field(default=None, max_length=64)
+    entity_id: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
     energy: list[EnergyIn] | None = Field(default=None, max_length=20)
 
 
