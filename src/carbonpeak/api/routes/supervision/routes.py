@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
-from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.responses import NO_NUL, JSONRoute
 from carbonpeak.api.routes.supervision.schemas import (
     AssessmentPublic,
     BoardPublic,
@@ -103,7 +103,7 @@ class RoundRequest(Body):
 class EvidenceFile(Body):
     """An evidence file, its bytes in base64."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     content_base64: str
 
 
@@ -115,7 +115,7 @@ class Answer(Body):
     item: str = Field(min_length=1, max_length=64, pattern=r"^(task|target):[A-Za-z0-9_\-]+$")
     progress: str | None = Field(default=None, max_length=16)
     completion_pct: float | None = None
-    narrative: str = Field(default="", max_length=4000)
+    narrative: str = Field(default="", max_length=4000, pattern=NO_NUL)
     value: float | None = None
     observed_on: dt.date | None = None
     evidence: list[EvidenceFile] = Field(default_factory=list, max_length=10)
@@ -125,7 +125,7 @@ class Review(Body):
     """The office's decision."""
 
     accept: bool
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=2000, pattern=NO_NUL)
 
 
 @router.get("/tasks", response_model=TasksPublic, responses=_RESPONSES)
