@@ -253,4 +253,5 @@ def test_enter_a_project_and_see_its_routing(page: Page, demo: Demo) -> None:
     got = api_get(page, demo, "/projects/WEB1")
     assert (got["developer"], got["sector_code"], got["two_high"]) == (
         "DEMO-DEV-A", "C2614", True)
-    assert _watch(page).errors == []
+    # the refused save above is the only failed request (the browser logs its 422)
+    assert [e for e in _watch(page).errors if "status of 422" not in e] == []

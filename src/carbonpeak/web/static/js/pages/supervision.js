@@ -186,12 +186,13 @@ export async function render(view, { query, isCurrent }) {
       return null;
     }
   };
-  // one round trip's wait: the round's items, the board, the unit list and the assessment
-  const [items, board, orgList, assessment] = await Promise.all([
+  // the assessment (the slowest answer: every target evaluated) is drawn when it comes, after
+  // the rest; the round's items, the board and the unit list are waited for together
+  const pendingAssessment = assessmentOf();
+  const [items, board, orgList] = await Promise.all([
     latest ? get(`/supervision/rounds/${latest.id}/items`) : { items: [] },
     latest && office ? get(`/supervision/rounds/${latest.id}/board`) : null,
     office ? get('/supervision/organisations') : { organisations: [] },
-    assessmentOf(),
   ]);
   const orgs = orgList.organisations.filter((o) => o.active);
   if (!isCurrent()) return undefined;
@@ -206,9 +207,7 @@ export async function render(view, { query, isCurrent }) {
         board.units.filter((u) => u.overdue).map((u) => u.unit_name).join('、') || '—'}</p>
         <div data-table="sup-board"></div>` : ''}
       <div data-table="sup-items"></div></div>
-    ${assessment ? html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
-      <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh}（${label('factorStatus', assessment.scheme.status)}）</p>
-      <div data-table="sup-assessment"></div></div>` : ''}`);
+    <div data-role="sup-assessment"></div>`);
   const actions = (r) => {
     const out = [];
     if (unit && open && (r.status === 'pending' || r.status === 'returned')) {
@@ -262,7 +261,13 @@ export async function render(view, { query, isCurrent }) {
         key: k, label: `sup.col.${k}`, type: k === 'unit_name' ? undefined : 'num', digits: 0 })),
     }));
   }
-  if (assessment) {
+  let gone = false;
+  pendingAssessment.then((assessment) => {
+    if (gone || !assessment || !isCurrent()) return;
+    const box = $('[data-role="sup-assessment"]', view);
+    setHTML(box, html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
+      <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh}（${label('factorStatus', assessment.scheme.status)}）</p>
+      <div data-table="sup-assessment"></div></div>`);
     off.push(dataTable($('[data-table="sup-assessment"]', view), {
       testid: 'sup-assessment', rows: assessment.units,
       columns: [
@@ -274,7 +279,8 @@ export async function render(view, { query, isCurrent }) {
           text: (u) => u.items.map((i) => `${i.code} ${num(i.score, 0)}×${num(i.weight, 1)}`).join('，') },
       ],
     }));
-  }
+  }).catch((err) => { console.warn('assessment not drawn', err); });
+  off.push(() => { gone = true; });
   const slot = $('[data-role="sup-form"]', view);
   const byId = new Map(rows.map((r) => [String(r.id), r]));
   const byCode = new Map((tasks.tasks || []).map((x) => [x.code, x]));
