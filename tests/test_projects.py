@@ -153,6 +153,7 @@ def test_two_high_list() -> None:
 # -- the register, the pipeline and the ledger on a workspace (Tianhe: Guangdong's table) ----
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
@@ -436,3 +437,106 @@ def test_dual_control_reads_the_deductions(tianhe: Workspace) -> None:
     # a street officer's view carries none (the ledger is per entity)
     officer = AccessScope("tianhe", everything=False, street_id=1, street_code="wushan")
     assert dual_control(tianhe, district="tianhe", viewer=officer).deductions is None
+
+
+# -- entry in the browser's API: POST/PUT /projects ------------------------------------------
+def _send(api: dict[str, object], who: str, method: str, url: str,
+          body: dict[str, object]) -> tuple[int, dict[str, object]]:
+    client, tokens = api["client"], api["tokens"]
+    r = client.request(method, url, json=body,  # type: ignore[attr-defined]
+                       headers={"Authorization": f"Bearer {tokens[who]}"})  # type: ignore[index]
+    return r.status_code, r.json()
+
+
+def test_api_project_entry_by_role(api: dict[str, object], tianhe: Workspace) -> None:
+    """A developer enters its own project: 6.0 GWh of electricity only is 6,000,000 kWh ×
+    0.1229 kgce/kWh = 737.4 tce at equivalent value: under 1,000 tce but ≥ 5 GWh, so the
+    district reviews it (粤能规〔2023〕3号)."""
+    body: dict[str, object] = {
+        "project_code": "W1", "name": "网页登记的数据中心", "street": "五山街道",
+        "sector_code": "I6531", "kind": "新建", "stage": "filing",
+        "value_added_10k_cny": 12000,
+        "energy": [{"carrier": "electricity", "annual_quantity": 6.0, "unit": "GWh"}]}
+    code, got = _send(api, "dev_a", "POST", "/api/v1/projects", body)
+    assert code == 201, got
+    assert got["developer"] == "DEV-A"  # filled in: the developer's own organisation
+    assert got["tce_equivalent"] == pytest.approx(737.4)
+    assert (got["review_level"], got["two_high"]) == ("district", False)
+    # the same code again: 409; another developer's organisation: refused, naming the field
+    assert _send(api, "dev_a", "POST", "/api/v1/projects", body)[0] == 409
+    code, bad = _send(api, "dev_a", "POST", "/api/v1/projects",
+                      {**body, "project_code": "W2", "developer": "DEV-B"})
+    assert code == 422
+    assert [e["column"] for e in bad["errors"]] == ["developer"]  # type: ignore[union-attr]
+    # each bad field named: the kind, a unit that is not electricity's, a negative quantity
+    code, bad = _send(api, "admin", "POST", "/api/v1/projects", {
+        **body, "project_code": "W3", "developer": "DEV-B", "kind": "拆除",
+        "energy": [{"carrier": "electricity", "annual_quantity": -1, "unit": "m3"}]})
+    assert code == 422
+    assert {e["column"] for e in bad["errors"]} == {"kind"}  # type: ignore[union-attr]
+    code, bad = _send(api, "admin", "POST", "/api/v1/projects", {
+        **body, "project_code": "W3", "developer": "DEV-B",
+        "energy": [{"carrier": "electricity", "annual_quantity": -1, "unit": "m3"}]})
+    assert code == 422
+    assert {e["column"] for e in bad["errors"]} == {  # type: ignore[union-attr]
+        "annual_quantity", "unit"}
+    # another developer's project and a guessed code answer alike; other roles may not write
+    for guess in ("P2", "P4", "NOPE"):
+        assert _send(api, "dev_a", "PUT", f"/api/v1/projects/{guess}", body)[0] == 404, guess
+    assert _send(api, "dev_z", "PUT", "/api/v1/projects/W1", body)[0] == 404
+    for who in ("officer", "mgr_t2"):
+        assert _send(api, who, "POST", "/api/v1/projects", {**body, "project_code": "W9"})[
+            0] == 403
+    # the analyst side edits any project: a 两高 sector (C2614 chemicals), gas added
+    code, got = _send(api, "admin", "PUT", "/api/v1/projects/W1", {
+        **body, "developer": "DEV-A", "sector_code": "C2614", "stage": "节能审查",
+        "energy": [{"carrier": "electricity", "annual_quantity": 6.0, "unit": "GWh"},
+                   {"carrier": "natural_gas", "annual_quantity": 10, "unit": "万m3"}]})
+    assert code == 200, got
+    assert got["two_high"] is True
+    assert (got["stage"], len(got["carriers"])) == ("energy_review", 2)  # type: ignore[arg-type]
+    # then the developer drops the gas again: each change audit-logged with old and new
+    code, got = _send(api, "dev_a", "PUT", "/api/v1/projects/W1", {
+        **body, "sector_code": "C2614", "stage": "节能审查"})
+    assert code == 200, got
+    with tianhe.registry.session() as s:
+        log = [(a.actor, a.action, a.object_type, a.object_id) for a in s.scalars(
+            select(AuditLog).where(AuditLog.object_id.like("W1%")).order_by(AuditLog.id))]
+    assert log == [
+        ("user:dev_a", "create", "project", "W1"),
+        ("user:dev_a", "create", "project_energy", "W1:electricity"),
+        ("user:admin", "update", "project", "W1"),
+        ("user:admin", "create", "project_energy", "W1:natural_gas"),
+        ("user:dev_a", "delete", "project_energy", "W1:natural_gas")]
+
+
+def test_api_project_entry_never_answers_500(api: dict[str, object]) -> None:
+    """Generated bodies (schemathesis's strategies, as in test_web_api) for the entry routes,
+    as the admin and as a developer: refused (4xx) or saved, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.conftest import STARTUP_WAIT_S, openapi_schema
+
+    client, tokens = api["client"], api["tokens"]
+    schema = openapi_schema(client.app)  # type: ignore[attr-defined]
+    ops = [op.ok() for op in schema.get_all_operations()]  # type: ignore[union-attr]
+    wanted = {"POST /api/v1/projects", "PUT /api/v1/projects/{code}"}
+    ops = [o for o in ops if o.label in wanted]
+    assert {o.label for o in ops} == wanted
+    seen: set[int] = set()
+    for op in ops:
+        @given(case=op.as_strategy(), data=st.data())
+        @settings(max_examples=15, deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+        def check(case: Any, data: st.DataObject) -> None:  # noqa: ANN401
+            who = data.draw(st.sampled_from(["admin", "dev_a"]))
+            if case.path_parameters and data.draw(st.booleans()):
+                case.path_parameters["code"] = data.draw(st.sampled_from(["P1", "P2", "W1"]))
+            r = case.call(timeout=STARTUP_WAIT_S,
+                          headers={"Authorization": f"Bearer {tokens[who]}"})  # type: ignore[index]
+            seen.add(r.status_code)
+            assert r.status_code < 500, (case.method, case.path_parameters, case.body, r.text)
+
+        check()
+    assert any(c >= 400 for c in seen)

@@ -258,11 +258,21 @@ def test_submit_accept_makes_an_observation_with_its_source(ws: Workspace, round
             TargetObservation.target_id == find_target(ws, "HP-25",
                                                        district="huangpu"))).one()
     assert obs.value == 430.0
-    assert "调度 2024-Q4" in obs.source
-    assert "区建管委" in obs.source
+    # the source is kept as a message: its code and parameters (the unit's name in both
+    # languages from the organisation list), rendered in each language where it is shown
+    from carbonpeak.i18n import loads, stored_text
+    kept = loads(obs.source)
+    assert kept is not None
+    assert kept.code == "supervision.source"
+    assert stored_text(obs.source, "zh") == (
+        f"调度 2024-Q4：区建管委 报送（第 {row['id']} 号，已审核通过）")
+    assert stored_text(obs.source, "en") == (
+        f"dispatch 2024-Q4: submitted by District Construction and Management Commission "
+        f"(no. {row['id']}, accepted)")
     st = next(t for t in evaluate_targets(ws, district="huangpu", codes=["HP-25"]))
     assert st.value == 430.0
     assert "区建管委" in st.value_source_zh
+    assert "District Construction and Management Commission" in st.value_source
 
 
 def test_board_reminders_and_owed_reasons(ws: Workspace, round_id: int):

@@ -97,7 +97,7 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("assessment", "GET", "/api/v1/supervision/assessment?year=2024", None,
      {"admin": OK, "analyst": OK}),
     ("assign", "POST", "/api/v1/supervision/tasks/HP-T28/assign", {"lead": "tdb"},
-     {"admin": OK}),
+     {"admin": OK, "analyst": OK}),
     ("open", "POST", "/api/v1/supervision/rounds",
      {"period": "2025-Q1", "opened_on": "2025-03-01", "due_on": "2025-03-20"},
      {"admin": 201}),  # the admin's case runs in test_open_a_round (201, then 409)
@@ -106,7 +106,10 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, int]]] = [
      {"unit": "lhsr", "item": "target:HP-27", "value": 1.0},
      {"admin": HIDDEN, "fgw": HIDDEN, "lhsr": OK, "officer": HIDDEN}),
     ("review a guessed answer", "POST", "/api/v1/supervision/answers/99999/review",
-     {"accept": True}, {"admin": HIDDEN}),
+     {"accept": True}, {"admin": HIDDEN, "analyst": HIDDEN}),
+    ("evidence of a guessed answer", "GET", "/api/v1/supervision/answers/99999/evidence/1",
+     None, {"admin": HIDDEN, "analyst": HIDDEN, "fgw": HIDDEN, "lhsr": HIDDEN,
+            "officer": HIDDEN}),
 ]
 
 
@@ -156,14 +159,57 @@ def test_answer_and_review_through_the_api(world: World):
     assert again.status_code == 409
     review = f"/api/v1/supervision/answers/{answer['id']}/review"
     assert world.call("fgw", "POST", review, {"accept": True}).status_code == 403
-    done = world.call("admin", "POST", review, {"accept": True})
+    # the analyst reviews: a return needs a comment, the unit answers again, then accepted
+    no_comment = world.call("analyst", "POST", review, {"accept": False, "comment": " "})
+    assert no_comment.status_code == 422
+    assert "comment" in no_comment.text
+    back = world.call("analyst", "POST", review, {"accept": False, "comment": "请附台账"})
+    assert (back.status_code, back.json()["status"]) == (200, "returned")
+    assert back.json()["review_comment"] == "请附台账"
+    mine = world.call("fgw", "GET", "/api/v1/supervision/rounds/{r}/items").json()["items"]
+    assert next(i for i in mine if i["item"] == "target:HP-33")["review_comment"] == "请附台账"
+    again = world.call("fgw", "POST", path, {"item": "target:HP-33", "value": 4.2,
+                                             "observed_on": "2024-11-30"})
+    assert again.status_code == 200, again.text
+    done = world.call("analyst", "POST", review, {"accept": True})
     assert done.status_code == 200
     assert done.json()["status"] == "accepted"
+    assert [h["action"] for h in done.json()["history"]] == ["submit", "return", "submit",
+                                                             "accept"]
     targets = world.call("admin", "GET", "/api/v1/targets?format=json").json()
     rows = targets["items"] if isinstance(targets, dict) and "items" in targets else targets
     hp33 = next(t for t in rows if t["code"] == "HP-33")
     assert hp33["value"] == 4.2
     assert "区发展改革委" in hp33["value_source_zh"]
+
+
+def test_evidence_downloads_in_scope_only(world: World):
+    """The unit that sent a file and the office download it (its name, its type, as an
+    attachment); another unit, a street and a guessed file number find nothing (404)."""
+    items = world.call("admin", "GET", "/api/v1/supervision/rounds/{r}/items").json()["items"]
+    hp33 = next(i for i in items if i["unit"] == "fgw" and i["item"] == "target:HP-33")
+    if not hp33["evidence"]:
+        test_answer_and_review_through_the_api(world)
+    url = f"/api/v1/supervision/answers/{hp33['id']}/evidence/1"
+    for who in ("fgw", "admin", "analyst"):
+        got = world.call(who, "GET", url)
+        assert got.status_code == 200, (who, got.text)
+        assert got.content == PDF
+        assert got.headers["content-type"] == "application/pdf"
+        disposition = got.headers["content-disposition"]
+        assert disposition.startswith("attachment;")
+        # the uploaded name 光伏台账.pdf, percent-encoded in UTF-8 (RFC 5987)
+        assert "filename*=utf-8''%E5%85%89%E4%BC%8F%E5%8F%B0%E8%B4%A6.pdf" in disposition
+    for who in ("lhsr", "officer"):
+        assert world.call(who, "GET", url).status_code == 404, who
+    assert world.call("aggregator", "GET", url).status_code == 403
+    assert world.call("fgw", "GET", url[:-1] + "2").status_code == 404
+    from sqlalchemy import select
+
+    from carbonpeak.storage.registry.models import AuditLog
+    with world.ws.registry.session() as s:
+        reads = list(s.scalars(select(AuditLog).where(AuditLog.object_type == "round_evidence")))
+    assert {r.actor for r in reads} >= {"user:fgw", "user:admin", "user:analyst"}
 
 
 def test_open_a_round(world: World):
@@ -196,5 +242,12 @@ def test_the_white_paper_shows_accepted_values_with_their_source(world: World):
     text = repr(chapter)
     assert "数据来源" in text
     assert "调度 2024-Q4：区发展改革委 报送" in text
+    # the source is kept as a message (code and parameters) and rendered in each edition's
+    # language, the unit's name from the organisation list
+    assert "调度 2024-Q4：区发展改革委 报送（第" in row["value_source_zh"]
+    assert row["value_source"].startswith(
+        "dispatch 2024-Q4: submitted by District Development and Reform Commission (no. ")
+    assert row["value_source"].endswith(", accepted) (2024-11-30)")
     en = repr(document._targets(c, document._Words("en")))
-    assert "调度 2024-Q4" in en  # an observation's source is the text recorded (in Chinese)
+    assert "dispatch 2024-Q4: submitted by District Development and Reform Commission" in en
+    assert "调度" not in en

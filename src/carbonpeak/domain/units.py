@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from carbonpeak.errors import UnitError
+from carbonpeak.i18n import label as _label
 from carbonpeak.i18n import msg as _msg
 from carbonpeak.vocabulary import EmissionScope, EnergyCarrier
 
@@ -205,7 +206,8 @@ def unit_factor(unit: str, carrier: str) -> float:
     if key in _LIQUID_VOLUME_M3:
         if c.density_t_per_m3 is None:
             msg = f"unit {unit!r} (a volume of liquid) is not valid for carrier {carrier!r}"
-            raise UnitError(msg, _msg("intake.unit.liquid_volume", unit=unit, carrier=carrier))
+            raise UnitError(msg, _msg("intake.unit.liquid_volume", unit=unit,
+                                      carrier=_label("carrier", c.code)))
         return _LIQUID_VOLUME_M3[key] * c.density_t_per_m3
     if key not in _UNITS:
         known = ", ".join(sorted(_display_units()))
@@ -220,7 +222,9 @@ def unit_factor(unit: str, carrier: str) -> float:
         f"unit {unit!r} measures {dimension.replace('_', ' ')}, but carrier {carrier!r} "
         f"is accounted in {c.canonical_unit}"
     )
-    raise UnitError(msg, _msg("intake.unit.wrong_dimension", unit=unit, carrier=carrier,
+    # the carrier by its name in each language (its code is English in a Chinese reason)
+    raise UnitError(msg, _msg("intake.unit.wrong_dimension", unit=unit,
+                              carrier=_label("carrier", c.code),
                               dimension=_msg(f"intake.unit.dimension.{dimension}"),
                               canonical=c.canonical_unit))
 

@@ -8,6 +8,10 @@ Who reads what:
   market-based scope 2: admins and analysts;
 * the certificate ledger: admins and analysts the district's, entity roles their own
   entities' entries.
+
+Who enters what (``POST /projects``, ``PUT /projects/{code}``, audit-logged with each field's
+old and new value): admins and analysts any project of the district; a ``project_developer``
+its own (the developer is its organisation; another's project answers 404); others 403.
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from carbonpeak.api.deps import CurrentWorkspace, requires
-from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
+from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
+from carbonpeak.api.responses import NO_NUL, JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Detail, Public
 from carbonpeak.errors import NotFoundError
 from carbonpeak.services.access.scope import scope_of
 from carbonpeak.services.accounting.certificates import list_certificates, scope2_market
+from carbonpeak.services.projects.entry import save_project
 from carbonpeak.services.projects.register import one_project, operation, pipeline, project_rows
 from carbonpeak.storage.principals import Principal
 from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
@@ -45,7 +50,60 @@ DistrictReader = Annotated[Principal, requires(*ANALYST_ROLES,
                                                what="read the district's pipeline or scope 2")]
 LedgerReader = Annotated[Principal, requires(*ANALYST_ROLES, *ENTITY_ROLES,
                                              what="read the certificate ledger")]
+ProjectEditor = Annotated[Principal, requires(*ANALYST_ROLES, Role.PROJECT_DEVELOPER,
+                                              what="enter projects")]
 _CODE = r"^[A-Za-z0-9_.\-]+$"
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES, 403: {"description": "the caller's role may not enter projects"},
+    409: {"description": "a project with this code exists"},
+    422: {"description": "invalid fields (each named, with the reason)"}}
+#: a cell as in the import file: a number, or its text (checked by the import's rules)
+Cell = Annotated[str, Field(max_length=64, pattern=NO_NUL)] | float | int | None
+
+
+class EnergyIn(BaseModel):
+    """A carrier's designed annual use, in a unit of the readings import."""
+
+    model_config = ConfigDict(extra="forbid")
+    carrier: str = Field(max_length=32, pattern=NO_NUL)
+    annual_quantity: Cell = None
+    unit: str = Field(max_length=32, pattern=NO_NUL)
+    existing_quantity: Cell = None
+    feedstock: Annotated[str, Field(max_length=8, pattern=NO_NUL)] | bool | None = None
+
+
+class ProjectIn(BaseModel):
+    """A project's fields (the import file's columns; kind and stage by code or Chinese
+    name); ``energy``, when given, replaces its designed energy."""
+
+    model_config = ConfigDict(extra="forbid")
+    project_code: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    name: str = Field(max_length=256, pattern=NO_NUL)
+    street: str = Field(default="", max_length=128, pattern=NO_NUL)
+    developer: str = Field(default="", max_length=64, pattern=NO_NUL)
+    sector_code: str = Field(max_length=16, pattern=NO_NUL)
+    kind: str = Field(max_length=16, pattern=NO_NUL)
+    stage: str = Field(max_length=16, pattern=NO_NUL)
+    value_added_10k_cny: Cell = None
+    new_capacity: str = Field(default="", max_length=256, pattern=NO_NUL)
+    renewable_measures: str = Field(default="", max_length=1000, pattern=NO_NUL)
+    first_full_year: Cell = None
+    reviewed_tce_equal: Cell = None
+    accepted_tce_equal: Cell = None
+    entity_id: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    energy: list[EnergyIn] | None = Field(default=None, max_length=20)
+
+
+def _save(ws: CurrentWorkspace, p: Principal, body: ProjectIn, *, create: bool,
+          code: str | None = None) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"energy"}, exclude_unset=True)
+    fields = {k: "" if v is None else v for k, v in fields.items()}
+    fields = {k: ("是" if v else "否") if isinstance(v, bool) else v for k, v in fields.items()}
+    energy = None if body.energy is None else [
+        {k: ("是" if v else "否") if isinstance(v, bool) else v
+         for k, v in e.model_dump().items()} for e in body.energy]
+    return save_project(acting_as(ws, p), fields, energy, create=create, code=code,
+                        district=p.district_id, principal=p)
 
 
 class ProjectPublic(Public):
@@ -141,6 +199,24 @@ def get_projects(ws: CurrentWorkspace, principal: ProjectReader, limit: Limit = 
     equivalent and equal value, CO2 and share of the remaining budget."""
     rows = project_rows(ws, district=principal.district_id, principal=principal)
     return fast_json(page(rows, limit, offset))
+
+
+@router.post("/projects", response_model=ProjectPublic, status_code=201,
+             responses=_WRITE_RESPONSES)
+def post_project(ws: CurrentWorkspace, principal: ProjectEditor, body: ProjectIn,
+                 ) -> dict[str, Any]:
+    """登记项目 — enter a new project and its designed energy (the import files' checks,
+    audit-logged); answers the project with its review level and 两高 flag."""
+    return _save(ws, principal, body, create=True)
+
+
+@router.put("/projects/{code}", response_model=ProjectPublic, responses=_WRITE_RESPONSES)
+def put_project(ws: CurrentWorkspace, principal: ProjectEditor,
+                code: Annotated[str, Path(min_length=1, max_length=64, pattern=_CODE)],
+                body: ProjectIn) -> dict[str, Any]:
+    """修改项目 — change a visible project (another's or an unknown code: 404; the path's
+    code wins over the body's); ``energy`` replaces its designed energy."""
+    return _save(ws, principal, body, create=False, code=code)
 
 
 @router.get("/projects/pipeline", response_model=PipelinePublic, responses=_RESPONSES)

@@ -59,7 +59,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import Message, msg, render
+from carbonpeak.i18n import Message, msg, render, stored_text
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import CONTROL_PATTERN
 from carbonpeak.publish.dashboard import account_years
@@ -219,7 +219,8 @@ def _target_detail(ws: Workspace, p: Principal, target_id: int) -> dict[str, Any
 
 def _observation(o: TargetObservation) -> dict[str, Any]:
     return {"id": o.id, "target_id": o.target_id, "observed_on": o.observed_on.isoformat(),
-            "value": o.value, "source": o.source, "actor": o.actor, "batch_id": o.batch_id,
+            "value": o.value, "source": stored_text(o.source), "actor": o.actor,
+            "batch_id": o.batch_id,
             "created_at": _ts(o.created_at)}
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,8 @@ from carbonpeak.intake.formats.parsing import parse_yes_no
 from carbonpeak.intake.formats.vocab import canonical_value
 from carbonpeak.vocabulary import CertificateKind, CertificateStatus, ProjectKind, ProjectStage
 
-__all__ = ["CertificateSpec", "EnergySpec", "ProjectSpec", "read_certificate_file",
-           "read_energy_file", "read_project_file"]
+__all__ = ["CertificateSpec", "EnergySpec", "ProjectSpec", "energy_records", "project_record",
+           "read_certificate_file", "read_energy_file", "read_project_file"]
 
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _SECTOR = re.compile(r"^[A-T](\d{2,4})?$")
@@ -130,13 +130,14 @@ class CertificateSpec:
 class _Row:
     """Cell access that records each problem as a :class:`RowError`."""
 
-    def __init__(self, pf: ParsedFile, rec: Mapping[Any, Any], errors: list[RowError]) -> None:
-        self.pf, self.rec, self.errors = pf, rec, errors
-        self.line = int(rec["_line"])
+    def __init__(self, source: str, rec: Mapping[Any, Any], errors: list[RowError],
+                 sheet: str | None = None) -> None:
+        self.source, self.sheet, self.rec, self.errors = source, sheet, rec, errors
+        self.line = int(rec.get("_line") or 0)
 
     def bad(self, col: str, why: Message) -> None:
-        self.errors.append(RowError(self.pf.name, self.line, col, self.rec.get(col, ""), why,
-                                    self.pf.sheet))
+        self.errors.append(RowError(self.source, self.line or None, col,
+                                    self.rec.get(col, ""), why, self.sheet))
 
     def text(self, col: str, *, required: bool = False) -> str:
         v = str(self.rec.get(col, "")).strip()
@@ -187,6 +188,36 @@ def _dups(pf: ParsedFile, keys: list[tuple[int, tuple[str, ...]]], col: str,
             seen[k] = line
 
 
+def _project(r: _Row) -> ProjectSpec:
+    code = r.code("project_code")
+    sector = r.text("sector_code", required=True).upper()
+    if sector and not _SECTOR.match(sector):
+        r.bad("sector_code", msg("intake.project.bad_sector"))
+    kind = _choice(KINDS, r.text("kind", required=True))
+    if kind is None and r.text("kind"):
+        r.bad("kind", msg("intake.project.bad_kind"))
+    stage = _choice(STAGES, r.text("stage", required=True))
+    if stage is None and r.text("stage"):
+        r.bad("stage", msg("intake.project.bad_stage"))
+    measures = tuple(m.strip() for m in _SEP.split(r.text("renewable_measures")) if m.strip())
+    return ProjectSpec(
+        r.line, code, r.text("name", required=True), r.text("street"),
+        r.text("developer", required=True), sector, kind or "", stage or "",
+        r.number("value_added_10k_cny"), r.text("new_capacity"), measures,
+        r.year("first_full_year"), r.number("reviewed_tce_equal"),
+        r.number("accepted_tce_equal"), r.text("entity_id") or None)
+
+
+def project_record(rec: Mapping[str, Any], *, source: str = "(request)") -> ProjectSpec:
+    """One project given as a mapping of the file's columns (a form in the browser), with
+    the file's checks; :class:`InputValidationError` naming each bad field."""
+    errors: list[RowError] = []
+    spec = _project(_Row(source, {k: "" if v is None else v for k, v in rec.items()}, errors))
+    if errors:
+        raise InputValidationError(errors)
+    return spec
+
+
 def read_project_file(path: Path, *, rename: Mapping[str, str] | None = None
                       ) -> list[ProjectSpec]:
     """Read and check a project list; raise :class:`InputValidationError` with every problem."""
@@ -194,26 +225,56 @@ def read_project_file(path: Path, *, rename: Mapping[str, str] | None = None
     errors: list[RowError] = []
     out = []
     for rec in pf.frame.to_dict("records"):
-        r = _Row(pf, rec, errors)
-        code = r.code("project_code")
-        sector = r.text("sector_code", required=True).upper()
-        if sector and not _SECTOR.match(sector):
-            r.bad("sector_code", msg("intake.project.bad_sector"))
-        kind = _choice(KINDS, r.text("kind", required=True))
-        if kind is None and r.text("kind"):
-            r.bad("kind", msg("intake.project.bad_kind"))
-        stage = _choice(STAGES, r.text("stage", required=True))
-        if stage is None and r.text("stage"):
-            r.bad("stage", msg("intake.project.bad_stage"))
-        measures = tuple(m.strip() for m in _SEP.split(r.text("renewable_measures"))
-                         if m.strip())
-        out.append(ProjectSpec(
-            r.line, code, r.text("name", required=True), r.text("street"),
-            r.text("developer", required=True), sector, kind or "", stage or "",
-            r.number("value_added_10k_cny"), r.text("new_capacity"), measures,
-            r.year("first_full_year"), r.number("reviewed_tce_equal"),
-            r.number("accepted_tce_equal"), r.text("entity_id") or None))
+        out.append(_project(_Row(pf.name, rec, errors, pf.sheet)))
     _dups(pf, [(p.line, (p.code,)) for p in out], "project_code", errors)
+    if errors:
+        raise InputValidationError(errors)
+    return out
+
+
+def _energy(r: _Row) -> EnergySpec | None:
+    code = r.code("project_code")
+    raw = r.text("carrier", required=True)
+    carrier = canonical_value("carrier", raw) if raw else None
+    if raw and (carrier is None or carrier not in CARRIERS):
+        r.bad("carrier", msg("intake.project.bad_carrier"))
+        carrier = None
+    qty = r.number("annual_quantity", required=True)
+    existing = r.number("existing_quantity") or 0.0
+    unit = r.text("unit", required=True)
+    factor = None
+    if carrier and unit:
+        try:
+            factor = unit_factor(unit, carrier)
+        except UnitError as exc:
+            r.bad("unit", exc.reason or msg("intake.text", text=str(exc)))
+    feedstock = parse_yes_no(r.text("feedstock"), yes=("原料",))
+    if feedstock is None:
+        r.bad("feedstock", msg("intake.project.bad_flag"))
+    if carrier and qty is not None and factor is not None:
+        return EnergySpec(r.line, code, carrier, qty, unit, qty * factor, existing * factor,
+                          bool(feedstock))
+    return None
+
+
+def energy_records(recs: Sequence[Mapping[str, Any]], *, source: str = "(request)"
+                   ) -> list[EnergySpec]:
+    """A project's designed energy given as mappings of the file's columns (one per carrier;
+    ``_line`` numbers them), with the file's checks; :class:`InputValidationError` naming
+    each bad field, and a carrier given twice."""
+    errors: list[RowError] = []
+    out = []
+    for i, rec in enumerate(recs, start=1):
+        row = {"_line": i, **{k: "" if v is None else v for k, v in rec.items()}}
+        e = _energy(_Row(source, row, errors))
+        if e is not None:
+            out.append(e)
+    seen: dict[str, int] = {}
+    for e in out:
+        if e.carrier in seen:
+            errors.append(RowError(source, e.line, "carrier", e.carrier,
+                                   msg("intake.project.duplicate", line=seen[e.carrier])))
+        seen.setdefault(e.carrier, e.line)
     if errors:
         raise InputValidationError(errors)
     return out
@@ -226,28 +287,9 @@ def read_energy_file(path: Path, *, rename: Mapping[str, str] | None = None
     errors: list[RowError] = []
     out = []
     for rec in pf.frame.to_dict("records"):
-        r = _Row(pf, rec, errors)
-        code = r.code("project_code")
-        raw = r.text("carrier", required=True)
-        carrier = canonical_value("carrier", raw) if raw else None
-        if raw and (carrier is None or carrier not in CARRIERS):
-            r.bad("carrier", msg("intake.project.bad_carrier"))
-            carrier = None
-        qty = r.number("annual_quantity", required=True)
-        existing = r.number("existing_quantity") or 0.0
-        unit = r.text("unit", required=True)
-        factor = None
-        if carrier and unit:
-            try:
-                factor = unit_factor(unit, carrier)
-            except UnitError as exc:
-                r.bad("unit", exc.reason or msg("intake.text", text=str(exc)))
-        feedstock = parse_yes_no(r.text("feedstock"), yes=("原料",))
-        if feedstock is None:
-            r.bad("feedstock", msg("intake.project.bad_flag"))
-        if carrier and qty is not None and factor is not None:
-            out.append(EnergySpec(r.line, code, carrier, qty, unit, qty * factor,
-                                  existing * factor, bool(feedstock)))
+        e = _energy(_Row(pf.name, rec, errors, pf.sheet))
+        if e is not None:
+            out.append(e)
     _dups(pf, [(e.line, (e.project_code, e.carrier)) for e in out], "carrier", errors)
     if errors:
         raise InputValidationError(errors)
@@ -261,7 +303,7 @@ def read_certificate_file(path: Path, *, rename: Mapping[str, str] | None = None
     errors: list[RowError] = []
     out = []
     for rec in pf.frame.to_dict("records"):
-        r = _Row(pf, rec, errors)
+        r = _Row(pf.name, rec, errors, pf.sheet)
         serial = r.text("serial", required=True)
         kind = _choice(CERT_KINDS, r.text("kind") or CertificateKind.GEC)
         if kind is None:

@@ -34,7 +34,7 @@ from carbonpeak.domain.targets import (
     valued,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message, label, msg, render, render_both
+from carbonpeak.i18n import Message, label, loads, msg, render, render_both
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
@@ -259,16 +259,24 @@ def _judged(st: TargetStatus, t: Target, obs: list[TargetObservation],
 
 def _source(st: TargetStatus, source: Message | str | None) -> None:
     """Where the target's value comes from, in both languages: a computed value's source is a
-    message; an observation's is the text its recorder wrote (the same in both)."""
+    message, and so is an observation's that the platform recorded (an accepted dispatch
+    submission: its stored message); an observation's source typed by a person is the text
+    written (the same in both)."""
     if isinstance(source, Message):
         st.value_source_zh, st.value_source = render_both(source)
     else:
         st.value_source = st.value_source_zh = source or ""
 
 
-def _obs_source(obs: list[TargetObservation], year: int) -> str:
+def _obs_source(obs: list[TargetObservation], year: int) -> Message | str:
     same = sorted((o for o in obs if o.observed_on.year == year), key=lambda o: o.observed_on)
-    return f"{same[-1].source} ({same[-1].observed_on})" if same else ""
+    if not same:
+        return ""
+    last = same[-1]
+    m = loads(last.source)
+    if m is not None:  # recorded by the platform as a message: rendered in each language
+        return msg("plan.value_source.dated", source=m, on=str(last.observed_on))
+    return f"{last.source} ({last.observed_on})"
 
 
 def _applied(ws: Workspace, st: TargetStatus, d: District) -> TargetStatus:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +29,7 @@ from carbonpeak.domain.supervision.timeliness import (
     timeliness,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import msg, render_both
+from carbonpeak.i18n import Text, dumps, msg, render_both
 from carbonpeak.intake.supervision.evidence import check_evidence, store_evidence
 from carbonpeak.services.plan.notify import Notifier
 from carbonpeak.services.plan.targets import add_observation
@@ -44,8 +46,22 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import OrgKind, RoundStatus, SubmissionStatus, TaskProgress
 
-__all__ = ["open_round", "remind", "review", "round_board", "round_items", "submit",
-           "target_owners"]
+__all__ = ["EVIDENCE_TYPES", "EvidenceDownload", "evidence_file", "open_round", "remind",
+           "review", "round_board", "round_items", "submit", "target_owners"]
+
+#: the media type of each evidence kind (:data:`carbonpeak.intake.supervision.evidence
+#: .EVIDENCE_KINDS`)
+EVIDENCE_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@dataclass(frozen=True)
+class EvidenceDownload:
+    """An evidence file to send: its name as uploaded, its media type, where it is kept."""
+
+    name: str
+    media_type: str
+    path: Path
 
 
 def _names(s: Any, district_id: str) -> dict[str, str]:
@@ -54,6 +70,23 @@ def _names(s: Any, district_id: str) -> dict[str, str]:
     names.update({f"{STREET_UNIT}{st.code}": st.name_zh for st in s.scalars(select(Street).where(
         Street.district_id == district_id))})
     return names
+
+
+def _unit_text(s: Any, district_id: str, unit: str, names: dict[str, str]) -> Text:
+    """A unit's name in both languages: an organisation's from the district's list (its
+    English name, else its Chinese one), a street's from the street list."""
+    if unit.startswith(STREET_UNIT):
+        st = s.scalars(select(Street).where(Street.district_id == district_id,
+                                            Street.code == unit[len(STREET_UNIT):])).first()
+        if st is not None:
+            return Text(st.name_zh, st.name_en or st.name_zh)
+    else:
+        o = s.scalars(select(Organisation).where(Organisation.district_id == district_id,
+                                                 Organisation.code == unit)).first()
+        if o is not None:
+            return Text(o.name_zh, o.name_en or o.name_zh)
+    zh = names.get(unit, unit)
+    return Text(zh, zh)
 
 
 def target_owners(s: Any, district_id: str) -> dict[str, str]:
@@ -301,8 +334,10 @@ def review(ws: Workspace, submission_id: int, *, accept: bool, comment: str = ""
             target_id = s.scalars(select(Target.id).where(
                 Target.district_id == d.id, Target.code == sub.item.split(":", 1)[1],
                 Target.scope_type == "district")).first()
-        source = render_both(msg("supervision.source", period=r.period,
-                                 unit=names.get(sub.unit, sub.unit), id=sub.id))[0]
+        # kept as a message (code and parameters, the unit's name in both languages from the
+        # organisation list): each edition renders it in its own language
+        source = dumps(msg("supervision.source", period=r.period,
+                           unit=_unit_text(s, d.id, sub.unit, names), id=sub.id))
         value, on = sub.value, sub.observed_on or r.opened_on
     obs_id = None
     if target_id is not None and value is not None:
@@ -324,6 +359,33 @@ def review(ws: Workspace, submission_id: int, *, accept: bool, comment: str = ""
               district=d.id)
         s.flush()
         return _row(sub, r, names, when.date(), TimelinessRule())
+
+
+def evidence_file(ws: Workspace, scope: SupervisionScope, submission_id: int, n: int
+                  ) -> EvidenceDownload:
+    """The ``n``-th (1-based) evidence file of a submission ``scope`` may see (a unit: its
+    own submissions; the office: the district's); any other, or a file no longer kept, is
+    :class:`NotFoundError` like one that does not exist. Audit-logged (who read which file)."""
+    with ws.registry.session() as s:
+        sub = s.get(RoundSubmission, submission_id)
+        if sub is None or sub.district_id != scope.district_id or not (
+                scope.everything or (scope.unit is not None and sub.unit == scope.unit)):
+            msg_ = f"no submission {submission_id}"
+            raise NotFoundError(msg_)
+        files = list(sub.evidence or [])
+        if not 1 <= n <= len(files):
+            msg_ = f"no evidence file {n} of submission {submission_id}"
+            raise NotFoundError(msg_)
+        f = files[n - 1]
+        sha = str(f.get("sha256", ""))
+        path = ws.settings.home / "evidence" / sha[:2] / sha
+        if len(sha) != 64 or not path.is_file() or f.get("kind") not in EVIDENCE_TYPES:
+            msg_ = f"evidence file {n} of submission {submission_id} is not kept"
+            raise NotFoundError(msg_)
+        audit(s, ws.actor, "read", "round_evidence", f"{submission_id}/{n}",
+              {"name": f.get("name"), "sha256": sha}, district=scope.district_id)
+        return EvidenceDownload(str(f.get("name") or f"evidence-{n}"),
+                                EVIDENCE_TYPES[str(f["kind"])], path)
 
 
 def remind(ws: Workspace, round_id: int, notifier: Notifier | None, *,

@@ -4,9 +4,10 @@ Who may do what:
 
 * ``district_admin``: everything: assign tasks, open rounds, review answers, answer for any
   unit, the board and the assessment;
-* ``district_analyst``: reads everything;
+* ``district_analyst``: reads everything, reviews answers (accept, or return with a comment)
+  and assigns tasks their units;
 * ``department_officer``: the tasks its organisation leads or supports, its own items of each
-  round, and answers them;
+  round, answers them and downloads their evidence;
 * ``street_officer``: the tasks the plan gives to the streets, its street's items, and answers
   them;
 * every other role: refused (403).

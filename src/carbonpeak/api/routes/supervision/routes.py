@@ -8,11 +8,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
-from carbonpeak.api.responses import JSONRoute
+from carbonpeak.api.responses import NO_NUL, JSONRoute
 from carbonpeak.api.routes.supervision.schemas import (
     AssessmentPublic,
     BoardPublic,
@@ -35,6 +36,7 @@ from carbonpeak.services.supervision.catalogue import (
     supervision_scope,
 )
 from carbonpeak.services.supervision.rounds import (
+    evidence_file,
     open_round,
     review,
     round_board,
@@ -63,6 +65,8 @@ Reader = Annotated[Principal, requires(*_UNITS, what="read plan supervision")]
 Answerer = Annotated[Principal, requires(Role.DISTRICT_ADMIN, Role.DEPARTMENT_OFFICER,
                                          Role.STREET_OFFICER, what="answer a dispatch round")]
 Office = Annotated[Principal, requires(Role.DISTRICT_ADMIN, what="run dispatch rounds")]
+Reviewer = Annotated[Principal, requires(Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST,
+                                         what="review answers and assign tasks")]
 OfficeReader = Annotated[Principal, requires(Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST,
                                              what="read the round board and the assessment")]
 Code = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -99,7 +103,7 @@ class RoundRequest(Body):
 class EvidenceFile(Body):
     """An evidence file, its bytes in base64."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     content_base64: str
 
 
@@ -111,7 +115,7 @@ class Answer(Body):
     item: str = Field(min_length=1, max_length=64, pattern=r"^(task|target):[A-Za-z0-9_\-]+$")
     progress: str | None = Field(default=None, max_length=16)
     completion_pct: float | None = None
-    narrative: str = Field(default="", max_length=4000)
+    narrative: str = Field(default="", max_length=4000, pattern=NO_NUL)
     value: float | None = None
     observed_on: dt.date | None = None
     evidence: list[EvidenceFile] = Field(default_factory=list, max_length=10)
@@ -121,7 +125,7 @@ class Review(Body):
     """The office's decision."""
 
     accept: bool
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(default="", max_length=2000, pattern=NO_NUL)
 
 
 @router.get("/tasks", response_model=TasksPublic, responses=_RESPONSES)
@@ -137,7 +141,7 @@ def task(ws: CurrentWorkspace, p: Reader, code: Code) -> dict[str, Any]:
 
 
 @router.post("/tasks/{code}/assign", response_model=TaskPublic, responses=_RESPONSES)
-def assign(ws: CurrentWorkspace, p: Office, code: Code, body: Assignment) -> dict[str, Any]:
+def assign(ws: CurrentWorkspace, p: Reviewer, code: Code, body: Assignment) -> dict[str, Any]:
     """Give a task its units (audit-logged)."""
     return assign_task(acting_as(ws, p), code, lead=body.lead, supporting=body.supporting,
                        streets=body.streets, district=p.district_id)
@@ -208,10 +212,22 @@ def answer(ws: CurrentWorkspace, p: Answerer, round_id: Id, body: Answer) -> dic
 
 
 @router.post("/answers/{answer_id}/review", response_model=ItemPublic, responses=_RESPONSES)
-def review_(ws: CurrentWorkspace, p: Office, answer_id: Id, body: Review) -> dict[str, Any]:
+def review_(ws: CurrentWorkspace, p: Reviewer, answer_id: Id, body: Review) -> dict[str, Any]:
     """Accept an answer (a target's value becomes its observation) or return it."""
     return review(acting_as(ws, p), answer_id, accept=body.accept, comment=body.comment,
                   district=p.district_id)
+
+
+@router.get("/answers/{answer_id}/evidence/{n}", response_class=FileResponse,
+            responses={**_RESPONSES, 200: {"description": "the file (PDF, PNG, JPEG or xlsx)"}})
+def evidence(ws: CurrentWorkspace, p: Reader, answer_id: Id,
+             n: Annotated[int, Path(ge=1, le=100)]) -> FileResponse:
+    """An evidence file of an answer the caller may see (a unit: its own; 404 otherwise),
+    as an attachment with its uploaded name and its type."""
+    f = evidence_file(acting_as(ws, p), supervision_scope(ws, p), answer_id, n)
+    return FileResponse(f.path, media_type=f.media_type, filename=f.name,
+                        content_disposition_type="attachment",
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/assessment", response_model=AssessmentPublic, responses=_RESPONSES)
