@@ -86,6 +86,7 @@ __all__ = [
     "Base",
     "BatchRejection",
     "Budget",
+    "City",
     "DispatchRound",
     "District",
     "DrEvent",
@@ -207,6 +208,9 @@ class District(Base):
     default_factor_set: Mapped[str] = mapped_column(String(64))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: the city whose profile lists the district (a city deployment); None for a district
+    #: set up on its own
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"), index=True)
     streets: Mapped[list[Street]] = relationship(back_populates="district")
 
 
@@ -549,6 +553,9 @@ class User(Base):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     #: the organisation a department officer, an aggregator or a project developer acts for
     org_code: Mapped[str | None] = mapped_column(String(64))
+    #: the city a city analyst reads (its ``district_id`` is the city's first district, kept
+    #: only because every user row names one; it grants nothing of that district)
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -1286,3 +1293,16 @@ class Certificate(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class City(Base):
+    """市: a city deployment, one registry holding the districts its profile lists
+    (``reference/cities/<code>.toml``); a city analyst reads their roll-ups."""
+
+    __tablename__ = "cities"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    province: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
