@@ -538,6 +538,7 @@ ROLES: dict[str, str] = {
     Role.DEPARTMENT_OFFICER: "reads and reports the plan tasks its organisation leads or supports",
     Role.AGGREGATOR: "reads its own demand-response resources and their events",
     Role.PROJECT_DEVELOPER: "reads and files its own investment projects",
+    Role.CITY_ANALYST: "reads the roll-ups of every district of its city (read-only)",
 }
 
 
