@@ -125,9 +125,12 @@ def held_reject(ids: Annotated[list[int], typer.Argument(help="held value ids")]
 
 
 def _spark_session() -> Any:
-    from carbonpeak.services.accounting.spark import local_session
+    """The Spark session ``CARBONPEAK_SPARK_MASTER`` (and ``_SPARK_CONF``) point at."""
+    from carbonpeak.config import Settings
+    from carbonpeak.services.accounting.spark import spark_session
 
-    return local_session()
+    s = Settings()
+    return spark_session(s.spark_master, s.spark_conf)
 
 
 
