@@ -284,7 +284,17 @@ def _fill(text: str, ids: dict[str, str]) -> str:
     return text.format(**ids)
 
 
-@pytest.mark.parametrize("route", JSON_GETS, ids=_label)
+#: routes only a role the demo has no user of may read: their real answers are validated
+#: against the same models by the module named
+CHECKED_ELSEWHERE = {
+    "/api/v1/cities/{city}/districts": "tests/test_city.py (a city analyst)",
+    "/api/v1/cities/{city}/districts/{district}": "tests/test_city.py (a city analyst)",
+    "/api/v1/cities/{city}/totals": "tests/test_city.py (a city analyst)",
+}
+
+
+@pytest.mark.parametrize("route", [r for r in JSON_GETS if r.path not in CHECKED_ELSEWHERE],
+                         ids=_label)
 def test_real_answers_match_the_response_model(demo: Demo, route: APIRoute) -> None:
     assert route.path in REQUESTS, f"add a request for {route.path} to REQUESTS"
     adapter: TypeAdapter[Any] = TypeAdapter(route.response_model)

@@ -99,7 +99,6 @@ def test_0007_keeps_data_of_referenced_tables_and_checks_the_lists(database_url)
     from carbonpeak.storage.registry.db import alembic_config
     from carbonpeak.storage.registry.models import (
         ApiToken,
-        District,
         Entity,
         LakeFile,
         Target,
@@ -109,8 +108,11 @@ def test_0007_keeps_data_of_referenced_tables_and_checks_the_lists(database_url)
     reg = Registry(database_url)
     command.upgrade(alembic_config(database_url), "0005")  # 0006 runs first, in the same go
     with reg.session() as s:
-        s.add(District(id="huangpu", name_zh="黄浦区", name_en="Huangpu", province="Shanghai",
-                       grid_region="East", default_factor_set="x"))
+        # a district as 0005 had it (districts.city_id came with 0022)
+        s.execute(sa.text(
+            "INSERT INTO districts (id, name_zh, name_en, province, timezone, grid_region, "
+            "default_factor_set, profile, created_at) VALUES ('huangpu', '黄浦区', 'Huangpu', "
+            "'Shanghai', 'Asia/Shanghai', 'East', 'x', '{}', '2024-01-01')"))
         s.flush()
         s.add(Entity(id="E1", district_id="huangpu", name="one", kind="building"))
         s.flush()

@@ -20,11 +20,16 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark():
-    from carbonpeak.services.accounting.spark import local_session
+    from carbonpeak.services.accounting.spark import spark_session
 
-    session = local_session()
+    session = spark_session()  # CARBONPEAK_SPARK_MASTER unset: local[2]
     yield session
     session.stop()
+
+
+def test_the_default_session_is_local_two_cores_in_utc(spark):
+    assert spark.sparkContext.master == "local[2]"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
 
 
 def _frame(res, name, keys):

@@ -54,8 +54,12 @@ def test_warning_levels_by_severity():
 
 def test_role_groups():
     assert (set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES) | {v.Role.STREET_OFFICER}
-            | set(v.ORG_ROLES)) == set(v.Role)
+            | set(v.ORG_ROLES) | set(v.CITY_ROLES)) == set(v.Role)
     assert not set(v.ORG_ROLES) & (set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES))
+    # a city role is no district role: it writes nothing and reads no district as a whole
+    assert not set(v.CITY_ROLES) & (set(v.ANALYST_ROLES) | set(v.ENTITY_ROLES)
+                                    | set(v.ORG_ROLES) | set(v.WRITER_ROLES)
+                                    | set(v.DISTRICT_FIGURE_ROLES))
     assert set(v.WRITER_ROLES) == {v.Role.DISTRICT_ADMIN, *v.ENTITY_ROLES}
     assert set(v.PLAN_KINDS) <= set(v.IMPORT_KINDS) <= set(v.BatchKind)
     assert set(v.TARGET_SEVERITY) <= set(v.TargetState)

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
 
     MQTT ingester: ``CARBONPEAK_MQTT_USERNAME``/``_PASSWORD``, ``CARBONPEAK_MQTT_CA_FILE``,
     ``CARBONPEAK_MQTT_CERT_FILE``/``_KEY_FILE`` (client certificate).
+
+    Spark (``account --engine spark``): ``CARBONPEAK_SPARK_MASTER`` (``local[n]``, default
+    ``local[2]``; ``spark://host:7077``, ``yarn``, ``k8s://…``; or a Spark Connect URL
+    ``sc://host:15002``) and ``CARBONPEAK_SPARK_CONF`` (JSON, extra ``spark.*`` settings such
+    as the hadoop-aws connector and S3 credentials); see docs/scale.md.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -94,6 +99,8 @@ class Settings(BaseSettings):
     # of carbonpeak.domain.plausibility.HOURLY_CEILINGS. CARBONPEAK_PLAUSIBILITY_CEILINGS is
     # JSON, e.g. {"electricity": 5e6}
     plausibility_ceilings: dict[str, float] = Field(default_factory=dict)
+    spark_master: str | None = Field(default=None, max_length=512)
+    spark_conf: dict[str, str] = Field(default_factory=dict)
     # how `carbonpeak ingest mqtt` signs in to the broker (docs/feeds.md): user and password,
     # and/or TLS with a CA file and a client certificate and key
     mqtt_username: str | None = None

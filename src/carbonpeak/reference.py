@@ -1,4 +1,8 @@
-"""Reading the shipped reference data: district profiles and factor-set files.
+"""Reading the shipped reference data: district and city profiles and factor-set files.
+
+A city profile (``reference/cities/<code>.toml``) lists its districts: each a district
+profile's code or a ``.toml`` path (relative to the city file); :func:`read_city` returns it
+with each district's profile read.
 
 Factor sets live in ``reference/factor_sets/<id>.toml`` (manifest) and ``<id>.csv`` (rows, each
 with a source and a status). A manifest may ``includes`` other sets; :func:`read_factor_set`
@@ -26,7 +30,9 @@ from carbonpeak.errors import ConfigError, FactorError, NotFoundError
 
 __all__ = [
     "FactorSetSpec",
+    "list_cities",
     "list_profiles",
+    "read_city",
     "read_factor_set",
     "read_profile",
     "reference_dir",
@@ -60,6 +66,41 @@ def read_profile(code_or_path: str | Path) -> dict[str, Any]:
         raise NotFoundError(msg)
     with path.open("rb") as fh:
         return tomllib.load(fh)
+
+
+def list_cities() -> list[str]:
+    """Codes of the shipped city profiles."""
+    folder = reference_dir() / "cities"
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def read_city(code_or_path: str | Path) -> dict[str, Any]:
+    """A city profile by code (``shanghai``) or path, its ``districts`` replaced by their
+    profiles (each read by :func:`read_profile`; a path relative to the city file).
+
+    Raises
+    ------
+    NotFoundError
+        No such city profile, or one of its districts has none.
+    ConfigError
+        The profile lists no district, or one twice.
+    """
+    path = Path(code_or_path)
+    if not path.suffix:
+        path = reference_dir() / "cities" / f"{code_or_path}.toml"
+    if not path.is_file():
+        msg = f"no city profile {code_or_path!r}; shipped: {', '.join(list_cities())}"
+        raise NotFoundError(msg)
+    with path.open("rb") as fh:
+        city = tomllib.load(fh)
+    listed = [str(d) for d in city.get("districts", [])]
+    if not listed or len(set(listed)) != len(listed):
+        msg = f"city profile {path.name} must list its districts, each once: {listed}"
+        raise ConfigError(msg)
+    city["code"] = str(city.get("code") or path.stem)
+    city["districts"] = [read_profile(path.parent / d if d.endswith(".toml") else d)
+                         for d in listed]
+    return city
 
 
 @dataclass(frozen=True)

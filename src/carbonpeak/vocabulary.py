@@ -28,6 +28,7 @@ __all__ = [
     "CertificateStatus",
     "CertificateKind",
     "ANALYST_ROLES",
+    "CITY_ROLES",
     "DISTRICT_FIGURE_ROLES",
     "DONE_BATCH_STATUSES",
     "ENTITY_ROLES",
@@ -242,6 +243,9 @@ class Role(StrEnum):
     AGGREGATOR = "aggregator"
     #: a project developer: its own fixed-asset investment projects (``users.org_code``)
     PROJECT_DEVELOPER = "project_developer"
+    #: a city's carbon office (市级): reads the roll-ups of every district of its city
+    #: (``users.city_id``), read-only; no district's entities, streets or plan
+    CITY_ANALYST = "city_analyst"
 
 
 #: roles that read everything of their district
@@ -254,6 +258,8 @@ ENTITY_ROLES: tuple[Role, ...] = (Role.ENTITY_MANAGER, Role.DATA_FEEDER)
 #: roles scoped to the organisation they act for (``users.org_code``): a department, an
 #: aggregator, a project developer
 ORG_ROLES: tuple[Role, ...] = (Role.DEPARTMENT_OFFICER, Role.AGGREGATOR, Role.PROJECT_DEVELOPER)
+#: roles scoped to a city (``users.city_id``): its districts' roll-ups, read-only
+CITY_ROLES: tuple[Role, ...] = (Role.CITY_ANALYST,)
 #: roles that may push readings and ledgers (each limited to its scope)
 WRITER_ROLES: tuple[Role, ...] = (Role.DISTRICT_ADMIN, Role.ENTITY_MANAGER, Role.DATA_FEEDER)
 

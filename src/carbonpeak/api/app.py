@@ -29,6 +29,7 @@ from carbonpeak.api.routes.audits import router as audits_router
 from carbonpeak.api.routes.auth import SIGN_IN_MAX_BYTES
 from carbonpeak.api.routes.auth import router as auth_router
 from carbonpeak.api.routes.buildings import router as buildings_router
+from carbonpeak.api.routes.city.rollups import router as city_router
 from carbonpeak.api.routes.commissioning import router as commissioning_router
 from carbonpeak.api.routes.dashboard import router as dashboard_router
 from carbonpeak.api.routes.data import router as data_router
@@ -337,6 +338,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(data_router)
     app.include_router(dashboard_router)
     app.include_router(metrics_router)
+    app.include_router(city_router)
     app.include_router(buildings_router)
     app.include_router(retrofits_router)
     app.include_router(pv_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +36,31 @@ def account(
         "插补短时缺测并标记为估算值")] = False,
     max_gap_hours: Annotated[float, typer.Option(
         "--max-gap-hours", help="Longest gap filled with --fill-gaps, in hours")] = 6.0,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the run as JSON (run, totals, the months recomputed and "
+        "reused, seconds) instead of the summary")] = False,
 ) -> None:
     """Energy (tce) and CO2 account by entity, month, carrier, street and district."""
     with _errors():
         ws = _ws()
         spark = _spark_session() if engine == "spark" else None
         try:
+            if as_json:
+                with _held_refusal():
+                    res = run_account(ws, year=year, district=district,
+                                      factor_set=factor_set, restate=restate, out_dir=out,
+                                      engine=engine, spark=spark, fill_gaps=fill_gaps,
+                                      max_gap_hours=max_gap_hours)
+                if res.official:
+                    figures(ws, year=year, district=district, refresh=True)
+                typer.echo(json.dumps({
+                    "run_id": res.run_id, "district": res.district, "year": res.year,
+                    "official": res.official, "engine": res.engine,
+                    "factor_set": res.factor_set, "totals": res.totals,
+                    "recomputed_months": res.recomputed_months,
+                    "reused_months": res.reused_months, "seconds": res.seconds,
+                    "notes": res.notes}, ensure_ascii=False, indent=1, default=str))
+                return
             with _progress() as prog, _held_refusal():
                 task = prog.add_task("account", total=None)
                 res = run_account(ws, year=year, district=district, factor_set=factor_set,
@@ -125,9 +145,12 @@ def held_reject(ids: Annotated[list[int], typer.Argument(help="held value ids")]
 
 
 def _spark_session() -> Any:
-    from carbonpeak.services.accounting.spark import local_session
+    """The Spark session ``CARBONPEAK_SPARK_MASTER`` (and ``_SPARK_CONF``) point at."""
+    from carbonpeak.config import Settings
+    from carbonpeak.services.accounting.spark import spark_session
 
-    return local_session()
+    s = Settings()
+    return spark_session(s.spark_master, s.spark_conf)
 
 
 

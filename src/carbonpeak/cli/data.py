@@ -30,7 +30,7 @@ from carbonpeak.cli.common import (
 from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
-from carbonpeak.reference import list_profiles, read_factor_set
+from carbonpeak.reference import list_cities, list_profiles, read_factor_set
 from carbonpeak.storage.registry.models import (
     AccountRun,
     Entity,
@@ -46,10 +46,15 @@ def init(
     profile: Annotated[list[str] | None, typer.Option(
         "--profile", "-p", help=f"District profile to create: {', '.join(list_profiles())} "
         "or a .toml file. Repeatable.")] = None,
+    city: Annotated[list[str] | None, typer.Option(
+        "--city", help=f"City profile to create with every district it lists: "
+        f"{', '.join(list_cities())} or a .toml file. Repeatable.")] = None,
 ) -> None:
-    """Create or upgrade the registry, load the factor library, add districts and streets."""
+    """Create or upgrade the registry, load the factor library, add districts and streets
+    (and cities with their districts)."""
     with _errors():
-        ws, notes = init_workspace(Settings(), profiles=list(profile or []))
+        ws, notes = init_workspace(Settings(), profiles=list(profile or []),
+                                   cities=list(city or []))
         console.print(f"registry: {ws.settings.url}\nlake: {ws.lake.root}")
         for n in notes:
             console.print(f"  • {n}")

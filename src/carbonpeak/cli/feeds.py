@@ -49,6 +49,8 @@ def users_add(
     street: Annotated[str | None, typer.Option(help="Street (street_officer)")] = None,
     org: Annotated[str | None, typer.Option(
         help="Organisation (department_officer, aggregator, project_developer)")] = None,
+    city: Annotated[str | None, typer.Option(
+        help="City (city_analyst: reads the roll-ups of every district of its city)")] = None,
     name: Annotated[str, typer.Option(help="Display name")] = "",
     token: Annotated[bool, typer.Option(
         "--token/--no-token", help="Issue an API token now (shown once)")] = False,
@@ -65,7 +67,7 @@ def users_add(
         try:
             create_user(ws, username, role, district=district, street=street,
                         entities=list(entity or []), display_name=name, password=password,
-                        org=org)
+                        org=org, city=city)
             console.print(f"user {username} ({role}) registered")
             if token:
                 _print_token(issue_token(ws, username, name="cli").token)

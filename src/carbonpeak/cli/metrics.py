@@ -64,3 +64,59 @@ def metrics(
                       f.definition.unit, f.label("zh").split(" · ")[0],
                       f.period, provenance_text(f))
         console.print(t)
+
+
+city_app = typer.Typer(help="A city deployment 市级: the district comparison and the city "
+                       "totals (each on one basis: 核算口径 or 统计口径, never mixed).",
+                       no_args_is_help=True)
+app.add_typer(city_app, name="city")
+CityOpt = Annotated[str, typer.Option("--city", help="The city's code (`init --city`)")]
+YearOpt = Annotated[int, typer.Option(help="The figures' year")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of a table")]
+
+
+@city_app.command("districts")
+def city_districts_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -> None:
+    """各区对比: every district of the city with its catalogue figures, each with its basis,
+    as-of and provenance."""
+    from carbonpeak.services.city import city_by_code, district_comparison
+
+    with _errors(), _workspace() as ws:
+        c = city_by_code(ws, city)
+        rows = district_comparison(ws, c, year=year)
+        if as_json:
+            typer.echo(json.dumps({"city": c.id, "year": year,
+                                   "items": [r.to_dict() for r in rows]},
+                                  ensure_ascii=False, indent=1, default=str))
+            return
+        t = Table("区 district", "代码 code", "名称", "数值 value", "单位 unit",
+                  "口径 · 截至 basis · as of", "来源 provenance",
+                  title=f"各区对比 districts of {c.name_zh} {year}")
+        for r in rows:
+            for f in r.figures:
+                t.add_row(r.name_zh, f.code, f.definition.name_text("zh"), f.text(),
+                          f.definition.unit, f.label("zh"), provenance_text(f))
+        console.print(t)
+
+
+@city_app.command("totals")
+def city_totals_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -> None:
+    """全市合计: each figure summed over the districts on its one basis; none (naming the
+    districts missing) unless every district has a value."""
+    from carbonpeak.services.city import city_by_code, city_totals
+
+    with _errors(), _workspace() as ws:
+        c = city_by_code(ws, city)
+        totals = city_totals(ws, c, year=year)
+        if as_json:
+            typer.echo(json.dumps({"city": c.id, "year": year,
+                                   "items": [x.to_dict() for x in totals]},
+                                  ensure_ascii=False, indent=1, default=str))
+            return
+        t = Table("代码 code", "名称", "数值 value", "单位 unit", "口径 · 截至 basis · as of",
+                  "缺 missing", title=f"全市合计 totals of {c.name_zh} {year}")
+        for x in totals:
+            d = x.to_dict()
+            t.add_row(x.code, d["name_zh"], d["text"], d["unit"], x.label("zh"),
+                      ", ".join(x.missing))
+        console.print(t)

@@ -20,6 +20,7 @@ from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import QuotaTableSpec, read_quota_file
 from carbonpeak.reference import (
     FactorSetSpec,
+    read_city,
     read_factor_set,
     read_profile,
     reference_dir,
@@ -27,6 +28,7 @@ from carbonpeak.reference import (
     shipped_quota_tables,
 )
 from carbonpeak.storage.registry.models import (
+    City,
     District,
     FactorRowRecord,
     FactorSetRecord,
@@ -105,9 +107,10 @@ def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRec
 
 
 def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
-                   actor: str | None = None,
-                   load_targets: bool = True) -> tuple[Workspace, list[str]]:
-    """Migrate the registry, load the shipped factor sets, create districts from profiles.
+                   actor: str | None = None, load_targets: bool = True,
+                   cities: list[str | Path] | None = None) -> tuple[Workspace, list[str]]:
+    """Migrate the registry, load the shipped factor sets, create districts from profiles,
+    and cities from city profiles (each with the districts it lists, ``reference/cities``).
 
     With ``load_targets`` a new district also gets its shipped target catalogue (one batch).
 
@@ -129,6 +132,13 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
         notes.extend(_ensure_district(ws, prof))
         if load_targets:
             notes.extend(_ensure_targets(ws, prof["code"]))
+    for city_profile in cities or []:
+        city = read_city(city_profile)
+        for prof in city["districts"]:
+            notes.extend(_ensure_district(ws, prof))
+            if load_targets:
+                notes.extend(_ensure_targets(ws, prof["code"]))
+        notes.extend(_ensure_city(ws, city))
     ws.lake.root.mkdir(parents=True, exist_ok=True)
     return ws, notes
 
@@ -145,6 +155,39 @@ def _ensure_targets(ws: Workspace, code: str) -> list[str]:
         return []
     res = import_file(ws, "targets", path, district=code)
     return [f"target catalogue {path.name} loaded: {res.added} targets (batch {res.batch_id})"]
+
+
+def _ensure_city(ws: Workspace, c: dict[str, Any]) -> list[str]:
+    """The city row, and its districts joined to it (audit-logged)."""
+    notes: list[str] = []
+    codes = [str(d["code"]) for d in c["districts"]]
+    with ws.registry.session() as s:
+        city = s.get(City, c["code"])
+        fields = {"name_zh": c["name_zh"], "name_en": c["name_en"],
+                  "province": c.get("province", ""),
+                  "profile": {k: v for k, v in c.items() if k != "districts"} | {
+                      "districts": codes}}
+        if city is None:
+            s.add(City(id=c["code"], **fields))
+            audit(s, ws.actor, "create", "city", c["code"], {"name": c["name_zh"],
+                                                            "districts": codes}, district=None)
+            notes.append(f"city {c['code']} ({c['name_zh']}) created")
+        else:
+            changed = {k: v for k, v in fields.items() if getattr(city, k) != v}
+            for k, v in changed.items():
+                setattr(city, k, v)
+            if changed:
+                audit(s, ws.actor, "update", "city", city.id, {"fields": sorted(changed)},
+                      district=None)
+        s.flush()
+        for code in codes:
+            d = s.get(District, code)
+            if d is not None and d.city_id != c["code"]:
+                audit(s, ws.actor, "update", "district", code,
+                      {"city_id": {"old": d.city_id, "new": c["code"]}}, district=code)
+                d.city_id = c["code"]
+                notes.append(f"district {code} joined city {c['code']}")
+    return notes
 
 
 def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:

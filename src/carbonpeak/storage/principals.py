@@ -34,6 +34,8 @@ class Principal:
     entity_ids: frozenset[str] = field(default_factory=frozenset)
     #: the department, aggregator or developer a role of ``ORG_ROLES`` acts for
     org_code: str | None = None
+    #: the city a city analyst reads (``users.city_id``)
+    city_id: str | None = None
 
     @property
     def actor(self) -> str:

@@ -37,6 +37,8 @@ from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     ROLES,
     ApiToken,
+    City,
+    District,
     Entity,
     Street,
     User,
@@ -44,7 +46,7 @@ from carbonpeak.storage.registry.models import (
     utcnow,
 )
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import ENTITY_ROLES, ORG_ROLES, Role
+from carbonpeak.vocabulary import CITY_ROLES, ENTITY_ROLES, ORG_ROLES, Role
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -142,10 +144,11 @@ def hash_password(password: str) -> str:
 def create_user(ws: Workspace, username: str, role: str, *, district: str | None = None,
                 street: str | None = None, entities: list[str] | None = None,
                 display_name: str = "", password: str | None = None,
-                org: str | None = None) -> int:
-    """Register a user with one role; entity managers and feeders name their entities, and
+                org: str | None = None, city: str | None = None) -> int:
+    """Register a user with one role; entity managers and feeders name their entities,
     department officers, aggregators and project developers the organisation (``org``) they
-    act for.
+    act for, and a city analyst its city (``city``; its user row names the city's first
+    district, which grants it nothing of that district).
 
     Raises
     ------
@@ -172,10 +175,14 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
     if role in ORG_ROLES and not (org or "").strip():
         errors.append(RowError("users", None, "org", None,
                                 i18n_msg("access.user.org_required", role=label("role", role))))
+    if role in CITY_ROLES and not (city or "").strip():
+        errors.append(RowError("users", None, "city", None,
+                                i18n_msg("city.user.city_required", role=label("role", role))))
     if errors:
         raise InputValidationError(errors)
     hashed = hash_password(password) if password is not None else None
-    d = ws.district(district)
+    city_id = _city_of_user(ws, city) if role in CITY_ROLES and city else None
+    d = ws.district(city_id[1] if city_id else district)
     with ws.registry.session() as s:
         if s.scalars(select(User.id).where(User.username == username)).first() is not None:
             msg = f"user {username!r} already exists"
@@ -198,15 +205,33 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
         org_code = org.strip() if org and role in ORG_ROLES else None
         user = User(username=username, role=role, district_id=d.id, street_id=street_id,
                     org_code=org_code, display_name=display_name, active=True,
-                    password_hash=hashed)
+                    password_hash=hashed, city_id=city_id[0] if city_id else None)
         s.add(user)
         s.flush()
         s.add_all(UserEntity(user_id=user.id, entity_id=e) for e in entities)
         audit(s, ws.actor, "create", "user", username,
               {"role": role, "district": d.id, "street_id": street_id, "entities": entities,
-               "org": org_code},
+               "org": org_code, "city": city_id[0] if city_id else None},
               district=d.id)
         return int(user.id)
+
+
+def _city_of_user(ws: Workspace, city: str) -> tuple[str, str]:
+    """The city ``city`` and its first district (by code).
+
+    Raises
+    ------
+    NotFoundError
+        No such city, or a city without districts.
+    """
+    with ws.registry.session() as s:
+        found = s.get(City, city.strip())
+        first = s.scalar(select(District.id).where(District.city_id == city.strip()).order_by(
+            District.id).limit(1))
+    if found is None or first is None:
+        msg = f"no city {city!r} with districts; run `carbonpeak init --city CODE`"
+        raise NotFoundError(msg)
+    return found.id, str(first)
 
 
 def issue_token(ws: Workspace, username: str, *, name: str = "",
@@ -290,7 +315,7 @@ def principal_of(s: Session, user: User) -> Principal:
     entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
         UserEntity.user_id == user.id)))
     return Principal(int(user.id), user.username, user.role, user.district_id,
-                     user.street_id, entities, user.org_code)
+                     user.street_id, entities, user.org_code, user.city_id)
 
 
 def list_users(ws: Workspace) -> list[dict[str, object]]:

@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError, HeldValuesPending, NotFoundError
 from carbonpeak.i18n import Label, Message, dumps, render
 from carbonpeak.i18n import msg as note
+from carbonpeak.services.accounting import incremental
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
 from carbonpeak.services.accounting.engines import PipelineInputs, run_duckdb, run_spark
 from carbonpeak.services.accounting.quality import FILL_METHOD, fill_interval_gaps, wrap_column
@@ -103,6 +105,11 @@ class AccountResult:
     input_batches: list[int] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the months whose readings were scanned again (all, unless the incremental account
+    #: reused the others' from the last run: services/accounting/incremental.py)
+    recomputed_months: list[str] = field(default_factory=list)
+    #: the months taken from the last run's cache (their inputs did not change)
+    reused_months: list[str] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
@@ -142,10 +149,23 @@ def run_account(
     _withhold(inputs, held)
     t1 = time.perf_counter()
     steps = account_steps(year, fill_gaps=fill_gaps)
+    # the incremental account: only the months whose inputs changed are scanned again
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    snap = incremental.snapshot(inputs, months, ws.lake.root)
+    cache_file = incremental.cache_path(ws.lake.root, d.id, year)
+    reusable = engine == AccountEngine.DUCKDB and not fill_gaps and not held
+    cached = incremental.read_cache(cache_file) if reusable else None
+    recomputed = incremental.changed_months(snap, cached[1] if cached else None)
+    run_steps, run_inputs = steps, inputs
+    if cached is not None and len(recomputed) < len(months):
+        run_steps = incremental.reuse_steps(steps, recomputed)
+        run_inputs = incremental.restrict_inputs(inputs, recomputed)
+        kept = pc.invert(pc.is_in(cached[0]["month"], pa.array(recomputed, pa.string())))
+        run_inputs.tables["meter_month_cache"] = cached[0].filter(kept)
 
     def pipeline() -> dict[str, pa.Table]:
         if engine == AccountEngine.DUCKDB:
-            return run_duckdb(steps, inputs, OUTPUTS, progress=progress)
+            return run_duckdb(run_steps, run_inputs, OUTPUTS, progress=progress)
         if engine == AccountEngine.SPARK:
             if spark is None:
                 msg = "engine 'spark' needs a SparkSession (install the spark extra)"
@@ -155,6 +175,10 @@ def run_account(
         raise ValueError(msg)
 
     arrow = pipeline()
+    if reusable:
+        incremental.write_cache(cache_file, arrow["meter_month"], snap)
+    reused = [m for m in months if m not in recomputed]
+    month_inputs = {"snapshot": snap, "recomputed": recomputed, "reused": reused}
     t2 = time.perf_counter()
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
     tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
@@ -186,9 +210,11 @@ def run_account(
     tables_dir = _store_tables(ws, d.id, year, tables)
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
                                         out_dir, lake_batches, totals, key_units, notes,
-                                        tables_dir)
+                                        tables_dir, month_inputs)
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
-                           totals, factors_used, notes, input_batches)
+                           totals, factors_used, notes, input_batches,
+                           recomputed_months=recomputed,
+                           reused_months=reused)
     if out_dir is not None:
         result.files = _write_outputs(result, out_dir)
     t3 = time.perf_counter()
@@ -671,7 +697,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                 previous: AccountRun | None, engine: str, out_dir: Path | None,
                 lake_batches: set[int], totals: dict[str, Any],
                 key_units: pd.DataFrame, notes: list[Message],
-                tables_dir: str) -> tuple[int, list[int]]:
+                tables_dir: str, month_inputs: dict[str, Any]) -> tuple[int, list[int]]:
     with ws.registry.session() as s:
         registry_batches = list(s.scalars(select(IngestBatch.id).where(
             IngestBatch.district_id == district_id,
@@ -683,7 +709,9 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                          input_batches=sorted(set(lake_batches) | set(registry_batches)),
                          summary={"totals": totals, "notes": [n.to_dict() for n in notes],
                                   "gap_filling": totals.get("gap_filling"),
-                                  "tables_dir": tables_dir},
+                                  "tables_dir": tables_dir,
+                                  # each month's input snapshot, and which were recomputed
+                                  "month_inputs": month_inputs},
                          restates_run_id=previous.id if previous else None)
         s.add(run)
         s.flush()

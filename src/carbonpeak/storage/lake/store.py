@@ -200,10 +200,16 @@ class Lake:
         return {str(r[0]) for r in rows}
 
     # -- writing -----------------------------------------------------------------------
+    #: the name of the lake's lock in the registry (:meth:`Registry.advisory_lock`)
+    LOCK_NAME = "carbonpeak.lake"
+
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Exclusive lock over the lake: one writer at a time (process-wide, advisory)."""
-        with folder_lock(self.root):
+        """Exclusive lock over the lake: one writer at a time. The ``.lock`` file's
+        ``flock`` serialises the processes of one host; when the registry is PostgreSQL, a
+        ``pg_advisory_lock`` on it (taken second, so the order is always the same) serialises
+        the processes of every host that shares the registry and the lake."""
+        with folder_lock(self.root), self.registry.advisory_lock(self.LOCK_NAME):
             yield
 
     def prepare(self, batch_id: int, district_id: str, dataset: str,

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from carbonpeak.errors import ConfigError
@@ -96,6 +96,32 @@ class Registry:
         """A session in a transaction: committed on success, rolled back on error."""
         with self._sessions() as s, s.begin():
             yield s
+
+    @property
+    def is_postgresql(self) -> bool:
+        """Whether the registry is PostgreSQL (shared by processes on several hosts)."""
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def advisory_lock(self, name: str) -> Iterator[None]:
+        """An exclusive lock named ``name`` across processes and hosts, on PostgreSQL: a
+        session-level ``pg_advisory_lock`` on a connection held until the block ends, keyed
+        by ``hashtextextended(name || ':' || current_schema())`` (so registries in different
+        schemas of one database do not share it). PostgreSQL releases it when the holder's
+        connection ends, a killed process's too. On SQLite (one host) it does nothing: the
+        caller's file lock is the lock there.
+        """
+        if not self.is_postgresql:
+            yield
+            return
+        key = "hashtextextended(:name || ':' || current_schema(), 0)"
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text(f"SELECT pg_advisory_lock({key})"), {"name": name})
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({key})"), {"name": name})
 
     def dispose(self) -> None:
         """Close every pooled connection."""

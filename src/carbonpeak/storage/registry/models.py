@@ -86,6 +86,7 @@ __all__ = [
     "Base",
     "BatchRejection",
     "Budget",
+    "City",
     "DispatchRound",
     "District",
     "DrEvent",
@@ -208,6 +209,9 @@ class District(Base):
     default_factor_set: Mapped[str] = mapped_column(String(64))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: the city whose profile lists the district (a city deployment); None for a district
+    #: set up on its own
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"), index=True)
     streets: Mapped[list[Street]] = relationship(back_populates="district")
 
 
@@ -537,6 +541,7 @@ ROLES: dict[str, str] = {
     Role.DEPARTMENT_OFFICER: "reads and reports the plan tasks its organisation leads or supports",
     Role.AGGREGATOR: "reads its own demand-response resources and their events",
     Role.PROJECT_DEVELOPER: "reads and files its own investment projects",
+    Role.CITY_ANALYST: "reads the roll-ups of every district of its city (read-only)",
 }
 
 
@@ -552,6 +557,9 @@ class User(Base):
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     #: the organisation a department officer, an aggregator or a project developer acts for
     org_code: Mapped[str | None] = mapped_column(String(64))
+    #: the city a city analyst reads (its ``district_id`` is the city's first district, kept
+    #: only because every user row names one; it grants nothing of that district)
+    city_id: Mapped[str | None] = mapped_column(ForeignKey("cities.id"))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -1311,7 +1319,7 @@ class DrPeakLoad(Base):
 
 # --------------------------------------------------------------------------------------------
 # Rooftop PV forecasts (services/energy/pv/forecast): one stored day-ahead forecast per district
-# and day, so its accuracy can be reported when the measured day arrives (migration 0021)
+# and day, so its accuracy can be reported when the measured day arrives (migration 0020)
 # --------------------------------------------------------------------------------------------
 class PvForecast(Base):
     """光伏日前预测: the hourly AC power [kW] per site and for the district of one day, from a
@@ -1335,3 +1343,16 @@ class PvForecast(Base):
     total_kwh: Mapped[float] = mapped_column(Float)
     hourly: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(128))
+
+
+class City(Base):
+    """市: a city deployment, one registry holding the districts its profile lists
+    (``reference/cities/<code>.toml``); a city analyst reads their roll-ups."""
+
+    __tablename__ = "cities"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128))
+    province: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,14 +1,14 @@
 """stored PV forecasts (``pv_forecasts``): one day-ahead forecast per district and day, so its
 accuracy (nMAE, nRMSE) can be reported when the measured day arrives
 
-Revision ID: 0021
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
+revision = '0020'
 down_revision = '0019'
 branch_labels = None
 depends_on = None

@@ -1,14 +1,14 @@
 """a district's peak load statistic (最大负荷) for TH-12's share
 
-Revision ID: 0022
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07 14:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0022'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

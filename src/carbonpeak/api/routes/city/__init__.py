@@ -1,0 +1,1 @@
+"""The city routes: a city analyst's roll-ups of its districts."""
