@@ -85,6 +85,7 @@ export const Role = Object.freeze({
   DEPARTMENT_OFFICER: 'department_officer',
   AGGREGATOR: 'aggregator',
   PROJECT_DEVELOPER: 'project_developer',
+  CITY_ANALYST: 'city_analyst',
 });
 
 export const EnergyCarrier = Object.freeze({
