@@ -20,6 +20,7 @@ from carbonpeak.config import Settings
 from carbonpeak.demo.pv import demo_pv
 from carbonpeak.demo.vpp import DemoVpp, demo_vpp
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import label_text
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import DEMO_PASSWORD
@@ -28,7 +29,7 @@ from carbonpeak.services.buildings.retrofits import import_retrofits, measure, r
 from carbonpeak.services.buildings.weather import import_weather
 from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.notify import build_notifier
-from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
+from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.services.plan.warnings import (
     allocate_budgets,
     derive_district_budget,
@@ -277,7 +278,7 @@ def demo_plan(district: str, year: int) -> None:
         for st in statuses:
             counts[st.status] = counts.get(st.status, 0) + 1
         console.print(f"  • 规划目标 {len(statuses)} targets: " + "; ".join(
-            f"{STATUS_LABELS.get(k, (k, k))[1]} {v}" for k, v in sorted(counts.items())))
+            f"{label_text('target_state', k, 'zh')} {v}" for k, v in sorted(counts.items())))
         for st in statuses:
             if st.metric in ("energy_per_gdp", "co2_peak_year"):
                 console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "

@@ -24,7 +24,7 @@ from carbonpeak.domain.accounting import RuleConfigError, key_unit_rules
 from carbonpeak.domain.plan.progress import TargetSpec, judge_target
 from carbonpeak.domain.statistics import statistics_year
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message, label, msg, render, render_both
+from carbonpeak.i18n import Message, label, label_text, msg, render, render_both
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
@@ -39,27 +39,16 @@ from carbonpeak.services.plan.indicators import (
     computed_metric,
     district_series,
 )
-from carbonpeak.storage.registry.models import District, Target, TargetObservation
+from carbonpeak.storage.registry.models import AuditLog, District, Target, TargetObservation
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import TargetState
 
 #: yearly values a target metric computes, and their source (None when nothing is computed)
 Computed = tuple[list[tuple[int, float]], Message | None]
 
-__all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
+__all__ = ["EDITABLE_FIELDS", "TargetStatus", "add_observation", "target_history",
            "evaluate_targets", "find_target", "target_row", "update_target"]
 
-#: status -> (English, Chinese) labels, for tables and reports
-STATUS_LABELS = {
-    "on_track": ("on track", "进度正常"), "at_risk": ("at risk", "进度略有滞后"),
-    "off_track": ("off track", "进度严重滞后"), "achieved": ("achieved", "已完成"),
-    "missed": ("missed", "未完成"), "no_data": ("no data", "暂无数据"),
-    "met": ("met", "达标"), "not_met": ("not met", "未达标"),
-    "no_target_value": ("no target value", "目标值待下达"),
-    "period_not_started": ("period not started", "考核期未开始"),
-    "qualitative": ("qualitative", "定性目标"), "applied": ("applied", "已用于核算"),
-    "invalid": ("invalid", "目标设定有误"),
-}
 EDITABLE_FIELDS = ("indicator_zh", "indicator_en", "metric", "baseline_year", "baseline_value",
                    "target_year", "target_value", "target_text", "unit", "comparator",
                    "responsible_units", "notes", "active")
@@ -107,8 +96,8 @@ class TargetStatus:
         out = asdict(replace(self, reason=None))
         out.pop("reason")
         out["history"] = [list(h) for h in self.history]
-        out["status_en"], out["status_zh"] = STATUS_LABELS.get(self.status,
-                                                               (self.status, self.status))
+        out["status_en"] = label_text("target_state", self.status, "en")
+        out["status_zh"] = label_text("target_state", self.status, "zh")
         return out
 
 
@@ -384,3 +373,16 @@ def find_target(ws: Workspace, code: str, *, district: str | None = None,
     """The id of target ``code`` of the district (optionally of one scope)."""
     return _find(ws, ws.district(district), code, scope_id)
 
+
+
+def target_history(ws: Workspace, t: Target) -> tuple[list[TargetObservation], list[AuditLog]]:
+    """A target's observations (by date) and the audit log of its changes (by time)."""
+    with ws.registry.session() as s:
+        obs = list(s.scalars(select(TargetObservation).where(
+            TargetObservation.target_id == t.id).order_by(TargetObservation.observed_on)))
+        changes = list(s.scalars(select(AuditLog).where(
+            AuditLog.object_type == "target",
+            AuditLog.object_id == f"{t.code}@{t.scope_type}:{t.scope_id}").order_by(
+            AuditLog.at, AuditLog.id)))
+        s.expunge_all()
+    return obs, changes
