@@ -1,14 +1,22 @@
-"""Reads of the registry that the API and the CLI share, so that neither writes SQL itself:
-the ingest batches a caller may see, and the streets' English names."""
+"""Reads of the registry for the API and the CLI, so that neither writes SQL itself: the ingest
+batches, the streets' names, a form's entities, the factor sets and the account runs."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from carbonpeak.storage.registry.models import IngestBatch, Street
+from carbonpeak.storage.registry.models import (
+    AccountRun,
+    Entity,
+    FactorSetRecord,
+    IngestBatch,
+    Street,
+)
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["batch_page", "street_english_names"]
+__all__ = ["account_runs", "batch_page", "factor_set_ids", "factor_set_version",
+           "recent_batches", "street_english_names", "template_scope"]
 
 
 def batch_page(ws: Workspace, district_id: str, *, actor: str | None = None,
@@ -37,3 +45,45 @@ def street_english_names(ws: Workspace, district_id: str) -> dict[str, str]:
                                       .where(Street.district_id == district_id)):
             names[zh] = names[code] = en
     return names
+
+
+def recent_batches(ws: Workspace, limit: int) -> list[IngestBatch]:
+    """The newest ``limit`` ingest batches of every district, newest first."""
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc()).limit(limit)))
+        s.expunge_all()
+    return rows
+
+
+def template_scope(ws: Workspace, district_id: str) -> tuple[
+        list[str], list[tuple[str, str, str | None, str | None]]]:
+    """What a district's input form lists: its streets' Chinese names, and its entities as
+    ``(id, name, parent id, street's Chinese name)``, both in id order."""
+    with ws.registry.session() as s:
+        streets = list(s.scalars(select(Street.name_zh).where(
+            Street.district_id == district_id).order_by(Street.id)))
+        rows = s.execute(select(Entity.id, Entity.name, Entity.parent_id, Street.name_zh)
+                         .outerjoin(Street, Street.id == Entity.street_id)
+                         .where(Entity.district_id == district_id).order_by(Entity.id)).all()
+    return streets, [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def factor_set_ids(s: Session) -> list[str]:
+    """The ids of the loaded factor sets, in order."""
+    return list(s.scalars(select(FactorSetRecord.set_id).distinct().order_by(
+        FactorSetRecord.set_id)))
+
+
+def factor_set_version(s: Session, set_id: str, version: int) -> FactorSetRecord | None:
+    """Version ``version`` of factor set ``set_id`` (None when there is no such version)."""
+    return s.scalars(select(FactorSetRecord).where(
+        FactorSetRecord.set_id == set_id, FactorSetRecord.version == version)).first()
+
+
+def account_runs(ws: Workspace) -> list[tuple[AccountRun, FactorSetRecord | None]]:
+    """Every account run, in order, with the factor set version it used."""
+    with ws.registry.session() as s:
+        out = [(r, s.get(FactorSetRecord, r.factor_set_pk))
+               for r in s.scalars(select(AccountRun).order_by(AccountRun.id))]
+        s.expunge_all()
+    return out
