@@ -5,10 +5,11 @@
 Values come from the account (targets with a ``metric``: energy and CO2 intensity, monitoring
 coverage, public institutions' energy per m², electricity share, GDP shares, the peak) or from
 observations entered with their date and source (PV capacity, charging piles, retrofitted
-area, ...). Status rules are the domain's (:mod:`carbonpeak.domain.targets`) plus, for targets
-the domain cannot judge: ``met``/``not_met`` (ongoing targets without a year),
-``no_target_value`` (the plan gives no number, e.g. 市下达目标), ``qualitative`` and
-``applied`` (a threshold the account applies, e.g. the key-unit rule).
+area, ...). Status and progress are the domain's (:mod:`carbonpeak.domain.plan.progress`:
+the path, ``met``/``not_met`` for ongoing targets without a year, ``no_target_value`` when the
+plan gives no number, e.g. 市下达目标, ``qualitative``); this use case loads the target and its
+values, calls it and shows the result, and adds ``applied`` (a threshold the account applies,
+e.g. the key-unit rule) and the peak year's status.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ from carbonpeak.vocabulary import TargetState
 #: yearly values a target metric computes, and their source (None when nothing is computed)
 Computed = tuple[list[tuple[int, float]], Message | None]
 
-__all__ = ["EDITABLE_FIELDS", "TargetStatus", "add_observation", "target_history",
-           "evaluate_targets", "find_target", "target_row", "update_target"]
+__all__ = ["EDITABLE_FIELDS", "TargetStatus", "add_observation", "evaluate_targets",
+           "find_target", "target_history", "target_row", "update_target"]
 
 EDITABLE_FIELDS = ("indicator_zh", "indicator_en", "metric", "baseline_year", "baseline_value",
                    "target_year", "target_value", "target_text", "unit", "comparator",
