@@ -15,8 +15,9 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["account_runs", "batch_page", "factor_set_ids", "factor_set_version",
-           "recent_batches", "street_english_names", "template_scope"]
+__all__ = ["account_runs", "batch_page", "factor_set_ids", "factor_set_page",
+           "factor_set_version", "find_factor_set", "recent_batches", "street_count",
+           "street_english_names", "template_scope"]
 
 
 def batch_page(ws: Workspace, district_id: str, *, actor: str | None = None,
@@ -87,3 +88,29 @@ def account_runs(ws: Workspace) -> list[tuple[AccountRun, FactorSetRecord | None
                for r in s.scalars(select(AccountRun).order_by(AccountRun.id))]
         s.expunge_all()
     return out
+
+
+def street_count(s: Session, district_id: str) -> int:
+    """How many streets the district has."""
+    return int(s.scalar(select(func.count()).select_from(Street).where(
+        Street.district_id == district_id)) or 0)
+
+
+def factor_set_page(s: Session, *, limit: int,
+                    offset: int) -> tuple[int, list[FactorSetRecord]]:
+    """Every loaded factor set version, by set and version: how many there are, and those of
+    the page ``offset`` … ``offset + limit`` (their rows load in the session ``s``)."""
+    total = int(s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0)
+    return total, list(s.scalars(
+        select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
+        .offset(offset).limit(limit)))
+
+
+def find_factor_set(s: Session, set_id: str, version: int | None = None
+                    ) -> FactorSetRecord | None:
+    """Version ``version`` of factor set ``set_id``, the newest without one; None when there is
+    no such set or version."""
+    q = select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
+    if version is not None:
+        q = q.where(FactorSetRecord.version == version)
+    return s.scalars(q.order_by(FactorSetRecord.version.desc())).first()

@@ -71,6 +71,7 @@ from carbonpeak.services.accounting.verifications import (
     factor_values,
 )
 from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.queries import factor_set_page, find_factor_set, street_count
 from carbonpeak.storage.registry.models import (
     ROLES,
     AuditLog,
@@ -172,9 +173,7 @@ def get_district(ws: CurrentWorkspace, principal: CurrentPrincipal,
         d = s.get(District, district_id)
         if d is None:
             raise NotFoundError(i18n_msg("error.no.district", id=district_id))
-        n = s.scalar(select(func.count()).select_from(Street).where(
-            Street.district_id == d.id)) or 0
-        return _district(d) | {"streets": int(n)}
+        return _district(d) | {"streets": street_count(s, d.id)}
 
 
 def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
@@ -547,12 +546,10 @@ def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: L
     """排放因子集 — every loaded factor set version, with the statuses of its rows."""
     del principal  # official coefficients: readable by every signed-in role
     with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0
+        total, sets = factor_set_page(s, limit=limit, offset=offset)
         index = current_verifications(s)
-        items = [_factor_set(fs, rows=False, index=index) for fs in s.scalars(
-            select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
-            .offset(offset).limit(limit))]
-    return page(items, limit, offset, total=int(total))
+        items = [_factor_set(fs, rows=False, index=index) for fs in sets]
+    return page(items, limit, offset, total=total)
 
 
 @router.get("/factor-sets/{set_id}", response_model=FactorSetDetailPublic, responses=_RESPONSES)
@@ -562,10 +559,7 @@ def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Co
     """排放因子集详情 — one version (default the newest) with every row, source and status."""
     del principal
     with ws.registry.session() as s:
-        q = select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
-        if version is not None:
-            q = q.where(FactorSetRecord.version == version)
-        fs = s.scalars(q.order_by(FactorSetRecord.version.desc())).first()
+        fs = find_factor_set(s, set_id, version)
         if fs is None:
             msg = f"no factor set {set_id}" + (f" version {version}" if version else "")
             raise NotFoundError(msg)
