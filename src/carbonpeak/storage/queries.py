@@ -3,21 +3,27 @@ batches, the streets' names, a form's entities, the factor sets and the account 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.storage.registry.models import (
     AccountRun,
+    AuditLog,
     Entity,
     FactorSetRecord,
     IngestBatch,
+    Meter,
     Street,
+    User,
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["account_runs", "batch_page", "factor_set_ids", "factor_set_page",
-           "factor_set_version", "find_factor_set", "recent_batches", "street_count",
-           "street_english_names", "template_scope"]
+__all__ = ["account_runs", "audit_log_page", "batch_page", "factor_set_ids", "factor_set_page",
+           "factor_set_version", "find_entity", "find_factor_set", "find_meter", "find_street",
+           "meter_page", "recent_batches", "street_count", "street_english_names", "street_page",
+           "template_scope", "user_in_district"]
 
 
 def batch_page(ws: Workspace, district_id: str, *, actor: str | None = None,
@@ -114,3 +120,88 @@ def find_factor_set(s: Session, set_id: str, version: int | None = None
     if version is not None:
         q = q.where(FactorSetRecord.version == version)
     return s.scalars(q.order_by(FactorSetRecord.version.desc())).first()
+
+
+# -- reads within a role's scope: ``visible`` is the access scope's condition ------------------
+def street_page(ws: Workspace, visible: ColumnElement[bool], *, limit: int,
+                offset: int) -> tuple[int, list[Street]]:
+    """The visible streets by id: how many there are, and those of the page."""
+    with ws.registry.session() as s:
+        total = int(s.scalar(select(func.count()).select_from(Street).where(visible)) or 0)
+        rows = list(s.scalars(select(Street).where(visible).order_by(
+            Street.id).offset(offset).limit(limit)))
+        s.expunge_all()
+    return total, rows
+
+
+def find_street(ws: Workspace, visible: ColumnElement[bool], street_id: int) -> Street | None:
+    """Street ``street_id`` if it is visible, else None (a guessed id is not told apart)."""
+    with ws.registry.session() as s:
+        st = s.scalars(select(Street).where(visible, Street.id == street_id)).first()
+        s.expunge_all()
+    return st
+
+
+def find_entity(ws: Workspace, visible: ColumnElement[bool], entity_id: str
+                ) -> tuple[Entity, Street | None, list[Meter]] | None:
+    """Entity ``entity_id`` with its street and its meters (by id) if it is visible, else
+    None."""
+    with ws.registry.session() as s:
+        e = s.scalars(select(Entity).where(visible, Entity.id == entity_id)).first()
+        if e is None:
+            return None
+        st = s.get(Street, e.street_id) if e.street_id is not None else None
+        meters = list(s.scalars(select(Meter).where(Meter.entity_id == e.id).order_by(Meter.id)))
+        s.expunge_all()
+    return e, st, meters
+
+
+def _meters(visible: ColumnElement[bool]) -> Select[Meter]:
+    """The meters of the visible entities."""
+    return select(Meter).join(Entity, Entity.id == Meter.entity_id).where(visible)
+
+
+def meter_page(ws: Workspace, visible: ColumnElement[bool], *, entity_id: str | None = None,
+               carrier: str | None = None, limit: int,
+               offset: int) -> tuple[int, list[Meter]]:
+    """The meters of the visible entities (of ``entity_id``, of ``carrier`` when given), by
+    id: how many there are, and those of the page."""
+    q = _meters(visible)
+    if entity_id is not None:
+        q = q.where(Meter.entity_id == entity_id)
+    if carrier is not None:
+        q = q.where(Meter.carrier == carrier)
+    with ws.registry.session() as s:
+        total = int(s.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        rows = list(s.scalars(q.order_by(Meter.id).offset(offset).limit(limit)))
+        s.expunge_all()
+    return total, rows
+
+
+def find_meter(ws: Workspace, visible: ColumnElement[bool], meter_id: str) -> Meter | None:
+    """Meter ``meter_id`` if its entity is visible, else None."""
+    with ws.registry.session() as s:
+        m = s.scalars(_meters(visible).where(Meter.id == meter_id)).first()
+        s.expunge_all()
+    return m
+
+
+def audit_log_page(ws: Workspace, where: Sequence[ColumnElement[bool]], *, limit: int,
+                   offset: int) -> tuple[int, list[AuditLog]]:
+    """The audit-log entries matching ``where`` (all its conditions), newest first: how many
+    there are, and those of the page."""
+    with ws.registry.session() as s:
+        total = int(s.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0)
+        rows = list(s.scalars(select(AuditLog).where(*where).order_by(
+            AuditLog.id.desc()).offset(offset).limit(limit)))
+        s.expunge_all()
+    return total, rows
+
+
+def user_in_district(ws: Workspace, username: str, district_id: str) -> User | None:
+    """User ``username`` if it belongs to the district, else None."""
+    with ws.registry.session() as s:
+        u = s.scalars(select(User).where(User.username == username,
+                                         User.district_id == district_id)).first()
+        s.expunge_all()
+    return u
