@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
 
 from carbonpeak.cli.accounting import print_summary
 from carbonpeak.cli.common import _errors, _fmt, _print_import, _progress, _workspace, app, console
@@ -35,7 +34,6 @@ from carbonpeak.services.plan.warnings import (
     derive_district_budget,
     evaluate_warnings,
 )
-from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ENTITY_ROLES, Role, WarningLevel
 
@@ -190,21 +188,15 @@ def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[s
     from carbonpeak.errors import ConflictError
     from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
     from carbonpeak.services.access.users import create_user
-    from carbonpeak.storage.registry.models import Entity
+    from carbonpeak.storage.queries import district_streets, first_top_entity
 
     ws = Workspace.open(settings, actor="demo")
     try:
-        with ws.registry.session() as s:
-            streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
-                        "lat": st.lat, "lon": st.lon, "id": st.id}
-                       for st in s.scalars(select(Street).where(Street.district_id == profile)
-                                           .order_by(Street.id))]
-            # the entity manager: the first key unit of the first street that has one
-            first = streets[0]["id"] if streets else None
-            manager = s.scalars(select(Entity.id).where(
-                Entity.district_id == profile, Entity.street_id == first,
-                Entity.parent_id.is_(None)).order_by(
-                Entity.is_key_unit.desc(), Entity.id)).first()
+        rows = district_streets(ws, profile)
+        streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
+                    "lat": st.lat, "lon": st.lon, "id": st.id} for st in rows]
+        # the entity manager: the first key unit of the first street (else its first entity)
+        manager = first_top_entity(ws, profile, rows[0].id if rows else None)
         geo = approximate_boundaries(streets)
         path = files_dir / "street_boundaries.approximate.geojson"
         path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")

@@ -20,10 +20,27 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["account_runs", "audit_log_page", "batch_page", "factor_set_ids", "factor_set_page",
-           "factor_set_version", "find_entity", "find_factor_set", "find_meter", "find_street",
-           "meter_page", "recent_batches", "street_count", "street_english_names", "street_page",
-           "template_scope", "user_in_district"]
+__all__ = [
+    "account_runs",
+    "audit_log_page",
+    "batch_page",
+    "district_streets",
+    "factor_set_ids",
+    "factor_set_page",
+    "factor_set_version",
+    "find_entity",
+    "find_factor_set",
+    "find_meter",
+    "find_street",
+    "first_top_entity",
+    "meter_page",
+    "recent_batches",
+    "street_count",
+    "street_english_names",
+    "street_page",
+    "template_scope",
+    "user_in_district",
+]
 
 
 def batch_page(ws: Workspace, district_id: str, *, actor: str | None = None,
@@ -205,3 +222,21 @@ def user_in_district(ws: Workspace, username: str, district_id: str) -> User | N
                                          User.district_id == district_id)).first()
         s.expunge_all()
     return u
+
+
+def district_streets(ws: Workspace, district_id: str) -> list[Street]:
+    """The district's streets, by id."""
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(Street).where(Street.district_id == district_id)
+                              .order_by(Street.id)))
+        s.expunge_all()
+    return rows
+
+
+def first_top_entity(ws: Workspace, district_id: str, street_id: int | None) -> str | None:
+    """The id of the street's first top-level entity, key units first (None without one)."""
+    with ws.registry.session() as s:
+        return s.scalars(select(Entity.id).where(
+            Entity.district_id == district_id, Entity.street_id == street_id,
+            Entity.parent_id.is_(None)).order_by(
+            Entity.is_key_unit.desc(), Entity.id)).first()
