@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 from carbonpeak.api.routes import buildings as routes_buildings
 from carbonpeak.cli import app
-from carbonpeak.domain.benchmarking import RATING_LABELS
 from carbonpeak.errors import ConfigError
+from carbonpeak.i18n import label_text
 from carbonpeak.publish import charts, fonts
 from carbonpeak.publish.disclosure import (
     EUI_DIGITS,
@@ -171,7 +171,7 @@ def test_disclosure_pdf_text_carries_the_figures(zh_pdf: Path, bm: Benchmark) ->
     for r in bm.records():
         assert number(r["eui"], EUI_DIGITS) in text, r["entity_id"]
         assert number(r["eui_kgce_per_m2_equal"], EUI_DIGITS) in text, r["entity_id"]
-        assert RATING_LABELS[str(r["rating"])][0] in text
+        assert label_text("quota_rating", r["rating"], "zh") in text
     # by hand: O1 (960,000 + 129,861.676) / 10,000 = 108.99; O2 60.00; O3 120.00; H1 180.00;
     # O3 over 110 by 1 − 110/120 = 8.3 %, (120 − 110) × 5,000 m² = 50,000 kWh a year
     assert number(O1_2024, 2) == "108.99"

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from carbonpeak.api.responses import XLSX, table_response
 from carbonpeak.i18n import Lang
@@ -28,7 +27,7 @@ from carbonpeak.publish.tables import (
 )
 from carbonpeak.services.access.scope import scope_of
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import Street
+from carbonpeak.storage.queries import street_english_names
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["ExportLang", "about_for", "report_response", "xlsx_response"]
@@ -61,11 +60,7 @@ def _english_streets(ws: Workspace, district_id: str,
                      rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows with ``street_en``: the English name the registry gives the row's street (by
     its Chinese name or code); a name it does not know stays as written."""
-    with ws.registry.session() as s:
-        names: dict[str, str] = {}
-        for code, zh, en in s.execute(select(Street.code, Street.name_zh, Street.name_en)
-                                      .where(Street.district_id == district_id)):
-            names[zh] = names[code] = en
+    names = street_english_names(ws, district_id)
     return [r | {"street_en": names.get(str(r["street"]), r["street"])}
             if r.get("street") is not None else r for r in rows]
 

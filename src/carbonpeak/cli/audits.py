@@ -12,9 +12,9 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
-from carbonpeak.domain.audits import AUDIT_KINDS, CHECK_STATUSES, OBLIGATIONS, SCHEDULE_STATUSES
+from carbonpeak.domain.audits import AUDIT_KINDS, OBLIGATIONS, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import label_text, msg
 from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.audits import (
@@ -55,8 +55,8 @@ def _print_counts(c: BatchResult, what: str) -> None:
                   f"{c.added} added 新增, {c.updated} updated 更新, {c.unchanged} unchanged 未变")
 
 
-def _status(code: str, labels: dict[str, tuple[str, str]]) -> str:
-    return f"[{_STYLE.get(code, '')}]{labels[code][0]} {code}[/]"
+def _status(code: str, kind: str) -> str:
+    return f"[{_STYLE.get(code, '')}]{label_text(kind, code, 'zh')} {code}[/]"
 
 
 @audits_app.command("import")
@@ -124,13 +124,13 @@ def audits_schedule(
             t.add_row(it["entity_id"], str(it["name"]), str(it["street"] or ""),
                       str(it["building_type"]), f"{it['floor_area_m2']:,.0f}",
                       it["last_audit_date"] or "—", it["last_audit_kind"] or "",
-                      it["next_due"], _status(it["status"], SCHEDULE_STATUSES),
+                      it["next_due"], _status(it["status"], "schedule_status"),
                       str(it["days_overdue"] or ""))
         console.print(t)
         sm = sched["summary"]
         cov = "—" if sm["coverage"] is None else f"{sm['coverage']:.1%}"
         console.print(f"{sm['n_covered']} building(s) covered 适用建筑; " + ", ".join(
-            f"{SCHEDULE_STATUSES[k][0]} {k} {v}" for k, v in sm["counts"].items())
+            f"{label_text('schedule_status', k, 'zh')} {k} {v}" for k, v in sm["counts"].items())
             + f"; coverage 周期内覆盖率 {cov}")
         left = sm["left_out"]
         console.print(f"left out 未纳入: {left['below_threshold']} below the area threshold, "
@@ -191,7 +191,7 @@ def obligations_checklist(
             for i, it in enumerate(u["items"]):
                 first = i == 0
                 t.add_row(u["entity_id"] if first else "", str(u["name"]) if first else "",
-                          it["label_zh"], _status(it["status"], CHECK_STATUSES),
+                          it["label_zh"], _status(it["status"], "check_status"),
                           it["deadline"] or "", it["evidence_zh"])
             t.add_section()
         console.print(t)

@@ -12,9 +12,9 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
-from carbonpeak.domain.benchmarking import RATING_LABELS
+from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import label_text, msg
 from carbonpeak.intake.bootstrap import load_quota_table
 from carbonpeak.intake.quota_files import read_quota_file
 from carbonpeak.publish import Lang
@@ -123,9 +123,9 @@ def benchmark_cmd(
     """Public buildings against a quota table: EUI, rating, rank and percentile in type."""
     with _errors(), _workspace() as ws:
         d = ws.district(district)
-        if rating is not None and rating not in RATING_LABELS:
+        if rating is not None and rating not in RATINGS:
             raise InputValidationError([RowError("--rating", None, "rating", rating, msg(
-                "intake.cell.not_one_of", allowed=", ".join(RATING_LABELS)))])
+                "intake.cell.not_one_of", allowed=", ".join(RATINGS)))])
         bm = benchmark(ws, d.id, year, table_id=table, min_coverage=min_coverage)
         df = bm.frame
         if building_type:
@@ -145,11 +145,11 @@ def benchmark_cmd(
                       _fmt(r["rank_in_type"], 0) + "/" + _fmt(r["n_in_type"], 0),
                       _fmt(r["area_percentile_in_type"], 2), cls, _fmt(r["eui"]),
                       _fmt(r["constraint_value"]), _fmt(r["guide_value"]),
-                      RATING_LABELS[r["rating"]][0],
+                      label_text("quota_rating", r["rating"], "zh"),
                       f"{r['excess_fraction']:.1%}" if r["rating"] == "over_constraint" else "")
         console.print(t)
         console.print("ratings 评级: " + ", ".join(
-            f"{RATING_LABELS[k][0]} {k} {v}" for k, v in bm.counts().items()))
+            f"{label_text('quota_rating', k, 'zh')} {k} {v}" for k, v in bm.counts().items()))
         if "unverified" in statuses:
             console.print("[yellow]the quota values used are unverified 限额值未经核实[/]")
         if xlsx is not None:

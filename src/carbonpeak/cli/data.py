@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from carbonpeak.cli.common import (
     DistrictOpt,
@@ -31,12 +30,12 @@ from carbonpeak.config import Settings
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_cities, list_profiles, read_factor_set
-from carbonpeak.storage.registry.models import (
-    AccountRun,
-    Entity,
-    FactorSetRecord,
-    IngestBatch,
-    Street,
+from carbonpeak.storage.queries import (
+    account_runs,
+    factor_set_ids,
+    factor_set_version,
+    recent_batches,
+    template_scope,
 )
 from carbonpeak.storage.workspace import latest_factor_set
 
@@ -144,12 +143,7 @@ def template(
         ws = _ws()
         try:
             d = ws.district(district)
-            with ws.registry.session() as s:
-                streets = list(s.scalars(select(Street.name_zh).where(
-                    Street.district_id == d.id).order_by(Street.id)))
-                rows = s.execute(select(Entity.id, Entity.name, Entity.parent_id, Street.name_zh)
-                                 .outerjoin(Street, Street.id == Entity.street_id)
-                                 .where(Entity.district_id == d.id).order_by(Entity.id)).all()
+            streets, rows = template_scope(ws, d.id)
             entities = _scope(rows, street, entity)
             write_template(kind, out, streets=streets, district=d.name_zh, entities=entities)
         finally:
@@ -183,9 +177,7 @@ def factors_list() -> None:
         t = Table("set", "ver", "名称 / name", "region", "kind", "rows", "verified/secondary/"
                   "unverified", title="因子库 Factor library")
         with ws.registry.session() as s:
-            ids = s.scalars(select(FactorSetRecord.set_id).distinct().order_by(
-                FactorSetRecord.set_id)).all()
-            for sid in ids:
+            for sid in factor_set_ids(s):
                 fs = latest_factor_set(s, sid)
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
@@ -207,8 +199,7 @@ def factors_show(
             if version is None:
                 fs = latest_factor_set(s, set_id)
             else:
-                found = s.scalars(select(FactorSetRecord).where(
-                    FactorSetRecord.set_id == set_id, FactorSetRecord.version == version)).first()
+                found = factor_set_version(s, set_id, version)
                 if found is None:
                     err.print(f"[red]error:[/] no version {version} of {set_id}")
                     raise typer.Exit(1)
@@ -255,11 +246,10 @@ def batches(limit: Annotated[int, typer.Option(help="Newest N")] = 30) -> None:
         ws = _ws()
         t = Table("batch", "kind", "file", "status", "rows", "overlap", "replaced", "at (UTC)",
                   "by", "message")
-        with ws.registry.session() as s:
-            for b in s.scalars(select(IngestBatch).order_by(IngestBatch.id.desc()).limit(limit)):
-                t.add_row(str(b.id), b.kind, b.source_name, b.status, f"{b.rows_in:,}",
-                          f"{b.rows_overlapping:,}", f"{b.rows_replaced:,}",
-                          f"{b.created_at:%Y-%m-%d %H:%M}", b.actor, b.message)
+        for b in recent_batches(ws, limit):
+            t.add_row(str(b.id), b.kind, b.source_name, b.status, f"{b.rows_in:,}",
+                      f"{b.rows_overlapping:,}", f"{b.rows_replaced:,}",
+                      f"{b.created_at:%Y-%m-%d %H:%M}", b.actor, b.message)
         console.print(t)
         ws.close()
 
@@ -271,14 +261,12 @@ def runs() -> None:
         ws = _ws()
         t = Table("run", "district", "year", "factor set", "official", "restates", "restated by",
                   "at (UTC)", "tCO2")
-        with ws.registry.session() as s:
-            for r in s.scalars(select(AccountRun).order_by(AccountRun.id)):
-                fs = s.get(FactorSetRecord, r.factor_set_pk)
-                t.add_row(str(r.id), r.district_id, str(r.year),
-                          f"{fs.set_id}@v{fs.version}" if fs else "?", "yes" if r.official
-                          else "variant", str(r.restates_run_id or ""),
-                          str(r.restated_by_run_id or ""), f"{r.created_at:%Y-%m-%d %H:%M}",
-                          _fmt(r.summary.get("totals", {}).get("tco2")))
+        for r, fs in account_runs(ws):
+            t.add_row(str(r.id), r.district_id, str(r.year),
+                      f"{fs.set_id}@v{fs.version}" if fs else "?", "yes" if r.official
+                      else "variant", str(r.restates_run_id or ""),
+                      str(r.restated_by_run_id or ""), f"{r.created_at:%Y-%m-%d %H:%M}",
+                      _fmt(r.summary.get("totals", {}).get("tco2")))
         console.print(t)
         ws.close()
 

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import select
 
 from carbonpeak.cli.accounting import print_summary
 from carbonpeak.cli.common import _errors, _fmt, _print_import, _progress, _workspace, app, console
@@ -20,6 +19,7 @@ from carbonpeak.config import Settings
 from carbonpeak.demo.pv import demo_pv
 from carbonpeak.demo.vpp import DemoVpp, demo_vpp
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import label_text
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import DEMO_PASSWORD
@@ -28,13 +28,12 @@ from carbonpeak.services.buildings.retrofits import import_retrofits, measure, r
 from carbonpeak.services.buildings.weather import import_weather
 from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.notify import build_notifier
-from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
+from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.services.plan.warnings import (
     allocate_budgets,
     derive_district_budget,
     evaluate_warnings,
 )
-from carbonpeak.storage.registry.models import Street
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ENTITY_ROLES, Role, WarningLevel
 
@@ -191,21 +190,15 @@ def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[s
     from carbonpeak.errors import ConflictError
     from carbonpeak.intake.boundaries import approximate_boundaries, import_boundaries
     from carbonpeak.services.access.users import create_user
-    from carbonpeak.storage.registry.models import Entity
+    from carbonpeak.storage.queries import district_streets, first_top_entity
 
     ws = Workspace.open(settings, actor="demo")
     try:
-        with ws.registry.session() as s:
-            streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
-                        "lat": st.lat, "lon": st.lon, "id": st.id}
-                       for st in s.scalars(select(Street).where(Street.district_id == profile)
-                                           .order_by(Street.id))]
-            # the entity manager: the first key unit of the first street that has one
-            first = streets[0]["id"] if streets else None
-            manager = s.scalars(select(Entity.id).where(
-                Entity.district_id == profile, Entity.street_id == first,
-                Entity.parent_id.is_(None)).order_by(
-                Entity.is_key_unit.desc(), Entity.id)).first()
+        rows = district_streets(ws, profile)
+        streets = [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en,
+                    "lat": st.lat, "lon": st.lon, "id": st.id} for st in rows]
+        # the entity manager: the first key unit of the first street (else its first entity)
+        manager = first_top_entity(ws, profile, rows[0].id if rows else None)
         geo = approximate_boundaries(streets)
         path = files_dir / "street_boundaries.approximate.geojson"
         path.write_text(json.dumps(geo, ensure_ascii=False), encoding="utf-8")
@@ -279,7 +272,7 @@ def demo_plan(district: str, year: int) -> None:
         for st in statuses:
             counts[st.status] = counts.get(st.status, 0) + 1
         console.print(f"  • 规划目标 {len(statuses)} targets: " + "; ".join(
-            f"{STATUS_LABELS.get(k, (k, k))[1]} {v}" for k, v in sorted(counts.items())))
+            f"{label_text('target_state', k, 'zh')} {v}" for k, v in sorted(counts.items())))
         for st in statuses:
             if st.metric in ("energy_per_gdp", "co2_peak_year"):
                 console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "

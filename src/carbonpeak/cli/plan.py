@@ -27,13 +27,12 @@ from carbonpeak.cli.common import (
 )
 from carbonpeak.domain.early_warning import LEVELS
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import render
+from carbonpeak.i18n import label_text, render
 from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
     EDITABLE_FIELDS,
-    STATUS_LABELS,
     TargetStatus,
     add_observation,
     evaluate_targets,
@@ -44,9 +43,11 @@ from carbonpeak.services.plan.trajectory import decompose, peak_outlook
 from carbonpeak.services.plan.warnings import (
     allocate_budgets,
     derive_district_budget,
+    district_warnings,
     evaluate_warnings,
     list_budgets,
     set_budget,
+    warning_events,
 )
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import WarningLevel
@@ -111,7 +112,7 @@ def _fmt(v: float | None, digits: int = 4) -> str:
 
 
 def _status(status: str) -> str:
-    en, zh = STATUS_LABELS.get(status, (status, status))
+    en, zh = label_text("target_state", status, "en"), label_text("target_state", status, "zh")
     style = STATUS_STYLE.get(status, "dim")
     return f"[{style}]{zh} {en}[/]"
 
@@ -354,16 +355,8 @@ def warnings_list(
     """The stored warnings, most severe first (预警清单)."""
     if ctx.invoked_subcommand is not None:
         return
-    from sqlalchemy import select
-
-    from carbonpeak.storage.registry.models import EarlyWarning
-
     with _errors(), _workspace() as ws:
-        d = ws.district(district)
-        with ws.registry.session() as s:
-            q = select(EarlyWarning).where(EarlyWarning.district_id == d.id)
-            rows = list(s.scalars(q))
-            s.expunge_all()
+        rows = district_warnings(ws, ws.district(district).id)
     if not rows:
         console.print("no warnings yet: run `carbonpeak warnings evaluate --year Y`")
         return
@@ -411,17 +404,14 @@ def warnings_evaluate(
 @warnings_app.command("history")
 def warnings_history(warning_id: Annotated[int, typer.Argument(help="Warning id")]) -> None:
     """The history of one warning: every evaluation that changed it."""
-    from sqlalchemy import select
-
-    from carbonpeak.storage.registry.models import EarlyWarning, WarningEvent
+    from carbonpeak.storage.registry.models import EarlyWarning
 
     with _errors(), _workspace() as ws, ws.registry.session() as s:
         w = s.get(EarlyWarning, warning_id)
         if w is None:
             msg = f"no warning {warning_id}"
             raise NotFoundError(msg)
-        evs = list(s.scalars(select(WarningEvent).where(
-            WarningEvent.warning_id == warning_id).order_by(WarningEvent.id)))
+        evs = warning_events(ws, warning_id, by_time=False)
         title = f"{w.scope_name} ({w.scope_type}:{w.scope_id}) {w.year} {w.metric}"
         t = Table("at (UTC)", "level", "months", "projected", "budget", "reason",
                   "sent", title=title)

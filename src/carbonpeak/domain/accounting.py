@@ -1,6 +1,8 @@
-"""Accounting rules that are not SQL: consolidation, intensities, key-unit thresholds.
+"""Accounting rules that are not SQL: consolidation, intensities, key-unit thresholds, and
+the account's results computed from the SQL steps' tables (building EUI, district totals, the
+key-unit table).
 
-中文：合并口径（企业及其所属建筑）、单位面积能耗、单位GDP能耗、重点用能单位判定。
+中文：合并口径（企业及其所属建筑）、单位面积能耗、单位GDP能耗、重点用能单位判定、核算总量。
 """
 
 from __future__ import annotations
@@ -9,24 +11,31 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from carbonpeak.i18n import Label, Message, Text, msg, render
+from carbonpeak.i18n import Label, Message, Text, dumps, msg, render
 
 __all__ = [
+    "KEY_UNIT_METRICS",
     "KWH_PER_KGCE",
     "NATIONAL_KEY_UNIT_RULES",
+    "PURCHASED_SCOPES",
     "KeyUnitRule",
     "RuleConfigError",
+    "YearStatistics",
+    "account_totals",
     "accountable_key_units",
+    "building_eui",
     "classify_key_units",
     "consolidate",
     "energy_use_intensity",
     "intensity_per_gdp",
+    "interval_coverage",
     "key_unit_rules",
+    "key_unit_table",
     "register_wrap",
 ]
 
@@ -262,3 +271,151 @@ def accountable_key_units(flags: Mapping[str, _Flag | None],
             parent = _parent(parent_of.get(parent))
         out[entity] = flag
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The account's results: building EUI, district totals, key units (from the SQL steps' tables)
+# ---------------------------------------------------------------------------------------------
+
+#: the emission scopes the account totals count: direct use (1) and purchased energy (2);
+#: on-site PV generation (``generation``) is reported apart
+PURCHASED_SCOPES = ("1", "2")
+
+
+def building_eui(entity_year: pd.DataFrame, entities: pd.DataFrame, *, factor_set: str,
+                 year: int) -> pd.DataFrame:
+    """The energy use intensities of the buildings and public institutions with a floor area.
+
+    ``entity_year`` is the account's ``inventory_entity_year`` (one row per entity, carrier and
+    scope: ``quantity``, ``tce_equivalent``, ``tce_equal``, ``tco2``, ``coverage``); ``entities``
+    the registry's entities (``entity_id``, ``name``, ``kind``, ``building_type``, ``street``,
+    ``floor_area_m2``). Over scopes 1 and 2:
+
+    * ``site_energy_kwh`` = tce (equivalent value) · 1000 · :data:`KWH_PER_KGCE`;
+    * ``eui_kwh_per_m2`` = site energy / floor area, ``electricity_kwh_per_m2`` = electricity
+      kWh / floor area, ``eui_kgce_per_m2_equivalent|equal`` = tce · 1000 / floor area,
+      ``tco2_per_m2`` = tCO2 / floor area (:func:`energy_use_intensity`: NaN for an area ≤ 0).
+
+    One row per building, with ``year`` first and ``factor_set`` last.
+    """
+    purchased = entity_year[entity_year["scope"].isin(PURCHASED_SCOPES)]
+    g = purchased.groupby("entity_id").agg(
+        tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
+        tco2=("tco2", "sum"), coverage=("coverage", "mean"))
+    elec = purchased[purchased["carrier"] == "electricity"].set_index("entity_id")["quantity"]
+    b = entities[entities["kind"].isin(["building", "public_institution"])
+                 & entities["floor_area_m2"].notna()].set_index("entity_id")
+    df = b[["name", "kind", "building_type", "street", "floor_area_m2"]].join(g, how="left")
+    df["electricity_kwh"] = elec.reindex(df.index)
+    area = df["floor_area_m2"]
+    df["site_energy_kwh"] = df["tce_equivalent"] * 1000.0 * KWH_PER_KGCE
+    df["eui_kwh_per_m2"] = energy_use_intensity(df["site_energy_kwh"], area)
+    df["electricity_kwh_per_m2"] = energy_use_intensity(df["electricity_kwh"], area)
+    df["eui_kgce_per_m2_equivalent"] = energy_use_intensity(df["tce_equivalent"] * 1000, area)
+    df["eui_kgce_per_m2_equal"] = energy_use_intensity(df["tce_equal"] * 1000, area)
+    df["tco2_per_m2"] = energy_use_intensity(df["tco2"], area)
+    df.insert(0, "year", year)
+    df["factor_set"] = factor_set
+    return df.reset_index().rename(columns={"index": "entity_id"})
+
+
+@dataclass(frozen=True)
+class YearStatistics:
+    """The district's statistics of the accounted year (``None`` where not given): GDP in
+    10^4 CNY at comparable prices and total energy in tce (equal value)."""
+
+    gdp_10k_cny: float | None = None
+    energy_tce: float | None = None
+
+
+def interval_coverage(entity_month: pd.DataFrame) -> dict[str, float | int | None]:
+    """The share of the expected interval readings received, over every entity-month:
+    ``received / expected``, at most 1 (``None`` when none were expected)."""
+    n = len(entity_month)
+    expected = float(entity_month["intervals_expected"].sum()) if n else 0.0
+    received = int(entity_month["intervals_received"].sum()) if n else 0
+    return {"intervals_expected": expected, "intervals_received": received,
+            "interval_coverage": min(1.0, received / expected) if expected else None,
+            "intervals_filled": int(entity_month["intervals_filled"].sum()) if n else 0}
+
+
+def account_totals(district_year: pd.DataFrame, entity_month: pd.DataFrame,
+                   entity_year: pd.DataFrame, stats: YearStatistics,
+                   year: int) -> tuple[dict[str, Any], list[Message]]:
+    """The account's district totals and the notes they call for.
+
+    Energy (tce, equivalent and equal value) and tCO2 add scopes 1 and 2 of
+    ``inventory_district_year``; PV generation is its ``generation`` scope's kWh. The coverage
+    is the mean of the entity-months'; ``metered_share`` = the account's tce (equal value) /
+    the statistics' total energy. Like with like: the metered units' total is never divided by
+    the district's GDP (energy per GDP is the statistics').
+
+    Notes: no GDP for the year; the metered share (with the statistics' energy); the number of
+    entity-months without data.
+    """
+    purchased = district_year[district_year["scope"].isin(PURCHASED_SCOPES)]
+    pv = district_year[district_year["scope"] == "generation"]
+    totals: dict[str, Any] = {
+        "tce_equivalent": float(purchased["tce_equivalent"].sum()),
+        "tce_equal": float(purchased["tce_equal"].sum()),
+        "tco2": float(purchased["tco2"].sum()),
+        "tco2_scope1": float(purchased.loc[purchased["scope"] == "1", "tco2"].sum()),
+        "tco2_scope2": float(purchased.loc[purchased["scope"] == "2", "tco2"].sum()),
+        "pv_generation_kwh": float(pv["quantity"].sum()) if len(pv) else 0.0,
+        "coverage": float(entity_month["coverage"].mean()) if len(entity_month) else 0.0,
+        "missing_entity_months": int((entity_month["flags"] == "missing").sum()),
+        **interval_coverage(entity_month),
+        "entities": int(entity_year["entity_id"].nunique()),
+    }
+    gdp, energy = stats.gdp_10k_cny, stats.energy_tce
+    totals["gdp_10k_cny"] = gdp
+    totals["statistics_energy_tce"] = energy
+    share = totals["tce_equal"] / energy if energy else None
+    totals["metered_share"] = share
+    notes: list[Message] = []
+    if gdp is None:
+        notes.append(msg("accounting.note.no_gdp", year=year))
+    if energy:
+        notes.append(msg("accounting.note.metered_share", share=float(totals["metered_share"]),
+                         energy=float(energy)))
+    if totals["missing_entity_months"]:
+        notes.append(msg("accounting.note.missing_months", n=int(totals["missing_entity_months"])))
+    return totals, notes
+
+
+#: the consolidated metrics a key-unit rule may name
+KEY_UNIT_METRICS = ("energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
+                    "floor_area_m2")
+
+
+def key_unit_table(entity_year: pd.DataFrame, entities: pd.DataFrame,
+                   rules: Sequence[KeyUnitRule], year: int) -> pd.DataFrame:
+    """Every entity's consolidated metrics (合并口径) and whether it is an accountable key unit.
+
+    The entity's own scope 1 and 2 energy (tce, equivalent and equal value), tCO2 and
+    electricity (kWh) from ``inventory_entity_year``, and its floor area, are consolidated with
+    its descendants' (:func:`consolidate`); the rules are applied to those
+    (:func:`classify_key_units`), and a unit under a key unit is not one again
+    (:func:`accountable_key_units`). ``key_unit_rule`` is the rule message as JSON text
+    (rendered at the edge), ``None`` for the others; ``is_key_unit`` says whether it has one;
+    ``n_children`` counts the direct children.
+    """
+    purchased = entity_year[entity_year["scope"].isin(PURCHASED_SCOPES)]
+    own = purchased.groupby("entity_id").agg(
+        energy_tce_equivalent=("tce_equivalent", "sum"), energy_tce_equal=("tce_equal", "sum"),
+        tco2=("tco2", "sum"))
+    own["electricity_kwh"] = purchased[purchased["carrier"] == "electricity"].groupby(
+        "entity_id")["quantity"].sum()
+    own = own.join(entities.set_index("entity_id")["floor_area_m2"], how="outer")
+    parents = dict(zip(entities["entity_id"], entities["parent_id"].where(
+        entities["parent_id"].notna(), None), strict=True))
+    cons = consolidate(own, parents, KEY_UNIT_METRICS)
+    flags = accountable_key_units(classify_key_units(cons, rules, year), parents)
+    stored: dict[str, str | None] = {e: None if m is None else dumps(m)
+                                     for e, m in flags.items()}
+    cons["key_unit_rule"] = pd.Series(stored, dtype=object)
+    cons["is_key_unit"] = cons["key_unit_rule"].notna()
+    cons["n_children"] = pd.Series(parents).dropna().value_counts().reindex(cons.index)\
+        .fillna(0).astype(int)
+    cons.insert(0, "year", year)
+    return cons.reset_index().rename(columns={"index": "entity_id"})

@@ -49,27 +49,12 @@ __all__ = [
     "schedule_status",
 ]
 
-#: kind -> (中文, English)
-AUDIT_KINDS: dict[str, tuple[str, str]] = {
-    AuditKind.AUDIT: ("能源审计", "energy audit"),
-    AuditKind.DIAGNOSIS: ("节能诊断", "energy diagnosis"),
-}
-#: schedule status -> (中文, English), worst first
-SCHEDULE_STATUSES: dict[str, tuple[str, str]] = {
-    ScheduleStatus.OVERDUE: ("已逾期", "overdue"),
-    ScheduleStatus.NEVER_AUDITED: ("从未审计", "never audited"),
-    ScheduleStatus.DUE_THIS_YEAR: ("本年到期", "due this year"),
-    ScheduleStatus.OK: ("周期内", "within the interval"),
-}
-#: checklist status -> (中文, English), worst first
-CHECK_STATUSES: dict[str, tuple[str, str]] = {
-    CheckStatus.OVERDUE: ("逾期未履行", "overdue"),
-    CheckStatus.MISSING: ("未履行", "missing"),
-    CheckStatus.LATE: ("逾期履行", "done late"),
-    CheckStatus.UNKNOWN: ("无法判断", "cannot be judged"),
-    CheckStatus.OK: ("已履行", "ok"),
-    CheckStatus.NOT_APPLICABLE: ("不适用", "not applicable"),
-}
+#: the kinds of audit (their words: the catalogue's ``label.audit_kind.*``)
+AUDIT_KINDS: tuple[AuditKind, ...] = tuple(AuditKind)
+#: schedule statuses, worst first (``label.schedule_status.*``)
+SCHEDULE_STATUSES: tuple[ScheduleStatus, ...] = tuple(ScheduleStatus)
+#: checklist statuses, worst first (``label.check_status.*``)
+CHECK_STATUSES: tuple[CheckStatus, ...] = tuple(CheckStatus)
 RULE_STATUSES: tuple[RuleStatus, ...] = tuple(RuleStatus)
 
 

@@ -34,7 +34,6 @@ from carbonpeak.vocabulary import QuotaCaseStatus, QuotaConvention, QuotaRating
 __all__ = [
     "CONVENTIONS",
     "RATINGS",
-    "RATING_LABELS",
     "CaseDecision",
     "Convention",
     "area_weighted_percentile",
@@ -50,15 +49,8 @@ Convention = QuotaConvention
 CONVENTIONS: dict[str, str] = {QuotaConvention.KWH_ELECTRICITY: "kWh/(m2·a)",
                                QuotaConvention.KGCE: "kgce/(m2·a)"}
 
+#: the ratings, best first (their words: the catalogue's ``label.quota_rating.*``)
 RATINGS: tuple[QuotaRating, ...] = tuple(QuotaRating)
-RATING_LABELS: dict[str, tuple[str, str]] = {
-    QuotaRating.MEETS_GUIDE: ("达到引导值", "meets guide value"),
-    QuotaRating.MEETS_CONSTRAINT: ("达到约束值", "meets constraint value"),
-    QuotaRating.OVER_CONSTRAINT: ("超过约束值", "over constraint value"),
-    QuotaRating.NO_QUOTA: ("无适用限额", "no applicable quota"),
-    QuotaRating.NO_DATA: ("无数据", "no data"),
-    QuotaRating.INCOMPLETE_DATA: ("数据不完整", "incomplete data"),
-}
 
 
 def _f(x: npt.ArrayLike) -> FloatArray:

@@ -33,7 +33,7 @@ from importlib import resources
 from typing import Any, Literal
 
 __all__ = ["LANGS", "Label", "Lang", "Message", "Text", "catalogue", "dumps", "fields", "label",
-           "loads", "msg", "render", "render_both", "stored_text"]
+           "label_text", "loads", "msg", "render", "render_both", "stored_text"]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
@@ -164,6 +164,12 @@ def render(message: Message | str, lang: Lang = "zh", /, **params: Any) -> str: 
         msg_ = f"message code {m.code!r} has no {lang} text in the catalogue"
         raise KeyError(msg_) from None
     return template.format_map({k: _param(v, lang) for k, v in m.params.items()})
+
+
+def label_text(kind: str, value: object, lang: Lang = "zh") -> str:
+    """A member of a closed list in ``lang`` (code ``label.<kind>.<value>``); a value the list
+    does not have, as it is."""
+    return str(_param(Label(kind, str(value)), lang))
 
 
 def render_both(message: Message) -> tuple[str, str]:

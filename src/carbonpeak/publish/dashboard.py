@@ -15,6 +15,7 @@ inputs is seen by the next request.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -54,6 +55,7 @@ __all__ = [
     "DataVersion",
     "account_years",
     "cached",
+    "data_time",
     "data_version",
     "entity_page",
     "key_unit_labels",
@@ -93,6 +95,22 @@ def data_version(ws: Workspace) -> DataVersion:
             select(func.coalesce(func.max(WarningEvent.id), 0)).scalar_subquery(),
         )).one()
     return DataVersion(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def data_time(ws: Workspace, v: DataVersion | None = None) -> dt.datetime:
+    """The time of the data version ``v`` (the current one by default): the latest of the rows
+    that make it (the newest account run, import batch, data audit-log entry and warning
+    event); 1970-01-01 without any."""
+    v = v or data_version(ws)
+    with ws.registry.session() as s:
+        times = s.execute(select(
+            select(AccountRun.created_at).where(AccountRun.id == v.runs).scalar_subquery(),
+            select(IngestBatch.created_at).where(IngestBatch.id == v.batches).scalar_subquery(),
+            select(AuditLog.at).where(AuditLog.id == v.audit).scalar_subquery(),
+            select(WarningEvent.at).where(WarningEvent.id == v.warnings).scalar_subquery(),
+        )).one()
+    known = [t for t in times if t is not None]
+    return max(known) if known else dt.datetime(1970, 1, 1)
 
 
 # audit entries about users and tokens (sign-ins among them) change nothing the dashboard shows

@@ -22,8 +22,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
-from carbonpeak.domain.benchmarking import RATING_LABELS, RATINGS
+from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.domain.units import CARRIERS
+from carbonpeak.i18n import label_text, render
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish import charts
 from carbonpeak.publish.render import (
@@ -39,6 +40,7 @@ from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.benchmarking import Benchmark
 from carbonpeak.storage.registry.models import District, Street
 from carbonpeak.storage.workspace import Workspace
+from carbonpeak.vocabulary import QuotaClassSource, QuotaConvention
 
 __all__ = [
     "EUI_DIGITS",
@@ -50,11 +52,6 @@ __all__ = [
 ]
 
 EUI_DIGITS = 2  # EUIs to 0.01 (a building 0.04 over its constraint shows it)
-STATUS_LABELS = {"verified": ("已核实", "verified"), "unverified": ("未核实", "unverified"),
-                 "provisional": ("暂定", "provisional")}
-CONVENTION_LABELS = {"kwh_electricity": ("折合电耗", "electricity equivalent"),
-                     "kgce": ("综合能耗（标准煤）", "energy in coal equivalent")}
-CLASS_SOURCE = {"assigned": ("认定", "assigned"), "default": ("默认", "default")}
 RATING_COLORS = {"meets_guide": "#2e7d32", "meets_constraint": "#7cb342",
                  "over_constraint": "#c62828", "no_quota": "#9e9e9e", "no_data": "#bdbdbd",
                  "incomplete_data": "#f9a825"}
@@ -122,8 +119,10 @@ def _carriers(codes: object, lang: Lang) -> str:
     return "、".join(CARRIERS[c].name_zh if c in CARRIERS else c for c in codes)
 
 
-def _pick(pair: tuple[str, str], lang: Lang) -> str:
-    return pair[1] if lang == "en" else pair[0]
+def _convention(code: object, lang: Lang) -> str:
+    """A quota convention in the disclosure's short words (``disclosure.convention.*``)."""
+    return render(f"disclosure.convention.{code}", lang) \
+        if str(code) in tuple(QuotaConvention) else str(code)
 
 
 def _row(r: dict[str, Any], no: int, lang: Lang, names: ReportNames) -> dict[str, Any]:
@@ -142,11 +141,11 @@ def _row(r: dict[str, Any], no: int, lang: Lang, names: ReportNames) -> dict[str
         "eui_equal": number(r["eui_kgce_per_m2_equal"], EUI_DIGITS),
         "rank": rank, "percentile": percent(r["area_percentile_in_type"], 0),
         "quota_class": label if _has(label) else "",
-        "class_source": _pick(CLASS_SOURCE[r["class_source"]], lang)
-        if r["class_source"] in CLASS_SOURCE else "",
+        "class_source": render(f"disclosure.class_source.{r['class_source']}", lang)
+        if r["class_source"] in tuple(QuotaClassSource) else "",
         "eui": number(r["eui"], EUI_DIGITS), "unit": unit_label(r["eui_unit"]),
         "constraint": _value(r["constraint_value"]), "guide": _value(r["guide_value"]),
-        "rating": rating, "rating_label": _pick(RATING_LABELS[rating], lang),
+        "rating": rating, "rating_label": label_text("quota_rating", rating, lang),
         "excess": percent(r["excess_fraction"]) if over else "",
         "reduction": (f"{number(r['reduction_required'], 0)} {_annual(r['eui_unit'])}"
                       if over else ""),
@@ -159,7 +158,7 @@ def _summary(frame: pd.DataFrame, lang: Lang) -> dict[str, Any]:
     total_area = float(area.sum())
     counts = frame["rating"].value_counts()
     areas = area.groupby(frame["rating"]).sum()
-    rows = [{"rating": code, "label": _pick(RATING_LABELS[code], lang),
+    rows = [{"rating": code, "label": label_text("quota_rating", code, lang),
              "buildings": int(counts.get(code, 0)),
              "floor_area": number(float(areas.get(code, 0.0)), 0),
              "share": percent(float(areas.get(code, 0.0)) / total_area if total_area else None)}
@@ -183,15 +182,13 @@ def _quota_rows(frame: pd.DataFrame, lang: Lang) -> list[dict[str, Any]]:
         out.append({
             "quota_class": str(cls),
             "label": r["quota_label_en"] if lang == "en" else r["quota_label_zh"],
-            "convention": _pick(CONVENTION_LABELS.get(str(r["convention"]),
-                                                      (str(r["convention"]),) * 2), lang),
+            "convention": _convention(r["convention"], lang),
             "factor": _value(r["electricity_kgce_per_kwh"]) if _has(
                 r["electricity_kgce_per_kwh"]) else "",
             "excluded": _carriers(r["exclude_carriers"], lang),
             "constraint": _value(r["constraint_value"]), "guide": _value(r["guide_value"]),
             "unit": unit_label(r["eui_unit"]), "status": str(r["quota_status"]),
-            "status_label": _pick(STATUS_LABELS.get(str(r["quota_status"]),
-                                                    (str(r["quota_status"]),) * 2), lang),
+            "status_label": label_text("quota_status", r["quota_status"], lang),
             "source": str(r["quota_source"]), "buildings": len(g)})
     return out
 
@@ -230,7 +227,7 @@ def disclosure_context(bm: Benchmark, *, lang: Lang = "zh",
         "table_version": bm.table_version, "account_run_id": bm.account_run_id,
         "factor_set": bm.factor_set,
         "scope": names.scope_en if lang == "en" else names.scope_zh,
-        "statuses": [{"code": s, "label": _pick(STATUS_LABELS.get(s, (s, s)), lang)}
+        "statuses": [{"code": s, "label": label_text("quota_status", s, lang)}
                      for s in statuses],
         "unverified": "unverified" in statuses,
         "summary": summary, "groups": groups, "quota_rows": _quota_rows(frame, lang),

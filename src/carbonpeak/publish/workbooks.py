@@ -34,14 +34,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.i18n import Lang, msg, render, stored_text
+from carbonpeak.i18n import Lang, label_text, msg, render, stored_text
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.publish.render import report_time
 from carbonpeak.publish.whitepaper.document import BUILDING_TYPES, CARRIERS, SECTORS
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.benchmarking import benchmark, disclosure_workbook
 from carbonpeak.services.figures import figures, round_value
-from carbonpeak.services.plan.targets import STATUS_LABELS, evaluate_targets
+from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.storage.registry.models import AccountRun, FactorSetRecord
 from carbonpeak.storage.workspace import Workspace
 
@@ -268,8 +268,7 @@ def _targets(ws: Workspace, district_id: str, year: int,
     rows = []
     for st in evaluate_targets(ws, district=district_id, year=year):
         r = st.to_dict()
-        en, zh = STATUS_LABELS.get(str(r["status"]), (str(r["status"]), str(r["status"])))
-        r["status_label"] = zh if lang == "zh" else en
+        r["status_label"] = label_text("target_state", r["status"], lang)
         rows.append(r)
     sheet = _Sheet("targets", [
         ("code", "code", 9), ("section", "section", 24),

@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, report_response
@@ -60,7 +59,6 @@ from carbonpeak.services.buildings.benchmarking import (
     review_cases,
 )
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import AccountRun, AuditLog, IngestBatch, WarningEvent
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["router"]
@@ -196,16 +194,7 @@ def _data_time(ws: Workspace) -> dt.datetime:
     """The time of the data the disclosure PDF shows: the latest of the rows that make the
     data version (the newest account run, import batch, data audit-log entry and warning
     event), so the cached bytes carry a time that changes only with the data."""
-    v = dashboard.data_version(ws)
-    with ws.registry.session() as s:
-        times = s.execute(select(
-            select(AccountRun.created_at).where(AccountRun.id == v.runs).scalar_subquery(),
-            select(IngestBatch.created_at).where(IngestBatch.id == v.batches).scalar_subquery(),
-            select(AuditLog.at).where(AuditLog.id == v.audit).scalar_subquery(),
-            select(WarningEvent.at).where(WarningEvent.id == v.warnings).scalar_subquery(),
-        )).one()
-    known = [t for t in times if t is not None]
-    return max(known) if known else dt.datetime(1970, 1, 1)
+    return dashboard.data_time(ws)
 
 
 @router.get("/benchmarking/disclosure.pdf", response_class=Response,

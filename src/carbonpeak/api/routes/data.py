@@ -20,7 +20,7 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
 from carbonpeak.api.exports import ExportLang, report_response
@@ -59,7 +59,7 @@ from carbonpeak.i18n import stored_text
 from carbonpeak.publish.dashboard import _run_tables, entities_frame
 from carbonpeak.publish.drilldown import MAX_SERIES_WINDOW, meter_series
 from carbonpeak.services.access.auth import end_user_sessions, set_password
-from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_of
+from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.access.users import create_user, list_users, set_active
 from carbonpeak.services.accounting.account import VALUE_COLUMNS as INVENTORY_VALUES
 from carbonpeak.services.accounting.account import official_run
@@ -71,15 +71,25 @@ from carbonpeak.services.accounting.verifications import (
     factor_values,
 )
 from carbonpeak.storage.principals import Principal
+from carbonpeak.storage.queries import (
+    audit_log_page,
+    factor_set_page,
+    find_entity,
+    find_factor_set,
+    find_meter,
+    find_street,
+    meter_page,
+    street_count,
+    street_page,
+    user_in_district,
+)
 from carbonpeak.storage.registry.models import (
     ROLES,
     AuditLog,
     District,
-    Entity,
     FactorSetRecord,
     Meter,
     Street,
-    User,
 )
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import VerifiedKind
@@ -172,9 +182,7 @@ def get_district(ws: CurrentWorkspace, principal: CurrentPrincipal,
         d = s.get(District, district_id)
         if d is None:
             raise NotFoundError(i18n_msg("error.no.district", id=district_id))
-        n = s.scalar(select(func.count()).select_from(Street).where(
-            Street.district_id == d.id)) or 0
-        return _district(d) | {"streets": int(n)}
+        return _district(d) | {"streets": street_count(s, d.id)}
 
 
 def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
@@ -191,24 +199,19 @@ def _street(st: Street, *, geometry: bool = False) -> dict[str, Any]:
 def list_streets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: Limit = 50,
                  offset: Offset = 0) -> dict[str, Any]:
     """街道 — streets in the caller's scope."""
-    cond = scope_of(ws, principal).street_condition()
-    with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(Street).where(cond)) or 0
-        items = [_street(st) for st in s.scalars(select(Street).where(cond).order_by(
-            Street.id).offset(offset).limit(limit))]
-    return page(items, limit, offset, total=int(total))
+    total, streets = street_page(ws, scope_of(ws, principal).street_condition(), limit=limit,
+                                 offset=offset)
+    return page([_street(st) for st in streets], limit, offset, total=total)
 
 
 @router.get("/streets/{street_id}", response_model=StreetDetailPublic, responses=_RESPONSES)
 def get_street(ws: CurrentWorkspace, principal: CurrentPrincipal,
                street_id: Annotated[int, Path(ge=1, le=_INT32)]) -> dict[str, Any]:
     """街道详情 — a street with its boundary (GeoJSON geometry)."""
-    with ws.registry.session() as s:
-        st = s.scalars(select(Street).where(scope_of(ws, principal).street_condition(),
-                                            Street.id == street_id)).first()
-        if st is None:
-            raise NotFoundError(i18n_msg("error.no.street", id=street_id))
-        return _street(st, geometry=True)
+    st = find_street(ws, scope_of(ws, principal).street_condition(), street_id)
+    if st is None:
+        raise NotFoundError(i18n_msg("error.no.street", id=street_id))
+    return _street(st, geometry=True)
 
 
 # -- entities and meters --------------------------------------------------------------------
@@ -276,29 +279,20 @@ def _meter(m: Meter) -> dict[str, Any]:
 def get_entity(ws: CurrentWorkspace, principal: CurrentPrincipal,
                entity_id: Code) -> dict[str, Any]:
     """用能主体详情 — an entity with its meters."""
-    scope = scope_of(ws, principal)
-    with ws.registry.session() as s:
-        e = s.scalars(select(Entity).where(scope.entity_condition(),
-                                           Entity.id == entity_id)).first()
-        if e is None:
-            raise NotFoundError(i18n_msg("error.no.entity", id=entity_id))
-        st = s.get(Street, e.street_id) if e.street_id is not None else None
-        meters = [_meter(m) for m in s.scalars(select(Meter).where(
-            Meter.entity_id == e.id).order_by(Meter.id))]
-        return {"entity_id": e.id, "name": e.name, "kind": e.kind, "street_id": e.street_id,
-                "street_code": st.code if st else None,
-                "street_name_zh": st.name_zh if st else None,
-                "street_name_en": st.name_en if st else None,
-                "building_type": e.building_type, "floor_area_m2": e.floor_area_m2,
-                "lat": e.lat, "lon": e.lon, "parent_id": e.parent_id,
-                "sector": e.sector_code, "is_key_unit": e.is_key_unit,
-                "key_unit_rule": stored_text(e.key_unit_rule), "key_unit_year": e.key_unit_year,
-                "updated_at": _ts(e.updated_at), "meters": meters}
-
-
-def _meter_query(scope: AccessScope) -> Any:
-    return select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
-        scope.entity_condition())
+    found = find_entity(ws, scope_of(ws, principal).entity_condition(), entity_id)
+    if found is None:
+        raise NotFoundError(i18n_msg("error.no.entity", id=entity_id))
+    e, st, ms = found
+    meters = [_meter(m) for m in ms]
+    return {"entity_id": e.id, "name": e.name, "kind": e.kind, "street_id": e.street_id,
+            "street_code": st.code if st else None,
+            "street_name_zh": st.name_zh if st else None,
+            "street_name_en": st.name_en if st else None,
+            "building_type": e.building_type, "floor_area_m2": e.floor_area_m2,
+            "lat": e.lat, "lon": e.lon, "parent_id": e.parent_id,
+            "sector": e.sector_code, "is_key_unit": e.is_key_unit,
+            "key_unit_rule": stored_text(e.key_unit_rule), "key_unit_year": e.key_unit_year,
+            "updated_at": _ts(e.updated_at), "meters": meters}
 
 
 @router.get("/meters", response_model=MetersPublic, responses=_RESPONSES | EXPORTS)
@@ -308,15 +302,10 @@ def list_meters(ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: Id
                 format: Format = "json",  # noqa: A002
                 lang: ExportLang = "zh") -> Response:
     """计量表 — meters of the entities in scope; export with ``format``."""
-    q = _meter_query(scope_of(ws, principal))
-    if entity_id is not None:
-        q = q.where(Meter.entity_id == entity_id)
-    if carrier is not None:
-        q = q.where(Meter.carrier == carrier)
     n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
-    with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-        items = [_meter(m) for m in s.scalars(q.order_by(Meter.id).offset(o).limit(n))]
+    total, meters = meter_page(ws, scope_of(ws, principal).entity_condition(),
+                               entity_id=entity_id, carrier=carrier, limit=n, offset=o)
+    items = [_meter(m) for m in meters]
     if format != "json":
         return report_response(ws, principal, "meters", items, format, "meters", lang=lang,
                                filters={"entity_id": entity_id, "carrier": carrier},
@@ -325,13 +314,10 @@ def list_meters(ws: CurrentWorkspace, principal: CurrentPrincipal, entity_id: Id
 
 
 def _visible_meter(ws: Workspace, p: Principal, meter_id: str) -> Meter:
-    with ws.registry.session() as s:
-        m: Meter | None = s.scalars(_meter_query(scope_of(ws, p)).where(
-            Meter.id == meter_id)).first()
-        if m is None:
-            raise NotFoundError(i18n_msg("error.no.meter", id=meter_id))
-        s.expunge(m)
-        return m
+    m = find_meter(ws, scope_of(ws, p).entity_condition(), meter_id)
+    if m is None:
+        raise NotFoundError(i18n_msg("error.no.meter", id=meter_id))
+    return m
 
 
 @router.get("/meters/{meter_id}", response_model=MeterPublic, responses=_RESPONSES)
@@ -547,12 +533,10 @@ def list_factor_sets(ws: CurrentWorkspace, principal: CurrentPrincipal, limit: L
     """排放因子集 — every loaded factor set version, with the statuses of its rows."""
     del principal  # official coefficients: readable by every signed-in role
     with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(FactorSetRecord)) or 0
+        total, sets = factor_set_page(s, limit=limit, offset=offset)
         index = current_verifications(s)
-        items = [_factor_set(fs, rows=False, index=index) for fs in s.scalars(
-            select(FactorSetRecord).order_by(FactorSetRecord.set_id, FactorSetRecord.version)
-            .offset(offset).limit(limit))]
-    return page(items, limit, offset, total=int(total))
+        items = [_factor_set(fs, rows=False, index=index) for fs in sets]
+    return page(items, limit, offset, total=total)
 
 
 @router.get("/factor-sets/{set_id}", response_model=FactorSetDetailPublic, responses=_RESPONSES)
@@ -562,10 +546,7 @@ def get_factor_set(ws: CurrentWorkspace, principal: CurrentPrincipal, set_id: Co
     """排放因子集详情 — one version (default the newest) with every row, source and status."""
     del principal
     with ws.registry.session() as s:
-        q = select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
-        if version is not None:
-            q = q.where(FactorSetRecord.version == version)
-        fs = s.scalars(q.order_by(FactorSetRecord.version.desc())).first()
+        fs = find_factor_set(s, set_id, version)
         if fs is None:
             msg = f"no factor set {set_id}" + (f" version {version}" if version else "")
             raise NotFoundError(msg)
@@ -602,18 +583,11 @@ def list_audit_log(
     if until is not None:
         conds.append(AuditLog.at < _utc(until, "until"))
 
-    def run() -> tuple[int, list[dict[str, Any]]]:
-        with ws.registry.session() as s:
-            total = s.scalar(select(func.count()).select_from(AuditLog).where(*conds)) or 0
-            n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
-            rows = [{"id": a.id, "at": _ts(a.at), "actor": a.actor, "action": a.action,
-                     "object_type": a.object_type, "object_id": a.object_id,
-                     "district": a.district_id, "details": a.details}
-                    for a in s.scalars(select(AuditLog).where(*conds).order_by(
-                        AuditLog.id.desc()).offset(o).limit(n))]
-            return int(total), rows
-
-    total, rows = run()
+    n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
+    total, entries = audit_log_page(ws, conds, limit=n, offset=o)
+    rows = [{"id": a.id, "at": _ts(a.at), "actor": a.actor, "action": a.action,
+             "object_type": a.object_type, "object_id": a.object_id,
+             "district": a.district_id, "details": a.details} for a in entries]
     if format != "json":
         return report_response(ws, principal, "audit-log", rows, format, "audit-log",
                                lang=lang, filters={
@@ -688,11 +662,8 @@ def patch_user(ws: CurrentWorkspace, principal: UserManager, username: Username,
                body: UserChange) -> dict[str, Any]:
     """修改用户 — activate or deactivate (sessions end at once), or set a password."""
     ws = dataclasses.replace(ws, actor=principal.actor)
-    with ws.registry.session() as s:
-        u = s.scalars(select(User).where(User.username == username,
-                                         User.district_id == principal.district_id)).first()
-        if u is None:
-            raise NotFoundError(i18n_msg("error.no.user", id=username))
+    if user_in_district(ws, username, principal.district_id) is None:
+        raise NotFoundError(i18n_msg("error.no.user", id=username))
     if username == principal.username and body.active is False:
         msg = "an admin cannot deactivate themselves"
         raise AccessDenied(msg)

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import func, select
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
 from carbonpeak.api.responses import JSONBody, JSONRoute
@@ -24,7 +23,7 @@ from carbonpeak.intake.feeds import (
     ingest_ledger,
     ingest_readings,
 )
-from carbonpeak.storage.registry.models import IngestBatch
+from carbonpeak.storage.queries import batch_page
 
 __all__ = ["router"]
 
@@ -140,18 +139,13 @@ def list_batches(
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$")] = None,
 ) -> dict[str, Any]:
     """批次列表 — batches visible to the caller, newest first (analysts: all of the district)."""
-    q = select(IngestBatch).where(IngestBatch.district_id == principal.district_id)
-    if principal.role not in ("district_admin", "district_analyst"):
-        q = q.where(IngestBatch.actor == principal.actor)
-    if kind:
-        q = q.where(IngestBatch.kind == kind)
-    with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-        rows = list(s.scalars(q.order_by(IngestBatch.id.desc()).offset(offset).limit(limit)))
-        items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
-                  "source": b.source_name,
-                  "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
-                  "created_at": b.created_at.isoformat() + "Z", "message": b.message}
-                 for b in rows]
+    own = principal.role not in ("district_admin", "district_analyst")
+    total, rows = batch_page(ws, principal.district_id, actor=principal.actor if own else None,
+                             kind=kind, limit=limit, offset=offset)
+    items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
+              "source": b.source_name,
+              "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
+              "created_at": b.created_at.isoformat() + "Z", "message": b.message}
+             for b in rows]
     return {"items": items, "total": int(total), "limit": limit, "offset": offset,
             "has_more": offset + len(items) < total}

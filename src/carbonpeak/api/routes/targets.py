@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, NoReturn
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, report_response
@@ -67,10 +67,10 @@ from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.plan.targets import (
-    STATUS_LABELS,
     TargetStatus,
     add_observation,
     evaluate_targets,
+    target_history,
     target_row,
     update_target,
 )
@@ -80,18 +80,18 @@ from carbonpeak.services.plan.warnings import (
     evaluate_warnings,
     list_budgets,
     set_budget,
+    warning_events,
+    warning_page,
 )
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
-    AuditLog,
     Budget,
     EarlyWarning,
     Target,
     TargetObservation,
-    WarningEvent,
 )
 from carbonpeak.storage.workspace import Workspace
-from carbonpeak.vocabulary import DISTRICT_FIGURE_ROLES
+from carbonpeak.vocabulary import DISTRICT_FIGURE_ROLES, TargetState
 
 __all__ = ["LEVEL_ORDER", "router"]
 
@@ -158,7 +158,7 @@ def _ts(t: dt.datetime | None) -> str | None:
 
 
 # -- targets -------------------------------------------------------------------------------
-_STATUS_PATTERN = "^(" + "|".join(STATUS_LABELS) + ")$"
+_STATUS_PATTERN = "^(" + "|".join(TargetState) + ")$"
 
 
 _BUDGET_COLUMNS = ["id", "year", "metric", "scope_type", "scope_id", "budget", "method",
@@ -200,20 +200,14 @@ def _target_detail(ws: Workspace, p: Principal, target_id: int) -> dict[str, Any
                                            viewer=scope_of(ws, p))
              if st.id == t.id] if t.active else []
     out = (found[0] if found else _inactive(t)).to_dict()
-    with ws.registry.session() as s:
-        obs = list(s.scalars(select(TargetObservation).where(
-            TargetObservation.target_id == t.id).order_by(TargetObservation.observed_on)))
-        changes = list(s.scalars(select(AuditLog).where(
-            AuditLog.object_type == "target",
-            AuditLog.object_id == f"{t.code}@{t.scope_type}:{t.scope_id}").order_by(
-            AuditLog.at, AuditLog.id)))
-        out |= {
-            "active": t.active, "period": t.period, "quote": t.quote, "notes": t.notes,
-            "source": t.source,
-            "observations": [_observation(o) for o in obs],
-            "changes": [{"at": _ts(a.at), "actor": a.actor, "action": a.action,
-                         "details": a.details} for a in changes],
-        }
+    obs, changes = target_history(ws, t)
+    out |= {
+        "active": t.active, "period": t.period, "quote": t.quote, "notes": t.notes,
+        "source": t.source,
+        "observations": [_observation(o) for o in obs],
+        "changes": [{"at": _ts(a.at), "actor": a.actor, "action": a.action,
+                     "details": a.details} for a in changes],
+    }
     return _obj(out)
 
 
@@ -502,15 +496,9 @@ def _list_warnings(ws: Workspace, p: Principal, *, year: int | None, level: str 
         conds.append(EarlyWarning.scope_type == scope_type)
     if metric is not None:
         conds.append(EarlyWarning.metric == metric)
-    rank = case({lv: i for i, lv in enumerate(LEVEL_ORDER)}, value=EarlyWarning.level,
-                else_=len(LEVEL_ORDER))
-    with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(EarlyWarning).where(*conds)) or 0
-        rows = s.scalars(select(EarlyWarning).where(*conds).order_by(
-            rank, case((EarlyWarning.ratio.is_(None), 1), else_=0), EarlyWarning.ratio.desc(),
-            EarlyWarning.year.desc(), EarlyWarning.id).offset(offset).limit(limit))
-        items = [_warning(w) for w in rows]
-    return {"items": items, "total": int(total), "limit": limit, "offset": offset}
+    total, rows = warning_page(ws, conds, limit=limit, offset=offset)
+    return {"items": [_warning(w) for w in rows], "total": total, "limit": limit,
+            "offset": offset}
 
 
 def _warning_detail(ws: Workspace, p: Principal, warning_id: int) -> dict[str, Any]:
@@ -525,15 +513,15 @@ def _warning_detail(ws: Workspace, p: Principal, warning_id: int) -> dict[str, A
                 and w.scope_id in scope.entities))
         if w is None or not visible:
             raise NotFoundError(i18n_msg("error.no.warning", id=warning_id))
-        events = s.scalars(select(WarningEvent).where(WarningEvent.warning_id == w.id)
-                           .order_by(WarningEvent.at, WarningEvent.id))
-        history = [_obj({"event_id": e.id, "at": _ts(e.at), "level": e.level,
-                          "previous_level": e.previous_level, "projected": e.projected,
-                          "budget": e.budget, "ratio": e.ratio,
-                          "months_elapsed": e.months_elapsed, "reason_zh": e.reason_zh,
-                          "reason_en": e.reason_en, "account_run_id": e.account_run_id,
-                          "notified": e.notified}) for e in events]
-        return _warning(w) | {"history": history}
+        s.expunge(w)
+    events = warning_events(ws, warning_id)
+    history = [_obj({"event_id": e.id, "at": _ts(e.at), "level": e.level,
+                  "previous_level": e.previous_level, "projected": e.projected,
+                  "budget": e.budget, "ratio": e.ratio,
+                  "months_elapsed": e.months_elapsed, "reason_zh": e.reason_zh,
+                  "reason_en": e.reason_en, "account_run_id": e.account_run_id,
+                  "notified": e.notified}) for e in events]
+    return _warning(w) | {"history": history}
 
 
 class EvaluationIn(BaseModel):

@@ -38,8 +38,9 @@ from typing import Any
 from markupsafe import Markup
 
 from carbonpeak import __version__
-from carbonpeak.domain.benchmarking import RATING_LABELS, RATINGS
-from carbonpeak.i18n import Label, Message, render, render_both
+from carbonpeak.domain.benchmarking import RATINGS
+from carbonpeak.domain.lmdi import EFFECTS as LMDI_EFFECTS
+from carbonpeak.i18n import Label, Message, label_text, render, render_both
 from carbonpeak.publish import charts
 from carbonpeak.publish.render import (
     Lang,
@@ -51,7 +52,6 @@ from carbonpeak.publish.render import (
     unit_label,
 )
 from carbonpeak.publish.whitepaper.vpp import chapter_parts
-from carbonpeak.services.plan.targets import STATUS_LABELS as TARGET_STATUS
 
 __all__ = [
     "INTENSITY_DIGITS",
@@ -88,28 +88,9 @@ BUILDING_TYPES = {
     "mixed": ("综合体", "mixed use"), "other": ("其他", "other"),
     "(none)": ("非建筑", "not a building"),
 }
-EFFECTS = {"activity": ("经济规模效应", "activity (GDP)"),
-           "structure": ("产业结构效应", "economic structure"),
-           "intensity": ("能耗强度效应", "energy intensity"),
-           "carbon_factor": ("碳排放系数效应", "carbon factor")}
 SCENARIOS = {"bau": ("基准情景", "business as usual"), "plan": ("规划情景", "plan"),
              "enhanced": ("强化情景", "enhanced")}
 SCENARIO_COLORS = {"bau": "#d55e00", "plan": "#0072b2", "enhanced": "#009e73"}
-LEVELS = {"red": ("红色", "red"), "yellow": ("黄色", "yellow"), "green": ("绿色", "green"),
-          "no_data": ("无数据", "no data"), "no_budget": ("无预算", "no budget")}
-SCOPE_TYPES = {"district": ("全区", "district"), "street": ("街道", "street"),
-               "entity": ("单位", "entity")}
-FACTOR_STATUS = {"verified": ("已核实", "verified"), "secondary": ("二手来源", "secondary"),
-                 "unverified": ("未核实", "unverified"), "provisional": ("暂定", "provisional")}
-QUANTITIES = {"kgce_equivalent": ("折标系数（当量值）", "kgce, equivalent value"),
-              "kgce_equal": ("折标系数（等价值）", "kgce, equal value"),
-              "tco2": ("二氧化碳排放因子", "CO2 factor")}
-BATCH_KINDS = {"entities": ("用能主体", "entities"), "meters": ("计量表", "meters"),
-               "readings": ("表计读数", "meter readings"), "ledger": ("能源台账", "ledger"),
-               "statistics": ("统计数据", "statistics"),
-               "sector_statistics": ("分行业增加值", "value added by sector")}
-C40_STATUS = {"peaked": ("已达峰", "peaked"), "not_peaked": ("尚未达峰", "not peaked"),
-              "insufficient_data": ("数据不足", "insufficient data")}
 UNITS = {"tce": ("吨标准煤", "tce"), "tCO2": ("吨二氧化碳", "tCO2"),
          "tce/万元": ("吨标准煤/万元", "tce per 10,000 CNY"),
          "tCO2/万元": ("吨二氧化碳/万元", "tCO2 per 10,000 CNY"),
@@ -137,6 +118,10 @@ class _Words:
         if key in table:
             return self.pick(table[key])
         return key.replace("_", " ") if self.lang == "en" else key
+
+    def vocab(self, kind: str, code: object) -> str:
+        """A member of a closed list in the edition's language (``label.<kind>.<code>``)."""
+        return label_text(kind, code, self.lang)
 
     def say(self, code: str, **params: Any) -> str:  # noqa: ANN401 - message parameters
         """The catalogue's text of ``code`` with ``params`` in the edition's language."""
@@ -643,8 +628,13 @@ def _paths(c: Mapping[str, Any]) -> dict[str, list[tuple[str, list[dict[str, Any
     return out
 
 
+def _effect(w: _Words, effect: object) -> str:
+    """An LMDI effect in the white paper's words (``whitepaper.lmdi_effect.*``)."""
+    return w.say(f"whitepaper.lmdi_effect.{effect}")
+
+
 def _status(w: _Words, code: object) -> str:
-    return w.pick(TARGET_STATUS.get(str(code), (str(code), str(code)))[::-1])
+    return label_text("target_state", code, w.lang)
 
 
 
@@ -705,7 +695,7 @@ def _dual(c: Mapping[str, Any], w: _Words, streets_en: Mapping[str, str]) -> dic
                 (w("全年（实际或预计）", "Year (actual or projected)"), True),
                 (w("预算", "Budget"), True), (w("全年/预算", "Ratio"), True),
                 (w("原因", "Reason"), False)]
-        rows = [[w.label(LEVELS, x["level"]), w.label(SCOPE_TYPES, x["scope_type"]),
+        rows = [[w.vocab("warning_level", x["level"]), w.vocab("scope_type", x["scope_type"]),
                  streets_en.get(str(x["scope_name"]), str(x["scope_name"]))
                  if w.lang == "en" else str(x["scope_name"]),
                  _num(x["projected"], 0), _num(x["budget"], 0), _pct(x["ratio"]),
@@ -768,34 +758,34 @@ def _lmdi(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     largest = max(effects, key=lambda e: abs(e["tco2"] or 0.0)) if effects else None
     t_ = functools.partial(_num, digits=TOTAL_DIGITS)
     moved = _from_to(w, sec["co2_base_tco2"], sec["co2_target_tco2"], t_, "吨", " t")
-    parts = w.sep.join(f"{w.label(EFFECTS, k)}{_delta(w, by.get(k))}"
-                       if w.lang == "zh" else f"{w.label(EFFECTS, k)} {_delta(w, by.get(k))}"
-                       for k in EFFECTS)
+    parts = w.sep.join(f"{_effect(w, k)}{_delta(w, by.get(k))}"
+                       if w.lang == "zh" else f"{_effect(w, k)} {_delta(w, by.get(k))}"
+                       for k in LMDI_EFFECTS)
     blocks = [_p(w(
         f"{sec['base_year']}—{sec['target_year']}年，二氧化碳排放{moved}，"
         f"{_delta(w, sec['delta_tco2'])}。其中{parts}"
-        + (f"；影响最大的是{w.label(EFFECTS, largest['effect'])}。" if largest else "。"),
+        + (f"；影响最大的是{_effect(w, largest['effect'])}。" if largest else "。"),
         f"From {sec['base_year']} to {sec['target_year']}, CO2 {moved}: it "
         f"{_delta(w, sec['delta_tco2'])}. Of this, {parts}"
-        + (f"; the largest is {w.label(EFFECTS, largest['effect'])}." if largest else "."))),
+        + (f"; the largest is {_effect(w, largest['effect'])}." if largest else "."))),
         _note(w("数据：", "Data: ") + str(_text(w, sec, "source")))]
     head = [(w("因素", "Effect"), False), ("tCO2", True)]
     delta = sec["delta_tco2"]
-    rows = [[w.label(EFFECTS, e["effect"]), _num(e["tco2"])] for e in effects]
+    rows = [[_effect(w, e["effect"]), _num(e["tco2"])] for e in effects]
     blocks.append(_table(head, rows, foot=[w("合计变化", "Total change"), _num(delta)],
                          cls="narrow"))
     blocks.append(_figure(_svg(lambda: charts.waterfall(
-        [w.label(EFFECTS, e["effect"]) for e in effects],
+        [_effect(w, e["effect"]) for e in effects],
         [float(e["tco2"] or 0.0) for e in effects], total_label=w("合计变化", "total change"),
         ylabel="tCO2")), w("图：二氧化碳排放变化的因素分解（LMDI，吨）",
                           "Figure: LMDI decomposition of the change in CO2 (t)"), size="medium"))
     sectors = {k: v for k, v in sec["by_sector"].items()
                if any(abs(float(x or 0.0)) > 0 for x in v.values())}
     if sectors:
-        head = [(w("行业", "Sector"), False), *[(w.label(EFFECTS, e), True) for e in EFFECTS],
+        head = [(w("行业", "Sector"), False), *[(_effect(w, e), True) for e in LMDI_EFFECTS],
                 (w("变化量", "Change"), True)]
         rows = [[f"{code} {w.label(SECTORS, code)}",
-                 *[_num(v.get(e)) for e in EFFECTS], _num(v.get("delta_tco2"))]
+                 *[_num(v.get(e)) for e in LMDI_EFFECTS], _num(v.get("delta_tco2"))]
                 for code, v in sorted(sectors.items())]
         blocks.append(_h3(w("分行业", "By sector")))
         blocks.append(_table(head, rows, cls="small-table"))
@@ -900,8 +890,8 @@ def _peak(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
                                         "Figure: peak trajectories (shaded: P5–P95 of the "
                                         "plan scenario's Monte Carlo draws)"), size="medium"))
     blocks.append(_h3(w("C40达峰判定", "C40 peak test")))
-    blocks.append(_p(w(f"判定结果：{w.label(C40_STATUS, c40['status'])}。",
-                       f"Result: {w.label(C40_STATUS, c40['status'])}.")))
+    blocks.append(_p(w(f"判定结果：{w.vocab('c40_status', c40['status'])}。",
+                       f"Result: {w.vocab('c40_status', c40['status'])}.")))
     head = [(w("条件", "Criterion"), False), (w("是否满足", "Met"), False)]
     rows = [[w.pick((x["message_zh"], x["message_en"])), w("是", "yes") if x["passed"]
              else w("否", "no")] for x in c40["criteria"]]
@@ -959,7 +949,7 @@ def _public_buildings(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks.append(_h3(w("限额达标情况", "Quota compliance")))
     head = [(w("评级", "Rating"), False), (w("建筑数", "Buildings"), True),
             (w("建筑面积 m²", "Floor area m²"), True)]
-    rows = [[w.pick(RATING_LABELS[r]), str(ratings[r]["buildings"]),
+    rows = [[label_text("quota_rating", r, w.lang), str(ratings[r]["buildings"]),
              _num(ratings[r]["floor_area_m2"], 0)] for r in RATINGS if r in ratings]
     blocks.append(_table(head, rows, cls="narrow",
                          foot=[w("合计", "Total"), str(sec["buildings"]),
@@ -1186,7 +1176,7 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [_h3(w("口径", "Conventions")),
                                     _p(w.pick((m["conventions"]["zh"], m["conventions"]["en"])))]
     blocks.append(_h3(w("排放因子与折标系数", "Factors")))
-    statuses = w.sep.join(f"{w.label(FACTOR_STATUS, k)} {v}"
+    statuses = w.sep.join(f"{w.vocab('factor_status', k)} {v}"
                           for k, v in sorted(m["factor_statuses"].items()))
     blocks.append(_p(w.say("whitepaper.method.factor_set",
                            name=w.pick((fs.get("name_zh") or fs["set_id"],
@@ -1202,9 +1192,9 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     rows = []
     for r in fs["rows"]:
         value, per = _per_unit(w, r["value"], str(r["per_unit"]))
-        rows.append([w.label(CARRIERS, r["carrier"]), w.label(QUANTITIES, r["quantity"]),
+        rows.append([w.label(CARRIERS, r["carrier"]), w.vocab("factor_quantity", r["quantity"]),
                      value, f"{unit_of.get(r['quantity'], '')}/{per}",
-                     w.label(FACTOR_STATUS, r["status"]),
+                     w.vocab("factor_status", r["status"]),
                      # the Chinese edition cites the set the row comes from by its Chinese
                      # title (with its document number); the English one the row's own source
                      str(r.get("source_zh") or r["source"]) if w.lang == "zh"
@@ -1242,7 +1232,7 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
     head = [(w("批次", "Batch"), True), (w("类型", "Kind"), False),
             *([("File", False)] if files else []),
             (w("提交时间（北京时间）", "Committed (UTC+8)"), False)]
-    rows = [[str(b["id"]), w.label(BATCH_KINDS, b["kind"]),
+    rows = [[str(b["id"]), w.vocab("batch_kind", b["kind"]),
              *([str(b["file"] or "")] if files else []),
              _local(b["committed_at"]).strftime("%Y-%m-%d %H:%M:%S") if b["committed_at"]
              else ""] for b in m["batches"]]

@@ -16,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import Message
+from carbonpeak.i18n import Message, label_text
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.pv import pv_section
@@ -204,9 +204,6 @@ def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
         **_rule_notes(rule)}
 
 
-#: the statuses of a profile entry (reference/profiles/*.toml)
-STATUS_LABELS = {"verified": ("已核实", "verified"), "unverified": ("未核实", "unverified"),
-                 "default": ("平台默认", "platform default")}
 
 
 def _value_text(v: Any) -> str:
@@ -232,7 +229,7 @@ def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
                   f"({', '.join(weak)}): to be confirmed by the district.")
     for key, e in entries.items():
         st = str(e.get("status", ""))
-        st_zh, st_en = STATUS_LABELS.get(st, (st, st))
+        st_zh, st_en = label_text("rule_status", st, "zh"), label_text("rule_status", st, "en")
         value = _value_text(e.get("value"))
         # the Chinese edition: the rule in words and its source's Chinese text (``source_zh``
         # of the profile entry), never the parameter's name

@@ -31,19 +31,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.accounting import (
-    KWH_PER_KGCE,
     RuleConfigError,
-    accountable_key_units,
-    classify_key_units,
-    consolidate,
-    energy_use_intensity,
+    YearStatistics,
+    account_totals,
+    building_eui,
     key_unit_rules,
+    key_unit_table,
 )
 from carbonpeak.domain.factors import CarrierFactors, FactorRow, resolve_factors
 from carbonpeak.domain.plausibility import HELD_REGISTER_SPIKE
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
 from carbonpeak.errors import ConfigError, HeldValuesPending, NotFoundError
-from carbonpeak.i18n import Label, Message, dumps, render
+from carbonpeak.i18n import Label, Message, render
 from carbonpeak.i18n import msg as note
 from carbonpeak.services.accounting import incremental
 from carbonpeak.services.accounting.account_sql import ROLLUP_LEVELS, account_steps
@@ -493,7 +492,7 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
         if name.startswith("inventory_"):
             df["estimated_share"] = (df["estimated_quantity"] / df["quantity"]).where(
                 df["quantity"].notna() & (df["quantity"] != 0))
-    out["eui_building_year"] = _eui(ey, entities, fs_label, year)
+    out["eui_building_year"] = building_eui(ey, entities, factor_set=fs_label, year=year)
     return out
 
 
@@ -534,15 +533,6 @@ def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list
     return notes
 
 
-def _interval_coverage(em: pd.DataFrame) -> dict[str, Any]:
-    """Share of the expected interval readings received, over every entity-month."""
-    expected = float(em["intervals_expected"].sum()) if len(em) else 0.0
-    received = int(em["intervals_received"].sum()) if len(em) else 0
-    return {"intervals_expected": expected, "intervals_received": received,
-            "interval_coverage": min(1.0, received / expected) if expected else None,
-            "intervals_filled": int(em["intervals_filled"].sum()) if len(em) else 0}
-
-
 def _source(ledger_months: int, meter_months: int) -> str:
     found = [name for name, n in (("ledger", ledger_months), ("meter", meter_months)) if n]
     return "+".join(found) if found else "none"
@@ -556,99 +546,27 @@ def _flags(r: dict[Any, Any]) -> str:
     return ";".join(f"{label}={int(r[col])}" for col, label in labels if r[col])
 
 
-def _eui(ey: pd.DataFrame, entities: pd.DataFrame, fs_label: str, year: int) -> pd.DataFrame:
-    purchased = ey[ey["scope"].isin(["1", "2"])]
-    g = purchased.groupby("entity_id").agg(
-        tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
-        tco2=("tco2", "sum"), coverage=("coverage", "mean"))
-    elec = purchased[purchased["carrier"] == "electricity"].set_index("entity_id")["quantity"]
-    b = entities[entities["kind"].isin(["building", "public_institution"])
-                 & entities["floor_area_m2"].notna()].set_index("entity_id")
-    df = b[["name", "kind", "building_type", "street", "floor_area_m2"]].join(g, how="left")
-    df["electricity_kwh"] = elec.reindex(df.index)
-    area = df["floor_area_m2"]
-    df["site_energy_kwh"] = df["tce_equivalent"] * 1000.0 * KWH_PER_KGCE
-    df["eui_kwh_per_m2"] = energy_use_intensity(df["site_energy_kwh"], area)
-    df["electricity_kwh_per_m2"] = energy_use_intensity(df["electricity_kwh"], area)
-    df["eui_kgce_per_m2_equivalent"] = energy_use_intensity(df["tce_equivalent"] * 1000, area)
-    df["eui_kgce_per_m2_equal"] = energy_use_intensity(df["tce_equal"] * 1000, area)
-    df["tco2_per_m2"] = energy_use_intensity(df["tco2"], area)
-    df.insert(0, "year", year)
-    df["factor_set"] = fs_label
-    return df.reset_index().rename(columns={"index": "entity_id"})
-
-
 def _totals(ws: Workspace, d: District, year: int,
             tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Any], list[Message]]:
-    dy = tables["inventory_district_year"]
-    purchased = dy[dy["scope"].isin(["1", "2"])]
-    pv = dy[dy["scope"] == "generation"]
-    totals: dict[str, Any] = {
-        "tce_equivalent": float(purchased["tce_equivalent"].sum()),
-        "tce_equal": float(purchased["tce_equal"].sum()),
-        "tco2": float(purchased["tco2"].sum()),
-        "tco2_scope1": float(purchased.loc[purchased["scope"] == "1", "tco2"].sum()),
-        "tco2_scope2": float(purchased.loc[purchased["scope"] == "2", "tco2"].sum()),
-        "pv_generation_kwh": float(pv["quantity"].sum()) if len(pv) else 0.0,
-        "coverage": float(tables["inventory_entity_month"]["coverage"].mean())
-        if len(tables["inventory_entity_month"]) else 0.0,
-        "missing_entity_months": int(
-            (tables["inventory_entity_month"]["flags"] == "missing").sum()),
-        **_interval_coverage(tables["inventory_entity_month"]),
-        "entities": int(tables["inventory_entity_year"]["entity_id"].nunique()),
-    }
-    notes: list[Message] = []
+    """The district totals of the account and their notes (:func:`account_totals`), with the
+    district's statistics of the year."""
     with ws.registry.session() as s:
         stats = s.scalars(select(DistrictStatistics).where(
             DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
-        gdp = stats.gdp_10k_cny if stats else None
-        energy = stats.energy_tce if stats else None
-    # like with like: the account covers the metered units only, so it is never divided by
-    # the district's GDP (energy per GDP is the statistics': `carbonpeak dual-control`)
-    totals["gdp_10k_cny"] = gdp
-    totals["statistics_energy_tce"] = energy
-    totals["metered_share"] = totals["tce_equal"] / energy if energy else None
-    if gdp is None:
-        notes.append(note("accounting.note.no_gdp", year=year))
-    if energy:
-        notes.append(note("accounting.note.metered_share", share=float(totals["metered_share"]),
-                         energy=float(energy)))
-    if totals["missing_entity_months"]:
-        notes.append(note("accounting.note.missing_months", n=int(totals["missing_entity_months"])))
-    return totals, notes
+        given = YearStatistics(stats.gdp_10k_cny, stats.energy_tce) if stats else YearStatistics()
+    return account_totals(tables["inventory_district_year"], tables["inventory_entity_month"],
+                          tables["inventory_entity_year"], given, year)
 
 
 def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataFrame],
                entities: pd.DataFrame) -> pd.DataFrame:
-    ey = tables["inventory_entity_year"]
-    purchased = ey[ey["scope"].isin(["1", "2"])]
-    own = purchased.groupby("entity_id").agg(
-        energy_tce_equivalent=("tce_equivalent", "sum"), energy_tce_equal=("tce_equal", "sum"),
-        tco2=("tco2", "sum"))
-    own["electricity_kwh"] = purchased[purchased["carrier"] == "electricity"].groupby(
-        "entity_id")["quantity"].sum()
-    own = own.join(entities.set_index("entity_id")["floor_area_m2"], how="outer")
-    parents = dict(zip(entities["entity_id"], entities["parent_id"].where(
-        entities["parent_id"].notna(), None), strict=True))
-    cols = ["energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
-            "floor_area_m2"]
-    cons = consolidate(own, parents, cols)
+    """The key-unit table (:func:`key_unit_table`) under the district's rules."""
     try:
         rules = key_unit_rules(district_profile(ws, d).get("key_unit_rules", []))
     except RuleConfigError as exc:
         why = note("accounting.key_unit.config.profile", district=d.id, error=exc.reason)
         raise ConfigError(render(why, "en"), why) from exc
-    # the accountable unit: a building consolidated under a key unit is not one again; the
-    # rule as its message, stored as JSON text (rendered at the edge: i18n.stored_text)
-    flags = accountable_key_units(classify_key_units(cons, rules, year), parents)
-    stored: dict[str, str | None] = {e: None if m is None else dumps(m)
-                                     for e, m in flags.items()}
-    cons["key_unit_rule"] = pd.Series(stored, dtype=object)
-    cons["is_key_unit"] = cons["key_unit_rule"].notna()
-    cons["n_children"] = pd.Series(parents).dropna().value_counts().reindex(cons.index)\
-        .fillna(0).astype(int)
-    cons.insert(0, "year", year)
-    return cons.reset_index().rename(columns={"index": "entity_id"})
+    return key_unit_table(tables["inventory_entity_year"], entities, rules, year)
 
 
 def _store_tables(ws: Workspace, district_id: str, year: int,

@@ -37,7 +37,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.audits import (
-    AUDIT_KINDS,
     CHECK_STATUSES,
     OBLIGATIONS,
     SCHEDULE_STATUSES,
@@ -59,7 +58,17 @@ from carbonpeak.errors import (
     NotFoundError,
     RowError,
 )
-from carbonpeak.i18n import LANGS, Lang, Message, Text, catalogue, label, render, stored_text
+from carbonpeak.i18n import (
+    LANGS,
+    Lang,
+    Message,
+    Text,
+    catalogue,
+    label,
+    label_text,
+    render,
+    stored_text,
+)
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.audit_files import (
     check_audit,
@@ -415,7 +424,7 @@ def audit_dict(a: EnergyAudit, names: dict[str, str] | None = None,
     """An audit record as a JSON-safe dict."""
     return {"id": a.id, "entity_id": a.entity_id, "name": (names or {}).get(a.entity_id),
             "street": (streets or {}).get(a.entity_id), "kind": a.kind,
-            "kind_zh": AUDIT_KINDS.get(a.kind, (a.kind, a.kind))[0],
+            "kind_zh": label_text("audit_kind", a.kind, "zh"),
             "audit_date": a.audit_date.isoformat(), "auditor": a.auditor,
             "report_ref": a.report_ref, "findings": a.findings,
             "recommended_measures": list(a.recommended_measures or []),
@@ -538,12 +547,13 @@ def _schedule_item(r: Mapping[Hashable, Any]) -> dict[str, Any]:
             "last_audit_date": last[0].isoformat() if last else None,
             "last_audit_kind": last[1] if last else None,
             "last_auditor": last[2] if last else None, "next_due": e.next_due.isoformat(),
-            "status": e.status, "status_zh": SCHEDULE_STATUSES[e.status][0],
-            "status_en": SCHEDULE_STATUSES[e.status][1], "days_overdue": e.days_overdue}
+            "status": e.status, "status_zh": label_text("schedule_status", e.status, "zh"),
+            "status_en": label_text("schedule_status", e.status, "en"),
+            "days_overdue": e.days_overdue}
 
 
 def _summary(pairs: list[tuple[dict[str, Any], ScheduleEntry]]) -> dict[str, Any]:
-    counts = dict.fromkeys(SCHEDULE_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(SCHEDULE_STATUSES, 0)
     for it, _ in pairs:
         counts[it["status"]] += 1
     return {"n_covered": len(pairs), "counts": counts,
@@ -699,8 +709,8 @@ def _item(item: str, code: str, label_zh: str, label_en: str, status: str,
           deadline: dt.date | None, evidence: str, evidence_zh: str,
           **details: Any) -> dict[str, Any]:
     return {"item": item, "code": code, "label_zh": label_zh, "label_en": label_en,
-            "status": status, "status_zh": CHECK_STATUSES[status][0],
-            "status_en": CHECK_STATUSES[status][1],
+            "status": status, "status_zh": label_text("check_status", status, "zh"),
+            "status_en": label_text("check_status", status, "en"),
             "deadline": deadline.isoformat() if deadline else None, "evidence": evidence,
             "evidence_zh": evidence_zh, "details": details}
 
@@ -786,9 +796,9 @@ def _audit_item(rows: Sequence[Mapping[Hashable, Any]], rule: AuditRule, *,
     for r in rows:
         e: ScheduleEntry = r["entry"]
         last = r["last"][0].isoformat() if r["last"] else None
-        parts.append(f"{r['entity_id']} {SCHEDULE_STATUSES[e.status][1]} (last "
+        parts.append(f"{r['entity_id']} {label_text('schedule_status', e.status, 'en')} (last "
                      f"{last or 'never'}, due {e.next_due.isoformat()})")
-        parts_zh.append(f"{r['entity_id']} {SCHEDULE_STATUSES[e.status][0]}（上次 "
+        parts_zh.append(f"{r['entity_id']} {label_text('schedule_status', e.status, 'zh')}（上次 "
                         f"{last or '无'}，应于 {e.next_due.isoformat()}）")
     worst_due = min((r["entry"].next_due for r in rows), default=None)
     item = _item("audit", "audit", *label, status, worst_due, "; ".join(parts),

@@ -36,7 +36,6 @@ from sqlalchemy.orm import Session
 
 from carbonpeak import i18n
 from carbonpeak.domain.benchmarking import (
-    RATING_LABELS,
     area_weighted_percentile,
     convention_eui,
     rank_within,
@@ -45,7 +44,7 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Lang, label, render
+from carbonpeak.i18n import Lang, label, label_text, render
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.intake.quota_files import decode_text
@@ -389,8 +388,8 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
                        coverage=b["coverage"].to_numpy(dtype=float), min_coverage=min_coverage)
     b["quota_managed"] = True if managed_from is None else (
         b["electricity_kwh"].fillna(0.0).to_numpy(dtype=float) >= float(managed_from))
-    b["rating_zh"] = b["rating"].map(lambda r: RATING_LABELS[r][0])
-    b["rating_en"] = b["rating"].map(lambda r: RATING_LABELS[r][1])
+    b["rating_zh"] = b["rating"].map(lambda r: label_text("quota_rating", r, "zh"))
+    b["rating_en"] = b["rating"].map(lambda r: label_text("quota_rating", r, "en"))
     per_m2, total, frac = reduction_required(b["eui"].to_numpy(dtype=float), lim,
                                              b["floor_area_m2"].to_numpy(dtype=float))
     over = b["rating"].to_numpy() == "over_constraint"

@@ -48,6 +48,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from carbonpeak.domain.buildings.measurement import (
+    BASELINE_DAYS,
+    REPORTING_DAYS,
+    ProjectDates,
+    baseline_overlaps,
+    last_reporting_day,
+    project_result,
+    reporting_period,
+)
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import (
     ConflictError,
@@ -98,8 +107,6 @@ __all__ = ["BASELINE_DAYS", "CATEGORIES", "LIST_COLUMNS", "PROGRESS_METRICS", "R
            "daily_usage", "import_retrofits", "list_projects", "measure", "metric_series",
            "project_detail", "retrofit_progress", "save_project"]
 
-BASELINE_DAYS = 365
-REPORTING_DAYS = 365  # at most: end_date … end_date + 364
 #: the plan's qualifying saving rate (黄浦：平均节能率 15% 及以上)
 SAVING_THRESHOLD = 0.15
 #: computed target metrics of this module -> (Chinese, English)
@@ -529,60 +536,6 @@ class _Job:
     problem: Issue | None = None
 
 
-def _monthly(days: npt.NDArray[np.datetime64], usage: npt.NDArray[np.float64],
-             temp: npt.NDArray[np.float64], predicted: npt.NDArray[np.float64] | None,
-             start: dt.date, end: dt.date, zero_is_missing: bool) -> list[dict[str, Any]]:
-    """Per month of the baseline (before ``start``) and of the reporting period (from ``end``):
-    valid days, actual kWh and the baseline model's kWh on the same days."""
-    y = np.where(usage == 0, np.nan, usage) if zero_is_missing else usage
-    valid = np.isfinite(y) & np.isfinite(temp)
-    s64, e64 = np.datetime64(start.isoformat()), np.datetime64(end.isoformat())
-    period = np.where(days < s64, "baseline", np.where(days >= e64, "reporting", ""))
-    months = days.astype("datetime64[M]").astype(str)
-    out: list[dict[str, Any]] = []
-    for key in dict.fromkeys(zip(period.tolist(), months.tolist(), strict=True)):
-        if not key[0]:
-            continue
-        sel = (period == key[0]) & (months == key[1])
-        ok = sel & valid
-        out.append({
-            "month": key[1], "period": key[0], "n_days": int(sel.sum()),
-            "n_valid_days": int(ok.sum()),
-            "actual_kwh": float(y[ok].sum()) if ok.any() else None,
-            "baseline_kwh": (float(predicted[ok].sum()) if predicted is not None and ok.any()
-                             else None),
-            "temp_mean_c": float(np.nanmean(temp[sel])) if np.isfinite(temp[sel]).any()
-            else None})
-    return out
-
-
-def _empty_result(code: str, issue: Issue, start: dt.date, end: dt.date) -> dict[str, Any]:
-    return {"building_id": code, "sufficiency": None, "model": None,
-            "reporting_start": end.isoformat(), "reporting_end": None,
-            "n_reporting_days": 0, "adjusted_baseline_kwh": None, "reporting_kwh": None,
-            "savings_kwh": None, "fractional_savings": None, "fsu_68": None, "fsu_90": None,
-            "savings_uncertainty_68_kwh": None, "savings_uncertainty_90_kwh": None,
-            "meets_g14": False, "warnings": [], "reasons": [issue.to_dict()],
-            "baseline_start": (start - dt.timedelta(days=BASELINE_DAYS)).isoformat(),
-            "baseline_end": (start - dt.timedelta(days=1)).isoformat()}
-
-
-def _missing_inputs(usage: npt.NDArray[np.float64],
-                    temp: npt.NDArray[np.float64]) -> list[dict[str, Any]]:
-    """Which input a failed baseline lacks: days without weather, days without usage."""
-    from carbonpeak.domain.mv import Issue  # noqa: PLC0415 - scipy only when measuring
-
-    out = []
-    no_t, no_u = int((~np.isfinite(temp)).sum()), int((~np.isfinite(usage) | (usage == 0)).sum())
-    if no_t:
-        out.append(Issue("mv.weather.missing",
-                         {"n_days": no_t, "baseline_days": usage.size}).to_dict())
-    if no_u:
-        out.append(Issue("mv.usage.missing",
-                         {"n_days": no_u, "baseline_days": usage.size}).to_dict())
-    return out
-
-
 def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
@@ -592,32 +545,9 @@ def _today(d: District) -> dt.date:
     return dt.datetime.now(ZoneInfo(d.timezone or "Asia/Shanghai")).date()
 
 
-def _overlaps(p: RetrofitProject, others: Sequence[RetrofitProject]) -> list[Issue]:
-    """Warnings ``mv.baseline.overlaps_project``: another project of the same building (begun:
-    in progress or completed) whose works (start … end − 1) or reporting year (end … end +
-    364; open-ended while in progress) fall in ``p``'s baseline (the 365 days before its
-    start). The whole-building meter then carries the other project's effect in ``p``'s
-    baseline, and ``p``'s measured savings are not its own."""
-    from carbonpeak.domain.mv import Issue  # noqa: PLC0415 - scipy only when measuring
-
-    b0 = p.start_date - dt.timedelta(days=BASELINE_DAYS)
-    b1 = p.start_date - dt.timedelta(days=1)
-    out = []
-    for o in sorted(others, key=lambda x: (x.start_date, x.code)):
-        if o.id == p.id or o.entity_id != p.entity_id or o.status == RetrofitStatus.PLANNED:
-            continue
-        o_end = (o.end_date + dt.timedelta(days=REPORTING_DAYS - 1) if o.end_date is not None
-                 else dt.date.max)
-        if o.start_date <= b1 and o_end >= b0:
-            shown = "…" if o.end_date is None else o_end.isoformat()
-            out.append(Issue(
-                "mv.baseline.overlaps_project",
-                {"project": o.code, "start_date": o.start_date.isoformat(),
-                 "end_date": o.end_date.isoformat() if o.end_date else None,
-                 "period_end": shown, "baseline_start": b0.isoformat(),
-                 "baseline_end": b1.isoformat(),
-                 "baseline": [b0.isoformat(), b1.isoformat()]}))
-    return out
+def _dates(p: RetrofitProject) -> ProjectDates:
+    """A stored project's dates, for the domain."""
+    return ProjectDates(p.code, p.entity_id, p.status, p.start_date, p.end_date)
 
 
 def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | None = None,
@@ -634,7 +564,9 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     Data after ``as_of`` is ignored; without ``as_of``, data of today (in the district's time
     zone, still arriving) is: a reporting period ends at the last complete day. A project
     whose baseline overlaps another project's works or reporting year on the same building
-    gets the warning ``mv.baseline.overlaps_project`` (:func:`_overlaps`).
+    gets the warning ``mv.baseline.overlaps_project``
+    (:func:`~carbonpeak.domain.buildings.measurement.baseline_overlaps`). The periods and the
+    stored result are the domain's (:mod:`carbonpeak.domain.buildings.measurement`).
 
     Raises
     ------
@@ -642,7 +574,6 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
         A code in ``codes`` names no project of the district.
     """
     from carbonpeak.domain.mv import (  # noqa: PLC0415 - scipy only when measuring
-        Issue,
         MvOptions,
         measure_savings,
     )
@@ -672,14 +603,10 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
             RetrofitProject.district_id == d.id,
             RetrofitProject.entity_id.in_(sorted({p.entity_id for p in done})))))
         s.expunge_all()
+    others = [_dates(o) for o in neighbours]
     # the last day that counts: as_of, else yesterday (today's readings are still arriving)
     limit = as_of if as_of is not None else _today(d) - dt.timedelta(days=1)
-    jobs: list[_Job] = []
-    for p in done:
-        assert p.end_date is not None  # noqa: S101 - filtered above
-        first = p.start_date - dt.timedelta(days=BASELINE_DAYS)
-        r_end = min(p.end_date + dt.timedelta(days=REPORTING_DAYS - 1), limit)
-        jobs.append(_Job(p, p.entity_id, first, max(r_end, p.end_date)))
+    jobs = [_Job(p, p.entity_id, *reporting_period(_dates(p), limit)) for p in done]
     first = min(j.first for j in jobs)
     last = max(j.r_end for j in jobs)
     usage = daily_usage(ws, d.id, [j.entity for j in jobs], first, last)
@@ -693,14 +620,9 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     for j in jobs:
         j.problem = usage.problems.get(j.entity)
         # the reporting period ends at the last day with usage and weather (≤ as_of)
-        y = usage.kwh[row_of[j.entity]]
-        both = np.flatnonzero(np.isfinite(y) & np.isfinite(temp) & (y != 0))
-        assert j.project.end_date is not None  # noqa: S101
-        if both.size:
-            last_data = first + dt.timedelta(days=int(both[-1]))
-            j.r_end = max(min(j.r_end, last_data), j.project.end_date)
-        else:
-            j.r_end = j.project.end_date
+        assert j.project.end_date is not None  # noqa: S101 - completed
+        j.r_end = last_reporting_day(j.r_end, j.project.end_date, first,
+                                     usage.kwh[row_of[j.entity]], temp)
     groups: dict[tuple[dt.date, dt.date, dt.date], list[_Job]] = {}
     for j in jobs:
         assert j.project.end_date is not None  # noqa: S101
@@ -736,29 +658,13 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
                 "project": {"entity_id": p.entity_id, "start_date": p.start_date.isoformat(),
                             "end_date": end.isoformat(), "kind": p.kind},
                 "meters": usage.meters.get(j.entity, [])}
-            yrow = usage.kwh[row_of[j.entity], i0:i1]
-            r = by_code.get(p.code)
-            if r is None:
-                issue = j.problem or Issue("mv.usage.no_data")
-                res = _empty_result(p.code, issue, start, end)
-                res["monthly"] = _monthly(days, yrow, t, None, start, end, opt.zero_is_missing)
-            else:
-                res = r.to_dict()
-                reasons = [i.to_dict() for i in r.sufficiency.reasons]
-                if r.sufficiency.passed and r.n_reporting_days == 0:
-                    reasons.append(Issue("mv.reporting.no_data_yet",
-                                         {"reporting_start": end.isoformat()}).to_dict())
-                if not r.sufficiency.passed:
-                    reasons += _missing_inputs(yrow[:BASELINE_DAYS], t[:BASELINE_DAYS])
-                res["reasons"] = reasons
-                res["baseline_start"] = r.sufficiency.baseline_start
-                res["baseline_end"] = r.sufficiency.baseline_end
-                pred = r.model.predict(t) if r.model is not None else None
-                res["monthly"] = _monthly(days, yrow, t, pred, start, end, opt.zero_is_missing)
+            res = project_result(p.code, by_code.get(p.code), j.problem, days,
+                                 usage.kwh[row_of[j.entity], i0:i1], t, start, end,
+                                 opt.zero_is_missing)
             res["claimed"] = {"savings_kwh": p.claimed_savings_kwh,
                               "fraction": p.claimed_savings_fraction}
             res["warnings"] = list(res.get("warnings") or []) + [
-                i.to_dict() for i in _overlaps(p, neighbours)]
+                i.to_dict() for i in baseline_overlaps(_dates(p), others)]
             stored.append((p, res, inputs))
         n_done += len(group)
         if progress is not None:

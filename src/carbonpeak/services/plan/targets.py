@@ -5,10 +5,11 @@
 Values come from the account (targets with a ``metric``: energy and CO2 intensity, monitoring
 coverage, public institutions' energy per m², electricity share, GDP shares, the peak) or from
 observations entered with their date and source (PV capacity, charging piles, retrofitted
-area, ...). Status rules are the domain's (:mod:`carbonpeak.domain.targets`) plus, for targets
-the domain cannot judge: ``met``/``not_met`` (ongoing targets without a year),
-``no_target_value`` (the plan gives no number, e.g. 市下达目标), ``qualitative`` and
-``applied`` (a threshold the account applies, e.g. the key-unit rule).
+area, ...). Status and progress are the domain's (:mod:`carbonpeak.domain.plan.progress`:
+the path, ``met``/``not_met`` for ongoing targets without a year, ``no_target_value`` when the
+plan gives no number, e.g. 市下达目标, ``qualitative``); this use case loads the target and its
+values, calls it and shows the result, and adds ``applied`` (a threshold the account applies,
+e.g. the key-unit rule) and the peak year's status.
 """
 
 from __future__ import annotations
@@ -21,20 +22,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.accounting import RuleConfigError, key_unit_rules
+from carbonpeak.domain.plan.progress import TargetSpec, judge_target
 from carbonpeak.domain.statistics import statistics_year
-from carbonpeak.domain.targets import (
-    Comparator,
-    assess_reduction_target,
-    assess_trajectory,
-    format_value,
-    meets,
-    reduction_vs_baseline,
-    round_half_away,
-    unit_message,
-    valued,
-)
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message, label, loads, msg, render, render_both
+from carbonpeak.i18n import Message, label, label_text, loads, msg, render, render_both
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_files import (
     COMPARATORS,
@@ -49,27 +40,16 @@ from carbonpeak.services.plan.indicators import (
     computed_metric,
     district_series,
 )
-from carbonpeak.storage.registry.models import District, Target, TargetObservation
+from carbonpeak.storage.registry.models import AuditLog, District, Target, TargetObservation
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import TargetKind, TargetState
+from carbonpeak.vocabulary import TargetState
 
 #: yearly values a target metric computes, and their source (None when nothing is computed)
 Computed = tuple[list[tuple[int, float]], Message | None]
 
-__all__ = ["EDITABLE_FIELDS", "STATUS_LABELS", "TargetStatus", "add_observation",
-           "evaluate_targets", "find_target", "target_row", "update_target"]
+__all__ = ["EDITABLE_FIELDS", "TargetStatus", "add_observation", "evaluate_targets",
+           "find_target", "target_history", "target_row", "update_target"]
 
-#: status -> (English, Chinese) labels, for tables and reports
-STATUS_LABELS = {
-    "on_track": ("on track", "进度正常"), "at_risk": ("at risk", "进度略有滞后"),
-    "off_track": ("off track", "进度严重滞后"), "achieved": ("achieved", "已完成"),
-    "missed": ("missed", "未完成"), "no_data": ("no data", "暂无数据"),
-    "met": ("met", "达标"), "not_met": ("not met", "未达标"),
-    "no_target_value": ("no target value", "目标值待下达"),
-    "period_not_started": ("period not started", "考核期未开始"),
-    "qualitative": ("qualitative", "定性目标"), "applied": ("applied", "已用于核算"),
-    "invalid": ("invalid", "目标设定有误"),
-}
 EDITABLE_FIELDS = ("indicator_zh", "indicator_en", "metric", "baseline_year", "baseline_value",
                    "target_year", "target_value", "target_text", "unit", "comparator",
                    "responsible_units", "notes", "active")
@@ -117,8 +97,8 @@ class TargetStatus:
         out = asdict(replace(self, reason=None))
         out.pop("reason")
         out["history"] = [list(h) for h in self.history]
-        out["status_en"], out["status_zh"] = STATUS_LABELS.get(self.status,
-                                                               (self.status, self.status))
+        out["status_en"] = label_text("target_state", self.status, "en")
+        out["status_zh"] = label_text("target_state", self.status, "zh")
         return out
 
 
@@ -235,26 +215,28 @@ def _on_statistics(st: TargetStatus, t: Target, obs: list[TargetObservation],
 def _judged(st: TargetStatus, t: Target, obs: list[TargetObservation],
             computed: Computed,
             values: dict[int, float]) -> TargetStatus:
+    """The domain's judgement (:func:`~carbonpeak.domain.plan.progress.judge_target`) of the
+    target's values, with where its latest value comes from."""
     st.history = list(values.items())
     if values:
-        st.value_year, st.value = max(values.items())
-        _source(st, computed[1] if st.value_year in dict(computed[0]) else _obs_source(
-            obs, st.value_year))
-    if t.kind == TargetKind.REDUCTION_VS_BASELINE:
-        return _reduction(st, t, values)
-    if t.target_value is None:
-        st.status = TargetState.QUALITATIVE if t.kind in (TargetKind.LEVEL, TargetKind.DEADLINE) \
-            or not values else TargetState.NO_TARGET_VALUE
-        shown = t.target_text or "—"
-        why = msg("plan.status.qualitative" if st.status == "qualitative"
-                  else "plan.status.no_number", text=shown)
-        if values:
-            return explain(st, msg("plan.status.latest_record", reason=why, year=st.value_year,
-                                   value=format_value(st.value or 0)))
-        return explain(st, msg("plan.status.record_evidence", reason=why))
-    if t.target_year is None:
-        return _ongoing(st, t)
-    return _trajectory(st, t, values)
+        latest = max(values)
+        _source(st, computed[1] if latest in dict(computed[0]) else _obs_source(obs, latest))
+    p = judge_target(_spec(t), values)
+    st.status, st.value, st.value_year = p.status, p.value, p.value_year
+    st.baseline_year, st.baseline_value = p.baseline_year, p.baseline_value
+    st.progress_pct, st.path_value = p.progress_pct, p.path_value
+    st.required_annual_rate = p.required_annual_rate
+    st.achieved_annual_rate = p.achieved_annual_rate
+    return explain(st, p.reason)
+
+
+def _spec(t: Target) -> TargetSpec:
+    """What the stored target asks, for the domain."""
+    return TargetSpec(kind=t.kind, comparator=t.comparator, unit=t.unit,
+                      target_value=t.target_value, target_year=t.target_year,
+                      baseline_year=t.baseline_year, baseline_value=t.baseline_value,
+                      period_baseline_year=period_baseline_year(t.period),
+                      target_text=t.target_text)
 
 
 def _source(st: TargetStatus, source: Message | str | None) -> None:
@@ -306,93 +288,6 @@ def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
     st.status, st.value, st.value_year = res["status"], res["value"], res["year"]
     _source(st, res["source"])
     return explain(st, res["reason"])
-
-
-def _baseline_of(t: Target, values: dict[int, float]) -> tuple[int | None, float | None]:
-    by = t.baseline_year if t.baseline_year is not None else period_baseline_year(t.period)
-    if t.baseline_value is not None:
-        return by, t.baseline_value
-    return by, (values.get(by) if by is not None else None)
-
-
-def _reduction(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
-    by, base = _baseline_of(t, values)
-    if by is None or base is None or base <= 0:
-        st.status = TargetState.NO_DATA
-        return explain(st, msg("plan.status.no_baseline",
-                               year=by or msg("plan.status.baseline_year")))
-    st.baseline_year, st.baseline_value = by, base
-    later = [(y, v) for y, v in values.items() if y > by]
-    if t.target_value is None or t.target_year is None:
-        st.status = TargetState.NO_TARGET_VALUE
-        done = reduction_vs_baseline(base, later[-1][1]) if later else None
-        shown = t.target_text or "—"
-        if done is None:
-            return explain(st, msg("plan.status.target_unset", text=shown))
-        return explain(st, msg("plan.status.target_unset_done", text=shown,
-                               pct=str(round_half_away(done, 1)), year=later[-1][0],
-                               baseline_year=by))
-    a = assess_reduction_target(baseline_value=base, baseline_year=by,
-                                reduction_pct=t.target_value, target_year=t.target_year,
-                                observations=later)
-    _fill(st, a)
-    if a.value is not None and t.target_value:
-        st.progress_pct = 100.0 * reduction_vs_baseline(base, a.value) / t.target_value
-    return st
-
-
-def _ongoing(st: TargetStatus, t: Target) -> TargetStatus:
-    assert t.target_value is not None
-    if st.value is None:
-        st.status = TargetState.NO_DATA
-        return explain(st, msg("plan.status.no_observations"))
-    cmp_: Comparator = t.comparator  # type: ignore[assignment]
-    ok = meets(st.value, t.target_value, cmp_)
-    st.status = TargetState.MET if ok else TargetState.NOT_MET
-    st.progress_pct = 100.0 * st.value / t.target_value if t.target_value else None
-    sym = {">=": "≥", "<=": "≤"}.get(t.comparator, t.comparator)
-    unit = unit_message(t.unit)
-    return explain(st, msg("plan.status.met" if ok else "plan.status.not_met",
-                           year=st.value_year, symbol=sym,
-                           value=valued(st.value, unit), target=valued(t.target_value, unit)))
-
-
-def _trajectory(st: TargetStatus, t: Target, values: dict[int, float]) -> TargetStatus:
-    assert t.target_value is not None
-    assert t.target_year is not None
-    by, base = _baseline_of(t, values)
-    if base is None and t.kind in ("share", "level") and len(values) > 1:
-        by, base = min(values.items())  # the first record is the starting point
-    if base is None:
-        base = 0.0  # counts, capacities and cumulative areas start from 0 at the plan's start
-    if by is None:
-        by = min(values) if values else t.target_year - 5
-    by = min(by, t.target_year - 1)
-    st.baseline_year, st.baseline_value = by, base
-    cmp_: Comparator = t.comparator  # type: ignore[assignment]
-    a = assess_trajectory(baseline=base, baseline_year=by, target=t.target_value,
-                          target_year=t.target_year, comparator=cmp_,
-                          observations=[(y, v) for y, v in values.items() if y > by],
-                          unit=t.unit if t.unit != "%" else " %")
-    if a.status == TargetState.NO_DATA and values and max(values) <= by:
-        # a later period's target (十五五): the values so far precede its baseline year
-        st.value_year, st.value = max(values.items())
-        st.status = TargetState.PERIOD_NOT_STARTED
-        return explain(st, msg("plan.status.period_not_started", start=by + 1,
-                               year=st.value_year, value=format_value(st.value)))
-    _fill(st, a)
-    if a.value is not None and t.target_value != base:
-        st.progress_pct = 100.0 * (a.value - base) / (t.target_value - base)
-    return st
-
-
-def _fill(st: TargetStatus, a: Any) -> None:
-    st.status, st.path_value = a.status, a.path_value
-    st.required_annual_rate, st.achieved_annual_rate = a.required_annual_rate, \
-        a.achieved_annual_rate
-    explain(st, a.reason)
-    if a.value is not None:
-        st.value, st.value_year = a.value, a.year
 
 
 # -- editing ------------------------------------------------------------------------------
@@ -487,3 +382,16 @@ def find_target(ws: Workspace, code: str, *, district: str | None = None,
     """The id of target ``code`` of the district (optionally of one scope)."""
     return _find(ws, ws.district(district), code, scope_id)
 
+
+
+def target_history(ws: Workspace, t: Target) -> tuple[list[TargetObservation], list[AuditLog]]:
+    """A target's observations (by date) and the audit log of its changes (by time)."""
+    with ws.registry.session() as s:
+        obs = list(s.scalars(select(TargetObservation).where(
+            TargetObservation.target_id == t.id).order_by(TargetObservation.observed_on)))
+        changes = list(s.scalars(select(AuditLog).where(
+            AuditLog.object_type == "target",
+            AuditLog.object_id == f"{t.code}@{t.scope_type}:{t.scope_id}").order_by(
+            AuditLog.at, AuditLog.id)))
+        s.expunge_all()
+    return obs, changes

@@ -29,15 +29,17 @@ Warnings
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.domain.accounting import consolidate
 from carbonpeak.domain.early_warning import (
+    LEVELS,
     Thresholds,
     evaluate,
     rollup_complete,
@@ -66,7 +68,8 @@ from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import BudgetMethod, BudgetMetric, ScopeType, TargetKind
 
 __all__ = ["METRIC_COLUMN", "WarningRun", "allocate_budgets", "derive_district_budget",
-           "evaluate_warnings", "list_budgets", "set_budget"]
+           "district_warnings", "evaluate_warnings", "list_budgets", "set_budget",
+           "warning_events", "warning_page"]
 
 METRIC_COLUMN = {"energy_tce": "tce_equal", "tco2": "tco2"}
 UNIT = {"energy_tce": "tce", "tco2": "tCO2"}
@@ -595,3 +598,40 @@ def _notify(s: Any, notifier: Notifier, district_id: str) -> int:
     for ev, _w in due:
         ev.notified = True
     return len(due)
+
+
+# -- the stored warnings (the API's and the CLI's reads) ---------------------------------------
+def district_warnings(ws: Workspace, district_id: str) -> list[EarlyWarning]:
+    """Every stored warning of the district, in no particular order."""
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(EarlyWarning).where(
+            EarlyWarning.district_id == district_id)))
+        s.expunge_all()
+    return rows
+
+
+def warning_page(ws: Workspace, where: Sequence[ColumnElement[bool]], *, limit: int,
+                 offset: int) -> tuple[int, list[EarlyWarning]]:
+    """The warnings matching ``where`` (all its conditions), most severe first (by level, then
+    ratio, highest first, those without a ratio last; then the latest year): how many there
+    are, and those of the page ``offset`` … ``offset + limit``."""
+    rank = case({lv: i for i, lv in enumerate(LEVELS)}, value=EarlyWarning.level,
+                else_=len(LEVELS))
+    with ws.registry.session() as s:
+        total = s.scalar(select(func.count()).select_from(EarlyWarning).where(*where)) or 0
+        rows = list(s.scalars(select(EarlyWarning).where(*where).order_by(
+            rank, case((EarlyWarning.ratio.is_(None), 1), else_=0), EarlyWarning.ratio.desc(),
+            EarlyWarning.year.desc(), EarlyWarning.id).offset(offset).limit(limit)))
+        s.expunge_all()
+    return int(total), rows
+
+
+def warning_events(ws: Workspace, warning_id: int, *,
+                   by_time: bool = True) -> list[WarningEvent]:
+    """The history of a warning: every evaluation that changed it, by time (or by id)."""
+    order = (WarningEvent.at, WarningEvent.id) if by_time else (WarningEvent.id,)
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(WarningEvent).where(
+            WarningEvent.warning_id == warning_id).order_by(*order)))
+        s.expunge_all()
+    return rows

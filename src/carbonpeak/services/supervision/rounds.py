@@ -46,8 +46,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import OrgKind, RoundStatus, SubmissionStatus, TaskProgress
 
-__all__ = ["EVIDENCE_TYPES", "EvidenceDownload", "evidence_file", "open_round", "remind",
-           "review", "round_board", "round_items", "submit", "target_owners"]
+__all__ = ["EVIDENCE_TYPES", "EvidenceDownload", "evidence_file", "list_rounds", "open_round",
+           "remind", "review", "round_board", "round_items", "submit", "target_owners"]
 
 #: the media type of each evidence kind (:data:`carbonpeak.intake.supervision.evidence
 #: .EVIDENCE_KINDS`)
@@ -407,3 +407,12 @@ def remind(ws: Workspace, round_id: int, notifier: Notifier | None, *,
     if notifier is not None and events:
         notifier.send(events)
     return events
+
+
+def list_rounds(ws: Workspace, district_id: str) -> list[DispatchRound]:
+    """The district's dispatch rounds, newest first."""
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(DispatchRound).where(
+            DispatchRound.district_id == district_id).order_by(DispatchRound.id.desc())))
+        s.expunge_all()
+    return rows

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import NO_NUL, JSONRoute
@@ -37,6 +36,7 @@ from carbonpeak.services.supervision.catalogue import (
 )
 from carbonpeak.services.supervision.rounds import (
     evidence_file,
+    list_rounds,
     open_round,
     review,
     round_board,
@@ -44,7 +44,6 @@ from carbonpeak.services.supervision.rounds import (
     submit,
 )
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import DispatchRound
 from carbonpeak.vocabulary import Role
 
 __all__ = ["router"]
@@ -156,11 +155,9 @@ def organisations(ws: CurrentWorkspace, p: Reader) -> dict[str, Any]:
 @router.get("/rounds", response_model=RoundsPublic, responses=_RESPONSES)
 def rounds(ws: CurrentWorkspace, p: Reader) -> dict[str, Any]:
     """The district's dispatch rounds, newest first."""
-    with ws.registry.session() as s:
-        rows = s.scalars(select(DispatchRound).where(
-            DispatchRound.district_id == p.district_id).order_by(DispatchRound.id.desc()))
-        return {"rounds": [{"id": r.id, "period": r.period, "opened_on": str(r.opened_on),
-                            "due_on": str(r.due_on), "status": r.status} for r in rows]}
+    return {"rounds": [{"id": r.id, "period": r.period, "opened_on": str(r.opened_on),
+                        "due_on": str(r.due_on), "status": r.status}
+                       for r in list_rounds(ws, p.district_id)]}
 
 
 @router.post("/rounds", response_model=RoundOpenedPublic, status_code=201,
