@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError
+from carbonpeak.i18n import Message, Text, msg
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import QuotaTableSpec, read_quota_file
 from carbonpeak.reference import (
@@ -106,7 +107,7 @@ def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRec
 
 def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
                    actor: str | None = None,
-                   load_targets: bool = True) -> tuple[Workspace, list[str]]:
+                   load_targets: bool = True) -> tuple[Workspace, list[Message]]:
     """Migrate the registry, load the shipped factor sets, create districts from profiles.
 
     With ``load_targets`` a new district also gets its shipped target catalogue (one batch).
@@ -115,15 +116,17 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
     """
     ws = Workspace.open(settings, actor=actor, check=False)
     ws.registry.upgrade()
-    notes: list[str] = []
+    notes: list[Message] = []
     for set_id in shipped_factor_sets():
         rec, created = load_factor_set(ws, read_factor_set(set_id))
         if created:
-            notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
+            notes.append(msg("intake.init.factor_set", set=set_id, version=rec.version,
+                             rows=len(rec.rows)))
     for path in shipped_quota_tables():
         qt, created = load_quota_table(ws, read_quota_file(path))
         if created:
-            notes.append(f"quota table {qt.table_id} v{qt.version} loaded ({len(qt.rows)} rows)")
+            notes.append(msg("intake.init.quota_table", table=qt.table_id, version=qt.version,
+                             rows=len(qt.rows)))
     for profile in profiles or []:
         prof = read_profile(profile)
         notes.extend(_ensure_district(ws, prof))
@@ -133,7 +136,7 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
     return ws, notes
 
 
-def _ensure_targets(ws: Workspace, code: str) -> list[str]:
+def _ensure_targets(ws: Workspace, code: str) -> list[Message]:
     """Load the shipped target catalogue of a new district (``reference/targets/<code>.csv``).
 
     Only when the district has no targets yet: an edited catalogue is never overwritten.
@@ -144,11 +147,11 @@ def _ensure_targets(ws: Workspace, code: str) -> list[str]:
     if has is not None or not path.is_file():
         return []
     res = import_file(ws, "targets", path, district=code)
-    return [f"target catalogue {path.name} loaded: {res.added} targets (batch {res.batch_id})"]
+    return [msg("intake.init.targets", file=path.name, targets=res.added, batch=res.batch_id)]
 
 
-def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
-    notes: list[str] = []
+def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[Message]:
+    notes: list[Message] = []
     with ws.registry.session() as s:
         d = s.get(District, p["code"])
         fields = {
@@ -163,7 +166,8 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
             s.add(d)
             audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]},
                   district=p["code"])
-            notes.append(f"district {p['code']} ({p['name_zh']}) created")
+            notes.append(msg("intake.init.district", code=p["code"],
+                             name=Text(p["name_zh"], p["name_en"])))
         else:
             changed = {k: v for k, v in fields.items() if getattr(d, k) != v}
             for k, v in changed.items():
@@ -181,9 +185,9 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
                 added += 1
         if added:
             audit(s, ws.actor, "create", "streets", d.id, {"added": added}, district=d.id)
-            notes.append(f"{added} streets of {d.id} added")
+            notes.append(msg("intake.init.streets", added=added, district=d.id))
         n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
         if not n:
-            msg = f"district profile {p['code']} defines no streets"
-            raise ConfigError(msg)
+            text = f"district profile {p['code']} defines no streets"
+            raise ConfigError(text)
     return notes
