@@ -56,7 +56,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
-from carbonpeak.i18n import Lang, Message, msg, render
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.web import mount_dashboard

@@ -295,7 +295,8 @@ def _header_unit(header: str) -> str:
     return "" if unit in _HEADER_NOTES else unit
 
 
-def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[Message], list[RowError]]:
+def _scales(headers: list[str], file: str,
+            ) -> tuple[dict[str, float], list[Message], list[RowError]]:
     """Unit factors a header's unit asks for; a unit that is not known for its column is
     refused, naming the header (a number must never be read in another unit than written).
 

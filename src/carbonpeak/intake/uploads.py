@@ -40,8 +40,7 @@ from sqlalchemy import select
 
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import msg
-from carbonpeak.i18n import Lang
+from carbonpeak.i18n import Lang, msg
 from carbonpeak.intake.batches import BatchResult, messages_dict
 from carbonpeak.intake.boundaries import import_boundaries
 from carbonpeak.intake.formats import csvfiles, excel
