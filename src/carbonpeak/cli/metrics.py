@@ -8,29 +8,44 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lang,
+    option_date,
+    t,
+)
 from carbonpeak.services.figures import Figure, figures
 
 __all__ = ["metrics", "provenance_text"]
 
 
 def provenance_text(f: Figure) -> str:
-    """The provenance in a few words: run, batches and factor set; statistics row; source."""
+    """The provenance in a few words, in the run's language: run, batches and factor set;
+    statistics row; source."""
     p: dict[str, Any] = f.provenance
     if p.get("account_run") is not None and "input_batches" in p:
         batches = p.get("input_batches") or []
-        return (f"run {p['account_run']}, {len(batches)} batches, {p.get('factor_set')}")
+        return t("cli.prov.run", run=p["account_run"], n=len(batches),
+                 factor_set=p.get("factor_set"))
     if "statistics_row" in p:
         r = p["statistics_row"]
-        return f"statistics {r['district']} {r['year']}: {r['column']}"
+        return t("cli.prov.statistics_row", district=r["district"], year=r["year"],
+                 column=r["column"])
     if "statistics_rows" in p:
-        return "statistics " + ", ".join(str(r["year"]) for r in p["statistics_rows"][-3:])
+        return t("cli.prov.statistics_rows",
+                 years=", ".join(str(r["year"]) for r in p["statistics_rows"][-3:]))
     if "budget" in p and p["budget"] is not None:
         b = p["budget"]
-        return f"budget {b['id'] if isinstance(b, dict) else b}" + (
-            f", warning {p['warning']}" if p.get("warning") else "")
+        bid = b["id"] if isinstance(b, dict) else b
+        return t("cli.prov.budget_warning", budget=bid, warning=p["warning"]) \
+            if p.get("warning") else t("cli.prov.budget", budget=bid)
     if "warning" in p:
-        return f"warning {p['warning']}"
+        return t("cli.prov.warning", warning=p["warning"])
     return str(p.get("source") or p.get("note") or "")
 
 
@@ -54,13 +69,13 @@ def metrics(
         if as_json:
             typer.echo(json.dumps(fs.to_dict(), ensure_ascii=False, indent=1))
             return
-        t = Table("代码 code", "名称", "对象 subject", "数值 value", "单位 unit",
-                  "口径 basis", "统计期 period", "来源 provenance",
-                  title=f"口径目录 figures {fs.district_id} {year}（截至 as of "
-                  f"{fs.as_of.isoformat()}）")
+        table = Table(*heads("code", "name", "subject", "value", "unit", "basis", "stat_period",
+                             "provenance"),
+                      title=t("cli.metrics.title", district=fs.district_id, year=year,
+                              as_of=fs.as_of.isoformat()))
         for f in fs.items:
-            t.add_row(f.code, f.definition.name_text("zh"),
-                      "" if f.subject_type == "district" else f.subject_id, f.text(),
-                      f.definition.unit, f.label("zh").split(" · ")[0],
-                      f.period, provenance_text(f))
-        console.print(t)
+            table.add_row(f.code, f.definition.name_text(lang()),
+                          "" if f.subject_type == "district" else f.subject_id, f.text(),
+                          f.definition.unit, f.label(lang()).split(" · ")[0],
+                          f.period, provenance_text(f))
+        console.print(table)
