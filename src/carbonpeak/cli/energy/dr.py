@@ -23,7 +23,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lbl,
+    say,
+    t,
+    yes_no,
+)
+from carbonpeak.i18n import msg
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.registry import (
@@ -59,9 +71,11 @@ MethodOpt = Annotated[str | None, typer.Option(
 
 
 def _done(r: ImportResult) -> None:
-    console.print(f"[green]imported[/] {r.file}: {r.rows_in} rows, {r.added} added, "
-                  f"{r.updated} updated, {r.unchanged} unchanged 新增/更新/未变"
-                  + ("; " + "; ".join(r.notes) if r.notes else ""))
+    summary = msg("intake.batch.summary", added=r.added, updated=r.updated,
+                  unchanged=r.unchanged)
+    console.print(f"[green]{lbl('batch_status', 'committed')}[/] "
+                  + t("cli.dr.imported", file=r.file, rows=r.rows_in, summary=summary)
+                  + "".join("；" + t(m) for m in r.messages), highlight=False)
 
 
 def _scope(ws: Any, district: str | None) -> AccessScope:  # noqa: ANN401
@@ -114,13 +128,13 @@ def resources_list(
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
             return
-        t = Table("resource 资源", "entity 主体", "kind 类型", "kW 签约", "auto 自动", "VEN",
-                  "meter 表", "aggregator 聚合商", title=f"{len(rows)} resources")
+        table = Table(*heads("resource", "entity", "kind", "contracted_kw", "automated", "ven",
+                             "meter", "aggregator"), title=t("cli.dr.resources", n=len(rows)))
         for r in rows:
-            t.add_row(r["resource_id"], r["entity_id"], r["kind"], _f(r["contracted_kw"]),
-                      "yes" if r["automated"] else "", r["ven_id"] or "", r["meter_id"] or "",
-                      r["aggregator"])
-        console.print(t)
+            table.add_row(r["resource_id"], r["entity_id"], lbl("dr_resource_kind", r["kind"]),
+                          _f(r["contracted_kw"]), yes_no(True) if r["automated"] else "",
+                          r["ven_id"] or "", r["meter_id"] or "", r["aggregator"])
+        console.print(table)
 
 
 @events_app.command("list")
@@ -131,11 +145,11 @@ def events_list(as_json: JsonOpt = False, district: DistrictOpt = None) -> None:
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
             return
-        t = Table("event 事件", "programme 类型", "date 日期", "window 时段", "target kW 目标")
+        table = Table(*heads("event", "programme", "date", "window", "target_kw"))
         for e in rows:
-            t.add_row(e["event_id"], e["programme"], e["date"], f"{e['start']}–{e['end']}",
-                      _f(e["target_kw"]))
-        console.print(t)
+            table.add_row(e["event_id"], lbl("dr_programme", e["programme"]), e["date"],
+                          f"{e['start']}–{e['end']}", _f(e["target_kw"]))
+        console.print(table)
 
 
 @dr_app.command("baseline")
@@ -159,15 +173,16 @@ def baseline_cmd(
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
             return
-        console.print(f"event {eb.event.event_id} {eb.event.day} "
-                      f"{eb.event.start:%H:%M}–{eb.event.end:%H:%M}, method {eb.method}, "
-                      f"days {', '.join(d.strftime('%m-%d') for d in eb.days)}")
+        say("cli.dr.baseline_head", event=eb.event.event_id, day=str(eb.event.day),
+            start=f"{eb.event.start:%H:%M}", end=f"{eb.event.end:%H:%M}",
+            method=lbl("dr_baseline_method", eb.method),
+            days=", ".join(d.strftime("%m-%d") for d in eb.days))
         for r in out["resources"]:
-            t = Table("interval 时段", "baseline kW 基线", "actual kW 实际",
-                      title=r["resource_id"])
+            table = Table(*heads("interval", "baseline_kw", "actual_kw"),
+                          title=r["resource_id"])
             for iv in r["intervals"]:
-                t.add_row(iv["start"][11:], _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
-            console.print(t)
+                table.add_row(iv["start"][11:], _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
+            console.print(table)
 
 
 def _n(v: float) -> float | None:
@@ -189,19 +204,20 @@ def results_cmd(
         if as_json:
             typer.echo(json.dumps(res, ensure_ascii=False, indent=1))
             return
-        t = Table("resource 资源", "aggregator 聚合商", "baseline kW", "actual kW",
-                  "response kW 响应", "declared kW 申报", "ratio 执行率", "CNY 补偿",
-                  title=f"{event} ({res['method']})")
+        table = Table(*heads("resource", "aggregator", "baseline_kw", "actual_kw", "response_kw",
+                             "declared_kw", "execution_ratio", "amount_cny"),
+                      title=f"{event} ({lbl('dr_baseline_method', res['method'])})")
         for r in res["resources"]:
             ratio = r["execution_ratio"]
-            t.add_row(r["resource_id"], r["aggregator"], _f(r["baseline_kw"]),
-                      _f(r["actual_kw"]), _f(r["response_kw"]), _f(r["declared_kw"]),
-                      "—" if ratio is None else f"{100 * ratio:.0f}%",
-                      _f(r["amount_cny"], 0) if r["data"] == "ok" else r["data"])
-        console.print(t)
-        a = Table("aggregator 聚合商", "resources", "response kW", "declared kW", "ratio",
-                  "CNY")
-        for g in [*res["aggregators"], {"aggregator": "total 合计", **res["total"]}]:
+            table.add_row(r["resource_id"], r["aggregator"], _f(r["baseline_kw"]),
+                          _f(r["actual_kw"]), _f(r["response_kw"]), _f(r["declared_kw"]),
+                          "—" if ratio is None else f"{100 * ratio:.0f}%",
+                          _f(r["amount_cny"], 0) if r["data"] == "ok"
+                          else t(f"cli.dr.data.{r['data']}"))
+        console.print(table)
+        a = Table(*heads("aggregator", "resources", "response_kw", "declared_kw",
+                         "execution_ratio", "amount_cny"))
+        for g in [*res["aggregators"], {"aggregator": t("cli.dr.total"), **res["total"]}]:
             ratio = g["execution_ratio"]
             a.add_row(g["aggregator"], str(g["resources"]), _f(g["response_kw"]),
                       _f(g["declared_kw"]), "—" if ratio is None else f"{100 * ratio:.0f}%",
@@ -217,10 +233,11 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return
-        t = Table("metric 指标", "value 数值", "basis 口径")
+        table = Table(*heads("metric", "value", "basis_of"))
         for m in cap["metrics"]:
-            t.add_row(m["metric"], _f(m["value"], 3), m["basis"])
-        console.print(t)
+            table.add_row(t(f"cli.dr.metric.{m['metric']}"), _f(m["value"], 3),
+                          t(f"cli.dr.basis.{m['basis']}"))
+        console.print(table)
 
 
 @dr_app.command("vtn")
@@ -246,8 +263,9 @@ def vtn_cmd(
         try:
             for e in dispatch or []:
                 sent = vtn.dispatch(e)
-                console.print(f"dispatched {e}: {', '.join(sent) or 'no automated participant'}")
-            console.print(f"VTN at {vtn.url}")
+                say("cli.dr.dispatched", event=e,
+                    vens=", ".join(sent) or t("cli.dr.no_automated"))
+            say("cli.dr.vtn", url=str(vtn.url))
             if seconds is None:
                 await asyncio.Event().wait()
             else:

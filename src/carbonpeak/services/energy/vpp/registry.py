@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.intake.energy.dr_files import (
     ParticipantSpec,
@@ -50,7 +50,13 @@ class ImportResult:
     added: int
     updated: int
     unchanged: int
-    notes: tuple[str, ...] = ()
+    #: notes on the file (ignored columns), as catalogue messages
+    messages: tuple[Message, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The :attr:`messages` in English."""
+        return tuple(render(m, "en") for m in self.messages)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for ``--json``."""
@@ -65,7 +71,8 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _tally(outcomes: Sequence[str], kind: str, file: str, notes: Sequence[str]) -> ImportResult:
+def _tally(outcomes: Sequence[str], kind: str, file: str,
+           notes: Sequence[Message]) -> ImportResult:
     return ImportResult(kind, file, len(outcomes), outcomes.count("added"),
                         outcomes.count("updated"), outcomes.count("unchanged"), tuple(notes))
 
