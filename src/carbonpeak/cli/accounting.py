@@ -159,7 +159,7 @@ def print_summary(res: AccountResult, fs: FigureSet | None = None) -> None:
     for r in dy.to_dict("records"):
         table.add_row(lbl("carrier", str(r["carrier"])), _fmt(r["quantity"]), str(r["unit"]),
                       _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
-                      str(r["scope"]), f"{r['coverage']:.1%}")
+                      lbl("emission_scope", str(r["scope"])), f"{r['coverage']:.1%}")
     cov = fs.get("coverage.intervals") if fs is not None else None
     table.add_row(f"[bold]{t('cli.account.total')}[/]", "", "", _fmt(tot["tce_equivalent"]),
                   _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2",

@@ -34,7 +34,7 @@ from carbonpeak.cli.common import (
     yes_no,
 )
 from carbonpeak.config import Settings
-from carbonpeak.i18n import msg, stored_text
+from carbonpeak.i18n import catalogue, msg, stored_text
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_profiles, read_factor_set
@@ -194,7 +194,9 @@ def factors_list() -> None:
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
                 table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), fs.region,
-                              fs.kind, str(len(fs.rows)), "/".join(map(str, st)))
+                              t(f"cli.factor_kind.{fs.kind}")
+                              if f"cli.factor_kind.{fs.kind}" in catalogue() else fs.kind,
+                              str(len(fs.rows)), "/".join(map(str, st)))
         console.print(table)
         ws.close()
 

@@ -33,6 +33,7 @@ from carbonpeak.cli.common import (
     yes_no,
 )
 from carbonpeak.domain.early_warning import LEVELS
+from carbonpeak.domain.targets import unit_message
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg
 from carbonpeak.services.figures import figures
@@ -151,7 +152,8 @@ def _print_targets(rows: list[TargetStatus]) -> None:
                          "reason_note"), show_lines=False)
     zh = lang() == "zh"
     for r in rows:
-        target = (f"{r.comparator} {_fmt(r.target_value)} {r.unit}" if r.target_value is not None
+        target = (f"{r.comparator} {_fmt(r.target_value)} {t(unit_message(r.unit))}"
+                  if r.target_value is not None
                   else r.target_text or "—") + (f" ({r.target_year})" if r.target_year else "")
         shown = str(int(r.value)) if r.metric == "co2_peak_year" and r.value is not None \
             else _fmt(r.value)

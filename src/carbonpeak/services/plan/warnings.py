@@ -361,8 +361,7 @@ def evaluate_warnings(ws: Workspace, *, year: int, district: str | None = None,
              "key_units"]
     cur = _year_tables(ws, d, year, names)
     if cur is None:
-        msg = f"no official account of {year}: run `carbonpeak account --year {year}`"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("plan.error.no_official_account", year=year))
     run_id, t = cur
     prev = _year_tables(ws, d, year - 1, names[:3])
     notes = [] if prev is not None else [i18n_msg("plan.warning.no_prior", year=year - 1)]
