@@ -547,8 +547,7 @@ def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[st
                          "geometry": st.boundary, "tco2": r.get("tco2"),
                          "tce_equal": r.get("tce_equal")})
     if not features:
-        msg = "no street boundaries (carbonpeak import boundaries) 尚无街道边界"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.section.no_boundaries"))
     return {"features": features, "approximate": approximate,
             "boundary_sources": sorted({st.boundary_source or "" for st in streets
                                         if st.boundary is not None})}
