@@ -160,9 +160,8 @@ def _run_of(ws: Workspace, district_id: str, year: int) -> AccountRun | None:
 def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[str, Any]]:
     run = _run_of(ws, d.id, year)
     if run is None:
-        msg = (f"no official account of {d.id} for {year}; run `carbonpeak account --year "
-               f"{year}` first 尚无{year}年正式核算")
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.error.no_official_account", district=d.id,
+                                year=year))
     tables = load_run_tables(ws, run, ["inventory_district_year", "inventory_sector_year",
                                        "inventory_building_type_year", "inventory_street_year",
                                        "inventory_entity_year", "key_units",
