@@ -89,6 +89,7 @@ def _without(text: str, home: Path, names: list[str]) -> str:
     text = re.sub(r"\S+\.(csv|xlsx|html|pdf|sqlite)\b", " ", text)
     text = re.sub(r"\b[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+\b", " ", text)
     text = text.replace(f"cli:{getpass.getuser()}", " ")  # the actor of the audit log
+    text = re.sub(r"carbonpeak(?: --?[a-z][a-z\-]*| [a-z][a-z\-]*)+", " ", text)  # commands
     for n in names:
         text = text.replace(n, " ")
     return text
