@@ -787,7 +787,7 @@ def test_demo_files_are_deterministic_and_show_every_case(district: Workspace,
     assert filed
     assert late
     assert len(late) < len(filed)
-    assert "missing" in a.notes[1]
+    assert "missing" in render(a.notes[1], "en")
 
 
 # -- the CLI -----------------------------------------------------------------------------------
