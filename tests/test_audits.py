@@ -364,7 +364,8 @@ def test_reimport_changes_nothing_and_a_change_is_audit_logged(district: Workspa
     again = import_audits(district, path, district="huangpu")
     assert (again.status, again.batch_id, again.added, again.updated) == (
         "duplicate", first.batch_id, 0, 0)
-    assert f"batch {first.batch_id}" in again.message
+    assert f"batch {first.batch_id}" in again.text("en")
+    assert f"第 {first.batch_id} 批" in again.text("zh")
     assert (batches(), data_version(district), logged()) == (n_batches, version, 5)
     # the same rows in another file (another order): a batch that changes nothing
     lines = AUDITS.splitlines()
@@ -786,7 +787,7 @@ def test_demo_files_are_deterministic_and_show_every_case(district: Workspace,
     assert filed
     assert late
     assert len(late) < len(filed)
-    assert "missing" in a.notes[1]
+    assert "missing" in render(a.notes[1], "en")
 
 
 # -- the CLI -----------------------------------------------------------------------------------
@@ -806,8 +807,9 @@ def test_cli_import_schedule_and_checklist(tmp_path: Path,
 
     r = run("audits", "import", str(tmp_path / "in" / "audits.csv"))
     assert r.exit_code == 0, r.output
-    assert "already imported as batch" in r.output  # the same file as in the setup
-    assert "duplicate" in r.output
+    # the same file as in the setup (Chinese, the run's default language)
+    assert "批导入，未作任何更改" in r.output
+    assert "已导入过" in r.output
     r = run("audits", "schedule", "--as-of", "2024-06-01", "--xlsx", str(tmp_path / "s.xlsx"))
     assert r.exit_code == 0, r.output
     assert "已逾期" in r.output

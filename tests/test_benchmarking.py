@@ -65,6 +65,7 @@ from carbonpeak.domain.benchmarking import (
     review_case,
 )
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError
+from carbonpeak.i18n import render
 from carbonpeak.intake.bootstrap import init_workspace, load_quota_table
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import read_quota_file
@@ -306,7 +307,8 @@ def district(request: pytest.FixtureRequest,
     with registry_url(request.param, tmp) as url:
         ws, notes = init_workspace(Settings(home=tmp / "home", database_url=url),
                                    profiles=["huangpu"], actor="test")
-        assert any("quota table gbt51161-2016 v1 loaded (36 rows)" in n for n in notes)
+        assert any("quota table gbt51161-2016 v1 loaded (36 rows)" in render(n, "en")
+                   for n in notes)
         try:
             (tmp / "entities.csv").write_text(ENTITIES, encoding="utf-8")
             import_file(ws, "entities", tmp / "entities.csv")

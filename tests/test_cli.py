@@ -40,20 +40,21 @@ def test_commands_before_init_say_what_to_do(home):
 def test_full_flow(home):
     r = run("init", "--profile", "huangpu")
     assert r.exit_code == 0, r.output
-    assert "district huangpu (黄浦区) created" in r.output
-    assert "already up to date" in run("init", "--profile", "huangpu").output
+    # the users' language by default: every line in Chinese
+    assert "已创建区 huangpu（黄浦区）" in r.output
+    assert "已是最新" in run("init", "--profile", "huangpu").output
     files = reference_district.write_files(home / "in")
     for kind in ("entities", "meters", "readings", "ledger", "statistics"):
         r = run("import", kind, str(files[kind]))
         assert r.exit_code == 0, r.output
-        assert "imported" in r.output
+        assert "已导入" in r.output
     r = run("import", "readings", str(files["readings"]))
-    assert "already imported" in r.output
+    assert "已导入过" in r.output
     r = run("account", "--year", "2024", "--out", str(home / "out"))
     assert r.exit_code == 0, r.output
     assert "黄浦区 2024年" in r.output
     assert "外滩街道" in r.output
-    assert "UNVERIFIED" in r.output
+    assert "未经核实" in r.output
     df = pd.read_csv(home / "out" / "inventory_district_year.csv", encoding="utf-8-sig")
     assert df.loc[df["carrier"] == "electricity", "quantity"].item() == pytest.approx(126_320)
     assert "shanghai_local@v1" in run("runs").output
@@ -68,7 +69,7 @@ def test_bad_file_exit_code_and_rows(home):
     """)
     r = run("import", "entities", str(bad))
     assert r.exit_code == 1
-    assert "refused" in r.output
+    assert "拒收" in r.output
     assert "castle" in r.output
 
 
@@ -81,7 +82,7 @@ def test_factors_list_and_show(home):
     r = run("factors", "show", "shanghai_local")
     assert r.exit_code == 0
     assert "沪环气〔2022〕34号" in r.output
-    assert "unverified" in r.output
+    assert "未核实" in r.output
     assert run("factors", "show", "nope").exit_code == 1
 
 
@@ -89,11 +90,11 @@ def test_demo_small(home):
     r = run("demo", "--buildings", "8", "--years", "2024", "--no-serve")
     assert r.exit_code == 0, r.output
     assert "黄浦区 2024年" in r.output
-    assert "demo dirt" in r.output
+    assert "演示数据问题" in r.output
     assert (home / "home" / "out" / "huangpu-2024" / "inventory_entity_year.csv").is_file()
     # the dashboard's demo users and the approximate street polygons
     assert "carbonpeak-demo" in r.output
     assert "street_nanjingdonglu" in r.output
     listed = run("users", "list")
     assert "analyst" in listed.output
-    assert "password" in listed.output
+    assert "口令" in listed.output

@@ -438,7 +438,7 @@ def test_cli_table_xlsx_and_charts(world: World, tmp_path: Path,
     assert "B2" in out.output
     assert "B3" not in out.output  # --top 2
     assert "B4" in out.output
-    assert "no electricity meter" in out.output
+    assert "没有电表（仅台账或无数据）" in out.output
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["001-B1.png",
                                                                        "002-B2.png"]
     assert (tmp_path / "charts" / "001-B1.png").read_bytes() == evidence_png(

@@ -18,6 +18,7 @@ from carbonpeak.demo import (
     load_profile,
 )
 from carbonpeak.demo.generator import BUILDING_TYPES, EUI_TARGET_KWH_M2, SUBMETERS
+from carbonpeak.i18n import render
 
 N_BUILDINGS = 16
 YEARS = (2024, 2024)
@@ -332,15 +333,20 @@ def test_resend_is_byte_identical_and_listed_twice(demo):
     assert names[corr - 1] == f"readings_{last}H1.csv"
 
 
+def _notes(demo):
+    """The dirt notes (catalogue messages) as their English text."""
+    return [render(n, "en") for n in demo.notes]
+
+
 def test_dirt_notes_present(demo):
-    text = "\n".join(demo.notes)
+    text = "\n".join(_notes(demo))
     for word in ("gap", "reset", "re-send", "correction", "missing ledger month"):
         assert word in text, word
-    assert len(demo.notes) == 5
+    assert len(_notes(demo)) == 5
 
 
 def test_gap_is_three_days(demo, readings):
-    match = re.search(r"meter (\S+) has no readings from (\S+ \S+) to (\S+ \S+)", demo.notes[0])
+    match = re.search(r"meter (\S+) has no readings from (\S+ \S+) to (\S+ \S+)", _notes(demo)[0])
     assert match is not None
     meter, start, end = match.groups()
     ts = readings.loc[readings["meter_id"] == meter, "ts"]
@@ -351,7 +357,7 @@ def test_gap_is_three_days(demo, readings):
 
 
 def test_cumulative_reset(demo, readings):
-    note = next(n for n in demo.notes if "reset" in n)
+    note = next(n for n in _notes(demo) if "reset" in n)
     meter = re.search(r"meter (\S+) reset", note).group(1)
     values = readings[readings["meter_id"] == meter].sort_values("ts")["value"].to_numpy()
     diffs = np.diff(values)
@@ -372,7 +378,7 @@ def test_correction_batch(demo, readings):
 
 
 def test_missing_ledger_month(demo):
-    note = next(n for n in demo.notes if "missing ledger month" in n)
+    note = next(n for n in _notes(demo) if "missing ledger month" in n)
     eid, period = re.search(r"(\S+) has no electricity ledger for (\d{4}-\d{2})", note).groups()
     ledger = pd.concat([pd.read_csv(p) for p in demo.ledger])
     rows = ledger[(ledger["entity_id"] == eid) & (ledger["carrier"] == "electricity")]

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from carbonpeak.cli import app
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import msg, render
 from carbonpeak.intake.formats.csvfiles import read_import_file
 from carbonpeak.intake.formats.messages import zh
 from carbonpeak.intake.formats.templates import write_template
@@ -190,7 +190,8 @@ def test_merged_title_row_chinese_headers_numbers_as_text_and_numeric(ws, tmp_pa
     assert pf.ignored_columns == ["备注"]
     r = import_file(ws, "entities", path)
     assert r.added == 3
-    assert r.messages[0] == "ignored column(s) not in the contract: 备注"
+    assert render(r.messages[0], "en") == "ignored column(s) not in the contract: 备注"
+    assert render(r.messages[0], "zh") == "已忽略不属于数据规范的列：备注"
     with ws.registry.session() as s:
         assert s.get(Entity, "12000").floor_area_m2 == 12000.5
         assert s.get(Entity, "A2").floor_area_m2 == 8000.0
@@ -351,11 +352,11 @@ def test_refusal_report_via_cli(cli_home):
     assert _cli("init", "--profile", "huangpu").exit_code == 0
     r = _cli("import", "entities", str(_bad_entities(cli_home)))
     assert r.exit_code == 1
-    assert "refused 拒收: bad.xlsx: 3 problem(s)" in r.output
+    assert "拒收：bad.xlsx：3 个问题" in r.output
     assert "必须大于 0 m²" in r.output
     reports = list((cli_home / "home" / "import-errors").glob("bad-*.xlsx"))
     assert len(reports) == 1
-    assert f"error report 错误报告: {reports[0]}" in r.output.replace("\n", "")
+    assert f"错误报告：{reports[0]}" in r.output.replace("\n", "")
     rows = list(openpyxl.load_workbook(reports[0]).active.iter_rows(values_only=True))
     assert rows[0] == ("文件 file", "工作表 sheet", "行 row", "列 column", "值 value", "原因",
                        "reason")
@@ -496,7 +497,7 @@ def test_cli_template_then_import_with_skip_bad_rows(cli_home):
     out = cli_home / "form.xlsx"
     r = _cli("template", "entities", "--out", str(out))
     assert r.exit_code == 0, r.output
-    assert "10 streets 街道" in r.output
+    assert "10 个街道" in r.output
     wb = openpyxl.load_workbook(out)
     streets = [c.value for c in wb["lists"]["C"][1:] if c.value is not None]
     assert len(streets) == 10
@@ -508,7 +509,7 @@ def test_cli_template_then_import_with_skip_bad_rows(cli_home):
     r = _cli("import", "entities", str(out), "--skip-bad-rows")
     assert r.exit_code == 0, r.output
     flat = r.output.replace("\n", "")
-    assert "1 row(s) refused 行被拒收" in flat
+    assert "1 行被拒收" in flat
     # batch 1 is the target catalogue `init` loads; the form is batch 2
     assert "b2-form.csv" in flat
     assert "火星街道" in r.output
@@ -522,5 +523,5 @@ def test_cli_template_then_import_with_skip_bad_rows(cli_home):
     assert rows[1][13].startswith("street = '火星街道': is not a street of this district")
     assert len(rows) == 2
     r = _cli("import", "entities", str(out), "--skip-bad-rows")
-    assert "already imported" in r.output
+    assert "已导入过" in r.output
     assert _cli("template", "readings", "--out", str(out)).exit_code == 2

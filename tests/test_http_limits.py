@@ -592,7 +592,7 @@ def test_serve_warns_about_demo_users_and_refuses_to_go_public(
         result, got = _serve_call(home, [], monkeypatch)  # on loopback: started, warned
         assert result.exit_code == 0
         assert got is not None
-        assert "WARNING" in result.output
+        assert "警告" in result.output
         assert "demo_viewer" in result.output
     finally:
         set_active(home, "demo_viewer", False)

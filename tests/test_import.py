@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from carbonpeak.errors import InputValidationError
+from carbonpeak.i18n import render
 from carbonpeak.intake.imports import import_file
 from carbonpeak.storage.registry.models import AuditLog, Entity, IngestBatch, Meter
 from tests import reference_district
@@ -115,7 +116,7 @@ def test_exact_duplicate_rows_in_a_file_count_once(ws, tmp_path):
     """)
     r = import_file(ws, "readings", path)
     assert r.rows == 1
-    assert any("1 exact duplicate" in m for m in r.messages)
+    assert any("1 exact duplicate" in render(m, "en") for m in r.messages)
 
 
 def test_ledger_errors(ws, tmp_path):

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.i18n import render
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
@@ -70,7 +71,7 @@ def test_later_batch_wins_and_says_so(ws, tmp_path):
     """)
     r = import_file(ws, "readings", fix)
     assert (r.status, r.overlapping, r.replaced, r.overlapped_batches) == ("committed", 1, 1, [3])
-    assert "1 with a different value now replaced by this batch" in r.messages[-1]
+    assert "1 with a different value now replaced by this batch" in render(r.messages[-1], "en")
     rows = {(m, v, b) for m, _ts, v, b in _live_rows(ws) if m == "M1"}
     # 00:00 keeps batch 3's value; 01:00 replaced (50 -> 60); 02:00 new
     assert rows == {("M1", 100.0, 3), ("M1", 60.0, 6), ("M1", 10.0, 6)}

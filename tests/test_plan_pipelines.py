@@ -105,7 +105,8 @@ def _target(ws: Workspace, code: str) -> Any:
 
 def test_init_loads_the_shipped_catalogue(settings: Settings) -> None:
     ws, notes = init_workspace(settings, profiles=["huangpu"])
-    assert "target catalogue huangpu.csv loaded: 57 targets (batch 1)" in notes
+    assert "target catalogue huangpu.csv loaded: 57 targets (batch 1)" in [
+        render(n, "en") for n in notes]
     # an edited catalogue is never overwritten: init again loads nothing
     assert init_workspace(settings, profiles=["huangpu"])[1] == []
     rows = evaluate_targets(ws, district="huangpu")

@@ -775,7 +775,7 @@ def test_cli_expected_json(world, monkeypatch):
     assert data["weather"] == "measured"
     assert {s["site_id"] for s in data["sites"]} == {"PV-G1", "PV-S1", "PV-M1"}
     syn = CliRunner().invoke(app, ["pv", "expected", "--year", "2022"])
-    assert "synthetic" in syn.output
+    assert "合成气象年" in syn.output
 
 
 def test_cli_forecast_stores_and_lists(world, metered, monkeypatch):

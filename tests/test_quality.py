@@ -405,18 +405,18 @@ def test_cli_quality(tmp_path, monkeypatch):
     out = cli("quality", "--month", "2024-03", "--detail", "--out", str(tmp_path / "q.csv"))
     assert "数据质量" in out
     assert "豫园街道" in out
-    assert "recomputed 1 month(s)" in out
+    assert "重新计算 1 个月" in out
     assert "MB" in out  # the flagged meter-day in --detail
     df = pd.read_csv(tmp_path / "q.csv", encoding="utf-8-sig")
     assert len(df) == 2 * 31  # every day of March: MA is commissioned, MB sent data
     mb = df[(df["meter_id"] == "MB") & (df["day"] == "2024-03-05")]
     assert mb["flags"].item() == "gap"
     out = cli("quality", "--month", "2024-03", "--street", "外滩街道")
-    assert "recomputed 0 month(s)" in out
+    assert "重新计算 0 个月" in out
     assert "豫园街道" not in out
     r = runner.invoke(app, ["quality", "--street", "火星"], catch_exceptions=False)
     assert r.exit_code == 1
-    assert "no street" in r.output
+    assert "没有街道 '火星'" in r.output
 
 
 # -- meters: commissioned_on ---------------------------------------------------------------
@@ -553,5 +553,5 @@ def test_account_cli_fill_gaps(gappy, tmp_path, monkeypatch):
                                  "--max-gap-hours", "8"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "缺测插补" in r.output
-    assert "11 interval(s)" in r.output  # 3 + 8 with gaps up to 8 h
+    assert "的 11 个时段" in r.output  # 3 + 8 with gaps up to 8 h
     assert "读数覆盖率" in r.output

@@ -309,7 +309,7 @@ def test_cli_writes_the_disclosure_pdf(district: District, tmp_path: Path,
     r = CliRunner().invoke(app, ["benchmark", "--year", "2024", "--pdf", str(out), "--lang",
                                  "en"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "disclosure list 能效公示 (PDF)" in r.output
+    assert "能效公示（PDF）" in r.output
     text = pdftotext(out)
     assert "Huangpu District public building energy disclosure 2024" in text
     assert all(name in text for name in NAMES.values())

@@ -547,8 +547,8 @@ def test_cli_vtn_serves_and_dispatches_for_a_while(world):
     out = CliRunner().invoke(cli_app, ["dr", "vtn", "--port", str(free_port()), "--dispatch",
                                        "E1", "--dispatch", "E0", "--seconds", "0.2"], env=env)
     assert out.exit_code == 0, out.output
-    assert "dispatched E1: E1/R2" in out.output  # R2 is automated (VEN-B2); R1, R3 are not
-    assert "dispatched E0: no automated participant" in out.output
+    assert "已下发 E1：E1/R2" in out.output  # R2 is automated (VEN-B2); R1, R3 are not
+    assert "已下发 E0：没有自动参与的资源" in out.output
 
 
 # -- creating events in the API (analysts), participants, opt-in/out, by role -------------

@@ -560,7 +560,7 @@ def test_cli_writes_the_white_paper_and_the_exports(world: World, tmp_path: Path
     assert r.exit_code != 0
     r = CliRunner().invoke(app, ["report", "--year", "2019"])
     assert r.exit_code != 0
-    assert "no official account" in r.output
+    assert "尚无 huangpu 2019 年的正式核算" in r.output
     out = tmp_path / "ku.xlsx"
     r = CliRunner().invoke(app, ["export", "--year", "2024", "--what", "key-units", "--xlsx",
                                  str(out)], catch_exceptions=False)

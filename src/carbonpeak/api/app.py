@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from carbonpeak import __version__
-from carbonpeak.api.deps import client_address
+from carbonpeak.api.deps import client_address, request_lang
 from carbonpeak.api.limits import LIMIT_SCOPE_KEY, BodyLimit, too_large_body
 from carbonpeak.api.responses import JSONBody, Refusal
 from carbonpeak.api.routes.audits import router as audits_router
@@ -57,7 +57,7 @@ from carbonpeak.errors import (
     NotFoundError,
     RateLimited,
 )
-from carbonpeak.i18n import Lang, Message, msg, render
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.web import mount_dashboard
@@ -101,34 +101,6 @@ def _refusal(error: Any) -> dict[str, Any]:
     if isinstance(ctx, dict):
         out["ctx"] = {str(k)[:40]: _short(v) for k, v in list(ctx.items())[:8]}
     return out
-
-
-def request_lang(request: Request | None) -> Lang:
-    """The language a request asks its answers in: ``?lang=zh|en``, else the first of ``zh``
-    and ``en`` in ``Accept-Language`` (by its q-values), else English (the API's default;
-    the dashboard sends its own language)."""
-    if request is None:
-        return "en"
-    asked = request.query_params.get("lang")
-    if asked in ("zh", "en"):
-        return "zh" if asked == "zh" else "en"
-    ranked: list[tuple[float, int, Lang]] = []
-    for i, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")):
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        if primary not in ("zh", "en"):
-            continue
-        q = 1.0
-        for p in params.split(";"):
-            k, _, v = p.strip().partition("=")
-            if k == "q":
-                try:
-                    q = float(v)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranked.append((-q, i, "zh" if primary == "zh" else "en"))
-    return min(ranked)[2] if ranked else "en"
 
 
 def message_response(message: Message, status: int,

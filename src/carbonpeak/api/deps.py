@@ -17,14 +17,15 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from carbonpeak.api.responses import Refusal
 from carbonpeak.errors import AccessDenied, AuthenticationError
-from carbonpeak.i18n import Message, msg
+from carbonpeak.i18n import Lang, Message, msg
 from carbonpeak.services.access.auth import session_principal
 from carbonpeak.services.access.users import authenticate_token
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "CurrentWorkspace", "acting_as",
-           "client_address", "get_principal", "get_workspace", "requires"]
+__all__ = ["CSRF_HEADER", "SESSION_COOKIE", "CurrentPrincipal", "CurrentWorkspace", "RequestLang",
+           "acting_as", "client_address", "get_principal", "get_workspace", "request_lang",
+           "requires"]
 
 SESSION_COOKIE = "cp_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -95,6 +96,40 @@ def get_principal(
     raise _unauthorized(msg("error.auth.sign_in"))
 
 
+def request_lang(request: Request | None) -> Lang:
+    """The language a request asks its answers in: ``?lang=zh|en``, else the first of ``zh``
+    and ``en`` in ``Accept-Language`` (by its q-values), else English (the API's default;
+    the dashboard sends its own language)."""
+    if request is None:
+        return "en"
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        return "zh" if asked == "zh" else "en"
+    ranked: list[tuple[float, int, Lang]] = []
+    for i, part in enumerate(request.headers.get("accept-language", "")[:200].split(",")):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in ("zh", "en"):
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            ranked.append((-q, i, "zh" if primary == "zh" else "en"))
+    return min(ranked)[2] if ranked else "en"
+
+
+def _request_lang(request: Request) -> Lang:
+    return request_lang(request)
+
+
+#: the language a request asks its answers in (:func:`request_lang`)
+RequestLang = Annotated[Lang, Depends(_request_lang)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 

@@ -11,9 +11,21 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _fmt, _progress, _ws, app, console
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _fmt,
+    _progress,
+    _ws,
+    app,
+    console,
+    heads,
+    lang,
+    lbl,
+    say,
+    t,
+)
 from carbonpeak.errors import HeldValuesPending
-from carbonpeak.i18n import render
 from carbonpeak.services.accounting.account import AccountResult, run_account
 from carbonpeak.services.accounting.held import decide_held, list_held
 from carbonpeak.services.figures import FigureSet, figures
@@ -62,12 +74,13 @@ def account(
                     "notes": res.notes}, ensure_ascii=False, indent=1, default=str))
                 return
             with _progress() as prog, _held_refusal():
-                task = prog.add_task("account", total=None)
+                task = prog.add_task(t("cli.account.task"), total=None)
                 res = run_account(ws, year=year, district=district, factor_set=factor_set,
                                   restate=restate, out_dir=out, engine=engine, spark=spark,
                                   fill_gaps=fill_gaps, max_gap_hours=max_gap_hours,
                                   progress=lambda step: prog.update(
-                                      task, description=f"account {year}: {step}"))
+                                      task, description=t("cli.account.step", year=year,
+                                                          step=step)))
                 prog.remove_task(task)
             # the catalogue's values of the year, computed again from the new run
             fs = figures(ws, year=year, district=district, refresh=True) if res.official \
@@ -81,11 +94,11 @@ def account(
 
 @contextmanager
 def _held_refusal() -> Iterator[None]:
-    """An account refused for held values: both languages, then the usual error exit."""
+    """An account refused for held values: why, then the usual error exit."""
     try:
         yield
     except HeldValuesPending as exc:
-        console.print(f"[bold red]未成为正式核算 not official:[/] {render(exc.reason, 'zh')}")
+        say("cli.account.not_official", "bold red", reason=exc.reason)
         raise
 
 
@@ -107,13 +120,14 @@ def held_list(district: DistrictOpt = None,
                              year=year)
         finally:
             ws.close()
-        t = Table("id", "表号 meter", "时间 ts (UTC)", "值 value", "状态 status", "批次 batch",
-                  "原因 reason", title="待核实数值 Held values")
+        table = Table(*heads("id", "meter", "ts_utc", "value", "status", "batch", "reason"),
+                      title=t("cli.held.title"))
         for r in rows:
-            t.add_row(str(r["id"]), r["meter_id"], r["ts"], f"{r['value']:g}", r["status"],
-                      str(r["batch_id"]), r["reason_zh"])
-        console.print(t)
-        console.print(f"{len(rows)} value(s) 个")
+            table.add_row(str(r["id"]), r["meter_id"], r["ts"], f"{r['value']:g}",
+                          lbl("held_status", r["status"]), str(r["batch_id"]),
+                          r[f"reason_{lang()}"])
+        console.print(table)
+        say("cli.held.count", n=len(rows))
 
 
 def _decide(decision: str, ids: list[int], district: str | None, note: str | None) -> None:
@@ -124,8 +138,8 @@ def _decide(decision: str, ids: list[int], district: str | None, note: str | Non
         finally:
             ws.close()
         for r in rows:
-            console.print(f"held value {r['id']} ({r['meter_id']} {r['ts']} {r['value']:g}): "
-                          f"{r['status']}")
+            say("cli.held.decided", id=r["id"], meter=r["meter_id"], ts=r["ts"],
+                value=f"{r['value']:g}", status=lbl("held_status", r["status"]))
 
 
 @held_app.command("confirm")
@@ -158,28 +172,29 @@ def print_summary(res: AccountResult, fs: FigureSet | None = None) -> None:
     """Print the account's district summary, streets and notes; the published figures
     (coverage, intensity) from the figure catalogue ``fs`` when given."""
     tot = res.totals
-    kind = "official 正式" if res.official else "variant 比较"
-    console.print(f"\n[bold]{res.district_name} {res.year}年 能耗与碳排放核算[/] "
-                  f"(run {res.run_id}, {kind}, factor set {res.factor_set}, {res.engine})")
+    kind = t("cli.account.official" if res.official else "cli.account.variant")
+    console.print("\n[bold]" + t("cli.account.head", district=res.district_name, year=res.year)
+                  + "[/] " + t("cli.account.head_about", run=res.run_id, kind=kind,
+                               factor_set=res.factor_set, engine=res.engine), highlight=False)
     dy = res.tables["inventory_district_year"]
-    t = Table("能源品种 carrier", "实物量 quantity", "单位 unit", "当量 tce (equivalent)",
-              "等价 tce (equal)", "tCO2", "scope", "覆盖率 coverage", title="全区 District")
+    table = Table(*heads("carrier", "quantity", "unit", "tce_equivalent", "tce_equal", "tco2",
+                         "scope", "coverage"), title=t("cli.account.district"))
     for r in dy.to_dict("records"):
-        t.add_row(str(r["carrier"]), _fmt(r["quantity"]), str(r["unit"]),
-                  _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
-                  str(r["scope"]), f"{r['coverage']:.1%}")
+        table.add_row(lbl("carrier", str(r["carrier"])), _fmt(r["quantity"]), str(r["unit"]),
+                      _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                      lbl("emission_scope", str(r["scope"])), f"{r['coverage']:.1%}")
     cov = fs.get("coverage.intervals") if fs is not None else None
-    t.add_row("[bold]合计 total[/] (excl. PV)", "", "", _fmt(tot["tce_equivalent"]),
-              _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2",
-              f"{cov.text()}%" if cov is not None else f"{tot['coverage']:.1%}")
-    console.print(t)
+    table.add_row(f"[bold]{t('cli.account.total')}[/]", "", "", _fmt(tot["tce_equivalent"]),
+                  _fmt(tot["tce_equal"]), _fmt(tot["tco2"]), "1+2",
+                  f"{cov.text()}%" if cov is not None else f"{tot['coverage']:.1%}")
+    console.print(table)
     ey = res.tables["inventory_entity_year"]
     sy = ey[ey["scope"].isin(["1", "2"])].groupby("street").agg(
         tce_equivalent=("tce_equivalent", "sum"), tce_equal=("tce_equal", "sum"),
         tco2=("tco2", "sum"), n_entities=("entity_id", "nunique"), coverage=("coverage", "mean"),
     ).sort_values("tco2", ascending=False)
-    st = Table("街道 street", "主体 entities", "当量 tce", "等价 tce", "tCO2",
-               "读数覆盖率 readings received", title="街道 Streets")
+    st = Table(*heads("street", "entities", "tce_equivalent", "tce_equal", "tco2",
+                      "readings_received"), title=t("cli.account.streets"))
     # a street's coverage is the catalogue's: readings received of expected
     covs = {str(f.provenance.get("subject_name")): f for f in
             fs.by_subject("street.coverage.intervals").values()} if fs is not None else {}
@@ -189,45 +204,50 @@ def print_summary(res: AccountResult, fs: FigureSet | None = None) -> None:
                    _fmt(r["tce_equal"]), _fmt(r["tco2"]),
                    f"{c.text()}%" if c is not None else f"{r['coverage']:.1%}")
     console.print(st)
-    lines = [
-        f"屋顶光伏发电 on-site PV (reported apart): "
-        f"{_fmt(tot['pv_generation_kwh'] / 1e4, 2)} 万kWh",
-    ]
+    lines = [t("cli.account.pv", value=_fmt(tot["pv_generation_kwh"] / 1e4, 2))]
     # the district's intensities are the statistics' (统计口径): the account covers the metered
     # entities only, and its total over the district's GDP is no intensity of anything
     it = fs.get("intensity.energy_per_gdp") if fs is not None else None
     if it is not None and it.value is not None:
         co2 = fs.get("intensity.co2_per_gdp") if fs is not None else None
-        lines.append(f"单位GDP能耗 energy per GDP: {it.text()} tce/万元 ({it.label('zh')})")
+        lines.append(t("cli.account.energy_per_gdp", value=it.text(), label=it.label(lang())))
         if co2 is not None and co2.value is not None:
-            lines.append(f"单位GDP二氧化碳排放 CO2 per GDP: {co2.text()} tCO2/万元 "
-                         f"({co2.label('zh')})")
+            lines.append(t("cli.account.co2_per_gdp", value=co2.text(),
+                           label=co2.label(lang())))
     if tot.get("interval_coverage") is not None:
-        lines.append(
-            f"读数覆盖率 interval readings received: {tot['interval_coverage']:.1%} "
-            f"({tot['intervals_received']:,} of {tot['intervals_expected']:,.0f} expected)")
+        lines.append(t("cli.account.interval_coverage", share=f"{tot['interval_coverage']:.1%}",
+                       received=f"{tot['intervals_received']:,}",
+                       expected=f"{tot['intervals_expected']:,.0f}"))
     gap = tot.get("gap_filling") or {}
     if gap.get("enabled"):
-        lines.append(f"缺测插补 gaps filled (estimated 估算): {gap['intervals_filled']:,} "
-                     f"interval(s) of {gap['meters']} meter(s), gaps <= {gap['max_gap_hours']:g} h")
+        lines.append(t("cli.account.gaps", filled=f"{gap['intervals_filled']:,}",
+                       meters=gap["meters"], hours=f"{gap['max_gap_hours']:g}"))
     ku = res.tables["key_units"]
-    lines.append(f"重点用能单位 key units: {int(ku['is_key_unit'].sum())} of {len(ku)} entities")
-    for line in lines + [f"note: {n}" for n in res.notes]:
-        console.print(f"  • {line}")
+    lines.append(t("cli.account.key_units", n=int(ku["is_key_unit"].sum()), total=len(ku)))
+    for line in lines + [t("cli.account.note", text=m) for m in res.messages]:
+        say("cli.bullet", text=line)
     if res.files:
-        console.print(f"  • wrote {len(res.files)} files to {res.files[0].parent}")
+        say("cli.bullet", text=t("cli.wrote_files", n=len(res.files),
+                                 folder=str(res.files[0].parent)))
 
 
 # -- quality ------------------------------------------------------------------------------
 def _quality_issues(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> str:
-    """``缺测 gap 3, 尖峰 spike 1``: the flags of a summary with their meter-day counts."""
+    """``缺测 3，尖峰 1`` (``gap 3, spike 1``): the flags of a summary with their meter-day
+    counts, in the run's language."""
     found = [(rec[f"days_{f}"], f) for f in flags if rec.get(f"days_{f}")]
-    return ", ".join(f"{flags[f]['zh']} {f} {n:,}" for n, f in found) or "—"
+    return ("，" if lang() == "zh" else ", ").join(
+        f"{_flag(flags, f)} {n:,}" for n, f in found) or "—"
+
+
+def _flag(flags: dict[str, dict[str, str]], name: str) -> str:
+    """A quality flag's name in the run's language (zh: its Chinese word; en: its code)."""
+    return flags.get(name, {}).get("zh", name) if lang() == "zh" else name
 
 
 def _quality_table(title: str, first: list[str]) -> Table:
-    return Table(*first, "表计 meters", "表日 meter-days", "完整率 completeness",
-                 "问题表日 flagged days", "问题 issues (meter-days)", title=title)
+    return Table(*first, *heads("meters", "meter_days", "completeness", "flagged_days",
+                                "issues"), title=title)
 
 
 def _quality_row(rec: dict[str, Any], flags: dict[str, dict[str, str]]) -> list[str]:
@@ -261,11 +281,12 @@ def quality(
         ws = _ws()
         try:
             with _progress() as prog:
-                task = prog.add_task("数据质量 quality", total=None)
+                task = prog.add_task(t("cli.quality.task"), total=None)
 
                 def step(mo: str, i: int, n: int) -> None:
                     prog.update(task, total=n, completed=i,
-                                description=f"数据质量 quality: {mo}" if mo else "quality")
+                                description=t("cli.quality.step", month=mo) if mo
+                                else t("cli.quality.task"))
 
                 rep = quality_report(ws, district, entity_id=entity, street_id=street,
                                      month=month, year=year, force=refresh, progress=step)
@@ -274,52 +295,55 @@ def quality(
             ws.close()
         period = (f"{rep.months[0]} … {rep.months[-1]}" if len(rep.months) > 1
                   else (rep.months[0] if rep.months else "—"))
-        console.print(f"\n[bold]{rep.district_name} 数据质量 Data quality[/] {period} "
-                      f"(checked {rep.checked_at[:16]} UTC; "
-                      f"recomputed {len(rep.recomputed)} month(s))")
+        console.print("\n[bold]" + t("cli.quality.head", district=rep.district_name)
+                      + f"[/] {period} " + t("cli.quality.about", at=rep.checked_at[:16],
+                                             n=len(rep.recomputed)), highlight=False)
         if not rep.rows and not rep.entities:
-            console.print("  • no meter readings for this selection 无读数")
+            say("cli.bullet", text=t("cli.quality.none"))
             return
         summ = rep.district_summary
         comp = summ.get("completeness")
-        console.print(f"  • {summ['meters']} 表计 meters, {summ['meter_days']:,} 表日 meter-days, "
-                      f"完整率 completeness {'—' if comp is None else f'{comp:.1%}'} "
-                      f"({summ['received']:,} of {summ['expected']:,} expected readings)")
-        ft = Table("标记 flag", "说明 meaning", "表日 meter-days", title="问题 Flags")
+        say("cli.bullet", text=t("cli.quality.summary", meters=summ["meters"],
+                                 meter_days=f"{summ['meter_days']:,}",
+                                 completeness="—" if comp is None else f"{comp:.1%}",
+                                 received=f"{summ['received']:,}",
+                                 expected=f"{summ['expected']:,}"))
+        ft = Table(*heads("flag", "meaning", "meter_days"), title=t("cli.quality.flags"))
         for name, info in rep.flags.items():
-            ft.add_row(f"{info['zh']} {name}", info["en"], f"{summ[f'days_{name}']:,}")
+            ft.add_row(_flag(rep.flags, name), info[lang()], f"{summ[f'days_{name}']:,}")
         console.print(ft)
-        st = _quality_table("街道 Streets", ["街道 street"])
+        st = _quality_table(t("cli.account.streets"), heads("street"))
         for rec in rep.streets:
             st.add_row(str(rec["street"]), *_quality_row(rec, rep.flags))
         console.print(st)
         worst = sorted(rep.entities, key=lambda r: (-(r["days_flagged"]),
                                                     r["completeness"] or 0.0))
-        et = _quality_table("主体 Entities (most flagged first)", ["主体 entity", "名称 name"])
+        et = _quality_table(t("cli.quality.entities"), heads("entity", "name"))
         for rec in worst[:30]:
             et.add_row(str(rec["entity_id"]), str(rec["entity_name"]),
                        *_quality_row(rec, rep.flags))
         console.print(et)
         if len(worst) > 30:
-            console.print(f"  • … {len(worst) - 30} more entities; --entity or --out for all")
+            say("cli.bullet", text=t("cli.quality.more_entities", n=len(worst) - 30))
         if detail:
-            dt_ = Table("日期 day", "表计 meter", "主体 entity", "应收 expected", "实收 received",
-                        "完整率", "最长缺测 longest gap (min)", "标记 flags",
-                        title="问题表日 Flagged meter-days")
+            dt_ = Table(*heads("day", "meter", "entity", "expected", "received", "completeness",
+                               "longest_gap", "flags"), title=t("cli.quality.flagged"))
             flagged = [r for r in rep.rows if r["flags"]]
             for r in flagged[:200]:
                 comp = r["completeness"]
                 dt_.add_row(str(r["day"]), str(r["meter_id"]), str(r["entity_id"]),
                             str(r["expected"]), str(r["received"]),
                             "—" if comp is None else f"{comp:.0%}",
-                            _fmt(r["longest_gap_minutes"], 0), str(r["flags"]))
+                            _fmt(r["longest_gap_minutes"], 0),
+                            "、".join(_flag(rep.flags, f) for f in str(r["flags"]).split(";"))
+                            if lang() == "zh" else str(r["flags"]))
             console.print(dt_)
             if len(flagged) > 200:
-                console.print(f"  • … {len(flagged) - 200} more flagged meter-days; use --out")
+                say("cli.bullet", text=t("cli.quality.more_days", n=len(flagged) - 200))
         if out is not None:
             out.parent.mkdir(parents=True, exist_ok=True)
             rep.rows_frame().to_csv(out, index=False, encoding="utf-8-sig")
-            console.print(f"  • wrote {len(rep.rows):,} meter-day rows to {out}")
+            say("cli.bullet", text=t("cli.quality.wrote", n=f"{len(rep.rows):,}", path=str(out)))
 
 
 # -- lists --------------------------------------------------------------------------------

@@ -11,11 +11,24 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lang,
+    lbl,
+    option_date,
+    print_import,
+    say,
+    t,
+    yes_no,
+)
 from carbonpeak.domain.audits import AUDIT_KINDS, OBLIGATIONS, SCHEDULE_STATUSES
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import label_text, msg
-from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.audits import (
     audit_schedule,
@@ -46,17 +59,9 @@ _STYLE = {"overdue": "red", "never_audited": "red", "missing": "yellow", "late":
           "due_this_year": "yellow", "ok": "green", "unknown": "dim", "not_applicable": "dim"}
 
 
-def _print_counts(c: BatchResult, what: str) -> None:
-    if c.status == "duplicate":
-        console.print(f"{what} {c.file}: duplicate 重复文件: {c.message}")
-        return
-    state = "no change 无变化" if c.status == "no_change" else "committed 已导入"
-    console.print(f"{what} {c.file}: batch {c.batch_id} {state}: {c.rows} row(s), "
-                  f"{c.added} added 新增, {c.updated} updated 更新, {c.unchanged} unchanged 未变")
-
-
 def _status(code: str, kind: str) -> str:
-    return f"[{_STYLE.get(code, '')}]{label_text(kind, code, 'zh')} {code}[/]"
+    """A status (of the closed list ``kind``) in the run's language, coloured."""
+    return f"[{_STYLE.get(code, '')}]{label_text(kind, code, lang())}[/]"
 
 
 @audits_app.command("import")
@@ -66,7 +71,7 @@ def audits_import(path: FileArg, district: DistrictOpt = None) -> None:
     estimated_savings_tce (tce; a header unit 万tce or kgce is converted, another refused).
     All or nothing; the same file again is reported as already imported."""
     with _errors(), _workspace() as ws:
-        _print_counts(import_audits(ws, path, district=district), "能源审计 audits")
+        print_import(import_audits(ws, path, district=district))
 
 
 @audits_app.command("list")
@@ -85,15 +90,15 @@ def audits_list(
         d = ws.district(district)
         rows = list_audits(ws, AccessScope(d.id, everything=True), entity=entity, street=street,
                            kind=kind)
-        t = Table("date 日期", "entity", "name 名称", "street 街道", "kind 类型", "auditor 机构",
-                  "report 报告", "measures 建议措施", "tce", title=f"{len(rows)} audit(s)")
+        table = Table(*heads("date", "entity", "name", "street", "kind", "auditor", "report",
+                             "measures", "tce"), title=t("cli.audits.title", n=len(rows)))
         for r in rows:
-            t.add_row(r["audit_date"], r["entity_id"], str(r["name"]), str(r["street"] or ""),
-                      r["kind_zh"], r["auditor"], r["report_ref"],
-                      "；".join(r["recommended_measures"]),
-                      "" if r["estimated_savings_tce"] is None
-                      else f"{r['estimated_savings_tce']:,.1f}")
-        console.print(t)
+            table.add_row(r["audit_date"], r["entity_id"], str(r["name"]),
+                          str(r["street"] or ""), lbl("audit_kind", r["kind"]), r["auditor"],
+                          r["report_ref"], "；".join(r["recommended_measures"]),
+                          "" if r["estimated_savings_tce"] is None
+                          else f"{r['estimated_savings_tce']:,.1f}")
+        console.print(table)
 
 
 @audits_app.command("schedule")
@@ -115,33 +120,36 @@ def audits_schedule(
         sched = audit_schedule(ws, d.id, when)
         rule = sched["rule"]
         items = [it for it in sched["items"] if status is None or it["status"] == status]
-        t = Table("entity", "name 名称", "street 街道", "type", "m²", "last 上次", "kind",
-                  "next due 应于", "status 状态", "days over 逾期天数",
-                  title=f"{sched['district_name']} 能源审计周期 audit schedule, as of "
-                  f"{sched['as_of']}: ≥{rule['min_floor_area_m2']:,.0f} m², every "
-                  f"{rule['interval_years']} years (rule: {', '.join(rule['statuses'])})")
+        table = Table(*heads("entity", "name", "street", "type", "m2", "last", "kind",
+                             "next_due", "status", "days_over"),
+                      title=t("cli.audits.schedule_title", district=sched["district_name"],
+                              as_of=sched["as_of"], area=f"{rule['min_floor_area_m2']:,.0f}",
+                              years=rule["interval_years"],
+                              statuses=", ".join(lbl("rule_status", s)
+                                                 for s in rule["statuses"])))
         for it in items:
-            t.add_row(it["entity_id"], str(it["name"]), str(it["street"] or ""),
-                      str(it["building_type"]), f"{it['floor_area_m2']:,.0f}",
-                      it["last_audit_date"] or "—", it["last_audit_kind"] or "",
-                      it["next_due"], _status(it["status"], "schedule_status"),
-                      str(it["days_overdue"] or ""))
-        console.print(t)
+            table.add_row(it["entity_id"], str(it["name"]), str(it["street"] or ""),
+                          lbl("building_type", str(it["building_type"])),
+                          f"{it['floor_area_m2']:,.0f}", it["last_audit_date"] or "—",
+                          lbl("audit_kind", it["last_audit_kind"])
+                          if it["last_audit_kind"] else "",
+                          it["next_due"], _status(it["status"], "schedule_status"),
+                          str(it["days_overdue"] or ""))
+        console.print(table)
         sm = sched["summary"]
         cov = "—" if sm["coverage"] is None else f"{sm['coverage']:.1%}"
-        console.print(f"{sm['n_covered']} building(s) covered 适用建筑; " + ", ".join(
-            f"{label_text('schedule_status', k, 'zh')} {k} {v}" for k, v in sm["counts"].items())
-            + f"; coverage 周期内覆盖率 {cov}")
+        sep = "，" if lang() == "zh" else ", "
+        say("cli.audits.schedule_summary", n=sm["n_covered"], coverage=cov, counts=sep.join(
+            f"{label_text('schedule_status', k, lang())} {v}"
+            for k, v in sm["counts"].items()))
         left = sm["left_out"]
-        console.print(f"left out 未纳入: {left['below_threshold']} below the area threshold, "
-                      f"{left['type_not_counted']} of a type not counted; no floor area "
-                      f"(cannot be judged 无建筑面积): {', '.join(left['no_floor_area']) or '—'}")
+        say("cli.audits.left_out", below=left["below_threshold"],
+            type=left["type_not_counted"], none=", ".join(left["no_floor_area"]) or "—")
         if set(rule["statuses"]) - {"verified"}:
-            console.print("[yellow]part of the rule is not the plan's text (unverified or "
-                          "default values); see the profile's \\[buildings] table[/]")
+            say("cli.audits.rule_unverified", "yellow")
         if xlsx is not None:
             schedule_workbook(sched, xlsx)
-            console.print(f"xlsx: {xlsx}")
+            say("cli.xlsx", path=str(xlsx))
 
 
 @obligations_app.command("import")
@@ -150,7 +158,7 @@ def obligations_import(path: FileArg, district: DistrictOpt = None) -> None:
     its Chinese name), year, filed_on, reference, note. All or nothing; idempotent (the same
     file again is reported as already imported)."""
     with _errors(), _workspace() as ws:
-        _print_counts(import_filings(ws, path, district=district), "义务报送 filings")
+        print_import(import_filings(ws, path, district=district))
 
 
 @obligations_app.command("codes")
@@ -161,14 +169,15 @@ def obligations_codes(district: DistrictOpt = None) -> None:
     with _errors(), _workspace() as ws:
         d = ws.district(district)
         applies = set(KeyUnitRules.from_profile(d.profile).obligations)
-        t = Table("code", "名称", "name", "recurrence", "deadline (year Y)", "status",
-                  f"applies in {d.id}", "source")
+        table = Table(*heads("code", "name", "recurrence", "deadline_y", "status"),
+                      t("cli.col.applies_in", district=d.id), *heads("source"))
         for ob in OBLIGATIONS.values():
             year = "Y" if ob.due_year_offset == 0 else f"Y+{ob.due_year_offset}"
-            t.add_row(ob.code, ob.label_zh, ob.label_en, ob.recurrence,
-                      f"{year}-{ob.due_month:02d}-{ob.due_day:02d}", ob.status,
-                      "yes" if ob.code in applies else "no", ob.source)
-        console.print(t)
+            table.add_row(ob.code, ob.label_zh if lang() == "zh" else ob.label_en,
+                          t(f"cli.recurrence.{ob.recurrence}"),
+                          f"{year}-{ob.due_month:02d}-{ob.due_day:02d}",
+                          lbl("rule_status", ob.status), yes_no(ob.code in applies), ob.source)
+        console.print(table)
 
 
 @obligations_app.command("checklist")
@@ -184,30 +193,33 @@ def obligations_checklist(
         d = ws.district(district)
         when = option_date(as_of, "--as-of") or district_today(d)
         chk = obligations(ws, d.id, year, as_of=when)
-        t = Table("entity", "name 名称", "item 事项", "status 状态", "deadline 期限",
-                  "evidence 依据", title=f"{chk['district_name']} {year} 重点用能单位义务清单 "
-                  f"key units' checklist, as of {chk['as_of']}")
+        table = Table(*heads("entity", "name", "item", "status", "deadline", "evidence"),
+                      title=t("cli.obligations.title", district=chk["district_name"],
+                              year=year, as_of=chk["as_of"]))
+        zh = lang() == "zh"
         for u in chk["units"]:
             for i, it in enumerate(u["items"]):
                 first = i == 0
-                t.add_row(u["entity_id"] if first else "", str(u["name"]) if first else "",
-                          it["label_zh"], _status(it["status"], "check_status"),
-                          it["deadline"] or "", it["evidence_zh"])
-            t.add_section()
-        console.print(t)
+                table.add_row(u["entity_id"] if first else "", str(u["name"]) if first else "",
+                              it["label_zh" if zh else "label_en"],
+                              _status(it["status"], "check_status"), it["deadline"] or "",
+                              it["evidence_zh" if zh else "evidence"])
+            table.add_section()
+        console.print(table)
         _print_summary(chk)
         if xlsx is not None:
             obligations_workbook(chk, xlsx)
-            console.print(f"xlsx: {xlsx}")
+            say("cli.xlsx", path=str(xlsx))
 
 
 def _print_summary(chk: dict[str, Any]) -> None:
     sm = chk["summary"]
-    console.print(f"{sm['n_units']} key unit(s) 重点用能单位; {sm['units_with_problems']} with "
-                  "an item missing, late or overdue 存在未履行/逾期事项")
+    say("cli.obligations.summary", n=sm["n_units"], problems=sm["units_with_problems"])
+    sep = "，" if lang() == "zh" else ", "
     for code, counts in sm["by_item"].items():
-        console.print(f"  {code}: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        console.print("  " + t("cli.obligations.item", item=code, counts=sep.join(
+            f"{label_text('check_status', k, lang())} {v}"
+            for k, v in counts.items() if v)), highlight=False)
     shaky = [o["code"] for o in chk["obligations"] if o["status"] != "verified"]
     if shaky:
-        console.print(f"[yellow]deadlines not from an official text (unverified or default): "
-                      f"{', '.join(shaky)}; see `carbonpeak obligations codes`[/]")
+        say("cli.obligations.unverified", "yellow", codes=", ".join(shaky))

@@ -11,13 +11,25 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lang,
+    lbl,
+    option_date,
+    run_lang,
+    say,
+    t,
+)
 from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.i18n import label_text, msg
+from carbonpeak.i18n import msg
 from carbonpeak.intake.bootstrap import load_quota_table
 from carbonpeak.intake.quota_files import read_quota_file
-from carbonpeak.publish import Lang
 from carbonpeak.publish.disclosure import disclosure_pdf, report_names
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.benchmarking import (
@@ -58,12 +70,14 @@ def _fmt(v: object, digits: int = 1) -> str:
 def quotas_list() -> None:
     """The loaded quota tables (newest version) and their rows' statuses."""
     with _errors(), _workspace() as ws:
-        t = Table("table", "version", "rows", "regions", "status", "origin", "loaded by")
+        table = Table(*heads("table", "version", "rows", "regions", "status", "origin",
+                             "loaded_by"))
         for q in quota_tables(ws):
-            t.add_row(q["table_id"], str(q["version"]), str(q["rows"]), ", ".join(q["regions"]),
-                      ", ".join(f"{k} {v}" for k, v in q["statuses"].items()), q["origin"],
-                      q["loaded_by"])
-        console.print(t)
+            table.add_row(q["table_id"], str(q["version"]), str(q["rows"]),
+                          ", ".join(q["regions"]), ", ".join(
+                              f"{lbl('quota_status', k)} {v}" for k, v in q["statuses"].items()),
+                          q["origin"], q["loaded_by"])
+        console.print(table)
 
 
 @quotas_app.command("show")
@@ -73,14 +87,17 @@ def quotas_show(table_id: Annotated[str, typer.Argument(help="Quota table id")],
     """Every row of a quota table with its convention, values, status and source."""
     with _errors(), _workspace() as ws:
         q = quota_table(ws, table_id, version)
-        t = Table("region", "class", "类别", "default for", "convention", "constraint 约束值",
-                  "guide 引导值", "unit", "status", "source", title=f"{table_id} v{q['version']}")
+        table = Table(*heads("region", "code", "class", "default_for", "convention",
+                             "constraint", "guide", "unit", "status", "source"),
+                      title=f"{table_id} v{q['version']}")
         for r in q["rows"]:
-            t.add_row(r["region"], r["quota_class"], r["label_zh"], r["default_for"] or "",
-                      f"{r['convention']} ({r['electricity_kgce_per_kwh']} kgce/kWh)",
-                      _fmt(r["constraint_value"]), _fmt(r["guide_value"]), r["unit"],
-                      r["status"], r["source"])
-        console.print(t)
+            table.add_row(r["region"], r["quota_class"], r[f"label_{lang()}"],
+                          lbl("building_type", r["default_for"]) if r["default_for"] else "",
+                          f"{lbl('quota_convention', r['convention'])} "
+                          f"({r['electricity_kgce_per_kwh']} kgce/kWh)",
+                          _fmt(r["constraint_value"]), _fmt(r["guide_value"]), r["unit"],
+                          lbl("quota_status", r["status"]), r["source"])
+        console.print(table)
 
 
 @quotas_app.command("load")
@@ -89,8 +106,8 @@ def quotas_load(path: Annotated[Path, typer.Argument(help="Quota table CSV (colu
     """Load a (checked) quota table: a new version when its content changed."""
     with _errors(), _workspace() as ws:
         rec, created = load_quota_table(ws, read_quota_file(path))
-        what = "loaded" if created else "unchanged (same content as the newest version)"
-        console.print(f"quota table {rec.table_id} v{rec.version} {what}: {len(rec.rows)} rows")
+        say("cli.quotas.loaded" if created else "cli.quotas.unchanged", table=rec.table_id,
+            version=rec.version, rows=len(rec.rows))
 
 
 @quotas_app.command("classify")
@@ -100,7 +117,8 @@ def quotas_classify(path: Annotated[Path, typer.Argument(
     """Assign buildings to quota classes (otherwise a table's default for the type is used)."""
     with _errors(), _workspace() as ws:
         counts = classify(ws, ws.district(district).id, path)
-        console.print(", ".join(f"{k} {v}" for k, v in counts.items()))
+        console.print(("，" if lang() == "zh" else ", ").join(
+            f"{t(f'cli.classify.{k}')} {v}" for k, v in counts.items()), highlight=False)
 
 
 @app.command("benchmark")
@@ -115,7 +133,8 @@ def benchmark_cmd(
                                               "as xlsx")] = None,
     pdf: Annotated[Path | None, typer.Option(help="Write the disclosure list (能效公示) "
                                              "as PDF")] = None,
-    lang: Annotated[Lang, typer.Option(help="Language of the PDF: zh (中文) or en")] = "zh",
+    lang_: Annotated[str | None, typer.Option(
+        "--lang", help="Language of the PDF: zh or en; default the run's language")] = None,
     min_coverage: Annotated[float, typer.Option(help="Rate only buildings whose account "
                                                 "covers this share of the year")] = 0.9,
     district: DistrictOpt = None,
@@ -133,43 +152,48 @@ def benchmark_cmd(
         if rating:
             df = df[df["rating"] == rating]
         statuses = sorted({str(x) for x in bm.frame["quota_status"].dropna()})
-        t = Table("entity", "name", "type", "m²", "kgce/m² 等价值", "rank", "area pct",
-                  "class", "EUI (quota)", "constraint", "guide", "rating 评级", "cut needed",
-                  title=f"{bm.district_name} {year}: {table} v{bm.table_version} "
-                  f"(quota status: {', '.join(statuses) or '—'})")
+        out = Table(*heads("entity", "name", "type", "m2", "eui_equal", "rank", "area_pct",
+                           "class", "eui_quota", "constraint", "guide", "rating", "cut_needed"),
+                    title=t("cli.benchmark.title", district=bm.district_name, year=year,
+                            table=table, version=bm.table_version,
+                            statuses=", ".join(lbl("quota_status", s) for s in statuses)
+                            or "—"))
         for _, r in df.iterrows():
             cls = "" if r["quota_class"] is None or r["quota_class"] != r["quota_class"] else (
-                f"{r['quota_class']}" + (" (default)" if r["class_source"] == "default" else ""))
-            t.add_row(r["entity_id"], str(r["name"]), str(r["building_type"]),
+                f"{r['quota_class']}" + (t("cli.benchmark.default")
+                                         if r["class_source"] == "default" else ""))
+            out.add_row(r["entity_id"], str(r["name"]), str(r["building_type"]),
                       _fmt(r["floor_area_m2"], 0), _fmt(r["eui_kgce_per_m2_equal"]),
                       _fmt(r["rank_in_type"], 0) + "/" + _fmt(r["n_in_type"], 0),
                       _fmt(r["area_percentile_in_type"], 2), cls, _fmt(r["eui"]),
                       _fmt(r["constraint_value"]), _fmt(r["guide_value"]),
-                      label_text("quota_rating", r["rating"], "zh"),
+                      lbl("quota_rating", r["rating"]),
                       f"{r['excess_fraction']:.1%}" if r["rating"] == "over_constraint" else "")
-        console.print(t)
-        console.print("ratings 评级: " + ", ".join(
-            f"{label_text('quota_rating', k, 'zh')} {k} {v}" for k, v in bm.counts().items()))
+        console.print(out)
+        say("cli.benchmark.ratings", counts=", ".join(
+            f"{lbl('quota_rating', k)} {v}" for k, v in bm.counts().items()))
         if "unverified" in statuses:
-            console.print("[yellow]the quota values used are unverified 限额值未经核实[/]")
+            say("cli.benchmark.unverified", "yellow")
         if xlsx is not None:
             disclosure_workbook(bm, xlsx)
-            console.print(f"disclosure list 能效公示: {xlsx}")
+            say("cli.benchmark.xlsx", path=str(xlsx))
         if pdf is not None:
-            disclosure_pdf(bm, pdf, lang=lang, names=report_names(ws, d.id))
-            console.print(f"disclosure list 能效公示 (PDF): {pdf}")
+            disclosure_pdf(bm, pdf, lang=run_lang(lang_), names=report_names(ws, d.id))
+            say("cli.benchmark.pdf", path=str(pdf))
 
 
 def _print_cases(rows: list[dict[str, object]], title: str) -> None:
-    t = Table("id", "entity", "name", "year", "class", "EUI", "constraint", "excess", "status",
-              "notice", "deadline", "reason", title=title)
+    table = Table(*heads("id", "entity", "name", "year", "class", "eui", "constraint", "excess",
+                         "status", "notice", "deadline", "reason"), title=title)
     for c in rows:
-        t.add_row(str(c["id"]), str(c["entity_id"]), str(c.get("name") or ""), str(c["year"]),
-                  str(c["quota_class"]), _fmt(c["eui"]), _fmt(c["constraint_value"]),
-                  f"{c['excess_fraction']:.1%}" if isinstance(c["excess_fraction"], float)
-                  else "", str(c["status"]), str(c["notice_no"] or ""),
-                  str(c["deadline"] or ""), str(c["reason_zh"]))
-    console.print(t)
+        table.add_row(str(c["id"]), str(c["entity_id"]), str(c.get("name") or ""),
+                      str(c["year"]), str(c["quota_class"]), _fmt(c["eui"]),
+                      _fmt(c["constraint_value"]),
+                      f"{c['excess_fraction']:.1%}" if isinstance(c["excess_fraction"], float)
+                      else "", lbl("quota_case_status", str(c["status"])),
+                      str(c["notice_no"] or ""), str(c["deadline"] or ""),
+                      str(c[f"reason_{lang()}"]))
+    console.print(table)
 
 
 @cases_app.command("open")
@@ -178,7 +202,7 @@ def cases_open(year: Annotated[int, typer.Option(help="Year over quota")],
     """Open a case for every building over its constraint in ``year`` (none twice)."""
     with _errors(), _workspace() as ws:
         created = open_cases(ws, ws.district(district).id, year, table)
-        _print_cases([case_dict(c) for c in created], f"{len(created)} case(s) opened")
+        _print_cases([case_dict(c) for c in created], t("cli.cases.opened", n=len(created)))
 
 
 @cases_app.command("notify")
@@ -199,7 +223,7 @@ def cases_notify(
         issued = option_date(notice_date, "--notice-date")
         cases = notify_cases(ws, ws.district(district).id, year=year, deadline=due,
                              notice_date=issued, entity_ids=entity)
-        _print_cases([case_dict(c) for c in cases], f"{len(cases)} notice(s) issued")
+        _print_cases([case_dict(c) for c in cases], t("cli.cases.notified", n=len(cases)))
 
 
 @cases_app.command("review")
@@ -212,7 +236,7 @@ def cases_review(
     with _errors(), _workspace() as ws:
         when = option_date(as_of, "--as-of")
         changed = review_cases(ws, ws.district(district).id, review_year=year, as_of=when)
-        _print_cases([case_dict(c) for c, _ in changed], f"{len(changed)} case(s) changed")
+        _print_cases([case_dict(c) for c, _ in changed], t("cli.cases.changed", n=len(changed)))
 
 
 @cases_app.command("list")
@@ -225,4 +249,4 @@ def cases_list(year: Annotated[int | None, typer.Option(help="Year over quota")]
         d = ws.district(district)
         rows = list_cases(ws, AccessScope(district_id=d.id, everything=True), year=year,
                           status=status)
-        _print_cases(rows, f"{len(rows)} case(s)")
+        _print_cases(rows, t("cli.cases.list", n=len(rows)))

@@ -1,9 +1,17 @@
 """The root command, its import and factor sub-apps, and what every command shares: consoles,
-the district option, error printing, the workspace, progress bars, file arguments."""
+the language, the district option, error printing, the workspace, progress bars, file arguments.
+
+One language per run: the root option ``--lang zh|en``, else ``$CARBONPEAK_LANG``, else Chinese
+(the users' language; every district profile is a Chinese district), resolved in :func:`lang`.
+Every line a command prints is a catalogue message rendered in it (:func:`t`, :func:`say`);
+the help texts of the options stay English (they are for whoever runs the commands, and typer
+builds them before the language is known).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,12 +20,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import CarbonPeakError, InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import LANGS, Lang, Message, label, msg, render
 from carbonpeak.intake.formats.messages import sort_errors, write_error_report
 from carbonpeak.intake.imports import ImportResult, import_file
 from carbonpeak.storage.workspace import (
@@ -41,6 +50,78 @@ app.add_typer(factors_app, name="factors")
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
+#: the language of this run, set by the root option (empty: not given)
+_RUN_LANG: list[Lang] = []
+
+
+def lang() -> Lang:
+    """The language every line of this run is printed in: ``--lang``, else
+    ``$CARBONPEAK_LANG`` (``zh`` or ``en``), else ``zh``."""
+    if _RUN_LANG:
+        return _RUN_LANG[-1]
+    env = os.environ.get("CARBONPEAK_LANG", "").strip().lower()
+    return "en" if env.startswith("en") else "zh"
+
+
+def t(code: str | Message, /, **params: Any) -> str:  # noqa: ANN401 - any JSON value
+    """A catalogue message (or a code and its parameters) in the run's language."""
+    return render(code, lang()) if isinstance(code, Message) else render(msg(code, **params),
+                                                                          lang())
+
+
+def lbl(kind: str, value: str) -> str:
+    """A member of a closed list (``batch_kind``, ``carrier`` …) in the run's language."""
+    return t(msg("cli.text", text=label(kind, value)))
+
+
+def heads(*names: str) -> list[str]:
+    """Table headings ``cli.col.<name>`` in the run's language."""
+    return [t(f"cli.col.{n}") for n in names]
+
+
+def pick(zh: str | None, en: str | None) -> str:
+    """The name a row gives in the run's language (the other one if that is empty)."""
+    return (zh or en or "") if lang() == "zh" else (en or zh or "")
+
+
+def yes_no(value: bool) -> str:  # noqa: FBT001
+    """是/否, yes/no."""
+    return t("cli.yes" if value else "cli.no")
+
+
+def say(code: str | Message, /, style: str | None = None, *, to_err: bool = False,
+        **params: Any) -> None:  # noqa: ANN401
+    """Print a catalogue message in the run's language (in rich ``style`` if given; the
+    text itself is never read as markup)."""
+    text = escape(t(code, **params))
+    (err if to_err else console).print(f"[{style}]{text}[/]" if style else text,
+                                       highlight=False)
+
+
+@app.callback()
+def _root(lang_: Annotated[str | None, typer.Option(
+        "--lang", help="Language of everything printed: zh (default) or en; also "
+        "$CARBONPEAK_LANG.", envvar="CARBONPEAK_LANG")] = None) -> None:
+    _RUN_LANG.clear()
+    if lang_ is None:
+        return
+    chosen = lang_.strip().lower()
+    if chosen not in LANGS:
+        bad = f"{lang_!r}: zh | en"
+        raise typer.BadParameter(bad, param_hint="--lang")
+    _RUN_LANG.append("zh" if chosen == "zh" else "en")
+
+
+def run_lang(given: str | None) -> Lang:
+    """A command's own ``--lang`` (a report's language), else the run's."""
+    if given is None:
+        return lang()
+    if given not in LANGS:
+        bad = f"{given!r}: zh | en"
+        raise typer.BadParameter(bad, param_hint="--lang")
+    return "zh" if given == "zh" else "en"
+
+
 DistrictOpt = Annotated[str | None, typer.Option(
     "--district", "-d", help="District code; default the only one.")]
 
@@ -61,25 +142,37 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InputValidationError as exc:
-        err.print(f"[bold red]refused 拒收:[/] {exc.errors[0].file if exc.errors else ''}: "
-                  f"{len(exc.errors)} problem(s); nothing was imported 未导入任何数据")
+        say("cli.refused", "bold red", to_err=True,
+            file=exc.errors[0].file if exc.errors else "", n=len(exc.errors))
         _print_errors(exc.errors)
         raise typer.Exit(1) from None
     except CarbonPeakError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        print_error(exc)
         raise typer.Exit(1) from None
 
 
+def error_text(exc: BaseException) -> str:
+    """An error in the run's language: its catalogue reason where the raiser gave one, else
+    its text as raised (a message without a code: the raiser's to fix)."""
+    reason = getattr(exc, "reason", None)
+    return t(reason) if isinstance(reason, Message) else str(exc)
+
+
+def print_error(exc: BaseException) -> None:
+    """``error: …`` on stderr, in the run's language."""
+    say("cli.error", "bold red", to_err=True, text=error_text(exc))
+
+
 def _print_errors(errors: list[RowError], limit: int = 200) -> None:
-    """One bilingual table of problems: sheet, row, column, value, 原因, reason."""
-    t = Table("sheet 工作表", "row 行", "column 列", "value 值", "原因", "reason",
-              show_lines=False)
+    """One table of problems in the run's language: sheet, row, column, value, reason."""
+    table = Table(*(t(f"cli.col.{c}") for c in ("sheet", "row", "column", "value", "reason")),
+                  show_lines=False)
     for e in sort_errors(errors)[:limit]:
-        t.add_row(e.sheet or "", "" if e.row is None else str(e.row), e.column or "",
-                  e.value or "", e.text("zh"), e.text("en"))
-    err.print(t)
+        table.add_row(e.sheet or "", "" if e.row is None else str(e.row), e.column or "",
+                      e.value or "", e.text(lang()))
+    err.print(table)
     if len(errors) > limit:
-        err.print(f"… and {len(errors) - limit} more 另有 {len(errors) - limit} 条")
+        say("cli.errors.more", to_err=True, n=len(errors) - limit)
 
 
 def _refused(exc: InputValidationError, path: Path, report: Path | None) -> None:
@@ -87,11 +180,10 @@ def _refused(exc: InputValidationError, path: Path, report: Path | None) -> None
     if report is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         report = Settings().home / "import-errors" / f"{path.stem}-{stamp}.xlsx"
-    err.print(f"[bold red]refused 拒收:[/] {path.name}: {len(exc.errors)} problem(s); nothing "
-              "was imported 文件有问题，未导入任何数据")
+    say("cli.refused", "bold red", to_err=True, file=path.name, n=len(exc.errors))
     _print_errors(exc.errors)
     write_error_report(exc.errors, report)
-    err.print(f"error report 错误报告: {report}")
+    say("cli.error_report", to_err=True, path=str(report))
 
 
 def _ws(check: bool = True) -> Workspace:
@@ -122,12 +214,13 @@ def _import(kind: str, files: list[Path], district: str | None, *,
         ws = _ws()
         try:
             with _progress() as prog:
-                task = prog.add_task(f"import {kind}", total=len(files))
+                what = label("batch_kind", kind)
+                task = prog.add_task(t("cli.import.task", kind=what), total=len(files))
                 for f in files:
                     if not f.is_file():
-                        err.print(f"[red]error:[/] {f}: no such file")
-                        raise typer.Exit(1)
-                    prog.update(task, description=f"import {kind}: {f.name}")
+                        no_such_file(f)
+                    prog.update(task, description=t("cli.import.task_file", kind=what,
+                                                     file=f.name))
                     try:
                         result = import_file(ws, kind, f, district=district,
                                              skip_bad_rows=skip_bad_rows)
@@ -140,14 +233,32 @@ def _import(kind: str, files: list[Path], district: str | None, *,
             ws.close()
 
 
+def no_such_file(path: Path) -> None:
+    """``error: <file>: no such file`` and exit 1."""
+    say("cli.error", "red", to_err=True, text=t("cli.no_such_file", file=str(path)))
+    raise typer.Exit(1)
+
+
+def _status(status: str) -> str:
+    """A batch status in the run's language, coloured."""
+    known = {"committed": ("green", "batch_status"), "no_change": ("yellow", "batch_status"),
+             "duplicate": ("yellow", "import_outcome"), "replayed": ("yellow", "import_outcome")}
+    colour, kind = known.get(status, ("yellow", "batch_status"))
+    return f"[{colour}]{lbl(kind, status)}[/]"
+
+
 def _print_import(r: ImportResult) -> None:
-    tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-           "no_change": "[yellow]no change[/]"}[r.status]
-    console.print(f"{tag} {r.file} → batch {r.batch_id}: {'; '.join(r.messages)}")
+    """One line per batch: its status, file, batch and summary, in the run's language; then
+    its refused rows."""
+    console.print(f"{_status(r.status)} " + t("cli.import.done", file=r.file,
+                                              batch=r.batch_id, summary=r.text(lang())),
+                  highlight=False)
     if r.rows_rejected:
-        console.print(f"[yellow]{r.rows_rejected} row(s) refused 行被拒收[/]; quarantine 隔离文件: "
-                      f"{r.quarantine_path}")
+        say("cli.import.quarantined", "yellow", rows=r.rows_rejected, path=str(r.quarantine_path))
         _print_errors(r.rejections)
+
+
+print_import = _print_import
 
 
 SkipOpt = Annotated[bool, typer.Option(

@@ -22,11 +22,18 @@ from carbonpeak.cli.common import (
     _ws,
     app,
     console,
-    err,
     factors_app,
+    heads,
     import_app,
+    lang,
+    lbl,
+    pick,
+    say,
+    t,
+    yes_no,
 )
 from carbonpeak.config import Settings
+from carbonpeak.i18n import catalogue, msg, stored_text
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_cities, list_profiles, read_factor_set
@@ -54,11 +61,11 @@ def init(
     with _errors():
         ws, notes = init_workspace(Settings(), profiles=list(profile or []),
                                    cities=list(city or []))
-        console.print(f"registry: {ws.settings.url}\nlake: {ws.lake.root}")
+        say("cli.init.where", registry=str(ws.settings.url), lake=str(ws.lake.root))
         for n in notes:
-            console.print(f"  • {n}")
+            say("cli.bullet", text=t(n))
         if not notes:
-            console.print("  • already up to date; nothing changed")
+            say("cli.bullet", text=t("cli.init.up_to_date"))
         ws.close()
 
 
@@ -86,8 +93,8 @@ def import_boundaries_cmd(
     with _workspace() as ws:
         res = import_boundaries(ws, file, district=district, approximate=approximate,
                                 note=source)
-        console.print(f"{file.name}: {res['updated']} street boundaries stored, "
-                      f"{res['unchanged']} unchanged")
+        say("cli.boundaries.done", file=file.name, summary=msg(
+            "intake.batch.boundaries", stored=res["updated"], unchanged=res["unchanged"]))
 
 
 @import_app.command("meters")
@@ -137,7 +144,8 @@ def template(
     "code 名称", instructions in Chinese and English) that `carbonpeak import KIND` reads
     back."""
     if kind not in TEMPLATE_KINDS:
-        err.print(f"[red]error:[/] no template for {kind!r}; one of {', '.join(TEMPLATE_KINDS)}")
+        say("cli.error", "red", to_err=True, text=t("cli.template.unknown", kind=kind,
+                                                     kinds=", ".join(TEMPLATE_KINDS)))
         raise typer.Exit(2)
     with _errors():
         ws = _ws()
@@ -148,8 +156,8 @@ def template(
             write_template(kind, out, streets=streets, district=d.name_zh, entities=entities)
         finally:
             ws.close()
-    console.print(f"wrote 已生成 {out} ({kind}, {d.name_zh}, {len(streets)} streets 街道); fill "
-                  f"it in from row 3, then `carbonpeak import {kind} {out.name}`")
+    say("cli.template.done", out=str(out), kind=lbl("batch_kind", kind),
+        district=pick(d.name_zh, d.name_en), streets=len(streets), code=kind, file=out.name)
 
 
 def _scope(rows: Sequence[Any], street: str | None, entity: str | None) -> list[tuple[str, str]]:
@@ -163,7 +171,8 @@ def _scope(rows: Sequence[Any], street: str | None, entity: str | None) -> list[
             picked |= more
             grew = bool(more)
     if (street or entity) and not picked & {str(r[0]) for r in rows}:
-        err.print(f"[red]error:[/] no entity in scope {street or entity!r}")
+        say("cli.error", "red", to_err=True, text=t("cli.template.no_scope",
+                                                     scope=street or entity))
         raise typer.Exit(2)
     return [(str(r[0]), str(r[1])) for r in rows if str(r[0]) in picked]
 
@@ -174,16 +183,18 @@ def factors_list() -> None:
     """List factor sets (newest version of each) with the status of their rows."""
     with _errors():
         ws = _ws()
-        t = Table("set", "ver", "名称 / name", "region", "kind", "rows", "verified/secondary/"
-                  "unverified", title="因子库 Factor library")
+        table = Table(*heads("set", "version", "name", "region", "kind", "rows",
+                             "status_counts"), title=t("cli.factors.title"))
         with ws.registry.session() as s:
             for sid in factor_set_ids(s):
                 fs = latest_factor_set(s, sid)
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
-                t.add_row(sid, str(fs.version), f"{fs.name_zh}\n{fs.name_en}", fs.region,
-                          fs.kind, str(len(fs.rows)), "/".join(map(str, st)))
-        console.print(t)
+                table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), fs.region,
+                              t(f"cli.factor_kind.{fs.kind}")
+                              if f"cli.factor_kind.{fs.kind}" in catalogue() else fs.kind,
+                              str(len(fs.rows)), "/".join(map(str, st)))
+        console.print(table)
         ws.close()
 
 
@@ -201,24 +212,26 @@ def factors_show(
             else:
                 found = factor_set_version(s, set_id, version)
                 if found is None:
-                    err.print(f"[red]error:[/] no version {version} of {set_id}")
+                    say("cli.error", "red", to_err=True,
+                        text=t("cli.factors.no_version", version=version, set=set_id))
                     raise typer.Exit(1)
                 fs = found
-            console.print(f"[bold]{fs.set_id}@v{fs.version}[/] {fs.name_zh} / {fs.name_en}")
-            console.print(f"region {fs.region}; includes {', '.join(fs.includes) or '—'}; "
-                          f"effective {fs.effective_from or '—'} … {fs.effective_to or '—'}; "
-                          f"loaded {fs.loaded_at:%Y-%m-%d} by {fs.loaded_by}")
+            console.print(f"[bold]{fs.set_id}@v{fs.version}[/] {pick(fs.name_zh, fs.name_en)}")
+            say("cli.factors.about", region=fs.region, includes=", ".join(fs.includes) or "—",
+                start=fs.effective_from or "—", end=fs.effective_to or "—",
+                at=f"{fs.loaded_at:%Y-%m-%d}", by=fs.loaded_by)
             if fs.description:
                 console.print(fs.description)
-            t = Table("carrier", "quantity", "value", "per", "years", "data yr", "status",
-                      "source", "from set", show_lines=True)
+            table = Table(*heads("carrier", "quantity", "value", "per", "years", "data_year",
+                                 "status", "source", "from_set"), show_lines=True)
             for r in fs.rows:
                 years = f"{r.year_from or '…'}–{r.year_to or '…'}"
                 colour = {"verified": "green", "secondary": "yellow"}.get(r.status, "red")
-                t.add_row(r.carrier, r.quantity, f"{r.value:g}", r.per_unit, years,
-                          str(r.data_year or ""), f"[{colour}]{r.status}[/]", r.source,
-                          r.origin_set)
-            console.print(t)
+                table.add_row(lbl("carrier", r.carrier), lbl("factor_quantity", r.quantity),
+                              f"{r.value:g}", r.per_unit, years, str(r.data_year or ""),
+                              f"[{colour}]{lbl('factor_status', r.status)}[/]", r.source,
+                              r.origin_set)
+            console.print(table)
         ws.close()
 
 
@@ -231,8 +244,8 @@ def factors_load(
     with _errors():
         ws = _ws()
         rec, created = load_factor_set(ws, read_factor_set(manifest))
-        console.print(f"{rec.set_id}@v{rec.version}: " +
-                      (f"loaded, {len(rec.rows)} rows" if created else "unchanged"))
+        say("cli.factors.loaded" if created else "cli.factors.unchanged", set=rec.set_id,
+            version=rec.version, rows=len(rec.rows))
         ws.close()
 
 
@@ -244,13 +257,15 @@ def batches(limit: Annotated[int, typer.Option(help="Newest N")] = 30) -> None:
     """List ingest batches: what was imported, when, by whom, and what it changed."""
     with _errors():
         ws = _ws()
-        t = Table("batch", "kind", "file", "status", "rows", "overlap", "replaced", "at (UTC)",
-                  "by", "message")
+        table = Table(*heads("batch", "kind", "file", "status", "rows", "overlap", "replaced",
+                             "at_utc", "by", "message"))
         for b in recent_batches(ws, limit):
-            t.add_row(str(b.id), b.kind, b.source_name, b.status, f"{b.rows_in:,}",
-                      f"{b.rows_overlapping:,}", f"{b.rows_replaced:,}",
-                      f"{b.created_at:%Y-%m-%d %H:%M}", b.actor, b.message)
-        console.print(t)
+            table.add_row(str(b.id), lbl("batch_kind", b.kind), b.source_name,
+                          lbl("import_outcome" if b.status == "duplicate" else "batch_status",
+                              b.status), f"{b.rows_in:,}", f"{b.rows_overlapping:,}",
+                          f"{b.rows_replaced:,}", f"{b.created_at:%Y-%m-%d %H:%M}", b.actor,
+                          stored_text(b.message, lang()) or "")
+        console.print(table)
         ws.close()
 
 
@@ -259,15 +274,16 @@ def runs() -> None:
     """List account runs: year, factor-set version, official or variant, restatements."""
     with _errors():
         ws = _ws()
-        t = Table("run", "district", "year", "factor set", "official", "restates", "restated by",
-                  "at (UTC)", "tCO2")
+        table = Table(*heads("run", "district", "year", "factor_set", "official", "restates",
+                             "restated_by", "at_utc", "tco2"))
         for r, fs in account_runs(ws):
-            t.add_row(str(r.id), r.district_id, str(r.year),
-                      f"{fs.set_id}@v{fs.version}" if fs else "?", "yes" if r.official
-                      else "variant", str(r.restates_run_id or ""),
-                      str(r.restated_by_run_id or ""), f"{r.created_at:%Y-%m-%d %H:%M}",
-                      _fmt(r.summary.get("totals", {}).get("tco2")))
-        console.print(t)
+            table.add_row(str(r.id), r.district_id, str(r.year),
+                          f"{fs.set_id}@v{fs.version}" if fs else "?",
+                          yes_no(True) if r.official else t("cli.variant"),
+                          str(r.restates_run_id or ""), str(r.restated_by_run_id or ""),
+                          f"{r.created_at:%Y-%m-%d %H:%M}",
+                          _fmt(r.summary.get("totals", {}).get("tco2")))
+        console.print(table)
         ws.close()
 
 

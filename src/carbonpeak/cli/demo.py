@@ -13,13 +13,28 @@ from rich.progress import Progress
 from rich.table import Table
 
 from carbonpeak.cli.accounting import print_summary
-from carbonpeak.cli.common import _errors, _fmt, _print_import, _progress, _workspace, app, console
+from carbonpeak.cli.common import (
+    _errors,
+    _fmt,
+    _print_import,
+    _progress,
+    _workspace,
+    app,
+    console,
+    error_text,
+    heads,
+    lang,
+    lbl,
+    pick,
+    say,
+    t,
+)
 from carbonpeak.cli.plan import LEVEL_STYLE, _status
 from carbonpeak.config import Settings
 from carbonpeak.demo.pv import demo_pv
 from carbonpeak.demo.vpp import DemoVpp, demo_vpp
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import label_text
+from carbonpeak.i18n import Text, render
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import DEMO_PASSWORD
@@ -64,7 +79,7 @@ def demo(
         try:
             files_dir = settings.home / "demo-input" / f"{profile}-{buildings}-{seed}"
             with _progress() as prog:
-                task = prog.add_task("generating demo district", total=None)
+                task = prog.add_task(t("cli.demo.generating"), total=None)
                 files = generate_demo(read_profile(profile), buildings=buildings, years=span,
                                       seed=seed, out_dir=files_dir)
                 prog.remove_task(task)
@@ -74,20 +89,21 @@ def demo(
                                                 ("sector_statistics", files.sector_statistics)]
                 plan += [("ledger", p) for p in files.ledger]
                 plan += [("readings", p) for p in files.readings]
-                task = prog.add_task("import", total=len(plan))
+                task = prog.add_task(t("cli.import.task", kind=""), total=len(plan))
                 for kind, path in plan:
-                    prog.update(task, description=f"import {kind}: {path.name}")
+                    prog.update(task, description=t("cli.import.task_file", file=path.name,
+                                                     kind=lbl("batch_kind", kind)))
                     _print_import(import_file(ws, kind, path, district=profile))
                     prog.advance(task)
             for n in files.notes:
-                console.print(f"  [dim]demo dirt: {n}[/]")
+                say("cli.bullet", "dim", text=t("cli.demo.dirt", text=n))
             year = account_year or span[1]
             _confirm_demo_spikes(ws, profile)
             for line in demo_pv(ws, profile, year, files_dir, seed):  # before the account
-                console.print(line)
+                say("cli.bullet", text=line)
             out_dir = out or settings.home / "out" / f"{profile}-{year}"
             with _progress() as prog:
-                task = prog.add_task("account", total=None)
+                task = prog.add_task(t("cli.account.task"), total=None)
                 # the year before too: its monthly profile spreads the budgets of warnings
                 for y in [y for y in (year - 1, year) if y >= span[0]]:
                     res = run_account(ws, year=y, district=profile,
@@ -108,8 +124,8 @@ def demo(
 
             from carbonpeak.api.server import uvicorn_options
 
-            console.print(f"\n[bold]驾驶舱 dashboard: http://127.0.0.1:{port}/[/]  "
-                          "(Ctrl-C stops it)")
+            console.print("\n[bold]" + t("cli.demo.dashboard", port=port) + "[/]  "
+                          + t("cli.demo.stop"), highlight=False)
             _print_demo_users(users)
             uvicorn.run("carbonpeak.api.app:create_app", **uvicorn_options(
                 settings, host="127.0.0.1", port=port, log_level="warning"))
@@ -121,16 +137,18 @@ def _print_vpp(v: DemoVpp) -> None:
     """The demo event's figures (docs/vpp.md)."""
     if not v.results:
         return
-    t, r = v.results["total"], v.results
+    tot, r = v.results["total"], v.results
     failing = [x for x in r["resources"] if x["data"] == "ok" and not x["effective"]]
-    console.print(
-        f"  • 虚拟电厂 VPP: {v.resources} resources, event {v.event_id} {v.event_day} "
-        f"{r['event']['start']}–{r['event']['end']} ({r['method']}): response "
-        f"{_fmt(t['response_kw'])} kW of {_fmt(t['declared_kw'])} kW declared "
-        f"({100 * (t['execution_ratio'] or 0):.0f}%), settlement {_fmt(t['amount_cny'])} CNY; "
-        f"{len(failing)} below its declared kW; aggregators "
-        + ", ".join(f"{a['aggregator']} {100 * (a['execution_ratio'] or 0):.0f}%"
-                    for a in r["aggregators"]) + f" [dim]({v.seconds:.1f} s)[/]")
+    console.print("  • " + t(
+        "cli.demo.vpp", resources=v.resources, event=v.event_id, day=v.event_day,
+        start=r["event"]["start"], end=r["event"]["end"],
+        method=lbl("dr_baseline_method", r["method"]), response=_fmt(tot["response_kw"]),
+        declared=_fmt(tot["declared_kw"]),
+        ratio=f"{100 * (tot['execution_ratio'] or 0):.0f}%", amount=_fmt(tot["amount_cny"]),
+        failing=len(failing), aggregators=", ".join(
+            f"{a['aggregator']} {100 * (a['execution_ratio'] or 0):.0f}%"
+            for a in r["aggregators"]))
+        + f" [dim]{t('cli.demo.seconds', seconds=f'{v.seconds:.1f}')}[/]", highlight=False)
 
 
 def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, seed: int,
@@ -149,18 +167,15 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
         as_of=min(dt.date(year + 1, 6, 30), dt.date.today()), years=(year - 1, year),
         out_dir=files_dir)
     for what, done in (
-            ("energy audits 能源审计", import_audits(ws, demo_audits.audits, district=profile)),
-            ("filings 义务报送", import_filings(ws, demo_audits.filings, district=profile))):
-        if done.status == "duplicate":  # the demo ran before into this home
-            console.print(f"  • {what}: {done.message}")
-        else:
-            console.print(f"  • {what}: {done.added} added, {done.updated} updated, "
-                          f"{done.unchanged} unchanged")
+            ("cli.demo.audits", import_audits(ws, demo_audits.audits, district=profile)),
+            ("cli.demo.filings", import_filings(ws, demo_audits.filings, district=profile))):
+        # a duplicate (the demo ran before into this home) says so in its summary
+        say("cli.bullet", text=t("cli.demo.done", what=t(what), summary=done.text(lang())))
     for n in demo_audits.notes:
-        console.print(f"  [dim]demo audits: {n}[/]")
+        say("cli.bullet", "dim", text=t("cli.demo.audit_note", text=n))
     from carbonpeak.demo.projects import demo_projects  # the project gate and certificates
     for line in demo_projects(ws, profile, year, files_dir / "projects"):
-        console.print(f"  • {line}")
+        say("cli.bullet", text=line)
 
 
 def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None:
@@ -168,10 +183,10 @@ def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None
     from carbonpeak.demo.supervision import demo_round
 
     res = demo_round(ws, profile, year, seed=seed)
-    console.print(f"  • 调度 dispatch {res.period}: 暂无数据 targets {res.before} → {res.after} "
-                  f"of {res.total} (late unit: {res.late_unit})")
+    say("cli.bullet", text=t("cli.demo.dispatch", period=res.period, before=res.before,
+                             after=res.after, total=res.total, late=res.late_unit))
     for code, why in res.owed:
-        console.print(f"      {code}: {why}")
+        console.print("      " + t("cli.demo.owed", code=code, why=why), highlight=False)
     from carbonpeak.errors import ConflictError
     from carbonpeak.services.access.users import create_user
 
@@ -179,11 +194,11 @@ def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None
         with contextlib.suppress(ConflictError):
             create_user(ws, "dept_jgw", Role.DEPARTMENT_OFFICER, district=profile, org="jgw",
                         display_name="演示 区建管委", password=DEMO_PASSWORD)
-        console.print(f"  • 部门用户 department officer: dept_jgw (区建管委), password "
-                      f"{DEMO_PASSWORD}")
+        say("cli.bullet", text=t("cli.demo.officer", password=DEMO_PASSWORD))
 
 
-def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[str, str, str]]:
+def _demo_web(settings: Settings, profile: str,
+              files_dir: Path) -> list[tuple[str, str, str, Text]]:
     """Approximate street polygons and one demo user per role (password DEMO_PASSWORD)."""
     import json
 
@@ -205,15 +220,18 @@ def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[s
         import_boundaries(ws, path, district=profile, approximate=True,
                           note="demo: Voronoi cells around approximate street centroids, "
                                "NOT official boundaries / 示意边界，非官方")
-        users: list[tuple[str, str, str]] = [
-            ("admin", Role.DISTRICT_ADMIN, "区管理员"),
-            ("analyst", Role.DISTRICT_ANALYST, "区分析员")]
+        whole = Text(render("cli.demo.whole_district", "zh"),
+                     render("cli.demo.whole_district", "en"))
+        users: list[tuple[str, str, str, Text]] = [
+            ("admin", Role.DISTRICT_ADMIN, "区管理员", whole),
+            ("analyst", Role.DISTRICT_ANALYST, "区分析员", whole)]
         for st in streets[:2]:
-            users.append((f"street_{st['code']}", Role.STREET_OFFICER, str(st["name_zh"])))
+            users.append((f"street_{st['code']}", Role.STREET_OFFICER, str(st["name_zh"]),
+                          Text(str(st["name_zh"]), str(st["name_en"] or st["name_zh"]))))
         if manager:
-            users += [("manager", Role.ENTITY_MANAGER, manager),
-                      ("feeder", Role.DATA_FEEDER, manager)]
-        for name, role, what in users:
+            users += [("manager", Role.ENTITY_MANAGER, manager, Text(manager, manager)),
+                      ("feeder", Role.DATA_FEEDER, manager, Text(manager, manager))]
+        for name, role, what, _shown in users:
             with contextlib.suppress(ConflictError):  # the demo ran before into this home
                 create_user(ws, name, role, district=profile,
                             street=what if role == Role.STREET_OFFICER else None,
@@ -224,17 +242,16 @@ def _demo_web(settings: Settings, profile: str, files_dir: Path) -> list[tuple[s
         ws.close()
 
 
-def _print_demo_users(users: list[tuple[str, str, str]]) -> None:
-    t = Table("user 用户", "role 角色", "scope 范围", "password 口令",
-              title="演示用户 demo users (demo only; change or remove them for real use)")
-    for name, role, what in users:
-        t.add_row(name, role, what, DEMO_PASSWORD)
-    console.print(t)
+def _print_demo_users(users: list[tuple[str, str, str, Text]]) -> None:
+    table = Table(*heads("user", "role", "scope_of", "password"), title=t("cli.demo.users"))
+    for name, role, _what, shown in users:
+        table.add_row(name, lbl("role", role), pick(shown.zh, shown.en), DEMO_PASSWORD)
+    console.print(table)
 
 
 def _account_progress(prog: Progress, task: Any, year: int) -> Callable[[str], None]:
     def show(step: str) -> None:
-        prog.update(task, description=f"account {year}: {step}")
+        prog.update(task, description=t("cli.account.step", year=year, step=step))
     return show
 
 
@@ -245,38 +262,44 @@ def demo_plan(district: str, year: int) -> None:
     """The demo's plan part: budgets for ``year``, warnings as the year goes, targets, peak."""
     with _workspace() as ws:
         b = derive_district_budget(ws, year=year, district=district)
-        console.print(f"  • 区能耗预算 district energy budget {year}: {_fmt(b.budget)} tce "
-                      f"(intensity path of {b.basis['target']})")
+        say("cli.bullet", text=t("cli.demo.budget", year=year, budget=_fmt(b.budget),
+                                 target=b.basis["target"]))
         for level in ("streets", "key_units"):
             try:
                 out = allocate_budgets(ws, year=year, level=level, method="mixed",
                                        district=district)
             except NotFoundError as exc:  # a one-year demo has no baseline year
-                console.print(f"  • 预算分解 budgets of {level} not decomposed: {exc}")
+                say("cli.bullet", text=t("cli.demo.not_decomposed", level=t(f"cli.level.{level}"),
+                                         why=error_text(exc)))
                 continue
-            console.print(f"  • 预算分解 budgets decomposed to {len(out)} {level} "
-                          "(mixed: ½ baseline share, ½ floor area × type benchmark)")
+            say("cli.bullet", text=t("cli.demo.decomposed", n=len(out),
+                                     level=t(f"cli.level.{level}")))
         notifier = build_notifier(ws.settings)
         for month in (6, 9, 12):  # the year as it went: each evaluation adds to the history
             wr = evaluate_warnings(ws, year=year, district=district, through_month=month,
                                    notifier=notifier)
         rows = wr.table
         worst = rows[rows["level"].isin([WarningLevel.RED, WarningLevel.YELLOW])].head(5)
-        console.print(f"  • 预警 warnings {year} (evaluated after months 6, 9 and 12): "
-                      f"{wr.counts()}")
+        sep = "，" if lang() == "zh" else ", "
+        say("cli.bullet", text=t("cli.demo.warnings", year=year, counts=sep.join(
+            f"{lbl('warning_level', k)} {v}" for k, v in wr.counts().items())))
         for _key, r in worst.iterrows():
-            console.print(f"      [{LEVEL_STYLE.get(str(r['level']), 'dim')}]{r['level']}[/] "
-                          f"{r['scope_name']}: {r['reason_zh']}")
+            console.print(f"      [{LEVEL_STYLE.get(str(r['level']), 'dim')}]"
+                          f"{lbl('warning_level', str(r['level']))}[/] "
+                          f"{r['scope_name']}: {r[f'reason_{lang()}']}", highlight=False)
         statuses = evaluate_targets(ws, district=district)
         counts: dict[str, int] = {}
         for st in statuses:
             counts[st.status] = counts.get(st.status, 0) + 1
-        console.print(f"  • 规划目标 {len(statuses)} targets: " + "; ".join(
-            f"{label_text('target_state', k, 'zh')} {v}" for k, v in sorted(counts.items())))
+        sep = "；" if lang() == "zh" else "; "
+        say("cli.bullet", text=t("cli.demo.targets", n=len(statuses), counts=sep.join(
+            f"{lbl('target_state', k)} {v}" for k, v in sorted(counts.items()))))
         for st in statuses:
             if st.metric in ("energy_per_gdp", "co2_peak_year"):
-                console.print(f"      {st.code} {st.indicator_zh}: {_status(st.status)} — "
-                              f"{st.reason_zh}")
+                console.print(f"      {st.code} {pick(st.indicator_zh, st.indicator_en)}: "
+                              f"{_status(st.status)} — "
+                              f"{st.reason_zh if lang() == 'zh' else st.reason_en}",
+                              highlight=False)
 
 
 def demo_retrofits(ws: Workspace, district: str, weather: Path, retrofits: Path,
@@ -285,16 +308,14 @@ def demo_retrofits(ws: Workspace, district: str, weather: Path, retrofits: Path,
     progress of ``year``; the measured rows."""
     for res in (import_weather(ws, weather, district=district),
                 import_retrofits(ws, retrofits, district=district)):
-        tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-               "no_change": "[yellow]no change[/]"}[res.status]
-        console.print(f"{tag} {res.file} → batch {res.batch_id}: {'; '.join(res.messages)}")
+        _print_import(res)
     rows = [r for r in measure(ws, district) if "skipped" not in r]
     g = retrofit_progress(ws, district, year)
-    console.print(
-        f"  • 节能量测算 M&V: {len(rows)} completed project(s), "
-        f"{sum(bool(r['mv_sufficient']) for r in rows)} with sufficient data; {year}: "
-        f"改造面积 retrofitted {_fmt(g['retrofit_area_m2'])} m², 节能率≥15% (G14) "
-        f"{_fmt(g['saving15_area_m2'])} m², 调适 commissioning {g['commissioning_this_year']}")
+    say("cli.bullet", text=t("cli.demo.mv", n=len(rows),
+                             sufficient=sum(bool(r["mv_sufficient"]) for r in rows), year=year,
+                             area=_fmt(g["retrofit_area_m2"]),
+                             area15=_fmt(g["saving15_area_m2"]),
+                             commissioning=g["commissioning_this_year"]))
     return rows
 
 
@@ -307,5 +328,4 @@ def _confirm_demo_spikes(ws: Workspace, district: str) -> None:
     if held:
         decide_held(ws, district, held, "confirmed",
                     note="demo: generated data, confirmed by carbonpeak demo")
-        console.print(f"  [dim]demo: {len(held)} held spike(s) confirmed "
-                      "(carbonpeak held list --all)[/]")
+        say("cli.bullet", "dim", text=t("cli.demo.spikes", n=len(held)))

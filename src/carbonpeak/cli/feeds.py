@@ -15,7 +15,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _ws, app, console, err
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _ws,
+    app,
+    console,
+    err,
+    heads,
+    lbl,
+    say,
+    t,
+)
 from carbonpeak.errors import CarbonPeakError
 from carbonpeak.intake.batches import BatchResult
 from carbonpeak.services.access.auth import set_password
@@ -68,7 +79,7 @@ def users_add(
             create_user(ws, username, role, district=district, street=street,
                         entities=list(entity or []), display_name=name, password=password,
                         org=org, city=city)
-            console.print(f"user {username} ({role}) registered")
+            say("cli.users.registered", user=username, role=lbl("role", role))
             if token:
                 _print_token(issue_token(ws, username, name="cli").token)
         finally:
@@ -77,9 +88,9 @@ def users_add(
 
 def _read_password(*, prompt: bool) -> str:
     if prompt and sys.stdin.isatty():
-        first = str(typer.prompt("password 口令", hide_input=True))
-        if first != typer.prompt("again 再次输入", hide_input=True):
-            err.print("the two passwords differ / 两次输入不一致")
+        first = str(typer.prompt(t("cli.users.password"), hide_input=True))
+        if first != typer.prompt(t("cli.users.again"), hide_input=True):
+            say("cli.users.differ", to_err=True)
             raise typer.Exit(2)
         return first
     return sys.stdin.readline().rstrip("\r\n")
@@ -98,7 +109,7 @@ def users_passwd(
         ws = _ws()
         try:
             set_password(ws, username, password)
-            console.print(f"password of {username} set / 口令已设置")
+            say("cli.users.password_set", user=username)
         finally:
             ws.close()
 
@@ -110,7 +121,7 @@ def users_deactivate(username: Annotated[str, typer.Argument()]) -> None:
         ws = _ws()
         try:
             set_active(ws, username, False)
-            console.print(f"user {username} deactivated / 已停用")
+            say("cli.users.deactivated", user=username)
         finally:
             ws.close()
 
@@ -122,13 +133,13 @@ def users_activate(username: Annotated[str, typer.Argument()]) -> None:
         ws = _ws()
         try:
             set_active(ws, username, True)
-            console.print(f"user {username} activated / 已启用")
+            say("cli.users.activated", user=username)
         finally:
             ws.close()
 
 
 def _print_token(token: str) -> None:
-    console.print("token (shown once; store it now) / 令牌（仅显示一次）:")
+    say("cli.users.token")
     console.print(token, soft_wrap=True, highlight=False)
 
 
@@ -154,7 +165,7 @@ def users_revoke(prefix: Annotated[str, typer.Argument(help="Token prefix (users
         ws = _ws()
         try:
             revoke_token(ws, prefix)
-            console.print(f"token {prefix} revoked")
+            say("cli.users.revoked", prefix=prefix)
         finally:
             ws.close()
 
@@ -165,20 +176,22 @@ def users_list() -> None:
     with _errors():
         ws = _ws()
         try:
-            t = Table("user 用户", "role 角色", "district", "street", "entities 主体",
-                      "sign-in 登录", "tokens 令牌")
+            table = Table(*heads("user", "role", "district", "street", "entities_of", "sign_in",
+                                 "tokens"))
             for u in list_users(ws):
                 toks = u["tokens"]
                 assert isinstance(toks, list)
                 ents = u["entities"]
                 assert isinstance(ents, list)
-                t.add_row(str(u["username"]), str(u["role"]), str(u["district"]),
-                          str(u["street_id"] or ""), ", ".join(ents),
-                          ("password" if u["has_password"] else "tokens only")
-                          + ("" if u["active"] else " (inactive 已停用)"),
-                          ", ".join(f"{k['prefix']}{' (revoked)' if k['revoked'] else ''}"
-                                    for k in toks))
-            console.print(t)
+                table.add_row(str(u["username"]), lbl("role", str(u["role"])), str(u["district"]),
+                              str(u["street_id"] or ""), ", ".join(ents),
+                              t("cli.users.by_password" if u["has_password"]
+                                else "cli.users.tokens_only")
+                              + ("" if u["active"] else t("cli.users.inactive")),
+                              ", ".join(f"{k['prefix']}"
+                                        f"{t('cli.users.token_revoked') if k['revoked'] else ''}"
+                                        for k in toks))
+            console.print(table)
         finally:
             ws.close()
 
@@ -209,20 +222,15 @@ def serve(
         finally:
             ws.close()
         if demo and public:
-            err.print(f"[bold red]refused 拒绝启动:[/] {len(demo)} user(s) still have the demo's "
-                      f"published password 仍在使用演示口令的用户: {', '.join(demo)}. Change "
-                      "their passwords or deactivate them (carbonpeak users …) before "
-                      "serving publicly. 请先修改口令或停用这些用户。")
+            say("cli.serve.refused", "bold red", to_err=True, n=len(demo), users=", ".join(demo))
             raise typer.Exit(2)
         if demo:
-            err.print(f"[bold red on yellow] WARNING 警告 [/][bold red] {len(demo)} user(s) "
-                      f"sign in with the demo's published password 以下用户使用公开的演示口令: "
-                      f"{', '.join(demo)}. Anyone who read the demo can sign in as them. "
-                      "任何看过演示的人都能以其身份登录。[/]")
+            err.print(f"[bold red on yellow] {t('cli.serve.warning')} [/] ", end="")
+            say("cli.serve.demo_users", "bold red", to_err=True, n=len(demo),
+                users=", ".join(demo))
         if public:
             host = "0.0.0.0"  # noqa: S104 - asked for with --public
-        console.print(f"carbonpeak dashboard 驾驶舱 on http://{host}:{port}/ "
-                      f"(API docs: http://{host}:{port}/api/v1/docs)")
+        say("cli.serve.on", host=host, port=port)
         # the workers uvicorn starts read their settings from the environment: tell them how
         # many share the per-client connection limit
         os.environ["CARBONPEAK_HTTP_WORKERS"] = str(max(workers, 1))
@@ -264,12 +272,12 @@ def ingest_mqtt(
             return p if p.district_id == d.id else None
         principal = Principal(0, "mqtt", Role.DISTRICT_ADMIN, d.id) if as_user is None \
             else principal_for(ws, as_user)
-        console.print(f"MQTT ingest for {d.id} ({len(writable_entities(ws, principal))} "
-                      f"entities) from {broker}; Ctrl-C stops after storing what it holds")
+        say("cli.mqtt.start", district=d.id, n=len(writable_entities(ws, principal)),
+            broker=broker)
 
         def report(r: BatchResult) -> None:
-            console.print(f"batch {r.batch_id}: {r.accepted:,} stored, {r.rejected:,} rejected"
-                          f" ({r.status})")
+            say("cli.mqtt.batch", batch=r.batch_id, stored=f"{r.accepted:,}",
+                rejected=f"{r.rejected:,}", status=lbl("batch_status", r.status))
 
         ing = MqttIngester(ws, principal, broker=broker, client_id=client_id,
                            batch_size=batch_size, batch_seconds=batch_seconds, on_batch=report,
@@ -284,10 +292,10 @@ def ingest_mqtt(
             stats = ing.run()
         finally:
             ws.close()
-        console.print(f"stopped: {stats.received:,} messages, {stats.batches} batches, "
-                      f"{stats.stored:,} stored, {stats.rejected:,} rejected")
+        say("cli.mqtt.stopped", received=f"{stats.received:,}", batches=stats.batches,
+            stored=f"{stats.stored:,}", rejected=f"{stats.rejected:,}")
         if stats.errors:
-            err.print(f"{len(stats.errors)} error(s); last: {stats.errors[-1]}")
+            say("cli.mqtt.errors", to_err=True, n=len(stats.errors), last=stats.errors[-1])
 
 
 @ingest_app.command("mqtt-acl")
@@ -313,4 +321,4 @@ def ingest_mqtt_acl(
             console.print(text, markup=False, highlight=False)
         else:
             out.write_text(text, encoding="utf-8")
-            console.print(f"wrote {out}")
+            say("cli.wrote", path=str(out))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from carbonpeak.cli.common import _errors, _workspace, app, console
+from carbonpeak.cli.common import _errors, _workspace, app, say
 
 map_app = typer.Typer(help="The carbon map 碳排放地图: its offline base map.")
 app.add_typer(map_app, name="map")
@@ -24,6 +24,6 @@ def import_basemap_cmd(
 
     with _errors(), _workspace() as ws:
         info = import_basemap(ws, file)
-        console.print(f"{file.name}: base map stored ({info['tile_type']}, zoom "
-                      f"{info['minzoom']}-{info['maxzoom']}, {info['size']:,} bytes, "
-                      f"sha256 {info['sha256'][:12]}…) → {info['path']}")
+        say("cli.basemap.stored", file=file.name, type=info["tile_type"],
+            minzoom=info["minzoom"], maxzoom=info["maxzoom"], size=f"{info['size']:,}",
+            sha=info["sha256"][:12], path=str(info["path"]))

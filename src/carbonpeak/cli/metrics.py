@@ -8,29 +8,44 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console, option_date
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lang,
+    option_date,
+    t,
+)
 from carbonpeak.services.figures import Figure, figures
 
 __all__ = ["metrics", "provenance_text"]
 
 
 def provenance_text(f: Figure) -> str:
-    """The provenance in a few words: run, batches and factor set; statistics row; source."""
+    """The provenance in a few words, in the run's language: run, batches and factor set;
+    statistics row; source."""
     p: dict[str, Any] = f.provenance
     if p.get("account_run") is not None and "input_batches" in p:
         batches = p.get("input_batches") or []
-        return (f"run {p['account_run']}, {len(batches)} batches, {p.get('factor_set')}")
+        return t("cli.prov.run", run=p["account_run"], n=len(batches),
+                 factor_set=p.get("factor_set"))
     if "statistics_row" in p:
         r = p["statistics_row"]
-        return f"statistics {r['district']} {r['year']}: {r['column']}"
+        return t("cli.prov.statistics_row", district=r["district"], year=r["year"],
+                 column=r["column"])
     if "statistics_rows" in p:
-        return "statistics " + ", ".join(str(r["year"]) for r in p["statistics_rows"][-3:])
+        return t("cli.prov.statistics_rows",
+                 years=", ".join(str(r["year"]) for r in p["statistics_rows"][-3:]))
     if "budget" in p and p["budget"] is not None:
         b = p["budget"]
-        return f"budget {b['id'] if isinstance(b, dict) else b}" + (
-            f", warning {p['warning']}" if p.get("warning") else "")
+        bid = b["id"] if isinstance(b, dict) else b
+        return t("cli.prov.budget_warning", budget=bid, warning=p["warning"]) \
+            if p.get("warning") else t("cli.prov.budget", budget=bid)
     if "warning" in p:
-        return f"warning {p['warning']}"
+        return t("cli.prov.warning", warning=p["warning"])
     return str(p.get("source") or p.get("note") or "")
 
 
@@ -54,20 +69,20 @@ def metrics(
         if as_json:
             typer.echo(json.dumps(fs.to_dict(), ensure_ascii=False, indent=1))
             return
-        t = Table("代码 code", "名称", "对象 subject", "数值 value", "单位 unit",
-                  "口径 basis", "统计期 period", "来源 provenance",
-                  title=f"口径目录 figures {fs.district_id} {year}（截至 as of "
-                  f"{fs.as_of.isoformat()}）")
+        table = Table(*heads("code", "name", "subject", "value", "unit", "basis", "stat_period",
+                             "provenance"),
+                      title=t("cli.metrics.title", district=fs.district_id, year=year,
+                              as_of=fs.as_of.isoformat()))
         for f in fs.items:
-            t.add_row(f.code, f.definition.name_text("zh"),
-                      "" if f.subject_type == "district" else f.subject_id, f.text(),
-                      f.definition.unit, f.label("zh").split(" · ")[0],
-                      f.period, provenance_text(f))
-        console.print(t)
+            table.add_row(f.code, f.definition.name_text(lang()),
+                          "" if f.subject_type == "district" else f.subject_id, f.text(),
+                          f.definition.unit, f.label(lang()).split(" · ")[0],
+                          f.period, provenance_text(f))
+        console.print(table)
 
 
-city_app = typer.Typer(help="A city deployment 市级: the district comparison and the city "
-                       "totals (each on one basis: 核算口径 or 统计口径, never mixed).",
+city_app = typer.Typer(help="A city deployment: the district comparison and the city totals "
+                       "(each on one basis, metered account or statistics, never mixed).",
                        no_args_is_help=True)
 app.add_typer(city_app, name="city")
 CityOpt = Annotated[str, typer.Option("--city", help="The city's code (`init --city`)")]
@@ -77,7 +92,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON instead of a table")
 
 @city_app.command("districts")
 def city_districts_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -> None:
-    """各区对比: every district of the city with its catalogue figures, each with its basis,
+    """The district comparison: every district of the city with its catalogue figures, each
+    with its basis,
     as-of and provenance."""
     from carbonpeak.services.city import city_by_code, district_comparison
 
@@ -89,19 +105,22 @@ def city_districts_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -
                                    "items": [r.to_dict() for r in rows]},
                                   ensure_ascii=False, indent=1, default=str))
             return
-        t = Table("区 district", "代码 code", "名称", "数值 value", "单位 unit",
-                  "口径 · 截至 basis · as of", "来源 provenance",
-                  title=f"各区对比 districts of {c.name_zh} {year}")
+        zh = lang() == "zh"
+        table = Table(*heads("district", "code", "name", "value", "unit", "basis_as_of",
+                             "provenance"),
+                      title=t("cli.city.districts_title", city=c.name_zh if zh else c.name_en,
+                              year=year))
         for r in rows:
             for f in r.figures:
-                t.add_row(r.name_zh, f.code, f.definition.name_text("zh"), f.text(),
-                          f.definition.unit, f.label("zh"), provenance_text(f))
-        console.print(t)
+                table.add_row(r.name_zh if zh else r.name_en, f.code,
+                              f.definition.name_text(lang()), f.text(), f.definition.unit,
+                              f.label(lang()), provenance_text(f))
+        console.print(table)
 
 
 @city_app.command("totals")
 def city_totals_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -> None:
-    """全市合计: each figure summed over the districts on its one basis; none (naming the
+    """The city totals: each figure summed over the districts on its one basis; none (naming the
     districts missing) unless every district has a value."""
     from carbonpeak.services.city import city_by_code, city_totals
 
@@ -113,10 +132,12 @@ def city_totals_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -> N
                                    "items": [x.to_dict() for x in totals]},
                                   ensure_ascii=False, indent=1, default=str))
             return
-        t = Table("代码 code", "名称", "数值 value", "单位 unit", "口径 · 截至 basis · as of",
-                  "缺 missing", title=f"全市合计 totals of {c.name_zh} {year}")
+        zh = lang() == "zh"
+        table = Table(*heads("code", "name", "value", "unit", "basis_as_of", "missing"),
+                      title=t("cli.city.totals_title", city=c.name_zh if zh else c.name_en,
+                              year=year))
         for x in totals:
             d = x.to_dict()
-            t.add_row(x.code, d["name_zh"], d["text"], d["unit"], x.label("zh"),
-                      ", ".join(x.missing))
-        console.print(t)
+            table.add_row(x.code, d["name_zh"] if zh else d["name_en"], d["text"], d["unit"],
+                          x.label(lang()), ", ".join(x.missing))
+        console.print(table)

@@ -23,11 +23,19 @@ from carbonpeak.cli.common import (
     _workspace,
     app,
     console,
+    heads,
+    lang,
+    lbl,
     option_date,
+    pick,
+    say,
+    t,
+    yes_no,
 )
 from carbonpeak.domain.early_warning import LEVELS
+from carbonpeak.domain.targets import unit_message
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import label_text, render
+from carbonpeak.i18n import msg
 from carbonpeak.services.figures import figures
 from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.notify import build_notifier
@@ -112,9 +120,13 @@ def _fmt(v: float | None, digits: int = 4) -> str:
 
 
 def _status(status: str) -> str:
-    en, zh = label_text("target_state", status, "en"), label_text("target_state", status, "zh")
-    style = STATUS_STYLE.get(status, "dim")
-    return f"[{style}]{zh} {en}[/]"
+    """A target's (or indicator's) status in the run's language, coloured."""
+    return f"[{STATUS_STYLE.get(status, 'dim')}]{lbl('target_state', status)}[/]"
+
+
+def _level(level: str) -> str:
+    """A warning level in the run's language, coloured."""
+    return f"[{LEVEL_STYLE.get(level, 'dim')}]{lbl('warning_level', level)}[/]"
 
 
 # -- targets ------------------------------------------------------------------------------
@@ -138,21 +150,26 @@ def targets_table(
 
 
 def _print_targets(rows: list[TargetStatus]) -> None:
-    t = Table("编号 id", "指标 indicator", "目标 target", "当前 value", "进度 progress",
-              "状态 status", "说明 reason", show_lines=False)
+    table = Table(*heads("id", "indicator", "target", "value_now", "progress", "status",
+                         "reason_note"), show_lines=False)
+    zh = lang() == "zh"
     for r in rows:
-        target = (f"{r.comparator} {_fmt(r.target_value)} {r.unit}" if r.target_value is not None
+        target = (f"{r.comparator} {_fmt(r.target_value)} {t(unit_message(r.unit))}"
+                  if r.target_value is not None
                   else r.target_text or "—") + (f" ({r.target_year})" if r.target_year else "")
         shown = str(int(r.value)) if r.metric == "co2_peak_year" and r.value is not None \
             else _fmt(r.value)
         value = f"{shown} ({r.value_year})" if r.value is not None else "—"
         prog = f"{r.progress_pct:.0f}%" if r.progress_pct is not None else ""
-        t.add_row(r.code, r.indicator_zh, target, value, prog, _status(r.status), r.reason_zh)
-    console.print(t)
+        table.add_row(r.code, pick(r.indicator_zh, r.indicator_en), target, value, prog,
+                      _status(r.status), r.reason_zh if zh else r.reason_en)
+    console.print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
-    console.print("  " + "; ".join(f"{_status(k)}: {v}" for k, v in sorted(counts.items())))
+    console.print("  " + ("；" if zh else "; ").join(
+        f"{_status(k)}{'：' if zh else ': '}{v}" for k, v in sorted(counts.items())),
+        highlight=False)
 
 
 @targets_app.command("show")
@@ -165,12 +182,21 @@ def targets_show(code: Annotated[str, typer.Argument(help="Target id, e.g. HP-01
         tid = find_target(ws, code, district=district, scope_id=scope_id)
         row = next(r for r in evaluate_targets(ws, district=district) if r.id == tid)
     d = row.to_dict()
-    for k in ("code", "indicator_zh", "indicator_en", "section", "kind", "metric", "unit",
-              "comparator", "baseline_year", "baseline_value", "target_year", "target_value",
-              "target_text", "responsible_units", "value", "value_year", "value_source",
-              "progress_pct", "path_value", "required_annual_rate", "reason_zh", "reason_en"):
-        console.print(f"[bold]{k}[/]: {d[k]}")
-    console.print(f"[bold]status[/]: {_status(row.status)}")
+    zh = lang() == "zh"
+    # the fields as named in the catalogue's target fields (field.target.*), in the run's
+    # language; the indicator and reason in it only
+    for k in ("code", "indicator_zh" if zh else "indicator_en", "section", "kind", "metric",
+              "unit", "comparator", "baseline_year", "baseline_value", "target_year",
+              "target_value", "target_text", "responsible_units", "value", "value_year",
+              "value_source", "progress_pct", "path_value", "required_annual_rate",
+              "reason_zh" if zh else "reason_en"):
+        shown = d[k]
+        if k == "kind" and shown:
+            shown = lbl("target_kind", str(shown))
+        name = t("cli.field." + k.removesuffix("_zh").removesuffix("_en"))
+        console.print(f"[bold]{name}[/]{'：' if zh else ': '}{shown}", highlight=False)
+    console.print("[bold]" + t("cli.col.status") + f"[/]{'：' if zh else ': '}"
+                  + _status(row.status), highlight=False)
     for y, v in row.history:
         console.print(f"  {y}: {_fmt(v)}")
 
@@ -191,7 +217,7 @@ def targets_set(
         with _workspace() as ws:
             tid = find_target(ws, code, district=district, scope_id=scope_id)
             update_target(ws, tid, changes)
-    console.print(f"[green]updated[/] {code}: {changes}")
+    say("cli.targets.updated", "green", code=code, changes=changes)
 
 
 def _parse_field(key: str, value: str) -> Any:
@@ -221,7 +247,8 @@ def targets_observe(
         with _workspace() as ws:
             tid = find_target(ws, code, district=district, scope_id=scope_id)
             _o, state = add_observation(ws, tid, observed_on=when, value=value, source=source)
-    console.print(f"{state}: {code} {when} = {value} ({source})")
+    say("cli.targets.observed", state=msg(f"cli.targets.observed.{state}"), code=code,
+        date=str(when), value=value, source=source)
 
 
 # -- dual control -------------------------------------------------------------------------
@@ -236,24 +263,24 @@ def dual_control_cmd(district: DistrictOpt = None, year: YearOpt = None,
     if as_json:
         console.print_json(json.dumps(dc.to_dict(), ensure_ascii=False, default=str))
         return
-    t = Table("指标 indicator", "2020", "最新 latest", "较2020 vs 2020", "目标 targets",
-              "所需年均变化 required/a", "预算 budget", "状态 status")
+    table = Table(t("cli.col.indicator"), "2020", *heads("latest", "vs_2020", "targets",
+                                                         "required_rate", "budget", "status"))
     for i in dc.indicators:
         tg = "; ".join(f"{x['code']} {_fmt(x['target_value'])} ({x['target_year']})"
                        if x["target_value"] is not None else f"{x['code']} {x['target_text']}"
                        for x in i.targets)
         rates = "; ".join(f"{x['required_annual_rate']:+.1%}" for x in i.targets
                           if x["required_annual_rate"] is not None)
-        budget = f"{_fmt(i.budget['budget'])} ({i.budget['used_pct']:.0f}% used)" \
-            if i.budget else "—"
+        budget = t("cli.dual.used", budget=_fmt(i.budget["budget"]),
+                   used=f"{i.budget['used_pct']:.0f}%") if i.budget else "—"
         change = f"{i.change_vs_baseline_pct:+.1f}%" if i.change_vs_baseline_pct is not None \
             else "—"
-        t.add_row(f"{i.name_zh} {i.name_en} [{i.unit}]", _fmt(i.baseline_value),
-                  f"{_fmt(i.latest_value)} ({i.latest_year})", change, tg or "—",
-                  rates or "—", budget, _status(i.status))
-    console.print(t)
-    for n in [*dc.notes, *([note] if note else [])]:
-        console.print(f"  • {n}")
+        table.add_row(f"{pick(i.name_zh, i.name_en)} \\[{i.unit}]", _fmt(i.baseline_value),
+                      f"{_fmt(i.latest_value)} ({i.latest_year})", change, tg or "—",
+                      rates or "—", budget, _status(i.status))
+    console.print(table)
+    for n in [*(t(m) for m in dc.messages), *([note] if note else [])]:
+        say("cli.bullet", text=n)
 
 
 def _budget_note(ws: Workspace, year: int | None, district: str | None) -> str | None:
@@ -265,11 +292,10 @@ def _budget_note(ws: Workspace, year: int | None, district: str | None) -> str |
     whole, share = fs.get("budget.district"), fs.get("budget.district.metered_share")
     if whole is None or whole.value is None:
         return None
-    text = (f"全区能耗预算 district energy budget {year}: {whole.text()} tce "
-            f"({whole.label('zh')}, {whole.label('en')})")
+    text = t("cli.plan.budget_note", year=year, value=whole.text(), label=whole.label(lang()))
     if share is not None and share.value is not None:
-        text += (f"; 预警比较的核算范围部分 metered share compared in the warnings: "
-                 f"{share.text()} tce ({share.label('zh')})")
+        text += ("；" if lang() == "zh" else "; ") + t(
+            "cli.plan.metered_share", value=share.text(), label=share.label(lang()))
     return text
 
 
@@ -284,13 +310,14 @@ def budgets_list(district: DistrictOpt = None, year: YearOpt = None) -> None:
         rows = list_budgets(ws, year=year, district=district)
         notes = [n for y in sorted({b.year for b in rows})
                  if (n := _budget_note(ws, y, district)) is not None]
-    t = Table("year", "metric", "scope", "budget", "intensity target", "method")
+    table = Table(*heads("year", "metric", "scope", "budget", "intensity_target", "method"))
     for b in rows:
-        t.add_row(str(b.year), b.metric, f"{b.scope_type}:{b.scope_id}", _fmt(b.budget, 0),
-                  _fmt(b.intensity_target), b.method)
-    console.print(t)
+        table.add_row(str(b.year), lbl("budget_metric", b.metric),
+                      f"{lbl('scope_type', b.scope_type)}:{b.scope_id}", _fmt(b.budget, 0),
+                      _fmt(b.intensity_target), lbl("budget_method", b.method))
+    console.print(table)
     for n in notes:
-        console.print(f"  • {n}")
+        say("cli.bullet", text=n)
 
 
 @budgets_app.command("set")
@@ -309,7 +336,8 @@ def budgets_set(
         b = set_budget(ws, year=year, metric=metric, budget=budget, scope_type=scope_type,
                        scope_id=scope_id, intensity_target=intensity_target,
                        district=district)
-    console.print(f"budget {b.year} {b.metric} {b.scope_type}:{b.scope_id} = {_fmt(b.budget)}")
+    say("cli.budgets.set", year=b.year, metric=lbl("budget_metric", b.metric),
+        scope=f"{lbl('scope_type', b.scope_type)}:{b.scope_id}", budget=_fmt(b.budget))
 
 
 @budgets_app.command("derive")
@@ -318,10 +346,9 @@ def budgets_derive(year: Annotated[int, typer.Option(help="Budget year")],
     """Derive the district's energy budget from its energy-per-GDP target's path."""
     with _errors(), _workspace() as ws:
         b = derive_district_budget(ws, year=year, district=district)
-    console.print(f"district energy budget {year} = {_fmt(b.budget)} tce "
-                  f"(GDP {_fmt(b.basis['gdp_10k_cny'])} × path "
-                  f"{b.basis['path_energy_per_gdp']:.6f} tce/10^4 CNY; target "
-                  f"{b.basis['target']})")
+    say("cli.budgets.derived", year=year, budget=_fmt(b.budget),
+        gdp=_fmt(b.basis["gdp_10k_cny"]), path=f"{b.basis['path_energy_per_gdp']:.6f}",
+        target=b.basis["target"])
 
 
 @budgets_app.command("allocate")
@@ -337,12 +364,13 @@ def budgets_allocate(
     with _errors(), _workspace() as ws:
         out = allocate_budgets(ws, year=year, level=level, method=method, metric=metric,
                                weight=weight, district=district)
-    t = Table("unit", "baseline", "floor area m²", "benchmark /m²", "budget", "share")
+    table = Table(*heads("unit_id", "baseline", "floor_area", "benchmark", "budget", "share"))
     for uid, r in out.iterrows():
-        t.add_row(str(uid), _fmt(r["baseline"]), _fmt(r["activity"]),
-                  _fmt(r["benchmark_intensity"]), _fmt(r["budget"]), f"{r['share']:.1%}")
-    console.print(t)
-    console.print(f"  {len(out)} budgets stored; total {_fmt(float(out['budget'].sum()))}")
+        table.add_row(str(uid), _fmt(r["baseline"]), _fmt(r["activity"]),
+                      _fmt(r["benchmark_intensity"]), _fmt(r["budget"]), f"{r['share']:.1%}")
+    console.print(table)
+    say("cli.bullet", text=t("cli.budgets.stored", n=len(out),
+                             total=_fmt(float(out["budget"].sum()))))
 
 
 # -- warnings -----------------------------------------------------------------------------
@@ -358,7 +386,7 @@ def warnings_list(
     with _errors(), _workspace() as ws:
         rows = district_warnings(ws, ws.district(district).id)
     if not rows:
-        console.print("no warnings yet: run `carbonpeak warnings evaluate --year Y`")
+        say("cli.warnings.none")
         return
     y = year or max(r.year for r in rows)
     rows = [r for r in rows if r.year == y and (level is None or r.level == level)]
@@ -368,13 +396,13 @@ def warnings_list(
 
 
 def _print_warnings(rows: list[Any], year: int) -> None:
-    t = Table("id", "级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
-              "原因 reason", title=f"预警 warnings {year}")
+    table = Table(*heads("id", "level", "scope", "name", "projected", "budget", "reason"),
+                  title=t("cli.warnings.title", year=year))
     for r in rows:
-        style = LEVEL_STYLE.get(r.level, "dim")
-        t.add_row(str(r.id), f"[{style}]{r.level}[/]", r.scope_type, r.scope_name,
-                  _fmt(r.projected), _fmt(r.budget), r.reason_zh)
-    console.print(t)
+        table.add_row(str(r.id), _level(r.level), lbl("scope_type", r.scope_type), r.scope_name,
+                      _fmt(r.projected), _fmt(r.budget),
+                      r.reason_zh if lang() == "zh" else r.reason_en)
+    console.print(table)
 
 
 @warnings_app.command("evaluate")
@@ -389,16 +417,20 @@ def warnings_evaluate(
         wr = evaluate_warnings(ws, year=year, district=district, metric=metric,
                                through_month=through_month,
                                notifier=build_notifier(ws.settings))
-    t = Table("级别 level", "范围 scope", "名称 name", "预计 projected", "预算 budget",
-              "原因 reason", title=f"预警 warnings {year}, {wr.months_elapsed} months")
+    table = Table(*heads("level", "scope", "name", "projected", "budget", "reason"),
+                  title=t("cli.warnings.title_months", year=year, months=wr.months_elapsed))
     for key, r in wr.table.iterrows():
-        style = LEVEL_STYLE.get(str(r["level"]), "dim")
-        t.add_row(f"[{style}]{r['level']}[/]", str(key[0]), str(r["scope_name"]),  # type: ignore[index]
-                  _fmt(r["projected"]), _fmt(r["budget"]), str(r["reason_zh"]))
-    console.print(t)
-    console.print(f"  {wr.counts()}; {len(wr.events)} changed (history), {wr.notified} sent")
-    for n in wr.notes:
-        console.print(f"  • {n}")
+        table.add_row(_level(str(r["level"])),
+                      lbl("scope_type", str(key[0])),  # type: ignore[index]
+                      str(r["scope_name"]), _fmt(r["projected"]), _fmt(r["budget"]),
+                      str(r[f"reason_{lang()}"]))
+    console.print(table)
+    sep = "，" if lang() == "zh" else ", "
+    say("cli.bullet", text=t("cli.warnings.summary", counts=sep.join(
+        f"{lbl('warning_level', k)} {v}" for k, v in wr.counts().items()),
+        changed=len(wr.events), sent=wr.notified))
+    for m in wr.messages:
+        say("cli.bullet", text=t(m))
 
 
 @warnings_app.command("history")
@@ -409,17 +441,18 @@ def warnings_history(warning_id: Annotated[int, typer.Argument(help="Warning id"
     with _errors(), _workspace() as ws, ws.registry.session() as s:
         w = s.get(EarlyWarning, warning_id)
         if w is None:
-            msg = f"no warning {warning_id}"
-            raise NotFoundError(msg)
+            raise NotFoundError(msg("cli.warnings.no_such", id=warning_id))
         evs = warning_events(ws, warning_id, by_time=False)
-        title = f"{w.scope_name} ({w.scope_type}:{w.scope_id}) {w.year} {w.metric}"
-        t = Table("at (UTC)", "level", "months", "projected", "budget", "reason",
-                  "sent", title=title)
+        title = (f"{w.scope_name} ({lbl('scope_type', w.scope_type)}:{w.scope_id}) {w.year} "
+                 f"{lbl('budget_metric', w.metric)}")
+        table = Table(*heads("at_utc", "level", "months", "projected", "budget", "reason",
+                             "sent"), title=title)
         for e in evs:
-            t.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.level, str(e.months_elapsed),
-                      _fmt(e.projected), _fmt(e.budget), e.reason_zh,
-                      "yes" if e.notified else "")
-    console.print(t)
+            table.add_row(f"{e.at:%Y-%m-%d %H:%M}", _level(e.level), str(e.months_elapsed),
+                          _fmt(e.projected), _fmt(e.budget),
+                          e.reason_zh if lang() == "zh" else e.reason_en,
+                          yes_no(True) if e.notified else "")
+    console.print(table)
 
 
 # -- LMDI and the peak --------------------------------------------------------------------
@@ -436,19 +469,18 @@ def lmdi_cmd(
     if as_json:
         console.print_json(json.dumps({"source": source, **res.to_dict()}, ensure_ascii=False))
         return
-    names = {"activity": "经济规模 activity", "structure": "产业结构 structure",
-             "intensity": "能耗强度 intensity", "carbon_factor": "碳排放系数 carbon factor"}
-    t = Table("效应 effect", "tCO2", "share of change",
-              title=f"CO2 {base_year} {_fmt(res.co2_base_tco2)} t → {target_year} "
-                    f"{_fmt(res.co2_target_tco2)} t: {res.delta_tco2:+,.0f} t")
+    table = Table(*heads("effect", "tco2", "share_of_change"),
+                  title=t("cli.lmdi.title", base=base_year, co2_base=_fmt(res.co2_base_tco2),
+                          target=target_year, co2_target=_fmt(res.co2_target_tco2),
+                          delta=f"{res.delta_tco2:+,.0f}"))
     for k, v in res.effects.items():
         share = f"{v / res.delta_tco2:+.0%}" if res.delta_tco2 else ""
-        t.add_row(names[k], f"{v:+,.0f}", share)
-    t.add_row("残差 residual", f"{res.residual_tco2:.2e}", "")
-    console.print(t)
-    console.print(f"  source: {render(source, 'en')}")
+        table.add_row(lbl("lmdi_effect", k), f"{v:+,.0f}", share)
+    table.add_row(t("cli.lmdi.residual"), f"{res.residual_tco2:.2e}", "")
+    console.print(table)
+    console.print("  " + t("cli.lmdi.source", source=source), highlight=False)
     for n in res.messages:
-        console.print(f"  • {render(n, 'en')}")
+        say("cli.bullet", text=t(n))
 
 
 @app.command("peak")
@@ -471,24 +503,29 @@ def peak_cmd(
             o = peak_outlook(ws, district=district, runs=runs, seed=seed,
                              deadline_year=deadline_year, end_year=end_year,
                              overrides=overrides)
-    t = Table("情景 scenario", "峰值年 peak year", "峰值 peak tCO2", "MC peak year p5–p50–p95",
-              f"P(peak ≤ {deadline_year})", "需单位GDP能耗年降 needed decline/a",
-              title=f"达峰路径 peak outlook, base {o.base.year}")
+    table = Table(*heads("scenario", "peak_year", "peak_tco2", "mc_peak"),
+                  t("cli.peak.p_deadline", year=deadline_year), t("cli.col.needed_decline"),
+                  title=t("cli.peak.title", year=o.base.year))
     for name, sc in o.scenarios.items():
         mc = sc.monte_carlo
         peak = str(sc.peak_year) if sc.peaked_within_horizon else f"> {end_year}"
         need = f"{sc.min_intensity_decline:.2%}" if sc.min_intensity_decline is not None \
-            else "not reachable"
-        t.add_row(name, peak, _fmt(sc.peak_tco2),
-                  f"{mc.peak_year_p5}–{mc.peak_year_p50}–{mc.peak_year_p95}",
-                  f"{mc.share_peaked_by_deadline:.0%}", need)
-    console.print(t)
-    console.print(f"  C40 test: {o.c40.status}")
-    for code, ok, en, _zh in o.c40.criteria:
-        console.print(f"    {'✓' if ok else '✗'} {code}: {en}")
-    for n in o.notes:
-        console.print(f"  • {n}")
+            else t("cli.peak.not_reachable")
+        table.add_row(t(f"cli.scenario.{name}") if f"cli.scenario.{name}" in _SCENARIOS
+                      else name, peak, _fmt(sc.peak_tco2),
+                      f"{mc.peak_year_p5}–{mc.peak_year_p50}–{mc.peak_year_p95}",
+                      f"{mc.share_peaked_by_deadline:.0%}", need)
+    console.print(table)
+    say("cli.bullet", text=t("cli.peak.c40", status=lbl("c40_status", str(o.c40.status))))
+    for code, ok, en, zh in o.c40.criteria:
+        console.print("    " + t("cli.peak.criterion", mark="✓" if ok else "✗", code=code,
+                                  text=zh if lang() == "zh" else en), highlight=False)
+    for m in o.messages:
+        say("cli.bullet", text=t(m))
     if out is not None:
         out.write_text(json.dumps(o.to_dict(), ensure_ascii=False, indent=1, default=str),
                        encoding="utf-8")
-        console.print(f"  wrote {out}")
+        say("cli.bullet", text=t("cli.wrote", path=str(out)))
+
+
+_SCENARIOS = {f"cli.scenario.{s}" for s in ("bau", "plan", "enhanced")}

@@ -19,7 +19,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lbl,
+    say,
+    t,
+    yes_no,
+)
 from carbonpeak.domain.projects import DEFAULT_OVERUSE_MARGIN, route, routing_table
 from carbonpeak.intake.batches import Tally
 from carbonpeak.services.accounting.certificates import (
@@ -60,14 +71,14 @@ def _fmt(v: Any, digits: int = 1) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
-        return "是 yes" if v else "否 no"
+        return yes_no(v)
     if isinstance(v, float):
         return f"{v:,.{digits}f}"
     return str(v)
 
 
-def _tally(what: str, t: Tally) -> None:
-    console.print(f"[green]{what}[/]: {t.summary()} 新增/更新/未变")
+def _tally(what: str, tally: Tally) -> None:
+    console.print(f"[green]{what}[/]: " + t(tally.summary()), highlight=False)
 
 
 @projects_app.command("import")
@@ -100,14 +111,16 @@ def projects_list(district: DistrictOpt = None, as_json: JsonOpt = False) -> Non
     if as_json:
         _json([{k: r[k] for k in _LIST_KEYS} for r in rows])
         return
-    t = Table("编号 code", "名称 name", "阶段 stage", "审查 level", "当量 tce",
-              "等价 tce", "tCO2", "占剩余预算 share", "两高", title=f"{len(rows)} 项目 projects")
+    table = Table(*heads("code", "name", "stage", "review_level", "tce_equivalent", "tce_equal",
+                         "tco2", "budget_share", "two_high"),
+                  title=t("cli.projects.title", n=len(rows)))
     for r in rows:
         share = r["budget_share"]
-        t.add_row(r["project_code"], r["name"], r["stage"], r["review_level"],
-                  _fmt(r["tce_equivalent"]), _fmt(r["tce_equal"]), _fmt(r["tco2"]),
-                  "—" if share is None else f"{100 * share:.2f}%", _fmt(r["two_high"]))
-    console.print(t)
+        table.add_row(r["project_code"], r["name"], lbl("project_stage", str(r["stage"])),
+                      lbl("review_level", str(r["review_level"])), _fmt(r["tce_equivalent"]),
+                      _fmt(r["tce_equal"]), _fmt(r["tco2"]),
+                      "—" if share is None else f"{100 * share:.2f}%", _fmt(r["two_high"]))
+    console.print(table)
 
 
 @projects_app.command("show")
@@ -118,10 +131,11 @@ def projects_show(code: str, district: DistrictOpt = None, as_json: JsonOpt = Fa
     if as_json:
         _json(row)
         return
-    t = Table("字段 field", "值 value", title=f"{row['project_code']} {row['name']}")
+    table = Table(*heads("field", "value"), title=f"{row['project_code']} {row['name']}")
     for k, v in row.items():
-        t.add_row(k, json.dumps(v, ensure_ascii=False) if isinstance(v, list) else _fmt(v, 2))
-    console.print(t)
+        table.add_row(k, json.dumps(v, ensure_ascii=False) if isinstance(v, list)
+                      else _fmt(v, 2))
+    console.print(table)
 
 
 @projects_app.command("route")
@@ -146,8 +160,10 @@ def projects_route(
     if as_json:
         _json(out)
         return
-    console.print(f"[bold]{out['review_level']}[/] ({r.region}): {r.tce_equivalent:,.1f} tce "
-                  f"当量值, {r.electricity_kwh:,.0f} kWh — {r.status}: {r.source}")
+    console.print(f"[bold]{lbl('review_level', str(out['review_level']))}[/] " + t(
+        "cli.projects.route", region=r.region, tce=f"{r.tce_equivalent:,.1f}",
+        kwh=f"{r.electricity_kwh:,.0f}", status=lbl("rule_status", str(r.status)),
+        source=r.source), highlight=False)
 
 
 @projects_app.command("impact")
@@ -160,18 +176,20 @@ def projects_impact(district: DistrictOpt = None, year: YearOpt = None,
     if as_json:
         _json(pl.to_dict())
         return
-    t = Table("编号 code", "名称", "阶段 stage", "审查 level", "tce 等价", "两高",
-              title=f"{pl.district} {pl.year}: 预算 budget {_fmt(pl.budget)} − 基础用能 base "
-              f"{_fmt(pl.base_use)} = 剩余 remaining {_fmt(pl.remaining)}; 已批未投产 pipeline "
-              f"{_fmt(pl.pipeline_tce)}; 余量 headroom {_fmt(pl.headroom)}")
+    table = Table(*heads("code", "name", "stage", "review_level", "tce_equal", "two_high"),
+                  title=t("cli.projects.impact_title", district=pl.district, year=pl.year,
+                          budget=_fmt(pl.budget), base=_fmt(pl.base_use),
+                          remaining=_fmt(pl.remaining), pipeline=_fmt(pl.pipeline_tce),
+                          headroom=_fmt(pl.headroom)))
     for p in pl.projects:
-        t.add_row(p["project_code"], p["name"], p["stage"], p["review_level"],
-                  _fmt(p["tce_equal"]), _fmt(p["two_high"]))
-    console.print(t)
-    for n in pl.to_dict()["notes"]:
-        console.print(f"  note: {n}")
+        table.add_row(p["project_code"], p["name"], lbl("project_stage", str(p["stage"])),
+                      lbl("review_level", str(p["review_level"])), _fmt(p["tce_equal"]),
+                      _fmt(p["two_high"]))
+    console.print(table)
+    for m in pl.messages:
+        console.print("  " + t("cli.account.note", text=m), highlight=False)
     if pl.exceeds:
-        console.print("[bold red]预警 warning:[/] the pipeline exceeds the headroom")
+        say("cli.projects.exceeds", "bold red")
 
 
 @projects_app.command("operation")
@@ -186,14 +204,14 @@ def projects_operation(
     if as_json:
         _json(rows)
         return
-    t = Table("编号 code", "主体 entity", "年 year", "设计 designed", "审查 reviewed",
-              "验收 accepted", "计量 metered", "超用能 over")
+    table = Table(*heads("code", "entity", "year", "designed", "reviewed", "accepted_use",
+                         "metered", "over"))
     for r in rows:
-        t.add_row(r["project_code"], r["entity_id"], str(r["year"]),
-                  _fmt(r["designed_tce_equal"]), _fmt(r["reviewed_tce_equal"]),
-                  _fmt(r["accepted_tce_equal"]), _fmt(r["metered_tce_equal"]),
-                  _fmt(r["over_reviewed"]))
-    console.print(t)
+        table.add_row(r["project_code"], r["entity_id"], str(r["year"]),
+                      _fmt(r["designed_tce_equal"]), _fmt(r["reviewed_tce_equal"]),
+                      _fmt(r["accepted_tce_equal"]), _fmt(r["metered_tce_equal"]),
+                      _fmt(r["over_reviewed"]))
+    console.print(table)
 
 
 # -- certificates ---------------------------------------------------------------------------
@@ -213,12 +231,13 @@ def certificates_list(district: DistrictOpt = None, as_json: JsonOpt = False) ->
     if as_json:
         _json(rows)
         return
-    t = Table("编号 serial", "类型 kind", "年份 vintage", "MWh", "持有 holder", "状态 status",
-              "使用年度 claim", title=f"{len(rows)} 条 entries")
+    table = Table(*heads("serial", "kind", "vintage"), "MWh", *heads("holder", "status", "claim"),
+                  title=t("cli.certificates.title", n=len(rows)))
     for r in rows:
-        t.add_row(r["serial"], r["kind"], str(r["vintage"]), _fmt(r["mwh"]), r["holder"],
-                  r["status"], str(r["claim_year"]))
-    console.print(t)
+        table.add_row(r["serial"], lbl("certificate_kind", str(r["kind"])), str(r["vintage"]),
+                      _fmt(r["mwh"]), r["holder"], lbl("certificate_status", str(r["status"])),
+                      str(r["claim_year"]))
+    console.print(table)
 
 
 @certificates_app.command("scope2")
@@ -228,16 +247,13 @@ def certificates_scope2(year: Annotated[int, typer.Option(help="Account year")],
     with _errors(), _workspace() as ws:
         rep = scope2_market(ws, district=district, year=year)
     if rep is None:
-        console.print(f"no official account of {year}: run `carbonpeak account --year {year}`")
+        say("cli.no_official_account", year=year)
         raise typer.Exit(1)
     if as_json:
         _json(asdict(rep))
         return
-    console.print(f"{year}: bought 外购电 {rep.purchased_mwh:,.1f} MWh, certified 绿证 "
-                  f"{rep.certified_mwh:,.1f} MWh; location-based 位置法 "
-                  f"{rep.location_tco2:,.1f} tCO2; market-based 市场法 {rep.market_tco2:,.1f} "
-                  "tCO2 (uncertified MWh at the grid factor: no provincial residual mix is "
-                  "published); variant with the national residual factor "
-                  f"{rep.national_residual_factor} t/MWh (data year "
-                  f"{rep.national_residual_data_year}): "
-                  f"{rep.market_tco2_national_residual:,.1f} tCO2")
+    say("cli.scope2", year=year, purchased=f"{rep.purchased_mwh:,.1f}",
+        certified=f"{rep.certified_mwh:,.1f}", location=f"{rep.location_tco2:,.1f}",
+        market=f"{rep.market_tco2:,.1f}", factor=rep.national_residual_factor,
+        data_year=rep.national_residual_data_year,
+        national=f"{rep.market_tco2_national_residual:,.1f}")

@@ -26,8 +26,16 @@ from carbonpeak.cli.common import (
     _workspace,
     app,
     console,
+    heads,
     import_app,
+    lang,
+    lbl,
     option_date,
+    pick,
+    print_import,
+    say,
+    t,
+    yes_no,
 )
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.retrofits import (
@@ -60,7 +68,7 @@ def _fmt(v: Any, digits: int = 0) -> str:
     if v is None or (isinstance(v, float) and v != v):
         return "—"
     if isinstance(v, bool):
-        return "yes 是" if v else "no 否"
+        return yes_no(v)
     if isinstance(v, float):
         return f"{v:,.{digits}f}"
     return str(v)
@@ -81,9 +89,7 @@ def import_weather_cmd(
     header or unit column saying °F is converted), optional station (站点)."""
     with _errors(), _workspace() as ws:
         r = import_weather(ws, file, district=district, station=station)
-        tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-               "no_change": "[yellow]no change[/]"}[r.status]
-        console.print(f"{tag} {r.file} → batch {r.batch_id}: {'; '.join(r.messages)}")
+        print_import(r)
 
 
 @weather_app.command("show")
@@ -100,16 +106,17 @@ def weather_show(
         days = weather_days(ws, d.id, first, last)
         summary = weather_summary(days, first, last)
         if daily:
-            t = Table("day 日期", "°C", "station 站点", "batch 批次")
+            table = Table(*heads("day", "celsius", "station", "batch"))
             for r in days:
-                t.add_row(r["day"], f"{r['t_mean_c']:.1f}", r["station"], str(r["batch_id"]))
+                table.add_row(r["day"], f"{r['t_mean_c']:.1f}", r["station"], str(r["batch_id"]))
         else:
-            t = Table("month 月份", "mean °C 月平均气温", "days 天数",
-                      title=f"{d.name_zh} {summary['first']}..{summary['last']}: "
-                      f"{summary['n_days']} days, {summary['missing_days']} missing 缺测")
+            table = Table(*heads("month", "mean_celsius", "days"),
+                          title=t("cli.weather.title", district=pick(d.name_zh, d.name_en),
+                                  first=summary["first"], last=summary["last"],
+                                  days=summary["n_days"], missing=summary["missing_days"]))
             for m in summary["months"]:
-                t.add_row(m["month"], f"{m['t_mean_c']:.1f}", str(m["n_days"]))
-        console.print(t)
+                table.add_row(m["month"], f"{m['t_mean_c']:.1f}", str(m["n_days"]))
+        console.print(table)
 
 
 # -- projects -------------------------------------------------------------------------------
@@ -119,32 +126,36 @@ def retrofits_import(file: FileArg, district: DistrictOpt = None) -> None:
     end_date, floor_area_m2, investment (万元), claimed savings (kWh or %), status."""
     with _errors(), _workspace() as ws:
         r = import_retrofits(ws, file, district=district)
-        tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-               "no_change": "[yellow]no change[/]"}[r.status]
-        console.print(f"{tag} {r.file} → batch {r.batch_id}: {'; '.join(r.messages)}")
+        print_import(r)
 
 
 def _projects_table(rows: list[dict[str, Any]], title: str) -> Table:
-    t = Table(title=title)
-    for name, width in (("code", 0), ("name 名称", 12), ("kind", 0), ("building", 0),
-                        ("竣工 end", 0), ("m²", 0), ("status", 0), ("节能量 kWh", 0),
-                        ("节能率", 0), ("CV", 0), ("G14", 0), ("note 说明", 20)):
-        t.add_column(name, no_wrap=not width, min_width=width or None)
+    table = Table(title=title)
+    for name, width in (("code", 0), ("name", 12), ("kind", 0), ("building", 0), ("end", 0),
+                        ("m2", 0), ("status", 0), ("savings_kwh", 0), ("savings_rate", 0),
+                        ("cv", 0), ("g14", 0), ("note", 20)):
+        table.add_column(t(f"cli.col.{name}"), no_wrap=not width, min_width=width or None)
+    zh = lang() == "zh"
     for r in rows:
-        note = r.get("skipped") or (r.get("mv_reason_codes") if r.get("mv_sufficient") is False
-                                    else r.get("mv_warning_codes"))
+        if r.get("skipped"):
+            note = r.get("skipped_zh") if zh else r.get("skipped")
+        elif r.get("mv_sufficient") is False:
+            note = r.get("mv_reason_zh") if zh else r.get("mv_reason")
+        elif r.get("mv_warning_codes"):
+            note = t("cli.mv.see_warnings", code=r["code"])
+        else:
+            note = None
         if r.get("mv_id") is not None and r.get("mv_current") is False:
-            note = "stale: project changed 项目已变更，请重新测算"
-        kind = {"retrofit": "改造", "commissioning": "调适"}.get(str(r.get("kind")), "")
-        status = {"planned": "计划", "in_progress": "实施中", "completed": "已竣工"}.get(
-            str(r.get("status")), "")
+            note = t("cli.mv.stale")
+        kind = lbl("retrofit_kind", str(r["kind"])) if r.get("kind") else ""
+        status = lbl("retrofit_status", str(r["status"])) if r.get("status") else ""
         g14 = r.get("mv_meets_g14")
-        t.add_row(r["code"], str(r.get("name") or ""), kind, str(r.get("entity_id") or ""),
-                  str(r.get("end_date") or ""), _fmt(r.get("floor_area_m2")), status,
-                  _fmt(r.get("mv_savings_kwh")), _pct(r.get("mv_fractional_savings")),
-                  _pct(r.get("mv_cv_rmse")), "—" if g14 is None else ("是" if g14 else "否"),
-                  str(note or ""))
-    return t
+        table.add_row(r["code"], str(r.get("name") or ""), kind, str(r.get("entity_id") or ""),
+                      str(r.get("end_date") or ""), _fmt(r.get("floor_area_m2")), status,
+                      _fmt(r.get("mv_savings_kwh")), _pct(r.get("mv_fractional_savings")),
+                      _pct(r.get("mv_cv_rmse")), "—" if g14 is None else yes_no(bool(g14)),
+                      str(note or ""))
+    return table
 
 
 @retrofits_app.command("list")
@@ -157,7 +168,7 @@ def retrofits_list(
     with _errors(), _workspace() as ws:
         d = ws.district(district)
         rows = list_projects(ws, AccessScope(d.id, everything=True), kind=kind, status=status)
-        console.print(_projects_table(rows, f"{len(rows)} project(s) 项目"))
+        console.print(_projects_table(rows, t("cli.retrofits.title", n=len(rows))))
 
 
 @retrofits_app.command("show")
@@ -171,49 +182,58 @@ def retrofits_show(code: Annotated[str, typer.Argument(help="Project code")],
 
 
 def _print_detail(p: dict[str, Any]) -> None:
-    console.print(f"[bold]{p['code']}[/] {p['name']} ({p['kind']}, {p['status']}) — "
-                  f"{p['entity_id']} {p.get('entity_name') or ''}, {p.get('street') or ''}")
-    console.print(f"  works 施工 {p['start_date']} → {p['end_date'] or '—'}; "
-                  f"{_fmt(p['floor_area_m2'])} m²; investment 投资 "
-                  f"{_fmt(p['investment_10k_cny'], 1)} 万元; claimed 申报 "
-                  f"{_fmt(p['claimed_savings_kwh'])} kWh / "
-                  f"{_pct(p['claimed_savings_fraction'])}")
+    console.print(f"[bold]{p['code']}[/] {p['name']} " + t(
+        "cli.retrofits.head", kind=lbl("retrofit_kind", p["kind"]),
+        status=lbl("retrofit_status", p["status"]), entity=p["entity_id"],
+        name=p.get("entity_name") or "", street=p.get("street") or ""), highlight=False)
+    say("cli.bullet", text=t("cli.retrofits.works", start=p["start_date"],
+                             end=p["end_date"] or "—", area=_fmt(p["floor_area_m2"]),
+                             investment=_fmt(p["investment_10k_cny"], 1),
+                             kwh=_fmt(p["claimed_savings_kwh"]),
+                             rate=_pct(p["claimed_savings_fraction"])))
     if p["measures"]:
-        console.print("  measures 措施: " + "；".join(p["measures"]))
+        say("cli.bullet", text=t("cli.retrofits.measures", measures="；".join(p["measures"])))
     results = p["mv_results"]
     if not results:
-        console.print("  no M&V result yet 尚未测算: carbonpeak mv run --project " + p["code"])
+        say("cli.bullet", text=t("cli.mv.none_yet", code=p["code"]))
     for i, r in enumerate(results[:1]):
         model = (r["result"] or {}).get("model") or {}
-        bp = ", ".join(f"{k} {model[f'{k}_balance_point_c']:g} °C" for k in ("heating", "cooling")
+        bp = ", ".join(f"{t(f'cli.mv.{k}')} {model[f'{k}_balance_point_c']:g} °C"
+                       for k in ("heating", "cooling")
                        if model.get(f"{k}_balance_point_c") is not None)
-        console.print(
-            f"  [bold]latest 最新测算[/] #{r['id']} ({r['computed_at']}, "
-            f"{'sufficient 数据充分' if r['sufficient'] else '[red]insufficient 数据不足[/]'})"
-            f"{'' if p['mv_current'] or i else ' [yellow]stale: project changed 项目已变更[/]'}")
-        console.print(f"    model 基准模型: {r['model_type'] or '—'}{f' ({bp})' if bp else ''}; "
-                      f"reporting 报告期 {r['reporting_start'] or '—'}..{r['reporting_end'] or '—'}"
-                      f" ({r['n_reporting_days']} days)")
-        console.print(f"    adjusted baseline 调整后基准 {_fmt(r['adjusted_baseline_kwh'])} kWh, "
-                      f"actual 实测 {_fmt(r['reporting_kwh'])} kWh, savings 节能量 "
-                      f"{_fmt(r['savings_kwh'])} kWh ({_pct(r['fractional_savings'])}), FSU68 "
-                      f"{_pct(r['fsu_68'])}, CV(RMSE) {_pct(r['cv_rmse'])}, NMBE "
-                      f"{_pct(r['nmbe'])}, ASHRAE G14 {_fmt(r['meets_g14'])}")
+        state = t("cli.mv.sufficient") if r["sufficient"] else \
+            f"[red]{t('cli.mv.insufficient')}[/]"
+        stale = "" if p["mv_current"] or i else f" [yellow]{t('cli.mv.stale')}[/]"
+        console.print("  [bold]" + t("cli.mv.latest", id=r["id"], at=r["computed_at"],
+                                     state=state) + "[/]" + stale, highlight=False)
+        say("cli.bullet", text=t(
+            "cli.mv.model", model=lbl("mv_model_type", r["model_type"]) if r["model_type"]
+            else "—", balance=t("cli.mv.balance", points=bp) if bp else "",
+            start=r["reporting_start"] or "—", end=r["reporting_end"] or "—",
+            days=r["n_reporting_days"]))
+        say("cli.bullet", text=t(
+            "cli.mv.numbers", baseline=_fmt(r["adjusted_baseline_kwh"]),
+            actual=_fmt(r["reporting_kwh"]), savings=_fmt(r["savings_kwh"]),
+            rate=_pct(r["fractional_savings"]), fsu=_pct(r["fsu_68"]), cv=_pct(r["cv_rmse"]),
+            nmbe=_pct(r["nmbe"]), g14=_fmt(r["meets_g14"])))
         for x in (r["result"] or {}).get("reasons", []):
-            console.print(f"    [red]{x.get('code')}[/]: {x.get('message')}")
+            console.print(f"    [red]{x.get(f'message_{lang()}') or x.get('message')}[/]",
+                          highlight=False)
         for x in (r["result"] or {}).get("warnings", []):
-            console.print(f"    [yellow]warning 提示 {x.get('code')}[/]: {x.get('message')}")
+            console.print(f"    [yellow]{t('cli.mv.warning')}[/]: "
+                          f"{x.get(f'message_{lang()}') or x.get('message')}", highlight=False)
     if len(results) > 1:
-        t = Table("id", "computed 测算时间", "sufficient", "model 模型", "reporting end",
-                  "savings kWh 节能量", "rate 节能率", "G14", title="earlier results 历次测算")
+        table = Table(*heads("id", "computed", "sufficient", "model", "reporting_end",
+                             "savings_kwh", "savings_rate", "g14"), title=t("cli.mv.earlier"))
         for r in results[1:]:
-            t.add_row(str(r["id"]), r["computed_at"][:16], _fmt(r["sufficient"]),
-                      str(r["model_type"] or "—"), str(r["reporting_end"] or "—"),
-                      _fmt(r["savings_kwh"]), _pct(r["fractional_savings"]), _fmt(r["meets_g14"]))
-        console.print(t)
+            table.add_row(str(r["id"]), r["computed_at"][:16], _fmt(r["sufficient"]),
+                          lbl("mv_model_type", r["model_type"]) if r["model_type"] else "—",
+                          str(r["reporting_end"] or "—"), _fmt(r["savings_kwh"]),
+                          _pct(r["fractional_savings"]), _fmt(r["meets_g14"]))
+        console.print(table)
     if p["monthly"]:
-        m = Table("month 月份", "period 时期", "days 有效天数", "°C", "baseline kWh 基准",
-                  "actual kWh 实测", title="monthly 月度 baseline vs actual (latest result)")
+        m = Table(*heads("month", "period", "valid_days", "celsius", "baseline_kwh",
+                         "actual_kwh"), title=t("cli.mv.monthly"))
         for row in p["monthly"]:
             m.add_row(row["month"], row["period"], f"{row['n_valid_days']}/{row['n_days']}",
                       _fmt(row["temp_mean_c"], 1), _fmt(row["baseline_kwh"]),
@@ -229,26 +249,29 @@ def retrofits_progress(year: Annotated[int, typer.Option(help="As of the end of 
         g = retrofit_progress(ws, district, year)
         ta, t15, tc = g["retrofit_target"], g["saving15_target"], g["commissioning_target"]
 
-        def target(t: dict[str, Any] | None) -> str:
-            return "— (no target 无目标)" if t is None else (
-                f"{_fmt(t['target_value'])} ({t['code']}, {t['target_year'] or '每年'})")
+        def target(tg: dict[str, Any] | None) -> str:
+            return t("cli.retrofits.no_target") if tg is None else (
+                f"{_fmt(tg['target_value'])} ({tg['code']}, "
+                f"{tg['target_year'] or t('cli.retrofits.every_year')})")
 
-        t = Table("indicator 指标", "value 完成", "target 目标", "progress 进度",
-                  title=f"{g['district_id']} plan {g['plan_start']}–{year} 规划进度")
-        t.add_row(f"既有建筑节能改造面积 retrofitted area ({g['retrofit_buildings']} buildings "
-                  "栋, each once), m²", _fmt(g["retrofit_area_m2"]),
-                  target(ta), _pct_of(g["retrofit_progress_pct"]))
-        t.add_row("节能率≥15%且满足G14 area ≥ 15 % (G14), m²", _fmt(g["saving15_area_m2"]),
-                  target(t15), _pct_of(g["saving15_progress_pct"]))
-        t.add_row("  ≥15% 但不满足G14 ≥ 15 % failing G14, m²",
-                  _fmt(g["saving15_fails_g14_area_m2"]), "", "")
-        t.add_row("  <15% below 15 %, m²", _fmt(g["below15_area_m2"]), "", "")
-        t.add_row("  未测算/数据不足 not measured, m²", _fmt(g["not_measured_area_m2"]), "", "")
-        t.add_row(f"{year}年完成调适 commissioning completed", str(g["commissioning_this_year"]),
-                  target(tc), "")
-        console.print(t)
-        console.print("  调适 commissioning by year: " + ", ".join(
-            f"{c['year']}: {c['completed']}" for c in g["commissioning"]))
+        table = Table(*heads("indicator", "done", "target", "progress"),
+                      title=t("cli.retrofits.progress_title", district=g["district_id"],
+                              start=g["plan_start"], year=year))
+        table.add_row(t("cli.retrofits.area", n=g["retrofit_buildings"]),
+                      _fmt(g["retrofit_area_m2"]), target(ta),
+                      _pct_of(g["retrofit_progress_pct"]))
+        table.add_row(t("cli.retrofits.area15"), _fmt(g["saving15_area_m2"]), target(t15),
+                      _pct_of(g["saving15_progress_pct"]))
+        table.add_row("  " + t("cli.retrofits.fails_g14"),
+                      _fmt(g["saving15_fails_g14_area_m2"]), "", "")
+        table.add_row("  " + t("cli.retrofits.below15"), _fmt(g["below15_area_m2"]), "", "")
+        table.add_row("  " + t("cli.retrofits.not_measured"), _fmt(g["not_measured_area_m2"]),
+                      "", "")
+        table.add_row(t("cli.retrofits.commissioned", year=year),
+                      str(g["commissioning_this_year"]), target(tc), "")
+        console.print(table)
+        say("cli.bullet", text=t("cli.retrofits.by_year", years=", ".join(
+            f"{c['year']}: {c['completed']}" for c in g["commissioning"])))
 
 
 def _pct_of(v: float | None) -> str:
@@ -270,14 +293,14 @@ def mv_run(
     with _errors(), _workspace() as ws:
         when = option_date(as_of, "--as-of")
         with _progress() as prog:
-            task = prog.add_task("M&V 节能量测算", total=None)
+            task = prog.add_task(t("cli.mv.task"), total=None)
 
             def show(done: int, total: int, label: str) -> None:
                 prog.update(task, completed=done, total=total,
-                            description=f"M&V 节能量测算 {label}")
+                            description=t("cli.mv.step", label=label))
 
             rows = measure(ws, district, codes=project or None, as_of=when, progress=show)
-        console.print(_projects_table(rows, f"{len(rows)} project(s) measured 已测算"))
+        console.print(_projects_table(rows, t("cli.mv.measured", n=len(rows))))
 
 
 @mv_app.command("show")

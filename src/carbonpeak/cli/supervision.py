@@ -15,7 +15,20 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import _errors, _workspace, app, console
+from carbonpeak.cli.common import (
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lang,
+    lbl,
+    pick,
+    run_lang,
+    say,
+    t,
+)
+from carbonpeak.i18n import msg
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.supervision.assessment import assess
 from carbonpeak.services.supervision.catalogue import (
@@ -62,7 +75,7 @@ def tasks_load(district: District = None) -> None:
     """Load the shipped organisation list and task catalogue (kept edits stay)."""
     with _errors(), _workspace() as ws:
         got = load_catalogue(ws, district=district)
-        console.print(f"organisations +{got['organisations']}, tasks +{got['tasks']}")
+        say("cli.tasks.loaded", orgs=got["organisations"], tasks=got["tasks"])
 
 
 @tasks_app.command("list")
@@ -79,13 +92,16 @@ def tasks_list(district: District = None,
         if as_json:
             _json(rows)
             return
-        t = Table("code", "section 章节", "task 任务", "lead 牵头", "supporting 配合",
-                  "targets 目标", title=f"任务清单 tasks ({len(rows)})")
+        table = Table(*heads("code", "section", "task", "lead", "supporting", "targets"),
+                      title=t("cli.tasks.title", n=len(rows)))
+        sep = "、" if lang() == "zh" else ", "
         for r in rows:
-            t.add_row(r["code"], r["section"], r["title"], r["lead_name"] or "—（未分派）",
-                      "、".join(r["supporting_names"] + (["各街道"] if r["streets"] else [])),
-                      ", ".join(r["target_codes"]))
-        console.print(t)
+            table.add_row(r["code"], r["section"], r["title"],
+                          r["lead_name"] or t("cli.tasks.unassigned"),
+                          sep.join(r["supporting_names"]
+                                   + ([t("cli.tasks.streets")] if r["streets"] else [])),
+                          ", ".join(r["target_codes"]))
+        console.print(table)
 
 
 @tasks_app.command("show")
@@ -105,10 +121,11 @@ def tasks_assign(code: str,
                  district: District = None) -> None:
     """Give a task its units (audit-logged)."""
     with _errors(), _workspace() as ws:
-        t = assign_task(ws, code, lead=lead, supporting=support, streets=streets,
-                        district=district)
-        console.print(f"{t['code']}: 牵头 {t['lead_name']}；配合 "
-                      f"{'、'.join(t['supporting_names']) or '—'}")
+        task = assign_task(ws, code, lead=lead, supporting=support, streets=streets,
+                           district=district)
+        say("cli.tasks.assigned", code=task["code"], lead=task["lead_name"],
+            supporting=("、" if lang() == "zh" else ", ").join(task["supporting_names"])
+            or "—")
 
 
 @tasks_app.command("orgs")
@@ -119,10 +136,11 @@ def tasks_orgs(district: District = None, as_json: AsJson = False) -> None:
         if as_json:
             _json(rows)
             return
-        t = Table("code", "name 名称", "kind", "source 来源", "status")
+        table = Table(*heads("code", "name", "kind", "source", "status"))
         for r in rows:
-            t.add_row(r["code"], r["name_zh"], r["kind"], r["source"], r["status"])
-        console.print(t)
+            table.add_row(r["code"], pick(r["name_zh"], r.get("name_en")),
+                          lbl("org_kind", r["kind"]), r["source"], lbl("rule_status", r["status"]))
+        console.print(table)
 
 
 @tasks_app.command("add-org")
@@ -132,7 +150,7 @@ def tasks_add_org(code: str, name_zh: str, name_en: Annotated[str, typer.Option(
     """Add a unit to the district's list (audit-logged)."""
     with _errors(), _workspace() as ws:
         add_organisation(ws, code, name_zh, name_en=name_en, kind=kind, district=district)
-        console.print(f"added {code} {name_zh}")
+        say("cli.tasks.org_added", code=code, name=pick(name_zh, name_en))
 
 
 @rounds_app.command("open")
@@ -151,9 +169,10 @@ def rounds_open(period: Annotated[str, typer.Option(help="e.g. 2024-Q4")],
         r = open_round(ws, period=period, due_on=due.date(),
                        opened_on=opened.date() if opened else None, tasks=task,
                        targets=target, district=district)
-        console.print(f"round {r['id']} {r['period']}: {r['items']} items, due {r['due_on']}"
-                      + (f"; unassigned: {', '.join(r['unassigned'])}" if r["unassigned"]
-                         else ""))
+        console.print(t("cli.rounds.opened", id=r["id"], period=r["period"], items=r["items"],
+                        due=r["due_on"])
+                      + (t("cli.rounds.unassigned", codes=", ".join(r["unassigned"]))
+                         if r["unassigned"] else ""), highlight=False)
 
 
 @rounds_app.command("status")
@@ -167,23 +186,26 @@ def rounds_status(round_id: int, district: District = None,
             if as_json:
                 _json(rows)
                 return
-            t = Table("id", "unit 单位", "item 事项", "status", "value", "overdue", "late")
+            table = Table(*heads("id", "unit", "item", "status", "value", "overdue", "late"))
             for r in rows:
-                t.add_row(str(r["id"]), r["unit_name"], r["item"], r["status"],
-                          "" if r["value"] is None else str(r["value"]),
-                          "逾期" if r["overdue"] else "", "迟报" if r["late"] else "")
-            console.print(t)
+                table.add_row(str(r["id"]), r["unit_name"], r["item"],
+                              lbl("submission_status", r["status"]),
+                              "" if r["value"] is None else str(r["value"]),
+                              t("cli.rounds.overdue") if r["overdue"] else "",
+                              t("cli.rounds.late") if r["late"] else "")
+            console.print(table)
             return
         board = round_board(ws, round_id, district=district)
         if as_json:
             _json(board)
             return
-        t = Table("unit 单位", "items", "submitted", "accepted", "returned", "owed 欠报",
-                  "overdue 逾期", title=f"调度 {board['period']} (due {board['due_on']})")
+        table = Table(*heads("unit", "items", "submitted", "accepted", "returned", "owed",
+                             "overdue"),
+                      title=t("cli.rounds.board", period=board["period"], due=board["due_on"]))
         for u in board["units"]:
-            t.add_row(u["unit_name"], *(str(u[k]) for k in (
+            table.add_row(u["unit_name"], *(str(u[k]) for k in (
                 "items", "submitted", "accepted", "returned", "owed", "overdue")))
-        console.print(t)
+        console.print(table)
 
 
 @rounds_app.command("submit")
@@ -206,7 +228,8 @@ def rounds_submit(round_id: int,
                      observed_on=observed_on.date() if observed_on else None,
                      narrative=narrative,
                      evidence=[(p.name, p.read_bytes()) for p in evidence or []])
-        console.print(f"submission {row['id']}: {row['status']}")
+        say("cli.rounds.submission", id=row["id"],
+            status=lbl("submission_status", row["status"]))
 
 
 @rounds_app.command("review")
@@ -217,7 +240,8 @@ def rounds_review(submission_id: int,
     """Accept a submission (a target's value becomes its observation) or return it."""
     with _errors(), _workspace() as ws:
         row = review(ws, submission_id, accept=accept, comment=comment, district=district)
-        console.print(f"submission {row['id']}: {row['status']}")
+        say("cli.rounds.submission", id=row["id"],
+            status=lbl("submission_status", row["status"]))
 
 
 @rounds_app.command("remind")
@@ -226,8 +250,8 @@ def rounds_remind(round_id: int, district: District = None) -> None:
     with _errors(), _workspace() as ws:
         events = remind(ws, round_id, build_notifier(ws.settings), district=district)
         for e in events:
-            console.print(f"[{'red' if e['overdue'] else 'yellow'}]{e['reason_zh']}[/]")
-        console.print(f"{len(events)} reminder(s)")
+            say("cli.text", "red" if e["overdue"] else "yellow", text=e[f"reason_{lang()}"])
+        say("cli.rounds.reminders", n=len(events))
 
 
 @app.command("assess")
@@ -237,12 +261,13 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                    help="Also write the report as an xlsx workbook")] = None,
                pdf: Annotated[Path | None, typer.Option(
                    help="Also write the report as a PDF")] = None,
-               lang: Annotated[str, typer.Option(help="zh or en (the report)")] = "zh",
+               lang_: Annotated[str | None, typer.Option(
+                   "--lang", help="zh or en (the report); default the run's language")] = None,
                ) -> None:
     """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报."""
     with _errors(), _workspace() as ws:
         out = assess(ws, year=year, district=district)
-        language: Literal["zh", "en"] = "en" if lang == "en" else "zh"
+        language: Literal["zh", "en"] = run_lang(lang_)
         if xlsx is not None:
             from carbonpeak.publish.assessment import assessment_xlsx
 
@@ -254,17 +279,19 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
         if as_json:
             _json(out)
             return
-        t = Table("unit 单位", "score 得分", "grade 等次", "veto", "penalty 扣分",
-                  "breakdown 明细", title=f"{year} 年度考核 assessment")
+        table = Table(*heads("unit", "score", "grade", "veto", "penalty", "breakdown"),
+                      title=t("cli.assess.title", year=year))
         for u in out["units"]:
             parts = ", ".join(f"{i['code']} {i['score']:g}×{i['weight']:g}"
                               for i in u["items"])
-            t.add_row(u["unit_name"], f"{u['score']:.1f}", u["grade_zh"],
-                      "一票否决" if u["vetoed"] else "", f"{u['penalty']:g}", parts)
-        console.print(t)
+            table.add_row(u["unit_name"], f"{u['score']:.1f}", u[f"grade_{lang()}"],
+                          t("cli.assess.vetoed") if u["vetoed"] else "", f"{u['penalty']:g}",
+                          parts)
+        console.print(table)
         s = out["scheme"]
-        console.print(f"评分规则 scheme: {s['source_zh']} (status {s['status']}); veto "
-                      f"{', '.join(s['veto_targets']) or '—'}")
+        say("cli.assess.scheme", source=s["source_zh"] if lang() == "zh"
+            else s.get("source_en") or s["source_zh"], status=lbl("rule_status", s["status"]),
+            veto=", ".join(s["veto_targets"]) or "—")
 
 
 indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",
@@ -282,13 +309,20 @@ def indicators_list(district: District = None, as_json: AsJson = False) -> None:
         if as_json:
             _json(rows)
             return
-        t = Table("code", "indicator 指标", "kind", "unit", "responsible 责任单位",
-                  "frequency", "last 最新", "timeliness 时效")
+        table = Table(*heads("code", "indicator", "kind", "unit", "responsible", "frequency",
+                             "latest", "timeliness"))
         for r in rows:
-            t.add_row(r["code"], r["indicator_zh"], r["kind"], r["unit"],
-                      r["responsible_name"] or "—", r["frequency"],
-                      r["last_observed_on"] or "—", r["timeliness"] or "")
-        console.print(t)
+            freq = f"cli.frequency.{r['frequency']}"
+            table.add_row(r["code"], pick(r["indicator_zh"], r.get("indicator_en")),
+                          t(f"cli.indicators.{r['kind']}"), r["unit"],
+                          r["responsible_name"] or "—",
+                          t(freq) if freq in _FREQUENCIES else str(r["frequency"]),
+                          r["last_observed_on"] or "—",
+                          lbl("timeliness", r["timeliness"]) if r["timeliness"] else "")
+        console.print(table)
+
+
+_FREQUENCIES = {f"cli.frequency.{f}" for f in ("yearly", "quarterly", "monthly")}
 
 
 @indicators_app.command("coverage")
@@ -309,8 +343,8 @@ def indicators_coverage(code: Annotated[str, typer.Argument(help="HP-28 or TH-38
         cov = record_coverage(ws, code, residential=residential, facilities=facilities,
                               observed_on=observed_on.date(), radius_m=radius,
                               district=district)
-        console.print(f"{code}: {cov.share_pct:.1f}% within {cov.radius_m:g} m "
-                      f"(by {cov.weight})")
+        say("cli.coverage.done", code=code, share=f"{cov.share_pct:.1f}%",
+            radius=f"{cov.radius_m:g}", weight=msg(f"cli.coverage.{cov.weight}"))
 
 
 programmes_app = typer.Typer(help="Green-creation programmes (绿色创建): applications, "
@@ -332,7 +366,7 @@ def programmes_add(kind: str, name: str,
     with _errors(), _workspace() as ws:
         pid = apply_programme(ws, kind, name, applied_on=applied_on.date(), street=street,
                               org=org, level=level, district=district)
-        console.print(f"application {pid}")
+        say("cli.programmes.applied", id=pid)
 
 
 @programmes_app.command("decide")
@@ -345,7 +379,8 @@ def programmes_decide(programme_id: int,
 
     with _errors(), _workspace() as ws:
         decide_programme(ws, programme_id, approve=approve, on=on.date(), district=district)
-        console.print(f"application {programme_id}: {'approved' if approve else 'rejected'}")
+        say("cli.programmes.decided", id=programme_id,
+            status=lbl("programme_status", "approved" if approve else "rejected"))
 
 
 @programmes_app.command("list")
@@ -366,4 +401,4 @@ def programmes_feed(observed_on: Annotated[dt.datetime, typer.Option(formats=["%
     with _errors(), _workspace() as ws:
         for code, v in feed_targets(ws, observed_on=observed_on.date(),
                                     district=district).items():
-            console.print(f"{code}: {v:g}")
+            say("cli.programmes.fed", code=code, value=f"{v:g}")

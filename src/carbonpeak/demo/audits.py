@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.domain.audits import OBLIGATIONS, AuditRule, KeyUnitRules, add_years
+from carbonpeak.i18n import Message, msg
 from carbonpeak.storage.registry.models import Entity
 from carbonpeak.storage.workspace import Workspace
 
@@ -54,7 +55,7 @@ class DemoAuditFiles:
 
     audits: Path
     filings: Path
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
 
 def registry_entities(ws: Workspace, district: str) -> pd.DataFrame:
@@ -97,20 +98,20 @@ def _split(n: int, shares: Mapping[str, float]) -> list[str]:
     return [k for k, c in zip(shares, counts, strict=True) for _ in range(int(c))]
 
 
-def _key_units(entities: pd.DataFrame, profile: Mapping[str, Any]) -> tuple[list[str], str]:
+def _key_units(entities: pd.DataFrame, profile: Mapping[str, Any]) -> tuple[list[str], Message]:
     flags = entities.get("is_key_unit")
     if flags is not None and bool(flags.fillna(False).astype(bool).any()):
         ids = entities.loc[flags.fillna(False).astype(bool), "entity_id"]
-        return sorted(str(e) for e in ids), "the registry's key-unit flags"
+        return sorted(str(e) for e in ids), msg("demo.audits.why_flags")
     area_rules = [float(r["threshold"]) for r in profile.get("key_unit_rules", [])
                   if r.get("metric") == "floor_area_m2"]
     top = entities[entities["parent_id"].isna()]
     if area_rules:
         chosen = top[(top["kind"] == "enterprise") | (top["floor_area_m2"] >= min(area_rules))]
-        why = f"enterprises and buildings >= {min(area_rules):,.0f} m² (no flags yet)"
+        why = msg("demo.audits.why_area", area=f"{min(area_rules):,.0f}")
     else:
         chosen = top.nlargest(max(1, len(top) // 4), "floor_area_m2")
-        why = "the largest quarter of the top-level entities (no flags yet)"
+        why = msg("demo.audits.why_largest")
     return sorted(str(e) for e in chosen["entity_id"]), why
 
 
@@ -238,9 +239,10 @@ def generate_audit_files(entities: pd.DataFrame, *, profile: Mapping[str, Any], 
     filings = _write(out_dir / "filings.csv", ["entity_id", "obligation", "year", "filed_on",
                                                "reference", "note"], filing_rows)
     notes = [
-        f"audits as of {as_of}: " + ", ".join(f"{v} {k}" for k, v in made.items())
-        + f" (of {sum(made.values())} buildings the rule covers); {len(audit_rows)} records",
-        f"filings for {', '.join(map(str, years))} of {len(units)} key unit(s) ({why}): "
-        + ", ".join(f"{v} {k}" for k, v in filed.items()),
+        msg("demo.audits.made", as_of=str(as_of), n=sum(made.values()), records=len(audit_rows),
+            counts=[msg("demo.counts", n=v, what=msg(f"demo.mix.{k}")) for k, v in made.items()]),
+        msg("demo.audits.filed", years=", ".join(map(str, years)), units=len(units), why=why,
+            counts=[msg("demo.counts", n=v, what=msg(f"demo.mix.{k}"))
+                    for k, v in filed.items()]),
     ]
     return DemoAuditFiles(audits, filings, notes)

@@ -42,6 +42,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from carbonpeak.i18n import Message
+from carbonpeak.i18n import msg as i18n_msg
+
 __all__ = [
     "AREA_RANGE_M2",
     "BUILDING_TYPES",
@@ -333,8 +336,8 @@ class DemoFiles:
         sub-meters) really falls by the listed share from the completion day on, when the
         demo spans two years or more (a one-year demo has no baseline year: its projects are
         listed, the drop is not simulated).
-    notes : list[str]
-        Human-readable list of the data-quality problems injected on purpose.
+    notes : list[Message]
+        The data-quality problems injected on purpose, as catalogue messages.
     """
 
     out_dir: Path
@@ -346,7 +349,7 @@ class DemoFiles:
     sector_statistics: Path
     weather: Path
     retrofits: Path
-    notes: list[str]
+    notes: list[Message]
 
 
 # --------------------------------------------------------------------------------------
@@ -1674,7 +1677,7 @@ def generate_demo(
     retro = _retrofits(model, projects, cal)
     last = cal.years[-1]
     offset_text = _offset_suffix(cal.offset)
-    notes: list[str] = []
+    notes: list[Message] = []
 
     entities_path = out / "entities.csv"
     meters_path = out / "meters.csv"
@@ -1727,11 +1730,9 @@ def generate_demo(
                             reg[r:] = new_offset + before[r:]
                             cum_offset[k] = new_offset
                             when = str(yc.hours[dirt.reset_hour])[:13].replace("T", " ")
-                            notes.append(
-                                f"meter {meter_ids[model.main_cum_row[k]]} reset on {when}:00 "
-                                f"(cumulative register replaced, restarts at "
-                                f"{dirt.reset_value:.3f})"
-                            )
+                            notes.append(i18n_msg(
+                                "demo.dirt.reset", meter=meter_ids[model.main_cum_row[k]],
+                                when=when, value=f"{dirt.reset_value:.3f}"))
                         cum_consumed[k] += load.sum()
                         values[hpos[model.main_cum_row[k]]] = reg / model.multiplier[b]
                     keep = np.ones(values.shape, dtype=bool)
@@ -1774,26 +1775,17 @@ def generate_demo(
     yl = cal.year(last)
     g_start = str(yl.hours[dirt.gap_hours[0]])[:13].replace("T", " ")
     g_end = str(yl.hours[dirt.gap_hours[1] - 1])[:13].replace("T", " ")
-    notes.insert(
-        0,
-        f"gap: meter {meter_ids[dirt.gap_row]} has no readings from {g_start}:00 to "
-        f"{g_end}:00 (3 days)",
-    )
+    notes.insert(0, i18n_msg("demo.dirt.gap", meter=meter_ids[dirt.gap_row], start=g_start,
+                        end=g_end))
     c_start = str(yl.hours[dirt.corr_hours[0]].astype("datetime64[D]"))
     c_end = str(yl.hours[dirt.corr_hours[1] - 1].astype("datetime64[D]"))
-    notes.append(
-        f"exact re-send: readings_{last}H2.csv sent again as readings_{last}H2_resend.csv "
-        "(byte-identical)"
-    )
-    notes.append(
-        f"correction batch: {corr_name} re-sends meter {meter_ids[dirt.corr_row]} for "
-        f"{c_start} to {c_end} with values +5 % (timestamps with explicit {offset_text} "
-        f"offset), imported after readings_{last}H1.csv"
-    )
-    notes.append(
-        f"missing ledger month: {model.b_ids[dirt.missing_b]} has no electricity ledger "
-        f"for {last}-{dirt.missing_month:02d}"
-    )
+    notes.append(i18n_msg("demo.dirt.resend", file=f"readings_{last}H2.csv",
+                     resend=f"readings_{last}H2_resend.csv"))
+    notes.append(i18n_msg("demo.dirt.correction", file=corr_name, meter=meter_ids[dirt.corr_row],
+                     start=c_start, end=c_end, offset=offset_text,
+                     after=f"readings_{last}H1.csv"))
+    notes.append(i18n_msg("demo.dirt.ledger", building=model.b_ids[dirt.missing_b],
+                     month=f"{last}-{dirt.missing_month:02d}"))
 
     # ---- ledgers -----------------------------------------------------------------------
     ledger_paths: list[Path] = []

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from carbonpeak.errors import ConflictError
+from carbonpeak.i18n import Message, label, msg
 from carbonpeak.services.access.users import DEMO_PASSWORD, create_user
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.accounting.certificates import import_certificates
@@ -42,7 +43,7 @@ _HEADER = ("project_code,name,street,developer,sector_code,kind,stage,value_adde
            "first_full_year,reviewed_tce_equal,entity_id\n")
 
 
-def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> list[str]:
+def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> list[Message]:
     """Write, import and evaluate the demo pipeline; lines to print."""
     d = ws.district(district)
     with ws.registry.session() as s:
@@ -82,16 +83,18 @@ def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> lis
     p_csv.write_text(_HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     e_csv.write_text("project_code,carrier,annual_quantity,unit,existing_quantity,feedstock\n"
                      + "\n".join(energy) + "\n", encoding="utf-8")
-    lines = [f"projects 项目: {import_projects(ws, p_csv, district=d.id).summary()}",
-             "project energy 设计用能: "
-             f"{import_project_energy(ws, e_csv, district=d.id).summary()}"]
+    lines = [msg("demo.projects.imported",
+                 summary=import_projects(ws, p_csv, district=d.id).summary()),
+             msg("demo.projects.energy",
+                 summary=import_project_energy(ws, e_csv, district=d.id).summary())]
     if big and big_kwh > 0:
         mwh = round(0.3 * big_kwh / 1000.0, 1)
         c_csv.write_text("serial,kind,vintage,mwh,holder,status,claim_year\n"
                          f"DEMO-GEC-{d.id}-{year}-0001,绿证,{year},{mwh},{big},已核销,{year}\n",
                          encoding="utf-8")
         done = import_certificates(ws, c_csv, district=d.id)
-        lines.append(f"certificates 绿证: {done.summary()} ({mwh:,.1f} MWh for {big})")
+        lines.append(msg("demo.projects.certificates", summary=done.summary(),
+                         mwh=f"{mwh:,.1f}", holder=big))
     with ws.registry.session() as s:
         has = s.scalars(select(Budget).where(
             Budget.district_id == d.id, Budget.year == first, Budget.metric == "energy_tce",
@@ -101,13 +104,16 @@ def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> lis
         set_budget(ws, year=first, metric="energy_tce", budget=round(pl0.base_use * 1.02, 1),
                    district=d.id)
     pl = pipeline(ws, district=d.id, year=first)
-    lines.append(f"pipeline 已批未投产 {first}: {pl.pipeline_tce:,.1f} tce (equal value) in "
-                 f"{len(pl.projects)} projects; remaining 剩余预算 {pl.remaining or 0:,.1f}; "
-                 f"headroom 余量 {pl.headroom or 0:,.1f}; warning 预警 {pl.warning or 'none'}")
+    lines.append(msg("demo.projects.pipeline", year=first, tce=f"{pl.pipeline_tce:,.1f}",
+                     n=len(pl.projects), remaining=f"{pl.remaining or 0:,.1f}",
+                     headroom=f"{pl.headroom or 0:,.1f}",
+                     warning=label("warning_level", pl.warning) if pl.warning
+                     else msg("common.none")))
     over = [o["project_code"] for o in operation(ws, district=d.id) if o["over_reviewed"]]
-    lines.append(f"over reviewed use 超审查用能 (节能监察): {', '.join(over) or 'none'}")
+    lines.append(msg("demo.projects.over", codes=", ".join(over) if over
+                     else msg("common.none")))
     with contextlib.suppress(ConflictError):  # the demo ran before into this home
         create_user(ws, "developer", Role.PROJECT_DEVELOPER, district=d.id,
                     org=DEMO_DEVELOPER, display_name="演示 建设单位", password=DEMO_PASSWORD)
-    lines.append(f"user developer ({DEMO_DEVELOPER}) sees its own projects only")
+    lines.append(msg("demo.projects.developer", org=DEMO_DEVELOPER))
     return lines

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.batches import file_sha256
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.energy.pv import fleet
@@ -78,7 +79,7 @@ def _roofs(ws: Workspace, district: str, rng: np.random.Generator) -> pd.DataFra
     return pd.DataFrame(out)
 
 
-def demo_pv(ws: Workspace, district: str, year: int, out_dir: Path, seed: int) -> list[str]:
+def demo_pv(ws: Workspace, district: str, year: int, out_dir: Path, seed: int) -> list[Message]:
     """Generate and import the demo's PV data for ``year``; lines to print (potential,
     progress, PR, the forecast day's errors)."""
     rng = np.random.default_rng([seed, 18])
@@ -154,29 +155,29 @@ def demo_pv(ws: Workspace, district: str, year: int, out_dir: Path, seed: int) -
 
 
 def _summary(ws: Workspace, d: Any, year: int, out_dir: Path,  # noqa: ANN401 - a District
-             w: pd.DataFrame, bad_site: str, rng: np.random.Generator) -> list[str]:
+             w: pd.DataFrame, bad_site: str, rng: np.random.Generator) -> list[Message]:
     pot = fleet.potential(ws, d)
     prog = fleet.progress(ws, d, year)["years"]
     last = prog[-1] if prog else None
     mon = pd.DataFrame(fleet.monitoring(ws, d, year)["rows"])
-    lines = [f"  • 屋顶光伏 rooftop PV: potential 潜力 {pot['total_potential_kwp']:,.0f} kWp "
-             f"(NEA pilot shares 试点比例 {pot['total_pilot_kwp']:,.0f} kWp), installed 已装 "
-             f"{pot['total_installed_kwp']:,.0f} kWp"]
+    lines = [msg("demo.pv.potential", potential=f"{pot['total_potential_kwp']:,.0f}",
+                 pilot=f"{pot['total_pilot_kwp']:,.0f}",
+                 installed=f"{pot['total_installed_kwp']:,.0f}")]
     if last is not None:
         g = last["groups"]
-        lines.append(
-            f"  • {year}: {last['kwp_dc']:,.0f} kWp DC / {last['kw_ac']:,.0f} kW AC in "
-            f"operation, new since {fleet.pv_settings(d).base_year} "
-            f"{last['new_kwp_dc']:,.0f} kWp / {last['new_kw_ac']:,.0f} kW; public roofs with PV "
-            f"new {_pct(g['public_new']['count_share'])}, existing "
-            f"{_pct(g['public_existing']['count_share'])}")
+        lines.append(msg(
+            "demo.pv.progress", year=year, kwp=f"{last['kwp_dc']:,.0f}",
+            kw=f"{last['kw_ac']:,.0f}", base=fleet.pv_settings(d).base_year,
+            new_kwp=f"{last['new_kwp_dc']:,.0f}", new_kw=f"{last['new_kw_ac']:,.0f}",
+            new_share=_pct(g["public_new"]["count_share"]),
+            existing_share=_pct(g["public_existing"]["count_share"])))
     if not mon.empty:
         full = mon[~mon["data_gap"]]
         site_pr = full.groupby("site_id")["performance_ratio"].median()
         flagged = sorted(set(mon.loc[mon["underperforming"], "site_id"]))
-        lines.append(f"  • PR (monthly, median per site) 性能比: median {site_pr.median():.2f}, "
-                     f"lowest {site_pr.min():.2f} ({site_pr.idxmin()}); underperforming "
-                     f"低效: {', '.join(flagged) or '—'} (demo fault: {bad_site})")
+        lines.append(msg("demo.pv.pr", median=f"{site_pr.median():.2f}",
+                         lowest=f"{site_pr.min():.2f}", site=str(site_pr.idxmin()),
+                         flagged=", ".join(flagged) or "—", bad=bad_site))
     # the forecast day: a clear-ish summer day, the forecast's GHI off by hour-to-hour errors
     day = dt.date(year, 7, 16)
     idx = pd.DatetimeIndex(w.index)
@@ -195,9 +196,10 @@ def _summary(ws: Workspace, d: Any, year: int, out_dir: Path,  # noqa: ANN401 - 
     errs = forecast_errors(ws, d, day, fc)
     if errs["district"]:
         e = errs["district"]
-        lines.append(f"  • forecast 预测 {day} ({path.name}): {fc['district'].sum():,.0f} kWh; "
-                     f"nMAE {e['nmae']:.1%}, nRMSE {e['nrmse']:.1%} of {e['capacity_kw']:,.0f} kW "
-                     f"(NB/T 32011, {e['sites']} metered sites)")
+        lines.append(msg("demo.pv.forecast", day=str(day), file=path.name,
+                         kwh=f"{fc['district'].sum():,.0f}", nmae=f"{e['nmae']:.1%}",
+                         nrmse=f"{e['nrmse']:.1%}", capacity=f"{e['capacity_kw']:,.0f}",
+                         sites=e["sites"]))
     return lines
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carbonpeak.errors import ConflictError
-from carbonpeak.i18n import render
+from carbonpeak.i18n import Message
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.supervision.assessment import owed_reasons
 from carbonpeak.services.supervision.catalogue import SupervisionScope, load_catalogue
@@ -40,7 +40,7 @@ class DemoRound:
     after: int
     total: int
     late_unit: str
-    owed: list[tuple[str, str]] = field(default_factory=list)
+    owed: list[tuple[str, Message]] = field(default_factory=list)
 
 
 def _value(st: TargetStatus, rng: random.Random) -> float | None:
@@ -104,4 +104,4 @@ def demo_round(ws: Workspace, district: str, year: int, *, seed: int = 7) -> Dem
     after = evaluate_targets(ws, district=district, year=year)
     why = owed_reasons(ws, after, district=district)
     return DemoRound(period, _no_data(before), _no_data(after), len(after), LATE_UNIT,
-                     [(code, render(m, "zh")) for code, (_u, m) in sorted(why.items())])
+                     [(code, m) for code, (_u, m) in sorted(why.items())])

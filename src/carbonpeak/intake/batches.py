@@ -29,7 +29,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import RowError
-from carbonpeak.i18n import Message, dumps, loads
+from carbonpeak.i18n import Lang, Message, dumps, loads, msg, render, stored_text
 from carbonpeak.storage.registry.models import BatchRejection, IngestBatch, utcnow
 from carbonpeak.storage.workspace import Workspace, audit
 
@@ -41,10 +41,12 @@ __all__ = [
     "audited_upsert",
     "close_batch",
     "file_sha256",
+    "messages_dict",
     "find_duplicate",
     "new_batch",
     "open_batch",
     "record_rejections",
+    "summary_fields",
     "rejected_rows",
 ]
 
@@ -81,7 +83,7 @@ class BatchResult:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    messages: list[str] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     overlapping: int = 0
     replaced: int = 0
@@ -115,10 +117,9 @@ class BatchResult:
         """Every problem of the refused rows (a file import's word for :attr:`errors`)."""
         return self.errors
 
-    @property
-    def message(self) -> str:
-        """The messages as one line."""
-        return "; ".join(self.messages)
+    def text(self, lang: Lang) -> str:
+        """The messages as one line in ``lang``."""
+        return ("；" if lang == "zh" else "; ").join(render(m, lang) for m in self.messages)
 
     @property
     def first(self) -> str | None:
@@ -130,13 +131,14 @@ class BatchResult:
         """Last day covered (weather)."""
         return self.span[1] if self.span else None
 
-    def with_messages(self, *before: str, after: Sequence[str] = ()) -> BatchResult:
+    def with_messages(self, *before: Message, after: Sequence[Message] = ()) -> BatchResult:
         """The same result with ``before`` put first and ``after`` added last."""
         return replace(self, messages=[*before, *self.messages, *after])
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, lang: Lang = "en") -> dict[str, Any]:
         """JSON-safe form of a feed's answer (at most the first 100 errors; the batch keeps
-        them all), each error with its code, English and Chinese text."""
+        them all), each error with its code, English and Chinese text; the summary messages
+        in ``lang`` (the request's), with their codes and parameters (:func:`messages_dict`)."""
         return {
             "batch_id": self.batch_id, "status": self.status, "rows_in": self.rows_in,
             "accepted": self.accepted, "rejected": self.rejected,
@@ -144,8 +146,18 @@ class BatchResult:
                         "message": e.message, "code": e.code, "message_zh": e.text("zh")}
                        for e in self.errors[:MAX_ERRORS_SHOWN]],
             "errors_truncated": len(self.errors) > MAX_ERRORS_SHOWN,
-            "messages": list(self.messages),
+            **messages_dict(self.messages, lang),
         }
+
+
+def messages_dict(messages: Sequence[Message], lang: Lang) -> dict[str, Any]:
+    """A batch's summary messages in an answer, as the API's errors carry theirs:
+    ``messages`` in ``lang``, ``messages_zh``, ``messages_en``, and ``message_codes`` (each
+    ``{"code", "params"}``)."""
+    zh = [render(m, "zh") for m in messages]
+    en = [render(m, "en") for m in messages]
+    return {"messages": zh if lang == "zh" else en, "messages_zh": zh, "messages_en": en,
+            "message_codes": [m.to_dict() for m in messages]}
 
 
 @dataclass
@@ -155,7 +167,7 @@ class Tally:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> Outcome:
         """Count one upsert's outcome; returns it."""
@@ -167,9 +179,10 @@ class Tally:
         """Rows inserted or changed."""
         return self.added + self.updated
 
-    def summary(self) -> str:
-        """``a added, u updated, n unchanged``."""
-        return f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged"
+    def summary(self) -> Message:
+        """``a added, u updated, n unchanged`` (新增/更新/未变), as a message."""
+        return msg("intake.batch.summary", added=self.added, updated=self.updated,
+                   unchanged=self.unchanged)
 
 
 def file_sha256(path: Path) -> str:
@@ -194,8 +207,8 @@ def find_duplicate(ws: Workspace, district_id: str, kind: str, digest: str,
         if prev is None:
             return None
         return BatchResult(kind, source, prev.id, "duplicate", rows_in=prev.rows_in or 0,
-                           messages=[f"{source} was already imported as batch {prev.id} "
-                                     f"({prev.created_at:%Y-%m-%d %H:%M} UTC); nothing changed"])
+                           messages=[msg("intake.batch.duplicate", source=source, batch=prev.id,
+                                         at=f"{prev.created_at:%Y-%m-%d %H:%M}")])
 
 
 def rejected_rows(errors: Sequence[RowError]) -> int:
@@ -216,6 +229,15 @@ def record_rejections(s: Session, batch_id: int, errors: Sequence[RowError]) -> 
             {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
              "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
              "message": _no_nul(dumps(e.msg))} for e in errors])
+
+
+def summary_fields(stored: str | None) -> dict[str, Any]:
+    """A batch's stored summary (``ingest_batches.message``) in an answer: ``message`` in
+    English, ``message_zh``, and ``message_code`` (its code and parameters; None for a
+    summary stored as text before summaries were codes, shown as it is in both)."""
+    m = loads(stored)
+    return {"message": stored_text(stored, "en"), "message_zh": stored_text(stored, "zh"),
+            "message_code": m.to_dict() if m is not None else None}
 
 
 def stored_reason(text: str) -> Message:
@@ -252,14 +274,17 @@ def open_batch(ws: Workspace, district_id: str, kind: str, source: str, digest: 
 
 
 def close_batch(s: Session, ws: Workspace, batch: IngestBatch, tally: Tally, *,
-                details: Mapping[str, Any] | None = None, message: str | None = None,
+                details: Mapping[str, Any] | None = None, message: Message | None = None,
                 ) -> BatchResult:
     """Finish a registry batch: rows written, ``no_change`` when nothing was, its message and
-    its audit-log entry; the result (messages: the tally's notes, then the summary)."""
+    its audit-log entry; the result (messages: the tally's notes, then the summary). The
+    batch's message is stored as its code and parameters (JSON), shown with
+    :func:`~carbonpeak.i18n.stored_text`."""
     batch.rows_written = tally.written
     if not tally.written:
         batch.status = "no_change"
-    batch.message = message if message is not None else tally.summary()
+    summary = message if message is not None else tally.summary()
+    batch.message = dumps(summary)
     audit(s, ws.actor, "import", f"{batch.kind}_batch", str(batch.id),
           {"file": batch.source_name, "sha256": batch.sha256, "added": tally.added,
            "updated": tally.updated, "unchanged": tally.unchanged,
@@ -268,7 +293,7 @@ def close_batch(s: Session, ws: Workspace, batch: IngestBatch, tally: Tally, *,
     return BatchResult(batch.kind, batch.source_name, batch.id, batch.status,
                        rows_in=batch.rows_in, added=tally.added, updated=tally.updated,
                        unchanged=tally.unchanged, rejected=batch.rows_rejected,
-                       messages=[*tally.notes, batch.message])
+                       messages=[*tally.notes, summary])
 
 
 def _plain(v: Any) -> Any:  # noqa: ANN401 - any column value

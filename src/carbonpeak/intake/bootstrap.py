@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError
+from carbonpeak.i18n import Message, Text, msg
 from carbonpeak.intake.imports import import_file
 from carbonpeak.intake.quota_files import QuotaTableSpec, read_quota_file
 from carbonpeak.reference import (
@@ -108,7 +109,7 @@ def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRec
 
 def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = None,
                    actor: str | None = None, load_targets: bool = True,
-                   cities: list[str | Path] | None = None) -> tuple[Workspace, list[str]]:
+                   cities: list[str | Path] | None = None) -> tuple[Workspace, list[Message]]:
     """Migrate the registry, load the shipped factor sets, create districts from profiles,
     and cities from city profiles (each with the districts it lists, ``reference/cities``).
 
@@ -118,15 +119,17 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
     """
     ws = Workspace.open(settings, actor=actor, check=False)
     ws.registry.upgrade()
-    notes: list[str] = []
+    notes: list[Message] = []
     for set_id in shipped_factor_sets():
         rec, created = load_factor_set(ws, read_factor_set(set_id))
         if created:
-            notes.append(f"factor set {set_id} v{rec.version} loaded ({len(rec.rows)} rows)")
+            notes.append(msg("intake.init.factor_set", set=set_id, version=rec.version,
+                             rows=len(rec.rows)))
     for path in shipped_quota_tables():
         qt, created = load_quota_table(ws, read_quota_file(path))
         if created:
-            notes.append(f"quota table {qt.table_id} v{qt.version} loaded ({len(qt.rows)} rows)")
+            notes.append(msg("intake.init.quota_table", table=qt.table_id, version=qt.version,
+                             rows=len(qt.rows)))
     for profile in profiles or []:
         prof = read_profile(profile)
         notes.extend(_ensure_district(ws, prof))
@@ -143,7 +146,7 @@ def init_workspace(settings: Settings, *, profiles: list[str | Path] | None = No
     return ws, notes
 
 
-def _ensure_targets(ws: Workspace, code: str) -> list[str]:
+def _ensure_targets(ws: Workspace, code: str) -> list[Message]:
     """Load the shipped target catalogue of a new district (``reference/targets/<code>.csv``).
 
     Only when the district has no targets yet: an edited catalogue is never overwritten.
@@ -154,12 +157,12 @@ def _ensure_targets(ws: Workspace, code: str) -> list[str]:
     if has is not None or not path.is_file():
         return []
     res = import_file(ws, "targets", path, district=code)
-    return [f"target catalogue {path.name} loaded: {res.added} targets (batch {res.batch_id})"]
+    return [msg("intake.init.targets", file=path.name, targets=res.added, batch=res.batch_id)]
 
 
-def _ensure_city(ws: Workspace, c: dict[str, Any]) -> list[str]:
+def _ensure_city(ws: Workspace, c: dict[str, Any]) -> list[Message]:
     """The city row, and its districts joined to it (audit-logged)."""
-    notes: list[str] = []
+    notes: list[Message] = []
     codes = [str(d["code"]) for d in c["districts"]]
     with ws.registry.session() as s:
         city = s.get(City, c["code"])
@@ -171,7 +174,7 @@ def _ensure_city(ws: Workspace, c: dict[str, Any]) -> list[str]:
             s.add(City(id=c["code"], **fields))
             audit(s, ws.actor, "create", "city", c["code"], {"name": c["name_zh"],
                                                             "districts": codes}, district=None)
-            notes.append(f"city {c['code']} ({c['name_zh']}) created")
+            notes.append(msg("intake.init.city", code=c["code"], name=c["name_zh"]))
         else:
             changed = {k: v for k, v in fields.items() if getattr(city, k) != v}
             for k, v in changed.items():
@@ -186,12 +189,12 @@ def _ensure_city(ws: Workspace, c: dict[str, Any]) -> list[str]:
                 audit(s, ws.actor, "update", "district", code,
                       {"city_id": {"old": d.city_id, "new": c["code"]}}, district=code)
                 d.city_id = c["code"]
-                notes.append(f"district {code} joined city {c['code']}")
+                notes.append(msg("intake.init.city_district", district=code, city=c["code"]))
     return notes
 
 
-def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
-    notes: list[str] = []
+def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[Message]:
+    notes: list[Message] = []
     with ws.registry.session() as s:
         d = s.get(District, p["code"])
         fields = {
@@ -206,7 +209,8 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
             s.add(d)
             audit(s, ws.actor, "create", "district", p["code"], {"name": p["name_zh"]},
                   district=p["code"])
-            notes.append(f"district {p['code']} ({p['name_zh']}) created")
+            notes.append(msg("intake.init.district", code=p["code"],
+                             name=Text(p["name_zh"], p["name_en"])))
         else:
             changed = {k: v for k, v in fields.items() if getattr(d, k) != v}
             for k, v in changed.items():
@@ -224,9 +228,9 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[str]:
                 added += 1
         if added:
             audit(s, ws.actor, "create", "streets", d.id, {"added": added}, district=d.id)
-            notes.append(f"{added} streets of {d.id} added")
+            notes.append(msg("intake.init.streets", added=added, district=d.id))
         n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
         if not n:
-            msg = f"district profile {p['code']} defines no streets"
-            raise ConfigError(msg)
+            text = f"district profile {p['code']} defines no streets"
+            raise ConfigError(text)
     return notes

@@ -24,7 +24,12 @@ from sqlalchemy import func, select
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import Message, render
 from carbonpeak.i18n import msg as i18n_msg
-from carbonpeak.intake.batches import MAX_ERRORS_SHOWN, BatchResult, stored_reason
+from carbonpeak.intake.batches import (
+    MAX_ERRORS_SHOWN,
+    BatchResult,
+    stored_reason,
+    summary_fields,
+)
 from carbonpeak.intake.formats import csvfiles
 from carbonpeak.intake.formats.feed_rows import MeterInfo, parse_body, validate_readings
 from carbonpeak.intake.formats.parsing import Refusal
@@ -112,11 +117,11 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
         raise AccessDenied(msg)
     held = screen_readings(ws, p.district_id, tz, checked, meter_limits(ws, p.district_id),
                            source=source)
-    notes = []
+    notes: list[Message] = []
     if checked.collapsed:
-        notes.append(f"{checked.collapsed} exact repeat(s) of a row counted once")
+        notes.append(i18n_msg("intake.batch.repeats", rows=checked.collapsed))
     if checked.converted:
-        notes.append(f"{checked.converted} value(s) converted to their meter's unit")
+        notes.append(i18n_msg("intake.batch.converted", rows=checked.converted))
     res = write_lake_batch(_as(ws, p), p.district_id, "readings", source, digest,
                            checked.tables, notes, channel=channel,
                            idempotency_key=idempotency_key, rejections=checked.errors,
@@ -127,7 +132,7 @@ def ingest_reading_table(ws: Workspace, p: Principal, raw: pa.Table, digest: str
                    rejected=checked.rejected_rows, errors=list(checked.errors))
 
 
-def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[str]) -> BatchResult:
+def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[Message]) -> BatchResult:
     assert batch_id is not None
     with ws.registry.session() as s:
         b = s.get(IngestBatch, batch_id)
@@ -285,5 +290,5 @@ def batch_report(ws: Workspace, p: Principal, batch_id: int) -> dict[str, Any]:
             "rows_in": b.rows_in, "rows_accepted": b.rows_in - b.rows_rejected,
             "rows_rejected": b.rows_rejected, "rows_written": b.rows_written,
             "rows_overlapping": b.rows_overlapping, "rows_replaced": b.rows_replaced,
-            "message": b.message, "rejections": rejections, "rejection_count": int(n_rej),
+            **summary_fields(b.message), "rejections": rejections, "rejection_count": int(n_rej),
         }

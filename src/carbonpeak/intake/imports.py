@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, dumps, loads, msg
 from carbonpeak.intake.batches import (
     BatchResult,
     Outcome,
@@ -100,15 +100,15 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
         ``skip_bad_rows``, when no good row is left).
     """
     if kind not in IMPORT_KINDS:
-        msg = f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}"
-        raise ValueError(msg)
+        text = f"unknown import kind {kind!r}; one of {', '.join(IMPORT_KINDS)}"
+        raise ValueError(text)
     d = ws.district(district)
     digest = file_sha256(path)
     duplicate = find_duplicate(ws, d.id, kind, digest, path.name)
     if duplicate is not None:
         return duplicate
     pf = csvfiles.read_import_file(path, kind, rename=rename)
-    notes = [f"ignored column(s) not in the contract: {', '.join(pf.ignored_columns)}"] \
+    notes = [msg("intake.batch.ignored_columns", columns=", ".join(pf.ignored_columns))] \
         if pf.ignored_columns else []
     quarantine = _Quarantine(ws.settings.home, path, pf, kind) if skip_bad_rows else None
     outside = _out_of_scope(ws, d.id, kind, pf, writable) if writable is not None else []
@@ -143,7 +143,8 @@ def import_file(ws: Workspace, kind: str, path: Path, *, district: str | None = 
     if quarantine is not None and quarantine.errors:
         result = replace(result, rejected=quarantine.rows, quarantine_path=quarantine.path,
                          errors=list(quarantine.errors)).with_messages(after=[
-                             f"{quarantine.rows} row(s) refused and kept in {quarantine.path}"])
+                             msg("intake.batch.quarantined", rows=quarantine.rows,
+                                      path=str(quarantine.path))])
     return result.with_messages(*notes)
 
 
@@ -155,7 +156,7 @@ def _by_row(errors: list[RowError]) -> list[RowError]:
 
 
 def _validated(kind: str, pf: csvfiles.ParsedFile, rows: int,
-               messages: Sequence[str] = ()) -> ImportResult:
+               messages: Sequence[Message] = ()) -> ImportResult:
     """The answer of a dry run: the file would be stored as a batch of ``rows`` rows."""
     return BatchResult(kind, pf.name, None, "validated", rows_in=rows, added=rows,
                        messages=list(messages))
@@ -450,7 +451,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
                       .join(Entity).where(Entity.district_id == district_id))}
         else:
             names = _entity_names(s, district_id)
-    messages = []
+    messages: list[Message] = []
     held: list[HeldRow] = []
     if kind == "readings":
         limits = meter_limits(ws, district_id)
@@ -461,7 +462,7 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
 
         tables, collapsed = csvfiles.parse_readings(pf, meters=meters, tz=tz, screen=screen)
         if collapsed:
-            messages.append(f"{collapsed} exact duplicate row(s) in the file counted once")
+            messages.append(msg("intake.batch.collapsed", rows=collapsed))
     remarks: list[dict[str, str]] = []
     if kind != "readings":
         tables = {"ledger": csvfiles.parse_ledger(
@@ -509,7 +510,7 @@ def _entity_names(s: Session, district_id: str) -> dict[str, str]:
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
                      digest: str, tables: dict[str, pa.Table],
-                     messages: list[str] | None = None, *, channel: str = BatchChannel.FILE,
+                     messages: list[Message] | None = None, *, channel: str = BatchChannel.FILE,
                      idempotency_key: str | None = None,
                      rejections: Sequence[RowError] = (), held: Sequence[HeldRow] = (),
                      sender: str | None = None,
@@ -561,7 +562,8 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                 b.rows_overlapping, b.rows_replaced = overlapping, replaced
                 b.rows_written = 0 if nothing else rows
                 b.committed_at = utcnow()
-                b.message = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
+                summary = _overlap_message(rows, overlapping, replaced, overlapped, nothing)
+                b.message = dumps(summary)
                 n_held = _hold(s, district_id, batch_id, held)
                 _remark(s, district_id, batch_id, remarks)
                 audit(s, ws.actor, "import", f"{kind}_batch", str(batch_id), {
@@ -571,11 +573,11 @@ def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: st
                     "rows_rejected": b.rows_rejected, "held": n_held, "sender": sender,
                     "months": sorted({m.month for p in prepared for m in p.months}),
                 }, district=b.district_id)
-                status, message = b.status, b.message
+                status = b.status
         except BaseException as exc:
             _fail_batch(ws, batch_id, prepared, exc)
             raise
-    messages.append(message)
+    messages.append(summary)
     return BatchResult(kind, source_name, batch_id, status,
                        rows_in=rows + rejected_rows(rejections),
                        added=0 if status == "no_change" else rows,
@@ -600,8 +602,7 @@ def _fail_batch(ws: Workspace, batch_id: int, prepared: Sequence[PreparedBatch],
             b = s.get(IngestBatch, batch_id)
             if b is not None:
                 b.status = BatchStatus.FAILED
-                b.message = (f"the import failed before it committed ({exc}); nothing of it "
-                             "is visible")[:1000]
+                b.message = dumps(msg("intake.batch.failed", error=str(exc)[:800]))
     except Exception:  # noqa: BLE001 - the original error matters; recover() finishes the job
         logger.exception("could not sweep failed batch %d; the next import will", batch_id)
 
@@ -625,15 +626,14 @@ def _hold(s: Session, district_id: str, batch_id: int, held: Sequence[HeldRow]) 
 
 
 def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[int],
-                     nothing: bool) -> str:
+                     nothing: bool) -> Message:
     if nothing:
-        return f"all {rows:,} rows were already stored with the same values; nothing changed"
+        return msg("intake.batch.all_stored", rows=rows)
     if not overlapping:
-        return f"{rows:,} rows stored"
-    ids = ", ".join(str(b) for b in batches)
-    return (f"{rows:,} rows stored; {overlapping:,} overlap earlier batch(es) {ids}: "
-            f"{replaced:,} with a different value now replaced by this batch, "
-            f"{overlapping - replaced:,} identical")
+        return msg("intake.batch.stored", rows=rows)
+    return msg("intake.batch.stored_overlap", rows=rows, overlapping=overlapping,
+                    batches=", ".join(str(b) for b in batches), replaced=replaced,
+                    identical=overlapping - replaced)
 
 
 def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
@@ -644,9 +644,9 @@ def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
         if prev is None:
             return None
         if prev.sha256 != digest:
-            msg = (f"Idempotency-Key {key!r} was used for batch {prev.id} with a different "
-                   "body; use a new key for new data")
-            raise ConflictError(msg)
+            text = (f"Idempotency-Key {key!r} was used for batch {prev.id} with a different "
+                    "body; use a new key for new data")
+            raise ConflictError(text)
         if prev.status in (BatchStatus.PENDING, BatchStatus.INTERRUPTED, BatchStatus.FAILED):
             # never acknowledged: forget the key so the client's retry is stored
             prev.idempotency_key = None
@@ -655,5 +655,10 @@ def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
                            rows_in=prev.rows_in, added=prev.rows_in - prev.rows_rejected,
                            rejected=prev.rows_rejected, overlapping=prev.rows_overlapping,
                            replaced=prev.rows_replaced,
-                           messages=[f"batch {prev.id} was already stored under this "
-                                     f"Idempotency-Key: {prev.message}"])
+                           messages=[msg("intake.batch.replayed", batch=prev.id,
+                                              previous=_stored_message(prev.message))])
+
+
+def _stored_message(value: str | None) -> Message:
+    """A batch's stored message (an old one written as plain text given as it is)."""
+    return loads(value) or msg("intake.text", text=value or "")

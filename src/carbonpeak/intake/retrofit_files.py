@@ -295,7 +295,8 @@ def _header_unit(header: str) -> str:
     return "" if unit in _HEADER_NOTES else unit
 
 
-def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str], list[RowError]]:
+def _scales(headers: list[str], file: str,
+            ) -> tuple[dict[str, float], list[Message], list[RowError]]:
     """Unit factors a header's unit asks for; a unit that is not known for its column is
     refused, naming the header (a number must never be read in another unit than written).
 
@@ -304,17 +305,17 @@ def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str],
     refused (no conversion is neutral); claimed fraction: % (bare numbers are percentages).
     """
     scales: dict[str, float] = {}
-    notes: list[str] = []
+    notes: list[Message] = []
     errors: list[RowError] = []
     known: dict[str, tuple[dict[str, float], str, str]] = {
         "floor_area_m2": (AREA_UNITS, "intake.retrofit.header_unit.area",
-                          "converted to m² 面积已换算为平方米"),
+                          "intake.batch.column_area"),
         "investment_10k_cny": (INVESTMENT_UNITS, "intake.retrofit.header_unit.investment",
-                               "converted to 10^4 CNY 投资额已换算为万元"),
+                               "intake.batch.column_investment"),
         "claimed_savings_kwh": (SAVINGS_UNITS, "intake.retrofit.header_unit.savings",
-                                "converted to kWh 已换算为 kWh"),
+                                "intake.batch.column_savings"),
         "claimed_savings_fraction": ({"%": 0.01}, "intake.retrofit.header_unit.fraction",
-                                     "read as % 按百分数读取"),
+                                     "intake.batch.column_percent"),
     }
     for h in headers:
         col = canonical_column("retrofits", h) if h else None
@@ -327,12 +328,12 @@ def _scales(headers: list[str], file: str) -> tuple[dict[str, float], list[str],
             errors.append(RowError(file, 1, col, h, msg(refuse, header=h, unit=unit)))
         elif factor != 1.0:
             scales[col] = factor
-            notes.append(f"column {h!r}: {done}")
+            notes.append(msg(done, header=h))
     return scales, notes, errors
 
 
 def read_retrofit_file(path: Path, *, rename: Mapping[str, str] | None = None,
-                       ) -> tuple[list[ProjectSpec], list[str]]:
+                       ) -> tuple[list[ProjectSpec], list[Message]]:
     """Read and check a project list; every project and the notes (conversions, ignored
     columns), or :class:`InputValidationError` with every problem. ``rename`` maps the file's
     headers to the columns (a browser upload's column mapping).
@@ -346,7 +347,7 @@ def read_retrofit_file(path: Path, *, rename: Mapping[str, str] | None = None,
     pf = read_import_file(path, "retrofits", rename=rename)
     scales, notes, errors = _scales(_raw_headers(path), name)
     if pf.ignored_columns:
-        notes.append("ignored column(s) 已忽略列: " + ", ".join(pf.ignored_columns))
+        notes.append(msg("intake.batch.ignored", columns=", ".join(pf.ignored_columns)))
     specs: list[ProjectSpec] = []
     seen: dict[str, int] = {}
     for rec in pf.frame.to_dict("records"):

@@ -40,8 +40,8 @@ from sqlalchemy import select
 
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import msg
-from carbonpeak.intake.batches import BatchResult
+from carbonpeak.i18n import Lang, msg
+from carbonpeak.intake.batches import BatchResult, messages_dict
 from carbonpeak.intake.boundaries import import_boundaries
 from carbonpeak.intake.formats import csvfiles, excel
 from carbonpeak.intake.formats.vocab import COLUMNS, canonical_column
@@ -60,6 +60,7 @@ __all__ = [
     "PREVIEW_ROWS",
     "UPLOAD_KINDS",
     "confirm_upload",
+    "in_lang",
     "create_upload",
     "discard_upload",
     "file_shape",
@@ -375,7 +376,16 @@ def _error_dict(e: RowError, header_of: Mapping[str, str]) -> dict[str, Any]:
 
 def _result_dict(r: BatchResult) -> dict[str, Any]:
     return {"batch_id": r.batch_id, "status": r.status, "rows_in": r.rows_in,
-            "accepted": r.accepted, "rejected": r.rejected, "messages": list(r.messages)}
+            "accepted": r.accepted, "rejected": r.rejected, **messages_dict(r.messages, "en")}
+
+
+def in_lang(body: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """An upload's answer with its ``messages`` (and its result's) in ``lang``, the request's
+    language (the answers are built, and a confirmed upload's result kept, with both)."""
+    for part in (body, body.get("result")):
+        if isinstance(part, dict) and "messages_zh" in part:
+            part["messages"] = list(part["messages_zh" if lang == "zh" else "messages_en"])
+    return body
 
 
 def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any]:
@@ -416,7 +426,7 @@ def preview_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any
     try:
         res = _run_import(ws, p, kind, path, dry_run=True, rename=chosen)
         status = res.status  # validated or duplicate
-        out["messages"] = list(res.messages)
+        out.update(messages_dict(res.messages, "en"))
         out["would_store"] = res.rows_in
         if res.status == "duplicate":
             out["duplicate_of"] = res.batch_id
@@ -472,8 +482,8 @@ def _confirm_boundaries(ws: Workspace, p: Principal, path: Path) -> dict[str, An
     n = res["updated"] + res["unchanged"]
     return {"batch_id": None, "status": "committed" if res["updated"] else "duplicate",
             "rows_in": n, "accepted": res["updated"], "rejected": 0,
-            "messages": [f"{res['updated']} street boundaries stored, "
-                         f"{res['unchanged']} unchanged"]}
+            **messages_dict([msg("intake.batch.boundaries", stored=res["updated"],
+                                 unchanged=res["unchanged"])], "en")}
 
 
 def confirm_upload(ws: Workspace, p: Principal, upload_id: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from carbonpeak.errors import InputValidationError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats import excel
 from carbonpeak.intake.formats.csvfiles import (
     ParsedFile,
@@ -66,7 +66,7 @@ class WeatherFile:
     stations: list[str]
     lines: list[int]
     converted_rows: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
     @property
     def first(self) -> dt.date:
@@ -195,10 +195,9 @@ def read_weather_file(path: Path, *, rename: Mapping[str, str] | None = None) ->
                       stations=f["station"].tolist(), lines=[int(x) for x in f["_line"]],
                       converted_rows=int(is_f.sum()))
     if out.converted_rows:
-        out.notes.append(f"{out.converted_rows} value(s) converted from °F to °C "
-                         "华氏温度已换算为摄氏度")
+        out.notes.append(msg("intake.batch.fahrenheit", rows=out.converted_rows))
     if pf.ignored_columns:
-        out.notes.append("ignored column(s) 已忽略列: " + ", ".join(pf.ignored_columns))
+        out.notes.append(msg("intake.batch.ignored", columns=", ".join(pf.ignored_columns)))
     return out
 
 

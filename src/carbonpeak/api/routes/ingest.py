@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, request_lang
 from carbonpeak.api.responses import JSONBody, JSONRoute
 from carbonpeak.api.schemas.ingest import (
     BatchDetailPublic,
     BatchesPublic,
     FeedResultPublic,
 )
-from carbonpeak.intake.batches import BatchResult
+from carbonpeak.intake.batches import BatchResult, summary_fields
 from carbonpeak.intake.feeds import (
     batch_report,
     ingest_ledger,
@@ -81,8 +81,8 @@ async def _read_body(request: Request) -> bytes:
     return await request.body()
 
 
-def _answer(result: BatchResult) -> JSONBody:
-    body = result.to_dict()
+def _answer(result: BatchResult, request: Request) -> JSONBody:
+    body = result.to_dict(request_lang(request))
     headers = {"Location": f"/api/v1/batches/{result.batch_id}"}
     if result.status == "replayed":
         headers["Idempotent-Replayed"] = "true"
@@ -107,7 +107,7 @@ async def post_readings(request: Request, ws: CurrentWorkspace, principal: Curre
         ingest_readings, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
-    return _answer(result)
+    return _answer(result, request)
 
 
 @router.post("/ledger", response_model=FeedResultPublic, status_code=202, responses=_FEED_RESPONSES,
@@ -121,7 +121,7 @@ async def post_ledger(request: Request, ws: CurrentWorkspace, principal: Current
         ingest_ledger, ws, principal, body,
         request.headers.get("content-type", "application/json"),
         idempotency_key=idempotency_key, source=f"http:{principal.username}")
-    return _answer(result)
+    return _answer(result, request)
 
 
 @router.get("/batches/{batch_id}", response_model=BatchDetailPublic)
@@ -145,7 +145,7 @@ def list_batches(
     items = [{"batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
               "source": b.source_name,
               "rows_in": b.rows_in, "rows_rejected": b.rows_rejected,
-              "created_at": b.created_at.isoformat() + "Z", "message": b.message}
+              "created_at": b.created_at.isoformat() + "Z", **summary_fields(b.message)}
              for b in rows]
     return {"items": items, "total": int(total), "limit": limit, "offset": offset,
             "has_more": offset + len(items) < total}

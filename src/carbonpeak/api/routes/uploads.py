@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace
+from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, RequestLang
 from carbonpeak.api.responses import JSONBody, JSONRoute
 from carbonpeak.api.schemas.uploads import (
     LedgerFormPublic,
@@ -83,7 +83,7 @@ def upload_kinds(principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.post("", response_model=UploadPreviewPublic, status_code=201, responses=_RESPONSES)
-async def create_upload(ws: CurrentWorkspace, principal: CurrentPrincipal,
+async def create_upload(ws: CurrentWorkspace, principal: CurrentPrincipal, lang: RequestLang,
                         file: Annotated[UploadFile, File(
                             description="CSV, .xlsx or .xls; GeoJSON for boundaries")],
                         kind: Annotated[str, Form(pattern=r"^[a-z_]{1,32}$")]) -> JSONBody:
@@ -92,7 +92,8 @@ async def create_upload(ws: CurrentWorkspace, principal: CurrentPrincipal,
     data = await file.read()
     body = await run_in_threadpool(uploads.create_upload, ws, principal, kind,
                                    file.filename or "", data)
-    return JSONBody(body, 201, headers={"Location": f"/api/v1/uploads/{body['upload_id']}"})
+    return JSONBody(uploads.in_lang(body, lang), 201,
+                    headers={"Location": f"/api/v1/uploads/{body['upload_id']}"})
 
 
 @router.get("/ledger-form", response_model=LedgerFormPublic, responses=_RESPONSES)
@@ -107,29 +108,29 @@ def get_ledger_form(ws: CurrentWorkspace, principal: CurrentPrincipal,
 @router.post("/ledger-form", response_model=UploadResultPublic, status_code=201,
              responses=_RESPONSES)
 def post_ledger_form(ws: CurrentWorkspace, principal: CurrentPrincipal,
-                     body: LedgerFormIn) -> JSONBody:
+                     body: LedgerFormIn, lang: RequestLang) -> JSONBody:
     """提交月度台账 — store a month's ledger entries of an entity (a ledger batch, channel
     ``web``): the same validation as a file; sending the same entries again changes nothing."""
     result = uploads.submit_ledger_form(ws, principal, body.entity_id, body.month,
                                         [e.model_dump() for e in body.entries])
-    return JSONBody(result, 201)
+    return JSONBody(uploads.in_lang(result, lang), 201)
 
 
 @router.post("/{upload_id}/mapping", response_model=UploadPreviewPublic, responses=_RESPONSES)
 def post_mapping(ws: CurrentWorkspace, principal: CurrentPrincipal, upload_id: UploadId,
-                 body: MappingIn) -> dict[str, Any]:
+                 body: MappingIn, lang: RequestLang) -> dict[str, Any]:
     """设置列映射 — read the file's headers as these columns; remembered for the caller and
     files of this shape. Answers the new preview."""
-    return uploads.set_mapping(ws, principal, upload_id, body.mapping)
+    return uploads.in_lang(uploads.set_mapping(ws, principal, upload_id, body.mapping), lang)
 
 
 @router.post("/{upload_id}/confirm", response_model=UploadResultPublic, status_code=201,
              responses=_RESPONSES)
 def confirm(ws: CurrentWorkspace, principal: CurrentPrincipal,
-            upload_id: UploadId) -> JSONBody:
+            upload_id: UploadId, lang: RequestLang) -> JSONBody:
     """确认入库 — import the upload as the caller (durable before this answers; audit-logged;
     listed under ``GET /api/v1/batches``). Confirming again answers the same batch."""
-    return JSONBody(uploads.confirm_upload(ws, principal, upload_id), 201)
+    return JSONBody(uploads.in_lang(uploads.confirm_upload(ws, principal, upload_id), lang), 201)
 
 
 @router.delete("/{upload_id}", status_code=204, response_class=Response, responses=_RESPONSES)

@@ -6,7 +6,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Detail", "GeoJsonGeometry", "Page", "Public", "Row"]
+__all__ = ["Detail", "GeoJsonGeometry", "MessageCodePublic", "Page", "Public", "Row"]
 
 T = TypeVar("T")
 
@@ -17,6 +17,13 @@ class Public(BaseModel):
     document cannot silently fall behind the code."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class MessageCodePublic(Public):
+    """A message as its catalogue code and parameters (the text beside it is rendered)."""
+
+    code: str
+    params: dict[str, Any]
 
 
 class Page(Public, Generic[T]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from carbonpeak.api.schemas.common import Page, Public
+from carbonpeak.api.schemas.common import MessageCodePublic, Page, Public
 
 __all__ = ["BatchDetailPublic", "BatchPublic", "BatchesPublic", "FeedErrorPublic",
            "FeedResultPublic", "RejectionPublic"]
@@ -30,7 +30,11 @@ class FeedResultPublic(Public):
     rejected: int
     errors: list[FeedErrorPublic]
     errors_truncated: bool
+    #: the batch's summary in the request's language, in both, and as codes with parameters
     messages: list[str]
+    messages_zh: list[str] = []
+    messages_en: list[str] = []
+    message_codes: list[MessageCodePublic] = []
     detail: str | None = None
 
 
@@ -45,7 +49,11 @@ class BatchPublic(Public):
     rows_in: int | None
     rows_rejected: int | None
     created_at: str
-    message: str | None
+    message: str | None = Field(description="the batch's summary, in English")
+    message_zh: str | None = Field(None, description="the batch's summary, in Chinese")
+    message_code: MessageCodePublic | None = Field(
+        None, description="the summary's catalogue code and parameters (none for a batch "
+        "whose summary was stored as text before summaries were codes)")
 
 
 class BatchesPublic(Page[BatchPublic]):
@@ -85,6 +93,8 @@ class BatchDetailPublic(Public):
     rows_written: int | None
     rows_overlapping: int | None
     rows_replaced: int | None
-    message: str | None
+    message: str | None = Field(description="the batch's summary, in English")
+    message_zh: str | None = Field(None, description="the batch's summary, in Chinese")
+    message_code: MessageCodePublic | None = None
     rejections: list[RejectionPublic]
     rejection_count: int

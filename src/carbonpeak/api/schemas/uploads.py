@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carbonpeak.api.schemas.common import Public
+from carbonpeak.api.schemas.common import MessageCodePublic, Public
 
 __all__ = ["LedgerFieldPublic", "LedgerFormPublic", "UploadColumnPublic", "UploadErrorPublic",
            "UploadKindsPublic", "UploadPreviewPublic", "UploadResultPublic", "UploadRowPublic"]
@@ -58,7 +58,11 @@ class UploadResultPublic(Public):
     rows_in: int
     accepted: int
     rejected: int
+    #: the batch's summary in the request's language, in both, and as codes with parameters
     messages: list[str]
+    messages_zh: list[str] = []
+    messages_en: list[str] = []
+    message_codes: list[MessageCodePublic] = []
     again: bool | None = None
 
 
@@ -89,6 +93,9 @@ class UploadPreviewPublic(Public):
     error_count: int = 0
     status: str
     messages: list[str] = []
+    messages_zh: list[str] = []
+    messages_en: list[str] = []
+    message_codes: list[MessageCodePublic] = []
     would_store: int | None = None
     duplicate_of: int | None = None
     result: UploadResultPublic | None

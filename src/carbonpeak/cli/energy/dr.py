@@ -25,7 +25,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.common import (
+    DistrictOpt,
+    _errors,
+    _workspace,
+    app,
+    console,
+    heads,
+    lbl,
+    say,
+    t,
+    yes_no,
+)
+from carbonpeak.i18n import msg
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.registry import (
@@ -61,9 +73,11 @@ MethodOpt = Annotated[str | None, typer.Option(
 
 
 def _done(r: ImportResult) -> None:
-    console.print(f"[green]imported[/] {r.file}: {r.rows_in} rows, {r.added} added, "
-                  f"{r.updated} updated, {r.unchanged} unchanged 新增/更新/未变"
-                  + ("; " + "; ".join(r.notes) if r.notes else ""))
+    summary = msg("intake.batch.summary", added=r.added, updated=r.updated,
+                  unchanged=r.unchanged)
+    console.print(f"[green]{lbl('batch_status', 'committed')}[/] "
+                  + t("cli.dr.imported", file=r.file, rows=r.rows_in, summary=summary)
+                  + "".join("；" + t(m) for m in r.messages), highlight=False)
 
 
 def _scope(ws: Any, district: str | None) -> AccessScope:  # noqa: ANN401
@@ -116,13 +130,13 @@ def resources_list(
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
             return
-        t = Table("resource 资源", "entity 主体", "kind 类型", "kW 签约", "auto 自动", "VEN",
-                  "meter 表", "aggregator 聚合商", title=f"{len(rows)} resources")
+        table = Table(*heads("resource", "entity", "kind", "contracted_kw", "automated", "ven",
+                             "meter", "aggregator"), title=t("cli.dr.resources", n=len(rows)))
         for r in rows:
-            t.add_row(r["resource_id"], r["entity_id"], r["kind"], _f(r["contracted_kw"]),
-                      "yes" if r["automated"] else "", r["ven_id"] or "", r["meter_id"] or "",
-                      r["aggregator"])
-        console.print(t)
+            table.add_row(r["resource_id"], r["entity_id"], lbl("dr_resource_kind", r["kind"]),
+                          _f(r["contracted_kw"]), yes_no(True) if r["automated"] else "",
+                          r["ven_id"] or "", r["meter_id"] or "", r["aggregator"])
+        console.print(table)
 
 
 @events_app.command("list")
@@ -133,11 +147,11 @@ def events_list(as_json: JsonOpt = False, district: DistrictOpt = None) -> None:
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
             return
-        t = Table("event 事件", "programme 类型", "date 日期", "window 时段", "target kW 目标")
+        table = Table(*heads("event", "programme", "date", "window", "target_kw"))
         for e in rows:
-            t.add_row(e["event_id"], e["programme"], e["date"], f"{e['start']}–{e['end']}",
-                      _f(e["target_kw"]))
-        console.print(t)
+            table.add_row(e["event_id"], lbl("dr_programme", e["programme"]), e["date"],
+                          f"{e['start']}–{e['end']}", _f(e["target_kw"]))
+        console.print(table)
 
 
 @dr_app.command("baseline")
@@ -164,16 +178,17 @@ def baseline_cmd(
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
             return
-        console.print(f"event {eb.event.event_id} {eb.event.day} "
-                      f"{eb.event.start:%H:%M}–{eb.event.end:%H:%M}, method {eb.method}, "
-                      f"days {', '.join(d.strftime('%m-%d') for d in eb.days)}")
+        say("cli.dr.baseline_head", event=eb.event.event_id, day=str(eb.event.day),
+            start=f"{eb.event.start:%H:%M}", end=f"{eb.event.end:%H:%M}",
+            method=lbl("dr_baseline_method", eb.method),
+            days=", ".join(d.strftime("%m-%d") for d in eb.days))
         for r in out["resources"]:
-            t = Table("interval 时段", "baseline kW 基线", "actual kW 实际",
-                      title=r["resource_id"])
+            table = Table(*heads("interval", "baseline_kw", "actual_kw"),
+                          title=r["resource_id"])
             for iv in r["intervals"]:
-                t.add_row(iv["start"][11:] + (" *" if around and iv["in_window"] else ""),
-                          _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
-            console.print(t)
+                table.add_row(iv["start"][11:] + (" *" if around and iv["in_window"] else ""),
+                              _f(iv["baseline_kw"]), _f(iv["actual_kw"]))
+            console.print(table)
 
 
 @dr_app.command("results")
@@ -191,19 +206,20 @@ def results_cmd(
         if as_json:
             typer.echo(json.dumps(res, ensure_ascii=False, indent=1))
             return
-        t = Table("resource 资源", "aggregator 聚合商", "baseline kW", "actual kW",
-                  "response kW 响应", "declared kW 申报", "ratio 执行率", "CNY 补偿",
-                  title=f"{event} ({res['method']})")
+        table = Table(*heads("resource", "aggregator", "baseline_kw", "actual_kw", "response_kw",
+                             "declared_kw", "execution_ratio", "amount_cny"),
+                      title=f"{event} ({lbl('dr_baseline_method', res['method'])})")
         for r in res["resources"]:
             ratio = r["execution_ratio"]
-            t.add_row(r["resource_id"], r["aggregator"], _f(r["baseline_kw"]),
-                      _f(r["actual_kw"]), _f(r["response_kw"]), _f(r["declared_kw"]),
-                      "—" if ratio is None else f"{100 * ratio:.0f}%",
-                      _f(r["amount_cny"], 0) if r["data"] == "ok" else r["data"])
-        console.print(t)
-        a = Table("aggregator 聚合商", "resources", "response kW", "declared kW", "ratio",
-                  "CNY")
-        for g in [*res["aggregators"], {"aggregator": "total 合计", **res["total"]}]:
+            table.add_row(r["resource_id"], r["aggregator"], _f(r["baseline_kw"]),
+                          _f(r["actual_kw"]), _f(r["response_kw"]), _f(r["declared_kw"]),
+                          "—" if ratio is None else f"{100 * ratio:.0f}%",
+                          _f(r["amount_cny"], 0) if r["data"] == "ok"
+                          else t(f"cli.dr.data.{r['data']}"))
+        console.print(table)
+        a = Table(*heads("aggregator", "resources", "response_kw", "declared_kw",
+                         "execution_ratio", "amount_cny"))
+        for g in [*res["aggregators"], {"aggregator": t("cli.dr.total"), **res["total"]}]:
             ratio = g["execution_ratio"]
             a.add_row(g["aggregator"], str(g["resources"]), _f(g["response_kw"]),
                       _f(g["declared_kw"]), "—" if ratio is None else f"{100 * ratio:.0f}%",
@@ -219,13 +235,18 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return
-        t = Table("year 年", "metric 指标", "value 数值", "basis 口径")
+        table = Table(*heads("year", "metric", "value", "basis_of"))
         for m in cap["metrics"]:
-            basis = m["basis"]
+            basis = t(f"cli.dr.basis.{m['basis']}")
             if m["metric"] == "dr_peak_share_pct" and m["peak_kw"]:
-                basis += f" (peak {_f(m['peak_kw'] / 1000, 2)} MW, {m['peak_basis']})"
-            t.add_row(str(m["year"]), m["metric"], _f(m["value"], 3), basis)
-        console.print(t)
+                pb = m["peak_basis"]
+                basis += t("cli.dr.peak", mw=_f(m["peak_kw"] / 1000, 2), basis=(
+                    t("cli.dr.peak_basis.statistic") if pb == "statistic"
+                    else t("cli.dr.peak_basis.metered", minutes=pb.removeprefix("metered_")
+                           .removesuffix("min"))))
+            table.add_row(str(m["year"]), t(f"cli.dr.metric.{m['metric']}"), _f(m["value"], 3),
+                          basis)
+        console.print(table)
 
 
 peak_app = typer.Typer(help="The district's peak load 最大负荷 (TH-12's share).",
@@ -259,8 +280,9 @@ def peak_set(
                                                  msg("intake.weather.day"))]) from None
         got = enter_peak_load(ws, year, mw, source, status=status, as_of=day,
                               district=district, where="carbonpeak dr peak set")
-        console.print(f"peak load 最大负荷 {got['district']} {year}: {_f(mw, 1)} MW "
-                      f"({got['status']}; {got['source']}) — {got['outcome']}")
+        say("cli.dr.peak_set", district=got["district"], year=year, mw=_f(mw, 1),
+            status=lbl("factor_status", got["status"]), source=got["source"],
+            outcome=t(f"cli.dr.peak_outcome.{got['outcome']}"))
 
 
 @dr_app.command("vtn")
@@ -303,20 +325,20 @@ def vtn_cmd(
             fps = read_ven_fingerprints(ven_fingerprints) if ven_fingerprints else {}
         security = VtnSecurity(cert, key, ca_file, fps)
     else:
-        console.print("[yellow]unsigned VTN 未签名运行[/]: plain HTTP, no message signatures "
-                      "(pass --cert, --key and --ca-file to sign)")
+        say("cli.dr.vtn_unsigned", "yellow")
 
     async def serve(ws: Any) -> None:  # noqa: ANN401
         vtn = Vtn(ws, ws.district(district).id, host=host, port=port, security=security)
         await vtn.start()
         if security is not None:
-            console.print(f"VTN fingerprint 证书指纹 {security.fingerprint}; "
-                          f"{len(security.ven_fingerprints)} VEN fingerprint(s) on file")
+            say("cli.dr.vtn_fingerprint", fingerprint=security.fingerprint,
+                n=len(security.ven_fingerprints))
         try:
             for e in dispatch or []:
                 sent = vtn.dispatch(e)
-                console.print(f"dispatched {e}: {', '.join(sent) or 'no automated participant'}")
-            console.print(f"VTN at {vtn.url}")
+                say("cli.dr.dispatched", event=e,
+                    vens=", ".join(sent) or t("cli.dr.no_automated"))
+            say("cli.dr.vtn", url=str(vtn.url))
             if seconds is None:
                 await asyncio.Event().wait()
             else:

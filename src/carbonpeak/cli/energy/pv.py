@@ -16,12 +16,18 @@ from carbonpeak.cli.common import (
     _workspace,
     app,
     console,
+    heads,
     import_app,
+    lbl,
     option_date,
+    print_import,
+    say,
+    t,
+    yes_no,
 )
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
-from carbonpeak.intake.batches import BatchResult, file_sha256
+from carbonpeak.intake.batches import file_sha256
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv.forecast import (
     forecast,
@@ -44,14 +50,7 @@ FileArg = Annotated[Path, typer.Argument(help="CSV or .xlsx file")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 YearOpt = Annotated[int, typer.Option("--year", help="Calendar year")]
 
-SYNTHETIC_NOTE = ("[yellow]weather: synthetic year 合成气象年[/] (pvlib clear sky scaled to "
-                  "monthly means; a planning figure, not a measurement)")
-
-
-def _done(r: BatchResult) -> None:
-    tag = {"committed": "[green]imported[/]", "duplicate": "[yellow]already imported[/]",
-           "no_change": "[yellow]no change[/]"}.get(r.status, r.status)
-    console.print(f"{tag} {r.file} → batch {r.batch_id}: {'; '.join(r.messages)}")
+_done = print_import
 
 
 @import_app.command("roofs")
@@ -99,17 +98,17 @@ def expected_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt =
     if as_json:
         _print_json(res)
         return
-    t = Table("site 电站", "entity 建筑", "kWp", "kW AC", "kWh AC 理论发电量",
-              "kWh/kWp 等效利用小时", "POA kWh/m²",
-              title=f"{year} modelled yield 理论发电量 ({res['weather']})")
+    table = Table(*heads("site", "building", "kwp", "kw_ac", "ac_kwh", "specific_yield", "poa"),
+                  title=t("cli.pv.expected_title", year=year,
+                          weather=t(f"cli.pv.weather.{res['weather']}")))
     for r in res["sites"]:
-        t.add_row(r["site_id"], r["entity_id"], _f(r["kwp_dc"], 1), _f(r["kw_ac"], 1),
-                  _f(r["ac_kwh"]), _f(r["specific_yield_kwh_kwp"]), _f(r["poa_kwh_m2"]))
-    console.print(t)
-    console.print(f"total 合计 {_f(res['total_ac_kwh'])} kWh, "
-                  f"{_f(res['specific_yield_kwh_kwp'])} kWh/kWp")
+        table.add_row(r["site_id"], r["entity_id"], _f(r["kwp_dc"], 1), _f(r["kw_ac"], 1),
+                      _f(r["ac_kwh"]), _f(r["specific_yield_kwh_kwp"]), _f(r["poa_kwh_m2"]))
+    console.print(table)
+    say("cli.pv.expected_total", kwh=_f(res["total_ac_kwh"]),
+        yield_=_f(res["specific_yield_kwh_kwp"]))
     if res["synthetic"]:
-        console.print(SYNTHETIC_NOTE)
+        say("cli.pv.synthetic", "yellow")
 
 
 @pv_app.command("potential")
@@ -120,17 +119,18 @@ def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False) -> Non
     if as_json:
         _print_json(res)
         return
-    t = Table("street 街道", "cohort 类别", "roofs 屋顶", "not feasible 不可行", "roof m²",
-              "usable m² 可利用", "potential kWp 潜力", "pilot kWp 试点比例", "installed kWp 已装")
+    table = Table(*heads("street", "cohort", "roofs", "not_feasible", "roof_m2", "usable_m2",
+                         "potential_kwp", "pilot_kwp", "installed_kwp"))
     for r in res["rows"]:
-        t.add_row(r["street"], r["cohort"], str(r["roofs"]), str(r["not_feasible"]),
-                  _f(r["roof_area_m2"]), _f(r["usable_area_m2"]), _f(r["potential_kwp"]),
-                  _f(r["pilot_kwp"]), _f(r["installed_kwp"]))
-    console.print(t)
-    console.print(f"total 合计: potential {_f(res['total_potential_kwp'])} kWp, pilot shares "
-                  f"{_f(res['total_pilot_kwp'])} kWp, installed {_f(res['total_installed_kwp'])}"
-                  f" kWp (module efficiency {res['module_efficiency']:.0%}, "
-                  f"{res['efficiency_status']}; pilot shares {res['pilot_status']})")
+        table.add_row(r["street"], lbl("roof_cohort", r["cohort"]), str(r["roofs"]),
+                      str(r["not_feasible"]), _f(r["roof_area_m2"]), _f(r["usable_area_m2"]),
+                      _f(r["potential_kwp"]), _f(r["pilot_kwp"]), _f(r["installed_kwp"]))
+    console.print(table)
+    say("cli.pv.potential_total", potential=_f(res["total_potential_kwp"]),
+        pilot=_f(res["total_pilot_kwp"]), installed=_f(res["total_installed_kwp"]),
+        efficiency=f"{res['module_efficiency']:.0%}",
+        efficiency_status=lbl("factor_status", res["efficiency_status"]),
+        pilot_status=lbl("factor_status", res["pilot_status"]))
 
 
 @pv_app.command("progress")
@@ -143,15 +143,16 @@ def progress_cmd(year: Annotated[int | None, typer.Option(
     if as_json:
         _print_json(res)
         return
-    t = Table("year 年", "kWp DC", "kW AC", f"new since {res['base_year']} kWp",
-              "new kW AC", *(f"{g} count/area %" for g in fleet.GROUPS))
+    table = Table(*heads("year", "kwp_dc", "kw_ac"), t("cli.pv.new_since", year=res["base_year"]),
+                  *heads("new_kw_ac"), *(t("cli.pv.group_share", group=t(f"cli.pv.group.{g}"))
+                                         for g in fleet.GROUPS))
     for y in res["years"]:
         shares = [f"{_f(None if g['count_share'] is None else 100 * g['count_share'], 0)} / "
                   f"{_f(None if g['area_share'] is None else 100 * g['area_share'], 0)}"
                   for g in y["groups"].values()]
-        t.add_row(str(y["year"]), _f(y["kwp_dc"], 1), _f(y["kw_ac"], 1),
-                  _f(y["new_kwp_dc"], 1), _f(y["new_kw_ac"], 1), *shares)
-    console.print(t)
+        table.add_row(str(y["year"]), _f(y["kwp_dc"], 1), _f(y["kw_ac"], 1),
+                      _f(y["new_kwp_dc"], 1), _f(y["new_kw_ac"], 1), *shares)
+    console.print(table)
 
 
 @pv_app.command("monitor")
@@ -163,21 +164,22 @@ def monitor_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt = 
     if as_json:
         _print_json(res)
         return
-    t = Table("site 电站", "month 月", "measured kWh 实测", "modelled kWh 理论", "PR",
-              "kWh/kWp", "coverage 完整率", "flags 标记",
-              title=f"{year} monitoring 运行监测 (flagged below {res['fault_ratio']:.0%} of "
-              f"modelled 低于理论值{res['fault_ratio']:.0%}标记)")
+    table = Table(*heads("site", "month", "measured_kwh", "modelled_kwh", "pr",
+                         "specific_yield", "completeness", "flags"),
+                  title=t("cli.pv.monitor_title", year=year,
+                          threshold=f"{res['fault_ratio']:.0%}"))
     for r in res["rows"]:
-        flags = [n for n, on in (("underperforming 低效", r["underperforming"]),
-                                 ("data gap 缺数", r["data_gap"]),
-                                 ("clipping? 削峰", r["clipping_suspected"])) if on]
-        t.add_row(r["site_id"], r["month"], _f(r["measured_kwh"]), _f(r["modelled_kwh"]),
-                  _f(r["performance_ratio"], 2), _f(r["specific_yield_kwh_kwp"], 1),
-                  f"{r['coverage']:.0%}", ", ".join(flags))
-    console.print(t)
-    console.print(f"rule 规则 ({res['fault_rule_status']}): {res['fault_rule_source']}")
+        flags = [t(f"cli.pv.{n}") for n, on in (("underperforming", r["underperforming"]),
+                                                ("data_gap", r["data_gap"]),
+                                                ("clipping", r["clipping_suspected"])) if on]
+        table.add_row(r["site_id"], r["month"], _f(r["measured_kwh"]), _f(r["modelled_kwh"]),
+                      _f(r["performance_ratio"], 2), _f(r["specific_yield_kwh_kwp"], 1),
+                      f"{r['coverage']:.0%}", ", ".join(flags))
+    console.print(table)
+    say("cli.pv.fault_rule", status=lbl("factor_status", res["fault_rule_status"]),
+        source=res["fault_rule_source"])
     if res["synthetic"]:
-        console.print(SYNTHETIC_NOTE)
+        say("cli.pv.synthetic", "yellow")
 
 
 @pv_app.command("forecast")
@@ -216,28 +218,27 @@ def forecast_cmd(
                                            ) from exc
         stored = store_forecast(ws, d, day, fc, weather_file=weather.name,
                                 weather_sha256=file_sha256(weather),
-                                issued_at=issued) if store else "not stored"
+                                issued_at=issued) if store else "not_stored"
         errs = forecast_errors(ws, d, day, fc)
     if as_json:
-        _print_json({"date": str(day), "hours": [t.strftime("%Y-%m-%dT%H:%M")
-                                                 for t in fc.index],
+        _print_json({"date": str(day), "hours": [h.strftime("%Y-%m-%dT%H:%M")
+                                                 for h in fc.index],
                      "sites": {c: [round(float(v), 3) for v in fc[c]] for c in fc.columns
                                if c != "district"},
                      "district_kw": [round(float(v), 3) for v in fc["district"]],
                      "district_kwh": float(fc["district"].sum()), "errors": errs,
                      "stored": stored})
         return
-    t = Table("hour 时", "district kW 全区", title=f"PV forecast 光伏日前预测 {day}")
+    table = Table(*heads("hour", "district_kw"), title=t("cli.pv.forecast_title", day=day))
     for ts, v in fc["district"].items():
-        t.add_row(f"{dt.datetime.fromisoformat(str(ts)):%H:%M}", _f(float(v), 1))
-    console.print(t)
-    console.print(f"district 全区 {_f(float(fc['district'].sum()))} kWh from "
-                  f"{len(fc.columns) - 1} sites ({stored})")
+        table.add_row(f"{dt.datetime.fromisoformat(str(ts)):%H:%M}", _f(float(v), 1))
+    console.print(table)
+    say("cli.pv.forecast_total", kwh=_f(float(fc["district"].sum())), sites=len(fc.columns) - 1,
+        stored=t(f"cli.pv.forecast_stored.{stored}"))
     if errs["district"]:
         e = errs["district"]
-        console.print(f"errors 误差 ({e['sites']} metered sites, {e['hours']} h, capacity "
-                      f"{_f(e['capacity_kw'])} kW): nMAE {e['nmae']:.1%}, "
-                      f"nRMSE {e['nrmse']:.1%}")
+        say("cli.pv.forecast_errors", sites=e["sites"], hours=e["hours"],
+            capacity=_f(e["capacity_kw"]), nmae=f"{e['nmae']:.1%}", nrmse=f"{e['nrmse']:.1%}")
 
 
 @pv_app.command("forecasts")
@@ -249,16 +250,16 @@ def forecasts_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt 
     if as_json:
         _print_json(res)
         return
-    t = Table("day 日期", "kWh 预测", "sites 电站", "issued 发布 (UTC)", "day-ahead 日前",
-              "nMAE", "nRMSE", title=f"{year} PV forecasts 光伏预测")
+    table = Table(*heads("day", "forecast_kwh", "sites", "issued_utc", "day_ahead", "nmae",
+                         "nrmse"), title=t("cli.pv.forecasts_title", year=year))
     for r in res["forecasts"]:
         e = r["errors"]["district"]
-        t.add_row(r["date"], _f(r["total_kwh"]), str(r["sites"]), str(r["issued_at"]),
-                  "yes 是" if r["day_ahead"] else "no 否", f"{e['nmae']:.1%}" if e else "—",
-                  f"{e['nrmse']:.1%}" if e else "—")
-    console.print(t)
+        table.add_row(r["date"], _f(r["total_kwh"]), str(r["sites"]), str(r["issued_at"]),
+                      yes_no(r["day_ahead"]), f"{e['nmae']:.1%}" if e else "—",
+                      f"{e['nrmse']:.1%}" if e else "—")
+    console.print(table)
     m = res["measured"]
     if m:
-        console.print(f"{m['days']} measured days 已实测: nMAE {m['nmae']:.1%}, nRMSE "
-                      f"{m['nrmse']:.1%} (limit 限值 {res['limit_nrmse']:.0%}, "
-                      f"{res['limit_status']})")
+        say("cli.pv.forecasts_measured", days=m["days"], nmae=f"{m['nmae']:.1%}",
+            nrmse=f"{m['nrmse']:.1%}", limit=f"{res['limit_nrmse']:.0%}",
+            status=lbl("factor_status", res["limit_status"]))

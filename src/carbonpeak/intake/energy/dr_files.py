@@ -249,13 +249,13 @@ _T = TypeVar("_T")
 
 def _read(path: Path, kind: str, check: Callable[[_Row], _T | None],
           key: Callable[[_T], tuple[str, ...]], key_col: str,
-          rename: Mapping[str, str] | None) -> tuple[list[_T], list[str]]:
+          rename: Mapping[str, str] | None) -> tuple[list[_T], list[Message]]:
     name = path.name
     if not path.is_file():
         raise InputValidationError([RowError(name, None, None, None,
                                              msg("intake.file.not_found"))])
     pf = read_import_file(path, kind, rename=rename)
-    notes = (["ignored column(s) 已忽略列: " + ", ".join(pf.ignored_columns)]
+    notes = ([msg("intake.batch.ignored", columns=", ".join(pf.ignored_columns))]
              if pf.ignored_columns else [])
     specs: list[_T] = []
     errors: list[RowError] = []
@@ -282,7 +282,7 @@ def _read(path: Path, kind: str, check: Callable[[_Row], _T | None],
 
 
 def read_resources_file(path: Path, *, rename: Mapping[str, str] | None = None,
-                        ) -> tuple[list[ResourceSpec], list[str]]:
+                        ) -> tuple[list[ResourceSpec], list[Message]]:
     """Every resource of the file and notes, or :class:`InputValidationError` naming every
     bad cell (a resource id given twice included)."""
     return _read(path, "dr_resources", _resource, lambda s: (s.resource_id,), "resource_id",
@@ -290,13 +290,13 @@ def read_resources_file(path: Path, *, rename: Mapping[str, str] | None = None,
 
 
 def read_events_file(path: Path, *, rename: Mapping[str, str] | None = None,
-                     ) -> tuple[list[EventSpec], list[str]]:
+                     ) -> tuple[list[EventSpec], list[Message]]:
     """Every event of the file and notes (see :func:`read_resources_file`)."""
     return _read(path, "dr_events", _event, lambda s: (s.event_id,), "event_id", rename)
 
 
 def read_participants_file(path: Path, *, rename: Mapping[str, str] | None = None,
-                           ) -> tuple[list[ParticipantSpec], list[str]]:
+                           ) -> tuple[list[ParticipantSpec], list[Message]]:
     """Every participation of the file and notes (see :func:`read_resources_file`)."""
     return _read(path, "dr_participants", _participant,
                  lambda s: (s.event_id, s.resource_id), "resource_id", rename)

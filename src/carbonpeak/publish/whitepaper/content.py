@@ -160,9 +160,8 @@ def _run_of(ws: Workspace, district_id: str, year: int) -> AccountRun | None:
 def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[str, Any]]:
     run = _run_of(ws, d.id, year)
     if run is None:
-        msg = (f"no official account of {d.id} for {year}; run `carbonpeak account --year "
-               f"{year}` first 尚无{year}年正式核算")
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.error.no_official_account", district=d.id,
+                                year=year))
     tables = load_run_tables(ws, run, ["inventory_district_year", "inventory_sector_year",
                                        "inventory_building_type_year", "inventory_street_year",
                                        "inventory_entity_year", "key_units",
@@ -565,8 +564,7 @@ def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[st
                          "geometry": st.boundary, "tco2": r.get("tco2"),
                          "tce_equal": r.get("tce_equal")})
     if not features:
-        msg = "no street boundaries (carbonpeak import boundaries) 尚无街道边界"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.section.no_boundaries"))
     return {"features": features, "approximate": approximate,
             "boundary_sources": sorted({st.boundary_source or "" for st in streets
                                         if st.boundary is not None})}

@@ -43,6 +43,7 @@ from sqlalchemy import select
 from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.domain.plausibility import MIN_HISTORY_DAYS, SPIKE_PEAK_RATIO, SPIKE_Z, UNIT_LOG10
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import Message
 from carbonpeak.storage.lake.store import folder_lock, write_parquet_durably
 from carbonpeak.storage.registry.models import District, Entity, Meter, Street
 from carbonpeak.storage.workspace import Workspace
@@ -868,8 +869,8 @@ def _resolve_street(s: Any, d: District, street: int | str) -> tuple[int, str]:
                 or key.lower() in (st.code.lower(), st.name_en.lower()):
             return st.id, st.name_zh
     names = ", ".join(st.name_zh for st in rows)
-    msg = f"no street {street!r} in district {d.id} (streets: {names})"
-    raise NotFoundError(msg)
+    raise NotFoundError(Message("accounting.error.no_street",
+                                {"street": str(street), "district": d.id, "streets": names}))
 
 
 def _report_months(live: dict[str, Any], month: str | None, year: int | None,

@@ -226,7 +226,7 @@ def import_retrofits(ws: Workspace, path: Path, *, district: str | None = None,
             res.count("added" if what == "created" else "updated" if what == "updated"
                       else "unchanged")
         done = close_batch(s, ws, batch, res)
-    return replace(done, messages=[f"{res.summary()} 新增/更新/未变", *notes])
+    return replace(done, messages=[res.summary(), *notes])
 
 
 def save_project(ws: Workspace, district_id: str, spec: ProjectSpec, *,

@@ -110,12 +110,13 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
         for c in changed:
             audit(s, ws.actor, "update", "weather_day", f"{d.id}/{c['day']}",
                   {**c, "batch": batch.id, "file": wf.name}, district=d.id)
+        span = i18n_msg("intake.batch.summary_span", summary=res.summary(),
+                        first=str(wf.first), last=str(wf.last))
         done = close_batch(s, ws, batch, res,
-                           message=f"{res.summary()}; {wf.first}..{wf.last}",
+                           message=span,
                            details={"first": str(wf.first), "last": str(wf.last),
                                     "converted_from_f": wf.converted_rows})
-    return replace(done, span=(str(wf.first), str(wf.last)), messages=[
-        f"{res.summary()} ({wf.first}..{wf.last}) 新增/更新/未变", *wf.notes])
+    return replace(done, span=(str(wf.first), str(wf.last)), messages=[span, *wf.notes])
 
 
 def weather_days(ws: Workspace, district_id: str, start: dt.date | None = None,

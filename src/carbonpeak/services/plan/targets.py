@@ -298,8 +298,7 @@ def _find(ws: Workspace, d: District, code: str, scope_id: str | None) -> int:
             q = q.where(Target.scope_id == scope_id)
         ids = list(s.scalars(q))
     if not ids:
-        msg = f"no target {code!r} in {d.id}"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("plan.error.no_target", code=code, district=d.id))
     if len(ids) > 1:
         raise InputValidationError([RowError("(request)", None, "scope_id", None, i18n_msg(
             "intake.request.ambiguous_target", code=code))])

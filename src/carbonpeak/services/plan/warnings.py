@@ -47,7 +47,7 @@ from carbonpeak.domain.early_warning import (
 )
 from carbonpeak.domain.targets import allocate, elastic_budgets, path_value
 from carbonpeak.errors import ConfigError, NotFoundError
-from carbonpeak.i18n import Text, msg, render
+from carbonpeak.i18n import Message, Text, msg, render
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.intake.plan_records import store_budget
 from carbonpeak.services.accounting.account import NO_STREET, load_run_tables, official_run
@@ -308,7 +308,13 @@ class WarningRun:
     table: pd.DataFrame
     events: list[dict[str, Any]] = field(default_factory=list)
     notified: int = 0
-    notes: list[str] = field(default_factory=list)
+    #: notes on how the run was made, as catalogue messages
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """The :attr:`messages` in English."""
+        return [render(m, "en") for m in self.messages]
 
     def counts(self) -> dict[str, int]:
         """Units per level."""
@@ -377,13 +383,10 @@ def evaluate_warnings(ws: Workspace, *, year: int, district: str | None = None,
              "key_units"]
     cur = _year_tables(ws, d, year, names)
     if cur is None:
-        msg = f"no official account of {year}: run `carbonpeak account --year {year}`"
-        raise NotFoundError(msg)
+        raise NotFoundError(i18n_msg("plan.error.no_official_account", year=year))
     run_id, t = cur
     prev = _year_tables(ws, d, year - 1, names[:3])
-    notes = [] if prev is not None else [
-        f"no official account of {year - 1}: budgets are spread by days in month and the "
-        "projection is the run rate"]
+    notes = [] if prev is not None else [i18n_msg("plan.warning.no_prior", year=year - 1)]
     th = thresholds or Thresholds(yellow_at=ws.settings.warning_yellow_at,
                                   red_at=ws.settings.warning_red_at)
     col = METRIC_COLUMN[metric]
@@ -416,13 +419,13 @@ def evaluate_warnings(ws: Workspace, *, year: int, district: str | None = None,
     out = sort_by_severity(out)
     names_of = _names(d, streets, ents)
     out["scope_name"] = [names_of.get(i, i[1]) for i in out.index]
-    wr = WarningRun(d.id, year, metric, months, run_id, out, notes=notes)
+    wr = WarningRun(d.id, year, metric, months, run_id, out, messages=notes)
     _store(ws, d, wr, ents, streets, notifier)
     return wr
 
 
 def _district_share(ws: Workspace, d: District, frame: pd.DataFrame, prior: pd.DataFrame,
-                    year: int, metric: str) -> list[str]:
+                    year: int, metric: str) -> list[Message]:
     """Compare the district's metered use with the metered share of its budget.
 
     The district budget is for all of its energy (statistics); the account covers the
@@ -438,13 +441,12 @@ def _district_share(ws: Workspace, d: District, frame: pd.DataFrame, prior: pd.D
     metered = float(prior.loc[[key]].to_numpy(dtype="float64")[0].sum()) \
         if key in prior.index else np.nan
     if whole is None or pd.isna(whole) or pd.isna(metered) or metered <= 0:
-        return [f"the district budget is compared with the account as it is: no {year - 1} "
-                "figure to scale it to the metered share"]
+        return [i18n_msg("plan.warning.share_as_is", year=year - 1)]
     share = float(metered) / float(whole)
     budget = float(frame["budget"].get(key, np.nan))
     frame.loc[key, "budget"] = budget * share
-    return [f"district: budget {budget:,.0f} × metered share {share:.1%} ({year - 1} account "
-            f"÷ district total) = {budget * share:,.0f}, compared with the account"]
+    return [i18n_msg("plan.warning.share", budget=f"{budget:,.0f}", share=f"{share:.1%}",
+                     year=year - 1, scaled=f"{budget * share:,.0f}")]
 
 
 def _months_elapsed(dist: pd.DataFrame) -> int:

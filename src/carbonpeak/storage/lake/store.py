@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import select, update
 
+from carbonpeak.i18n import dumps, msg
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
@@ -355,8 +356,7 @@ class Lake:
                 IngestBatch.status == BatchStatus.PENDING)))
             if pending:
                 s.execute(update(IngestBatch).where(IngestBatch.id.in_(pending)).values(
-                    status=BatchStatus.INTERRUPTED, message="the import was interrupted before it "
-                    "committed; nothing of it is visible"))
+                    status=BatchStatus.INTERRUPTED, message=dumps(msg("intake.batch.interrupted"))))
             dead = set(s.scalars(select(IngestBatch.id).where(
                 IngestBatch.status.in_([BatchStatus.INTERRUPTED, BatchStatus.FAILED]))))
             if not full and dead <= self._swept:

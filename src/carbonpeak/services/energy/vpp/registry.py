@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import msg
+from carbonpeak.i18n import Message, msg, render
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.intake.energy.dr_files import (
     EventSpec,
@@ -52,7 +52,13 @@ class ImportResult:
     added: int
     updated: int
     unchanged: int
-    notes: tuple[str, ...] = ()
+    #: notes on the file (ignored columns), as catalogue messages
+    messages: tuple[Message, ...] = ()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The :attr:`messages` in English."""
+        return tuple(render(m, "en") for m in self.messages)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for ``--json``."""
@@ -67,7 +73,8 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _tally(outcomes: Sequence[str], kind: str, file: str, notes: Sequence[str]) -> ImportResult:
+def _tally(outcomes: Sequence[str], kind: str, file: str,
+           notes: Sequence[Message]) -> ImportResult:
     return ImportResult(kind, file, len(outcomes), outcomes.count("added"),
                         outcomes.count("updated"), outcomes.count("unchanged"), tuple(notes))
 
