@@ -799,7 +799,7 @@ def test_cli_forecast_stores_and_lists(world, metered, monkeypatch):
     again = json.loads(CliRunner().invoke(app, args).output)
     assert again["stored"] == "unchanged"
     dry = CliRunner().invoke(app, [*args[:-1], "--no-store", "--json"])
-    assert json.loads(dry.output)["stored"] == "not stored"
+    assert json.loads(dry.output)["stored"] == "not_stored"
     bad = CliRunner().invoke(app, [*args[:6], "--issued-at", "yesterday"])
     assert bad.exit_code != 0
     listed = CliRunner().invoke(app, ["pv", "forecasts", "--year", "2024", "--json"])
