@@ -25,6 +25,7 @@ from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
 from carbonpeak.services.figures.compute import compute_figures
+from carbonpeak.services.figures.programmes import programme_figures
 from carbonpeak.services.plan.indicators import suppressed_years
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -167,15 +168,24 @@ ACCOUNT_DERIVED = frozenset({"budget.district.metered_share", "peak.plan.year",
                              "peak.plan.tco2"})
 
 
+#: district figures of the programmes that only the district's analysts read, as their own
+#: pages and routes (PV totals, the VPP's capability, supervision, the pipeline, dual
+#: control's deductions): never a street officer, even the plan values among them
+ANALYSTS_ONLY = frozenset(f.code for f in CATALOGUE if f.subject == ScopeType.DISTRICT and (
+    f.code.split(".", 1)[0] in ("pv", "vpp", "supervision", "projects", "deductions")
+    or f.code == "energy.statistics.after_deductions") and f.code != "pv.metered")
+
+
 def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
     """District figures are district-wide (every role that sees the district's plan sees the
-    statistics and plan values; the metered totals and programme counts only the district's
-    own roles); a street's figures its street; a key unit's its street and its own roles."""
+    statistics and plan values; the metered totals, programme counts and the programmes'
+    figures (:data:`ANALYSTS_ONLY`) only the district's own roles); a street's figures its
+    street; a key unit's its street and its own roles."""
     if scope is None or scope.everything:
         return True
     if row.subject_type == ScopeType.DISTRICT:
-        return scope.street_id is not None and definition(row.code).basis in (
-            FigureBasis.STATISTICS, FigureBasis.PLAN_VALUE)
+        return scope.street_id is not None and row.code not in ANALYSTS_ONLY and definition(
+            row.code).basis in (FigureBasis.STATISTICS, FigureBasis.PLAN_VALUE)
     if scope.street_id is not None:
         return row.street_id == scope.street_id
     return row.subject_type == ScopeType.ENTITY and row.subject_id in scope.entities
@@ -184,6 +194,12 @@ def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
 def _store(ws: Workspace, district_id: str, year: int, as_of: dt.date, inputs: str) -> None:
     d = ws.district(district_id)
     computed = compute_figures(ws, d, year, as_of)
+    more = programme_figures(ws, d, year, as_of, computed)
+    for c in more:
+        definition(c.code)  # every value is of a catalogue figure
+        if c.subject_type == ScopeType.DISTRICT:
+            c.subject_id = d.id
+    computed += more
     now = utcnow()
     with ws.registry.session() as s:
         s.execute(delete(FigureValue).where(FigureValue.district_id == district_id,
