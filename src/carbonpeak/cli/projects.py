@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.domain.projects import DEFAULT_OVERUSE_MARGIN, route, routing_table
 from carbonpeak.intake.batches import Tally
 from carbonpeak.services.accounting.certificates import (
@@ -27,6 +28,7 @@ from carbonpeak.services.accounting.certificates import (
     list_certificates,
     scope2_market,
 )
+from carbonpeak.services.figures import PROJECT_FIGURES, figures, published_pipeline
 from carbonpeak.services.projects.register import (
     import_project_energy,
     import_projects,
@@ -157,17 +159,20 @@ def projects_impact(district: DistrictOpt = None, year: YearOpt = None,
     the pipeline warning (carbonpeak warnings)."""
     with _errors(), _workspace() as ws:
         pl = pipeline(ws, district=district, year=year)
+        out = published_pipeline(ws, pl.to_dict())  # the totals as the catalogue publishes
+        fs = figures(ws, year=pl.year, district=pl.district)
     if as_json:
-        _json(pl.to_dict())
+        _json(out)
         return
     t = Table("编号 code", "名称", "阶段 stage", "审查 level", "tce 等价", "两高",
               title=f"{pl.district} {pl.year}: 预算 budget {_fmt(pl.budget)} − 基础用能 base "
-              f"{_fmt(pl.base_use)} = 剩余 remaining {_fmt(pl.remaining)}; 已批未投产 pipeline "
-              f"{_fmt(pl.pipeline_tce)}; 余量 headroom {_fmt(pl.headroom)}")
+              f"{_fmt(pl.base_use)} = 剩余 remaining {_fmt(out['remaining'])}; 已批未投产 "
+              f"pipeline {_fmt(out['pipeline_tce'])}; 余量 headroom {_fmt(out['headroom'])}")
     for p in pl.projects:
         t.add_row(p["project_code"], p["name"], p["stage"], p["review_level"],
                   _fmt(p["tce_equal"]), _fmt(p["two_high"]))
     console.print(t)
+    print_published(fs, PROJECT_FIGURES)
     for n in pl.to_dict()["notes"]:
         console.print(f"  note: {n}")
     if pl.exceeds:

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.table import Table
 
-from carbonpeak.cli.common import _errors, _workspace, app, console
+from carbonpeak.cli.common import _errors, _workspace, app, console, option_date
+from carbonpeak.cli.metrics import print_published
+from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.supervision.assessment import assess
 from carbonpeak.services.supervision.catalogue import (
@@ -238,10 +240,18 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                pdf: Annotated[Path | None, typer.Option(
                    help="Also write the report as a PDF")] = None,
                lang: Annotated[str, typer.Option(help="zh or en (the report)")] = "zh",
+               as_of: Annotated[str | None, typer.Option(
+                   "--as-of", help="Judge overdue items on this date (YYYY-MM-DD); default "
+                   "31 December of the year")] = None,
                ) -> None:
-    """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报."""
+    """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报, judged
+    at the end of the year (--as-of: another date), with the figure catalogue's supervision
+    figures of that date."""
     with _errors(), _workspace() as ws:
-        out = assess(ws, year=year, district=district)
+        when = option_date(as_of, "--as-of") or year_end(year)
+        out = assess(ws, year=year, district=district, today=when)
+        fs = figures(ws, year=year, district=district, as_of=when)
+        out["figures"] = fs.dicts(*SUPERVISION_FIGURES)
         language: Literal["zh", "en"] = "en" if lang == "en" else "zh"
         if xlsx is not None:
             from carbonpeak.publish.assessment import assessment_xlsx
@@ -265,6 +275,7 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
         s = out["scheme"]
         console.print(f"评分规则 scheme: {s['source_zh']} (status {s['status']}); veto "
                       f"{', '.join(s['veto_targets']) or '—'}")
+        print_published(fs, SUPERVISION_FIGURES)
 
 
 indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",

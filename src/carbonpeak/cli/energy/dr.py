@@ -24,6 +24,7 @@ import typer
 from rich.table import Table
 
 from carbonpeak.cli.common import DistrictOpt, _errors, _workspace, app, console
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.registry import (
@@ -35,6 +36,7 @@ from carbonpeak.services.energy.vpp.registry import (
     list_resources,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results
+from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
 
 __all__ = ["dr_app"]
 
@@ -210,10 +212,20 @@ def results_cmd(
 
 
 @dr_app.command("capability")
-def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> None:
+def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None,
+                   year: Annotated[int | None, typer.Option(
+                       "--year", help="That year's values as the figure catalogue publishes "
+                       "them (the targets' values), with basis and as-of")] = None) -> None:
     """Contracted and verified demand-response capability against the plan's targets."""
     with _errors(), _workspace() as ws:
         cap = capability(ws, ws.district(district).id)
+        fs = figures(ws, year=year, district=district) if year is not None else None
+        if fs is not None:
+            for m in cap["metrics"]:
+                f = fs.get(METRIC_FIGURES[m["metric"]])
+                if m["year"] == year and f is not None:
+                    m["value"] = f.value
+            cap["figures"] = fs.dicts(*VPP_FIGURES)
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return
@@ -221,6 +233,8 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
         for m in cap["metrics"]:
             t.add_row(m["metric"], _f(m["value"], 3), m["basis"])
         console.print(t)
+        if fs is not None:
+            print_published(fs, VPP_FIGURES)
 
 
 @dr_app.command("vtn")

@@ -19,6 +19,7 @@ from carbonpeak.cli.common import (
     import_app,
     option_date,
 )
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import BatchResult
@@ -30,6 +31,7 @@ from carbonpeak.services.energy.pv.registry import (
     import_weather_hourly,
     read_weather_file,
 )
+from carbonpeak.services.figures import PV_FIGURES, figures
 
 pv_app = typer.Typer(help="Rooftop PV 屋顶光伏: modelled yield, potential, progress against the "
                      "plans' targets, monitoring and day-ahead forecasts.", no_args_is_help=True)
@@ -108,10 +110,16 @@ def expected_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt =
 
 
 @pv_app.command("potential")
-def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False,
+                  year: Annotated[int | None, typer.Option(
+                      "--year", help="Also the figure catalogue's PV figures of this year "
+                      "(as published, with basis and as-of)")] = None) -> None:
     """Roof potential per street and cohort: technical (usable area) and NEA pilot shares."""
     with _errors(), _workspace() as ws:
         res = fleet.potential(ws, ws.district(district))
+        fs = figures(ws, year=year, district=district) if year is not None else None
+    if fs is not None:
+        res["figures"] = fs.dicts(*PV_FIGURES)
     if as_json:
         _print_json(res)
         return
@@ -126,6 +134,8 @@ def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False) -> Non
                   f"{_f(res['total_pilot_kwp'])} kWp, installed {_f(res['total_installed_kwp'])}"
                   f" kWp (module efficiency {res['module_efficiency']:.0%}, "
                   f"{res['efficiency_status']}; pilot shares {res['pilot_status']})")
+    if fs is not None:
+        print_published(fs, PV_FIGURES)
 
 
 @pv_app.command("progress")
@@ -135,6 +145,9 @@ def progress_cmd(year: Annotated[int | None, typer.Option(
     """Capacity (DC and AC), new capacity since the base year and the roof shares per year."""
     with _errors(), _workspace() as ws:
         res = fleet.progress(ws, ws.district(district), year)
+        fs = figures(ws, year=year, district=district) if year is not None else None
+    if fs is not None:  # the year's values as published: the ones the targets use
+        res["figures"] = fs.dicts(*PV_FIGURES)
     if as_json:
         _print_json(res)
         return
@@ -147,6 +160,8 @@ def progress_cmd(year: Annotated[int | None, typer.Option(
         t.add_row(str(y["year"]), _f(y["kwp_dc"], 1), _f(y["kw_ac"], 1),
                   _f(y["new_kwp_dc"], 1), _f(y["new_kw_ac"], 1), *shares)
     console.print(t)
+    if fs is not None:
+        print_published(fs, PV_FIGURES)
 
 
 @pv_app.command("monitor")

@@ -52,7 +52,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ScopeType, SubmissionStatus
 
-__all__ = ["METRIC_FIGURES", "programme_figures"]
+__all__ = ["METRIC_FIGURES", "PROJECT_FIGURES", "PV_FIGURES", "SUPERVISION_FIGURES",
+           "VPP_FIGURES", "programme_figures"]
 
 #: plan target metric -> the catalogue figure that publishes it (one number for both)
 METRIC_FIGURES: dict[str, str] = {
@@ -72,6 +73,20 @@ METRIC_FIGURES: dict[str, str] = {
     "dr_peak_share_pct": "vpp.peak_share",
 }
 _TASK_DONE = 100.0
+#: each programme's figures, as its routes, commands and white-paper chapter publish them
+PV_FIGURES = ("pv.potential", "pv.potential.pilot", "pv.capacity.dc", "pv.capacity.ac",
+              "pv.new.dc", "pv.new.ac", "pv.roof_share.public_new",
+              "pv.roof_share.public_existing", "pv.roof_area_share.other_public_new",
+              "pv.roof_share.public_industrial_new", "pv.performance_ratio")
+VPP_FIGURES = ("vpp.buildings", "vpp.contracted", "vpp.verified", "vpp.verified.automated",
+               "vpp.frequency_regulation", "vpp.peak_share")
+SUPERVISION_FIGURES = ("supervision.tasks", "supervision.tasks.completed",
+                       "supervision.items.asked", "supervision.items.overdue",
+                       "supervision.items.on_time", "supervision.assessment.units",
+                       "street.assessment.score")
+PROJECT_FIGURES = ("projects.pipeline", "projects.budget.remaining", "projects.headroom",
+                   "deductions.new_renewables", "deductions.feedstock",
+                   "deductions.certificates", "energy.statistics.after_deductions")
 
 
 def programme_figures(ws: Workspace, d: District, year: int, as_of: dt.date,
@@ -281,3 +296,4 @@ def _projects(ws: Workspace, d: District, year: int, computed: list[Computed]) -
                          "deducted": {i["code"]: i["allowed"] for i in res.items},
                          "notes": notes}))
     return out
+

@@ -25,7 +25,7 @@ from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
 from carbonpeak.services.figures.compute import compute_figures
-from carbonpeak.services.figures.programmes import programme_figures
+from carbonpeak.services.figures.programmes import PROJECT_FIGURES, programme_figures
 from carbonpeak.services.plan.indicators import suppressed_years
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -40,7 +40,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis, ScopeType
 
-__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "year_end"]
+__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "published_pipeline",
+           "year_end"]
 
 # audit entries about users and tokens change no figure
 _NOT_DATA = ("user", "api_token")
@@ -154,6 +155,11 @@ class FigureSet:
         """Every figure ``code`` by subject id (streets, key units)."""
         return {f.subject_id: f for f in self.items if f.code == code}
 
+    def dicts(self, *codes: str) -> list[dict[str, Any]]:
+        """The JSON form of the figures ``codes`` (all their subjects), in catalogue order:
+        what a programme's own route or command publishes beside its detail."""
+        return [f.to_dict() for f in self.items if f.code in codes]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {"district": self.district_id, "year": self.year,
@@ -247,3 +253,19 @@ def figures(ws: Workspace, *, year: int, district: str | None = None,
             items = [dataclasses.replace(f, value=None, provenance={"suppressed": SUPPRESSED})
                      if f.code in ACCOUNT_DERIVED else f for f in items]
     return FigureSet(district_id, year, when, inputs, items)
+
+
+def published_pipeline(ws: Workspace, out: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's answer (:meth:`~carbonpeak.services.projects.register.Pipeline.to_dict`)
+    with its totals as the figure catalogue publishes them for its year (one figure, one
+    definition) and the figures themselves (``figures``: basis, as-of): the API's and the
+    CLI's answer."""
+    fs = figures(ws, year=int(out["year"]), district=str(out["district"]))
+    for key, code in (("pipeline_tce", "projects.pipeline"),
+                      ("remaining", "projects.budget.remaining"),
+                      ("headroom", "projects.headroom")):
+        f = fs.get(code)
+        if f is not None and (f.value is not None or key != "pipeline_tce"):
+            out[key] = f.value
+    out["figures"] = fs.dicts(*PROJECT_FIGURES)
+    return out
