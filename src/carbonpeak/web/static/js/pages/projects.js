@@ -5,7 +5,7 @@ import { ANALYST_ROLES } from '../constants.js';
 import { $, html, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, t } from '../i18n.js';
-import { itemsOf, loading, pageHead } from '../ui.js';
+import { itemsOf, loading, pageHead, publishedFigures } from '../ui.js';
 import { session } from '../state.js';
 import { dataTable } from '../table.js';
 
@@ -17,6 +17,7 @@ function pipelinePanel(p) {
       pipeline: num(p.pipeline_tce, 1), remaining: num(p.remaining, 1),
       headroom: num(p.headroom, 1), n: p.projects.length })}</p>
     ${p.exceeds ? html`<p class="level-red" data-testid="projects-exceeds">${t('pj.exceeds')}</p>` : ''}
+    ${publishedFigures(p.figures, 'projects-figures')}
   </div>`;
 }
 

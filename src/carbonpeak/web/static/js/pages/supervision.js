@@ -6,7 +6,7 @@ import { Role } from '../constants.js';
 import { $, html, setHTML } from '../dom.js';
 import { num } from '../format.js';
 import { label, lang, t } from '../i18n.js';
-import { loading, pageHead } from '../ui.js';
+import { loading, pageHead, publishedFigures } from '../ui.js';
 import { session } from '../state.js';
 import { dataTable } from '../table.js';
 
@@ -42,6 +42,7 @@ export async function render(view, { query, isCurrent }) {
       <div data-table="sup-items"></div></div>
     ${assessment ? html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
       <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh} (${assessment.scheme.status})</p>
+      ${publishedFigures(assessment.figures, 'sup-figures')}
       <div data-table="sup-assessment"></div></div>` : ''}`);
   const off = [
     dataTable($('[data-table="sup-tasks"]', view), {

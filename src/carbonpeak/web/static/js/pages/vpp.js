@@ -6,7 +6,9 @@ import { chart } from '../charts.js';
 import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, t } from '../i18n.js';
-import { itemsOf, loading, pageHead } from '../ui.js';
+import { itemsOf, loading, pageHead, publishedFigures } from '../ui.js';
+import { ANALYST_ROLES } from '../constants.js';
+import { session } from '../state.js';
 import { dataTable } from '../table.js';
 
 function ratioCell(r) {
@@ -33,6 +35,11 @@ export async function render(view, { query, setQuery, isCurrent }) {
   const base = resource ? await get(`/vpp/events/${encodeURIComponent(eventId)}/baseline`, { resource }) : null;
   if (!isCurrent()) return undefined;
   const tot = res.total;
+  // the district's capability of the event's year as the figure catalogue publishes it
+  const capYear = Number(String(res.event.date || '').slice(0, 4));
+  const analyst = session.user && ANALYST_ROLES.includes(session.user.role);
+  const cap = analyst && capYear ? await get('/vpp/capability', { year: capYear }).catch(() => null) : null;
+  if (!isCurrent()) return undefined;
   setHTML(view, html`
     ${pageHead(t('vpp.title'), html`
       <label class="field field-inline">${t('vpp.event')}
@@ -55,6 +62,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
         </select></label>
       <div class="chart" data-chart="vpp" data-testid="vpp-chart" style="height:280px"></div>
     </div>
+    ${cap && cap.figures && cap.figures.length ? html`<div class="panel"><h3>${t('fig.title', { year: capYear })}</h3>${publishedFigures(cap.figures, 'vpp-figures')}</div>` : ''}
     <div class="panel"><h3>${t('vpp.byAggregator')}</h3><div data-table="vpp-aggregators"></div></div>
     <div class="panel"><h3>${t('vpp.results')}</h3><div data-table="vpp-results"></div></div>
     <div class="panel"><h3>${t('vpp.resources', { n: num(resources.total, 0) })}</h3><div data-table="vpp-resources"></div></div>`);
