@@ -36,8 +36,6 @@ from carbonpeak.services.accounting.account import official_run
 from carbonpeak.services.accounting.certificates import energy_deductions
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv.registry import load_sites
-from carbonpeak.services.energy.vpp.capability import CAPABILITY_METRICS, capability
-from carbonpeak.services.energy.vpp.capability import metric_series as vpp_series
 from carbonpeak.services.figures.compute import Computed
 from carbonpeak.services.plan.indicators import computed_metric, district_series
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
@@ -116,7 +114,7 @@ def _target_metrics(ws: Workspace, d: District, year: int,
         if one.scope_type == ScopeType.DISTRICT and one.metric in METRIC_FIGURES:
             by_metric.setdefault(str(one.metric), []).append(one)
     series: pd.DataFrame | None = None
-    cap: dict[str, Any] | None = None  # the VPP's capability, computed once when needed
+    memo: dict[str, Any] = {}  # the VPP's capability computed once (computed_metric)
     out: list[Computed] = []
     for metric, code in METRIC_FIGURES.items():
         targets = by_metric.get(metric, [])
@@ -128,12 +126,8 @@ def _target_metrics(ws: Workspace, d: District, year: int,
                 "source_zh": st.value_source_zh}))
             continue
         try:
-            if metric in CAPABILITY_METRICS:  # what computed_metric calls, computed once
-                cap = cap if cap is not None else capability(ws, d.id)
-                vals, src = vpp_series(ws, d, metric, cap)
-            else:
-                series = series if series is not None else district_series(ws, d)
-                vals, src = computed_metric(ws, d, metric, series)
+            series = series if series is not None else district_series(ws, d)
+            vals, src = computed_metric(ws, d, metric, series, memo)
         except CarbonPeakError as exc:
             vals, src = [], None
             out.append(Computed(code, None, str(year), {"metric": metric, "note": str(exc)}))
