@@ -383,3 +383,91 @@ def test_a_streets_coverage_is_one_figure(
         assert {f["subject_id"] for f in m["items"] if f["subject_type"] == "street"} == {code}
         other = next(s for s in covs if s != code)
         assert c.get(f"/metrics?year={YEAR}&subject={other}").status_code == 404
+
+
+# -- the programmes' figures (PV, VPP, the project gate): one value on every surface ----------
+#: figure -> the plan target whose value it is (None: no target), the white paper's section
+#: and its key figure's English label (the catalogue's name)
+PROGRAMME_FIGURES = {
+    "pv.new.dc": ("HP-33", "rooftop_pv", "PV commissioned since the base year (DC)"),
+    "vpp.verified": ("HP-43", "demand_response", None),
+    "projects.pipeline": (None, "projects", "approved, not operating (equal value)"),
+}
+
+
+def test_programme_figures_are_one_value_with_basis_and_as_of_on_every_surface(
+        demo: Demo, published: dict[tuple[str, str], dict[str, Any]],
+        tmp_path: Path) -> None:
+    """HP-33's new PV (MW), HP-43's verified response (MW) and the pipeline (tce) are each
+    one stored figure: the API's programme routes, the CLI, the white paper's content and
+    PDF, the xlsx export and the targets (the target's observation) give the same value,
+    and each figure says its basis (台账记录) and as-of."""
+    d = _district(published)
+    for code in PROGRAMME_FIGURES:
+        f = d[code]
+        assert f["value"] is not None, code  # the demo publishes each
+        assert f["value"] > 0, code
+        assert f["basis"] == "observation", code
+        assert f["label_zh"].startswith("台账记录 · ")
+        assert f"截至{YEAR}-12-31" in f["label_zh"]
+        assert f["as_of"] == f"{YEAR}-12-31"
+        assert f["provenance"], code
+    pv, dr, pipe = d["pv.new.dc"], d["vpp.verified"], d["projects.pipeline"]
+    # 1. the programmes' own API routes answer the catalogue's value, with the figure
+    prog = _get(demo.client, f"/pv/progress?year={YEAR}")
+    assert {f["code"]: f["value"] for f in prog["figures"]}["pv.new.dc"] == pv["value"]
+    # the progress table's kWp of the year is the same computation, in kWp
+    row = next(y for y in prog["years"] if y["year"] == YEAR)
+    assert format_value(row["new_kwp_dc"] / 1000, pv["digits"]) == pv["text"]
+    cap = _get(demo.client, f"/vpp/capability?year={YEAR}")
+    got = next(m for m in cap["metrics"] if m["year"] == YEAR and m["metric"] == "dr_verified_mw")
+    assert got["value"] == dr["value"]
+    assert {f["code"] for f in cap["figures"]} >= {"vpp.verified", "vpp.peak_share"}
+    pl = _get(demo.client, f"/projects/pipeline?year={YEAR}")
+    assert pl["pipeline_tce"] == pipe["value"]
+    assert pl["headroom"] == d["projects.headroom"]["value"]
+    assert pl["remaining"] == d["projects.budget.remaining"]["value"]
+    # 2. the targets: HP-33's and HP-43's values are the figures' (one number)
+    targets = {t["code"]: t for t in _get(demo.client, f"/targets?year={YEAR}&limit=500")[
+        "items"]}
+    for code, (target, _, _) in PROGRAMME_FIGURES.items():
+        if target is not None:
+            assert targets[target]["value"] == d[code]["value"], (code, target)
+            assert d[code]["provenance"]["targets"] == [target]
+    # 3. the CLI, on a copy of the home (`projects impact` stores the pipeline warning)
+    home = tmp_path / "home"
+    shutil.copytree(demo.home, home)
+    env = {**demo.env, "CARBONPEAK_HOME": str(home)}
+    cli_pv = json.loads(_carbonpeak(env, "pv", "progress", "--year", str(YEAR), "--json"))
+    assert {f["code"]: f["text"] for f in cli_pv["figures"]}["pv.new.dc"] == pv["text"]
+    cli_dr = json.loads(_carbonpeak(env, "dr", "capability", "--year", str(YEAR), "--json"))
+    assert {f["code"]: f["text"] for f in cli_dr["figures"]}["vpp.verified"] == dr["text"]
+    cli_pl = json.loads(_carbonpeak(env, "projects", "impact", "--year", str(YEAR), "--json"))
+    assert cli_pl["pipeline_tce"] == pipe["value"]
+    printed = _carbonpeak(env, "projects", "impact", "--year", str(YEAR))
+    assert f"{pipe['name_zh']}: {pipe['text']} tce （台账记录 · 截至{YEAR}-12-31" in " ".join(
+        printed.split())
+    # 4. the white paper's content: the sections' key figures are the catalogue's
+    wp = _get(demo.client, f"/reports/whitepaper?year={YEAR}")
+    for code, (_, section, label) in PROGRAMME_FIGURES.items():
+        if label is not None:
+            figs = {f["label_en"]: f["value"] for f in wp[section]["figures"]}
+            assert figs[label] == d[code]["value"], code
+    assert wp["demand_response"]["capability"]["dr_verified_mw"] == dr["value"]
+    # 5. the xlsx export (口径目录): the same printed number
+    r = demo.client.get(f"/reports/exports/figures.xlsx?year={YEAR}")
+    assert r.status_code == 200, r.text
+    rows = list(load_workbook(io.BytesIO(r.content))["口径目录"].iter_rows(values_only=True))
+    col = {h: i for i, h in enumerate(rows[0])}
+    xlsx = {str(x[col["代码"]]): x[col["数值（按发布精度）"]] for x in rows[1:]
+            if not x[col["对象"]]}
+    for code in PROGRAMME_FIGURES:
+        assert format_value(xlsx[code], d[code]["digits"]) == d[code]["text"], code
+    # 6. a street officer reads none of the programmes' district figures (analysts' pages)
+    officer = re.search(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", demo.printed)
+    assert officer is not None
+    with contextlib.closing(_client(demo.url, officer.group(1))) as c:
+        seen = {f["code"] for f in _get(c, f"/metrics?year={YEAR}")["items"]}
+        assert not seen & {"pv.new.dc", "vpp.verified", "projects.pipeline",
+                           "projects.headroom", "energy.statistics.after_deductions"}
+        assert c.get(f"/projects/pipeline?year={YEAR}").status_code == 403

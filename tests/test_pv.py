@@ -818,9 +818,11 @@ def test_the_white_paper_section(world, metered):
     assert sec.placement == "programmes"
     out = sec.build(world.ws, world.d, 2024)
     figs = {f["label_en"]: f["value"] for f in out["figures"]}
-    assert figs["technical rooftop potential"] == pytest.approx(640.0)
-    assert figs["PV in operation, end 2024 (DC)"] == 450.0
-    assert figs["existing public-institution roofs with PV"] == 50.0
+    # the figure catalogue's values and names (MW): 640 kWp, 450 kWp
+    assert figs["technical rooftop PV potential (roof survey)"] == pytest.approx(0.640)
+    assert figs["PV in operation at year end (DC)"] == pytest.approx(0.450)
+    assert figs["existing public-institution roofs with PV (count share)"] == 50.0
+    assert "以上数字取自口径目录（台账记录 · 截至2024-12-31）。" in out["notes_zh"]
     assert {r["cohort"]["zh"] for r in out["table"]["rows"]} == {"党政机关", "学校和医院",
                                                                  "工商业（商业）"}
     assert "2个带计量的光伏电站" in out["text_zh"]

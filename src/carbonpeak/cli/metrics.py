@@ -19,9 +19,23 @@ from carbonpeak.cli.common import (
     option_date,
     t,
 )
-from carbonpeak.services.figures import Figure, figures
+from carbonpeak.services.figures import Figure, FigureSet, figures
 
-__all__ = ["metrics", "provenance_text"]
+__all__ = ["metrics", "print_published", "provenance_text"]
+
+
+def print_published(fs: FigureSet, codes: tuple[str, ...]) -> None:
+    """The figure catalogue's figures ``codes`` as a programme's command prints them: name,
+    the published text and unit, basis and as-of (one figure, one definition)."""
+    for f in fs.items:
+        if f.code not in codes:
+            continue
+        who = "" if f.subject_type == "district" else f" [{f.subject_id}]"
+        unit = "" if f.definition.unit in ("count", "ratio") else f" {f.definition.unit}"
+        note = (f"（{f.label('zh')}；{f.period}）" if lang() == "zh"
+                else f" ({f.label('en')}; {f.period})")
+        console.print(f"  {f.definition.name_text(lang())}{who}: {f.text()}{unit}{note}",
+                      highlight=False)
 
 
 def provenance_text(f: Figure) -> str:

@@ -31,6 +31,7 @@ from carbonpeak.cli.common import (
     t,
     yes_no,
 )
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.domain.projects import DEFAULT_OVERUSE_MARGIN, route, routing_table
 from carbonpeak.intake.batches import Tally
 from carbonpeak.services.accounting.certificates import (
@@ -38,6 +39,7 @@ from carbonpeak.services.accounting.certificates import (
     list_certificates,
     scope2_market,
 )
+from carbonpeak.services.figures import PROJECT_FIGURES, figures, published_pipeline
 from carbonpeak.services.projects.register import (
     import_project_energy,
     import_projects,
@@ -173,19 +175,22 @@ def projects_impact(district: DistrictOpt = None, year: YearOpt = None,
     the pipeline warning (carbonpeak warnings)."""
     with _errors(), _workspace() as ws:
         pl = pipeline(ws, district=district, year=year)
+        out = published_pipeline(ws, pl.to_dict())  # the totals as the catalogue publishes
+        fs = figures(ws, year=pl.year, district=pl.district)
     if as_json:
-        _json(pl.to_dict())
+        _json(out)
         return
     table = Table(*heads("code", "name", "stage", "review_level", "tce_equal", "two_high"),
                   title=t("cli.projects.impact_title", district=pl.district, year=pl.year,
                           budget=_fmt(pl.budget), base=_fmt(pl.base_use),
-                          remaining=_fmt(pl.remaining), pipeline=_fmt(pl.pipeline_tce),
-                          headroom=_fmt(pl.headroom)))
+                          remaining=_fmt(out["remaining"]), pipeline=_fmt(out["pipeline_tce"]),
+                          headroom=_fmt(out["headroom"])))
     for p in pl.projects:
         table.add_row(p["project_code"], p["name"], lbl("project_stage", str(p["stage"])),
                       lbl("review_level", str(p["review_level"])), _fmt(p["tce_equal"]),
                       _fmt(p["two_high"]))
     console.print(table)
+    print_published(fs, PROJECT_FIGURES)
     for m in pl.messages:
         console.print("  " + t("cli.account.note", text=m), highlight=False)
     if pl.exceeds:

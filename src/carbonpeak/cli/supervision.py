@@ -23,12 +23,15 @@ from carbonpeak.cli.common import (
     heads,
     lang,
     lbl,
+    option_date,
     pick,
     run_lang,
     say,
     t,
 )
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.i18n import msg
+from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
 from carbonpeak.services.plan.notify import build_notifier
 from carbonpeak.services.supervision.assessment import assess
 from carbonpeak.services.supervision.catalogue import (
@@ -263,10 +266,18 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                    help="Also write the report as a PDF")] = None,
                lang_: Annotated[str | None, typer.Option(
                    "--lang", help="zh or en (the report); default the run's language")] = None,
+               as_of: Annotated[str | None, typer.Option(
+                   "--as-of", help="Judge overdue items on this date (YYYY-MM-DD); default "
+                   "31 December of the year")] = None,
                ) -> None:
-    """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报."""
+    """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报, judged
+    at the end of the year (--as-of: another date), with the figure catalogue's supervision
+    figures of that date."""
     with _errors(), _workspace() as ws:
-        out = assess(ws, year=year, district=district)
+        when = option_date(as_of, "--as-of") or year_end(year)
+        out = assess(ws, year=year, district=district, today=when)
+        fs = figures(ws, year=year, district=district, as_of=when)
+        out["figures"] = fs.dicts(*SUPERVISION_FIGURES)
         language: Literal["zh", "en"] = run_lang(lang_)
         if xlsx is not None:
             from carbonpeak.publish.assessment import assessment_xlsx
@@ -292,6 +303,7 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
         say("cli.assess.scheme", source=s["source_zh"] if lang() == "zh"
             else s.get("source_en") or s["source_zh"], status=lbl("rule_status", s["status"]),
             veto=", ".join(s["veto_targets"]) or "—")
+        print_published(fs, SUPERVISION_FIGURES)
 
 
 indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",

@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import NO_NUL, JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Detail, Public
+from carbonpeak.api.schemas.metrics import FigurePublic
 from carbonpeak.errors import NotFoundError
 from carbonpeak.services.access.scope import scope_of
 from carbonpeak.services.accounting.certificates import list_certificates, scope2_market
+from carbonpeak.services.figures import published_pipeline
 from carbonpeak.services.projects.entry import save_project
 from carbonpeak.services.projects.register import one_project, operation, pipeline, project_rows
 from carbonpeak.storage.principals import Principal
@@ -165,6 +167,8 @@ class PipelinePublic(Public):
     headroom: float | None
     exceeds: bool
     projects: list[Detail]
+    #: the figure catalogue's pipeline, budget and deduction figures of ``year``
+    figures: list[FigurePublic] = []
     warning: str | None
     notes: list[str]
 
@@ -225,7 +229,8 @@ def get_pipeline(ws: CurrentWorkspace, principal: DistrictReader,
     """已批未投产 — the pipeline against the headroom of the year's energy budget (read only:
     the warning is stored by ``carbonpeak projects impact``)."""
     out = pipeline(ws, district=principal.district_id, year=year, store_warning=False)
-    return fast_json(out.to_dict())
+    return fast_json(published_pipeline(ws, out.to_dict()))
+
 
 
 @router.get("/projects/operation", response_model=OperationPublic, responses=_RESPONSES)

@@ -37,6 +37,7 @@ from carbonpeak.cli.common import (
     t,
     yes_no,
 )
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.i18n import msg
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
@@ -49,6 +50,7 @@ from carbonpeak.services.energy.vpp.registry import (
     list_resources,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
+from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
 
 __all__ = ["dr_app"]
 
@@ -228,10 +230,20 @@ def results_cmd(
 
 
 @dr_app.command("capability")
-def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> None:
+def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None,
+                   year: Annotated[int | None, typer.Option(
+                       "--year", help="That year's values as the figure catalogue publishes "
+                       "them (the targets' values), with basis and as-of")] = None) -> None:
     """Contracted and verified demand-response capability against the plan's targets."""
     with _errors(), _workspace() as ws:
         cap = capability(ws, ws.district(district).id)
+        fs = figures(ws, year=year, district=district) if year is not None else None
+        if fs is not None:
+            for m in cap["metrics"]:
+                f = fs.get(METRIC_FIGURES[m["metric"]])
+                if m["year"] == year and f is not None:
+                    m["value"] = f.value
+            cap["figures"] = fs.dicts(*VPP_FIGURES)
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return
@@ -247,6 +259,8 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None) -> No
             table.add_row(str(m["year"]), t(f"cli.dr.metric.{m['metric']}"), _f(m["value"], 3),
                           basis)
         console.print(table)
+        if fs is not None:
+            print_published(fs, VPP_FIGURES)
 
 
 peak_app = typer.Typer(help="The district's peak load 最大负荷 (TH-12's share).",

@@ -25,6 +25,7 @@ from carbonpeak.cli.common import (
     t,
     yes_no,
 )
+from carbonpeak.cli.metrics import print_published
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import file_sha256
@@ -41,6 +42,7 @@ from carbonpeak.services.energy.pv.registry import (
     import_weather_hourly,
     read_weather_file,
 )
+from carbonpeak.services.figures import PV_FIGURES, figures
 
 pv_app = typer.Typer(help="Rooftop PV 屋顶光伏: modelled yield, potential, progress against the "
                      "plans' targets, monitoring and day-ahead forecasts.", no_args_is_help=True)
@@ -112,10 +114,16 @@ def expected_cmd(year: YearOpt, district: DistrictOpt = None, as_json: JsonOpt =
 
 
 @pv_app.command("potential")
-def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
+def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False,
+                  year: Annotated[int | None, typer.Option(
+                      "--year", help="Also the figure catalogue's PV figures of this year "
+                      "(as published, with basis and as-of)")] = None) -> None:
     """Roof potential per street and cohort: technical (usable area) and NEA pilot shares."""
     with _errors(), _workspace() as ws:
         res = fleet.potential(ws, ws.district(district))
+        fs = figures(ws, year=year, district=district) if year is not None else None
+    if fs is not None:
+        res["figures"] = fs.dicts(*PV_FIGURES)
     if as_json:
         _print_json(res)
         return
@@ -131,6 +139,8 @@ def potential_cmd(district: DistrictOpt = None, as_json: JsonOpt = False) -> Non
         efficiency=f"{res['module_efficiency']:.0%}",
         efficiency_status=lbl("factor_status", res["efficiency_status"]),
         pilot_status=lbl("factor_status", res["pilot_status"]))
+    if fs is not None:
+        print_published(fs, PV_FIGURES)
 
 
 @pv_app.command("progress")
@@ -140,6 +150,9 @@ def progress_cmd(year: Annotated[int | None, typer.Option(
     """Capacity (DC and AC), new capacity since the base year and the roof shares per year."""
     with _errors(), _workspace() as ws:
         res = fleet.progress(ws, ws.district(district), year)
+        fs = figures(ws, year=year, district=district) if year is not None else None
+    if fs is not None:  # the year's values as published: the ones the targets use
+        res["figures"] = fs.dicts(*PV_FIGURES)
     if as_json:
         _print_json(res)
         return
@@ -153,6 +166,8 @@ def progress_cmd(year: Annotated[int | None, typer.Option(
         table.add_row(str(y["year"]), _f(y["kwp_dc"], 1), _f(y["kw_ac"], 1),
                       _f(y["new_kwp_dc"], 1), _f(y["new_kw_ac"], 1), *shares)
     console.print(table)
+    if fs is not None:
+        print_published(fs, PV_FIGURES)
 
 
 @pv_app.command("monitor")

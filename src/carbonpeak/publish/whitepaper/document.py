@@ -1246,7 +1246,8 @@ def _method(c: Mapping[str, Any], w: _Words) -> dict[str, Any]:
 #: the figure catalogue's units as the white paper prints them
 FIGURE_UNITS = {"tce": UNITS["tce"], "tCO2": UNITS["tCO2"],
                 "tce/10^4 CNY": UNITS["tce/万元"], "tCO2/10^4 CNY": UNITS["tCO2/万元"],
-                "kWh": ("千瓦时", "kWh"), "%": ("%", "%"), "count": ("", ""), "year": ("", "")}
+                "kWh": ("千瓦时", "kWh"), "%": ("%", "%"), "count": ("", ""), "year": ("", ""),
+                "MW": ("兆瓦", "MW"), "ratio": ("", ""), "points": ("分", "points")}
 
 
 def _published_figures(c: Mapping[str, Any], w: _Words) -> list[dict[str, Any]]:

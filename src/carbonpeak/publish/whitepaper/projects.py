@@ -12,8 +12,9 @@ from typing import Any
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render as i18n_render
-from carbonpeak.publish.whitepaper.sections import NO, YES, ExtraSection
-from carbonpeak.services.accounting.certificates import energy_deductions, scope2_market
+from carbonpeak.publish.whitepaper.sections import NO, YES, ExtraSection, basis_notes
+from carbonpeak.services.accounting.certificates import scope2_market
+from carbonpeak.services.figures import figures, published_pipeline
 from carbonpeak.services.projects.register import PIPELINE_STAGES, pipeline, project_rows
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
@@ -33,21 +34,25 @@ def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     rows = project_rows(ws, district=d.id)
     if not rows:
         raise NotFoundError(i18n_msg("whitepaper.section.no_projects"))
-    pl = pipeline(ws, district=d.id, store_warning=False)
+    # the pipeline against the report year's budget, its totals as the catalogue publishes
+    pl = pipeline(ws, district=d.id, year=year, store_warning=False)
+    fs = figures(ws, year=year, district=d.id)
+    pub = published_pipeline(ws, pl.to_dict())
+    pipeline_tce, remaining, headroom = pub["pipeline_tce"], pub["remaining"], pub["headroom"]
     approved = [r for r in rows if r["stage"] in PIPELINE_STAGES]
     two_high = sum(1 for r in rows if r["two_high"])
-    figures: list[dict[str, Any]] = [
+    key: list[dict[str, Any]] = [
         {"label_zh": "登记项目", "label_en": "projects registered", "value": len(rows),
          "unit": "", "digits": 0},
         {"label_zh": "已批未投产项目用能（等价值）",
-         "label_en": "approved, not operating (equal value)", "value": pl.pipeline_tce,
+         "label_en": "approved, not operating (equal value)", "value": pipeline_tce,
          "unit": "tce", "digits": 1},
         {"label_zh": "两高项目", "label_en": "high-energy, high-emission projects",
          "value": two_high, "unit": "",
          "digits": 0}]
-    if pl.headroom is not None:
-        figures.append({"label_zh": f"{pl.year}年预算余量", "label_en": f"headroom {pl.year}",
-                        "value": pl.headroom, "unit": "tce", "digits": 1})
+    if headroom is not None:
+        key.append({"label_zh": f"{pl.year}年预算余量", "label_en": f"headroom {pl.year}",
+                    "value": headroom, "unit": "tce", "digits": 1})
     table = {"columns": [
         {"key": "code", "label_zh": "编号", "label_en": "code"},
         {"key": "name", "label_zh": "名称", "label_en": "name"},
@@ -63,41 +68,48 @@ def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                   "level": _both("review_level", r["review_level"]),
                   "tce_equivalent": r["tce_equivalent"], "tce_equal": r["tce_equal"],
                   "two_high": YES if r["two_high"] else NO} for r in approved]}
-    if pl.remaining is not None and pl.headroom is not None:
+    if remaining is not None and headroom is not None:
         text_zh = (f"已通过节能审查尚未投产的项目{len(approved)}个，设计年用能合计"
-                   f"{pl.pipeline_tce:,.1f}吨标准煤（等价值）；{pl.year}年能耗预算扣除基础用能后剩余"
-                   f"{pl.remaining:,.1f}吨标准煤，余量{pl.headroom:,.1f}吨标准煤"
+                   f"{pipeline_tce:,.1f}吨标准煤（等价值）；{pl.year}年能耗预算扣除基础用能后剩余"
+                   f"{remaining:,.1f}吨标准煤，余量{headroom:,.1f}吨标准煤"
                    + ("，已超出，已发出预警。" if pl.exceeds else "。"))
         text_en = (f"{len(approved)} approved project(s) not yet operating are designed to use "
-                   f"{pl.pipeline_tce:,.1f} tce a year (equal value); {pl.remaining:,.1f} tce "
+                   f"{pipeline_tce:,.1f} tce a year (equal value); {remaining:,.1f} tce "
                    f"remain of the {pl.year} energy budget after the base use, leaving "
-                   f"{pl.headroom:,.1f} tce" + (": exceeded, a warning was raised."
+                   f"{headroom:,.1f} tce" + (": exceeded, a warning was raised."
                                                if pl.exceeds else "."))
     else:
         text_zh = (f"已通过节能审查尚未投产的项目{len(approved)}个，设计年用能合计"
-                   f"{pl.pipeline_tce:,.1f}吨标准煤（等价值）；未设定能耗预算，无法计算余量。")
+                   f"{pipeline_tce:,.1f}吨标准煤（等价值）；未设定能耗预算，无法计算余量。")
         text_en = (f"{len(approved)} approved project(s) not yet operating are designed to use "
-                   f"{pl.pipeline_tce:,.1f} tce a year (equal value); no energy budget is set, "
+                   f"{pipeline_tce:,.1f} tce a year (equal value); no energy budget is set, "
                    "so there is no headroom.")
     notes_zh = ["审查层级按项目年综合能源消费量（当量值；改建项目按增量）和年用电量确定，依据"
                 "各省规定（来源与核实状态见项目详情）。"]
     notes_en = ["Review levels follow the province's thresholds on the project's annual energy "
                 "at equivalent value (a rebuild: its increment) and electricity (sources and "
                 "statuses in each project's detail)."]
-    total = (pl.base_use if pl.base_year == year else None)
-    if total is not None:
-        ded = energy_deductions(ws, d, year, total)
-        for i in ded.items:
-            zh, en = _DEDUCTION.get(i["code"], (i["code"], i["code"]))
-            notes_zh.append(f"{year}年{zh}扣除{i['allowed']:,.1f}吨标准煤（申报{i['claimed']:,.1f}"
-                            f"吨标准煤{'，已按上限扣除' if i['capped'] else ''}）。")
-            notes_en.append(f"{year}: {en} deducted {i['allowed']:,.1f} tce (claimed "
-                            f"{i['claimed']:,.1f}{', capped' if i['capped'] else ''}; "
-                            f"{i['status']}).")
-        notes_zh.append(f"扣除后{year}年能源消费总量{ded.total_after_tce:,.1f}吨标准煤，扣除前"
-                        f"{ded.total_tce:,.1f}吨标准煤。")
-        notes_en.append(f"{year} energy total after the deductions {ded.total_after_tce:,.1f} "
-                        f"tce, before {ded.total_tce:,.1f} tce.")
+    after = fs.get("energy.statistics.after_deductions")
+    total = fs.get("energy.statistics")
+    if after is not None and after.value is not None and total is not None:
+        for code, (zh, en) in _DEDUCTION.items():
+            f = fs.get(f"deductions.{code}")
+            if f is None or f.value is None:
+                continue
+            p = f.provenance
+            notes_zh.append(f"{year}年{zh}扣除{f.text()}吨标准煤（申报{p.get('claimed', 0.0):,.1f}"
+                            f"吨标准煤{'，已按上限扣除' if p.get('capped') else ''}）。")
+            notes_en.append(f"{year}: {en} deducted {f.text()} tce (claimed "
+                            f"{p.get('claimed', 0.0):,.1f}{', capped' if p.get('capped') else ''}"
+                            f"; {p.get('status', '')}).")
+        notes_zh.append(f"扣除后{year}年能源消费总量{after.text()}吨标准煤（{after.label('zh')}），"
+                        f"扣除前{total.text()}吨标准煤。")
+        notes_en.append(f"{year} energy total after the deductions {after.text()} tce "
+                        f"({after.label('en')}), before {total.text()} tce.")
+    basis_zh, basis_en = basis_notes(fs, ("projects.pipeline",))
+    if basis_zh:
+        notes_zh.append(basis_zh)
+        notes_en.append(basis_en)
     s2 = scope2_market(ws, district=d.id, year=year)
     if s2 is not None:
         notes_zh.append(f"{year}年外购电力{s2.purchased_mwh:,.1f}兆瓦时，其中绿证对应"
@@ -107,7 +119,7 @@ def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                         f"MWh certificate-backed: location-based {s2.location_tco2:,.1f} tCO2, "
                         f"market-based {s2.market_tco2:,.1f} tCO2 (uncertified MWh at the grid "
                         "factor).")
-    return {"text_zh": text_zh, "text_en": text_en, "figures": figures, "table": table,
+    return {"text_zh": text_zh, "text_en": text_en, "figures": key, "table": table,
             "notes_zh": notes_zh, "notes_en": notes_en}
 
 

@@ -18,16 +18,13 @@ import pandas as pd
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.i18n import render
-from carbonpeak.publish.whitepaper.sections import ExtraSection
+from carbonpeak.publish.whitepaper.sections import ExtraSection, basis_notes, published
 from carbonpeak.services.energy.pv import fleet
+from carbonpeak.services.figures import PV_FIGURES, figures
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["pv_section"]
-
-
-def _fig(zh: str, en: str, value: float, unit: str) -> dict[str, Any]:
-    return {"label_zh": zh, "label_en": en, "value": value, "unit": unit, "digits": 0}
 
 
 def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -35,28 +32,9 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     prog = {y["year"]: y for y in fleet.progress(ws, d, year)["years"]}
     if not pot["rows"] and not prog:
         raise NotFoundError(i18n_msg("whitepaper.section.no_pv"))
-    y = prog.get(year)
-    figures: list[dict[str, Any]] = [
-        _fig("屋顶光伏技术可开发潜力", "technical rooftop potential",
-             pot["total_potential_kwp"], "kWp"),
-        _fig("按整县试点比例测算的可开发容量", "capacity at the NEA pilot shares",
-             pot["total_pilot_kwp"], "kWp")]
-    if y is not None:
-        base = fleet.pv_settings(d).base_year
-        figures += [
-            _fig(f"{year}年末光伏装机（直流）", f"PV in operation, end {year} (DC)",
-                 y["kwp_dc"], "kWp"),
-            _fig(f"{year}年末光伏装机（交流）", f"PV in operation, end {year} (AC)",
-                 y["kw_ac"], "kW"),
-            _fig(f"{base}年后新增装机（直流）", f"new since {base} (DC)", y["new_kwp_dc"], "kWp")]
-        for key, zh, en in (("public_new", "新建公共机构屋顶光伏安装比例",
-                             "new public-institution roofs with PV"),
-                            ("public_existing", "既有公共机构屋顶光伏安装比例",
-                             "existing public-institution roofs with PV")):
-            share = y["groups"][key]["count_share"]
-            if share is not None:
-                figures.append({"label_zh": zh, "label_en": en, "value": 100.0 * share,
-                                "unit": "%", "digits": 0})
+    fs = figures(ws, year=year, district=d.id)
+    shown = tuple(c for c in PV_FIGURES if c != "pv.performance_ratio")
+    figs = published(fs, shown)
     rows = []
     frame = pd.DataFrame(pot["rows"])
     if not frame.empty:
@@ -69,6 +47,7 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     mon = fleet.monitoring(ws, d, year)
     eff_zh = render(f"label.factor_status.{pot['efficiency_status']}", "zh")
     pilot_zh = render(f"label.factor_status.{pot['pilot_status']}", "zh")
+    basis_zh, basis_en = basis_notes(fs, shown)
     notes_zh = [f"组件效率取{100 * pot['module_efficiency']:.0f}%（{eff_zh}）；整县屋顶分布式光伏"
                 f"开发试点比例依据国家能源局综合司2021年试点方案通知（{pilot_zh}）。"]
     notes_en = [f"module efficiency {pot['module_efficiency']:.0%} "
@@ -81,7 +60,8 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
         flagged = sorted(set(m.loc[m["underperforming"], "site_id"]))
         measured, modelled = float(full["measured_kwh"].sum()), float(full["modelled_kwh"].sum())
         ratio = measured / modelled if modelled > 0 else float("nan")
-        pr = float(full["performance_ratio"].median()) if len(full) else float("nan")
+        published_pr = fs.value("pv.performance_ratio")  # the catalogue's (same rule)
+        pr = published_pr if published_pr is not None else float("nan")
         n_sites = int(m["site_id"].nunique())
         text_zh = (f"{year}年{n_sites}个带计量的光伏电站实测发电量为理论值的{ratio:.0%}，月度性能比"
                    f"中位数{pr:.2f}；{len(flagged)}个电站出现实测发电量低于本站理论值"
@@ -103,7 +83,10 @@ def _build(ws: Workspace, d: District, year: int) -> dict[str, Any]:
             notes_zh.append("理论发电量按合成气象年计算（非实测气象），仅供参考。")
             notes_en.append("Modelled on the synthetic weather year (not measured weather): "
                             "indicative only.")
-    return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
+    if basis_zh:
+        notes_zh.append(basis_zh)
+        notes_en.append(basis_en)
+    return {"text_zh": text_zh, "text_en": text_en, "figures": figs,
             "table": {"columns": [
                 {"key": "cohort", "label_zh": "屋顶类别", "label_en": "cohort"},
                 {"key": "roofs", "label_zh": "屋顶数", "label_en": "roofs", "digits": 0},

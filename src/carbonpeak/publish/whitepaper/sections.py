@@ -9,10 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from carbonpeak.services.figures import FigureSet
 from carbonpeak.storage.registry.models import District
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["NO", "YES", "ExtraSection", "SectionBuilder"]
+__all__ = ["NO", "YES", "ExtraSection", "SectionBuilder", "basis_notes", "published"]
 
 #: a yes/no cell of a section's table, in both languages
 YES = {"zh": "是", "en": "yes"}
@@ -44,3 +45,21 @@ class ExtraSection:
     title_en: str
     build: SectionBuilder
     placement: str = "public_buildings"
+
+
+def published(fs: FigureSet, codes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The figure catalogue's figures ``codes`` that have a value, as a section's key figures
+    (name, value, unit and precision as published)."""
+    return [{"label_zh": f.definition.name_text("zh"), "label_en": f.definition.name_text("en"),
+             "value": f.value, "unit": "" if f.definition.unit in ("count", "ratio")
+             else f.definition.unit, "digits": f.definition.digits}
+            for f in fs.items if f.code in codes and f.value is not None]
+
+
+def basis_notes(fs: FigureSet, codes: tuple[str, ...]) -> tuple[str, str]:
+    """The basis and as-of line of a section's catalogue figures, in both languages."""
+    got = next((f for f in fs.items if f.code in codes and f.value is not None), None)
+    if got is None:
+        return "", ""
+    return (f"以上数字取自口径目录（{got.label('zh')}）。",
+            f"The figures above are the figure catalogue's ({got.label('en')}).")

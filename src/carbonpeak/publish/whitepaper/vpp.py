@@ -17,9 +17,11 @@ from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import msg as i18n_msg
+from carbonpeak.publish.whitepaper.sections import basis_notes
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.results import event_results
+from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
 from carbonpeak.storage.registry.models import District, DrEvent
 from carbonpeak.storage.workspace import Workspace
 
@@ -48,11 +50,15 @@ def demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
                        "effective": t["effective"], "amount_cny": t["amount_cny"],
                        "rule_status": r["rule"]["status"]})
     metrics = {m["metric"]: m for m in capability(ws, d.id)["metrics"] if m["year"] == year}
+    fs = figures(ws, year=year, district=d.id)  # the values as published (the targets')
+    basis_zh, basis_en = basis_notes(fs, VPP_FIGURES)
     return {"available": True, "year": year, "events": events,
-            "capability": {k: v["value"] for k, v in metrics.items()},
+            "capability": {metric: fs.value(code) for metric, code in METRIC_FIGURES.items()
+                           if code in VPP_FIGURES},
             "peak_kw": (metrics.get("dr_peak_share_pct") or {}).get("peak_kw"),
             "peak_basis": (metrics.get("dr_peak_share_pct") or {}).get("peak_basis"),
-            "peak_source": (metrics.get("dr_peak_share_pct") or {}).get("peak_source")}
+            "peak_source": (metrics.get("dr_peak_share_pct") or {}).get("peak_source"),
+            "basis_zh": basis_zh, "basis_en": basis_en}
 
 
 def _n(v: Any, digits: int = 0) -> str:  # noqa: ANN401
@@ -110,4 +116,7 @@ def chapter_parts(sec: dict[str, Any], lang: str,
                 "load of the summed meters), not the whole district's."
                 if en else "基线与补偿规则依据二手资料或平台默认值（未经核实）；"
                 "占比为计量单位的尖峰负荷口径（计量总表15分钟负荷合计最大值），非全区统计口径。")
+    basis = sec.get("basis_en" if en else "basis_zh") or ""
+    if basis:
+        note = f"{note} {basis}" if en else f"{note}{basis}"
     return text, facts, head, rows, note

@@ -9,13 +9,23 @@ from carbonpeak.services.figures.catalogue import (
     format_value,
     round_value,
 )
+from carbonpeak.services.figures.programmes import (
+    METRIC_FIGURES,
+    PROJECT_FIGURES,
+    PV_FIGURES,
+    SUPERVISION_FIGURES,
+    VPP_FIGURES,
+)
 from carbonpeak.services.figures.store import (
     Figure,
     FigureSet,
     figures,
     inputs_version,
+    published_pipeline,
     year_end,
 )
 
-__all__ = ["CATALOGUE", "Figure", "FigureDef", "FigureSet", "definition", "figures",
-           "format_value", "inputs_version", "round_value", "year_end"]
+__all__ = ["CATALOGUE", "METRIC_FIGURES", "PROJECT_FIGURES", "PV_FIGURES",
+           "SUPERVISION_FIGURES", "VPP_FIGURES", "Figure", "FigureDef", "FigureSet",
+           "definition", "figures", "format_value", "inputs_version", "published_pipeline",
+           "round_value", "year_end"]

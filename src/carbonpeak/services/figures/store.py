@@ -25,6 +25,7 @@ from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
 from carbonpeak.services.figures.compute import SCALED_BY_ACCOUNT, compute_figures
+from carbonpeak.services.figures.programmes import PROJECT_FIGURES, programme_figures
 from carbonpeak.services.plan.indicators import suppressed_years, withheld_totals
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -39,7 +40,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis, ScopeType
 
-__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "year_end"]
+__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "published_pipeline",
+           "year_end"]
 
 # audit entries about users and tokens change no figure
 _NOT_DATA = ("user", "api_token")
@@ -153,6 +155,11 @@ class FigureSet:
         """Every figure ``code`` by subject id (streets, key units)."""
         return {f.subject_id: f for f in self.items if f.code == code}
 
+    def dicts(self, *codes: str) -> list[dict[str, Any]]:
+        """The JSON form of the figures ``codes`` (all their subjects), in catalogue order:
+        what a programme's own route or command publishes beside its detail."""
+        return [f.to_dict() for f in self.items if f.code in codes]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
         return {"district": self.district_id, "year": self.year,
@@ -167,15 +174,24 @@ ACCOUNT_DERIVED = frozenset({"budget.district.metered_share", "peak.plan.year",
                              "peak.plan.tco2"})
 
 
+#: district figures of the programmes that only the district's analysts read, as their own
+#: pages and routes (PV totals, the VPP's capability, supervision, the pipeline, dual
+#: control's deductions): never a street officer, even the plan values among them
+ANALYSTS_ONLY = frozenset(f.code for f in CATALOGUE if f.subject == ScopeType.DISTRICT and (
+    f.code.split(".", 1)[0] in ("pv", "vpp", "supervision", "projects", "deductions")
+    or f.code == "energy.statistics.after_deductions") and f.code != "pv.metered")
+
+
 def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
     """District figures are district-wide (every role that sees the district's plan sees the
-    statistics and plan values; the metered totals and programme counts only the district's
-    own roles); a street's figures its street; a key unit's its street and its own roles."""
+    statistics and plan values; the metered totals, programme counts and the programmes'
+    figures (:data:`ANALYSTS_ONLY`) only the district's own roles); a street's figures its
+    street; a key unit's its street and its own roles."""
     if scope is None or scope.everything:
         return True
     if row.subject_type == ScopeType.DISTRICT:
-        return scope.street_id is not None and definition(row.code).basis in (
-            FigureBasis.STATISTICS, FigureBasis.PLAN_VALUE)
+        return scope.street_id is not None and row.code not in ANALYSTS_ONLY and definition(
+            row.code).basis in (FigureBasis.STATISTICS, FigureBasis.PLAN_VALUE)
     if scope.street_id is not None:
         return row.street_id == scope.street_id
     return row.subject_type == ScopeType.ENTITY and row.subject_id in scope.entities
@@ -184,6 +200,12 @@ def _visible(scope: AccessScope | None, row: FigureValue) -> bool:
 def _store(ws: Workspace, district_id: str, year: int, as_of: dt.date, inputs: str) -> None:
     d = ws.district(district_id)
     computed = compute_figures(ws, d, year, as_of)
+    more = programme_figures(ws, d, year, as_of, computed)
+    for c in more:
+        definition(c.code)  # every value is of a catalogue figure
+        if c.subject_type == ScopeType.DISTRICT:
+            c.subject_id = d.id
+    computed += more
     now = utcnow()
     with ws.registry.session() as s:
         s.execute(delete(FigureValue).where(FigureValue.district_id == district_id,
@@ -239,3 +261,19 @@ def figures(ws: Workspace, *, year: int, district: str | None = None,
         items = [dataclasses.replace(f, value=None, provenance={"suppressed": SUPPRESSED})
                  if SCALED_BY_ACCOUNT in f.provenance else f for f in items]
     return FigureSet(district_id, year, when, inputs, items)
+
+
+def published_pipeline(ws: Workspace, out: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline's answer (:meth:`~carbonpeak.services.projects.register.Pipeline.to_dict`)
+    with its totals as the figure catalogue publishes them for its year (one figure, one
+    definition) and the figures themselves (``figures``: basis, as-of): the API's and the
+    CLI's answer."""
+    fs = figures(ws, year=int(out["year"]), district=str(out["district"]))
+    for key, code in (("pipeline_tce", "projects.pipeline"),
+                      ("remaining", "projects.budget.remaining"),
+                      ("headroom", "projects.headroom")):
+        f = fs.get(code)
+        if f is not None and (f.value is not None or key != "pipeline_tce"):
+            out[key] = f.value
+    out["figures"] = fs.dicts(*PROJECT_FIGURES)
+    return out

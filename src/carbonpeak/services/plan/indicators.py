@@ -314,12 +314,14 @@ def sector_frame(ws: Workspace, d: District, year: int) -> pd.DataFrame | None:
     return frame[["value_added_10k_cny", "energy_tce", "tco2"]]
 
 
-def computed_metric(ws: Workspace, d: District, metric: str,
-                    series: pd.DataFrame) -> tuple[list[tuple[int, float]], Message | None]:
+def computed_metric(ws: Workspace, d: District, metric: str, series: pd.DataFrame,
+                    memo: dict[str, Any] | None = None,
+                    ) -> tuple[list[tuple[int, float]], Message | None]:
     """Yearly values of a metric the account can compute, and where they come from.
 
     Returns ``([(year, value), ...], source)``, the source a message; an empty list (and no
-    source) when nothing can be computed.
+    source) when nothing can be computed. ``memo``: shared by the calls of one evaluation,
+    so that the VPP's capability (every event's results) is computed once for its metrics.
     """
     if metric in ("energy_per_gdp", "co2_per_gdp"):
         col = metric
@@ -354,9 +356,14 @@ def computed_metric(ws: Workspace, d: District, metric: str,
 
         return pv_metric(ws, d, metric)
     if metric in _VPP_METRICS:  # the virtual power plant's capability (HP-41..45, TH-12)
+        from carbonpeak.services.energy.vpp.capability import capability
         from carbonpeak.services.energy.vpp.capability import metric_series as vpp_series
 
-        return vpp_series(ws, d, metric)
+        if memo is None:
+            return vpp_series(ws, d, metric)
+        if "vpp_capability" not in memo:
+            memo["vpp_capability"] = capability(ws, d.id)
+        return vpp_series(ws, d, metric, memo["vpp_capability"])
     if metric == "public_building_audits_min":
         # 次 per audit interval (HP-12: ≥ 1 次/5年 for each covered building): the least count
         # over the covered buildings, so that ≥ 1 holds only when every one of them complies

@@ -128,12 +128,13 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
         by_target.setdefault(o.target_id, []).append(o)
     series = district_series(ws, d, viewer)
     cache: dict[str, Computed] = {}
+    memo: dict[str, Any] = {}  # shared by the computed metrics (the VPP's capability once)
     out = []
     for t in targets:
         computed: Computed = ([], None)
         if t.metric and t.metric not in ("key_unit_rule", "co2_peak_year"):
             if t.metric not in cache:
-                cache[t.metric] = computed_metric(ws, d, t.metric, series)
+                cache[t.metric] = computed_metric(ws, d, t.metric, series, memo)
             computed = cache[t.metric]
         out.append(_assess(ws, d, t, by_target.get(t.id, []), computed, year, series))
     return out

@@ -69,15 +69,19 @@ def district_scheme(ws: Workspace, *, district: str | None = None) -> Scheme:
 
 
 def assess(ws: Workspace, *, year: int, district: str | None = None,
-           today: dt.date | None = None) -> dict[str, Any]:
+           today: dt.date | None = None,
+           statuses: list[TargetStatus] | None = None) -> dict[str, Any]:
     """Every unit's score, grade and breakdown for ``year``: the targets it owes (their
     state at the end of the year), the tasks it leads (their accepted completion in the
-    year's rounds), late and overdue submissions; and the 通报 lists."""
+    year's rounds), late and overdue submissions; and the 通报 lists. ``today``: the date
+    overdue is judged on; ``statuses``: the year's target statuses when already evaluated
+    (the figure catalogue's)."""
     d = ws.district(district)
     day = today or dt.date.today()
     scheme = district_scheme(ws, district=d.id)
-    states = {st.code: st.status for st in evaluate_targets(ws, district=d.id, year=year)
-              if st.scope_type == "district"}
+    if statuses is None:
+        statuses = evaluate_targets(ws, district=d.id, year=year)
+    states = {st.code: st.status for st in statuses if st.scope_type == "district"}
     items: list[UnitItem] = []
     with ws.registry.session() as s:
         owners = target_owners(s, d.id)

@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, fast_json
 from carbonpeak.api.schemas.common import GeoJsonGeometry, Public
+from carbonpeak.api.schemas.metrics import FigurePublic
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.publish import dashboard
@@ -31,6 +32,7 @@ from carbonpeak.services.access.scope import ANALYST_ROLES, AccessScope, scope_o
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv import forecast as pv_forecast
 from carbonpeak.services.energy.pv.registry import load_sites, read_weather_file
+from carbonpeak.services.figures import PV_FIGURES, figures
 from carbonpeak.storage.principals import Principal
 
 __all__ = ["router"]
@@ -130,6 +132,8 @@ class PvPotentialPublic(Public):
     total_potential_kwp: float
     total_pilot_kwp: float
     total_installed_kwp: float
+    #: the figure catalogue's PV figures of ``year`` (with its basis and as-of), when asked
+    figures: list[FigurePublic] = []
 
 
 class PvGroupPublic(Public):
@@ -161,6 +165,8 @@ class PvProgressPublic(Public):
 
     base_year: int
     years: list[PvYearPublic]
+    #: the figure catalogue's PV figures of ``year`` (the targets' values), when asked
+    figures: list[FigurePublic] = []
 
 
 @router.get("/sites", response_model=PvSitesPublic, responses=_RESPONSES)
@@ -207,20 +213,29 @@ def get_monitoring(ws: CurrentWorkspace, principal: CurrentPrincipal, year: Year
 
 
 @router.get("/potential", response_model=PvPotentialPublic, responses=_RESPONSES)
-def get_potential(ws: CurrentWorkspace, principal: Analyst) -> Response:
-    """屋顶潜力 — per street and cohort (district analysts and admins)."""
+def get_potential(ws: CurrentWorkspace, principal: Analyst,
+                  year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
+    """屋顶潜力 — per street and cohort (district analysts and admins); with ``year``, the
+    figure catalogue's PV figures of that year (the totals as published)."""
     d = ws.district(principal.district_id)
-    return fast_json(dashboard.cached(ws, ("pv_potential", d.id), lambda: fleet.potential(ws, d)))
+    out = dict(dashboard.cached(ws, ("pv_potential", d.id), lambda: fleet.potential(ws, d)))
+    if year is not None:
+        out["figures"] = figures(ws, year=year, district=d.id).dicts(*PV_FIGURES)
+    return fast_json(out)
 
 
 @router.get("/progress", response_model=PvProgressPublic, responses=_RESPONSES)
 def get_progress(ws: CurrentWorkspace, principal: Analyst,
                  year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
     """目标进度 — capacity (DC, AC), new capacity since the base year and the plans' roof
-    shares per year (district analysts and admins)."""
+    shares per year (district analysts and admins); with ``year``, the figure catalogue's PV
+    figures of that year: the values the targets (HP-33, HP-37..39, TH-06/07/33) use."""
     d = ws.district(principal.district_id)
-    return fast_json(dashboard.cached(ws, ("pv_progress", d.id, year),
-                                      lambda: fleet.progress(ws, d, year)))
+    out = dict(dashboard.cached(ws, ("pv_progress", d.id, year),
+                                lambda: fleet.progress(ws, d, year)))
+    if year is not None:
+        out["figures"] = figures(ws, year=year, district=d.id).dicts(*PV_FIGURES)
+    return fast_json(out)
 
 
 class PvForecastErrorPublic(Public):

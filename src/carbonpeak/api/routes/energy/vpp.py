@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import JSONRoute, Limit, Offset, fast_json, page
 from carbonpeak.api.schemas.common import Page, Public
+from carbonpeak.api.schemas.metrics import FigurePublic
 from carbonpeak.intake.energy.dr_files import event_from_fields, participant_from_fields
 from carbonpeak.services.access.scope import ANALYST_ROLES, scope_of
 from carbonpeak.services.energy.vpp.capability import capability, enter_peak_load
@@ -31,6 +32,7 @@ from carbonpeak.services.energy.vpp.registry import (
     set_participant,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
+from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
 from carbonpeak.storage.principals import Principal
 from carbonpeak.vocabulary import DrBaselineMethod, Role
 
@@ -262,6 +264,8 @@ class CapabilityPublic(Public):
 
     district: str
     metrics: list[CapabilityMetricPublic]
+    #: the figure catalogue's VPP figures of ``year`` (the targets' values), when asked
+    figures: list[FigurePublic] = []
 
 
 @router.get("/resources", response_model=Page[ResourcePublic], responses=_RESPONSES)
@@ -310,10 +314,20 @@ def get_results(ws: CurrentWorkspace, principal: CurrentPrincipal, event_id: Eve
 
 
 @router.get("/capability", response_model=CapabilityPublic, responses=_RESPONSES)
-def get_capability(ws: CurrentWorkspace, principal: Analyst) -> Response:
+def get_capability(ws: CurrentWorkspace, principal: Analyst,
+                   year: Annotated[int | None, Query(ge=1990, le=2100)] = None) -> Response:
     """响应能力 — contracted and verified capability per event year, with the basis of each
-    figure (HP-41..45, TH-12)."""
-    return fast_json(capability(ws, principal.district_id))
+    figure (HP-41..45, TH-12); with ``year``, that year's values are the figure catalogue's
+    (``figures``: with their basis and as-of), the ones the targets use."""
+    out = capability(ws, principal.district_id)
+    if year is not None:
+        fs = figures(ws, year=year, district=principal.district_id)
+        for m in out["metrics"]:
+            f = fs.get(METRIC_FIGURES[m["metric"]])
+            if m["year"] == year and f is not None:
+                m["value"] = f.value
+        out["figures"] = fs.dicts(*VPP_FIGURES)
+    return fast_json(out)
 
 
 @router.post("/events", response_model=EventPublic, status_code=201, responses=_RESPONSES)

@@ -26,6 +26,7 @@ from carbonpeak.api.routes.supervision.schemas import (
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
+from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
 from carbonpeak.services.supervision.assessment import assess
 from carbonpeak.services.supervision.catalogue import (
     assign_task,
@@ -229,6 +230,16 @@ def evidence(ws: CurrentWorkspace, p: Reader, answer_id: Id,
 
 @router.get("/assessment", response_model=AssessmentPublic, responses=_RESPONSES)
 def assessment(ws: CurrentWorkspace, p: OfficeReader,
-               year: Annotated[int, Query(ge=2000, le=2100)]) -> dict[str, Any]:
-    """The yearly assessment: each unit's score, grade and breakdown, and 通报."""
-    return assess(ws, year=year, district=p.district_id)
+               year: Annotated[int, Query(ge=2000, le=2100)],
+               as_of: Annotated[dt.date | None, Query(
+                   description="judge overdue items on this date (default 31 December of "
+                               "the year, as the figure catalogue does)")] = None,
+               ) -> dict[str, Any]:
+    """The yearly assessment: each unit's score, grade and breakdown, and 通报, judged at the
+    end of the year unless ``as_of`` says otherwise; ``figures``: the figure catalogue's
+    supervision figures on that date (a street's score there is the one above)."""
+    when = as_of or year_end(year)
+    out = assess(ws, year=year, district=p.district_id, today=when)
+    out["figures"] = figures(ws, year=year, district=p.district_id, as_of=when).dicts(
+        *SUPERVISION_FIGURES)
+    return out

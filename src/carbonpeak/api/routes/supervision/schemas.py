@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from carbonpeak.api.schemas.common import Public
+from carbonpeak.api.schemas.metrics import FigurePublic
 
 __all__ = ["AssessmentPublic", "BoardPublic", "ItemPublic", "ItemsPublic", "MilestonePublic",
            "OrganisationPublic", "OrganisationsPublic", "RoundOpenedPublic", "RoundPublic",
@@ -190,3 +191,6 @@ class AssessmentPublic(Public):
     commended: list[str]
     criticised: list[str]
     scheme: SchemePublic
+    #: the figure catalogue's supervision figures of the year (counts, street scores), judged
+    #: on the same as-of date as the scores
+    figures: list[FigurePublic] = []

@@ -265,11 +265,13 @@ def capability(ws: Workspace, district_id: str) -> dict[str, Any]:
     return {"district": d.id, "metrics": out}
 
 
-def metric_series(ws: Workspace, d: District,
-                  metric: str) -> tuple[list[tuple[int, float]], Message | None]:
-    """Yearly values of a capability metric for the targets assessment, and its source."""
-    rows = [m for m in capability(ws, d.id)["metrics"]
-            if m["metric"] == metric and m["value"] is not None]
+def metric_series(ws: Workspace, d: District, metric: str,
+                  computed: dict[str, Any] | None = None,
+                  ) -> tuple[list[tuple[int, float]], Message | None]:
+    """Yearly values of a capability metric for the targets assessment, and its source
+    (``computed``: :func:`capability`'s answer when the caller has it already)."""
+    cap = computed if computed is not None else capability(ws, d.id)
+    rows = [m for m in cap["metrics"] if m["metric"] == metric and m["value"] is not None]
     if not rows:
         return [], None
     # the basis of the latest year's value (TH-12: of the statistic when one is entered)

@@ -3,7 +3,7 @@
 import { ApiError } from './api.js';
 import { html, on, raw } from './dom.js';
 import { changePct, isNum, num, pct } from './format.js';
-import { label, lang, t } from './i18n.js';
+import { label, lang, pick, t } from './i18n.js';
 import { session } from './state.js';
 
 /** `#/key-units?street_id=3` -> {path: '/key-units', query: {street_id: '3'}} */
@@ -91,6 +91,19 @@ export function figureSpan(f, testid = '') {
 export function basisLine(f) {
   if (!f) return '';
   return html`<div class="basis small muted" data-basis="${f.basis}" data-testid="basis-${f.code}">${lang() === 'zh' ? f.label_zh : f.label_en}</div>`;
+}
+
+/** A programme's figures as the figure catalogue publishes them (PV, VPP, the pipeline,
+ * supervision): name, value at the catalogue's precision, unit, and basis and as-of. */
+export function publishedFigures(figs, testid) {
+  const rows = (figs || []).filter((f) => f.subject_type === 'district');
+  if (!rows.length) return '';
+  const unit = (u) => (['count', 'year', '%', 'ratio', 'points'].includes(u) ? '' : u);
+  return html`<div class="table-wrap" data-testid="${testid}"><table class="data"><thead><tr>
+    <th>${t('fig.name')}</th><th class="num">${t('fig.value')}</th><th>${t('fig.unit')}</th><th>${t('fig.basis')}</th></tr></thead><tbody>
+    ${rows.map((f) => html`<tr data-code="${f.code}"><td>${pick(f, 'name')}</td><td class="num">${figureSpan(f)}</td>
+      <td class="unit">${unit(f.unit)}</td><td class="small">${pick(f, 'label')}</td></tr>`)}
+  </tbody></table></div>`;
 }
 
 export function levelBadge(level) {

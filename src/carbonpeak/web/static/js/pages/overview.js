@@ -91,7 +91,7 @@ function catalogueTable(m) {
     <div class="table-wrap"><table class="data"><thead><tr><th>${t('fig.name')}</th>
       <th class="num">${t('fig.value')}</th><th>${t('fig.unit')}</th><th>${t('fig.basis')}</th><th>${t('fig.period')}</th></tr></thead><tbody>
       ${rows.map((f) => html`<tr data-code="${f.code}"><td>${pick(f, 'name')}</td><td class="num">${figureSpan(f)}</td>
-        <td class="unit">${['count', 'year', '%'].includes(f.unit) ? '' : unitText(f.unit)}</td>
+        <td class="unit">${['count', 'year', '%', 'ratio', 'points'].includes(f.unit) ? '' : unitText(f.unit)}</td>
         <td class="small">${pick(f, 'label')}</td><td class="small">${f.period}</td></tr>`)}
     </tbody></table></div></section>`;
 }

@@ -11,7 +11,7 @@ import { ANALYST_ROLES, EnergyCarrier, ProjectKind, ProjectStage, Role } from '.
 import { $, $$, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, t } from '../i18n.js';
-import { itemsOf, loading, pageHead } from '../ui.js';
+import { itemsOf, loading, pageHead, publishedFigures } from '../ui.js';
 import { session } from '../state.js';
 import { dataTable } from '../table.js';
 import { errorText } from './supervision.js';
@@ -33,6 +33,7 @@ function pipelinePanel(p) {
       pipeline: num(p.pipeline_tce, 1), remaining: num(p.remaining, 1),
       headroom: num(p.headroom, 1), n: p.projects.length })}</p>
     ${p.exceeds ? html`<p class="level-red" data-testid="projects-exceeds">${t('pj.exceeds')}</p>` : ''}
+    ${publishedFigures(p.figures, 'projects-figures')}
   </div>`;
 }
 

@@ -10,7 +10,7 @@ import { html, on, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { t } from '../i18n.js';
 import { rememberYears, session } from '../state.js';
-import { loading, pageHead, yearSelect } from '../ui.js';
+import { loading, pageHead, publishedFigures, yearSelect } from '../ui.js';
 
 async function orNull(path, params) {
   try {
@@ -123,7 +123,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
     ${pageHead(t('pv.title'), yearSelect(session.years, year))}
     <div class="panel"><h2>${t('pv.sites')}</h2>${synthetic}${sitesTable(sites)}</div>
     <div class="panel"><h2>${t('pv.monitoring', { threshold: pct(mon.fault_ratio, { ratio: true }) })}</h2>${monitoringTable(mon)}</div>
-    ${prog ? html`<div class="panel"><h2>${t('pv.progress')}</h2>${progressTable(prog)}</div>` : ''}
+    ${prog ? html`<div class="panel"><h2>${t('pv.progress')}</h2>${publishedFigures(prog.figures, 'pv-figures')}${progressTable(prog)}</div>` : ''}
     ${pot ? html`<div class="panel"><h2>${t('pv.potentialTitle')}</h2>${potentialTable(pot)}</div>` : ''}
     ${fcs ? html`<div class="panel"><h2>${t('pv.forecasts')}</h2>${forecastsTable(fcs)}</div>` : ''}`);
   const off = [on(view, 'change', 'select[data-role="year"]', (_, el) => setQuery({ year: el.value }))];

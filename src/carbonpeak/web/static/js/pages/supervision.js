@@ -17,7 +17,7 @@ import { Role, TaskProgress } from '../constants.js';
 import { $, html, on, raw, setHTML } from '../dom.js';
 import { num } from '../format.js';
 import { label, lang, t } from '../i18n.js';
-import { dateInput, loading, pageHead } from '../ui.js';
+import { dateInput, loading, pageHead, publishedFigures } from '../ui.js';
 import { session } from '../state.js';
 import { dataTable } from '../table.js';
 
@@ -267,6 +267,7 @@ export async function render(view, { query, isCurrent }) {
     const box = $('[data-role="sup-assessment"]', view);
     setHTML(box, html`<div class="panel"><h2>${t('sup.assessment', { year })}</h2>
       <p class="muted small">${lang() === 'en' ? assessment.scheme.source : assessment.scheme.source_zh}（${label('factorStatus', assessment.scheme.status)}）</p>
+      ${publishedFigures(assessment.figures, 'sup-figures')}
       <div data-table="sup-assessment"></div></div>`);
     off.push(dataTable($('[data-table="sup-assessment"]', view), {
       testid: 'sup-assessment', rows: assessment.units,

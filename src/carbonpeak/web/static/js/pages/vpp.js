@@ -11,7 +11,7 @@ import { $, html, on, raw, setHTML } from '../dom.js';
 import { num, pct } from '../format.js';
 import { label, lang, t } from '../i18n.js';
 import { session } from '../state.js';
-import { dateInput, itemsOf, loading, pageHead } from '../ui.js';
+import { dateInput, itemsOf, loading, pageHead, publishedFigures } from '../ui.js';
 import { dataTable } from '../table.js';
 
 const PROGRAMMES = ['invitation', 'real_time', 'frequency_regulation'];
@@ -135,6 +135,11 @@ export async function render(view, { query, setQuery, isCurrent }) {
     { resource, around_hours: 24 }) : null;
   if (!isCurrent()) return undefined;
   const tot = res.total;
+  // the district's capability of the event's year as the figure catalogue publishes it
+  const capYear = Number(String(res.event.date || '').slice(0, 4));
+  const analyst = session.user && ANALYST_ROLES.includes(session.user.role);
+  const cap = analyst && capYear ? await get('/vpp/capability', { year: capYear }).catch(() => null) : null;
+  if (!isCurrent()) return undefined;
   setHTML(view, html`
     ${pageHead(t('vpp.title'), html`
       <label class="field field-inline">${t('vpp.event')}
@@ -158,6 +163,7 @@ export async function render(view, { query, setQuery, isCurrent }) {
       <div class="chart" data-chart="vpp" data-testid="vpp-chart" style="height:280px"></div>
       <p class="basis small">${t('vpp.chartNote')}</p>
     </div>
+    ${cap && cap.figures && cap.figures.length ? html`<div class="panel"><h3>${t('fig.title', { year: capYear })}</h3>${publishedFigures(cap.figures, 'vpp-figures')}</div>` : ''}
     ${formsMarkup(eventId, itemsOf(resources))}
     <div class="panel"><h3>${t('vpp.byAggregator')}</h3><div data-table="vpp-aggregators"></div></div>
     <div class="panel"><h3>${t('vpp.results')}</h3><div data-table="vpp-results"></div></div>
