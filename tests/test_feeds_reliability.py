@@ -48,7 +48,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "CARBONPEAK_HOME": str(settings.home),
                     "CARBONPEAK_DATABASE_URL": settings.url,
-                    "PYTHONPATH": str(Path.cwd() / "src")}
+                    "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

@@ -29,6 +29,8 @@ from tests.conftest import STARTUP_WAIT_S, write
 # the registry is the lake's commit point: on both databases
 pytestmark = pytest.mark.contract
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def _live_rows(ws: Workspace, dataset: str = "readings") -> list[tuple]:
     files = [str(p) for p in ws.lake.live_files("huangpu", dataset)]
@@ -208,7 +210,8 @@ def test_kill_9_mid_import_leaves_all_or_nothing(tmp_path, database_url):
     }).to_csv(big, index=False)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(settings.home), database_url, str(big)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(REPO / "src"), str(REPO)])})
     _wait_for_pending(ws, proc)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)

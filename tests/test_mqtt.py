@@ -218,7 +218,8 @@ def test_kill_9_ingester_mid_stream_every_reading_once(tmp_path, database_url):
         import_file(ws, kind, files[kind])
     client_id = f"test-kill-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "CARBONPEAK_HOME": str(settings.home),
-           "CARBONPEAK_DATABASE_URL": database_url, "PYTHONPATH": str(Path.cwd() / "src")}
+           "CARBONPEAK_DATABASE_URL": database_url,
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     cmd = [*INGEST, "--client-id", client_id]
     n_hours = 24 * 30
     items = [(f"carbonpeak/readings/{m}", _reading(h, (h % 17) + 0.25))
