@@ -187,7 +187,7 @@ def _performance_ratio(ws: Workspace, d: District, year: int) -> Computed:
         "source": "pv_generation meters against the modelled yield (PVWatts)",
         "rule": "median monthly PR of the metered sites' months without a data gap",
         "sites": int(full["site_id"].nunique()), "site_months": len(prs),
-        "weather": mon["weather"], "pr_threshold": mon["pr_threshold"]})
+        "weather": mon["weather"], "fault_ratio": mon["fault_ratio"]})
 
 
 # -- plan supervision: tasks, the year's rounds, the assessment --------------------------------
