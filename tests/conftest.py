@@ -124,16 +124,23 @@ STARTUP_WAIT_S = 120
 #: Chromium, PDFs, API worlds on both databases, Spark); the rest follow in their usual order
 #: (a stable sort). The first reader of the shared demo (tests/browser/test_browser) goes
 #: first and two modules that do not read it next, so that no worker waits for the demo's
-#: build.
+#: build. The modules added since are placed by -n 0 runs on the shared machine (wall s, with
+#: PostgreSQL), scaled by modules measured both ways (the junit times run about 2.5x these
+#: for test_plan_pipelines 97 s and test_reports 99 s, about 1.2x for the browser modules):
+#: test_lake_lock 43, test_incremental_account 37, test_city 36 (193 cases); without the
+#: demo's build test_supervision_writes_browser 65, test_pv_browser ~50,
+#: test_supervision_browser 50, test_vpp_browser 31.
 LONGEST_FIRST = ("test_browser", "test_whitepaper", "test_feeds_reliability", "test_spark",
                  "test_figures", "test_mqtt", "test_web_api", "test_plan_pipelines",
                  "test_feeds_api", "test_targets_api", "test_fuzz_feeds", "test_audits",
                  "test_api_schemas", "test_reports", "test_drilldown", "test_properties",
                  "test_map_and_reference", "test_lake", "test_account", "test_edge_cases",
-                 "test_retrofits", "test_upload", "test_mv_opendsm", "test_intake_kernel",
-                 "test_benchmarking", "test_disclosure", "test_http_limits", "test_excel",
-                 "test_disclosure_browser", "test_commissioning_pipeline", "test_quality",
-                 "test_import", "test_cli", "test_whitepaper_language")
+                 "test_retrofits", "test_lake_lock", "test_incremental_account", "test_city",
+                 "test_upload", "test_mv_opendsm", "test_intake_kernel", "test_benchmarking",
+                 "test_disclosure", "test_supervision_writes_browser", "test_http_limits",
+                 "test_excel", "test_pv_browser", "test_supervision_browser",
+                 "test_vpp_browser", "test_disclosure_browser", "test_commissioning_pipeline",
+                 "test_quality", "test_import", "test_cli", "test_whitepaper_language")
 
 
 def _is_postgres_case(item: pytest.Item) -> bool:

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,10 +121,17 @@ class Demo:
 
 
 def _carbonpeak(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "carbonpeak", *args], env=env, capture_output=True, text=True,
-        timeout=600, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    """``carbonpeak *args`` on the demo's home, in this process (Typer's runner: the same
+    command and its printed output, without a new interpreter importing the CLI each time; the
+    server, which the tests read over HTTP, is a process of its own)."""
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    done = CliRunner().invoke(app, list(args), catch_exceptions=False, env={
+        "CARBONPEAK_HOME": env["CARBONPEAK_HOME"], "CARBONPEAK_DATABASE_URL": None,
+        "COLUMNS": env["COLUMNS"]})
+    assert done.exit_code == 0, done.output[-3000:]
     return done.stdout
 
 

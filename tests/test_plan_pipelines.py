@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -85,18 +86,43 @@ def _ledger(year: int, w1_kwh: int) -> str:
 CATALOGUE = Path(__file__).parents[1] / "reference" / "targets" / "huangpu.csv"
 
 
+def _settings(folder: Path) -> Settings:
+    """A home in ``folder`` on SQLite, laid out as ``conftest``'s ``settings``."""
+    return Settings(home=folder / "home", database_url=f"sqlite:///{folder / 'registry.sqlite'}")
+
+
+@pytest.fixture(scope="module")
+def built_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The district of these tests, built once for the module: an initialised Huangpu home
+    (as ``conftest``'s ``ws``), the shipped target catalogue, the files above and the 2023 and
+    2024 accounts. Each test gets a copy (``district``)."""
+    folder = tmp_path_factory.mktemp("plan-district")
+    ws, _ = init_workspace(_settings(folder), profiles=["huangpu"], actor="test",
+                           load_targets=False)
+    try:
+        import_file(ws, "targets", CATALOGUE, district="huangpu")
+        for kind, name, text in [("entities", "e.csv", ENTITIES),
+                                 ("statistics", "s.csv", STATISTICS),
+                                 ("sector_statistics", "sec.csv", SECTORS),
+                                 ("ledger", "l23.csv", _ledger(2023, 10000)),
+                                 ("ledger", "l24.csv", _ledger(2024, 11000))]:
+            import_file(ws, kind, write(folder, name, text), district="huangpu")
+        run_account(ws, year=2023, district="huangpu")
+        run_account(ws, year=2024, district="huangpu")
+    finally:
+        ws.close()
+    return folder
+
+
 @pytest.fixture
-def district(ws: Workspace, tmp_path: Path) -> Workspace:
-    import_file(ws, "targets", CATALOGUE, district="huangpu")
-    for kind, name, text in [("entities", "e.csv", ENTITIES),
-                             ("statistics", "s.csv", STATISTICS),
-                             ("sector_statistics", "sec.csv", SECTORS),
-                             ("ledger", "l23.csv", _ledger(2023, 10000)),
-                             ("ledger", "l24.csv", _ledger(2024, 11000))]:
-        import_file(ws, kind, write(tmp_path, name, text), district="huangpu")
-    run_account(ws, year=2023, district="huangpu")
-    run_account(ws, year=2024, district="huangpu")
-    return ws
+def district(built_district: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh copy of the built district (its home and registry) for one test to change as
+    it likes: the same state as building it again, without the imports and accounts."""
+    shutil.copytree(built_district / "home", tmp_path / "home")
+    shutil.copyfile(built_district / "registry.sqlite", tmp_path / "registry.sqlite")
+    ws = Workspace.open(_settings(tmp_path), actor="test")
+    yield ws
+    ws.close()
 
 
 def _target(ws: Workspace, code: str) -> Any:
