@@ -350,6 +350,65 @@ def test_dual_control_deductions(tianhe: Workspace) -> None:
     assert out.total_after_tce == pytest.approx(100_000 - 500 - 10_640)
 
 
+def test_certificate_overlap_hand_worked() -> None:
+    from carbonpeak.domain.projects import certificate_overlap
+    # 1,000 MWh of the district's own PV deducted as new renewables; 300 MWh of certificates
+    # from that same PV and 200 MWh from outside: the 300 are left out, 200 counted
+    o = certificate_overlap(200.0, 300.0, 1_000.0, True)
+    assert (o.excluded_mwh, o.counted_mwh) == (300.0, 200.0)
+    # in-district certificates beyond the generation counted (1,200 > 1,000): only 1,000 out,
+    # 200 + 1,200 − 1,000 = 400 counted
+    o = certificate_overlap(200.0, 1_200.0, 1_000.0, True)
+    assert (o.excluded_mwh, o.counted_mwh) == (1_000.0, 400.0)
+    # new renewables not deducted (rule switched off): nothing left out, 200 + 300 = 500
+    assert certificate_overlap(200.0, 300.0, 1_000.0, False).counted_mwh == 500.0
+
+
+def test_own_renewables_certificates_not_deducted_twice(
+        tianhe: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from carbonpeak.services.accounting import certificates as certs_mod
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    # a yes without the plant named, and a flag that is neither yes nor no: refused by name
+    (tmp / "cbad.csv").write_text(
+        "serial,vintage,mwh,holder,claim_year,plant_id,plant_in_district\n"
+        "GEC-2025-X1,2025,10,T1,2025,,是\nGEC-2025-X2,2025,10,T1,2025,PV-T1,也许\n",
+        encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_certificates(tianhe, tmp / "cbad.csv", district="tianhe")
+    assert [(e.row, e.column) for e in exc.value.errors] == [
+        (2, "plant_id"), (3, "plant_in_district")]
+    (tmp / "c25.csv").write_text(
+        "serial,vintage,mwh,holder,claim_year,发电项目,电站在本区\n"
+        "GEC-2025-OWN,2025,300,T1,2025,PV-T1,是\n"
+        "GEC-2025-OUT,2025,200,T1,2025,PV-QY-9,否\n", encoding="utf-8")
+    assert import_certificates(tianhe, tmp / "c25.csv", district="tianhe").added == 2
+    with tianhe.registry.session() as s:
+        logged = s.scalars(select(AuditLog).where(
+            AuditLog.object_type == "certificate",
+            AuditLog.object_id == "GEC-2025-OWN")).one()
+        assert "PV-T1" in str(logged.details)
+    row = {c["serial"]: c for c in list_certificates(tianhe, district="tianhe")}
+    assert (row["GEC-2025-OWN"]["plant_id"], row["GEC-2025-OWN"]["plant_in_district"]) == (
+        "PV-T1", True)
+    # the account of 2025 counts 1,000 MWh of the district's PV as new renewables:
+    # 1,000 MWh × 0.3007 kgce/kWh = 300.7 tce
+    gen = pd.DataFrame({"scope": ["generation"], "tce_equal": [1_000 * 0.3007]})
+    monkeypatch.setattr(certs_mod, "_account_tables",
+                        lambda *a, **k: {"inventory_district_year": gen})
+    d = tianhe.district("tianhe")
+    out = energy_deductions(tianhe, d, 2025, 100_000.0)
+    items = {i["code"]: i for i in out.items}
+    assert items["new_renewables"]["allowed"] == pytest.approx(300.7)
+    # certificates: 300 + 200 = 500 MWh held; the 300 from PV-T1 are left out; 200 MWh ×
+    # 0.3007 = 60.14 tce counted (under any cap: 50 % × 1,000 = 500)
+    assert items["certificates"]["mwh"] == pytest.approx(500.0)
+    assert items["certificates"]["excluded_in_district_mwh"] == pytest.approx(300.0)
+    assert items["certificates"]["allowed"] == pytest.approx(60.14)
+    assert any(m.code == "projects.note.own_certificates" for m in out.messages)
+
+
 # -- the API, scoped by role ------------------------------------------------------------------
 API_USERS = {"admin": ("district_admin", None, None), "dev_a": ("project_developer", None,
                                                                 "DEV-A"),
