@@ -350,6 +350,64 @@ def test_dual_control_deductions(tianhe: Workspace) -> None:
     assert out.total_after_tce == pytest.approx(100_000 - 500 - 10_640)
 
 
+def test_intensity_effect_hand_worked() -> None:
+    from carbonpeak.domain.projects import IntensityInputs, intensity_effect, intensity_path
+    # district 100,000 tce / 2,000,000 ×10^4 CNY = 0.05 tce/10^4 CNY; a project of 5,000 tce
+    # and 50,000 ×10^4 CNY: 105,000 / 2,050,000 = 0.0512195…; 0.0512195 / 0.05 − 1 = +2.44 %
+    # path: 0.05 in 2020 down 14 % by 2025 → 0.043 in 2025, geometric; 2026 is after the
+    # target year: the target itself, 0.043. 0.05 / 0.043 − 1 = +16.28 %;
+    # 0.0512195 / 0.043 − 1 = +19.11 %
+    path = intensity_path(baseline=0.05, baseline_year=2020, target_year=2025, year=2026,
+                          reduction_pct=14.0)
+    assert path == pytest.approx(0.043)
+    r = intensity_effect(IntensityInputs(2026, 100_000.0, 2_000_000.0, 5_000.0, 50_000.0,
+                                         path))
+    assert r.without == pytest.approx(0.05)
+    assert r.with_project == pytest.approx(105_000 / 2_050_000)
+    assert round(r.with_project, 6) == 0.05122
+    assert r.change_pct == pytest.approx(2.439, abs=1e-3)
+    assert r.without_vs_path_pct == pytest.approx(16.279, abs=1e-3)
+    assert r.with_vs_path_pct == pytest.approx(19.115, abs=1e-3)
+    # mid-path: 2023 is 3 of 5 years: 0.05 × 0.86^(3/5) = 0.05 × 0.913496 = 0.0456748
+    assert intensity_path(baseline=0.05, baseline_year=2020, target_year=2025, year=2023,
+                          reduction_pct=14.0) == pytest.approx(0.05 * 0.86 ** 0.6)
+    with pytest.raises(ValueError, match="GDP"):
+        intensity_effect(IntensityInputs(2026, 1.0, 0.0, 1.0, 0.0))
+
+
+def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
+    from carbonpeak.storage.registry.models import Target
+    with tianhe.registry.session() as s:
+        s.add(Target(district_id="tianhe", code="TEST-EPG", scope_type="district",
+                     scope_id="tianhe", indicator_zh="单位GDP能耗下降率", kind="reduction_vs_baseline",
+                     metric="energy_per_gdp", baseline_year=2020, baseline_value=0.0025,
+                     target_year=2025, target_value=15.5, unit="%", comparator=">="))
+    try:
+        rows = {r["project_code"]: r for r in project_rows(tianhe, district="tianhe")}
+    finally:
+        with tianhe.registry.session() as s:
+            for t in s.scalars(select(Target).where(Target.code == "TEST-EPG")):
+                s.delete(t)
+    p4 = rows["P4"]["intensity"]
+    # P4's first full year 2024 has statistics: 100,000 tce / 50,000,000 ×10^4 CNY = 0.002;
+    # with P4 (8e6 m³ gas × 1.33 kgce/m³ = 10,640 tce; value added 30,000):
+    # 110,640 / 50,030,000 = 0.00221147…, +10.57 %
+    assert (p4["year"], p4["basis"]) == (2024, "statistics")
+    assert p4["without"] == pytest.approx(0.002)
+    assert p4["with_project"] == pytest.approx(110_640 / 50_030_000)
+    assert p4["change_pct"] == pytest.approx(10.574, abs=1e-3)
+    # path 2024: 0.0025 × (1 − 0.155)^(4/5) = 0.0025 × 0.873947 = 0.00218487
+    assert p4["target_code"] == "TEST-EPG"
+    assert p4["path_value"] == pytest.approx(0.0025 * 0.845 ** 0.8)
+    assert p4["with_vs_path_pct"] == pytest.approx(
+        100 * (110_640 / 50_030_000 / (0.0025 * 0.845 ** 0.8) - 1))
+    # P1's first full year 2026 has no statistics: said, not computed on the account basis
+    p1 = rows["P1"]["intensity"]
+    assert p1["without"] is None and p1["with_project"] is None
+    assert [n["code"] for n in p1["notes"]] == ["projects.intensity.no_statistics"]
+    assert p1["path_value"] == pytest.approx(0.0025 * 0.845)  # after 2025: the target
+
+
 def test_certificate_overlap_hand_worked() -> None:
     from carbonpeak.domain.projects import certificate_overlap
     # 1,000 MWh of the district's own PV deducted as new renewables; 300 MWh of certificates
