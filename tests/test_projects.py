@@ -379,7 +379,8 @@ def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
     from carbonpeak.storage.registry.models import Target
     with tianhe.registry.session() as s:
         s.add(Target(district_id="tianhe", code="TEST-EPG", scope_type="district",
-                     scope_id="tianhe", indicator_zh="单位GDP能耗下降率", kind="reduction_vs_baseline",
+                     scope_id="tianhe", indicator_zh="单位GDP能耗下降率",
+                     kind="reduction_vs_baseline",
                      metric="energy_per_gdp", baseline_year=2020, baseline_value=0.0025,
                      target_year=2025, target_value=15.5, unit="%", comparator=">="))
     try:
@@ -403,7 +404,8 @@ def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
         100 * (110_640 / 50_030_000 / (0.0025 * 0.845 ** 0.8) - 1))
     # P1's first full year 2026 has no statistics: said, not computed on the account basis
     p1 = rows["P1"]["intensity"]
-    assert p1["without"] is None and p1["with_project"] is None
+    assert p1["without"] is None
+    assert p1["with_project"] is None
     assert [n["code"] for n in p1["notes"]] == ["projects.intensity.no_statistics"]
     assert p1["path_value"] == pytest.approx(0.0025 * 0.845)  # after 2025: the target
 

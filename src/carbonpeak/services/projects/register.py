@@ -43,8 +43,8 @@ from sqlalchemy.orm import Session
 from carbonpeak.domain.projects import (
     DEFAULT_OVERUSE_MARGIN,
     EnergyLine,
-    TwoHighSector,
     IntensityInputs,
+    TwoHighSector,
     budget_impact,
     intensity_effect,
     intensity_path,
