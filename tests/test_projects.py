@@ -529,6 +529,21 @@ def test_api_developer_sees_only_its_own_projects(api: dict[str, object],
         "items"]] == ["P4"]  # type: ignore[index]
 
 
+def test_api_project_answers_its_intensity_effect(api: dict[str, object]) -> None:
+    from carbonpeak.api.routes.projects import ProjectPublic
+    code, body = _get(api, "admin", "/api/v1/projects/P4")
+    assert code == 200
+    p4 = ProjectPublic.model_validate(body)  # the typed answer: every key named
+    # 2024 statistics: 100,000 / 50,000,000 = 0.002 → (100,000 + 10,640) / 50,030,000
+    assert p4.intensity.basis == "statistics"
+    assert p4.intensity.without == pytest.approx(0.002)
+    assert p4.intensity.with_project == pytest.approx(110_640 / 50_030_000)
+    code, body = _get(api, "dev_a", "/api/v1/projects/P1")
+    p1 = ProjectPublic.model_validate(body)
+    assert p1.intensity.without is None  # 2026: no statistics, said by a code
+    assert "projects.intensity.no_statistics" in [n.code for n in p1.intensity.notes]
+
+
 def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
     for who in ("officer", "mgr_t2"):
         for url in ("/api/v1/projects", "/api/v1/projects/P1", "/api/v1/projects/pipeline",
