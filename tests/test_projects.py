@@ -410,6 +410,19 @@ def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
     assert p1["path_value"] == pytest.approx(0.0025 * 0.845)  # after 2025: the target
 
 
+def test_white_paper_intensity_lines(tianhe: Workspace) -> None:
+    from carbonpeak.publish.whitepaper.projects import _intensity_lines
+    rows = {r["project_code"]: r for r in project_rows(tianhe, district="tianhe")}
+    zh, en = _intensity_lines([rows["P4"], rows["P1"]])
+    # P4 (2024): 0.002000 → 110,640 / 50,030,000 = 0.002211 (+10.57 %), with its basis label
+    assert en[0].startswith("P4: energy per unit GDP in 2024 0.002000 → 0.002211 (+10.57 %)")
+    assert "statistics basis" in en[0]
+    assert "统计口径" in zh[0]
+    # P1 (2026): no statistics, said instead of a figure on another basis
+    assert en[1].startswith("P1: no district statistics of energy or GDP for 2026")
+    assert "2026年无区统计能耗或GDP" in zh[1]
+
+
 def test_certificate_overlap_hand_worked() -> None:
     from carbonpeak.domain.projects import certificate_overlap
     # 1,000 MWh of the district's own PV deducted as new renewables; 300 MWh of certificates
