@@ -423,6 +423,32 @@ def test_white_paper_intensity_lines(tianhe: Workspace) -> None:
     assert "2026年无区统计能耗或GDP" in zh[1]
 
 
+def test_cli_show_and_impact_give_the_intensity_effect(
+        tianhe: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    monkeypatch.setenv("CARBONPEAK_HOME", str(tmp / "home"))
+    monkeypatch.setenv("CARBONPEAK_DATABASE_URL", f"sqlite:///{tmp}/r.db")
+    runner = CliRunner()
+    r = runner.invoke(app, ["projects", "show", "P4", "--district", "tianhe", "--json"])
+    assert r.exit_code == 0, r.output
+    it = json.loads(r.output)["intensity"]
+    # 110,640 / 50,030,000 = 0.00221147 against 0.002: +10.57 %
+    assert round(it["change_pct"], 2) == 10.57
+    r = runner.invoke(app, ["--lang", "en", "projects", "show", "P1", "--district", "tianhe"])
+    assert r.exit_code == 0, r.output
+    assert "no district statistics of energy or GDP for 2026" in " ".join(r.output.split())
+    r = runner.invoke(app, ["projects", "impact", "--district", "tianhe", "--json"])
+    assert r.exit_code == 0, r.output
+    items = {p["project_code"]: p for p in json.loads(r.output)["projects"]}
+    assert items["P2"]["intensity"]["year"] == 2026
+    assert items["P2"]["intensity"]["without"] is None
+
+
 def test_certificate_overlap_hand_worked() -> None:
     from carbonpeak.domain.projects import certificate_overlap
     # 1,000 MWh of the district's own PV deducted as new renewables; 300 MWh of certificates
