@@ -593,7 +593,8 @@ def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
     assert (code, body["items"]) == (200, [])  # type: ignore[index]
     assert _get(api, "officer", "/api/v1/certificates")[0] == 403
     code, body = _get(api, "admin", "/api/v1/certificates")
-    assert [c["holder"] for c in body["items"]] == ["T1"]  # type: ignore[index]
+    # (the ledger also holds the 2025 in-district entries of the double-deduction test)
+    assert {c["holder"] for c in body["items"]} == {"T1"}  # type: ignore[index]
     code, body = _get(api, "admin", "/api/v1/certificates/scope2", year=2024)
     assert (code, body["available"]) == (200, False)  # type: ignore[index]
 

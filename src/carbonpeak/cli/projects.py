@@ -243,7 +243,9 @@ def projects_operation(
 @certificates_app.command("import")
 def certificates_import(file: FileArg, district: DistrictOpt = None) -> None:
     """Ledger rows 绿证台账: serial, kind (绿证/绿电), vintage, mwh, holder (entity id), status,
-    claim_year. A serial already claimed is refused, naming the first claim."""
+    claim_year; optional plant_id (发电项目) and plant_in_district (电站在本区: yes/no; its
+    MWh are not deducted again when already counted as new renewables). A serial already
+    claimed is refused, naming the first claim."""
     with _errors(), _workspace() as ws:
         _tally(file.name, import_certificates(ws, file, district=district))
 
