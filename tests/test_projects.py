@@ -350,6 +350,164 @@ def test_dual_control_deductions(tianhe: Workspace) -> None:
     assert out.total_after_tce == pytest.approx(100_000 - 500 - 10_640)
 
 
+def test_intensity_effect_hand_worked() -> None:
+    from carbonpeak.domain.projects import IntensityInputs, intensity_effect, intensity_path
+    # district 100,000 tce / 2,000,000 ×10^4 CNY = 0.05 tce/10^4 CNY; a project of 5,000 tce
+    # and 50,000 ×10^4 CNY: 105,000 / 2,050,000 = 0.0512195…; 0.0512195 / 0.05 − 1 = +2.44 %
+    # path: 0.05 in 2020 down 14 % by 2025 → 0.043 in 2025, geometric; 2026 is after the
+    # target year: the target itself, 0.043. 0.05 / 0.043 − 1 = +16.28 %;
+    # 0.0512195 / 0.043 − 1 = +19.11 %
+    path = intensity_path(baseline=0.05, baseline_year=2020, target_year=2025, year=2026,
+                          reduction_pct=14.0)
+    assert path == pytest.approx(0.043)
+    r = intensity_effect(IntensityInputs(2026, 100_000.0, 2_000_000.0, 5_000.0, 50_000.0,
+                                         path))
+    assert r.without == pytest.approx(0.05)
+    assert r.with_project == pytest.approx(105_000 / 2_050_000)
+    assert round(r.with_project, 6) == 0.05122
+    assert r.change_pct == pytest.approx(2.439, abs=1e-3)
+    assert r.without_vs_path_pct == pytest.approx(16.279, abs=1e-3)
+    assert r.with_vs_path_pct == pytest.approx(19.115, abs=1e-3)
+    # mid-path: 2023 is 3 of 5 years: 0.05 × 0.86^(3/5) = 0.05 × 0.913496 = 0.0456748
+    assert intensity_path(baseline=0.05, baseline_year=2020, target_year=2025, year=2023,
+                          reduction_pct=14.0) == pytest.approx(0.05 * 0.86 ** 0.6)
+    with pytest.raises(ValueError, match="GDP"):
+        intensity_effect(IntensityInputs(2026, 1.0, 0.0, 1.0, 0.0))
+
+
+def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
+    from carbonpeak.storage.registry.models import Target
+    with tianhe.registry.session() as s:
+        s.add(Target(district_id="tianhe", code="TEST-EPG", scope_type="district",
+                     scope_id="tianhe", indicator_zh="单位GDP能耗下降率",
+                     kind="reduction_vs_baseline",
+                     metric="energy_per_gdp", baseline_year=2020, baseline_value=0.0025,
+                     target_year=2025, target_value=15.5, unit="%", comparator=">="))
+    try:
+        rows = {r["project_code"]: r for r in project_rows(tianhe, district="tianhe")}
+    finally:
+        with tianhe.registry.session() as s:
+            for t in s.scalars(select(Target).where(Target.code == "TEST-EPG")):
+                s.delete(t)
+    p4 = rows["P4"]["intensity"]
+    # P4's first full year 2024 has statistics: 100,000 tce / 50,000,000 ×10^4 CNY = 0.002;
+    # with P4 (8e6 m³ gas × 1.33 kgce/m³ = 10,640 tce; value added 30,000):
+    # 110,640 / 50,030,000 = 0.00221147…, +10.57 %
+    assert (p4["year"], p4["basis"]) == (2024, "statistics")
+    assert p4["without"] == pytest.approx(0.002)
+    assert p4["with_project"] == pytest.approx(110_640 / 50_030_000)
+    assert p4["change_pct"] == pytest.approx(10.574, abs=1e-3)
+    # path 2024: 0.0025 × (1 − 0.155)^(4/5) = 0.0025 × 0.873947 = 0.00218487
+    assert p4["target_code"] == "TEST-EPG"
+    assert p4["path_value"] == pytest.approx(0.0025 * 0.845 ** 0.8)
+    assert p4["with_vs_path_pct"] == pytest.approx(
+        100 * (110_640 / 50_030_000 / (0.0025 * 0.845 ** 0.8) - 1))
+    # P1's first full year 2026 has no statistics: said, not computed on the account basis
+    p1 = rows["P1"]["intensity"]
+    assert p1["without"] is None
+    assert p1["with_project"] is None
+    assert [n["code"] for n in p1["notes"]] == ["projects.intensity.no_statistics"]
+    assert p1["path_value"] == pytest.approx(0.0025 * 0.845)  # after 2025: the target
+
+
+def test_white_paper_intensity_lines(tianhe: Workspace) -> None:
+    from carbonpeak.publish.whitepaper.projects import _intensity_lines
+    rows = {r["project_code"]: r for r in project_rows(tianhe, district="tianhe")}
+    zh, en = _intensity_lines([rows["P4"], rows["P1"]])
+    # P4 (2024): 0.002000 → 110,640 / 50,030,000 = 0.002211 (+10.57 %), with its basis label
+    assert en[0].startswith("P4: energy per unit GDP in 2024 0.002000 → 0.002211 (+10.57 %)")
+    assert "statistics basis" in en[0]
+    assert "统计口径" in zh[0]
+    # P1 (2026): no statistics, said instead of a figure on another basis
+    assert en[1].startswith("P1: no district statistics of energy or GDP for 2026")
+    assert "2026年无区统计能耗或GDP" in zh[1]
+
+
+def test_cli_show_and_impact_give_the_intensity_effect(
+        tianhe: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    monkeypatch.setenv("CARBONPEAK_HOME", str(tmp / "home"))
+    monkeypatch.setenv("CARBONPEAK_DATABASE_URL", f"sqlite:///{tmp}/r.db")
+    runner = CliRunner()
+    r = runner.invoke(app, ["projects", "show", "P4", "--district", "tianhe", "--json"])
+    assert r.exit_code == 0, r.output
+    it = json.loads(r.output)["intensity"]
+    # 110,640 / 50,030,000 = 0.00221147 against 0.002: +10.57 %
+    assert round(it["change_pct"], 2) == 10.57
+    r = runner.invoke(app, ["--lang", "en", "projects", "show", "P1", "--district", "tianhe"])
+    assert r.exit_code == 0, r.output
+    assert "no district statistics of energy or GDP for 2026" in " ".join(r.output.split())
+    r = runner.invoke(app, ["projects", "impact", "--district", "tianhe", "--json"])
+    assert r.exit_code == 0, r.output
+    items = {p["project_code"]: p for p in json.loads(r.output)["projects"]}
+    assert items["P2"]["intensity"]["year"] == 2026
+    assert items["P2"]["intensity"]["without"] is None
+
+
+def test_certificate_overlap_hand_worked() -> None:
+    from carbonpeak.domain.projects import certificate_overlap
+    # 1,000 MWh of the district's own PV deducted as new renewables; 300 MWh of certificates
+    # from that same PV and 200 MWh from outside: the 300 are left out, 200 counted
+    o = certificate_overlap(200.0, 300.0, 1_000.0, True)
+    assert (o.excluded_mwh, o.counted_mwh) == (300.0, 200.0)
+    # in-district certificates beyond the generation counted (1,200 > 1,000): only 1,000 out,
+    # 200 + 1,200 − 1,000 = 400 counted
+    o = certificate_overlap(200.0, 1_200.0, 1_000.0, True)
+    assert (o.excluded_mwh, o.counted_mwh) == (1_000.0, 400.0)
+    # new renewables not deducted (rule switched off): nothing left out, 200 + 300 = 500
+    assert certificate_overlap(200.0, 300.0, 1_000.0, False).counted_mwh == 500.0
+
+
+def test_own_renewables_certificates_not_deducted_twice(
+        tianhe: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    from carbonpeak.services.accounting import certificates as certs_mod
+    tmp: Path = tianhe.tmp  # type: ignore[attr-defined]
+    # a yes without the plant named, and a flag that is neither yes nor no: refused by name
+    (tmp / "cbad.csv").write_text(
+        "serial,vintage,mwh,holder,claim_year,plant_id,plant_in_district\n"
+        "GEC-2025-X1,2025,10,T1,2025,,是\nGEC-2025-X2,2025,10,T1,2025,PV-T1,也许\n",
+        encoding="utf-8")
+    with pytest.raises(InputValidationError) as exc:
+        import_certificates(tianhe, tmp / "cbad.csv", district="tianhe")
+    assert [(e.row, e.column) for e in exc.value.errors] == [
+        (2, "plant_id"), (3, "plant_in_district")]
+    (tmp / "c25.csv").write_text(
+        "serial,vintage,mwh,holder,claim_year,发电项目,电站在本区\n"
+        "GEC-2025-OWN,2025,300,T1,2025,PV-T1,是\n"
+        "GEC-2025-OUT,2025,200,T1,2025,PV-QY-9,否\n", encoding="utf-8")
+    assert import_certificates(tianhe, tmp / "c25.csv", district="tianhe").added == 2
+    with tianhe.registry.session() as s:
+        logged = s.scalars(select(AuditLog).where(
+            AuditLog.object_type == "certificate",
+            AuditLog.object_id == "GEC-2025-OWN")).one()
+        assert "PV-T1" in str(logged.details)
+    row = {c["serial"]: c for c in list_certificates(tianhe, district="tianhe")}
+    assert (row["GEC-2025-OWN"]["plant_id"], row["GEC-2025-OWN"]["plant_in_district"]) == (
+        "PV-T1", True)
+    # the account of 2025 counts 1,000 MWh of the district's PV as new renewables:
+    # 1,000 MWh × 0.3007 kgce/kWh = 300.7 tce
+    gen = pd.DataFrame({"scope": ["generation"], "tce_equal": [1_000 * 0.3007]})
+    monkeypatch.setattr(certs_mod, "_account_tables",
+                        lambda *a, **k: {"inventory_district_year": gen})
+    d = tianhe.district("tianhe")
+    out = energy_deductions(tianhe, d, 2025, 100_000.0)
+    items = {i["code"]: i for i in out.items}
+    assert items["new_renewables"]["allowed"] == pytest.approx(300.7)
+    # certificates: 300 + 200 = 500 MWh held; the 300 from PV-T1 are left out; 200 MWh ×
+    # 0.3007 = 60.14 tce counted (under any cap: 50 % × 1,000 = 500)
+    assert items["certificates"]["mwh"] == pytest.approx(500.0)
+    assert items["certificates"]["excluded_in_district_mwh"] == pytest.approx(300.0)
+    assert items["certificates"]["allowed"] == pytest.approx(60.14)
+    assert any(m.code == "projects.note.own_certificates" for m in out.messages)
+
+
 # -- the API, scoped by role ------------------------------------------------------------------
 API_USERS = {"admin": ("district_admin", None, None), "dev_a": ("project_developer", None,
                                                                 "DEV-A"),
@@ -410,6 +568,21 @@ def test_api_developer_sees_only_its_own_projects(api: dict[str, object],
         "items"]] == ["P4"]  # type: ignore[index]
 
 
+def test_api_project_answers_its_intensity_effect(api: dict[str, object]) -> None:
+    from carbonpeak.api.routes.projects import ProjectPublic
+    code, body = _get(api, "admin", "/api/v1/projects/P4")
+    assert code == 200
+    p4 = ProjectPublic.model_validate(body)  # the typed answer: every key named
+    # 2024 statistics: 100,000 / 50,000,000 = 0.002 → (100,000 + 10,640) / 50,030,000
+    assert p4.intensity.basis == "statistics"
+    assert p4.intensity.without == pytest.approx(0.002)
+    assert p4.intensity.with_project == pytest.approx(110_640 / 50_030_000)
+    code, body = _get(api, "dev_a", "/api/v1/projects/P1")
+    p1 = ProjectPublic.model_validate(body)
+    assert p1.intensity.without is None  # 2026: no statistics, said by a code
+    assert "projects.intensity.no_statistics" in [n.code for n in p1.intensity.notes]
+
+
 def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
     for who in ("officer", "mgr_t2"):
         for url in ("/api/v1/projects", "/api/v1/projects/P1", "/api/v1/projects/pipeline",
@@ -420,7 +593,8 @@ def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:
     assert (code, body["items"]) == (200, [])  # type: ignore[index]
     assert _get(api, "officer", "/api/v1/certificates")[0] == 403
     code, body = _get(api, "admin", "/api/v1/certificates")
-    assert [c["holder"] for c in body["items"]] == ["T1"]  # type: ignore[index]
+    # (the ledger also holds the 2025 in-district entries of the double-deduction test)
+    assert {c["holder"] for c in body["items"]} == {"T1"}  # type: ignore[index]
     code, body = _get(api, "admin", "/api/v1/certificates/scope2", year=2024)
     assert (code, body["available"]) == (200, False)  # type: ignore[index]
 

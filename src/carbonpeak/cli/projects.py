@@ -5,6 +5,7 @@ Registered on the main ``carbonpeak`` app by :mod:`carbonpeak.cli`::
     carbonpeak projects import projects.csv        # the register (one row per project)
     carbonpeak projects energy energy.csv          # designed energy (project, carrier)
     carbonpeak projects list|show CODE|route CODE|impact [--year Y] [--json]
+                                                   # show|impact: the intensity effect too
     carbonpeak projects operation [--margin 0.1]   # designed/accepted/metered, 节能监察
     carbonpeak certificates import ledger.csv | list | scope2 --year Y
 """
@@ -33,6 +34,7 @@ from carbonpeak.cli.common import (
 )
 from carbonpeak.cli.metrics import print_published
 from carbonpeak.domain.projects import DEFAULT_OVERUSE_MARGIN, route, routing_table
+from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import Tally
 from carbonpeak.services.accounting.certificates import (
     import_certificates,
@@ -127,7 +129,8 @@ def projects_list(district: DistrictOpt = None, as_json: JsonOpt = False) -> Non
 
 @projects_app.command("show")
 def projects_show(code: str, district: DistrictOpt = None, as_json: JsonOpt = False) -> None:
-    """One project with its carriers, routing rule and 两高 source."""
+    """One project with its carriers, routing rule, 两高 source and its effect on the energy
+    per unit GDP of its first full year (statistics basis) against the target path."""
     with _errors(), _workspace() as ws:
         row = one_project(ws, code, district=district)
     if as_json:
@@ -135,9 +138,23 @@ def projects_show(code: str, district: DistrictOpt = None, as_json: JsonOpt = Fa
         return
     table = Table(*heads("field", "value"), title=f"{row['project_code']} {row['name']}")
     for k, v in row.items():
+        if k == "intensity":
+            continue
         table.add_row(k, json.dumps(v, ensure_ascii=False) if isinstance(v, list)
                       else _fmt(v, 2))
     console.print(table)
+    _intensity(row["intensity"])
+
+
+def _intensity(it: dict[str, Any]) -> None:
+    """The project's effect on the intensity path (statistics basis), or why not computed."""
+    if it["without"] is not None:
+        say("cli.projects.intensity", year=it["year"], without=f"{it['without']:.6f}",
+            with_=f"{it['with_project']:.6f}", change=f"{it['change_pct']:+.2f}",
+            path="—" if it["path_value"] is None else f"{it['path_value']:.6f}",
+            basis=msg("projects.intensity.basis", base=it["gdp_price_base_year"] or "—"))
+    for n in it["notes"]:
+        say(n["code"], "yellow", **n["params"])
 
 
 @projects_app.command("route")
@@ -190,6 +207,9 @@ def projects_impact(district: DistrictOpt = None, year: YearOpt = None,
                       lbl("review_level", str(p["review_level"])), _fmt(p["tce_equal"]),
                       _fmt(p["two_high"]))
     console.print(table)
+    for p in pl.projects:
+        console.print(p["project_code"], highlight=False)
+        _intensity(p["intensity"])
     print_published(fs, PROJECT_FIGURES)
     for m in pl.messages:
         console.print("  " + t("cli.account.note", text=m), highlight=False)
@@ -223,7 +243,9 @@ def projects_operation(
 @certificates_app.command("import")
 def certificates_import(file: FileArg, district: DistrictOpt = None) -> None:
     """Ledger rows 绿证台账: serial, kind (绿证/绿电), vintage, mwh, holder (entity id), status,
-    claim_year. A serial already claimed is refused, naming the first claim."""
+    claim_year; optional plant_id (发电项目) and plant_in_district (电站在本区: yes/no; its
+    MWh are not deducted again when already counted as new renewables). A serial already
+    claimed is refused, naming the first claim."""
     with _errors(), _workspace() as ws:
         _tally(file.name, import_certificates(ws, file, district=district))
 

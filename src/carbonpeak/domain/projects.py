@@ -22,7 +22,13 @@ Scope 2, dual reporting (:func:`scope2_dual`)
     Location-based = MWh bought × grid factor; market-based = (MWh bought − certificate-backed
     MWh) × residual factor (certificate-backed MWh count 0).
 Deductions (:func:`deductions`)
-    Energy total with and without the deductions the configured rules allow.
+    Energy total with and without the deductions the configured rules allow; certificates from
+    plants in the district whose generation is already deducted as new renewables are left
+    out up to that generation (:func:`certificate_overlap`): the same MWh never twice.
+Intensity (:func:`intensity_effect`)
+    The district's energy per unit GDP (statistics basis) in the project's first full year
+    without and with the project (its equal-value tce added to the energy, its value added to
+    the GDP), against the intensity target's path value of that year (:func:`intensity_path`).
 """
 
 from __future__ import annotations
@@ -31,16 +37,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from carbonpeak.domain.factors import CarrierFactors
+from carbonpeak.domain.targets import path_value
 from carbonpeak.vocabulary import EnergyCarrier, ProjectKind, ReviewLevel
 
 __all__ = [
     "DEFAULT_OVERUSE_MARGIN",
     "ROUTING",
     "BudgetImpact",
+    "CertificateOverlap",
     "Deduction",
     "DeductionRule",
     "Deductions",
     "EnergyLine",
+    "IntensityEffect",
+    "IntensityInputs",
     "ProjectEnergy",
     "Routing",
     "RoutingRule",
@@ -49,8 +59,11 @@ __all__ = [
     "TWO_HIGH_SECTORS",
     "TwoHighSector",
     "budget_impact",
+    "certificate_overlap",
     "counted",
     "deductions",
+    "intensity_effect",
+    "intensity_path",
     "over_reviewed_use",
     "project_energy",
     "route",
@@ -381,3 +394,109 @@ def deductions(total: float, claimed: Mapping[str, float], rules: Sequence[Deduc
             allowed, capped = rule.cap_share * max(base, 0.0), True
         items.append(Deduction(rule.code, amount, allowed, capped, rule.source, rule.status))
     return Deductions(total, tuple(items))
+
+
+@dataclass(frozen=True)
+class CertificateOverlap:
+    """Certified MWh of a year split by where the plant lies, and what the deduction counts."""
+
+    outside_mwh: float
+    inside_mwh: float
+    new_renewables_mwh: float
+    excluded_mwh: float
+
+    @property
+    def counted_mwh(self) -> float:
+        """The MWh the certificate deduction may count."""
+        return self.outside_mwh + self.inside_mwh - self.excluded_mwh
+
+
+def certificate_overlap(outside_mwh: float, inside_mwh: float, new_renewables_mwh: float,
+                        new_renewables_deducted: bool) -> CertificateOverlap:
+    """Leave out of the certificate deduction the MWh of certificates from plants in the
+    district, up to the district's new-renewable generation already deducted as new
+    renewables (so the same MWh is never deducted twice). When new renewables are not
+    deducted, nothing is left out. Certificates whose plant is not said count as outside.
+
+    >>> certificate_overlap(200.0, 300.0, 1_000.0, True).counted_mwh
+    200.0
+    """
+    excluded = min(max(inside_mwh, 0.0), max(new_renewables_mwh, 0.0)) \
+        if new_renewables_deducted else 0.0
+    return CertificateOverlap(outside_mwh, inside_mwh, new_renewables_mwh, excluded)
+
+
+# -- the effect on the intensity path --------------------------------------------------------
+@dataclass(frozen=True)
+class IntensityInputs:
+    """The district's statistics of one year and a project's first-full-year figures.
+
+    ``district_tce`` and ``district_gdp_10k_cny`` are the district statistics (统计口径: energy
+    total at equal value, GDP at comparable prices); never the metered account.
+    ``path_value`` is the intensity target's path value of ``year`` (None: no target).
+    """
+
+    year: int
+    district_tce: float
+    district_gdp_10k_cny: float
+    project_tce_equal: float
+    project_value_added_10k_cny: float
+    path_value: float | None = None
+
+
+@dataclass(frozen=True)
+class IntensityEffect:
+    """Energy per unit GDP [tce/10^4 CNY] without and with the project, and the path."""
+
+    year: int
+    without: float
+    with_project: float
+    change_pct: float
+    path_value: float | None
+    without_vs_path_pct: float | None
+    with_vs_path_pct: float | None
+
+
+def intensity_effect(i: IntensityInputs) -> IntensityEffect:
+    """``without = E ÷ G``; ``with = (E + e) ÷ (G + v)``; ``change = with ÷ without − 1``; the
+    distance to the path ``value ÷ path − 1`` (positive: above the path, i.e. behind).
+
+    >>> r = intensity_effect(IntensityInputs(2026, 100_000.0, 2_000_000.0, 5_000.0, 50_000.0))
+    >>> round(r.with_project, 6), round(r.change_pct, 2)
+    (0.05122, 2.44)
+
+    Raises
+    ------
+    ValueError
+        A GDP (with or without the project) not > 0.
+    """
+    gdp_with = i.district_gdp_10k_cny + i.project_value_added_10k_cny
+    if i.district_gdp_10k_cny <= 0 or gdp_with <= 0:
+        msg = f"the district's GDP must be > 0, got {i.district_gdp_10k_cny!r}"
+        raise ValueError(msg)
+    without = i.district_tce / i.district_gdp_10k_cny
+    with_ = (i.district_tce + i.project_tce_equal) / gdp_with
+    change = 100.0 * (with_ / without - 1.0) if without > 0 else 0.0
+
+    def vs(v: float) -> float | None:
+        if i.path_value is None or i.path_value <= 0:
+            return None
+        return 100.0 * (v / i.path_value - 1.0)
+    return IntensityEffect(i.year, without, with_, change, i.path_value, vs(without), vs(with_))
+
+
+def intensity_path(*, baseline: float, baseline_year: int, target_year: int, year: int,
+                   reduction_pct: float | None = None, target: float | None = None) -> float:
+    """The intensity target's path value of ``year``: geometric from the baseline to the
+    target (``baseline × (1 − reduction_pct/100)`` for a "reduce by p %" target, else
+    ``target``), the target itself from the target year on.
+
+    >>> round(intensity_path(baseline=0.05, baseline_year=2020, target_year=2025, year=2025,
+    ...                      reduction_pct=14.0), 6)
+    0.043
+    """
+    goal = baseline * (1.0 - reduction_pct / 100.0) if reduction_pct is not None else target
+    if goal is None:
+        msg = "an intensity path needs a reduction or a target value"
+        raise ValueError(msg)
+    return path_value(baseline, baseline_year, goal, target_year, year, shape="geometric")

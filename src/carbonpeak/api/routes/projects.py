@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carbonpeak.api.deps import CurrentWorkspace, acting_as, requires
 from carbonpeak.api.responses import NO_NUL, JSONRoute, Limit, Offset, fast_json, page
-from carbonpeak.api.schemas.common import Detail, Public
+from carbonpeak.api.schemas.common import Detail, MessageCodePublic, Public
 from carbonpeak.api.schemas.metrics import FigurePublic
 from carbonpeak.errors import NotFoundError
 from carbonpeak.services.access.scope import scope_of
@@ -108,6 +108,31 @@ def _save(ws: CurrentWorkspace, p: Principal, body: ProjectIn, *, create: bool,
                         district=p.district_id, principal=p)
 
 
+class IntensityPublic(Public):
+    """A project's effect on the district's energy per unit GDP [tce/10^4 CNY] in its first
+    full year, statistics basis only (统计口径: the district statistics' energy total at equal
+    value ÷ GDP at comparable prices of ``gdp_price_base_year``), against the path value of
+    the ``energy_per_gdp`` target (``target_code``). Without the year's statistics the
+    figures are null and ``notes`` says so (``projects.intensity.no_statistics``)."""
+
+    year: int
+    basis: str
+    gdp_price_base_year: int | None
+    district_tce: float | None
+    district_gdp_10k_cny: float | None
+    project_tce_equal: float
+    project_value_added_10k_cny: float | None
+    without: float | None
+    with_project: float | None
+    change_pct: float | None = Field(description="with ÷ without − 1, in percent")
+    path_value: float | None
+    target_code: str | None
+    without_vs_path_pct: float | None = Field(description="without ÷ path − 1, percent "
+                                              "(positive: above the path)")
+    with_vs_path_pct: float | None
+    notes: list[MessageCodePublic]
+
+
 class ProjectPublic(Public):
     """A project of the register with its figures: review level (none|district|city|province),
     tce at equivalent value (routing) and equal value (impact), CO2, budget shares, 两高."""
@@ -143,6 +168,8 @@ class ProjectPublic(Public):
     budget_share: float | None = Field(description="share of the remaining energy budget of "
                                        "the first full year (tce equal value)")
     co2_budget_share: float | None
+    intensity: IntensityPublic = Field(description="the effect on the intensity path in the "
+                                       "first full year (statistics basis)")
 
 
 class ProjectsPublic(Public):

@@ -227,6 +227,9 @@ COLUMNS: dict[str, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "holder": (True, ("持有单位", "持有方", "主体编号", "用能主体编号")),
         "status": (False, ("状态", "证书状态")),
         "claim_year": (False, ("使用年度", "核销年度", "声明年度")),
+        "plant_id": (False, ("发电项目", "发电项目编号", "电站", "电站编号", "generation_site")),
+        "plant_in_district": (False, ("电站在本区", "是否本区电站", "本区发电",
+                                      "generation_in_district")),
     },
     "obligation_filings": {
         "entity_id": (True, _ENTITY_ALIASES),

@@ -13,7 +13,10 @@
   (原料用能: yes/no).
 * **certificates** (``carbonpeak certificates import``): ``serial, kind`` (gec 绿证 |
   green_power 绿电交易), ``vintage, mwh, holder`` (the holding entity), ``status``,
-  ``claim_year`` (default the vintage).
+  ``claim_year`` (default the vintage); optional ``plant_id`` (the generation site) and
+  ``plant_in_district`` (yes/no: whether the plant lies in the district; a yes needs the
+  plant named) — the deductions leave out the MWh of in-district plants already counted as
+  new renewables.
 
 The registry checks (streets, projects and holders exist, a serial claimed elsewhere) are the
 services'.
@@ -63,7 +66,7 @@ CERT_STATUSES: dict[str, tuple[str, ...]] = {
     CertificateStatus.ACTIVE: ("持有", "有效"), CertificateStatus.RETIRED: ("已核销", "核销"),
     CertificateStatus.CANCELLED: ("已作废", "作废", "注销")}
 LIMITS = {"name": 256, "street": 128, "developer": 64, "new_capacity": 256, "holder": 64,
-          "serial": 128, "entity_id": 64}
+          "serial": 128, "entity_id": 64, "plant_id": 128}
 
 
 def _key(text: str) -> str:
@@ -125,6 +128,8 @@ class CertificateSpec:
     holder: str
     status: str
     claim_year: int
+    plant_id: str | None = None
+    plant_in_district: bool | None = None
 
 
 class _Row:
@@ -317,9 +322,16 @@ def read_certificate_file(path: Path, *, rename: Mapping[str, str] | None = None
             r.bad("mwh", msg("intake.certificate.positive"))
         claim = r.year("claim_year")
         holder = r.text("holder", required=True)
+        plant = r.text("plant_id") or None
+        inside_cell = r.text("plant_in_district")
+        inside = parse_yes_no(inside_cell) if inside_cell else None
+        if inside_cell and inside is None:
+            r.bad("plant_in_district", msg("intake.project.bad_flag"))
+        if inside and not plant:
+            r.bad("plant_id", msg("intake.certificate.plant_needed"))
         if serial and kind and status and vintage is not None and mwh and holder:
             out.append(CertificateSpec(r.line, serial, kind, vintage, mwh, holder, status,
-                                       claim or vintage))
+                                       claim or vintage, plant, inside))
     _dups(pf, [(c.line, (c.serial,)) for c in out], "serial", errors)
     if errors:
         raise InputValidationError(errors)

@@ -30,6 +30,32 @@ def _both(kind: str, code: str) -> dict[str, str]:
     return {lang: i18n_render(f"label.{kind}.{code}", lang) for lang in ("zh", "en")}
 
 
+def _intensity_lines(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """One line per project: its effect on the energy per unit GDP of its first full year
+    (statistics basis) against the target path, or why it is not computed."""
+    zh: list[str] = []
+    en: list[str] = []
+    for r in rows:
+        it = r["intensity"]
+        if it["without"] is None:
+            for n in it["notes"]:
+                if n["code"] == "projects.intensity.no_statistics":
+                    m = i18n_msg("whitepaper.projects.intensity_missing", code=r["project_code"],
+                                 reason=i18n_msg(n["code"], **n["params"]))
+                    zh.append(i18n_render(m, "zh"))
+                    en.append(i18n_render(m, "en"))
+            continue
+        path = "—" if it["path_value"] is None else f"{it['path_value']:.6f}"
+        m = i18n_msg("whitepaper.projects.intensity", code=r["project_code"], year=it["year"],
+                     without=f"{it['without']:.6f}", with_=f"{it['with_project']:.6f}",
+                     change=f"{it['change_pct']:+.2f}", path=path,
+                     basis=i18n_msg("projects.intensity.basis",
+                                    base=it["gdp_price_base_year"] or "—"))
+        zh.append(i18n_render(m, "zh"))
+        en.append(i18n_render(m, "en"))
+    return zh, en
+
+
 def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     rows = project_rows(ws, district=d.id)
     if not rows:
@@ -89,6 +115,9 @@ def _projects(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     notes_en = ["Review levels follow the province's thresholds on the project's annual energy "
                 "at equivalent value (a rebuild: its increment) and electricity (sources and "
                 "statuses in each project's detail)."]
+    i_zh, i_en = _intensity_lines(approved)
+    notes_zh += i_zh
+    notes_en += i_en
     after = fs.get("energy.statistics.after_deductions")
     total = fs.get("energy.statistics")
     if after is not None and after.value is not None and total is not None:

@@ -14,7 +14,11 @@
   status and can be switched or capped by the district profile's ``deduction_rules`` table.
   Certificates are counted at the electricity equal value of the year (MWh × kgce/kWh =
   tce), capped at ``cap_share`` × the district's required savings
-  (``profile["required_savings_tce"]``; unset: not capped, and said so).
+  (``profile["required_savings_tce"]``; unset: not capped, and said so). Certificates from
+  a plant in the district (``plant_in_district``) are left out up to the new-renewable
+  generation already deducted as new renewables (that generation's tce ÷ the electricity
+  equal value = MWh), so the same MWh is never deducted twice
+  (:func:`carbonpeak.domain.projects.certificate_overlap`).
 * **Market-based scope 2** (:func:`scope2_market`): per holder, the certified MWh of the year
   (at most its purchased electricity) count 0 and the rest is multiplied by the grid factor
   (no provincial residual mix is published; why: :class:`Scope2Report`), with the national
@@ -38,6 +42,7 @@ from carbonpeak.domain.projects import (
     DeductionRule,
     Deductions,
     EnergyLine,
+    certificate_overlap,
     deductions,
     project_energy,
     scope2_dual,
@@ -174,7 +179,8 @@ def import_certificates(ws: Workspace, path: Path, *, district: str | None = Non
 def _store(s: Session, actor: str, district_id: str, c: CertificateSpec,
            obj: Certificate | None, source: str, tally: Tally) -> None:
     values = {"kind": c.kind, "vintage": c.vintage, "mwh": c.mwh, "holder": c.holder,
-              "status": c.status, "claim_year": c.claim_year}
+              "status": c.status, "claim_year": c.claim_year, "plant_id": c.plant_id,
+              "plant_in_district": c.plant_in_district}
     tally.count(audited_upsert(
         s, actor, obj, values,
         create=lambda: Certificate(district_id=district_id, serial=c.serial, source=source,
@@ -192,18 +198,24 @@ def list_certificates(ws: Workspace, *, district: str | None = None,
                               .order_by(Certificate.serial)))
     return [{"serial": c.serial, "kind": c.kind, "vintage": c.vintage, "mwh": c.mwh,
              "holder": c.holder, "status": c.status, "claim_year": c.claim_year,
+             "plant_id": c.plant_id, "plant_in_district": c.plant_in_district,
              "source": c.source}
             for c in rows if viewer is None or viewer.sees_entity(c.holder)]
 
 
-def certificate_mwh(ws: Workspace, district_id: str, year: int) -> dict[str, float]:
-    """Certified MWh claimed for ``year`` per holder (cancelled entries left out)."""
+def certificate_mwh(ws: Workspace, district_id: str, year: int, *,
+                    in_district: bool | None = None) -> dict[str, float]:
+    """Certified MWh claimed for ``year`` per holder (cancelled entries left out);
+    ``in_district`` True: only those from plants in the district, False: all others."""
     with ws.registry.session() as s:
-        rows = s.execute(select(Certificate.holder, Certificate.mwh).where(
+        rows = s.execute(select(Certificate.holder, Certificate.mwh,
+                                Certificate.plant_in_district).where(
             Certificate.district_id == district_id, Certificate.claim_year == year,
             Certificate.status != CertificateStatus.CANCELLED)).all()
     out: dict[str, float] = {}
-    for holder, mwh in rows:
+    for holder, mwh, inside in rows:
+        if in_district is not None and bool(inside) != in_district:
+            continue
         out[holder] = out.get(holder, 0.0) + float(mwh)
     return out
 
@@ -255,23 +267,36 @@ def energy_deductions(ws: Workspace, d: District, year: int,
     the deductions of :func:`deduction_rules`."""
     notes: list[Message] = []
     elec = district_factors(ws, d, year, ["electricity"])["electricity"]
-    certs = sum(certificate_mwh(ws, d.id, year).values())
-    claimed = {"certificates": certs * elec.kgce_equal,  # MWh × kgce/kWh = tce
-               "feedstock": _feedstock_tce(ws, d, year), "new_renewables": 0.0}
+    inside = sum(certificate_mwh(ws, d.id, year, in_district=True).values())
+    outside = sum(certificate_mwh(ws, d.id, year, in_district=False).values())
+    claimed = {"feedstock": _feedstock_tce(ws, d, year), "new_renewables": 0.0}
     tables = _account_tables(ws, d, year, ["inventory_district_year"])
     if tables is not None:
         dy = tables["inventory_district_year"]
         claimed["new_renewables"] = float(dy.loc[dy["scope"] == "generation",
                                                  "tce_equal"].sum())
+    rules = deduction_rules(d)
+    renewables_on = any(r.code == "new_renewables" and r.enabled for r in rules)
+    # the new renewables' MWh: their tce back through the same electricity equal value
+    renewables_mwh = (claimed["new_renewables"] / elec.kgce_equal
+                      if elec.kgce_equal > 0 else 0.0)
+    overlap = certificate_overlap(outside, inside, renewables_mwh, renewables_on)
+    claimed["certificates"] = overlap.counted_mwh * elec.kgce_equal  # MWh × kgce/kWh = tce
+    if overlap.excluded_mwh > 0:
+        notes.append(msg("projects.note.own_certificates",
+                         excluded=f"{overlap.excluded_mwh:,.1f}", inside=f"{inside:,.1f}",
+                         renewables=f"{renewables_mwh:,.1f}"))
     base = (d.profile or {}).get("required_savings_tce")
     if base is None:
         notes.append(msg("projects.note.cap_unset"))
-    res: Deductions = deductions(total_tce, claimed, deduction_rules(d),
+    res: Deductions = deductions(total_tce, claimed, rules,
                                  {"certificates": float(base) if base is not None else None})
     items = [asdict(i) for i in res.items]
     for i in items:
         if i["code"] == "certificates":
-            i["mwh"] = certs
+            i["mwh"] = inside + outside
+            i["counted_mwh"] = overlap.counted_mwh
+            i["excluded_in_district_mwh"] = overlap.excluded_mwh
     return EnergyDeductions(year, total_tce, res.total_after, items, notes)
 
 

@@ -11,6 +11,12 @@
   year (default: next year); the review level from the province's table
   (:func:`carbonpeak.domain.projects.route`); the 两高 flag from the list; the share of the
   remaining budget of the first full year.
+* **Intensity** (``intensity`` of each row, :func:`intensity_row`): the district's energy
+  per unit GDP of the first full year without and with the project (its equal-value tce
+  added to the energy, its value added to the GDP), on the statistics basis only (like with
+  like: the metered account is never divided by the statistics GDP), against the path value
+  of the district's ``energy_per_gdp`` target for that year; without the year's statistics a
+  note (``projects.intensity.no_statistics``) and no figure.
 * **Pipeline** (:func:`pipeline`): projects approved but not operating (stages
   ``energy_review`` — approved at review — ``construction`` and ``acceptance``) at their
   reviewed use (else designed); headroom = budget − base use − pipeline; when negative a
@@ -37,8 +43,11 @@ from sqlalchemy.orm import Session
 from carbonpeak.domain.projects import (
     DEFAULT_OVERUSE_MARGIN,
     EnergyLine,
+    IntensityInputs,
     TwoHighSector,
     budget_impact,
+    intensity_effect,
+    intensity_path,
     over_reviewed_use,
     project_energy,
     route,
@@ -52,7 +61,7 @@ from carbonpeak.intake.batches import Tally, audited_upsert
 from carbonpeak.intake.projects.files import read_energy_file, read_project_file
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.accounting.certificates import district_factors
-from carbonpeak.services.plan.indicators import district_series, finite
+from carbonpeak.services.plan.indicators import STATISTICS, district_series, finite
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
     Budget,
@@ -62,6 +71,7 @@ from carbonpeak.storage.registry.models import (
     Project,
     ProjectEnergyLine,
     Street,
+    Target,
     WarningEvent,
     utcnow,
 )
@@ -72,11 +82,13 @@ from carbonpeak.vocabulary import (
     ProjectStage,
     Role,
     ScopeType,
+    TargetKind,
     WarningLevel,
 )
 
 __all__ = ["PIPELINE_STAGES", "PIPELINE_WARNING_SCOPE", "Pipeline", "ProjectView",
-           "import_project_energy", "import_projects", "operation", "pipeline",
+           "import_project_energy", "import_projects", "intensity_row", "operation",
+           "pipeline",
            "project_rows", "project_view", "two_high_sectors"]
 
 PIPELINE_STAGES = (ProjectStage.ENERGY_REVIEW, ProjectStage.CONSTRUCTION,
@@ -212,13 +224,32 @@ class _Base:
     budgets: dict[tuple[int, str], float]
     energy: tuple[int, float, str] | None
     co2: tuple[int, float, str] | None
+    #: year -> (energy tce, GDP 10^4 CNY comparable), statistics basis only
+    statistics: dict[int, tuple[float, float]] = field(default_factory=dict)
+    price_base_year: int | None = None
+    #: the energy_per_gdp targets: (code, kind, baseline year, baseline, value, target year)
+    targets: list[tuple[str, str, int, float | None, float, int]] = field(
+        default_factory=list)
 
 
 def _base(ws: Workspace, d: District) -> _Base:
     with ws.registry.session() as s:
         budgets = {(b.year, b.metric): b.budget for b in s.scalars(select(Budget).where(
             Budget.district_id == d.id, Budget.scope_type == ScopeType.DISTRICT))}
+        targets = [(t.code, t.kind, t.baseline_year or 2020, t.baseline_value,
+                    float(t.target_value or 0.0), int(t.target_year or 0)) for t in s.scalars(
+            select(Target).where(Target.district_id == d.id, Target.metric == "energy_per_gdp",
+                                 Target.scope_type == ScopeType.DISTRICT,
+                                 Target.active.is_(True), Target.target_value.is_not(None),
+                                 Target.target_year.is_not(None))
+            .order_by(Target.target_year))]
     series = district_series(ws, d)
+    stats: dict[int, tuple[float, float]] = {}
+    if not series.empty:
+        for y, r in series.iterrows():
+            e, g = finite(r["energy_tce"]), finite(r["gdp_10k_cny"])
+            if r["energy_basis"] == STATISTICS and e is not None and g is not None and g > 0:
+                stats[int(str(y))] = (e, g)
 
     def latest(col: str, src: str) -> tuple[int, float, str] | None:
         if series.empty:
@@ -229,7 +260,63 @@ def _base(ws: Workspace, d: District) -> _Base:
         y = vals.index[-1]
         source = series[src].get(y)
         return int(str(y)), float(vals.iloc[-1]), stored_text(source, "en") or ""
-    return _Base(budgets, latest("energy_tce", "energy_source"), latest("co2_t", "co2_source"))
+    return _Base(budgets, latest("energy_tce", "energy_source"), latest("co2_t", "co2_source"),
+                 stats, series.attrs.get("gdp_price_base_year"), targets)
+
+
+def _path(base: _Base, year: int) -> tuple[str, float] | None:
+    """The energy_per_gdp target's path value of ``year`` (the first target whose year is not
+    before it, else the last): baseline stated, else the statistics' of the baseline year."""
+    if not base.targets:
+        return None
+    code, kind, by, bv, value, ty = next((t for t in base.targets if t[5] >= year),
+                                         base.targets[-1])
+    if bv is None and by in base.statistics:
+        e, g = base.statistics[by]
+        bv = e / g
+    if bv is None or bv <= 0 or ty <= by:
+        return None
+    if kind == TargetKind.REDUCTION_VS_BASELINE:
+        if value >= 100:
+            return None
+        pv = intensity_path(baseline=bv, baseline_year=by, target_year=ty, year=year,
+                            reduction_pct=value)
+    else:
+        pv = intensity_path(baseline=bv, baseline_year=by, target_year=ty, year=year,
+                            target=value)
+    return code, pv
+
+
+def intensity_row(row: dict[str, Any], base: _Base) -> dict[str, Any]:
+    """The project's effect on the district's energy per unit GDP in its first full year
+    (statistics basis); a ``note`` (code and params) when it cannot be computed."""
+    y = int(row["first_full_year"])
+    out: dict[str, Any] = {"year": y, "basis": STATISTICS,
+                           "gdp_price_base_year": base.price_base_year,
+                           "district_tce": None, "district_gdp_10k_cny": None,
+                           "project_tce_equal": row["tce_equal"],
+                           "project_value_added_10k_cny": row["value_added_10k_cny"],
+                           "without": None, "with_project": None, "change_pct": None,
+                           "path_value": None, "target_code": None,
+                           "without_vs_path_pct": None, "with_vs_path_pct": None, "notes": []}
+    path = _path(base, y)
+    if path is None:
+        out["notes"].append({"code": "projects.intensity.no_target", "params": {"year": y}})
+    else:
+        out["target_code"], out["path_value"] = path
+    if y not in base.statistics:
+        out["notes"].append({"code": "projects.intensity.no_statistics",
+                             "params": {"year": y}})
+        return out
+    e, g = base.statistics[y]
+    eff = intensity_effect(IntensityInputs(
+        y, e, g, float(row["tce_equal"]), float(row["value_added_10k_cny"] or 0.0),
+        out["path_value"]))
+    out.update(district_tce=e, district_gdp_10k_cny=g, without=eff.without,
+               with_project=eff.with_project, change_pct=eff.change_pct,
+               without_vs_path_pct=eff.without_vs_path_pct,
+               with_vs_path_pct=eff.with_vs_path_pct)
+    return out
 
 
 def _figures(d: District, p: Project, lines: Sequence[ProjectEnergyLine],
@@ -290,6 +377,7 @@ def project_rows(ws: Workspace, *, district: str | None = None,
     for p, lines in loaded:
         row = _figures(d, p, lines, factors, ws)
         _share(row, base)
+        row["intensity"] = intensity_row(row, base)
         out.append(row)
     return out
 
@@ -343,7 +431,8 @@ def pipeline(ws: Workspace, *, district: str | None = None, year: int | None = N
     uses = [r["reviewed_tce_equal"] if r["reviewed_tce_equal"] is not None else r["tce_equal"]
             for r in pipe]
     items = [{"project_code": r["project_code"], "name": r["name"], "stage": r["stage"],
-              "review_level": r["review_level"], "tce_equal": u, "two_high": r["two_high"]}
+              "review_level": r["review_level"], "tce_equal": u, "two_high": r["two_high"],
+              "intensity": r["intensity"]}
              for r, u in zip(pipe, uses, strict=True)]
     notes: list[Message] = []
     budget = base.budgets.get((y, BudgetMetric.ENERGY_TCE))

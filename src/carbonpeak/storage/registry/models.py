@@ -1294,6 +1294,11 @@ class Certificate(Base):
     status: Mapped[str] = mapped_column(String(16), one_of("status", CertificateStatus))
     claim_year: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(256), default="")
+    #: the generation site (plant) the certificate's MWh come from, as the ledger file names it
+    plant_id: Mapped[str | None] = mapped_column(String(128))
+    #: whether that plant lies in the district (its generation may already be deducted as new
+    #: renewables: see services.accounting.certificates.energy_deductions); None: not said
+    plant_in_district: Mapped[bool | None] = mapped_column(Boolean)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
