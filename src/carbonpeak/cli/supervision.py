@@ -33,7 +33,7 @@ from carbonpeak.cli.metrics import print_published
 from carbonpeak.i18n import msg
 from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
 from carbonpeak.services.plan.notify import build_notifier
-from carbonpeak.services.supervision.assessment import assess
+from carbonpeak.services.supervision.assessment import assess, issue_assessment
 from carbonpeak.services.supervision.catalogue import (
     SupervisionScope,
     add_organisation,
@@ -269,13 +269,18 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                as_of: Annotated[str | None, typer.Option(
                    "--as-of", help="Judge overdue items on this date (YYYY-MM-DD); default "
                    "31 December of the year")] = None,
+               issue: Annotated[bool, typer.Option(
+                   "--issue", help="Issue (印发) the assessment on the --as-of date: "
+                   "audit-logged; it is the value of the yearly assessment targets "
+                   "(HP-56/57, TH-50)")] = False,
                ) -> None:
     """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报, judged
     at the end of the year (--as-of: another date), with the figure catalogue's supervision
     figures of that date."""
     with _errors(), _workspace() as ws:
         when = option_date(as_of, "--as-of") or year_end(year)
-        out = assess(ws, year=year, district=district, today=when)
+        out = issue_assessment(ws, year=year, district=district, on=when) if issue \
+            else assess(ws, year=year, district=district, today=when)
         fs = figures(ws, year=year, district=district, as_of=when)
         out["figures"] = fs.dicts(*SUPERVISION_FIGURES)
         language: Literal["zh", "en"] = run_lang(lang_)
@@ -304,6 +309,8 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
             else s.get("source_en") or s["source_zh"], status=lbl("rule_status", s["status"]),
             veto=", ".join(s["veto_targets"]) or "—")
         print_published(fs, SUPERVISION_FIGURES)
+        if issue:
+            say("sup.cli.assess.issued", year=year, on=str(when), units=out["issued"]["units"])
 
 
 indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",

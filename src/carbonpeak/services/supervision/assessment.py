@@ -28,6 +28,7 @@ from carbonpeak.domain.supervision.assessment import (
 )
 from carbonpeak.domain.supervision.timeliness import is_overdue, submitted_late
 from carbonpeak.i18n import Message, msg, render_both
+from carbonpeak.services.plan.indicators import ASSESSMENT_ISSUED
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.supervision.catalogue import STREET_UNIT
 from carbonpeak.services.supervision.rounds import target_owners
@@ -38,10 +39,10 @@ from carbonpeak.storage.registry.models import (
     Street,
     SupervisionTask,
 )
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import SubmissionStatus, TargetState
 
-__all__ = ["assess", "district_scheme", "owed_reasons"]
+__all__ = ["assess", "district_scheme", "issue_assessment", "owed_reasons"]
 
 
 def district_scheme(ws: Workspace, *, district: str | None = None) -> Scheme:
@@ -141,6 +142,26 @@ def assess(ws: Workspace, *, year: int, district: str | None = None,
                        "late_penalty": scheme.late_penalty,
                        "source": source_en, "source_zh": source_zh,
                        "status": scheme.source[1]}}
+
+
+def issue_assessment(ws: Workspace, *, year: int, on: dt.date, district: str | None = None,
+                     statuses: list[TargetStatus] | None = None) -> dict[str, Any]:
+    """Issue (印发) the assessment of ``year`` on ``on``: :func:`assess` judged on that day,
+    recorded in the audit log with the units scored and graded, those vetoed and the 通报
+    lists. The issue is what the
+    plans' yearly targets on the assessment count (HP-56 分解落实, HP-57 报告, TH-50 跟踪评估:
+    1 次/年, metric ``supervision_assessment``); re-issuing a year corrects it and counts
+    once."""
+    out = assess(ws, year=year, district=district, today=on, statuses=statuses)
+    units = out["units"]
+    details = {"year": year, "issued_on": str(on), "units": len(units),
+               "vetoed": sum(1 for u in units if u["vetoed"]),
+               "commended": len(out["commended"]), "criticised": len(out["criticised"])}
+    with ws.registry.session() as s:
+        audit(s, ws.actor, ASSESSMENT_ISSUED[1], ASSESSMENT_ISSUED[0], str(year), details,
+              district=out["district"])
+    out["issued"] = details
+    return out
 
 
 def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
