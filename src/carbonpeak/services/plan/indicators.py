@@ -58,7 +58,8 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["ASSESSMENT_ISSUED", "STATISTICS_METRICS", "RunTables", "assessments_issued", "comparable_gdp", "computed_metric",
+__all__ = ["ASSESSMENT_ISSUED", "STATISTICS_METRICS", "RunTables", "assessments_issued",
+           "comparable_gdp", "computed_metric",
            "district_series", "finite", "official_runs",
            "price_base_year", "purchased", "sector_frame", "suppressed_years",
            "withheld_totals"]
