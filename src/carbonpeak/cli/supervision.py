@@ -411,10 +411,30 @@ def programmes_list(district: District = None) -> None:
         _json(list_programmes(ws, district=district))
 
 
+@programmes_app.command("eligible")
+def programmes_eligible(code: Annotated[str, typer.Argument(help="TH-47 or TH-48")],
+                        count: Annotated[int, typer.Option(help="How many units the share "
+                                                           "covers (应创建数)")],
+                        as_of: Annotated[dt.datetime, typer.Option(
+                            "--as-of", formats=["%Y-%m-%d"])],
+                        source: Annotated[str, typer.Option(help="Where the count comes "
+                                                            "from (a list, a notice)")],
+                        district: District = None) -> None:
+    """Enter the eligible count of a share target (the denominator; audit-logged)."""
+    from carbonpeak.services.supervision.programmes import set_eligible
+
+    with _errors(), _workspace() as ws:
+        state = set_eligible(ws, code, count=count, as_of=as_of.date(), source=source,
+                             district=district)
+        say("sup.cli.eligible.stored", code=code, count=count, as_of=str(as_of.date()),
+            state=t(f"sup.cli.state.{state}"))
+
+
 @programmes_app.command("feed")
 def programmes_feed(observed_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
                     district: District = None) -> None:
-    """Record the counts as their targets' observations (HP-54)."""
+    """Record the counts and shares as their targets' observations (HP-54; TH-47/48 once
+    their eligible count is entered)."""
     from carbonpeak.services.supervision.programmes import feed_targets
 
     with _errors(), _workspace() as ws:

@@ -31,6 +31,7 @@ from carbonpeak.i18n import Message, msg, render_both
 from carbonpeak.services.plan.indicators import ASSESSMENT_ISSUED
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.supervision.catalogue import STREET_UNIT
+from carbonpeak.services.supervision.programmes import SHARE_TARGETS, eligible_count
 from carbonpeak.services.supervision.rounds import target_owners
 from carbonpeak.storage.registry.models import (
     DispatchRound,
@@ -205,6 +206,11 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
                         due=str(r.due_on), overdue=msg("supervision.owed.overdue")
                         if is_overdue(sub.status, r.due_on, day) else "")
             out[code] = (sub.unit, m)
+        elif code in SHARE_TARGETS and eligible_count(ws, code, day, district=d.id) is None:
+            owner = owners.get(code, "")
+            out[code] = (owner, msg("sup.owed.eligible", code=code,
+                                    unit=names.get(owner) or msg("sup.owed.office"),
+                                    what=msg(f"sup.owed.eligible.{code}")))
         elif code in owners:
             out[code] = (owners[code], msg("supervision.owed.owner",
                                            unit=names.get(owners[code], owners[code])))
