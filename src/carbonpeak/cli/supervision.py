@@ -211,6 +211,39 @@ def rounds_status(round_id: int, district: District = None,
         console.print(table)
 
 
+@rounds_app.command("schedule")
+def rounds_schedule(district: District = None,
+                    today: Annotated[str | None, typer.Option(
+                        help="The day to schedule on (YYYY-MM-DD); default today")] = None,
+                    since: Annotated[str | None, typer.Option(
+                        help="Open every period from the one containing this date "
+                        "(default: the profile's dispatch_since, else the latest period)")
+                    ] = None,
+                    as_json: AsJson = False) -> None:
+    """Open every round due and not yet opened, at the profile's frequency (safe to run
+    from cron: a period that has a round is left alone; audit-logged)."""
+    from carbonpeak.services.supervision.schedule import schedule_rounds
+
+    with _errors(), _workspace() as ws:
+        day = option_date(today, "--today") or dt.date.today()
+        out = schedule_rounds(ws, today=day, district=district,
+                              since=option_date(since, "--since"))
+        if as_json:
+            _json(out)
+            return
+        r = out["rule"]
+        say("sup.cli.schedule.rule", frequency=lbl("dispatch_frequency", r["frequency"]),
+            due_days=r["due_days"], source=r["source_zh"] if lang() == "zh" else r["source"],
+            status=lbl("rule_status", r["status"]))
+        for o in out["opened"]:
+            say("sup.cli.schedule.opened", period=o["period"], id=o["id"],
+                scheduled=o["scheduled_on"], due=o["due_on"], items=o["items"])
+        for p in out["existing"]:
+            say("sup.cli.schedule.existing", period=p)
+        if not out["opened"] and not out["existing"]:
+            say("sup.cli.schedule.none")
+
+
 @rounds_app.command("submit")
 def rounds_submit(round_id: int,
                   unit: Annotated[str, typer.Option(help="The unit answering")],

@@ -208,9 +208,9 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
             out[code] = (sub.unit, m)
         elif code in SHARE_TARGETS and eligible_count(ws, code, day, district=d.id) is None:
             owner = owners.get(code, "")
-            out[code] = (owner, msg("sup.owed.eligible", code=code,
-                                    unit=names.get(owner) or msg("sup.owed.office"),
-                                    what=msg(f"sup.owed.eligible.{code}")))
+            what = msg(f"sup.owed.eligible.{code.lower().replace('-', '_')}")
+            out[code] = (owner, msg("sup.owed.eligible", code=code, what=what,
+                                    unit=names.get(owner) or msg("sup.owed.office")))
         elif code in owners:
             out[code] = (owners[code], msg("supervision.owed.owner",
                                            unit=names.get(owners[code], owners[code])))
