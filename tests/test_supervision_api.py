@@ -101,6 +101,13 @@ MATRIX: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("open", "POST", "/api/v1/supervision/rounds",
      {"period": "2025-Q1", "opened_on": "2025-03-01", "due_on": "2025-03-20"},
      {"admin": 201}),  # the admin's case runs in test_open_a_round (201, then 409)
+    ("schedule (2024-Q4 exists: nothing opened)", "POST",
+     "/api/v1/supervision/rounds/schedule", {"today": "2025-01-05"}, {"admin": OK}),
+    ("eligible count", "POST", "/api/v1/supervision/eligible",
+     {"target": "TH-47", "count": 12, "as_of": "2024-01-01", "source": "名录（测试）"},
+     {"admin": OK}),
+    ("issue the assessment", "POST", "/api/v1/supervision/assessment/issue",
+     {"year": 2024, "on": "2025-01-10"}, {"admin": OK}),
     # lhsr's item: another unit (or the office naming a unit that does not owe it) finds none
     ("answer lhsr's item", "POST", "/api/v1/supervision/rounds/{r}/answers",
      {"unit": "lhsr", "item": "target:HP-27", "value": 1.0},

@@ -22,6 +22,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "DispatchFrequency",
     "ReviewLevel",
     "ProjectStage",
     "ProjectKind",
@@ -739,6 +740,15 @@ class ProgrammeKind(StrEnum):
     DEMONSTRATION = "demonstration"
 
 
+class DispatchFrequency(StrEnum):
+    """How often dispatch rounds (调度) open: the plans say 定期 only."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+
 class ProgrammeStatus(StrEnum):
     """An application to a green-creation programme."""
 
@@ -797,6 +807,7 @@ LABEL_KINDS: dict[type[StrEnum], str] = {
     Timeliness: "timeliness",
     ProgrammeKind: "programme_kind",
     ProgrammeStatus: "programme_status",
+    DispatchFrequency: "dispatch_frequency",
     DrResourceKind: "dr_resource_kind",
     DrProgramme: "dr_programme",
     DrBaselineMethod: "dr_baseline_method",

@@ -33,7 +33,7 @@ from carbonpeak.cli.metrics import print_published
 from carbonpeak.i18n import msg
 from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
 from carbonpeak.services.plan.notify import build_notifier
-from carbonpeak.services.supervision.assessment import assess
+from carbonpeak.services.supervision.assessment import assess, issue_assessment
 from carbonpeak.services.supervision.catalogue import (
     SupervisionScope,
     add_organisation,
@@ -211,6 +211,39 @@ def rounds_status(round_id: int, district: District = None,
         console.print(table)
 
 
+@rounds_app.command("schedule")
+def rounds_schedule(district: District = None,
+                    today: Annotated[str | None, typer.Option(
+                        help="The day to schedule on (YYYY-MM-DD); default today")] = None,
+                    since: Annotated[str | None, typer.Option(
+                        help="Open every period from the one containing this date "
+                        "(default: the profile's dispatch_since, else the latest period)")
+                    ] = None,
+                    as_json: AsJson = False) -> None:
+    """Open every round due and not yet opened, at the profile's frequency (safe to run
+    from cron: a period that has a round is left alone; audit-logged)."""
+    from carbonpeak.services.supervision.schedule import schedule_rounds
+
+    with _errors(), _workspace() as ws:
+        day = option_date(today, "--today") or dt.date.today()
+        out = schedule_rounds(ws, today=day, district=district,
+                              since=option_date(since, "--since"))
+        if as_json:
+            _json(out)
+            return
+        r = out["rule"]
+        say("sup.cli.schedule.rule", frequency=lbl("dispatch_frequency", r["frequency"]),
+            due_days=r["due_days"], source=r["source_zh"] if lang() == "zh" else r["source"],
+            status=lbl("rule_status", r["status"]))
+        for o in out["opened"]:
+            say("sup.cli.schedule.opened", period=o["period"], id=o["id"],
+                scheduled=o["scheduled_on"], due=o["due_on"], items=o["items"])
+        for p in out["existing"]:
+            say("sup.cli.schedule.existing", period=p)
+        if not out["opened"] and not out["existing"]:
+            say("sup.cli.schedule.none")
+
+
 @rounds_app.command("submit")
 def rounds_submit(round_id: int,
                   unit: Annotated[str, typer.Option(help="The unit answering")],
@@ -269,13 +302,18 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
                as_of: Annotated[str | None, typer.Option(
                    "--as-of", help="Judge overdue items on this date (YYYY-MM-DD); default "
                    "31 December of the year")] = None,
+               issue: Annotated[bool, typer.Option(
+                   "--issue", help="Issue (印发) the assessment on the --as-of date: "
+                   "audit-logged; it is the value of the yearly assessment targets "
+                   "(HP-56/57, TH-50)")] = False,
                ) -> None:
     """The yearly assessment (考核): each unit's score, grade and breakdown, and 通报, judged
     at the end of the year (--as-of: another date), with the figure catalogue's supervision
     figures of that date."""
     with _errors(), _workspace() as ws:
         when = option_date(as_of, "--as-of") or year_end(year)
-        out = assess(ws, year=year, district=district, today=when)
+        out = issue_assessment(ws, year=year, district=district, on=when) if issue \
+            else assess(ws, year=year, district=district, today=when)
         fs = figures(ws, year=year, district=district, as_of=when)
         out["figures"] = fs.dicts(*SUPERVISION_FIGURES)
         language: Literal["zh", "en"] = run_lang(lang_)
@@ -304,6 +342,8 @@ def assess_cmd(year: Annotated[int, typer.Option(help="The year assessed")],
             else s.get("source_en") or s["source_zh"], status=lbl("rule_status", s["status"]),
             veto=", ".join(s["veto_targets"]) or "—")
         print_published(fs, SUPERVISION_FIGURES)
+        if issue:
+            say("sup.cli.assess.issued", year=year, on=str(when), units=out["issued"]["units"])
 
 
 indicators_app = typer.Typer(help="The indicator registry (指标登记) and spatial coverage.",
@@ -404,10 +444,30 @@ def programmes_list(district: District = None) -> None:
         _json(list_programmes(ws, district=district))
 
 
+@programmes_app.command("eligible")
+def programmes_eligible(code: Annotated[str, typer.Argument(help="TH-47 or TH-48")],
+                        count: Annotated[int, typer.Option(help="How many units the share "
+                                                           "covers (应创建数)")],
+                        as_of: Annotated[dt.datetime, typer.Option(
+                            "--as-of", formats=["%Y-%m-%d"])],
+                        source: Annotated[str, typer.Option(help="Where the count comes "
+                                                            "from (a list, a notice)")],
+                        district: District = None) -> None:
+    """Enter the eligible count of a share target (the denominator; audit-logged)."""
+    from carbonpeak.services.supervision.programmes import set_eligible
+
+    with _errors(), _workspace() as ws:
+        state = set_eligible(ws, code, count=count, as_of=as_of.date(), source=source,
+                             district=district)
+        say("sup.cli.eligible.stored", code=code, count=count, as_of=str(as_of.date()),
+            state=t(f"sup.cli.state.{state}"))
+
+
 @programmes_app.command("feed")
 def programmes_feed(observed_on: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])],
                     district: District = None) -> None:
-    """Record the counts as their targets' observations (HP-54)."""
+    """Record the counts and shares as their targets' observations (HP-54; TH-47/48 once
+    their eligible count is entered)."""
     from carbonpeak.services.supervision.programmes import feed_targets
 
     with _errors(), _workspace() as ws:

@@ -1,5 +1,5 @@
 """The demo's dispatch round (调度): departments and streets answer it, the office accepts
-their answers, one department is late.
+their answers, one department is late; then the office issues the year's assessment.
 
 中文：演示调度：各部门、各街道报送，牵头办公室审核通过；一个部门逾期未报。
 
@@ -19,7 +19,7 @@ from typing import Any
 from carbonpeak.errors import ConflictError
 from carbonpeak.i18n import Message
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
-from carbonpeak.services.supervision.assessment import owed_reasons
+from carbonpeak.services.supervision.assessment import issue_assessment, owed_reasons
 from carbonpeak.services.supervision.catalogue import SupervisionScope, load_catalogue
 from carbonpeak.services.supervision.rounds import open_round, review, round_items, submit
 from carbonpeak.storage.workspace import Workspace
@@ -101,6 +101,11 @@ def demo_round(ws: Workspace, district: str, year: int, *, seed: int = 7) -> Dem
         review(ws, row["id"], accept=not needs_base, district=district,
                comment="请补报基期（2020 年）数值" if needs_base else "",
                now=when + dt.timedelta(days=1))
+    after = evaluate_targets(ws, district=district, year=year)
+    # the office issues the year's assessment: the value of the targets on the assessment
+    # itself (HP-56/57 分解落实、报告; metric supervision_assessment)
+    issue_assessment(ws, year=year, on=dt.date(year, 12, 31), district=district,
+                     statuses=after)
     after = evaluate_targets(ws, district=district, year=year)
     why = owed_reasons(ws, after, district=district)
     return DemoRound(period, _no_data(before), _no_data(after), len(after), LATE_UNIT,

@@ -75,6 +75,8 @@ TARGET_METRICS = {
     "adr_verified_mw": "verified automated (ADR, VEN) capability from measured events, MW",
     "frequency_regulation_mw": "contracted capacity qualified for frequency regulation, MW",
     "dr_peak_share_pct": "verified demand-response capability, % of the metered peak load",
+    "supervision_assessment": "yearly assessment (考核) issued for the year, 次/年 "
+                              "(carbonpeak assess --issue)",
 }
 BUDGET_METRICS: tuple[BudgetMetric, ...] = tuple(BudgetMetric)
 _GDP_SHARE = re.compile(r"^gdp_share:[A-T]$")

@@ -50,6 +50,7 @@ from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.retrofits import metric_series
 from carbonpeak.storage.registry.models import (
     AccountRun,
+    AuditLog,
     District,
     DistrictStatistics,
     Entity,
@@ -57,7 +58,8 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 
-__all__ = ["STATISTICS_METRICS", "RunTables", "comparable_gdp", "computed_metric",
+__all__ = ["ASSESSMENT_ISSUED", "STATISTICS_METRICS", "RunTables", "assessments_issued",
+           "comparable_gdp", "computed_metric",
            "district_series", "finite", "official_runs",
            "price_base_year", "purchased", "sector_frame", "suppressed_years",
            "withheld_totals"]
@@ -370,7 +372,39 @@ def computed_metric(ws: Workspace, d: District, metric: str, series: pd.DataFram
         from carbonpeak.services.buildings.audits import audit_min_counts
 
         return audit_min_counts(ws, d)
+    if metric == "supervision_assessment":
+        return assessments_issued(ws, d)
     return [], None
+
+
+#: the audit-log entry of an issued yearly assessment (services/supervision/assessment.py
+#: ``issue_assessment``): object type ``assessment``, action ``issue``, id the year assessed
+ASSESSMENT_ISSUED = ("assessment", "issue")
+
+
+def assessments_issued(ws: Workspace, d: District) -> tuple[list[tuple[int, float]],
+                                                            Message | None]:
+    """次/年 of the yearly assessment (考核, HP-56/57, TH-50): 1 for each year the office
+    issued its assessment (several issues of one year count once: a re-issue corrects it),
+    with the latest issue as the source (its date, the units graded and the 通报 lists).
+    Read from the audit log (storage): the assessment itself is supervision's, above plan."""
+    with ws.registry.session() as s:
+        rows = list(s.scalars(select(AuditLog).where(
+            AuditLog.district_id == d.id, AuditLog.object_type == ASSESSMENT_ISSUED[0],
+            AuditLog.action == ASSESSMENT_ISSUED[1]).order_by(AuditLog.at, AuditLog.id)))
+        s.expunge_all()
+    latest: dict[int, AuditLog] = {}
+    for r in rows:
+        latest[int(r.object_id)] = r
+    if not latest:
+        return [], None
+    year = max(latest)
+    det = latest[year].details or {}
+    return ([(y, 1.0) for y in sorted(latest)],
+            msg("sup.value_source.assessment", year=year, on=str(det.get("issued_on", "")),
+                units=int(det.get("units", 0)), vetoed=int(det.get("vetoed", 0)),
+                commended=int(det.get("commended", 0)),
+                criticised=int(det.get("criticised", 0))))
 
 
 def _gdp_share(ws: Workspace, d: District, letter: str,
@@ -393,8 +427,8 @@ def _from_accounts(ws: Workspace, d: District,
              "building_electricity_share": ["inventory_entity_year"]}[metric]
     runs = official_runs(ws, d, names)
     with ws.registry.session() as s:
-        kinds = dict(s.execute(select(Entity.id, Entity.kind).where(
-            Entity.district_id == d.id)).tuples().all())
+        kinds = {str(i): str(k) for i, k in s.execute(select(Entity.id, Entity.kind).where(
+            Entity.district_id == d.id)).all()}
     out: list[tuple[int, float]] = []
     for year, rt in sorted(runs.items()):
         v = _metric_value(metric, rt.tables, kinds)

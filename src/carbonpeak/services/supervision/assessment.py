@@ -28,8 +28,10 @@ from carbonpeak.domain.supervision.assessment import (
 )
 from carbonpeak.domain.supervision.timeliness import is_overdue, submitted_late
 from carbonpeak.i18n import Message, msg, render_both
+from carbonpeak.services.plan.indicators import ASSESSMENT_ISSUED
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.supervision.catalogue import STREET_UNIT
+from carbonpeak.services.supervision.programmes import SHARE_TARGETS, eligible_count
 from carbonpeak.services.supervision.rounds import target_owners
 from carbonpeak.storage.registry.models import (
     DispatchRound,
@@ -38,10 +40,10 @@ from carbonpeak.storage.registry.models import (
     Street,
     SupervisionTask,
 )
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import SubmissionStatus, TargetState
 
-__all__ = ["assess", "district_scheme", "owed_reasons"]
+__all__ = ["assess", "district_scheme", "issue_assessment", "owed_reasons"]
 
 
 def district_scheme(ws: Workspace, *, district: str | None = None) -> Scheme:
@@ -143,6 +145,26 @@ def assess(ws: Workspace, *, year: int, district: str | None = None,
                        "status": scheme.source[1]}}
 
 
+def issue_assessment(ws: Workspace, *, year: int, on: dt.date, district: str | None = None,
+                     statuses: list[TargetStatus] | None = None) -> dict[str, Any]:
+    """Issue (印发) the assessment of ``year`` on ``on``: :func:`assess` judged on that day,
+    recorded in the audit log with the units scored and graded, those vetoed and the 通报
+    lists. The issue is what the
+    plans' yearly targets on the assessment count (HP-56 分解落实, HP-57 报告, TH-50 跟踪评估:
+    1 次/年, metric ``supervision_assessment``); re-issuing a year corrects it and counts
+    once."""
+    out = assess(ws, year=year, district=district, today=on, statuses=statuses)
+    units = out["units"]
+    details = {"year": year, "issued_on": str(on), "units": len(units),
+               "vetoed": sum(1 for u in units if u["vetoed"]),
+               "commended": len(out["commended"]), "criticised": len(out["criticised"])}
+    with ws.registry.session() as s:
+        audit(s, ws.actor, ASSESSMENT_ISSUED[1], ASSESSMENT_ISSUED[0], str(year), details,
+              district=out["district"])
+    out["issued"] = details
+    return out
+
+
 def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
                  district: str | None = None,
                  today: dt.date | None = None) -> dict[str, tuple[str, Message]]:
@@ -184,6 +206,11 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
                         due=str(r.due_on), overdue=msg("supervision.owed.overdue")
                         if is_overdue(sub.status, r.due_on, day) else "")
             out[code] = (sub.unit, m)
+        elif code in SHARE_TARGETS and eligible_count(ws, code, day, district=d.id) is None:
+            owner = owners.get(code, "")
+            what = msg(f"sup.owed.eligible.{code.lower().replace('-', '_')}")
+            out[code] = (owner, msg("sup.owed.eligible", code=code, what=what,
+                                    unit=names.get(owner) or msg("sup.owed.office")))
         elif code in owners:
             out[code] = (owners[code], msg("supervision.owed.owner",
                                            unit=names.get(owners[code], owners[code])))

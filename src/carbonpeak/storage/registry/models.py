@@ -1361,3 +1361,24 @@ class City(Base):
     province: Mapped[str] = mapped_column(String(64))
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------------------------
+# Green-creation share targets (services/supervision/programmes): the eligible count, the
+# denominator of TH-47/48, entered with its source (migration 0024)
+# --------------------------------------------------------------------------------------------
+class EligibleCount(Base):
+    """应创建数: how many units a share target of the green-creation programmes covers (TH-47:
+    the district's division-level and higher Party and government organs; TH-48: its malls of
+    10万 m² and more), as of a date, with its source (e.g. a list the office keeps)."""
+
+    __tablename__ = "eligible_counts"
+    __table_args__ = (UniqueConstraint("district_id", "target_code", "as_of"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    district_id: Mapped[str] = mapped_column(ForeignKey("districts.id"), index=True)
+    target_code: Mapped[str] = mapped_column(String(32))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -16,18 +16,21 @@ from carbonpeak.api.responses import NO_NUL, JSONRoute
 from carbonpeak.api.routes.supervision.schemas import (
     AssessmentPublic,
     BoardPublic,
+    EligiblePublic,
+    IssuedPublic,
     ItemPublic,
     ItemsPublic,
     OrganisationsPublic,
     RoundOpenedPublic,
     RoundsPublic,
+    SchedulePublic,
     TaskPublic,
     TasksPublic,
 )
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.services.figures import SUPERVISION_FIGURES, figures, year_end
-from carbonpeak.services.supervision.assessment import assess
+from carbonpeak.services.supervision.assessment import assess, issue_assessment
 from carbonpeak.services.supervision.catalogue import (
     assign_task,
     get_task,
@@ -100,6 +103,29 @@ class RoundRequest(Body):
                                                                        max_length=500)
 
 
+class IssueRequest(Body):
+    """The assessment to issue and the day (default 31 December of the year)."""
+
+    year: int = Field(ge=2000, le=2100)
+    on: dt.date | None = None
+
+
+class EligibleRequest(Body):
+    """A share target's eligible count (TH-47, TH-48) with its source."""
+
+    target: str = Field(min_length=1, max_length=32)
+    count: int = Field(ge=1, le=1_000_000)
+    as_of: dt.date
+    source: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
+
+
+class ScheduleRequest(Body):
+    """The day to schedule on (default today) and, optionally, the first period's day."""
+
+    today: dt.date | None = None
+    since: dt.date | None = None
+
+
 class EvidenceFile(Body):
     """An evidence file, its bytes in base64."""
 
@@ -168,6 +194,27 @@ def open_(ws: CurrentWorkspace, p: Office, body: RoundRequest) -> dict[str, Any]
     return open_round(acting_as(ws, p), period=body.period, due_on=body.due_on,
                       opened_on=body.opened_on, tasks=body.tasks, targets=body.targets,
                       district=p.district_id)
+
+
+@router.post("/rounds/schedule", response_model=SchedulePublic, responses=_RESPONSES)
+def schedule(ws: CurrentWorkspace, p: Office, body: ScheduleRequest) -> dict[str, Any]:
+    """Open every round due and not yet opened at the district's frequency (idempotent:
+    a period with a round is left alone; audit-logged)."""
+    from carbonpeak.services.supervision.schedule import schedule_rounds
+
+    return schedule_rounds(acting_as(ws, p), today=body.today or dt.date.today(),
+                           since=body.since, district=p.district_id)
+
+
+@router.post("/eligible", response_model=EligiblePublic, responses=_RESPONSES)
+def eligible(ws: CurrentWorkspace, p: Office, body: EligibleRequest) -> dict[str, Any]:
+    """Enter a share target's eligible count (the denominator of TH-47/48; audit-logged)."""
+    from carbonpeak.services.supervision.programmes import set_eligible
+
+    state = set_eligible(acting_as(ws, p), body.target, count=body.count, as_of=body.as_of,
+                         source=body.source, district=p.district_id)
+    return {"target": body.target, "count": body.count, "as_of": str(body.as_of),
+            "state": state}
 
 
 @router.get("/rounds/{round_id}/items", response_model=ItemsPublic, responses=_RESPONSES)
@@ -243,3 +290,13 @@ def assessment(ws: CurrentWorkspace, p: OfficeReader,
     out["figures"] = figures(ws, year=year, district=p.district_id, as_of=when).dicts(
         *SUPERVISION_FIGURES)
     return out
+
+
+@router.post("/assessment/issue", response_model=IssuedPublic, responses=_RESPONSES)
+def issue(ws: CurrentWorkspace, p: Office, body: IssueRequest) -> dict[str, Any]:
+    """Issue (印发) the year's assessment on a day (audit-logged): the value of the yearly
+    assessment targets (HP-56/57, TH-50)."""
+    out = issue_assessment(acting_as(ws, p), year=body.year, on=body.on or year_end(body.year),
+                           district=p.district_id)
+    issued: dict[str, Any] = out["issued"]
+    return issued

@@ -7,7 +7,9 @@ from typing import Any
 from carbonpeak.api.schemas.common import Public
 from carbonpeak.api.schemas.metrics import FigurePublic
 
-__all__ = ["AssessmentPublic", "BoardPublic", "ItemPublic", "ItemsPublic", "MilestonePublic",
+__all__ = ["AssessmentPublic", "BoardPublic", "EligiblePublic", "IssuedPublic", "ItemPublic",
+           "ItemsPublic", "MilestonePublic", "ScheduledPublic", "SchedulePublic",
+           "ScheduleRulePublic",
            "OrganisationPublic", "OrganisationsPublic", "RoundOpenedPublic", "RoundPublic",
            "RoundsPublic", "TaskPublic", "TasksPublic", "UnitScorePublic"]
 
@@ -194,3 +196,51 @@ class AssessmentPublic(Public):
     #: the figure catalogue's supervision figures of the year (counts, street scores), judged
     #: on the same as-of date as the scores
     figures: list[FigurePublic] = []
+
+
+class IssuedPublic(Public):
+    """A yearly assessment issued (印发): the value of HP-56/57 and TH-50 for its year."""
+
+    year: int
+    issued_on: str
+    units: int
+    vetoed: int
+    commended: int
+    criticised: int
+
+
+class EligiblePublic(Public):
+    """A share target's eligible count (应创建数) entered: created, updated or unchanged."""
+
+    target: str
+    count: int
+    as_of: str
+    state: str
+
+
+class ScheduleRulePublic(Public):
+    """How often rounds open, with the rule's source and status."""
+
+    frequency: str
+    due_days: int
+    since: str | None
+    source: str
+    source_zh: str
+    status: str
+    default: bool
+
+
+class ScheduledPublic(RoundOpenedPublic):
+    """A round the schedule opened, and the day it was scheduled for."""
+
+    scheduled_on: str
+
+
+class SchedulePublic(Public):
+    """What a run of the schedule did: the rounds opened and those already there."""
+
+    district: str
+    today: str
+    rule: ScheduleRulePublic
+    opened: list[ScheduledPublic]
+    existing: list[str]

@@ -360,6 +360,13 @@ export const ProgrammeStatus = Object.freeze({
   REJECTED: 'rejected',
 });
 
+export const DispatchFrequency = Object.freeze({
+  MONTHLY: 'monthly',
+  QUARTERLY: 'quarterly',
+  HALF_YEARLY: 'half_yearly',
+  YEARLY: 'yearly',
+});
+
 export const DrResourceKind = Object.freeze({
   HVAC: 'hvac',
   LIGHTING: 'lighting',
