@@ -39,6 +39,7 @@ from carbonpeak.services.supervision.catalogue import (
     supervision_scope,
 )
 from carbonpeak.services.supervision.rounds import (
+    EVIDENCE_TYPES,
     evidence_file,
     list_rounds,
     open_round,
@@ -264,7 +265,10 @@ def review_(ws: CurrentWorkspace, p: Reviewer, answer_id: Id, body: Review) -> d
 
 
 @router.get("/answers/{answer_id}/evidence/{n}", response_class=FileResponse,
-            responses={**_RESPONSES, 200: {"description": "the file (PDF, PNG, JPEG or xlsx)"}})
+            responses={**_RESPONSES, 200: {
+                "description": "the file (PDF, PNG, JPEG or xlsx)",
+                "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                            for t in EVIDENCE_TYPES.values()}}})
 def evidence(ws: CurrentWorkspace, p: Reader, answer_id: Id,
              n: Annotated[int, Path(ge=1, le=100)]) -> FileResponse:
     """An evidence file of an answer the caller may see (a unit: its own; 404 otherwise),

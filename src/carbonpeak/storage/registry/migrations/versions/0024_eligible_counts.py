@@ -1,14 +1,14 @@
 """eligible counts: the denominators of the green-creation share targets (TH-47/48)
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-07 15:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
