@@ -162,7 +162,8 @@ def _path_values(world: World) -> dict[str, list[Any]]:
             "batch_id": [1, 2, 3], "target_id": [1, 2], "warning_id": [1, 2, 3, 4, 5],
             "meter_id": ["none"], "set_id": ["shanghai_local"],
             "table_id": ["gb_t_51161_2016_office"], "code": ["none", "HP-T13"],
-            "round_id": [1, 2], "event_id": ["none"],
+            "round_id": [1, 2], "event_id": ["none"], "answer_id": [1, 2], "n": [1],
+            "city": ["shanghai", "none"], "district": ["huangpu"],
             "what": ["inventory", "key-units", "disclosure", "targets", "figures"]}
 
 

@@ -281,7 +281,7 @@ def test_intensity_is_the_statistics_on_every_surface(
     the statistics' (统计口径), labelled; the metered account is never divided by GDP."""
     it = _district(published)["intensity.energy_per_gdp"]
     line = next(ln for ln in demo.printed.splitlines() if "单位GDP能耗" in ln)
-    assert f": {it['text']} tce/万元 (统计口径" in line
+    assert f"：{it['text']} tce/万元（统计口径" in line
     dc = json.loads(_carbonpeak(demo.env, "dual-control", "--year", str(YEAR), "--json"))
     ind = next(i for i in dc["indicators"] if i["indicator"] == "energy_per_gdp")
     assert format_value(ind["latest_value"], it["digits"]) == it["text"]
@@ -298,8 +298,8 @@ def test_district_budget_and_its_metered_share_are_named(
     row = next(w for w in warns if w["scope_type"] == "district")
     assert format_value(row["budget"], 0) == share["text"]
     out = " ".join(_carbonpeak(demo.env, "budgets", "list", "--year", str(YEAR)).split())
-    assert f"{whole['text']} tce (规划值" in out
-    assert f"{share['text']} tce (规划值" in out
+    assert f"{whole['text']} tce（规划值" in out
+    assert f"{share['text']} tce（规划值" in out
 
 
 def test_key_unit_budget_allocated_and_elastic_and_own_and_consolidated_energy(
@@ -376,7 +376,7 @@ def test_a_streets_coverage_is_one_figure(
         name = str(f["subject_name"])
         line = next(ln for ln in demo.printed.splitlines() if ln.strip("│ ").startswith(name))
         assert f"{f['text']}%" in line, line
-    officer = re.search(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", demo.printed)
+    officer = re.search(r"(street_[a-z0-9_]+)\s*│\s*街道专员", demo.printed)
     assert officer is not None
     with contextlib.closing(_client(demo.url, officer.group(1))) as c:
         o = _get(c, f"/dashboard/overview?year={YEAR}")
@@ -451,7 +451,7 @@ def test_programme_figures_are_one_value_with_basis_and_as_of_on_every_surface(
     cli_pl = json.loads(_carbonpeak(env, "projects", "impact", "--year", str(YEAR), "--json"))
     assert cli_pl["pipeline_tce"] == pipe["value"]
     printed = _carbonpeak(env, "projects", "impact", "--year", str(YEAR))
-    assert f"{pipe['name_zh']}: {pipe['text']} tce （台账记录 · 截至{YEAR}-12-31" in " ".join(
+    assert f"{pipe['name_zh']}: {pipe['text']} tce（台账记录 · 截至{YEAR}-12-31" in " ".join(
         printed.split())
     # 4. the white paper's content: the sections' key figures are the catalogue's
     wp = _get(demo.client, f"/reports/whitepaper?year={YEAR}")
@@ -470,7 +470,7 @@ def test_programme_figures_are_one_value_with_basis_and_as_of_on_every_surface(
     for code in PROGRAMME_FIGURES:
         assert format_value(xlsx[code], d[code]["digits"]) == d[code]["text"], code
     # 6. a street officer reads none of the programmes' district figures (analysts' pages)
-    officer = re.search(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", demo.printed)
+    officer = re.search(r"(street_[a-z0-9_]+)\s*│\s*街道专员", demo.printed)
     assert officer is not None
     with contextlib.closing(_client(demo.url, officer.group(1))) as c:
         seen = {f["code"] for f in _get(c, f"/metrics?year={YEAR}")["items"]}

@@ -229,7 +229,7 @@ def test_kill_9_ingester_mid_stream_every_reading_once(tmp_path, database_url):
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert "MQTT ingest" in line, line
+        assert "MQTT 接入" in line, line  # the CLI speaks the run's language: zh
         time.sleep(1.0)  # connected and subscribed
         pub = _publisher()
         _publish(pub, items)  # all 2,160 messages are with the broker now

@@ -223,7 +223,7 @@ def zh_text(zh_pdf: Path) -> str:
 
 def _account_totals(output: str) -> list[str]:
     """The total row of `carbonpeak account`: equivalent tce, equal tce, tCO2."""
-    line = next(x for x in output.splitlines() if "合计 total" in x)
+    line = next(x for x in output.splitlines() if x.strip("│ ").startswith("合计"))
     return re.findall(r"\d{1,3}(?:,\d{3})*\.\d", line)[:3]
 
 

@@ -30,7 +30,7 @@ ALLOWED = {
     "kWh", "MWh", "kgce", "tce", "tCO", "t", "kg", "m", "km", "GJ", "TJ", "MJ", "kJ", "MW",
     "kW", "kWp", "min", "h", "a", "yr", "Nm", "tC",
     # standards, codes, methods and abbreviations
-    "GB", "T", "DB", "HP", "CV", "RMSE", "NMBE", "LMDI", "C", "PV", "ASHRAE", "IPMVP", "GDP",
+    "GB", "T", "DB", "NB", "HP", "CV", "RMSE", "NMBE", "LMDI", "C", "PV", "ASHRAE", "IPMVP", "GDP",
     "CO", "DR", "ADR", "VEN", "UTC", "G", "v", "P", "x", "COP", "M",
     # GB/T 4754 section letters (sector codes such as L72)
     "A", "B", "D", "E", "F", "H", "I", "J", "K", "L", "N", "O", "Q", "R", "S", "U",

@@ -64,7 +64,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     env = {**os.environ, "CARBONPEAK_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     env.pop("CARBONPEAK_DATABASE_URL", None)
     # the demo prints its users: "│ street_waitan │ street_officer │ 外滩街道 │ …"
-    officers = re.findall(r"(street_[a-z0-9_]+)\s*│\s*street_officer\b", copy.printed)
+    officers = re.findall(r"(street_[a-z0-9_]+)\s*│\s*街道专员", copy.printed)
     assert len(officers) >= 2, copy.printed[-3000:]
     with serving(env) as url:
         page = httpx.get(f"{url}/", timeout=5)

@@ -56,7 +56,7 @@ from carbonpeak.domain.projects import (
 )
 from carbonpeak.domain.projects import TWO_HIGH_SECTORS as SHIPPED_TWO_HIGH
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
-from carbonpeak.i18n import Message, msg, render, stored_text
+from carbonpeak.i18n import Message, loads, msg, render, stored_text
 from carbonpeak.intake.batches import Tally, audited_upsert
 from carbonpeak.intake.projects.files import read_energy_file, read_project_file
 from carbonpeak.services.accounting.account import load_run_tables, official_run
@@ -227,6 +227,8 @@ class _Base:
     #: year -> (energy tce, GDP 10^4 CNY comparable), statistics basis only
     statistics: dict[int, tuple[float, float]] = field(default_factory=dict)
     price_base_year: int | None = None
+    #: the base use's source as its message (rendered in the reader's language)
+    energy_source: Message | None = None
     #: the energy_per_gdp targets: (code, kind, baseline year, baseline, value, target year)
     targets: list[tuple[str, str, int, float | None, float, int]] = field(
         default_factory=list)
@@ -260,8 +262,14 @@ def _base(ws: Workspace, d: District) -> _Base:
         y = vals.index[-1]
         source = series[src].get(y)
         return int(str(y)), float(vals.iloc[-1]), stored_text(source, "en") or ""
-    return _Base(budgets, latest("energy_tce", "energy_source"), latest("co2_t", "co2_source"),
-                 stats, series.attrs.get("gdp_price_base_year"), targets)
+    energy = latest("energy_tce", "energy_source")
+    energy_source = None
+    if energy is not None:
+        last = series["energy_tce"].dropna().index[-1]
+        energy_source = loads(series["energy_source"].get(last))
+    return _Base(budgets, energy, latest("co2_t", "co2_source"),
+                 stats, series.attrs.get("gdp_price_base_year"),
+                 energy_source=energy_source, targets=targets)
 
 
 def _path(base: _Base, year: int) -> tuple[str, float] | None:
@@ -442,7 +450,8 @@ def pipeline(ws: Workspace, *, district: str | None = None, year: int | None = N
         notes.append(msg("projects.note.no_base_use"))
     else:
         notes.append(msg("projects.note.base_use", year=base.energy[0],
-                         value=round(base.energy[1], 1), source=base.energy[2]))
+                         value=round(base.energy[1], 1),
+                         source=base.energy_source or base.energy[2]))
     if budget is None or base.energy is None:
         return Pipeline(d.id, y, budget, base.energy[1] if base.energy else None,
                         base.energy[0] if base.energy else None, None, float(sum(uses)), None,
