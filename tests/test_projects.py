@@ -168,8 +168,10 @@ from carbonpeak.services.accounting.certificates import (  # noqa: E402
 )
 from carbonpeak.services.plan.warnings import set_budget  # noqa: E402
 from carbonpeak.services.projects.register import (  # noqa: E402
+    _base,
     import_project_energy,
     import_projects,
+    intensity_row,
     pipeline,
     project_rows,
 )
@@ -402,12 +404,24 @@ def test_project_intensity_on_statistics_only(tianhe: Workspace) -> None:
     assert p4["path_value"] == pytest.approx(0.0025 * 0.845 ** 0.8)
     assert p4["with_vs_path_pct"] == pytest.approx(
         100 * (110_640 / 50_030_000 / (0.0025 * 0.845 ** 0.8) - 1))
-    # P1's first full year 2026 has no statistics: said, not computed on the account basis
+    assert p4["statistics_year"] == 2024
+    # P1's first full year 2026 is not published yet: the latest statistics (2024) are the
+    # base, said in a note, never the account basis. P1: 6,000 MWh × 0.3007 kgce/kWh (equal
+    # value) = 1,804.2 tce, value added 50,000: 101,804.2 / 50,050,000 = 0.00203405…, +1.70 %
     p1 = rows["P1"]["intensity"]
-    assert p1["without"] is None
-    assert p1["with_project"] is None
-    assert [n["code"] for n in p1["notes"]] == ["projects.intensity.no_statistics"]
+    assert (p1["year"], p1["statistics_year"], p1["basis"]) == (2026, 2024, "statistics")
+    assert p1["without"] == pytest.approx(0.002)
+    assert p1["with_project"] == pytest.approx(101_804.2 / 50_050_000)
+    assert p1["change_pct"] == pytest.approx(100 * (101_804.2 / 50_050_000 / 0.002 - 1))
+    assert p1["change_pct"] == pytest.approx(1.7025, abs=1e-4)
+    assert p1["notes"] == [{"code": "projects.intensity.latest_statistics",
+                            "params": {"year": 2026, "statistics_year": 2024}}]
     assert p1["path_value"] == pytest.approx(0.0025 * 0.845)  # after 2025: the target
+    # a first full year before any statistics: said, not computed on the account basis
+    p0 = intensity_row({"first_full_year": 2019, "tce_equal": 1.0,
+                        "value_added_10k_cny": 1.0}, _base(tianhe, tianhe.district("tianhe")))
+    assert p0["without"] is None
+    assert [n["code"] for n in p0["notes"]][-1] == "projects.intensity.no_statistics"
 
 
 def test_white_paper_intensity_lines(tianhe: Workspace) -> None:
@@ -418,9 +432,11 @@ def test_white_paper_intensity_lines(tianhe: Workspace) -> None:
     assert en[0].startswith("P4: energy per unit GDP in 2024 0.002000 → 0.002211 (+10.57 %)")
     assert "statistics basis" in en[0]
     assert "统计口径" in zh[0]
-    # P1 (2026): no statistics, said instead of a figure on another basis
-    assert en[1].startswith("P1: no district statistics of energy or GDP for 2026")
-    assert "2026年无区统计能耗或GDP" in zh[1]
+    # P1 (2026): computed on the 2024 statistics, and the line says so
+    assert en[1].startswith("P1: energy per unit GDP in 2026 0.002000 → 0.002034 (+1.70 %)")
+    assert en[1].endswith("(2026's statistics are not published yet: the district's energy "
+                          "and GDP of 2024 are the base (statistics basis))")
+    assert "以2024年区统计能耗和GDP为基数" in zh[1]
 
 
 def test_cli_show_and_impact_give_the_intensity_effect(
@@ -441,12 +457,17 @@ def test_cli_show_and_impact_give_the_intensity_effect(
     assert round(it["change_pct"], 2) == 10.57
     r = runner.invoke(app, ["--lang", "en", "projects", "show", "P1", "--district", "tianhe"])
     assert r.exit_code == 0, r.output
-    assert "no district statistics of energy or GDP for 2026" in " ".join(r.output.split())
+    out = " ".join(r.output.split())
+    assert ("Energy per unit GDP (2026): without the project 0.002000, with it 0.002034 "
+            "(+1.70 %)") in out
+    assert "2026's statistics are not published yet" in out
     r = runner.invoke(app, ["projects", "impact", "--district", "tianhe", "--json"])
     assert r.exit_code == 0, r.output
     items = {p["project_code"]: p for p in json.loads(r.output)["projects"]}
     assert items["P2"]["intensity"]["year"] == 2026
-    assert items["P2"]["intensity"]["without"] is None
+    # 2026 not published yet: on the 2024 statistics (100,000 / 50,000,000)
+    assert items["P2"]["intensity"]["statistics_year"] == 2024
+    assert items["P2"]["intensity"]["without"] == pytest.approx(0.002)
 
 
 def test_certificate_overlap_hand_worked() -> None:
@@ -579,8 +600,10 @@ def test_api_project_answers_its_intensity_effect(api: dict[str, object]) -> Non
     assert p4.intensity.with_project == pytest.approx(110_640 / 50_030_000)
     code, body = _get(api, "dev_a", "/api/v1/projects/P1")
     p1 = ProjectPublic.model_validate(body)
-    assert p1.intensity.without is None  # 2026: no statistics, said by a code
-    assert "projects.intensity.no_statistics" in [n.code for n in p1.intensity.notes]
+    # 2026 not published yet: on the 2024 statistics, said by a code
+    assert (p1.intensity.statistics_year, p1.intensity.without) == (2024, pytest.approx(0.002))
+    assert p1.intensity.with_project == pytest.approx(101_804.2 / 50_050_000)
+    assert "projects.intensity.latest_statistics" in [n.code for n in p1.intensity.notes]
 
 
 def test_api_other_roles_see_no_projects(api: dict[str, object]) -> None:

@@ -113,11 +113,15 @@ class IntensityPublic(Public):
     full year, statistics basis only (统计口径: the district statistics' energy total at equal
     value ÷ GDP at comparable prices of ``gdp_price_base_year``), against the path value of
     the ``energy_per_gdp`` target (``target_code``). Without the year's statistics the
-    figures are null and ``notes`` says so (``projects.intensity.no_statistics``)."""
+    figures are null and ``notes`` says so (``projects.intensity.no_statistics``); for a
+    first full year not yet published, the latest published year's statistics are the base
+    (``statistics_year``, note ``projects.intensity.latest_statistics``)."""
 
     year: int
     basis: str
     gdp_price_base_year: int | None
+    statistics_year: int | None = Field(description="the statistics year the district's "
+                                        "energy and GDP are of")
     district_tce: float | None
     district_gdp_10k_cny: float | None
     project_tce_equal: float

@@ -51,8 +51,11 @@ def _intensity_lines(rows: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
                      change=f"{it['change_pct']:+.2f}", path=path,
                      basis=i18n_msg("projects.intensity.basis",
                                     base=it["gdp_price_base_year"] or "—"))
-        zh.append(i18n_render(m, "zh"))
-        en.append(i18n_render(m, "en"))
+        # a year not yet published: computed on the latest statistics, and said so
+        later = [i18n_msg(n["code"], **n["params"]) for n in it["notes"]
+                 if n["code"] == "projects.intensity.latest_statistics"]
+        zh.append(i18n_render(m, "zh") + "".join(f"（{i18n_render(x, 'zh')}）" for x in later))
+        en.append(i18n_render(m, "en") + "".join(f" ({i18n_render(x, 'en')})" for x in later))
     return zh, en
 
 

@@ -301,6 +301,7 @@ def intensity_row(row: dict[str, Any], base: _Base) -> dict[str, Any]:
     y = int(row["first_full_year"])
     out: dict[str, Any] = {"year": y, "basis": STATISTICS,
                            "gdp_price_base_year": base.price_base_year,
+                           "statistics_year": None,
                            "district_tce": None, "district_gdp_10k_cny": None,
                            "project_tce_equal": row["tce_equal"],
                            "project_value_added_10k_cny": row["value_added_10k_cny"],
@@ -312,11 +313,18 @@ def intensity_row(row: dict[str, Any], base: _Base) -> dict[str, Any]:
         out["notes"].append({"code": "projects.intensity.no_target", "params": {"year": y}})
     else:
         out["target_code"], out["path_value"] = path
-    if y not in base.statistics:
+    # the year's statistics; for a year not yet published (a project under review), the
+    # latest published year before it, said in a note (never the account basis instead)
+    known = [k for k in base.statistics if k <= y]
+    if not known:
         out["notes"].append({"code": "projects.intensity.no_statistics",
                              "params": {"year": y}})
         return out
-    e, g = base.statistics[y]
+    out["statistics_year"] = latest = max(known)
+    if latest != y:
+        out["notes"].append({"code": "projects.intensity.latest_statistics",
+                             "params": {"year": y, "statistics_year": latest}})
+    e, g = base.statistics[latest]
     eff = intensity_effect(IntensityInputs(
         y, e, g, float(row["tce_equal"]), float(row["value_added_10k_cny"] or 0.0),
         out["path_value"]))
