@@ -118,6 +118,27 @@ def _months_before(month: str, n: int) -> list[str]:
     return out
 
 
+
+def _robust(source: str, column: str) -> str:
+    """The robust spike rule's statistics of ``column`` per meter over ``source`` (SQL
+    common table expressions, one rule for interval readings and register step rates):
+    ``med`` the median, ``peak`` the median of the daily maxima, ``scale`` 1.4826 × the
+    median absolute deviation (1.2533 × the mean absolute deviation when that is 0)."""
+    return f"""med AS (SELECT meter_id, median({column}) AS med FROM {source} GROUP BY meter_id),
+peak AS (
+  SELECT meter_id, median(day_max) AS peak FROM (
+    SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, max({column}) AS day_max
+    FROM {source} GROUP BY ALL) WHERE day_max > 0 GROUP BY meter_id
+),
+scale AS (
+  SELECT a.meter_id, m.med,
+         CASE WHEN median(abs(a.{column} - m.med)) > 0
+              THEN 1.4826 * median(abs(a.{column} - m.med))
+              ELSE 1.2533 * avg(abs(a.{column} - m.med)) END AS scale
+  FROM {source} a JOIN med m USING (meter_id) GROUP BY a.meter_id, m.med
+)"""
+
+
 _STATS = """
 WITH batch AS (SELECT meter_id, ts, value FROM batch_rows),
 hist AS (
@@ -140,18 +161,7 @@ WITH allr AS (
     AND NOT EXISTS (SELECT 1 FROM batch_rows b WHERE b.meter_id = h.meter_id AND b.ts = h.ts)
   UNION ALL SELECT meter_id, ts, value, true FROM batch_rows
 ),
-med AS (SELECT meter_id, median(value) AS med FROM allr GROUP BY meter_id),
-peak AS (
-  SELECT meter_id, median(day_max) AS peak FROM (
-    SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, max(value) AS day_max
-    FROM allr GROUP BY ALL) WHERE day_max > 0 GROUP BY meter_id
-),
-scale AS (
-  SELECT a.meter_id, m.med,
-         CASE WHEN median(abs(a.value - m.med)) > 0 THEN 1.4826 * median(abs(a.value - m.med))
-              ELSE 1.2533 * avg(abs(a.value - m.med)) END AS scale
-  FROM allr a JOIN med m USING (meter_id) GROUP BY a.meter_id, m.med
-)
+""" + _robust("allr", "value") + """
 SELECT b.meter_id, b.ts, b.month, b.value, s.med, s.scale, p.peak
 FROM batch_rows b JOIN scale s USING (meter_id) JOIN peak p USING (meter_id)
 WHERE s.scale > 0 AND b.value - s.med > $z * s.scale AND b.value > $ratio * p.peak
@@ -306,18 +316,7 @@ steps AS (
   FROM allr WINDOW w AS (PARTITION BY meter_id ORDER BY ts)
 ),
 rates AS (SELECT *, used / hours AS rate FROM steps WHERE used >= 0 AND hours > 0),
-med AS (SELECT meter_id, median(rate) AS med FROM rates GROUP BY meter_id),
-peak AS (
-  SELECT meter_id, median(day_max) AS peak FROM (
-    SELECT meter_id, CAST(ts AT TIME ZONE 'UTC' AS DATE) AS day, max(rate) AS day_max
-    FROM rates GROUP BY ALL) WHERE day_max > 0 GROUP BY meter_id
-),
-scale AS (
-  SELECT r.meter_id, m.med,
-         CASE WHEN median(abs(r.rate - m.med)) > 0 THEN 1.4826 * median(abs(r.rate - m.med))
-              ELSE 1.2533 * avg(abs(r.rate - m.med)) END AS scale
-  FROM rates r JOIN med m USING (meter_id) GROUP BY r.meter_id, m.med
-)
+""" + _robust("rates", "rate") + """
 SELECT r.meter_id, r.ts, r.month, r.value, r.prev_value, r.used, r.hours, r.rate, s.med,
        s.scale, p.peak
 FROM rates r JOIN scale s USING (meter_id) JOIN peak p USING (meter_id)
