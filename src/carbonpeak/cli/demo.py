@@ -181,10 +181,13 @@ def _demo_programmes(ws: Workspace, profile: str, files: Any, files_dir: Path, s
 def _demo_supervision(ws: Workspace, profile: str, year: int, seed: int) -> None:
     """The demo's dispatch round (调度): departments and streets answer, one is late."""
     from carbonpeak.demo.supervision import demo_round
+    from carbonpeak.services.supervision.catalogue import list_organisations
 
     res = demo_round(ws, profile, year, seed=seed)
+    late = next((pick(o["name_zh"], o["name_en"]) for o in list_organisations(
+        ws, district=profile) if o["code"] == res.late_unit), res.late_unit)
     say("cli.bullet", text=t("cli.demo.dispatch", period=res.period, before=res.before,
-                             after=res.after, total=res.total, late=res.late_unit))
+                             after=res.after, total=res.total, late=late))
     for code, why in res.owed:
         console.print("      " + t("cli.demo.owed", code=code, why=why), highlight=False)
     from carbonpeak.errors import ConflictError
