@@ -25,7 +25,8 @@ runner = CliRunner()
 
 #: ASCII words the Chinese output may hold besides tests.one_language.ALLOWED: command
 #: lines quoted to the user, the engine, the scopes' digits, ids of the shipped data
-ZH_ALLOWED = {"carbonpeak", "account", "year", "duckdb", "huangpu", "shanghai_local",
+ZH_ALLOWED = {"carbonpeak", "account", "year", "duckdb", "DuckDB", "Spark", "SQL", "huangpu",
+              "shanghai_local",
               "national_average", "guangdong_provincial", "FSU68", "CV", "RMSE", "NMBE",
               "ASHRAE", "G14", "C40", "EUI", "kW", "MW", "kWp", "AC", "DC", "PR", "nMAE",
               "nRMSE", "UTC", "sha256", "html", "ADR",

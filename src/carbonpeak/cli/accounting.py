@@ -175,7 +175,8 @@ def print_summary(res: AccountResult, fs: FigureSet | None = None) -> None:
     kind = t("cli.account.official" if res.official else "cli.account.variant")
     console.print("\n[bold]" + t("cli.account.head", district=res.district_name, year=res.year)
                   + "[/] " + t("cli.account.head_about", run=res.run_id, kind=kind,
-                               factor_set=res.factor_set, engine=res.engine), highlight=False)
+                               factor_set=res.factor_set,
+                               engine=lbl("account_engine", res.engine)), highlight=False)
     dy = res.tables["inventory_district_year"]
     table = Table(*heads("carrier", "quantity", "unit", "tce_equivalent", "tce_equal", "tco2",
                          "scope", "coverage"), title=t("cli.account.district"))
