@@ -50,7 +50,7 @@ from carbonpeak.services.energy.vpp.registry import (
     list_resources,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
-from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
+from carbonpeak.services.figures import VPP_FIGURES, published_capability
 
 __all__ = ["dr_app"]
 
@@ -236,14 +236,9 @@ def capability_cmd(as_json: JsonOpt = False, district: DistrictOpt = None,
                        "them (the targets' values), with basis and as-of")] = None) -> None:
     """Contracted and verified demand-response capability against the plan's targets."""
     with _errors(), _workspace() as ws:
-        cap = capability(ws, ws.district(district).id)
-        fs = figures(ws, year=year, district=district) if year is not None else None
-        if fs is not None:
-            for m in cap["metrics"]:
-                f = fs.get(METRIC_FIGURES[m["metric"]])
-                if m["year"] == year and f is not None:
-                    m["value"] = f.value
-            cap["figures"] = fs.dicts(*VPP_FIGURES)
+        d = ws.district(district).id
+        cap = capability(ws, d)
+        fs = published_capability(ws, cap, district=d, year=year) if year is not None else None
         if as_json:
             typer.echo(json.dumps(cap, ensure_ascii=False, indent=1))
             return

@@ -21,11 +21,13 @@ from carbonpeak.services.figures.store import (
     FigureSet,
     figures,
     inputs_version,
+    published_capability,
     published_pipeline,
     year_end,
 )
 
 __all__ = ["CATALOGUE", "METRIC_FIGURES", "PROJECT_FIGURES", "PV_FIGURES",
            "SUPERVISION_FIGURES", "VPP_FIGURES", "Figure", "FigureDef", "FigureSet",
-           "definition", "figures", "format_value", "inputs_version", "published_pipeline",
+           "definition", "figures", "format_value", "inputs_version", "published_capability",
+           "published_pipeline",
            "round_value", "year_end"]

@@ -25,7 +25,12 @@ from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
 from carbonpeak.services.figures.compute import SCALED_BY_ACCOUNT, compute_figures
-from carbonpeak.services.figures.programmes import PROJECT_FIGURES, programme_figures
+from carbonpeak.services.figures.programmes import (
+    METRIC_FIGURES,
+    PROJECT_FIGURES,
+    VPP_FIGURES,
+    programme_figures,
+)
 from carbonpeak.services.plan.indicators import suppressed_years, withheld_totals
 from carbonpeak.storage.registry.models import (
     AccountRun,
@@ -277,3 +282,18 @@ def published_pipeline(ws: Workspace, out: dict[str, Any]) -> dict[str, Any]:
             out[key] = f.value
     out["figures"] = fs.dicts(*PROJECT_FIGURES)
     return out
+
+
+def published_capability(ws: Workspace, out: dict[str, Any], *, district: str,
+                         year: int) -> FigureSet:
+    """A VPP capability answer (:func:`~carbonpeak.services.energy.vpp.capability
+    .capability`) with ``year``'s metric values as the figure catalogue publishes them (the
+    targets' values) and the figures themselves (``figures``: basis, as-of): the API's and
+    the CLI's answer. Returns the figure set, for a surface that prints it."""
+    fs = figures(ws, year=year, district=district)
+    for m in out["metrics"]:
+        f = fs.get(METRIC_FIGURES[m["metric"]])
+        if m["year"] == year and f is not None:
+            m["value"] = f.value
+    out["figures"] = fs.dicts(*VPP_FIGURES)
+    return fs

@@ -32,7 +32,7 @@ from carbonpeak.services.energy.vpp.registry import (
     set_participant,
 )
 from carbonpeak.services.energy.vpp.results import event_baseline, event_results, intervals_of
-from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
+from carbonpeak.services.figures import published_capability
 from carbonpeak.storage.principals import Principal
 from carbonpeak.vocabulary import DrBaselineMethod, Role
 
@@ -321,12 +321,7 @@ def get_capability(ws: CurrentWorkspace, principal: Analyst,
     (``figures``: with their basis and as-of), the ones the targets use."""
     out = capability(ws, principal.district_id)
     if year is not None:
-        fs = figures(ws, year=year, district=principal.district_id)
-        for m in out["metrics"]:
-            f = fs.get(METRIC_FIGURES[m["metric"]])
-            if m["year"] == year and f is not None:
-                m["value"] = f.value
-        out["figures"] = fs.dicts(*VPP_FIGURES)
+        published_capability(ws, out, district=principal.district_id, year=year)
     return fast_json(out)
 
 
