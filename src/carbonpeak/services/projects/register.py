@@ -222,13 +222,12 @@ class _Base:
     """The district's budgets and base use, per year asked."""
 
     budgets: dict[tuple[int, str], float]
-    energy: tuple[int, float, str] | None
-    co2: tuple[int, float, str] | None
+    #: (year, value, source: its message, or an old plain text)
+    energy: tuple[int, float, Message | str] | None
+    co2: tuple[int, float, Message | str] | None
     #: year -> (energy tce, GDP 10^4 CNY comparable), statistics basis only
     statistics: dict[int, tuple[float, float]] = field(default_factory=dict)
     price_base_year: int | None = None
-    #: the base use's source as its message (rendered in the reader's language)
-    energy_source: Message | None = None
     #: the energy_per_gdp targets: (code, kind, baseline year, baseline, value, target year)
     targets: list[tuple[str, str, int, float | None, float, int]] = field(
         default_factory=list)
@@ -253,7 +252,7 @@ def _base(ws: Workspace, d: District) -> _Base:
             if r["energy_basis"] == STATISTICS and e is not None and g is not None and g > 0:
                 stats[int(str(y))] = (e, g)
 
-    def latest(col: str, src: str) -> tuple[int, float, str] | None:
+    def latest(col: str, src: str) -> tuple[int, float, Message | str] | None:
         if series.empty:
             return None
         vals = series[col].dropna()
@@ -261,15 +260,9 @@ def _base(ws: Workspace, d: District) -> _Base:
             return None
         y = vals.index[-1]
         source = series[src].get(y)
-        return int(str(y)), float(vals.iloc[-1]), stored_text(source, "en") or ""
-    energy = latest("energy_tce", "energy_source")
-    energy_source = None
-    if energy is not None:
-        last = series["energy_tce"].dropna().index[-1]
-        energy_source = loads(series["energy_source"].get(last))
-    return _Base(budgets, energy, latest("co2_t", "co2_source"),
-                 stats, series.attrs.get("gdp_price_base_year"),
-                 energy_source=energy_source, targets=targets)
+        return int(str(y)), float(vals.iloc[-1]), loads(source) or stored_text(source) or ""
+    return _Base(budgets, latest("energy_tce", "energy_source"), latest("co2_t", "co2_source"),
+                 stats, series.attrs.get("gdp_price_base_year"), targets)
 
 
 def _path(base: _Base, year: int) -> tuple[str, float] | None:
@@ -459,7 +452,7 @@ def pipeline(ws: Workspace, *, district: str | None = None, year: int | None = N
     else:
         notes.append(msg("projects.note.base_use", year=base.energy[0],
                          value=round(base.energy[1], 1),
-                         source=base.energy_source or base.energy[2]))
+                         source=base.energy[2]))
     if budget is None or base.energy is None:
         return Pipeline(d.id, y, budget, base.energy[1] if base.energy else None,
                         base.energy[0] if base.energy else None, None, float(sum(uses)), None,
