@@ -11,21 +11,37 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.storage.registry.models import (
     AuditLog,
     EnergyAudit,
     Entity,
+    Meter,
+    MvResult,
     ObligationFiling,
     QuotaCase,
+    RetrofitProject,
     Street,
+    Target,
     User,
 )
-from carbonpeak.vocabulary import Role
+from carbonpeak.vocabulary import RetrofitStatus, Role, ScopeType
 
 __all__ = [
+    "active_district_target",
+    "completed_retrofits",
+    "entities_by_ids",
+    "floor_areas",
+    "latest_mv_results",
+    "mv_results_newest_first",
+    "retrofit_by_code",
+    "retrofit_in_scope",
+    "retrofits_in_scope",
+    "retrofits_of_district",
+    "retrofits_of_entities",
+    "whole_meters_of",
     "audit_by_key",
     "audit_dates_of_kinds",
     "audit_log_actors",
@@ -195,3 +211,103 @@ def quota_cases_up_to(s: Session, entity_ids: Sequence[str], year: int) -> list[
     """The quota cases of ``entity_ids`` of ``year`` or before, by id."""
     return list(s.scalars(select(QuotaCase).where(
         QuotaCase.entity_id.in_(entity_ids), QuotaCase.year <= year).order_by(QuotaCase.id)))
+
+
+# -- retrofits and their measurement ---------------------------------------------------------
+def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
+    """The registered entities among ``ids``."""
+    return list(s.scalars(select(Entity).where(Entity.id.in_(ids))))
+
+
+def retrofit_by_code(s: Session, district_id: str, code: str) -> RetrofitProject | None:
+    """The district's retrofit project of ``code``, or None."""
+    return s.scalars(select(RetrofitProject).where(
+        RetrofitProject.district_id == district_id, RetrofitProject.code == code)).first()
+
+
+def latest_mv_results(s: Session, project_ids: Sequence[int]) -> list[MvResult]:
+    """The latest (highest id) M&V result of each of ``project_ids`` that has one."""
+    latest = select(func.max(MvResult.id)).where(
+        MvResult.project_id.in_(list(project_ids))).group_by(MvResult.project_id)
+    return list(s.scalars(select(MvResult).where(MvResult.id.in_(latest))))
+
+
+def retrofits_in_scope(s: Session, district_id: str, condition: ColumnElement[bool], *,
+                       kind: str | None = None, status: str | None = None,
+                       ) -> list[Row[RetrofitProject, str, str | None]]:
+    """(project, building name, street's Chinese name) of the district's projects on
+    buildings meeting ``condition`` (only of ``kind``, only in ``status`` when given), by
+    code."""
+    q = (select(RetrofitProject, Entity.name, Street.name_zh)
+         .join(Entity, Entity.id == RetrofitProject.entity_id)
+         .outerjoin(Street, Street.id == Entity.street_id)
+         .where(RetrofitProject.district_id == district_id, condition))
+    if kind is not None:
+        q = q.where(RetrofitProject.kind == kind)
+    if status is not None:
+        q = q.where(RetrofitProject.status == status)
+    return list(s.execute(q.order_by(RetrofitProject.code)))
+
+
+def retrofit_in_scope(s: Session, district_id: str, code: str, condition: ColumnElement[bool],
+                      ) -> Row[RetrofitProject, str, str | None] | None:
+    """(project, building name, street's Chinese name) of the district's project ``code`` if
+    its building meets ``condition``, else None."""
+    return s.execute(
+        select(RetrofitProject, Entity.name, Street.name_zh)
+        .join(Entity, Entity.id == RetrofitProject.entity_id)
+        .outerjoin(Street, Street.id == Entity.street_id)
+        .where(RetrofitProject.district_id == district_id,
+               RetrofitProject.code == code, condition)).first()
+
+
+def mv_results_newest_first(s: Session, project_id: int) -> list[MvResult]:
+    """Every M&V result of the project, newest first."""
+    return list(s.scalars(select(MvResult).where(MvResult.project_id == project_id)
+                          .order_by(MvResult.id.desc())))
+
+
+def whole_meters_of(s: Session, entity_ids: Sequence[str], carrier: str) -> list[Meter]:
+    """The whole-building meters (no sub-meter) of ``carrier`` of ``entity_ids``, by id."""
+    return list(s.scalars(select(Meter).where(Meter.entity_id.in_(entity_ids),
+                                              Meter.carrier == carrier,
+                                              Meter.submeter.is_(None)).order_by(Meter.id)))
+
+
+def retrofits_of_district(s: Session, district_id: str, *,
+                          codes: Sequence[str] | None = None) -> list[RetrofitProject]:
+    """The district's retrofit projects (only those of ``codes`` when given), by code."""
+    q = select(RetrofitProject).where(RetrofitProject.district_id == district_id)
+    if codes:
+        q = q.where(RetrofitProject.code.in_(list(codes)))
+    return list(s.scalars(q.order_by(RetrofitProject.code)))
+
+
+def retrofits_of_entities(s: Session, district_id: str,
+                          entity_ids: Sequence[str]) -> list[RetrofitProject]:
+    """Every retrofit project of the district on ``entity_ids``."""
+    return list(s.scalars(select(RetrofitProject).where(
+        RetrofitProject.district_id == district_id,
+        RetrofitProject.entity_id.in_(entity_ids))))
+
+
+def active_district_target(s: Session, district_id: str, metric: str) -> Target | None:
+    """The first (by code) active district-wide target of ``metric``, or None."""
+    return s.scalars(select(Target).where(
+        Target.district_id == district_id, Target.metric == metric,
+        Target.scope_type == ScopeType.DISTRICT,
+        Target.active.is_(True)).order_by(Target.code)).first()
+
+
+def completed_retrofits(s: Session, district_id: str) -> list[RetrofitProject]:
+    """The district's completed projects with an end date, by code."""
+    return list(s.scalars(select(RetrofitProject).where(
+        RetrofitProject.district_id == district_id,
+        RetrofitProject.status == RetrofitStatus.COMPLETED,
+        RetrofitProject.end_date.is_not(None)).order_by(RetrofitProject.code)))
+
+
+def floor_areas(s: Session, ids: Sequence[str]) -> dict[str, float | None]:
+    """The registered floor area [m²] of each of ``ids`` (None when not given)."""
+    return {str(e): a for e, a in s.execute(
+        select(Entity.id, Entity.floor_area_m2).where(Entity.id.in_(ids)))}
