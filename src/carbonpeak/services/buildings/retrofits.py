@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -476,7 +475,7 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
         t0 = dt.datetime.combine(first, dt.time(), tz).astimezone(dt.UTC).replace(tzinfo=None)
         t1 = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz).astimezone(
             dt.UTC).replace(tzinfo=None)
-        con = duckdb.connect()
+        con = ws.lake.connect()
         try:
             con.register("mv_meters", pa.table(table))
             res = con.execute("""
