@@ -18,18 +18,30 @@ from carbonpeak.storage.registry.models import (
     AuditLog,
     EnergyAudit,
     Entity,
+    EntityQuotaClass,
     Meter,
     MvResult,
     ObligationFiling,
     QuotaCase,
+    QuotaTableRecord,
     RetrofitProject,
     Street,
     Target,
     User,
 )
-from carbonpeak.vocabulary import RetrofitStatus, Role, ScopeType
+from carbonpeak.vocabulary import QuotaCaseStatus, RetrofitStatus, Role, ScopeType
 
 __all__ = [
+    "assigned_quota_classes",
+    "cased_entity_ids",
+    "cases_in_scope",
+    "district_entity_ids",
+    "entity_street_ids",
+    "latest_quota_table",
+    "notified_cases_before",
+    "open_cases_of_year",
+    "quota_classes_of",
+    "quota_table_ids",
     "active_district_target",
     "completed_retrofits",
     "entities_by_ids",
@@ -311,3 +323,86 @@ def floor_areas(s: Session, ids: Sequence[str]) -> dict[str, float | None]:
     """The registered floor area [m²] of each of ``ids`` (None when not given)."""
     return {str(e): a for e, a in s.execute(
         select(Entity.id, Entity.floor_area_m2).where(Entity.id.in_(ids)))}
+
+
+# -- benchmarking: quota tables, classes and cases -------------------------------------------
+def latest_quota_table(s: Session, table_id: str, *,
+                       version: int | None = None) -> QuotaTableRecord | None:
+    """The newest version of the quota table ``table_id`` (that ``version`` when given), or
+    None."""
+    q = select(QuotaTableRecord).where(QuotaTableRecord.table_id == table_id)
+    if version is not None:
+        q = q.where(QuotaTableRecord.version == version)
+    return s.scalars(q.order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+
+
+def quota_table_ids(s: Session) -> list[str]:
+    """The ids of the loaded quota tables, sorted."""
+    return list(s.scalars(select(QuotaTableRecord.table_id).distinct()
+                          .order_by(QuotaTableRecord.table_id)))
+
+
+def district_entity_ids(s: Session, district_id: str) -> set[str]:
+    """The ids of the district's entities."""
+    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+
+
+def quota_classes_of(s: Session, entity_ids: Sequence[str]) -> list[EntityQuotaClass]:
+    """The quota-class assignments of ``entity_ids`` (every table)."""
+    return list(s.scalars(select(EntityQuotaClass).where(
+        EntityQuotaClass.entity_id.in_(entity_ids))))
+
+
+def assigned_quota_classes(s: Session, district_id: str, table_id: str) -> dict[str, str]:
+    """The quota class assigned in ``table_id`` to each of the district's entities, by id."""
+    return dict(s.execute(
+        select(EntityQuotaClass.entity_id, EntityQuotaClass.quota_class)
+        .join(Entity, Entity.id == EntityQuotaClass.entity_id)
+        .where(Entity.district_id == district_id, EntityQuotaClass.table_id == table_id)
+    ).all())
+
+
+def cased_entity_ids(s: Session, district_id: str, year: int, table_id: str) -> set[str]:
+    """The entities that have a quota case of ``year`` in ``table_id``."""
+    return set(s.scalars(select(QuotaCase.entity_id).where(
+        QuotaCase.district_id == district_id, QuotaCase.year == year,
+        QuotaCase.table_id == table_id)))
+
+
+def entity_street_ids(s: Session, district_id: str) -> dict[str, int | None]:
+    """The street id (None when unassigned) of each of the district's entities, by id."""
+    return dict(s.execute(select(Entity.id, Entity.street_id).where(
+        Entity.district_id == district_id)).all())
+
+
+def open_cases_of_year(s: Session, district_id: str, year: int, *,
+                       entity_ids: Sequence[str] | None = None) -> list[QuotaCase]:
+    """The district's open quota cases of ``year`` (only of ``entity_ids`` when given, an
+    empty selection giving none), by id."""
+    q = select(QuotaCase).where(QuotaCase.district_id == district_id,
+                                QuotaCase.year == year,
+                                QuotaCase.status == QuotaCaseStatus.OPEN)
+    if entity_ids is not None:
+        q = q.where(QuotaCase.entity_id.in_(entity_ids))
+    return list(s.scalars(q.order_by(QuotaCase.id)))
+
+
+def notified_cases_before(s: Session, district_id: str, review_year: int) -> list[QuotaCase]:
+    """The district's notified quota cases of a year before ``review_year``, by id."""
+    return list(s.scalars(select(QuotaCase).where(
+        QuotaCase.district_id == district_id, QuotaCase.status == QuotaCaseStatus.NOTIFIED,
+        QuotaCase.year < review_year).order_by(QuotaCase.id)))
+
+
+def cases_in_scope(s: Session, district_id: str, condition: ColumnElement[bool], *,
+                   year: int | None = None,
+                   status: str | None = None) -> list[Row[QuotaCase, str]]:
+    """(case, entity name) of the district's quota cases of entities meeting ``condition``
+    (only of ``year``, only in ``status`` when given), newest year first, then by id."""
+    q = select(QuotaCase, Entity.name).join(Entity, Entity.id == QuotaCase.entity_id).where(
+        QuotaCase.district_id == district_id, condition)
+    if year is not None:
+        q = q.where(QuotaCase.year == year)
+    if status is not None:
+        q = q.where(QuotaCase.status == status)
+    return list(s.execute(q.order_by(QuotaCase.year.desc(), QuotaCase.id)))
