@@ -1,5 +1,5 @@
 """The registry's SQL of the buildings capability: energy audits, key units' filings, the
-audit schedule's entities, retrofits, benchmarking and commissioning.
+audit schedule's entities, retrofits, benchmarking, commissioning and the weather.
 
 Every function takes the use case's session first (the use case keeps its transaction) and
 returns ORM rows, tuples or scalars. A scope's condition on :class:`Entity` rows is passed in
@@ -19,6 +19,7 @@ from carbonpeak.storage.registry.models import (
     EnergyAudit,
     Entity,
     EntityQuotaClass,
+    LakeFile,
     Meter,
     MvResult,
     ObligationFiling,
@@ -28,10 +29,23 @@ from carbonpeak.storage.registry.models import (
     Street,
     Target,
     User,
+    WeatherDay,
 )
-from carbonpeak.vocabulary import QuotaCaseStatus, RetrofitStatus, Role, ScopeType
+from carbonpeak.vocabulary import (
+    LakeFileStatus,
+    QuotaCaseStatus,
+    RetrofitStatus,
+    Role,
+    ScopeType,
+)
 
 __all__ = [
+    "entities_with_streets_where",
+    "meters_of_entities_where",
+    "reading_months",
+    "weather_days_between",
+    "weather_days_of",
+    "weather_values_between",
     "assigned_quota_classes",
     "cased_entity_ids",
     "cases_in_scope",
@@ -406,3 +420,65 @@ def cases_in_scope(s: Session, district_id: str, condition: ColumnElement[bool],
     if status is not None:
         q = q.where(QuotaCase.status == status)
     return list(s.execute(q.order_by(QuotaCase.year.desc(), QuotaCase.id)))
+
+
+# -- commissioning ---------------------------------------------------------------------------
+def reading_months(s: Session, district_id: str) -> list[str]:
+    """The distinct months (``YYYY-MM``) of the district's live readings and registers files
+    in the lake."""
+    return list(s.scalars(select(LakeFile.month).where(
+        LakeFile.district_id == district_id, LakeFile.status == LakeFileStatus.LIVE,
+        LakeFile.dataset.in_(("readings", "registers"))).distinct()))
+
+
+def entities_with_streets_where(s: Session, condition: ColumnElement[bool]) -> list[
+        Row[str, str, str, str | None, float | None, str | None, str | None]]:
+    """(id, name, kind, building type, floor area, street code, street's Chinese name) of
+    the entities meeting ``condition``, by id."""
+    return list(s.execute(
+        select(Entity.id, Entity.name, Entity.kind, Entity.building_type,
+               Entity.floor_area_m2, Street.code, Street.name_zh)
+        .outerjoin(Street, Street.id == Entity.street_id)
+        .where(condition).order_by(Entity.id)).all())
+
+
+def meters_of_entities_where(s: Session, condition: ColumnElement[bool]) -> list[
+        Row[str, str, str, str, str | None, str, float, int, float | None]]:
+    """(id, entity id, carrier, unit, sub-meter, register, multiplier, interval minutes,
+    rollover) of the meters of the entities meeting ``condition``, by meter id."""
+    return list(s.execute(
+        select(Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
+               Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at)
+        .join(Entity, Entity.id == Meter.entity_id)
+        .where(condition).order_by(Meter.id)).all())
+
+
+# -- the weather -----------------------------------------------------------------------------
+def weather_days_between(s: Session, district_id: str, first: dt.date,
+                         last: dt.date) -> list[WeatherDay]:
+    """The district's stored weather days from ``first`` to ``last`` (inclusive)."""
+    return list(s.scalars(select(WeatherDay).where(
+        WeatherDay.district_id == district_id, WeatherDay.day >= first,
+        WeatherDay.day <= last)))
+
+
+def weather_days_of(s: Session, district_id: str, *, start: dt.date | None = None,
+                    end: dt.date | None = None) -> list[WeatherDay]:
+    """The district's stored weather days (from ``start``, to ``end`` inclusive, when given),
+    oldest first."""
+    q = select(WeatherDay).where(WeatherDay.district_id == district_id)
+    if start is not None:
+        q = q.where(WeatherDay.day >= start)
+    if end is not None:
+        q = q.where(WeatherDay.day <= end)
+    return list(s.scalars(q.order_by(WeatherDay.day)))
+
+
+def weather_values_between(s: Session, district_id: str, first: dt.date,
+                           last: dt.date) -> list[Row[dt.date, float, int | None]]:
+    """(day, mean temperature, batch id) of the district's stored weather days from ``first``
+    to ``last`` (inclusive)."""
+    return list(s.execute(select(
+        WeatherDay.day, WeatherDay.t_mean_c, WeatherDay.batch_id).where(
+        WeatherDay.district_id == district_id, WeatherDay.day >= first,
+        WeatherDay.day <= last)))
