@@ -30,7 +30,6 @@ import numpy.typing as npt
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,12 +65,12 @@ from carbonpeak.services.accounting.verifications import (
 from carbonpeak.storage.registry.models import (
     AccountRun,
     District,
-    Entity,
     EntityQuotaClass,
     QuotaCase,
     QuotaRowRecord,
     QuotaTableRecord,
 )
+from carbonpeak.storage.registry.repositories import buildings as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import QuotaCaseStatus, QuotaClassSource, QuotaStatus, VerifiedKind
 
@@ -131,14 +130,9 @@ class Benchmark:
 
 # -- quota tables ----------------------------------------------------------------------------
 def _latest(s: Any, table_id: str, version: int | None = None) -> QuotaTableRecord:
-    q = select(QuotaTableRecord).where(QuotaTableRecord.table_id == table_id)
-    if version is not None:
-        q = q.where(QuotaTableRecord.version == version)
-    rec: QuotaTableRecord | None = s.scalars(
-        q.order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+    rec = repo.latest_quota_table(s, table_id, version=version)
     if rec is None:
-        known = list(s.scalars(select(QuotaTableRecord.table_id).distinct()
-                               .order_by(QuotaTableRecord.table_id)))
+        known = repo.quota_table_ids(s)
         msg = (f"no quota table {table_id!r}" + (f" version {version}" if version else "")
                + f"; loaded: {', '.join(known) or 'none (carbonpeak init loads the shipped ones)'}")
         raise NotFoundError(msg)
@@ -163,8 +157,7 @@ def _row_dict(r: QuotaRowRecord, index: VerificationIndex) -> dict[str, Any]:
 def quota_tables(ws: Workspace) -> list[dict[str, Any]]:
     """The newest version of every loaded quota table, with its rows' statuses."""
     with ws.registry.session() as s:
-        ids = list(s.scalars(select(QuotaTableRecord.table_id).distinct()
-                             .order_by(QuotaTableRecord.table_id)))
+        ids = repo.quota_table_ids(s)
         out = []
         index = current_verifications(s)
         for tid in ids:
@@ -234,7 +227,7 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
         if d is None:
             raise NotFoundError(district_id)
         regions = _regions(d)
-        entities = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+        entities = repo.district_entity_ids(s, district_id)
         classes: dict[str, set[str]] = {}
         for line, raw in enumerate(reader, start=2):
             r = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -263,9 +256,8 @@ def classify(ws: Workspace, district_id: str, path: Path) -> dict[str, int]:
         if errors:
             raise InputValidationError(errors)
         counts = {"created": 0, "changed": 0, "unchanged": 0}
-        existing = {(x.entity_id, x.table_id): x for x in s.scalars(
-            select(EntityQuotaClass).where(EntityQuotaClass.entity_id.in_(
-                sorted({k[0] for k in wanted}))))}
+        existing = {(x.entity_id, x.table_id): x for x in repo.quota_classes_of(
+            s, sorted({k[0] for k in wanted}))}
         for (eid, tid), (cls, source, _) in wanted.items():
             cur = existing.get((eid, tid))
             if cur is not None and cur.quota_class == cls and cur.source == source:
@@ -315,11 +307,7 @@ def benchmark(ws: Workspace, district_id: str, year: int, *, table_id: str | Non
         rec = _latest(s, table_id)
         rows = _applicable_rows(rec, d, current_verifications(s))
         version = rec.version
-        assigned: dict[str, str] = dict(s.execute(
-            select(EntityQuotaClass.entity_id, EntityQuotaClass.quota_class)
-            .join(Entity, Entity.id == EntityQuotaClass.entity_id)
-            .where(Entity.district_id == district_id, EntityQuotaClass.table_id == table_id)
-        ).all())
+        assigned: dict[str, str] = repo.assigned_quota_classes(s, district_id, table_id)
     b = tables["eui_building_year"].copy()
     inv = tables["inventory_entity_year"]
     purchased = inv[inv["scope"].isin(PURCHASED)]
@@ -433,7 +421,7 @@ def hidden_percentiles(ids: npt.NDArray[np.object_], values: npt.NDArray[np.floa
 
 def _visible_ids(ws: Workspace, scope: AccessScope) -> set[str]:
     with ws.registry.session() as s:
-        return set(s.scalars(select(Entity.id).where(scope.entity_condition())))
+        return set(repo.entity_ids_where(s, scope.entity_condition()))
 
 
 # -- disclosure (能效公示) --------------------------------------------------------------------
@@ -549,17 +537,14 @@ def open_cases(ws: Workspace, district_id: str, year: int,
 
 def _cased(s: Session, district_id: str, year: int, table_id: str) -> set[str]:
     """Entities that already have a case of ``year`` in ``table_id``."""
-    return set(s.scalars(select(QuotaCase.entity_id).where(
-        QuotaCase.district_id == district_id, QuotaCase.year == year,
-        QuotaCase.table_id == table_id)))
+    return repo.cased_entity_ids(s, district_id, year, table_id)
 
 
 def _open(ws: Workspace, district_id: str, year: int, bm: Benchmark, over: pd.DataFrame,
           created: list[QuotaCase]) -> None:
     with ws.registry.session() as s:
         have = _cased(s, district_id, year, bm.table_id)
-        streets = dict(s.execute(select(Entity.id, Entity.street_id).where(
-            Entity.district_id == district_id)).all())
+        streets = repo.entity_street_ids(s, district_id)
         for _, r in over.iterrows():
             if r["entity_id"] in have:
                 continue
@@ -596,12 +581,8 @@ def notify_cases(ws: Workspace, district_id: str, *, year: int, deadline: dt.dat
             "notice", None, "deadline", str(deadline),
             i18n_msg("intake.quota.deadline", deadline=str(deadline), notice=str(notice_date)))])
     with ws.registry.session() as s:
-        q = select(QuotaCase).where(QuotaCase.district_id == district_id,
-                                    QuotaCase.year == year,
-                                    QuotaCase.status == QuotaCaseStatus.OPEN)
-        if entity_ids is not None:  # an empty selection notifies nobody
-            q = q.where(QuotaCase.entity_id.in_(entity_ids))
-        cases = list(s.scalars(q.order_by(QuotaCase.id)))
+        # an empty selection of entity_ids notifies nobody
+        cases = repo.open_cases_of_year(s, district_id, year, entity_ids=entity_ids)
         for c in cases:
             c.status = QuotaCaseStatus.NOTIFIED
             c.notice_no = f"QN-{district_id}-{year}-{c.id:05d}"
@@ -624,9 +605,7 @@ def review_cases(ws: Workspace, district_id: str, *, review_year: int,
     status) for each case whose status changed."""
     as_of = as_of or dt.date.today()
     with ws.registry.session() as s:
-        cases = list(s.scalars(select(QuotaCase).where(
-            QuotaCase.district_id == district_id, QuotaCase.status == QuotaCaseStatus.NOTIFIED,
-            QuotaCase.year < review_year).order_by(QuotaCase.id)))
+        cases = repo.notified_cases_before(s, district_id, review_year)
         tables = sorted({c.table_id for c in cases})
     ratings: dict[str, dict[str, str]] = {}
     for tid in tables:  # no account of the review year: refused, nothing escalated
@@ -662,11 +641,6 @@ def list_cases(ws: Workspace, scope: AccessScope, *, year: int | None = None,
                status: str | None = None) -> list[dict[str, Any]]:
     """Quota cases within ``scope`` (a street officer: its street's; an entity role: its own)."""
     with ws.registry.session() as s:
-        q = select(QuotaCase, Entity.name).join(Entity, Entity.id == QuotaCase.entity_id).where(
-            QuotaCase.district_id == scope.district_id, scope.entity_condition())
-        if year is not None:
-            q = q.where(QuotaCase.year == year)
-        if status is not None:
-            q = q.where(QuotaCase.status == status)
-        return [case_dict(c, {c.entity_id: n}) for c, n in
-                s.execute(q.order_by(QuotaCase.year.desc(), QuotaCase.id))]
+        return [case_dict(c, {c.entity_id: n}) for c, n in repo.cases_in_scope(
+            s, scope.district_id, scope.entity_condition(), year=year, status=status)]
+

@@ -50,7 +50,6 @@ import holidays as holiday_calendars
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import select
 
 from carbonpeak.domain.commissioning import (
     CommissioningOptions,
@@ -68,9 +67,10 @@ from carbonpeak.intake.formats.text import xlsx_value
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.quality import wrap_column
 from carbonpeak.services.accounting.verifications import commissioning_source
-from carbonpeak.storage.registry.models import District, Entity, LakeFile, Meter, Street
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories import buildings as repo
 from carbonpeak.storage.workspace import Workspace
-from carbonpeak.vocabulary import EnergyCarrier, EntityKind, LakeFileStatus
+from carbonpeak.vocabulary import EnergyCarrier, EntityKind
 
 __all__ = [
     "COMMISSIONING_COLUMNS",
@@ -182,9 +182,7 @@ def _utc_start(tz: str, year: int) -> dt.datetime:
 def readings_years(ws: Workspace, district_id: str) -> list[int]:
     """Years with live interval or register data in the lake (local months)."""
     with ws.registry.session() as s:
-        months = s.scalars(select(LakeFile.month).where(
-            LakeFile.district_id == district_id, LakeFile.status == LakeFileStatus.LIVE,
-            LakeFile.dataset.in_(("readings", "registers"))).distinct())
+        months = repo.reading_months(s, district_id)
         return sorted({int(m[:4]) for m in months})
 
 
@@ -507,16 +505,9 @@ def commissioning(ws: Workspace, district: str | None, year: int, *,
 
 def _entities(ws: Workspace, scope: AccessScope) -> tuple[list[Any], list[Any]]:
     with ws.registry.session() as s:
-        ents = s.execute(
-            select(Entity.id, Entity.name, Entity.kind, Entity.building_type,
-                   Entity.floor_area_m2, Street.code, Street.name_zh)
-            .outerjoin(Street, Street.id == Entity.street_id)
-            .where(scope.entity_condition()).order_by(Entity.id)).all()
-        meters = s.execute(
-            select(Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
-                   Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at)
-            .join(Entity, Entity.id == Meter.entity_id)
-            .where(scope.entity_condition()).order_by(Meter.id)).all()
+        ents = repo.entities_with_streets_where(s, scope.entity_condition())
+        meters = repo.meters_of_entities_where(s, scope.entity_condition())
+
     return list(ents), list(meters)
 
 

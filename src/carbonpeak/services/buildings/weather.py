@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
 
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg as i18n_msg
@@ -34,6 +33,7 @@ from carbonpeak.intake.batches import (
 )
 from carbonpeak.intake.weather_files import nul_error, read_weather_file
 from carbonpeak.storage.registry.models import WeatherDay
+from carbonpeak.storage.registry.repositories import buildings as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = ["import_weather", "temperature_series", "weather_days",
@@ -84,9 +84,7 @@ def import_weather(ws: Workspace, path: Path, *, district: str | None = None,
                            added=len(wf.days), messages=list(wf.notes))
     res = Tally(notes=list(wf.notes))
     with open_batch(ws, d.id, "weather", wf.name, digest, rows_in=len(wf.days)) as (s, batch):
-        existing = {w.day: w for w in s.scalars(select(WeatherDay).where(
-            WeatherDay.district_id == d.id, WeatherDay.day >= wf.first,
-            WeatherDay.day <= wf.last))}
+        existing = {w.day: w for w in repo.weather_days_between(s, d.id, wf.first, wf.last)}
         new: list[WeatherDay] = []
         changed: list[dict[str, Any]] = []
         for day, temp, st, line in zip(wf.days, wf.temps_c, wf.stations, wf.lines, strict=True):
@@ -123,14 +121,9 @@ def weather_days(ws: Workspace, district_id: str, start: dt.date | None = None,
                  end: dt.date | None = None) -> list[dict[str, Any]]:
     """Stored days of the district from ``start`` to ``end`` (inclusive), oldest first."""
     with ws.registry.session() as s:
-        q = select(WeatherDay).where(WeatherDay.district_id == district_id)
-        if start is not None:
-            q = q.where(WeatherDay.day >= start)
-        if end is not None:
-            q = q.where(WeatherDay.day <= end)
         return [{"day": w.day.isoformat(), "t_mean_c": w.t_mean_c, "station": w.station,
                  "batch_id": w.batch_id, "source": w.source}
-                for w in s.scalars(q.order_by(WeatherDay.day))]
+                for w in repo.weather_days_of(s, district_id, start=start, end=end)]
 
 
 def weather_summary(days: list[dict[str, Any]], start: dt.date | None,
@@ -161,10 +154,8 @@ def temperature_series(ws: Workspace, district_id: str, first: dt.date,
     out = np.full(max(n, 0), np.nan)
     batches: set[int] = set()
     with ws.registry.session() as s:
-        for day, temp, batch in s.execute(select(
-                WeatherDay.day, WeatherDay.t_mean_c, WeatherDay.batch_id).where(
-                WeatherDay.district_id == district_id, WeatherDay.day >= first,
-                WeatherDay.day <= last)):
+        for day, temp, batch in repo.weather_values_between(s, district_id, first, last):
+
             out[(day - first).days] = temp
             if batch is not None:
                 batches.add(int(batch))

@@ -19,15 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.intake.projects.files import energy_records, project_record
 from carbonpeak.services.projects.register import _streets, one_project, project_view
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import Entity, Project, ProjectEnergyLine
+from carbonpeak.storage.registry.models import Project, ProjectEnergyLine
+from carbonpeak.storage.registry.repositories import projects as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = ["save_project"]
@@ -65,14 +64,12 @@ def save_project(ws: Workspace, record: Mapping[str, Any],
         if spec.street and spec.street not in _streets(s, d.id):
             errors.append(RowError(_SOURCE, None, "street", spec.street,
                                    msg("intake.project.unknown_street")))
-        if spec.entity_id and s.scalars(select(Entity.id).where(
-                Entity.district_id == d.id, Entity.id == spec.entity_id)).first() is None:
+        if spec.entity_id and repo.entity_of_district(s, d.id, spec.entity_id) is None:
             errors.append(RowError(_SOURCE, None, "entity_id", spec.entity_id,
                                    msg("intake.certificate.unknown_holder")))
         if errors:
             raise InputValidationError(errors)
-        existing = s.scalars(select(Project).where(Project.district_id == d.id,
-                                                   Project.code == spec.code)).first()
+        existing = repo.project_by_code(s, d.id, spec.code)
         if create and existing is not None:
             # a developer learns nothing of another's project beyond "the code is taken"
             why = f"project {spec.code} exists"
@@ -97,10 +94,9 @@ def save_project(ws: Workspace, record: Mapping[str, Any],
                        context=context, log=audit)
         s.flush()
         if lines is not None:
-            pid = s.scalars(select(Project.id).where(Project.district_id == d.id,
-                                                     Project.code == spec.code)).one()
-            have = {ln.carrier: ln for ln in s.scalars(select(ProjectEnergyLine).where(
-                ProjectEnergyLine.project_id == pid))}
+            pid = repo.id_of_project(s, d.id, spec.code)
+            have = {ln.carrier: ln for ln in repo.energy_lines_of_project(s, pid)}
+
             for e in lines:
                 ev = {"annual_quantity": e.annual_quantity, "unit": e.unit,
                       "quantity": e.quantity, "existing_quantity": e.existing_quantity,

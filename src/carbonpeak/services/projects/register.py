@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.projects import (
@@ -64,17 +63,14 @@ from carbonpeak.services.accounting.certificates import district_factors
 from carbonpeak.services.plan.indicators import STATISTICS, district_series, finite
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import (
-    Budget,
     District,
     EarlyWarning,
-    Entity,
     Project,
     ProjectEnergyLine,
-    Street,
-    Target,
     WarningEvent,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import projects as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
     ANALYST_ROLES,
@@ -129,8 +125,7 @@ def two_high_sectors(d: District) -> list[TwoHighSector]:
 
 # -- imports ------------------------------------------------------------------------------------
 def _streets(s: Session, district_id: str) -> set[str]:
-    return {n for st in s.scalars(select(Street).where(Street.district_id == district_id))
-            for n in (st.name_zh, st.code)}
+    return {n for st in repo.district_streets(s, district_id) for n in (st.name_zh, st.code)}
 
 
 def import_projects(ws: Workspace, path: Path, *, district: str | None = None) -> Tally:
@@ -140,7 +135,7 @@ def import_projects(ws: Workspace, path: Path, *, district: str | None = None) -
     tally = Tally()
     with ws.registry.session() as s:
         streets = _streets(s, d.id)
-        entities = set(s.scalars(select(Entity.id).where(Entity.district_id == d.id)))
+        entities = repo.district_entity_ids(s, d.id)
         errors = [RowError(path.name, p.line, "street", p.street,
                            msg("intake.project.unknown_street"))
                   for p in specs if p.street and p.street not in streets]
@@ -149,8 +144,7 @@ def import_projects(ws: Workspace, path: Path, *, district: str | None = None) -
                    for p in specs if p.entity_id and p.entity_id not in entities]
         if errors:
             raise InputValidationError(errors)
-        existing = {p.code: p for p in s.scalars(select(Project).where(
-            Project.district_id == d.id))}
+        existing = {p.code: p for p in repo.district_projects(s, d.id)}
         for p in specs:
             values = {"name": p.name, "street": p.street, "developer": p.developer,
                       "sector_code": p.sector_code, "kind": p.kind, "stage": p.stage,
@@ -175,16 +169,15 @@ def import_project_energy(ws: Workspace, path: Path, *, district: str | None = N
     specs = read_energy_file(path)
     tally = Tally()
     with ws.registry.session() as s:
-        projects = {p.code: p for p in s.scalars(select(Project).where(
-            Project.district_id == d.id))}
+        projects = {p.code: p for p in repo.district_projects(s, d.id)}
         errors = [RowError(path.name, e.line, "project_code", e.project_code,
                            msg("intake.project.unknown_project", code=e.project_code))
                   for e in specs if e.project_code not in projects]
         if errors:
             raise InputValidationError(errors)
         ids = [p.id for p in projects.values()]
-        existing = {(ln.project_id, ln.carrier): ln for ln in s.scalars(
-            select(ProjectEnergyLine).where(ProjectEnergyLine.project_id.in_(ids)))}
+        existing = {(ln.project_id, ln.carrier): ln
+                    for ln in repo.energy_lines_of_projects(s, ids)}
         for e in specs:
             pid = projects[e.project_code].id
             values = {"annual_quantity": e.annual_quantity, "unit": e.unit,
@@ -203,11 +196,9 @@ def import_project_energy(ws: Workspace, path: Path, *, district: str | None = N
 def _load(ws: Workspace, d: District, view: ProjectView
           ) -> list[tuple[Project, list[ProjectEnergyLine]]]:
     with ws.registry.session() as s:
-        projects = [p for p in s.scalars(select(Project).where(Project.district_id == d.id)
-                                         .order_by(Project.code)) if view.sees(p)]
+        projects = [p for p in repo.district_projects_by_code(s, d.id) if view.sees(p)]
         lines: dict[int, list[ProjectEnergyLine]] = {}
-        for ln in s.scalars(select(ProjectEnergyLine).where(
-                ProjectEnergyLine.project_id.in_([p.id for p in projects]))):
+        for ln in repo.energy_lines_of_projects(s, [p.id for p in projects]):
             lines.setdefault(ln.project_id, []).append(ln)
         s.expunge_all()
     return [(p, lines.get(p.id, [])) for p in projects]
@@ -235,15 +226,10 @@ class _Base:
 
 def _base(ws: Workspace, d: District) -> _Base:
     with ws.registry.session() as s:
-        budgets = {(b.year, b.metric): b.budget for b in s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.scope_type == ScopeType.DISTRICT))}
+        budgets = {(b.year, b.metric): b.budget for b in repo.district_budgets(s, d.id)}
         targets = [(t.code, t.kind, t.baseline_year or 2020, t.baseline_value,
-                    float(t.target_value or 0.0), int(t.target_year or 0)) for t in s.scalars(
-            select(Target).where(Target.district_id == d.id, Target.metric == "energy_per_gdp",
-                                 Target.scope_type == ScopeType.DISTRICT,
-                                 Target.active.is_(True), Target.target_value.is_not(None),
-                                 Target.target_year.is_not(None))
-            .order_by(Target.target_year))]
+                    float(t.target_value or 0.0), int(t.target_year or 0))
+                   for t in repo.energy_per_gdp_targets(s, d.id)]
     series = district_series(ws, d)
     stats: dict[int, tuple[float, float]] = {}
     if not series.empty:
@@ -482,11 +468,8 @@ def _store_warning(ws: Workspace, d: District, pl: Pipeline) -> str | None:
         "account_run_id": None}
     now = utcnow()
     with ws.registry.session() as s:
-        w = s.scalars(select(EarlyWarning).where(
-            EarlyWarning.district_id == d.id, EarlyWarning.year == pl.year,
-            EarlyWarning.metric == BudgetMetric.ENERGY_TCE,
-            EarlyWarning.scope_type == ScopeType.DISTRICT,
-            EarlyWarning.scope_id == PIPELINE_WARNING_SCOPE)).first()
+        w = repo.pipeline_warning(s, d.id, pl.year, PIPELINE_WARNING_SCOPE)
+
         if w is None and not pl.exceeds:
             return None
         previous = w.level if w is not None else None

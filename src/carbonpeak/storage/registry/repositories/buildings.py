@@ -1,5 +1,5 @@
 """The registry's SQL of the buildings capability: energy audits, key units' filings, the
-audit schedule's entities, retrofits, benchmarking and commissioning.
+audit schedule's entities, retrofits, benchmarking, commissioning and the weather.
 
 Every function takes the use case's session first (the use case keeps its transaction) and
 returns ORM rows, tuples or scalars. A scope's condition on :class:`Entity` rows is passed in
@@ -18,48 +18,74 @@ from carbonpeak.storage.registry.models import (
     AuditLog,
     EnergyAudit,
     Entity,
+    EntityQuotaClass,
+    LakeFile,
     Meter,
     MvResult,
     ObligationFiling,
     QuotaCase,
+    QuotaTableRecord,
     RetrofitProject,
     Street,
     Target,
     User,
+    WeatherDay,
 )
-from carbonpeak.vocabulary import RetrofitStatus, Role, ScopeType
+from carbonpeak.vocabulary import (
+    LakeFileStatus,
+    QuotaCaseStatus,
+    RetrofitStatus,
+    Role,
+    ScopeType,
+)
 
 __all__ = [
     "active_district_target",
-    "completed_retrofits",
-    "entities_by_ids",
-    "floor_areas",
-    "latest_mv_results",
-    "mv_results_newest_first",
-    "retrofit_by_code",
-    "retrofit_in_scope",
-    "retrofits_in_scope",
-    "retrofits_of_district",
-    "retrofits_of_entities",
-    "whole_meters_of",
+    "assigned_quota_classes",
     "audit_by_key",
     "audit_dates_of_kinds",
     "audit_log_actors",
     "audits_in_scope",
     "audits_up_to",
+    "cased_entity_ids",
+    "cases_in_scope",
+    "completed_retrofits",
+    "district_entity_ids",
     "district_entity_rows",
     "district_streets",
+    "entities_by_ids",
+    "entities_with_streets_where",
     "entity_districts",
     "entity_ids_where",
     "entity_manager_usernames",
+    "entity_street_ids",
     "entity_street_names",
     "filing_by_key",
     "filings_of_units",
+    "floor_areas",
     "key_unit_ids",
+    "latest_mv_results",
+    "latest_quota_table",
+    "meters_of_entities_where",
+    "mv_results_newest_first",
+    "notified_cases_before",
+    "open_cases_of_year",
     "quota_cases_up_to",
+    "quota_classes_of",
+    "quota_table_ids",
+    "reading_months",
+    "retrofit_by_code",
+    "retrofit_in_scope",
+    "retrofits_in_scope",
+    "retrofits_of_district",
+    "retrofits_of_entities",
     "stored_audit",
     "stored_filing",
     "visible_entity",
+    "weather_days_between",
+    "weather_days_of",
+    "weather_values_between",
+    "whole_meters_of",
 ]
 
 
@@ -311,3 +337,148 @@ def floor_areas(s: Session, ids: Sequence[str]) -> dict[str, float | None]:
     """The registered floor area [m²] of each of ``ids`` (None when not given)."""
     return {str(e): a for e, a in s.execute(
         select(Entity.id, Entity.floor_area_m2).where(Entity.id.in_(ids)))}
+
+
+# -- benchmarking: quota tables, classes and cases -------------------------------------------
+def latest_quota_table(s: Session, table_id: str, *,
+                       version: int | None = None) -> QuotaTableRecord | None:
+    """The newest version of the quota table ``table_id`` (that ``version`` when given), or
+    None."""
+    q = select(QuotaTableRecord).where(QuotaTableRecord.table_id == table_id)
+    if version is not None:
+        q = q.where(QuotaTableRecord.version == version)
+    return s.scalars(q.order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+
+
+def quota_table_ids(s: Session) -> list[str]:
+    """The ids of the loaded quota tables, sorted."""
+    return list(s.scalars(select(QuotaTableRecord.table_id).distinct()
+                          .order_by(QuotaTableRecord.table_id)))
+
+
+def district_entity_ids(s: Session, district_id: str) -> set[str]:
+    """The ids of the district's entities."""
+    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+
+
+def quota_classes_of(s: Session, entity_ids: Sequence[str]) -> list[EntityQuotaClass]:
+    """The quota-class assignments of ``entity_ids`` (every table)."""
+    return list(s.scalars(select(EntityQuotaClass).where(
+        EntityQuotaClass.entity_id.in_(entity_ids))))
+
+
+def assigned_quota_classes(s: Session, district_id: str, table_id: str) -> dict[str, str]:
+    """The quota class assigned in ``table_id`` to each of the district's entities, by id."""
+    return dict(s.execute(
+        select(EntityQuotaClass.entity_id, EntityQuotaClass.quota_class)
+        .join(Entity, Entity.id == EntityQuotaClass.entity_id)
+        .where(Entity.district_id == district_id, EntityQuotaClass.table_id == table_id)
+    ).all())
+
+
+def cased_entity_ids(s: Session, district_id: str, year: int, table_id: str) -> set[str]:
+    """The entities that have a quota case of ``year`` in ``table_id``."""
+    return set(s.scalars(select(QuotaCase.entity_id).where(
+        QuotaCase.district_id == district_id, QuotaCase.year == year,
+        QuotaCase.table_id == table_id)))
+
+
+def entity_street_ids(s: Session, district_id: str) -> dict[str, int | None]:
+    """The street id (None when unassigned) of each of the district's entities, by id."""
+    return dict(s.execute(select(Entity.id, Entity.street_id).where(
+        Entity.district_id == district_id)).all())
+
+
+def open_cases_of_year(s: Session, district_id: str, year: int, *,
+                       entity_ids: Sequence[str] | None = None) -> list[QuotaCase]:
+    """The district's open quota cases of ``year`` (only of ``entity_ids`` when given, an
+    empty selection giving none), by id."""
+    q = select(QuotaCase).where(QuotaCase.district_id == district_id,
+                                QuotaCase.year == year,
+                                QuotaCase.status == QuotaCaseStatus.OPEN)
+    if entity_ids is not None:
+        q = q.where(QuotaCase.entity_id.in_(entity_ids))
+    return list(s.scalars(q.order_by(QuotaCase.id)))
+
+
+def notified_cases_before(s: Session, district_id: str, review_year: int) -> list[QuotaCase]:
+    """The district's notified quota cases of a year before ``review_year``, by id."""
+    return list(s.scalars(select(QuotaCase).where(
+        QuotaCase.district_id == district_id, QuotaCase.status == QuotaCaseStatus.NOTIFIED,
+        QuotaCase.year < review_year).order_by(QuotaCase.id)))
+
+
+def cases_in_scope(s: Session, district_id: str, condition: ColumnElement[bool], *,
+                   year: int | None = None,
+                   status: str | None = None) -> list[Row[QuotaCase, str]]:
+    """(case, entity name) of the district's quota cases of entities meeting ``condition``
+    (only of ``year``, only in ``status`` when given), newest year first, then by id."""
+    q = select(QuotaCase, Entity.name).join(Entity, Entity.id == QuotaCase.entity_id).where(
+        QuotaCase.district_id == district_id, condition)
+    if year is not None:
+        q = q.where(QuotaCase.year == year)
+    if status is not None:
+        q = q.where(QuotaCase.status == status)
+    return list(s.execute(q.order_by(QuotaCase.year.desc(), QuotaCase.id)))
+
+
+# -- commissioning ---------------------------------------------------------------------------
+def reading_months(s: Session, district_id: str) -> list[str]:
+    """The distinct months (``YYYY-MM``) of the district's live readings and registers files
+    in the lake."""
+    return list(s.scalars(select(LakeFile.month).where(
+        LakeFile.district_id == district_id, LakeFile.status == LakeFileStatus.LIVE,
+        LakeFile.dataset.in_(("readings", "registers"))).distinct()))
+
+
+def entities_with_streets_where(s: Session, condition: ColumnElement[bool]) -> list[
+        Row[str, str, str, str | None, float | None, str | None, str | None]]:
+    """(id, name, kind, building type, floor area, street code, street's Chinese name) of
+    the entities meeting ``condition``, by id."""
+    return list(s.execute(
+        select(Entity.id, Entity.name, Entity.kind, Entity.building_type,
+               Entity.floor_area_m2, Street.code, Street.name_zh)
+        .outerjoin(Street, Street.id == Entity.street_id)
+        .where(condition).order_by(Entity.id)).all())
+
+
+def meters_of_entities_where(s: Session, condition: ColumnElement[bool]) -> list[
+        Row[str, str, str, str, str | None, str, float, int, float | None]]:
+    """(id, entity id, carrier, unit, sub-meter, register, multiplier, interval minutes,
+    rollover) of the meters of the entities meeting ``condition``, by meter id."""
+    return list(s.execute(
+        select(Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
+               Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at)
+        .join(Entity, Entity.id == Meter.entity_id)
+        .where(condition).order_by(Meter.id)).all())
+
+
+# -- the weather -----------------------------------------------------------------------------
+def weather_days_between(s: Session, district_id: str, first: dt.date,
+                         last: dt.date) -> list[WeatherDay]:
+    """The district's stored weather days from ``first`` to ``last`` (inclusive)."""
+    return list(s.scalars(select(WeatherDay).where(
+        WeatherDay.district_id == district_id, WeatherDay.day >= first,
+        WeatherDay.day <= last)))
+
+
+def weather_days_of(s: Session, district_id: str, *, start: dt.date | None = None,
+                    end: dt.date | None = None) -> list[WeatherDay]:
+    """The district's stored weather days (from ``start``, to ``end`` inclusive, when given),
+    oldest first."""
+    q = select(WeatherDay).where(WeatherDay.district_id == district_id)
+    if start is not None:
+        q = q.where(WeatherDay.day >= start)
+    if end is not None:
+        q = q.where(WeatherDay.day <= end)
+    return list(s.scalars(q.order_by(WeatherDay.day)))
+
+
+def weather_values_between(s: Session, district_id: str, first: dt.date,
+                           last: dt.date) -> list[Row[dt.date, float, int | None]]:
+    """(day, mean temperature, batch id) of the district's stored weather days from ``first``
+    to ``last`` (inclusive)."""
+    return list(s.execute(select(
+        WeatherDay.day, WeatherDay.t_mean_c, WeatherDay.batch_id).where(
+        WeatherDay.district_id == district_id, WeatherDay.day >= first,
+        WeatherDay.day <= last)))
