@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.targets import reduction_vs_baseline, required_annual_rate
 from carbonpeak.errors import CarbonPeakError
@@ -26,6 +25,7 @@ from carbonpeak.services.accounting.certificates import energy_deductions
 from carbonpeak.services.plan.indicators import district_series, finite
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.storage.registry.models import Budget
+from carbonpeak.storage.registry.repositories import plan as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import TARGET_SEVERITY, ScopeType, TargetKind, TargetState
 
@@ -101,8 +101,7 @@ def dual_control(ws: Workspace, *, district: str | None = None, year: int | None
         series = series[series.index <= year]
     statuses = evaluate_targets(ws, district=d.id, year=year, viewer=viewer)
     with ws.registry.session() as s:
-        budgets = {(b.year, b.metric): b for b in s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.scope_type == ScopeType.DISTRICT))}
+        budgets = {(b.year, b.metric): b for b in repo.district_budgets(s, d.id)}
         s.expunge_all()
     out = []
     for key, (zh, en, unit, col, metrics) in INDICATORS.items():

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.lmdi import UNCLASSIFIED
 from carbonpeak.domain.statistics import chain_comparable_gdp
@@ -53,9 +52,8 @@ from carbonpeak.storage.registry.models import (
     AuditLog,
     District,
     DistrictStatistics,
-    Entity,
-    SectorStatistics,
 )
+from carbonpeak.storage.registry.repositories import plan as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["ASSESSMENT_ISSUED", "STATISTICS_METRICS", "RunTables", "assessments_issued",
@@ -89,8 +87,7 @@ class RunTables:
 def official_runs(ws: Workspace, d: District, names: list[str]) -> dict[int, RunTables]:
     """Year -> tables of the current official run, for every year accounted (with tables)."""
     with ws.registry.session() as s:
-        years = sorted(set(s.scalars(select(AccountRun.year).where(
-            AccountRun.district_id == d.id, AccountRun.official.is_(True)))))
+        years = sorted(set(repo.official_years(s, d.id)))
         runs = [r for y in years if (r := official_run(s, d.id, y)) is not None]
         s.expunge_all()
     out: dict[int, RunTables] = {}
@@ -185,8 +182,7 @@ def district_series(ws: Workspace, d: District,
     hidden = {y for y, c in cells.items() if "total" in c}
     runs = {y: acc for y, acc in runs.items() if y not in hidden}
     with ws.registry.session() as s:
-        stats = {r.year: r for r in s.scalars(select(DistrictStatistics).where(
-            DistrictStatistics.district_id == d.id))}
+        stats = {r.year: r for r in repo.district_statistics(s, d.id)}
     base_year = price_base_year(d)
     gdp = comparable_gdp(stats, base_year)
     rows: list[dict[str, Any]] = []
@@ -308,8 +304,8 @@ def sector_frame(ws: Workspace, d: District, year: int) -> pd.DataFrame | None:
     sy["section"] = letter.where(letter.str.fullmatch(r"[A-T]"), UNCLASSIFIED)
     agg = sy.groupby("section").agg(energy_tce=("tce_equal", "sum"), tco2=("tco2", "sum"))
     with ws.registry.session() as s:
-        va = {r.sector: r.value_added_10k_cny for r in s.scalars(select(SectorStatistics).where(
-            SectorStatistics.district_id == d.id, SectorStatistics.year == year))}
+        va = {r.sector: r.value_added_10k_cny
+              for r in repo.sector_value_added_of_year(s, d.id, year)}
     frame = agg.reindex(sorted(set(agg.index) | set(va))).fillna(0.0)
     frame["value_added_10k_cny"] = [va.get(str(k), 0.0) for k in frame.index]
     frame.index.name = "sector"
@@ -389,9 +385,7 @@ def assessments_issued(ws: Workspace, d: District) -> tuple[list[tuple[int, floa
     with the latest issue as the source (its date, the units graded and the 通报 lists).
     Read from the audit log (storage): the assessment itself is supervision's, above plan."""
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(AuditLog).where(
-            AuditLog.district_id == d.id, AuditLog.object_type == ASSESSMENT_ISSUED[0],
-            AuditLog.action == ASSESSMENT_ISSUED[1]).order_by(AuditLog.at, AuditLog.id)))
+        rows = repo.audit_entries(s, d.id, ASSESSMENT_ISSUED[0], ASSESSMENT_ISSUED[1])
         s.expunge_all()
     latest: dict[int, AuditLog] = {}
     for r in rows:
@@ -410,8 +404,8 @@ def assessments_issued(ws: Workspace, d: District) -> tuple[list[tuple[int, floa
 def _gdp_share(ws: Workspace, d: District, letter: str,
                series: pd.DataFrame) -> tuple[list[tuple[int, float]], Message]:
     with ws.registry.session() as s:
-        va = {r.year: r.value_added_10k_cny for r in s.scalars(select(SectorStatistics).where(
-            SectorStatistics.district_id == d.id, SectorStatistics.sector == letter))}
+        va = {r.year: r.value_added_10k_cny
+              for r in repo.sector_value_added_series(s, d.id, letter)}
     out = []
     for y, v in sorted(va.items()):
         gdp = series["gdp_10k_cny"].get(y)
@@ -427,8 +421,7 @@ def _from_accounts(ws: Workspace, d: District,
              "building_electricity_share": ["inventory_entity_year"]}[metric]
     runs = official_runs(ws, d, names)
     with ws.registry.session() as s:
-        kinds = {str(i): str(k) for i, k in s.execute(select(Entity.id, Entity.kind).where(
-            Entity.district_id == d.id)).all()}
+        kinds = {str(i): str(k) for i, k in repo.entity_kinds(s, d.id)}
     out: list[tuple[int, float]] = []
     for year, rt in sorted(runs.items()):
         v = _metric_value(metric, rt.tables, kinds)

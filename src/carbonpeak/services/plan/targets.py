@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.accounting import RuleConfigError, key_unit_rules
 from carbonpeak.domain.plan.progress import TargetSpec, judge_target
@@ -41,6 +40,7 @@ from carbonpeak.services.plan.indicators import (
     district_series,
 )
 from carbonpeak.storage.registry.models import AuditLog, District, Target, TargetObservation
+from carbonpeak.storage.registry.repositories import plan as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import TargetState
 
@@ -114,14 +114,8 @@ def evaluate_targets(ws: Workspace, *, district: str | None = None, year: int | 
     """
     d = ws.district(district)
     with ws.registry.session() as s:
-        q = select(Target).where(Target.district_id == d.id, Target.active.is_(True))
-        if codes:
-            q = q.where(Target.code.in_(codes))
-        if scope is not None:
-            q = q.where(Target.scope_type == scope[0], Target.scope_id == scope[1])
-        targets = list(s.scalars(q.order_by(Target.id)))
-        obs = list(s.scalars(select(TargetObservation).where(
-            TargetObservation.target_id.in_([t.id for t in targets]))))
+        targets = repo.targets_to_evaluate(s, d.id, codes=codes, scope=scope)
+        obs = repo.observations_of_targets(s, [t.id for t in targets])
         s.expunge_all()
     by_target: dict[int, list[TargetObservation]] = {}
     for o in obs:
@@ -294,10 +288,7 @@ def _peak(ws: Workspace, d: District, st: TargetStatus, year: int | None,
 # -- editing ------------------------------------------------------------------------------
 def _find(ws: Workspace, d: District, code: str, scope_id: str | None) -> int:
     with ws.registry.session() as s:
-        q = select(Target.id).where(Target.district_id == d.id, Target.code == code)
-        if scope_id:
-            q = q.where(Target.scope_id == scope_id)
-        ids = list(s.scalars(q))
+        ids = repo.target_ids(s, d.id, code, scope_id=scope_id)
     if not ids:
         raise NotFoundError(i18n_msg("plan.error.no_target", code=code, district=d.id))
     if len(ids) > 1:
@@ -354,9 +345,7 @@ def add_observation(ws: Workspace, target_id: int, *, observed_on: dt.date, valu
         t = s.get(Target, target_id)
         if t is None:
             raise NotFoundError(i18n_msg("error.no.target", id=target_id))
-        o = s.scalars(select(TargetObservation).where(
-            TargetObservation.target_id == target_id,
-            TargetObservation.observed_on == observed_on)).first()
+        o = repo.observation_on(s, target_id, observed_on)
         key = f"{t.code}@{observed_on}"
         if o is None:
             o = TargetObservation(target_id=target_id, observed_on=observed_on, value=value,
@@ -387,11 +376,7 @@ def find_target(ws: Workspace, code: str, *, district: str | None = None,
 def target_history(ws: Workspace, t: Target) -> tuple[list[TargetObservation], list[AuditLog]]:
     """A target's observations (by date) and the audit log of its changes (by time)."""
     with ws.registry.session() as s:
-        obs = list(s.scalars(select(TargetObservation).where(
-            TargetObservation.target_id == t.id).order_by(TargetObservation.observed_on)))
-        changes = list(s.scalars(select(AuditLog).where(
-            AuditLog.object_type == "target",
-            AuditLog.object_id == f"{t.code}@{t.scope_type}:{t.scope_id}").order_by(
-            AuditLog.at, AuditLog.id)))
+        obs = repo.observations_by_date(s, t.id)
+        changes = repo.target_audit_log(s, f"{t.code}@{t.scope_type}:{t.scope_id}")
         s.expunge_all()
     return obs, changes

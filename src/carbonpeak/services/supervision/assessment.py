@@ -16,8 +16,6 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.domain.supervision.assessment import (
     DEFAULT_BANDS,
     SCHEME_SOURCE,
@@ -33,13 +31,8 @@ from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.supervision.catalogue import STREET_UNIT
 from carbonpeak.services.supervision.programmes import SHARE_TARGETS, eligible_count
 from carbonpeak.services.supervision.rounds import target_owners
-from carbonpeak.storage.registry.models import (
-    DispatchRound,
-    Organisation,
-    RoundSubmission,
-    Street,
-    SupervisionTask,
-)
+from carbonpeak.storage.registry.models import RoundSubmission
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import SubmissionStatus, TargetState
 
@@ -52,12 +45,8 @@ def district_scheme(ws: Workspace, *, district: str | None = None) -> Scheme:
     conf = ((d.profile or {}).get("supervision") or {}).get("assessment") or {}
     veto = conf.get("veto_targets")
     if veto is None:
-        from carbonpeak.storage.registry.models import Target
-
         with ws.registry.session() as s:
-            veto = list(s.scalars(select(Target.code).where(
-                Target.district_id == d.id, Target.metric == "energy_per_gdp",
-                Target.scope_type == "district")))
+            veto = repo.energy_per_gdp_target_codes(s, d.id)
     bands = tuple((float(b[0]), str(b[1])) for b in conf["bands"]) if "bands" in conf \
         else DEFAULT_BANDS
     return Scheme(target_weights={str(k): float(v) for k, v in
@@ -87,16 +76,13 @@ def assess(ws: Workspace, *, year: int, district: str | None = None,
     items: list[UnitItem] = []
     with ws.registry.session() as s:
         owners = target_owners(s, d.id)
-        names = {o.code: o.name_zh for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == d.id))}
-        names.update({f"{STREET_UNIT}{st.code}": st.name_zh for st in s.scalars(
-            select(Street).where(Street.district_id == d.id))})
-        rounds = {r.id: r for r in s.scalars(select(DispatchRound).where(
-            DispatchRound.district_id == d.id)) if r.opened_on.year == year}
-        subs = list(s.scalars(select(RoundSubmission).where(
-            RoundSubmission.round_id.in_(list(rounds))).order_by(RoundSubmission.id)))
-        tasks = list(s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == d.id)))
+        names = {o.code: o.name_zh for o in repo.organisations_of_district(s, d.id)}
+        names.update({f"{STREET_UNIT}{st.code}": st.name_zh
+                      for st in repo.streets_of_district(s, d.id)})
+        rounds = {r.id: r for r in repo.rounds_of_district(s, d.id)
+                  if r.opened_on.year == year}
+        subs = repo.submissions_of_rounds(s, list(rounds))
+        tasks = repo.tasks_of_district(s, d.id)
     done: dict[tuple[str, str], float] = {}
     late: dict[tuple[str, str], int] = {}
     owed: dict[tuple[str, str], int] = {}
@@ -178,15 +164,10 @@ def owed_reasons(ws: Workspace, statuses: list[TargetStatus], *,
     out: dict[str, tuple[str, Message]] = {}
     with ws.registry.session() as s:
         owners = target_owners(s, d.id)
-        names = {o.code: o.name_zh for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == d.id))}
-        rounds = {r.id: r for r in s.scalars(select(DispatchRound).where(
-            DispatchRound.district_id == d.id))}
+        names = {o.code: o.name_zh for o in repo.organisations_of_district(s, d.id)}
+        rounds = {r.id: r for r in repo.rounds_of_district(s, d.id)}
         latest: dict[str, RoundSubmission] = {}
-        for sub in s.scalars(select(RoundSubmission).where(
-                RoundSubmission.district_id == d.id,
-                RoundSubmission.item.in_([f"target:{c}" for c in missing]))
-                .order_by(RoundSubmission.id)):
+        for sub in repo.target_submissions(s, d.id, [f"target:{c}" for c in missing]):
             latest[sub.item.split(":", 1)[1]] = sub
     for code in sorted(missing):
         got = latest.get(code)

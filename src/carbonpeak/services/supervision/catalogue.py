@@ -19,13 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import msg
 from carbonpeak.intake.supervision.catalogue_files import read_organisations, read_task_catalogue
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import Organisation, Street, SupervisionTask
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import ANALYST_ROLES, FactorStatus, OrgKind, Role
 
@@ -93,8 +92,7 @@ def load_catalogue(ws: Workspace, *, district: str | None = None) -> dict[str, i
     cat = read_task_catalogue(d.id)
     created = {"organisations": 0, "tasks": 0}
     with ws.registry.session() as s:
-        have = {o.code for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == d.id))}
+        have = {o.code for o in repo.organisations_of_district(s, d.id)}
         for o in orgs:
             if o["code"] in have:
                 continue
@@ -103,10 +101,8 @@ def load_catalogue(ws: Workspace, *, district: str | None = None) -> dict[str, i
                                status=o["status"]))
             created["organisations"] += 1
         s.flush()
-        by_name = {o.name_zh: o.code for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == d.id))}
-        tasks = {t.code for t in s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == d.id))}
+        by_name = {o.name_zh: o.code for o in repo.organisations_of_district(s, d.id)}
+        tasks = {t.code for t in repo.tasks_of_district(s, d.id)}
         for t in cat["tasks"]:
             if t["code"] in tasks:
                 continue
@@ -139,8 +135,7 @@ def task_dict(t: SupervisionTask, names: dict[str, str]) -> dict[str, Any]:
 
 def _names(ws: Workspace, district_id: str) -> dict[str, str]:
     with ws.registry.session() as s:
-        return {o.code: o.name_zh for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == district_id))}
+        return {o.code: o.name_zh for o in repo.organisations_of_district(s, district_id)}
 
 
 def unit_name(names: dict[str, str], unit: str) -> str:
@@ -151,9 +146,7 @@ def unit_name(names: dict[str, str], unit: str) -> str:
 def list_tasks(ws: Workspace, scope: SupervisionScope) -> list[dict[str, Any]]:
     """The tasks ``scope`` may see, in the plan's order."""
     with ws.registry.session() as s:
-        rows = [t for t in s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == scope.district_id).order_by(SupervisionTask.code))
-            if scope.sees_task(t)]
+        rows = [t for t in repo.tasks_by_code(s, scope.district_id) if scope.sees_task(t)]
         s.expunge_all()
     names = _names(ws, scope.district_id)
     return [task_dict(t, names) for t in rows]
@@ -162,9 +155,7 @@ def list_tasks(ws: Workspace, scope: SupervisionScope) -> list[dict[str, Any]]:
 def get_task(ws: Workspace, scope: SupervisionScope, code: str) -> dict[str, Any]:
     """One task; NotFoundError when it does not exist or is outside ``scope``."""
     with ws.registry.session() as s:
-        t = s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == scope.district_id,
-            SupervisionTask.code == code)).first()
+        t = repo.task_by_code(s, scope.district_id, code)
         if t is None or not scope.sees_task(t):
             msg_ = f"no task {code!r}"
             raise NotFoundError(msg_)
@@ -178,8 +169,7 @@ def list_organisations(ws: Workspace, *, district: str | None = None) -> list[di
     with ws.registry.session() as s:
         return [{"code": o.code, "name_zh": o.name_zh, "name_en": o.name_en, "kind": o.kind,
                  "source": o.source, "status": o.status, "active": o.active}
-                for o in s.scalars(select(Organisation).where(
-                    Organisation.district_id == d.id).order_by(Organisation.code))]
+                for o in repo.organisations_by_code(s, d.id)]
 
 
 def add_organisation(ws: Workspace, code: str, name_zh: str, *, name_en: str = "",
@@ -194,8 +184,7 @@ def add_organisation(ws: Workspace, code: str, name_zh: str, *, name_en: str = "
         errors.append(RowError("(request)", None, "kind", kind, msg(
             "intake.cell.not_one_of", allowed=", ".join(OrgKind))))
     with ws.registry.session() as s:
-        if s.scalars(select(Organisation.id).where(Organisation.district_id == d.id,
-                                                   Organisation.code == code)).first():
+        if repo.organisation_id(s, d.id, code):
             errors.append(RowError("(request)", None, "code", code,
                                    msg("supervision.org.exists")))
         if errors:
@@ -213,14 +202,12 @@ def assign_task(ws: Workspace, code: str, *, lead: str | None,
     audit-logged with the change."""
     d = ws.district(district)
     with ws.registry.session() as s:
-        known = set(s.scalars(select(Organisation.code).where(
-            Organisation.district_id == d.id, Organisation.active.is_(True))))
+        known = set(repo.active_organisation_codes(s, d.id))
         bad = [c for c in [lead, *(supporting or [])] if c and c not in known]
         if bad:
             raise InputValidationError([RowError("(request)", None, "org", c, msg(
                 "supervision.org.unknown", code=c)) for c in bad])
-        t = s.scalars(select(SupervisionTask).where(SupervisionTask.district_id == d.id,
-                                                    SupervisionTask.code == code)).first()
+        t = repo.task_by_code(s, d.id, code)
         if t is None:
             msg_ = f"no task {code!r}"
             raise NotFoundError(msg_)

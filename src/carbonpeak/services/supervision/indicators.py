@@ -14,12 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
-
 from carbonpeak.domain.supervision.timeliness import TimelinessRule, timeliness
 from carbonpeak.services.supervision.coverage import COVERAGE_TARGETS
 from carbonpeak.services.supervision.rounds import target_owners
-from carbonpeak.storage.registry.models import Organisation, Target, TargetObservation
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["indicator_registry"]
@@ -36,15 +34,9 @@ def indicator_registry(ws: Workspace, *, district: str | None = None,
     rule = TimelinessRule(**{k: int(v) for k, v in t.items()}) if t else TimelinessRule()
     with ws.registry.session() as s:
         owners = target_owners(s, d.id)
-        names = {o.code: o.name_zh for o in s.scalars(select(Organisation).where(
-            Organisation.district_id == d.id))}
-        targets = list(s.scalars(select(Target).where(
-            Target.district_id == d.id, Target.active.is_(True),
-            Target.scope_type == "district").order_by(Target.code)))
-        last: dict[int, dt.date] = {int(tid): day_ for tid, day_ in s.execute(
-            select(TargetObservation.target_id, func.max(TargetObservation.observed_on))
-            .where(TargetObservation.target_id.in_([x.id for x in targets]))
-            .group_by(TargetObservation.target_id))}
+        names = {o.code: o.name_zh for o in repo.organisations_of_district(s, d.id)}
+        targets = repo.active_district_targets(s, d.id)
+        last: dict[int, dt.date] = repo.latest_observation_days(s, [x.id for x in targets])
     out = []
     for x in targets:
         kind = "computed" if x.metric or x.code in COVERAGE_TARGETS else "observed"

@@ -18,17 +18,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import dumps, label, msg
 from carbonpeak.services.plan.targets import add_observation, find_target
 from carbonpeak.storage.registry.models import (
     EligibleCount,
     GreenProgramme,
-    Organisation,
-    Street,
 )
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import ProgrammeKind, ProgrammeStatus
 
@@ -69,9 +66,7 @@ def set_eligible(ws: Workspace, code: str, *, count: int, as_of: dt.date, source
     if errors:
         raise InputValidationError(errors)
     with ws.registry.session() as s:
-        row = s.scalars(select(EligibleCount).where(
-            EligibleCount.district_id == d.id, EligibleCount.target_code == code,
-            EligibleCount.as_of == as_of)).first()
+        row = repo.eligible_count_as_of(s, d.id, code, as_of)
         key = f"{code}@{as_of}"
         if row is None:
             s.add(EligibleCount(district_id=d.id, target_code=code, as_of=as_of, count=count,
@@ -93,9 +88,7 @@ def eligible_count(ws: Workspace, code: str, on: dt.date, *,
     """The latest eligible count of ``code`` as of ``on``: (count, source, as of), or None."""
     d = ws.district(district)
     with ws.registry.session() as s:
-        row = s.scalars(select(EligibleCount).where(
-            EligibleCount.district_id == d.id, EligibleCount.target_code == code,
-            EligibleCount.as_of <= on).order_by(EligibleCount.as_of.desc())).first()
+        row = repo.latest_eligible_count(s, d.id, code, on)
         return None if row is None else (row.count, row.source, row.as_of)
 
 
@@ -112,12 +105,10 @@ def apply_programme(ws: Workspace, kind: str, name: str, *, applied_on: dt.date,
         errors.append(RowError("(request)", None, "name", name,
                                msg("supervision.programme.name_required")))
     with ws.registry.session() as s:
-        if street and not s.scalars(select(Street.id).where(
-                Street.district_id == d.id, Street.code == street)).first():
+        if street and not repo.street_id(s, d.id, street):
             errors.append(RowError("(request)", None, "street", street,
                                    msg("supervision.programme.unknown_street")))
-        if org and not s.scalars(select(Organisation.id).where(
-                Organisation.district_id == d.id, Organisation.code == org)).first():
+        if org and not repo.organisation_id(s, d.id, org):
             errors.append(RowError("(request)", None, "org", org,
                                    msg("supervision.org.unknown", code=org)))
         if errors:
@@ -156,8 +147,7 @@ def list_programmes(ws: Workspace, *, district: str | None = None) -> dict[str, 
                  "org": p.org_code, "status": p.status, "applied_on": str(p.applied_on),
                  "approved_on": str(p.approved_on) if p.approved_on else None,
                  "level": p.level}
-                for p in s.scalars(select(GreenProgramme).where(
-                    GreenProgramme.district_id == d.id).order_by(GreenProgramme.id))]
+                for p in repo.programmes_of_district(s, d.id)]
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for r in rows:
         for by in ("street", "org"):
@@ -175,11 +165,8 @@ def feed_targets(ws: Workspace, *, observed_on: dt.date,
     d = ws.district(district)
     out: dict[str, float] = {}
     with ws.registry.session() as s:
-        streets = list(s.scalars(select(Street.code).where(Street.district_id == d.id)))
-        approved = list(s.scalars(select(GreenProgramme).where(
-            GreenProgramme.district_id == d.id,
-            GreenProgramme.status == ProgrammeStatus.APPROVED,
-            GreenProgramme.approved_on <= observed_on)))
+        streets = repo.street_codes(s, d.id)
+        approved = repo.approved_programmes(s, d.id, observed_on)
     for code, (kind, _rule) in PROGRAMME_TARGETS.items():
         try:
             target_id = find_target(ws, code, district=d.id)

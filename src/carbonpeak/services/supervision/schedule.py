@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.domain.supervision.schedule import (
     DEFAULT_DUE_DAYS,
     SCHEDULE_SOURCE,
@@ -28,7 +26,7 @@ from carbonpeak.domain.supervision.schedule import (
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import msg, render_both
 from carbonpeak.services.supervision.rounds import open_round
-from carbonpeak.storage.registry.models import DispatchRound
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import DispatchFrequency, RuleStatus
 
@@ -84,8 +82,7 @@ def schedule_rounds(ws: Workspace, *, today: dt.date, district: str | None = Non
     freq = DispatchFrequency(rule["frequency"])
     due = due_rounds(freq, today, since or rule["since"])
     with ws.registry.session() as s:
-        have = set(s.scalars(select(DispatchRound.period).where(
-            DispatchRound.district_id == d.id)))
+        have = set(repo.round_periods(s, d.id))
     opened, existing = [], []
     for p in due:
         if p.period in have:
