@@ -25,13 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import AccessDenied, NotFoundError
 from carbonpeak.i18n import Lang, Message, render
 from carbonpeak.services.figures import Figure, definition, figures, format_value, year_end
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import City, District
+from carbonpeak.storage.registry.repositories import city as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import CITY_ROLES, FigureBasis, ScopeType
 
@@ -96,8 +95,7 @@ def city_by_code(ws: Workspace, city: str) -> City:
 def city_districts(ws: Workspace, city: City) -> list[District]:
     """The districts of ``city``, by code."""
     with ws.registry.session() as s:
-        out = list(s.scalars(select(District).where(District.city_id == city.id)
-                             .order_by(District.id)))
+        out = repo.districts_of_city(s, city.id)
         s.expunge_all()
     return out
 

@@ -24,14 +24,14 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.energy import pv as rules
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.plan_files import TARGET_METRICS
 from carbonpeak.services.energy.pv.climate import Climate, district_climate, synthetic_year
 from carbonpeak.services.energy.pv.registry import load_roofs, load_sites, stored_weather
-from carbonpeak.storage.registry.models import District, Entity
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import PvSiteStatus
 from carbonpeak.vocabulary import RoofCohort as C
@@ -241,11 +241,10 @@ def measured_hourly(ws: Workspace, d: District, meters: list[str], start: dt.dat
     if not files or not meters:
         empty.attrs["counts"] = empty.copy()
         return empty
-    from carbonpeak.storage.registry.models import Meter
 
     with ws.registry.session() as s:
         scale = {m.id: m.multiplier * (1000.0 if m.unit.lower() == "mwh" else 1.0)
-                 for m in s.scalars(select(Meter).where(Meter.id.in_(meters)))}
+                 for m in repo.meters_by_ids(s, meters)}
     con = ws.lake.connect()
     try:
         df: pd.DataFrame = con.execute(
@@ -363,9 +362,7 @@ def map_features(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     point per surveyed building: potential kWp, NEA pilot kWp, installed kWp, cohort)."""
     cfg = pv_settings(d)
     with ws.registry.session() as s:
-        ents = {str(r.id): r for r in s.execute(select(
-            Entity.id, Entity.name, Entity.lat, Entity.lon, Entity.street_id).where(
-            Entity.district_id == d.id)).all()}
+        ents = {str(r.id): r for r in repo.entity_places(s, d.id)}
     sites = load_sites(ws, d)
     roofs = load_roofs(ws, d)
     mon = monitoring(ws, d, year) if not sites.empty else {"rows": []}

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.energy import pv as rules
 from carbonpeak.errors import ConflictError
@@ -37,6 +36,7 @@ from carbonpeak.i18n import msg
 from carbonpeak.services.energy.pv.fleet import measured_hourly, pv_settings
 from carbonpeak.services.energy.pv.registry import load_sites
 from carbonpeak.storage.registry.models import District, PvForecast, utcnow
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = ["day_weather", "district_forecast", "forecast", "forecast_errors",
@@ -173,8 +173,7 @@ def store_forecast(ws: Workspace, d: District, day: dt.date, fc: pd.DataFrame, *
                               "kw_ac": float(sum(hourly["kw_ac"].values())),
                               "total_kwh": total_kwh, "hourly": hourly}
     with ws.registry.session() as s:
-        old = s.scalars(select(PvForecast).where(PvForecast.district_id == d.id,
-                                                 PvForecast.day == day)).first()
+        old = repo.pv_forecast(s, d.id, day)
         if old is not None and old.weather_sha256 == weather_sha256 and \
                 old.hourly == hourly:
             return "unchanged"
@@ -205,8 +204,7 @@ def stored_forecast(ws: Workspace, d: District, day: dt.date) -> pd.DataFrame | 
     ``meters``, ``issued_at``, ``stored_at``, ``weather_file``, ``day_ahead``); None without
     one."""
     with ws.registry.session() as s:
-        row = s.scalars(select(PvForecast).where(PvForecast.district_id == d.id,
-                                                 PvForecast.day == day)).first()
+        row = repo.pv_forecast(s, d.id, day)
         if row is None:
             return None
         out = _frame(day, row.hourly)
@@ -234,9 +232,8 @@ def year_accuracy(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     """The stored forecasts of ``year`` with their errors, and over the measured days the mean
     nMAE and the root of the mean squared nRMSE (hours weighted alike: each day has 24)."""
     with ws.registry.session() as s:
-        days = list(s.scalars(select(PvForecast.day).where(
-            PvForecast.district_id == d.id, PvForecast.day >= dt.date(year, 1, 1),
-            PvForecast.day <= dt.date(year, 12, 31)).order_by(PvForecast.day)))
+        days = repo.pv_forecast_days_between(s, d.id, dt.date(year, 1, 1),
+                                             dt.date(year, 12, 31))
     rows = []
     for day in days:
         fc = stored_forecast(ws, d, day)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select
 
 from carbonpeak.intake.batches import (
     BatchResult,
@@ -36,17 +35,9 @@ from carbonpeak.intake.energy.pv_files import (
     read_epw_file,
     read_pv_file,
 )
-from carbonpeak.storage.registry.models import (
-    District,
-    Entity,
-    Meter,
-    PvRoof,
-    PvSite,
-    PvWeatherHour,
-    Street,
-)
+from carbonpeak.storage.registry.models import District, PvRoof, PvSite
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import EnergyCarrier
 
 __all__ = ["import_pv_sites", "import_roofs", "import_weather_hourly", "load_roofs",
            "load_sites", "read_weather_file", "stored_weather"]
@@ -64,7 +55,7 @@ def _close(a: Any, b: Any) -> bool:  # noqa: ANN401 - any column value
 
 def _entities(ws: Workspace, d: District) -> set[str]:
     with ws.registry.session() as s:
-        return set(s.scalars(select(Entity.id).where(Entity.district_id == d.id)))
+        return repo.entity_ids_of_district(s, d.id)
 
 
 def import_roofs(ws: Workspace, path: Path, *, district: str | None = None) -> BatchResult:
@@ -77,8 +68,7 @@ def import_roofs(ws: Workspace, path: Path, *, district: str | None = None) -> B
     rows = parse_roofs(pf, known_entities=_entities(ws, d))
     res = Tally()
     with open_batch(ws, d.id, "roofs", pf.name, digest, rows_in=len(rows)) as (s, batch):
-        stored = {r.entity_id: r for r in s.scalars(select(PvRoof).where(
-            PvRoof.district_id == d.id))}
+        stored = {r.entity_id: r for r in repo.pv_roofs_of_district(s, d.id)}
         for r in rows:
             values = {k: r[k] for k in _ROOF_FIELDS}
             src = f"{pf.name} line {r['line']} (batch {batch.id})"
@@ -101,15 +91,11 @@ def import_pv_sites(ws: Workspace, path: Path, *, district: str | None = None) -
         return dup
     pf = read_pv_file(path, "pv_sites")
     with ws.registry.session() as s:
-        pv_meters = dict(s.execute(select(Meter.id, Meter.entity_id).join(
-            Entity, Entity.id == Meter.entity_id).where(
-            Entity.district_id == d.id,
-            Meter.carrier == EnergyCarrier.PV_GENERATION)).all())
+        pv_meters = repo.pv_meter_entities(s, d.id)
     rows = parse_pv_sites(pf, known_entities=_entities(ws, d), pv_meters=pv_meters)
     res = Tally()
     with open_batch(ws, d.id, "pv_sites", pf.name, digest, rows_in=len(rows)) as (s, batch):
-        stored = {r.site_id: r for r in s.scalars(select(PvSite).where(
-            PvSite.district_id == d.id))}
+        stored = {r.site_id: r for r in repo.pv_sites_of_district(s, d.id)}
         for r in rows:
             values = {k: r[k] for k in _SITE_FIELDS}
             src = f"{pf.name} line {r['line']} (batch {batch.id})"
@@ -146,9 +132,7 @@ def import_weather_hourly(ws: Workspace, path: Path, *,
     cols = {"ghi": "ghi_w_m2", "dni": "dni_w_m2", "dhi": "dhi_w_m2", "temp_air": "temp_air_c",
             "wind_speed": "wind_speed_m_s"}
     with open_batch(ws, d.id, "weather_hourly", path.name, digest, rows_in=len(w)) as (s, batch):
-        stored = {h.ts: h for h in s.scalars(select(PvWeatherHour).where(
-            PvWeatherHour.district_id == d.id, PvWeatherHour.ts >= first,
-            PvWeatherHour.ts <= last))}
+        stored = {h.ts: h for h in repo.weather_hours_between(s, d.id, first, last)}
         new: list[dict[str, Any]] = []
         for ts, row in zip(pd.DatetimeIndex(w.index).to_pydatetime(), w.to_dict("records"),
                            strict=True):
@@ -164,7 +148,7 @@ def import_weather_hourly(ws: Workspace, path: Path, *,
                 old.batch_id = batch.id
                 res.updated += 1
         if new:
-            s.execute(insert(PvWeatherHour), new)
+            repo.add_weather_hours(s, new)
         res.added = len(new)
         audit(s, ws.actor, "import", "pv_weather_hours", f"{d.id}/{first:%Y-%m-%d %H:%M}",
               {"first": str(first), "last": str(last), "added": res.added,
@@ -178,11 +162,7 @@ def stored_weather(ws: Workspace, d: District, start: dt.datetime,
                    end: dt.datetime) -> pd.DataFrame:
     """Stored hours in [start, end) as the model takes them (tz-aware local index)."""
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            PvWeatherHour.ts, PvWeatherHour.ghi_w_m2, PvWeatherHour.dni_w_m2,
-            PvWeatherHour.dhi_w_m2, PvWeatherHour.temp_air_c, PvWeatherHour.wind_speed_m_s,
-        ).where(PvWeatherHour.district_id == d.id, PvWeatherHour.ts >= start,
-                PvWeatherHour.ts < end).order_by(PvWeatherHour.ts)).all()
+        rows = repo.weather_rows(s, d.id, start, end)
     frame = pd.DataFrame(rows, columns=["ts", "ghi", "dni", "dhi", "temp_air", "wind_speed"])
     frame.index = pd.DatetimeIndex(frame.pop("ts")).tz_localize(d.timezone or "Asia/Shanghai")
     return frame.astype("float64")
@@ -191,12 +171,7 @@ def stored_weather(ws: Workspace, d: District, start: dt.datetime,
 def load_roofs(ws: Workspace, d: District) -> pd.DataFrame:
     """The district's roofs with their street (``street``: its Chinese name, "" without)."""
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            PvRoof.entity_id, PvRoof.cohort, PvRoof.is_new, PvRoof.roof_area_m2,
-            PvRoof.usable_share, PvRoof.not_feasible_reason, Street.name_zh,
-        ).join(Entity, Entity.id == PvRoof.entity_id).outerjoin(
-            Street, Street.id == Entity.street_id).where(
-            PvRoof.district_id == d.id).order_by(PvRoof.entity_id)).all()
+        rows = repo.roof_rows(s, d.id)
     f = pd.DataFrame(rows, columns=["entity_id", "cohort", "is_new", "roof_area_m2",
                                     "usable_share", "not_feasible_reason", "street"])
     f["street"] = f["street"].fillna("")
@@ -206,11 +181,7 @@ def load_roofs(ws: Workspace, d: District) -> pd.DataFrame:
 def load_sites(ws: Workspace, d: District) -> pd.DataFrame:
     """The district's PV sites (the model's columns; NULL choices: the chain's defaults)."""
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            PvSite.site_id, PvSite.entity_id, PvSite.kwp_dc, PvSite.kw_ac, PvSite.tilt_deg,
-            PvSite.azimuth_deg, PvSite.commissioned_on, PvSite.meter_id, PvSite.gamma_pdc,
-            PvSite.losses_pct, PvSite.eta_inv_nom, PvSite.albedo, PvSite.temp_model,
-        ).where(PvSite.district_id == d.id).order_by(PvSite.site_id)).all()
+        rows = repo.site_rows(s, d.id)
     return pd.DataFrame(rows, columns=["site_id", "entity_id", "kwp_dc", "kw_ac", "tilt_deg",
                                        "azimuth_deg", "commissioned_on", "meter_id",
                                        "gamma_pdc", "losses_pct", "eta_inv_nom", "albedo",

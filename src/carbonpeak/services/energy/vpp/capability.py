@@ -37,7 +37,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.units import unit_factor
 from carbonpeak.errors import InputValidationError, RowError, UnitError
@@ -45,16 +44,10 @@ from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.results import event_results
-from carbonpeak.storage.registry.models import (
-    District,
-    DrEvent,
-    DrPeakLoad,
-    DrResource,
-    Entity,
-    Meter,
-)
+from carbonpeak.storage.registry.models import District, DrPeakLoad
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace, audit
-from carbonpeak.vocabulary import EnergyCarrier, FactorStatus, MeterRegister
+from carbonpeak.vocabulary import EnergyCarrier, FactorStatus
 
 __all__ = ["CAPABILITY_METRICS", "PEAK_SLOT_MINUTES", "PeakLoad", "capability",
            "enter_peak_load", "metered_peak_kw", "metric_series", "peak_load"]
@@ -103,9 +96,7 @@ def metered_peak_kw(ws: Workspace, d: District, year: int) -> PeakLoad:
     ``metered_60min``); kW = the interval's kWh / its hours. A meter whose interval does not
     divide an hour (daily) is left out (``left_out``)."""
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
-            Entity.district_id == d.id, Meter.carrier == EnergyCarrier.ELECTRICITY,
-            Meter.submeter.is_(None), Meter.register == MeterRegister.INTERVAL)))
+        rows = repo.main_interval_meters(s, d.id)
     facts: dict[str, float] = {}
     minutes: dict[str, int] = {}
     left_out = 0
@@ -151,8 +142,7 @@ FROM r GROUP BY 1 ORDER BY kwh DESC, slot LIMIT 1""").fetchone()  # noqa: S608 -
 
 def _statistic(ws: Workspace, d: District, year: int) -> PeakLoad | None:
     with ws.registry.session() as s:
-        row = s.scalars(select(DrPeakLoad).where(DrPeakLoad.district_id == d.id,
-                                                 DrPeakLoad.year == year)).first()
+        row = repo.dr_peak_load(s, d.id, year)
         if row is None:
             return None
         return PeakLoad(row.peak_mw * 1000.0, "statistic", source=row.source,
@@ -193,8 +183,7 @@ def enter_peak_load(ws: Workspace, year: int, peak_mw: float, source: str, *,
     values = {"peak_mw": float(peak_mw), "source": source.strip(), "status": status,
               "as_of": as_of}
     with ws.registry.session() as s:
-        have = s.scalars(select(DrPeakLoad).where(DrPeakLoad.district_id == d.id,
-                                                  DrPeakLoad.year == year)).first()
+        have = repo.dr_peak_load(s, d.id, year)
         outcome = audited_upsert(
             s, ws.actor, have, values,
             create=lambda: DrPeakLoad(district_id=d.id, year=year, created_by=ws.actor,
@@ -209,9 +198,8 @@ def _verified(ws: Workspace, d: District, year: int) -> dict[str, float]:
     """Per resource id: its largest effective response of the year (kW), ≤ contracted."""
     scope = AccessScope(d.id, everything=True)
     with ws.registry.session() as s:
-        events = list(s.scalars(select(DrEvent.event_id).where(
-            DrEvent.district_id == d.id, DrEvent.day >= dt.date(year, 1, 1),
-            DrEvent.day <= dt.date(year, 12, 31))))
+        events = repo.dr_event_ids_between(s, d.id, dt.date(year, 1, 1),
+                                           dt.date(year, 12, 31))
     best: dict[str, float] = {}
     for e in events:
         for r in event_results(ws, scope, e)["resources"]:
@@ -224,9 +212,8 @@ def capability(ws: Workspace, district_id: str) -> dict[str, Any]:
     """Every capability metric per event year, with its basis (CLI, API)."""
     d = ws.district(district_id)
     with ws.registry.session() as s:
-        res = list(s.scalars(select(DrResource).where(DrResource.district_id == d.id)))
-        years = sorted({x.year for x in s.scalars(select(DrEvent.day).where(
-            DrEvent.district_id == d.id))})
+        res = repo.dr_resources_of_district(s, d.id)
+        years = sorted({x.year for x in repo.dr_event_days(s, d.id)})
         s.expunge_all()
     out: list[dict[str, Any]] = []
     for y in years:

@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.energy.dr import (
     CANDIDATE_DAYS,
@@ -43,7 +42,7 @@ from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.weather import temperature_series
 from carbonpeak.services.energy.vpp.baselines import cube
 from carbonpeak.services.energy.vpp.registry import EventInfo, event_of, participants_of
-from carbonpeak.storage.registry.models import DrEvent, Meter
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import (
     DrBaselineMethod,
@@ -119,7 +118,7 @@ def _readings(ws: Workspace, district_id: str, tz: str, meters: dict[str, str],
         dt.UTC).replace(tzinfo=None)
     with ws.registry.session() as s:
         facts = {m.id: m.multiplier * unit_factor(m.unit, EnergyCarrier.ELECTRICITY)
-                 for m in s.scalars(select(Meter).where(Meter.id.in_(sorted(set(meters)))))}
+                 for m in repo.meters_by_ids(s, sorted(set(meters)))}
     link = pd.DataFrame({"meter_id": list(meters), "resource_id": list(meters.values()),
                          "factor": [facts.get(m, 1.0) for m in meters]})
     con = ws.lake.connect()
@@ -174,10 +173,9 @@ def event_baseline(ws: Workspace, scope: AccessScope, event_id: str, *,
             raise NotFoundError(text)
     d = ws.district(scope.district_id)
     with ws.registry.session() as s:
-        earlier = list(s.scalars(select(DrEvent.day).where(
-            DrEvent.district_id == d.id, DrEvent.day < ev.day)))
-        intervals = {m.id: m.interval_minutes for m in s.scalars(select(Meter).where(
-            Meter.id.in_(sorted({p["meter_id"] for p in parts if p["meter_id"]}))))}
+        earlier = repo.dr_event_days_before(s, d.id, ev.day)
+        intervals = {m.id: m.interval_minutes for m in repo.meters_by_ids(
+            s, sorted({p["meter_id"] for p in parts if p["meter_id"]}))}
     days = candidate_days(ev.day, CANDIDATE_DAYS[chosen], exclude=earlier)
     meters = {p["meter_id"]: p["resource_id"] for p in parts if p["meter_id"]}
     long = _readings(ws, d.id, d.timezone, meters, days[0] if days else ev.day, ev.day)

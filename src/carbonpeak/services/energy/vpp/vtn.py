@@ -43,13 +43,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
-from sqlalchemy import select
 
 from carbonpeak.intake.batches import audited_upsert
 from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.registry import event_of
-from carbonpeak.storage.registry.models import DrParticipant, DrResource
+from carbonpeak.storage.registry.models import DrParticipant
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import BatchChannel, BatchKind, DrOptStatus
 
@@ -152,9 +152,8 @@ class Vtn:
     # -- registry look-ups (blocking; run in a thread) ----------------------------------------
     def _resources_of(self, ven_id: str) -> dict[str, int]:
         with self.ws.registry.session() as s:
-            return {r.resource_id: r.id for r in s.scalars(select(DrResource).where(
-                DrResource.district_id == self.district_id, DrResource.ven_id == ven_id,
-                DrResource.automated.is_(True)))}
+            return {r.resource_id: r.id
+                    for r in repo.dr_resources_of_ven(s, self.district_id, ven_id)}
 
     def _expected_fingerprint(self, ven: str) -> str | None:
         return None if self.security is None else self.security.ven_fingerprints.get(ven)
@@ -206,10 +205,7 @@ class Vtn:
         start = dt.datetime.combine(ev.day, ev.start, zone).astimezone(dt.UTC)
         end = dt.datetime.combine(ev.day, ev.end, zone).astimezone(dt.UTC)
         with self.ws.registry.session() as s:
-            parts = s.execute(select(DrParticipant, DrResource).join(
-                DrResource, DrResource.id == DrParticipant.resource_pk).where(
-                DrParticipant.event_pk == ev.pk, DrResource.automated.is_(True),
-                DrResource.ven_id.is_not(None))).all()
+            parts = repo.automated_dispatch_participants(s, ev.pk)
             todo = [(p.id, r.resource_id, str(r.ven_id), p.declared_kw) for p, r in parts]
         sent = []
         for part_pk, resource_id, ven_id, declared in todo:
