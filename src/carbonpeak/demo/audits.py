@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.audits import OBLIGATIONS, AuditRule, KeyUnitRules, add_years
 from carbonpeak.i18n import Message, msg
-from carbonpeak.storage.registry.models import Entity
+from carbonpeak.storage.registry.repositories import demo as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["AUDIT_MIX", "DemoAuditFiles", "generate_audit_files", "read_entities_csv",
@@ -62,9 +61,7 @@ def registry_entities(ws: Workspace, district: str) -> pd.DataFrame:
     """The district's entities as the generator wants them (with the key-unit flags the
     latest official account set)."""
     with ws.registry.session() as s:
-        rows = s.execute(select(Entity.id, Entity.kind, Entity.building_type,
-                                Entity.floor_area_m2, Entity.parent_id, Entity.is_key_unit)
-                         .where(Entity.district_id == district).order_by(Entity.id)).all()
+        rows = repo.audit_entity_rows(s, district)
     return pd.DataFrame([tuple(r) for r in rows], columns=[
         "entity_id", "kind", "building_type", "floor_area_m2", "parent_id", "is_key_unit"])
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from sqlalchemy import select
-
 from carbonpeak.errors import ConflictError
 from carbonpeak.i18n import Message, label, msg
 from carbonpeak.services.access.users import DEMO_PASSWORD, create_user
@@ -31,7 +29,7 @@ from carbonpeak.services.projects.register import (
     operation,
     pipeline,
 )
-from carbonpeak.storage.registry.models import Budget, Street
+from carbonpeak.storage.registry.repositories import demo as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import Role, ScopeType
 
@@ -50,8 +48,7 @@ def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> lis
         run = official_run(s, d.id, year)
         if run is not None:
             s.expunge(run)
-        street = s.scalars(select(Street.name_zh).where(Street.district_id == d.id)
-                           .order_by(Street.id)).first() or ""
+        street = repo.first_street_name(s, d.id) or ""
     first = year + 2
     big, big_kwh, big_tce = "", 0.0, 0.0
     if run is not None:
@@ -96,9 +93,8 @@ def demo_projects(ws: Workspace, district: str, year: int, out_dir: Path) -> lis
         lines.append(msg("demo.projects.certificates", summary=done.summary(),
                          mwh=f"{mwh:,.1f}", holder=big))
     with ws.registry.session() as s:
-        has = s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.year == first, Budget.metric == "energy_tce",
-            Budget.scope_type == ScopeType.DISTRICT)).first() is not None
+        has = repo.budget_of_district(s, d.id, first, "energy_tce",
+                                      ScopeType.DISTRICT) is not None
     pl0 = pipeline(ws, district=d.id, year=first, store_warning=False)
     if not has and pl0.base_use is not None:
         set_budget(ws, year=first, metric="energy_tce", budget=round(pl0.base_use * 1.02, 1),

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.batches import file_sha256
@@ -33,7 +32,7 @@ from carbonpeak.services.energy.pv.registry import (
     import_weather_hourly,
     read_weather_file,
 )
-from carbonpeak.storage.registry.models import Entity
+from carbonpeak.storage.registry.repositories import demo as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["UNDERPERFORMING_FACTOR", "demo_pv"]
@@ -60,10 +59,7 @@ def _cohort(kind: str, building_type: str | None) -> str:
 
 def _roofs(ws: Workspace, district: str, rng: np.random.Generator) -> pd.DataFrame:
     with ws.registry.session() as s:
-        rows = s.execute(select(Entity.id, Entity.kind, Entity.building_type,
-                                Entity.floor_area_m2).where(
-            Entity.district_id == district, Entity.kind != "enterprise").order_by(
-            Entity.id)).all()
+        rows = repo.roof_entity_rows(s, district)
     out = []
     for eid, kind, btype, area in rows:
         cohort = _cohort(str(kind), btype)

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
 from carbonpeak.domain.energy.dr import candidate_days
 from carbonpeak.errors import ConflictError
@@ -36,9 +35,9 @@ from carbonpeak.services.energy.vpp.registry import (
     import_resources,
 )
 from carbonpeak.services.energy.vpp.results import event_results
-from carbonpeak.storage.registry.models import Entity, Meter
+from carbonpeak.storage.registry.repositories import demo as repo
 from carbonpeak.storage.workspace import Workspace
-from carbonpeak.vocabulary import DrResourceKind, EnergyCarrier, MeterRegister, Role
+from carbonpeak.vocabulary import DrResourceKind, Role
 
 __all__ = ["AGGREGATORS", "DEMO_EVENT", "FAILING_RESOURCE", "VEN_ID", "DemoVpp", "demo_vpp"]
 
@@ -86,10 +85,7 @@ def demo_vpp(ws: Workspace, district: str, out_dir: Path, year: int, seed: int) 
     t0 = time.perf_counter()
     rng = np.random.default_rng([seed, 19])
     with ws.registry.session() as s:
-        hosts = list(s.scalars(select(Entity.id).join(Meter, Meter.entity_id == Entity.id).where(
-            Entity.district_id == district, Meter.carrier == EnergyCarrier.ELECTRICITY,
-            Meter.submeter.is_(None), Meter.register == MeterRegister.INTERVAL)
-            .distinct().order_by(Entity.id)))
+        hosts = repo.vpp_host_entity_ids(s, district)
     if not hosts:
         return DemoVpp(0, DEMO_EVENT, _event_day(year), {})
     day = _event_day(year)

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import RowError
 from carbonpeak.i18n import Lang, Message, dumps, loads, msg, render, stored_text
-from carbonpeak.storage.registry.models import BatchRejection, IngestBatch, utcnow
+from carbonpeak.storage.registry.models import IngestBatch, utcnow
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = [
@@ -200,10 +200,7 @@ def find_duplicate(ws: Workspace, district_id: str, kind: str, digest: str,
     """The answer to bytes already imported as ``kind`` (same SHA-256): ``duplicate``, naming
     the earlier batch; ``None`` when they are new. Nothing is written either way."""
     with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.district_id == district_id, IngestBatch.kind == kind,
-            IngestBatch.sha256 == digest, IngestBatch.status.in_(["committed", "no_change"]),
-        ).order_by(IngestBatch.id).limit(1)).first()
+        prev = repo.first_batch_with_digest(s, district_id, kind, digest)
         if prev is None:
             return None
         return BatchResult(kind, source, prev.id, "duplicate", rows_in=prev.rows_in or 0,
@@ -225,7 +222,7 @@ def record_rejections(s: Session, batch_id: int, errors: Sequence[RowError]) -> 
     """Keep every problem of the refused rows with the batch (one multi-row INSERT); the
     reason as its catalogue message (JSON: code and parameters), see :func:`stored_reason`."""
     if errors:
-        s.execute(insert(BatchRejection), [
+        repo.add_rejections(s, [
             {"batch_id": batch_id, "sheet": e.sheet, "row": e.row, "column": e.column,
              "value": None if e.value is None else _no_nul(str(e.value)[:1000]),
              "message": _no_nul(dumps(e.msg))} for e in errors])

@@ -12,8 +12,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError
 from carbonpeak.i18n import Message, Text, msg
@@ -36,8 +34,8 @@ from carbonpeak.storage.registry.models import (
     QuotaRowRecord,
     QuotaTableRecord,
     Street,
-    Target,
 )
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
 
 __all__ = ["init_workspace", "load_factor_set", "load_quota_table"]
@@ -50,10 +48,7 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
     """
     checksum = spec.checksum
     with ws.registry.session() as s:
-        current = s.scalars(
-            select(FactorSetRecord).where(FactorSetRecord.set_id == spec.set_id)
-            .order_by(FactorSetRecord.version.desc()).limit(1)
-        ).first()
+        current = repo.latest_factor_set_version(s, spec.set_id)
         if current is not None and current.checksum == checksum:
             return current, False
         version = (current.version + 1) if current is not None else 1
@@ -86,9 +81,7 @@ def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRec
     Returns the stored (or unchanged) version and whether a new version was created.
     """
     with ws.registry.session() as s:
-        current = s.scalars(
-            select(QuotaTableRecord).where(QuotaTableRecord.table_id == spec.table_id)
-            .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+        current = repo.latest_quota_table_version(s, spec.table_id)
         if current is not None and current.checksum == spec.checksum:
             len(current.rows)  # load the rows while the session is open
             return current, False
@@ -153,7 +146,7 @@ def _ensure_targets(ws: Workspace, code: str) -> list[Message]:
     """
     path = reference_dir() / "targets" / f"{code}.csv"
     with ws.registry.session() as s:
-        has = s.scalars(select(Target.id).where(Target.district_id == code).limit(1)).first()
+        has = repo.first_target_id(s, code)
     if has is not None or not path.is_file():
         return []
     res = import_file(ws, "targets", path, district=code)
@@ -219,7 +212,7 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[Message]:
                 audit(s, ws.actor, "update", "district", d.id, {"fields": sorted(changed)},
                       district=d.id)
         s.flush()
-        have = {st.name_zh for st in s.scalars(select(Street).where(Street.district_id == d.id))}
+        have = {st.name_zh for st in repo.streets_of_district(s, d.id)}
         added = 0
         for st in p.get("streets", []):
             if st["name_zh"] not in have:
@@ -229,7 +222,7 @@ def _ensure_district(ws: Workspace, p: dict[str, Any]) -> list[Message]:
         if added:
             audit(s, ws.actor, "create", "streets", d.id, {"added": added}, district=d.id)
             notes.append(msg("intake.init.streets", added=added, district=d.id))
-        n = s.scalar(select(func.count()).select_from(Street).where(Street.district_id == d.id))
+        n = repo.street_count(s, d.id)
         if not n:
             text = f"district profile {p['code']} defines no streets"
             raise ConfigError(text)

@@ -25,13 +25,13 @@ from pyproj import Geod
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 from shapely.validation import explain_validity
-from sqlalchemy import select
 
 from carbonpeak.domain.voronoi import voronoi_cells
 from carbonpeak.errors import InputValidationError, RowError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.parsing import suggest
 from carbonpeak.storage.registry.models import Street
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = ["approximate_boundaries", "import_boundaries", "validate_geometry"]
@@ -168,7 +168,7 @@ def import_boundaries(ws: Workspace, source: Path | dict[str, Any], *,
                                              msg("intake.geo.not_collection"))])
     d = ws.district(district)
     with ws.registry.session() as s:
-        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)))
+        streets = repo.streets_of_district(s, d.id)
         by_key: dict[str, Street] = {}
         for one in streets:
             for k in (one.code, one.name_zh, one.name_en):

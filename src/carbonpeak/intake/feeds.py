@@ -19,7 +19,6 @@ from typing import Any
 import orjson
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, select
 
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
 from carbonpeak.i18n import Message, render
@@ -38,7 +37,8 @@ from carbonpeak.intake.formats.vocab import canonical_column
 from carbonpeak.intake.imports import write_lake_batch
 from carbonpeak.intake.plausibility import ledger_history, meter_limits, screen_readings
 from carbonpeak.storage.principals import Principal, require_writer, writable_entities
-from carbonpeak.storage.registry.models import BatchRejection, District, Entity, IngestBatch, Meter
+from carbonpeak.storage.registry.models import District, IngestBatch
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, BatchChannel, ImportOutcome
 
@@ -56,9 +56,7 @@ def writable_meters(ws: Workspace, p: Principal) -> dict[str, MeterInfo]:
     require_writer(p)
     entities = writable_entities(ws, p)
     with ws.registry.session() as s:
-        rows = s.execute(select(Meter.id, Meter.entity_id, Meter.register, Meter.carrier,
-                                Meter.unit).join(Entity)
-                         .where(Entity.district_id == p.district_id)).all()
+        rows = repo.meter_rows_of_district(s, p.district_id)
     return {str(r[0]): MeterInfo(str(r[2]), str(r[3]), str(r[4]))
             for r in rows if r[1] in entities}
 
@@ -138,9 +136,7 @@ def _replayed(ws: Workspace, batch_id: int | None, messages: Sequence[Message]) 
         b = s.get(IngestBatch, batch_id)
         assert b is not None
         errs = [RowError(b.source_name, r.row, r.column, r.value, stored_reason(r.message))
-                for r in s.scalars(select(BatchRejection).where(
-                    BatchRejection.batch_id == batch_id).order_by(BatchRejection.id)
-                    .limit(MAX_ERRORS_SHOWN + 1))]
+                for r in repo.rejections_of_batch(s, batch_id, MAX_ERRORS_SHOWN + 1)]
         return BatchResult(b.kind, b.source_name, batch_id, "replayed", rows_in=b.rows_in,
                            added=b.rows_in - b.rows_rejected, rejected=b.rows_rejected,
                            errors=list(errs), messages=list(messages))
@@ -156,8 +152,7 @@ def ingest_ledger(ws: Workspace, p: Principal, body: bytes, content_type: str, *
     frame = _ledger_frame(body, content_type, source)
     allowed = writable_entities(ws, p)
     with ws.registry.session() as s:
-        names = {str(e): str(n) for e, n in s.execute(
-            select(Entity.id, Entity.name).where(Entity.id.in_(sorted(allowed))))}
+        names = {str(e): str(n) for e, n in repo.entity_names_in(s, sorted(allowed))}
     # a row may name its entity as the ledger template does ("HP-B0003 商务大厦") or by name;
     # what names no entity this sender may write gets one message, whether unknown or
     # another's (a sender learns nothing of entities not its own), with a suggestion among
@@ -276,11 +271,9 @@ def batch_report(ws: Workspace, p: Principal, batch_id: int) -> dict[str, Any]:
         rejections = [
             {"sheet": r.sheet, "row": r.row, "column": r.column, "value": r.value,
              "message": render(why, "en"), "message_zh": render(why, "zh"), "code": why.code}
-            for r in s.scalars(select(BatchRejection).where(BatchRejection.batch_id == b.id)
-                               .order_by(BatchRejection.row, BatchRejection.id))
+            for r in repo.rejections_by_row(s, b.id)
             for why in [stored_reason(r.message)]]
-        n_rej = s.scalar(select(func.count()).select_from(BatchRejection).where(
-            BatchRejection.batch_id == b.id)) or 0
+        n_rej = repo.rejection_count(s, b.id)
         return {
             "batch_id": b.id, "kind": b.kind, "channel": b.channel, "status": b.status,
             "source": b.source_name, "sent_by": b.actor,

@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, RowError
@@ -51,9 +50,9 @@ from carbonpeak.storage.registry.models import (
     IngestBatch,
     LedgerRemark,
     Meter,
-    Street,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
     IMPORT_KINDS,
@@ -174,10 +173,8 @@ def _out_of_scope(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Parse
     if kind != "readings":
         return []
     with ws.registry.session() as s:
-        owner = {str(r[0]): str(r[1]) for r in s.execute(
-            select(Meter.id, Meter.entity_id).join(Entity).where(
-                Entity.district_id == district_id,
-                Meter.id.in_(sorted(set(pf.frame["meter_id"].tolist())))))}
+        owner = {str(r[0]): str(r[1]) for r in repo.meter_owners_in(
+            s, district_id, sorted(set(pf.frame["meter_id"].tolist())))}
     cells = pf.frame["meter_id"]
     bad = cells.map(lambda m: m in owner and owner[m] not in writable).astype(bool)
     return [RowError(pf.name, int(line), "meter_id", str(m),
@@ -260,11 +257,7 @@ def _where(e: RowError) -> str:
 # -- registry kinds -----------------------------------------------------------------------
 def _preload(s: Session, model: Any, ids: list[str]) -> dict[str, Any]:
     """Existing rows by id, fetched in chunks (one query per 1,000 ids, not one per row)."""
-    out: dict[str, Any] = {}
-    for i in range(0, len(ids), 1000):
-        out.update({o.id: o for o in s.scalars(select(model).where(
-            model.id.in_(ids[i:i + 1000])))})
-    return out
+    return repo.rows_by_id(s, model, ids)
 
 
 def _import_plan(ws: Workspace, d: District, kind: str, pf: csvfiles.ParsedFile, digest: str,
@@ -284,7 +277,7 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
     with ws.registry.session() as s, s.no_autoflush:
         if kind == "entities":
             streets = _street_lookup(s, district_id)
-            known = set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+            known = set(repo.entity_ids_of_district(s, district_id))
             recs = csvfiles.parse_entities(pf, streets=streets, known_entities=known)
             _check_cycles(s, recs, pf.name)
         elif kind == "meters":
@@ -311,9 +304,7 @@ def _import_registry(ws: Workspace, district_id: str, kind: str, pf: csvfiles.Pa
             line = rec.pop("_line", None)
             if kind == "statistics":
                 rec.update(district_id=district_id, batch_id=batch.id)
-                obj = s.scalars(select(DistrictStatistics).where(
-                    DistrictStatistics.district_id == district_id,
-                    DistrictStatistics.year == rec["year"])).first()
+                obj = repo.statistics_of_year(s, district_id, rec["year"])
                 key = str(rec["year"])
             else:
                 if kind == "entities":
@@ -358,7 +349,7 @@ def _upsert(s: Session, actor: str, model: Any, kind: str, key: str, obj: Any,
 
 def _street_lookup(s: Session, district_id: str) -> dict[str, int]:
     out: dict[str, int] = {}
-    for st in s.scalars(select(Street).where(Street.district_id == district_id)):
+    for st in repo.streets_of_district(s, district_id):
         for spelling in (st.name_zh, st.name_en, st.code, st.name_zh.removesuffix("街道")):
             out[spelling] = st.id
             out[spelling.lower()] = st.id
@@ -366,7 +357,7 @@ def _street_lookup(s: Session, district_id: str) -> dict[str, int]:
 
 
 def _check_cycles(s: Session, recs: list[dict[str, Any]], name: str) -> None:
-    parents = {e.id: e.parent_id for e in s.scalars(select(Entity))}
+    parents = {e.id: e.parent_id for e in repo.all_entities(s)}
     parents.update({r["id"]: r["parent_id"] for r in recs})
     errors = []
     for r in recs:
@@ -387,13 +378,12 @@ def _check_other_districts(s: Session, kind: str, district_id: str,
     """Ids are global: refuse an id another district already uses (never move it)."""
     ids = [r["id"] for r in recs]
     if kind == "entities":
-        taken = {str(r[0]): str(r[1]) for r in s.execute(select(Entity.id, Entity.district_id)
-                 .where(Entity.id.in_(ids), Entity.district_id != district_id))}
+        taken = {str(r[0]): str(r[1])
+                 for r in repo.other_district_entities(s, ids, district_id)}
         column = "entity_id"
     else:
-        taken = {str(r[0]): str(r[1]) for r in s.execute(
-            select(Meter.id, Entity.district_id).join(Entity)
-            .where(Meter.id.in_(ids), Entity.district_id != district_id))}
+        taken = {str(r[0]): str(r[1])
+                 for r in repo.other_district_meters(s, ids, district_id)}
         column = "meter_id"
     errors = [RowError(name, r["_line"], column, r["id"],
                        msg("intake.id.other_district", district=taken[r["id"]]))
@@ -447,8 +437,8 @@ def _import_lake(ws: Workspace, district_id: str, tz: str, kind: str,
                  channel: str = BatchChannel.FILE) -> ImportResult:
     with ws.registry.session() as s:
         if kind == "readings":
-            meters = {str(r[0]): str(r[1]) for r in s.execute(select(Meter.id, Meter.register)
-                      .join(Entity).where(Entity.district_id == district_id))}
+            meters = {str(r[0]): str(r[1])
+                      for r in repo.meter_registers_of_district(s, district_id)}
         else:
             names = _entity_names(s, district_id)
     messages: list[Message] = []
@@ -492,10 +482,8 @@ def _remark(s: Session, district_id: str, batch_id: int,
     nothing, so a batch sent again changes nothing. Returns the number added."""
     added = 0
     for r in remarks:
-        current = s.scalar(select(LedgerRemark.note).where(
-            LedgerRemark.district_id == district_id,
-            LedgerRemark.entity_id == r["entity_id"], LedgerRemark.period == r["period"],
-            LedgerRemark.carrier == r["carrier"]).order_by(LedgerRemark.id.desc()).limit(1))
+        current = repo.latest_remark_note(s, district_id, r["entity_id"], r["period"],
+                                          r["carrier"])
         if current != r["note"]:
             s.add(LedgerRemark(district_id=district_id, batch_id=batch_id, **r))
             added += 1
@@ -504,8 +492,7 @@ def _remark(s: Session, district_id: str, batch_id: int,
 
 def _entity_names(s: Session, district_id: str) -> dict[str, str]:
     """Code → name of the district's entities: a file may name an entity either way."""
-    return {str(e): str(n) for e, n in s.execute(
-        select(Entity.id, Entity.name).where(Entity.district_id == district_id))}
+    return {str(e): str(n) for e, n in repo.entity_names_of_district(s, district_id)}
 
 
 def write_lake_batch(ws: Workspace, district_id: str, kind: str, source_name: str,
@@ -613,9 +600,7 @@ def _hold(s: Session, district_id: str, batch_id: int, held: Sequence[HeldRow]) 
     n = 0
     for h in held:
         ts = h.ts.replace(tzinfo=None) if getattr(h.ts, "tzinfo", None) else h.ts
-        known = s.scalars(select(HeldValue.id).where(
-            HeldValue.district_id == district_id, HeldValue.meter_id == h.meter_id,
-            HeldValue.ts == ts, HeldValue.value == h.value)).first()
+        known = repo.held_value_id(s, district_id, h.meter_id, ts, h.value)
         if known is None:
             s.add(HeldValue(district_id=district_id, batch_id=batch_id, meter_id=h.meter_id,
                             ts=ts, month=h.month, value=h.value,
@@ -639,8 +624,7 @@ def _overlap_message(rows: int, overlapping: int, replaced: int, batches: list[i
 def _replay(ws: Workspace, key: str, digest: str) -> ImportResult | None:
     """The answer already given to this actor's batch ``key`` (None: a new key)."""
     with ws.registry.session() as s:
-        prev = s.scalars(select(IngestBatch).where(
-            IngestBatch.actor == ws.actor, IngestBatch.idempotency_key == key)).first()
+        prev = repo.batch_by_idempotency_key(s, ws.actor, key)
         if prev is None:
             return None
         if prev.sha256 != digest:

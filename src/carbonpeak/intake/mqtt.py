@@ -42,7 +42,6 @@ import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from sqlalchemy import select
 
 from carbonpeak.errors import ConfigError, RowError
 from carbonpeak.i18n import msg
@@ -51,7 +50,7 @@ from carbonpeak.intake.feeds import ingest_reading_table
 from carbonpeak.intake.formats.feed_rows import json_text
 from carbonpeak.intake.formats.readings import with_raw_errors
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.registry.models import Entity, Meter, User, UserEntity
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import WRITER_ROLES, BatchChannel
 
@@ -325,16 +324,10 @@ def mosquitto_acl(ws: Workspace, district_id: str, *, ingester: str,
     for the meters of its entities; ``ingester`` may read everything under ``prefix``.
     Anything not listed is denied (Mosquitto's default once an ACL file is set)."""
     with ws.registry.session() as s:
-        users = s.execute(select(User.id, User.username, User.role).where(
-            User.district_id == district_id, User.active.is_(True),
-            User.role.in_([r.value for r in WRITER_ROLES if r != "district_admin"]))
-            .order_by(User.username)).all()
+        users = repo.active_users_of_roles(
+            s, district_id, [r.value for r in WRITER_ROLES if r != "district_admin"])
         meters: dict[int, list[str]] = {}
-        for uid, mid in s.execute(select(UserEntity.user_id, Meter.id)
-                                  .join(Meter, Meter.entity_id == UserEntity.entity_id)
-                                  .join(Entity, Entity.id == Meter.entity_id)
-                                  .where(Entity.district_id == district_id)
-                                  .order_by(Meter.id)):
+        for uid, mid in repo.meters_of_users(s, district_id):
             meters.setdefault(int(uid), []).append(str(mid))
     lines = [f"# carbonpeak: MQTT ACL of district {district_id}, generated from the registry",
              "# (carbonpeak ingest mqtt-acl); regenerate when users or meters change",

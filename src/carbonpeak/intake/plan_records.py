@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import InputValidationError, RowError
@@ -25,10 +24,10 @@ from carbonpeak.storage.registry.models import (
     Entity,
     IngestBatch,
     SectorStatistics,
-    Street,
     Target,
     TargetObservation,
 )
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import audit
 from carbonpeak.vocabulary import PLAN_KINDS, BudgetMethod
 
@@ -53,7 +52,7 @@ def resolve_scope(s: Session, district: District, scope_type: str, ref: str) -> 
     if scope_type == "district":
         return district.id
     if scope_type == "street":
-        for st in s.scalars(select(Street).where(Street.district_id == district.id)):
+        for st in repo.streets_of_district(s, district.id):
             if ref in (st.code, st.name_zh, st.name_en, st.name_zh.removesuffix("街道")):
                 return st.code
         return None
@@ -117,7 +116,7 @@ def _resolve_scopes(s: Session, d: District, name: str, recs: list[dict[str, Any
 
 def _resolve_targets(s: Session, d: District, name: str, recs: list[dict[str, Any]],
                      errors: list[RowError]) -> None:
-    targets = list(s.scalars(select(Target).where(Target.district_id == d.id)))
+    targets = repo.targets_of_district(s, d.id)
     by_code: dict[str, list[Target]] = {}
     for t in targets:
         by_code.setdefault(t.code, []).append(t)
@@ -143,9 +142,7 @@ def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
                   rec: dict[str, Any], counts: Tally) -> None:
     values = {k: rec[k] for k in _TARGET_FIELDS}
     values["source"] = f"{batch.source_name} line {rec['_line']} (batch {batch.id})"
-    obj = s.scalars(select(Target).where(
-        Target.district_id == d.id, Target.code == rec["code"],
-        Target.scope_type == rec["scope_type"], Target.scope_id == rec["scope_id"])).first()
+    obj = repo.target_of_scope(s, d.id, rec["code"], rec["scope_type"], rec["scope_id"])
     key = f"{rec['code']}@{rec['scope_type']}:{rec['scope_id']}"
     if obj is None:
         s.add(Target(district_id=d.id, code=rec["code"], scope_type=rec["scope_type"],
@@ -167,9 +164,7 @@ def _store_target(s: Session, actor: str, d: District, batch: IngestBatch,
 
 def _store_observation(s: Session, actor: str, d: District, batch: IngestBatch,
                        rec: dict[str, Any], counts: Tally) -> None:
-    obj = s.scalars(select(TargetObservation).where(
-        TargetObservation.target_id == rec["target_id"],
-        TargetObservation.observed_on == rec["observed_on"])).first()
+    obj = repo.target_observation_of(s, rec["target_id"], rec["observed_on"])
     key = f"{rec['code']}@{rec['observed_on']}"
     values = {"value": rec["value"], "source": rec["source"]}
     counts.count(audited_upsert(
@@ -194,9 +189,7 @@ def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric:
                  intensity_target: float | None, basis: dict[str, Any],
                  counts: Tally | None = None) -> Budget:
     """Insert or update one budget; audit-log the change; leave an equal budget alone."""
-    obj = s.scalars(select(Budget).where(
-        Budget.district_id == district_id, Budget.year == year, Budget.metric == metric,
-        Budget.scope_type == scope_type, Budget.scope_id == scope_id)).first()
+    obj = repo.budget_of(s, district_id, year, metric, scope_type, scope_id)
     key = f"{year}/{metric}/{scope_type}:{scope_id}"
     values = {"budget": budget, "method": method, "intensity_target": intensity_target}
     made: list[Budget] = []
@@ -219,9 +212,7 @@ def store_budget(s: Session, actor: str, district_id: str, *, year: int, metric:
 
 def _store_sector(s: Session, actor: str, d: District, batch: IngestBatch,
                   rec: dict[str, Any], counts: Tally) -> None:
-    obj = s.scalars(select(SectorStatistics).where(
-        SectorStatistics.district_id == d.id, SectorStatistics.year == rec["year"],
-        SectorStatistics.sector == rec["sector"])).first()
+    obj = repo.sector_statistics_of(s, d.id, rec["year"], rec["sector"])
     key = f"{rec['year']}/{rec['sector']}"
     counts.count(audited_upsert(
         s, actor, obj, {"value_added_10k_cny": rec["value_added_10k_cny"]},

@@ -40,7 +40,6 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import select
 
 from carbonpeak.domain.plausibility import (
     HELD_REGISTER_SPIKE,
@@ -59,7 +58,7 @@ from carbonpeak.domain.units import unit_factor, unit_factor_table
 from carbonpeak.errors import RowError, UnitError
 from carbonpeak.i18n import Message, msg
 from carbonpeak.intake.formats.readings import ValidatedReadings
-from carbonpeak.storage.registry.models import Entity, Meter
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["HeldRow", "MeterLimits", "ledger_history", "meter_limits", "screen_readings"]
@@ -92,9 +91,7 @@ def meter_limits(ws: Workspace, district_id: str) -> dict[str, MeterLimits]:
     """The ceiling of every meter of the district, settings' carrier ceilings applied."""
     overrides = ws.settings.plausibility_ceilings
     with ws.registry.session() as s:
-        rows = s.execute(select(Meter.id, Meter.carrier, Meter.unit, Meter.multiplier,
-                                Meter.interval_minutes, Meter.ceiling, Meter.rollover_at)
-                         .join(Entity).where(Entity.district_id == district_id)).all()
+        rows = repo.meter_limit_rows(s, district_id)
     out = {}
     for mid, carrier, unit, multiplier, minutes, ceiling, rollover_at in rows:
         try:

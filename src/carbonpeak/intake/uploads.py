@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.units import CARRIERS
 from carbonpeak.errors import AccessDenied, InputValidationError, NotFoundError, RowError
@@ -50,6 +49,7 @@ from carbonpeak.intake.plausibility import ledger_history
 from carbonpeak.storage.lake.store import folder_lock
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import Entity, UploadMapping, utcnow
+from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import IMPORT_KINDS, BatchChannel, BatchKind, Role
 
@@ -157,9 +157,7 @@ def upload_scope(ws: Workspace, p: Principal) -> set[str] | None:
     if p.role in (Role.DISTRICT_ADMIN, Role.DISTRICT_ANALYST):
         return None
     with ws.registry.session() as s:
-        rows = [(str(r[0]), r[1], r[2]) for r in s.execute(
-            select(Entity.id, Entity.parent_id, Entity.street_id)
-            .where(Entity.district_id == p.district_id))]
+        rows = [(str(r[0]), r[1], r[2]) for r in repo.entity_hierarchy_rows(s, p.district_id)]
     if p.role == Role.STREET_OFFICER:
         allowed = {e for e, _, st in rows if p.street_id is not None and st == p.street_id}
     elif p.role == Role.ENTITY_MANAGER:
@@ -295,9 +293,7 @@ def file_shape(kind: str, headers: list[str]) -> str:
 
 def _remembered(ws: Workspace, p: Principal, kind: str, shape: str) -> dict[str, str] | None:
     with ws.registry.session() as s:
-        m = s.scalars(select(UploadMapping).where(
-            UploadMapping.user_id == p.user_id, UploadMapping.kind == kind,
-            UploadMapping.shape == shape)).first()
+        m = repo.upload_mapping(s, p.user_id, kind, shape)
         return {str(k): str(v) for k, v in m.mapping.items()} if m is not None else None
 
 
@@ -337,9 +333,7 @@ def set_mapping(ws: Workspace, p: Principal, upload_id: str,
         raise InputValidationError(errors)
     shape = file_shape(kind, headers)
     with ws.registry.session() as s:
-        m = s.scalars(select(UploadMapping).where(
-            UploadMapping.user_id == p.user_id, UploadMapping.kind == kind,
-            UploadMapping.shape == shape)).first()
+        m = repo.upload_mapping(s, p.user_id, kind, shape)
         if m is None:
             s.add(UploadMapping(user_id=p.user_id, kind=kind, shape=shape, mapping=chosen))
         else:

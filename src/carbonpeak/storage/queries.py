@@ -3,7 +3,7 @@ batches, the streets' names, a form's entities, the factor sets and the account 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
@@ -203,10 +203,30 @@ def find_meter(ws: Workspace, visible: ColumnElement[bool], meter_id: str) -> Me
     return m
 
 
-def audit_log_page(ws: Workspace, where: Sequence[ColumnElement[bool]], *, limit: int,
+def audit_log_page(ws: Workspace, district_id: str, *, actor: str | None = None,
+                   object_type: str | None = None, object_id: str | None = None,
+                   action: str | None = None, since: dt.datetime | None = None,
+                   until: dt.datetime | None = None, limit: int,
                    offset: int) -> tuple[int, list[AuditLog]]:
-    """The audit-log entries matching ``where`` (all its conditions), newest first: how many
-    there are, and those of the page."""
+    """The audit-log entries of the district and of the factor-set versions all districts
+    share (only those of ``actor``, ``object_type``, ``object_id``, ``action`` when given; at
+    or after ``since``, before ``until``: naive UTC), newest first: how many there are, and
+    those of the page."""
+    where: list[ColumnElement[bool]] = [
+        (AuditLog.district_id == district_id)
+        | (AuditLog.district_id.is_(None) & (AuditLog.object_type == "factor_set"))]
+    if actor is not None:
+        where.append(AuditLog.actor == actor)
+    if object_type is not None:
+        where.append(AuditLog.object_type == object_type)
+    if object_id is not None:
+        where.append(AuditLog.object_id == object_id)
+    if action is not None:
+        where.append(AuditLog.action == action)
+    if since is not None:
+        where.append(AuditLog.at >= since)
+    if until is not None:
+        where.append(AuditLog.at < until)
     with ws.registry.session() as s:
         total = int(s.scalar(select(func.count()).select_from(AuditLog).where(*where)) or 0)
         rows = list(s.scalars(select(AuditLog).where(*where).order_by(

@@ -19,7 +19,6 @@ import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import ColumnElement
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, requires
 from carbonpeak.api.exports import ExportLang, report_response
@@ -84,7 +83,6 @@ from carbonpeak.storage.queries import (
 )
 from carbonpeak.storage.registry.models import (
     ROLES,
-    AuditLog,
     District,
     FactorSetRecord,
     Meter,
@@ -566,24 +564,13 @@ def list_audit_log(
 ) -> Response:
     """审计日志 — who changed what and when, newest first (district admins and analysts)."""
     # the caller's district, and the factor-set versions all districts share
-    conds: list[ColumnElement[bool]] = [
-        (AuditLog.district_id == principal.district_id)
-        | (AuditLog.district_id.is_(None) & (AuditLog.object_type == "factor_set"))]
-    if actor is not None:
-        conds.append(AuditLog.actor == actor)
-    if object_type is not None:
-        conds.append(AuditLog.object_type == object_type)
-    if object_id is not None:
-        conds.append(AuditLog.object_id == object_id)
-    if action is not None:
-        conds.append(AuditLog.action == action)
-    if since is not None:
-        conds.append(AuditLog.at >= _utc(since, "since"))
-    if until is not None:
-        conds.append(AuditLog.at < _utc(until, "until"))
-
+    since_utc = _utc(since, "since") if since is not None else None
+    until_utc = _utc(until, "until") if until is not None else None
     n, o = (EXPORT_LIMIT, 0) if format != "json" else (limit, offset)
-    total, entries = audit_log_page(ws, conds, limit=n, offset=o)
+    total, entries = audit_log_page(ws, principal.district_id, actor=actor,
+                                    object_type=object_type, object_id=object_id,
+                                    action=action, since=since_utc, until=until_utc,
+                                    limit=n, offset=o)
     rows = [{"id": a.id, "at": _ts(a.at), "actor": a.actor, "action": a.action,
              "object_type": a.object_type, "object_id": a.object_id,
              "district": a.district_id, "details": a.details} for a in entries]
