@@ -22,6 +22,7 @@ from carbonpeak.intake import imports
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import AccountResult, run_account
+from carbonpeak.services.accounting.quality import refresh_quality
 from carbonpeak.storage.lake.objects import LakeObjects, S3Options, hadoop_path
 from carbonpeak.storage.lake.store import Lake
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
@@ -183,6 +184,23 @@ def test_resending_a_batch_changes_nothing(tmp_path: Path, s3_home: Workspace) -
     assert (again.added, again.unchanged) == (0, again.rows_in)
     assert _objects(s3_home) == objects_before
     assert _live_paths(s3_home) == live_before
+    # (one home for both tests: each S3 home costs its imports)
+    _the_other_readers_read_the_objects(s3_home)
+
+
+def _the_other_readers_read_the_objects(s3_home: Workspace) -> None:
+    """The lake's own readers and the quality flags read the objects, not local files."""
+    lake = s3_home.lake
+    assert lake.meters_with_data(["M1", "M2", "M3", "NONE"]) == {"M1", "M2", "M3"}
+    files = lake.live_files("huangpu", "readings")
+    with s3_home.registry.session() as s:
+        batches = set(s.scalars(select(LakeFile.batch_id).where(
+            LakeFile.dataset == "readings", LakeFile.status == "live")))
+    assert lake.batches_in(files) == batches
+    assert lake.parquet_file(files[0]).metadata.num_rows > 0
+    # the flags of the months with readings: M2's 2023-12-31 23:00 read (local time) is
+    # December; M3's 2024-02-01T16:00Z read (00:00 on 2 February in Shanghai) is February
+    assert refresh_quality(s3_home, "huangpu") == ["2023-12", "2024-01", "2024-02"]
 
 
 def test_the_lake_url_is_checked() -> None:
