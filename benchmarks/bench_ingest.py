@@ -7,7 +7,7 @@ the Huangpu profile; every batch carries new readings, never repeats):
 1. **Baseline** - the rows of each HTTP batch as the lake stores them (meter_id, ts UTC,
    value, month, batch_id; sorted by meter_id, ts) written with ``pyarrow.parquet.write_table``
    with the lake's settings (zstd, 1 M-row row groups, fsync of the file and its folder, as in
-   ``Lake._write_durably``), one file per batch -> rows/s.
+   ``write_parquet_durably``), one file per batch -> rows/s.
 2. **HTTP bulk ingest** - ``POST /api/v1/readings`` to a real ``carbonpeak serve`` process on
    loopback (uvicorn, 1 worker; SQLite registry in a temporary home), bodies pre-encoded,
    ``--batch-rows`` rows per request, with 1 client and with 8 concurrent clients (threads,
@@ -655,7 +655,7 @@ def doc_section(res: dict[str, Any]) -> str:
         "What each line measures: *bare Parquet write* = `pyarrow.parquet.write_table` of the "
         "rows as the lake stores them (meter_id, ts UTC, value, month, batch_id, sorted), zstd, "
         "1 M-row row groups, fsync of file and folder, one file per batch (as "
-        f"`Lake._write_durably`; one file of all {base['rows']:,} rows: "
+        f"`write_parquet_durably`; one file of all {base['rows']:,} rows: "
         f"{base['whole_file_rows_per_s']:,.0f} rows/s). *HTTP* = `POST /api/v1/readings` to "
         "`carbonpeak serve` (uvicorn, 1 worker process) on loopback, bodies encoded beforehand, "
         "from the first request until the last answer (each answer comes after the batch is "

@@ -61,7 +61,7 @@ def init(
     with _errors():
         ws, notes = init_workspace(Settings(), profiles=list(profile or []),
                                    cities=list(city or []))
-        say("cli.init.where", registry=str(ws.settings.url), lake=str(ws.lake.root))
+        say("cli.init.where", registry=str(ws.settings.url), lake=ws.lake.objects.url)
         for n in notes:
             say("cli.bullet", text=t(n))
         if not notes:
