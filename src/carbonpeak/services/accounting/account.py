@@ -180,12 +180,13 @@ def run_account(
     month_inputs = {"snapshot": snap, "recomputed": recomputed, "reused": reused}
     t2 = time.perf_counter()
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
-    tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
+    finished = _finish_tables(arrow, inputs.tables["entities"], fs_label, year)
+    tables = finished.frames
     if pending and official:
         # what counting them would change: the account again with only the rejected left out
         _withhold(inputs, [h for h in held if h["status"] == HeldStatus.REJECTED])
-        with_held = _finish_tables(pipeline(), inputs.tables["entities"].to_pandas(),
-                                   fs_label, year)
+        with_held = _finish_tables(pipeline(), inputs.tables["entities"], fs_label,
+                                   year).frames
         if _differs(tables, with_held):
             raise _held_pending(year, pending, tables, with_held)
         # e.g. sub-meters of an entity with a main meter, or months a ledger gives
@@ -206,7 +207,7 @@ def run_account(
                  quantity=Label("factor_quantity", q)) for c, q in unverified]))
     key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
     tables["key_units"] = key_units
-    tables_dir = _store_tables(ws, d.id, year, tables)
+    tables_dir = _store_tables(ws, d.id, year, tables, finished.arrow)
     run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
                                         out_dir, lake_batches, totals, key_units, notes,
                                         tables_dir, month_inputs)
@@ -458,42 +459,92 @@ def _factors_used(factors: dict[str, CarrierFactors]) -> list[dict[str, Any]]:
 
 
 # -- outputs ------------------------------------------------------------------------------
-def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label: str,
-                   year: int) -> dict[str, pd.DataFrame]:
-    units = {c: CARRIERS[c].canonical_unit for c in CARRIERS}
-    names = entities.set_index("entity_id")["name"]
+@dataclass
+class _Finished:
+    """The account's tables: ``frames`` as the result gives them (pandas), ``arrow`` the same
+    tables in Arrow where they were finished there (written to the lake as they are, without
+    a second conversion from pandas)."""
+
+    frames: dict[str, pd.DataFrame]
+    arrow: dict[str, pa.Table]
+
+
+def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table, fs_label: str,
+                   year: int) -> _Finished:
+    """The output tables with their units, factor set, entity names and flags, inventory
+    tables in the order keys, :data:`VALUE_COLUMNS`, the rest, sorted by their keys.
+
+    Every table but ``inventory_entity_year`` (whose source and flags are per-row text) is
+    finished in Arrow and converted to pandas once: the big ones (``meter_month``, one row per
+    meter and month; ``inventory_entity_month``) never go back from pandas to Arrow.
+    """
+    finished: dict[str, pa.Table] = {}
     out: dict[str, pd.DataFrame] = {}
     for name, table in arrow.items():
-        df = table.to_pandas()
-        if "carrier" in df.columns:
-            df.insert(df.columns.get_loc("quantity") + 1, "unit", df["carrier"].map(units))
-            df["factor_set"] = fs_label
-        out[name] = df
-    em = out["inventory_entity_month"]
-    em["flags"] = em.pop("flag")
-    em["name"] = em["entity_id"].map(names)
+        t = _with_unit(table, fs_label) if "carrier" in table.column_names else table
+        if name == "inventory_entity_month":
+            t = t.append_column("flags", t.column("flag")).drop_columns(["flag"])
+            t = t.append_column("name", _lookup(t.column("entity_id"), entities, "name"))
+        if name == "inventory_entity_year":
+            out[name] = t.to_pandas()
+            continue
+        if name.startswith("inventory_"):
+            t = _with_estimated_share(_ordered(t))
+        finished[name] = t
+        out[name] = t.to_pandas()
+    ents = entities.to_pandas()
     ey = out["inventory_entity_year"]
     ey["source"] = [_source(led, met) for led, met in zip(
         ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
     ey["flags"] = [_flags(r) for r in ey[[
         "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
         "n_negative", "intervals_filled"]].to_dict("records")]
-    attrs = entities.set_index("entity_id")
-    ey["name"] = ey["entity_id"].map(names)
+    attrs = ents.set_index("entity_id")
+    ey["name"] = ey["entity_id"].map(attrs["name"])
     for col in ("street", "building_type", "kind"):
         ey[col] = ey["entity_id"].map(attrs[col])
-    for name, df in out.items():
-        if name.startswith("inventory_"):
-            keys = list(df.columns[:3])  # entity_id|street|…, month|year, carrier
-            rest = [c for c in df.columns if c not in keys and c not in VALUE_COLUMNS]
-            out[name] = df[keys + VALUE_COLUMNS + rest].sort_values(
-                keys, kind="stable").reset_index(drop=True)
-    for name, df in out.items():
-        if name.startswith("inventory_"):
-            df["estimated_share"] = (df["estimated_quantity"] / df["quantity"]).where(
-                df["quantity"].notna() & (df["quantity"] != 0))
-    out["eui_building_year"] = building_eui(ey, entities, factor_set=fs_label, year=year)
-    return out
+    keys = list(ey.columns[:3])
+    rest = [c for c in ey.columns if c not in keys and c not in VALUE_COLUMNS]
+    ey = ey[keys + VALUE_COLUMNS + rest].sort_values(keys, kind="stable").reset_index(drop=True)
+    ey["estimated_share"] = (ey["estimated_quantity"] / ey["quantity"]).where(
+        ey["quantity"].notna() & (ey["quantity"] != 0))
+    out["inventory_entity_year"] = ey
+    out["eui_building_year"] = building_eui(ey, ents, factor_set=fs_label, year=year)
+    return _Finished(out, finished)
+
+
+def _lookup(keys: pa.ChunkedArray, table: pa.Table, column: str) -> pa.Array:
+    """``table[column]`` of each key (by ``table.entity_id``; null where not found)."""
+    idx = pc.index_in(keys, value_set=table.column("entity_id").combine_chunks())
+    return pc.take(table.column(column), idx)
+
+
+def _with_unit(table: pa.Table, fs_label: str) -> pa.Table:
+    """``unit`` (the carrier's canonical unit) after ``quantity``, ``factor_set`` last."""
+    carriers = sorted(CARRIERS)
+    units = pa.array([CARRIERS[c].canonical_unit for c in carriers], pa.string())
+    unit = pc.take(units, pc.index_in(table.column("carrier"),
+                                      value_set=pa.array(carriers, pa.string())))
+    t = table.add_column(table.column_names.index("quantity") + 1, "unit", unit)
+    return t.append_column("factor_set", pa.repeat(pa.scalar(fs_label, pa.string()),
+                                                   t.num_rows))
+
+
+def _ordered(t: pa.Table) -> pa.Table:
+    """Keys (the first three columns), :data:`VALUE_COLUMNS`, the rest; sorted by the keys
+    (stable, nulls last)."""
+    keys = t.column_names[:3]  # entity_id|street|…, month|year, carrier
+    rest = [c for c in t.column_names if c not in keys and c not in VALUE_COLUMNS]
+    return t.select(keys + VALUE_COLUMNS + rest).sort_by([(k, "ascending") for k in keys])
+
+
+def _with_estimated_share(t: pa.Table) -> pa.Table:
+    """``estimated_share`` = estimated / quantity, null where the quantity is null or 0."""
+    q = t.column("quantity")
+    ok = pc.and_kleene(pc.is_valid(q), pc.not_equal(q, 0.0))
+    share = pc.if_else(ok, pc.divide(t.column("estimated_quantity"), q),
+                       pa.scalar(None, pa.float64()))
+    return t.append_column("estimated_share", share)
 
 
 def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
@@ -570,17 +621,18 @@ def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataF
 
 
 def _store_tables(ws: Workspace, district_id: str, year: int,
-                  tables: dict[str, pd.DataFrame]) -> str:
+                  tables: dict[str, pd.DataFrame], arrow: Mapping[str, pa.Table]) -> str:
     """Keep the run's tables in the lake (derived data), durable before the run is recorded.
 
     Targets, warnings and the trajectory read the official run's tables from here; the folder
     is named by a fresh id because the run id is only known at commit. A crash before the
-    commit leaves an unreferenced folder and no run.
+    commit leaves an unreferenced folder and no run. The tables finished in Arrow
+    (``arrow``) are written as they are; the others are converted from pandas.
     """
     rel = Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
     for name, df in tables.items():
-        write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
-                              ws.lake.root / rel / f"{name}.parquet")
+        table = arrow[name] if name in arrow else pa.Table.from_pandas(df, preserve_index=False)
+        write_parquet_durably(table, ws.lake.root / rel / f"{name}.parquet")
     return rel.as_posix()
 
 
