@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,22 +197,25 @@ def run_account(
         notes.append(note("accounting.note.held_variant", n=len(pending)))
     if len(held) > len(pending):
         notes.append(note("accounting.note.held_rejected", n=len(held) - len(pending)))
-    totals, more_notes = _totals(ws, d, year, tables)
-    totals["gap_filling"] = gap_filling
-    notes.extend(more_notes)
-    factors_used = _factors_used(factors)
-    unverified = sorted({(str(f["carrier"]), str(f["quantity"])) for f in factors_used
-                         if f["status"] == FactorStatus.UNVERIFIED})
-    if unverified:
-        notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
-            note("accounting.note.factor_item", carrier=Label("carrier", c),
-                 quantity=Label("factor_quantity", q)) for c, q in unverified]))
-    key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
-    tables["key_units"] = key_units
-    tables_dir = _store_tables(ws, d.id, year, tables, finished.arrow)
-    run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
-                                        out_dir, lake_batches, totals, key_units, notes,
-                                        tables_dir, month_inputs)
+    with _RunTables(ws, d.id, year, finished.arrow) as stored:
+        totals, more_notes = _totals(ws, d, year, tables)
+        totals["gap_filling"] = gap_filling
+        notes.extend(more_notes)
+        factors_used = _factors_used(factors)
+        unverified = sorted({(str(f["carrier"]), str(f["quantity"])) for f in factors_used
+                             if f["status"] == FactorStatus.UNVERIFIED})
+        if unverified:
+            notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
+                note("accounting.note.factor_item", carrier=Label("carrier", c),
+                     quantity=Label("factor_quantity", q)) for c, q in unverified]))
+        key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
+        tables["key_units"] = key_units
+        tables_dir = stored.finish(tables)
+        t_record = time.perf_counter()
+        run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
+                                            out_dir, lake_batches, totals, key_units, notes,
+                                            tables_dir, month_inputs)
+        t_record = time.perf_counter() - t_record
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
                            totals, factors_used, notes, input_batches,
                            recomputed_months=recomputed,
@@ -218,8 +223,9 @@ def run_account(
     if out_dir is not None:
         result.files = _write_outputs(result, out_dir)
     t3 = time.perf_counter()
+    # "record": the registry record of the run, a part of "outputs"
     result.seconds = {"inputs": t1 - t0, "pipeline": t2 - t1, "outputs": t3 - t2,
-                      "total": t3 - t0}
+                      "record": t_record, "total": t3 - t0}
     return result
 
 
@@ -620,20 +626,51 @@ def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataF
     return key_unit_table(tables["inventory_entity_year"], entities, rules, year)
 
 
-def _store_tables(ws: Workspace, district_id: str, year: int,
-                  tables: dict[str, pd.DataFrame], arrow: Mapping[str, pa.Table]) -> str:
+class _RunTables:
     """Keep the run's tables in the lake (derived data), durable before the run is recorded.
 
     Targets, warnings and the trajectory read the official run's tables from here; the folder
-    is named by a fresh id because the run id is only known at commit. A crash before the
-    commit leaves an unreferenced folder and no run. The tables finished in Arrow
-    (``arrow``) are written as they are; the others are converted from pandas.
+    (:attr:`rel`) is named by a fresh id because the run id is only known at commit. A crash
+    before the commit leaves an unreferenced folder and no run; an error in the account
+    before :meth:`finish` removes the folder.
+
+    The tables finished in Arrow are written as they are, by a thread that starts at once
+    (``with _RunTables(…)``) while the account computes its totals and key units; the others
+    are converted from pandas and written by :meth:`finish`, which waits for them all.
     """
-    rel = Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
-    for name, df in tables.items():
-        table = arrow[name] if name in arrow else pa.Table.from_pandas(df, preserve_index=False)
-        write_parquet_durably(table, ws.lake.root / rel / f"{name}.parquet")
-    return rel.as_posix()
+
+    def __init__(self, ws: Workspace, district_id: str, year: int,
+                 arrow: Mapping[str, pa.Table]) -> None:
+        self.rel = Path("accounts") / f"district={district_id}" / f"year={year}" / \
+            uuid.uuid4().hex
+        self.folder = ws.lake.root / self.rel
+        self._arrow = dict(arrow)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-tables")
+        self._pending: list[Future[None]] = []
+
+    def __enter__(self) -> _RunTables:
+        self._pending = [self._pool.submit(write_parquet_durably, t, self._path(n))
+                         for n, t in self._arrow.items()]
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._pool.shutdown(wait=True)
+        if exc_type is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
+
+    def finish(self, tables: Mapping[str, pd.DataFrame]) -> str:
+        """Write the tables not yet written (from pandas), wait for all; the folder under the
+        lake root."""
+        for name, df in tables.items():
+            if name not in self._arrow:
+                write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
+                                      self._path(name))
+        for f in self._pending:
+            f.result()
+        return self.rel.as_posix()
 
 
 def load_run_tables(ws: Workspace, run: AccountRun,
