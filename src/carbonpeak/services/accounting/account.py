@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,12 +176,13 @@ def run_account(
     month_inputs = {"snapshot": snap, "recomputed": recomputed, "reused": reused}
     t2 = time.perf_counter()
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
-    tables = _finish_tables(arrow, inputs.tables["entities"].to_pandas(), fs_label, year)
+    finished = _finish_tables(arrow, inputs.tables["entities"], fs_label, year)
+    tables = finished.frames
     if pending and official:
         # what counting them would change: the account again with only the rejected left out
         _withhold(inputs, [h for h in held if h["status"] == HeldStatus.REJECTED])
-        with_held = _finish_tables(pipeline(), inputs.tables["entities"].to_pandas(),
-                                   fs_label, year)
+        with_held = _finish_tables(pipeline(), inputs.tables["entities"], fs_label,
+                                   year).frames
         if _differs(tables, with_held):
             raise _held_pending(year, pending, tables, with_held)
         # e.g. sub-meters of an entity with a main meter, or months a ledger gives
@@ -188,22 +191,25 @@ def run_account(
         notes.append(note("accounting.note.held_variant", n=len(pending)))
     if len(held) > len(pending):
         notes.append(note("accounting.note.held_rejected", n=len(held) - len(pending)))
-    totals, more_notes = _totals(ws, d, year, tables)
-    totals["gap_filling"] = gap_filling
-    notes.extend(more_notes)
-    factors_used = _factors_used(factors)
-    unverified = sorted({(str(f["carrier"]), str(f["quantity"])) for f in factors_used
-                         if f["status"] == FactorStatus.UNVERIFIED})
-    if unverified:
-        notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
-            note("accounting.note.factor_item", carrier=Label("carrier", c),
-                 quantity=Label("factor_quantity", q)) for c, q in unverified]))
-    key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
-    tables["key_units"] = key_units
-    tables_dir = _store_tables(ws, d.id, year, tables)
-    run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
-                                        out_dir, lake_batches, totals, key_units, notes,
-                                        tables_dir, month_inputs)
+    with _RunTables(ws, d.id, year, finished.arrow) as stored:
+        totals, more_notes = _totals(ws, d, year, tables)
+        totals["gap_filling"] = gap_filling
+        notes.extend(more_notes)
+        factors_used = _factors_used(factors)
+        unverified = sorted({(str(f["carrier"]), str(f["quantity"])) for f in factors_used
+                             if f["status"] == FactorStatus.UNVERIFIED})
+        if unverified:
+            notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
+                note("accounting.note.factor_item", carrier=Label("carrier", c),
+                     quantity=Label("factor_quantity", q)) for c, q in unverified]))
+        key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
+        tables["key_units"] = key_units
+        tables_dir = stored.finish(tables)
+        t_record = time.perf_counter()
+        run_id, input_batches = _record_run(ws, d.id, year, fs_pk, official, previous, engine,
+                                            out_dir, lake_batches, totals, key_units, notes,
+                                            tables_dir, month_inputs)
+        t_record = time.perf_counter() - t_record
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
                            totals, factors_used, notes, input_batches,
                            recomputed_months=recomputed,
@@ -211,8 +217,9 @@ def run_account(
     if out_dir is not None:
         result.files = _write_outputs(result, out_dir)
     t3 = time.perf_counter()
+    # "record": the registry record of the run, a part of "outputs"
     result.seconds = {"inputs": t1 - t0, "pipeline": t2 - t1, "outputs": t3 - t2,
-                      "total": t3 - t0}
+                      "record": t_record, "total": t3 - t0}
     return result
 
 
@@ -441,42 +448,92 @@ def _factors_used(factors: dict[str, CarrierFactors]) -> list[dict[str, Any]]:
 
 
 # -- outputs ------------------------------------------------------------------------------
-def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label: str,
-                   year: int) -> dict[str, pd.DataFrame]:
-    units = {c: CARRIERS[c].canonical_unit for c in CARRIERS}
-    names = entities.set_index("entity_id")["name"]
+@dataclass
+class _Finished:
+    """The account's tables: ``frames`` as the result gives them (pandas), ``arrow`` the same
+    tables in Arrow where they were finished there (written to the lake as they are, without
+    a second conversion from pandas)."""
+
+    frames: dict[str, pd.DataFrame]
+    arrow: dict[str, pa.Table]
+
+
+def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table, fs_label: str,
+                   year: int) -> _Finished:
+    """The output tables with their units, factor set, entity names and flags, inventory
+    tables in the order keys, :data:`VALUE_COLUMNS`, the rest, sorted by their keys.
+
+    Every table but ``inventory_entity_year`` (whose source and flags are per-row text) is
+    finished in Arrow and converted to pandas once: the big ones (``meter_month``, one row per
+    meter and month; ``inventory_entity_month``) never go back from pandas to Arrow.
+    """
+    finished: dict[str, pa.Table] = {}
     out: dict[str, pd.DataFrame] = {}
     for name, table in arrow.items():
-        df = table.to_pandas()
-        if "carrier" in df.columns:
-            df.insert(df.columns.get_loc("quantity") + 1, "unit", df["carrier"].map(units))
-            df["factor_set"] = fs_label
-        out[name] = df
-    em = out["inventory_entity_month"]
-    em["flags"] = em.pop("flag")
-    em["name"] = em["entity_id"].map(names)
+        t = _with_unit(table, fs_label) if "carrier" in table.column_names else table
+        if name == "inventory_entity_month":
+            t = t.append_column("flags", t.column("flag")).drop_columns(["flag"])
+            t = t.append_column("name", _lookup(t.column("entity_id"), entities, "name"))
+        if name == "inventory_entity_year":
+            out[name] = t.to_pandas()
+            continue
+        if name.startswith("inventory_"):
+            t = _with_estimated_share(_ordered(t))
+        finished[name] = t
+        out[name] = t.to_pandas()
+    ents = entities.to_pandas()
     ey = out["inventory_entity_year"]
     ey["source"] = [_source(led, met) for led, met in zip(
         ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
     ey["flags"] = [_flags(r) for r in ey[[
         "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
         "n_negative", "intervals_filled"]].to_dict("records")]
-    attrs = entities.set_index("entity_id")
-    ey["name"] = ey["entity_id"].map(names)
+    attrs = ents.set_index("entity_id")
+    ey["name"] = ey["entity_id"].map(attrs["name"])
     for col in ("street", "building_type", "kind"):
         ey[col] = ey["entity_id"].map(attrs[col])
-    for name, df in out.items():
-        if name.startswith("inventory_"):
-            keys = list(df.columns[:3])  # entity_id|street|…, month|year, carrier
-            rest = [c for c in df.columns if c not in keys and c not in VALUE_COLUMNS]
-            out[name] = df[keys + VALUE_COLUMNS + rest].sort_values(
-                keys, kind="stable").reset_index(drop=True)
-    for name, df in out.items():
-        if name.startswith("inventory_"):
-            df["estimated_share"] = (df["estimated_quantity"] / df["quantity"]).where(
-                df["quantity"].notna() & (df["quantity"] != 0))
-    out["eui_building_year"] = building_eui(ey, entities, factor_set=fs_label, year=year)
-    return out
+    keys = list(ey.columns[:3])
+    rest = [c for c in ey.columns if c not in keys and c not in VALUE_COLUMNS]
+    ey = ey[keys + VALUE_COLUMNS + rest].sort_values(keys, kind="stable").reset_index(drop=True)
+    ey["estimated_share"] = (ey["estimated_quantity"] / ey["quantity"]).where(
+        ey["quantity"].notna() & (ey["quantity"] != 0))
+    out["inventory_entity_year"] = ey
+    out["eui_building_year"] = building_eui(ey, ents, factor_set=fs_label, year=year)
+    return _Finished(out, finished)
+
+
+def _lookup(keys: pa.ChunkedArray, table: pa.Table, column: str) -> pa.Array:
+    """``table[column]`` of each key (by ``table.entity_id``; null where not found)."""
+    idx = pc.index_in(keys, value_set=table.column("entity_id").combine_chunks())
+    return pc.take(table.column(column), idx)
+
+
+def _with_unit(table: pa.Table, fs_label: str) -> pa.Table:
+    """``unit`` (the carrier's canonical unit) after ``quantity``, ``factor_set`` last."""
+    carriers = sorted(CARRIERS)
+    units = pa.array([CARRIERS[c].canonical_unit for c in carriers], pa.string())
+    unit = pc.take(units, pc.index_in(table.column("carrier"),
+                                      value_set=pa.array(carriers, pa.string())))
+    t = table.add_column(table.column_names.index("quantity") + 1, "unit", unit)
+    return t.append_column("factor_set", pa.repeat(pa.scalar(fs_label, pa.string()),
+                                                   t.num_rows))
+
+
+def _ordered(t: pa.Table) -> pa.Table:
+    """Keys (the first three columns), :data:`VALUE_COLUMNS`, the rest; sorted by the keys
+    (stable, nulls last)."""
+    keys = t.column_names[:3]  # entity_id|street|…, month|year, carrier
+    rest = [c for c in t.column_names if c not in keys and c not in VALUE_COLUMNS]
+    return t.select(keys + VALUE_COLUMNS + rest).sort_by([(k, "ascending") for k in keys])
+
+
+def _with_estimated_share(t: pa.Table) -> pa.Table:
+    """``estimated_share`` = estimated / quantity, null where the quantity is null or 0."""
+    q = t.column("quantity")
+    ok = pc.and_kleene(pc.is_valid(q), pc.not_equal(q, 0.0))
+    share = pc.if_else(ok, pc.divide(t.column("estimated_quantity"), q),
+                       pa.scalar(None, pa.float64()))
+    return t.append_column("estimated_share", share)
 
 
 def _gap_filling(ws: Workspace, inputs: PipelineInputs, fill: bool, max_gap_hours: float,
@@ -552,19 +609,51 @@ def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataF
     return key_unit_table(tables["inventory_entity_year"], entities, rules, year)
 
 
-def _store_tables(ws: Workspace, district_id: str, year: int,
-                  tables: dict[str, pd.DataFrame]) -> str:
+class _RunTables:
     """Keep the run's tables in the lake (derived data), durable before the run is recorded.
 
     Targets, warnings and the trajectory read the official run's tables from here; the folder
-    is named by a fresh id because the run id is only known at commit. A crash before the
-    commit leaves an unreferenced folder and no run.
+    (:attr:`rel`) is named by a fresh id because the run id is only known at commit. A crash
+    before the commit leaves an unreferenced folder and no run; an error in the account
+    before :meth:`finish` removes the folder.
+
+    The tables finished in Arrow are written as they are, by a thread that starts at once
+    (``with _RunTables(…)``) while the account computes its totals and key units; the others
+    are converted from pandas and written by :meth:`finish`, which waits for them all.
     """
-    rel = Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
-    for name, df in tables.items():
-        write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
-                              ws.lake.root / rel / f"{name}.parquet")
-    return rel.as_posix()
+
+    def __init__(self, ws: Workspace, district_id: str, year: int,
+                 arrow: Mapping[str, pa.Table]) -> None:
+        self.rel = Path("accounts") / f"district={district_id}" / f"year={year}" / \
+            uuid.uuid4().hex
+        self.folder = ws.lake.root / self.rel
+        self._arrow = dict(arrow)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-tables")
+        self._pending: list[Future[None]] = []
+
+    def __enter__(self) -> _RunTables:
+        self._pending = [self._pool.submit(write_parquet_durably, t, self._path(n))
+                         for n, t in self._arrow.items()]
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._pool.shutdown(wait=True)
+        if exc_type is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _path(self, name: str) -> Path:
+        return self.folder / f"{name}.parquet"
+
+    def finish(self, tables: Mapping[str, pd.DataFrame]) -> str:
+        """Write the tables not yet written (from pandas), wait for all; the folder under the
+        lake root."""
+        for name, df in tables.items():
+            if name not in self._arrow:
+                write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
+                                      self._path(name))
+        for f in self._pending:
+            f.result()
+        return self.rel.as_posix()
 
 
 def load_run_tables(ws: Workspace, run: AccountRun,
