@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     ``local[2]``; ``spark://host:7077``, ``yarn``, ``k8s://…``; or a Spark Connect URL
     ``sc://host:15002``) and ``CARBONPEAK_SPARK_CONF`` (JSON, extra ``spark.*`` settings such
     as the hadoop-aws connector and S3 credentials); see docs/scale.md.
+
+    DuckDB (the account's default engine): ``CARBONPEAK_DUCKDB_MEMORY_LIMIT`` (DuckDB's
+    ``memory_limit``, e.g. ``6GB``; default DuckDB's own, 80% of the RAM) and
+    ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY`` (where it spills what does not fit; default DuckDB's
+    own, ``.tmp`` beside the database, i.e. in the working folder for the in-memory one).
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -101,6 +106,10 @@ class Settings(BaseSettings):
     plausibility_ceilings: dict[str, float] = Field(default_factory=dict)
     spark_master: str | None = Field(default=None, max_length=512)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # the account's DuckDB: its memory cap (out of core beyond it) and where it spills
+    duckdb_memory_limit: str | None = Field(
+        default=None, pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
+    duckdb_temp_directory: Path | None = None
     # how `carbonpeak ingest mqtt` signs in to the broker (docs/feeds.md): user and password,
     # and/or TLS with a CA file and a client certificate and key
     mqtt_username: str | None = None
