@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """City-scale account benchmark: 1.5 billion 15-minute readings on one machine.
 
-Default: 4,300 buildings x 4 interval electricity meters (1 main + 3 sub-meters, as in
-``bench_account.py``) x 35,136 quarter-hours of 2024 (366 days) = 604,339,200 x ... =
-1,511,424,000 readings. ``--buildings 86`` is the 1/50 rehearsal (30.2 M readings).
+Default: 10,700 buildings x 4 interval electricity meters (1 main + 3 sub-meters, as in
+``bench_account.py``) x 35,136 quarter-hours of 2024 (366 days) = 1,503,820,800 readings
+(4,300 buildings give 604 M). ``--buildings 214`` is the 1/50 rehearsal (30.1 M readings).
 
 Phases, each in its own process (its peak RSS is sampled over the whole process tree, the
 Spark JVM included):
@@ -14,17 +14,20 @@ Spark JVM included):
    batches - pending batches first, then every file made live in one registry transaction,
    the same rows ``write_lake_batch`` leaves (``ingest_batches`` committed, ``lake_files``
    live) without its per-batch sort and overlap check.
+   The first main meter's readings of one day (LATE_DAY) are left out: they arrive late.
 2. ``bare`` - ``SELECT meter_id, month, sum(value), count(*) FROM read_parquet(<live files>)
    GROUP BY ALL`` with and without hive partitioning, 2 threads, under the memory cap.
 3. ``account`` - ``run_account`` on DuckDB with ``CARBONPEAK_DUCKDB_MEMORY_LIMIT`` (the cap)
    and ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY`` (spill, its size sampled): the first run (no
    cache: 12 months) and a second with nothing changed (0 months).
-4. ``change`` - one main meter's readings of one day rewritten (+10 %) as a new lake batch
-   through ``write_lake_batch`` (the lake rewrites that month into a new file).
+4. ``change`` - the late day (96 readings) written as a new lake batch through
+   ``write_lake_batch``; it overlaps nothing, so the lake adds one small file to the month.
 5. ``incremental`` - ``run_account`` again (only the changed month is scanned), then the
    cache removed and a full run; the electricity totals compared with each other and with
-   the first run + the change.
-6. ``spark`` - ``run_account(engine="spark")`` on ``local[2]`` (``--spark-buildings`` runs
+   the first run + the late day.
+6. ``rewrite`` - another day of that meter corrected (+10 %): it overlaps live rows, so the
+   lake rewrites the whole month into one new file (in memory); then the incremental account.
+7. ``spark`` - ``run_account(engine="spark")`` on ``local[2]`` (``--spark-buildings`` runs
    it on a separate lake of fewer buildings, stated as such).
 
 The results JSON (``benchmarks/results/city-scale-<N>.json``, git-ignored) is written after
@@ -79,7 +82,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 YEAR = 2024
 SLOTS_PER_DAY = 96
 SLOTS = 366 * SLOTS_PER_DAY  # 35,136 quarter-hours in 2024 (a leap year)
-CHANGED_DAY = "2024-05-15"  # local date whose readings of the first main meter change
+# the first main meter's readings: one day arrives late (left out of the generated lake and
+# written by the ``change`` phase), another is corrected (+10 %) by the ``rewrite`` phase
+LATE_DAY = "2024-05-20"
+CHANGED_DAY = "2024-05-15"
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -134,11 +140,24 @@ def _noise(k: int) -> str:
     return f"(0.92 + 0.16 * (hash((mt.b * 4 + {k}) * {SLOTS} + r.t) / 18446744073709551616.0))"
 
 
-def month_sql(month: int, n_meters: int, batch_id: int, year: int = YEAR) -> str:
+def day_slots(day: str, year: int = YEAR) -> tuple[int, int]:
+    """[lo, hi) quarter-hour indices of a local day."""
+    lo = (dt.date.fromisoformat(day) - dt.date(year, 1, 1)).days * SLOTS_PER_DAY
+    return lo, lo + SLOTS_PER_DAY
+
+
+def month_sql(month: int, n_meters: int, batch_id: int, year: int = YEAR, *,
+              late_day: str | None = LATE_DAY, only_late: bool = False) -> str:
     """The SELECT of one month's lake rows (meter_id, ts, value, month, batch_id); reads the
     tables ``meters`` and ``profile``. No ORDER BY (a sort of 125 M rows): the rows come in
-    the order of ``range``, meter_id then ts, which DuckDB keeps (preserve_insertion_order)."""
+    the order of ``range``, meter_id then ts, which DuckDB keeps (preserve_insertion_order).
+    The first meter's readings of ``late_day`` are left out (``only_late``: only they)."""
     lo, hi = month_slots(month, year)
+    cond = "TRUE"
+    if late_day:
+        a, b = day_slots(late_day, year)
+        cond = f"(r.m = 0 AND r.t >= {a} AND r.t < {b})"
+        cond = cond if only_late else f"NOT {cond}"
     h = hi - lo
     epoch0 = int((dt.datetime(year, 1, 1) - dt.timedelta(hours=UTC_OFFSET_H)
                   - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
@@ -153,7 +172,8 @@ SELECT mt.meter_id,
        CAST({int(batch_id)} AS BIGINT) AS batch_id
 FROM (SELECT range // {h} AS m, {lo} + range % {h} AS t FROM range({n_meters * h})) r
 JOIN meters mt ON mt.m = r.m
-JOIN profile p ON p.pkey = mt.btype * {SLOTS} + r.t"""
+JOIN profile p ON p.pkey = mt.btype * {SLOTS} + r.t
+WHERE {cond}"""
 
 
 def write_month(con: Any, path: Path, month: int, n_meters: int, batch_id: int,
@@ -429,11 +449,46 @@ def phase_account(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 
 def phase_change(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The late day: the first main meter's readings of LATE_DAY, one new lake batch."""
+    from carbonpeak.intake.imports import write_lake_batch
+
+    ws = open_home(workdir / "home", init=False)
+    month = int(LATE_DAY[5:7])
+    con = generator_con(args.buildings, args.seed, args.memory_limit, workdir / "spill")
+    table = con.sql(f"SELECT meter_id, ts, value, month FROM "
+                    f"({month_sql(month, args.buildings * len(SUBMETERS), 0, only_late=True)})"
+                    " ORDER BY ts").to_arrow_table()
+    con.close()
+    reset_hwm()
+    cpu = cpu_snapshot()
+    t0 = time.perf_counter()
+    res = write_lake_batch(ws, DISTRICT, "readings", f"bench-city-late-{LATE_DAY}",
+                           digest_of("city-late", args.buildings, LATE_DAY),
+                           {"readings": table})
+    sec = time.perf_counter() - t0
+    usage = cpu_usage(cpu)
+    assert res.status == "committed", res.messages
+    after = live_readings(ws, [LATE_DAY[:7]])
+    log(f"late day: {table.num_rows} readings of {table['meter_id'][0]} on {LATE_DAY}: batch "
+        f"{res.batch_id} in {sec:.1f} s ({res.overlapping} overlapping); "
+        f"{len(after)} live files in the month")
+    ws.close()
+    return {"meter": str(table["meter_id"][0]), "day": LATE_DAY, "rows": table.num_rows,
+            "overlapping": res.overlapping, "delta_kwh": float(np.sum(table["value"])),
+            "batch_id": res.batch_id, "seconds": sec, **usage,
+            "live_files_in_month": len(after),
+            "hwm_mib": hwm_mib(), "peak_rss_mib": rss_peak_mib()}
+
+
+def phase_rewrite(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """A corrected day: the first main meter's CHANGED_DAY +10 %, overlapping live rows, so
+    the lake rewrites the whole month into a new file; then the incremental account."""
     import duckdb
     import pyarrow.parquet as pq
 
     from carbonpeak.intake.imports import write_lake_batch
 
+    phase_env(args, workdir)
     ws = open_home(workdir / "home", init=False)
     meter = "B00001-E0"
     local0 = dt.datetime.fromisoformat(CHANGED_DAY)
@@ -460,16 +515,20 @@ def phase_change(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                            {"readings": table})
     sec = time.perf_counter() - t0
     usage = cpu_usage(cpu)
+    hwm_write = hwm_mib()
     assert res.status == "committed", res.messages
-    log(f"change: {table.num_rows} readings of {meter} on {CHANGED_DAY} (+10 %): batch "
+    log(f"rewrite: {table.num_rows} readings of {meter} on {CHANGED_DAY} (+10 %): batch "
         f"{res.batch_id} in {sec:.1f} s, {res.replaced} replaced")
     after = live_readings(ws, [label])
+    out = {"meter": meter, "day": CHANGED_DAY, "rows": table.num_rows, "replaced": res.replaced,
+           "delta_kwh": delta, "batch_id": res.batch_id, "seconds": sec, **usage,
+           "month_file_rows_rewritten": sum(pq.ParquetFile(f).metadata.num_rows
+                                            for f in after),
+           "hwm_mib": hwm_write}
+    out["incremental"] = one_account(ws, workdir, "incremental (after the rewrite)")
     ws.close()
-    return {"meter": meter, "day": CHANGED_DAY, "rows": table.num_rows, "replaced": res.replaced,
-            "delta_kwh": delta, "batch_id": res.batch_id, "seconds": sec, **usage,
-            "month_file_rows_rewritten": sum(pq.ParquetFile(f).metadata.num_rows
-                                             for f in after),
-            "hwm_mib": hwm_mib(), "peak_rss_mib": rss_peak_mib()}
+    out["peak_rss_mib"] = rss_peak_mib()
+    return out
 
 
 def phase_incremental(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -477,7 +536,7 @@ def phase_incremental(args: argparse.Namespace, workdir: Path) -> dict[str, Any]
 
     phase_env(args, workdir)
     ws = open_home(workdir / "home", init=False)
-    inc = one_account(ws, workdir, "incremental (after the change)")
+    inc = one_account(ws, workdir, "incremental (after the late day)")
     cache_path(ws.lake.root, DISTRICT, YEAR).unlink()
     full = one_account(ws, workdir, "full (cache removed)")
     ws.close()
@@ -517,6 +576,7 @@ PHASES: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
     "account": phase_account,
     "change": phase_change,
     "incremental": phase_incremental,
+    "rewrite": phase_rewrite,
     "spark": phase_spark,
 }
 
@@ -543,6 +603,11 @@ def summarise(res: dict[str, Any]) -> dict[str, Any]:
         out["incremental_vs_first_plus_change_rel_err"] = \
             abs(inc["incremental"]["electricity_kwh"] - want) / want
         out["incremental_vs_full_rel_err"] = inc["rel_diff_electricity"]
+    rw = ph.get("rewrite", {})
+    if "incremental" in rw and "full" in inc:
+        want = inc["full"]["electricity_kwh"] + rw["delta_kwh"]
+        out["rewrite_incremental_vs_before_plus_change_rel_err"] = \
+            abs(rw["incremental"]["electricity_kwh"] - want) / want
     sp = ph.get("spark", {})
     if "run" in sp and "bare" in bare:
         out["spark_readings"] = sp["buildings"] * len(SUBMETERS) * SLOTS
@@ -602,17 +667,29 @@ def report(res: dict[str, Any]) -> str:
             acc["tree_peak_rss_mib"], "", ratios=False)
     c = ph.get("change", {})
     if "seconds" in c:
-        row(f"change one day ({c['rows']} readings; month rewritten: "
-            f"{c['month_file_rows_rewritten']:,} rows)", c["seconds"], None,
+        row(f"late day: {c['rows']} readings, new lake batch", c["seconds"], None,
             c["tree_peak_rss_mib"], "", ratios=False)
+    elif c:
+        rows.append(f"| late day | failed: {c.get('killed') or c.get('returncode')} | | | | | |")
     inc = ph.get("incremental", {})
     if "incremental" in inc:
         a = inc["incremental"]
-        row(f"account, incremental ({len(a['recomputed_months'])} month)",
+        row(f"account, incremental ({len(a['recomputed_months'])} month, whole run)",
             a["seconds"]["total"], None, inc["tree_peak_rss_mib"], "", ratios=False)
         a = inc["full"]
-        row("account, full after the change (whole run)", a["seconds"]["total"], n,
+        row("account, full after the late day (whole run)", a["seconds"]["total"], n,
             inc["tree_peak_rss_mib"], "")
+    rw = ph.get("rewrite", {})
+    if "seconds" in rw:
+        row(f"corrected day: {rw['rows']} readings, the month rewritten "
+            f"({rw['month_file_rows_rewritten']:,} rows)", rw["seconds"], None,
+            rw["tree_peak_rss_mib"], "", ratios=False)
+        a = rw["incremental"]
+        row(f"account, incremental after it ({len(a['recomputed_months'])} month)",
+            a["seconds"]["total"], None, rw["tree_peak_rss_mib"], "", ratios=False)
+    elif rw:
+        rows.append(f"| corrected day (month rewrite) | failed: "
+                    f"{rw.get('killed') or rw.get('returncode')} | | | | | |")
     sp = ph.get("spark", {})
     if "run" in sp:
         sn = sp["buildings"] * len(SUBMETERS) * SLOTS
@@ -640,23 +717,26 @@ def run_phase(name: str, args: argparse.Namespace, workdir: Path, deadline: floa
         cmd += ["--spark-buildings", str(args.spark_buildings)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, start_new_session=True)
-    peak, loads, killed = 0, [], False
+    peak, loads, killed = 0, [], ""
     while proc.poll() is None:
         peak = max(peak, tree_rss_kib(proc.pid))
         loads.append(loadavg())
         if deadline is not None and time.time() >= deadline:
-            log(f"deadline: killing phase {name}")
+            killed = "deadline"
+        elif peak > args.rss_cap_gib * 2**20:
+            killed = f"RSS above {args.rss_cap_gib:g} GiB"
+        if killed:
+            log(f"{killed}: killing phase {name}")
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            killed = True
             break
-        time.sleep(0.5)
+        time.sleep(0.25)
     wall = time.perf_counter() - t0
     data: dict[str, Any] = {}
     if not killed and proc.returncode == 0 and out.exists():
         data = json.loads(out.read_text())
     else:
-        data = {"failed": True, "killed_at_deadline": killed, "returncode": proc.returncode}
+        data = {"failed": True, "killed": killed, "returncode": proc.returncode}
     data.update({"process_wall_s": wall, "tree_peak_rss_mib": peak / 1024.0,
                  "loadavg_1min": {"min": min(loads, default=0), "max": max(loads, default=0),
                                   "mean": float(np.mean(loads)) if loads else 0}})
@@ -665,7 +745,7 @@ def run_phase(name: str, args: argparse.Namespace, workdir: Path, deadline: floa
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--buildings", type=int, default=4300)
+    p.add_argument("--buildings", type=int, default=10700)
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--workdir", type=Path, default=None,
                    help="data folder (default benchmarks/data/city-<N>)")
@@ -676,6 +756,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="run Spark on a separate lake of this many buildings (0: the full lake)")
     p.add_argument("--spark-driver-memory", default="4g")
     p.add_argument("--deadline", default=None, help="HH:MM UTC: kill the phase running then")
+    p.add_argument("--rss-cap-gib", type=float, default=14.0,
+                   help="kill a phase whose process tree's RSS exceeds this (the machine is "
+                   "shared: fail the phase, not the neighbours)")
     p.add_argument("--keep", action="store_true", help="keep the data at the end")
     p.add_argument("--report", type=Path, default=None,
                    help="print the markdown table of a results JSON and exit")
