@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -135,7 +134,7 @@ def run_account(
     inputs, carriers = _inputs(ws, d, year)
     factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
     inputs.tables["factors"] = _factor_table(factors)
-    gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
+    gap_filling = _gap_filling(ws, inputs, fill_gaps, max_gap_hours, engine)
     notes.extend(_gap_filling_notes(gap_filling, previous))
     held = _live_held(ws, d.id, year, inputs.files)
     pending = [h for h in held if h["status"] == HeldStatus.HELD]
@@ -158,7 +157,8 @@ def run_account(
 
     def pipeline() -> dict[str, pa.Table]:
         if engine == AccountEngine.DUCKDB:
-            return run_duckdb(run_steps, run_inputs, OUTPUTS, progress=progress)
+            return run_duckdb(run_steps, run_inputs, OUTPUTS, progress=progress,
+                              connect=ws.lake.connect)
         if engine == AccountEngine.SPARK:
             if spark is None:
                 msg = "engine 'spark' needs a SparkSession (install the spark extra)"
@@ -226,12 +226,12 @@ def _live_held(ws: Workspace, district_id: str, year: int,
         rows = repo.live_held_candidates(s, district_id, year)
     registers = [r[:5] for r in rows if r[5] == HELD_REGISTER_SPIKE]
     intervals = [r[:5] for r in rows if r[5] != HELD_REGISTER_SPIKE]
-    out = _live(intervals, files.get("readings", [])) + [
-        {**h, "register": True} for h in _live(registers, files.get("registers", []))]
+    out = _live(ws, intervals, files.get("readings", [])) + [
+        {**h, "register": True} for h in _live(ws, registers, files.get("registers", []))]
     return sorted(out, key=lambda h: int(h["id"]))
 
 
-def _live(rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
+def _live(ws: Workspace, rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
     """The held values of ``rows`` (id, meter, ts, value, status) that are live in ``files``."""
     if not rows or not files:
         return []
@@ -240,7 +240,7 @@ def _live(rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
                      "ts": pa.array([r[2] for r in rows], pa.timestamp("us")),
                      "value": pa.array([r[3] for r in rows], pa.float64()),
                      "status": pa.array([r[4] for r in rows], pa.string())})
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.register("held", held)
         live = con.execute(
@@ -403,7 +403,7 @@ def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[
     files = {k: [str(p) for p in v] for k, v in sets.items()}
     carriers = {m.carrier for m in meters}
     if files["ledger"]:
-        con = duckdb.connect()
+        con = ws.lake.connect()
         try:
             carriers |= {r[0] for r in con.execute(
                 "SELECT DISTINCT carrier FROM read_parquet(?, hive_partitioning=false)",
@@ -479,7 +479,7 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
     return out
 
 
-def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
+def _gap_filling(ws: Workspace, inputs: PipelineInputs, fill: bool, max_gap_hours: float,
                  engine: str) -> dict[str, Any]:
     """Compute the estimated intervals (registered as input table ``filled``) and describe them."""
     if not fill:
@@ -488,7 +488,8 @@ def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
         msg = f"max_gap_hours must be > 0; got {max_gap_hours}"
         raise ValueError(msg)
     filled = fill_interval_gaps(inputs.files.get("readings", []), inputs.tables["meters"],
-                                inputs.tables["months"], max_gap_hours=max_gap_hours)
+                                inputs.tables["months"], max_gap_hours=max_gap_hours,
+                                connect=ws.lake.connect)
     inputs.tables["filled"] = filled
     per_meter = filled.group_by("meter_id").aggregate([("value", "count")]).to_pylist()
     by_meter = {str(r["meter_id"]): int(r["value_count"]) for r in sorted(
