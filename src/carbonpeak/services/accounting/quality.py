@@ -38,14 +38,14 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
 from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.domain.plausibility import MIN_HISTORY_DAYS, SPIKE_PEAK_RATIO, SPIKE_Z, UNIT_LOG10
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import Message
 from carbonpeak.storage.lake.store import folder_lock, write_parquet_durably
-from carbonpeak.storage.registry.models import District, Entity, Meter, Street
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = [
@@ -666,10 +666,7 @@ def _quality_dir(ws: Workspace, district_id: str, month: str) -> Path:
 
 def _meter_table(ws: Workspace, district_id: str) -> pa.Table:
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            Meter.id, Meter.entity_id, Meter.register, Meter.interval_minutes, Meter.rollover_at,
-            Meter.commissioned_on,
-        ).join(Entity).where(Entity.district_id == district_id).order_by(Meter.id)).all()
+        rows = repo.quality_meter_rows(s, district_id)
     return pa.table({
         "meter_id": pa.array([r[0] for r in rows], pa.string()),
         "entity_id": pa.array([r[1] for r in rows], pa.string()),
@@ -863,7 +860,7 @@ def _json_safe(v: Any) -> Any:
 
 
 def _resolve_street(s: Any, d: District, street: int | str) -> tuple[int, str]:
-    rows = list(s.scalars(select(Street).where(Street.district_id == d.id)))
+    rows = repo.streets_of_district(s, d.id)
     key = str(street).strip()
     for st in rows:
         if key in (str(st.id), st.code, st.name_zh, st.name_en, st.name_zh.removesuffix("街道")) \
@@ -926,11 +923,9 @@ def quality_report(
             if found:
                 paths[mo] = found[-1]
     with ws.registry.session() as s:
-        streets = {st.id: st.name_zh for st in s.scalars(
-            select(Street).where(Street.district_id == d.id))}
+        streets = {st.id: st.name_zh for st in repo.streets_of_district(s, d.id)}
         ents = {e.id: (e.name, streets.get(e.street_id, NO_STREET) if e.street_id
-                       else NO_STREET) for e in s.scalars(
-            select(Entity).where(Entity.district_id == d.id))}
+                       else NO_STREET) for e in repo.entities_of_district(s, d.id)}
         street_name = _resolve_street(s, d, street_id)[1] if street_id is not None else None
     if entity_id is not None and entity_id not in ents:
         msg = f"no entity {entity_id!r} in district {d.id}"
