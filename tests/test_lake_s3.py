@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
 from sqlalchemy import select
@@ -203,6 +204,26 @@ def _the_other_readers_read_the_objects(s3_home: Workspace) -> None:
     # the flags of the months with readings: M2's 2023-12-31 23:00 read (local time) is
     # December; M3's 2024-02-01T16:00Z read (00:00 on 2 February in Shanghai) is February
     assert refresh_quality(s3_home, "huangpu") == ["2023-12", "2024-01", "2024-02"]
+
+
+def test_a_lake_url_that_is_a_folder_keeps_its_files_there(tmp_path: Path) -> None:
+    """CARBONPEAK_LAKE_URL=/a/shared/mount: the same seam on a local folder."""
+    objects = LakeObjects(tmp_path / "shared")
+    rel = "readings/district=huangpu/month=2024-01/b00000001-ab.parquet"
+    objects.write_parquet(pa.table({"meter_id": ["M1"], "value": [1.5]}), rel)
+    assert list(objects.list_files("readings")) == [rel]
+    path = objects.path(rel)
+    assert path == str(tmp_path / "shared" / rel)
+    assert objects.rel(path) == rel
+    con = objects.connect()
+    try:
+        assert con.execute("SELECT sum(value) FROM read_parquet(?)", [[path]]).fetchone() \
+            == (1.5,)
+    finally:
+        con.close()
+    objects.delete(rel)
+    objects.delete(rel)  # a missing file is not an error
+    assert list(objects.list_files("readings")) == []
 
 
 def test_the_lake_url_is_checked() -> None:
