@@ -13,15 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
 from sqlalchemy import select
 
 from carbonpeak.config import Settings
+from carbonpeak.errors import ConfigError
 from carbonpeak.intake import imports
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import AccountResult, run_account
+from carbonpeak.services.accounting.engines import PipelineInputs, run_spark
 from carbonpeak.services.accounting.quality import refresh_quality
 from carbonpeak.storage.lake.objects import LakeObjects, S3Options, hadoop_path
 from carbonpeak.storage.lake.store import Lake
@@ -203,6 +206,26 @@ def _the_other_readers_read_the_objects(s3_home: Workspace) -> None:
     assert refresh_quality(s3_home, "huangpu") == ["2023-12", "2024-01", "2024-02"]
 
 
+def test_a_lake_url_that_is_a_folder_keeps_its_files_there(tmp_path: Path) -> None:
+    """CARBONPEAK_LAKE_URL=/a/shared/mount: the same seam on a local folder."""
+    objects = LakeObjects(tmp_path / "shared")
+    rel = "readings/district=huangpu/month=2024-01/b00000001-ab.parquet"
+    objects.write_parquet(pa.table({"meter_id": ["M1"], "value": [1.5]}), rel)
+    assert list(objects.list_files("readings")) == [rel]
+    path = objects.path(rel)
+    assert path == str(tmp_path / "shared" / rel)
+    assert objects.rel(path) == rel
+    con = objects.connect()
+    try:
+        assert con.execute("SELECT sum(value) FROM read_parquet(?)", [[path]]).fetchone() \
+            == (1.5,)
+    finally:
+        con.close()
+    objects.delete(rel)
+    objects.delete(rel)  # a missing file is not an error
+    assert list(objects.list_files("readings")) == []
+
+
 def test_the_lake_url_is_checked() -> None:
     with pytest.raises(ValueError, match="lake_url"):
         Settings(lake_url="gs://bucket/lake")
@@ -211,3 +234,27 @@ def test_the_lake_url_is_checked() -> None:
     objects = LakeObjects("s3://bucket/some/prefix/", S3Options(endpoint="http://127.0.0.1:1"))
     assert objects.path("readings/a.parquet") == "s3://bucket/some/prefix/readings/a.parquet"
     assert objects.rel("s3://bucket/some/prefix/readings/a.parquet") == "readings/a.parquet"
+
+
+def test_spark_without_the_hadoop_aws_connector_is_told_what_the_cluster_needs() -> None:
+    """Spark reads an object-store lake as s3a://; where the connector is missing (as on this
+    machine: Maven is out of reach) the account says so instead of Hadoop's stack trace."""
+    read: list[str] = []
+
+    class _Reader:
+        def parquet(self, *paths: str) -> None:
+            read.extend(paths)
+            msg = ('org.apache.hadoop.fs.UnsupportedFileSystemException: '
+                   'No FileSystem for scheme "s3a"')
+            raise RuntimeError(msg)
+
+    class _Spark:
+        read = _Reader()
+
+    path = f"s3://{BUCKET}/city/lake/readings/district=huangpu/month=2024-01/b00000001-ab.parquet"
+    inputs = PipelineInputs(files={"readings": [path]}, tables={})
+    with pytest.raises(ConfigError, match="hadoop-aws") as refused:
+        run_spark([], inputs, [], spark=_Spark())
+    assert read == ["s3a://" + path.removeprefix("s3://")]
+    assert f"s3a://{BUCKET}/city/lake/readings" in str(refused.value)
+    assert isinstance(refused.value.__cause__, RuntimeError)

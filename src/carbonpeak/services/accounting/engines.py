@@ -16,6 +16,8 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 
+from carbonpeak.errors import ConfigError
+from carbonpeak.i18n import msg
 from carbonpeak.storage.lake.objects import hadoop_path
 
 __all__ = ["EMPTY_SCHEMAS", "PipelineInputs", "run_duckdb", "run_spark", "to_spark_sql"]
@@ -109,7 +111,7 @@ def run_spark(
     for name, files in inputs.files.items():
         if files:
             # an object-store lake's s3:// paths as s3a:// (the cluster's hadoop-aws)
-            df = spark.read.parquet(*[hadoop_path(f) for f in files])
+            df = _read_spark_parquet(spark, [hadoop_path(f) for f in files])
         else:
             df = spark.createDataFrame([], schema=_spark_schema(EMPTY_SCHEMAS[name]))
         df.createOrReplaceTempView(name)
@@ -128,6 +130,23 @@ def run_spark(
         out[name] = pa.Table.from_pylist(rows) if rows else pa.table(
             {c: pa.array([], pa.null()) for c in df.columns})
     return out
+
+
+#: what Hadoop says when no filesystem serves s3a:// (hadoop-aws is not on the classpath)
+_NO_S3A = ('No FileSystem for scheme "s3a"', "S3AFileSystem not found")
+
+
+def _read_spark_parquet(spark: Any, paths: list[str]) -> Any:
+    """``spark.read.parquet`` of ``paths``; without the hadoop-aws connector an s3a:// read
+    is refused naming what the cluster needs (docs/scale.md)."""
+    try:
+        return spark.read.parquet(*paths)
+    except Exception as exc:
+        s3a = [p for p in paths if p.startswith("s3a://")]
+        if s3a and any(m in str(exc) for m in _NO_S3A):
+            raise ConfigError(msg("accounting.spark.no_s3a",
+                                  path=s3a[0].rsplit("/", 3)[0])) from exc
+        raise
 
 
 def _spark_schema(schema: pa.Schema) -> Any:
