@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
 
+#: ``CARBONPEAK_LAKE_URL``: an S3 bucket (and prefix), or an absolute folder
+_LAKE_URL = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?|/\S*)$"
+
 
 class Settings(BaseSettings):
     """Where carbonpeak keeps its data.
@@ -59,6 +62,14 @@ class Settings(BaseSettings):
     ``local[2]``; ``spark://host:7077``, ``yarn``, ``k8s://…``; or a Spark Connect URL
     ``sc://host:15002``) and ``CARBONPEAK_SPARK_CONF`` (JSON, extra ``spark.*`` settings such
     as the hadoop-aws connector and S3 credentials); see docs/scale.md.
+
+    Lake: ``CARBONPEAK_LAKE_URL`` puts the lake's dataset files on an S3-compatible object
+    store (``s3://bucket/prefix``) or another folder (an absolute path, e.g. a shared mount);
+    default: ``$CARBONPEAK_HOME/lake``. ``CARBONPEAK_S3_ENDPOINT`` (e.g.
+    ``http://minio.intranet:9000``; default: AWS itself or ``AWS_ENDPOINT_URL``) and
+    ``CARBONPEAK_S3_REGION`` (default ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``);
+    the credentials come from the usual AWS variables, files or instance profile, never from
+    here. The lock and the derived files stay under the home; see docs/scale.md.
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -101,6 +112,10 @@ class Settings(BaseSettings):
     plausibility_ceilings: dict[str, float] = Field(default_factory=dict)
     spark_master: str | None = Field(default=None, max_length=512)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # where the lake's dataset files live (docs/scale.md): s3://bucket/prefix or a folder
+    lake_url: str | None = Field(default=None, pattern=_LAKE_URL)
+    s3_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
+    s3_region: str | None = Field(default=None, max_length=64)
     # how `carbonpeak ingest mqtt` signs in to the broker (docs/feeds.md): user and password,
     # and/or TLS with a CA file and a client certificate and key
     mqtt_username: str | None = None

@@ -18,6 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
 
+from carbonpeak.storage.lake.objects import hadoop_path
+
 __all__ = ["EMPTY_SCHEMAS", "PipelineInputs", "run_duckdb", "run_spark", "to_spark_sql"]
 
 logger = logging.getLogger(__name__)
@@ -61,9 +63,12 @@ Progress = Callable[[str], None]
 def run_duckdb(
     steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
     threads: int = 2, progress: Progress | None = None,
+    connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect,
 ) -> dict[str, pa.Table]:
-    """Run ``steps`` on an in-memory DuckDB and return the ``outputs`` tables."""
-    con = duckdb.connect()
+    """Run ``steps`` on an in-memory DuckDB and return the ``outputs`` tables.
+
+    ``connect`` opens the connection; the lake's (``Lake.connect``) reads its object store."""
+    con = connect()
     try:
         con.execute(f"SET threads TO {int(threads)}")
         con.execute("SET TimeZone = 'UTC'")
@@ -103,7 +108,8 @@ def run_spark(
     """
     for name, files in inputs.files.items():
         if files:
-            df = spark.read.parquet(*files)
+            # an object-store lake's s3:// paths as s3a:// (the cluster's hadoop-aws)
+            df = spark.read.parquet(*[hadoop_path(f) for f in files])
         else:
             df = spark.createDataFrame([], schema=_spark_schema(EMPTY_SCHEMAS[name]))
         df.createOrReplaceTempView(name)
