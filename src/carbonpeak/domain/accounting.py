@@ -166,18 +166,19 @@ def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
     >>> render(classify_key_units(m, [r], 2024)["A"], "en")
     '2024: ≥3000 tce (energy, equivalent value = 3,500 ≥ 3,000 tce)'
     """
-    hits: dict[str, list[Message]] = {str(e): [] for e in metrics.index}
+    entities = [str(e) for e in metrics.index.tolist()]
+    hits: dict[str, list[Message]] = {e: [] for e in entities}
     for rule in rules:
         if rule.metric not in metrics.columns:
             continue
-        values = metrics[rule.metric].astype("float64")
-        for entity, v in values.items():
-            if pd.notna(v) and v >= rule.threshold:
-                hits[str(entity)].append(msg(
-                    "accounting.key_unit.hit", label=Text(rule.label_zh, rule.label_en),
-                    metric=Label("key_unit_metric", rule.metric), value=float(v),
-                    threshold=float(rule.threshold),
-                    unit=Label("key_unit_metric_unit", rule.metric)))
+        values = metrics[rule.metric].astype("float64").to_numpy()
+        for i in np.flatnonzero(values >= rule.threshold):  # NaN never meets a rule
+            v = values[i]
+            hits[entities[i]].append(msg(
+                "accounting.key_unit.hit", label=Text(rule.label_zh, rule.label_en),
+                metric=Label("key_unit_metric", rule.metric), value=float(v),
+                threshold=float(rule.threshold),
+                unit=Label("key_unit_metric_unit", rule.metric)))
     return {e: msg("accounting.key_unit.rule", year=year, hits=h) if h else None
             for e, h in hits.items()}
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 
 from carbonpeak.errors import ConfigError
@@ -105,9 +107,16 @@ def to_spark_sql(sql: str) -> str:
 
 def run_spark(
     steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
-    spark: Any, progress: Progress | None = None,
+    spark: Any, progress: Progress | None = None, out_dir: Path | None = None,
 ) -> dict[str, pa.Table]:
-    """Run ``steps`` on a SparkSession (session time zone must be UTC, timestamps NTZ)."""
+    """Run ``steps`` on a SparkSession (session time zone must be UTC, timestamps NTZ).
+
+    With ``out_dir`` (the account gives a folder of the run in the lake) the executors write
+    each output table there as Parquet (Spark's DataFrameWriter, ``<out_dir>/<name>/``), and
+    the driver reads the files with Arrow: no table passes through the driver as rows. The
+    folder must be one the executors can write and the driver read (on a cluster: the shared
+    lake). Without it, the tables are collected to the driver (small inputs, tests).
+    """
     for name, files in inputs.files.items():
         if files:
             # an object-store lake's s3:// paths as s3a:// (the cluster's hadoop-aws)
@@ -126,6 +135,12 @@ def run_spark(
     out = {}
     for name in outputs:
         df = spark.sql(f"SELECT * FROM {name}")
+        if out_dir is not None:
+            folder = out_dir / name
+            df.write.mode("overwrite").parquet(str(folder))
+            # Spark's part files in their order (names starting with _ or . are skipped)
+            out[name] = pq.read_table(folder, partitioning=None)
+            continue
         rows = [r.asDict() for r in df.collect()]
         out[name] = pa.Table.from_pylist(rows) if rows else pa.table(
             {c: pa.array([], pa.null()) for c in df.columns})
