@@ -156,9 +156,10 @@ def month_chunks(buildings: int, seed: int, month: int, batch_id: int, *,
         out[:, 3] = kwq * f["f3"][t] * noise[2]
         out[:, 0] = out[:, 1] + out[:, 2] + out[:, 3] + kwq * f["f0"][t]
         values = out.round(3).reshape(-1)
-        idx = np.repeat(np.arange(c0 * k, c1 * k, dtype=np.int32), h)
+        # the chunk's own dictionary: each row group stores only the meters it holds
+        idx = np.repeat(np.arange(n * k, dtype=np.int32), h)
         table = pa.table({
-            "meter_id": pa.DictionaryArray.from_arrays(pa.array(idx), ids),
+            "meter_id": pa.DictionaryArray.from_arrays(pa.array(idx), ids[c0 * k:c1 * k]),
             "ts": pa.array(np.tile(ts, n * k)),
             "value": pa.array(values),
             "month": pa.DictionaryArray.from_arrays(
