@@ -158,7 +158,7 @@ def test_kill_9_server_mid_batch_then_retry_stores_it_once(served, database_url)
     # the killed attempt is either committed (and replayed) or interrupted; never partial
     assert statuses <= {"http:gw0:committed", "http:gw0:interrupted", "http:gw0:replayed"}
     on_disk = {str(p.relative_to(ws.lake.root)) for p in ws.lake.root.rglob("*.parquet*")}
-    live = {str(p.relative_to(ws.lake.root)) for p in ws.lake.live_files("huangpu", "readings")}
+    live = {ws.lake.relative(p) for p in ws.lake.live_files("huangpu", "readings")}
     assert live <= on_disk
 
 

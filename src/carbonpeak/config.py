@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings"]
 
+#: ``CARBONPEAK_LAKE_URL``: an S3 bucket (and prefix), or an absolute folder
+_LAKE_URL = r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?|/\S*)$"
+
 
 class Settings(BaseSettings):
     """Where carbonpeak keeps its data.
@@ -60,6 +63,14 @@ class Settings(BaseSettings):
     ``sc://host:15002``) and ``CARBONPEAK_SPARK_CONF`` (JSON, extra ``spark.*`` settings such
     as the hadoop-aws connector and S3 credentials); see docs/scale.md.
 
+    Lake: ``CARBONPEAK_LAKE_URL`` puts the lake's dataset files on an S3-compatible object
+    store (``s3://bucket/prefix``) or another folder (an absolute path, e.g. a shared mount);
+    default: ``$CARBONPEAK_HOME/lake``. ``CARBONPEAK_S3_ENDPOINT`` (e.g.
+    ``http://minio.intranet:9000``; default: AWS itself or ``AWS_ENDPOINT_URL``) and
+    ``CARBONPEAK_S3_REGION`` (default ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``);
+    the credentials come from the usual AWS variables, files or instance profile, never from
+    here. The lock and the derived files stay under the home; see docs/scale.md.
+
     DuckDB (the account's default engine): ``CARBONPEAK_DUCKDB_MEMORY_LIMIT`` (DuckDB's
     ``memory_limit``, e.g. ``6GB``; default DuckDB's own, 80% of the RAM) and
     ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY`` (where it spills what does not fit; default DuckDB's
@@ -106,6 +117,10 @@ class Settings(BaseSettings):
     plausibility_ceilings: dict[str, float] = Field(default_factory=dict)
     spark_master: str | None = Field(default=None, max_length=512)
     spark_conf: dict[str, str] = Field(default_factory=dict)
+    # where the lake's dataset files live (docs/scale.md): s3://bucket/prefix or a folder
+    lake_url: str | None = Field(default=None, pattern=_LAKE_URL)
+    s3_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
+    s3_region: str | None = Field(default=None, max_length=64)
     # the account's DuckDB: its memory cap (out of core beyond it) and where it spills
     duckdb_memory_limit: str | None = Field(
         default=None, pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")

@@ -184,11 +184,11 @@ def screen_readings(ws: Workspace, district_id: str, tz: str, checked: Validated
     return held
 
 
-def _batch_connection(tz: str, checked: ValidatedReadings, name: str,
+def _batch_connection(ws: Workspace, tz: str, checked: ValidatedReadings, name: str,
                       table: pa.Table) -> duckdb.DuckDBPyConnection:
     """A one-thread DuckDB in the district's time zone holding the batch's rows (``name``)
-    and their file rows (``idx``); the caller closes it."""
-    con = duckdb.connect()
+    and their file rows (``idx``), reading the lake; the caller closes it."""
+    con = ws.lake.connect()
     con.execute("SET threads TO 1")
     con.execute(f"SET TimeZone = '{_safe_tz(tz)}'")
     con.register("idx", checked.index)
@@ -202,7 +202,7 @@ def _screen_intervals(ws: Workspace, district_id: str, tz: str, checked: Validat
     table = checked.tables.get("readings")
     if table is None or not table.num_rows or checked.index is None:
         return []
-    con = _batch_connection(tz, checked, "iv", table)
+    con = _batch_connection(ws, tz, checked, "iv", table)
     try:
         meters = sorted(set(table["meter_id"].to_pylist()))
         con.register("limits", pa.table({
@@ -338,7 +338,7 @@ def _screen_registers(ws: Workspace, district_id: str, tz: str, checked: Validat
     table = checked.tables.get("registers")
     if table is None or not table.num_rows or checked.index is None:
         return []
-    con = _batch_connection(tz, checked, "rg", table)
+    con = _batch_connection(ws, tz, checked, "rg", table)
     try:
         rows = con.sql("SELECT i.row, r.meter_id, r.ts, r.value, r.month "
                        "FROM rg r JOIN idx i USING (meter_id, ts)").to_arrow_table()
@@ -434,7 +434,7 @@ def ledger_history(ws: Workspace, district_id: str
     if not files:
         return {}
     uf = unit_factor_table()
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.execute("SET threads TO 1")
         con.register("uf", pa.table({"carrier": [r[0] for r in uf], "unit": [r[1] for r in uf],

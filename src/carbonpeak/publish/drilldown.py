@@ -16,7 +16,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -115,7 +114,7 @@ def _stored(ws: Workspace, district_id: str, m: Meter, start: dt.datetime, end: 
     if not files:
         return pd.DataFrame({"ts": pd.Series(dtype="datetime64[us]"),
                              "value": pd.Series(dtype=float)})
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         df: pd.DataFrame = con.execute(
             "SELECT ts, value FROM read_parquet(?, union_by_name=true) "

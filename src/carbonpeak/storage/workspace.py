@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import ConfigError, NotFoundError
+from carbonpeak.storage.lake.objects import LakeObjects, S3Options
 from carbonpeak.storage.lake.store import Lake
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import (
@@ -43,7 +44,11 @@ class Workspace:
         registry = Registry(settings.url)
         if check:
             registry.check_current()
-        return cls(settings, registry, Lake(settings.lake_dir, registry),
+        objects = None
+        if settings.lake_url:
+            objects = LakeObjects(settings.lake_url, S3Options(
+                endpoint=settings.s3_endpoint, region=settings.s3_region))
+        return cls(settings, registry, Lake(settings.lake_dir, registry, objects),
                    actor or f"cli:{getpass.getuser()}")
 
     def district(self, code: str | None = None) -> District:

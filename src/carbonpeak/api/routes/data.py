@@ -15,7 +15,6 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -372,7 +371,7 @@ def _readings(ws: Workspace, p: Principal, meter_id: str, start: dt.datetime,
     files = ws.lake.live_files(p.district_id, dataset, months)
     if not files:
         return []
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         rel = con.execute(
             "SELECT ts, value, batch_id FROM read_parquet(?, union_by_name=true) "

@@ -22,7 +22,6 @@ import secrets
 from dataclasses import dataclass
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import (
@@ -39,6 +38,7 @@ from carbonpeak.services.access.users import (
 )
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import LoginAttempt, User, WebSession, utcnow
+from carbonpeak.storage.registry.repositories import access as repo
 from carbonpeak.storage.workspace import Workspace, audit
 
 __all__ = [
@@ -76,7 +76,7 @@ def set_password(ws: Workspace, username: str, password: str) -> None:
     """Set (or replace) a user's password; every session of the user ends (audit-logged)."""
     hashed = hash_password(password)
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         if user is None:
             msg = f"no user {username!r}"
             raise NotFoundError(msg)
@@ -99,7 +99,7 @@ def verify_password(ws: Workspace, username: str, password: str, *, client: str 
     """
     attempt_id = _claim_attempt(ws, username, client[:64], utcnow())
     with ws.registry.session() as s:
-        stored = s.scalars(select(User.password_hash).where(User.username == username)).first()
+        stored = repo.password_hash_of(s, username)
         try:
             if stored and password_hasher.verify(stored, password):
                 attempt = s.get(LoginAttempt, attempt_id)
@@ -108,7 +108,7 @@ def verify_password(ws: Workspace, username: str, password: str, *, client: str 
                 return
         except (VerificationError, InvalidHashError):
             pass
-        district = s.scalars(select(User.district_id).where(User.username == username)).first()
+        district = repo.district_of_username(s, username)
     _audit_failure(ws, "password_check_failed", username, client[:64], district)
     raise AuthenticationError(i18n_msg("error.auth.current_password_wrong"))
 
@@ -130,26 +130,21 @@ def _wait(ws: Workspace, username: str, client: str, now: dt.datetime,
     """
     st = ws.settings
     window = dt.timedelta(minutes=st.login_window_minutes)
-    failed = [LoginAttempt.success.is_(False), LoginAttempt.at > now - window]
-    if before_id is not None:
-        failed.append(LoginAttempt.id < before_id)
+    after = now - window
     until: list[dt.datetime] = []
     with ws.registry.session() as s:
-        mine = list(s.scalars(select(LoginAttempt.at).where(
-            LoginAttempt.client == client, *failed).order_by(LoginAttempt.at.desc())
-            .limit(st.login_max_failures_per_client)))
+        mine = repo.failed_attempts_of_client(s, client, after,
+                                              st.login_max_failures_per_client,
+                                              before_id=before_id)
         if len(mine) >= st.login_max_failures_per_client:
             until.append(mine[-1] + window)
         if len(mine) > st.login_delay_after:
             step = min(2.0 ** (len(mine) - st.login_delay_after - 1), st.login_delay_max_seconds)
             until.append(mine[0] + dt.timedelta(seconds=step))
-        account = list(s.scalars(select(LoginAttempt.at).where(
-            LoginAttempt.username == username, *failed).order_by(LoginAttempt.at.desc())
-            .limit(st.login_max_failures)))
-        if len(account) >= st.login_max_failures and s.scalar(
-                select(func.count()).select_from(LoginAttempt).where(
-                    LoginAttempt.username == username, LoginAttempt.client == client,
-                    *failed)):
+        account = repo.failed_attempts_of_username(s, username, after, st.login_max_failures,
+                                                   before_id=before_id)
+        if len(account) >= st.login_max_failures and repo.failed_attempt_count(
+                s, username, client, after, before_id=before_id):
             until.append(account[-1] + window)
     latest = max(until, default=None)
     if latest is None or latest <= now:
@@ -180,7 +175,7 @@ def _claim_attempt(ws: Workspace, username: str, client: str, now: dt.datetime) 
     wait = _wait(ws, username, client, now, before_id=attempt_id)
     if wait is not None:
         with ws.registry.session() as s:
-            s.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
+            repo.delete_login_attempt(s, attempt_id)
         raise _limited(wait)
     return attempt_id
 
@@ -200,7 +195,7 @@ def sign_in(ws: Workspace, username: str, password: str, *, client: str = "") ->
     username = username[:64]
     attempt_id = _claim_attempt(ws, username, client, now)
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         stored = user.password_hash if user is not None else None
         ok = False
         try:
@@ -243,7 +238,7 @@ def _open_session(s: Session, user: User, password: str, stored: str | None,
     s.add(WebSession(user_id=user.id, session_hash=_sha(token), csrf_token=csrf,
                      created_at=now, expires_at=expires, last_seen_at=now, client=client))
     # expired sessions of anyone are cleared as sign-ins happen
-    s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    repo.delete_expired_sessions(s, now)
     audit(s, f"user:{user.username}", "sign_in", "user", user.username, {"client": client},
           district=user.district_id)
     principal = principal_of(s, user)
@@ -264,7 +259,7 @@ def session_principal(ws: Workspace, token: str) -> tuple[Principal, str]:
     now = utcnow()
     idle = dt.timedelta(minutes=ws.settings.session_idle_minutes)
     with ws.registry.session() as s:
-        rec = s.scalars(select(WebSession).where(WebSession.session_hash == _sha(token))).first()
+        rec = repo.web_session_by_hash(s, _sha(token))
         if rec is None or rec.expires_at <= now or rec.last_seen_at + idle <= now:
             raise denied
         user = s.get(User, rec.user_id)
@@ -278,7 +273,7 @@ def session_principal(ws: Workspace, token: str) -> tuple[Principal, str]:
 def end_session(ws: Workspace, token: str) -> None:
     """Sign out: the session row is deleted (a no-op for an unknown token)."""
     with ws.registry.session() as s:
-        rec = s.scalars(select(WebSession).where(WebSession.session_hash == _sha(token))).first()
+        rec = repo.web_session_by_hash(s, _sha(token))
         if rec is not None:
             user = s.get(User, rec.user_id)
             s.delete(rec)
@@ -290,12 +285,9 @@ def end_session(ws: Workspace, token: str) -> None:
 def end_user_sessions(ws: Workspace, username: str) -> int:
     """End every session of a user (deactivation, role change); the number ended."""
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         return _delete_sessions(s, user.id) if user is not None else 0
 
 
 def _delete_sessions(s: Session, user_id: int) -> int:
-    ids = list(s.scalars(select(WebSession.id).where(WebSession.user_id == user_id)))
-    if ids:
-        s.execute(delete(WebSession).where(WebSession.id.in_(ids)))
-    return len(ids)
+    return repo.delete_sessions_of_user(s, user_id)

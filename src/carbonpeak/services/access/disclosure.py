@@ -40,10 +40,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from carbonpeak.services.access.scope import AccessScope
-from carbonpeak.storage.registry.models import District, Entity
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories import access as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["DEFAULT_MIN_ENTITIES", "MIN_ENTITIES_SOURCE", "SUPPRESSED", "Cell",
@@ -156,8 +155,8 @@ def respondents(parents: Mapping[str, str | None]) -> dict[str, str]:
 def entity_respondents(ws: Workspace, district_id: str) -> dict[str, str]:
     """Entity id -> its respondent (:func:`respondents`) in the district."""
     with ws.registry.session() as s:
-        parents = {str(e): (str(p) if p else None) for e, p in s.execute(
-            select(Entity.id, Entity.parent_id).where(Entity.district_id == district_id))}
+        parents = {str(e): (str(p) if p else None)
+                   for e, p in repo.entity_parents(s, district_id)}
     return respondents(parents)
 
 

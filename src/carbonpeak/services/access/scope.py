@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, select
-
 from carbonpeak.storage.principals import Principal, writable_entities
-from carbonpeak.storage.registry.models import DrResource, EarlyWarning, Entity, Street
+from carbonpeak.storage.registry.models import Street
+from carbonpeak.storage.registry.repositories import access as repo
+from carbonpeak.storage.registry.repositories.access import Condition
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ANALYST_ROLES, ENTITY_ROLES, Role
 
@@ -82,55 +82,28 @@ class AccessScope:
         """Whether the street (its figures, its polygon) is in scope."""
         return self.everything or (street_id is not None and street_id == self.street_id)
 
-    def entity_condition(self) -> ColumnElement[bool]:
+    def entity_condition(self) -> Condition:
         """SQL condition on :class:`Entity` rows (their district included)."""
-        in_district = Entity.district_id == self.district_id
-        if self.everything:
-            return in_district
-        if self.street_id is not None:
-            return in_district & (Entity.street_id == self.street_id)
-        if self.entities:
-            return in_district & Entity.id.in_(sorted(self.entities))
-        return false()
+        return repo.entity_condition(self.district_id, self.everything, self.street_id,
+                                     self.entities)
 
-    def street_condition(self) -> ColumnElement[bool]:
+    def street_condition(self) -> Condition:
         """SQL condition on :class:`Street` rows: all of the district for analysts, the
         officer's own street, and for entity roles the streets their entities are in."""
-        in_district = Street.district_id == self.district_id
-        if self.everything:
-            return in_district
-        if self.street_id is not None:
-            return in_district & (Street.id == self.street_id)
-        if self.entities:
-            return in_district & Street.id.in_(
-                select(Entity.street_id).where(Entity.id.in_(sorted(self.entities))))
-        return false()
+        return repo.street_condition(self.district_id, self.everything, self.street_id,
+                                     self.entities)
 
-    def warning_condition(self) -> ColumnElement[bool]:
+    def warning_condition(self) -> Condition:
         """SQL condition on :class:`EarlyWarning` rows: a street officer sees its street's
         and its entities' warnings, entity roles their entities'."""
-        in_district = EarlyWarning.district_id == self.district_id
-        if self.everything:
-            return in_district
-        if self.street_id is not None:
-            return in_district & EarlyWarning.scope_type.in_(("street", "entity")) & (
-                EarlyWarning.street_id == self.street_id)
-        if self.entities:
-            return in_district & (EarlyWarning.scope_type == "entity") & (
-                EarlyWarning.scope_id.in_(sorted(self.entities)))
-        return false()
+        return repo.warning_condition(self.district_id, self.everything, self.street_id,
+                                      self.entities)
 
-    def dr_resource_condition(self) -> ColumnElement[bool]:
+    def dr_resource_condition(self) -> Condition:
         """SQL condition on :class:`DrResource` rows: analysts all of the district, an
         aggregator its own resources, entity roles and street officers their entities'."""
-        in_district = DrResource.district_id == self.district_id
-        if self.everything:
-            return in_district
-        if self.aggregator is not None:
-            return in_district & (DrResource.aggregator == self.aggregator)
-        if self.entities:
-            return in_district & DrResource.entity_id.in_(sorted(self.entities))
-        return false()
+        return repo.dr_resource_condition(self.district_id, self.everything, self.aggregator,
+                                          self.entities)
 
     def key(self) -> str:
         """A short key of the scope (for caches)."""
@@ -153,8 +126,8 @@ def scope_of(ws: Workspace, p: Principal) -> AccessScope:
         with ws.registry.session() as s:
             st = s.get(Street, p.street_id)
             code = st.code if st is not None and st.district_id == p.district_id else None
-            ents = frozenset(str(e) for e in s.scalars(select(Entity.id).where(
-                Entity.district_id == p.district_id, Entity.street_id == p.street_id)))
+            ents = frozenset(str(e) for e in repo.entity_ids_of_street(s, p.district_id,
+                                                                       p.street_id))
         return AccessScope(p.district_id, everything=False, street_id=p.street_id,
                      street_code=code, entities=ents)
     if p.role in ENTITY_ROLES:

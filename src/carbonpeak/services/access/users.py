@@ -21,7 +21,6 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import (
@@ -38,13 +37,11 @@ from carbonpeak.storage.registry.models import (
     ROLES,
     ApiToken,
     City,
-    District,
-    Entity,
-    Street,
     User,
     UserEntity,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import access as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import CITY_ROLES, ENTITY_ROLES, ORG_ROLES, Role
 
@@ -184,20 +181,17 @@ def create_user(ws: Workspace, username: str, role: str, *, district: str | None
     city_id = _city_of_user(ws, city) if role in CITY_ROLES and city else None
     d = ws.district(city_id[1] if city_id else district)
     with ws.registry.session() as s:
-        if s.scalars(select(User.id).where(User.username == username)).first() is not None:
+        if repo.user_id_by_name(s, username) is not None:
             msg = f"user {username!r} already exists"
             raise ConflictError(msg)
         street_id = None
         if street:
-            st = s.scalars(select(Street).where(Street.district_id == d.id).where(
-                (Street.code == street) | (Street.name_zh == street)
-                | (Street.name_en == street))).first()
+            st = repo.street_named(s, d.id, street)
             if st is None:
                 msg = f"no street {street!r} in district {d.id}"
                 raise NotFoundError(msg)
             street_id = st.id
-        found = set(s.scalars(select(Entity.id).where(Entity.id.in_(entities),
-                                                      Entity.district_id == d.id)))
+        found = repo.entity_ids_in_district(s, entities, d.id)
         missing = [e for e in entities if e not in found]
         if missing:
             msg = f"no entity {', '.join(missing)} in district {d.id}"
@@ -226,8 +220,7 @@ def _city_of_user(ws: Workspace, city: str) -> tuple[str, str]:
     """
     with ws.registry.session() as s:
         found = s.get(City, city.strip())
-        first = s.scalar(select(District.id).where(District.city_id == city.strip()).order_by(
-            District.id).limit(1))
+        first = repo.first_district_of_city(s, city.strip())
     if found is None or first is None:
         msg = f"no city {city!r} with districts; run `carbonpeak init --city CODE`"
         raise NotFoundError(msg)
@@ -240,7 +233,7 @@ def issue_token(ws: Workspace, username: str, *, name: str = "",
     prefix = secrets.token_hex(4)
     token = f"cpk_{prefix}_{secrets.token_urlsafe(32)}"
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         if user is None:
             msg = f"no user {username!r}"
             raise NotFoundError(msg)
@@ -258,7 +251,7 @@ def issue_token(ws: Workspace, username: str, *, name: str = "",
 def revoke_token(ws: Workspace, prefix: str) -> None:
     """Revoke the token whose prefix is ``prefix`` (as ``users list`` shows it)."""
     with ws.registry.session() as s:
-        rec = s.scalars(select(ApiToken).where(ApiToken.prefix == prefix)).first()
+        rec = repo.api_token_by_prefix(s, prefix)
         if rec is None:
             msg = f"no token with prefix {prefix!r}"
             raise NotFoundError(msg)
@@ -282,7 +275,7 @@ def authenticate_token(ws: Workspace, token: str) -> Principal:
         raise denied
     now = utcnow()
     with ws.registry.session() as s:
-        rec = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).first()
+        rec = repo.api_token_by_hash(s, _hash(token))
         if rec is None or rec.revoked_at is not None or (
                 rec.expires_at is not None and rec.expires_at <= now):
             raise denied
@@ -303,7 +296,7 @@ def principal_for(ws: Workspace, username: str) -> Principal:
         No such user, or the user is inactive.
     """
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         if user is None or not user.active:
             msg = f"no active user {username!r}"
             raise NotFoundError(msg)
@@ -312,8 +305,7 @@ def principal_for(ws: Workspace, username: str) -> Principal:
 
 def principal_of(s: Session, user: User) -> Principal:
     """The principal of a registered user (inside an open registry session)."""
-    entities = frozenset(s.scalars(select(UserEntity.entity_id).where(
-        UserEntity.user_id == user.id)))
+    entities = frozenset(repo.entity_ids_of_user(s, user.id))
     return Principal(int(user.id), user.username, user.role, user.district_id,
                      user.street_id, entities, user.org_code, user.city_id)
 
@@ -322,14 +314,12 @@ def list_users(ws: Workspace) -> list[dict[str, object]]:
     """Every user with role, scope and tokens (prefixes only)."""
     with ws.registry.session() as s:
         out: list[dict[str, object]] = []
-        for u in s.scalars(select(User).order_by(User.username)):
-            ents = sorted(s.scalars(select(UserEntity.entity_id).where(
-                UserEntity.user_id == u.id)))
+        for u in repo.users_by_name(s):
+            ents = sorted(repo.entity_ids_of_user(s, u.id))
             toks = [{"prefix": t.prefix, "name": t.name,
                      "revoked": t.revoked_at is not None,
                      "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None}
-                    for t in s.scalars(select(ApiToken).where(ApiToken.user_id == u.id)
-                                       .order_by(ApiToken.id))]
+                    for t in repo.api_tokens_of_user(s, u.id)]
             out.append({"username": u.username, "display_name": u.display_name,
                         "role": u.role, "district": u.district_id,
                         "street_id": u.street_id, "org": u.org_code, "entities": ents,
@@ -343,7 +333,7 @@ def set_active(ws: Workspace, username: str, active: bool) -> None:
     """Activate or deactivate a user; a deactivated user's sessions and tokens stop working
     at once (they are checked on every request)."""
     with ws.registry.session() as s:
-        user = s.scalars(select(User).where(User.username == username)).first()
+        user = repo.user_by_name(s, username)
         if user is None:
             msg = f"no user {username!r}"
             raise NotFoundError(msg)
@@ -356,8 +346,7 @@ def set_active(ws: Workspace, username: str, active: bool) -> None:
 def demo_password_users(ws: Workspace) -> list[str]:
     """Active users whose password is the demo's published one (checked against each hash)."""
     with ws.registry.session() as s:
-        rows = list(s.execute(select(User.username, User.password_hash).where(
-            User.active.is_(True), User.password_hash.is_not(None)).order_by(User.username)))
+        rows = repo.active_password_users(s)
     found = []
     for name, stored in rows:
         try:

@@ -21,13 +21,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.accounting import (
@@ -60,16 +58,11 @@ from carbonpeak.storage.lake.store import write_parquet_durably
 from carbonpeak.storage.registry.models import (
     AccountRun,
     District,
-    DistrictStatistics,
-    Entity,
     FactorSetRecord,
-    HeldValue,
-    IngestBatch,
-    Meter,
-    Street,
 )
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
-from carbonpeak.vocabulary import AccountEngine, BatchStatus, FactorStatus, HeldStatus, VerifiedKind
+from carbonpeak.vocabulary import AccountEngine, FactorStatus, HeldStatus, VerifiedKind
 
 __all__ = ["DEFAULT_MAX_GAP_HOURS", "AccountResult", "load_run_tables", "official_run",
            "run_account"]
@@ -141,7 +134,7 @@ def run_account(
     inputs, carriers = _inputs(ws, d, year)
     factors = resolve_factors(fs_rows, year, carriers=carriers, set_id=fs_label)
     inputs.tables["factors"] = _factor_table(factors)
-    gap_filling = _gap_filling(inputs, fill_gaps, max_gap_hours, engine)
+    gap_filling = _gap_filling(ws, inputs, fill_gaps, max_gap_hours, engine)
     notes.extend(_gap_filling_notes(gap_filling, previous))
     held = _live_held(ws, d.id, year, inputs.files)
     pending = [h for h in held if h["status"] == HeldStatus.HELD]
@@ -166,6 +159,7 @@ def run_account(
         if engine == AccountEngine.DUCKDB:
             temp = ws.settings.duckdb_temp_directory
             return run_duckdb(run_steps, run_inputs, OUTPUTS, progress=progress,
+                              connect=ws.lake.connect,
                               memory_limit=ws.settings.duckdb_memory_limit,
                               temp_directory=str(temp) if temp else None)
         if engine == AccountEngine.SPARK:
@@ -232,19 +226,15 @@ def _live_held(ws: Workspace, district_id: str, year: int,
     readings among the ``readings`` files, register reads (``register``: True) among the
     ``registers`` files."""
     with ws.registry.session() as s:
-        rows = s.execute(select(HeldValue.id, HeldValue.meter_id, HeldValue.ts,
-                                HeldValue.value, HeldValue.status, HeldValue.reason_code).where(
-            HeldValue.district_id == district_id,
-            HeldValue.month.between(f"{year}-01", f"{year}-12"),
-            HeldValue.status.in_([HeldStatus.HELD, HeldStatus.REJECTED]))).all()
+        rows = repo.live_held_candidates(s, district_id, year)
     registers = [r[:5] for r in rows if r[5] == HELD_REGISTER_SPIKE]
     intervals = [r[:5] for r in rows if r[5] != HELD_REGISTER_SPIKE]
-    out = _live(intervals, files.get("readings", [])) + [
-        {**h, "register": True} for h in _live(registers, files.get("registers", []))]
+    out = _live(ws, intervals, files.get("readings", [])) + [
+        {**h, "register": True} for h in _live(ws, registers, files.get("registers", []))]
     return sorted(out, key=lambda h: int(h["id"]))
 
 
-def _live(rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
+def _live(ws: Workspace, rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
     """The held values of ``rows`` (id, meter, ts, value, status) that are live in ``files``."""
     if not rows or not files:
         return []
@@ -253,7 +243,7 @@ def _live(rows: Sequence[Any], files: Sequence[str]) -> list[dict[str, Any]]:
                      "ts": pa.array([r[2] for r in rows], pa.timestamp("us")),
                      "value": pa.array([r[3] for r in rows], pa.float64()),
                      "status": pa.array([r[4] for r in rows], pa.string())})
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.register("held", held)
         live = con.execute(
@@ -379,16 +369,9 @@ def _months(year: int, tz: str) -> pa.Table:
 def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[str]]:
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     with ws.registry.session() as s:  # plain rows, not ORM objects: thousands of them
-        streets = {st.id: st.name_zh for st in s.scalars(
-            select(Street).where(Street.district_id == d.id))}
-        ents = s.execute(select(
-            Entity.id, Entity.name, Entity.kind, Entity.street_id, Entity.building_type,
-            Entity.sector_code, Entity.floor_area_m2, Entity.parent_id,
-        ).where(Entity.district_id == d.id)).all()
-        meters = s.execute(select(
-            Meter.id, Meter.entity_id, Meter.carrier, Meter.unit, Meter.submeter,
-            Meter.register, Meter.multiplier, Meter.interval_minutes, Meter.rollover_at,
-        ).join(Entity).where(Entity.district_id == d.id)).all()
+        streets = {st.id: st.name_zh for st in repo.streets_of_district(s, d.id)}
+        ents = repo.account_entity_rows(s, d.id)
+        meters = repo.account_meter_rows(s, d.id)
     entities = pa.table({
         "entity_id": [e.id for e in ents],
         "name": [e.name for e in ents],
@@ -423,7 +406,7 @@ def _inputs(ws: Workspace, d: District, year: int) -> tuple[PipelineInputs, set[
     files = {k: [str(p) for p in v] for k, v in sets.items()}
     carriers = {m.carrier for m in meters}
     if files["ledger"]:
-        con = duckdb.connect()
+        con = ws.lake.connect()
         try:
             carriers |= {r[0] for r in con.execute(
                 "SELECT DISTINCT carrier FROM read_parquet(?, hive_partitioning=false)",
@@ -499,7 +482,7 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pd.DataFrame, fs_label:
     return out
 
 
-def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
+def _gap_filling(ws: Workspace, inputs: PipelineInputs, fill: bool, max_gap_hours: float,
                  engine: str) -> dict[str, Any]:
     """Compute the estimated intervals (registered as input table ``filled``) and describe them."""
     if not fill:
@@ -508,7 +491,8 @@ def _gap_filling(inputs: PipelineInputs, fill: bool, max_gap_hours: float,
         msg = f"max_gap_hours must be > 0; got {max_gap_hours}"
         raise ValueError(msg)
     filled = fill_interval_gaps(inputs.files.get("readings", []), inputs.tables["meters"],
-                                inputs.tables["months"], max_gap_hours=max_gap_hours)
+                                inputs.tables["months"], max_gap_hours=max_gap_hours,
+                                connect=ws.lake.connect)
     inputs.tables["filled"] = filled
     per_meter = filled.group_by("meter_id").aggregate([("value", "count")]).to_pylist()
     by_meter = {str(r["meter_id"]): int(r["value_count"]) for r in sorted(
@@ -554,8 +538,7 @@ def _totals(ws: Workspace, d: District, year: int,
     """The district totals of the account and their notes (:func:`account_totals`), with the
     district's statistics of the year."""
     with ws.registry.session() as s:
-        stats = s.scalars(select(DistrictStatistics).where(
-            DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
+        stats = repo.statistics_of_year(s, d.id, year)
         given = YearStatistics(stats.gdp_10k_cny, stats.energy_tce) if stats else YearStatistics()
     return account_totals(tables["inventory_district_year"], tables["inventory_entity_month"],
                           tables["inventory_entity_year"], given, year)
@@ -608,10 +591,7 @@ def load_run_tables(ws: Workspace, run: AccountRun,
 
 def official_run(s: Session, district_id: str, year: int) -> AccountRun | None:
     """The current official account run of a district and year (None if never accounted)."""
-    return s.scalars(select(AccountRun).where(
-        AccountRun.district_id == district_id, AccountRun.year == year,
-        AccountRun.official.is_(True), AccountRun.restated_by_run_id.is_(None))
-        .order_by(AccountRun.id.desc())).first()
+    return repo.official_run(s, district_id, year)
 
 
 def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official: bool,
@@ -620,10 +600,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
                 key_units: pd.DataFrame, notes: list[Message],
                 tables_dir: str, month_inputs: dict[str, Any]) -> tuple[int, list[int]]:
     with ws.registry.session() as s:
-        registry_batches = list(s.scalars(select(IngestBatch.id).where(
-            IngestBatch.district_id == district_id,
-            IngestBatch.kind.in_(["entities", "meters", "statistics"]),
-            IngestBatch.status == BatchStatus.COMMITTED)))
+        registry_batches = repo.committed_registry_batch_ids(s, district_id)
         run = AccountRun(district_id=district_id, year=year, factor_set_pk=fs_pk,
                          official=official, engine=engine, actor=ws.actor,
                          out_dir=str(out_dir) if out_dir else None,
@@ -637,8 +614,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
         s.add(run)
         s.flush()
         if previous is not None:
-            s.execute(update(AccountRun).where(AccountRun.id == previous.id)
-                      .values(restated_by_run_id=run.id))
+            repo.mark_run_restated(s, previous.id, run.id)
         audit(s, ws.actor, "account", "account_run", str(run.id), {
             "year": year, "official": official, "restates": previous.id if previous else None},
               district=district_id)
@@ -649,7 +625,7 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
 
 def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame) -> None:
     flags = dict(zip(key_units["entity_id"], key_units["key_unit_rule"], strict=True))
-    for e in s.scalars(select(Entity).where(Entity.id.in_(list(flags)))):
+    for e in repo.entities_by_ids(s, list(flags)):
         if e.key_unit_year is not None and e.key_unit_year > year:
             continue  # a newer year's account already decided this entity's flag
         rule = flags.get(e.id)

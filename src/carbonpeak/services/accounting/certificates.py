@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.factors import CarrierFactors, resolve_factors
@@ -57,12 +56,9 @@ from carbonpeak.services.accounting.verifications import current_verifications
 from carbonpeak.storage.registry.models import (
     Certificate,
     District,
-    Entity,
-    Project,
-    ProjectEnergyLine,
 )
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
-from carbonpeak.vocabulary import CertificateStatus, ProjectStage
 
 __all__ = ["DEDUCTION_RULES", "RESIDUAL_FACTORS", "EnergyDeductions", "Scope2Report",
            "certificate_mwh", "deduction_rules", "district_factors", "energy_deductions",
@@ -138,7 +134,7 @@ def deduction_rules(d: District) -> list[DeductionRule]:
 
 # -- the ledger ---------------------------------------------------------------------------------
 def _holders(s: Session, district_id: str) -> set[str]:
-    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
+    return set(repo.entity_ids_of_district(s, district_id))
 
 
 def import_certificates(ws: Workspace, path: Path, *, district: str | None = None) -> Tally:
@@ -154,8 +150,8 @@ def import_certificates(ws: Workspace, path: Path, *, district: str | None = Non
     tally = Tally()
     with ws.registry.session() as s:
         holders = _holders(s, d.id)
-        existing = {c.serial: c for c in s.scalars(select(Certificate).where(
-            Certificate.serial.in_([c.serial for c in specs])))}
+        existing = {c.serial: c for c in repo.certificates_by_serial(
+            s, [c.serial for c in specs])}
         errors: list[RowError] = []
         for c in specs:
             if c.holder not in holders:
@@ -194,8 +190,7 @@ def list_certificates(ws: Workspace, *, district: str | None = None,
     """The district's ledger (a restricted viewer: its own entities' entries only)."""
     d = ws.district(district)
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(Certificate).where(Certificate.district_id == d.id)
-                              .order_by(Certificate.serial)))
+        rows = repo.certificates_of_district(s, d.id)
     return [{"serial": c.serial, "kind": c.kind, "vintage": c.vintage, "mwh": c.mwh,
              "holder": c.holder, "status": c.status, "claim_year": c.claim_year,
              "plant_id": c.plant_id, "plant_in_district": c.plant_in_district,
@@ -208,10 +203,7 @@ def certificate_mwh(ws: Workspace, district_id: str, year: int, *,
     """Certified MWh claimed for ``year`` per holder (cancelled entries left out);
     ``in_district`` True: only those from plants in the district, False: all others."""
     with ws.registry.session() as s:
-        rows = s.execute(select(Certificate.holder, Certificate.mwh,
-                                Certificate.plant_in_district).where(
-            Certificate.district_id == district_id, Certificate.claim_year == year,
-            Certificate.status != CertificateStatus.CANCELLED)).all()
+        rows = repo.certificate_claims_of_year(s, district_id, year)
     out: dict[str, float] = {}
     for holder, mwh, inside in rows:
         if in_district is not None and bool(inside) != in_district:
@@ -250,10 +242,7 @@ def _account_tables(ws: Workspace, d: District, year: int,
 
 def _feedstock_tce(ws: Workspace, d: District, year: int) -> float:
     with ws.registry.session() as s:
-        rows = s.execute(select(ProjectEnergyLine.carrier, ProjectEnergyLine.quantity).join(
-            Project, Project.id == ProjectEnergyLine.project_id).where(
-            Project.district_id == d.id, Project.stage == ProjectStage.OPERATION,
-            Project.first_full_year <= year, ProjectEnergyLine.feedstock.is_(True))).all()
+        rows = repo.feedstock_lines_in_operation(s, d.id, year)
     if not rows:
         return 0.0
     lines = [EnergyLine(str(c), float(q), feedstock=True) for c, q in rows]

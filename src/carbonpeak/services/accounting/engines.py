@@ -16,6 +16,8 @@ import duckdb
 import pyarrow as pa
 import sqlglot
 
+from carbonpeak.storage.lake.objects import hadoop_path
+
 __all__ = ["EMPTY_SCHEMAS", "PipelineInputs", "run_duckdb", "run_spark", "to_spark_sql"]
 
 logger = logging.getLogger(__name__)
@@ -58,16 +60,18 @@ Progress = Callable[[str], None]
 
 def run_duckdb(
     steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
-    threads: int = 2, progress: Progress | None = None, memory_limit: str | None = None,
-    temp_directory: str | None = None,
+    threads: int = 2, progress: Progress | None = None,
+    connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect,
+    memory_limit: str | None = None, temp_directory: str | None = None,
 ) -> dict[str, pa.Table]:
     """Run ``steps`` on an in-memory DuckDB and return the ``outputs`` tables.
 
+    ``connect`` opens the connection; the lake's (``Lake.connect``) reads its object store.
     ``memory_limit`` (``"6GB"``) caps DuckDB's memory: beyond it, aggregations and the
     materialised steps spill to ``temp_directory`` (``CARBONPEAK_DUCKDB_MEMORY_LIMIT``,
     ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY``); None keeps DuckDB's defaults.
     """
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute(f"SET threads TO {int(threads)}")
         if memory_limit:
@@ -104,7 +108,8 @@ def run_spark(
     """Run ``steps`` on a SparkSession (session time zone must be UTC, timestamps NTZ)."""
     for name, files in inputs.files.items():
         if files:
-            df = spark.read.parquet(*files)
+            # an object-store lake's s3:// paths as s3a:// (the cluster's hadoop-aws)
+            df = spark.read.parquet(*[hadoop_path(f) for f in files])
         else:
             df = spark.createDataFrame([], schema=_spark_schema(EMPTY_SCHEMAS[name]))
         df.createOrReplaceTempView(name)

@@ -16,11 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import ConflictError, NotFoundError
 from carbonpeak.i18n import Message, render
 from carbonpeak.storage.registry.models import HeldValue, utcnow
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import HeldStatus
 
@@ -42,12 +41,9 @@ def list_held(ws: Workspace, district_id: str, *, status: str | None = HeldStatu
               year: int | None = None) -> list[dict[str, Any]]:
     """The held values of the district (``status`` None: every decision too), oldest first."""
     with ws.registry.session() as s:
-        q = select(HeldValue).where(HeldValue.district_id == district_id)
-        if status is not None:
-            q = q.where(HeldValue.status == HeldStatus(status))
-        if year is not None:
-            q = q.where(HeldValue.month.between(f"{year}-01", f"{year}-12"))
-        return [_row(h) for h in s.scalars(q.order_by(HeldValue.id))]
+        return [_row(h) for h in repo.held_values(
+            s, district_id, status=HeldStatus(status) if status is not None else None,
+            year=year)]
 
 
 def decide_held(ws: Workspace, district_id: str, ids: Sequence[int], decision: str, *,
@@ -67,8 +63,7 @@ def decide_held(ws: Workspace, district_id: str, ids: Sequence[int], decision: s
         msg = "a decision is confirmed or rejected"
         raise ValueError(msg)
     with ws.registry.session() as s:
-        rows = {h.id: h for h in s.scalars(select(HeldValue).where(
-            HeldValue.district_id == district_id, HeldValue.id.in_(list(ids))))}
+        rows = {h.id: h for h in repo.held_values_by_ids(s, district_id, ids)}
         missing = [i for i in ids if i not in rows]
         if missing:
             msg = f"no held value {', '.join(map(str, missing))} in district {district_id}"

@@ -38,14 +38,14 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
 from carbonpeak.domain.accounting import register_wrap
 from carbonpeak.domain.plausibility import MIN_HISTORY_DAYS, SPIKE_PEAK_RATIO, SPIKE_Z, UNIT_LOG10
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import Message
 from carbonpeak.storage.lake.store import folder_lock, write_parquet_durably
-from carbonpeak.storage.registry.models import District, Entity, Meter, Street
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = [
@@ -591,6 +591,7 @@ FILL_METHOD = ("linear interpolation between the interval values either side of 
 def fill_interval_gaps(
     readings: pa.Table | Sequence[str], meters: pa.Table, months: pa.Table, *,
     max_gap_hours: float,
+    connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect,
 ) -> pa.Table:
     """Estimated values for the short gaps of interval meters (the account's ``--fill-gaps``).
 
@@ -618,7 +619,7 @@ def fill_interval_gaps(
     pyarrow.Table
         ``meter_id, ts, value, month`` of the estimated intervals.
     """
-    con = duckdb.connect()
+    con = connect()  # the lake's connection (Lake.connect) reads an object-store lake
     try:
         con.execute("SET threads TO 2")
         con.execute("SET TimeZone = 'UTC'")
@@ -665,10 +666,7 @@ def _quality_dir(ws: Workspace, district_id: str, month: str) -> Path:
 
 def _meter_table(ws: Workspace, district_id: str) -> pa.Table:
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            Meter.id, Meter.entity_id, Meter.register, Meter.interval_minutes, Meter.rollover_at,
-            Meter.commissioned_on,
-        ).join(Entity).where(Entity.district_id == district_id).order_by(Meter.id)).all()
+        rows = repo.quality_meter_rows(s, district_id)
     return pa.table({
         "meter_id": pa.array([r[0] for r in rows], pa.string()),
         "entity_id": pa.array([r[1] for r in rows], pa.string()),
@@ -679,10 +677,10 @@ def _meter_table(ws: Workspace, district_id: str) -> pa.Table:
     }, schema=METER_SCHEMA)
 
 
-def _live_by_month(ws: Workspace, district_id: str) -> dict[str, dict[str, list[Path]]]:
+def _live_by_month(ws: Workspace, district_id: str) -> dict[str, dict[str, list[str]]]:
     """Live readings and registers files of the district, by month (one snapshot)."""
     sets = ws.lake.live_file_sets(district_id, {"readings": None, "registers": None})
-    out: dict[str, dict[str, list[Path]]] = {}
+    out: dict[str, dict[str, list[str]]] = {}
     for dataset, paths in sets.items():
         for p in paths:
             m = _MONTH_DIR.search(str(p))
@@ -691,13 +689,13 @@ def _live_by_month(ws: Workspace, district_id: str) -> dict[str, dict[str, list[
     return out
 
 
-def _snapshot(ws: Workspace, month: str, live: dict[str, dict[str, list[Path]]],
+def _snapshot(ws: Workspace, month: str, live: dict[str, dict[str, list[str]]],
               meters: pa.Table, thresholds: QualityThresholds) -> str:
     h = hashlib.sha256(f"v{QUALITY_VERSION}|{json.dumps(asdict(thresholds))}".encode())
     for mo in context_months(month):
         for dataset in ("readings", "registers"):
             for p in sorted(live.get(mo, {}).get(dataset, [])):
-                h.update(f"|{mo}|{p.relative_to(ws.lake.root)}".encode())
+                h.update(f"|{mo}|{ws.lake.relative(p)}".encode())
     h.update(json.dumps(meters.to_pylist(), default=str, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
@@ -731,12 +729,12 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now.tzinfo is None else _utc(now)
 
 
-def _read_dataset(paths: Sequence[Path]) -> pa.Table | None:
+def _read_dataset(ws: Workspace, paths: Sequence[str]) -> pa.Table | None:
     if not paths:
         return None
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
-        return con.read_parquet([str(p) for p in paths], hive_partitioning=False,
+        return con.read_parquet(list(paths), hive_partitioning=False,
                                 union_by_name=True).select("meter_id, ts, value").to_arrow_table()
     finally:
         con.close()
@@ -792,15 +790,15 @@ def _refresh(
             ctx = context_months(month)
             files = {ds: [p for mo in ctx for p in live.get(mo, {}).get(ds, [])]
                      for ds in ("readings", "registers")}
-            table = check_quality(meters, _read_dataset(files["readings"]),
-                                  _read_dataset(files["registers"]), month=month,
+            table = check_quality(meters, _read_dataset(ws, files["readings"]),
+                                  _read_dataset(ws, files["registers"]), month=month,
                                   tz=d.timezone, now=check_time, thresholds=thresholds)
             table = table.replace_schema_metadata({
                 "checked_at": check_time.isoformat(),
                 "snapshot": paths[month].stem.removeprefix("q-"),
                 "quality_version": str(QUALITY_VERSION), "district": d.id, "month": month,
                 "thresholds": json.dumps(asdict(thresholds)),
-                "files": json.dumps(sorted(str(p.relative_to(ws.lake.root))
+                "files": json.dumps(sorted(ws.lake.relative(p)
                                            for ps in files.values() for p in ps)),
             })
             _write_atomically(table, paths[month])
@@ -862,7 +860,7 @@ def _json_safe(v: Any) -> Any:
 
 
 def _resolve_street(s: Any, d: District, street: int | str) -> tuple[int, str]:
-    rows = list(s.scalars(select(Street).where(Street.district_id == d.id)))
+    rows = repo.streets_of_district(s, d.id)
     key = str(street).strip()
     for st in rows:
         if key in (str(st.id), st.code, st.name_zh, st.name_en, st.name_zh.removesuffix("街道")) \
@@ -925,11 +923,9 @@ def quality_report(
             if found:
                 paths[mo] = found[-1]
     with ws.registry.session() as s:
-        streets = {st.id: st.name_zh for st in s.scalars(
-            select(Street).where(Street.district_id == d.id))}
+        streets = {st.id: st.name_zh for st in repo.streets_of_district(s, d.id)}
         ents = {e.id: (e.name, streets.get(e.street_id, NO_STREET) if e.street_id
-                       else NO_STREET) for e in s.scalars(
-            select(Entity).where(Entity.district_id == d.id))}
+                       else NO_STREET) for e in repo.entities_of_district(s, d.id)}
         street_name = _resolve_street(s, d, street_id)[1] if street_id is not None else None
     if entity_id is not None and entity_id not in ents:
         msg = f"no entity {entity_id!r} in district {d.id}"

@@ -37,7 +37,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.domain.commissioning import CommissioningOptions
@@ -46,12 +45,11 @@ from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.storage.registry.models import (
     District,
     FactorRowRecord,
-    FactorSetRecord,
     QuotaRowRecord,
-    QuotaTableRecord,
     ReferenceVerification,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import accounting as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import VerifiedKind
 
@@ -97,9 +95,7 @@ def _row(v: ReferenceVerification) -> dict[str, Any]:
 def current_verifications(s: Session) -> VerificationIndex:
     """The newest current verification of every target (one query)."""
     out: VerificationIndex = {}
-    for v in s.scalars(select(ReferenceVerification)
-                       .where(ReferenceVerification.withdrawn_at.is_(None))
-                       .order_by(ReferenceVerification.id)):
+    for v in repo.current_reference_verifications(s):
         out[(v.kind, v.target)] = _row(v)
     return out
 
@@ -156,15 +152,13 @@ def _target_values(s: Session, kind: VerifiedKind, target: str) -> tuple[dict[st
     """The values ``target`` holds now, and the district it belongs to (None: shared)."""
     parts = target.split("/")
     if kind == VerifiedKind.QUOTA_ROW and len(parts) == 3:
-        rec = s.scalars(select(QuotaTableRecord).where(QuotaTableRecord.table_id == parts[0])
-                        .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
+        rec = repo.latest_quota_table_version(s, parts[0])
         row = next((r for r in (rec.rows if rec else [])
                     if r.region == parts[1] and r.quota_class == parts[2]), None)
         if row is not None:
             return quota_values(row), None
     elif kind == VerifiedKind.FACTOR_ROW and len(parts) == 4:
-        fs = s.scalars(select(FactorSetRecord).where(FactorSetRecord.set_id == parts[0])
-                       .order_by(FactorSetRecord.version.desc()).limit(1)).first()
+        fs = repo.latest_factor_set_version(s, parts[0])
         fr = next((r for r in (fs.rows if fs else [])
                    if r.origin_set == parts[0] and r.carrier == parts[1]
                    and r.quantity == parts[2]
@@ -312,11 +306,5 @@ def list_verifications(ws: Workspace, *, kind: str | None = None, target: str | 
                        include_withdrawn: bool = False) -> list[dict[str, Any]]:
     """The verifications, newest first."""
     with ws.registry.session() as s:
-        q = select(ReferenceVerification).order_by(ReferenceVerification.id.desc())
-        if kind is not None:
-            q = q.where(ReferenceVerification.kind == kind)
-        if target is not None:
-            q = q.where(ReferenceVerification.target == target)
-        if not include_withdrawn:
-            q = q.where(ReferenceVerification.withdrawn_at.is_(None))
-        return [_row(v) for v in s.scalars(q)]
+        return [_row(v) for v in repo.reference_verifications(
+            s, kind=kind, target=target, include_withdrawn=include_withdrawn)]

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,21 +92,18 @@ from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.accounting.verifications import district_profile
 from carbonpeak.storage.registry.models import (
-    AuditLog,
     District,
     EnergyAudit,
     Entity,
     IngestBatch,
     ObligationFiling,
     QuotaCase,
-    Street,
-    User,
 )
+from carbonpeak.storage.registry.repositories import buildings as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
     BatchKind,
     QuotaCaseStatus,
-    Role,
 )
 
 __all__ = [
@@ -161,8 +157,7 @@ def _with_sheet(errors: list[RowError], pf: csvfiles.ParsedFile) -> list[RowErro
 def _check_entities(s: Session, district_id: str, recs: list[dict[str, Any]], file: str,
                     sheet: str | None) -> None:
     ids = sorted({r["entity_id"] for r in recs})
-    where: dict[str, str] = {str(e): str(d) for e, d in s.execute(
-        select(Entity.id, Entity.district_id).where(Entity.id.in_(ids)))}
+    where: dict[str, str] = repo.entity_districts(s, ids)
     errors = []
     for r in recs:
         home = where.get(r["entity_id"])
@@ -231,9 +226,7 @@ def _store_audit(s: Session, ws: Workspace, district_id: str, batch: IngestBatch
                                   "estimated_savings_tce")}
     key = f"{rec['entity_id']}/{rec['audit_date'].isoformat()}/{rec['kind']}"
     where = {"batch": batch.id} if batch is not None else {"channel": "api"}
-    obj = s.scalars(select(EnergyAudit).where(
-        EnergyAudit.entity_id == rec["entity_id"], EnergyAudit.audit_date == rec["audit_date"],
-        EnergyAudit.kind == rec["kind"])).first()
+    obj = repo.audit_by_key(s, rec["entity_id"], rec["audit_date"], rec["kind"])
     counts.count(audited_upsert(
         s, ws.actor, obj, values, object_type="energy_audit", key=key, district_id=district_id,
         create=lambda: EnergyAudit(district_id=district_id, entity_id=rec["entity_id"],
@@ -247,12 +240,10 @@ def _district_hands(s: Session, district_id: str, key: str, obj: ObligationFilin
                     actor: str) -> list[str]:
     """Who, other than ``actor`` and the units' entity managers, recorded or changed the filing
     (its creator and the audit log's actors): the district's hands, or none."""
-    actors = {obj.created_by, *(str(a) for a in s.scalars(select(AuditLog.actor).where(
-        AuditLog.district_id == district_id, AuditLog.object_type == "obligation_filing",
-        AuditLog.object_id == key)))} - {actor}
+    actors = {obj.created_by,
+              *repo.audit_log_actors(s, district_id, "obligation_filing", key)} - {actor}
     users = {a.removeprefix("user:") for a in actors if a.startswith("user:")}
-    managers = {str(u) for u in s.scalars(select(User.username).where(
-        User.username.in_(sorted(users)), User.role == Role.ENTITY_MANAGER))} if users else set()
+    managers = repo.entity_manager_usernames(s, users) if users else set()
     return sorted(a for a in actors
                   if not (a.startswith("user:") and a.removeprefix("user:") in managers))
 
@@ -266,10 +257,7 @@ def _store_filing(s: Session, ws: Workspace, district_id: str, batch: IngestBatc
     values = {"filed_on": rec["filed_on"], "reference": rec["reference"], "note": rec["note"]}
     key = f"{rec['entity_id']}/{rec['obligation']}/{rec['year']}"
     where = {"batch": batch.id} if batch is not None else {"channel": "api"}
-    obj = s.scalars(select(ObligationFiling).where(
-        ObligationFiling.entity_id == rec["entity_id"],
-        ObligationFiling.obligation == rec["obligation"],
-        ObligationFiling.year == rec["year"])).first()
+    obj = repo.filing_by_key(s, rec["entity_id"], rec["obligation"], rec["year"])
     if obj is None:
         s.add(ObligationFiling(district_id=district_id, entity_id=rec["entity_id"],
                                obligation=rec["obligation"], year=rec["year"],
@@ -379,9 +367,7 @@ def record_audit(ws: Workspace, district_id: str, body: dict[str, Any], *,
         raise InputValidationError(errors)
     counts = _single(ws, d.id, rec, visible or (lambda _e: True), _store_audit, "energy_audit")
     with ws.registry.session() as s:
-        a = s.scalars(select(EnergyAudit).where(
-            EnergyAudit.entity_id == rec["entity_id"],
-            EnergyAudit.audit_date == rec["audit_date"], EnergyAudit.kind == rec["kind"])).one()
+        a = repo.stored_audit(s, rec["entity_id"], rec["audit_date"], rec["kind"])
         return counts, audit_dict(a, *_names(s, [a.entity_id]))
 
 
@@ -402,19 +388,14 @@ def record_filing(ws: Workspace, district_id: str, body: dict[str, Any], *,
     counts = _single(ws, d.id, rec, visible or (lambda _e: True),
                      functools.partial(_store_filing, unit_side=unit_side), "obligation_filing")
     with ws.registry.session() as s:
-        f = s.scalars(select(ObligationFiling).where(
-            ObligationFiling.entity_id == rec["entity_id"],
-            ObligationFiling.obligation == rec["obligation"],
-            ObligationFiling.year == rec["year"])).one()
+        f = repo.stored_filing(s, rec["entity_id"], rec["obligation"], rec["year"])
         return counts, filing_dict(f)
 
 
 # -- reading ---------------------------------------------------------------------------------
 def _names(s: Session, ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Entity names and street names (Chinese) of ``ids``."""
-    rows = s.execute(select(Entity.id, Entity.name, Street.name_zh)
-                     .outerjoin(Street, Street.id == Entity.street_id)
-                     .where(Entity.id.in_(sorted(set(ids))))).all()
+    rows = repo.entity_street_names(s, ids)
     return ({str(r[0]): str(r[1]) for r in rows},
             {str(r[0]): str(r[2]) for r in rows if r[2] is not None})
 
@@ -445,7 +426,7 @@ def filing_dict(f: ObligationFiling) -> dict[str, Any]:
 def resolve_street(s: Session, scope: AccessScope, street: str) -> int:
     """The id of a street of the scope's district by id, code or name; outside the scope it
     is reported like a street that does not exist."""
-    for st in s.scalars(select(Street).where(Street.district_id == scope.district_id)):
+    for st in repo.district_streets(s, scope.district_id):
         if street in (str(st.id), st.code, st.name_zh, st.name_en,
                       st.name_zh.removesuffix("街道")) and scope.sees_street(st.id):
             return st.id
@@ -458,34 +439,21 @@ def list_audits(ws: Workspace, scope: AccessScope, *, entity: str | None = None,
     """Audit records in ``scope`` (newest first); an entity or street outside the scope is
     reported like one that does not exist."""
     with ws.registry.session() as s:
-        q = select(EnergyAudit).join(Entity, Entity.id == EnergyAudit.entity_id).where(
-            EnergyAudit.district_id == scope.district_id, scope.entity_condition())
         if entity is not None:
-            visible = s.scalars(select(Entity.id).where(Entity.id == entity,
-                                                        scope.entity_condition())).first()
+            visible = repo.visible_entity(s, entity, scope.entity_condition())
             if visible is None:
                 msg = f"no entity {entity!r} in {scope.district_id}"
                 raise NotFoundError(msg)
-            q = q.where(EnergyAudit.entity_id == entity)
-        if street is not None:
-            q = q.where(Entity.street_id == resolve_street(s, scope, street))
-        if kind is not None:
-            q = q.where(EnergyAudit.kind == kind)
-        rows = list(s.scalars(q.order_by(EnergyAudit.audit_date.desc(), EnergyAudit.entity_id,
-                                         EnergyAudit.kind)))
+        street_id = resolve_street(s, scope, street) if street is not None else None
+        rows = repo.audits_in_scope(s, scope.district_id, scope.entity_condition(),
+                                    entity=entity, street_id=street_id, kind=kind)
         names, streets = _names(s, [a.entity_id for a in rows])
         return [audit_dict(a, names, streets) for a in rows]
 
 
 # -- the schedule ----------------------------------------------------------------------------
 def _entities(s: Session, district_id: str) -> pd.DataFrame:
-    rows = s.execute(select(Entity.id, Entity.name, Entity.kind, Entity.building_type,
-                            Entity.floor_area_m2, Entity.street_id, Street.name_zh,
-                            Entity.parent_id, Entity.is_key_unit, Entity.key_unit_rule,
-                            Entity.key_unit_year)
-                     .outerjoin(Street, Street.id == Entity.street_id)
-                     .where(Entity.district_id == district_id).order_by(Entity.id)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=[
+    return pd.DataFrame(repo.district_entity_rows(s, district_id), columns=[
         "entity_id", "name", "kind", "building_type", "floor_area_m2", "street_id", "street",
         "parent_id", "is_key_unit", "key_unit_rule", "key_unit_year"])
 
@@ -494,12 +462,7 @@ def _last_audits(s: Session, district_id: str, rule: AuditRule,
                  as_of: dt.date) -> dict[str, tuple[dt.date, str, str, int]]:
     """Per entity: (date, kind, auditor) of its last audit up to ``as_of`` and how many."""
     out: dict[str, tuple[dt.date, str, str, int]] = {}
-    for eid, day, kind, auditor in s.execute(
-            select(EnergyAudit.entity_id, EnergyAudit.audit_date, EnergyAudit.kind,
-                   EnergyAudit.auditor)
-            .where(EnergyAudit.district_id == district_id, EnergyAudit.kind.in_(rule.kinds),
-                   EnergyAudit.audit_date <= as_of)
-            .order_by(EnergyAudit.entity_id, EnergyAudit.audit_date, EnergyAudit.kind)):
+    for eid, day, kind, auditor in repo.audits_up_to(s, district_id, rule.kinds, as_of):
         n = out[eid][3] + 1 if eid in out else 1
         out[str(eid)] = (day, str(kind), str(auditor), n)
     return out
@@ -576,7 +539,7 @@ def audit_schedule(ws: Workspace, district_id: str, as_of: dt.date, *,
     frame = _schedule_frame(ws, d, rule, as_of)
     if scope is not None and not scope.everything:
         with ws.registry.session() as s:
-            visible = set(s.scalars(select(Entity.id).where(scope.entity_condition())))
+            visible = set(repo.entity_ids_where(s, scope.entity_condition()))
         frame = frame[frame["entity_id"].isin(visible)]
     pairs = sorted(((_schedule_item(r), r["entry"]) for r in
                     frame[frame["reason"] == "covered"].to_dict("records")),
@@ -615,8 +578,7 @@ def audit_min_counts(ws: Workspace, d: District, *,
     today = today or district_today(d)
     with ws.registry.session() as s:
         ents = _entities(s, d.id)
-        audits = s.execute(select(EnergyAudit.entity_id, EnergyAudit.audit_date).where(
-            EnergyAudit.district_id == d.id, EnergyAudit.kind.in_(rule.kinds))).all()
+        audits = repo.audit_dates_of_kinds(s, d.id, rule.kinds)
     area = ents["floor_area_m2"].astype("float64")
     covered = {e for e, k, t, a in zip(ents["entity_id"], ents["kind"], ents["building_type"],
                                        area, strict=True)
@@ -856,23 +818,18 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScop
     frame = _schedule_frame(ws, d, rule, as_of)
     desc = _descendants(frame)
     with ws.registry.session() as s:
-        q = select(Entity.id).where(Entity.is_key_unit.is_(True), Entity.district_id == d.id)
-        if scope is not None:
-            q = q.where(scope.entity_condition())
-        unit_ids = sorted(str(e) for e in s.scalars(q))
+        unit_ids = sorted(repo.key_unit_ids(
+            s, d.id, condition=scope.entity_condition() if scope is not None else None))
         visible: set[str] | None = None
         if scope is not None and not scope.everything:
-            visible = {str(e) for e in s.scalars(select(Entity.id).where(
-                scope.entity_condition()))}
+            visible = set(repo.entity_ids_where(s, scope.entity_condition()))
         members = sorted({m for u in unit_ids for m in desc.get(u, [u])})
         filings: dict[tuple[str, str], list[tuple[int, dt.date, str, str]]] = {}
-        for f in s.scalars(select(ObligationFiling).where(
-                ObligationFiling.entity_id.in_(unit_ids),
-                ObligationFiling.obligation.in_(ku.obligations))):
+        for f in repo.filings_of_units(s, unit_ids, ku.obligations):
             filings.setdefault((f.entity_id, f.obligation), []).append(
                 (f.year, f.filed_on, f.reference, f.created_by))
-        cases = list(s.scalars(select(QuotaCase).where(
-            QuotaCase.entity_id.in_(members), QuotaCase.year <= year).order_by(QuotaCase.id)))
+        cases = repo.quota_cases_up_to(s, members, year)
+
         s.expunge_all()
     units = {u: desc.get(u, [u]) for u in unit_ids}
     run_id, per_entity = _monitoring(ws, d.id, year, members) if units else (None, {})

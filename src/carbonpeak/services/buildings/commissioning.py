@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import holidays as holiday_calendars
 import numpy as np
 import numpy.typing as npt
@@ -266,7 +265,7 @@ WHERE t_start >= $a AND t_start < $b AND epoch(t_end) - epoch(t_start) = seconds
         return out
     sql = ("SELECT k, CAST(floor((epoch(t0) - $e0) / 3600) AS BIGINT) AS h, "
            "SUM(v) AS v, COUNT(v) AS n FROM (" + " UNION ALL ".join(parts) + ") GROUP BY k, h")
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.execute("SET threads TO 2")
         con.register("m", meter_table)

@@ -40,11 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,13 +80,11 @@ from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.weather import temperature_series
 from carbonpeak.storage.registry.models import (
     District,
-    Entity,
-    Meter,
     MvResult,
     RetrofitProject,
-    Street,
     Target,
 )
+from carbonpeak.storage.registry.repositories import buildings as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import (
     EnergyCarrier,
@@ -96,7 +92,6 @@ from carbonpeak.vocabulary import (
     MeterRegister,
     RetrofitKind,
     RetrofitStatus,
-    ScopeType,
 )
 
 if TYPE_CHECKING:  # the engine (scipy) is imported when a measurement runs, not with the CLI
@@ -134,7 +129,7 @@ def _check_registry(s: Session, district_id: str, specs: Sequence[ProjectSpec], 
     """The building exists in the district (a building or public institution) and the
     retrofitted area is not larger than its registered floor area."""
     ids = sorted({p.entity_id for p in specs})
-    ents = {e.id: e for e in s.scalars(select(Entity).where(Entity.id.in_(ids)))} if ids else {}
+    ents = {e.id: e for e in repo.entities_by_ids(s, ids)} if ids else {}
     errors = []
     for p in specs:
         e = ents.get(p.entity_id)
@@ -161,8 +156,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _existing(s: Session, district_id: str, code: str) -> RetrofitProject | None:
     """The stored project of this natural key, if any."""
-    return s.scalars(select(RetrofitProject).where(
-        RetrofitProject.district_id == district_id, RetrofitProject.code == code)).first()
+    return repo.retrofit_by_code(s, district_id, code)
 
 
 def _store(s: Session, actor: str, district_id: str, spec: ProjectSpec, batch_id: int | None,
@@ -347,9 +341,7 @@ def _mv_fields(p: RetrofitProject, r: MvResult | None) -> dict[str, Any]:
 def _latest_results(s: Session, project_ids: Sequence[int]) -> dict[int, MvResult]:
     if not project_ids:
         return {}
-    latest = select(func.max(MvResult.id)).where(
-        MvResult.project_id.in_(list(project_ids))).group_by(MvResult.project_id)
-    return {r.project_id: r for r in s.scalars(select(MvResult).where(MvResult.id.in_(latest)))}
+    return {r.project_id: r for r in repo.latest_mv_results(s, project_ids)}
 
 
 def list_projects(ws: Workspace, scope: AccessScope, *, kind: str | None = None,
@@ -357,15 +349,8 @@ def list_projects(ws: Workspace, scope: AccessScope, *, kind: str | None = None,
     """Projects in ``scope`` (a street officer: its street's buildings; an entity role: its
     own), each with its latest M&V figures, by code."""
     with ws.registry.session() as s:
-        q = (select(RetrofitProject, Entity.name, Street.name_zh)
-             .join(Entity, Entity.id == RetrofitProject.entity_id)
-             .outerjoin(Street, Street.id == Entity.street_id)
-             .where(RetrofitProject.district_id == scope.district_id, scope.entity_condition()))
-        if kind is not None:
-            q = q.where(RetrofitProject.kind == kind)
-        if status is not None:
-            q = q.where(RetrofitProject.status == status)
-        rows = list(s.execute(q.order_by(RetrofitProject.code)))
+        rows = repo.retrofits_in_scope(s, scope.district_id, scope.entity_condition(),
+                                       kind=kind, status=status)
         latest = _latest_results(s, [p.id for p, _n, _st in rows])
         return [_project_row(p, n, st, latest.get(p.id)) for p, n, st in rows]
 
@@ -395,17 +380,11 @@ def project_detail(ws: Workspace, scope: AccessScope, code: str) -> dict[str, An
         No such project, or it is outside the scope (the same answer).
     """
     with ws.registry.session() as s:
-        row = s.execute(
-            select(RetrofitProject, Entity.name, Street.name_zh)
-            .join(Entity, Entity.id == RetrofitProject.entity_id)
-            .outerjoin(Street, Street.id == Entity.street_id)
-            .where(RetrofitProject.district_id == scope.district_id,
-                   RetrofitProject.code == code, scope.entity_condition())).first()
+        row = repo.retrofit_in_scope(s, scope.district_id, code, scope.entity_condition())
         if row is None:
             raise NotFoundError(i18n_msg("error.retrofit.no_project", code=code))
         p, name, street = row
-        results = list(s.scalars(select(MvResult).where(MvResult.project_id == p.id)
-                                 .order_by(MvResult.id.desc())))
+        results = repo.mv_results_newest_first(s, p.id)
         out = _project_row(p, name, street, results[0] if results else None)
         out["note"] = p.note
         out["created_by"] = p.created_by
@@ -467,9 +446,7 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
     problems: dict[str, Issue] = {}
     meters: dict[str, list[str]] = {e: [] for e in ids}
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(Meter).where(Meter.entity_id.in_(ids),
-                                                  Meter.carrier == _CARRIER,
-                                                  Meter.submeter.is_(None)).order_by(Meter.id)))
+        rows = repo.whole_meters_of(s, ids, _CARRIER)
     table: dict[str, list[Any]] = {"meter_id": [], "entity_id": [], "factor": [], "need": [],
                                    "expected": []}
     for m in rows:
@@ -498,7 +475,7 @@ def daily_usage(ws: Workspace, district_id: str, entity_ids: Sequence[str], firs
         t0 = dt.datetime.combine(first, dt.time(), tz).astimezone(dt.UTC).replace(tzinfo=None)
         t1 = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz).astimezone(
             dt.UTC).replace(tzinfo=None)
-        con = duckdb.connect()
+        con = ws.lake.connect()
         try:
             con.register("mv_meters", pa.table(table))
             res = con.execute("""
@@ -581,10 +558,7 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     d = ws.district(district)
     opt = options or MvOptions(zero_is_missing=True)  # CalTRACK 2.2.1.4: electricity
     with ws.registry.session() as s:
-        q = select(RetrofitProject).where(RetrofitProject.district_id == d.id)
-        if codes:
-            q = q.where(RetrofitProject.code.in_(list(codes)))
-        projects = list(s.scalars(q.order_by(RetrofitProject.code)))
+        projects = repo.retrofits_of_district(s, d.id, codes=list(codes) if codes else None)
         s.expunge_all()
     if codes:
         missing = sorted(set(codes) - {p.code for p in projects})
@@ -599,9 +573,7 @@ def measure(ws: Workspace, district: str | None = None, codes: Sequence[str] | N
     if not done:
         return skipped
     with ws.registry.session() as s:  # every project of the buildings, for the overlaps
-        neighbours = list(s.scalars(select(RetrofitProject).where(
-            RetrofitProject.district_id == d.id,
-            RetrofitProject.entity_id.in_(sorted({p.entity_id for p in done})))))
+        neighbours = repo.retrofits_of_entities(s, d.id, sorted({p.entity_id for p in done}))
         s.expunge_all()
     others = [_dates(o) for o in neighbours]
     # the last day that counts: as_of, else yesterday (today's readings are still arriving)
@@ -721,10 +693,7 @@ def _category(p: RetrofitProject, r: MvResult | None) -> str:
 
 
 def _target(s: Session, district_id: str, metric: str) -> Target | None:
-    return s.scalars(select(Target).where(
-        Target.district_id == district_id, Target.metric == metric,
-        Target.scope_type == ScopeType.DISTRICT,
-        Target.active.is_(True)).order_by(Target.code)).first()
+    return repo.active_district_target(s, district_id, metric)
 
 
 def _plan_start(*targets: Target | None) -> int:
@@ -735,10 +704,7 @@ def _plan_start(*targets: Target | None) -> int:
 
 
 def _completed(s: Session, district_id: str) -> list[tuple[RetrofitProject, MvResult | None]]:
-    projects = list(s.scalars(select(RetrofitProject).where(
-        RetrofitProject.district_id == district_id,
-        RetrofitProject.status == RetrofitStatus.COMPLETED,
-        RetrofitProject.end_date.is_not(None)).order_by(RetrofitProject.code)))
+    projects = repo.completed_retrofits(s, district_id)
     latest = _latest_results(s, [p.id for p in projects])
     return [(p, latest.get(p.id)) for p in projects]
 
@@ -748,8 +714,7 @@ def _floor_areas(s: Session, entity_ids: Sequence[str]) -> dict[str, float | Non
     ids = sorted(set(entity_ids))
     if not ids:
         return {}
-    return {str(e): a for e, a in s.execute(
-        select(Entity.id, Entity.floor_area_m2).where(Entity.id.in_(ids)))}
+    return repo.floor_areas(s, ids)
 
 
 #: the categories of :func:`_category`, best first
@@ -814,8 +779,9 @@ def retrofit_progress(ws: Workspace, district: str | None, year: int,
         start = _plan_start(t_area, t_15, t_comm)
         done = _completed(s, d.id)
         floor_area = _floor_areas(s, [p.entity_id for p, _r in done])
-        visible = set(s.scalars(select(Entity.id).where(
-            (scope or AccessScope(d.id, everything=True)).entity_condition())))
+        visible = set(repo.entity_ids_where(
+            s, (scope or AccessScope(d.id, everything=True)).entity_condition()))
+
         s.expunge_all()
     retro = [(p, r) for p, r in done if p.kind == RetrofitKind.RETROFIT and p.end_date is not None
              and start <= p.end_date.year <= year]

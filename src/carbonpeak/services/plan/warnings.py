@@ -35,7 +35,6 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, case, func, select
 
 from carbonpeak.domain.accounting import consolidate
 from carbonpeak.domain.early_warning import (
@@ -56,14 +55,12 @@ from carbonpeak.services.plan.notify import Notifier, should_notify
 from carbonpeak.storage.registry.models import (
     Budget,
     District,
-    DistrictStatistics,
     EarlyWarning,
-    Entity,
     Street,
-    Target,
     WarningEvent,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import plan as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import BudgetMethod, BudgetMetric, ScopeType, TargetKind
 
@@ -121,11 +118,7 @@ def derive_district_budget(ws: Workspace, *, year: int, district: str | None = N
     d = ws.district(district)
     series = district_series(ws, d)
     with ws.registry.session() as s:
-        t = s.scalars(select(Target).where(Target.district_id == d.id,
-                                           Target.metric == "energy_per_gdp",
-                                           Target.active.is_(True),
-                                           Target.target_value.is_not(None))
-                      .order_by(Target.target_year)).first()
+        t = repo.first_energy_per_gdp_target(s, d.id)
         if t is None or t.target_year is None or t.target_value is None:
             msg = f"{d.id} has no energy-per-GDP target with a value: load the catalogue"
             raise NotFoundError(msg)
@@ -182,20 +175,16 @@ def allocate_budgets(ws: Workspace, *, year: int, level: str, method: str,
         raise NotFoundError(msg)
     run_id, t = got
     with ws.registry.session() as s:
-        db = s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.year == year, Budget.metric == metric,
-            Budget.scope_type == ScopeType.DISTRICT)).first()
+        db = repo.district_budget(s, d.id, year, metric)
         if db is None:
             msg = (f"no {year} district {metric} budget: set it (`carbonpeak budgets set`) "
                    "or derive it (`carbonpeak budgets derive`)")
             raise NotFoundError(msg)
         district_budget = db.budget
-        ents = pd.DataFrame(s.execute(select(
-            Entity.id, Entity.parent_id, Entity.street_id, Entity.building_type,
-            Entity.floor_area_m2).where(Entity.district_id == d.id)).all(),
+        ents = pd.DataFrame(
+            repo.entity_allocation_rows(s, d.id),
             columns=["entity_id", "parent_id", "street_id", "building_type", "floor_area_m2"])
-        streets = {st.id: st.code for st in s.scalars(select(Street).where(
-            Street.district_id == d.id))}
+        streets = {st.id: st.code for st in repo.streets_of_district(s, d.id)}
     district_prior = _statistics_of(ws, d, prior, metric)
     if district_prior is None:
         what = Text(zh="能源消费总量", en="total energy use") if metric == "energy_tce" \
@@ -232,8 +221,7 @@ def _statistics_of(ws: Workspace, d: District, year: int, metric: str) -> float 
     account, nor the statistics' energy scaled by the account's CO2 per tce); None without
     it."""
     with ws.registry.session() as s:
-        st = s.scalars(select(DistrictStatistics).where(
-            DistrictStatistics.district_id == d.id, DistrictStatistics.year == year)).first()
+        st = repo.district_statistics_of(s, d.id, year)
         v = (st.energy_tce if metric == "energy_tce" else st.co2_t) if st is not None else None
     return float(v) if v is not None and math.isfinite(v) and v > 0 else None
 
@@ -286,11 +274,7 @@ def list_budgets(ws: Workspace, *, year: int | None = None,
     """The district's budgets (of a year)."""
     d = ws.district(district)
     with ws.registry.session() as s:
-        q = select(Budget).where(Budget.district_id == d.id)
-        if year is not None:
-            q = q.where(Budget.year == year)
-        out = list(s.scalars(q.order_by(Budget.year, Budget.metric, Budget.scope_type,
-                                        Budget.scope_id)))
+        out = repo.budgets_of_district(s, d.id, year=year)
         s.expunge_all()
         return out
 
@@ -391,14 +375,12 @@ def evaluate_warnings(ws: Workspace, *, year: int, district: str | None = None,
                                   red_at=ws.settings.warning_red_at)
     col = METRIC_COLUMN[metric]
     with ws.registry.session() as s:
-        ents = pd.DataFrame(s.execute(select(
-            Entity.id, Entity.parent_id, Entity.street_id, Entity.name, Entity.floor_area_m2,
-            Entity.is_key_unit).where(Entity.district_id == d.id)).all(),
+        ents = pd.DataFrame(
+            repo.entity_warning_rows(s, d.id),
             columns=["entity_id", "parent_id", "street_id", "name", "floor_area_m2",
                      "is_key_unit"])
-        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)))
-        budgets = list(s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.year == year, Budget.metric == metric)))
+        streets = repo.streets_of_district(s, d.id)
+        budgets = repo.budgets_of_year(s, d.id, year, metric)
         s.expunge_all()
     by_name = {st.name_zh: st.code for st in streets}
     code_of = {st.id: st.code for st in streets}
@@ -528,9 +510,8 @@ def _store(ws: Workspace, d: District, wr: WarningRun, ents: pd.DataFrame,
                       for k, v in zip(ents["entity_id"], ents["street_id"], strict=True)})
     now = utcnow()
     with ws.registry.session() as s:
-        existing = {(w.scope_type, w.scope_id): w for w in s.scalars(select(EarlyWarning).where(
-            EarlyWarning.district_id == d.id, EarlyWarning.year == wr.year,
-            EarlyWarning.metric == wr.metric))}
+        existing = {(w.scope_type, w.scope_id): w
+                    for w in repo.warnings_of_year(s, d.id, wr.year, wr.metric)}
         for key, r in wr.table.iterrows():
             k = (str(key[0]), str(key[1]))  # type: ignore[index]
             vals = {"level": str(r["level"]), "projected": finite(r["projected"]),
@@ -581,9 +562,7 @@ def _changed(w: EarlyWarning, vals: dict[str, Any]) -> bool:
 
 
 def _notify(s: Any, notifier: Notifier, district_id: str) -> int:
-    pending = s.execute(select(WarningEvent, EarlyWarning).join(
-        EarlyWarning, EarlyWarning.id == WarningEvent.warning_id).where(
-        EarlyWarning.district_id == district_id, WarningEvent.notified.is_(False))).all()
+    pending = repo.unnotified_events(s, district_id)
     due = [(ev, w) for ev, w in pending
            if should_notify(ev.level, ev.previous_level, notifier.min_level)]
     if not due:
@@ -606,34 +585,26 @@ def _notify(s: Any, notifier: Notifier, district_id: str) -> int:
 def district_warnings(ws: Workspace, district_id: str) -> list[EarlyWarning]:
     """Every stored warning of the district, in no particular order."""
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(EarlyWarning).where(
-            EarlyWarning.district_id == district_id)))
+        rows = repo.warnings_of_district(s, district_id)
         s.expunge_all()
     return rows
 
 
-def warning_page(ws: Workspace, where: Sequence[ColumnElement[bool]], *, limit: int,
+def warning_page(ws: Workspace, where: Sequence[repo.Condition], *, limit: int,
                  offset: int) -> tuple[int, list[EarlyWarning]]:
     """The warnings matching ``where`` (all its conditions), most severe first (by level, then
     ratio, highest first, those without a ratio last; then the latest year): how many there
     are, and those of the page ``offset`` … ``offset + limit``."""
-    rank = case({lv: i for i, lv in enumerate(LEVELS)}, value=EarlyWarning.level,
-                else_=len(LEVELS))
     with ws.registry.session() as s:
-        total = s.scalar(select(func.count()).select_from(EarlyWarning).where(*where)) or 0
-        rows = list(s.scalars(select(EarlyWarning).where(*where).order_by(
-            rank, case((EarlyWarning.ratio.is_(None), 1), else_=0), EarlyWarning.ratio.desc(),
-            EarlyWarning.year.desc(), EarlyWarning.id).offset(offset).limit(limit)))
+        total, rows = repo.warning_page(s, where, LEVELS, limit=limit, offset=offset)
         s.expunge_all()
-    return int(total), rows
+    return total, rows
 
 
 def warning_events(ws: Workspace, warning_id: int, *,
                    by_time: bool = True) -> list[WarningEvent]:
     """The history of a warning: every evaluation that changed it, by time (or by id)."""
-    order = (WarningEvent.at, WarningEvent.id) if by_time else (WarningEvent.id,)
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(WarningEvent).where(
-            WarningEvent.warning_id == warning_id).order_by(*order)))
+        rows = repo.events_of_warning(s, warning_id, by_time=by_time)
         s.expunge_all()
     return rows

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.domain.supervision.timeliness import (
     TimelinessRule,
     is_overdue,
@@ -34,15 +32,8 @@ from carbonpeak.intake.supervision.evidence import check_evidence, store_evidenc
 from carbonpeak.services.plan.notify import Notifier
 from carbonpeak.services.plan.targets import add_observation
 from carbonpeak.services.supervision.catalogue import STREET_UNIT, SupervisionScope
-from carbonpeak.storage.registry.models import (
-    DispatchRound,
-    Organisation,
-    RoundSubmission,
-    Street,
-    SupervisionTask,
-    Target,
-    utcnow,
-)
+from carbonpeak.storage.registry.models import DispatchRound, RoundSubmission, utcnow
+from carbonpeak.storage.registry.repositories import supervision as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import OrgKind, RoundStatus, SubmissionStatus, TaskProgress
 
@@ -65,10 +56,9 @@ class EvidenceDownload:
 
 
 def _names(s: Any, district_id: str) -> dict[str, str]:
-    names = {o.code: o.name_zh for o in s.scalars(select(Organisation).where(
-        Organisation.district_id == district_id))}
-    names.update({f"{STREET_UNIT}{st.code}": st.name_zh for st in s.scalars(select(Street).where(
-        Street.district_id == district_id))})
+    names = {o.code: o.name_zh for o in repo.organisations_of_district(s, district_id)}
+    names.update({f"{STREET_UNIT}{st.code}": st.name_zh
+                  for st in repo.streets_of_district(s, district_id)})
     return names
 
 
@@ -76,13 +66,11 @@ def _unit_text(s: Any, district_id: str, unit: str, names: dict[str, str]) -> Te
     """A unit's name in both languages: an organisation's from the district's list (its
     English name, else its Chinese one), a street's from the street list."""
     if unit.startswith(STREET_UNIT):
-        st = s.scalars(select(Street).where(Street.district_id == district_id,
-                                            Street.code == unit[len(STREET_UNIT):])).first()
+        st = repo.street_by_code(s, district_id, unit[len(STREET_UNIT):])
         if st is not None:
             return Text(st.name_zh, st.name_en or st.name_zh)
     else:
-        o = s.scalars(select(Organisation).where(Organisation.district_id == district_id,
-                                                 Organisation.code == unit)).first()
+        o = repo.organisation_by_code(s, district_id, unit)
         if o is not None:
             return Text(o.name_zh, o.name_en or o.name_zh)
     zh = names.get(unit, unit)
@@ -91,18 +79,15 @@ def _unit_text(s: Any, district_id: str, unit: str, names: dict[str, str]) -> Te
 
 def target_owners(s: Any, district_id: str) -> dict[str, str]:
     """Target code -> the unit that owes its value (see the module's rules)."""
-    orgs = list(s.scalars(select(Organisation).where(Organisation.district_id == district_id,
-                                                     Organisation.active.is_(True))))
+    orgs = repo.active_organisations(s, district_id)
     by_name = {o.name_zh: o.code for o in orgs}
     office = next((o.code for o in orgs if o.kind == OrgKind.OFFICE), None)
     owners: dict[str, str] = {}
-    for t in s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == district_id).order_by(SupervisionTask.code)):
+    for t in repo.tasks_by_code(s, district_id):
         for code in t.target_codes or []:
             if t.lead_org and code not in owners:
                 owners[code] = t.lead_org
-    for tg in s.scalars(select(Target).where(Target.district_id == district_id,
-                                             Target.active.is_(True))):
+    for tg in repo.active_targets(s, district_id):
         if tg.code in owners:
             continue
         first = tg.responsible_units.replace("，", "、").split("、")[0].strip()
@@ -125,16 +110,12 @@ def open_round(ws: Workspace, *, period: str, due_on: dt.date,
         raise InputValidationError([RowError("(request)", None, "due_on", str(due_on),
                                              msg("supervision.round.due_before_open"))])
     with ws.registry.session() as s:
-        if s.scalars(select(DispatchRound.id).where(DispatchRound.district_id == d.id,
-                                                    DispatchRound.period == period)).first():
+        if repo.round_id_of_period(s, d.id, period):
             why = f"a round for {period} exists"
             raise ConflictError(why)
-        all_tasks = list(s.scalars(select(SupervisionTask).where(
-            SupervisionTask.district_id == d.id).order_by(SupervisionTask.code)))
+        all_tasks = repo.tasks_by_code(s, d.id)
         known_t = {t.code for t in all_tasks}
-        all_targets = list(s.scalars(select(Target).where(
-            Target.district_id == d.id, Target.active.is_(True),
-            Target.scope_type == "district").order_by(Target.code)))
+        all_targets = repo.active_district_targets(s, d.id)
         known_g = {t.code for t in all_targets}
         bad = [RowError("(request)", None, "tasks", c, msg("supervision.task.unknown", code=c))
                for c in tasks or [] if c not in known_t]
@@ -146,8 +127,7 @@ def open_round(ws: Workspace, *, period: str, due_on: dt.date,
                                                else t.lead_org is not None)]
         target_codes = targets if targets is not None else [
             t.code for t in all_targets if not t.metric]
-        streets = [st.code for st in s.scalars(select(Street).where(
-            Street.district_id == d.id).order_by(Street.code))]
+        streets = [st.code for st in repo.streets_by_code(s, d.id)]
         owners = target_owners(s, d.id)
         r = DispatchRound(district_id=d.id, period=period, opened_on=opened, due_on=due_on,
                           status=RoundStatus.OPEN, task_codes=[t.code for t in task_rows],
@@ -213,14 +193,14 @@ def round_items(ws: Workspace, scope: SupervisionScope, round_id: int, *,
     rule = rule or TimelinessRule()
     with ws.registry.session() as s:
         r = _round(s, scope.district_id, round_id)
-        q = select(RoundSubmission).where(RoundSubmission.round_id == r.id)
+        unit = None
         if not scope.everything:
             if scope.unit is None:
                 return []
-            q = q.where(RoundSubmission.unit == scope.unit)
+            unit = scope.unit
         names = _names(s, scope.district_id)
-        return [_row(sub, r, names, day, rule) for sub in s.scalars(
-            q.order_by(RoundSubmission.unit, RoundSubmission.item))]
+        return [_row(sub, r, names, day, rule)
+                for sub in repo.submissions_of_round(s, r.id, unit=unit)]
 
 
 def round_board(ws: Workspace, round_id: int, *, district: str | None = None,
@@ -278,9 +258,7 @@ def submit(ws: Workspace, scope: SupervisionScope, round_id: int, *, unit: str, 
     when = now or utcnow()
     with ws.registry.session() as s:
         r = _round(s, scope.district_id, round_id)
-        sub = s.scalars(select(RoundSubmission).where(
-            RoundSubmission.round_id == r.id, RoundSubmission.unit == unit,
-            RoundSubmission.item == item)).first()
+        sub = repo.submission_of_item(s, r.id, unit, item)
         if sub is None or not scope.owns(unit):
             msg_ = f"no item {item!r} of {unit!r} in round {round_id}"
             raise NotFoundError(msg_)
@@ -331,9 +309,7 @@ def review(ws: Workspace, submission_id: int, *, accept: bool, comment: str = ""
         names = _names(s, d.id)
         target_id = None
         if accept and sub.item.startswith("target:") and sub.value is not None:
-            target_id = s.scalars(select(Target.id).where(
-                Target.district_id == d.id, Target.code == sub.item.split(":", 1)[1],
-                Target.scope_type == "district")).first()
+            target_id = repo.district_target_id(s, d.id, sub.item.split(":", 1)[1])
         # kept as a message (code and parameters, the unit's name in both languages from the
         # organisation list): each edition renders it in its own language
         source = dumps(msg("supervision.source", period=r.period,
@@ -412,7 +388,6 @@ def remind(ws: Workspace, round_id: int, notifier: Notifier | None, *,
 def list_rounds(ws: Workspace, district_id: str) -> list[DispatchRound]:
     """The district's dispatch rounds, newest first."""
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(DispatchRound).where(
-            DispatchRound.district_id == district_id).order_by(DispatchRound.id.desc())))
+        rows = repo.rounds_newest_first(s, district_id)
         s.expunge_all()
     return rows

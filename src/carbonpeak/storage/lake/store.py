@@ -18,13 +18,18 @@ fsynced and renamed before that transaction, so a crash leaves at most unreferen
 which :meth:`Lake.recover` removes. Readers take only the live files the registry lists, all
 datasets in one statement
 (one snapshot), so an account never sees half of a batch.
+
+The dataset files may live on an S3-compatible object store instead (``CARBONPEAK_LAKE_URL=
+s3://bucket/prefix``): every file goes through :class:`~carbonpeak.storage.lake.objects.
+LakeObjects`, the registry stays the commit point (objects first, then the batch commits),
+and the lock and the derived files (account cache, quality, run outputs) stay in the local
+``root``.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
-import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -38,6 +43,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select, update
 
 from carbonpeak.i18n import dumps, msg
+from carbonpeak.storage.lake.objects import LakeObjects, write_parquet_durably
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
@@ -125,28 +131,35 @@ class Lake:
     Parameters
     ----------
     root
-        The lake folder.
+        The lake folder: its ``.lock`` and the derived files (account cache, quality, run
+        outputs); also the dataset files unless ``objects`` says otherwise.
     registry
         Registry whose ``lake_files`` table says which files are live.
+    objects
+        Where the dataset files live (default: ``root``), e.g. an S3 bucket and prefix.
     """
 
-    def __init__(self, root: Path, registry: Registry) -> None:
+    def __init__(self, root: Path, registry: Registry,
+                 objects: LakeObjects | None = None) -> None:
         self.root = root
         self.registry = registry
         self.root.mkdir(parents=True, exist_ok=True)
+        self.objects = objects or LakeObjects(root)
         self._swept: set[int] = set()  # dead batches whose files a scan has already removed
 
     # -- reading -----------------------------------------------------------------------
     def live_files(self, district_id: str, dataset: str,
-                   months: Sequence[str] | None = None) -> list[Path]:
+                   months: Sequence[str] | None = None) -> list[str]:
         """Paths of the live files of ``dataset`` (optionally only some months)."""
         return self.live_file_sets(district_id, {dataset: months})[dataset]
 
     def live_file_sets(self, district_id: str,
-                       wanted: Mapping[str, Sequence[str] | None]) -> dict[str, list[Path]]:
+                       wanted: Mapping[str, Sequence[str] | None]) -> dict[str, list[str]]:
         """Live files of several datasets, read in one statement (a consistent snapshot).
 
-        ``wanted`` maps a dataset to the months to read (``None``: every month).
+        ``wanted`` maps a dataset to the months to read (``None``: every month). The paths
+        are what readers take (:meth:`connect` for DuckDB, :meth:`parquet_file`): local
+        paths, or ``s3://`` URLs on an object-store lake.
         """
         with self.registry.session() as s:
             rows = s.execute(
@@ -155,15 +168,26 @@ class Lake:
                     LakeFile.dataset.in_(list(wanted)),
                 ).order_by(LakeFile.dataset, LakeFile.month, LakeFile.id)
             ).all()
-        out: dict[str, list[Path]] = {d: [] for d in wanted}
+        out: dict[str, list[str]] = {d: [] for d in wanted}
         for dataset, month, path in rows:
             months = wanted[dataset]
             if months is None or month in months:
-                out[dataset].append(self.root / path)
+                out[dataset].append(self.objects.path(path))
         return out
 
-    @staticmethod
-    def batches_in(files: Sequence[str | Path]) -> set[int]:
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new in-memory DuckDB connection that reads the paths :meth:`live_files` gives."""
+        return self.objects.connect()
+
+    def parquet_file(self, path: str) -> pq.ParquetFile:
+        """Open a live file by the path :meth:`live_files` gave."""
+        return self.objects.parquet_file(path)
+
+    def relative(self, path: str) -> str:
+        """A live file's path relative to the lake (as the registry records it)."""
+        return self.objects.rel(path)
+
+    def batches_in(self, files: Sequence[str]) -> set[int]:
         """The batch ids of the rows in ``files``, from Parquet statistics where they suffice.
 
         A row group whose ``batch_id`` min equals its max holds one batch; only row groups
@@ -171,7 +195,7 @@ class Lake:
         """
         found: set[int] = set()
         for path in files:
-            pf = pq.ParquetFile(path)
+            pf = self.objects.parquet_file(str(path))
             col = pf.schema_arrow.get_field_index("batch_id")
             for rg in range(pf.metadata.num_row_groups):
                 stats = pf.metadata.row_group(rg).column(col).statistics
@@ -185,12 +209,12 @@ class Lake:
     def meters_with_data(self, meter_ids: Sequence[str]) -> set[str]:
         """Which of ``meter_ids`` have rows in the live readings or registers (any district)."""
         with self.registry.session() as s:
-            paths = [str(self.root / p) for p in s.scalars(select(LakeFile.path).where(
+            paths = [self.objects.path(p) for p in s.scalars(select(LakeFile.path).where(
                 LakeFile.status == LakeFileStatus.LIVE,
                 LakeFile.dataset.in_(["readings", "registers"])))]
         if not paths or not meter_ids:
             return set()
-        con = duckdb.connect()
+        con = self.connect()
         try:
             rows = con.execute(
                 "SELECT DISTINCT meter_id FROM read_parquet(?, hive_partitioning=false) "
@@ -224,7 +248,7 @@ class Lake:
         table = table.append_column(
             "batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), table.num_rows))
         months: list[MonthWrite] = []
-        con = duckdb.connect()
+        con = self.connect()
         try:
             con.execute("SET threads TO 2")
             con.register("incoming", table)
@@ -254,7 +278,7 @@ class Lake:
         mw = MonthWrite(dataset=dataset, month=month, rows_in=new.num_rows)
         out = new
         if existing:
-            files = [str(self.root / p) for _, p in existing]
+            files = [self.objects.path(p) for _, p in existing]
             con.register("new_rows", new)
             on = " AND ".join(f"o.{k} = n.{k}" for k in keys)
             differs = " OR ".join(
@@ -279,7 +303,7 @@ class Lake:
             con.unregister("new_rows")
         rel = (Path(dataset) / f"district={district_id}" / f"month={month}"
                / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet")
-        self._write_durably(out, self.root / rel)
+        self.objects.write_parquet(out, rel)
         mw.new_path, mw.new_rows = str(rel), out.num_rows
         return mw
 
@@ -293,10 +317,6 @@ class Lake:
                 )
             ).all()
         return [(int(r[0]), str(r[1])) for r in rows]
-
-    @staticmethod
-    def _write_durably(table: pa.Table, path: Path) -> None:
-        write_parquet_durably(table, path)
 
     @staticmethod
     def commit_files(session: object, prepared: PreparedBatch) -> None:
@@ -323,24 +343,32 @@ class Lake:
         """Delete the files of a batch that will not be committed."""
         for mw in prepared.months:
             if mw.new_path:
-                (self.root / mw.new_path).unlink(missing_ok=True)
+                self.objects.delete(mw.new_path)
 
-    def sweep_batch(self, batch_id: int) -> list[Path]:
+    def _batch_files(self) -> Iterator[tuple[int, str]]:
+        """(batch id, lake-relative path) of every dataset file and leftover ``.tmp``."""
+        for dataset in DATASETS:
+            for rel in self.objects.list_files(dataset):
+                match = _BATCH_FILE.match(rel.rsplit("/", 1)[-1])
+                if match is not None:
+                    yield int(match.group(1)), rel
+
+    def sweep_batch(self, batch_id: int) -> list[str]:
         """Remove every file of batch ``batch_id`` that the registry does not list (a batch
         that failed before its commit: its written months, a partial ``.tmp``). Call under
         :meth:`locked`, right after the failure; returns the removed paths."""
         with self.registry.session() as s:
             known = {str(p) for p in s.scalars(select(LakeFile.path).where(
                 LakeFile.batch_id == batch_id))}
-        removed: list[Path] = []
-        for path in self.root.glob(f"*/district=*/month=*/b{batch_id:08d}-*.parquet*"):
-            if _BATCH_FILE.match(path.name) and str(path.relative_to(self.root)) not in known:
-                path.unlink(missing_ok=True)
-                removed.append(path)
+        removed: list[str] = []
+        for bid, rel in self._batch_files():
+            if bid == batch_id and rel not in known:
+                self.objects.delete(rel)
+                removed.append(self.objects.path(rel))
         self._swept.add(batch_id)
         return removed
 
-    def recover(self, *, full: bool = False) -> list[Path]:
+    def recover(self, *, full: bool = False) -> list[str]:
         """Clean up after a crashed writer; call under :meth:`locked`.
 
         A batch still ``pending`` while we hold the lock belongs to a writer that died: it is
@@ -362,43 +390,15 @@ class Lake:
             if not full and dead <= self._swept:
                 return []
             known = {str(p) for p in s.scalars(select(LakeFile.path))}
-        removed: list[Path] = []
-        for path in self.root.rglob("b*.parquet*"):
-            match = _BATCH_FILE.match(path.name)
-            if match is None or int(match.group(1)) not in dead:
-                continue
-            if str(path.relative_to(self.root)) not in known:
-                path.unlink()
-                removed.append(path)
+        removed: list[str] = []
+        for bid, rel in self._batch_files():
+            if bid in dead and rel not in known:
+                self.objects.delete(rel)
+                removed.append(self.objects.path(rel))
         self._swept |= dead
         if removed:
             logger.warning("removed %d lake file(s) left by an interrupted import", len(removed))
         return removed
-
-
-def write_parquet_durably(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` so that a crash leaves the old state or the new, never half.
-
-    ``<path>.tmp`` is written (zstd), fsynced, renamed over ``path``, and the folder fsynced.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-        raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 _BATCH_FILE = re.compile(r"^b(\d{8})-[0-9a-f]+\.parquet(\.tmp)?$")

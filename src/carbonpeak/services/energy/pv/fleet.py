@@ -22,7 +22,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, cast
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -247,7 +246,7 @@ def measured_hourly(ws: Workspace, d: District, meters: list[str], start: dt.dat
     with ws.registry.session() as s:
         scale = {m.id: m.multiplier * (1000.0 if m.unit.lower() == "mwh" else 1.0)
                  for m in s.scalars(select(Meter).where(Meter.id.in_(meters)))}
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         df: pd.DataFrame = con.execute(
             "SELECT meter_id, ts, value FROM read_parquet(?, union_by_name=true) "

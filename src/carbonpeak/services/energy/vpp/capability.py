@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pandas as pd
 from sqlalchemy import select
 
@@ -127,7 +126,7 @@ def metered_peak_kw(ws: Workspace, d: District, year: int) -> PeakLoad:
     t0 = dt.datetime(year, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
     t1 = dt.datetime(year + 1, 1, 1, tzinfo=zone).astimezone(dt.UTC).replace(tzinfo=None)
     link = pd.DataFrame({"meter_id": list(facts), "factor": list(facts.values())})
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.register("peak_meters", link)
         con.execute("""

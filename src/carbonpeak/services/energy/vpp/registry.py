@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carbonpeak.errors import ConflictError, InputValidationError, NotFoundError, RowError
@@ -33,7 +32,8 @@ from carbonpeak.intake.energy.dr_files import (
     read_resources_file,
 )
 from carbonpeak.services.access.scope import AccessScope
-from carbonpeak.storage.registry.models import DrEvent, DrParticipant, DrResource, Entity, Meter
+from carbonpeak.storage.registry.models import DrEvent, DrParticipant, DrResource
+from carbonpeak.storage.registry.repositories import energy as repo
 from carbonpeak.storage.workspace import Workspace, audit
 from carbonpeak.vocabulary import DrOptStatus, EnergyCarrier, MeterRegister
 
@@ -81,10 +81,9 @@ def _tally(outcomes: Sequence[str], kind: str, file: str,
 
 def _check_resources(s: Session, district_id: str, specs: Sequence[ResourceSpec],
                      file: str) -> list[RowError]:
-    ents = {e.id: e for e in s.scalars(select(Entity).where(
-        Entity.id.in_(sorted({r.entity_id for r in specs}))))}
+    ents = {e.id: e for e in repo.entities_by_ids(s, sorted({r.entity_id for r in specs}))}
     meter_ids = sorted({r.meter_id for r in specs if r.meter_id})
-    meters = {m.id: m for m in s.scalars(select(Meter).where(Meter.id.in_(meter_ids)))}
+    meters = {m.id: m for m in repo.meters_by_ids(s, meter_ids)}
     errors: list[RowError] = []
     for r in specs:
         e = ents.get(r.entity_id)
@@ -118,8 +117,7 @@ def import_resources(ws: Workspace, path: Path, *, district: str | None = None) 
         errors = _check_resources(s, d.id, specs, path.name)
         if errors:
             raise InputValidationError(errors)
-        have = {r.resource_id: r for r in s.scalars(select(DrResource).where(
-            DrResource.district_id == d.id))}
+        have = {r.resource_id: r for r in repo.dr_resources_of_district(s, d.id)}
         for spec in specs:
             values = spec.values()
             outcomes.append(audited_upsert(
@@ -138,8 +136,7 @@ def import_events(ws: Workspace, path: Path, *, district: str | None = None) -> 
     specs, notes = read_events_file(path)
     outcomes: list[str] = []
     with ws.registry.session() as s:
-        have = {e.event_id: e for e in s.scalars(select(DrEvent).where(
-            DrEvent.district_id == d.id))}
+        have = {e.event_id: e for e in repo.dr_events_of_district(s, d.id)}
         for spec in specs:
             values = spec.values()
             outcomes.append(audited_upsert(
@@ -166,10 +163,8 @@ def import_participants(ws: Workspace, path: Path, *,
     specs, notes = read_participants_file(path)
     outcomes: list[str] = []
     with ws.registry.session() as s:
-        events = {e.event_id: e for e in s.scalars(select(DrEvent).where(
-            DrEvent.district_id == d.id))}
-        res = {r.resource_id: r for r in s.scalars(select(DrResource).where(
-            DrResource.district_id == d.id))}
+        events = {e.event_id: e for e in repo.dr_events_of_district(s, d.id)}
+        res = {r.resource_id: r for r in repo.dr_resources_of_district(s, d.id)}
         errors = [RowError(path.name, p.line, "event_id", p.event_id,
                            msg("vpp.intake.unknown_event"))
                   for p in specs if p.event_id not in events]
@@ -179,8 +174,8 @@ def import_participants(ws: Workspace, path: Path, *,
         if errors:
             raise InputValidationError(sorted(errors, key=lambda e: (e.row or 0,
                                                                     e.column or "")))
-        have = {(p.event_pk, p.resource_pk): p for p in s.scalars(select(DrParticipant).where(
-            DrParticipant.district_id == d.id))}
+        have = {(p.event_pk, p.resource_pk): p
+                for p in repo.dr_participants_of_district(s, d.id)}
         for spec in specs:
             ev, rs = events[spec.event_id], res[spec.resource_id]
             values = _participant_values(spec)
@@ -208,8 +203,7 @@ def _resource_row(r: DrResource) -> dict[str, Any]:
 def list_resources(ws: Workspace, scope: AccessScope) -> list[dict[str, Any]]:
     """The resources the scope sees, by id."""
     with ws.registry.session() as s:
-        rows = s.scalars(select(DrResource).where(scope.dr_resource_condition())
-                         .order_by(DrResource.resource_id))
+        rows = repo.dr_resources_seen(s, scope.dr_resource_condition())
         return [_resource_row(r) for r in rows]
 
 
@@ -223,14 +217,9 @@ def list_events(ws: Workspace, scope: AccessScope) -> list[dict[str, Any]]:
     """The district's events (an event is the programme's call, district-wide), newest first;
     an aggregator sees only events one of its resources takes part in."""
     with ws.registry.session() as s:
-        q = select(DrEvent).where(DrEvent.district_id == scope.district_id)
-        if not scope.everything:
-            q = q.where(DrEvent.id.in_(
-                select(DrParticipant.event_pk).join(
-                    DrResource, DrResource.id == DrParticipant.resource_pk)
-                .where(scope.dr_resource_condition())))
-        return [_event_row(e) for e in s.scalars(q.order_by(DrEvent.day.desc(),
-                                                           DrEvent.event_id))]
+        condition = None if scope.everything else scope.dr_resource_condition()
+        return [_event_row(e)
+                for e in repo.dr_events_seen(s, scope.district_id, condition=condition)]
 
 
 @dataclass(frozen=True)
@@ -257,8 +246,7 @@ def event_of(ws: Workspace, scope: AccessScope, event_id: str) -> EventInfo:
     """
     visible = {e["event_id"] for e in list_events(ws, scope)}
     with ws.registry.session() as s:
-        e = s.scalars(select(DrEvent).where(DrEvent.district_id == scope.district_id,
-                                            DrEvent.event_id == event_id)).first()
+        e = repo.dr_event(s, scope.district_id, event_id)
         if e is None or event_id not in visible:
             text = f"event {event_id!r} not found 未找到响应事件"
             raise NotFoundError(text)
@@ -270,10 +258,7 @@ def participants_of(ws: Workspace, scope: AccessScope, event: EventInfo,
                     ) -> list[dict[str, Any]]:
     """The event's participants the scope sees: resource fields, declared kW, opt status."""
     with ws.registry.session() as s:
-        rows = s.execute(select(DrParticipant, DrResource).join(
-            DrResource, DrResource.id == DrParticipant.resource_pk).where(
-            DrParticipant.event_pk == event.pk, scope.dr_resource_condition())
-            .order_by(DrResource.resource_id)).all()
+        rows = repo.participants_with_resources(s, event.pk, scope.dr_resource_condition())
         return [_resource_row(r) | {"declared_kw": p.declared_kw, "opt_status": p.opt_status}
                 for p, r in rows]
 
@@ -293,8 +278,7 @@ def create_event(ws: Workspace, spec: EventSpec, *, district: str | None = None,
     d = ws.district(district)
     values = spec.values()
     with ws.registry.session() as s:
-        if s.scalar(select(DrEvent.id).where(DrEvent.district_id == d.id,
-                                             DrEvent.event_id == spec.event_id)) is not None:
+        if repo.dr_event_pk(s, d.id, spec.event_id) is not None:
             text = f"event {spec.event_id!r} exists 响应事件已存在"
             raise ConflictError(text)
         ev = DrEvent(district_id=d.id, event_id=spec.event_id, created_by=ws.actor, **values)
@@ -307,11 +291,8 @@ def create_event(ws: Workspace, spec: EventSpec, *, district: str | None = None,
 
 def _participant_row(s: Session, scope: AccessScope, ev: EventInfo,
                      resource_id: str) -> tuple[DrParticipant, DrResource] | None:
-    got = s.execute(select(DrParticipant, DrResource).join(
-        DrResource, DrResource.id == DrParticipant.resource_pk).where(
-        DrParticipant.event_pk == ev.pk, DrResource.resource_id == resource_id,
-        scope.dr_resource_condition())).first()
-    return None if got is None else (got[0], got[1])
+    return repo.participant_with_resource(s, ev.pk, resource_id,
+                                          scope.dr_resource_condition())
 
 
 def set_participant(ws: Workspace, scope: AccessScope, event_id: str, spec: ParticipantSpec,
@@ -329,15 +310,13 @@ def set_participant(ws: Workspace, scope: AccessScope, event_id: str, spec: Part
     """
     ev = event_of(ws, scope, event_id)
     with ws.registry.session() as s:
-        rs = s.scalars(select(DrResource).where(DrResource.district_id == scope.district_id,
-                                                DrResource.resource_id == spec.resource_id,
-                                                scope.dr_resource_condition())).first()
+        rs = repo.dr_resource_seen(s, scope.district_id, spec.resource_id,
+                                   scope.dr_resource_condition())
         if rs is None:
             raise InputValidationError([RowError(source, None, "resource_id",
                                                  spec.resource_id,
                                                  msg("vpp.intake.unknown_resource"))])
-        have = s.scalars(select(DrParticipant).where(DrParticipant.event_pk == ev.pk,
-                                                     DrParticipant.resource_pk == rs.id)).first()
+        have = repo.dr_participant(s, ev.pk, rs.id)
         values = _participant_values(spec)
         audited_upsert(
             s, ws.actor, have, values,

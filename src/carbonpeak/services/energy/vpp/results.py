@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import duckdb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -123,7 +122,7 @@ def _readings(ws: Workspace, district_id: str, tz: str, meters: dict[str, str],
                  for m in s.scalars(select(Meter).where(Meter.id.in_(sorted(set(meters)))))}
     link = pd.DataFrame({"meter_id": list(meters), "resource_id": list(meters.values()),
                          "factor": [facts.get(m, 1.0) for m in meters]})
-    con = duckdb.connect()
+    con = ws.lake.connect()
     try:
         con.register("dr_link", link)
         out = con.execute("""
