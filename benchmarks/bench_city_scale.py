@@ -9,8 +9,8 @@ Phases, each in its own process (its peak RSS is sampled over the whole process 
 Spark JVM included):
 
 1. ``generate`` - a fresh home; entities and meters imported with ``import_file`` (15-minute
-   meters); twelve month files written straight to the lake layout by DuckDB
-   (``COPY (SELECT … FROM range(…)) TO … (FORMAT parquet)``) and registered as twelve lake
+   meters); twelve month files written straight to the lake layout with numpy and pyarrow
+   (chunks of 250 buildings, one process per core) and registered as twelve lake
    batches - pending batches first, then every file made live in one registry transaction,
    the same rows ``write_lake_batch`` leaves (``ingest_batches`` committed, ``lake_files``
    live) without its per-batch sort and overlap check.
@@ -51,7 +51,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,6 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_account import (  # noqa: E402
-    BUILDING_TYPES,
     DISTRICT,
     SUBMETERS,
     UTC_OFFSET_H,
@@ -97,10 +97,16 @@ def month_slots(month: int, year: int = YEAR) -> tuple[int, int]:
     return lo, (nxt - start) // dt.timedelta(minutes=15)
 
 
-def profile_table(year: int = YEAR) -> pa.Table:
-    """Per building type and quarter-hour of the year: the load shares of the sub-meters
-    (lighting_socket f1, hvac f2, power f3) and of the unmetered loads (f0), as in
-    ``bench_account.month_values`` (occupancy by type, hour and weekday; seasonal HVAC)."""
+def day_slots(day: str, year: int = YEAR) -> tuple[int, int]:
+    """[lo, hi) quarter-hour indices of a local day."""
+    lo = (dt.date.fromisoformat(day) - dt.date(year, 1, 1)).days * SLOTS_PER_DAY
+    return lo, lo + SLOTS_PER_DAY
+
+
+def profile_arrays(year: int = YEAR) -> dict[str, np.ndarray]:
+    """Per building type (rows) and quarter-hour of the year (columns): the load shares of
+    the sub-meters (lighting_socket f1, hvac f2, power f3) and of the unmetered loads (f0), as
+    in ``bench_account.month_values`` (occupancy by type, hour and weekday; seasonal HVAC)."""
     slots = np.arange(SLOTS, dtype=np.int64)
     hod = (slots % SLOTS_PER_DAY) / 4.0  # fractional local hour of the interval start
     doy = slots // SLOTS_PER_DAY
@@ -108,107 +114,110 @@ def profile_table(year: int = YEAR) -> pa.Table:
     dow = (days - 4) % 7  # Monday = 0
     occ = _occupancy(hod, dow)  # (types, slots)
     season = 0.25 + 0.75 * np.abs(np.cos(2 * np.pi * (doy - 20) / 365.0))
-    n = len(BUILDING_TYPES)
-    return pa.table({
-        "pkey": pa.array((np.arange(n)[:, None] * SLOTS + slots[None, :]).reshape(-1)),
-        "f1": pa.array((0.30 * occ).reshape(-1)),
-        "f2": pa.array((0.45 * (0.3 + 0.7 * occ) * season[None, :]).reshape(-1)),
-        "f3": pa.array((0.15 * (0.6 + 0.4 * occ)).reshape(-1)),
-        "f0": pa.array((0.10 * (0.5 + 0.5 * occ)).reshape(-1)),
-    })
+    return {"f1": 0.30 * occ, "f2": 0.45 * (0.3 + 0.7 * occ) * season[None, :],
+            "f3": 0.15 * (0.6 + 0.4 * occ), "f0": 0.10 * (0.5 + 0.5 * occ)}
 
 
-def meters_table(buildings: int, seed: int) -> pa.Table:
-    """One row per meter (building-major, main meter first, as ``meter_ids``): its index, id,
-    building type and the building's mean load in kWh per quarter-hour."""
+#: buildings per generated chunk (one random stream per seed, month and chunk)
+CHUNK = 250
+
+
+def month_chunks(buildings: int, seed: int, month: int, batch_id: int, *,
+                 late_day: str | None = LATE_DAY, year: int = YEAR,
+                 ) -> Iterator[pa.Table]:
+    """One month's lake rows (meter_id, ts, value, month, batch_id) in chunks of ``CHUNK``
+    buildings, in meter_id, ts order: kWh per quarter-hour = the building's mean load x the
+    type's share x +-8 % uniform noise (the main meter = its sub-meters + unmetered loads),
+    rounded to 3 decimals. Deterministic per (seed, month, chunk). The first meter's readings
+    of ``late_day`` are left out. meter_id and month are dictionary-encoded Arrow columns, so
+    the Parquet writer takes the dictionary as it is (no hashing of 125 M strings)."""
     attrs = building_attrs(buildings, seed)
-    k = len(SUBMETERS)
-    b = np.repeat(np.arange(buildings), k)
-    sub = np.tile(np.arange(k), buildings)
-    return pa.table({
-        "m": pa.array(np.arange(buildings * k, dtype=np.int64)),
-        "meter_id": pa.array([f"B{i + 1:05d}-E{j}" for i, j in zip(b, sub, strict=True)]),
-        "k": pa.array(sub.astype(np.int64)),
-        "b": pa.array(b.astype(np.int64)),
-        "btype": pa.array(attrs["type"][b].astype(np.int64)),
-        "kwh_q": pa.array(attrs["kw"][b] * 0.25),
-    })
-
-
-def _noise(k: int) -> str:
-    # +-8 % multiplicative noise, deterministic: DuckDB's hash of (meter index, slot)
-    return f"(0.92 + 0.16 * (hash((mt.b * 4 + {k}) * {SLOTS} + r.t) / 18446744073709551616.0))"
-
-
-def day_slots(day: str, year: int = YEAR) -> tuple[int, int]:
-    """[lo, hi) quarter-hour indices of a local day."""
-    lo = (dt.date.fromisoformat(day) - dt.date(year, 1, 1)).days * SLOTS_PER_DAY
-    return lo, lo + SLOTS_PER_DAY
-
-
-def month_sql(month: int, n_meters: int, batch_id: int, year: int = YEAR, *,
-              late_day: str | None = LATE_DAY, only_late: bool = False) -> str:
-    """The SELECT of one month's lake rows (meter_id, ts, value, month, batch_id); reads the
-    tables ``meters`` and ``profile``. No ORDER BY (a sort of 125 M rows): the rows come in
-    the order of ``range``, meter_id then ts, which DuckDB keeps (preserve_insertion_order).
-    The first meter's readings of ``late_day`` are left out (``only_late``: only they)."""
+    prof = profile_arrays(year)
     lo, hi = month_slots(month, year)
-    cond = "TRUE"
-    if late_day:
+    h, k = hi - lo, len(SUBMETERS)
+    epoch0 = np.datetime64(f"{year}-01-01T00:00", "us") - np.timedelta64(UTC_OFFSET_H, "h")
+    ts = epoch0 + (np.arange(lo, hi, dtype=np.int64) * 900_000_000).astype("m8[us]")
+    ids = pa.array([f"B{i + 1:05d}-E{j}" for i in range(buildings) for j in range(k)])
+    label = pa.array([f"{year}-{month:02d}"])
+    f = {name: v[:, lo:hi] for name, v in prof.items()}
+    drop = None
+    if late_day and late_day[:7] == f"{year}-{month:02d}":
         a, b = day_slots(late_day, year)
-        cond = f"(r.m = 0 AND r.t >= {a} AND r.t < {b})"
-        cond = cond if only_late else f"NOT {cond}"
-    h = hi - lo
-    epoch0 = int((dt.datetime(year, 1, 1) - dt.timedelta(hours=UTC_OFFSET_H)
-                  - dt.datetime(1970, 1, 1)).total_seconds()) * 1_000_000
-    n1, n2, n3 = _noise(1), _noise(2), _noise(3)
-    return f"""
-SELECT mt.meter_id,
-       make_timestamp({epoch0} + r.t * 900000000) AS ts,
-       round(mt.kwh_q * CASE mt.k
-           WHEN 0 THEN p.f1 * {n1} + p.f2 * {n2} + p.f3 * {n3} + p.f0
-           WHEN 1 THEN p.f1 * {n1} WHEN 2 THEN p.f2 * {n2} ELSE p.f3 * {n3} END, 3) AS value,
-       '{year}-{month:02d}' AS month,
-       CAST({int(batch_id)} AS BIGINT) AS batch_id
-FROM (SELECT range // {h} AS m, {lo} + range % {h} AS t FROM range({n_meters * h})) r
-JOIN meters mt ON mt.m = r.m
-JOIN profile p ON p.pkey = mt.btype * {SLOTS} + r.t
-WHERE {cond}"""
+        drop = (a - lo, b - lo)
+    for c0 in range(0, buildings, CHUNK):
+        c1 = min(buildings, c0 + CHUNK)
+        n = c1 - c0
+        t = attrs["type"][c0:c1]
+        kwq = (attrs["kw"][c0:c1] * 0.25)[:, None]
+        noise = np.random.default_rng([seed, month, c0]).uniform(0.92, 1.08, size=(3, n, h))
+        out = np.empty((n, k, h))
+        out[:, 1] = kwq * f["f1"][t] * noise[0]
+        out[:, 2] = kwq * f["f2"][t] * noise[1]
+        out[:, 3] = kwq * f["f3"][t] * noise[2]
+        out[:, 0] = out[:, 1] + out[:, 2] + out[:, 3] + kwq * f["f0"][t]
+        values = out.round(3).reshape(-1)
+        # the chunk's own dictionary: each row group stores only the meters it holds
+        idx = np.repeat(np.arange(n * k, dtype=np.int32), h)
+        table = pa.table({
+            "meter_id": pa.DictionaryArray.from_arrays(pa.array(idx), ids[c0 * k:c1 * k]),
+            "ts": pa.array(np.tile(ts, n * k)),
+            "value": pa.array(values),
+            "month": pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(len(idx), np.int8)), label),
+            "batch_id": pa.array(np.full(len(idx), batch_id, np.int64)),
+        })
+        if drop is not None and c0 == 0:
+            keep = np.ones(len(idx), bool)
+            keep[drop[0]:drop[1]] = False  # meter 0 comes first: its slots are the first h
+            table = table.filter(pa.array(keep))
+        yield table
 
 
-def write_month(con: Any, path: Path, month: int, n_meters: int, batch_id: int,
-                year: int = YEAR) -> int:
-    """Write one month's lake file (zstd, 1 M-row row groups, fsynced via rename of a .tmp,
-    as ``write_parquet_durably``); returns the rows written. ``con`` has ``meters`` and
-    ``profile`` registered."""
+def late_day_rows(buildings: int, seed: int, day: str = LATE_DAY) -> pa.Table:
+    """The late day's readings of the first meter (what ``month_chunks`` leaves out), with
+    plain string columns: meter_id, ts, value, month."""
+    first = next(month_chunks(buildings, seed, int(day[5:7]), 0, late_day=None))
+    a, b = day_slots(day)
+    lo = month_slots(int(day[5:7]))[0]
+    rows = first.slice(a - lo, b - a)
+    return pa.table({"meter_id": rows["meter_id"].cast(pa.string()), "ts": rows["ts"],
+                     "value": rows["value"], "month": rows["month"].cast(pa.string())})
+
+
+def write_month(path: Path, buildings: int, seed: int, month: int, batch_id: int) -> int:
+    """Write one month's lake file (zstd, 1 M-row row groups, plain string schema for every
+    reader; a .tmp fsynced and renamed, as ``write_parquet_durably``); returns its rows."""
+    import pyarrow.parquet as pq
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    got = con.execute(
-        f"COPY ({month_sql(month, n_meters, batch_id, year)}) TO '{tmp}' "
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)").fetchone()
+    rows = 0
+    writer = None
+    try:
+        for table in month_chunks(buildings, seed, month, batch_id):
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd",
+                                          store_schema=False,
+                                          use_dictionary=["meter_id", "month", "batch_id"])
+            writer.write_table(table, row_group_size=1_000_000)
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
     tmp.replace(path)
-    return int(got[0]) if got else 0
+    return rows
 
 
-def generator_con(buildings: int, seed: int, memory_limit: str | None,
-                  temp_dir: Path | None) -> Any:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
-    con.execute("SET preserve_insertion_order = true")
-    if memory_limit:
-        con.execute("SET memory_limit = $v", {"v": memory_limit})
-    if temp_dir:
-        con.execute("SET temp_directory = $v", {"v": str(temp_dir)})
-    con.register("meters", meters_table(buildings, seed))
-    con.register("profile", profile_table())
-    return con
+def _write_month_job(job: tuple[str, int, int, int, int]) -> tuple[int, float]:
+    path, buildings, seed, month, batch_id = job
+    t0 = time.perf_counter()
+    rows = write_month(Path(path), buildings, seed, month, batch_id)
+    return rows, time.perf_counter() - t0
 
 
 # -- measuring ------------------------------------------------------------------------------
@@ -309,21 +318,25 @@ def phase_generate(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                               digest_of("city", args.buildings, args.seed, label),
                               rows_in=n_meters * (hi - lo), status=BatchStatus.PENDING)
                 ids.append(b.id)
-        # 2. the month files, straight from DuckDB
-        con = generator_con(args.buildings, args.seed, args.memory_limit, spill)
-        try:
-            for month, bid in zip(range(1, 13), ids, strict=True):
-                label = f"{YEAR}-{month:02d}"
-                rel = Path("readings") / f"district={DISTRICT}" / f"month={label}" / \
-                    f"b{bid:08d}-city0000.parquet"
-                m0 = time.perf_counter()
-                rows = write_month(con, ws.lake.root / rel, month, n_meters, bid)
-                sec = time.perf_counter() - m0
+        # 2. the month files, two months at a time (one process per core)
+        jobs = []
+        for month, bid in zip(range(1, 13), ids, strict=True):
+            label = f"{YEAR}-{month:02d}"
+            rel = Path("readings") / f"district={DISTRICT}" / f"month={label}" / \
+                f"b{bid:08d}-city0000.parquet"
+            jobs.append((label, bid, rel))
+        ch0 = os.times()
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            done = pool.map(_write_month_job, [
+                (str(ws.lake.root / rel), args.buildings, args.seed, int(label[5:]), bid)
+                for label, bid, rel in jobs])
+            for (label, bid, rel), (rows, sec) in zip(jobs, done, strict=True):
                 months.append({"month": label, "batch_id": bid, "rows": rows, "seconds": sec,
                                "path": str(rel), "bytes": (ws.lake.root / rel).stat().st_size})
                 log(f"{label}: {rows:,} rows in {sec:.1f} s ({rows / sec:,.0f} rows/s)")
-        finally:
-            con.close()
+        ch1 = os.times()
+        workers_cpu = (ch1.children_user + ch1.children_system
+                       - ch0.children_user - ch0.children_system)
         gen_s = time.perf_counter() - g0
         # 3. every file live and every batch committed, in one transaction
         c0 = time.perf_counter()
@@ -346,6 +359,8 @@ def phase_generate(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "registry_s": registry_s,
         "generate_s": gen_s,
         "commit_s": commit_s,
+        "workers": args.workers,
+        "workers_cpu_s": workers_cpu,
         "rows_per_s": rows_total / gen_s,
         "lake_bytes": lake_bytes,
         "bytes_per_row": lake_bytes / rows_total,
@@ -453,12 +468,7 @@ def phase_change(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from carbonpeak.intake.imports import write_lake_batch
 
     ws = open_home(workdir / "home", init=False)
-    month = int(LATE_DAY[5:7])
-    con = generator_con(args.buildings, args.seed, args.memory_limit, workdir / "spill")
-    table = con.sql(f"SELECT meter_id, ts, value, month FROM "
-                    f"({month_sql(month, args.buildings * len(SUBMETERS), 0, only_late=True)})"
-                    " ORDER BY ts").to_arrow_table()
-    con.close()
+    table = late_day_rows(args.buildings, args.seed)
     reset_hwm()
     cpu = cpu_snapshot()
     t0 = time.perf_counter()
@@ -646,7 +656,7 @@ def report(res: dict[str, Any]) -> str:
 
     g = ph.get("generate", {})
     if "rows" in g:
-        row("generate (DuckDB COPY, 12 month files)", g["generate_s"], g["rows"],
+        row("generate (numpy + pyarrow, 12 month files)", g["generate_s"], g["rows"],
             g["tree_peak_rss_mib"], f"lake {fmt_bytes(g['lake_bytes'])}", ratios=False)
     if b:
         row("bare GROUP BY (hive)", b, n, bare["tree_peak_rss_mib"], "spill " + fmt_bytes(
@@ -711,7 +721,8 @@ def run_phase(name: str, args: argparse.Namespace, workdir: Path, deadline: floa
     cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name,
            "--buildings", str(args.buildings), "--seed", str(args.seed),
            "--workdir", str(workdir), "--memory-limit", args.memory_limit,
-           "--reps", str(args.reps), "--spark-driver-memory", args.spark_driver_memory,
+           "--reps", str(args.reps), "--workers", str(args.workers),
+           "--spark-driver-memory", args.spark_driver_memory,
            *(extra or [])]
     if args.spark_buildings:
         cmd += ["--spark-buildings", str(args.spark_buildings)]
@@ -750,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, default=None,
                    help="data folder (default benchmarks/data/city-<N>)")
     p.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit (the cap)")
+    p.add_argument("--workers", type=int, default=2, help="processes writing month files")
     p.add_argument("--reps", type=int, default=1, help="repetitions of each bare query")
     p.add_argument("--phases", default=",".join(PHASES), help="comma-separated phases")
     p.add_argument("--spark-buildings", type=int, default=0,

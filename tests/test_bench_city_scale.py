@@ -1,5 +1,6 @@
 """The city-scale benchmark's data generator (benchmarks/bench_city_scale.py) at tiny scale:
-row counts, determinism, the lake schema and the main meter = sub-meters + other loads."""
+row counts, determinism, the lake schema, the late day, the main meter = sub-meters + other
+loads."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import duckdb
 import pyarrow.parquet as pq
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -31,23 +33,28 @@ def test_month_files_count_rows_and_repeat(tmp_path: Path) -> None:
     b = _bench()
     assert b.SLOTS == 35_136
     assert b.month_slots(2) == (31 * 96, 60 * 96)  # February 2024 has 29 days
-    con = b.generator_con(2, 2024, None, None)
     n_meters = 2 * len(b.SUBMETERS)
-    feb = b.write_month(con, tmp_path / "feb.parquet", 2, n_meters, 7)
-    may = b.write_month(con, tmp_path / "may.parquet", 5, n_meters, 8)
-    again = b.write_month(con, tmp_path / "may2.parquet", 5, n_meters, 8)
+    feb = b.write_month(tmp_path / "feb.parquet", 2, 2024, 2, 7)
+    may = b.write_month(tmp_path / "may.parquet", 2, 2024, 5, 8)
+    again = b.write_month(tmp_path / "may2.parquet", 2, 2024, 5, 8)
     assert feb == n_meters * 29 * 96
     assert may == again == n_meters * 31 * 96 - 96  # the late day of the first meter is left out
     t1, t2 = pq.read_table(tmp_path / "may.parquet"), pq.read_table(tmp_path / "may2.parquet")
     assert t1.equals(t2)
     assert t1.schema.names == ["meter_id", "ts", "value", "month", "batch_id"]
-    assert str(t1.schema.field("ts").type) == "timestamp[us]"
+    assert [str(f.type) for f in t1.schema] == ["string", "timestamp[us]", "double", "string",
+                                                "int64"]
     assert set(t1["month"].to_pylist()) == {"2024-05"}
     assert set(t1["batch_id"].to_pylist()) == {8}
-    late = con.sql(f"SELECT * FROM ({b.month_sql(5, n_meters, 0, only_late=True)})").fetchall()
-    assert len(late) == 96
-    assert {r[0] for r in late} == {"B00001-E0"}
-    # the main meter = its three sub-meters + unmetered loads (rounding: 3 decimals each)
+    late = b.late_day_rows(2, 2024)
+    assert late.num_rows == 96
+    assert set(late["meter_id"].to_pylist()) == {"B00001-E0"}
+    con = duckdb.connect()
+    # the late day's readings are exactly the ones missing from May
+    missing = con.sql("SELECT count(*) FROM late ANTI JOIN read_parquet($f) r "
+                      "USING (meter_id, ts)", params={"f": str(tmp_path / "may.parquet")})
+    assert missing.fetchall() == [(96,)]
+    # the main meter = its three sub-meters + unmetered loads (each rounded to 3 decimals)
     per = con.sql("""SELECT ts, sum(value) FILTER (WHERE meter_id = 'B00002-E0') AS main,
                             sum(value) FILTER (WHERE meter_id LIKE 'B00002-E_'
                                               AND meter_id <> 'B00002-E0') AS subs

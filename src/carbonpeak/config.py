@@ -121,7 +121,6 @@ class Settings(BaseSettings):
     lake_url: str | None = Field(default=None, pattern=_LAKE_URL)
     s3_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
     s3_region: str | None = Field(default=None, max_length=64)
-
     # the account's DuckDB: its memory cap (out of core beyond it) and where it spills
     duckdb_memory_limit: str | None = Field(
         default=None, pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
