@@ -31,7 +31,8 @@ def print_published(fs: FigureSet, codes: tuple[str, ...]) -> None:
         if f.code not in codes:
             continue
         who = "" if f.subject_type == "district" else f" [{f.subject_id}]"
-        unit = "" if f.definition.unit in ("count", "ratio") else f" {f.definition.unit}"
+        unit = "" if f.definition.unit in ("count", "ratio") \
+            else f" {f.definition.unit_text(lang())}"
         note = (f"（{f.label('zh')}；{f.period}）" if lang() == "zh"
                 else f" ({f.label('en')}; {f.period})")
         console.print(f"  {f.definition.name_text(lang())}{who}: {f.text()}{unit}{note}",
@@ -41,7 +42,7 @@ def print_published(fs: FigureSet, codes: tuple[str, ...]) -> None:
 def provenance_text(f: Figure) -> str:
     """The provenance in a few words, in the run's language: run, batches and factor set;
     statistics row; source."""
-    p: dict[str, Any] = f.provenance
+    p: dict[str, Any] = f.provenance_in(lang())
     if p.get("account_run") is not None and "input_batches" in p:
         batches = p.get("input_batches") or []
         return t("cli.prov.run", run=p["account_run"], n=len(batches),
@@ -90,7 +91,8 @@ def metrics(
         for f in fs.items:
             table.add_row(f.code, f.definition.name_text(lang()),
                           "" if f.subject_type == "district" else f.subject_id, f.text(),
-                          f.definition.unit, f.label(lang()).split(" · ")[0],
+                          f.definition.unit_text(lang()),
+                          f.label(lang()).split(" · ")[0],
                           f.period, provenance_text(f))
         console.print(table)
 
@@ -127,7 +129,8 @@ def city_districts_cmd(city: CityOpt, year: YearOpt, as_json: JsonOpt = False) -
         for r in rows:
             for f in r.figures:
                 table.add_row(r.name_zh if zh else r.name_en, f.code,
-                              f.definition.name_text(lang()), f.text(), f.definition.unit,
+                              f.definition.name_text(lang()), f.text(),
+                              f.definition.unit_text(lang()),
                               f.label(lang()), provenance_text(f))
         console.print(table)
 

@@ -299,7 +299,7 @@ def _figures(ws: Workspace, district_id: str, year: int,
              "value": _rounded(f.value, f.definition.digits),
              "unit": f.definition.unit, "basis": f.label(lang).split(" · ")[0],
              "period": f.period, "as_of": f.as_of.isoformat(),
-             "provenance": ", ".join(f"{k}={v}" for k, v in f.provenance.items()
+             "provenance": ", ".join(f"{k}={v}" for k, v in f.provenance_in(lang).items()
                                      if k not in ("subject_name", "subject_name_en", "rule"))}
             for f in fs.items]
     sheet = _Sheet("figures", [

@@ -17,6 +17,7 @@ from carbonpeak.api.schemas.ingest import (
     BatchesPublic,
     FeedResultPublic,
 )
+from carbonpeak.i18n import msg, render
 from carbonpeak.intake.batches import BatchResult, summary_fields
 from carbonpeak.intake.feeds import (
     batch_report,
@@ -88,7 +89,7 @@ def _answer(result: BatchResult, request: Request) -> JSONBody:
         headers["Idempotent-Replayed"] = "true"
     status = 422 if result.accepted == 0 and result.rejected > 0 else 202
     if status == 422:
-        body["detail"] = "every row was rejected; see errors (the batch is kept for the record)"
+        body["detail"] = render(msg("api.ingest.all_rejected"), request_lang(request))
     return JSONBody(body, status, headers=headers)
 
 

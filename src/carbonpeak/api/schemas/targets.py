@@ -278,6 +278,7 @@ class EvaluationPublic(Public):
     events: int
     notified: int
     notes: list[str]
+    notes_zh: list[str]
 
 
 class LmdiEffectsPublic(Public):

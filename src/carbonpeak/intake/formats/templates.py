@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from carbonpeak.domain.units import CARRIERS, unit_factor_table
+from carbonpeak.i18n import render
 from carbonpeak.intake.formats.parsing import entity_label
 from carbonpeak.intake.formats.vocab import (
     BUILDING_TYPES,
@@ -50,8 +51,6 @@ LISTS_SHEET = "lists"
 INSTRUCTIONS_SHEET = "填写说明 Instructions"
 DATA_SHEETS = {"entities": "用能主体 entities", "meters": "计量表 meters",
                "ledger": "月度台账 ledger"}
-_KIND_TITLES = {"entities": ("用能主体", "entities (buildings, enterprises, public institutions)"),
-                "meters": ("计量表", "meters"), "ledger": ("月度能源台账", "monthly energy ledger")}
 
 _UNIT_DISPLAY = {"wh": "Wh", "kwh": "kWh", "mwh": "MWh", "gwh": "GWh", "万kwh": "万kWh",
                  "gj": "GJ", "mj": "MJ", "l": "L"}
@@ -342,7 +341,7 @@ def _validate(ws: Worksheet, area: str, vtype: str, formula1: str, spec: _Col, c
 
 def _write_instructions(ws: Worksheet, kind: str, headers: list[tuple[str, str]],
                         streets: Sequence[str], district: str | None, n_entities: int) -> None:
-    zh_title, en_title = _KIND_TITLES[kind]
+    zh_title, en_title = (render(f"label.template_kind.{kind}", lang) for lang in ("zh", "en"))
     where = f"{district} " if district else ""
     lines: list[list[str]] = [
         [f"{where}{zh_title}填报模板 — 填写说明 / Instructions: {en_title}"],

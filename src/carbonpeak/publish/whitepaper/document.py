@@ -81,20 +81,19 @@ CARRIERS = {
 SECTORS = {code: render_both(Message(f"label.sector.{code.lower()}"))
            for code in "ABCDEFGHIJKLMNOPQRST"} | {
     "(none)": render_both(Message("label.sector.none"))}
-BUILDING_TYPES = {
-    "office": ("办公", "office"), "hotel": ("酒店", "hotel"), "mall": ("商场", "shopping mall"),
-    "hospital": ("医院", "hospital"), "school": ("学校", "school"),
-    "government": ("政府机关", "government office"), "data_centre": ("数据中心", "data centre"),
-    "mixed": ("综合体", "mixed use"), "other": ("其他", "other"),
-    "(none)": ("非建筑", "not a building"),
-}
-SCENARIOS = {"bau": ("基准情景", "business as usual"), "plan": ("规划情景", "plan"),
-             "enhanced": ("强化情景", "enhanced")}
+#: building types by their labels (``label.building_type.*``; not a building: an enterprise)
+BUILDING_TYPES = {code: render_both(Message(f"label.building_type.{code}")) for code in (
+    "office", "hotel", "mall", "hospital", "school", "government", "data_centre", "mixed",
+    "other")} | {"(none)": render_both(Message("label.building_type.none"))}
+SCENARIOS = {name: render_both(Message(f"label.scenario.{name}"))
+             for name in ("bau", "plan", "enhanced")}
 SCENARIO_COLORS = {"bau": "#d55e00", "plan": "#0072b2", "enhanced": "#009e73"}
-UNITS = {"tce": ("吨标准煤", "tce"), "tCO2": ("吨二氧化碳", "tCO2"),
-         "tce/万元": ("吨标准煤/万元", "tce per 10,000 CNY"),
-         "tCO2/万元": ("吨二氧化碳/万元", "tCO2 per 10,000 CNY"),
-         "万元": ("万元", "10,000 CNY")}
+#: the units the chapters print, by their labels in the catalogue
+UNITS = {unit: render_both(Message(code)) for unit, code in (
+    ("tce", "plan.unit.tce"), ("tCO2", "plan.unit.tco2"),
+    ("tce/万元", "label.report_unit.tce_per_10k_cny"),
+    ("tCO2/万元", "label.report_unit.tco2_per_10k_cny"),
+    ("万元", "label.report_unit.10k_cny"))}
 COMPARATORS = {">=": "≥", "<=": "≤", "=": "=", ">": ">", "<": "<"}
 DIGITS = {"tce": TOTAL_DIGITS, "tCO2": TOTAL_DIGITS, "万元": 0}
 INTENSITY_UNITS = {"tce/万元", "tCO2/万元"}

@@ -21,9 +21,10 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["projects_sections"]
 
-_DEDUCTION = {"new_renewables": ("新增可再生能源", "new renewables"),
-              "feedstock": ("原料用能", "feedstock energy"),
-              "certificates": ("绿证", "green certificates")}
+#: the deductions of dual control, by their labels (``label.deduction.*``)
+_DEDUCTION = {code: (i18n_render(f"label.deduction.{code}", "zh"),
+                     i18n_render(f"label.deduction.{code}", "en"))
+              for code in ("new_renewables", "feedstock", "certificates")}
 
 
 def _both(kind: str, code: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carbonpeak.errors import NotFoundError
+from carbonpeak.i18n import label_text
 from carbonpeak.i18n import msg as i18n_msg
 from carbonpeak.publish.whitepaper.sections import basis_notes
 from carbonpeak.services.access.scope import AccessScope
@@ -27,8 +28,6 @@ from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["chapter_parts", "demand_response"]
 
-_PROGRAMMES = {"invitation": ("日前邀约", "invitation"), "real_time": ("实时/自动", "real-time"),
-               "frequency_regulation": ("调频", "frequency regulation")}
 
 
 def demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -100,7 +99,7 @@ def chapter_parts(sec: dict[str, Any], lang: str,
             ("Execution" if en else "执行率", True),
             ("Settlement CNY" if en else "补偿（元）", True)]
     rows = [[e["event_id"], f"{e['date']} {e['start']}–{e['end']}",
-             _PROGRAMMES.get(e["programme"], (e["programme"],) * 2)[1 if en else 0],
+             label_text("dr_programme", e["programme"], "en" if en else "zh"),
              _n(e["declared_kw"]), _n(e["response_kw"]),
              "—" if e["execution_ratio"] is None else f"{100 * e['execution_ratio']:.0f}%",
              _n(e["amount_cny"])] for e in ev]

@@ -105,15 +105,11 @@ COMMISSIONING_COLUMNS = [
 
 # building types whose screen figures need reading with care (the engine's windows are the
 # same for every building: see docs/commissioning.md, "Not done")
-CAVEATS: dict[str, tuple[str, str]] = {
-    "data_centre": ("全天候运行的建筑类型：夜间与非工作日负荷高属正常",
-                    "runs around the clock: a high night and non-working-day load is normal"),
-    "hospital": ("全天候运行的建筑类型：夜间与非工作日负荷高属正常",
-                 "runs around the clock: a high night and non-working-day load is normal"),
-    "hotel": ("全天候运行的建筑类型：夜间与非工作日负荷高属正常",
-              "runs around the clock: a high night and non-working-day load is normal"),
-    "mall": ("每天营业的建筑类型：非工作日用电高属正常",
-             "open every day: a high non-working-day load is normal"),
+CAVEATS: dict[str, Message] = {
+    "data_centre": Message("label.commissioning_caveat.around_the_clock"),
+    "hospital": Message("label.commissioning_caveat.around_the_clock"),
+    "hotel": Message("label.commissioning_caveat.around_the_clock"),
+    "mall": Message("label.commissioning_caveat.every_day"),
 }
 
 _NOT_MEASURED = {
@@ -629,7 +625,8 @@ def _items(result: CommissioningResult, screened: list[dict[str, Any]], measured
         caveat = CAVEATS.get(str(info["building_type"]))
         items.append(info | rec | {
             "coverage": rec["n_hours"] / n_hours,
-            "caveats": [{"zh": caveat[0], "en": caveat[1]}] if caveat else [],
+            "caveats": [{"zh": render(caveat, "zh"), "en": render(caveat, "en")}]
+            if caveat else [],
             "avoidable_kwh_per_m2": (avoid / area) if avoid is not None and area else None,
             "simultaneous": simul, "cop_status": cop})
     items.sort(key=lambda r: r["rank"])

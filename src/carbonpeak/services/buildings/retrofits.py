@@ -104,16 +104,10 @@ __all__ = ["BASELINE_DAYS", "CATEGORIES", "LIST_COLUMNS", "PROGRESS_METRICS", "R
 
 #: the plan's qualifying saving rate (黄浦：平均节能率 15% 及以上)
 SAVING_THRESHOLD = 0.15
-#: computed target metrics of this module -> (Chinese, English)
-PROGRESS_METRICS: dict[str, tuple[str, str]] = {
-    "retrofit_area_m2": ("既有建筑节能改造累计面积（已竣工）",
-                         "cumulative floor area of completed retrofits, m²"),
-    "retrofit_area_saving15_m2": (
-        "实测节能率≥15%且满足 ASHRAE G14 的改造面积",
-        "cumulative floor area of retrofits with measured savings ≥ 15 % meeting G14, m²"),
-    "commissioning_projects": ("当年完成的建筑调适项目数", "commissioning projects completed "
-                               "in the year"),
-}
+#: computed target metrics of this module -> their names (``label.progress_metric.*``)
+PROGRESS_METRICS: dict[str, Message] = {
+    m: Message(f"label.progress_metric.{m}")
+    for m in ("retrofit_area_m2", "retrofit_area_saving15_m2", "commissioning_projects")}
 _DEFAULT_PLAN_START = 2021  # 十四五 begins
 _PERIOD_START = re.compile(r"(\d{4})\s*-\s*\d{4}")
 _CARRIER = EnergyCarrier.ELECTRICITY

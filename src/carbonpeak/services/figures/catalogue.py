@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from carbonpeak.i18n import Lang, Message, render
+from carbonpeak.i18n import Lang, Message, label_text, render
 from carbonpeak.vocabulary import FigureAsOf, FigureBasis, ScopeType
 
 __all__ = ["CATALOGUE", "FigureDef", "definition", "format_value", "round_value"]
@@ -42,6 +42,14 @@ class FigureDef:
     def name_text(self, lang: Lang) -> str:
         """The name in ``lang``."""
         return render(self.name, lang)
+
+    def unit_text(self, lang: Lang) -> str:
+        """The unit in ``lang`` (``label.figure_unit.*``; a unit symbol as it is)."""
+        return label_text("figure_unit", _UNIT_CODES.get(self.unit, self.unit), lang)
+
+
+#: units whose symbol is not a code
+_UNIT_CODES = {"tce/10^4 CNY": "tce_per_10k_cny", "tCO2/10^4 CNY": "tco2_per_10k_cny"}
 
 
 _M, _S, _O, _P = (FigureBasis.METERED_ACCOUNT, FigureBasis.STATISTICS, FigureBasis.OBSERVATION,

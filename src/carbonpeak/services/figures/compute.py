@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
-from carbonpeak.i18n import Message, stored_text
+from carbonpeak.i18n import Message, loads, msg
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.audits import audit_schedule
 from carbonpeak.services.buildings.commissioning import commissioning, split_candidates
@@ -37,7 +37,8 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ScopeType
 
-__all__ = ["BASELINE_YEAR", "SCALED_BY_ACCOUNT", "Computed", "compute_figures"]
+__all__ = ["BASELINE_YEAR", "SCALED_BY_ACCOUNT", "Computed", "compute_figures", "note",
+           "why"]
 
 #: the provenance key of a statistics figure computed with the account's CO2 per tce (the
 #: statistics' energy × the account's tCO2/tce): the account run's id
@@ -46,6 +47,20 @@ SCALED_BY_ACCOUNT = "scaled_by_account_run"
 #: the base year of the intensity change (the plan's 2020)
 BASELINE_YEAR = 2020
 PURCHASED = ("1", "2")
+
+
+def note(code: str, /, **params: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON values
+    """A provenance text (a source, rule or note) in its stored form: the catalogue code
+    ``figure.prov.<code>`` and its parameters, rendered at the edge."""
+    return msg(f"figure.prov.{code}", **params).to_dict()
+
+
+def why(exc: CarbonPeakError) -> dict[str, Any]:
+    """Why a figure has no value: the error's catalogue message (its stored form), or the
+    generic note naming the error where it has none."""
+    if exc.reason is not None:
+        return {"note": exc.reason.to_dict()}
+    return {"note": note("not_computed", detail=str(exc))}
 
 
 @dataclass
@@ -113,8 +128,8 @@ def _metered(ws: Workspace, d: District, year: int) -> list[Computed]:
     codes = ["energy.metered", "energy.metered.equivalent", "co2.metered", "pv.metered",
              "coverage.intervals", "key_units.count"]
     if run is None:
-        why = {"note": f"no official account of {year}"}
-        return [Computed(c, None, str(year), why) for c in codes]
+        none = {"note": note("no_official_run", year=year)}
+        return [Computed(c, None, str(year), none) for c in codes]
     prov = _run_provenance(ws, run)
     t = load_run_tables(ws, run, ["inventory_entity_month", "key_units"])
     em, ku = t["inventory_entity_month"], t["key_units"]
@@ -175,12 +190,13 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
     out: list[Computed] = []
     e_ok = stat(year, "energy_basis") == STATISTICS
     c_ok = stat(year, "co2_basis") == STATISTICS
-    c_src = stored_text(stat(year, "co2_source"), "en") or ""
     src = stat(year, "co2_source")
+    src_msg = loads(src)  # a message; an old plain text as it is
+    c_src: Any = src_msg.to_dict() if src_msg is not None else (str(src) if src else "")
     # the statistics' energy × the account's CO2 per tce: withheld where the account is
     scaled = {SCALED_BY_ACCOUNT: src.params.get("run")} if c_ok and isinstance(src, Message) \
         and src.code == "plan.source.statistics_scaled" else {}
-    none = {"note": f"no statistics for {year}"}
+    none = {"note": note("no_statistics", year=year)}
     out.append(Computed("energy.statistics", finite(stat(year, "energy_tce")) if e_ok else None,
                         str(year), row(year, "energy_tce") if e_ok else none))
     out.append(Computed("co2.statistics", finite(stat(year, "co2_t")) if c_ok else None,
@@ -222,14 +238,14 @@ def _plan(ws: Workspace, d: District, year: int) -> list[Computed]:
     out.append(Computed("budget.district", district.budget if district else None, str(year),
                         {"budget": {"id": district.id, "method": district.method,
                                     "intensity_target": district.intensity_target}}
-                        if district else {"note": f"no district budget for {year}"}))
+                        if district else {"note": note("no_district_budget", year=year)}))
     dw = next((w for w in warns if w.scope_type == ScopeType.DISTRICT), None)
     out.append(Computed(
         "budget.district.metered_share", finite(dw.budget) if dw else None, str(year),
         {"warning": dw.id, "account_run": dw.account_run_id,
          "budget": district.id if district else None,
-         "note": "district budget × (previous year's account ÷ district statistics)"}
-        if dw else {"note": f"no district warning evaluated for {year}"}))
+         "note": note("metered_share")}
+        if dw else {"note": note("no_district_warning", year=year)}))
     by_scope = {(w.scope_type, w.scope_id): w for w in warns}
     for b in budgets:
         if b.scope_type == ScopeType.STREET:
@@ -253,7 +269,7 @@ def _plan(ws: Workspace, d: District, year: int) -> list[Computed]:
                 out.append(Computed("key_unit.budget.elastic", w.budget, str(year),
                                     {"warning": w.id, "budget": {"id": b.id},
                                      "account_run": w.account_run_id, "subject_name": name,
-                                     "note": "raised: intensity within its target (弹性总量)"},
+                                     "note": note("elastic")},
                                     ScopeType.ENTITY, b.scope_id, sid))
     return out
 
@@ -264,9 +280,8 @@ def _peak(ws: Workspace, d: District, year: int) -> list[Computed]:
         o = peak_outlook(ws, district=d.id, up_to_year=year, current_year=year + 1,
                          runs=TARGET_RUNS, seed=0)
     except CarbonPeakError as exc:
-        why = {"note": str(exc)}
-        return [Computed("peak.plan.year", None, str(year), why),
-                Computed("peak.plan.tco2", None, str(year), why)]
+        return [Computed("peak.plan.year", None, str(year), why(exc)),
+                Computed("peak.plan.tco2", None, str(year), why(exc))]
     plan = o.scenarios["plan"]
     prov = {"scenario": "plan", "base_year": o.base.year, "statistics_rows": [
         {"district": d.id, "year": y, "column": "co2_t"} for y, _ in o.history],
@@ -284,9 +299,9 @@ def _audits(ws: Workspace, d: District, year: int, as_of: dt.date) -> list[Compu
     try:
         sch = audit_schedule(ws, d.id, as_of)
     except CarbonPeakError as exc:
-        return [Computed(c, None, as_of.isoformat(), {"note": str(exc)}) for c in codes]
+        return [Computed(c, None, as_of.isoformat(), why(exc)) for c in codes]
     sm = sch["summary"]
-    prov = {"source": "energy audit records (能源审计台账)", "as_of": as_of.isoformat(),
+    prov = {"source": note("audit_records"), "as_of": as_of.isoformat(),
             "rule": sch["rule"]}
     n = int(sm["n_covered"])
     values = [float(n), float(sm["n_within_interval"]),
@@ -301,9 +316,9 @@ def _commissioning(ws: Workspace, d: District, year: int) -> list[Computed]:
     try:
         c = commissioning(ws, d.id, year)
     except CarbonPeakError as exc:
-        return [Computed(k, None, str(year), {"note": str(exc)}) for k in codes]
+        return [Computed(k, None, str(year), why(exc)) for k in codes]
     candidates, normal = split_candidates(c.items)
-    prov = {"source": "hourly electricity meters (逐时电表)", "without_data": len(c.without_data),
+    prov = {"source": note("hourly_meters"), "without_data": len(c.without_data),
             "thresholds": c.thresholds_source}
     return [Computed(k, float(v), str(year), prov)
             for k, v in zip(codes, (len(c.items), len(candidates), len(normal)), strict=True)]

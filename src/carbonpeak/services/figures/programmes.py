@@ -31,12 +31,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
-from carbonpeak.i18n import render
 from carbonpeak.services.accounting.account import official_run
 from carbonpeak.services.accounting.certificates import energy_deductions
 from carbonpeak.services.energy.pv import fleet
 from carbonpeak.services.energy.pv.registry import load_sites
-from carbonpeak.services.figures.compute import Computed
+from carbonpeak.services.figures.compute import Computed, note, why
 from carbonpeak.services.plan.indicators import computed_metric, district_series
 from carbonpeak.services.plan.targets import TargetStatus, evaluate_targets
 from carbonpeak.services.projects.register import pipeline
@@ -129,20 +128,18 @@ def _target_metrics(ws: Workspace, d: District, year: int,
             series = series if series is not None else district_series(ws, d)
             vals, src = computed_metric(ws, d, metric, series, memo)
         except CarbonPeakError as exc:
-            vals, src = [], None
-            out.append(Computed(code, None, str(year), {"metric": metric, "note": str(exc)}))
+            out.append(Computed(code, None, str(year), {"metric": metric} | why(exc)))
             continue
         upto = [(y, v) for y, v in vals if y <= year]
         if not upto:
             out.append(Computed(code, None, str(year), {
                 "metric": metric, "targets": [t.code for t in targets],
-                "note": f"no value of {metric} up to {year}"}))
+                "note": note("no_value", metric=metric, year=year)}))
             continue
         y, v = max(upto)
         out.append(Computed(code, v, str(y), {
             "metric": metric, "targets": [t.code for t in targets], "value_year": y,
-            "source": render(src, "en") if src else "",
-            "source_zh": render(src, "zh") if src else ""}))
+            "source": src.to_dict() if src else ""}))
     return out
 
 
@@ -151,15 +148,14 @@ def _pv(ws: Workspace, d: District, year: int) -> list[Computed]:
     try:
         pot = fleet.potential(ws, d)
     except CarbonPeakError as exc:
-        why = {"note": str(exc)}
-        return [Computed(c, None, str(year), why) for c in
+        return [Computed(c, None, str(year), why(exc)) for c in
                 ("pv.potential", "pv.potential.pilot", "pv.performance_ratio")]
-    prov = {"source": "roof survey (屋顶普查)", "roofs": sum(r["roofs"] for r in pot["rows"]),
+    prov = {"source": note("roof_survey"), "roofs": sum(r["roofs"] for r in pot["rows"]),
             "module_efficiency": pot["module_efficiency"],
             "efficiency_status": pot["efficiency_status"],
             "pilot_source": pot["pilot_source"], "pilot_status": pot["pilot_status"]}
     if not pot["rows"]:
-        prov = {"note": "no roof survey imported"}
+        prov = {"note": note("no_roof_survey")}
     out = [Computed("pv.potential", pot["total_potential_kwp"] / 1000.0 if pot["rows"] else None,
                     str(year), prov),
            Computed("pv.potential.pilot", pot["total_pilot_kwp"] / 1000.0 if pot["rows"]
@@ -172,20 +168,19 @@ def _performance_ratio(ws: Workspace, d: District, year: int) -> Computed:
     sites = load_sites(ws, d)
     if sites.empty or not (sites["meter_id"].notna() & (sites["meter_id"] != "")).any():
         return Computed("pv.performance_ratio", None, str(year),
-                        {"note": "no PV site with a pv_generation meter"})
+                        {"note": note("no_pv_meter")})
     try:
         mon = fleet.monitoring(ws, d, year)
     except CarbonPeakError as exc:
-        return Computed("pv.performance_ratio", None, str(year), {"note": str(exc)})
+        return Computed("pv.performance_ratio", None, str(year), why(exc))
     rows = pd.DataFrame(mon["rows"])
     full = rows[~rows["data_gap"].astype(bool)] if not rows.empty else rows
     prs = full["performance_ratio"].dropna() if not full.empty else pd.Series(dtype=float)
     if prs.empty:
         return Computed("pv.performance_ratio", None, str(year),
-                        {"note": f"no metered PV site-month without a data gap in {year}"})
+                        {"note": note("no_pv_month", year=year)})
     return Computed("pv.performance_ratio", float(prs.median()), str(year), {
-        "source": "pv_generation meters against the modelled yield (PVWatts)",
-        "rule": "median monthly PR of the metered sites' months without a data gap",
+        "source": note("pv_meters"), "rule": note("pv_median_pr"),
         "sites": int(full["site_id"].nunique()), "site_months": len(prs),
         "weather": mon["weather"], "fault_ratio": mon["fault_ratio"]})
 
@@ -204,7 +199,7 @@ def _supervision(ws: Workspace, d: District, year: int, as_of: dt.date,
             Street.district_id == d.id))}
         s.expunge_all()
     period = as_of.isoformat()
-    prov: dict[str, Any] = {"source": "dispatch rounds (调度) as stored", "as_of": period}
+    prov: dict[str, Any] = {"source": note("dispatch_rounds"), "as_of": period}
     done = {sub.item.split(":", 1)[1] for sub in subs
             if sub.item.startswith("task:") and sub.status == SubmissionStatus.ACCEPTED
             and (sub.completion_pct or 0.0) >= _TASK_DONE}
@@ -216,22 +211,21 @@ def _supervision(ws: Workspace, d: District, year: int, as_of: dt.date,
                                                         SubmissionStatus.RETURNED)
                and as_of > rounds[sub.round_id].due_on]
     out = [Computed("supervision.tasks", float(len(tasks)), period,
-                    {"source": "the task catalogue (任务清单)"}),
+                    {"source": note("task_catalogue")}),
            Computed("supervision.tasks.completed", float(len(done & set(tasks))), period,
-                    prov | {"rule": "an accepted answer at 100 % completion"}),
+                    prov | {"rule": note("task_done")}),
            Computed("supervision.items.asked", float(len(of_year)), period,
                     prov | {"rounds": sorted({sub.round_id for sub in of_year})}),
            Computed("supervision.items.overdue", float(len(overdue)), period,
-                    prov | {"rule": "pending or returned after the due date"}),
+                    prov | {"rule": note("overdue")}),
            Computed("supervision.items.on_time",
                     100.0 * len(on_time) / len(due) if due else None, period,
-                    prov | {"rule": "sent by the due date ÷ items due by the as-of date",
+                    prov | {"rule": note("on_time"),
                             "due": len(due)})]
     try:
         a = assess(ws, year=year, district=d.id, today=as_of, statuses=statuses)
     except CarbonPeakError as exc:
-        return [*out, Computed("supervision.assessment.units", None, period,
-                               {"note": str(exc)})]
+        return [*out, Computed("supervision.assessment.units", None, period, why(exc))]
     scheme = {"scheme_source": a["scheme"]["source"], "scheme_status": a["scheme"]["status"]}
     out.append(Computed("supervision.assessment.units", float(len(a["units"])), period,
                         scheme | {"commended": len(a["commended"]),
@@ -260,17 +254,17 @@ def _projects(ws: Workspace, d: District, year: int, computed: list[Computed]) -
         run_id = run.id if run is not None else None
     codes = ("projects.pipeline", "projects.budget.remaining", "projects.headroom")
     if n == 0:
-        out += [Computed(c, None, str(year), {"note": "no project registered"}) for c in codes]
+        out += [Computed(c, None, str(year), {"note": note("no_project")}) for c in codes]
     else:
         try:
             pl = pipeline(ws, district=d.id, year=year, store_warning=False)
         except CarbonPeakError as exc:
-            out += [Computed(c, None, str(year), {"note": str(exc)}) for c in codes]
+            out += [Computed(c, None, str(year), why(exc)) for c in codes]
         else:
-            prov = {"source": "project register (节能审查)", "budget_year": pl.year,
+            prov = {"source": note("project_register"), "budget_year": pl.year,
                     "budget": pl.budget, "base_use": pl.base_use, "base_year": pl.base_year,
                     "projects": [p["project_code"] for p in pl.projects],
-                    "exceeds": pl.exceeds, "notes": [render(m, "en") for m in pl.messages]}
+                    "exceeds": pl.exceeds, "notes": [m.to_dict() for m in pl.messages]}
             out += [Computed("projects.pipeline", pl.pipeline_tce, str(year), prov),
                     Computed("projects.budget.remaining", pl.remaining, str(pl.year), prov),
                     Computed("projects.headroom", pl.headroom, str(pl.year), prov)]
@@ -278,18 +272,22 @@ def _projects(ws: Workspace, d: District, year: int, computed: list[Computed]) -
     ded = ("deductions.new_renewables", "deductions.feedstock", "deductions.certificates",
            "energy.statistics.after_deductions")
     if total is None:
-        return out + [Computed(c, None, str(year), {"note": f"no energy statistics for {year}"})
+        return out + [Computed(c, None, str(year), {"note": note("no_statistics", year=year)})
                       for c in ded]
     try:
         res = energy_deductions(ws, d, year, total)
     except CarbonPeakError as exc:
-        return out + [Computed(c, None, str(year), {"note": str(exc)}) for c in ded]
-    notes = [render(m, "en") for m in res.messages]
+        return out + [Computed(c, None, str(year), why(exc)) for c in ded]
+    notes = [m.to_dict() for m in res.messages]
     for i in res.items:
         if f"deductions.{i['code']}" not in ded:
             continue
+        overridden = ((d.profile or {}).get("deduction_rules") or {}).get(i["code"]) or {}
+        # the shipped rule's source is a catalogue message; a profile's own text as it is
+        source = i["source"] if "source" in overridden else \
+            note(f"deduction.{i['code']}")
         extra: dict[str, Any] = {"claimed": i["claimed"], "capped": i["capped"],
-                                 "source": i["source"], "status": i["status"], "notes": notes}
+                                 "source": source, "status": i["status"], "notes": notes}
         if i["code"] == "new_renewables" and run_id is not None:
             extra["account_run"] = run_id
         if "mwh" in i:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from carbonpeak.i18n import Lang, Message, render
+from carbonpeak.i18n import Lang, Message, loads, render
 from carbonpeak.services.access.disclosure import SUPPRESSED
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.figures.catalogue import CATALOGUE, FigureDef, definition, format_value
@@ -45,12 +45,26 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis, ScopeType
 
-__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "published_pipeline",
-           "year_end"]
+__all__ = ["Figure", "FigureSet", "figures", "inputs_version", "provenance_value",
+           "published_pipeline", "year_end"]
 
 # audit entries about users and tokens change no figure
 _NOT_DATA = ("user", "api_token")
 _ORDER = {f.code: i for i, f in enumerate(CATALOGUE)}
+#: the stored provenance's form: values stored before its notes were messages are computed
+#: again
+_FORMAT = "p2"
+
+
+def provenance_value(value: Any, lang: Lang) -> Any:  # noqa: ANN401 - a JSON value
+    """A provenance value in ``lang``: a stored message rendered, a list of them each
+    rendered, anything else as it is."""
+    m = loads(value)
+    if m is not None:
+        return render(m, lang)
+    if isinstance(value, list):
+        return [provenance_value(v, lang) for v in value]
+    return value
 
 
 def year_end(year: int) -> dt.date:
@@ -73,7 +87,8 @@ def inputs_version(ws: Workspace, district_id: str) -> str:
             select(func.max(EarlyWarning.updated_at)).where(
                 EarlyWarning.district_id == district_id).scalar_subquery(),
         )).one()
-    return f"r{row[0]}-b{row[1]}-a{row[2]}-w{row[3]}-u{stamp(row[4])}-e{stamp(row[5])}"
+    return (f"{_FORMAT}-r{row[0]}-b{row[1]}-a{row[2]}-w{row[3]}-u{stamp(row[4])}"
+            f"-e{stamp(row[5])}")
 
 
 def stamp(v: object) -> str:
@@ -118,6 +133,13 @@ class Figure:
         if self.basis == FigureBasis.METERED_ACCOUNT and run is not None:
             extra = " · " + render(Message("figure.run", {"run": run}), lang)
         return f"{basis} · {when}{extra}"
+
+    def provenance_in(self, lang: Lang) -> dict[str, Any]:
+        """The provenance with its sources, rules and notes (stored as messages) in ``lang``;
+        a ``<key>_zh`` value stands for ``<key>`` in Chinese and is left out."""
+        p = self.provenance
+        return {k: provenance_value(p.get(f"{k}_zh") or v if lang == "zh" else v, lang)
+                for k, v in p.items() if not (k.endswith("_zh") and k[:-3] in p)}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (API, ``carbonpeak metrics --json``)."""

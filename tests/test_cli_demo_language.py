@@ -1,0 +1,92 @@
+"""The CLI speaks Chinese by default: the main read commands, run in zh on the demo, print no
+English word except units, standard codes and proper names (the white paper's allow-list,
+:data:`tests.test_whitepaper_language.ALLOWED`, and a few more below).
+
+Codes are not words: a figure's or column's code (``energy.metered``, ``energy_tce``), an id
+with a digit, and the ids of the demo's district and streets (``huangpu``, ``waitan``), which
+the tables print as the key they are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import demo_copy
+from tests.test_whitepaper_language import ALLOWED, english_words
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: more units and abbreviations the CLI prints: direct and alternating current, an internet
+#: data centre, a model's proper name
+CLI_ALLOWED = ALLOWED | {"AC", "DC", "IDC", "PVWatts", "CNY"}
+
+#: the read commands checked (each with its arguments)
+COMMANDS = (
+    ("metrics", "--year", "2024"),
+    ("targets", "--year", "2024"),
+    ("warnings", "--year", "2024"),
+    ("dual-control", "--year", "2024"),
+    ("runs",),
+    ("projects", "list"),
+    ("projects", "impact", "--year", "2024"),
+    ("retrofits", "list"),
+    ("tasks", "list"),
+    ("dr", "capability"),
+    ("pv", "potential"),
+    ("pv", "progress"),
+    ("held", "list"),
+    ("commissioning", "--year", "2024"),
+)
+
+#: a code: dotted (``energy.metered``, cut short by the table as ``street.energy.meter…``) or
+#: with an underscore (a column, ``energy_tce``)
+_CODE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*(?:\.[a-z0-9_]*)+…?"
+                   r"|(?<![A-Za-z0-9_])[a-z]+_[a-z0-9_]+")
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return demo_copy(tmp_path_factory, "demo-cli-zh").home
+
+
+def _ids(home: Path) -> set[str]:
+    """The demo's district and street ids."""
+    with sqlite3.connect(home / "registry.sqlite") as db:
+        rows = db.execute("SELECT id FROM districts UNION SELECT code FROM streets").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def words(text: str, ids: set[str]) -> set[str]:
+    """The English words of ``text`` outside the allow-list (codes and ids taken out)."""
+    return {w for w in english_words(_CODE.sub(" ", text)) if w not in CLI_ALLOWED | ids}
+
+
+def test_the_code_of_a_figure_or_column_is_not_a_word() -> None:
+    assert words("energy.metered │ street.energy.meter… │ energy_tce / gdp_10k_cny", set()) \
+        == set()
+    assert words("no official account of 2024 │ huangpu", {"huangpu"}) == {
+        "no", "official", "account", "of"}
+
+
+def test_the_read_commands_print_chinese(demo_home: Path) -> None:
+    env = {**os.environ, "CARBONPEAK_HOME": str(demo_home), "COLUMNS": "250",
+           "PYTHONPATH": str(ROOT / "src")}
+    env.pop("CARBONPEAK_LANG", None)
+    env.pop("CARBONPEAK_DATABASE_URL", None)
+    ids = _ids(demo_home)
+    found: dict[str, list[str]] = {}
+    for args in COMMANDS:
+        run = subprocess.run([sys.executable, "-m", "carbonpeak", *args],  # noqa: S603
+                             env=env, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, (args, run.stdout[-2000:], run.stderr[-2000:])
+        assert re.search(r"[\u4e00-\u9fff]", run.stdout), args  # it printed Chinese
+        if bad := words(run.stdout + run.stderr, ids):
+            found[" ".join(args)] = sorted(bad)
+    assert found == {}
