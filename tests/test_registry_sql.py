@@ -45,7 +45,6 @@ NOT_MOVED_YET = {
     "intake/plan_records.py",
     "intake/plausibility.py",
     "intake/uploads.py",
-    "publish/dashboard.py",
     "publish/disclosure.py",
     "publish/drilldown.py",
     "publish/whitepaper/content.py",
