@@ -23,7 +23,6 @@ from typing import Annotated, Any, Literal, NoReturn
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from sqlalchemy import ColumnElement
 
 from carbonpeak.api.deps import CurrentPrincipal, CurrentWorkspace, acting_as, requires
 from carbonpeak.api.exports import ExportLang, report_response
@@ -486,17 +485,9 @@ def _warning(w: EarlyWarning) -> dict[str, Any]:
 def _list_warnings(ws: Workspace, p: Principal, *, year: int | None, level: str | None,
                    scope_type: str | None, metric: str | None, limit: int,
                    offset: int) -> dict[str, Any]:
-    conds: list[ColumnElement[bool]] = [EarlyWarning.district_id == p.district_id]
-    conds.append(scope_of(ws, p).warning_condition())
-    if year is not None:
-        conds.append(EarlyWarning.year == year)
-    if level is not None:
-        conds.append(EarlyWarning.level == level)
-    if scope_type is not None:
-        conds.append(EarlyWarning.scope_type == scope_type)
-    if metric is not None:
-        conds.append(EarlyWarning.metric == metric)
-    total, rows = warning_page(ws, conds, limit=limit, offset=offset)
+    total, rows = warning_page(ws, p.district_id, scope_of(ws, p).warning_condition(),
+                               year=year, level=level, scope_type=scope_type, metric=metric,
+                               limit=limit, offset=offset)
     return {"items": [_warning(w) for w in rows], "total": total, "limit": limit,
             "offset": offset}
 
