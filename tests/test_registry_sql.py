@@ -38,7 +38,6 @@ NOT_MOVED_YET = {
     "intake/bootstrap.py",
     "intake/boundaries.py",
     "intake/feeds.py",
-    "intake/formats/readings.py",
     "intake/imports.py",
     "intake/mqtt.py",
     "intake/plan_records.py",
