@@ -24,7 +24,6 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import NotFoundError
@@ -37,17 +36,8 @@ from carbonpeak.services.access.disclosure import (
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.figures import FigureSet, figures
-from carbonpeak.storage.registry.models import (
-    AccountRun,
-    AuditLog,
-    District,
-    EarlyWarning,
-    Entity,
-    IngestBatch,
-    LedgerRemark,
-    Street,
-    WarningEvent,
-)
+from carbonpeak.storage.registry.models import AccountRun, District, Street
+from carbonpeak.storage.registry.repositories import publish as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = [
@@ -87,13 +77,7 @@ class DataVersion:
 def data_version(ws: Workspace) -> DataVersion:
     """The current data version (one query)."""
     with ws.registry.session() as s:
-        row = s.execute(select(
-            select(func.coalesce(func.max(AccountRun.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(IngestBatch.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(AuditLog.id), 0)).where(
-                AuditLog.object_type.not_in(_NOT_DATA)).scalar_subquery(),
-            select(func.coalesce(func.max(WarningEvent.id), 0)).scalar_subquery(),
-        )).one()
+        row = repo.data_version_ids(s, _NOT_DATA)
     return DataVersion(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
@@ -103,12 +87,7 @@ def data_time(ws: Workspace, v: DataVersion | None = None) -> dt.datetime:
     event); 1970-01-01 without any."""
     v = v or data_version(ws)
     with ws.registry.session() as s:
-        times = s.execute(select(
-            select(AccountRun.created_at).where(AccountRun.id == v.runs).scalar_subquery(),
-            select(IngestBatch.created_at).where(IngestBatch.id == v.batches).scalar_subquery(),
-            select(AuditLog.at).where(AuditLog.id == v.audit).scalar_subquery(),
-            select(WarningEvent.at).where(WarningEvent.id == v.warnings).scalar_subquery(),
-        )).one()
+        times = repo.data_version_times(s, v.runs, v.batches, v.audit, v.warnings)
     known = [t for t in times if t is not None]
     return max(known) if known else dt.datetime(1970, 1, 1)
 
@@ -172,12 +151,7 @@ def _run_tables(ws: Workspace, run: AccountRun) -> dict[str, pd.DataFrame]:
 def entities_frame(ws: Workspace, district_id: str) -> pd.DataFrame:
     """The district's entities with their street (code and names), indexed by entity id."""
     with ws.registry.session() as s:
-        rows = s.execute(select(
-            Entity.id, Entity.name, Entity.kind, Entity.street_id, Entity.building_type,
-            Entity.floor_area_m2, Entity.lat, Entity.lon, Entity.parent_id, Entity.sector_code,
-            Entity.is_key_unit, Entity.key_unit_rule, Street.code, Street.name_zh,
-            Street.name_en).outerjoin(Street, Street.id == Entity.street_id)
-            .where(Entity.district_id == district_id)).all()
+        rows = repo.entity_street_rows(s, district_id)
     cols = ["entity_id", "name", "kind", "street_id", "building_type", "floor_area_m2", "lat",
             "lon", "parent_id", "sector", "is_key_unit", "key_unit_rule", "street_code",
             "street_name_zh", "street_name_en"]
@@ -190,9 +164,7 @@ def entities_frame(ws: Workspace, district_id: str) -> pd.DataFrame:
 def account_years(ws: Workspace, district_id: str) -> list[int]:
     """Years with an official account (the dashboard's year selector)."""
     with ws.registry.session() as s:
-        return sorted({int(y) for y in s.scalars(select(AccountRun.year).where(
-            AccountRun.district_id == district_id, AccountRun.official.is_(True),
-            AccountRun.restated_by_run_id.is_(None)))})
+        return sorted({int(y) for y in repo.current_official_years(s, district_id)})
 
 
 def _runs(ws: Workspace, district_id: str, year: int,
@@ -248,13 +220,9 @@ def _warning_counts(ws: Workspace, scope: AccessScope, year: int) -> tuple[dict[
                                                                      list[dict[str, Any]]]:
     rank = {lv: i for i, lv in enumerate(LEVEL_RANK)}
     with ws.registry.session() as s:
-        counts = {str(lv): int(n) for lv, n in s.execute(
-            select(EarlyWarning.level, func.count()).where(
-                scope.warning_condition(), EarlyWarning.year == year)
-            .group_by(EarlyWarning.level))}
-        rows = list(s.scalars(select(EarlyWarning).where(
-            scope.warning_condition(), EarlyWarning.year == year,
-            EarlyWarning.level.in_(("red", "yellow")))))
+        counts = {str(lv): int(n) for lv, n in repo.warning_level_counts(
+            s, scope.warning_condition(), year)}
+        rows = repo.red_yellow_warnings(s, scope.warning_condition(), year)
     rows.sort(key=lambda w: (rank.get(w.level, 9), -(w.ratio or 0.0), w.id))
     top = [{"id": w.id, "scope_type": w.scope_type, "scope_id": w.scope_id,
             "name": w.scope_name, "level": w.level, "ratio": _num(w.ratio),
@@ -265,9 +233,7 @@ def _warning_counts(ws: Workspace, scope: AccessScope, year: int) -> tuple[dict[
 
 def _worst_levels(ws: Workspace, scope: AccessScope, year: int, scope_type: str) -> dict[str, str]:
     with ws.registry.session() as s:
-        rows = s.execute(select(EarlyWarning.scope_id, EarlyWarning.level).where(
-            scope.warning_condition(), EarlyWarning.year == year,
-            EarlyWarning.scope_type == scope_type)).all()
+        rows = repo.warning_levels(s, scope.warning_condition(), year, scope_type)
     out: dict[str, str] = {}
     for sid, lv in rows:
         if sid not in out or LEVEL_RANK.get(lv, 9) < LEVEL_RANK.get(out[sid], 9):
@@ -495,8 +461,7 @@ def _street_comparison(ws: Workspace, scope: AccessScope, year: int,
         columns={"tce_equal": "tce_equal_last"}), how="left")
     levels = _worst_levels(ws, scope, year, "street")
     with ws.registry.session() as s:
-        streets = list(s.scalars(select(Street).where(scope.street_condition())
-                                 .order_by(Street.id)))
+        streets = repo.streets_in(s, scope.street_condition())
     items: list[dict[str, Any]] = []
     for st in streets:
         g = df[df["street_id"] == st.id]
@@ -531,8 +496,6 @@ def key_units(ws: Workspace, scope: AccessScope, year: int | None) -> list[dict[
 
 
 def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, Any]]:
-    from carbonpeak.storage.registry.models import Budget
-
     run, _prev = _runs(ws, scope.district_id, year)
     if run is None:
         return []
@@ -542,12 +505,10 @@ def _key_units(ws: Workspace, scope: AccessScope, year: int) -> list[dict[str, A
         return []
     ku = ku[ku["entity_id"].isin(set(ents.index)) & ku["is_key_unit"].astype(bool)]
     with ws.registry.session() as s:
-        budgets = {b.scope_id: b.budget for b in s.scalars(select(Budget).where(
-            Budget.district_id == scope.district_id, Budget.year == year,
-            Budget.scope_type == "entity", Budget.metric == "energy_tce"))}
-        warns = {w.scope_id: w for w in s.scalars(select(EarlyWarning).where(
-            scope.warning_condition(), EarlyWarning.year == year,
-            EarlyWarning.scope_type == "entity", EarlyWarning.metric == "energy_tce"))}
+        budgets = {b.scope_id: b.budget
+                   for b in repo.entity_energy_budgets(s, scope.district_id, year)}
+        warns = {w.scope_id: w
+                 for w in repo.entity_energy_warnings(s, scope.warning_condition(), year)}
         s.expunge_all()
     fs = figures(ws, year=year, district=scope.district_id, scope=scope)
     own, cons = fs.by_subject("key_unit.energy.own"), fs.by_subject(
@@ -624,8 +585,7 @@ def entity_page(ws: Workspace, scope: AccessScope, entity_id: str, year: int | N
         msg = f"no entity {entity_id}"
         raise NotFoundError(msg)
     with ws.registry.session() as s:  # one indexed lookup; the frame only when computing
-        found = s.scalar(select(Entity.id).where(Entity.district_id == scope.district_id,
-                                                 Entity.id == entity_id))
+        found = repo.entity_id_in_district(s, scope.district_id, entity_id)
     if found is None:
         msg = f"no entity {entity_id}"
         raise NotFoundError(msg)
@@ -638,8 +598,6 @@ def entity_page(ws: Workspace, scope: AccessScope, entity_id: str, year: int | N
 
 def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_id: str,
                  year: int | None, years: list[int]) -> dict[str, Any]:
-    from carbonpeak.storage.registry.models import Meter
-
     e = ents.loc[entity_id]
     info = _records(ents.loc[[entity_id]])[0]
     children = ents[ents["parent_id"] == entity_id]
@@ -650,16 +608,12 @@ def _entity_page(ws: Workspace, scope: AccessScope, ents: pd.DataFrame, entity_i
         meters = [{"meter_id": m.id, "carrier": m.carrier, "unit": m.unit,
                    "submeter": m.submeter, "register": m.register,
                    "interval_minutes": m.interval_minutes}
-                  for m in s.scalars(select(Meter).where(Meter.entity_id == entity_id)
-                                     .order_by(Meter.id))]
+                  for m in repo.meters_of_entity(s, entity_id)]
         warns = [{"id": w.id, "year": w.year, "metric": w.metric, "level": w.level,
                   "ratio": _num(w.ratio), "projected": _num(w.projected),
                   "budget": _num(w.budget), "reason_zh": w.reason_zh,
                   "reason_en": w.reason_en}
-                 for w in s.scalars(select(EarlyWarning).where(
-                     EarlyWarning.district_id == scope.district_id,
-                     EarlyWarning.scope_type == "entity",
-                     EarlyWarning.scope_id == entity_id).order_by(EarlyWarning.year.desc()))]
+                 for w in repo.warnings_of_entity(s, scope.district_id, entity_id)]
     out: dict[str, Any] = {"entity": info, "year": year, "years": years, "meters": meters,
                            "warnings": warns}
     if year is None:
@@ -715,12 +669,7 @@ def _with_remarks(ws: Workspace, district_id: str, entity_id: str,
     current: dict[tuple[str, str], str] = {}
     if months:
         with ws.registry.session() as s:
-            for period, carrier, note in s.execute(
-                    select(LedgerRemark.period, LedgerRemark.carrier, LedgerRemark.note)
-                    .where(LedgerRemark.district_id == district_id,
-                           LedgerRemark.entity_id == entity_id,
-                           LedgerRemark.period.in_(sorted(months)))
-                    .order_by(LedgerRemark.id)):
+            for period, carrier, note in repo.ledger_remarks(s, district_id, entity_id, months):
                 current[(period, carrier)] = note  # the newest wins
     return [r | {"remark": current.get((str(r["month"]), str(r["carrier"])))} for r in rows]
 
@@ -882,8 +831,7 @@ def _map(ws: Workspace, scope: AccessScope, year: int | None, month: str | None,
                      "kgce_per_m2": _num(r["kgce_per_m2"])}}
                 for i, r in enumerate(points.to_dict("records"))]
     with ws.registry.session() as s:
-        streets = list(s.scalars(select(Street).where(scope.street_condition())
-                                 .order_by(Street.id)))
+        streets = repo.streets_in(s, scope.street_condition())
         s.expunge_all()
     sfeat = []
     approximate = False

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.benchmarking import RATINGS
 from carbonpeak.domain.units import CARRIERS
@@ -38,7 +37,8 @@ from carbonpeak.publish.render import (
 )
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.buildings.benchmarking import Benchmark
-from carbonpeak.storage.registry.models import District, Street
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories.accounting import streets_of_district
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import QuotaClassSource, QuotaConvention
 
@@ -72,7 +72,7 @@ def report_names(ws: Workspace, district_id: str, scope: AccessScope | None = No
     """The district's and streets' English names and the label of ``scope``."""
     with ws.registry.session() as s:
         d = s.get(District, district_id)
-        streets = list(s.scalars(select(Street).where(Street.district_id == district_id)))
+        streets = streets_of_district(s, district_id)
     zh, en = "全区", "whole district"
     if scope is not None and not scope.everything:
         if scope.street_id is not None:

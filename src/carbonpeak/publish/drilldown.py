@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import func, select
 
 from carbonpeak.errors import NotFoundError
 from carbonpeak.publish.dashboard import (
@@ -31,7 +30,8 @@ from carbonpeak.publish.dashboard import (
 from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.accounting.held import list_held
 from carbonpeak.services.accounting.quality import FLAGS, quality_report
-from carbonpeak.storage.registry.models import District, Entity, Meter, Street
+from carbonpeak.storage.registry.models import District, Meter
+from carbonpeak.storage.registry.repositories import publish as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["STREET_ENTITY_COLUMNS", "meter_series", "street_page"]
@@ -54,8 +54,7 @@ def street_page(ws: Workspace, scope: AccessScope, street_id: int,
         No such street, or outside the scope (the two answer alike).
     """
     with ws.registry.session() as s:
-        st = s.scalars(select(Street).where(scope.street_condition(),
-                                            Street.id == street_id)).first()
+        st = repo.street_in(s, scope.street_condition(), street_id)
         if st is None:
             msg = f"no street {street_id}"
             raise NotFoundError(msg)
@@ -73,10 +72,8 @@ def _street_page(ws: Workspace, scope: AccessScope, street: dict[str, Any], year
     ents = ents[ents["street_id"] == street["street_id"]]
     ids = set(ents.index)
     with ws.registry.session() as s:
-        n_meters = {str(eid): int(n) for eid, n in s.execute(select(
-            Meter.entity_id, func.count()).join(Entity, Entity.id == Meter.entity_id).where(
-            scope.entity_condition(), Entity.street_id == street["street_id"]).group_by(
-            Meter.entity_id)).all()}
+        n_meters = {str(eid): int(n) for eid, n in repo.meter_counts_of_street(
+            s, scope.entity_condition(), street["street_id"])}
     run = _runs(ws, scope.district_id, year)[0] if year is not None else None
     sums = _entity_sums(ws, run, ids)
     items: list[dict[str, Any]] = []
@@ -139,8 +136,7 @@ def meter_series(ws: Workspace, scope: AccessScope, meter_id: str, start: dt.dat
         No such meter, or its entity outside the scope (the two answer alike).
     """
     with ws.registry.session() as s:
-        m = s.scalars(select(Meter).join(Entity, Entity.id == Meter.entity_id).where(
-            scope.entity_condition(), Meter.id == meter_id)).first()
+        m = repo.meter_in(s, scope.entity_condition(), meter_id)
         if m is None:
             msg = f"no meter {meter_id}"
             raise NotFoundError(msg)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from carbonpeak.storage.registry.models import (
     AccountRun,
     AuditLog,
-    EarlyWarning,
     Entity,
     FactorSetRecord,
     IngestBatch,
@@ -41,7 +40,6 @@ __all__ = [
     "street_page",
     "template_scope",
     "user_in_district",
-    "warning_filters",
 ]
 
 
@@ -263,20 +261,3 @@ def first_top_entity(ws: Workspace, district_id: str, street_id: int | None) -> 
             Entity.parent_id.is_(None)).order_by(
             Entity.is_key_unit.desc(), Entity.id)).first()
 
-
-def warning_filters(district_id: str, visible: ColumnElement[bool], *, year: int | None = None,
-                    level: str | None = None, scope_type: str | None = None,
-                    metric: str | None = None) -> list[ColumnElement[bool]]:
-    """The conditions on the warnings of the district a viewer sees (``visible``, its scope's
-    condition), only of ``year``, ``level``, ``scope_type``, ``metric`` when given (for
-    :func:`carbonpeak.services.plan.warnings.warning_page`)."""
-    conds: list[ColumnElement[bool]] = [EarlyWarning.district_id == district_id, visible]
-    if year is not None:
-        conds.append(EarlyWarning.year == year)
-    if level is not None:
-        conds.append(EarlyWarning.level == level)
-    if scope_type is not None:
-        conds.append(EarlyWarning.scope_type == scope_type)
-    if metric is not None:
-        conds.append(EarlyWarning.metric == metric)
-    return conds

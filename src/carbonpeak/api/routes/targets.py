@@ -83,7 +83,6 @@ from carbonpeak.services.plan.warnings import (
     warning_page,
 )
 from carbonpeak.storage.principals import Principal
-from carbonpeak.storage.queries import warning_filters
 from carbonpeak.storage.registry.models import (
     Budget,
     EarlyWarning,
@@ -486,9 +485,9 @@ def _warning(w: EarlyWarning) -> dict[str, Any]:
 def _list_warnings(ws: Workspace, p: Principal, *, year: int | None, level: str | None,
                    scope_type: str | None, metric: str | None, limit: int,
                    offset: int) -> dict[str, Any]:
-    conds = warning_filters(p.district_id, scope_of(ws, p).warning_condition(), year=year,
-                            level=level, scope_type=scope_type, metric=metric)
-    total, rows = warning_page(ws, conds, limit=limit, offset=offset)
+    total, rows = warning_page(ws, p.district_id, scope_of(ws, p).warning_condition(),
+                               year=year, level=level, scope_type=scope_type, metric=metric,
+                               limit=limit, offset=offset)
     return {"items": [_warning(w) for w in rows], "total": total, "limit": limit,
             "offset": offset}
 
@@ -534,8 +533,7 @@ def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]
     return _obj({"district": wr.district, "year": wr.year, "metric": wr.metric,
                   "months_elapsed": wr.months_elapsed, "account_run_id": wr.account_run_id,
                   "counts": wr.counts(), "units": len(wr.table), "events": len(wr.events),
-                  "notified": wr.notified, "notes": wr.notes,
-                  "notes_zh": [render(m, "zh") for m in wr.messages]})
+                  "notified": wr.notified, "notes": wr.notes})
 
 
 @router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES | EXPORTS)

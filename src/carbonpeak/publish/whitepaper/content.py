@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.domain.targets import path_value
 from carbonpeak.errors import CarbonPeakError, ConfigError, NotFoundError
@@ -35,15 +34,8 @@ from carbonpeak.services.plan.dual_control import dual_control
 from carbonpeak.services.plan.indicators import district_series, purchased
 from carbonpeak.services.plan.targets import evaluate_targets
 from carbonpeak.services.plan.trajectory import TARGET_RUNS, decompose, peak_outlook
-from carbonpeak.storage.registry.models import (
-    AccountRun,
-    District,
-    EarlyWarning,
-    Entity,
-    FactorSetRecord,
-    IngestBatch,
-    Street,
-)
+from carbonpeak.storage.registry.models import AccountRun, District, FactorSetRecord
+from carbonpeak.storage.registry.repositories import publish as repo
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["BASELINE_YEAR", "PEAK_RUNS", "PEAK_SEED", "ExtraSection", "SectionBuilder",
@@ -170,9 +162,7 @@ def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[st
         fs = s.get(FactorSetRecord, run.factor_set_pk)
         assert fs is not None
         # each row's set (a set includes others) by its Chinese title, with its document number
-        titles = {str(r.set_id): str(r.name_zh) for r in s.execute(
-            select(FactorSetRecord.set_id, FactorSetRecord.name_zh)
-            .order_by(FactorSetRecord.version))}
+        titles = {str(r.set_id): str(r.name_zh) for r in repo.factor_set_titles(s)}
         factor_set = {"set_id": fs.set_id, "version": fs.version,
                       "label": f"{fs.set_id}@v{fs.version}",
                       "name_zh": fs.name_zh, "name_en": fs.name_en,
@@ -189,9 +179,7 @@ def _account(ws: Workspace, d: District, year: int) -> tuple[AccountRun, dict[st
         batches = [{"id": b.id, "kind": b.kind, "file": b.source_name,
                     "committed_at": b.committed_at.isoformat(timespec="seconds")
                     if b.committed_at else None}
-                   for b in s.scalars(select(IngestBatch).where(
-                       IngestBatch.id.in_(list(run.input_batches or [])))
-                       .order_by(IngestBatch.id))]
+                   for b in repo.batches_by_id(s, list(run.input_batches or []))]
     return run, {"tables": tables, "factor_set": factor_set, "batches": batches}
 
 
@@ -295,9 +283,7 @@ def _dual(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     dual = dual_control(ws, district=d.id, year=year)
     dc = dual.to_dict()
     with ws.registry.session() as s:
-        ws_rows = list(s.scalars(select(EarlyWarning).where(
-            EarlyWarning.district_id == d.id, EarlyWarning.year == year)
-            .order_by(EarlyWarning.scope_type, EarlyWarning.scope_id, EarlyWarning.metric)))
+        ws_rows = repo.warnings_of_year_by_scope(s, d.id, year)
     order = {"red": 0, "yellow": 1, "green": 2}
     ws_rows.sort(key=lambda w: (order.get(w.level, 9), -(w.ratio or 0.0)))
     warnings: list[dict[str, Any]] = [
@@ -337,9 +323,7 @@ def _key_units(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> d
     ku = ku[ku["is_key_unit"].astype(bool)]
     ids = [str(e) for e in ku["entity_id"]]
     with ws.registry.session() as s:
-        names = {str(eid): str(name) for eid, name in s.execute(select(Entity.id, Entity.name)
-                                                                .where(Entity.district_id == d.id,
-                                                                       Entity.id.in_(ids)))}
+        names = {str(eid): str(name) for eid, name in repo.entity_names(s, d.id, ids)}
     rows = _records(ku.sort_values("energy_tce_equal", ascending=False)[
         ["entity_id", "energy_tce_equivalent", "energy_tce_equal", "tco2", "electricity_kwh",
          "floor_area_m2", "key_unit_rule"]])
@@ -551,8 +535,7 @@ def _public_buildings(ws: Workspace, d: District, year: int) -> dict[str, Any]:
 def _map(ws: Workspace, d: District, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     by_street = {r["street"]: r for r in _grouped(tables["inventory_street_year"], "street")}
     with ws.registry.session() as s:
-        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)
-                                 .order_by(Street.id)))
+        streets = repo.streets_by_id(s, d.id)
     features = []
     approximate = False
     for st in streets:
@@ -626,8 +609,7 @@ def _method(run: AccountRun, acc: dict[str, Any]) -> dict[str, Any]:
 def _streets(ws: Workspace, d: District) -> list[dict[str, Any]]:
     with ws.registry.session() as s:
         return [{"code": st.code, "name_zh": st.name_zh, "name_en": st.name_en}
-                for st in s.scalars(select(Street).where(Street.district_id == d.id)
-                                    .order_by(Street.id))]
+                for st in repo.streets_by_id(s, d.id)]
 
 
 def white_paper(ws: Workspace, *, year: int, district: str | None = None,

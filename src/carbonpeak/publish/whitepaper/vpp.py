@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-
 from carbonpeak.errors import NotFoundError
 from carbonpeak.i18n import label_text
 from carbonpeak.i18n import msg as i18n_msg
@@ -23,7 +21,8 @@ from carbonpeak.services.access.scope import AccessScope
 from carbonpeak.services.energy.vpp.capability import capability
 from carbonpeak.services.energy.vpp.results import event_results
 from carbonpeak.services.figures import METRIC_FIGURES, VPP_FIGURES, figures
-from carbonpeak.storage.registry.models import District, DrEvent
+from carbonpeak.storage.registry.models import District
+from carbonpeak.storage.registry.repositories.publish import dr_event_ids_of_days
 from carbonpeak.storage.workspace import Workspace
 
 __all__ = ["chapter_parts", "demand_response"]
@@ -33,9 +32,7 @@ __all__ = ["chapter_parts", "demand_response"]
 def demand_response(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     """The chapter's content for ``year``: events, their totals, capability metrics."""
     with ws.registry.session() as s:
-        ids = list(s.scalars(select(DrEvent.event_id).where(
-            DrEvent.district_id == d.id, DrEvent.day >= dt.date(year, 1, 1),
-            DrEvent.day <= dt.date(year, 12, 31)).order_by(DrEvent.day, DrEvent.event_id)))
+        ids = dr_event_ids_of_days(s, d.id, dt.date(year, 1, 1), dt.date(year, 12, 31))
     if not ids:
         raise NotFoundError(i18n_msg("whitepaper.section.no_dr_events", year=year))
     scope = AccessScope(d.id, everything=True)

@@ -29,7 +29,6 @@ Warnings
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -590,13 +589,18 @@ def district_warnings(ws: Workspace, district_id: str) -> list[EarlyWarning]:
     return rows
 
 
-def warning_page(ws: Workspace, where: Sequence[repo.Condition], *, limit: int,
+def warning_page(ws: Workspace, district_id: str, scope: repo.Condition, *,
+                 year: int | None = None, level: str | None = None,
+                 scope_type: str | None = None, metric: str | None = None, limit: int,
                  offset: int) -> tuple[int, list[EarlyWarning]]:
-    """The warnings matching ``where`` (all its conditions), most severe first (by level, then
-    ratio, highest first, those without a ratio last; then the latest year): how many there
-    are, and those of the page ``offset`` … ``offset + limit``."""
+    """The district's warnings within ``scope`` (an access scope's warning condition) and of
+    ``year``, ``level``, ``scope_type`` and ``metric`` when given, most severe first (by
+    level, then ratio, highest first, those without a ratio last; then the latest year): how
+    many there are, and those of the page ``offset`` … ``offset + limit``."""
     with ws.registry.session() as s:
-        total, rows = repo.warning_page(s, where, LEVELS, limit=limit, offset=offset)
+        total, rows = repo.warning_page(s, district_id, scope, LEVELS, year=year, level=level,
+                                        scope_type=scope_type, metric=metric, limit=limit,
+                                        offset=offset)
         s.expunge_all()
     return total, rows
 

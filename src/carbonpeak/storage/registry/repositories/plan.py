@@ -55,7 +55,7 @@ __all__ = [
     "warnings_of_year",
 ]
 
-#: a condition on :class:`EarlyWarning` (the API's filters of :func:`warning_page`)
+#: a condition on :class:`EarlyWarning` (the access scope's, of :func:`warning_page`)
 Condition = ColumnElement[bool]
 
 
@@ -244,11 +244,23 @@ def warnings_of_district(s: Session, district_id: str) -> list[EarlyWarning]:
     return list(s.scalars(select(EarlyWarning).where(EarlyWarning.district_id == district_id)))
 
 
-def warning_page(s: Session, where: Sequence[Condition], levels: Sequence[str], *,
+def warning_page(s: Session, district_id: str, scope: Condition, levels: Sequence[str], *,
+                 year: int | None = None, level: str | None = None,
+                 scope_type: str | None = None, metric: str | None = None,
                  limit: int, offset: int) -> tuple[int, list[EarlyWarning]]:
-    """The warnings matching ``where``, by ``levels`` (most severe first; other levels
-    last), then ratio (highest first, none last), latest year, id: how many there are, and
-    those of the page ``offset`` … ``offset + limit``."""
+    """The district's warnings matching ``scope`` (and ``year``, ``level``, ``scope_type``,
+    ``metric`` when given), by ``levels`` (most severe first; other levels last), then ratio
+    (highest first, none last), latest year, id: how many there are, and those of the page
+    ``offset`` … ``offset + limit``."""
+    where: list[Condition] = [EarlyWarning.district_id == district_id, scope]
+    if year is not None:
+        where.append(EarlyWarning.year == year)
+    if level is not None:
+        where.append(EarlyWarning.level == level)
+    if scope_type is not None:
+        where.append(EarlyWarning.scope_type == scope_type)
+    if metric is not None:
+        where.append(EarlyWarning.metric == metric)
     rank = case({lv: i for i, lv in enumerate(levels)}, value=EarlyWarning.level,
                 else_=len(levels))
     total = s.scalar(select(func.count()).select_from(EarlyWarning).where(*where)) or 0
