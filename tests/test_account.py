@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from carbonpeak.config import Settings
 from carbonpeak.i18n import loads, render
-from carbonpeak.intake.bootstrap import load_factor_set
+from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
-from carbonpeak.services.accounting.account import run_account
+from carbonpeak.services.accounting.account import AccountResult, run_account
 from carbonpeak.storage.registry.models import AccountRun, AuditLog, Entity, IngestBatch
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
@@ -51,10 +54,33 @@ TCE_EQUIVALENT = {
 TCE_EQUAL = {**TCE_EQUIVALENT, "electricity": ELEC_TOTAL * 0.3007 / 1000}  # 37.984424
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The reference district's home, its account and the folder the account wrote."""
+
+    ws: Workspace
+    result: AccountResult
+    out: Path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
+    """The reference district imported and accounted once for the module (SQLite): the tests
+    that take it only read it; those that change a home build their own with ``ws``."""
+    folder = tmp_path_factory.mktemp("reference")
+    settings = Settings(home=folder / "home",
+                        database_url=f"sqlite:///{folder / 'registry.sqlite'}")
+    workspace, _ = init_workspace(settings, profiles=["huangpu"], actor="test",
+                                  load_targets=False)
+    reference_district.load(workspace, folder / "in")
+    yield Reference(workspace, run_account(workspace, year=2024, out_dir=folder / "out"),
+                    folder / "out")
+    workspace.close()
+
+
 @pytest.fixture
-def result(ws: Workspace, tmp_path: Path):
-    reference_district.load(ws, tmp_path / "in")
-    return run_account(ws, year=2024, out_dir=tmp_path / "out")
+def result(reference: Reference) -> AccountResult:
+    return reference.result
 
 
 def _year(res, level="entity"):
@@ -156,8 +182,8 @@ def test_intensity_metered_share_and_eui(result):
     assert "E1" not in eui.index  # enterprises have no floor area of their own
 
 
-def test_key_units_flagged_with_rule(result, ws):
-    with ws.registry.session() as s:
+def test_key_units_flagged_with_rule(reference):
+    with reference.ws.registry.session() as s:
         b2 = s.get(Entity, "B2")
         assert b2.is_key_unit
         # stored as its message (code and parameters), rendered at the edge
@@ -174,8 +200,8 @@ def test_key_units_flagged_with_rule(result, ws):
         assert changes
 
 
-def test_output_files_and_columns(result, tmp_path):
-    out = tmp_path / "out"
+def test_output_files_and_columns(reference):
+    out = reference.out
     for name in ("inventory_entity_month", "inventory_entity_year", "inventory_street_year",
                  "inventory_district_year"):
         df = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
@@ -230,8 +256,9 @@ def test_restatement_keeps_old_set_until_asked(ws, tmp_path):
     assert runs[first.run_id].official  # both recorded
 
 
-def test_account_records_its_input_batches(result, ws):
-    with ws.registry.session() as s:
+def test_account_records_its_input_batches(reference):
+    result = reference.result
+    with reference.ws.registry.session() as s:
         run = s.get(AccountRun, result.run_id)
         inputs = list(s.scalars(select(IngestBatch.id).where(IngestBatch.kind.in_(
             ["entities", "meters", "readings", "ledger", "statistics"])).order_by(IngestBatch.id)))

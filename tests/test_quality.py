@@ -17,7 +17,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from carbonpeak.cli import app
-from carbonpeak.errors import InputValidationError
+from carbonpeak.errors import InputValidationError, NotFoundError
 from carbonpeak.intake.imports import import_file
 from carbonpeak.services.accounting.account import run_account
 from carbonpeak.services.accounting.quality import (
@@ -376,6 +376,19 @@ def test_report_per_entity_and_street(district):
                             include_rows=False)
     assert only_a.rows == []
     assert [e["entity_id"] for e in only_a.entities] == ["A"]
+
+
+def test_an_unknown_entity_or_street_is_refused_before_any_month_is_checked(district):
+    # the flags of the district's months are not computed for a report that cannot be given
+    with pytest.raises(NotFoundError):
+        quality_report(district, entity_id="NOPE", month="2024-03", now=NOW)
+    with pytest.raises(NotFoundError):
+        quality_report(district, entity_id="NOPE", now=NOW)
+    with pytest.raises(NotFoundError):
+        quality_report(district, street_id="no such street", month="2024-03", now=NOW)
+    assert _qfiles(district) == []
+    assert quality_report(district, entity_id="A", month="2024-03",
+                          now=NOW).recomputed == ["2024-03"]
 
 
 def test_report_for_a_year_lists_its_months(district):

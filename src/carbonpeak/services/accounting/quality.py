@@ -911,6 +911,16 @@ def quality_report(
     """
     d = ws.district(district_id)
     check_time = _now(now)
+    # an unknown entity or street is refused before any month is recomputed (a refresh of a
+    # whole district's months costs seconds)
+    with ws.registry.session() as s:
+        streets = {st.id: st.name_zh for st in repo.streets_of_district(s, d.id)}
+        ents = {e.id: (e.name, streets.get(e.street_id, NO_STREET) if e.street_id
+                       else NO_STREET) for e in repo.entities_of_district(s, d.id)}
+        street_name = _resolve_street(s, d, street_id)[1] if street_id is not None else None
+    if entity_id is not None and entity_id not in ents:
+        msg = f"no entity {entity_id!r} in district {d.id}"
+        raise NotFoundError(msg)
     live = _live_by_month(ws, d.id)
     months = _report_months(live, month, year, check_time)
     if refresh:
@@ -922,14 +932,6 @@ def quality_report(
                            key=lambda p: p.stat().st_mtime)
             if found:
                 paths[mo] = found[-1]
-    with ws.registry.session() as s:
-        streets = {st.id: st.name_zh for st in repo.streets_of_district(s, d.id)}
-        ents = {e.id: (e.name, streets.get(e.street_id, NO_STREET) if e.street_id
-                       else NO_STREET) for e in repo.entities_of_district(s, d.id)}
-        street_name = _resolve_street(s, d, street_id)[1] if street_id is not None else None
-    if entity_id is not None and entity_id not in ents:
-        msg = f"no entity {entity_id!r} in district {d.id}"
-        raise NotFoundError(msg)
     for _attempt in range(3):
         try:
             frames = [pq.read_table(paths[mo]).replace_schema_metadata(None)
