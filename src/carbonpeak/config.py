@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     ``CARBONPEAK_S3_REGION`` (default ``AWS_REGION``, ``AWS_DEFAULT_REGION``, ``us-east-1``);
     the credentials come from the usual AWS variables, files or instance profile, never from
     here. The lock and the derived files stay under the home; see docs/scale.md.
+
+    DuckDB (the account's default engine): ``CARBONPEAK_DUCKDB_MEMORY_LIMIT`` (DuckDB's
+    ``memory_limit``, e.g. ``6GB``; default DuckDB's own, 80% of the RAM) and
+    ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY`` (where it spills what does not fit; default DuckDB's
+    own, ``.tmp`` beside the database, i.e. in the working folder for the in-memory one).
     """
 
     model_config = SettingsConfigDict(env_prefix="CARBONPEAK_", extra="ignore")
@@ -116,6 +121,10 @@ class Settings(BaseSettings):
     lake_url: str | None = Field(default=None, pattern=_LAKE_URL)
     s3_endpoint: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
     s3_region: str | None = Field(default=None, max_length=64)
+    # the account's DuckDB: its memory cap (out of core beyond it) and where it spills
+    duckdb_memory_limit: str | None = Field(
+        default=None, pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$")
+    duckdb_temp_directory: Path | None = None
     # how `carbonpeak ingest mqtt` signs in to the broker (docs/feeds.md): user and password,
     # and/or TLS with a CA file and a client certificate and key
     mqtt_username: str | None = None

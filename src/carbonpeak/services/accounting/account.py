@@ -157,8 +157,11 @@ def run_account(
 
     def pipeline() -> dict[str, pa.Table]:
         if engine == AccountEngine.DUCKDB:
+            temp = ws.settings.duckdb_temp_directory
             return run_duckdb(run_steps, run_inputs, OUTPUTS, progress=progress,
-                              connect=ws.lake.connect)
+                              connect=ws.lake.connect,
+                              memory_limit=ws.settings.duckdb_memory_limit,
+                              temp_directory=str(temp) if temp else None)
         if engine == AccountEngine.SPARK:
             if spark is None:
                 msg = "engine 'spark' needs a SparkSession (install the spark extra)"

@@ -64,13 +64,22 @@ def run_duckdb(
     steps: Sequence[tuple[str, str]], inputs: PipelineInputs, outputs: Sequence[str], *,
     threads: int = 2, progress: Progress | None = None,
     connect: Callable[[], duckdb.DuckDBPyConnection] = duckdb.connect,
+    memory_limit: str | None = None, temp_directory: str | None = None,
 ) -> dict[str, pa.Table]:
     """Run ``steps`` on an in-memory DuckDB and return the ``outputs`` tables.
 
-    ``connect`` opens the connection; the lake's (``Lake.connect``) reads its object store."""
+    ``connect`` opens the connection; the lake's (``Lake.connect``) reads its object store.
+    ``memory_limit`` (``"6GB"``) caps DuckDB's memory: beyond it, aggregations and the
+    materialised steps spill to ``temp_directory`` (``CARBONPEAK_DUCKDB_MEMORY_LIMIT``,
+    ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY``); None keeps DuckDB's defaults.
+    """
     con = connect()
     try:
         con.execute(f"SET threads TO {int(threads)}")
+        if memory_limit:
+            con.execute("SET memory_limit = $v", {"v": memory_limit})
+        if temp_directory:
+            con.execute("SET temp_directory = $v", {"v": temp_directory})
         con.execute("SET TimeZone = 'UTC'")
         for name, files in inputs.files.items():
             if files:
