@@ -186,7 +186,7 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     global _DUCK  # one database per process, made on first use
     with _DUCK_LOCK:
         if _DUCK is None or _DUCK[0] != os.getpid():  # not a database of a parent process
-            duck = duckdb.connect()  # not ``db``: the registry's session goes by that name
+            duck = duckdb.connect()
             duck.execute("SET threads TO 2")
             _DUCK = (os.getpid(), duck)
         return _DUCK[1].cursor()
