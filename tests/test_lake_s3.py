@@ -32,6 +32,7 @@ from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
 from tests.conftest import write
+from tests.test_lake_rewrite import check_failed_rewrite, check_rewrite
 
 BUCKET = "carbonpeak-lake"
 ELEC_KWH = 126_320.0  # tests/test_account.py: ELEC_TOTAL
@@ -258,3 +259,21 @@ def test_spark_without_the_hadoop_aws_connector_is_told_what_the_cluster_needs()
     assert read == ["s3a://" + path.removeprefix("s3://")]
     assert f"s3a://{BUCKET}/city/lake/readings" in str(refused.value)
     assert isinstance(refused.value.__cause__, RuntimeError)
+
+
+def test_a_correction_rewrites_its_month_as_a_stream_of_objects(
+        s3_home: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rewritten month's object equals the in-memory rewrite (rows, order, row groups),
+    written through a multipart upload (tests/test_lake_rewrite.py, the same case on disk)."""
+    check_rewrite(s3_home, monkeypatch)
+    assert not list((s3_home.lake.root / "readings").rglob("*.parquet*"))
+
+
+def test_a_rewrite_cut_off_half_way_leaves_no_object(
+        s3_home: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store fails after the first row group: the failed batch leaves no object (the one
+    the upload completed on closing is deleted), not even for the next writer's recovery."""
+    after = check_failed_rewrite(s3_home, monkeypatch)
+    with s3_home.registry.session() as s:  # every object is a file the registry names
+        named = set(s.scalars(select(LakeFile.path).where(LakeFile.dataset == "readings")))
+    assert after == named

@@ -48,8 +48,10 @@ class Workspace:
         if settings.lake_url:
             objects = LakeObjects(settings.lake_url, S3Options(
                 endpoint=settings.s3_endpoint, region=settings.s3_region))
-        return cls(settings, registry, Lake(settings.lake_dir, registry, objects),
-                   actor or f"cli:{getpass.getuser()}")
+        lake = Lake(settings.lake_dir, registry, objects,
+                    memory_limit=settings.duckdb_memory_limit,
+                    temp_directory=settings.duckdb_temp_directory)
+        return cls(settings, registry, lake, actor or f"cli:{getpass.getuser()}")
 
     def district(self, code: str | None = None) -> District:
         """The district ``code``, or the only one when ``code`` is None."""

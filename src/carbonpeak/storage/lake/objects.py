@@ -12,6 +12,10 @@ registry transaction makes them live; an object that no committed batch names is
 (readers take only the paths the registry lists) and the next writer's recovery deletes it.
 On a local folder a file is written to ``.tmp``, fsynced and renamed; on an object store a
 PUT (or a completed multipart upload) makes the object appear whole or not at all.
+
+A file may be written from a stream of record batches (:meth:`LakeObjects.write_parquet_stream`,
+the month a correction rewrites): it is written one row group at a time, so the file is never
+whole in memory, with the same row groups, order and durability as a table's.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ import pyarrow.parquet as pq
 
 __all__ = ["LakeObjects", "S3Options", "hadoop_path", "write_parquet_durably"]
 
+#: rows per row group of the lake's files
+ROW_GROUP = 1_000_000
 #: how the lake's Parquet files are written (local and object store alike)
-_PARQUET: dict[str, Any] = {"compression": "zstd", "row_group_size": 1_000_000}
+_PARQUET: dict[str, Any] = {"compression": "zstd", "row_group_size": ROW_GROUP}
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,27 @@ class LakeObjects:
             return
         pq.write_table(table, self._fs_path(rel), filesystem=self.filesystem, **_PARQUET)
 
+    def write_parquet_stream(self, batches: pa.RecordBatchReader, rel: str | Path) -> int:
+        """Write the rows of ``batches`` at ``rel`` as they come, a row group at a time (at most
+        two row groups in memory, whatever the file's size); returns the rows written.
+
+        The file is the one :meth:`write_parquet` would write from the same rows (same row
+        groups and order) and as durable: a local ``.tmp`` fsynced and renamed; on an object
+        store a multipart upload that completes only when the last row group is written, and
+        an object cut short by an error is deleted at once.
+        """
+        if not self.remote:
+            return write_parquet_durably(batches, self.local_root / rel)
+        where = self._fs_path(rel)
+        try:
+            with self.filesystem.open_output_stream(where) as sink:
+                return _write_batches(batches, sink)
+        except BaseException:
+            # closing the stream completed the upload of what was written: remove it
+            with contextlib.suppress(OSError):
+                self.filesystem.delete_file(where)
+            raise
+
     def delete(self, rel: str | Path) -> None:
         """Remove ``rel``; a missing file is not an error."""
         if not self.remote:
@@ -163,15 +190,44 @@ def hadoop_path(path: str) -> str:
     return "s3a://" + path[len("s3://"):] if path.startswith("s3://") else path
 
 
-def write_parquet_durably(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` so that a crash leaves the old state or the new, never half.
+def _write_batches(batches: pa.RecordBatchReader, where: str | pa.NativeFile) -> int:
+    """Write a stream of batches as one Parquet file with the row groups ``pq.write_table``
+    would cut from the whole table (``ROW_GROUP`` rows each, the last one shorter); returns
+    the rows written. At most one row group plus one batch is held at a time."""
+    schema = batches.schema
+    pending: list[pa.RecordBatch] = []
+    held = written = 0
+    with pq.ParquetWriter(where, schema, compression=_PARQUET["compression"]) as writer:
+        for batch in batches:
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= ROW_GROUP:
+                table = pa.Table.from_batches(pending, schema)
+                writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                rest = table.slice(ROW_GROUP)
+                pending, held = rest.to_batches(), rest.num_rows
+                written += ROW_GROUP
+        if held or not written:
+            writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP)
+            written += held
+    return written
+
+
+def write_parquet_durably(data: pa.Table | pa.RecordBatchReader, path: Path) -> int:
+    """Write ``data`` to ``path`` so that a crash leaves the old state or the new, never half;
+    returns the rows written.
 
     ``<path>.tmp`` is written (zstd), fsynced, renamed over ``path``, and the folder fsynced.
+    A :class:`pyarrow.RecordBatchReader` is written as it is read, a row group at a time.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        pq.write_table(table, tmp, **_PARQUET)
+        if isinstance(data, pa.Table):
+            pq.write_table(data, tmp, **_PARQUET)
+            rows = int(data.num_rows)
+        else:
+            rows = _write_batches(data, str(tmp))
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -186,3 +242,4 @@ def write_parquet_durably(table: pa.Table, path: Path) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+    return rows

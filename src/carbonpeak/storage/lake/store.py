@@ -13,11 +13,13 @@ Datasets and their keys:
 Invariant: among the *live* files of a dataset and district, a key occurs once. A batch that
 overlaps live rows of a month rewrites that month into one new file (its rows win; the rows it
 does not touch keep their original ``batch_id``); the old files become ``superseded`` in the
-same registry transaction that commits the batch. Files are written to a temporary name,
-fsynced and renamed before that transaction, so a crash leaves at most unreferenced files,
-which :meth:`Lake.recover` removes. Readers take only the live files the registry lists, all
-datasets in one statement
-(one snapshot), so an account never sees half of a batch.
+same registry transaction that commits the batch. The rewrite is streamed: DuckDB merges and
+sorts the month (spilling beyond its ``memory_limit``) and the sorted rows are written a row
+group at a time, so a month is never whole in memory, however large. Files are written to a
+temporary name, fsynced and renamed before that transaction, so a crash leaves at most
+unreferenced files, which :meth:`Lake.recover` removes. Readers take only the live files the
+registry lists, all datasets in one statement (one snapshot), so an account never sees half
+of a batch.
 
 The dataset files may live on an S3-compatible object store instead (``CARBONPEAK_LAKE_URL=
 s3://bucket/prefix``): every file goes through :class:`~carbonpeak.storage.lake.objects.
@@ -43,7 +45,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select, update
 
 from carbonpeak.i18n import dumps, msg
-from carbonpeak.storage.lake.objects import LakeObjects, write_parquet_durably
+from carbonpeak.storage.lake.objects import ROW_GROUP, LakeObjects, write_parquet_durably
 from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
@@ -137,14 +139,21 @@ class Lake:
         Registry whose ``lake_files`` table says which files are live.
     objects
         Where the dataset files live (default: ``root``), e.g. an S3 bucket and prefix.
+    memory_limit, temp_directory
+        DuckDB's ``memory_limit`` (``"6GB"``) and spill folder for every connection
+        :meth:`connect` opens (``CARBONPEAK_DUCKDB_MEMORY_LIMIT``,
+        ``CARBONPEAK_DUCKDB_TEMP_DIRECTORY``); None keeps DuckDB's defaults.
     """
 
     def __init__(self, root: Path, registry: Registry,
-                 objects: LakeObjects | None = None) -> None:
+                 objects: LakeObjects | None = None, *, memory_limit: str | None = None,
+                 temp_directory: Path | None = None) -> None:
         self.root = root
         self.registry = registry
         self.root.mkdir(parents=True, exist_ok=True)
         self.objects = objects or LakeObjects(root)
+        self.memory_limit = memory_limit
+        self.temp_directory = temp_directory
         self._swept: set[int] = set()  # dead batches whose files a scan has already removed
 
     # -- reading -----------------------------------------------------------------------
@@ -176,8 +185,14 @@ class Lake:
         return out
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A new in-memory DuckDB connection that reads the paths :meth:`live_files` gives."""
-        return self.objects.connect()
+        """A new in-memory DuckDB connection that reads the paths :meth:`live_files` gives,
+        under the lake's memory cap and spill folder when set."""
+        con = self.objects.connect()
+        if self.memory_limit:
+            con.execute("SET memory_limit = $v", {"v": self.memory_limit})
+        if self.temp_directory:
+            con.execute("SET temp_directory = $v", {"v": str(self.temp_directory)})
+        return con
 
     def parquet_file(self, path: str) -> pq.ParquetFile:
         """Open a live file by the path :meth:`live_files` gave."""
@@ -276,7 +291,6 @@ class Lake:
             params={"m": month},
         ).to_arrow_table()
         mw = MonthWrite(dataset=dataset, month=month, rows_in=new.num_rows)
-        out = new
         if existing:
             files = [self.objects.path(p) for _, p in existing]
             con.register("new_rows", new)
@@ -293,18 +307,24 @@ class Lake:
             if mw.overlapping == new.num_rows and mw.replaced == 0:
                 con.unregister("new_rows")
                 return mw  # every row already live with the same value: nothing to write
-            if mw.overlapping:
-                out = con.sql(
-                    f"SELECT * FROM (SELECT o.* FROM {_READ} o ANTI JOIN new_rows n "
-                    f"ON {on} UNION ALL SELECT * FROM new_rows) ORDER BY {', '.join(keys)}",
-                    params={"f": files},
-                ).to_arrow_table()
-                mw.supersedes = [fid for fid, _ in existing]
-            con.unregister("new_rows")
         rel = (Path(dataset) / f"district={district_id}" / f"month={month}"
                / f"b{batch_id:08d}-{uuid.uuid4().hex[:8]}.parquet")
-        self.objects.write_parquet(out, rel)
-        mw.new_path, mw.new_rows = str(rel), out.num_rows
+        if mw.overlapping:
+            # the month rewritten: streamed from DuckDB's sort to the file, a row group at a
+            # time (the sort spills beyond the connection's memory_limit)
+            merged = con.sql(
+                f"SELECT * FROM (SELECT o.* FROM {_READ} o ANTI JOIN new_rows n "
+                f"ON {on} UNION ALL SELECT * FROM new_rows) ORDER BY {', '.join(keys)}",
+                params={"f": files},
+            ).to_arrow_reader(ROW_GROUP)
+            mw.new_rows = self.objects.write_parquet_stream(merged, rel)
+            mw.supersedes = [fid for fid, _ in existing]
+        else:
+            self.objects.write_parquet(new, rel)  # the incoming month: a part of the batch
+            mw.new_rows = new.num_rows
+        if existing:
+            con.unregister("new_rows")
+        mw.new_path = str(rel)
         return mw
 
     def _live_records(self, district_id: str, dataset: str,
