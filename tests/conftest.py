@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,12 +185,59 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(home=tmp_path / "home", database_url=database_url)
 
 
-@pytest.fixture
-def ws(settings: Settings) -> Iterator[Workspace]:
-    """An initialised home with the Huangpu district (without its target catalogue, which
-    ``carbonpeak init`` loads; tests of targets load it themselves)."""
+# A home that many tests start from (``ws``, and the districts some modules import into it) is
+# built once per worker process and copied for each test: the registry file, the home and
+# whatever else the build wrote beside them, to the same places under the test's folder (the
+# lake and the registry keep paths relative to the home, so a copy is a home of its own, as
+# ``demo_copy`` relies on). Only on SQLite, with a local lake and the usual layout
+# (``settings``: the home and ``registry.sqlite`` side by side); otherwise it is built in place.
+_home_templates: dict[str, Path] = {}
+
+
+def _init_huangpu(settings: Settings) -> Workspace:
     workspace, _ = init_workspace(settings, profiles=["huangpu"], actor="test",
                                   load_targets=False)
+    return workspace
+
+
+def home_from_template(settings: Settings, tmp_path_factory: pytest.TempPathFactory,
+                       key: str = "huangpu",
+                       build: Callable[[Workspace, Path], None] | None = None) -> Workspace:
+    """``init_workspace`` with Huangpu (no target catalogue, actor ``test``) in ``settings``,
+    then ``build(ws, folder)`` with ``folder`` the home's parent (``tmp_path`` for the usual
+    ``settings``); the result is the same as building it there, but is built once per worker
+    process under ``key`` and copied."""
+    folder = settings.home.parent
+    database = sa.engine.make_url(settings.url).database if settings.url.startswith(
+        "sqlite") else None
+    if (settings.lake_url or _migrate_for_real[0] or database is None
+            or Path(database) != folder / "registry.sqlite"
+            or Path(database).exists() or settings.home.exists()):
+        workspace = _init_huangpu(settings)
+        if build is not None:
+            build(workspace, folder)
+        return workspace
+    if key not in _home_templates:
+        template = tmp_path_factory.mktemp(f"home-template-{key}")
+        built = _init_huangpu(settings.model_copy(update={
+            "home": template / "home",
+            "database_url": f"sqlite:///{template / 'registry.sqlite'}"}))
+        try:
+            if build is not None:
+                build(built, template)
+        finally:
+            built.close()  # the last connection closed: the WAL is checkpointed into the file
+        _home_templates[key] = template
+    shutil.copytree(_home_templates[key], folder, dirs_exist_ok=True)
+    return Workspace.open(settings, actor="test", check=False)
+
+
+@pytest.fixture
+def ws(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """An initialised home with the Huangpu district (without its target catalogue, which
+    ``carbonpeak init`` loads; tests of targets load it themselves): a copy of one built once
+    per worker (:func:`home_from_template`)."""
+    workspace = home_from_template(settings, tmp_path_factory)
     yield workspace
     workspace.close()
 

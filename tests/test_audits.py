@@ -100,7 +100,13 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.workspace import Workspace
 from tests import reference_district
-from tests.conftest import BACKENDS, STARTUP_WAIT_S, openapi_schema, registry_url
+from tests.conftest import (
+    BACKENDS,
+    STARTUP_WAIT_S,
+    home_from_template,
+    openapi_schema,
+    registry_url,
+)
 from tests.one_language import CJK, english_words, workbook_texts
 
 EXTRA_ENTITIES = """entity_id,name,kind,street,building_type,floor_area_m2
@@ -252,19 +258,26 @@ def test_dates_and_measures_as_people_write_them() -> None:
 
 
 # -- files -------------------------------------------------------------------------------------
-@pytest.fixture
-def district(ws: Workspace, tmp_path: Path) -> Workspace:
-    """Huangpu with the reference district's and the extra entities, and Tianhe with T1."""
-    files = reference_district.write_files(tmp_path / "ref")
+def _district(ws: Workspace, folder: Path) -> None:
+    files = reference_district.write_files(folder / "ref")
     import_file(ws, "entities", files["entities"], district="huangpu")
-    (tmp_path / "extra.csv").write_text(EXTRA_ENTITIES, encoding="utf-8")
-    import_file(ws, "entities", tmp_path / "extra.csv", district="huangpu")
+    (folder / "extra.csv").write_text(EXTRA_ENTITIES, encoding="utf-8")
+    import_file(ws, "entities", folder / "extra.csv", district="huangpu")
     init_workspace(ws.settings, profiles=["tianhe"], actor="test", load_targets=False)
-    (tmp_path / "t.csv").write_text("entity_id,name,kind,street,building_type,floor_area_m2\n"
-                                    "T1,天河大厦,building,五山街道,office,20000\n",
-                                    encoding="utf-8")
-    import_file(ws, "entities", tmp_path / "t.csv", district="tianhe")
-    return ws
+    (folder / "t.csv").write_text("entity_id,name,kind,street,building_type,floor_area_m2\n"
+                                  "T1,天河大厦,building,五山街道,office,20000\n",
+                                  encoding="utf-8")
+    import_file(ws, "entities", folder / "t.csv", district="tianhe")
+
+
+@pytest.fixture
+def district(settings: Settings,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """Huangpu with the reference district's and the extra entities, and Tianhe with T1 (a
+    copy of a home built once per worker: tests/conftest.py ``home_from_template``)."""
+    ws = home_from_template(settings, tmp_path_factory, "audits-district", _district)
+    yield ws
+    ws.close()
 
 
 def test_bad_audit_file_names_every_row_and_field(district: Workspace, tmp_path: Path) -> None:
@@ -534,9 +547,11 @@ def test_implausible_dates_are_refused(district: Workspace, tmp_path: Path) -> N
 
 # -- the schedule and the checklist ------------------------------------------------------------
 @pytest.fixture
-def built(ws: Workspace, tmp_path: Path) -> Workspace:
-    _setup(ws, tmp_path)
-    return ws
+def built(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """:func:`_setup` in the test's folder (a copy of a home built once per worker)."""
+    ws = home_from_template(settings, tmp_path_factory, "audits-built", _setup)
+    yield ws
+    ws.close()
 
 
 def test_schedule_by_hand(built: Workspace) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import duckdb
 import orjson
@@ -15,6 +16,7 @@ from carbonpeak.intake.imports import import_file
 from carbonpeak.services.access.users import create_user, issue_token, revoke_token
 from carbonpeak.storage.registry.models import AuditLog, BatchRejection, IngestBatch
 from tests import reference_district
+from tests.conftest import home_from_template
 
 # idempotency keys, batches and scope in SQL: on both databases (``contract``); a body
 # refused before it reaches the registry (unreadable, too large) and the OpenAPI document
@@ -30,10 +32,10 @@ def _lake_rows(ws, dataset="readings"):
         f"FROM read_parquet({files!r}, hive_partitioning=false) ORDER BY 1, 2").fetchall()
 
 
-@pytest.fixture
-def feed(ws, tmp_path):
-    """Reference entities and meters (no readings), a few users with tokens, a client."""
-    files = reference_district.write_files(tmp_path / "in")
+def _feed_home(ws, folder):
+    """Reference entities and meters (no readings), a few users with tokens (kept in
+    ``tokens.json`` beside the home)."""
+    files = reference_district.write_files(folder / "in")
     for kind in ("entities", "meters"):
         import_file(ws, kind, files[kind])
     create_user(ws, "gw-b1", "data_feeder", entities=["B1"])
@@ -43,6 +45,22 @@ def feed(ws, tmp_path):
     create_user(ws, "admin", "district_admin")
     tokens = {u: issue_token(ws, u).token for u in ("gw-b1", "gw-e1", "gw-b2", "analyst",
                                                      "admin")}
+    (folder / "tokens.json").write_text(json.dumps(tokens), encoding="utf-8")
+
+
+@pytest.fixture
+def ws(settings, tmp_path_factory):
+    """The home of :func:`_feed_home`: on SQLite a copy of one built once per worker
+    (tests/conftest.py ``home_from_template``)."""
+    workspace = home_from_template(settings, tmp_path_factory, "feeds-api", _feed_home)
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture
+def feed(ws):
+    """Reference entities and meters (no readings), a few users with tokens, a client."""
+    tokens = json.loads((ws.settings.home.parent / "tokens.json").read_text(encoding="utf-8"))
     client = TestClient(create_app(workspace=ws))
 
     def auth(user, **extra):

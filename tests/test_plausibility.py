@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from carbonpeak.config import Settings
 from carbonpeak.errors import HeldValuesPending, InputValidationError
 from carbonpeak.intake.feeds import ingest_ledger, ingest_readings
 from carbonpeak.intake.imports import import_file
@@ -23,7 +25,7 @@ from carbonpeak.services.accounting.held import decide_held, list_held
 from carbonpeak.storage.principals import Principal
 from carbonpeak.storage.registry.models import AuditLog, BatchRejection, HeldValue
 from carbonpeak.storage.workspace import Workspace
-from tests.conftest import write
+from tests.conftest import home_from_template, write
 
 ENTITIES = ("entity_id,name,kind,street,building_type,floor_area_m2\n"
             "P1,甲楼,building,外滩街道,office,10000\n")
@@ -45,12 +47,18 @@ def _history(path: Path) -> Path:
     return path
 
 
+def _world(ws: Workspace, folder: Path) -> None:
+    import_file(ws, "entities", write(folder, "e.csv", ENTITIES))
+    import_file(ws, "meters", write(folder, "m.csv", METERS))
+    import_file(ws, "readings", _history(folder / "history.csv"))
+
+
 @pytest.fixture
-def world(ws: Workspace, tmp_path: Path) -> Workspace:
-    import_file(ws, "entities", write(tmp_path, "e.csv", ENTITIES))
-    import_file(ws, "meters", write(tmp_path, "m.csv", METERS))
-    import_file(ws, "readings", _history(tmp_path / "history.csv"))
-    return ws
+def world(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """Two weeks of history (a copy of a home built once per worker on SQLite)."""
+    ws = home_from_template(settings, tmp_path_factory, "plausibility-world", _world)
+    yield ws
+    ws.close()
 
 
 def _push(ws: Workspace, rows: list[dict[str, object]]):
@@ -223,17 +231,24 @@ REG_METERS = ("meter_id,entity_id,carrier,unit,register,interval_minutes\n"
               "RM1,P1,electricity,kWh,cumulative,60\n")
 
 
-@pytest.fixture
-def registers(ws: Workspace, tmp_path: Path) -> Workspace:
-    """RM1: two weeks of hourly reads, 1,000 + 10 kWh an hour (the last, 4,350 at 03-14 23:00)."""
-    import_file(ws, "entities", write(tmp_path, "e.csv", ENTITIES))
-    import_file(ws, "meters", write(tmp_path, "m.csv", REG_METERS))
+def _registers(ws: Workspace, folder: Path) -> None:
+    import_file(ws, "entities", write(folder, "e.csv", ENTITIES))
+    import_file(ws, "meters", write(folder, "m.csv", REG_METERS))
     lines = ["meter_id,ts,value"] + [
         f"RM1,{START + dt.timedelta(hours=h):%Y-%m-%dT%H:%M:%S},{1000 + 10 * h}"
         for h in range(14 * 24)]
-    (tmp_path / "reads.csv").write_text("\n".join(lines) + "\n")
-    import_file(ws, "readings", tmp_path / "reads.csv")
-    return ws
+    (folder / "reads.csv").write_text("\n".join(lines) + "\n")
+    import_file(ws, "readings", folder / "reads.csv")
+
+
+@pytest.fixture
+def registers(settings: Settings,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """RM1: two weeks of hourly reads, 1,000 + 10 kWh an hour (the last, 4,350 at 03-14 23:00);
+    a copy of a home built once per worker on SQLite."""
+    ws = home_from_template(settings, tmp_path_factory, "plausibility-registers", _registers)
+    yield ws
+    ws.close()
 
 
 @pytest.mark.contract
