@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
 from carbonpeak.i18n import Message, loads, msg
@@ -27,13 +26,10 @@ from carbonpeak.services.plan.indicators import STATISTICS, district_series, fin
 from carbonpeak.services.plan.trajectory import TARGET_RUNS, peak_outlook
 from carbonpeak.storage.registry.models import (
     AccountRun,
-    Budget,
     District,
-    EarlyWarning,
-    Entity,
     FactorSetRecord,
-    Street,
 )
+from carbonpeak.storage.registry.repositories import figures as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ScopeType
 
@@ -118,12 +114,10 @@ def _metered(ws: Workspace, d: District, year: int) -> list[Computed]:
         run = official_run(s, d.id, year)
         if run is not None:
             s.expunge(run)
-        ents = pd.DataFrame(s.execute(select(
-            Entity.id, Entity.name, Entity.street_id, Entity.is_key_unit)
-            .where(Entity.district_id == d.id)).all(),
+        ents = pd.DataFrame(
+            repo.district_entity_keys(s, d.id),
             columns=["entity_id", "name", "street_id", "is_key_unit"]).set_index("entity_id")
-        streets = list(s.scalars(select(Street).where(Street.district_id == d.id)
-                                 .order_by(Street.id)))
+        streets = repo.district_streets(s, d.id, ordered=True)
         s.expunge_all()
     codes = ["energy.metered", "energy.metered.equivalent", "co2.metered", "pv.metered",
              "coverage.intervals", "key_units.count"]
@@ -224,14 +218,10 @@ def _statistics(ws: Workspace, d: District, year: int) -> list[Computed]:
 # -- plan values: budgets ------------------------------------------------------------------
 def _plan(ws: Workspace, d: District, year: int) -> list[Computed]:
     with ws.registry.session() as s:
-        budgets = list(s.scalars(select(Budget).where(
-            Budget.district_id == d.id, Budget.year == year, Budget.metric == "energy_tce")))
-        warns = list(s.scalars(select(EarlyWarning).where(
-            EarlyWarning.district_id == d.id, EarlyWarning.year == year,
-            EarlyWarning.metric == "energy_tce")))
-        streets = {st.code: st for st in s.scalars(select(Street).where(
-            Street.district_id == d.id))}
-        ents = {e.id: e for e in s.scalars(select(Entity).where(Entity.district_id == d.id))}
+        budgets = repo.energy_budgets(s, d.id, year)
+        warns = repo.energy_warnings(s, d.id, year)
+        streets = {st.code: st for st in repo.district_streets(s, d.id)}
+        ents = {e.id: e for e in repo.district_entities(s, d.id)}
         s.expunge_all()
     out: list[Computed] = []
     district = next((b for b in budgets if b.scope_type == ScopeType.DISTRICT), None)

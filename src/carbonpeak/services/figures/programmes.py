@@ -28,7 +28,6 @@ import datetime as dt
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
 
 from carbonpeak.errors import CarbonPeakError
 from carbonpeak.services.accounting.account import official_run
@@ -42,13 +41,9 @@ from carbonpeak.services.projects.register import pipeline
 from carbonpeak.services.supervision.assessment import assess
 from carbonpeak.services.supervision.catalogue import STREET_UNIT
 from carbonpeak.storage.registry.models import (
-    DispatchRound,
     District,
-    Project,
-    RoundSubmission,
-    Street,
-    SupervisionTask,
 )
+from carbonpeak.storage.registry.repositories import figures as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import ScopeType, SubmissionStatus
 
@@ -189,14 +184,10 @@ def _performance_ratio(ws: Workspace, d: District, year: int) -> Computed:
 def _supervision(ws: Workspace, d: District, year: int, as_of: dt.date,
                  statuses: list[TargetStatus]) -> list[Computed]:
     with ws.registry.session() as s:
-        tasks = list(s.scalars(select(SupervisionTask.code).where(
-            SupervisionTask.district_id == d.id)))
-        rounds = {r.id: r for r in s.scalars(select(DispatchRound).where(
-            DispatchRound.district_id == d.id, DispatchRound.opened_on <= as_of))}
-        subs = list(s.scalars(select(RoundSubmission).where(
-            RoundSubmission.round_id.in_(list(rounds)))))
-        streets = {st.code: st for st in s.scalars(select(Street).where(
-            Street.district_id == d.id))}
+        tasks = repo.task_codes(s, d.id)
+        rounds = {r.id: r for r in repo.rounds_opened_by(s, d.id, as_of)}
+        subs = repo.round_submissions(s, list(rounds))
+        streets = {st.code: st for st in repo.district_streets(s, d.id)}
         s.expunge_all()
     period = as_of.isoformat()
     prov: dict[str, Any] = {"source": note("dispatch_rounds"), "as_of": period}
@@ -249,7 +240,7 @@ def _supervision(ws: Workspace, d: District, year: int, as_of: dt.date,
 def _projects(ws: Workspace, d: District, year: int, computed: list[Computed]) -> list[Computed]:
     out: list[Computed] = []
     with ws.registry.session() as s:
-        n = len(list(s.scalars(select(Project.id).where(Project.district_id == d.id))))
+        n = len(repo.project_ids(s, d.id))
         run = official_run(s, d.id, year)
         run_id = run.id if run is not None else None
     codes = ("projects.pipeline", "projects.budget.remaining", "projects.headroom")

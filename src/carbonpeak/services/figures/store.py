@@ -17,7 +17,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from carbonpeak.i18n import Lang, Message, loads, render
@@ -33,15 +32,10 @@ from carbonpeak.services.figures.programmes import (
 )
 from carbonpeak.services.plan.indicators import suppressed_years, withheld_totals
 from carbonpeak.storage.registry.models import (
-    AccountRun,
-    AuditLog,
-    Budget,
-    EarlyWarning,
     FigureValue,
-    IngestBatch,
-    WarningEvent,
     utcnow,
 )
+from carbonpeak.storage.registry.repositories import figures as repo
 from carbonpeak.storage.workspace import Workspace
 from carbonpeak.vocabulary import FigureBasis, ScopeType
 
@@ -75,18 +69,7 @@ def year_end(year: int) -> dt.date:
 def inputs_version(ws: Workspace, district_id: str) -> str:
     """A string that changes whenever an input of a figure may have changed."""
     with ws.registry.session() as s:
-        row = s.execute(select(
-            select(func.coalesce(func.max(AccountRun.id), 0)).where(
-                AccountRun.district_id == district_id).scalar_subquery(),
-            select(func.coalesce(func.max(IngestBatch.id), 0)).scalar_subquery(),
-            select(func.coalesce(func.max(AuditLog.id), 0)).where(
-                AuditLog.object_type.not_in(_NOT_DATA)).scalar_subquery(),
-            select(func.coalesce(func.max(WarningEvent.id), 0)).scalar_subquery(),
-            select(func.max(Budget.updated_at)).where(
-                Budget.district_id == district_id).scalar_subquery(),
-            select(func.max(EarlyWarning.updated_at)).where(
-                EarlyWarning.district_id == district_id).scalar_subquery(),
-        )).one()
+        row = repo.inputs_row(s, district_id, _NOT_DATA)
     return (f"{_FORMAT}-r{row[0]}-b{row[1]}-a{row[2]}-w{row[3]}-u{stamp(row[4])}"
             f"-e{stamp(row[5])}")
 
@@ -235,9 +218,7 @@ def _store(ws: Workspace, district_id: str, year: int, as_of: dt.date, inputs: s
     computed += more
     now = utcnow()
     with ws.registry.session() as s:
-        s.execute(delete(FigureValue).where(FigureValue.district_id == district_id,
-                                            FigureValue.year == year,
-                                            FigureValue.as_of == as_of))
+        repo.delete_figure_values(s, district_id, year, as_of)
         for c in computed:
             fd = definition(c.code)
             s.add(FigureValue(district_id=district_id, year=year, as_of=as_of, code=c.code,
@@ -257,17 +238,13 @@ def figures(ws: Workspace, *, year: int, district: str | None = None,
     when = as_of or year_end(year)
     inputs = inputs_version(ws, district_id)
     with ws.registry.session() as s:
-        stored = s.scalar(select(FigureValue.inputs).where(
-            FigureValue.district_id == district_id, FigureValue.year == year,
-            FigureValue.as_of == when).limit(1))
+        stored = repo.stored_inputs(s, district_id, year, when)
     if refresh or stored != inputs:
         # another writer storing the same values at the same time wins
         with contextlib.suppress(IntegrityError):
             _store(ws, district_id, year, when, inputs)
     with ws.registry.session() as s:
-        rows = list(s.scalars(select(FigureValue).where(
-            FigureValue.district_id == district_id, FigureValue.year == year,
-            FigureValue.as_of == when)))
+        rows = repo.figure_values(s, district_id, year, when)
         s.expunge_all()
     items = [Figure(definition(r.code), r.value, r.subject_type, r.subject_id, r.street_id,
                     r.period, r.as_of, dict(r.provenance or {}), r.computed_at)
