@@ -668,7 +668,7 @@ class _RunTables:
         self.folder = ws.lake.root / self.rel
         self._arrow = dict(arrow)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-tables")
-        self._pending: list[Future[None]] = []
+        self._pending: list[Future[int]] = []
 
     def __enter__(self) -> _RunTables:
         self._pending = [self._pool.submit(write_parquet_durably, t, self._path(n))
