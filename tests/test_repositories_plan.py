@@ -30,7 +30,7 @@ def test_warning_page_orders_by_level_then_ratio_with_none_last(ws: Workspace) -
                    _warning("r1", WarningLevel.RED, 1.3),
                    _warning("r1-old", WarningLevel.RED, 1.3, year=2023)])
     with ws.registry.session() as s:
-        total, rows = repo.warning_page(s, [EarlyWarning.district_id == "huangpu"],
+        total, rows = repo.warning_page(s, "huangpu", EarlyWarning.scope_type == "entity",
                                         WarningLevel.by_severity(), limit=10, offset=0)
         got = [(w.scope_id, w.year) for w in rows]
     assert total == 6
@@ -38,8 +38,8 @@ def test_warning_page_orders_by_level_then_ratio_with_none_last(ws: Workspace) -
                    ("y-none", 2024), ("g1", 2024)]
     with ws.registry.session() as s:
         total, rows = repo.warning_page(
-            s, [EarlyWarning.district_id == "huangpu", EarlyWarning.level == "yellow"],
-            WarningLevel.by_severity(), limit=2, offset=1)
+            s, "huangpu", EarlyWarning.scope_type == "entity", WarningLevel.by_severity(),
+            level="yellow", limit=2, offset=1)
         page = [w.scope_id for w in rows]
     assert total == 3
     assert page == ["y-low", "y-none"]

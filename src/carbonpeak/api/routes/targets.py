@@ -533,7 +533,8 @@ def _evaluate(ws: Workspace, p: Principal, body: EvaluationIn) -> dict[str, Any]
     return _obj({"district": wr.district, "year": wr.year, "metric": wr.metric,
                   "months_elapsed": wr.months_elapsed, "account_run_id": wr.account_run_id,
                   "counts": wr.counts(), "units": len(wr.table), "events": len(wr.events),
-                  "notified": wr.notified, "notes": wr.notes})
+                  "notified": wr.notified, "notes": wr.notes,
+                  "notes_zh": [render(m, "zh") for m in wr.messages]})
 
 
 @router.get("/warnings", response_model=WarningsPublic, responses=_RESPONSES | EXPORTS)

@@ -84,7 +84,7 @@ SECTORS = {code: render_both(Message(f"label.sector.{code.lower()}"))
 #: building types by their labels (``label.building_type.*``; not a building: an enterprise)
 BUILDING_TYPES = {code: render_both(Message(f"label.building_type.{code}")) for code in (
     "office", "hotel", "mall", "hospital", "school", "government", "data_centre", "mixed",
-    "other")} | {"(none)": render_both(Message("label.building_type.none"))}
+    "other")} | {"(none)": render_both(Message("whitepaper.building_type.none"))}
 SCENARIOS = {name: render_both(Message(f"label.scenario.{name}"))
              for name in ("bau", "plan", "enhanced")}
 SCENARIO_COLORS = {"bau": "#d55e00", "plan": "#0072b2", "enhanced": "#009e73"}
