@@ -9,19 +9,14 @@ the tables print as the key they are.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import demo_copy
 from tests.test_whitepaper_language import ALLOWED, english_words
-
-ROOT = Path(__file__).resolve().parents[1]
 
 #: more units and abbreviations the CLI prints: direct and alternating current, an internet
 #: data centre, a model's proper name
@@ -76,17 +71,20 @@ def test_the_code_of_a_figure_or_column_is_not_a_word() -> None:
 
 
 def test_the_read_commands_print_chinese(demo_home: Path) -> None:
-    env = {**os.environ, "CARBONPEAK_HOME": str(demo_home), "COLUMNS": "250",
-           "PYTHONPATH": str(ROOT / "src")}
-    env.pop("CARBONPEAK_LANG", None)
-    env.pop("CARBONPEAK_DATABASE_URL", None)
+    """In process (Typer's runner; the process itself is not under test here): the language
+    is the default one, no ``CARBONPEAK_LANG``."""
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+
+    env: dict[str, str | None] = {"CARBONPEAK_HOME": str(demo_home), "COLUMNS": "250",
+                                  "CARBONPEAK_LANG": None, "CARBONPEAK_DATABASE_URL": None}
     ids = _ids(demo_home)
     found: dict[str, list[str]] = {}
     for args in COMMANDS:
-        run = subprocess.run([sys.executable, "-m", "carbonpeak", *args],  # noqa: S603
-                             env=env, capture_output=True, text=True, check=False)
-        assert run.returncode == 0, (args, run.stdout[-2000:], run.stderr[-2000:])
+        run = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+        assert run.exit_code == 0, (args, run.output[-2000:])
         assert re.search(r"[\u4e00-\u9fff]", run.stdout), args  # it printed Chinese
-        if bad := words(run.stdout + run.stderr, ids):
+        if bad := words(run.output, ids):
             found[" ".join(args)] = sorted(bad)
     assert found == {}
