@@ -133,7 +133,8 @@ STARTUP_WAIT_S = 120
 #: test_lake_lock 43, test_incremental_account 37, test_city 36 (193 cases); without the
 #: demo's build test_supervision_writes_browser 65, test_pv_browser ~50,
 #: test_supervision_browser 50, test_vpp_browser 31.
-LONGEST_FIRST = ("test_browser", "test_whitepaper", "test_feeds_reliability", "test_spark",
+LONGEST_FIRST = ("test_cli_demo_language", "test_browser", "test_whitepaper",
+                 "test_feeds_reliability", "test_spark",
                  "test_figures", "test_mqtt", "test_web_api", "test_plan_pipelines",
                  "test_feeds_api", "test_targets_api", "test_fuzz_feeds", "test_audits",
                  "test_api_schemas", "test_reports", "test_drilldown", "test_properties",
@@ -143,7 +144,8 @@ LONGEST_FIRST = ("test_browser", "test_whitepaper", "test_feeds_reliability", "t
                  "test_disclosure", "test_supervision_writes_browser", "test_http_limits",
                  "test_excel", "test_pv_browser", "test_supervision_browser",
                  "test_vpp_browser", "test_disclosure_browser", "test_commissioning_pipeline",
-                 "test_quality", "test_import", "test_cli", "test_whitepaper_language")
+                 "test_quality", "test_import", "test_cli", "test_whitepaper_language",
+                 "test_lake_s3", "test_lake_rewrite")
 
 
 def _is_postgres_case(item: pytest.Item) -> bool:
