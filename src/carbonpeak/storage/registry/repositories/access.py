@@ -25,6 +25,9 @@ from carbonpeak.storage.registry.models import (
     UserEntity,
     WebSession,
 )
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    Condition,
+)
 
 __all__ = [
     "Condition",
@@ -55,9 +58,6 @@ __all__ = [
     "warning_condition",
     "web_session_by_hash",
 ]
-
-#: a SQL condition (a ``WHERE`` clause) on one table's rows
-Condition = ColumnElement[bool]
 
 
 # -- the access scope's conditions ------------------------------------------------------------

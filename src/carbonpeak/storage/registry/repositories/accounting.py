@@ -13,17 +13,20 @@ from sqlalchemy.orm import Session
 from carbonpeak.storage.registry.models import (
     AccountRun,
     Certificate,
-    DistrictStatistics,
     Entity,
-    FactorSetRecord,
     HeldValue,
     IngestBatch,
     Meter,
     Project,
     ProjectEnergyLine,
-    QuotaTableRecord,
     ReferenceVerification,
-    Street,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    entity_ids_of_district,
+    latest_factor_set_version,
+    latest_quota_table_version,
+    statistics_of_year,
+    streets_of_district,
 )
 from carbonpeak.vocabulary import BatchStatus, CertificateStatus, HeldStatus, ProjectStage
 
@@ -68,11 +71,6 @@ def live_held_candidates(s: Session, district_id: str,
         HeldValue.status.in_([HeldStatus.HELD, HeldStatus.REJECTED]))).all()
 
 
-def streets_of_district(s: Session, district_id: str) -> list[Street]:
-    """The district's streets."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
-
-
 def entities_of_district(s: Session, district_id: str) -> list[Entity]:
     """The district's entities."""
     return list(s.scalars(select(Entity).where(Entity.district_id == district_id)))
@@ -108,12 +106,6 @@ def quality_meter_rows(s: Session, district_id: str) -> Sequence[Row[
     ).join(Entity).where(Entity.district_id == district_id).order_by(Meter.id)).all()
 
 
-def statistics_of_year(s: Session, district_id: str, year: int) -> DistrictStatistics | None:
-    """The district's statistics of the year (None if none were imported)."""
-    return s.scalars(select(DistrictStatistics).where(
-        DistrictStatistics.district_id == district_id, DistrictStatistics.year == year)).first()
-
-
 def official_run(s: Session, district_id: str, year: int) -> AccountRun | None:
     """The current official account run of a district and year (None if never accounted)."""
     return s.scalars(select(AccountRun).where(
@@ -139,11 +131,6 @@ def mark_run_restated(s: Session, run_id: int, by_run_id: int) -> None:
 def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
     """The entities of ``ids`` (those that exist)."""
     return list(s.scalars(select(Entity).where(Entity.id.in_(list(ids)))))
-
-
-def entity_ids_of_district(s: Session, district_id: str) -> list[str]:
-    """The ids of the district's entities."""
-    return list(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
 
 
 def certificates_by_serial(s: Session, serials: Sequence[str]) -> list[Certificate]:
@@ -199,18 +186,6 @@ def current_reference_verifications(s: Session) -> list[ReferenceVerification]:
     return list(s.scalars(select(ReferenceVerification)
                           .where(ReferenceVerification.withdrawn_at.is_(None))
                           .order_by(ReferenceVerification.id)))
-
-
-def latest_quota_table_version(s: Session, table_id: str) -> QuotaTableRecord | None:
-    """The newest version of a quota table (None if unknown)."""
-    return s.scalars(select(QuotaTableRecord).where(QuotaTableRecord.table_id == table_id)
-                     .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
-
-
-def latest_factor_set_version(s: Session, set_id: str) -> FactorSetRecord | None:
-    """The newest version of a factor set (None if unknown)."""
-    return s.scalars(select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
-                     .order_by(FactorSetRecord.version.desc()).limit(1)).first()
 
 
 def reference_verifications(s: Session, *, kind: str | None = None, target: str | None = None,

@@ -31,6 +31,12 @@ from carbonpeak.storage.registry.models import (
     User,
     WeatherDay,
 )
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    entity_id_set as district_entity_ids,
+)
+from carbonpeak.storage.registry.repositories.common import (
+    streets_of_district as district_streets,
+)
 from carbonpeak.vocabulary import (
     LakeFileStatus,
     QuotaCaseStatus,
@@ -147,11 +153,6 @@ def entity_street_names(s: Session, ids: Iterable[str]) -> Sequence[tuple[str, s
     return s.execute(select(Entity.id, Entity.name, Street.name_zh)
                      .outerjoin(Street, Street.id == Entity.street_id)
                      .where(Entity.id.in_(sorted(set(ids))))).all()
-
-
-def district_streets(s: Session, district_id: str) -> list[Street]:
-    """The district's streets."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
 
 
 def visible_entity(s: Session, entity_id: str, condition: ColumnElement[bool]) -> str | None:
@@ -354,11 +355,6 @@ def quota_table_ids(s: Session) -> list[str]:
     """The ids of the loaded quota tables, sorted."""
     return list(s.scalars(select(QuotaTableRecord.table_id).distinct()
                           .order_by(QuotaTableRecord.table_id)))
-
-
-def district_entity_ids(s: Session, district_id: str) -> set[str]:
-    """The ids of the district's entities."""
-    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
 
 
 def quota_classes_of(s: Session, entity_ids: Sequence[str]) -> list[EntityQuotaClass]:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.storage.registry.models import (
@@ -26,6 +26,12 @@ from carbonpeak.storage.registry.models import (
     PvSite,
     PvWeatherHour,
     Street,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    Condition,
+)
+from carbonpeak.storage.registry.repositories.common import (
+    entity_id_set as entity_ids_of_district,
 )
 from carbonpeak.vocabulary import EnergyCarrier, MeterRegister
 
@@ -64,7 +70,6 @@ __all__ = [
     "weather_rows",
 ]
 
-Condition = ColumnElement[bool]
 AnyRow = Row[*tuple[Any, ...]]
 
 
@@ -74,11 +79,6 @@ AnyRow = Row[*tuple[Any, ...]]
 def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
     """The entities whose id is one of ``ids``."""
     return list(s.scalars(select(Entity).where(Entity.id.in_(ids))))
-
-
-def entity_ids_of_district(s: Session, district_id: str) -> set[str]:
-    """The ids of the district's entities."""
-    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
 
 
 def entity_places(s: Session, district_id: str) -> Sequence[AnyRow]:

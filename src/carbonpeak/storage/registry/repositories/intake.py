@@ -14,14 +14,11 @@ from sqlalchemy.orm import Session
 from carbonpeak.storage.registry.models import (
     BatchRejection,
     Budget,
-    DistrictStatistics,
     Entity,
-    FactorSetRecord,
     HeldValue,
     IngestBatch,
     LedgerRemark,
     Meter,
-    QuotaTableRecord,
     SectorStatistics,
     Street,
     Target,
@@ -29,6 +26,13 @@ from carbonpeak.storage.registry.models import (
     UploadMapping,
     User,
     UserEntity,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    entity_ids_of_district,
+    latest_factor_set_version,
+    latest_quota_table_version,
+    statistics_of_year,
+    streets_of_district,
 )
 
 __all__ = [
@@ -109,20 +113,10 @@ def rejection_count(s: Session, batch_id: int) -> int:
 
 
 # -- the district's entities, meters and streets ----------------------------------------------
-def streets_of_district(s: Session, district_id: str) -> list[Street]:
-    """The district's streets."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
-
-
 def street_count(s: Session, district_id: str) -> int:
     """How many streets the district has."""
     return s.scalar(select(func.count()).select_from(Street).where(
         Street.district_id == district_id)) or 0
-
-
-def entity_ids_of_district(s: Session, district_id: str) -> list[str]:
-    """The ids of the district's entities."""
-    return list(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
 
 
 def all_entities(s: Session) -> list[Entity]:
@@ -206,13 +200,6 @@ def meter_limit_rows(s: Session, district_id: str) -> Sequence[
 
 
 # -- the records an import upserts ------------------------------------------------------------
-def statistics_of_year(s: Session, district_id: str, year: int) -> DistrictStatistics | None:
-    """The district's statistics of the year (None if none were imported)."""
-    return s.scalars(select(DistrictStatistics).where(
-        DistrictStatistics.district_id == district_id,
-        DistrictStatistics.year == year)).first()
-
-
 def latest_remark_note(s: Session, district_id: str, entity_id: str, period: str,
                        carrier: str) -> str | None:
     """The current ledger remark of an (entity, period, carrier) (None: never remarked)."""
@@ -274,21 +261,6 @@ def sector_statistics_of(s: Session, district_id: str, year: int,
 
 
 # -- reference data -----------------------------------------------------------------------------
-def latest_factor_set_version(s: Session, set_id: str) -> FactorSetRecord | None:
-    """The newest version of a factor set (None if never loaded)."""
-    return s.scalars(
-        select(FactorSetRecord).where(FactorSetRecord.set_id == set_id)
-        .order_by(FactorSetRecord.version.desc()).limit(1)
-    ).first()
-
-
-def latest_quota_table_version(s: Session, table_id: str) -> QuotaTableRecord | None:
-    """The newest version of a quota table (None if never loaded)."""
-    return s.scalars(
-        select(QuotaTableRecord).where(QuotaTableRecord.table_id == table_id)
-        .order_by(QuotaTableRecord.version.desc()).limit(1)).first()
-
-
 # -- uploads and the MQTT ACL -------------------------------------------------------------------
 def upload_mapping(s: Session, user_id: int, kind: str, shape: str) -> UploadMapping | None:
     """The column mapping a user gave for files of this kind and shape."""

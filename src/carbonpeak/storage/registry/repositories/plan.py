@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Row, case, func, select
+from sqlalchemy import Row, case, func, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.storage.registry.models import (
@@ -18,10 +18,13 @@ from carbonpeak.storage.registry.models import (
     EarlyWarning,
     Entity,
     SectorStatistics,
-    Street,
     Target,
     TargetObservation,
     WarningEvent,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    Condition,
+    streets_of_district,
 )
 from carbonpeak.vocabulary import ScopeType
 
@@ -54,9 +57,6 @@ __all__ = [
     "warnings_of_district",
     "warnings_of_year",
 ]
-
-#: a condition on :class:`EarlyWarning` (the access scope's, of :func:`warning_page`)
-Condition = ColumnElement[bool]
 
 
 # -- targets and observations --------------------------------------------------------------
@@ -185,11 +185,6 @@ def entity_warning_rows(
     return s.execute(select(
         Entity.id, Entity.parent_id, Entity.street_id, Entity.name, Entity.floor_area_m2,
         Entity.is_key_unit).where(Entity.district_id == district_id)).all()
-
-
-def streets_of_district(s: Session, district_id: str) -> list[Street]:
-    """The district's streets, in no particular order."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
 
 
 # -- budgets -------------------------------------------------------------------------------

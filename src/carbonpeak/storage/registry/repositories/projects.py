@@ -19,8 +19,13 @@ from carbonpeak.storage.registry.models import (
     Entity,
     Project,
     ProjectEnergyLine,
-    Street,
     Target,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    entity_id_set as district_entity_ids,
+)
+from carbonpeak.storage.registry.repositories.common import (
+    streets_of_district as district_streets,
 )
 from carbonpeak.vocabulary import BudgetMetric, ScopeType
 
@@ -38,16 +43,6 @@ __all__ = [
     "pipeline_warning",
     "project_by_code",
 ]
-
-
-def district_streets(s: Session, district_id: str) -> list[Street]:
-    """The district's streets."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
-
-
-def district_entity_ids(s: Session, district_id: str) -> set[str]:
-    """The ids of the district's entities."""
-    return set(s.scalars(select(Entity.id).where(Entity.district_id == district_id)))
 
 
 def entity_of_district(s: Session, district_id: str, entity_id: str) -> str | None:

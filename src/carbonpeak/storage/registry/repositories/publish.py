@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from carbonpeak.storage.registry.models import (
@@ -24,6 +24,9 @@ from carbonpeak.storage.registry.models import (
     Meter,
     Street,
     WarningEvent,
+)
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    Condition,
 )
 
 __all__ = [
@@ -53,8 +56,6 @@ __all__ = [
     "warnings_of_year_by_scope",
 ]
 
-#: a condition of the access scope (``AccessScope.*_condition``) on the queried model's rows
-Condition = ColumnElement[bool]
 #: a row of any columns
 AnyRow = Row[*tuple[Any, ...]]
 

@@ -21,6 +21,9 @@ from carbonpeak.storage.registry.models import (
     Target,
     TargetObservation,
 )
+from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    streets_of_district,
+)
 from carbonpeak.vocabulary import ProgrammeStatus
 
 __all__ = [
@@ -95,11 +98,6 @@ def organisation_id(s: Session, district_id: str, code: str) -> int | None:
 
 
 # -- streets -------------------------------------------------------------------------------
-def streets_of_district(s: Session, district_id: str) -> list[Street]:
-    """The district's streets, in no particular order."""
-    return list(s.scalars(select(Street).where(Street.district_id == district_id)))
-
-
 def streets_by_code(s: Session, district_id: str) -> list[Street]:
     """The district's streets by code."""
     return list(s.scalars(select(Street).where(
