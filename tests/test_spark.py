@@ -22,7 +22,13 @@ pytestmark = [
 def spark():
     from carbonpeak.services.accounting.spark import spark_session
 
-    session = spark_session()  # CARBONPEAK_SPARK_MASTER unset: local[2]
+    # CARBONPEAK_SPARK_MASTER unset: local[2]. On these few hundred rows Spark's time is its
+    # planning: adaptive re-planning and whole-stage code generation (compiling each step's
+    # Java) took more than half of each account's 30-50 s; off here, as a small job would
+    # set them. Neither changes a result (the account's SQL settings stay as they are).
+    session = spark_session(extra_conf={"spark.sql.adaptive.enabled": "false",
+                                        "spark.sql.codegen.wholeStage": "false",
+                                        "spark.ui.showConsoleProgress": "false"})
     yield session
     session.stop()
 

@@ -143,7 +143,10 @@ def run_account(
     pending = [h for h in held if h["status"] == HeldStatus.HELD]
     _withhold(inputs, held)
     t1 = time.perf_counter()
-    steps = account_steps(year, fill_gaps=fill_gaps)
+    # the scan leaves the withheld readings out only when there are some (the run again with
+    # the rejected ones only, below, uses the same steps)
+    steps = account_steps(year, fill_gaps=fill_gaps,
+                          withheld=any(not h.get("register") for h in held))
     # the incremental account: only the months whose inputs changed are scanned again
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     snap = incremental.snapshot(inputs, months, ws.lake.root)
@@ -183,8 +186,9 @@ def run_account(
         raise ValueError(msg)
 
     arrow = pipeline()
-    if reusable:
-        incremental.write_cache(cache_file, arrow["meter_month"], snap)
+    # the cache is written by a thread while the tables are finished (waited for below)
+    cache_job = _CACHE_WRITER.submit(incremental.write_cache, cache_file, arrow["meter_month"],
+                                     snap) if reusable else None
     reused = [m for m in months if m not in recomputed]
     month_inputs = {"snapshot": snap, "recomputed": recomputed, "reused": reused}
     t2 = time.perf_counter()
@@ -223,6 +227,8 @@ def run_account(
                                             out_dir, lake_batches, totals, key_units, notes,
                                             tables_dir, month_inputs)
         t_record = time.perf_counter() - t_record
+    if cache_job is not None:
+        cache_job.result()
     result = AccountResult(run_id, d.id, d.name_zh, year, fs_label, official, engine, tables,
                            totals, factors_used, notes, input_batches,
                            recomputed_months=recomputed,
@@ -645,6 +651,10 @@ def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataF
     return key_unit_table(tables["inventory_entity_year"], entities, rules, year)
 
 
+#: writes the incremental account's cache beside the rest of a run (one at a time)
+_CACHE_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="account-cache")
+
+
 def _run_dir(district_id: str, year: int) -> Path:
     """A fresh folder for a run's tables, under the lake root."""
     return Path("accounts") / f"district={district_id}" / f"year={year}" / uuid.uuid4().hex
@@ -749,18 +759,21 @@ def _record_run(ws: Workspace, district_id: str, year: int, fs_pk: int, official
 
 
 def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame) -> None:
+    """Set each entity's key-unit flag from this year's account, audit-logging each change;
+    an entity whose flag a newer year's account decided is left as it is."""
     flags = dict(zip(key_units["entity_id"], key_units["key_unit_rule"], strict=True))
-    for e in repo.entities_by_ids(s, list(flags)):
-        if e.key_unit_year is not None and e.key_unit_year > year:
+    changes: list[tuple[str, bool, str | None, int]] = []
+    for eid, district, is_key, old_rule, key_year in repo.entity_key_unit_states(s, list(flags)):
+        if key_year is not None and key_year > year:
             continue  # a newer year's account already decided this entity's flag
-        rule = flags.get(e.id)
+        rule = flags.get(eid)
         rule = None if rule is None or (isinstance(rule, float) and pd.isna(rule)) else rule
-        if bool(rule) != e.is_key_unit or (rule and rule != e.key_unit_rule):
-            audit(s, actor, "update", "entity", e.id, {"changes": {
-                "is_key_unit": [e.is_key_unit, bool(rule)], "key_unit_rule": [e.key_unit_rule,
-                                                                              rule]}},
-                  district=e.district_id)
-            e.is_key_unit, e.key_unit_rule, e.key_unit_year = bool(rule), rule, year
+        if bool(rule) != is_key or (rule and rule != old_rule):
+            audit(s, actor, "update", "entity", eid, {"changes": {
+                "is_key_unit": [is_key, bool(rule)], "key_unit_rule": [old_rule, rule]}},
+                  district=district)
+            changes.append((eid, bool(rule), rule, year))
+    repo.set_entity_key_units(s, changes)
 
 
 def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:

@@ -40,6 +40,7 @@ __all__ = [
     "current_reference_verifications",
     "entities_by_ids",
     "entities_of_district",
+    "entity_key_unit_states",
     "entity_ids_of_district",
     "feedstock_lines_in_operation",
     "held_values",
@@ -48,6 +49,7 @@ __all__ = [
     "latest_quota_table_version",
     "live_held_candidates",
     "mark_run_restated",
+    "set_entity_key_units",
     "official_run",
     "quality_meter_rows",
     "reference_verifications",
@@ -131,6 +133,25 @@ def mark_run_restated(s: Session, run_id: int, by_run_id: int) -> None:
 def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
     """The entities of ``ids`` (those that exist)."""
     return list(s.scalars(select(Entity).where(Entity.id.in_(list(ids)))))
+
+
+def entity_key_unit_states(s: Session, ids: Sequence[str]
+                           ) -> Sequence[Row[str, str, bool, str | None, int | None]]:
+    """(id, district_id, is_key_unit, key_unit_rule, key_unit_year) of the entities of
+    ``ids`` (those that exist): plain rows, no ORM objects."""
+    return list(s.execute(select(Entity.id, Entity.district_id, Entity.is_key_unit,
+                                 Entity.key_unit_rule, Entity.key_unit_year)
+                          .where(Entity.id.in_(list(ids)))).all())
+
+
+def set_entity_key_units(s: Session, changes: Sequence[tuple[str, bool, str | None, int]]
+                         ) -> None:
+    """Set (is_key_unit, key_unit_rule, key_unit_year) of the entities of ``changes``
+    ((id, is_key_unit, rule, year) each), one UPDATE by primary key."""
+    if changes:
+        s.execute(update(Entity), [
+            {"id": i, "is_key_unit": flag, "key_unit_rule": rule, "key_unit_year": year}
+            for i, flag, rule, year in changes])
 
 
 def certificates_by_serial(s: Session, serials: Sequence[str]) -> list[Certificate]:
