@@ -38,12 +38,26 @@ COMMANDS = (
     ("pv", "progress"),
     ("held", "list"),
     ("commissioning", "--year", "2024"),
+    ("factors", "list"),
+    ("factors", "show", "shanghai_local"),
+    ("obligations", "codes"),
+    ("obligations", "checklist", "--year", "2024"),
+    ("indicators", "list"),
+    ("quotas", "list"),
+    ("certificates", "list"),
+    ("audits", "schedule"),
 )
 
 #: a code: dotted (``energy.metered``, cut short by the table as ``street.energy.meter…``) or
-#: with an underscore (a column, ``energy_tce``)
+#: with an underscore (a column, ``energy_tce``); an id or file name with a digit (a filing's
+#: reference ``ENERGY_REPORT-2024-8273``, a certificate's serial, ``db31-shanghai.csv``); an
+#: account (``cli:root``); a command as typed, in backticks (`` `carbonpeak obligations
+#: codes` ``); a profile's table as written in its file (``[buildings]``)
 _CODE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*(?:\.[a-z0-9_]*)+…?"
-                   r"|(?<![A-Za-z0-9_])[a-z]+_[a-z0-9_]+")
+                   r"|(?<![A-Za-z0-9_])[a-z]+_[a-z0-9_]+"
+                   r"|(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*"
+                   r"|(?<![A-Za-z0-9_])[a-z]+:[a-z][a-z0-9_.-]*"
+                   r"|`[^`]{0,80}`|\[[a-z_]+\]")
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +82,11 @@ def test_the_code_of_a_figure_or_column_is_not_a_word() -> None:
         == set()
     assert words("no official account of 2024 │ huangpu", {"huangpu"}) == {
         "no", "official", "account", "of"}
+    assert words("年度（ENERGY_REPORT-2024-8273），登记人 cli:root；DEMO-GEC-huangpu-2024-0001 │ "
+                 "db31-shanghai.csv；见 `carbonpeak obligations codes` 与 [buildings] 表", set()) \
+        == set()
+    assert words("Energy Conservation Law Art. 53 as of 2024: see [the Plan]", set()) == {
+        "Energy", "Conservation", "Law", "Art", "as", "of", "see", "the", "Plan"}
 
 
 def test_the_read_commands_print_chinese(demo_home: Path) -> None:

@@ -28,6 +28,7 @@ from carbonpeak.cli.common import (
     lang,
     lbl,
     pick,
+    region,
     say,
     t,
     yes_no,
@@ -190,7 +191,7 @@ def factors_list() -> None:
                 fs = latest_factor_set(s, sid)
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
-                table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), fs.region,
+                table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), region(fs.region),
                               t(f"cli.factor_kind.{fs.kind}")
                               if f"cli.factor_kind.{fs.kind}" in catalogue() else fs.kind,
                               str(len(fs.rows)), "/".join(map(str, st)))
@@ -217,8 +218,9 @@ def factors_show(
                     raise typer.Exit(1)
                 fs = found
             console.print(f"[bold]{fs.set_id}@v{fs.version}[/] {pick(fs.name_zh, fs.name_en)}")
-            say("cli.factors.about", region=fs.region, includes=", ".join(fs.includes) or "—",
-                start=fs.effective_from or "—", end=fs.effective_to or "—",
+            say("cli.factors.about", region=region(fs.region),
+                includes=", ".join(fs.includes) or "—", start=fs.effective_from or "—",
+                end=fs.effective_to or "—",
                 at=f"{fs.loaded_at:%Y-%m-%d}", by=fs.loaded_by)
             if fs.description:
                 console.print(fs.description)
