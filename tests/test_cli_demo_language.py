@@ -19,8 +19,8 @@ from tests.conftest import demo_copy
 from tests.test_whitepaper_language import ALLOWED, english_words
 
 #: more units and abbreviations the CLI prints: direct and alternating current, an internet
-#: data centre, a model's proper name
-CLI_ALLOWED = ALLOWED | {"AC", "DC", "IDC", "PVWatts", "CNY"}
+#: data centre, a model's proper name, grams of coal equivalent (gce/kWh)
+CLI_ALLOWED = ALLOWED | {"AC", "DC", "IDC", "PVWatts", "CNY", "gce"}
 
 #: the read commands checked (each with its arguments)
 COMMANDS = (
@@ -52,12 +52,13 @@ COMMANDS = (
 #: with an underscore (a column, ``energy_tce``); an id or file name with a digit (a filing's
 #: reference ``ENERGY_REPORT-2024-8273``, a certificate's serial, ``db31-shanghai.csv``); an
 #: account (``cli:root``); a command as typed, in backticks (`` `carbonpeak obligations
-#: codes` ``); a profile's table as written in its file (``[buildings]``)
+#: codes` ``); a profile's table as written in its file (``[buildings]``); the address a
+#: source was read at (a URL)
 _CODE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9_]*(?:\.[a-z0-9_]*)+…?"
                    r"|(?<![A-Za-z0-9_])[a-z]+_[a-z0-9_]+"
                    r"|(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]*[0-9][A-Za-z0-9_.-]*"
                    r"|(?<![A-Za-z0-9_])[a-z]+:[a-z][a-z0-9_.-]*"
-                   r"|`[^`]{0,80}`|\[[a-z_]+\]")
+                   r"|`[^`]{0,80}`|\[[a-z_]+\]|https?://\S*")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +84,8 @@ def test_the_code_of_a_figure_or_column_is_not_a_word() -> None:
     assert words("no official account of 2024 │ huangpu", {"huangpu"}) == {
         "no", "official", "account", "of"}
     assert words("年度（ENERGY_REPORT-2024-8273），登记人 cli:root；DEMO-GEC-huangpu-2024-0001 │ "
-                 "db31-shanghai.csv；见 `carbonpeak obligations codes` 与 [buildings] 表", set()) \
+                 "db31-shanghai.csv；见 `carbonpeak obligations codes` 与 [buildings] 表，"
+                 "http://www.huatuo6.cn/wenku/rdvvd/4gNGBm3BKO", set()) \
         == set()
     assert words("Energy Conservation Law Art. 53 as of 2024: see [the Plan]", set()) == {
         "Energy", "Conservation", "Law", "Art", "as", "of", "see", "the", "Plan"}

@@ -222,8 +222,8 @@ def factors_show(
                 includes=", ".join(fs.includes) or "—", start=fs.effective_from or "—",
                 end=fs.effective_to or "—",
                 at=f"{fs.loaded_at:%Y-%m-%d}", by=fs.loaded_by)
-            if fs.description:
-                console.print(fs.description)
+            if fs.description or fs.description_zh:
+                console.print(pick(fs.description_zh, fs.description))
             table = Table(*heads("carrier", "quantity", "value", "per", "years", "data_year",
                                  "status", "source", "from_set"), show_lines=True)
             for r in fs.rows:
@@ -231,7 +231,8 @@ def factors_show(
                 colour = {"verified": "green", "secondary": "yellow"}.get(r.status, "red")
                 table.add_row(lbl("carrier", r.carrier), lbl("factor_quantity", r.quantity),
                               f"{r.value:g}", r.per_unit, years, str(r.data_year or ""),
-                              f"[{colour}]{lbl('factor_status', r.status)}[/]", r.source,
+                              f"[{colour}]{lbl('factor_status', r.status)}[/]",
+                              pick(r.source_zh, r.source),
                               r.origin_set)
             console.print(table)
         ws.close()
