@@ -109,3 +109,42 @@ def test_the_read_commands_print_chinese(demo_home: Path) -> None:
         if bad := words(run.output, ids):
             found[" ".join(args)] = sorted(bad)
     assert found == {}
+
+
+def test_a_factor_source_is_shown_in_the_run_language(demo_home: Path) -> None:
+    """``factors show``: the Chinese source written beside the English one in zh, the English
+    one in en (each row's own text, never a translation at run time)."""
+    from typer.testing import CliRunner
+
+    from carbonpeak.cli import app
+    from carbonpeak.reference import read_factor_set
+
+    spec = read_factor_set("shanghai_local")
+    # a row of the set (from an included standard) whose English source cites an appendix
+    row = next(r for r in spec.rows if "App.A" in r.source)
+    assert "附录A" in row.source_zh
+    out = {}
+    for lang in ("zh", "en"):
+        env: dict[str, str | None] = {"CARBONPEAK_HOME": str(demo_home), "COLUMNS": "250",
+                                      "CARBONPEAK_LANG": lang, "CARBONPEAK_DATABASE_URL": None}
+        run = CliRunner().invoke(app, ["factors", "show", "shanghai_local"], env=env,
+                                 catch_exceptions=False)
+        assert run.exit_code == 0, run.output[-2000:]
+        out[lang] = run.output
+    assert "附录A" in out["zh"]
+    assert "App.A" not in out["zh"]
+    assert "App.A" in out["en"]
+    assert "附录A" not in out["en"]
+    assert spec.description_zh[:12] in out["zh"]
+    assert spec.description[:12] in out["en"]
+    assert spec.description[:12] not in out["zh"]
+
+
+def test_every_shipped_factor_row_has_a_chinese_source() -> None:
+    from carbonpeak.reference import read_factor_set, shipped_factor_sets
+
+    for sid in shipped_factor_sets():
+        spec = read_factor_set(sid)
+        assert re.search(r"[\u4e00-\u9fff]", spec.description_zh), sid
+        missing = [r for r in spec.rows if not re.search(r"[\u4e00-\u9fff]", r.source_zh)]
+        assert missing == [], sid

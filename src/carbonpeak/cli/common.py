@@ -76,8 +76,10 @@ def lbl(kind: str, value: str) -> str:
 
 def region(code: str) -> str:
     """A factor set's or quota table's region code (``Shanghai``, ``East_China``, a climate
-    zone ``HSCW``) in the run's language (``cli.region.<code>``); another code as it is."""
-    return t(f"cli.region.{code}") if f"cli.region.{code}" in catalogue() else code
+    zone ``HSCW``) in the run's language (``cli.region.<code in lower case>``); another code
+    as it is."""
+    key = f"cli.region.{code.lower()}"
+    return t(key) if key in catalogue() else code
 
 
 def heads(*names: str) -> list[str]:
