@@ -5,8 +5,8 @@ profile's code or a ``.toml`` path (relative to the city file); :func:`read_city
 with each district's profile read.
 
 Factor sets live in ``reference/factor_sets/<id>.toml`` (manifest) and ``<id>.csv`` (rows, each
-with a source, the same source in Chinese (``source_zh``) and a status). A manifest may ``includes`` other sets; :func:`read_factor_set`
-returns the flattened rows.
+with a source, the same source in Chinese (``source_zh``) and a status). A manifest may
+``includes`` other sets; :func:`read_factor_set` returns the flattened rows.
 """
 
 from __future__ import annotations

@@ -16,7 +16,8 @@ import datetime as dt
 from typing import Any
 
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import Message, label_text
+from carbonpeak.i18n import Message, Text, msg, render_both
+from carbonpeak.i18n import label as i18n_label
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.pv import pv_section
@@ -33,6 +34,18 @@ __all__ = ["TOP_CANDIDATES", "programme_sections", "split_candidates"]
 TOP_CANDIDATES = 10
 
 
+
+
+def _both(code: str, /, **params: Any) -> tuple[str, str]:  # noqa: ANN401 - JSON values
+    """A catalogue message ``(zh, en)``: the section's texts are rendered once for both
+    editions."""
+    return render_both(msg(code, **params))
+
+
+def _label(code: str, /, **params: Any) -> dict[str, str]:  # noqa: ANN401 - JSON values
+    """A figure's ``label_zh`` and ``label_en`` from a catalogue message."""
+    zh, en = _both(code, **params)
+    return {"label_zh": zh, "label_en": en}
 
 
 def _type(code: Any) -> dict[str, str]:
@@ -62,16 +75,14 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
          "value": area, "unit": "m2", "digits": 0},
         {"label_zh": "实测节能率≥15%的改造面积", "label_en": "area with measured savings ≥ 15 %",
          "value": a15, "unit": "m2", "digits": 0},
-        {"label_zh": f"{year}年完成建筑调适", "label_en": f"commissioning completed in {year}",
+        {**_label("whitepaper.prog.commissioning_done", year=year),
          "value": g["commissioning_this_year"], "unit": "", "digits": 0},
     ]
     if g.get("retrofit_progress_pct") is not None:
-        figures.append({"label_zh": f"占{t10.get('code', '')}目标比例",
-                        "label_en": f"share of {t10.get('code', '')} target",
+        figures.append({**_label("whitepaper.prog.target_share", code=t10.get("code", "")),
                         "value": g["retrofit_progress_pct"], "unit": "%", "digits": 1})
     if g.get("saving15_progress_pct") is not None:
-        figures.append({"label_zh": f"占{t11.get('code', '')}目标比例",
-                        "label_en": f"share of {t11.get('code', '')} target",
+        figures.append({**_label("whitepaper.prog.target_share", code=t11.get("code", "")),
                         "value": g["saving15_progress_pct"], "unit": "%", "digits": 1})
     rows = [{"code": p["code"], "building": p["entity_name"] or p["entity_id"],
              "kind": {"zh": "调适", "en": "commissioning"} if p["kind"] == "commissioning"
@@ -181,16 +192,13 @@ def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "coverage": 100.0 * float(r["coverage"])} for r in sm["by_street"]]
     interval = rule.get("interval_years")
     area = rule.get("min_floor_area_m2")
+    text_zh, text_en = _both("whitepaper.prog.audits.text", interval=interval, area=area,
+                             year=year, covered=sm["n_covered"], within=sm["n_within_interval"],
+                             cov=cov, overdue=c.get("overdue", 0),
+                             never=c.get("never_audited", 0))
     return {
-        "text_zh": f"按每{interval}年至少开展一次能源审计或节能诊断的要求（{area:,.0f}平方米以上"
-                   f"公共建筑），截至{year}年底规则覆盖{sm['n_covered']}栋，周期内已审计"
-                   f"{sm['n_within_interval']}栋（{cov:.1f}%），逾期{c.get('overdue', 0)}栋，"
-                   f"从未审计{c.get('never_audited', 0)}栋。",
-        "text_en": f"Under the rule of an energy audit or diagnosis at least every {interval} "
-                   f"years (public buildings of {area:,.0f} m² or more), {sm['n_covered']} "
-                   f"buildings were covered at the end of {year}: {sm['n_within_interval']} "
-                   f"audited within the interval ({cov:.1f} %), {c.get('overdue', 0)} overdue, "
-                   f"{c.get('never_audited', 0)} never audited.",
+        "text_zh": text_zh,
+        "text_en": text_en,
         "figures": figures,
         "table": {"columns": [
             {"key": "street", "label_zh": "街道", "label_en": "street"},
@@ -218,29 +226,27 @@ def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
     """The audit rule's entries (value, source, status), one note each, and a warning first
     when any entry is unverified or a platform default."""
     entries: dict[str, dict[str, Any]] = rule.get("entries") or {}
-    zh: list[str] = []
-    en: list[str] = []
     weak = [k for k, e in entries.items() if e.get("status") in ("unverified", "default")]
+    notes: list[tuple[str, str]] = []
     if weak:
-        names = [str(entries[k].get("label_zh") or k) for k in weak]
-        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'；'.join(names)}），"
-                  "请区主管部门确认。")
-        en.append(f"{len(weak)} of the rule's entries are unverified or platform defaults "
-                  f"({', '.join(weak)}): to be confirmed by the district.")
+        # the profile's own names of the entries: its Chinese labels (which hold 、, so
+        # joined by ；), the keys in English
+        names = Text("；".join(str(entries[k].get("label_zh") or k) for k in weak),
+                     ", ".join(weak))
+        notes.append(_both("whitepaper.prog.rule.weak", n=len(weak), names=names))
     for key, e in entries.items():
-        st = str(e.get("status", ""))
-        st_zh, st_en = label_text("rule_status", st, "zh"), label_text("rule_status", st, "en")
         value = _value_text(e.get("value"))
-        # the Chinese edition: the rule in words and its source's Chinese text (``source_zh``
-        # of the profile entry), never the parameter's name
-        zh.append(f"规则来源：{e.get('label_zh') or key}——"
-                  f"{e.get('source_zh') or e.get('source', '')}（{st_zh}）")
-        en.append(f"Rule source: {e.get('label_en') or key} ({key} = {value}) — "
-                  f"{e.get('source', '')} ({st_en})")
+        # the profile entry's texts as written in each language: the Chinese edition gives
+        # the rule in words and its source's Chinese text (``source_zh``), never the
+        # parameter's name; the English one its name and value too
+        label = Text(str(e.get("label_zh") or key),
+                     f"{e.get('label_en') or key} ({key} = {value})")
+        source = Text(str(e.get("source_zh") or e.get("source", "")), str(e.get("source", "")))
+        notes.append(_both("whitepaper.prog.rule.source", label=label, source=source,
+                           status=i18n_label("rule_status", str(e.get("status", "")))))
     if not entries:
-        zh.append("规则来源：画像中未列明。")
-        en.append("Rule source: not given in the district profile.")
-    return {"notes_zh": zh, "notes_en": en}
+        notes.append(_both("whitepaper.prog.rule.none"))
+    return {"notes_zh": [z for z, _ in notes], "notes_en": [n for _, n in notes]}
 
 
 def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -249,8 +255,7 @@ def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     ob = obligations(ws, d.id, year)
     sm = ob["summary"]
     if not sm["n_units"]:
-        msg = f"no key unit in {year} {year}年无重点用能单位"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.prog.obligations.none", year=year))
     labels = {o["code"]: (o["label_zh"], o["label_en"]) for o in ob["obligations"]}
     labels.update({"monitoring": ("在线监测覆盖", "monitoring coverage"),
                    "audit": ("能源审计", "energy audit"), "quota": ("能耗限额", "energy quota")})
@@ -258,12 +263,11 @@ def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              **{s: v.get(s, 0) for s in ("ok", "late", "overdue", "missing", "unknown",
                                           "not_applicable")}}
             for k, v in sm["by_item"].items()]
+    text_zh, text_en = _both("whitepaper.prog.obligations.text", year=year, n=sm["n_units"],
+                             problems=sm["units_with_problems"])
     return {
-        "text_zh": f"{year}年{sm['n_units']}家重点用能单位中，{sm['units_with_problems']}家"
-                   "至少有一项义务未按期履行或缺少证明。",
-        "text_en": f"Of the {sm['n_units']} key energy-using units of {year}, "
-                   f"{sm['units_with_problems']} have at least one obligation late, overdue or "
-                   "without evidence.",
+        "text_zh": text_zh,
+        "text_en": text_en,
         "figures": [{"label_zh": "重点用能单位", "label_en": "key units",
                      "value": sm["n_units"], "unit": "", "digits": 0},
                     {"label_zh": "存在问题的单位", "label_en": "units with a problem",
