@@ -93,41 +93,23 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "g14": (YES if p["mv_meets_g14"] else NO) if p["mv_sufficient"]
              else {"zh": "数据不足", "en": "insufficient data"}}
             for p in projects]
-    text_zh = (f"截至{year}年底，累计完成既有建筑节能改造{area:,.0f}平方米"
-               + (f"，为{t10['code']}目标{t10['target_value']:,.0f}平方米的"
-                  f"{g['retrofit_progress_pct']:.1f}%" if t10 and g.get('retrofit_progress_pct')
-                  is not None else "")
-               + f"；经天气归一化实测（ASHRAE Guideline 14）节能率≥15%的改造面积{a15:,.0f}平方米"
-               + (f"，为{t11['code']}目标{t11['target_value']:,.0f}平方米的"
-                  f"{g['saving15_progress_pct']:.1f}%" if t11 and g.get('saving15_progress_pct')
-                  is not None else "")
-               + f"。{year}年完成建筑调适{g['commissioning_this_year']}家"
-               + (f"（{t16['code']}目标每年{t16['target_value']:,.0f}家）" if t16 else "") + "。")
-    text_en = (f"By the end of {year}, {area:,.0f} m² of existing buildings were retrofitted"
-               + (f" ({g['retrofit_progress_pct']:.1f} % of {t10['code']}'s "
-                  f"{t10['target_value']:,.0f} m²)" if t10 and g.get('retrofit_progress_pct')
-                  is not None else "")
-               + f"; {a15:,.0f} m² show weather-normalised measured savings of at least 15 % "
-               "meeting ASHRAE Guideline 14"
-               + (f" ({g['saving15_progress_pct']:.1f} % of {t11['code']}'s "
-                  f"{t11['target_value']:,.0f} m²)" if t11 and g.get('saving15_progress_pct')
-                  is not None else "")
-               + f". {g['commissioning_this_year']} commissioning project(s) were completed in "
-               f"{year}" + (f" ({t16['code']}: {t16['target_value']:,.0f} a year)" if t16
-                            else "") + ".")
+    def share(t: dict[str, Any], pct: Any) -> Message | str:  # noqa: ANN401
+        return msg("whitepaper.prog.retrofits.share", code=t["code"],
+                   target=t["target_value"], pct=pct) if t and pct is not None else ""
+
+    text_zh, text_en = _both(
+        "whitepaper.prog.retrofits.text", year=year, area=area, a15=a15,
+        share10=share(t10, g.get("retrofit_progress_pct")),
+        share15=share(t11, g.get("saving15_progress_pct")),
+        done=g["commissioning_this_year"],
+        target16=msg("whitepaper.prog.retrofits.target16", code=t16["code"],
+                     target=t16["target_value"]) if t16 else "")
     fails = _measured_failing_g14(g)
-    notes_zh = [f"≥15%但模型未达ASHRAE G14要求的面积{g['saving15_fails_g14_area_m2']:,.0f}平方米，"
-                f"实测节能率<15%的面积{g['below15_area_m2']:,.0f}平方米，未能实测的面积"
-                f"{g['not_measured_area_m2']:,.0f}平方米；面积计入项目竣工之年。",
-                f"已实测但模型未达ASHRAE G14要求的面积合计{fails:,.0f}平方米（无论节能率高低；"
-                "节能率<15%者计入上述<15%面积），其节能率仅供参考。"]
-    notes_en = [f"{g['saving15_fails_g14_area_m2']:,.0f} m² reach 15 % with a model that fails "
-                f"ASHRAE G14, {g['below15_area_m2']:,.0f} m² measured below 15 %, "
-                f"{g['not_measured_area_m2']:,.0f} m² not measurable; areas count in the year "
-                "a project was completed.",
-                f"{fails:,.0f} m² in all were measured with a model that fails ASHRAE G14 "
-                "(whatever their savings; those below 15 % are in the < 15 % area above): their "
-                "savings are indicative only."]
+    notes = [_both("whitepaper.prog.retrofits.note_areas",
+                   fails15=g["saving15_fails_g14_area_m2"], below=g["below15_area_m2"],
+                   unmeasured=g["not_measured_area_m2"]),
+             _both("whitepaper.prog.retrofits.note_g14", fails=fails)]
+    notes_zh, notes_en = [z for z, _ in notes], [e for _, e in notes]
     return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
             "table": {"columns": [
                 {"key": "code", "label_zh": "项目编号", "label_en": "project"},
@@ -305,15 +287,11 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     for i in normal:
         t = str(i["building_type"] or "other")
         by_type[t] = by_type.get(t, 0) + 1
-    types_zh = "、".join(f"{_type(t)['zh']}{n}栋" for t, n in sorted(by_type.items()))
-    types_en = ", ".join(f"{n} {_type(t)['en']}" for t, n in sorted(by_type.items()))
-    apart_zh = (f"另有{len(normal)}栋建筑（{types_zh}）的夜间或非工作日负荷高属其类型的正常运行"
-                "特征（全天候运行或每天营业），不列为调适候选，其电量不计入可避免电量合计。"
-                if normal else "")
-    apart_en = (f"{len(normal)} more buildings ({types_en}) run with a high night or "
-                "non-working-day load as their type normally does (around the clock or open "
-                "every day): they are not listed as candidates and their energy is not in the "
-                "avoidable total." if normal else "")
+    types = [msg("whitepaper.prog.commissioning.type_count",
+                 type=Text(_type(t)["zh"], _type(t)["en"]), n=n)
+             for t, n in sorted(by_type.items())]
+    apart_zh, apart_en = _both("whitepaper.prog.commissioning.apart", n=len(normal),
+                               types=types) if normal else ("", "")
     return {
         "text_zh": f"{year}年对{len(c.items)}栋具备逐时电表数据的建筑进行调适候选筛查"
                    f"（另有{len(c.without_data)}栋缺少数据），其中{n_candidates}栋为调适候选，"
