@@ -16,7 +16,14 @@ from starlette.requests import Request
 
 from carbonpeak.api.app import create_app, request_lang
 from carbonpeak.config import Settings
-from carbonpeak.errors import ConflictError, NotFoundError, RateLimited
+from carbonpeak.errors import (
+    CarbonPeakError,
+    ConflictError,
+    FactorError,
+    NotFoundError,
+    RateLimited,
+    UnitError,
+)
 from carbonpeak.i18n import msg, render
 from carbonpeak.intake.bootstrap import init_workspace
 from carbonpeak.services.access.auth import set_password
@@ -121,3 +128,26 @@ def test_an_error_without_a_reason_answers_chinese_with_the_general_words() -> N
     r = error_response(_request(accept="zh"), NotFoundError("no widget 7"), 404)
     assert b'"detail":"' + render(msg("error.generic.not_found"), "zh").encode() in r.body
     assert b'"detail_en":"no widget 7"' in r.body
+
+
+@pytest.mark.parametrize("exc", [NotFoundError("no widget 7"), FactorError("no factor for x"),
+                                 UnitError("bad unit furlong"), CarbonPeakError("odd thing")])
+def test_a_figure_not_computed_for_an_error_without_a_reason_reads_in_one_language(
+        exc: CarbonPeakError) -> None:
+    """The note "未能计算（…）" of an error raised with only an English text is stored as codes
+    and names the error's kind in the reader's language: no English inside the Chinese."""
+    from carbonpeak.i18n import Message
+    from carbonpeak.services.figures.compute import why
+    stored = Message.from_dict(why(exc)["note"])
+    zh, en = render(stored, "zh"), render(stored, "en")
+    assert zh.startswith("未能计算（")
+    assert CJK.search(zh[5:])
+    assert english_words(zh) == set(), zh
+    assert not CJK.search(en), en
+    assert str(exc) not in zh
+
+
+def test_an_error_with_a_reason_keeps_it_in_the_note() -> None:
+    from carbonpeak.services.figures.compute import why
+    reason = msg("error.no.street", id="x1")
+    assert why(NotFoundError(reason))["note"] == reason.to_dict()

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from carbonpeak.i18n import Lang, Message, render
+from carbonpeak.i18n import Lang, Message, msg, render
 
 __all__ = [
     "AccessDenied",
@@ -40,6 +40,7 @@ __all__ = [
     "RateLimited",
     "RowError",
     "UnitError",
+    "reason_of",
 ]
 
 
@@ -210,3 +211,22 @@ class InputValidationError(CarbonPeakError, ValueError):
         file = errors[0].file if errors else "input"
         msg = f"{file}: refused, {len(errors)} problem(s); nothing was imported:\n{shown}{more}"
         super().__init__(msg)
+
+
+#: the general words for the kind of an error raised without a catalogue reason (its text is
+#: English, for logs): the first kind the error is an instance of
+_GENERIC: tuple[tuple[type[CarbonPeakError], str], ...] = (
+    (NotFoundError, "error.generic.not_found"), (ConflictError, "error.generic.conflict"),
+    (AccessDenied, "error.generic.denied"), (AuthenticationError, "error.generic.unauthenticated"),
+    (RateLimited, "error.generic.rate_limited"), (UnitError, "error.generic.unit"),
+    (FactorError, "error.generic.factor"), (ConfigError, "error.generic.config"))
+
+
+def reason_of(exc: CarbonPeakError) -> Message:
+    """The error as a catalogue message: its ``reason`` where the raiser gave one, else the
+    general words for its kind (``error.generic.*``), never a translation of its English text."""
+    if exc.reason is not None:
+        return exc.reason
+    if isinstance(exc, InputValidationError):
+        return msg("error.generic.invalid_input", count=len(exc.errors))
+    return msg(next((c for t, c in _GENERIC if isinstance(exc, t)), "error.generic.refused"))

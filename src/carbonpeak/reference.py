@@ -5,8 +5,8 @@ profile's code or a ``.toml`` path (relative to the city file); :func:`read_city
 with each district's profile read.
 
 Factor sets live in ``reference/factor_sets/<id>.toml`` (manifest) and ``<id>.csv`` (rows, each
-with a source and a status). A manifest may ``includes`` other sets; :func:`read_factor_set`
-returns the flattened rows.
+with a source, the same source in Chinese (``source_zh``) and a status). A manifest may
+``includes`` other sets; :func:`read_factor_set` returns the flattened rows.
 """
 
 from __future__ import annotations
@@ -117,12 +117,17 @@ class FactorSetSpec:
     effective_from: dt.date | None
     effective_to: dt.date | None
     rows: list[FactorRow] = field(default_factory=list)
+    #: the description written in Chinese beside it (empty where none was written)
+    description_zh: str = ""
 
     @property
     def checksum(self) -> str:
         """SHA-256 of the manifest fields and rows: a new version when it changes."""
-        payload = {k: v for k, v in asdict(self).items() if k != "rows"}
-        payload["rows"] = [asdict(r) for r in self.rows]
+        payload = {k: v for k, v in asdict(self).items() if k != "rows"
+                   and not (k == "description_zh" and not v)}
+        # a Chinese text not written leaves the checksum as it was before the column existed
+        payload["rows"] = [{k: v for k, v in asdict(r).items() if k != "source_zh" or v}
+                           for r in self.rows]
         blob = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -190,6 +195,7 @@ def _read(manifest: Path, search: Path, *, stack: tuple[str, ...]) -> FactorSetS
         region=str(meta.get("region", "")),
         kind=str(meta.get("kind", "account")),
         description=str(meta.get("description", "")).strip(),
+        description_zh=str(meta.get("description_zh", "")).strip(),
         includes=includes,
         effective_from=_date(meta.get("effective_from")),
         effective_to=_date(meta.get("effective_to")),
@@ -215,6 +221,7 @@ def _read_rows(path: Path) -> list[FactorRow]:
                         data_year=_int(rec.get("data_year")),
                         status=rec["status"].strip(),
                         source=rec["source"].strip(),
+                        source_zh=(rec.get("source_zh") or "").strip(),
                         note=(rec.get("note") or "").strip(),
                     )
                 )

@@ -56,6 +56,7 @@ from carbonpeak.errors import (
     InputValidationError,
     NotFoundError,
     RateLimited,
+    reason_of,
 )
 from carbonpeak.i18n import Message, msg, render
 from carbonpeak.storage.principals import Principal
@@ -113,13 +114,6 @@ def message_response(message: Message, status: int,
                      "detail_en": en, "code": message.code}, status, headers=headers)
 
 
-#: the answer's words for an error raised without a catalogue reason (its text is English)
-_FALLBACK: dict[type[CarbonPeakError], str] = {
-    NotFoundError: "error.generic.not_found", ConflictError: "error.generic.conflict",
-    AccessDenied: "error.generic.denied", AuthenticationError: "error.generic.unauthenticated",
-    RateLimited: "error.generic.rate_limited"}
-
-
 def error_response(request: Request, exc: CarbonPeakError, status: int,
                    headers: dict[str, str] | None = None) -> JSONBody:
     """The answer to a refused request: the error's catalogue ``reason`` in the request's
@@ -129,8 +123,7 @@ def error_response(request: Request, exc: CarbonPeakError, status: int,
     if exc.reason is not None:
         return message_response(exc.reason, status, headers, request=request)
     en = str(exc.args[0]) if exc.args else str(exc)
-    code = next((c for t, c in _FALLBACK.items() if isinstance(exc, t)), "error.generic.refused")
-    zh = render(msg(code), "zh")
+    zh = render(reason_of(exc), "zh")
     return JSONBody({"detail": zh if request_lang(request) == "zh" else en, "detail_zh": zh,
                      "detail_en": en, "code": None}, status, headers=headers)
 

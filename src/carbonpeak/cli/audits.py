@@ -21,6 +21,7 @@ from carbonpeak.cli.common import (
     lang,
     lbl,
     option_date,
+    pick,
     print_import,
     say,
     t,
@@ -172,11 +173,12 @@ def obligations_codes(district: DistrictOpt = None) -> None:
         table = Table(*heads("code", "name", "recurrence", "deadline_y", "status"),
                       t("cli.col.applies_in", district=d.id), *heads("source"))
         for ob in OBLIGATIONS.values():
-            year = "Y" if ob.due_year_offset == 0 else f"Y+{ob.due_year_offset}"
-            table.add_row(ob.code, ob.label_zh if lang() == "zh" else ob.label_en,
+            table.add_row(ob.code, pick(ob.label_zh, ob.label_en),
                           t(f"cli.recurrence.{ob.recurrence}"),
-                          f"{year}-{ob.due_month:02d}-{ob.due_day:02d}",
-                          lbl("rule_status", ob.status), yes_no(ob.code in applies), ob.source)
+                          t(f"cli.obligations.due.{ob.due_year_offset}", month=ob.due_month,
+                            day=ob.due_day),
+                          lbl("rule_status", ob.status), yes_no(ob.code in applies),
+                          pick(ob.source_zh, ob.source))
         console.print(table)
 
 
@@ -216,10 +218,14 @@ def _print_summary(chk: dict[str, Any]) -> None:
     sm = chk["summary"]
     say("cli.obligations.summary", n=sm["n_units"], problems=sm["units_with_problems"])
     sep = "，" if lang() == "zh" else ", "
+    names = {it["code"]: pick(it["label_zh"], it["label_en"]) for u in chk["units"]
+             for it in u["items"]}
     for code, counts in sm["by_item"].items():
-        console.print("  " + t("cli.obligations.item", item=code, counts=sep.join(
+        console.print("  " + t("cli.obligations.item", item=names.get(code, code), counts=sep.join(
             f"{label_text('check_status', k, lang())} {v}"
             for k, v in counts.items() if v)), highlight=False)
-    shaky = [o["code"] for o in chk["obligations"] if o["status"] != "verified"]
+    shaky = [pick(o["label_zh"], o["label_en"]) for o in chk["obligations"]
+             if o["status"] != "verified"]
     if shaky:
-        say("cli.obligations.unverified", "yellow", codes=", ".join(shaky))
+        say("cli.obligations.unverified", "yellow", codes=("、" if lang() == "zh" else ", ")
+            .join(shaky))

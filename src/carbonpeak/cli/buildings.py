@@ -21,6 +21,7 @@ from carbonpeak.cli.common import (
     lang,
     lbl,
     option_date,
+    region,
     run_lang,
     say,
     t,
@@ -72,9 +73,10 @@ def quotas_list() -> None:
     with _errors(), _workspace() as ws:
         table = Table(*heads("table", "version", "rows", "regions", "status", "origin",
                              "loaded_by"))
+        sep = "、" if lang() == "zh" else ", "
         for q in quota_tables(ws):
             table.add_row(q["table_id"], str(q["version"]), str(q["rows"]),
-                          ", ".join(q["regions"]), ", ".join(
+                          sep.join(map(region, q["regions"])), ", ".join(
                               f"{lbl('quota_status', k)} {v}" for k, v in q["statuses"].items()),
                           q["origin"], q["loaded_by"])
         console.print(table)
@@ -91,7 +93,7 @@ def quotas_show(table_id: Annotated[str, typer.Argument(help="Quota table id")],
                              "constraint", "guide", "unit", "status", "source"),
                       title=f"{table_id} v{q['version']}")
         for r in q["rows"]:
-            table.add_row(r["region"], r["quota_class"], r[f"label_{lang()}"],
+            table.add_row(region(r["region"]), r["quota_class"], r[f"label_{lang()}"],
                           lbl("building_type", r["default_for"]) if r["default_for"] else "",
                           f"{lbl('quota_convention', r['convention'])} "
                           f"({r['electricity_kgce_per_kwh']} kgce/kWh)",

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from carbonpeak.config import Settings
 from carbonpeak.errors import CarbonPeakError, InputValidationError, RowError
-from carbonpeak.i18n import LANGS, Lang, Message, label, msg, render
+from carbonpeak.i18n import LANGS, Lang, Message, catalogue, label, msg, render
 from carbonpeak.intake.formats.messages import sort_errors, write_error_report
 from carbonpeak.intake.imports import ImportResult, import_file
 from carbonpeak.storage.workspace import (
@@ -72,6 +72,14 @@ def t(code: str | Message, /, **params: Any) -> str:  # noqa: ANN401 - any JSON 
 def lbl(kind: str, value: str) -> str:
     """A member of a closed list (``batch_kind``, ``carrier`` …) in the run's language."""
     return t(msg("cli.text", text=label(kind, value)))
+
+
+def region(code: str) -> str:
+    """A factor set's or quota table's region code (``Shanghai``, ``East_China``, a climate
+    zone ``HSCW``) in the run's language (``cli.region.<code in lower case>``); another code
+    as it is."""
+    key = f"cli.region.{code.lower()}"
+    return t(key) if key in catalogue() else code
 
 
 def heads(*names: str) -> list[str]:

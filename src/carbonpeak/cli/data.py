@@ -28,6 +28,7 @@ from carbonpeak.cli.common import (
     lang,
     lbl,
     pick,
+    region,
     say,
     t,
     yes_no,
@@ -190,7 +191,7 @@ def factors_list() -> None:
                 fs = latest_factor_set(s, sid)
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
-                table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), fs.region,
+                table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), region(fs.region),
                               t(f"cli.factor_kind.{fs.kind}")
                               if f"cli.factor_kind.{fs.kind}" in catalogue() else fs.kind,
                               str(len(fs.rows)), "/".join(map(str, st)))
@@ -217,11 +218,12 @@ def factors_show(
                     raise typer.Exit(1)
                 fs = found
             console.print(f"[bold]{fs.set_id}@v{fs.version}[/] {pick(fs.name_zh, fs.name_en)}")
-            say("cli.factors.about", region=fs.region, includes=", ".join(fs.includes) or "—",
-                start=fs.effective_from or "—", end=fs.effective_to or "—",
+            say("cli.factors.about", region=region(fs.region),
+                includes=", ".join(fs.includes) or "—", start=fs.effective_from or "—",
+                end=fs.effective_to or "—",
                 at=f"{fs.loaded_at:%Y-%m-%d}", by=fs.loaded_by)
-            if fs.description:
-                console.print(fs.description)
+            if fs.description or fs.description_zh:
+                console.print(pick(fs.description_zh, fs.description))
             table = Table(*heads("carrier", "quantity", "value", "per", "years", "data_year",
                                  "status", "source", "from_set"), show_lines=True)
             for r in fs.rows:
@@ -229,7 +231,8 @@ def factors_show(
                 colour = {"verified": "green", "secondary": "yellow"}.get(r.status, "red")
                 table.add_row(lbl("carrier", r.carrier), lbl("factor_quantity", r.quantity),
                               f"{r.value:g}", r.per_unit, years, str(r.data_year or ""),
-                              f"[{colour}]{lbl('factor_status', r.status)}[/]", r.source,
+                              f"[{colour}]{lbl('factor_status', r.status)}[/]",
+                              pick(r.source_zh, r.source),
                               r.origin_set)
             console.print(table)
         ws.close()

@@ -354,6 +354,7 @@ app.add_typer(indicators_app, name="indicators")
 @indicators_app.command("list")
 def indicators_list(district: District = None, as_json: AsJson = False) -> None:
     """Each indicator: observed or computed, unit, responsible unit, frequency, timeliness."""
+    from carbonpeak.domain.targets import unit_message
     from carbonpeak.services.supervision.indicators import indicator_registry
 
     with _errors(), _workspace() as ws:
@@ -366,7 +367,7 @@ def indicators_list(district: District = None, as_json: AsJson = False) -> None:
         for r in rows:
             freq = f"cli.frequency.{r['frequency']}"
             table.add_row(r["code"], pick(r["indicator_zh"], r.get("indicator_en")),
-                          t(f"cli.indicators.{r['kind']}"), r["unit"],
+                          t(f"cli.indicators.{r['kind']}"), t(unit_message(r["unit"])),
                           r["responsible_name"] or "—",
                           t(freq) if freq in _FREQUENCIES else str(r["frequency"]),
                           r["last_observed_on"] or "—",

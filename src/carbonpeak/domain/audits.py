@@ -244,6 +244,9 @@ class Obligation:
     basis: str
     source: str
     status: str
+    #: the same note on the source in Chinese (written beside the English, not translated
+    #: at run time)
+    source_zh: str = ""
 
     def deadline(self, year: int) -> dt.date:
         """The deadline of the filing for ``year``."""
@@ -271,21 +274,28 @@ OBLIGATIONS: dict[str, Obligation] = {o.code: o for o in (
                "2008); the deadline 31 March of the following year is the annual-report date "
                "a Guangdong secondary source gives (quarterly reports apart); not checked "
                "against an official text",
-        status=RuleStatus.UNVERIFIED),
+        status=RuleStatus.UNVERIFIED,
+        source_zh="《中华人民共和国节约能源法》第五十三条（据2008年一份省级报送手册的引述）；"
+                  "期限次年3月31日是广东省一份二手资料给出的年报日期（季报除外）；"
+                  "未与正式文本核对"),
     Obligation(
         ObligationCode.GHG_REPORT, "温室气体排放报告", "greenhouse-gas emission report", "annual",
         3, 31, 1, 1,
         basis="黄浦区碳达峰实施方案 (七)1: 结合能源利用状况报告和温室气体排放报告",
         source="named in the Huangpu plan; the plan gives no deadline: 31 March of the "
                "following year, as for the energy report, is a platform default",
-        status=RuleStatus.DEFAULT),
+        status=RuleStatus.DEFAULT,
+        source_zh="黄浦区碳达峰实施方案中提及；方案未给出期限：次年3月31日（与能源利用状况"
+                  "报告相同）为平台默认值"),
     Obligation(
         ObligationCode.SAVING_PLAN, "节能减碳工作方案",
         "energy-saving and carbon-reduction work plan", "annual", 6, 30, 0, -1,
         basis="黄浦区碳达峰实施方案 (七)1: 支持引导重点用能单位…制定节能减碳工作方案",
         source="named in the Huangpu plan; the plan gives no deadline: 30 June of the plan's "
                "year (three months after the previous year's reports) is a platform default",
-        status=RuleStatus.DEFAULT),
+        status=RuleStatus.DEFAULT,
+        source_zh="黄浦区碳达峰实施方案中提及；方案未给出期限：当年6月30日（上年度报告报送后"
+                  "三个月）为平台默认值"),
     Obligation(
         ObligationCode.ENERGY_MANAGER, "能源管理负责人备案", "energy manager on file", "standing",
         12, 31, 0, None,
@@ -294,7 +304,9 @@ OBLIGATIONS: dict[str, Obligation] = {o.code: o for o in (
         source="Energy Conservation Law Art. 55 (recalled, not checked against the text); a "
                "filing stays valid until replaced; on file by 31 December of the year is a "
                "platform default",
-        status=RuleStatus.UNVERIFIED),
+        status=RuleStatus.UNVERIFIED,
+        source_zh="《中华人民共和国节约能源法》第五十五条（凭记忆，未与正文核对）；备案在更换前"
+                  "持续有效；当年12月31日前备案为平台默认值"),
 )}
 
 

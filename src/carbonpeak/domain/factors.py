@@ -67,6 +67,9 @@ class FactorRow:
         Year the published figure describes (MEE/NBS factors lag two years), if any.
     source
         Citation: document, number, date, where it was read.
+    source_zh
+        The same citation written in Chinese beside it (the document's own Chinese title;
+        empty where none was written: the CLI then shows ``source``).
     status
         ``verified``, ``secondary``, ``unverified`` or ``user`` (see reference-data.md).
     origin_set
@@ -84,6 +87,7 @@ class FactorRow:
     data_year: int | None = None
     note: str = ""
     origin_set: str = ""
+    source_zh: str = ""
 
     def applies_to(self, year: int) -> bool:
         """Whether the row covers accounting ``year``."""

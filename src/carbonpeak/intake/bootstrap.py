@@ -50,18 +50,21 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
     with ws.registry.session() as s:
         current = repo.latest_factor_set_version(s, spec.set_id)
         if current is not None and current.checksum == checksum:
+            len(current.rows)  # load the rows while the session is open (the caller counts them)
             return current, False
         version = (current.version + 1) if current is not None else 1
         rec = FactorSetRecord(
             set_id=spec.set_id, version=version, name_zh=spec.name_zh, name_en=spec.name_en,
             region=spec.region, kind=spec.kind, description=spec.description,
+            description_zh=spec.description_zh,
             includes=list(spec.includes), effective_from=spec.effective_from,
             effective_to=spec.effective_to, checksum=checksum, loaded_by=ws.actor,
             rows=[
                 FactorRowRecord(
                     carrier=r.carrier, quantity=r.quantity, value=r.value, per_unit=r.per_unit,
                     year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
-                    status=r.status, source=r.source, note=r.note, origin_set=r.origin_set,
+                    status=r.status, source=r.source, source_zh=r.source_zh, note=r.note,
+                    origin_set=r.origin_set,
                 )
                 for r in spec.rows
             ],

@@ -157,6 +157,7 @@ class ObligationPublic(Public):
     recurrence: str | None
     status: str
     source: str
+    source_zh: str = ""
 
 
 class ObligationsSummaryPublic(Public):

@@ -16,7 +16,8 @@ import datetime as dt
 from typing import Any
 
 from carbonpeak.errors import NotFoundError
-from carbonpeak.i18n import Message, label_text
+from carbonpeak.i18n import Message, Text, msg, render_both
+from carbonpeak.i18n import label as i18n_label
 from carbonpeak.intake.formats.vocab import BUILDING_TYPES
 from carbonpeak.publish.whitepaper.projects import projects_sections
 from carbonpeak.publish.whitepaper.pv import pv_section
@@ -33,6 +34,18 @@ __all__ = ["TOP_CANDIDATES", "programme_sections", "split_candidates"]
 TOP_CANDIDATES = 10
 
 
+
+
+def _both(code: str, /, **params: Any) -> tuple[str, str]:  # noqa: ANN401 - JSON values
+    """A catalogue message ``(zh, en)``: the section's texts are rendered once for both
+    editions."""
+    return render_both(msg(code, **params))
+
+
+def _label(code: str, /, **params: Any) -> dict[str, str]:  # noqa: ANN401 - JSON values
+    """A figure's ``label_zh`` and ``label_en`` from a catalogue message."""
+    zh, en = _both(code, **params)
+    return {"label_zh": zh, "label_en": en}
 
 
 def _type(code: Any) -> dict[str, str]:
@@ -62,16 +75,14 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
          "value": area, "unit": "m2", "digits": 0},
         {"label_zh": "实测节能率≥15%的改造面积", "label_en": "area with measured savings ≥ 15 %",
          "value": a15, "unit": "m2", "digits": 0},
-        {"label_zh": f"{year}年完成建筑调适", "label_en": f"commissioning completed in {year}",
+        {**_label("whitepaper.prog.commissioning_done", year=year),
          "value": g["commissioning_this_year"], "unit": "", "digits": 0},
     ]
     if g.get("retrofit_progress_pct") is not None:
-        figures.append({"label_zh": f"占{t10.get('code', '')}目标比例",
-                        "label_en": f"share of {t10.get('code', '')} target",
+        figures.append({**_label("whitepaper.prog.target_share", code=t10.get("code", "")),
                         "value": g["retrofit_progress_pct"], "unit": "%", "digits": 1})
     if g.get("saving15_progress_pct") is not None:
-        figures.append({"label_zh": f"占{t11.get('code', '')}目标比例",
-                        "label_en": f"share of {t11.get('code', '')} target",
+        figures.append({**_label("whitepaper.prog.target_share", code=t11.get("code", "")),
                         "value": g["saving15_progress_pct"], "unit": "%", "digits": 1})
     rows = [{"code": p["code"], "building": p["entity_name"] or p["entity_id"],
              "kind": {"zh": "调适", "en": "commissioning"} if p["kind"] == "commissioning"
@@ -82,41 +93,23 @@ def _retrofits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "g14": (YES if p["mv_meets_g14"] else NO) if p["mv_sufficient"]
              else {"zh": "数据不足", "en": "insufficient data"}}
             for p in projects]
-    text_zh = (f"截至{year}年底，累计完成既有建筑节能改造{area:,.0f}平方米"
-               + (f"，为{t10['code']}目标{t10['target_value']:,.0f}平方米的"
-                  f"{g['retrofit_progress_pct']:.1f}%" if t10 and g.get('retrofit_progress_pct')
-                  is not None else "")
-               + f"；经天气归一化实测（ASHRAE Guideline 14）节能率≥15%的改造面积{a15:,.0f}平方米"
-               + (f"，为{t11['code']}目标{t11['target_value']:,.0f}平方米的"
-                  f"{g['saving15_progress_pct']:.1f}%" if t11 and g.get('saving15_progress_pct')
-                  is not None else "")
-               + f"。{year}年完成建筑调适{g['commissioning_this_year']}家"
-               + (f"（{t16['code']}目标每年{t16['target_value']:,.0f}家）" if t16 else "") + "。")
-    text_en = (f"By the end of {year}, {area:,.0f} m² of existing buildings were retrofitted"
-               + (f" ({g['retrofit_progress_pct']:.1f} % of {t10['code']}'s "
-                  f"{t10['target_value']:,.0f} m²)" if t10 and g.get('retrofit_progress_pct')
-                  is not None else "")
-               + f"; {a15:,.0f} m² show weather-normalised measured savings of at least 15 % "
-               "meeting ASHRAE Guideline 14"
-               + (f" ({g['saving15_progress_pct']:.1f} % of {t11['code']}'s "
-                  f"{t11['target_value']:,.0f} m²)" if t11 and g.get('saving15_progress_pct')
-                  is not None else "")
-               + f". {g['commissioning_this_year']} commissioning project(s) were completed in "
-               f"{year}" + (f" ({t16['code']}: {t16['target_value']:,.0f} a year)" if t16
-                            else "") + ".")
+    def share(t: dict[str, Any], pct: Any) -> Message | str:  # noqa: ANN401
+        return msg("whitepaper.prog.retrofits.share", code=t["code"],
+                   target=t["target_value"], pct=pct) if t and pct is not None else ""
+
+    text_zh, text_en = _both(
+        "whitepaper.prog.retrofits.text", year=year, area=area, a15=a15,
+        share10=share(t10, g.get("retrofit_progress_pct")),
+        share15=share(t11, g.get("saving15_progress_pct")),
+        done=g["commissioning_this_year"],
+        target16=msg("whitepaper.prog.retrofits.target16", code=t16["code"],
+                     target=t16["target_value"]) if t16 else "")
     fails = _measured_failing_g14(g)
-    notes_zh = [f"≥15%但模型未达ASHRAE G14要求的面积{g['saving15_fails_g14_area_m2']:,.0f}平方米，"
-                f"实测节能率<15%的面积{g['below15_area_m2']:,.0f}平方米，未能实测的面积"
-                f"{g['not_measured_area_m2']:,.0f}平方米；面积计入项目竣工之年。",
-                f"已实测但模型未达ASHRAE G14要求的面积合计{fails:,.0f}平方米（无论节能率高低；"
-                "节能率<15%者计入上述<15%面积），其节能率仅供参考。"]
-    notes_en = [f"{g['saving15_fails_g14_area_m2']:,.0f} m² reach 15 % with a model that fails "
-                f"ASHRAE G14, {g['below15_area_m2']:,.0f} m² measured below 15 %, "
-                f"{g['not_measured_area_m2']:,.0f} m² not measurable; areas count in the year "
-                "a project was completed.",
-                f"{fails:,.0f} m² in all were measured with a model that fails ASHRAE G14 "
-                "(whatever their savings; those below 15 % are in the < 15 % area above): their "
-                "savings are indicative only."]
+    notes = [_both("whitepaper.prog.retrofits.note_areas",
+                   fails15=g["saving15_fails_g14_area_m2"], below=g["below15_area_m2"],
+                   unmeasured=g["not_measured_area_m2"]),
+             _both("whitepaper.prog.retrofits.note_g14", fails=fails)]
+    notes_zh, notes_en = [z for z, _ in notes], [e for _, e in notes]
     return {"text_zh": text_zh, "text_en": text_en, "figures": figures,
             "table": {"columns": [
                 {"key": "code", "label_zh": "项目编号", "label_en": "project"},
@@ -181,16 +174,13 @@ def _audits(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              "coverage": 100.0 * float(r["coverage"])} for r in sm["by_street"]]
     interval = rule.get("interval_years")
     area = rule.get("min_floor_area_m2")
+    text_zh, text_en = _both("whitepaper.prog.audits.text", interval=interval, area=area,
+                             year=year, covered=sm["n_covered"], within=sm["n_within_interval"],
+                             cov=cov, overdue=c.get("overdue", 0),
+                             never=c.get("never_audited", 0))
     return {
-        "text_zh": f"按每{interval}年至少开展一次能源审计或节能诊断的要求（{area:,.0f}平方米以上"
-                   f"公共建筑），截至{year}年底规则覆盖{sm['n_covered']}栋，周期内已审计"
-                   f"{sm['n_within_interval']}栋（{cov:.1f}%），逾期{c.get('overdue', 0)}栋，"
-                   f"从未审计{c.get('never_audited', 0)}栋。",
-        "text_en": f"Under the rule of an energy audit or diagnosis at least every {interval} "
-                   f"years (public buildings of {area:,.0f} m² or more), {sm['n_covered']} "
-                   f"buildings were covered at the end of {year}: {sm['n_within_interval']} "
-                   f"audited within the interval ({cov:.1f} %), {c.get('overdue', 0)} overdue, "
-                   f"{c.get('never_audited', 0)} never audited.",
+        "text_zh": text_zh,
+        "text_en": text_en,
         "figures": figures,
         "table": {"columns": [
             {"key": "street", "label_zh": "街道", "label_en": "street"},
@@ -218,29 +208,27 @@ def _rule_notes(rule: dict[str, Any]) -> dict[str, list[str]]:
     """The audit rule's entries (value, source, status), one note each, and a warning first
     when any entry is unverified or a platform default."""
     entries: dict[str, dict[str, Any]] = rule.get("entries") or {}
-    zh: list[str] = []
-    en: list[str] = []
     weak = [k for k, e in entries.items() if e.get("status") in ("unverified", "default")]
+    notes: list[tuple[str, str]] = []
     if weak:
-        names = [str(entries[k].get("label_zh") or k) for k in weak]
-        zh.append(f"规则中有{len(weak)}项未经核实或为平台默认值（{'；'.join(names)}），"
-                  "请区主管部门确认。")
-        en.append(f"{len(weak)} of the rule's entries are unverified or platform defaults "
-                  f"({', '.join(weak)}): to be confirmed by the district.")
+        # the profile's own names of the entries: its Chinese labels (which hold 、, so
+        # joined by ；), the keys in English
+        names = Text("；".join(str(entries[k].get("label_zh") or k) for k in weak),
+                     ", ".join(weak))
+        notes.append(_both("whitepaper.prog.rule.weak", n=len(weak), names=names))
     for key, e in entries.items():
-        st = str(e.get("status", ""))
-        st_zh, st_en = label_text("rule_status", st, "zh"), label_text("rule_status", st, "en")
         value = _value_text(e.get("value"))
-        # the Chinese edition: the rule in words and its source's Chinese text (``source_zh``
-        # of the profile entry), never the parameter's name
-        zh.append(f"规则来源：{e.get('label_zh') or key}——"
-                  f"{e.get('source_zh') or e.get('source', '')}（{st_zh}）")
-        en.append(f"Rule source: {e.get('label_en') or key} ({key} = {value}) — "
-                  f"{e.get('source', '')} ({st_en})")
+        # the profile entry's texts as written in each language: the Chinese edition gives
+        # the rule in words and its source's Chinese text (``source_zh``), never the
+        # parameter's name; the English one its name and value too
+        label = Text(str(e.get("label_zh") or key),
+                     f"{e.get('label_en') or key} ({key} = {value})")
+        source = Text(str(e.get("source_zh") or e.get("source", "")), str(e.get("source", "")))
+        notes.append(_both("whitepaper.prog.rule.source", label=label, source=source,
+                           status=i18n_label("rule_status", str(e.get("status", "")))))
     if not entries:
-        zh.append("规则来源：画像中未列明。")
-        en.append("Rule source: not given in the district profile.")
-    return {"notes_zh": zh, "notes_en": en}
+        notes.append(_both("whitepaper.prog.rule.none"))
+    return {"notes_zh": [z for z, _ in notes], "notes_en": [n for _, n in notes]}
 
 
 def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
@@ -249,8 +237,7 @@ def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     ob = obligations(ws, d.id, year)
     sm = ob["summary"]
     if not sm["n_units"]:
-        msg = f"no key unit in {year} {year}年无重点用能单位"
-        raise NotFoundError(msg)
+        raise NotFoundError(msg("whitepaper.prog.obligations.none", year=year))
     labels = {o["code"]: (o["label_zh"], o["label_en"]) for o in ob["obligations"]}
     labels.update({"monitoring": ("在线监测覆盖", "monitoring coverage"),
                    "audit": ("能源审计", "energy audit"), "quota": ("能耗限额", "energy quota")})
@@ -258,12 +245,11 @@ def _obligations(ws: Workspace, d: District, year: int) -> dict[str, Any]:
              **{s: v.get(s, 0) for s in ("ok", "late", "overdue", "missing", "unknown",
                                           "not_applicable")}}
             for k, v in sm["by_item"].items()]
+    text_zh, text_en = _both("whitepaper.prog.obligations.text", year=year, n=sm["n_units"],
+                             problems=sm["units_with_problems"])
     return {
-        "text_zh": f"{year}年{sm['n_units']}家重点用能单位中，{sm['units_with_problems']}家"
-                   "至少有一项义务未按期履行或缺少证明。",
-        "text_en": f"Of the {sm['n_units']} key energy-using units of {year}, "
-                   f"{sm['units_with_problems']} have at least one obligation late, overdue or "
-                   "without evidence.",
+        "text_zh": text_zh,
+        "text_en": text_en,
         "figures": [{"label_zh": "重点用能单位", "label_en": "key units",
                      "value": sm["n_units"], "unit": "", "digits": 0},
                     {"label_zh": "存在问题的单位", "label_en": "units with a problem",
@@ -301,15 +287,11 @@ def _commissioning(ws: Workspace, d: District, year: int) -> dict[str, Any]:
     for i in normal:
         t = str(i["building_type"] or "other")
         by_type[t] = by_type.get(t, 0) + 1
-    types_zh = "、".join(f"{_type(t)['zh']}{n}栋" for t, n in sorted(by_type.items()))
-    types_en = ", ".join(f"{n} {_type(t)['en']}" for t, n in sorted(by_type.items()))
-    apart_zh = (f"另有{len(normal)}栋建筑（{types_zh}）的夜间或非工作日负荷高属其类型的正常运行"
-                "特征（全天候运行或每天营业），不列为调适候选，其电量不计入可避免电量合计。"
-                if normal else "")
-    apart_en = (f"{len(normal)} more buildings ({types_en}) run with a high night or "
-                "non-working-day load as their type normally does (around the clock or open "
-                "every day): they are not listed as candidates and their energy is not in the "
-                "avoidable total." if normal else "")
+    types = [msg("whitepaper.prog.commissioning.type_count",
+                 type=Text(_type(t)["zh"], _type(t)["en"]), n=n)
+             for t, n in sorted(by_type.items())]
+    apart_zh, apart_en = _both("whitepaper.prog.commissioning.apart", n=len(normal),
+                               types=types) if normal else ("", "")
     return {
         "text_zh": f"{year}年对{len(c.items)}栋具备逐时电表数据的建筑进行调适候选筛查"
                    f"（另有{len(c.without_data)}栋缺少数据），其中{n_candidates}栋为调适候选，"

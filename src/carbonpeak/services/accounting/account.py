@@ -327,7 +327,7 @@ def _row(r: Any, index: VerificationIndex) -> FactorRow:
                             factor_target(r.origin_set, r.carrier, r.quantity, r.year_from),
                             r.status, factor_values(r))
     return FactorRow(carrier=r.carrier, quantity=r.quantity, value=r.value,
-                     per_unit=r.per_unit, source=r.source, status=status,
+                     per_unit=r.per_unit, source=r.source, source_zh=r.source_zh, status=status,
                      year_from=r.year_from, year_to=r.year_to, data_year=r.data_year,
                      note=r.note, origin_set=r.origin_set)
 

@@ -872,7 +872,8 @@ def obligations(ws: Workspace, district_id: str, year: int, *, scope: AccessScop
                              "deadline": OBLIGATIONS[c].deadline(year).isoformat(),
                              "recurrence": OBLIGATIONS[c].recurrence,
                              "status": OBLIGATIONS[c].status,
-                             "source": OBLIGATIONS[c].source} for c in ku.obligations],
+                             "source": OBLIGATIONS[c].source,
+                             "source_zh": OBLIGATIONS[c].source_zh} for c in ku.obligations],
             "rules": {"key_units": ku.entries, "audit": _rule_dict(rule)},
             "units": out,
             "summary": {"n_units": len(out), "by_item": by_item,
@@ -1039,7 +1040,8 @@ def obligations_workbook(chk: dict[str, Any], out: Path | None = None, *,
     notes = [_t(lang, "audits.book.checklist.obligation",
                 label=o["label_zh"] if lang == "zh" else o["label_en"],
                 deadline=o["deadline"], status=label("rule_status", str(o["status"])),
-                source=o["source"]) for o in chk["obligations"]]
+                source=(o.get("source_zh") if lang == "zh" else None) or o["source"])
+             for o in chk["obligations"]]
     notes.append(_t(lang, "audits.book.checklist.monitoring",
                     share=chk["monitoring_min_share"], run=chk["account_run_id"]))
     heads = [_t(lang, "audits.col.evidence") if c in ("evidence", "evidence_zh")

@@ -11,12 +11,13 @@ commissioning screen (programme records), the plan scenario's peak.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from carbonpeak.errors import CarbonPeakError
+from carbonpeak.errors import CarbonPeakError, reason_of
 from carbonpeak.i18n import Message, loads, msg
 from carbonpeak.services.accounting.account import load_run_tables, official_run
 from carbonpeak.services.buildings.audits import audit_schedule
@@ -35,6 +36,8 @@ from carbonpeak.vocabulary import ScopeType
 __all__ = ["BASELINE_YEAR", "SCALED_BY_ACCOUNT", "Computed", "compute_figures", "note",
            "why"]
 
+logger = logging.getLogger(__name__)
+
 #: the provenance key of a statistics figure computed with the account's CO2 per tce (the
 #: statistics' energy × the account's tCO2/tce): the account run's id
 SCALED_BY_ACCOUNT = "scaled_by_account_run"
@@ -51,11 +54,13 @@ def note(code: str, /, **params: Any) -> dict[str, Any]:  # noqa: ANN401 - JSON 
 
 
 def why(exc: CarbonPeakError) -> dict[str, Any]:
-    """Why a figure has no value: the error's catalogue message (its stored form), or the
-    generic note naming the error where it has none."""
+    """Why a figure has no value: the error's catalogue message (its stored form), or, where
+    it has none, the generic note with the general words for its kind (rendered in the
+    reader's language; the error's English text goes to the log)."""
     if exc.reason is not None:
         return {"note": exc.reason.to_dict()}
-    return {"note": note("not_computed", detail=str(exc))}
+    logger.info("figure not computed: %s", exc)
+    return {"note": note("not_computed", detail=reason_of(exc))}
 
 
 @dataclass
