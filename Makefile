@@ -64,7 +64,7 @@ test: setup-dev                   ## lint, layers, type-check, then the whole su
 	.venv/bin/ruff check src tests benchmarks
 	.venv/bin/lint-imports
 	.venv/bin/mypy
-	.venv/bin/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
+	.venv/bin/pytest -n 2 --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: setup-dev
 	.venv/bin/ruff check src tests benchmarks

@@ -677,7 +677,7 @@ class _RunTables:
         self.rel = rel
         self.folder = ws.lake.root / self.rel
         self._arrow = dict(arrow)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-tables")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="run-tables")
         self._pending: list[Future[int]] = []
 
     def __enter__(self) -> _RunTables:
