@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +17,7 @@ from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.reference import read_factor_set, reference_dir
 from carbonpeak.services.accounting.account import AccountResult, run_account
 from carbonpeak.storage.registry.models import AccountRun, AuditLog, Entity, IngestBatch
-from carbonpeak.storage.workspace import Workspace
+from carbonpeak.storage.workspace import Workspace, latest_factor_set
 from tests import reference_district
 
 # Electricity per entity, 2024 [kWh]:
@@ -254,6 +254,35 @@ def test_restatement_keeps_old_set_until_asked(ws, tmp_path):
     assert runs[kept.run_id].restated_by_run_id == restated.run_id
     assert runs[restated.run_id].restates_run_id == kept.run_id
     assert runs[first.run_id].official  # both recorded
+
+
+def test_a_chinese_source_alone_makes_no_new_factor_version(ws):
+    """Adding or correcting the Chinese text beside a citation changes no factor: the newest
+    version keeps its number and checksum, its texts are updated in place, audit-logged, and
+    the account asks for no restatement."""
+    spec = read_factor_set("shanghai_local")
+    first = spec.rows[0]
+    texts = replace(spec, description_zh="上海市本地因子（测试）", rows=[
+        replace(first, source_zh="测试来源"), *spec.rows[1:]])
+    assert texts.checksum == spec.checksum
+    rec, created = load_factor_set(ws, texts)
+    assert not created
+    assert rec.version == 1
+    with ws.registry.session() as s:
+        stored = latest_factor_set(s, "shanghai_local")
+        assert stored is not None
+        assert stored.version == 1
+        assert stored.description_zh == "上海市本地因子（测试）"
+        by_source = [r for r in stored.rows if r.source_zh == "测试来源"]
+        assert [(r.carrier, r.quantity) for r in by_source] == [(first.carrier, first.quantity)]
+        logged = s.scalars(select(AuditLog).where(
+            AuditLog.object_id == "shanghai_local@v1", AuditLog.action == "update")).all()
+    assert [a.details["chinese_texts"] for a in logged] == [{"rows": 1, "description": True}]
+    # loading the same texts again changes nothing and logs nothing
+    load_factor_set(ws, texts)
+    with ws.registry.session() as s:
+        assert len(s.scalars(select(AuditLog).where(
+            AuditLog.object_id == "shanghai_local@v1", AuditLog.action == "update")).all()) == 1
 
 
 def test_account_records_its_input_batches(reference):

@@ -122,11 +122,15 @@ class FactorSetSpec:
 
     @property
     def checksum(self) -> str:
-        """SHA-256 of the manifest fields and rows: a new version when it changes."""
-        payload = {k: v for k, v in asdict(self).items() if k != "rows"
-                   and not (k == "description_zh" and not v)}
-        # a Chinese text not written leaves the checksum as it was before the column existed
-        payload["rows"] = [{k: v for k, v in asdict(r).items() if k != "source_zh" or v}
+        """SHA-256 of the manifest fields and rows: a new version when it changes.
+
+        The Chinese texts written beside the English (``description_zh``, a row's
+        ``source_zh``) are left out: they say the same citation in the other language, so
+        adding or correcting one changes no factor and makes no new version
+        (:func:`carbonpeak.intake.bootstrap.load_factor_set` updates them in place).
+        """
+        payload = {k: v for k, v in asdict(self).items() if k not in ("rows", "description_zh")}
+        payload["rows"] = [{k: v for k, v in asdict(r).items() if k != "source_zh"}
                            for r in self.rows]
         blob = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()

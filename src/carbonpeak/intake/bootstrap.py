@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carbonpeak.config import Settings
+from carbonpeak.domain.factors import FactorRow
 from carbonpeak.errors import ConfigError
 from carbonpeak.i18n import Message, Text, msg
 from carbonpeak.intake.imports import import_file
@@ -38,19 +39,24 @@ from carbonpeak.storage.registry.models import (
 from carbonpeak.storage.registry.repositories import intake as repo
 from carbonpeak.storage.workspace import Workspace, audit, latest_factor_set
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 __all__ = ["init_workspace", "load_factor_set", "load_quota_table"]
 
 
 def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord, bool]:
     """Store ``spec`` as a new version unless the newest version has the same content.
 
-    Returns the stored (or unchanged) version and whether a new version was created.
+    Returns the stored (or unchanged) version and whether a new version was created. The
+    Chinese texts (the set's description, each row's source) are not content: when only they
+    differ, the newest version's texts are updated in place and audit-logged.
     """
     checksum = spec.checksum
     with ws.registry.session() as s:
         current = repo.latest_factor_set_version(s, spec.set_id)
         if current is not None and current.checksum == checksum:
-            len(current.rows)  # load the rows while the session is open (the caller counts them)
+            _update_chinese_texts(s, ws.actor, current, spec)
             return current, False
         version = (current.version + 1) if current is not None else 1
         rec = FactorSetRecord(
@@ -76,6 +82,29 @@ def load_factor_set(ws: Workspace, spec: FactorSetSpec) -> tuple[FactorSetRecord
             "previous_version": current.version if current else None,
         }, district=None)
         return rec, True
+
+
+def _row_key(r: FactorRow | FactorRowRecord) -> tuple[object, ...]:
+    return (r.carrier, r.quantity, r.per_unit, r.year_from, r.year_to, r.origin_set, r.source)
+
+
+def _update_chinese_texts(s: Session, actor: str, current: FactorSetRecord,
+                          spec: FactorSetSpec) -> None:
+    """Write the spec's Chinese description and row sources into the stored version (same
+    checksum: the same factors), audit-logging what changed."""
+    wanted = {_row_key(r): r.source_zh for r in spec.rows}
+    rows = 0
+    for rec in current.rows:
+        zh = wanted.get(_row_key(rec))
+        if zh is not None and zh != rec.source_zh:
+            rec.source_zh = zh
+            rows += 1
+    description = spec.description_zh != current.description_zh
+    if description:
+        current.description_zh = spec.description_zh
+    if rows or description:
+        audit(s, actor, "update", "factor_set", f"{current.set_id}@v{current.version}",
+              {"chinese_texts": {"rows": rows, "description": description}}, district=None)
 
 
 def load_quota_table(ws: Workspace, spec: QuotaTableSpec) -> tuple[QuotaTableRecord, bool]:
