@@ -23,11 +23,14 @@ def spark():
     from carbonpeak.services.accounting.spark import spark_session
 
     # CARBONPEAK_SPARK_MASTER unset: local[2]. On these few hundred rows Spark's time is its
-    # planning: adaptive re-planning and whole-stage code generation (compiling each step's
-    # Java) took more than half of each account's 30-50 s; off here, as a small job would
-    # set them. Neither changes a result (the account's SQL settings stay as they are).
+    # planning and its tasks: adaptive re-planning, whole-stage code generation (compiling
+    # each step's Java) and a task per shuffle partition took more than half of each
+    # account's 30-50 s; here they are off and one partition, as a small job would set
+    # them. None changes a result (the account's SQL settings stay as they are).
     session = spark_session(extra_conf={"spark.sql.adaptive.enabled": "false",
                                         "spark.sql.codegen.wholeStage": "false",
+                                        "spark.sql.shuffle.partitions": "1",
+                                        "spark.default.parallelism": "1",
                                         "spark.ui.showConsoleProgress": "false"})
     yield session
     session.stop()
