@@ -22,8 +22,8 @@ from carbonpeak.cli.common import (
     lbl,
     say,
     t,
+    t_or,
 )
-from carbonpeak.i18n import catalogue
 from carbonpeak.services.buildings.commissioning import commissioning, commissioning_workbook
 
 __all__ = ["commissioning_cmd"]
@@ -31,8 +31,7 @@ __all__ = ["commissioning_cmd"]
 
 def _short(code: str) -> str:
     """A finding's short name in the run's language (its code when it has none)."""
-    key = "cli.commissioning.short." + code.removeprefix("commissioning.")
-    return t(key) if key in catalogue() else code
+    return t_or("cli.commissioning.short." + code.removeprefix("commissioning."), code)
 
 
 def _fmt(v: Any, digits: int = 2) -> str:

@@ -74,12 +74,17 @@ def lbl(kind: str, value: str) -> str:
     return t(msg("cli.text", text=label(kind, value)))
 
 
+def t_or(key: str, fallback: str) -> str:
+    """The catalogue text of ``key`` in the run's language, or ``fallback`` (a code as it is)
+    when the catalogue has no such key."""
+    return t(key) if key in catalogue() else fallback
+
+
 def region(code: str) -> str:
     """A factor set's or quota table's region code (``Shanghai``, ``East_China``, a climate
     zone ``HSCW``) in the run's language (``cli.region.<code in lower case>``); another code
     as it is."""
-    key = f"cli.region.{code.lower()}"
-    return t(key) if key in catalogue() else code
+    return t_or(f"cli.region.{code.lower()}", code)
 
 
 def heads(*names: str) -> list[str]:

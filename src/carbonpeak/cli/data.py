@@ -31,10 +31,11 @@ from carbonpeak.cli.common import (
     region,
     say,
     t,
+    t_or,
     yes_no,
 )
 from carbonpeak.config import Settings
-from carbonpeak.i18n import catalogue, msg, stored_text
+from carbonpeak.i18n import msg, stored_text
 from carbonpeak.intake.bootstrap import init_workspace, load_factor_set
 from carbonpeak.intake.formats.templates import TEMPLATE_KINDS, write_template
 from carbonpeak.reference import list_cities, list_profiles, read_factor_set
@@ -192,8 +193,7 @@ def factors_list() -> None:
                 st = [sum(r.status == k for r in fs.rows) for k in
                       ("verified", "secondary", "unverified")]
                 table.add_row(sid, str(fs.version), pick(fs.name_zh, fs.name_en), region(fs.region),
-                              t(f"cli.factor_kind.{fs.kind}")
-                              if f"cli.factor_kind.{fs.kind}" in catalogue() else fs.kind,
+                              t_or(f"cli.factor_kind.{fs.kind}", fs.kind),
                               str(len(fs.rows)), "/".join(map(str, st)))
         console.print(table)
         ws.close()

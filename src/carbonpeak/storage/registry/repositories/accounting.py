@@ -38,7 +38,6 @@ __all__ = [
     "certificates_of_district",
     "committed_registry_batch_ids",
     "current_reference_verifications",
-    "entities_by_ids",
     "entities_of_district",
     "entity_key_unit_states",
     "entity_ids_of_district",
@@ -49,10 +48,10 @@ __all__ = [
     "latest_quota_table_version",
     "live_held_candidates",
     "mark_run_restated",
-    "set_entity_key_units",
     "official_run",
     "quality_meter_rows",
     "reference_verifications",
+    "set_entity_key_units",
     "statistics_of_year",
     "streets_of_district",
 ]
@@ -128,11 +127,6 @@ def mark_run_restated(s: Session, run_id: int, by_run_id: int) -> None:
     """Record that account run ``run_id`` is restated by ``by_run_id``."""
     s.execute(update(AccountRun).where(AccountRun.id == run_id)
               .values(restated_by_run_id=by_run_id))
-
-
-def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
-    """The entities of ``ids`` (those that exist)."""
-    return list(s.scalars(select(Entity).where(Entity.id.in_(list(ids)))))
 
 
 def entity_key_unit_states(s: Session, ids: Sequence[str]

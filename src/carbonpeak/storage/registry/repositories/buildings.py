@@ -32,6 +32,9 @@ from carbonpeak.storage.registry.models import (
     WeatherDay,
 )
 from carbonpeak.storage.registry.repositories.common import (  # re-exported
+    entities_by_ids,
+)
+from carbonpeak.storage.registry.repositories.common import (
     entity_id_set as district_entity_ids,
 )
 from carbonpeak.storage.registry.repositories.common import (
@@ -241,11 +244,6 @@ def quota_cases_up_to(s: Session, entity_ids: Sequence[str], year: int) -> list[
 
 
 # -- retrofits and their measurement ---------------------------------------------------------
-def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
-    """The registered entities among ``ids``."""
-    return list(s.scalars(select(Entity).where(Entity.id.in_(ids))))
-
-
 def retrofit_by_code(s: Session, district_id: str, code: str) -> RetrofitProject | None:
     """The district's retrofit project of ``code``, or None."""
     return s.scalars(select(RetrofitProject).where(

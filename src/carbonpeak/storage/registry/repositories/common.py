@@ -1,8 +1,11 @@
 """The reads every capability's repository shares: a district's streets and entity ids, its
-statistics of a year, the newest version of a factor set or quota table, and the type of a
-SQL condition. The capability modules re-export them under the names their callers use."""
+statistics of a year, entities by id, the newest version of a factor set or quota table, and
+the type of a SQL condition. The capability modules re-export them under the names their
+callers use."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -17,6 +20,7 @@ from carbonpeak.storage.registry.models import (
 
 __all__ = [
     "Condition",
+    "entities_by_ids",
     "entity_id_set",
     "entity_ids_of_district",
     "latest_factor_set_version",
@@ -32,6 +36,11 @@ Condition = ColumnElement[bool]
 def streets_of_district(s: Session, district_id: str) -> list[Street]:
     """The district's streets, in no particular order."""
     return list(s.scalars(select(Street).where(Street.district_id == district_id)))
+
+
+def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
+    """The registered entities among ``ids``."""
+    return list(s.scalars(select(Entity).where(Entity.id.in_(list(ids)))))
 
 
 def entity_ids_of_district(s: Session, district_id: str) -> list[str]:

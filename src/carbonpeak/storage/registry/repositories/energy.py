@@ -29,6 +29,7 @@ from carbonpeak.storage.registry.models import (
 )
 from carbonpeak.storage.registry.repositories.common import (  # re-exported
     Condition,
+    entities_by_ids,
 )
 from carbonpeak.storage.registry.repositories.common import (
     entity_id_set as entity_ids_of_district,
@@ -74,11 +75,6 @@ AnyRow = Row[*tuple[Any, ...]]
 
 
 # -- entities and meters ----------------------------------------------------------------------
-
-
-def entities_by_ids(s: Session, ids: Sequence[str]) -> list[Entity]:
-    """The entities whose id is one of ``ids``."""
-    return list(s.scalars(select(Entity).where(Entity.id.in_(ids))))
 
 
 def entity_places(s: Session, district_id: str) -> Sequence[AnyRow]:
