@@ -50,14 +50,20 @@ Rules, in order of the steps:
 
 from __future__ import annotations
 
-__all__ = ["HVAC_PARTS", "ROLLUP_LEVELS", "account_steps"]
+import re
+from collections.abc import Sequence
+
+from carbonpeak.storage.lake.store import month_of_path
+
+__all__ = ["HVAC_PARTS", "ROLLUP_LEVELS", "account_steps", "files_by_month",
+           "month_view"]
 
 #: electricity sub-meters that are parts of ``hvac`` (vocab.SUBMETERS), as an SQL list
 HVAC_PARTS = "'cooling_plant', 'heating_plant'"
 
 
-def account_steps(year: int, *, fill_gaps: bool = False,
-                  withheld: bool = True) -> list[tuple[str, str]]:
+def account_steps(year: int, *, fill_gaps: bool = False, withheld: bool = True,
+                  reading_months: Sequence[str] = ()) -> list[tuple[str, str]]:
     """Ordered ``(view name, SELECT)`` steps of the account for ``year``.
 
     Parameters
@@ -74,10 +80,18 @@ def account_steps(year: int, *, fill_gaps: bool = False,
         The input table ``withheld`` may have rows. ``False`` (the caller knows it is empty)
         leaves its anti-join out of the scan of the readings: the same result, one hash probe
         per reading less.
+    reading_months
+        The months whose interval-reading files are also registered one view per month
+        (:func:`files_by_month`; every row of a month's files has that month). The readings are
+        then summed month by month, grouped by the meter alone: the same sums, one hash key
+        instead of two, and the ``month`` column not read (at 175 M readings 1.6 s instead of
+        2.25 s on DuckDB). Empty (or with ``fill_gaps``): one scan of ``readings`` grouped by
+        meter and month.
     """
     first, last = f"{year}-01", f"{year}-12"
     return [
-        ("interval_meter_month", _interval_meter_month(first, last, fill_gaps, withheld)),
+        ("interval_meter_month",
+         _interval_meter_month(first, last, fill_gaps, withheld, reading_months)),
         ("register_steps", """
 SELECT g.meter_id, g.ts AS t_end, g.value,
        LAG(g.ts) OVER (PARTITION BY g.meter_id ORDER BY g.ts) AS t_start,
@@ -237,30 +251,71 @@ GROUP BY entity_id, carrier
     ] + [step for level in ROLLUP_LEVELS for step in _rollups(level)]
 
 
-#: the interval readings the account counts: every live one but those withheld
-_COUNTED = """(SELECT r.meter_id, r.month, r.value FROM readings r
+def _counted(view: str, withheld: bool) -> str:
+    """The interval readings of ``view`` the account counts: every live one but those
+    withheld (without ``withheld`` the caller knows none is)."""
+    if not withheld:
+        return view
+    return f"""(SELECT r.* FROM {view} r
       LEFT JOIN withheld w ON w.meter_id = r.meter_id AND w.ts = r.ts AND w.value = r.value
       WHERE w.meter_id IS NULL) counted"""
 
 
-def _interval_meter_month(first: str, last: str, fill_gaps: bool, withheld: bool) -> str:
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def month_view(month: str) -> str:
+    """The view of one month's interval-reading files: ``readings_2024_01``."""
+    if not _MONTH.fullmatch(month):
+        msg = f"not a month: {month!r} (YYYY-MM)"
+        raise ValueError(msg)
+    return "readings_" + month.replace("-", "_")
+
+
+def files_by_month(files: Sequence[str], months: Sequence[str]) -> dict[str, list[str]]:
+    """The interval-reading ``files`` of each of ``months`` that has some (a file's month is
+    its lake folder's, :func:`month_of_path`), each to be registered as :func:`month_view`.
+    Empty when a file lies outside the lake's layout: the account then scans ``readings``
+    whole."""
+    by_month: dict[str, list[str]] = {}
+    for f in files:
+        month = month_of_path(f)
+        if month is None:
+            return {}
+        if month in months:
+            by_month.setdefault(month, []).append(f)
+    return dict(sorted(by_month.items()))
+
+
+def _month_sums(reading_months: Sequence[str], withheld: bool) -> str:
+    """Sum and count per meter of each month's files, the month a literal (:func:`month_view`)."""
+    parts = [f"""SELECT meter_id, '{m}' AS month, SUM(value) AS raw_sum, COUNT(*) AS n_values
+      FROM {_counted(month_view(m), withheld)} GROUP BY meter_id""" for m in reading_months]
+    return "\n      UNION ALL ".join(parts)
+
+
+def _interval_meter_month(first: str, last: str, fill_gaps: bool, withheld: bool,
+                          reading_months: Sequence[str]) -> str:
     """Interval sums per meter and month; with ``fill_gaps`` the estimated intervals too.
 
     Without gap filling the negative values are counted by a second, filtered scan instead of
     a ``FILTER`` in the one aggregate: the Parquet row groups whose smallest value is not
     negative (nearly all) are skipped on their statistics, so the main scan costs what the bare
-    ``GROUP BY`` costs (at 175 M readings the ``FILTER`` added about 13 % CPU).
+    ``GROUP BY`` costs (at 175 M readings the ``FILTER`` added about 13 % CPU). With
+    ``reading_months`` the sums are taken month by month (:func:`account_steps`).
     """
-    counted = _COUNTED if withheld else "readings"
+    counted = _counted("readings", withheld)
     if not fill_gaps:
+        sums = _month_sums(reading_months, withheld) if reading_months else f"""
+      SELECT meter_id, month, SUM(value) AS raw_sum, COUNT(*) AS n_values
+      FROM {counted}
+      WHERE month BETWEEN '{first}' AND '{last}'
+      GROUP BY meter_id, month"""
         return f"""
 SELECT a.meter_id, a.month, a.raw_sum, a.n_values,
        COALESCE(b.n_negative, 0) AS n_negative,
        CAST(0.0 AS DOUBLE) AS raw_estimated, 0 AS n_filled
-FROM (SELECT meter_id, month, SUM(value) AS raw_sum, COUNT(*) AS n_values
-      FROM {counted}
-      WHERE month BETWEEN '{first}' AND '{last}'
-      GROUP BY meter_id, month) a
+FROM ({sums}) a
 LEFT JOIN (SELECT meter_id, month, COUNT(*) AS n_negative
            FROM {counted}
            WHERE month BETWEEN '{first}' AND '{last}' AND value < 0

@@ -33,14 +33,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from carbonpeak.services.accounting.engines import PipelineInputs
-from carbonpeak.storage.lake.store import write_parquet_durably
+from carbonpeak.storage.lake.store import month_of_path, write_parquet_durably
 
 __all__ = ["SNAPSHOT_KEY", "cache_path", "changed_months", "read_cache", "restrict_inputs",
            "reuse_steps", "snapshot", "write_cache"]
 
 #: the Parquet metadata key of the cached table's snapshot
 SNAPSHOT_KEY = b"carbonpeak.month_snapshot"
-_MONTH = re.compile(r"month=(\d{4}-\d{2})")
 
 
 def _digest(table: pa.Table) -> bytes:
@@ -48,11 +47,6 @@ def _digest(table: pa.Table) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return hashlib.sha256(sink.getvalue()).digest()
-
-
-def _month_of(path: str) -> str | None:
-    m = _MONTH.search(path)
-    return m.group(1) if m else None
 
 
 def snapshot(inputs: PipelineInputs, months: Sequence[str], root: Path) -> dict[str, str]:
@@ -67,7 +61,7 @@ def snapshot(inputs: PipelineInputs, months: Sequence[str], root: Path) -> dict[
         shared.update(b"r:" + p.encode())
     by_month: dict[str, list[str]] = {m: [] for m in months}
     for f in inputs.files.get("readings", []):
-        month = _month_of(f)
+        month = month_of_path(f)
         if month in by_month:
             by_month[month].append(_rel(f, root))
     out: dict[str, str] = {}
@@ -126,7 +120,7 @@ def restrict_inputs(inputs: PipelineInputs, changed: Sequence[str]) -> PipelineI
     registers stay whole)."""
     keep = set(changed)
     files = dict(inputs.files)
-    files["readings"] = [f for f in inputs.files.get("readings", []) if _month_of(f) in keep]
+    files["readings"] = [f for f in inputs.files.get("readings", []) if month_of_path(f) in keep]
     return PipelineInputs(files=files, tables=dict(inputs.tables))
 
 

@@ -21,6 +21,10 @@ unreferenced files, which :meth:`Lake.recover` removes. Readers take only the li
 registry lists, all datasets in one statement (one snapshot), so an account never sees half
 of a batch.
 
+Each month of a batch is written apart (``WHERE month = …``), so a file under ``month=M``
+holds only rows whose ``month`` is M, and a reader may take a file's month from its path
+(:func:`month_of_path`): the account sums each month's files without grouping by the month.
+
 The dataset files may live on an S3-compatible object store instead (``CARBONPEAK_LAKE_URL=
 s3://bucket/prefix``): every file goes through :class:`~carbonpeak.storage.lake.objects.
 LakeObjects`, the registry stays the commit point (objects first, then the batch commits),
@@ -50,7 +54,7 @@ from carbonpeak.storage.registry.db import Registry
 from carbonpeak.storage.registry.models import IngestBatch, LakeFile
 from carbonpeak.vocabulary import BatchStatus, LakeFileStatus
 
-__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "folder_lock",
+__all__ = ["DATASETS", "Lake", "MonthWrite", "PreparedBatch", "folder_lock", "month_of_path",
            "write_parquet_durably"]
 
 logger = logging.getLogger(__name__)
@@ -75,6 +79,15 @@ DATASETS: dict[str, tuple[str, ...]] = {
 }
 # the path carries district=/month= folders: never let DuckDB add them as columns
 _READ = "read_parquet($f, hive_partitioning=false)"
+_MONTH_FOLDER = re.compile(r"/month=(\d{4}-\d{2})/")
+
+
+def month_of_path(path: str) -> str | None:
+    """The month (``YYYY-MM``) of a lake file, from its ``month=`` folder (every row of the
+    file has that ``month``); None for a path outside the layout."""
+    m = _MONTH_FOLDER.search(path)
+    return m.group(1) if m else None
+
 VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
     "readings": ("value",),
     "registers": ("value",),
