@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -335,3 +336,35 @@ def test_plant_sub_meters_are_parts_of_hvac_not_added_twice(ws: Workspace,
     elec = ey[ey["carrier"] == "electricity"].set_index("entity_id")["quantity"]
     assert elec["B5"] == pytest.approx(100.0)
     assert elec["B6"] == pytest.approx(30.0)
+
+
+def test_entity_year_source_flags_and_names_are_made_per_row() -> None:
+    """``source`` from the ledger and meter months, ``flags`` the non-zero counts in their
+    order joined by ';' ('' when none), and the entity's attributes looked up by id."""
+    import pyarrow as pa
+
+    from carbonpeak.services.accounting.account import _entity_year_labels
+
+    def counts(*v: int) -> pa.Array:
+        return pa.array([Decimal(x) for x in v], pa.decimal128(38, 0))  # DuckDB's SUM type
+
+    t = pa.table({
+        "entity_id": ["A", "B", "C", "Z"],
+        "ledger_months": counts(12, 3, 0, 0), "meter_months": counts(0, 9, 12, 0),
+        "missing_months": counts(0, 0, 2, 12), "partial_months": counts(0, 1, 0, 0),
+        "meter_missing_months": counts(0, 0, 0, 0), "n_resets": counts(0, 0, 1, 0),
+        "n_rollovers": counts(0, 0, 0, 0), "n_negative": counts(0, 4, 0, 0),
+        "intervals_filled": counts(0, 0, 7, 0)})
+    entities = pa.table({"entity_id": ["C", "B", "A"], "name": ["丙", "乙", "甲"],
+                         "street": ["s3", "s2", "s1"], "building_type": ["office"] * 3,
+                         "kind": ["building"] * 3})
+    got = _entity_year_labels(t, entities).to_pydict()
+    assert "ledger_months" not in got
+    assert "meter_months" not in got
+    assert got["source"] == ["ledger", "ledger+meter", "meter", "none"]
+    assert got["flags"] == ["", "partial_months=1;negative_values=4",
+                            "missing_months=2;register_resets=1;estimated_intervals=7",
+                            "missing_months=12"]
+    # Z is not a registered entity: its attributes are null, never another's
+    assert got["name"] == ["甲", "乙", "丙", None]
+    assert got["street"] == ["s1", "s2", "s3", None]

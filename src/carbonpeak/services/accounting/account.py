@@ -16,7 +16,7 @@ import json
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -98,7 +98,8 @@ class AccountResult:
     factor_set: str
     official: bool
     engine: str
-    tables: dict[str, pd.DataFrame]
+    #: the tables by name, as pandas (each converted from Arrow when first read: :class:`Frames`)
+    tables: MutableMapping[str, pd.DataFrame]
     totals: dict[str, Any]
     factors_used: list[dict[str, Any]]
     messages: list[Message] = field(default_factory=list)
@@ -223,7 +224,7 @@ def run_account(
     if len(held) > len(pending):
         notes.append(note("accounting.note.held_rejected", n=len(held) - len(pending)))
     with _RunTables(ws, run_dir, finished.arrow) as stored:
-        totals, more_notes = _totals(ws, d, year, tables)
+        totals, more_notes = _totals(ws, d, year, finished)
         totals["gap_filling"] = gap_filling
         notes.extend(more_notes)
         factors_used = _factors_used(factors)
@@ -307,7 +308,7 @@ def _withhold(inputs: PipelineInputs, held: Sequence[dict[str, Any]]) -> None:
     inputs.tables["withheld_registers"] = _withheld([h for h in held if h.get("register")])
 
 
-def _differs(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
+def _differs(a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame]) -> bool:
     """Whether two accounts differ in any entity's monthly quantity of any carrier."""
     keys = ["entity_id", "carrier", "month"]
     x, y = (t["inventory_entity_month"][[*keys, "quantity"]].sort_values(keys)
@@ -318,10 +319,11 @@ def _differs(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> bool:
     return not bool(np.allclose(qa, qb, rtol=1e-12, atol=1e-9))
 
 
-def _held_pending(year: int, pending: list[dict[str, Any]], without: dict[str, pd.DataFrame],
-                  with_held: dict[str, pd.DataFrame]) -> HeldValuesPending:
+def _held_pending(year: int, pending: list[dict[str, Any]],
+                  without: Mapping[str, pd.DataFrame],
+                  with_held: Mapping[str, pd.DataFrame]) -> HeldValuesPending:
     """The refusal of an official run while ``pending`` held values affect it."""
-    def total(tables: dict[str, pd.DataFrame], col: str) -> float:
+    def total(tables: Mapping[str, pd.DataFrame], col: str) -> float:
         dy = tables["inventory_district_year"]
         return float(dy.loc[dy["scope"].isin(["1", "2"]), col].sum())
 
@@ -487,13 +489,42 @@ def _factors_used(factors: dict[str, CarrierFactors]) -> list[dict[str, Any]]:
 
 
 # -- outputs ------------------------------------------------------------------------------
+class Frames(MutableMapping[str, pd.DataFrame]):
+    """An account's tables by name as pandas, each converted from its Arrow table when first
+    read (:func:`_frame`) and kept: an account that is only stored and summed never converts
+    ``meter_month`` (a row per meter and month) nor the roll-ups."""
+
+    def __init__(self, arrow: Mapping[str, pa.Table]) -> None:
+        self._items: dict[str, pa.Table | pd.DataFrame] = dict(arrow)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        item = self._items[name]
+        if isinstance(item, pa.Table):
+            item = self._items[name] = _frame(item)
+        return item
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        self._items[name] = frame
+
+    def __delitem__(self, name: str) -> None:
+        del self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Frames({list(self._items)})"
+
+
 @dataclass
 class _Finished:
-    """The account's tables: ``frames`` as the result gives them (pandas), ``arrow`` the same
-    tables in Arrow where they were finished there (written to the lake as they are, without
-    a second conversion from pandas)."""
+    """The account's tables: ``frames`` as the result gives them (pandas, converted when read),
+    ``arrow`` the tables finished in Arrow (written to the lake as they are)."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: Frames
     arrow: dict[str, pa.Table]
 
 
@@ -502,43 +533,57 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table, fs_label: str
     """The output tables with their units, factor set, entity names and flags, inventory
     tables in the order keys, :data:`VALUE_COLUMNS`, the rest, sorted by their keys.
 
-    Every table but ``inventory_entity_year`` (whose source and flags are per-row text) is
-    finished in Arrow and converted to pandas once: the big ones (``meter_month``, one row per
-    meter and month; ``inventory_entity_month``) never go back from pandas to Arrow.
+    Every table is finished in Arrow; pandas frames are made when read (:class:`Frames`), and
+    none goes back from pandas to Arrow to be written.
     """
     finished: dict[str, pa.Table] = {}
-    out: dict[str, pd.DataFrame] = {}
     for name, table in arrow.items():
         t = _with_unit(table, fs_label) if "carrier" in table.column_names else table
         if name == "inventory_entity_month":
             t = t.append_column("flags", t.column("flag")).drop_columns(["flag"])
             t = t.append_column("name", _lookup(t.column("entity_id"), entities, "name"))
         if name == "inventory_entity_year":
-            out[name] = _frame(t)
-            continue
+            t = _entity_year_labels(t, entities)
         if name.startswith("inventory_"):
             t = _with_estimated_share(_ordered(t))
         finished[name] = t
-        out[name] = _frame(t)
-    ents = _frame(entities)
-    ey = out["inventory_entity_year"]
-    ey["source"] = [_source(led, met) for led, met in zip(
-        ey.pop("ledger_months"), ey.pop("meter_months"), strict=True)]
-    ey["flags"] = [_flags(r) for r in ey[[
-        "missing_months", "partial_months", "meter_missing_months", "n_resets", "n_rollovers",
-        "n_negative", "intervals_filled"]].to_dict("records")]
-    attrs = ents.set_index("entity_id")
-    ey["name"] = ey["entity_id"].map(attrs["name"])
-    for col in ("street", "building_type", "kind"):
-        ey[col] = ey["entity_id"].map(attrs[col])
-    keys = list(ey.columns[:3])
-    rest = [c for c in ey.columns if c not in keys and c not in VALUE_COLUMNS]
-    ey = ey[keys + VALUE_COLUMNS + rest].sort_values(keys, kind="stable").reset_index(drop=True)
-    ey["estimated_share"] = (ey["estimated_quantity"] / ey["quantity"]).where(
-        ey["quantity"].notna() & (ey["quantity"] != 0))
-    out["inventory_entity_year"] = ey
-    out["eui_building_year"] = building_eui(ey, ents, factor_set=fs_label, year=year)
+    out = Frames(finished)
+    out["eui_building_year"] = building_eui(out["inventory_entity_year"], _frame(entities),
+                                            factor_set=fs_label, year=year)
     return _Finished(out, finished)
+
+
+#: the year's counts an entity's ``flags`` name (column, label), in this order
+_FLAG_COUNTS = (("missing_months", "missing_months"), ("partial_months", "partial_months"),
+                ("meter_missing_months", "meter_missing_months"),
+                ("n_resets", "register_resets"), ("n_rollovers", "register_rollovers"),
+                ("n_negative", "negative_values"), ("intervals_filled", "estimated_intervals"))
+
+
+def _entity_year_labels(t: pa.Table, entities: pa.Table) -> pa.Table:
+    """``inventory_entity_year`` with its ``source`` (``ledger``, ``meter``, ``ledger+meter``
+    or ``none``, from the months of each) instead of the two month counts, its ``flags``
+    (``missing_months=2;register_resets=1``: the non-zero counts of :data:`_FLAG_COUNTS`) and
+    the entity's name, street, building type and kind."""
+    def count(col: str) -> pa.Array:
+        return pc.cast(t.column(col), pa.int64()).combine_chunks()
+
+    led = pc.greater(count("ledger_months"), 0)
+    met = pc.greater(count("meter_months"), 0)
+    source = pc.if_else(pc.and_(led, met), "ledger+meter", pc.if_else(
+        led, "ledger", pc.if_else(met, "meter", "none")))
+    parts = []  # "label=n;" of each non-zero count, else "" (nulls skipped by the join lose
+    for col, label in _FLAG_COUNTS:  # rows in pyarrow 26: none are made)
+        n = count(col)
+        text = pc.binary_join_element_wise(f"{label}=", pc.cast(n, pa.string()), ";", "")
+        parts.append(pc.if_else(pc.not_equal(n, 0), text, ""))
+    flags = pc.utf8_rtrim(pc.binary_join_element_wise(*parts, ""), characters=";")
+    t = t.drop_columns(["ledger_months", "meter_months"])
+    t = t.append_column("source", source)
+    t = t.append_column("flags", flags)
+    for col in ("name", "street", "building_type", "kind"):
+        t = t.append_column(col, _lookup(t.column("entity_id"), entities, col))
+    return t
 
 
 def _frame(t: pa.Table) -> pd.DataFrame:
@@ -636,31 +681,25 @@ def _gap_filling_notes(gap: dict[str, Any], previous: AccountRun | None) -> list
     return notes
 
 
-def _source(ledger_months: int, meter_months: int) -> str:
-    found = [name for name, n in (("ledger", ledger_months), ("meter", meter_months)) if n]
-    return "+".join(found) if found else "none"
-
-
-def _flags(r: dict[Any, Any]) -> str:
-    labels = (("missing_months", "missing_months"), ("partial_months", "partial_months"),
-              ("meter_missing_months", "meter_missing_months"),
-              ("n_resets", "register_resets"), ("n_rollovers", "register_rollovers"),
-              ("n_negative", "negative_values"), ("intervals_filled", "estimated_intervals"))
-    return ";".join(f"{label}={int(r[col])}" for col, label in labels if r[col])
+#: the columns of ``inventory_entity_month`` the totals read (:func:`account_totals`)
+_TOTALS_MONTH_COLUMNS = ["coverage", "flags", "intervals_expected", "intervals_received",
+                         "intervals_filled"]
 
 
 def _totals(ws: Workspace, d: District, year: int,
-            tables: dict[str, pd.DataFrame]) -> tuple[dict[str, Any], list[Message]]:
+            finished: _Finished) -> tuple[dict[str, Any], list[Message]]:
     """The district totals of the account and their notes (:func:`account_totals`), with the
-    district's statistics of the year."""
+    district's statistics of the year. Of the entity-months (a row per entity, carrier and
+    month) only the columns the totals read are converted to pandas."""
     with ws.registry.session() as s:
         stats = repo.statistics_of_year(s, d.id, year)
         given = YearStatistics(stats.gdp_10k_cny, stats.energy_tce) if stats else YearStatistics()
-    return account_totals(tables["inventory_district_year"], tables["inventory_entity_month"],
-                          tables["inventory_entity_year"], given, year)
+    months = _frame(finished.arrow["inventory_entity_month"].select(_TOTALS_MONTH_COLUMNS))
+    return account_totals(finished.frames["inventory_district_year"], months,
+                          finished.frames["inventory_entity_year"], given, year)
 
 
-def _key_units(ws: Workspace, d: District, year: int, tables: dict[str, pd.DataFrame],
+def _key_units(ws: Workspace, d: District, year: int, tables: Mapping[str, pd.DataFrame],
                entities: pd.DataFrame) -> pd.DataFrame:
     """The key-unit table (:func:`key_unit_table`) under the district's rules."""
     try:
@@ -716,9 +755,9 @@ class _RunTables:
     def finish(self, tables: Mapping[str, pd.DataFrame]) -> str:
         """Write the tables not yet written (from pandas), wait for all; the folder under the
         lake root."""
-        for name, df in tables.items():
+        for name in tables:  # by name: reading a frame converts it (Frames)
             if name not in self._arrow:
-                write_parquet_durably(pa.Table.from_pandas(df, preserve_index=False),
+                write_parquet_durably(pa.Table.from_pandas(tables[name], preserve_index=False),
                                       self._path(name))
         for f in self._pending:
             f.result()
