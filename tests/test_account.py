@@ -368,3 +368,20 @@ def test_entity_year_source_flags_and_names_are_made_per_row() -> None:
     # Z is not a registered entity: its attributes are null, never another's
     assert got["name"] == ["甲", "乙", "丙", None]
     assert got["street"] == ["s1", "s2", "s3", None]
+
+
+def test_a_key_unit_rule_stored_before_rounding_is_the_same_rule() -> None:
+    """A rule stored with a sum's every digit equals today's rounded one (no audit entry);
+    another value, another rule, or no rule before, is a change."""
+    from carbonpeak.services.accounting.account import _same_rule
+
+    def rule(value: float, code: str = "accounting.key_unit.hit") -> str:
+        return ('{"code":"accounting.key_unit.rule","params":{"year":2024,"hits":[{"$message":'
+                f'{{"code":"{code}","params":{{"value":{value!r},"threshold":3000.0}}}}}}]}}}}')
+
+    stored = rule(5640.0426943682)
+    assert _same_rule(rule(5640.042694), stored)
+    assert _same_rule(rule(5640.042694368201), stored)
+    assert not _same_rule(rule(5640.0427), stored)
+    assert not _same_rule(rule(5640.042694, code="x"), stored)
+    assert not _same_rule(rule(5640.042694), None)

@@ -827,12 +827,34 @@ def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame)
             continue  # a newer year's account already decided this entity's flag
         rule = flags.get(eid)
         rule = None if rule is None or (isinstance(rule, float) and pd.isna(rule)) else rule
-        if bool(rule) != is_key or (rule and rule != old_rule):
+        if bool(rule) != is_key or (rule and not _same_rule(rule, old_rule)):
             audit(s, actor, "update", "entity", eid, {"changes": {
                 "is_key_unit": [is_key, bool(rule)], "key_unit_rule": [old_rule, rule]}},
                   district=district)
             changes.append((eid, bool(rule), rule, year))
     repo.set_entity_key_units(s, changes)
+
+
+def _same_rule(new: str, old: str | None) -> bool:
+    """Whether two stored key-unit rules (JSON messages) say the same, their numbers compared
+    to 6 decimals: a rule stored before they were rounded (domain.accounting.
+    classify_key_units) differs from today's only in the last digits of a parallel sum."""
+    if old is None:
+        return False
+    try:
+        return bool(_rounded(json.loads(new)) == _rounded(json.loads(old)))
+    except ValueError:
+        return new == old
+
+
+def _rounded(v: Any) -> Any:
+    if isinstance(v, float):
+        return round(v, 6)
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    return v
 
 
 def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:
