@@ -791,7 +791,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.deadline:
         hh, mm = (int(x) for x in args.deadline.split(":"))
         now = dt.datetime.now(dt.UTC)
-        deadline = now.replace(hour=hh, minute=mm, second=0, microsecond=0).timestamp()
+        at = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+        # a time already past today is tomorrow's (a run started before midnight)
+        deadline = (at if at > now else at + dt.timedelta(days=1)).timestamp()
     phases = [x for x in args.phases.split(",") if x]
     if "generate" in phases and workdir.exists():
         shutil.rmtree(workdir)
