@@ -1,8 +1,10 @@
-"""The same account on PySpark (local mode) gives the same numbers as on DuckDB."""
+"""The same account on PySpark (local mode, and through Spark Connect) gives the same numbers
+as on DuckDB."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 
 import pandas as pd
 import pytest
@@ -18,6 +20,16 @@ pytestmark = [
 ]
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+#: the port of the Spark Connect server the module's session serves (its JVM's plugin)
+CONNECT_PORT = _free_port()
+
+
 @pytest.fixture(scope="module")
 def spark():
     from carbonpeak.services.accounting.spark import spark_session
@@ -31,7 +43,13 @@ def spark():
                                         "spark.sql.codegen.wholeStage": "false",
                                         "spark.sql.shuffle.partitions": "1",
                                         "spark.default.parallelism": "1",
-                                        "spark.ui.showConsoleProgress": "false"})
+                                        "spark.ui.showConsoleProgress": "false",
+                                        # a Spark Connect server in the same JVM (pyspark
+                                        # ships it): the Connect test needs no second JVM
+                                        "spark.plugins":
+                                            "org.apache.spark.sql.connect.SparkConnectPlugin",
+                                        "spark.connect.grpc.binding.address": "127.0.0.1",
+                                        "spark.connect.grpc.binding.port": str(CONNECT_PORT)})
     yield session
     session.stop()
 
@@ -72,3 +90,33 @@ def test_gap_filling_on_spark_matches_duckdb(ws, tmp_path, spark, database_url):
     duck = run_account(ws, year=2024, fill_gaps=True)
     assert _march(sp).loc["A", "estimated_quantity"] == pytest.approx(96)
     assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)
+
+
+def test_spark_connect_gives_duckdbs_numbers(ws, tmp_path, spark, database_url, monkeypatch):
+    """``CARBONPEAK_SPARK_MASTER=sc://host:port``: the account through a Spark Connect server
+    (here the one the module's JVM serves) equals DuckDB's, table by table."""
+    if "postgresql" in database_url:
+        pytest.skip("the engine comparison does not depend on the registry database")
+    pytest.importorskip("grpc", reason="Spark Connect needs pyspark[connect] (grpcio)")
+    from carbonpeak.services.accounting.spark import spark_session, spark_target
+
+    url = f"sc://127.0.0.1:{CONNECT_PORT}"
+    assert spark_target(url).kind == "connect"
+    # pyspark marks the process as a Connect client; the module's classic session is not one
+    monkeypatch.delenv("SPARK_CONNECT_MODE_ENABLED", raising=False)
+    remote = spark_session(url)
+    try:
+        assert type(remote).__module__.startswith("pyspark.sql.connect")
+        assert remote.conf.get("spark.sql.session.timeZone") == "UTC"
+        reference_district.load(ws, tmp_path / "in")
+        duck = run_account(ws, year=2024, engine="duckdb")
+        sp = run_account(ws, year=2024, engine="spark", spark=remote)
+    finally:
+        remote.stop()
+    for name, keys in (("inventory_entity_month", ["entity_id", "month", "carrier"]),
+                       ("inventory_district_year", ["district", "year", "carrier"])):
+        a, b = _frame(duck, name, keys), _frame(sp, name, keys)
+        assert list(a.columns) == list(b.columns)
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, rtol=1e-9)
+    assert sp.totals["tco2"] == pytest.approx(duck.totals["tco2"], rel=1e-12)
+    assert sp.engine == "spark"

@@ -99,15 +99,17 @@ def spark_session(master: str | None = None, extra_conf: dict[str, str] | None =
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("carbonpeak")
     if target.kind == "connect":
         try:
-            builder = builder.remote(target.url)
+            # the Connect client's own session class: a client, whatever else the process runs
+            from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+            builder = ConnectSession.builder.remote(target.url).appName("carbonpeak")
         except ImportError as exc:  # grpcio and friends: pyspark[connect]
             msg = f"a Spark Connect URL needs pyspark[connect] ({exc})"
             raise ConfigError(msg) from exc
     else:
-        builder = builder.master(target.url)
+        builder = SparkSession.builder.appName("carbonpeak").master(target.url)
     for key, value in target.conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
