@@ -99,6 +99,7 @@ def spark_session(master: str | None = None, extra_conf: dict[str, str] | None =
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
+    builder: Any
     if target.kind == "connect":
         try:
             # the Connect client's own session class: a client, whatever else the process runs
