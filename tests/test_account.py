@@ -370,9 +370,10 @@ def test_entity_year_source_flags_and_names_are_made_per_row() -> None:
     assert got["street"] == ["s1", "s2", "s3", None]
 
 
-def test_a_key_unit_rule_stored_before_rounding_is_the_same_rule() -> None:
-    """A rule stored with a sum's every digit equals today's rounded one (no audit entry);
-    another value, another rule, or no rule before, is a change."""
+def test_a_key_unit_rule_differing_in_a_sums_last_digits_is_the_same_rule() -> None:
+    """A rule stored with a sum's every digit equals today's rounded one, and one whose sum
+    differs in its last digits (no audit entry); another value, another rule, or no rule
+    before, is a change."""
     from carbonpeak.services.accounting.account import _same_rule
 
     def rule(value: float, code: str = "accounting.key_unit.hit") -> str:
@@ -380,8 +381,10 @@ def test_a_key_unit_rule_stored_before_rounding_is_the_same_rule() -> None:
                 f'{{"code":"{code}","params":{{"value":{value!r},"threshold":3000.0}}}}}}]}}}}')
 
     stored = rule(5640.0426943682)
-    assert _same_rule(rule(5640.042694), stored)
+    assert _same_rule(rule(5640.04269437), stored)
     assert _same_rule(rule(5640.042694368201), stored)
-    assert not _same_rule(rule(5640.0427), stored)
-    assert not _same_rule(rule(5640.042694, code="x"), stored)
-    assert not _same_rule(rule(5640.042694), None)
+    # 2e9 kWh summed in another order: the 12th digit differs, the rule does not
+    assert _same_rule(rule(2_000_000_000.0000038), rule(2_000_000_000.0000012))
+    assert not _same_rule(rule(5640.05), stored)
+    assert not _same_rule(rule(5640.04269437, code="x"), stored)
+    assert not _same_rule(rule(5640.04269437), None)

@@ -15,6 +15,7 @@ import pytest
 from carbonpeak.services.accounting.account_sql import (
     account_steps,
     files_by_month,
+    is_month_view,
     month_view,
 )
 from carbonpeak.services.accounting.engines import WITHHELD_SCHEMA
@@ -100,6 +101,12 @@ def test_files_by_month_takes_the_month_from_the_lake_folder() -> None:
     assert got == {"2024-03": files[1:3], "2024-04": files[:1], "2024-05": files[4:]}
     # a file outside the layout: no month views, the account scans readings whole
     assert files_by_month([*files, "/tmp/readings.parquet"], ["2024-03"]) == {}
+    # a month= folder above the lake root is not the file's month
+    odd = "/srv/month=2024-01/lake/readings/district=huangpu/month=2024-03/b00000001-ff.parquet"
+    assert files_by_month([odd], ["2024-01", "2024-03"]) == {"2024-03": [odd]}
+    assert files_by_month(["/srv/month=2024-01/readings.parquet"], ["2024-01"]) == {}
+    assert is_month_view("readings_2024_03")
+    assert not is_month_view("readings")
     with pytest.raises(ValueError, match="not a month"):
         month_view("2024-3'; DROP")
 

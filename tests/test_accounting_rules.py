@@ -165,17 +165,17 @@ def test_building_under_a_key_unit_enterprise_is_not_a_key_unit_again():
 
 def test_a_key_units_rule_does_not_change_with_the_last_digits_of_a_sum():
     # the same entity's tce summed in another order by DuckDB's threads: 5,640.0426943682 and
-    # 5,640.042694368201 (seen in two runs at 175 M readings). Stored to 6 decimals, the rule
-    # is the same text, so a re-run of the account changes (and audit-logs) nothing.
+    # 5,640.042694368201 (seen in two runs at 175 M readings). Stored to 12 significant
+    # digits, the rule is the same text, so a re-run of the account changes nothing.
     rule = KeyUnitRule("energy_tce_equivalent", 3000, "年综合能耗≥3000吨标准煤", ">= 3,000 tce")
     a, b = (classify_key_units(pd.DataFrame({"energy_tce_equivalent": [v]}, index=["E"]),
                                [rule], 2024)["E"] for v in (5640.0426943682, 5640.042694368201))
     assert a is not None
     assert b is not None
     assert dumps(a) == dumps(b)
-    assert a.params["hits"][0].params["value"] == 5640.042694
-    # a real change still shows: 5,640.0427 is another value
-    c = classify_key_units(pd.DataFrame({"energy_tce_equivalent": [5640.0427]}, index=["E"]),
+    assert a.params["hits"][0].params["value"] == 5640.04269437
+    # a real change still shows: 5,640.05 is another value
+    c = classify_key_units(pd.DataFrame({"energy_tce_equivalent": [5640.05]}, index=["E"]),
                            [rule], 2024)["E"]
     assert c is not None
     assert dumps(c) != dumps(a)

@@ -173,9 +173,9 @@ def classify_key_units(metrics: pd.DataFrame, rules: Sequence[KeyUnitRule],
             continue
         values = metrics[rule.metric].astype("float64").to_numpy()
         for i in np.flatnonzero(values >= rule.threshold):  # NaN never meets a rule
-            # to 6 decimals: the last digits of a parallel sum vary from run to run, and the
-            # stored rule would change (and be audit-logged) at every account of the year
-            v = round(float(values[i]), 6)
+            # to 12 significant digits: the last digits of a parallel sum vary from run to
+            # run, and the stored rule would change (and be audit-logged) at every account
+            v = float(f"{float(values[i]):.12g}")
             hits[entities[i]].append(msg(
                 "accounting.key_unit.hit", label=Text(rule.label_zh, rule.label_en),
                 metric=Label("key_unit_metric", rule.metric), value=v,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shutil
 import time
 import uuid
@@ -836,25 +837,26 @@ def _apply_key_units(s: Session, actor: str, year: int, key_units: pd.DataFrame)
 
 
 def _same_rule(new: str, old: str | None) -> bool:
-    """Whether two stored key-unit rules (JSON messages) say the same, their numbers compared
-    to 6 decimals: a rule stored before they were rounded (domain.accounting.
-    classify_key_units) differs from today's only in the last digits of a parallel sum."""
+    """Whether two stored key-unit rules (JSON messages) say the same, their numbers equal to
+    1e-10 relative: a rule differs from the last run's only in the last digits of a parallel
+    sum (a rule stored before the values were rounded, domain.accounting.classify_key_units,
+    or a sum of 10^9 kWh, whose noise reaches its 12th digit)."""
     if old is None:
         return False
     try:
-        return bool(_rounded(json.loads(new)) == _rounded(json.loads(old)))
+        return _close(json.loads(new), json.loads(old))
     except ValueError:
         return new == old
 
 
-def _rounded(v: Any) -> Any:
-    if isinstance(v, float):
-        return round(v, 6)
-    if isinstance(v, dict):
-        return {k: _rounded(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_rounded(x) for x in v]
-    return v
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-10, abs_tol=1e-12)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def _write_outputs(result: AccountResult, out_dir: Path) -> list[Path]:

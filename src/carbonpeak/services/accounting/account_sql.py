@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from carbonpeak.storage.lake.store import month_of_path
 
 __all__ = ["HVAC_PARTS", "ROLLUP_LEVELS", "account_steps", "files_by_month",
-           "month_view"]
+           "is_month_view", "month_view"]
 
 #: electricity sub-meters that are parts of ``hvac`` (vocab.SUBMETERS), as an SQL list
 HVAC_PARTS = "'cooling_plant', 'heating_plant'"
@@ -264,12 +264,20 @@ def _counted(view: str, withheld: bool) -> str:
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
 
+_MONTH_VIEW = re.compile(r"readings_\d{4}_\d{2}")
+
+
 def month_view(month: str) -> str:
     """The view of one month's interval-reading files: ``readings_2024_01``."""
     if not _MONTH.fullmatch(month):
         msg = f"not a month: {month!r} (YYYY-MM)"
         raise ValueError(msg)
     return "readings_" + month.replace("-", "_")
+
+
+def is_month_view(name: str) -> bool:
+    """Whether an input name is a :func:`month_view`."""
+    return bool(_MONTH_VIEW.fullmatch(name))
 
 
 def files_by_month(files: Sequence[str], months: Sequence[str]) -> dict[str, list[str]]:

@@ -79,12 +79,13 @@ DATASETS: dict[str, tuple[str, ...]] = {
 }
 # the path carries district=/month= folders: never let DuckDB add them as columns
 _READ = "read_parquet($f, hive_partitioning=false)"
-_MONTH_FOLDER = re.compile(r"/month=(\d{4}-\d{2})/")
+# the layout's last two folders and the file: a month= folder above the lake root is not one
+_MONTH_FOLDER = re.compile(r"/district=[^/]+/month=(\d{4}-\d{2})/[^/]+$")
 
 
 def month_of_path(path: str) -> str | None:
-    """The month (``YYYY-MM``) of a lake file, from its ``month=`` folder (every row of the
-    file has that ``month``); None for a path outside the layout."""
+    """The month (``YYYY-MM``) of a lake file, from its ``…/district=<id>/month=YYYY-MM/<file>``
+    folders (every row of the file has that ``month``); None for a path outside the layout."""
     m = _MONTH_FOLDER.search(path)
     return m.group(1) if m else None
 
