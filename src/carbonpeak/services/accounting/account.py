@@ -209,13 +209,15 @@ def run_account(
     month_inputs = {"snapshot": snap, "recomputed": recomputed, "reused": reused}
     t2 = time.perf_counter()
     lake_batches = ws.lake.batches_in([f for fs in inputs.files.values() for f in fs])
-    finished = _finish_tables(arrow, inputs.tables["entities"], fs_label, year)
+    # the registry's entities as pandas, once: building EUI (each table set) and key units
+    entity_frame = _frame(inputs.tables["entities"])
+    finished = _finish_tables(arrow, inputs.tables["entities"], entity_frame, fs_label, year)
     tables = finished.frames
     if pending and official:
         # what counting them would change: the account again with only the rejected left out
         _withhold(inputs, [h for h in held if h["status"] == HeldStatus.REJECTED])
-        with_held = _finish_tables(pipeline(), inputs.tables["entities"], fs_label,
-                                   year).frames
+        with_held = _finish_tables(pipeline(), inputs.tables["entities"], entity_frame,
+                                   fs_label, year).frames
         if _differs(tables, with_held):
             raise _held_pending(year, pending, tables, with_held)
         # e.g. sub-meters of an entity with a main meter, or months a ledger gives
@@ -235,7 +237,7 @@ def run_account(
             notes.append(note("accounting.note.unverified", factor_set=fs_label, items=[
                 note("accounting.note.factor_item", carrier=Label("carrier", c),
                      quantity=Label("factor_quantity", q)) for c, q in unverified]))
-        key_units = _key_units(ws, d, year, tables, inputs.tables["entities"].to_pandas())
+        key_units = _key_units(ws, d, year, tables, entity_frame)
         tables["key_units"] = key_units
         tables_dir = stored.finish(tables)
         t_record = time.perf_counter()
@@ -529,8 +531,8 @@ class _Finished:
     arrow: dict[str, pa.Table]
 
 
-def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table, fs_label: str,
-                   year: int) -> _Finished:
+def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table,
+                   entity_frame: pd.DataFrame, fs_label: str, year: int) -> _Finished:
     """The output tables with their units, factor set, entity names and flags, inventory
     tables in the order keys, :data:`VALUE_COLUMNS`, the rest, sorted by their keys.
 
@@ -542,14 +544,14 @@ def _finish_tables(arrow: dict[str, pa.Table], entities: pa.Table, fs_label: str
         t = _with_unit(table, fs_label) if "carrier" in table.column_names else table
         if name == "inventory_entity_month":
             t = t.append_column("flags", t.column("flag")).drop_columns(["flag"])
-            t = t.append_column("name", _lookup(t.column("entity_id"), entities, "name"))
+            t = t.append_column("name", _lookup(t.column("entity_id"), entities, "name")["name"])
         if name == "inventory_entity_year":
             t = _entity_year_labels(t, entities)
         if name.startswith("inventory_"):
             t = _with_estimated_share(_ordered(t))
         finished[name] = t
     out = Frames(finished)
-    out["eui_building_year"] = building_eui(out["inventory_entity_year"], _frame(entities),
+    out["eui_building_year"] = building_eui(out["inventory_entity_year"], entity_frame,
                                             factor_set=fs_label, year=year)
     return _Finished(out, finished)
 
@@ -582,8 +584,10 @@ def _entity_year_labels(t: pa.Table, entities: pa.Table) -> pa.Table:
     t = t.drop_columns(["ledger_months", "meter_months"])
     t = t.append_column("source", source)
     t = t.append_column("flags", flags)
-    for col in ("name", "street", "building_type", "kind"):
-        t = t.append_column(col, _lookup(t.column("entity_id"), entities, col))
+    attrs = _lookup(t.column("entity_id"), entities, "name", "street", "building_type",
+                    "kind")
+    for col, values in attrs.items():
+        t = t.append_column(col, values)
     return t
 
 
@@ -609,11 +613,13 @@ def _frame(t: pa.Table) -> pd.DataFrame:
     return df
 
 
-def _lookup(keys: pa.ChunkedArray, table: pa.Table, column: str) -> pa.Array:
-    """``table[column]`` of each key (by ``table.entity_id``; null where not found)."""
+def _lookup(keys: pa.ChunkedArray, table: pa.Table,
+            *columns: str) -> dict[str, pa.ChunkedArray]:
+    """``table[column]`` of each key for each of ``columns``, the keys found once (by
+    ``table.entity_id``; null where not found)."""
     idx = pc.index_in(pc.cast(keys, pa.string()),
                       value_set=pc.cast(table.column("entity_id").combine_chunks(), pa.string()))
-    return pc.take(table.column(column), idx)
+    return {c: pc.take(table.column(c), idx) for c in columns}
 
 
 def _with_unit(table: pa.Table, fs_label: str) -> pa.Table:

@@ -81,6 +81,12 @@ DATASETS: dict[str, tuple[str, ...]] = {
 _READ = "read_parquet($f, hive_partitioning=false)"
 # the layout's last two folders and the file: a month= folder above the lake root is not one
 _MONTH_FOLDER = re.compile(r"/district=[^/]+/month=(\d{4}-\d{2})/[^/]+$")
+VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "readings": ("value",),
+    "registers": ("value",),
+    "ledger": ("quantity", "unit"),
+    "dr_telemetry": ("value", "unit", "ven_id"),
+}
 
 
 def month_of_path(path: str) -> str | None:
@@ -88,13 +94,6 @@ def month_of_path(path: str) -> str | None:
     folders (every row of the file has that ``month``); None for a path outside the layout."""
     m = _MONTH_FOLDER.search(path)
     return m.group(1) if m else None
-
-VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "readings": ("value",),
-    "registers": ("value",),
-    "ledger": ("quantity", "unit"),
-    "dr_telemetry": ("value", "unit", "ven_id"),
-}
 
 
 @dataclass
